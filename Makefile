@@ -1,0 +1,139 @@
+# tern - top-level Makefile.  No autotools: GNU make, a C11 compiler, pkg-config.
+#
+#   make            build everything into build/ (commands in build/bin,
+#                   daemons in build/libexec)
+#   make check      unit tests, unit tests under ASan+UBSan, end-to-end tests
+#   make run        build, create ./run with `tern init` if missing, start it
+#                   in the foreground on 127.0.0.1:2525
+#   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each
+#
+# Every program's sources are the .c files of its folder; its main() lives in
+# <folder>/main.c so that unit tests can link the rest of the folder.
+
+CC       ?= cc
+BUILD    ?= build
+OPT      ?= -O2
+SAN      ?=
+CFLAGS   ?= $(OPT) -g
+CPPFLAGS += -Ilib -D_GNU_SOURCE
+WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+LDLIBS   := -lssl -lcrypto -lbsd -lcares -lpcre2-8 -lcrypt
+PREFIX   ?= /usr/local
+
+# Debian packages needed to build and to test.
+DEPS_BUILD := gcc make pkg-config libssl-dev libbsd-dev libc-ares-dev libpcre2-dev libcrypt-dev libcmocka-dev
+DEPS_TEST  := clang python3 swaks openssl procps
+DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+
+ALLCFLAGS = $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS)
+
+LIB_SRCS  := $(sort $(wildcard lib/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIBTERN   := $(BUILD)/libtern.a
+
+DAEMONS   := master smtpd cleanup qmgr local
+COMMANDS  := tern
+
+prog_srcs = $(sort $(wildcard $(1)/*.c))
+prog_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(call prog_srcs,$(1)))
+# Objects of a folder without its main.o, for unit tests.
+prog_lib_objs = $(filter-out $(BUILD)/obj/$(1)/main.o,$(call prog_objs,$(1)))
+
+DAEMON_BINS  := $(DAEMONS:%=$(BUILD)/libexec/%)
+COMMAND_BINS := $(BUILD)/bin/tern
+
+UNIT_SRCS := $(sort $(wildcard tests/*/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
+
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 20
+
+.PHONY: all check unit unit-asan e2e run fuzz clean deps install
+.DELETE_ON_ERROR:
+
+all: $(DAEMON_BINS) $(COMMAND_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBTERN): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+define daemon_rule
+$(BUILD)/libexec/$(1): $(call prog_objs,$(1)) $(LIBTERN)
+	@mkdir -p $$(@D)
+	$$(CC) $$(SAN) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
+
+$(BUILD)/bin/tern: $(call prog_objs,cli) $(LIBTERN)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+# A unit test links libtern and, for tests/<prog>/, that program's objects.
+test_prog = $(firstword $(subst /, ,$(1)))
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/%.c $(LIBTERN) $$(call prog_lib_objs,$$(call test_prog,$$*))
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -o $@ $< $(call prog_lib_objs,$(call test_prog,$*)) $(LIBTERN) -lcmocka $(LDLIBS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- deps
+# Installs missing Debian packages when run as root, else prints the line.
+deps:
+	@missing=""; for p in $(DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "missing Debian packages; as root run:"; \
+	    echo "  apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+# ---------------------------------------------------------------- tests
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do \
+	  echo "== $$t"; $$t || fail=1; \
+	done; exit $$fail
+
+unit-asan:
+	$(MAKE) BUILD=$(BUILD)/asan OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" unit
+
+e2e: all
+	python3 tests/e2e/run.py
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) e2e
+
+run: deps
+	$(MAKE) all
+	@[ -d run ] || $(BUILD)/bin/tern init run
+	exec $(BUILD)/bin/tern -c run/etc start -f
+
+fuzz: deps
+	@mkdir -p $(BUILD)/fuzz
+	@for f in $(FUZZ_SRCS); do \
+	  n=$$(basename $$f .c); \
+	  extra=$$(sed -n 's/^.*FUZZ_LINK:\(.*\)$$/\1/p' $$f); \
+	  clang -std=c11 -g -O1 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined \
+	    -o $(BUILD)/fuzz/$$n $$f $$extra $(LIB_SRCS) $(LDLIBS) || exit 1; \
+	  mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>&1 | tail -n 3 || exit 1; \
+	done
+
+clean:
+	rm -rf $(BUILD)

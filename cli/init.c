@@ -1,0 +1,361 @@
+/*
+ * init.c - "tern init DIR": a self-contained instance.
+ *
+ *   DIR/etc/main.cf, master.cf   configuration (loopback listeners)
+ *   DIR/etc/virtual_mailbox      texthash: table "user@domain  domain/user/"
+ *   DIR/etc/cert.pem, key.pem    a self-signed certificate
+ *   DIR/queue/                   queue_directory
+ *   DIR/mail/                    virtual_mailbox_base
+ *   DIR/log/tern.log             maillog_file
+ *
+ * Run as root, it first creates the system accounts tern needs when they
+ * are missing: "tern" (mail_owner, runs the unprivileged daemons),
+ * "ternrop" (setgid_group of postdrop) and "ternmail" (owns the virtual
+ * mailboxes, so that a compromised smtpd running as "tern" cannot touch
+ * delivered mail).  Run as anyone else, the instance runs as that user.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "tern.h"
+#include "util.h"
+
+extern char **environ;
+
+struct init_opts {
+	const char *dir;
+	const char *smtp;
+	const char *submission;
+	char **domains;             /* "localhost" first */
+	size_t ndomains;
+};
+
+static int init_usage(void)
+{
+	fprintf(stderr, "usage: tern init DIR [--smtp HOST:PORT] [--submission HOST:PORT] "
+	    "[--domain NAME]...\n");
+	return EX_USAGE;
+}
+
+static int init_run(char *const argv[])
+{
+	pid_t pid;
+	int status;
+
+	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0) {
+		fprintf(stderr, "tern init: cannot run %s: %s\n", argv[0], strerror(errno));
+		return -1;
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "tern init: %s failed\n", argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/* System accounts, created with Debian's own tools so every database agrees. */
+static int init_accounts(void)
+{
+	char *user_tern[] = { "useradd", "--system", "--user-group", "--no-create-home",
+		"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+		"--comment", "tern mail system", "tern", NULL };
+	char *user_mail[] = { "useradd", "--system", "--user-group", "--no-create-home",
+		"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+		"--comment", "tern virtual mailboxes", "ternmail", NULL };
+	char *group_drop[] = { "groupadd", "--system", "ternrop", NULL };
+
+	if (getpwnam("tern") == NULL && init_run(user_tern) < 0)
+		return -1;
+	if (getgrnam("ternrop") == NULL && init_run(group_drop) < 0)
+		return -1;
+	if (getpwnam("ternmail") == NULL && init_run(user_mail) < 0)
+		return -1;
+	return 0;
+}
+
+static bool valid_domain_arg(const char *d)
+{
+	if (*d == 0 || strlen(d) > 253)
+		return false;
+	for (const char *p = d; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+			return false;
+	return true;
+}
+
+static int init_parse(int argc, char **argv, struct init_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->smtp = "127.0.0.1:2525";
+	o->submission = "127.0.0.1:2587";
+	o->domains = xcalloc((size_t)argc + 2, sizeof(char *));
+	o->domains[o->ndomains++] = xstrdup("localhost");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--smtp") == 0 && i + 1 < argc) {
+			o->smtp = argv[++i];
+		} else if (strcmp(a, "--submission") == 0 && i + 1 < argc) {
+			o->submission = argv[++i];
+		} else if (strcmp(a, "--domain") == 0 && i + 1 < argc) {
+			if (!valid_domain_arg(argv[++i])) {
+				fprintf(stderr, "tern init: bad domain name: %s\n", argv[i]);
+				return -1;
+			}
+			o->domains[o->ndomains] = xstrdup(argv[i]);
+			str_lower(o->domains[o->ndomains++]);
+		} else if (a[0] != '-' && o->dir == NULL) {
+			o->dir = a;
+		} else {
+			return -1;
+		}
+	}
+	return o->dir ? 0 : -1;
+}
+
+/* Where master and the other daemons are, relative to this very program. */
+static char *init_daemon_dir(void)
+{
+	const char *tries[] = { "../libexec/tern", "../libexec", NULL };
+	char *self = cli_self_dir();
+	char real[PATH_MAX];
+
+	for (int i = 0; tries[i]; i++) {
+		char *p = xasprintf("%s/%s/master", self, tries[i]);
+
+		if (access(p, X_OK) == 0 && realpath(p, real) != NULL) {
+			free(p);
+			free(self);
+			*strrchr(real, '/') = 0;
+			return xstrdup(real);
+		}
+		free(p);
+	}
+	free(self);
+	return xstrdup("/usr/local/libexec/tern");
+}
+
+/* With root daemons dropping to "tern", every parent must be searchable. */
+static int init_check_reach(const char *dir)
+{
+	char *path = xstrdup(dir);
+	char *slash;
+	struct stat st;
+
+	while ((slash = strrchr(path, '/')) != NULL && slash != path) {
+		*slash = 0;
+		if (stat(path, &st) == 0 && (st.st_mode & S_IXOTH) == 0) {
+			fprintf(stderr, "tern init: %s is not searchable by other users; the "
+			    "unprivileged tern daemons could not reach %s (chmod o+x it)\n",
+			    path, dir);
+			free(path);
+			return -1;
+		}
+	}
+	free(path);
+	return 0;
+}
+
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "wx");
+
+	if (f == NULL) {
+		fprintf(stderr, "tern init: create %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fputs(text, f);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0) {
+		fprintf(stderr, "tern init: write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return chmod(path, mode);
+}
+
+static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST) {
+		fprintf(stderr, "tern init: mkdir %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (chmod(path, mode) < 0 || (geteuid() == 0 && chown(path, uid, gid) < 0)) {
+		fprintf(stderr, "tern init: set owner/mode of %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void init_main_cf(struct buf *b, const struct init_opts *o, const char *dir,
+    uid_t vuid, gid_t vgid, const char *owner)
+{
+	char *libexec = init_daemon_dir();
+	char *bindir = cli_self_dir();
+	char stamp[64];
+	time_t now = time(NULL);
+
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S %z", localtime(&now));
+	buf_printf(b, "# tern instance, made by \"tern init\" on %s.\n"
+	    "# Parameters have Postfix's names and meanings; see main.cf(5).\n\n", stamp);
+	buf_printf(b, "queue_directory = %s/queue\n", dir);
+	buf_printf(b, "daemon_directory = %s\n", libexec);
+	buf_printf(b, "command_directory = %s\n", bindir);
+	buf_printf(b, "maillog_file = %s/log/tern.log\n", dir);
+	buf_printf(b, "mail_owner = %s\n", owner);
+	if (geteuid() != 0)
+		buf_printf(b, "setgid_group = %s\n", getgrgid(getegid()) ? getgrgid(getegid())->gr_name : "nogroup");
+	buf_puts(b, "\n# Mail for these domains is delivered into Maildirs under mail/.\n"
+	    "mydestination =\nvirtual_mailbox_domains =");
+	for (size_t i = 0; i < o->ndomains; i++)
+		buf_printf(b, "%s%s", i ? ", " : " ", o->domains[i]);
+	buf_printf(b, "\nvirtual_mailbox_maps = texthash:%s/etc/virtual_mailbox\n", dir);
+	buf_printf(b, "virtual_mailbox_base = %s/mail\n", dir);
+	buf_printf(b, "virtual_uid_maps = static:%ld\nvirtual_gid_maps = static:%ld\n",
+	    (long)vuid, (long)vgid);
+	if (vuid < 100)
+		buf_printf(b, "virtual_minimum_uid = %ld\n", (long)vuid);
+	buf_puts(b, "\n# Only this machine may relay.\nmynetworks = 127.0.0.0/8 [::1]/128\n");
+	buf_printf(b, "\nsmtpd_tls_cert_file = %s/etc/cert.pem\n", dir);
+	buf_printf(b, "smtpd_tls_key_file = %s/etc/key.pem\n", dir);
+	free(libexec);
+	free(bindir);
+}
+
+static void init_master_cf(struct buf *b, const struct init_opts *o)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cpus < 1)
+		cpus = 1;
+	buf_puts(b, "# tern services; see master.cf(5).  maxproc is the number of processes\n"
+	    "# tern keeps running for the service.\n"
+	    "# service       type  private unpriv  chroot  wakeup  maxproc command + args\n");
+	buf_printf(b, "%-15s inet  n       -       n       -       %-7ld smtpd\n", o->smtp, cpus);
+	buf_printf(b, "%-15s inet  n       -       n       -       %-7ld smtpd\n", o->submission, cpus);
+	buf_printf(b, "%-15s unix  -       -       n       -       %-7ld cleanup\n", "cleanup", cpus);
+	buf_printf(b, "%-15s unix  -       -       n       -       %-7d qmgr\n", "qmgr", 1);
+	buf_printf(b, "%-15s unix  -       n       n       -       %-7d local\n", "local", 4);
+}
+
+static void init_virtual_table(struct buf *b, const struct init_opts *o)
+{
+	buf_puts(b, "# Virtual mailboxes: address, then a path under virtual_mailbox_base.\n"
+	    "# A path ending in / is a Maildir.  Changes are picked up automatically.\n");
+	for (size_t i = 0; i < o->ndomains; i++)
+		buf_printf(b, "postmaster@%s %s/postmaster/\n", o->domains[i], o->domains[i]);
+}
+
+static int init_files(const struct init_opts *o, const char *dir, uid_t vuid, gid_t vgid,
+    const char *owner)
+{
+	struct buf text = BUF_INIT, path = BUF_INIT;
+	char err[256];
+	int r = 0;
+
+	init_main_cf(&text, o, dir, vuid, vgid, owner);
+	buf_printf(&path, "%s/etc/main.cf", dir);
+	r |= write_file(path.data, text.data, 0644);
+	buf_reset(&text);
+	buf_reset(&path);
+	init_master_cf(&text, o);
+	buf_printf(&path, "%s/etc/master.cf", dir);
+	r |= write_file(path.data, text.data, 0644);
+	buf_reset(&text);
+	buf_reset(&path);
+	init_virtual_table(&text, o);
+	buf_printf(&path, "%s/etc/virtual_mailbox", dir);
+	r |= write_file(path.data, text.data, 0644);
+	buf_reset(&path);
+	buf_reset(&text);
+	buf_printf(&text, "%s/etc/cert.pem", dir);
+	buf_printf(&path, "%s/etc/key.pem", dir);
+	if (r == 0 && cert_make_self_signed(text.data, path.data, "localhost", o->domains,
+	    err, sizeof(err)) < 0) {
+		fprintf(stderr, "tern init: certificate: %s\n", err);
+		r = -1;
+	}
+	buf_free(&text);
+	buf_free(&path);
+	return r;
+}
+
+static int init_layout(const struct init_opts *o, const char *dir)
+{
+	static const char *const sub[] = { "etc", "queue", "log" };
+	struct passwd *pw = geteuid() == 0 ? getpwnam("tern") : getpwuid(geteuid());
+	char *owner = pw ? xstrdup(pw->pw_name) : NULL;
+	struct passwd *vmail = geteuid() == 0 ? getpwnam("ternmail") : getpwuid(geteuid());
+	struct buf p = BUF_INIT;
+	int r = 0;
+
+	/* getpw*() share one static buffer: the owner's name was copied above. */
+	if (owner == NULL || vmail == NULL) {
+		fprintf(stderr, "tern init: cannot find the tern accounts\n");
+		free(owner);
+		return EX_NOUSER;
+	}
+	for (int i = 0; i < 3 && r == 0; i++) {
+		buf_reset(&p);
+		buf_printf(&p, "%s/%s", dir, sub[i]);
+		r = make_dir(p.data, 0755, 0, 0);
+	}
+	buf_reset(&p);
+	buf_printf(&p, "%s/mail", dir);
+	if (r == 0)
+		r = make_dir(p.data, 0700, vmail->pw_uid, vmail->pw_gid);
+	if (r == 0)
+		r = init_files(o, dir, vmail->pw_uid, vmail->pw_gid, owner);
+	buf_free(&p);
+	free(owner);
+	return r == 0 ? 0 : EX_CANTCREAT;
+}
+
+int cmd_init(int argc, char **argv)
+{
+	struct init_opts o;
+	char real[PATH_MAX];
+	struct buf main_cf = BUF_INIT;
+	struct stat st;
+	int r;
+
+	if (init_parse(argc, argv, &o) < 0)
+		return init_usage();
+	if (mkdir(o.dir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "tern init: mkdir %s: %s\n", o.dir, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	if (realpath(o.dir, real) == NULL) {
+		fprintf(stderr, "tern init: %s: %s\n", o.dir, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	buf_printf(&main_cf, "%s/etc/main.cf", real);
+	if (stat(main_cf.data, &st) == 0) {
+		fprintf(stderr, "tern init: %s is already an instance (%s exists)\n", real, main_cf.data);
+		return EX_CANTCREAT;
+	}
+	if (geteuid() == 0 && (init_accounts() < 0 || init_check_reach(real) < 0))
+		return EX_CANTCREAT;
+	chmod(real, 0755);
+	r = init_layout(&o, real);
+	if (r == 0)
+		printf("tern: instance created in %s\n"
+		    "  start it:   tern -c %s start   (or start -f to stay in the foreground)\n"
+		    "  SMTP on %s, submission on %s; mail lands in %s/mail/\n",
+		    real, real, o.smtp, o.submission, real);
+	buf_free(&main_cf);
+	strv_free(o.domains);
+	return r;
+}

@@ -1,0 +1,66 @@
+/*
+ * main.c - "tern", the operator's command.
+ *
+ *   tern [-c DIR] init|start|stop|status|reload|queue ...
+ *
+ * -c names the configuration directory (or an instance directory made by
+ * "tern init", whose etc/ is then used); TERN_CONFIG works too.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "tern.h"
+
+static void usage(void)
+{
+	fprintf(stderr,
+	    "usage: tern [-c config_dir] command [args]\n"
+	    "commands:\n"
+	    "  init DIR [--smtp HOST:PORT] [--submission HOST:PORT] [--domain NAME]...\n"
+	    "  start [-f]      start the mail system (-f: stay in the foreground)\n"
+	    "  stop            stop it\n"
+	    "  status          tell whether it runs\n"
+	    "  reload          re-read main.cf and master.cf\n"
+	    "  queue list      list the queued messages\n");
+	exit(EX_USAGE);
+}
+
+int main(int argc, char **argv)
+{
+	const char *confdir = NULL;
+	const char *cmd;
+	int c;
+
+	log_open("tern", LOG_DEST_STDERR, NULL);
+	while ((c = getopt(argc, argv, "+c:vh")) != -1) {
+		switch (c) {
+		case 'c': confdir = optarg; break;
+		case 'v': log_set_verbose(log_verbose() + 1); break;
+		default: usage();
+		}
+	}
+	if (optind >= argc)
+		usage();
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	optind = 1;
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(argc, argv);
+	if (strcmp(cmd, "start") == 0)
+		return cmd_start(confdir, argc, argv);
+	if (strcmp(cmd, "stop") == 0)
+		return cmd_stop(confdir, argc, argv);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(confdir, argc, argv);
+	if (strcmp(cmd, "reload") == 0)
+		return cmd_reload(confdir, argc, argv);
+	if (strcmp(cmd, "queue") == 0)
+		return cmd_queue(confdir, argc, argv);
+	fprintf(stderr, "tern: unknown command: %s\n", cmd);
+	usage();
+}

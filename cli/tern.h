@@ -1,0 +1,29 @@
+/*
+ * tern.h - the operator command's subcommands.
+ */
+#ifndef TERN_CLI_H
+#define TERN_CLI_H
+
+#include <stdbool.h>
+
+/* Exit codes from sysexits.h are used throughout. */
+
+int cmd_init(int argc, char **argv);
+int cmd_start(const char *confdir, int argc, char **argv);
+int cmd_stop(const char *confdir, int argc, char **argv);
+int cmd_status(const char *confdir, int argc, char **argv);
+int cmd_reload(const char *confdir, int argc, char **argv);
+int cmd_queue(const char *confdir, int argc, char **argv);
+
+/* cert.c: a self-signed certificate and key for a fresh instance. */
+int cert_make_self_signed(const char *cert_path, const char *key_path,
+    const char *cn, char **dns_names, char *errbuf, size_t errlen);
+
+/* Loads main.cf for a command; exits EX_CONFIG with a message on failure.
+ * dir may be an instance directory (DIR/etc is used then). */
+void cli_load_config(const char *dir);
+
+/* Directory of the running executable (for build-tree instances). */
+char *cli_self_dir(void);
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * buf.c - growable byte buffers.
+ */
+#include "buf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+void buf_init(struct buf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->data);
+	buf_init(b);
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = 0;
+}
+
+void buf_reserve(struct buf *b, size_t extra)
+{
+	size_t need, cap;
+
+	if (extra > SIZE_MAX / 2 - b->len)
+		log_fatal("buffer size overflow");
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void buf_append(struct buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = 0;
+}
+
+void buf_puts(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+void buf_putc(struct buf *b, int c)
+{
+	char ch = (char)c;
+
+	buf_append(b, &ch, 1);
+}
+
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+
+	va_copy(ap2, ap);
+	buf_reserve(b, 128);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+	if (n < 0)
+		log_fatal("vsnprintf failed");
+	if ((size_t)n >= b->cap - b->len) {
+		buf_reserve(b, (size_t)n);
+		vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap2);
+	}
+	va_end(ap2);
+	b->len += (size_t)n;
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void buf_consume(struct buf *b, size_t n)
+{
+	if (n >= b->len) {
+		buf_reset(b);
+		return;
+	}
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+	b->data[b->len] = 0;
+}
+
+void buf_truncate(struct buf *b, size_t len)
+{
+	if (len < b->len) {
+		b->len = len;
+		b->data[len] = 0;
+	}
+}
+
+const char *buf_cstr(struct buf *b)
+{
+	if (b->data == NULL)
+		buf_reserve(b, 0), b->data[0] = 0;
+	return b->data;
+}
+
+char *buf_tail(struct buf *b)
+{
+	return b->data + b->len;
+}
+
+void buf_commit(struct buf *b, size_t n)
+{
+	if (n > b->cap - b->len - 1)
+		log_panic("buf_commit past reserved space");
+	b->len += n;
+	b->data[b->len] = 0;
+}

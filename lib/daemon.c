@@ -1,0 +1,249 @@
+/*
+ * daemon.c - the common start of every tern daemon, and its server loops.
+ *
+ * The order in daemon_init() matters: configuration and the log file are
+ * opened while still root (the log descriptor survives the switch), then
+ * privileges are dropped, and only then does the caller touch the network
+ * or the queue.  A daemon that cannot drop privileges does not run.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "privs.h"
+#include "sock.h"
+#include "util.h"
+
+static struct daemon *daemon_self;
+
+static void daemon_usage(const char *prog)
+{
+	log_fatal("usage: %s -c config_dir [-n service] [-t inet|unix] [-v] [-o name=value]...", prog);
+}
+
+/* Logging: stderr when master runs in the foreground, else maillog_file or syslog. */
+static void daemon_open_log(const char *prog)
+{
+	const char *file = config_str("maillog_file");
+
+	log_set_syslog_name(config_str("syslog_name"));
+	if (getenv("TERN_LOG_STDERR") != NULL)
+		log_open(prog, LOG_DEST_STDERR, NULL);
+	else if (*file)
+		log_open(prog, LOG_DEST_FILE, file);
+	else
+		log_open(prog, LOG_DEST_SYSLOG, NULL);
+}
+
+static void daemon_parse_args(struct daemon *d, int argc, char **argv, const char **confdir)
+{
+	int c, verbose = 0;
+	char **overrides = xcalloc((size_t)argc + 1, sizeof(char *));
+	int nover = 0;
+
+	d->service = d->prog;
+	d->type = SERVICE_UNIX;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "c:n:t:o:v")) != -1) {
+		switch (c) {
+		case 'c': *confdir = optarg; break;
+		case 'n': d->service = optarg; break;
+		case 't': d->type = strcmp(optarg, "inet") == 0 ? SERVICE_INET : SERVICE_UNIX; break;
+		case 'o': overrides[nover++] = optarg; break;
+		case 'v': verbose++; break;
+		default: daemon_usage(d->prog);
+		}
+	}
+	d->args = argv + optind;
+	log_set_verbose(verbose);
+	/* Overrides are applied after main.cf is read; config keeps them. */
+	for (int i = 0; i < nover; i++)
+		if (config_override(overrides[i]) < 0)
+			log_fatal("bad -o argument: %s (need name=value)", overrides[i]);
+	free(overrides);
+}
+
+static void daemon_signal_flag(int signo)
+{
+	if (daemon_self == NULL)
+		return;
+	if (signo == SIGTERM)
+		daemon_self->stop = 1;
+	else
+		daemon_self->reload = 1;
+}
+
+void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int flags)
+{
+	const char *confdir = NULL;
+	struct buf err = BUF_INIT;
+	struct stat st;
+
+	memset(d, 0, sizeof(*d));
+	d->prog = prog;
+	d->listen_fd = -1;
+	daemon_self = d;
+	log_open(prog, getenv("TERN_LOG_STDERR") ? LOG_DEST_STDERR : LOG_DEST_SYSLOG, NULL);
+	daemon_parse_args(d, argc, argv, &confdir);
+	if (config_load(confdir, false, &err) < 0)
+		log_fatal("%s", buf_cstr(&err));
+	buf_free(&err);
+	daemon_open_log(prog);
+	signal(SIGPIPE, SIG_IGN);
+	if (!(flags & DAEMON_NO_LISTEN)) {
+		if (fstat(DAEMON_LISTEN_FD, &st) < 0 || !S_ISSOCK(st.st_mode))
+			log_fatal("no listening socket on descriptor %d: run me from master", DAEMON_LISTEN_FD);
+		d->listen_fd = DAEMON_LISTEN_FD;
+		sock_cloexec(d->listen_fd, true);
+	}
+	if (chdir(config_str("queue_directory")) < 0)
+		log_fatal("chdir %s: %s", config_str("queue_directory"), strerror(errno));
+	if (!(flags & DAEMON_KEEP_ROOT))
+		priv_drop(config_str("mail_owner"));
+	log_debug("%s started (service %s)", prog, d->service);
+}
+
+/* ------------------------------------------------------------ event servers */
+
+struct daemon_event {
+	struct daemon *d;
+	daemon_accept_fn *fn;
+	daemon_idle_fn *idle;
+	void *ctx;
+	bool accepting;
+};
+
+static struct daemon_event daemon_ev;
+
+static void daemon_accept_ready(struct event_loop *loop, int fd, int events, void *ctx)
+{
+	struct daemon_event *de = ctx;
+
+	(void)events;
+	/* Several processes share the socket: EAGAIN just means another won. */
+	for (int i = 0; i < 64 && de->accepting; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		de->fn(loop, cfd, de->ctx);
+	}
+}
+
+static void daemon_on_term(struct event_loop *loop, int signo, void *ctx)
+{
+	(void)signo;
+	(void)ctx;
+	log_debug("terminating on signal");
+	event_loop_stop(loop);
+}
+
+static void daemon_idle_poll(struct event_loop *loop, void *ctx);
+
+static void daemon_on_hup(struct event_loop *loop, int signo, void *ctx)
+{
+	struct daemon_event *de = ctx;
+
+	(void)signo;
+	de->d->reload = 1;
+	daemon_stop_accepting(de->d, loop);
+	daemon_idle_poll(loop, de);
+}
+
+/* After SIGHUP, exit once the server says it has no work left. */
+static void daemon_idle_poll(struct event_loop *loop, void *ctx)
+{
+	struct daemon_event *de = ctx;
+
+	if (de->idle == NULL || de->idle(de->ctx))
+		event_loop_stop(loop);
+	else
+		event_timer_add(loop, 200, daemon_idle_poll, de);
+}
+
+void daemon_stop_accepting(struct daemon *d, struct event_loop *loop)
+{
+	if (d->listen_fd >= 0 && daemon_ev.accepting) {
+		daemon_ev.accepting = false;
+		event_fd_events(loop, d->listen_fd, 0);
+	}
+}
+
+void daemon_resume_accepting(struct daemon *d, struct event_loop *loop)
+{
+	if (d->listen_fd >= 0 && !daemon_ev.accepting && !d->reload) {
+		daemon_ev.accepting = true;
+		event_fd_events(loop, d->listen_fd, EV_READ);
+	}
+}
+
+bool daemon_stopping(struct daemon *d)
+{
+	return d->stop || d->reload;
+}
+
+void daemon_event_server(struct daemon *d, struct event_loop *loop,
+    daemon_accept_fn *fn, daemon_idle_fn *idle_check, void *ctx)
+{
+	daemon_ev.d = d;
+	daemon_ev.fn = fn;
+	daemon_ev.idle = idle_check;
+	daemon_ev.ctx = ctx;
+	daemon_ev.accepting = true;
+	sock_nonblock(d->listen_fd, true);
+	event_fd_set(loop, d->listen_fd, EV_READ, daemon_accept_ready, &daemon_ev);
+	event_signal(loop, SIGTERM, daemon_on_term, &daemon_ev);
+	event_signal(loop, SIGHUP, daemon_on_hup, &daemon_ev);
+}
+
+/* ------------------------------------------------------------ blocking servers */
+
+void daemon_blocking_server(struct daemon *d, daemon_serve_fn *fn, void *ctx)
+{
+	struct sigaction sa;
+	long max_use = config_int("max_use");
+	long max_idle_ms = config_time("max_idle") * 1000;
+	long served = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = daemon_signal_flag;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);  /* no SA_RESTART: poll() returns EINTR */
+	sigaction(SIGHUP, &sa, NULL);
+	sock_nonblock(d->listen_fd, true);
+	while (!daemon_stopping(d) && (max_use <= 0 || served < max_use)) {
+		struct pollfd p = { .fd = d->listen_fd, .events = POLLIN };
+		int n = poll(&p, 1, max_idle_ms > 0 ? (int)max_idle_ms : -1);
+		int cfd;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			log_fatal("poll: %s", strerror(errno));
+		if (n == 0)
+			break;          /* idle too long: master starts a fresh one */
+		cfd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept: %s", strerror(errno));
+			continue;
+		}
+		fn(cfd, ctx);
+		served++;
+	}
+}

@@ -1,0 +1,101 @@
+/*
+ * params.c - the one table of every main.cf parameter tern knows.
+ *
+ * Each entry gives the name, type, default (which may refer to other
+ * parameters with $name), the default unit of a time value, and a one-line
+ * description.  Nothing else in tern hard-codes a parameter's name or
+ * default: programs ask config.c, which panics on names missing here.
+ *
+ * Two defaults cannot be written as text: myhostname and mydomain depend on
+ * the machine's host name.  Their def is NULL and config.c computes them.
+ * This file holds data only; it does not parse or expand anything.
+ */
+#include <stddef.h>
+
+#include "config.h"
+
+#define STR(n, d, text)         { n, PARAM_STR, d, 0, text }
+#define INT(n, d, text)         { n, PARAM_INT, d, 0, text }
+#define BOOL(n, d, text)        { n, PARAM_BOOL, d, 0, text }
+#define SIZE(n, d, text)        { n, PARAM_SIZE, d, 0, text }
+#define TIME(n, d, u, text)     { n, PARAM_TIME, d, u, text }
+
+const struct param_def param_table[] = {
+	/* Where things live and who owns them. */
+	STR("config_directory", "/etc/tern", "directory holding main.cf and master.cf"),
+	STR("queue_directory", "/var/spool/tern", "root of the mail queue"),
+	STR("daemon_directory", "/usr/local/libexec/tern", "directory of the daemon programs master starts"),
+	STR("command_directory", "/usr/local/sbin", "directory of the operator commands"),
+	STR("mail_owner", "tern", "unprivileged user that owns the queue and runs the daemons"),
+	STR("setgid_group", "ternrop", "group that postdrop runs as to write into maildrop"),
+	STR("default_privs", "nobody", "user for deliveries to commands and files of aliases"),
+
+	/* Names and logging. */
+	STR("mail_name", "tern", "mail system name shown in the SMTP greeting"),
+	STR("syslog_name", "tern", "prefix of every log line's program name"),
+	STR("maillog_file", "", "log to this file instead of syslog when not empty"),
+	STR("myhostname", NULL, "fully qualified host name of this machine"),
+	STR("mydomain", NULL, "domain this machine belongs to"),
+	STR("myorigin", "$myhostname", "domain appended to locally posted unqualified addresses"),
+	STR("mydestination", "$myhostname, localhost.$mydomain, localhost",
+	    "domains delivered to local UNIX accounts"),
+	STR("mynetworks", "127.0.0.0/8 [::1]/128", "trusted client networks allowed to relay"),
+	STR("relay_domains", "", "remote domains this machine accepts mail for"),
+	STR("inet_interfaces", "all", "local addresses the SMTP server listens on"),
+	STR("inet_protocols", "all", "IP versions to use: ipv4, ipv6 or all"),
+
+	/* SMTP server. */
+	STR("smtpd_banner", "$myhostname ESMTP $mail_name", "text after 220 in the SMTP greeting"),
+	SIZE("message_size_limit", "10240000", "largest message accepted, in bytes; 0 means no limit"),
+	SIZE("header_size_limit", "102400", "largest message header kept, in bytes"),
+	INT("line_length_limit", "2048", "longest line kept before it is split"),
+	TIME("smtpd_timeout", "300", 's', "time to wait for an SMTP client to send"),
+	INT("smtpd_recipient_limit", "1000", "most recipients accepted per message"),
+	INT("smtpd_client_session_limit", "10000", "most concurrent sessions per smtpd process"),
+	STR("smtpd_tls_cert_file", "", "PEM certificate chain offered by the SMTP server"),
+	STR("smtpd_tls_key_file", "", "PEM private key of the SMTP server certificate"),
+	BOOL("strict_rfc821_envelopes", "no", "reject MAIL FROM and RCPT TO without <brackets>"),
+	BOOL("smtputf8_enable", "yes", "offer and accept SMTPUTF8 (RFC 6531)"),
+
+	/* Local and virtual delivery. */
+	STR("virtual_mailbox_domains", "", "domains whose users have virtual mailboxes"),
+	STR("virtual_mailbox_maps", "", "tables mapping virtual addresses to mailbox paths"),
+	STR("virtual_mailbox_base", "", "directory prefixed to every virtual mailbox path"),
+	STR("virtual_uid_maps", "", "tables giving the uid for virtual mailbox delivery"),
+	STR("virtual_gid_maps", "", "tables giving the gid for virtual mailbox delivery"),
+	INT("virtual_minimum_uid", "100", "smallest uid allowed for virtual mailbox delivery"),
+	STR("alias_maps", "hash:/etc/aliases", "alias tables for local delivery"),
+	STR("home_mailbox", "", "mailbox path relative to home; a trailing / means Maildir"),
+	STR("mail_spool_directory", "/var/mail", "directory of mbox files when home_mailbox is empty"),
+	STR("recipient_delimiter", "", "characters separating a user name from its extension"),
+
+	/* Queue manager and retries. */
+	TIME("queue_run_delay", "300", 's', "how often deferred mail is looked at"),
+	TIME("minimal_backoff_time", "300", 's', "shortest wait before retrying deferred mail"),
+	TIME("maximal_backoff_time", "4000", 's', "longest wait before retrying deferred mail"),
+	TIME("maximal_queue_lifetime", "5", 'd', "age at which undeliverable mail is bounced"),
+	TIME("bounce_queue_lifetime", "5", 'd', "age at which an undeliverable bounce is dropped"),
+	TIME("delay_warning_time", "0", 'h', "age at which the sender is warned of delay; 0 means never"),
+	/* Transports per address class, "transport[:nexthop]" (resolve.c). */
+	STR("local_transport", "local:$myhostname", "transport for domains in mydestination"),
+	STR("virtual_transport", "local", "transport for virtual_mailbox_domains (tern's local delivers both)"),
+	STR("relay_transport", "relay", "transport for relay_domains"),
+	STR("default_transport", "smtp", "transport for every other domain"),
+	STR("relayhost", "", "next hop for mail to remote domains, when not empty"),
+
+	INT("default_destination_concurrency_limit", "20", "most parallel deliveries to one destination"),
+	INT("default_destination_recipient_limit", "50", "most recipients per delivery request"),
+	INT("qmgr_message_active_limit", "20000", "most messages in the active queue"),
+	INT("qmgr_message_recipient_limit", "20000", "most recipients held in memory by qmgr"),
+	BOOL("soft_bounce", "no", "defer instead of bouncing, for testing a configuration"),
+
+	/* Process management. */
+	INT("default_process_limit", "100", "default maxproc of a master.cf service"),
+	INT("max_use", "100", "clients a daemon serves before it exits"),
+	TIME("max_idle", "100", 's', "idle time after which a daemon exits"),
+	TIME("ipc_timeout", "3600", 's', "time limit for one exchange between tern processes"),
+	TIME("daemon_timeout", "18000", 's', "time limit for a daemon to handle one request"),
+	TIME("service_throttle_time", "60", 's', "pause before restarting a service that fails at once"),
+
+	{ NULL, PARAM_STR, NULL, 0, NULL },
+};

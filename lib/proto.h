@@ -1,0 +1,81 @@
+/*
+ * proto.h - the conversations between tern's processes, over ipc.h records.
+ *
+ * Attribute names and operation values are defined here once; both sides
+ * use these macros, never string literals.
+ *
+ * smtpd -> cleanup   (socket private/cleanup, one connection per message)
+ *   1. {op=begin, sender, rcpt*, client_name, client_addr, client_port,
+ *       helo_name, protocol, [size]}
+ *      "rcpt" repeats, one per recipient, in order; each may be followed by
+ *      its own "orcpt" / "notify" attributes (applying to the rcpt before).
+ *   2. {op=data, data=<bytes>}*   message content, LF line ends, dot-
+ *      unstuffed, in pieces of at most CLEANUP_DATA_CHUNK bytes
+ *   3. {op=end}                   the whole message was sent
+ *      or the client closes the connection to abandon the message.
+ *   reply, once, after op=end (or earlier, on an error):
+ *      {status=ok, queue_id=ID}  the file is complete and fsync'ed
+ *      {status=defer|reject, reason="4.3.0 text"}  reason starts with an
+ *      enhanced status code; smtpd prefixes the basic code (451/554).
+ *
+ * cleanup -> qmgr    (socket private/qmgr, connect, send, close)
+ *   {op=new, queue_id=ID}     a complete file waits in incoming/
+ *
+ * qmgr -> local      (socket private/local; the connection is reused;
+ *                     one request at a time)
+ *   {op=deliver, queue_id, sender, arrival, header_off, header_len,
+ *    body_off, body_len, (rcpt, index, class, [orcpt])*}
+ *   with the queue file's descriptor attached (SCM_RIGHTS), opened
+ *   read-only by qmgr.  "class" is "virtual" or "local" (resolve.h).
+ *   replies, one per recipient as soon as its result is known:
+ *     {op=status, index, result=sent|deferred|bounced, dsn="2.0.0",
+ *      reason="delivered to maildir"}
+ *   then {op=done}.  A recipient without a status when the connection
+ *   breaks is deferred by qmgr.
+ */
+#ifndef TERN_PROTO_H
+#define TERN_PROTO_H
+
+#define CLEANUP_DATA_CHUNK 65536
+
+#define A_OP          "op"
+#define A_SENDER      "sender"
+#define A_RCPT        "rcpt"
+#define A_ORCPT       "orcpt"
+#define A_NOTIFY      "notify"
+#define A_INDEX       "index"
+#define A_CLASS       "class"
+#define A_CLIENT_NAME "client_name"
+#define A_CLIENT_ADDR "client_addr"
+#define A_CLIENT_PORT "client_port"
+#define A_HELO        "helo_name"
+#define A_PROTOCOL    "protocol"
+#define A_SIZE        "size"
+#define A_DATA        "data"
+#define A_STATUS      "status"
+#define A_REASON      "reason"
+#define A_QUEUE_ID    "queue_id"
+#define A_ARRIVAL     "arrival"
+#define A_HEADER_OFF  "header_off"
+#define A_HEADER_LEN  "header_len"
+#define A_BODY_OFF    "body_off"
+#define A_BODY_LEN    "body_len"
+#define A_RESULT      "result"
+#define A_DSN         "dsn"
+
+#define OP_BEGIN   "begin"
+#define OP_DATA    "data"
+#define OP_END     "end"
+#define OP_NEW     "new"
+#define OP_DELIVER "deliver"
+#define OP_DONE    "done"
+
+#define ST_OK      "ok"
+#define ST_DEFER   "defer"
+#define ST_REJECT  "reject"
+
+#define RES_SENT     "sent"
+#define RES_DEFERRED "deferred"
+#define RES_BOUNCED  "bounced"
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * resolve.c - which transport delivers an address, and to which next hop.
+ *
+ * The decision follows Postfix's address classes, checked in this order
+ * (a domain listed twice goes to the first class that names it):
+ *   virtual_mailbox_domains -> virtual alias/mailbox class, virtual_transport
+ *   mydestination           -> local class, local_transport
+ *   relay_domains           -> relay class, relay_transport
+ *   anything else           -> default class, default_transport
+ * An address without a domain is local (the caller qualifies "postmaster").
+ * Domain lists mix names and tables; tables are opened once and kept.
+ */
+#include "resolve.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "address.h"
+#include "config.h"
+#include "log.h"
+#include "table.h"
+#include "util.h"
+
+#define RESOLVE_MAX_TABLES 32
+
+struct resolve_table {
+	char *spec;
+	struct table *table;
+};
+
+static struct resolve_table resolve_tables[RESOLVE_MAX_TABLES];
+static int resolve_ntables;
+
+static const char *const class_names[] = { "local", "virtual", "relay", "default" };
+
+const char *resolve_class_name(enum addr_class c)
+{
+	return class_names[c];
+}
+
+bool resolve_class_from_name(const char *name, enum addr_class *out)
+{
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(name, class_names[i]) == 0) {
+			*out = (enum addr_class)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+void resolve_reset(void)
+{
+	for (int i = 0; i < resolve_ntables; i++) {
+		table_close(resolve_tables[i].table);
+		free(resolve_tables[i].spec);
+	}
+	resolve_ntables = 0;
+}
+
+/* Opens a table once per process; NULL (logged) when it cannot be opened. */
+static struct table *resolve_table(const char *spec)
+{
+	struct buf err = BUF_INIT;
+	struct table *t;
+
+	for (int i = 0; i < resolve_ntables; i++)
+		if (strcmp(resolve_tables[i].spec, spec) == 0)
+			return resolve_tables[i].table;
+	t = table_open(spec, 0, &err);
+	if (t == NULL) {
+		log_warn("%s", buf_cstr(&err));
+		buf_free(&err);
+		return NULL;
+	}
+	buf_free(&err);
+	if (resolve_ntables == RESOLVE_MAX_TABLES)
+		log_fatal("too many domain tables");
+	resolve_tables[resolve_ntables].spec = xstrdup(spec);
+	resolve_tables[resolve_ntables].table = t;
+	resolve_ntables++;
+	return t;
+}
+
+/*
+ * One list entry against a domain.  A ".example" entry matches subdomains;
+ * a plain name matches itself, and its subdomains too when parent is set
+ * (Postfix's parent_domain_matches_subdomains, which covers relay_domains).
+ */
+static bool resolve_entry_match(const char *entry, const char *domain, bool parent, bool *error)
+{
+	size_t el, dl = strlen(domain);
+
+	if (strchr(entry, ':') != NULL && entry[0] != '[') {
+		struct table *t = resolve_table(entry);
+		bool terr = false;
+
+		if (t == NULL) {
+			*error = true;
+			return false;
+		}
+		if (table_lookup(t, domain, &terr) != NULL)
+			return true;
+		if (terr)
+			*error = true;
+		return false;
+	}
+	if (entry[0] == '.') {
+		el = strlen(entry);
+		return dl > el && str_case_eq(domain + dl - el, entry);
+	}
+	if (str_case_eq(entry, domain))
+		return true;
+	el = strlen(entry);
+	return parent && dl > el && domain[dl - el - 1] == '.' && str_case_eq(domain + dl - el, entry);
+}
+
+bool resolve_domain_in(const char *param, const char *domain, bool *error)
+{
+	char **list = config_list(param);
+	bool parent = strcmp(param, "relay_domains") == 0;
+	bool found = false;
+
+	for (char **p = list; *p && !found; p++)
+		found = resolve_entry_match(*p, domain, parent, error);
+	strv_free(list);
+	return found;
+}
+
+static void resolve_set(struct resolved *out, enum addr_class cls, const char *transport_param,
+    const char *domain)
+{
+	const char *value = config_str(transport_param);
+	const char *colon = strchr(value, ':');
+	size_t tlen = colon ? (size_t)(colon - value) : strlen(value);
+
+	/* "transport:nexthop", as Postfix writes e.g. local_transport. */
+	out->cls = cls;
+	if (tlen >= sizeof(out->transport))
+		tlen = sizeof(out->transport) - 1;
+	memcpy(out->transport, value, tlen);
+	out->transport[tlen] = 0;
+	strlcpy(out->nexthop, colon && colon[1] ? colon + 1 : domain, sizeof(out->nexthop));
+}
+
+bool resolve_addr(const char *addr, struct resolved *out)
+{
+	char *local, *domain;
+	bool error = false;
+
+	addr_split(addr, &local, &domain);
+	memset(out, 0, sizeof(*out));
+	if (*domain == 0)
+		resolve_set(out, CLASS_LOCAL, "local_transport", config_str("myhostname"));
+	else if (resolve_domain_in("virtual_mailbox_domains", domain, &error))
+		resolve_set(out, CLASS_VIRTUAL, "virtual_transport", domain);
+	else if (!error && resolve_domain_in("mydestination", domain, &error))
+		resolve_set(out, CLASS_LOCAL, "local_transport", domain);
+	else if (!error && resolve_domain_in("relay_domains", domain, &error))
+		resolve_set(out, CLASS_RELAY, "relay_transport", domain);
+	else if (!error)
+		resolve_set(out, CLASS_DEFAULT, "default_transport", domain);
+	free(local);
+	free(domain);
+	return !error;
+}

@@ -1,0 +1,41 @@
+/*
+ * resolve.h - recipient resolution: address class, transport, next hop.
+ *
+ * What Postfix's trivial-rewrite does, as library code:
+ *   domain in virtual_mailbox_domains  -> class "virtual", transport local
+ *   domain in mydestination (or empty) -> class "local",   transport local
+ *   domain in relay_domains            -> class "relay",   transport relay
+ *   anything else                      -> class "default", transport smtp
+ * Domain lists take names and table specs (texthash:/path), as in Postfix.
+ */
+#ifndef TERN_RESOLVE_H
+#define TERN_RESOLVE_H
+
+#include <stdbool.h>
+
+enum addr_class {
+	CLASS_LOCAL,
+	CLASS_VIRTUAL,
+	CLASS_RELAY,
+	CLASS_DEFAULT,
+};
+
+struct resolved {
+	enum addr_class cls;
+	char transport[32];
+	char nexthop[256];
+};
+
+/* Resolves addr; false when a table could not be read (defer). */
+bool resolve_addr(const char *addr, struct resolved *out);
+const char *resolve_class_name(enum addr_class c);
+bool resolve_class_from_name(const char *name, enum addr_class *out);
+
+/* True when domain matches the list-valued parameter param (names, with
+ * parent-domain matching only for ".example" entries, and tables). */
+bool resolve_domain_in(const char *param, const char *domain, bool *error);
+
+/* Drops cached tables so they are reopened on the next call (SIGHUP). */
+void resolve_reset(void);
+
+#endif

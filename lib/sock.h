@@ -1,0 +1,54 @@
+/*
+ * sock.h - sockets: listening, connecting, addresses.
+ */
+#ifndef TERN_SOCK_H
+#define TERN_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+/*
+ * Splits "host:port", "[v6]:port", ":port" or "port" into host (NULL for
+ * any address: "", "*" or "all") and port (a number 0-65535 or a service
+ * name).  Both are allocated; the caller frees them.  An IPv6 address must
+ * be bracketed ("::1:25" is refused).  Returns -1 with host and port NULL
+ * and err (replaced, not appended to) filled on bad syntax.
+ */
+int sock_split_hostport(const char *spec, char **host, char **port, struct buf *err);
+
+/* Binds and listens on an inet spec as above (SO_REUSEADDR, IPV6_V6ONLY for
+ * v6 literals, close-on-exec, non-blocking).  The "any" host binds 0.0.0.0
+ * (IPv4 only); use "[::]:port" for IPv6.  Returns fd or -1 with err. */
+int sock_inet_listen(const char *spec, int backlog, struct buf *err);
+
+/* Binds a UNIX stream socket at path (removing a stale one) with mode, and
+ * listens.  Returns fd or -1 with err. */
+int sock_unix_listen(const char *path, int mode, int backlog, struct buf *err);
+
+/* Connects to a UNIX stream socket; non-blocking if nonblock.  Returns fd or
+ * -1 (errno; ENAMETOOLONG when path does not fit in sun_path). */
+int sock_unix_connect(const char *path, bool nonblock);
+
+int sock_nonblock(int fd, bool on);
+int sock_cloexec(int fd, bool on);
+
+/* Numeric address and port of a connected peer, e.g. "127.0.0.1", "::1";
+ * IPv4-mapped IPv6 shows as IPv4.  "unknown" and port 0 on failure (or for
+ * a UNIX socket). */
+void sock_peer(int fd, char *addr, size_t addrlen, int *port);
+/* Same for a sockaddr. */
+void sock_ntop(const struct sockaddr *sa, char *addr, size_t addrlen, int *port);
+
+/*
+ * True when the numeric address addr is in one of the networks of list
+ * ("127.0.0.0/8 [::1]/128 192.0.2.1 ::1/128", white space or commas); bad
+ * entries are warned about and skipped, never matched.  IPv4-mapped IPv6
+ * addresses match IPv4 networks.
+ */
+bool sock_addr_in_networks(const char *addr, const char *list);
+
+#endif

@@ -1,0 +1,830 @@
+/*
+ * table.c - lookup tables: "type:name" as in Postfix.
+ *
+ * Every table lives in memory.  File tables (texthash:, and hash:, btree:,
+ * lmdb:, cdb: which read the same source text, and pcre:) are loaded whole
+ * at open and reloaded when the file changes; the file is stat()ed at most
+ * once a second from table_lookup(), so a busy smtpd does not hit the disk
+ * per recipient.  A reload that fails keeps the old contents: a typo in an
+ * edited file must not turn every look-up into "not found".  A file that
+ * cannot be read at all makes look-ups report an error, so callers defer
+ * instead of rejecting mail.
+ *
+ * Key/value tables are an open-addressing hash keyed by the lower-cased
+ * key.  pcre: tables are a list of compiled rules, first match wins, and
+ * the result may use $1..$9 (or ${1}) from the capture groups and $$ for $.
+ *
+ * Not done: Postfix's "if /re/ ... endif" blocks and "!/re/" negation in
+ * pcre: files (refused at load), regexp: tables, and any on-disk database:
+ * postmap-style building is only table_check().
+ */
+#include "table.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+#define RECHECK_MSEC 1000  /* stat() a table file at most this often */
+#define TEXT_NAME "(text)" /* file name in messages for table_from_text */
+
+enum table_kind {
+	KIND_KV, /* texthash: and friends, or alias format */
+	KIND_PCRE,
+	KIND_INLINE,
+	KIND_STATIC,
+};
+
+struct tab_ent {
+	char *key;
+	char *value;
+	uint32_t hash;
+};
+
+/* Open addressing with linear probing; cap is a power of two. */
+struct tab_hash {
+	struct tab_ent *ents;
+	size_t cap;
+	size_t count;
+};
+
+struct pcre_rule {
+	pcre2_code *re;
+	char *result;
+};
+
+/* What a load produces; swapped whole on a successful reload. */
+struct tab_data {
+	struct tab_hash hash;
+	struct pcre_rule *rules;
+	size_t nrules;
+	pcre2_match_data *md;
+};
+
+/* What identifies one version of a file. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+struct table {
+	enum table_kind kind;
+	int flags;
+	char *path; /* NULL unless the table is read from a file */
+	struct file_id id;
+	long long checked_msec;
+	bool unreadable;
+	struct tab_data data;
+	char *static_value;
+	struct buf key;	   /* the folded look-up key */
+	struct buf result; /* a pcre: result after substitution */
+};
+
+/* Logical lines: continuation lines joined, comments and blanks skipped. */
+struct lreader {
+	const char *p;
+	const char *end;
+	int lineno; /* physical lines consumed so far */
+	int start;  /* where the current logical line began */
+	struct buf line;
+};
+
+static bool is_ws(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static void set_err(struct buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void set_err(struct buf *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	buf_reset(err);
+	va_start(ap, fmt);
+	buf_vprintf(err, fmt, ap);
+	va_end(ap);
+}
+
+/* ---------------------------------------------------------------- hash */
+
+/* FNV-1a: short keys, no adversary control over table contents. */
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static struct tab_ent *hash_slot(const struct tab_hash *h, const char *key, uint32_t hv)
+{
+	size_t i = hv & (h->cap - 1);
+
+	while (
+	    h->ents[i].key != NULL && (h->ents[i].hash != hv || strcmp(h->ents[i].key, key) != 0))
+		i = (i + 1) & (h->cap - 1);
+	return &h->ents[i];
+}
+
+static void hash_grow(struct tab_hash *h)
+{
+	struct tab_hash n = {NULL, h->cap ? h->cap * 2 : 16, h->count};
+
+	n.ents = xcalloc(n.cap, sizeof(*n.ents));
+	for (size_t i = 0; i < h->cap; i++)
+		if (h->ents[i].key != NULL)
+			*hash_slot(&n, h->ents[i].key, h->ents[i].hash) = h->ents[i];
+	free(h->ents);
+	*h = n;
+}
+
+/* Takes ownership of key and value; false (and frees them) on a duplicate. */
+static bool hash_add(struct tab_hash *h, char *key, char *value)
+{
+	uint32_t hv = hash_str(key);
+	struct tab_ent *e;
+
+	if ((h->count + 1) * 2 > h->cap)
+		hash_grow(h);
+	e = hash_slot(h, key, hv);
+	if (e->key != NULL) {
+		free(key);
+		free(value);
+		return false;
+	}
+	e->key = key;
+	e->value = value;
+	e->hash = hv;
+	h->count++;
+	return true;
+}
+
+static const char *hash_get(const struct tab_hash *h, const char *key)
+{
+	if (h->count == 0)
+		return NULL;
+	return hash_slot(h, key, hash_str(key))->value;
+}
+
+static void hash_free(struct tab_hash *h)
+{
+	for (size_t i = 0; i < h->cap; i++) {
+		free(h->ents[i].key);
+		free(h->ents[i].value);
+	}
+	free(h->ents);
+	memset(h, 0, sizeof(*h));
+}
+
+static void data_free(struct tab_data *d)
+{
+	hash_free(&d->hash);
+	for (size_t i = 0; i < d->nrules; i++) {
+		pcre2_code_free(d->rules[i].re);
+		free(d->rules[i].result);
+	}
+	free(d->rules);
+	pcre2_match_data_free(d->md);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---------------------------------------------------------------- lines */
+
+/*
+ * Reads the next logical line into r->line.  Returns 1, 0 at the end, or
+ * -1 for a continuation line with nothing to continue.
+ */
+static int lreader_next(struct lreader *r)
+{
+	bool have = false;
+
+	buf_reset(&r->line);
+	while (r->p < r->end) {
+		const char *s = r->p, *e = memchr(s, '\n', (size_t)(r->end - s));
+		const char *next = e ? e + 1 : r->end, *t = s;
+
+		if (e == NULL)
+			e = r->end;
+		while (t < e && is_ws(*t))
+			t++;
+		while (e > t && is_ws(e[-1]))
+			e--;
+		if (t < e && *t != '#' && t == s && have)
+			return 1;
+		r->p = next;
+		r->lineno++;
+		if (t == e || *t == '#')
+			continue;
+		if (t == s) {
+			r->start = r->lineno;
+			have = true;
+		} else if (!have) {
+			r->start = r->lineno;
+			return -1;
+		} else {
+			buf_putc(&r->line, ' ');
+		}
+		buf_append(&r->line, t, (size_t)(e - t));
+	}
+	return have ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------- key/value */
+
+/* Splits "key value" (texthash format) at the first white space. */
+static const char *split_kv(char *line, char **key, char **value)
+{
+	char *sp = line + strcspn(line, " \t");
+
+	if (*sp == 0)
+		return "expected \"key value\", found no value";
+	*sp = 0;
+	*key = line;
+	*value = str_trim(sp + 1);
+	return NULL;
+}
+
+/* Splits "name: value, value" (aliases(5)); the name may be quoted. */
+static const char *split_alias(char *line, char **key, char **value)
+{
+	char *colon;
+
+	if (*line == '"') {
+		char *close = strchr(line + 1, '"');
+
+		if (close == NULL)
+			return "unterminated quoted alias name";
+		*close = 0;
+		*key = line + 1;
+		colon = close + 1;
+		colon += strspn(colon, " \t");
+		if (*colon != ':')
+			return "expected ':' after the alias name";
+	} else {
+		if ((colon = strchr(line, ':')) == NULL)
+			return "expected \"name: value\", found no ':'";
+		*colon = 0;
+		*key = str_trim(line);
+	}
+	*value = str_trim(colon + 1);
+	if (**key == 0)
+		return "empty alias name";
+	if (**value == 0)
+		return "alias has no value";
+	return NULL;
+}
+
+/* Adds one logical line to a key/value table. */
+static const char *kv_line(struct tab_data *d, char *line, int flags, const char *name, int lineno)
+{
+	const char *msg;
+	char *key, *value;
+
+	if (flags & TABLE_ALIASES)
+		msg = split_alias(line, &key, &value);
+	else
+		msg = split_kv(line, &key, &value);
+	if (msg != NULL)
+		return msg;
+	str_lower(key);
+	if (hash_get(&d->hash, key) != NULL)
+		log_warn("%s:%d: duplicate key \"%s\" ignored, the first one is kept", name, lineno,
+		    key);
+	else
+		hash_add(&d->hash, xstrdup(key), xstrdup(value));
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- pcre */
+
+/*
+ * Expands $N, ${N} and $$ in a result.  With ov == NULL it only checks the
+ * syntax and reports the highest group used in *maxref.
+ */
+static int subst(const char *res, const char *subj, const PCRE2_SIZE *ov, int ngroups,
+    struct buf *out, int *maxref)
+{
+	for (const char *p = res; *p; p++) {
+		int n;
+
+		if (*p != '$') {
+			if (ov != NULL)
+				buf_putc(out, *p);
+			continue;
+		}
+		p++;
+		if (*p == '$') {
+			if (ov != NULL)
+				buf_putc(out, '$');
+			continue;
+		}
+		if (*p == '{' && p[1] >= '1' && p[1] <= '9' && p[2] == '}')
+			n = p[1] - '0', p += 2;
+		else if (*p >= '1' && *p <= '9')
+			n = *p - '0';
+		else
+			return -1;
+		if (maxref != NULL && n > *maxref)
+			*maxref = n;
+		if (ov != NULL && n < ngroups && ov[2 * n] != PCRE2_UNSET)
+			buf_append(out, subj + ov[2 * n], ov[2 * n + 1] - ov[2 * n]);
+	}
+	return 0;
+}
+
+static bool is_word(const char *line, const char *word)
+{
+	size_t n = strlen(word);
+
+	return strncmp(line, word, n) == 0 &&
+	       (line[n] == 0 || is_ws(line[n]) || line[n] == '/' || line[n] == '!');
+}
+
+/* Parses the flags after the closing '/'. */
+static const char *pcre_flags(const char **p, uint32_t *opts)
+{
+	for (; **p && !is_ws(**p); (*p)++) {
+		switch (**p) {
+		case 'i': *opts |= PCRE2_CASELESS; break;
+		case 'x': *opts |= PCRE2_EXTENDED; break;
+		case 'm': *opts |= PCRE2_MULTILINE; break;
+		default: return "unknown regex flag (only i, m and x are known)";
+		}
+	}
+	return NULL;
+}
+
+/* Compiles pattern; on failure writes PCRE2's reason to msgbuf. */
+static pcre2_code *pcre_compile(
+    const char *pat, size_t len, uint32_t opts, char *msgbuf, size_t msglen)
+{
+	PCRE2_UCHAR text[160];
+	PCRE2_SIZE off;
+	pcre2_code *re;
+	int code;
+
+	re = pcre2_compile((PCRE2_SPTR)pat, len, opts, &code, &off, NULL);
+	if (re == NULL) {
+		pcre2_get_error_message(code, text, sizeof(text));
+		snprintf(msgbuf, msglen, "bad regex at offset %zu: %s", (size_t)off, (char *)text);
+	}
+	return re;
+}
+
+/* Appends a compiled rule, growing the match data to fit its groups. */
+static void pcre_add(struct tab_data *d, pcre2_code *re, const char *result)
+{
+	uint32_t ncap = 0;
+
+	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &ncap);
+	d->rules = xreallocarray(d->rules, d->nrules + 1, sizeof(*d->rules));
+	d->rules[d->nrules].re = re;
+	d->rules[d->nrules].result = xstrdup(result);
+	d->nrules++;
+	if (d->md == NULL || pcre2_get_ovector_count(d->md) < ncap + 1) {
+		pcre2_match_data_free(d->md);
+		d->md = pcre2_match_data_create(ncap + 1, NULL);
+		if (d->md == NULL)
+			log_fatal("out of memory for regex match data");
+	}
+}
+
+/* Adds the rule "/regex/flags result" to a pcre: table. */
+static const char *pcre_line(struct tab_data *d, const char *line, char *msgbuf, size_t msglen)
+{
+	const char *p = line + 1, *msg;
+	uint32_t opts = 0, ncap = 0;
+	size_t patlen;
+	int maxref = 0;
+	pcre2_code *re;
+
+	if (is_word(line, "if") || is_word(line, "endif"))
+		return "if/endif not supported";
+	if (*line != '/')
+		return "expected \"/regex/flags result\"";
+	while (*p && *p != '/')
+		p += (*p == '\\' && p[1]) ? 2 : 1;
+	if (*p != '/')
+		return "missing closing '/' after the regex";
+	patlen = (size_t)(p - line - 1);
+	p++;
+	if ((msg = pcre_flags(&p, &opts)) != NULL)
+		return msg;
+	while (is_ws(*p))
+		p++;
+	if (*p == 0)
+		return "missing result after the regex";
+	if (subst(p, NULL, NULL, 0, NULL, &maxref) < 0)
+		return "bad '$' in result (use $1..$9, ${1} or $$)";
+	if ((re = pcre_compile(line + 1, patlen, opts, msgbuf, msglen)) == NULL)
+		return msgbuf;
+	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &ncap);
+	if ((uint32_t)maxref > ncap) {
+		pcre2_code_free(re);
+		return "result uses a capture group the regex does not have";
+	}
+	pcre_add(d, re, p);
+	return NULL;
+}
+
+/* Expands the result of a rule that matched into t->result. */
+static const char *pcre_result(struct table *t, const struct pcre_rule *r, const char *key, int rc)
+{
+	buf_reset(&t->result);
+	subst(r->result, key, pcre2_get_ovector_pointer(t->data.md), rc, &t->result, NULL);
+	return buf_cstr(&t->result);
+}
+
+static const char *pcre_lookup(struct table *t, const char *key, bool *error)
+{
+	for (size_t i = 0; i < t->data.nrules; i++) {
+		const struct pcre_rule *r = &t->data.rules[i];
+		int rc = pcre2_match(r->re, (PCRE2_SPTR)key, strlen(key), 0, 0, t->data.md, NULL);
+
+		if (rc >= 0)
+			return pcre_result(t, r, key, rc);
+		if (rc != PCRE2_ERROR_NOMATCH) {
+			/* A match limit hit: defer rather than silently skip the rule. */
+			log_warn("%s: regex match error %d", t->path, rc);
+			*error = true;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- loading */
+
+/*
+ * Parses source text into d.  Returns 0, or -1 with "name:line: reason" in
+ * err for the first syntax error.
+ */
+static int data_parse(struct tab_data *d, enum table_kind kind, int flags, const char *text,
+    size_t len, const char *name, struct buf *err)
+{
+	struct lreader r = {text, text + len, 0, 0, BUF_INIT};
+	char msgbuf[256];
+	const char *msg = NULL;
+	int rc;
+
+	if (len > 0 && memchr(text, 0, len) != NULL) {
+		set_err(err, "%s: NUL byte in table source", name);
+		return -1;
+	}
+	while (msg == NULL && (rc = lreader_next(&r)) != 0) {
+		if (rc < 0)
+			msg = "continuation line with nothing to continue";
+		else if (kind == KIND_PCRE)
+			msg = pcre_line(d, buf_cstr(&r.line), msgbuf, sizeof(msgbuf));
+		else
+			msg = kv_line(d, r.line.data, flags, name, r.start);
+	}
+	buf_free(&r.line);
+	if (msg == NULL)
+		return 0;
+	set_err(err, "%s:%d: %s", name, r.start, msg);
+	data_free(d);
+	return -1;
+}
+
+/* Reads a whole file, noting which version of it was read. */
+static int file_read(const char *path, struct buf *out, struct file_id *id, struct buf *err)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+		set_err(err, "cannot open table %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	do {
+		buf_reserve(out, 65536);
+		n = read(fd, buf_tail(out), 65536);
+		if (n > 0)
+			buf_commit(out, (size_t)n);
+	} while (n > 0 || (n < 0 && errno == EINTR));
+	if (n < 0)
+		set_err(err, "cannot read table %s: %s", path, strerror(errno));
+	close(fd);
+	*id = (struct file_id){st.st_dev, st.st_ino, st.st_size, st.st_mtim};
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * Loads t->path into d and records its identity in *id.  Returns 0, -1 when
+ * the file cannot be read, -2 on a syntax error.
+ */
+static int file_load(const struct table *t, struct tab_data *d, struct file_id *id, struct buf *err)
+{
+	struct buf text = BUF_INIT;
+	int rc;
+
+	rc = file_read(t->path, &text, id, err);
+	if (rc == 0 &&
+	    data_parse(d, t->kind, t->flags, buf_cstr(&text), text.len, t->path, err) < 0)
+		rc = -2;
+	buf_free(&text);
+	return rc;
+}
+
+static bool file_same(const struct file_id *a, const struct stat *st)
+{
+	return a->dev == st->st_dev && a->ino == st->st_ino && a->size == st->st_size &&
+	       a->mtime.tv_sec == st->st_mtim.tv_sec && a->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* Re-reads a table file that changed; keeps the old contents on failure. */
+static void file_reload(struct table *t)
+{
+	struct buf err = BUF_INIT;
+	struct tab_data d = {0};
+	struct file_id id;
+	int rc;
+
+	rc = file_load(t, &d, &id, &err);
+	if (rc == 0) {
+		data_free(&t->data);
+		t->data = d;
+		t->id = id;
+		t->unreadable = false;
+	} else if (rc == -1) {
+		if (!t->unreadable)
+			log_warn("%s", buf_cstr(&err));
+		t->unreadable = true;
+	} else {
+		/* A syntax error: remember this version so we warn once. */
+		log_warn("%s; keeping the previous contents", buf_cstr(&err));
+		t->id = id;
+		t->unreadable = false;
+	}
+	buf_free(&err);
+}
+
+/* Called on every look-up: notices a changed file, at most once a second. */
+static void file_refresh(struct table *t)
+{
+	long long now = mono_msec();
+	struct stat st;
+
+	if (now - t->checked_msec < RECHECK_MSEC)
+		return;
+	t->checked_msec = now;
+	if (stat(t->path, &st) < 0) {
+		if (!t->unreadable)
+			log_warn("cannot stat table %s: %s", t->path, strerror(errno));
+		t->unreadable = true;
+		return;
+	}
+	if (!t->unreadable && file_same(&t->id, &st))
+		return;
+	file_reload(t);
+}
+
+/* ---------------------------------------------------------------- inline, static */
+
+/* Strips "{ ... }" around s in place, if present. */
+static char *unbrace(char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '{' && s[n - 1] == '}') {
+		s[n - 1] = 0;
+		return str_trim(s + 1);
+	}
+	return s;
+}
+
+/* One inline: element, "key=value" or "{ key = value }". */
+static const char *inline_entry(struct tab_data *d, char *tok)
+{
+	char *eq, *key, *value;
+
+	tok = unbrace(tok);
+	if ((eq = strchr(tok, '=')) == NULL)
+		return "expected key=value";
+	*eq = 0;
+	key = str_trim(tok);
+	value = str_trim(eq + 1);
+	if (*key == 0)
+		return "empty key";
+	key = xstrdup(key);
+	str_lower(key);
+	if (!hash_add(&d->hash, key, xstrdup(value)))
+		log_warn("inline table: duplicate key, the first one is kept");
+	return NULL;
+}
+
+/* Length of the next inline: element at s: a balanced {...} group or a word. */
+static size_t inline_token(const char *s, bool *bad)
+{
+	size_t i = 0;
+	int depth = 0;
+
+	if (*s != '{')
+		return strcspn(s, " \t,{}");
+	do {
+		if (s[i] == '{')
+			depth++;
+		else if (s[i] == '}')
+			depth--;
+		else if (s[i] == 0) {
+			*bad = true;
+			return i;
+		}
+		i++;
+	} while (depth > 0);
+	return i;
+}
+
+/* inline:{ k1=v1, { k2 = v 2 } }; elements split on commas and white space. */
+static const char *inline_parse(struct tab_data *d, const char *spec)
+{
+	char *body = xstrdup(spec), *s = str_trim(body), *tok;
+	const char *msg = NULL;
+	bool bad = false;
+	size_t n;
+
+	if (*s != '{' || inline_token(s, &bad) != strlen(s) || bad)
+		msg = "inline: table must be enclosed in { }";
+	s = msg ? s : unbrace(s);
+	while (msg == NULL && *(s += strspn(s, " \t,")) != 0) {
+		n = inline_token(s, &bad);
+		if (bad || n == 0) {
+			msg = "unbalanced braces in inline: table";
+			break;
+		}
+		tok = xstrndup(s, n);
+		msg = inline_entry(d, tok);
+		free(tok);
+		s += n;
+	}
+	free(body);
+	return msg;
+}
+
+/* ---------------------------------------------------------------- public */
+
+/* Recognises the table type; fills kind and, for files, the path. */
+static int spec_parse(struct table *t, const char *spec, struct buf *err)
+{
+	static const struct {
+		const char *name;
+		enum table_kind kind;
+	} types[] = {
+	    {"texthash", KIND_KV},
+	    {"hash", KIND_KV},
+	    {"btree", KIND_KV},
+	    {"lmdb", KIND_KV},
+	    {"cdb", KIND_KV},
+	    {"pcre", KIND_PCRE},
+	    {"inline", KIND_INLINE},
+	    {"static", KIND_STATIC},
+	};
+	const char *colon = strchr(spec, ':');
+	size_t tlen = colon ? (size_t)(colon - spec) : 0, i;
+
+	if (colon == NULL || tlen == 0) {
+		set_err(err, "bad table \"%s\": expected type:name", spec);
+		return -1;
+	}
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strlen(types[i].name) == tlen && strncmp(spec, types[i].name, tlen) == 0)
+			break;
+	if (i == sizeof(types) / sizeof(types[0])) {
+		set_err(err, "unsupported table type \"%.*s\" in \"%s\"", (int)tlen, spec, spec);
+		return -1;
+	}
+	t->kind = types[i].kind;
+	if (t->kind == KIND_KV || t->kind == KIND_PCRE) {
+		if (colon[1] == 0) {
+			set_err(err, "bad table \"%s\": missing file name", spec);
+			return -1;
+		}
+		t->path = xstrdup(colon + 1);
+	}
+	return 0;
+}
+
+static struct table *table_new(int flags)
+{
+	struct table *t = xcalloc(1, sizeof(*t));
+
+	t->flags = flags;
+	t->checked_msec = mono_msec();
+	return t;
+}
+
+/* Loads the contents named by the spec after the type prefix. */
+static int table_load(struct table *t, const char *arg, struct buf *err)
+{
+	const char *msg;
+	char *v;
+
+	switch (t->kind) {
+	case KIND_STATIC:
+		v = xstrdup(arg);
+		t->static_value = xstrdup(unbrace(str_trim(v)));
+		free(v);
+		return 0;
+	case KIND_INLINE:
+		if ((msg = inline_parse(&t->data, arg)) != NULL) {
+			set_err(err, "%s", msg);
+			return -1;
+		}
+		return 0;
+	default: return file_load(t, &t->data, &t->id, err);
+	}
+}
+
+struct table *table_open(const char *spec, int flags, struct buf *err)
+{
+	struct buf local = BUF_INIT;
+	struct table *t = table_new(flags);
+
+	if (err == NULL)
+		err = &local;
+	if (spec_parse(t, spec, err) < 0 || table_load(t, strchr(spec, ':') + 1, err) < 0) {
+		table_close(t);
+		t = NULL;
+	}
+	buf_free(&local);
+	return t;
+}
+
+struct table *table_from_text(const char *text, size_t len, int flags, struct buf *err)
+{
+	struct buf local = BUF_INIT;
+	struct table *t = table_new(flags);
+
+	t->kind = KIND_KV;
+	if (err == NULL)
+		err = &local;
+	if (data_parse(&t->data, KIND_KV, flags, text, len, TEXT_NAME, err) < 0) {
+		table_close(t);
+		t = NULL;
+	}
+	buf_free(&local);
+	return t;
+}
+
+void table_close(struct table *t)
+{
+	if (t == NULL)
+		return;
+	data_free(&t->data);
+	free(t->path);
+	free(t->static_value);
+	buf_free(&t->key);
+	buf_free(&t->result);
+	free(t);
+}
+
+const char *table_lookup(struct table *t, const char *key, bool *error)
+{
+	bool dummy;
+
+	if (error == NULL)
+		error = &dummy;
+	*error = false;
+	if (t->kind == KIND_STATIC)
+		return t->static_value;
+	if (t->path != NULL) {
+		file_refresh(t);
+		if (t->unreadable) {
+			*error = true;
+			return NULL;
+		}
+	}
+	if (t->kind == KIND_PCRE)
+		return pcre_lookup(t, key, error);
+	buf_reset(&t->key);
+	buf_puts(&t->key, key);
+	str_lower(t->key.data);
+	return hash_get(&t->data.hash, t->key.data);
+}
+
+int table_check(const char *spec, int flags, struct buf *err)
+{
+	struct table *t = table_open(spec, flags, err);
+
+	if (t == NULL)
+		return -1;
+	table_close(t);
+	return 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * table.h - lookup tables: "type:name" as in Postfix.
+ *
+ *   texthash:/path   "key value" lines (aliases(5) format "key: v1, v2" for
+ *                    alias tables), '#' comments, continuation lines start
+ *                    with white space; loaded into memory and reloaded when
+ *                    the file's mtime or size changes
+ *   hash:, btree:, lmdb:, cdb:  the same source file as texthash:
+ *   inline:{ k1=v1, { k2 = v with spaces } }
+ *   static:value     every key maps to value
+ *   pcre:/path       /regex/flags result  (PCRE2)
+ *
+ * Keys are folded to lower case, as Postfix does for these tables.  Look-ups
+ * return a value owned by the table, valid until the next look-up.
+ */
+#ifndef TERN_TABLE_H
+#define TERN_TABLE_H
+
+#include <stdbool.h>
+
+#include "buf.h"
+
+#define TABLE_ALIASES 0x1       /* parse the file in aliases(5) format */
+
+struct table;
+
+/* Opens a table; NULL with err filled on a bad spec or unreadable file. */
+struct table *table_open(const char *spec, int flags, struct buf *err);
+void table_close(struct table *t);
+
+/*
+ * Looks key up.  Returns the value, or NULL when not found; *error (if not
+ * NULL) is set true when the table could not be read (the caller should
+ * defer rather than reject).
+ */
+const char *table_lookup(struct table *t, const char *key, bool *error);
+
+/* Checks syntax of a table's source without keeping it (postmap). */
+int table_check(const char *spec, int flags, struct buf *err);
+
+/* Parses table text (texthash format), for tests and fuzzing. */
+struct table *table_from_text(const char *text, size_t len, int flags, struct buf *err);
+
+#endif

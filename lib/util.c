@@ -1,0 +1,204 @@
+/*
+ * util.c - allocation that never fails, and small string helpers.
+ */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+void *xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		log_fatal("out of memory allocating %zu bytes", size);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		log_fatal("out of memory allocating %zu x %zu bytes", n, size);
+	return p;
+}
+
+void *xrealloc(void *ptr, size_t size)
+{
+	void *p = realloc(ptr, size ? size : 1);
+
+	if (p == NULL)
+		log_fatal("out of memory reallocating %zu bytes", size);
+	return p;
+}
+
+void *xreallocarray(void *ptr, size_t n, size_t size)
+{
+	void *p = reallocarray(ptr, n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		log_fatal("out of memory reallocating %zu x %zu bytes", n, size);
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	return xmemdup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	return xmemdup(s, strnlen(s, n));
+}
+
+char *xmemdup(const void *p, size_t n)
+{
+	char *s = xmalloc(n + 1);
+
+	memcpy(s, p, n);
+	s[n] = 0;
+	return s;
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		log_fatal("out of memory formatting a string");
+	return s;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void str_lower(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s += 'a' - 'A';
+}
+
+static int ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+bool str_case_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (ascii_lower((unsigned char)*a) != ascii_lower((unsigned char)*b))
+			return false;
+	return *a == *b;
+}
+
+bool str_prefix_case(const char *s, const char *prefix)
+{
+	for (; *prefix; s++, prefix++)
+		if (*s == 0 || ascii_lower((unsigned char)*s) != ascii_lower((unsigned char)*prefix))
+			return false;
+	return true;
+}
+
+static bool is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+char *str_trim(char *s)
+{
+	char *end;
+
+	while (is_space((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && is_space((unsigned char)end[-1]))
+		end--;
+	*end = 0;
+	return s;
+}
+
+char **strv_split(const char *s, const char *seps)
+{
+	char **v = xcalloc(1, sizeof(*v));
+	size_t n = 0;
+
+	while (*s) {
+		size_t len = strcspn(s, seps);
+
+		if (len > 0) {
+			v = xreallocarray(v, n + 2, sizeof(*v));
+			v[n++] = xstrndup(s, len);
+			v[n] = NULL;
+		}
+		s += len;
+		if (*s)
+			s++;
+	}
+	return v;
+}
+
+size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void strv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+bool parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == 0 || is_space((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != 0 || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+long long now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+long long mono_msec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}

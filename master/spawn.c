@@ -1,0 +1,197 @@
+/*
+ * spawn.c - starting, reaping and restarting the daemons.
+ *
+ * A process that exits 0 (it served max_use clients, sat idle, or was told
+ * to re-read its configuration) is replaced at once.  One that dies of a
+ * signal or a non-zero exit within RESTART_GRACE_MS of its start counts as
+ * a failure, and each consecutive failure doubles the wait before the next
+ * start, up to service_throttle_time: a daemon that cannot start never
+ * turns into a fork storm, and one that crashed once is back immediately.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "master.h"
+#include "util.h"
+
+#define RESTART_GRACE_MS 10000
+#define RESTART_FIRST_MS 100
+
+static void spawn_timer(struct event_loop *loop, void *ctx);
+
+/* In the child: descriptor 3 is the listener, nothing else leaks. */
+static void spawn_exec(struct master *m, struct mservice *s)
+{
+	char **argv = xcalloc((size_t)s->cf.argc + 12, sizeof(char *));
+	int n = 0;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (s->listen_fd == DAEMON_LISTEN_FD)
+		fcntl(DAEMON_LISTEN_FD, F_SETFD, 0);    /* dup2 would keep close-on-exec */
+	else if (dup2(s->listen_fd, DAEMON_LISTEN_FD) < 0)
+		_exit(75);
+	/* The daemon opens its own log; it inherits nothing but fds 0-3. */
+	close_range(DAEMON_LISTEN_FD + 1, ~0U, 0);
+	argv[n++] = s->cf.argv[0];
+	argv[n++] = "-c";
+	argv[n++] = (char *)config_dir();
+	argv[n++] = "-n";
+	argv[n++] = s->cf.name;
+	argv[n++] = "-t";
+	argv[n++] = s->cf.type == SERVICE_INET ? "inet" : "unix";
+	for (int i = 0; i < m->verbose; i++)
+		argv[n++] = "-v";
+	for (int i = 1; i < s->cf.argc; i++)
+		argv[n++] = s->cf.argv[i];
+	argv[n] = NULL;
+	if (m->foreground)
+		setenv("TERN_LOG_STDERR", "1", 1);
+	execv(s->path, argv);
+	log_error("exec %s: %s", s->path, strerror(errno));
+	_exit(75);
+}
+
+static void spawn_one(struct master *m, struct mservice *s)
+{
+	struct mchild *c;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_warn("fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0)
+		spawn_exec(m, s);
+	c = xcalloc(1, sizeof(*c));
+	c->pid = pid;
+	c->svc = s;
+	c->started = mono_msec();
+	c->next = m->children;
+	m->children = c;
+	s->running++;
+	log_debug("service %s: started pid %ld", s->cf.name, (long)pid);
+}
+
+void master_spawn_service(struct master *m, struct mservice *s)
+{
+	long long now = mono_msec();
+
+	if (m->stopping || s->retired || s->listen_fd < 0)
+		return;
+	if (now < s->not_before) {
+		if (s->timer == NULL)
+			s->timer = event_timer_add(m->loop, (long)(s->not_before - now), spawn_timer, s);
+		return;
+	}
+	while (s->running < s->wanted)
+		spawn_one(m, s);
+}
+
+static struct master *spawn_master;
+
+static void spawn_timer(struct event_loop *loop, void *ctx)
+{
+	struct mservice *s = ctx;
+
+	(void)loop;
+	s->timer = NULL;
+	master_spawn_service(spawn_master, s);
+}
+
+void master_spawn_all(struct master *m)
+{
+	spawn_master = m;
+	for (struct mservice *s = m->services; s; s = s->next)
+		master_spawn_service(m, s);
+}
+
+/* Decides how long a service waits after one of its processes ended. */
+static void spawn_account(struct master *m, struct mchild *c, int status)
+{
+	struct mservice *s = c->svc;
+	long long lived = mono_msec() - c->started;
+	long long cap = (long long)config_time("service_throttle_time") * 1000;
+	long long delay;
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		s->failures = 0;
+		return;
+	}
+	if (WIFSIGNALED(status))
+		log_warn("process %s pid %ld killed by signal %d", s->path, (long)c->pid,
+		    WTERMSIG(status));
+	else
+		log_warn("process %s pid %ld exit status %d", s->path, (long)c->pid,
+		    WEXITSTATUS(status));
+	if (m->stopping || s->retired)
+		return;
+	s->failures = lived < RESTART_GRACE_MS ? s->failures + 1 : 1;
+	delay = RESTART_FIRST_MS;
+	for (int i = 1; i < s->failures && delay < cap; i++)
+		delay *= 2;
+	if (delay > cap)
+		delay = cap;
+	if (s->failures > 1)
+		log_warn("service %s: %d failures in a row, next start in %lld ms",
+		    s->cf.name, s->failures, delay);
+	s->not_before = mono_msec() + delay;
+}
+
+static struct mchild *spawn_unlink(struct master *m, pid_t pid)
+{
+	for (struct mchild **pp = &m->children; *pp; pp = &(*pp)->next) {
+		if ((*pp)->pid == pid) {
+			struct mchild *c = *pp;
+
+			*pp = c->next;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+void master_reap(struct master *m)
+{
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct mchild *c = spawn_unlink(m, pid);
+
+		if (c == NULL)
+			continue;
+		c->svc->running--;
+		spawn_account(m, c, status);
+		master_spawn_service(m, c->svc);
+		free(c);
+	}
+	master_services_prune(m);
+}
+
+void master_signal_children(struct master *m, struct mservice *only, int signo)
+{
+	for (struct mchild *c = m->children; c; c = c->next)
+		if (only == NULL || c->svc == only)
+			kill(c->pid, signo);
+}
+
+int master_child_count(struct master *m)
+{
+	int n = 0;
+
+	for (struct mchild *c = m->children; c; c = c->next)
+		n++;
+	return n;
+}
