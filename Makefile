@@ -126,7 +126,7 @@ fuzz: deps
 	@mkdir -p $(BUILD)/fuzz
 	@for f in $(FUZZ_SRCS); do \
 	  n=$$(basename $$f .c); \
-	  extra=$$(sed -n 's/^.*FUZZ_LINK:\(.*\)$$/\1/p' $$f); \
+	  extra=$$(sed -n 's/^.*FUZZ_LINK:\([^*]*\).*$$/\1/p' $$f); \
 	  clang -std=c11 -g -O1 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined \
 	    -o $(BUILD)/fuzz/$$n $$f $$extra $(LIB_SRCS) $(LDLIBS) || exit 1; \
 	  mkdir -p $(BUILD)/fuzz/corpus-$$n; \

@@ -1,0 +1,407 @@
+/*
+ * commands.c - one handler per SMTP verb, and the command counters.
+ *
+ * A handler sees one parsed command (cmd.c does the syntax), checks the
+ * session's state, replies, and says whether the command succeeded, for
+ * Postfix's "disconnect from ... mail=1 rcpt=0/1" log line.  Replies follow
+ * Postfix's wording; enhanced status codes (RFC 2034, RFC 3463) appear on
+ * every reply except the greeting and the HELO/EHLO answers, as RFC 2034
+ * section 3 says.
+ *
+ * Not here: reading lines (session.c), recipient policy (policy.c), the
+ * DATA phase after 354 (message.c).  STARTTLS, AUTH, CHUNKING, DSN and
+ * SMTPUTF8 are not offered yet.
+ */
+#include <limits.h>
+#include <string.h>
+
+#include "address.h"
+#include "cmd.h"
+#include "config.h"
+#include "log.h"
+#include "smtpd.h"
+#include "util.h"
+
+enum cmd_result {
+	CMD_FAIL,
+	CMD_OK,
+	CMD_PENDING,            /* the outcome comes later (DATA) */
+};
+
+typedef enum cmd_result cmd_fn(struct smtpd_session *s, const struct smtp_cmd *c);
+
+struct smtpd_verb {
+	enum smtp_verb verb;
+	const char *name;       /* for the disconnect log line */
+	const char *upper;      /* for "lost connection after X" */
+	cmd_fn *fn;
+};
+
+static cmd_fn cmd_helo, cmd_ehlo, cmd_mail, cmd_rcpt, cmd_data, cmd_rset, cmd_noop,
+    cmd_quit, cmd_vrfy, cmd_help, cmd_not_implemented, cmd_unknown;
+
+/* In Postfix's order for the disconnect line; unknown must stay last. */
+static const struct smtpd_verb smtpd_verbs[] = {
+	{ SMTP_HELO, "helo", "HELO", cmd_helo },
+	{ SMTP_EHLO, "ehlo", "EHLO", cmd_ehlo },
+	{ SMTP_STARTTLS, "starttls", "STARTTLS", cmd_not_implemented },
+	{ SMTP_AUTH, "auth", "AUTH", cmd_not_implemented },
+	{ SMTP_MAIL, "mail", "MAIL", cmd_mail },
+	{ SMTP_RCPT, "rcpt", "RCPT", cmd_rcpt },
+	{ SMTP_DATA, "data", "DATA", cmd_data },
+	{ SMTP_BDAT, "bdat", "BDAT", cmd_not_implemented },
+	{ SMTP_RSET, "rset", "RSET", cmd_rset },
+	{ SMTP_NOOP, "noop", "NOOP", cmd_noop },
+	{ SMTP_VRFY, "vrfy", "VRFY", cmd_vrfy },
+	{ SMTP_EXPN, "expn", "EXPN", cmd_not_implemented },
+	{ SMTP_HELP, "help", "HELP", cmd_help },
+	{ SMTP_QUIT, "quit", "QUIT", cmd_quit },
+	{ SMTP_UNKNOWN, "unknown", "UNKNOWN", cmd_unknown },
+};
+
+#define SMTPD_NVERBS (sizeof(smtpd_verbs) / sizeof(smtpd_verbs[0]))
+
+_Static_assert(SMTPD_NVERBS <= SMTPD_NCOUNT, "SMTPD_NCOUNT too small");
+
+static size_t smtpd_verb_index(enum smtp_verb v)
+{
+	for (size_t i = 0; i < SMTPD_NVERBS; i++)
+		if (smtpd_verbs[i].verb == v)
+			return i;
+	return SMTPD_NVERBS - 1;
+}
+
+void smtpd_command(struct smtpd_session *s, const char *line, size_t len)
+{
+	struct smtp_cmd c;
+	size_t i;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	r = smtp_cmd_parse(line, len, &c);
+	i = smtpd_verb_index(c.verb);
+	s->last_cmd = smtpd_verbs[i].upper;
+	s->count_all[i]++;
+	if (r < 0) {
+		smtpd_reply(s, "%s", c.error ? c.error : "500 5.5.2 Error: bad syntax");
+		return;
+	}
+	if (smtpd_verbs[i].fn(s, &c) == CMD_OK)
+		s->count_ok[i]++;
+}
+
+/* The DATA command's outcome, known at the end of the message. */
+void smtpd_data_done(struct smtpd_session *s, bool ok)
+{
+	if (ok)
+		s->count_ok[smtpd_verb_index(SMTP_DATA)]++;
+}
+
+/* " helo=1 mail=1 rcpt=0/1 commands=2/3", as Postfix logs it. */
+void smtpd_log_counts(const struct smtpd_session *s, struct buf *out)
+{
+	unsigned ok = 0, all = 0;
+
+	for (size_t i = 0; i < SMTPD_NVERBS; i++) {
+		if (s->count_all[i] == 0)
+			continue;
+		buf_printf(out, " %s=%u", smtpd_verbs[i].name, s->count_ok[i]);
+		if (s->count_ok[i] != s->count_all[i])
+			buf_printf(out, "/%u", s->count_all[i]);
+		ok += s->count_ok[i];
+		all += s->count_all[i];
+	}
+	buf_printf(out, " commands=%u", ok);
+	if (ok != all)
+		buf_printf(out, "/%u", all);
+}
+
+/* The HELO name goes into logs and Received: headers: no control bytes. */
+static void cmd_set_helo(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	free(s->helo);
+	s->helo = xmemdup(c->arg, c->arg_len);
+	for (char *p = s->helo; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	/* RFC 5321 4.1.4: HELO/EHLO in a session resets the transaction. */
+	session_reset_transaction(s);
+}
+
+static enum cmd_result cmd_helo(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	if (c->arg_len == 0) {
+		smtpd_reply(s, "501 Syntax: HELO hostname");
+		return CMD_FAIL;
+	}
+	cmd_set_helo(s, c);
+	s->esmtp = false;
+	smtpd_reply(s, "250 %s", config_str("myhostname"));
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	long long limit = config_size("message_size_limit");
+
+	if (c->arg_len == 0) {
+		smtpd_reply(s, "501 Syntax: EHLO hostname");
+		return CMD_FAIL;
+	}
+	cmd_set_helo(s, c);
+	s->esmtp = true;
+	smtpd_reply(s, "250-%s", config_str("myhostname"));
+	smtpd_reply(s, "250-PIPELINING");
+	if (limit > 0)
+		smtpd_reply(s, "250-SIZE %lld", limit);
+	else
+		smtpd_reply(s, "250-SIZE");
+	smtpd_reply(s, "250-8BITMIME");
+	smtpd_reply(s, "250 ENHANCEDSTATUSCODES");
+	return CMD_OK;
+}
+
+/*
+ * Checks one ESMTP parameter (key upper- or lower-case, value NULL when
+ * there was no '=').  Returns NULL when it is fine, else the reply; an
+ * unknown key gets Postfix's 555 from the caller (*unknown set).
+ */
+typedef const char *cmd_param_fn(struct smtpd_session *s, const char *key, const char *value,
+    long long *size, bool *unknown);
+
+/* SIZE=n (RFC 1870) and BODY= (RFC 6152). */
+static const char *cmd_mail_param(struct smtpd_session *s, const char *key, const char *value,
+    long long *size, bool *unknown)
+{
+	long long limit = config_size("message_size_limit");
+	long n;
+
+	(void)s;
+	if (str_case_eq(key, "SIZE")) {
+		if (value == NULL || !parse_long(value, 0, LONG_MAX, &n))
+			return "501 5.5.4 Bad message size syntax";
+		if (limit > 0 && n > limit)
+			return "552 5.3.4 Message size exceeds fixed limit";
+		*size = n;
+		return NULL;
+	}
+	if (str_case_eq(key, "BODY")) {
+		if (value && (str_case_eq(value, "7BIT") || str_case_eq(value, "8BITMIME")))
+			return NULL;
+		return "501 5.5.4 Unsupported BODY parameter";
+	}
+	*unknown = true;
+	return NULL;
+}
+
+/* No RCPT parameters yet: NOTIFY and ORCPT come with DSN. */
+static const char *cmd_rcpt_param(struct smtpd_session *s, const char *key, const char *value,
+    long long *size, bool *unknown)
+{
+	(void)s;
+	(void)key;
+	(void)value;
+	(void)size;
+	*unknown = true;
+	return NULL;
+}
+
+/*
+ * Runs check over the parameters after a path.  On the first bad one,
+ * returns false with the reply text in *reply (a new string).
+ */
+static bool cmd_params(struct smtpd_session *s, const char *p, const char *end,
+    cmd_param_fn *check, long long *size, char **reply)
+{
+	struct smtp_param params[SMTP_PARAMS_MAX];
+	const char *err = NULL;
+	size_t n = 0;
+
+	if (smtp_params_parse(p, (size_t)(end - p), params, SMTP_PARAMS_MAX, &n, &err) < 0) {
+		*reply = xstrdup(err ? err : "501 5.5.4 Syntax error in parameters");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *key = xmemdup(params[i].key, params[i].key_len);
+		char *value = params[i].value ? xmemdup(params[i].value, params[i].value_len) : NULL;
+		bool unknown = false;
+		const char *bad = check(s, key, value, size, &unknown);
+
+		if (unknown)
+			*reply = xasprintf("555 5.5.4 Unsupported option: %s", key);
+		else if (bad)
+			*reply = xstrdup(bad);
+		free(key);
+		free(value);
+		if (unknown || bad)
+			return false;
+	}
+	return true;
+}
+
+static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	const char *end = c->arg + c->arg_len, *rest = NULL, *err = NULL;
+	char *addr = NULL, *reply = NULL;
+	long long size = -1;
+
+	if (s->sender) {
+		smtpd_reply(s, "503 5.5.1 Error: nested MAIL command");
+		return CMD_FAIL;
+	}
+	if (addr_parse_path(c->arg, c->arg_len, ADDR_ALLOW_NULL, &addr, &rest, &err) < 0) {
+		smtpd_reply(s, "501 5.1.7 Bad sender address syntax");
+		return CMD_FAIL;
+	}
+	if (!cmd_params(s, rest, end, cmd_mail_param, &size, &reply)) {
+		smtpd_reject(s, "MAIL", addr, NULL, "%s", reply);
+		free(reply);
+		free(addr);
+		return CMD_FAIL;
+	}
+	s->sender = addr;
+	s->size_decl = size;
+	smtpd_reply(s, "250 2.1.0 Ok");
+	return CMD_OK;
+}
+
+/*
+ * The recipient as given, in canonical form; a bare "postmaster" (any
+ * case) is the only address without a domain we take (RFC 5321 4.5.1), and
+ * it is qualified with $myorigin.  NULL on bad syntax.
+ */
+static char *cmd_rcpt_addr(const struct smtp_cmd *c, const char **rest, bool *postmaster)
+{
+	const char *err = NULL;
+	char *addr = NULL, *full;
+
+	*postmaster = false;
+	if (addr_parse_path(c->arg, c->arg_len, ADDR_ALLOW_LOCAL, &addr, rest, &err) < 0)
+		return NULL;
+	if (strchr(addr, '@'))
+		return addr;
+	if (!str_case_eq(addr, "postmaster")) {
+		free(addr);
+		return NULL;
+	}
+	*postmaster = true;
+	full = xasprintf("postmaster@%s", config_str("myorigin"));
+	str_lower(full);
+	free(addr);
+	return full;
+}
+
+/* Policy says yes or no; the answer is the reply. */
+static bool cmd_rcpt_allowed(struct smtpd_session *s, const char *addr)
+{
+	struct buf reply = BUF_INIT;
+	bool ok = policy_check_rcpt(s, addr, &reply) == POLICY_OK;
+
+	if (!ok)
+		smtpd_reject(s, "RCPT", s->sender, addr, "%s", buf_cstr(&reply));
+	buf_free(&reply);
+	return ok;
+}
+
+static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	const char *rest = NULL;
+	char *addr, *reply = NULL;
+	bool postmaster;
+	long limit = config_int("smtpd_recipient_limit");
+
+	if (s->sender == NULL) {
+		smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
+		return CMD_FAIL;
+	}
+	if (limit > 0 && s->nrcpt >= (size_t)limit) {
+		smtpd_reply(s, "452 4.5.3 Error: too many recipients");
+		return CMD_FAIL;
+	}
+	if ((addr = cmd_rcpt_addr(c, &rest, &postmaster)) == NULL) {
+		smtpd_reply(s, "501 5.1.3 Bad recipient address syntax");
+		return CMD_FAIL;
+	}
+	if (!cmd_params(s, rest, c->arg + c->arg_len, cmd_rcpt_param, NULL, &reply)) {
+		smtpd_reject(s, "RCPT", s->sender, addr, "%s", reply);
+		free(reply);
+		free(addr);
+		return CMD_FAIL;
+	}
+	if (!postmaster && !cmd_rcpt_allowed(s, addr)) {
+		free(addr);
+		return CMD_FAIL;
+	}
+	s->rcpts = xreallocarray(s->rcpts, s->nrcpt + 1, sizeof(*s->rcpts));
+	s->rcpts[s->nrcpt++] = addr;
+	smtpd_reply(s, "250 2.1.5 Ok");
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_data(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	if (c->arg_len > 0) {
+		smtpd_reply(s, "501 5.5.4 Syntax: DATA");
+		return CMD_FAIL;
+	}
+	if (s->sender == NULL || s->nrcpt == 0) {
+		smtpd_reply(s, "503 5.5.1 Error: need RCPT command");
+		return CMD_FAIL;
+	}
+	return message_start(s) ? CMD_PENDING : CMD_FAIL;
+}
+
+static enum cmd_result cmd_rset(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	session_reset_transaction(s);
+	smtpd_reply(s, "250 2.0.0 Ok");
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_noop(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	smtpd_reply(s, "250 2.0.0 Ok");
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_quit(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	smtpd_reply(s, "221 2.0.0 Bye");
+	s->closing = true;
+	return CMD_OK;
+}
+
+/* RFC 5321 3.5.3: 252 neither confirms nor denies, and leaks no users. */
+static enum cmd_result cmd_vrfy(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	if (c->arg_len == 0) {
+		smtpd_reply(s, "501 5.5.4 Syntax: VRFY address");
+		return CMD_FAIL;
+	}
+	smtpd_reply(s, "252 2.0.0 Send some mail, I'll try my best");
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_help(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	smtpd_reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_not_implemented(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	smtpd_reply(s, "502 5.5.1 Error: command not implemented");
+	return CMD_FAIL;
+}
+
+static enum cmd_result cmd_unknown(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	smtpd_reply(s, "502 5.5.2 Error: command not recognized");
+	return CMD_FAIL;
+}

@@ -1,0 +1,220 @@
+/*
+ * message.c - the DATA phase: from 354 to the final reply.
+ *
+ * Content is decoded (data.c) straight from the session's input buffer and
+ * streamed to cleanup as it arrives; it is never held whole.  The client
+ * is told 250 only after cleanup answered ok, which cleanup does only once
+ * the queue file is fsync'ed and marked complete (DESIGN.md invariant 1).
+ *
+ * Once something went wrong - the message grew past message_size_limit,
+ * cleanup refused it, failed or stalled - the rest of the content is read
+ * and discarded up to the final dot, because the client cannot hear a
+ * reply before then (RFC 5321 4.2.5), and that reply is the one given.
+ *
+ * Not here: reading the socket (session.c), the DATA command's checks
+ * (commands.c), the protocol records' encoding details (cleanup_client.c).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cleanup_client.h"
+#include "config.h"
+#include "ipc.h"
+#include "log.h"
+#include "proto.h"
+#include "smtpd.h"
+#include "util.h"
+
+#define MESSAGE_WRITE_ERROR "451 4.3.0 Error: queue file write error"
+
+static void message_result(void *ctx, enum cleanup_status st, const char *text);
+static void message_drain(void *ctx);
+
+static void message_begin_record(const struct smtpd_session *s, struct buf *rec)
+{
+	ipc_put_str(rec, A_OP, OP_BEGIN);
+	ipc_put_str(rec, A_SENDER, s->sender);
+	for (size_t i = 0; i < s->nrcpt; i++)
+		ipc_put_str(rec, A_RCPT, s->rcpts[i]);
+	ipc_put_str(rec, A_CLIENT_NAME, s->name);
+	ipc_put_str(rec, A_CLIENT_ADDR, s->addr);
+	ipc_put_int(rec, A_CLIENT_PORT, s->port);
+	ipc_put_str(rec, A_HELO, s->helo ? s->helo : "");
+	ipc_put_str(rec, A_PROTOCOL, s->esmtp ? "ESMTP" : "SMTP");
+	if (s->size_decl >= 0)
+		ipc_put_int(rec, A_SIZE, s->size_decl);
+	ipc_end(rec);
+}
+
+/* Opens the cleanup conversation and replies 354, or 451 when it cannot. */
+bool message_start(struct smtpd_session *s)
+{
+	struct buf rec = BUF_INIT;
+
+	s->cleanup = cleanup_client_open(s->loop, message_result, message_drain, s);
+	if (s->cleanup == NULL) {
+		log_warn("connect to cleanup service: %s", strerror(errno));
+		smtpd_reply(s, MESSAGE_WRITE_ERROR);
+		return false;
+	}
+	message_begin_record(s, &rec);
+	cleanup_client_send(s->cleanup, &rec);
+	buf_free(&rec);
+	data_decoder_init(&s->dec);
+	s->msg_size = 0;
+	s->too_big = false;
+	s->state = SMTPD_DATA;
+	smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	return true;
+}
+
+void message_abort(struct smtpd_session *s)
+{
+	cleanup_client_close(s->cleanup);
+	s->cleanup = NULL;
+	free(s->data_error);
+	s->data_error = NULL;
+	s->too_big = false;
+}
+
+/* Decides the final reply now; it is sent after the final dot. */
+static void message_fail(struct smtpd_session *s, char *reply)
+{
+	cleanup_client_close(s->cleanup);
+	s->cleanup = NULL;
+	if (s->data_error == NULL)
+		s->data_error = reply;
+	else
+		free(reply);
+}
+
+/* The final reply; the transaction is over either way (RFC 5321 4.1.1.4). */
+static void message_finish(struct smtpd_session *s, const char *reply, const char *qid)
+{
+	if (qid) {
+		log_qid(qid, "client=%s[%s]", s->name, s->addr);
+		smtpd_reply(s, "%s", reply);
+	} else {
+		smtpd_reject(s, "END-OF-MESSAGE", s->sender, NULL, "%s", reply);
+	}
+	smtpd_data_done(s, qid != NULL);
+	message_abort(s);
+	session_reset_transaction(s);
+	s->state = SMTPD_CMD;
+}
+
+static char *message_verdict(enum cleanup_status st, const char *text)
+{
+	switch (st) {
+	case CLEANUP_OK:
+		return xasprintf("250 2.0.0 Ok: queued as %s", text);
+	case CLEANUP_DEFER:
+		return xasprintf("451 %s", text);
+	case CLEANUP_REJECT:
+		return xasprintf("554 %s", text);
+	case CLEANUP_FAILED:
+		break;
+	}
+	log_warn("cleanup service: %s", text);
+	return xstrdup(MESSAGE_WRITE_ERROR);
+}
+
+static void message_result(void *ctx, enum cleanup_status st, const char *text)
+{
+	struct smtpd_session *s = ctx;
+	char *reply;
+
+	if (st == CLEANUP_OK && s->state != SMTPD_DATA_WAIT) {
+		/* An ok before the end would acknowledge a partial message. */
+		st = CLEANUP_FAILED;
+		text = "premature ok from cleanup";
+	}
+	reply = message_verdict(st, text);
+	s->last_io = event_now(s->loop);
+	if (s->state == SMTPD_DATA_WAIT) {
+		message_finish(s, reply, st == CLEANUP_OK ? text : NULL);
+		free(reply);
+	} else {
+		message_fail(s, reply);
+	}
+	session_run(s);
+}
+
+static void message_drain(void *ctx)
+{
+	struct smtpd_session *s = ctx;
+
+	s->last_io = event_now(s->loop);
+	session_run(s);
+}
+
+bool message_paused(const struct smtpd_session *s)
+{
+	return s->state == SMTPD_DATA && s->cleanup != NULL &&
+	    cleanup_client_pending(s->cleanup) > SMTPD_CLEANUP_HIGH;
+}
+
+/* Content after decoding: counted always, sent only while all is well. */
+static void message_content(struct smtpd_session *s, const char *p, size_t n)
+{
+	long long limit = config_size("message_size_limit");
+
+	s->msg_size += (long long)n;
+	if (s->too_big || s->cleanup == NULL)
+		return;
+	if (limit > 0 && s->msg_size > limit) {
+		/* Closing before op=end makes cleanup discard the file. */
+		s->too_big = true;
+		cleanup_client_close(s->cleanup);
+		s->cleanup = NULL;
+		return;
+	}
+	if (n > 0)
+		cleanup_client_data(s->cleanup, p, n);
+}
+
+static void message_end(struct smtpd_session *s)
+{
+	s->last_cmd = "END-OF-MESSAGE";
+	if (s->too_big) {
+		message_finish(s, "552 5.3.4 Message size exceeds fixed limit", NULL);
+	} else if (s->data_error || s->cleanup == NULL) {
+		char *reply = xstrdup(s->data_error ? s->data_error : MESSAGE_WRITE_ERROR);
+
+		message_finish(s, reply, NULL);
+		free(reply);
+	} else {
+		cleanup_client_end(s->cleanup);
+		s->state = SMTPD_DATA_WAIT;
+	}
+}
+
+/* Decodes what the client sent; stops at the final dot, leaving the rest
+ * of the input (pipelined commands) in the buffer. */
+void message_input(struct smtpd_session *s)
+{
+	size_t used;
+
+	buf_reset(&s->chunk);
+	used = data_decode(&s->dec, s->in.data, s->in.len, &s->chunk);
+	buf_consume(&s->in, used);
+	message_content(s, s->chunk.data, s->chunk.len);
+	if (data_decoder_done(&s->dec))
+		message_end(s);
+}
+
+/* smtpd_timeout ran out while we waited for cleanup: cleanup's fault. */
+bool message_timeout(struct smtpd_session *s)
+{
+	if (s->state == SMTPD_DATA_WAIT) {
+		log_warn("timeout waiting for the cleanup service's reply");
+		message_finish(s, MESSAGE_WRITE_ERROR, NULL);
+		return true;
+	}
+	if (message_paused(s)) {
+		log_warn("timeout sending to the cleanup service");
+		message_fail(s, xstrdup(MESSAGE_WRITE_ERROR));
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,377 @@
+/*
+ * session.c - one SMTP client connection: bytes in, lines out, time-outs.
+ *
+ * The session reads into a bounded buffer, hands complete command lines to
+ * commands.c one at a time and in order, and message content to
+ * message.c.  Replies are buffered and written when no further complete
+ * command is waiting, before the session waits for I/O (RFC 2920 3.1), so
+ * a pipelining client gets its replies in few packets and a client that
+ * does not pipeline still gets each reply at once.
+ *
+ * Memory is bounded: while reading commands the input buffer holds at most
+ * line_length_limit plus a read's worth; the rest of an over-long line is
+ * skipped; replies stop being produced while too many wait to be written.
+ *
+ * Every event callback ends in session_run(), the only place that frees a
+ * session.  This file knows nothing of individual commands or of policy.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup_client.h"
+#include "config.h"
+#include "log.h"
+#include "smtpd.h"
+#include "sock.h"
+#include "util.h"
+
+#define SESSION_READ_SLACK 4096         /* read size beyond one command line */
+#define SESSION_DATA_READ 65536         /* read size during DATA */
+#define SESSION_OUT_HIGH 65536          /* stop running commands above this */
+
+static struct {
+	size_t line_limit;
+	long timeout_ms;
+} session_cfg;
+
+static struct smtpd_session *session_list;
+static size_t session_n;
+static void (*session_empty_hook)(struct event_loop *loop);
+
+static void session_io(struct event_loop *loop, int fd, int events, void *ctx);
+static void session_timeout(struct event_loop *loop, void *ctx);
+
+void session_init(void (*on_empty)(struct event_loop *loop))
+{
+	long limit = config_int("line_length_limit");
+
+	session_cfg.line_limit = limit > 512 ? (size_t)limit : 512;  /* RFC 5321 4.5.3.1.4 */
+	session_cfg.timeout_ms = config_time("smtpd_timeout") * 1000;
+	if (session_cfg.timeout_ms <= 0)
+		session_cfg.timeout_ms = 300 * 1000;
+	session_empty_hook = on_empty;
+}
+
+size_t session_count(void)
+{
+	return session_n;
+}
+
+bool session_idle(void *ctx)
+{
+	(void)ctx;
+	return session_n == 0;
+}
+
+void session_client(const struct smtpd_session *s, struct buf *out)
+{
+	buf_printf(out, "%s[%s]", s->name, s->addr);
+}
+
+void session_new(struct event_loop *loop, int fd)
+{
+	struct smtpd_session *s = xcalloc(1, sizeof(*s));
+
+	s->loop = loop;
+	s->fd = fd;
+	s->name = "unknown";    /* reverse DNS comes with c-ares */
+	s->size_decl = -1;
+	s->last_cmd = "CONNECT";
+	s->last_io = event_now(loop);
+	sock_peer(fd, s->addr, sizeof(s->addr), &s->port);
+	s->next = session_list;
+	if (session_list)
+		session_list->prev = s;
+	session_list = s;
+	session_n++;
+	log_info("connect from %s[%s]", s->name, s->addr);
+	event_fd_set(loop, fd, 0, session_io, s);
+	s->timer = event_timer_add(loop, session_cfg.timeout_ms, session_timeout, s);
+	smtpd_reply(s, "220 %s", config_str("smtpd_banner"));
+	session_run(s);
+}
+
+void session_reset_transaction(struct smtpd_session *s)
+{
+	free(s->sender);
+	s->sender = NULL;
+	for (size_t i = 0; i < s->nrcpt; i++)
+		free(s->rcpts[i]);
+	free(s->rcpts);
+	s->rcpts = NULL;
+	s->nrcpt = 0;
+	s->size_decl = -1;
+}
+
+static void session_log_end(struct smtpd_session *s)
+{
+	struct buf line = BUF_INIT;
+
+	if (s->dead && s->closing == false) {
+		buf_printf(&line, "lost connection after %s", s->last_cmd);
+		if (s->state == SMTPD_DATA)
+			buf_printf(&line, " (%lld bytes)", s->msg_size);
+		buf_puts(&line, " from ");
+		session_client(s, &line);
+		log_info("%s", buf_cstr(&line));
+		buf_reset(&line);
+	}
+	buf_puts(&line, "disconnect from ");
+	session_client(s, &line);
+	smtpd_log_counts(s, &line);
+	log_info("%s", buf_cstr(&line));
+	buf_free(&line);
+}
+
+static void session_free(struct smtpd_session *s)
+{
+	struct event_loop *loop = s->loop;
+
+	session_log_end(s);
+	message_abort(s);
+	if (s->timer)
+		event_timer_cancel(loop, s->timer);
+	event_fd_del(loop, s->fd);
+	close(s->fd);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		session_list = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	session_reset_transaction(s);
+	buf_free(&s->in);
+	buf_free(&s->out);
+	buf_free(&s->chunk);
+	free(s->helo);
+	free(s);
+	if (--session_n == 0 && session_empty_hook)
+		session_empty_hook(loop);
+}
+
+void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
+{
+	va_list ap;
+	size_t start = s->out.len;
+
+	va_start(ap, fmt);
+	buf_vprintf(&s->out, fmt, ap);
+	va_end(ap);
+	if (log_verbose())
+		log_debug("> %s[%s]: %s", s->name, s->addr, s->out.data + start);
+	buf_puts(&s->out, "\r\n");
+}
+
+/* A rejected MAIL/RCPT/DATA: the reply, and Postfix's NOQUEUE log line. */
+void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from,
+    const char *to, const char *fmt, ...)
+{
+	struct buf text = BUF_INIT, line = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&text, fmt, ap);
+	va_end(ap);
+	smtpd_reply(s, "%s", buf_cstr(&text));
+	buf_printf(&line, "NOQUEUE: reject: %s from ", verb);
+	session_client(s, &line);
+	buf_printf(&line, ": %s;", buf_cstr(&text));
+	if (from)
+		buf_printf(&line, " from=<%s>", from);
+	if (to)
+		buf_printf(&line, " to=<%s>", to);
+	buf_printf(&line, " proto=%s", s->esmtp ? "ESMTP" : "SMTP");
+	if (s->helo)
+		buf_printf(&line, " helo=<%s>", s->helo);
+	log_info("%s", buf_cstr(&line));
+	buf_free(&text);
+	buf_free(&line);
+}
+
+/* How many bytes one read may add: bounded while reading commands. */
+static size_t session_room(const struct smtpd_session *s)
+{
+	size_t cap = session_cfg.line_limit + SESSION_READ_SLACK;
+
+	if (s->closing || s->state == SMTPD_DATA_WAIT)
+		return 0;
+	if (s->state == SMTPD_DATA)
+		return message_paused(s) ? 0 : SESSION_DATA_READ;
+	return s->in.len < cap ? cap - s->in.len : 0;
+}
+
+static void session_read(struct smtpd_session *s, int events)
+{
+	size_t room = session_room(s);
+	ssize_t n;
+
+	if (room == 0) {
+		if (events & EV_ERROR)
+			s->dead = true;
+		return;
+	}
+	buf_reserve(&s->in, room);
+	do
+		n = read(s->fd, buf_tail(&s->in), room);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		buf_commit(&s->in, (size_t)n);
+		s->last_io = event_now(s->loop);
+	} else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+		s->dead = true;
+	}
+}
+
+static void session_flush(struct smtpd_session *s)
+{
+	ssize_t n;
+
+	while (s->out.len > 0 && !s->dead) {
+		n = write(s->fd, s->out.data, s->out.len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			s->dead = true;
+			return;
+		}
+		buf_consume(&s->out, (size_t)n);
+		s->last_io = event_now(s->loop);
+	}
+}
+
+/* A command line ends at LF; the CR before it, if any, is not passed on. */
+static void session_line(struct smtpd_session *s, size_t len)
+{
+	size_t n = len - 1;
+
+	if (n > 0 && s->in.data[n - 1] == '\r')
+		n--;
+	if (n > session_cfg.line_limit)
+		smtpd_reply(s, "500 5.5.2 Error: line too long");
+	else
+		smtpd_command(s, s->in.data, n);
+	buf_consume(&s->in, len);
+}
+
+/*
+ * Runs the next buffered command line.  False when no complete line is
+ * waiting.  The tail of an over-long line is skipped up to its LF, never
+ * taken for a command (it is client data, perhaps crafted).
+ */
+static bool session_next_line(struct smtpd_session *s)
+{
+	char *lf = s->in.len ? memchr(s->in.data, '\n', s->in.len) : NULL;
+
+	if (s->discard_line) {
+		if (lf == NULL) {
+			buf_reset(&s->in);
+			return false;
+		}
+		buf_consume(&s->in, (size_t)(lf - s->in.data) + 1);
+		s->discard_line = false;
+		return true;
+	}
+	if (lf == NULL) {
+		if (s->in.len > session_cfg.line_limit + 1) {
+			smtpd_reply(s, "500 5.5.2 Error: line too long");
+			buf_reset(&s->in);
+			s->discard_line = true;
+		}
+		return false;
+	}
+	session_line(s, (size_t)(lf - s->in.data) + 1);
+	return true;
+}
+
+/* Works through the buffered input as far as possible without waiting. */
+static void session_process(struct smtpd_session *s)
+{
+	while (!s->dead && !s->closing) {
+		if (s->state == SMTPD_DATA_WAIT)
+			break;
+		if (s->state == SMTPD_DATA) {
+			if (s->in.len == 0 || message_paused(s))
+				break;
+			message_input(s);
+			continue;
+		}
+		if (s->out.len > SESSION_OUT_HIGH) {
+			session_flush(s);
+			if (s->out.len > SESSION_OUT_HIGH)
+				break;
+		}
+		if (!session_next_line(s))
+			break;
+	}
+}
+
+static void session_watch(struct smtpd_session *s)
+{
+	int events = 0;
+
+	if (session_room(s) > 0)
+		events |= EV_READ;
+	if (s->out.len > 0)
+		events |= EV_WRITE;
+	event_fd_events(s->loop, s->fd, events);
+}
+
+/*
+ * Drives the session as far as it can go, then frees it or sets the
+ * events to wait for.  The last call of every callback.
+ */
+void session_run(struct smtpd_session *s)
+{
+	if (!s->dead)
+		session_process(s);
+	if (!s->dead)
+		session_flush(s);
+	if (s->dead || (s->closing && s->out.len == 0)) {
+		session_free(s);
+		return;
+	}
+	session_watch(s);
+}
+
+static void session_io(struct event_loop *loop, int fd, int events, void *ctx)
+{
+	struct smtpd_session *s = ctx;
+
+	(void)loop;
+	(void)fd;
+	if (events & (EV_READ | EV_ERROR))
+		session_read(s, events);
+	session_run(s);
+}
+
+/*
+ * smtpd_timeout limits every wait: for the client to send or to take our
+ * replies, and for cleanup to take content or to answer.  A stalled cleanup
+ * is cleanup's fault, not the client's: the client gets a 451, not a 421.
+ */
+static void session_timeout(struct event_loop *loop, void *ctx)
+{
+	struct smtpd_session *s = ctx;
+	long long idle = event_now(loop) - s->last_io;
+
+	s->timer = NULL;
+	if (idle < session_cfg.timeout_ms) {
+		s->timer = event_timer_add(loop, session_cfg.timeout_ms - idle, session_timeout, s);
+		return;
+	}
+	s->last_io = event_now(loop);
+	s->timer = event_timer_add(loop, session_cfg.timeout_ms, session_timeout, s);
+	if (message_timeout(s)) {
+		session_run(s);
+		return;
+	}
+	log_info("timeout after %s from %s[%s]", s->last_cmd, s->name, s->addr);
+	smtpd_reply(s, "421 4.4.2 %s Error: timeout exceeded", config_str("myhostname"));
+	session_flush(s);
+	s->closing = true;
+	s->dead = true;
+	session_run(s);
+}

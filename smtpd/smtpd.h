@@ -1,0 +1,113 @@
+/*
+ * smtpd.h - the SMTP server's shared state: one struct per client session.
+ *
+ * One smtpd process serves many sessions from one event loop.  A session
+ * moves bytes (session.c), runs one command at a time (commands.c), asks
+ * the relay policy about recipients (policy.c), and streams a message to
+ * cleanup during DATA (message.c over cleanup_client.c).  Nothing here
+ * blocks except look-ups in in-memory tables.
+ *
+ * Lifetime: a session is freed only by session_run(), the last call of
+ * every event callback; everything else only sets `closing` or `dead`, so
+ * no function ever returns into a freed session.
+ */
+#ifndef TERN_SMTPD_H
+#define TERN_SMTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "data.h"
+#include "event.h"
+
+enum smtpd_state {
+	SMTPD_CMD,              /* reading commands */
+	SMTPD_DATA,             /* reading message content after 354 */
+	SMTPD_DATA_WAIT,        /* end of data seen, waiting for cleanup */
+};
+
+/* Command counters for the disconnect log line, indexed like commands.c's
+ * verb table. */
+#define SMTPD_NCOUNT 16
+
+/* Unsent output to cleanup above which we stop reading from the client. */
+#define SMTPD_CLEANUP_HIGH (256 * 1024)
+
+struct cleanup_client;
+
+struct smtpd_session {
+	struct event_loop *loop;
+	int fd;
+	struct buf in;          /* client bytes not yet processed */
+	struct buf out;         /* replies not yet written */
+	enum smtpd_state state;
+	bool discard_line;      /* skipping the rest of an over-long line */
+	bool closing;           /* close once the replies are written */
+	bool dead;              /* connection broken: free at once */
+	long long last_io;      /* event_now() of the last progress */
+	struct event_timer *timer;
+	const char *last_cmd;   /* for "lost connection after X" */
+
+	char addr[64];          /* client's numeric address */
+	int port;
+	const char *name;       /* client's host name ("unknown" for now) */
+	char *helo;             /* HELO/EHLO argument, NULL before */
+	bool esmtp;
+
+	/* The mail transaction (RFC 5321 3.3). */
+	char *sender;           /* NULL before MAIL; "" for <> */
+	char **rcpts;
+	size_t nrcpt;
+	long long size_decl;    /* MAIL FROM SIZE=, -1 when not given */
+
+	/* DATA in progress (message.c). */
+	struct data_decoder dec;
+	struct buf chunk;       /* decoded content of the latest read */
+	struct cleanup_client *cleanup;
+	long long msg_size;
+	bool too_big;
+	char *data_error;       /* reply already decided for the final dot */
+
+	unsigned count_ok[SMTPD_NCOUNT];
+	unsigned count_all[SMTPD_NCOUNT];
+
+	struct smtpd_session *prev, *next;
+};
+
+/* session.c */
+void session_init(void (*on_empty)(struct event_loop *loop));
+void session_new(struct event_loop *loop, int fd);
+bool session_idle(void *ctx);
+size_t session_count(void);
+void session_run(struct smtpd_session *s);
+void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from,
+    const char *to, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void session_reset_transaction(struct smtpd_session *s);
+void session_client(const struct smtpd_session *s, struct buf *out);
+
+/* commands.c */
+void smtpd_command(struct smtpd_session *s, const char *line, size_t len);
+void smtpd_data_done(struct smtpd_session *s, bool ok);
+void smtpd_log_counts(const struct smtpd_session *s, struct buf *out);
+
+/* policy.c */
+enum policy_result {
+	POLICY_OK,
+	POLICY_REJECT,          /* 5xx: reply holds the text */
+	POLICY_DEFER,           /* 4xx: reply holds the text */
+};
+enum policy_result policy_check_rcpt(const struct smtpd_session *s, const char *rcpt,
+    struct buf *reply);
+void policy_reset(void);
+
+/* message.c: the DATA phase. */
+bool message_start(struct smtpd_session *s);
+void message_input(struct smtpd_session *s);
+bool message_paused(const struct smtpd_session *s);
+bool message_timeout(struct smtpd_session *s);
+void message_abort(struct smtpd_session *s);
+
+#endif
