@@ -6,7 +6,7 @@
  *
  * smtpd -> cleanup   (socket private/cleanup, one connection per message)
  *   1. {op=begin, sender, rcpt*, client_name, client_addr, client_port,
- *       helo_name, protocol, [size]}
+ *       helo_name, protocol, [size], [uid]}
  *      "rcpt" repeats, one per recipient, in order; each may be followed by
  *      its own "orcpt" / "notify" attributes (applying to the rcpt before).
  *   2. {op=data, data=<bytes>}*   message content, LF line ends, dot-
@@ -62,6 +62,7 @@
 #define A_BODY_LEN    "body_len"
 #define A_RESULT      "result"
 #define A_DSN         "dsn"
+#define A_UID         "uid"
 
 #define OP_BEGIN   "begin"
 #define OP_DATA    "data"
@@ -69,6 +70,7 @@
 #define OP_NEW     "new"
 #define OP_DELIVER "deliver"
 #define OP_DONE    "done"
+#define OP_STATUS  "status"
 
 #define ST_OK      "ok"
 #define ST_DEFER   "defer"

@@ -179,4 +179,7 @@ class Instance:
                 os.kill(mpid, signal.SIGKILL)
             except OSError:
                 pass
+        if os.environ.get("TERN_KEEP"):
+            print("\n(kept instance %s)" % self.dir)
+            return
         subprocess.run(["rm", "-rf", self.dir])

@@ -40,10 +40,11 @@ class CrashTest(unittest.TestCase):
                             accepted.add(tag)
                     except (smtplib.SMTPException, OSError):
                         pass    # not acknowledged: no promise was made
+                    time.sleep(rng.uniform(0, 0.04))   # spread the load over the kills
 
             def killer():
                 while not done.is_set():
-                    time.sleep(rng.uniform(0.05, 0.4))
+                    time.sleep(rng.uniform(0.02, 0.25))
                     prog = rng.choice(["cleanup", "qmgr", "local"])
                     pids = inst.pids_of(prog)
                     if pids:
@@ -63,6 +64,8 @@ class CrashTest(unittest.TestCase):
                 t.join(300)
             done.set()
             k.join(10)
+            print("\n    kills: %s; accepted %d of %d" % (
+                {p: kills.count(p) for p in set(kills)}, len(accepted), MESSAGES))
             self.assertGreater(len(kills), 3, "the killer did not kill enough")
             self.assertGreater(len(accepted), MESSAGES // 4, "too few messages accepted")
 

@@ -96,7 +96,7 @@ class SkeletonTest(unittest.TestCase):
                       b"RCPT TO:<" + USER.encode() + b">\r\nNOOP\r\nVRFY x\r\nRSET\r\n"
                       b"DATA\r\nFOO\r\nQUIT\r\n")
             codes = [read_reply(f)[0] for _ in range(11)]
-            self.assertEqual(codes, [250, 503, 250, 503, 250, 250, 252, 250, 503, 500, 221])
+            self.assertEqual(codes, [250, 503, 250, 503, 250, 250, 252, 250, 503, 502, 221])
         finally:
             s.close()
 

@@ -1,0 +1,470 @@
+/*
+ * conn.c - one cleanup conversation per connection, inside the event loop.
+ *
+ * States (proto.h): BEGIN -> HEADER -> BODY -> (reply) CLOSING.  An error
+ * sends the reply at once and goes to DRAIN, which reads and drops the
+ * rest of the message until {op=end} or EOF: smtpd keeps streaming until
+ * it sends op=end and only then reads the reply, so closing early would
+ * hand it an EPIPE instead of our reason.
+ *
+ * The message is never held in memory: only the header section is
+ * buffered (bounded by header_size_limit plus one data chunk), the body
+ * goes to the queue file as it arrives.  A client that stops talking for
+ * smtpd_timeout + 60 s is dropped; one that closes before op=end abandons
+ * its message, which simply vanishes (store.c).
+ *
+ * Not here: the header parsing (header.c), the file handling (store.c),
+ * any rewriting of addresses or headers.
+ */
+#include "cleanup.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "header.h"
+#include "ipc.h"
+#include "log.h"
+#include "proto.h"
+#include "queue.h"
+#include "util.h"
+
+enum cc_state {
+	CC_BEGIN,
+	CC_HEADER,
+	CC_BODY,
+	CC_DRAIN,   /* replied with an error: drop input until end/EOF */
+	CC_CLOSING, /* replied: close once the reply is out */
+};
+
+struct cc_rcpt {
+	const char *addr, *orcpt, *notify;
+};
+
+struct cleanup_conn {
+	struct ipc_conn ipc;
+	struct ipc_msg msg;
+	struct event_loop *loop;
+	struct event_timer *timer;
+	long long last_active; /* event_now() of the last input */
+	enum cc_state state;
+	struct cleanup_file file;
+	struct buf head; /* message bytes until the split is known */
+	struct hdr_split split;
+	struct received_info ri; /* strings owned here */
+	char *sender;
+	size_t nrcpt;
+	long long size;	 /* message bytes received (the limit) */
+	long long added; /* bytes we added: Received:, a LF */
+	struct buf msgid;
+	bool have_msgid;
+};
+
+static size_t cc_count;
+
+static long cc_idle_ms(void)
+{
+	return (config_time("smtpd_timeout") + 60) * 1000;
+}
+
+static void cc_free_strings(struct cleanup_conn *cc)
+{
+	free((char *)cc->ri.helo);
+	free((char *)cc->ri.client_name);
+	free((char *)cc->ri.client_addr);
+	free((char *)cc->ri.protocol);
+	free((char *)cc->ri.uid);
+	free((char *)cc->ri.rcpt);
+	free(cc->sender);
+}
+
+static void cc_free(struct cleanup_conn *cc)
+{
+	event_fd_del(cc->loop, cc->ipc.fd);
+	if (cc->timer)
+		event_timer_cancel(cc->loop, cc->timer);
+	cleanup_file_discard(&cc->file);
+	ipc_conn_close(&cc->ipc);
+	ipc_msg_free(&cc->msg);
+	buf_free(&cc->head);
+	buf_free(&cc->msgid);
+	cc_free_strings(cc);
+	free(cc);
+	cc_count--;
+}
+
+/* Queues the one reply; the event handler flushes it. */
+static void cc_reply(struct cleanup_conn *cc, const char *status, const char *name,
+    const char *value, enum cc_state next)
+{
+	ipc_put_str(&cc->ipc.out, A_STATUS, status);
+	ipc_put_str(&cc->ipc.out, name, value);
+	ipc_end(&cc->ipc.out);
+	cc->state = next;
+}
+
+/* An error before op=end: the file goes, the reason goes to the client. */
+static void cc_fail(struct cleanup_conn *cc, const char *status, const char *reason)
+{
+	const char *qid = cc->file.fd >= 0 ? cc->file.qid : "NOQUEUE";
+
+	log_qid(qid, "%s: %s", status, reason);
+	cleanup_file_discard(&cc->file);
+	cc_reply(cc, status, A_REASON, reason, CC_DRAIN);
+}
+
+static void cc_protocol_error(struct cleanup_conn *cc, const char *what)
+{
+	log_warn("protocol error from client: %s", what);
+	cc_fail(cc, ST_DEFER, "4.3.0 Error: malformed request");
+}
+
+/* The value of attribute a as a C string: no NUL inside, at most max bytes. */
+static bool cc_value_ok(const struct ipc_attr *a, size_t max)
+{
+	return a->len <= max && strlen(a->value) == a->len;
+}
+
+/* Collects the recipients in order; orcpt/notify apply to the one before. */
+static const char *cc_collect_rcpts(const struct ipc_msg *m, struct cc_rcpt *r, size_t *n)
+{
+	*n = 0;
+	for (size_t i = 0; i < m->count; i++) {
+		const struct ipc_attr *a = &m->attrs[i];
+
+		if (strcmp(a->name, A_RCPT) == 0) {
+			if (a->len == 0 || !cc_value_ok(a, CLEANUP_MAX_ADDR))
+				return "bad recipient";
+			if (*n == CLEANUP_MAX_RCPT)
+				return "too many recipients";
+			r[(*n)++] = (struct cc_rcpt){a->value, NULL, NULL};
+		} else if (strcmp(a->name, A_ORCPT) == 0 || strcmp(a->name, A_NOTIFY) == 0) {
+			if (*n == 0 || !cc_value_ok(a, CLEANUP_MAX_ADDR))
+				return "bad orcpt/notify";
+			if (strcmp(a->name, A_ORCPT) == 0)
+				r[*n - 1].orcpt = a->value;
+			else
+				r[*n - 1].notify = a->value;
+		}
+	}
+	return *n == 0 ? "no recipients" : NULL;
+}
+
+static size_t cc_count_rcpts(const struct ipc_msg *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->count; i++)
+		n += strcmp(m->attrs[i].name, A_RCPT) == 0;
+	return n;
+}
+
+/* Writes T, S, A records and keeps what the Received: header needs. */
+static const char *cc_write_envelope(struct cleanup_conn *cc, const struct ipc_msg *m)
+{
+	const struct {
+		const char *name;
+		const char **keep;
+	} attrs[] = {
+	    {A_CLIENT_NAME, &cc->ri.client_name},
+	    {A_CLIENT_ADDR, &cc->ri.client_addr},
+	    {A_CLIENT_PORT, NULL},
+	    {A_HELO, &cc->ri.helo},
+	    {A_PROTOCOL, &cc->ri.protocol},
+	    {A_UID, &cc->ri.uid},
+	};
+
+	qfw_arrival(&cc->file.w, now_usec());
+	qfw_sender(&cc->file.w, cc->sender);
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		const struct ipc_attr *a = ipc_get(m, attrs[i].name);
+
+		if (a == NULL)
+			continue;
+		if (!cc_value_ok(a, CLEANUP_MAX_ATTR))
+			return "bad client attribute";
+		qfw_attr(&cc->file.w, a->name, a->value);
+		if (attrs[i].keep)
+			*attrs[i].keep = xstrdup(a->value);
+	}
+	return NULL;
+}
+
+/* Sender and size; NULL when fine, else what is wrong. */
+static const char *cc_begin_checks(struct cleanup_conn *cc, const struct ipc_msg *m)
+{
+	const struct ipc_attr *s = ipc_get(m, A_SENDER);
+	long long size = 0;
+
+	if (s == NULL || !cc_value_ok(s, CLEANUP_MAX_ADDR))
+		return "bad sender";
+	if (ipc_get(m, A_SIZE) && (!ipc_get_int(m, A_SIZE, &size) || size < 0))
+		return "bad size";
+	cc->sender = xstrdup(s->value);
+	return NULL;
+}
+
+/* SIZE= announced more than we take: refuse before writing anything. */
+static bool cc_too_big(const struct ipc_msg *m)
+{
+	long long size, limit = config_size("message_size_limit");
+
+	return limit > 0 && ipc_get_int(m, A_SIZE, &size) && size > limit;
+}
+
+static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
+{
+	size_t n = cc_count_rcpts(m);
+	struct cc_rcpt *r = xreallocarray(NULL, n ? n : 1, sizeof(*r));
+	const char *err = cc_begin_checks(cc, m);
+
+	if (err == NULL)
+		err = cc_collect_rcpts(m, r, &cc->nrcpt);
+	if (err == NULL && cc_too_big(m)) {
+		cc_fail(cc, ST_REJECT, "5.3.4 Message size exceeds fixed limit");
+		err = "";
+	}
+	if (err == NULL && cleanup_file_create(&cc->file) < 0) {
+		log_error("cannot create queue file in %s: %s", QUEUE_INCOMING, strerror(errno));
+		cc_fail(cc, ST_DEFER, "4.3.0 Error: queue file write error");
+		err = "";
+	}
+	if (err == NULL)
+		err = cc_write_envelope(cc, m);
+	if (err == NULL) {
+		for (size_t i = 0; i < cc->nrcpt; i++)
+			qfw_rcpt(&cc->file.w, r[i].addr, r[i].orcpt, r[i].notify);
+		if (cc->nrcpt == 1)
+			cc->ri.rcpt = xstrdup(r[0].addr);
+		hdr_split_init(&cc->split, (size_t)config_size("header_size_limit"));
+		cc->state = CC_HEADER;
+	} else if (*err) {
+		cc_protocol_error(cc, err);
+	}
+	free(r);
+}
+
+static const char *cc_myhostname(void)
+{
+	static char host[256];
+	const char *h = config_str("myhostname");
+
+	if (h && *h)
+		return h;
+	if (host[0] == 0 && gethostname(host, sizeof(host) - 1) < 0)
+		strlcpy(host, "localhost", sizeof(host));
+	return host;
+}
+
+/* The header section is known: write Received: + headers, start the body. */
+static void cc_header_done(struct cleanup_conn *cc)
+{
+	struct buf h = BUF_INIT;
+	char date[HDR_DATE_SIZE];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	hdr_date_format(date, &tm);
+	cc->ri.myhostname = cc_myhostname();
+	cc->ri.qid = cc->file.qid;
+	cc->ri.date = date;
+	hdr_received_build(&h, &cc->ri);
+	buf_append(&h, cc->head.data, cc->split.header_len);
+	if (cc->split.header_len > 0 && cc->head.data[cc->split.header_len - 1] != '\n')
+		buf_putc(&h, '\n');
+	cc->have_msgid = hdr_value(cc->head.data, cc->split.header_len, "Message-ID", &cc->msgid);
+	qfw_header(&cc->file.w, h.data, h.len);
+	qfw_body_begin(&cc->file.w);
+	qfw_body_write(
+	    &cc->file.w, cc->head.data + cc->split.body_off, cc->head.len - cc->split.body_off);
+	cc->added = (long long)h.len - (long long)cc->split.header_len;
+	buf_free(&cc->head);
+	buf_free(&h);
+	cc->state = CC_BODY;
+}
+
+static void cc_data(struct cleanup_conn *cc, const struct ipc_msg *m)
+{
+	const struct ipc_attr *a = ipc_get(m, A_DATA);
+	long long limit = config_size("message_size_limit");
+
+	if (a == NULL) {
+		cc_protocol_error(cc, "op=data without data");
+		return;
+	}
+	cc->size += (long long)a->len;
+	if (limit > 0 && cc->size > limit) {
+		cc_fail(cc, ST_REJECT, "5.3.4 Message size exceeds fixed limit");
+		return;
+	}
+	if (cc->state == CC_HEADER) {
+		buf_append(&cc->head, a->value, a->len);
+		if (hdr_split_scan(&cc->split, cc->head.data, cc->head.len))
+			cc_header_done(cc);
+	} else {
+		qfw_body_write(&cc->file.w, a->value, a->len);
+	}
+	if (cc->file.w.error) {
+		errno = cc->file.w.error;
+		log_error("%s: queue file write error: %s", cc->file.qid, strerror(errno));
+		cc_fail(cc, ST_DEFER, "4.3.0 Error: queue file write error");
+	}
+}
+
+/* Printable for the log: client text must not forge log lines. */
+static void cc_log_safe(char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] == 127)
+			s[i] = '?';
+}
+
+static void cc_log_accepted(struct cleanup_conn *cc)
+{
+	const char *id = buf_cstr(&cc->msgid);
+	size_t n = strlen(id);
+
+	cc_log_safe(cc->msgid.data, cc->msgid.len);
+	cc_log_safe(cc->sender, strlen(cc->sender));
+	if (n >= 2 && id[0] == '<' && id[n - 1] == '>')
+		log_qid(cc->file.qid, "message-id=%s", id);
+	else
+		log_qid(cc->file.qid, "message-id=<%s>", cc->have_msgid ? id : "");
+	log_qid(cc->file.qid, "from=<%s>, size=%lld, nrcpt=%zu (queue active)", cc->sender,
+	    cc->size + cc->added, cc->nrcpt);
+}
+
+static void cc_end(struct cleanup_conn *cc)
+{
+	char qid[QID_LEN + 1];
+
+	if (cc->state == CC_HEADER) {
+		hdr_split_finish(&cc->split, cc->head.data, cc->head.len);
+		cc_header_done(cc);
+	}
+	qfw_body_end(&cc->file.w);
+	strlcpy(qid, cc->file.qid, sizeof(qid));
+	if (cleanup_file_commit(&cc->file) < 0) {
+		log_error("%s: queue file write error: %s", qid, strerror(errno));
+		cc_reply(cc, ST_DEFER, A_REASON, "4.3.0 Error: queue file write error", CC_CLOSING);
+		return;
+	}
+	cc_reply(cc, ST_OK, A_QUEUE_ID, qid, CC_CLOSING);
+	cc_log_accepted(cc);
+	cleanup_notify_qmgr(qid);
+}
+
+/* Acts on one record according to the state. */
+static void cc_dispatch(struct cleanup_conn *cc, const struct ipc_msg *m)
+{
+	const char *op = ipc_get_str(m, A_OP);
+	bool is_end = op && strcmp(op, OP_END) == 0;
+
+	if (cc->state == CC_BEGIN) {
+		if (op && strcmp(op, OP_BEGIN) == 0)
+			cc_begin(cc, m);
+		else
+			cc_protocol_error(cc, "expected op=begin");
+	} else if (cc->state == CC_HEADER || cc->state == CC_BODY) {
+		if (op && strcmp(op, OP_DATA) == 0)
+			cc_data(cc, m);
+		else if (is_end)
+			cc_end(cc);
+		else
+			cc_protocol_error(cc, "expected op=data or op=end");
+	} else if (cc->state == CC_DRAIN && is_end) {
+		cc->state = CC_CLOSING;
+	}
+}
+
+/* Reads what is there and acts on every complete record. */
+static void cc_read(struct cleanup_conn *cc)
+{
+	const char *why = NULL;
+	enum ipc_result r;
+	ssize_t n = ipc_conn_fill(&cc->ipc);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	cc->last_active = event_now(cc->loop);
+	while (
+	    cc->state != CC_CLOSING && (r = ipc_conn_next(&cc->ipc, &cc->msg, &why)) != IPC_MORE) {
+		if (r == IPC_ERROR) {
+			cc_protocol_error(cc, why ? why : "malformed record");
+			cc->state = CC_CLOSING; /* nothing after it can be trusted */
+			break;
+		}
+		cc_dispatch(cc, &cc->msg);
+	}
+	if (n <= 0 && cc->state != CC_CLOSING) {
+		/* EOF or error before op=end: the client gave up on the message. */
+		log_debug("%s: client went away before the end of the message",
+		    cc->file.fd >= 0 ? cc->file.qid : "NOQUEUE");
+		cleanup_file_discard(&cc->file);
+		buf_reset(&cc->ipc.out);
+		cc->state = CC_CLOSING;
+	}
+}
+
+static void cc_on_event(struct event_loop *loop, int fd, int events, void *ctx)
+{
+	struct cleanup_conn *cc = ctx;
+
+	(void)loop;
+	(void)fd;
+	if (events & (EV_READ | EV_ERROR))
+		cc_read(cc);
+	if (cc->ipc.out.len > 0 && ipc_conn_flush(&cc->ipc) < 0) {
+		log_debug("cannot send reply: %s", strerror(errno));
+		buf_reset(&cc->ipc.out);
+		cc->state = CC_CLOSING;
+	}
+	if (cc->state == CC_CLOSING && cc->ipc.out.len == 0) {
+		cc_free(cc);
+		return;
+	}
+	/* While a reply waits for room, stop reading: one reply at a time. */
+	event_fd_events(cc->loop, cc->ipc.fd, cc->ipc.out.len > 0 ? EV_WRITE : EV_READ);
+}
+
+static void cc_on_timer(struct event_loop *loop, void *ctx)
+{
+	struct cleanup_conn *cc = ctx;
+	long long idle = event_now(loop) - cc->last_active;
+
+	cc->timer = NULL;
+	if (idle < cc_idle_ms()) {
+		cc->timer = event_timer_add(loop, cc_idle_ms() - idle, cc_on_timer, cc);
+		return;
+	}
+	log_warn("%s: timeout: no input for %lld s, connection dropped",
+	    cc->file.fd >= 0 ? cc->file.qid : "NOQUEUE", idle / 1000);
+	cc_free(cc);
+}
+
+void cleanup_conn_accept(struct event_loop *loop, int fd, void *ctx)
+{
+	struct cleanup_conn *cc = xcalloc(1, sizeof(*cc));
+
+	(void)ctx;
+	cc->loop = loop;
+	ipc_conn_init(&cc->ipc, fd);
+	ipc_msg_init(&cc->msg);
+	cc->file.fd = -1;
+	cc->file.finished = true;
+	cc->state = CC_BEGIN;
+	cc->last_active = event_now(loop);
+	cc->timer = event_timer_add(loop, cc_idle_ms(), cc_on_timer, cc);
+	event_fd_set(loop, fd, EV_READ, cc_on_event, cc);
+	cc_count++;
+}
+
+bool cleanup_conn_idle(void *ctx)
+{
+	(void)ctx;
+	return cc_count == 0;
+}

@@ -1,0 +1,29 @@
+/*
+ * main.c - the cleanup daemon: turns one message stream from smtpd or
+ * pickup into a complete, durable queue file in incoming/ and tells qmgr.
+ *
+ * One event-driven process serves many connections (conn.c); master runs
+ * it as mail_owner.  It does not rewrite addresses or headers yet beyond
+ * prepending Received:, and does no header/body checks.
+ */
+#include <stdlib.h>
+
+#include "cleanup.h"
+#include "daemon.h"
+#include "event.h"
+#include "log.h"
+
+int main(int argc, char **argv)
+{
+	struct daemon d;
+	struct event_loop *loop;
+
+	daemon_init(&d, argc, argv, "cleanup", 0);
+	cleanup_store_init();
+	loop = event_loop_new();
+	daemon_event_server(&d, loop, cleanup_conn_accept, cleanup_conn_idle, NULL);
+	if (event_loop_run(loop) < 0)
+		log_fatal("event loop failed");
+	event_loop_free(loop);
+	return 0;
+}

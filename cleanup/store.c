@@ -1,0 +1,172 @@
+/*
+ * store.c - queue files in incoming/: create, commit, discard; notify qmgr.
+ *
+ * Crash safety (DESIGN.md invariant 1): a queue file gets its name in
+ * incoming/ only once it is complete and fdatasync'ed, and cleanup answers
+ * "ok" only after the directory holding that name is fsync'ed too.  Until
+ * then the file is an O_TMPFILE inode with no name at all, so a crash at
+ * any moment leaves nothing behind for qmgr to find half-written.
+ *
+ * The name is given with linkat() through /proc/self/fd: linkat() with
+ * AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH, which cleanup does not
+ * have.  Where O_TMPFILE or /proc is missing (old file systems, a chroot)
+ * the file is written as incoming/.tmp.QID instead (qmgr ignores names
+ * starting with '.') and linked to its real name at the end; the link
+ * never replaces an existing file.
+ *
+ * This file does not write records: conn.c drives the qfile writer.
+ */
+#include "cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ipc.h"
+#include "log.h"
+#include "proto.h"
+#include "queue.h"
+#include "sock.h"
+
+static int store_dirfd = -1;
+static bool store_use_tmpfile;
+
+void cleanup_store_init(void)
+{
+	store_dirfd = open(QUEUE_INCOMING, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (store_dirfd < 0)
+		log_fatal("open %s: %s", QUEUE_INCOMING, strerror(errno));
+	store_use_tmpfile = access("/proc/self/fd", X_OK) == 0;
+	if (!store_use_tmpfile)
+		log_info("no /proc/self/fd: queue files are written under temporary names");
+}
+
+static void store_tmp_name(const struct cleanup_file *f, char *out, size_t size)
+{
+	snprintf(out, size, ".tmp.%s", f->qid);
+}
+
+/* A queue ID not in incoming/ yet; the final link catches a late clash. */
+static void store_new_qid(struct cleanup_file *f)
+{
+	for (int tries = 0; tries < 10; tries++) {
+		qid_new(f->qid);
+		if (faccessat(store_dirfd, f->qid, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+			return;
+	}
+}
+
+static int store_open_tmpfile(struct cleanup_file *f)
+{
+	f->fd = openat(store_dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (f->fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return f->fd;
+	log_info("O_TMPFILE not supported in %s: using temporary names", QUEUE_INCOMING);
+	store_use_tmpfile = false;
+	return -1;
+}
+
+int cleanup_file_create(struct cleanup_file *f)
+{
+	char tmp[QID_LEN + 8];
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	store_new_qid(f);
+	if (store_use_tmpfile && store_open_tmpfile(f) < 0 && store_use_tmpfile)
+		return -1; /* a real error, not a missing feature */
+	if (f->fd < 0) {
+		store_tmp_name(f, tmp, sizeof(tmp));
+		f->fd = openat(store_dirfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		if (f->fd < 0)
+			return -1;
+		f->named = true;
+	}
+	qfw_init(&f->w, f->fd);
+	return 0;
+}
+
+/* Gives the finished file its queue ID as name (never replacing one). */
+static int store_link(struct cleanup_file *f)
+{
+	char path[64];
+
+	if (f->named) {
+		store_tmp_name(f, path, sizeof(path));
+		return linkat(store_dirfd, path, store_dirfd, f->qid, 0);
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
+	return linkat(AT_FDCWD, path, store_dirfd, f->qid, AT_SYMLINK_FOLLOW);
+}
+
+static void store_close(struct cleanup_file *f)
+{
+	char tmp[QID_LEN + 8];
+	int saved = errno;
+
+	if (f->named) {
+		store_tmp_name(f, tmp, sizeof(tmp));
+		unlinkat(store_dirfd, tmp, 0);
+	}
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	errno = saved;
+}
+
+int cleanup_file_commit(struct cleanup_file *f)
+{
+	f->finished = true;
+	if (qfw_finish(&f->w) < 0 || store_link(f) < 0) {
+		store_close(f);
+		return -1;
+	}
+	/* The name must survive a crash before smtpd may say 250. */
+	if (fsync(store_dirfd) < 0) {
+		int saved = errno;
+
+		unlinkat(store_dirfd, f->qid, 0);
+		store_close(f);
+		errno = saved;
+		return -1;
+	}
+	store_close(f);
+	return 0;
+}
+
+void cleanup_file_discard(struct cleanup_file *f)
+{
+	if (f->fd < 0)
+		return;
+	if (!f->finished)
+		qfw_abort(&f->w);
+	f->finished = true;
+	store_close(f);
+}
+
+void cleanup_notify_qmgr(const char *qid)
+{
+	struct buf path = BUF_INIT;
+	struct ipc_conn c;
+	int fd;
+
+	queue_socket_path(&path, true, "qmgr");
+	fd = sock_unix_connect(buf_cstr(&path), true);
+	if (fd < 0) {
+		log_debug("%s: cannot notify qmgr: %s: %s", qid, buf_cstr(&path), strerror(errno));
+		buf_free(&path);
+		return;
+	}
+	ipc_conn_init(&c, fd);
+	ipc_put_str(&c.out, A_OP, OP_NEW);
+	ipc_put_str(&c.out, A_QUEUE_ID, qid);
+	ipc_end(&c.out);
+	/* qmgr's periodic scan finds the file anyway if this fails. */
+	if (ipc_conn_flush(&c) != 1)
+		log_debug("%s: cannot notify qmgr: %s", qid, strerror(errno));
+	ipc_conn_close(&c);
+	buf_free(&path);
+}

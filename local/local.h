@@ -1,0 +1,90 @@
+/*
+ * local.h - the local delivery agent's parts.
+ *
+ *   copy.c     writes a message (Return-Path, Delivered-To, header, body)
+ *              from the queue file to a mailbox file, optionally with mbox
+ *              "From " escaping
+ *   maildir.c  Maildir delivery, unique names, mailbox path safety
+ *   mbox.c     mbox delivery with fcntl locking and truncation on failure
+ *   virtual.c  virtual mailbox look-ups (path, uid, gid)
+ *   deliver.c  the conversation with qmgr (proto.h) and per-recipient logs
+ *
+ * The delivery functions do no privilege switching themselves: the caller
+ * switches to the mailbox owner around them, so they can be tested as the
+ * current user.
+ */
+#ifndef TERN_LOCAL_H
+#define TERN_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* The reply op for one recipient's result; proto.h names no macro for it. */
+
+/* The message in the queue file, as qmgr described it. */
+struct local_msg {
+	int fd; /* queue file, read-only, read with pread only */
+	const char *qid;
+	const char *sender; /* "" for the null sender */
+	off_t header_off, header_len;
+	off_t body_off, body_len;
+};
+
+/* One recipient's outcome, as reported to qmgr. */
+struct local_result {
+	const char *result; /* RES_SENT, RES_DEFERRED or RES_BOUNCED */
+	char dsn[8];	    /* "2.0.0" */
+	char reason[256];
+};
+
+void local_result_set(struct local_result *r, const char *result, const char *dsn, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+/* deferred 4.2.2 "mailbox full" for ENOSPC/EDQUOT, else 4.3.0 "what: strerror". */
+void local_result_errno(struct local_result *r, int err, const char *what);
+
+/* copy.c: writes the whole message to fd.  0, or -1 with errno set. */
+int local_copy_message(int fd, const struct local_msg *m, const char *rcpt, bool mbox);
+/* Creates dir and its missing parents (mode 0700), syncing each new entry.
+ * 0, or -1 with errno set. */
+int local_mkdirs(const char *dir);
+
+/* maildir.c */
+#define MAILDIR_NAME_MAX 320
+/* True for a mailbox path relative to virtual_mailbox_base that cannot
+ * leave it: not empty, not absolute, no ".." component. */
+bool maildir_path_safe(const char *path);
+/* "<sec>.M<usec>P<pid>Q<n>.<host>", '/' and ':' in host escaped as
+ * "\057" and "\072" (the Maildir convention).  False if it does not fit. */
+bool maildir_name(
+    char *out, size_t size, long long usec, long pid, unsigned long n, const char *host);
+/* A fresh name for this process (time, pid, counter, host name). */
+void maildir_unique_name(char out[MAILDIR_NAME_MAX]);
+/* Delivers into the Maildir dir (created if missing).  0 when the message
+ * is durably in dir/new, else -1; r says which either way. */
+int maildir_deliver(
+    const struct local_msg *m, const char *rcpt, const char *dir, struct local_result *r);
+
+/* mbox.c: appends to the mbox file path (created if missing), or leaves it
+ * exactly as it was.  0 or -1; r says which either way. */
+int mbox_deliver(
+    const struct local_msg *m, const char *rcpt, const char *path, struct local_result *r);
+/* "Sun Nov 22 09:20:01 2026" (asctime without its newline). */
+void mbox_date(char out[32], const struct tm *tm);
+
+/* virtual.c */
+struct vmailbox {
+	char *path;   /* full path below virtual_mailbox_base */
+	bool maildir; /* the table value ended in '/' */
+	uid_t uid;
+	gid_t gid;
+};
+/* Looks rcpt up in virtual_mailbox_maps, virtual_uid_maps,
+ * virtual_gid_maps.  0 with mb filled (free mb->path), or -1 with r set. */
+int virtual_lookup(const char *rcpt, struct vmailbox *mb, struct local_result *r);
+
+/* deliver.c: daemon_serve_fn. */
+void local_serve(int fd, void *ctx);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * mbox.c - appending to an mbox file.
+ *
+ * The file is opened O_APPEND as the mailbox owner and write-locked with
+ * fcntl (what mail readers on Linux honour); the lock is retried for
+ * MBOX_LOCK_SECONDS rather than waited for without bound, so one stuck
+ * reader cannot hold a delivery agent forever.  The size before our
+ * append is remembered and, on ANY error, the file is truncated back to
+ * it: a half-written message would corrupt the message after it for every
+ * reader.  The message counts as delivered only after fsync (DESIGN.md
+ * invariant 2).
+ *
+ * Not here: dot-locking (a later addition), mailbox ownership checks
+ * beyond "a regular file we may write".
+ */
+#include "local.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "proto.h"
+#include "util.h"
+
+#define MBOX_LOCK_SECONDS 30
+#define MBOX_LOCK_POLL_MS 100
+
+static const char *const mbox_days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char *const mbox_months[] = {
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+};
+
+void mbox_date(char out[32], const struct tm *tm)
+{
+	snprintf(out, 32, "%s %s %2d %02d:%02d:%02d %d", mbox_days[(unsigned)tm->tm_wday % 7],
+	    mbox_months[(unsigned)tm->tm_mon % 12], tm->tm_mday, tm->tm_hour, tm->tm_min,
+	    tm->tm_sec, tm->tm_year + 1900);
+}
+
+static int mbox_lock(int fd)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+	struct timespec pause = {0, MBOX_LOCK_POLL_MS * 1000000L};
+
+	for (int i = 0; i < MBOX_LOCK_SECONDS * 1000 / MBOX_LOCK_POLL_MS; i++) {
+		if (fcntl(fd, F_SETLK, &fl) == 0)
+			return 0;
+		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+static int mbox_from_line(int fd, const char *sender)
+{
+	char date[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	struct buf b = BUF_INIT;
+	ssize_t n;
+
+	localtime_r(&now, &tm);
+	mbox_date(date, &tm);
+	buf_printf(&b, "From %s %s\n", *sender ? sender : "MAILER-DAEMON", date);
+	n = write(fd, b.data, b.len);
+	if (n >= 0 && (size_t)n != b.len) {
+		errno = ENOSPC;
+		n = -1;
+	}
+	buf_free(&b);
+	return n < 0 ? -1 : 0;
+}
+
+/* Opens, checks and locks the mailbox; 0 with *fd and *size set. */
+static int mbox_open(const char *path, int *fd, off_t *size, const char **what)
+{
+	struct stat st;
+
+	*what = "open mailbox";
+	*fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd < 0)
+		return -1;
+	*what = "lock mailbox";
+	if (mbox_lock(*fd) < 0)
+		return -1;
+	*what = "stat mailbox";
+	if (fstat(*fd, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		*what = "deliver to a mailbox that is not a regular file";
+		errno = EINVAL;
+		return -1;
+	}
+	*size = st.st_size; /* after the lock: nobody else appends now */
+	return 0;
+}
+
+static int mbox_append(int fd, const struct local_msg *m, const char *rcpt, const char **what)
+{
+	*what = "write mailbox";
+	if (mbox_from_line(fd, m->sender) < 0 || local_copy_message(fd, m, rcpt, true) < 0)
+		return -1;
+	*what = "fsync mailbox";
+	return fsync(fd);
+}
+
+static int mbox_parent(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int r = 0;
+
+	if (slash && slash != dir) {
+		*slash = 0;
+		r = local_mkdirs(dir);
+	}
+	free(dir);
+	return r;
+}
+
+int mbox_deliver(
+    const struct local_msg *m, const char *rcpt, const char *path, struct local_result *r)
+{
+	const char *what = "create mailbox directory";
+	off_t size = -1;
+	int fd = -1, rc = mbox_parent(path);
+
+	if (rc == 0)
+		rc = mbox_open(path, &fd, &size, &what);
+	if (rc == 0)
+		rc = mbox_append(fd, m, rcpt, &what);
+	if (rc < 0) {
+		int err = errno;
+
+		/* Leave the mailbox exactly as we found it. */
+		if (size >= 0 && ftruncate(fd, size) == 0)
+			fsync(fd);
+		local_result_errno(r, err, what);
+	} else {
+		local_result_set(r, RES_SENT, "2.0.0", "delivered to mailbox");
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}

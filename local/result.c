@@ -1,0 +1,36 @@
+/*
+ * result.c - filling in one recipient's delivery result.
+ *
+ * A full disk or quota is temporary from the sender's point of view
+ * (RFC 3463 X.2.2 "mailbox full"); every other local failure is a
+ * temporary system problem (X.3.0), so qmgr retries rather than bounces.
+ */
+#include "local.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto.h"
+#include "util.h"
+
+void local_result_set(
+    struct local_result *r, const char *result, const char *dsn, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->result = result;
+	strlcpy(r->dsn, dsn, sizeof(r->dsn));
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+}
+
+void local_result_errno(struct local_result *r, int err, const char *what)
+{
+	if (err == ENOSPC || err == EDQUOT)
+		local_result_set(r, RES_DEFERRED, "4.2.2", "mailbox full");
+	else
+		local_result_set(r, RES_DEFERRED, "4.3.0", "cannot %s: %s", what, strerror(err));
+}

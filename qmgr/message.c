@@ -1,0 +1,357 @@
+/*
+ * message.c - one message's life in qmgr: activate, deliver, finish.
+ *
+ * Activating loads and checks the whole queue file (qfile_load applies the
+ * journal, so recipients finished in an earlier round stay finished) and
+ * only then renames it into active/: a corrupt file never reaches an
+ * agent, it goes to corrupt/ with a warning and the rest of the queue
+ * carries on.
+ *
+ * Finishing, when every request of the round has ended:
+ *   - nothing left to deliver: unlink active/QID, log "QID: removed";
+ *   - otherwise: one journal record per result of this round, fdatasync,
+ *     mtime := next retry time, rename active/ -> deferred/.
+ * Crash safety: a recipient counts as done only when its agent said sent
+ * or bounced; the journal is durable before the file leaves active/, and a
+ * file with pending recipients is never unlinked.  If qmgr dies anywhere
+ * in between, the file is still in active/ or deferred/ and is delivered
+ * again (at worst a duplicate).
+ *
+ * Known gap (a later issue): bounced recipients get no bounce message to
+ * the sender yet; this is logged for every message it affects.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "qmgr.h"
+#include "queue.h"
+#include "resolve.h"
+#include "util.h"
+
+static int msg_open(const char *qid, const char *from)
+{
+	struct buf path = BUF_INIT;
+	int fd;
+
+	queue_path(&path, from, qid);
+	fd = open(path.data, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno != ENOENT)
+		log_qid_warn(qid, "open %s: %s", path.data, strerror(errno));
+	buf_free(&path);
+	return fd;
+}
+
+static void msg_free(struct qmgr_msg *msg)
+{
+	if (msg->fd >= 0)
+		close(msg->fd);
+	msg_results_free(msg);
+	qfile_free(&msg->qf);
+	free(msg);
+}
+
+/* A file that cannot be delivered safely is set aside for the operator. */
+static void msg_corrupt(const char *qid, const char *from, enum qf_load_result r,
+    const struct buf *err)
+{
+	const char *what = r == QF_LOAD_INCOMPLETE ? "incomplete" : "corrupt";
+
+	if (queue_move(qid, from, QUEUE_CORRUPT) < 0) {
+		log_qid_warn(qid, "%s queue file in %s/, cannot move it to corrupt/: %s",
+		    what, from, strerror(errno));
+		return;
+	}
+	log_qid_warn(qid, "%s queue file moved to corrupt/: %s", what,
+	    err->len ? err->data : "unknown error");
+}
+
+/* Loads qid from its queue; NULL when it is gone or unusable. */
+static struct qmgr_msg *msg_load(struct qmgr *q, const char *qid, const char *from)
+{
+	struct buf err = BUF_INIT;
+	struct qmgr_msg *msg;
+	enum qf_load_result r;
+	int fd = msg_open(qid, from);
+
+	if (fd < 0)
+		return NULL;
+	msg = xcalloc(1, sizeof(*msg));
+	msg->q = q;
+	msg->fd = fd;
+	strlcpy(msg->qid, qid, sizeof(msg->qid));
+	r = qfile_load(fd, &msg->qf, &err);
+	if (r != QF_LOAD_OK) {
+		msg_corrupt(qid, from, r, &err);
+		buf_free(&err);
+		msg_free(msg);
+		return NULL;
+	}
+	buf_free(&err);
+	msg->res = xcalloc(msg->qf.nrcpt ? msg->qf.nrcpt : 1, sizeof(*msg->res));
+	return msg;
+}
+
+void msg_log_result(const struct qmgr_msg *msg, size_t i, const char *relay)
+{
+	const struct qmgr_result *res = &msg->res[i];
+	double delay = (now_usec() - msg->qf.arrival_usec) / 1e6;
+
+	log_qid(msg->qid, "to=<%s>, relay=%s, delay=%.2f, dsn=%s, status=%s (%s)",
+	    msg->qf.rcpts[i].addr, relay, delay < 0 ? 0 : delay,
+	    res->dsn ? res->dsn : "", qf_status_name(res->status),
+	    res->reason ? res->reason : "");
+}
+
+/* qmgr's own result for a recipient no agent will see. */
+static void msg_fail(struct qmgr_msg *msg, size_t i, const char *dsn, const char *reason)
+{
+	msg_result_set(msg, i, QF_DEFERRED, dsn, reason);
+	msg_log_result(msg, i, "none");
+}
+
+/* Resolves recipient i; NULL (and a result) when it cannot be routed. */
+static char *msg_route(struct qmgr_msg *msg, size_t i, const char **cls)
+{
+	struct resolved rs;
+
+	if (!resolve_addr(msg->qf.rcpts[i].addr, &rs)) {
+		msg_fail(msg, i, "4.3.0", "address resolver failure");
+		return NULL;
+	}
+	if (!deliver_transport_name_ok(rs.transport)) {
+		log_qid_warn(msg->qid, "invalid transport name \"%s\" for <%s>",
+		    rs.transport, msg->qf.rcpts[i].addr);
+		msg_fail(msg, i, "4.3.5", "mail transport unavailable");
+		return NULL;
+	}
+	*cls = resolve_class_name(rs.cls);
+	return xstrdup(rs.transport);
+}
+
+/* Hands each batch of the plan to its transport. */
+static void msg_submit(struct qmgr_msg *msg, struct plan_batch *b, size_t nb,
+    const char *const *cls)
+{
+	struct qmgr_request *r;
+	size_t i, j;
+
+	for (i = 0; i < nb; i++) {
+		r = request_new(msg, b[i].rcpt, b[i].n);
+		for (j = 0; j < r->n; j++)
+			r->cls[j] = cls[r->rcpt[j]];
+		r->tp = deliver_transport(msg->q, b[i].transport);
+		msg->holds++;
+		deliver_submit(msg->q, r);
+	}
+}
+
+/* Starts delivery of every pending recipient.  One hold covers the
+ * planning, so the message cannot finish before all requests exist. */
+static void msg_deliver(struct qmgr_msg *msg)
+{
+	size_t i, n = msg->qf.nrcpt, nb;
+	char **tp = xcalloc(n ? n : 1, sizeof(*tp));
+	const char **cls = xcalloc(n ? n : 1, sizeof(*cls));
+	bool *want = xcalloc(n ? n : 1, sizeof(*want));
+	struct plan_batch *b;
+
+	msg->holds = 1;
+	for (i = 0; i < n; i++) {
+		enum qf_status st = msg->qf.rcpts[i].status;
+
+		if (st == QF_PENDING || st == QF_DEFERRED)
+			want[i] = (tp[i] = msg_route(msg, i, &cls[i])) != NULL;
+	}
+	nb = plan_make((const char *const *)tp, want, n, msg->q->cf.rcpt_limit, &b);
+	msg_submit(msg, b, nb, cls);
+	plan_free(b, nb);
+	for (i = 0; i < n; i++)
+		free(tp[i]);
+	free(tp);
+	free(cls);
+	free(want);
+	msg_release(msg);
+}
+
+bool msg_activate(struct qmgr *q, const char *qid, const char *from)
+{
+	struct qset_entry *e = qset_get(&q->known, qid);
+	struct qmgr_msg *msg;
+
+	if (e && e->state == QSET_ACTIVE)
+		return true;
+	if (q->draining || q->active >= q->cf.active_limit)
+		return false;
+	msg = msg_load(q, qid, from);
+	if (msg && queue_move(qid, from, QUEUE_ACTIVE) < 0) {
+		if (errno != ENOENT)
+			log_qid_warn(qid, "move %s/ to active/: %s", from, strerror(errno));
+		msg_free(msg);
+		msg = NULL;
+	}
+	if (msg == NULL) {
+		/* Gone or set aside: forget a schedule that pointed at it. */
+		if (e && strcmp(from, QUEUE_DEFERRED) == 0)
+			qset_del(&q->known, qid);
+		return true;
+	}
+	e = qset_add(&q->known, qid, NULL);
+	e->state = QSET_ACTIVE;
+	e->msg = msg;
+	q->active++;
+	msg_deliver(msg);
+	return true;
+}
+
+/* The status recipient i ends this round with. */
+static enum qf_status msg_final(const struct qmgr_msg *msg, size_t i)
+{
+	return msg->res[i].set ? msg->res[i].status : msg->qf.rcpts[i].status;
+}
+
+static bool msg_open_status(enum qf_status st)
+{
+	return st == QF_PENDING || st == QF_DEFERRED;
+}
+
+static size_t msg_count_pending(const struct qmgr_msg *msg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < msg->qf.nrcpt; i++)
+		n += msg_open_status(msg_final(msg, i));
+	return n;
+}
+
+/* Past maximal_queue_lifetime, a recipient still deferred is given up
+ * with the last reason it was deferred for. */
+static void msg_expire(struct qmgr_msg *msg)
+{
+	const struct qfile_rcpt *rc;
+	const struct qmgr_result *res;
+	const char *reason, *dsn;
+	char final[32];
+	char *text;
+	size_t i;
+
+	for (i = 0; i < msg->qf.nrcpt; i++) {
+		if (!msg_open_status(msg_final(msg, i)))
+			continue;
+		res = &msg->res[i];
+		rc = &msg->qf.rcpts[i];
+		reason = res->set ? res->reason : rc->reason;
+		dsn = res->set ? res->dsn : rc->dsn;
+		qmgr_dsn_final(dsn, final, sizeof(final));
+		text = xasprintf("message expired: %s", reason && *reason ? reason :
+		    "delivery time expired");
+		msg_result_set(msg, i, QF_BOUNCED, final, text);
+		log_qid(msg->qid, "to=<%s>, status=bounced (%s)", rc->addr, text);
+		free(text);
+	}
+}
+
+/* Known gap, said plainly so an operator is not misled. */
+static void msg_warn_bounces(const struct qmgr_msg *msg)
+{
+	size_t i;
+
+	if (msg->qf.sender == NULL || msg->qf.sender[0] == 0)
+		return;         /* the null sender is never notified anyway */
+	for (i = 0; i < msg->qf.nrcpt; i++) {
+		if (msg->res[i].set && msg->res[i].status == QF_BOUNCED) {
+			log_qid_warn(msg->qid, "no bounce notice sent to <%s>: "
+			    "bounce messages are not implemented yet", msg->qf.sender);
+			return;
+		}
+	}
+}
+
+static void msg_remove(struct qmgr_msg *msg)
+{
+	struct buf path = BUF_INIT;
+
+	queue_path(&path, QUEUE_ACTIVE, msg->qid);
+	if (unlink(path.data) < 0)
+		log_qid_warn(msg->qid, "remove %s: %s", path.data, strerror(errno));
+	else
+		log_qid(msg->qid, "removed");
+	buf_free(&path);
+}
+
+/* Makes this round's results durable.  A failure here costs at most a
+ * duplicate delivery (the recipient looks pending again), never a loss. */
+static void msg_journal(struct qmgr_msg *msg)
+{
+	const struct qmgr_result *res;
+	size_t i;
+
+	for (i = 0; i < msg->qf.nrcpt; i++) {
+		res = &msg->res[i];
+		if (!res->set)
+			continue;
+		if (qfile_journal_append(msg->fd, &msg->qf, i, res->status, res->dsn,
+		    res->reason) < 0) {
+			log_error("%s: journal append: %s", msg->qid, strerror(errno));
+			return;
+		}
+	}
+	if (fdatasync(msg->fd) < 0)
+		log_error("%s: fdatasync: %s", msg->qid, strerror(errno));
+}
+
+/* Journal, retry time as mtime, then out of active/.  Returns the retry
+ * time, or -1 when the file could not be moved (it stays in active/ and
+ * is delivered again when qmgr next starts). */
+static long long msg_defer(struct qmgr_msg *msg, long long now)
+{
+	long long due = qmgr_backoff_next(now, msg->qf.arrival_usec / 1000000,
+	    msg->q->cf.min_backoff, msg->q->cf.max_backoff);
+	struct timespec ts[2] = { { (time_t)due, 0 }, { (time_t)due, 0 } };
+
+	msg_journal(msg);
+	if (futimens(msg->fd, ts) < 0)
+		log_error("%s: set retry time: %s", msg->qid, strerror(errno));
+	if (queue_move(msg->qid, QUEUE_ACTIVE, QUEUE_DEFERRED) < 0) {
+		log_error("%s: move active/ to deferred/: %s", msg->qid, strerror(errno));
+		return -1;
+	}
+	return due;
+}
+
+/* Every request of the round has ended: remove or defer the file. */
+static void msg_finish(struct qmgr_msg *msg)
+{
+	struct qmgr *q = msg->q;
+	long long now = time(NULL), due = -1;
+	char qid[QID_LEN + 1];
+
+	if (msg_count_pending(msg) > 0 &&
+	    qmgr_expired(now, msg->qf.arrival_usec / 1000000, q->cf.max_lifetime))
+		msg_expire(msg);
+	msg_warn_bounces(msg);
+	if (msg_count_pending(msg) == 0)
+		msg_remove(msg);
+	else
+		due = msg_defer(msg, now);
+	strlcpy(qid, msg->qid, sizeof(qid));
+	msg_free(msg);
+	q->active--;
+	if (due >= 0)
+		sched_add(q, qid, due);
+	else
+		qset_del(&q->known, qid);
+	qmgr_kick(q);
+}
+
+void msg_release(struct qmgr_msg *msg)
+{
+	if (msg->holds == 0)
+		log_panic("%s: message released more often than held", msg->qid);
+	if (--msg->holds == 0)
+		msg_finish(msg);
+}
