@@ -48,7 +48,7 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 20
 
-.PHONY: all check unit unit-asan e2e run fuzz clean deps install
+.PHONY: all check unit unit-asan e2e e2e-asan run fuzz clean deps install
 .DELETE_ON_ERROR:
 
 all: $(DAEMON_BINS) $(COMMAND_BINS)
@@ -111,11 +111,26 @@ unit-asan:
 e2e: all
 	python3 tests/e2e/run.py
 
+# The end-to-end tests again, against daemons built with ASan+UBSan.  The
+# daemons run detached (and partly as the unprivileged user), so their
+# reports go to files in a world-writable folder; any report fails the run.
+SAN_REPORTS := /tmp/tern-sanitizer-reports
+e2e-asan:
+	$(MAKE) BUILD=$(BUILD)/asan OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
+	rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS) && chmod 1777 $(SAN_REPORTS)
+	ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=0 \
+	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1 \
+	TERN_BUILD=$(abspath $(BUILD))/asan python3 tests/e2e/run.py
+	@if [ -n "$$(ls -A $(SAN_REPORTS))" ]; then \
+	  echo "sanitizer reports from the daemons:"; cat $(SAN_REPORTS)/*; exit 1; fi
+
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
 	$(MAKE) e2e
+	$(MAKE) e2e-asan
 
 run: deps
 	$(MAKE) all
@@ -130,9 +145,14 @@ fuzz: deps
 	  clang -std=c11 -g -O1 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined \
 	    -o $(BUILD)/fuzz/$$n $$f $$extra $(LIB_SRCS) $(LDLIBS) || exit 1; \
 	  mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	  seeds=""; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	  $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>&1 | tail -n 3 || exit 1; \
+	  if ! $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/fuzz/corpus-$$n $$seeds \
+	    > $(BUILD)/fuzz/$$n.log 2>&1; then \
+	    tail -n 40 $(BUILD)/fuzz/$$n.log; echo "$$n: FAILED"; exit 1; \
+	  fi; \
+	  grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)/fuzz/$$n.log; \
 	done
 
 clean:

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from tern_instance import Instance, wait_until
+from tern_instance import Instance, free_port, wait_until
 
 USER = "alice@example.com"
 
@@ -215,18 +215,23 @@ class PrivilegeTest(unittest.TestCase):
             inst.start()
             wait_until(lambda: {"smtpd", "cleanup", "qmgr", "local"} <=
                        {p for _, p, _ in inst.processes()}, 10, what="all daemons")
-            users = {}
-            for _, prog, user in inst.processes():
-                users.setdefault(prog, set()).add(user)
             if os.geteuid() == 0:
-                for prog in ("smtpd", "cleanup", "qmgr"):
-                    self.assertEqual(users[prog], {"tern"}, prog)
-                self.assertEqual(users["master"], {"root"})
-                self.assertEqual(users["local"], {"root"})
+                want = {"smtpd": {"tern"}, "cleanup": {"tern"}, "qmgr": {"tern"},
+                        "master": {"root"}, "local": {"root"}}
             else:
                 me = __import__("pwd").getpwuid(os.geteuid()).pw_name
-                for prog, u in users.items():
-                    self.assertEqual(u, {me}, prog)
+                want = {p: {me} for p in ("smtpd", "cleanup", "qmgr", "master", "local")}
+
+            def users():
+                seen = {}
+                for _, prog, user in inst.processes():
+                    seen.setdefault(prog, set()).add(user)
+                return seen
+            # A daemon is root for a moment after exec, until it has read its
+            # configuration: wait for that moment to pass, then compare.
+            wait_until(lambda: users() == want, 10,
+                       what="processes running as %s, seen %s" % (want, users()))
+            self.assertEqual(users(), want)
         finally:
             inst.cleanup()
 
@@ -262,3 +267,51 @@ class LifecycleTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MasterTest(unittest.TestCase):
+    def test_ipv6_listener(self):
+        try:
+            with socket.socket(socket.AF_INET6) as s:
+                s.bind(("::1", 0))
+        except OSError:
+            self.skipTest("this machine has no IPv6 loopback")
+        inst = Instance(mailboxes=[USER])
+        try:
+            port = inst.submission_port
+            with open(os.path.join(inst.etc, "master.cf")) as f:
+                text = f.read()
+            with open(os.path.join(inst.etc, "master.cf"), "w") as f:
+                f.write(text.replace("127.0.0.1:%d" % port, "[::1]:%d" % port))
+            inst.start()
+            c = smtplib.SMTP(timeout=10)
+            c.connect("::1", port)
+            try:
+                c.sendmail("s@example.org", [USER], b"Subject: over ipv6\r\n\r\nx\r\n")
+            finally:
+                c.quit()
+            msg = wait_until(lambda: [m for m in inst.messages(USER) if b"over ipv6" in m], 20,
+                             what="delivery over IPv6")[0]
+            self.assertIn(b"[IPv6:::1]", msg)
+        finally:
+            inst.cleanup()
+
+    def test_failing_daemon_backs_off(self):
+        """A service that dies at once is restarted with a growing delay,
+        never in a fork storm, while the others keep working."""
+        inst = Instance(mailboxes=[USER])
+        try:
+            with open(os.path.join(inst.etc, "master.cf"), "a") as f:
+                f.write("127.0.0.1:%d inet n - n - 1 /bin/false\n" % free_port())
+            inst.start()
+            time.sleep(3)
+            starts = inst.log().count("/bin/false pid")
+            self.assertGreaterEqual(starts, 2, inst.log())
+            self.assertLessEqual(starts, 8, inst.log())
+            self.assertIn("failures in a row", inst.log())
+            with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=10) as c:
+                c.sendmail("s@example.org", [USER], b"Subject: still fine\r\n\r\nx\r\n")
+            wait_until(lambda: any(b"still fine" in m for m in inst.messages(USER)), 20,
+                       what="delivery next to a failing service")
+        finally:
+            inst.cleanup()
