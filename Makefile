@@ -31,8 +31,11 @@ LIB_SRCS  := $(sort $(wildcard lib/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIBTERN   := $(BUILD)/libtern.a
 
-DAEMONS   := master smtpd cleanup qmgr local
-COMMANDS  := tern
+# A daemon is a top-level folder with a main.c; a command other than tern
+# is a folder cli/<name>/ with a main.c (installed as build/bin/<name>).
+DAEMONS   := $(patsubst %/main.c,%,$(wildcard master/main.c smtpd/main.c cleanup/main.c \
+               qmgr/main.c local/main.c smtp/main.c pickup/main.c))
+CLI_SUBS  := $(patsubst %/main.c,%,$(wildcard cli/*/main.c))
 
 prog_srcs = $(sort $(wildcard $(1)/*.c))
 prog_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(call prog_srcs,$(1)))
@@ -40,7 +43,7 @@ prog_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(call prog_srcs,$(1)))
 prog_lib_objs = $(filter-out $(BUILD)/obj/$(1)/main.o,$(call prog_objs,$(1)))
 
 DAEMON_BINS  := $(DAEMONS:%=$(BUILD)/libexec/%)
-COMMAND_BINS := $(BUILD)/bin/tern
+COMMAND_BINS := $(BUILD)/bin/tern $(patsubst cli/%,$(BUILD)/bin/%,$(CLI_SUBS))
 
 UNIT_SRCS := $(sort $(wildcard tests/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
@@ -72,6 +75,13 @@ $(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
 $(BUILD)/bin/tern: $(call prog_objs,cli) $(LIBTERN)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+define command_rule
+$(BUILD)/bin/$(notdir $(1)): $(call prog_objs,$(1)) $(LIBTERN)
+	@mkdir -p $$(@D)
+	$$(CC) $$(SAN) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach c,$(CLI_SUBS),$(eval $(call command_rule,$(c))))
 
 # A unit test links libtern and, for tests/<prog>/, that program's objects.
 test_prog = $(firstword $(subst /, ,$(1)))

@@ -91,6 +91,7 @@ static pid_t master_pid(void)
 int cmd_start(const char *confdir, int argc, char **argv)
 {
 	bool foreground = argc > 1 && strcmp(argv[1], "-f") == 0;
+	char confabs[PATH_MAX];
 	char *master;
 	pid_t pid;
 
@@ -104,10 +105,13 @@ int cmd_start(const char *confdir, int argc, char **argv)
 		return EX_UNAVAILABLE;
 	}
 	master = xasprintf("%s/master", config_str("daemon_directory"));
+	/* master and its daemons get an absolute path: they change directory. */
+	if (realpath(config_dir(), confabs) == NULL)
+		strlcpy(confabs, config_dir(), sizeof(confabs));
 	if (foreground)
-		execl(master, "master", "-c", config_dir(), "-f", (char *)NULL);
+		execl(master, "master", "-c", confabs, "-f", (char *)NULL);
 	else
-		execl(master, "master", "-c", config_dir(), (char *)NULL);
+		execl(master, "master", "-c", confabs, (char *)NULL);
 	fprintf(stderr, "tern: cannot execute %s: %s\n", master, strerror(errno));
 	return EX_OSFILE;
 }
