@@ -23,7 +23,13 @@ PREFIX   ?= /usr/local
 # Debian packages needed to build and to test.
 DEPS_BUILD := gcc make pkg-config libssl-dev libbsd-dev libc-ares-dev libpcre2-dev libcrypt-dev libcmocka-dev
 DEPS_TEST  := clang python3 swaks openssl procps
-DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+DEPS_SMTPD :=
+DEPS_QMGR  :=
+DEPS_LOCAL :=
+DEPS_SENDMAIL :=
+DEPS_SMTP  :=
+DEPS       := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_SMTPD) $(DEPS_QMGR) $(DEPS_LOCAL) \
+              $(DEPS_SENDMAIL) $(DEPS_SMTP)
 
 ALLCFLAGS = $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS)
 

@@ -97,5 +97,15 @@ const struct param_def param_table[] = {
 	TIME("daemon_timeout", "18000", 's', "time limit for a daemon to handle one request"),
 	TIME("service_throttle_time", "60", 's', "pause before restarting a service that fails at once"),
 
+	/* smtpd at full strength: TLS, AUTH, restrictions, limits (issue 3). */
+
+	/* Scheduling, bounces and queue tools (issue 4). */
+
+	/* Local delivery: users, aliases, .forward, mbox, commands (issue 5). */
+
+	/* sendmail, postdrop, pickup, installation (issue 6). */
+
+	/* Outbound SMTP, DNS, client TLS (issue 7). */
+
 	{ NULL, PARAM_STR, NULL, 0, NULL },
 };

@@ -38,6 +38,15 @@
 
 #define CLEANUP_DATA_CHUNK 65536
 
+/* Attributes added by later work; each block is owned by one issue. */
+#define A_NEXTHOP     "nexthop"   /* qmgr -> agents: next hop of the request */
+#define A_REWRITE     "rewrite"   /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
+/* issue 3 (smtpd) */
+/* issue 4 (qmgr, bounces) */
+/* issue 5 (local) */
+/* issue 6 (pickup, postdrop) */
+/* issue 7 (smtp) */
+
 #define A_OP          "op"
 #define A_SENDER      "sender"
 #define A_RCPT        "rcpt"
