@@ -15,9 +15,6 @@
 #include "qfile.h"
 #include "qid.h"
 
-/* Attribute a local submission (pickup) adds: the submitter's uid.
- * Not (yet) in proto.h. */
-
 /* Hard caps on what one begin record may carry. */
 #define CLEANUP_MAX_RCPT QF_MAX_RECIPIENTS
 #define CLEANUP_MAX_ADDR 512

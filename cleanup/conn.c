@@ -13,8 +13,13 @@
  * smtpd_timeout + 60 s is dropped; one that closes before op=end abandons
  * its message, which simply vanishes (store.c).
  *
+ * Local submissions (pickup: a "uid" and no client address) get their
+ * unqualified envelope addresses completed with @$myorigin and, like any
+ * client that sends rewrite=yes, their missing Date:, Message-ID: (and,
+ * local only, From:) headers added (missing.c).
+ *
  * Not here: the header parsing (header.c), the file handling (store.c),
- * any rewriting of addresses or headers.
+ * header rewriting beyond adding what is missing.
  */
 #include "cleanup.h"
 
@@ -61,6 +66,9 @@ struct cleanup_conn {
 	long long added; /* bytes we added: Received:, a LF */
 	struct buf msgid;
 	bool have_msgid;
+	bool local;	/* a local submission: uid, no client address */
+	bool rewrite;	/* add missing headers */
+	char *fullname; /* sendmail -F, local only */
 };
 
 static size_t cc_count;
@@ -79,6 +87,7 @@ static void cc_free_strings(struct cleanup_conn *cc)
 	free((char *)cc->ri.uid);
 	free((char *)cc->ri.rcpt);
 	free(cc->sender);
+	free(cc->fullname);
 }
 
 static void cc_free(struct cleanup_conn *cc)
@@ -175,6 +184,8 @@ static const char *cc_write_envelope(struct cleanup_conn *cc, const struct ipc_m
 	    {A_HELO, &cc->ri.helo},
 	    {A_PROTOCOL, &cc->ri.protocol},
 	    {A_UID, &cc->ri.uid},
+	    {A_RET, NULL},
+	    {A_ENVID, NULL},
 	};
 
 	qfw_arrival(&cc->file.w, now_usec());
@@ -193,17 +204,36 @@ static const char *cc_write_envelope(struct cleanup_conn *cc, const struct ipc_m
 	return NULL;
 }
 
+/* A locally posted "user" means user@$myorigin (Postfix: append_at_myorigin). */
+static char *cc_qualify(const struct cleanup_conn *cc, const char *addr)
+{
+	const char *origin = config_str("myorigin");
+
+	if (!cc->local || *addr == 0 || strchr(addr, '@') || *origin == 0)
+		return xstrdup(addr);
+	return xasprintf("%s@%s", addr, origin);
+}
+
 /* Sender and size; NULL when fine, else what is wrong. */
 static const char *cc_begin_checks(struct cleanup_conn *cc, const struct ipc_msg *m)
 {
 	const struct ipc_attr *s = ipc_get(m, A_SENDER);
+	const struct ipc_attr *fullname = ipc_get(m, A_FULLNAME);
+	const char *rewrite = ipc_get_str(m, A_REWRITE);
 	long long size = 0;
 
 	if (s == NULL || !cc_value_ok(s, CLEANUP_MAX_ADDR))
 		return "bad sender";
 	if (ipc_get(m, A_SIZE) && (!ipc_get_int(m, A_SIZE, &size) || size < 0))
 		return "bad size";
-	cc->sender = xstrdup(s->value);
+	cc->local = ipc_get(m, A_UID) != NULL && ipc_get(m, A_CLIENT_ADDR) == NULL;
+	cc->rewrite = cc->local || (rewrite && strcmp(rewrite, "yes") == 0);
+	if (cc->local && fullname) {
+		if (!cc_value_ok(fullname, CLEANUP_MAX_ATTR))
+			return "bad fullname";
+		cc->fullname = xstrdup(fullname->value);
+	}
+	cc->sender = cc_qualify(cc, s->value);
 	return NULL;
 }
 
@@ -235,10 +265,15 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 	if (err == NULL)
 		err = cc_write_envelope(cc, m);
 	if (err == NULL) {
-		for (size_t i = 0; i < cc->nrcpt; i++)
-			qfw_rcpt(&cc->file.w, r[i].addr, r[i].orcpt, r[i].notify);
-		if (cc->nrcpt == 1)
-			cc->ri.rcpt = xstrdup(r[0].addr);
+		for (size_t i = 0; i < cc->nrcpt; i++) {
+			char *addr = cc_qualify(cc, r[i].addr);
+
+			qfw_rcpt(&cc->file.w, addr, r[i].orcpt, r[i].notify);
+			if (cc->nrcpt == 1)
+				cc->ri.rcpt = addr;
+			else
+				free(addr);
+		}
 		hdr_split_init(&cc->split, (size_t)config_size("header_size_limit"));
 		cc->state = CC_HEADER;
 	} else if (*err) {
@@ -259,6 +294,31 @@ static const char *cc_myhostname(void)
 	return host;
 }
 
+/* Date:, Message-ID: (and From:) when due; notes an added Message-ID. */
+static void cc_add_missing(struct cleanup_conn *cc, struct buf *h, const char *date)
+{
+	struct missing_info mi = {0};
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	char *msgid;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	msgid = xasprintf("<%s.%s@%s>", stamp, cc->file.qid, cc_myhostname());
+	mi.date = date;
+	mi.msgid = msgid;
+	mi.from_addr = cc->local ? cc->sender : NULL;
+	mi.fullname = cc->fullname;
+	hdr_missing_build(h, cc->head.data, cc->split.header_len, &mi);
+	if (!cc->have_msgid) {
+		buf_reset(&cc->msgid);
+		buf_puts(&cc->msgid, msgid);
+		cc->have_msgid = true;
+	}
+	free(msgid);
+}
+
 /* The header section is known: write Received: + headers, start the body. */
 static void cc_header_done(struct cleanup_conn *cc)
 {
@@ -277,6 +337,8 @@ static void cc_header_done(struct cleanup_conn *cc)
 	if (cc->split.header_len > 0 && cc->head.data[cc->split.header_len - 1] != '\n')
 		buf_putc(&h, '\n');
 	cc->have_msgid = hdr_value(cc->head.data, cc->split.header_len, "Message-ID", &cc->msgid);
+	if (cc->rewrite)
+		cc_add_missing(cc, &h, date);
 	qfw_header(&cc->file.w, h.data, h.len);
 	qfw_body_begin(&cc->file.w);
 	qfw_body_write(

@@ -73,6 +73,23 @@ struct received_info {
 /* Appends the complete Received: header, LF-terminated, to out. */
 void hdr_received_build(struct buf *out, const struct received_info *ri);
 
+/*
+ * Headers a message must have (RFC 5322 section 3.6) that cleanup adds
+ * when they are missing (missing.c): Date: and Message-ID: when asked to
+ * rewrite, From: for local submissions only (from_addr not NULL).
+ */
+struct missing_info {
+	const char *date;      /* from hdr_date_format() */
+	const char *msgid;     /* "<...@host>" */
+	const char *from_addr; /* envelope sender, NULL: never add From: */
+	const char *fullname;  /* sendmail -F, may be NULL or empty */
+};
+
+/* Appends the missing ones, LF-terminated, to out; hdr is the header
+ * section as received (hdr_len bytes). */
+void hdr_missing_build(struct buf *out, const char *hdr, size_t hdr_len,
+    const struct missing_info *mi);
+
 #define HDR_DATE_SIZE 64
 /* "Sun, 22 Nov 2026 09:20:01 +0000 (UTC)" from a localtime_r() result. */
 void hdr_date_format(char out[HDR_DATE_SIZE], const struct tm *tm);

@@ -3,8 +3,9 @@
  * pickup into a complete, durable queue file in incoming/ and tells qmgr.
  *
  * One event-driven process serves many connections (conn.c); master runs
- * it as mail_owner.  It does not rewrite addresses or headers yet beyond
- * prepending Received:, and does no header/body checks.
+ * it as mail_owner.  Beyond prepending Received: it only completes local
+ * submissions (unqualified addresses, missing Date/Message-ID/From); it
+ * does no header/body checks.
  */
 #include <stdlib.h>
 

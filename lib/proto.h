@@ -45,6 +45,11 @@
 /* issue 4 (qmgr, bounces) */
 /* issue 5 (local) */
 /* issue 6 (pickup, postdrop) */
+#define A_FULLNAME    "fullname"  /* sendmail -F: full name for an added From: */
+#define A_RET         "ret"       /* DSN RET: "FULL" or "HDRS" (sendmail -R, MAIL FROM RET=) */
+#define A_ENVID       "envid"     /* DSN ENVID (sendmail -V, MAIL FROM ENVID=), xtext-decoded */
+#define A_TIME        "time"      /* maildrop: submission time, microseconds */
+#define OP_WAKEUP     "wakeup"    /* postdrop -> public/pickup: new maildrop file */
 /* issue 7 (smtp) */
 
 #define A_OP          "op"

@@ -33,8 +33,20 @@ static const struct {
 } queue_dirs[] = {
 	{ "incoming", 0700 }, { "active", 0700 }, { "deferred", 0700 },
 	{ "hold", 0700 }, { "corrupt", 0700 }, { "private", 0700 },
-	{ "public", 0711 }, { "pid", 0755 }, { "maildrop", 0730 },
+	{ "public", 0711 }, { "pid", 0755 }, { "maildrop", 01730 },
 };
+
+/* maildrop/ is writable by setgid_group (postdrop) and sticky (issue 6). */
+static void master_maildrop_setup(const char *path, bool root)
+{
+	gid_t gid;
+
+	if (root && priv_lookup_group(config_str("setgid_group"), &gid) &&
+	    chown(path, (uid_t)-1, gid) < 0)
+		log_fatal("chown %s: %s", path, strerror(errno));
+	if (chmod(path, 01730) < 0)
+		log_fatal("chmod %s: %s", path, strerror(errno));
+}
 
 /*
  * Creates missing queue folders and, as root, gives them to mail_owner.
@@ -60,6 +72,8 @@ void master_queue_setup(void)
 		if (root && strcmp(queue_dirs[i].name, "pid") != 0 &&
 		    chown(path.data, uid, gid) < 0)
 			log_fatal("chown %s: %s", path.data, strerror(errno));
+		if (strcmp(queue_dirs[i].name, "maildrop") == 0)
+			master_maildrop_setup(path.data, root);
 	}
 	buf_free(&path);
 }
