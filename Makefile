@@ -26,7 +26,7 @@ DEPS_TEST  := clang python3 swaks openssl procps
 DEPS_SMTPD :=
 DEPS_QMGR  :=
 DEPS_LOCAL :=
-DEPS_SENDMAIL :=
+DEPS_SENDMAIL := bsd-mailx mutt
 DEPS_SMTP  :=
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_SMTPD) $(DEPS_QMGR) $(DEPS_LOCAL) \
               $(DEPS_SENDMAIL) $(DEPS_SMTP)

@@ -17,9 +17,13 @@
  *
  * Durability: the file is an O_TMPFILE inode (or, where unsupported, a
  * ".tmp.*" name that pickup ignores) until it is complete and fsync'ed;
- * then it is linked as maildrop/QID and the directory is fsync'ed.  Only
+ * then it is linked as maildrop/QID and the new name is made durable.  Only
  * then does postdrop exit 0, which is what lets sendmail exit 0.  Any
- * error before that leaves nothing behind.
+ * error before that leaves nothing behind.  The group may write maildrop/
+ * but not read it (so users cannot list others' submissions), and a
+ * directory must be opened for reading to be fsync'ed; so the name is made
+ * durable with syncfs() on the file instead, which commits the file
+ * system's metadata, the new directory entry included.
  *
  * Exit status (sysexits.h): 0; EX_USAGE; EX_DATAERR for a malformed stream
  * or a message over message_size_limit; EX_CONFIG; EX_TEMPFAIL when the
@@ -126,7 +130,8 @@ static void pd_create(void)
 	struct buf path = BUF_INIT;
 
 	queue_path(&path, QUEUE_MAILDROP, NULL);
-	pd.dirfd = open(path.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* O_PATH: the group has write and search permission, not read. */
+	pd.dirfd = open(path.data, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (pd.dirfd < 0)
 		pd_fail(EX_TEMPFAIL, "open %s: %s", path.data, strerror(errno));
 	buf_free(&path);
@@ -237,9 +242,9 @@ static void pd_commit(void)
 	if (r < 0)
 		pd_fail(EX_TEMPFAIL, "link maildrop/%s: %s", pd.qid, strerror(errno));
 	pd_cleanup();
-	if (fsync(pd.dirfd) < 0) {
+	if (syncfs(pd.fd) < 0) {
 		unlinkat(pd.dirfd, pd.qid, 0);
-		pd_fail(EX_TEMPFAIL, "fsync %s: %s", QUEUE_MAILDROP, strerror(errno));
+		pd_fail(EX_TEMPFAIL, "sync %s: %s", QUEUE_MAILDROP, strerror(errno));
 	}
 	close(pd.fd);
 }
