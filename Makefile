@@ -57,7 +57,7 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 20
 
-.PHONY: all check unit unit-asan e2e e2e-asan run fuzz clean deps install
+.PHONY: all check unit unit-asan e2e e2e-asan run fuzz clean deps install uninstall
 .DELETE_ON_ERROR:
 
 all: $(DAEMON_BINS) $(COMMAND_BINS)
@@ -170,6 +170,29 @@ fuzz: deps
 	  fi; \
 	  grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)/fuzz/$$n.log; \
 	done
+
+# ---------------------------------------------------------------- install
+# make install [DESTDIR=/stage] [PREFIX=/usr/local] [sysconfdir=/etc/tern]
+#              [FORCE=1: move another MTA's /usr/sbin/sendmail aside]
+# make uninstall [PURGE=1: also remove sysconfdir and the queue]
+# See INSTALL; the work is done by scripts/install.sh.
+DESTDIR    ?=
+sysconfdir ?= /etc/tern
+queuedir   ?= /var/spool/tern
+sbindir    ?= $(PREFIX)/sbin
+libexecdir ?= $(PREFIX)/libexec/tern
+mandir     ?= $(PREFIX)/share/man
+unitdir    ?= $(PREFIX)/lib/systemd/system
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" sysconfdir="$(sysconfdir)" \
+              queuedir="$(queuedir)" sbindir="$(sbindir)" libexecdir="$(libexecdir)" \
+              mandir="$(mandir)" unitdir="$(unitdir)" BUILD="$(BUILD)" \
+              FORCE="$(FORCE)" PURGE="$(PURGE)"
+
+install: all
+	$(INSTALL_ENV) sh scripts/install.sh install
+
+uninstall:
+	$(INSTALL_ENV) sh scripts/install.sh uninstall
 
 clean:
 	rm -rf $(BUILD)
