@@ -234,6 +234,26 @@ class DaemonsDownTest(unittest.TestCase):
         finally:
             inst.stop()
 
+    def test_tern_check_repairs(self):
+        inst = self.inst
+        md = os.path.join(inst.queue, "maildrop")
+        os.chmod(md, 0o777)
+        os.chown(inst.postdrop, 0, 0)     # loses the set-gid bit and group
+        os.rmdir(os.path.join(inst.queue, "hold"))
+        r = inst.tern("check", check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("repaired %s" % md, r.stdout)
+        self.assertIn("created %s" % os.path.join(inst.queue, "hold"), r.stdout)
+        self.assertEqual(os.stat(md).st_mode & 0o7777, 0o1730)
+        self.assertEqual(os.stat(inst.postdrop).st_mode & 0o7777, 0o2755)
+        r = inst.tern("check", check=False)
+        self.assertEqual((r.returncode, r.stdout), (0, ""))
+        # As an ordinary user it only reports.
+        os.chmod(md, 0o777)
+        r = self.user.run([os.path.join(inst.bin, "tern"), "-c", inst.dir, "check"])
+        self.assertEqual(r.returncode, 78, r.stderr)
+        inst.tern("check")
+
     def test_user_cannot_touch_the_queue(self):
         probe = ("import os, sys\n"
                  "q = sys.argv[1]\n"
