@@ -44,7 +44,14 @@
 /* issue 3 (smtpd) */
 /* issue 4 (qmgr, bounces) */
 /* issue 5 (local) */
-/* issue 6 (pickup, postdrop) */
+/* issue 6 (pickup, postdrop)
+ * postdrop -> pickup (socket public/pickup): {op=wakeup}, best effort; any
+ *   connection is a wake-up.  sendmail -> postdrop and the maildrop file:
+ *   lib/maildrop.h.
+ * pickup -> cleanup: the smtpd -> cleanup conversation with, in the begin
+ *   record, uid (the file owner), protocol=local, rewrite=yes and no
+ *   client_* attributes (a local submission), plus optional fullname, ret,
+ *   envid.  cleanup stores ret and envid as 'A' records. */
 #define A_FULLNAME    "fullname"  /* sendmail -F: full name for an added From: */
 #define A_RET         "ret"       /* DSN RET: "FULL" or "HDRS" (sendmail -R, MAIL FROM RET=) */
 #define A_ENVID       "envid"     /* DSN ENVID (sendmail -V, MAIL FROM ENVID=), xtext-decoded */
