@@ -172,11 +172,15 @@ static bool cmd_collect(int fd, struct buf *out, long long deadline)
 /* Printable, one line: the output as it goes into a reason. */
 static void cmd_clean_output(struct buf *out)
 {
+	size_t len;
+
 	for (size_t i = 0; i < out->len; i++)
 		if ((unsigned char)out->data[i] < 0x20 || out->data[i] == 0x7f)
 			out->data[i] = ' ';
-	while (out->len > 0 && out->data[out->len - 1] == ' ')
-		out->len--;
+	len = out->len;
+	while (len > 0 && out->data[len - 1] == ' ')
+		len--;
+	buf_truncate(out, len);
 	buf_cstr(out);
 }
 

@@ -147,8 +147,8 @@ static void ld_log(const struct ld_request *q, const char *rcpt, const struct lo
 
 	if (delay < 0)
 		delay = 0;
-	log_qid(q->msg.qid, "to=<%s>, relay=local, delay=%lld.%02lld, status=%s (%s)", rcpt,
-	    delay / 1000000, delay % 1000000 / 10000, r->result, r->reason);
+	log_qid(q->msg.qid, "to=<%s>, relay=local, delay=%lld.%02lld, dsn=%s, status=%s (%s)",
+	    rcpt, delay / 1000000, delay % 1000000 / 10000, r->dsn, r->result, r->reason);
 }
 
 static int ld_send_status(struct ipc_conn *c, long long index, const struct local_result *r)
