@@ -11,6 +11,9 @@
  *   command.c  delivery to a command (mailbox_command, |command targets)
  *   user.c     system users (class "local"): passwd, mailbox choice,
  *              privileges
+ *   alias.c    aliases, :include:, .forward and their targets
+ *   forward.c  re-submitting mail for non-local targets through cleanup
+ *   system.c   a class "local" recipient from qmgr
  *   deliver.c  the conversation with qmgr (proto.h) and per-recipient logs
  *
  * The delivery functions do no privilege switching themselves: the caller
@@ -129,6 +132,15 @@ char **user_command_env(const struct local_msg *m, const char *addr, const char 
     const char *ext, const struct local_user *u);
 /* Delivers a class "local" recipient from qmgr (aliases, .forward, user). */
 void local_deliver_system(const struct local_msg *m, const char *rcpt, struct local_result *r);
+
+/* alias.c: expands and delivers one class "local" recipient. */
+void alias_deliver(const struct local_msg *m, const char *rcpt, struct local_result *r);
+
+/* forward.c: a new message for rcpts through cleanup, with the given
+ * envelope sender and a "Delivered-To: delivered_to" header on top.
+ * 0 when cleanup has it on disk; r says either way. */
+int forward_submit(const struct local_msg *m, const char *sender, const char *delivered_to,
+    char *const *rcpts, size_t n, struct local_result *r);
 
 /* virtual.c */
 struct vmailbox {
