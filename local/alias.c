@@ -468,7 +468,9 @@ static char *xp_forward_path(const char *entry, const struct local_user *u,
 static bool xp_try_forward(struct xp *x, const struct xp_ctx *parent, const char *addr,
     const struct local_rcpt *lr, const struct local_user *u, int depth)
 {
-	char **list = config_list("forward_path");
+	/* Raw: $home and friends are ours to expand, not main.cf's. */
+	const char *raw = config_raw("forward_path");
+	char **list = strv_split(raw ? raw : "", ", \t\n");
 	bool done = false, missing;
 	struct local_user as;
 	uid_t owner;
