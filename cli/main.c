@@ -25,7 +25,8 @@ static void usage(void)
 	    "  stop            stop it\n"
 	    "  status          tell whether it runs\n"
 	    "  reload          re-read main.cf and master.cf\n"
-	    "  queue list      list the queued messages\n");
+	    "  queue list      list the queued messages\n"
+	    "  newaliases [-v] check the alias files (alias_database)\n");
 	exit(EX_USAGE);
 }
 
@@ -61,6 +62,8 @@ int main(int argc, char **argv)
 		return cmd_reload(confdir, argc, argv);
 	if (strcmp(cmd, "queue") == 0)
 		return cmd_queue(confdir, argc, argv);
+	if (strcmp(cmd, "newaliases") == 0)
+		return cmd_newaliases(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "alias_list.h"
 #include "buf.h"
 #include "config.h"
 #include "local_rcpt.h"
@@ -357,29 +358,13 @@ static void xp_target(struct xp *x, const struct xp_ctx *c, char *t)
 	free(addr);
 }
 
-/* Splits a target list at commas and line ends outside double quotes. */
 static void xp_list(struct xp *x, const struct xp_ctx *c, const char *text)
 {
-	struct buf t = BUF_INIT;
-	bool quoted = false;
+	char **v = alias_targets(text);
 
-	for (const char *p = text;; p++) {
-		if (*p == '"') {
-			quoted = !quoted;
-			continue;
-		}
-		if (*p && (quoted || (*p != ',' && *p != '\n'))) {
-			buf_putc(&t, *p);
-			continue;
-		}
-		buf_cstr(&t);
-		if (t.len > 0 && *str_trim(t.data) && t.data[strspn(t.data, " \t")] != '#')
-			xp_target(x, c, str_trim(t.data));
-		buf_reset(&t);
-		if (*p == 0)
-			break;
-	}
-	buf_free(&t);
+	for (char **p = v; *p; p++)
+		xp_target(x, c, *p);
+	strv_free(v);
 }
 
 /* ------------------------------------------------------------ addresses */

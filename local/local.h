@@ -134,6 +134,7 @@ char **user_command_env(const struct local_msg *m, const char *addr, const char 
 void local_deliver_system(const struct local_msg *m, const char *rcpt, struct local_result *r);
 
 /* alias.c: expands and delivers one class "local" recipient. */
+
 void alias_deliver(const struct local_msg *m, const char *rcpt, struct local_result *r);
 
 /* forward.c: a new message for rcpts through cleanup, with the given

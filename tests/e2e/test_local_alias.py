@@ -190,3 +190,46 @@ class AliasTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class NewaliasesTest(unittest.TestCase):
+    """tern newaliases checks every alias_database file and says what is
+    wrong, with sysexits codes."""
+
+    def setUp(self):
+        from tern_instance import Instance
+        self.inst = Instance()
+        self.path = os.path.join(self.inst.dir, "aliases")
+        with open(self.inst.main_cf_path, "a") as f:
+            f.write("alias_database = texthash:%s\n" % self.path)
+
+    def tearDown(self):
+        self.inst.cleanup()
+
+    def write(self, text):
+        with open(self.path, "w") as f:
+            f.write(text)
+
+    def test_good_file(self):
+        self.write("# comment\npostmaster: root\nlist: a, b,\n  c\n"
+                   "archive: /var/mail/archive\npipe: \"|/usr/bin/procmail -a x\"\n"
+                   "inc: :include:/etc/mail/list\n")
+        r = self.inst.tern("newaliases", "-v", check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("5 aliases, 0 problems", r.stdout)
+
+    def test_syntax_error_and_bad_targets(self):
+        self.write("ok: root\nno colon here\n")
+        r = self.inst.tern("newaliases", check=False)
+        self.assertEqual(r.returncode, 65, r.stderr)
+        self.assertIn(self.path + ":2:", r.stderr)
+        self.write("bad: \"|\"\ninc: :include:relative\n")
+        r = self.inst.tern("newaliases", check=False)
+        self.assertEqual(r.returncode, 65, r.stderr)
+        self.assertIn("empty command", r.stderr)
+        self.assertIn(":include: needs an absolute path", r.stderr)
+
+    def test_missing_file(self):
+        r = self.inst.tern("newaliases", check=False)
+        self.assertEqual(r.returncode, 66, r.stderr)
+        self.assertIn("cannot read " + self.path, r.stderr)
