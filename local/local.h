@@ -120,7 +120,8 @@ struct local_user {
 bool local_user_lookup(const char *name, struct local_user *u);
 void local_user_free(struct local_user *u);
 /* The identity for a delivery: the user's, or default_privs for root
- * (Postfix delivers nothing to commands or files as root). */
+ * (Postfix delivers nothing to commands or files as root); then the name
+ * is NULL, so only the primary group of default_privs is used. */
 void local_user_privs(const struct local_user *u, struct local_user *as);
 /* Delivers to the user's mailbox: mailbox_command, home_mailbox (Maildir
  * or mbox) or the spool mbox.  addr is the recipient as written into

@@ -66,6 +66,8 @@ void local_user_privs(const struct local_user *u, struct local_user *as)
 	*as = *u;
 	if (u->uid != 0)
 		return;
+	/* Not root's name: initgroups() would hand out root's groups. */
+	as->name = NULL;
 	if (!priv_lookup_user(dp, &as->uid, &as->gid)) {
 		log_warn("default_privs: unknown user \"%s\", using 65534", dp);
 		as->uid = as->gid = 65534;
