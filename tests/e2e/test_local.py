@@ -2,6 +2,7 @@
 bsd-mailx), home Maildir (read back with Dovecot over IMAP), extensions,
 case folding, unknown users, locking, concurrency, full disks."""
 import os
+import shutil
 import stat
 import subprocess
 import threading
@@ -147,8 +148,10 @@ class VanishedUserTest(unittest.TestCase):
         self.inst.send(rcpt, subject="vanishing")
         st = self.inst.wait_status(rcpt, 1)
         self.assertEqual(st[0][0], "deferred", st)
+        h = home(u)
         subprocess.run(["userdel", u], check=True)
         self.users.names.remove(u)
+        shutil.rmtree(h, ignore_errors=True)
         os.unlink(box + ".lock")
         st = self.inst.wait_status(rcpt, 2, timeout=60)
         self.assertEqual(st[1][0], "bounced", st)
