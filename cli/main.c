@@ -26,7 +26,8 @@ static void usage(void)
 	    "  status          tell whether it runs\n"
 	    "  reload          re-read main.cf and master.cf\n"
 	    "  queue list      list the queued messages\n"
-	    "  check           verify and repair queue ownership and modes\n");
+	    "  check           verify and repair queue ownership and modes\n"
+	    "  newaliases [-v] check the alias files (alias_database)\n");
 	exit(EX_USAGE);
 }
 
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
 		return cmd_queue(confdir, argc, argv);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(confdir, argc, argv);
+	if (strcmp(cmd, "newaliases") == 0)
+		return cmd_newaliases(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }

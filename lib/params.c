@@ -102,6 +102,24 @@ const struct param_def param_table[] = {
 	/* Scheduling, bounces and queue tools (issue 4). */
 
 	/* Local delivery: users, aliases, .forward, mbox, commands (issue 5). */
+	STR("local_recipient_maps", "proxy:unix:passwd.byname $alias_maps",
+	    "tables of known local recipients; empty means accept every local address"),
+	STR("alias_database", "hash:/etc/aliases", "alias files that newaliases checks"),
+	STR("forward_path", "$home/.forward${recipient_delimiter}${extension}, $home/.forward",
+	    "per-user .forward files, the first that exists is used"),
+	STR("mailbox_command", "", "command that delivers to the mailbox, as the user (e.g. procmail)"),
+	SIZE("mailbox_size_limit", "51200000", "largest mbox file or file delivery, in bytes; 0 means no limit"),
+	STR("mailbox_delivery_lock", "fcntl, dotlock", "how mbox files are locked: fcntl, dotlock or both"),
+	INT("deliver_lock_attempts", "20", "tries to take a mailbox lock before deferring"),
+	TIME("deliver_lock_delay", "1", 's', "pause between two tries to take a mailbox lock"),
+	TIME("stale_lock_time", "500", 's', "age after which a .lock file is removed as stale"),
+	TIME("command_time_limit", "1000", 's', "time limit for a delivery to a command"),
+	STR("allow_mail_to_commands", "alias, forward", "where |command targets are allowed: alias, forward, include"),
+	STR("allow_mail_to_files", "alias, forward", "where /file targets are allowed: alias, forward, include"),
+	STR("command_expansion_filter",
+	    "1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+	    "characters allowed in command environment values; others become _"),
+	INT("local_alias_depth_limit", "20", "deepest nesting of aliases, :include: and .forward"),
 
 	/* sendmail, postdrop, pickup, installation (issue 6). */
 

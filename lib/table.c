@@ -819,6 +819,17 @@ const char *table_lookup(struct table *t, const char *key, bool *error)
 	return hash_get(&t->data.hash, t->key.data);
 }
 
+void table_walk(struct table *t, table_walk_fn *fn, void *ctx)
+{
+	const struct tab_hash *h = &t->data.hash;
+
+	if (t->path != NULL)
+		file_refresh(t);
+	for (size_t i = 0; i < h->cap; i++)
+		if (h->ents[i].key != NULL)
+			fn(h->ents[i].key, h->ents[i].value, ctx);
+}
+
 int table_check(const char *spec, int flags, struct buf *err)
 {
 	struct table *t = table_open(spec, flags, err);

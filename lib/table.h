@@ -35,6 +35,12 @@ void table_close(struct table *t);
  */
 const char *table_lookup(struct table *t, const char *key, bool *error);
 
+/* Calls fn for every key and value of a key/value table (texthash: and
+ * friends, inline:), in no particular order; pcre: and static: tables
+ * have none.  For newaliases, which checks every alias. */
+typedef void table_walk_fn(const char *key, const char *value, void *ctx);
+void table_walk(struct table *t, table_walk_fn *fn, void *ctx);
+
 /* Checks syntax of a table's source without keeping it (postmap). */
 int table_check(const char *spec, int flags, struct buf *err);
 

@@ -9,7 +9,8 @@
  * the message ends with an empty line, so the next "From " line starts a
  * new message.
  *
- * Also here: creating missing mailbox directories durably.  Not here:
+ * Also here: creating missing mailbox directories durably, and the
+ * Delivered-To: loop check on the queued header.  Not here:
  * file creation, locking, fsync and rename (maildir.c, mbox.c).
  */
 #include "local.h"
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -202,4 +204,42 @@ int local_mkdirs(const char *dir)
 		r = copy_mkdir_one(p);
 	free(p);
 	return r;
+}
+
+#define COPY_HEADER_SCAN_MAX (1024 * 1024)
+
+/* One header line: is it "Delivered-To: addr"? */
+static bool copy_is_delivered_to(const char *line, size_t len, const char *addr)
+{
+	static const char name[] = "delivered-to:";
+	size_t nl = sizeof(name) - 1, al = strlen(addr);
+
+	if (len < nl || strncasecmp(line, name, nl) != 0)
+		return false;
+	line += nl;
+	len -= nl;
+	while (len > 0 && (*line == ' ' || *line == '\t'))
+		line++, len--;
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
+		len--;
+	return len == al && strncasecmp(line, addr, al) == 0;
+}
+
+bool local_header_delivered_to(const struct local_msg *m, const char *addr)
+{
+	size_t len = m->header_len > COPY_HEADER_SCAN_MAX ? COPY_HEADER_SCAN_MAX
+							  : (size_t)m->header_len;
+	char *h = xmalloc(len + 1);
+	ssize_t n = pread(m->fd, h, len, m->header_off);
+	bool found = false;
+
+	for (size_t i = 0; n > 0 && i < (size_t)n && !found;) {
+		const char *e = memchr(h + i, '\n', (size_t)n - i);
+		size_t ll = e ? (size_t)(e - (h + i)) : (size_t)n - i;
+
+		found = copy_is_delivered_to(h + i, ll, addr);
+		i += ll + 1;
+	}
+	free(h);
+	return found;
 }

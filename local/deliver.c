@@ -10,8 +10,8 @@
  *
  * When local runs as root, each delivery runs with the mailbox owner's
  * effective ids and root is restored right after, also on failure.
- * Not here: aliases, .forward, system mailboxes (class "local" is
- * deferred until that exists), pipes to commands.
+ * Class "local" recipients go to system.c (users, aliases, .forward,
+ * commands), class "virtual" to the virtual mailboxes here.
  */
 #include "local.h"
 
@@ -112,10 +112,17 @@ static void ld_virtual(const struct local_msg *m, const char *rcpt, struct local
 		return;
 	if (root)
 		priv_set_effective(mb.uid, mb.gid);
-	if (mb.maildir)
+	if (mb.maildir) {
 		maildir_deliver(m, rcpt, mb.path, r);
-	else
-		mbox_deliver(m, rcpt, mb.path, r);
+	} else {
+		char *lock = dotlock_acquire(mb.path);
+
+		if (lock == NULL)
+			local_result_errno(r, errno, "create the mailbox dot-lock");
+		else
+			mbox_deliver(m, rcpt, mb.path, r);
+		dotlock_release(lock);
+	}
 	if (root)
 		priv_restore();
 	free(mb.path);
@@ -125,12 +132,7 @@ static void ld_one(const struct ld_request *q, const struct ld_rcpt *rc, struct 
 {
 	switch (rc->cls) {
 	case CLASS_VIRTUAL: ld_virtual(&q->msg, rc->addr, r); break;
-	case CLASS_LOCAL:
-		log_qid_warn(q->msg.qid, "to=<%s>: delivery to system mailboxes is not implemented",
-		    rc->addr);
-		local_result_set(
-		    r, RES_DEFERRED, "4.3.0", "delivery to system mailboxes is not available yet");
-		break;
+	case CLASS_LOCAL: local_deliver_system(&q->msg, rc->addr, r); break;
 	default:
 		log_qid_warn(q->msg.qid, "to=<%s>: address class %s is not for local delivery",
 		    rc->addr, resolve_class_name(rc->cls));
@@ -145,8 +147,8 @@ static void ld_log(const struct ld_request *q, const char *rcpt, const struct lo
 
 	if (delay < 0)
 		delay = 0;
-	log_qid(q->msg.qid, "to=<%s>, relay=local, delay=%lld.%02lld, status=%s (%s)", rcpt,
-	    delay / 1000000, delay % 1000000 / 10000, r->result, r->reason);
+	log_qid(q->msg.qid, "to=<%s>, relay=local, delay=%lld.%02lld, dsn=%s, status=%s (%s)",
+	    rcpt, delay / 1000000, delay % 1000000 / 10000, r->dsn, r->result, r->reason);
 }
 
 static int ld_send_status(struct ipc_conn *c, long long index, const struct local_result *r)

@@ -7,6 +7,13 @@
  *   maildir.c  Maildir delivery, unique names, mailbox path safety
  *   mbox.c     mbox delivery with fcntl locking and truncation on failure
  *   virtual.c  virtual mailbox look-ups (path, uid, gid)
+ *   dotlock.c  "mailbox.lock" files with stale-lock removal
+ *   command.c  delivery to a command (mailbox_command, |command targets)
+ *   user.c     system users (class "local"): passwd, mailbox choice,
+ *              privileges
+ *   alias.c    aliases, :include:, .forward and their targets
+ *   forward.c  re-submitting mail for non-local targets through cleanup
+ *   system.c   a class "local" recipient from qmgr
  *   deliver.c  the conversation with qmgr (proto.h) and per-recipient logs
  *
  * The delivery functions do no privilege switching themselves: the caller
@@ -72,6 +79,70 @@ int mbox_deliver(
     const struct local_msg *m, const char *rcpt, const char *path, struct local_result *r);
 /* "Sun Nov 22 09:20:01 2026" (asctime without its newline). */
 void mbox_date(char out[32], const struct tm *tm);
+
+/* "From sender date" line that starts an mbox message (mbox.c). */
+int local_from_line(int fd, const char *sender);
+/* True when the header holds "Delivered-To: addr" (copy.c); a loop. */
+bool local_header_delivered_to(const struct local_msg *m, const char *addr);
+
+/* dotlock.c: "path.lock"; returns the lock's name (pass it to release)
+ * or NULL with errno set (EAGAIN: still locked after every attempt). */
+char *dotlock_acquire(const char *path);
+void dotlock_release(char *lock);
+
+/* command.c */
+struct local_cmd {
+	const char *command;   /* run with /bin/sh -c */
+	uid_t uid;
+	gid_t gid;
+	const char *user_name; /* for the supplementary groups; NULL: gid only */
+	const char *home;      /* working directory; "/" when NULL or missing */
+	char **env;            /* "NAME=value", NULL-terminated */
+};
+/* Appends NAME=value, value filtered by command_expansion_filter. */
+void command_env_add(char ***env, size_t *n, const char *name, const char *value);
+/* Runs the command with the message on stdin; must be called with root's
+ * effective ids when local runs as root.  0 when delivered; r says. */
+int command_deliver(
+    const struct local_msg *m, const char *rcpt, const struct local_cmd *c, struct local_result *r);
+/* Maps a wait() status and the command output to a result (sysexits). */
+void command_result(int status, bool timed_out, const char *output, struct local_result *r);
+
+/* user.c */
+struct local_user {
+	char *name;
+	uid_t uid;
+	gid_t gid;
+	char *home;
+	char *shell;
+};
+/* getpwnam(name); false when there is no such user. */
+bool local_user_lookup(const char *name, struct local_user *u);
+void local_user_free(struct local_user *u);
+/* The identity for a delivery: the user's, or default_privs for root
+ * (Postfix delivers nothing to commands or files as root); then the name
+ * is NULL, so only the primary group of default_privs is used. */
+void local_user_privs(const struct local_user *u, struct local_user *as);
+/* Delivers to the user's mailbox: mailbox_command, home_mailbox (Maildir
+ * or mbox) or the spool mbox.  addr is the recipient as written into
+ * Delivered-To, orig the one qmgr asked for, ext the extension or NULL. */
+void user_deliver_mailbox(const struct local_msg *m, const char *addr, const char *orig,
+    const char *ext, const struct local_user *u, struct local_result *r);
+/* The environment of a command delivered for addr (free with strv_free). */
+char **user_command_env(const struct local_msg *m, const char *addr, const char *orig,
+    const char *ext, const struct local_user *u);
+/* Delivers a class "local" recipient from qmgr (aliases, .forward, user). */
+void local_deliver_system(const struct local_msg *m, const char *rcpt, struct local_result *r);
+
+/* alias.c: expands and delivers one class "local" recipient. */
+
+void alias_deliver(const struct local_msg *m, const char *rcpt, struct local_result *r);
+
+/* forward.c: a new message for rcpts through cleanup, with the given
+ * envelope sender and a "Delivered-To: delivered_to" header on top.
+ * 0 when cleanup has it on disk; r says either way. */
+int forward_submit(const struct local_msg *m, const char *sender, const char *delivered_to,
+    char *const *rcpts, size_t n, struct local_result *r);
 
 /* virtual.c */
 struct vmailbox {

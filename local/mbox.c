@@ -10,8 +10,11 @@
  * reader.  The message counts as delivered only after fsync (DESIGN.md
  * invariant 2).
  *
- * Not here: dot-locking (a later addition), mailbox ownership checks
- * beyond "a regular file we may write".
+ * mailbox_size_limit is checked under the lock: a message that would make
+ * the file larger fails with EFBIG, which bounces (5.2.2).
+ *
+ * Not here: dot-locking (dotlock.c, taken by the caller, who knows which
+ * identity may create the lock), ownership checks (user.c).
  */
 #include "local.h"
 
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "config.h"
 #include "proto.h"
 #include "util.h"
 
@@ -69,7 +73,7 @@ static int mbox_lock(int fd)
 	return -1;
 }
 
-static int mbox_from_line(int fd, const char *sender)
+int local_from_line(int fd, const char *sender)
 {
 	char date[32];
 	time_t now = time(NULL);
@@ -89,8 +93,17 @@ static int mbox_from_line(int fd, const char *sender)
 	return n < 0 ? -1 : 0;
 }
 
+/* Would the message make the mailbox exceed mailbox_size_limit? */
+static bool mbox_too_big(off_t size, const struct local_msg *m)
+{
+	long long limit = config_size("mailbox_size_limit");
+
+	return limit > 0 && (long long)size + m->header_len + m->body_len > limit;
+}
+
 /* Opens, checks and locks the mailbox; 0 with *fd and *size set. */
-static int mbox_open(const char *path, int *fd, off_t *size, const char **what)
+static int mbox_open(
+    const struct local_msg *m, const char *path, int *fd, off_t *size, const char **what)
 {
 	struct stat st;
 
@@ -110,13 +123,18 @@ static int mbox_open(const char *path, int *fd, off_t *size, const char **what)
 		return -1;
 	}
 	*size = st.st_size; /* after the lock: nobody else appends now */
+	if (mbox_too_big(st.st_size, m)) {
+		*what = "append to the mailbox (mailbox_size_limit)";
+		errno = EFBIG;
+		return -1;
+	}
 	return 0;
 }
 
 static int mbox_append(int fd, const struct local_msg *m, const char *rcpt, const char **what)
 {
 	*what = "write mailbox";
-	if (mbox_from_line(fd, m->sender) < 0 || local_copy_message(fd, m, rcpt, true) < 0)
+	if (local_from_line(fd, m->sender) < 0 || local_copy_message(fd, m, rcpt, true) < 0)
 		return -1;
 	*what = "fsync mailbox";
 	return fsync(fd);
@@ -143,7 +161,7 @@ int mbox_deliver(
 	int fd = -1, rc = mbox_parent(path);
 
 	if (rc == 0)
-		rc = mbox_open(path, &fd, &size, &what);
+		rc = mbox_open(m, path, &fd, &size, &what);
 	if (rc == 0)
 		rc = mbox_append(fd, m, rcpt, &what);
 	if (rc < 0) {

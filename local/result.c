@@ -4,6 +4,8 @@
  * A full disk or quota is temporary from the sender's point of view
  * (RFC 3463 X.2.2 "mailbox full"); every other local failure is a
  * temporary system problem (X.3.0), so qmgr retries rather than bounces.
+ * Only a mailbox over mailbox_size_limit (EFBIG) is permanent (5.2.2),
+ * as in Postfix: it will not shrink by itself.
  */
 #include "local.h"
 
@@ -31,6 +33,8 @@ void local_result_errno(struct local_result *r, int err, const char *what)
 {
 	if (err == ENOSPC || err == EDQUOT)
 		local_result_set(r, RES_DEFERRED, "4.2.2", "mailbox full");
+	else if (err == EFBIG)
+		local_result_set(r, RES_BOUNCED, "5.2.2", "cannot %s: mailbox full", what);
 	else
 		local_result_set(r, RES_DEFERRED, "4.3.0", "cannot %s: %s", what, strerror(err));
 }

@@ -3,7 +3,7 @@
  *
  * Every decision is in policy_check_rcpt(), first match wins:
  *   virtual mailbox domain -> accept only addresses in virtual_mailbox_maps
- *   local domain           -> accept (local users are checked later)
+ *   local domain           -> accept only local_recipient_maps users
  *   relay_domains          -> accept (we are their relay by configuration)
  *   anything else          -> accept only from mynetworks, else we would
  *                             be an open relay
@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "local_rcpt.h"
 #include "log.h"
 #include "resolve.h"
 #include "smtpd.h"
@@ -114,6 +115,13 @@ enum policy_result policy_check_rcpt(const struct smtpd_session *s, const char *
 		    "User unknown in virtual mailbox table", rcpt);
 		return POLICY_REJECT;
 	case CLASS_LOCAL:
+		if (local_rcpt_known(rcpt, &error))
+			return POLICY_OK;
+		if (error)
+			return policy_defer(reply, rcpt);
+		buf_printf(reply, "550 5.1.1 <%s>: Recipient address rejected: "
+		    "User unknown in local recipient table", rcpt);
+		return POLICY_REJECT;
 	case CLASS_RELAY:
 		return POLICY_OK;
 	case CLASS_DEFAULT:
