@@ -245,7 +245,7 @@ class LifecycleTest(unittest.TestCase):
             inst.start()
             self.assertEqual(inst.tern("status", check=False).returncode, 0)
             self.assertNotEqual(inst.tern("start", check=False).returncode, 0)  # already running
-            old = inst.pids_of("qmgr")
+            old = wait_until(lambda: inst.pids_of("qmgr"), 10, what="qmgr running")
             self.assertEqual(len(old), 1)
             os.kill(old[0], signal.SIGKILL)
             wait_until(lambda: inst.pids_of("qmgr") and inst.pids_of("qmgr") != old, 10,
