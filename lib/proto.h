@@ -42,6 +42,14 @@
 #define A_NEXTHOP     "nexthop"   /* qmgr -> agents: next hop of the request */
 #define A_REWRITE     "rewrite"   /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
 /* issue 3 (smtpd) */
+#define A_TLS_PROTO   "tls_proto"   /* smtpd -> cleanup: "TLSv1.3" when the client used TLS */
+#define A_TLS_CIPHER  "tls_cipher"  /* "TLS_AES_256_GCM_SHA384" */
+#define A_TLS_BITS    "tls_bits"    /* 256 */
+#define A_TLS_CCERT_FP "tls_ccert_fp" /* client certificate SHA-256, when one was sent */
+#define A_SASL_METHOD "sasl_method" /* smtpd -> cleanup: AUTH mechanism used */
+#define A_SASL_USER   "sasl_username" /* and the login name */
+#define A_DSN_RET     "dsn_ret"     /* smtpd -> cleanup: MAIL RET=FULL|HDRS (RFC 3461) */
+#define A_DSN_ENVID   "dsn_envid"   /* MAIL ENVID=, xtext-decoded */
 /* issue 4 (qmgr, bounces) */
 /* issue 5 (local) */
 /* issue 6 (pickup, postdrop) */

@@ -9,16 +9,19 @@
  * section 3 says.
  *
  * Not here: reading lines (session.c), recipient policy (policy.c), the
- * DATA phase after 354 (message.c).  STARTTLS, AUTH, CHUNKING, DSN and
- * SMTPUTF8 are not offered yet.
+ * DATA phase after 354 (message.c), the TLS handshake (session.c, tls.c).
  */
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 
 #include "address.h"
+#include "auth.h"
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "resolve.h"
+#include "restrictions.h"
 #include "smtpd.h"
 #include "util.h"
 
@@ -26,6 +29,7 @@ enum cmd_result {
 	CMD_FAIL,
 	CMD_OK,
 	CMD_PENDING,            /* the outcome comes later (DATA) */
+	CMD_RETRY,              /* waiting for DNS: run the same line again later */
 };
 
 typedef enum cmd_result cmd_fn(struct smtpd_session *s, const struct smtp_cmd *c);
@@ -37,15 +41,15 @@ struct smtpd_verb {
 	cmd_fn *fn;
 };
 
-static cmd_fn cmd_helo, cmd_ehlo, cmd_mail, cmd_rcpt, cmd_data, cmd_rset, cmd_noop,
+static cmd_fn cmd_auth, cmd_starttls, cmd_helo, cmd_ehlo, cmd_mail, cmd_rcpt, cmd_data, cmd_rset, cmd_noop,
     cmd_quit, cmd_vrfy, cmd_help, cmd_not_implemented, cmd_unknown;
 
 /* In Postfix's order for the disconnect line; unknown must stay last. */
 static const struct smtpd_verb smtpd_verbs[] = {
 	{ SMTP_HELO, "helo", "HELO", cmd_helo },
 	{ SMTP_EHLO, "ehlo", "EHLO", cmd_ehlo },
-	{ SMTP_STARTTLS, "starttls", "STARTTLS", cmd_not_implemented },
-	{ SMTP_AUTH, "auth", "AUTH", cmd_not_implemented },
+	{ SMTP_STARTTLS, "starttls", "STARTTLS", cmd_starttls },
+	{ SMTP_AUTH, "auth", "AUTH", cmd_auth },
 	{ SMTP_MAIL, "mail", "MAIL", cmd_mail },
 	{ SMTP_RCPT, "rcpt", "RCPT", cmd_rcpt },
 	{ SMTP_DATA, "data", "DATA", cmd_data },
@@ -71,12 +75,37 @@ static size_t smtpd_verb_index(enum smtp_verb v)
 	return SMTPD_NVERBS - 1;
 }
 
-void smtpd_command(struct smtpd_session *s, const char *line, size_t len)
+/*
+ * smtpd_soft_error_limit: past it, each further error is answered only
+ * after smtpd_error_sleep_time (a tarpit, as a timer); past
+ * smtpd_hard_error_limit the client is dropped with 421.
+ */
+static void smtpd_error_limits(struct smtpd_session *s)
+{
+	long soft = config_int("smtpd_soft_error_limit");
+	long hard = config_int("smtpd_hard_error_limit");
+
+	if (hard > 0 && s->errors >= (unsigned)hard) {
+		log_info("too many errors after %s from %s[%s]", s->last_cmd, s->name, s->addr);
+		smtpd_reply(s, "421 4.7.0 %s Error: too many errors", config_str("myhostname"));
+		s->closing = true;
+	} else if (soft > 0 && s->errors >= (unsigned)soft) {
+		session_pause(s, config_time("smtpd_error_sleep_time") * 1000);
+	}
+}
+
+bool smtpd_command(struct smtpd_session *s, const char *line, size_t len)
 {
 	struct smtp_cmd c;
+	unsigned errors = s->errors;
+	enum cmd_result res;
 	size_t i;
 	int r;
 
+	if (s->sasl) {
+		auth_input(s, line, len);
+		return true;
+	}
 	memset(&c, 0, sizeof(c));
 	r = smtp_cmd_parse(line, len, &c);
 	i = smtpd_verb_index(c.verb);
@@ -84,10 +113,36 @@ void smtpd_command(struct smtpd_session *s, const char *line, size_t len)
 	s->count_all[i]++;
 	if (r < 0) {
 		smtpd_reply(s, "%s", c.error ? c.error : "500 5.5.2 Error: bad syntax");
-		return;
-	}
-	if (smtpd_verbs[i].fn(s, &c) == CMD_OK)
+	} else if ((res = smtpd_verbs[i].fn(s, &c)) == CMD_OK) {
 		s->count_ok[i]++;
+	} else if (res == CMD_RETRY) {
+		s->count_all[i]--;
+		s->dns_wait = true;
+		return false;
+	}
+	if (s->errors > errors)
+		smtpd_error_limits(s);
+	return true;
+}
+
+/* Runs the restrictions of a stage; replies and returns false on a reject. */
+static enum cmd_result cmd_restrict(struct smtpd_session *s, enum restr_stage stage,
+    const char *verb, const char *rcpt)
+{
+	struct buf reply = BUF_INIT;
+	enum restr_result r = restr_check(s, stage, rcpt, &reply);
+
+	if (r == RESTR_REJECTED)
+		smtpd_reject(s, verb, s->sender, rcpt, "%s", buf_cstr(&reply));
+	buf_free(&reply);
+	return r == RESTR_OK ? CMD_OK : r == RESTR_WAIT ? CMD_RETRY : CMD_FAIL;
+}
+
+/* The outcome of a multi-line AUTH exchange. */
+void smtpd_auth_done(struct smtpd_session *s, bool ok)
+{
+	if (ok)
+		s->count_ok[smtpd_verb_index(SMTP_AUTH)]++;
 }
 
 /* The DATA command's outcome, known at the end of the message. */
@@ -128,14 +183,92 @@ static void cmd_set_helo(struct smtpd_session *s, const struct smtp_cmd *c)
 	session_reset_transaction(s);
 }
 
+/* "ESMTPSA" and friends (RFC 3848), for logs and the Received: header. */
+const char *smtpd_protocol(const struct smtpd_session *s)
+{
+	static const char *const names[] = { "SMTP", "ESMTP", "ESMTPA", "ESMTPS", "ESMTPSA" };
+	int i = s->esmtp ? 1 : 0;
+
+	if (s->esmtp && s->tls_phase == SMTPD_TLS_ACTIVE)
+		i = 3;
+	if (s->esmtp && s->sasl_user)
+		i++;
+	return names[i];
+}
+
+/* smtpd_tls_security_level = encrypt: nothing happens in the clear. */
+static bool cmd_need_tls(struct smtpd_session *s)
+{
+	if (tls_server_level() == TLS_LEVEL_ENCRYPT && s->tls_phase != SMTPD_TLS_ACTIVE) {
+		smtpd_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+		return true;
+	}
+	return false;
+}
+
+/*
+ * RFC 3207 4.2: the 220 is the last plaintext; whatever the client sent
+ * after STARTTLS was written before the handshake, unprotected, and may
+ * have been injected by a man in the middle (CVE-2011-0411): session.c
+ * drops it, it is never run after the handshake.
+ */
+static enum cmd_result cmd_starttls(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	if (s->tls_phase == SMTPD_TLS_ACTIVE) {
+		smtpd_reply(s, "554 5.5.1 Error: TLS already active");
+		return CMD_FAIL;
+	}
+	if (tls_server_level() == TLS_LEVEL_NONE) {
+		smtpd_reply(s, "502 5.5.1 Error: command not implemented");
+		return CMD_FAIL;
+	}
+	smtpd_reply(s, "220 2.0.0 Ready to start TLS");
+	s->tls_phase = SMTPD_TLS_STARTING;
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_auth(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	if (cmd_need_tls(s))
+		return CMD_FAIL;
+	return auth_command(s, c->arg, c->arg_len) ? CMD_PENDING : CMD_FAIL;
+}
+
+/* The handshake is done: RFC 3207 4.2, the client starts again with EHLO. */
+void smtpd_tls_ready(struct smtpd_session *s)
+{
+	free(s->helo);
+	s->helo = NULL;
+	s->esmtp = false;
+	session_reset_transaction(s);
+	auth_reset(s);
+}
+
+/* HELO restrictions (smtpd_delay_reject = no); a rejected name is forgotten. */
+static enum cmd_result cmd_helo_check(struct smtpd_session *s, const char *verb)
+{
+	enum cmd_result r = cmd_restrict(s, RESTR_HELO, verb, NULL);
+
+	if (r != CMD_OK) {
+		free(s->helo);
+		s->helo = NULL;
+	}
+	return r;
+}
+
 static enum cmd_result cmd_helo(struct smtpd_session *s, const struct smtp_cmd *c)
 {
+	enum cmd_result r;
+
 	if (c->arg_len == 0) {
 		smtpd_reply(s, "501 Syntax: HELO hostname");
 		return CMD_FAIL;
 	}
 	cmd_set_helo(s, c);
 	s->esmtp = false;
+	if ((r = cmd_helo_check(s, "HELO")) != CMD_OK)
+		return r;
 	smtpd_reply(s, "250 %s", config_str("myhostname"));
 	return CMD_OK;
 }
@@ -143,6 +276,7 @@ static enum cmd_result cmd_helo(struct smtpd_session *s, const struct smtp_cmd *
 static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *c)
 {
 	long long limit = config_size("message_size_limit");
+	enum cmd_result r;
 
 	if (c->arg_len == 0) {
 		smtpd_reply(s, "501 Syntax: EHLO hostname");
@@ -150,12 +284,18 @@ static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *
 	}
 	cmd_set_helo(s, c);
 	s->esmtp = true;
+	if ((r = cmd_helo_check(s, "EHLO")) != CMD_OK)
+		return r;
 	smtpd_reply(s, "250-%s", config_str("myhostname"));
 	smtpd_reply(s, "250-PIPELINING");
+	if (s->tls_phase == SMTPD_TLS_OFF && tls_server_level() != TLS_LEVEL_NONE)
+		smtpd_reply(s, "250-STARTTLS");
 	if (limit > 0)
 		smtpd_reply(s, "250-SIZE %lld", limit);
 	else
 		smtpd_reply(s, "250-SIZE");
+	if (auth_offered(s))
+		smtpd_reply(s, "250-AUTH PLAIN LOGIN");
 	smtpd_reply(s, "250-8BITMIME");
 	smtpd_reply(s, "250 ENHANCEDSTATUSCODES");
 	return CMD_OK;
@@ -184,6 +324,14 @@ static const char *cmd_mail_param(struct smtpd_session *s, const char *key, cons
 			return "552 5.3.4 Message size exceeds fixed limit";
 		*size = n;
 		return NULL;
+	}
+	if (str_case_eq(key, "AUTH") && config_bool("smtpd_sasl_auth_enable")) {
+		/* RFC 4954 5: accepted, but we do not trust another server's word. */
+		struct buf dec = BUF_INIT;
+		int r = value ? smtp_xtext_decode(value, strlen(value), &dec) : -1;
+
+		buf_free(&dec);
+		return r < 0 ? "501 5.5.4 Syntax error in AUTH parameter" : NULL;
 	}
 	if (str_case_eq(key, "BODY")) {
 		if (value && (str_case_eq(value, "7BIT") || str_case_eq(value, "8BITMIME")))
@@ -244,7 +392,10 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
 	const char *end = c->arg + c->arg_len, *rest = NULL, *err = NULL;
 	char *addr = NULL, *reply = NULL;
 	long long size = -1;
+	enum cmd_result r;
 
+	if (cmd_need_tls(s))
+		return CMD_FAIL;
 	if (s->sender) {
 		smtpd_reply(s, "503 5.5.1 Error: nested MAIL command");
 		return CMD_FAIL;
@@ -259,7 +410,17 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
 		free(addr);
 		return CMD_FAIL;
 	}
+	if (config_bool("smtpd_helo_required") && s->helo == NULL) {
+		smtpd_reject(s, "MAIL", addr, NULL, "503 5.5.1 Error: send HELO/EHLO first");
+		free(addr);
+		return CMD_FAIL;
+	}
 	s->sender = addr;
+	if ((r = cmd_restrict(s, RESTR_SENDER, "MAIL", NULL)) != CMD_OK) {
+		free(s->sender);
+		s->sender = NULL;
+		return r;
+	}
 	s->size_decl = size;
 	smtpd_reply(s, "250 2.1.0 Ok");
 	return CMD_OK;
@@ -291,6 +452,16 @@ static char *cmd_rcpt_addr(const struct smtp_cmd *c, const char **rest, bool *po
 	return full;
 }
 
+/* RFC 5321 4.5.1: postmaster@ a domain of ours is accepted from anyone. */
+static bool cmd_postmaster_local(const char *addr)
+{
+	struct resolved r;
+	const char *at = strrchr(addr, '@');
+
+	return at && (size_t)(at - addr) == 10 && strncasecmp(addr, "postmaster", 10) == 0 &&
+	    resolve_addr(addr, &r) && (r.cls == CLASS_LOCAL || r.cls == CLASS_VIRTUAL);
+}
+
 /* Policy says yes or no; the answer is the reply. */
 static bool cmd_rcpt_allowed(struct smtpd_session *s, const char *addr)
 {
@@ -309,6 +480,7 @@ static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *
 	char *addr, *reply = NULL;
 	bool postmaster;
 	long limit = config_int("smtpd_recipient_limit");
+	enum cmd_result r;
 
 	if (s->sender == NULL) {
 		smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
@@ -328,6 +500,11 @@ static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *
 		free(addr);
 		return CMD_FAIL;
 	}
+	if (!postmaster && !cmd_postmaster_local(addr) &&
+	    (r = cmd_restrict(s, RESTR_RECIPIENT, "RCPT", addr)) != CMD_OK) {
+		free(addr);
+		return r;
+	}
 	if (!postmaster && !cmd_rcpt_allowed(s, addr)) {
 		free(addr);
 		return CMD_FAIL;
@@ -340,6 +517,8 @@ static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *
 
 static enum cmd_result cmd_data(struct smtpd_session *s, const struct smtp_cmd *c)
 {
+	enum cmd_result r;
+
 	if (c->arg_len > 0) {
 		smtpd_reply(s, "501 5.5.4 Syntax: DATA");
 		return CMD_FAIL;
@@ -348,6 +527,8 @@ static enum cmd_result cmd_data(struct smtpd_session *s, const struct smtp_cmd *
 		smtpd_reply(s, "503 5.5.1 Error: need RCPT command");
 		return CMD_FAIL;
 	}
+	if ((r = cmd_restrict(s, RESTR_DATA, "DATA", NULL)) != CMD_OK)
+		return r;
 	return message_start(s) ? CMD_PENDING : CMD_FAIL;
 }
 

@@ -15,8 +15,10 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "dns_async.h"
 #include "event.h"
 #include "log.h"
+#include "privs.h"
 #include "smtpd.h"
 
 static struct {
@@ -87,8 +89,12 @@ static void smtpd_accept(struct event_loop *loop, int fd, void *ctx)
 
 int main(int argc, char **argv)
 {
-	daemon_init(&smtpd.d, argc, argv, "smtpd", 0);
+	/* The TLS key is readable by root only: load it, then drop privileges. */
+	daemon_init(&smtpd.d, argc, argv, "smtpd", DAEMON_KEEP_ROOT);
+	tls_server_init();
+	priv_drop(config_str("mail_owner"));
 	smtpd.loop = event_loop_new();
+	dns_async_init(smtpd.loop);
 	session_init(smtpd_empty);
 	daemon_event_server(&smtpd.d, smtpd.loop, smtpd_accept, session_idle, NULL);
 	smtpd_empty(smtpd.loop);

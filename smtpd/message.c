@@ -40,9 +40,22 @@ static void message_begin_record(const struct smtpd_session *s, struct buf *rec)
 	ipc_put_str(rec, A_CLIENT_ADDR, s->addr);
 	ipc_put_int(rec, A_CLIENT_PORT, s->port);
 	ipc_put_str(rec, A_HELO, s->helo ? s->helo : "");
-	ipc_put_str(rec, A_PROTOCOL, s->esmtp ? "ESMTP" : "SMTP");
+	ipc_put_str(rec, A_PROTOCOL, smtpd_protocol(s));
+	if (s->tls_phase == SMTPD_TLS_ACTIVE) {
+		ipc_put_str(rec, A_TLS_PROTO, s->tls_info.protocol);
+		ipc_put_str(rec, A_TLS_CIPHER, s->tls_info.cipher);
+		ipc_put_int(rec, A_TLS_BITS, s->tls_info.bits);
+		if (s->tls_info.fingerprint[0])
+			ipc_put_str(rec, A_TLS_CCERT_FP, s->tls_info.fingerprint);
+	}
 	if (s->size_decl >= 0)
 		ipc_put_int(rec, A_SIZE, s->size_decl);
+	if (s->sasl_user) {
+		/* Postfix's local_header_rewrite_clients = permit_sasl_authenticated. */
+		ipc_put_str(rec, A_SASL_METHOD, s->sasl_method);
+		ipc_put_str(rec, A_SASL_USER, s->sasl_user);
+		ipc_put_str(rec, A_REWRITE, "yes");
+	}
 	ipc_end(rec);
 }
 
@@ -92,7 +105,11 @@ static void message_fail(struct smtpd_session *s, char *reply)
 static void message_finish(struct smtpd_session *s, const char *reply, const char *qid)
 {
 	if (qid) {
-		log_qid(qid, "client=%s[%s]", s->name, s->addr);
+		if (s->sasl_user)
+			log_qid(qid, "client=%s[%s], sasl_method=%s, sasl_username=%s", s->name,
+			    s->addr, s->sasl_method, s->sasl_user);
+		else
+			log_qid(qid, "client=%s[%s]", s->name, s->addr);
 		smtpd_reply(s, "%s", reply);
 	} else {
 		smtpd_reject(s, "END-OF-MESSAGE", s->sender, NULL, "%s", reply);

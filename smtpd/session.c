@@ -19,11 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "cleanup_client.h"
 #include "config.h"
 #include "log.h"
 #include "smtpd.h"
 #include "sock.h"
+#include "tls.h"
 #include "util.h"
 
 #define SESSION_READ_SLACK 4096         /* read size beyond one command line */
@@ -33,6 +35,7 @@
 static struct {
 	size_t line_limit;
 	long timeout_ms;
+	long tls_timeout_ms;
 } session_cfg;
 
 static struct smtpd_session *session_list;
@@ -50,6 +53,9 @@ void session_init(void (*on_empty)(struct event_loop *loop))
 	session_cfg.timeout_ms = config_time("smtpd_timeout") * 1000;
 	if (session_cfg.timeout_ms <= 0)
 		session_cfg.timeout_ms = 300 * 1000;
+	session_cfg.tls_timeout_ms = config_time("smtpd_starttls_timeout") * 1000;
+	if (session_cfg.tls_timeout_ms <= 0)
+		session_cfg.tls_timeout_ms = session_cfg.timeout_ms;
 	session_empty_hook = on_empty;
 }
 
@@ -88,7 +94,10 @@ void session_new(struct event_loop *loop, int fd)
 	log_info("connect from %s[%s]", s->name, s->addr);
 	event_fd_set(loop, fd, 0, session_io, s);
 	s->timer = event_timer_add(loop, session_cfg.timeout_ms, session_timeout, s);
+	/* With implicit TLS the greeting waits, queued, for the handshake. */
 	smtpd_reply(s, "220 %s", config_str("smtpd_banner"));
+	if (tls_server_wrappermode())
+		session_tls_begin(s);
 	session_run(s);
 }
 
@@ -132,7 +141,10 @@ static void session_free(struct smtpd_session *s)
 	message_abort(s);
 	if (s->timer)
 		event_timer_cancel(loop, s->timer);
+	if (s->pause_timer)
+		event_timer_cancel(loop, s->pause_timer);
 	event_fd_del(loop, s->fd);
+	tls_conn_free(s->tls);
 	close(s->fd);
 	if (s->prev)
 		s->prev->next = s->next;
@@ -141,6 +153,7 @@ static void session_free(struct smtpd_session *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	session_reset_transaction(s);
+	auth_reset(s);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	buf_free(&s->chunk);
@@ -158,6 +171,8 @@ void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(&s->out, fmt, ap);
 	va_end(ap);
+	if (s->out.len > start && (s->out.data[start] == '4' || s->out.data[start] == '5'))
+		s->errors++;
 	if (log_verbose())
 		log_debug("> %s[%s]: %s", s->name, s->addr, s->out.data + start);
 	buf_puts(&s->out, "\r\n");
@@ -194,7 +209,7 @@ static size_t session_room(const struct smtpd_session *s)
 {
 	size_t cap = session_cfg.line_limit + SESSION_READ_SLACK;
 
-	if (s->closing || s->state == SMTPD_DATA_WAIT)
+	if (s->closing || s->state == SMTPD_DATA_WAIT || s->tls_phase == SMTPD_TLS_STARTING)
 		return 0;
 	if (s->state == SMTPD_DATA)
 		return message_paused(s) ? 0 : SESSION_DATA_READ;
@@ -213,7 +228,8 @@ static void session_read(struct smtpd_session *s, int events)
 	}
 	buf_reserve(&s->in, room);
 	do
-		n = read(s->fd, buf_tail(&s->in), room);
+		n = s->tls ? tls_conn_read(s->tls, buf_tail(&s->in), room, &s->tls_want)
+		    : read(s->fd, buf_tail(&s->in), room);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		buf_commit(&s->in, (size_t)n);
@@ -228,7 +244,8 @@ static void session_flush(struct smtpd_session *s)
 	ssize_t n;
 
 	while (s->out.len > 0 && !s->dead) {
-		n = write(s->fd, s->out.data, s->out.len);
+		n = s->tls ? tls_conn_write(s->tls, s->out.data, s->out.len, &s->tls_want)
+		    : write(s->fd, s->out.data, s->out.len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -249,11 +266,18 @@ static void session_line(struct smtpd_session *s, size_t len)
 
 	if (n > 0 && s->in.data[n - 1] == '\r')
 		n--;
+	s->pipelined_ahead = s->in.len > len;
 	if (n > session_cfg.line_limit)
 		smtpd_reply(s, "500 5.5.2 Error: line too long");
-	else
-		smtpd_command(s, s->in.data, n);
+	else if (!smtpd_command(s, s->in.data, n))
+		return;         /* run again when DNS has answered */
 	buf_consume(&s->in, len);
+	/* CVE-2011-0411: plaintext pipelined after STARTTLS is never run. */
+	if (s->tls_phase == SMTPD_TLS_STARTING && s->in.len > 0) {
+		log_info("discarding %zu bytes pipelined after STARTTLS from %s[%s]",
+		    s->in.len, s->name, s->addr);
+		buf_reset(&s->in);
+	}
 }
 
 /*
@@ -290,7 +314,8 @@ static bool session_next_line(struct smtpd_session *s)
 static void session_process(struct smtpd_session *s)
 {
 	while (!s->dead && !s->closing) {
-		if (s->state == SMTPD_DATA_WAIT)
+		if (s->state == SMTPD_DATA_WAIT || s->tls_phase == SMTPD_TLS_STARTING ||
+		    s->tls_phase == SMTPD_TLS_HANDSHAKE || s->pause_timer || s->dns_wait)
 			break;
 		if (s->state == SMTPD_DATA) {
 			if (s->in.len == 0 || message_paused(s))
@@ -308,15 +333,79 @@ static void session_process(struct smtpd_session *s)
 	}
 }
 
+/* While paused (a tarpit or AUTH failure delay) nothing is read or sent. */
 static void session_watch(struct smtpd_session *s)
 {
 	int events = 0;
 
+	if (s->pause_timer) {
+		event_fd_events(s->loop, s->fd, 0);
+		return;
+	}
+	if (s->tls_phase == SMTPD_TLS_HANDSHAKE) {
+		event_fd_events(s->loop, s->fd, s->tls_want);
+		return;
+	}
 	if (session_room(s) > 0)
 		events |= EV_READ;
 	if (s->out.len > 0)
 		events |= EV_WRITE;
+	/* A TLS read may need to write (and a write to read) first. */
+	if (s->tls)
+		events |= s->tls_want;
 	event_fd_events(s->loop, s->fd, events);
+}
+
+/*
+ * STARTTLS was answered (or the service is smtps): hand the socket to
+ * OpenSSL.  Plaintext the client sent after STARTTLS was dropped by the
+ * command itself; whatever else arrives now is handshake data.
+ */
+void session_tls_begin(struct smtpd_session *s)
+{
+	s->tls = tls_conn_new(s->fd);
+	if (s->tls == NULL) {
+		log_warn("cannot start TLS for %s[%s]", s->name, s->addr);
+		s->dead = true;
+		return;
+	}
+	s->tls_phase = SMTPD_TLS_HANDSHAKE;
+	s->tls_want = EV_READ;
+	s->tls_deadline = event_now(s->loop) + session_cfg.tls_timeout_ms;
+	if (s->timer)
+		event_timer_cancel(s->loop, s->timer);
+	s->timer = event_timer_add(s->loop, session_cfg.tls_timeout_ms, session_timeout, s);
+}
+
+/* One handshake step; when it completes the session starts afresh. */
+static void session_tls_step(struct smtpd_session *s)
+{
+	struct buf err = BUF_INIT;
+	int r = tls_conn_handshake(s->tls, &s->tls_want, &err);
+
+	if (r < 0) {
+		log_info("SSL_accept error from %s[%s]: %s", s->name, s->addr, buf_cstr(&err));
+		s->dead = true;
+	} else if (r > 0) {
+		s->tls_phase = SMTPD_TLS_ACTIVE;
+		s->tls_want = 0;
+		s->last_io = event_now(s->loop);
+		tls_conn_info(s->tls, &s->tls_info);
+		log_info("%s TLS connection established from %s[%s]: %s with cipher %s (%d/%d bits)%s%s",
+		    s->tls_info.fingerprint[0] ? "Untrusted" : "Anonymous", s->name, s->addr,
+		    s->tls_info.protocol, s->tls_info.cipher, s->tls_info.bits, s->tls_info.alg_bits,
+		    s->tls_info.fingerprint[0] ? " client certificate SHA256 fingerprint " : "",
+		    s->tls_info.fingerprint);
+		smtpd_tls_ready(s);
+	}
+	buf_free(&err);
+}
+
+/* TLS buffers decrypted bytes internally, where epoll cannot see them. */
+static bool session_tls_more(struct smtpd_session *s)
+{
+	return s->tls_phase == SMTPD_TLS_ACTIVE && !s->dead && !s->pause_timer &&
+	    session_room(s) > 0 && tls_conn_pending(s->tls);
 }
 
 /*
@@ -325,10 +414,21 @@ static void session_watch(struct smtpd_session *s)
  */
 void session_run(struct smtpd_session *s)
 {
-	if (!s->dead)
-		session_process(s);
-	if (!s->dead)
-		session_flush(s);
+	for (;;) {
+		if (!s->dead && s->tls_phase == SMTPD_TLS_HANDSHAKE)
+			session_tls_step(s);
+		if (!s->dead)
+			session_process(s);
+		if (!s->dead && !s->pause_timer && s->tls_phase != SMTPD_TLS_HANDSHAKE)
+			session_flush(s);
+		if (!s->dead && s->tls_phase == SMTPD_TLS_STARTING && s->out.len == 0) {
+			session_tls_begin(s);
+			continue;
+		}
+		if (!session_tls_more(s))
+			break;
+		session_read(s, 0);
+	}
 	if (s->dead || (s->closing && s->out.len == 0)) {
 		session_free(s);
 		return;
@@ -342,9 +442,47 @@ static void session_io(struct event_loop *loop, int fd, int events, void *ctx)
 
 	(void)loop;
 	(void)fd;
-	if (events & (EV_READ | EV_ERROR))
+	if (s->tls_phase == SMTPD_TLS_HANDSHAKE) {
+		session_run(s);
+		return;
+	}
+	/* Under TLS, either event may be what a blocked SSL_read waited for. */
+	if ((events & (EV_READ | EV_ERROR)) || (s->tls && (s->tls_want & events)))
 		session_read(s, events);
 	session_run(s);
+}
+
+/* DNS answers came in: sessions that waited run their command again. */
+void session_dns_wake(void)
+{
+	struct smtpd_session *s = session_list, *next;
+
+	for (; s; s = next) {
+		next = s->next;
+		if (s->dns_wait) {
+			s->dns_wait = false;
+			session_run(s);
+		}
+	}
+}
+
+/* The end of a pause: replies held back go out, input is read again. */
+static void session_unpause(struct event_loop *loop, void *ctx)
+{
+	struct smtpd_session *s = ctx;
+
+	(void)loop;
+	s->pause_timer = NULL;
+	s->last_io = event_now(s->loop);
+	session_run(s);
+}
+
+/* Holds the session (and its queued replies) for ms, without blocking. */
+void session_pause(struct smtpd_session *s, long ms)
+{
+	if (s->pause_timer || ms <= 0)
+		return;
+	s->pause_timer = event_timer_add(s->loop, ms, session_unpause, s);
 }
 
 /*
@@ -358,6 +496,23 @@ static void session_timeout(struct event_loop *loop, void *ctx)
 	long long idle = event_now(loop) - s->last_io;
 
 	s->timer = NULL;
+	if (s->tls_phase == SMTPD_TLS_HANDSHAKE && event_now(loop) >= s->tls_deadline) {
+		/* Nothing can be said to a client that is half-way into TLS. */
+		log_info("timeout after STARTTLS from %s[%s]", s->name, s->addr);
+		s->dead = true;
+		s->closing = true;
+		session_run(s);
+		return;
+	}
+	if (s->tls_phase == SMTPD_TLS_HANDSHAKE && idle >= session_cfg.timeout_ms)
+		idle = 0;
+	if (s->tls_phase == SMTPD_TLS_HANDSHAKE) {
+		long long left = s->tls_deadline - event_now(loop);
+
+		s->timer = event_timer_add(loop, left < session_cfg.timeout_ms ? left : session_cfg.timeout_ms,
+		    session_timeout, s);
+		return;
+	}
 	if (idle < session_cfg.timeout_ms) {
 		s->timer = event_timer_add(loop, session_cfg.timeout_ms - idle, session_timeout, s);
 		return;

@@ -20,11 +20,19 @@
 #include "buf.h"
 #include "data.h"
 #include "event.h"
+#include "tls.h"
 
 enum smtpd_state {
 	SMTPD_CMD,              /* reading commands */
 	SMTPD_DATA,             /* reading message content after 354 */
 	SMTPD_DATA_WAIT,        /* end of data seen, waiting for cleanup */
+};
+
+enum smtpd_tls_phase {
+	SMTPD_TLS_OFF,
+	SMTPD_TLS_STARTING,     /* 220 to STARTTLS queued, not yet sent */
+	SMTPD_TLS_HANDSHAKE,
+	SMTPD_TLS_ACTIVE,
 };
 
 /* Command counters for the disconnect log line, indexed like commands.c's
@@ -48,6 +56,24 @@ struct smtpd_session {
 	long long last_io;      /* event_now() of the last progress */
 	struct event_timer *timer;
 	const char *last_cmd;   /* for "lost connection after X" */
+	struct event_timer *pause_timer;  /* set: replies and input held back */
+
+	/* TLS (tls.c, session.c). */
+	struct tls_conn *tls;
+	enum smtpd_tls_phase tls_phase;
+	int tls_want;           /* the event an unfinished TLS call waits for */
+	long long tls_deadline; /* end of smtpd_starttls_timeout */
+	struct tls_info tls_info;
+
+	/* AUTH (auth.c). */
+	char *sasl_user;        /* set once authenticated */
+	const char *sasl_method;
+	struct sasl_exchange *sasl;     /* an AUTH exchange in progress */
+	unsigned sasl_failures;
+
+	unsigned errors;        /* 4xx/5xx replies, for the error limits */
+	bool dns_wait;          /* a command waits for a DNS answer */
+	bool pipelined_ahead;   /* more input followed the current command */
 
 	char addr[64];          /* client's numeric address */
 	int port;
@@ -87,11 +113,17 @@ void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from,
     const char *to, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void session_reset_transaction(struct smtpd_session *s);
 void session_client(const struct smtpd_session *s, struct buf *out);
+void session_tls_begin(struct smtpd_session *s);
+void session_pause(struct smtpd_session *s, long ms);
+void session_dns_wake(void);
 
 /* commands.c */
-void smtpd_command(struct smtpd_session *s, const char *line, size_t len);
+bool smtpd_command(struct smtpd_session *s, const char *line, size_t len);
 void smtpd_data_done(struct smtpd_session *s, bool ok);
+void smtpd_auth_done(struct smtpd_session *s, bool ok);
 void smtpd_log_counts(const struct smtpd_session *s, struct buf *out);
+void smtpd_tls_ready(struct smtpd_session *s);
+const char *smtpd_protocol(const struct smtpd_session *s);
 
 /* policy.c */
 enum policy_result {
