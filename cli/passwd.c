@@ -1,5 +1,5 @@
 /*
- * passwd.c - "tern passwd [--stdin] [-d] USER": the AUTH password table.
+ * passwd.c - "tern passwd [-c DIR] [--stdin] [-d] USER": the AUTH password table.
  *
  * Sets (or with -d removes) USER's line in the first file-based table of
  * smtpd_sasl_password_maps, "user  $y$...": a yescrypt hash made by
@@ -36,7 +36,7 @@
 
 static int passwd_usage(void)
 {
-	fprintf(stderr, "usage: tern [-c DIR] passwd [--stdin] [-d] USER\n");
+	fprintf(stderr, "usage: tern passwd [-c DIR] [--stdin] [-d] USER\n");
 	return EX_USAGE;
 }
 
@@ -197,7 +197,9 @@ int cmd_passwd(const char *confdir, int argc, char **argv)
 	int r = EX_OK;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--stdin") == 0)
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			confdir = argv[++i];
+		else if (strcmp(argv[i], "--stdin") == 0)
 			from_stdin = true;
 		else if (strcmp(argv[i], "-d") == 0)
 			remove = true;
