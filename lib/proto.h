@@ -50,6 +50,7 @@
 #define A_SASL_USER   "sasl_username" /* and the login name */
 #define A_DSN_RET     "dsn_ret"     /* smtpd -> cleanup: MAIL RET=FULL|HDRS (RFC 3461) */
 #define A_DSN_ENVID   "dsn_envid"   /* MAIL ENVID=, xtext-decoded */
+#define A_SMTPUTF8    "smtputf8"    /* smtpd -> cleanup: "yes" when MAIL said SMTPUTF8 */
 /* issue 4 (qmgr, bounces) */
 /* issue 5 (local) */
 /* issue 6 (pickup, postdrop) */

@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "cmd.h"
 #include "config.h"
+#include "esmtp.h"
 #include "log.h"
 #include "resolve.h"
 #include "restrictions.h"
@@ -41,7 +42,7 @@ struct smtpd_verb {
 	cmd_fn *fn;
 };
 
-static cmd_fn cmd_auth, cmd_starttls, cmd_helo, cmd_ehlo, cmd_mail, cmd_rcpt, cmd_data, cmd_rset, cmd_noop,
+static cmd_fn cmd_bdat, cmd_auth, cmd_starttls, cmd_helo, cmd_ehlo, cmd_mail, cmd_rcpt, cmd_data, cmd_rset, cmd_noop,
     cmd_quit, cmd_vrfy, cmd_help, cmd_not_implemented, cmd_unknown;
 
 /* In Postfix's order for the disconnect line; unknown must stay last. */
@@ -53,7 +54,7 @@ static const struct smtpd_verb smtpd_verbs[] = {
 	{ SMTP_MAIL, "mail", "MAIL", cmd_mail },
 	{ SMTP_RCPT, "rcpt", "RCPT", cmd_rcpt },
 	{ SMTP_DATA, "data", "DATA", cmd_data },
-	{ SMTP_BDAT, "bdat", "BDAT", cmd_not_implemented },
+	{ SMTP_BDAT, "bdat", "BDAT", cmd_bdat },
 	{ SMTP_RSET, "rset", "RSET", cmd_rset },
 	{ SMTP_NOOP, "noop", "NOOP", cmd_noop },
 	{ SMTP_VRFY, "vrfy", "VRFY", cmd_vrfy },
@@ -145,11 +146,11 @@ void smtpd_auth_done(struct smtpd_session *s, bool ok)
 		s->count_ok[smtpd_verb_index(SMTP_AUTH)]++;
 }
 
-/* The DATA command's outcome, known at the end of the message. */
-void smtpd_data_done(struct smtpd_session *s, bool ok)
+/* The DATA (or last BDAT) command's outcome, known at the end of the message. */
+void smtpd_data_done(struct smtpd_session *s, bool ok, bool bdat)
 {
 	if (ok)
-		s->count_ok[smtpd_verb_index(SMTP_DATA)]++;
+		s->count_ok[smtpd_verb_index(bdat ? SMTP_BDAT : SMTP_DATA)]++;
 }
 
 /* " helo=1 mail=1 rcpt=0/1 commands=2/3", as Postfix logs it. */
@@ -273,9 +274,32 @@ static enum cmd_result cmd_helo(struct smtpd_session *s, const struct smtp_cmd *
 	return CMD_OK;
 }
 
-static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *c)
+/* The EHLO keywords we offer now (RFC 5321 4.1.1.1), one per line. */
+static void cmd_ehlo_keywords(struct smtpd_session *s, char **kw, size_t *n)
 {
 	long long limit = config_size("message_size_limit");
+
+	kw[(*n)++] = xstrdup("PIPELINING");
+	if (s->tls_phase == SMTPD_TLS_OFF && tls_server_level() != TLS_LEVEL_NONE)
+		kw[(*n)++] = xstrdup("STARTTLS");
+	kw[(*n)++] = limit > 0 ? xasprintf("SIZE %lld", limit) : xstrdup("SIZE");
+	s->auth_offered = auth_offered(s);
+	if (s->auth_offered)
+		kw[(*n)++] = xstrdup("AUTH PLAIN LOGIN");
+	kw[(*n)++] = xstrdup("ENHANCEDSTATUSCODES");
+	kw[(*n)++] = xstrdup("8BITMIME");
+	if (esmtp_dsn_enabled())
+		kw[(*n)++] = xstrdup("DSN");
+	if (esmtp_smtputf8_enabled())
+		kw[(*n)++] = xstrdup("SMTPUTF8");
+	if (config_bool("smtpd_chunking_enable"))
+		kw[(*n)++] = xstrdup("CHUNKING");
+}
+
+static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	char *kw[16];
+	size_t n = 0;
 	enum cmd_result r;
 
 	if (c->arg_len == 0) {
@@ -287,112 +311,30 @@ static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *
 	if ((r = cmd_helo_check(s, "EHLO")) != CMD_OK)
 		return r;
 	smtpd_reply(s, "250-%s", config_str("myhostname"));
-	smtpd_reply(s, "250-PIPELINING");
-	if (s->tls_phase == SMTPD_TLS_OFF && tls_server_level() != TLS_LEVEL_NONE)
-		smtpd_reply(s, "250-STARTTLS");
-	if (limit > 0)
-		smtpd_reply(s, "250-SIZE %lld", limit);
-	else
-		smtpd_reply(s, "250-SIZE");
-	if (auth_offered(s))
-		smtpd_reply(s, "250-AUTH PLAIN LOGIN");
-	smtpd_reply(s, "250-8BITMIME");
-	smtpd_reply(s, "250 ENHANCEDSTATUSCODES");
+	cmd_ehlo_keywords(s, kw, &n);
+	for (size_t i = 0; i < n; i++) {
+		smtpd_reply(s, "250%c%s", i + 1 < n ? '-' : ' ', kw[i]);
+		free(kw[i]);
+	}
 	return CMD_OK;
 }
 
-/*
- * Checks one ESMTP parameter (key upper- or lower-case, value NULL when
- * there was no '=').  Returns NULL when it is fine, else the reply; an
- * unknown key gets Postfix's 555 from the caller (*unknown set).
- */
-typedef const char *cmd_param_fn(struct smtpd_session *s, const char *key, const char *value,
-    long long *size, bool *unknown);
-
-/* SIZE=n (RFC 1870) and BODY= (RFC 6152). */
-static const char *cmd_mail_param(struct smtpd_session *s, const char *key, const char *value,
-    long long *size, bool *unknown)
+/* RFC 6531 3.4: UTF-8 in an address only after MAIL ... SMTPUTF8. */
+static bool cmd_has_8bit(const char *addr)
 {
-	long long limit = config_size("message_size_limit");
-	long n;
-
-	(void)s;
-	if (str_case_eq(key, "SIZE")) {
-		if (value == NULL || !parse_long(value, 0, LONG_MAX, &n))
-			return "501 5.5.4 Bad message size syntax";
-		if (limit > 0 && n > limit)
-			return "552 5.3.4 Message size exceeds fixed limit";
-		*size = n;
-		return NULL;
-	}
-	if (str_case_eq(key, "AUTH") && config_bool("smtpd_sasl_auth_enable")) {
-		/* RFC 4954 5: accepted, but we do not trust another server's word. */
-		struct buf dec = BUF_INIT;
-		int r = value ? smtp_xtext_decode(value, strlen(value), &dec) : -1;
-
-		buf_free(&dec);
-		return r < 0 ? "501 5.5.4 Syntax error in AUTH parameter" : NULL;
-	}
-	if (str_case_eq(key, "BODY")) {
-		if (value && (str_case_eq(value, "7BIT") || str_case_eq(value, "8BITMIME")))
-			return NULL;
-		return "501 5.5.4 Unsupported BODY parameter";
-	}
-	*unknown = true;
-	return NULL;
-}
-
-/* No RCPT parameters yet: NOTIFY and ORCPT come with DSN. */
-static const char *cmd_rcpt_param(struct smtpd_session *s, const char *key, const char *value,
-    long long *size, bool *unknown)
-{
-	(void)s;
-	(void)key;
-	(void)value;
-	(void)size;
-	*unknown = true;
-	return NULL;
-}
-
-/*
- * Runs check over the parameters after a path.  On the first bad one,
- * returns false with the reply text in *reply (a new string).
- */
-static bool cmd_params(struct smtpd_session *s, const char *p, const char *end,
-    cmd_param_fn *check, long long *size, char **reply)
-{
-	struct smtp_param params[SMTP_PARAMS_MAX];
-	const char *err = NULL;
-	size_t n = 0;
-
-	if (smtp_params_parse(p, (size_t)(end - p), params, SMTP_PARAMS_MAX, &n, &err) < 0) {
-		*reply = xstrdup(err ? err : "501 5.5.4 Syntax error in parameters");
-		return false;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char *key = xmemdup(params[i].key, params[i].key_len);
-		char *value = params[i].value ? xmemdup(params[i].value, params[i].value_len) : NULL;
-		bool unknown = false;
-		const char *bad = check(s, key, value, size, &unknown);
-
-		if (unknown)
-			*reply = xasprintf("555 5.5.4 Unsupported option: %s", key);
-		else if (bad)
-			*reply = xstrdup(bad);
-		free(key);
-		free(value);
-		if (unknown || bad)
-			return false;
-	}
-	return true;
+	for (const char *p = addr; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			return true;
+	return false;
 }
 
 static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *c)
 {
 	const char *end = c->arg + c->arg_len, *rest = NULL, *err = NULL;
 	char *addr = NULL, *reply = NULL;
-	long long size = -1;
+	struct esmtp_mail m;
 	enum cmd_result r;
+	int flags = ADDR_ALLOW_NULL | (esmtp_smtputf8_enabled() ? ADDR_ALLOW_UTF8 : 0);
 
 	if (cmd_need_tls(s))
 		return CMD_FAIL;
@@ -400,18 +342,23 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
 		smtpd_reply(s, "503 5.5.1 Error: nested MAIL command");
 		return CMD_FAIL;
 	}
-	if (addr_parse_path(c->arg, c->arg_len, ADDR_ALLOW_NULL, &addr, &rest, &err) < 0) {
+	if (addr_parse_path(c->arg, c->arg_len, flags, &addr, &rest, &err) < 0) {
 		smtpd_reply(s, "501 5.1.7 Bad sender address syntax");
 		return CMD_FAIL;
 	}
-	if (!cmd_params(s, rest, end, cmd_mail_param, &size, &reply)) {
+	if ((reply = esmtp_mail_params(s, rest, end, &m)) == NULL && cmd_has_8bit(addr) &&
+	    !m.smtputf8)
+		reply = xstrdup("553 5.6.7 Must declare SMTPUTF8 to send UTF8 address");
+	if (reply) {
 		smtpd_reject(s, "MAIL", addr, NULL, "%s", reply);
+		esmtp_mail_free(&m);
 		free(reply);
 		free(addr);
 		return CMD_FAIL;
 	}
 	if (config_bool("smtpd_helo_required") && s->helo == NULL) {
 		smtpd_reject(s, "MAIL", addr, NULL, "503 5.5.1 Error: send HELO/EHLO first");
+		esmtp_mail_free(&m);
 		free(addr);
 		return CMD_FAIL;
 	}
@@ -419,9 +366,13 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
 	if ((r = cmd_restrict(s, RESTR_SENDER, "MAIL", NULL)) != CMD_OK) {
 		free(s->sender);
 		s->sender = NULL;
+		esmtp_mail_free(&m);
 		return r;
 	}
-	s->size_decl = size;
+	s->size_decl = m.size;
+	s->smtputf8 = m.smtputf8;
+	s->dsn_ret = m.ret;
+	s->dsn_envid = m.envid;
 	smtpd_reply(s, "250 2.1.0 Ok");
 	return CMD_OK;
 }
@@ -431,13 +382,15 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
  * case) is the only address without a domain we take (RFC 5321 4.5.1), and
  * it is qualified with $myorigin.  NULL on bad syntax.
  */
-static char *cmd_rcpt_addr(const struct smtp_cmd *c, const char **rest, bool *postmaster)
+static char *cmd_rcpt_addr(const struct smtpd_session *s, const struct smtp_cmd *c,
+    const char **rest, bool *postmaster)
 {
 	const char *err = NULL;
 	char *addr = NULL, *full;
+	int flags = ADDR_ALLOW_LOCAL | (s->smtputf8 ? ADDR_ALLOW_UTF8 : 0);
 
 	*postmaster = false;
-	if (addr_parse_path(c->arg, c->arg_len, ADDR_ALLOW_LOCAL, &addr, rest, &err) < 0)
+	if (addr_parse_path(c->arg, c->arg_len, flags, &addr, rest, &err) < 0)
 		return NULL;
 	if (strchr(addr, '@'))
 		return addr;
@@ -450,6 +403,18 @@ static char *cmd_rcpt_addr(const struct smtp_cmd *c, const char **rest, bool *po
 	str_lower(full);
 	free(addr);
 	return full;
+}
+
+/* Would the recipient parse if UTF-8 were allowed? */
+static bool cmd_rcpt_addr_utf8(const struct smtp_cmd *c)
+{
+	const char *rest = NULL, *err = NULL;
+	char *addr = NULL;
+	bool yes = addr_parse_path(c->arg, c->arg_len, ADDR_ALLOW_LOCAL | ADDR_ALLOW_UTF8, &addr,
+	    &rest, &err) == 0;
+
+	free(addr);
+	return yes;
 }
 
 /* RFC 5321 4.5.1: postmaster@ a domain of ours is accepted from anyone. */
@@ -481,6 +446,7 @@ static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *
 	bool postmaster;
 	long limit = config_int("smtpd_recipient_limit");
 	enum cmd_result r;
+	struct esmtp_rcpt ep;
 
 	if (s->sender == NULL) {
 		smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
@@ -490,26 +456,35 @@ static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *
 		smtpd_reply(s, "452 4.5.3 Error: too many recipients");
 		return CMD_FAIL;
 	}
-	if ((addr = cmd_rcpt_addr(c, &rest, &postmaster)) == NULL) {
-		smtpd_reply(s, "501 5.1.3 Bad recipient address syntax");
+	if ((addr = cmd_rcpt_addr(s, c, &rest, &postmaster)) == NULL) {
+		/* Without SMTPUTF8, a UTF-8 address is not bad syntax but undeclared. */
+		if (!s->smtputf8 && cmd_rcpt_addr_utf8(c))
+			smtpd_reply(s, "553 5.6.7 Must declare SMTPUTF8 to send UTF8 address");
+		else
+			smtpd_reply(s, "501 5.1.3 Bad recipient address syntax");
 		return CMD_FAIL;
 	}
-	if (!cmd_params(s, rest, c->arg + c->arg_len, cmd_rcpt_param, NULL, &reply)) {
+	if ((reply = esmtp_rcpt_params(s, rest, c->arg + c->arg_len, &ep)) != NULL) {
 		smtpd_reject(s, "RCPT", s->sender, addr, "%s", reply);
+		esmtp_rcpt_free(&ep);
 		free(reply);
 		free(addr);
 		return CMD_FAIL;
 	}
 	if (!postmaster && !cmd_postmaster_local(addr) &&
 	    (r = cmd_restrict(s, RESTR_RECIPIENT, "RCPT", addr)) != CMD_OK) {
+		esmtp_rcpt_free(&ep);
 		free(addr);
 		return r;
 	}
 	if (!postmaster && !cmd_rcpt_allowed(s, addr)) {
+		esmtp_rcpt_free(&ep);
 		free(addr);
 		return CMD_FAIL;
 	}
 	s->rcpts = xreallocarray(s->rcpts, s->nrcpt + 1, sizeof(*s->rcpts));
+	s->rcpt_dsn = xreallocarray(s->rcpt_dsn, s->nrcpt + 1, sizeof(*s->rcpt_dsn));
+	s->rcpt_dsn[s->nrcpt] = ep;
 	s->rcpts[s->nrcpt++] = addr;
 	smtpd_reply(s, "250 2.1.5 Ok");
 	return CMD_OK;
@@ -523,6 +498,10 @@ static enum cmd_result cmd_data(struct smtpd_session *s, const struct smtp_cmd *
 		smtpd_reply(s, "501 5.5.4 Syntax: DATA");
 		return CMD_FAIL;
 	}
+	if (s->bdat_open) {
+		smtpd_reply(s, "503 5.5.1 Error: DATA after BDAT");
+		return CMD_FAIL;
+	}
 	if (s->sender == NULL || s->nrcpt == 0) {
 		smtpd_reply(s, "503 5.5.1 Error: need RCPT command");
 		return CMD_FAIL;
@@ -530,6 +509,38 @@ static enum cmd_result cmd_data(struct smtpd_session *s, const struct smtp_cmd *
 	if ((r = cmd_restrict(s, RESTR_DATA, "DATA", NULL)) != CMD_OK)
 		return r;
 	return message_start(s) ? CMD_PENDING : CMD_FAIL;
+}
+
+/*
+ * BDAT: the first chunk of a transaction runs the data restrictions and
+ * opens cleanup, like DATA.  The chunk's octets are read whatever happens
+ * (bdat.c), or they would be taken for commands.
+ */
+static enum cmd_result cmd_bdat(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	enum cmd_result r;
+
+	if (!bdat_command(s, c->arg, c->arg_len))
+		return CMD_FAIL;
+	if (s->bdat_open)
+		return CMD_PENDING;
+	if (s->sender == NULL || s->nrcpt == 0) {
+		smtpd_reply(s, "503 5.5.1 Error: need RCPT command");
+		s->bdat_discard = true;
+		return CMD_FAIL;
+	}
+	if ((r = cmd_restrict(s, RESTR_DATA, "BDAT", NULL)) == CMD_RETRY) {
+		s->state = SMTPD_CMD;   /* the BDAT line runs again, its octets unread */
+		return r;
+	}
+	if (r != CMD_OK || !message_open(s)) {
+		/* Replied already; the chunk is dropped and so is the transaction. */
+		session_reset_transaction(s);
+		s->bdat_discard = true;
+		return CMD_FAIL;
+	}
+	s->bdat_open = true;
+	return CMD_PENDING;
 }
 
 static enum cmd_result cmd_rset(struct smtpd_session *s, const struct smtp_cmd *c)

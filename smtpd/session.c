@@ -105,12 +105,22 @@ void session_reset_transaction(struct smtpd_session *s)
 {
 	free(s->sender);
 	s->sender = NULL;
-	for (size_t i = 0; i < s->nrcpt; i++)
+	for (size_t i = 0; i < s->nrcpt; i++) {
 		free(s->rcpts[i]);
+		esmtp_rcpt_free(&s->rcpt_dsn[i]);
+	}
 	free(s->rcpts);
+	free(s->rcpt_dsn);
 	s->rcpts = NULL;
+	s->rcpt_dsn = NULL;
 	s->nrcpt = 0;
 	s->size_decl = -1;
+	s->smtputf8 = false;
+	if (s->bdat_open)
+		message_abort(s);
+	s->dsn_ret = NULL;
+	free(s->dsn_envid);
+	s->dsn_envid = NULL;
 }
 
 static void session_log_end(struct smtpd_session *s)
@@ -119,7 +129,7 @@ static void session_log_end(struct smtpd_session *s)
 
 	if (s->dead && s->closing == false) {
 		buf_printf(&line, "lost connection after %s", s->last_cmd);
-		if (s->state == SMTPD_DATA)
+		if (s->state == SMTPD_DATA || s->state == SMTPD_BDAT)
 			buf_printf(&line, " (%lld bytes)", s->msg_size);
 		buf_puts(&line, " from ");
 		session_client(s, &line);
@@ -211,7 +221,7 @@ static size_t session_room(const struct smtpd_session *s)
 
 	if (s->closing || s->state == SMTPD_DATA_WAIT || s->tls_phase == SMTPD_TLS_STARTING)
 		return 0;
-	if (s->state == SMTPD_DATA)
+	if (s->state == SMTPD_DATA || s->state == SMTPD_BDAT)
 		return message_paused(s) ? 0 : SESSION_DATA_READ;
 	return s->in.len < cap ? cap - s->in.len : 0;
 }
@@ -321,6 +331,13 @@ static void session_process(struct smtpd_session *s)
 			if (s->in.len == 0 || message_paused(s))
 				break;
 			message_input(s);
+			continue;
+		}
+		if (s->state == SMTPD_BDAT) {
+			/* A zero-length chunk is complete before any octet arrives. */
+			if ((s->in.len == 0 && s->bdat_left > 0) || message_paused(s))
+				break;
+			bdat_input(s);
 			continue;
 		}
 		if (s->out.len > SESSION_OUT_HIGH) {

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "data.h"
+#include "esmtp.h"
 #include "event.h"
 #include "tls.h"
 
@@ -26,6 +27,7 @@ enum smtpd_state {
 	SMTPD_CMD,              /* reading commands */
 	SMTPD_DATA,             /* reading message content after 354 */
 	SMTPD_DATA_WAIT,        /* end of data seen, waiting for cleanup */
+	SMTPD_BDAT,             /* reading the octets of a BDAT chunk */
 };
 
 enum smtpd_tls_phase {
@@ -86,6 +88,11 @@ struct smtpd_session {
 	char **rcpts;
 	size_t nrcpt;
 	long long size_decl;    /* MAIL FROM SIZE=, -1 when not given */
+	bool smtputf8;          /* MAIL FROM ... SMTPUTF8 */
+	const char *dsn_ret;    /* RET=FULL|HDRS or NULL */
+	char *dsn_envid;        /* ENVID=, decoded */
+	struct esmtp_rcpt *rcpt_dsn;    /* NOTIFY and ORCPT, parallel to rcpts */
+	bool auth_offered;      /* the last EHLO offered AUTH */
 
 	/* DATA in progress (message.c). */
 	struct data_decoder dec;
@@ -94,6 +101,14 @@ struct smtpd_session {
 	long long msg_size;
 	bool too_big;
 	char *data_error;       /* reply already decided for the final dot */
+
+	/* BDAT (bdat.c): a transaction's chunks share one cleanup conversation. */
+	bool bdat_open;         /* a BDAT transaction is under way */
+	bool bdat_last;         /* the current chunk is the LAST one */
+	bool bdat_cr;           /* a CR ended the previous piece (CRLF -> LF) */
+	bool bdat_discard;      /* no transaction: the chunk is read and dropped */
+	long long bdat_left;    /* octets of the current chunk still to read */
+	long long bdat_size;    /* of the current chunk, for the reply */
 
 	unsigned count_ok[SMTPD_NCOUNT];
 	unsigned count_all[SMTPD_NCOUNT];
@@ -119,7 +134,7 @@ void session_dns_wake(void);
 
 /* commands.c */
 bool smtpd_command(struct smtpd_session *s, const char *line, size_t len);
-void smtpd_data_done(struct smtpd_session *s, bool ok);
+void smtpd_data_done(struct smtpd_session *s, bool ok, bool bdat);
 void smtpd_auth_done(struct smtpd_session *s, bool ok);
 void smtpd_log_counts(const struct smtpd_session *s, struct buf *out);
 void smtpd_tls_ready(struct smtpd_session *s);
@@ -136,10 +151,18 @@ enum policy_result policy_check_rcpt(const struct smtpd_session *s, const char *
 void policy_reset(void);
 
 /* message.c: the DATA phase. */
+bool message_open(struct smtpd_session *s);
 bool message_start(struct smtpd_session *s);
+void message_content(struct smtpd_session *s, const char *p, size_t n);
+void message_end(struct smtpd_session *s);
+void message_finish(struct smtpd_session *s, const char *reply, const char *qid);
 void message_input(struct smtpd_session *s);
 bool message_paused(const struct smtpd_session *s);
 bool message_timeout(struct smtpd_session *s);
 void message_abort(struct smtpd_session *s);
+
+/* bdat.c: CHUNKING (RFC 3030). */
+bool bdat_command(struct smtpd_session *s, const char *arg, size_t len);
+void bdat_input(struct smtpd_session *s);
 
 #endif

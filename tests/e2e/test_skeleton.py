@@ -85,8 +85,8 @@ class SkeletonTest(unittest.TestCase):
             code, msg = c.ehlo("client.example.org")
             self.assertEqual(code, 250)
             exts = sorted(l.split()[0].upper() for l in msg.decode().split("\n")[1:])
-            self.assertEqual(exts, ["8BITMIME", "ENHANCEDSTATUSCODES", "PIPELINING", "SIZE",
-                                    "STARTTLS"])
+            self.assertEqual(exts, ["8BITMIME", "CHUNKING", "DSN", "ENHANCEDSTATUSCODES",
+                                    "PIPELINING", "SIZE", "SMTPUTF8", "STARTTLS"])
 
     def test_pipelined_commands_and_sequence_errors(self):
         s, f = smtp_session(self.inst.smtp_port)
