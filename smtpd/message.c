@@ -147,7 +147,8 @@ static char *message_verdict(enum cleanup_status st, const char *text)
 	case CLEANUP_OK:
 		return xasprintf("250 2.0.0 Ok: queued as %s", text);
 	case CLEANUP_DEFER:
-		return xasprintf("451 %s", text);
+		/* RFC 3463: 4.3.1 is "mail system full", answered 452. */
+		return xasprintf("%s %s", strncmp(text, "4.3.1", 5) == 0 ? "452" : "451", text);
 	case CLEANUP_REJECT:
 		return xasprintf("554 %s", text);
 	case CLEANUP_FAILED:

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "anvil.h"
 #include "auth.h"
 #include "cleanup_client.h"
 #include "config.h"
@@ -44,6 +45,7 @@ static void (*session_empty_hook)(struct event_loop *loop);
 
 static void session_io(struct event_loop *loop, int fd, int events, void *ctx);
 static void session_timeout(struct event_loop *loop, void *ctx);
+static bool session_limits(struct smtpd_session *s);
 
 void session_init(void (*on_empty)(struct event_loop *loop))
 {
@@ -93,12 +95,48 @@ void session_new(struct event_loop *loop, int fd)
 	session_n++;
 	log_info("connect from %s[%s]", s->name, s->addr);
 	event_fd_set(loop, fd, 0, session_io, s);
+	if (!session_limits(s)) {
+		session_run(s);
+		return;
+	}
 	s->timer = event_timer_add(loop, session_cfg.timeout_ms, session_timeout, s);
 	/* With implicit TLS the greeting waits, queued, for the handshake. */
 	smtpd_reply(s, "220 %s", config_str("smtpd_banner"));
 	if (tls_server_wrappermode())
 		session_tls_begin(s);
 	session_run(s);
+}
+
+/*
+ * smtpd_client_connection_count_limit and _rate_limit, across all smtpd
+ * processes (anvil.c); clients in smtpd_client_event_limit_exceptions are
+ * not counted.  False: the client got a 421 and the session is closing.
+ */
+static bool session_limits(struct smtpd_session *s)
+{
+	long max_count = config_int("smtpd_client_connection_count_limit");
+	long max_rate = config_int("smtpd_client_connection_rate_limit");
+	int count, rate;
+
+	if ((max_count <= 0 && max_rate <= 0) ||
+	    sock_addr_in_networks(s->addr, config_str("smtpd_client_event_limit_exceptions")))
+		return true;
+	s->anvil = anvil_connect(s->addr, config_time("anvil_rate_time_unit"), &count, &rate);
+	if (max_count > 0 && count > max_count) {
+		log_warn("Connection concurrency limit exceeded: %d from %s[%s] for service %s",
+		    count, s->name, s->addr, "smtpd");
+		smtpd_reply(s, "421 4.7.0 %s Error: too many connections from %s",
+		    config_str("myhostname"), s->addr);
+	} else if (max_rate > 0 && rate > max_rate) {
+		log_warn("Connection rate limit exceeded: %d from %s[%s] for service %s",
+		    rate, s->name, s->addr, "smtpd");
+		smtpd_reply(s, "421 4.7.0 %s Error: too many connections from %s",
+		    config_str("myhostname"), s->addr);
+	} else {
+		return true;
+	}
+	s->closing = true;
+	return false;
 }
 
 void session_reset_transaction(struct smtpd_session *s)
@@ -149,6 +187,8 @@ static void session_free(struct smtpd_session *s)
 
 	session_log_end(s);
 	message_abort(s);
+	if (s->anvil)
+		anvil_disconnect(s->addr);
 	if (s->timer)
 		event_timer_cancel(loop, s->timer);
 	if (s->pause_timer)
@@ -467,6 +507,28 @@ static void session_io(struct event_loop *loop, int fd, int events, void *ctx)
 	if ((events & (EV_READ | EV_ERROR)) || (s->tls && (s->tls_want & events)))
 		session_read(s, events);
 	session_run(s);
+}
+
+/*
+ * The process is stopping (SIGTERM): every client still connected hears
+ * 421 (RFC 5321 3.8) if it is between commands and can take it without
+ * waiting; a message not yet acknowledged is not lost, only not accepted.
+ */
+void session_shutdown(void)
+{
+	struct smtpd_session *s, *next;
+
+	for (s = session_list; s; s = next) {
+		next = s->next;
+		if (s->tls_phase != SMTPD_TLS_HANDSHAKE && s->tls_phase != SMTPD_TLS_STARTING &&
+		    !s->closing && !s->dead) {
+			smtpd_reply(s, "421 4.3.2 %s Service shutting down", config_str("myhostname"));
+			session_flush(s);
+		}
+		s->closing = true;
+		s->dead = true;
+		session_free(s);
+	}
 }
 
 /* DNS answers came in: sessions that waited run their command again. */

@@ -76,6 +76,7 @@ struct smtpd_session {
 	unsigned errors;        /* 4xx/5xx replies, for the error limits */
 	bool dns_wait;          /* a command waits for a DNS answer */
 	bool pipelined_ahead;   /* more input followed the current command */
+	bool anvil;             /* counted in the shared connection table */
 
 	char addr[64];          /* client's numeric address */
 	int port;
@@ -131,6 +132,7 @@ void session_client(const struct smtpd_session *s, struct buf *out);
 void session_tls_begin(struct smtpd_session *s);
 void session_pause(struct smtpd_session *s, long ms);
 void session_dns_wake(void);
+void session_shutdown(void);
 
 /* commands.c */
 bool smtpd_command(struct smtpd_session *s, const char *line, size_t len);
