@@ -108,7 +108,8 @@ bool smtpd_command(struct smtpd_session *s, const char *line, size_t len)
 		return true;
 	}
 	memset(&c, 0, sizeof(c));
-	r = smtp_cmd_parse(line, len, &c);
+	r = smtp_cmd_parse_flags(line, len,
+	    config_bool("strict_rfc821_envelopes") ? SMTP_CMD_STRICT : 0, &c);
 	i = smtpd_verb_index(c.verb);
 	s->last_cmd = smtpd_verbs[i].upper;
 	s->count_all[i]++;

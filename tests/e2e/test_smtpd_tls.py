@@ -220,5 +220,32 @@ class WrapperModeTest(unittest.TestCase):
             subprocess.run(["rm", "-rf", d])
 
 
+
+class ClientCertTest(unittest.TestCase):
+    def test_fingerprint_logged(self):
+        inst = Instance(main_cf={"smtpd_tls_ask_ccert": "yes", "strict_rfc821_envelopes": "yes"})
+        try:
+            inst.start()
+            ctx = tls_context()
+            ctx.load_cert_chain(os.path.join(inst.etc, "cert.pem"), os.path.join(inst.etc, "key.pem"))
+            c = Conn(inst.smtp_port)
+            c.reply()
+            c.ehlo()
+            c.starttls(ctx)
+            c.ehlo()
+            # strict_rfc821_envelopes: no space after the colon.
+            self.assertEqual(c.cmd("MAIL FROM: <s@example.org>")[0], 501)
+            self.assertEqual(c.cmd("MAIL FROM:<s@example.org>")[0], 250)
+            c.close()
+            out = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
+                                  os.path.join(inst.etc, "cert.pem")],
+                                 capture_output=True, text=True, check=True).stdout
+            fp = out.strip().split("=", 1)[1]
+            wait_log(inst, "Untrusted TLS connection established from unknown[127.0.0.1]")
+            wait_log(inst, "client certificate SHA256 fingerprint " + fp)
+        finally:
+            inst.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
