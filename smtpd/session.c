@@ -277,8 +277,9 @@ static void session_read(struct smtpd_session *s, int events)
 		return;
 	}
 	buf_reserve(&s->in, room);
+	s->tls_rwant = EV_READ;
 	do
-		n = s->tls ? tls_conn_read(s->tls, buf_tail(&s->in), room, &s->tls_want)
+		n = s->tls ? tls_conn_read(s->tls, buf_tail(&s->in), room, &s->tls_rwant)
 		    : read(s->fd, buf_tail(&s->in), room);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
@@ -294,7 +295,8 @@ static void session_flush(struct smtpd_session *s)
 	ssize_t n;
 
 	while (s->out.len > 0 && !s->dead) {
-		n = s->tls ? tls_conn_write(s->tls, s->out.data, s->out.len, &s->tls_want)
+		s->tls_wwant = EV_WRITE;
+		n = s->tls ? tls_conn_write(s->tls, s->out.data, s->out.len, &s->tls_wwant)
 		    : write(s->fd, s->out.data, s->out.len);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -403,13 +405,12 @@ static void session_watch(struct smtpd_session *s)
 		event_fd_events(s->loop, s->fd, s->tls_want);
 		return;
 	}
+	/* Under TLS a read may have to wait until the socket is writable (and
+	 * a write until it is readable): wait for what the last call wanted. */
 	if (session_room(s) > 0)
-		events |= EV_READ;
+		events |= s->tls ? s->tls_rwant : EV_READ;
 	if (s->out.len > 0)
-		events |= EV_WRITE;
-	/* A TLS read may need to write (and a write to read) first. */
-	if (s->tls)
-		events |= s->tls_want;
+		events |= s->tls ? s->tls_wwant : EV_WRITE;
 	event_fd_events(s->loop, s->fd, events);
 }
 
@@ -445,7 +446,8 @@ static void session_tls_step(struct smtpd_session *s)
 		s->dead = true;
 	} else if (r > 0) {
 		s->tls_phase = SMTPD_TLS_ACTIVE;
-		s->tls_want = 0;
+		s->tls_rwant = EV_READ;
+		s->tls_wwant = EV_WRITE;
 		s->last_io = event_now(s->loop);
 		tls_conn_info(s->tls, &s->tls_info);
 		log_info("%s TLS connection established from %s[%s]: %s with cipher %s (%d/%d bits)%s%s",
@@ -504,7 +506,7 @@ static void session_io(struct event_loop *loop, int fd, int events, void *ctx)
 		return;
 	}
 	/* Under TLS, either event may be what a blocked SSL_read waited for. */
-	if ((events & (EV_READ | EV_ERROR)) || (s->tls && (s->tls_want & events)))
+	if ((events & (EV_READ | EV_ERROR)) || (s->tls && (s->tls_rwant & events)))
 		session_read(s, events);
 	session_run(s);
 }

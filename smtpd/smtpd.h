@@ -63,7 +63,8 @@ struct smtpd_session {
 	/* TLS (tls.c, session.c). */
 	struct tls_conn *tls;
 	enum smtpd_tls_phase tls_phase;
-	int tls_want;           /* the event an unfinished TLS call waits for */
+	int tls_want;           /* the event the unfinished handshake waits for */
+	int tls_rwant, tls_wwant;       /* ... and the last SSL_read, SSL_write */
 	long long tls_deadline; /* end of smtpd_starttls_timeout */
 	struct tls_info tls_info;
 
