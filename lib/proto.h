@@ -48,8 +48,10 @@
 #define A_TLS_CCERT_FP "tls_ccert_fp" /* client certificate SHA-256, when one was sent */
 #define A_SASL_METHOD "sasl_method" /* smtpd -> cleanup: AUTH mechanism used */
 #define A_SASL_USER   "sasl_username" /* and the login name */
-#define A_DSN_RET     "dsn_ret"     /* smtpd -> cleanup: MAIL RET=FULL|HDRS (RFC 3461) */
-#define A_DSN_ENVID   "dsn_envid"   /* MAIL ENVID=, xtext-decoded */
+/* MAIL RET=FULL|HDRS and ENVID= (RFC 3461), xtext-decoded; the same
+ * names as issue 6's A_RET/A_ENVID, which cleanup stores as 'A' records. */
+#define A_DSN_RET     "ret"
+#define A_DSN_ENVID   "envid"
 #define A_SMTPUTF8    "smtputf8"    /* smtpd -> cleanup: "yes" when MAIL said SMTPUTF8 */
 /* issue 4 (qmgr, bounces) */
 /* issue 5 (local) */
