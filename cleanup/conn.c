@@ -85,6 +85,9 @@ static void cc_free_strings(struct cleanup_conn *cc)
 	free((char *)cc->ri.client_addr);
 	free((char *)cc->ri.protocol);
 	free((char *)cc->ri.uid);
+	free((char *)cc->ri.tls_proto);
+	free((char *)cc->ri.tls_cipher);
+	free((char *)cc->ri.tls_bits);
 	free((char *)cc->ri.rcpt);
 	free(cc->sender);
 	free(cc->fullname);
@@ -184,6 +187,9 @@ static const char *cc_write_envelope(struct cleanup_conn *cc, const struct ipc_m
 	    {A_HELO, &cc->ri.helo},
 	    {A_PROTOCOL, &cc->ri.protocol},
 	    {A_UID, &cc->ri.uid},
+	    {A_TLS_PROTO, &cc->ri.tls_proto},
+	    {A_TLS_CIPHER, &cc->ri.tls_cipher},
+	    {A_TLS_BITS, &cc->ri.tls_bits},
 	    {A_RET, NULL},
 	    {A_ENVID, NULL},
 	};

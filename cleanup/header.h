@@ -64,6 +64,9 @@ struct received_info {
 	const char *client_addr; /* may be NULL: a local submission */
 	const char *protocol;	 /* may be NULL: "SMTP" */
 	const char *uid;	 /* local submitter, may be NULL */
+	const char *tls_proto;	 /* TLS protocol, cipher and key bits */
+	const char *tls_cipher;	 /* when the client used TLS, else NULL */
+	const char *tls_bits;
 	const char *myhostname;
 	const char *qid;
 	const char *rcpt; /* the only recipient, or NULL */

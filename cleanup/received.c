@@ -65,11 +65,28 @@ static void rcv_put_from(struct buf *out, const struct received_info *ri)
 	buf_puts(out, ")\n\t");
 }
 
+/* "(using TLSv1.3 with cipher X (256/256 bits))", as Postfix records it. */
+static void rcv_put_tls(struct buf *out, const struct received_info *ri)
+{
+	buf_puts(out, "(using ");
+	rcv_put_safe(out, ri->tls_proto);
+	buf_puts(out, " with cipher ");
+	rcv_put_safe(out, rcv_empty(ri->tls_cipher) ? "unknown" : ri->tls_cipher);
+	if (!rcv_empty(ri->tls_bits)) {
+		buf_puts(out, " (");
+		rcv_put_safe(out, ri->tls_bits);
+		buf_puts(out, " bits)");
+	}
+	buf_puts(out, ")\n\t");
+}
+
 void hdr_received_build(struct buf *out, const struct received_info *ri)
 {
 	buf_puts(out, "Received: ");
 	if (!rcv_empty(ri->client_addr))
 		rcv_put_from(out, ri);
+	if (!rcv_empty(ri->tls_proto))
+		rcv_put_tls(out, ri);
 	buf_puts(out, "by ");
 	rcv_put_safe(out, ri->myhostname);
 	buf_puts(out, " (tern");

@@ -39,6 +39,7 @@ struct init_opts {
 	const char *dir;
 	const char *smtp;
 	const char *submission;
+	const char *smtps;          /* NULL: no smtps service */
 	char **domains;             /* "localhost" first */
 	size_t ndomains;
 };
@@ -46,7 +47,7 @@ struct init_opts {
 static int init_usage(void)
 {
 	fprintf(stderr, "usage: tern init DIR [--smtp HOST:PORT] [--submission HOST:PORT] "
-	    "[--domain NAME]...\n");
+	    "[--smtps HOST:PORT] [--domain NAME]...\n");
 	return EX_USAGE;
 }
 
@@ -111,6 +112,8 @@ static int init_parse(int argc, char **argv, struct init_opts *o)
 			o->smtp = argv[++i];
 		} else if (strcmp(a, "--submission") == 0 && i + 1 < argc) {
 			o->submission = argv[++i];
+		} else if (strcmp(a, "--smtps") == 0 && i + 1 < argc) {
+			o->smtps = argv[++i];
 		} else if (strcmp(a, "--domain") == 0 && i + 1 < argc) {
 			if (!valid_domain_arg(argv[++i])) {
 				fprintf(stderr, "tern init: bad domain name: %s\n", argv[i]);
@@ -244,7 +247,15 @@ static void init_master_cf(struct buf *b, const struct init_opts *o)
 	    "# tern keeps running for the service.\n"
 	    "# service       type  private unpriv  chroot  wakeup  maxproc command + args\n");
 	buf_printf(b, "%-15s inet  n       -       n       -       %-7ld smtpd\n", o->smtp, cpus);
+	/* Submission (RFC 6409) and smtps (RFC 8314): TLS and AUTH required. */
 	buf_printf(b, "%-15s inet  n       -       n       -       %-7ld smtpd\n", o->submission, cpus);
+	buf_puts(b, "  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes\n"
+	    "  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n");
+	if (o->smtps) {
+		buf_printf(b, "%-15s inet  n       -       n       -       %-7ld smtpd\n", o->smtps, cpus);
+		buf_puts(b, "  -o smtpd_tls_wrappermode=yes\n  -o smtpd_sasl_auth_enable=yes\n"
+		    "  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n");
+	}
 	buf_printf(b, "%-15s unix  -       -       n       -       %-7ld cleanup\n", "cleanup", cpus);
 	buf_printf(b, "%-15s unix  -       -       n       -       %-7d qmgr\n", "qmgr", 1);
 	buf_printf(b, "%-15s unix  -       n       n       -       %-7d local\n", "local", 4);

@@ -20,14 +20,15 @@ static void usage(void)
 	fprintf(stderr,
 	    "usage: tern [-c config_dir] command [args]\n"
 	    "commands:\n"
-	    "  init DIR [--smtp HOST:PORT] [--submission HOST:PORT] [--domain NAME]...\n"
+	    "  init DIR [--smtp HOST:PORT] [--submission HOST:PORT] [--smtps HOST:PORT] [--domain NAME]...\n"
 	    "  start [-f]      start the mail system (-f: stay in the foreground)\n"
 	    "  stop            stop it\n"
 	    "  status          tell whether it runs\n"
 	    "  reload          re-read main.cf and master.cf\n"
 	    "  queue list      list the queued messages\n"
 	    "  check           verify and repair queue ownership and modes\n"
-	    "  newaliases [-v] check the alias files (alias_database)\n");
+	    "  newaliases [-v] check the alias files (alias_database)\n"
+	    "  passwd [--stdin] [-d] USER   set or remove an SMTP AUTH password\n");
 	exit(EX_USAGE);
 }
 
@@ -67,6 +68,8 @@ int main(int argc, char **argv)
 		return cmd_check(confdir, argc, argv);
 	if (strcmp(cmd, "newaliases") == 0)
 		return cmd_newaliases(confdir, argc, argv);
+	if (strcmp(cmd, "passwd") == 0)
+		return cmd_passwd(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }

@@ -42,6 +42,17 @@
 #define A_NEXTHOP     "nexthop"   /* qmgr -> agents: next hop of the request */
 #define A_REWRITE     "rewrite"   /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
 /* issue 3 (smtpd) */
+#define A_TLS_PROTO   "tls_proto"   /* smtpd -> cleanup: "TLSv1.3" when the client used TLS */
+#define A_TLS_CIPHER  "tls_cipher"  /* "TLS_AES_256_GCM_SHA384" */
+#define A_TLS_BITS    "tls_bits"    /* 256 */
+#define A_TLS_CCERT_FP "tls_ccert_fp" /* client certificate SHA-256, when one was sent */
+#define A_SASL_METHOD "sasl_method" /* smtpd -> cleanup: AUTH mechanism used */
+#define A_SASL_USER   "sasl_username" /* and the login name */
+/* MAIL RET=FULL|HDRS and ENVID= (RFC 3461), xtext-decoded; the same
+ * names as issue 6's A_RET/A_ENVID, which cleanup stores as 'A' records. */
+#define A_DSN_RET     "ret"
+#define A_DSN_ENVID   "envid"
+#define A_SMTPUTF8    "smtputf8"    /* smtpd -> cleanup: "yes" when MAIL said SMTPUTF8 */
 /* issue 4 (qmgr, bounces) */
 /* issue 5 (local) */
 /* issue 6 (pickup, postdrop)

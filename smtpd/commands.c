@@ -9,16 +9,20 @@
  * section 3 says.
  *
  * Not here: reading lines (session.c), recipient policy (policy.c), the
- * DATA phase after 354 (message.c).  STARTTLS, AUTH, CHUNKING, DSN and
- * SMTPUTF8 are not offered yet.
+ * DATA phase after 354 (message.c), the TLS handshake (session.c, tls.c).
  */
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 
 #include "address.h"
+#include "auth.h"
 #include "cmd.h"
 #include "config.h"
+#include "esmtp.h"
 #include "log.h"
+#include "resolve.h"
+#include "restrictions.h"
 #include "smtpd.h"
 #include "util.h"
 
@@ -26,6 +30,7 @@ enum cmd_result {
 	CMD_FAIL,
 	CMD_OK,
 	CMD_PENDING,            /* the outcome comes later (DATA) */
+	CMD_RETRY,              /* waiting for DNS: run the same line again later */
 };
 
 typedef enum cmd_result cmd_fn(struct smtpd_session *s, const struct smtp_cmd *c);
@@ -37,19 +42,19 @@ struct smtpd_verb {
 	cmd_fn *fn;
 };
 
-static cmd_fn cmd_helo, cmd_ehlo, cmd_mail, cmd_rcpt, cmd_data, cmd_rset, cmd_noop,
+static cmd_fn cmd_bdat, cmd_auth, cmd_starttls, cmd_helo, cmd_ehlo, cmd_mail, cmd_rcpt, cmd_data, cmd_rset, cmd_noop,
     cmd_quit, cmd_vrfy, cmd_help, cmd_not_implemented, cmd_unknown;
 
 /* In Postfix's order for the disconnect line; unknown must stay last. */
 static const struct smtpd_verb smtpd_verbs[] = {
 	{ SMTP_HELO, "helo", "HELO", cmd_helo },
 	{ SMTP_EHLO, "ehlo", "EHLO", cmd_ehlo },
-	{ SMTP_STARTTLS, "starttls", "STARTTLS", cmd_not_implemented },
-	{ SMTP_AUTH, "auth", "AUTH", cmd_not_implemented },
+	{ SMTP_STARTTLS, "starttls", "STARTTLS", cmd_starttls },
+	{ SMTP_AUTH, "auth", "AUTH", cmd_auth },
 	{ SMTP_MAIL, "mail", "MAIL", cmd_mail },
 	{ SMTP_RCPT, "rcpt", "RCPT", cmd_rcpt },
 	{ SMTP_DATA, "data", "DATA", cmd_data },
-	{ SMTP_BDAT, "bdat", "BDAT", cmd_not_implemented },
+	{ SMTP_BDAT, "bdat", "BDAT", cmd_bdat },
 	{ SMTP_RSET, "rset", "RSET", cmd_rset },
 	{ SMTP_NOOP, "noop", "NOOP", cmd_noop },
 	{ SMTP_VRFY, "vrfy", "VRFY", cmd_vrfy },
@@ -71,30 +76,82 @@ static size_t smtpd_verb_index(enum smtp_verb v)
 	return SMTPD_NVERBS - 1;
 }
 
-void smtpd_command(struct smtpd_session *s, const char *line, size_t len)
+/*
+ * smtpd_soft_error_limit: past it, each further error is answered only
+ * after smtpd_error_sleep_time (a tarpit, as a timer); past
+ * smtpd_hard_error_limit the client is dropped with 421.
+ */
+static void smtpd_error_limits(struct smtpd_session *s)
+{
+	long soft = config_int("smtpd_soft_error_limit");
+	long hard = config_int("smtpd_hard_error_limit");
+
+	if (hard > 0 && s->errors >= (unsigned)hard) {
+		log_info("too many errors after %s from %s[%s]", s->last_cmd, s->name, s->addr);
+		smtpd_reply(s, "421 4.7.0 %s Error: too many errors", config_str("myhostname"));
+		s->closing = true;
+	} else if (soft > 0 && s->errors >= (unsigned)soft) {
+		session_pause(s, config_time("smtpd_error_sleep_time") * 1000);
+	}
+}
+
+bool smtpd_command(struct smtpd_session *s, const char *line, size_t len)
 {
 	struct smtp_cmd c;
+	unsigned errors = s->errors;
+	enum cmd_result res;
 	size_t i;
 	int r;
 
+	if (s->sasl) {
+		auth_input(s, line, len);
+		return true;
+	}
 	memset(&c, 0, sizeof(c));
-	r = smtp_cmd_parse(line, len, &c);
+	r = smtp_cmd_parse_flags(line, len,
+	    config_bool("strict_rfc821_envelopes") ? SMTP_CMD_STRICT : 0, &c);
 	i = smtpd_verb_index(c.verb);
 	s->last_cmd = smtpd_verbs[i].upper;
 	s->count_all[i]++;
 	if (r < 0) {
 		smtpd_reply(s, "%s", c.error ? c.error : "500 5.5.2 Error: bad syntax");
-		return;
-	}
-	if (smtpd_verbs[i].fn(s, &c) == CMD_OK)
+	} else if ((res = smtpd_verbs[i].fn(s, &c)) == CMD_OK) {
 		s->count_ok[i]++;
+	} else if (res == CMD_RETRY) {
+		s->count_all[i]--;
+		s->dns_wait = true;
+		return false;
+	}
+	if (s->errors > errors)
+		smtpd_error_limits(s);
+	return true;
 }
 
-/* The DATA command's outcome, known at the end of the message. */
-void smtpd_data_done(struct smtpd_session *s, bool ok)
+/* Runs the restrictions of a stage; replies and returns false on a reject. */
+static enum cmd_result cmd_restrict(struct smtpd_session *s, enum restr_stage stage,
+    const char *verb, const char *rcpt)
+{
+	struct buf reply = BUF_INIT;
+	enum restr_result r = restr_check(s, stage, rcpt, &reply);
+
+	if (r == RESTR_REJECTED)
+		smtpd_reject(s, verb, s->sender, rcpt, "%s", buf_cstr(&reply));
+	buf_free(&reply);
+	return r == RESTR_OK ? CMD_OK : r == RESTR_WAIT ? CMD_RETRY : CMD_FAIL;
+}
+
+/* The outcome of a multi-line AUTH exchange. */
+void smtpd_auth_done(struct smtpd_session *s, bool ok)
 {
 	if (ok)
-		s->count_ok[smtpd_verb_index(SMTP_DATA)]++;
+		s->count_ok[smtpd_verb_index(SMTP_AUTH)]++;
+}
+
+/* The DATA (or last BDAT) command's outcome, known at the end of the message. */
+void smtpd_data_done(struct smtpd_session *s, bool ok, bool bdat)
+{
+	if (ok)
+		s->count_ok[smtpd_verb_index(bdat ? SMTP_BDAT : SMTP_DATA)]++;
 }
 
 /* " helo=1 mail=1 rcpt=0/1 commands=2/3", as Postfix logs it. */
@@ -128,21 +185,123 @@ static void cmd_set_helo(struct smtpd_session *s, const struct smtp_cmd *c)
 	session_reset_transaction(s);
 }
 
+/* "ESMTPSA" and friends (RFC 3848), for logs and the Received: header. */
+const char *smtpd_protocol(const struct smtpd_session *s)
+{
+	static const char *const names[] = { "SMTP", "ESMTP", "ESMTPA", "ESMTPS", "ESMTPSA" };
+	int i = s->esmtp ? 1 : 0;
+
+	if (s->esmtp && s->tls_phase == SMTPD_TLS_ACTIVE)
+		i = 3;
+	if (s->esmtp && s->sasl_user)
+		i++;
+	return names[i];
+}
+
+/* smtpd_tls_security_level = encrypt: nothing happens in the clear. */
+static bool cmd_need_tls(struct smtpd_session *s)
+{
+	if (tls_server_level() == TLS_LEVEL_ENCRYPT && s->tls_phase != SMTPD_TLS_ACTIVE) {
+		smtpd_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+		return true;
+	}
+	return false;
+}
+
+/*
+ * RFC 3207 4.2: the 220 is the last plaintext; whatever the client sent
+ * after STARTTLS was written before the handshake, unprotected, and may
+ * have been injected by a man in the middle (CVE-2011-0411): session.c
+ * drops it, it is never run after the handshake.
+ */
+static enum cmd_result cmd_starttls(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	(void)c;
+	if (s->tls_phase == SMTPD_TLS_ACTIVE) {
+		smtpd_reply(s, "554 5.5.1 Error: TLS already active");
+		return CMD_FAIL;
+	}
+	if (tls_server_level() == TLS_LEVEL_NONE) {
+		smtpd_reply(s, "502 5.5.1 Error: command not implemented");
+		return CMD_FAIL;
+	}
+	smtpd_reply(s, "220 2.0.0 Ready to start TLS");
+	s->tls_phase = SMTPD_TLS_STARTING;
+	return CMD_OK;
+}
+
+static enum cmd_result cmd_auth(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	if (cmd_need_tls(s))
+		return CMD_FAIL;
+	return auth_command(s, c->arg, c->arg_len) ? CMD_PENDING : CMD_FAIL;
+}
+
+/* The handshake is done: RFC 3207 4.2, the client starts again with EHLO. */
+void smtpd_tls_ready(struct smtpd_session *s)
+{
+	free(s->helo);
+	s->helo = NULL;
+	s->esmtp = false;
+	session_reset_transaction(s);
+	auth_reset(s);
+}
+
+/* HELO restrictions (smtpd_delay_reject = no); a rejected name is forgotten. */
+static enum cmd_result cmd_helo_check(struct smtpd_session *s, const char *verb)
+{
+	enum cmd_result r = cmd_restrict(s, RESTR_HELO, verb, NULL);
+
+	if (r != CMD_OK) {
+		free(s->helo);
+		s->helo = NULL;
+	}
+	return r;
+}
+
 static enum cmd_result cmd_helo(struct smtpd_session *s, const struct smtp_cmd *c)
 {
+	enum cmd_result r;
+
 	if (c->arg_len == 0) {
 		smtpd_reply(s, "501 Syntax: HELO hostname");
 		return CMD_FAIL;
 	}
 	cmd_set_helo(s, c);
 	s->esmtp = false;
+	if ((r = cmd_helo_check(s, "HELO")) != CMD_OK)
+		return r;
 	smtpd_reply(s, "250 %s", config_str("myhostname"));
 	return CMD_OK;
 }
 
-static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *c)
+/* The EHLO keywords we offer now (RFC 5321 4.1.1.1), one per line. */
+static void cmd_ehlo_keywords(struct smtpd_session *s, char **kw, size_t *n)
 {
 	long long limit = config_size("message_size_limit");
+
+	kw[(*n)++] = xstrdup("PIPELINING");
+	if (s->tls_phase == SMTPD_TLS_OFF && tls_server_level() != TLS_LEVEL_NONE)
+		kw[(*n)++] = xstrdup("STARTTLS");
+	kw[(*n)++] = limit > 0 ? xasprintf("SIZE %lld", limit) : xstrdup("SIZE");
+	s->auth_offered = auth_offered(s);
+	if (s->auth_offered)
+		kw[(*n)++] = xstrdup("AUTH PLAIN LOGIN");
+	kw[(*n)++] = xstrdup("ENHANCEDSTATUSCODES");
+	kw[(*n)++] = xstrdup("8BITMIME");
+	if (esmtp_dsn_enabled())
+		kw[(*n)++] = xstrdup("DSN");
+	if (esmtp_smtputf8_enabled())
+		kw[(*n)++] = xstrdup("SMTPUTF8");
+	if (config_bool("smtpd_chunking_enable"))
+		kw[(*n)++] = xstrdup("CHUNKING");
+}
+
+static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	char *kw[16];
+	size_t n = 0;
+	enum cmd_result r;
 
 	if (c->arg_len == 0) {
 		smtpd_reply(s, "501 Syntax: EHLO hostname");
@@ -150,117 +309,71 @@ static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *
 	}
 	cmd_set_helo(s, c);
 	s->esmtp = true;
+	if ((r = cmd_helo_check(s, "EHLO")) != CMD_OK)
+		return r;
 	smtpd_reply(s, "250-%s", config_str("myhostname"));
-	smtpd_reply(s, "250-PIPELINING");
-	if (limit > 0)
-		smtpd_reply(s, "250-SIZE %lld", limit);
-	else
-		smtpd_reply(s, "250-SIZE");
-	smtpd_reply(s, "250-8BITMIME");
-	smtpd_reply(s, "250 ENHANCEDSTATUSCODES");
+	cmd_ehlo_keywords(s, kw, &n);
+	for (size_t i = 0; i < n; i++) {
+		smtpd_reply(s, "250%c%s", i + 1 < n ? '-' : ' ', kw[i]);
+		free(kw[i]);
+	}
 	return CMD_OK;
 }
 
-/*
- * Checks one ESMTP parameter (key upper- or lower-case, value NULL when
- * there was no '=').  Returns NULL when it is fine, else the reply; an
- * unknown key gets Postfix's 555 from the caller (*unknown set).
- */
-typedef const char *cmd_param_fn(struct smtpd_session *s, const char *key, const char *value,
-    long long *size, bool *unknown);
-
-/* SIZE=n (RFC 1870) and BODY= (RFC 6152). */
-static const char *cmd_mail_param(struct smtpd_session *s, const char *key, const char *value,
-    long long *size, bool *unknown)
+/* RFC 6531 3.4: UTF-8 in an address only after MAIL ... SMTPUTF8. */
+static bool cmd_has_8bit(const char *addr)
 {
-	long long limit = config_size("message_size_limit");
-	long n;
-
-	(void)s;
-	if (str_case_eq(key, "SIZE")) {
-		if (value == NULL || !parse_long(value, 0, LONG_MAX, &n))
-			return "501 5.5.4 Bad message size syntax";
-		if (limit > 0 && n > limit)
-			return "552 5.3.4 Message size exceeds fixed limit";
-		*size = n;
-		return NULL;
-	}
-	if (str_case_eq(key, "BODY")) {
-		if (value && (str_case_eq(value, "7BIT") || str_case_eq(value, "8BITMIME")))
-			return NULL;
-		return "501 5.5.4 Unsupported BODY parameter";
-	}
-	*unknown = true;
-	return NULL;
-}
-
-/* No RCPT parameters yet: NOTIFY and ORCPT come with DSN. */
-static const char *cmd_rcpt_param(struct smtpd_session *s, const char *key, const char *value,
-    long long *size, bool *unknown)
-{
-	(void)s;
-	(void)key;
-	(void)value;
-	(void)size;
-	*unknown = true;
-	return NULL;
-}
-
-/*
- * Runs check over the parameters after a path.  On the first bad one,
- * returns false with the reply text in *reply (a new string).
- */
-static bool cmd_params(struct smtpd_session *s, const char *p, const char *end,
-    cmd_param_fn *check, long long *size, char **reply)
-{
-	struct smtp_param params[SMTP_PARAMS_MAX];
-	const char *err = NULL;
-	size_t n = 0;
-
-	if (smtp_params_parse(p, (size_t)(end - p), params, SMTP_PARAMS_MAX, &n, &err) < 0) {
-		*reply = xstrdup(err ? err : "501 5.5.4 Syntax error in parameters");
-		return false;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char *key = xmemdup(params[i].key, params[i].key_len);
-		char *value = params[i].value ? xmemdup(params[i].value, params[i].value_len) : NULL;
-		bool unknown = false;
-		const char *bad = check(s, key, value, size, &unknown);
-
-		if (unknown)
-			*reply = xasprintf("555 5.5.4 Unsupported option: %s", key);
-		else if (bad)
-			*reply = xstrdup(bad);
-		free(key);
-		free(value);
-		if (unknown || bad)
-			return false;
-	}
-	return true;
+	for (const char *p = addr; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			return true;
+	return false;
 }
 
 static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *c)
 {
 	const char *end = c->arg + c->arg_len, *rest = NULL, *err = NULL;
 	char *addr = NULL, *reply = NULL;
-	long long size = -1;
+	struct esmtp_mail m;
+	enum cmd_result r;
+	int flags = ADDR_ALLOW_NULL | (esmtp_smtputf8_enabled() ? ADDR_ALLOW_UTF8 : 0);
 
+	if (cmd_need_tls(s))
+		return CMD_FAIL;
 	if (s->sender) {
 		smtpd_reply(s, "503 5.5.1 Error: nested MAIL command");
 		return CMD_FAIL;
 	}
-	if (addr_parse_path(c->arg, c->arg_len, ADDR_ALLOW_NULL, &addr, &rest, &err) < 0) {
+	if (addr_parse_path(c->arg, c->arg_len, flags, &addr, &rest, &err) < 0) {
 		smtpd_reply(s, "501 5.1.7 Bad sender address syntax");
 		return CMD_FAIL;
 	}
-	if (!cmd_params(s, rest, end, cmd_mail_param, &size, &reply)) {
+	if ((reply = esmtp_mail_params(s, rest, end, &m)) == NULL && cmd_has_8bit(addr) &&
+	    !m.smtputf8)
+		reply = xstrdup("553 5.6.7 Must declare SMTPUTF8 to send UTF8 address");
+	if (reply) {
 		smtpd_reject(s, "MAIL", addr, NULL, "%s", reply);
+		esmtp_mail_free(&m);
 		free(reply);
 		free(addr);
 		return CMD_FAIL;
 	}
+	if (config_bool("smtpd_helo_required") && s->helo == NULL) {
+		smtpd_reject(s, "MAIL", addr, NULL, "503 5.5.1 Error: send HELO/EHLO first");
+		esmtp_mail_free(&m);
+		free(addr);
+		return CMD_FAIL;
+	}
 	s->sender = addr;
-	s->size_decl = size;
+	if ((r = cmd_restrict(s, RESTR_SENDER, "MAIL", NULL)) != CMD_OK) {
+		free(s->sender);
+		s->sender = NULL;
+		esmtp_mail_free(&m);
+		return r;
+	}
+	s->size_decl = m.size;
+	s->smtputf8 = m.smtputf8;
+	s->dsn_ret = m.ret;
+	s->dsn_envid = m.envid;
 	smtpd_reply(s, "250 2.1.0 Ok");
 	return CMD_OK;
 }
@@ -270,13 +383,15 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
  * case) is the only address without a domain we take (RFC 5321 4.5.1), and
  * it is qualified with $myorigin.  NULL on bad syntax.
  */
-static char *cmd_rcpt_addr(const struct smtp_cmd *c, const char **rest, bool *postmaster)
+static char *cmd_rcpt_addr(const struct smtpd_session *s, const struct smtp_cmd *c,
+    const char **rest, bool *postmaster)
 {
 	const char *err = NULL;
 	char *addr = NULL, *full;
+	int flags = ADDR_ALLOW_LOCAL | (s->smtputf8 ? ADDR_ALLOW_UTF8 : 0);
 
 	*postmaster = false;
-	if (addr_parse_path(c->arg, c->arg_len, ADDR_ALLOW_LOCAL, &addr, rest, &err) < 0)
+	if (addr_parse_path(c->arg, c->arg_len, flags, &addr, rest, &err) < 0)
 		return NULL;
 	if (strchr(addr, '@'))
 		return addr;
@@ -289,6 +404,28 @@ static char *cmd_rcpt_addr(const struct smtp_cmd *c, const char **rest, bool *po
 	str_lower(full);
 	free(addr);
 	return full;
+}
+
+/* Would the recipient parse if UTF-8 were allowed? */
+static bool cmd_rcpt_addr_utf8(const struct smtp_cmd *c)
+{
+	const char *rest = NULL, *err = NULL;
+	char *addr = NULL;
+	bool yes = addr_parse_path(c->arg, c->arg_len, ADDR_ALLOW_LOCAL | ADDR_ALLOW_UTF8, &addr,
+	    &rest, &err) == 0;
+
+	free(addr);
+	return yes;
+}
+
+/* RFC 5321 4.5.1: postmaster@ a domain of ours is accepted from anyone. */
+static bool cmd_postmaster_local(const char *addr)
+{
+	struct resolved r;
+	const char *at = strrchr(addr, '@');
+
+	return at && (size_t)(at - addr) == 10 && strncasecmp(addr, "postmaster", 10) == 0 &&
+	    resolve_addr(addr, &r) && (r.cls == CLASS_LOCAL || r.cls == CLASS_VIRTUAL);
 }
 
 /* Policy says yes or no; the answer is the reply. */
@@ -309,6 +446,8 @@ static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *
 	char *addr, *reply = NULL;
 	bool postmaster;
 	long limit = config_int("smtpd_recipient_limit");
+	enum cmd_result r;
+	struct esmtp_rcpt ep;
 
 	if (s->sender == NULL) {
 		smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
@@ -318,21 +457,35 @@ static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *
 		smtpd_reply(s, "452 4.5.3 Error: too many recipients");
 		return CMD_FAIL;
 	}
-	if ((addr = cmd_rcpt_addr(c, &rest, &postmaster)) == NULL) {
-		smtpd_reply(s, "501 5.1.3 Bad recipient address syntax");
+	if ((addr = cmd_rcpt_addr(s, c, &rest, &postmaster)) == NULL) {
+		/* Without SMTPUTF8, a UTF-8 address is not bad syntax but undeclared. */
+		if (!s->smtputf8 && cmd_rcpt_addr_utf8(c))
+			smtpd_reply(s, "553 5.6.7 Must declare SMTPUTF8 to send UTF8 address");
+		else
+			smtpd_reply(s, "501 5.1.3 Bad recipient address syntax");
 		return CMD_FAIL;
 	}
-	if (!cmd_params(s, rest, c->arg + c->arg_len, cmd_rcpt_param, NULL, &reply)) {
+	if ((reply = esmtp_rcpt_params(s, rest, c->arg + c->arg_len, &ep)) != NULL) {
 		smtpd_reject(s, "RCPT", s->sender, addr, "%s", reply);
+		esmtp_rcpt_free(&ep);
 		free(reply);
 		free(addr);
 		return CMD_FAIL;
 	}
+	if (!postmaster && !cmd_postmaster_local(addr) &&
+	    (r = cmd_restrict(s, RESTR_RECIPIENT, "RCPT", addr)) != CMD_OK) {
+		esmtp_rcpt_free(&ep);
+		free(addr);
+		return r;
+	}
 	if (!postmaster && !cmd_rcpt_allowed(s, addr)) {
+		esmtp_rcpt_free(&ep);
 		free(addr);
 		return CMD_FAIL;
 	}
 	s->rcpts = xreallocarray(s->rcpts, s->nrcpt + 1, sizeof(*s->rcpts));
+	s->rcpt_dsn = xreallocarray(s->rcpt_dsn, s->nrcpt + 1, sizeof(*s->rcpt_dsn));
+	s->rcpt_dsn[s->nrcpt] = ep;
 	s->rcpts[s->nrcpt++] = addr;
 	smtpd_reply(s, "250 2.1.5 Ok");
 	return CMD_OK;
@@ -340,15 +493,55 @@ static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *
 
 static enum cmd_result cmd_data(struct smtpd_session *s, const struct smtp_cmd *c)
 {
+	enum cmd_result r;
+
 	if (c->arg_len > 0) {
 		smtpd_reply(s, "501 5.5.4 Syntax: DATA");
+		return CMD_FAIL;
+	}
+	if (s->bdat_open) {
+		smtpd_reply(s, "503 5.5.1 Error: DATA after BDAT");
 		return CMD_FAIL;
 	}
 	if (s->sender == NULL || s->nrcpt == 0) {
 		smtpd_reply(s, "503 5.5.1 Error: need RCPT command");
 		return CMD_FAIL;
 	}
+	if ((r = cmd_restrict(s, RESTR_DATA, "DATA", NULL)) != CMD_OK)
+		return r;
 	return message_start(s) ? CMD_PENDING : CMD_FAIL;
+}
+
+/*
+ * BDAT: the first chunk of a transaction runs the data restrictions and
+ * opens cleanup, like DATA.  The chunk's octets are read whatever happens
+ * (bdat.c), or they would be taken for commands.
+ */
+static enum cmd_result cmd_bdat(struct smtpd_session *s, const struct smtp_cmd *c)
+{
+	enum cmd_result r;
+
+	if (!bdat_command(s, c->arg, c->arg_len))
+		return CMD_FAIL;
+	if (s->bdat_open)
+		return CMD_PENDING;
+	if (s->sender == NULL || s->nrcpt == 0) {
+		smtpd_reply(s, "503 5.5.1 Error: need RCPT command");
+		s->bdat_discard = true;
+		return CMD_FAIL;
+	}
+	if ((r = cmd_restrict(s, RESTR_DATA, "BDAT", NULL)) == CMD_RETRY) {
+		s->state = SMTPD_CMD;   /* the BDAT line runs again, its octets unread */
+		return r;
+	}
+	if (r != CMD_OK || !message_open(s)) {
+		/* Replied already; the chunk is dropped and so is the transaction. */
+		session_reset_transaction(s);
+		s->bdat_discard = true;
+		return CMD_FAIL;
+	}
+	s->bdat_open = true;
+	return CMD_PENDING;
 }
 
 static enum cmd_result cmd_rset(struct smtpd_session *s, const struct smtp_cmd *c)

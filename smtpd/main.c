@@ -11,12 +11,16 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include "anvil.h"
 #include "config.h"
 #include "daemon.h"
+#include "dns_async.h"
 #include "event.h"
 #include "log.h"
+#include "privs.h"
 #include "smtpd.h"
 
 static struct {
@@ -85,15 +89,34 @@ static void smtpd_accept(struct event_loop *loop, int fd, void *ctx)
 	session_new(loop, fd);
 }
 
+/* One process holds thousands of idle clients: use all descriptors allowed. */
+static void smtpd_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_debug("cannot raise the descriptor limit");
+	}
+}
+
 int main(int argc, char **argv)
 {
-	daemon_init(&smtpd.d, argc, argv, "smtpd", 0);
+	/* The TLS key is readable by root only: load it, then drop privileges. */
+	daemon_init(&smtpd.d, argc, argv, "smtpd", DAEMON_KEEP_ROOT);
+	smtpd_raise_fd_limit();
+	tls_server_init();
+	anvil_init("pid/smtpd.anvil");
+	priv_drop(config_str("mail_owner"));
 	smtpd.loop = event_loop_new();
+	dns_async_init(smtpd.loop);
 	session_init(smtpd_empty);
 	daemon_event_server(&smtpd.d, smtpd.loop, smtpd_accept, session_idle, NULL);
 	smtpd_empty(smtpd.loop);
 	if (event_loop_run(smtpd.loop) < 0)
 		log_fatal("event loop failed");
+	session_shutdown();
 	event_loop_free(smtpd.loop);
 	return 0;
 }

@@ -34,20 +34,44 @@ static void message_begin_record(const struct smtpd_session *s, struct buf *rec)
 {
 	ipc_put_str(rec, A_OP, OP_BEGIN);
 	ipc_put_str(rec, A_SENDER, s->sender);
-	for (size_t i = 0; i < s->nrcpt; i++)
+	for (size_t i = 0; i < s->nrcpt; i++) {
 		ipc_put_str(rec, A_RCPT, s->rcpts[i]);
+		if (s->rcpt_dsn[i].orcpt)
+			ipc_put_str(rec, A_ORCPT, s->rcpt_dsn[i].orcpt);
+		if (s->rcpt_dsn[i].notify)
+			ipc_put_str(rec, A_NOTIFY, s->rcpt_dsn[i].notify);
+	}
+	if (s->dsn_ret)
+		ipc_put_str(rec, A_DSN_RET, s->dsn_ret);
+	if (s->dsn_envid)
+		ipc_put_str(rec, A_DSN_ENVID, s->dsn_envid);
+	if (s->smtputf8)
+		ipc_put_str(rec, A_SMTPUTF8, "yes");
 	ipc_put_str(rec, A_CLIENT_NAME, s->name);
 	ipc_put_str(rec, A_CLIENT_ADDR, s->addr);
 	ipc_put_int(rec, A_CLIENT_PORT, s->port);
 	ipc_put_str(rec, A_HELO, s->helo ? s->helo : "");
-	ipc_put_str(rec, A_PROTOCOL, s->esmtp ? "ESMTP" : "SMTP");
+	ipc_put_str(rec, A_PROTOCOL, smtpd_protocol(s));
+	if (s->tls_phase == SMTPD_TLS_ACTIVE) {
+		ipc_put_str(rec, A_TLS_PROTO, s->tls_info.protocol);
+		ipc_put_str(rec, A_TLS_CIPHER, s->tls_info.cipher);
+		ipc_put_int(rec, A_TLS_BITS, s->tls_info.bits);
+		if (s->tls_info.fingerprint[0])
+			ipc_put_str(rec, A_TLS_CCERT_FP, s->tls_info.fingerprint);
+	}
 	if (s->size_decl >= 0)
 		ipc_put_int(rec, A_SIZE, s->size_decl);
+	if (s->sasl_user) {
+		/* Postfix's local_header_rewrite_clients = permit_sasl_authenticated. */
+		ipc_put_str(rec, A_SASL_METHOD, s->sasl_method);
+		ipc_put_str(rec, A_SASL_USER, s->sasl_user);
+		ipc_put_str(rec, A_REWRITE, "yes");
+	}
 	ipc_end(rec);
 }
 
-/* Opens the cleanup conversation and replies 354, or 451 when it cannot. */
-bool message_start(struct smtpd_session *s)
+/* Opens the cleanup conversation; false (and a 451) when cleanup is down. */
+bool message_open(struct smtpd_session *s)
 {
 	struct buf rec = BUF_INIT;
 
@@ -60,9 +84,18 @@ bool message_start(struct smtpd_session *s)
 	message_begin_record(s, &rec);
 	cleanup_client_send(s->cleanup, &rec);
 	buf_free(&rec);
-	data_decoder_init(&s->dec);
 	s->msg_size = 0;
 	s->too_big = false;
+	s->bdat_cr = false;
+	return true;
+}
+
+/* DATA: opens the cleanup conversation and replies 354. */
+bool message_start(struct smtpd_session *s)
+{
+	if (!message_open(s))
+		return false;
+	data_decoder_init(&s->dec);
 	s->state = SMTPD_DATA;
 	smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	return true;
@@ -70,6 +103,7 @@ bool message_start(struct smtpd_session *s)
 
 void message_abort(struct smtpd_session *s)
 {
+	s->bdat_open = false;
 	cleanup_client_close(s->cleanup);
 	s->cleanup = NULL;
 	free(s->data_error);
@@ -89,15 +123,19 @@ static void message_fail(struct smtpd_session *s, char *reply)
 }
 
 /* The final reply; the transaction is over either way (RFC 5321 4.1.1.4). */
-static void message_finish(struct smtpd_session *s, const char *reply, const char *qid)
+void message_finish(struct smtpd_session *s, const char *reply, const char *qid)
 {
 	if (qid) {
-		log_qid(qid, "client=%s[%s]", s->name, s->addr);
+		if (s->sasl_user)
+			log_qid(qid, "client=%s[%s], sasl_method=%s, sasl_username=%s", s->name,
+			    s->addr, s->sasl_method, s->sasl_user);
+		else
+			log_qid(qid, "client=%s[%s]", s->name, s->addr);
 		smtpd_reply(s, "%s", reply);
 	} else {
 		smtpd_reject(s, "END-OF-MESSAGE", s->sender, NULL, "%s", reply);
 	}
-	smtpd_data_done(s, qid != NULL);
+	smtpd_data_done(s, qid != NULL, s->bdat_open);
 	message_abort(s);
 	session_reset_transaction(s);
 	s->state = SMTPD_CMD;
@@ -109,7 +147,8 @@ static char *message_verdict(enum cleanup_status st, const char *text)
 	case CLEANUP_OK:
 		return xasprintf("250 2.0.0 Ok: queued as %s", text);
 	case CLEANUP_DEFER:
-		return xasprintf("451 %s", text);
+		/* RFC 3463: 4.3.1 is "mail system full", answered 452. */
+		return xasprintf("%s %s", strncmp(text, "4.3.1", 5) == 0 ? "452" : "451", text);
 	case CLEANUP_REJECT:
 		return xasprintf("554 %s", text);
 	case CLEANUP_FAILED:
@@ -150,12 +189,12 @@ static void message_drain(void *ctx)
 
 bool message_paused(const struct smtpd_session *s)
 {
-	return s->state == SMTPD_DATA && s->cleanup != NULL &&
+	return (s->state == SMTPD_DATA || s->state == SMTPD_BDAT) && s->cleanup != NULL &&
 	    cleanup_client_pending(s->cleanup) > SMTPD_CLEANUP_HIGH;
 }
 
 /* Content after decoding: counted always, sent only while all is well. */
-static void message_content(struct smtpd_session *s, const char *p, size_t n)
+void message_content(struct smtpd_session *s, const char *p, size_t n)
 {
 	long long limit = config_size("message_size_limit");
 
@@ -173,7 +212,7 @@ static void message_content(struct smtpd_session *s, const char *p, size_t n)
 		cleanup_client_data(s->cleanup, p, n);
 }
 
-static void message_end(struct smtpd_session *s)
+void message_end(struct smtpd_session *s)
 {
 	s->last_cmd = "END-OF-MESSAGE";
 	if (s->too_big) {

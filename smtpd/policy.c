@@ -1,17 +1,17 @@
 /*
  * policy.c - which recipients smtpd accepts: relay control in one place.
  *
- * Every decision is in policy_check_rcpt(), first match wins:
+ * policy_check_rcpt() is Postfix's smtpd_reject_unlisted_recipient, run
+ * after the restriction lists (restrictions.c, which decide relaying):
  *   virtual mailbox domain -> accept only addresses in virtual_mailbox_maps
  *   local domain           -> accept only local_recipient_maps users
- *   relay_domains          -> accept (we are their relay by configuration)
- *   anything else          -> accept only from mynetworks, else we would
- *                             be an open relay
+ *   anything else          -> accept (relaying was decided before)
  * A table that cannot be read gives a 4xx, never a 5xx: the client retries
  * instead of bouncing mail for a user who may well exist.
  *
- * Not here: address syntax (address.c), the postmaster exception and the
- * recipient limit (commands.c), logging of rejects (session.c).
+ * Not here: relay control and the other restrictions (restrictions.c),
+ * address syntax (address.c), the postmaster exception and the recipient
+ * limit (commands.c), logging of rejects (session.c).
  */
 #include <string.h>
 
@@ -20,7 +20,6 @@
 #include "log.h"
 #include "resolve.h"
 #include "smtpd.h"
-#include "sock.h"
 #include "table.h"
 #include "util.h"
 
@@ -100,6 +99,7 @@ static enum policy_result policy_defer(struct buf *reply, const char *rcpt)
 enum policy_result policy_check_rcpt(const struct smtpd_session *s, const char *rcpt,
     struct buf *reply)
 {
+	(void)s;
 	struct resolved r;
 	bool error = false;
 
@@ -123,12 +123,8 @@ enum policy_result policy_check_rcpt(const struct smtpd_session *s, const char *
 		    "User unknown in local recipient table", rcpt);
 		return POLICY_REJECT;
 	case CLASS_RELAY:
-		return POLICY_OK;
 	case CLASS_DEFAULT:
-		if (sock_addr_in_networks(s->addr, config_str("mynetworks")))
-			return POLICY_OK;
 		break;
 	}
-	buf_printf(reply, "554 5.7.1 <%s>: Relay access denied", rcpt);
-	return POLICY_REJECT;
+	return POLICY_OK;
 }

@@ -19,11 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "anvil.h"
+#include "auth.h"
 #include "cleanup_client.h"
 #include "config.h"
 #include "log.h"
 #include "smtpd.h"
 #include "sock.h"
+#include "tls.h"
 #include "util.h"
 
 #define SESSION_READ_SLACK 4096         /* read size beyond one command line */
@@ -33,6 +36,7 @@
 static struct {
 	size_t line_limit;
 	long timeout_ms;
+	long tls_timeout_ms;
 } session_cfg;
 
 static struct smtpd_session *session_list;
@@ -41,6 +45,7 @@ static void (*session_empty_hook)(struct event_loop *loop);
 
 static void session_io(struct event_loop *loop, int fd, int events, void *ctx);
 static void session_timeout(struct event_loop *loop, void *ctx);
+static bool session_limits(struct smtpd_session *s);
 
 void session_init(void (*on_empty)(struct event_loop *loop))
 {
@@ -50,6 +55,9 @@ void session_init(void (*on_empty)(struct event_loop *loop))
 	session_cfg.timeout_ms = config_time("smtpd_timeout") * 1000;
 	if (session_cfg.timeout_ms <= 0)
 		session_cfg.timeout_ms = 300 * 1000;
+	session_cfg.tls_timeout_ms = config_time("smtpd_starttls_timeout") * 1000;
+	if (session_cfg.tls_timeout_ms <= 0)
+		session_cfg.tls_timeout_ms = session_cfg.timeout_ms;
 	session_empty_hook = on_empty;
 }
 
@@ -87,21 +95,70 @@ void session_new(struct event_loop *loop, int fd)
 	session_n++;
 	log_info("connect from %s[%s]", s->name, s->addr);
 	event_fd_set(loop, fd, 0, session_io, s);
+	if (!session_limits(s)) {
+		session_run(s);
+		return;
+	}
 	s->timer = event_timer_add(loop, session_cfg.timeout_ms, session_timeout, s);
+	/* With implicit TLS the greeting waits, queued, for the handshake. */
 	smtpd_reply(s, "220 %s", config_str("smtpd_banner"));
+	if (tls_server_wrappermode())
+		session_tls_begin(s);
 	session_run(s);
+}
+
+/*
+ * smtpd_client_connection_count_limit and _rate_limit, across all smtpd
+ * processes (anvil.c); clients in smtpd_client_event_limit_exceptions are
+ * not counted.  False: the client got a 421 and the session is closing.
+ */
+static bool session_limits(struct smtpd_session *s)
+{
+	long max_count = config_int("smtpd_client_connection_count_limit");
+	long max_rate = config_int("smtpd_client_connection_rate_limit");
+	int count, rate;
+
+	if ((max_count <= 0 && max_rate <= 0) ||
+	    sock_addr_in_networks(s->addr, config_str("smtpd_client_event_limit_exceptions")))
+		return true;
+	s->anvil = anvil_connect(s->addr, config_time("anvil_rate_time_unit"), &count, &rate);
+	if (max_count > 0 && count > max_count) {
+		log_warn("Connection concurrency limit exceeded: %d from %s[%s] for service %s",
+		    count, s->name, s->addr, "smtpd");
+		smtpd_reply(s, "421 4.7.0 %s Error: too many connections from %s",
+		    config_str("myhostname"), s->addr);
+	} else if (max_rate > 0 && rate > max_rate) {
+		log_warn("Connection rate limit exceeded: %d from %s[%s] for service %s",
+		    rate, s->name, s->addr, "smtpd");
+		smtpd_reply(s, "421 4.7.0 %s Error: too many connections from %s",
+		    config_str("myhostname"), s->addr);
+	} else {
+		return true;
+	}
+	s->closing = true;
+	return false;
 }
 
 void session_reset_transaction(struct smtpd_session *s)
 {
 	free(s->sender);
 	s->sender = NULL;
-	for (size_t i = 0; i < s->nrcpt; i++)
+	for (size_t i = 0; i < s->nrcpt; i++) {
 		free(s->rcpts[i]);
+		esmtp_rcpt_free(&s->rcpt_dsn[i]);
+	}
 	free(s->rcpts);
+	free(s->rcpt_dsn);
 	s->rcpts = NULL;
+	s->rcpt_dsn = NULL;
 	s->nrcpt = 0;
 	s->size_decl = -1;
+	s->smtputf8 = false;
+	if (s->bdat_open)
+		message_abort(s);
+	s->dsn_ret = NULL;
+	free(s->dsn_envid);
+	s->dsn_envid = NULL;
 }
 
 static void session_log_end(struct smtpd_session *s)
@@ -110,7 +167,7 @@ static void session_log_end(struct smtpd_session *s)
 
 	if (s->dead && s->closing == false) {
 		buf_printf(&line, "lost connection after %s", s->last_cmd);
-		if (s->state == SMTPD_DATA)
+		if (s->state == SMTPD_DATA || s->state == SMTPD_BDAT)
 			buf_printf(&line, " (%lld bytes)", s->msg_size);
 		buf_puts(&line, " from ");
 		session_client(s, &line);
@@ -130,9 +187,14 @@ static void session_free(struct smtpd_session *s)
 
 	session_log_end(s);
 	message_abort(s);
+	if (s->anvil)
+		anvil_disconnect(s->addr);
 	if (s->timer)
 		event_timer_cancel(loop, s->timer);
+	if (s->pause_timer)
+		event_timer_cancel(loop, s->pause_timer);
 	event_fd_del(loop, s->fd);
+	tls_conn_free(s->tls);
 	close(s->fd);
 	if (s->prev)
 		s->prev->next = s->next;
@@ -141,6 +203,7 @@ static void session_free(struct smtpd_session *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	session_reset_transaction(s);
+	auth_reset(s);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	buf_free(&s->chunk);
@@ -158,6 +221,8 @@ void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(&s->out, fmt, ap);
 	va_end(ap);
+	if (s->out.len > start && (s->out.data[start] == '4' || s->out.data[start] == '5'))
+		s->errors++;
 	if (log_verbose())
 		log_debug("> %s[%s]: %s", s->name, s->addr, s->out.data + start);
 	buf_puts(&s->out, "\r\n");
@@ -194,9 +259,9 @@ static size_t session_room(const struct smtpd_session *s)
 {
 	size_t cap = session_cfg.line_limit + SESSION_READ_SLACK;
 
-	if (s->closing || s->state == SMTPD_DATA_WAIT)
+	if (s->closing || s->state == SMTPD_DATA_WAIT || s->tls_phase == SMTPD_TLS_STARTING)
 		return 0;
-	if (s->state == SMTPD_DATA)
+	if (s->state == SMTPD_DATA || s->state == SMTPD_BDAT)
 		return message_paused(s) ? 0 : SESSION_DATA_READ;
 	return s->in.len < cap ? cap - s->in.len : 0;
 }
@@ -212,8 +277,10 @@ static void session_read(struct smtpd_session *s, int events)
 		return;
 	}
 	buf_reserve(&s->in, room);
+	s->tls_rwant = EV_READ;
 	do
-		n = read(s->fd, buf_tail(&s->in), room);
+		n = s->tls ? tls_conn_read(s->tls, buf_tail(&s->in), room, &s->tls_rwant)
+		    : read(s->fd, buf_tail(&s->in), room);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		buf_commit(&s->in, (size_t)n);
@@ -228,7 +295,9 @@ static void session_flush(struct smtpd_session *s)
 	ssize_t n;
 
 	while (s->out.len > 0 && !s->dead) {
-		n = write(s->fd, s->out.data, s->out.len);
+		s->tls_wwant = EV_WRITE;
+		n = s->tls ? tls_conn_write(s->tls, s->out.data, s->out.len, &s->tls_wwant)
+		    : write(s->fd, s->out.data, s->out.len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -249,11 +318,18 @@ static void session_line(struct smtpd_session *s, size_t len)
 
 	if (n > 0 && s->in.data[n - 1] == '\r')
 		n--;
+	s->pipelined_ahead = s->in.len > len;
 	if (n > session_cfg.line_limit)
 		smtpd_reply(s, "500 5.5.2 Error: line too long");
-	else
-		smtpd_command(s, s->in.data, n);
+	else if (!smtpd_command(s, s->in.data, n))
+		return;         /* run again when DNS has answered */
 	buf_consume(&s->in, len);
+	/* CVE-2011-0411: plaintext pipelined after STARTTLS is never run. */
+	if (s->tls_phase == SMTPD_TLS_STARTING && s->in.len > 0) {
+		log_info("discarding %zu bytes pipelined after STARTTLS from %s[%s]",
+		    s->in.len, s->name, s->addr);
+		buf_reset(&s->in);
+	}
 }
 
 /*
@@ -290,12 +366,20 @@ static bool session_next_line(struct smtpd_session *s)
 static void session_process(struct smtpd_session *s)
 {
 	while (!s->dead && !s->closing) {
-		if (s->state == SMTPD_DATA_WAIT)
+		if (s->state == SMTPD_DATA_WAIT || s->tls_phase == SMTPD_TLS_STARTING ||
+		    s->tls_phase == SMTPD_TLS_HANDSHAKE || s->pause_timer || s->dns_wait)
 			break;
 		if (s->state == SMTPD_DATA) {
 			if (s->in.len == 0 || message_paused(s))
 				break;
 			message_input(s);
+			continue;
+		}
+		if (s->state == SMTPD_BDAT) {
+			/* A zero-length chunk is complete before any octet arrives. */
+			if ((s->in.len == 0 && s->bdat_left > 0) || message_paused(s))
+				break;
+			bdat_input(s);
 			continue;
 		}
 		if (s->out.len > SESSION_OUT_HIGH) {
@@ -308,15 +392,79 @@ static void session_process(struct smtpd_session *s)
 	}
 }
 
+/* While paused (a tarpit or AUTH failure delay) nothing is read or sent. */
 static void session_watch(struct smtpd_session *s)
 {
 	int events = 0;
 
+	if (s->pause_timer) {
+		event_fd_events(s->loop, s->fd, 0);
+		return;
+	}
+	if (s->tls_phase == SMTPD_TLS_HANDSHAKE) {
+		event_fd_events(s->loop, s->fd, s->tls_want);
+		return;
+	}
+	/* Under TLS a read may have to wait until the socket is writable (and
+	 * a write until it is readable): wait for what the last call wanted. */
 	if (session_room(s) > 0)
-		events |= EV_READ;
+		events |= s->tls ? s->tls_rwant : EV_READ;
 	if (s->out.len > 0)
-		events |= EV_WRITE;
+		events |= s->tls ? s->tls_wwant : EV_WRITE;
 	event_fd_events(s->loop, s->fd, events);
+}
+
+/*
+ * STARTTLS was answered (or the service is smtps): hand the socket to
+ * OpenSSL.  Plaintext the client sent after STARTTLS was dropped by the
+ * command itself; whatever else arrives now is handshake data.
+ */
+void session_tls_begin(struct smtpd_session *s)
+{
+	s->tls = tls_conn_new(s->fd);
+	if (s->tls == NULL) {
+		log_warn("cannot start TLS for %s[%s]", s->name, s->addr);
+		s->dead = true;
+		return;
+	}
+	s->tls_phase = SMTPD_TLS_HANDSHAKE;
+	s->tls_want = EV_READ;
+	s->tls_deadline = event_now(s->loop) + session_cfg.tls_timeout_ms;
+	if (s->timer)
+		event_timer_cancel(s->loop, s->timer);
+	s->timer = event_timer_add(s->loop, session_cfg.tls_timeout_ms, session_timeout, s);
+}
+
+/* One handshake step; when it completes the session starts afresh. */
+static void session_tls_step(struct smtpd_session *s)
+{
+	struct buf err = BUF_INIT;
+	int r = tls_conn_handshake(s->tls, &s->tls_want, &err);
+
+	if (r < 0) {
+		log_info("SSL_accept error from %s[%s]: %s", s->name, s->addr, buf_cstr(&err));
+		s->dead = true;
+	} else if (r > 0) {
+		s->tls_phase = SMTPD_TLS_ACTIVE;
+		s->tls_rwant = EV_READ;
+		s->tls_wwant = EV_WRITE;
+		s->last_io = event_now(s->loop);
+		tls_conn_info(s->tls, &s->tls_info);
+		log_info("%s TLS connection established from %s[%s]: %s with cipher %s (%d/%d bits)%s%s",
+		    s->tls_info.fingerprint[0] ? "Untrusted" : "Anonymous", s->name, s->addr,
+		    s->tls_info.protocol, s->tls_info.cipher, s->tls_info.bits, s->tls_info.alg_bits,
+		    s->tls_info.fingerprint[0] ? " client certificate SHA256 fingerprint " : "",
+		    s->tls_info.fingerprint);
+		smtpd_tls_ready(s);
+	}
+	buf_free(&err);
+}
+
+/* TLS buffers decrypted bytes internally, where epoll cannot see them. */
+static bool session_tls_more(struct smtpd_session *s)
+{
+	return s->tls_phase == SMTPD_TLS_ACTIVE && !s->dead && !s->pause_timer &&
+	    session_room(s) > 0 && tls_conn_pending(s->tls);
 }
 
 /*
@@ -325,10 +473,21 @@ static void session_watch(struct smtpd_session *s)
  */
 void session_run(struct smtpd_session *s)
 {
-	if (!s->dead)
-		session_process(s);
-	if (!s->dead)
-		session_flush(s);
+	for (;;) {
+		if (!s->dead && s->tls_phase == SMTPD_TLS_HANDSHAKE)
+			session_tls_step(s);
+		if (!s->dead)
+			session_process(s);
+		if (!s->dead && !s->pause_timer && s->tls_phase != SMTPD_TLS_HANDSHAKE)
+			session_flush(s);
+		if (!s->dead && s->tls_phase == SMTPD_TLS_STARTING && s->out.len == 0) {
+			session_tls_begin(s);
+			continue;
+		}
+		if (!session_tls_more(s))
+			break;
+		session_read(s, 0);
+	}
 	if (s->dead || (s->closing && s->out.len == 0)) {
 		session_free(s);
 		return;
@@ -342,9 +501,69 @@ static void session_io(struct event_loop *loop, int fd, int events, void *ctx)
 
 	(void)loop;
 	(void)fd;
-	if (events & (EV_READ | EV_ERROR))
+	if (s->tls_phase == SMTPD_TLS_HANDSHAKE) {
+		session_run(s);
+		return;
+	}
+	/* Under TLS, either event may be what a blocked SSL_read waited for. */
+	if ((events & (EV_READ | EV_ERROR)) || (s->tls && (s->tls_rwant & events)))
 		session_read(s, events);
 	session_run(s);
+}
+
+/*
+ * The process is stopping (SIGTERM): every client still connected hears
+ * 421 (RFC 5321 3.8) if it is between commands and can take it without
+ * waiting; a message not yet acknowledged is not lost, only not accepted.
+ */
+void session_shutdown(void)
+{
+	struct smtpd_session *s, *next;
+
+	for (s = session_list; s; s = next) {
+		next = s->next;
+		if (s->tls_phase != SMTPD_TLS_HANDSHAKE && s->tls_phase != SMTPD_TLS_STARTING &&
+		    !s->closing && !s->dead) {
+			smtpd_reply(s, "421 4.3.2 %s Service shutting down", config_str("myhostname"));
+			session_flush(s);
+		}
+		s->closing = true;
+		s->dead = true;
+		session_free(s);
+	}
+}
+
+/* DNS answers came in: sessions that waited run their command again. */
+void session_dns_wake(void)
+{
+	struct smtpd_session *s = session_list, *next;
+
+	for (; s; s = next) {
+		next = s->next;
+		if (s->dns_wait) {
+			s->dns_wait = false;
+			session_run(s);
+		}
+	}
+}
+
+/* The end of a pause: replies held back go out, input is read again. */
+static void session_unpause(struct event_loop *loop, void *ctx)
+{
+	struct smtpd_session *s = ctx;
+
+	(void)loop;
+	s->pause_timer = NULL;
+	s->last_io = event_now(s->loop);
+	session_run(s);
+}
+
+/* Holds the session (and its queued replies) for ms, without blocking. */
+void session_pause(struct smtpd_session *s, long ms)
+{
+	if (s->pause_timer || ms <= 0)
+		return;
+	s->pause_timer = event_timer_add(s->loop, ms, session_unpause, s);
 }
 
 /*
@@ -358,6 +577,23 @@ static void session_timeout(struct event_loop *loop, void *ctx)
 	long long idle = event_now(loop) - s->last_io;
 
 	s->timer = NULL;
+	if (s->tls_phase == SMTPD_TLS_HANDSHAKE && event_now(loop) >= s->tls_deadline) {
+		/* Nothing can be said to a client that is half-way into TLS. */
+		log_info("timeout after STARTTLS from %s[%s]", s->name, s->addr);
+		s->dead = true;
+		s->closing = true;
+		session_run(s);
+		return;
+	}
+	if (s->tls_phase == SMTPD_TLS_HANDSHAKE && idle >= session_cfg.timeout_ms)
+		idle = 0;
+	if (s->tls_phase == SMTPD_TLS_HANDSHAKE) {
+		long long left = s->tls_deadline - event_now(loop);
+
+		s->timer = event_timer_add(loop, left < session_cfg.timeout_ms ? left : session_cfg.timeout_ms,
+		    session_timeout, s);
+		return;
+	}
 	if (idle < session_cfg.timeout_ms) {
 		s->timer = event_timer_add(loop, session_cfg.timeout_ms - idle, session_timeout, s);
 		return;

@@ -19,12 +19,22 @@
 
 #include "buf.h"
 #include "data.h"
+#include "esmtp.h"
 #include "event.h"
+#include "tls.h"
 
 enum smtpd_state {
 	SMTPD_CMD,              /* reading commands */
 	SMTPD_DATA,             /* reading message content after 354 */
 	SMTPD_DATA_WAIT,        /* end of data seen, waiting for cleanup */
+	SMTPD_BDAT,             /* reading the octets of a BDAT chunk */
+};
+
+enum smtpd_tls_phase {
+	SMTPD_TLS_OFF,
+	SMTPD_TLS_STARTING,     /* 220 to STARTTLS queued, not yet sent */
+	SMTPD_TLS_HANDSHAKE,
+	SMTPD_TLS_ACTIVE,
 };
 
 /* Command counters for the disconnect log line, indexed like commands.c's
@@ -48,6 +58,26 @@ struct smtpd_session {
 	long long last_io;      /* event_now() of the last progress */
 	struct event_timer *timer;
 	const char *last_cmd;   /* for "lost connection after X" */
+	struct event_timer *pause_timer;  /* set: replies and input held back */
+
+	/* TLS (tls.c, session.c). */
+	struct tls_conn *tls;
+	enum smtpd_tls_phase tls_phase;
+	int tls_want;           /* the event the unfinished handshake waits for */
+	int tls_rwant, tls_wwant;       /* ... and the last SSL_read, SSL_write */
+	long long tls_deadline; /* end of smtpd_starttls_timeout */
+	struct tls_info tls_info;
+
+	/* AUTH (auth.c). */
+	char *sasl_user;        /* set once authenticated */
+	const char *sasl_method;
+	struct sasl_exchange *sasl;     /* an AUTH exchange in progress */
+	unsigned sasl_failures;
+
+	unsigned errors;        /* 4xx/5xx replies, for the error limits */
+	bool dns_wait;          /* a command waits for a DNS answer */
+	bool pipelined_ahead;   /* more input followed the current command */
+	bool anvil;             /* counted in the shared connection table */
 
 	char addr[64];          /* client's numeric address */
 	int port;
@@ -60,6 +90,11 @@ struct smtpd_session {
 	char **rcpts;
 	size_t nrcpt;
 	long long size_decl;    /* MAIL FROM SIZE=, -1 when not given */
+	bool smtputf8;          /* MAIL FROM ... SMTPUTF8 */
+	const char *dsn_ret;    /* RET=FULL|HDRS or NULL */
+	char *dsn_envid;        /* ENVID=, decoded */
+	struct esmtp_rcpt *rcpt_dsn;    /* NOTIFY and ORCPT, parallel to rcpts */
+	bool auth_offered;      /* the last EHLO offered AUTH */
 
 	/* DATA in progress (message.c). */
 	struct data_decoder dec;
@@ -68,6 +103,14 @@ struct smtpd_session {
 	long long msg_size;
 	bool too_big;
 	char *data_error;       /* reply already decided for the final dot */
+
+	/* BDAT (bdat.c): a transaction's chunks share one cleanup conversation. */
+	bool bdat_open;         /* a BDAT transaction is under way */
+	bool bdat_last;         /* the current chunk is the LAST one */
+	bool bdat_cr;           /* a CR ended the previous piece (CRLF -> LF) */
+	bool bdat_discard;      /* no transaction: the chunk is read and dropped */
+	long long bdat_left;    /* octets of the current chunk still to read */
+	long long bdat_size;    /* of the current chunk, for the reply */
 
 	unsigned count_ok[SMTPD_NCOUNT];
 	unsigned count_all[SMTPD_NCOUNT];
@@ -87,11 +130,18 @@ void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from,
     const char *to, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void session_reset_transaction(struct smtpd_session *s);
 void session_client(const struct smtpd_session *s, struct buf *out);
+void session_tls_begin(struct smtpd_session *s);
+void session_pause(struct smtpd_session *s, long ms);
+void session_dns_wake(void);
+void session_shutdown(void);
 
 /* commands.c */
-void smtpd_command(struct smtpd_session *s, const char *line, size_t len);
-void smtpd_data_done(struct smtpd_session *s, bool ok);
+bool smtpd_command(struct smtpd_session *s, const char *line, size_t len);
+void smtpd_data_done(struct smtpd_session *s, bool ok, bool bdat);
+void smtpd_auth_done(struct smtpd_session *s, bool ok);
 void smtpd_log_counts(const struct smtpd_session *s, struct buf *out);
+void smtpd_tls_ready(struct smtpd_session *s);
+const char *smtpd_protocol(const struct smtpd_session *s);
 
 /* policy.c */
 enum policy_result {
@@ -104,10 +154,18 @@ enum policy_result policy_check_rcpt(const struct smtpd_session *s, const char *
 void policy_reset(void);
 
 /* message.c: the DATA phase. */
+bool message_open(struct smtpd_session *s);
 bool message_start(struct smtpd_session *s);
+void message_content(struct smtpd_session *s, const char *p, size_t n);
+void message_end(struct smtpd_session *s);
+void message_finish(struct smtpd_session *s, const char *reply, const char *qid);
 void message_input(struct smtpd_session *s);
 bool message_paused(const struct smtpd_session *s);
 bool message_timeout(struct smtpd_session *s);
 void message_abort(struct smtpd_session *s);
+
+/* bdat.c: CHUNKING (RFC 3030). */
+bool bdat_command(struct smtpd_session *s, const char *arg, size_t len);
+void bdat_input(struct smtpd_session *s);
 
 #endif

@@ -258,6 +258,21 @@ static void test_received_local(void **state)
 	    "\tfor <user@tern.test>; Sun, 22 Nov 2026 09:20:01 +0000 (UTC)\n");
 }
 
+static void test_received_tls(void **state)
+{
+	struct received_info ri = base_info();
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	ri.tls_proto = "TLSv1.3";
+	ri.tls_cipher = "TLS_AES_256_GCM_SHA384";
+	ri.tls_bits = "256/256";
+	hdr_received_build(&b, &ri);
+	assert_non_null(strstr(buf_cstr(&b),
+	    ")\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\n\tby "));
+	buf_free(&b);
+}
+
 static void test_received_injection(void **state)
 {
 	struct received_info ri = base_info();
@@ -326,6 +341,7 @@ int main(void)
 	    cmocka_unit_test(test_received_many_rcpts),
 	    cmocka_unit_test(test_received_no_helo_v6),
 	    cmocka_unit_test(test_received_local),
+	    cmocka_unit_test(test_received_tls),
 	    cmocka_unit_test(test_received_injection),
 	    cmocka_unit_test(test_date),
 	};

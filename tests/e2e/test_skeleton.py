@@ -85,7 +85,8 @@ class SkeletonTest(unittest.TestCase):
             code, msg = c.ehlo("client.example.org")
             self.assertEqual(code, 250)
             exts = sorted(l.split()[0].upper() for l in msg.decode().split("\n")[1:])
-            self.assertEqual(exts, ["8BITMIME", "ENHANCEDSTATUSCODES", "PIPELINING", "SIZE"])
+            self.assertEqual(exts, ["8BITMIME", "CHUNKING", "DSN", "ENHANCEDSTATUSCODES",
+                                    "PIPELINING", "SIZE", "SMTPUTF8", "STARTTLS"])
 
     def test_pipelined_commands_and_sequence_errors(self):
         s, f = smtp_session(self.inst.smtp_port)
@@ -283,6 +284,8 @@ class MasterTest(unittest.TestCase):
             with open(os.path.join(inst.etc, "master.cf")) as f:
                 text = f.read()
             with open(os.path.join(inst.etc, "master.cf"), "w") as f:
+                # Plain SMTP on the submission address (no TLS/AUTH -o options).
+                text = re.sub(r"\n[ \t]+-o [^\n]*", "", text)
                 f.write(text.replace("127.0.0.1:%d" % port, "[::1]:%d" % port))
             inst.start()
             c = smtplib.SMTP(timeout=10)

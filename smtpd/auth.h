@@ -1,0 +1,23 @@
+/*
+ * auth.h - SMTP AUTH (RFC 4954): PLAIN and LOGIN against a table of
+ * crypt(3) hashes.  See auth.c.
+ */
+#ifndef TERN_SMTPD_AUTH_H
+#define TERN_SMTPD_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct smtpd_session;
+
+/* Whether EHLO offers AUTH now. */
+bool auth_offered(const struct smtpd_session *s);
+/* The AUTH command; true when an exchange started (its outcome is
+ * reported through smtpd_auth_done()). */
+bool auth_command(struct smtpd_session *s, const char *arg, size_t len);
+/* A client line while an exchange is in progress (s->sasl set). */
+void auth_input(struct smtpd_session *s, const char *line, size_t len);
+/* Forgets the exchange and the login (session end, STARTTLS). */
+void auth_reset(struct smtpd_session *s);
+
+#endif
