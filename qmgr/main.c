@@ -46,6 +46,12 @@ static void qmgr_config_load(struct qmgr_config *cf)
 	cf->min_backoff = qmgr_seconds("minimal_backoff_time", 1);
 	cf->max_backoff = qmgr_seconds("maximal_backoff_time", 1);
 	cf->max_lifetime = qmgr_seconds("maximal_queue_lifetime", 0);
+	cf->bounce_lifetime = qmgr_seconds("bounce_queue_lifetime", 0);
+	cf->delay_warning = qmgr_seconds("delay_warning_time", 0);
+	cf->soft_bounce = config_bool("soft_bounce");
+	cf->initial_conc = qmgr_limit("initial_destination_concurrency");
+	cf->process_limit = qmgr_limit("default_process_limit");
+	cf->dead_time = qmgr_seconds("dead_destination_time", 1);
 }
 
 /* After SIGHUP: take nothing new, report idle once all is finished. */

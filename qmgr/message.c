@@ -17,11 +17,14 @@
  * in between, the file is still in active/ or deferred/ and is delivered
  * again (at worst a duplicate).
  *
- * Known gap (a later issue): bounced recipients get no bounce message to
- * the sender yet; this is logged for every message it affects.
+ * Before the journal, the notices (bounce.c): a non-delivery notice for
+ * the recipients that failed, queued durably by cleanup before those
+ * recipients are journaled as bounced; if it cannot be queued they stay
+ * "bounce pending" and the file stays.  Success and delay notices too.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -150,6 +153,14 @@ static void msg_submit(struct qmgr_msg *msg, struct plan_batch *b, size_t nb,
 	}
 }
 
+/* Failed for good, notice not queued yet (msg_bounce_later): agents and
+ * qmgr's own deferrals always use 4.x.x codes, so a 5 cannot be a plain
+ * deferral. */
+static bool msg_bounce_pending(const struct qfile_rcpt *rc)
+{
+	return rc->status == QF_DEFERRED && rc->dsn && rc->dsn[0] == '5';
+}
+
 /* Starts delivery of every pending recipient.  One hold covers the
  * planning, so the message cannot finish before all requests exist. */
 static void msg_deliver(struct qmgr_msg *msg)
@@ -164,7 +175,10 @@ static void msg_deliver(struct qmgr_msg *msg)
 	for (i = 0; i < n; i++) {
 		enum qf_status st = msg->qf.rcpts[i].status;
 
-		if (st == QF_PENDING || st == QF_DEFERRED)
+		if (msg_bounce_pending(&msg->qf.rcpts[i]))
+			msg_result_set(msg, i, QF_BOUNCED, msg->qf.rcpts[i].dsn,
+			    msg->qf.rcpts[i].reason ? msg->qf.rcpts[i].reason : "");
+		else if (st == QF_PENDING || st == QF_DEFERRED)
 			want[i] = (tp[i] = msg_route(msg, i, &cls[i])) != NULL;
 	}
 	nb = plan_make((const char *const *)tp, want, n, msg->q->cf.rcpt_limit, &b);
@@ -255,19 +269,98 @@ static void msg_expire(struct qmgr_msg *msg)
 	}
 }
 
-/* Known gap, said plainly so an operator is not misled. */
-static void msg_warn_bounces(const struct qmgr_msg *msg)
+/* Recipients whose result this round is st and whose NOTIFY asks for
+ * notices of kind bit; their indexes in idx.  Returns the count. */
+static size_t msg_select(const struct qmgr_msg *msg, enum qf_status st, unsigned bit,
+    size_t *idx)
 {
+	size_t i, n = 0;
+
+	for (i = 0; i < msg->qf.nrcpt; i++) {
+		if (msg_final(msg, i) != st)
+			continue;
+		if (st != QF_DEFERRED && !msg->res[i].set)
+			continue;       /* finished in an earlier round */
+		if (dsn_notify_parse(msg->qf.rcpts[i].notify) & bit)
+			idx[n++] = i;
+	}
+	return n;
+}
+
+/* The notice could not be queued: keep the failures as "bounce pending"
+ * (deferred with their 5.x.x code) so the next round sends it, and the
+ * original stays until it does. */
+static void msg_bounce_later(struct qmgr_msg *msg, const size_t *idx, size_t n)
+{
+	char *dsn, *reason;
 	size_t i;
 
-	if (msg->qf.sender == NULL || msg->qf.sender[0] == 0)
-		return;         /* the null sender is never notified anyway */
+	for (i = 0; i < n; i++) {
+		dsn = xstrdup(msg->res[idx[i]].dsn ? msg->res[idx[i]].dsn : "5.0.0");
+		reason = xstrdup(msg->res[idx[i]].reason ? msg->res[idx[i]].reason : "");
+		msg_result_set(msg, idx[i], QF_DEFERRED, dsn, reason);
+		free(dsn);
+		free(reason);
+	}
+}
+
+/* The execute bit of a queue file says "delay notice sent" (as Postfix
+ * marks state in mode bits): it survives renames and restarts. */
+static bool msg_warned(const struct qmgr_msg *msg)
+{
+	struct stat st;
+
+	return fstat(msg->fd, &st) == 0 && (st.st_mode & S_IXUSR);
+}
+
+static void msg_delay_notice(struct qmgr_msg *msg, long long now, size_t *idx)
+{
+	struct stat st;
+	size_t n;
+
+	if (msg->q->cf.delay_warning <= 0 ||
+	    now - msg->qf.arrival_usec / 1000000 < msg->q->cf.delay_warning || msg_warned(msg))
+		return;
+	n = msg_select(msg, QF_DEFERRED, DSN_NOTIFY_DELAY, idx);
+	n += msg_select(msg, QF_PENDING, DSN_NOTIFY_DELAY, idx + n);
+	if (n == 0 || bounce_send(msg, DSN_DELAY, idx, n) < 0)
+		return;
+	if (fstat(msg->fd, &st) < 0 || fchmod(msg->fd, (st.st_mode & 07777) | S_IXUSR) < 0)
+		log_qid_warn(msg->qid, "cannot mark the delay notice as sent: %s", strerror(errno));
+}
+
+/* Sends the notices this round calls for: one non-delivery notice for
+ * every recipient that failed (NOTIFY permitting), one success notice,
+ * one delay notice once the message is delay_warning_time old. */
+static void msg_notify(struct qmgr_msg *msg, long long now)
+{
+	size_t n, *idx = xcalloc(msg->qf.nrcpt ? msg->qf.nrcpt : 1, sizeof(*idx));
+
+	n = msg_select(msg, QF_BOUNCED, DSN_NOTIFY_FAILURE, idx);
+	if (n > 0 && bounce_send(msg, DSN_FAILURE, idx, n) < 0)
+		msg_bounce_later(msg, idx, n);
+	n = msg_select(msg, QF_SENT, DSN_NOTIFY_SUCCESS, idx);
+	if (n > 0)
+		bounce_send(msg, DSN_SUCCESS, idx, n);  /* best effort, as Postfix */
+	if (msg_count_pending(msg) > 0)
+		msg_delay_notice(msg, now, idx);
+	free(idx);
+}
+
+/* soft_bounce: every failure of this round becomes a deferral. */
+static void msg_soft_bounce(struct qmgr_msg *msg)
+{
+	char dsn[32], *reason;
+	size_t i;
+
 	for (i = 0; i < msg->qf.nrcpt; i++) {
-		if (msg->res[i].set && msg->res[i].status == QF_BOUNCED) {
-			log_qid_warn(msg->qid, "no bounce notice sent to <%s>: "
-			    "bounce messages are not implemented yet", msg->qf.sender);
-			return;
-		}
+		if (!msg->res[i].set || msg->res[i].status != QF_BOUNCED)
+			continue;
+		snprintf(dsn, sizeof(dsn), "4%s", msg->res[i].dsn && msg->res[i].dsn[0] ?
+		    msg->res[i].dsn + 1 : ".0.0");
+		reason = xstrdup(msg->res[i].reason ? msg->res[i].reason : "");
+		msg_result_set(msg, i, QF_DEFERRED, dsn, reason);
+		free(reason);
 	}
 }
 
@@ -276,10 +369,12 @@ static void msg_remove(struct qmgr_msg *msg)
 	struct buf path = BUF_INIT;
 
 	queue_path(&path, QUEUE_ACTIVE, msg->qid);
-	if (unlink(path.data) < 0)
-		log_qid_warn(msg->qid, "remove %s: %s", path.data, strerror(errno));
-	else
+	if (unlink(path.data) == 0)
 		log_qid(msg->qid, "removed");
+	else if (errno == ENOENT)
+		log_qid(msg->qid, "moved or deleted by the operator during delivery");
+	else
+		log_qid_warn(msg->qid, "remove %s: %s", path.data, strerror(errno));
 	buf_free(&path);
 }
 
@@ -317,6 +412,12 @@ static long long msg_defer(struct qmgr_msg *msg, long long now)
 	if (futimens(msg->fd, ts) < 0)
 		log_error("%s: set retry time: %s", msg->qid, strerror(errno));
 	if (queue_move(msg->qid, QUEUE_ACTIVE, QUEUE_DEFERRED) < 0) {
+		if (errno == ENOENT) {
+			/* tern queue hold/delete/requeue took it: the journal
+			 * went to the same inode, wherever it is now. */
+			log_qid(msg->qid, "moved or deleted by the operator during delivery");
+			return -1;
+		}
 		log_error("%s: move active/ to deferred/: %s", msg->qid, strerror(errno));
 		return -1;
 	}
@@ -330,10 +431,15 @@ static void msg_finish(struct qmgr_msg *msg)
 	long long now = time(NULL), due = -1;
 	char qid[QID_LEN + 1];
 
+	long lifetime = msg->qf.sender && *msg->qf.sender ? q->cf.max_lifetime :
+	    q->cf.bounce_lifetime;
+
+	if (q->cf.soft_bounce)
+		msg_soft_bounce(msg);
 	if (msg_count_pending(msg) > 0 &&
-	    qmgr_expired(now, msg->qf.arrival_usec / 1000000, q->cf.max_lifetime))
+	    qmgr_expired(now, msg->qf.arrival_usec / 1000000, lifetime))
 		msg_expire(msg);
-	msg_warn_bounces(msg);
+	msg_notify(msg, now);
 	if (msg_count_pending(msg) == 0)
 		msg_remove(msg);
 	else

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dsn.h"
 #include "event.h"
 #include "ipc.h"
 #include "qfile.h"
@@ -42,6 +43,12 @@ struct qmgr_config {
 	long min_backoff;               /* minimal_backoff_time */
 	long max_backoff;               /* maximal_backoff_time */
 	long max_lifetime;              /* maximal_queue_lifetime */
+	long bounce_lifetime;           /* bounce_queue_lifetime (mail from <>) */
+	long delay_warning;             /* delay_warning_time, 0 = never */
+	bool soft_bounce;               /* soft_bounce */
+	size_t initial_conc;            /* initial_destination_concurrency */
+	size_t process_limit;           /* default_process_limit: per transport */
+	long dead_time;                 /* dead_destination_time */
 };
 
 /* ---- qset.c: queue IDs known to qmgr ---- */
@@ -224,6 +231,17 @@ void sched_add(struct qmgr *q, const char *qid, long long due);
 void sched_run(struct qmgr *q);
 /* Asks for a feed round (scans and due retries) from the event loop. */
 void qmgr_kick(struct qmgr *q);
+
+/* ---- bounce.c ---- */
+
+/*
+ * Queues a notice of kind about recipients idx[0..n) of msg (their status
+ * and reason from msg->res, else from the journal) through cleanup.
+ * Returns 0 once it is durably queued - or when nobody is to be told (mail
+ * from double_bounce_sender, a delay or success notice for mail from <>) -
+ * and -1 when it could not be queued (logged; try again later).
+ */
+int bounce_send(struct qmgr_msg *msg, enum dsn_kind kind, const size_t *idx, size_t n);
 
 /* ---- notify.c ---- */
 
