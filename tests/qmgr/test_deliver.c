@@ -434,7 +434,7 @@ static void test_agent_protocol_error(void **state)
 	qfile_free(&qf);
 }
 
-static void test_expired_bounced_removed(void **state)
+static void test_expired_bounce_pending_without_cleanup(void **state)
 {
 	const char *qid = "0000000000000AAE";
 	struct qmgr q;
@@ -447,10 +447,29 @@ static void test_expired_bounced_removed(void **state)
 	qmgr_run(&q);
 	qmgr_done(&q);
 	assert_int_equal(agent_wait(), 0);
-	/* a bounced, b sent, c expired (bounced): nothing pending, removed */
+	/* a bounced, b sent, c expired (bounced) - but no cleanup runs here,
+	 * so the notice cannot be queued: a and c stay "bounce pending"
+	 * (deferred with a 5.x.x code) and the original is kept. */
 	assert_false(file_in(QUEUE_ACTIVE, qid));
-	assert_false(file_in(QUEUE_DEFERRED, qid));
-	assert_false(file_in(QUEUE_INCOMING, qid));
+	assert_true(file_in(QUEUE_DEFERRED, qid));
+	{
+		struct buf path = BUF_INIT;
+		struct qfile qf = { 0 };
+		int fd;
+
+		queue_path(&path, QUEUE_DEFERRED, qid);
+		fd = open(path.data, O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(qfile_load(fd, &qf, NULL), QF_LOAD_OK);
+		assert_int_equal(qf.rcpts[0].status, QF_DEFERRED);
+		assert_int_equal(qf.rcpts[0].dsn[0], '5');
+		assert_int_equal(qf.rcpts[1].status, QF_SENT);
+		assert_int_equal(qf.rcpts[2].status, QF_DEFERRED);
+		assert_int_equal(qf.rcpts[2].dsn[0], '5');
+		qfile_free(&qf);
+		close(fd);
+		buf_free(&path);
+	}
 }
 
 static void test_corrupt_moved(void **state)
@@ -564,7 +583,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_agent_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_protocol_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expired_bounced_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired_bounce_pending_without_cleanup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_moved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_and_retry, setup, teardown),
