@@ -39,6 +39,7 @@ static long qmgr_seconds(const char *name, long min)
 static void qmgr_config_load(struct qmgr_config *cf)
 {
 	cf->active_limit = qmgr_limit("qmgr_message_active_limit");
+	cf->rcpt_mem_limit = qmgr_limit("qmgr_message_recipient_limit");
 	cf->conc_limit = qmgr_limit("default_destination_concurrency_limit");
 	cf->rcpt_limit = qmgr_limit("default_destination_recipient_limit");
 	cf->ipc_timeout = qmgr_seconds("ipc_timeout", 1);

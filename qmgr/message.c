@@ -133,24 +133,42 @@ static char *msg_route(struct qmgr_msg *msg, size_t i, const char **cls)
 		return NULL;
 	}
 	*cls = resolve_class_name(rs.cls);
-	return xstrdup(rs.transport);
+	/* One key per destination; transport names have no ':'. */
+	return xasprintf("%s:%s", rs.transport, rs.nexthop);
 }
 
-/* Hands each batch of the plan to its transport. */
-static void msg_submit(struct qmgr_msg *msg, struct plan_batch *b, size_t nb,
+/* Hands one batch ("transport:nexthop") to its destination, in requests
+ * of at most the transport's recipient limit. */
+static void msg_submit_batch(struct qmgr_msg *msg, const struct plan_batch *b,
     const char *const *cls)
 {
+	char *key = xstrdup(b->transport), *colon = strchr(key, ':');
+	struct qmgr_transport *tp;
 	struct qmgr_request *r;
-	size_t i, j;
+	size_t off, n, j;
 
-	for (i = 0; i < nb; i++) {
-		r = request_new(msg, b[i].rcpt, b[i].n);
+	*colon = 0;
+	tp = deliver_transport(msg->q, key);
+	for (off = 0; off < b->n; off += n) {
+		n = b->n - off < tp->rcpt_limit ? b->n - off : tp->rcpt_limit;
+		r = request_new(msg, b->rcpt + off, n);
 		for (j = 0; j < r->n; j++)
 			r->cls[j] = cls[r->rcpt[j]];
-		r->tp = deliver_transport(msg->q, b[i].transport);
+		r->tp = tp;
+		r->dest = deliver_dest(tp, colon + 1);
 		msg->holds++;
 		deliver_submit(msg->q, r);
 	}
+	free(key);
+}
+
+static void msg_submit(struct qmgr_msg *msg, struct plan_batch *b, size_t nb,
+    const char *const *cls)
+{
+	size_t i;
+
+	for (i = 0; i < nb; i++)
+		msg_submit_batch(msg, &b[i], cls);
 }
 
 /* Failed for good, notice not queued yet (msg_bounce_later): agents and
@@ -181,7 +199,7 @@ static void msg_deliver(struct qmgr_msg *msg)
 		else if (st == QF_PENDING || st == QF_DEFERRED)
 			want[i] = (tp[i] = msg_route(msg, i, &cls[i])) != NULL;
 	}
-	nb = plan_make((const char *const *)tp, want, n, msg->q->cf.rcpt_limit, &b);
+	nb = plan_make((const char *const *)tp, want, n, 0, &b);
 	msg_submit(msg, b, nb, cls);
 	plan_free(b, nb);
 	for (i = 0; i < n; i++)
@@ -202,6 +220,12 @@ bool msg_activate(struct qmgr *q, const char *qid, const char *from)
 	if (q->draining || q->active >= q->cf.active_limit)
 		return false;
 	msg = msg_load(q, qid, from);
+	/* qmgr_message_recipient_limit bounds memory; one message is always
+	 * taken, however large, or it could never be delivered. */
+	if (msg && q->active > 0 && q->rcpts + msg->qf.nrcpt > q->cf.rcpt_mem_limit) {
+		msg_free(msg);
+		return false;
+	}
 	if (msg && queue_move(qid, from, QUEUE_ACTIVE) < 0) {
 		if (errno != ENOENT)
 			log_qid_warn(qid, "move %s/ to active/: %s", from, strerror(errno));
@@ -218,6 +242,7 @@ bool msg_activate(struct qmgr *q, const char *qid, const char *from)
 	e->state = QSET_ACTIVE;
 	e->msg = msg;
 	q->active++;
+	q->rcpts += msg->qf.nrcpt;
 	msg_deliver(msg);
 	return true;
 }
@@ -445,6 +470,7 @@ static void msg_finish(struct qmgr_msg *msg)
 	else
 		due = msg_defer(msg, now);
 	strlcpy(qid, msg->qid, sizeof(qid));
+	q->rcpts -= msg->qf.nrcpt;
 	msg_free(msg);
 	q->active--;
 	if (due >= 0)

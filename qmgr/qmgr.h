@@ -36,6 +36,7 @@ struct qmgr;
 /* main.cf values, read once at start-up (times in seconds). */
 struct qmgr_config {
 	size_t active_limit;            /* qmgr_message_active_limit */
+	size_t rcpt_mem_limit;          /* qmgr_message_recipient_limit */
 	size_t conc_limit;              /* default_destination_concurrency_limit */
 	size_t rcpt_limit;              /* default_destination_recipient_limit */
 	long ipc_timeout;               /* ipc_timeout */
@@ -142,10 +143,12 @@ struct qmgr_result {
 };
 
 struct qmgr_transport;
+struct qmgr_dest;
 
 struct qmgr_request {
 	struct qmgr_msg *msg;
 	struct qmgr_transport *tp;
+	struct qmgr_dest *dest;         /* (transport, nexthop) it waits in */
 	size_t *rcpt;                   /* recipient indexes in msg */
 	const char **cls;               /* their address class names */
 	bool *reported;                 /* a status arrived for rcpt[i] */
@@ -185,18 +188,49 @@ void msg_results_free(struct qmgr_msg *msg);
 
 struct qmgr_conn;
 
+/* One destination: a transport and a next hop ("smtp", "example.com").
+ * Its own FIFO of requests, its own concurrency window (slow start:
+ * initial_destination_concurrency, +1 per good request up to the limit,
+ * -1 per failed one), and a dead mark after connection-level failures. */
+struct qmgr_dest {
+	char *nexthop;
+	struct qmgr_transport *tp;
+	struct qmgr_request *head, *tail;       /* waiting requests */
+	size_t nwait;
+	size_t nconn;                           /* requests in flight */
+	size_t window;                          /* current concurrency */
+	size_t fails;                           /* failed requests in a row */
+	long long dead_until;                   /* epoch seconds; 0 = alive */
+	char *dead_reason;
+	struct qmgr_dest *next;
+};
+
 struct qmgr_transport {
 	char name[32];
 	struct qmgr_conn *conns;
 	size_t nconn;
-	struct qmgr_request *head, *tail;       /* waiting requests */
+	size_t dest_limit;              /* <name>_destination_concurrency_limit */
+	size_t rcpt_limit;              /* <name>_destination_recipient_limit */
+	struct qmgr_dest *dests;        /* round-robin ring order */
+	struct qmgr_dest *cursor;       /* where the next round starts */
 	struct qmgr_transport *next;
 };
 
 /* The transport called name (created on first use). */
 struct qmgr_transport *deliver_transport(struct qmgr *q, const char *name);
-/* Queues r on its transport and starts it when a connection is free. */
+/* The destination nexthop of tp (created on first use). */
+struct qmgr_dest *deliver_dest(struct qmgr_transport *tp, const char *nexthop);
+/* Queues r on its destination and starts it when a connection is free;
+ * a dead destination defers it at once, without an attempt. */
 void deliver_submit(struct qmgr *q, struct qmgr_request *r);
+/* Per-transport limit: "<tp>_destination_<what>_limit" when set (in
+ * main.cf or params.c), else def. */
+size_t deliver_tp_limit(const char *tp, const char *what, size_t def);
+/* Slow start and dead marking (pure; exposed for tests).  site_fail:
+ * the request failed at the connection level. */
+void dest_feedback(struct qmgr_dest *d, bool site_fail, size_t initial,
+    long long now, long dead_time, const char *reason);
+bool dest_dead(struct qmgr_dest *d, long long now);
 void deliver_free_all(struct qmgr *q);
 /* True when name is usable as a service (socket) name. */
 bool deliver_transport_name_ok(const char *name);
@@ -259,6 +293,7 @@ struct qmgr {
 	long long sched_armed;          /* due time the timer is set for */
 	struct event_timer *kick_timer;
 	size_t active;                  /* messages in memory */
+	size_t rcpts;                   /* their recipients */
 	bool backlog;                   /* incoming scan stopped at the limit */
 	bool draining;                  /* SIGHUP: activate nothing new */
 	struct qmgr_transport *transports;

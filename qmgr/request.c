@@ -55,6 +55,8 @@ void request_encode(const struct qmgr_request *r, struct buf *out)
 	ipc_put_int(out, A_HEADER_LEN, qf->header_len);
 	ipc_put_int(out, A_BODY_OFF, qf->body_off);
 	ipc_put_int(out, A_BODY_LEN, qf->body_len);
+	if (r->dest)
+		ipc_put_str(out, A_NEXTHOP, r->dest->nexthop);
 	for (i = 0; i < r->n; i++) {
 		rc = &qf->rcpts[r->rcpt[i]];
 		ipc_put_str(out, A_RCPT, rc->addr);

@@ -238,6 +238,7 @@ static void qmgr_setup(struct qmgr *q)
 	memset(q, 0, sizeof(*q));
 	q->loop = event_loop_new();
 	q->cf.active_limit = 10;
+	q->cf.rcpt_mem_limit = 1000;
 	q->cf.conc_limit = 2;
 	q->cf.rcpt_limit = 50;
 	q->cf.ipc_timeout = 5;
@@ -245,6 +246,10 @@ static void qmgr_setup(struct qmgr *q)
 	q->cf.min_backoff = 300;
 	q->cf.max_backoff = 4000;
 	q->cf.max_lifetime = 5 * 86400;
+	q->cf.bounce_lifetime = 5 * 86400;
+	q->cf.initial_conc = 5;
+	q->cf.process_limit = 100;
+	q->cf.dead_time = 300;
 	qset_init(&q->known);
 	qset_init(&q->warned);
 	sched_heap_init(&q->heap);
@@ -346,7 +351,7 @@ static void test_all_sent_removed(void **state)
 	struct qmgr q;
 
 	(void)state;
-	config_set("default_transport", "local");       /* c@remote.test too */
+	config_set("default_transport", "local:example.org");     /* c@remote.test: same destination */
 	queue_file_make(qid, now_usec());
 	agent_start(AGENT_ALL_THREE);
 	qmgr_setup(&q);
