@@ -579,6 +579,20 @@ struct qmgr_transport *deliver_transport(struct qmgr *q, const char *name)
 	return transport_get(q, name);
 }
 
+void deliver_revive(struct qmgr *q)
+{
+	struct qmgr_transport *tp;
+	struct qmgr_dest *d;
+
+	for (tp = q->transports; tp; tp = tp->next) {
+		for (d = tp->dests; d; d = d->next) {
+			if (d->dead_until)
+				d->dead_until = 1;      /* expired: dest_dead() resets */
+			d->fails = 0;
+		}
+	}
+}
+
 void deliver_free_all(struct qmgr *q)
 {
 	struct qmgr_transport *tp, *next;

@@ -389,20 +389,6 @@ static void msg_soft_bounce(struct qmgr_msg *msg)
 	}
 }
 
-static void msg_remove(struct qmgr_msg *msg)
-{
-	struct buf path = BUF_INIT;
-
-	queue_path(&path, QUEUE_ACTIVE, msg->qid);
-	if (unlink(path.data) == 0)
-		log_qid(msg->qid, "removed");
-	else if (errno == ENOENT)
-		log_qid(msg->qid, "moved or deleted by the operator during delivery");
-	else
-		log_qid_warn(msg->qid, "remove %s: %s", path.data, strerror(errno));
-	buf_free(&path);
-}
-
 /* Makes this round's results durable.  A failure here costs at most a
  * duplicate delivery (the recipient looks pending again), never a loss. */
 static void msg_journal(struct qmgr_msg *msg)
@@ -422,6 +408,23 @@ static void msg_journal(struct qmgr_msg *msg)
 	}
 	if (fdatasync(msg->fd) < 0)
 		log_error("%s: fdatasync: %s", msg->qid, strerror(errno));
+}
+
+static void msg_remove(struct qmgr_msg *msg)
+{
+	struct buf path = BUF_INIT;
+
+	queue_path(&path, QUEUE_ACTIVE, msg->qid);
+	if (unlink(path.data) == 0) {
+		log_qid(msg->qid, "removed");
+	} else if (errno == ENOENT) {
+		/* Held or requeued during delivery: the file lives on
+		 * elsewhere, so this round's results must be in it. */
+		msg_journal(msg);
+		log_qid(msg->qid, "moved or deleted by the operator during delivery");
+	} else
+		log_qid_warn(msg->qid, "remove %s: %s", path.data, strerror(errno));
+	buf_free(&path);
 }
 
 /* Journal, retry time as mtime, then out of active/.  Returns the retry

@@ -232,6 +232,8 @@ void dest_feedback(struct qmgr_dest *d, bool site_fail, size_t initial,
     long long now, long dead_time, const char *reason);
 bool dest_dead(struct qmgr_dest *d, long long now);
 void deliver_free_all(struct qmgr *q);
+/* Forgets every dead mark (tern queue flush). */
+void deliver_revive(struct qmgr *q);
 /* True when name is usable as a service (socket) name. */
 bool deliver_transport_name_ok(const char *name);
 
