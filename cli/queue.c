@@ -140,9 +140,11 @@ static void queue_print_one(const char *name, const char *qid, const struct qfil
 	char idcol[QID_LEN + 2];
 	size_t i;
 
-	strftime(stamp, sizeof(stamp), "%a %b %e %H:%M:%S", localtime(&when));
+	/* As Postfix: the first 20 characters of asctime(), so the
+	 * sender (at the recipients' column) follows two spaces. */
+	strftime(stamp, sizeof(stamp), "%a %b %e %H:%M:%S ", localtime(&when));
 	snprintf(idcol, sizeof(idcol), "%s%c", qid, queue_mark(name));
-	printf("%-17s %8lld %20.20s %s\n", idcol, queue_msg_size(qf), stamp,
+	printf("%-17s %8lld %-20.20s %s\n", idcol, queue_msg_size(qf), stamp,
 	    *qf->sender ? qf->sender : "MAILER-DAEMON");
 	for (i = 0; i < qf->nrcpt; i++) {
 		const struct qfile_rcpt *r = &qf->rcpts[i];

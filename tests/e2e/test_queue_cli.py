@@ -73,7 +73,7 @@ class QueueCliTest(unittest.TestCase):
         qid = self.deferred_one()
         lines = self.inst.tern("queue", "list").stdout.split("\n")
         self.assertEqual(lines[0], HEADER)
-        m = re.match(r"^([0-9A-Z]{16}) +(\d+) +(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d) (\S+)$",
+        m = re.match(r"^([0-9A-Z]{16}) +(\d+) +(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d) +(\S+)$",
                      lines[1])
         self.assertTrue(m, lines[1])
         self.assertEqual(m.group(1), qid)
@@ -81,7 +81,7 @@ class QueueCliTest(unittest.TestCase):
         self.assertEqual(lines[1][:17], qid + " ")
         self.assertEqual(lines[1][17], " ")
         self.assertEqual(lines[1][18:26], "%8s" % m.group(2))
-        self.assertEqual(lines[1][26:48], "  " + m.group(3) + " ")
+        self.assertEqual(lines[1][26:48], " " + m.group(3) + "  ")
         self.assertEqual(lines[1][48:], SENDER)
         self.assertEqual(m.group(4), SENDER)
         self.assertEqual(lines[2], INDENT + "(451 4.3.0 try again later)")
