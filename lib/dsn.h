@@ -74,4 +74,24 @@ bool dsn_ret_hdrs(const char *ret);
 /* Appends the notice described by r to out. */
 void dsn_compose(const struct dsn_report *r, struct buf *out);
 
+/*
+ * The Postfix-shaped delivery log line, for qmgr and every delivery agent
+ * (lib/dsn_log.c):
+ *   to=<rcpt>, [orig_to=<orcpt>, ]relay=R, delay=D, delays=a/b/c/d,
+ *   dsn=X.Y.Z, status=S (reason)
+ * Times are microseconds since the epoch, 0 when unknown (that leg then
+ * counts as 0).  delays are: a before qmgr (arrival to activation),
+ * b in qmgr (activation to the request), c connection set-up in the
+ * agent (request to connected), d transmission (connected to done);
+ * delay is their sum, done - arrival.  The caller logs it with log_qid.
+ */
+struct dsn_log {
+	const char *rcpt, *orcpt, *relay, *dsn, *status, *reason;
+	long long arrival, activated, request, connected, done;
+};
+
+void dsn_log_format(struct buf *out, const struct dsn_log *l);
+/* A duration in seconds as Postfix writes it: "0", "0.03", "1.5", "12". */
+void dsn_log_seconds(struct buf *out, double s);
+
 #endif

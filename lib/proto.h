@@ -43,6 +43,7 @@
 #define A_REWRITE     "rewrite"   /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
 /* issue 3 (smtpd) */
 /* issue 4 (qmgr, bounces) */
+#define A_ACTIVATED   "activated" /* qmgr -> agents: usec qmgr took the message (delays=a/b) */
 #define OP_FLUSH      "flush"     /* tern queue -> private/qmgr: {op=flush, [queue_id]} retry now */
 /* issue 5 (local) */
 /* issue 6 (pickup, postdrop) */

@@ -398,6 +398,7 @@ static void conn_start(struct qmgr_conn *c, struct qmgr_request *r)
 		return;
 	}
 	c->req = r;
+	r->started = now_usec();
 	c->send_fd = fd;
 	buf_reset(&c->ipc.out);
 	request_encode(r, &c->ipc.out);

@@ -86,6 +86,7 @@ static struct qmgr_msg *msg_load(struct qmgr *q, const char *qid, const char *fr
 	msg = xcalloc(1, sizeof(*msg));
 	msg->q = q;
 	msg->fd = fd;
+	msg->activated = now_usec();
 	strlcpy(msg->qid, qid, sizeof(msg->qid));
 	r = qfile_load(fd, &msg->qf, &err);
 	if (r != QF_LOAD_OK) {
@@ -99,22 +100,33 @@ static struct qmgr_msg *msg_load(struct qmgr *q, const char *qid, const char *fr
 	return msg;
 }
 
-void msg_log_result(const struct qmgr_msg *msg, size_t i, const char *relay)
+void msg_log_result(const struct qmgr_msg *msg, size_t i, const char *relay,
+    long long request_usec)
 {
 	const struct qmgr_result *res = &msg->res[i];
-	double delay = (now_usec() - msg->qf.arrival_usec) / 1e6;
+	struct dsn_log l = { 0 };
+	struct buf line = BUF_INIT;
 
-	log_qid(msg->qid, "to=<%s>, relay=%s, delay=%.2f, dsn=%s, status=%s (%s)",
-	    msg->qf.rcpts[i].addr, relay, delay < 0 ? 0 : delay,
-	    res->dsn ? res->dsn : "", qf_status_name(res->status),
-	    res->reason ? res->reason : "");
+	l.rcpt = msg->qf.rcpts[i].addr;
+	l.orcpt = msg->qf.rcpts[i].orcpt;
+	l.relay = relay;
+	l.dsn = res->dsn;
+	l.status = qf_status_name(res->status);
+	l.reason = res->reason;
+	l.arrival = msg->qf.arrival_usec;
+	l.activated = msg->activated;
+	l.request = request_usec;
+	l.done = now_usec();
+	dsn_log_format(&line, &l);
+	log_qid(msg->qid, "%s", line.data);
+	buf_free(&line);
 }
 
 /* qmgr's own result for a recipient no agent will see. */
 static void msg_fail(struct qmgr_msg *msg, size_t i, const char *dsn, const char *reason)
 {
 	msg_result_set(msg, i, QF_DEFERRED, dsn, reason);
-	msg_log_result(msg, i, "none");
+	msg_log_result(msg, i, "none", 0);
 }
 
 /* Resolves recipient i; NULL (and a result) when it cannot be routed. */
@@ -289,7 +301,7 @@ static void msg_expire(struct qmgr_msg *msg)
 		text = xasprintf("message expired: %s", reason && *reason ? reason :
 		    "delivery time expired");
 		msg_result_set(msg, i, QF_BOUNCED, final, text);
-		log_qid(msg->qid, "to=<%s>, status=bounced (%s)", rc->addr, text);
+		msg_log_result(msg, i, "none", 0);
 		free(text);
 	}
 }

@@ -154,13 +154,15 @@ struct qmgr_request {
 	bool *reported;                 /* a status arrived for rcpt[i] */
 	size_t n;
 	size_t nreported;
-	struct qmgr_request *next;      /* transport FIFO */
+	long long started;              /* usec sent to an agent, 0 before */
+	struct qmgr_request *next;      /* destination FIFO */
 };
 
 struct qmgr_msg {
 	struct qmgr *q;
 	char qid[QID_LEN + 1];
 	int fd;                         /* O_RDWR, on active/QID */
+	long long activated;            /* usec, for delays=a/b/c/d */
 	struct qfile qf;
 	struct qmgr_result *res;        /* qf.nrcpt entries */
 	size_t holds;                   /* outstanding requests (+1 while planning) */
@@ -246,7 +248,8 @@ bool msg_activate(struct qmgr *q, const char *qid, const char *from);
 /* Called when one request of msg is done (or planning ended). */
 void msg_release(struct qmgr_msg *msg);
 /* Logs a result that no delivery agent logged (qmgr's own decisions). */
-void msg_log_result(const struct qmgr_msg *msg, size_t i, const char *relay);
+void msg_log_result(const struct qmgr_msg *msg, size_t i, const char *relay,
+    long long request_usec);
 
 /* ---- scan.c ---- */
 

@@ -126,6 +126,27 @@ static void test_notify_ret(void **state)
 	assert_false(dsn_ret_hdrs(NULL));
 }
 
+static void test_log_line(void **state)
+{
+	struct dsn_log l = { "x@remote.example", "rfc822;X@remote.example", "smtp[192.0.2.1]:25",
+	    "2.0.0", "sent", "250 ok\r\nforged", 1000000, 1500000, 1530000, 1600000, 13600000 };
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	dsn_log_format(&out, &l);
+	assert_string_equal(buf_cstr(&out), "to=<x@remote.example>, "
+	    "orig_to=<rfc822;X@remote.example>, relay=smtp[192.0.2.1]:25, delay=13, "
+	    "delays=0.50/0.03/0.07/12, dsn=2.0.0, status=sent (250 ok??forged)");
+	buf_reset(&out);
+	l.orcpt = NULL;
+	l.activated = l.request = l.connected = 0;
+	l.done = 3500000;
+	dsn_log_format(&out, &l);
+	assert_string_equal(buf_cstr(&out), "to=<x@remote.example>, relay=smtp[192.0.2.1]:25, "
+	    "delay=2.5, delays=0/0/0/2.5, dsn=2.0.0, status=sent (250 ok??forged)");
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_headers_only_and_kinds),
 		cmocka_unit_test(test_injection),
 		cmocka_unit_test(test_notify_ret),
+		cmocka_unit_test(test_log_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
