@@ -36,6 +36,8 @@
 #include "resolve.h"
 #include "util.h"
 
+#define INCOMPLETE_GRACE 3600   /* seconds; as scan.c's temporary files */
+
 static int msg_open(const char *qid, const char *from)
 {
 	struct buf path = BUF_INIT;
@@ -73,6 +75,26 @@ static void msg_corrupt(const char *qid, const char *from, enum qf_load_result r
 	    err->len ? err->data : "unknown error");
 }
 
+/* A named file in incoming/ without its end mark: a writer that does not
+ * use O_TMPFILE may still be busy with it, so it is left alone for
+ * INCOMPLETE_GRACE seconds; after that its writer is surely dead (or the
+ * machine crashed before the data reached the disk) and no one ever got
+ * an acknowledgement for it: it is removed. */
+static void msg_incomplete(const char *qid, int fd)
+{
+	struct buf path = BUF_INIT;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || time(NULL) - st.st_mtime <= INCOMPLETE_GRACE)
+		return;
+	queue_path(&path, QUEUE_INCOMING, qid);
+	if (unlink(path.data) == 0)
+		log_qid_warn(qid, "removed incomplete queue file older than %d s", INCOMPLETE_GRACE);
+	else if (errno != ENOENT)
+		log_qid_warn(qid, "remove incomplete %s: %s", path.data, strerror(errno));
+	buf_free(&path);
+}
+
 /* Loads qid from its queue; NULL when it is gone or unusable. */
 static struct qmgr_msg *msg_load(struct qmgr *q, const char *qid, const char *from)
 {
@@ -89,6 +111,12 @@ static struct qmgr_msg *msg_load(struct qmgr *q, const char *qid, const char *fr
 	msg->activated = now_usec();
 	strlcpy(msg->qid, qid, sizeof(msg->qid));
 	r = qfile_load(fd, &msg->qf, &err);
+	if (r == QF_LOAD_INCOMPLETE && strcmp(from, QUEUE_INCOMING) == 0) {
+		msg_incomplete(qid, fd);
+		buf_free(&err);
+		msg_free(msg);
+		return NULL;
+	}
 	if (r != QF_LOAD_OK) {
 		msg_corrupt(qid, from, r, &err);
 		buf_free(&err);

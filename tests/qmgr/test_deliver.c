@@ -477,6 +477,34 @@ static void test_expired_bounce_pending_without_cleanup(void **state)
 	}
 }
 
+/* A file without its end mark in incoming/: left alone while young (its
+ * writer may be busy), removed once older than the grace period. */
+static void test_incomplete_grace(void **state)
+{
+	const char *qid = "0000000000000AB5";
+	struct buf path = BUF_INIT;
+	struct timespec old[2] = { { time(NULL) - 7200, 0 }, { time(NULL) - 7200, 0 } };
+	struct qmgr q;
+	int fd;
+
+	(void)state;
+	queue_path(&path, QUEUE_INCOMING, qid);
+	fd = open(path.data, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_int_equal(write(fd, "TERNQF01", 8), 8);
+	qmgr_setup(&q);
+	assert_true(msg_activate(&q, qid, QUEUE_INCOMING));
+	assert_int_equal(q.active, 0);
+	assert_true(file_in(QUEUE_INCOMING, qid));
+	assert_false(file_in(QUEUE_CORRUPT, qid));
+	assert_int_equal(futimens(fd, old), 0);
+	close(fd);
+	assert_true(msg_activate(&q, qid, QUEUE_INCOMING));
+	assert_false(file_in(QUEUE_INCOMING, qid));
+	assert_false(file_in(QUEUE_CORRUPT, qid));
+	qmgr_done(&q);
+	buf_free(&path);
+}
+
 static void test_corrupt_moved(void **state)
 {
 	const char *qid = "0000000000000AAF";
@@ -590,6 +618,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_agent_protocol_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_bounce_pending_without_cleanup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incomplete_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_and_retry, setup, teardown),
 	};
