@@ -195,6 +195,7 @@ static void request_end(struct qmgr_request *r)
 {
 	struct qmgr_msg *msg = r->msg;
 
+	msg_journal_sent(msg, r);
 	request_free(r);
 	msg_release(msg);
 }

@@ -431,22 +431,48 @@ static void msg_soft_bounce(struct qmgr_msg *msg)
 
 /* Makes this round's results durable.  A failure here costs at most a
  * duplicate delivery (the recipient looks pending again), never a loss. */
+static bool msg_journal_one(struct qmgr_msg *msg, size_t i)
+{
+	struct qmgr_result *res = &msg->res[i];
+
+	if (!res->set || res->journaled)
+		return true;
+	if (qfile_journal_append(msg->fd, &msg->qf, i, res->status, res->dsn,
+	    res->reason) < 0) {
+		log_error("%s: journal append: %s", msg->qid, strerror(errno));
+		return false;
+	}
+	res->journaled = true;
+	return true;
+}
+
 static void msg_journal(struct qmgr_msg *msg)
 {
-	const struct qmgr_result *res;
 	size_t i;
 
-	for (i = 0; i < msg->qf.nrcpt; i++) {
-		res = &msg->res[i];
-		if (!res->set)
-			continue;
-		if (qfile_journal_append(msg->fd, &msg->qf, i, res->status, res->dsn,
-		    res->reason) < 0) {
-			log_error("%s: journal append: %s", msg->qid, strerror(errno));
+	for (i = 0; i < msg->qf.nrcpt; i++)
+		if (!msg_journal_one(msg, i))
 			return;
+	if (fdatasync(msg->fd) < 0)
+		log_error("%s: fdatasync: %s", msg->qid, strerror(errno));
+}
+
+/* Only "sent": a failure is journaled after its bounce is queued, and a
+ * deferral can wait for the end of the round. */
+void msg_journal_sent(struct qmgr_msg *msg, const struct qmgr_request *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n; i++) {
+		const struct qmgr_result *res = &msg->res[r->rcpt[i]];
+
+		if (res->set && !res->journaled && res->status == QF_SENT) {
+			if (!msg_journal_one(msg, r->rcpt[i]))
+				return;
+			n++;
 		}
 	}
-	if (fdatasync(msg->fd) < 0)
+	if (n > 0 && fdatasync(msg->fd) < 0)
 		log_error("%s: fdatasync: %s", msg->qid, strerror(errno));
 }
 

@@ -137,6 +137,7 @@ void plan_free(struct plan_batch *b, size_t nbatch);
 /* The outcome of this delivery round for one recipient. */
 struct qmgr_result {
 	bool set;
+	bool journaled;                 /* already appended to the journal */
 	enum qf_status status;
 	char *dsn;
 	char *reason;
@@ -245,6 +246,9 @@ bool deliver_transport_name_ok(const char *name);
  * to active/ and starts delivery.  Idempotent.  Returns false when the
  * active limit is reached (the caller retries later), true otherwise. */
 bool msg_activate(struct qmgr *q, const char *qid, const char *from);
+/* Makes the "sent" results of request r durable at once, so a crash of
+ * qmgr before the message finishes does not deliver them again. */
+void msg_journal_sent(struct qmgr_msg *msg, const struct qmgr_request *r);
 /* Called when one request of msg is done (or planning ended). */
 void msg_release(struct qmgr_msg *msg);
 /* Logs a result that no delivery agent logged (qmgr's own decisions). */

@@ -151,6 +151,7 @@ void msg_result_set(struct qmgr_msg *msg, size_t i, enum qf_status st,
 	free(res->dsn);
 	free(res->reason);
 	res->set = true;
+	res->journaled = false;
 	res->status = st;
 	res->dsn = xstrdup(dsn);
 	res->reason = xstrdup(reason);
