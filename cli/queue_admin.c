@@ -31,6 +31,7 @@
 #include "qid.h"
 #include "queue.h"
 #include "queue_cli.h"
+#include "queue_list.h"
 #include "sock.h"
 #include "util.h"
 
@@ -167,7 +168,7 @@ static int admin_all(const struct admin_spec *s, const char *only, long *count)
 	int i, rc = 0, r;
 
 	for (i = 0; i < 5 && queues[i]; i++) {
-		ids = queue_cli_ids(queues[i]);
+		ids = queue_list_ids(queues[i]);
 		if (ids == NULL) {
 			fprintf(stderr, "tern: cannot read the %s queue: %s\n", queues[i],
 			    strerror(errno));
@@ -235,8 +236,8 @@ static bool admin_queue_ok(const char *q)
 {
 	int i;
 
-	for (i = 0; queue_cli_queues[i]; i++)
-		if (strcmp(queue_cli_queues[i], q) == 0)
+	for (i = 0; queue_list_queues[i]; i++)
+		if (strcmp(queue_list_queues[i], q) == 0)
 			return true;
 	return false;
 }
@@ -266,14 +267,14 @@ int queue_admin(int argc, char **argv)
 		    "the queue may change it\n", s->name);
 		return EX_NOPERM;
 	}
-	if (s->op == OP_A_FLUSH && qid && queue_cli_find(qid) &&
-	    strcmp(queue_cli_find(qid), QUEUE_HOLD) == 0) {
+	if (s->op == OP_A_FLUSH && qid && queue_list_find(qid) &&
+	    strcmp(queue_list_find(qid), QUEUE_HOLD) == 0) {
 		fprintf(stderr, "tern: %s: on hold; release it first\n", qid);
 		return EX_DATAERR;
 	}
 	if (qid) {
 		r = admin_one(s, qid, only);
-		if (r == 0 && !(s->op == OP_A_FLUSH && queue_cli_find(qid))) {
+		if (r == 0 && !(s->op == OP_A_FLUSH && queue_list_find(qid))) {
 			fprintf(stderr, "tern: %s: no such message%s%s\n", qid,
 			    only ? " in " : "", only ? only : "");
 			return EX_NOINPUT;

@@ -1,7 +1,8 @@
 /*
  * queue_cli.h - "tern queue ...": the operator's queue tools.
  *
- *   queue.c          dispatch, list (mailq layout and --json), show
+ *   queue.c          dispatch, show
+ *   lib/queue_list.c list (mailq layout and --json), shared with mailq
  *   queue_admin.c    delete, hold, release, requeue, flush
  *   queue_summary.c  summary (qshape)
  *
@@ -19,29 +20,7 @@
 #ifndef TERN_CLI_QUEUE_H
 #define TERN_CLI_QUEUE_H
 
-#include <stdbool.h>
-
-#include "buf.h"
-#include "qfile.h"
-
-/*
- * The mailq listing, for "tern queue list" and for a mailq command
- * (argv[0] "mailq"; "-j" or "--json" for JSON).  Loads no configuration:
- * the caller has (cli_load_config or equivalent).  Returns a sysexits code.
- */
-int queue_list_main(int argc, char **argv);
-
-/* Queues a message may be in, in the order tools search them. */
-extern const char *const queue_cli_queues[];
-
-/* Sorted queue IDs in one folder; NULL (errno) when it cannot be read. */
-char **queue_cli_ids(const char *name);
-/* The queue holding qid (a pointer into queue_cli_queues), or NULL. */
-const char *queue_cli_find(const char *qid);
-/* Loads queue/qid; false (with a message on stderr unless it vanished). */
-bool queue_cli_load(const char *queue, const char *qid, struct qfile *qf, int *fdp);
-
-/* queue_admin.c */
+/* queue_admin.c: argv[0] is the subcommand; -1 for a usage error. */
 int queue_admin(int argc, char **argv);
 /* queue_summary.c */
 int queue_summary(int argc, char **argv);

@@ -16,6 +16,7 @@
 #include "qfile.h"
 #include "queue.h"
 #include "queue_cli.h"
+#include "queue_list.h"
 #include "util.h"
 
 #define NBUCKET 10
@@ -113,7 +114,7 @@ int queue_summary(int argc, char **argv)
 	(void)argv;
 	shape_row(&s, "TOTAL");
 	for (q = 0; folders[q]; q++) {
-		ids = queue_cli_ids(folders[q]);
+		ids = queue_list_ids(folders[q]);
 		if (ids == NULL) {
 			fprintf(stderr, "tern: cannot read the %s queue\n", folders[q]);
 			return EX_NOPERM;
@@ -121,7 +122,7 @@ int queue_summary(int argc, char **argv)
 		for (id = ids; *id; id++) {
 			struct qfile qf = { 0 };
 
-			if (queue_cli_load(folders[q], *id, &qf, NULL))
+			if (queue_list_load(folders[q], *id, &qf, NULL))
 				shape_add(&s, &qf, now);
 			qfile_free(&qf);
 		}
