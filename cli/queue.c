@@ -46,6 +46,22 @@ static bool queue_copy(int fd, off_t off, off_t len)
 	return true;
 }
 
+/* Without the right to search the queue folders every ID would look
+ * missing: say what is wrong instead. */
+static bool queue_readable(void)
+{
+	struct buf path = BUF_INIT;
+	bool ok;
+
+	queue_path(&path, QUEUE_DEFERRED, NULL);
+	ok = access(path.data, R_OK | X_OK) == 0 || errno != EACCES;
+	if (!ok)
+		fprintf(stderr, "tern: cannot read the queue: %s (run as root or as the "
+		    "mail_owner)\n", strerror(EACCES));
+	buf_free(&path);
+	return ok;
+}
+
 /* "tern queue show ID": envelope, then content, as postcat -q. */
 static int queue_show(const char *qid)
 {
@@ -60,6 +76,8 @@ static int queue_show(const char *qid)
 		fprintf(stderr, "tern: %s: not a queue ID\n", qid);
 		return EX_USAGE;
 	}
+	if (!queue_readable())
+		return EX_NOPERM;
 	queue = queue_list_find(qid);
 	if (queue == NULL || !queue_list_load(queue, qid, &qf, &fd)) {
 		if (queue == NULL)

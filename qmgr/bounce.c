@@ -194,7 +194,8 @@ int bounce_send(struct qmgr_msg *msg, enum dsn_kind kind, const size_t *idx, siz
 	int ret = -1;
 
 	if (bounce_from_double(sender)) {
-		log_qid(msg->qid, "discarding undeliverable postmaster notice");
+		if (kind == DSN_FAILURE)
+			log_qid(msg->qid, "discarding undeliverable postmaster notice");
 		free(rc);
 		return 0;
 	}

@@ -194,3 +194,42 @@ def submit_to_cleanup(inst, sender, rcpts, content, attrs=()):
                 if reply.get("status") != "ok":
                     raise AssertionError("cleanup said %r" % reply)
                 return reply["queue_id"]
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC_TABLE = _crc32c_table()
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = _CRC_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def queue_file(sender, rcpts, header, body, attrs=(), arrival_usec=None):
+    """The bytes of a complete queue file (lib/qfile.h), as cleanup writes
+    it: rcpts are (addr, orcpt or None, notify or None); attrs are
+    (name, value) envelope attributes such as ("ret", "HDRS")."""
+    def rec(t, payload):
+        return t + len(payload).to_bytes(4, "big") + payload
+    if arrival_usec is None:
+        arrival_usec = int(time.time() * 1e6)
+    out = b"TERNQF01" + rec(b"T", str(arrival_usec).encode()) + rec(b"S", sender.encode())
+    for k, v in attrs:
+        out += rec(b"A", ("%s=%s" % (k, v)).encode())
+    for addr, orcpt, notify in rcpts:
+        pairs = [("addr", addr)] + ([("orcpt", orcpt)] if orcpt else []) + \
+            ([("notify", notify)] if notify else [])
+        out += rec(b"R", encode(pairs))
+    out += rec(b"H", header) + rec(b"B", body)
+    return out + rec(b"E", crc32c(out).to_bytes(4, "big"))

@@ -10,7 +10,9 @@ import email.policy
 import smtplib
 import unittest
 
-from queue_util import TestAgent, submit_to_cleanup
+import os
+
+from queue_util import TestAgent, queue_file, submit_to_cleanup
 from tern_instance import Instance, wait_until
 
 SENDER = "sender@example.org"
@@ -130,6 +132,30 @@ class BounceTest(unittest.TestCase):
         self.assertEqual(orig.get_content_type(), "text/rfc822-headers")
         self.queue_empty()
         self.assertEqual(len(self.agent.delivered_to(SENDER)), 1, "NOTIFY=NEVER: no bounce")
+
+    def test_ret_hdrs_and_envid_from_the_envelope(self):
+        # The envelope attributes smtpd records for MAIL FROM ... RET=HDRS
+        # ENVID=...: a queue file written as cleanup writes it.
+        data = queue_file(SENDER, [("bad6@remote.example", "rfc822;Bad6@remote.example", None)],
+                          b"Subject: env\nX-Mark: m6\n", b"secret body\n",
+                          attrs=[("ret", "HDRS"), ("envid", "ENV-42")])
+        incoming = os.path.join(self.inst.queue, "incoming")
+        qid = "0" + "ABCDEFGHIJ12345"
+        st = os.stat(incoming)
+        tmp = os.path.join(incoming, ".test-" + qid)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.chown(tmp, st.st_uid, st.st_gid)
+        os.rename(tmp, os.path.join(incoming, qid))
+        self.inst.tern("queue", "flush")
+        req = self.bounces()[0]
+        _, per_msg, rcpts, orig = parse_report(req["content"])
+        self.assertEqual(per_msg["Original-Envelope-Id"], "ENV-42")
+        self.assertEqual(rcpts[0]["Original-Recipient"], "rfc822;Bad6@remote.example")
+        self.assertEqual(orig.get_content_type(), "text/rfc822-headers")
+        self.assertIn(b"X-Mark: m6", req["content"])
+        self.assertNotIn(b"secret body", req["content"])
+        self.queue_empty()
 
     def test_double_bounce_ends_at_postmaster(self):
         self.send(["bad4@remote.example"], sender="")

@@ -198,6 +198,14 @@ class QueueCliTest(unittest.TestCase):
                                preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
             self.assertEqual(r.returncode, 77, r.stderr)  # EX_NOPERM
             self.assertIn("permission denied", r.stderr)
+            r = subprocess.run([TERN, "-c", self.inst.dir, "queue", "show", "0123456789ABCDEF"],
+                               capture_output=True, text=True, timeout=30,
+                               preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
+            self.assertEqual(r.returncode, 77, r.stderr)
+            r = subprocess.run([TERN, "-c", self.inst.dir, "queue", "list"],
+                               capture_output=True, text=True, timeout=30,
+                               preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
+            self.assertEqual(r.returncode, 77, r.stderr)
 
 
 class StoppedTest(unittest.TestCase):
