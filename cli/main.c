@@ -25,7 +25,8 @@ static void usage(void)
 	    "  stop            stop it\n"
 	    "  status          tell whether it runs\n"
 	    "  reload          re-read main.cf and master.cf\n"
-	    "  queue list      list the queued messages\n"
+	    "  queue list      list the queued messages (also: show, flush, delete,\n"
+	    "                  hold, release, requeue, summary; see tern(1))\n"
 	    "  check           verify and repair queue ownership and modes\n"
 	    "  newaliases [-v] check the alias files (alias_database)\n"
 	    "  passwd [--stdin] [-d] USER   set or remove an SMTP AUTH password\n");

@@ -1,11 +1,10 @@
 /*
- * queue.c - "tern queue list": the queue as Postfix's mailq shows it.
+ * queue.c - "tern queue": dispatch and "show".
  *
- * Queue files are read directly (they are self-describing and checksummed;
- * no daemon needs to run).  A file that vanishes while being listed was
- * delivered in the meantime and is skipped silently.
+ * The listing itself lives in lib/queue_list.c, so that a mailq command
+ * can print it too; delete, hold, release, requeue and flush are in
+ * queue_admin.c, summary in queue_summary.c.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,139 +19,139 @@
 #include "qfile.h"
 #include "qid.h"
 #include "queue.h"
+#include "queue_cli.h"
+#include "queue_list.h"
 #include "tern.h"
 #include "util.h"
 
-struct queue_totals {
-	long long bytes;
-	long count;
-};
-
-static int qcmp(const void *a, const void *b)
+static long long queue_msg_size(const struct qfile *qf)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return (long long)(qf->header_len + 1 + qf->body_len);
 }
 
-/* Sorted queue IDs in one folder; NULL (errno) when it cannot be read. */
-static char **queue_ids(const char *name)
+/* Copies len bytes at off of fd to stdout. */
+static bool queue_copy(int fd, off_t off, off_t len)
+{
+	char block[65536];
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, block, len < (off_t)sizeof(block) ? (size_t)len : sizeof(block), off);
+		if (n <= 0)
+			return false;
+		fwrite(block, 1, (size_t)n, stdout);
+		off += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* Without the right to search the queue folders every ID would look
+ * missing: say what is wrong instead. */
+static bool queue_readable(void)
 {
 	struct buf path = BUF_INIT;
-	char **ids = xcalloc(1, sizeof(char *));
-	size_t n = 0;
-	struct dirent *e;
-	DIR *d;
+	bool ok;
 
-	queue_path(&path, name, NULL);
-	d = opendir(path.data);
+	queue_path(&path, QUEUE_DEFERRED, NULL);
+	ok = access(path.data, R_OK | X_OK) == 0 || errno != EACCES;
+	if (!ok)
+		fprintf(stderr, "tern: cannot read the queue: %s (run as root or as the "
+		    "mail_owner)\n", strerror(EACCES));
 	buf_free(&path);
-	if (d == NULL) {
-		free(ids);
-		return NULL;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (!qid_valid(e->d_name))
-			continue;
-		ids = xreallocarray(ids, n + 2, sizeof(char *));
-		ids[n++] = xstrdup(e->d_name);
-		ids[n] = NULL;
-	}
-	closedir(d);
-	qsort(ids, n, sizeof(char *), qcmp);
-	return ids;
+	return ok;
 }
 
-static char queue_mark(const char *name)
+/* "tern queue show ID": envelope, then content, as postcat -q. */
+static int queue_show(const char *qid)
 {
-	if (strcmp(name, QUEUE_ACTIVE) == 0)
-		return '*';
-	if (strcmp(name, QUEUE_HOLD) == 0)
-		return '!';
-	return ' ';
-}
+	const char *queue;
+	struct qfile qf = { 0 };
+	char stamp[64];
+	time_t when;
+	size_t i;
+	int fd = -1, rc = 0;
 
-static void queue_print_one(const char *name, const char *qid, const struct qfile *qf,
-    struct queue_totals *t)
-{
-	char stamp[32];
-	time_t when = (time_t)(qf->arrival_usec / 1000000);
-	long long size = (long long)(qf->header_len + 1 + qf->body_len);
-	char idcol[QID_LEN + 2];
-
-	strftime(stamp, sizeof(stamp), "%a %b %e %H:%M:%S", localtime(&when));
-	snprintf(idcol, sizeof(idcol), "%s%c", qid, queue_mark(name));
-	printf("%-17s %8lld %-20s  %s\n", idcol, size, stamp, *qf->sender ? qf->sender : "MAILER-DAEMON");
-	for (size_t i = 0; i < qf->nrcpt; i++) {
-		const struct qfile_rcpt *r = &qf->rcpts[i];
-
-		if (r->status == QF_SENT || r->status == QF_BOUNCED)
-			continue;
-		if (r->status == QF_DEFERRED && r->reason)
-			printf("%48s(%s)\n", "", r->reason);
-		printf("%48s%s\n", "", r->addr);
+	if (!qid_valid(qid)) {
+		fprintf(stderr, "tern: %s: not a queue ID\n", qid);
+		return EX_USAGE;
 	}
-	printf("\n");
-	t->bytes += size;
-	t->count++;
-}
-
-static void queue_list_folder(const char *name, char **ids, struct queue_totals *t)
-{
-	for (char **id = ids; *id; id++) {
-		struct buf path = BUF_INIT, err = BUF_INIT;
-		struct qfile qf = { 0 };
-		int fd;
-
-		queue_path(&path, name, *id);
-		fd = open(path.data, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && qfile_load(fd, &qf, &err) == QF_LOAD_OK) {
-			if (t->count == 0)
-				printf("%-17s %8s %-20s  %s\n", "-Queue ID-", "--Size--",
-				    "----Arrival Time----", "-Sender/Recipient-------");
-			queue_print_one(name, *id, &qf, t);
-		} else if (fd >= 0) {
-			fprintf(stderr, "tern: %s: %s\n", path.data, buf_cstr(&err));
-		}
-		if (fd >= 0)
-			close(fd);
+	if (!queue_readable())
+		return EX_NOPERM;
+	queue = queue_list_find(qid);
+	if (queue == NULL || !queue_list_load(queue, qid, &qf, &fd)) {
+		if (queue == NULL)
+			fprintf(stderr, "tern: %s: no such message in the queue\n", qid);
 		qfile_free(&qf);
-		buf_free(&path);
-		buf_free(&err);
+		return EX_NOINPUT;
 	}
+	when = (time_t)(qf.arrival_usec / 1000000);
+	strftime(stamp, sizeof(stamp), "%a %b %e %H:%M:%S %Y", localtime(&when));
+	printf("*** ENVELOPE RECORDS %s/%s ***\n", queue, qid);
+	printf("message_size: %lld\nmessage_arrival_time: %s\nsender: %s\n",
+	    queue_msg_size(&qf), stamp, qf.sender);
+	for (i = 0; i < qf.nattr; i++)
+		printf("named_attribute: %s=%s\n", qf.attrs[i].name, qf.attrs[i].value);
+	for (i = 0; i < qf.nrcpt; i++) {
+		const struct qfile_rcpt *r = &qf.rcpts[i];
+
+		if (r->orcpt)
+			printf("original_recipient: %s\n", r->orcpt);
+		if (r->notify)
+			printf("notify_flags: %s\n", r->notify);
+		printf("recipient: %s\n", r->addr);
+		if (r->status != QF_PENDING)
+			printf("status: %s %s (%s)\n", qf_status_name(r->status),
+			    r->dsn ? r->dsn : "", r->reason ? r->reason : "");
+	}
+	printf("*** MESSAGE CONTENTS %s/%s ***\n", queue, qid);
+	fflush(stdout);
+	if (!queue_copy(fd, qf.header_off, qf.header_len))
+		rc = EX_IOERR;
+	putchar('\n');
+	if (rc == 0 && !queue_copy(fd, qf.body_off, qf.body_len))
+		rc = EX_IOERR;
+	printf("*** MESSAGE FILE END %s/%s ***\n", queue, qid);
+	if (rc)
+		fprintf(stderr, "tern: %s: read error\n", qid);
+	close(fd);
+	qfile_free(&qf);
+	return rc;
 }
 
-static int queue_list(void)
+static int queue_usage(void)
 {
-	static const char *const folders[] = {
-		QUEUE_ACTIVE, QUEUE_INCOMING, QUEUE_DEFERRED, QUEUE_HOLD, NULL,
-	};
-	struct queue_totals t = { 0, 0 };
-
-	for (int i = 0; folders[i]; i++) {
-		char **ids = queue_ids(folders[i]);
-
-		if (ids == NULL) {
-			fprintf(stderr, "tern: cannot read the %s queue: %s%s\n", folders[i],
-			    strerror(errno), errno == EACCES ?
-			    " (run as root or as the mail_owner)" : "");
-			return errno == EACCES ? EX_NOPERM : EX_OSFILE;
-		}
-		queue_list_folder(folders[i], ids, &t);
-		strv_free(ids);
-	}
-	if (t.count == 0)
-		printf("Mail queue is empty\n");
-	else
-		printf("-- %lld Kbytes in %ld Request%s.\n", (t.bytes + 1023) / 1024, t.count,
-		    t.count == 1 ? "" : "s");
-	return 0;
+	fprintf(stderr,
+	    "usage: tern queue list [--json]\n"
+	    "       tern queue show ID\n"
+	    "       tern queue flush [ID]\n"
+	    "       tern queue delete ID|ALL [--queue NAME]\n"
+	    "       tern queue hold ID|ALL\n"
+	    "       tern queue release ID|ALL\n"
+	    "       tern queue requeue ID|ALL\n"
+	    "       tern queue summary\n");
+	return EX_USAGE;
 }
 
 int cmd_queue(const char *confdir, int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "list") != 0 || argc > 2) {
-		fprintf(stderr, "usage: tern queue list\n");
-		return EX_USAGE;
-	}
+	const char *sub = argc >= 2 ? argv[1] : "";
+
+	if (argc < 2)
+		return queue_usage();
 	cli_load_config(confdir);
-	return queue_list();
+	if (strcmp(sub, "list") == 0)
+		return queue_list_main(argc - 1, argv + 1);
+	if (strcmp(sub, "show") == 0)
+		return argc == 3 ? queue_show(argv[2]) : queue_usage();
+	if (strcmp(sub, "summary") == 0)
+		return argc == 2 ? queue_summary(argc - 1, argv + 1) : queue_usage();
+	if (strcmp(sub, "flush") == 0 || strcmp(sub, "delete") == 0 ||
+	    strcmp(sub, "hold") == 0 || strcmp(sub, "release") == 0 ||
+	    strcmp(sub, "requeue") == 0) {
+		int rc = queue_admin(argc - 1, argv + 1);
+
+		return rc < 0 ? queue_usage() : rc;
+	}
+	return queue_usage();
 }

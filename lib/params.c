@@ -137,6 +137,17 @@ const struct param_def param_table[] = {
 	BOOL("smtpd_dsn_enable", "yes", "offer DSN (RFC 3461)"),
 
 	/* Scheduling, bounces and queue tools (issue 4). */
+	INT("initial_destination_concurrency", "5", "parallel deliveries to a destination before its first success"),
+	INT("smtp_destination_concurrency_limit", "$default_destination_concurrency_limit", "most parallel smtp deliveries to one destination"),
+	INT("local_destination_concurrency_limit", "$default_destination_concurrency_limit", "most parallel local deliveries to one recipient domain"),
+	INT("relay_destination_concurrency_limit", "$default_destination_concurrency_limit", "most parallel relay deliveries to one destination"),
+	INT("smtp_destination_recipient_limit", "$default_destination_recipient_limit", "most recipients per smtp delivery request"),
+	INT("local_destination_recipient_limit", "$default_destination_recipient_limit", "most recipients per local delivery request"),
+	INT("relay_destination_recipient_limit", "$default_destination_recipient_limit", "most recipients per relay delivery request"),
+	SIZE("bounce_size_limit", "50000", "largest original returned whole in a bounce; bigger ones send headers only"),
+	STR("double_bounce_sender", "double-bounce", "sender of postmaster notices; mail from it that fails is dropped"),
+	STR("bounce_notice_recipient", "postmaster", "who gets the notice when a bounce cannot be delivered"),
+	TIME("dead_destination_time", "$minimal_backoff_time", 's', "how long a destination that failed at the connection level is skipped"),
 
 	/* Local delivery: users, aliases, .forward, mbox, commands (issue 5). */
 	STR("local_recipient_maps", "proxy:unix:passwd.byname $alias_maps",

@@ -54,6 +54,8 @@
 #define A_DSN_ENVID   "envid"
 #define A_SMTPUTF8    "smtputf8"    /* smtpd -> cleanup: "yes" when MAIL said SMTPUTF8 */
 /* issue 4 (qmgr, bounces) */
+#define A_ACTIVATED   "activated" /* qmgr -> agents: usec qmgr took the message (delays=a/b) */
+#define OP_FLUSH      "flush"     /* tern queue -> private/qmgr: {op=flush, [queue_id]} retry now */
 /* issue 5 (local) */
 /* issue 6 (pickup, postdrop)
  * postdrop -> pickup (socket public/pickup): {op=wakeup}, best effort; any

@@ -2,10 +2,26 @@
  * deliver.c - transports, and connections to their delivery agents.
  *
  * A transport is a service name from resolve_addr() ("local", "smtp",
- * "relay"); its agent listens on queue_directory/private/<name>.  qmgr
- * keeps up to default_destination_concurrency_limit connections per
- * transport, non-blocking, each carrying exactly one request; requests
- * beyond that wait in the transport's FIFO.  Connections are not reused:
+ * "relay"); its agent listens on queue_directory/private/<name>.  Its
+ * requests wait per destination (transport, next hop), each destination
+ * with its own FIFO and concurrency window; the transport takes them in
+ * round-robin over the destinations, so one destination with a huge
+ * backlog or a slow server delays no other: it only ever holds its own
+ * window of connections.  A transport has at most default_process_limit
+ * connections in all, each carrying exactly one request.
+ *
+ * Slow start (Postfix's names): a destination starts at
+ * initial_destination_concurrency, grows by one per request that got
+ * through, up to <transport>_destination_concurrency_limit (default
+ * default_destination_concurrency_limit), and shrinks by one per request
+ * that failed at the connection level - the agent could not be reached
+ * or hung up, or every recipient was deferred with an X.4.X "network and
+ * routing" code (RFC 3463).  As many such failures in a row as the
+ * window is wide mark the destination dead for dead_destination_time:
+ * its waiting requests, and new ones, are deferred at once without an
+ * attempt ("delivery temporarily suspended").
+ *
+ * Connections are not reused:
  * the agents share one listening socket and a process serves one
  * connection at a time, so an idle connection held here would keep a
  * process from the requests waiting in the listen queue.
@@ -19,13 +35,16 @@
  * recipients that have no status yet, so they are retried later; a
  * confused agent's connection is dropped rather than trusted.
  *
- * Not here: concurrency slow-start and per-destination limits (later).
+ * Every request carries its next hop (A_NEXTHOP) for the agent.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include "config.h"
 #include "log.h"
 #include "proto.h"
 #include "qmgr.h"
@@ -63,6 +82,25 @@ bool deliver_transport_name_ok(const char *name)
 	return true;
 }
 
+size_t deliver_tp_limit(const char *tp, const char *what, size_t def)
+{
+	char *name = xasprintf("%s_destination_%s_limit", tp, what);
+	const char *raw = config_raw(name);
+	char *val;
+	long v;
+
+	if (raw != NULL) {
+		val = config_expand(raw);
+		if (parse_long(val, 1, 1000000, &v))
+			def = (size_t)v;
+		else
+			log_warn("%s = %s: not a number from 1 up, using %zu", name, val, def);
+		free(val);
+	}
+	free(name);
+	return def;
+}
+
 static struct qmgr_transport *transport_get(struct qmgr *q, const char *name)
 {
 	struct qmgr_transport *tp;
@@ -72,9 +110,83 @@ static struct qmgr_transport *transport_get(struct qmgr *q, const char *name)
 			return tp;
 	tp = xcalloc(1, sizeof(*tp));
 	strlcpy(tp->name, name, sizeof(tp->name));
+	tp->dest_limit = deliver_tp_limit(name, "concurrency", q->cf.conc_limit);
+	tp->rcpt_limit = deliver_tp_limit(name, "recipient", q->cf.rcpt_limit);
 	tp->next = q->transports;
 	q->transports = tp;
 	return tp;
+}
+
+struct qmgr_dest *deliver_dest(struct qmgr_transport *tp, const char *nexthop)
+{
+	struct qmgr_dest *d;
+
+	for (d = tp->dests; d; d = d->next)
+		if (strcmp(d->nexthop, nexthop) == 0)
+			return d;
+	d = xcalloc(1, sizeof(*d));
+	d->nexthop = xstrdup(nexthop);
+	d->tp = tp;
+	d->next = tp->dests;
+	tp->dests = d;
+	return d;
+}
+
+/* A destination with nothing to remember is forgotten, so the list stays
+ * as short as the set of busy or dead destinations. */
+static void dest_gc(struct qmgr_dest *d, long long now)
+{
+	struct qmgr_transport *tp = d->tp;
+	struct qmgr_dest **pp;
+
+	if (d->head || d->nconn || dest_dead(d, now) || d->fails)
+		return;
+	for (pp = &tp->dests; *pp; pp = &(*pp)->next) {
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	}
+	if (tp->cursor == d)
+		tp->cursor = d->next;
+	free(d->nexthop);
+	free(d->dead_reason);
+	free(d);
+}
+
+bool dest_dead(struct qmgr_dest *d, long long now)
+{
+	if (d->dead_until && d->dead_until <= now) {
+		d->dead_until = 0;      /* time is up: try again, gently */
+		d->fails = 0;
+		d->window = 1;
+	}
+	return d->dead_until != 0;
+}
+
+void dest_feedback(struct qmgr_dest *d, bool site_fail, size_t initial,
+    long long now, long dead_time, const char *reason)
+{
+	size_t limit = d->tp->dest_limit;
+
+	if (d->window == 0)
+		d->window = initial < limit ? initial : limit;
+	if (!site_fail) {
+		d->fails = 0;
+		if (d->window < limit)
+			d->window++;
+		return;
+	}
+	d->fails++;
+	if (d->window > 1)
+		d->window--;
+	if (d->fails >= d->window && d->dead_until == 0) {
+		d->dead_until = now + dead_time;
+		free(d->dead_reason);
+		d->dead_reason = xstrdup(reason ? reason : "connection failed");
+		log_warn("%s destination %s is dead for %ld s: %s", d->tp->name, d->nexthop,
+		    dead_time, d->dead_reason);
+	}
 }
 
 /* Ends a request: every recipient has a result now; the message may
@@ -83,6 +195,7 @@ static void request_end(struct qmgr_request *r)
 {
 	struct qmgr_msg *msg = r->msg;
 
+	msg_journal_sent(msg, r);
 	request_free(r);
 	msg_release(msg);
 }
@@ -91,6 +204,56 @@ static void request_defer(struct qmgr_request *r, const char *reason)
 {
 	request_fail(r, QF_DEFERRED, "4.3.0", reason);
 	request_end(r);
+}
+
+/* Defers every request waiting for the dead destination d. */
+static void dest_suspend(struct qmgr_dest *d)
+{
+	struct qmgr_request *r;
+	char *why = xasprintf("delivery temporarily suspended: %s", d->dead_reason);
+
+	while ((r = d->head) != NULL) {
+		d->head = r->next;
+		if (d->head == NULL)
+			d->tail = NULL;
+		d->nwait--;
+		r->next = NULL;
+		request_defer(r, why);
+	}
+	free(why);
+}
+
+/* True when every recipient of r ended deferred with an X.4.X code, or
+ * none was reported at all: the destination itself is the problem. */
+static bool request_site_failed(const struct qmgr_request *r)
+{
+	const struct qmgr_result *res;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		res = &r->msg->res[r->rcpt[i]];
+		if (!res->set || res->status != QF_DEFERRED)
+			return false;
+		if (res->dsn == NULL || strncmp(res->dsn + 1, ".4.", 3) != 0)
+			return false;
+	}
+	return r->n > 0;
+}
+
+/* Accounting when a request leaves its connection. */
+static void dest_request_done(struct qmgr *q, struct qmgr_request *r, bool site_fail,
+    const char *reason)
+{
+	struct qmgr_dest *d = r->dest;
+	long long now = time(NULL);
+
+	d->nconn--;
+	dest_feedback(d, site_fail || request_site_failed(r), q->cf.initial_conc, now,
+	    q->cf.dead_time, reason);
+	if (dest_dead(d, now))
+		dest_suspend(d);
+	else
+		dest_gc(d, now);
 }
 
 static void conn_free(struct qmgr_conn *c)
@@ -124,8 +287,13 @@ static void conn_drop(struct qmgr_conn *c, const char *reason)
 
 	c->req = NULL;
 	conn_free(c);
-	if (r)
-		request_defer(r, reason);
+	if (r) {
+		/* Unreported recipients take a 4.4.2 (bad connection) code, so
+		 * the failure counts against the destination. */
+		request_fail(r, QF_DEFERRED, "4.4.2", reason);
+		dest_request_done(q, r, true, reason);
+		request_end(r);
+	}
 	transport_run(q, tp);
 }
 
@@ -225,10 +393,13 @@ static void conn_start(struct qmgr_conn *c, struct qmgr_request *r)
 	int fd = conn_file(r->msg);
 
 	if (fd < 0) {
+		r->dest->nconn--;
+		conn_free(c);
 		request_defer(r, "cannot open queue file");
 		return;
 	}
 	c->req = r;
+	r->started = now_usec();
 	c->send_fd = fd;
 	buf_reset(&c->ipc.out);
 	request_encode(r, &c->ipc.out);
@@ -251,6 +422,7 @@ static void conn_done(struct qmgr_conn *c)
 		log_warn("%s: delivery agent %s ended the request without all statuses",
 		    r->msg->qid, c->tp->name);
 	request_fail(r, QF_DEFERRED, "4.3.0", "delivery agent did not report a status");
+	dest_request_done(c->q, r, false, r->n ? r->msg->res[r->rcpt[0]].reason : NULL);
 	request_end(r);
 }
 
@@ -330,19 +502,38 @@ static void conn_event(struct event_loop *loop, int fd, int events, void *ctx)
 		conn_read(c);
 }
 
-/* A new connection if the limit allows; NULL when none can be had
- * (*failed tells a connect failure from the limit). */
-static struct qmgr_conn *transport_conn(struct qmgr *q, struct qmgr_transport *tp,
-    bool *failed)
+/* The next destination, round-robin from the cursor, with a request
+ * waiting and room in its window; NULL when none. */
+static struct qmgr_dest *transport_pick(struct qmgr_transport *tp, size_t initial)
 {
-	struct qmgr_conn *c;
+	struct qmgr_dest *d, *start = tp->cursor ? tp->cursor : tp->dests;
+	size_t window;
 
-	*failed = false;
-	if (tp->nconn >= q->cf.conc_limit)
+	if (start == NULL)
 		return NULL;
-	c = conn_open(q, tp);
-	*failed = c == NULL;
-	return c;
+	d = start;
+	do {
+		window = d->window ? d->window : (initial < tp->dest_limit ? initial :
+		    tp->dest_limit);
+		if (d->head && d->nconn < window && !d->dead_until) {
+			tp->cursor = d->next ? d->next : tp->dests;
+			return d;
+		}
+		d = d->next ? d->next : tp->dests;
+	} while (d != start);
+	return NULL;
+}
+
+static struct qmgr_request *dest_pop(struct qmgr_dest *d)
+{
+	struct qmgr_request *r = d->head;
+
+	d->head = r->next;
+	if (d->head == NULL)
+		d->tail = NULL;
+	d->nwait--;
+	r->next = NULL;
+	return r;
 }
 
 /* Starts waiting requests while connections are available. */
@@ -350,38 +541,58 @@ static void transport_run(struct qmgr *q, struct qmgr_transport *tp)
 {
 	struct qmgr_request *r;
 	struct qmgr_conn *c;
-	bool failed;
+	struct qmgr_dest *d;
 
-	while ((r = tp->head) != NULL) {
-		c = transport_conn(q, tp, &failed);
-		if (c == NULL && !failed)
-			return;
-		tp->head = r->next;
-		if (tp->head == NULL)
-			tp->tail = NULL;
-		r->next = NULL;
-		if (c == NULL)
+	while (tp->nconn < q->cf.process_limit && (d = transport_pick(tp, q->cf.initial_conc))) {
+		r = dest_pop(d);
+		c = conn_open(q, tp);
+		if (c == NULL) {
+			/* The agent is missing, not the destination: no feedback. */
 			request_defer(r, "mail transport unavailable");
-		else
-			conn_start(c, r);
+			continue;
+		}
+		d->nconn++;
+		conn_start(c, r);
 	}
 }
 
 void deliver_submit(struct qmgr *q, struct qmgr_request *r)
 {
-	struct qmgr_transport *tp = r->tp;
+	struct qmgr_dest *d = r->dest;
 
-	if (tp->tail)
-		tp->tail->next = r;
+	if (dest_dead(d, time(NULL))) {
+		char *why = xasprintf("delivery temporarily suspended: %s", d->dead_reason);
+
+		request_defer(r, why);
+		free(why);
+		return;
+	}
+	if (d->tail)
+		d->tail->next = r;
 	else
-		tp->head = r;
-	tp->tail = r;
-	transport_run(q, tp);
+		d->head = r;
+	d->tail = r;
+	d->nwait++;
+	transport_run(q, r->tp);
 }
 
 struct qmgr_transport *deliver_transport(struct qmgr *q, const char *name)
 {
 	return transport_get(q, name);
+}
+
+void deliver_revive(struct qmgr *q)
+{
+	struct qmgr_transport *tp;
+	struct qmgr_dest *d;
+
+	for (tp = q->transports; tp; tp = tp->next) {
+		for (d = tp->dests; d; d = d->next) {
+			if (d->dead_until)
+				d->dead_until = 1;      /* expired: dest_dead() resets */
+			d->fails = 0;
+		}
+	}
 }
 
 void deliver_free_all(struct qmgr *q)
@@ -393,6 +604,14 @@ void deliver_free_all(struct qmgr *q)
 		while (tp->conns) {
 			tp->conns->req = NULL;
 			conn_free(tp->conns);
+		}
+		while (tp->dests) {
+			struct qmgr_dest *d = tp->dests;
+
+			tp->dests = d->next;
+			free(d->nexthop);
+			free(d->dead_reason);
+			free(d);
 		}
 		free(tp);
 	}

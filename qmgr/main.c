@@ -39,6 +39,7 @@ static long qmgr_seconds(const char *name, long min)
 static void qmgr_config_load(struct qmgr_config *cf)
 {
 	cf->active_limit = qmgr_limit("qmgr_message_active_limit");
+	cf->rcpt_mem_limit = qmgr_limit("qmgr_message_recipient_limit");
 	cf->conc_limit = qmgr_limit("default_destination_concurrency_limit");
 	cf->rcpt_limit = qmgr_limit("default_destination_recipient_limit");
 	cf->ipc_timeout = qmgr_seconds("ipc_timeout", 1);
@@ -46,6 +47,12 @@ static void qmgr_config_load(struct qmgr_config *cf)
 	cf->min_backoff = qmgr_seconds("minimal_backoff_time", 1);
 	cf->max_backoff = qmgr_seconds("maximal_backoff_time", 1);
 	cf->max_lifetime = qmgr_seconds("maximal_queue_lifetime", 0);
+	cf->bounce_lifetime = qmgr_seconds("bounce_queue_lifetime", 0);
+	cf->delay_warning = qmgr_seconds("delay_warning_time", 0);
+	cf->soft_bounce = config_bool("soft_bounce");
+	cf->initial_conc = qmgr_limit("initial_destination_concurrency");
+	cf->process_limit = qmgr_limit("default_process_limit");
+	cf->dead_time = qmgr_seconds("dead_destination_time", 1);
 }
 
 /* After SIGHUP: take nothing new, report idle once all is finished. */

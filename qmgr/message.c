@@ -17,11 +17,14 @@
  * in between, the file is still in active/ or deferred/ and is delivered
  * again (at worst a duplicate).
  *
- * Known gap (a later issue): bounced recipients get no bounce message to
- * the sender yet; this is logged for every message it affects.
+ * Before the journal, the notices (bounce.c): a non-delivery notice for
+ * the recipients that failed, queued durably by cleanup before those
+ * recipients are journaled as bounced; if it cannot be queued they stay
+ * "bounce pending" and the file stays.  Success and delay notices too.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -32,6 +35,8 @@
 #include "queue.h"
 #include "resolve.h"
 #include "util.h"
+
+#define INCOMPLETE_GRACE 3600   /* seconds; as scan.c's temporary files */
 
 static int msg_open(const char *qid, const char *from)
 {
@@ -70,6 +75,26 @@ static void msg_corrupt(const char *qid, const char *from, enum qf_load_result r
 	    err->len ? err->data : "unknown error");
 }
 
+/* A named file in incoming/ without its end mark: a writer that does not
+ * use O_TMPFILE may still be busy with it, so it is left alone for
+ * INCOMPLETE_GRACE seconds; after that its writer is surely dead (or the
+ * machine crashed before the data reached the disk) and no one ever got
+ * an acknowledgement for it: it is removed. */
+static void msg_incomplete(const char *qid, int fd)
+{
+	struct buf path = BUF_INIT;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || time(NULL) - st.st_mtime <= INCOMPLETE_GRACE)
+		return;
+	queue_path(&path, QUEUE_INCOMING, qid);
+	if (unlink(path.data) == 0)
+		log_qid_warn(qid, "removed incomplete queue file older than %d s", INCOMPLETE_GRACE);
+	else if (errno != ENOENT)
+		log_qid_warn(qid, "remove incomplete %s: %s", path.data, strerror(errno));
+	buf_free(&path);
+}
+
 /* Loads qid from its queue; NULL when it is gone or unusable. */
 static struct qmgr_msg *msg_load(struct qmgr *q, const char *qid, const char *from)
 {
@@ -83,8 +108,15 @@ static struct qmgr_msg *msg_load(struct qmgr *q, const char *qid, const char *fr
 	msg = xcalloc(1, sizeof(*msg));
 	msg->q = q;
 	msg->fd = fd;
+	msg->activated = now_usec();
 	strlcpy(msg->qid, qid, sizeof(msg->qid));
 	r = qfile_load(fd, &msg->qf, &err);
+	if (r == QF_LOAD_INCOMPLETE && strcmp(from, QUEUE_INCOMING) == 0) {
+		msg_incomplete(qid, fd);
+		buf_free(&err);
+		msg_free(msg);
+		return NULL;
+	}
 	if (r != QF_LOAD_OK) {
 		msg_corrupt(qid, from, r, &err);
 		buf_free(&err);
@@ -96,22 +128,33 @@ static struct qmgr_msg *msg_load(struct qmgr *q, const char *qid, const char *fr
 	return msg;
 }
 
-void msg_log_result(const struct qmgr_msg *msg, size_t i, const char *relay)
+void msg_log_result(const struct qmgr_msg *msg, size_t i, const char *relay,
+    long long request_usec)
 {
 	const struct qmgr_result *res = &msg->res[i];
-	double delay = (now_usec() - msg->qf.arrival_usec) / 1e6;
+	struct dsn_log l = { 0 };
+	struct buf line = BUF_INIT;
 
-	log_qid(msg->qid, "to=<%s>, relay=%s, delay=%.2f, dsn=%s, status=%s (%s)",
-	    msg->qf.rcpts[i].addr, relay, delay < 0 ? 0 : delay,
-	    res->dsn ? res->dsn : "", qf_status_name(res->status),
-	    res->reason ? res->reason : "");
+	l.rcpt = msg->qf.rcpts[i].addr;
+	l.orcpt = msg->qf.rcpts[i].orcpt;
+	l.relay = relay;
+	l.dsn = res->dsn;
+	l.status = qf_status_name(res->status);
+	l.reason = res->reason;
+	l.arrival = msg->qf.arrival_usec;
+	l.activated = msg->activated;
+	l.request = request_usec;
+	l.done = now_usec();
+	dsn_log_format(&line, &l);
+	log_qid(msg->qid, "%s", line.data);
+	buf_free(&line);
 }
 
 /* qmgr's own result for a recipient no agent will see. */
 static void msg_fail(struct qmgr_msg *msg, size_t i, const char *dsn, const char *reason)
 {
 	msg_result_set(msg, i, QF_DEFERRED, dsn, reason);
-	msg_log_result(msg, i, "none");
+	msg_log_result(msg, i, "none", 0);
 }
 
 /* Resolves recipient i; NULL (and a result) when it cannot be routed. */
@@ -130,24 +173,50 @@ static char *msg_route(struct qmgr_msg *msg, size_t i, const char **cls)
 		return NULL;
 	}
 	*cls = resolve_class_name(rs.cls);
-	return xstrdup(rs.transport);
+	/* One key per destination; transport names have no ':'. */
+	return xasprintf("%s:%s", rs.transport, rs.nexthop);
 }
 
-/* Hands each batch of the plan to its transport. */
-static void msg_submit(struct qmgr_msg *msg, struct plan_batch *b, size_t nb,
+/* Hands one batch ("transport:nexthop") to its destination, in requests
+ * of at most the transport's recipient limit. */
+static void msg_submit_batch(struct qmgr_msg *msg, const struct plan_batch *b,
     const char *const *cls)
 {
+	char *key = xstrdup(b->transport), *colon = strchr(key, ':');
+	struct qmgr_transport *tp;
 	struct qmgr_request *r;
-	size_t i, j;
+	size_t off, n, j;
 
-	for (i = 0; i < nb; i++) {
-		r = request_new(msg, b[i].rcpt, b[i].n);
+	*colon = 0;
+	tp = deliver_transport(msg->q, key);
+	for (off = 0; off < b->n; off += n) {
+		n = b->n - off < tp->rcpt_limit ? b->n - off : tp->rcpt_limit;
+		r = request_new(msg, b->rcpt + off, n);
 		for (j = 0; j < r->n; j++)
 			r->cls[j] = cls[r->rcpt[j]];
-		r->tp = deliver_transport(msg->q, b[i].transport);
+		r->tp = tp;
+		r->dest = deliver_dest(tp, colon + 1);
 		msg->holds++;
 		deliver_submit(msg->q, r);
 	}
+	free(key);
+}
+
+static void msg_submit(struct qmgr_msg *msg, struct plan_batch *b, size_t nb,
+    const char *const *cls)
+{
+	size_t i;
+
+	for (i = 0; i < nb; i++)
+		msg_submit_batch(msg, &b[i], cls);
+}
+
+/* Failed for good, notice not queued yet (msg_bounce_later): agents and
+ * qmgr's own deferrals always use 4.x.x codes, so a 5 cannot be a plain
+ * deferral. */
+static bool msg_bounce_pending(const struct qfile_rcpt *rc)
+{
+	return rc->status == QF_DEFERRED && rc->dsn && rc->dsn[0] == '5';
 }
 
 /* Starts delivery of every pending recipient.  One hold covers the
@@ -164,10 +233,13 @@ static void msg_deliver(struct qmgr_msg *msg)
 	for (i = 0; i < n; i++) {
 		enum qf_status st = msg->qf.rcpts[i].status;
 
-		if (st == QF_PENDING || st == QF_DEFERRED)
+		if (msg_bounce_pending(&msg->qf.rcpts[i]))
+			msg_result_set(msg, i, QF_BOUNCED, msg->qf.rcpts[i].dsn,
+			    msg->qf.rcpts[i].reason ? msg->qf.rcpts[i].reason : "");
+		else if (st == QF_PENDING || st == QF_DEFERRED)
 			want[i] = (tp[i] = msg_route(msg, i, &cls[i])) != NULL;
 	}
-	nb = plan_make((const char *const *)tp, want, n, msg->q->cf.rcpt_limit, &b);
+	nb = plan_make((const char *const *)tp, want, n, 0, &b);
 	msg_submit(msg, b, nb, cls);
 	plan_free(b, nb);
 	for (i = 0; i < n; i++)
@@ -188,6 +260,12 @@ bool msg_activate(struct qmgr *q, const char *qid, const char *from)
 	if (q->draining || q->active >= q->cf.active_limit)
 		return false;
 	msg = msg_load(q, qid, from);
+	/* qmgr_message_recipient_limit bounds memory; one message is always
+	 * taken, however large, or it could never be delivered. */
+	if (msg && q->active > 0 && q->rcpts + msg->qf.nrcpt > q->cf.rcpt_mem_limit) {
+		msg_free(msg);
+		return false;
+	}
 	if (msg && queue_move(qid, from, QUEUE_ACTIVE) < 0) {
 		if (errno != ENOENT)
 			log_qid_warn(qid, "move %s/ to active/: %s", from, strerror(errno));
@@ -204,6 +282,7 @@ bool msg_activate(struct qmgr *q, const char *qid, const char *from)
 	e->state = QSET_ACTIVE;
 	e->msg = msg;
 	q->active++;
+	q->rcpts += msg->qf.nrcpt;
 	msg_deliver(msg);
 	return true;
 }
@@ -250,25 +329,151 @@ static void msg_expire(struct qmgr_msg *msg)
 		text = xasprintf("message expired: %s", reason && *reason ? reason :
 		    "delivery time expired");
 		msg_result_set(msg, i, QF_BOUNCED, final, text);
-		log_qid(msg->qid, "to=<%s>, status=bounced (%s)", rc->addr, text);
+		msg_log_result(msg, i, "none", 0);
 		free(text);
 	}
 }
 
-/* Known gap, said plainly so an operator is not misled. */
-static void msg_warn_bounces(const struct qmgr_msg *msg)
+/* Recipients whose result this round is st and whose NOTIFY asks for
+ * notices of kind bit; their indexes in idx.  Returns the count. */
+static size_t msg_select(const struct qmgr_msg *msg, enum qf_status st, unsigned bit,
+    size_t *idx)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < msg->qf.nrcpt; i++) {
+		if (msg_final(msg, i) != st)
+			continue;
+		if (st != QF_DEFERRED && !msg->res[i].set)
+			continue;       /* finished in an earlier round */
+		if (dsn_notify_parse(msg->qf.rcpts[i].notify) & bit)
+			idx[n++] = i;
+	}
+	return n;
+}
+
+/* The notice could not be queued: keep the failures as "bounce pending"
+ * (deferred with their 5.x.x code) so the next round sends it, and the
+ * original stays until it does. */
+static void msg_bounce_later(struct qmgr_msg *msg, const size_t *idx, size_t n)
+{
+	char *dsn, *reason;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		dsn = xstrdup(msg->res[idx[i]].dsn ? msg->res[idx[i]].dsn : "5.0.0");
+		reason = xstrdup(msg->res[idx[i]].reason ? msg->res[idx[i]].reason : "");
+		msg_result_set(msg, idx[i], QF_DEFERRED, dsn, reason);
+		free(dsn);
+		free(reason);
+	}
+}
+
+/* The execute bit of a queue file says "delay notice sent" (as Postfix
+ * marks state in mode bits): it survives renames and restarts. */
+static bool msg_warned(const struct qmgr_msg *msg)
+{
+	struct stat st;
+
+	return fstat(msg->fd, &st) == 0 && (st.st_mode & S_IXUSR);
+}
+
+static void msg_delay_notice(struct qmgr_msg *msg, long long now, size_t *idx)
+{
+	struct stat st;
+	size_t n;
+
+	if (msg->q->cf.delay_warning <= 0 ||
+	    now - msg->qf.arrival_usec / 1000000 < msg->q->cf.delay_warning || msg_warned(msg))
+		return;
+	n = msg_select(msg, QF_DEFERRED, DSN_NOTIFY_DELAY, idx);
+	n += msg_select(msg, QF_PENDING, DSN_NOTIFY_DELAY, idx + n);
+	if (n == 0 || bounce_send(msg, DSN_DELAY, idx, n) < 0)
+		return;
+	if (fstat(msg->fd, &st) < 0 || fchmod(msg->fd, (st.st_mode & 07777) | S_IXUSR) < 0)
+		log_qid_warn(msg->qid, "cannot mark the delay notice as sent: %s", strerror(errno));
+}
+
+/* Sends the notices this round calls for: one non-delivery notice for
+ * every recipient that failed (NOTIFY permitting), one success notice,
+ * one delay notice once the message is delay_warning_time old. */
+static void msg_notify(struct qmgr_msg *msg, long long now)
+{
+	size_t n, *idx = xcalloc(msg->qf.nrcpt ? msg->qf.nrcpt : 1, sizeof(*idx));
+
+	n = msg_select(msg, QF_BOUNCED, DSN_NOTIFY_FAILURE, idx);
+	if (n > 0 && bounce_send(msg, DSN_FAILURE, idx, n) < 0)
+		msg_bounce_later(msg, idx, n);
+	n = msg_select(msg, QF_SENT, DSN_NOTIFY_SUCCESS, idx);
+	if (n > 0)
+		bounce_send(msg, DSN_SUCCESS, idx, n);  /* best effort, as Postfix */
+	if (msg_count_pending(msg) > 0)
+		msg_delay_notice(msg, now, idx);
+	free(idx);
+}
+
+/* soft_bounce: every failure of this round becomes a deferral. */
+static void msg_soft_bounce(struct qmgr_msg *msg)
+{
+	char dsn[32], *reason;
+	size_t i;
+
+	for (i = 0; i < msg->qf.nrcpt; i++) {
+		if (!msg->res[i].set || msg->res[i].status != QF_BOUNCED)
+			continue;
+		snprintf(dsn, sizeof(dsn), "4%s", msg->res[i].dsn && msg->res[i].dsn[0] ?
+		    msg->res[i].dsn + 1 : ".0.0");
+		reason = xstrdup(msg->res[i].reason ? msg->res[i].reason : "");
+		msg_result_set(msg, i, QF_DEFERRED, dsn, reason);
+		free(reason);
+	}
+}
+
+/* Makes this round's results durable.  A failure here costs at most a
+ * duplicate delivery (the recipient looks pending again), never a loss. */
+static bool msg_journal_one(struct qmgr_msg *msg, size_t i)
+{
+	struct qmgr_result *res = &msg->res[i];
+
+	if (!res->set || res->journaled)
+		return true;
+	if (qfile_journal_append(msg->fd, &msg->qf, i, res->status, res->dsn,
+	    res->reason) < 0) {
+		log_error("%s: journal append: %s", msg->qid, strerror(errno));
+		return false;
+	}
+	res->journaled = true;
+	return true;
+}
+
+static void msg_journal(struct qmgr_msg *msg)
 {
 	size_t i;
 
-	if (msg->qf.sender == NULL || msg->qf.sender[0] == 0)
-		return;         /* the null sender is never notified anyway */
-	for (i = 0; i < msg->qf.nrcpt; i++) {
-		if (msg->res[i].set && msg->res[i].status == QF_BOUNCED) {
-			log_qid_warn(msg->qid, "no bounce notice sent to <%s>: "
-			    "bounce messages are not implemented yet", msg->qf.sender);
+	for (i = 0; i < msg->qf.nrcpt; i++)
+		if (!msg_journal_one(msg, i))
 			return;
+	if (fdatasync(msg->fd) < 0)
+		log_error("%s: fdatasync: %s", msg->qid, strerror(errno));
+}
+
+/* Only "sent": a failure is journaled after its bounce is queued, and a
+ * deferral can wait for the end of the round. */
+void msg_journal_sent(struct qmgr_msg *msg, const struct qmgr_request *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n; i++) {
+		const struct qmgr_result *res = &msg->res[r->rcpt[i]];
+
+		if (res->set && !res->journaled && res->status == QF_SENT) {
+			if (!msg_journal_one(msg, r->rcpt[i]))
+				return;
+			n++;
 		}
 	}
+	if (n > 0 && fdatasync(msg->fd) < 0)
+		log_error("%s: fdatasync: %s", msg->qid, strerror(errno));
 }
 
 static void msg_remove(struct qmgr_msg *msg)
@@ -276,32 +481,16 @@ static void msg_remove(struct qmgr_msg *msg)
 	struct buf path = BUF_INIT;
 
 	queue_path(&path, QUEUE_ACTIVE, msg->qid);
-	if (unlink(path.data) < 0)
-		log_qid_warn(msg->qid, "remove %s: %s", path.data, strerror(errno));
-	else
+	if (unlink(path.data) == 0) {
 		log_qid(msg->qid, "removed");
+	} else if (errno == ENOENT) {
+		/* Held or requeued during delivery: the file lives on
+		 * elsewhere, so this round's results must be in it. */
+		msg_journal(msg);
+		log_qid(msg->qid, "moved or deleted by the operator during delivery");
+	} else
+		log_qid_warn(msg->qid, "remove %s: %s", path.data, strerror(errno));
 	buf_free(&path);
-}
-
-/* Makes this round's results durable.  A failure here costs at most a
- * duplicate delivery (the recipient looks pending again), never a loss. */
-static void msg_journal(struct qmgr_msg *msg)
-{
-	const struct qmgr_result *res;
-	size_t i;
-
-	for (i = 0; i < msg->qf.nrcpt; i++) {
-		res = &msg->res[i];
-		if (!res->set)
-			continue;
-		if (qfile_journal_append(msg->fd, &msg->qf, i, res->status, res->dsn,
-		    res->reason) < 0) {
-			log_error("%s: journal append: %s", msg->qid, strerror(errno));
-			return;
-		}
-	}
-	if (fdatasync(msg->fd) < 0)
-		log_error("%s: fdatasync: %s", msg->qid, strerror(errno));
 }
 
 /* Journal, retry time as mtime, then out of active/.  Returns the retry
@@ -317,6 +506,12 @@ static long long msg_defer(struct qmgr_msg *msg, long long now)
 	if (futimens(msg->fd, ts) < 0)
 		log_error("%s: set retry time: %s", msg->qid, strerror(errno));
 	if (queue_move(msg->qid, QUEUE_ACTIVE, QUEUE_DEFERRED) < 0) {
+		if (errno == ENOENT) {
+			/* tern queue hold/delete/requeue took it: the journal
+			 * went to the same inode, wherever it is now. */
+			log_qid(msg->qid, "moved or deleted by the operator during delivery");
+			return -1;
+		}
 		log_error("%s: move active/ to deferred/: %s", msg->qid, strerror(errno));
 		return -1;
 	}
@@ -330,15 +525,21 @@ static void msg_finish(struct qmgr_msg *msg)
 	long long now = time(NULL), due = -1;
 	char qid[QID_LEN + 1];
 
+	long lifetime = msg->qf.sender && *msg->qf.sender ? q->cf.max_lifetime :
+	    q->cf.bounce_lifetime;
+
+	if (q->cf.soft_bounce)
+		msg_soft_bounce(msg);
 	if (msg_count_pending(msg) > 0 &&
-	    qmgr_expired(now, msg->qf.arrival_usec / 1000000, q->cf.max_lifetime))
+	    qmgr_expired(now, msg->qf.arrival_usec / 1000000, lifetime))
 		msg_expire(msg);
-	msg_warn_bounces(msg);
+	msg_notify(msg, now);
 	if (msg_count_pending(msg) == 0)
 		msg_remove(msg);
 	else
 		due = msg_defer(msg, now);
 	strlcpy(qid, msg->qid, sizeof(qid));
+	q->rcpts -= msg->qf.nrcpt;
 	msg_free(msg);
 	q->active--;
 	if (due >= 0)

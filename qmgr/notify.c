@@ -1,5 +1,12 @@
 /*
- * notify.c - the private/qmgr socket: cleanup says "a new file is ready".
+ * notify.c - the private/qmgr socket: cleanup says "a new file is ready",
+ * the operator's "tern queue flush" says "try deferred mail now".
+ *
+ * {op=flush} forgets every dead destination and rescans deferred/ (the
+ * command has set the mtime, i.e. the retry time, of the files to now);
+ * {op=flush, queue_id=ID} does the same for one message.  The socket is
+ * private (mode 0700, mail_owner), so only root and the mail owner get
+ * here.
  *
  * A client connects, sends {op=new, queue_id=ID} records and closes.  A
  * notification is only a hint to act now rather than at the next scan of
@@ -10,6 +17,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "proto.h"
@@ -48,6 +56,15 @@ static void notify_record(struct qmgr *q, const struct ipc_msg *m)
 	const char *op = ipc_get_str(m, A_OP);
 	const char *qid = ipc_get_str(m, A_QUEUE_ID);
 
+	if (op && strcmp(op, OP_FLUSH) == 0 && (qid == NULL || qid_valid(qid))) {
+		log_info("flush requested%s%s", qid ? " for " : "", qid ? qid : "");
+		deliver_revive(q);
+		if (qid && qset_get(&q->known, qid) == NULL)
+			sched_add(q, qid, time(NULL));
+		scan_deferred(q);
+		scan_incoming(q);
+		return;
+	}
 	if (op == NULL || strcmp(op, OP_NEW) != 0 || qid == NULL || !qid_valid(qid)) {
 		log_warn("private/qmgr: ignoring a malformed notification");
 		return;

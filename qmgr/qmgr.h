@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dsn.h"
 #include "event.h"
 #include "ipc.h"
 #include "qfile.h"
@@ -35,6 +36,7 @@ struct qmgr;
 /* main.cf values, read once at start-up (times in seconds). */
 struct qmgr_config {
 	size_t active_limit;            /* qmgr_message_active_limit */
+	size_t rcpt_mem_limit;          /* qmgr_message_recipient_limit */
 	size_t conc_limit;              /* default_destination_concurrency_limit */
 	size_t rcpt_limit;              /* default_destination_recipient_limit */
 	long ipc_timeout;               /* ipc_timeout */
@@ -42,6 +44,12 @@ struct qmgr_config {
 	long min_backoff;               /* minimal_backoff_time */
 	long max_backoff;               /* maximal_backoff_time */
 	long max_lifetime;              /* maximal_queue_lifetime */
+	long bounce_lifetime;           /* bounce_queue_lifetime (mail from <>) */
+	long delay_warning;             /* delay_warning_time, 0 = never */
+	bool soft_bounce;               /* soft_bounce */
+	size_t initial_conc;            /* initial_destination_concurrency */
+	size_t process_limit;           /* default_process_limit: per transport */
+	long dead_time;                 /* dead_destination_time */
 };
 
 /* ---- qset.c: queue IDs known to qmgr ---- */
@@ -129,28 +137,33 @@ void plan_free(struct plan_batch *b, size_t nbatch);
 /* The outcome of this delivery round for one recipient. */
 struct qmgr_result {
 	bool set;
+	bool journaled;                 /* already appended to the journal */
 	enum qf_status status;
 	char *dsn;
 	char *reason;
 };
 
 struct qmgr_transport;
+struct qmgr_dest;
 
 struct qmgr_request {
 	struct qmgr_msg *msg;
 	struct qmgr_transport *tp;
+	struct qmgr_dest *dest;         /* (transport, nexthop) it waits in */
 	size_t *rcpt;                   /* recipient indexes in msg */
 	const char **cls;               /* their address class names */
 	bool *reported;                 /* a status arrived for rcpt[i] */
 	size_t n;
 	size_t nreported;
-	struct qmgr_request *next;      /* transport FIFO */
+	long long started;              /* usec sent to an agent, 0 before */
+	struct qmgr_request *next;      /* destination FIFO */
 };
 
 struct qmgr_msg {
 	struct qmgr *q;
 	char qid[QID_LEN + 1];
 	int fd;                         /* O_RDWR, on active/QID */
+	long long activated;            /* usec, for delays=a/b/c/d */
 	struct qfile qf;
 	struct qmgr_result *res;        /* qf.nrcpt entries */
 	size_t holds;                   /* outstanding requests (+1 while planning) */
@@ -178,19 +191,52 @@ void msg_results_free(struct qmgr_msg *msg);
 
 struct qmgr_conn;
 
+/* One destination: a transport and a next hop ("smtp", "example.com").
+ * Its own FIFO of requests, its own concurrency window (slow start:
+ * initial_destination_concurrency, +1 per good request up to the limit,
+ * -1 per failed one), and a dead mark after connection-level failures. */
+struct qmgr_dest {
+	char *nexthop;
+	struct qmgr_transport *tp;
+	struct qmgr_request *head, *tail;       /* waiting requests */
+	size_t nwait;
+	size_t nconn;                           /* requests in flight */
+	size_t window;                          /* current concurrency */
+	size_t fails;                           /* failed requests in a row */
+	long long dead_until;                   /* epoch seconds; 0 = alive */
+	char *dead_reason;
+	struct qmgr_dest *next;
+};
+
 struct qmgr_transport {
 	char name[32];
 	struct qmgr_conn *conns;
 	size_t nconn;
-	struct qmgr_request *head, *tail;       /* waiting requests */
+	size_t dest_limit;              /* <name>_destination_concurrency_limit */
+	size_t rcpt_limit;              /* <name>_destination_recipient_limit */
+	struct qmgr_dest *dests;        /* round-robin ring order */
+	struct qmgr_dest *cursor;       /* where the next round starts */
 	struct qmgr_transport *next;
 };
 
 /* The transport called name (created on first use). */
 struct qmgr_transport *deliver_transport(struct qmgr *q, const char *name);
-/* Queues r on its transport and starts it when a connection is free. */
+/* The destination nexthop of tp (created on first use). */
+struct qmgr_dest *deliver_dest(struct qmgr_transport *tp, const char *nexthop);
+/* Queues r on its destination and starts it when a connection is free;
+ * a dead destination defers it at once, without an attempt. */
 void deliver_submit(struct qmgr *q, struct qmgr_request *r);
+/* Per-transport limit: "<tp>_destination_<what>_limit" when set (in
+ * main.cf or params.c), else def. */
+size_t deliver_tp_limit(const char *tp, const char *what, size_t def);
+/* Slow start and dead marking (pure; exposed for tests).  site_fail:
+ * the request failed at the connection level. */
+void dest_feedback(struct qmgr_dest *d, bool site_fail, size_t initial,
+    long long now, long dead_time, const char *reason);
+bool dest_dead(struct qmgr_dest *d, long long now);
 void deliver_free_all(struct qmgr *q);
+/* Forgets every dead mark (tern queue flush). */
+void deliver_revive(struct qmgr *q);
 /* True when name is usable as a service (socket) name. */
 bool deliver_transport_name_ok(const char *name);
 
@@ -200,10 +246,14 @@ bool deliver_transport_name_ok(const char *name);
  * to active/ and starts delivery.  Idempotent.  Returns false when the
  * active limit is reached (the caller retries later), true otherwise. */
 bool msg_activate(struct qmgr *q, const char *qid, const char *from);
+/* Makes the "sent" results of request r durable at once, so a crash of
+ * qmgr before the message finishes does not deliver them again. */
+void msg_journal_sent(struct qmgr_msg *msg, const struct qmgr_request *r);
 /* Called when one request of msg is done (or planning ended). */
 void msg_release(struct qmgr_msg *msg);
 /* Logs a result that no delivery agent logged (qmgr's own decisions). */
-void msg_log_result(const struct qmgr_msg *msg, size_t i, const char *relay);
+void msg_log_result(const struct qmgr_msg *msg, size_t i, const char *relay,
+    long long request_usec);
 
 /* ---- scan.c ---- */
 
@@ -225,6 +275,17 @@ void sched_run(struct qmgr *q);
 /* Asks for a feed round (scans and due retries) from the event loop. */
 void qmgr_kick(struct qmgr *q);
 
+/* ---- bounce.c ---- */
+
+/*
+ * Queues a notice of kind about recipients idx[0..n) of msg (their status
+ * and reason from msg->res, else from the journal) through cleanup.
+ * Returns 0 once it is durably queued - or when nobody is to be told (mail
+ * from double_bounce_sender, a delay or success notice for mail from <>) -
+ * and -1 when it could not be queued (logged; try again later).
+ */
+int bounce_send(struct qmgr_msg *msg, enum dsn_kind kind, const size_t *idx, size_t n);
+
 /* ---- notify.c ---- */
 
 void notify_accept(struct event_loop *loop, int fd, void *ctx);
@@ -241,6 +302,7 @@ struct qmgr {
 	long long sched_armed;          /* due time the timer is set for */
 	struct event_timer *kick_timer;
 	size_t active;                  /* messages in memory */
+	size_t rcpts;                   /* their recipients */
 	bool backlog;                   /* incoming scan stopped at the limit */
 	bool draining;                  /* SIGHUP: activate nothing new */
 	struct qmgr_transport *transports;

@@ -55,6 +55,9 @@ void request_encode(const struct qmgr_request *r, struct buf *out)
 	ipc_put_int(out, A_HEADER_LEN, qf->header_len);
 	ipc_put_int(out, A_BODY_OFF, qf->body_off);
 	ipc_put_int(out, A_BODY_LEN, qf->body_len);
+	if (r->dest)
+		ipc_put_str(out, A_NEXTHOP, r->dest->nexthop);
+	ipc_put_int(out, A_ACTIVATED, r->msg->activated);
 	for (i = 0; i < r->n; i++) {
 		rc = &qf->rcpts[r->rcpt[i]];
 		ipc_put_str(out, A_RCPT, rc->addr);
@@ -136,7 +139,7 @@ void request_fail(struct qmgr_request *r, enum qf_status st, const char *dsn,
 		r->reported[i] = true;
 		r->nreported++;
 		msg_result_set(r->msg, r->rcpt[i], st, dsn, reason);
-		msg_log_result(r->msg, r->rcpt[i], r->tp ? r->tp->name : "none");
+		msg_log_result(r->msg, r->rcpt[i], r->tp ? r->tp->name : "none", r->started);
 	}
 }
 
@@ -148,6 +151,7 @@ void msg_result_set(struct qmgr_msg *msg, size_t i, enum qf_status st,
 	free(res->dsn);
 	free(res->reason);
 	res->set = true;
+	res->journaled = false;
 	res->status = st;
 	res->dsn = xstrdup(dsn);
 	res->reason = xstrdup(reason);

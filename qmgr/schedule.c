@@ -190,7 +190,12 @@ void sched_run(struct qmgr *q)
 			break;
 		}
 		sched_heap_pop(&q->heap, &it);
-		msg_activate(q, it.qid, QUEUE_DEFERRED);
+		if (!msg_activate(q, it.qid, QUEUE_DEFERRED)) {
+			/* recipient limit: it waits for a finishing message */
+			sched_heap_push(&q->heap, it.due, it.qid);
+			full = true;
+			break;
+		}
 	}
 	sched_arm(q, full);
 }

@@ -238,6 +238,7 @@ static void qmgr_setup(struct qmgr *q)
 	memset(q, 0, sizeof(*q));
 	q->loop = event_loop_new();
 	q->cf.active_limit = 10;
+	q->cf.rcpt_mem_limit = 1000;
 	q->cf.conc_limit = 2;
 	q->cf.rcpt_limit = 50;
 	q->cf.ipc_timeout = 5;
@@ -245,6 +246,10 @@ static void qmgr_setup(struct qmgr *q)
 	q->cf.min_backoff = 300;
 	q->cf.max_backoff = 4000;
 	q->cf.max_lifetime = 5 * 86400;
+	q->cf.bounce_lifetime = 5 * 86400;
+	q->cf.initial_conc = 5;
+	q->cf.process_limit = 100;
+	q->cf.dead_time = 300;
 	qset_init(&q->known);
 	qset_init(&q->warned);
 	sched_heap_init(&q->heap);
@@ -346,7 +351,7 @@ static void test_all_sent_removed(void **state)
 	struct qmgr q;
 
 	(void)state;
-	config_set("default_transport", "local");       /* c@remote.test too */
+	config_set("default_transport", "local:example.org");     /* c@remote.test: same destination */
 	queue_file_make(qid, now_usec());
 	agent_start(AGENT_ALL_THREE);
 	qmgr_setup(&q);
@@ -434,7 +439,7 @@ static void test_agent_protocol_error(void **state)
 	qfile_free(&qf);
 }
 
-static void test_expired_bounced_removed(void **state)
+static void test_expired_bounce_pending_without_cleanup(void **state)
 {
 	const char *qid = "0000000000000AAE";
 	struct qmgr q;
@@ -447,10 +452,57 @@ static void test_expired_bounced_removed(void **state)
 	qmgr_run(&q);
 	qmgr_done(&q);
 	assert_int_equal(agent_wait(), 0);
-	/* a bounced, b sent, c expired (bounced): nothing pending, removed */
+	/* a bounced, b sent, c expired (bounced) - but no cleanup runs here,
+	 * so the notice cannot be queued: a and c stay "bounce pending"
+	 * (deferred with a 5.x.x code) and the original is kept. */
 	assert_false(file_in(QUEUE_ACTIVE, qid));
-	assert_false(file_in(QUEUE_DEFERRED, qid));
+	assert_true(file_in(QUEUE_DEFERRED, qid));
+	{
+		struct buf path = BUF_INIT;
+		struct qfile qf = { 0 };
+		int fd;
+
+		queue_path(&path, QUEUE_DEFERRED, qid);
+		fd = open(path.data, O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(qfile_load(fd, &qf, NULL), QF_LOAD_OK);
+		assert_int_equal(qf.rcpts[0].status, QF_DEFERRED);
+		assert_int_equal(qf.rcpts[0].dsn[0], '5');
+		assert_int_equal(qf.rcpts[1].status, QF_SENT);
+		assert_int_equal(qf.rcpts[2].status, QF_DEFERRED);
+		assert_int_equal(qf.rcpts[2].dsn[0], '5');
+		qfile_free(&qf);
+		close(fd);
+		buf_free(&path);
+	}
+}
+
+/* A file without its end mark in incoming/: left alone while young (its
+ * writer may be busy), removed once older than the grace period. */
+static void test_incomplete_grace(void **state)
+{
+	const char *qid = "0000000000000AB5";
+	struct buf path = BUF_INIT;
+	struct timespec old[2] = { { time(NULL) - 7200, 0 }, { time(NULL) - 7200, 0 } };
+	struct qmgr q;
+	int fd;
+
+	(void)state;
+	queue_path(&path, QUEUE_INCOMING, qid);
+	fd = open(path.data, O_RDWR | O_CREAT | O_EXCL, 0600);
+	assert_int_equal(write(fd, "TERNQF01", 8), 8);
+	qmgr_setup(&q);
+	assert_true(msg_activate(&q, qid, QUEUE_INCOMING));
+	assert_int_equal(q.active, 0);
+	assert_true(file_in(QUEUE_INCOMING, qid));
+	assert_false(file_in(QUEUE_CORRUPT, qid));
+	assert_int_equal(futimens(fd, old), 0);
+	close(fd);
+	assert_true(msg_activate(&q, qid, QUEUE_INCOMING));
 	assert_false(file_in(QUEUE_INCOMING, qid));
+	assert_false(file_in(QUEUE_CORRUPT, qid));
+	qmgr_done(&q);
+	buf_free(&path);
 }
 
 static void test_corrupt_moved(void **state)
@@ -564,8 +616,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_agent_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_protocol_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expired_bounced_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired_bounce_pending_without_cleanup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incomplete_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_and_retry, setup, teardown),
 	};

@@ -1,0 +1,161 @@
+/*
+ * test_dsn.c - delivery status notifications: layout, fields, safety.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "dsn.h"
+
+static const char HDR[] = "Subject: hello\nFrom: a@example.org\n";
+static const char BODY[] = "line one\nline two\n";
+
+static void report_init(struct dsn_report *r, const struct dsn_rcpt *rc, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = DSN_FAILURE;
+	r->hostname = "mx.example.net";
+	r->to = "a@example.org";
+	r->qid = "ABCDEF";
+	r->sender = "a@example.org";
+	r->arrival_usec = 1700000000000000LL;
+	r->now_usec = 1700000100000000LL;
+	r->rcpts = rc;
+	r->nrcpt = n;
+	r->header = HDR;
+	r->header_len = strlen(HDR);
+	r->body = BODY;
+	r->body_len = strlen(BODY);
+}
+
+static void test_failure_layout(void **state)
+{
+	struct dsn_rcpt rc[2] = {
+		{ "x@remote.example", "rfc822;X@remote.example", "5.1.1",
+		  "550 5.1.1 no such user" },
+		{ "y@remote.example", NULL, "5.4.7", "message expired" },
+	};
+	struct dsn_report r;
+	struct buf out = BUF_INIT;
+	const char *s;
+
+	(void)state;
+	report_init(&r, rc, 2);
+	r.envid = "env-1";
+	dsn_compose(&r, &out);
+	s = buf_cstr(&out);
+	assert_non_null(strstr(s, "Content-Type: multipart/report; report-type=delivery-status;"));
+	assert_non_null(strstr(s, "To: <a@example.org>\n"));
+	assert_non_null(strstr(s, "Reporting-MTA: dns; mx.example.net\n"));
+	assert_non_null(strstr(s, "Original-Envelope-Id: env-1\n"));
+	assert_non_null(strstr(s, "Final-Recipient: rfc822; x@remote.example\n"
+	    "Original-Recipient: rfc822;X@remote.example\nAction: failed\nStatus: 5.1.1\n"
+	    "Diagnostic-Code: smtp; 550 5.1.1 no such user\n"));
+	assert_non_null(strstr(s, "Final-Recipient: rfc822; y@remote.example\n"
+	    "Action: failed\nStatus: 5.4.7\nDiagnostic-Code: X-tern; message expired\n"));
+	assert_non_null(strstr(s, "Content-Type: message/rfc822\n"));
+	assert_non_null(strstr(s, "line one\nline two\n"));
+	assert_null(strstr(s, "\r"));
+	buf_free(&out);
+}
+
+static void test_headers_only_and_kinds(void **state)
+{
+	struct dsn_rcpt rc = { "x@remote.example", "x@remote.example", "4.4.1", "" };
+	struct dsn_report r;
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	report_init(&r, &rc, 1);
+	r.kind = DSN_DELAY;
+	r.body = NULL;
+	dsn_compose(&r, &out);
+	assert_non_null(strstr(buf_cstr(&out), "Action: delayed\n"));
+	assert_non_null(strstr(buf_cstr(&out), "Original-Recipient: rfc822; x@remote.example\n"));
+	assert_non_null(strstr(buf_cstr(&out), "Content-Type: text/rfc822-headers\n"));
+	assert_null(strstr(buf_cstr(&out), "line one"));
+	assert_null(strstr(buf_cstr(&out), "Diagnostic-Code"));
+	buf_reset(&out);
+	r.kind = DSN_SUCCESS;
+	dsn_compose(&r, &out);
+	assert_non_null(strstr(buf_cstr(&out), "Action: delivered\n"));
+	buf_free(&out);
+}
+
+/* A reply with CR LF must not add a header line; a body line equal to the
+ * natural boundary must not end the part. */
+static void test_injection(void **state)
+{
+	struct dsn_rcpt rc = { "x@remote.example\nBcc: evil@example", NULL, "5.0.0",
+	    "550 bad\r\nX-Injected: yes" };
+	struct dsn_report r;
+	struct buf out = BUF_INIT;
+	char body[256];
+
+	(void)state;
+	report_init(&r, &rc, 1);
+	snprintf(body, sizeof(body), "--ABCDEF.1700000100.0/mx.example.net--\n");
+	r.body = body;
+	r.body_len = strlen(body);
+	dsn_compose(&r, &out);
+	assert_null(strstr(buf_cstr(&out), "\nBcc:"));
+	assert_null(strstr(buf_cstr(&out), "\nX-Injected"));
+	assert_non_null(strstr(buf_cstr(&out), "boundary=\"ABCDEF.1700000100.1/mx.example.net\""));
+	buf_free(&out);
+}
+
+static void test_notify_ret(void **state)
+{
+	(void)state;
+	assert_int_equal(dsn_notify_parse(NULL), DSN_NOTIFY_DEFAULT);
+	assert_int_equal(dsn_notify_parse(""), DSN_NOTIFY_DEFAULT);
+	assert_int_equal(dsn_notify_parse("NEVER"), DSN_NOTIFY_NEVER);
+	assert_int_equal(dsn_notify_parse("success,Delay"),
+	    DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY);
+	assert_int_equal(dsn_notify_parse("FAILURE"), DSN_NOTIFY_FAILURE);
+	assert_int_equal(dsn_notify_parse("bogus"), DSN_NOTIFY_DEFAULT);
+	assert_true(dsn_ret_hdrs("hdrs"));
+	assert_false(dsn_ret_hdrs("FULL"));
+	assert_false(dsn_ret_hdrs(NULL));
+}
+
+static void test_log_line(void **state)
+{
+	struct dsn_log l = { "x@remote.example", "rfc822;X@remote.example", "smtp[192.0.2.1]:25",
+	    "2.0.0", "sent", "250 ok\r\nforged", 1000000, 1500000, 1530000, 1600000, 13600000 };
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	dsn_log_format(&out, &l);
+	assert_string_equal(buf_cstr(&out), "to=<x@remote.example>, "
+	    "orig_to=<rfc822;X@remote.example>, relay=smtp[192.0.2.1]:25, delay=13, "
+	    "delays=0.50/0.03/0.07/12, dsn=2.0.0, status=sent (250 ok??forged)");
+	buf_reset(&out);
+	l.orcpt = NULL;
+	l.activated = l.request = l.connected = 0;
+	l.done = 3500000;
+	dsn_log_format(&out, &l);
+	assert_string_equal(buf_cstr(&out), "to=<x@remote.example>, relay=smtp[192.0.2.1]:25, "
+	    "delay=2.5, delays=0/0/0/2.5, dsn=2.0.0, status=sent (250 ok??forged)");
+	buf_free(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_failure_layout),
+		cmocka_unit_test(test_headers_only_and_kinds),
+		cmocka_unit_test(test_injection),
+		cmocka_unit_test(test_notify_ret),
+		cmocka_unit_test(test_log_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
