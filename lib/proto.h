@@ -46,6 +46,8 @@
 /* issue 5 (local) */
 /* issue 6 (pickup, postdrop) */
 /* issue 7 (smtp) */
+#define A_DSN_RET     "ret"       /* qmgr -> smtp: DSN RET (FULL, HDRS), optional */
+#define A_DSN_ENVID   "envid"     /* qmgr -> smtp: DSN ENVID, optional */
 
 #define A_OP          "op"
 #define A_SENDER      "sender"
