@@ -1,0 +1,233 @@
+"""Outbound delivery through the smtp agent: per-recipient results,
+protocol extensions, routing (relayhost, transport_maps, error and
+discard), TLS and AUTH against scriptable servers on loopback."""
+import os
+import re
+import shutil
+import smtplib
+import tempfile
+import time
+import unittest
+
+from smtp_util import FakeSMTPServer, make_cert, log_lines, wait_log
+from tern_instance import Instance, wait_until
+
+
+def submit(inst, sender, rcpts, body=b"Subject: test\r\n\r\nhello\r\n", **kw):
+    with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as c:
+        c.sendmail(sender, rcpts, body, **kw)
+
+
+class SmtpClientTest(unittest.TestCase):
+    def setUp(self):
+        self.servers = []
+        self.insts = []
+        self.tmp = tempfile.mkdtemp(prefix="tern-smtp-")
+        os.chmod(self.tmp, 0o755)   # the smtp agent reads tables as mail_owner
+
+    def tearDown(self):
+        for s in self.servers:
+            s.stop()
+        for i in self.insts:
+            i.cleanup()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def server(self, **kw):
+        s = FakeSMTPServer(**kw)
+        self.servers.append(s)
+        return s
+
+    def instance(self, main_cf):
+        i = Instance(main_cf=main_cf)
+        self.insts.append(i)
+        i.start()
+        return i
+
+    def wait_tx(self, srv, n, inst):
+        wait_until(lambda: len(srv.transactions) >= n, 30,
+                   what="%d transactions\nlog:\n%s" % (n, inst.log()[-4000:]))
+        return srv.transactions
+
+    def test_per_recipient_results(self):
+        srv = self.server(replies={"soft@remote.test": "450 4.2.1 mailbox busy",
+                                   "hard@remote.test": "550 5.1.1 <hard@remote.test>: no such user"})
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port})
+        submit(inst, "from@example.com", ["ok@remote.test", "soft@remote.test",
+                                          "hard@remote.test", "ok2@remote.test"])
+        tx = self.wait_tx(srv, 1, inst)[0]
+        self.assertEqual(tx.rcpts, ["ok@remote.test", "ok2@remote.test"])
+        self.assertEqual(tx.mail_from, "from@example.com")
+        self.assertIn(b"hello", tx.data)
+        relay = "relay=127.0.0.1[127.0.0.1]:%d" % srv.port
+        ok = wait_log(inst, "to=<ok@remote.test>, " + relay)[0]
+        self.assertRegex(ok, r"dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: queued as FAKE1\)")
+        soft = wait_log(inst, "to=<soft@remote.test>")[0]
+        self.assertIn("dsn=4.2.1, status=deferred (host %s said: 450 4.2.1 mailbox busy "
+                      "(in reply to RCPT TO command))" % relay[6:], soft)
+        hard = wait_log(inst, "to=<hard@remote.test>")[0]
+        self.assertIn("dsn=5.1.1, status=bounced (host", hard)
+        self.assertIn("550 5.1.1 <hard@remote.test>: no such user (in reply to RCPT TO command)",
+                      hard)
+        # The deferred recipient keeps the message in the queue.
+        self.assertTrue(inst.queue_files(("deferred", "active", "incoming")))
+
+    def test_content_and_extensions(self):
+        # No PIPELINING, CHUNKING: commands one at a time, BDAT LAST.
+        srv = self.server(ext=["8BITMIME", "DSN", "CHUNKING", "SIZE 100000"])
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port})
+        body = (b"Subject: dots\r\n\r\n.leading dot\r\n..two\r\nend caf\xc3\xa9\r\n")
+        submit(inst, "from@example.com", ["a@remote.test"], body)
+        tx = self.wait_tx(srv, 1, inst)[0]
+        self.assertIn(b"\r\n.leading dot\r\n..two\r\nend caf\xc3\xa9\r\n", tx.data)
+        self.assertNotIn(b"\n\n", tx.data.replace(b"\r\n", b"#"))
+        self.assertRegex(tx.mail_params, r"SIZE=\d+")
+        self.assertIn("BODY=8BITMIME", tx.mail_params)
+        bdat = [c for c in srv.commands if c.startswith("BDAT")]
+        self.assertEqual(len(bdat), 1)
+        self.assertTrue(bdat[0].endswith(" LAST"))
+        self.assertEqual(int(bdat[0].split()[1]), len(tx.data))
+
+    def test_dot_stuffing_with_pipelining(self):
+        srv = self.server(ext=["PIPELINING"])
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port})
+        body = b"Subject: dots\r\n\r\n.\r\n.x\r\nlast line without newline"
+        submit(inst, "from@example.com", ["a@remote.test", "b@remote.test"], body)
+        tx = self.wait_tx(srv, 1, inst)[0]
+        self.assertEqual(tx.rcpts, ["a@remote.test", "b@remote.test"])
+        self.assertTrue(tx.data.endswith(b"\r\n.\r\n.x\r\nlast line without newline\r\n"), tx.data)
+        self.assertEqual(tx.mail_params, "")      # nothing announced, nothing sent
+
+    def test_size_limit_bounces(self):
+        srv = self.server(ext=["PIPELINING", "SIZE 200"])
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port})
+        submit(inst, "from@example.com", ["big@remote.test"],
+               b"Subject: big\r\n\r\n" + b"x" * 500 + b"\r\n")
+        line = wait_log(inst, "to=<big@remote.test>")[0]
+        self.assertIn("dsn=5.3.4, status=bounced (message size", line)
+        self.assertFalse([c for c in srv.commands if c.startswith("MAIL")])
+
+    def test_helo_fallback(self):
+        srv = self.server(ehlo_ok=False)
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port})
+        submit(inst, "from@example.com", ["a@remote.test"])
+        self.wait_tx(srv, 1, inst)
+        self.assertTrue([c for c in srv.commands if c.startswith("HELO ")])
+
+    def test_mail_from_rejected(self):
+        srv = self.server(ext=["PIPELINING"])
+        srv.replies = {}
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port})
+        # The fake server refuses RCPT for everyone through replies:
+        srv.replies["x@remote.test"] = "421 4.3.2 shutting down"
+        submit(inst, "from@example.com", ["x@remote.test"])
+        line = wait_log(inst, "to=<x@remote.test>")[0]
+        self.assertIn("status=deferred", line)
+        self.assertIn("421 4.3.2 shutting down (in reply to RCPT TO command)", line)
+
+    def test_transport_maps(self):
+        srv = self.server()
+        tm = os.path.join(self.tmp, "transport")
+        with open(tm, "w") as f:
+            f.write("routed.test smtp:[127.0.0.1]:%d\n" % srv.port)
+            f.write(".sub.test smtp:[127.0.0.1]:%d\n" % srv.port)
+            f.write("gone.test error:5.1.2 this domain is gone\n")
+            f.write("void.test discard:silently dropped\n")
+        inst = self.instance({"transport_maps": "texthash:" + tm})
+        submit(inst, "from@example.com", ["a@routed.test", "b@deep.sub.test"])
+        submit(inst, "from@example.com", ["c@gone.test"])
+        submit(inst, "from@example.com", ["d@void.test"])
+        txs = self.wait_tx(srv, 1, inst)
+        got = sorted(r for t in txs for r in t.rcpts)
+        wait_until(lambda: len([r for t in srv.transactions for r in t.rcpts]) == 2, 20)
+        got = sorted(r for t in srv.transactions for r in t.rcpts)
+        self.assertEqual(got, ["a@routed.test", "b@deep.sub.test"])
+        gone = wait_log(inst, "to=<c@gone.test>")[0]
+        self.assertIn("relay=none", gone)
+        self.assertIn("dsn=5.1.2, status=bounced (this domain is gone)", gone)
+        void = wait_log(inst, "to=<d@void.test>")[0]
+        self.assertIn("relay=discard", void)
+        self.assertIn("status=sent (silently dropped)", void)
+
+    def test_connection_reuse(self):
+        srv = self.server(ext=["PIPELINING"])
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port,
+                              "smtp_connection_cache_time_limit": "10s"})
+        with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as c:
+            for i in range(20):
+                c.sendmail("from@example.com", ["r%d@remote.test" % i],
+                           b"Subject: %d\r\n\r\nbody\r\n" % i)
+        self.wait_tx(srv, 20, inst)
+        self.assertLessEqual(srv.connections, 4)  # at most one per smtp process
+        self.assertGreaterEqual(len([c for c in srv.commands if c == "RSET"]), 20 - srv.connections)
+
+    def test_starttls_encrypt(self):
+        cert = make_cert(self.tmp, "mx.remote.test")
+        srv = self.server(tls=cert)
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port,
+                              "smtp_tls_security_level": "encrypt"})
+        submit(inst, "from@example.com", ["a@remote.test"])
+        tx = self.wait_tx(srv, 1, inst)[0]
+        self.assertTrue(tx.tls)
+        wait_log(inst, "Untrusted TLS connection established to 127.0.0.1[127.0.0.1]")
+
+    def test_encrypt_without_starttls_defers(self):
+        srv = self.server()
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port,
+                              "smtp_tls_security_level": "encrypt"})
+        submit(inst, "from@example.com", ["a@remote.test"])
+        line = wait_log(inst, "to=<a@remote.test>")[0]
+        self.assertIn("dsn=4.7.4, status=deferred (TLS is required, but was not offered", line)
+        self.assertEqual(srv.transactions, [])
+
+    def test_verify_checks_the_name(self):
+        cert = make_cert(self.tmp, "localhost")
+        srv = self.server(tls=cert)
+        # The policy table asks for verify; the CA file trusts the cert.
+        pol = os.path.join(self.tmp, "policy")
+        with open(pol, "w") as f:
+            f.write("[localhost]:%d verify\n[127.0.0.1]:%d verify\n" % (srv.port, srv.port))
+        tm = os.path.join(self.tmp, "transport")
+        with open(tm, "w") as f:
+            f.write("good.test smtp:[localhost]:%d\nbad.test smtp:[127.0.0.1]:%d\n"
+                    % (srv.port, srv.port))
+        inst = self.instance({"transport_maps": "texthash:" + tm,
+                              "smtp_tls_policy_maps": "texthash:" + pol,
+                              "smtp_tls_CAfile": cert[0], "smtp_host_lookup": "native",
+                              "inet_protocols": "ipv4"})
+        submit(inst, "from@example.com", ["a@good.test"])
+        tx = self.wait_tx(srv, 1, inst)[0]
+        self.assertTrue(tx.tls)
+        wait_log(inst, "Verified TLS connection established to localhost[127.0.0.1]")
+        submit(inst, "from@example.com", ["b@bad.test"])
+        line = wait_log(inst, "to=<b@bad.test>")[0]
+        self.assertIn("status=deferred", line)
+        self.assertIn("certificate verify failed", line)
+        self.assertEqual(len(srv.transactions), 1)
+
+    def test_auth_plain_over_tls(self):
+        cert = make_cert(self.tmp, "smarthost.test")
+        srv = self.server(tls=cert, auth=("joe", "s3cret"))
+        pw = os.path.join(self.tmp, "sasl_passwd")
+        with open(pw, "w") as f:
+            f.write("[127.0.0.1]:%d joe:s3cret\n" % srv.port)
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port,
+                              "smtp_sasl_auth_enable": "yes",
+                              "smtp_sasl_password_maps": "texthash:" + pw})
+        submit(inst, "from@example.com", ["a@remote.test"])
+        tx = self.wait_tx(srv, 1, inst)[0]
+        self.assertTrue(tx.tls)
+        self.assertEqual(srv.last_auth, ("PLAIN", True))
+
+    def test_auth_refused_in_clear_and_wrong_password(self):
+        srv = self.server(auth=("joe", "s3cret"))
+        pw = os.path.join(self.tmp, "sasl_passwd")
+        with open(pw, "w") as f:
+            f.write("[127.0.0.1]:%d joe:wrong\n" % srv.port)
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port,
+                              "smtp_sasl_auth_enable": "yes",
+                              "smtp_sasl_password_maps": "texthash:" + pw})
+        submit(inst, "from@example.com", ["a@remote.test"])
+        line = wait_log(inst, "to=<a@remote.test>")[0]
+        self.assertIn("dsn=4.7.0, status=deferred (SASL authentication failed", line)
+        self.assertIn("no mechanism is allowed without TLS", line)
+        self.assertFalse([c for c in srv.commands if c.startswith("AUTH")])
