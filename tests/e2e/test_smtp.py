@@ -9,7 +9,8 @@ import tempfile
 import time
 import unittest
 
-from smtp_util import FakeSMTPServer, make_cert, log_lines, wait_log
+from smtp_util import Dnsmasq, FakeSMTPServer, free_port_on, make_cert, log_lines, wait_log
+from tern_instance import free_port
 from tern_instance import Instance, wait_until
 
 
@@ -231,3 +232,79 @@ class SmtpClientTest(unittest.TestCase):
         self.assertIn("dsn=4.7.0, status=deferred (SASL authentication failed", line)
         self.assertIn("no mechanism is allowed without TLS", line)
         self.assertFalse([c for c in srv.commands if c.startswith("AUTH")])
+
+
+class SmtpDnsTest(unittest.TestCase):
+    """MX routing against dnsmasq on loopback.  Every listener uses the
+    same port (smtp_tcp_port) on its own 127.0.0.x address."""
+
+    ADDRS = ["127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.7"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.port = free_port_on(cls.ADDRS + ["127.0.0.2"])
+        cls.dead = free_port()
+        cls.dns = Dnsmasq([
+            "local=/test/",
+            "mx-host=mx.test,mx1.mx.test,10", "mx-host=mx.test,mx2.mx.test,20",
+            "host-record=mx1.mx.test,127.0.0.2", "host-record=mx2.mx.test,127.0.0.3",
+            "mx-host=pref.test,low.pref.test,10", "mx-host=pref.test,high.pref.test,20",
+            "host-record=low.pref.test,127.0.0.4", "host-record=high.pref.test,127.0.0.5",
+            "host-record=amx.test,127.0.0.6",
+            "cname=cn.test,target.test", "host-record=target.test,127.0.0.7",
+            "mx-host=nullmx.test,.,0",
+            "server=/fail.test/127.0.0.1#%d" % cls.dead,
+        ])
+        cls.servers = {a: FakeSMTPServer(host=a, port=cls.port) for a in cls.ADDRS}
+        cls.inst = Instance(main_cf={"smtp_dns_resolver": cls.dns.resolver,
+                                     "smtp_tcp_port": str(cls.port),
+                                     "smtp_dns_timeout": "2s",
+                                     "inet_protocols": "ipv4"})
+        cls.inst.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+        for s in cls.servers.values():
+            s.stop()
+        cls.dns.stop()
+
+    def delivered_at(self, addr, rcpt):
+        srv = self.servers[addr]
+        return wait_until(lambda: [t for t in srv.transactions if rcpt in t.rcpts], 30,
+                          what="%s at %s\nlog:\n%s" % (rcpt, addr, self.inst.log()[-3000:]))
+
+    def test_falls_back_when_first_mx_refuses(self):
+        submit(self.inst, "from@example.com", ["a@mx.test"])
+        self.delivered_at("127.0.0.3", "a@mx.test")
+        line = wait_log(self.inst, "to=<a@mx.test>")[0]
+        self.assertIn("relay=mx2.mx.test[127.0.0.3]:%d" % self.port, line)
+        self.assertIn("status=sent", line)
+
+    def test_lowest_preference_first(self):
+        submit(self.inst, "from@example.com", ["b@pref.test"])
+        self.delivered_at("127.0.0.4", "b@pref.test")
+        self.assertFalse(self.servers["127.0.0.5"].transactions)
+
+    def test_implicit_mx_and_cname(self):
+        submit(self.inst, "from@example.com", ["c@amx.test"])
+        submit(self.inst, "from@example.com", ["d@cn.test"])
+        self.delivered_at("127.0.0.6", "c@amx.test")
+        self.delivered_at("127.0.0.7", "d@cn.test")
+
+    def test_null_mx_bounces(self):
+        submit(self.inst, "from@example.com", ["e@nullmx.test"])
+        line = wait_log(self.inst, "to=<e@nullmx.test>")[0]
+        self.assertIn("dsn=5.1.10, status=bounced (Domain nullmx.test does not accept mail "
+                      "(nullMX))", line)
+
+    def test_nxdomain_bounces(self):
+        submit(self.inst, "from@example.com", ["f@nowhere.test"])
+        line = wait_log(self.inst, "to=<f@nowhere.test>")[0]
+        self.assertIn("dsn=5.4.4, status=bounced (Host or domain name not found", line)
+
+    def test_servfail_defers(self):
+        submit(self.inst, "from@example.com", ["g@fail.test"])
+        line = wait_log(self.inst, "to=<g@fail.test>", timeout=60)[0]
+        self.assertIn("dsn=4.4.3, status=deferred (Host or domain name not found", line)
+        self.assertIn("try again", line)
