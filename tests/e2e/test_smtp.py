@@ -5,11 +5,12 @@ import os
 import re
 import shutil
 import smtplib
+import subprocess
 import tempfile
 import time
 import unittest
 
-from smtp_util import Dnsmasq, FakeSMTPServer, free_port_on, make_cert, log_lines, wait_log
+from smtp_util import CountingProxy, Dnsmasq, FakeSMTPServer, free_port_on, make_cert, log_lines, wait_log
 from tern_instance import free_port
 from tern_instance import Instance, wait_until
 
@@ -308,3 +309,79 @@ class SmtpDnsTest(unittest.TestCase):
         line = wait_log(self.inst, "to=<g@fail.test>", timeout=60)[0]
         self.assertIn("dsn=4.4.3, status=deferred (Host or domain name not found", line)
         self.assertIn("try again", line)
+
+
+@unittest.skipUnless(shutil.which("smtp-sink"), "Postfix's smtp-sink is not installed")
+class SmtpSinkTest(unittest.TestCase):
+    """Against Postfix's smtp-sink: one sink per answer (250, 4xx for every
+    RCPT, 5xx for every RCPT), chosen per recipient with transport_maps."""
+
+    def setUp(self):
+        self.procs = []
+        self.insts = []
+        self.tmp = tempfile.mkdtemp(prefix="tern-sink-")
+        os.chmod(self.tmp, 0o755)
+
+    def tearDown(self):
+        for p in self.procs:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for i in self.insts:
+            i.cleanup()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def sink(self, *opts):
+        port = free_port()
+        user = ["-u", "postfix"] if os.geteuid() == 0 else []
+        p = subprocess.Popen([shutil.which("smtp-sink")] + user + list(opts) +
+                             ["127.0.0.1:%d" % port, "100"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        wait_until(lambda: Instance._port_open(port), 10, what="smtp-sink")
+        return port
+
+    def test_per_recipient_answers(self):
+        ok = self.sink()
+        soft = self.sink("-r", "RCPT", "-b", "450 4.2.0 try later")
+        hard = self.sink("-f", "RCPT", "-B", "550 5.1.1 unknown user")
+        tm = os.path.join(self.tmp, "transport")
+        with open(tm, "w") as f:
+            f.write("ok.test smtp:[127.0.0.1]:%d\nsoft.test smtp:[127.0.0.1]:%d\n"
+                    "hard.test smtp:[127.0.0.1]:%d\n" % (ok, soft, hard))
+        inst = Instance(main_cf={"transport_maps": "texthash:" + tm})
+        self.insts.append(inst)
+        inst.start()
+        submit(inst, "from@example.com", ["a@ok.test", "b@soft.test", "c@hard.test"])
+        a = wait_log(inst, "to=<a@ok.test>")[0]
+        self.assertIn("relay=127.0.0.1[127.0.0.1]:%d" % ok, a)
+        self.assertRegex(a, r"dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok")
+        b = wait_log(inst, "to=<b@soft.test>")[0]
+        self.assertIn("dsn=4.2.0, status=deferred (host 127.0.0.1[127.0.0.1]:%d said: "
+                      "450 4.2.0 try later (in reply to RCPT TO command))" % soft, b)
+        c = wait_log(inst, "to=<c@hard.test>")[0]
+        self.assertIn("dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1]:%d said: "
+                      "550 5.1.1 unknown user (in reply to RCPT TO command))" % hard, c)
+
+    def test_thousand_messages_reuse_connections(self):
+        sink = self.sink()
+        proxy = CountingProxy(("127.0.0.1", sink))
+        inst = Instance(main_cf={"relayhost": "[127.0.0.1]:%d" % proxy.port})
+        self.insts.append(inst)
+        inst.start()
+        n = 1000
+        with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=60) as c:
+            for i in range(n):
+                c.sendmail("from@example.com", ["r%d@remote.test" % i],
+                           b"Subject: %d\r\n\r\nbody %d\r\n" % (i, i))
+        wait_until(lambda: len(log_lines(inst, "status=sent")) >= n, 300,
+                   what="%d deliveries\nlog:\n%s" % (n, inst.log()[-3000:]))
+        self.assertFalse(log_lines(inst, "status=deferred"))
+        # A new connection per message would be 1000.  Each smtp process
+        # (4) keeps its session, and is replaced after max_use requests.
+        print("\n    %d messages over %d connections" % (n, proxy.connections))
+        self.assertLess(proxy.connections, n // 10)
+        proxy.stop()
