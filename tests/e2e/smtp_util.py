@@ -331,3 +331,115 @@ def log_lines(inst, needle):
 def wait_log(inst, needle, timeout=30):
     return wait_until(lambda: log_lines(inst, needle), timeout,
                       what="log line with %r\nlog:\n%s" % (needle, inst.log()[-4000:]))
+
+
+class PostfixInstance:
+    """A private Postfix (Debian's) in a temporary directory: its own
+    config_directory, queue_directory and data_directory, smtpd on
+    127.0.0.1:<free port>, no chroot, logging to a file.  Mail for domain
+    goes into Maildirs under mail/ (virtual delivery as postfix's uid);
+    main_cf: extra parameters."""
+
+    def __init__(self, domain, main_cf=None):
+        import pwd
+        self.dir = tempfile.mkdtemp(prefix="tern-postfix-")
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.domain = domain
+        pw = pwd.getpwnam("postfix")
+        etc = os.path.join(self.dir, "etc")
+        os.makedirs(etc)
+        mail = os.path.join(self.dir, "mail")
+        os.makedirs(mail)
+        os.chown(mail, pw.pw_uid, pw.pw_gid)
+        os.makedirs(os.path.join(self.dir, "queue"))       # root-owned, as Postfix wants
+        data = os.path.join(self.dir, "data")
+        os.makedirs(data)
+        os.chown(data, pw.pw_uid, pw.pw_gid)
+        self.cert, self.key = make_cert(etc, "pf.%s" % domain)
+        with open(os.path.join(etc, "vmailbox"), "w") as f:
+            f.write("@%s catchall/\n" % domain)
+        params = {
+            "compatibility_level": "3.6",
+            "queue_directory": os.path.join(self.dir, "queue"),
+            "data_directory": os.path.join(self.dir, "data"),
+            "maillog_file": os.path.join(self.dir, "maillog"),
+            "maillog_file_prefixes": self.dir,
+            "myhostname": "pf.%s" % domain,
+            "mydestination": "",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "mynetworks": "127.0.0.0/8",
+            "alias_maps": "", "alias_database": "",
+            "virtual_mailbox_domains": domain,
+            "virtual_mailbox_base": mail,
+            "virtual_mailbox_maps": "texthash:" + os.path.join(etc, "vmailbox"),
+            "virtual_uid_maps": "static:%d" % pw.pw_uid,
+            "virtual_gid_maps": "static:%d" % pw.pw_gid,
+            "smtpd_tls_cert_file": self.cert,
+            "smtpd_tls_key_file": self.key,
+            "smtpd_tls_security_level": "may",
+            "smtpd_tls_loglevel": "1",
+            "smtp_tls_loglevel": "1",
+            "smtp_dns_support_level": "disabled",
+            "shlib_directory": "/usr/lib/postfix",
+            "daemon_directory": "/usr/lib/postfix/sbin",
+            "meta_directory": "/etc/postfix",
+        }
+        params.update(main_cf or {})
+        with open(os.path.join(etc, "main.cf"), "w") as f:
+            for k, v in params.items():
+                f.write("%s = %s\n" % (k, v))
+        with open("/usr/share/postfix/master.cf.dist") as src, \
+                open(os.path.join(etc, "master.cf"), "w") as dst:
+            for line in src:
+                fields = line.split()
+                if line[:1].isalnum() and len(fields) >= 8:
+                    if fields[0] == "smtp" and fields[1] == "inet":
+                        fields[0] = "127.0.0.1:%d" % self.port
+                    fields[4] = "n"      # no chroot: the queue is not set up for it
+                    line = " ".join(fields) + "\n"
+                dst.write(line)
+        self.etc = etc
+        self.started = False
+
+    def postfix(self, *args):
+        return subprocess.run(["postfix", "-c", self.etc] + list(args), capture_output=True,
+                              text=True, timeout=60)
+
+    def start(self):
+        r = self.postfix("start")
+        if r.returncode != 0:
+            raise AssertionError("postfix start failed: %s%s" % (r.stdout, r.stderr))
+        self.started = True
+        wait_until(self._up, 30, what="postfix smtpd on %d" % self.port)
+
+    def _up(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "maillog"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def messages(self):
+        out = []
+        d = os.path.join(self.dir, "mail", "catchall", "new")
+        if os.path.isdir(d):
+            for n in sorted(os.listdir(d)):
+                with open(os.path.join(d, n), "rb") as f:
+                    out.append(f.read())
+        return out
+
+    def cleanup(self):
+        if self.started:
+            self.postfix("stop")
+            self.started = False
+        if not os.environ.get("TERN_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)

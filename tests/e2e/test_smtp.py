@@ -10,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-from smtp_util import CountingProxy, Dnsmasq, FakeSMTPServer, free_port_on, make_cert, log_lines, wait_log
+from smtp_util import CountingProxy, Dnsmasq, FakeSMTPServer, PostfixInstance, free_port_on, make_cert, log_lines, wait_log
 from tern_instance import free_port
 from tern_instance import Instance, wait_until
 
@@ -235,6 +235,8 @@ class SmtpClientTest(unittest.TestCase):
         self.assertFalse([c for c in srv.commands if c.startswith("AUTH")])
 
 
+@unittest.skipUnless(shutil.which("dnsmasq") or os.path.exists("/usr/sbin/dnsmasq"),
+                     "dnsmasq is not installed")
 class SmtpDnsTest(unittest.TestCase):
     """MX routing against dnsmasq on loopback.  Every listener uses the
     same port (smtp_tcp_port) on its own 127.0.0.x address."""
@@ -385,3 +387,89 @@ class SmtpSinkTest(unittest.TestCase):
         print("\n    %d messages over %d connections" % (n, proxy.connections))
         self.assertLess(proxy.connections, n // 10)
         proxy.stop()
+
+
+def offers(port, keyword):
+    """True when the SMTP server on port announces keyword after EHLO."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as c:
+        c.ehlo("probe.test")
+        return c.has_extn(keyword)
+
+
+class SmtpRelayTest(unittest.TestCase):
+    """tern to tern, and tern to and from a real Postfix, on loopback."""
+
+    def setUp(self):
+        self.cleanups = []
+        self.tmp = tempfile.mkdtemp(prefix="tern-relay-")
+        os.chmod(self.tmp, 0o755)
+
+    def tearDown(self):
+        for c in reversed(self.cleanups):
+            c()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def tern(self, domains=("example.com",), main_cf=None, mailboxes=()):
+        i = Instance(domains=domains, main_cf=main_cf, mailboxes=mailboxes)
+        self.cleanups.append(i.cleanup)
+        i.start()
+        return i
+
+    def transport(self, lines):
+        tm = os.path.join(self.tmp, "transport-%d" % len(self.cleanups))
+        with open(tm, "w") as f:
+            f.write("".join(l + "\n" for l in lines))
+        return "texthash:" + tm
+
+    def test_tern_to_tern(self):
+        b = self.tern(domains=("b.test",), mailboxes=["bob@b.test"])
+        tls = offers(b.smtp_port, "starttls")
+        a = self.tern(main_cf={
+            "transport_maps": self.transport(["b.test smtp:[127.0.0.1]:%d" % b.smtp_port]),
+            "smtp_tls_security_level": "encrypt" if tls else "may"})
+        submit(a, "alice@example.com", ["bob@b.test"],
+               b"Subject: across\r\n\r\nfrom a to b\r\n")
+        msgs = wait_until(lambda: b.messages("bob@b.test"), 30,
+                          what="relayed message\nA:\n%s\nB:\n%s" % (a.log()[-2000:], b.log()[-2000:]))
+        self.assertIn(b"from a to b", msgs[0])
+        line = wait_log(a, "to=<bob@b.test>")[0]
+        self.assertIn("relay=127.0.0.1[127.0.0.1]:%d" % b.smtp_port, line)
+        self.assertIn("status=sent (250", line)
+        if tls:
+            wait_log(a, "TLS connection established to 127.0.0.1[127.0.0.1]:%d" % b.smtp_port)
+
+    @unittest.skipUnless(shutil.which("postfix"), "Debian's postfix is not installed")
+    def test_tern_to_postfix_with_starttls(self):
+        pf = PostfixInstance("pf.test")
+        self.cleanups.append(pf.cleanup)
+        pf.start()
+        a = self.tern(main_cf={
+            "transport_maps": self.transport(["pf.test smtp:[127.0.0.1]:%d" % pf.port]),
+            "smtp_tls_security_level": "encrypt"})
+        submit(a, "alice@example.com", ["someone@pf.test"],
+               b"Subject: to postfix\r\n\r\nhello postfix\r\n")
+        msgs = wait_until(pf.messages, 30,
+                          what="message at postfix\ntern:\n%s\npostfix:\n%s" % (a.log()[-2000:], pf.log()[-2000:]))
+        self.assertIn(b"hello postfix", msgs[0])
+        wait_log(a, "TLS connection established to 127.0.0.1[127.0.0.1]:%d" % pf.port)
+        self.assertIn("TLS connection established from localhost[127.0.0.1]", pf.log())
+        line = wait_log(a, "to=<someone@pf.test>")[0]
+        self.assertRegex(line, r"status=sent \(250 2\.0\.0 Ok: (\d+ bytes )?queued as")
+
+    @unittest.skipUnless(shutil.which("postfix"), "Debian's postfix is not installed")
+    def test_postfix_to_tern(self):
+        b = self.tern(domains=("tern.test",), mailboxes=["bob@tern.test"])
+        tls = offers(b.smtp_port, "starttls")
+        pf = PostfixInstance("pf.test", main_cf={
+            "transport_maps": "inline:{tern.test=smtp:[127.0.0.1]:%d}" % b.smtp_port,
+            "relay_domains": "tern.test",
+            "smtp_tls_security_level": "encrypt" if tls else "may"})
+        self.cleanups.append(pf.cleanup)
+        pf.start()
+        with smtplib.SMTP("127.0.0.1", pf.port, timeout=30) as c:
+            c.sendmail("x@example.org", ["bob@tern.test"], b"Subject: from postfix\r\n\r\nhi tern\r\n")
+        msgs = wait_until(lambda: b.messages("bob@tern.test"), 60,
+                          what="message from postfix\npostfix:\n%s" % pf.log()[-3000:])
+        self.assertIn(b"hi tern", msgs[0])
+        self.assertRegex(pf.log(), r"to=<bob@tern.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d.*"
+                                   r"status=sent" % b.smtp_port)
