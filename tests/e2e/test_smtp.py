@@ -473,3 +473,109 @@ class SmtpRelayTest(unittest.TestCase):
         self.assertIn(b"hi tern", msgs[0])
         self.assertRegex(pf.log(), r"to=<bob@tern.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d.*"
                                    r"status=sent" % b.smtp_port)
+
+
+def netstring(b):
+    return b"%d:%s," % (len(b), b)
+
+
+def agent_request(inst, service, attrs, content_header, content_body, timeout=60):
+    """Sends one {op=deliver} straight to an agent's socket, as qmgr does,
+    with a file holding the message attached; returns the reply records
+    as lists of (name, value)."""
+    import socket as so
+    path = os.path.join(inst.queue, "tmp-agent-test-%d" % os.getpid())
+    with open(path, "wb") as f:
+        f.write(content_header + content_body)
+    fd = os.open(path, os.O_RDONLY)
+    os.unlink(path)
+    attrs = [("op", "deliver"), ("queue_id", "0123456789ABCDEF"),
+             ("arrival", str(int(time.time() * 1e6))),
+             ("header_off", "0"), ("header_len", str(len(content_header))),
+             ("body_off", str(len(content_header))), ("body_len", str(len(content_body)))] + attrs
+    rec = b"".join(netstring(n.encode()) + netstring(v.encode()) for n, v in attrs) + b"0:,"
+    s = so.socket(so.AF_UNIX, so.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(os.path.join(inst.queue, "private", service))
+    so.send_fds(s, [rec], [fd])
+    os.close(fd)
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    s.close()
+    records, cur, i = [], [], 0
+    while i < len(data):
+        colon = data.index(b":", i)
+        n = int(data[i:colon])
+        val = data[colon + 1:colon + 1 + n]
+        i = colon + 1 + n + 1
+        if n == 0:
+            records.append(cur)
+            cur = []
+            continue
+        colon = data.index(b":", i)
+        m = int(data[i:colon])
+        cur.append((val.decode(), data[colon + 1:colon + 1 + m].decode()))
+        i = colon + 1 + m + 1
+    return records
+
+
+class SmtpAgentProtocolTest(unittest.TestCase):
+    """The agent's side of the qmgr conversation, driven directly: the
+    nexthop attribute, DSN parameters, SMTPUTF8."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = FakeSMTPServer(ext=["PIPELINING", "DSN", "8BITMIME"])
+        cls.inst = Instance()
+        cls.inst.start()
+        wait_until(lambda: os.path.exists(os.path.join(cls.inst.queue, "private", "smtp")), 10)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+        cls.srv.stop()
+
+    def test_nexthop_and_dsn_parameters(self):
+        recs = agent_request(self.inst, "smtp", [
+            ("sender", "from@example.com"), ("nexthop", "[127.0.0.1]:%d" % self.srv.port),
+            ("ret", "HDRS"), ("envid", "env+id 1"),
+            ("rcpt", "a@nowhere.invalid"), ("index", "0"), ("class", "default"),
+            ("orcpt", "rfc822;A@original.test"), ("notify", "SUCCESS,DELAY"),
+            ("rcpt", "b@nowhere.invalid"), ("index", "1"), ("class", "default"),
+            ("orcpt", "b@original.test")],
+            b"Subject: direct\n", b"body\n")
+        status = [dict(r) for r in recs if dict(r).get("op") == "status"]
+        self.assertEqual([s["index"] for s in status], ["0", "1"])
+        self.assertEqual({s["result"] for s in status}, {"sent"})
+        self.assertEqual(dict(recs[-1])["op"], "done")
+        tx = self.srv.transactions[-1]
+        self.assertIn("RET=HDRS", tx.mail_params)
+        self.assertIn("ENVID=env+2Bid+201", tx.mail_params)
+        self.assertEqual(tx.rcpt_lines[0],
+                         "RCPT TO:<a@nowhere.invalid> NOTIFY=SUCCESS,DELAY "
+                         "ORCPT=rfc822;A@original.test")
+        self.assertEqual(tx.rcpt_lines[1], "RCPT TO:<b@nowhere.invalid> ORCPT=rfc822;b@original.test")
+        self.assertEqual(tx.data, b"Subject: direct\r\n\r\nbody\r\n")
+
+    def test_smtputf8_needed_but_not_offered(self):
+        recs = agent_request(self.inst, "smtp", [
+            ("sender", "from@example.com"), ("nexthop", "[127.0.0.1]:%d" % self.srv.port),
+            ("rcpt", "j\u00f6rg@nowhere.invalid"), ("index", "0"), ("class", "default"),
+            ("rcpt", "plain@nowhere.invalid"), ("index", "1"), ("class", "default")],
+            b"Subject: utf8\n", b"body\n")
+        status = {dict(r)["index"]: dict(r) for r in recs if dict(r).get("op") == "status"}
+        self.assertEqual(status["0"]["result"], "bounced")
+        self.assertEqual(status["0"]["dsn"], "5.6.7")
+        self.assertEqual(status["1"]["result"], "sent")
+
+    def test_error_agent(self):
+        recs = agent_request(self.inst, "error", [
+            ("sender", "from@example.com"), ("nexthop", "4.3.2 come back later"),
+            ("rcpt", "x@y.test"), ("index", "0"), ("class", "default")], b"S: x\n", b"b\n")
+        st = dict(recs[0])
+        self.assertEqual((st["result"], st["dsn"], st["reason"]),
+                         ("deferred", "4.3.2", "come back later"))
