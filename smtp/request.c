@@ -163,6 +163,32 @@ static int sm_send_status(struct ipc_conn *c, const struct smtp_rcpt *r)
 	return ipc_conn_send(c, (int)config_time("ipc_timeout") * 1000);
 }
 
+/*
+ * A cached session can die between the liveness check and the first
+ * command (the server's idle timer).  When it breaks before the server
+ * said anything about the message, the results are forgotten and the
+ * caller connects afresh, as if the cache had been empty.
+ */
+static bool sm_try_cached(struct sm_request *q, struct smtp_session *s, struct smtp_rcpt **group,
+    size_t n, char *relay, size_t relsize)
+{
+	bool all_lost = true;
+
+	smtp_session_relay(s, relay, relsize);
+	if (smtp_xfer(s, &q->msg, group, n)) {
+		smtp_cache_put(s);
+		return true;
+	}
+	for (size_t i = 0; i < n; i++)
+		all_lost &= group[i]->done && strcmp(group[i]->dsn, "4.4.2") == 0;
+	smtp_session_quit(s);
+	if (!all_lost)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		group[i]->done = false;
+	return false;
+}
+
 /* Delivers the recipients bound for hop (not yet done) over one session. */
 static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, size_t relsize)
 {
@@ -175,8 +201,13 @@ static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, s
 		if (!q->rcpts[i].done && strcmp(q->rcpts[i].nexthop, hop) == 0)
 			group[n++] = &q->rcpts[i];
 	s = smtp_cache_get(hop);
-	if (s == NULL)
-		s = smtp_route_connect(hop, &f);
+	if (s != NULL && !sm_try_cached(q, s, group, n, relay, relsize))
+		s = NULL;
+	else if (s != NULL) {
+		free(group);
+		return;
+	}
+	s = smtp_route_connect(hop, &f);
 	if (s == NULL) {
 		/* soft_bounce turns every bounce into a deferral (testing). */
 		bool bounce = f.permanent && !config_bool("soft_bounce");
