@@ -29,6 +29,10 @@ void smtp_io_init(struct smtp_io *io, int fd)
 void smtp_io_close(struct smtp_io *io)
 {
 	if (io->ssl) {
+		/* close_notify on a clean end: OpenSSL marks the session of a
+		 * connection freed without it as not resumable. */
+		if (!io->broken)
+			SSL_shutdown(io->ssl);
 		SSL_free(io->ssl);
 		io->ssl = NULL;
 	}

@@ -74,6 +74,15 @@ class FakeSMTPServer:
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
+    def _tls_context(self):
+        # One context for the server's life: its ticket keys let clients
+        # resume sessions.
+        with self.lock:
+            if getattr(self, "_ctx", None) is None:
+                self._ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                self._ctx.load_cert_chain(*self.tls)
+            return self._ctx
+
     def stop(self):
         self.stopping = True
         try:
@@ -137,9 +146,7 @@ class FakeSMTPServer:
                 send("250 fake.test")
             elif verb == "STARTTLS" and self.tls:
                 send("220 2.0.0 go ahead")
-                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-                ctx.load_cert_chain(*self.tls)
-                c = ctx.wrap_socket(c, server_side=True)
+                c = self._tls_context().wrap_socket(c, server_side=True)
                 f = c.makefile("rb")
                 tls = True
             elif verb == "AUTH":

@@ -172,6 +172,29 @@ class SmtpClientTest(unittest.TestCase):
         self.assertTrue(tx.tls)
         wait_log(inst, "Untrusted TLS connection established to 127.0.0.1[127.0.0.1]")
 
+    def test_tls_session_resumed(self):
+        cert = make_cert(self.tmp, "mx.remote.test")
+        srv = self.server(tls=cert)
+        inst = Instance(main_cf={"relayhost": "[127.0.0.1]:%d" % srv.port,
+                                 "smtp_tls_security_level": "encrypt",
+                                 "smtp_connection_cache_on_demand": "no"})
+        self.insts.append(inst)
+        # One smtp process, so both deliveries share its session cache.
+        mcf = os.path.join(inst.etc, "master.cf")
+        with open(mcf) as f:
+            lines = [re.sub(r"^(smtp\s+unix\s+\S+\s+\S+\s+\S+\s+\S+\s+)4", r"\g<1>1", l)
+                     for l in f]
+        with open(mcf, "w") as f:
+            f.writelines(lines)
+        inst.start()
+        submit(inst, "from@example.com", ["a@remote.test"])
+        self.wait_tx(srv, 1, inst)
+        submit(inst, "from@example.com", ["b@remote.test"])
+        self.wait_tx(srv, 2, inst)
+        self.assertEqual(srv.connections, 2)
+        wait_log(inst, "Untrusted TLS connection established to 127.0.0.1")
+        wait_log(inst, "Untrusted TLS connection reused to 127.0.0.1")
+
     def test_encrypt_without_starttls_defers(self):
         srv = self.server()
         inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port,
