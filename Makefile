@@ -27,7 +27,7 @@ DEPS_SMTPD :=
 DEPS_QMGR  :=
 DEPS_LOCAL := bsd-mailx dovecot-imapd
 DEPS_SENDMAIL := bsd-mailx mutt
-DEPS_SMTP  :=
+DEPS_SMTP  := dnsmasq-base postfix
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_SMTPD) $(DEPS_QMGR) $(DEPS_LOCAL) \
               $(DEPS_SENDMAIL) $(DEPS_SMTP)
 
@@ -107,6 +107,7 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
+	    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
 	  else \
 	    echo "missing Debian packages; as root run:"; \

@@ -260,6 +260,10 @@ static void init_master_cf(struct buf *b, const struct init_opts *o)
 	buf_printf(b, "%-15s unix  -       -       n       -       %-7d qmgr\n", "qmgr", 1);
 	buf_printf(b, "%-15s unix  -       n       n       -       %-7d local\n", "local", 4);
 	buf_printf(b, "%-15s unix  n       -       n       60      %-7d pickup\n", "pickup", 1);
+	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "smtp", 4);
+	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "relay", 4);
+	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "error", 1);
+	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "discard", 1);
 }
 
 static void init_virtual_table(struct buf *b, const struct init_opts *o)

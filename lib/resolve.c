@@ -8,6 +8,8 @@
  *   relay_domains           -> relay class, relay_transport
  *   anything else           -> default class, default_transport
  * An address without a domain is local (the caller qualifies "postmaster").
+ * Then relayhost replaces the next hop of remote classes, and
+ * transport_maps may override transport and next hop for any address.
  * Domain lists mix names and tables; tables are opened once and kept.
  */
 #include "resolve.h"
@@ -140,7 +142,65 @@ static void resolve_set(struct resolved *out, enum addr_class cls, const char *t
 		tlen = sizeof(out->transport) - 1;
 	memcpy(out->transport, value, tlen);
 	out->transport[tlen] = 0;
-	strlcpy(out->nexthop, colon && colon[1] ? colon + 1 : domain, sizeof(out->nexthop));
+	if (colon && colon[1])
+		strlcpy(out->nexthop, colon + 1, sizeof(out->nexthop));
+	else if ((cls == CLASS_DEFAULT || cls == CLASS_RELAY) && *config_str("relayhost"))
+		/* relayhost replaces the recipient domain for remote mail,
+		 * unless the transport names its own next hop (Postfix). */
+		strlcpy(out->nexthop, config_str("relayhost"), sizeof(out->nexthop));
+	else
+		strlcpy(out->nexthop, domain, sizeof(out->nexthop));
+}
+
+/*
+ * transport_maps: the full address, then the domain, then each parent
+ * domain as ".parent" (Postfix's order).  The value "transport:nexthop"
+ * overrides what it names: an empty transport keeps the class's, an
+ * empty next hop keeps the domain (or relayhost); "error:text" and
+ * "discard:text" carry text rather than a host.  Returns false on a
+ * table error; *found when an entry applied.
+ */
+static bool resolve_transport_maps(const char *addr, const char *domain, struct resolved *out)
+{
+	char **list = config_list("transport_maps");
+	bool ok = true, found = false;
+
+	for (char **p = list; *p && ok && !found; p++) {
+		struct table *t = resolve_table(*p);
+		const char *v = NULL, *d;
+		bool err = false;
+
+		if (t == NULL) {
+			ok = false;
+			break;
+		}
+		v = table_lookup(t, addr, &err);
+		if (v == NULL && !err && *domain)
+			v = table_lookup(t, domain, &err);
+		for (d = strchr(domain, '.'); v == NULL && !err && d; d = strchr(d + 1, '.'))
+			v = table_lookup(t, d, &err);
+		if (err) {
+			ok = false;
+			break;
+		}
+		if (v) {
+			const char *colon = strchr(v, ':');
+			size_t tlen = colon ? (size_t)(colon - v) : strlen(v);
+
+			found = true;
+			if (tlen > 0 && tlen < sizeof(out->transport)) {
+				memcpy(out->transport, v, tlen);
+				out->transport[tlen] = 0;
+			}
+			if (colon && colon[1])
+				strlcpy(out->nexthop, colon + 1, sizeof(out->nexthop));
+			else if (tlen > 0 && *domain)
+				/* "smtp:" alone: deliver to the recipient domain. */
+				strlcpy(out->nexthop, domain, sizeof(out->nexthop));
+		}
+	}
+	strv_free(list);
+	return ok;
 }
 
 bool resolve_addr(const char *addr, struct resolved *out)
@@ -160,6 +220,8 @@ bool resolve_addr(const char *addr, struct resolved *out)
 		resolve_set(out, CLASS_RELAY, "relay_transport", domain);
 	else if (!error)
 		resolve_set(out, CLASS_DEFAULT, "default_transport", domain);
+	if (!error && !resolve_transport_maps(addr, domain, out))
+		error = true;
 	free(local);
 	free(domain);
 	return !error;

@@ -7,6 +7,11 @@
  *   domain in relay_domains            -> class "relay",   transport relay
  *   anything else                      -> class "default", transport smtp
  * Domain lists take names and table specs (texthash:/path), as in Postfix.
+ * relayhost then becomes the next hop of the relay and default classes
+ * (unless their transport names one), and transport_maps ("user@domain",
+ * "domain", ".parent" keys; "transport:nexthop" values such as
+ * "smtp:[host]:port", "local:", "error:5.1.1 text", "discard:") may
+ * override transport and next hop of any address.
  */
 #ifndef TERN_RESOLVE_H
 #define TERN_RESOLVE_H

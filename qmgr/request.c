@@ -58,6 +58,11 @@ void request_encode(const struct qmgr_request *r, struct buf *out)
 	if (r->dest)
 		ipc_put_str(out, A_NEXTHOP, r->dest->nexthop);
 	ipc_put_int(out, A_ACTIVATED, r->msg->activated);
+	/* DSN envelope parameters, for agents that pass them on (smtp). */
+	if (qfile_attr(qf, A_RET))
+		ipc_put_str(out, A_RET, qfile_attr(qf, A_RET));
+	if (qfile_attr(qf, A_ENVID))
+		ipc_put_str(out, A_ENVID, qfile_attr(qf, A_ENVID));
 	for (i = 0; i < r->n; i++) {
 		rc = &qf->rcpts[r->rcpt[i]];
 		ipc_put_str(out, A_RCPT, rc->addr);
@@ -65,6 +70,8 @@ void request_encode(const struct qmgr_request *r, struct buf *out)
 		ipc_put_str(out, A_CLASS, r->cls[i] ? r->cls[i] : "");
 		if (rc->orcpt)
 			ipc_put_str(out, A_ORCPT, rc->orcpt);
+		if (rc->notify)
+			ipc_put_str(out, A_NOTIFY, rc->notify);
 	}
 	ipc_end(out);
 }

@@ -1,0 +1,546 @@
+/*
+ * dns.c - MX and address look-ups with c-ares, and a TTL-honouring cache.
+ *
+ * Layout: the pure answer handling first (bytes -> records), then the
+ * cache, then the c-ares channel and its poll loop, then the two public
+ * look-ups.  Status mapping, as Postfix does it: NXDOMAIN is permanent
+ * (the domain does not exist), SERVFAIL, REFUSED and time-outs are
+ * temporary; an MX answer with no MX records means "use the domain's own
+ * address" (implicit MX, RFC 5321 section 5.1), decided by the caller.
+ */
+#include "dns.h"
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define DNS_CACHE_MAX 256
+
+/* ------------------------------------------------------------ answers */
+
+/* Smallest TTL in the answer section; UINT32 max when none.  Only walks
+ * the record framing; c-ares's parsers validate the records themselves. */
+static unsigned dns_min_ttl(const unsigned char *ans, int len)
+{
+	unsigned best = 0xffffffffu;
+	const unsigned char *p = ans + 12;
+	int qd, an;
+
+	if (len < 12)
+		return 0;
+	qd = ans[4] << 8 | ans[5];
+	an = ans[6] << 8 | ans[7];
+	for (int i = 0; i < qd + an; i++) {
+		char *name;
+		long enc;
+
+		if (ares_expand_name(p, ans, len, &name, &enc) != ARES_SUCCESS)
+			return 0;
+		ares_free_string(name);
+		p += enc;
+		if (i < qd) {
+			p += 4;
+			continue;
+		}
+		if (p + 10 > ans + len)
+			return 0;
+		unsigned ttl = (unsigned)p[4] << 24 | (unsigned)p[5] << 16 | (unsigned)p[6] << 8 | p[7];
+		int rdlen = p[8] << 8 | p[9];
+
+		if (ttl < best)
+			best = ttl;
+		p += 10 + rdlen;
+		if (p > ans + len)
+			return 0;
+	}
+	return best;
+}
+
+static int dns_mx_cmp(const void *a, const void *b)
+{
+	const struct dns_mx *x = a, *y = b;
+
+	return x->pref - y->pref;
+}
+
+/* Shuffles runs of equal preference (Fisher-Yates inside each run). */
+static void dns_mx_shuffle(struct dns_mx *mx, size_t n)
+{
+	size_t start = 0;
+
+	while (start < n) {
+		size_t end = start + 1;
+
+		while (end < n && mx[end].pref == mx[start].pref)
+			end++;
+		for (size_t i = end - 1; i > start; i--) {
+			size_t j = start + arc4random_uniform((uint32_t)(i - start + 1));
+			struct dns_mx t = mx[i];
+
+			mx[i] = mx[j];
+			mx[j] = t;
+		}
+		start = end;
+	}
+}
+
+enum dns_status dns_mx_from_answer(const unsigned char *ans, int len, struct dns_mx **out,
+    size_t *n, unsigned *ttl)
+{
+	struct ares_mx_reply *head = NULL, *r;
+	struct dns_mx *mx;
+	size_t count = 0;
+	int rc = ares_parse_mx_reply(ans, len, &head);
+
+	*out = NULL;
+	*n = 0;
+	if (rc == ARES_ENODATA)
+		return DNS_NODATA;
+	if (rc != ARES_SUCCESS)
+		return DNS_FAIL;
+	for (r = head; r; r = r->next)
+		count++;
+	if (count == 0) {
+		ares_free_data(head);
+		return DNS_NODATA;
+	}
+	/* RFC 7505: a single MX whose exchange is the root ("."). */
+	if (count == 1 && (head->host[0] == 0 || strcmp(head->host, ".") == 0)) {
+		ares_free_data(head);
+		return DNS_NULLMX;
+	}
+	mx = xcalloc(count, sizeof(*mx));
+	count = 0;
+	for (r = head; r; r = r->next) {
+		if (r->host[0] == 0 || strlen(r->host) >= sizeof(mx->host))
+			continue;       /* a root exchange among others: unusable */
+		strlcpy(mx[count].host, r->host, sizeof(mx->host));
+		mx[count++].pref = r->priority;
+	}
+	ares_free_data(head);
+	if (count == 0) {
+		free(mx);
+		return DNS_NULLMX;
+	}
+	qsort(mx, count, sizeof(*mx), dns_mx_cmp);
+	dns_mx_shuffle(mx, count);
+	*out = mx;
+	*n = count;
+	*ttl = dns_min_ttl(ans, len);
+	return DNS_OK;
+}
+
+static void dns_addr_set(struct dns_addr *a, int family, const void *ip, int port)
+{
+	memset(a, 0, sizeof(*a));
+	if (family == AF_INET) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&a->sa;
+
+		s->sin_family = AF_INET;
+		s->sin_port = htons((uint16_t)port);
+		memcpy(&s->sin_addr, ip, 4);
+		a->len = sizeof(*s);
+	} else {
+		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&a->sa;
+
+		s->sin6_family = AF_INET6;
+		s->sin6_port = htons((uint16_t)port);
+		memcpy(&s->sin6_addr, ip, 16);
+		a->len = sizeof(*s);
+	}
+}
+
+enum dns_status dns_addrs_from_answer(const unsigned char *ans, int len, int family, int port,
+    struct dns_addr **out, size_t *n, unsigned *ttl)
+{
+	enum { MAXA = 32 };
+	struct ares_addrttl a4[MAXA];
+	struct ares_addr6ttl a6[MAXA];
+	int na = MAXA, rc;
+	unsigned best = 0xffffffffu;
+
+	*out = NULL;
+	*n = 0;
+	if (family == AF_INET)
+		rc = ares_parse_a_reply(ans, len, NULL, a4, &na);
+	else
+		rc = ares_parse_aaaa_reply(ans, len, NULL, a6, &na);
+	if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && na <= 0))
+		return DNS_NODATA;
+	if (rc != ARES_SUCCESS)
+		return DNS_FAIL;
+	*out = xcalloc((size_t)na, sizeof(**out));
+	for (int i = 0; i < na; i++) {
+		int t = family == AF_INET ? a4[i].ttl : a6[i].ttl;
+
+		if (family == AF_INET)
+			dns_addr_set(&(*out)[i], AF_INET, &a4[i].ipaddr, port);
+		else
+			dns_addr_set(&(*out)[i], AF_INET6, &a6[i].ip6addr, port);
+		if (t >= 0 && (unsigned)t < best)
+			best = (unsigned)t;
+	}
+	*n = (size_t)na;
+	*ttl = best;
+	return DNS_OK;
+}
+
+/* ------------------------------------------------------------ cache */
+
+struct dns_cache_entry {
+	char *name;
+	int type;
+	unsigned char *ans;
+	int len;
+	long long expires; /* mono_msec() */
+};
+
+static struct dns_cache_entry dns_cache[DNS_CACHE_MAX];
+static size_t dns_ncache;
+
+static struct dns_cache_entry *dns_cache_find(const char *name, int type)
+{
+	long long now = mono_msec();
+
+	for (size_t i = 0; i < dns_ncache; i++) {
+		struct dns_cache_entry *e = &dns_cache[i];
+
+		if (e->type == type && str_case_eq(e->name, name)) {
+			if (e->expires > now)
+				return e;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+static void dns_cache_drop(size_t i)
+{
+	free(dns_cache[i].name);
+	free(dns_cache[i].ans);
+	dns_cache[i] = dns_cache[--dns_ncache];
+}
+
+/* Keeps a positive answer for its TTL (capped at a day). */
+static void dns_cache_put(const char *name, int type, const unsigned char *ans, int len,
+    unsigned ttl)
+{
+	long long now = mono_msec();
+
+	if (ttl == 0)
+		return;
+	if (ttl > 86400)
+		ttl = 86400;
+	for (size_t i = 0; i < dns_ncache; i++)
+		if ((dns_cache[i].type == type && str_case_eq(dns_cache[i].name, name)) ||
+		    dns_cache[i].expires <= now)
+			dns_cache_drop(i--);
+	if (dns_ncache == DNS_CACHE_MAX)
+		dns_cache_drop(0);
+	dns_cache[dns_ncache].name = xstrdup(name);
+	dns_cache[dns_ncache].type = type;
+	dns_cache[dns_ncache].ans = (unsigned char *)xmemdup(ans, (size_t)len);
+	dns_cache[dns_ncache].len = len;
+	dns_cache[dns_ncache].expires = now + (long long)ttl * 1000;
+	dns_ncache++;
+}
+
+/* ------------------------------------------------------------ c-ares I/O */
+
+static ares_channel dns_channel;
+static bool dns_ready;
+
+void dns_reset(void)
+{
+	while (dns_ncache)
+		dns_cache_drop(0);
+	if (dns_ready) {
+		ares_destroy(dns_channel);
+		ares_library_cleanup();
+		dns_ready = false;
+	}
+}
+
+static bool dns_init(struct buf *why)
+{
+	struct ares_options opt;
+	const char *servers = config_str("smtp_dns_resolver");
+	int rc;
+
+	if (dns_ready)
+		return true;
+	ares_library_init(ARES_LIB_INIT_ALL);
+	memset(&opt, 0, sizeof(opt));
+	opt.timeout = (int)config_time("smtp_dns_timeout") * 1000;
+	opt.tries = 2;
+	opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	rc = ares_init_options(&dns_channel, &opt,
+	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
+	if (rc != ARES_SUCCESS) {
+		buf_printf(why, "cannot initialise the resolver: %s", ares_strerror(rc));
+		return false;
+	}
+	if (*servers) {
+		char *csv = xstrdup(servers);
+
+		/* "a b, c" -> "a,b,c": c-ares wants commas only. */
+		for (char *p = csv; *p; p++)
+			if (*p == ' ' || *p == '\t')
+				*p = ',';
+		rc = ares_set_servers_ports_csv(dns_channel, csv);
+		free(csv);
+		if (rc != ARES_SUCCESS) {
+			ares_destroy(dns_channel);
+			buf_printf(why, "bad smtp_dns_resolver \"%s\": %s", servers, ares_strerror(rc));
+			return false;
+		}
+	}
+	dns_ready = true;
+	return true;
+}
+
+struct dns_query {
+	bool done;
+	int status;
+	unsigned char *ans;
+	int len;
+};
+
+static void dns_query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct dns_query *q = arg;
+
+	(void)timeouts;
+	q->done = true;
+	q->status = status;
+	if (abuf && alen > 0) {
+		q->ans = (unsigned char *)xmemdup(abuf, (size_t)alen);
+		q->len = alen;
+	}
+}
+
+/* Runs the channel until the query finishes; c-ares bounds the time. */
+static void dns_wait(struct dns_query *q)
+{
+	while (!q->done) {
+		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+		struct pollfd p[ARES_GETSOCK_MAXNUM];
+		int bits = ares_getsock(dns_channel, socks, ARES_GETSOCK_MAXNUM);
+		int np = 0;
+		struct timeval tv, *tvp = ares_timeout(dns_channel, NULL, &tv);
+		int ms = tvp ? (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000) + 1 : 1000;
+
+		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+			short ev = 0;
+
+			/* c-ares's own macros shift a signed 1 into the sign bit
+			 * for the last socket; the same test, unsigned. */
+			if ((unsigned)bits & (1u << i))
+				ev |= POLLIN;
+			if ((unsigned)bits & (1u << (i + ARES_GETSOCK_MAXNUM)))
+				ev |= POLLOUT;
+			if (ev) {
+				p[np].fd = socks[i];
+				p[np].events = ev;
+				p[np++].revents = 0;
+			}
+		}
+		if (poll(p, (nfds_t)np, ms) <= 0) {
+			ares_process_fd(dns_channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+			continue;
+		}
+		for (int i = 0; i < np; i++)
+			ares_process_fd(dns_channel,
+			    p[i].revents & (POLLIN | POLLERR | POLLHUP) ? p[i].fd : ARES_SOCKET_BAD,
+			    p[i].revents & POLLOUT ? p[i].fd : ARES_SOCKET_BAD);
+	}
+}
+
+static const char *dns_type_name(int type)
+{
+	return type == ns_t_mx ? "MX" : type == ns_t_a ? "A" : "AAAA";
+}
+
+/* One query: fills *ans (free it) on DNS_OK, why on failure. */
+static enum dns_status dns_query(const char *name, int type, unsigned char **ans, int *len,
+    struct buf *why)
+{
+	struct dns_query q = { 0 };
+
+	if (!dns_init(why))
+		return DNS_FAIL;
+	ares_query(dns_channel, name, ns_c_in, type, dns_query_done, &q);
+	dns_wait(&q);
+	switch (q.status) {
+	case ARES_SUCCESS:
+		*ans = q.ans;
+		*len = q.len;
+		return DNS_OK;
+	case ARES_ENOTFOUND:
+		free(q.ans);
+		buf_printf(why, "Host or domain name not found. Name service error for name=%s type=%s: "
+		    "Host not found", name, dns_type_name(type));
+		return DNS_NOTFOUND;
+	case ARES_ENODATA:
+		free(q.ans);
+		return DNS_NODATA;
+	default:
+		free(q.ans);
+		buf_printf(why, "Host or domain name not found. Name service error for name=%s type=%s: "
+		    "Host not found, try again (%s)", name, dns_type_name(type), ares_strerror(q.status));
+		return DNS_RETRY;
+	}
+}
+
+/* Answer bytes for name/type, from the cache or the network. */
+static enum dns_status dns_fetch(const char *name, int type, unsigned char **ans, int *len,
+    struct buf *why)
+{
+	struct dns_cache_entry *e = dns_cache_find(name, type);
+
+	if (e) {
+		*ans = (unsigned char *)xmemdup(e->ans, (size_t)e->len);
+		*len = e->len;
+		return DNS_OK;
+	}
+	return dns_query(name, type, ans, len, why);
+}
+
+/* ------------------------------------------------------------ look-ups */
+
+enum dns_status dns_lookup_mx(const char *domain, struct dns_mx **mx, size_t *n, struct buf *why)
+{
+	unsigned char *ans = NULL;
+	unsigned ttl = 0;
+	int len = 0;
+	enum dns_status st = dns_fetch(domain, ns_t_mx, &ans, &len, why);
+
+	*mx = NULL;
+	*n = 0;
+	if (st != DNS_OK)
+		return st;
+	st = dns_mx_from_answer(ans, len, mx, n, &ttl);
+	if (st == DNS_OK)
+		dns_cache_put(domain, ns_t_mx, ans, len, ttl);
+	else if (st == DNS_NULLMX)
+		buf_printf(why, "Domain %s does not accept mail (nullMX)", domain);
+	else if (st == DNS_FAIL)
+		buf_printf(why, "malformed MX answer for %s", domain);
+	free(ans);
+	return st;
+}
+
+static enum dns_status dns_lookup_family(const char *host, int family, int port,
+    struct dns_addr **out, size_t *n, struct buf *why)
+{
+	int type = family == AF_INET ? ns_t_a : ns_t_aaaa;
+	unsigned char *ans = NULL;
+	unsigned ttl = 0;
+	int len = 0;
+	enum dns_status st = dns_fetch(host, type, &ans, &len, why);
+
+	if (st != DNS_OK)
+		return st;
+	st = dns_addrs_from_answer(ans, len, family, port, out, n, &ttl);
+	if (st == DNS_OK)
+		dns_cache_put(host, type, ans, len, ttl);
+	free(ans);
+	return st;
+}
+
+static void dns_append(struct dns_addr **all, size_t *nall, struct dns_addr *more, size_t nmore)
+{
+	*all = xreallocarray(*all, *nall + nmore + 1, sizeof(**all));
+	memcpy(*all + *nall, more, nmore * sizeof(*more));
+	*nall += nmore;
+}
+
+/* smtp_host_lookup = native: the system resolver (nsswitch, /etc/hosts). */
+static enum dns_status dns_lookup_native(const char *host, int port, int family,
+    struct dns_addr **out, size_t *n, struct buf *why)
+{
+	struct addrinfo hints = { 0 }, *res, *ai;
+	int rc;
+
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0) {
+		buf_printf(why, "Host or domain name not found. Name service error for name=%s: %s",
+		    host, gai_strerror(rc));
+		return rc == EAI_NONAME ? DNS_NOTFOUND : DNS_RETRY;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct dns_addr a;
+
+		if (ai->ai_family == AF_INET)
+			dns_addr_set(&a, AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, port);
+		else if (ai->ai_family == AF_INET6)
+			dns_addr_set(&a, AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, port);
+		else
+			continue;
+		dns_append(out, n, &a, 1);
+	}
+	freeaddrinfo(res);
+	return *n ? DNS_OK : DNS_NOTFOUND;
+}
+
+/* The address families inet_protocols allows: AF_INET, AF_INET6 or both. */
+static void dns_families(bool *v4, bool *v6)
+{
+	const char *p = config_str("inet_protocols");
+
+	*v4 = strstr(p, "all") || strstr(p, "ipv4");
+	*v6 = strstr(p, "all") || strstr(p, "ipv6");
+}
+
+enum dns_status dns_lookup_host(const char *host, int port, struct dns_addr **out, size_t *n,
+    struct buf *why)
+{
+	struct dns_addr *part;
+	size_t npart;
+	bool v4, v6, retry = false;
+	enum dns_status st;
+	unsigned char ip[16];
+
+	*out = NULL;
+	*n = 0;
+	dns_families(&v4, &v6);
+	if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1)
+		return dns_lookup_native(host, port, AF_UNSPEC, out, n, why);
+	if (strstr(config_str("smtp_host_lookup"), "dns") == NULL)
+		return dns_lookup_native(host, port, v4 && v6 ? AF_UNSPEC : v4 ? AF_INET : AF_INET6,
+		    out, n, why);
+	for (int pass = 0; pass < 2; pass++) {
+		int family = pass == 0 ? AF_INET6 : AF_INET;
+
+		if ((family == AF_INET && !v4) || (family == AF_INET6 && !v6))
+			continue;
+		st = dns_lookup_family(host, family, port, &part, &npart, why);
+		if (st == DNS_OK) {
+			dns_append(out, n, part, npart);
+			free(part);
+		} else if (st == DNS_NOTFOUND) {
+			break;
+		} else if (st != DNS_NODATA) {
+			retry = true;
+		}
+	}
+	if (*n)
+		return DNS_OK;
+	if (retry)
+		return DNS_RETRY;
+	if (why->len == 0)
+		buf_printf(why, "Host or domain name not found. Name service error for name=%s "
+		    "type=A: Host not found", host);
+	return DNS_NOTFOUND;
+}

@@ -1,0 +1,230 @@
+/*
+ * tls_client.c - client-side TLS contexts, policy and session cache.
+ *
+ * One SSL_CTX per process.  OpenSSL does the certificate checks
+ * (SSL_VERIFY_PEER with SSL_set1_host); this file decides what to check.
+ * Client sessions are caught with the new-session callback, because with
+ * TLS 1.3 the tickets arrive after the handshake, and kept per destination
+ * key so the next connection to the same server can resume.
+ */
+#include "tls_client.h"
+
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "config.h"
+#include "log.h"
+#include "table.h"
+#include "util.h"
+
+#define TLS_SESS_MAX 64
+
+static const char *const level_names[] = { "none", "may", "encrypt", "verify", "secure" };
+
+bool tls_level_parse(const char *word, enum tls_level *out)
+{
+	for (int i = 0; i < 5; i++) {
+		if (str_case_eq(word, level_names[i])) {
+			*out = (enum tls_level)i;
+			return true;
+		}
+	}
+	/* Postfix's synonyms. */
+	if (str_case_eq(word, "fingerprint") || str_case_eq(word, "dane") ||
+	    str_case_eq(word, "dane-only")) {
+		*out = TLS_LEVEL_VERIFY;
+		return true;
+	}
+	return false;
+}
+
+const char *tls_level_name(enum tls_level l)
+{
+	return level_names[l];
+}
+
+static struct table *tls_policy_table(bool *error)
+{
+	static struct table *t;
+	static char *spec;
+	const char *want = config_str("smtp_tls_policy_maps");
+	struct buf err = BUF_INIT;
+
+	if (*want == 0)
+		return NULL;
+	if (t && spec && strcmp(spec, want) == 0)
+		return t;
+	t = table_open(want, 0, &err);
+	if (t == NULL) {
+		log_warn("smtp_tls_policy_maps: %s", buf_cstr(&err));
+		*error = true;
+	}
+	free(spec);
+	spec = xstrdup(want);
+	buf_free(&err);
+	return t;
+}
+
+bool tls_client_policy(const char *nexthop, const char *domain, enum tls_level *out)
+{
+	bool error = false;
+	struct table *t = tls_policy_table(&error);
+	const char *v = NULL;
+
+	if (error)
+		return false;
+	if (t) {
+		v = table_lookup(t, nexthop, &error);
+		if (v == NULL && !error && domain)
+			v = table_lookup(t, domain, &error);
+		if (error)
+			return false;
+	}
+	if (v == NULL)
+		v = config_str("smtp_tls_security_level");
+	{
+		char word[32];
+		size_t n = strcspn(v, " \t,");
+
+		if (n >= sizeof(word))
+			n = sizeof(word) - 1;
+		memcpy(word, v, n);
+		word[n] = 0;
+		if (*word == 0)
+			strlcpy(word, "none", sizeof(word));
+		if (!tls_level_parse(word, out)) {
+			log_warn("unknown TLS security level \"%s\" for %s: using encrypt", word, nexthop);
+			*out = TLS_LEVEL_ENCRYPT;
+		}
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------ sessions */
+
+struct tls_sess {
+	char *key;
+	SSL_SESSION *sess;
+};
+
+static struct tls_sess tls_sessions[TLS_SESS_MAX];
+static size_t tls_nsess;
+static int tls_key_index = -1;
+
+static void tls_sess_store(const char *key, SSL_SESSION *sess)
+{
+	for (size_t i = 0; i < tls_nsess; i++) {
+		if (strcmp(tls_sessions[i].key, key) == 0) {
+			SSL_SESSION_free(tls_sessions[i].sess);
+			tls_sessions[i].sess = sess;
+			return;
+		}
+	}
+	if (tls_nsess == TLS_SESS_MAX) {
+		free(tls_sessions[0].key);
+		SSL_SESSION_free(tls_sessions[0].sess);
+		tls_sessions[0] = tls_sessions[--tls_nsess];
+	}
+	tls_sessions[tls_nsess].key = xstrdup(key);
+	tls_sessions[tls_nsess++].sess = sess;
+}
+
+static SSL_SESSION *tls_sess_find(const char *key)
+{
+	for (size_t i = 0; i < tls_nsess; i++)
+		if (strcmp(tls_sessions[i].key, key) == 0)
+			return tls_sessions[i].sess;
+	return NULL;
+}
+
+/* OpenSSL hands us a reference; returning 1 keeps it. */
+static int tls_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	const char *key = SSL_get_ex_data(ssl, tls_key_index);
+
+	if (key == NULL || !SSL_SESSION_is_resumable(sess))
+		return 0;
+	tls_sess_store(key, sess);
+	return 1;
+}
+
+static void tls_key_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	free(ptr);
+}
+
+/* ------------------------------------------------------------ contexts */
+
+static SSL_CTX *tls_ctx(struct buf *err)
+{
+	static SSL_CTX *ctx;
+	const char *cafile, *capath;
+
+	if (ctx)
+		return ctx;
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL) {
+		buf_printf(err, "cannot create a TLS context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_default_verify_paths(ctx);
+	cafile = config_str("smtp_tls_CAfile");
+	capath = config_str("smtp_tls_CApath");
+	if ((*cafile || *capath) &&
+	    !SSL_CTX_load_verify_locations(ctx, *cafile ? cafile : NULL, *capath ? capath : NULL))
+		log_warn("cannot load smtp_tls_CAfile/CApath \"%s%s\"", cafile, capath);
+	ERR_clear_error();
+	tls_key_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_key_free);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, tls_new_session);
+	return ctx;
+}
+
+SSL *tls_client_new(enum tls_level level, const char *host, const char *domain, const char *key,
+    struct buf *err)
+{
+	SSL_CTX *ctx = tls_ctx(err);
+	SSL *ssl;
+	SSL_SESSION *sess;
+
+	if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL) {
+		buf_printf(err, "cannot create a TLS connection");
+		return NULL;
+	}
+	if (host && *host && strchr(host, ':') == NULL && strchr(host, '[') == NULL)
+		SSL_set_tlsext_host_name(ssl, host);
+	SSL_set_ex_data(ssl, tls_key_index, xstrdup(key));
+	if ((sess = tls_sess_find(key)) != NULL)
+		SSL_set_session(ssl, sess);
+	if (level >= TLS_LEVEL_VERIFY) {
+		SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		if (level == TLS_LEVEL_SECURE) {
+			char *dot = xasprintf(".%s", domain);
+
+			SSL_set1_host(ssl, domain);
+			SSL_add1_host(ssl, dot);
+			free(dot);
+		} else {
+			SSL_set1_host(ssl, host);
+		}
+	} else {
+		SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
+	}
+	return ssl;
+}
+
+void tls_client_describe(SSL *ssl, struct buf *out)
+{
+	buf_printf(out, "%s with cipher %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+}
+
+bool tls_client_resumed(SSL *ssl)
+{
+	return SSL_session_reused(ssl) == 1;
+}

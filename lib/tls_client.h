@@ -1,0 +1,49 @@
+/*
+ * tls_client.h - TLS for tern's SMTP client (STARTTLS to other servers).
+ *
+ * Security levels, as Postfix's smtp_tls_security_level:
+ *   none     never TLS
+ *   may      TLS when offered, certificate not checked; failure -> plain
+ *   encrypt  TLS required, certificate not checked
+ *   verify   TLS required, certificate chain valid and the server's host
+ *            name (the MX name, or the next hop) in it
+ *   secure   as verify, but the name must be the next-hop domain or a
+ *            subdomain of it (not taken from an unsigned MX answer)
+ * Trust: the system CA store plus smtp_tls_CAfile / smtp_tls_CApath.
+ * Sessions are cached in-process per destination and resumed.
+ * Not here: DANE.
+ */
+#ifndef TERN_TLS_CLIENT_H
+#define TERN_TLS_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#include "buf.h"
+
+enum tls_level { TLS_LEVEL_NONE, TLS_LEVEL_MAY, TLS_LEVEL_ENCRYPT, TLS_LEVEL_VERIFY,
+	TLS_LEVEL_SECURE };
+
+bool tls_level_parse(const char *word, enum tls_level *out);
+const char *tls_level_name(enum tls_level l);
+
+/* The level for a next hop: smtp_tls_policy_maps (keys: the next hop as
+ * written, e.g. "[mx.example]:587", then its bare domain), else
+ * smtp_tls_security_level.  False when a table could not be read. */
+bool tls_client_policy(const char *nexthop, const char *domain, enum tls_level *out);
+
+/*
+ * A new client SSL for a connection to host (the name the certificate must
+ * carry at verify), next-hop domain (secure), with SNI host, resuming a
+ * session cached under key.  NULL with err on failure.
+ */
+SSL *tls_client_new(enum tls_level level, const char *host, const char *domain, const char *key,
+    struct buf *err);
+/* After the handshake: "TLSv1.3 with cipher X" and whether the
+ * certificate was verified (only meaningful at verify/secure). */
+void tls_client_describe(SSL *ssl, struct buf *out);
+bool tls_client_resumed(SSL *ssl);
+
+#endif

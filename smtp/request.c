@@ -1,0 +1,337 @@
+/*
+ * request.c - the smtp agent's side of the qmgr conversation (proto.h).
+ *
+ * One {op=deliver} per connection, the queue file's descriptor attached;
+ * one {op=status} per recipient, then {op=done}.  The next hop comes from
+ * the request's "nexthop" attribute when qmgr sends one, else from
+ * resolve_addr() of each recipient, so recipients of one request bound
+ * for different next hops (qmgr groups by transport only) each go to
+ * their own destination, one session per next hop.
+ *
+ * The same program serves the "error" transport (every recipient bounces
+ * with the next hop as reason, "error:5.1.1 text") and the "discard"
+ * transport (every recipient is reported sent and nothing goes anywhere),
+ * selected by the master.cf service name or first argument (main.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ipc.h"
+#include "log.h"
+#include "proto.h"
+#include "qfile.h"
+#include "qid.h"
+#include "resolve.h"
+#include "smtp.h"
+#include "util.h"
+
+struct sm_request {
+	struct smtp_msg msg;
+	const char *nexthop;    /* from qmgr, or NULL */
+	struct smtp_rcpt *rcpts;
+	size_t nrcpt;
+	char (*hops)[256];      /* resolved next hops, one per recipient */
+};
+
+static bool sm_get_off(const struct ipc_msg *m, const char *name, off_t *out)
+{
+	long long v;
+
+	if (!ipc_get_int(m, name, &v) || v < 0)
+		return false;
+	*out = (off_t)v;
+	return true;
+}
+
+/* "rcpt" starts a recipient; "index", "orcpt", "notify" apply to it. */
+static const char *sm_parse_rcpts(const struct ipc_msg *m, struct sm_request *q)
+{
+	bool *has_index = xcalloc(m->count + 1, sizeof(bool));
+
+	q->rcpts = xcalloc(m->count + 1, sizeof(*q->rcpts));
+	for (size_t i = 0; i < m->count; i++) {
+		const struct ipc_attr *a = &m->attrs[i];
+		struct smtp_rcpt *r = q->nrcpt ? &q->rcpts[q->nrcpt - 1] : NULL;
+		bool text = strlen(a->value) == a->len;
+
+		if (strcmp(a->name, A_RCPT) == 0) {
+			if (a->len == 0 || !text || strpbrk(a->value, "\r\n<>") != NULL) {
+				free(has_index);
+				return "bad rcpt";
+			}
+			q->rcpts[q->nrcpt++].addr = a->value;
+		} else if (r && strcmp(a->name, A_INDEX) == 0) {
+			long v = 0;
+
+			has_index[q->nrcpt - 1] = parse_long(a->value, 0, QF_MAX_RECIPIENTS - 1, &v);
+			r->index = v;
+		} else if (r && text && strcmp(a->name, A_ORCPT) == 0 && !strpbrk(a->value, " \r\n")) {
+			r->orcpt = a->value;
+		} else if (r && text && strcmp(a->name, A_NOTIFY) == 0 && !strpbrk(a->value, " \r\n")) {
+			r->notify = a->value;
+		}
+	}
+	for (size_t i = 0; i < q->nrcpt; i++) {
+		if (!has_index[i]) {
+			free(has_index);
+			return "recipient without valid index";
+		}
+	}
+	free(has_index);
+	return q->nrcpt ? NULL : "no recipients";
+}
+
+/* A DSN keyword from qmgr, or NULL when absent or unsafe on the wire. */
+static const char *sm_word(const struct ipc_msg *m, const char *name)
+{
+	const char *v = ipc_get_str(m, name);
+
+	return v && *v && strlen(v) < 100 && !strpbrk(v, " \r\n") ? v : NULL;
+}
+
+static const char *sm_parse(const struct ipc_msg *m, struct sm_request *q)
+{
+	const char *op = ipc_get_str(m, A_OP);
+
+	memset(q, 0, sizeof(*q));
+	q->msg.fd = -1;
+	if (op == NULL || strcmp(op, OP_DELIVER) != 0)
+		return "expected op=deliver";
+	q->msg.qid = ipc_get_str(m, A_QUEUE_ID);
+	q->msg.sender = ipc_get_str(m, A_SENDER);
+	if (q->msg.qid == NULL || !qid_valid(q->msg.qid) || q->msg.sender == NULL ||
+	    strpbrk(q->msg.sender, "\r\n<>"))
+		return "missing or bad queue_id or sender";
+	if (!sm_get_off(m, A_HEADER_OFF, &q->msg.header_off) ||
+	    !sm_get_off(m, A_HEADER_LEN, &q->msg.header_len) ||
+	    !sm_get_off(m, A_BODY_OFF, &q->msg.body_off) ||
+	    !sm_get_off(m, A_BODY_LEN, &q->msg.body_len))
+		return "bad header or body offsets";
+	if (!ipc_get_int(m, A_ARRIVAL, &q->msg.arrival))
+		q->msg.arrival = 0;
+	q->nexthop = ipc_get_str(m, A_NEXTHOP);
+	if (q->nexthop && *q->nexthop == 0)
+		q->nexthop = NULL;
+	q->msg.ret = sm_word(m, A_DSN_RET);
+	/* ENVID goes out as xtext, so any bytes are safe; RFC 3461 caps it at
+	 * 100 characters. */
+	q->msg.envid = ipc_get_str(m, A_DSN_ENVID);
+	if (q->msg.envid && strlen(q->msg.envid) > 100)
+		q->msg.envid = NULL;
+	return sm_parse_rcpts(m, q);
+}
+
+/* Each recipient's next hop: qmgr's, else resolve_addr()'s. */
+static void sm_resolve(struct sm_request *q)
+{
+	q->hops = xcalloc(q->nrcpt, sizeof(*q->hops));
+	for (size_t i = 0; i < q->nrcpt; i++) {
+		struct resolved res;
+
+		if (q->nexthop)
+			strlcpy(q->hops[i], q->nexthop, sizeof(q->hops[i]));
+		else if (resolve_addr(q->rcpts[i].addr, &res))
+			strlcpy(q->hops[i], res.nexthop, sizeof(q->hops[i]));
+		else
+			smtp_rcpt_set(&q->rcpts[i], RES_DEFERRED, "4.3.0",
+			    "cannot resolve the recipient: lookup table error");
+		q->rcpts[i].nexthop = q->hops[i];
+	}
+}
+
+static void sm_log(const struct sm_request *q, const struct smtp_rcpt *r, const char *relay)
+{
+	long long delay = q->msg.arrival > 0 ? now_usec() - q->msg.arrival : 0;
+
+	if (delay < 0)
+		delay = 0;
+	log_qid(q->msg.qid, "to=<%s>, relay=%s, delay=%lld.%02lld, dsn=%s, status=%s (%s)", r->addr,
+	    relay, delay / 1000000, delay % 1000000 / 10000, r->dsn, r->result, r->reason);
+}
+
+static int sm_send_status(struct ipc_conn *c, const struct smtp_rcpt *r)
+{
+	ipc_put_str(&c->out, A_OP, OP_STATUS);
+	ipc_put_int(&c->out, A_INDEX, r->index);
+	ipc_put_str(&c->out, A_RESULT, r->result);
+	ipc_put_str(&c->out, A_DSN, r->dsn);
+	ipc_put_str(&c->out, A_REASON, r->reason);
+	ipc_end(&c->out);
+	return ipc_conn_send(c, (int)config_time("ipc_timeout") * 1000);
+}
+
+/*
+ * A cached session can die between the liveness check and the first
+ * command (the server's idle timer).  When it breaks before the server
+ * said anything about the message, the results are forgotten and the
+ * caller connects afresh, as if the cache had been empty.
+ */
+static bool sm_try_cached(struct sm_request *q, struct smtp_session *s, struct smtp_rcpt **group,
+    size_t n, char *relay, size_t relsize)
+{
+	bool all_lost = true;
+
+	smtp_session_relay(s, relay, relsize);
+	if (smtp_xfer(s, &q->msg, group, n)) {
+		smtp_cache_put(s);
+		return true;
+	}
+	for (size_t i = 0; i < n; i++)
+		all_lost &= group[i]->done && strcmp(group[i]->dsn, "4.4.2") == 0;
+	smtp_session_quit(s);
+	if (!all_lost)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		group[i]->done = false;
+	return false;
+}
+
+/* Delivers the recipients bound for hop (not yet done) over one session. */
+static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, size_t relsize)
+{
+	struct smtp_rcpt **group = xcalloc(q->nrcpt + 1, sizeof(*group));
+	size_t n = 0;
+	struct smtp_fail f;
+	struct smtp_session *s;
+
+	for (size_t i = 0; i < q->nrcpt; i++)
+		if (!q->rcpts[i].done && strcmp(q->rcpts[i].nexthop, hop) == 0)
+			group[n++] = &q->rcpts[i];
+	s = smtp_cache_get(hop);
+	if (s != NULL && !sm_try_cached(q, s, group, n, relay, relsize))
+		s = NULL;
+	else if (s != NULL) {
+		free(group);
+		return;
+	}
+	s = smtp_route_connect(hop, &f);
+	if (s == NULL) {
+		/* soft_bounce turns every bounce into a deferral (testing). */
+		bool bounce = f.permanent && !config_bool("soft_bounce");
+
+		if (!bounce && f.dsn[0] == '5')
+			f.dsn[0] = '4';
+		for (size_t i = 0; i < n; i++)
+			smtp_rcpt_set(group[i], bounce ? RES_BOUNCED : RES_DEFERRED, f.dsn, "%s",
+			    f.reason);
+		strlcpy(relay, "none", relsize);
+	} else {
+		smtp_session_relay(s, relay, relsize);
+		if (smtp_xfer(s, &q->msg, group, n))
+			smtp_cache_put(s);
+		else
+			smtp_session_quit(s);
+	}
+	free(group);
+}
+
+/* Reports the recipients of hop (all when NULL) that are not reported. */
+static int sm_report(struct ipc_conn *c, struct sm_request *q, const char *hop, const char *relay)
+{
+	for (size_t i = 0; i < q->nrcpt; i++) {
+		struct smtp_rcpt *r = &q->rcpts[i];
+
+		if (r->reported || (hop && strcmp(r->nexthop, hop) != 0))
+			continue;
+		if (!r->done)
+			smtp_rcpt_set(r, RES_DEFERRED, "4.3.0", "no result from the smtp client");
+		if (config_bool("soft_bounce") && strcmp(r->result, RES_BOUNCED) == 0) {
+			r->result = RES_DEFERRED;
+			r->dsn[0] = '4';
+		}
+		sm_log(q, r, relay);
+		if (sm_send_status(c, r) < 0)
+			return -1;
+		r->reported = true;
+	}
+	return 0;
+}
+
+static void sm_error_agent(struct sm_request *q, enum smtp_mode mode)
+{
+	for (size_t i = 0; i < q->nrcpt; i++) {
+		const char *text = q->rcpts[i].nexthop;
+		char dsn[16] = "5.0.0";
+		size_t dl = strspn(text, "0123456789.");
+
+		if (q->rcpts[i].done)
+			continue;
+		if (mode == SMTP_MODE_DISCARD) {
+			smtp_rcpt_set(&q->rcpts[i], RES_SENT, "2.0.0", "%s", *text ? text : "discarded");
+			continue;
+		}
+		/* "error:5.1.1 text" carries its own status code. */
+		if (dl >= 5 && dl < sizeof(dsn) && (text[0] == '4' || text[0] == '5') &&
+		    text[dl] == ' ') {
+			memcpy(dsn, text, dl);
+			dsn[dl] = 0;
+			text += dl + 1;
+		}
+		smtp_rcpt_set(&q->rcpts[i], dsn[0] == '4' ? RES_DEFERRED : RES_BOUNCED, dsn, "%s",
+		    *text ? text : "mail delivery error");
+	}
+}
+
+static int sm_deliver_all(struct ipc_conn *c, struct sm_request *q, enum smtp_mode mode)
+{
+	sm_resolve(q);
+	if (mode != SMTP_MODE_SMTP) {
+		sm_error_agent(q, mode);
+		if (sm_report(c, q, NULL, mode == SMTP_MODE_ERROR ? "none" : "discard") < 0)
+			return -1;
+	} else {
+		for (size_t i = 0; i < q->nrcpt; i++) {
+			char hop[256], relay[400];
+
+			if (q->rcpts[i].reported)
+				continue;
+			strlcpy(hop, q->rcpts[i].nexthop, sizeof(hop));
+			if (!q->rcpts[i].done)
+				sm_deliver_hop(q, hop, relay, sizeof(relay));
+			else
+				strlcpy(relay, "none", sizeof(relay));
+			if (sm_report(c, q, hop, relay) < 0)
+				return -1;
+		}
+	}
+	ipc_put_str(&c->out, A_OP, OP_DONE);
+	ipc_end(&c->out);
+	return ipc_conn_send(c, (int)config_time("ipc_timeout") * 1000);
+}
+
+void smtp_serve(int fd, void *ctx)
+{
+	enum smtp_mode mode = *(enum smtp_mode *)ctx;
+	struct ipc_conn c;
+	struct ipc_msg m;
+	struct sm_request q;
+	const char *err;
+
+	ipc_conn_init(&c, fd);
+	ipc_msg_init(&m);
+	if (ipc_conn_recv(&c, &m, (int)config_time("ipc_timeout") * 1000) < 0) {
+		if (errno != EPIPE)
+			log_warn("reading from qmgr: %s", strerror(errno));
+		goto out;
+	}
+	err = sm_parse(&m, &q);
+	q.msg.fd = c.passed_fd;
+	c.passed_fd = -1;
+	if (err == NULL && q.msg.fd < 0)
+		err = "no queue file descriptor attached";
+	if (err)
+		log_warn("protocol error from qmgr: %s", err);
+	else if (sm_deliver_all(&c, &q, mode) < 0)
+		log_warn("%s: cannot report to qmgr: %s", q.msg.qid, strerror(errno));
+	if (q.msg.fd >= 0)
+		close(q.msg.fd);
+	buf_free(&q.msg.content);
+	free(q.rcpts);
+	free(q.hops);
+out:
+	ipc_msg_free(&m);
+	ipc_conn_close(&c);
+}

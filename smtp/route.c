@@ -1,0 +1,367 @@
+/*
+ * route.c - from a next hop to a ready SMTP session.
+ *
+ * A next hop is "domain" or "domain:port" (MX look-up, RFC 5321 section
+ * 5.1: hosts in preference order, the domain itself when it has no MX),
+ * or "[host]" / "[host]:port" (no MX look-up, as Postfix's brackets).
+ * Each host's addresses are tried in turn, at most smtp_mx_address_limit
+ * of them: a refused or timed-out connection, a greeting that is not 2xx,
+ * a failed EHLO/HELO, required TLS that fails or a failed AUTH all move on
+ * to the next address.  When every address failed, the last reason is
+ * the deferral reason.  Permanent outcomes are only the DNS ones: the
+ * domain does not exist (5.4.4) or publishes a null MX (5.1.10).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dns.h"
+#include "log.h"
+#include "sock.h"
+#include "smtp.h"
+#include "tls_client.h"
+#include "util.h"
+
+struct route_hop {
+	char name[256];
+	int port;
+	bool mx;        /* look up MX records */
+	char dest[300]; /* the next hop as written: cache and policy key */
+};
+
+static void route_failf(struct smtp_fail *f, bool permanent, const char *dsn, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void route_failf(struct smtp_fail *f, bool permanent, const char *dsn, const char *fmt, ...)
+{
+	va_list ap;
+
+	f->permanent = permanent;
+	strlcpy(f->dsn, dsn, sizeof(f->dsn));
+	va_start(ap, fmt);
+	vsnprintf(f->reason, sizeof(f->reason), fmt, ap);
+	va_end(ap);
+}
+
+/* Splits a next hop; false on bad syntax. */
+static bool route_parse(const char *nexthop, struct route_hop *h)
+{
+	const char *p = nexthop, *colon;
+	size_t n;
+	long port = config_int("smtp_tcp_port");
+
+	memset(h, 0, sizeof(*h));
+	strlcpy(h->dest, nexthop, sizeof(h->dest));
+	if (*p == '[') {
+		const char *end = strchr(p, ']');
+
+		if (end == NULL)
+			return false;
+		n = (size_t)(end - p - 1);
+		if (n == 0 || n >= sizeof(h->name))
+			return false;
+		memcpy(h->name, p + 1, n);
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] && !colon)
+			return false;
+	} else {
+		h->mx = true;
+		colon = strrchr(p, ':');
+		n = colon ? (size_t)(colon - p) : strlen(p);
+		if (n == 0 || n >= sizeof(h->name))
+			return false;
+		memcpy(h->name, p, n);
+	}
+	if (colon && !parse_long(colon + 1, 1, 65535, &port))
+		return false;
+	h->port = (int)port;
+	if (str_prefix_case(h->name, "ipv6:"))
+		memmove(h->name, h->name + 5, strlen(h->name + 5) + 1);
+	return true;
+}
+
+/* Non-blocking connect bounded by smtp_connect_timeout; fd or -1. */
+static int route_tcp(const struct dns_addr *a, char *err, size_t errsize)
+{
+	int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct pollfd p;
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	if (fd < 0) {
+		snprintf(err, errsize, "%s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)&a->sa, a->len) == 0)
+		return fd;
+	if (errno != EINPROGRESS) {
+		snprintf(err, errsize, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	p.fd = fd;
+	p.events = POLLOUT;
+	if (poll(&p, 1, (int)config_time("smtp_connect_timeout") * 1000) <= 0) {
+		snprintf(err, errsize, "Connection timed out");
+		close(fd);
+		return -1;
+	}
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+	if (soerr) {
+		snprintf(err, errsize, "%s", strerror(soerr));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends a command and reads its reply. */
+static int route_cmd(struct smtp_session *s, struct smtp_reply *r, long timeout, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static int route_cmd(struct smtp_session *s, struct smtp_reply *r, long timeout, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&s->io.out, fmt, ap);
+	va_end(ap);
+	buf_puts(&s->io.out, "\r\n");
+	if (smtp_io_flush(&s->io, timeout) < 0)
+		return -1;
+	return smtp_io_reply(&s->io, r, timeout);
+}
+
+static void route_said(struct smtp_session *s, struct smtp_fail *f, const struct smtp_reply *r,
+    const char *what)
+{
+	struct buf line = BUF_INIT;
+	char relay[400];
+
+	smtp_reply_line(r, &line);
+	smtp_session_relay(s, relay, sizeof(relay));
+	route_failf(f, false, r->code / 100 == 5 ? "5.0.0" : "4.0.0", "host %s %s: %s", relay, what,
+	    buf_cstr(&line));
+	buf_free(&line);
+}
+
+static void route_io_fail(struct smtp_session *s, struct smtp_fail *f, const char *stage)
+{
+	char relay[400];
+
+	smtp_session_relay(s, relay, sizeof(relay));
+	route_failf(f, false, "4.4.2", "%s with %s while %s", s->io.err, relay, stage);
+}
+
+/* EHLO, falling back to HELO when EHLO is refused. */
+static int route_hello(struct smtp_session *s, struct smtp_fail *f)
+{
+	struct smtp_reply r;
+	long t = config_time("smtp_helo_timeout");
+	const char *name = config_str("smtp_helo_name");
+	int rc = -1;
+
+	smtp_reply_init(&r);
+	if (route_cmd(s, &r, t, "EHLO %s", name) < 0)
+		route_io_fail(s, f, "performing the EHLO handshake");
+	else if (r.code / 100 == 2) {
+		smtp_ext_parse(&r, &s->ext);
+		rc = 0;
+	} else if (route_cmd(s, &r, t, "HELO %s", name) < 0)
+		route_io_fail(s, f, "performing the HELO handshake");
+	else if (r.code / 100 != 2)
+		route_said(s, f, &r, "refused to talk to me");
+	else {
+		memset(&s->ext, 0, sizeof(s->ext));
+		rc = 0;
+	}
+	smtp_reply_free(&r);
+	return rc;
+}
+
+/* STARTTLS as the policy says; 0 go on, -1 this host failed (f), 1 retry
+ * the address without TLS (level may, handshake failed). */
+static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls_level lvl,
+    struct smtp_fail *f)
+{
+	struct smtp_reply r;
+	struct buf err = BUF_INIT, info = BUF_INIT;
+	char relay[400], key[400];
+	SSL *ssl;
+	int rc = -1;
+
+	smtp_session_relay(s, relay, sizeof(relay));
+	if (lvl == TLS_LEVEL_NONE || (lvl == TLS_LEVEL_MAY && !s->ext.starttls))
+		return 0;
+	if (!s->ext.starttls) {
+		route_failf(f, false, "4.7.4", "TLS is required, but was not offered by host %s", relay);
+		return -1;
+	}
+	smtp_reply_init(&r);
+	if (route_cmd(s, &r, config_time("smtp_starttls_timeout"), "STARTTLS") < 0) {
+		route_io_fail(s, f, "sending STARTTLS");
+		goto out;
+	}
+	if (r.code != 220) {
+		if (lvl == TLS_LEVEL_MAY) {
+			rc = 0;
+			goto out;
+		}
+		route_said(s, f, &r, "refused to start TLS");
+		strlcpy(f->dsn, "4.7.4", sizeof(f->dsn));
+		f->permanent = false;
+		goto out;
+	}
+	snprintf(key, sizeof(key), "%s[%s]:%d", s->host, s->addr, s->port);
+	ssl = tls_client_new(lvl, s->host, h->name, key, &err);
+	if (ssl == NULL) {
+		route_failf(f, false, "4.7.5", "%s", buf_cstr(&err));
+		goto out;
+	}
+	if (smtp_io_starttls(&s->io, ssl, config_time("smtp_starttls_timeout")) < 0) {
+		route_failf(f, false, "4.7.5", "Cannot start TLS: %s with %s", s->io.err, relay);
+		rc = lvl == TLS_LEVEL_MAY ? 1 : -1;
+		goto out;
+	}
+	s->tls = true;
+	tls_client_describe(ssl, &info);
+	log_info("%s TLS connection %s to %s: %s", lvl >= TLS_LEVEL_VERIFY ? "Verified" : "Untrusted",
+	    tls_client_resumed(ssl) ? "reused" : "established", relay, buf_cstr(&info));
+	/* RFC 3207: forget what was learned before TLS, ask again. */
+	rc = route_hello(s, f);
+out:
+	smtp_reply_free(&r);
+	buf_free(&err);
+	buf_free(&info);
+	return rc;
+}
+
+/* One address: connect, greeting, EHLO, TLS, AUTH.  NULL with f set. */
+static struct smtp_session *route_try(const struct route_hop *h, const char *host,
+    const struct dns_addr *a, enum tls_level lvl, struct smtp_fail *f)
+{
+	struct smtp_session *s = xcalloc(1, sizeof(*s));
+	struct smtp_reply r;
+	char err[200], relay[400];
+	int fd, rc;
+
+	strlcpy(s->dest, h->dest, sizeof(s->dest));
+	strlcpy(s->host, host, sizeof(s->host));
+	sock_ntop((const struct sockaddr *)&a->sa, s->addr, sizeof(s->addr), &s->port);
+	smtp_session_relay(s, relay, sizeof(relay));
+	if ((fd = route_tcp(a, err, sizeof(err))) < 0) {
+		route_failf(f, false, "4.4.1", "connect to %s: %s", relay, err);
+		free(s);
+		return NULL;
+	}
+	smtp_io_init(&s->io, fd);
+	smtp_reply_init(&r);
+	rc = smtp_io_reply(&s->io, &r, config_time("smtp_helo_timeout"));
+	if (rc < 0)
+		route_io_fail(s, f, "receiving the initial server greeting");
+	else if (r.code / 100 != 2) {
+		route_said(s, f, &r, "refused to talk to me");
+		rc = -1;
+	}
+	smtp_reply_free(&r);
+	if (rc == 0)
+		rc = route_hello(s, f);
+	if (rc == 0 && (rc = route_tls(s, h, lvl, f)) == 1) {
+		smtp_session_free(s);
+		return route_try(h, host, a, TLS_LEVEL_NONE, f);
+	}
+	if (rc == 0)
+		rc = smtp_sasl_auth(s, h->dest, f);
+	if (rc < 0) {
+		smtp_session_quit(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The MX hosts of the hop (or the hop itself).  false with f set. */
+static bool route_hosts(const struct route_hop *h, struct dns_mx **mx, size_t *n,
+    struct smtp_fail *f)
+{
+	struct buf why = BUF_INIT;
+	enum dns_status st = DNS_NODATA;
+	bool ok = false;
+
+	if (h->mx)
+		st = dns_lookup_mx(h->name, mx, n, &why);
+	if (st == DNS_OK)
+		ok = true;
+	else if (st == DNS_NODATA) {
+		/* Implicit MX: the domain's own addresses. */
+		*mx = xcalloc(1, sizeof(**mx));
+		strlcpy((*mx)[0].host, h->name, sizeof((*mx)[0].host));
+		*n = 1;
+		ok = true;
+	} else if (st == DNS_NULLMX)
+		route_failf(f, true, "5.1.10", "%s", buf_cstr(&why));
+	else if (st == DNS_NOTFOUND)
+		route_failf(f, true, "5.4.4", "%s", buf_cstr(&why));
+	else
+		route_failf(f, false, "4.4.3", "%s", buf_cstr(&why));
+	buf_free(&why);
+	return ok;
+}
+
+struct smtp_session *smtp_route_connect(const char *nexthop, struct smtp_fail *f)
+{
+	struct route_hop h;
+	struct dns_mx *mx = NULL;
+	size_t nmx = 0, tried = 0;
+	long limit = config_int("smtp_mx_address_limit");
+	enum tls_level lvl;
+	struct smtp_session *s = NULL;
+	bool any_addr = false, lookup_temp = false;
+
+	memset(f, 0, sizeof(*f));
+	if (!route_parse(nexthop, &h)) {
+		route_failf(f, false, "4.3.5", "mail system configuration error: bad next hop \"%s\"",
+		    nexthop);
+		return NULL;
+	}
+	if (!tls_client_policy(h.dest, h.name, &lvl)) {
+		route_failf(f, false, "4.3.5", "mail system configuration error: smtp_tls_policy_maps");
+		return NULL;
+	}
+	if (!route_hosts(&h, &mx, &nmx, f))
+		return NULL;
+	for (size_t i = 0; i < nmx && s == NULL && (limit <= 0 || (long)tried < limit); i++) {
+		struct dns_addr *addrs = NULL;
+		size_t na = 0;
+		struct buf why = BUF_INIT;
+		enum dns_status st = dns_lookup_host(mx[i].host, h.port, &addrs, &na, &why);
+
+		if (st != DNS_OK) {
+			if (st != DNS_NOTFOUND)
+				lookup_temp = true;
+			if (!any_addr)
+				route_failf(f, false, st == DNS_NOTFOUND ? "5.4.4" : "4.4.3", "%s",
+				    buf_cstr(&why));
+		}
+		any_addr |= na > 0;
+		for (size_t j = 0; j < na && s == NULL && (limit <= 0 || (long)tried < limit); j++, tried++)
+			s = route_try(&h, mx[i].host, &addrs[j], lvl, f);
+		free(addrs);
+		buf_free(&why);
+	}
+	free(mx);
+	/* No host had an address: permanent only when every look-up said
+	 * the name does not exist (Postfix bounces then, too). */
+	if (s == NULL && !any_addr)
+		f->permanent = !lookup_temp && f->dsn[0] == '5';
+	if (s == NULL && any_addr)
+		f->permanent = false;
+	if (s == NULL && !f->permanent && f->dsn[0] == '5')
+		f->dsn[0] = '4';
+	return s;
+}

@@ -1,0 +1,178 @@
+/*
+ * smtp.h - the outbound SMTP delivery agent's parts.
+ *
+ *   reply.c    pure parsers: SMTP replies (multi-line, enhanced status
+ *              codes) and the EHLO extension list
+ *   io.c       one connection's bytes: plain or TLS, every read and write
+ *              bounded by a stage time-out
+ *   route.c    next hop -> MX hosts -> addresses -> a connected session
+ *              (greeting, EHLO/HELO, STARTTLS, AUTH), trying the next
+ *              address on failure
+ *   session.c  the session cache (reuse across messages) and QUIT
+ *   sasl.c     AUTH PLAIN and LOGIN to a smarthost
+ *   xfer.c     one message over a session: MAIL, RCPT, DATA or BDAT,
+ *              pipelined when offered, per-recipient results
+ *   request.c  the conversation with qmgr (proto.h), grouping recipients by
+ *              next hop, log lines; the "error" and "discard" agents
+ *
+ * The agent is blocking, one request at a time per process (as local): DNS
+ * and TLS then need no state machines, and master runs maxproc processes
+ * for parallelism.  Every network wait has a deadline.
+ */
+#ifndef TERN_SMTP_H
+#define TERN_SMTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+
+#include "buf.h"
+
+/* ------------------------------------------------------------ reply.c */
+
+#define SMTP_REPLY_MAX 65536   /* bytes in one (multi-line) reply */
+#define SMTP_LINE_MAX 4096     /* bytes in one reply line */
+
+struct smtp_reply {
+	int code;               /* 250 */
+	char dsn[16];           /* enhanced status code, "2.0.0" when absent */
+	struct buf text;        /* the lines without CRLF, joined by '\n' */
+};
+
+/*
+ * Parses one reply from data[0..len).  1: complete, *used bytes consumed;
+ * 0: incomplete; -1: malformed (bad code, codes that differ between lines,
+ * a line or reply over the limits).  Lines end in CRLF or a bare LF.
+ */
+int smtp_reply_parse(const char *data, size_t len, struct smtp_reply *r, size_t *used);
+void smtp_reply_init(struct smtp_reply *r);
+void smtp_reply_free(struct smtp_reply *r);
+/* The reply on one line ("550 5.1.1 text more"), for reasons and logs. */
+void smtp_reply_line(const struct smtp_reply *r, struct buf *out);
+
+struct smtp_ext {
+	bool esmtp;             /* EHLO worked */
+	bool pipelining, eightbit, smtputf8, dsn, chunking, starttls;
+	bool auth_plain, auth_login;
+	long long size;         /* SIZE limit, 0 when none announced */
+};
+
+/* Reads the EHLO reply's extension lines (all but the first). */
+void smtp_ext_parse(const struct smtp_reply *r, struct smtp_ext *ext);
+
+/* ------------------------------------------------------------ io.c */
+
+struct smtp_io {
+	int fd;
+	SSL *ssl;
+	struct buf in;
+	struct buf out;
+	bool broken;            /* a read or write failed: do not reuse */
+	char err[256];          /* why, for the reason text */
+};
+
+void smtp_io_init(struct smtp_io *io, int fd);
+void smtp_io_close(struct smtp_io *io);
+/* Sends io->out.  0, or -1 with io->err set. */
+int smtp_io_flush(struct smtp_io *io, long timeout_s);
+/* Reads one reply.  0, or -1 with io->err ("lost connection", "timeout"). */
+int smtp_io_reply(struct smtp_io *io, struct smtp_reply *r, long timeout_s);
+/* TLS handshake on the connection; 0 or -1 with io->err. */
+int smtp_io_starttls(struct smtp_io *io, SSL *ssl, long timeout_s);
+/* True when the peer closed or sent unsolicited bytes (stale cache). */
+bool smtp_io_dead(struct smtp_io *io);
+
+/* ------------------------------------------------------------ sessions */
+
+struct smtp_session {
+	struct smtp_io io;
+	char dest[300];         /* cache key: the next hop */
+	char host[256];         /* peer's host name (MX name or nexthop) */
+	char addr[64];          /* numeric address */
+	int port;
+	struct smtp_ext ext;
+	bool tls;
+	int reused;             /* messages already sent */
+	long long idle_since;   /* mono_msec() when cached */
+};
+
+/* "host[addr]:port" for logs and reasons. */
+void smtp_session_relay(const struct smtp_session *s, char *out, size_t size);
+
+/* Outcome of finding a session: a session, or a status for everyone. */
+struct smtp_fail {
+	bool permanent;
+	char dsn[16];
+	char reason[512];
+};
+
+/* route.c: connects to a next hop ("domain", "[host]", "host:port"),
+ * trying MX hosts and addresses in order.  NULL with f filled. */
+struct smtp_session *smtp_route_connect(const char *nexthop, struct smtp_fail *f);
+
+/* session.c: the per-process cache of idle sessions. */
+struct smtp_session *smtp_cache_get(const char *dest);
+void smtp_cache_put(struct smtp_session *s);
+/* Closes sessions idle for longer than the limit; returns ms until the
+ * next one expires, or -1 when none is cached. */
+long smtp_cache_expire(void);
+void smtp_cache_flush(void);
+/* Sends QUIT (best effort) and frees. */
+void smtp_session_quit(struct smtp_session *s);
+void smtp_session_free(struct smtp_session *s);
+/* RSET on a cached session; false when it did not answer 250. */
+bool smtp_session_rset(struct smtp_session *s);
+
+/* sasl.c: AUTH when smtp_sasl_auth_enable and a password is listed for
+ * the next hop.  0, or -1 with f filled. */
+int smtp_sasl_auth(struct smtp_session *s, const char *nexthop, struct smtp_fail *f);
+/* Base64 of data (no newlines), appended to out. */
+void smtp_base64(const void *data, size_t len, struct buf *out);
+
+/* ------------------------------------------------------------ xfer.c */
+
+struct smtp_rcpt {
+	const char *addr;
+	const char *orcpt;      /* may be NULL */
+	const char *notify;     /* may be NULL */
+	long long index;
+	const char *nexthop;    /* resolved next hop */
+	/* result */
+	bool done, reported;
+	const char *result;     /* RES_* */
+	char dsn[16];
+	char reason[600];
+};
+
+struct smtp_msg {
+	int fd;                 /* queue file, read with pread */
+	const char *qid;
+	const char *sender;
+	const char *ret;        /* DSN RET, may be NULL */
+	const char *envid;      /* DSN ENVID, may be NULL */
+	off_t header_off, header_len, body_off, body_len;
+	long long arrival;
+	/* filled lazily by xfer.c */
+	struct buf content;     /* header + "\n" + body, LF line ends */
+	bool loaded, eightbit;
+};
+
+/* Sends msg to the recipients rcpts[0..n) over s, filling each one's
+ * result.  False when the session must not be reused. */
+bool smtp_xfer(struct smtp_session *s, struct smtp_msg *msg, struct smtp_rcpt **rcpts, size_t n);
+/* Content conversion (pure, tested): LF -> CRLF, and with dot_stuff a '.'
+ * doubled at the start of each line, then "." CRLF when terminate. */
+void smtp_content_encode(const char *p, size_t len, bool dot_stuff, struct buf *out);
+/* Pure: needs SMTPUTF8 (non-ASCII in the address)? */
+bool smtp_addr_utf8(const char *addr);
+/* Sets one recipient's result. */
+void smtp_rcpt_set(struct smtp_rcpt *r, const char *result, const char *dsn, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+/* request.c: daemon_serve_fn for smtp, error and discard modes. */
+enum smtp_mode { SMTP_MODE_SMTP, SMTP_MODE_ERROR, SMTP_MODE_DISCARD };
+void smtp_serve(int fd, void *ctx);
+
+#endif

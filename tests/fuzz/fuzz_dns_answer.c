@@ -1,0 +1,46 @@
+/*
+ * fuzz_dns_answer.c - libFuzzer harness for lib/dns.c's answer handling.
+ *
+ * The input is a DNS message as a (possibly hostile or spoofed) resolver
+ * could return it; it is read as an MX answer and as A and AAAA answers.
+ * Every host name handed back must be a terminated string that fits, and
+ * the MX list must come out in preference order.
+ */
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct dns_mx *mx = NULL;
+	struct dns_addr *a = NULL;
+	size_t n = 0;
+	unsigned ttl = 0;
+	int len = size > 65535 ? 65535 : (int)size;
+
+	if (dns_mx_from_answer(data, len, &mx, &n, &ttl) == DNS_OK) {
+		for (size_t i = 0; i < n; i++) {
+			if (memchr(mx[i].host, 0, sizeof(mx[i].host)) == NULL || mx[i].host[0] == 0)
+				abort();
+			if (i && mx[i].pref < mx[i - 1].pref)
+				abort();
+		}
+		free(mx);
+	}
+	if (dns_addrs_from_answer(data, len, AF_INET, 25, &a, &n, &ttl) == DNS_OK) {
+		if (n == 0 || a[0].sa.ss_family != AF_INET)
+			abort();
+		free(a);
+	}
+	if (dns_addrs_from_answer(data, len, AF_INET6, 25, &a, &n, &ttl) == DNS_OK) {
+		if (n == 0 || a[0].sa.ss_family != AF_INET6)
+			abort();
+		free(a);
+	}
+	return 0;
+}
