@@ -192,8 +192,6 @@ const struct param_def param_table[] = {
 	TIME("smtp_connection_cache_time_limit", "2", 's', "how long an idle cached connection is kept"),
 	INT("smtp_connection_reuse_count_limit", "0", "messages sent over one connection; 0 means no limit"),
 	INT("smtp_mx_address_limit", "5", "most addresses tried for one delivery"),
-	INT("smtp_destination_concurrency_limit", "$default_destination_concurrency_limit",
-	    "most parallel deliveries to one destination"),
 	STR("smtp_tls_security_level", "may", "client TLS: none, may, encrypt, verify, secure"),
 	STR("smtp_tls_policy_maps", "", "tables giving a TLS security level per next hop"),
 	STR("smtp_tls_CAfile", "", "PEM file of CAs trusted by verify/secure, besides the system store"),
