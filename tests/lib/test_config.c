@@ -621,22 +621,9 @@ static void test_bad_values_fatal(void **state)
 	assert_true(log_has("unknown parameter no_such_parameter"));
 }
 
-/* Each parameter is declared once: a second entry would silently lose. */
-static void test_param_table_unique(void **state)
-{
-	(void)state;
-	for (size_t i = 0; param_table[i].name; i++) {
-		for (size_t j = i + 1; param_table[j].name; j++)
-			if (strcmp(param_table[i].name, param_table[j].name) == 0)
-				fail_msg("parameter %s is declared twice", param_table[i].name);
-		assert_non_null(param_table[i].desc);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_param_table_unique),
 		cmocka_unit_test_setup_teardown(test_table_well_formed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostname_defaults, setup, teardown),
