@@ -28,7 +28,9 @@ class ExtensionsTest(unittest.TestCase):
     def setUpClass(cls):
         cls.inst = Instance(mailboxes=[USER, UTF8_USER], main_cf={
             "message_size_limit": "100000", "smtpd_recipient_limit": "3",
-            "smtpd_soft_error_limit": "100", "smtpd_hard_error_limit": "8"})
+            "smtpd_soft_error_limit": "100", "smtpd_hard_error_limit": "8",
+            # remote mail must stay deferred in the queue, where a test reads it
+            "smtp_dns_resolver": "127.0.0.1:1"})
         cls.inst.start()
 
     @classmethod
