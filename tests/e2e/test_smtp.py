@@ -108,6 +108,23 @@ class SmtpClientTest(unittest.TestCase):
         self.assertIn("dsn=5.3.4, status=bounced (message size", line)
         self.assertFalse([c for c in srv.commands if c.startswith("MAIL")])
 
+    def test_eightbit_without_8bitmime_bounces(self):
+        srv = self.server(ext=["PIPELINING", "DSN"])
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port})
+        submit(inst, "from@example.com", ["a@remote.test", "b@remote.test"],
+               b"Subject: 8bit\r\n\r\ncaf\xc3\xa9\r\n")
+        reason = ("dsn=5.6.3, status=bounced (host 127.0.0.1[127.0.0.1]:%d does not support "
+                  "8BITMIME and the message has 8-bit content)" % srv.port)
+        for r in ("a@remote.test", "b@remote.test"):
+            self.assertIn(reason, wait_log(inst, "to=<%s>" % r)[0])
+        self.assertFalse([c for c in srv.commands if c.startswith("MAIL")])
+        # 7-bit ASCII still goes to the same server, without BODY=.
+        submit(inst, "from@example.com", ["c@remote.test"], b"Subject: ascii\r\n\r\nplain\r\n")
+        tx = self.wait_tx(srv, 1, inst)[0]
+        self.assertEqual(tx.rcpts, ["c@remote.test"])
+        self.assertEqual(tx.mail_params, "")
+        self.assertEqual(len(srv.transactions), 1)
+
     def test_helo_fallback(self):
         srv = self.server(ehlo_ok=False)
         inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port})
@@ -594,6 +611,22 @@ class SmtpAgentProtocolTest(unittest.TestCase):
         self.assertEqual(status["0"]["result"], "bounced")
         self.assertEqual(status["0"]["dsn"], "5.6.7")
         self.assertEqual(status["1"]["result"], "sent")
+
+    def test_eightbit_header_without_8bitmime(self):
+        srv = FakeSMTPServer(ext=["PIPELINING"])
+        try:
+            recs = agent_request(self.inst, "smtp", [
+                ("sender", "from@example.com"), ("nexthop", "[127.0.0.1]:%d" % srv.port),
+                ("rcpt", "a@nowhere.invalid"), ("index", "0"), ("class", "default"),
+                ("rcpt", "b@nowhere.invalid"), ("index", "1"), ("class", "default")],
+                b"Subject: J\xc3\xb6rg\n", b"ascii body\n")
+            status = [dict(r) for r in recs if dict(r).get("op") == "status"]
+            self.assertEqual([(s["index"], s["result"], s["dsn"]) for s in status],
+                             [("0", "bounced", "5.6.3"), ("1", "bounced", "5.6.3")])
+            self.assertIn("does not support 8BITMIME", status[0]["reason"])
+            self.assertFalse([c for c in srv.commands if c.startswith("MAIL")])
+        finally:
+            srv.stop()
 
     def test_error_agent(self):
         recs = agent_request(self.inst, "error", [
