@@ -528,7 +528,7 @@ class SmtpRelayTest(unittest.TestCase):
 
     @unittest.skipUnless(shutil.which("postfix"), "Debian's postfix is not installed")
     def test_tern_to_postfix_with_starttls(self):
-        pf = PostfixInstance("pf.test")
+        pf = PostfixInstance("pf.test", main_cf={"smtpd_tls_received_header": "yes"})
         self.cleanups.append(pf.cleanup)
         pf.start()
         a = self.tern(main_cf={
@@ -539,6 +539,8 @@ class SmtpRelayTest(unittest.TestCase):
         msgs = wait_until(pf.messages, 30,
                           what="message at postfix\ntern:\n%s\npostfix:\n%s" % (a.log()[-2000:], pf.log()[-2000:]))
         self.assertIn(b"hello postfix", msgs[0])
+        self.assertRegex(msgs[0], rb"\(using TLSv1\.[23] with cipher ")
+        self.assertIn(b"with ESMTPS id", msgs[0])
         wait_log(a, "TLS connection established to 127.0.0.1[127.0.0.1]:%d" % pf.port)
         self.assertIn("TLS connection established from localhost[127.0.0.1]", pf.log())
         line = wait_log(a, "to=<someone@pf.test>")[0]
@@ -547,11 +549,11 @@ class SmtpRelayTest(unittest.TestCase):
     @unittest.skipUnless(shutil.which("postfix"), "Debian's postfix is not installed")
     def test_postfix_to_tern(self):
         b = self.tern(domains=("tern.test",), mailboxes=["bob@tern.test"])
-        tls = offers(b.smtp_port, "starttls")
+        self.assertTrue(offers(b.smtp_port, "starttls"))
         pf = PostfixInstance("pf.test", main_cf={
             "transport_maps": "inline:{tern.test=smtp:[127.0.0.1]:%d}" % b.smtp_port,
             "relay_domains": "tern.test",
-            "smtp_tls_security_level": "encrypt" if tls else "may"})
+            "smtp_tls_security_level": "encrypt"})
         self.cleanups.append(pf.cleanup)
         pf.start()
         with smtplib.SMTP("127.0.0.1", pf.port, timeout=30) as c:
@@ -559,8 +561,13 @@ class SmtpRelayTest(unittest.TestCase):
         msgs = wait_until(lambda: b.messages("bob@tern.test"), 60,
                           what="message from postfix\npostfix:\n%s" % pf.log()[-3000:])
         self.assertIn(b"hi tern", msgs[0])
+        self.assertRegex(msgs[0], rb"\(using TLSv1\.[23] with cipher ")
+        self.assertIn(b"with ESMTPS id", msgs[0])
         self.assertRegex(pf.log(), r"to=<bob@tern.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d.*"
                                    r"status=sent" % b.smtp_port)
+        self.assertIn("TLS connection established to 127.0.0.1[127.0.0.1]:%d" % b.smtp_port,
+                      pf.log())
+        wait_log(b, "TLS connection established from")
 
 
 def netstring(b):
