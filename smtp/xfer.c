@@ -13,9 +13,10 @@
  * reply applies to its recipient.  4xx defers, 5xx bounces.  Reasons
  * read "host H[A]:P said: 550 5.1.1 text (in reply to RCPT TO command)".
  *
- * 8-bit content to a server without 8BITMIME is sent as is, which is
- * Postfix's behaviour for content not declared as MIME 8-bit and what
- * most servers accept; tern does not convert to quoted-printable.
+ * 8-bit content (any byte over 127 in the header or body) to a server that
+ * does not announce 8BITMIME is not sent: RFC 6152 forbids it, and tern
+ * does not convert to quoted-printable, so every recipient of that
+ * transaction bounces with 5.6.3.  ASCII content goes to any server.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -209,6 +210,14 @@ static bool xfer_precheck(struct xfer *x, bool *utf8)
 		snprintf(why, sizeof(why), "message size %lld exceeds size limit %lld of server %s",
 		    x->size, e->size, x->relay);
 		xfer_all(x, RES_BOUNCED, "5.3.4", why);
+		return false;
+	}
+	if (x->m->eightbit && !e->eightbit) {
+		char why[500];
+
+		snprintf(why, sizeof(why), "host %s does not support 8BITMIME and the message has "
+		    "8-bit content", x->relay);
+		xfer_all(x, RES_BOUNCED, "5.6.3", why);
 		return false;
 	}
 	for (size_t i = 0; i < x->n; i++)

@@ -12,7 +12,7 @@ import unittest
 
 from smtp_util import CountingProxy, Dnsmasq, FakeSMTPServer, PostfixInstance, free_port_on, make_cert, log_lines, wait_log
 from tern_instance import free_port
-from tern_instance import Instance, wait_until
+from tern_instance import TERN, Instance, wait_until
 
 
 def submit(inst, sender, rcpts, body=b"Subject: test\r\n\r\nhello\r\n", **kw):
@@ -107,6 +107,23 @@ class SmtpClientTest(unittest.TestCase):
         line = wait_log(inst, "to=<big@remote.test>")[0]
         self.assertIn("dsn=5.3.4, status=bounced (message size", line)
         self.assertFalse([c for c in srv.commands if c.startswith("MAIL")])
+
+    def test_eightbit_without_8bitmime_bounces(self):
+        srv = self.server(ext=["PIPELINING", "DSN"])
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port})
+        submit(inst, "from@example.com", ["a@remote.test", "b@remote.test"],
+               b"Subject: 8bit\r\n\r\ncaf\xc3\xa9\r\n")
+        reason = ("dsn=5.6.3, status=bounced (host 127.0.0.1[127.0.0.1]:%d does not support "
+                  "8BITMIME and the message has 8-bit content)" % srv.port)
+        for r in ("a@remote.test", "b@remote.test"):
+            self.assertIn(reason, wait_log(inst, "to=<%s>" % r)[0])
+        self.assertFalse([c for c in srv.commands if c.startswith("MAIL")])
+        # 7-bit ASCII still goes to the same server, without BODY=.
+        submit(inst, "from@example.com", ["c@remote.test"], b"Subject: ascii\r\n\r\nplain\r\n")
+        tx = self.wait_tx(srv, 1, inst)[0]
+        self.assertEqual(tx.rcpts, ["c@remote.test"])
+        self.assertEqual(tx.mail_params, "")
+        self.assertEqual(len(srv.transactions), 1)
 
     def test_helo_fallback(self):
         srv = self.server(ehlo_ok=False)
@@ -432,10 +449,11 @@ class SmtpRelayTest(unittest.TestCase):
             c()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def tern(self, domains=("example.com",), main_cf=None, mailboxes=()):
+    def tern(self, domains=("example.com",), main_cf=None, mailboxes=(), start=True):
         i = Instance(domains=domains, main_cf=main_cf, mailboxes=mailboxes)
         self.cleanups.append(i.cleanup)
-        i.start()
+        if start:
+            i.start()
         return i
 
     def transport(self, lines):
@@ -446,24 +464,71 @@ class SmtpRelayTest(unittest.TestCase):
 
     def test_tern_to_tern(self):
         b = self.tern(domains=("b.test",), mailboxes=["bob@b.test"])
-        tls = offers(b.smtp_port, "starttls")
+        self.assertTrue(offers(b.smtp_port, "starttls"))
         a = self.tern(main_cf={
             "transport_maps": self.transport(["b.test smtp:[127.0.0.1]:%d" % b.smtp_port]),
-            "smtp_tls_security_level": "encrypt" if tls else "may"})
+            "smtp_tls_security_level": "encrypt"})
         submit(a, "alice@example.com", ["bob@b.test"],
                b"Subject: across\r\n\r\nfrom a to b\r\n")
         msgs = wait_until(lambda: b.messages("bob@b.test"), 30,
                           what="relayed message\nA:\n%s\nB:\n%s" % (a.log()[-2000:], b.log()[-2000:]))
         self.assertIn(b"from a to b", msgs[0])
+        self.assertRegex(msgs[0], rb"\(using TLSv1\.[23] with cipher ")
+        self.assertIn(b"with ESMTPS id", msgs[0])
         line = wait_log(a, "to=<bob@b.test>")[0]
         self.assertIn("relay=127.0.0.1[127.0.0.1]:%d" % b.smtp_port, line)
         self.assertIn("status=sent (250", line)
-        if tls:
-            wait_log(a, "TLS connection established to 127.0.0.1[127.0.0.1]:%d" % b.smtp_port)
+        wait_log(a, "TLS connection established to 127.0.0.1[127.0.0.1]:%d" % b.smtp_port)
+        wait_log(b, "TLS connection established from")
+
+    def relay_via_submission(self, password):
+        """A relays everything through B's submission service (TLS and
+        AUTH required there, as tern init sets it up) as user joe."""
+        b = self.tern(domains=("b.test",), mailboxes=["bob@b.test"],
+                      main_cf={"smtpd_error_sleep_time": "0s"}, start=False)
+        subprocess.run([TERN, "-c", b.dir, "passwd", "--stdin", "joe"],
+                       input="joe's secret\n", text=True, check=True, timeout=30)
+        b.start()
+        pw = os.path.join(self.tmp, "smtp_sasl_passwd")
+        with open(pw, "w") as f:
+            f.write("[127.0.0.1]:%d joe:%s\n" % (b.submission_port, password))
+        a = self.tern(main_cf={"relayhost": "[127.0.0.1]:%d" % b.submission_port,
+                               "smtp_sasl_auth_enable": "yes",
+                               "smtp_sasl_password_maps": "texthash:" + pw,
+                               "smtp_tls_security_level": "encrypt"})
+        submit(a, "alice@example.com", ["bob@b.test"],
+               b"Subject: via smarthost\r\n\r\nrelayed with auth\r\n")
+        return a, b
+
+    def test_relayhost_with_auth_is_a_tern_submission_port(self):
+        a, b = self.relay_via_submission("joe's secret")
+        msgs = wait_until(lambda: b.messages("bob@b.test"), 30,
+                          what="message at B\nA:\n%s\nB:\n%s" % (a.log()[-2000:], b.log()[-2000:]))
+        self.assertIn(b"relayed with auth", msgs[0])
+        self.assertIn(b"with ESMTPSA id", msgs[0])
+        self.assertRegex(msgs[0], rb"\(using TLSv1\.[23] with cipher ")
+        line = wait_log(a, "to=<bob@b.test>")[0]
+        self.assertIn("relay=127.0.0.1[127.0.0.1]:%d" % b.submission_port, line)
+        self.assertIn("status=sent (250", line)
+        wait_log(b, "sasl_method=PLAIN, sasl_username=joe")
+
+    def test_relayhost_auth_wrong_password_defers(self):
+        a, b = self.relay_via_submission("not the password")
+        line = wait_log(a, "to=<bob@b.test>")[0]
+        self.assertIn("dsn=4.7.0, status=deferred (SASL authentication failed; cannot "
+                      "authenticate to server 127.0.0.1[127.0.0.1]:%d: 535 5.7.8" % b.submission_port,
+                      line)
+        # The message waits in A's queue with that reason.
+        out = wait_until(lambda: (lambda o: "535 5.7.8" in o and o)(a.tern("queue", "list").stdout),
+                         30, what="queue list with the 535 reason")
+        self.assertIn("bob@b.test", out)
+        self.assertTrue(a.queue_files(("deferred",)))
+        self.assertEqual(b.messages("bob@b.test"), [])
+        wait_log(b, "SASL PLAIN authentication failed")
 
     @unittest.skipUnless(shutil.which("postfix"), "Debian's postfix is not installed")
     def test_tern_to_postfix_with_starttls(self):
-        pf = PostfixInstance("pf.test")
+        pf = PostfixInstance("pf.test", main_cf={"smtpd_tls_received_header": "yes"})
         self.cleanups.append(pf.cleanup)
         pf.start()
         a = self.tern(main_cf={
@@ -474,6 +539,8 @@ class SmtpRelayTest(unittest.TestCase):
         msgs = wait_until(pf.messages, 30,
                           what="message at postfix\ntern:\n%s\npostfix:\n%s" % (a.log()[-2000:], pf.log()[-2000:]))
         self.assertIn(b"hello postfix", msgs[0])
+        self.assertRegex(msgs[0], rb"\(using TLSv1\.[23] with cipher ")
+        self.assertIn(b"with ESMTPS id", msgs[0])
         wait_log(a, "TLS connection established to 127.0.0.1[127.0.0.1]:%d" % pf.port)
         self.assertIn("TLS connection established from localhost[127.0.0.1]", pf.log())
         line = wait_log(a, "to=<someone@pf.test>")[0]
@@ -482,11 +549,11 @@ class SmtpRelayTest(unittest.TestCase):
     @unittest.skipUnless(shutil.which("postfix"), "Debian's postfix is not installed")
     def test_postfix_to_tern(self):
         b = self.tern(domains=("tern.test",), mailboxes=["bob@tern.test"])
-        tls = offers(b.smtp_port, "starttls")
+        self.assertTrue(offers(b.smtp_port, "starttls"))
         pf = PostfixInstance("pf.test", main_cf={
             "transport_maps": "inline:{tern.test=smtp:[127.0.0.1]:%d}" % b.smtp_port,
             "relay_domains": "tern.test",
-            "smtp_tls_security_level": "encrypt" if tls else "may"})
+            "smtp_tls_security_level": "encrypt"})
         self.cleanups.append(pf.cleanup)
         pf.start()
         with smtplib.SMTP("127.0.0.1", pf.port, timeout=30) as c:
@@ -494,8 +561,13 @@ class SmtpRelayTest(unittest.TestCase):
         msgs = wait_until(lambda: b.messages("bob@tern.test"), 60,
                           what="message from postfix\npostfix:\n%s" % pf.log()[-3000:])
         self.assertIn(b"hi tern", msgs[0])
+        self.assertRegex(msgs[0], rb"\(using TLSv1\.[23] with cipher ")
+        self.assertIn(b"with ESMTPS id", msgs[0])
         self.assertRegex(pf.log(), r"to=<bob@tern.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d.*"
                                    r"status=sent" % b.smtp_port)
+        self.assertIn("TLS connection established to 127.0.0.1[127.0.0.1]:%d" % b.smtp_port,
+                      pf.log())
+        wait_log(b, "TLS connection established from")
 
 
 def netstring(b):
@@ -594,6 +666,22 @@ class SmtpAgentProtocolTest(unittest.TestCase):
         self.assertEqual(status["0"]["result"], "bounced")
         self.assertEqual(status["0"]["dsn"], "5.6.7")
         self.assertEqual(status["1"]["result"], "sent")
+
+    def test_eightbit_header_without_8bitmime(self):
+        srv = FakeSMTPServer(ext=["PIPELINING"])
+        try:
+            recs = agent_request(self.inst, "smtp", [
+                ("sender", "from@example.com"), ("nexthop", "[127.0.0.1]:%d" % srv.port),
+                ("rcpt", "a@nowhere.invalid"), ("index", "0"), ("class", "default"),
+                ("rcpt", "b@nowhere.invalid"), ("index", "1"), ("class", "default")],
+                b"Subject: J\xc3\xb6rg\n", b"ascii body\n")
+            status = [dict(r) for r in recs if dict(r).get("op") == "status"]
+            self.assertEqual([(s["index"], s["result"], s["dsn"]) for s in status],
+                             [("0", "bounced", "5.6.3"), ("1", "bounced", "5.6.3")])
+            self.assertIn("does not support 8BITMIME", status[0]["reason"])
+            self.assertFalse([c for c in srv.commands if c.startswith("MAIL")])
+        finally:
+            srv.stop()
 
     def test_error_agent(self):
         recs = agent_request(self.inst, "error", [
