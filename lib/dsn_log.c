@@ -10,6 +10,8 @@
 #include "dsn.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 /* Elapsed seconds from a to b, or 0 when either is unknown. */
 static double dsn_log_leg(long long a, long long b)
@@ -37,6 +39,46 @@ static void dsn_log_safe(struct buf *out, const char *s)
 		buf_putc(out, (unsigned char)*s < 32 || *s == 127 ? '?' : *s);
 }
 
+static int dsn_log_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+bool dsn_log_orig_to(const char *rcpt, const char *orcpt, struct buf *out)
+{
+	const char *semi = orcpt ? strchr(orcpt, ';') : NULL;
+	const char *p = semi ? semi + 1 : orcpt;
+	bool xtext = semi && (size_t)(semi - orcpt) == 6 && strncasecmp(orcpt, "rfc822", 6) == 0;
+	struct buf addr = BUF_INIT;
+	bool differs;
+
+	if (p == NULL || *p == 0)
+		return false;
+	/* RFC 3461 xtext: "+XX" stands for the byte XX. */
+	for (; *p; p++) {
+		int hi, lo;
+
+		if (xtext && *p == '+' && (hi = dsn_log_hex(p[1])) >= 0 &&
+		    (lo = dsn_log_hex(p[2])) >= 0) {
+			buf_putc(&addr, (char)(hi * 16 + lo));
+			p += 2;
+		} else
+			buf_putc(&addr, *p);
+	}
+	/* Postfix names the original only when it is another address. */
+	differs = rcpt == NULL || strcasecmp(buf_cstr(&addr), rcpt) != 0;
+	if (differs)
+		buf_puts(out, buf_cstr(&addr));
+	buf_free(&addr);
+	return differs;
+}
+
 void dsn_log_format(struct buf *out, const struct dsn_log *l)
 {
 	long long act = l->activated > 0 ? l->activated : l->arrival;
@@ -47,9 +89,14 @@ void dsn_log_format(struct buf *out, const struct dsn_log *l)
 	dsn_log_safe(out, l->rcpt);
 	buf_puts(out, ">, ");
 	if (l->orcpt && *l->orcpt) {
-		buf_puts(out, "orig_to=<");
-		dsn_log_safe(out, l->orcpt);
-		buf_puts(out, ">, ");
+		struct buf orig = BUF_INIT;
+
+		if (dsn_log_orig_to(l->rcpt, l->orcpt, &orig)) {
+			buf_puts(out, "orig_to=<");
+			dsn_log_safe(out, buf_cstr(&orig));
+			buf_puts(out, ">, ");
+		}
+		buf_free(&orig);
 	}
 	buf_puts(out, "relay=");
 	dsn_log_safe(out, l->relay ? l->relay : "none");

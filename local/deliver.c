@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dsn.h"
 #include "ipc.h"
 #include "log.h"
 #include "privs.h"
@@ -31,6 +32,7 @@
 
 struct ld_rcpt {
 	const char *addr;
+	const char *orcpt;  /* DSN ORCPT, may be NULL: orig_to= in the log */
 	long long index;
 	enum addr_class cls;
 	bool has_index, has_class;
@@ -38,7 +40,9 @@ struct ld_rcpt {
 
 struct ld_request {
 	struct local_msg msg;
-	long long arrival; /* microseconds, 0 when unknown */
+	long long arrival;   /* microseconds, 0 when unknown */
+	long long activated; /* when qmgr took the message, 0 when unknown */
+	long long received;  /* when this request reached us */
 	struct ld_rcpt *rcpts;
 	size_t nrcpt;
 };
@@ -53,7 +57,8 @@ static bool ld_get_off(const struct ipc_msg *m, const char *name, off_t *out)
 	return true;
 }
 
-/* "rcpt" starts a recipient; "index", "class" apply to the one before. */
+/* "rcpt" starts a recipient; "index", "class", "orcpt" apply to the one
+ * before. */
 static const char *ld_parse_rcpts(const struct ipc_msg *m, struct ld_request *q)
 {
 	q->rcpts = xcalloc(m->count + 1, sizeof(*q->rcpts));
@@ -72,6 +77,8 @@ static const char *ld_parse_rcpts(const struct ipc_msg *m, struct ld_request *q)
 			r->index = v;
 		} else if (strcmp(a->name, A_CLASS) == 0 && r) {
 			r->has_class = resolve_class_from_name(a->value, &r->cls);
+		} else if (strcmp(a->name, A_ORCPT) == 0 && r && strlen(a->value) == a->len) {
+			r->orcpt = a->value;
 		}
 	}
 	for (size_t i = 0; i < q->nrcpt; i++)
@@ -99,6 +106,8 @@ static const char *ld_parse(const struct ipc_msg *m, struct ld_request *q)
 		return "bad header or body offsets";
 	if (!ipc_get_int(m, A_ARRIVAL, &q->arrival))
 		q->arrival = 0;
+	if (!ipc_get_int(m, A_ACTIVATED, &q->activated))
+		q->activated = 0;
 	return ld_parse_rcpts(m, q);
 }
 
@@ -141,14 +150,31 @@ static void ld_one(const struct ld_request *q, const struct ld_rcpt *rc, struct 
 	}
 }
 
-static void ld_log(const struct ld_request *q, const char *rcpt, const struct local_result *r)
+/*
+ * The Postfix-shaped line (lib/dsn_log.c).  local has no connection to
+ * set up, so delays c is 0 and d runs from the request's arrival here to
+ * this recipient's result (earlier recipients of the request included).
+ */
+static void ld_log(const struct ld_request *q, const struct ld_rcpt *rc,
+    const struct local_result *r)
 {
-	long long delay = q->arrival > 0 ? now_usec() - q->arrival : 0;
+	struct dsn_log l = { 0 };
+	struct buf line = BUF_INIT;
 
-	if (delay < 0)
-		delay = 0;
-	log_qid(q->msg.qid, "to=<%s>, relay=local, delay=%lld.%02lld, dsn=%s, status=%s (%s)",
-	    rcpt, delay / 1000000, delay % 1000000 / 10000, r->dsn, r->result, r->reason);
+	l.rcpt = rc->addr;
+	l.orcpt = rc->orcpt;
+	l.relay = "local";
+	l.dsn = r->dsn;
+	l.status = r->result;
+	l.reason = r->reason;
+	l.arrival = q->arrival;
+	l.activated = q->activated;
+	l.request = q->received;
+	l.connected = q->received;
+	l.done = now_usec();
+	dsn_log_format(&line, &l);
+	log_qid(q->msg.qid, "%s", buf_cstr(&line));
+	buf_free(&line);
 }
 
 static int ld_send_status(struct ipc_conn *c, long long index, const struct local_result *r)
@@ -170,7 +196,7 @@ static int ld_deliver_all(struct ipc_conn *c, const struct ld_request *q)
 		struct local_result r;
 
 		ld_one(q, &q->rcpts[i], &r);
-		ld_log(q, q->rcpts[i].addr, &r);
+		ld_log(q, &q->rcpts[i], &r);
 		if (ld_send_status(c, q->rcpts[i].index, &r) < 0)
 			return -1;
 	}
@@ -182,10 +208,12 @@ static int ld_deliver_all(struct ipc_conn *c, const struct ld_request *q)
 /* One request; -1 ends the connection. */
 static int ld_request(struct ipc_conn *c, const struct ipc_msg *m)
 {
+	long long received = now_usec();
 	struct ld_request q;
 	const char *err = ld_parse(m, &q);
 	int rc = -1;
 
+	q.received = received;
 	q.msg.fd = c->passed_fd;
 	c->passed_fd = -1;
 	if (err == NULL && q.msg.fd < 0)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dsn.h"
 #include "ipc.h"
 #include "log.h"
 #include "proto.h"
@@ -34,6 +35,10 @@ struct sm_request {
 	struct smtp_rcpt *rcpts;
 	size_t nrcpt;
 	char (*hops)[256];      /* resolved next hops, one per recipient */
+	/* For delays=a/b/c/d, microseconds (0 unknown): qmgr took the
+	 * message, the request reached us, the current hop's session was
+	 * ready (or its connection attempts gave up). */
+	long long activated, received, connected;
 };
 
 static bool sm_get_off(const struct ipc_msg *m, const char *name, off_t *out)
@@ -112,6 +117,8 @@ static const char *sm_parse(const struct ipc_msg *m, struct sm_request *q)
 		return "bad header or body offsets";
 	if (!ipc_get_int(m, A_ARRIVAL, &q->msg.arrival))
 		q->msg.arrival = 0;
+	if (!ipc_get_int(m, A_ACTIVATED, &q->activated))
+		q->activated = 0;
 	q->nexthop = ipc_get_str(m, A_NEXTHOP);
 	if (q->nexthop && *q->nexthop == 0)
 		q->nexthop = NULL;
@@ -142,14 +149,31 @@ static void sm_resolve(struct sm_request *q)
 	}
 }
 
+/*
+ * The Postfix-shaped line (lib/dsn_log.c).  delays c is the set-up of
+ * this hop's session (DNS, connect, greeting, EHLO, STARTTLS, AUTH; about
+ * 0 for a cached session), d the transaction up to the result.  When one
+ * request spans several next hops, c also holds the earlier hops' time.
+ */
 static void sm_log(const struct sm_request *q, const struct smtp_rcpt *r, const char *relay)
 {
-	long long delay = q->msg.arrival > 0 ? now_usec() - q->msg.arrival : 0;
+	struct dsn_log l = { 0 };
+	struct buf line = BUF_INIT;
 
-	if (delay < 0)
-		delay = 0;
-	log_qid(q->msg.qid, "to=<%s>, relay=%s, delay=%lld.%02lld, dsn=%s, status=%s (%s)", r->addr,
-	    relay, delay / 1000000, delay % 1000000 / 10000, r->dsn, r->result, r->reason);
+	l.rcpt = r->addr;
+	l.orcpt = r->orcpt;
+	l.relay = relay;
+	l.dsn = r->dsn;
+	l.status = r->result;
+	l.reason = r->reason;
+	l.arrival = q->msg.arrival;
+	l.activated = q->activated;
+	l.request = q->received;
+	l.connected = q->connected > 0 ? q->connected : q->received;
+	l.done = now_usec();
+	dsn_log_format(&line, &l);
+	log_qid(q->msg.qid, "%s", buf_cstr(&line));
+	buf_free(&line);
 }
 
 static int sm_send_status(struct ipc_conn *c, const struct smtp_rcpt *r)
@@ -201,6 +225,7 @@ static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, s
 		if (!q->rcpts[i].done && strcmp(q->rcpts[i].nexthop, hop) == 0)
 			group[n++] = &q->rcpts[i];
 	s = smtp_cache_get(hop);
+	q->connected = now_usec();
 	if (s != NULL && !sm_try_cached(q, s, group, n, relay, relsize))
 		s = NULL;
 	else if (s != NULL) {
@@ -208,6 +233,7 @@ static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, s
 		return;
 	}
 	s = smtp_route_connect(hop, &f);
+	q->connected = now_usec();
 	if (s == NULL) {
 		/* soft_bounce turns every bounce into a deferral (testing). */
 		bool bounce = f.permanent && !config_bool("soft_bounce");
@@ -289,6 +315,7 @@ static int sm_deliver_all(struct ipc_conn *c, struct sm_request *q, enum smtp_mo
 			if (q->rcpts[i].reported)
 				continue;
 			strlcpy(hop, q->rcpts[i].nexthop, sizeof(hop));
+			q->connected = 0;
 			if (!q->rcpts[i].done)
 				sm_deliver_hop(q, hop, relay, sizeof(relay));
 			else
@@ -318,6 +345,7 @@ void smtp_serve(int fd, void *ctx)
 		goto out;
 	}
 	err = sm_parse(&m, &q);
+	q.received = now_usec();
 	q.msg.fd = c.passed_fd;
 	c.passed_fd = -1;
 	if (err == NULL && q.msg.fd < 0)

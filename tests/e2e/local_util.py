@@ -17,6 +17,9 @@ import time
 
 from tern_instance import Instance, free_port, wait_until
 
+# A duration in a delivery log line (delay=, each of delays=a/b/c/d).
+SECONDS = r"\d+(?:\.\d+)?"
+
 
 def need_root(testcase):
     if os.geteuid() != 0:
@@ -96,7 +99,9 @@ class LocalInstance(Instance):
 
     def log_statuses(self, rcpt):
         """[(status, text)] of local's log lines for rcpt."""
-        pat = re.compile(r"to=<%s>, relay=local, .*status=(\w+) \((.*)\)$" % re.escape(rcpt))
+        pat = re.compile(r"to=<%s>, (?:orig_to=<[^>]*>, )?relay=local, delay=%s, "
+                         r"delays=%s/%s/%s/%s, dsn=[245]\.\d{1,3}\.\d{1,3}, "
+                         r"status=(\w+) \((.*)\)$" % ((re.escape(rcpt),) + (SECONDS,) * 5))
         out = []
         for line in self.log().splitlines():
             m = pat.search(line)

@@ -53,7 +53,7 @@ class FakeSMTPServer:
     """
 
     def __init__(self, host="127.0.0.1", port=None, replies=None, ext=None, tls=None,
-                 auth=None, greeting="220 fake.test ESMTP", ehlo_ok=True):
+                 auth=None, greeting="220 fake.test ESMTP", ehlo_ok=True, greeting_delay=0.0):
         self.host = host
         self.port = port or free_port()
         self.replies = replies or {}
@@ -62,6 +62,7 @@ class FakeSMTPServer:
         self.auth = auth
         self.greeting = greeting
         self.ehlo_ok = ehlo_ok
+        self.greeting_delay = greeting_delay  # seconds before the banner
         self.transactions = []
         self.connections = 0
         self.commands = []
@@ -121,6 +122,8 @@ class FakeSMTPServer:
         def send(line):
             c.sendall(line.encode() + b"\r\n")
 
+        if self.greeting_delay:
+            time.sleep(self.greeting_delay)
         send(self.greeting)
         while True:
             line = f.readline()

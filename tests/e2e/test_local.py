@@ -2,15 +2,17 @@
 bsd-mailx), home Maildir (read back with Dovecot over IMAP), extensions,
 case folding, unknown users, locking, concurrency, full disks."""
 import os
+import re
 import shutil
+import smtplib
 import stat
 import subprocess
 import threading
 import time
 import unittest
 
-from local_util import (Dovecot, LocalInstance, Users, home, mailx_headers, mbox_messages,
-                        need_root, uid, wait_mbox)
+from local_util import (SECONDS, Dovecot, LocalInstance, Users, home, mailx_headers,
+                        mbox_messages, need_root, uid, wait_mbox)
 from tern_instance import wait_until
 
 
@@ -52,6 +54,29 @@ class SpoolMboxTest(unittest.TestCase):
         self.assertTrue(raw.endswith(b"\n\n"))
         self.assertEqual(msgs[1]["Delivered-To"], u + "@localhost")
         self.assertFalse(os.path.exists(box + ".lock"))
+
+    def test_log_line_has_delays_dsn_and_orig_to(self):
+        """The Postfix-shaped line: delays a/b/c/d add up to delay, c is 0
+        (no connection), and an ORCPT naming another address is orig_to.
+        bob: alice's mailbox is counted exactly by the mailx test."""
+        u = self.bob
+        box = self.inst.spool_mbox(u)
+        before = len(mbox_messages(box))
+        rcpt = u + "@localhost"
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as c:
+            c.ehlo()
+            self.assertTrue(c.has_extn("dsn"))
+            c.sendmail("orcpt@example.org", [rcpt], b"Subject: orcpt\r\n\r\nhi\r\n",
+                       rcpt_options=["ORCPT=rfc822;list+2Bx@example.org"])
+        wait_mbox(box, before + 1)
+        pat = re.compile(r"to=<%s>, orig_to=<list\+x@example\.org>, relay=local, "
+                         r"delay=(%s), delays=(%s)/(%s)/(%s)/(%s), dsn=2\.0\.0, status=sent "
+                         % ((re.escape(rcpt),) + (SECONDS,) * 5))
+        m = wait_until(lambda: pat.search(self.inst.log()), 30,
+                       what="log line with orig_to\n" + self.inst.log()[-3000:])
+        delay, a, b, c, d = (float(x) for x in m.groups())
+        self.assertEqual(c, 0.0, m.group(0))
+        self.assertAlmostEqual(a + b + c + d, delay, delta=0.25, msg=m.group(0))
 
     def test_extension_and_case_folding(self):
         u = self.bob

@@ -15,6 +15,20 @@ from tern_instance import free_port
 from tern_instance import TERN, Instance, wait_until
 
 
+SECONDS = r"\d+(?:\.\d+)?"
+# The Postfix-shaped delivery line every attempt leaves (lib/dsn_log.c).
+DELIVERY_RE = re.compile(r"to=<[^>]*>, (?:orig_to=<[^>]*>, )?relay=\S+, delay=(%s), "
+                         r"delays=(%s)/(%s)/(%s)/(%s), dsn=[245]\.\d{1,3}\.\d{1,3}, "
+                         r"status=(sent|deferred|bounced) \(" % ((SECONDS,) * 5))
+
+
+def delivery_fields(testcase, line):
+    """Asserts line has the full shape; returns (delay, a, b, c, d, status)."""
+    m = DELIVERY_RE.search(line)
+    testcase.assertIsNotNone(m, line)
+    return tuple(float(x) for x in m.groups()[:5]) + (m.group(6),)
+
+
 def submit(inst, sender, rcpts, body=b"Subject: test\r\n\r\nhello\r\n", **kw):
     with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as c:
         c.sendmail(sender, rcpts, body, **kw)
@@ -68,6 +82,9 @@ class SmtpClientTest(unittest.TestCase):
                       "(in reply to RCPT TO command))" % relay[6:], soft)
         hard = wait_log(inst, "to=<hard@remote.test>")[0]
         self.assertIn("dsn=5.1.1, status=bounced (host", hard)
+        for line in (ok, soft, hard):
+            delay, a, b, c, d, _ = delivery_fields(self, line)
+            self.assertAlmostEqual(a + b + c + d, delay, delta=0.25, msg=line)
         self.assertIn("550 5.1.1 <hard@remote.test>: no such user (in reply to RCPT TO command)",
                       hard)
         # The deferred recipient keeps the message in the queue.
@@ -166,6 +183,8 @@ class SmtpClientTest(unittest.TestCase):
         void = wait_log(inst, "to=<d@void.test>")[0]
         self.assertIn("relay=discard", void)
         self.assertIn("status=sent (silently dropped)", void)
+        for line in (gone, void):
+            self.assertEqual(delivery_fields(self, line)[3], 0.0, line)  # no connection
 
     def test_connection_reuse(self):
         srv = self.server(ext=["PIPELINING"])
@@ -322,7 +341,7 @@ class SmtpDnsTest(unittest.TestCase):
         self.delivered_at("127.0.0.3", "a@mx.test")
         line = wait_log(self.inst, "to=<a@mx.test>")[0]
         self.assertIn("relay=mx2.mx.test[127.0.0.3]:%d" % self.port, line)
-        self.assertIn("status=sent", line)
+        self.assertEqual(delivery_fields(self, line)[5], "sent")
 
     def test_lowest_preference_first(self):
         submit(self.inst, "from@example.com", ["b@pref.test"])
@@ -574,10 +593,10 @@ def netstring(b):
     return b"%d:%s," % (len(b), b)
 
 
-def agent_request(inst, service, attrs, content_header, content_body, timeout=60):
+def agent_request(inst, service, attrs, content_header, content_body, timeout=60, arrival=None):
     """Sends one {op=deliver} straight to an agent's socket, as qmgr does,
     with a file holding the message attached; returns the reply records
-    as lists of (name, value)."""
+    as lists of (name, value).  arrival: epoch seconds, default now."""
     import socket as so
     path = os.path.join(inst.queue, "tmp-agent-test-%d" % os.getpid())
     with open(path, "wb") as f:
@@ -585,7 +604,7 @@ def agent_request(inst, service, attrs, content_header, content_body, timeout=60
     fd = os.open(path, os.O_RDONLY)
     os.unlink(path)
     attrs = [("op", "deliver"), ("queue_id", "0123456789ABCDEF"),
-             ("arrival", str(int(time.time() * 1e6))),
+             ("arrival", str(int((arrival or time.time()) * 1e6))),
              ("header_off", "0"), ("header_len", str(len(content_header))),
              ("body_off", str(len(content_header))), ("body_len", str(len(content_body)))] + attrs
     rec = b"".join(netstring(n.encode()) + netstring(v.encode()) for n, v in attrs) + b"0:,"
@@ -655,6 +674,35 @@ class SmtpAgentProtocolTest(unittest.TestCase):
                          "ORCPT=rfc822;A@original.test")
         self.assertEqual(tx.rcpt_lines[1], "RCPT TO:<b@nowhere.invalid> ORCPT=rfc822;b@original.test")
         self.assertEqual(tx.data, b"Subject: direct\r\n\r\nbody\r\n")
+
+    def test_log_line_delays_and_orig_to(self):
+        """delays=a/b/c/d: a from arrival to qmgr's "activated", b from
+        there to the request, c the session set-up (a 1.5 s banner here),
+        d the transaction; orig_to= names a differing ORCPT."""
+        slow = FakeSMTPServer(greeting_delay=1.5)
+        try:
+            now = time.time()
+            recs = agent_request(self.inst, "smtp", [
+                ("sender", "from@example.com"), ("nexthop", "[127.0.0.1]:%d" % slow.port),
+                ("activated", str(int((now - 5) * 1e6))),
+                ("rcpt", "legs@nowhere.invalid"), ("index", "0"), ("class", "default"),
+                ("orcpt", "rfc822;list+2Bx@original.test")],
+                b"Subject: legs\n", b"body\n", arrival=now - 20)
+        finally:
+            slow.stop()
+        self.assertEqual([dict(r).get("result") for r in recs if dict(r).get("op") == "status"],
+                         ["sent"])
+        line = wait_log(self.inst, "to=<legs@nowhere.invalid>")[0]
+        self.assertIn("orig_to=<list+x@original.test>, relay=127.0.0.1[127.0.0.1]:%d, "
+                      % slow.port, line)
+        self.assertIn("dsn=2.0.0, status=sent", line)
+        delay, a, b, c, d, _ = delivery_fields(self, line)
+        self.assertAlmostEqual(a, 15, delta=1, msg=line)
+        self.assertAlmostEqual(b, 5, delta=1, msg=line)
+        self.assertGreaterEqual(c, 1.4, line)
+        self.assertLess(c, 10, line)
+        self.assertLess(d, c, line)
+        self.assertAlmostEqual(a + b + c + d, delay, delta=1, msg=line)
 
     def test_smtputf8_needed_but_not_offered(self):
         recs = agent_request(self.inst, "smtp", [

@@ -128,22 +128,50 @@ static void test_notify_ret(void **state)
 
 static void test_log_line(void **state)
 {
-	struct dsn_log l = { "x@remote.example", "rfc822;X@remote.example", "smtp[192.0.2.1]:25",
+	struct dsn_log l = { "x@remote.example", "rfc822;Alias+2Bx@remote.example", "smtp[192.0.2.1]:25",
 	    "2.0.0", "sent", "250 ok\r\nforged", 1000000, 1500000, 1530000, 1600000, 13600000 };
 	struct buf out = BUF_INIT;
 
 	(void)state;
 	dsn_log_format(&out, &l);
 	assert_string_equal(buf_cstr(&out), "to=<x@remote.example>, "
-	    "orig_to=<rfc822;X@remote.example>, relay=smtp[192.0.2.1]:25, delay=13, "
+	    "orig_to=<Alias+x@remote.example>, relay=smtp[192.0.2.1]:25, delay=13, "
 	    "delays=0.50/0.03/0.07/12, dsn=2.0.0, status=sent (250 ok??forged)");
 	buf_reset(&out);
-	l.orcpt = NULL;
+	/* An ORCPT naming the recipient itself is not logged. */
+	l.orcpt = "rfc822;X@Remote.Example";
 	l.activated = l.request = l.connected = 0;
 	l.done = 3500000;
 	dsn_log_format(&out, &l);
 	assert_string_equal(buf_cstr(&out), "to=<x@remote.example>, relay=smtp[192.0.2.1]:25, "
 	    "delay=2.5, delays=0/0/0/2.5, dsn=2.0.0, status=sent (250 ok??forged)");
+	buf_free(&out);
+}
+
+static void test_orig_to(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_false(dsn_log_orig_to("a@x", NULL, &out));
+	assert_false(dsn_log_orig_to("a@x", "", &out));
+	assert_false(dsn_log_orig_to("a@x", "rfc822;", &out));
+	assert_false(dsn_log_orig_to("a@x", "RFC822;A@X", &out));
+	assert_false(dsn_log_orig_to("a+b@x", "rfc822;a+2Bb@x", &out));
+	assert_int_equal(out.len, 0);
+	assert_true(dsn_log_orig_to("a@x", "rfc822;list+3Dme@y", &out));
+	assert_string_equal(buf_cstr(&out), "list=me@y");
+	buf_reset(&out);
+	/* A bare address (from a local submission) and another type: as is. */
+	assert_true(dsn_log_orig_to("a@x", "alias@y", &out));
+	assert_string_equal(buf_cstr(&out), "alias@y");
+	buf_reset(&out);
+	assert_true(dsn_log_orig_to("a@x", "utf-8;b+2Bc@y", &out));
+	assert_string_equal(buf_cstr(&out), "b+2Bc@y");
+	buf_reset(&out);
+	/* A "+" without two hex digits stays. */
+	assert_true(dsn_log_orig_to("a@x", "rfc822;b+c@y+4", &out));
+	assert_string_equal(buf_cstr(&out), "b+c@y+4");
 	buf_free(&out);
 }
 
@@ -155,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_injection),
 		cmocka_unit_test(test_notify_ret),
 		cmocka_unit_test(test_log_line),
+		cmocka_unit_test(test_orig_to),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
