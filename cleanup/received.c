@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "maildate.h"
 #include "util.h"
 
 /* Appends s with control characters and DEL replaced by '?'. */
@@ -109,23 +110,6 @@ void hdr_received_build(struct buf *out, const struct received_info *ri)
 	buf_putc(out, '\n');
 }
 
-/* Names spelled out: strftime's %a and %b follow the locale, RFC 5322 not. */
-static const char *const rcv_days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-static const char *const rcv_months[] = {
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-};
-
 /* True when a zone abbreviation can go in a comment as it is. */
 static bool rcv_zone_ok(const char *z)
 {
@@ -147,7 +131,7 @@ void hdr_date_format(char out[HDR_DATE_SIZE], const struct tm *tm)
 	if (off < 0)
 		off = -off;
 	n = snprintf(out, HDR_DATE_SIZE, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
-	    rcv_days[(unsigned)tm->tm_wday % 7], tm->tm_mday, rcv_months[(unsigned)tm->tm_mon % 12],
+	    maildate_day(tm->tm_wday), tm->tm_mday, maildate_month(tm->tm_mon),
 	    tm->tm_year + 1900, tm->tm_hour, tm->tm_min, tm->tm_sec, sign, off / 60 % 100,
 	    off % 60);
 	if (n > 0 && n < HDR_DATE_SIZE && rcv_zone_ok(tm->tm_zone))

@@ -29,31 +29,16 @@
 #include "buf.h"
 #include "config.h"
 #include "proto.h"
+#include "maildate.h"
 #include "util.h"
 
 #define MBOX_LOCK_SECONDS 30
 #define MBOX_LOCK_POLL_MS 100
 
-static const char *const mbox_days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-static const char *const mbox_months[] = {
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-};
-
 void mbox_date(char out[32], const struct tm *tm)
 {
-	snprintf(out, 32, "%s %s %2d %02d:%02d:%02d %d", mbox_days[(unsigned)tm->tm_wday % 7],
-	    mbox_months[(unsigned)tm->tm_mon % 12], tm->tm_mday, tm->tm_hour, tm->tm_min,
+	snprintf(out, 32, "%s %s %2d %02d:%02d:%02d %d", maildate_day(tm->tm_wday),
+	    maildate_month(tm->tm_mon), tm->tm_mday, tm->tm_hour, tm->tm_min,
 	    tm->tm_sec, tm->tm_year + 1900);
 }
 
