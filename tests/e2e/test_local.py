@@ -137,6 +137,9 @@ class SpoolMboxTest(unittest.TestCase):
         self.assertEqual(mbox_messages(box), [])
         os.unlink(lock)
         wait_mbox(box, 1)
+        # local takes its own dot-lock for that delivery and removes it just
+        # after the mbox has the message: wait for that before planting ours.
+        wait_until(lambda: not os.path.exists(lock), 10, what="local's own lock removed")
         # A lock older than stale_lock_time (500s) is removed.
         with open(lock, "w"):
             pass
