@@ -6,6 +6,7 @@
 #   make run        build, create ./run with `tern init` if missing, start it
 #                   in the foreground on 127.0.0.1:2525
 #   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each
+#   make bench      tern against Postfix side by side (BENCH_SCALE=0.05: quick)
 #
 # Every program's sources are the .c files of its folder; its main() lives in
 # <folder>/main.c so that unit tests can link the rest of the folder.
@@ -28,6 +29,8 @@ DEPS_QMGR  :=
 DEPS_LOCAL := bsd-mailx dovecot-imapd
 DEPS_SENDMAIL := bsd-mailx mutt
 DEPS_SMTP  := dnsmasq-base postfix
+# Only for make bench (not part of DEPS, so not installed by make check).
+DEPS_BENCH := python3 postfix strace procps
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_SMTPD) $(DEPS_QMGR) $(DEPS_LOCAL) \
               $(DEPS_SENDMAIL) $(DEPS_SMTP)
 
@@ -57,7 +60,7 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 20
 
-.PHONY: all check unit unit-asan e2e e2e-asan run fuzz clean deps install uninstall
+.PHONY: all check unit unit-asan e2e e2e-asan run fuzz clean deps install uninstall bench
 .DELETE_ON_ERROR:
 
 all: $(DAEMON_BINS) $(COMMAND_BINS)
@@ -171,6 +174,14 @@ fuzz: deps
 	  fi; \
 	  grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)/fuzz/$$n.log; \
 	done
+
+# ---------------------------------------------------------------- bench
+# tern against Debian's Postfix on this machine (see tests/bench/bench.py and
+# BENCH.md); BENCH_SCALE=0.05 for a quick run.  Timed, so never in check.
+bench:
+	$(MAKE) deps DEPS="$(DEPS_BUILD) $(DEPS_BENCH)"
+	$(MAKE) all
+	python3 tests/bench/bench.py
 
 # ---------------------------------------------------------------- install
 # make install [DESTDIR=/stage] [PREFIX=/usr/local] [sysconfdir=/etc/tern]
