@@ -451,7 +451,7 @@ def run_once(mta_name, wl, user, strace=False):
         t0 = time.monotonic()
         src = subprocess.Popen(source_args(mta.port, kind, msgs, rcpts, sessions, size),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        finished = wait_until(lambda: done() >= expect, limit, 0.02)
+        finished = wait_until(lambda: done() >= expect, limit, 0.05)
         t1 = time.monotonic()
         cpu1 = mta.group.cpu_seconds()
         sampler.stop()
