@@ -633,6 +633,10 @@ def summarize(results, fsyncs, disk):
             print("FAILED %s %s: %s" % (r["wl"], r["mta"], r.get("error")))
 
 
+def on_term(signum, frame):
+    raise KeyboardInterrupt()
+
+
 def main():
     if os.geteuid() != 0:
         sys.exit("make bench must run as root (Postfix, cgroups, the test user)")
@@ -641,7 +645,7 @@ def main():
             sys.exit("bench: %s missing (make bench installs DEPS_BENCH as root)" % tool)
     os.makedirs(OUT, exist_ok=True)
     # SIGTERM ends the run like Ctrl-C does: through the finally clauses.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, on_term)
     user, made = make_user()
     results, fsyncs, disk = [], {}, []
     try:
