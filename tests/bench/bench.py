@@ -243,8 +243,12 @@ class Sink:
         self.proc = subprocess.Popen(["smtp-sink", "-c", "-u", "nobody",
                                       "127.0.0.1:%d" % self.port, "256"],
                                      stdout=self.out, stderr=subprocess.STDOUT)
-        if not wait_until(lambda: port_open(self.port), 10):
-            raise RuntimeError("smtp-sink did not listen")
+        try:
+            if not wait_until(lambda: port_open(self.port), 10):
+                raise RuntimeError("smtp-sink did not listen")
+        except BaseException:       # also an interrupt: the caller has no sink to stop
+            self.stop()
+            raise
         self.base = self.count()    # our own probe connection is not mail
 
     def count(self):
@@ -429,7 +433,7 @@ def run_once(mta_name, wl, user, strace=False):
     expect = msgs * (rcpts if kind == "local" else 1)
     tmp = tempfile.mkdtemp(prefix="tern-bench-", dir=TMPBASE)
     os.chmod(tmp, 0o755)
-    sink = mta = sampler = tracer = None
+    sink = mta = sampler = tracer = src = None
     res = {"mta": mta_name, "wl": name, "msgs": msgs, "items": expect, "ok": False}
     try:
         sink = Sink(tmp)
@@ -480,6 +484,9 @@ def run_once(mta_name, wl, user, strace=False):
     except Exception as e:           # a failed run is reported, not fatal
         res["error"] = "%s: %s" % (type(e).__name__, e)
     finally:
+        if src and src.poll() is None:
+            src.kill()
+            src.wait(10)
         if sampler and sampler.is_alive():
             sampler.stop()
         if tracer:
@@ -492,8 +499,18 @@ def run_once(mta_name, wl, user, strace=False):
         if os.environ.get("BENCH_KEEP"):
             print("  (kept %s)" % tmp)
         else:
-            shutil.rmtree(tmp, ignore_errors=True)
+            remove_tree(tmp)
     return res
+
+
+def remove_tree(path):
+    """rmtree, retried: a straggler may still be adding a file."""
+    for _ in range(5):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.exists(path):
+            return
+        time.sleep(1)
+    print("bench: could not remove %s" % path, file=sys.stderr)
 
 
 def parse_strace(path):
