@@ -144,7 +144,12 @@ static int user_spool_prepare(const char *path, const struct local_user *u, stru
 	return 0;
 }
 
-/* The spool mbox: created and dot-locked as root, appended as the user. */
+/*
+ * The spool mbox: dot-locked and created as root, appended as the user.
+ * The lock is taken before the mailbox is created: a new mailbox exists
+ * owned by root for a moment before its chown, and a concurrent delivery
+ * that looked at it then would refuse it as not the user's.
+ */
 static void user_spool(
     const struct local_msg *m, const char *addr, const struct local_user *u, struct local_result *r)
 {
@@ -152,12 +157,13 @@ static void user_spool(
 	char *lock = NULL;
 	bool switched;
 
-	if (user_spool_prepare(path, u, r) < 0) {
+	if (user_dotlock_wanted() && (lock = dotlock_acquire(path)) == NULL) {
+		local_result_errno(r, errno, "create the mailbox dot-lock");
 		free(path);
 		return;
 	}
-	if (user_dotlock_wanted() && (lock = dotlock_acquire(path)) == NULL) {
-		local_result_errno(r, errno, "create the mailbox dot-lock");
+	if (user_spool_prepare(path, u, r) < 0) {
+		dotlock_release(lock);
 		free(path);
 		return;
 	}
