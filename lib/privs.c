@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -153,19 +154,80 @@ void priv_drop_ids(uid_t uid, gid_t gid, const char *name)
  * Groups and egid first, while we are still root and allowed to set them;
  * the euid last, after which only a return to root is possible.
  */
+/*
+ * Supplementary groups per (uid, gid), as initgroups() would set them,
+ * looked up once per process: a name service look-up per delivery (files,
+ * then systemd's userdb over several paths) cost local more system calls
+ * than the delivery itself.  A process lives for max_use requests, so a
+ * change to /etc/group is seen by the next one.
+ */
+#define PRIV_GROUP_CACHE 16
+
+struct priv_groups {
+	uid_t uid;
+	gid_t gid;
+	int n;
+	gid_t *list;
+};
+
+static struct priv_groups priv_cache[PRIV_GROUP_CACHE];
+static size_t priv_cached, priv_next;
+
+/* The groups of uid (its primary gid replaced by gid), or just gid when
+ * uid has no passwd entry. */
+static const struct priv_groups *priv_groups_of(uid_t uid, gid_t gid)
+{
+	struct priv_groups *g;
+	struct passwd *pw;
+	int n = 16;
+
+	for (size_t i = 0; i < priv_cached; i++)
+		if (priv_cache[i].uid == uid && priv_cache[i].gid == gid)
+			return &priv_cache[i];
+	g = &priv_cache[priv_next];
+	priv_next = (priv_next + 1) % PRIV_GROUP_CACHE;
+	if (priv_cached < PRIV_GROUP_CACHE)
+		priv_cached++;
+	free(g->list);
+	g->uid = uid;
+	g->gid = gid;
+	g->list = xmalloc(sizeof(gid_t));
+	g->list[0] = gid;
+	g->n = 1;
+	pw = getpwuid(uid);
+	if (pw == NULL)
+		return g;
+	for (int tries = 0; tries < 4; tries++) {
+		gid_t *l = xmalloc(sizeof(gid_t) * (size_t)n);
+		int got = n;
+
+		if (getgrouplist(pw->pw_name, gid, l, &got) >= 0) {
+			free(g->list);
+			g->list = l;
+			g->n = got;
+			return g;
+		}
+		free(l);
+		if (got <= n)
+			break;
+		n = got;
+	}
+	log_warn("getgrouplist(%s): cannot list the groups; using gid %lu only",
+	    pw->pw_name, (unsigned long)gid);
+	return g;
+}
+
 void priv_set_effective(uid_t uid, gid_t gid)
 {
-	struct passwd *pw;
-	char *name = NULL;
+	const struct priv_groups *g;
 
 	if (geteuid() != 0)
 		log_fatal("priv_set_effective(%lu) needs root, euid is %lu",
 		    (unsigned long)uid, (unsigned long)geteuid());
-	pw = getpwuid(uid);
-	if (pw != NULL)
-		name = xstrdup(pw->pw_name);
-	priv_set_groups(name, gid);
-	free(name);
+	g = priv_groups_of(uid, gid);
+	if (setgroups((size_t)g->n, g->list) < 0)
+		log_fatal("setgroups(%lu groups of uid %lu): %s", (unsigned long)g->n,
+		    (unsigned long)uid, strerror(errno));
 	if (setegid(gid) < 0)
 		log_fatal("setegid(%lu): %s", (unsigned long)gid, strerror(errno));
 	if (seteuid(uid) < 0)

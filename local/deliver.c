@@ -188,18 +188,40 @@ static int ld_send_status(struct ipc_conn *c, long long index, const struct loca
 	return ipc_conn_send(c, (int)config_time("ipc_timeout") * 1000);
 }
 
-/* Delivers every recipient, reporting each at once.  0, or -1 when the
- * connection broke. */
+/*
+ * Delivers every recipient, then makes the Maildir renames durable (one
+ * fsync per new/ folder for the whole request), then reports.  A
+ * recipient whose Maildir rename could not be made durable is deferred
+ * (it may then arrive twice, never zero times).  0, or -1 when the
+ * connection broke.
+ */
 static int ld_deliver_all(struct ipc_conn *c, const struct ld_request *q)
 {
-	for (size_t i = 0; i < q->nrcpt; i++) {
-		struct local_result r;
+	struct local_result *res = xcalloc(q->nrcpt ? q->nrcpt : 1, sizeof(*res));
+	bool *queued = xcalloc(q->nrcpt ? q->nrcpt : 1, sizeof(*queued));
+	int rc = 0;
 
-		ld_one(q, &q->rcpts[i], &r);
-		ld_log(q, &q->rcpts[i], &r);
-		if (ld_send_status(c, q->rcpts[i].index, &r) < 0)
-			return -1;
+	for (size_t i = 0; i < q->nrcpt; i++) {
+		unsigned long before = maildir_pending_added();
+
+		ld_one(q, &q->rcpts[i], &res[i]);
+		queued[i] = maildir_pending_added() != before;
 	}
+	if (maildir_sync_pending() < 0) {
+		int err = errno;
+
+		for (size_t i = 0; i < q->nrcpt; i++)
+			if (queued[i] && strcmp(res[i].result, RES_SENT) == 0)
+				local_result_errno(&res[i], err, "fsync maildir new/");
+	}
+	for (size_t i = 0; i < q->nrcpt && rc == 0; i++) {
+		ld_log(q, &q->rcpts[i], &res[i]);
+		rc = ld_send_status(c, q->rcpts[i].index, &res[i]);
+	}
+	free(res);
+	free(queued);
+	if (rc < 0)
+		return -1;
 	ipc_put_str(&c->out, A_OP, OP_DONE);
 	ipc_end(&c->out);
 	return ipc_conn_send(c, (int)config_time("ipc_timeout") * 1000);

@@ -69,9 +69,16 @@ bool maildir_name(
 /* A fresh name for this process (time, pid, counter, host name). */
 void maildir_unique_name(char out[MAILDIR_NAME_MAX]);
 /* Delivers into the Maildir dir (created if missing).  0 when the message
- * is durably in dir/new, else -1; r says which either way. */
+ * is in dir/new, fsync'ed, with the fsync of new/ itself queued for
+ * maildir_sync_pending(); else -1.  r says which either way. */
 int maildir_deliver(
     const struct local_msg *m, const char *rcpt, const char *dir, struct local_result *r);
+/* How many deliveries have queued a new/ fsync so far (a counter: a
+ * caller compares it before and after one recipient). */
+unsigned long maildir_pending_added(void);
+/* fsyncs and closes every queued new/.  0, or -1 with errno set when any
+ * failed: the deliveries that queued since the last call are not durable. */
+int maildir_sync_pending(void);
 
 /* mbox.c: appends to the mbox file path (created if missing), or leaves it
  * exactly as it was.  0 or -1; r says which either way. */

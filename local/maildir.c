@@ -8,6 +8,13 @@
  * readers ignore and qmgr retries the delivery; at worst a message then
  * arrives twice, never zero times.  Any failure removes the tmp/ file.
  *
+ * The fsync of new/ is shared: maildir_deliver() keeps new/ open (opened
+ * as the mailbox owner) in a short list, once per directory, and the
+ * caller runs maildir_sync_pending() before it reports any of the
+ * request's recipients, so 20 recipients with one Maildir cost one
+ * directory fsync, not 20.  The folders are made only when the tmp/ file
+ * or the rename says one is missing.
+ *
  * Unique names follow the Maildir convention "<sec>.M<usec>P<pid>Q<n>.<host>";
  * O_EXCL on the tmp/ file is the final guarantee.
  *
@@ -20,6 +27,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -71,11 +79,11 @@ bool maildir_name(
 void maildir_unique_name(char out[MAILDIR_NAME_MAX])
 {
 	static unsigned long count;
-	char host[256] = "localhost";
+	static char host[256];
 	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
-	if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == 0)
+	if (host[0] == 0 && (gethostname(host, sizeof(host) - 1) < 0 || host[0] == 0))
 		strlcpy(host, "localhost", sizeof(host));
 	host[sizeof(host) - 1] = 0;
 	maildir_name(out, MAILDIR_NAME_MAX, (long long)tv.tv_sec * 1000000 + tv.tv_usec,
@@ -120,17 +128,81 @@ static int maildir_dirs(const char *dir)
 	return r;
 }
 
-static int maildir_sync_new(const char *dir)
+/* new/ folders renamed into and not fsync'ed yet, each once. */
+#define MAILDIR_PENDING_MAX 32
+
+struct maildir_pending {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
+
+static struct maildir_pending maildir_pend[MAILDIR_PENDING_MAX];
+static size_t maildir_npend;
+static unsigned long maildir_nadded;
+
+static int maildir_sync_fd(int fd)
+{
+	int r = fsync(fd);
+
+	if (close(fd) < 0 && r == 0)
+		r = -1;
+	return r;
+}
+
+/* Queues dir/new for maildir_sync_pending(); syncs at once when the list
+ * is full.  0, or -1 with errno set. */
+static int maildir_sync_later(const char *dir)
 {
 	struct buf p = BUF_INIT;
-	int fd, r;
+	struct stat st;
+	int fd;
 
 	buf_printf(&p, "%s/new", dir);
 	fd = open(buf_cstr(&p), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	r = fd < 0 ? -1 : fsync(fd);
-	if (fd >= 0)
-		close(fd);
 	buf_free(&p);
+	if (fd < 0)
+		return -1;
+	maildir_nadded++;
+	if (fstat(fd, &st) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	for (size_t i = 0; i < maildir_npend; i++) {
+		if (maildir_pend[i].dev == st.st_dev && maildir_pend[i].ino == st.st_ino) {
+			close(fd);
+			return 0;
+		}
+	}
+	if (maildir_npend == MAILDIR_PENDING_MAX)
+		return maildir_sync_fd(fd);
+	maildir_pend[maildir_npend].fd = fd;
+	maildir_pend[maildir_npend].dev = st.st_dev;
+	maildir_pend[maildir_npend].ino = st.st_ino;
+	maildir_npend++;
+	return 0;
+}
+
+unsigned long maildir_pending_added(void)
+{
+	return maildir_nadded;
+}
+
+int maildir_sync_pending(void)
+{
+	int r = 0, err = 0;
+
+	for (size_t i = 0; i < maildir_npend; i++) {
+		if (maildir_sync_fd(maildir_pend[i].fd) < 0 && r == 0) {
+			r = -1;
+			err = errno;
+		}
+	}
+	maildir_npend = 0;
+	errno = err;
 	return r;
 }
 
@@ -153,16 +225,22 @@ int maildir_deliver(
     const struct local_msg *m, const char *rcpt, const char *dir, struct local_result *r)
 {
 	struct buf tmp = BUF_INIT, new_ = BUF_INIT;
-	const char *what = "create maildir";
-	int fd = -1, rc = maildir_dirs(dir);
+	const char *what = "create maildir file";
+	int fd = -1, rc = maildir_create(dir, &fd, &tmp, &new_);
 
-	if (rc == 0 && (rc = maildir_create(dir, &fd, &tmp, &new_)) < 0)
-		what = "create maildir file";
+	if (rc < 0 && errno == ENOENT) {
+		what = "create maildir";
+		if ((rc = maildir_dirs(dir)) == 0 && (rc = maildir_create(dir, &fd, &tmp, &new_)) < 0)
+			what = "create maildir file";
+	}
 	if (rc == 0)
 		rc = maildir_write(fd, m, rcpt, &what);
-	if (rc == 0 && (rc = rename(buf_cstr(&tmp), buf_cstr(&new_))) < 0)
+	if (rc == 0 && (rc = rename(buf_cstr(&tmp), buf_cstr(&new_))) < 0) {
 		what = "rename maildir file";
-	if (rc == 0 && (rc = maildir_sync_new(dir)) < 0)
+		if (errno == ENOENT && maildir_dirs(dir) == 0)
+			rc = rename(buf_cstr(&tmp), buf_cstr(&new_));
+	}
+	if (rc == 0 && (rc = maildir_sync_later(dir)) < 0)
 		what = "fsync maildir new/";
 	if (rc < 0) {
 		int err = errno;

@@ -8,7 +8,9 @@
  * carries on.
  *
  * Finishing, when every request of the round has ended:
- *   - nothing left to deliver: unlink active/QID, log "QID: removed";
+ *   - nothing left to deliver: unlink active/QID, log "QID: removed"
+ *     (the last request's done marks are not journaled: see
+ *     msg_journal_sent);
  *   - otherwise: one journal record per result of this round, fdatasync,
  *     mtime := next retry time, rename active/ -> deferred/.
  * Crash safety: a recipient counts as done only when its agent said sent
@@ -457,11 +459,21 @@ static void msg_journal(struct qmgr_msg *msg)
 		log_error("%s: fdatasync: %s", msg->qid, strerror(errno));
 }
 
-/* Only "sent": a failure is journaled after its bounce is queued, and a
- * deferral can wait for the end of the round. */
+/*
+ * Only "sent": a failure is journaled after its bounce is queued, and a
+ * deferral can wait for the end of the round.  When this is the round's
+ * last request and no recipient is left open, the file is about to be
+ * removed (or, should a bounce fail to queue, deferred, which journals
+ * everything then), so the done marks and their fdatasync are skipped:
+ * if qmgr or the machine dies first, the file is still there and the
+ * recipients get the mail again (invariant 3 allows twice, never zero).
+ */
 void msg_journal_sent(struct qmgr_msg *msg, const struct qmgr_request *r)
 {
 	size_t i, n = 0;
+
+	if (msg->holds == 1 && msg_count_pending(msg) == 0)
+		return;
 
 	for (i = 0; i < r->n; i++) {
 		const struct qmgr_result *res = &msg->res[r->rcpt[i]];

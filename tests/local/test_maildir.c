@@ -226,6 +226,49 @@ static void test_maildir_deliver(void **state)
 	buf_free(&got);
 }
 
+static void rm_tree(const char *path)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Missing folders are made when the create or the rename says so; the
+ * fsync of new/ is queued once per folder and run by
+ * maildir_sync_pending(). */
+static void test_maildir_recreate_and_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct local_result r;
+	char md[128], md2[128], sub[512];
+	unsigned long before = maildir_pending_added();
+
+	make_queue_file(f, "Subject: hi\n", "body\n", 5);
+	snprintf(md, sizeof(md), "%s/one", f->dir);
+	snprintf(md2, sizeof(md2), "%s/two", f->dir);
+	assert_int_equal(maildir_deliver(&f->msg, "a@x", md, &r), 0);
+	assert_int_equal(maildir_deliver(&f->msg, "b@x", md, &r), 0);
+	assert_int_equal(maildir_deliver(&f->msg, "c@x", md2, &r), 0);
+	assert_int_equal(maildir_pending_added() - before, 3);
+	assert_int_equal(maildir_sync_pending(), 0);
+	assert_int_equal(maildir_sync_pending(), 0); /* nothing left */
+	/* new/ removed under us: the rename fails, the folder is made again. */
+	snprintf(sub, sizeof(sub), "%s/new", md2);
+	rm_tree(sub);
+	assert_int_equal(maildir_deliver(&f->msg, "d@x", md2, &r), 0);
+	assert_string_equal(r.result, RES_SENT);
+	assert_int_equal(list_dir(sub, NULL, 0), 1);
+	/* tmp/ removed: the create fails, the folders are made again. */
+	snprintf(sub, sizeof(sub), "%s/tmp", md);
+	rm_tree(sub);
+	assert_int_equal(maildir_deliver(&f->msg, "e@x", md, &r), 0);
+	assert_int_equal(list_dir(sub, NULL, 0), 0);
+	snprintf(sub, sizeof(sub), "%s/new", md);
+	assert_int_equal(list_dir(sub, NULL, 0), 3);
+	assert_int_equal(maildir_sync_pending(), 0);
+}
+
 static void test_maildir_null_sender_big_body(void **state)
 {
 	struct fixture *f = *state;
@@ -439,6 +482,7 @@ int main(void)
 	    cmocka_unit_test(test_name_format),
 	    cmocka_unit_test(test_name_unique),
 	    cmocka_unit_test_setup_teardown(test_maildir_deliver, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_maildir_recreate_and_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_null_sender_big_body, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_failure_cleans_tmp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_truncated_queue_file, setup, teardown),
