@@ -9,6 +9,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -92,6 +93,15 @@ void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int 
 
 	memset(d, 0, sizeof(*d));
 	d->prog = prog;
+	/*
+	 * Keep freed memory instead of giving it back at once: every message
+	 * allocates and frees buffers of 64 KiB and more, and glibc's default
+	 * (trim the heap top above 128 KiB, mmap blocks above 128 KiB) turned
+	 * that into brk/munmap calls with a TLB flush each, a tenth of
+	 * cleanup's CPU time.  Up to 4 MiB free stays in the process.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 4 << 20);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	d->listen_fd = -1;
 	daemon_self = d;
 	log_open(prog, getenv("TERN_LOG_STDERR") ? LOG_DEST_STDERR : LOG_DEST_SYSLOG, NULL);
