@@ -9,19 +9,27 @@
  *
  * The name is given with linkat() through /proc/self/fd: linkat() with
  * AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH, which cleanup does not
- * have.  Where O_TMPFILE or /proc is missing (old file systems, a chroot)
- * the file is written as incoming/.tmp.QID instead (qmgr ignores names
- * starting with '.') and linked to its real name at the end; the link
- * never replaces an existing file.
+ * have.
+ *
+ * A file qmgr has finished with waits in recycle/ (qmgr/message.c); when
+ * there is one, cleanup takes it instead of a new inode: renamed to
+ * incoming/.tmp.QID (the rename is the claim: of two cleanups taking
+ * the same file one gets ENOENT), opened with O_TRUNC, written, synced,
+ * and renamed to its queue ID at the end (RENAME_NOREPLACE).  qmgr
+ * ignores names starting with '.' and removes them only when stale.
+ * The same temporary name serves where O_TMPFILE or /proc is missing
+ * (old file systems, a chroot).  The final name never replaces a file.
  *
  * This file does not write records: conn.c drives the qfile writer.
  */
 #include "cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -33,12 +41,16 @@
 
 static int store_dirfd = -1;
 static bool store_use_tmpfile;
+static DIR *store_recycle;
 
 void cleanup_store_init(void)
 {
 	store_dirfd = open(QUEUE_INCOMING, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (store_dirfd < 0)
 		log_fatal("open %s: %s", QUEUE_INCOMING, strerror(errno));
+	store_recycle = opendir(QUEUE_RECYCLE);
+	if (store_recycle == NULL)
+		log_info("no %s/ folder: every queue file is a new one", QUEUE_RECYCLE);
 	store_use_tmpfile = access("/proc/self/fd", X_OK) == 0;
 	if (!store_use_tmpfile)
 		log_info("no /proc/self/fd: queue files are written under temporary names");
@@ -69,6 +81,48 @@ static int store_open_tmpfile(struct cleanup_file *f)
 	return -1;
 }
 
+/*
+ * Takes a finished file from recycle/ as incoming/.tmp.QID, emptied.
+ * 0 with f->fd set, or -1 when there is none to take.  The directory
+ * stream is read on across calls and rewound once when it runs out.
+ */
+static int store_claim_recycled(struct cleanup_file *f)
+{
+	char tmp[QID_LEN + 8];
+	struct dirent *de;
+	struct stat st;
+	bool rewound = false;
+
+	if (store_recycle == NULL)
+		return -1;
+	store_tmp_name(f, tmp, sizeof(tmp));
+	for (int tries = 0; tries < 32;) {
+		if ((de = readdir(store_recycle)) == NULL) {
+			if (rewound)
+				return -1;
+			rewinddir(store_recycle);
+			rewound = true;
+			continue;
+		}
+		if (de->d_name[0] == '.')
+			continue;
+		tries++;
+		if (renameat(dirfd(store_recycle), de->d_name, store_dirfd, tmp) < 0)
+			continue; /* another cleanup took it, or qmgr trimmed it */
+		f->fd = openat(store_dirfd, tmp, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+		if (f->fd >= 0 && fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_nlink == 1 && st.st_size == 0) {
+			f->named = true;
+			return 0;
+		}
+		if (f->fd >= 0)
+			close(f->fd);
+		f->fd = -1;
+		unlinkat(store_dirfd, tmp, 0);
+	}
+	return -1;
+}
+
 int cleanup_file_create(struct cleanup_file *f)
 {
 	char tmp[QID_LEN + 8];
@@ -76,6 +130,10 @@ int cleanup_file_create(struct cleanup_file *f)
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
 	store_new_qid(f);
+	if (store_claim_recycled(f) == 0) {
+		qfw_init(&f->w, f->fd);
+		return 0;
+	}
 	if (store_use_tmpfile && store_open_tmpfile(f) < 0 && store_use_tmpfile)
 		return -1; /* a real error, not a missing feature */
 	if (f->fd < 0) {
@@ -96,6 +154,12 @@ static int store_link(struct cleanup_file *f)
 
 	if (f->named) {
 		store_tmp_name(f, path, sizeof(path));
+		if (renameat2(store_dirfd, path, store_dirfd, f->qid, RENAME_NOREPLACE) == 0) {
+			f->named = false; /* the temporary name is gone */
+			return 0;
+		}
+		if (errno != EINVAL && errno != ENOSYS)
+			return -1;
 		return linkat(store_dirfd, path, store_dirfd, f->qid, 0);
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);

@@ -141,7 +141,8 @@ int cmd_check(const char *confdir, int argc, char **argv)
 	} dirs[] = {
 	    {"incoming", CHK_OWNER, 0700}, {"active", CHK_OWNER, 0700},
 	    {"deferred", CHK_OWNER, 0700}, {"hold", CHK_OWNER, 0700},
-	    {"corrupt", CHK_OWNER, 0700},  {"private", CHK_OWNER, 0700},
+	    {"corrupt", CHK_OWNER, 0700},  {"recycle", CHK_OWNER, 0700},
+	    {"private", CHK_OWNER, 0700},
 	    {"public", CHK_OWNER, 0711},   {"pid", CHK_ROOT, 0755},
 	    {"maildrop", CHK_OWNER_DROP, 01730},
 	};

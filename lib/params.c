@@ -91,7 +91,7 @@ const struct param_def param_table[] = {
 
 	/* Process management. */
 	INT("default_process_limit", "100", "default maxproc of a master.cf service"),
-	INT("max_use", "100", "clients a daemon serves before it exits"),
+	INT("max_use", "1000", "clients a daemon serves before it exits"),
 	TIME("max_idle", "100", 's', "idle time after which a daemon exits"),
 	TIME("ipc_timeout", "3600", 's', "time limit for one exchange between tern processes"),
 	TIME("daemon_timeout", "18000", 's', "time limit for a daemon to handle one request"),

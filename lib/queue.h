@@ -14,6 +14,8 @@
 #define QUEUE_DEFERRED "deferred"
 #define QUEUE_HOLD     "hold"
 #define QUEUE_CORRUPT  "corrupt"
+/* Not a queue: finished queue files whose inodes cleanup reuses. */
+#define QUEUE_RECYCLE  "recycle"
 
 /* The message queues, in the order tools list them. */
 extern const char *const queue_names[];   /* NULL-terminated */

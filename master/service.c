@@ -32,7 +32,7 @@ static const struct {
 	int mode;
 } queue_dirs[] = {
 	{ "incoming", 0700 }, { "active", 0700 }, { "deferred", 0700 },
-	{ "hold", 0700 }, { "corrupt", 0700 }, { "private", 0700 },
+	{ "hold", 0700 }, { "corrupt", 0700 }, { "recycle", 0700 }, { "private", 0700 },
 	{ "public", 0711 }, { "pid", 0755 }, { "maildrop", 01730 },
 };
 

@@ -9,8 +9,9 @@
  * queue_run_delay, and each file is scheduled for the time in its mtime.
  *
  * Names that are not queue IDs are warned about once and left alone;
- * ".name" files in incoming/ are a cleanup's temporary files (written
- * there only when O_TMPFILE is unavailable) and are removed once stale.
+ * ".name" files in incoming/ are a cleanup's temporary files (a file
+ * taken from recycle/, or written there when O_TMPFILE is unavailable)
+ * and are removed once stale.
  *
  * Not here: hashed subfolders (the queue is flat until a later issue).
  */
@@ -74,7 +75,9 @@ void scan_temp_file(int dirfd, const char *name, long long now)
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 		return;
-	if (now - st.st_mtime <= TEMP_FILE_MAX_AGE)
+	/* The ctime: a file cleanup took from recycle/ keeps its old mtime
+	 * until it is truncated, but the rename that took it set the ctime. */
+	if (now - st.st_ctime <= TEMP_FILE_MAX_AGE)
 		return;         /* a cleanup may still be writing it */
 	if (unlinkat(dirfd, name, 0) < 0)
 		log_warn("remove stale %s/%s: %s", QUEUE_INCOMING, name, strerror(errno));
@@ -122,9 +125,50 @@ static bool scan_deferred_one(struct qmgr *q, int dirfd, const char *name)
 	return true;
 }
 
+/*
+ * recycle/ (message.c, cleanup/store.c) holds finished files for reuse.
+ * It keeps at most RECYCLE_KEEP of them, none older than RECYCLE_MAX_AGE
+ * (by ctime, which the rename into recycle/ set): after a burst the
+ * surplus goes, and delivered mail does not linger there for long.  A
+ * file cleanup takes meanwhile is simply not found (ENOENT).
+ */
+#define RECYCLE_KEEP 1000
+#define RECYCLE_MAX_AGE 600     /* seconds */
+
+static void scan_recycle(void)
+{
+	struct buf path = BUF_INIT;
+	struct dirent *de;
+	struct stat st;
+	long long now = time(NULL);
+	size_t kept = 0;
+	DIR *d;
+
+	queue_path(&path, QUEUE_RECYCLE, NULL);
+	d = opendir(path.data);
+	buf_free(&path);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode) && kept < RECYCLE_KEEP &&
+		    now - st.st_ctime <= RECYCLE_MAX_AGE) {
+			kept++;
+			continue;
+		}
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+			log_warn("remove %s/%s: %s", QUEUE_RECYCLE, de->d_name, strerror(errno));
+	}
+	closedir(d);
+}
+
 void scan_deferred(struct qmgr *q)
 {
 	scan_dir(q, QUEUE_DEFERRED, scan_deferred_one);
+	scan_recycle();
 	sched_run(q);
 }
 

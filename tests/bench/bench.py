@@ -499,8 +499,20 @@ def run_once(mta_name, wl, user, strace=False):
         if os.environ.get("BENCH_KEEP"):
             print("  (kept %s)" % tmp)
         else:
-            remove_tree(tmp)
+            # Removed at the end of the whole bench, not now: ext4 without
+            # a journal skips inodes freed in the last 60-300 s one by one
+            # when it allocates, so thousands of files deleted here would
+            # slow the next run's file creation, whichever MTA it is.
+            finished_dirs.append(tmp)
     return res
+
+
+finished_dirs = []
+
+
+def remove_finished():
+    while finished_dirs:
+        remove_tree(finished_dirs.pop())
 
 
 def remove_tree(path):
@@ -706,6 +718,7 @@ def main():
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
     finally:
+        remove_finished()
         if made:
             run(["userdel", USER])
         with open(os.path.join(OUT, "raw.txt"), "w") as f:
