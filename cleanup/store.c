@@ -16,7 +16,9 @@
  * incoming/.tmp.QID (the rename is the claim: of two cleanups taking
  * the same file one gets ENOENT), opened with O_TRUNC, written, synced,
  * and renamed to its queue ID at the end (RENAME_NOREPLACE).  qmgr
- * ignores names starting with '.' and removes them only when stale.
+ * ignores names starting with '.'; cleanup holds an flock on its
+ * temporary file while it writes, so qmgr removes one left by a cleanup
+ * that died (no lock) within seconds, never one still being written.
  * The same temporary name serves where O_TMPFILE or /proc is missing
  * (old file systems, a chroot).  The final name never replaces a file.
  *
@@ -29,6 +31,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -111,7 +114,7 @@ static int store_claim_recycled(struct cleanup_file *f)
 			continue; /* another cleanup took it, or qmgr trimmed it */
 		f->fd = openat(store_dirfd, tmp, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
 		if (f->fd >= 0 && fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		    st.st_nlink == 1 && st.st_size == 0) {
+		    st.st_nlink == 1 && st.st_size == 0 && flock(f->fd, LOCK_EX) == 0) {
 			f->named = true;
 			return 0;
 		}
@@ -141,6 +144,15 @@ int cleanup_file_create(struct cleanup_file *f)
 		f->fd = openat(store_dirfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 		if (f->fd < 0)
 			return -1;
+		if (flock(f->fd, LOCK_EX) < 0) {
+			int saved = errno;
+
+			unlinkat(store_dirfd, tmp, 0);
+			close(f->fd);
+			f->fd = -1;
+			errno = saved;
+			return -1;
+		}
 		f->named = true;
 	}
 	qfw_init(&f->w, f->fd);

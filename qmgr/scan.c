@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +29,7 @@
 #include "queue.h"
 
 #define INCOMING_SCAN_MS 5000
-#define TEMP_FILE_MAX_AGE 3600  /* seconds: far longer than any cleanup */
+#define TEMP_FILE_GRACE 10      /* seconds from the rename to the lock */
 
 /* What to do with one file; false stops the scan. */
 typedef bool scan_fn(struct qmgr *q, int dirfd, const char *name);
@@ -69,20 +70,33 @@ static bool scan_bad_name(struct qmgr *q, const char *queue, const char *name)
 	return true;
 }
 
+/*
+ * A cleanup holds an flock on its temporary file for as long as it
+ * writes it (cleanup/store.c), and the lock dies with the process: a
+ * file nobody has locked for TEMP_FILE_GRACE seconds (by ctime, which
+ * the rename that made it set) belongs to a dead cleanup and goes.
+ */
 void scan_temp_file(int dirfd, const char *name, long long now)
 {
 	struct stat st;
+	int fd;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 		return;
-	/* The ctime: a file cleanup took from recycle/ keeps its old mtime
-	 * until it is truncated, but the rename that took it set the ctime. */
-	if (now - st.st_ctime <= TEMP_FILE_MAX_AGE)
-		return;         /* a cleanup may still be writing it */
+	if (now - st.st_ctime <= TEMP_FILE_GRACE)
+		return;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);      /* a cleanup is still writing it */
+		return;
+	}
 	if (unlinkat(dirfd, name, 0) < 0)
 		log_warn("remove stale %s/%s: %s", QUEUE_INCOMING, name, strerror(errno));
 	else
 		log_info("removed stale temporary file %s/%s", QUEUE_INCOMING, name);
+	close(fd);
 }
 
 static bool scan_incoming_one(struct qmgr *q, int dirfd, const char *name)
