@@ -247,12 +247,17 @@ static void init_master_cf(struct buf *b, const struct init_opts *o)
 	    "# tern keeps running for the service.\n"
 	    "# service       type  private unpriv  chroot  wakeup  maxproc command + args\n");
 	buf_printf(b, "%-15s inet  n       -       n       -       %-7ld smtpd\n", o->smtp, cpus);
-	/* Submission (RFC 6409) and smtps (RFC 8314): TLS and AUTH required. */
-	buf_printf(b, "%-15s inet  n       -       n       -       %-7ld smtpd\n", o->submission, cpus);
+	/*
+	 * Submission (RFC 6409) and smtps (RFC 8314): TLS and AUTH required.
+	 * One process each: every process preforked costs memory (about
+	 * 1.5 MiB for an smtpd with its TLS libraries), one event-driven
+	 * smtpd serves many clients, and submission is the quieter port.
+	 */
+	buf_printf(b, "%-15s inet  n       -       n       -       %-7d smtpd\n", o->submission, 1);
 	buf_puts(b, "  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes\n"
 	    "  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n");
 	if (o->smtps) {
-		buf_printf(b, "%-15s inet  n       -       n       -       %-7ld smtpd\n", o->smtps, cpus);
+		buf_printf(b, "%-15s inet  n       -       n       -       %-7d smtpd\n", o->smtps, 1);
 		buf_puts(b, "  -o smtpd_tls_wrappermode=yes\n  -o smtpd_sasl_auth_enable=yes\n"
 		    "  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n");
 	}
@@ -261,7 +266,7 @@ static void init_master_cf(struct buf *b, const struct init_opts *o)
 	buf_printf(b, "%-15s unix  -       n       n       -       %-7d local\n", "local", 4);
 	buf_printf(b, "%-15s unix  n       -       n       60      %-7d pickup\n", "pickup", 1);
 	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "smtp", 4);
-	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "relay", 4);
+	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "relay", 2);
 	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "error", 1);
 	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "discard", 1);
 }
