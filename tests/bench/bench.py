@@ -783,9 +783,9 @@ def idle_phase(user, results):
         results.append(base)
         if base.get("ok"):
             raw("run wl=%s-unloaded mta=tern rep=%d msgs=%d secs=%.3f items_per_s=%.1f "
-                "pss_peak_kib=%d rss_peak_kib=%d" % (
+                "cpu_s=%.3f pss_peak_kib=%d rss_peak_kib=%d" % (
                     IDLE_WL, rep, base["msgs"], base["secs"], base["items"] / base["secs"],
-                    base["pss_kib"], base["rss_kib"]))
+                    base["cpu"], base["pss_kib"], base["rss_kib"]))
         else:
             raw("run wl=%s-unloaded mta=tern rep=%d FAILED %s" % (IDLE_WL, rep, base.get("error")))
         r = run_once("tern", w1, user, idle=n)
@@ -824,11 +824,13 @@ def summarize_idle(results):
               max(r["idle_rss_kib"] for r in held) / 1024, max(r["idle_pss_kib"] for r in held) / 1024,
               max(r["rss_kib"] for r in held) / 1024, max(r["pss_kib"] for r in held) / 1024))
     loaded = statistics.mean(r["items"] / r["secs"] for r in held)
-    line = "  W1 with them held: %.1f msgs/s" % loaded
+    cpu = statistics.mean(r["cpu"] / r["items"] * 1000 for r in held)
+    line = "  W1 with them held: %.1f msgs/s (%.2f CPU ms/msg)" % (loaded, cpu)
     if base:
         unloaded = statistics.mean(r["items"] / r["secs"] for r in base)
-        line += ", unloaded %.1f msgs/s: ratio %.2f (target >= %.2f: %s)" % (
-            unloaded, loaded / unloaded, IDLE_RATIO_TARGET,
+        line += ", unloaded %.1f msgs/s (%.2f CPU ms/msg): ratio %.2f (target >= %.2f: %s)" % (
+            unloaded, statistics.mean(r["cpu"] / r["items"] * 1000 for r in base),
+            loaded / unloaded, IDLE_RATIO_TARGET,
             "met" if loaded / unloaded >= IDLE_RATIO_TARGET else "NOT met")
     print(line)
     print("  total RSS %.2f GiB (target <= 1 GiB: %s)%s" % (
