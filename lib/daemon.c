@@ -132,9 +132,36 @@ struct daemon_event {
 	daemon_idle_fn *idle;
 	void *ctx;
 	bool accepting;
+	struct event_timer *pause_timer;        /* out of descriptors: wait */
 };
 
+#define DAEMON_ACCEPT_PAUSE_MS 1000
+
 static struct daemon_event daemon_ev;
+
+/* The end of an accept pause: listen again unless told to stop meanwhile. */
+static void daemon_accept_unpause(struct event_loop *loop, void *ctx)
+{
+	struct daemon_event *de = ctx;
+
+	de->pause_timer = NULL;
+	if (de->accepting)
+		event_fd_events(loop, de->d->listen_fd, EV_READ);
+}
+
+/*
+ * Out of descriptors or memory: the connection stays in the listen queue,
+ * so the level-triggered loop would call us again at once and spin.  Stop
+ * watching the socket for a while; another process, or we later, take it.
+ */
+static void daemon_accept_pause(struct event_loop *loop, struct daemon_event *de)
+{
+	log_warn("accept: %s: not accepting for %d ms", strerror(errno), DAEMON_ACCEPT_PAUSE_MS);
+	if (de->pause_timer)
+		return;
+	event_fd_events(loop, de->d->listen_fd, 0);
+	de->pause_timer = event_timer_add(loop, DAEMON_ACCEPT_PAUSE_MS, daemon_accept_unpause, de);
+}
 
 static void daemon_accept_ready(struct event_loop *loop, int fd, int events, void *ctx)
 {
@@ -146,7 +173,9 @@ static void daemon_accept_ready(struct event_loop *loop, int fd, int events, voi
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				daemon_accept_pause(loop, de);
+			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("accept: %s", strerror(errno));
 			return;
@@ -198,7 +227,8 @@ void daemon_resume_accepting(struct daemon *d, struct event_loop *loop)
 {
 	if (d->listen_fd >= 0 && !daemon_ev.accepting && !d->reload) {
 		daemon_ev.accepting = true;
-		event_fd_events(loop, d->listen_fd, EV_READ);
+		if (daemon_ev.pause_timer == NULL)
+			event_fd_events(loop, d->listen_fd, EV_READ);
 	}
 }
 

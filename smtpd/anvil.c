@@ -33,6 +33,7 @@
 
 #define ANVIL_SLOTS 4096
 #define ANVIL_MAGIC 0x74616e76u     /* "tanv" */
+#define ANVIL_SEEN 16               /* distinct pids remembered per scan */
 
 struct anvil_count {
 	char addr[48];
@@ -106,16 +107,44 @@ static bool anvil_live(pid_t pid)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/*
+ * The liveness of the pids one scan meets.  The slots belong to a handful
+ * of smtpd processes, so with thousands of clients connected a scan asks
+ * the kernel once per process instead of once per slot (a kill() per slot
+ * made every connection cost thousands of system calls).
+ */
+struct anvil_seen {
+	pid_t pid[ANVIL_SEEN];
+	bool live[ANVIL_SEEN];
+	size_t n;
+};
+
+static bool anvil_seen_live(struct anvil_seen *seen, pid_t pid)
+{
+	bool live;
+
+	for (size_t i = 0; i < seen->n; i++)
+		if (seen->pid[i] == pid)
+			return seen->live[i];
+	live = anvil_live(pid);
+	if (seen->n < ANVIL_SEEN) {
+		seen->pid[seen->n] = pid;
+		seen->live[seen->n++] = live;
+	}
+	return live;
+}
+
 /* Counts the address's live connections; frees slots of dead processes. */
 static int anvil_total(const char *addr, struct anvil_count **mine, struct anvil_count **free_slot)
 {
+	struct anvil_seen seen = { .n = 0 };
 	pid_t me = getpid();
 	int total = 0;
 
 	for (size_t i = 0; i < ANVIL_SLOTS; i++) {
 		struct anvil_count *c = &anvil.t->counts[i];
 
-		if (c->pid != 0 && c->pid != me && !anvil_live(c->pid))
+		if (c->pid != 0 && c->pid != me && !anvil_seen_live(&seen, c->pid))
 			memset(c, 0, sizeof(*c));
 		if (c->pid == 0) {
 			if (*free_slot == NULL)

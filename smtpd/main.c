@@ -2,13 +2,24 @@
  * main.c - smtpd's start, its event loop, and accepting clients.
  *
  * One process serves many sessions; master runs several such processes on
- * the same listening socket.  A process retires after max_use sessions or
- * max_idle seconds without one, so master replaces it with a fresh one
- * (which also picks up a changed main.cf).  After SIGHUP it stops
- * accepting and exits once its sessions are done.
+ * the same listening socket.  A process that has served max_use sessions
+ * exits the first time it has none left, and one without a session for
+ * max_idle seconds exits too; master replaces it with a fresh one (which
+ * also picks up a changed main.cf).  A process past max_use keeps accepting
+ * until then, as Postfix's multi-session servers do: master keeps maxproc
+ * processes, and ones that stopped accepting while thousands of idle
+ * clients stay connected would leave the port without a listener.  After
+ * SIGHUP it stops accepting and exits once its sessions are done.
+ *
+ * Descriptors: a session needs one, two while it talks to cleanup.  The
+ * process raises its descriptor limit to what smtpd_client_session_limit
+ * needs at worst, and a client that would leave fewer than SMTPD_FD_RESERVE
+ * descriptors free gets a 421 at once, rather than waiting in the listen
+ * queue behind an accept() that fails with EMFILE.
  *
  * Not here: anything a session does (session.c and friends).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -23,11 +34,15 @@
 #include "privs.h"
 #include "smtpd.h"
 
+/* Descriptors besides the sessions': log, listener, anvil, DNS, TLS files. */
+#define SMTPD_FD_RESERVE 64
+
 static struct {
 	struct daemon d;
 	struct event_loop *loop;
 	long served;
 	bool retiring;          /* max_use reached: exit when the last one ends */
+	long fd_limit;          /* RLIMIT_NOFILE as raised */
 	struct event_timer *idle_timer;
 } smtpd;
 
@@ -47,6 +62,8 @@ static void smtpd_empty(struct event_loop *loop)
 	long max_idle = config_time("max_idle");
 
 	if (smtpd.retiring) {
+		/* No client may be accepted into a loop that is stopping. */
+		daemon_stop_accepting(&smtpd.d, loop);
 		event_loop_stop(loop);
 		return;
 	}
@@ -56,11 +73,11 @@ static void smtpd_empty(struct event_loop *loop)
 
 /* Over the per-process cap: a 421 (RFC 5321 3.8) on a fresh socket, whose
  * send buffer surely takes it, then close. */
-static void smtpd_refuse(int fd)
+static void smtpd_refuse(int fd, const char *why)
 {
 	char reply[600];
-	int n = snprintf(reply, sizeof(reply), "421 4.7.0 %s Error: too many connections\r\n",
-	    config_str("myhostname"));
+	int n = snprintf(reply, sizeof(reply), "421 4.7.0 %s Error: %s\r\n",
+	    config_str("myhostname"), why);
 
 	if (n > 0 && write(fd, reply, (size_t)n < sizeof(reply) ? (size_t)n : sizeof(reply) - 1) < 0)
 		log_debug("421 to refused client: write failed");
@@ -75,37 +92,88 @@ static void smtpd_accept(struct event_loop *loop, int fd, void *ctx)
 	(void)ctx;
 	if (limit > 0 && session_count() >= (size_t)limit) {
 		log_warn("too many sessions (smtpd_client_session_limit = %ld): refusing a client", limit);
-		smtpd_refuse(fd);
+		smtpd_refuse(fd, "too many connections");
+		return;
+	}
+	/* Descriptors are handed out lowest first: fd is about how many are open. */
+	if (smtpd.fd_limit > 0 && fd >= smtpd.fd_limit - SMTPD_FD_RESERVE) {
+		log_warn("out of descriptors (limit %ld): refusing a client", smtpd.fd_limit);
+		smtpd_refuse(fd, "too many connections");
 		return;
 	}
 	if (smtpd.idle_timer) {
 		event_timer_cancel(loop, smtpd.idle_timer);
 		smtpd.idle_timer = NULL;
 	}
-	if (max_use > 0 && ++smtpd.served >= max_use && !smtpd.retiring) {
+	if (max_use > 0 && ++smtpd.served >= max_use)
 		smtpd.retiring = true;
-		daemon_stop_accepting(&smtpd.d, loop);
-	}
 	session_new(loop, fd);
 }
 
-/* One process holds thousands of idle clients: use all descriptors allowed. */
-static void smtpd_raise_fd_limit(void)
+/* The most descriptors the kernel lets a process have (fs.nr_open). */
+static rlim_t smtpd_nr_open(void)
 {
+	FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+	unsigned long n = 0;
+
+	if (f == NULL || fscanf(f, "%lu", &n) != 1 || n == 0)
+		n = 1024 * 1024;        /* the kernel's default */
+	if (f)
+		fclose(f);
+	return (rlim_t)n;
+}
+
+/* Descriptors for limit sessions; without a limit, the hard limit's worth. */
+static rlim_t smtpd_fds_wanted(long limit)
+{
+	rlim_t most = smtpd_nr_open();
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			log_debug("cannot raise the descriptor limit");
-	}
+	if (limit <= 0)
+		return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < most ? rl.rlim_max : most;
+	if ((rlim_t)limit > (most - SMTPD_FD_RESERVE) / 2)
+		return most;
+	return (rlim_t)limit * 2 + SMTPD_FD_RESERVE;
+}
+
+/*
+ * Raises the descriptor limit to want.  Root (smtpd still is, here) may
+ * also raise the hard limit, up to fs.nr_open; anyone may go up to it.
+ */
+static rlim_t smtpd_raise_fd_limit(rlim_t want)
+{
+	struct rlimit rl, up;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur >= want)
+		return rl.rlim_cur;
+	up.rlim_cur = want;
+	up.rlim_max = rl.rlim_max > want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+		return want;
+	up.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	up.rlim_max = rl.rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &up) == 0 ? up.rlim_cur : rl.rlim_cur;
+}
+
+/* Descriptors for smtpd_client_session_limit sessions, or a warning. */
+static void smtpd_fd_setup(void)
+{
+	long limit = config_int("smtpd_client_session_limit");
+	rlim_t got = smtpd_raise_fd_limit(smtpd_fds_wanted(limit));
+
+	smtpd.fd_limit = got > (rlim_t)LONG_MAX ? LONG_MAX : (long)got;
+	if (limit > 0 && smtpd.fd_limit > 0 && smtpd.fd_limit < limit + 2 * SMTPD_FD_RESERVE)
+		log_warn("descriptor limit %ld: fewer than smtpd_client_session_limit = %ld "
+		    "sessions per process", smtpd.fd_limit, limit);
 }
 
 int main(int argc, char **argv)
 {
 	/* The TLS key is readable by root only: load it, then drop privileges. */
 	daemon_init(&smtpd.d, argc, argv, "smtpd", DAEMON_KEEP_ROOT);
-	smtpd_raise_fd_limit();
+	smtpd_fd_setup();
 	tls_server_init();
 	anvil_init("pid/smtpd.anvil");
 	priv_drop(config_str("mail_owner"));

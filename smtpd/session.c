@@ -11,6 +11,9 @@
  * Memory is bounded: while reading commands the input buffer holds at most
  * line_length_limit plus a read's worth; the rest of an over-long line is
  * skipped; replies stop being produced while too many wait to be written.
+ * And it is small while a session waits between commands: buffers that
+ * are empty then are freed (session_shrink), so an idle session costs its
+ * struct and little else, and one process can hold thousands of them.
  *
  * Every event callback ends in session_run(), the only place that frees a
  * session.  This file knows nothing of individual commands or of policy.
@@ -392,6 +395,25 @@ static void session_process(struct smtpd_session *s)
 	}
 }
 
+/*
+ * Between commands, empty buffers go back to the allocator: a read
+ * reserves line_length_limit plus SESSION_READ_SLACK, a message leaves
+ * a 64 KiB decoded chunk behind, and an idle client should pin neither.
+ * The next read allocates again; that costs less than the memory of
+ * thousands of idle sessions.
+ */
+static void session_shrink(struct smtpd_session *s)
+{
+	if (s->state != SMTPD_CMD)
+		return;
+	if (s->in.len == 0 && s->in.data)
+		buf_free(&s->in);
+	if (s->out.len == 0 && s->out.data)
+		buf_free(&s->out);
+	if (s->chunk.data)
+		buf_free(&s->chunk);
+}
+
 /* While paused (a tarpit or AUTH failure delay) nothing is read or sent. */
 static void session_watch(struct smtpd_session *s)
 {
@@ -492,6 +514,7 @@ void session_run(struct smtpd_session *s)
 		session_free(s);
 		return;
 	}
+	session_shrink(s);
 	session_watch(s);
 }
 

@@ -17,8 +17,16 @@ run per MTA the fsync calls per message.  Also the disk's own ceiling: a
 loop of create + write 4 KiB + fsync + rename + fsync(dir) with 1 and 16
 threads in the file system holding the queues.
 
+W1+idle (tern only): W1 again, on a fresh instance that holds 10,000 idle
+SMTP sessions (each past its EHLO) opened by a separate client process
+(idle_hold.py); the sessions held, the RSS and PSS sums of the instance with
+them, and W1's rate against an unloaded W1 run of tern just before.
+Postfix's default master.cf (100 smtpd processes, one client each) cannot
+hold that many sessions, so Postfix does not run it.
+
 Environment: BENCH_SCALE (default 1.0) scales the message counts,
-BENCH_REPS (default 2) runs per MTA and workload, BENCH_ONLY (e.g. "W1,W3")
+BENCH_REPS (default 2) runs per MTA and workload, BENCH_ONLY (e.g. "W1,W3",
+"W1+idle")
 picks workloads, BENCH_TMPDIR (default /var/tmp) holds the instances,
 BENCH_NO_CGROUP=1 forces the /proc sums, TERN_BUILD the build folder.  Raw lines go to build/bench/raw.txt.
 
@@ -29,6 +37,7 @@ stop command, and the temporary folders and the user are removed.
 import os
 import pwd
 import re
+import select
 import shutil
 import signal
 import socket
@@ -59,6 +68,14 @@ WORKLOADS = [
     ("W3", "relay", 5000, 1, 16, 4096),
     ("W4", "local", 200, 1, 4, 1 << 20),
 ]
+
+# W1 with IDLE_SESSIONS idle sessions held (scaled, at least IDLE_MIN).
+IDLE_WL = "W1+idle"
+IDLE_SESSIONS = 10000
+IDLE_MIN = 100
+IDLE_RSS_TARGET_KIB = 1 << 20        # issue 8: total RSS <= 1 GiB
+IDLE_RATIO_TARGET = 0.80             # ... and W1 at >= 80% of its unloaded rate
+HOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "idle_hold.py")
 
 raw_lines = []
 
@@ -154,18 +171,25 @@ class Group:
                 pass
         return total / tick
 
-    def pss_kib(self):
+    def _sum(self, name, field):
         total = 0
         for pid in self.pids():
             try:
-                with open("/proc/%d/smaps_rollup" % pid) as f:
+                with open("/proc/%d/%s" % (pid, name)) as f:
                     for line in f:
-                        if line.startswith("Pss:"):
+                        if line.startswith(field):
                             total += int(line.split()[1])
                             break
-            except OSError:
+            except (OSError, ValueError, IndexError):
                 pass
         return total
+
+    def pss_kib(self):
+        return self._sum("smaps_rollup", "Pss:")
+
+    def rss_kib(self):
+        """Sum of VmRSS: pages shared by several processes count each time."""
+        return self._sum("status", "VmRSS:")
 
     def kill_rest(self, timeout=20):
         """After the MTA's own stop: wait for its processes to go, then kill
@@ -215,21 +239,26 @@ def tree_pids(root):
 
 
 class PssSampler(threading.Thread):
-    """Samples the group's PSS sum every 0.2 s; keeps the peak."""
+    """Samples the group's PSS sum (and RSS sum) every 0.2 s; keeps the peaks."""
 
     def __init__(self, group):
         super().__init__(daemon=True)
-        self.group, self.peak, self.stop_flag = group, 0, threading.Event()
+        self.group, self.peak, self.rss_peak = group, 0, 0
+        self.stop_flag = threading.Event()
+
+    def sample(self):
+        self.peak = max(self.peak, self.group.pss_kib())
+        self.rss_peak = max(self.rss_peak, self.group.rss_kib())
 
     def run(self):
         while not self.stop_flag.is_set():
-            self.peak = max(self.peak, self.group.pss_kib())
+            self.sample()
             self.stop_flag.wait(0.2)
 
     def stop(self):
         self.stop_flag.set()
         self.join(5)
-        self.peak = max(self.peak, self.group.pss_kib())
+        self.sample()
 
 
 # ---------------------------------------------------------------- the sink
@@ -271,6 +300,87 @@ class Sink:
             self.proc.kill()
             self.proc.wait(5)
         self.out.close()
+
+
+# ---------------------------------------------------------------- idle sessions
+class IdleHolder:
+    """idle_hold.py in a process of its own, outside the MTA's cgroup,
+    holding n idle sessions (each past EHLO) to the MTA's SMTP port."""
+
+    def __init__(self, tmp, port, n):
+        self.n = n
+        self.timeout = 60 + n / 100.0       # 10,000 sessions: 160 s at most
+        self.err_path = os.path.join(tmp, "idle_hold.err")
+        self.err = open(self.err_path, "w")
+        self.buf = b""
+        self.proc = subprocess.Popen(
+            [sys.executable, HOLDER, "127.0.0.1", str(port), str(n), str(self.timeout)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err)
+
+    def _line(self, timeout):
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError("idle_hold.py said nothing for %.0f s" % timeout)
+            if select.select([fd], [], [], left)[0]:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    with open(self.err_path, errors="replace") as f:
+                        raise RuntimeError("idle_hold.py ended: %s" % f.read()[-300:])
+                self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode(errors="replace")
+
+    def established(self):
+        """(sessions up, the holder's report line), once all are tried."""
+        line = self._line(self.timeout + 30)
+        m = re.match(r"established (\d+) failed (\d+)", line)
+        if not m:
+            raise RuntimeError("idle_hold.py: %s" % line)
+        return int(m.group(1)), line
+
+    def still_open(self):
+        """Sessions the MTA has not closed by now."""
+        self.proc.stdin.write(b"count\n")
+        self.proc.stdin.flush()
+        m = re.match(r"open (\d+)", self._line(60))
+        return int(m.group(1)) if m else -1
+
+    def stop(self):
+        """Killed by its pid; its sockets close with it."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            print("bench: idle_hold.py pid %d did not exit" % self.proc.pid, file=sys.stderr)
+        for f in (self.proc.stdin, self.proc.stdout, self.err):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+def idle_count():
+    return max(IDLE_MIN, int(round(IDLE_SESSIONS * SCALE)))
+
+
+def hold_idle(mta, tmp, n, res):
+    """Opens n idle sessions to mta and records what they cost it."""
+    holder = IdleHolder(tmp, mta.port, n)
+    try:
+        est, line = holder.established()
+        res.update(idle_n=n, idle_est=est, idle_line=line)
+        if est == 0:
+            raise RuntimeError("no idle session established: %s" % line)
+        time.sleep(1.0)              # log lines and lazy frees settle
+        res.update(idle_rss_kib=mta.group.rss_kib(), idle_pss_kib=mta.group.pss_kib())
+    except BaseException:            # also an interrupt: the caller has no holder to stop
+        holder.stop()
+        raise
+    return holder
 
 
 # ---------------------------------------------------------------- the MTAs
@@ -426,20 +536,23 @@ def source_args(port, kind, msgs, rcpts, sessions, size):
             "-t", to, "127.0.0.1:%d" % port]
 
 
-def run_once(mta_name, wl, user, strace=False):
-    """One cold run of workload wl against a fresh instance; returns a dict."""
+def run_once(mta_name, wl, user, strace=False, idle=0):
+    """One cold run of workload wl against a fresh instance; returns a dict.
+    With idle, that many idle sessions are held open through the run."""
     name, kind, msgs, rcpts, sessions, size = wl
     msgs = scaled(msgs)
     expect = msgs * (rcpts if kind == "local" else 1)
     tmp = tempfile.mkdtemp(prefix="tern-bench-", dir=TMPBASE)
     os.chmod(tmp, 0o755)
-    sink = mta = sampler = tracer = src = None
+    sink = mta = sampler = tracer = src = holder = None
     res = {"mta": mta_name, "wl": name, "msgs": msgs, "items": expect, "ok": False}
     try:
         sink = Sink(tmp)
         mta = MTAS[mta_name](tmp, sink.port, user)
         mta.start()
         time.sleep(1.0)              # let the daemons settle before the clock starts
+        if idle:
+            holder = hold_idle(mta, tmp, idle, res)
         done = (lambda: sink.delivered()) if kind == "relay" else mta.delivered
         if strace:
             strace_out = os.path.join(tmp, "strace.out")
@@ -467,7 +580,9 @@ def run_once(mta_name, wl, user, strace=False):
             src.kill()
             _, err = src.communicate(timeout=10)
         res.update(secs=t1 - t0, cpu=cpu1 - cpu0, pss_kib=sampler.peak, got=done(),
-                   src_rc=src.returncode, ok=bool(finished))
+                   rss_kib=sampler.rss_peak, src_rc=src.returncode, ok=bool(finished))
+        if holder:
+            res["idle_open"] = holder.still_open()
         if not finished:
             res["error"] = "timeout after %.0fs: %d of %d; smtp-source: %s" % (
                 limit, done(), expect, err.decode(errors="replace").strip()[-300:])
@@ -487,6 +602,8 @@ def run_once(mta_name, wl, user, strace=False):
         if src and src.poll() is None:
             src.kill()
             src.wait(10)
+        if holder:
+            holder.stop()
         if sampler and sampler.is_alive():
             sampler.stop()
         if tracer:
@@ -657,9 +774,80 @@ def summarize(results, fsyncs, disk):
     if d16 and t1:
         print("W1 as a fraction of the 16-thread ceiling: tern %.1f%%%s" % (
             100 * t1[0] / d16, ", postfix %.1f%%" % (100 * p1[0] / d16) if p1 else ""))
+    summarize_idle(results)
     for r in results:
         if not r.get("ok"):
             print("FAILED %s %s: %s" % (r["wl"], r["mta"], r.get("error")))
+
+
+def idle_phase(user, results):
+    """W1+idle, tern only: per rep an unloaded W1 run, then one with the
+    idle sessions held; each on a fresh instance, the two back to back so
+    that the machine's other load hits both alike."""
+    w1 = [w for w in WORKLOADS if w[0] == "W1"][0]
+    n = idle_count()
+    print("== %s (W1: %d x %d B, %d sessions; %d idle sessions held; tern only: Postfix's "
+          "default master.cf cannot hold that many)" % (IDLE_WL, scaled(w1[2]), w1[5], w1[4], n),
+          flush=True)
+    for rep in range(REPS):
+        base = run_once("tern", w1, user)
+        base["wl"], base["idle_base"] = IDLE_WL, True
+        results.append(base)
+        if base.get("ok"):
+            raw("run wl=%s-unloaded mta=tern rep=%d msgs=%d secs=%.3f items_per_s=%.1f "
+                "cpu_s=%.3f pss_peak_kib=%d rss_peak_kib=%d" % (
+                    IDLE_WL, rep, base["msgs"], base["secs"], base["items"] / base["secs"],
+                    base["cpu"], base["pss_kib"], base["rss_kib"]))
+        else:
+            raw("run wl=%s-unloaded mta=tern rep=%d FAILED %s" % (IDLE_WL, rep, base.get("error")))
+        r = run_once("tern", w1, user, idle=n)
+        r["wl"] = IDLE_WL
+        results.append(r)
+        if r.get("ok"):
+            raw("idle wl=%s mta=tern rep=%d sessions=%d established=%d still_open=%d "
+                "idle_rss_kib=%d idle_pss_kib=%d msgs=%d secs=%.3f items_per_s=%.1f "
+                "cpu_s=%.3f rss_peak_kib=%d pss_peak_kib=%d" % (
+                    IDLE_WL, rep, n, r["idle_est"], r.get("idle_open", -1), r["idle_rss_kib"],
+                    r["idle_pss_kib"], r["msgs"], r["secs"], r["items"] / r["secs"], r["cpu"],
+                    r["rss_kib"], r["pss_kib"]))
+        else:
+            raw("idle wl=%s mta=tern rep=%d FAILED %s (%s)" % (
+                IDLE_WL, rep, r.get("error"), r.get("idle_line", "no holder report")))
+
+
+def summarize_idle(results):
+    """The W1+idle lines under the table: sessions, memory, rate ratio."""
+    base = [r for r in results if r["wl"] == IDLE_WL and r.get("idle_base") and r.get("ok")]
+    held = [r for r in results if r["wl"] == IDLE_WL and not r.get("idle_base") and r.get("ok")]
+    if not base and not held:
+        return
+    n = idle_count()
+    print("%s (tern only; Postfix's default master.cf, one client per smtpd process and "
+          "100 processes, cannot hold %d sessions):" % (IDLE_WL, n))
+    if not held:
+        print("  no successful run with the sessions held")
+        return
+    est = min(r["idle_est"] for r in held)
+    still = min(r.get("idle_open", -1) for r in held)
+    rss = max(max(r["idle_rss_kib"], r["rss_kib"]) for r in held)
+    print("  sessions: %d of %d established, %d still open after W1 (worst run)" % (est, n, still))
+    print("  memory with them held: RSS sum %.1f MiB, PSS sum %.1f MiB; during W1: "
+          "RSS sum %.1f MiB, PSS sum %.1f MiB (peaks)" % (
+              max(r["idle_rss_kib"] for r in held) / 1024, max(r["idle_pss_kib"] for r in held) / 1024,
+              max(r["rss_kib"] for r in held) / 1024, max(r["pss_kib"] for r in held) / 1024))
+    loaded = statistics.mean(r["items"] / r["secs"] for r in held)
+    cpu = statistics.mean(r["cpu"] / r["items"] * 1000 for r in held)
+    line = "  W1 with them held: %.1f msgs/s (%.2f CPU ms/msg)" % (loaded, cpu)
+    if base:
+        unloaded = statistics.mean(r["items"] / r["secs"] for r in base)
+        line += ", unloaded %.1f msgs/s (%.2f CPU ms/msg): ratio %.2f (target >= %.2f: %s)" % (
+            unloaded, statistics.mean(r["cpu"] / r["items"] * 1000 for r in base),
+            loaded / unloaded, IDLE_RATIO_TARGET,
+            "met" if loaded / unloaded >= IDLE_RATIO_TARGET else "NOT met")
+    print(line)
+    print("  total RSS %.2f GiB (target <= 1 GiB: %s)%s" % (
+        rss / 1048576, "met" if rss <= IDLE_RSS_TARGET_KIB else "NOT met",
+        "" if n >= IDLE_SESSIONS else "; scaled: %d sessions, not %d" % (n, IDLE_SESSIONS)))
 
 
 def on_term(signum, frame):
@@ -698,6 +886,8 @@ def main():
                                 r["pss_kib"]))
                     else:
                         raw("run wl=%s mta=%s rep=%d FAILED %s" % (wl[0], m, rep, r.get("error")))
+        if not ONLY or IDLE_WL in ONLY:
+            idle_phase(user, results)
         # fsyncs per message: one separate strace run per MTA and workload,
         # small (a tenth of the scaled count, at least 20 messages).
         for wl in wls:
