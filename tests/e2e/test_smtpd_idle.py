@@ -104,7 +104,7 @@ class IdleSessionsTest(unittest.TestCase):
         if resource.getrlimit(resource.RLIMIT_NOFILE)[1] < HELD + 200:
             raise unittest.SkipTest("hard descriptor limit too low for %d sessions" % HELD)
         idle_hold.raise_fd_limit(HELD)
-        cls.inst = Instance(mailboxes=[USER])
+        cls.inst = Instance(mailboxes=[USER], main_cf={"max_use": "100"})
         one_smtpd(cls.inst)
         # Started with 1024 descriptors: smtpd must raise its own limit.
         start_with_fd_limit(cls.inst, 1024)
@@ -170,7 +170,7 @@ class IdleTlsTest(unittest.TestCase):
 
 class MaxUseTest(unittest.TestCase):
     def test_sessions_past_max_use_then_the_process_retires(self):
-        inst = Instance()
+        inst = Instance(main_cf={"max_use": "100"})
         try:
             one_smtpd(inst)
             inst.start()
