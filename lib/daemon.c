@@ -95,13 +95,15 @@ void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int 
 	d->prog = prog;
 	/*
 	 * Keep freed memory instead of giving it back at once: every message
-	 * allocates and frees buffers of 64 KiB and more, and glibc's default
-	 * (trim the heap top above 128 KiB, mmap blocks above 128 KiB) turned
+	 * allocates and frees buffers of 64-128 KiB, and glibc's default
+	 * (trim the heap top above 128 KiB, mmap blocks from 128 KiB) turned
 	 * that into brk/munmap calls with a TLB flush each, a tenth of
-	 * cleanup's CPU time.  Up to 4 MiB free stays in the process.
+	 * cleanup's CPU time.  Blocks from 256 KiB (big messages) are still
+	 * mapped and returned at once, and at most 1 MiB of free heap stays,
+	 * so a process that handled a big message does not keep its memory.
 	 */
-	mallopt(M_TRIM_THRESHOLD, 4 << 20);
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_TRIM_THRESHOLD, 1 << 20);
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	d->listen_fd = -1;
 	daemon_self = d;
 	log_open(prog, getenv("TERN_LOG_STDERR") ? LOG_DEST_STDERR : LOG_DEST_SYSLOG, NULL);

@@ -42,7 +42,7 @@ enum smtpd_tls_phase {
 #define SMTPD_NCOUNT 16
 
 /* Unsent output to cleanup above which we stop reading from the client. */
-#define SMTPD_CLEANUP_HIGH (256 * 1024)
+#define SMTPD_CLEANUP_HIGH (64 * 1024)
 
 struct cleanup_client;
 
