@@ -95,15 +95,15 @@ void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int 
 	d->prog = prog;
 	/*
 	 * Keep freed memory instead of giving it back at once: every message
-	 * allocates and frees buffers of 64-128 KiB, and glibc's default
+	 * allocates and frees buffers of 64-512 KiB, and glibc's default
 	 * (trim the heap top above 128 KiB, mmap blocks from 128 KiB) turned
 	 * that into brk/munmap calls with a TLB flush each, a tenth of
-	 * cleanup's CPU time.  Blocks from 256 KiB (big messages) are still
-	 * mapped and returned at once, and at most 1 MiB of free heap stays,
-	 * so a process that handled a big message does not keep its memory.
+	 * cleanup's CPU time.  Blocks from 1 MiB are still mapped, and at
+	 * most 1 MiB of free heap stays (W4 measured 4 MiB: 7% more memory
+	 * for no speed; 256 KiB mapping: half W4's speed).
 	 */
 	mallopt(M_TRIM_THRESHOLD, 1 << 20);
-	mallopt(M_MMAP_THRESHOLD, 256 << 10);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	d->listen_fd = -1;
 	daemon_self = d;
 	log_open(prog, getenv("TERN_LOG_STDERR") ? LOG_DEST_STDERR : LOG_DEST_SYSLOG, NULL);
