@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -585,6 +586,25 @@ static void test_recover_and_retry(void **state)
 	scan_incoming(&q);
 	qmgr_run(&q);
 	assert_int_equal(agent_wait(), 0);
+	/* Temporary files: judged by ctime (just now) and by the writer's
+	 * flock; 60 s on, the unlocked one goes and the locked one stays. */
+	assert_true(file_in(QUEUE_INCOMING, ".stale"));
+	{
+		struct buf dir = BUF_INIT;
+		int dfd, lfd;
+
+		queue_path(&dir, QUEUE_INCOMING, NULL);
+		dfd = open(dir.data, O_RDONLY | O_DIRECTORY);
+		lfd = openat(dfd, ".fresh", O_RDONLY);
+		buf_free(&dir);
+
+		assert_true(dfd >= 0 && lfd >= 0);
+		assert_int_equal(flock(lfd, LOCK_EX), 0);
+		scan_temp_file(dfd, ".stale", time(NULL) + 60);
+		scan_temp_file(dfd, ".fresh", time(NULL) + 60);
+		close(lfd);
+		close(dfd);
+	}
 	assert_false(file_in(QUEUE_INCOMING, ".stale"));
 	assert_true(file_in(QUEUE_INCOMING, ".fresh"));
 	assert_true(file_in(QUEUE_INCOMING, "junk"));
