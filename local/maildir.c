@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -135,6 +136,7 @@ struct maildir_pending {
 	int fd;
 	dev_t dev;
 	ino_t ino;
+	char *dir;      /* as given: the same path again needs no open */
 };
 
 static struct maildir_pending maildir_pend[MAILDIR_PENDING_MAX];
@@ -151,13 +153,21 @@ static int maildir_sync_fd(int fd)
 }
 
 /* Queues dir/new for maildir_sync_pending(); syncs at once when the list
- * is full.  0, or -1 with errno set. */
-static int maildir_sync_later(const char *dir)
+ * is full.  made: this delivery made folders, so a queued entry for the
+ * same path may be a removed folder and the path is opened again.  0, or
+ * -1 with errno set. */
+static int maildir_sync_later(const char *dir, bool made)
 {
 	struct buf p = BUF_INIT;
 	struct stat st;
 	int fd;
 
+	for (size_t i = 0; i < maildir_npend && !made; i++) {
+		if (strcmp(maildir_pend[i].dir, dir) == 0) {
+			maildir_nadded++;
+			return 0;
+		}
+	}
 	buf_printf(&p, "%s/new", dir);
 	fd = open(buf_cstr(&p), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	buf_free(&p);
@@ -182,6 +192,7 @@ static int maildir_sync_later(const char *dir)
 	maildir_pend[maildir_npend].fd = fd;
 	maildir_pend[maildir_npend].dev = st.st_dev;
 	maildir_pend[maildir_npend].ino = st.st_ino;
+	maildir_pend[maildir_npend].dir = xstrdup(dir);
 	maildir_npend++;
 	return 0;
 }
@@ -200,6 +211,7 @@ int maildir_sync_pending(void)
 			r = -1;
 			err = errno;
 		}
+		free(maildir_pend[i].dir);
 	}
 	maildir_npend = 0;
 	errno = err;
@@ -227,9 +239,11 @@ int maildir_deliver(
 	struct buf tmp = BUF_INIT, new_ = BUF_INIT;
 	const char *what = "create maildir file";
 	int fd = -1, rc = maildir_create(dir, &fd, &tmp, &new_);
+	bool made = false;
 
 	if (rc < 0 && errno == ENOENT) {
 		what = "create maildir";
+		made = true;
 		if ((rc = maildir_dirs(dir)) == 0 && (rc = maildir_create(dir, &fd, &tmp, &new_)) < 0)
 			what = "create maildir file";
 	}
@@ -237,10 +251,12 @@ int maildir_deliver(
 		rc = maildir_write(fd, m, rcpt, &what);
 	if (rc == 0 && (rc = rename(buf_cstr(&tmp), buf_cstr(&new_))) < 0) {
 		what = "rename maildir file";
-		if (errno == ENOENT && maildir_dirs(dir) == 0)
+		if (errno == ENOENT && maildir_dirs(dir) == 0) {
+			made = true;
 			rc = rename(buf_cstr(&tmp), buf_cstr(&new_));
+		}
 	}
-	if (rc == 0 && (rc = maildir_sync_later(dir)) < 0)
+	if (rc == 0 && (rc = maildir_sync_later(dir, made)) < 0)
 		what = "fsync maildir new/";
 	if (rc < 0) {
 		int err = errno;

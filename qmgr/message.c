@@ -38,7 +38,7 @@
 #include "resolve.h"
 #include "util.h"
 
-#define INCOMPLETE_GRACE 3600   /* seconds; as scan.c's temporary files */
+#define INCOMPLETE_GRACE 3600   /* seconds: far longer than any cleanup writes */
 
 static int msg_open(const char *qid, const char *from)
 {

@@ -263,7 +263,8 @@ void scan_start(struct qmgr *q);
 void scan_recover(struct qmgr *q);
 void scan_incoming(struct qmgr *q);
 void scan_deferred(struct qmgr *q);
-/* Removes a cleanup temp file ".xxx" older than an hour. */
+/* Removes a cleanup temporary file ".xxx" that no cleanup holds locked,
+ * once its ctime is more than 10 s before now. */
 void scan_temp_file(int dirfd, const char *name, long long now);
 
 /* ---- schedule.c: timer glue ---- */

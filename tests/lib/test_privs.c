@@ -206,6 +206,48 @@ static void test_drop(void **state)
 	assert_int_equal(in_child(child_drop_to_root), 1);
 }
 
+/* The supplementary groups now are exactly want[0..n). */
+static bool groups_are(const gid_t *want, int n)
+{
+	gid_t got[64];
+	int k = getgroups(64, got);
+
+	if (k != n)
+		return false;
+	for (int i = 0; i < n; i++) {
+		bool found = false;
+
+		for (int j = 0; j < k; j++)
+			found = found || got[j] == want[i];
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* The groups are those initgroups() would give (looked up once, then
+ * from the cache), or just the gid for a uid without a passwd entry. */
+static int child_effective_groups(void)
+{
+	struct passwd *pw = getpwuid(nobody_uid);
+	gid_t want[64], alone = 4242;
+	int n = 64;
+
+	if (pw == NULL || getgrouplist(pw->pw_name, nobody_gid, want, &n) < 0)
+		return 2;
+	for (int round = 0; round < 2; round++) {
+		priv_set_effective(nobody_uid, nobody_gid);
+		if (!groups_are(want, n))
+			return 3 + round;
+		priv_restore();
+	}
+	priv_set_effective(4242424, alone);
+	if (!groups_are(&alone, 1) || geteuid() != 4242424)
+		return 5;
+	priv_restore();
+	return 0;
+}
+
 /* Switch to nobody, create a file, check its owner, come back to root. */
 static int child_effective(void)
 {
@@ -264,6 +306,7 @@ static void test_set_effective(void **state)
 	if (geteuid() != 0)
 		skip();
 	assert_int_equal(in_child(child_effective), 0);
+	assert_int_equal(in_child(child_effective_groups), 0);
 }
 
 int main(void)
