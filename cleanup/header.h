@@ -90,8 +90,8 @@ struct missing_info {
 
 /* Appends the missing ones, LF-terminated, to out; hdr is the header
  * section as received (hdr_len bytes). */
-void hdr_missing_build(struct buf *out, const char *hdr, size_t hdr_len,
-    const struct missing_info *mi);
+void hdr_missing_build(
+    struct buf *out, const char *hdr, size_t hdr_len, const struct missing_info *mi);
 
 #define HDR_DATE_SIZE 64
 /* "Sun, 22 Nov 2026 09:20:01 +0000 (UTC)" from a localtime_r() result. */

@@ -67,8 +67,8 @@ static void miss_put_from(struct buf *out, const struct missing_info *mi)
 	}
 }
 
-void hdr_missing_build(struct buf *out, const char *hdr, size_t hdr_len,
-    const struct missing_info *mi)
+void hdr_missing_build(
+    struct buf *out, const char *hdr, size_t hdr_len, const struct missing_info *mi)
 {
 	struct buf v = BUF_INIT;
 

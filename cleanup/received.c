@@ -131,9 +131,8 @@ void hdr_date_format(char out[HDR_DATE_SIZE], const struct tm *tm)
 	if (off < 0)
 		off = -off;
 	n = snprintf(out, HDR_DATE_SIZE, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
-	    maildate_day(tm->tm_wday), tm->tm_mday, maildate_month(tm->tm_mon),
-	    tm->tm_year + 1900, tm->tm_hour, tm->tm_min, tm->tm_sec, sign, off / 60 % 100,
-	    off % 60);
+	    maildate_day(tm->tm_wday), tm->tm_mday, maildate_month(tm->tm_mon), tm->tm_year + 1900,
+	    tm->tm_hour, tm->tm_min, tm->tm_sec, sign, off / 60 % 100, off % 60);
 	if (n > 0 && n < HDR_DATE_SIZE && rcv_zone_ok(tm->tm_zone))
 		snprintf(out + n, (size_t)(HDR_DATE_SIZE - n), " (%s)", tm->tm_zone);
 }

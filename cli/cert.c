@@ -61,7 +61,8 @@ static X509 *cert_build(EVP_PKEY *key, const char *cn, char **names)
 	X509_gmtime_adj(X509_getm_notAfter(x), (long)CERT_DAYS * 86400);
 	X509_set_pubkey(x, key);
 	subject = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_NAME_add_entry_by_txt(
+	    subject, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, subject);
 	if (cert_add_san(x, names) < 0 || X509_sign(x, key, EVP_sha256()) == 0) {
 		X509_free(x);
@@ -81,16 +82,15 @@ static int cert_write(const char *path, mode_t mode, EVP_PKEY *key, X509 *x)
 			close(fd);
 		return -1;
 	}
-	ok = key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
-	    : PEM_write_X509(f, x);
+	ok = key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) : PEM_write_X509(f, x);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		ok = 0;
 	fclose(f);
 	return ok ? 0 : -1;
 }
 
-int cert_make_self_signed(const char *cert_path, const char *key_path,
-    const char *cn, char **dns_names, char *errbuf, size_t errlen)
+int cert_make_self_signed(const char *cert_path, const char *key_path, const char *cn,
+    char **dns_names, char *errbuf, size_t errlen)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *x;

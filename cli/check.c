@@ -121,7 +121,8 @@ static int chk_ids_init(struct chk_ids *ids)
 	if (!ids->root)
 		return 0;
 	if (!priv_lookup_user(config_str("mail_owner"), &ids->owner_uid, &ids->owner_gid)) {
-		fprintf(stderr, "tern check: mail_owner %s: no such user\n", config_str("mail_owner"));
+		fprintf(
+		    stderr, "tern check: mail_owner %s: no such user\n", config_str("mail_owner"));
 		return -1;
 	}
 	if (!priv_lookup_group(config_str("setgid_group"), &ids->drop_gid)) {
@@ -139,11 +140,15 @@ int cmd_check(const char *confdir, int argc, char **argv)
 		enum chk_owner owner;
 		mode_t mode;
 	} dirs[] = {
-	    {"incoming", CHK_OWNER, 0700}, {"active", CHK_OWNER, 0700},
-	    {"deferred", CHK_OWNER, 0700}, {"hold", CHK_OWNER, 0700},
-	    {"corrupt", CHK_OWNER, 0700},  {"recycle", CHK_OWNER, 0700},
+	    {"incoming", CHK_OWNER, 0700},
+	    {"active", CHK_OWNER, 0700},
+	    {"deferred", CHK_OWNER, 0700},
+	    {"hold", CHK_OWNER, 0700},
+	    {"corrupt", CHK_OWNER, 0700},
+	    {"recycle", CHK_OWNER, 0700},
 	    {"private", CHK_OWNER, 0700},
-	    {"public", CHK_OWNER, 0711},   {"pid", CHK_ROOT, 0755},
+	    {"public", CHK_OWNER, 0711},
+	    {"pid", CHK_ROOT, 0755},
 	    {"maildrop", CHK_OWNER_DROP, 01730},
 	};
 	struct chk_ids ids;

@@ -78,7 +78,7 @@ static pid_t master_pid(void)
 	if (fd < 0)
 		return 0;
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-		close(fd);          /* nobody holds it: not running */
+		close(fd); /* nobody holds it: not running */
 		return 0;
 	}
 	if (read(fd, text, sizeof(text) - 1) < 0)

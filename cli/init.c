@@ -39,15 +39,15 @@ struct init_opts {
 	const char *dir;
 	const char *smtp;
 	const char *submission;
-	const char *smtps;          /* NULL: no smtps service */
-	char **domains;             /* "localhost" first */
+	const char *smtps; /* NULL: no smtps service */
+	char **domains;	   /* "localhost" first */
 	size_t ndomains;
 };
 
 static int init_usage(void)
 {
 	fprintf(stderr, "usage: tern init DIR [--smtp HOST:PORT] [--submission HOST:PORT] "
-	    "[--smtps HOST:PORT] [--domain NAME]...\n");
+			"[--smtps HOST:PORT] [--domain NAME]...\n");
 	return EX_USAGE;
 }
 
@@ -70,13 +70,13 @@ static int init_run(char *const argv[])
 /* System accounts, created with Debian's own tools so every database agrees. */
 static int init_accounts(void)
 {
-	char *user_tern[] = { "useradd", "--system", "--user-group", "--no-create-home",
-		"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
-		"--comment", "tern mail system", "tern", NULL };
-	char *user_mail[] = { "useradd", "--system", "--user-group", "--no-create-home",
-		"--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
-		"--comment", "tern virtual mailboxes", "ternmail", NULL };
-	char *group_drop[] = { "groupadd", "--system", "ternrop", NULL };
+	char *user_tern[] = {"useradd", "--system", "--user-group", "--no-create-home",
+	    "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment",
+	    "tern mail system", "tern", NULL};
+	char *user_mail[] = {"useradd", "--system", "--user-group", "--no-create-home",
+	    "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment",
+	    "tern virtual mailboxes", "ternmail", NULL};
+	char *group_drop[] = {"groupadd", "--system", "ternrop", NULL};
 
 	if (getpwnam("tern") == NULL && init_run(user_tern) < 0)
 		return -1;
@@ -93,7 +93,7 @@ static bool valid_domain_arg(const char *d)
 		return false;
 	for (const char *p = d; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+			(*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
 			return false;
 	return true;
 }
@@ -133,7 +133,7 @@ static int init_parse(int argc, char **argv, struct init_opts *o)
 /* Where master and the other daemons are, relative to this very program. */
 static char *init_daemon_dir(void)
 {
-	const char *tries[] = { "../libexec/tern", "../libexec", NULL };
+	const char *tries[] = {"../libexec/tern", "../libexec", NULL};
 	char *self = cli_self_dir();
 	char real[PATH_MAX];
 
@@ -162,7 +162,8 @@ static int init_check_reach(const char *dir)
 	while ((slash = strrchr(path, '/')) != NULL && slash != path) {
 		*slash = 0;
 		if (stat(path, &st) == 0 && (st.st_mode & S_IXOTH) == 0) {
-			fprintf(stderr, "tern init: %s is not searchable by other users; the "
+			fprintf(stderr,
+			    "tern init: %s is not searchable by other users; the "
 			    "unprivileged tern daemons could not reach %s (chmod o+x it)\n",
 			    path, dir);
 			free(path);
@@ -202,8 +203,8 @@ static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 	return 0;
 }
 
-static void init_main_cf(struct buf *b, const struct init_opts *o, const char *dir,
-    uid_t vuid, gid_t vgid, const char *owner)
+static void init_main_cf(struct buf *b, const struct init_opts *o, const char *dir, uid_t vuid,
+    gid_t vgid, const char *owner)
 {
 	char *libexec = init_daemon_dir();
 	char *bindir = cli_self_dir();
@@ -211,23 +212,26 @@ static void init_main_cf(struct buf *b, const struct init_opts *o, const char *d
 	time_t now = time(NULL);
 
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S %z", localtime(&now));
-	buf_printf(b, "# tern instance, made by \"tern init\" on %s.\n"
-	    "# Parameters have Postfix's names and meanings; see main.cf(5).\n\n", stamp);
+	buf_printf(b,
+	    "# tern instance, made by \"tern init\" on %s.\n"
+	    "# Parameters have Postfix's names and meanings; see main.cf(5).\n\n",
+	    stamp);
 	buf_printf(b, "queue_directory = %s/queue\n", dir);
 	buf_printf(b, "daemon_directory = %s\n", libexec);
 	buf_printf(b, "command_directory = %s\n", bindir);
 	buf_printf(b, "maillog_file = %s/log/tern.log\n", dir);
 	buf_printf(b, "mail_owner = %s\n", owner);
 	if (geteuid() != 0)
-		buf_printf(b, "setgid_group = %s\n", getgrgid(getegid()) ? getgrgid(getegid())->gr_name : "nogroup");
+		buf_printf(b, "setgid_group = %s\n",
+		    getgrgid(getegid()) ? getgrgid(getegid())->gr_name : "nogroup");
 	buf_puts(b, "\n# Mail for these domains is delivered into Maildirs under mail/.\n"
-	    "mydestination =\nvirtual_mailbox_domains =");
+		    "mydestination =\nvirtual_mailbox_domains =");
 	for (size_t i = 0; i < o->ndomains; i++)
 		buf_printf(b, "%s%s", i ? ", " : " ", o->domains[i]);
 	buf_printf(b, "\nvirtual_mailbox_maps = texthash:%s/etc/virtual_mailbox\n", dir);
 	buf_printf(b, "virtual_mailbox_base = %s/mail\n", dir);
-	buf_printf(b, "virtual_uid_maps = static:%ld\nvirtual_gid_maps = static:%ld\n",
-	    (long)vuid, (long)vgid);
+	buf_printf(b, "virtual_uid_maps = static:%ld\nvirtual_gid_maps = static:%ld\n", (long)vuid,
+	    (long)vgid);
 	if (vuid < 100)
 		buf_printf(b, "virtual_minimum_uid = %ld\n", (long)vuid);
 	buf_puts(b, "\n# Only this machine may relay.\nmynetworks = 127.0.0.0/8 [::1]/128\n");
@@ -243,7 +247,8 @@ static void init_master_cf(struct buf *b, const struct init_opts *o)
 
 	if (cpus < 1)
 		cpus = 1;
-	buf_puts(b, "# tern services; see master.cf(5).  maxproc is the number of processes\n"
+	buf_puts(b,
+	    "# tern services; see master.cf(5).  maxproc is the number of processes\n"
 	    "# tern keeps running for the service.\n"
 	    "# service       type  private unpriv  chroot  wakeup  maxproc command + args\n");
 	buf_printf(b, "%-15s inet  n       -       n       -       %-7ld smtpd\n", o->smtp, cpus);
@@ -255,13 +260,15 @@ static void init_master_cf(struct buf *b, const struct init_opts *o)
 	 */
 	buf_printf(b, "%-15s inet  n       -       n       -       %-7d smtpd\n", o->submission, 1);
 	buf_puts(b, "  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes\n"
-	    "  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n");
-	if (o->smtps) {
-		buf_printf(b, "%-15s inet  n       -       n       -       %-7d smtpd\n", o->smtps, 1);
-		buf_puts(b, "  -o smtpd_tls_wrappermode=yes\n  -o smtpd_sasl_auth_enable=yes\n"
 		    "  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n");
+	if (o->smtps) {
+		buf_printf(
+		    b, "%-15s inet  n       -       n       -       %-7d smtpd\n", o->smtps, 1);
+		buf_puts(b, "  -o smtpd_tls_wrappermode=yes\n  -o smtpd_sasl_auth_enable=yes\n"
+			    "  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n");
 	}
-	buf_printf(b, "%-15s unix  -       -       n       -       %-7ld cleanup\n", "cleanup", cpus);
+	buf_printf(
+	    b, "%-15s unix  -       -       n       -       %-7ld cleanup\n", "cleanup", cpus);
 	buf_printf(b, "%-15s unix  -       -       n       -       %-7d qmgr\n", "qmgr", 1);
 	buf_printf(b, "%-15s unix  -       n       n       -       %-7d local\n", "local", 4);
 	buf_printf(b, "%-15s unix  n       -       n       60      %-7d pickup\n", "pickup", 1);
@@ -274,13 +281,13 @@ static void init_master_cf(struct buf *b, const struct init_opts *o)
 static void init_virtual_table(struct buf *b, const struct init_opts *o)
 {
 	buf_puts(b, "# Virtual mailboxes: address, then a path under virtual_mailbox_base.\n"
-	    "# A path ending in / is a Maildir.  Changes are picked up automatically.\n");
+		    "# A path ending in / is a Maildir.  Changes are picked up automatically.\n");
 	for (size_t i = 0; i < o->ndomains; i++)
 		buf_printf(b, "postmaster@%s %s/postmaster/\n", o->domains[i], o->domains[i]);
 }
 
-static int init_files(const struct init_opts *o, const char *dir, uid_t vuid, gid_t vgid,
-    const char *owner)
+static int init_files(
+    const struct init_opts *o, const char *dir, uid_t vuid, gid_t vgid, const char *owner)
 {
 	struct buf text = BUF_INIT, path = BUF_INIT;
 	char err[256];
@@ -303,8 +310,8 @@ static int init_files(const struct init_opts *o, const char *dir, uid_t vuid, gi
 	buf_reset(&text);
 	buf_printf(&text, "%s/etc/cert.pem", dir);
 	buf_printf(&path, "%s/etc/key.pem", dir);
-	if (r == 0 && cert_make_self_signed(text.data, path.data, "localhost", o->domains,
-	    err, sizeof(err)) < 0) {
+	if (r == 0 && cert_make_self_signed(
+			  text.data, path.data, "localhost", o->domains, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tern init: certificate: %s\n", err);
 		r = -1;
 	}
@@ -315,7 +322,7 @@ static int init_files(const struct init_opts *o, const char *dir, uid_t vuid, gi
 
 static int init_layout(const struct init_opts *o, const char *dir)
 {
-	static const char *const sub[] = { "etc", "queue", "log" };
+	static const char *const sub[] = {"etc", "queue", "log"};
 	struct passwd *pw = geteuid() == 0 ? getpwnam("tern") : getpwuid(geteuid());
 	char *owner = pw ? xstrdup(pw->pw_name) : NULL;
 	struct passwd *vmail = geteuid() == 0 ? getpwnam("ternmail") : getpwuid(geteuid());
@@ -364,7 +371,8 @@ int cmd_init(int argc, char **argv)
 	}
 	buf_printf(&main_cf, "%s/etc/main.cf", real);
 	if (stat(main_cf.data, &st) == 0) {
-		fprintf(stderr, "tern init: %s is already an instance (%s exists)\n", real, main_cf.data);
+		fprintf(stderr, "tern init: %s is already an instance (%s exists)\n", real,
+		    main_cf.data);
 		return EX_CANTCREAT;
 	}
 	if (geteuid() == 0 && (init_accounts() < 0 || init_check_reach(real) < 0))
@@ -373,8 +381,8 @@ int cmd_init(int argc, char **argv)
 	r = init_layout(&o, real);
 	if (r == 0)
 		printf("tern: instance created in %s\n"
-		    "  start it:   tern -c %s start   (or start -f to stay in the foreground)\n"
-		    "  SMTP on %s, submission on %s; mail lands in %s/mail/\n",
+		       "  start it:   tern -c %s start   (or start -f to stay in the foreground)\n"
+		       "  SMTP on %s, submission on %s; mail lands in %s/mail/\n",
 		    real, real, o.smtp, o.submission, real);
 	buf_free(&main_cf);
 	strv_free(o.domains);

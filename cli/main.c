@@ -17,19 +17,19 @@
 
 static void usage(void)
 {
-	fprintf(stderr,
-	    "usage: tern [-c config_dir] command [args]\n"
-	    "commands:\n"
-	    "  init DIR [--smtp HOST:PORT] [--submission HOST:PORT] [--smtps HOST:PORT] [--domain NAME]...\n"
-	    "  start [-f]      start the mail system (-f: stay in the foreground)\n"
-	    "  stop            stop it\n"
-	    "  status          tell whether it runs\n"
-	    "  reload          re-read main.cf and master.cf\n"
-	    "  queue list      list the queued messages (also: show, flush, delete,\n"
-	    "                  hold, release, requeue, summary; see tern(1))\n"
-	    "  check           verify and repair queue ownership and modes\n"
-	    "  newaliases [-v] check the alias files (alias_database)\n"
-	    "  passwd [--stdin] [-d] USER   set or remove an SMTP AUTH password\n");
+	fprintf(stderr, "usage: tern [-c config_dir] command [args]\n"
+			"commands:\n"
+			"  init DIR [--smtp HOST:PORT] [--submission HOST:PORT] [--smtps "
+			"HOST:PORT] [--domain NAME]...\n"
+			"  start [-f]      start the mail system (-f: stay in the foreground)\n"
+			"  stop            stop it\n"
+			"  status          tell whether it runs\n"
+			"  reload          re-read main.cf and master.cf\n"
+			"  queue list      list the queued messages (also: show, flush, delete,\n"
+			"                  hold, release, requeue, summary; see tern(1))\n"
+			"  check           verify and repair queue ownership and modes\n"
+			"  newaliases [-v] check the alias files (alias_database)\n"
+			"  passwd [--stdin] [-d] USER   set or remove an SMTP AUTH password\n");
 	exit(EX_USAGE);
 }
 

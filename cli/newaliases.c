@@ -49,8 +49,8 @@ static void na_alias(const char *key, const char *value, void *ctx)
 	}
 	for (char **t = targets; *t; t++) {
 		if ((why = alias_target_check(*t)) != NULL) {
-			fprintf(stderr, "newaliases: %s: alias \"%s\": \"%s\": %s\n", c->path, key, *t,
-			    why);
+			fprintf(stderr, "newaliases: %s: alias \"%s\": \"%s\": %s\n", c->path, key,
+			    *t, why);
 			c->problems++;
 		}
 	}
@@ -80,7 +80,8 @@ static int na_one(const char *spec, bool verbose)
 	int rc = 0;
 
 	if (path == NULL) {
-		fprintf(stderr, "newaliases: %s: not an alias file (use texthash: or hash:)\n", spec);
+		fprintf(
+		    stderr, "newaliases: %s: not an alias file (use texthash: or hash:)\n", spec);
 		rc = EX_CONFIG;
 	} else if (access(path, R_OK) < 0) {
 		fprintf(stderr, "newaliases: cannot read %s: %s\n", path, strerror(errno));

@@ -106,8 +106,7 @@ static bool passwd_line_is(const char *line, size_t len, const char *user)
 }
 
 /* The old contents with user's line replaced, removed or appended. */
-static void passwd_edit(const struct buf *old, const char *user, const char *hash,
-    struct buf *out)
+static void passwd_edit(const struct buf *old, const char *user, const char *hash, struct buf *out)
 {
 	const char *p = old->data ? old->data : "", *end = p + old->len;
 	bool done = false;

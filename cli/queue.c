@@ -56,8 +56,10 @@ static bool queue_readable(void)
 	queue_path(&path, QUEUE_DEFERRED, NULL);
 	ok = access(path.data, R_OK | X_OK) == 0 || errno != EACCES;
 	if (!ok)
-		fprintf(stderr, "tern: cannot read the queue: %s (run as root or as the "
-		    "mail_owner)\n", strerror(EACCES));
+		fprintf(stderr,
+		    "tern: cannot read the queue: %s (run as root or as the "
+		    "mail_owner)\n",
+		    strerror(EACCES));
 	buf_free(&path);
 	return ok;
 }
@@ -66,7 +68,7 @@ static bool queue_readable(void)
 static int queue_show(const char *qid)
 {
 	const char *queue;
-	struct qfile qf = { 0 };
+	struct qfile qf = {0};
 	char stamp[64];
 	time_t when;
 	size_t i;
@@ -88,8 +90,8 @@ static int queue_show(const char *qid)
 	when = (time_t)(qf.arrival_usec / 1000000);
 	strftime(stamp, sizeof(stamp), "%a %b %e %H:%M:%S %Y", localtime(&when));
 	printf("*** ENVELOPE RECORDS %s/%s ***\n", queue, qid);
-	printf("message_size: %lld\nmessage_arrival_time: %s\nsender: %s\n",
-	    queue_msg_size(&qf), stamp, qf.sender);
+	printf("message_size: %lld\nmessage_arrival_time: %s\nsender: %s\n", queue_msg_size(&qf),
+	    stamp, qf.sender);
 	for (i = 0; i < qf.nattr; i++)
 		printf("named_attribute: %s=%s\n", qf.attrs[i].name, qf.attrs[i].value);
 	for (i = 0; i < qf.nrcpt; i++) {
@@ -121,15 +123,14 @@ static int queue_show(const char *qid)
 
 static int queue_usage(void)
 {
-	fprintf(stderr,
-	    "usage: tern queue list [--json]\n"
-	    "       tern queue show ID\n"
-	    "       tern queue flush [ID]\n"
-	    "       tern queue delete ID|ALL [--queue NAME]\n"
-	    "       tern queue hold ID|ALL\n"
-	    "       tern queue release ID|ALL\n"
-	    "       tern queue requeue ID|ALL\n"
-	    "       tern queue summary\n");
+	fprintf(stderr, "usage: tern queue list [--json]\n"
+			"       tern queue show ID\n"
+			"       tern queue flush [ID]\n"
+			"       tern queue delete ID|ALL [--queue NAME]\n"
+			"       tern queue hold ID|ALL\n"
+			"       tern queue release ID|ALL\n"
+			"       tern queue requeue ID|ALL\n"
+			"       tern queue summary\n");
 	return EX_USAGE;
 }
 
@@ -146,9 +147,8 @@ int cmd_queue(const char *confdir, int argc, char **argv)
 		return argc == 3 ? queue_show(argv[2]) : queue_usage();
 	if (strcmp(sub, "summary") == 0)
 		return argc == 2 ? queue_summary(argc - 1, argv + 1) : queue_usage();
-	if (strcmp(sub, "flush") == 0 || strcmp(sub, "delete") == 0 ||
-	    strcmp(sub, "hold") == 0 || strcmp(sub, "release") == 0 ||
-	    strcmp(sub, "requeue") == 0) {
+	if (strcmp(sub, "flush") == 0 || strcmp(sub, "delete") == 0 || strcmp(sub, "hold") == 0 ||
+	    strcmp(sub, "release") == 0 || strcmp(sub, "requeue") == 0) {
 		int rc = queue_admin(argc - 1, argv + 1);
 
 		return rc < 0 ? queue_usage() : rc;

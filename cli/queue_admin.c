@@ -43,20 +43,20 @@ enum admin_op { OP_A_DELETE, OP_A_HOLD, OP_A_RELEASE, OP_A_REQUEUE, OP_A_FLUSH }
 struct admin_spec {
 	const char *name;
 	enum admin_op op;
-	const char *from[5];    /* queues it takes messages from */
-	const char *to;         /* NULL: delete */
-	const char *done;       /* "Deleted", "Placed on hold", ... */
+	const char *from[5]; /* queues it takes messages from */
+	const char *to;	     /* NULL: delete */
+	const char *done;    /* "Deleted", "Placed on hold", ... */
 };
 
 static const struct admin_spec admin_specs[] = {
-	{ "delete", OP_A_DELETE, { QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD },
-	  NULL, "Deleted" },
-	{ "hold", OP_A_HOLD, { QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED }, QUEUE_HOLD,
-	  "Placed on hold" },
-	{ "release", OP_A_RELEASE, { QUEUE_HOLD }, QUEUE_DEFERRED, "Released from hold" },
-	{ "requeue", OP_A_REQUEUE, { QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD },
-	  QUEUE_INCOMING, "Requeued" },
-	{ "flush", OP_A_FLUSH, { QUEUE_DEFERRED }, NULL, "Flushed" },
+    {"delete", OP_A_DELETE, {QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD}, NULL,
+	"Deleted"},
+    {"hold", OP_A_HOLD, {QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED}, QUEUE_HOLD,
+	"Placed on hold"},
+    {"release", OP_A_RELEASE, {QUEUE_HOLD}, QUEUE_DEFERRED, "Released from hold"},
+    {"requeue", OP_A_REQUEUE, {QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD}, QUEUE_INCOMING,
+	"Requeued"},
+    {"flush", OP_A_FLUSH, {QUEUE_DEFERRED}, NULL, "Flushed"},
 };
 
 /* Root, or the user that owns the queue (an instance run by that user). */
@@ -151,7 +151,7 @@ static int admin_one(const struct admin_spec *s, const char *qid, const char *on
 			r = -1;
 			break;
 		}
-		r = 0;          /* moved under us (qmgr): look again */
+		r = 0; /* moved under us (qmgr): look again */
 		if (only)
 			break;
 	}
@@ -162,7 +162,7 @@ static int admin_one(const struct admin_spec *s, const char *qid, const char *on
 /* Every message of the queues s takes from (or only one queue). */
 static int admin_all(const struct admin_spec *s, const char *only, long *count)
 {
-	const char *one[2] = { only, NULL };
+	const char *one[2] = {only, NULL};
 	const char *const *queues = only ? one : s->from;
 	char **ids, **id;
 	int i, rc = 0, r;
@@ -200,8 +200,10 @@ static int admin_notify(const struct admin_spec *s, const char *qid, long count)
 {
 	if (s->op == OP_A_FLUSH || s->op == OP_A_RELEASE) {
 		if (admin_tell_qmgr(OP_FLUSH, qid) < 0 && s->op == OP_A_FLUSH) {
-			fprintf(stderr, "tern: the mail system is not running "
-			    "(cannot reach qmgr: %s)\n", strerror(errno));
+			fprintf(stderr,
+			    "tern: the mail system is not running "
+			    "(cannot reach qmgr: %s)\n",
+			    strerror(errno));
 			return EX_UNAVAILABLE;
 		}
 	} else if (s->op == OP_A_REQUEUE && count > 0) {
@@ -211,8 +213,8 @@ static int admin_notify(const struct admin_spec *s, const char *qid, long count)
 }
 
 /* Parses "ID|ALL [--queue NAME]"; returns -1 on a usage error. */
-static int admin_args(const struct admin_spec *s, int argc, char **argv,
-    const char **target, const char **only)
+static int admin_args(
+    const struct admin_spec *s, int argc, char **argv, const char **target, const char **only)
 {
 	int i;
 
@@ -263,8 +265,10 @@ int queue_admin(int argc, char **argv)
 		qid = target;
 	}
 	if (!admin_may_write()) {
-		fprintf(stderr, "tern: %s: permission denied: only root or the owner of "
-		    "the queue may change it\n", s->name);
+		fprintf(stderr,
+		    "tern: %s: permission denied: only root or the owner of "
+		    "the queue may change it\n",
+		    s->name);
 		return EX_NOPERM;
 	}
 	if (s->op == OP_A_FLUSH && qid && queue_list_find(qid) &&
@@ -275,8 +279,8 @@ int queue_admin(int argc, char **argv)
 	if (qid) {
 		r = admin_one(s, qid, only);
 		if (r == 0 && !(s->op == OP_A_FLUSH && queue_list_find(qid))) {
-			fprintf(stderr, "tern: %s: no such message%s%s\n", qid,
-			    only ? " in " : "", only ? only : "");
+			fprintf(stderr, "tern: %s: no such message%s%s\n", qid, only ? " in " : "",
+			    only ? only : "");
 			return EX_NOINPUT;
 		}
 		count = r > 0;

@@ -21,7 +21,7 @@
 
 #define NBUCKET 10
 
-static const int bucket_max[NBUCKET - 1] = { 5, 10, 20, 40, 80, 160, 320, 640, 1280 };
+static const int bucket_max[NBUCKET - 1] = {5, 10, 20, 40, 80, 160, 320, 640, 1280};
 
 struct shape_row {
 	char *domain;
@@ -102,9 +102,13 @@ static void shape_print_row(const struct shape_row *r)
 int queue_summary(int argc, char **argv)
 {
 	static const char *const folders[] = {
-		QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD, NULL,
+	    QUEUE_INCOMING,
+	    QUEUE_ACTIVE,
+	    QUEUE_DEFERRED,
+	    QUEUE_HOLD,
+	    NULL,
 	};
-	struct shape s = { NULL, 0 };
+	struct shape s = {NULL, 0};
 	long long now = time(NULL);
 	char **ids, **id;
 	size_t i;
@@ -120,7 +124,7 @@ int queue_summary(int argc, char **argv)
 			return EX_NOPERM;
 		}
 		for (id = ids; *id; id++) {
-			struct qfile qf = { 0 };
+			struct qfile qf = {0};
 
 			if (queue_list_load(folders[q], *id, &qf, NULL))
 				shape_add(&s, &qf, now);

@@ -19,8 +19,8 @@ int cmd_newaliases(const char *confdir, int argc, char **argv);
 int cmd_passwd(const char *confdir, int argc, char **argv);
 
 /* cert.c: a self-signed certificate and key for a fresh instance. */
-int cert_make_self_signed(const char *cert_path, const char *key_path,
-    const char *cn, char **dns_names, char *errbuf, size_t errlen);
+int cert_make_self_signed(const char *cert_path, const char *key_path, const char *cn,
+    char **dns_names, char *errbuf, size_t errlen);
 
 /* Loads main.cf for a command; exits EX_CONFIG with a message on failure.
  * dir may be an instance directory (DIR/etc is used then). */

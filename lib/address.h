@@ -14,11 +14,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ADDR_MAX 512            /* longer paths are rejected */
+#define ADDR_MAX 512 /* longer paths are rejected */
 
-#define ADDR_ALLOW_NULL  0x1    /* "<>" is accepted (MAIL FROM) */
-#define ADDR_ALLOW_UTF8  0x2    /* UTF-8 in local part and domain (SMTPUTF8) */
-#define ADDR_ALLOW_LOCAL 0x4    /* a bare local part without @domain */
+#define ADDR_ALLOW_NULL 0x1  /* "<>" is accepted (MAIL FROM) */
+#define ADDR_ALLOW_UTF8 0x2  /* UTF-8 in local part and domain (SMTPUTF8) */
+#define ADDR_ALLOW_LOCAL 0x4 /* a bare local part without @domain */
 
 /*
  * Parses "<path>" at in[0..len).  On success returns 0, *out is a new
@@ -26,8 +26,8 @@
  * (the ESMTP parameters, maybe preceded by spaces).  On failure returns
  * -1 and *errmsg describes the problem in words fit for an SMTP reply.
  */
-int addr_parse_path(const char *in, size_t len, int flags, char **out,
-    const char **rest, const char **errmsg);
+int addr_parse_path(
+    const char *in, size_t len, int flags, char **out, const char **rest, const char **errmsg);
 
 /* Checks a domain (dot-atom of LDH labels, or an address literal). */
 bool addr_valid_domain(const char *domain, bool utf8);

@@ -50,7 +50,6 @@ char **alias_targets(const char *text)
 	return v;
 }
 
-
 const char *alias_target_check(const char *t)
 {
 	if (*t == '|')

@@ -17,20 +17,23 @@ struct buf {
 	size_t cap;
 };
 
-#define BUF_INIT { NULL, 0, 0 }
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);
-void buf_reset(struct buf *b);                  /* len = 0, keeps memory */
-void buf_reserve(struct buf *b, size_t extra);  /* room for extra more bytes */
+void buf_reset(struct buf *b);		       /* len = 0, keeps memory */
+void buf_reserve(struct buf *b, size_t extra); /* room for extra more bytes */
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, int c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
-void buf_consume(struct buf *b, size_t n);      /* drops n bytes from the front */
+void buf_consume(struct buf *b, size_t n); /* drops n bytes from the front */
 void buf_truncate(struct buf *b, size_t len);
-const char *buf_cstr(struct buf *b);            /* never NULL */
+const char *buf_cstr(struct buf *b); /* never NULL */
 /* Marks n bytes, written by the caller after buf_reserve(), as used. */
 void buf_commit(struct buf *b, size_t n);
 /* Returns a pointer to the free space (at least buf_reserve'd bytes). */

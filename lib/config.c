@@ -30,25 +30,25 @@
 #include "log.h"
 #include "util.h"
 
-#define CF_MAX_DEPTH 100        /* config.h: deeper nesting is a loop */
-#define CF_VALUE_MAX 65536      /* longest expanded value we build */
+#define CF_MAX_DEPTH 100   /* config.h: deeper nesting is a loop */
+#define CF_VALUE_MAX 65536 /* longest expanded value we build */
 #define CF_LIST_SEPS " \t\r\n,"
 
 struct cf_var {
 	char *name;
-	char *over;             /* -o or config_set */
-	char *implicit;         /* set by config_load itself */
-	char *file;             /* from main.cf */
-	char *computed;         /* computed default (myhostname, mydomain) */
-	char *cache;            /* expanded value */
-	bool busy;              /* being expanded: meeting it again is a loop */
-	bool warned;            /* unknown-name warning given in this load */
-	const struct param_def *def;    /* NULL: not in params.c */
+	char *over;		     /* -o or config_set */
+	char *implicit;		     /* set by config_load itself */
+	char *file;		     /* from main.cf */
+	char *computed;		     /* computed default (myhostname, mydomain) */
+	char *cache;		     /* expanded value */
+	bool busy;		     /* being expanded: meeting it again is a loop */
+	bool warned;		     /* unknown-name warning given in this load */
+	const struct param_def *def; /* NULL: not in params.c */
 };
 
 static struct cf_var *cf_vars;
 static size_t cf_count;
-static char **cf_retired;       /* strings callers may hold; freed on load */
+static char **cf_retired; /* strings callers may hold; freed on load */
 static size_t cf_nretired;
 static char *cf_dir;
 
@@ -117,8 +117,8 @@ static void cf_forget_expansions(void)
 
 static bool cf_name_char(int c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '_';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
 }
 
 static bool cf_name_ok(const char *s)
@@ -232,7 +232,7 @@ static const char *cf_value(struct cf_var *v, int depth)
 		return "";
 	}
 	v->busy = true;
-	name = xstrdup(v->name);        /* v may move while we recurse */
+	name = xstrdup(v->name); /* v may move while we recurse */
 	raw = cf_setting(v);
 	if (raw)
 		cf_expand_text(&b, raw, strlen(raw), depth);
@@ -242,7 +242,8 @@ static const char *cf_value(struct cf_var *v, int depth)
 		buf_puts(&b, cf_computed_default(name, depth));
 	v = cf_var_find(name, strlen(name));
 	if (b.len > CF_VALUE_MAX) {
-		log_warn("value of parameter %s is longer than %d bytes after expansion; using \"\"",
+		log_warn(
+		    "value of parameter %s is longer than %d bytes after expansion; using \"\"",
 		    name, CF_VALUE_MAX);
 		buf_reset(&b);
 	}
@@ -340,7 +341,7 @@ static size_t cf_expand_dollar(struct buf *out, const char *s, size_t len, int d
 	while (n < len && cf_name_char((unsigned char)s[n]))
 		n++;
 	if (n == 1)
-		buf_putc(out, '$');     /* a lone '$' stays literal */
+		buf_putc(out, '$'); /* a lone '$' stays literal */
 	else
 		buf_puts(out, cf_lookup(s + 1, n - 1, depth));
 	return n;
@@ -351,7 +352,8 @@ static void cf_expand_text(struct buf *out, const char *s, size_t len, int depth
 	size_t i = 0, run;
 
 	if (depth > CF_MAX_DEPTH) {
-		log_warn("$name expansion nested deeper than %d: a loop?; using \"\"", CF_MAX_DEPTH);
+		log_warn(
+		    "$name expansion nested deeper than %d: a loop?; using \"\"", CF_MAX_DEPTH);
 		return;
 	}
 	while (i < len && out->len <= CF_VALUE_MAX) {
@@ -387,8 +389,8 @@ struct cf_entry {
 
 struct cf_parse {
 	const char *filename;
-	struct buf logical;     /* the current logical line */
-	int start;              /* its first line number; 0: none yet */
+	struct buf logical; /* the current logical line */
+	int start;	    /* its first line number; 0: none yet */
 	struct cf_entry *entries;
 	size_t count;
 	struct buf *err;
@@ -506,7 +508,7 @@ static void cf_commit(struct cf_parse *p)
 
 int config_load_text(const char *text, size_t len, const char *filename, struct buf *err)
 {
-	struct cf_parse p = { .filename = filename ? filename : "main.cf", .err = err };
+	struct cf_parse p = {.filename = filename ? filename : "main.cf", .err = err};
 	int rc = cf_parse_text(&p, text, len);
 
 	if (rc == 0)
@@ -568,7 +570,7 @@ int config_load(const char *dir, bool allow_missing, struct buf *err)
 		rc = config_load_text(buf_cstr(&text), text.len, path, err);
 	}
 	if (rc == 0) {
-		char *copy = xstrdup(dir);      /* dir may be cf_dir itself */
+		char *copy = xstrdup(dir); /* dir may be cf_dir itself */
 
 		free(cf_dir);
 		cf_dir = copy;
@@ -699,18 +701,17 @@ char **config_list(const char *name)
 static long cf_unit_seconds(char unit)
 {
 	switch (unit) {
-	case 's': case 'S':
-		return 1;
-	case 'm': case 'M':
-		return 60;
-	case 'h': case 'H':
-		return 3600;
-	case 'd': case 'D':
-		return 86400;
-	case 'w': case 'W':
-		return 7 * 86400;
-	default:
-		return 0;
+	case 's':
+	case 'S': return 1;
+	case 'm':
+	case 'M': return 60;
+	case 'h':
+	case 'H': return 3600;
+	case 'd':
+	case 'D': return 86400;
+	case 'w':
+	case 'W': return 7 * 86400;
+	default: return 0;
 	}
 }
 
@@ -739,8 +740,8 @@ bool config_parse_time(const char *value, char unit, long *seconds)
 
 bool config_parse_bool(const char *value, bool *out)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
-	static const char *const no[] = { "no", "false", "off", "0", NULL };
+	static const char *const yes[] = {"yes", "true", "on", "1", NULL};
+	static const char *const no[] = {"no", "false", "off", "0", NULL};
 
 	for (int i = 0; yes[i]; i++) {
 		if (str_case_eq(value, yes[i])) {

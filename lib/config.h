@@ -34,16 +34,16 @@ enum param_type {
 	PARAM_STR,
 	PARAM_INT,
 	PARAM_BOOL,
-	PARAM_TIME,     /* number with optional unit s/m/h/d/w; unit holds default */
-	PARAM_SIZE,     /* bytes, a plain integer */
+	PARAM_TIME, /* number with optional unit s/m/h/d/w; unit holds default */
+	PARAM_SIZE, /* bytes, a plain integer */
 };
 
 struct param_def {
 	const char *name;
 	enum param_type type;
-	const char *def;        /* default value, may contain $names;
-				   NULL: computed (myhostname, mydomain) */
-	char unit;              /* PARAM_TIME: default unit when none given */
+	const char *def; /* default value, may contain $names;
+			    NULL: computed (myhostname, mydomain) */
+	char unit;	 /* PARAM_TIME: default unit when none given */
 	const char *desc;
 };
 
@@ -87,8 +87,8 @@ void config_set(const char *name, const char *value);
  */
 const char *config_str(const char *name);
 long config_int(const char *name);
-bool config_bool(const char *name);      /* yes/no/true/false/1/0, any case */
-long config_time(const char *name);      /* seconds */
+bool config_bool(const char *name); /* yes/no/true/false/1/0, any case */
+long config_time(const char *name); /* seconds */
 long long config_size(const char *name);
 
 /* The raw, unexpanded value, or NULL if neither set nor defaulted.

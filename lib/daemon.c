@@ -30,7 +30,8 @@ static struct daemon *daemon_self;
 
 static void daemon_usage(const char *prog)
 {
-	log_fatal("usage: %s -c config_dir [-n service] [-t inet|unix] [-v] [-o name=value]...", prog);
+	log_fatal(
+	    "usage: %s -c config_dir [-n service] [-t inet|unix] [-v] [-o name=value]...", prog);
 }
 
 /* Logging: stderr when master runs in the foreground, else maillog_file or syslog. */
@@ -60,7 +61,9 @@ static void daemon_parse_args(struct daemon *d, int argc, char **argv, const cha
 		switch (c) {
 		case 'c': *confdir = optarg; break;
 		case 'n': d->service = optarg; break;
-		case 't': d->type = strcmp(optarg, "inet") == 0 ? SERVICE_INET : SERVICE_UNIX; break;
+		case 't':
+			d->type = strcmp(optarg, "inet") == 0 ? SERVICE_INET : SERVICE_UNIX;
+			break;
 		case 'o': overrides[nover++] = optarg; break;
 		case 'v': verbose++; break;
 		default: daemon_usage(d->prog);
@@ -115,7 +118,8 @@ void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int 
 	signal(SIGPIPE, SIG_IGN);
 	if (!(flags & DAEMON_NO_LISTEN)) {
 		if (fstat(DAEMON_LISTEN_FD, &st) < 0 || !S_ISSOCK(st.st_mode))
-			log_fatal("no listening socket on descriptor %d: run me from master", DAEMON_LISTEN_FD);
+			log_fatal("no listening socket on descriptor %d: run me from master",
+			    DAEMON_LISTEN_FD);
 		d->listen_fd = DAEMON_LISTEN_FD;
 		sock_cloexec(d->listen_fd, true);
 	}
@@ -134,7 +138,7 @@ struct daemon_event {
 	daemon_idle_fn *idle;
 	void *ctx;
 	bool accepting;
-	struct event_timer *pause_timer;        /* out of descriptors: wait */
+	struct event_timer *pause_timer; /* out of descriptors: wait */
 };
 
 #define DAEMON_ACCEPT_PAUSE_MS 1000
@@ -175,10 +179,11 @@ static void daemon_accept_ready(struct event_loop *loop, int fd, int events, voi
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
 				daemon_accept_pause(loop, de);
 			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
+				 errno != ECONNABORTED)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
@@ -239,8 +244,8 @@ bool daemon_stopping(struct daemon *d)
 	return d->stop || d->reload;
 }
 
-void daemon_event_server(struct daemon *d, struct event_loop *loop,
-    daemon_accept_fn *fn, daemon_idle_fn *idle_check, void *ctx)
+void daemon_event_server(struct daemon *d, struct event_loop *loop, daemon_accept_fn *fn,
+    daemon_idle_fn *idle_check, void *ctx)
 {
 	daemon_ev.d = d;
 	daemon_ev.fn = fn;
@@ -265,11 +270,11 @@ void daemon_blocking_server(struct daemon *d, daemon_serve_fn *fn, void *ctx)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = daemon_signal_flag;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);  /* no SA_RESTART: poll() returns EINTR */
+	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: poll() returns EINTR */
 	sigaction(SIGHUP, &sa, NULL);
 	sock_nonblock(d->listen_fd, true);
 	while (!daemon_stopping(d) && (max_use <= 0 || served < max_use)) {
-		struct pollfd p = { .fd = d->listen_fd, .events = POLLIN };
+		struct pollfd p = {.fd = d->listen_fd, .events = POLLIN};
 		int n = poll(&p, 1, max_idle_ms > 0 ? (int)max_idle_ms : -1);
 		int cfd;
 
@@ -278,7 +283,7 @@ void daemon_blocking_server(struct daemon *d, daemon_serve_fn *fn, void *ctx)
 		if (n < 0)
 			log_fatal("poll: %s", strerror(errno));
 		if (n == 0)
-			break;          /* idle too long: master starts a fresh one */
+			break; /* idle too long: master starts a fresh one */
 		cfd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)

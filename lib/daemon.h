@@ -21,17 +21,17 @@
 #include "mastercf.h"
 
 #define DAEMON_LISTEN_FD 3
-#define DAEMON_KEEP_ROOT 0x1    /* master and local stay root */
-#define DAEMON_NO_LISTEN 0x2    /* no socket on fd 3 expected */
+#define DAEMON_KEEP_ROOT 0x1 /* master and local stay root */
+#define DAEMON_NO_LISTEN 0x2 /* no socket on fd 3 expected */
 
 struct daemon {
-	const char *prog;       /* "smtpd" */
-	const char *service;    /* master.cf service name */
+	const char *prog;    /* "smtpd" */
+	const char *service; /* master.cf service name */
 	enum service_type type;
-	int listen_fd;          /* DAEMON_LISTEN_FD or -1 */
-	char **args;            /* remaining arguments, NULL-terminated */
-	volatile int stop;      /* set by SIGTERM (blocking servers) */
-	volatile int reload;    /* set by SIGHUP: finish work, then exit */
+	int listen_fd;	     /* DAEMON_LISTEN_FD or -1 */
+	char **args;	     /* remaining arguments, NULL-terminated */
+	volatile int stop;   /* set by SIGTERM (blocking servers) */
+	volatile int reload; /* set by SIGHUP: finish work, then exit */
 };
 
 void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int flags);
@@ -46,8 +46,8 @@ void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int 
  */
 typedef void daemon_accept_fn(struct event_loop *loop, int fd, void *ctx);
 typedef bool daemon_idle_fn(void *ctx);
-void daemon_event_server(struct daemon *d, struct event_loop *loop,
-    daemon_accept_fn *fn, daemon_idle_fn *idle_check, void *ctx);
+void daemon_event_server(struct daemon *d, struct event_loop *loop, daemon_accept_fn *fn,
+    daemon_idle_fn *idle_check, void *ctx);
 void daemon_stop_accepting(struct daemon *d, struct event_loop *loop);
 void daemon_resume_accepting(struct daemon *d, struct event_loop *loop);
 bool daemon_stopping(struct daemon *d);

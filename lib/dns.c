@@ -53,7 +53,8 @@ static unsigned dns_min_ttl(const unsigned char *ans, int len)
 		}
 		if (p + 10 > ans + len)
 			return 0;
-		unsigned ttl = (unsigned)p[4] << 24 | (unsigned)p[5] << 16 | (unsigned)p[6] << 8 | p[7];
+		unsigned ttl =
+		    (unsigned)p[4] << 24 | (unsigned)p[5] << 16 | (unsigned)p[6] << 8 | p[7];
 		int rdlen = p[8] << 8 | p[9];
 
 		if (ttl < best)
@@ -93,8 +94,8 @@ static void dns_mx_shuffle(struct dns_mx *mx, size_t n)
 	}
 }
 
-enum dns_status dns_mx_from_answer(const unsigned char *ans, int len, struct dns_mx **out,
-    size_t *n, unsigned *ttl)
+enum dns_status dns_mx_from_answer(
+    const unsigned char *ans, int len, struct dns_mx **out, size_t *n, unsigned *ttl)
 {
 	struct ares_mx_reply *head = NULL, *r;
 	struct dns_mx *mx;
@@ -122,7 +123,7 @@ enum dns_status dns_mx_from_answer(const unsigned char *ans, int len, struct dns
 	count = 0;
 	for (r = head; r; r = r->next) {
 		if (r->host[0] == 0 || strlen(r->host) >= sizeof(mx->host))
-			continue;       /* a root exchange among others: unusable */
+			continue; /* a root exchange among others: unusable */
 		strlcpy(mx[count].host, r->host, sizeof(mx->host));
 		mx[count++].pref = r->priority;
 	}
@@ -231,8 +232,8 @@ static void dns_cache_drop(size_t i)
 }
 
 /* Keeps a positive answer for its TTL (capped at a day). */
-static void dns_cache_put(const char *name, int type, const unsigned char *ans, int len,
-    unsigned ttl)
+static void dns_cache_put(
+    const char *name, int type, const unsigned char *ans, int len, unsigned ttl)
 {
 	long long now = mono_msec();
 
@@ -283,8 +284,8 @@ static bool dns_init(struct buf *why)
 	opt.timeout = (int)config_time("smtp_dns_timeout") * 1000;
 	opt.tries = 2;
 	opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
-	rc = ares_init_options(&dns_channel, &opt,
-	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
+	rc = ares_init_options(
+	    &dns_channel, &opt, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
 	if (rc != ARES_SUCCESS) {
 		buf_printf(why, "cannot initialise the resolver: %s", ares_strerror(rc));
 		return false;
@@ -300,7 +301,8 @@ static bool dns_init(struct buf *why)
 		free(csv);
 		if (rc != ARES_SUCCESS) {
 			ares_destroy(dns_channel);
-			buf_printf(why, "bad smtp_dns_resolver \"%s\": %s", servers, ares_strerror(rc));
+			buf_printf(
+			    why, "bad smtp_dns_resolver \"%s\": %s", servers, ares_strerror(rc));
 			return false;
 		}
 	}
@@ -371,10 +373,10 @@ static const char *dns_type_name(int type)
 }
 
 /* One query: fills *ans (free it) on DNS_OK, why on failure. */
-static enum dns_status dns_query(const char *name, int type, unsigned char **ans, int *len,
-    struct buf *why)
+static enum dns_status dns_query(
+    const char *name, int type, unsigned char **ans, int *len, struct buf *why)
 {
-	struct dns_query q = { 0 };
+	struct dns_query q = {0};
 
 	if (!dns_init(why))
 		return DNS_FAIL;
@@ -387,23 +389,25 @@ static enum dns_status dns_query(const char *name, int type, unsigned char **ans
 		return DNS_OK;
 	case ARES_ENOTFOUND:
 		free(q.ans);
-		buf_printf(why, "Host or domain name not found. Name service error for name=%s type=%s: "
-		    "Host not found", name, dns_type_name(type));
+		buf_printf(why,
+		    "Host or domain name not found. Name service error for name=%s type=%s: "
+		    "Host not found",
+		    name, dns_type_name(type));
 		return DNS_NOTFOUND;
-	case ARES_ENODATA:
-		free(q.ans);
-		return DNS_NODATA;
+	case ARES_ENODATA: free(q.ans); return DNS_NODATA;
 	default:
 		free(q.ans);
-		buf_printf(why, "Host or domain name not found. Name service error for name=%s type=%s: "
-		    "Host not found, try again (%s)", name, dns_type_name(type), ares_strerror(q.status));
+		buf_printf(why,
+		    "Host or domain name not found. Name service error for name=%s type=%s: "
+		    "Host not found, try again (%s)",
+		    name, dns_type_name(type), ares_strerror(q.status));
 		return DNS_RETRY;
 	}
 }
 
 /* Answer bytes for name/type, from the cache or the network. */
-static enum dns_status dns_fetch(const char *name, int type, unsigned char **ans, int *len,
-    struct buf *why)
+static enum dns_status dns_fetch(
+    const char *name, int type, unsigned char **ans, int *len, struct buf *why)
 {
 	struct dns_cache_entry *e = dns_cache_find(name, type);
 
@@ -439,8 +443,8 @@ enum dns_status dns_lookup_mx(const char *domain, struct dns_mx **mx, size_t *n,
 	return st;
 }
 
-static enum dns_status dns_lookup_family(const char *host, int family, int port,
-    struct dns_addr **out, size_t *n, struct buf *why)
+static enum dns_status dns_lookup_family(
+    const char *host, int family, int port, struct dns_addr **out, size_t *n, struct buf *why)
 {
 	int type = family == AF_INET ? ns_t_a : ns_t_aaaa;
 	unsigned char *ans = NULL;
@@ -465,10 +469,10 @@ static void dns_append(struct dns_addr **all, size_t *nall, struct dns_addr *mor
 }
 
 /* smtp_host_lookup = native: the system resolver (nsswitch, /etc/hosts). */
-static enum dns_status dns_lookup_native(const char *host, int port, int family,
-    struct dns_addr **out, size_t *n, struct buf *why)
+static enum dns_status dns_lookup_native(
+    const char *host, int port, int family, struct dns_addr **out, size_t *n, struct buf *why)
 {
-	struct addrinfo hints = { 0 }, *res, *ai;
+	struct addrinfo hints = {0}, *res, *ai;
 	int rc;
 
 	hints.ai_family = family;
@@ -483,9 +487,11 @@ static enum dns_status dns_lookup_native(const char *host, int port, int family,
 		struct dns_addr a;
 
 		if (ai->ai_family == AF_INET)
-			dns_addr_set(&a, AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, port);
+			dns_addr_set(
+			    &a, AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, port);
 		else if (ai->ai_family == AF_INET6)
-			dns_addr_set(&a, AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, port);
+			dns_addr_set(
+			    &a, AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, port);
 		else
 			continue;
 		dns_append(out, n, &a, 1);
@@ -503,8 +509,8 @@ static void dns_families(bool *v4, bool *v6)
 	*v6 = strstr(p, "all") || strstr(p, "ipv6");
 }
 
-enum dns_status dns_lookup_host(const char *host, int port, struct dns_addr **out, size_t *n,
-    struct buf *why)
+enum dns_status dns_lookup_host(
+    const char *host, int port, struct dns_addr **out, size_t *n, struct buf *why)
 {
 	struct dns_addr *part;
 	size_t npart;
@@ -518,7 +524,10 @@ enum dns_status dns_lookup_host(const char *host, int port, struct dns_addr **ou
 	if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1)
 		return dns_lookup_native(host, port, AF_UNSPEC, out, n, why);
 	if (strstr(config_str("smtp_host_lookup"), "dns") == NULL)
-		return dns_lookup_native(host, port, v4 && v6 ? AF_UNSPEC : v4 ? AF_INET : AF_INET6,
+		return dns_lookup_native(host, port,
+		    v4 && v6 ? AF_UNSPEC
+		    : v4     ? AF_INET
+			     : AF_INET6,
 		    out, n, why);
 	for (int pass = 0; pass < 2; pass++) {
 		int family = pass == 0 ? AF_INET6 : AF_INET;
@@ -540,7 +549,9 @@ enum dns_status dns_lookup_host(const char *host, int port, struct dns_addr **ou
 	if (retry)
 		return DNS_RETRY;
 	if (why->len == 0)
-		buf_printf(why, "Host or domain name not found. Name service error for name=%s "
-		    "type=A: Host not found", host);
+		buf_printf(why,
+		    "Host or domain name not found. Name service error for name=%s "
+		    "type=A: Host not found",
+		    host);
 	return DNS_NOTFOUND;
 }

@@ -25,11 +25,11 @@
 
 enum dns_status {
 	DNS_OK,
-	DNS_NOTFOUND,   /* NXDOMAIN: the name does not exist (bounce) */
-	DNS_NODATA,     /* the name exists, no record of this type */
-	DNS_NULLMX,     /* RFC 7505: the domain accepts no mail (bounce) */
-	DNS_RETRY,      /* SERVFAIL, time-out, refused: try again later */
-	DNS_FAIL,       /* malformed answer or a local problem (defer) */
+	DNS_NOTFOUND, /* NXDOMAIN: the name does not exist (bounce) */
+	DNS_NODATA,   /* the name exists, no record of this type */
+	DNS_NULLMX,   /* RFC 7505: the domain accepts no mail (bounce) */
+	DNS_RETRY,    /* SERVFAIL, time-out, refused: try again later */
+	DNS_FAIL,     /* malformed answer or a local problem (defer) */
 };
 
 struct dns_mx {
@@ -48,8 +48,8 @@ struct dns_addr {
  * as exchange is a null MX.  *ttl gets the smallest TTL.  DNS_NODATA when
  * the answer holds no MX; *mx (free it) is set only on DNS_OK.
  */
-enum dns_status dns_mx_from_answer(const unsigned char *ans, int len, struct dns_mx **mx,
-    size_t *n, unsigned *ttl);
+enum dns_status dns_mx_from_answer(
+    const unsigned char *ans, int len, struct dns_mx **mx, size_t *n, unsigned *ttl);
 /* A or AAAA (family AF_INET / AF_INET6) answer bytes -> addresses with
  * port.  CNAME chains in the answer are followed by c-ares's parser. */
 enum dns_status dns_addrs_from_answer(const unsigned char *ans, int len, int family, int port,
@@ -62,8 +62,8 @@ enum dns_status dns_lookup_mx(const char *domain, struct dns_mx **mx, size_t *n,
  * port; smtp_host_lookup decides between DNS and getaddrinfo ("native").
  * DNS_NOTFOUND when no family has one.
  */
-enum dns_status dns_lookup_host(const char *host, int port, struct dns_addr **out, size_t *n,
-    struct buf *why);
+enum dns_status dns_lookup_host(
+    const char *host, int port, struct dns_addr **out, size_t *n, struct buf *why);
 
 /* Forgets the cache and the resolver channel (tests, reload). */
 void dns_reset(void);

@@ -20,7 +20,7 @@
 
 #include "util.h"
 
-#define DSN_FIELD_MAX 900       /* well under RFC 5322's 998 per line */
+#define DSN_FIELD_MAX 900 /* well under RFC 5322's 998 per line */
 
 unsigned dsn_notify_parse(const char *notify)
 {
@@ -96,8 +96,8 @@ static void dsn_boundary(const struct dsn_report *r, char *out, size_t outlen)
 	unsigned n;
 
 	for (n = 0;; n++) {
-		snprintf(out, outlen, "%s.%lld.%u/%s", r->qid, r->now_usec / 1000000, n,
-		    r->hostname);
+		snprintf(
+		    out, outlen, "%s.%lld.%u/%s", r->qid, r->now_usec / 1000000, n, r->hostname);
 		if (!dsn_boundary_used(r->header, r->header_len, out) &&
 		    !dsn_boundary_used(r->body, r->body ? r->body_len : 0, out))
 			return;
@@ -110,8 +110,8 @@ static const char *dsn_subject(const struct dsn_report *r)
 	case DSN_DELAY: return "Delayed Mail (still being retried)";
 	case DSN_SUCCESS: return "Successful Mail Delivery Report";
 	default:
-		return r->postmaster_copy ? "Postmaster Copy: Undelivered Mail" :
-		    "Undelivered Mail Returned to Sender";
+		return r->postmaster_copy ? "Postmaster Copy: Undelivered Mail"
+					  : "Undelivered Mail Returned to Sender";
 	}
 }
 
@@ -129,14 +129,16 @@ static void dsn_headers(const struct dsn_report *r, const char *boundary, struct
 	buf_printf(out, ">\nSubject: %s\nDate: ", dsn_subject(r));
 	dsn_date(out, r->now_usec);
 	buf_printf(out, "\nMessage-ID: <%lld.%s.%s@", r->now_usec, r->qid,
-	    r->kind == DSN_FAILURE ? "bounce" : r->kind == DSN_DELAY ? "delay" : "success");
+	    r->kind == DSN_FAILURE ? "bounce"
+	    : r->kind == DSN_DELAY ? "delay"
+				   : "success");
 	dsn_safe(out, r->hostname);
 	buf_puts(out, ">\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
-	    "Content-Type: multipart/report; report-type=delivery-status;\n"
-	    "\tboundary=\"");
+		      "Content-Type: multipart/report; report-type=delivery-status;\n"
+		      "\tboundary=\"");
 	buf_puts(out, boundary);
 	buf_puts(out, "\"\nContent-Transfer-Encoding: 8bit\n\n"
-	    "This is a MIME-encapsulated message.\n\n");
+		      "This is a MIME-encapsulated message.\n\n");
 }
 
 static void dsn_intro(const struct dsn_report *r, struct buf *out)
@@ -145,21 +147,22 @@ static void dsn_intro(const struct dsn_report *r, struct buf *out)
 	dsn_safe(out, r->hostname);
 	buf_puts(out, ".\n\n");
 	if (r->postmaster_copy) {
-		buf_puts(out, "A delivery status notification could not be delivered to\n"
+		buf_puts(out,
+		    "A delivery status notification could not be delivered to\n"
 		    "the sender of the original message; it is sent to the postmaster.\n\n");
 	}
 	switch (r->kind) {
 	case DSN_DELAY:
 		buf_puts(out, "Your message could not be delivered yet to the recipients\n"
-		    "below.  It will be tried again; you need not send it again.\n\n");
+			      "below.  It will be tried again; you need not send it again.\n\n");
 		break;
 	case DSN_SUCCESS:
 		buf_puts(out, "Your message was delivered to the recipients below, as\n"
-		    "you asked with a delivery status notification request.\n\n");
+			      "you asked with a delivery status notification request.\n\n");
 		break;
 	default:
 		buf_puts(out, "I'm sorry to have to inform you that your message could not\n"
-		    "be delivered to one or more recipients.  It's attached below.\n\n");
+			      "be delivered to one or more recipients.  It's attached below.\n\n");
 	}
 }
 
@@ -168,14 +171,14 @@ static void dsn_text_part(const struct dsn_report *r, struct buf *out)
 	size_t i;
 
 	buf_puts(out, "Content-Description: Notification\n"
-	    "Content-Type: text/plain; charset=utf-8\n\n");
+		      "Content-Type: text/plain; charset=utf-8\n\n");
 	dsn_intro(r, out);
 	for (i = 0; i < r->nrcpt; i++) {
 		buf_putc(out, '<');
 		dsn_safe(out, r->rcpts[i].addr);
 		buf_puts(out, ">: ");
-		dsn_safe(out, r->rcpts[i].diag && *r->rcpts[i].diag ? r->rcpts[i].diag :
-		    r->rcpts[i].status);
+		dsn_safe(out,
+		    r->rcpts[i].diag && *r->rcpts[i].diag ? r->rcpts[i].diag : r->rcpts[i].status);
 		buf_puts(out, "\n");
 	}
 }
@@ -195,8 +198,8 @@ static void dsn_typed(struct buf *out, const char *addr)
  * first), otherwise our own diagnostic type. */
 static void dsn_diag(struct buf *out, const char *diag)
 {
-	bool smtp = strlen(diag) >= 3 && diag[0] >= '2' && diag[0] <= '5' &&
-	    diag[1] >= '0' && diag[1] <= '9' && diag[2] >= '0' && diag[2] <= '9';
+	bool smtp = strlen(diag) >= 3 && diag[0] >= '2' && diag[0] <= '5' && diag[1] >= '0' &&
+		    diag[1] <= '9' && diag[2] >= '0' && diag[2] <= '9';
 
 	buf_puts(out, smtp ? "Diagnostic-Code: smtp; " : "Diagnostic-Code: X-tern; ");
 	dsn_safe(out, diag);
@@ -209,7 +212,7 @@ static void dsn_status_part(const struct dsn_report *r, struct buf *out)
 	size_t i;
 
 	buf_puts(out, "Content-Description: Delivery report\n"
-	    "Content-Type: message/delivery-status\n\nReporting-MTA: dns; ");
+		      "Content-Type: message/delivery-status\n\nReporting-MTA: dns; ");
 	dsn_safe(out, r->hostname);
 	buf_puts(out, "\nX-Tern-Queue-ID: ");
 	dsn_safe(out, r->qid);
@@ -243,8 +246,8 @@ static void dsn_original_part(const struct dsn_report *r, struct buf *out)
 {
 	bool full = r->body != NULL;
 
-	buf_printf(out, "Content-Description: %s\nContent-Type: %s\n", full ?
-	    "Undelivered Message" : "Undelivered Message Headers",
+	buf_printf(out, "Content-Description: %s\nContent-Type: %s\n",
+	    full ? "Undelivered Message" : "Undelivered Message Headers",
 	    full ? "message/rfc822" : "text/rfc822-headers");
 	if (full)
 		buf_puts(out, "Content-Transfer-Encoding: 8bit\n");

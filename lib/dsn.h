@@ -27,43 +27,43 @@
 #include "buf.h"
 
 enum dsn_kind {
-	DSN_FAILURE,    /* Action: failed   - the bounce */
-	DSN_DELAY,      /* Action: delayed  - delay_warning_time notice */
-	DSN_SUCCESS,    /* Action: delivered - NOTIFY=SUCCESS */
+	DSN_FAILURE, /* Action: failed   - the bounce */
+	DSN_DELAY,   /* Action: delayed  - delay_warning_time notice */
+	DSN_SUCCESS, /* Action: delivered - NOTIFY=SUCCESS */
 };
 
 /* RFC 3461 NOTIFY keywords, as a bit set. */
-#define DSN_NOTIFY_NEVER   1
+#define DSN_NOTIFY_NEVER 1
 #define DSN_NOTIFY_SUCCESS 2
 #define DSN_NOTIFY_FAILURE 4
-#define DSN_NOTIFY_DELAY   8
+#define DSN_NOTIFY_DELAY 8
 /* No NOTIFY given: RFC 3461 section 4.1 leaves it to the MTA; like
  * Postfix, tern then reports failures and delays. */
 #define DSN_NOTIFY_DEFAULT (DSN_NOTIFY_FAILURE | DSN_NOTIFY_DELAY)
 
 struct dsn_rcpt {
-	const char *addr;       /* Final-Recipient */
-	const char *orcpt;      /* Original-Recipient or NULL ("type;addr" or addr) */
-	const char *status;     /* "5.1.1" */
-	const char *diag;       /* the agent's or remote's reply, or NULL */
+	const char *addr;   /* Final-Recipient */
+	const char *orcpt;  /* Original-Recipient or NULL ("type;addr" or addr) */
+	const char *status; /* "5.1.1" */
+	const char *diag;   /* the agent's or remote's reply, or NULL */
 };
 
 struct dsn_report {
 	enum dsn_kind kind;
-	const char *hostname;   /* Reporting-MTA and the From: domain */
-	const char *to;         /* who receives this notice */
-	const char *qid;        /* queue ID of the original */
-	const char *sender;     /* original envelope sender ("" = <>) */
-	const char *envid;      /* ENVID or NULL */
+	const char *hostname;	/* Reporting-MTA and the From: domain */
+	const char *to;		/* who receives this notice */
+	const char *qid;	/* queue ID of the original */
+	const char *sender;	/* original envelope sender ("" = <>) */
+	const char *envid;	/* ENVID or NULL */
 	long long arrival_usec; /* of the original */
-	long long now_usec;     /* Date: of the notice */
+	long long now_usec;	/* Date: of the notice */
 	const struct dsn_rcpt *rcpts;
 	size_t nrcpt;
-	const char *header;     /* original header section (LF ends) */
+	const char *header; /* original header section (LF ends) */
 	size_t header_len;
-	const char *body;       /* original body, or NULL: headers only */
+	const char *body; /* original body, or NULL: headers only */
 	size_t body_len;
-	bool postmaster_copy;   /* a double bounce: say so in the text */
+	bool postmaster_copy; /* a double bounce: say so in the text */
 };
 
 /* Parses a NOTIFY value ("SUCCESS,DELAY", any case); NULL or empty gives

@@ -39,21 +39,21 @@
 #include "util.h"
 
 #define EVENT_BATCH 64
-#define TIMER_FIRING SIZE_MAX   /* heap index of a timer whose callback runs */
+#define TIMER_FIRING SIZE_MAX /* heap index of a timer whose callback runs */
 
 struct event_fd {
 	event_fd_fn *fn;
 	void *ctx;
-	int events;             /* EV_READ|EV_WRITE wanted; 0 = paused */
-	bool used;              /* registered */
-	bool in_epoll;          /* present in the epoll set */
-	uint32_t gen;           /* bumped at every new registration */
+	int events;    /* EV_READ|EV_WRITE wanted; 0 = paused */
+	bool used;     /* registered */
+	bool in_epoll; /* present in the epoll set */
+	uint32_t gen;  /* bumped at every new registration */
 };
 
 struct event_timer {
-	long long deadline;     /* monotonic ms */
+	long long deadline;	/* monotonic ms */
 	unsigned long long seq; /* FIFO order among equal deadlines */
-	size_t index;           /* position in the heap, or TIMER_FIRING */
+	size_t index;		/* position in the heap, or TIMER_FIRING */
 	event_timer_fn *fn;
 	void *ctx;
 };
@@ -72,8 +72,8 @@ struct event_loop {
 	size_t capheap;
 	unsigned long long timer_seq;
 	int sigfd;
-	sigset_t sigs;          /* signals delivered through sigfd */
-	sigset_t sigs_blocked;  /* of those, the ones we blocked ourselves */
+	sigset_t sigs;	       /* signals delivered through sigfd */
+	sigset_t sigs_blocked; /* of those, the ones we blocked ourselves */
 	struct event_sig sigtab[NSIG];
 	long long now;
 	bool stop;
@@ -158,12 +158,12 @@ static uint32_t event_to_epoll(int events)
 /* Brings the epoll set in line with e->events (see the header comment). */
 static void event_fd_sync(struct event_loop *loop, int fd, struct event_fd *e)
 {
-	struct epoll_event ev = { 0 };
+	struct epoll_event ev = {0};
 	int op, r;
 
 	if (e->events == 0) {
-		if (e->in_epoll && epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL) < 0
-		    && errno != ENOENT && errno != EBADF)
+		if (e->in_epoll && epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 &&
+		    errno != ENOENT && errno != EBADF)
 			log_fatal("epoll_ctl del fd %d: %s", fd, strerror(errno));
 		e->in_epoll = false;
 		return;

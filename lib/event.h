@@ -12,9 +12,9 @@
 
 #include <stdbool.h>
 
-#define EV_READ  0x1
+#define EV_READ 0x1
 #define EV_WRITE 0x2
-#define EV_ERROR 0x4    /* passed to callbacks only: hang-up or error */
+#define EV_ERROR 0x4 /* passed to callbacks only: hang-up or error */
 
 struct event_loop;
 struct event_timer;
@@ -40,7 +40,8 @@ void event_fd_del(struct event_loop *loop, int fd);
 
 /* One-shot timer after ms milliseconds.  The handle is valid until the
  * timer fires or is cancelled. */
-struct event_timer *event_timer_add(struct event_loop *loop, long ms, event_timer_fn *fn, void *ctx);
+struct event_timer *event_timer_add(
+    struct event_loop *loop, long ms, event_timer_fn *fn, void *ctx);
 void event_timer_cancel(struct event_loop *loop, struct event_timer *t);
 
 /* Blocks signo and delivers it as a callback (via signalfd).  The signal

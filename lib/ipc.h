@@ -26,25 +26,25 @@
 #include "buf.h"
 
 #define IPC_MAX_RECORD (1024 * 1024 + 4096)
-#define IPC_MAX_NAME 256        /* bytes in an attribute name */
+#define IPC_MAX_NAME 256 /* bytes in an attribute name */
 
 struct ipc_attr {
-	const char *name;       /* NUL-terminated (points into msg storage) */
-	const char *value;      /* NUL-terminated, may contain NULs inside */
-	size_t len;             /* value length */
+	const char *name;  /* NUL-terminated (points into msg storage) */
+	const char *value; /* NUL-terminated, may contain NULs inside */
+	size_t len;	   /* value length */
 };
 
 struct ipc_msg {
 	struct ipc_attr *attrs;
 	size_t count;
 	size_t cap;
-	struct buf storage;     /* private copy of names and values */
+	struct buf storage; /* private copy of names and values */
 };
 
 enum ipc_result {
-	IPC_ERROR = -1,         /* malformed or over the size limit */
-	IPC_MORE = 0,           /* no complete record yet */
-	IPC_OK = 1,             /* one record decoded */
+	IPC_ERROR = -1, /* malformed or over the size limit */
+	IPC_MORE = 0,	/* no complete record yet */
+	IPC_OK = 1,	/* one record decoded */
 };
 
 void ipc_msg_init(struct ipc_msg *m);
@@ -65,8 +65,8 @@ void ipc_end(struct buf *out);
  * IPC_MORE means data is a valid prefix of a record that fits in max;
  * IPC_ERROR is returned as soon as the bytes seen cannot start one.
  */
-enum ipc_result ipc_parse(const char *data, size_t len, size_t max,
-    struct ipc_msg *m, size_t *used, const char **errmsg);
+enum ipc_result ipc_parse(
+    const char *data, size_t len, size_t max, struct ipc_msg *m, size_t *used, const char **errmsg);
 
 /* First attribute with this name, or NULL. */
 const struct ipc_attr *ipc_get(const struct ipc_msg *m, const char *name);

@@ -64,7 +64,8 @@ void log_open(const char *progname, enum log_dest dest, const char *path)
 		log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (log_fd < 0) {
 			log_dest = LOG_DEST_STDERR;
-			log_warn("cannot open log file %s: %s; logging to stderr", path, strerror(errno));
+			log_warn("cannot open log file %s: %s; logging to stderr", path,
+			    strerror(errno));
 		}
 	}
 }
@@ -120,7 +121,8 @@ static void log_emit(int prio, const char *label, const char *qid, const char *f
 
 		localtime_r(&t, &tm);
 		strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
-		n = snprintf(line, sizeof(line), "%s %s[%ld]: %s\n", stamp, log_ident, (long)getpid(), text);
+		n = snprintf(
+		    line, sizeof(line), "%s %s[%ld]: %s\n", stamp, log_ident, (long)getpid(), text);
 	} else {
 		n = snprintf(line, sizeof(line), "%s[%ld]: %s\n", log_ident, (long)getpid(), text);
 	}
@@ -132,12 +134,12 @@ static void log_emit(int prio, const char *label, const char *qid, const char *f
 	errno = saved;
 }
 
-#define LOG_BODY(prio, label, qid)              \
-	do {                                    \
-		va_list ap;                     \
-		va_start(ap, fmt);              \
-		log_emit(prio, label, qid, fmt, ap); \
-		va_end(ap);                     \
+#define LOG_BODY(prio, label, qid)                                                                 \
+	do {                                                                                       \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		log_emit(prio, label, qid, fmt, ap);                                               \
+		va_end(ap);                                                                        \
 	} while (0)
 
 void log_debug(const char *fmt, ...)

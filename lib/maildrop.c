@@ -61,11 +61,11 @@ static bool md_notify_ok(const struct ipc_attr *a)
 }
 
 /* One begin attribute; *seen counts the single-valued ones by bit. */
-static const char *md_begin_attr(const struct md_check *c, const struct ipc_attr *a,
-    unsigned *seen, size_t *nrcpt)
+static const char *md_begin_attr(
+    const struct md_check *c, const struct ipc_attr *a, unsigned *seen, size_t *nrcpt)
 {
-	static const char *const once[] = {A_OP, A_SENDER, A_FULLNAME, A_RET, A_ENVID, A_REWRITE,
-	    A_UID, A_TIME};
+	static const char *const once[] = {
+	    A_OP, A_SENDER, A_FULLNAME, A_RET, A_ENVID, A_REWRITE, A_UID, A_TIME};
 	size_t i;
 
 	if (strcmp(a->name, A_RCPT) == 0) {
@@ -93,7 +93,9 @@ static const char *md_begin_attr(const struct md_check *c, const struct ipc_attr
 		return "bad uid/time";
 	if (strcmp(a->name, A_RET) == 0)
 		return (a->len == 4 && (strncasecmp(a->value, "FULL", 4) == 0 ||
-		    strncasecmp(a->value, "HDRS", 4) == 0)) ? NULL : "bad ret";
+					   strncasecmp(a->value, "HDRS", 4) == 0))
+			   ? NULL
+			   : "bad ret";
 	if (strcmp(a->name, A_REWRITE) == 0)
 		return a->len == 3 && memcmp(a->value, "yes", 3) == 0 ? NULL : "bad rewrite";
 	if (strcmp(a->name, A_ENVID) == 0)

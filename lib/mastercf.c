@@ -32,8 +32,8 @@
 
 struct mc_parse {
 	const char *filename;
-	struct buf logical;     /* the current logical line */
-	int start;              /* its first line number; 0: none yet */
+	struct buf logical; /* the current logical line */
+	int start;	    /* its first line number; 0: none yet */
 	struct master_cf *cf;
 	struct buf *err;
 };
@@ -227,8 +227,7 @@ static int mc_columns(struct mc_parse *p, struct master_service *svc, char **col
 	    mc_yes_no(p, "private", col[2], true, &svc->private_) < 0 ||
 	    mc_yes_no(p, "unpriv", col[3], true, &svc->unpriv) < 0 ||
 	    mc_yes_no(p, "chroot", col[4], false, &svc->chroot) < 0 ||
-	    mc_wakeup(p, col[5], &svc->wakeup) < 0 ||
-	    mc_maxproc(p, col[6], &svc->maxproc) < 0)
+	    mc_wakeup(p, col[5], &svc->wakeup) < 0 || mc_maxproc(p, col[6], &svc->maxproc) < 0)
 		return -1;
 	return 0;
 }
@@ -239,8 +238,9 @@ static int mc_check_duplicate(struct mc_parse *p, const struct master_service *s
 		const struct master_service *old = &p->cf->services[i];
 
 		if (old->type == svc->type && strcmp(old->name, svc->name) == 0)
-			return mc_error(p, p->start, "duplicate service \"%s\" %s (first at line %d)",
-			    svc->name, svc->type == SERVICE_INET ? "inet" : "unix", old->line);
+			return mc_error(p, p->start,
+			    "duplicate service \"%s\" %s (first at line %d)", svc->name,
+			    svc->type == SERVICE_INET ? "inet" : "unix", old->line);
 	}
 	return 0;
 }
@@ -254,9 +254,9 @@ static void mc_service_free(struct master_service *svc)
 /* Parses one complete logical line into a new service. */
 static int mc_finish(struct mc_parse *p)
 {
-	static const char *const names[] = { "service", "type", "private", "unpriv",
-		"chroot", "wakeup", "maxproc" };
-	struct master_service svc = { .line = p->start };
+	static const char *const names[] = {
+	    "service", "type", "private", "unpriv", "chroot", "wakeup", "maxproc"};
+	struct master_service svc = {.line = p->start};
 	char *rest = (char *)buf_cstr(&p->logical), *col[7];
 
 	for (int i = 0; i < 7; i++)
@@ -268,8 +268,8 @@ static int mc_finish(struct mc_parse *p)
 		mc_service_free(&svc);
 		return -1;
 	}
-	p->cf->services = xreallocarray(p->cf->services, p->cf->count + 1,
-	    sizeof(*p->cf->services));
+	p->cf->services =
+	    xreallocarray(p->cf->services, p->cf->count + 1, sizeof(*p->cf->services));
 	p->cf->services[p->cf->count++] = svc;
 	return 0;
 }
@@ -299,11 +299,10 @@ static int mc_physical(struct mc_parse *p, const char *line, size_t len, int lin
 	return 0;
 }
 
-int mastercf_parse_text(const char *text, size_t len, const char *filename,
-    struct master_cf *out, struct buf *err)
+int mastercf_parse_text(
+    const char *text, size_t len, const char *filename, struct master_cf *out, struct buf *err)
 {
-	struct mc_parse p = { .filename = filename ? filename : "master.cf", .cf = out,
-		.err = err };
+	struct mc_parse p = {.filename = filename ? filename : "master.cf", .cf = out, .err = err};
 	size_t off = 0;
 	int lineno = 0, rc = 0;
 

@@ -32,16 +32,16 @@ enum service_type {
 };
 
 struct master_service {
-	char *name;             /* column 1, e.g. "127.0.0.1:2525" or "cleanup" */
+	char *name; /* column 1, e.g. "127.0.0.1:2525" or "cleanup" */
 	enum service_type type;
-	bool private_;          /* default y */
-	bool unpriv;            /* default y */
-	bool chroot;            /* default n (Postfix 3 default) */
-	int wakeup;             /* seconds, 0 = none */
-	int maxproc;            /* -1 = default_process_limit */
-	char **argv;            /* command and its arguments, NULL-terminated */
+	bool private_; /* default y */
+	bool unpriv;   /* default y */
+	bool chroot;   /* default n (Postfix 3 default) */
+	int wakeup;    /* seconds, 0 = none */
+	int maxproc;   /* -1 = default_process_limit */
+	char **argv;   /* command and its arguments, NULL-terminated */
 	int argc;
-	int line;               /* where it was defined */
+	int line; /* where it was defined */
 };
 
 struct master_cf {
@@ -49,8 +49,8 @@ struct master_cf {
 	size_t count;
 };
 
-int mastercf_parse_text(const char *text, size_t len, const char *filename,
-    struct master_cf *out, struct buf *err);
+int mastercf_parse_text(
+    const char *text, size_t len, const char *filename, struct master_cf *out, struct buf *err);
 int mastercf_load(const char *path, struct master_cf *out, struct buf *err);
 void mastercf_free(struct master_cf *cf);
 

@@ -106,8 +106,8 @@ static void priv_set_groups(const char *name, gid_t gid)
 {
 	if (name != NULL) {
 		if (initgroups(name, gid) < 0)
-			log_fatal("initgroups(%s, %lu): %s", name, (unsigned long)gid,
-			    strerror(errno));
+			log_fatal(
+			    "initgroups(%s, %lu): %s", name, (unsigned long)gid, strerror(errno));
 	} else if (setgroups(1, &gid) < 0) {
 		log_fatal("setgroups(%lu): %s", (unsigned long)gid, strerror(errno));
 	}
@@ -122,16 +122,14 @@ static void priv_verify(uid_t uid, gid_t gid)
 	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
 		log_fatal("getresuid/getresgid: %s", strerror(errno));
 	if (ru != uid || eu != uid || su != uid)
-		log_fatal("privileges not dropped: uids %lu/%lu/%lu, wanted %lu",
-		    (unsigned long)ru, (unsigned long)eu, (unsigned long)su,
-		    (unsigned long)uid);
+		log_fatal("privileges not dropped: uids %lu/%lu/%lu, wanted %lu", (unsigned long)ru,
+		    (unsigned long)eu, (unsigned long)su, (unsigned long)uid);
 	if (rg != gid || eg != gid || sg != gid)
-		log_fatal("privileges not dropped: gids %lu/%lu/%lu, wanted %lu",
-		    (unsigned long)rg, (unsigned long)eg, (unsigned long)sg,
-		    (unsigned long)gid);
+		log_fatal("privileges not dropped: gids %lu/%lu/%lu, wanted %lu", (unsigned long)rg,
+		    (unsigned long)eg, (unsigned long)sg, (unsigned long)gid);
 	if (setuid(0) == 0)
-		log_fatal("privileges could be regained after dropping to uid %lu",
-		    (unsigned long)uid);
+		log_fatal(
+		    "privileges could be regained after dropping to uid %lu", (unsigned long)uid);
 }
 
 void priv_drop_ids(uid_t uid, gid_t gid, const char *name)
@@ -212,8 +210,8 @@ static const struct priv_groups *priv_groups_of(uid_t uid, gid_t gid)
 			break;
 		n = got;
 	}
-	log_warn("getgrouplist(%s): cannot list the groups; using gid %lu only",
-	    pw->pw_name, (unsigned long)gid);
+	log_warn("getgrouplist(%s): cannot list the groups; using gid %lu only", pw->pw_name,
+	    (unsigned long)gid);
 	return g;
 }
 
@@ -222,8 +220,8 @@ void priv_set_effective(uid_t uid, gid_t gid)
 	const struct priv_groups *g;
 
 	if (geteuid() != 0)
-		log_fatal("priv_set_effective(%lu) needs root, euid is %lu",
-		    (unsigned long)uid, (unsigned long)geteuid());
+		log_fatal("priv_set_effective(%lu) needs root, euid is %lu", (unsigned long)uid,
+		    (unsigned long)geteuid());
 	g = priv_groups_of(uid, gid);
 	if (setgroups((size_t)g->n, g->list) < 0)
 		log_fatal("setgroups(%lu groups of uid %lu): %s", (unsigned long)g->n,

@@ -39,23 +39,23 @@
 #define CLEANUP_DATA_CHUNK 65536
 
 /* Attributes added by later work; each block is owned by one issue. */
-#define A_NEXTHOP     "nexthop"   /* qmgr -> agents: next hop of the request */
-#define A_REWRITE     "rewrite"   /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
+#define A_NEXTHOP "nexthop" /* qmgr -> agents: next hop of the request */
+#define A_REWRITE "rewrite" /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
 /* issue 3 (smtpd) */
-#define A_TLS_PROTO   "tls_proto"   /* smtpd -> cleanup: "TLSv1.3" when the client used TLS */
-#define A_TLS_CIPHER  "tls_cipher"  /* "TLS_AES_256_GCM_SHA384" */
-#define A_TLS_BITS    "tls_bits"    /* 256 */
+#define A_TLS_PROTO "tls_proto"	      /* smtpd -> cleanup: "TLSv1.3" when the client used TLS */
+#define A_TLS_CIPHER "tls_cipher"     /* "TLS_AES_256_GCM_SHA384" */
+#define A_TLS_BITS "tls_bits"	      /* 256 */
 #define A_TLS_CCERT_FP "tls_ccert_fp" /* client certificate SHA-256, when one was sent */
-#define A_SASL_METHOD "sasl_method" /* smtpd -> cleanup: AUTH mechanism used */
-#define A_SASL_USER   "sasl_username" /* and the login name */
+#define A_SASL_METHOD "sasl_method"   /* smtpd -> cleanup: AUTH mechanism used */
+#define A_SASL_USER "sasl_username"   /* and the login name */
 /* MAIL RET=FULL|HDRS and ENVID= (RFC 3461), xtext-decoded; the same
  * names as issue 6's A_RET/A_ENVID, which cleanup stores as 'A' records. */
-#define A_DSN_RET     "ret"
-#define A_DSN_ENVID   "envid"
-#define A_SMTPUTF8    "smtputf8"    /* smtpd -> cleanup: "yes" when MAIL said SMTPUTF8 */
+#define A_DSN_RET "ret"
+#define A_DSN_ENVID "envid"
+#define A_SMTPUTF8 "smtputf8" /* smtpd -> cleanup: "yes" when MAIL said SMTPUTF8 */
 /* issue 4 (qmgr, bounces) */
-#define A_ACTIVATED   "activated" /* qmgr -> agents: usec qmgr took the message (delays=a/b) */
-#define OP_FLUSH      "flush"     /* tern queue -> private/qmgr: {op=flush, [queue_id]} retry now */
+#define A_ACTIVATED "activated" /* qmgr -> agents: usec qmgr took the message (delays=a/b) */
+#define OP_FLUSH "flush"	/* tern queue -> private/qmgr: {op=flush, [queue_id]} retry now */
 /* issue 5 (local) */
 /* issue 6 (pickup, postdrop)
  * postdrop -> pickup (socket public/pickup): {op=wakeup}, best effort; any
@@ -65,53 +65,53 @@
  *   record, uid (the file owner), protocol=local, rewrite=yes and no
  *   client_* attributes (a local submission), plus optional fullname, ret,
  *   envid.  cleanup stores ret and envid as 'A' records. */
-#define A_FULLNAME    "fullname"  /* sendmail -F: full name for an added From: */
-#define A_RET         "ret"       /* DSN RET: "FULL" or "HDRS" (sendmail -R, MAIL FROM RET=) */
-#define A_ENVID       "envid"     /* DSN ENVID (sendmail -V, MAIL FROM ENVID=), xtext-decoded */
-#define A_TIME        "time"      /* maildrop: submission time, microseconds */
-#define OP_WAKEUP     "wakeup"    /* postdrop -> public/pickup: new maildrop file */
+#define A_FULLNAME "fullname" /* sendmail -F: full name for an added From: */
+#define A_RET "ret"	      /* DSN RET: "FULL" or "HDRS" (sendmail -R, MAIL FROM RET=) */
+#define A_ENVID "envid"	      /* DSN ENVID (sendmail -V, MAIL FROM ENVID=), xtext-decoded */
+#define A_TIME "time"	      /* maildrop: submission time, microseconds */
+#define OP_WAKEUP "wakeup"    /* postdrop -> public/pickup: new maildrop file */
 /* issue 7 (smtp) */
 
-#define A_OP          "op"
-#define A_SENDER      "sender"
-#define A_RCPT        "rcpt"
-#define A_ORCPT       "orcpt"
-#define A_NOTIFY      "notify"
-#define A_INDEX       "index"
-#define A_CLASS       "class"
+#define A_OP "op"
+#define A_SENDER "sender"
+#define A_RCPT "rcpt"
+#define A_ORCPT "orcpt"
+#define A_NOTIFY "notify"
+#define A_INDEX "index"
+#define A_CLASS "class"
 #define A_CLIENT_NAME "client_name"
 #define A_CLIENT_ADDR "client_addr"
 #define A_CLIENT_PORT "client_port"
-#define A_HELO        "helo_name"
-#define A_PROTOCOL    "protocol"
-#define A_SIZE        "size"
-#define A_DATA        "data"
-#define A_STATUS      "status"
-#define A_REASON      "reason"
-#define A_QUEUE_ID    "queue_id"
-#define A_ARRIVAL     "arrival"
-#define A_HEADER_OFF  "header_off"
-#define A_HEADER_LEN  "header_len"
-#define A_BODY_OFF    "body_off"
-#define A_BODY_LEN    "body_len"
-#define A_RESULT      "result"
-#define A_DSN         "dsn"
-#define A_UID         "uid"
+#define A_HELO "helo_name"
+#define A_PROTOCOL "protocol"
+#define A_SIZE "size"
+#define A_DATA "data"
+#define A_STATUS "status"
+#define A_REASON "reason"
+#define A_QUEUE_ID "queue_id"
+#define A_ARRIVAL "arrival"
+#define A_HEADER_OFF "header_off"
+#define A_HEADER_LEN "header_len"
+#define A_BODY_OFF "body_off"
+#define A_BODY_LEN "body_len"
+#define A_RESULT "result"
+#define A_DSN "dsn"
+#define A_UID "uid"
 
-#define OP_BEGIN   "begin"
-#define OP_DATA    "data"
-#define OP_END     "end"
-#define OP_NEW     "new"
+#define OP_BEGIN "begin"
+#define OP_DATA "data"
+#define OP_END "end"
+#define OP_NEW "new"
 #define OP_DELIVER "deliver"
-#define OP_DONE    "done"
-#define OP_STATUS  "status"
+#define OP_DONE "done"
+#define OP_STATUS "status"
 
-#define ST_OK      "ok"
-#define ST_DEFER   "defer"
-#define ST_REJECT  "reject"
+#define ST_OK "ok"
+#define ST_DEFER "defer"
+#define ST_REJECT "reject"
 
-#define RES_SENT     "sent"
+#define RES_SENT "sent"
 #define RES_DEFERRED "deferred"
-#define RES_BOUNCED  "bounced"
+#define RES_BOUNCED "bounced"
 
 #endif

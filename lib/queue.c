@@ -13,8 +13,13 @@
 #include "config.h"
 
 const char *const queue_names[] = {
-	QUEUE_MAILDROP, QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED,
-	QUEUE_HOLD, QUEUE_CORRUPT, NULL,
+    QUEUE_MAILDROP,
+    QUEUE_INCOMING,
+    QUEUE_ACTIVE,
+    QUEUE_DEFERRED,
+    QUEUE_HOLD,
+    QUEUE_CORRUPT,
+    NULL,
 };
 
 void queue_path(struct buf *out, const char *name, const char *qid)
@@ -28,8 +33,8 @@ void queue_path(struct buf *out, const char *name, const char *qid)
 void queue_socket_path(struct buf *out, bool private_, const char *service)
 {
 	buf_reset(out);
-	buf_printf(out, "%s/%s/%s", config_str("queue_directory"),
-	    private_ ? "private" : "public", service);
+	buf_printf(out, "%s/%s/%s", config_str("queue_directory"), private_ ? "private" : "public",
+	    service);
 }
 
 int queue_move(const char *qid, const char *from, const char *to)

@@ -10,15 +10,15 @@
 
 #define QUEUE_MAILDROP "maildrop"
 #define QUEUE_INCOMING "incoming"
-#define QUEUE_ACTIVE   "active"
+#define QUEUE_ACTIVE "active"
 #define QUEUE_DEFERRED "deferred"
-#define QUEUE_HOLD     "hold"
-#define QUEUE_CORRUPT  "corrupt"
+#define QUEUE_HOLD "hold"
+#define QUEUE_CORRUPT "corrupt"
 /* Not a queue: finished queue files whose inodes cleanup reuses. */
-#define QUEUE_RECYCLE  "recycle"
+#define QUEUE_RECYCLE "recycle"
 
 /* The message queues, in the order tools list them. */
-extern const char *const queue_names[];   /* NULL-terminated */
+extern const char *const queue_names[]; /* NULL-terminated */
 
 /* queue_directory/name/qid (qid may be NULL for the folder itself). */
 void queue_path(struct buf *out, const char *name, const char *qid);

@@ -33,7 +33,12 @@
 #include "util.h"
 
 const char *const queue_list_queues[] = {
-	QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD, QUEUE_CORRUPT, NULL,
+    QUEUE_INCOMING,
+    QUEUE_ACTIVE,
+    QUEUE_DEFERRED,
+    QUEUE_HOLD,
+    QUEUE_CORRUPT,
+    NULL,
 };
 
 struct queue_totals {
@@ -185,7 +190,8 @@ static void queue_print_json(const char *name, const char *qid, const struct qfi
 	printf(", \"queue_id\": ");
 	json_str(qid);
 	printf(", \"arrival_time\": %lld, \"message_size\": %lld, \"forced_expire\": false, "
-	    "\"sender\": ", qf->arrival_usec / 1000000, queue_msg_size(qf));
+	       "\"sender\": ",
+	    qf->arrival_usec / 1000000, queue_msg_size(qf));
 	json_str(qf->sender);
 	printf(", \"recipients\": [");
 	for (i = 0; i < qf->nrcpt; i++) {
@@ -205,11 +211,10 @@ static void queue_print_json(const char *name, const char *qid, const struct qfi
 	printf("]}\n");
 }
 
-static void queue_list_folder(const char *name, char **ids, struct queue_totals *t,
-    bool json)
+static void queue_list_folder(const char *name, char **ids, struct queue_totals *t, bool json)
 {
 	for (char **id = ids; *id; id++) {
-		struct qfile qf = { 0 };
+		struct qfile qf = {0};
 
 		if (queue_list_load(name, *id, &qf, NULL)) {
 			if (json) {
@@ -230,19 +235,23 @@ static void queue_list_folder(const char *name, char **ids, struct queue_totals 
 static int queue_list(bool json)
 {
 	static const char *const folders[] = {
-		QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD, NULL,
+	    QUEUE_INCOMING,
+	    QUEUE_ACTIVE,
+	    QUEUE_DEFERRED,
+	    QUEUE_HOLD,
+	    NULL,
 	};
-	struct queue_totals t = { 0, 0 };
+	struct queue_totals t = {0, 0};
 
 	for (int i = 0; folders[i]; i++) {
 		char **ids = queue_list_ids(folders[i]);
 
 		if (ids == NULL && errno == ENOENT)
-			continue;       /* never started: nothing queued */
+			continue; /* never started: nothing queued */
 		if (ids == NULL) {
-			fprintf(stderr, "%s: cannot read the %s queue: %s%s\n", getprogname(), folders[i],
-			    strerror(errno), errno == EACCES ?
-			    " (run as root or as the mail_owner)" : "");
+			fprintf(stderr, "%s: cannot read the %s queue: %s%s\n", getprogname(),
+			    folders[i], strerror(errno),
+			    errno == EACCES ? " (run as root or as the mail_owner)" : "");
 			return errno == EACCES ? EX_NOPERM : EX_OSFILE;
 		}
 		queue_list_folder(folders[i], ids, &t, json);
@@ -273,4 +282,3 @@ int queue_list_main(int argc, char **argv)
 	}
 	return queue_list(json);
 }
-

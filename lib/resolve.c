@@ -33,7 +33,7 @@ struct resolve_table {
 static struct resolve_table resolve_tables[RESOLVE_MAX_TABLES];
 static int resolve_ntables;
 
-static const char *const class_names[] = { "local", "virtual", "relay", "default" };
+static const char *const class_names[] = {"local", "virtual", "relay", "default"};
 
 const char *resolve_class_name(enum addr_class c)
 {
@@ -114,7 +114,8 @@ static bool resolve_entry_match(const char *entry, const char *domain, bool pare
 	if (str_case_eq(entry, domain))
 		return true;
 	el = strlen(entry);
-	return parent && dl > el && domain[dl - el - 1] == '.' && str_case_eq(domain + dl - el, entry);
+	return parent && dl > el && domain[dl - el - 1] == '.' &&
+	       str_case_eq(domain + dl - el, entry);
 }
 
 bool resolve_domain_in(const char *param, const char *domain, bool *error)
@@ -129,8 +130,8 @@ bool resolve_domain_in(const char *param, const char *domain, bool *error)
 	return found;
 }
 
-static void resolve_set(struct resolved *out, enum addr_class cls, const char *transport_param,
-    const char *domain)
+static void resolve_set(
+    struct resolved *out, enum addr_class cls, const char *transport_param, const char *domain)
 {
 	const char *value = config_str(transport_param);
 	const char *colon = strchr(value, ':');

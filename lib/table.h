@@ -20,7 +20,7 @@
 
 #include "buf.h"
 
-#define TABLE_ALIASES 0x1       /* parse the file in aliases(5) format */
+#define TABLE_ALIASES 0x1 /* parse the file in aliases(5) format */
 
 struct table;
 

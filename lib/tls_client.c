@@ -21,7 +21,7 @@
 
 #define TLS_SESS_MAX 64
 
-static const char *const level_names[] = { "none", "may", "encrypt", "verify", "secure" };
+static const char *const level_names[] = {"none", "may", "encrypt", "verify", "secure"};
 
 bool tls_level_parse(const char *word, enum tls_level *out)
 {
@@ -95,7 +95,8 @@ bool tls_client_policy(const char *nexthop, const char *domain, enum tls_level *
 		if (*word == 0)
 			strlcpy(word, "none", sizeof(word));
 		if (!tls_level_parse(word, out)) {
-			log_warn("unknown TLS security level \"%s\" for %s: using encrypt", word, nexthop);
+			log_warn("unknown TLS security level \"%s\" for %s: using encrypt", word,
+			    nexthop);
 			*out = TLS_LEVEL_ENCRYPT;
 		}
 	}
@@ -150,8 +151,8 @@ static int tls_new_session(SSL *ssl, SSL_SESSION *sess)
 	return 1;
 }
 
-static void tls_key_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-    void *argp)
+static void tls_key_free(
+    void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
 	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
 	free(ptr);
@@ -180,13 +181,14 @@ static SSL_CTX *tls_ctx(struct buf *err)
 		log_warn("cannot load smtp_tls_CAfile/CApath \"%s%s\"", cafile, capath);
 	ERR_clear_error();
 	tls_key_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_key_free);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_set_session_cache_mode(
+	    ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, tls_new_session);
 	return ctx;
 }
 
-SSL *tls_client_new(enum tls_level level, const char *host, const char *domain, const char *key,
-    struct buf *err)
+SSL *tls_client_new(
+    enum tls_level level, const char *host, const char *domain, const char *key, struct buf *err)
 {
 	SSL_CTX *ctx = tls_ctx(err);
 	SSL *ssl;

@@ -23,8 +23,13 @@
 
 #include "buf.h"
 
-enum tls_level { TLS_LEVEL_NONE, TLS_LEVEL_MAY, TLS_LEVEL_ENCRYPT, TLS_LEVEL_VERIFY,
-	TLS_LEVEL_SECURE };
+enum tls_level {
+	TLS_LEVEL_NONE,
+	TLS_LEVEL_MAY,
+	TLS_LEVEL_ENCRYPT,
+	TLS_LEVEL_VERIFY,
+	TLS_LEVEL_SECURE
+};
 
 bool tls_level_parse(const char *word, enum tls_level *out);
 const char *tls_level_name(enum tls_level l);
@@ -39,8 +44,8 @@ bool tls_client_policy(const char *nexthop, const char *domain, enum tls_level *
  * carry at verify), next-hop domain (secure), with SNI host, resuming a
  * session cached under key.  NULL with err on failure.
  */
-SSL *tls_client_new(enum tls_level level, const char *host, const char *domain, const char *key,
-    struct buf *err);
+SSL *tls_client_new(
+    enum tls_level level, const char *host, const char *domain, const char *key, struct buf *err);
 /* After the handshake: "TLSv1.3 with cipher X" and whether the
  * certificate was verified (only meaningful at verify/secure). */
 void tls_client_describe(SSL *ssl, struct buf *out);

@@ -111,7 +111,8 @@ bool str_case_eq(const char *a, const char *b)
 bool str_prefix_case(const char *s, const char *prefix)
 {
 	for (; *prefix; s++, prefix++)
-		if (*s == 0 || ascii_lower((unsigned char)*s) != ascii_lower((unsigned char)*prefix))
+		if (*s == 0 ||
+		    ascii_lower((unsigned char)*s) != ascii_lower((unsigned char)*prefix))
 			return false;
 	return true;
 }

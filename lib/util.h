@@ -22,7 +22,7 @@ void *xrealloc(void *ptr, size_t size);
 void *xreallocarray(void *ptr, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
-char *xmemdup(const void *p, size_t n);     /* adds a terminating NUL */
+char *xmemdup(const void *p, size_t n); /* adds a terminating NUL */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
 

@@ -75,17 +75,17 @@ struct xp {
 struct xp_ctx {
 	const struct local_msg *msg; /* its sender may be owner-NAME */
 	enum xp_origin origin;
-	const char *addr;		/* the address being expanded */
-	const char *self;		/* its name: a self-reference is its mailbox */
+	const char *addr; /* the address being expanded */
+	const char *self; /* its name: a self-reference is its mailbox */
 	const char *ext;
-	const struct local_user *as;	/* identity for files, commands, includes */
-	const struct local_user *envu;	/* user for command environments */
+	const struct local_user *as;   /* identity for files, commands, includes */
+	const struct local_user *envu; /* user for command environments */
 	int depth;
-	const struct xp_ctx *up;	/* the expansion this one is part of */
+	const struct xp_ctx *up; /* the expansion this one is part of */
 };
 
-static void xp_address(struct xp *x, const struct xp_ctx *parent, const char *addr, int depth,
-    bool mailbox_only);
+static void xp_address(
+    struct xp *x, const struct xp_ctx *parent, const char *addr, int depth, bool mailbox_only);
 
 /* Worst wins: deferred, then bounced, then sent. */
 static int xp_rank(const char *res)
@@ -102,8 +102,8 @@ static void xp_merge(struct xp *x, const struct local_result *one)
 	x->have = true;
 }
 
-static void xp_fail(struct xp *x, const char *res, const char *dsn, const char *fmt,
-    const char *arg)
+static void xp_fail(
+    struct xp *x, const char *res, const char *dsn, const char *fmt, const char *arg)
 {
 	struct local_result one;
 
@@ -182,8 +182,8 @@ static char *xp_alias(const char *name, bool *error)
  * by someone other than want_owner (or root) are refused: anyone could
  * otherwise make local run commands as their owner.
  */
-static char *xp_read_file(const char *path, const struct local_user *as, long want_owner,
-    uid_t *owner, bool *missing)
+static char *xp_read_file(
+    const char *path, const struct local_user *as, long want_owner, uid_t *owner, bool *missing)
 {
 	bool switched = geteuid() == 0 && as->uid != 0;
 	struct stat st;
@@ -416,14 +416,14 @@ static bool xp_try_alias(struct xp *x, const struct xp_ctx *parent, const char *
 
 /* Expands $home, ${user}, ... in one forward_path entry; NULL when it
  * names a variable that is empty (the entry is then skipped). */
-static char *xp_forward_path(const char *entry, const struct local_user *u,
-    const struct local_rcpt *lr, const char *addr)
+static char *xp_forward_path(
+    const char *entry, const struct local_user *u, const struct local_rcpt *lr, const char *addr)
 {
 	const char *names[] = {"home", "user", "extension", "recipient_delimiter", "domain",
 	    "local", "recipient", "shell"};
 	char delim[2] = {lr->delim ? lr->delim : config_str("recipient_delimiter")[0], 0};
-	const char *values[] = {u->home, u->name, lr->ext, delim, lr->domain, lr->local, addr,
-	    u->shell};
+	const char *values[] = {
+	    u->home, u->name, lr->ext, delim, lr->domain, lr->local, addr, u->shell};
 	struct buf out = BUF_INIT;
 
 	for (const char *p = entry; *p;) {
@@ -465,8 +465,8 @@ static bool xp_try_forward(struct xp *x, const struct xp_ctx *parent, const char
 		char *path = xp_forward_path(*p, u, lr, addr), *text;
 
 		if (path && (text = xp_read_file(path, &as, (long)u->uid, &owner, &missing))) {
-			struct xp_ctx c = {parent->msg, XP_FORWARD, addr, u->name, lr->ext, &as, u,
-			    depth, parent};
+			struct xp_ctx c = {
+			    parent->msg, XP_FORWARD, addr, u->name, lr->ext, &as, u, depth, parent};
 
 			xp_list(x, &c, text);
 			free(text);
@@ -506,8 +506,8 @@ static bool xp_in_progress(const struct xp_ctx *c, const char *addr)
 	return false;
 }
 
-static void xp_address(struct xp *x, const struct xp_ctx *parent, const char *addr, int depth,
-    bool mailbox_only)
+static void xp_address(
+    struct xp *x, const struct xp_ctx *parent, const char *addr, int depth, bool mailbox_only)
 {
 	struct local_rcpt lr;
 	struct local_user u;
@@ -526,7 +526,8 @@ static void xp_address(struct xp *x, const struct xp_ctx *parent, const char *ad
 	}
 	free(key);
 	if (depth > config_int("local_alias_depth_limit")) {
-		xp_fail(x, RES_BOUNCED, "5.4.6", "alias expansion depth limit exceeded at %s", addr);
+		xp_fail(
+		    x, RES_BOUNCED, "5.4.6", "alias expansion depth limit exceeded at %s", addr);
 		return;
 	}
 	if (local_header_delivered_to(parent->msg, addr)) {

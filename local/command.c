@@ -165,7 +165,7 @@ static bool cmd_collect(int fd, struct buf *out, long long deadline)
 		if (out->len < CMD_OUTPUT_MAX)
 			buf_append(out, tmp,
 			    (size_t)got < CMD_OUTPUT_MAX - out->len ? (size_t)got
-								     : CMD_OUTPUT_MAX - out->len);
+								    : CMD_OUTPUT_MAX - out->len);
 	}
 }
 
@@ -209,7 +209,8 @@ void command_result(int status, bool timed_out, const char *output, struct local
 	int code;
 
 	if (timed_out) {
-		local_result_set(r, RES_DEFERRED, "4.3.0", "command time limit exceeded: %s", output);
+		local_result_set(
+		    r, RES_DEFERRED, "4.3.0", "command time limit exceeded: %s", output);
 		return;
 	}
 	if (WIFSIGNALED(status)) {

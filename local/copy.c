@@ -227,8 +227,8 @@ static bool copy_is_delivered_to(const char *line, size_t len, const char *addr)
 
 bool local_header_delivered_to(const struct local_msg *m, const char *addr)
 {
-	size_t len = m->header_len > COPY_HEADER_SCAN_MAX ? COPY_HEADER_SCAN_MAX
-							  : (size_t)m->header_len;
+	size_t len =
+	    m->header_len > COPY_HEADER_SCAN_MAX ? COPY_HEADER_SCAN_MAX : (size_t)m->header_len;
 	char *h = xmalloc(len + 1);
 	ssize_t n = pread(m->fd, h, len, m->header_off);
 	bool found = false;

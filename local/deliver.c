@@ -32,7 +32,7 @@
 
 struct ld_rcpt {
 	const char *addr;
-	const char *orcpt;  /* DSN ORCPT, may be NULL: orig_to= in the log */
+	const char *orcpt; /* DSN ORCPT, may be NULL: orig_to= in the log */
 	long long index;
 	enum addr_class cls;
 	bool has_index, has_class;
@@ -155,10 +155,10 @@ static void ld_one(const struct ld_request *q, const struct ld_rcpt *rc, struct 
  * set up, so delays c is 0 and d runs from the request's arrival here to
  * this recipient's result (earlier recipients of the request included).
  */
-static void ld_log(const struct ld_request *q, const struct ld_rcpt *rc,
-    const struct local_result *r)
+static void ld_log(
+    const struct ld_request *q, const struct ld_rcpt *rc, const struct local_result *r)
 {
-	struct dsn_log l = { 0 };
+	struct dsn_log l = {0};
 	struct buf line = BUF_INIT;
 
 	l.rcpt = rc->addr;

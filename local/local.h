@@ -99,12 +99,12 @@ void dotlock_release(char *lock);
 
 /* command.c */
 struct local_cmd {
-	const char *command;   /* run with /bin/sh -c */
+	const char *command; /* run with /bin/sh -c */
 	uid_t uid;
 	gid_t gid;
 	const char *user_name; /* for the supplementary groups; NULL: gid only */
 	const char *home;      /* working directory; "/" when NULL or missing */
-	char **env;            /* "NAME=value", NULL-terminated */
+	char **env;	       /* "NAME=value", NULL-terminated */
 };
 /* Appends NAME=value, value filtered by command_expansion_filter. */
 void command_env_add(char ***env, size_t *n, const char *name, const char *value);

@@ -136,7 +136,7 @@ struct maildir_pending {
 	int fd;
 	dev_t dev;
 	ino_t ino;
-	char *dir;      /* as given: the same path again needs no open */
+	char *dir; /* as given: the same path again needs no open */
 };
 
 static struct maildir_pending maildir_pend[MAILDIR_PENDING_MAX];
@@ -244,7 +244,8 @@ int maildir_deliver(
 	if (rc < 0 && errno == ENOENT) {
 		what = "create maildir";
 		made = true;
-		if ((rc = maildir_dirs(dir)) == 0 && (rc = maildir_create(dir, &fd, &tmp, &new_)) < 0)
+		if ((rc = maildir_dirs(dir)) == 0 &&
+		    (rc = maildir_create(dir, &fd, &tmp, &new_)) < 0)
 			what = "create maildir file";
 	}
 	if (rc == 0)

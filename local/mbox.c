@@ -38,8 +38,8 @@
 void mbox_date(char out[32], const struct tm *tm)
 {
 	snprintf(out, 32, "%s %s %2d %02d:%02d:%02d %d", maildate_day(tm->tm_wday),
-	    maildate_month(tm->tm_mon), tm->tm_mday, tm->tm_hour, tm->tm_min,
-	    tm->tm_sec, tm->tm_year + 1900);
+	    maildate_month(tm->tm_mon), tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec,
+	    tm->tm_year + 1900);
 }
 
 static int mbox_lock(int fd)

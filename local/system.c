@@ -20,7 +20,8 @@ void local_deliver_system(const struct local_msg *m, const char *rcpt, struct lo
 	long long limit = config_size("message_size_limit");
 
 	if (limit > 0 && m->header_len + m->body_len > limit)
-		local_result_set(r, RES_BOUNCED, "5.3.4", "message size exceeds message_size_limit");
+		local_result_set(
+		    r, RES_BOUNCED, "5.3.4", "message size exceeds message_size_limit");
 	else
 		alias_deliver(m, rcpt, r);
 }

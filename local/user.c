@@ -117,7 +117,8 @@ static int user_spool_prepare(const char *path, const struct local_user *u, stru
 
 	if (lstat(path, &st) == 0) {
 		if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != u->uid) {
-			log_warn("refusing mailbox %s: not a regular file with one link owned by %s",
+			log_warn(
+			    "refusing mailbox %s: not a regular file with one link owned by %s",
 			    path, u->name);
 			local_result_set(r, RES_DEFERRED, "4.2.0",
 			    "mailbox %s is not a regular file owned by the user", path);

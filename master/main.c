@@ -107,7 +107,8 @@ static void master_kill_stragglers(struct event_loop *loop, void *ctx)
 {
 	(void)ctx;
 	if (master_child_count(&master) > 0) {
-		log_warn("killing %d processes that did not stop in time", master_child_count(&master));
+		log_warn(
+		    "killing %d processes that did not stop in time", master_child_count(&master));
 		master_signal_children(&master, NULL, SIGKILL);
 	}
 	event_timer_add(loop, 1000, master_stop_loop, NULL);

@@ -18,24 +18,24 @@
 #include "mastercf.h"
 
 struct mservice {
-	struct master_service cf;       /* deep copy of the master.cf entry */
-	char *key;                      /* "name/type", identity across reloads */
-	char *path;                     /* program to execute */
-	char *sock_path;                /* UNIX services */
+	struct master_service cf; /* deep copy of the master.cf entry */
+	char *key;		  /* "name/type", identity across reloads */
+	char *path;		  /* program to execute */
+	char *sock_path;	  /* UNIX services */
 	int listen_fd;
-	int wanted;                     /* processes to keep running */
+	int wanted; /* processes to keep running */
 	int running;
-	int failures;                   /* consecutive early deaths */
-	long long not_before;           /* no start before this (monotonic ms) */
+	int failures;	      /* consecutive early deaths */
+	long long not_before; /* no start before this (monotonic ms) */
 	struct event_timer *timer;
-	bool retired;                   /* removed by a reload; goes when empty */
+	bool retired; /* removed by a reload; goes when empty */
 	struct mservice *next;
 };
 
 struct mchild {
 	pid_t pid;
 	struct mservice *svc;
-	long long started;              /* monotonic ms */
+	long long started; /* monotonic ms */
 	struct mchild *next;
 };
 

@@ -31,9 +31,16 @@ static const struct {
 	const char *name;
 	int mode;
 } queue_dirs[] = {
-	{ "incoming", 0700 }, { "active", 0700 }, { "deferred", 0700 },
-	{ "hold", 0700 }, { "corrupt", 0700 }, { "recycle", 0700 }, { "private", 0700 },
-	{ "public", 0711 }, { "pid", 0755 }, { "maildrop", 01730 },
+    {"incoming", 0700},
+    {"active", 0700},
+    {"deferred", 0700},
+    {"hold", 0700},
+    {"corrupt", 0700},
+    {"recycle", 0700},
+    {"private", 0700},
+    {"public", 0711},
+    {"pid", 0755},
+    {"maildrop", 01730},
 };
 
 /* maildrop/ is writable by setgid_group (postdrop) and sticky (issue 6). */
@@ -92,8 +99,8 @@ static char *service_fingerprint(const struct master_service *s)
 {
 	struct buf b = BUF_INIT;
 
-	buf_printf(&b, "%s|%d|%d|%d|%d|%d|%d", s->name, s->type, s->private_, s->unpriv,
-	    s->chroot, s->wakeup, s->maxproc);
+	buf_printf(&b, "%s|%d|%d|%d|%d|%d|%d", s->name, s->type, s->private_, s->unpriv, s->chroot,
+	    s->wakeup, s->maxproc);
 	for (int i = 0; i < s->argc; i++)
 		buf_printf(&b, "|%s", s->argv[i]);
 	return b.data;
@@ -111,8 +118,8 @@ static int service_listen(struct mservice *s)
 	} else {
 		queue_socket_path(&path, s->cf.private_, s->cf.name);
 		s->sock_path = xstrdup(path.data);
-		s->listen_fd = sock_unix_listen(s->sock_path, s->cf.private_ ? 0600 : 0666,
-		    LISTEN_BACKLOG, &err);
+		s->listen_fd = sock_unix_listen(
+		    s->sock_path, s->cf.private_ ? 0600 : 0666, LISTEN_BACKLOG, &err);
 		if (s->listen_fd >= 0 && geteuid() == 0 &&
 		    priv_lookup_user(config_str("mail_owner"), &uid, &gid) &&
 		    chown(s->sock_path, uid, gid) < 0)
@@ -208,7 +215,7 @@ static void service_retire(struct master *m, struct mservice *s)
  */
 int master_services_load(struct master *m, bool reload)
 {
-	struct master_cf cf = { 0 };
+	struct master_cf cf = {0};
 	struct buf err = BUF_INIT, path = BUF_INIT;
 	char **keys;
 	bool failed = false;
@@ -233,7 +240,7 @@ int master_services_load(struct master *m, bool reload)
 		if (!kept)
 			service_retire(m, s);
 		else if (reload)
-			master_signal_children(m, s, SIGHUP);   /* re-read config when idle */
+			master_signal_children(m, s, SIGHUP); /* re-read config when idle */
 	}
 	for (size_t i = 0; i < cf.count; i++) {
 		struct mservice *s;
@@ -244,7 +251,7 @@ int master_services_load(struct master *m, bool reload)
 			s->next = m->services;
 			m->services = s;
 		} else if (!reload) {
-			failed = true;      /* at start, a service that cannot listen is fatal */
+			failed = true; /* at start, a service that cannot listen is fatal */
 		}
 	}
 	strv_free(keys);

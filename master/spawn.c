@@ -39,7 +39,7 @@ static void spawn_exec(struct master *m, struct mservice *s)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	if (s->listen_fd == DAEMON_LISTEN_FD)
-		fcntl(DAEMON_LISTEN_FD, F_SETFD, 0);    /* dup2 would keep close-on-exec */
+		fcntl(DAEMON_LISTEN_FD, F_SETFD, 0); /* dup2 would keep close-on-exec */
 	else if (dup2(s->listen_fd, DAEMON_LISTEN_FD) < 0)
 		_exit(75);
 	/* The daemon opens its own log; it inherits nothing but fds 0-3. */
@@ -92,7 +92,8 @@ void master_spawn_service(struct master *m, struct mservice *s)
 		return;
 	if (now < s->not_before) {
 		if (s->timer == NULL)
-			s->timer = event_timer_add(m->loop, (long)(s->not_before - now), spawn_timer, s);
+			s->timer =
+			    event_timer_add(m->loop, (long)(s->not_before - now), spawn_timer, s);
 		return;
 	}
 	while (s->running < s->wanted)
@@ -144,8 +145,8 @@ static void spawn_account(struct master *m, struct mchild *c, int status)
 	if (delay > cap)
 		delay = cap;
 	if (s->failures > 1)
-		log_warn("service %s: %d failures in a row, next start in %lld ms",
-		    s->cf.name, s->failures, delay);
+		log_warn("service %s: %d failures in a row, next start in %lld ms", s->cf.name,
+		    s->failures, delay);
 	s->not_before = mono_msec() + delay;
 }
 

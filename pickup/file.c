@@ -62,7 +62,8 @@ static void pk_corrupt(int dirfd, const char *name, const char *why)
 	struct buf to = BUF_INIT;
 
 	/* Only postdrop names files here, but a bad name must not forge log lines. */
-	log_qid_warn(qid_valid(name) ? name : "(bad name)", "maildrop file moved to %s: %s", QUEUE_CORRUPT, why);
+	log_qid_warn(qid_valid(name) ? name : "(bad name)", "maildrop file moved to %s: %s",
+	    QUEUE_CORRUPT, why);
 	queue_path(&to, QUEUE_CORRUPT, name);
 	if (renameat(dirfd, name, AT_FDCWD, to.data) < 0) {
 		log_error("%s: rename to %s: %s; removing it", name, to.data, strerror(errno));
@@ -77,7 +78,8 @@ static int pk_next(struct pk_state *st)
 	for (;;) {
 		size_t used;
 		const char *why = NULL;
-		enum ipc_result r = ipc_parse(st->in.data, st->in.len, MD_MAX_RECORD, &st->m, &used, &why);
+		enum ipc_result r =
+		    ipc_parse(st->in.data, st->in.len, MD_MAX_RECORD, &st->m, &used, &why);
 		ssize_t n;
 
 		if (r == IPC_OK) {
@@ -153,7 +155,8 @@ static enum pickup_result pk_stream(struct pk_state *st, int dirfd)
 
 	while ((r = pk_next(st)) == 1) {
 		for (size_t i = 0; i < st->m.count; i++)
-			ipc_put(&st->c.out, st->m.attrs[i].name, st->m.attrs[i].value, st->m.attrs[i].len);
+			ipc_put(&st->c.out, st->m.attrs[i].name, st->m.attrs[i].value,
+			    st->m.attrs[i].len);
 		ipc_end(&st->c.out);
 		if (st->c.out.len >= PK_SEND_CHUNK && ipc_conn_send(&st->c, pk_timeout_ms()) < 0)
 			return PICKUP_RETRY;

@@ -43,7 +43,7 @@
 #define BOUNCE_TIMEOUT_MS 60000
 /* Envelope attributes (qfile 'A' records) written for ESMTP DSN
  * parameters of MAIL FROM (RFC 3461): RET=FULL|HDRS and ENVID. */
-#define QF_ATTR_RET   "ret"
+#define QF_ATTR_RET "ret"
 #define QF_ATTR_ENVID "envid"
 
 /* "name" qualified with @$myorigin unless it has a domain; caller frees. */
@@ -106,8 +106,8 @@ static char *bounce_read(int fd, off_t off, size_t len)
 }
 
 /* Talks to cleanup: 0 and the new queue ID in qid, or -1. */
-static int bounce_submit(const char *from, const char *to, const struct buf *content,
-    char *qid, size_t qidlen, const char **why)
+static int bounce_submit(const char *from, const char *to, const struct buf *content, char *qid,
+    size_t qidlen, const char **why)
 {
 	struct buf path = BUF_INIT;
 	struct ipc_conn c;
@@ -186,7 +186,7 @@ int bounce_send(struct qmgr_msg *msg, enum dsn_kind kind, const size_t *idx, siz
 	const struct qfile *qf = &msg->qf;
 	const char *sender = qf->sender ? qf->sender : "", *why = "cannot read queue file";
 	struct dsn_rcpt *rc = xcalloc(n ? n : 1, sizeof(*rc));
-	struct dsn_report r = { 0 };
+	struct dsn_report r = {0};
 	struct buf out = BUF_INIT;
 	char newqid[QID_LEN + 1];
 	char *to, *from;
@@ -201,7 +201,7 @@ int bounce_send(struct qmgr_msg *msg, enum dsn_kind kind, const size_t *idx, siz
 	}
 	if (*sender == 0 && kind != DSN_FAILURE) {
 		free(rc);
-		return 0;       /* nobody asked, nobody to tell */
+		return 0; /* nobody asked, nobody to tell */
 	}
 	to = *sender ? xstrdup(sender) : bounce_qualify(config_str("bounce_notice_recipient"));
 	from = *sender ? xstrdup("") : bounce_qualify(config_str("double_bounce_sender"));
@@ -225,8 +225,8 @@ int bounce_send(struct qmgr_msg *msg, enum dsn_kind kind, const size_t *idx, siz
 	r.rcpts = rc;
 	r.nrcpt = n;
 	r.postmaster_copy = *sender == 0;
-	if (bounce_content(msg, &r, kind == DSN_FAILURE &&
-	    !dsn_ret_hdrs(qfile_attr(qf, QF_ATTR_RET)))) {
+	if (bounce_content(
+		msg, &r, kind == DSN_FAILURE && !dsn_ret_hdrs(qfile_attr(qf, QF_ATTR_RET)))) {
 		dsn_compose(&r, &out);
 		ret = bounce_submit(from, to, &out, newqid, sizeof(newqid), &why);
 	}

@@ -56,8 +56,8 @@ struct qmgr_conn {
 	struct qmgr *q;
 	struct qmgr_transport *tp;
 	struct ipc_conn ipc;
-	struct qmgr_request *req;       /* NULL when idle */
-	int send_fd;                    /* queue file still to be passed, or -1 */
+	struct qmgr_request *req; /* NULL when idle */
+	int send_fd;		  /* queue file still to be passed, or -1 */
 	struct event_timer *timer;
 	struct qmgr_conn *next;
 };
@@ -75,8 +75,8 @@ bool deliver_transport_name_ok(const char *name)
 	for (i = 0; i < n; i++) {
 		char c = name[i];
 
-		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
-		    !(c >= '0' && c <= '9') && c != '-' && c != '_' && c != '.')
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+		    c != '-' && c != '_' && c != '.')
 			return false;
 	}
 	return true;
@@ -157,15 +157,15 @@ static void dest_gc(struct qmgr_dest *d, long long now)
 bool dest_dead(struct qmgr_dest *d, long long now)
 {
 	if (d->dead_until && d->dead_until <= now) {
-		d->dead_until = 0;      /* time is up: try again, gently */
+		d->dead_until = 0; /* time is up: try again, gently */
 		d->fails = 0;
 		d->window = 1;
 	}
 	return d->dead_until != 0;
 }
 
-void dest_feedback(struct qmgr_dest *d, bool site_fail, size_t initial,
-    long long now, long dead_time, const char *reason)
+void dest_feedback(struct qmgr_dest *d, bool site_fail, size_t initial, long long now,
+    long dead_time, const char *reason)
 {
 	size_t limit = d->tp->dest_limit;
 
@@ -241,8 +241,8 @@ static bool request_site_failed(const struct qmgr_request *r)
 }
 
 /* Accounting when a request leaves its connection. */
-static void dest_request_done(struct qmgr *q, struct qmgr_request *r, bool site_fail,
-    const char *reason)
+static void dest_request_done(
+    struct qmgr *q, struct qmgr_request *r, bool site_fail, const char *reason)
 {
 	struct qmgr_dest *d = r->dest;
 	long long now = time(NULL);
@@ -303,8 +303,8 @@ static void conn_timeout(struct event_loop *loop, void *ctx)
 
 	(void)loop;
 	c->timer = NULL;
-	log_warn("%s: timeout waiting for delivery agent %s",
-	    c->req ? c->req->msg->qid : "-", c->tp->name);
+	log_warn("%s: timeout waiting for delivery agent %s", c->req ? c->req->msg->qid : "-",
+	    c->tp->name);
 	conn_drop(c, "timeout waiting for delivery agent");
 }
 
@@ -326,8 +326,7 @@ static struct qmgr_conn *conn_open(struct qmgr *q, struct qmgr_transport *tp)
 	queue_socket_path(&path, true, tp->name);
 	fd = sock_unix_connect(path.data, true);
 	if (fd < 0) {
-		log_warn("connect to transport %s (%s): %s", tp->name, path.data,
-		    strerror(errno));
+		log_warn("connect to transport %s (%s): %s", tp->name, path.data, strerror(errno));
 		buf_free(&path);
 		return NULL;
 	}
@@ -364,8 +363,8 @@ static int conn_send(struct qmgr_conn *c)
 		r = ipc_conn_flush(&c->ipc);
 	}
 	if (r < 0) {
-		log_warn("%s: send to delivery agent %s: %s", c->req->msg->qid,
-		    c->tp->name, strerror(errno));
+		log_warn("%s: send to delivery agent %s: %s", c->req->msg->qid, c->tp->name,
+		    strerror(errno));
 		conn_drop(c, "lost connection with delivery agent");
 		return -1;
 	}
@@ -476,14 +475,13 @@ static int conn_read(struct qmgr_conn *c)
 		return -1;
 	}
 	if (rc == 0) {
-		conn_drop(c, NULL);     /* done: one request per connection */
+		conn_drop(c, NULL); /* done: one request per connection */
 		return -1;
 	}
 	if (n <= 0) {
 		if (c->req)
-			log_warn("%s: lost connection with delivery agent %s%s%s",
-			    c->req->msg->qid, c->tp->name, n < 0 ? ": " : "",
-			    n < 0 ? strerror(errno) : "");
+			log_warn("%s: lost connection with delivery agent %s%s%s", c->req->msg->qid,
+			    c->tp->name, n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 		conn_drop(c, "lost connection with delivery agent");
 		return -1;
 	}
@@ -513,8 +511,8 @@ static struct qmgr_dest *transport_pick(struct qmgr_transport *tp, size_t initia
 		return NULL;
 	d = start;
 	do {
-		window = d->window ? d->window : (initial < tp->dest_limit ? initial :
-		    tp->dest_limit);
+		window =
+		    d->window ? d->window : (initial < tp->dest_limit ? initial : tp->dest_limit);
 		if (d->head && d->nconn < window && !d->dead_until) {
 			tp->cursor = d->next ? d->next : tp->dests;
 			return d;
@@ -589,7 +587,7 @@ void deliver_revive(struct qmgr *q)
 	for (tp = q->transports; tp; tp = tp->next) {
 		for (d = tp->dests; d; d = d->next) {
 			if (d->dead_until)
-				d->dead_until = 1;      /* expired: dest_dead() resets */
+				d->dead_until = 1; /* expired: dest_dead() resets */
 			d->fails = 0;
 		}
 	}

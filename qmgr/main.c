@@ -67,7 +67,7 @@ static bool qmgr_idle(void *ctx)
 int main(int argc, char **argv)
 {
 	struct daemon d;
-	struct qmgr q = { 0 };
+	struct qmgr q = {0};
 
 	daemon_init(&d, argc, argv, "qmgr", 0);
 	qmgr_config_load(&q.cf);

@@ -38,7 +38,7 @@
 #include "resolve.h"
 #include "util.h"
 
-#define INCOMPLETE_GRACE 3600   /* seconds: far longer than any cleanup writes */
+#define INCOMPLETE_GRACE 3600 /* seconds: far longer than any cleanup writes */
 
 static int msg_open(const char *qid, const char *from)
 {
@@ -63,14 +63,14 @@ static void msg_free(struct qmgr_msg *msg)
 }
 
 /* A file that cannot be delivered safely is set aside for the operator. */
-static void msg_corrupt(const char *qid, const char *from, enum qf_load_result r,
-    const struct buf *err)
+static void msg_corrupt(
+    const char *qid, const char *from, enum qf_load_result r, const struct buf *err)
 {
 	const char *what = r == QF_LOAD_INCOMPLETE ? "incomplete" : "corrupt";
 
 	if (queue_move(qid, from, QUEUE_CORRUPT) < 0) {
-		log_qid_warn(qid, "%s queue file in %s/, cannot move it to corrupt/: %s",
-		    what, from, strerror(errno));
+		log_qid_warn(qid, "%s queue file in %s/, cannot move it to corrupt/: %s", what,
+		    from, strerror(errno));
 		return;
 	}
 	log_qid_warn(qid, "%s queue file moved to corrupt/: %s", what,
@@ -91,7 +91,8 @@ static void msg_incomplete(const char *qid, int fd)
 		return;
 	queue_path(&path, QUEUE_INCOMING, qid);
 	if (unlink(path.data) == 0)
-		log_qid_warn(qid, "removed incomplete queue file older than %d s", INCOMPLETE_GRACE);
+		log_qid_warn(
+		    qid, "removed incomplete queue file older than %d s", INCOMPLETE_GRACE);
 	else if (errno != ENOENT)
 		log_qid_warn(qid, "remove incomplete %s: %s", path.data, strerror(errno));
 	buf_free(&path);
@@ -130,11 +131,10 @@ static struct qmgr_msg *msg_load(struct qmgr *q, const char *qid, const char *fr
 	return msg;
 }
 
-void msg_log_result(const struct qmgr_msg *msg, size_t i, const char *relay,
-    long long request_usec)
+void msg_log_result(const struct qmgr_msg *msg, size_t i, const char *relay, long long request_usec)
 {
 	const struct qmgr_result *res = &msg->res[i];
-	struct dsn_log l = { 0 };
+	struct dsn_log l = {0};
 	struct buf line = BUF_INIT;
 
 	l.rcpt = msg->qf.rcpts[i].addr;
@@ -169,8 +169,8 @@ static char *msg_route(struct qmgr_msg *msg, size_t i, const char **cls)
 		return NULL;
 	}
 	if (!deliver_transport_name_ok(rs.transport)) {
-		log_qid_warn(msg->qid, "invalid transport name \"%s\" for <%s>",
-		    rs.transport, msg->qf.rcpts[i].addr);
+		log_qid_warn(msg->qid, "invalid transport name \"%s\" for <%s>", rs.transport,
+		    msg->qf.rcpts[i].addr);
 		msg_fail(msg, i, "4.3.5", "mail transport unavailable");
 		return NULL;
 	}
@@ -181,8 +181,8 @@ static char *msg_route(struct qmgr_msg *msg, size_t i, const char **cls)
 
 /* Hands one batch ("transport:nexthop") to its destination, in requests
  * of at most the transport's recipient limit. */
-static void msg_submit_batch(struct qmgr_msg *msg, const struct plan_batch *b,
-    const char *const *cls)
+static void msg_submit_batch(
+    struct qmgr_msg *msg, const struct plan_batch *b, const char *const *cls)
 {
 	char *key = xstrdup(b->transport), *colon = strchr(key, ':');
 	struct qmgr_transport *tp;
@@ -204,8 +204,8 @@ static void msg_submit_batch(struct qmgr_msg *msg, const struct plan_batch *b,
 	free(key);
 }
 
-static void msg_submit(struct qmgr_msg *msg, struct plan_batch *b, size_t nb,
-    const char *const *cls)
+static void msg_submit(
+    struct qmgr_msg *msg, struct plan_batch *b, size_t nb, const char *const *cls)
 {
 	size_t i;
 
@@ -328,8 +328,8 @@ static void msg_expire(struct qmgr_msg *msg)
 		reason = res->set ? res->reason : rc->reason;
 		dsn = res->set ? res->dsn : rc->dsn;
 		qmgr_dsn_final(dsn, final, sizeof(final));
-		text = xasprintf("message expired: %s", reason && *reason ? reason :
-		    "delivery time expired");
+		text = xasprintf(
+		    "message expired: %s", reason && *reason ? reason : "delivery time expired");
 		msg_result_set(msg, i, QF_BOUNCED, final, text);
 		msg_log_result(msg, i, "none", 0);
 		free(text);
@@ -338,8 +338,7 @@ static void msg_expire(struct qmgr_msg *msg)
 
 /* Recipients whose result this round is st and whose NOTIFY asks for
  * notices of kind bit; their indexes in idx.  Returns the count. */
-static size_t msg_select(const struct qmgr_msg *msg, enum qf_status st, unsigned bit,
-    size_t *idx)
+static size_t msg_select(const struct qmgr_msg *msg, enum qf_status st, unsigned bit, size_t *idx)
 {
 	size_t i, n = 0;
 
@@ -347,7 +346,7 @@ static size_t msg_select(const struct qmgr_msg *msg, enum qf_status st, unsigned
 		if (msg_final(msg, i) != st)
 			continue;
 		if (st != QF_DEFERRED && !msg->res[i].set)
-			continue;       /* finished in an earlier round */
+			continue; /* finished in an earlier round */
 		if (dsn_notify_parse(msg->qf.rcpts[i].notify) & bit)
 			idx[n++] = i;
 	}
@@ -408,7 +407,7 @@ static void msg_notify(struct qmgr_msg *msg, long long now)
 		msg_bounce_later(msg, idx, n);
 	n = msg_select(msg, QF_SENT, DSN_NOTIFY_SUCCESS, idx);
 	if (n > 0)
-		bounce_send(msg, DSN_SUCCESS, idx, n);  /* best effort, as Postfix */
+		bounce_send(msg, DSN_SUCCESS, idx, n); /* best effort, as Postfix */
 	if (msg_count_pending(msg) > 0)
 		msg_delay_notice(msg, now, idx);
 	free(idx);
@@ -423,8 +422,8 @@ static void msg_soft_bounce(struct qmgr_msg *msg)
 	for (i = 0; i < msg->qf.nrcpt; i++) {
 		if (!msg->res[i].set || msg->res[i].status != QF_BOUNCED)
 			continue;
-		snprintf(dsn, sizeof(dsn), "4%s", msg->res[i].dsn && msg->res[i].dsn[0] ?
-		    msg->res[i].dsn + 1 : ".0.0");
+		snprintf(dsn, sizeof(dsn), "4%s",
+		    msg->res[i].dsn && msg->res[i].dsn[0] ? msg->res[i].dsn + 1 : ".0.0");
 		reason = xstrdup(msg->res[i].reason ? msg->res[i].reason : "");
 		msg_result_set(msg, i, QF_DEFERRED, dsn, reason);
 		free(reason);
@@ -439,8 +438,7 @@ static bool msg_journal_one(struct qmgr_msg *msg, size_t i)
 
 	if (!res->set || res->journaled)
 		return true;
-	if (qfile_journal_append(msg->fd, &msg->qf, i, res->status, res->dsn,
-	    res->reason) < 0) {
+	if (qfile_journal_append(msg->fd, &msg->qf, i, res->status, res->dsn, res->reason) < 0) {
 		log_error("%s: journal append: %s", msg->qid, strerror(errno));
 		return false;
 	}
@@ -535,9 +533,9 @@ static void msg_remove(struct qmgr_msg *msg)
  * is delivered again when qmgr next starts). */
 static long long msg_defer(struct qmgr_msg *msg, long long now)
 {
-	long long due = qmgr_backoff_next(now, msg->qf.arrival_usec / 1000000,
-	    msg->q->cf.min_backoff, msg->q->cf.max_backoff);
-	struct timespec ts[2] = { { (time_t)due, 0 }, { (time_t)due, 0 } };
+	long long due = qmgr_backoff_next(
+	    now, msg->qf.arrival_usec / 1000000, msg->q->cf.min_backoff, msg->q->cf.max_backoff);
+	struct timespec ts[2] = {{(time_t)due, 0}, {(time_t)due, 0}};
 
 	msg_journal(msg);
 	if (futimens(msg->fd, ts) < 0)
@@ -562,8 +560,8 @@ static void msg_finish(struct qmgr_msg *msg)
 	long long now = time(NULL), due = -1;
 	char qid[QID_LEN + 1];
 
-	long lifetime = msg->qf.sender && *msg->qf.sender ? q->cf.max_lifetime :
-	    q->cf.bounce_lifetime;
+	long lifetime =
+	    msg->qf.sender && *msg->qf.sender ? q->cf.max_lifetime : q->cf.bounce_lifetime;
 
 	if (q->cf.soft_bounce)
 		msg_soft_bounce(msg);

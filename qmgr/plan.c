@@ -18,7 +18,7 @@
 
 struct plan_key {
 	const char *transport;
-	size_t first;           /* index of the transport's first recipient */
+	size_t first; /* index of the transport's first recipient */
 	size_t index;
 };
 
@@ -33,8 +33,7 @@ static int plan_cmp(const void *a, const void *b)
 
 /* The first recipient index of i's transport among the distinct
  * transports seen so far (few: local, smtp, relay...), adding it if new. */
-static size_t plan_first(const char *const *transport, size_t i, size_t **seen,
-    size_t *nseen)
+static size_t plan_first(const char *const *transport, size_t i, size_t **seen, size_t *nseen)
 {
 	size_t j;
 
@@ -47,8 +46,8 @@ static size_t plan_first(const char *const *transport, size_t i, size_t **seen,
 }
 
 /* Sorts the wanted recipients by (first appearance of transport, index). */
-static size_t plan_sort(const char *const *transport, const bool *want, size_t n,
-    struct plan_key **out)
+static size_t plan_sort(
+    const char *const *transport, const bool *want, size_t n, struct plan_key **out)
 {
 	struct plan_key *k = xcalloc(n ? n : 1, sizeof(*k));
 	size_t i, m = 0, *seen = NULL, nseen = 0;
@@ -67,8 +66,8 @@ static size_t plan_sort(const char *const *transport, const bool *want, size_t n
 	return m;
 }
 
-size_t plan_make(const char *const *transport, const bool *want, size_t n,
-    size_t limit, struct plan_batch **out)
+size_t plan_make(
+    const char *const *transport, const bool *want, size_t n, size_t limit, struct plan_batch **out)
 {
 	struct plan_key *k;
 	struct plan_batch *b = NULL, *cur = NULL;

@@ -35,28 +35,28 @@ struct qmgr;
 
 /* main.cf values, read once at start-up (times in seconds). */
 struct qmgr_config {
-	size_t active_limit;            /* qmgr_message_active_limit */
-	size_t rcpt_mem_limit;          /* qmgr_message_recipient_limit */
-	size_t conc_limit;              /* default_destination_concurrency_limit */
-	size_t rcpt_limit;              /* default_destination_recipient_limit */
-	long ipc_timeout;               /* ipc_timeout */
-	long run_delay;                 /* queue_run_delay */
-	long min_backoff;               /* minimal_backoff_time */
-	long max_backoff;               /* maximal_backoff_time */
-	long max_lifetime;              /* maximal_queue_lifetime */
-	long bounce_lifetime;           /* bounce_queue_lifetime (mail from <>) */
-	long delay_warning;             /* delay_warning_time, 0 = never */
-	bool soft_bounce;               /* soft_bounce */
-	size_t initial_conc;            /* initial_destination_concurrency */
-	size_t process_limit;           /* default_process_limit: per transport */
-	long dead_time;                 /* dead_destination_time */
+	size_t active_limit;   /* qmgr_message_active_limit */
+	size_t rcpt_mem_limit; /* qmgr_message_recipient_limit */
+	size_t conc_limit;     /* default_destination_concurrency_limit */
+	size_t rcpt_limit;     /* default_destination_recipient_limit */
+	long ipc_timeout;      /* ipc_timeout */
+	long run_delay;	       /* queue_run_delay */
+	long min_backoff;      /* minimal_backoff_time */
+	long max_backoff;      /* maximal_backoff_time */
+	long max_lifetime;     /* maximal_queue_lifetime */
+	long bounce_lifetime;  /* bounce_queue_lifetime (mail from <>) */
+	long delay_warning;    /* delay_warning_time, 0 = never */
+	bool soft_bounce;      /* soft_bounce */
+	size_t initial_conc;   /* initial_destination_concurrency */
+	size_t process_limit;  /* default_process_limit: per transport */
+	long dead_time;	       /* dead_destination_time */
 };
 
 /* ---- qset.c: queue IDs known to qmgr ---- */
 
 enum qset_state {
-	QSET_ACTIVE,            /* loaded, in active/, being delivered */
-	QSET_SCHEDULED,         /* in deferred/, due at .due */
+	QSET_ACTIVE,	/* loaded, in active/, being delivered */
+	QSET_SCHEDULED, /* in deferred/, due at .due */
 };
 
 struct qmgr_msg;
@@ -64,9 +64,9 @@ struct qmgr_msg;
 struct qset_entry {
 	char *key;
 	enum qset_state state;
-	long long due;                  /* QSET_SCHEDULED: epoch seconds */
-	struct qmgr_msg *msg;           /* QSET_ACTIVE */
-	struct qset_entry *next;        /* hash chain */
+	long long due;		 /* QSET_SCHEDULED: epoch seconds */
+	struct qmgr_msg *msg;	 /* QSET_ACTIVE */
+	struct qset_entry *next; /* hash chain */
 };
 
 struct qset {
@@ -107,8 +107,7 @@ const struct sched_item *sched_heap_peek(const struct sched_heap *h);
 bool sched_heap_pop(struct sched_heap *h, struct sched_item *out);
 
 /* Next retry time: now + clamp(age, min_backoff, max_backoff), seconds. */
-long long qmgr_backoff_next(long long now, long long arrival, long min_backoff,
-    long max_backoff);
+long long qmgr_backoff_next(long long now, long long arrival, long min_backoff, long max_backoff);
 /* True when a message that arrived at arrival has outlived lifetime. */
 bool qmgr_expired(long long now, long long arrival, long lifetime);
 /* "4.x.y" -> "5.x.y" in out (a temporary failure made final). */
@@ -117,8 +116,8 @@ void qmgr_dsn_final(const char *dsn, char *out, size_t outlen);
 /* ---- plan.c: recipients -> requests ---- */
 
 struct plan_batch {
-	const char *transport;          /* points into the caller's array */
-	size_t *rcpt;                   /* recipient indexes, ascending */
+	const char *transport; /* points into the caller's array */
+	size_t *rcpt;	       /* recipient indexes, ascending */
 	size_t n;
 };
 
@@ -128,8 +127,8 @@ struct plan_batch {
  * order each transport first appears.  Returns the number of batches in
  * *out (free with plan_free).
  */
-size_t plan_make(const char *const *transport, const bool *want, size_t n,
-    size_t limit, struct plan_batch **out);
+size_t plan_make(const char *const *transport, const bool *want, size_t n, size_t limit,
+    struct plan_batch **out);
 void plan_free(struct plan_batch *b, size_t nbatch);
 
 /* ---- request.c: one delivery request ---- */
@@ -137,7 +136,7 @@ void plan_free(struct plan_batch *b, size_t nbatch);
 /* The outcome of this delivery round for one recipient. */
 struct qmgr_result {
 	bool set;
-	bool journaled;                 /* already appended to the journal */
+	bool journaled; /* already appended to the journal */
 	enum qf_status status;
 	char *dsn;
 	char *reason;
@@ -149,24 +148,24 @@ struct qmgr_dest;
 struct qmgr_request {
 	struct qmgr_msg *msg;
 	struct qmgr_transport *tp;
-	struct qmgr_dest *dest;         /* (transport, nexthop) it waits in */
-	size_t *rcpt;                   /* recipient indexes in msg */
-	const char **cls;               /* their address class names */
-	bool *reported;                 /* a status arrived for rcpt[i] */
+	struct qmgr_dest *dest; /* (transport, nexthop) it waits in */
+	size_t *rcpt;		/* recipient indexes in msg */
+	const char **cls;	/* their address class names */
+	bool *reported;		/* a status arrived for rcpt[i] */
 	size_t n;
 	size_t nreported;
-	long long started;              /* usec sent to an agent, 0 before */
-	struct qmgr_request *next;      /* destination FIFO */
+	long long started;	   /* usec sent to an agent, 0 before */
+	struct qmgr_request *next; /* destination FIFO */
 };
 
 struct qmgr_msg {
 	struct qmgr *q;
 	char qid[QID_LEN + 1];
-	int fd;                         /* O_RDWR, on active/QID */
-	long long activated;            /* usec, for delays=a/b/c/d */
+	int fd;		     /* O_RDWR, on active/QID */
+	long long activated; /* usec, for delays=a/b/c/d */
 	struct qfile qf;
-	struct qmgr_result *res;        /* qf.nrcpt entries */
-	size_t holds;                   /* outstanding requests (+1 while planning) */
+	struct qmgr_result *res; /* qf.nrcpt entries */
+	size_t holds;		 /* outstanding requests (+1 while planning) */
 };
 
 struct qmgr_request *request_new(struct qmgr_msg *msg, const size_t *rcpt, size_t n);
@@ -180,11 +179,10 @@ void request_encode(const struct qmgr_request *r, struct buf *out);
  */
 int request_status(struct qmgr_request *r, const struct ipc_msg *m, const char **why);
 /* Gives every recipient of r without a status this result. */
-void request_fail(struct qmgr_request *r, enum qf_status st, const char *dsn,
-    const char *reason);
+void request_fail(struct qmgr_request *r, enum qf_status st, const char *dsn, const char *reason);
 /* Records a result for one recipient of msg (replacing an earlier one). */
-void msg_result_set(struct qmgr_msg *msg, size_t i, enum qf_status st,
-    const char *dsn, const char *reason);
+void msg_result_set(
+    struct qmgr_msg *msg, size_t i, enum qf_status st, const char *dsn, const char *reason);
 void msg_results_free(struct qmgr_msg *msg);
 
 /* ---- deliver.c: transports and agent connections ---- */
@@ -198,12 +196,12 @@ struct qmgr_conn;
 struct qmgr_dest {
 	char *nexthop;
 	struct qmgr_transport *tp;
-	struct qmgr_request *head, *tail;       /* waiting requests */
+	struct qmgr_request *head, *tail; /* waiting requests */
 	size_t nwait;
-	size_t nconn;                           /* requests in flight */
-	size_t window;                          /* current concurrency */
-	size_t fails;                           /* failed requests in a row */
-	long long dead_until;                   /* epoch seconds; 0 = alive */
+	size_t nconn;	      /* requests in flight */
+	size_t window;	      /* current concurrency */
+	size_t fails;	      /* failed requests in a row */
+	long long dead_until; /* epoch seconds; 0 = alive */
 	char *dead_reason;
 	struct qmgr_dest *next;
 };
@@ -212,10 +210,10 @@ struct qmgr_transport {
 	char name[32];
 	struct qmgr_conn *conns;
 	size_t nconn;
-	size_t dest_limit;              /* <name>_destination_concurrency_limit */
-	size_t rcpt_limit;              /* <name>_destination_recipient_limit */
-	struct qmgr_dest *dests;        /* round-robin ring order */
-	struct qmgr_dest *cursor;       /* where the next round starts */
+	size_t dest_limit;	  /* <name>_destination_concurrency_limit */
+	size_t rcpt_limit;	  /* <name>_destination_recipient_limit */
+	struct qmgr_dest *dests;  /* round-robin ring order */
+	struct qmgr_dest *cursor; /* where the next round starts */
 	struct qmgr_transport *next;
 };
 
@@ -231,8 +229,8 @@ void deliver_submit(struct qmgr *q, struct qmgr_request *r);
 size_t deliver_tp_limit(const char *tp, const char *what, size_t def);
 /* Slow start and dead marking (pure; exposed for tests).  site_fail:
  * the request failed at the connection level. */
-void dest_feedback(struct qmgr_dest *d, bool site_fail, size_t initial,
-    long long now, long dead_time, const char *reason);
+void dest_feedback(struct qmgr_dest *d, bool site_fail, size_t initial, long long now,
+    long dead_time, const char *reason);
 bool dest_dead(struct qmgr_dest *d, long long now);
 void deliver_free_all(struct qmgr *q);
 /* Forgets every dead mark (tern queue flush). */
@@ -252,8 +250,8 @@ void msg_journal_sent(struct qmgr_msg *msg, const struct qmgr_request *r);
 /* Called when one request of msg is done (or planning ended). */
 void msg_release(struct qmgr_msg *msg);
 /* Logs a result that no delivery agent logged (qmgr's own decisions). */
-void msg_log_result(const struct qmgr_msg *msg, size_t i, const char *relay,
-    long long request_usec);
+void msg_log_result(
+    const struct qmgr_msg *msg, size_t i, const char *relay, long long request_usec);
 
 /* ---- scan.c ---- */
 
@@ -296,16 +294,16 @@ void notify_accept(struct event_loop *loop, int fd, void *ctx);
 struct qmgr {
 	struct event_loop *loop;
 	struct qmgr_config cf;
-	struct qset known;              /* active and scheduled queue IDs */
-	struct qset warned;             /* bad names already warned about */
+	struct qset known;  /* active and scheduled queue IDs */
+	struct qset warned; /* bad names already warned about */
 	struct sched_heap heap;
 	struct event_timer *sched_timer;
-	long long sched_armed;          /* due time the timer is set for */
+	long long sched_armed; /* due time the timer is set for */
 	struct event_timer *kick_timer;
-	size_t active;                  /* messages in memory */
-	size_t rcpts;                   /* their recipients */
-	bool backlog;                   /* incoming scan stopped at the limit */
-	bool draining;                  /* SIGHUP: activate nothing new */
+	size_t active; /* messages in memory */
+	size_t rcpts;  /* their recipients */
+	bool backlog;  /* incoming scan stopped at the limit */
+	bool draining; /* SIGHUP: activate nothing new */
 	struct qmgr_transport *transports;
 };
 

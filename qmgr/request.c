@@ -135,8 +135,7 @@ int request_status(struct qmgr_request *r, const struct ipc_msg *m, const char *
 	return 0;
 }
 
-void request_fail(struct qmgr_request *r, enum qf_status st, const char *dsn,
-    const char *reason)
+void request_fail(struct qmgr_request *r, enum qf_status st, const char *dsn, const char *reason)
 {
 	size_t i;
 
@@ -150,8 +149,8 @@ void request_fail(struct qmgr_request *r, enum qf_status st, const char *dsn,
 	}
 }
 
-void msg_result_set(struct qmgr_msg *msg, size_t i, enum qf_status st,
-    const char *dsn, const char *reason)
+void msg_result_set(
+    struct qmgr_msg *msg, size_t i, enum qf_status st, const char *dsn, const char *reason)
 {
 	struct qmgr_result *res = &msg->res[i];
 

@@ -29,7 +29,7 @@
 #include "queue.h"
 
 #define INCOMING_SCAN_MS 5000
-#define TEMP_FILE_GRACE 10      /* seconds from the rename to the lock */
+#define TEMP_FILE_GRACE 10 /* seconds from the rename to the lock */
 
 /* What to do with one file; false stops the scan. */
 typedef bool scan_fn(struct qmgr *q, int dirfd, const char *name);
@@ -89,7 +89,7 @@ void scan_temp_file(int dirfd, const char *name, long long now)
 	if (fd < 0)
 		return;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		close(fd);      /* a cleanup is still writing it */
+		close(fd); /* a cleanup is still writing it */
 		return;
 	}
 	if (unlinkat(dirfd, name, 0) < 0)
@@ -108,7 +108,7 @@ static bool scan_incoming_one(struct qmgr *q, int dirfd, const char *name)
 	if (scan_bad_name(q, QUEUE_INCOMING, name))
 		return true;
 	if (!msg_activate(q, name, QUEUE_INCOMING)) {
-		q->backlog = true;      /* the rest waits for a free slot */
+		q->backlog = true; /* the rest waits for a free slot */
 		return false;
 	}
 	return true;
@@ -147,7 +147,7 @@ static bool scan_deferred_one(struct qmgr *q, int dirfd, const char *name)
  * file cleanup takes meanwhile is simply not found (ENOENT).
  */
 #define RECYCLE_KEEP 1000
-#define RECYCLE_MAX_AGE 600     /* seconds */
+#define RECYCLE_MAX_AGE 600 /* seconds */
 
 static void scan_recycle(void)
 {

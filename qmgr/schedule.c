@@ -92,8 +92,7 @@ bool sched_heap_pop(struct sched_heap *h, struct sched_item *out)
 	return true;
 }
 
-long long qmgr_backoff_next(long long now, long long arrival, long min_backoff,
-    long max_backoff)
+long long qmgr_backoff_next(long long now, long long arrival, long min_backoff, long max_backoff)
 {
 	long long wait = now - arrival;
 

@@ -55,7 +55,7 @@ static int io_wait(struct smtp_io *io, short events, long long deadline)
 {
 	for (;;) {
 		long long left = deadline - mono_msec();
-		struct pollfd p = { .fd = io->fd, .events = events };
+		struct pollfd p = {.fd = io->fd, .events = events};
 		int n;
 
 		if (left <= 0)
@@ -178,7 +178,7 @@ int smtp_io_starttls(struct smtp_io *io, SSL *ssl, long timeout_s)
 
 bool smtp_io_dead(struct smtp_io *io)
 {
-	struct pollfd p = { .fd = io->fd, .events = POLLIN };
+	struct pollfd p = {.fd = io->fd, .events = POLLIN};
 
 	/* An idle SMTP session has nothing to say; readable means EOF, an
 	 * error, or a 421 time-out notice: either way not reusable. */

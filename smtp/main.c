@@ -54,13 +54,13 @@ static void smtp_loop(struct daemon *d, enum smtp_mode *mode)
 
 	sock_nonblock(d->listen_fd, true);
 	while (!smtp_stop && (max_use <= 0 || served < max_use)) {
-		struct pollfd p = { .fd = d->listen_fd, .events = POLLIN };
+		struct pollfd p = {.fd = d->listen_fd, .events = POLLIN};
 		long next = smtp_cache_expire();
 		long long left = max_idle > 0 ? idle_start + max_idle - mono_msec() : 3600000;
 		int n, cfd;
 
 		if (left <= 0)
-			break;  /* idle too long: master starts a fresh one */
+			break; /* idle too long: master starts a fresh one */
 		if (next >= 0 && next < left)
 			left = next + 1;
 		n = poll(&p, 1, (int)left);
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = smtp_on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);  /* no SA_RESTART: poll() returns EINTR */
+	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: poll() returns EINTR */
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	smtp_loop(&d, &mode);

@@ -31,10 +31,10 @@
 
 struct sm_request {
 	struct smtp_msg msg;
-	const char *nexthop;    /* from qmgr, or NULL */
+	const char *nexthop; /* from qmgr, or NULL */
 	struct smtp_rcpt *rcpts;
 	size_t nrcpt;
-	char (*hops)[256];      /* resolved next hops, one per recipient */
+	char (*hops)[256]; /* resolved next hops, one per recipient */
 	/* For delays=a/b/c/d, microseconds (0 unknown): qmgr took the
 	 * message, the request reached us, the current hop's session was
 	 * ready (or its connection attempts gave up). */
@@ -71,11 +71,14 @@ static const char *sm_parse_rcpts(const struct ipc_msg *m, struct sm_request *q)
 		} else if (r && strcmp(a->name, A_INDEX) == 0) {
 			long v = 0;
 
-			has_index[q->nrcpt - 1] = parse_long(a->value, 0, QF_MAX_RECIPIENTS - 1, &v);
+			has_index[q->nrcpt - 1] =
+			    parse_long(a->value, 0, QF_MAX_RECIPIENTS - 1, &v);
 			r->index = v;
-		} else if (r && text && strcmp(a->name, A_ORCPT) == 0 && !strpbrk(a->value, " \r\n")) {
+		} else if (r && text && strcmp(a->name, A_ORCPT) == 0 &&
+			   !strpbrk(a->value, " \r\n")) {
 			r->orcpt = a->value;
-		} else if (r && text && strcmp(a->name, A_NOTIFY) == 0 && !strpbrk(a->value, " \r\n")) {
+		} else if (r && text && strcmp(a->name, A_NOTIFY) == 0 &&
+			   !strpbrk(a->value, " \r\n")) {
 			r->notify = a->value;
 		}
 	}
@@ -157,7 +160,7 @@ static void sm_resolve(struct sm_request *q)
  */
 static void sm_log(const struct sm_request *q, const struct smtp_rcpt *r, const char *relay)
 {
-	struct dsn_log l = { 0 };
+	struct dsn_log l = {0};
 	struct buf line = BUF_INIT;
 
 	l.rcpt = r->addr;
@@ -241,8 +244,8 @@ static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, s
 		if (!bounce && f.dsn[0] == '5')
 			f.dsn[0] = '4';
 		for (size_t i = 0; i < n; i++)
-			smtp_rcpt_set(group[i], bounce ? RES_BOUNCED : RES_DEFERRED, f.dsn, "%s",
-			    f.reason);
+			smtp_rcpt_set(
+			    group[i], bounce ? RES_BOUNCED : RES_DEFERRED, f.dsn, "%s", f.reason);
 		strlcpy(relay, "none", relsize);
 	} else {
 		smtp_session_relay(s, relay, relsize);
@@ -286,7 +289,8 @@ static void sm_error_agent(struct sm_request *q, enum smtp_mode mode)
 		if (q->rcpts[i].done)
 			continue;
 		if (mode == SMTP_MODE_DISCARD) {
-			smtp_rcpt_set(&q->rcpts[i], RES_SENT, "2.0.0", "%s", *text ? text : "discarded");
+			smtp_rcpt_set(
+			    &q->rcpts[i], RES_SENT, "2.0.0", "%s", *text ? text : "discarded");
 			continue;
 		}
 		/* "error:5.1.1 text" carries its own status code. */

@@ -30,7 +30,7 @@
 struct route_hop {
 	char name[256];
 	int port;
-	bool mx;        /* look up MX records */
+	bool mx;	/* look up MX records */
 	char dest[300]; /* the next hop as written: cache and policy key */
 };
 
@@ -124,8 +124,8 @@ static int route_tcp(const struct dns_addr *a, char *err, size_t errsize)
 static int route_cmd(struct smtp_session *s, struct smtp_reply *r, long timeout, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
 
-static int route_cmd(struct smtp_session *s, struct smtp_reply *r, long timeout, const char *fmt,
-    ...)
+static int route_cmd(
+    struct smtp_session *s, struct smtp_reply *r, long timeout, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -138,8 +138,8 @@ static int route_cmd(struct smtp_session *s, struct smtp_reply *r, long timeout,
 	return smtp_io_reply(&s->io, r, timeout);
 }
 
-static void route_said(struct smtp_session *s, struct smtp_fail *f, const struct smtp_reply *r,
-    const char *what)
+static void route_said(
+    struct smtp_session *s, struct smtp_fail *f, const struct smtp_reply *r, const char *what)
 {
 	struct buf line = BUF_INIT;
 	char relay[400];
@@ -187,8 +187,8 @@ static int route_hello(struct smtp_session *s, struct smtp_fail *f)
 
 /* STARTTLS as the policy says; 0 go on, -1 this host failed (f), 1 retry
  * the address without TLS (level may, handshake failed). */
-static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls_level lvl,
-    struct smtp_fail *f)
+static int route_tls(
+    struct smtp_session *s, const struct route_hop *h, enum tls_level lvl, struct smtp_fail *f)
 {
 	struct smtp_reply r;
 	struct buf err = BUF_INIT, info = BUF_INIT;
@@ -200,7 +200,8 @@ static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls
 	if (lvl == TLS_LEVEL_NONE || (lvl == TLS_LEVEL_MAY && !s->ext.starttls))
 		return 0;
 	if (!s->ext.starttls) {
-		route_failf(f, false, "4.7.4", "TLS is required, but was not offered by host %s", relay);
+		route_failf(
+		    f, false, "4.7.4", "TLS is required, but was not offered by host %s", relay);
 		return -1;
 	}
 	smtp_reply_init(&r);
@@ -231,7 +232,8 @@ static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls
 	}
 	s->tls = true;
 	tls_client_describe(ssl, &info);
-	log_info("%s TLS connection %s to %s: %s", lvl >= TLS_LEVEL_VERIFY ? "Verified" : "Untrusted",
+	log_info("%s TLS connection %s to %s: %s",
+	    lvl >= TLS_LEVEL_VERIFY ? "Verified" : "Untrusted",
 	    tls_client_resumed(ssl) ? "reused" : "established", relay, buf_cstr(&info));
 	/* RFC 3207: forget what was learned before TLS, ask again. */
 	rc = route_hello(s, f);
@@ -286,8 +288,8 @@ static struct smtp_session *route_try(const struct route_hop *h, const char *hos
 }
 
 /* The MX hosts of the hop (or the hop itself).  false with f set. */
-static bool route_hosts(const struct route_hop *h, struct dns_mx **mx, size_t *n,
-    struct smtp_fail *f)
+static bool route_hosts(
+    const struct route_hop *h, struct dns_mx **mx, size_t *n, struct smtp_fail *f)
 {
 	struct buf why = BUF_INIT;
 	enum dns_status st = DNS_NODATA;
@@ -325,12 +327,13 @@ struct smtp_session *smtp_route_connect(const char *nexthop, struct smtp_fail *f
 
 	memset(f, 0, sizeof(*f));
 	if (!route_parse(nexthop, &h)) {
-		route_failf(f, false, "4.3.5", "mail system configuration error: bad next hop \"%s\"",
-		    nexthop);
+		route_failf(f, false, "4.3.5",
+		    "mail system configuration error: bad next hop \"%s\"", nexthop);
 		return NULL;
 	}
 	if (!tls_client_policy(h.dest, h.name, &lvl)) {
-		route_failf(f, false, "4.3.5", "mail system configuration error: smtp_tls_policy_maps");
+		route_failf(
+		    f, false, "4.3.5", "mail system configuration error: smtp_tls_policy_maps");
 		return NULL;
 	}
 	if (!route_hosts(&h, &mx, &nmx, f))
@@ -349,7 +352,8 @@ struct smtp_session *smtp_route_connect(const char *nexthop, struct smtp_fail *f
 				    buf_cstr(&why));
 		}
 		any_addr |= na > 0;
-		for (size_t j = 0; j < na && s == NULL && (limit <= 0 || (long)tried < limit); j++, tried++)
+		for (size_t j = 0; j < na && s == NULL && (limit <= 0 || (long)tried < limit);
+		     j++, tried++)
 			s = route_try(&h, mx[i].host, &addrs[j], lvl, f);
 		free(addrs);
 		buf_free(&why);

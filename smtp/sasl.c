@@ -81,8 +81,8 @@ static int sasl_step(struct smtp_session *s, struct smtp_reply *r, const char *l
 }
 
 /* Runs one mechanism; the final reply is left in r.  -1 on I/O error. */
-static int sasl_run(struct smtp_session *s, bool plain, const char *user, const char *pass,
-    struct smtp_reply *r)
+static int sasl_run(
+    struct smtp_session *s, bool plain, const char *user, const char *pass, struct smtp_reply *r)
 {
 	struct buf b = BUF_INIT, enc = BUF_INIT;
 	int rc;
@@ -123,8 +123,8 @@ static int sasl_fail(struct smtp_session *s, struct smtp_fail *f, const char *wh
 	f->permanent = false;
 	strlcpy(f->dsn, "4.7.0", sizeof(f->dsn));
 	{
-		char *text = xasprintf("SASL authentication failed; cannot authenticate to server %s: %s",
-		    relay, why);
+		char *text = xasprintf(
+		    "SASL authentication failed; cannot authenticate to server %s: %s", relay, why);
 
 		strlcpy(f->reason, text, sizeof(f->reason));
 		free(text);
@@ -153,13 +153,15 @@ int smtp_sasl_auth(struct smtp_session *s, const char *nexthop, struct smtp_fail
 	}
 	*colon = 0;
 	plaintext_ok = strstr(config_str(s->tls ? "smtp_sasl_tls_security_options"
-	    : "smtp_sasl_security_options"), "noplaintext") == NULL;
+						: "smtp_sasl_security_options"),
+			   "noplaintext") == NULL;
 	plain = s->ext.auth_plain && plaintext_ok && sasl_mech_allowed("plain");
 	login = s->ext.auth_login && plaintext_ok && sasl_mech_allowed("login");
 	if (!plain && !login) {
 		free(cred);
-		return sasl_fail(s, f, s->ext.auth_plain || s->ext.auth_login ?
-		    "no mechanism is allowed without TLS" : "no mechanism available");
+		return sasl_fail(s, f,
+		    s->ext.auth_plain || s->ext.auth_login ? "no mechanism is allowed without TLS"
+							   : "no mechanism available");
 	}
 	smtp_reply_init(&r);
 	rc = sasl_run(s, plain, cred, colon + 1, &r);

@@ -32,13 +32,13 @@
 
 /* ------------------------------------------------------------ reply.c */
 
-#define SMTP_REPLY_MAX 65536   /* bytes in one (multi-line) reply */
-#define SMTP_LINE_MAX 4096     /* bytes in one reply line */
+#define SMTP_REPLY_MAX 65536 /* bytes in one (multi-line) reply */
+#define SMTP_LINE_MAX 4096   /* bytes in one reply line */
 
 struct smtp_reply {
-	int code;               /* 250 */
-	char dsn[16];           /* enhanced status code, "2.0.0" when absent */
-	struct buf text;        /* the lines without CRLF, joined by '\n' */
+	int code;	 /* 250 */
+	char dsn[16];	 /* enhanced status code, "2.0.0" when absent */
+	struct buf text; /* the lines without CRLF, joined by '\n' */
 };
 
 /*
@@ -53,10 +53,10 @@ void smtp_reply_free(struct smtp_reply *r);
 void smtp_reply_line(const struct smtp_reply *r, struct buf *out);
 
 struct smtp_ext {
-	bool esmtp;             /* EHLO worked */
+	bool esmtp; /* EHLO worked */
 	bool pipelining, eightbit, smtputf8, dsn, chunking, starttls;
 	bool auth_plain, auth_login;
-	long long size;         /* SIZE limit, 0 when none announced */
+	long long size; /* SIZE limit, 0 when none announced */
 };
 
 /* Reads the EHLO reply's extension lines (all but the first). */
@@ -69,8 +69,8 @@ struct smtp_io {
 	SSL *ssl;
 	struct buf in;
 	struct buf out;
-	bool broken;            /* a read or write failed: do not reuse */
-	char err[256];          /* why, for the reason text */
+	bool broken;   /* a read or write failed: do not reuse */
+	char err[256]; /* why, for the reason text */
 };
 
 void smtp_io_init(struct smtp_io *io, int fd);
@@ -88,14 +88,14 @@ bool smtp_io_dead(struct smtp_io *io);
 
 struct smtp_session {
 	struct smtp_io io;
-	char dest[300];         /* cache key: the next hop */
-	char host[256];         /* peer's host name (MX name or nexthop) */
-	char addr[64];          /* numeric address */
+	char dest[300]; /* cache key: the next hop */
+	char host[256]; /* peer's host name (MX name or nexthop) */
+	char addr[64];	/* numeric address */
 	int port;
 	struct smtp_ext ext;
 	bool tls;
-	int reused;             /* messages already sent */
-	long long idle_since;   /* mono_msec() when cached */
+	int reused;	      /* messages already sent */
+	long long idle_since; /* mono_msec() when cached */
 };
 
 /* "host[addr]:port" for logs and reasons. */
@@ -135,27 +135,27 @@ void smtp_base64(const void *data, size_t len, struct buf *out);
 
 struct smtp_rcpt {
 	const char *addr;
-	const char *orcpt;      /* may be NULL */
-	const char *notify;     /* may be NULL */
+	const char *orcpt;  /* may be NULL */
+	const char *notify; /* may be NULL */
 	long long index;
-	const char *nexthop;    /* resolved next hop */
+	const char *nexthop; /* resolved next hop */
 	/* result */
 	bool done, reported;
-	const char *result;     /* RES_* */
+	const char *result; /* RES_* */
 	char dsn[16];
 	char reason[600];
 };
 
 struct smtp_msg {
-	int fd;                 /* queue file, read with pread */
+	int fd; /* queue file, read with pread */
 	const char *qid;
 	const char *sender;
-	const char *ret;        /* DSN RET, may be NULL */
-	const char *envid;      /* DSN ENVID, may be NULL */
+	const char *ret;   /* DSN RET, may be NULL */
+	const char *envid; /* DSN ENVID, may be NULL */
 	off_t header_off, header_len, body_off, body_len;
 	long long arrival;
 	/* filled lazily by xfer.c */
-	struct buf content;     /* header + "\n" + body, LF line ends */
+	struct buf content; /* header + "\n" + body, LF line ends */
 	bool loaded, eightbit;
 };
 
@@ -168,8 +168,8 @@ void smtp_content_encode(const char *p, size_t len, bool dot_stuff, struct buf *
 /* Pure: needs SMTPUTF8 (non-ASCII in the address)? */
 bool smtp_addr_utf8(const char *addr);
 /* Sets one recipient's result. */
-void smtp_rcpt_set(struct smtp_rcpt *r, const char *result, const char *dsn, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
+void smtp_rcpt_set(struct smtp_rcpt *r, const char *result, const char *dsn, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* request.c: daemon_serve_fn for smtp, error and discard modes. */
 enum smtp_mode { SMTP_MODE_SMTP, SMTP_MODE_ERROR, SMTP_MODE_DISCARD };

@@ -75,7 +75,7 @@ void smtp_content_encode(const char *p, size_t len, bool dot_stuff, struct buf *
 /* Reads header + "\n" + body from the queue file, once per message. */
 static int xfer_load(struct smtp_msg *m)
 {
-	off_t parts[2][2] = { { m->header_off, m->header_len }, { m->body_off, m->body_len } };
+	off_t parts[2][2] = {{m->header_off, m->header_len}, {m->body_off, m->body_len}};
 
 	if (m->loaded)
 		return 0;
@@ -125,18 +125,21 @@ struct xfer {
 	size_t n;
 	char relay[400];
 	size_t accepted;
-	long long size;         /* bytes of content on the wire */
+	long long size; /* bytes of content on the wire */
 };
 
 /* Sets a result from a server reply. */
-static void xfer_said(struct xfer *x, struct smtp_rcpt *r, const struct smtp_reply *rep,
-    const char *cmd)
+static void xfer_said(
+    struct xfer *x, struct smtp_rcpt *r, const struct smtp_reply *rep, const char *cmd)
 {
 	struct buf line = BUF_INIT;
 
 	smtp_reply_line(rep, &line);
-	smtp_rcpt_set(r, rep->code / 100 == 2 ? RES_SENT : rep->code / 100 == 4 ? RES_DEFERRED
-	    : RES_BOUNCED, rep->dsn, rep->code / 100 == 2 ? "%s" : "host %s said: %s (in reply to %s)",
+	smtp_rcpt_set(r,
+	    rep->code / 100 == 2   ? RES_SENT
+	    : rep->code / 100 == 4 ? RES_DEFERRED
+				   : RES_BOUNCED,
+	    rep->dsn, rep->code / 100 == 2 ? "%s" : "host %s said: %s (in reply to %s)",
 	    rep->code / 100 == 2 ? buf_cstr(&line) : x->relay, buf_cstr(&line), cmd);
 	buf_free(&line);
 }
@@ -215,8 +218,10 @@ static bool xfer_precheck(struct xfer *x, bool *utf8)
 	if (x->m->eightbit && !e->eightbit) {
 		char why[500];
 
-		snprintf(why, sizeof(why), "host %s does not support 8BITMIME and the message has "
-		    "8-bit content", x->relay);
+		snprintf(why, sizeof(why),
+		    "host %s does not support 8BITMIME and the message has "
+		    "8-bit content",
+		    x->relay);
 		xfer_all(x, RES_BOUNCED, "5.6.3", why);
 		return false;
 	}
@@ -226,13 +231,15 @@ static bool xfer_precheck(struct xfer *x, bool *utf8)
 		/* RFC 6531 section 3.2: do not send an internationalised
 		 * envelope to a server that did not offer SMTPUTF8. */
 		if (smtp_addr_utf8(x->m->sender)) {
-			xfer_all(x, RES_BOUNCED, "5.6.7", "SMTPUTF8 is required, but was not offered by host");
+			xfer_all(x, RES_BOUNCED, "5.6.7",
+			    "SMTPUTF8 is required, but was not offered by host");
 			return false;
 		}
 		for (size_t i = 0; i < x->n; i++)
 			if (smtp_addr_utf8(x->rcpts[i]->addr))
 				smtp_rcpt_set(x->rcpts[i], RES_BOUNCED, "5.6.7",
-				    "SMTPUTF8 is required, but was not offered by host %s", x->relay);
+				    "SMTPUTF8 is required, but was not offered by host %s",
+				    x->relay);
 	}
 	*utf8 = need && e->smtputf8;
 	for (size_t i = 0; i < x->n; i++)
@@ -308,7 +315,7 @@ static long long xfer_wire_size(const struct buf *c)
 
 bool smtp_xfer(struct smtp_session *s, struct smtp_msg *m, struct smtp_rcpt **rcpts, size_t n)
 {
-	struct xfer x = { .s = s, .m = m, .rcpts = rcpts, .n = n };
+	struct xfer x = {.s = s, .m = m, .rcpts = rcpts, .n = n};
 	struct smtp_reply rep;
 	bool utf8, pipe = s->ext.pipelining, *sent, ok = false, data_sent = false;
 	long t = config_time("smtp_mail_timeout");
@@ -347,8 +354,8 @@ bool smtp_xfer(struct smtp_session *s, struct smtp_msg *m, struct smtp_rcpt **rc
 		char why[700];
 
 		smtp_reply_line(&rep, &line);
-		snprintf(why, sizeof(why), "host %s said: %s (in reply to MAIL FROM command)", x.relay,
-		    buf_cstr(&line));
+		snprintf(why, sizeof(why), "host %s said: %s (in reply to MAIL FROM command)",
+		    x.relay, buf_cstr(&line));
 		xfer_all(&x, rep.code / 100 == 4 ? RES_DEFERRED : RES_BOUNCED, rep.dsn, why);
 		buf_free(&line);
 		/* Pipelined RCPT and DATA replies are still to come: drain
@@ -365,7 +372,7 @@ bool smtp_xfer(struct smtp_session *s, struct smtp_msg *m, struct smtp_rcpt **rc
 		for (size_t i = 0; i < n; i++) {
 			if (!sent[i])
 				continue;
-			bool one[1] = { true };
+			bool one[1] = {true};
 			struct xfer y = x;
 
 			y.rcpts = &rcpts[i];

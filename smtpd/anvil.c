@@ -32,8 +32,8 @@
 #include "util.h"
 
 #define ANVIL_SLOTS 4096
-#define ANVIL_MAGIC 0x74616e76u     /* "tanv" */
-#define ANVIL_SEEN 16               /* distinct pids remembered per scan */
+#define ANVIL_MAGIC 0x74616e76u /* "tanv" */
+#define ANVIL_SEEN 16		/* distinct pids remembered per scan */
 
 struct anvil_count {
 	char addr[48];
@@ -43,7 +43,7 @@ struct anvil_count {
 
 struct anvil_rate {
 	char addr[48];
-	long long window;       /* start of the window, seconds */
+	long long window; /* start of the window, seconds */
 	int count;
 };
 
@@ -56,7 +56,7 @@ struct anvil_table {
 static struct {
 	int fd;
 	struct anvil_table *t;
-} anvil = { -1, NULL };
+} anvil = {-1, NULL};
 
 static void anvil_lock(bool on)
 {
@@ -137,7 +137,7 @@ static bool anvil_seen_live(struct anvil_seen *seen, pid_t pid)
 /* Counts the address's live connections; frees slots of dead processes. */
 static int anvil_total(const char *addr, struct anvil_count **mine, struct anvil_count **free_slot)
 {
-	struct anvil_seen seen = { .n = 0 };
+	struct anvil_seen seen = {.n = 0};
 	pid_t me = getpid();
 	int total = 0;
 
@@ -175,7 +175,8 @@ static int anvil_rate_bump(const char *addr, long unit)
 			}
 			return ++r->count;
 		}
-		if (oldest == NULL || r->addr[0] == 0 || (oldest->addr[0] && r->window < oldest->window))
+		if (oldest == NULL || r->addr[0] == 0 ||
+		    (oldest->addr[0] && r->window < oldest->window))
 			oldest = r;
 	}
 	strlcpy(oldest->addr, addr, sizeof(oldest->addr));

@@ -34,15 +34,15 @@
 #define AUTH_MAX_DELAY_FACTOR 10
 
 enum sasl_step {
-	SASL_PLAIN_RESPONSE,    /* waiting for the PLAIN message */
-	SASL_LOGIN_USER,        /* waiting for the user name */
-	SASL_LOGIN_PASS,        /* waiting for the password */
+	SASL_PLAIN_RESPONSE, /* waiting for the PLAIN message */
+	SASL_LOGIN_USER,     /* waiting for the user name */
+	SASL_LOGIN_PASS,     /* waiting for the password */
 };
 
 struct sasl_exchange {
 	const char *method;
 	enum sasl_step step;
-	char *user;             /* LOGIN: the name given first */
+	char *user; /* LOGIN: the name given first */
 };
 
 static struct {
@@ -50,7 +50,7 @@ static struct {
 	char **specs;
 	struct table **maps;
 	size_t n;
-	char dummy[CRYPT_OUTPUT_SIZE];  /* a valid hash for unknown users */
+	char dummy[CRYPT_OUTPUT_SIZE]; /* a valid hash for unknown users */
 } auth_db;
 
 bool auth_offered(const struct smtpd_session *s)
@@ -116,7 +116,7 @@ static bool auth_check_hash(const char *pass, const char *hash)
 	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
 	const char *out = crypt_r(pass, hash, cd);
 	bool ok = out && out[0] != '*' && strlen(out) == strlen(hash) &&
-	    CRYPTO_memcmp(out, hash, strlen(hash)) == 0;
+		  CRYPTO_memcmp(out, hash, strlen(hash)) == 0;
 
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
@@ -165,7 +165,8 @@ static void auth_fail(struct smtpd_session *s, const char *method, const char *w
 	unsigned factor;
 
 	s->sasl_failures++;
-	factor = s->sasl_failures < AUTH_MAX_DELAY_FACTOR ? s->sasl_failures : AUTH_MAX_DELAY_FACTOR;
+	factor =
+	    s->sasl_failures < AUTH_MAX_DELAY_FACTOR ? s->sasl_failures : AUTH_MAX_DELAY_FACTOR;
 	log_warn("%s[%s]: SASL %s authentication failed: %s", s->name, s->addr, method, why);
 	smtpd_reply(s, "535 5.7.8 Error: authentication failed: %s", why);
 	session_pause(s, base * (long)factor);
@@ -173,8 +174,8 @@ static void auth_fail(struct smtpd_session *s, const char *method, const char *w
 }
 
 /* Checks the credentials and answers; the exchange is over either way. */
-static void auth_finish(struct smtpd_session *s, const char *method, const char *user,
-    const char *pass)
+static void auth_finish(
+    struct smtpd_session *s, const char *method, const char *user, const char *pass)
 {
 	int r;
 
@@ -233,9 +234,7 @@ static void auth_step(struct smtpd_session *s, const struct buf *msg)
 	char *pass;
 
 	switch (s->sasl->step) {
-	case SASL_PLAIN_RESPONSE:
-		auth_plain(s, msg);
-		return;
+	case SASL_PLAIN_RESPONSE: auth_plain(s, msg); return;
 	case SASL_LOGIN_USER:
 		if (msg->len == 0 || memchr(msg->data, 0, msg->len)) {
 			auth_end(s);
@@ -244,7 +243,7 @@ static void auth_step(struct smtpd_session *s, const struct buf *msg)
 		}
 		s->sasl->user = xmemdup(msg->data ? msg->data : "", msg->len);
 		s->sasl->step = SASL_LOGIN_PASS;
-		smtpd_reply(s, "334 UGFzc3dvcmQ6");     /* "Password:" */
+		smtpd_reply(s, "334 UGFzc3dvcmQ6"); /* "Password:" */
 		return;
 	case SASL_LOGIN_PASS:
 		pass = xmemdup(msg->data ? msg->data : "", msg->len);
@@ -293,7 +292,8 @@ static bool auth_allowed(struct smtpd_session *s)
 		return false;
 	}
 	if (s->tls_phase != SMTPD_TLS_ACTIVE && config_bool("smtpd_tls_auth_only")) {
-		smtpd_reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
+		smtpd_reply(
+		    s, "538 5.7.11 Encryption required for requested authentication mechanism");
 		return false;
 	}
 	if (s->helo == NULL || !s->esmtp) {
@@ -346,7 +346,7 @@ bool auth_command(struct smtpd_session *s, const char *arg, size_t len)
 		else
 			auth_input(s, sp, rlen);
 	} else {
-		smtpd_reply(s, "334 %s", method[0] == 'P' ? "" : "VXNlcm5hbWU6");      /* "Username:" */
+		smtpd_reply(s, "334 %s", method[0] == 'P' ? "" : "VXNlcm5hbWU6"); /* "Username:" */
 	}
 	return true;
 }

@@ -19,7 +19,7 @@
 #include "smtpd.h"
 #include "util.h"
 
-#define BDAT_MAX_CHUNK (1LL << 40)      /* a size beyond reason is a syntax error */
+#define BDAT_MAX_CHUNK (1LL << 40) /* a size beyond reason is a syntax error */
 
 /* Parses "size [LAST]" and enters the octet-reading state. */
 bool bdat_command(struct smtpd_session *s, const char *arg, size_t len)
@@ -78,12 +78,13 @@ static void bdat_chunk_done(struct smtpd_session *s)
 			message_content(s, "\r", 1);
 			s->bdat_cr = false;
 		}
-		message_end(s);         /* DATA_WAIT, or the final reply at once */
+		message_end(s); /* DATA_WAIT, or the final reply at once */
 		return;
 	}
 	if (s->too_big || s->data_error || s->cleanup == NULL) {
-		char *reply = xstrdup(s->too_big ? "552 5.3.4 Message size exceeds fixed limit"
-		    : s->data_error ? s->data_error : "451 4.3.0 Error: queue file write error");
+		char *reply = xstrdup(s->too_big      ? "552 5.3.4 Message size exceeds fixed limit"
+				      : s->data_error ? s->data_error
+						      : "451 4.3.0 Error: queue file write error");
 
 		message_finish(s, reply, NULL);
 		free(reply);

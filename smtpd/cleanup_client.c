@@ -33,14 +33,14 @@ struct cleanup_client {
 	cleanup_result_fn *result;
 	cleanup_drain_fn *drain;
 	void *ctx;
-	int events;             /* what the loop watches now */
-	bool done;              /* the result was delivered */
+	int events; /* what the loop watches now */
+	bool done;  /* the result was delivered */
 };
 
 static void cleanup_client_io(struct event_loop *loop, int fd, int events, void *ctx);
 
-struct cleanup_client *cleanup_client_open(struct event_loop *loop,
-    cleanup_result_fn *result, cleanup_drain_fn *drain, void *ctx)
+struct cleanup_client *cleanup_client_open(
+    struct event_loop *loop, cleanup_result_fn *result, cleanup_drain_fn *drain, void *ctx)
 {
 	struct cleanup_client *cc;
 	struct buf path = BUF_INIT;
@@ -125,8 +125,8 @@ void cleanup_client_close(struct cleanup_client *cc)
 }
 
 /* Stops watching and reports; the caller must not touch cc afterwards. */
-static void cleanup_client_finish(struct cleanup_client *cc, enum cleanup_status st,
-    const char *text)
+static void cleanup_client_finish(
+    struct cleanup_client *cc, enum cleanup_status st, const char *text)
 {
 	cc->done = true;
 	event_fd_del(cc->loop, cc->conn.fd);
@@ -156,10 +156,12 @@ static void cleanup_client_reply(struct cleanup_client *cc, const struct ipc_msg
 		text = cleanup_client_clean(qid, "");
 	} else if (status && strcmp(status, ST_REJECT) == 0) {
 		st = CLEANUP_REJECT;
-		text = cleanup_client_clean(ipc_get_str(m, A_REASON), "5.3.0 Error: message rejected");
+		text =
+		    cleanup_client_clean(ipc_get_str(m, A_REASON), "5.3.0 Error: message rejected");
 	} else if (status && strcmp(status, ST_DEFER) == 0) {
 		st = CLEANUP_DEFER;
-		text = cleanup_client_clean(ipc_get_str(m, A_REASON), "4.3.0 Error: queue file write error");
+		text = cleanup_client_clean(
+		    ipc_get_str(m, A_REASON), "4.3.0 Error: queue file write error");
 	} else {
 		st = CLEANUP_FAILED;
 		text = xstrdup("malformed reply from cleanup");
@@ -184,7 +186,7 @@ static bool cleanup_client_read(struct cleanup_client *cc)
 	}
 	ipc_msg_init(&m);
 	r = ipc_conn_next(&cc->conn, &m, &why);
-	eof = cc->conn.eof;     /* cc may be freed by the result callback */
+	eof = cc->conn.eof; /* cc may be freed by the result callback */
 	if (r == IPC_OK)
 		cleanup_client_reply(cc, &m);
 	else if (r == IPC_ERROR)

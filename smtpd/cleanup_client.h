@@ -19,10 +19,10 @@
 #include "event.h"
 
 enum cleanup_status {
-	CLEANUP_OK,             /* text: the queue ID */
-	CLEANUP_DEFER,          /* text: "4.x.x reason" */
-	CLEANUP_REJECT,         /* text: "5.x.x reason" */
-	CLEANUP_FAILED,         /* text: what went wrong, for the log */
+	CLEANUP_OK,	/* text: the queue ID */
+	CLEANUP_DEFER,	/* text: "4.x.x reason" */
+	CLEANUP_REJECT, /* text: "5.x.x reason" */
+	CLEANUP_FAILED, /* text: what went wrong, for the log */
 };
 
 typedef void cleanup_result_fn(void *ctx, enum cleanup_status st, const char *text);
@@ -32,8 +32,8 @@ typedef void cleanup_drain_fn(void *ctx);
 struct cleanup_client;
 
 /* Connects to private/cleanup; NULL (errno set) when that fails. */
-struct cleanup_client *cleanup_client_open(struct event_loop *loop,
-    cleanup_result_fn *result, cleanup_drain_fn *drain, void *ctx);
+struct cleanup_client *cleanup_client_open(
+    struct event_loop *loop, cleanup_result_fn *result, cleanup_drain_fn *drain, void *ctx);
 
 /* Queues a complete record built with ipc_put_*() and ipc_end(). */
 void cleanup_client_send(struct cleanup_client *cc, const struct buf *record);

@@ -29,39 +29,39 @@
 enum cmd_result {
 	CMD_FAIL,
 	CMD_OK,
-	CMD_PENDING,            /* the outcome comes later (DATA) */
-	CMD_RETRY,              /* waiting for DNS: run the same line again later */
+	CMD_PENDING, /* the outcome comes later (DATA) */
+	CMD_RETRY,   /* waiting for DNS: run the same line again later */
 };
 
 typedef enum cmd_result cmd_fn(struct smtpd_session *s, const struct smtp_cmd *c);
 
 struct smtpd_verb {
 	enum smtp_verb verb;
-	const char *name;       /* for the disconnect log line */
-	const char *upper;      /* for "lost connection after X" */
+	const char *name;  /* for the disconnect log line */
+	const char *upper; /* for "lost connection after X" */
 	cmd_fn *fn;
 };
 
-static cmd_fn cmd_bdat, cmd_auth, cmd_starttls, cmd_helo, cmd_ehlo, cmd_mail, cmd_rcpt, cmd_data, cmd_rset, cmd_noop,
-    cmd_quit, cmd_vrfy, cmd_help, cmd_not_implemented, cmd_unknown;
+static cmd_fn cmd_bdat, cmd_auth, cmd_starttls, cmd_helo, cmd_ehlo, cmd_mail, cmd_rcpt, cmd_data,
+    cmd_rset, cmd_noop, cmd_quit, cmd_vrfy, cmd_help, cmd_not_implemented, cmd_unknown;
 
 /* In Postfix's order for the disconnect line; unknown must stay last. */
 static const struct smtpd_verb smtpd_verbs[] = {
-	{ SMTP_HELO, "helo", "HELO", cmd_helo },
-	{ SMTP_EHLO, "ehlo", "EHLO", cmd_ehlo },
-	{ SMTP_STARTTLS, "starttls", "STARTTLS", cmd_starttls },
-	{ SMTP_AUTH, "auth", "AUTH", cmd_auth },
-	{ SMTP_MAIL, "mail", "MAIL", cmd_mail },
-	{ SMTP_RCPT, "rcpt", "RCPT", cmd_rcpt },
-	{ SMTP_DATA, "data", "DATA", cmd_data },
-	{ SMTP_BDAT, "bdat", "BDAT", cmd_bdat },
-	{ SMTP_RSET, "rset", "RSET", cmd_rset },
-	{ SMTP_NOOP, "noop", "NOOP", cmd_noop },
-	{ SMTP_VRFY, "vrfy", "VRFY", cmd_vrfy },
-	{ SMTP_EXPN, "expn", "EXPN", cmd_not_implemented },
-	{ SMTP_HELP, "help", "HELP", cmd_help },
-	{ SMTP_QUIT, "quit", "QUIT", cmd_quit },
-	{ SMTP_UNKNOWN, "unknown", "UNKNOWN", cmd_unknown },
+    {SMTP_HELO, "helo", "HELO", cmd_helo},
+    {SMTP_EHLO, "ehlo", "EHLO", cmd_ehlo},
+    {SMTP_STARTTLS, "starttls", "STARTTLS", cmd_starttls},
+    {SMTP_AUTH, "auth", "AUTH", cmd_auth},
+    {SMTP_MAIL, "mail", "MAIL", cmd_mail},
+    {SMTP_RCPT, "rcpt", "RCPT", cmd_rcpt},
+    {SMTP_DATA, "data", "DATA", cmd_data},
+    {SMTP_BDAT, "bdat", "BDAT", cmd_bdat},
+    {SMTP_RSET, "rset", "RSET", cmd_rset},
+    {SMTP_NOOP, "noop", "NOOP", cmd_noop},
+    {SMTP_VRFY, "vrfy", "VRFY", cmd_vrfy},
+    {SMTP_EXPN, "expn", "EXPN", cmd_not_implemented},
+    {SMTP_HELP, "help", "HELP", cmd_help},
+    {SMTP_QUIT, "quit", "QUIT", cmd_quit},
+    {SMTP_UNKNOWN, "unknown", "UNKNOWN", cmd_unknown},
 };
 
 #define SMTPD_NVERBS (sizeof(smtpd_verbs) / sizeof(smtpd_verbs[0]))
@@ -108,8 +108,8 @@ bool smtpd_command(struct smtpd_session *s, const char *line, size_t len)
 		return true;
 	}
 	memset(&c, 0, sizeof(c));
-	r = smtp_cmd_parse_flags(line, len,
-	    config_bool("strict_rfc821_envelopes") ? SMTP_CMD_STRICT : 0, &c);
+	r = smtp_cmd_parse_flags(
+	    line, len, config_bool("strict_rfc821_envelopes") ? SMTP_CMD_STRICT : 0, &c);
 	i = smtpd_verb_index(c.verb);
 	s->last_cmd = smtpd_verbs[i].upper;
 	s->count_all[i]++;
@@ -128,8 +128,8 @@ bool smtpd_command(struct smtpd_session *s, const char *line, size_t len)
 }
 
 /* Runs the restrictions of a stage; replies and returns false on a reject. */
-static enum cmd_result cmd_restrict(struct smtpd_session *s, enum restr_stage stage,
-    const char *verb, const char *rcpt)
+static enum cmd_result cmd_restrict(
+    struct smtpd_session *s, enum restr_stage stage, const char *verb, const char *rcpt)
 {
 	struct buf reply = BUF_INIT;
 	enum restr_result r = restr_check(s, stage, rcpt, &reply);
@@ -188,7 +188,7 @@ static void cmd_set_helo(struct smtpd_session *s, const struct smtp_cmd *c)
 /* "ESMTPSA" and friends (RFC 3848), for logs and the Received: header. */
 const char *smtpd_protocol(const struct smtpd_session *s)
 {
-	static const char *const names[] = { "SMTP", "ESMTP", "ESMTPA", "ESMTPS", "ESMTPSA" };
+	static const char *const names[] = {"SMTP", "ESMTP", "ESMTPA", "ESMTPS", "ESMTPSA"};
 	int i = s->esmtp ? 1 : 0;
 
 	if (s->esmtp && s->tls_phase == SMTPD_TLS_ACTIVE)
@@ -383,8 +383,8 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
  * case) is the only address without a domain we take (RFC 5321 4.5.1), and
  * it is qualified with $myorigin.  NULL on bad syntax.
  */
-static char *cmd_rcpt_addr(const struct smtpd_session *s, const struct smtp_cmd *c,
-    const char **rest, bool *postmaster)
+static char *cmd_rcpt_addr(
+    const struct smtpd_session *s, const struct smtp_cmd *c, const char **rest, bool *postmaster)
 {
 	const char *err = NULL;
 	char *addr = NULL, *full;
@@ -412,7 +412,7 @@ static bool cmd_rcpt_addr_utf8(const struct smtp_cmd *c)
 	const char *rest = NULL, *err = NULL;
 	char *addr = NULL;
 	bool yes = addr_parse_path(c->arg, c->arg_len, ADDR_ALLOW_LOCAL | ADDR_ALLOW_UTF8, &addr,
-	    &rest, &err) == 0;
+		       &rest, &err) == 0;
 
 	free(addr);
 	return yes;
@@ -425,7 +425,7 @@ static bool cmd_postmaster_local(const char *addr)
 	const char *at = strrchr(addr, '@');
 
 	return at && (size_t)(at - addr) == 10 && strncasecmp(addr, "postmaster", 10) == 0 &&
-	    resolve_addr(addr, &r) && (r.cls == CLASS_LOCAL || r.cls == CLASS_VIRTUAL);
+	       resolve_addr(addr, &r) && (r.cls == CLASS_LOCAL || r.cls == CLASS_VIRTUAL);
 }
 
 /* Policy says yes or no; the answer is the reply. */
@@ -531,7 +531,7 @@ static enum cmd_result cmd_bdat(struct smtpd_session *s, const struct smtp_cmd *
 		return CMD_FAIL;
 	}
 	if ((r = cmd_restrict(s, RESTR_DATA, "BDAT", NULL)) == CMD_RETRY) {
-		s->state = SMTPD_CMD;   /* the BDAT line runs again, its octets unread */
+		s->state = SMTPD_CMD; /* the BDAT line runs again, its octets unread */
 		return r;
 	}
 	if (r != CMD_OK || !message_open(s)) {

@@ -42,14 +42,14 @@ static bool data_step(struct data_decoder *d, char c, struct buf *out)
 			d->state = DATA_DOT_CR;
 			return true;
 		}
-		d->state = DATA_MID;    /* the stuffed dot is dropped */
+		d->state = DATA_MID; /* the stuffed dot is dropped */
 		return false;
 	case DATA_DOT_CR:
 		if (c == '\n') {
 			d->state = DATA_END;
 			return true;
 		}
-		d->state = DATA_CR;     /* a bare CR after the dropped dot */
+		d->state = DATA_CR; /* a bare CR after the dropped dot */
 		return false;
 	case DATA_CR:
 		if (c == '\n') {
@@ -57,17 +57,16 @@ static bool data_step(struct data_decoder *d, char c, struct buf *out)
 			d->state = DATA_LINE_START;
 			return true;
 		}
-		buf_putc(out, '\r');    /* bare CR: kept as it is */
+		buf_putc(out, '\r'); /* bare CR: kept as it is */
 		d->state = DATA_MID;
 		return false;
 	case DATA_MID:
 		if (c == '\r')
 			d->state = DATA_CR;
 		else
-			buf_putc(out, c);       /* a bare LF keeps us mid-line */
+			buf_putc(out, c); /* a bare LF keeps us mid-line */
 		return true;
-	case DATA_END:
-		break;
+	case DATA_END: break;
 	}
 	return true;
 }

@@ -24,12 +24,12 @@
 #include "buf.h"
 
 enum data_state {
-	DATA_LINE_START,        /* at the start of a line that followed CRLF */
-	DATA_DOT,               /* saw "." at such a line start */
-	DATA_DOT_CR,            /* saw ".\r" at such a line start */
-	DATA_MID,               /* inside a line (or after a bare LF) */
-	DATA_CR,                /* inside a line, saw "\r" not yet output */
-	DATA_END,               /* saw the end marker */
+	DATA_LINE_START, /* at the start of a line that followed CRLF */
+	DATA_DOT,	 /* saw "." at such a line start */
+	DATA_DOT_CR,	 /* saw ".\r" at such a line start */
+	DATA_MID,	 /* inside a line (or after a bare LF) */
+	DATA_CR,	 /* inside a line, saw "\r" not yet output */
+	DATA_END,	 /* saw the end marker */
 };
 
 struct data_decoder {

@@ -30,16 +30,16 @@
 struct dns_entry {
 	char *domain;
 	enum dns_state state;
-	long long expires;      /* event_now() ms */
-	int step;               /* 0 MX, 1 A, 2 AAAA */
+	long long expires; /* event_now() ms */
+	int step;	   /* 0 MX, 1 A, 2 AAAA */
 };
 
 static struct {
 	struct event_loop *loop;
 	ares_channel channel;
 	bool ok;
-	struct event_timer *timer;      /* c-ares' time-outs */
-	struct event_timer *wake;       /* sessions to run again */
+	struct event_timer *timer; /* c-ares' time-outs */
+	struct event_timer *wake;  /* sessions to run again */
 	struct dns_entry cache[DNS_CACHE_MAX];
 	size_t n;
 } dns;
@@ -83,8 +83,8 @@ static void dns_arm_timer(void)
 		dns.timer = NULL;
 	}
 	if ((t = ares_timeout(dns.channel, NULL, &tv)) != NULL)
-		dns.timer = event_timer_add(dns.loop, t->tv_sec * 1000 + t->tv_usec / 1000 + 1,
-		    dns_timeout, NULL);
+		dns.timer = event_timer_add(
+		    dns.loop, t->tv_sec * 1000 + t->tv_usec / 1000 + 1, dns_timeout, NULL);
 }
 
 void dns_async_init(struct event_loop *loop)
@@ -100,8 +100,8 @@ void dns_async_init(struct event_loop *loop)
 	o.sock_state_cb = dns_sock_state;
 	o.timeout = (int)(timeout > 0 ? timeout * 1000 / 2 : 5000);
 	o.tries = 2;
-	if (ares_init_options(&dns.channel, &o, ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS |
-	    ARES_OPT_TRIES) != ARES_SUCCESS) {
+	if (ares_init_options(&dns.channel, &o,
+		ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES) != ARES_SUCCESS) {
 		log_warn("cannot set up the DNS resolver: domain look-ups fail temporarily");
 		return;
 	}
@@ -157,7 +157,8 @@ static void dns_wake(struct event_loop *loop, void *ctx)
 static void dns_done(struct dns_entry *e, enum dns_state st)
 {
 	e->state = st;
-	e->expires = event_now(dns.loop) + 1000LL * (st == DNS_TEMPFAIL ? DNS_TEMP_TTL : DNS_CACHE_TTL);
+	e->expires =
+	    event_now(dns.loop) + 1000LL * (st == DNS_TEMPFAIL ? DNS_TEMP_TTL : DNS_CACHE_TTL);
 	if (dns.wake == NULL)
 		dns.wake = event_timer_add(dns.loop, 0, dns_wake, NULL);
 }
@@ -171,11 +172,11 @@ static enum dns_state dns_answer(int step, unsigned char *abuf, int alen)
 	enum dns_state st = DNS_NONE;
 
 	if (step > 0)
-		return DNS_EXISTS;      /* c-ares reports ENODATA when there is none */
+		return DNS_EXISTS; /* c-ares reports ENODATA when there is none */
 	if (ares_parse_mx_reply(abuf, alen, &mx) != ARES_SUCCESS)
 		return DNS_TEMPFAIL;
 	for (struct ares_mx_reply *m = mx; m; m = m->next)
-		if (m->host && *m->host)        /* RFC 7505: "." is a null MX */
+		if (m->host && *m->host) /* RFC 7505: "." is a null MX */
 			st = DNS_EXISTS;
 	ares_free_data(mx);
 	return st;
@@ -206,9 +207,10 @@ static void dns_callback(void *arg, int status, int timeouts, unsigned char *abu
 
 static void dns_query(struct dns_entry *e)
 {
-	static const int types[] = { ns_t_mx, ns_t_a, ns_t_aaaa };
+	static const int types[] = {ns_t_mx, ns_t_a, ns_t_aaaa};
 
-	ares_query(dns.channel, e->domain, ns_c_in, types[e->step], dns_callback, xstrdup(e->domain));
+	ares_query(
+	    dns.channel, e->domain, ns_c_in, types[e->step], dns_callback, xstrdup(e->domain));
 	dns_arm_timer();
 }
 
@@ -221,7 +223,7 @@ enum dns_state dns_domain_state(const char *domain)
 	if ((e = dns_find(domain)) != NULL)
 		return e->state;
 	if ((e = dns_slot()) == NULL)
-		return DNS_TEMPFAIL;    /* every slot is a pending look-up */
+		return DNS_TEMPFAIL; /* every slot is a pending look-up */
 	e->domain = xstrdup(domain);
 	e->state = DNS_PENDING;
 	e->step = 0;

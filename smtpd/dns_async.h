@@ -16,10 +16,10 @@
 #include "event.h"
 
 enum dns_state {
-	DNS_EXISTS,             /* an MX (not a null MX), A or AAAA record */
-	DNS_NONE,               /* NXDOMAIN, no usable records, or null MX */
-	DNS_TEMPFAIL,           /* time-out, SERVFAIL, no resolver */
-	DNS_PENDING,            /* asked; the answer comes later */
+	DNS_EXISTS,   /* an MX (not a null MX), A or AAAA record */
+	DNS_NONE,     /* NXDOMAIN, no usable records, or null MX */
+	DNS_TEMPFAIL, /* time-out, SERVFAIL, no resolver */
+	DNS_PENDING,  /* asked; the answer comes later */
 };
 
 /* Sets up the resolver (smtpd_dns_servers, else /etc/resolv.conf). */

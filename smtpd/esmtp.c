@@ -15,8 +15,8 @@
 #include "smtpd.h"
 #include "util.h"
 
-#define ESMTP_ENVID_MAX 100     /* RFC 3461 4.4 */
-#define ESMTP_ORCPT_MAX 500     /* RFC 3461 4.2: 500 characters encoded */
+#define ESMTP_ENVID_MAX 100 /* RFC 3461 4.4 */
+#define ESMTP_ORCPT_MAX 500 /* RFC 3461 4.2: 500 characters encoded */
 
 bool esmtp_dsn_enabled(void)
 {
@@ -29,11 +29,11 @@ bool esmtp_smtputf8_enabled(void)
 }
 
 /* Runs fn over each parameter; stops at the first reply. */
-typedef char *esmtp_param_fn(const struct smtpd_session *s, const char *key, const char *value,
-    void *out);
+typedef char *esmtp_param_fn(
+    const struct smtpd_session *s, const char *key, const char *value, void *out);
 
-static char *esmtp_each(const struct smtpd_session *s, const char *p, const char *end,
-    esmtp_param_fn *fn, void *out)
+static char *esmtp_each(
+    const struct smtpd_session *s, const char *p, const char *end, esmtp_param_fn *fn, void *out)
 {
 	struct smtp_param params[SMTP_PARAMS_MAX];
 	const char *err = NULL;
@@ -44,7 +44,8 @@ static char *esmtp_each(const struct smtpd_session *s, const char *p, const char
 		return xstrdup(err ? err : "501 5.5.4 Syntax error in parameters");
 	for (size_t i = 0; i < n && reply == NULL; i++) {
 		char *key = xmemdup(params[i].key, params[i].key_len);
-		char *value = params[i].value ? xmemdup(params[i].value, params[i].value_len) : NULL;
+		char *value =
+		    params[i].value ? xmemdup(params[i].value, params[i].value_len) : NULL;
 
 		for (size_t j = 0; j < i && reply == NULL; j++)
 			if (smtp_param_is(&params[j], key))
@@ -74,8 +75,8 @@ static char *esmtp_xtext(const char *value, size_t max)
 	return out;
 }
 
-static char *esmtp_mail_one(const struct smtpd_session *s, const char *key, const char *value,
-    void *out)
+static char *esmtp_mail_one(
+    const struct smtpd_session *s, const char *key, const char *value, void *out)
 {
 	struct esmtp_mail *m = out;
 	long long limit = config_size("message_size_limit");
@@ -127,7 +128,7 @@ static char *esmtp_mail_one(const struct smtpd_session *s, const char *key, cons
 /* NOTIFY=NEVER or a list of SUCCESS, FAILURE, DELAY (RFC 3461 4.1). */
 static char *esmtp_notify(const char *value)
 {
-	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
+	static const char *const words[] = {"SUCCESS", "FAILURE", "DELAY"};
 	char **v;
 	struct buf out = BUF_INIT;
 	bool ok = true;
@@ -149,8 +150,8 @@ static char *esmtp_notify(const char *value)
 			buf_printf(&out, "%s%s", out.len ? "," : "", words[k]);
 		}
 	}
-	if (strchr(value, ',') && (value[0] == ',' || value[strlen(value) - 1] == ',' ||
-	    strstr(value, ",,")))
+	if (strchr(value, ',') &&
+	    (value[0] == ',' || value[strlen(value) - 1] == ',' || strstr(value, ",,")))
 		ok = false;
 	strv_free(v);
 	if (!ok || out.len == 0) {
@@ -170,7 +171,7 @@ static char *esmtp_orcpt(const char *value)
 		return NULL;
 	for (const char *p = value; p < semi; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-'))
+			(*p >= '0' && *p <= '9') || *p == '-'))
 			return NULL;
 	if ((addr = esmtp_xtext(semi + 1, ESMTP_ORCPT_MAX)) == NULL || *addr == 0) {
 		free(addr);
@@ -181,8 +182,8 @@ static char *esmtp_orcpt(const char *value)
 	return out;
 }
 
-static char *esmtp_rcpt_one(const struct smtpd_session *s, const char *key, const char *value,
-    void *out)
+static char *esmtp_rcpt_one(
+    const struct smtpd_session *s, const char *key, const char *value, void *out)
 {
 	struct esmtp_rcpt *r = out;
 
@@ -200,16 +201,16 @@ static char *esmtp_rcpt_one(const struct smtpd_session *s, const char *key, cons
 	return esmtp_unknown(key);
 }
 
-char *esmtp_mail_params(const struct smtpd_session *s, const char *p, const char *end,
-    struct esmtp_mail *m)
+char *esmtp_mail_params(
+    const struct smtpd_session *s, const char *p, const char *end, struct esmtp_mail *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->size = -1;
 	return esmtp_each(s, p, end, esmtp_mail_one, m);
 }
 
-char *esmtp_rcpt_params(const struct smtpd_session *s, const char *p, const char *end,
-    struct esmtp_rcpt *r)
+char *esmtp_rcpt_params(
+    const struct smtpd_session *s, const char *p, const char *end, struct esmtp_rcpt *r)
 {
 	memset(r, 0, sizeof(*r));
 	return esmtp_each(s, p, end, esmtp_rcpt_one, r);

@@ -16,22 +16,22 @@
 struct smtpd_session;
 
 struct esmtp_mail {
-	long long size;         /* -1 when not given */
+	long long size; /* -1 when not given */
 	bool smtputf8;
-	const char *ret;        /* "FULL", "HDRS" or NULL */
-	char *envid;            /* decoded, or NULL */
+	const char *ret; /* "FULL", "HDRS" or NULL */
+	char *envid;	 /* decoded, or NULL */
 };
 
 struct esmtp_rcpt {
-	char *notify;           /* "NEVER" or e.g. "SUCCESS,FAILURE", or NULL */
-	char *orcpt;            /* "rfc822;addr" decoded, or NULL */
+	char *notify; /* "NEVER" or e.g. "SUCCESS,FAILURE", or NULL */
+	char *orcpt;  /* "rfc822;addr" decoded, or NULL */
 };
 
 /* NULL when all is well, else the reply (the caller frees it). */
-char *esmtp_mail_params(const struct smtpd_session *s, const char *p, const char *end,
-    struct esmtp_mail *m);
-char *esmtp_rcpt_params(const struct smtpd_session *s, const char *p, const char *end,
-    struct esmtp_rcpt *r);
+char *esmtp_mail_params(
+    const struct smtpd_session *s, const char *p, const char *end, struct esmtp_mail *m);
+char *esmtp_rcpt_params(
+    const struct smtpd_session *s, const char *p, const char *end, struct esmtp_rcpt *r);
 void esmtp_mail_free(struct esmtp_mail *m);
 void esmtp_rcpt_free(struct esmtp_rcpt *r);
 

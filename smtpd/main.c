@@ -41,8 +41,8 @@ static struct {
 	struct daemon d;
 	struct event_loop *loop;
 	long served;
-	bool retiring;          /* max_use reached: exit when the last one ends */
-	long fd_limit;          /* RLIMIT_NOFILE as raised */
+	bool retiring; /* max_use reached: exit when the last one ends */
+	long fd_limit; /* RLIMIT_NOFILE as raised */
 	struct event_timer *idle_timer;
 } smtpd;
 
@@ -76,10 +76,11 @@ static void smtpd_empty(struct event_loop *loop)
 static void smtpd_refuse(int fd, const char *why)
 {
 	char reply[600];
-	int n = snprintf(reply, sizeof(reply), "421 4.7.0 %s Error: %s\r\n",
-	    config_str("myhostname"), why);
+	int n = snprintf(
+	    reply, sizeof(reply), "421 4.7.0 %s Error: %s\r\n", config_str("myhostname"), why);
 
-	if (n > 0 && write(fd, reply, (size_t)n < sizeof(reply) ? (size_t)n : sizeof(reply) - 1) < 0)
+	if (n > 0 &&
+	    write(fd, reply, (size_t)n < sizeof(reply) ? (size_t)n : sizeof(reply) - 1) < 0)
 		log_debug("421 to refused client: write failed");
 	close(fd);
 }
@@ -91,7 +92,8 @@ static void smtpd_accept(struct event_loop *loop, int fd, void *ctx)
 
 	(void)ctx;
 	if (limit > 0 && session_count() >= (size_t)limit) {
-		log_warn("too many sessions (smtpd_client_session_limit = %ld): refusing a client", limit);
+		log_warn("too many sessions (smtpd_client_session_limit = %ld): refusing a client",
+		    limit);
 		smtpd_refuse(fd, "too many connections");
 		return;
 	}
@@ -117,7 +119,7 @@ static rlim_t smtpd_nr_open(void)
 	unsigned long n = 0;
 
 	if (f == NULL || fscanf(f, "%lu", &n) != 1 || n == 0)
-		n = 1024 * 1024;        /* the kernel's default */
+		n = 1024 * 1024; /* the kernel's default */
 	if (f)
 		fclose(f);
 	return (rlim_t)n;
@@ -130,7 +132,8 @@ static rlim_t smtpd_fds_wanted(long limit)
 	struct rlimit rl;
 
 	if (limit <= 0)
-		return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < most ? rl.rlim_max : most;
+		return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < most ? rl.rlim_max
+										: most;
 	if ((rlim_t)limit > (most - SMTPD_FD_RESERVE) / 2)
 		return most;
 	return (rlim_t)limit * 2 + SMTPD_FD_RESERVE;
@@ -166,7 +169,8 @@ static void smtpd_fd_setup(void)
 	smtpd.fd_limit = got > (rlim_t)LONG_MAX ? LONG_MAX : (long)got;
 	if (limit > 0 && smtpd.fd_limit > 0 && smtpd.fd_limit < limit + 2 * SMTPD_FD_RESERVE)
 		log_warn("descriptor limit %ld: fewer than smtpd_client_session_limit = %ld "
-		    "sessions per process", smtpd.fd_limit, limit);
+			 "sessions per process",
+		    smtpd.fd_limit, limit);
 }
 
 int main(int argc, char **argv)

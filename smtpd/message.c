@@ -144,15 +144,12 @@ void message_finish(struct smtpd_session *s, const char *reply, const char *qid)
 static char *message_verdict(enum cleanup_status st, const char *text)
 {
 	switch (st) {
-	case CLEANUP_OK:
-		return xasprintf("250 2.0.0 Ok: queued as %s", text);
+	case CLEANUP_OK: return xasprintf("250 2.0.0 Ok: queued as %s", text);
 	case CLEANUP_DEFER:
 		/* RFC 3463: 4.3.1 is "mail system full", answered 452. */
 		return xasprintf("%s %s", strncmp(text, "4.3.1", 5) == 0 ? "452" : "451", text);
-	case CLEANUP_REJECT:
-		return xasprintf("554 %s", text);
-	case CLEANUP_FAILED:
-		break;
+	case CLEANUP_REJECT: return xasprintf("554 %s", text);
+	case CLEANUP_FAILED: break;
 	}
 	log_warn("cleanup service: %s", text);
 	return xstrdup(MESSAGE_WRITE_ERROR);
@@ -190,7 +187,7 @@ static void message_drain(void *ctx)
 bool message_paused(const struct smtpd_session *s)
 {
 	return (s->state == SMTPD_DATA || s->state == SMTPD_BDAT) && s->cleanup != NULL &&
-	    cleanup_client_pending(s->cleanup) > SMTPD_CLEANUP_HIGH;
+	       cleanup_client_pending(s->cleanup) > SMTPD_CLEANUP_HIGH;
 }
 
 /* Content after decoding: counted always, sent only while all is well. */

@@ -96,8 +96,8 @@ static enum policy_result policy_defer(struct buf *reply, const char *rcpt)
 	return POLICY_DEFER;
 }
 
-enum policy_result policy_check_rcpt(const struct smtpd_session *s, const char *rcpt,
-    struct buf *reply)
+enum policy_result policy_check_rcpt(
+    const struct smtpd_session *s, const char *rcpt, struct buf *reply)
 {
 	(void)s;
 	struct resolved r;
@@ -111,20 +111,23 @@ enum policy_result policy_check_rcpt(const struct smtpd_session *s, const char *
 			return POLICY_OK;
 		if (error)
 			return policy_defer(reply, rcpt);
-		buf_printf(reply, "550 5.1.1 <%s>: Recipient address rejected: "
-		    "User unknown in virtual mailbox table", rcpt);
+		buf_printf(reply,
+		    "550 5.1.1 <%s>: Recipient address rejected: "
+		    "User unknown in virtual mailbox table",
+		    rcpt);
 		return POLICY_REJECT;
 	case CLASS_LOCAL:
 		if (local_rcpt_known(rcpt, &error))
 			return POLICY_OK;
 		if (error)
 			return policy_defer(reply, rcpt);
-		buf_printf(reply, "550 5.1.1 <%s>: Recipient address rejected: "
-		    "User unknown in local recipient table", rcpt);
+		buf_printf(reply,
+		    "550 5.1.1 <%s>: Recipient address rejected: "
+		    "User unknown in local recipient table",
+		    rcpt);
 		return POLICY_REJECT;
 	case CLASS_RELAY:
-	case CLASS_DEFAULT:
-		break;
+	case CLASS_DEFAULT: break;
 	}
 	return POLICY_OK;
 }

@@ -33,10 +33,10 @@
 
 /* What one restriction said. */
 enum restr_verdict {
-	V_DUNNO,                /* no opinion: next restriction */
-	V_PERMIT,               /* ends this list */
-	V_REJECT,               /* ends the command; reply set */
-	V_WAIT,                 /* a DNS answer is awaited */
+	V_DUNNO,  /* no opinion: next restriction */
+	V_PERMIT, /* ends this list */
+	V_REJECT, /* ends the command; reply set */
+	V_WAIT,	  /* a DNS answer is awaited */
 };
 
 struct restr_ctx {
@@ -44,8 +44,8 @@ struct restr_ctx {
 	enum restr_stage stage; /* of the list being evaluated */
 	const char *rcpt;
 	struct buf *reply;
-	const char *list;       /* the list's parameter name */
-	char **words;           /* the list, for "check_x_access table" */
+	const char *list; /* the list's parameter name */
+	char **words;	  /* the list, for "check_x_access table" */
 	size_t *pos;
 };
 
@@ -77,7 +77,8 @@ static struct table *restr_table(const char *spec)
 			break;
 	if (i == restr_tables.n) {
 		restr_tables.specs = xreallocarray(restr_tables.specs, i + 1, sizeof(char *));
-		restr_tables.tables = xreallocarray(restr_tables.tables, i + 1, sizeof(struct table *));
+		restr_tables.tables =
+		    xreallocarray(restr_tables.tables, i + 1, sizeof(struct table *));
 		restr_tables.specs[i] = xstrdup(spec);
 		restr_tables.tables[i] = NULL;
 		restr_tables.n++;
@@ -94,9 +95,9 @@ static struct table *restr_table(const char *spec)
 /* "Client host rejected" and the <subject> of a reply, per stage. */
 static const char *restr_what(enum restr_stage stage)
 {
-	static const char *const what[] = { "Client host rejected", "Helo command rejected",
-		"Sender address rejected", "Recipient address rejected",
-		"Recipient address rejected", "Data command rejected" };
+	static const char *const what[] = {"Client host rejected", "Helo command rejected",
+	    "Sender address rejected", "Recipient address rejected", "Recipient address rejected",
+	    "Data command rejected"};
 
 	return what[stage];
 }
@@ -106,33 +107,24 @@ static void restr_subject(const struct restr_ctx *c, struct buf *out)
 	const struct smtpd_session *s = c->s;
 
 	switch (c->stage) {
-	case RESTR_CLIENT:
-		buf_printf(out, "%s[%s]", s->name, s->addr);
-		break;
-	case RESTR_HELO:
-		buf_puts(out, s->helo ? s->helo : "");
-		break;
-	case RESTR_SENDER:
-		buf_puts(out, s->sender ? s->sender : "");
-		break;
+	case RESTR_CLIENT: buf_printf(out, "%s[%s]", s->name, s->addr); break;
+	case RESTR_HELO: buf_puts(out, s->helo ? s->helo : ""); break;
+	case RESTR_SENDER: buf_puts(out, s->sender ? s->sender : ""); break;
 	case RESTR_RELAY:
-	case RESTR_RECIPIENT:
-		buf_puts(out, c->rcpt ? c->rcpt : "");
-		break;
-	case RESTR_DATA:
-		buf_puts(out, "DATA");
-		break;
+	case RESTR_RECIPIENT: buf_puts(out, c->rcpt ? c->rcpt : ""); break;
+	case RESTR_DATA: buf_puts(out, "DATA"); break;
 	}
 }
 
-static enum restr_verdict restr_reject(struct restr_ctx *c, int code, const char *dsn,
-    const char *text)
+static enum restr_verdict restr_reject(
+    struct restr_ctx *c, int code, const char *dsn, const char *text)
 {
 	struct buf subj = BUF_INIT;
 
 	restr_subject(c, &subj);
 	buf_reset(c->reply);
-	buf_printf(c->reply, "%d %s <%s>: %s: %s", code, dsn, buf_cstr(&subj), restr_what(c->stage), text);
+	buf_printf(
+	    c->reply, "%d %s <%s>: %s: %s", code, dsn, buf_cstr(&subj), restr_what(c->stage), text);
 	buf_free(&subj);
 	return V_REJECT;
 }
@@ -153,8 +145,7 @@ static enum restr_verdict restr_config_error(struct restr_ctx *c, const char *wh
 	return V_REJECT;
 }
 
-int restr_access_action(const char *value, const char *what, const char *subject,
-    struct buf *reply)
+int restr_access_action(const char *value, const char *what, const char *subject, struct buf *reply)
 {
 	char *v = xstrdup(value), *word = str_trim(v), *text;
 	int code = 0, r = 0;
@@ -171,7 +162,7 @@ int restr_access_action(const char *value, const char *what, const char *subject
 	} else if (str_case_eq(word, "DEFER") || str_case_eq(word, "DEFER_IF_PERMIT")) {
 		code = restr_code("access_map_defer_code", 450);
 	} else if (strlen(word) == 3 && (word[0] == '4' || word[0] == '5') &&
-	    strspn(word, "0123456789") == 3) {
+		   strspn(word, "0123456789") == 3) {
 		code = atoi(word);
 	} else if (strspn(word, "0123456789") == strlen(word) && word[0] == '2') {
 		r = 1;
@@ -181,7 +172,8 @@ int restr_access_action(const char *value, const char *what, const char *subject
 	if (code) {
 		dsn = code < 500 ? "4.7.1" : "5.7.1";
 		buf_reset(reply);
-		buf_printf(reply, "%d %s <%s>: %s: %s", code, dsn, subject, what, *text ? text : "Access denied");
+		buf_printf(reply, "%d %s <%s>: %s: %s", code, dsn, subject, what,
+		    *text ? text : "Access denied");
 		/* Table text ends up in a reply line: no control characters. */
 		for (size_t i = 0; i < reply->len; i++)
 			if ((unsigned char)reply->data[i] < 0x20)
@@ -316,11 +308,12 @@ static char *restr_domain_of(const char *addr)
 /* reject_non_fqdn_*: a domain needs a dot (an address literal is fine). */
 static bool restr_fqdn(const char *domain)
 {
-	return domain[0] == '[' || (strchr(domain, '.') != NULL && domain[strlen(domain) - 1] != '.');
+	return domain[0] == '[' ||
+	       (strchr(domain, '.') != NULL && domain[strlen(domain) - 1] != '.');
 }
 
-static enum restr_verdict restr_non_fqdn_addr(struct restr_ctx *c, const char *addr,
-    const char *dsn)
+static enum restr_verdict restr_non_fqdn_addr(
+    struct restr_ctx *c, const char *addr, const char *dsn)
 {
 	char *domain;
 	bool ok;
@@ -333,8 +326,8 @@ static enum restr_verdict restr_non_fqdn_addr(struct restr_ctx *c, const char *a
 	return ok ? V_DUNNO : restr_reject(c, 504, dsn, "need fully-qualified address");
 }
 
-static enum restr_verdict restr_unknown_domain(struct restr_ctx *c, const char *addr,
-    const char *dsn_code)
+static enum restr_verdict restr_unknown_domain(
+    struct restr_ctx *c, const char *addr, const char *dsn_code)
 {
 	struct resolved r;
 	char *domain;
@@ -347,15 +340,10 @@ static enum restr_verdict restr_unknown_domain(struct restr_ctx *c, const char *
 	st = domain[0] == '[' ? DNS_EXISTS : dns_domain_state(domain);
 	free(domain);
 	switch (st) {
-	case DNS_EXISTS:
-		return V_DUNNO;
-	case DNS_PENDING:
-		return V_WAIT;
-	case DNS_TEMPFAIL:
-		code = restr_code("unknown_address_tempfail_action_code", 450);
-		break;
-	case DNS_NONE:
-		break;
+	case DNS_EXISTS: return V_DUNNO;
+	case DNS_PENDING: return V_WAIT;
+	case DNS_TEMPFAIL: code = restr_code("unknown_address_tempfail_action_code", 450); break;
+	case DNS_NONE: break;
 	}
 	return restr_reject(c, code, code < 500 ? "4.1.8" : dsn_code,
 	    st == DNS_TEMPFAIL ? "Domain not found (temporary failure)" : "Domain not found");
@@ -422,7 +410,8 @@ static enum restr_verdict restr_login_mismatch(struct restr_ctx *c)
 
 		/* The full address first, then "@domain" (Postfix's order). */
 		if (t && (owners = table_lookup(t, keys[0], &err)) == NULL) {
-			char *at = xasprintf("@%s", strrchr(s->sender, '@') ? strrchr(s->sender, '@') + 1 : "");
+			char *at = xasprintf(
+			    "@%s", strrchr(s->sender, '@') ? strrchr(s->sender, '@') + 1 : "");
 
 			owners = table_lookup(t, at, &err);
 			free(at);
@@ -492,7 +481,8 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 	if (strcmp(w, "defer") == 0)
 		return restr_reject(c, 450, "4.7.1", "Try again later");
 	if (strcmp(w, "permit_mynetworks") == 0)
-		return sock_addr_in_networks(s->addr, config_str("mynetworks")) ? V_PERMIT : V_DUNNO;
+		return sock_addr_in_networks(s->addr, config_str("mynetworks")) ? V_PERMIT
+										: V_DUNNO;
 	if (strcmp(w, "permit_sasl_authenticated") == 0)
 		return s->sasl_user ? V_PERMIT : V_DUNNO;
 	if (strcmp(w, "reject_unauth_destination") == 0)
@@ -515,7 +505,8 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 		return V_DUNNO; /* always done after the lists (restr_unlisted) */
 	if (strcmp(w, "reject_sender_login_mismatch") == 0)
 		return restr_login_mismatch(c);
-	if (strncmp(w, "check_", 6) == 0 && strlen(w) > 13 && strcmp(w + strlen(w) - 7, "_access") == 0)
+	if (strncmp(w, "check_", 6) == 0 && strlen(w) > 13 &&
+	    strcmp(w + strlen(w) - 7, "_access") == 0)
 		return restr_check_access(c, w);
 	{
 		char *why = xasprintf("unknown restriction: %s", w);
@@ -527,15 +518,15 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 }
 
 /* Runs one list; false when it rejected (or waits), reply set. */
-static enum restr_result restr_list(struct smtpd_session *s, enum restr_stage stage,
-    const char *rcpt, struct buf *reply)
+static enum restr_result restr_list(
+    struct smtpd_session *s, enum restr_stage stage, const char *rcpt, struct buf *reply)
 {
-	static const char *const params[] = { "smtpd_client_restrictions",
-		"smtpd_helo_restrictions", "smtpd_sender_restrictions", "smtpd_relay_restrictions",
-		"smtpd_recipient_restrictions", "smtpd_data_restrictions" };
+	static const char *const params[] = {"smtpd_client_restrictions", "smtpd_helo_restrictions",
+	    "smtpd_sender_restrictions", "smtpd_relay_restrictions", "smtpd_recipient_restrictions",
+	    "smtpd_data_restrictions"};
 	char **words = config_list(params[stage]);
 	size_t pos;
-	struct restr_ctx c = { s, stage, rcpt, reply, params[stage], words, &pos };
+	struct restr_ctx c = {s, stage, rcpt, reply, params[stage], words, &pos};
 	enum restr_verdict v = V_DUNNO;
 
 	for (pos = 0; words[pos] && v == V_DUNNO; pos++) {
@@ -548,8 +539,8 @@ static enum restr_result restr_list(struct smtpd_session *s, enum restr_stage st
 	return v == V_REJECT ? RESTR_REJECTED : RESTR_OK;
 }
 
-enum restr_result restr_check(struct smtpd_session *s, enum restr_stage stage,
-    const char *rcpt, struct buf *reply)
+enum restr_result restr_check(
+    struct smtpd_session *s, enum restr_stage stage, const char *rcpt, struct buf *reply)
 {
 	bool delay = config_bool("smtpd_delay_reject");
 	enum restr_stage first = RESTR_CLIENT;

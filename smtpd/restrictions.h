@@ -19,9 +19,9 @@ enum restr_stage {
 };
 
 enum restr_result {
-	RESTR_OK,               /* go on with the command */
-	RESTR_REJECTED,         /* reply holds the complete reply line */
-	RESTR_WAIT,             /* a DNS answer is awaited: run the command again later */
+	RESTR_OK,	/* go on with the command */
+	RESTR_REJECTED, /* reply holds the complete reply line */
+	RESTR_WAIT,	/* a DNS answer is awaited: run the command again later */
 };
 
 /*
@@ -31,13 +31,13 @@ enum restr_result {
  * the data list.  stage is the command's own stage; rcpt is the recipient
  * at RCPT, else NULL.
  */
-enum restr_result restr_check(struct smtpd_session *s, enum restr_stage stage,
-    const char *rcpt, struct buf *reply);
+enum restr_result restr_check(
+    struct smtpd_session *s, enum restr_stage stage, const char *rcpt, struct buf *reply);
 
 /* Parses an access table result; exposed for tests.  Returns 1 permit,
  * 0 continue (DUNNO or unknown), -1 reject/defer with reply filled. */
-int restr_access_action(const char *value, const char *what, const char *subject,
-    struct buf *reply);
+int restr_access_action(
+    const char *value, const char *what, const char *subject, struct buf *reply);
 
 /* Drops cached tables (tests). */
 void restr_reset(void);

@@ -32,9 +32,9 @@
 #include "tls.h"
 #include "util.h"
 
-#define SESSION_READ_SLACK 4096         /* read size beyond one command line */
-#define SESSION_DATA_READ 65536         /* read size during DATA */
-#define SESSION_OUT_HIGH 65536          /* stop running commands above this */
+#define SESSION_READ_SLACK 4096 /* read size beyond one command line */
+#define SESSION_DATA_READ 65536 /* read size during DATA */
+#define SESSION_OUT_HIGH 65536	/* stop running commands above this */
 
 static struct {
 	size_t line_limit;
@@ -54,7 +54,7 @@ void session_init(void (*on_empty)(struct event_loop *loop))
 {
 	long limit = config_int("line_length_limit");
 
-	session_cfg.line_limit = limit > 512 ? (size_t)limit : 512;  /* RFC 5321 4.5.3.1.4 */
+	session_cfg.line_limit = limit > 512 ? (size_t)limit : 512; /* RFC 5321 4.5.3.1.4 */
 	session_cfg.timeout_ms = config_time("smtpd_timeout") * 1000;
 	if (session_cfg.timeout_ms <= 0)
 		session_cfg.timeout_ms = 300 * 1000;
@@ -86,7 +86,7 @@ void session_new(struct event_loop *loop, int fd)
 
 	s->loop = loop;
 	s->fd = fd;
-	s->name = "unknown";    /* reverse DNS comes with c-ares */
+	s->name = "unknown"; /* reverse DNS comes with c-ares */
 	s->size_decl = -1;
 	s->last_cmd = "CONNECT";
 	s->last_io = event_now(loop);
@@ -131,8 +131,8 @@ static bool session_limits(struct smtpd_session *s)
 		smtpd_reply(s, "421 4.7.0 %s Error: too many connections from %s",
 		    config_str("myhostname"), s->addr);
 	} else if (max_rate > 0 && rate > max_rate) {
-		log_warn("Connection rate limit exceeded: %d from %s[%s] for service %s",
-		    rate, s->name, s->addr, "smtpd");
+		log_warn("Connection rate limit exceeded: %d from %s[%s] for service %s", rate,
+		    s->name, s->addr, "smtpd");
 		smtpd_reply(s, "421 4.7.0 %s Error: too many connections from %s",
 		    config_str("myhostname"), s->addr);
 	} else {
@@ -232,8 +232,8 @@ void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 }
 
 /* A rejected MAIL/RCPT/DATA: the reply, and Postfix's NOQUEUE log line. */
-void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from,
-    const char *to, const char *fmt, ...)
+void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from, const char *to,
+    const char *fmt, ...)
 {
 	struct buf text = BUF_INIT, line = BUF_INIT;
 	va_list ap;
@@ -283,7 +283,7 @@ static void session_read(struct smtpd_session *s, int events)
 	s->tls_rwant = EV_READ;
 	do
 		n = s->tls ? tls_conn_read(s->tls, buf_tail(&s->in), room, &s->tls_rwant)
-		    : read(s->fd, buf_tail(&s->in), room);
+			   : read(s->fd, buf_tail(&s->in), room);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		buf_commit(&s->in, (size_t)n);
@@ -300,7 +300,7 @@ static void session_flush(struct smtpd_session *s)
 	while (s->out.len > 0 && !s->dead) {
 		s->tls_wwant = EV_WRITE;
 		n = s->tls ? tls_conn_write(s->tls, s->out.data, s->out.len, &s->tls_wwant)
-		    : write(s->fd, s->out.data, s->out.len);
+			   : write(s->fd, s->out.data, s->out.len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -325,12 +325,12 @@ static void session_line(struct smtpd_session *s, size_t len)
 	if (n > session_cfg.line_limit)
 		smtpd_reply(s, "500 5.5.2 Error: line too long");
 	else if (!smtpd_command(s, s->in.data, n))
-		return;         /* run again when DNS has answered */
+		return; /* run again when DNS has answered */
 	buf_consume(&s->in, len);
 	/* CVE-2011-0411: plaintext pipelined after STARTTLS is never run. */
 	if (s->tls_phase == SMTPD_TLS_STARTING && s->in.len > 0) {
-		log_info("discarding %zu bytes pipelined after STARTTLS from %s[%s]",
-		    s->in.len, s->name, s->addr);
+		log_info("discarding %zu bytes pipelined after STARTTLS from %s[%s]", s->in.len,
+		    s->name, s->addr);
 		buf_reset(&s->in);
 	}
 }
@@ -472,9 +472,11 @@ static void session_tls_step(struct smtpd_session *s)
 		s->tls_wwant = EV_WRITE;
 		s->last_io = event_now(s->loop);
 		tls_conn_info(s->tls, &s->tls_info);
-		log_info("%s TLS connection established from %s[%s]: %s with cipher %s (%d/%d bits)%s%s",
+		log_info(
+		    "%s TLS connection established from %s[%s]: %s with cipher %s (%d/%d bits)%s%s",
 		    s->tls_info.fingerprint[0] ? "Untrusted" : "Anonymous", s->name, s->addr,
-		    s->tls_info.protocol, s->tls_info.cipher, s->tls_info.bits, s->tls_info.alg_bits,
+		    s->tls_info.protocol, s->tls_info.cipher, s->tls_info.bits,
+		    s->tls_info.alg_bits,
 		    s->tls_info.fingerprint[0] ? " client certificate SHA256 fingerprint " : "",
 		    s->tls_info.fingerprint);
 		smtpd_tls_ready(s);
@@ -486,7 +488,7 @@ static void session_tls_step(struct smtpd_session *s)
 static bool session_tls_more(struct smtpd_session *s)
 {
 	return s->tls_phase == SMTPD_TLS_ACTIVE && !s->dead && !s->pause_timer &&
-	    session_room(s) > 0 && tls_conn_pending(s->tls);
+	       session_room(s) > 0 && tls_conn_pending(s->tls);
 }
 
 /*
@@ -547,7 +549,8 @@ void session_shutdown(void)
 		next = s->next;
 		if (s->tls_phase != SMTPD_TLS_HANDSHAKE && s->tls_phase != SMTPD_TLS_STARTING &&
 		    !s->closing && !s->dead) {
-			smtpd_reply(s, "421 4.3.2 %s Service shutting down", config_str("myhostname"));
+			smtpd_reply(
+			    s, "421 4.3.2 %s Service shutting down", config_str("myhostname"));
 			session_flush(s);
 		}
 		s->closing = true;
@@ -613,8 +616,9 @@ static void session_timeout(struct event_loop *loop, void *ctx)
 	if (s->tls_phase == SMTPD_TLS_HANDSHAKE) {
 		long long left = s->tls_deadline - event_now(loop);
 
-		s->timer = event_timer_add(loop, left < session_cfg.timeout_ms ? left : session_cfg.timeout_ms,
-		    session_timeout, s);
+		s->timer = event_timer_add(loop,
+		    left < session_cfg.timeout_ms ? left : session_cfg.timeout_ms, session_timeout,
+		    s);
 		return;
 	}
 	if (idle < session_cfg.timeout_ms) {

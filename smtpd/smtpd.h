@@ -24,15 +24,15 @@
 #include "tls.h"
 
 enum smtpd_state {
-	SMTPD_CMD,              /* reading commands */
-	SMTPD_DATA,             /* reading message content after 354 */
-	SMTPD_DATA_WAIT,        /* end of data seen, waiting for cleanup */
-	SMTPD_BDAT,             /* reading the octets of a BDAT chunk */
+	SMTPD_CMD,	 /* reading commands */
+	SMTPD_DATA,	 /* reading message content after 354 */
+	SMTPD_DATA_WAIT, /* end of data seen, waiting for cleanup */
+	SMTPD_BDAT,	 /* reading the octets of a BDAT chunk */
 };
 
 enum smtpd_tls_phase {
 	SMTPD_TLS_OFF,
-	SMTPD_TLS_STARTING,     /* 220 to STARTTLS queued, not yet sent */
+	SMTPD_TLS_STARTING, /* 220 to STARTTLS queued, not yet sent */
 	SMTPD_TLS_HANDSHAKE,
 	SMTPD_TLS_ACTIVE,
 };
@@ -49,68 +49,68 @@ struct cleanup_client;
 struct smtpd_session {
 	struct event_loop *loop;
 	int fd;
-	struct buf in;          /* client bytes not yet processed */
-	struct buf out;         /* replies not yet written */
+	struct buf in;	/* client bytes not yet processed */
+	struct buf out; /* replies not yet written */
 	enum smtpd_state state;
-	bool discard_line;      /* skipping the rest of an over-long line */
-	bool closing;           /* close once the replies are written */
-	bool dead;              /* connection broken: free at once */
-	long long last_io;      /* event_now() of the last progress */
+	bool discard_line; /* skipping the rest of an over-long line */
+	bool closing;	   /* close once the replies are written */
+	bool dead;	   /* connection broken: free at once */
+	long long last_io; /* event_now() of the last progress */
 	struct event_timer *timer;
-	const char *last_cmd;   /* for "lost connection after X" */
-	struct event_timer *pause_timer;  /* set: replies and input held back */
+	const char *last_cmd;		 /* for "lost connection after X" */
+	struct event_timer *pause_timer; /* set: replies and input held back */
 
 	/* TLS (tls.c, session.c). */
 	struct tls_conn *tls;
 	enum smtpd_tls_phase tls_phase;
-	int tls_want;           /* the event the unfinished handshake waits for */
-	int tls_rwant, tls_wwant;       /* ... and the last SSL_read, SSL_write */
-	long long tls_deadline; /* end of smtpd_starttls_timeout */
+	int tls_want;		  /* the event the unfinished handshake waits for */
+	int tls_rwant, tls_wwant; /* ... and the last SSL_read, SSL_write */
+	long long tls_deadline;	  /* end of smtpd_starttls_timeout */
 	struct tls_info tls_info;
 
 	/* AUTH (auth.c). */
-	char *sasl_user;        /* set once authenticated */
+	char *sasl_user; /* set once authenticated */
 	const char *sasl_method;
-	struct sasl_exchange *sasl;     /* an AUTH exchange in progress */
+	struct sasl_exchange *sasl; /* an AUTH exchange in progress */
 	unsigned sasl_failures;
 
-	unsigned errors;        /* 4xx/5xx replies, for the error limits */
-	bool dns_wait;          /* a command waits for a DNS answer */
-	bool pipelined_ahead;   /* more input followed the current command */
-	bool anvil;             /* counted in the shared connection table */
+	unsigned errors;      /* 4xx/5xx replies, for the error limits */
+	bool dns_wait;	      /* a command waits for a DNS answer */
+	bool pipelined_ahead; /* more input followed the current command */
+	bool anvil;	      /* counted in the shared connection table */
 
-	char addr[64];          /* client's numeric address */
+	char addr[64]; /* client's numeric address */
 	int port;
-	const char *name;       /* client's host name ("unknown" for now) */
-	char *helo;             /* HELO/EHLO argument, NULL before */
+	const char *name; /* client's host name ("unknown" for now) */
+	char *helo;	  /* HELO/EHLO argument, NULL before */
 	bool esmtp;
 
 	/* The mail transaction (RFC 5321 3.3). */
-	char *sender;           /* NULL before MAIL; "" for <> */
+	char *sender; /* NULL before MAIL; "" for <> */
 	char **rcpts;
 	size_t nrcpt;
-	long long size_decl;    /* MAIL FROM SIZE=, -1 when not given */
-	bool smtputf8;          /* MAIL FROM ... SMTPUTF8 */
-	const char *dsn_ret;    /* RET=FULL|HDRS or NULL */
-	char *dsn_envid;        /* ENVID=, decoded */
-	struct esmtp_rcpt *rcpt_dsn;    /* NOTIFY and ORCPT, parallel to rcpts */
-	bool auth_offered;      /* the last EHLO offered AUTH */
+	long long size_decl;	     /* MAIL FROM SIZE=, -1 when not given */
+	bool smtputf8;		     /* MAIL FROM ... SMTPUTF8 */
+	const char *dsn_ret;	     /* RET=FULL|HDRS or NULL */
+	char *dsn_envid;	     /* ENVID=, decoded */
+	struct esmtp_rcpt *rcpt_dsn; /* NOTIFY and ORCPT, parallel to rcpts */
+	bool auth_offered;	     /* the last EHLO offered AUTH */
 
 	/* DATA in progress (message.c). */
 	struct data_decoder dec;
-	struct buf chunk;       /* decoded content of the latest read */
+	struct buf chunk; /* decoded content of the latest read */
 	struct cleanup_client *cleanup;
 	long long msg_size;
 	bool too_big;
-	char *data_error;       /* reply already decided for the final dot */
+	char *data_error; /* reply already decided for the final dot */
 
 	/* BDAT (bdat.c): a transaction's chunks share one cleanup conversation. */
-	bool bdat_open;         /* a BDAT transaction is under way */
-	bool bdat_last;         /* the current chunk is the LAST one */
-	bool bdat_cr;           /* a CR ended the previous piece (CRLF -> LF) */
-	bool bdat_discard;      /* no transaction: the chunk is read and dropped */
-	long long bdat_left;    /* octets of the current chunk still to read */
-	long long bdat_size;    /* of the current chunk, for the reply */
+	bool bdat_open;	     /* a BDAT transaction is under way */
+	bool bdat_last;	     /* the current chunk is the LAST one */
+	bool bdat_cr;	     /* a CR ended the previous piece (CRLF -> LF) */
+	bool bdat_discard;   /* no transaction: the chunk is read and dropped */
+	long long bdat_left; /* octets of the current chunk still to read */
+	long long bdat_size; /* of the current chunk, for the reply */
 
 	unsigned count_ok[SMTPD_NCOUNT];
 	unsigned count_all[SMTPD_NCOUNT];
@@ -126,8 +126,8 @@ size_t session_count(void);
 void session_run(struct smtpd_session *s);
 void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from,
-    const char *to, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from, const char *to,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void session_reset_transaction(struct smtpd_session *s);
 void session_client(const struct smtpd_session *s, struct buf *out);
 void session_tls_begin(struct smtpd_session *s);
@@ -146,11 +146,11 @@ const char *smtpd_protocol(const struct smtpd_session *s);
 /* policy.c */
 enum policy_result {
 	POLICY_OK,
-	POLICY_REJECT,          /* 5xx: reply holds the text */
-	POLICY_DEFER,           /* 4xx: reply holds the text */
+	POLICY_REJECT, /* 5xx: reply holds the text */
+	POLICY_DEFER,  /* 4xx: reply holds the text */
 };
-enum policy_result policy_check_rcpt(const struct smtpd_session *s, const char *rcpt,
-    struct buf *reply);
+enum policy_result policy_check_rcpt(
+    const struct smtpd_session *s, const char *rcpt, struct buf *reply);
 void policy_reset(void);
 
 /* message.c: the DATA phase. */

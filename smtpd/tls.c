@@ -39,11 +39,11 @@ static const struct {
 	const char *name;
 	int version;
 } tls_versions[] = {
-	{ "SSLv3", SSL3_VERSION },
-	{ "TLSv1", TLS1_VERSION },
-	{ "TLSv1.1", TLS1_1_VERSION },
-	{ "TLSv1.2", TLS1_2_VERSION },
-	{ "TLSv1.3", TLS1_3_VERSION },
+    {"SSLv3", SSL3_VERSION},
+    {"TLSv1", TLS1_VERSION},
+    {"TLSv1.1", TLS1_1_VERSION},
+    {"TLSv1.2", TLS1_2_VERSION},
+    {"TLSv1.3", TLS1_3_VERSION},
 };
 
 #define TLS_NVERSIONS (sizeof(tls_versions) / sizeof(tls_versions[0]))
@@ -51,7 +51,7 @@ static const struct {
 static int tls_version_index(const char *name)
 {
 	if (str_case_eq(name, "SSLv2"))
-		return -2;      /* long gone from OpenSSL: excluding it is a no-op */
+		return -2; /* long gone from OpenSSL: excluding it is a no-op */
 	for (size_t i = 0; i < TLS_NVERSIONS; i++)
 		if (str_case_eq(name, tls_versions[i].name))
 			return (int)i;
@@ -106,7 +106,7 @@ int tls_protocols_parse(const char *spec, int *min, int *max)
 			hi = i;
 	}
 	if (lo < 0)
-		return -1;      /* nothing left to speak */
+		return -1; /* nothing left to speak */
 	*min = tls_versions[lo].version;
 	*max = hi == (int)TLS_NVERSIONS - 1 ? 0 : tls_versions[hi].version;
 	return 0;
@@ -153,12 +153,12 @@ static SSL_CTX *tls_ctx_build(bool mandatory, struct buf *err)
 	}
 	SSL_CTX_set_min_proto_version(ctx, min);
 	SSL_CTX_set_max_proto_version(ctx, max);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_options(
+	    ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* RELEASE_BUFFERS: an idle TLS session gives back its record buffers
 	 * (some 34 KiB), which thousands of idle clients would otherwise pin. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-	    SSL_MODE_RELEASE_BUFFERS);
+				  SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	if (config_bool("smtpd_tls_ask_ccert"))
@@ -248,14 +248,9 @@ void tls_conn_free(struct tls_conn *t)
 static bool tls_want(SSL *ssl, int ret, int *want)
 {
 	switch (SSL_get_error(ssl, ret)) {
-	case SSL_ERROR_WANT_READ:
-		*want = EV_READ;
-		return true;
-	case SSL_ERROR_WANT_WRITE:
-		*want = EV_WRITE;
-		return true;
-	default:
-		return false;
+	case SSL_ERROR_WANT_READ: *want = EV_READ; return true;
+	case SSL_ERROR_WANT_WRITE: *want = EV_WRITE; return true;
+	default: return false;
 	}
 }
 

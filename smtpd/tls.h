@@ -31,10 +31,10 @@ struct tls_conn;
 
 /* What one connection negotiated, for the log and the Received: header. */
 struct tls_info {
-	const char *protocol;   /* "TLSv1.3" */
-	const char *cipher;     /* "TLS_AES_256_GCM_SHA384" */
+	const char *protocol; /* "TLSv1.3" */
+	const char *cipher;   /* "TLS_AES_256_GCM_SHA384" */
 	int bits, alg_bits;
-	char fingerprint[100];  /* client certificate SHA-256, or "" */
+	char fingerprint[100]; /* client certificate SHA-256, or "" */
 };
 
 /*

@@ -125,8 +125,10 @@ static void pd_config(const char *dir)
 		char *cf = xasprintf("%s/main.cf", dir);
 
 		if (realpath(dir, real) == NULL || !pd_trusted_path(real) || !pd_trusted_path(cf))
-			pd_fail(EX_NOPERM, "untrusted configuration directory %s: it and its "
-			    "main.cf must belong to root and be writable by root only", dir);
+			pd_fail(EX_NOPERM,
+			    "untrusted configuration directory %s: it and its "
+			    "main.cf must belong to root and be writable by root only",
+			    dir);
 		free(cf);
 		dir = real;
 	}
@@ -219,8 +221,8 @@ static void pd_copy(void)
 			if ((bad = md_check(&chk, &m)) != NULL)
 				pd_fail(EX_DATAERR, "malformed input: %s", bad);
 			if (limit > 0 && chk.size > limit)
-				pd_fail(EX_DATAERR, "message too large (message_size_limit is %lld bytes)",
-				    limit);
+				pd_fail(EX_DATAERR,
+				    "message too large (message_size_limit is %lld bytes)", limit);
 			pd_put_record(&m, first);
 			first = false;
 			buf_consume(&in, used);
@@ -229,7 +231,8 @@ static void pd_copy(void)
 			pd_fail(EX_DATAERR, "malformed input: %s", why ? why : "bad record");
 	}
 	if (in.len > 0 || !md_complete(&chk))
-		pd_fail(EX_DATAERR, "malformed input: %s", in.len ? "truncated record" : "no end record");
+		pd_fail(EX_DATAERR, "malformed input: %s",
+		    in.len ? "truncated record" : "no end record");
 	ipc_msg_free(&m);
 	buf_free(&in);
 }
@@ -293,9 +296,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': dir = optarg; break;
 		case 'v': break;
-		default:
-			fprintf(stderr, "usage: postdrop [-c config_dir] [-v]\n");
-			return EX_USAGE;
+		default: fprintf(stderr, "usage: postdrop [-c config_dir] [-v]\n"); return EX_USAGE;
 		}
 	}
 	if (optind != argc) {

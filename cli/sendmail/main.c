@@ -40,11 +40,11 @@ extern char **environ;
 struct sm_opts sm_opts;
 
 enum sm_mode {
-	SM_DELIVER, /* -bm: read a message (default) */
-	SM_SMTP,    /* -bs */
-	SM_MAILQ,   /* -bp */
+	SM_DELIVER,    /* -bm: read a message (default) */
+	SM_SMTP,       /* -bs */
+	SM_MAILQ,      /* -bp */
 	SM_NEWALIASES, /* -bi, -I */
-	SM_FLUSH,   /* -q */
+	SM_FLUSH,      /* -q */
 };
 
 struct sm_args {
@@ -162,8 +162,8 @@ static void sm_option_o(struct sm_args *a, const char *v)
 {
 	if (strcmp(v, "i") == 0)
 		a->ignore_dots = true;
-	else if (v[0] == 'e' || v[0] == 'd' || strcmp(v, "m") == 0 || v[0] == 'A' ||
-	    v[0] == 'Q' || v[0] == '7' || v[0] == '8')
+	else if (v[0] == 'e' || v[0] == 'd' || strcmp(v, "m") == 0 || v[0] == 'A' || v[0] == 'Q' ||
+		 v[0] == '7' || v[0] == '8')
 		return;
 	else
 		sm_usage();
@@ -180,7 +180,8 @@ static void sm_option_b(struct sm_args *a, const char *v)
 	else if (strcmp(v, "i") == 0)
 		a->mode = SM_NEWALIASES;
 	else if (strcmp(v, "l") == 0 || strcmp(v, "d") == 0)
-		sm_fatal(EX_USAGE, "-b%s is not supported: start the mail system with \"tern start\"", v);
+		sm_fatal(EX_USAGE,
+		    "-b%s is not supported: start the mail system with \"tern start\"", v);
 	else
 		sm_usage();
 }
@@ -195,9 +196,10 @@ static const char *sm_check_notify(const char *v)
 	for (size_t i = 0; i < n; i++) {
 		const char *w = words[i];
 
-		if (strcasecmp(w, "never") == 0 ? n != 1 :
-		    strcasecmp(w, "success") != 0 && strcasecmp(w, "failure") != 0 &&
-		    strcasecmp(w, "delay") != 0)
+		if (strcasecmp(w, "never") == 0
+			? n != 1
+			: strcasecmp(w, "success") != 0 && strcasecmp(w, "failure") != 0 &&
+			      strcasecmp(w, "delay") != 0)
 			sm_fatal(EX_USAGE, "-N: bad DSN notification: %s", v);
 		buf_printf(&out, "%s%s", i ? "," : "", w);
 	}
@@ -232,7 +234,8 @@ static void sm_parse(int argc, char **argv, struct sm_args *a)
 			break;
 		case 'V': a->envid = optarg; break;
 		case 'b': sm_option_b(a, optarg); break;
-		case 'f': case 'r': a->sender = optarg; break;
+		case 'f':
+		case 'r': a->sender = optarg; break;
 		case 'i': a->ignore_dots = true; break;
 		case 'o': sm_option_o(a, optarg); break;
 		case 'q':
@@ -243,9 +246,15 @@ static void sm_parse(int argc, char **argv, struct sm_args *a)
 		case 't': a->extract = true; break;
 		case 'v': sm_opts.verbose = true; break;
 		/* Accepted and ignored, as Postfix does. */
-		case 'A': case 'G': case 'L': case 'O': case 'U': case 'X': case 'h': case 'm':
-		case 'n':
-			break;
+		case 'A':
+		case 'G':
+		case 'L':
+		case 'O':
+		case 'U':
+		case 'X':
+		case 'h':
+		case 'm':
+		case 'n': break;
 		default: sm_usage();
 		}
 	}

@@ -47,7 +47,8 @@ static size_t sm_read_piece(struct sm_reader *r, char **piece)
 		ssize_t n;
 
 		if (nl || r->end - r->start == SM_LINE_MAX || (r->eof && r->end > r->start)) {
-			size_t len = nl ? (size_t)(nl - (r->buf + r->start)) + 1 : r->end - r->start;
+			size_t len =
+			    nl ? (size_t)(nl - (r->buf + r->start)) + 1 : r->end - r->start;
 
 			*piece = r->buf + r->start;
 			r->start += len;
@@ -120,7 +121,7 @@ static void sm_extract(struct sm_msg *m, struct buf *out)
 
 	for (size_t len; p < end; p += len) {
 		bool bcc = sm_field_is(p, (size_t)(end - p), "Bcc") ||
-		    sm_field_is(p, (size_t)(end - p), "Resent-Bcc");
+			   sm_field_is(p, (size_t)(end - p), "Resent-Bcc");
 
 		len = sm_field_len(p, end);
 		for (size_t i = 0; i < 3; i++) {
@@ -142,7 +143,7 @@ static void sm_start(struct sm_msg *m)
 {
 	if (m->env->nrcpt == 0)
 		sm_fatal(EX_USAGE, m->extract ? "no recipient addresses found in message header"
-		    : "no recipients specified");
+					      : "no recipients specified");
 	if (sm_submit_begin(&m->sub, m->env) < 0)
 		sm_fatal(EX_TEMPFAIL, "cannot queue the message: postdrop cannot run");
 	m->started = true;

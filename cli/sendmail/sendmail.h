@@ -18,12 +18,12 @@
 
 /* What one message is sent with. */
 struct sm_envelope {
-	char *sender;	   /* "" for <> */
-	char **rcpts;	   /* NULL-terminated */
+	char *sender; /* "" for <> */
+	char **rcpts; /* NULL-terminated */
 	size_t nrcpt;
-	const char *notify; /* -N, NULL: none */
-	char **orcpts;	    /* per recipient (smtp.c), may be NULL */
-	char **notifies;    /* per recipient (smtp.c), may be NULL */
+	const char *notify;   /* -N, NULL: none */
+	char **orcpts;	      /* per recipient (smtp.c), may be NULL */
+	char **notifies;      /* per recipient (smtp.c), may be NULL */
 	const char *fullname; /* -F, may be NULL */
 	const char *ret;      /* -R: FULL or HDRS */
 	const char *envid;    /* -V */

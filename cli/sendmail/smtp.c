@@ -79,8 +79,8 @@ static char *smtp_xtext(const char *in)
 }
 
 /* Splits "NAME=VALUE" parameters; fn decides about each.  0 or -1. */
-static int smtp_params(const char *rest, int (*fn)(struct sm_session *, const char *,
-    const char *), struct sm_session *s)
+static int smtp_params(const char *rest, int (*fn)(struct sm_session *, const char *, const char *),
+    struct sm_session *s)
 {
 	char **v = strv_split(rest, " ");
 	int r = 0;
@@ -132,7 +132,7 @@ static void smtp_mail(struct sm_session *s, const char *arg)
 	arg += 5;
 	arg += strspn(arg, " ");
 	if (addr_parse_path(arg, strlen(arg), ADDR_ALLOW_NULL | ADDR_ALLOW_UTF8 | ADDR_ALLOW_LOCAL,
-	    &addr, &rest, &err) < 0) {
+		&addr, &rest, &err) < 0) {
 		smtp_reply("501 5.1.7 Bad sender address syntax: %s", err);
 		return;
 	}
@@ -186,14 +186,14 @@ static void smtp_rcpt(struct sm_session *s, const char *arg)
 	}
 	arg += 3;
 	arg += strspn(arg, " ");
-	if (addr_parse_path(arg, strlen(arg), ADDR_ALLOW_UTF8 | ADDR_ALLOW_LOCAL, &addr, &rest,
-	    &err) < 0) {
+	if (addr_parse_path(
+		arg, strlen(arg), ADDR_ALLOW_UTF8 | ADDR_ALLOW_LOCAL, &addr, &rest, &err) < 0) {
 		smtp_reply("501 5.1.3 Bad recipient address syntax: %s", err);
 		return;
 	}
 	if (smtp_params(rest, smtp_rcpt_param, s) < 0 || s->env.nrcpt >= MD_MAX_RCPT) {
 		smtp_reply(s->env.nrcpt >= MD_MAX_RCPT ? "452 4.5.3 Error: too many recipients"
-		    : "555 5.5.4 Unsupported option");
+						       : "555 5.5.4 Unsupported option");
 		free(addr);
 	} else {
 		sm_env_add_rcpt(&s->env, addr);
@@ -274,7 +274,8 @@ static bool smtp_command(struct sm_session *s, char *line)
 	if (strcasecmp(line, "EHLO") == 0) {
 		s->helo = true;
 		smtp_reply("250-%s\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-DSN\r\n"
-		    "250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES", config_str("myhostname"));
+			   "250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES",
+		    config_str("myhostname"));
 	} else if (strcasecmp(line, "HELO") == 0) {
 		s->helo = true;
 		smtp_reply("250 %s", config_str("myhostname"));

@@ -41,8 +41,8 @@ static void test_present_ones_kept(void **state)
 	(void)state;
 	assert_string_equal(build("from: a\nDATE: x\nMessage-Id: <y>\n", "u@h", NULL, &b), "");
 	/* Resent-From does not stand in for From. */
-	assert_string_equal(build("Resent-From: a\nDate: x\nMessage-ID: <y>\n", "u@h", NULL, &b),
-	    "From: u@h\n");
+	assert_string_equal(
+	    build("Resent-From: a\nDate: x\nMessage-ID: <y>\n", "u@h", NULL, &b), "From: u@h\n");
 	/* Remote clients (from_addr NULL) never get a From:. */
 	assert_string_equal(build("Date: x\nMessage-ID: <y>\n", NULL, "N", &b), "");
 	buf_free(&b);
@@ -53,8 +53,8 @@ static void test_full_names(void **state)
 	struct buf b = BUF_INIT;
 
 	(void)state;
-	assert_string_equal(build("Date: x\nMessage-ID: <y>\n", "u@h", "Jane Doe", &b),
-	    "From: Jane Doe <u@h>\n");
+	assert_string_equal(
+	    build("Date: x\nMessage-ID: <y>\n", "u@h", "Jane Doe", &b), "From: Jane Doe <u@h>\n");
 	assert_string_equal(build("Date: x\nMessage-ID: <y>\n", "u@h", "Jane Q. \"JQ\" Doe", &b),
 	    "From: \"Jane Q. \\\"JQ\\\" Doe\" <u@h>\n");
 	assert_string_equal(build("Date: x\nMessage-ID: <y>\n", "u@h", "Evil\nBcc: x", &b),

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	md_check_init(&file, MD_FROM_FILE);
 	md_check_init(&client, MD_FROM_CLIENT);
 	while (off < size && ipc_parse((const char *)data + off, size - off, 1 << 16, &m, &used,
-	    NULL) == IPC_OK) {
+				 NULL) == IPC_OK) {
 		(void)md_check(&file, &m);
 		(void)md_check(&client, &m);
 		off += used;

@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		if (used == 0 || used > left)
 			abort();
-		if (r.code < 200 || r.code > 599 || r.dsn[0] != '0' + r.code / 100 || r.dsn[1] != '.')
+		if (r.code < 200 || r.code > 599 || r.dsn[0] != '0' + r.code / 100 ||
+		    r.dsn[1] != '.')
 			abort();
 		smtp_ext_parse(&r, &e);
 		smtp_reply_line(&r, &line);

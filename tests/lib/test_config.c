@@ -123,7 +123,8 @@ static void test_table_well_formed(void **state)
 		assert_non_null(d->desc);
 		assert_true(d->desc[0] != 0);
 		if (d->def == NULL) {
-			assert_true(strcmp(d->name, "myhostname") == 0 || strcmp(d->name, "mydomain") == 0);
+			assert_true(
+			    strcmp(d->name, "myhostname") == 0 || strcmp(d->name, "mydomain") == 0);
 		}
 		for (const struct param_def *e = d + 1; e->name; e++)
 			assert_string_not_equal(d->name, e->name);
@@ -171,8 +172,8 @@ static void test_hostname_defaults(void **state)
 	load("myhostname = mail.example.com\n");
 	assert_string_equal(config_str("mydomain"), "example.com");
 	assert_string_equal(config_raw("mydomain"), "example.com");
-	assert_string_equal(config_str("mydestination"),
-	    "mail.example.com, localhost.example.com, localhost");
+	assert_string_equal(
+	    config_str("mydestination"), "mail.example.com, localhost.example.com, localhost");
 	load("myhostname = box\n");
 	assert_string_equal(config_str("mydomain"), "localdomain");
 	load("myhostname = box.\n");
@@ -187,13 +188,14 @@ static void test_expansion_forms(void **state)
 
 	(void)state;
 	load("mail_name = X\n"
-	    "smtpd_banner = a $mail_name b ${mail_name} c $(mail_name) d $$mail_name "
-	    "e ${mail_name?yes} f ${mail_name:no} g ${relay_domains?yes}${relay_domains:empty} "
-	    "h $nonexistent i ${nonexistent}.\n");
-	assert_string_equal(config_str("smtpd_banner"),
-	    "a X b X c X d $mail_name e yes f  g empty h  i .");
+	     "smtpd_banner = a $mail_name b ${mail_name} c $(mail_name) d $$mail_name "
+	     "e ${mail_name?yes} f ${mail_name:no} g ${relay_domains?yes}${relay_domains:empty} "
+	     "h $nonexistent i ${nonexistent}.\n");
+	assert_string_equal(
+	    config_str("smtpd_banner"), "a X b X c X d $mail_name e yes f  g empty h  i .");
 
-	s = config_expand("${mail_name?{ with spaces }}|${mail_name?${mail_name}-$mail_name}|${relay_domains:${mail_name}}");
+	s = config_expand("${mail_name?{ with spaces "
+			  "}}|${mail_name?${mail_name}-$mail_name}|${relay_domains:${mail_name}}");
 	assert_string_equal(s, "with spaces|X-X|X");
 	free(s);
 	s = config_expand("cost $ 5, $$, end $");
@@ -218,7 +220,7 @@ static void test_user_defined_names(void **state)
 {
 	(void)state;
 	load("my_restrictions = permit_mynetworks, reject\n"
-	    "smtpd_banner = [$my_restrictions]\n");
+	     "smtpd_banner = [$my_restrictions]\n");
 	assert_string_equal(config_str("smtpd_banner"), "[permit_mynetworks, reject]");
 	assert_string_equal(config_raw("my_restrictions"), "permit_mynetworks, reject");
 	assert_true(config_is_set("my_restrictions"));
@@ -276,17 +278,17 @@ static void test_continuation_and_comments(void **state)
 {
 	(void)state;
 	load("# a comment\n"
-	    "mydestination = a,\n"
-	    "    b,\n"
-	    "# a comment between continuation lines\n"
-	    "\n"
-	    "\tc\n"
-	    "   # indented comment\n"
-	    "smtpd_banner = hello # not a comment\n"
-	    "mail_name = crlf\r\n"
-	    "relay_domains =\n"
-	    "   only.on.next.line\n"
-	    "syslog_name=  spaced  ");
+	     "mydestination = a,\n"
+	     "    b,\n"
+	     "# a comment between continuation lines\n"
+	     "\n"
+	     "\tc\n"
+	     "   # indented comment\n"
+	     "smtpd_banner = hello # not a comment\n"
+	     "mail_name = crlf\r\n"
+	     "relay_domains =\n"
+	     "   only.on.next.line\n"
+	     "syslog_name=  spaced  ");
 	assert_string_equal(config_str("mydestination"), "a, b, c");
 	assert_string_equal(config_str("smtpd_banner"), "hello # not a comment");
 	assert_string_equal(config_str("mail_name"), "crlf");
@@ -490,9 +492,9 @@ static void test_time_units(void **state)
 
 static void test_bool_words(void **state)
 {
-	static const char *const yes[] = { "yes", "YES", "true", "True", "on", "ON", "1" };
-	static const char *const no[] = { "no", "No", "false", "FALSE", "off", "Off", "0" };
-	static const char *const bad[] = { "", "maybe", "yess", "2", " yes", "y" };
+	static const char *const yes[] = {"yes", "YES", "true", "True", "on", "ON", "1"};
+	static const char *const no[] = {"no", "No", "false", "FALSE", "off", "Off", "0"};
+	static const char *const bad[] = {"", "maybe", "yess", "2", " yes", "y"};
 	bool v;
 
 	(void)state;
@@ -519,7 +521,7 @@ static void test_list_splitting(void **state)
 
 	(void)state;
 	load("myhostname = mail.example.com\nrelay_domains = a, b,,c\td ,e\n"
-	    "   f\nmynetworks = ${relay_domains?  }\n");
+	     "   f\nmynetworks = ${relay_domains?  }\n");
 	v = config_list("mydestination");
 	assert_int_equal(strv_len(v), 3);
 	assert_string_equal(v[0], "mail.example.com");
@@ -624,25 +626,25 @@ static void test_bad_values_fatal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_table_well_formed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostname_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expansion_forms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_defined_names, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_recursion_loop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expansion_bomb, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_continuation_and_comments, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_overrides_beat_maincf, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_values_stay_valid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reload_keeps_overrides, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_missing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syntax_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_name_warning, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_time_units, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bool_words, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_splitting, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_values_fatal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_table_well_formed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostname_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expansion_forms, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_user_defined_names, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_recursion_loop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expansion_bomb, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_continuation_and_comments, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_overrides_beat_maincf, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_values_stay_valid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_keeps_overrides, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_syntax_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_name_warning, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_time_units, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bool_words, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_list_splitting, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_values_fatal, setup, teardown),
 	};
 	int fd = mkstemp(log_path);
 	int rc;

@@ -123,8 +123,8 @@ static void test_mx_order(void **state)
 	rr_mx(&b, "example.org", 300, 20, "b.example.org");
 	rr_mx(&b, "example.org", 300, 30, "d.example.org");
 	for (int i = 0; i < 64; i++) {
-		assert_int_equal(dns_mx_from_answer((unsigned char *)b.data, (int)b.len, &mx, &n, &ttl),
-		    DNS_OK);
+		assert_int_equal(
+		    dns_mx_from_answer((unsigned char *)b.data, (int)b.len, &mx, &n, &ttl), DNS_OK);
 		assert_int_equal(n, 4);
 		assert_int_equal(ttl, 100);
 		assert_string_equal(mx[0].host, "a.example.org");
@@ -151,16 +151,16 @@ static void test_null_mx_and_nodata(void **state)
 	(void)state;
 	msg_start(&b, "nomail.example", 15, 1);
 	rr_mx(&b, "nomail.example", 300, 0, "");
-	assert_int_equal(dns_mx_from_answer((unsigned char *)b.data, (int)b.len, &mx, &n, &ttl),
-	    DNS_NULLMX);
+	assert_int_equal(
+	    dns_mx_from_answer((unsigned char *)b.data, (int)b.len, &mx, &n, &ttl), DNS_NULLMX);
 	msg_start(&b, "plain.example", 15, 0);
-	assert_int_equal(dns_mx_from_answer((unsigned char *)b.data, (int)b.len, &mx, &n, &ttl),
-	    DNS_NODATA);
+	assert_int_equal(
+	    dns_mx_from_answer((unsigned char *)b.data, (int)b.len, &mx, &n, &ttl), DNS_NODATA);
 	/* Truncated: malformed, not a crash. */
 	msg_start(&b, "x.example", 15, 1);
 	rr_mx(&b, "x.example", 300, 10, "mx.x.example");
-	assert_int_equal(dns_mx_from_answer((unsigned char *)b.data, (int)b.len - 5, &mx, &n, &ttl),
-	    DNS_FAIL);
+	assert_int_equal(
+	    dns_mx_from_answer((unsigned char *)b.data, (int)b.len - 5, &mx, &n, &ttl), DNS_FAIL);
 	assert_int_equal(dns_mx_from_answer((unsigned char *)b.data, 5, &mx, &n, &ttl), DNS_FAIL);
 	buf_free(&b);
 }
@@ -178,8 +178,9 @@ static void test_addresses_through_cname(void **state)
 	rr_cname(&b, "www.example", 50, "host.example");
 	rr_a(&b, "host.example", 600, "192.0.2.1");
 	rr_a(&b, "host.example", 700, "192.0.2.2");
-	assert_int_equal(dns_addrs_from_answer((unsigned char *)b.data, (int)b.len, AF_INET, 25, &a,
-	    &n, &ttl), DNS_OK);
+	assert_int_equal(
+	    dns_addrs_from_answer((unsigned char *)b.data, (int)b.len, AF_INET, 25, &a, &n, &ttl),
+	    DNS_OK);
 	assert_int_equal(n, 2);
 	/* The chain is only as fresh as its shortest link, the CNAME. */
 	assert_int_equal(ttl, 50);
@@ -188,8 +189,9 @@ static void test_addresses_through_cname(void **state)
 	assert_int_equal(ntohs(((struct sockaddr_in *)&a[0].sa)->sin_port), 25);
 	free(a);
 	msg_start(&b, "www.example", 1, 0);
-	assert_int_equal(dns_addrs_from_answer((unsigned char *)b.data, (int)b.len, AF_INET, 25, &a,
-	    &n, &ttl), DNS_NODATA);
+	assert_int_equal(
+	    dns_addrs_from_answer((unsigned char *)b.data, (int)b.len, AF_INET, 25, &a, &n, &ttl),
+	    DNS_NODATA);
 	buf_free(&b);
 }
 
@@ -227,9 +229,11 @@ static void test_routing(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, table, strlen(table)), (ssize_t)strlen(table));
 	close(fd);
-	if (asprintf(&cf, "myhostname = host.example\nmydestination =\n"
-	    "relay_domains = relay.example\nrelayhost = [smarthost.example]:2525\n"
-	    "transport_maps = texthash:%s\n", path) < 0)
+	if (asprintf(&cf,
+		"myhostname = host.example\nmydestination =\n"
+		"relay_domains = relay.example\nrelayhost = [smarthost.example]:2525\n"
+		"transport_maps = texthash:%s\n",
+		path) < 0)
 		fail();
 	load(cf);
 	expect("a@elsewhere.example", "smtp", "[smarthost.example]:2525");
@@ -254,10 +258,10 @@ static void test_routing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mx_order),
-		cmocka_unit_test(test_null_mx_and_nodata),
-		cmocka_unit_test(test_addresses_through_cname),
-		cmocka_unit_test(test_routing),
+	    cmocka_unit_test(test_mx_order),
+	    cmocka_unit_test(test_null_mx_and_nodata),
+	    cmocka_unit_test(test_addresses_through_cname),
+	    cmocka_unit_test(test_routing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,9 +38,8 @@ static void report_init(struct dsn_report *r, const struct dsn_rcpt *rc, size_t 
 static void test_failure_layout(void **state)
 {
 	struct dsn_rcpt rc[2] = {
-		{ "x@remote.example", "rfc822;X@remote.example", "5.1.1",
-		  "550 5.1.1 no such user" },
-		{ "y@remote.example", NULL, "5.4.7", "message expired" },
+	    {"x@remote.example", "rfc822;X@remote.example", "5.1.1", "550 5.1.1 no such user"},
+	    {"y@remote.example", NULL, "5.4.7", "message expired"},
 	};
 	struct dsn_report r;
 	struct buf out = BUF_INIT;
@@ -55,11 +54,13 @@ static void test_failure_layout(void **state)
 	assert_non_null(strstr(s, "To: <a@example.org>\n"));
 	assert_non_null(strstr(s, "Reporting-MTA: dns; mx.example.net\n"));
 	assert_non_null(strstr(s, "Original-Envelope-Id: env-1\n"));
-	assert_non_null(strstr(s, "Final-Recipient: rfc822; x@remote.example\n"
-	    "Original-Recipient: rfc822;X@remote.example\nAction: failed\nStatus: 5.1.1\n"
-	    "Diagnostic-Code: smtp; 550 5.1.1 no such user\n"));
-	assert_non_null(strstr(s, "Final-Recipient: rfc822; y@remote.example\n"
-	    "Action: failed\nStatus: 5.4.7\nDiagnostic-Code: X-tern; message expired\n"));
+	assert_non_null(
+	    strstr(s, "Final-Recipient: rfc822; x@remote.example\n"
+		      "Original-Recipient: rfc822;X@remote.example\nAction: failed\nStatus: 5.1.1\n"
+		      "Diagnostic-Code: smtp; 550 5.1.1 no such user\n"));
+	assert_non_null(
+	    strstr(s, "Final-Recipient: rfc822; y@remote.example\n"
+		      "Action: failed\nStatus: 5.4.7\nDiagnostic-Code: X-tern; message expired\n"));
 	assert_non_null(strstr(s, "Content-Type: message/rfc822\n"));
 	assert_non_null(strstr(s, "line one\nline two\n"));
 	assert_null(strstr(s, "\r"));
@@ -68,7 +69,7 @@ static void test_failure_layout(void **state)
 
 static void test_headers_only_and_kinds(void **state)
 {
-	struct dsn_rcpt rc = { "x@remote.example", "x@remote.example", "4.4.1", "" };
+	struct dsn_rcpt rc = {"x@remote.example", "x@remote.example", "4.4.1", ""};
 	struct dsn_report r;
 	struct buf out = BUF_INIT;
 
@@ -93,8 +94,8 @@ static void test_headers_only_and_kinds(void **state)
  * natural boundary must not end the part. */
 static void test_injection(void **state)
 {
-	struct dsn_rcpt rc = { "x@remote.example\nBcc: evil@example", NULL, "5.0.0",
-	    "550 bad\r\nX-Injected: yes" };
+	struct dsn_rcpt rc = {
+	    "x@remote.example\nBcc: evil@example", NULL, "5.0.0", "550 bad\r\nX-Injected: yes"};
 	struct dsn_report r;
 	struct buf out = BUF_INIT;
 	char body[256];
@@ -117,8 +118,7 @@ static void test_notify_ret(void **state)
 	assert_int_equal(dsn_notify_parse(NULL), DSN_NOTIFY_DEFAULT);
 	assert_int_equal(dsn_notify_parse(""), DSN_NOTIFY_DEFAULT);
 	assert_int_equal(dsn_notify_parse("NEVER"), DSN_NOTIFY_NEVER);
-	assert_int_equal(dsn_notify_parse("success,Delay"),
-	    DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY);
+	assert_int_equal(dsn_notify_parse("success,Delay"), DSN_NOTIFY_SUCCESS | DSN_NOTIFY_DELAY);
 	assert_int_equal(dsn_notify_parse("FAILURE"), DSN_NOTIFY_FAILURE);
 	assert_int_equal(dsn_notify_parse("bogus"), DSN_NOTIFY_DEFAULT);
 	assert_true(dsn_ret_hdrs("hdrs"));
@@ -128,13 +128,15 @@ static void test_notify_ret(void **state)
 
 static void test_log_line(void **state)
 {
-	struct dsn_log l = { "x@remote.example", "rfc822;Alias+2Bx@remote.example", "smtp[192.0.2.1]:25",
-	    "2.0.0", "sent", "250 ok\r\nforged", 1000000, 1500000, 1530000, 1600000, 13600000 };
+	struct dsn_log l = {"x@remote.example", "rfc822;Alias+2Bx@remote.example",
+	    "smtp[192.0.2.1]:25", "2.0.0", "sent", "250 ok\r\nforged", 1000000, 1500000, 1530000,
+	    1600000, 13600000};
 	struct buf out = BUF_INIT;
 
 	(void)state;
 	dsn_log_format(&out, &l);
-	assert_string_equal(buf_cstr(&out), "to=<x@remote.example>, "
+	assert_string_equal(buf_cstr(&out),
+	    "to=<x@remote.example>, "
 	    "orig_to=<Alias+x@remote.example>, relay=smtp[192.0.2.1]:25, delay=13, "
 	    "delays=0.50/0.03/0.07/12, dsn=2.0.0, status=sent (250 ok??forged)");
 	buf_reset(&out);
@@ -143,7 +145,8 @@ static void test_log_line(void **state)
 	l.activated = l.request = l.connected = 0;
 	l.done = 3500000;
 	dsn_log_format(&out, &l);
-	assert_string_equal(buf_cstr(&out), "to=<x@remote.example>, relay=smtp[192.0.2.1]:25, "
+	assert_string_equal(buf_cstr(&out),
+	    "to=<x@remote.example>, relay=smtp[192.0.2.1]:25, "
 	    "delay=2.5, delays=0/0/0/2.5, dsn=2.0.0, status=sent (250 ok??forged)");
 	buf_free(&out);
 }
@@ -178,12 +181,12 @@ static void test_orig_to(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_failure_layout),
-		cmocka_unit_test(test_headers_only_and_kinds),
-		cmocka_unit_test(test_injection),
-		cmocka_unit_test(test_notify_ret),
-		cmocka_unit_test(test_log_line),
-		cmocka_unit_test(test_orig_to),
+	    cmocka_unit_test(test_failure_layout),
+	    cmocka_unit_test(test_headers_only_and_kinds),
+	    cmocka_unit_test(test_injection),
+	    cmocka_unit_test(test_notify_ret),
+	    cmocka_unit_test(test_log_line),
+	    cmocka_unit_test(test_orig_to),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,7 +51,7 @@ static void on_read(struct event_loop *loop, int fd, int events, void *ctx)
 static void test_read(void **state)
 {
 	struct event_loop *loop = event_loop_new();
-	struct rec r = { 0 };
+	struct rec r = {0};
 	int sv[2];
 
 	(void)state;
@@ -83,7 +83,7 @@ static void on_any(struct event_loop *loop, int fd, int events, void *ctx)
 static void test_write(void **state)
 {
 	struct event_loop *loop = event_loop_new();
-	struct rec r = { 0 };
+	struct rec r = {0};
 	int sv[2];
 
 	(void)state;
@@ -104,7 +104,7 @@ static void test_write(void **state)
 static void test_pause_resume(void **state)
 {
 	struct event_loop *loop = event_loop_new();
-	struct rec r = { 0 };
+	struct rec r = {0};
 	int sv[2];
 
 	(void)state;
@@ -135,7 +135,7 @@ static void test_pause_resume(void **state)
 struct duel {
 	int fds[2];
 	int calls[2];
-	int reuse_fd;           /* if >= 0: re-register the deleted number */
+	int reuse_fd; /* if >= 0: re-register the deleted number */
 	struct rec reused;
 };
 
@@ -161,7 +161,7 @@ static void duel_cb(struct event_loop *loop, int fd, int events, void *ctx)
 static void run_duel(bool reuse)
 {
 	struct event_loop *loop = event_loop_new();
-	struct duel d = { .reuse_fd = -1 };
+	struct duel d = {.reuse_fd = -1};
 	int a[2], b[2], c[2];
 
 	pair(a);
@@ -173,7 +173,7 @@ static void run_duel(bool reuse)
 		d.reuse_fd = c[0];
 	assert_int_equal(write(a[1], "1", 1), 1);
 	assert_int_equal(write(b[1], "2", 1), 1);
-	assert_int_equal(write(c[1], "3", 1), 1);     /* the reused fd is ready */
+	assert_int_equal(write(c[1], "3", 1), 1); /* the reused fd is ready */
 	event_fd_set(loop, a[0], EV_READ, duel_cb, &d);
 	event_fd_set(loop, b[0], EV_READ, duel_cb, &d);
 	assert_int_equal(event_loop_once(loop, 1000), 0);
@@ -203,7 +203,7 @@ static void test_delete_and_reuse_in_round(void **state)
 static void test_error_on_close(void **state)
 {
 	struct event_loop *loop = event_loop_new();
-	struct rec r = { 0 };
+	struct rec r = {0};
 	int sv[2], p[2];
 
 	(void)state;
@@ -214,7 +214,7 @@ static void test_error_on_close(void **state)
 	assert_int_equal(r.calls, 1);
 	assert_true(r.events & EV_ERROR);
 	assert_true(r.events & EV_READ);
-	assert_int_equal(r.n, 0);       /* the reader sees end of file */
+	assert_int_equal(r.n, 0); /* the reader sees end of file */
 	event_fd_del(loop, sv[0]);
 	close(sv[0]);
 
@@ -262,13 +262,13 @@ static void run_until(struct event_loop *loop, struct order *o, int n)
 static void test_timer_order(void **state)
 {
 	struct event_loop *loop = event_loop_new();
-	struct order o = { 0 };
+	struct order o = {0};
 	struct tctx t[5];
-	long ms[5] = { 30, 10, 20, 10, 0 };
+	long ms[5] = {30, 10, 20, 10, 0};
 
 	(void)state;
 	for (int i = 0; i < 5; i++) {
-		t[i] = (struct tctx){ &o, i };
+		t[i] = (struct tctx){&o, i};
 		event_timer_add(loop, ms[i], on_timer, &t[i]);
 	}
 	run_until(loop, &o, 5);
@@ -284,12 +284,12 @@ static void test_timer_order(void **state)
 static void test_timer_fifo(void **state)
 {
 	struct event_loop *loop = event_loop_new();
-	struct order o = { 0 };
+	struct order o = {0};
 	struct tctx t[10];
 
 	(void)state;
 	for (int i = 0; i < 10; i++) {
-		t[i] = (struct tctx){ &o, i };
+		t[i] = (struct tctx){&o, i};
 		event_timer_add(loop, 0, on_timer, &t[i]);
 	}
 	assert_int_equal(event_loop_once(loop, 100), 0);
@@ -302,13 +302,13 @@ static void test_timer_fifo(void **state)
 static void test_timer_cancel(void **state)
 {
 	struct event_loop *loop = event_loop_new();
-	struct order o = { 0 };
+	struct order o = {0};
 	struct tctx t[4];
 	struct event_timer *h[4];
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
-		t[i] = (struct tctx){ &o, i };
+		t[i] = (struct tctx){&o, i};
 		h[i] = event_timer_add(loop, 5 * i, on_timer, &t[i]);
 	}
 	event_timer_cancel(loop, h[2]);
@@ -332,8 +332,8 @@ static void on_killer(struct event_loop *loop, void *ctx)
 static void test_timer_cancel_same_round(void **state)
 {
 	struct event_loop *loop = event_loop_new();
-	struct order o = { 0 };
-	struct tctx killer = { &o, 1 }, victim = { &o, 2 }, after = { &o, 3 };
+	struct order o = {0};
+	struct tctx killer = {&o, 1}, victim = {&o, 2}, after = {&o, 3};
 
 	(void)state;
 	/* All three are due in the same round; the first cancels the second. */
@@ -367,7 +367,7 @@ static void test_timer_rearm(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(event_loop_once(loop, 100), 0);
 	assert_int_equal(n, 2);
-	event_loop_free(loop);      /* frees the pending timer without calling it */
+	event_loop_free(loop); /* frees the pending timer without calling it */
 	assert_int_equal(n, 2);
 }
 
@@ -407,10 +407,10 @@ static void on_stress(struct event_loop *loop, void *ctx)
 
 static void test_timer_stress(void **state)
 {
-	struct stress s = { .loop = event_loop_new() };
+	struct stress s = {.loop = event_loop_new()};
 	struct stress_ctx c[STRESS];
 	struct event_timer *h[STRESS];
-	bool cancelled[STRESS] = { false };
+	bool cancelled[STRESS] = {false};
 	int want = 0;
 	long long end;
 
@@ -418,7 +418,7 @@ static void test_timer_stress(void **state)
 	for (int i = 0; i < STRESS; i++) {
 		long ms = (long)arc4random_uniform(200);
 
-		c[i] = (struct stress_ctx){ &s, i };
+		c[i] = (struct stress_ctx){&s, i};
 		s.due[i] = mono_msec() + ms;
 		h[i] = event_timer_add(s.loop, ms, on_stress, &c[i]);
 	}
@@ -444,8 +444,8 @@ static void test_timer_stress(void **state)
 static void test_timeout_bounds(void **state)
 {
 	struct event_loop *loop = event_loop_new();
-	struct order o = { 0 };
-	struct tctx t = { &o, 7 };
+	struct order o = {0};
+	struct tctx t = {&o, 7};
 	long long start;
 
 	(void)state;
@@ -511,13 +511,13 @@ static void on_signal(struct event_loop *loop, int signo, void *ctx)
 static void test_signal(void **state)
 {
 	struct event_loop *loop = event_loop_new();
-	struct sigrec s1 = { 0 }, s2 = { 0 };
+	struct sigrec s1 = {0}, s2 = {0};
 	sigset_t cur;
 
 	(void)state;
 	event_signal(loop, SIGUSR1, on_signal, &s1);
 	event_signal(loop, SIGUSR2, on_signal, &s2);
-	raise(SIGUSR1);             /* blocked: would kill us otherwise */
+	raise(SIGUSR1); /* blocked: would kill us otherwise */
 	event_timer_add(loop, 2000, on_never, NULL);
 	assert_int_equal(event_loop_run(loop), 0);
 	assert_int_equal(s1.calls, 1);
@@ -528,7 +528,7 @@ static void test_signal(void **state)
 	assert_int_equal(s2.calls, 1);
 	assert_int_equal(s2.signo, SIGUSR2);
 	assert_int_equal(s1.calls, 1);
-	raise(SIGUSR1);             /* pending at free: discarded, not fatal */
+	raise(SIGUSR1); /* pending at free: discarded, not fatal */
 	event_loop_free(loop);
 	sigprocmask(SIG_BLOCK, NULL, &cur);
 	assert_false(sigismember(&cur, SIGUSR1));
@@ -538,21 +538,21 @@ static void test_signal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read),
-		cmocka_unit_test(test_write),
-		cmocka_unit_test(test_pause_resume),
-		cmocka_unit_test(test_delete_in_round),
-		cmocka_unit_test(test_delete_and_reuse_in_round),
-		cmocka_unit_test(test_error_on_close),
-		cmocka_unit_test(test_timer_order),
-		cmocka_unit_test(test_timer_fifo),
-		cmocka_unit_test(test_timer_cancel),
-		cmocka_unit_test(test_timer_cancel_same_round),
-		cmocka_unit_test(test_timer_rearm),
-		cmocka_unit_test(test_timer_stress),
-		cmocka_unit_test(test_timeout_bounds),
-		cmocka_unit_test(test_stop),
-		cmocka_unit_test(test_signal),
+	    cmocka_unit_test(test_read),
+	    cmocka_unit_test(test_write),
+	    cmocka_unit_test(test_pause_resume),
+	    cmocka_unit_test(test_delete_in_round),
+	    cmocka_unit_test(test_delete_and_reuse_in_round),
+	    cmocka_unit_test(test_error_on_close),
+	    cmocka_unit_test(test_timer_order),
+	    cmocka_unit_test(test_timer_fifo),
+	    cmocka_unit_test(test_timer_cancel),
+	    cmocka_unit_test(test_timer_cancel_same_round),
+	    cmocka_unit_test(test_timer_rearm),
+	    cmocka_unit_test(test_timer_stress),
+	    cmocka_unit_test(test_timeout_bounds),
+	    cmocka_unit_test(test_stop),
+	    cmocka_unit_test(test_signal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

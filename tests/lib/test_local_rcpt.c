@@ -113,8 +113,8 @@ static void check_targets(const char *text, const char *const *want)
 
 static void test_targets(void **state)
 {
-	const char *const a[] = {"joe", "|/usr/bin/cmd a, b", "/var/log/x", ":include:/etc/l",
-	    NULL};
+	const char *const a[] = {
+	    "joe", "|/usr/bin/cmd a, b", "/var/log/x", ":include:/etc/l", NULL};
 	const char *const b[] = {"\\me", "other@example.org", NULL};
 	const char *const none[] = {NULL};
 
@@ -123,8 +123,8 @@ static void test_targets(void **state)
 	check_targets("# my forward\n\\me\n\nother@example.org\n", b);
 	check_targets("", none);
 	check_targets(" , ,\n", none);
-	check_targets("\"unterminated, still one", (const char *const[]){"unterminated, still one",
-	    NULL});
+	check_targets(
+	    "\"unterminated, still one", (const char *const[]){"unterminated, still one", NULL});
 	assert_null(alias_target_check("|cmd"));
 	assert_non_null(alias_target_check("|  "));
 	assert_null(alias_target_check(":include:/abs"));

@@ -27,7 +27,7 @@ static void parse_ok(const char *text, struct master_cf *cf)
 /* Parses text that must fail with want in the error text. */
 static void parse_bad_len(const char *text, size_t len, const char *want)
 {
-	struct master_cf cf = { (struct master_service *)&cf, 99 };
+	struct master_cf cf = {(struct master_service *)&cf, 99};
 	struct buf err = BUF_INIT;
 
 	assert_int_equal(mastercf_parse_text(text, len, "master.cf", &cf, &err), -1);
@@ -56,19 +56,20 @@ static void assert_argv(const struct master_service *s, const char *const *want)
 static void test_good_lines(void **state)
 {
 	struct master_cf cf;
-	static const char *const smtpd[] = { "smtpd", NULL };
-	static const char *const sub[] = { "smtpd", "-o", "syslog_name=tern/submission",
-		"-o", "smtpd_tls_security_level=encrypt", NULL };
+	static const char *const smtpd[] = {"smtpd", NULL};
+	static const char *const sub[] = {"smtpd", "-o", "syslog_name=tern/submission", "-o",
+	    "smtpd_tls_security_level=encrypt", NULL};
 
 	(void)state;
 	parse_ok("# service type  private unpriv  chroot  wakeup  maxproc command + args\n"
-	    "\n"
-	    "127.0.0.1:2525 inet n - n - - smtpd\n"
-	    "cleanup   unix  n       -       n       -       0       cleanup\n"
-	    "qmgr      unix  n       -       n       300?    1       qmgr\n"
-	    "submission inet y n y 60 5 smtpd -o syslog_name=tern/submission"
-	    " -o smtpd_tls_security_level=encrypt\n"
-	    "[::1]:25\tinet\t-\t-\t-\t-\t-\tsmtpd", &cf);
+		 "\n"
+		 "127.0.0.1:2525 inet n - n - - smtpd\n"
+		 "cleanup   unix  n       -       n       -       0       cleanup\n"
+		 "qmgr      unix  n       -       n       300?    1       qmgr\n"
+		 "submission inet y n y 60 5 smtpd -o syslog_name=tern/submission"
+		 " -o smtpd_tls_security_level=encrypt\n"
+		 "[::1]:25\tinet\t-\t-\t-\t-\t-\tsmtpd",
+	    &cf);
 	assert_int_equal(cf.count, 5);
 
 	assert_string_equal(cf.services[0].name, "127.0.0.1:2525");
@@ -121,15 +122,16 @@ static void test_empty(void **state)
 static void test_continuation(void **state)
 {
 	struct master_cf cf;
-	static const char *const want[] = { "smtpd", "-o", "a=1", "-o", "b=2", "-v", NULL };
+	static const char *const want[] = {"smtpd", "-o", "a=1", "-o", "b=2", "-v", NULL};
 
 	(void)state;
 	parse_ok("smtp inet n - n - - smtpd\n"
-	    "  -o a=1\n"
-	    "# a comment inside the entry\n"
-	    "\n"
-	    "\t-o b=2 -v\r\n"
-	    "pickup unix n - n 60 1 pickup\n", &cf);
+		 "  -o a=1\n"
+		 "# a comment inside the entry\n"
+		 "\n"
+		 "\t-o b=2 -v\r\n"
+		 "pickup unix n - n 60 1 pickup\n",
+	    &cf);
 	assert_int_equal(cf.count, 2);
 	assert_argv(&cf.services[0], want);
 	assert_int_equal(cf.services[0].line, 1);
@@ -148,21 +150,20 @@ static void test_continuation(void **state)
 static void test_braces(void **state)
 {
 	struct master_cf cf;
-	static const char *const want[] = { "smtpd",
-		"-o", "smtpd_recipient_restrictions=permit_mynetworks, reject",
-		"-o", "x=",
-		"grouped text",
-		"", "-o", "a=b", NULL };
-	static const char *const nested[] = { "cmd", "a {b c} d", "p={ q r }", "-o", "k={ v w }",
-		NULL };
-	static const char *const spanning[] = { "smtpd", "-o", "r=permit, reject", NULL };
+	static const char *const want[] = {"smtpd", "-o",
+	    "smtpd_recipient_restrictions=permit_mynetworks, reject", "-o", "x=", "grouped text",
+	    "", "-o", "a=b", NULL};
+	static const char *const nested[] = {
+	    "cmd", "a {b c} d", "p={ q r }", "-o", "k={ v w }", NULL};
+	static const char *const spanning[] = {"smtpd", "-o", "r=permit, reject", NULL};
 
 	(void)state;
 	parse_ok("smtp inet n - n - - smtpd"
-	    " -o { smtpd_recipient_restrictions = permit_mynetworks, reject }"
-	    " -o {x = }"
-	    " {  grouped text  }"
-	    " {} -o a=b\n", &cf);
+		 " -o { smtpd_recipient_restrictions = permit_mynetworks, reject }"
+		 " -o {x = }"
+		 " {  grouped text  }"
+		 " {} -o a=b\n",
+	    &cf);
 	assert_argv(&cf.services[0], want);
 	mastercf_free(&cf);
 
@@ -224,8 +225,8 @@ static void test_duplicates(void **state)
 
 	(void)state;
 	parse_bad("smtp inet n - n - - smtpd\n"
-	    "pickup unix n - n 60 1 pickup\n"
-	    "smtp inet n - n - - smtpd -v\n",
+		  "pickup unix n - n 60 1 pickup\n"
+		  "smtp inet n - n - - smtpd -v\n",
 	    "master.cf:3: duplicate service \"smtp\" inet (first at line 1)");
 	/* The same name with another type is a different service. */
 	parse_ok("smtp inet n - n - - smtpd\nsmtp unix - - n - - smtp\n", &cf);
@@ -259,15 +260,15 @@ static void test_load_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_lines),
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_continuation),
-		cmocka_unit_test(test_braces),
-		cmocka_unit_test(test_bad_type),
-		cmocka_unit_test(test_bad_columns),
-		cmocka_unit_test(test_bad_braces),
-		cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_good_lines),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_continuation),
+	    cmocka_unit_test(test_braces),
+	    cmocka_unit_test(test_bad_type),
+	    cmocka_unit_test(test_bad_columns),
+	    cmocka_unit_test(test_bad_braces),
+	    cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_load_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

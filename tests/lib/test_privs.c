@@ -158,7 +158,7 @@ static int child_noop(void)
 	uid_t uid = getuid(), euid = geteuid();
 	gid_t gid = getgid();
 
-	priv_drop("no-such-user-tern");     /* not even looked up */
+	priv_drop("no-such-user-tern"); /* not even looked up */
 	priv_drop("nobody");
 	if (getuid() != uid || geteuid() != euid || getgid() != gid)
 		return 2;
@@ -176,7 +176,7 @@ static int child_drop_then_noop(void)
 static int child_drop_to_root(void)
 {
 	priv_drop_ids(0, 0, "root");
-	return 0;                           /* must not be reached */
+	return 0; /* must not be reached */
 }
 
 static int child_drop_by_name_root(void)
@@ -294,7 +294,7 @@ static int child_effective(void)
 static int child_effective_unprivileged(void)
 {
 	priv_drop("nobody");
-	priv_set_effective(nobody_uid, nobody_gid);     /* fatal: not root */
+	priv_set_effective(nobody_uid, nobody_gid); /* fatal: not root */
 	return 0;
 }
 
@@ -312,10 +312,10 @@ static void test_set_effective(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lookup_user),
-		cmocka_unit_test(test_lookup_group),
-		cmocka_unit_test(test_drop),
-		cmocka_unit_test(test_set_effective),
+	    cmocka_unit_test(test_lookup_user),
+	    cmocka_unit_test(test_lookup_group),
+	    cmocka_unit_test(test_drop),
+	    cmocka_unit_test(test_set_effective),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

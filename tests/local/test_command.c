@@ -132,8 +132,8 @@ static void test_command_deliver(void **state)
 	struct fixture *f = *state;
 	struct local_result r;
 	struct local_cmd c = {NULL, getuid(), getgid(), NULL, f->dir, NULL};
-	char *cmd = xasprintf("cat > %s/out; echo \"$SENDER\" > %s/env; echo said hello; exit 0",
-	    f->dir, f->dir);
+	char *cmd = xasprintf(
+	    "cat > %s/out; echo \"$SENDER\" > %s/env; echo said hello; exit 0", f->dir, f->dir);
 	size_t n = 0;
 	char buf[512];
 	ssize_t len;

@@ -30,14 +30,14 @@
 #include "util.h"
 
 enum agent_mode {
-	AGENT_SENT_DEFER,       /* rcpt 0 sent, rcpt 1 deferred */
+	AGENT_SENT_DEFER, /* rcpt 0 sent, rcpt 1 deferred */
 	AGENT_ALL_SENT,
-	AGENT_DIE_AFTER_ONE,    /* one status, then close */
-	AGENT_BAD_INDEX,        /* a status for a recipient not asked for */
-	AGENT_BOUNCE,           /* rcpt 0 bounced, rcpt 1 sent */
-	AGENT_ALL_THREE,        /* all three recipients in one request, sent */
-	AGENT_ONLY_B,           /* only rcpt 1 asked for (journal): sent */
-	AGENT_SENT_THEN_HANG,   /* first request all sent; never answers the next */
+	AGENT_DIE_AFTER_ONE,  /* one status, then close */
+	AGENT_BAD_INDEX,      /* a status for a recipient not asked for */
+	AGENT_BOUNCE,	      /* rcpt 0 bounced, rcpt 1 sent */
+	AGENT_ALL_THREE,      /* all three recipients in one request, sent */
+	AGENT_ONLY_B,	      /* only rcpt 1 asked for (journal): sent */
+	AGENT_SENT_THEN_HANG, /* first request all sent; never answers the next */
 };
 
 static char qdir[64];
@@ -45,7 +45,7 @@ static pid_t agent_pid;
 
 static void qdir_make(void)
 {
-	const char *sub[] = { "incoming", "active", "deferred", "corrupt", "private", NULL };
+	const char *sub[] = {"incoming", "active", "deferred", "corrupt", "private", NULL};
 	char path[128];
 
 	strlcpy(qdir, "/tmp/qmgr-test-XXXXXX", sizeof(qdir));
@@ -108,8 +108,8 @@ static bool file_in(const char *queue, const char *qid)
 	return r;
 }
 
-static void agent_reply(struct ipc_conn *c, long long index, const char *result,
-    const char *dsn, const char *reason)
+static void agent_reply(
+    struct ipc_conn *c, long long index, const char *result, const char *dsn, const char *reason)
 {
 	ipc_put_str(&c->out, A_OP, "status");
 	ipc_put_int(&c->out, A_INDEX, index);
@@ -147,8 +147,10 @@ static int agent_serve(int lfd, enum agent_mode mode)
 
 	ipc_conn_init(&c, fd);
 	ipc_msg_init(&m);
-	if ((rc = agent_check(&c, &m, mode == AGENT_ALL_THREE ? 3 :
-	    mode == AGENT_ONLY_B ? 1 : 2)) != 0)
+	if ((rc = agent_check(&c, &m,
+		 mode == AGENT_ALL_THREE ? 3
+		 : mode == AGENT_ONLY_B	 ? 1
+					 : 2)) != 0)
 		return rc;
 	if (mode == AGENT_ONLY_B) {
 		if (!ipc_get_int(&m, A_INDEX, &idx) || idx != 1)
@@ -182,7 +184,7 @@ done:
 	}
 	if (ipc_conn_send(&c, 5000) < 0)
 		return 14;
-	if (mode != AGENT_DIE_AFTER_ONE)        /* wait for qmgr to hang up */
+	if (mode != AGENT_DIE_AFTER_ONE) /* wait for qmgr to hang up */
 		(void)ipc_conn_recv(&c, &m, 5000);
 	return 0;
 }
@@ -200,9 +202,9 @@ static int agent_run(int lfd, enum agent_mode mode)
 		return rc;
 	ipc_conn_init(&c, accept(lfd, NULL, NULL));
 	ipc_msg_init(&m);
-	if (ipc_conn_recv(&c, &m, 5000) < 0)    /* the request, left unanswered */
+	if (ipc_conn_recv(&c, &m, 5000) < 0) /* the request, left unanswered */
 		return 16;
-	(void)ipc_conn_recv(&c, &m, 5000);      /* until qmgr gives up */
+	(void)ipc_conn_recv(&c, &m, 5000); /* until qmgr gives up */
 	return 0;
 }
 
@@ -218,7 +220,7 @@ static void agent_start(enum agent_mode mode)
 	agent_pid = fork();
 	assert_true(agent_pid >= 0);
 	if (agent_pid == 0) {
-		alarm(10);      /* never outlive a broken test */
+		alarm(10); /* never outlive a broken test */
 		_exit(agent_run(lfd, mode));
 	}
 	close(lfd);
@@ -308,7 +310,7 @@ static void test_sent_and_deferred(void **state)
 {
 	const char *qid = "0000000000000AAA";
 	struct qmgr q;
-	struct qfile qf = { 0 };
+	struct qfile qf = {0};
 	struct qset_entry *e;
 	struct stat st;
 	struct buf path = BUF_INIT;
@@ -319,7 +321,7 @@ static void test_sent_and_deferred(void **state)
 	agent_start(AGENT_SENT_DEFER);
 	qmgr_setup(&q);
 	assert_true(msg_activate(&q, qid, QUEUE_INCOMING));
-	assert_true(msg_activate(&q, qid, QUEUE_INCOMING));     /* idempotent */
+	assert_true(msg_activate(&q, qid, QUEUE_INCOMING)); /* idempotent */
 	assert_int_equal(q.active, 1);
 	qmgr_run(&q);
 	e = qset_get(&q.known, qid);
@@ -352,7 +354,7 @@ static void test_all_sent_removed(void **state)
 	struct qmgr q;
 
 	(void)state;
-	config_set("default_transport", "local:example.org");     /* c@remote.test: same destination */
+	config_set("default_transport", "local:example.org"); /* c@remote.test: same destination */
 	queue_file_make(qid, now_usec());
 	agent_start(AGENT_ALL_THREE);
 	qmgr_setup(&q);
@@ -374,7 +376,7 @@ static void test_agent_timeout(void **state)
 {
 	const char *qid = "0000000000000AB1";
 	struct qmgr q;
-	struct qfile qf = { 0 };
+	struct qfile qf = {0};
 
 	(void)state;
 	config_set("default_transport", "local");
@@ -400,7 +402,7 @@ static void test_agent_dies(void **state)
 {
 	const char *qid = "0000000000000AAC";
 	struct qmgr q;
-	struct qfile qf = { 0 };
+	struct qfile qf = {0};
 
 	(void)state;
 	queue_file_make(qid, now_usec());
@@ -421,7 +423,7 @@ static void test_agent_protocol_error(void **state)
 {
 	const char *qid = "0000000000000AAD";
 	struct qmgr q;
-	struct qfile qf = { 0 };
+	struct qfile qf = {0};
 
 	(void)state;
 	queue_file_make(qid, now_usec());
@@ -460,7 +462,7 @@ static void test_expired_bounce_pending_without_cleanup(void **state)
 	assert_true(file_in(QUEUE_DEFERRED, qid));
 	{
 		struct buf path = BUF_INIT;
-		struct qfile qf = { 0 };
+		struct qfile qf = {0};
 		int fd;
 
 		queue_path(&path, QUEUE_DEFERRED, qid);
@@ -484,7 +486,7 @@ static void test_incomplete_grace(void **state)
 {
 	const char *qid = "0000000000000AB5";
 	struct buf path = BUF_INIT;
-	struct timespec old[2] = { { time(NULL) - 7200, 0 }, { time(NULL) - 7200, 0 } };
+	struct timespec old[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
 	struct qmgr q;
 	int fd;
 
@@ -572,7 +574,7 @@ static void test_recover_and_retry(void **state)
 {
 	const char *qid = "0000000000000AB2";
 	struct qmgr q;
-	struct qfile qf = { 0 };
+	struct qfile qf = {0};
 
 	(void)state;
 	queue_file_make(qid, now_usec());
@@ -631,16 +633,17 @@ static void test_recover_and_retry(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_sent_and_deferred, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_all_sent_removed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_agent_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_agent_dies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_agent_protocol_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expired_bounce_pending_without_cleanup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_moved, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_incomplete_grace, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_active_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_recover_and_retry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sent_and_deferred, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_all_sent_removed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_agent_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_agent_dies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_agent_protocol_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_expired_bounce_pending_without_cleanup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_moved, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_incomplete_grace, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_active_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_recover_and_retry, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

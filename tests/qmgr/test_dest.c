@@ -15,7 +15,7 @@
 
 static void test_slow_start(void **state)
 {
-	struct qmgr_transport tp = { .name = "smtp", .dest_limit = 8, .rcpt_limit = 50 };
+	struct qmgr_transport tp = {.name = "smtp", .dest_limit = 8, .rcpt_limit = 50};
 	struct qmgr_dest *d = deliver_dest(&tp, "example.com");
 	int i;
 
@@ -25,11 +25,11 @@ static void test_slow_start(void **state)
 	assert_int_equal(d->window, 6);
 	for (i = 0; i < 10; i++)
 		dest_feedback(d, false, 5, 1000, 60, NULL);
-	assert_int_equal(d->window, 8);         /* capped by the limit */
+	assert_int_equal(d->window, 8); /* capped by the limit */
 	dest_feedback(d, true, 5, 1000, 60, "no route");
 	assert_int_equal(d->window, 7);
 	assert_false(dest_dead(d, 1000));
-	dest_feedback(d, false, 5, 1000, 60, NULL);     /* a success resets */
+	dest_feedback(d, false, 5, 1000, 60, NULL); /* a success resets */
 	assert_int_equal(d->fails, 0);
 	free(d->nexthop);
 	free(d);
@@ -39,11 +39,11 @@ static void test_slow_start(void **state)
  * is up; then it starts again at a window of one. */
 static void test_dead_and_back(void **state)
 {
-	struct qmgr_transport tp = { .name = "smtp", .dest_limit = 20, .rcpt_limit = 50 };
+	struct qmgr_transport tp = {.name = "smtp", .dest_limit = 20, .rcpt_limit = 50};
 	struct qmgr_dest *d = deliver_dest(&tp, "down.example");
 
 	(void)state;
-	dest_feedback(d, true, 2, 1000, 60, "connection refused");      /* 2 -> 1 */
+	dest_feedback(d, true, 2, 1000, 60, "connection refused"); /* 2 -> 1 */
 	assert_int_equal(d->window, 1);
 	assert_true(dest_dead(d, 1000));
 	assert_string_equal(d->dead_reason, "connection refused");
@@ -72,9 +72,9 @@ static void test_transport_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_slow_start),
-		cmocka_unit_test(test_dead_and_back),
-		cmocka_unit_test(test_transport_limits),
+	    cmocka_unit_test(test_slow_start),
+	    cmocka_unit_test(test_dead_and_back),
+	    cmocka_unit_test(test_transport_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

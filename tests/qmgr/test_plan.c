@@ -11,8 +11,7 @@
 
 #include "../../qmgr/qmgr.h"
 
-static void assert_batch(const struct plan_batch *b, const char *tp,
-    const size_t *idx, size_t n)
+static void assert_batch(const struct plan_batch *b, const char *tp, const size_t *idx, size_t n)
 {
 	size_t i;
 
@@ -24,38 +23,38 @@ static void assert_batch(const struct plan_batch *b, const char *tp,
 
 static void test_group_by_transport(void **state)
 {
-	const char *tp[] = { "local", "smtp", "local", "relay", "smtp", "local" };
-	bool want[] = { true, true, true, true, true, true };
+	const char *tp[] = {"local", "smtp", "local", "relay", "smtp", "local"};
+	bool want[] = {true, true, true, true, true, true};
 	struct plan_batch *b;
 	size_t nb;
 
 	(void)state;
 	nb = plan_make(tp, want, 6, 0, &b);
 	assert_int_equal(nb, 3);
-	assert_batch(&b[0], "local", (size_t[]){ 0, 2, 5 }, 3);
-	assert_batch(&b[1], "smtp", (size_t[]){ 1, 4 }, 2);
-	assert_batch(&b[2], "relay", (size_t[]){ 3 }, 1);
+	assert_batch(&b[0], "local", (size_t[]){0, 2, 5}, 3);
+	assert_batch(&b[1], "smtp", (size_t[]){1, 4}, 2);
+	assert_batch(&b[2], "relay", (size_t[]){3}, 1);
 	plan_free(b, nb);
 }
 
 static void test_skips_unwanted(void **state)
 {
-	const char *tp[] = { NULL, "smtp", "local", NULL, "smtp" };
-	bool want[] = { false, true, false, false, true };
+	const char *tp[] = {NULL, "smtp", "local", NULL, "smtp"};
+	bool want[] = {false, true, false, false, true};
 	struct plan_batch *b;
 	size_t nb;
 
 	(void)state;
 	nb = plan_make(tp, want, 5, 0, &b);
 	assert_int_equal(nb, 1);
-	assert_batch(&b[0], "smtp", (size_t[]){ 1, 4 }, 2);
+	assert_batch(&b[0], "smtp", (size_t[]){1, 4}, 2);
 	plan_free(b, nb);
 }
 
 static void test_nothing_wanted(void **state)
 {
-	const char *tp[] = { "local" };
-	bool want[] = { false };
+	const char *tp[] = {"local"};
+	bool want[] = {false};
 	struct plan_batch *b;
 	size_t nb;
 
@@ -70,18 +69,18 @@ static void test_nothing_wanted(void **state)
 
 static void test_recipient_limit(void **state)
 {
-	const char *tp[] = { "local", "local", "smtp", "local", "local", "local", "smtp" };
-	bool want[] = { true, true, true, true, true, true, true };
+	const char *tp[] = {"local", "local", "smtp", "local", "local", "local", "smtp"};
+	bool want[] = {true, true, true, true, true, true, true};
 	struct plan_batch *b;
 	size_t nb;
 
 	(void)state;
 	nb = plan_make(tp, want, 7, 2, &b);
 	assert_int_equal(nb, 4);
-	assert_batch(&b[0], "local", (size_t[]){ 0, 1 }, 2);
-	assert_batch(&b[1], "local", (size_t[]){ 3, 4 }, 2);
-	assert_batch(&b[2], "local", (size_t[]){ 5 }, 1);
-	assert_batch(&b[3], "smtp", (size_t[]){ 2, 6 }, 2);
+	assert_batch(&b[0], "local", (size_t[]){0, 1}, 2);
+	assert_batch(&b[1], "local", (size_t[]){3, 4}, 2);
+	assert_batch(&b[2], "local", (size_t[]){5}, 1);
+	assert_batch(&b[3], "smtp", (size_t[]){2, 6}, 2);
 	plan_free(b, nb);
 	nb = plan_make(tp, want, 7, 1, &b);
 	assert_int_equal(nb, 7);
@@ -93,7 +92,7 @@ static void test_recipient_limit(void **state)
 static void test_large_alternating(void **state)
 {
 	enum { N = 10001, LIMIT = 50 };
-	const char *names[] = { "local", "smtp", "relay" };
+	const char *names[] = {"local", "smtp", "relay"};
 	const char **tp = calloc(N, sizeof(*tp));
 	bool *want = calloc(N, sizeof(*want)), *seen = calloc(N, sizeof(*seen));
 	struct plan_batch *b;
@@ -131,11 +130,11 @@ static void test_large_alternating(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_group_by_transport),
-		cmocka_unit_test(test_skips_unwanted),
-		cmocka_unit_test(test_nothing_wanted),
-		cmocka_unit_test(test_recipient_limit),
-		cmocka_unit_test(test_large_alternating),
+	    cmocka_unit_test(test_group_by_transport),
+	    cmocka_unit_test(test_skips_unwanted),
+	    cmocka_unit_test(test_nothing_wanted),
+	    cmocka_unit_test(test_recipient_limit),
+	    cmocka_unit_test(test_large_alternating),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

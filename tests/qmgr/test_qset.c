@@ -33,7 +33,7 @@ static void test_add_get_del(void **state)
 	qset_del(&s, "0123456789ABCDEF");
 	assert_null(qset_get(&s, "0123456789ABCDEF"));
 	assert_int_equal(s.count, 0);
-	qset_del(&s, "0123456789ABCDEF");       /* absent: harmless */
+	qset_del(&s, "0123456789ABCDEF"); /* absent: harmless */
 	assert_int_equal(s.count, 0);
 	qset_free(&s);
 }
@@ -96,9 +96,9 @@ static void test_arbitrary_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_get_del),
-		cmocka_unit_test(test_many_with_growth),
-		cmocka_unit_test(test_arbitrary_names),
+	    cmocka_unit_test(test_add_get_del),
+	    cmocka_unit_test(test_many_with_growth),
+	    cmocka_unit_test(test_arbitrary_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -77,7 +77,7 @@ static void test_heap_order(void **state)
 {
 	struct sched_heap h;
 	struct sched_item it;
-	long long dues[] = { 50, 10, 40, 10, 30, 20, 60, 5, 45, 25 };
+	long long dues[] = {50, 10, 40, 10, 30, 20, 60, 5, 45, 25};
 	long long last = -1;
 	size_t i;
 	char qid[QID_LEN + 1];
@@ -127,13 +127,13 @@ static void test_heap_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_backoff_young_message),
-		cmocka_unit_test(test_backoff_grows_with_age),
-		cmocka_unit_test(test_backoff_capped),
-		cmocka_unit_test(test_expired),
-		cmocka_unit_test(test_dsn_final),
-		cmocka_unit_test(test_heap_order),
-		cmocka_unit_test(test_heap_many),
+	    cmocka_unit_test(test_backoff_young_message),
+	    cmocka_unit_test(test_backoff_grows_with_age),
+	    cmocka_unit_test(test_backoff_capped),
+	    cmocka_unit_test(test_expired),
+	    cmocka_unit_test(test_dsn_final),
+	    cmocka_unit_test(test_heap_order),
+	    cmocka_unit_test(test_heap_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

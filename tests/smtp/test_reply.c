@@ -132,12 +132,12 @@ static void test_utf8(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_single_line),
-		cmocka_unit_test(test_multi_line_and_partial),
-		cmocka_unit_test(test_enhanced_codes),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_content_encode),
-		cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_single_line),
+	    cmocka_unit_test(test_multi_line_and_partial),
+	    cmocka_unit_test(test_enhanced_codes),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_content_encode),
+	    cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,7 +141,7 @@ static void test_dead_process_slots_ignored(void **state)
 
 	(void)state;
 	pid = child_with_clients(10, &release);
-	reap(pid, release);     /* gone without disconnecting its clients */
+	reap(pid, release); /* gone without disconnecting its clients */
 	assert_true(anvil_connect("2001:db8::3", 60, &count, &rate));
 	assert_int_equal(count, 1);
 	anvil_disconnect("2001:db8::3");
@@ -150,9 +150,9 @@ static void test_dead_process_slots_ignored(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_count_and_disconnect),
-		cmocka_unit_test(test_other_process_counts_once_per_pid),
-		cmocka_unit_test(test_dead_process_slots_ignored),
+	    cmocka_unit_test(test_count_and_disconnect),
+	    cmocka_unit_test(test_other_process_counts_once_per_pid),
+	    cmocka_unit_test(test_dead_process_slots_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

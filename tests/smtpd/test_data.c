@@ -23,8 +23,7 @@ struct result {
 };
 
 /* Feeds in[0..len) in pieces of the given sizes (cycled), like reads. */
-static void feed(const char *in, size_t len, const size_t *sizes, size_t nsizes,
-    struct result *r)
+static void feed(const char *in, size_t len, const size_t *sizes, size_t nsizes, struct result *r)
 {
 	struct data_decoder d;
 	size_t off = 0, k = 0;
@@ -54,8 +53,8 @@ static void decode_all(const char *in, size_t len, struct result *r)
 	feed(in, len, &all, 1, r);
 }
 
-static void expect(const char *in, size_t inlen, const char *want, size_t wantlen,
-    bool done, size_t used)
+static void expect(
+    const char *in, size_t inlen, const char *want, size_t wantlen, bool done, size_t used)
 {
 	struct result r;
 
@@ -67,8 +66,7 @@ static void expect(const char *in, size_t inlen, const char *want, size_t wantle
 	buf_free(&r.out);
 }
 
-#define EXPECT(in, want, done, used) \
-	expect(in, sizeof(in) - 1, want, sizeof(want) - 1, done, used)
+#define EXPECT(in, want, done, used) expect(in, sizeof(in) - 1, want, sizeof(want) - 1, done, used)
 /* The whole input is consumed. */
 #define EXPECT_ALL(in, want, done) EXPECT(in, want, done, sizeof(in) - 1)
 
@@ -165,9 +163,8 @@ static void test_done_consumes_nothing(void **state)
 }
 
 /* A tricky input, fed in every way: the result must never change. */
-static const char tricky[] =
-	".\r\r\n..\r\n\r\n.\n\r.\r\n\r\r\n.x\n.\r\r\n.\r\r\n"
-	"\x80\0\r\n...\r\n\r\n.\r\nNOOP\r\n";
+static const char tricky[] = ".\r\r\n..\r\n\r\n.\n\r.\r\n\r\r\n.x\n.\r\r\n.\r\r\n"
+			     "\x80\0\r\n...\r\n\r\n.\r\nNOOP\r\n";
 
 static void check_same(const struct result *ref, const struct result *r)
 {
@@ -179,8 +176,7 @@ static void check_same(const struct result *ref, const struct result *r)
 
 static void test_tricky_reference(void **state)
 {
-	static const char want[] =
-		"\r\n.\n\n\n\r.\n\r\nx\n.\r\n\r\n\x80\0\n..\n\n";
+	static const char want[] = "\r\n.\n\n\n\r.\n\r\nx\n.\r\n\r\n\x80\0\n..\n\n";
 	struct result r;
 
 	(void)state;
@@ -195,8 +191,13 @@ static void test_tricky_reference(void **state)
 static void test_tricky_chunks(void **state)
 {
 	static const size_t pats[][3] = {
-		{ 1, 1, 1 }, { 2, 2, 2 }, { 3, 3, 3 }, { 1, 2, 3 }, { 3, 1, 2 },
-		{ 2, 5, 1 }, { 7, 1, 4 },
+	    {1, 1, 1},
+	    {2, 2, 2},
+	    {3, 3, 3},
+	    {1, 2, 3},
+	    {3, 1, 2},
+	    {2, 5, 1},
+	    {7, 1, 4},
 	};
 	struct result ref, r;
 
@@ -222,7 +223,7 @@ static void test_tricky_every_split(void **state)
 		for (size_t b = a; b <= len; b++) {
 			struct data_decoder d;
 			struct buf out = BUF_INIT;
-			size_t used = 0, cut[3] = { a, b, len }, start = 0;
+			size_t used = 0, cut[3] = {a, b, len}, start = 0;
 
 			data_decoder_init(&d);
 			for (int k = 0; k < 3; k++) {
@@ -265,7 +266,7 @@ static void test_large_body(void **state)
 {
 	struct buf in = BUF_INIT;
 	struct result r;
-	size_t sizes[] = { 4093, 1, 65536 };
+	size_t sizes[] = {4093, 1, 65536};
 
 	(void)state;
 	for (int i = 0; i < 20000; i++)
@@ -283,19 +284,19 @@ static void test_large_body(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normal_message),
-		cmocka_unit_test(test_empty_message),
-		cmocka_unit_test(test_dot_stuffing),
-		cmocka_unit_test(test_rest_left_for_commands),
-		cmocka_unit_test(test_smuggling_variants),
-		cmocka_unit_test(test_bare_cr_lf_kept),
-		cmocka_unit_test(test_binary_bytes),
-		cmocka_unit_test(test_done_consumes_nothing),
-		cmocka_unit_test(test_tricky_reference),
-		cmocka_unit_test(test_tricky_chunks),
-		cmocka_unit_test(test_tricky_every_split),
-		cmocka_unit_test(test_end_split_at_cr),
-		cmocka_unit_test(test_large_body),
+	    cmocka_unit_test(test_normal_message),
+	    cmocka_unit_test(test_empty_message),
+	    cmocka_unit_test(test_dot_stuffing),
+	    cmocka_unit_test(test_rest_left_for_commands),
+	    cmocka_unit_test(test_smuggling_variants),
+	    cmocka_unit_test(test_bare_cr_lf_kept),
+	    cmocka_unit_test(test_binary_bytes),
+	    cmocka_unit_test(test_done_consumes_nothing),
+	    cmocka_unit_test(test_tricky_reference),
+	    cmocka_unit_test(test_tricky_chunks),
+	    cmocka_unit_test(test_tricky_every_split),
+	    cmocka_unit_test(test_end_split_at_cr),
+	    cmocka_unit_test(test_large_body),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,7 +50,7 @@ static void test_base64(void **state)
 	refused("Z===");
 	refused("Zm9v\r\n");
 	refused("Zm 9v");
-	refused("Zh==");        /* non-zero bits after the last byte */
+	refused("Zh=="); /* non-zero bits after the last byte */
 	refused("Zm9=");
 	refused("=Zm9");
 	refused("Zg==Zg==");
@@ -119,7 +119,8 @@ static void test_tls_protocols(void **state)
 	protocols(">=TLSv1.2 <=TLSv1.2", TLS1_2_VERSION, TLS1_2_VERSION);
 	protocols("TLSv1.2:TLSv1.3", TLS1_2_VERSION, 0);
 	assert_int_equal(tls_protocols_parse(">=TLSv9", &lo, &hi), -1);
-	assert_int_equal(tls_protocols_parse("!TLSv1.2 !TLSv1.3 !TLSv1.1 !TLSv1 !SSLv3", &lo, &hi), -1);
+	assert_int_equal(
+	    tls_protocols_parse("!TLSv1.2 !TLSv1.3 !TLSv1.1 !TLSv1 !SSLv3", &lo, &hi), -1);
 }
 
 static void test_access_actions(void **state)
@@ -130,12 +131,15 @@ static void test_access_actions(void **state)
 	assert_int_equal(restr_access_action("OK", "Sender address rejected", "a@b.c", &r), 1);
 	assert_int_equal(restr_access_action("DUNNO", "x", "a@b.c", &r), 0);
 	assert_int_equal(restr_access_action("REJECT", "Sender address rejected", "a@b.c", &r), -1);
-	assert_string_equal(buf_cstr(&r), "554 5.7.1 <a@b.c>: Sender address rejected: Access denied");
-	assert_int_equal(restr_access_action("REJECT go away", "Sender address rejected", "a@b.c", &r), -1);
+	assert_string_equal(
+	    buf_cstr(&r), "554 5.7.1 <a@b.c>: Sender address rejected: Access denied");
+	assert_int_equal(
+	    restr_access_action("REJECT go away", "Sender address rejected", "a@b.c", &r), -1);
 	assert_string_equal(buf_cstr(&r), "554 5.7.1 <a@b.c>: Sender address rejected: go away");
 	assert_int_equal(restr_access_action("DEFER later", "Client host rejected", "h", &r), -1);
 	assert_string_equal(buf_cstr(&r), "450 4.7.1 <h>: Client host rejected: later");
-	assert_int_equal(restr_access_action("521 no mail here", "Client host rejected", "h", &r), -1);
+	assert_int_equal(
+	    restr_access_action("521 no mail here", "Client host rejected", "h", &r), -1);
 	assert_string_equal(buf_cstr(&r), "521 5.7.1 <h>: Client host rejected: no mail here");
 	buf_free(&r);
 }
@@ -143,11 +147,11 @@ static void test_access_actions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_base64_round_trip),
-		cmocka_unit_test(test_plain),
-		cmocka_unit_test(test_tls_protocols),
-		cmocka_unit_test(test_access_actions),
+	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_base64_round_trip),
+	    cmocka_unit_test(test_plain),
+	    cmocka_unit_test(test_tls_protocols),
+	    cmocka_unit_test(test_access_actions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
