@@ -13,6 +13,8 @@
  * Key/value tables are an open-addressing hash keyed by the lower-cased
  * key.  pcre: tables are a list of compiled rules, first match wins, and
  * the result may use $1..$9 (or ${1}) from the capture groups and $$ for $.
+ * unix:passwd.byname asks getpwnam() at every look-up (NSS caches, if any,
+ * are the system's).
  *
  * Not done: Postfix's "if /re/ ... endif" blocks and "!/re/" negation in
  * pcre: files (refused at load), regexp: tables, and any on-disk database:
@@ -25,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcre2.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +45,7 @@ enum table_kind {
 	KIND_PCRE,
 	KIND_INLINE,
 	KIND_STATIC,
+	KIND_PASSWD, /* unix:passwd.byname */
 };
 
 struct tab_ent {
@@ -596,6 +600,34 @@ static void file_refresh(struct table *t)
 	file_reload(t);
 }
 
+/* ---------------------------------------------------------------- unix:passwd.byname */
+
+/*
+ * The system's passwd database (NSS), as Postfix's unix:passwd.byname: the
+ * value is the passwd line "name:passwd:uid:gid:gecos:dir:shell".  getpwnam()
+ * leaves errno 0 (or one of the "no such entry" codes) when the name is
+ * unknown; anything else is a failure to read the database.
+ */
+static const char *passwd_lookup(struct table *t, const char *key, bool *error)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	if ((pw = getpwnam(key)) == NULL) {
+		if (errno != 0 && errno != ENOENT && errno != ESRCH && errno != EBADF &&
+		    errno != EPERM) {
+			log_warn("unix:passwd.byname: %s", strerror(errno));
+			*error = true;
+		}
+		return NULL;
+	}
+	buf_reset(&t->result);
+	buf_printf(&t->result, "%s:%s:%lu:%lu:%s:%s:%s", pw->pw_name, pw->pw_passwd,
+	    (unsigned long)pw->pw_uid, (unsigned long)pw->pw_gid, pw->pw_gecos ? pw->pw_gecos : "",
+	    pw->pw_dir, pw->pw_shell);
+	return buf_cstr(&t->result);
+}
+
 /* ---------------------------------------------------------------- inline, static */
 
 /* Strips "{ ... }" around s in place, if present. */
@@ -680,8 +712,9 @@ static const char *inline_parse(struct tab_data *d, const char *spec)
 
 /* ---------------------------------------------------------------- public */
 
-/* Recognises the table type; fills kind and, for files, the path. */
-static int spec_parse(struct table *t, const char *spec, struct buf *err)
+/* Recognises the table type; fills kind and, for files, the path; *arg
+ * points to what follows the type. */
+static int spec_parse(struct table *t, const char *spec, const char **arg, struct buf *err)
 {
 	static const struct {
 		const char *name;
@@ -695,8 +728,14 @@ static int spec_parse(struct table *t, const char *spec, struct buf *err)
 	    {"pcre", KIND_PCRE},
 	    {"inline", KIND_INLINE},
 	    {"static", KIND_STATIC},
+	    {"unix", KIND_PASSWD},
 	};
-	const char *colon = strchr(spec, ':');
+	const char *colon;
+
+	/* Postfix's proxy: reads through proxymap; tern reads the table itself. */
+	if (strncmp(spec, "proxy:", 6) == 0)
+		spec += 6;
+	colon = strchr(spec, ':');
 	size_t tlen = colon ? (size_t)(colon - spec) : 0, i;
 
 	if (colon == NULL || tlen == 0) {
@@ -711,6 +750,10 @@ static int spec_parse(struct table *t, const char *spec, struct buf *err)
 		return -1;
 	}
 	t->kind = types[i].kind;
+	if (t->kind == KIND_PASSWD && strcmp(colon + 1, "passwd.byname") != 0) {
+		set_err(err, "unsupported table \"%s\": unix: knows only passwd.byname", spec);
+		return -1;
+	}
 	if (t->kind == KIND_KV || t->kind == KIND_PCRE) {
 		if (colon[1] == 0) {
 			set_err(err, "bad table \"%s\": missing file name", spec);
@@ -718,6 +761,7 @@ static int spec_parse(struct table *t, const char *spec, struct buf *err)
 		}
 		t->path = xstrdup(colon + 1);
 	}
+	*arg = colon + 1;
 	return 0;
 }
 
@@ -737,6 +781,7 @@ static int table_load(struct table *t, const char *arg, struct buf *err)
 	char *v;
 
 	switch (t->kind) {
+	case KIND_PASSWD: return 0;
 	case KIND_STATIC:
 		v = xstrdup(arg);
 		t->static_value = xstrdup(unbrace(str_trim(v)));
@@ -756,10 +801,11 @@ struct table *table_open(const char *spec, int flags, struct buf *err)
 {
 	struct buf local = BUF_INIT;
 	struct table *t = table_new(flags);
+	const char *arg;
 
 	if (err == NULL)
 		err = &local;
-	if (spec_parse(t, spec, err) < 0 || table_load(t, strchr(spec, ':') + 1, err) < 0) {
+	if (spec_parse(t, spec, &arg, err) < 0 || table_load(t, arg, err) < 0) {
 		table_close(t);
 		t = NULL;
 	}
@@ -813,6 +859,8 @@ const char *table_lookup(struct table *t, const char *key, bool *error)
 	}
 	if (t->kind == KIND_PCRE)
 		return pcre_lookup(t, key, error);
+	if (t->kind == KIND_PASSWD)
+		return passwd_lookup(t, key, error);
 	buf_reset(&t->key);
 	buf_puts(&t->key, key);
 	str_lower(t->key.data);

@@ -9,9 +9,17 @@
  *   inline:{ k1=v1, { k2 = v with spaces } }
  *   static:value     every key maps to value
  *   pcre:/path       /regex/flags result  (PCRE2)
+ *   unix:passwd.byname  the system's accounts (getpwnam): the value is the
+ *                    passwd line "name:passwd:uid:gid:gecos:dir:shell"
+ * A "proxy:" prefix (Postfix's proxymap) is accepted and ignored: tern reads
+ * the table itself.
  *
- * Keys are folded to lower case, as Postfix does for these tables.  Look-ups
- * return a value owned by the table, valid until the next look-up.
+ * Keys are folded to lower case, as Postfix does for these tables (not for
+ * pcre: and unix:, which see the key as given).  Look-ups return a value
+ * owned by the table, valid until the next look-up.
+ *
+ * Programs do not open tables for a *_maps parameter themselves: maps.h
+ * keeps one cache of opened tables per process and one failure policy.
  */
 #ifndef TERN_TABLE_H
 #define TERN_TABLE_H

@@ -382,6 +382,28 @@ static void test_inline(void **state)
 	open_bad("inline:{ a=1 } }", "enclosed in { }");
 }
 
+static void test_passwd(void **state)
+{
+	static const char *const specs[] = {"unix:passwd.byname", "proxy:unix:passwd.byname"};
+	bool error = true;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct table *t = open_ok(specs[i], 0);
+		const char *v = table_lookup(t, "root", &error);
+
+		assert_false(error);
+		assert_non_null(v);
+		assert_true(strncmp(v, "root:", 5) == 0);
+		assert_non_null(strstr(v, ":0:0:"));
+		expect(t, "ttnosuchuser", NULL);
+		table_close(t);
+	}
+	table_close(open_ok("proxy:texthash:/dev/null", 0));
+	open_bad("unix:group.bygid", "passwd.byname");
+	open_bad("proxy:foo:x", "\"foo\"");
+}
+
 static void test_bad_specs(void **state)
 {
 	(void)state;
@@ -424,6 +446,7 @@ int main(void)
 	    cmocka_unit_test(test_pcre_errors),
 	    cmocka_unit_test(test_static),
 	    cmocka_unit_test(test_inline),
+	    cmocka_unit_test(test_passwd),
 	    cmocka_unit_test(test_bad_specs),
 	};
 
