@@ -25,20 +25,17 @@ struct local_rcpt {
 void local_rcpt_split(const char *addr, struct local_rcpt *out);
 void local_rcpt_free(struct local_rcpt *r);
 
-/* True when "name" is a passwd entry ("unix:passwd.byname" tables). */
-bool local_rcpt_is_passwd_spec(const char *spec);
-
 /*
  * True when addr is a known local recipient according to
- * local_recipient_maps: each entry is "unix:passwd.byname" (or with the
- * "proxy:" prefix) for the passwd database, or a table (read in aliases(5)
- * format when it is also listed in alias_maps).  An empty
- * local_recipient_maps accepts everyone, as in Postfix.  *error is set
- * when a table could not be read (the caller then defers).
+ * local_recipient_maps (maps.h): "unix:passwd.byname" (or with the
+ * "proxy:" prefix) is the passwd database, the tables of alias_maps are
+ * read in aliases(5) format.  An empty local_recipient_maps accepts
+ * everyone, as in Postfix.  *error is set when a table could not be read
+ * (the caller then defers).
  */
 bool local_rcpt_known(const char *addr, bool *error);
 
-/* Drops cached tables (reload). */
+/* Drops the process's cached tables (maps_reset()). */
 void local_rcpt_reset(void);
 
 #endif

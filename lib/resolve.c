@@ -10,7 +10,8 @@
  * An address without a domain is local (the caller qualifies "postmaster").
  * Then relayhost replaces the next hop of remote classes, and
  * transport_maps may override transport and next hop for any address.
- * Domain lists mix names and tables; tables are opened once and kept.
+ * Domain lists mix names and tables (maps.h: opened once per process, a
+ * table that cannot be read is an error, never "not listed").
  */
 #include "resolve.h"
 
@@ -19,19 +20,8 @@
 
 #include "address.h"
 #include "config.h"
-#include "log.h"
-#include "table.h"
+#include "maps.h"
 #include "util.h"
-
-#define RESOLVE_MAX_TABLES 32
-
-struct resolve_table {
-	char *spec;
-	struct table *table;
-};
-
-static struct resolve_table resolve_tables[RESOLVE_MAX_TABLES];
-static int resolve_ntables;
 
 static const char *const class_names[] = {"local", "virtual", "relay", "default"};
 
@@ -53,35 +43,7 @@ bool resolve_class_from_name(const char *name, enum addr_class *out)
 
 void resolve_reset(void)
 {
-	for (int i = 0; i < resolve_ntables; i++) {
-		table_close(resolve_tables[i].table);
-		free(resolve_tables[i].spec);
-	}
-	resolve_ntables = 0;
-}
-
-/* Opens a table once per process; NULL (logged) when it cannot be opened. */
-static struct table *resolve_table(const char *spec)
-{
-	struct buf err = BUF_INIT;
-	struct table *t;
-
-	for (int i = 0; i < resolve_ntables; i++)
-		if (strcmp(resolve_tables[i].spec, spec) == 0)
-			return resolve_tables[i].table;
-	t = table_open(spec, 0, &err);
-	if (t == NULL) {
-		log_warn("%s", buf_cstr(&err));
-		buf_free(&err);
-		return NULL;
-	}
-	buf_free(&err);
-	if (resolve_ntables == RESOLVE_MAX_TABLES)
-		log_fatal("too many domain tables");
-	resolve_tables[resolve_ntables].spec = xstrdup(spec);
-	resolve_tables[resolve_ntables].table = t;
-	resolve_ntables++;
-	return t;
+	maps_reset();
 }
 
 /*
@@ -94,18 +56,12 @@ static bool resolve_entry_match(const char *entry, const char *domain, bool pare
 	size_t el, dl = strlen(domain);
 
 	if (strchr(entry, ':') != NULL && entry[0] != '[') {
-		struct table *t = resolve_table(entry);
-		bool terr = false;
+		const char *v;
+		enum maps_status st = maps_find(maps_open(entry), domain, 0, &v);
 
-		if (t == NULL) {
+		if (st == MAPS_TEMPFAIL)
 			*error = true;
-			return false;
-		}
-		if (table_lookup(t, domain, &terr) != NULL)
-			return true;
-		if (terr)
-			*error = true;
-		return false;
+		return st == MAPS_FOUND;
 	}
 	if (entry[0] == '.') {
 		el = strlen(entry);
@@ -120,7 +76,7 @@ static bool resolve_entry_match(const char *entry, const char *domain, bool pare
 
 bool resolve_domain_in(const char *param, const char *domain, bool *error)
 {
-	char **list = config_list(param);
+	char **list = maps_split(config_str(param));
 	bool parent = strcmp(param, "relay_domains") == 0;
 	bool found = false;
 
@@ -155,53 +111,38 @@ static void resolve_set(
 
 /*
  * transport_maps: the full address, then the domain, then each parent
- * domain as ".parent" (Postfix's order).  The value "transport:nexthop"
- * overrides what it names: an empty transport keeps the class's, an
- * empty next hop keeps the domain (or relayhost); "error:text" and
- * "discard:text" carry text rather than a host.  Returns false on a
- * table error; *found when an entry applied.
+ * domain as ".parent" (Postfix's order), each key in every table before
+ * the next key.  The value "transport:nexthop" overrides what it names: an
+ * empty transport keeps the class's, an empty next hop keeps the domain
+ * (or relayhost); "error:text" and "discard:text" carry text rather than a
+ * host.  Returns false on a table error.
  */
 static bool resolve_transport_maps(const char *addr, const char *domain, struct resolved *out)
 {
-	char **list = config_list("transport_maps");
-	bool ok = true, found = false;
+	struct maps *m = maps_open("transport_maps");
+	const char *v = NULL, *colon, *d;
+	enum maps_status st;
+	size_t tlen;
 
-	for (char **p = list; *p && ok && !found; p++) {
-		struct table *t = resolve_table(*p);
-		const char *v = NULL, *d;
-		bool err = false;
-
-		if (t == NULL) {
-			ok = false;
-			break;
-		}
-		v = table_lookup(t, addr, &err);
-		if (v == NULL && !err && *domain)
-			v = table_lookup(t, domain, &err);
-		for (d = strchr(domain, '.'); v == NULL && !err && d; d = strchr(d + 1, '.'))
-			v = table_lookup(t, d, &err);
-		if (err) {
-			ok = false;
-			break;
-		}
-		if (v) {
-			const char *colon = strchr(v, ':');
-			size_t tlen = colon ? (size_t)(colon - v) : strlen(v);
-
-			found = true;
-			if (tlen > 0 && tlen < sizeof(out->transport)) {
-				memcpy(out->transport, v, tlen);
-				out->transport[tlen] = 0;
-			}
-			if (colon && colon[1])
-				strlcpy(out->nexthop, colon + 1, sizeof(out->nexthop));
-			else if (tlen > 0 && *domain)
-				/* "smtp:" alone: deliver to the recipient domain. */
-				strlcpy(out->nexthop, domain, sizeof(out->nexthop));
-		}
+	st = maps_find(m, addr, 0, &v);
+	if (st == MAPS_NOTFOUND && *domain)
+		st = maps_find(m, domain, 0, &v);
+	for (d = strchr(domain, '.'); st == MAPS_NOTFOUND && d; d = strchr(d + 1, '.'))
+		st = maps_find(m, d, 0, &v);
+	if (st != MAPS_FOUND)
+		return st == MAPS_NOTFOUND;
+	colon = strchr(v, ':');
+	tlen = colon ? (size_t)(colon - v) : strlen(v);
+	if (tlen > 0 && tlen < sizeof(out->transport)) {
+		memcpy(out->transport, v, tlen);
+		out->transport[tlen] = 0;
 	}
-	strv_free(list);
-	return ok;
+	if (colon && colon[1])
+		strlcpy(out->nexthop, colon + 1, sizeof(out->nexthop));
+	else if (tlen > 0 && *domain)
+		/* "smtp:" alone: deliver to the recipient domain. */
+		strlcpy(out->nexthop, domain, sizeof(out->nexthop));
+	return true;
 }
 
 bool resolve_addr(const char *addr, struct resolved *out)

@@ -40,7 +40,8 @@ bool resolve_class_from_name(const char *name, enum addr_class *out);
  * parent-domain matching only for ".example" entries, and tables). */
 bool resolve_domain_in(const char *param, const char *domain, bool *error);
 
-/* Drops cached tables so they are reopened on the next call (SIGHUP). */
+/* Drops the process's cached tables (maps_reset()): they are reopened on
+ * the next call. */
 void resolve_reset(void);
 
 #endif

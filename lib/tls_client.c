@@ -16,7 +16,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "table.h"
+#include "maps.h"
 #include "util.h"
 
 #define TLS_SESS_MAX 64
@@ -45,44 +45,17 @@ const char *tls_level_name(enum tls_level l)
 	return level_names[l];
 }
 
-static struct table *tls_policy_table(bool *error)
-{
-	static struct table *t;
-	static char *spec;
-	const char *want = config_str("smtp_tls_policy_maps");
-	struct buf err = BUF_INIT;
-
-	if (*want == 0)
-		return NULL;
-	if (t && spec && strcmp(spec, want) == 0)
-		return t;
-	t = table_open(want, 0, &err);
-	if (t == NULL) {
-		log_warn("smtp_tls_policy_maps: %s", buf_cstr(&err));
-		*error = true;
-	}
-	free(spec);
-	spec = xstrdup(want);
-	buf_free(&err);
-	return t;
-}
-
 bool tls_client_policy(const char *nexthop, const char *domain, enum tls_level *out)
 {
-	bool error = false;
-	struct table *t = tls_policy_table(&error);
+	struct maps *m = maps_open("smtp_tls_policy_maps");
 	const char *v = NULL;
+	enum maps_status st = maps_find(m, nexthop, 0, &v);
 
-	if (error)
+	if (st == MAPS_NOTFOUND && domain)
+		st = maps_find(m, domain, 0, &v);
+	if (st == MAPS_TEMPFAIL)
 		return false;
-	if (t) {
-		v = table_lookup(t, nexthop, &error);
-		if (v == NULL && !error && domain)
-			v = table_lookup(t, domain, &error);
-		if (error)
-			return false;
-	}
-	if (v == NULL)
+	if (st == MAPS_NOTFOUND)
 		v = config_str("smtp_tls_security_level");
 	{
 		char word[32];

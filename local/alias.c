@@ -55,7 +55,7 @@
 #include "privs.h"
 #include "proto.h"
 #include "resolve.h"
-#include "table.h"
+#include "maps.h"
 #include "util.h"
 
 #define XP_FILE_MAX (1024 * 1024) /* largest .forward or :include: file */
@@ -124,53 +124,14 @@ static bool xp_first(struct xp *x, const char *key)
 
 /* ------------------------------------------------------------ tables */
 
-static struct table **xp_aliases;
-static size_t xp_naliases;
-static bool xp_aliases_open;
-
-/* alias_maps, opened once; false when one failed (retried next time). */
-static bool xp_open_aliases(void)
-{
-	char **specs;
-	struct buf err = BUF_INIT;
-	bool ok = true;
-
-	if (xp_aliases_open)
-		return true;
-	specs = config_list("alias_maps");
-	xp_aliases = xreallocarray(NULL, strv_len(specs) + 1, sizeof(*xp_aliases));
-	for (size_t i = 0; specs[i] && ok; i++) {
-		if ((xp_aliases[xp_naliases] = table_open(specs[i], TABLE_ALIASES, &err)) == NULL) {
-			log_warn("alias_maps: %s", buf_cstr(&err));
-			ok = false;
-		} else {
-			xp_naliases++;
-		}
-	}
-	if (!ok) {
-		for (size_t i = 0; i < xp_naliases; i++)
-			table_close(xp_aliases[i]);
-		free(xp_aliases);
-		xp_aliases = NULL;
-		xp_naliases = 0;
-	}
-	xp_aliases_open = ok;
-	strv_free(specs);
-	buf_free(&err);
-	return ok;
-}
-
 /* The alias value of name (a copy), NULL when none; *error on failure. */
 static char *xp_alias(const char *name, bool *error)
 {
-	*error = !xp_open_aliases();
-	for (size_t i = 0; !*error && i < xp_naliases; i++) {
-		const char *v = table_lookup(xp_aliases[i], name, error);
+	const char *v = NULL;
+	enum maps_status st = maps_find(maps_open("alias_maps"), name, 0, &v);
 
-		if (v)
-			return xstrdup(v);
-	}
-	return NULL;
+	*error = st == MAPS_TEMPFAIL;
+	return st == MAPS_FOUND ? xstrdup(v) : NULL;
 }
 
 /* ------------------------------------------------------------ files */

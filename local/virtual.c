@@ -12,8 +12,8 @@
  *
  * A table value is configuration, not user input, but it becomes a path
  * written by root's delegate: values that could leave the base ("..",
- * absolute) are refused with a warning.  Tables are opened on first use
- * and kept for the life of the process (a reload restarts local).
+ * absolute) are refused with a warning.  Tables come from maps.h (opened
+ * once per process; one that cannot be read defers the delivery).
  */
 #include "local.h"
 
@@ -22,93 +22,36 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "maps.h"
 #include "proto.h"
-#include "table.h"
 #include "util.h"
-
-struct vt_list {
-	const char *param;
-	struct table **tables;
-	size_t n;
-	bool opened;
-};
-
-static struct vt_list vt_lists[] = {
-    {"virtual_mailbox_maps", NULL, 0, false},
-    {"virtual_uid_maps", NULL, 0, false},
-    {"virtual_gid_maps", NULL, 0, false},
-};
 
 enum { VT_MAILBOX, VT_UID, VT_GID };
 
-/* Opens a list's tables once; false (and a warning) when one fails. */
-static bool vt_open(struct vt_list *l)
-{
-	char **specs;
-	struct buf err = BUF_INIT;
-	bool ok = true;
-
-	if (l->opened)
-		return true;
-	specs = config_list(l->param);
-	l->tables = xreallocarray(NULL, strv_len(specs) + 1, sizeof(*l->tables));
-	for (size_t i = 0; specs[i] && ok; i++) {
-		l->tables[l->n] = table_open(specs[i], 0, &err);
-		if (l->tables[l->n] == NULL) {
-			log_warn("%s: %s", l->param, buf_cstr(&err));
-			ok = false;
-		} else {
-			l->n++;
-		}
-	}
-	if (!ok) {
-		for (size_t i = 0; i < l->n; i++)
-			table_close(l->tables[i]);
-		l->n = 0;
-	}
-	l->opened = ok;
-	strv_free(specs);
-	buf_free(&err);
-	return ok;
-}
-
-/* First answer for key in the list; *error when a table failed. */
-static const char *vt_find_key(struct vt_list *l, const char *key, bool *error)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		const char *v = table_lookup(l->tables[i], key, error);
-
-		if (v || *error)
-			return v;
-	}
-	return NULL;
-}
+static const char *const vt_params[] = {
+    "virtual_mailbox_maps", "virtual_uid_maps", "virtual_gid_maps"};
 
 /* The address, then "@domain"; the value copied (tables own theirs). */
-static char *vt_find(struct vt_list *l, const char *addr, bool *error)
+static char *vt_find(int which, const char *addr, bool *error)
 {
-	const char *at = strrchr(addr, '@'), *v;
+	const char *v = NULL;
+	enum maps_status st = maps_find(maps_open(vt_params[which]), addr, MAPS_ADDR_DOMAIN, &v);
 
-	*error = !vt_open(l);
-	if (*error)
-		return NULL;
-	v = vt_find_key(l, addr, error);
-	if (v == NULL && !*error && at)
-		v = vt_find_key(l, at, error);
-	return v ? xstrdup(v) : NULL;
+	*error = st == MAPS_TEMPFAIL;
+	return st == MAPS_FOUND ? xstrdup(v) : NULL;
 }
 
 /* A uid or gid from a map: a plain decimal number. */
 static int vt_id(const char *rcpt, int which, long min, long *out, struct local_result *r)
 {
-	struct vt_list *l = &vt_lists[which];
+	const char *param = vt_params[which];
 	bool error;
-	char *v = vt_find(l, rcpt, &error);
+	char *v = vt_find(which, rcpt, &error);
 	bool ok = v && parse_long(str_trim(v), min, 0x7fffffffL, out);
 
 	if (!ok) {
-		log_warn("%s: %s for %s: %s", l->param, v ? "bad or too small id" : "no result",
-		    rcpt, v ? v : (error ? "table error" : "not found"));
+		log_warn("%s: %s for %s: %s", param, v ? "bad or too small id" : "no result", rcpt,
+		    v ? v : (error ? "table error" : "not found"));
 		local_result_set(r, RES_DEFERRED, "4.3.5", "mail system configuration error");
 	}
 	free(v);
@@ -119,7 +62,7 @@ static int vt_path(const char *rcpt, struct vmailbox *mb, struct local_result *r
 {
 	const char *base = config_str("virtual_mailbox_base");
 	bool error;
-	char *v = vt_find(&vt_lists[VT_MAILBOX], rcpt, &error);
+	char *v = vt_find(VT_MAILBOX, rcpt, &error);
 	int rc = -1;
 
 	if (v == NULL && error)

@@ -16,9 +16,8 @@
 #include <openssl/evp.h>
 
 #include "config.h"
-#include "log.h"
+#include "maps.h"
 #include "smtp.h"
-#include "table.h"
 #include "util.h"
 
 void smtp_base64(const void *data, size_t len, struct buf *out)
@@ -30,29 +29,19 @@ void smtp_base64(const void *data, size_t len, struct buf *out)
 /* The "user:password" for this session, or NULL; *error on table error. */
 static char *sasl_lookup(struct smtp_session *s, const char *nexthop, bool *error)
 {
-	struct buf err = BUF_INIT;
-	struct table *t = table_open(config_str("smtp_sasl_password_maps"), 0, &err);
+	struct maps *m = maps_open("smtp_sasl_password_maps");
 	const char *v = NULL;
 	char hostport[400];
-	char *out = NULL;
+	enum maps_status st;
 
-	if (t == NULL) {
-		log_warn("smtp_sasl_password_maps: %s", buf_cstr(&err));
-		buf_free(&err);
-		*error = true;
-		return NULL;
-	}
 	snprintf(hostport, sizeof(hostport), "[%s]:%d", s->host, s->port);
-	v = table_lookup(t, nexthop, error);
-	if (v == NULL && !*error)
-		v = table_lookup(t, s->host, error);
-	if (v == NULL && !*error)
-		v = table_lookup(t, hostport, error);
-	if (v)
-		out = xstrdup(v);
-	table_close(t);
-	buf_free(&err);
-	return out;
+	st = maps_find(m, nexthop, 0, &v);
+	if (st == MAPS_NOTFOUND)
+		st = maps_find(m, s->host, 0, &v);
+	if (st == MAPS_NOTFOUND)
+		st = maps_find(m, hostport, 0, &v);
+	*error = st == MAPS_TEMPFAIL;
+	return st == MAPS_FOUND ? xstrdup(v) : NULL;
 }
 
 static bool sasl_mech_allowed(const char *mech)

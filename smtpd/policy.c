@@ -13,82 +13,10 @@
  * address syntax (address.c), the postmaster exception and the recipient
  * limit (commands.c), logging of rejects (session.c).
  */
-#include <string.h>
-
-#include "config.h"
 #include "local_rcpt.h"
-#include "log.h"
+#include "maps.h"
 #include "resolve.h"
 #include "smtpd.h"
-#include "table.h"
-#include "util.h"
-
-/* virtual_mailbox_maps, opened once; a NULL entry failed to open. */
-static struct table **policy_vmaps;
-static char **policy_vspecs;
-static size_t policy_nvmaps;
-static bool policy_loaded;
-
-void policy_reset(void)
-{
-	for (size_t i = 0; i < policy_nvmaps; i++)
-		table_close(policy_vmaps[i]);
-	free(policy_vmaps);
-	strv_free(policy_vspecs);
-	policy_vmaps = NULL;
-	policy_vspecs = NULL;
-	policy_nvmaps = 0;
-	policy_loaded = false;
-}
-
-/* Opens a table now if it failed before; NULL while it still fails. */
-static struct table *policy_vmap(size_t i)
-{
-	struct buf err = BUF_INIT;
-
-	if (policy_vmaps[i] == NULL) {
-		policy_vmaps[i] = table_open(policy_vspecs[i], 0, &err);
-		if (policy_vmaps[i] == NULL)
-			log_warn("virtual_mailbox_maps: %s", buf_cstr(&err));
-	}
-	buf_free(&err);
-	return policy_vmaps[i];
-}
-
-static void policy_load(void)
-{
-	if (policy_loaded)
-		return;
-	policy_vspecs = config_list("virtual_mailbox_maps");
-	policy_nvmaps = strv_len(policy_vspecs);
-	policy_vmaps = xcalloc(policy_nvmaps, sizeof(*policy_vmaps));
-	policy_loaded = true;
-}
-
-/*
- * True when some table knows rcpt, by full address or, as Postfix's
- * catch-all, by "@domain".  *error when a table could not be read.
- */
-static bool policy_virtual_known(const char *rcpt, bool *error)
-{
-	const char *at = strrchr(rcpt, '@');
-
-	policy_load();
-	for (size_t i = 0; i < policy_nvmaps; i++) {
-		struct table *t = policy_vmap(i);
-		bool err = false;
-
-		if (t == NULL) {
-			*error = true;
-			continue;
-		}
-		if (table_lookup(t, rcpt, &err) || (at && table_lookup(t, at, &err)))
-			return true;
-		if (err)
-			*error = true;
-	}
-	return false;
-}
 
 static enum policy_result policy_defer(struct buf *reply, const char *rcpt)
 {
@@ -102,15 +30,18 @@ enum policy_result policy_check_rcpt(
 	(void)s;
 	struct resolved r;
 	bool error = false;
+	const char *v;
 
 	if (!resolve_addr(rcpt, &r))
 		return policy_defer(reply, rcpt);
 	switch (r.cls) {
 	case CLASS_VIRTUAL:
-		if (policy_virtual_known(rcpt, &error))
-			return POLICY_OK;
-		if (error)
-			return policy_defer(reply, rcpt);
+		/* The address, then the "@domain" catch-all, as local does. */
+		switch (maps_find(maps_open("virtual_mailbox_maps"), rcpt, MAPS_ADDR_DOMAIN, &v)) {
+		case MAPS_FOUND: return POLICY_OK;
+		case MAPS_TEMPFAIL: return policy_defer(reply, rcpt);
+		case MAPS_NOTFOUND: break;
+		}
 		buf_printf(reply,
 		    "550 5.1.1 <%s>: Recipient address rejected: "
 		    "User unknown in virtual mailbox table",

@@ -25,10 +25,10 @@
 #include "config.h"
 #include "dns_async.h"
 #include "log.h"
+#include "maps.h"
 #include "resolve.h"
 #include "smtpd.h"
 #include "sock.h"
-#include "table.h"
 #include "util.h"
 
 /* What one restriction said. */
@@ -48,49 +48,6 @@ struct restr_ctx {
 	char **words;	  /* the list, for "check_x_access table" */
 	size_t *pos;
 };
-
-/* Opened access tables, by spec; a failed open is retried next time. */
-static struct {
-	char **specs;
-	struct table **tables;
-	size_t n;
-} restr_tables;
-
-void restr_reset(void)
-{
-	for (size_t i = 0; i < restr_tables.n; i++) {
-		table_close(restr_tables.tables[i]);
-		free(restr_tables.specs[i]);
-	}
-	free(restr_tables.specs);
-	free(restr_tables.tables);
-	memset(&restr_tables, 0, sizeof(restr_tables));
-}
-
-static struct table *restr_table(const char *spec)
-{
-	struct buf err = BUF_INIT;
-	size_t i;
-
-	for (i = 0; i < restr_tables.n; i++)
-		if (strcmp(restr_tables.specs[i], spec) == 0)
-			break;
-	if (i == restr_tables.n) {
-		restr_tables.specs = xreallocarray(restr_tables.specs, i + 1, sizeof(char *));
-		restr_tables.tables =
-		    xreallocarray(restr_tables.tables, i + 1, sizeof(struct table *));
-		restr_tables.specs[i] = xstrdup(spec);
-		restr_tables.tables[i] = NULL;
-		restr_tables.n++;
-	}
-	if (restr_tables.tables[i] == NULL) {
-		restr_tables.tables[i] = table_open(spec, 0, &err);
-		if (restr_tables.tables[i] == NULL)
-			log_warn("access table %s: %s", spec, buf_cstr(&err));
-	}
-	buf_free(&err);
-	return restr_tables.tables[i];
-}
 
 /* "Client host rejected" and the <subject> of a reply, per stage. */
 static const char *restr_what(enum restr_stage stage)
@@ -184,38 +141,30 @@ int restr_access_action(const char *value, const char *what, const char *subject
 	return r;
 }
 
+static enum restr_verdict restr_tempfail(struct restr_ctx *c)
+{
+	buf_reset(c->reply);
+	buf_puts(c->reply, "451 4.3.0 Temporary lookup failure");
+	return V_REJECT;
+}
+
 /* Looks keys up in order; the first found decides. */
 static enum restr_verdict restr_access(struct restr_ctx *c, const char *spec, char **keys)
 {
-	struct table *t = restr_table(spec);
+	struct maps *m = maps_open(spec);
+	enum maps_status st = MAPS_NOTFOUND;
+	const char *val = NULL;
 	struct buf subj = BUF_INIT;
-	enum restr_verdict v = V_DUNNO;
+	int r;
 
-	if (t == NULL) {
-		buf_reset(c->reply);
-		buf_puts(c->reply, "451 4.3.0 Temporary lookup failure");
-		return V_REJECT;
-	}
+	for (size_t i = 0; keys[i] && st == MAPS_NOTFOUND; i++)
+		st = maps_find(m, keys[i], 0, &val);
+	if (st != MAPS_FOUND)
+		return st == MAPS_TEMPFAIL ? restr_tempfail(c) : V_DUNNO;
 	restr_subject(c, &subj);
-	for (size_t i = 0; keys[i]; i++) {
-		bool err = false;
-		const char *val = table_lookup(t, keys[i], &err);
-		int r;
-
-		if (err) {
-			buf_reset(c->reply);
-			buf_puts(c->reply, "451 4.3.0 Temporary lookup failure");
-			v = V_REJECT;
-			break;
-		}
-		if (val == NULL)
-			continue;
-		r = restr_access_action(val, restr_what(c->stage), buf_cstr(&subj), c->reply);
-		v = r > 0 ? V_PERMIT : r < 0 ? V_REJECT : V_DUNNO;
-		break;
-	}
+	r = restr_access_action(val, restr_what(c->stage), buf_cstr(&subj), c->reply);
 	buf_free(&subj);
-	return v;
+	return r > 0 ? V_PERMIT : r < 0 ? V_REJECT : V_DUNNO;
 }
 
 static void keys_add(char ***keys, size_t *n, const char *k)
@@ -394,37 +343,19 @@ static bool restr_owner_has(const char *owners, const char *user)
 
 static enum restr_verdict restr_login_mismatch(struct restr_ctx *c)
 {
-	char **specs = config_list("smtpd_sender_login_maps");
+	struct maps *m = maps_open("smtpd_sender_login_maps");
 	const struct smtpd_session *s = c->s;
-	char **keys;
 	const char *owners = NULL;
-	bool err = false;
+	enum maps_status st;
 
-	if (s->sender == NULL || *s->sender == 0 || specs[0] == NULL) {
-		strv_free(specs);
+	if (s->sender == NULL || *s->sender == 0 || maps_empty(m))
 		return V_DUNNO;
-	}
-	keys = keys_addr(s->sender);
-	for (size_t i = 0; specs[i] && owners == NULL; i++) {
-		struct table *t = restr_table(specs[i]);
-
-		/* The full address first, then "@domain" (Postfix's order). */
-		if (t && (owners = table_lookup(t, keys[0], &err)) == NULL) {
-			char *at = xasprintf(
-			    "@%s", strrchr(s->sender, '@') ? strrchr(s->sender, '@') + 1 : "");
-
-			owners = table_lookup(t, at, &err);
-			free(at);
-		}
-		err |= t == NULL;
-	}
-	strv_free(keys);
-	strv_free(specs);
-	if (err && owners == NULL) {
-		buf_reset(c->reply);
-		buf_puts(c->reply, "451 4.3.0 Temporary lookup failure");
-		return V_REJECT;
-	}
+	/* The full address in every table, then "@domain" (Postfix's order). */
+	st = maps_find(m, s->sender, MAPS_ADDR_DOMAIN, &owners);
+	if (st == MAPS_TEMPFAIL)
+		return restr_tempfail(c);
+	if (st == MAPS_NOTFOUND)
+		owners = NULL;
 	if (s->sasl_user && (owners == NULL || !restr_owner_has(owners, s->sasl_user))) {
 		char *text = xasprintf("not owned by user %s", s->sasl_user);
 

@@ -255,6 +255,35 @@ static void test_routing(void **state)
 	unlink(path);
 }
 
+/*
+ * transport_maps lists: each key (address, domain, parents) is asked of
+ * every table before the next key, as Postfix does; the copies of the
+ * table-list code used to ask each table for every key first.  A table
+ * that cannot be read makes the address unresolvable (defer), even when a
+ * later table would answer.
+ */
+static void test_routing_lists(void **state)
+{
+	struct resolved r;
+
+	(void)state;
+	load("mydestination =\nrelayhost =\n"
+	     "transport_maps = inline:{ example.org=smtp:[a.example] },"
+	     " inline:{ { u@example.org = smtp:[b.example] }, .org=relay: }\n");
+	expect("u@example.org", "smtp", "[b.example]");
+	expect("v@example.org", "smtp", "[a.example]");
+	expect("v@sub.example.org", "relay", "sub.example.org");
+	load("mydestination =\nrelayhost =\n"
+	     "transport_maps = texthash:/nonexistent/transport, inline:{ example.org=local: }\n");
+	assert_false(resolve_addr("u@example.org", &r));
+	load("myhostname = host.example\n"
+	     "mydestination = inline:{ { here.example = x } }, texthash:/nonexistent/d\n");
+	expect("u@here.example", "local", "host.example");
+	assert_false(resolve_addr("u@there.example", &r));
+	config_reset();
+	resolve_reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +291,7 @@ int main(void)
 	    cmocka_unit_test(test_null_mx_and_nodata),
 	    cmocka_unit_test(test_addresses_through_cname),
 	    cmocka_unit_test(test_routing),
+	    cmocka_unit_test(test_routing_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
