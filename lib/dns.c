@@ -1,12 +1,12 @@
 /*
- * dns.c - MX and address look-ups with c-ares, and a TTL-honouring cache.
+ * dns.c - DNS answers to records, and the smtp client's blocking MX and
+ * address look-ups.
  *
- * Layout: the pure answer handling first (bytes -> records), then the
- * cache, then the c-ares channel and its poll loop, then the two public
- * look-ups.  Status mapping, as Postfix does it: NXDOMAIN is permanent
- * (the domain does not exist), SERVFAIL, REFUSED and time-outs are
- * temporary; an MX answer with no MX records means "use the domain's own
- * address" (implicit MX, RFC 5321 section 5.1), decided by the caller.
+ * Layout: the pure answer handling first (bytes -> records), then the two
+ * look-ups over dns_query() (dns_resolver.c: the channel, the cache and
+ * the status mapping).  An MX answer with no MX records means "use the
+ * domain's own address" (implicit MX, RFC 5321 section 5.1), decided by
+ * the caller.
  */
 #include "dns.h"
 
@@ -15,21 +15,17 @@
 #include <arpa/nameser.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "log.h"
 #include "util.h"
-
-#define DNS_CACHE_MAX 256
 
 /* ------------------------------------------------------------ answers */
 
-/* Smallest TTL in the answer section; UINT32 max when none.  Only walks
- * the record framing; c-ares's parsers validate the records themselves. */
-static unsigned dns_min_ttl(const unsigned char *ans, int len)
+/* Only walks the record framing; c-ares's parsers validate the records
+ * themselves. */
+unsigned dns_answer_ttl(const unsigned char *ans, int len)
 {
 	unsigned best = 0xffffffffu;
 	const unsigned char *p = ans + 12;
@@ -136,7 +132,7 @@ enum dns_status dns_mx_from_answer(
 	dns_mx_shuffle(mx, count);
 	*out = mx;
 	*n = count;
-	*ttl = dns_min_ttl(ans, len);
+	*ttl = dns_answer_ttl(ans, len);
 	return DNS_OK;
 }
 
@@ -195,230 +191,6 @@ enum dns_status dns_addrs_from_answer(const unsigned char *ans, int len, int fam
 	return DNS_OK;
 }
 
-/* ------------------------------------------------------------ cache */
-
-struct dns_cache_entry {
-	char *name;
-	int type;
-	unsigned char *ans;
-	int len;
-	long long expires; /* mono_msec() */
-};
-
-static struct dns_cache_entry dns_cache[DNS_CACHE_MAX];
-static size_t dns_ncache;
-
-static struct dns_cache_entry *dns_cache_find(const char *name, int type)
-{
-	long long now = mono_msec();
-
-	for (size_t i = 0; i < dns_ncache; i++) {
-		struct dns_cache_entry *e = &dns_cache[i];
-
-		if (e->type == type && str_case_eq(e->name, name)) {
-			if (e->expires > now)
-				return e;
-			return NULL;
-		}
-	}
-	return NULL;
-}
-
-static void dns_cache_drop(size_t i)
-{
-	free(dns_cache[i].name);
-	free(dns_cache[i].ans);
-	dns_cache[i] = dns_cache[--dns_ncache];
-}
-
-/* Keeps a positive answer for its TTL (capped at a day). */
-static void dns_cache_put(
-    const char *name, int type, const unsigned char *ans, int len, unsigned ttl)
-{
-	long long now = mono_msec();
-
-	if (ttl == 0)
-		return;
-	if (ttl > 86400)
-		ttl = 86400;
-	for (size_t i = 0; i < dns_ncache; i++)
-		if ((dns_cache[i].type == type && str_case_eq(dns_cache[i].name, name)) ||
-		    dns_cache[i].expires <= now)
-			dns_cache_drop(i--);
-	if (dns_ncache == DNS_CACHE_MAX)
-		dns_cache_drop(0);
-	dns_cache[dns_ncache].name = xstrdup(name);
-	dns_cache[dns_ncache].type = type;
-	dns_cache[dns_ncache].ans = (unsigned char *)xmemdup(ans, (size_t)len);
-	dns_cache[dns_ncache].len = len;
-	dns_cache[dns_ncache].expires = now + (long long)ttl * 1000;
-	dns_ncache++;
-}
-
-/* ------------------------------------------------------------ c-ares I/O */
-
-static ares_channel dns_channel;
-static bool dns_ready;
-
-void dns_reset(void)
-{
-	while (dns_ncache)
-		dns_cache_drop(0);
-	if (dns_ready) {
-		ares_destroy(dns_channel);
-		ares_library_cleanup();
-		dns_ready = false;
-	}
-}
-
-static bool dns_init(struct buf *why)
-{
-	struct ares_options opt;
-	const char *servers = config_str("smtp_dns_resolver");
-	int rc;
-
-	if (dns_ready)
-		return true;
-	ares_library_init(ARES_LIB_INIT_ALL);
-	memset(&opt, 0, sizeof(opt));
-	opt.timeout = (int)config_time("smtp_dns_timeout") * 1000;
-	opt.tries = 2;
-	opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
-	rc = ares_init_options(
-	    &dns_channel, &opt, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
-	if (rc != ARES_SUCCESS) {
-		buf_printf(why, "cannot initialise the resolver: %s", ares_strerror(rc));
-		return false;
-	}
-	if (*servers) {
-		char *csv = xstrdup(servers);
-
-		/* "a b, c" -> "a,b,c": c-ares wants commas only. */
-		for (char *p = csv; *p; p++)
-			if (*p == ' ' || *p == '\t')
-				*p = ',';
-		rc = ares_set_servers_ports_csv(dns_channel, csv);
-		free(csv);
-		if (rc != ARES_SUCCESS) {
-			ares_destroy(dns_channel);
-			buf_printf(
-			    why, "bad smtp_dns_resolver \"%s\": %s", servers, ares_strerror(rc));
-			return false;
-		}
-	}
-	dns_ready = true;
-	return true;
-}
-
-struct dns_query {
-	bool done;
-	int status;
-	unsigned char *ans;
-	int len;
-};
-
-static void dns_query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
-{
-	struct dns_query *q = arg;
-
-	(void)timeouts;
-	q->done = true;
-	q->status = status;
-	if (abuf && alen > 0) {
-		q->ans = (unsigned char *)xmemdup(abuf, (size_t)alen);
-		q->len = alen;
-	}
-}
-
-/* Runs the channel until the query finishes; c-ares bounds the time. */
-static void dns_wait(struct dns_query *q)
-{
-	while (!q->done) {
-		ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-		struct pollfd p[ARES_GETSOCK_MAXNUM];
-		int bits = ares_getsock(dns_channel, socks, ARES_GETSOCK_MAXNUM);
-		int np = 0;
-		struct timeval tv, *tvp = ares_timeout(dns_channel, NULL, &tv);
-		int ms = tvp ? (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000) + 1 : 1000;
-
-		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short ev = 0;
-
-			/* c-ares's own macros shift a signed 1 into the sign bit
-			 * for the last socket; the same test, unsigned. */
-			if ((unsigned)bits & (1u << i))
-				ev |= POLLIN;
-			if ((unsigned)bits & (1u << (i + ARES_GETSOCK_MAXNUM)))
-				ev |= POLLOUT;
-			if (ev) {
-				p[np].fd = socks[i];
-				p[np].events = ev;
-				p[np++].revents = 0;
-			}
-		}
-		if (poll(p, (nfds_t)np, ms) <= 0) {
-			ares_process_fd(dns_channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-			continue;
-		}
-		for (int i = 0; i < np; i++)
-			ares_process_fd(dns_channel,
-			    p[i].revents & (POLLIN | POLLERR | POLLHUP) ? p[i].fd : ARES_SOCKET_BAD,
-			    p[i].revents & POLLOUT ? p[i].fd : ARES_SOCKET_BAD);
-	}
-}
-
-static const char *dns_type_name(int type)
-{
-	return type == ns_t_mx ? "MX" : type == ns_t_a ? "A" : "AAAA";
-}
-
-/* One query: fills *ans (free it) on DNS_OK, why on failure. */
-static enum dns_status dns_query(
-    const char *name, int type, unsigned char **ans, int *len, struct buf *why)
-{
-	struct dns_query q = {0};
-
-	if (!dns_init(why))
-		return DNS_FAIL;
-	ares_query(dns_channel, name, ns_c_in, type, dns_query_done, &q);
-	dns_wait(&q);
-	switch (q.status) {
-	case ARES_SUCCESS:
-		*ans = q.ans;
-		*len = q.len;
-		return DNS_OK;
-	case ARES_ENOTFOUND:
-		free(q.ans);
-		buf_printf(why,
-		    "Host or domain name not found. Name service error for name=%s type=%s: "
-		    "Host not found",
-		    name, dns_type_name(type));
-		return DNS_NOTFOUND;
-	case ARES_ENODATA: free(q.ans); return DNS_NODATA;
-	default:
-		free(q.ans);
-		buf_printf(why,
-		    "Host or domain name not found. Name service error for name=%s type=%s: "
-		    "Host not found, try again (%s)",
-		    name, dns_type_name(type), ares_strerror(q.status));
-		return DNS_RETRY;
-	}
-}
-
-/* Answer bytes for name/type, from the cache or the network. */
-static enum dns_status dns_fetch(
-    const char *name, int type, unsigned char **ans, int *len, struct buf *why)
-{
-	struct dns_cache_entry *e = dns_cache_find(name, type);
-
-	if (e) {
-		*ans = (unsigned char *)xmemdup(e->ans, (size_t)e->len);
-		*len = e->len;
-		return DNS_OK;
-	}
-	return dns_query(name, type, ans, len, why);
-}
-
 /* ------------------------------------------------------------ look-ups */
 
 enum dns_status dns_lookup_mx(const char *domain, struct dns_mx **mx, size_t *n, struct buf *why)
@@ -426,16 +198,14 @@ enum dns_status dns_lookup_mx(const char *domain, struct dns_mx **mx, size_t *n,
 	unsigned char *ans = NULL;
 	unsigned ttl = 0;
 	int len = 0;
-	enum dns_status st = dns_fetch(domain, ns_t_mx, &ans, &len, why);
+	enum dns_status st = dns_query(domain, ns_t_mx, &ans, &len, why);
 
 	*mx = NULL;
 	*n = 0;
 	if (st != DNS_OK)
 		return st;
 	st = dns_mx_from_answer(ans, len, mx, n, &ttl);
-	if (st == DNS_OK)
-		dns_cache_put(domain, ns_t_mx, ans, len, ttl);
-	else if (st == DNS_NULLMX)
+	if (st == DNS_NULLMX)
 		buf_printf(why, "Domain %s does not accept mail (nullMX)", domain);
 	else if (st == DNS_FAIL)
 		buf_printf(why, "malformed MX answer for %s", domain);
@@ -450,13 +220,11 @@ static enum dns_status dns_lookup_family(
 	unsigned char *ans = NULL;
 	unsigned ttl = 0;
 	int len = 0;
-	enum dns_status st = dns_fetch(host, type, &ans, &len, why);
+	enum dns_status st = dns_query(host, type, &ans, &len, why);
 
 	if (st != DNS_OK)
 		return st;
 	st = dns_addrs_from_answer(ans, len, family, port, out, n, &ttl);
-	if (st == DNS_OK)
-		dns_cache_put(host, type, ans, len, ttl);
 	free(ans);
 	return st;
 }

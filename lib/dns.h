@@ -1,23 +1,38 @@
 /*
- * dns.h - DNS look-ups for mail routing, with c-ares.
+ * dns.h - the DNS layer: c-ares look-ups for every program, blocking or in
+ * an event loop.
  *
- * The smtp agent asks two questions: the MX hosts of a domain (RFC 5321
- * section 5.1) and the addresses of a host.  Answers are cached per
- * process for their TTL, so the deliveries of one agent process share
- * them.  Resolvers come from /etc/resolv.conf, or from smtp_dns_resolver
- * ("127.0.0.1:5353, [::1]:53") so tests can use a server on loopback.
+ * One resolver per process (dns_resolver.c): name servers from dns_servers
+ * ("127.0.0.1:5353, [::1]:53", so tests can use a server on loopback), else
+ * /etc/resolv.conf; the old names smtp_dns_resolver and smtpd_dns_servers
+ * are read too, for one release, with a warning.  Positive answers are
+ * cached per process for their TTL (at most a day), shared by every
+ * caller.  Status mapping, as Postfix does it: NXDOMAIN is permanent (the
+ * name does not exist), SERVFAIL, REFUSED and time-outs are temporary.
+ *
+ * Three ways to ask:
+ * - blocking (dns_query, dns_lookup_mx, dns_lookup_host): c-ares's sockets
+ *   in a poll loop of their own, bounded by its time-out and tries, for
+ *   programs that serve one request at a time (the smtp agent);
+ * - asynchronous (dns_event_attach, dns_request_start): the sockets and
+ *   time-outs in the caller's event loop; the answer comes to a callback,
+ *   always from a zero-delay timer, never from inside c-ares or from the
+ *   starting call itself;
+ * - polling (dns_poll, dns_poll_domain), for code that is simply run again
+ *   when answers come in (smtpd's restriction lists): DNS_PENDING until
+ *   the answer is in, then the answer, kept a while (dns_event.c) so the
+ *   re-run finds it; the wake function runs after answers arrive.
  *
  * The answer handling (dns_mx_from_answer, dns_addrs_from_answer) is pure:
  * raw DNS message bytes in, a result out, so it is unit tested and fuzzed
- * apart from the network.  The I/O runs c-ares's non-blocking sockets in a
- * poll loop of its own, bounded by c-ares's time-out and tries: the smtp
- * agent serves one request at a time, so waiting here blocks nobody else.
+ * apart from the network.
  *
- * Not here: DNSSEC/DANE (TLSA), negative caching.
+ * Not here: DNSSEC/DANE (TLSA), negative caching of the blocking path.
  */
 #ifndef TERN_DNS_H
 #define TERN_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -30,6 +45,7 @@ enum dns_status {
 	DNS_NULLMX,   /* RFC 7505: the domain accepts no mail (bounce) */
 	DNS_RETRY,    /* SERVFAIL, time-out, refused: try again later */
 	DNS_FAIL,     /* malformed answer or a local problem (defer) */
+	DNS_PENDING,  /* dns_poll*: asked, the answer comes later */
 };
 
 struct dns_mx {
@@ -41,6 +57,10 @@ struct dns_addr {
 	struct sockaddr_storage sa;
 	socklen_t len;
 };
+
+/* The smallest TTL in an answer's answer section: 0xffffffff when it has
+ * none, 0 when the framing is broken. */
+unsigned dns_answer_ttl(const unsigned char *ans, int len);
 
 /*
  * MX answer bytes -> hosts sorted by preference, equal preferences in a
@@ -55,6 +75,20 @@ enum dns_status dns_mx_from_answer(
 enum dns_status dns_addrs_from_answer(const unsigned char *ans, int len, int family, int port,
     struct dns_addr **out, size_t *n, unsigned *ttl);
 
+/*
+ * Sets the resolver up, once per process, before the first look-up (the
+ * first look-up does it otherwise, with try_ms 5000): try_ms is the wait
+ * for one answer, and each query is tried twice.  Warns about deprecated
+ * parameter names.  False (why filled) when the name servers are bad:
+ * every look-up then fails with DNS_FAIL and that reason.
+ */
+bool dns_init(long try_ms, struct buf *why);
+
+/* Raw blocking look-up: the answer bytes for name/type (*ans: free it),
+ * from the cache or the network; why explains a failure. */
+enum dns_status dns_query(
+    const char *name, int type, unsigned char **ans, int *len, struct buf *why);
+
 /* MX look-up; why gets a Postfix-style explanation on failure. */
 enum dns_status dns_lookup_mx(const char *domain, struct dns_mx **mx, size_t *n, struct buf *why);
 /*
@@ -65,7 +99,44 @@ enum dns_status dns_lookup_mx(const char *domain, struct dns_mx **mx, size_t *n,
 enum dns_status dns_lookup_host(
     const char *host, int port, struct dns_addr **out, size_t *n, struct buf *why);
 
-/* Forgets the cache and the resolver channel (tests, reload). */
+/* ------------------------------------------------------------ event loops */
+
+struct event_loop;
+struct dns_request;
+
+/* Runs the resolver's sockets and time-outs in loop (once per process,
+ * after dns_init and before dns_request_start or dns_poll*). */
+void dns_event_attach(struct event_loop *loop);
+
+/* st is DNS_OK (ans holds the answer, valid during the call), DNS_NOTFOUND,
+ * DNS_NODATA, DNS_RETRY or DNS_FAIL. */
+typedef void dns_answer_fn(void *ctx, enum dns_status st, const unsigned char *ans, int len);
+
+/* Asks for name/type; fn runs exactly once, later, unless cancelled first. */
+struct dns_request *dns_request_start(const char *name, int type, dns_answer_fn *fn, void *ctx);
+/* fn will not run; the handle is gone. */
+void dns_request_cancel(struct dns_request *r);
+
+/* The function to run (from the loop) when answers for the poll-style
+ * look-ups came in. */
+void dns_poll_wake(void (*fn)(void *ctx), void *ctx);
+/*
+ * name/type, poll style: DNS_PENDING (asked now or before), else the result,
+ * with the answer in ans and len (valid until the next dns_poll call) on
+ * DNS_OK.  Answers are kept for their TTL, at least 30 s and at most 300 s;
+ * "does not exist" 300 s, temporary failures 30 s.
+ */
+enum dns_status dns_poll(const char *name, int type, const unsigned char **ans, int *len);
+/*
+ * Does a mail domain exist (reject_unknown_*_domain)?  MX, then A, then
+ * AAAA (RFC 5321 5.1: without MX the address records are the implicit MX):
+ * DNS_OK when one holds a usable record, DNS_NULLMX for a null MX (RFC
+ * 7505), DNS_NOTFOUND when nothing does, DNS_RETRY on a temporary failure,
+ * or DNS_PENDING.
+ */
+enum dns_status dns_poll_domain(const char *domain);
+
+/* Forgets caches, requests and the resolver channel (tests, exit). */
 void dns_reset(void);
 
 #endif

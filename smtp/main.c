@@ -85,9 +85,13 @@ int main(int argc, char **argv)
 	struct daemon d;
 	struct sigaction sa;
 	enum smtp_mode mode;
+	struct buf why = BUF_INIT;
 
 	daemon_init(&d, argc, argv, "smtp", 0);
 	mode = smtp_mode_of(&d);
+	if (!dns_init(config_time("smtp_dns_timeout") * 1000, &why))
+		log_warn("%s", buf_cstr(&why));
+	buf_free(&why);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = smtp_on_signal;
 	sigemptyset(&sa.sa_mask);

@@ -28,7 +28,7 @@
 #include "anvil.h"
 #include "config.h"
 #include "daemon.h"
-#include "dns_async.h"
+#include "dns.h"
 #include "event.h"
 #include "log.h"
 #include "privs.h"
@@ -45,6 +45,26 @@ static struct {
 	long fd_limit; /* RLIMIT_NOFILE as raised */
 	struct event_timer *idle_timer;
 } smtpd;
+
+/* Answers came in: sessions waiting for DNS run their command again. */
+static void smtpd_dns_wake(void *ctx)
+{
+	(void)ctx;
+	session_dns_wake();
+}
+
+/* reject_unknown_*_domain look-ups run in the event loop: no command
+ * blocks the other sessions.  smtpd_dns_timeout bounds a look-up. */
+static void smtpd_dns_setup(struct event_loop *loop)
+{
+	struct buf why = BUF_INIT;
+
+	if (!dns_init(config_time("smtpd_dns_timeout") * 1000 / 2, &why))
+		log_warn("%s: domain look-ups fail temporarily", buf_cstr(&why));
+	buf_free(&why);
+	dns_event_attach(loop);
+	dns_poll_wake(smtpd_dns_wake, NULL);
+}
 
 static void smtpd_idle_expired(struct event_loop *loop, void *ctx)
 {
@@ -182,7 +202,7 @@ int main(int argc, char **argv)
 	anvil_init("pid/smtpd.anvil");
 	priv_drop(config_str("mail_owner"));
 	smtpd.loop = event_loop_new();
-	dns_async_init(smtpd.loop);
+	smtpd_dns_setup(smtpd.loop);
 	session_init(smtpd_empty);
 	daemon_event_server(&smtpd.d, smtpd.loop, smtpd_accept, session_idle, NULL);
 	smtpd_empty(smtpd.loop);

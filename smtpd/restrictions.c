@@ -23,7 +23,7 @@
 
 #include "address.h"
 #include "config.h"
-#include "dns_async.h"
+#include "dns.h"
 #include "log.h"
 #include "maps.h"
 #include "resolve.h"
@@ -280,22 +280,25 @@ static enum restr_verdict restr_unknown_domain(
 {
 	struct resolved r;
 	char *domain;
-	enum dns_state st;
+	enum dns_status st;
 	int code = restr_code("unknown_address_reject_code", 450);
+	bool temp;
 
 	if (addr == NULL || *addr == 0 || (resolve_addr(addr, &r) && r.cls != CLASS_DEFAULT))
 		return V_DUNNO;
 	domain = restr_domain_of(addr);
-	st = domain[0] == '[' ? DNS_EXISTS : dns_domain_state(domain);
+	st = domain[0] == '[' ? DNS_OK : dns_poll_domain(domain);
 	free(domain);
-	switch (st) {
-	case DNS_EXISTS: return V_DUNNO;
-	case DNS_PENDING: return V_WAIT;
-	case DNS_TEMPFAIL: code = restr_code("unknown_address_tempfail_action_code", 450); break;
-	case DNS_NONE: break;
-	}
+	if (st == DNS_OK)
+		return V_DUNNO;
+	if (st == DNS_PENDING)
+		return V_WAIT;
+	/* A null MX (RFC 7505) counts as no domain, as NXDOMAIN does. */
+	temp = st == DNS_RETRY || st == DNS_FAIL;
+	if (temp)
+		code = restr_code("unknown_address_tempfail_action_code", 450);
 	return restr_reject(c, code, code < 500 ? "4.1.8" : dsn_code,
-	    st == DNS_TEMPFAIL ? "Domain not found (temporary failure)" : "Domain not found");
+	    temp ? "Domain not found (temporary failure)" : "Domain not found");
 }
 
 /* RFC 5321 3.6.1 and 3.6.2: routing in a local part (%, !, @) is the

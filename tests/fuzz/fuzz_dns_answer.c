@@ -4,7 +4,9 @@
  * The input is a DNS message as a (possibly hostile or spoofed) resolver
  * could return it; it is read as an MX answer and as A and AAAA answers.
  * Every host name handed back must be a terminated string that fits, and
- * the MX list must come out in preference order.
+ * the MX list must come out in preference order.  dns_answer_ttl (what the
+ * cache keeps an answer for) walks the same bytes: an MX answer that parses
+ * has the TTL it reports.
  */
 #include <netinet/in.h>
 #include <stdint.h>
@@ -24,6 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int len = size > 65535 ? 65535 : (int)size;
 
 	if (dns_mx_from_answer(data, len, &mx, &n, &ttl) == DNS_OK) {
+		if (ttl != dns_answer_ttl(data, len))
+			abort();
 		for (size_t i = 0; i < n; i++) {
 			if (memchr(mx[i].host, 0, sizeof(mx[i].host)) == NULL || mx[i].host[0] == 0)
 				abort();

@@ -1,8 +1,12 @@
 /*
  * test_dns.c - unit tests for lib/dns.c's answer handling (MX order,
  * random order among equal preferences, null MX, NODATA, TTLs, CNAME
- * chains, malformed answers) and lib/resolve.c's transport_maps and
- * relayhost, from hand-built DNS messages and main.cf texts.
+ * chains, malformed answers), the DNS layer against a tiny DNS server on
+ * loopback run by a child process (blocking queries and the cache,
+ * requests in an event loop, cancelling, polling and domain existence,
+ * time-outs, the dns_servers parameter and its deprecated names), and
+ * lib/resolve.c's transport_maps and relayhost, from hand-built DNS
+ * messages and main.cf texts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,15 +15,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <cmocka.h>
+#include <signal.h>
 
 #include "buf.h"
 #include "config.h"
 #include "dns.h"
+#include "event.h"
 #include "resolve.h"
+#include "util.h"
 
 /* ------------------------------------------------------------ a tiny DNS writer */
 
@@ -195,6 +205,388 @@ static void test_addresses_through_cname(void **state)
 	buf_free(&b);
 }
 
+/* ------------------------------------------------------------ a tiny DNS server */
+
+/*
+ * Answers as a child process on 127.0.0.1 (UDP):
+ *   mx.test        MX 10 mail.mx.test (TTL 60); A: NODATA
+ *   a.test         A 192.0.2.1; MX: NODATA
+ *   six.test       AAAA only
+ *   null.test      MX "." (RFC 7505)
+ *   count.test     A 192.0.2.N, N counting the queries (TTL 60)
+ *   zero.test      A with TTL 0 (not cached)
+ *   fail.test      SERVFAIL
+ *   silent.test    no answer at all
+ *   anything else  NXDOMAIN
+ */
+static pid_t dns_child = -1;
+static int dns_port;
+
+static void rr_aaaa(struct buf *b, const char *owner, unsigned ttl)
+{
+	unsigned char a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+
+	put_name(b, owner);
+	put16(b, 28);
+	put16(b, 1);
+	put32(b, ttl);
+	put16(b, 16);
+	buf_append(b, a, 16);
+}
+
+/* The response to one query, or nothing (silent.test, junk). */
+static void serve_one(const unsigned char *q, size_t n, struct buf *b, unsigned *count)
+{
+	char name[256];
+	size_t off = 12, nl = 0;
+	unsigned type, id, flags = 0x8180;
+	char ip[32];
+
+	buf_reset(b);
+	if (n < 17)
+		return;
+	while (off < n && q[off] && nl + q[off] + 1 < sizeof(name)) {
+		memcpy(name + nl, q + off + 1, q[off]);
+		nl += q[off];
+		name[nl++] = '.';
+		off += q[off] + 1;
+	}
+	name[nl ? nl - 1 : 0] = 0;
+	if (off + 5 > n)
+		return;
+	type = (unsigned)q[off + 1] << 8 | q[off + 2];
+	id = (unsigned)q[0] << 8 | q[1];
+	if (strcmp(name, "silent.test") == 0)
+		return;
+	if (strcmp(name, "mx.test") == 0 && type == 15) {
+		msg_start(b, name, type, 1);
+		rr_mx(b, name, 60, 10, "mail.mx.test");
+	} else if (strcmp(name, "null.test") == 0 && type == 15) {
+		msg_start(b, name, type, 1);
+		rr_mx(b, name, 60, 0, "");
+	} else if (strcmp(name, "a.test") == 0 && type == 1) {
+		msg_start(b, name, type, 1);
+		rr_a(b, name, 60, "192.0.2.1");
+	} else if (strcmp(name, "count.test") == 0 && type == 1) {
+		snprintf(ip, sizeof(ip), "192.0.2.%u", ++*count);
+		msg_start(b, name, type, 1);
+		rr_a(b, name, 60, ip);
+	} else if (strcmp(name, "zero.test") == 0 && type == 1) {
+		msg_start(b, name, type, 1);
+		rr_a(b, name, 0, "192.0.2.9");
+	} else if (strcmp(name, "six.test") == 0 && type == 28) {
+		msg_start(b, name, type, 1);
+		rr_aaaa(b, name, 60);
+	} else if (strcmp(name, "fail.test") == 0) {
+		msg_start(b, name, type, 0);
+		flags = 0x8182;
+	} else if (strstr(",mx.test,a.test,six.test,null.test,count.test,zero.test,", name) !=
+		       NULL &&
+		   *name) {
+		msg_start(b, name, type, 0); /* the name exists: NODATA */
+	} else {
+		msg_start(b, name, type, 0);
+		flags = 0x8183;
+	}
+	b->data[0] = (char)(id >> 8);
+	b->data[1] = (char)id;
+	b->data[2] = (char)(flags >> 8);
+	b->data[3] = (char)flags;
+}
+
+static void serve(int fd)
+{
+	unsigned char q[512];
+	struct buf b = BUF_INIT;
+	unsigned count = 0;
+
+	for (;;) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
+
+		if (n <= 0)
+			continue;
+		serve_one(q, (size_t)n, &b, &count);
+		if (b.len)
+			sendto(fd, b.data, b.len, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
+static int server_up(void **state)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	(void)state;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
+		return -1;
+	dns_port = ntohs(sin.sin_port);
+	if ((dns_child = fork()) == 0)
+		serve(fd);
+	close(fd);
+	return dns_child < 0 ? -1 : 0;
+}
+
+static int server_down(void **state)
+{
+	(void)state;
+	if (dns_child > 0) {
+		kill(dns_child, SIGKILL);
+		waitpid(dns_child, NULL, 0);
+	}
+	return 0;
+}
+
+/* A fresh resolver asking our server through parameter param. */
+static void use_server(const char *param, long try_ms)
+{
+	char *set = xasprintf("%s=127.0.0.1:%d", param, dns_port);
+	struct buf why = BUF_INIT;
+
+	dns_reset();
+	config_reset();
+	assert_int_equal(config_override(set), 0);
+	if (!dns_init(try_ms, &why))
+		fail_msg("dns_init: %s", buf_cstr(&why));
+	buf_free(&why);
+	free(set);
+}
+
+/* The last byte of an A answer's first address. */
+static int a_last_byte(const unsigned char *ans, int len)
+{
+	struct dns_addr *a;
+	size_t n;
+	unsigned ttl;
+	int v;
+
+	assert_int_equal(dns_addrs_from_answer(ans, len, AF_INET, 25, &a, &n, &ttl), DNS_OK);
+	v = ntohl(((struct sockaddr_in *)&a[0].sa)->sin_addr.s_addr) & 0xff;
+	free(a);
+	return v;
+}
+
+static void test_blocking(void **state)
+{
+	struct buf why = BUF_INIT;
+	struct dns_mx *mx;
+	struct dns_addr *addrs;
+	unsigned char *ans;
+	size_t n;
+	int len;
+
+	(void)state;
+	use_server("dns_servers", 500);
+	assert_int_equal(dns_lookup_mx("mx.test", &mx, &n, &why), DNS_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(mx[0].host, "mail.mx.test");
+	free(mx);
+	assert_int_equal(dns_lookup_mx("null.test", &mx, &n, &why), DNS_NULLMX);
+	assert_int_equal(dns_lookup_mx("a.test", &mx, &n, &why), DNS_NODATA);
+	buf_reset(&why);
+	assert_int_equal(dns_lookup_mx("nosuch.test", &mx, &n, &why), DNS_NOTFOUND);
+	assert_non_null(strstr(buf_cstr(&why), "name=nosuch.test type=MX: Host not found"));
+	buf_reset(&why);
+	assert_int_equal(dns_lookup_mx("fail.test", &mx, &n, &why), DNS_RETRY);
+	assert_non_null(strstr(buf_cstr(&why), "try again"));
+	assert_int_equal(config_override("inet_protocols=ipv4"), 0);
+	assert_int_equal(dns_lookup_host("a.test", 25, &addrs, &n, &why), DNS_OK);
+	assert_int_equal(n, 1);
+	free(addrs);
+	/* Answers are cached for their TTL: the second look-up asks nobody. */
+	assert_int_equal(dns_query("count.test", ns_t_a, &ans, &len, &why), DNS_OK);
+	assert_int_equal(a_last_byte(ans, len), 1);
+	free(ans);
+	assert_int_equal(dns_query("count.test", ns_t_a, &ans, &len, &why), DNS_OK);
+	assert_int_equal(a_last_byte(ans, len), 1);
+	free(ans);
+	buf_free(&why);
+	dns_reset();
+	config_reset();
+}
+
+struct answer {
+	int calls;
+	enum dns_status st;
+	int last; /* last byte of an A answer */
+};
+
+static void on_answer(void *ctx, enum dns_status st, const unsigned char *ans, int len)
+{
+	struct answer *a = ctx;
+
+	a->calls++;
+	a->st = st;
+	if (st == DNS_OK && len > 0)
+		a->last = a_last_byte(ans, len);
+}
+
+/* Runs the loop until done says so (bounded: a hang fails the test). */
+static void run_until(struct event_loop *loop, const int *calls, int want)
+{
+	long long start = event_now(loop);
+
+	event_loop_once(loop, 0);
+	start = event_now(loop);
+	while (*calls < want) {
+		assert_true(event_now(loop) - start < 10000);
+		event_loop_once(loop, 100);
+	}
+}
+
+static void test_requests(void **state)
+{
+	struct event_loop *loop = event_loop_new();
+	struct answer a = {0}, b = {0}, c = {0}, d = {0}, e = {0};
+	struct dns_request *r;
+
+	(void)state;
+	use_server("dns_servers", 300);
+	dns_event_attach(loop);
+	dns_request_start("a.test", ns_t_a, on_answer, &a);
+	dns_request_start("nosuch.test", ns_t_a, on_answer, &b);
+	dns_request_start("fail.test", ns_t_a, on_answer, &c);
+	dns_request_start("mx.test", ns_t_a, on_answer, &d);
+	/* Never called back from inside the starting call. */
+	assert_int_equal(a.calls + b.calls + c.calls + d.calls, 0);
+	run_until(loop, &a.calls, 1);
+	run_until(loop, &b.calls, 1);
+	run_until(loop, &c.calls, 1);
+	run_until(loop, &d.calls, 1);
+	assert_int_equal(a.st, DNS_OK);
+	assert_int_equal(a.last, 1);
+	assert_int_equal(b.st, DNS_NOTFOUND);
+	assert_int_equal(c.st, DNS_RETRY);
+	assert_int_equal(d.st, DNS_NODATA);
+	/* From the cache: still answered later, by the loop. */
+	dns_request_start("a.test", ns_t_a, on_answer, &a);
+	assert_int_equal(a.calls, 1);
+	run_until(loop, &a.calls, 2);
+	assert_int_equal(a.st, DNS_OK);
+	/* A cancelled request is never answered; the others are. */
+	r = dns_request_start("count.test", ns_t_a, on_answer, &e);
+	dns_request_cancel(r);
+	dns_request_start("silent.test", ns_t_a, on_answer, &b);
+	run_until(loop, &b.calls, 2);
+	assert_int_equal(b.st, DNS_RETRY);
+	assert_int_equal(e.calls, 0);
+	/* Cancelled once answered, before the loop handed it over. */
+	r = dns_request_start("a.test", ns_t_a, on_answer, &e);
+	dns_request_cancel(r);
+	event_loop_once(loop, 0);
+	event_loop_once(loop, 0);
+	assert_int_equal(e.calls, 0);
+	dns_reset();
+	event_loop_free(loop);
+	config_reset();
+}
+
+static int wakes;
+
+static void on_wake(void *ctx)
+{
+	assert_ptr_equal(ctx, &wakes);
+	wakes++;
+}
+
+/* dns_poll_domain until it stops saying DNS_PENDING. */
+static enum dns_status poll_domain(struct event_loop *loop, const char *domain)
+{
+	enum dns_status st;
+	int rounds = 0;
+
+	while ((st = dns_poll_domain(domain)) == DNS_PENDING) {
+		int before = wakes;
+
+		assert_true(++rounds < 10);
+		run_until(loop, &wakes, before + 1);
+	}
+	return st;
+}
+
+static void test_poll(void **state)
+{
+	struct event_loop *loop = event_loop_new();
+	const unsigned char *ans;
+	int len;
+
+	(void)state;
+	use_server("dns_servers", 200);
+	dns_event_attach(loop);
+	dns_poll_wake(on_wake, &wakes);
+	assert_int_equal(dns_poll_domain("mx.test"), DNS_PENDING);
+	assert_int_equal(poll_domain(loop, "mx.test"), DNS_OK);
+	/* MX NODATA, then A. */
+	assert_int_equal(poll_domain(loop, "a.test"), DNS_OK);
+	/* MX and A NODATA, then AAAA. */
+	assert_int_equal(poll_domain(loop, "six.test"), DNS_OK);
+	assert_int_equal(poll_domain(loop, "null.test"), DNS_NULLMX);
+	assert_int_equal(poll_domain(loop, "nosuch.test"), DNS_NOTFOUND);
+	assert_int_equal(poll_domain(loop, "fail.test"), DNS_RETRY);
+	assert_int_equal(poll_domain(loop, "silent.test"), DNS_RETRY);
+	/* The answers stay: asking again needs no round. */
+	assert_int_equal(dns_poll_domain("six.test"), DNS_OK);
+	assert_int_equal(dns_poll_domain("NoSuch.Test"), DNS_NOTFOUND);
+	/* Even a TTL of 0 stays long enough for the run again. */
+	assert_int_equal(dns_poll("zero.test", ns_t_a, &ans, &len), DNS_PENDING);
+	run_until(loop, &wakes, wakes + 1);
+	assert_int_equal(dns_poll("zero.test", ns_t_a, &ans, &len), DNS_OK);
+	assert_int_equal(a_last_byte(ans, len), 9);
+	dns_reset();
+	event_loop_free(loop);
+	config_reset();
+}
+
+/* smtpd_dns_servers and smtp_dns_resolver still work, for one release;
+ * dns_servers wins over them; a bad list fails look-ups, never falls back
+ * to another resolver. */
+static void test_servers_parameter(void **state)
+{
+	struct event_loop *loop = event_loop_new();
+	struct buf why = BUF_INIT;
+	struct dns_mx *mx;
+	size_t n;
+	char *set;
+
+	(void)state;
+	use_server("smtpd_dns_servers", 200);
+	dns_event_attach(loop);
+	dns_poll_wake(on_wake, &wakes);
+	assert_int_equal(poll_domain(loop, "mx.test"), DNS_OK);
+	dns_reset();
+	use_server("smtp_dns_resolver", 200);
+	assert_int_equal(dns_lookup_mx("mx.test", &mx, &n, &why), DNS_OK);
+	free(mx);
+	dns_reset();
+	set = xasprintf("dns_servers=127.0.0.1:%d", dns_port);
+	config_reset();
+	assert_int_equal(config_override(set), 0);
+	assert_int_equal(config_override("smtp_dns_resolver=127.0.0.1:1"), 0);
+	assert_int_equal(dns_lookup_mx("mx.test", &mx, &n, &why), DNS_OK);
+	free(mx);
+	dns_reset();
+	config_reset();
+	assert_int_equal(config_override("smtp_dns_resolver=not an address"), 0);
+	buf_reset(&why);
+	assert_false(dns_init(200, &why));
+	assert_non_null(strstr(buf_cstr(&why), "bad smtp_dns_resolver"));
+	buf_reset(&why);
+	assert_int_equal(dns_lookup_mx("mx.test", &mx, &n, &why), DNS_FAIL);
+	assert_non_null(strstr(buf_cstr(&why), "bad smtp_dns_resolver"));
+	dns_event_attach(loop);
+	dns_poll_wake(on_wake, &wakes);
+	assert_int_equal(poll_domain(loop, "mx.test"), DNS_RETRY);
+	dns_reset();
+	event_loop_free(loop);
+	config_reset();
+	buf_free(&why);
+	free(set);
+}
+
 static void load(const char *text)
 {
 	struct buf err = BUF_INIT;
@@ -292,6 +684,10 @@ int main(void)
 	    cmocka_unit_test(test_addresses_through_cname),
 	    cmocka_unit_test(test_routing),
 	    cmocka_unit_test(test_routing_lists),
+	    cmocka_unit_test(test_blocking),
+	    cmocka_unit_test(test_requests),
+	    cmocka_unit_test(test_poll),
+	    cmocka_unit_test(test_servers_parameter),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, server_up, server_down);
 }
