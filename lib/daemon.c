@@ -1,14 +1,22 @@
 /*
- * daemon.c - the common start of every tern daemon, and its server loops.
+ * daemon.c - the common start of every tern daemon, its server loops, and
+ * their timers.
  *
  * The order in daemon_init() matters: configuration and the log file are
  * opened while still root (the log descriptor survives the switch), then
  * privileges are dropped, and only then does the caller touch the network
  * or the queue.  A daemon that cannot drop privileges does not run.
+ *
+ * Timers are one list per process, served by whichever loop the daemon
+ * runs: an event server arms one event-loop timer for the earliest of
+ * them, a blocking server bounds its wait for the next client by it.
+ * Either way daemon_timers_run() calls what is due, so both kinds of
+ * server behave alike.
  */
 #include "daemon.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,6 +35,25 @@
 #include "util.h"
 
 static struct daemon *daemon_self;
+
+struct daemon_timer {
+	long long due; /* mono_msec() */
+	long period;   /* 0: one-shot */
+	daemon_timer_fn *fn;
+	void *ctx;
+	bool ready; /* due in the current round */
+	bool dead;  /* ran (one-shot) or cancelled: freed after the round */
+	struct daemon_timer *next;
+};
+
+static struct {
+	struct daemon_timer *list;
+	struct event_loop *loop; /* an event server's, once it runs */
+	struct event_timer *armed;
+	bool running; /* inside daemon_timers_run() */
+} daemon_timers;
+
+static void daemon_timers_arm(struct daemon *d);
 
 static void daemon_usage(const char *prog)
 {
@@ -230,15 +257,6 @@ void daemon_stop_accepting(struct daemon *d, struct event_loop *loop)
 	}
 }
 
-void daemon_resume_accepting(struct daemon *d, struct event_loop *loop)
-{
-	if (d->listen_fd >= 0 && !daemon_ev.accepting && !d->reload) {
-		daemon_ev.accepting = true;
-		if (daemon_ev.pause_timer == NULL)
-			event_fd_events(loop, d->listen_fd, EV_READ);
-	}
-}
-
 bool daemon_stopping(struct daemon *d)
 {
 	return d->stop || d->reload;
@@ -256,16 +274,150 @@ void daemon_event_server(struct daemon *d, struct event_loop *loop, daemon_accep
 	event_fd_set(loop, d->listen_fd, EV_READ, daemon_accept_ready, &daemon_ev);
 	event_signal(loop, SIGTERM, daemon_on_term, &daemon_ev);
 	event_signal(loop, SIGHUP, daemon_on_hup, &daemon_ev);
+	daemon_timers.loop = loop;
+	daemon_timers_arm(d);
+}
+
+/* ------------------------------------------------------------ timers */
+
+static struct daemon_timer *daemon_timer_add(
+    struct daemon *d, long ms, long period, daemon_timer_fn *fn, void *ctx)
+{
+	struct daemon_timer *t = xcalloc(1, sizeof(*t));
+
+	t->due = mono_msec() + (ms > 0 ? ms : 0);
+	t->period = period;
+	t->fn = fn;
+	t->ctx = ctx;
+	t->next = daemon_timers.list;
+	daemon_timers.list = t;
+	daemon_timers_arm(d);
+	return t;
+}
+
+struct daemon_timer *daemon_timer_after(struct daemon *d, long ms, daemon_timer_fn *fn, void *ctx)
+{
+	return daemon_timer_add(d, ms, 0, fn, ctx);
+}
+
+struct daemon_timer *daemon_timer_every(struct daemon *d, long ms, daemon_timer_fn *fn, void *ctx)
+{
+	return daemon_timer_add(d, ms, ms > 0 ? ms : 1, fn, ctx);
+}
+
+void daemon_timer_cancel(struct daemon *d, struct daemon_timer *t)
+{
+	t->dead = true;
+	daemon_timers_arm(d);
+}
+
+/* Frees the timers that ran once or were cancelled. */
+static void daemon_timers_sweep(void)
+{
+	struct daemon_timer **pp = &daemon_timers.list, *t;
+
+	while ((t = *pp) != NULL) {
+		if (t->dead) {
+			*pp = t->next;
+			free(t);
+		} else {
+			pp = &t->next;
+		}
+	}
+}
+
+/* Milliseconds until the next timer is due (0: now), or -1 for none. */
+static long daemon_timers_next(void)
+{
+	long long now = mono_msec(), next = -1;
+
+	for (const struct daemon_timer *t = daemon_timers.list; t; t = t->next)
+		if (!t->dead && (next < 0 || t->due - now < next))
+			next = t->due > now ? t->due - now : 0;
+	return (long)next;
+}
+
+/*
+ * Runs every timer that is due now, once: one that a callback adds or
+ * makes due waits for the next round, so a timer of 0 ms cannot keep
+ * the loop from its clients.
+ */
+static void daemon_timers_run(struct daemon *d)
+{
+	long long now = mono_msec();
+	struct daemon_timer *t;
+
+	daemon_timers.running = true;
+	for (t = daemon_timers.list; t; t = t->next)
+		t->ready = !t->dead && t->due <= now;
+	for (t = daemon_timers.list; t; t = t->next) {
+		if (!t->ready || t->dead)
+			continue;
+		t->ready = false;
+		if (t->period > 0)
+			t->due = now + t->period;
+		else
+			t->dead = true;
+		t->fn(d, t->ctx);
+	}
+	daemon_timers.running = false;
+	daemon_timers_sweep();
+}
+
+static void daemon_timers_fire(struct event_loop *loop, void *ctx)
+{
+	(void)loop;
+	daemon_timers.armed = NULL;
+	daemon_timers_run(ctx);
+	daemon_timers_arm(ctx);
+}
+
+/* An event server: one loop timer for the earliest daemon timer. */
+static void daemon_timers_arm(struct daemon *d)
+{
+	long next;
+
+	if (daemon_timers.loop == NULL || daemon_timers.running)
+		return;
+	if (daemon_timers.armed) {
+		event_timer_cancel(daemon_timers.loop, daemon_timers.armed);
+		daemon_timers.armed = NULL;
+	}
+	daemon_timers_sweep();
+	if ((next = daemon_timers_next()) >= 0)
+		daemon_timers.armed =
+		    event_timer_add(daemon_timers.loop, next, daemon_timers_fire, d);
 }
 
 /* ------------------------------------------------------------ blocking servers */
+
+/* How long to wait for a client: until the next timer, or until max_idle
+ * runs out since the last client; -1 for ever, 0 when idle too long. */
+static long daemon_blocking_wait(long max_idle_ms, long long idle_since)
+{
+	long next = daemon_timers_next();
+	long long left;
+
+	if (max_idle_ms <= 0)
+		return next;
+	left = idle_since + max_idle_ms - mono_msec();
+	if (left <= 0)
+		return 0;
+	return next >= 0 && next < left ? next : (long)left;
+}
 
 void daemon_blocking_server(struct daemon *d, daemon_serve_fn *fn, void *ctx)
 {
 	struct sigaction sa;
 	long max_use = config_int("max_use");
 	long max_idle_ms = config_time("max_idle") * 1000;
+	long long idle_since = mono_msec();
 	long served = 0;
+
+	/* This loop serves the timers now (one server per process; tests run
+	 * both kinds in one). */
+	daemon_timers.loop = NULL;
+	daemon_timers.armed = NULL;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = daemon_signal_flag;
@@ -275,15 +427,19 @@ void daemon_blocking_server(struct daemon *d, daemon_serve_fn *fn, void *ctx)
 	sock_nonblock(d->listen_fd, true);
 	while (!daemon_stopping(d) && (max_use <= 0 || served < max_use)) {
 		struct pollfd p = {.fd = d->listen_fd, .events = POLLIN};
-		int n = poll(&p, 1, max_idle_ms > 0 ? (int)max_idle_ms : -1);
-		int cfd;
+		long wait = daemon_blocking_wait(max_idle_ms, idle_since);
+		int n, cfd;
 
+		if (wait == 0 && max_idle_ms > 0 && mono_msec() - idle_since >= max_idle_ms)
+			break; /* idle too long: master starts a fresh one */
+		n = poll(&p, 1, wait > INT_MAX ? INT_MAX : (int)wait);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			log_fatal("poll: %s", strerror(errno));
+		daemon_timers_run(d);
 		if (n == 0)
-			break; /* idle too long: master starts a fresh one */
+			continue;
 		cfd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
@@ -292,5 +448,6 @@ void daemon_blocking_server(struct daemon *d, daemon_serve_fn *fn, void *ctx)
 		}
 		fn(cfd, ctx);
 		served++;
+		idle_since = mono_msec();
 	}
 }

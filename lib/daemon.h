@@ -41,24 +41,39 @@ void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int 
  * pending connection (non-blocking, close-on-exec) and calls fn for each.
  * SIGTERM stops the loop at once; SIGHUP stops accepting and calls
  * idle_check (may be NULL) after each round; the loop stops when it
- * returns true.  daemon_stop_accepting() pauses accepting (e.g. at a
- * session limit), daemon_resume_accepting() resumes it.
+ * returns true.  daemon_stop_accepting() stops accepting for good (a
+ * process that is about to exit).
  */
 typedef void daemon_accept_fn(struct event_loop *loop, int fd, void *ctx);
 typedef bool daemon_idle_fn(void *ctx);
 void daemon_event_server(struct daemon *d, struct event_loop *loop, daemon_accept_fn *fn,
     daemon_idle_fn *idle_check, void *ctx);
 void daemon_stop_accepting(struct daemon *d, struct event_loop *loop);
-void daemon_resume_accepting(struct daemon *d, struct event_loop *loop);
 bool daemon_stopping(struct daemon *d);
 
 /*
  * Blocking servers (one client at a time, several processes share the
  * socket): accepts, calls fn(fd) which serves the client until it is done
  * (and closes fd), and returns after max_use clients, after max_idle
- * seconds without a client, or on SIGTERM/SIGHUP between clients.
+ * seconds without a client (timers do not count as clients), or on
+ * SIGTERM/SIGHUP between clients.
  */
 typedef void daemon_serve_fn(int fd, void *ctx);
 void daemon_blocking_server(struct daemon *d, daemon_serve_fn *fn, void *ctx);
+
+/*
+ * Timers, for either kind of server: fn runs ms milliseconds from now (or
+ * later), from the event loop of an event server (timers added before
+ * daemon_event_server() wait for it), or between two clients of a
+ * blocking server, never while one is served.  daemon_timer_after() runs
+ * fn once; daemon_timer_every() every ms until cancelled.  A handle stays
+ * valid until its one-shot timer has run or the timer is cancelled; fn
+ * may add and cancel timers, its own included.
+ */
+struct daemon_timer;
+typedef void daemon_timer_fn(struct daemon *d, void *ctx);
+struct daemon_timer *daemon_timer_after(struct daemon *d, long ms, daemon_timer_fn *fn, void *ctx);
+struct daemon_timer *daemon_timer_every(struct daemon *d, long ms, daemon_timer_fn *fn, void *ctx);
+void daemon_timer_cancel(struct daemon *d, struct daemon_timer *t);
 
 #endif

@@ -1,38 +1,28 @@
 /*
  * main.c - the smtp delivery agent (also the error and discard agents).
  *
- * Serves one qmgr request at a time, like local, with a loop of its own
- * instead of daemon_blocking_server(): between requests it must also
- * close cached SMTP sessions when smtp_connection_cache_time_limit runs
- * out, so the poll on the listening socket wakes up for that.  It exits
- * after max_use requests or max_idle seconds without work (master starts
- * a fresh process), and on SIGTERM/SIGHUP between requests.
+ * Serves one qmgr request at a time, like local, in the daemon skeleton's
+ * blocking server: it exits after max_use requests or max_idle seconds
+ * without work (master starts a fresh process), and on SIGTERM/SIGHUP
+ * between requests.  Between requests a daemon timer closes cached SMTP
+ * sessions when smtp_connection_cache_time_limit runs out.
  *
  * The mode is the master.cf service name ("error", "discard"; anything
  * else is smtp), or the first argument after the options when given, so
  * "retired  unix - - n - 1 smtp error" works too.
  */
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "config.h"
 #include "daemon.h"
 #include "dns.h"
 #include "log.h"
 #include "smtp.h"
-#include "sock.h"
-#include "util.h"
 
-static volatile sig_atomic_t smtp_stop;
-
-static void smtp_on_signal(int signo)
-{
-	(void)signo;
-	smtp_stop = 1;
-}
+static struct {
+	enum smtp_mode mode;
+	struct daemon_timer *cache_timer;
+} smtp_main;
 
 static enum smtp_mode smtp_mode_of(const struct daemon *d)
 {
@@ -45,60 +35,38 @@ static enum smtp_mode smtp_mode_of(const struct daemon *d)
 	return SMTP_MODE_SMTP;
 }
 
-static void smtp_loop(struct daemon *d, enum smtp_mode *mode)
+/* Closes the cached sessions whose time is up; runs again when the next
+ * one's is. */
+static void smtp_cache_tick(struct daemon *d, void *ctx)
 {
-	long max_use = config_int("max_use");
-	long long max_idle = config_time("max_idle") * 1000;
-	long long idle_start = mono_msec();
-	long served = 0;
+	long next = smtp_cache_expire();
 
-	sock_nonblock(d->listen_fd, true);
-	while (!smtp_stop && (max_use <= 0 || served < max_use)) {
-		struct pollfd p = {.fd = d->listen_fd, .events = POLLIN};
-		long next = smtp_cache_expire();
-		long long left = max_idle > 0 ? idle_start + max_idle - mono_msec() : 3600000;
-		int n, cfd;
+	smtp_main.cache_timer =
+	    next >= 0 ? daemon_timer_after(d, next + 1, smtp_cache_tick, ctx) : NULL;
+}
 
-		if (left <= 0)
-			break; /* idle too long: master starts a fresh one */
-		if (next >= 0 && next < left)
-			left = next + 1;
-		n = poll(&p, 1, (int)left);
-		if (n < 0 && errno != EINTR)
-			log_fatal("poll: %s", strerror(errno));
-		if (n <= 0)
-			continue;
-		cfd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log_warn("accept: %s", strerror(errno));
-			continue;
-		}
-		smtp_serve(cfd, mode);
-		served++;
-		idle_start = mono_msec();
-	}
+/* One request; a session it left in the cache needs the timer. */
+static void smtp_serve_one(int fd, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	smtp_serve(fd, &smtp_main.mode);
+	if (smtp_main.cache_timer)
+		daemon_timer_cancel(d, smtp_main.cache_timer);
+	smtp_cache_tick(d, NULL);
 }
 
 int main(int argc, char **argv)
 {
 	struct daemon d;
-	struct sigaction sa;
-	enum smtp_mode mode;
 	struct buf why = BUF_INIT;
 
 	daemon_init(&d, argc, argv, "smtp", 0);
-	mode = smtp_mode_of(&d);
+	smtp_main.mode = smtp_mode_of(&d);
 	if (!dns_init(config_time("smtp_dns_timeout") * 1000, &why))
 		log_warn("%s", buf_cstr(&why));
 	buf_free(&why);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = smtp_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: poll() returns EINTR */
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	smtp_loop(&d, &mode);
+	daemon_blocking_server(&d, smtp_serve_one, &d);
 	smtp_cache_flush();
 	dns_reset();
 	return 0;
