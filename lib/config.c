@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lline.h"
 #include "log.h"
 #include "util.h"
 
@@ -389,8 +390,6 @@ struct cf_entry {
 
 struct cf_parse {
 	const char *filename;
-	struct buf logical; /* the current logical line */
-	int start;	    /* its first line number; 0: none yet */
 	struct cf_entry *entries;
 	size_t count;
 	struct buf *err;
@@ -403,72 +402,44 @@ static int cf_error(struct cf_parse *p, int line, const char *what)
 	return -1;
 }
 
-/* Splits a complete logical line into name and value. */
-static int cf_finish(struct cf_parse *p)
+/* Splits a logical line (lline.h) into name and value. */
+static int cf_finish(struct cf_parse *p, char *line, int start)
 {
-	char *line = (char *)buf_cstr(&p->logical);
 	char *eq = strchr(line, '=');
 	char *name, *value;
 
 	if (eq == NULL)
-		return cf_error(p, p->start, "missing '=' after parameter name");
+		return cf_error(p, start, "missing '=' after parameter name");
 	*eq = 0;
 	name = str_trim(line);
 	value = str_trim(eq + 1);
 	if (*name == 0)
-		return cf_error(p, p->start, "empty parameter name");
+		return cf_error(p, start, "empty parameter name");
 	if (!cf_name_ok(name))
-		return cf_error(p, p->start, "bad parameter name: only A-Z a-z 0-9 _ allowed");
+		return cf_error(p, start, "bad parameter name: only A-Z a-z 0-9 _ allowed");
 	p->entries = xreallocarray(p->entries, p->count + 1, sizeof(*p->entries));
 	p->entries[p->count].name = xstrdup(name);
 	p->entries[p->count].value = xstrdup(value);
-	p->entries[p->count++].line = p->start;
-	return 0;
-}
-
-/*
- * One physical line.  Comment and blank lines do not end a logical line:
- * Postfix lets an indented line continue a parameter across them.
- */
-static int cf_physical(struct cf_parse *p, const char *line, size_t len, int lineno)
-{
-	size_t i = 0;
-
-	if (memchr(line, 0, len))
-		return cf_error(p, lineno, "NUL byte in line");
-	while (i < len && cf_space((unsigned char)line[i]))
-		i++;
-	if (i == len || line[i] == '#')
-		return 0;
-	if (i > 0) {
-		if (p->start == 0)
-			return cf_error(p, lineno, "continuation line before any parameter");
-		buf_putc(&p->logical, ' ');
-		buf_append(&p->logical, line + i, len - i);
-		return 0;
-	}
-	if (p->start && cf_finish(p) < 0)
-		return -1;
-	buf_reset(&p->logical);
-	buf_append(&p->logical, line, len);
-	p->start = lineno;
+	p->entries[p->count++].line = start;
 	return 0;
 }
 
 static int cf_parse_text(struct cf_parse *p, const char *text, size_t len)
 {
-	size_t off = 0;
-	int lineno = 0;
+	struct lline r;
+	int rc, err = 0;
 
-	while (off < len) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - (text + off)) : len - off;
-
-		if (cf_physical(p, text + off, n, ++lineno) < 0)
-			return -1;
-		off += n + (nl != NULL);
+	lline_init(&r, text, len);
+	while (err == 0 && (rc = lline_next(&r)) != LLINE_END) {
+		if (rc == LLINE_NUL)
+			err = cf_error(p, r.start, "NUL byte in line");
+		else if (rc == LLINE_ORPHAN)
+			err = cf_error(p, r.start, "continuation line before any parameter");
+		else
+			err = cf_finish(p, r.line.data, r.start);
 	}
-	return p->start ? cf_finish(p) : 0;
+	lline_free(&r);
+	return err;
 }
 
 static void cf_parse_free(struct cf_parse *p)
@@ -478,7 +449,6 @@ static void cf_parse_free(struct cf_parse *p)
 		free(p->entries[i].value);
 	}
 	free(p->entries);
-	buf_free(&p->logical);
 }
 
 /* Replaces every main.cf value with the parsed ones; overrides stay. */

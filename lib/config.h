@@ -16,11 +16,14 @@
  *
  * Details: a '#' after a value is part of the value (only whole-line
  * comments, as in Postfix); comment and blank lines do not end a
- * continued parameter.  Names set in main.cf but missing from params.c are
- * kept, so "$my_own_name" expands as in Postfix.  A loop (a = $b, b = $a)
- * or nesting deeper than 100 is warned about and the offending reference
- * expands to ""; a value longer than 64 KiB after expansion is warned
- * about and becomes "".  In ${name?{text}} the braces around text and the
+ * continued parameter; a continuation line is joined with one space and
+ * trailing white space is dropped from every line (lline.h, the reader
+ * main.cf shares with master.cf and table sources).  Names set in main.cf
+ * but missing from params.c are kept, so "$my_own_name" expands as in
+ * Postfix.  A loop (a = $b, b = $a) or nesting deeper than 100 is warned
+ * about and the offending reference expands to ""; a value longer than
+ * 64 KiB after expansion is warned about and becomes "".  In
+ * ${name?{text}} the braces around text and the
  * white space just inside them are dropped.
  */
 #ifndef TERN_CONFIG_H

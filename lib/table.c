@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lline.h"
 #include "log.h"
 #include "util.h"
 
@@ -93,15 +94,6 @@ struct table {
 	char *static_value;
 	struct buf key;	   /* the folded look-up key */
 	struct buf result; /* a pcre: result after substitution */
-};
-
-/* Logical lines: continuation lines joined, comments and blanks skipped. */
-struct lreader {
-	const char *p;
-	const char *end;
-	int lineno; /* physical lines consumed so far */
-	int start;  /* where the current logical line began */
-	struct buf line;
 };
 
 static bool is_ws(int c)
@@ -203,47 +195,6 @@ static void data_free(struct tab_data *d)
 	free(d->rules);
 	pcre2_match_data_free(d->md);
 	memset(d, 0, sizeof(*d));
-}
-
-/* ---------------------------------------------------------------- lines */
-
-/*
- * Reads the next logical line into r->line.  Returns 1, 0 at the end, or
- * -1 for a continuation line with nothing to continue.
- */
-static int lreader_next(struct lreader *r)
-{
-	bool have = false;
-
-	buf_reset(&r->line);
-	while (r->p < r->end) {
-		const char *s = r->p, *e = memchr(s, '\n', (size_t)(r->end - s));
-		const char *next = e ? e + 1 : r->end, *t = s;
-
-		if (e == NULL)
-			e = r->end;
-		while (t < e && is_ws(*t))
-			t++;
-		while (e > t && is_ws(e[-1]))
-			e--;
-		if (t < e && *t != '#' && t == s && have)
-			return 1;
-		r->p = next;
-		r->lineno++;
-		if (t == e || *t == '#')
-			continue;
-		if (t == s) {
-			r->start = r->lineno;
-			have = true;
-		} else if (!have) {
-			r->start = r->lineno;
-			return -1;
-		} else {
-			buf_putc(&r->line, ' ');
-		}
-		buf_append(&r->line, t, (size_t)(e - t));
-	}
-	return have ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------- key/value */
@@ -479,24 +430,23 @@ static const char *pcre_lookup(struct table *t, const char *key, bool *error)
 static int data_parse(struct tab_data *d, enum table_kind kind, int flags, const char *text,
     size_t len, const char *name, struct buf *err)
 {
-	struct lreader r = {text, text + len, 0, 0, BUF_INIT};
+	struct lline r;
 	char msgbuf[256];
 	const char *msg = NULL;
 	int rc;
 
-	if (len > 0 && memchr(text, 0, len) != NULL) {
-		set_err(err, "%s: NUL byte in table source", name);
-		return -1;
-	}
-	while (msg == NULL && (rc = lreader_next(&r)) != 0) {
-		if (rc < 0)
+	lline_init(&r, text, len);
+	while (msg == NULL && (rc = lline_next(&r)) != LLINE_END) {
+		if (rc == LLINE_ORPHAN)
 			msg = "continuation line with nothing to continue";
+		else if (rc == LLINE_NUL)
+			msg = "NUL byte in line";
 		else if (kind == KIND_PCRE)
 			msg = pcre_line(d, buf_cstr(&r.line), msgbuf, sizeof(msgbuf));
 		else
 			msg = kv_line(d, r.line.data, flags, name, r.start);
 	}
-	buf_free(&r.line);
+	lline_free(&r);
 	if (msg == NULL)
 		return 0;
 	set_err(err, "%s:%d: %s", name, r.start, msg);
