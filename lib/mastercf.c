@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lline.h"
 #include "log.h"
 #include "util.h"
 
@@ -32,8 +33,8 @@
 
 struct mc_parse {
 	const char *filename;
-	struct buf logical; /* the current logical line */
-	int start;	    /* its first line number; 0: none yet */
+	char *logical; /* the current logical line (lline.h) */
+	int start;     /* its first line number */
 	struct master_cf *cf;
 	struct buf *err;
 };
@@ -257,7 +258,7 @@ static int mc_finish(struct mc_parse *p)
 	static const char *const names[] = {
 	    "service", "type", "private", "unpriv", "chroot", "wakeup", "maxproc"};
 	struct master_service svc = {.line = p->start};
-	char *rest = (char *)buf_cstr(&p->logical), *col[7];
+	char *rest = p->logical, *col[7];
 
 	for (int i = 0; i < 7; i++)
 		if ((col[i] = mc_word(&rest)) == NULL)
@@ -274,50 +275,27 @@ static int mc_finish(struct mc_parse *p)
 	return 0;
 }
 
-static int mc_physical(struct mc_parse *p, const char *line, size_t len, int lineno)
-{
-	size_t i = 0;
-
-	if (memchr(line, 0, len))
-		return mc_error(p, lineno, "NUL byte in line");
-	while (i < len && mc_blank((unsigned char)line[i]))
-		i++;
-	if (i == len || line[i] == '#')
-		return 0;
-	if (i > 0) {
-		if (p->start == 0)
-			return mc_error(p, lineno, "continuation line before any service");
-		buf_putc(&p->logical, ' ');
-		buf_append(&p->logical, line + i, len - i);
-		return 0;
-	}
-	if (p->start && mc_finish(p) < 0)
-		return -1;
-	buf_reset(&p->logical);
-	buf_append(&p->logical, line, len);
-	p->start = lineno;
-	return 0;
-}
-
 int mastercf_parse_text(
     const char *text, size_t len, const char *filename, struct master_cf *out, struct buf *err)
 {
 	struct mc_parse p = {.filename = filename ? filename : "master.cf", .cf = out, .err = err};
-	size_t off = 0;
-	int lineno = 0, rc = 0;
+	struct lline r;
+	int lr, rc = 0;
 
 	out->services = NULL;
 	out->count = 0;
-	while (rc == 0 && off < len) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - (text + off)) : len - off;
-
-		rc = mc_physical(&p, text + off, n, ++lineno);
-		off += n + (nl != NULL);
+	lline_init(&r, text, len);
+	while (rc == 0 && (lr = lline_next(&r)) != LLINE_END) {
+		p.logical = r.line.data;
+		p.start = r.start;
+		if (lr == LLINE_NUL)
+			rc = mc_error(&p, r.start, "NUL byte in line");
+		else if (lr == LLINE_ORPHAN)
+			rc = mc_error(&p, r.start, "continuation line before any service");
+		else
+			rc = mc_finish(&p);
 	}
-	if (rc == 0 && p.start)
-		rc = mc_finish(&p);
-	buf_free(&p.logical);
+	lline_free(&r);
 	if (rc < 0)
 		mastercf_free(out);
 	return rc;
