@@ -288,18 +288,6 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 	free(r);
 }
 
-static const char *cc_myhostname(void)
-{
-	static char host[256];
-	const char *h = config_str("myhostname");
-
-	if (h && *h)
-		return h;
-	if (host[0] == 0 && gethostname(host, sizeof(host) - 1) < 0)
-		strlcpy(host, "localhost", sizeof(host));
-	return host;
-}
-
 /* Date:, Message-ID: (and From:) when due; notes an added Message-ID. */
 static void cc_add_missing(struct cleanup_conn *cc, struct buf *h, const char *date)
 {
@@ -311,7 +299,7 @@ static void cc_add_missing(struct cleanup_conn *cc, struct buf *h, const char *d
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
-	msgid = xasprintf("<%s.%s@%s>", stamp, cc->file.qid, cc_myhostname());
+	msgid = xasprintf("<%s.%s@%s>", stamp, cc->file.qid, config_str("myhostname"));
 	mi.date = date;
 	mi.msgid = msgid;
 	mi.from_addr = cc->local ? cc->sender : NULL;
@@ -335,7 +323,7 @@ static void cc_header_done(struct cleanup_conn *cc)
 
 	localtime_r(&now, &tm);
 	hdr_date_format(date, &tm);
-	cc->ri.myhostname = cc_myhostname();
+	cc->ri.myhostname = config_str("myhostname");
 	cc->ri.qid = cc->file.qid;
 	cc->ri.date = date;
 	hdr_received_build(&h, &cc->ri);

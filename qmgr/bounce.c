@@ -74,18 +74,6 @@ static bool bounce_from_double(const char *sender)
 	return same;
 }
 
-static const char *bounce_hostname(void)
-{
-	static char host[256];
-	const char *h = config_str("myhostname");
-
-	if (h && *h)
-		return h;
-	if (host[0] == 0 && gethostname(host, sizeof(host) - 1) < 0)
-		strlcpy(host, "localhost", sizeof(host));
-	return host;
-}
-
 /* Reads len bytes at off of the queue file into a new buffer. */
 static char *bounce_read(int fd, off_t off, size_t len)
 {
@@ -215,7 +203,7 @@ int bounce_send(struct qmgr_msg *msg, enum dsn_kind kind, const size_t *idx, siz
 		rc[i].diag = res->set ? res->reason : q->reason;
 	}
 	r.kind = kind;
-	r.hostname = bounce_hostname();
+	r.hostname = config_str("myhostname");
 	r.to = to;
 	r.qid = msg->qid;
 	r.sender = sender;
