@@ -20,95 +20,41 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "deliver_request.h"
 #include "dsn.h"
 #include "ipc.h"
 #include "log.h"
 #include "privs.h"
 #include "proto.h"
-#include "qfile.h"
-#include "qid.h"
 #include "resolve.h"
 #include "util.h"
 
-struct ld_rcpt {
-	const char *addr;
-	const char *orcpt; /* DSN ORCPT, may be NULL: orig_to= in the log */
-	long long index;
-	enum addr_class cls;
-	bool has_index, has_class;
-};
-
 struct ld_request {
 	struct local_msg msg;
-	long long arrival;   /* microseconds, 0 when unknown */
-	long long activated; /* when qmgr took the message, 0 when unknown */
-	long long received;  /* when this request reached us */
-	struct ld_rcpt *rcpts;
-	size_t nrcpt;
+	struct deliver_request dr; /* qmgr's request (lib/deliver_request.h) */
+	long long received;	   /* when this request reached us */
 };
 
-static bool ld_get_off(const struct ipc_msg *m, const char *name, off_t *out)
-{
-	long long v;
-
-	if (!ipc_get_int(m, name, &v) || v < 0)
-		return false;
-	*out = (off_t)v;
-	return true;
-}
-
-/* "rcpt" starts a recipient; "index", "class", "orcpt" apply to the one
- * before. */
-static const char *ld_parse_rcpts(const struct ipc_msg *m, struct ld_request *q)
-{
-	q->rcpts = xcalloc(m->count + 1, sizeof(*q->rcpts));
-	for (size_t i = 0; i < m->count; i++) {
-		const struct ipc_attr *a = &m->attrs[i];
-		struct ld_rcpt *r = q->nrcpt ? &q->rcpts[q->nrcpt - 1] : NULL;
-
-		if (strcmp(a->name, A_RCPT) == 0) {
-			if (a->len == 0 || strlen(a->value) != a->len)
-				return "bad rcpt";
-			q->rcpts[q->nrcpt++].addr = a->value;
-		} else if (strcmp(a->name, A_INDEX) == 0 && r) {
-			long v = 0;
-
-			r->has_index = parse_long(a->value, 0, QF_MAX_RECIPIENTS - 1, &v);
-			r->index = v;
-		} else if (strcmp(a->name, A_CLASS) == 0 && r) {
-			r->has_class = resolve_class_from_name(a->value, &r->cls);
-		} else if (strcmp(a->name, A_ORCPT) == 0 && r && strlen(a->value) == a->len) {
-			r->orcpt = a->value;
-		}
-	}
-	for (size_t i = 0; i < q->nrcpt; i++)
-		if (!q->rcpts[i].has_index || !q->rcpts[i].has_class)
-			return "recipient without valid index or class";
-	return q->nrcpt ? NULL : "no recipients";
-}
-
+/* The request's message, or why it is refused (local needs a class). */
 static const char *ld_parse(const struct ipc_msg *m, struct ld_request *q)
 {
-	const char *op = ipc_get_str(m, A_OP);
+	const char *err;
 
 	memset(q, 0, sizeof(*q));
 	q->msg.fd = -1;
-	if (op == NULL || strcmp(op, OP_DELIVER) != 0)
-		return "expected op=deliver";
-	q->msg.qid = ipc_get_str(m, A_QUEUE_ID);
-	q->msg.sender = ipc_get_str(m, A_SENDER);
-	if (q->msg.qid == NULL || !qid_valid(q->msg.qid) || q->msg.sender == NULL)
-		return "missing or bad queue_id or sender";
-	if (!ld_get_off(m, A_HEADER_OFF, &q->msg.header_off) ||
-	    !ld_get_off(m, A_HEADER_LEN, &q->msg.header_len) ||
-	    !ld_get_off(m, A_BODY_OFF, &q->msg.body_off) ||
-	    !ld_get_off(m, A_BODY_LEN, &q->msg.body_len))
-		return "bad header or body offsets";
-	if (!ipc_get_int(m, A_ARRIVAL, &q->arrival))
-		q->arrival = 0;
-	if (!ipc_get_int(m, A_ACTIVATED, &q->activated))
-		q->activated = 0;
-	return ld_parse_rcpts(m, q);
+	err = deliver_request_decode(m, &q->dr);
+	if (err)
+		return err;
+	for (size_t i = 0; i < q->dr.nrcpt; i++)
+		if (!q->dr.rcpts[i].has_class)
+			return "recipient without a class";
+	q->msg.qid = q->dr.qid;
+	q->msg.sender = q->dr.sender;
+	q->msg.header_off = q->dr.header_off;
+	q->msg.header_len = q->dr.header_len;
+	q->msg.body_off = q->dr.body_off;
+	q->msg.body_len = q->dr.body_len;
+	return NULL;
 }
 
 /* Virtual mailbox delivery, as the mailbox owner when we are root. */
@@ -137,14 +83,15 @@ static void ld_virtual(const struct local_msg *m, const char *rcpt, struct local
 	free(mb.path);
 }
 
-static void ld_one(const struct ld_request *q, const struct ld_rcpt *rc, struct local_result *r)
+static void ld_one(
+    const struct ld_request *q, const struct deliver_rcpt *rc, struct local_result *r)
 {
-	switch (rc->cls) {
+	switch (rc->cls_id) {
 	case CLASS_VIRTUAL: ld_virtual(&q->msg, rc->addr, r); break;
 	case CLASS_LOCAL: local_deliver_system(&q->msg, rc->addr, r); break;
 	default:
 		log_qid_warn(q->msg.qid, "to=<%s>: address class %s is not for local delivery",
-		    rc->addr, resolve_class_name(rc->cls));
+		    rc->addr, resolve_class_name(rc->cls_id));
 		local_result_set(r, RES_DEFERRED, "4.3.5", "mail system configuration error");
 		break;
 	}
@@ -156,7 +103,7 @@ static void ld_one(const struct ld_request *q, const struct ld_rcpt *rc, struct 
  * this recipient's result (earlier recipients of the request included).
  */
 static void ld_log(
-    const struct ld_request *q, const struct ld_rcpt *rc, const struct local_result *r)
+    const struct ld_request *q, const struct deliver_rcpt *rc, const struct local_result *r)
 {
 	struct dsn_log l = {0};
 	struct buf line = BUF_INIT;
@@ -167,8 +114,8 @@ static void ld_log(
 	l.dsn = r->dsn;
 	l.status = r->result;
 	l.reason = r->reason;
-	l.arrival = q->arrival;
-	l.activated = q->activated;
+	l.arrival = q->dr.arrival;
+	l.activated = q->dr.activated;
 	l.request = q->received;
 	l.connected = q->received;
 	l.done = now_usec();
@@ -179,12 +126,7 @@ static void ld_log(
 
 static int ld_send_status(struct ipc_conn *c, long long index, const struct local_result *r)
 {
-	ipc_put_str(&c->out, A_OP, OP_STATUS);
-	ipc_put_int(&c->out, A_INDEX, index);
-	ipc_put_str(&c->out, A_RESULT, r->result);
-	ipc_put_str(&c->out, A_DSN, r->dsn);
-	ipc_put_str(&c->out, A_REASON, r->reason);
-	ipc_end(&c->out);
+	deliver_status_encode(&c->out, index, r->result, r->dsn, r->reason);
 	return ipc_conn_send(c, (int)config_time("ipc_timeout") * 1000);
 }
 
@@ -197,33 +139,33 @@ static int ld_send_status(struct ipc_conn *c, long long index, const struct loca
  */
 static int ld_deliver_all(struct ipc_conn *c, const struct ld_request *q)
 {
-	struct local_result *res = xcalloc(q->nrcpt ? q->nrcpt : 1, sizeof(*res));
-	bool *queued = xcalloc(q->nrcpt ? q->nrcpt : 1, sizeof(*queued));
+	size_t n = q->dr.nrcpt;
+	struct local_result *res = xcalloc(n ? n : 1, sizeof(*res));
+	bool *queued = xcalloc(n ? n : 1, sizeof(*queued));
 	int rc = 0;
 
-	for (size_t i = 0; i < q->nrcpt; i++) {
+	for (size_t i = 0; i < n; i++) {
 		unsigned long before = maildir_pending_added();
 
-		ld_one(q, &q->rcpts[i], &res[i]);
+		ld_one(q, &q->dr.rcpts[i], &res[i]);
 		queued[i] = maildir_pending_added() != before;
 	}
 	if (maildir_sync_pending() < 0) {
 		int err = errno;
 
-		for (size_t i = 0; i < q->nrcpt; i++)
+		for (size_t i = 0; i < n; i++)
 			if (queued[i] && strcmp(res[i].result, RES_SENT) == 0)
 				local_result_errno(&res[i], err, "fsync maildir new/");
 	}
-	for (size_t i = 0; i < q->nrcpt && rc == 0; i++) {
-		ld_log(q, &q->rcpts[i], &res[i]);
-		rc = ld_send_status(c, q->rcpts[i].index, &res[i]);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		ld_log(q, &q->dr.rcpts[i], &res[i]);
+		rc = ld_send_status(c, q->dr.rcpts[i].index, &res[i]);
 	}
 	free(res);
 	free(queued);
 	if (rc < 0)
 		return -1;
-	ipc_put_str(&c->out, A_OP, OP_DONE);
-	ipc_end(&c->out);
+	deliver_done_encode(&c->out);
 	return ipc_conn_send(c, (int)config_time("ipc_timeout") * 1000);
 }
 
@@ -246,7 +188,7 @@ static int ld_request(struct ipc_conn *c, const struct ipc_msg *m)
 		log_warn("%s: cannot report to qmgr: %s", q.msg.qid, strerror(errno));
 	if (q.msg.fd >= 0)
 		close(q.msg.fd);
-	free(q.rcpts);
+	deliver_request_free(&q.dr);
 	return rc;
 }
 

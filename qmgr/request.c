@@ -9,11 +9,13 @@
  * round.  Whatever was not reported when the request ends is deferred by
  * the caller with request_fail(), so no recipient is ever forgotten.
  *
- * Nothing here touches a socket or a file: deliver.c moves the bytes and
- * message.c makes the results durable.
+ * The records themselves are built and checked by lib/deliver_request.c,
+ * the one codec of this conversation.  Nothing here touches a socket or a
+ * file: deliver.c moves the bytes and message.c makes the results durable.
  */
 #include <string.h>
 
+#include "deliver_request.h"
 #include "proto.h"
 #include "qmgr.h"
 #include "util.h"
@@ -44,51 +46,34 @@ void request_free(struct qmgr_request *r)
 void request_encode(const struct qmgr_request *r, struct buf *out)
 {
 	const struct qfile *qf = &r->msg->qf;
-	const struct qfile_rcpt *rc;
-	size_t i;
+	struct deliver_request dr = {
+	    .qid = r->msg->qid,
+	    .sender = qf->sender ? qf->sender : "",
+	    .arrival = qf->arrival_usec,
+	    .activated = r->msg->activated,
+	    .header_off = qf->header_off,
+	    .header_len = qf->header_len,
+	    .body_off = qf->body_off,
+	    .body_len = qf->body_len,
+	    .nexthop = r->dest ? r->dest->nexthop : NULL,
+	    /* DSN envelope parameters, for agents that pass them on (smtp). */
+	    .ret = qfile_attr(qf, A_RET),
+	    .envid = qfile_attr(qf, A_ENVID),
+	    .nrcpt = r->n,
+	};
 
-	ipc_put_str(out, A_OP, OP_DELIVER);
-	ipc_put_str(out, A_QUEUE_ID, r->msg->qid);
-	ipc_put_str(out, A_SENDER, qf->sender ? qf->sender : "");
-	ipc_put_int(out, A_ARRIVAL, qf->arrival_usec);
-	ipc_put_int(out, A_HEADER_OFF, qf->header_off);
-	ipc_put_int(out, A_HEADER_LEN, qf->header_len);
-	ipc_put_int(out, A_BODY_OFF, qf->body_off);
-	ipc_put_int(out, A_BODY_LEN, qf->body_len);
-	if (r->dest)
-		ipc_put_str(out, A_NEXTHOP, r->dest->nexthop);
-	ipc_put_int(out, A_ACTIVATED, r->msg->activated);
-	/* DSN envelope parameters, for agents that pass them on (smtp). */
-	if (qfile_attr(qf, A_RET))
-		ipc_put_str(out, A_RET, qfile_attr(qf, A_RET));
-	if (qfile_attr(qf, A_ENVID))
-		ipc_put_str(out, A_ENVID, qfile_attr(qf, A_ENVID));
-	for (i = 0; i < r->n; i++) {
-		rc = &qf->rcpts[r->rcpt[i]];
-		ipc_put_str(out, A_RCPT, rc->addr);
-		ipc_put_int(out, A_INDEX, (long long)r->rcpt[i]);
-		ipc_put_str(out, A_CLASS, r->cls[i] ? r->cls[i] : "");
-		if (rc->orcpt)
-			ipc_put_str(out, A_ORCPT, rc->orcpt);
-		if (rc->notify)
-			ipc_put_str(out, A_NOTIFY, rc->notify);
+	dr.rcpts = xcalloc(r->n + 1, sizeof(*dr.rcpts));
+	for (size_t i = 0; i < r->n; i++) {
+		const struct qfile_rcpt *rc = &qf->rcpts[r->rcpt[i]];
+
+		dr.rcpts[i].addr = rc->addr;
+		dr.rcpts[i].index = (long)r->rcpt[i];
+		dr.rcpts[i].cls = r->cls[i];
+		dr.rcpts[i].orcpt = rc->orcpt;
+		dr.rcpts[i].notify = rc->notify;
 	}
-	ipc_end(out);
-}
-
-static bool request_result(const char *s, enum qf_status *st)
-{
-	if (s == NULL)
-		return false;
-	if (strcmp(s, RES_SENT) == 0)
-		*st = QF_SENT;
-	else if (strcmp(s, RES_DEFERRED) == 0)
-		*st = QF_DEFERRED;
-	else if (strcmp(s, RES_BOUNCED) == 0)
-		*st = QF_BOUNCED;
-	else
-		return false;
-	return true;
+	deliver_request_encode(&dr, out);
+	free(dr.rcpts);
 }
 
 /* Position of recipient index idx in r, or r->n. */
@@ -102,36 +87,21 @@ static size_t request_find(const struct qmgr_request *r, long long idx)
 	return r->n;
 }
 
-static const char *request_default_dsn(enum qf_status st)
-{
-	return st == QF_SENT ? "2.0.0" : st == QF_BOUNCED ? "5.0.0" : "4.0.0";
-}
-
 int request_status(struct qmgr_request *r, const struct ipc_msg *m, const char **why)
 {
-	enum qf_status st;
-	long long idx;
-	const char *dsn, *reason;
+	struct deliver_status st;
 	size_t pos;
 
-	if (!ipc_get_int(m, A_INDEX, &idx))
-		return *why = "status without a valid index", -1;
-	if (!request_result(ipc_get_str(m, A_RESULT), &st))
-		return *why = "status without a valid result", -1;
-	pos = request_find(r, idx);
+	if ((*why = deliver_status_decode(m, &st)) != NULL)
+		return -1;
+	pos = request_find(r, st.index);
 	if (pos == r->n)
 		return *why = "status for a recipient not in the request", -1;
 	if (r->reported[pos])
 		return *why = "second status for one recipient", -1;
-	dsn = ipc_get_str(m, A_DSN);
-	reason = ipc_get_str(m, A_REASON);
-	/* The DSN class must agree with the result, or a report could say
-	 * "sent" with a failure code; the result is what we act on. */
-	if (dsn == NULL || dsn[0] != request_default_dsn(st)[0] || dsn[1] != '.')
-		dsn = request_default_dsn(st);
 	r->reported[pos] = true;
 	r->nreported++;
-	msg_result_set(r->msg, r->rcpt[pos], st, dsn, reason ? reason : "");
+	msg_result_set(r->msg, r->rcpt[pos], st.status, st.dsn, st.reason);
 	return 0;
 }
 

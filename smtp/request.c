@@ -19,17 +19,17 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "deliver_request.h"
 #include "dsn.h"
 #include "ipc.h"
 #include "log.h"
 #include "proto.h"
-#include "qfile.h"
-#include "qid.h"
 #include "resolve.h"
 #include "smtp.h"
 #include "util.h"
 
 struct sm_request {
+	struct deliver_request dr; /* qmgr's request (lib/deliver_request.h) */
 	struct smtp_msg msg;
 	const char *nexthop; /* from qmgr, or NULL */
 	struct smtp_rcpt *rcpts;
@@ -41,97 +41,35 @@ struct sm_request {
 	long long activated, received, connected;
 };
 
-static bool sm_get_off(const struct ipc_msg *m, const char *name, off_t *out)
-{
-	long long v;
-
-	if (!ipc_get_int(m, name, &v) || v < 0)
-		return false;
-	*out = (off_t)v;
-	return true;
-}
-
-/* "rcpt" starts a recipient; "index", "orcpt", "notify" apply to it. */
-static const char *sm_parse_rcpts(const struct ipc_msg *m, struct sm_request *q)
-{
-	bool *has_index = xcalloc(m->count + 1, sizeof(bool));
-
-	q->rcpts = xcalloc(m->count + 1, sizeof(*q->rcpts));
-	for (size_t i = 0; i < m->count; i++) {
-		const struct ipc_attr *a = &m->attrs[i];
-		struct smtp_rcpt *r = q->nrcpt ? &q->rcpts[q->nrcpt - 1] : NULL;
-		bool text = strlen(a->value) == a->len;
-
-		if (strcmp(a->name, A_RCPT) == 0) {
-			if (a->len == 0 || !text || strpbrk(a->value, "\r\n<>") != NULL) {
-				free(has_index);
-				return "bad rcpt";
-			}
-			q->rcpts[q->nrcpt++].addr = a->value;
-		} else if (r && strcmp(a->name, A_INDEX) == 0) {
-			long v = 0;
-
-			has_index[q->nrcpt - 1] =
-			    parse_long(a->value, 0, QF_MAX_RECIPIENTS - 1, &v);
-			r->index = v;
-		} else if (r && text && strcmp(a->name, A_ORCPT) == 0 &&
-			   !strpbrk(a->value, " \r\n")) {
-			r->orcpt = a->value;
-		} else if (r && text && strcmp(a->name, A_NOTIFY) == 0 &&
-			   !strpbrk(a->value, " \r\n")) {
-			r->notify = a->value;
-		}
-	}
-	for (size_t i = 0; i < q->nrcpt; i++) {
-		if (!has_index[i]) {
-			free(has_index);
-			return "recipient without valid index";
-		}
-	}
-	free(has_index);
-	return q->nrcpt ? NULL : "no recipients";
-}
-
-/* A DSN keyword from qmgr, or NULL when absent or unsafe on the wire. */
-static const char *sm_word(const struct ipc_msg *m, const char *name)
-{
-	const char *v = ipc_get_str(m, name);
-
-	return v && *v && strlen(v) < 100 && !strpbrk(v, " \r\n") ? v : NULL;
-}
-
+/* The request's message and recipients, or why it is refused. */
 static const char *sm_parse(const struct ipc_msg *m, struct sm_request *q)
 {
-	const char *op = ipc_get_str(m, A_OP);
+	const char *err;
 
 	memset(q, 0, sizeof(*q));
 	q->msg.fd = -1;
-	if (op == NULL || strcmp(op, OP_DELIVER) != 0)
-		return "expected op=deliver";
-	q->msg.qid = ipc_get_str(m, A_QUEUE_ID);
-	q->msg.sender = ipc_get_str(m, A_SENDER);
-	if (q->msg.qid == NULL || !qid_valid(q->msg.qid) || q->msg.sender == NULL ||
-	    strpbrk(q->msg.sender, "\r\n<>"))
-		return "missing or bad queue_id or sender";
-	if (!sm_get_off(m, A_HEADER_OFF, &q->msg.header_off) ||
-	    !sm_get_off(m, A_HEADER_LEN, &q->msg.header_len) ||
-	    !sm_get_off(m, A_BODY_OFF, &q->msg.body_off) ||
-	    !sm_get_off(m, A_BODY_LEN, &q->msg.body_len))
-		return "bad header or body offsets";
-	if (!ipc_get_int(m, A_ARRIVAL, &q->msg.arrival))
-		q->msg.arrival = 0;
-	if (!ipc_get_int(m, A_ACTIVATED, &q->activated))
-		q->activated = 0;
-	q->nexthop = ipc_get_str(m, A_NEXTHOP);
-	if (q->nexthop && *q->nexthop == 0)
-		q->nexthop = NULL;
-	q->msg.ret = sm_word(m, A_DSN_RET);
-	/* ENVID goes out as xtext, so any bytes are safe; RFC 3461 caps it at
-	 * 100 characters. */
-	q->msg.envid = ipc_get_str(m, A_DSN_ENVID);
-	if (q->msg.envid && strlen(q->msg.envid) > 100)
-		q->msg.envid = NULL;
-	return sm_parse_rcpts(m, q);
+	if ((err = deliver_request_decode(m, &q->dr)) != NULL)
+		return err;
+	q->msg.qid = q->dr.qid;
+	q->msg.sender = q->dr.sender;
+	q->msg.header_off = q->dr.header_off;
+	q->msg.header_len = q->dr.header_len;
+	q->msg.body_off = q->dr.body_off;
+	q->msg.body_len = q->dr.body_len;
+	q->msg.arrival = q->dr.arrival;
+	q->msg.ret = q->dr.ret;
+	q->msg.envid = q->dr.envid;
+	q->activated = q->dr.activated;
+	q->nexthop = q->dr.nexthop;
+	q->nrcpt = q->dr.nrcpt;
+	q->rcpts = xcalloc(q->nrcpt, sizeof(*q->rcpts));
+	for (size_t i = 0; i < q->nrcpt; i++) {
+		q->rcpts[i].addr = q->dr.rcpts[i].addr;
+		q->rcpts[i].orcpt = q->dr.rcpts[i].orcpt;
+		q->rcpts[i].notify = q->dr.rcpts[i].notify;
+		q->rcpts[i].index = q->dr.rcpts[i].index;
+	}
+	return NULL;
 }
 
 /* Each recipient's next hop: qmgr's, else resolve_addr()'s. */
@@ -181,12 +119,7 @@ static void sm_log(const struct sm_request *q, const struct smtp_rcpt *r, const 
 
 static int sm_send_status(struct ipc_conn *c, const struct smtp_rcpt *r)
 {
-	ipc_put_str(&c->out, A_OP, OP_STATUS);
-	ipc_put_int(&c->out, A_INDEX, r->index);
-	ipc_put_str(&c->out, A_RESULT, r->result);
-	ipc_put_str(&c->out, A_DSN, r->dsn);
-	ipc_put_str(&c->out, A_REASON, r->reason);
-	ipc_end(&c->out);
+	deliver_status_encode(&c->out, r->index, r->result, r->dsn, r->reason);
 	return ipc_conn_send(c, (int)config_time("ipc_timeout") * 1000);
 }
 
@@ -328,8 +261,7 @@ static int sm_deliver_all(struct ipc_conn *c, struct sm_request *q, enum smtp_mo
 				return -1;
 		}
 	}
-	ipc_put_str(&c->out, A_OP, OP_DONE);
-	ipc_end(&c->out);
+	deliver_done_encode(&c->out);
 	return ipc_conn_send(c, (int)config_time("ipc_timeout") * 1000);
 }
 
@@ -363,6 +295,7 @@ void smtp_serve(int fd, void *ctx)
 	buf_free(&q.msg.content);
 	free(q.rcpts);
 	free(q.hops);
+	deliver_request_free(&q.dr);
 out:
 	ipc_msg_free(&m);
 	ipc_conn_close(&c);
