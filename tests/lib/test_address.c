@@ -55,6 +55,8 @@ static void test_simple(void **state)
 	expect_ok("<User.Name+tag@Example.COM>", 0, "User.Name+tag@example.com", "");
 	expect_ok("<a@b> SIZE=10", 0, "a@b", " SIZE=10");
 	expect_ok("<a@b>", 0, "a@b", "");
+	/* An empty quoted local part: no bytes at all (once NULL + 0 in C). */
+	expect_ok("<\"\"@x>", 0, "\"\"@x", "");
 	expect_ok("<!#$%&'*+-/=?^_`{|}~@x.y>", 0, "!#$%&'*+-/=?^_`{|}~@x.y", "");
 	expect_ok("<a@x-y.example>", 0, "a@x-y.example", "");
 	expect_ok("<a@123.example>", 0, "a@123.example", "");
