@@ -428,6 +428,14 @@ void addr_split(const char *addr, char **local, char **domain)
 	str_lower(*domain);
 }
 
+bool addr_is_utf8(const char *addr)
+{
+	for (; *addr; addr++)
+		if ((unsigned char)*addr >= 0x80)
+			return true;
+	return false;
+}
+
 char *addr_quote_local(const char *local)
 {
 	struct buf b = BUF_INIT;

@@ -319,6 +319,15 @@ static void test_quote_local(void **state)
 	free(q);
 }
 
+static void test_is_utf8(void **state)
+{
+	(void)state;
+	assert_false(addr_is_utf8("user@example.com"));
+	assert_false(addr_is_utf8(""));
+	assert_true(addr_is_utf8("us\xc3\xa9r@example.com"));
+	assert_true(addr_is_utf8("user@\xe4\xbe\x8b.example"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +345,7 @@ int main(void)
 	    cmocka_unit_test(test_valid_domain),
 	    cmocka_unit_test(test_split),
 	    cmocka_unit_test(test_quote_local),
+	    cmocka_unit_test(test_is_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
