@@ -125,10 +125,10 @@ static const char *sm_parse(const struct ipc_msg *m, struct sm_request *q)
 	q->nexthop = ipc_get_str(m, A_NEXTHOP);
 	if (q->nexthop && *q->nexthop == 0)
 		q->nexthop = NULL;
-	q->msg.ret = sm_word(m, A_DSN_RET);
+	q->msg.ret = sm_word(m, A_RET);
 	/* ENVID goes out as xtext, so any bytes are safe; RFC 3461 caps it at
 	 * 100 characters. */
-	q->msg.envid = ipc_get_str(m, A_DSN_ENVID);
+	q->msg.envid = ipc_get_str(m, A_ENVID);
 	if (q->msg.envid && strlen(q->msg.envid) > 100)
 		q->msg.envid = NULL;
 	return sm_parse_rcpts(m, q);
