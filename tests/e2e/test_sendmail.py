@@ -232,7 +232,7 @@ class SendmailTest(unittest.TestCase):
         self.assertIn(b"hello from mutt", msg)
 
     def test_mailq_by_name(self):
-        # mailq is "tern queue list" (issue 4 owns its output).
+        # mailq is "tern queue list" (lib/queue_list.c owns its output).
         want = self.inst.tern("queue", "list", check=False)
         for cmd in (["mailq"], ["sendmail", "-bp"]):
             r = subprocess.run([os.path.join(self.inst.bin, cmd[0])] + cmd[1:] +
