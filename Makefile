@@ -256,7 +256,7 @@ unitdir    ?= $(PREFIX)/lib/systemd/system
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" sysconfdir="$(sysconfdir)" \
               queuedir="$(queuedir)" sbindir="$(sbindir)" libexecdir="$(libexecdir)" \
               mandir="$(mandir)" unitdir="$(unitdir)" BUILD="$(BUILD)" \
-              FORCE="$(FORCE)" PURGE="$(PURGE)"
+              DAEMONS="$(DAEMONS)" FORCE="$(FORCE)" PURGE="$(PURGE)"
 
 install: all
 	$(INSTALL_ENV) sh scripts/install.sh install
