@@ -40,11 +40,6 @@ bool tls_level_parse(const char *word, enum tls_level *out)
 	return false;
 }
 
-const char *tls_level_name(enum tls_level l)
-{
-	return level_names[l];
-}
-
 static struct table *tls_policy_table(bool *error)
 {
 	static struct table *t;

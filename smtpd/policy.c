@@ -29,18 +29,6 @@ static char **policy_vspecs;
 static size_t policy_nvmaps;
 static bool policy_loaded;
 
-void policy_reset(void)
-{
-	for (size_t i = 0; i < policy_nvmaps; i++)
-		table_close(policy_vmaps[i]);
-	free(policy_vmaps);
-	strv_free(policy_vspecs);
-	policy_vmaps = NULL;
-	policy_vspecs = NULL;
-	policy_nvmaps = 0;
-	policy_loaded = false;
-}
-
 /* Opens a table now if it failed before; NULL while it still fails. */
 static struct table *policy_vmap(size_t i)
 {

@@ -56,17 +56,6 @@ static struct {
 	size_t n;
 } restr_tables;
 
-void restr_reset(void)
-{
-	for (size_t i = 0; i < restr_tables.n; i++) {
-		table_close(restr_tables.tables[i]);
-		free(restr_tables.specs[i]);
-	}
-	free(restr_tables.specs);
-	free(restr_tables.tables);
-	memset(&restr_tables, 0, sizeof(restr_tables));
-}
-
 static struct table *restr_table(const char *spec)
 {
 	struct buf err = BUF_INIT;

@@ -39,7 +39,4 @@ enum restr_result restr_check(
 int restr_access_action(
     const char *value, const char *what, const char *subject, struct buf *reply);
 
-/* Drops cached tables (tests). */
-void restr_reset(void);
-
 #endif

@@ -148,7 +148,6 @@ enum policy_result {
 };
 enum policy_result policy_check_rcpt(
     const struct smtpd_session *s, const char *rcpt, struct buf *reply);
-void policy_reset(void);
 
 /* message.c: the DATA phase. */
 bool message_open(struct smtpd_session *s);
