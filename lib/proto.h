@@ -21,8 +21,10 @@
  * cleanup -> qmgr    (socket private/qmgr, connect, send, close)
  *   {op=new, queue_id=ID}     a complete file waits in incoming/
  *
- * qmgr -> local      (socket private/local; the connection is reused;
- *                     one request at a time)
+ * qmgr -> local, smtp, relay, error, discard  (socket private/<transport>;
+ *                     one request per connection: the agents' processes
+ *                     share a listening socket, and an idle connection
+ *                     would keep one of them from the requests waiting)
  *   {op=deliver, queue_id, sender, arrival, header_off, header_len,
  *    body_off, body_len, (rcpt, index, class, [orcpt])*}
  *   with the queue file's descriptor attached (SCM_RIGHTS), opened

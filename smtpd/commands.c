@@ -4,10 +4,9 @@
  * A handler sees one parsed command (lib/smtp/cmd.c does the syntax,
  * lib/smtp/esmtp.c the parameters), checks the session's state, replies,
  * and says whether the command succeeded, for Postfix's "disconnect from
- * ... mail=1 rcpt=0/1" log line.  Replies follow
- * Postfix's wording; enhanced status codes (RFC 2034, RFC 3463) appear on
- * every reply except the greeting and the HELO/EHLO answers, as RFC 2034
- * section 3 says.
+ * ... mail=1 rcpt=0/1" log line.  Replies follow Postfix's wording;
+ * enhanced status codes (RFC 2034, RFC 3463) appear on every reply except
+ * the greeting and the HELO/EHLO answers, as RFC 2034 section 3 says.
  *
  * Not here: reading lines (session.c), recipient policy (policy.c), the
  * DATA phase after 354 (message.c), the TLS handshake (session.c, tls.c).
