@@ -77,7 +77,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 20
 
 .PHONY: all check unit unit-asan e2e e2e-asan run fuzz fuzz-build fuzz-run fuzz-check clean deps \
-        install uninstall bench format format-check
+        install uninstall bench format format-check param-check
 .DELETE_ON_ERROR:
 
 all: $(DAEMON_BINS) $(COMMAND_BINS)
@@ -149,6 +149,11 @@ format-check:
 	done; \
 	if [ -n "$$bad" ]; then echo "not clang-formatted (make format fixes it):$$bad"; exit 1; fi
 
+# Every parameter the code names is in lib/params.c, and every one there is
+# documented in man/main.cf.5.
+param-check:
+	python3 tests/lint/check_params.py
+
 # ---------------------------------------------------------------- tests
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do \
@@ -178,6 +183,7 @@ e2e-asan:
 
 check: deps
 	$(MAKE) format-check
+	$(MAKE) param-check
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
