@@ -5,7 +5,8 @@
 #   make check      unit tests, unit tests under ASan+UBSan, end-to-end tests
 #   make run        build, create ./run with `tern init` if missing, start it
 #                   in the foreground on 127.0.0.1:2525
-#   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each
+#   make fuzz       run every libFuzzer harness for FUZZ_SECONDS each (make
+#                   check runs them for FUZZ_CHECK_SECONDS each)
 #   make bench      tern against Postfix side by side (BENCH_SCALE=0.05: quick)
 #
 # Every program's sources are the .c files of its folder; its main() lives in
@@ -69,14 +70,14 @@ prog_lib_objs = $(filter-out $(BUILD)/obj/$(1)/main.o,$(call prog_objs,$(1)))
 DAEMON_BINS  := $(DAEMONS:%=$(BUILD)/libexec/%)
 COMMAND_BINS := $(BUILD)/bin/tern $(patsubst cli/%,$(BUILD)/bin/%,$(CLI_SUBS))
 
-UNIT_SRCS := $(sort $(wildcard tests/*/test_*.c))
+UNIT_SRCS := $(sort $(wildcard tests/*/test_*.c tests/*/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 20
 
-.PHONY: all check unit unit-asan e2e e2e-asan run fuzz clean deps install uninstall bench \
-        format format-check
+.PHONY: all check unit unit-asan e2e e2e-asan run fuzz fuzz-build fuzz-run fuzz-check clean deps \
+        install uninstall bench format format-check param-check
 .DELETE_ON_ERROR:
 
 all: $(DAEMON_BINS) $(COMMAND_BINS)
@@ -148,6 +149,11 @@ format-check:
 	done; \
 	if [ -n "$$bad" ]; then echo "not clang-formatted (make format fixes it):$$bad"; exit 1; fi
 
+# Every parameter the code names is in lib/params.c, and every one there is
+# documented in man/main.cf.5.
+param-check:
+	python3 tests/lint/check_params.py
+
 # ---------------------------------------------------------------- tests
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do \
@@ -177,9 +183,11 @@ e2e-asan:
 
 check: deps
 	$(MAKE) format-check
+	$(MAKE) param-check
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-asan
+	$(MAKE) fuzz-check
 	$(MAKE) e2e
 	$(MAKE) e2e-asan
 
@@ -188,23 +196,48 @@ run: deps
 	@[ -d run ] || $(BUILD)/bin/tern init run
 	exec $(BUILD)/bin/tern -c run/etc start -f
 
-fuzz: deps
-	@mkdir -p $(BUILD)/fuzz
-	@for f in $(FUZZ_SRCS); do \
-	  n=$$(basename $$f .c); \
-	  extra=$$(sed -n 's/^.*FUZZ_LINK:\([^*]*\).*$$/\1/p' $$f); \
-	  clang -std=c11 -g -O1 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined \
-	    -o $(BUILD)/fuzz/$$n $$f $$extra $(LIB_SRCS) $(LDLIBS) || exit 1; \
+# libFuzzer harnesses, built with clang against a libtern compiled with
+# the same sanitizers; -fno-sanitize-recover=all makes any UBSan finding
+# abort, so that it fails the run like an ASan one.  Every harness needs a
+# seed corpus (tests/fuzz/corpus/<name>/, committed); new inputs go to
+# $(BUILD)/fuzz/corpus-<name>.  `make fuzz` runs each for FUZZ_SECONDS;
+# `make check` runs the short pass, FUZZ_CHECK_SECONDS each.
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/%.c=%)
+FUZZ_CHECK_SECONDS ?= 4
+# The program sources a harness names in its "FUZZ_LINK:" comment.
+fuzz_link = $(shell sed -n 's/^.*FUZZ_LINK:\([^*]*\).*$$/\1/p' tests/fuzz/$(1).c)
+
+$(BUILD)/harness/%: tests/fuzz/%.c $(LIBTERN) $$(call fuzz_link,$$*)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -g $(OPT) $(CPPFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< \
+	  $(call fuzz_link,$*) $(LIBTERN) $(LDLIBS)
+
+fuzz-build:
+	$(MAKE) BUILD=$(BUILD)/fuzz CC=clang OPT=-O1 SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	  $(FUZZ_NAMES:%=$(BUILD)/fuzz/harness/%)
+
+fuzz-run:
+	@for n in $(FUZZ_NAMES); do \
+	  seeds=tests/fuzz/corpus/$$n; \
+	  if [ -z "$$(ls -A $$seeds 2>/dev/null)" ]; then echo "$$n: no seed corpus in $$seeds"; exit 1; fi; \
 	  mkdir -p $(BUILD)/fuzz/corpus-$$n; \
-	  seeds=""; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	  if ! $(BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    -artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/fuzz/corpus-$$n $$seeds \
-	    > $(BUILD)/fuzz/$$n.log 2>&1; then \
-	    tail -n 40 $(BUILD)/fuzz/$$n.log; echo "$$n: FAILED"; exit 1; \
+	  if ! $(BUILD)/fuzz/harness/$$n -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$n- \
+	    $(BUILD)/fuzz/corpus-$$n $$seeds > $(BUILD)/fuzz/$$n.log 2>&1; then \
+	    tail -n 40 $(BUILD)/fuzz/$$n.log; echo "$$n: FAILED (log: $(BUILD)/fuzz/$$n.log)"; exit 1; \
 	  fi; \
 	  grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)/fuzz/$$n.log; \
 	done
+
+fuzz: deps
+	$(MAKE) fuzz-build
+	$(MAKE) fuzz-run
+
+fuzz-check:
+	$(MAKE) fuzz-build
+	$(MAKE) fuzz-run FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
 
 # ---------------------------------------------------------------- bench
 # tern against Debian's Postfix on this machine (see tests/bench/bench.py and
@@ -229,7 +262,7 @@ unitdir    ?= $(PREFIX)/lib/systemd/system
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" sysconfdir="$(sysconfdir)" \
               queuedir="$(queuedir)" sbindir="$(sbindir)" libexecdir="$(libexecdir)" \
               mandir="$(mandir)" unitdir="$(unitdir)" BUILD="$(BUILD)" \
-              FORCE="$(FORCE)" PURGE="$(PURGE)"
+              DAEMONS="$(DAEMONS)" FORCE="$(FORCE)" PURGE="$(PURGE)"
 
 install: all
 	$(INSTALL_ENV) sh scripts/install.sh install

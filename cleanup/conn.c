@@ -304,7 +304,7 @@ static void cc_add_missing(struct cleanup_conn *cc, struct buf *h, const char *d
 	mi.msgid = msgid;
 	mi.from_addr = cc->local ? cc->sender : NULL;
 	mi.fullname = cc->fullname;
-	hdr_missing_build(h, cc->head.data, cc->split.header_len, &mi);
+	hdr_missing_build(h, buf_cstr(&cc->head), cc->split.header_len, &mi);
 	if (!cc->have_msgid) {
 		buf_reset(&cc->msgid);
 		buf_puts(&cc->msgid, msgid);
@@ -313,9 +313,14 @@ static void cc_add_missing(struct cleanup_conn *cc, struct buf *h, const char *d
 	free(msgid);
 }
 
-/* The header section is known: write Received: + headers, start the body. */
+/*
+ * The header section is known: write Received: + headers, start the body.
+ * The message is read through buf_cstr(): an empty one has no head.data
+ * at all, and NULL + 0 is undefined behaviour.
+ */
 static void cc_header_done(struct cleanup_conn *cc)
 {
+	const char *head = buf_cstr(&cc->head);
 	struct buf h = BUF_INIT;
 	char date[HDR_DATE_SIZE];
 	time_t now = time(NULL);
@@ -327,16 +332,15 @@ static void cc_header_done(struct cleanup_conn *cc)
 	cc->ri.qid = cc->file.qid;
 	cc->ri.date = date;
 	hdr_received_build(&h, &cc->ri);
-	buf_append(&h, cc->head.data, cc->split.header_len);
-	if (cc->split.header_len > 0 && cc->head.data[cc->split.header_len - 1] != '\n')
+	buf_append(&h, head, cc->split.header_len);
+	if (cc->split.header_len > 0 && head[cc->split.header_len - 1] != '\n')
 		buf_putc(&h, '\n');
-	cc->have_msgid = hdr_value(cc->head.data, cc->split.header_len, "Message-ID", &cc->msgid);
+	cc->have_msgid = hdr_value(head, cc->split.header_len, "Message-ID", &cc->msgid);
 	if (cc->rewrite)
 		cc_add_missing(cc, &h, date);
 	qfw_header(&cc->file.w, h.data, h.len);
 	qfw_body_begin(&cc->file.w);
-	qfw_body_write(
-	    &cc->file.w, cc->head.data + cc->split.body_off, cc->head.len - cc->split.body_off);
+	qfw_body_write(&cc->file.w, head + cc->split.body_off, cc->head.len - cc->split.body_off);
 	cc->added = (long long)h.len - (long long)cc->split.header_len;
 	buf_free(&cc->head);
 	buf_free(&h);
@@ -399,7 +403,7 @@ static void cc_end(struct cleanup_conn *cc)
 	char qid[QID_LEN + 1];
 
 	if (cc->state == CC_HEADER) {
-		hdr_split_finish(&cc->split, cc->head.data, cc->head.len);
+		hdr_split_finish(&cc->split, buf_cstr(&cc->head), cc->head.len);
 		cc_header_done(cc);
 	}
 	qfw_body_end(&cc->file.w);

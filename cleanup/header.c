@@ -4,7 +4,7 @@
  * The splitter classifies one line at a time and never needs more than the
  * start of a line to reject it, so a body that does not look like headers
  * is recognised after a few bytes.  It only looks at bytes; it does not
- * check or change what headers say (that is canonicalisation, elsewhere).
+ * check or change what headers say (cleanup does no canonicalisation).
  * Rescanning a partial line on the next call is fine: the limit bounds it.
  */
 #include "header.h"

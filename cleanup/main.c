@@ -3,9 +3,14 @@
  * pickup into a complete, durable queue file in incoming/ and tells qmgr.
  *
  * One event-driven process serves many connections (conn.c); master runs
- * it as mail_owner.  Beyond prepending Received: it only completes local
- * submissions (unqualified addresses, missing Date/Message-ID/From); it
- * does no header/body checks.
+ * it as mail_owner.  What it does to a message: finds where the header
+ * ends (header.c), prepends Received: (received.c), completes local
+ * submissions and rewrite=yes clients (unqualified envelope addresses,
+ * missing Date/Message-ID/From: missing.c), and writes the queue file
+ * durably before it answers (store.c).  Not yet: the header_checks,
+ * body_checks, canonical and virtual alias rewriting, duplicate removal,
+ * DKIM and DMARC that DESIGN.md gives cleanup; a message passes through
+ * otherwise unchanged.
  */
 #include <stdlib.h>
 

@@ -229,7 +229,7 @@ void cleanup_notify_qmgr(const char *qid)
 	struct ipc_conn c;
 	int fd;
 
-	queue_socket_path(&path, true, "qmgr");
+	queue_socket_path(&path, true, SERVICE_QMGR);
 	fd = sock_unix_connect(buf_cstr(&path), true);
 	if (fd < 0) {
 		log_debug("%s: cannot notify qmgr: %s: %s", qid, buf_cstr(&path), strerror(errno));

@@ -3,15 +3,10 @@
  * ownership and modes tern depends on, like "postfix check" and "postfix
  * set-permissions" together.
  *
- *   queue_directory            root, 0755
- *   incoming active deferred
- *   hold corrupt private       mail_owner, 0700
- *   public                     mail_owner, 0711 (pickup's wake-up socket)
- *   pid                        root, 0755
- *   maildrop                   mail_owner:setgid_group, 1730: postdrop
- *                              (group setgid_group) may create files but
- *                              not list them; the sticky bit keeps users
- *                              from removing each other's
+ *   queue_directory            root, 0755, and its folders as
+ *                              lib/queue.c's queue_dirs[] has them
+ *                              (mail_owner's, pid/ root's, maildrop/
+ *                              mail_owner:setgid_group 1730)
  *   command_directory/postdrop root:setgid_group, 2755
  *   main.cf, master.cf         not writable by group or others
  *
@@ -32,6 +27,7 @@
 #include "buf.h"
 #include "config.h"
 #include "privs.h"
+#include "queue.h"
 #include "tern.h"
 #include "util.h"
 
@@ -135,22 +131,6 @@ static int chk_ids_init(struct chk_ids *ids)
 
 int cmd_check(const char *confdir, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		enum chk_owner owner;
-		mode_t mode;
-	} dirs[] = {
-	    {"incoming", CHK_OWNER, 0700},
-	    {"active", CHK_OWNER, 0700},
-	    {"deferred", CHK_OWNER, 0700},
-	    {"hold", CHK_OWNER, 0700},
-	    {"corrupt", CHK_OWNER, 0700},
-	    {"recycle", CHK_OWNER, 0700},
-	    {"private", CHK_OWNER, 0700},
-	    {"public", CHK_OWNER, 0711},
-	    {"pid", CHK_ROOT, 0755},
-	    {"maildrop", CHK_OWNER_DROP, 01730},
-	};
 	struct chk_ids ids;
 	const char *qdir;
 	char *path;
@@ -164,10 +144,14 @@ int cmd_check(const char *confdir, int argc, char **argv)
 	if (chk_ids_init(&ids) < 0)
 		return EX_CONFIG;
 	qdir = config_str("queue_directory");
-	chk_path(&ids, qdir, true, CHK_ROOT, 0755);
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		path = xasprintf("%s/%s", qdir, dirs[i].name);
-		chk_path(&ids, path, true, dirs[i].owner, dirs[i].mode);
+	chk_path(&ids, qdir, true, CHK_ROOT, QUEUE_TOP_MODE);
+	for (const struct queue_dir *d = queue_dirs; d->name; d++) {
+		path = xasprintf("%s/%s", qdir, d->name);
+		chk_path(&ids, path, true,
+		    d->owner == QUEUE_OWNER_ROOT	? CHK_ROOT
+		    : d->owner == QUEUE_OWNER_MAIL_DROP ? CHK_OWNER_DROP
+							: CHK_OWNER,
+		    d->mode);
 		free(path);
 	}
 	path = xasprintf("%s/postdrop", config_str("command_directory"));

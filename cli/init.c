@@ -30,6 +30,8 @@
 
 #include "buf.h"
 #include "log.h"
+#include "proto.h"
+#include "queue.h"
 #include "tern.h"
 #include "util.h"
 
@@ -38,16 +40,21 @@ extern char **environ;
 struct init_opts {
 	const char *dir;
 	const char *smtp;
-	const char *submission;
-	const char *smtps; /* NULL: no smtps service */
-	char **domains;	   /* "localhost" first */
+	const char *submission; /* NULL: no submission service */
+	const char *smtps;	/* NULL: no smtps service */
+	char **domains;		/* "localhost" first */
 	size_t ndomains;
+	bool print_master_cf;	 /* for make install: print, create nothing */
+	bool print_queue_layout; /* the same */
 };
 
 static int init_usage(void)
 {
 	fprintf(stderr, "usage: tern init DIR [--smtp HOST:PORT] [--submission HOST:PORT] "
-			"[--smtps HOST:PORT] [--domain NAME]...\n");
+			"[--smtps HOST:PORT] [--domain NAME]...\n"
+			"       tern init --print-master-cf [--smtp HOST:PORT] "
+			"[--submission HOST:PORT|none] [--smtps HOST:PORT]\n"
+			"       tern init --print-queue-layout\n");
 	return EX_USAGE;
 }
 
@@ -111,7 +118,7 @@ static int init_parse(int argc, char **argv, struct init_opts *o)
 		if (strcmp(a, "--smtp") == 0 && i + 1 < argc) {
 			o->smtp = argv[++i];
 		} else if (strcmp(a, "--submission") == 0 && i + 1 < argc) {
-			o->submission = argv[++i];
+			o->submission = strcmp(argv[++i], "none") == 0 ? NULL : argv[i];
 		} else if (strcmp(a, "--smtps") == 0 && i + 1 < argc) {
 			o->smtps = argv[++i];
 		} else if (strcmp(a, "--domain") == 0 && i + 1 < argc) {
@@ -121,13 +128,19 @@ static int init_parse(int argc, char **argv, struct init_opts *o)
 			}
 			o->domains[o->ndomains] = xstrdup(argv[i]);
 			str_lower(o->domains[o->ndomains++]);
+		} else if (strcmp(a, "--print-master-cf") == 0) {
+			o->print_master_cf = true;
+		} else if (strcmp(a, "--print-queue-layout") == 0) {
+			o->print_queue_layout = true;
 		} else if (a[0] != '-' && o->dir == NULL) {
 			o->dir = a;
 		} else {
 			return -1;
 		}
 	}
-	return o->dir ? 0 : -1;
+	if (o->print_master_cf || o->print_queue_layout)
+		return o->dir == NULL && !(o->print_master_cf && o->print_queue_layout) ? 0 : -1;
+	return o->dir && o->submission ? 0 : -1;
 }
 
 /* Where master and the other daemons are, relative to this very program. */
@@ -241,6 +254,34 @@ static void init_main_cf(struct buf *b, const struct init_opts *o, const char *d
 	free(bindir);
 }
 
+/*
+ * tern's services after the listeners, in master.cf's columns.  procs 0
+ * means one process per CPU.  The same table makes the master.cf of every
+ * "tern init" instance and the one "make install" installs (through
+ * "tern init --print-master-cf").
+ */
+static const struct {
+	const char *name, *private_, *unpriv, *wakeup;
+	int procs;
+	const char *command;
+} init_services[] = {
+    {SERVICE_CLEANUP, "-", "-", "-", 0, "cleanup"},
+    {SERVICE_QMGR, "-", "-", "-", 1, "qmgr"},
+    {SERVICE_LOCAL, "-", "n", "-", 4, "local"},
+    {SERVICE_PICKUP, "n", "-", "60", 1, "pickup"},
+    {SERVICE_SMTP, "-", "-", "-", 4, "smtp"},
+    {SERVICE_RELAY, "-", "-", "-", 2, "smtp"},
+    {SERVICE_ERROR, "-", "-", "-", 1, "smtp"},
+    {SERVICE_DISCARD, "-", "-", "-", 1, "smtp"},
+};
+
+static void init_master_line(struct buf *b, const char *name, const char *type,
+    const char *private_, const char *unpriv, const char *wakeup, long procs, const char *cmd)
+{
+	buf_printf(b, "%-15s %-5s %-7s %-7s n       %-7s %-7ld %s\n", name, type, private_, unpriv,
+	    wakeup, procs, cmd);
+}
+
 static void init_master_cf(struct buf *b, const struct init_opts *o)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -251,31 +292,49 @@ static void init_master_cf(struct buf *b, const struct init_opts *o)
 	    "# tern services; see master.cf(5).  maxproc is the number of processes\n"
 	    "# tern keeps running for the service.\n"
 	    "# service       type  private unpriv  chroot  wakeup  maxproc command + args\n");
-	buf_printf(b, "%-15s inet  n       -       n       -       %-7ld smtpd\n", o->smtp, cpus);
+	init_master_line(b, o->smtp, "inet", "n", "-", "-", cpus, "smtpd");
 	/*
 	 * Submission (RFC 6409) and smtps (RFC 8314): TLS and AUTH required.
 	 * One process each: every process preforked costs memory (about
 	 * 1.5 MiB for an smtpd with its TLS libraries), one event-driven
 	 * smtpd serves many clients, and submission is the quieter port.
 	 */
-	buf_printf(b, "%-15s inet  n       -       n       -       %-7d smtpd\n", o->submission, 1);
-	buf_puts(b, "  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes\n"
+	if (o->submission) {
+		init_master_line(b, o->submission, "inet", "n", "-", "-", 1, "smtpd");
+		buf_puts(b,
+		    "  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes\n"
 		    "  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n");
+	}
 	if (o->smtps) {
-		buf_printf(
-		    b, "%-15s inet  n       -       n       -       %-7d smtpd\n", o->smtps, 1);
+		init_master_line(b, o->smtps, "inet", "n", "-", "-", 1, "smtpd");
 		buf_puts(b, "  -o smtpd_tls_wrappermode=yes\n  -o smtpd_sasl_auth_enable=yes\n"
 			    "  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n");
 	}
-	buf_printf(
-	    b, "%-15s unix  -       -       n       -       %-7ld cleanup\n", "cleanup", cpus);
-	buf_printf(b, "%-15s unix  -       -       n       -       %-7d qmgr\n", "qmgr", 1);
-	buf_printf(b, "%-15s unix  -       n       n       -       %-7d local\n", "local", 4);
-	buf_printf(b, "%-15s unix  n       -       n       60      %-7d pickup\n", "pickup", 1);
-	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "smtp", 4);
-	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "relay", 2);
-	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "error", 1);
-	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "discard", 1);
+	for (size_t i = 0; i < sizeof(init_services) / sizeof(init_services[0]); i++)
+		init_master_line(b, init_services[i].name, "unix", init_services[i].private_,
+		    init_services[i].unpriv, init_services[i].wakeup,
+		    init_services[i].procs ? init_services[i].procs : cpus,
+		    init_services[i].command);
+}
+
+/*
+ * queue.h's table for scripts/install.sh, one folder a line: name ("."
+ * for queue_directory), owner, group, mode; owner and group are "root",
+ * "mail_owner" or "setgid_group", which the installer maps to its
+ * accounts.
+ */
+static void init_queue_layout(struct buf *b)
+{
+	static const char *const owners[][2] = {
+	    [QUEUE_OWNER_ROOT] = {"root", "root"},
+	    [QUEUE_OWNER_MAIL] = {"mail_owner", "mail_owner"},
+	    [QUEUE_OWNER_MAIL_DROP] = {"mail_owner", "setgid_group"},
+	};
+
+	buf_printf(b, ". root root %04o\n", (unsigned)QUEUE_TOP_MODE);
+	for (const struct queue_dir *d = queue_dirs; d->name; d++)
+		buf_printf(b, "%s %s %s %04o\n", d->name, owners[d->owner][0], owners[d->owner][1],
+		    (unsigned)d->mode);
 }
 
 static void init_virtual_table(struct buf *b, const struct init_opts *o)
@@ -322,11 +381,16 @@ static int init_files(
 
 static int init_layout(const struct init_opts *o, const char *dir)
 {
-	static const char *const sub[] = {"etc", "queue", "log"};
-	struct passwd *pw = geteuid() == 0 ? getpwnam("tern") : getpwuid(geteuid());
+	static const char *const sub[] = {"etc", "log"};
+	bool root = geteuid() == 0;
+	struct passwd *pw = root ? getpwnam("tern") : getpwuid(geteuid());
 	char *owner = pw ? xstrdup(pw->pw_name) : NULL;
-	struct passwd *vmail = geteuid() == 0 ? getpwnam("ternmail") : getpwuid(geteuid());
-	struct buf p = BUF_INIT;
+	uid_t uid = pw ? pw->pw_uid : 0;
+	gid_t gid = pw ? pw->pw_gid : 0;
+	struct group *gr = root ? getgrnam("ternrop") : getgrgid(getegid());
+	gid_t drop = gr ? gr->gr_gid : (gid_t)-1;
+	struct passwd *vmail = root ? getpwnam("ternmail") : getpwuid(geteuid());
+	struct buf p = BUF_INIT, err = BUF_INIT;
 	int r = 0;
 
 	/* getpw*() share one static buffer: the owner's name was copied above. */
@@ -335,11 +399,17 @@ static int init_layout(const struct init_opts *o, const char *dir)
 		free(owner);
 		return EX_NOUSER;
 	}
-	for (int i = 0; i < 3 && r == 0; i++) {
+	for (int i = 0; i < 2 && r == 0; i++) {
 		buf_reset(&p);
 		buf_printf(&p, "%s/%s", dir, sub[i]);
 		r = make_dir(p.data, 0755, 0, 0);
 	}
+	/* The queue as master makes it, so sendmail works before the start. */
+	buf_reset(&p);
+	buf_printf(&p, "%s/queue", dir);
+	if (r == 0 && (r = queue_dirs_create(p.data, root, uid, gid, drop, &err)) < 0)
+		fprintf(stderr, "tern init: %s\n", buf_cstr(&err));
+	buf_free(&err);
 	buf_reset(&p);
 	buf_printf(&p, "%s/mail", dir);
 	if (r == 0)
@@ -361,6 +431,16 @@ int cmd_init(int argc, char **argv)
 
 	if (init_parse(argc, argv, &o) < 0)
 		return init_usage();
+	if (o.print_master_cf || o.print_queue_layout) {
+		if (o.print_master_cf)
+			init_master_cf(&main_cf, &o);
+		else
+			init_queue_layout(&main_cf);
+		fputs(buf_cstr(&main_cf), stdout);
+		buf_free(&main_cf);
+		strv_free(o.domains);
+		return fflush(stdout) == 0 ? 0 : EX_IOERR;
+	}
 	if (mkdir(o.dir, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "tern init: mkdir %s: %s\n", o.dir, strerror(errno));
 		return EX_CANTCREAT;

@@ -81,7 +81,7 @@ static int admin_tell_qmgr(const char *op, const char *qid)
 	struct ipc_conn c;
 	int fd, rc;
 
-	queue_socket_path(&path, true, "qmgr");
+	queue_socket_path(&path, true, SERVICE_QMGR);
 	fd = sock_unix_connect(path.data, false);
 	buf_free(&path);
 	if (fd < 0)

@@ -101,13 +101,7 @@ static void shape_print_row(const struct shape_row *r)
 
 int queue_summary(int argc, char **argv)
 {
-	static const char *const folders[] = {
-	    QUEUE_INCOMING,
-	    QUEUE_ACTIVE,
-	    QUEUE_DEFERRED,
-	    QUEUE_HOLD,
-	    NULL,
-	};
+	const char *const *folders = queue_list_shown;
 	struct shape s = {NULL, 0};
 	long long now = time(NULL);
 	char **ids, **id;

@@ -184,11 +184,14 @@ static int ap_quoted(struct ap *a, struct buf *local)
 static bool is_dot_string(const char *s, size_t len)
 {
 	struct buf scratch = BUF_INIT;
-	struct ap a = {
-	    (const unsigned char *)s, (const unsigned char *)s + len, ADDR_ALLOW_UTF8, NULL};
+	struct ap a = {(const unsigned char *)s, NULL, ADDR_ALLOW_UTF8, NULL};
 	bool ok;
 
-	ok = len > 0 && ap_dot_string(&a, &scratch) == 0 && a.p == a.end;
+	/* An empty local part ("" quoted) has no bytes at all: s may be NULL. */
+	if (len == 0)
+		return false;
+	a.end = a.p + len;
+	ok = ap_dot_string(&a, &scratch) == 0 && a.p == a.end;
 	buf_free(&scratch);
 	return ok;
 }
@@ -423,6 +426,14 @@ void addr_split(const char *addr, char **local, char **domain)
 	*local = xstrndup(addr, (size_t)(at - addr));
 	*domain = xstrdup(at + 1);
 	str_lower(*domain);
+}
+
+bool addr_is_utf8(const char *addr)
+{
+	for (; *addr; addr++)
+		if ((unsigned char)*addr >= 0x80)
+			return true;
+	return false;
 }
 
 char *addr_quote_local(const char *local)

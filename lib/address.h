@@ -38,6 +38,10 @@ bool addr_valid_domain(const char *domain, bool utf8);
  */
 void addr_split(const char *addr, char **local, char **domain);
 
+/* Whether an address holds UTF-8 (any byte above 127): RFC 6531 wants
+ * SMTPUTF8 for it on the wire. */
+bool addr_is_utf8(const char *addr);
+
 /* Whether a local part must be quoted, and quoting it when it must. */
 char *addr_quote_local(const char *local);
 

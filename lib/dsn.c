@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "smtp/esmtp.h"
 #include "util.h"
 
 #define DSN_FIELD_MAX 900 /* well under RFC 5322's 998 per line */
@@ -184,14 +185,14 @@ static void dsn_text_part(const struct dsn_report *r, struct buf *out)
 }
 
 /* "rfc822; addr" unless the value already names its type ("type;addr"). */
-static void dsn_typed(struct buf *out, const char *addr)
+static void dsn_typed(struct buf *out, const char *orcpt)
 {
-	const char *semi = strchr(addr, ';');
-	const char *at = strchr(addr, '@');
+	const char *type;
+	size_t type_len;
 
-	if (semi == NULL || (at != NULL && at < semi))
+	if (esmtp_orcpt_split(orcpt, &type, &type_len) == orcpt)
 		buf_puts(out, "rfc822; ");
-	dsn_safe(out, addr);
+	dsn_safe(out, orcpt);
 }
 
 /* RFC 3464 2.3.6: "smtp;" for a reply from an SMTP server (three digits

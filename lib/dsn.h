@@ -91,10 +91,10 @@ struct dsn_log {
 };
 
 void dsn_log_format(struct buf *out, const struct dsn_log *l);
-/* The address orig_to= shows for an ORCPT value ("rfc822;xtext", another
- * "type;value", or a bare address): the type stripped and rfc822 xtext
- * decoded, appended to out.  false (out untouched) when orcpt is absent
- * or names the same address as rcpt (any case), as Postfix then omits it. */
+/* The address orig_to= shows for an ORCPT as the queue keeps it
+ * ("type;address", decoded, or a bare address): the type stripped,
+ * appended to out.  false (out untouched) when orcpt is absent or names
+ * the same address as rcpt (any case), as Postfix then omits it. */
 bool dsn_log_orig_to(const char *rcpt, const char *orcpt, struct buf *out);
 /* A duration in seconds as Postfix writes it: "0", "0.03", "1.5", "12". */
 void dsn_log_seconds(struct buf *out, double s);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "smtp/esmtp.h"
+
 /* Elapsed seconds from a to b, or 0 when either is unknown. */
 static double dsn_log_leg(long long a, long long b)
 {
@@ -39,44 +41,19 @@ static void dsn_log_safe(struct buf *out, const char *s)
 		buf_putc(out, (unsigned char)*s < 32 || *s == 127 ? '?' : *s);
 }
 
-static int dsn_log_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 bool dsn_log_orig_to(const char *rcpt, const char *orcpt, struct buf *out)
 {
-	const char *semi = orcpt ? strchr(orcpt, ';') : NULL;
-	const char *p = semi ? semi + 1 : orcpt;
-	bool xtext = semi && (size_t)(semi - orcpt) == 6 && strncasecmp(orcpt, "rfc822", 6) == 0;
-	struct buf addr = BUF_INIT;
-	bool differs;
+	const char *type, *addr;
+	size_t type_len;
 
-	if (p == NULL || *p == 0)
+	if (orcpt == NULL || *orcpt == 0)
 		return false;
-	/* RFC 3461 xtext: "+XX" stands for the byte XX. */
-	for (; *p; p++) {
-		int hi, lo;
-
-		if (xtext && *p == '+' && (hi = dsn_log_hex(p[1])) >= 0 &&
-		    (lo = dsn_log_hex(p[2])) >= 0) {
-			buf_putc(&addr, (char)(hi * 16 + lo));
-			p += 2;
-		} else
-			buf_putc(&addr, *p);
-	}
+	addr = esmtp_orcpt_split(orcpt, &type, &type_len);
 	/* Postfix names the original only when it is another address. */
-	differs = rcpt == NULL || strcasecmp(buf_cstr(&addr), rcpt) != 0;
-	if (differs)
-		buf_puts(out, buf_cstr(&addr));
-	buf_free(&addr);
-	return differs;
+	if (*addr == 0 || (rcpt != NULL && strcasecmp(addr, rcpt) == 0))
+		return false;
+	buf_puts(out, addr);
+	return true;
 }
 
 void dsn_log_format(struct buf *out, const struct dsn_log *l)

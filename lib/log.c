@@ -80,11 +80,6 @@ int log_verbose(void)
 	return log_level;
 }
 
-int log_file_fd(void)
-{
-	return log_dest == LOG_DEST_FILE ? log_fd : -1;
-}
-
 void log_on_fatal(void (*fn)(void))
 {
 	if (fatal_hook_count < FATAL_HOOKS)

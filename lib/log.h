@@ -30,8 +30,6 @@ void log_open(const char *progname, enum log_dest dest, const char *path);
 void log_set_syslog_name(const char *name);
 void log_set_verbose(int level);
 int log_verbose(void);
-/* Descriptor of the log file or -1, so a parent can keep it for children. */
-int log_file_fd(void);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -9,10 +9,12 @@
  */
 #include "maildrop.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "proto.h"
+#include "smtp/esmtp.h"
 
 /* Printable text (8-bit allowed for SMTPUTF8), no control characters. */
 static bool md_text_ok(const struct ipc_attr *a, size_t max)
@@ -38,26 +40,16 @@ static bool md_digits_ok(const struct ipc_attr *a)
 	return true;
 }
 
-/* RFC 3461 NOTIFY: NEVER, or a list of SUCCESS, FAILURE, DELAY. */
+/* RFC 3461 NOTIFY, as smtpd and sendmail check it (smtp/esmtp.h). */
 static bool md_notify_ok(const struct ipc_attr *a)
 {
-	static const char *const words[] = {"NEVER", "SUCCESS", "FAILURE", "DELAY"};
-	const char *p = a->value, *end = a->value + a->len;
+	char *notify;
 
-	if (a->len == 0 || a->len > 64 || !md_text_ok(a, 64))
+	if (a->len > 64 || !md_text_ok(a, 64))
 		return false;
-	while (p < end) {
-		const char *comma = memchr(p, ',', (size_t)(end - p));
-		size_t n = (size_t)((comma ? comma : end) - p);
-		bool known = false;
-
-		for (size_t i = 0; i < 4; i++)
-			known |= strlen(words[i]) == n && strncasecmp(p, words[i], n) == 0;
-		if (!known)
-			return false;
-		p = comma ? comma + 1 : end;
-	}
-	return true;
+	notify = esmtp_notify_parse(a->value, a->len);
+	free(notify);
+	return notify != NULL;
 }
 
 /* One begin attribute; *seen counts the single-valued ones by bit. */

@@ -117,7 +117,7 @@ const struct param_def param_table[] = {
     TIME(
 	"service_throttle_time", "60", 's', "pause before restarting a service that fails at once"),
 
-    /* smtpd at full strength: TLS, AUTH, restrictions, limits (issue 3). */
+    /* smtpd at full strength: TLS, AUTH, restrictions, limits. */
     STR("smtpd_tls_security_level", "may",
 	"SMTP server TLS: none, may (offer STARTTLS) or encrypt (require it)"),
     BOOL("smtpd_tls_wrappermode", "no",
@@ -166,7 +166,7 @@ const struct param_def param_table[] = {
     BOOL("smtpd_chunking_enable", "yes", "offer CHUNKING and BDAT (RFC 3030)"),
     BOOL("smtpd_dsn_enable", "yes", "offer DSN (RFC 3461)"),
 
-    /* Scheduling, bounces and queue tools (issue 4). */
+    /* Scheduling, bounces and queue tools. */
     INT("initial_destination_concurrency", "5",
 	"parallel deliveries to a destination before its first success"),
     INT("smtp_destination_concurrency_limit", "$default_destination_concurrency_limit",
@@ -190,7 +190,7 @@ const struct param_def param_table[] = {
     TIME("dead_destination_time", "$minimal_backoff_time", 's',
 	"how long a destination that failed at the connection level is skipped"),
 
-    /* Local delivery: users, aliases, .forward, mbox, commands (issue 5). */
+    /* Local delivery: users, aliases, .forward, mbox, commands. */
     STR("local_recipient_maps", "proxy:unix:passwd.byname $alias_maps",
 	"tables of known local recipients; empty means accept every local address"),
     STR("alias_database", "hash:/etc/aliases", "alias files that newaliases checks"),
@@ -214,9 +214,9 @@ const struct param_def param_table[] = {
 	"characters allowed in command environment values; others become _"),
     INT("local_alias_depth_limit", "20", "deepest nesting of aliases, :include: and .forward"),
 
-    /* sendmail, postdrop, pickup, installation (issue 6). */
+    /* sendmail, postdrop, pickup, installation. */
 
-    /* Outbound SMTP, DNS, client TLS (issue 7). */
+    /* Outbound SMTP, DNS, client TLS. */
     STR("transport_maps", "", "tables mapping addresses and domains to transport:nexthop"),
     INT("smtp_tcp_port", "25", "TCP port of next hops given without a port (tern's own)"),
     STR("smtp_host_lookup", "dns",

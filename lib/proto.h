@@ -21,8 +21,10 @@
  * cleanup -> qmgr    (socket private/qmgr, connect, send, close)
  *   {op=new, queue_id=ID}     a complete file waits in incoming/
  *
- * qmgr -> local      (socket private/local; the connection is reused;
- *                     one request at a time)
+ * qmgr -> local, smtp, relay, error, discard  (socket private/<transport>;
+ *                     one request per connection: the agents' processes
+ *                     share a listening socket, and an idle connection
+ *                     would keep one of them from the requests waiting)
  *   {op=deliver, queue_id, sender, arrival, header_off, header_len,
  *    body_off, body_len, (rcpt, index, class, [orcpt])*}
  *   with the queue file's descriptor attached (SCM_RIGHTS), opened
@@ -38,40 +40,56 @@
 
 #define CLEANUP_DATA_CHUNK 65536
 
-/* Attributes added by later work; each block is owned by one issue. */
-#define A_NEXTHOP "nexthop" /* qmgr -> agents: next hop of the request */
-#define A_REWRITE "rewrite" /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
-/* issue 3 (smtpd) */
-#define A_TLS_PROTO "tls_proto"	      /* smtpd -> cleanup: "TLSv1.3" when the client used TLS */
+/*
+ * Service names: the first column of master.cf for tern's own services,
+ * and so the socket names under queue_directory/private/ (public/ for
+ * pickup).  The transports (smtp, relay, error, discard, local) are also
+ * what resolve.c and transport_maps route to.
+ */
+#define SERVICE_CLEANUP "cleanup"
+#define SERVICE_QMGR "qmgr"
+#define SERVICE_PICKUP "pickup"
+#define SERVICE_LOCAL "local"
+#define SERVICE_SMTP "smtp"
+#define SERVICE_RELAY "relay"
+#define SERVICE_ERROR "error"
+#define SERVICE_DISCARD "discard"
+
+/* Routing: qmgr -> delivery agents. */
+#define A_NEXTHOP "nexthop"	/* next hop of the request */
+#define A_ACTIVATED "activated" /* usec qmgr took the message (delays=a/b) */
+
+/* The client's TLS and SASL: smtpd -> cleanup, for Received: and logs. */
+#define A_TLS_PROTO "tls_proto"	      /* "TLSv1.3" when the client used TLS */
 #define A_TLS_CIPHER "tls_cipher"     /* "TLS_AES_256_GCM_SHA384" */
 #define A_TLS_BITS "tls_bits"	      /* 256 */
 #define A_TLS_CCERT_FP "tls_ccert_fp" /* client certificate SHA-256, when one was sent */
-#define A_SASL_METHOD "sasl_method"   /* smtpd -> cleanup: AUTH mechanism used */
+#define A_SASL_METHOD "sasl_method"   /* AUTH mechanism used */
 #define A_SASL_USER "sasl_username"   /* and the login name */
-/* MAIL RET=FULL|HDRS and ENVID= (RFC 3461), xtext-decoded; the same
- * names as issue 6's A_RET/A_ENVID, which cleanup stores as 'A' records. */
-#define A_DSN_RET "ret"
-#define A_DSN_ENVID "envid"
-#define A_SMTPUTF8 "smtputf8" /* smtpd -> cleanup: "yes" when MAIL said SMTPUTF8 */
-/* issue 4 (qmgr, bounces) */
-#define A_ACTIVATED "activated" /* qmgr -> agents: usec qmgr took the message (delays=a/b) */
-#define OP_FLUSH "flush"	/* tern queue -> private/qmgr: {op=flush, [queue_id]} retry now */
-/* issue 5 (local) */
-/* issue 6 (pickup, postdrop)
- * postdrop -> pickup (socket public/pickup): {op=wakeup}, best effort; any
- *   connection is a wake-up.  sendmail -> postdrop and the maildrop file:
- *   lib/maildrop.h.
+
+/* DSN (RFC 3461) and SMTPUTF8 (RFC 6531): smtpd and pickup -> cleanup,
+ * which stores ret and envid as 'A' records; qmgr -> the smtp agent. */
+#define A_RET "ret"	      /* "FULL" or "HDRS" (MAIL FROM RET=, sendmail -R) */
+#define A_ENVID "envid"	      /* MAIL FROM ENVID= xtext-decoded, or sendmail -V */
+#define A_SMTPUTF8 "smtputf8" /* "yes" when MAIL said SMTPUTF8 */
+
+/*
+ * Local submission (sendmail, postdrop, pickup).  postdrop -> pickup
+ * (socket public/pickup): {op=wakeup}, best effort; any connection is a
+ * wake-up.  sendmail -> postdrop and the maildrop file: lib/maildrop.h.
  * pickup -> cleanup: the smtpd -> cleanup conversation with, in the begin
- *   record, uid (the file owner), protocol=local, rewrite=yes and no
- *   client_* attributes (a local submission), plus optional fullname, ret,
- *   envid.  cleanup stores ret and envid as 'A' records. */
+ * record, uid (the file owner), protocol=local, rewrite=yes and no
+ * client_* attributes, plus optional fullname, ret, envid.
+ */
+#define A_REWRITE "rewrite"   /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
 #define A_FULLNAME "fullname" /* sendmail -F: full name for an added From: */
-#define A_RET "ret"	      /* DSN RET: "FULL" or "HDRS" (sendmail -R, MAIL FROM RET=) */
-#define A_ENVID "envid"	      /* DSN ENVID (sendmail -V, MAIL FROM ENVID=), xtext-decoded */
 #define A_TIME "time"	      /* maildrop: submission time, microseconds */
 #define OP_WAKEUP "wakeup"    /* postdrop -> public/pickup: new maildrop file */
-/* issue 7 (smtp) */
 
+/* Queue operations: tern queue -> private/qmgr: {op=flush, [queue_id]}. */
+#define OP_FLUSH "flush" /* retry now */
+
+/* Common to the conversations above. */
 #define A_OP "op"
 #define A_SENDER "sender"
 #define A_RCPT "rcpt"

@@ -1,10 +1,17 @@
 /*
- * queue.h - the queue directory: its folders and the paths of queue files.
+ * queue.h - the queue directory: its folders, their owners and modes, and
+ * the paths of queue files and service sockets.
+ *
+ * queue_dirs[] is the one list of what queue_directory holds: master
+ * creates it at start, "tern init" for a new instance, "tern check"
+ * verifies and repairs it, "make install" lays it down (through
+ * "tern init --print-queue-layout").
  */
 #ifndef TERN_QUEUE_H
 #define TERN_QUEUE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -16,9 +23,40 @@
 #define QUEUE_CORRUPT "corrupt"
 /* Not a queue: finished queue files whose inodes cleanup reuses. */
 #define QUEUE_RECYCLE "recycle"
+/* Service sockets (service.h): private to mail_owner, or reachable. */
+#define QUEUE_PRIVATE "private"
+#define QUEUE_PUBLIC "public"
+/* master's pid file and lock. */
+#define QUEUE_PID "pid"
 
-/* The message queues, in the order tools list them. */
-extern const char *const queue_names[]; /* NULL-terminated */
+/* queue_directory itself: root's, searchable by all. */
+#define QUEUE_TOP_MODE 0755
+
+/* Who owns a folder of queue_directory. */
+enum queue_owner {
+	QUEUE_OWNER_ROOT,      /* root:root */
+	QUEUE_OWNER_MAIL,      /* mail_owner and its group */
+	QUEUE_OWNER_MAIL_DROP, /* mail_owner, group setgid_group (postdrop) */
+};
+
+struct queue_dir {
+	const char *name;
+	enum queue_owner owner;
+	mode_t mode;
+};
+
+/* Every folder of queue_directory; ends with a NULL name. */
+extern const struct queue_dir queue_dirs[];
+
+/*
+ * Creates qdir (root's, QUEUE_TOP_MODE) and every folder of queue_dirs[]
+ * that is missing, and gives each its mode; with set_owner (root) also its
+ * owner: uid:gid for QUEUE_OWNER_MAIL, uid:drop_gid for the drop folder
+ * ((gid_t)-1 leaves its group), root for QUEUE_OWNER_ROOT.  Returns 0, or
+ * -1 with the reason in err.
+ */
+int queue_dirs_create(
+    const char *qdir, bool set_owner, uid_t uid, gid_t gid, gid_t drop_gid, struct buf *err);
 
 /* queue_directory/name/qid (qid may be NULL for the folder itself). */
 void queue_path(struct buf *out, const char *name, const char *qid);

@@ -32,6 +32,14 @@
 #include "queue.h"
 #include "util.h"
 
+const char *const queue_list_shown[] = {
+    QUEUE_INCOMING,
+    QUEUE_ACTIVE,
+    QUEUE_DEFERRED,
+    QUEUE_HOLD,
+    NULL,
+};
+
 const char *const queue_list_queues[] = {
     QUEUE_INCOMING,
     QUEUE_ACTIVE,
@@ -234,13 +242,7 @@ static void queue_list_folder(const char *name, char **ids, struct queue_totals 
 
 static int queue_list(bool json)
 {
-	static const char *const folders[] = {
-	    QUEUE_INCOMING,
-	    QUEUE_ACTIVE,
-	    QUEUE_DEFERRED,
-	    QUEUE_HOLD,
-	    NULL,
-	};
+	const char *const *folders = queue_list_shown;
 	struct queue_totals t = {0, 0};
 
 	for (int i = 0; folders[i]; i++) {

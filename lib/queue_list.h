@@ -24,6 +24,8 @@ int queue_list_main(int argc, char **argv);
 
 /* Queues a message may be in, in the order tools search them. */
 extern const char *const queue_list_queues[];
+/* The queues mailq and "tern queue summary" show, in Postfix's order. */
+extern const char *const queue_list_shown[];
 
 /* Sorted queue IDs in one folder; NULL (errno) when it cannot be read. */
 char **queue_list_ids(const char *queue);

@@ -40,11 +40,6 @@ bool tls_level_parse(const char *word, enum tls_level *out)
 	return false;
 }
 
-const char *tls_level_name(enum tls_level l)
-{
-	return level_names[l];
-}
-
 bool tls_client_policy(const char *nexthop, const char *domain, enum tls_level *out)
 {
 	struct maps *m = maps_open("smtp_tls_policy_maps");

@@ -32,7 +32,6 @@ enum tls_level {
 };
 
 bool tls_level_parse(const char *word, enum tls_level *out);
-const char *tls_level_name(enum tls_level l);
 
 /* The level for a next hop: smtp_tls_policy_maps (keys: the next hop as
  * written, e.g. "[mx.example]:587", then its bare domain), else

@@ -1,7 +1,7 @@
 /*
  * deliver.c - local's side of the qmgr conversation (proto.h).
  *
- * qmgr keeps one connection and sends one {op=deliver} at a time with the
+ * qmgr connects and sends one {op=deliver} per connection with the
  * queue file's descriptor attached; local answers {op=status} for each
  * recipient as soon as its result is known (so a crash half-way loses no
  * finished work) and then {op=done}.  A request without a descriptor or

@@ -105,7 +105,7 @@ int forward_submit(const struct local_msg *m, const char *sender, const char *de
 	const char *st, *reason, *qid;
 	int fd, rc = -1;
 
-	queue_socket_path(&path, true, "cleanup");
+	queue_socket_path(&path, true, SERVICE_CLEANUP);
 	fd = sock_unix_connect(buf_cstr(&path), false);
 	buf_free(&path);
 	if (fd < 0) {

@@ -14,6 +14,7 @@
  *   alias.c    aliases, :include:, .forward and their targets
  *   forward.c  re-submitting mail for non-local targets through cleanup
  *   system.c   a class "local" recipient from qmgr
+ *   result.c   one recipient's result (status, enhanced code, reason)
  *   deliver.c  the conversation with qmgr (proto.h) and per-recipient logs
  *
  * The delivery functions do no privilege switching themselves: the caller

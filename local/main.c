@@ -1,6 +1,7 @@
 /*
  * main.c - the local delivery agent: delivers the recipients qmgr hands
- * it into virtual Maildir and mbox mailboxes.
+ * it to virtual mailboxes (Maildir) and to system users (aliases,
+ * .forward, mbox or Maildir, commands).
  *
  * It stays root (DAEMON_KEEP_ROOT) only to take each mailbox owner's
  * identity for the delivery; it serves one qmgr connection at a time and

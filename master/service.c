@@ -26,63 +26,25 @@
 
 #define LISTEN_BACKLOG 1024
 
-/* Folders and modes; private/ is the mail_owner's only, public/ is reachable. */
-static const struct {
-	const char *name;
-	int mode;
-} queue_dirs[] = {
-    {"incoming", 0700},
-    {"active", 0700},
-    {"deferred", 0700},
-    {"hold", 0700},
-    {"corrupt", 0700},
-    {"recycle", 0700},
-    {"private", 0700},
-    {"public", 0711},
-    {"pid", 0755},
-    {"maildrop", 01730},
-};
-
-/* maildrop/ is writable by setgid_group (postdrop) and sticky (issue 6). */
-static void master_maildrop_setup(const char *path, bool root)
-{
-	gid_t gid;
-
-	if (root && priv_lookup_group(config_str("setgid_group"), &gid) &&
-	    chown(path, (uid_t)-1, gid) < 0)
-		log_fatal("chown %s: %s", path, strerror(errno));
-	if (chmod(path, 01730) < 0)
-		log_fatal("chmod %s: %s", path, strerror(errno));
-}
-
 /*
- * Creates missing queue folders and, as root, gives them to mail_owner.
- * pid/ stays root's: it holds the master's own lock.
+ * Creates missing queue folders (queue.h's table) and, as root, gives them
+ * to mail_owner; maildrop/ to setgid_group (postdrop), pid/ stays root's:
+ * it holds the master's own lock.
  */
 void master_queue_setup(void)
 {
-	const char *qdir = config_str("queue_directory");
 	uid_t uid = getuid();
-	gid_t gid = getgid();
+	gid_t gid = getgid(), drop = (gid_t)-1;
 	bool root = geteuid() == 0;
-	struct buf path = BUF_INIT;
+	struct buf err = BUF_INIT;
 
 	if (root && !priv_lookup_user(config_str("mail_owner"), &uid, &gid))
 		log_fatal("mail_owner %s: no such user", config_str("mail_owner"));
-	if (mkdir(qdir, 0755) < 0 && errno != EEXIST)
-		log_fatal("mkdir %s: %s", qdir, strerror(errno));
-	for (size_t i = 0; i < sizeof(queue_dirs) / sizeof(queue_dirs[0]); i++) {
-		buf_reset(&path);
-		buf_printf(&path, "%s/%s", qdir, queue_dirs[i].name);
-		if (mkdir(path.data, (mode_t)queue_dirs[i].mode) < 0 && errno != EEXIST)
-			log_fatal("mkdir %s: %s", path.data, strerror(errno));
-		if (root && strcmp(queue_dirs[i].name, "pid") != 0 &&
-		    chown(path.data, uid, gid) < 0)
-			log_fatal("chown %s: %s", path.data, strerror(errno));
-		if (strcmp(queue_dirs[i].name, "maildrop") == 0)
-			master_maildrop_setup(path.data, root);
-	}
-	buf_free(&path);
+	if (root && !priv_lookup_group(config_str("setgid_group"), &drop))
+		drop = (gid_t)-1;
+	if (queue_dirs_create(config_str("queue_directory"), root, uid, gid, drop, &err) < 0)
+		log_fatal("%s", buf_cstr(&err));
+	buf_free(&err);
 }
 
 static void service_copy(struct master_service *dst, const struct master_service *src)

@@ -134,7 +134,7 @@ static int pk_connect(struct pk_state *st)
 	struct buf path = BUF_INIT;
 	int fd;
 
-	queue_socket_path(&path, true, "cleanup");
+	queue_socket_path(&path, true, SERVICE_CLEANUP);
 	fd = sock_unix_connect(path.data, false);
 	if (fd < 0)
 		log_debug("%s: cannot connect to cleanup: %s", st->name, strerror(errno));

@@ -104,7 +104,7 @@ static int bounce_submit(const char *from, const char *to, const struct buf *con
 	size_t off, n;
 	int fd, rc = -1;
 
-	queue_socket_path(&path, true, "cleanup");
+	queue_socket_path(&path, true, SERVICE_CLEANUP);
 	fd = sock_unix_connect(path.data, false);
 	buf_free(&path);
 	if (fd < 0) {

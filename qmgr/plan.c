@@ -9,7 +9,8 @@
  * recipient appears, and recipients keep their order inside a batch.
  *
  * Pure: it never resolves an address (the caller did) and never talks to
- * an agent.  Grouping by next hop as well is for the smtp scheduler, later.
+ * an agent.  The caller's "transport" is "transport:nexthop" (message.c),
+ * so a batch also shares its next hop.
  */
 #include <string.h>
 

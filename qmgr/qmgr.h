@@ -11,13 +11,20 @@
  *               requests, grouped by transport, bounded in size
  *   request.c   one delivery request: the recipients it carries and the
  *               statuses the agent reported for them
- *   deliver.c   transports and connections to delivery agents
+ *   deliver.c   transports, destinations (slow start, dead
+ *               destinations, round-robin between them) and connections
+ *               to delivery agents
  *   message.c   activating, finishing (journal, defer, remove) a message
+ *   bounce.c    delivery status notices (failure, delay, success), queued
+ *               through cleanup before the recipients are journaled
  *   scan.c      directory scans: start-up recovery, incoming, deferred
- *   notify.c    the private/qmgr socket: "new message" notifications
+ *   notify.c    the private/qmgr socket: "new message" notifications and
+ *               "tern queue flush"
+ *   main.c      main.cf values and the event loop
  *
- * Not here yet (later issues): bounce/DSN messages to the sender,
- * concurrency slow-start, per-destination fairness, hold/ handling.
+ * Not here: hold/ (the operator's "tern queue hold" moves files there and
+ * qmgr never reads it), composing notices (lib/dsn.c), the queue file
+ * format (lib/qfile.c).
  */
 #ifndef TERN_QMGR_H
 #define TERN_QMGR_H

@@ -13,7 +13,7 @@
  * taken from recycle/, or written there when O_TMPFILE is unavailable)
  * and are removed once stale.
  *
- * Not here: hashed subfolders (the queue is flat until a later issue).
+ * Not here: hashed subfolders (the queue folders are flat).
  */
 #include <dirent.h>
 #include <errno.h>

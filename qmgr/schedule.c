@@ -12,7 +12,8 @@
  * message's age, clamped to [minimal_backoff_time, maximal_backoff_time],
  * so young mail is retried soon and old mail rarely.
  *
- * Not here: per-destination back-off (a later issue).
+ * Not here: per-destination state (slow start, dead destinations:
+ * deliver.c); a message's retry time does not depend on its destinations.
  */
 #include <stdio.h>
 #include <string.h>

@@ -5,9 +5,16 @@
 #
 # Everything comes from the environment, set by the Makefile: DESTDIR,
 # PREFIX, sysconfdir, queuedir, sbindir, libexecdir, mandir, unitdir, BUILD,
+# DAEMONS (the Makefile's list: every top-level folder with a main.c),
 # FORCE, PURGE.  Run as root it also creates the accounts (tern, ternrop)
 # and gives files and queue folders their owners; run as anyone else (a
 # package build), it lays down the files and says what it skipped.
+#
+# What tern itself defines comes from the tern just built, not from a
+# second copy here: the queue folders with their owners and modes
+# ("tern init --print-queue-layout") and the default master.cf ("tern init
+# --print-master-cf", the one every "tern init" instance gets, with the
+# SMTP listener on loopback and no submission service).
 #
 # The system paths /usr/sbin/sendmail, /usr/bin/mailq, /usr/bin/newaliases
 # become symbolic links to tern's sendmail.  A file there that is not
@@ -19,11 +26,10 @@ set -eu
 : "${DESTDIR:=}" "${FORCE:=0}" "${PURGE:=0}"
 D="$DESTDIR"
 ROOT=0; [ "$(id -u)" = 0 ] && ROOT=1
-DAEMONS="master smtpd cleanup qmgr local smtp pickup"
+: "${DAEMONS:?the Makefile passes the daemon list}"
+TERN="$BUILD/bin/tern"
 COMPAT="/usr/sbin/sendmail /usr/bin/mailq /usr/bin/newaliases"
-MAN1="tern.1 sendmail.1 postdrop.1"
-MAN5="main.cf.5 master.cf.5"
-MAN8="master.8 smtpd.8 cleanup.8 qmgr.8 local.8 pickup.8 smtp.8"
+MANSECTIONS="1 5 7 8"
 
 say() { echo "install: $*"; }
 
@@ -74,25 +80,44 @@ config() {
 	if [ -e "$D$sysconfdir/master.cf" ]; then
 		say "$D$sysconfdir/master.cf exists: kept"
 	else
-		install -m 0644 conf/master.cf "$D$sysconfdir/master.cf"
+		{
+			echo "# Installed by \"make install\".  The SMTP server listens on loopback"
+			echo "# only: local programs use sendmail, and the machine does not receive"
+			echo "# mail from the network until you change the first column (e.g. to"
+			echo "# \"smtp\" for every address)."
+			"$TERN" init --print-master-cf --smtp 127.0.0.1:smtp --submission none
+		} > "$D$sysconfdir/master.cf"
+		chmod 0644 "$D$sysconfdir/master.cf"
 	fi
 }
 
-queue() {
-	install -d -m 0755 "$D$queuedir"
-	for q in incoming active deferred hold corrupt private; do
-		install -d "$D$queuedir/$q"; own tern tern 0700 "$D$queuedir/$q"
-	done
-	install -d "$D$queuedir/public"; own tern tern 0711 "$D$queuedir/public"
-	install -d "$D$queuedir/pid"; own root root 0755 "$D$queuedir/pid"
-	install -d "$D$queuedir/maildrop"; own tern ternrop 1730 "$D$queuedir/maildrop"
+# The account a layout owner names (mail_owner, setgid_group, root).
+account() {
+	case "$1" in
+	mail_owner) echo tern ;;
+	setgid_group) echo ternrop ;;
+	*) echo "$1" ;;
+	esac
 }
 
+queue() {
+	"$TERN" init --print-queue-layout > "$BUILD/queue-layout"
+	while read -r name user group mode; do
+		install -d "$D$queuedir/$name"
+		own "$(account "$user")" "$(account "$group")" "$mode" "$D$queuedir/$name"
+	done < "$BUILD/queue-layout"
+	rm -f "$BUILD/queue-layout"
+}
+
+# Every man page of man/, in its section.
 manpages() {
-	for s in 1 5 8; do install -d -m 0755 "$D$mandir/man$s"; done
-	for m in $MAN1; do [ -f "man/$m" ] && install -m 0644 "man/$m" "$D$mandir/man1/$m"; done
-	for m in $MAN5; do [ -f "man/$m" ] && install -m 0644 "man/$m" "$D$mandir/man5/$m"; done
-	for m in $MAN8; do [ -f "man/$m" ] && install -m 0644 "man/$m" "$D$mandir/man8/$m"; done
+	for s in $MANSECTIONS; do
+		for m in man/*."$s"; do
+			[ -f "$m" ] || continue
+			install -d -m 0755 "$D$mandir/man$s"
+			install -m 0644 "$m" "$D$mandir/man$s/$(basename "$m")"
+		done
+	done
 	return 0
 }
 
@@ -159,9 +184,11 @@ uninstall() {
 	      "$D$sbindir/mailq" "$D$sbindir/newaliases" "$D$unitdir/tern.service"
 	for d in $DAEMONS; do rm -f "$D$libexecdir/$d"; done
 	rmdir "$D$libexecdir" 2>/dev/null || true
-	for m in $MAN1; do rm -f "$D$mandir/man1/$m"; done
-	for m in $MAN5; do rm -f "$D$mandir/man5/$m"; done
-	for m in $MAN8; do rm -f "$D$mandir/man8/$m"; done
+	for s in $MANSECTIONS; do
+		for m in man/*."$s"; do
+			[ -f "$m" ] && rm -f "$D$mandir/man$s/$(basename "$m")"
+		done
+	done
 	if [ "$PURGE" = 1 ]; then
 		rm -rf "$D$sysconfdir" "$D$queuedir"
 		say "removed $D$sysconfdir and $D$queuedir"

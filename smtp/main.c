@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "dns.h"
 #include "log.h"
+#include "proto.h"
 #include "smtp.h"
 
 static struct {
@@ -28,9 +29,9 @@ static enum smtp_mode smtp_mode_of(const struct daemon *d)
 {
 	const char *name = d->args && d->args[0] ? d->args[0] : d->service;
 
-	if (name && strcmp(name, "error") == 0)
+	if (name && strcmp(name, SERVICE_ERROR) == 0)
 		return SMTP_MODE_ERROR;
-	if (name && strcmp(name, "discard") == 0)
+	if (name && strcmp(name, SERVICE_DISCARD) == 0)
 		return SMTP_MODE_DISCARD;
 	return SMTP_MODE_SMTP;
 }

@@ -5,8 +5,9 @@
  * one {op=status} per recipient, then {op=done}.  The next hop comes from
  * the request's "nexthop" attribute when qmgr sends one, else from
  * resolve_addr() of each recipient, so recipients of one request bound
- * for different next hops (qmgr groups by transport only) each go to
- * their own destination, one session per next hop.
+ * for different next hops (a request from another client than qmgr, which
+ * groups by next hop) each go to their own destination, one session per
+ * next hop.
  *
  * The same program serves the "error" transport (every recipient bounces
  * with the next hop as reason, "error:5.1.1 text") and the "discard"

@@ -165,8 +165,6 @@ bool smtp_xfer(struct smtp_session *s, struct smtp_msg *msg, struct smtp_rcpt **
 /* Content conversion (pure, tested): LF -> CRLF, and with dot_stuff a '.'
  * doubled at the start of each line, then "." CRLF when terminate. */
 void smtp_content_encode(const char *p, size_t len, bool dot_stuff, struct buf *out);
-/* Pure: needs SMTPUTF8 (non-ASCII in the address)? */
-bool smtp_addr_utf8(const char *addr);
 /* Sets one recipient's result. */
 void smtp_rcpt_set(struct smtp_rcpt *r, const char *result, const char *dsn, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

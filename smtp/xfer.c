@@ -23,9 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "config.h"
 #include "proto.h"
 #include "smtp.h"
+#include "smtp/esmtp.h"
+#include "smtp/xtext.h"
 #include "util.h"
 
 void smtp_rcpt_set(struct smtp_rcpt *r, const char *result, const char *dsn, const char *fmt, ...)
@@ -38,14 +41,6 @@ void smtp_rcpt_set(struct smtp_rcpt *r, const char *result, const char *dsn, con
 	va_start(ap, fmt);
 	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
 	va_end(ap);
-}
-
-bool smtp_addr_utf8(const char *addr)
-{
-	for (; *addr; addr++)
-		if ((unsigned char)*addr >= 0x80)
-			return true;
-	return false;
 }
 
 void smtp_content_encode(const char *p, size_t len, bool dot_stuff, struct buf *out)
@@ -103,19 +98,6 @@ static int xfer_load(struct smtp_msg *m)
 			m->eightbit = true;
 	m->loaded = true;
 	return 0;
-}
-
-/* xtext (RFC 3461 section 4): '+', '=', controls and non-ASCII as +XX. */
-static void xfer_xtext(struct buf *out, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 33 || c > 126 || c == '+' || c == '=')
-			buf_printf(out, "+%02X", c);
-		else
-			buf_putc(out, (char)c);
-	}
 }
 
 struct xfer {
@@ -176,7 +158,7 @@ static void xfer_mail_cmd(struct xfer *x, bool utf8)
 		buf_printf(o, " RET=%s", x->m->ret);
 	if (e->dsn && x->m->envid && *x->m->envid) {
 		buf_puts(o, " ENVID=");
-		xfer_xtext(o, x->m->envid);
+		xtext_encode(x->m->envid, strlen(x->m->envid), o);
 	}
 	buf_puts(o, "\r\n");
 }
@@ -184,18 +166,17 @@ static void xfer_mail_cmd(struct xfer *x, bool utf8)
 static void xfer_rcpt_cmd(struct xfer *x, const struct smtp_rcpt *r)
 {
 	struct buf *o = &x->s->io.out;
+	size_t type_len;
 
 	buf_printf(o, "RCPT TO:<%s>", r->addr);
 	if (x->s->ext.dsn && r->notify && *r->notify)
 		buf_printf(o, " NOTIFY=%s", r->notify);
 	if (x->s->ext.dsn && r->orcpt && *r->orcpt) {
-		/* orcpt arrives as "type;xtext" from smtpd, or a bare address. */
-		if (strchr(r->orcpt, ';'))
-			buf_printf(o, " ORCPT=%s", r->orcpt);
-		else {
-			buf_puts(o, " ORCPT=rfc822;");
-			xfer_xtext(o, r->orcpt);
-		}
+		/* The queue keeps "type;address" decoded, or a bare address. */
+		const char *type, *addr = esmtp_orcpt_split(r->orcpt, &type, &type_len);
+
+		buf_printf(o, " ORCPT=%.*s;", (int)type_len, type);
+		xtext_encode(addr, strlen(addr), o);
 	}
 	buf_puts(o, "\r\n");
 }
@@ -204,7 +185,7 @@ static void xfer_rcpt_cmd(struct xfer *x, const struct smtp_rcpt *r)
 static bool xfer_precheck(struct xfer *x, bool *utf8)
 {
 	const struct smtp_ext *e = &x->s->ext;
-	bool need = smtp_addr_utf8(x->m->sender);
+	bool need = addr_is_utf8(x->m->sender);
 
 	*utf8 = false;
 	if (e->size && x->size > e->size) {
@@ -226,17 +207,17 @@ static bool xfer_precheck(struct xfer *x, bool *utf8)
 		return false;
 	}
 	for (size_t i = 0; i < x->n; i++)
-		need |= smtp_addr_utf8(x->rcpts[i]->addr);
+		need |= addr_is_utf8(x->rcpts[i]->addr);
 	if (need && !e->smtputf8) {
 		/* RFC 6531 section 3.2: do not send an internationalised
 		 * envelope to a server that did not offer SMTPUTF8. */
-		if (smtp_addr_utf8(x->m->sender)) {
+		if (addr_is_utf8(x->m->sender)) {
 			xfer_all(x, RES_BOUNCED, "5.6.7",
 			    "SMTPUTF8 is required, but was not offered by host");
 			return false;
 		}
 		for (size_t i = 0; i < x->n; i++)
-			if (smtp_addr_utf8(x->rcpts[i]->addr))
+			if (addr_is_utf8(x->rcpts[i]->addr))
 				smtp_rcpt_set(x->rcpts[i], RES_BOUNCED, "5.6.7",
 				    "SMTPUTF8 is required, but was not offered by host %s",
 				    x->relay);

@@ -46,7 +46,7 @@ struct cleanup_client *cleanup_client_open(
 	struct buf path = BUF_INIT;
 	int fd;
 
-	queue_socket_path(&path, true, "cleanup");
+	queue_socket_path(&path, true, SERVICE_CLEANUP);
 	fd = sock_unix_connect(buf_cstr(&path), true);
 	buf_free(&path);
 	if (fd < 0)

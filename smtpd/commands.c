@@ -1,12 +1,12 @@
 /*
  * commands.c - one handler per SMTP verb, and the command counters.
  *
- * A handler sees one parsed command (cmd.c does the syntax), checks the
- * session's state, replies, and says whether the command succeeded, for
- * Postfix's "disconnect from ... mail=1 rcpt=0/1" log line.  Replies follow
- * Postfix's wording; enhanced status codes (RFC 2034, RFC 3463) appear on
- * every reply except the greeting and the HELO/EHLO answers, as RFC 2034
- * section 3 says.
+ * A handler sees one parsed command (lib/smtp/cmd.c does the syntax,
+ * lib/smtp/esmtp.c the parameters), checks the session's state, replies,
+ * and says whether the command succeeded, for Postfix's "disconnect from
+ * ... mail=1 rcpt=0/1" log line.  Replies follow Postfix's wording;
+ * enhanced status codes (RFC 2034, RFC 3463) appear on every reply except
+ * the greeting and the HELO/EHLO answers, as RFC 2034 section 3 says.
  *
  * Not here: reading lines (session.c), recipient policy (policy.c), the
  * DATA phase after 354 (message.c), the TLS handshake (session.c, tls.c).
@@ -17,9 +17,7 @@
 
 #include "address.h"
 #include "auth.h"
-#include "cmd.h"
 #include "config.h"
-#include "esmtp.h"
 #include "log.h"
 #include "resolve.h"
 #include "restrictions.h"
@@ -35,45 +33,50 @@ enum cmd_result {
 
 typedef enum cmd_result cmd_fn(struct smtpd_session *s, const struct smtp_cmd *c);
 
-struct smtpd_verb {
-	enum smtp_verb verb;
-	const char *name;  /* for the disconnect log line */
-	const char *upper; /* for "lost connection after X" */
-	cmd_fn *fn;
-};
-
 static cmd_fn cmd_bdat, cmd_auth, cmd_starttls, cmd_helo, cmd_ehlo, cmd_mail, cmd_rcpt, cmd_data,
     cmd_rset, cmd_noop, cmd_quit, cmd_vrfy, cmd_help, cmd_not_implemented, cmd_unknown;
 
-/* In Postfix's order for the disconnect line; unknown must stay last. */
-static const struct smtpd_verb smtpd_verbs[] = {
-    {SMTP_HELO, "helo", "HELO", cmd_helo},
-    {SMTP_EHLO, "ehlo", "EHLO", cmd_ehlo},
-    {SMTP_STARTTLS, "starttls", "STARTTLS", cmd_starttls},
-    {SMTP_AUTH, "auth", "AUTH", cmd_auth},
-    {SMTP_MAIL, "mail", "MAIL", cmd_mail},
-    {SMTP_RCPT, "rcpt", "RCPT", cmd_rcpt},
-    {SMTP_DATA, "data", "DATA", cmd_data},
-    {SMTP_BDAT, "bdat", "BDAT", cmd_bdat},
-    {SMTP_RSET, "rset", "RSET", cmd_rset},
-    {SMTP_NOOP, "noop", "NOOP", cmd_noop},
-    {SMTP_VRFY, "vrfy", "VRFY", cmd_vrfy},
-    {SMTP_EXPN, "expn", "EXPN", cmd_not_implemented},
-    {SMTP_HELP, "help", "HELP", cmd_help},
-    {SMTP_QUIT, "quit", "QUIT", cmd_quit},
-    {SMTP_UNKNOWN, "unknown", "UNKNOWN", cmd_unknown},
+/* The handler of each verb of smtp/cmd.h's table. */
+static cmd_fn *const cmd_handlers[SMTP_NVERBS] = {
+    [SMTP_HELO] = cmd_helo,
+    [SMTP_EHLO] = cmd_ehlo,
+    [SMTP_STARTTLS] = cmd_starttls,
+    [SMTP_AUTH] = cmd_auth,
+    [SMTP_MAIL] = cmd_mail,
+    [SMTP_RCPT] = cmd_rcpt,
+    [SMTP_DATA] = cmd_data,
+    [SMTP_BDAT] = cmd_bdat,
+    [SMTP_RSET] = cmd_rset,
+    [SMTP_NOOP] = cmd_noop,
+    [SMTP_VRFY] = cmd_vrfy,
+    [SMTP_EXPN] = cmd_not_implemented,
+    [SMTP_HELP] = cmd_help,
+    [SMTP_QUIT] = cmd_quit,
+    [SMTP_UNKNOWN] = cmd_unknown,
 };
 
-#define SMTPD_NVERBS (sizeof(smtpd_verbs) / sizeof(smtpd_verbs[0]))
-
-_Static_assert(SMTPD_NVERBS <= SMTPD_NCOUNT, "SMTPD_NCOUNT too small");
-
-static size_t smtpd_verb_index(enum smtp_verb v)
+static bool cmd_dsn_enabled(void)
 {
-	for (size_t i = 0; i < SMTPD_NVERBS; i++)
-		if (smtpd_verbs[i].verb == v)
-			return i;
-	return SMTPD_NVERBS - 1;
+	return config_bool("smtpd_dsn_enable");
+}
+
+static bool cmd_smtputf8_enabled(void)
+{
+	return config_bool("smtputf8_enable");
+}
+
+/* The extensions EHLO offers now, for the ESMTP parameter checks. */
+static unsigned cmd_offered(const struct smtpd_session *s)
+{
+	unsigned offered = ESMTP_OFFER_SIZE | ESMTP_OFFER_8BITMIME;
+
+	if (cmd_dsn_enabled())
+		offered |= ESMTP_OFFER_DSN;
+	if (cmd_smtputf8_enabled())
+		offered |= ESMTP_OFFER_SMTPUTF8;
+	if (s->auth_offered || s->sasl_user)
+		offered |= ESMTP_OFFER_AUTH;
+	return offered;
 }
 
 /*
@@ -100,7 +103,6 @@ bool smtpd_command(struct smtpd_session *s, const char *line, size_t len)
 	struct smtp_cmd c;
 	unsigned errors = s->errors;
 	enum cmd_result res;
-	size_t i;
 	int r;
 
 	if (s->sasl) {
@@ -110,15 +112,14 @@ bool smtpd_command(struct smtpd_session *s, const char *line, size_t len)
 	memset(&c, 0, sizeof(c));
 	r = smtp_cmd_parse_flags(
 	    line, len, config_bool("strict_rfc821_envelopes") ? SMTP_CMD_STRICT : 0, &c);
-	i = smtpd_verb_index(c.verb);
-	s->last_cmd = smtpd_verbs[i].upper;
-	s->count_all[i]++;
+	s->last_cmd = smtp_verb_name(c.verb);
+	s->count_all[c.verb]++;
 	if (r < 0) {
 		smtpd_reply(s, "%s", c.error ? c.error : "500 5.5.2 Error: bad syntax");
-	} else if ((res = smtpd_verbs[i].fn(s, &c)) == CMD_OK) {
-		s->count_ok[i]++;
+	} else if ((res = cmd_handlers[c.verb](s, &c)) == CMD_OK) {
+		s->count_ok[c.verb]++;
 	} else if (res == CMD_RETRY) {
-		s->count_all[i]--;
+		s->count_all[c.verb]--;
 		s->dns_wait = true;
 		return false;
 	}
@@ -144,14 +145,14 @@ static enum cmd_result cmd_restrict(
 void smtpd_auth_done(struct smtpd_session *s, bool ok)
 {
 	if (ok)
-		s->count_ok[smtpd_verb_index(SMTP_AUTH)]++;
+		s->count_ok[SMTP_AUTH]++;
 }
 
 /* The DATA (or last BDAT) command's outcome, known at the end of the message. */
 void smtpd_data_done(struct smtpd_session *s, bool ok, bool bdat)
 {
 	if (ok)
-		s->count_ok[smtpd_verb_index(bdat ? SMTP_BDAT : SMTP_DATA)]++;
+		s->count_ok[bdat ? SMTP_BDAT : SMTP_DATA]++;
 }
 
 /* " helo=1 mail=1 rcpt=0/1 commands=2/3", as Postfix logs it. */
@@ -159,10 +160,14 @@ void smtpd_log_counts(const struct smtpd_session *s, struct buf *out)
 {
 	unsigned ok = 0, all = 0;
 
-	for (size_t i = 0; i < SMTPD_NVERBS; i++) {
+	for (int i = 0; i < SMTP_NVERBS; i++) {
+		char name[16];
+
 		if (s->count_all[i] == 0)
 			continue;
-		buf_printf(out, " %s=%u", smtpd_verbs[i].name, s->count_ok[i]);
+		strlcpy(name, smtp_verb_name((enum smtp_verb)i), sizeof(name));
+		str_lower(name);
+		buf_printf(out, " %s=%u", name, s->count_ok[i]);
 		if (s->count_ok[i] != s->count_all[i])
 			buf_printf(out, "/%u", s->count_all[i]);
 		ok += s->count_ok[i];
@@ -289,9 +294,9 @@ static void cmd_ehlo_keywords(struct smtpd_session *s, char **kw, size_t *n)
 		kw[(*n)++] = xstrdup("AUTH PLAIN LOGIN");
 	kw[(*n)++] = xstrdup("ENHANCEDSTATUSCODES");
 	kw[(*n)++] = xstrdup("8BITMIME");
-	if (esmtp_dsn_enabled())
+	if (cmd_dsn_enabled())
 		kw[(*n)++] = xstrdup("DSN");
-	if (esmtp_smtputf8_enabled())
+	if (cmd_smtputf8_enabled())
 		kw[(*n)++] = xstrdup("SMTPUTF8");
 	if (config_bool("smtpd_chunking_enable"))
 		kw[(*n)++] = xstrdup("CHUNKING");
@@ -320,22 +325,13 @@ static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *
 	return CMD_OK;
 }
 
-/* RFC 6531 3.4: UTF-8 in an address only after MAIL ... SMTPUTF8. */
-static bool cmd_has_8bit(const char *addr)
-{
-	for (const char *p = addr; *p; p++)
-		if ((unsigned char)*p >= 0x80)
-			return true;
-	return false;
-}
-
 static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *c)
 {
 	const char *end = c->arg + c->arg_len, *rest = NULL, *err = NULL;
 	char *addr = NULL, *reply = NULL;
 	struct esmtp_mail m;
 	enum cmd_result r;
-	int flags = ADDR_ALLOW_NULL | (esmtp_smtputf8_enabled() ? ADDR_ALLOW_UTF8 : 0);
+	int flags = ADDR_ALLOW_NULL | (cmd_smtputf8_enabled() ? ADDR_ALLOW_UTF8 : 0);
 
 	if (cmd_need_tls(s))
 		return CMD_FAIL;
@@ -347,8 +343,10 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
 		smtpd_reply(s, "501 5.1.7 Bad sender address syntax");
 		return CMD_FAIL;
 	}
-	if ((reply = esmtp_mail_params(s, rest, end, &m)) == NULL && cmd_has_8bit(addr) &&
-	    !m.smtputf8)
+	reply = esmtp_mail_parse(
+	    rest, (size_t)(end - rest), cmd_offered(s), config_size("message_size_limit"), &m);
+	/* RFC 6531 3.4: UTF-8 in an address only after MAIL ... SMTPUTF8. */
+	if (reply == NULL && addr_is_utf8(addr) && !m.smtputf8)
 		reply = xstrdup("553 5.6.7 Must declare SMTPUTF8 to send UTF8 address");
 	if (reply) {
 		smtpd_reject(s, "MAIL", addr, NULL, "%s", reply);
@@ -373,7 +371,9 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
 	s->size_decl = m.size;
 	s->smtputf8 = m.smtputf8;
 	s->dsn_ret = m.ret;
-	s->dsn_envid = m.envid;
+	s->dsn_envid = m.envid; /* the session owns it now */
+	m.envid = NULL;
+	esmtp_mail_free(&m);
 	smtpd_reply(s, "250 2.1.0 Ok");
 	return CMD_OK;
 }
@@ -465,7 +465,8 @@ static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *
 			smtpd_reply(s, "501 5.1.3 Bad recipient address syntax");
 		return CMD_FAIL;
 	}
-	if ((reply = esmtp_rcpt_params(s, rest, c->arg + c->arg_len, &ep)) != NULL) {
+	reply = esmtp_rcpt_parse(rest, (size_t)(c->arg + c->arg_len - rest), cmd_offered(s), &ep);
+	if (reply != NULL) {
 		smtpd_reject(s, "RCPT", s->sender, addr, "%s", reply);
 		esmtp_rcpt_free(&ep);
 		free(reply);

@@ -42,9 +42,9 @@ static void message_begin_record(const struct smtpd_session *s, struct buf *rec)
 			ipc_put_str(rec, A_NOTIFY, s->rcpt_dsn[i].notify);
 	}
 	if (s->dsn_ret)
-		ipc_put_str(rec, A_DSN_RET, s->dsn_ret);
+		ipc_put_str(rec, A_RET, s->dsn_ret);
 	if (s->dsn_envid)
-		ipc_put_str(rec, A_DSN_ENVID, s->dsn_envid);
+		ipc_put_str(rec, A_ENVID, s->dsn_envid);
 	if (s->smtputf8)
 		ipc_put_str(rec, A_SMTPUTF8, "yes");
 	ipc_put_str(rec, A_CLIENT_NAME, s->name);

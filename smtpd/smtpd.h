@@ -19,8 +19,9 @@
 
 #include "buf.h"
 #include "data.h"
-#include "esmtp.h"
 #include "event.h"
+#include "smtp/cmd.h"
+#include "smtp/esmtp.h"
 #include "tls.h"
 
 enum smtpd_state {
@@ -36,10 +37,6 @@ enum smtpd_tls_phase {
 	SMTPD_TLS_HANDSHAKE,
 	SMTPD_TLS_ACTIVE,
 };
-
-/* Command counters for the disconnect log line, indexed like commands.c's
- * verb table. */
-#define SMTPD_NCOUNT 16
 
 /* Unsent output to cleanup above which we stop reading from the client. */
 #define SMTPD_CLEANUP_HIGH (64 * 1024)
@@ -112,8 +109,8 @@ struct smtpd_session {
 	long long bdat_left; /* octets of the current chunk still to read */
 	long long bdat_size; /* of the current chunk, for the reply */
 
-	unsigned count_ok[SMTPD_NCOUNT];
-	unsigned count_all[SMTPD_NCOUNT];
+	unsigned count_ok[SMTP_NVERBS]; /* per verb, for the disconnect line */
+	unsigned count_all[SMTP_NVERBS];
 
 	struct smtpd_session *prev, *next;
 };

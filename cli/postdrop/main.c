@@ -269,7 +269,7 @@ static void pd_wake_pickup(void)
 	struct ipc_conn c;
 	int fd;
 
-	queue_socket_path(&path, false, "pickup");
+	queue_socket_path(&path, false, SERVICE_PICKUP);
 	fd = sock_unix_connect(path.data, true);
 	buf_free(&path);
 	if (fd < 0)

@@ -33,6 +33,7 @@
 #include "addrlist.h"
 #include "config.h"
 #include "maildrop.h"
+#include "smtp/esmtp.h"
 #include "util.h"
 
 extern char **environ;
@@ -186,30 +187,14 @@ static void sm_option_b(struct sm_args *a, const char *v)
 		sm_usage();
 }
 
-/* -N: "never" or a list of success, failure, delay (RFC 3461 NOTIFY). */
+/* -N: "never" or a list of success, failure, delay, as RCPT's NOTIFY. */
 static const char *sm_check_notify(const char *v)
 {
-	char **words = strv_split(v, ",");
-	struct buf out = BUF_INIT;
-	size_t n = strv_len(words);
+	char *notify = esmtp_notify_parse(v, strlen(v));
 
-	for (size_t i = 0; i < n; i++) {
-		const char *w = words[i];
-
-		if (strcasecmp(w, "never") == 0
-			? n != 1
-			: strcasecmp(w, "success") != 0 && strcasecmp(w, "failure") != 0 &&
-			      strcasecmp(w, "delay") != 0)
-			sm_fatal(EX_USAGE, "-N: bad DSN notification: %s", v);
-		buf_printf(&out, "%s%s", i ? "," : "", w);
-	}
-	strv_free(words);
-	if (n == 0)
-		sm_fatal(EX_USAGE, "-N: empty DSN notification");
-	for (char *p = out.data; *p; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 'a' + 'A');
-	return out.data;
+	if (notify == NULL)
+		sm_fatal(EX_USAGE, "-N: bad DSN notification: %s", v);
+	return notify;
 }
 
 static void sm_parse(int argc, char **argv, struct sm_args *a)

@@ -7,32 +7,38 @@
  * after postdrop exited 0 (the maildrop file is durable).  The submitter
  * is the calling user, as for every local submission.
  *
- * Supported: HELO, EHLO (PIPELINING, 8BITMIME, DSN, SMTPUTF8,
+ * Supported: HELO, EHLO (PIPELINING, SIZE, 8BITMIME, DSN, SMTPUTF8,
  * ENHANCEDSTATUSCODES), MAIL FROM with SIZE, BODY, RET, ENVID, SMTPUTF8,
  * RCPT TO with NOTIFY and ORCPT, DATA, RSET, NOOP, VRFY (252), QUIT.  Not:
- * AUTH, STARTTLS, BDAT (nothing to protect or speed up on a pipe).
+ * AUTH, STARTTLS, BDAT (nothing to protect or speed up on a pipe).  Command
+ * lines and ESMTP parameters are parsed by the same code as smtpd's
+ * (lib/smtp/), so both accept and refuse the same commands.
  */
 #include "sendmail.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sysexits.h>
 
 #include "address.h"
 #include "config.h"
 #include "maildrop.h"
+#include "smtp/cmd.h"
+#include "smtp/esmtp.h"
 #include "util.h"
 
-#define SMTP_LINE 4096
-#define SMTP_DATA_PIECE 65536
+#define SMTP_LINE 4096 /* longer command lines are refused */
+
+/* What EHLO offers; the parameters are checked as smtpd checks them. */
+#define SMTP_OFFERED                                                                               \
+	(ESMTP_OFFER_SIZE | ESMTP_OFFER_8BITMIME | ESMTP_OFFER_DSN | ESMTP_OFFER_SMTPUTF8)
 
 struct sm_session {
 	struct sm_envelope env;
 	bool have_mail;
-	bool helo;
-	char *ret, *envid;
+	bool smtputf8; /* MAIL ... SMTPUTF8 */
+	char *envid;
 };
 
 static void smtp_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -50,129 +56,61 @@ static void smtp_reply(const char *fmt, ...)
 static void smtp_reset(struct sm_session *s)
 {
 	sm_env_free(&s->env);
-	free(s->ret);
 	free(s->envid);
-	s->ret = s->envid = NULL;
+	s->envid = NULL;
 	s->have_mail = false;
+	s->smtputf8 = false;
 }
 
-/* RFC 3461 xtext ("+XX" escapes) to plain text; NULL when malformed. */
-static char *smtp_xtext(const char *in)
+/* RFC 6531 3.4: UTF-8 in an address only after MAIL ... SMTPUTF8. */
+static bool smtp_utf8_undeclared(const struct sm_session *s, const char *addr)
 {
-	struct buf b = BUF_INIT;
-
-	for (; *in; in++) {
-		unsigned v;
-
-		if (*in != '+') {
-			buf_putc(&b, *in);
-			continue;
-		}
-		if (sscanf(in + 1, "%2X", &v) != 1 || v < 33 || v > 126 || strlen(in) < 3) {
-			buf_free(&b);
-			return NULL;
-		}
-		buf_putc(&b, (int)v);
-		in += 2;
-	}
-	return b.data ? b.data : xstrdup("");
+	if (s->smtputf8 || !addr_is_utf8(addr))
+		return false;
+	smtp_reply("553 5.6.7 Must declare SMTPUTF8 to send UTF8 address");
+	return true;
 }
 
-/* Splits "NAME=VALUE" parameters; fn decides about each.  0 or -1. */
-static int smtp_params(const char *rest, int (*fn)(struct sm_session *, const char *, const char *),
-    struct sm_session *s)
+static void smtp_mail(struct sm_session *s, const struct smtp_cmd *c)
 {
-	char **v = strv_split(rest, " ");
-	int r = 0;
-
-	for (size_t i = 0; v[i] && r == 0; i++) {
-		char *eq = strchr(v[i], '=');
-
-		if (eq)
-			*eq++ = 0;
-		r = fn(s, v[i], eq);
-	}
-	strv_free(v);
-	return r;
-}
-
-static int smtp_mail_param(struct sm_session *s, const char *name, const char *value)
-{
-	if (strcasecmp(name, "SMTPUTF8") == 0 && value == NULL)
-		return 0;
-	if (value == NULL)
-		return -1;
-	if (strcasecmp(name, "SIZE") == 0 || strcasecmp(name, "BODY") == 0)
-		return 0;
-	if (strcasecmp(name, "RET") == 0 && s->ret == NULL &&
-	    (strcasecmp(value, "FULL") == 0 || strcasecmp(value, "HDRS") == 0)) {
-		s->ret = xstrdup(strcasecmp(value, "FULL") == 0 ? "FULL" : "HDRS");
-		return 0;
-	}
-	if (strcasecmp(name, "ENVID") == 0 && s->envid == NULL) {
-		s->envid = smtp_xtext(value);
-		return s->envid && *s->envid && strlen(s->envid) <= MD_MAX_ENVID ? 0 : -1;
-	}
-	return -1;
-}
-
-static void smtp_mail(struct sm_session *s, const char *arg)
-{
-	char *addr;
+	struct esmtp_mail m;
+	char *addr, *reply;
 	const char *rest, *err;
 
 	if (s->have_mail) {
 		smtp_reply("503 5.5.1 Error: nested MAIL command");
 		return;
 	}
-	if (strncasecmp(arg, "FROM:", 5) != 0) {
-		smtp_reply("501 5.5.4 Syntax: MAIL FROM:<address>");
-		return;
-	}
-	arg += 5;
-	arg += strspn(arg, " ");
-	if (addr_parse_path(arg, strlen(arg), ADDR_ALLOW_NULL | ADDR_ALLOW_UTF8 | ADDR_ALLOW_LOCAL,
-		&addr, &rest, &err) < 0) {
+	if (addr_parse_path(c->arg, c->arg_len,
+		ADDR_ALLOW_NULL | ADDR_ALLOW_UTF8 | ADDR_ALLOW_LOCAL, &addr, &rest, &err) < 0) {
 		smtp_reply("501 5.1.7 Bad sender address syntax: %s", err);
 		return;
 	}
-	if (smtp_params(rest, smtp_mail_param, s) < 0) {
+	reply = esmtp_mail_parse(rest, (size_t)(c->arg + c->arg_len - rest), SMTP_OFFERED,
+	    config_size("message_size_limit"), &m);
+	s->smtputf8 = m.smtputf8;
+	if (reply || smtp_utf8_undeclared(s, addr)) {
+		if (reply)
+			smtp_reply("%s", reply);
+		free(reply);
 		free(addr);
+		esmtp_mail_free(&m);
 		smtp_reset(s);
-		smtp_reply("555 5.5.4 Unsupported option");
 		return;
 	}
 	s->env.sender = addr;
-	s->env.ret = s->ret;
-	s->env.envid = s->envid;
+	s->env.ret = m.ret;
+	s->env.envid = s->envid = m.envid; /* the session owns it now */
+	m.envid = NULL;
+	esmtp_mail_free(&m);
 	s->have_mail = true;
 	smtp_reply("250 2.1.0 Ok");
 }
 
-static char *smtp_notify, *smtp_orcpt;
-
-static int smtp_rcpt_param(struct sm_session *s, const char *name, const char *value)
+static void smtp_rcpt(struct sm_session *s, const struct smtp_cmd *c)
 {
-	(void)s;
-	if (value == NULL)
-		return -1;
-	if (strcasecmp(name, "NOTIFY") == 0 && smtp_notify == NULL) {
-		smtp_notify = xstrdup(value);
-		for (char *p = smtp_notify; *p; p++)
-			if (*p >= 'a' && *p <= 'z')
-				*p = (char)(*p - 'a' + 'A');
-		return 0;
-	}
-	if (strcasecmp(name, "ORCPT") == 0 && smtp_orcpt == NULL) {
-		smtp_orcpt = smtp_xtext(value);
-		return smtp_orcpt && strlen(smtp_orcpt) <= MD_MAX_ADDR ? 0 : -1;
-	}
-	return -1;
-}
-
-static void smtp_rcpt(struct sm_session *s, const char *arg)
-{
-	char *addr;
+	struct esmtp_rcpt r;
+	char *addr, *reply;
 	const char *rest, *err;
 	size_t n;
 
@@ -180,60 +118,65 @@ static void smtp_rcpt(struct sm_session *s, const char *arg)
 		smtp_reply("503 5.5.1 Error: need MAIL command");
 		return;
 	}
-	if (strncasecmp(arg, "TO:", 3) != 0) {
-		smtp_reply("501 5.5.4 Syntax: RCPT TO:<address>");
-		return;
-	}
-	arg += 3;
-	arg += strspn(arg, " ");
 	if (addr_parse_path(
-		arg, strlen(arg), ADDR_ALLOW_UTF8 | ADDR_ALLOW_LOCAL, &addr, &rest, &err) < 0) {
+		c->arg, c->arg_len, ADDR_ALLOW_UTF8 | ADDR_ALLOW_LOCAL, &addr, &rest, &err) < 0) {
 		smtp_reply("501 5.1.3 Bad recipient address syntax: %s", err);
 		return;
 	}
-	if (smtp_params(rest, smtp_rcpt_param, s) < 0 || s->env.nrcpt >= MD_MAX_RCPT) {
-		smtp_reply(s->env.nrcpt >= MD_MAX_RCPT ? "452 4.5.3 Error: too many recipients"
-						       : "555 5.5.4 Unsupported option");
+	if (smtp_utf8_undeclared(s, addr)) {
 		free(addr);
-	} else {
-		sm_env_add_rcpt(&s->env, addr);
-		n = s->env.nrcpt;
-		s->env.orcpts = xreallocarray(s->env.orcpts, n, sizeof(char *));
-		s->env.notifies = xreallocarray(s->env.notifies, n, sizeof(char *));
-		s->env.orcpts[n - 1] = smtp_orcpt;
-		s->env.notifies[n - 1] = smtp_notify;
-		smtp_orcpt = smtp_notify = NULL;
-		free(addr);
-		smtp_reply("250 2.1.5 Ok");
+		return;
 	}
-	free(smtp_orcpt);
-	free(smtp_notify);
-	smtp_orcpt = smtp_notify = NULL;
+	reply = esmtp_rcpt_parse(rest, (size_t)(c->arg + c->arg_len - rest), SMTP_OFFERED, &r);
+	if (reply == NULL && s->env.nrcpt >= MD_MAX_RCPT)
+		reply = xstrdup("452 4.5.3 Error: too many recipients");
+	if (reply) {
+		smtp_reply("%s", reply);
+		free(reply);
+		free(addr);
+		esmtp_rcpt_free(&r);
+		return;
+	}
+	sm_env_add_rcpt(&s->env, addr);
+	n = s->env.nrcpt;
+	s->env.orcpts = xreallocarray(s->env.orcpts, n, sizeof(char *));
+	s->env.notifies = xreallocarray(s->env.notifies, n, sizeof(char *));
+	s->env.orcpts[n - 1] = r.orcpt; /* the envelope owns them now */
+	s->env.notifies[n - 1] = r.notify;
+	free(addr);
+	smtp_reply("250 2.1.5 Ok");
 }
 
-/* Copies the DATA lines to postdrop, dot-unstuffed, CRLF made LF. */
+/*
+ * Copies the DATA lines to postdrop, dot-unstuffed, CRLF made LF, until
+ * the lone dot; false at end of input first (the client gave up).
+ * getline() counts NUL bytes too: a line is never cut short by one.
+ */
 static bool smtp_data_copy(struct sm_submit *sub)
 {
-	static char line[SMTP_DATA_PIECE];
-	bool line_start = true;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	bool done = false;
 
-	while (fgets(line, sizeof(line), stdin)) {
-		size_t len = strlen(line);
+	while (!done && (n = getline(&line, &cap, stdin)) > 0) {
+		size_t len = (size_t)n;
 		char *p = line;
-		bool whole = line_start && line[len - 1] == '\n';
 
 		if (len >= 2 && p[len - 1] == '\n' && p[len - 2] == '\r')
 			p[--len - 1] = '\n';
-		if (whole && len == 2 && p[0] == '.')
-			return true;
-		if (line_start && p[0] == '.') {
+		if (len == 2 && p[0] == '.' && p[1] == '\n') {
+			done = true;
+			continue;
+		}
+		if (p[0] == '.') {
 			p++;
 			len--;
 		}
 		sm_submit_data(sub, p, len);
-		line_start = line[strlen(line) - 1] == '\n';
 	}
-	return false; /* EOF inside DATA: the client gave up */
+	free(line);
+	return done;
 }
 
 static void smtp_data(struct sm_session *s)
@@ -264,39 +207,45 @@ static void smtp_data(struct sm_session *s)
 	smtp_reset(s);
 }
 
-/* One command; false on QUIT. */
-static bool smtp_command(struct sm_session *s, char *line)
+/* EHLO: the extensions SMTP_OFFERED names, and the size limit. */
+static void smtp_ehlo(void)
 {
-	char *arg = line + strcspn(line, " ");
+	long long limit = config_size("message_size_limit");
+	char size[32] = "SIZE";
 
-	if (*arg)
-		*arg++ = 0;
-	if (strcasecmp(line, "EHLO") == 0) {
-		s->helo = true;
-		smtp_reply("250-%s\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-DSN\r\n"
-			   "250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES",
-		    config_str("myhostname"));
-	} else if (strcasecmp(line, "HELO") == 0) {
-		s->helo = true;
-		smtp_reply("250 %s", config_str("myhostname"));
-	} else if (strcasecmp(line, "MAIL") == 0) {
-		smtp_mail(s, arg);
-	} else if (strcasecmp(line, "RCPT") == 0) {
-		smtp_rcpt(s, arg);
-	} else if (strcasecmp(line, "DATA") == 0) {
-		smtp_data(s);
-	} else if (strcasecmp(line, "RSET") == 0) {
+	if (limit > 0)
+		snprintf(size, sizeof(size), "SIZE %lld", limit);
+	smtp_reply("250-%s\r\n250-PIPELINING\r\n250-%s\r\n250-8BITMIME\r\n250-DSN\r\n"
+		   "250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES",
+	    config_str("myhostname"), size);
+}
+
+/* One command line (smtp/cmd.h, as smtpd parses it); false on QUIT. */
+static bool smtp_command(struct sm_session *s, const char *line, size_t len)
+{
+	struct smtp_cmd c;
+
+	if (smtp_cmd_parse(line, len, &c) < 0) {
+		smtp_reply("%s", c.error);
+		return true;
+	}
+	switch (c.verb) {
+	case SMTP_EHLO: smtp_ehlo(); break;
+	case SMTP_HELO: smtp_reply("250 %s", config_str("myhostname")); break;
+	case SMTP_MAIL: smtp_mail(s, &c); break;
+	case SMTP_RCPT: smtp_rcpt(s, &c); break;
+	case SMTP_DATA: smtp_data(s); break;
+	case SMTP_RSET:
 		smtp_reset(s);
 		smtp_reply("250 2.0.0 Ok");
-	} else if (strcasecmp(line, "NOOP") == 0) {
-		smtp_reply("250 2.0.0 Ok");
-	} else if (strcasecmp(line, "VRFY") == 0) {
-		smtp_reply("252 2.0.0 Send some mail, I'll try my best");
-	} else if (strcasecmp(line, "QUIT") == 0) {
-		smtp_reply("221 2.0.0 Bye");
-		return false;
-	} else {
-		smtp_reply("502 5.5.2 Error: command not recognized");
+		break;
+	case SMTP_NOOP: smtp_reply("250 2.0.0 Ok"); break;
+	case SMTP_VRFY: smtp_reply("252 2.0.0 Send some mail, I'll try my best"); break;
+	case SMTP_QUIT: smtp_reply("221 2.0.0 Bye"); return false;
+	default:
+		/* AUTH, STARTTLS, BDAT, EXPN, HELP: nothing to offer on a pipe. */
+		smtp_reply("502 5.5.1 Error: command not implemented");
+		break;
 	}
 	return true;
 }
@@ -304,25 +253,28 @@ static bool smtp_command(struct sm_session *s, char *line)
 int sm_smtp(void)
 {
 	struct sm_session s;
-	char line[SMTP_LINE];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
 
 	memset(&s, 0, sizeof(s));
 	smtp_reply("220 %s ESMTP %s", config_str("myhostname"), config_str("mail_name"));
-	while (fgets(line, sizeof(line), stdin)) {
-		size_t len = strlen(line);
+	while ((n = getline(&line, &cap, stdin)) > 0) {
+		size_t len = (size_t)n;
 
-		if (line[len - 1] != '\n') {
-			int c;
-
-			while ((c = getchar()) != EOF && c != '\n')
-				;
+		if (line[len - 1] != '\n')
+			break; /* the client went away mid-line */
+		len--;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		if (len > SMTP_LINE) {
 			smtp_reply("500 5.5.0 Error: line too long");
 			continue;
 		}
-		line[strcspn(line, "\r\n")] = 0;
-		if (!smtp_command(&s, line))
+		if (!smtp_command(&s, line, len))
 			break;
 	}
+	free(line);
 	smtp_reset(&s);
 	return 0;
 }

@@ -73,7 +73,7 @@ WORKLOADS = [
 IDLE_WL = "W1+idle"
 IDLE_SESSIONS = 10000
 IDLE_MIN = 100
-IDLE_RSS_TARGET_KIB = 1 << 20        # issue 8: total RSS <= 1 GiB
+IDLE_RSS_TARGET_KIB = 1 << 20        # the W1+idle target: total RSS <= 1 GiB
 IDLE_RATIO_TARGET = 0.80             # ... and W1 at >= 80% of its unloaded rate
 HOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "idle_hold.py")
 

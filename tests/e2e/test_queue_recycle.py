@@ -1,4 +1,4 @@
-"""Finished queue files are reused (issue 8): qmgr moves a delivered file
+"""Finished queue files are reused (recycle/): qmgr moves a delivered file
 to queue/recycle/ instead of unlinking it, and cleanup takes it for the
 next message.  The reused file must carry nothing of its past: a big
 message whose file also got journal records (two destinations, so two

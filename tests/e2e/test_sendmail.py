@@ -170,6 +170,46 @@ class SendmailTest(unittest.TestCase):
         self.assertTrue(msg.startswith(b"Return-Path: <bs@example.org>\n"))
         self.assertTrue(msg.endswith(b"\n\n.leading dot\nend\n"), msg)
 
+    def test_bs_parses_as_smtpd_does(self):
+        """-bs uses smtpd's command and ESMTP parameter parsers (lib/smtp/):
+        the same replies to the same mistakes, where it once let them by."""
+        script = [
+            ("EHLO client.example", 250),
+            ("MAIL FROM:<a@example.org> RET=ALL", 501),
+            ("MAIL FROM:<a@example.org> FOO=bar", 555),
+            ("MAIL FROM:<a@example.org> SIZE=999999999999", 552),
+            ("MAIL FROM:<a@example.org> SIZE=ten", 501),
+            ("MAIL FROM:<a@example.org> ENVID=a+0Ab", 501),
+            ("MAIL FROM:<a@example.org> ENVID=a+", 501),
+            ("MAIL FROM:<a@example.org> AUTH=<>", 555),
+            ("MAIL FROM:<s\u00e9@example.org>", 553),
+            ("MAIL FROM:<a@example.org> RET=FULL ENVID=env+2B1 SIZE=100", 250),
+            ("RCPT TO:<alice@localhost> NOTIFY=bogus", 501),
+            ("RCPT TO:<alice@localhost> NOTIFY=SUCCESS,SUCCESS", 501),
+            ("RCPT TO:<alice@localhost> ORCPT=rfc822", 501),
+            ("RCPT TO:<alice@localhost> ORCPT=rfc822;a+2Bb@x ORCPT=rfc822;c@d", 501),
+            ("RCPT TO:<alice@localhost> NOTIFY=success ORCPT=rfc822;a+2Bb@x", 250),
+            ("DATA now", 501),
+            ("BDAT 10 LAST", 502),
+            ("AUTH PLAIN", 502),
+            ("EHLO", 501),
+            ("RSET", 250),
+            ("QUIT", 221),
+        ]
+        data = "".join(line + "\r\n" for line, _ in script).encode()
+        r = self.user.run([self.inst.sendmail, "-C", self.inst.dir, "-bs"], input=data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        replies, cur = [], []
+        for line in r.stdout.decode().split("\r\n")[1:]:      # after the greeting
+            cur.append(line)
+            if len(line) >= 4 and line[3] == " ":
+                replies.append(cur)
+                cur = []
+        self.assertEqual(len(replies), len(script), r.stdout)
+        for (cmd, want), got in zip(script, replies):
+            self.assertEqual(int(got[0][:3]), want, (cmd, got))
+        self.assertIn("250-SIZE 10240000", replies[0])
+
     def test_mailx(self):
         rc = os.path.join(self.user.home, "mailrc")
         with open(rc, "w") as f:
@@ -192,7 +232,7 @@ class SendmailTest(unittest.TestCase):
         self.assertIn(b"hello from mutt", msg)
 
     def test_mailq_by_name(self):
-        # mailq is "tern queue list" (issue 4 owns its output).
+        # mailq is "tern queue list" (lib/queue_list.c owns its output).
         want = self.inst.tern("queue", "list", check=False)
         for cmd in (["mailq"], ["sendmail", "-bp"]):
             r = subprocess.run([os.path.join(self.inst.bin, cmd[0])] + cmd[1:] +

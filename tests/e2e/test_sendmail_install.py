@@ -58,6 +58,7 @@ class StagedInstallTest(unittest.TestCase):
             "/var/spool/tern/deferred": ("tern", "tern", 0o700),
             "/var/spool/tern/private": ("tern", "tern", 0o700),
             "/var/spool/tern/public": ("tern", "tern", 0o711),
+            "/var/spool/tern/recycle": ("tern", "tern", 0o700),
             "/var/spool/tern/pid": ("root", "root", 0o755),
             "/usr/local/share/man/man1/sendmail.1": ("root", "root", 0o644),
             "/usr/local/share/man/man1/postdrop.1": ("root", "root", 0o644),
@@ -77,6 +78,22 @@ class StagedInstallTest(unittest.TestCase):
             cf = f.read()
         self.assertIn("daemon_directory = /usr/local/libexec/tern", cf)
         self.assertIn("command_directory = /usr/local/sbin", cf)
+        # Every daemon the Makefile builds, every man page of man/.
+        for d in os.listdir(os.path.join(BUILD, "libexec")):
+            self.assertTrue(os.path.isfile(self.p("/usr/local/libexec/tern/" + d)), d)
+        for m in os.listdir(os.path.join(ROOT, "man")):
+            self.assertTrue(os.path.isfile(self.p("/usr/local/share/man/man%s/%s"
+                                                  % (m.rsplit(".", 1)[1], m))), m)
+        # The master.cf every "tern init" instance gets, listening on
+        # loopback: the outbound services too, or mail to the world waits
+        # with "mail transport unavailable".
+        with open(self.p("/etc/tern/master.cf")) as f:
+            services = {line.split()[0]: line.split()[-1] for line in f
+                        if line.strip() and not line[0] in "# \t"}
+        self.assertEqual(services, {"127.0.0.1:smtp": "smtpd", "cleanup": "cleanup",
+                                    "qmgr": "qmgr", "local": "local", "pickup": "pickup",
+                                    "smtp": "smtp", "relay": "smtp", "error": "smtp",
+                                    "discard": "smtp"})
 
         # A second install keeps the operator's configuration.
         with open(self.p("/etc/tern/main.cf"), "a") as f:

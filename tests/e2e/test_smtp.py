@@ -106,6 +106,21 @@ class SmtpClientTest(unittest.TestCase):
         self.assertTrue(bdat[0].endswith(" LAST"))
         self.assertEqual(int(bdat[0].split()[1]), len(tx.data))
 
+    def test_dsn_parameters_relayed_as_xtext(self):
+        """ENVID and ORCPT come in as xtext, are kept decoded in the queue
+        and go out as xtext again: decoded once, encoded once."""
+        srv = self.server(ext=["PIPELINING", "DSN"])
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port})
+        submit(inst, "from@example.com", ["a@remote.test"],
+               mail_options=["RET=HDRS", "ENVID=env+2B1+3D2"],
+               rcpt_options=["NOTIFY=FAILURE", "ORCPT=rfc822;x+2By+3Dz+2B41@orig.test"])
+        tx = self.wait_tx(srv, 1, inst)[0]
+        self.assertIn("ENVID=env+2B1+3D2", tx.mail_params)
+        self.assertEqual(tx.rcpt_lines[0], "RCPT TO:<a@remote.test> NOTIFY=FAILURE "
+                         "ORCPT=rfc822;x+2By+3Dz+2B41@orig.test")
+        line = wait_log(inst, "to=<a@remote.test>")[0]
+        self.assertIn("orig_to=<x+y=z+41@orig.test>", line)
+
     def test_dot_stuffing_with_pipelining(self):
         srv = self.server(ext=["PIPELINING"])
         inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port})
@@ -658,7 +673,7 @@ class SmtpAgentProtocolTest(unittest.TestCase):
             ("sender", "from@example.com"), ("nexthop", "[127.0.0.1]:%d" % self.srv.port),
             ("ret", "HDRS"), ("envid", "env+id 1"),
             ("rcpt", "a@nowhere.invalid"), ("index", "0"), ("class", "default"),
-            ("orcpt", "rfc822;A@original.test"), ("notify", "SUCCESS,DELAY"),
+            ("orcpt", "rfc822;A+b=c@original.test"), ("notify", "SUCCESS,DELAY"),
             ("rcpt", "b@nowhere.invalid"), ("index", "1"), ("class", "default"),
             ("orcpt", "b@original.test")],
             b"Subject: direct\n", b"body\n")
@@ -671,7 +686,7 @@ class SmtpAgentProtocolTest(unittest.TestCase):
         self.assertIn("ENVID=env+2Bid+201", tx.mail_params)
         self.assertEqual(tx.rcpt_lines[0],
                          "RCPT TO:<a@nowhere.invalid> NOTIFY=SUCCESS,DELAY "
-                         "ORCPT=rfc822;A@original.test")
+                         "ORCPT=rfc822;A+2Bb+3Dc@original.test")
         self.assertEqual(tx.rcpt_lines[1], "RCPT TO:<b@nowhere.invalid> ORCPT=rfc822;b@original.test")
         self.assertEqual(tx.data, b"Subject: direct\r\n\r\nbody\r\n")
 
@@ -686,7 +701,7 @@ class SmtpAgentProtocolTest(unittest.TestCase):
                 ("sender", "from@example.com"), ("nexthop", "[127.0.0.1]:%d" % slow.port),
                 ("activated", str(int((now - 5) * 1e6))),
                 ("rcpt", "legs@nowhere.invalid"), ("index", "0"), ("class", "default"),
-                ("orcpt", "rfc822;list+2Bx@original.test")],
+                ("orcpt", "rfc822;list+x@original.test")],
                 b"Subject: legs\n", b"body\n", arrival=now - 20)
         finally:
             slow.stop()

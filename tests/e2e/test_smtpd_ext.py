@@ -49,6 +49,21 @@ class ExtensionsTest(unittest.TestCase):
         self.assertIn("SIZE 100000", exts)
         c.close()
 
+    def test_empty_message_from_empty_local_part(self):
+        """MAIL FROM:<""@x> and a message with no byte at all: both once
+        computed NULL + 0 (clang's UBSan stops smtpd or cleanup there);
+        accepted and delivered, the empty message as just the added
+        headers."""
+        c, _ = session(self.inst.smtp_port)
+        self.assertEqual(c.cmd('MAIL FROM:<""@example.org>')[0], 250)
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % USER)[0], 250)
+        self.assertEqual(c.cmd("DATA")[0], 354)
+        c.send(".\r\n")
+        self.assertEqual(c.reply()[0], 250)
+        c.close()
+        msg = self.delivered(USER, b'Return-Path: <""@example.org>')
+        self.assertIn(b"\nReceived: from ", msg)
+
     def test_bdat_chunks_arrive_intact(self):
         c, _ = session(self.inst.smtp_port)
         self.assertEqual(c.cmd("MAIL FROM:<s@example.org> BODY=8BITMIME")[0], 250)

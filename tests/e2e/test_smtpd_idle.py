@@ -1,4 +1,4 @@
-"""Many idle SMTP sessions (issue 8): one smtpd process holds more sessions
+"""Many idle SMTP sessions: one smtpd process holds more sessions
 than max_use and than 1024 descriptors, each idle after EHLO, while a new
 client still gets its 220 and sends mail; an idle session costs the process
 little memory; with too few descriptors a client over the limit gets a 421

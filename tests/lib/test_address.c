@@ -55,6 +55,8 @@ static void test_simple(void **state)
 	expect_ok("<User.Name+tag@Example.COM>", 0, "User.Name+tag@example.com", "");
 	expect_ok("<a@b> SIZE=10", 0, "a@b", " SIZE=10");
 	expect_ok("<a@b>", 0, "a@b", "");
+	/* An empty quoted local part: no bytes at all (once NULL + 0 in C). */
+	expect_ok("<\"\"@x>", 0, "\"\"@x", "");
 	expect_ok("<!#$%&'*+-/=?^_`{|}~@x.y>", 0, "!#$%&'*+-/=?^_`{|}~@x.y", "");
 	expect_ok("<a@x-y.example>", 0, "a@x-y.example", "");
 	expect_ok("<a@123.example>", 0, "a@123.example", "");
@@ -317,6 +319,15 @@ static void test_quote_local(void **state)
 	free(q);
 }
 
+static void test_is_utf8(void **state)
+{
+	(void)state;
+	assert_false(addr_is_utf8("user@example.com"));
+	assert_false(addr_is_utf8(""));
+	assert_true(addr_is_utf8("us\xc3\xa9r@example.com"));
+	assert_true(addr_is_utf8("user@\xe4\xbe\x8b.example"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +345,7 @@ int main(void)
 	    cmocka_unit_test(test_valid_domain),
 	    cmocka_unit_test(test_split),
 	    cmocka_unit_test(test_quote_local),
+	    cmocka_unit_test(test_is_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

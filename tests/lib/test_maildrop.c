@@ -85,6 +85,9 @@ static void test_bad_begin(void **state)
 	const char *empty_rcpt[] = {"op=begin", "sender=a", "rcpt=", NULL};
 	const char *notify_first[] = {"op=begin", "sender=a", "notify=NEVER", "rcpt=b", NULL};
 	const char *bad_notify[] = {"op=begin", "sender=a", "rcpt=b", "notify=SOMETIMES", NULL};
+	/* The same NOTIFY rules as smtpd's: NEVER alone, each word once. */
+	const char *never_and[] = {"op=begin", "sender=a", "rcpt=b", "notify=NEVER,DELAY", NULL};
+	const char *twice[] = {"op=begin", "sender=a", "rcpt=b", "notify=DELAY,delay", NULL};
 	const char *bad_ret[] = {"op=begin", "sender=a", "rcpt=b", "ret=ALL", NULL};
 	const char *op_late[] = {"sender=a", "op=begin", "rcpt=b", NULL};
 	const char *data_first[] = {"op=data", "data=x", NULL};
@@ -99,6 +102,8 @@ static void test_bad_begin(void **state)
 	assert_non_null(check_one(MD_FROM_CLIENT, empty_rcpt));
 	assert_non_null(check_one(MD_FROM_CLIENT, notify_first));
 	assert_non_null(check_one(MD_FROM_CLIENT, bad_notify));
+	assert_non_null(check_one(MD_FROM_CLIENT, never_and));
+	assert_non_null(check_one(MD_FROM_CLIENT, twice));
 	assert_non_null(check_one(MD_FROM_CLIENT, bad_ret));
 	assert_non_null(check_one(MD_FROM_CLIENT, op_late));
 	assert_non_null(check_one(MD_FROM_CLIENT, data_first));

@@ -122,13 +122,6 @@ static void test_content_encode(void **state)
 	encode("no newline", false, "no newline\r\n");
 }
 
-static void test_utf8(void **state)
-{
-	(void)state;
-	assert_false(smtp_addr_utf8("user@example.com"));
-	assert_true(smtp_addr_utf8("us\xc3\xa9r@example.com"));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,7 +130,6 @@ int main(void)
 	    cmocka_unit_test(test_enhanced_codes),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_content_encode),
-	    cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,66 @@
+/*
+ * xtext.c - RFC 3461 section 4 xtext, decoded and encoded.
+ *
+ * Strict on input: only xchars and "+HH" escapes, so that "+\t41" or
+ * "+ 41" (which a scanf-based decoder would take for "A") is refused, and
+ * every decoder in tern agrees on what a given xtext means.  What the
+ * decoded bytes may be (printable only, for ENVID and ORCPT) is the
+ * caller's rule, not the encoding's.
+ */
+#include "smtp/xtext.h"
+
+#include <stdbool.h>
+
+static int xtext_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static bool xtext_is_xchar(int c)
+{
+	return c >= 33 && c <= 126 && c != '+' && c != '=';
+}
+
+int xtext_decode(const char *in, size_t len, struct buf *out)
+{
+	buf_reset(out);
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)in[i], hi, lo;
+
+		if (c != '+') {
+			if (!xtext_is_xchar(c))
+				return -1;
+			buf_putc(out, c);
+			continue;
+		}
+		if (len - i < 3 || (hi = xtext_hex((unsigned char)in[i + 1])) < 0 ||
+		    (lo = xtext_hex((unsigned char)in[i + 2])) < 0 || hi * 16 + lo == 0)
+			return -1;
+		buf_putc(out, hi * 16 + lo);
+		i += 2;
+	}
+	return 0;
+}
+
+void xtext_encode(const char *in, size_t len, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)in[i];
+
+		if (xtext_is_xchar(c)) {
+			buf_putc(out, c);
+		} else {
+			buf_putc(out, '+');
+			buf_putc(out, hex[c >> 4]);
+			buf_putc(out, hex[c & 15]);
+		}
+	}
+}
