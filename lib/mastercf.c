@@ -206,17 +206,33 @@ static int mc_maxproc(struct mc_parse *p, const char *w, int *out)
 	return 0;
 }
 
+static const char *const mc_type_names[] = {
+    [SERVICE_INET] = "inet",
+    [SERVICE_UNIX] = "unix",
+    [SERVICE_UNIX_DGRAM] = "unix-dgram",
+    [SERVICE_FIFO] = "fifo",
+    [SERVICE_PASS] = "pass",
+};
+
+const char *mastercf_type_name(enum service_type type)
+{
+	if ((size_t)type < sizeof(mc_type_names) / sizeof(mc_type_names[0]))
+		return mc_type_names[type];
+	return "?";
+}
+
 static int mc_type(struct mc_parse *p, struct master_service *svc, const char *w)
 {
-	if (strcmp(w, "inet") == 0)
-		svc->type = SERVICE_INET;
-	else if (strcmp(w, "unix") == 0)
-		svc->type = SERVICE_UNIX;
-	else
+	size_t i, n = sizeof(mc_type_names) / sizeof(mc_type_names[0]);
+
+	for (i = 0; i < n && strcmp(w, mc_type_names[i]) != 0; i++)
+		;
+	if (i == n)
 		return mc_error(p, p->start, "unsupported service type \"%s\"", w);
-	/* A unix service names a socket file: it must stay in its folder. */
-	if (svc->type == SERVICE_UNIX && strchr(svc->name, '/'))
-		return mc_error(p, p->start, "bad unix service name \"%s\"", svc->name);
+	svc->type = (enum service_type)i;
+	/* Every type but inet names a file in a queue folder: it must stay there. */
+	if (svc->type != SERVICE_INET && strchr(svc->name, '/'))
+		return mc_error(p, p->start, "bad %s service name \"%s\"", w, svc->name);
 	return 0;
 }
 
@@ -240,7 +256,7 @@ static int mc_check_duplicate(struct mc_parse *p, const struct master_service *s
 		if (old->type == svc->type && strcmp(old->name, svc->name) == 0)
 			return mc_error(p, p->start,
 			    "duplicate service \"%s\" %s (first at line %d)", svc->name,
-			    svc->type == SERVICE_INET ? "inet" : "unix", old->line);
+			    mastercf_type_name(svc->type), old->line);
 	}
 	return 0;
 }
