@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,7 +41,10 @@ static void daemon_open_log(const char *prog)
 	const char *file = config_str("maillog_file");
 
 	log_set_syslog_name(config_str("syslog_name"));
-	if (getenv("TERN_LOG_STDERR") != NULL)
+	if (getenv("TERN_LOG_STDERR") != NULL && *file) {
+		log_open(prog, LOG_DEST_FILE, file); /* "make run": file and terminal */
+		log_also_stderr(LOG_DEBUG);
+	} else if (getenv("TERN_LOG_STDERR") != NULL)
 		log_open(prog, LOG_DEST_STDERR, NULL);
 	else if (*file)
 		log_open(prog, LOG_DEST_FILE, file);
@@ -93,6 +97,7 @@ void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int 
 	const char *confdir = NULL;
 	struct buf err = BUF_INIT;
 	struct stat st;
+	pid_t parent = getppid();
 
 	memset(d, 0, sizeof(*d));
 	d->prog = prog;
@@ -114,7 +119,9 @@ void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int 
 	if (config_load(confdir, false, &err) < 0)
 		log_fatal("%s", buf_cstr(&err));
 	buf_free(&err);
+	config_set("service_name", d->service);
 	daemon_open_log(prog);
+	daemon_status_open();
 	signal(SIGPIPE, SIG_IGN);
 	if (!(flags & DAEMON_NO_LISTEN)) {
 		if (fstat(DAEMON_LISTEN_FD, &st) < 0 || !S_ISSOCK(st.st_mode))
@@ -127,6 +134,7 @@ void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int 
 		log_fatal("chdir %s: %s", config_str("queue_directory"), strerror(errno));
 	if (!(flags & DAEMON_KEEP_ROOT))
 		priv_drop(config_str("mail_owner"));
+	daemon_parent_watch(parent);
 	log_debug("%s started (service %s)", prog, d->service);
 }
 
@@ -227,6 +235,7 @@ void daemon_stop_accepting(struct daemon *d, struct event_loop *loop)
 	if (d->listen_fd >= 0 && daemon_ev.accepting) {
 		daemon_ev.accepting = false;
 		event_fd_events(loop, d->listen_fd, 0);
+		daemon_status_set_busy(true);
 	}
 }
 
@@ -236,6 +245,7 @@ void daemon_resume_accepting(struct daemon *d, struct event_loop *loop)
 		daemon_ev.accepting = true;
 		if (daemon_ev.pause_timer == NULL)
 			event_fd_events(loop, d->listen_fd, EV_READ);
+		daemon_status_set_busy(false);
 	}
 }
 
@@ -256,6 +266,7 @@ void daemon_event_server(struct daemon *d, struct event_loop *loop, daemon_accep
 	event_fd_set(loop, d->listen_fd, EV_READ, daemon_accept_ready, &daemon_ev);
 	event_signal(loop, SIGTERM, daemon_on_term, &daemon_ev);
 	event_signal(loop, SIGHUP, daemon_on_hup, &daemon_ev);
+	daemon_status_watch(loop);
 }
 
 /* ------------------------------------------------------------ blocking servers */
@@ -274,8 +285,9 @@ void daemon_blocking_server(struct daemon *d, daemon_serve_fn *fn, void *ctx)
 	sigaction(SIGHUP, &sa, NULL);
 	sock_nonblock(d->listen_fd, true);
 	while (!daemon_stopping(d) && (max_use <= 0 || served < max_use)) {
-		struct pollfd p = {.fd = d->listen_fd, .events = POLLIN};
-		int n = poll(&p, 1, max_idle_ms > 0 ? (int)max_idle_ms : -1);
+		struct pollfd p[2] = {{.fd = d->listen_fd, .events = POLLIN},
+		    {.fd = daemon_status_fd(), .events = 0}};
+		int n = poll(p, p[1].fd >= 0 ? 2 : 1, max_idle_ms > 0 ? (int)max_idle_ms : -1);
 		int cfd;
 
 		if (n < 0 && errno == EINTR)
@@ -284,13 +296,19 @@ void daemon_blocking_server(struct daemon *d, daemon_serve_fn *fn, void *ctx)
 			log_fatal("poll: %s", strerror(errno));
 		if (n == 0)
 			break; /* idle too long: master starts a fresh one */
+		if (p[1].revents & (POLLERR | POLLHUP)) {
+			log_info("master has gone: exiting");
+			break;
+		}
 		cfd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("accept: %s", strerror(errno));
 			continue;
 		}
+		daemon_status_set_busy(true);
 		fn(cfd, ctx);
+		daemon_status_set_busy(false);
 		served++;
 	}
 }

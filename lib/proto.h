@@ -71,6 +71,12 @@
 #define A_TIME "time"	      /* maildrop: submission time, microseconds */
 #define OP_WAKEUP "wakeup"    /* postdrop -> public/pickup: new maildrop file */
 /* issue 7 (smtp) */
+/* issue 13 (master) - daemon -> master, over the service's status pipe
+ * (lib/proc_status.h): {pid, state=avail|busy}, one record per change. */
+#define A_PID "pid"
+#define A_STATE "state"
+#define STATE_AVAIL "avail"
+#define STATE_BUSY "busy"
 
 #define A_OP "op"
 #define A_SENDER "sender"
