@@ -5,8 +5,8 @@
  * struct cf_var.  Its raw value is chosen in Postfix's order: an override
  * (-o or config_set) beats the value the loader itself sets (the config
  * directory actually used), which beats main.cf, which beats the default
- * from params.c.  Names in main.cf that params.c does not know are warned
- * about but kept, so that "$my_own_name" works as in Postfix.
+ * from params.c.  Names in main.cf that params.c does not know are kept,
+ * so that "$my_own_name" works as in Postfix; config_check.c reports them.
  *
  * Expanded values are cached per name.  A change (override) retires the
  * cached strings instead of freeing them, because callers may still hold
@@ -15,8 +15,11 @@
  * expanded value is capped at CF_VALUE_MAX bytes, a hostile main.cf of the
  * "a = $b$b, b = $c$c, ..." kind cannot blow up time or memory.
  *
- * This file does not know what any parameter means; params.c lists them
- * and their users interpret them.  It does not parse master.cf (mastercf.c).
+ * The only meaning this file gives values is Postfix's "/file/name" form
+ * of list and name parameters (config.h), applied after expansion.
+ * Otherwise it does not know what any parameter means; params.c lists
+ * them and their users interpret them.  It does not parse master.cf
+ * (mastercf.c).
  */
 #include "config.h"
 
@@ -33,6 +36,7 @@
 #define CF_MAX_DEPTH 100   /* config.h: deeper nesting is a loop */
 #define CF_VALUE_MAX 65536 /* longest expanded value we build */
 #define CF_LIST_SEPS " \t\r\n,"
+#define CF_FILE_MAX (1024 * 1024) /* largest "/file/name" value file read */
 
 struct cf_var {
 	char *name;
@@ -42,7 +46,7 @@ struct cf_var {
 	char *computed;		     /* computed default (myhostname, mydomain) */
 	char *cache;		     /* expanded value */
 	bool busy;		     /* being expanded: meeting it again is a loop */
-	bool warned;		     /* unknown-name warning given in this load */
+	int line;		     /* main.cf line of file */
 	const struct param_def *def; /* NULL: not in params.c */
 };
 
@@ -51,6 +55,7 @@ static size_t cf_count;
 static char **cf_retired; /* strings callers may hold; freed on load */
 static size_t cf_nretired;
 static char *cf_dir;
+static char *cf_path; /* main.cf read last */
 
 static void cf_expand_text(struct buf *out, const char *s, size_t len, int depth);
 
@@ -152,6 +157,8 @@ void config_reset(void)
 	cf_free_retired();
 	free(cf_dir);
 	cf_dir = NULL;
+	free(cf_path);
+	cf_path = NULL;
 }
 
 /* ------------------------------------------------------------ defaults */
@@ -213,6 +220,101 @@ static const char *cf_setting(const struct cf_var *v)
 	return v->file;
 }
 
+/* ------------------------------------------------------------ file values */
+
+static int cf_read_file(const char *path, struct buf *out);
+
+/* A value file, whole; false (warned) when it cannot be read. */
+static bool cf_value_file(const char *param, const char *path, struct buf *out)
+{
+	if (cf_read_file(path, out) < 0) {
+		log_warn("parameter %s: cannot read %s: %s", param, path, strerror(errno));
+		return false;
+	}
+	if (out->len > CF_FILE_MAX || memchr(out->data, 0, out->len)) {
+		log_warn("parameter %s: %s is not a text file of at most %d bytes", param, path,
+		    CF_FILE_MAX);
+		return false;
+	}
+	return true;
+}
+
+/* The entries of a list file: '#' lines are comments. */
+static void cf_list_file(const char *param, const char *path, struct buf *out)
+{
+	struct buf text = BUF_INIT;
+	char **lines;
+
+	if (cf_value_file(param, path, &text)) {
+		lines = strv_split(buf_cstr(&text), "\n");
+		for (char **l = lines; *l; l++) {
+			const char *t = *l + strspn(*l, " \t\r");
+
+			char **w;
+
+			if (*t == 0 || *t == '#')
+				continue;
+			w = strv_split(t, CF_LIST_SEPS);
+			for (char **e = w; *e; e++)
+				buf_printf(out, "%s%s", out->len ? " " : "", *e);
+			strv_free(w);
+		}
+		strv_free(lines);
+	}
+	buf_free(&text);
+}
+
+/*
+ * Postfix's "/file/name" list entries, replaced by the file's entries.
+ * Values without one are left exactly as they are.
+ */
+static void cf_apply_list_files(const char *param, struct buf *value)
+{
+	char **v = strv_split(buf_cstr(value), CF_LIST_SEPS);
+	struct buf out = BUF_INIT;
+	bool any = false;
+
+	for (char **p = v; *p && !any; p++)
+		any = (*p)[0] == '/';
+	if (!any) {
+		strv_free(v);
+		return;
+	}
+	for (char **p = v; *p; p++) {
+		if ((*p)[0] == '/')
+			cf_list_file(param, *p, &out);
+		else
+			buf_printf(&out, "%s%s", out.len ? " " : "", *p);
+	}
+	strv_free(v);
+	buf_free(value);
+	*value = out;
+}
+
+/* "/file/name" as a name: its first line, trimmed; false when unusable. */
+static bool cf_apply_name_file(const char *param, struct buf *value)
+{
+	struct buf text = BUF_INIT;
+	char *first;
+	bool ok = false;
+
+	if (buf_cstr(value)[0] != '/')
+		return true;
+	if (cf_value_file(param, buf_cstr(value), &text)) {
+		first = xstrndup(buf_cstr(&text), strcspn(buf_cstr(&text), "\n"));
+		if (*str_trim(first)) {
+			buf_reset(value);
+			buf_puts(value, str_trim(first));
+			ok = true;
+		} else {
+			log_warn("parameter %s: %s is empty", param, buf_cstr(value));
+		}
+		free(first);
+	}
+	buf_free(&text);
+	return ok;
+}
+
 /* ------------------------------------------------------------ expansion */
 
 /*
@@ -222,6 +324,7 @@ static const char *cf_setting(const struct cf_var *v)
 static const char *cf_value(struct cf_var *v, int depth)
 {
 	struct buf b = BUF_INIT;
+	const struct param_def *def;
 	const char *raw;
 	char *name;
 
@@ -234,12 +337,20 @@ static const char *cf_value(struct cf_var *v, int depth)
 	v->busy = true;
 	name = xstrdup(v->name); /* v may move while we recurse */
 	raw = cf_setting(v);
+	def = v->def;
 	if (raw)
 		cf_expand_text(&b, raw, strlen(raw), depth);
-	else if (v->def && v->def->def)
-		cf_expand_text(&b, v->def->def, strlen(v->def->def), depth);
-	else if (v->def)
+	else if (def && def->def)
+		cf_expand_text(&b, def->def, strlen(def->def), depth);
+	else if (def)
 		buf_puts(&b, cf_computed_default(name, depth));
+	if (def && def->type == PARAM_LIST)
+		cf_apply_list_files(name, &b);
+	if (def && def->type == PARAM_NAME && !cf_apply_name_file(name, &b)) {
+		buf_reset(&b);
+		if (raw && def->def)
+			cf_expand_text(&b, def->def, strlen(def->def), depth);
+	}
 	v = cf_var_find(name, strlen(name));
 	if (b.len > CF_VALUE_MAX) {
 		log_warn(
@@ -489,21 +600,20 @@ static void cf_commit(struct cf_parse *p)
 		free(cf_vars[i].cache);
 		free(cf_vars[i].computed);
 		cf_vars[i].file = cf_vars[i].cache = cf_vars[i].computed = NULL;
-		cf_vars[i].warned = false;
+		cf_vars[i].line = 0;
 	}
 	cf_free_retired();
 	for (size_t i = 0; i < p->count; i++) {
 		struct cf_entry *e = &p->entries[i];
 		struct cf_var *v = cf_var_get(e->name, strlen(e->name));
 
-		if (v->def == NULL && !v->warned) {
-			log_warn("%s:%d: unknown parameter: %s", p->filename, e->line, e->name);
-			v->warned = true;
-		}
 		free(v->file);
 		v->file = e->value;
+		v->line = e->line;
 		e->value = NULL;
 	}
+	free(cf_path);
+	cf_path = xstrdup(p->filename);
 }
 
 int config_load_text(const char *text, size_t len, const char *filename, struct buf *err)
@@ -618,6 +728,54 @@ int config_override(const char *assignment)
 }
 
 /* ------------------------------------------------------------ access */
+
+const struct param_def *config_param_def(const char *name)
+{
+	return cf_def_find(name, strlen(name));
+}
+
+const char *config_file_path(void)
+{
+	return cf_path;
+}
+
+static int cf_setting_cmp(const void *a, const void *b)
+{
+	const struct config_setting *x = a, *y = b;
+
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+size_t config_file_settings(struct config_setting **out)
+{
+	size_t n = 0;
+
+	*out = xcalloc(cf_count + 1, sizeof(**out));
+	for (size_t i = 0; i < cf_count; i++) {
+		if (cf_vars[i].file == NULL)
+			continue;
+		(*out)[n].name = cf_vars[i].name;
+		(*out)[n].value = cf_vars[i].file;
+		(*out)[n++].line = cf_vars[i].line;
+	}
+	qsort(*out, n, sizeof(**out), cf_setting_cmp);
+	return n;
+}
+
+bool config_refers_to(const char *value, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = strchr(value, '$'); p; p = strchr(p + 1, '$')) {
+		const char *n = p + 1;
+
+		if (*n == '{' || *n == '(')
+			n++;
+		if (strncmp(n, name, len) == 0 && !cf_name_char((unsigned char)n[len]))
+			return true;
+	}
+	return false;
+}
 
 const char *config_raw(const char *name)
 {
