@@ -74,7 +74,9 @@ static void smtp_loop(struct daemon *d, enum smtp_mode *mode)
 				log_warn("accept: %s", strerror(errno));
 			continue;
 		}
+		daemon_status_set_busy(true); /* master starts another if needed */
 		smtp_serve(cfd, mode);
+		daemon_status_set_busy(false);
 		served++;
 		idle_start = mono_msec();
 	}
