@@ -680,8 +680,12 @@ int config_load(const char *dir, bool allow_missing, struct buf *err)
 		rc = config_load_text(buf_cstr(&text), text.len, path, err);
 	}
 	if (rc == 0) {
-		char *copy = xstrdup(dir); /* dir may be cf_dir itself */
+		/* Absolute, so that $config_directory/... means the same file
+		 * to every program, whatever its working directory. */
+		char *copy = realpath(dir, NULL); /* dir may be cf_dir itself */
 
+		if (copy == NULL)
+			copy = xstrdup(dir);
 		free(cf_dir);
 		cf_dir = copy;
 		cf_set_implicit("config_directory", cf_dir);
@@ -789,6 +793,15 @@ const char *config_raw(const char *name)
 	if (def->def)
 		return def->def;
 	return cf_computed_default(name, 0);
+}
+
+const char *config_default(const char *name)
+{
+	const struct param_def *def = cf_def_find(name, strlen(name));
+
+	if (def == NULL)
+		return NULL;
+	return def->def ? def->def : cf_computed_default(name, 0);
 }
 
 bool config_is_set(const char *name)

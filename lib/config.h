@@ -99,7 +99,8 @@ int config_load_text(const char *text, size_t len, const char *filename, struct 
 /* Clears every value and override (tests). */
 void config_reset(void);
 
-/* The directory config_load() used. */
+/* The directory config_load() used, made absolute (also the value of
+ * config_directory): "-c run/etc" works from any working directory. */
 const char *config_dir(void);
 
 /*
@@ -144,6 +145,9 @@ bool config_refers_to(const char *value, const char *name);
 /* The raw, unexpanded value, or NULL if neither set nor defaulted.
  * Any name may be asked for; valid until the next load or reset. */
 const char *config_raw(const char *name);
+/* The default of a parameter of params.c, unexpanded (myhostname and
+ * mydomain: computed); NULL for other names.  Valid until the next load. */
+const char *config_default(const char *name);
 /* True when main.cf or an override set the name explicitly. */
 bool config_is_set(const char *name);
 

@@ -148,8 +148,11 @@ static size_t ip_wait(const struct instance_proc *procs, size_t n, long ms)
 
 size_t instance_procs_stop(const struct instance_proc *procs, size_t n, long grace_ms)
 {
-	for (size_t i = 0; i < n; i++)
+	/* SIGCONT: a stopped process would keep SIGTERM pending forever. */
+	for (size_t i = 0; i < n; i++) {
 		kill(procs[i].pid, SIGTERM);
+		kill(procs[i].pid, SIGCONT);
+	}
 	if (ip_wait(procs, n, grace_ms) == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++)

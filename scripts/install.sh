@@ -21,9 +21,10 @@ D="$DESTDIR"
 ROOT=0; [ "$(id -u)" = 0 ] && ROOT=1
 DAEMONS="master smtpd cleanup qmgr local smtp pickup"
 COMPAT="/usr/sbin/sendmail /usr/bin/mailq /usr/bin/newaliases"
-MAN1="tern.1 sendmail.1 postdrop.1"
-MAN5="main.cf.5 master.cf.5"
-MAN8="master.8 smtpd.8 cleanup.8 qmgr.8 local.8 pickup.8 smtp.8"
+# Every page in man/, so that a new page cannot be forgotten here.
+MAN1=$(cd man && ls *.1 2>/dev/null)
+MAN5=$(cd man && ls *.5 2>/dev/null)
+MAN8=$(cd man && ls *.8 2>/dev/null)
 
 say() { echo "install: $*"; }
 
