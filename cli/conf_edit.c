@@ -117,6 +117,11 @@ static size_t ce_end(const struct ce_line *lines, size_t n, size_t i)
 	return last;
 }
 
+static void ce_put(struct buf *out, const struct conf_change *c)
+{
+	buf_printf(out, *c->value ? "%s = %s\n" : "%s =%s\n", c->name, c->value);
+}
+
 void conf_edit_text(
     const char *text, size_t len, const struct conf_change *ch, size_t n, struct buf *out)
 {
@@ -140,7 +145,7 @@ void conf_edit_text(
 			continue;
 		}
 		if (c->value && !done[c - ch])
-			buf_printf(out, "%s = %s\n", c->name, c->value);
+			ce_put(out, c);
 		done[c - ch] = true;
 		i = end;
 	}
@@ -148,7 +153,7 @@ void conf_edit_text(
 		if (done[i] || ch[i].value == NULL ||
 		    ce_find(ch, n, ch[i].name, strlen(ch[i].name)) != &ch[i])
 			continue;
-		buf_printf(out, "%s = %s\n", ch[i].name, ch[i].value);
+		ce_put(out, &ch[i]);
 	}
 	free(done);
 	free(lines);

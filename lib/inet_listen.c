@@ -85,7 +85,7 @@ static int il_entry(
 	unsigned char ip[16];
 	char host[256];
 	size_t len = strlen(entry);
-	int e, before = l->n;
+	int e, found = 0;
 
 	/* "[::1]" and "::1" both name an IPv6 address. */
 	if (entry[0] == '[' && len > 2 && entry[len - 1] == ']')
@@ -116,9 +116,10 @@ static int il_entry(
 
 		sock_ntop(ai->ai_addr, addr, sizeof(addr), &p);
 		il_add(l, addr, ai->ai_family == AF_INET6, port, false);
+		found++;
 	}
 	freeaddrinfo(res);
-	if (l->n == before) {
+	if (found == 0) {
 		buf_printf(err, "inet_interfaces: %s has no address", entry);
 		return -1;
 	}
