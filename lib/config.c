@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file_replace.h"
 #include "log.h"
 #include "util.h"
 
@@ -222,12 +223,10 @@ static const char *cf_setting(const struct cf_var *v)
 
 /* ------------------------------------------------------------ file values */
 
-static int cf_read_file(const char *path, struct buf *out);
-
 /* A value file, whole; false (warned) when it cannot be read. */
 static bool cf_value_file(const char *param, const char *path, struct buf *out)
 {
-	if (cf_read_file(path, out) < 0) {
+	if (file_read_all(path, out) < 0) {
 		log_warn("parameter %s: cannot read %s: %s", param, path, strerror(errno));
 		return false;
 	}
@@ -266,29 +265,45 @@ static void cf_list_file(const char *param, const char *path, struct buf *out)
 
 /*
  * Postfix's "/file/name" list entries, replaced by the file's entries.
- * Values without one are left exactly as they are.
+ * Everything else, separators included, is kept byte for byte, so that a
+ * table spec such as "inline:{ a=b, c=d }" beside a file means the same.
  */
 static void cf_apply_list_files(const char *param, struct buf *value)
 {
-	char **v = strv_split(buf_cstr(value), CF_LIST_SEPS);
+	const char *s = buf_cstr(value);
 	struct buf out = BUF_INIT;
 	bool any = false;
+	size_t i = 0;
+	int depth = 0; /* inside "{ }": a table's text, not list entries */
 
-	for (char **p = v; *p && !any; p++)
-		any = (*p)[0] == '/';
-	if (!any) {
-		strv_free(v);
-		return;
+	while (s[i]) {
+		size_t seps = strspn(s + i, CF_LIST_SEPS), len;
+
+		buf_append(&out, s + i, seps);
+		i += seps;
+		len = strcspn(s + i, CF_LIST_SEPS);
+		if (len > 0 && s[i] == '/' && depth == 0) {
+			char *path = xstrndup(s + i, len);
+			struct buf entries = BUF_INIT;
+
+			cf_list_file(param, path, &entries);
+			buf_append(&out, entries.data ? entries.data : "", entries.len);
+			buf_free(&entries);
+			free(path);
+			any = true;
+		} else {
+			buf_append(&out, s + i, len);
+			for (size_t k = i; k < i + len; k++)
+				depth += s[k] == '{' ? 1 : s[k] == '}' && depth > 0 ? -1 : 0;
+		}
+		i += len;
 	}
-	for (char **p = v; *p; p++) {
-		if ((*p)[0] == '/')
-			cf_list_file(param, *p, &out);
-		else
-			buf_printf(&out, "%s%s", out.len ? " " : "", *p);
+	if (any) {
+		buf_free(value);
+		*value = out;
+	} else {
+		buf_free(&out);
 	}
-	strv_free(v);
-	buf_free(value);
-	*value = out;
 }
 
 /* "/file/name" as a name: its first line, trimmed; false when unusable. */
@@ -627,31 +642,6 @@ int config_load_text(const char *text, size_t len, const char *filename, struct 
 	return rc;
 }
 
-/* Reads a whole file; -1 with errno set on failure. */
-static int cf_read_file(const char *path, struct buf *out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	do {
-		buf_reserve(out, 8192);
-		n = read(fd, buf_tail(out), 8192);
-		if (n > 0)
-			buf_commit(out, (size_t)n);
-	} while (n > 0 || (n < 0 && errno == EINTR));
-	if (n < 0) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 static void cf_set_implicit(const char *name, const char *value)
 {
 	struct cf_var *v = cf_var_get(name, strlen(name));
@@ -672,7 +662,7 @@ int config_load(const char *dir, bool allow_missing, struct buf *err)
 	if (dir == NULL || *dir == 0)
 		dir = TERN_DEFAULT_CONFIG_DIR;
 	path = xasprintf("%s/main.cf", dir);
-	if (cf_read_file(path, &text) < 0 && !(errno == ENOENT && allow_missing)) {
+	if (file_read_all(path, &text) < 0 && !(errno == ENOENT && allow_missing)) {
 		if (err)
 			buf_printf(err, "cannot read %s: %s", path, strerror(errno));
 		rc = -1;

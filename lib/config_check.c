@@ -233,15 +233,19 @@ static bool cc_differs_from_default(const struct param_def *def, const char *val
 	return differs;
 }
 
+/* "/file/name" entries must be readable (inside "{ }" is a table's text). */
 static void cc_files(struct cc *c, const char *file, int line, const char *name,
     const struct param_def *def, const char *val)
 {
 	char **v = strv_split(val, CC_SEPS);
+	int depth = 0;
 
 	for (char **p = v; *p; p++) {
-		if ((*p)[0] != '/' || (def->type == PARAM_NAME && p != v))
-			continue;
-		if (access(*p, R_OK) < 0)
+		bool entry = (*p)[0] == '/' && depth == 0 && (def->type == PARAM_LIST || p == v);
+
+		for (const char *q = *p; *q; q++)
+			depth += *q == '{' ? 1 : *q == '}' && depth > 0 ? -1 : 0;
+		if (entry && access(*p, R_OK) < 0)
 			cc_add(c, CHECK_ERROR, file, line, "%s: cannot read %s: %s", name, *p,
 			    strerror(errno));
 	}

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file_replace.h"
 #include "log.h"
 #include "util.h"
 
@@ -339,27 +340,6 @@ int mastercf_parse_text(
 	return rc;
 }
 
-/* Reads a whole file; -1 with errno set on failure. */
-static int mc_read_file(const char *path, struct buf *out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	int saved;
-
-	if (fd < 0)
-		return -1;
-	do {
-		buf_reserve(out, 8192);
-		n = read(fd, buf_tail(out), 8192);
-		if (n > 0)
-			buf_commit(out, (size_t)n);
-	} while (n > 0 || (n < 0 && errno == EINTR));
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return n < 0 ? -1 : 0;
-}
-
 int mastercf_load(const char *path, struct master_cf *out, struct buf *err)
 {
 	struct buf text = BUF_INIT;
@@ -367,7 +347,7 @@ int mastercf_load(const char *path, struct master_cf *out, struct buf *err)
 
 	out->services = NULL;
 	out->count = 0;
-	if (mc_read_file(path, &text) < 0) {
+	if (file_read_all(path, &text) < 0) {
 		if (err)
 			buf_printf(err, "cannot read %s: %s", path, strerror(errno));
 		buf_free(&text);

@@ -499,15 +499,22 @@ static void test_file_values(void **state)
 
 	(void)state;
 	load(text);
-	assert_string_equal(
-	    config_str("mydestination"), "localhost example.org example.net example.com d.example");
+	/* The file's entries in place of its name; the rest as written. */
+	assert_string_equal(config_str("mydestination"),
+	    "localhost, example.org example.net example.com, d.example");
 	assert_string_equal(config_str("relay_domains"), "example.org example.net example.com");
 	assert_string_equal(config_str("myorigin"), "mail.example.org");
 	/* Only list and name parameters read files. */
 	assert_string_equal(config_str("mail_name"), "/not/a/list");
-	/* Without a file entry a list is left exactly as written. */
+	/* Without a file entry a list is left exactly as written; with one,
+	 * a table beside it keeps its commas and blanks. */
 	load("mynetworks = 10.0.0.0/8,  [::1]/128\n");
 	assert_string_equal(config_str("mynetworks"), "10.0.0.0/8,  [::1]/128");
+	free(text);
+	text = xasprintf("relay_domains = inline:{ a.example=1, /b=2 },%s\n", names);
+	load(text);
+	assert_string_equal(config_str("relay_domains"),
+	    "inline:{ a.example=1, /b=2 },example.org example.net example.com");
 	free(text);
 
 	/* Unreadable or empty: a warning, nothing from the file, and for
@@ -517,7 +524,7 @@ static void test_file_values(void **state)
 	    empty);
 	log_clear();
 	load(text);
-	assert_string_equal(config_str("mydestination"), "a b");
+	assert_string_equal(config_str("mydestination"), "a, , b");
 	assert_string_equal(config_str("myorigin"), "h.example");
 	assert_true(log_has("cannot read /nonexistent/x"));
 	assert_true(log_has("is empty"));
