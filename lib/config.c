@@ -406,13 +406,28 @@ static size_t cf_match_bracket(const char *s, size_t len)
 	return 0;
 }
 
+/* Expands text, without the braces around it when it is "{ text }". */
+static void cf_expand_unbraced(struct buf *out, const char *text, size_t tlen, int depth)
+{
+	if (tlen >= 2 && text[0] == '{' && cf_match_bracket(text, tlen) == tlen - 1) {
+		text++, tlen -= 2;
+		while (tlen > 0 && cf_space((unsigned char)text[0]))
+			text++, tlen--;
+		while (tlen > 0 && cf_space((unsigned char)text[tlen - 1]))
+			tlen--;
+	}
+	cf_expand_text(out, text, tlen, depth + 1);
+}
+
 /*
  * The inside of ${...} or $(...): "name", "name?text" or "name:text".
- * Postfix 3 also lets the text be wrapped in braces, "${name?{text}}".
+ * Postfix 3 also lets the text be wrapped in braces, "${name?{text}}",
+ * and chooses between two, "${name?{when set}:{when empty}}" (the braces
+ * around the second are optional).
  */
 static bool cf_expand_braced(struct buf *out, const char *s, size_t len, int depth)
 {
-	size_t n = 0;
+	size_t n = 0, close;
 	const char *val, *text;
 	size_t tlen;
 
@@ -425,18 +440,20 @@ static bool cf_expand_braced(struct buf *out, const char *s, size_t len, int dep
 		buf_puts(out, val);
 		return true;
 	}
-	if ((s[n] == '?') != (*val != 0))
-		return true;
 	text = s + n + 1;
 	tlen = len - n - 1;
-	if (tlen >= 2 && text[0] == '{' && cf_match_bracket(text, tlen) == tlen - 1) {
-		text++, tlen -= 2;
-		while (tlen > 0 && cf_space((unsigned char)text[0]))
-			text++, tlen--;
-		while (tlen > 0 && cf_space((unsigned char)text[tlen - 1]))
-			tlen--;
+	if (s[n] == '?' && tlen >= 2 && text[0] == '{' &&
+	    (close = cf_match_bracket(text, tlen)) > 0 && close + 1 < tlen &&
+	    text[close + 1] == ':') {
+		if (*val)
+			cf_expand_unbraced(out, text, close + 1, depth);
+		else
+			cf_expand_unbraced(out, text + close + 2, tlen - close - 2, depth);
+		return true;
 	}
-	cf_expand_text(out, text, tlen, depth + 1);
+	if ((s[n] == '?') != (*val != 0))
+		return true;
+	cf_expand_unbraced(out, text, tlen, depth);
 	return true;
 }
 

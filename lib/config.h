@@ -35,7 +35,8 @@
  * or nesting deeper than 100 is warned about and the offending reference
  * expands to ""; a value longer than 64 KiB after expansion is warned
  * about and becomes "".  In ${name?{text}} the braces around text and the
- * white space just inside them are dropped.
+ * white space just inside them are dropped; ${name?{text1}:{text2}} is
+ * text1 when name is non-empty, else text2 (Postfix 3).
  */
 #ifndef TERN_CONFIG_H
 #define TERN_CONFIG_H

@@ -461,6 +461,24 @@ static void test_unknown_name_silent_at_load(void **state)
 	assert_non_null(config_param_def("mail_name"));
 }
 
+/* Postfix 3's "${name?{value1}:{value2}}". */
+static void test_expansion_choice(void **state)
+{
+	static const char *const want[][2] = {
+	    {"$a", "one"}, {"$b", "two"}, {"$c", "two"}, {"$d", "x-1"}};
+
+	(void)state;
+	load("set = x\nempty =\n"
+	     "a = ${set?{one}:{two}}\nb = ${empty?{one}:{two}}\nc = ${empty?{one}:two}\n"
+	     "d = ${set?{ $set-1 }:{no}}\n");
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char *got = config_expand(want[i][0]);
+
+		assert_string_equal(got, want[i][1]);
+		free(got);
+	}
+}
+
 static void test_refers_to(void **state)
 {
 	(void)state;
@@ -730,6 +748,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_syntax_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_name_silent_at_load, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refers_to, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expansion_choice, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_file_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_time_units, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bool_words, setup, teardown),
