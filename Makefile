@@ -34,6 +34,9 @@ DEPS_QMGR  :=
 DEPS_LOCAL := bsd-mailx dovecot-imapd
 DEPS_SENDMAIL := bsd-mailx mutt
 DEPS_SMTP  := dnsmasq-base postfix
+# master.cf/main.cf compatibility tests: Debian's postfix generates its
+# configuration in a throw-away root (unshare, ip).
+DEPS_MASTER := postfix iproute2 util-linux
 # One line per area, so that parallel work adds its packages without conflicts.
 DEPS_AUTH  :=
 DEPS_MSTORE :=
@@ -47,7 +50,7 @@ DEPS_TLSSEC :=
 # Only for make bench (not part of DEPS, so not installed by make check).
 DEPS_BENCH := python3 postfix strace procps
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_SMTPD) $(DEPS_QMGR) $(DEPS_LOCAL) \
-              $(DEPS_SENDMAIL) $(DEPS_SMTP) $(DEPS_AUTH) $(DEPS_MSTORE) $(DEPS_IMAP) \
+              $(DEPS_SENDMAIL) $(DEPS_SMTP) $(DEPS_MASTER) $(DEPS_AUTH) $(DEPS_MSTORE) $(DEPS_IMAP) \
               $(DEPS_POP3) $(DEPS_SIEVE) $(DEPS_MSGAUTH) $(DEPS_ANTISPAM) $(DEPS_HTTP) $(DEPS_TLSSEC)
 
 ALLCFLAGS = $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS)

@@ -1,5 +1,9 @@
 /*
- * check.c - "tern check": verifies, and with root privileges repairs, the
+ * check.c - "tern check": reports every configuration problem tern can
+ * see (config_check.h: unknown and unsupported parameters, restrictions
+ * smtpd lacks, master.cf entries it skips or cannot serve, transports
+ * without a service, unreadable value files, malformed values), each with
+ * its file and line, and verifies, and with root privileges repairs, the
  * ownership and modes tern depends on, like "postfix check" and "postfix
  * set-permissions" together.
  *
@@ -11,8 +15,9 @@
  *   main.cf, master.cf         not writable by group or others
  *
  * Missing directories are created.  Run as anyone but root it only
- * reports.  Exit status 0 when everything is (now) right, EX_CONFIG when
- * something is still wrong.
+ * reports.  Exit status 0 when everything is (now) right or there are
+ * only warnings and notes (as with "postfix check"), EX_CONFIG when an
+ * error is left: a configuration error is one "tern start" refuses too.
  */
 #include <errno.h>
 #include <grp.h>
@@ -26,6 +31,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "config_check.h"
 #include "privs.h"
 #include "queue.h"
 #include "tern.h"
@@ -129,11 +135,32 @@ static int chk_ids_init(struct chk_ids *ids)
 	return 0;
 }
 
+/* The configuration report: one line per finding, on stdout for notes,
+ * stderr for warnings and errors. */
+static size_t chk_report(void)
+{
+	struct check_report r;
+	size_t errors;
+
+	config_check(&r);
+	for (size_t i = 0; i < r.count; i++) {
+		const struct check_item *it = &r.items[i];
+
+		fprintf(it->level == CHECK_INFO ? stdout : stderr, "tern check: %s: %s%s%s\n",
+		    check_level_name(it->level), it->where ? it->where : "", it->where ? ": " : "",
+		    it->text);
+	}
+	errors = r.errors;
+	check_report_free(&r);
+	return errors;
+}
+
 int cmd_check(const char *confdir, int argc, char **argv)
 {
 	struct chk_ids ids;
 	const char *qdir;
 	char *path;
+	size_t config_errors;
 
 	(void)argv;
 	if (argc != 1) {
@@ -141,6 +168,9 @@ int cmd_check(const char *confdir, int argc, char **argv)
 		return EX_USAGE;
 	}
 	cli_load_config(confdir);
+	fflush(stdout);
+	config_errors = chk_report();
+	fflush(stdout);
 	if (chk_ids_init(&ids) < 0)
 		return EX_CONFIG;
 	qdir = config_str("queue_directory");
@@ -161,5 +191,9 @@ int cmd_check(const char *confdir, int argc, char **argv)
 	chk_config_file(&ids, "master.cf");
 	if (ids.problems)
 		fprintf(stderr, "tern check: %d problem(s) left\n", ids.problems);
-	return ids.problems ? EX_CONFIG : 0;
+	if (config_errors)
+		fprintf(stderr,
+		    "tern check: %zu configuration error(s): tern start refuses to start\n",
+		    config_errors);
+	return ids.problems || config_errors ? EX_CONFIG : 0;
 }

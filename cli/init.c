@@ -247,6 +247,10 @@ static void init_main_cf(struct buf *b, const struct init_opts *o, const char *d
 	    (long)vgid);
 	if (vuid < 100)
 		buf_printf(b, "virtual_minimum_uid = %ld\n", (long)vuid);
+	/* Postmaster notices go where a mailbox is: postmaster@$myorigin is
+	 * the machine's name, which is no domain of the instance. */
+	buf_printf(
+	    b, "bounce_notice_recipient = postmaster@%s\n", o->domains[o->ndomains > 1 ? 1 : 0]);
 	buf_puts(b, "\n# Only this machine may relay.\nmynetworks = 127.0.0.0/8 [::1]/128\n");
 	buf_printf(b, "\nsmtpd_tls_cert_file = %s/etc/cert.pem\n", dir);
 	buf_printf(b, "smtpd_tls_key_file = %s/etc/key.pem\n", dir);

@@ -17,6 +17,8 @@ int cmd_queue(const char *confdir, int argc, char **argv);
 int cmd_check(const char *confdir, int argc, char **argv);
 int cmd_newaliases(const char *confdir, int argc, char **argv);
 int cmd_passwd(const char *confdir, int argc, char **argv);
+int cmd_conf(const char *confdir, int argc, char **argv);
+int cmd_domain(const char *confdir, int argc, char **argv);
 
 /* cert.c: a self-signed certificate and key for a fresh instance. */
 int cert_make_self_signed(const char *cert_path, const char *key_path, const char *cn,
@@ -25,6 +27,10 @@ int cert_make_self_signed(const char *cert_path, const char *key_path, const cha
 /* Loads main.cf for a command; exits EX_CONFIG with a message on failure.
  * dir may be an instance directory (DIR/etc is used then). */
 void cli_load_config(const char *dir);
+
+/* Reloads a running system and waits until its new qmgr runs: 0 done,
+ * 1 not running, -1 not within 30 s (control.c). */
+int cli_reload_running(void);
 
 /* Directory of the running executable (for build-tree instances). */
 char *cli_self_dir(void);

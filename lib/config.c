@@ -5,8 +5,8 @@
  * struct cf_var.  Its raw value is chosen in Postfix's order: an override
  * (-o or config_set) beats the value the loader itself sets (the config
  * directory actually used), which beats main.cf, which beats the default
- * from params.c.  Names in main.cf that params.c does not know are warned
- * about but kept, so that "$my_own_name" works as in Postfix.
+ * from params.c.  Names in main.cf that params.c does not know are kept,
+ * so that "$my_own_name" works as in Postfix; config_check.c reports them.
  *
  * Expanded values are cached per name.  A change (override) retires the
  * cached strings instead of freeing them, because callers may still hold
@@ -15,8 +15,11 @@
  * expanded value is capped at CF_VALUE_MAX bytes, a hostile main.cf of the
  * "a = $b$b, b = $c$c, ..." kind cannot blow up time or memory.
  *
- * This file does not know what any parameter means; params.c lists them
- * and their users interpret them.  It does not parse master.cf (mastercf.c).
+ * The only meaning this file gives values is Postfix's "/file/name" form
+ * of list and name parameters (config.h), applied after expansion.
+ * Otherwise it does not know what any parameter means; params.c lists
+ * them and their users interpret them.  It does not parse master.cf
+ * (mastercf.c).
  */
 #include "config.h"
 
@@ -28,12 +31,14 @@
 #include <unistd.h>
 
 #include "lline.h"
+#include "file_replace.h"
 #include "log.h"
 #include "util.h"
 
 #define CF_MAX_DEPTH 100   /* config.h: deeper nesting is a loop */
 #define CF_VALUE_MAX 65536 /* longest expanded value we build */
 #define CF_LIST_SEPS " \t\r\n,"
+#define CF_FILE_MAX (1024 * 1024) /* largest "/file/name" value file read */
 
 struct cf_var {
 	char *name;
@@ -43,7 +48,7 @@ struct cf_var {
 	char *computed;		     /* computed default (myhostname, mydomain) */
 	char *cache;		     /* expanded value */
 	bool busy;		     /* being expanded: meeting it again is a loop */
-	bool warned;		     /* unknown-name warning given in this load */
+	int line;		     /* main.cf line of file */
 	const struct param_def *def; /* NULL: not in params.c */
 };
 
@@ -52,6 +57,7 @@ static size_t cf_count;
 static char **cf_retired; /* strings callers may hold; freed on load */
 static size_t cf_nretired;
 static char *cf_dir;
+static char *cf_path; /* main.cf read last */
 
 static void cf_expand_text(struct buf *out, const char *s, size_t len, int depth);
 
@@ -153,6 +159,8 @@ void config_reset(void)
 	cf_free_retired();
 	free(cf_dir);
 	cf_dir = NULL;
+	free(cf_path);
+	cf_path = NULL;
 }
 
 /* ------------------------------------------------------------ defaults */
@@ -214,6 +222,115 @@ static const char *cf_setting(const struct cf_var *v)
 	return v->file;
 }
 
+/* ------------------------------------------------------------ file values */
+
+/* A value file, whole; false (warned) when it cannot be read. */
+static bool cf_value_file(const char *param, const char *path, struct buf *out)
+{
+	if (file_read_all(path, out) < 0) {
+		log_warn("parameter %s: cannot read %s: %s", param, path, strerror(errno));
+		return false;
+	}
+	if (out->len > CF_FILE_MAX || memchr(out->data, 0, out->len)) {
+		log_warn("parameter %s: %s is not a text file of at most %d bytes", param, path,
+		    CF_FILE_MAX);
+		return false;
+	}
+	return true;
+}
+
+/* The entries of a list file: '#' lines are comments. */
+static void cf_list_file(const char *param, const char *path, struct buf *out)
+{
+	struct buf text = BUF_INIT;
+	char **lines;
+
+	if (cf_value_file(param, path, &text)) {
+		lines = strv_split(buf_cstr(&text), "\n");
+		for (char **l = lines; *l; l++) {
+			const char *t = *l + strspn(*l, " \t\r");
+
+			char **w;
+
+			if (*t == 0 || *t == '#')
+				continue;
+			w = strv_split(t, CF_LIST_SEPS);
+			for (char **e = w; *e; e++)
+				buf_printf(out, "%s%s", out->len ? " " : "", *e);
+			strv_free(w);
+		}
+		strv_free(lines);
+	}
+	buf_free(&text);
+}
+
+/*
+ * Postfix's "/file/name" list entries, replaced by the file's entries.
+ * Everything else, separators included, is kept byte for byte, so that a
+ * table spec such as "inline:{ a=b, c=d }" beside a file means the same.
+ */
+static void cf_apply_list_files(const char *param, struct buf *value)
+{
+	const char *s = buf_cstr(value);
+	struct buf out = BUF_INIT;
+	bool any = false;
+	size_t i = 0;
+	int depth = 0; /* inside "{ }": a table's text, not list entries */
+
+	while (s[i]) {
+		size_t seps = strspn(s + i, CF_LIST_SEPS), len;
+
+		buf_append(&out, s + i, seps);
+		i += seps;
+		len = strcspn(s + i, CF_LIST_SEPS);
+		if (len > 0 && s[i] == '/' && depth == 0) {
+			char *path = xstrndup(s + i, len);
+			struct buf entries = BUF_INIT;
+
+			cf_list_file(param, path, &entries);
+			buf_append(&out, entries.data ? entries.data : "", entries.len);
+			buf_free(&entries);
+			free(path);
+			any = true;
+		} else {
+			buf_append(&out, s + i, len);
+			for (size_t k = i; k < i + len; k++)
+				depth += s[k] == '{' ? 1 : s[k] == '}' && depth > 0 ? -1 : 0;
+		}
+		i += len;
+	}
+	if (any) {
+		buf_free(value);
+		*value = out;
+	} else {
+		buf_free(&out);
+	}
+}
+
+/* "/file/name" as a name: its first line, trimmed; false when unusable. */
+static bool cf_apply_name_file(const char *param, struct buf *value)
+{
+	struct buf text = BUF_INIT;
+	char *first;
+	bool ok = false;
+
+	if (buf_cstr(value)[0] != '/')
+		return true;
+	if (cf_value_file(param, buf_cstr(value), &text)) {
+		first = xstrndup(buf_cstr(&text), strcspn(buf_cstr(&text), "\n"));
+		if (*str_trim(first)) {
+			buf_reset(value);
+			buf_puts(value, str_trim(first));
+			ok = true;
+		} else {
+			log_warn("parameter %s: %s is empty", param, buf_cstr(value));
+		}
+		free(first);
+	}
+	buf_free(&text);
+	return ok;
+}
+
 /* ------------------------------------------------------------ expansion */
 
 /*
@@ -223,6 +340,7 @@ static const char *cf_setting(const struct cf_var *v)
 static const char *cf_value(struct cf_var *v, int depth)
 {
 	struct buf b = BUF_INIT;
+	const struct param_def *def;
 	const char *raw;
 	char *name;
 
@@ -235,12 +353,20 @@ static const char *cf_value(struct cf_var *v, int depth)
 	v->busy = true;
 	name = xstrdup(v->name); /* v may move while we recurse */
 	raw = cf_setting(v);
+	def = v->def;
 	if (raw)
 		cf_expand_text(&b, raw, strlen(raw), depth);
-	else if (v->def && v->def->def)
-		cf_expand_text(&b, v->def->def, strlen(v->def->def), depth);
-	else if (v->def)
+	else if (def && def->def)
+		cf_expand_text(&b, def->def, strlen(def->def), depth);
+	else if (def)
 		buf_puts(&b, cf_computed_default(name, depth));
+	if (def && def->type == PARAM_LIST)
+		cf_apply_list_files(name, &b);
+	if (def && def->type == PARAM_NAME && !cf_apply_name_file(name, &b)) {
+		buf_reset(&b);
+		if (raw && def->def)
+			cf_expand_text(&b, def->def, strlen(def->def), depth);
+	}
 	v = cf_var_find(name, strlen(name));
 	if (b.len > CF_VALUE_MAX) {
 		log_warn(
@@ -281,13 +407,28 @@ static size_t cf_match_bracket(const char *s, size_t len)
 	return 0;
 }
 
+/* Expands text, without the braces around it when it is "{ text }". */
+static void cf_expand_unbraced(struct buf *out, const char *text, size_t tlen, int depth)
+{
+	if (tlen >= 2 && text[0] == '{' && cf_match_bracket(text, tlen) == tlen - 1) {
+		text++, tlen -= 2;
+		while (tlen > 0 && cf_space((unsigned char)text[0]))
+			text++, tlen--;
+		while (tlen > 0 && cf_space((unsigned char)text[tlen - 1]))
+			tlen--;
+	}
+	cf_expand_text(out, text, tlen, depth + 1);
+}
+
 /*
  * The inside of ${...} or $(...): "name", "name?text" or "name:text".
- * Postfix 3 also lets the text be wrapped in braces, "${name?{text}}".
+ * Postfix 3 also lets the text be wrapped in braces, "${name?{text}}",
+ * and chooses between two, "${name?{when set}:{when empty}}" (the braces
+ * around the second are optional).
  */
 static bool cf_expand_braced(struct buf *out, const char *s, size_t len, int depth)
 {
-	size_t n = 0;
+	size_t n = 0, close;
 	const char *val, *text;
 	size_t tlen;
 
@@ -300,18 +441,20 @@ static bool cf_expand_braced(struct buf *out, const char *s, size_t len, int dep
 		buf_puts(out, val);
 		return true;
 	}
-	if ((s[n] == '?') != (*val != 0))
-		return true;
 	text = s + n + 1;
 	tlen = len - n - 1;
-	if (tlen >= 2 && text[0] == '{' && cf_match_bracket(text, tlen) == tlen - 1) {
-		text++, tlen -= 2;
-		while (tlen > 0 && cf_space((unsigned char)text[0]))
-			text++, tlen--;
-		while (tlen > 0 && cf_space((unsigned char)text[tlen - 1]))
-			tlen--;
+	if (s[n] == '?' && tlen >= 2 && text[0] == '{' &&
+	    (close = cf_match_bracket(text, tlen)) > 0 && close + 1 < tlen &&
+	    text[close + 1] == ':') {
+		if (*val)
+			cf_expand_unbraced(out, text, close + 1, depth);
+		else
+			cf_expand_unbraced(out, text + close + 2, tlen - close - 2, depth);
+		return true;
 	}
-	cf_expand_text(out, text, tlen, depth + 1);
+	if ((s[n] == '?') != (*val != 0))
+		return true;
+	cf_expand_unbraced(out, text, tlen, depth);
 	return true;
 }
 
@@ -459,21 +602,20 @@ static void cf_commit(struct cf_parse *p)
 		free(cf_vars[i].cache);
 		free(cf_vars[i].computed);
 		cf_vars[i].file = cf_vars[i].cache = cf_vars[i].computed = NULL;
-		cf_vars[i].warned = false;
+		cf_vars[i].line = 0;
 	}
 	cf_free_retired();
 	for (size_t i = 0; i < p->count; i++) {
 		struct cf_entry *e = &p->entries[i];
 		struct cf_var *v = cf_var_get(e->name, strlen(e->name));
 
-		if (v->def == NULL && !v->warned) {
-			log_warn("%s:%d: unknown parameter: %s", p->filename, e->line, e->name);
-			v->warned = true;
-		}
 		free(v->file);
 		v->file = e->value;
+		v->line = e->line;
 		e->value = NULL;
 	}
+	free(cf_path);
+	cf_path = xstrdup(p->filename);
 }
 
 int config_load_text(const char *text, size_t len, const char *filename, struct buf *err)
@@ -485,31 +627,6 @@ int config_load_text(const char *text, size_t len, const char *filename, struct 
 		cf_commit(&p);
 	cf_parse_free(&p);
 	return rc;
-}
-
-/* Reads a whole file; -1 with errno set on failure. */
-static int cf_read_file(const char *path, struct buf *out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	do {
-		buf_reserve(out, 8192);
-		n = read(fd, buf_tail(out), 8192);
-		if (n > 0)
-			buf_commit(out, (size_t)n);
-	} while (n > 0 || (n < 0 && errno == EINTR));
-	if (n < 0) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	close(fd);
-	return 0;
 }
 
 static void cf_set_implicit(const char *name, const char *value)
@@ -532,7 +649,7 @@ int config_load(const char *dir, bool allow_missing, struct buf *err)
 	if (dir == NULL || *dir == 0)
 		dir = TERN_DEFAULT_CONFIG_DIR;
 	path = xasprintf("%s/main.cf", dir);
-	if (cf_read_file(path, &text) < 0 && !(errno == ENOENT && allow_missing)) {
+	if (file_read_all(path, &text) < 0 && !(errno == ENOENT && allow_missing)) {
 		if (err)
 			buf_printf(err, "cannot read %s: %s", path, strerror(errno));
 		rc = -1;
@@ -540,8 +657,12 @@ int config_load(const char *dir, bool allow_missing, struct buf *err)
 		rc = config_load_text(buf_cstr(&text), text.len, path, err);
 	}
 	if (rc == 0) {
-		char *copy = xstrdup(dir); /* dir may be cf_dir itself */
+		/* Absolute, so that $config_directory/... means the same file
+		 * to every program, whatever its working directory. */
+		char *copy = realpath(dir, NULL); /* dir may be cf_dir itself */
 
+		if (copy == NULL)
+			copy = xstrdup(dir);
 		free(cf_dir);
 		cf_dir = copy;
 		cf_set_implicit("config_directory", cf_dir);
@@ -589,6 +710,54 @@ int config_override(const char *assignment)
 
 /* ------------------------------------------------------------ access */
 
+const struct param_def *config_param_def(const char *name)
+{
+	return cf_def_find(name, strlen(name));
+}
+
+const char *config_file_path(void)
+{
+	return cf_path;
+}
+
+static int cf_setting_cmp(const void *a, const void *b)
+{
+	const struct config_setting *x = a, *y = b;
+
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+size_t config_file_settings(struct config_setting **out)
+{
+	size_t n = 0;
+
+	*out = xcalloc(cf_count + 1, sizeof(**out));
+	for (size_t i = 0; i < cf_count; i++) {
+		if (cf_vars[i].file == NULL)
+			continue;
+		(*out)[n].name = cf_vars[i].name;
+		(*out)[n].value = cf_vars[i].file;
+		(*out)[n++].line = cf_vars[i].line;
+	}
+	qsort(*out, n, sizeof(**out), cf_setting_cmp);
+	return n;
+}
+
+bool config_refers_to(const char *value, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = strchr(value, '$'); p; p = strchr(p + 1, '$')) {
+		const char *n = p + 1;
+
+		if (*n == '{' || *n == '(')
+			n++;
+		if (strncmp(n, name, len) == 0 && !cf_name_char((unsigned char)n[len]))
+			return true;
+	}
+	return false;
+}
+
 const char *config_raw(const char *name)
 {
 	struct cf_var *v = cf_var_find(name, strlen(name));
@@ -601,6 +770,15 @@ const char *config_raw(const char *name)
 	if (def->def)
 		return def->def;
 	return cf_computed_default(name, 0);
+}
+
+const char *config_default(const char *name)
+{
+	const struct param_def *def = cf_def_find(name, strlen(name));
+
+	if (def == NULL)
+		return NULL;
+	return def->def ? def->def : cf_computed_default(name, 0);
 }
 
 bool config_is_set(const char *name)

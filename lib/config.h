@@ -14,6 +14,20 @@
  * (text if name is empty), "$$" is a literal "$".  Unknown names expand to
  * the empty string; recursion deeper than 100 is an error (loop).
  *
+ * Values that name files, as in Postfix: in a PARAM_LIST parameter
+ * (mydestination, mynetworks, relay_domains, ...) an entry "/file/name"
+ * is replaced by the entries in that file (white space or commas between
+ * them, '#' lines are comments); a PARAM_NAME parameter (myorigin) whose
+ * value starts with '/' is the first line of that file (Debian's
+ * "myorigin = /etc/mailname").  Both after $name expansion.  A file that
+ * cannot be read is warned about and gives nothing (PARAM_NAME: the
+ * parameter's default); "tern check" reports it as an error.
+ *
+ * config_load() does not warn about anything it merely does not know: a
+ * name missing from params.c, or a Postfix parameter tern does not
+ * implement, is reported by config_check() (config_check.h), which master
+ * logs once at start and "tern check" prints.
+ *
  * Details: a '#' after a value is part of the value (only whole-line
  * comments, as in Postfix); comment and blank lines do not end a
  * continued parameter; a continuation line is joined with one space and
@@ -23,8 +37,9 @@
  * Postfix.  A loop (a = $b, b = $a) or nesting deeper than 100 is warned
  * about and the offending reference expands to ""; a value longer than
  * 64 KiB after expansion is warned about and becomes "".  In
- * ${name?{text}} the braces around text and the
- * white space just inside them are dropped.
+ * ${name?{text}} the braces around text and the white space just inside
+ * them are dropped; ${name?{text1}:{text2}} is text1 when name is
+ * non-empty, else text2 (Postfix 3).
  */
 #ifndef TERN_CONFIG_H
 #define TERN_CONFIG_H
@@ -39,6 +54,19 @@ enum param_type {
 	PARAM_BOOL,
 	PARAM_TIME, /* number with optional unit s/m/h/d/w; unit holds default */
 	PARAM_SIZE, /* bytes, a plain integer */
+	PARAM_LIST, /* names, patterns or tables; "/file/name" entries are read */
+	PARAM_NAME, /* one name, or "/file/name" whose first line is the name */
+};
+
+/*
+ * Postfix parameters tern does not implement are declared too, so that a
+ * Postfix main.cf is understood rather than guessed at (config_check.c):
+ */
+enum param_compat {
+	PARAM_TERN,	   /* implemented (the default of the table's macros) */
+	PARAM_IGNORED,	   /* has no effect in tern and needs none: accepted silently */
+	PARAM_DIFFERENT,   /* tern does the job another way: one info line when set */
+	PARAM_UNSUPPORTED, /* not implemented: any value but the default is reported */
 };
 
 struct param_def {
@@ -48,10 +76,15 @@ struct param_def {
 			    NULL: computed (myhostname, mydomain) */
 	char unit;	 /* PARAM_TIME: default unit when none given */
 	const char *desc;
+	enum param_compat compat;
+	const char *note; /* PARAM_DIFFERENT, PARAM_UNSUPPORTED: what tern does instead */
 };
 
 /* The table, defined in params.c, ended by a NULL name. */
 extern const struct param_def param_table[];
+
+/* The table entry of a name, or NULL. */
+const struct param_def *config_param_def(const char *name);
 
 #define TERN_DEFAULT_CONFIG_DIR "/etc/tern"
 
@@ -70,7 +103,8 @@ int config_load_text(const char *text, size_t len, const char *filename, struct 
 /* Clears every value and override (tests). */
 void config_reset(void);
 
-/* The directory config_load() used. */
+/* The directory config_load() used, made absolute (also the value of
+ * config_directory): "-c run/etc" works from any working directory. */
 const char *config_dir(void);
 
 /*
@@ -94,9 +128,30 @@ bool config_bool(const char *name); /* yes/no/true/false/1/0, any case */
 long config_time(const char *name); /* seconds */
 long long config_size(const char *name);
 
+/* The main.cf file config_load() read last, or NULL (config_load_text
+ * gives its filename). */
+const char *config_file_path(void);
+
+/* One parameter as main.cf sets it (the last setting of a repeated name). */
+struct config_setting {
+	const char *name;
+	const char *value; /* raw, unexpanded */
+	int line;	   /* of main.cf */
+};
+
+/* The parameters main.cf sets, in the order of their lines; *out is the
+ * caller's to free() (not the strings, valid until the next load). */
+size_t config_file_settings(struct config_setting **out);
+
+/* True when name appears as $name, ${name...} or $(name...) in value. */
+bool config_refers_to(const char *value, const char *name);
+
 /* The raw, unexpanded value, or NULL if neither set nor defaulted.
  * Any name may be asked for; valid until the next load or reset. */
 const char *config_raw(const char *name);
+/* The default of a parameter of params.c, unexpanded (myhostname and
+ * mydomain: computed); NULL for other names.  Valid until the next load. */
+const char *config_default(const char *name);
 /* True when main.cf or an override set the name explicitly. */
 bool config_is_set(const char *name);
 

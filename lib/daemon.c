@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,7 +68,10 @@ static void daemon_open_log(const char *prog)
 	const char *file = config_str("maillog_file");
 
 	log_set_syslog_name(config_str("syslog_name"));
-	if (getenv("TERN_LOG_STDERR") != NULL)
+	if (getenv("TERN_LOG_STDERR") != NULL && *file) {
+		log_open(prog, LOG_DEST_FILE, file); /* "make run": file and terminal */
+		log_also_stderr(LOG_DEBUG);
+	} else if (getenv("TERN_LOG_STDERR") != NULL)
 		log_open(prog, LOG_DEST_STDERR, NULL);
 	else if (*file)
 		log_open(prog, LOG_DEST_FILE, file);
@@ -120,6 +124,7 @@ void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int 
 	const char *confdir = NULL;
 	struct buf err = BUF_INIT;
 	struct stat st;
+	pid_t parent = getppid();
 
 	memset(d, 0, sizeof(*d));
 	d->prog = prog;
@@ -141,7 +146,9 @@ void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int 
 	if (config_load(confdir, false, &err) < 0)
 		log_fatal("%s", buf_cstr(&err));
 	buf_free(&err);
+	config_set("service_name", d->service);
 	daemon_open_log(prog);
+	daemon_status_open();
 	signal(SIGPIPE, SIG_IGN);
 	if (!(flags & DAEMON_NO_LISTEN)) {
 		if (fstat(DAEMON_LISTEN_FD, &st) < 0 || !S_ISSOCK(st.st_mode))
@@ -154,6 +161,7 @@ void daemon_init(struct daemon *d, int argc, char **argv, const char *prog, int 
 		log_fatal("chdir %s: %s", config_str("queue_directory"), strerror(errno));
 	if (!(flags & DAEMON_KEEP_ROOT))
 		priv_drop(config_str("mail_owner"));
+	daemon_parent_watch(parent);
 	log_debug("%s started (service %s)", prog, d->service);
 }
 
@@ -254,6 +262,7 @@ void daemon_stop_accepting(struct daemon *d, struct event_loop *loop)
 	if (d->listen_fd >= 0 && daemon_ev.accepting) {
 		daemon_ev.accepting = false;
 		event_fd_events(loop, d->listen_fd, 0);
+		daemon_status_set_busy(true);
 	}
 }
 
@@ -274,6 +283,7 @@ void daemon_event_server(struct daemon *d, struct event_loop *loop, daemon_accep
 	event_fd_set(loop, d->listen_fd, EV_READ, daemon_accept_ready, &daemon_ev);
 	event_signal(loop, SIGTERM, daemon_on_term, &daemon_ev);
 	event_signal(loop, SIGHUP, daemon_on_hup, &daemon_ev);
+	daemon_status_watch(loop);
 	daemon_timers.loop = loop;
 	daemon_timers_arm(d);
 }
@@ -426,13 +436,14 @@ void daemon_blocking_server(struct daemon *d, daemon_serve_fn *fn, void *ctx)
 	sigaction(SIGHUP, &sa, NULL);
 	sock_nonblock(d->listen_fd, true);
 	while (!daemon_stopping(d) && (max_use <= 0 || served < max_use)) {
-		struct pollfd p = {.fd = d->listen_fd, .events = POLLIN};
+		struct pollfd p[2] = {{.fd = d->listen_fd, .events = POLLIN},
+		    {.fd = daemon_status_fd(), .events = 0}};
 		long wait = daemon_blocking_wait(max_idle_ms, idle_since);
 		int n, cfd;
 
 		if (wait == 0 && max_idle_ms > 0 && mono_msec() - idle_since >= max_idle_ms)
 			break; /* idle too long: master starts a fresh one */
-		n = poll(&p, 1, wait > INT_MAX ? INT_MAX : (int)wait);
+		n = poll(p, p[1].fd >= 0 ? 2 : 1, wait > INT_MAX ? INT_MAX : (int)wait);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -440,13 +451,19 @@ void daemon_blocking_server(struct daemon *d, daemon_serve_fn *fn, void *ctx)
 		daemon_timers_run(d);
 		if (n == 0)
 			continue;
+		if (p[1].revents & (POLLERR | POLLHUP)) {
+			log_info("master has gone: exiting");
+			break;
+		}
 		cfd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("accept: %s", strerror(errno));
 			continue;
 		}
+		daemon_status_set_busy(true);
 		fn(cfd, ctx);
+		daemon_status_set_busy(false);
 		served++;
 		idle_since = mono_msec();
 	}

@@ -4,23 +4,31 @@
  * master starts a daemon as
  *     <daemon_directory>/<command> -c CONFIG_DIR -n SERVICE -t inet|unix
  *         [-v] [-o name=value]... [args from master.cf]
- * with the service's listening socket on descriptor 3 (DAEMON_LISTEN_FD)
- * and, in the foreground, TERN_LOG_STDERR=1 in the environment.
+ * with the service's listening socket on descriptor 3 (DAEMON_LISTEN_FD),
+ * the write end of the service's status pipe on descriptor 4
+ * (DAEMON_STATUS_FD, with TERN_STATUS_FD=4 in the environment; see
+ * proc_status.h) and, in the foreground, TERN_LOG_STDERR=1.
  *
  * daemon_init() parses those options, loads main.cf, applies -o overrides,
  * opens the log, and then - unless DAEMON_KEEP_ROOT - drops privileges to
  * mail_owner before the caller reads a byte from the network or the queue.
- * Afterwards the working directory is queue_directory.
+ * Afterwards the working directory is queue_directory.  The parameter
+ * service_name is the master.cf service name, as in Postfix.
+ *
+ * A daemon exits when master dies: event servers at once, blocking
+ * servers between clients (daemon_status.c).
  */
 #ifndef TERN_DAEMON_H
 #define TERN_DAEMON_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "event.h"
 #include "mastercf.h"
 
 #define DAEMON_LISTEN_FD 3
+#define DAEMON_STATUS_FD 4
 #define DAEMON_KEEP_ROOT 0x1 /* master and local stay root */
 #define DAEMON_NO_LISTEN 0x2 /* no socket on fd 3 expected */
 
@@ -75,5 +83,19 @@ typedef void daemon_timer_fn(struct daemon *d, void *ctx);
 struct daemon_timer *daemon_timer_after(struct daemon *d, long ms, daemon_timer_fn *fn, void *ctx);
 struct daemon_timer *daemon_timer_every(struct daemon *d, long ms, daemon_timer_fn *fn, void *ctx);
 void daemon_timer_cancel(struct daemon *d, struct daemon_timer *t);
+
+/*
+ * The status pipe to master (daemon_status.c); all no-ops when master did
+ * not give one.  The server loops above report busy/available
+ * themselves; a daemon with a loop of its own calls
+ * daemon_status_set_busy() around each client and polls
+ * daemon_status_fd() (POLLERR: master has gone).
+ */
+void daemon_status_open(void);
+int daemon_status_fd(void);
+void daemon_status_set_busy(bool busy);
+bool daemon_master_gone(void);
+void daemon_status_watch(struct event_loop *loop);
+void daemon_parent_watch(pid_t parent);
 
 #endif

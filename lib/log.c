@@ -26,6 +26,7 @@ static char log_ident[100] = "tern";
 static enum log_dest log_dest = LOG_DEST_STDERR;
 static int log_fd = -1;
 static int log_level;
+static int log_tee = LOG_TEE_OFF;
 static void (*fatal_hooks[FATAL_HOOKS])(void);
 static int fatal_hook_count;
 static int in_fatal;
@@ -70,6 +71,11 @@ void log_open(const char *progname, enum log_dest dest, const char *path)
 	}
 }
 
+void log_also_stderr(int max_prio)
+{
+	log_tee = max_prio;
+}
+
 void log_set_verbose(int level)
 {
 	log_level = level;
@@ -104,6 +110,14 @@ static void log_emit(int prio, const char *label, const char *qid, const char *f
 		if (*p < 0x20 || *p == 0x7f)
 			*p = '?';
 
+	if (log_dest != LOG_DEST_STDERR && prio <= log_tee) {
+		n = snprintf(line, sizeof(line), "%s[%ld]: %s\n", log_ident, (long)getpid(), text);
+		if (n > (int)sizeof(line) - 1)
+			n = (int)sizeof(line) - 1, line[n - 1] = '\n';
+		if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+			/* The file gets it all the same. */
+		}
+	}
 	if (log_dest == LOG_DEST_SYSLOG) {
 		syslog(prio, "%s", text);
 		errno = saved;

@@ -30,6 +30,14 @@ void log_open(const char *progname, enum log_dest dest, const char *path);
 void log_set_syslog_name(const char *name);
 void log_set_verbose(int level);
 int log_verbose(void);
+/*
+ * With LOG_DEST_FILE or _SYSLOG, also write lines of syslog priority max_prio or more
+ * severe to stderr: LOG_DEBUG for all (a foreground master and its
+ * daemons: the terminal and maillog_file), LOG_WARNING for warnings and
+ * errors (a master starting up, for "tern start"), LOG_TEE_OFF for none.
+ */
+#define LOG_TEE_OFF (-1)
+void log_also_stderr(int max_prio);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

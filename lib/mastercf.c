@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "lline.h"
+#include "file_replace.h"
 #include "log.h"
 #include "util.h"
 
@@ -207,17 +208,33 @@ static int mc_maxproc(struct mc_parse *p, const char *w, int *out)
 	return 0;
 }
 
+static const char *const mc_type_names[] = {
+    [SERVICE_INET] = "inet",
+    [SERVICE_UNIX] = "unix",
+    [SERVICE_UNIX_DGRAM] = "unix-dgram",
+    [SERVICE_FIFO] = "fifo",
+    [SERVICE_PASS] = "pass",
+};
+
+const char *mastercf_type_name(enum service_type type)
+{
+	if ((size_t)type < sizeof(mc_type_names) / sizeof(mc_type_names[0]))
+		return mc_type_names[type];
+	return "?";
+}
+
 static int mc_type(struct mc_parse *p, struct master_service *svc, const char *w)
 {
-	if (strcmp(w, "inet") == 0)
-		svc->type = SERVICE_INET;
-	else if (strcmp(w, "unix") == 0)
-		svc->type = SERVICE_UNIX;
-	else
+	size_t i, n = sizeof(mc_type_names) / sizeof(mc_type_names[0]);
+
+	for (i = 0; i < n && strcmp(w, mc_type_names[i]) != 0; i++)
+		;
+	if (i == n)
 		return mc_error(p, p->start, "unsupported service type \"%s\"", w);
-	/* A unix service names a socket file: it must stay in its folder. */
-	if (svc->type == SERVICE_UNIX && strchr(svc->name, '/'))
-		return mc_error(p, p->start, "bad unix service name \"%s\"", svc->name);
+	svc->type = (enum service_type)i;
+	/* Every type but inet names a file in a queue folder: it must stay there. */
+	if (svc->type != SERVICE_INET && strchr(svc->name, '/'))
+		return mc_error(p, p->start, "bad %s service name \"%s\"", w, svc->name);
 	return 0;
 }
 
@@ -241,7 +258,7 @@ static int mc_check_duplicate(struct mc_parse *p, const struct master_service *s
 		if (old->type == svc->type && strcmp(old->name, svc->name) == 0)
 			return mc_error(p, p->start,
 			    "duplicate service \"%s\" %s (first at line %d)", svc->name,
-			    svc->type == SERVICE_INET ? "inet" : "unix", old->line);
+			    mastercf_type_name(svc->type), old->line);
 	}
 	return 0;
 }
@@ -301,27 +318,6 @@ int mastercf_parse_text(
 	return rc;
 }
 
-/* Reads a whole file; -1 with errno set on failure. */
-static int mc_read_file(const char *path, struct buf *out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	int saved;
-
-	if (fd < 0)
-		return -1;
-	do {
-		buf_reserve(out, 8192);
-		n = read(fd, buf_tail(out), 8192);
-		if (n > 0)
-			buf_commit(out, (size_t)n);
-	} while (n > 0 || (n < 0 && errno == EINTR));
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return n < 0 ? -1 : 0;
-}
-
 int mastercf_load(const char *path, struct master_cf *out, struct buf *err)
 {
 	struct buf text = BUF_INIT;
@@ -329,7 +325,7 @@ int mastercf_load(const char *path, struct master_cf *out, struct buf *err)
 
 	out->services = NULL;
 	out->count = 0;
-	if (mc_read_file(path, &text) < 0) {
+	if (file_read_all(path, &text) < 0) {
 		if (err)
 			buf_printf(err, "cannot read %s: %s", path, strerror(errno));
 		buf_free(&text);

@@ -14,9 +14,11 @@
  * As in Postfix: wakeup may end in '?' (accepted, ignored); an argument
  * written "{ text }" may contain white space (braces and the blanks just
  * inside them are dropped), and the argument after "-o" becomes
- * "name=value" without blanks around '='.  Other service types (fifo,
- * pass, ...) are errors, as are a duplicate service name + type and a unix
- * service name containing '/'.
+ * "name=value" without blanks around '='.  Every Postfix service type is
+ * accepted (inet, unix, unix-dgram, fifo, pass); what tern does with an
+ * entry is mastercf_plan()'s business, not the parser's.  Other types are
+ * errors, as are a duplicate service name + type and a unix service name
+ * containing '/'.
  */
 #ifndef TERN_MASTERCF_H
 #define TERN_MASTERCF_H
@@ -29,6 +31,9 @@
 enum service_type {
 	SERVICE_INET,
 	SERVICE_UNIX,
+	SERVICE_UNIX_DGRAM, /* Postfix's postlogd only */
+	SERVICE_FIFO,	    /* old Postfix pickup and qmgr entries */
+	SERVICE_PASS,	    /* postscreen's hand-off to smtpd */
 };
 
 struct master_service {
@@ -53,5 +58,33 @@ int mastercf_parse_text(
     const char *text, size_t len, const char *filename, struct master_cf *out, struct buf *err);
 int mastercf_load(const char *path, struct master_cf *out, struct buf *err);
 void mastercf_free(struct master_cf *cf);
+
+/* "inet", "unix", "unix-dgram", "fifo", "pass". */
+const char *mastercf_type_name(enum service_type type);
+
+/*
+ * What tern does with an entry (mastercf_plan.c).  A stock Postfix
+ * master.cf names Postfix's own helper daemons; tern either runs one of
+ * its programs for the entry, skips it because tern does that job
+ * elsewhere (one info line), or cannot serve it (a warning, and for an
+ * inet service an error: its port would be silently dead).  A command
+ * Postfix does not have is run as written, from daemon_directory.
+ */
+enum service_action {
+	SERVICE_RUN,
+	SERVICE_SKIP,
+	SERVICE_UNSERVED,
+};
+
+struct service_plan {
+	enum service_action action;
+	const char *program;	/* SERVICE_RUN: tern program; NULL: the command as written */
+	const char *mode;	/* SERVICE_RUN: last argument to add ("error"), or NULL */
+	enum service_type type; /* socket type to make (a fifo is served as unix) */
+	bool private_;		/* socket folder: private/ (true) or public/ */
+	const char *note;	/* one line: why skipped/unserved, or what differs */
+};
+
+void mastercf_plan(const struct master_service *svc, struct service_plan *out);
 
 #endif

@@ -9,6 +9,12 @@
  * Two defaults cannot be written as text: myhostname and mydomain depend on
  * the machine's host name.  Their def is NULL and config.c computes them.
  * This file holds data only; it does not parse or expand anything.
+ *
+ * The last part declares Postfix parameters tern does not implement, in
+ * the three groups of config.h's enum param_compat, so that a Postfix
+ * main.cf is read knowingly: harmless ones pass in silence, the rest are
+ * reported by config_check.c with what tern does instead.  A lane that
+ * implements one moves it up into the table proper.
  */
 #include <stddef.h>
 
@@ -16,23 +22,45 @@
 
 #define STR(n, d, text)                                                                            \
 	{                                                                                          \
-		n, PARAM_STR, d, 0, text                                                           \
+		n, PARAM_STR, d, 0, text, PARAM_TERN, NULL                                         \
 	}
 #define INT(n, d, text)                                                                            \
 	{                                                                                          \
-		n, PARAM_INT, d, 0, text                                                           \
+		n, PARAM_INT, d, 0, text, PARAM_TERN, NULL                                         \
 	}
 #define BOOL(n, d, text)                                                                           \
 	{                                                                                          \
-		n, PARAM_BOOL, d, 0, text                                                          \
+		n, PARAM_BOOL, d, 0, text, PARAM_TERN, NULL                                        \
 	}
 #define SIZE(n, d, text)                                                                           \
 	{                                                                                          \
-		n, PARAM_SIZE, d, 0, text                                                          \
+		n, PARAM_SIZE, d, 0, text, PARAM_TERN, NULL                                        \
 	}
 #define TIME(n, d, u, text)                                                                        \
 	{                                                                                          \
-		n, PARAM_TIME, d, u, text                                                          \
+		n, PARAM_TIME, d, u, text, PARAM_TERN, NULL                                        \
+	}
+/* Postfix's "/file/name" forms (config.h). */
+#define LIST(n, d, text)                                                                           \
+	{                                                                                          \
+		n, PARAM_LIST, d, 0, text, PARAM_TERN, NULL                                        \
+	}
+#define NAME(n, d, text)                                                                           \
+	{                                                                                          \
+		n, PARAM_NAME, d, 0, text, PARAM_TERN, NULL                                        \
+	}
+/* Postfix parameters tern does not implement (enum param_compat). */
+#define IGNORED(n, d, text)                                                                        \
+	{                                                                                          \
+		n, PARAM_STR, d, 0, text, PARAM_IGNORED, NULL                                      \
+	}
+#define DIFFERENT(n, d, text, note)                                                                \
+	{                                                                                          \
+		n, PARAM_STR, d, 0, text, PARAM_DIFFERENT, note                                    \
+	}
+#define UNSUPPORTED(n, type, d, text, note)                                                        \
+	{                                                                                          \
+		n, type, d, 0, text, PARAM_UNSUPPORTED, note                                       \
 	}
 
 const struct param_def param_table[] = {
@@ -52,13 +80,16 @@ const struct param_def param_table[] = {
     STR("maillog_file", "", "log to this file instead of syslog when not empty"),
     STR("myhostname", NULL, "fully qualified host name of this machine"),
     STR("mydomain", NULL, "domain this machine belongs to"),
-    STR("myorigin", "$myhostname", "domain appended to locally posted unqualified addresses"),
-    STR("mydestination", "$myhostname, localhost.$mydomain, localhost",
+    NAME("myorigin", "$myhostname",
+	"domain appended to locally posted unqualified addresses (or /file/name: its first line)"),
+    LIST("mydestination", "$myhostname, localhost.$mydomain, localhost",
 	"domains delivered to local UNIX accounts"),
-    STR("mynetworks", "127.0.0.0/8 [::1]/128", "trusted client networks allowed to relay"),
-    STR("relay_domains", "", "remote domains this machine accepts mail for"),
-    STR("inet_interfaces", "all", "local addresses the SMTP server listens on"),
-    STR("inet_protocols", "all", "IP versions to use: ipv4, ipv6 or all"),
+    LIST("mynetworks", "127.0.0.0/8 [::1]/128", "trusted client networks allowed to relay"),
+    LIST("relay_domains", "", "remote domains this machine accepts mail for"),
+    LIST("inet_interfaces", "all",
+	"addresses inet services without a host listen on: all, loopback-only or a list"),
+    LIST("inet_protocols", "all", "IP versions to use: all, ipv4, ipv6 or \"ipv4, ipv6\""),
+    STR("service_name", "", "the master.cf service a daemon runs for (set by the daemon)"),
 
     /* SMTP server. */
     STR("smtpd_banner", "$myhostname ESMTP $mail_name", "text after 220 in the SMTP greeting"),
@@ -74,7 +105,7 @@ const struct param_def param_table[] = {
     BOOL("smtputf8_enable", "yes", "offer and accept SMTPUTF8 (RFC 6531)"),
 
     /* Local and virtual delivery. */
-    STR("virtual_mailbox_domains", "", "domains whose users have virtual mailboxes"),
+    LIST("virtual_mailbox_domains", "", "domains whose users have virtual mailboxes"),
     STR("virtual_mailbox_maps", "", "tables mapping virtual addresses to mailbox paths"),
     STR("virtual_mailbox_base", "", "directory prefixed to every virtual mailbox path"),
     STR("virtual_uid_maps", "", "tables giving the uid for virtual mailbox delivery"),
@@ -161,7 +192,7 @@ const struct param_def param_table[] = {
     INT("smtpd_client_connection_rate_limit", "0",
 	"most connections per client per anvil_rate_time_unit; 0 means no limit"),
     TIME("anvil_rate_time_unit", "60", 's', "time unit of smtpd_client_connection_rate_limit"),
-    STR("smtpd_client_event_limit_exceptions", "$mynetworks",
+    LIST("smtpd_client_event_limit_exceptions", "$mynetworks",
 	"clients exempt from the connection limits"),
     BOOL("smtpd_chunking_enable", "yes", "offer CHUNKING and BDAT (RFC 3030)"),
     BOOL("smtpd_dsn_enable", "yes", "offer DSN (RFC 3461)"),
@@ -263,5 +294,119 @@ const struct param_def param_table[] = {
     STR("smtp_sasl_tls_security_options", "noanonymous", "SASL restrictions over TLS"),
     STR("smtp_sasl_mechanism_filter", "", "mechanisms allowed, when not empty (plain, login)"),
 
-    {NULL, PARAM_STR, NULL, 0, NULL},
+    /* ---- Postfix parameters that need nothing in tern: accepted silently. */
+    IGNORED("compatibility_level", "0", "Postfix's backwards-compatibility level"),
+    IGNORED("biff", "yes", "Postfix's comsat notification of local deliveries"),
+    IGNORED("readme_directory", "no", "where Postfix's README files are"),
+    IGNORED("html_directory", "no", "where Postfix's HTML documentation is"),
+    IGNORED("manpage_directory", "/usr/share/man", "where Postfix's manual pages are"),
+    IGNORED("sample_directory", "/etc/postfix", "where Postfix's sample files are"),
+    IGNORED("sendmail_path", "/usr/sbin/sendmail", "where Postfix's sendmail command is"),
+    IGNORED("newaliases_path", "/usr/bin/newaliases", "where Postfix's newaliases command is"),
+    IGNORED("mailq_path", "/usr/bin/mailq", "where Postfix's mailq command is"),
+    IGNORED("shlib_directory", "no", "where Postfix's shared libraries are"),
+    IGNORED("meta_directory", "/etc/postfix", "where Postfix's meta files are"),
+    IGNORED("data_directory", "/var/lib/tern", "Postfix's directory for caches and PRNG state"),
+    IGNORED(
+	"smtp_tls_session_cache_database", "", "Postfix's TLS session cache of the SMTP client"),
+    IGNORED("smtpd_tls_session_cache_database", "",
+	"Postfix's TLS session cache of the SMTP server (tern uses session tickets)"),
+    IGNORED("smtpd_tls_session_cache_timeout", "3600s", "Postfix's TLS session cache lifetime"),
+    IGNORED("tls_random_source", "dev:/dev/urandom", "Postfix's PRNG seed source"),
+    IGNORED("smtpd_tls_loglevel", "0", "Postfix's TLS log detail of the SMTP server"),
+    IGNORED("smtp_tls_loglevel", "0", "Postfix's TLS log detail of the SMTP client"),
+    IGNORED("smtp_tls_note_starttls_offer", "no", "log hosts that offer STARTTLS"),
+    IGNORED("debug_peer_level", "2", "Postfix's extra logging for debug_peer_list"),
+    IGNORED("debug_peer_list", "", "clients and servers Postfix logs in detail"),
+    IGNORED("debugger_command", "", "Postfix's command to attach a debugger"),
+    IGNORED("smtp_fallback_relay", "", "Postfix's fallback relay (the empty default only)"),
+
+    /* ---- Postfix parameters whose job tern does another way: one info line. */
+    DIFFERENT("default_database_type", "hash", "Postfix's table type for newaliases and postmap",
+	"hash: and btree: tables are read from their source text files"),
+    DIFFERENT("disable_vrfy_command", "no", "Postfix's switch for the VRFY command",
+	"VRFY always answers 252 and confirms no address"),
+    DIFFERENT("smtpd_tls_received_header", "no", "TLS details in Received: headers",
+	"cleanup always records the TLS protocol and cipher in Received:"),
+
+    /* ---- Postfix parameters with an effect tern does not have: any value
+     * but the default is reported, as a warning at start and by tern check. */
+    UNSUPPORTED("append_dot_mydomain", PARAM_BOOL, "no", "append .$mydomain to user@host",
+	"addresses are never completed with .$mydomain"),
+    UNSUPPORTED("virtual_alias_maps", PARAM_STR, "", "virtual alias tables",
+	"virtual aliases are not expanded"),
+    UNSUPPORTED("virtual_alias_domains", PARAM_STR, "$virtual_alias_maps", "virtual alias domains",
+	"virtual alias domains are not recognised"),
+    UNSUPPORTED(
+	"canonical_maps", PARAM_STR, "", "address rewriting tables", "addresses are not rewritten"),
+    UNSUPPORTED("sender_canonical_maps", PARAM_STR, "", "sender address rewriting tables",
+	"addresses are not rewritten"),
+    UNSUPPORTED("recipient_canonical_maps", PARAM_STR, "", "recipient address rewriting tables",
+	"addresses are not rewritten"),
+    UNSUPPORTED("masquerade_domains", PARAM_STR, "", "domains that hide their subdomains",
+	"addresses are not masqueraded"),
+    UNSUPPORTED("smtp_generic_maps", PARAM_STR, "", "outbound address rewriting tables",
+	"addresses are not rewritten"),
+    UNSUPPORTED(
+	"relocated_maps", PARAM_STR, "", "tables of moved users", "no \"user has moved\" bounces"),
+    UNSUPPORTED(
+	"header_checks", PARAM_STR, "", "header content inspection", "headers are not inspected"),
+    UNSUPPORTED(
+	"body_checks", PARAM_STR, "", "body content inspection", "bodies are not inspected"),
+    UNSUPPORTED(
+	"mime_header_checks", PARAM_STR, "", "MIME header inspection", "headers are not inspected"),
+    UNSUPPORTED("nested_header_checks", PARAM_STR, "", "attached message header inspection",
+	"headers are not inspected"),
+    UNSUPPORTED(
+	"smtpd_milters", PARAM_STR, "", "milters of the SMTP server", "no milter is called"),
+    UNSUPPORTED(
+	"non_smtpd_milters", PARAM_STR, "", "milters of local submissions", "no milter is called"),
+    UNSUPPORTED("content_filter", PARAM_STR, "", "after-queue content filter",
+	"mail is not passed through a content filter"),
+    UNSUPPORTED("smtpd_proxy_filter", PARAM_STR, "", "before-queue content filter",
+	"mail is not passed through a content filter"),
+    UNSUPPORTED("receive_override_options", PARAM_STR, "", "cleanup feature switches",
+	"cleanup's processing cannot be switched off"),
+    UNSUPPORTED(
+	"always_bcc", PARAM_STR, "", "address that gets a copy of all mail", "no copies are made"),
+    UNSUPPORTED("sender_bcc_maps", PARAM_STR, "", "copies by sender", "no copies are made"),
+    UNSUPPORTED("recipient_bcc_maps", PARAM_STR, "", "copies by recipient", "no copies are made"),
+    UNSUPPORTED("relay_recipient_maps", PARAM_STR, "", "valid recipients of relay_domains",
+	"every recipient in relay_domains is accepted"),
+    UNSUPPORTED("mailbox_transport", PARAM_STR, "", "transport for local mailbox delivery",
+	"local delivers to the mailbox itself"),
+    UNSUPPORTED("mailbox_transport_maps", PARAM_STR, "", "per-user mailbox transports",
+	"local delivers to the mailbox itself"),
+    UNSUPPORTED("fallback_transport", PARAM_STR, "", "transport for unknown local users",
+	"unknown local users are rejected"),
+    UNSUPPORTED("fallback_transport_maps", PARAM_STR, "", "per-user fallback transports",
+	"unknown local users are rejected"),
+    UNSUPPORTED("luser_relay", PARAM_STR, "", "destination for unknown local users",
+	"unknown local users are rejected"),
+    UNSUPPORTED("mailbox_command_maps", PARAM_STR, "", "per-user mailbox commands",
+	"mailbox_command applies to every user"),
+    UNSUPPORTED("sender_dependent_relayhost_maps", PARAM_STR, "", "relayhost by sender",
+	"relayhost applies to every sender"),
+    UNSUPPORTED("sender_dependent_default_transport_maps", PARAM_STR, "",
+	"default_transport by sender", "default_transport applies to every sender"),
+    UNSUPPORTED("smtpd_restriction_classes", PARAM_STR, "", "named restriction lists",
+	"restriction class names are unknown restrictions"),
+    UNSUPPORTED("smtpd_reject_unlisted_sender", PARAM_BOOL, "no",
+	"reject unknown senders in local domains", "senders are not checked"),
+    UNSUPPORTED("smtp_bind_address", PARAM_STR, "", "source IPv4 address of the SMTP client",
+	"the system chooses the source address"),
+    UNSUPPORTED("smtp_bind_address6", PARAM_STR, "", "source IPv6 address of the SMTP client",
+	"the system chooses the source address"),
+    UNSUPPORTED("disable_dns_lookups", PARAM_BOOL, "no", "obsolete: no DNS for the SMTP client",
+	"use smtp_host_lookup = native"),
+    UNSUPPORTED("smtpd_use_tls", PARAM_BOOL, "no", "obsolete: offer STARTTLS",
+	"use smtpd_tls_security_level"),
+    UNSUPPORTED("smtpd_enforce_tls", PARAM_BOOL, "no", "obsolete: require STARTTLS",
+	"use smtpd_tls_security_level"),
+    UNSUPPORTED("smtp_use_tls", PARAM_BOOL, "no", "obsolete: use STARTTLS when offered",
+	"use smtp_tls_security_level"),
+    UNSUPPORTED("smtp_enforce_tls", PARAM_BOOL, "no", "obsolete: require STARTTLS",
+	"use smtp_tls_security_level"),
+
+    {NULL, PARAM_STR, NULL, 0, NULL, PARAM_TERN, NULL},
 };

@@ -85,6 +85,12 @@
 #define A_FULLNAME "fullname" /* sendmail -F: full name for an added From: */
 #define A_TIME "time"	      /* maildrop: submission time, microseconds */
 #define OP_WAKEUP "wakeup"    /* postdrop -> public/pickup: new maildrop file */
+/* Process status: daemon -> master, over the service's status pipe
+ * (lib/proc_status.h): {pid, state=avail|busy}, one record per change. */
+#define A_PID "pid"
+#define A_STATE "state"
+#define STATE_AVAIL "avail"
+#define STATE_BUSY "busy"
 
 /* Queue operations: tern queue -> private/qmgr: {op=flush, [queue_id]}. */
 #define OP_FLUSH "flush" /* retry now */

@@ -425,3 +425,10 @@ bool sock_addr_in_networks(const char *addr, const char *list)
 	strv_free(v);
 	return found;
 }
+
+bool sock_network_valid(const char *entry)
+{
+	struct sock_net net;
+
+	return sock_parse_net(entry, &net);
+}

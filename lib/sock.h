@@ -51,4 +51,7 @@ void sock_ntop(const struct sockaddr *sa, char *addr, size_t addrlen, int *port)
  */
 bool sock_addr_in_networks(const char *addr, const char *list);
 
+/* True when entry is one network as the lists above take it. */
+bool sock_network_valid(const char *entry);
+
 #endif

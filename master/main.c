@@ -5,10 +5,14 @@
  *
  * Without -f it detaches and the parent exits only once the listeners are
  * bound (so "tern start" returning 0 means the ports are open), or with
- * status 1 and the reason on stderr.  With -f it stays in the foreground
- * and every process logs to stderr.  pid/master.pid under queue_directory
- * holds the pid and an exclusive lock for the master's whole life: a
- * second master for the same queue refuses to start.
+ * status 1 and the reason on stderr; warnings of the configuration report
+ * (config_check.h) reach that terminal too.  With -f it stays in the
+ * foreground and every process logs to stderr, and to maillog_file when
+ * one is set.  pid/master.pid under queue_directory holds the pid and an
+ * exclusive lock for the master's whole life: a second master for the
+ * same queue refuses to start.  A master that finds processes a dead
+ * master of the same instance left behind stops them before it binds
+ * anything (instance_procs.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,15 +22,19 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
+#include "config_check.h"
+#include "instance_procs.h"
 #include "log.h"
 #include "master.h"
 #include "util.h"
 
 #define STOP_GRACE_MS 10000
+#define ORPHAN_GRACE_MS 10000
 
 static struct master master;
 
@@ -41,12 +49,51 @@ static void master_open_log(void)
 	const char *file = config_str("maillog_file");
 
 	log_set_syslog_name(config_str("syslog_name"));
-	if (master.foreground)
-		log_open("master", LOG_DEST_STDERR, NULL);
-	else if (*file)
+	if (master.foreground && *file) {
 		log_open("master", LOG_DEST_FILE, file);
-	else
+		log_also_stderr(LOG_DEBUG);
+	} else if (master.foreground) {
+		log_open("master", LOG_DEST_STDERR, NULL);
+	} else if (*file) {
+		log_open("master", LOG_DEST_FILE, file);
+	} else {
 		log_open("master", LOG_DEST_SYSLOG, NULL);
+	}
+}
+
+/*
+ * The configuration report, once per start and reload, into the log (and
+ * at start, through the tee set in main(), its warnings onto the terminal
+ * of "tern start").  Errors stop a start; at a reload they are logged and
+ * the services keep running.
+ */
+static size_t master_report(void)
+{
+	struct check_report r;
+	size_t errors;
+
+	config_check(&r);
+	check_report_log(&r);
+	errors = r.errors;
+	check_report_free(&r);
+	return errors;
+}
+
+/* Processes a master of this instance left when it died (kill -9). */
+static void master_stop_orphans(void)
+{
+	struct instance_proc *procs;
+	size_t n = instance_procs_find(master.confdir, config_str("daemon_directory"), &procs);
+	size_t left;
+
+	if (n == 0)
+		return;
+	log_warn("stopping %zu processes a previous master left behind (%s pid %ld%s)", n,
+	    procs[0].name, (long)procs[0].pid, n > 1 ? ", ..." : "");
+	left = instance_procs_stop(procs, n, ORPHAN_GRACE_MS);
+	if (left)
+		log_warn("%zu processes of the previous master did not stop", left);
+	free(procs);
 }
 
 static void master_load_config(void)
@@ -121,6 +168,7 @@ static void master_on_term(struct event_loop *loop, int signo, void *ctx)
 		return;
 	log_info("terminating on signal %d", signo);
 	master.stopping = true;
+	master_services_unwatch(&master);
 	for (struct mservice *s = master.services; s; s = s->next)
 		master_service_close(s);
 	master_signal_children(&master, NULL, SIGTERM);
@@ -140,6 +188,9 @@ static void master_on_hup(struct event_loop *loop, int signo, void *ctx)
 	log_info("reload -- version %s, configuration %s", "0.1", master.confdir);
 	master_load_config();
 	master_open_log();
+	if (master_report() > 0)
+		log_error("the configuration has errors (see above); daemons that start now may "
+			  "fail");
 	if (master_services_load(&master, true) == 0)
 		master_spawn_all(&master);
 }
@@ -228,12 +279,19 @@ int main(int argc, char **argv)
 	event_signal(master.loop, SIGTERM, master_on_term, NULL);
 	event_signal(master.loop, SIGINT, master_on_term, NULL);
 	event_signal(master.loop, SIGHUP, master_on_hup, NULL);
+	master_open_log();
+	if (!master.foreground)
+		log_also_stderr(LOG_WARNING); /* for the terminal of "tern start" */
+	if (master_report() > 0)
+		log_fatal("cannot start: the configuration has errors (\"tern check\" lists them)");
+	master_stop_orphans();
 	if (master_services_load(&master, false) < 0)
 		log_fatal("cannot start: see the errors above");
-	master_open_log();
 	log_info("daemon started -- version %s, configuration %s", "0.1", master.confdir);
-	if (ready_fd >= 0)
+	if (ready_fd >= 0) {
 		master_detach_done(ready_fd);
+		log_also_stderr(LOG_TEE_OFF);
+	}
 	master_spawn_all(&master);
 	event_loop_run(master.loop);
 	master_remove_pid();

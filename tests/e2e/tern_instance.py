@@ -22,6 +22,14 @@ def free_port():
         return s.getsockname()[1]
 
 
+def _proc_state(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
 def wait_until(cond, timeout=20.0, interval=0.05, what="condition"):
     """Polls cond() until it is true; bounded, raises AssertionError."""
     deadline = time.monotonic() + timeout
@@ -75,6 +83,27 @@ class Instance:
     @property
     def log_path(self):
         return os.path.join(self.dir, "log", "tern.log")
+
+    @property
+    def master_cf_path(self):
+        return os.path.join(self.etc, "master.cf")
+
+    def write_master_cf(self, text):
+        with open(self.master_cf_path, "w") as f:
+            f.write(text)
+
+    def append_main_cf(self, settings, comment="added by the test"):
+        """Appends "name = value" lines (a dict or (name, value) pairs);
+        later lines win, as in Postfix."""
+        items = settings.items() if isinstance(settings, dict) else settings
+        with open(self.main_cf_path, "a") as f:
+            f.write("\n# %s\n" % comment)
+            for k, v in items:
+                f.write("%s = %s\n" % (k, v))
+
+    def main_cf_value(self, name):
+        """The value of name as "tern conf -h" prints it."""
+        return self.tern("conf", "-h", name).stdout.rstrip("\n")
 
     def tern(self, *args, check=True, **kw):
         return subprocess.run([TERN, "-c", self.dir] + list(args), check=check,
@@ -171,6 +200,61 @@ class Instance:
     def pids_of(self, program):
         return [p for p, prog, _ in self.processes() if prog == program]
 
+    def instance_pids(self):
+        """{pid: program} of every live process started with this
+        instance's configuration directory ("-c DIR/etc"), whatever its
+        parent: also the children of a master that died."""
+        out = {}
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    argv = f.read().split(b"\0")
+                with open("/proc/%s/stat" % d) as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state == "Z":
+                continue
+            for i, a in enumerate(argv[:-1]):
+                if a == b"-c" and argv[i + 1].decode(errors="replace") == self.etc:
+                    out[int(d)] = os.path.basename(argv[0].decode(errors="replace"))
+        return out
+
+    def kill_master(self):
+        """kill -9 of the master only, as a crash would."""
+        mpid = self.master_pid()
+        os.kill(mpid, signal.SIGKILL)
+        wait_until(lambda: not os.path.exists("/proc/%d" % mpid) or
+                   _proc_state(mpid) == "Z", 10, what="master gone")
+        return mpid
+
+    @staticmethod
+    def listeners(port):
+        """The local addresses a TCP socket listens on at port, from
+        /proc/net/tcp and tcp6: {"127.0.0.1", "::1", "0.0.0.0", "::"}."""
+        found = set()
+        for path, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
+            try:
+                with open(path) as f:
+                    lines = f.readlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()
+                addr, p = fields[1].split(":")
+                if int(p, 16) != port or fields[3] != "0A":  # LISTEN
+                    continue
+                raw = bytes.fromhex(addr)
+                if v6:
+                    # Four 32-bit words, each in host (little-endian) order.
+                    raw = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+                    found.add(socket.inet_ntop(socket.AF_INET6, raw))
+                else:
+                    found.add(socket.inet_ntop(socket.AF_INET, raw[::-1]))
+        return found
+
     def cleanup(self):
         self.stop()
         mpid = self.master_pid()
@@ -179,7 +263,81 @@ class Instance:
                 os.kill(mpid, signal.SIGKILL)
             except OSError:
                 pass
+        for pid in self.instance_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         if os.environ.get("TERN_KEEP"):
             print("\n(kept instance %s)" % self.dir)
             return
         subprocess.run(["rm", "-rf", self.dir])
+
+
+# ---------------------------------------------------------------- Debian's Postfix
+
+DEBIAN_MAILER_TYPES = ("Internet Site", "Internet with smarthost", "Satellite system")
+
+# Runs inside "unshare --mount --net --pid --fork": an overlay of / that
+# keeps every write in a tmpfs, chrooted into, so that Debian's own postfix
+# configuration (the package's debconf config script and postinst, run by
+# dpkg-reconfigure with preseeded answers) writes its main.cf for real and
+# nothing of the machine changes.  policy-rc.d keeps it from starting
+# Postfix; the empty network namespace keeps anything from reaching out.
+_DEBIAN_GEN = r"""
+set -e
+out=$1; mailer=$2; mailname=$3; relayhost=$4
+T=$(mktemp -d /tmp/tern-debgen.XXXXXX)
+mount -t tmpfs none "$T"
+mkdir "$T/up" "$T/work" "$T/root"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$T/up,workdir=$T/work" "$T/root"
+mount -t proc proc "$T/root/proc"
+mount --rbind /dev "$T/root/dev"
+mount -t tmpfs none "$T/root/tmp"
+mount -t tmpfs none "$T/root/run"
+ip link set lo up 2>/dev/null || true
+chroot "$T/root" /bin/sh -c '
+printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d
+chmod 755 /usr/sbin/policy-rc.d
+rm -f /etc/postfix/main.cf /etc/mailname
+debconf-set-selections <<SEL
+postfix postfix/main_mailer_type select $1
+postfix postfix/mailname string $2
+postfix postfix/relayhost string $3
+SEL
+DEBIAN_FRONTEND=noninteractive dpkg-reconfigure -f noninteractive postfix >/tmp/log 2>&1 ||
+  { cat /tmp/log >&2; exit 1; }
+' sh "$mailer" "$mailname" "$relayhost"
+cp "$T/root/etc/postfix/main.cf" "$out/main.cf"
+cp "$T/root/etc/postfix/master.cf" "$out/master.cf"
+cp "$T/root/etc/mailname" "$out/mailname" 2>/dev/null || true
+"""
+
+
+def debian_postfix_config(mailer_type, mailname="mail.example.org", relayhost="[127.0.0.1]:9"):
+    """(main.cf, master.cf, /etc/mailname) as Debian's postfix package
+    writes them for a fresh install of the given debconf type, generated
+    now from the installed package (needs root and the postfix package):
+    nothing of Postfix's is written by hand or kept in the repository.
+    relayhost is the answer for the types that ask for one."""
+    if mailer_type == "Internet Site":
+        relayhost = ""  # not asked: the package leaves it empty
+    out = tempfile.mkdtemp(prefix="tern-debian-")
+    try:
+        r = subprocess.run(["unshare", "--mount", "--net", "--pid", "--fork",
+                            "--propagation", "private", "sh", "-c", _DEBIAN_GEN, "sh",
+                            out, mailer_type, mailname, relayhost],
+                           capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:
+            raise AssertionError("Debian's postfix configuration failed:\n%s%s"
+                                 % (r.stdout, r.stderr))
+        files = []
+        for name in ("main.cf", "master.cf", "mailname"):
+            try:
+                with open(os.path.join(out, name)) as f:
+                    files.append(f.read())
+            except FileNotFoundError:
+                files.append(None)
+        return tuple(files)
+    finally:
+        subprocess.run(["rm", "-rf", out])

@@ -65,6 +65,12 @@ class StagedInstallTest(unittest.TestCase):
             "/usr/local/share/man/man8/pickup.8": ("root", "root", 0o644),
             "/usr/local/lib/systemd/system/tern.service": ("root", "root", 0o644),
         }
+        # Every page of man/ is installed, in the section its name says.
+        pages = os.listdir(os.path.join(ROOT, "man"))
+        self.assertIn("newaliases.1", pages)
+        self.assertIn("aliases.5", pages)
+        for page in pages:
+            want["/usr/local/share/man/man%s/%s" % (page[-1], page)] = ("root", "root", 0o644)
         for path, w in want.items():
             self.assertEqual(owner(self.p(path)), w, path)
         for link in ("/usr/sbin/sendmail", "/usr/bin/mailq", "/usr/bin/newaliases"):

@@ -432,24 +432,131 @@ static void test_syntax_errors(void **state)
 	SYNTAX("a = 1\nbroken\n  more\n", "main.cf:2: ");
 }
 
-static void test_unknown_name_warning(void **state)
+/* Loading never warns: unknown names are config_check's (config_check.h),
+ * so that sendmail and mailq print nothing of the kind. */
+static void test_unknown_name_silent_at_load(void **state)
 {
-	const char *text = "foo_bar = 1\nmail_name = x\nfoo_bar = 2\n";
+	const char *text = "foo_bar = 1\nmail_name = x\n\n# c\nfoo_bar = 2\n";
+	struct config_setting *set;
+	size_t n;
 	char *log;
 
 	(void)state;
 	load(text);
 	assert_string_equal(config_str("mail_name"), "x");
 	log = log_text();
-	assert_non_null(strstr(log, "main.cf:1: unknown parameter: foo_bar"));
-	assert_int_equal(count_in(log, "foo_bar"), 1);
+	assert_int_equal(count_in(log, "foo_bar"), 0);
 	free(log);
-	/* Once per name per load: a reload warns again. */
+	/* The settings, in line order, the last of a repeated name at its line. */
+	n = config_file_settings(&set);
+	assert_int_equal(n, 2);
+	assert_string_equal(set[0].name, "mail_name");
+	assert_int_equal(set[0].line, 2);
+	assert_string_equal(set[1].name, "foo_bar");
+	assert_string_equal(set[1].value, "2");
+	assert_int_equal(set[1].line, 5);
+	free(set);
+	assert_string_equal(config_file_path(), "main.cf");
+	assert_null(config_param_def("foo_bar"));
+	assert_non_null(config_param_def("mail_name"));
+}
+
+/* Postfix 3's "${name?{value1}:{value2}}". */
+static void test_expansion_choice(void **state)
+{
+	static const char *const want[][2] = {
+	    {"$a", "one"}, {"$b", "two"}, {"$c", "two"}, {"$d", "x-1"}};
+
+	(void)state;
+	load("set = x\nempty =\n"
+	     "a = ${set?{one}:{two}}\nb = ${empty?{one}:{two}}\nc = ${empty?{one}:two}\n"
+	     "d = ${set?{ $set-1 }:{no}}\n");
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char *got = config_expand(want[i][0]);
+
+		assert_string_equal(got, want[i][1]);
+		free(got);
+	}
+}
+
+static void test_refers_to(void **state)
+{
+	(void)state;
+	assert_true(config_refers_to("a $foo b", "foo"));
+	assert_true(config_refers_to("${foo}", "foo"));
+	assert_true(config_refers_to("${foo?x}", "foo"));
+	assert_true(config_refers_to("$(foo:y)", "foo"));
+	assert_false(config_refers_to("$foobar", "foo"));
+	assert_false(config_refers_to("foo", "foo"));
+	assert_false(config_refers_to("$$foo", "xfoo"));
+}
+
+/* Writes text to a new temporary file; the path is the caller's. */
+static char *temp_file(const char *text)
+{
+	char tmpl[] = "/tmp/test_config_file.XXXXXX";
+	int fd = mkstemp(tmpl);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return xstrdup(tmpl);
+}
+
+/* Postfix's "/file/name" values: list entries and Debian's myorigin. */
+static void test_file_values(void **state)
+{
+	char *names = temp_file("# domains\nexample.org, example.net\n\n  # more\n  example.com\n");
+	char *mailname = temp_file("mail.example.org\nsecond line\n");
+	char *empty = temp_file("\n");
+	char *text = xasprintf("mydestination = localhost, %s, $mydomain\n"
+			       "relay_domains = %s\nmyorigin = %s\nmydomain = d.example\n"
+			       "myhostname = h.d.example\nmail_name = /not/a/list\n",
+	    names, names, mailname);
+	char *bad;
+
+	(void)state;
 	load(text);
-	log = log_text();
-	assert_int_equal(count_in(log, "foo_bar"), 2);
-	assert_int_equal(count_in(log, "mail_name"), 0);
-	free(log);
+	/* The file's entries in place of its name; the rest as written. */
+	assert_string_equal(config_str("mydestination"),
+	    "localhost, example.org example.net example.com, d.example");
+	assert_string_equal(config_str("relay_domains"), "example.org example.net example.com");
+	assert_string_equal(config_str("myorigin"), "mail.example.org");
+	/* Only list and name parameters read files. */
+	assert_string_equal(config_str("mail_name"), "/not/a/list");
+	/* Without a file entry a list is left exactly as written; with one,
+	 * a table beside it keeps its commas and blanks. */
+	load("mynetworks = 10.0.0.0/8,  [::1]/128\n");
+	assert_string_equal(config_str("mynetworks"), "10.0.0.0/8,  [::1]/128");
+	free(text);
+	text = xasprintf("relay_domains = inline:{ a.example=1, /b=2 },%s\n", names);
+	load(text);
+	assert_string_equal(config_str("relay_domains"),
+	    "inline:{ a.example=1, /b=2 },example.org example.net example.com");
+	free(text);
+
+	/* Unreadable or empty: a warning, nothing from the file, and for
+	 * myorigin its default. */
+	text = xasprintf("myhostname = h.example\nmydestination = a, /nonexistent/x, b\n"
+			 "myorigin = %s\n",
+	    empty);
+	log_clear();
+	load(text);
+	assert_string_equal(config_str("mydestination"), "a, , b");
+	assert_string_equal(config_str("myorigin"), "h.example");
+	assert_true(log_has("cannot read /nonexistent/x"));
+	assert_true(log_has("is empty"));
+	free(text);
+	bad = xasprintf("myhostname = h.example\nmyorigin = /nonexistent/mailname\n");
+	load(bad);
+	assert_string_equal(config_str("myorigin"), "h.example");
+	free(bad);
+	unlink(names);
+	unlink(mailname);
+	unlink(empty);
+	free(names);
+	free(mailname);
+	free(empty);
 }
 
 static void test_time_units(void **state)
@@ -639,7 +746,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reload_keeps_overrides, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_syntax_errors, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_unknown_name_warning, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_name_silent_at_load, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refers_to, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expansion_choice, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_file_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_time_units, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bool_words, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list_splitting, setup, teardown),

@@ -181,11 +181,116 @@ static void test_braces(void **state)
 static void test_bad_type(void **state)
 {
 	(void)state;
-	parse_bad("a inet - - - - - x\nb fifo n - n - - pickup\n",
-	    "master.cf:2: unsupported service type \"fifo\"");
-	parse_bad("b pass n - n - - smtpd\n", "unsupported service type");
+	parse_bad("a inet - - - - - x\nb fifo2 n - n - - pickup\n",
+	    "master.cf:2: unsupported service type \"fifo2\"");
 	parse_bad("b INET n - n - - smtpd\n", "unsupported service type");
 	parse_bad("../../etc/x unix n - n - - cleanup\n", "master.cf:1: bad unix service name");
+	parse_bad("a/b fifo n - n - - pickup\n", "bad fifo service name");
+	parse_bad("a/b unix-dgram n - n - - postlogd\n", "bad unix-dgram service name");
+}
+
+/* Every type of Postfix's master.cf parses; what runs is the plan's call. */
+static void test_postfix_types(void **state)
+{
+	struct master_cf cf;
+
+	(void)state;
+	parse_ok("postlog unix-dgram n - n - 1 postlogd\npickup fifo n - n 60 1 pickup\n"
+		 "smtpd pass - - y - - smtpd\nsmtp inet n - y - - smtpd\n",
+	    &cf);
+	assert_int_equal(cf.count, 4);
+	assert_int_equal(cf.services[0].type, SERVICE_UNIX_DGRAM);
+	assert_int_equal(cf.services[1].type, SERVICE_FIFO);
+	assert_int_equal(cf.services[2].type, SERVICE_PASS);
+	assert_string_equal(mastercf_type_name(cf.services[0].type), "unix-dgram");
+	assert_string_equal(mastercf_type_name(cf.services[2].type), "pass");
+	mastercf_free(&cf);
+	/* The same name with another type is another service. */
+	parse_ok("smtp inet n - y - - smtpd\nsmtp unix - - y - - smtp\n", &cf);
+	assert_int_equal(cf.count, 2);
+	mastercf_free(&cf);
+}
+
+static void plan_of(const char *line, struct service_plan *plan)
+{
+	struct master_cf cf;
+
+	parse_ok(line, &cf);
+	mastercf_plan(&cf.services[0], plan);
+	mastercf_free(&cf);
+}
+
+/* What tern does with each service of Postfix's stock master.cf. */
+static void test_plan(void **state)
+{
+	static const char *const skipped[] = {"tlsmgr unix - - y 1000? 1 tlsmgr\n",
+	    "rewrite unix - - y - - trivial-rewrite\n", "bounce unix - - y - 0 bounce\n",
+	    "defer unix - - y - 0 bounce\n", "trace unix - - y - 0 bounce\n",
+	    "verify unix - - y - 1 verify\n", "flush unix n - y 1000? 0 flush\n",
+	    "proxymap unix - - n - - proxymap\n", "proxywrite unix - - n - 1 proxymap\n",
+	    "showq unix n - y - - showq\n", "retry unix - - y - - error\n",
+	    "anvil unix - - y - 1 anvil\n", "scache unix - - y - 1 scache\n",
+	    "postlog unix-dgram n - n - 1 postlogd\n", "tlsproxy unix - - y - 0 tlsproxy\n",
+	    "dnsblog unix - - y - 0 dnsblog\n", NULL};
+	static const char *const unserved[] = {"virtual unix - n n - - virtual\n",
+	    "lmtp unix - - y - - lmtp\n",
+	    "maildrop unix - n n - - pipe flags=DRXhu user=vmail argv=/usr/bin/maildrop\n",
+	    "smtp inet n - y - 1 postscreen\n", "smtpd pass - - y - - smtpd\n",
+	    "policy unix - n n - 0 spawn user=nobody argv=/bin/true\n",
+	    "x unix-dgram - - n - - myprog\n", "x fifo - - n - - myprog\n", NULL};
+	struct service_plan p;
+
+	(void)state;
+	for (int i = 0; skipped[i]; i++) {
+		plan_of(skipped[i], &p);
+		if (p.action != SERVICE_SKIP)
+			fail_msg("not skipped: %s", skipped[i]);
+		assert_non_null(p.note);
+	}
+	for (int i = 0; unserved[i]; i++) {
+		plan_of(unserved[i], &p);
+		if (p.action != SERVICE_UNSERVED)
+			fail_msg("not unserved: %s", unserved[i]);
+		assert_non_null(p.note);
+	}
+	plan_of("smtp inet n - y - - smtpd\n", &p);
+	assert_int_equal(p.action, SERVICE_RUN);
+	assert_string_equal(p.program, "smtpd");
+	assert_null(p.mode);
+	/* Postfix's public cleanup and qmgr stay private in tern. */
+	plan_of("cleanup unix n - y - 0 cleanup\n", &p);
+	assert_int_equal(p.action, SERVICE_RUN);
+	assert_true(p.private_);
+	assert_non_null(p.note);
+	plan_of("qmgr unix n - n 300 1 qmgr\n", &p);
+	assert_true(p.private_);
+	plan_of("pickup unix n - y 60 1 pickup\n", &p);
+	assert_false(p.private_);
+	assert_null(p.note);
+	plan_of("qmgr fifo n - n 300 1 oqmgr\n", &p);
+	assert_int_equal(p.action, SERVICE_RUN);
+	assert_string_equal(p.program, "qmgr");
+	assert_int_equal(p.type, SERVICE_UNIX);
+	/* error and discard are modes of tern's smtp program. */
+	plan_of("error unix - - y - - error\n", &p);
+	assert_string_equal(p.program, "smtp");
+	assert_string_equal(p.mode, "error");
+	plan_of("bin unix - - y - - discard\n", &p);
+	assert_string_equal(p.program, "smtp");
+	assert_string_equal(p.mode, "discard");
+	plan_of("relay unix - - y - - smtp -o syslog_name=postfix/$service_name\n", &p);
+	assert_string_equal(p.program, "smtp");
+	/* A program Postfix does not have runs as written: tern's own or a path. */
+	plan_of("auth unix - - n - 1 auth\n", &p);
+	assert_int_equal(p.action, SERVICE_RUN);
+	assert_null(p.program);
+	plan_of("x inet n - n - 1 /bin/false\n", &p);
+	assert_int_equal(p.action, SERVICE_RUN);
+	assert_null(p.program);
+	/* Postfix's own binaries by path are not tern's. */
+	plan_of("x unix - - n - 1 /usr/lib/postfix/sbin/tlsmgr\n", &p);
+	assert_int_equal(p.action, SERVICE_RUN);
+	assert_null(p.program);
 }
 
 static void test_bad_columns(void **state)
@@ -265,6 +370,8 @@ int main(void)
 	    cmocka_unit_test(test_continuation),
 	    cmocka_unit_test(test_braces),
 	    cmocka_unit_test(test_bad_type),
+	    cmocka_unit_test(test_postfix_types),
+	    cmocka_unit_test(test_plan),
 	    cmocka_unit_test(test_bad_columns),
 	    cmocka_unit_test(test_bad_braces),
 	    cmocka_unit_test(test_duplicates),

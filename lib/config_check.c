@@ -1,0 +1,500 @@
+/*
+ * config_check.c - the configuration report (config_check.h).
+ *
+ * Each main.cf setting and each "-o name=value" of a master.cf service
+ * goes through one function, cc_param(), so both are judged alike:
+ *
+ *   - a name params.c does not know is a warning, unless some value refers
+ *     to it as $name (a user's own variable, as Postfix allows) or it is a
+ *     per-transport parameter of a master.cf service (relay_..._limit);
+ *   - a name of params.c's compatibility groups is silent (IGNORED),
+ *     one info line (DIFFERENT), or a warning when its value differs from
+ *     the default (UNSUPPORTED);
+ *   - a number, time, size or boolean that does not parse is an error
+ *     (the daemon that reads it would exit);
+ *   - a "/file/name" in a list or name parameter must be readable;
+ *   - restriction lists must not name restrictions smtpd lacks.
+ *
+ * Then master.cf: every entry goes through mastercf_plan(); the
+ * transports main.cf routes mail to must have a service that runs.
+ *
+ * The list of Postfix restrictions smtpd does not implement is kept here
+ * (cc_restrictions): a lane that implements one removes it.  smtpd
+ * itself answers an unknown restriction with 451 4.3.5 at run time.
+ */
+#include "config_check.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "inet_listen.h"
+#include "log.h"
+#include "mastercf.h"
+#include "sock.h"
+#include "util.h"
+
+#define CC_SEPS " \t\r\n,"
+
+/* Postfix restrictions tern's smtpd does not implement. */
+static const char *const cc_restrictions[] = {
+    "defer_unauth_destination",
+    "reject_rbl_client",
+    "reject_rhsbl_client",
+    "reject_rhsbl_sender",
+    "reject_rhsbl_helo",
+    "reject_rhsbl_recipient",
+    "reject_rhsbl_reverse_client",
+    "permit_dnswl_client",
+    "permit_rhswl_client",
+    "check_policy_service",
+    "reject_unverified_recipient",
+    "reject_unverified_sender",
+    "reject_unknown_client_hostname",
+    "reject_unknown_reverse_client_hostname",
+    "reject_unknown_helo_hostname",
+    "reject_unlisted_sender",
+    "reject_unknown_client",
+    "reject_unknown_hostname",
+    "reject_invalid_hostname",
+    "reject_non_fqdn_hostname",
+    "permit_mx_backup",
+    "reject_multi_recipient_bounce",
+    "reject_plaintext_session",
+    "permit_tls_clientcerts",
+    "permit_tls_all_clientcerts",
+    "reject_authenticated_sender_login_mismatch",
+    "reject_known_sender_login_mismatch",
+    "reject_unauthenticated_sender_login_mismatch",
+    "reject_unauth_destination_relay",
+    "defer_if_permit",
+    "defer_if_reject",
+    "warn_if_reject",
+    "permit_auth_destination",
+    "reject_unauth_destination_domain",
+    "permit_inet_interfaces",
+    "reject_sender_login_mismatch_any",
+    "check_ccert_access",
+    "check_sasl_access",
+    "check_reverse_client_hostname_access",
+    "sleep",
+    NULL,
+};
+
+static const char *const cc_restriction_params[] = {
+    "smtpd_client_restrictions",
+    "smtpd_helo_restrictions",
+    "smtpd_sender_restrictions",
+    "smtpd_relay_restrictions",
+    "smtpd_recipient_restrictions",
+    "smtpd_data_restrictions",
+    "smtpd_end_of_data_restrictions",
+    "smtpd_etrn_restrictions",
+    NULL,
+};
+
+/* Postfix's per-transport parameters: "<service>_<suffix>". */
+static const char *const cc_transport_suffixes[] = {
+    "destination_concurrency_limit",
+    "destination_recipient_limit",
+    "destination_rate_delay",
+    "destination_concurrency_failed_cohort_limit",
+    "destination_concurrency_positive_feedback",
+    "destination_concurrency_negative_feedback",
+    "initial_destination_concurrency",
+    "extra_recipient_limit",
+    "recipient_limit",
+    "recipient_refill_limit",
+    "recipient_refill_delay",
+    "delivery_slot_cost",
+    "delivery_slot_discount",
+    "delivery_slot_loan",
+    "minimum_delivery_slots",
+    "time_limit",
+    "transport_rate_delay",
+    NULL,
+};
+
+static const char *const cc_transport_params[] = {
+    "local_transport",
+    "virtual_transport",
+    "relay_transport",
+    "default_transport",
+    NULL,
+};
+
+struct cc {
+	struct check_report *r;
+	struct master_cf cf;
+	bool have_cf;
+	char *mastercf;
+	struct config_setting *set;
+	size_t nset;
+};
+
+static void cc_add(struct cc *c, enum check_level level, const char *file, int line,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void cc_add(
+    struct cc *c, enum check_level level, const char *file, int line, const char *fmt, ...)
+{
+	struct check_report *r = c->r;
+	struct check_item *it;
+	va_list ap;
+
+	r->items = xreallocarray(r->items, r->count + 1, sizeof(*r->items));
+	it = &r->items[r->count++];
+	it->level = level;
+	it->where = file ? (line > 0 ? xasprintf("%s:%d", file, line) : xstrdup(file)) : NULL;
+	va_start(ap, fmt);
+	it->text = xvasprintf(fmt, ap);
+	va_end(ap);
+	r->errors += level == CHECK_ERROR;
+	r->warnings += level == CHECK_WARN;
+}
+
+static bool cc_in(const char *const *list, const char *word)
+{
+	for (; *list; list++)
+		if (strcmp(*list, word) == 0)
+			return true;
+	return false;
+}
+
+/* Some main.cf value or master.cf argument says $name. */
+static bool cc_referenced(struct cc *c, const char *name)
+{
+	for (size_t i = 0; i < c->nset; i++)
+		if (config_refers_to(c->set[i].value, name))
+			return true;
+	for (size_t i = 0; c->have_cf && i < c->cf.count; i++)
+		for (int a = 1; a < c->cf.services[i].argc; a++)
+			if (config_refers_to(c->cf.services[i].argv[a], name))
+				return true;
+	return false;
+}
+
+/* "relay_destination_recipient_limit" for a master.cf service "relay". */
+static bool cc_transport_param(struct cc *c, const char *name)
+{
+	for (size_t i = 0; c->have_cf && i < c->cf.count; i++) {
+		const char *s = c->cf.services[i].name;
+		size_t len = strlen(s);
+
+		if (c->cf.services[i].type != SERVICE_INET && strncmp(name, s, len) == 0 &&
+		    name[len] == '_' && cc_in(cc_transport_suffixes, name + len + 1))
+			return true;
+	}
+	return false;
+}
+
+static bool cc_value_ok(const struct param_def *def, const char *val, const char **what)
+{
+	long l;
+	bool b;
+
+	switch (def->type) {
+	case PARAM_INT: *what = "number"; return parse_long(val, -2147483647L, 2147483647L, &l);
+	case PARAM_BOOL: *what = "boolean (yes or no)"; return config_parse_bool(val, &b);
+	case PARAM_TIME:
+		*what = "time (a number with s, m, h, d or w)";
+		return config_parse_time(val, def->unit ? def->unit : 's', &l);
+	case PARAM_SIZE:
+		*what = "size (a number of bytes)";
+		return *val && strspn(val, "0123456789") == strlen(val);
+	default: return true;
+	}
+}
+
+/* An UNSUPPORTED parameter matters when its value is not the default. */
+static bool cc_differs_from_default(const struct param_def *def, const char *val)
+{
+	char *dv = config_expand(def->def ? def->def : "");
+	char **a, **b;
+	bool x, y, differs = false;
+
+	if (def->type == PARAM_BOOL && config_parse_bool(val, &x) && config_parse_bool(dv, &y)) {
+		free(dv);
+		return x != y;
+	}
+	a = strv_split(val, CC_SEPS);
+	b = strv_split(dv, CC_SEPS);
+	for (size_t i = 0; !differs && (a[i] || b[i]); i++)
+		differs = a[i] == NULL || b[i] == NULL || strcmp(a[i], b[i]) != 0;
+	strv_free(a);
+	strv_free(b);
+	free(dv);
+	return differs;
+}
+
+/* "/file/name" entries must be readable (inside "{ }" is a table's text). */
+static void cc_files(struct cc *c, const char *file, int line, const char *name,
+    const struct param_def *def, const char *val)
+{
+	char **v = strv_split(val, CC_SEPS);
+	int depth = 0;
+
+	for (char **p = v; *p; p++) {
+		bool entry = (*p)[0] == '/' && depth == 0 && (def->type == PARAM_LIST || p == v);
+
+		for (const char *q = *p; *q; q++)
+			depth += *q == '{' ? 1 : *q == '}' && depth > 0 ? -1 : 0;
+		if (entry && access(*p, R_OK) < 0)
+			cc_add(c, CHECK_ERROR, file, line, "%s: cannot read %s: %s", name, *p,
+			    strerror(errno));
+	}
+	strv_free(v);
+}
+
+static void cc_networks(struct cc *c, const char *file, int line, const char *name)
+{
+	char **v = config_list(name); /* files read, entries as used */
+
+	for (char **p = v; *p; p++)
+		if (!sock_network_valid(*p))
+			cc_add(c, CHECK_WARN, file, line,
+			    "%s: \"%s\" is not a network address or prefix; it is ignored", name,
+			    *p);
+	strv_free(v);
+}
+
+static void cc_restriction_words(
+    struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	char **v = strv_split(val, CC_SEPS);
+
+	for (char **p = v; *p; p++)
+		if (cc_in(cc_restrictions, *p))
+			cc_add(c, CHECK_WARN, file, line,
+			    "%s: restriction %s is not implemented by tern: smtpd answers "
+			    "451 4.3.5 when it reaches it",
+			    name, *p);
+	strv_free(v);
+}
+
+/* One "name = value", from main.cf or a master.cf -o. */
+static void cc_param(struct cc *c, const char *file, int line, const char *name, const char *raw)
+{
+	const struct param_def *def = config_param_def(name);
+	const char *what;
+	char *val;
+
+	if (def == NULL) {
+		if (!cc_referenced(c, name) && !cc_transport_param(c, name))
+			cc_add(c, CHECK_WARN, file, line,
+			    "unknown parameter %s: tern does not know it and ignores it", name);
+		return;
+	}
+	val = config_expand(raw);
+	if (def->compat == PARAM_DIFFERENT)
+		cc_add(c, CHECK_INFO, file, line, "%s: %s", name, def->note);
+	else if (def->compat == PARAM_UNSUPPORTED && cc_differs_from_default(def, val))
+		cc_add(c, CHECK_WARN, file, line, "%s = %s is not supported by tern: %s", name, val,
+		    def->note);
+	else if (!cc_value_ok(def, val, &what))
+		cc_add(c, CHECK_ERROR, file, line, "%s = %s: not a valid %s", name, val, what);
+	if (def->type == PARAM_LIST || def->type == PARAM_NAME)
+		cc_files(c, file, line, name, def, val);
+	if (cc_in(cc_restriction_params, name))
+		cc_restriction_words(c, file, line, name, val);
+	free(val);
+}
+
+static void cc_main_cf(struct cc *c)
+{
+	const char *file = config_file_path();
+
+	for (size_t i = 0; i < c->nset; i++) {
+		cc_param(c, file, c->set[i].line, c->set[i].name, c->set[i].value);
+		if (strcmp(c->set[i].name, "mynetworks") == 0)
+			cc_networks(c, file, c->set[i].line, "mynetworks");
+	}
+}
+
+static int cc_setting_line(struct cc *c, const char *name)
+{
+	for (size_t i = 0; i < c->nset; i++)
+		if (strcmp(c->set[i].name, name) == 0)
+			return c->set[i].line;
+	return 0;
+}
+
+/* -o name=value arguments of a service that runs. */
+static void cc_overrides(struct cc *c, const struct master_service *s)
+{
+	for (int a = 1; a + 1 < s->argc; a++) {
+		const char *arg = s->argv[a + 1];
+		const char *eq = strchr(arg, '=');
+		char *name;
+
+		if (strcmp(s->argv[a], "-o") != 0)
+			continue;
+		a++;
+		if (eq == NULL || eq == arg) {
+			cc_add(c, CHECK_ERROR, c->mastercf, s->line,
+			    "service %s: bad -o argument \"%s\" (need name=value)", s->name, arg);
+			continue;
+		}
+		name = xstrndup(arg, (size_t)(eq - arg));
+		cc_param(c, c->mastercf, s->line, name, eq + 1);
+		free(name);
+	}
+}
+
+static void cc_program(struct cc *c, const struct master_service *s, const char *program)
+{
+	char *path = strchr(program, '/')
+			 ? xstrdup(program)
+			 : xasprintf("%s/%s", config_str("daemon_directory"), program);
+
+	if (access(path, X_OK) < 0)
+		cc_add(c, CHECK_WARN, c->mastercf, s->line, "service %s: cannot execute %s: %s",
+		    s->name, path, strerror(errno));
+	free(path);
+}
+
+static void cc_inet(struct cc *c, const struct master_service *s)
+{
+	struct inet_listen_addr *addrs;
+	struct buf err = BUF_INIT;
+	int n = inet_listen_addrs(s->name, &addrs, &err);
+
+	if (n < 0)
+		cc_add(c, CHECK_ERROR, c->mastercf, s->line, "service %s: %s", s->name,
+		    buf_cstr(&err));
+	else
+		inet_listen_free(addrs, n);
+	buf_free(&err);
+}
+
+static void cc_service(struct cc *c, const struct master_service *s)
+{
+	struct service_plan plan;
+	const char *type = mastercf_type_name(s->type);
+
+	mastercf_plan(s, &plan);
+	switch (plan.action) {
+	case SERVICE_SKIP:
+		cc_add(c, CHECK_INFO, c->mastercf, s->line, "service %s (%s, %s): skipped: %s",
+		    s->name, type, s->argv[0], plan.note);
+		return;
+	case SERVICE_UNSERVED:
+		cc_add(c, s->type == SERVICE_INET ? CHECK_ERROR : CHECK_WARN, c->mastercf, s->line,
+		    "service %s (%s, %s): not served: %s", s->name, type, s->argv[0], plan.note);
+		return;
+	case SERVICE_RUN: break;
+	}
+	if (plan.note)
+		cc_add(c, CHECK_INFO, c->mastercf, s->line, "service %s (%s, %s): %s", s->name,
+		    type, s->argv[0], plan.note);
+	cc_program(c, s, plan.program ? plan.program : s->argv[0]);
+	if (s->type == SERVICE_INET)
+		cc_inet(c, s);
+	cc_overrides(c, s);
+}
+
+/* A transport name that no running unix service serves. */
+static bool cc_served(struct cc *c, const char *transport)
+{
+	for (size_t i = 0; i < c->cf.count; i++) {
+		struct service_plan plan;
+
+		mastercf_plan(&c->cf.services[i], &plan);
+		if (plan.action == SERVICE_RUN && plan.type == SERVICE_UNIX &&
+		    strcmp(c->cf.services[i].name, transport) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void cc_transports(struct cc *c)
+{
+	for (int i = 0; cc_transport_params[i]; i++) {
+		const char *name = cc_transport_params[i];
+		const char *val = config_str(name);
+		char *tp = xstrndup(val, strcspn(val, ":"));
+		int line = cc_setting_line(c, name);
+
+		if (*tp && !cc_served(c, tp))
+			cc_add(c, CHECK_WARN, line ? config_file_path() : NULL, line,
+			    "%s = %s%s: no master.cf service runs transport %s; that mail waits "
+			    "in the queue",
+			    name, val, line ? "" : " (the default)", tp);
+		free(tp);
+	}
+}
+
+static void cc_master_cf(struct cc *c)
+{
+	struct buf err = BUF_INIT;
+
+	if (mastercf_load(c->mastercf, &c->cf, &err) < 0) {
+		cc_add(c, CHECK_ERROR, NULL, 0, "%s", buf_cstr(&err));
+		buf_free(&err);
+		return;
+	}
+	buf_free(&err);
+	c->have_cf = true;
+}
+
+void config_check(struct check_report *r)
+{
+	struct cc c = {.r = r};
+	struct buf err = BUF_INIT;
+	bool v4, v6;
+
+	memset(r, 0, sizeof(*r));
+	c.mastercf = xasprintf("%s/master.cf", config_dir());
+	c.nset = config_file_settings(&c.set);
+	cc_master_cf(&c);
+	cc_main_cf(&c);
+	if (!inet_protocols_parse(config_str("inet_protocols"), &v4, &v6, &err))
+		cc_add(&c, CHECK_ERROR, config_file_path(), cc_setting_line(&c, "inet_protocols"),
+		    "%s", buf_cstr(&err));
+	for (size_t i = 0; c.have_cf && i < c.cf.count; i++)
+		cc_service(&c, &c.cf.services[i]);
+	if (c.have_cf)
+		cc_transports(&c);
+	if (c.have_cf)
+		mastercf_free(&c.cf);
+	free(c.set);
+	free(c.mastercf);
+	buf_free(&err);
+}
+
+void check_report_free(struct check_report *r)
+{
+	for (size_t i = 0; i < r->count; i++) {
+		free(r->items[i].where);
+		free(r->items[i].text);
+	}
+	free(r->items);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *check_level_name(enum check_level level)
+{
+	return level == CHECK_ERROR ? "error" : level == CHECK_WARN ? "warning" : "info";
+}
+
+void check_report_log(const struct check_report *r)
+{
+	for (size_t i = 0; i < r->count; i++) {
+		const struct check_item *it = &r->items[i];
+		const char *sep = it->where ? ": " : "";
+		const char *where = it->where ? it->where : "";
+
+		if (it->level == CHECK_ERROR)
+			log_error("%s%s%s", where, sep, it->text);
+		else if (it->level == CHECK_WARN)
+			log_warn("%s%s%s", where, sep, it->text);
+		else
+			log_info("%s%s%s", where, sep, it->text);
+	}
+}

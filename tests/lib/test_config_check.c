@@ -1,0 +1,227 @@
+/*
+ * test_config_check.c - unit tests for lib/config_check.c, the report of
+ * every configuration problem with its file and line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "config_check.h"
+#include "log.h"
+#include "util.h"
+
+static char *dir;
+
+static void write_file(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+/* Loads main.cf and master.cf and returns the report. */
+static void check(const char *main_cf, const char *master_cf, struct check_report *r)
+{
+	struct buf err = BUF_INIT;
+	char *text = xasprintf("%s\ndaemon_directory = %s/libexec\n", main_cf, dir);
+
+	write_file("main.cf", text);
+	free(text);
+	write_file("master.cf", master_cf);
+	config_reset();
+	if (config_load(dir, false, &err) < 0)
+		fail_msg("%s", buf_cstr(&err));
+	buf_free(&err);
+	config_check(r);
+}
+
+/* The one item whose text contains want; its level and line are checked. */
+static void expect(const struct check_report *r, enum check_level level, const char *file, int line,
+    const char *want)
+{
+	const struct check_item *found = NULL;
+	char *where = line ? xasprintf("%s/%s:%d", dir, file, line) : NULL;
+
+	for (size_t i = 0; i < r->count; i++) {
+		if (strstr(r->items[i].text, want) == NULL)
+			continue;
+		if (found)
+			fail_msg("\"%s\" reported twice", want);
+		found = &r->items[i];
+	}
+	if (found == NULL)
+		fail_msg("\"%s\" not reported", want);
+	assert_int_equal(found->level, level);
+	if (where)
+		assert_string_equal(found->where, where);
+	free(where);
+}
+
+static void absent(const struct check_report *r, const char *text)
+{
+	for (size_t i = 0; i < r->count; i++)
+		if (strstr(r->items[i].text, text))
+			fail_msg("reported: %s", r->items[i].text);
+}
+
+#define MASTER_OK                                                                                  \
+	"cleanup unix - - n - 1 cleanup\nqmgr unix - - n - 1 qmgr\nlocal unix - n n - 1 local\n"   \
+	"smtp unix - - n - 1 smtp\nrelay unix - - n - 1 smtp\n"
+
+static void test_clean(void **state)
+{
+	struct check_report r;
+
+	(void)state;
+	check("mail_name = x\n", MASTER_OK, &r);
+	for (size_t i = 0; i < r.count; i++)
+		fail_msg("unexpected: %s", r.items[i].text);
+	check_report_free(&r);
+}
+
+static void test_parameters(void **state)
+{
+	struct check_report r;
+
+	(void)state;
+	check("# c\nfoo_bar = 1\nmine = a.example\nrelay_domains = $mine\n"
+	      "biff = no\ncompatibility_level = 3.6\nappend_dot_mydomain = no\n"
+	      "append_dot_mydomain = yes\nvirtual_alias_maps =\ncanonical_maps = texthash:/x\n"
+	      "disable_vrfy_command = yes\nrelay_destination_concurrency_limit = 2\n"
+	      "lmtp_destination_recipient_limit = 1\nline_length_limit = 2k\n"
+	      "soft_bounce = perhaps\nsmtpd_timeout = 5y\nmessage_size_limit = 10MB\n",
+	    MASTER_OK, &r);
+	expect(&r, CHECK_WARN, "main.cf", 2, "unknown parameter foo_bar");
+	expect(&r, CHECK_WARN, "main.cf", 8, "append_dot_mydomain = yes is not supported");
+	expect(&r, CHECK_WARN, "main.cf", 10, "canonical_maps = texthash:/x is not supported");
+	expect(&r, CHECK_INFO, "main.cf", 11, "disable_vrfy_command: VRFY");
+	/* No lmtp service: its per-transport name is unknown. */
+	expect(&r, CHECK_WARN, "main.cf", 13, "unknown parameter lmtp_destination_recipient_limit");
+	expect(&r, CHECK_ERROR, "main.cf", 14, "line_length_limit = 2k: not a valid number");
+	expect(&r, CHECK_ERROR, "main.cf", 15, "soft_bounce = perhaps: not a valid boolean");
+	expect(&r, CHECK_ERROR, "main.cf", 16, "smtpd_timeout = 5y: not a valid time");
+	expect(&r, CHECK_ERROR, "main.cf", 17, "message_size_limit = 10MB: not a valid size");
+	absent(&r, "mine");
+	absent(&r, "biff");
+	absent(&r, "compatibility_level");
+	absent(&r, "virtual_alias_maps");
+	absent(&r, "relay_destination");
+	assert_int_equal(r.errors, 4);
+	assert_int_equal(r.warnings, 4);
+	check_report_free(&r);
+}
+
+static void test_files_and_restrictions(void **state)
+{
+	struct check_report r;
+
+	(void)state;
+	check("mydestination = localhost, /nonexistent/list\nmyorigin = /nonexistent/name\n"
+	      "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 cidr:/x 300.1.2.3\n"
+	      "smtpd_relay_restrictions = permit_mynetworks defer_unauth_destination\n"
+	      "smtpd_recipient_restrictions = reject_rbl_client zen.example, permit\n",
+	    MASTER_OK, &r);
+	expect(&r, CHECK_ERROR, "main.cf", 1, "mydestination: cannot read /nonexistent/list");
+	expect(&r, CHECK_ERROR, "main.cf", 2, "myorigin: cannot read /nonexistent/name");
+	expect(&r, CHECK_WARN, "main.cf", 3, "\"cidr:/x\" is not a network");
+	expect(&r, CHECK_WARN, "main.cf", 3, "\"300.1.2.3\" is not a network");
+	expect(&r, CHECK_WARN, "main.cf", 4,
+	    "restriction defer_unauth_destination is not implemented");
+	expect(&r, CHECK_WARN, "main.cf", 5, "restriction reject_rbl_client");
+	check_report_free(&r);
+}
+
+static void test_master_cf(void **state)
+{
+	struct check_report r;
+
+	(void)state;
+	check("default_transport = nosuch\n",
+	    MASTER_OK "tlsmgr unix - - y 1000? 1 tlsmgr\npostlog unix-dgram n - n - 1 postlogd\n"
+		      "lmtp unix - - y - - lmtp\n2525 inet n - n - 1 postscreen\n"
+		      "x unix - - n - 1 smtp\n  -o unknown_thing=1\n  -o smtp_helo_timeout=9zz\n"
+		      "y unix - - n - 1 smtp -o bad\n",
+	    &r);
+	expect(&r, CHECK_INFO, "master.cf", 6, "service tlsmgr (unix, tlsmgr): skipped");
+	expect(&r, CHECK_INFO, "master.cf", 7, "service postlog (unix-dgram, postlogd): skipped");
+	expect(&r, CHECK_WARN, "master.cf", 8, "service lmtp (unix, lmtp): not served");
+	/* A port nobody would serve: an error, start is refused. */
+	expect(&r, CHECK_ERROR, "master.cf", 9, "service 2525 (inet, postscreen): not served");
+	expect(&r, CHECK_WARN, "master.cf", 10, "unknown parameter unknown_thing");
+	expect(&r, CHECK_ERROR, "master.cf", 10, "smtp_helo_timeout = 9zz");
+	expect(&r, CHECK_ERROR, "master.cf", 13, "bad -o argument \"bad\"");
+	expect(&r, CHECK_WARN, "main.cf", 1, "no master.cf service runs transport nosuch");
+	check_report_free(&r);
+	/* A transport left at its default is named as such. */
+	check("", "cleanup unix - - n - 1 cleanup\n", &r);
+	expect(&r, CHECK_WARN, NULL, 0, "default_transport = smtp (the default)");
+	check_report_free(&r);
+	check("", "a inet - - - - - x y\nb fifo2 - - - - - x\n", &r);
+	expect(&r, CHECK_ERROR, NULL, 0, "master.cf:2: unsupported service type");
+	check_report_free(&r);
+}
+
+static int setup(void **state)
+{
+	char tmpl[] = "/tmp/test_config_check.XXXXXX";
+
+	(void)state;
+	static const char *const programs[] = {"cleanup", "qmgr", "local", "smtp", NULL};
+
+	char *libexec;
+
+	dir = xstrdup(mkdtemp(tmpl));
+	/* The programs master would run, as daemon_directory holds them. */
+	libexec = xasprintf("%s/libexec", dir);
+	assert_int_equal(mkdir(libexec, 0755), 0);
+	for (int i = 0; programs[i]; i++) {
+		char *name = xasprintf("libexec/%s", programs[i]);
+		char *path = xasprintf("%s/%s", dir, name);
+
+		write_file(name, "#!/bin/sh\n");
+		assert_int_equal(chmod(path, 0755), 0);
+		free(name);
+		free(path);
+	}
+	free(libexec);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char *cmd = xasprintf("rm -rf %s", dir);
+
+	(void)state;
+	if (system(cmd) != 0)
+		return -1;
+	free(cmd);
+	free(dir);
+	config_reset();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_clean),
+	    cmocka_unit_test(test_parameters),
+	    cmocka_unit_test(test_files_and_restrictions),
+	    cmocka_unit_test(test_master_cf),
+	};
+
+	log_open("test_config_check", LOG_DEST_FILE, "/dev/null");
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
