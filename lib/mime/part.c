@@ -50,8 +50,8 @@ const struct mime_part *mime_part_by_section(
 			p = p->children;
 			while (p && --k > 0)
 				p = p->next;
-		} else if (k != 1) {
-			return NULL; /* a non-multipart has only part 1: itself */
+		} else if (k != 1 || !(p->flags & MIME_PART_MESSAGE_ROOT)) {
+			return NULL; /* only a non-multipart message has a part 1: itself */
 		}
 		if (p == NULL)
 			return NULL;
