@@ -50,13 +50,14 @@ static bool prepare_string(char **str, const char *charset)
 	return true;
 }
 
-static bool prepare_node(struct imap_search_node *n, const struct imap_search *s,
-    const struct imap_search_env *env)
+static bool prepare_node(
+    struct imap_search_node *n, const struct imap_search *s, const struct imap_search_env *env)
 {
 	for (; n; n = n->next) {
 		if (n->key == IMAP_SK_SEQSET || n->key == IMAP_SK_UID) {
 			if (!n->set.saved)
-				imap_seqset_resolve(&n->set, n->key == IMAP_SK_UID ? env->max_uid : env->max_seq);
+				imap_seqset_resolve(
+				    &n->set, n->key == IMAP_SK_UID ? env->max_uid : env->max_seq);
 		}
 		if (n->key == IMAP_SK_HEADER && !prepare_string(&n->str2, s->charset))
 			return false;
@@ -69,8 +70,7 @@ static bool prepare_node(struct imap_search_node *n, const struct imap_search *s
 	return true;
 }
 
-bool imap_search_prepare(struct imap_search *s, const struct imap_search_env *env,
-    const char **err)
+bool imap_search_prepare(struct imap_search *s, const struct imap_search_env *env, const char **err)
 {
 	if (s->charset) {
 		struct mime_charset c;
@@ -160,10 +160,11 @@ static void scan_header(void *ctx, struct mime_part *part, const struct mime_hdr
 		if (k->matched)
 			continue;
 		if (n->key == IMAP_SK_HEADER && mime_hdr_name_is(f, n->str))
-			k->matched = mime_casemap_contains(fold.data + fstart, fold.len - fstart,
-			    n->str2, strlen(n->str2));
+			k->matched = mime_casemap_contains(
+			    fold.data + fstart, fold.len - fstart, n->str2, strlen(n->str2));
 		else if (n->key == IMAP_SK_TEXT)
-			k->matched = mime_casemap_contains(fold.data, fold.len, n->str, strlen(n->str));
+			k->matched =
+			    mime_casemap_contains(fold.data, fold.len, n->str, strlen(n->str));
 	}
 	buf_free(&v);
 	buf_free(&dec);
@@ -196,7 +197,8 @@ static void part_flush(struct scan *sc, bool final)
 		mime_decoder_finish(&sc->dec, &sc->raw);
 	buf_reset(&sc->utf8);
 	if (sc->cs_open)
-		mime_charset_feed(&sc->cs, sc->raw.data ? sc->raw.data : "", sc->raw.len, &sc->utf8);
+		mime_charset_feed(
+		    &sc->cs, sc->raw.data ? sc->raw.data : "", sc->raw.len, &sc->utf8);
 	if (final && sc->cs_open)
 		mime_charset_close(&sc->cs, &sc->utf8);
 	buf_reset(&sc->raw);
@@ -347,9 +349,7 @@ static enum tri eval_node(const struct eval *e, const struct imap_search_node *n
 	switch (n->key) {
 	case IMAP_SK_ALL: return YES;
 	case IMAP_SK_AND: return eval_and(e, n->child);
-	case IMAP_SK_NOT:
-		x = eval_node(e, n->child);
-		return x == MAYBE ? MAYBE : tri_of(x == NO);
+	case IMAP_SK_NOT: x = eval_node(e, n->child); return x == MAYBE ? MAYBE : tri_of(x == NO);
 	case IMAP_SK_OR:
 		x = eval_node(e, n->child);
 		if (x == YES)
@@ -375,8 +375,12 @@ static enum tri eval_node(const struct eval *e, const struct imap_search_node *n
 	case IMAP_SK_LARGER: return tri_of(m->size > n->num);
 	case IMAP_SK_SMALLER: return tri_of(m->size < n->num);
 	case IMAP_SK_MODSEQ: return tri_of(m->modseq >= n->num);
-	case IMAP_SK_OLDER: return tri_of((long long)m->internaldate <= (long long)e->env->now - (long long)n->num);
-	case IMAP_SK_YOUNGER: return tri_of((long long)m->internaldate >= (long long)e->env->now - (long long)n->num);
+	case IMAP_SK_OLDER:
+		return tri_of(
+		    (long long)m->internaldate <= (long long)e->env->now - (long long)n->num);
+	case IMAP_SK_YOUNGER:
+		return tri_of(
+		    (long long)m->internaldate >= (long long)e->env->now - (long long)n->num);
 	case IMAP_SK_HEADER:
 	case IMAP_SK_BODY:
 	case IMAP_SK_TEXT: {
@@ -391,8 +395,8 @@ static enum tri eval_node(const struct eval *e, const struct imap_search_node *n
 	return NO;
 }
 
-bool imap_search_match(const struct imap_search *s, const struct imap_search_env *env,
-    const struct imap_search_msg *m)
+bool imap_search_match(
+    const struct imap_search *s, const struct imap_search_env *env, const struct imap_search_msg *m)
 {
 	struct eval e = {env, m, NULL};
 	enum tri r = eval_node(&e, s->root);

@@ -48,13 +48,13 @@ struct imap_search_msg {
 };
 
 struct imap_search_env {
-	uint32_t max_seq, max_uid; /* for "*" */
-	time_t now;		   /* for OLDER/YOUNGER */
+	uint32_t max_seq, max_uid;	 /* for "*" */
+	time_t now;			 /* for OLDER/YOUNGER */
 	const struct imap_seqset *saved; /* UIDs of the saved result, NULL if none */
 };
 
-bool imap_search_prepare(struct imap_search *s, const struct imap_search_env *env,
-    const char **err);
+bool imap_search_prepare(
+    struct imap_search *s, const struct imap_search_env *env, const char **err);
 bool imap_search_match(const struct imap_search *s, const struct imap_search_env *env,
     const struct imap_search_msg *m);
 

@@ -120,7 +120,8 @@ bool imap_base_subject(const char *subject, struct buf *out)
 	/* Step 1: white space runs become one space. */
 	size_t w = 0;
 	for (size_t i = 0; i < s.len; i++) {
-		char c = s.data[i] == '\t' || s.data[i] == '\r' || s.data[i] == '\n' ? ' ' : s.data[i];
+		char c =
+		    s.data[i] == '\t' || s.data[i] == '\r' || s.data[i] == '\n' ? ' ' : s.data[i];
 
 		if (c == ' ' && (w == 0 || s.data[w - 1] == ' '))
 			continue;
@@ -289,8 +290,8 @@ static int cmp_u64(uint64_t a, uint64_t b)
 	return a < b ? -1 : a > b;
 }
 
-static int sort_cmp_key(const struct imap_sort_msg *a, const struct imap_sort_msg *b,
-    enum imap_sort_key k)
+static int sort_cmp_key(
+    const struct imap_sort_msg *a, const struct imap_sort_msg *b, enum imap_sort_key k)
 {
 	switch (k) {
 	case IMAP_SORT_ARRIVAL: return cmp_u64((uint64_t)a->arrival, (uint64_t)b->arrival);
@@ -320,8 +321,8 @@ static int sort_cmp(const void *x, const void *y, void *arg)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-void imap_sort(struct imap_sort_msg *msgs, size_t n, const struct imap_sort_criterion *crit,
-    size_t ncrit)
+void imap_sort(
+    struct imap_sort_msg *msgs, size_t n, const struct imap_sort_criterion *crit, size_t ncrit)
 {
 	struct sort_spec spec = {crit, ncrit};
 

@@ -30,12 +30,12 @@ struct imap_sort_msg {
 	time_t arrival;
 	time_t date; /* Date: header, or arrival when it has none */
 	uint64_t size;
-	char *base_subject; /* RFC 5256 2.1, casemapped */
-	bool subject_is_reply; /* a Re:/Fwd: leader or (fwd) trailer was removed */
-	char *from, *to, *cc;  /* addr-mailbox of the first address, casemapped */
+	char *base_subject;		 /* RFC 5256 2.1, casemapped */
+	bool subject_is_reply;		 /* a Re:/Fwd: leader or (fwd) trailer was removed */
+	char *from, *to, *cc;		 /* addr-mailbox of the first address, casemapped */
 	char *display_from, *display_to; /* RFC 5957 */
-	char *message_id;      /* "<...>" or NULL */
-	char **references;     /* NULL-terminated msg-ids: References, else In-Reply-To */
+	char *message_id;		 /* "<...>" or NULL */
+	char **references;		 /* NULL-terminated msg-ids: References, else In-Reply-To */
 };
 
 /* Fills m from a message's envelope (may be NULL) and References value
@@ -44,15 +44,15 @@ void imap_sort_msg_fill(struct imap_sort_msg *m, const struct mime_envelope *env
     const char *references, uint32_t id, uint32_t seq, time_t arrival, uint64_t size);
 void imap_sort_msg_free(struct imap_sort_msg *m);
 
-void imap_sort(struct imap_sort_msg *msgs, size_t n, const struct imap_sort_criterion *crit,
-    size_t ncrit);
+void imap_sort(
+    struct imap_sort_msg *msgs, size_t n, const struct imap_sort_criterion *crit, size_t ncrit);
 
 /* RFC 5256 2.1 base subject of a raw Subject: value, casemapped; returns
  * whether it was a reply or forward. */
 bool imap_base_subject(const char *subject, struct buf *out);
 
 /* The THREAD response body for msgs (any order; they are not changed). */
-void imap_thread(const struct imap_sort_msg *msgs, size_t n, enum imap_thread_alg alg,
-    struct buf *out);
+void imap_thread(
+    const struct imap_sort_msg *msgs, size_t n, enum imap_thread_alg alg, struct buf *out);
 
 #endif

@@ -245,12 +245,14 @@ static int *thread_group_subjects(struct threads *t, int *roots, size_t *nroots)
 		for (size_t j = 0; j < i; j++) {
 			const struct imap_sort_msg *o = first_msg(t, roots[j]);
 
-			if (subj[j] != (int)j || o == NULL || strcmp(o->base_subject, m->base_subject) != 0)
+			if (subj[j] != (int)j || o == NULL ||
+			    strcmp(o->base_subject, m->base_subject) != 0)
 				continue;
 			/* Prefer a dummy, then a non-reply, as the thread head. */
 			bool i_dummy = t->c[roots[i]].msg < 0, j_dummy = t->c[roots[j]].msg < 0;
-			bool better = (i_dummy && !j_dummy) ||
-				      (!i_dummy && !j_dummy && o->subject_is_reply && !m->subject_is_reply);
+			bool better =
+			    (i_dummy && !j_dummy) ||
+			    (!i_dummy && !j_dummy && o->subject_is_reply && !m->subject_is_reply);
 			if (better) {
 				subj[j] = (int)i;
 				for (size_t k = 0; k < j; k++)
@@ -389,8 +391,8 @@ static int *thread_orderedsubject(struct threads *t, size_t *nroots)
 	return roots;
 }
 
-void imap_thread(const struct imap_sort_msg *msgs, size_t n, enum imap_thread_alg alg,
-    struct buf *out)
+void imap_thread(
+    const struct imap_sort_msg *msgs, size_t n, enum imap_thread_alg alg, struct buf *out)
 {
 	struct threads t;
 	int *roots;

@@ -18,7 +18,8 @@ static const struct imap_command *cmd_parse(const char *line)
 	if (cmd_parser == NULL)
 		cmd_parser = imap_parser_new(NULL);
 	for (;;) {
-		enum imap_parse_result r = imap_parser_feed(cmd_parser, line + pos, len - pos, &used);
+		enum imap_parse_result r =
+		    imap_parser_feed(cmd_parser, line + pos, len - pos, &used);
 
 		pos += used;
 		if (r == IMAP_PARSE_COMMAND)

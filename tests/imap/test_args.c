@@ -63,7 +63,8 @@ static void test_fetch(void **state)
 				      IMAP_FETCH_RFC822_SIZE | IMAP_FETCH_ENVELOPE);
 	imap_fetch_free(&f);
 	c = cmd_parse("a UID FETCH 1:* (UID BODY.PEEK[1.2.HEADER.FIELDS.NOT (X-A \"X-B\")]<10.20> "
-		      "BINARY[3]<0.5> BINARY.SIZE[2] RFC822.HEADER body[] MODSEQ) (CHANGEDSINCE 12 VANISHED)\r\n");
+		      "BINARY[3]<0.5> BINARY.SIZE[2] RFC822.HEADER body[] MODSEQ) (CHANGEDSINCE 12 "
+		      "VANISHED)\r\n");
 	assert_true(imap_fetch_parse(c->args + 1, c->count - 1, &f, &err));
 	assert_int_equal(f.nbodies, 5);
 	assert_true(f.bodies[0].peek);
@@ -89,7 +90,8 @@ static void test_fetch(void **state)
 	static const char *bad[] = {"a FETCH 1 (BODY[HEADER.FIELDS ()])\r\n",
 	    "a FETCH 1 BINARY[TEXT]\r\n", "a FETCH 1 BODY[MIME]\r\n", "a FETCH 1 BODY[1]<5.0>\r\n",
 	    "a FETCH 1 BODY[0]\r\n", "a FETCH 1 FOO\r\n", "a FETCH 1 ()\r\n",
-	    "a FETCH 1 FLAGS (VANISHED)\r\n", "a FETCH 1 BODY[]x\r\n", "a FETCH 1 BINARY.SIZE[1]<0.1>\r\n"};
+	    "a FETCH 1 FLAGS (VANISHED)\r\n", "a FETCH 1 BODY[]x\r\n",
+	    "a FETCH 1 BINARY.SIZE[1]<0.1>\r\n"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		c = cmd_parse(bad[i]);
 		assert_non_null(c);
@@ -116,7 +118,8 @@ static void test_search(void **state)
 
 	(void)state;
 	s = parse_search("a SEARCH RETURN (MIN COUNT) CHARSET UTF-8 OR FROM x (UNSEEN NOT 1:3) "
-			 "HEADER X-Y \"\" SENTSINCE 1-Feb-1994 LARGER 10 UID $ MODSEQ \"/flags/\\\\draft\" all 5 "
+			 "HEADER X-Y \"\" SENTSINCE 1-Feb-1994 LARGER 10 UID $ MODSEQ "
+			 "\"/flags/\\\\draft\" all 5 "
 			 "YOUNGER 60 KEYWORD $Junk\r\n",
 	    true);
 	assert_string_equal(s.charset, "UTF-8");
@@ -153,8 +156,8 @@ static void test_search(void **state)
 
 	static const char *bad[] = {"a SEARCH\r\n", "a SEARCH FOO\r\n", "a SEARCH OR A\r\n",
 	    "a SEARCH BEFORE 1-Foo-2000\r\n", "a SEARCH LARGER x\r\n", "a SEARCH ()\r\n",
-	    "a SEARCH KEYWORD \\Seen\r\n", "a SEARCH RETURN (BOGUS) ALL\r\n", "a SEARCH YOUNGER 0\r\n",
-	    "a SEARCH CHARSET\r\n", "a SEARCH 0\r\n"};
+	    "a SEARCH KEYWORD \\Seen\r\n", "a SEARCH RETURN (BOGUS) ALL\r\n",
+	    "a SEARCH YOUNGER 0\r\n", "a SEARCH CHARSET\r\n", "a SEARCH 0\r\n"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		parse_search(bad[i], false);
 
@@ -193,9 +196,10 @@ static void test_store_flags(void **state)
 	assert_true(imap_store_parse(c->args + 1, c->count - 1, &st, &err));
 	assert_null(st.flags[0]);
 	imap_store_free(&st);
-	static const char *bad[] = {"a STORE 1 +FLAGS (\\Recent)\r\n", "a STORE 1 FLAG (\\Seen)\r\n",
-	    "a STORE 1 +FLAGS (a]b)\r\n", "a STORE 1 (UNCHANGEDSINCE x) FLAGS ()\r\n",
-	    "a STORE 1 +FLAGS (\"q\")\r\n", "a STORE 1\r\n"};
+	static const char *bad[] = {"a STORE 1 +FLAGS (\\Recent)\r\n",
+	    "a STORE 1 FLAG (\\Seen)\r\n", "a STORE 1 +FLAGS (a]b)\r\n",
+	    "a STORE 1 (UNCHANGEDSINCE x) FLAGS ()\r\n", "a STORE 1 +FLAGS (\"q\")\r\n",
+	    "a STORE 1\r\n"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		c = cmd_parse(bad[i]);
 		assert_false(imap_store_parse(c->args + 1, c->count - 1, &st, &err));
@@ -213,7 +217,8 @@ static void test_list_status_select(void **state)
 	const char *err;
 
 	(void)state;
-	c = cmd_parse("a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (\"INBOX\" %/x) RETURN (CHILDREN STATUS (MESSAGES SIZE))\r\n");
+	c = cmd_parse("a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (\"INBOX\" %/x) RETURN (CHILDREN "
+		      "STATUS (MESSAGES SIZE))\r\n");
 	assert_true(imap_list_parse(c->args, c->count, &l, &err));
 	assert_true(l.extended);
 	assert_int_equal(l.select, IMAP_LIST_SEL_SUBSCRIBED | IMAP_LIST_SEL_RECURSIVEMATCH);
@@ -233,11 +238,13 @@ static void test_list_status_select(void **state)
 	c = cmd_parse("a STATUS Sent (UIDNEXT HIGHESTMODSEQ APPENDLIMIT)\r\n");
 	assert_true(imap_status_parse(c->args, c->count, &mbox, &items, &err));
 	assert_string_equal(mbox, "Sent");
-	assert_int_equal(items, IMAP_STATUS_UIDNEXT | IMAP_STATUS_HIGHESTMODSEQ | IMAP_STATUS_APPENDLIMIT);
+	assert_int_equal(
+	    items, IMAP_STATUS_UIDNEXT | IMAP_STATUS_HIGHESTMODSEQ | IMAP_STATUS_APPENDLIMIT);
 	free(mbox);
 	c = cmd_parse("a STATUS Sent (BOGUS)\r\n");
 	assert_false(imap_status_parse(c->args, c->count, &mbox, &items, &err));
-	c = cmd_parse("a SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541 (1:3 100:102)))\r\n");
+	c = cmd_parse("a SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541 (1:3 "
+		      "100:102)))\r\n");
 	assert_true(imap_select_parse(c->args, c->count, &sel, &err));
 	assert_true(sel.qresync);
 	assert_int_equal(sel.uidvalidity, 67890007);

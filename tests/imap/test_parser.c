@@ -31,7 +31,9 @@ static void render(struct buf *b, const struct imap_arg *a, size_t n)
 			buf_printf(b, "%s{%zu}", a[i].literal8 ? "~" : "", a[i].len);
 			buf_append(b, a[i].str, a[i].len);
 			break;
-		case IMAP_ARG_LITERAL_STREAM: buf_printf(b, "<%llu>", (unsigned long long)a[i].size); break;
+		case IMAP_ARG_LITERAL_STREAM:
+			buf_printf(b, "<%llu>", (unsigned long long)a[i].size);
+			break;
 		case IMAP_ARG_LIST:
 			buf_putc(b, '(');
 			render(b, a[i].list, a[i].count);
@@ -72,7 +74,8 @@ static char *run(const char *text, size_t chunk, const struct imap_parser_limits
 			continue;
 		}
 		if (r == IMAP_PARSE_BAD || r == IMAP_PARSE_FATAL) {
-			buf_printf(&out, "%s:%s", r == IMAP_PARSE_BAD ? "BAD" : "FATAL", imap_parser_error(p));
+			buf_printf(&out, "%s:%s", r == IMAP_PARSE_BAD ? "BAD" : "FATAL",
+			    imap_parser_error(p));
 			break;
 		}
 		if (pos == len)
@@ -143,7 +146,8 @@ static void test_literal8_nul(void **state)
 	assert_int_equal(imap_parser_feed(p, bad, sizeof(bad) - 1, &used), IMAP_PARSE_LITERAL);
 	assert_true(imap_parser_literal_accept(p));
 	pos = used;
-	assert_int_equal(imap_parser_feed(p, bad + pos, sizeof(bad) - 1 - pos, &used), IMAP_PARSE_BAD);
+	assert_int_equal(
+	    imap_parser_feed(p, bad + pos, sizeof(bad) - 1 - pos, &used), IMAP_PARSE_BAD);
 	assert_string_equal(imap_parser_error(p), IMAP_ERR_NUL);
 	imap_parser_free(p);
 }
@@ -166,7 +170,9 @@ static void test_errors(void **state)
 	s = run("d2 x a b c d e f\r\n", 5, &lim);
 	assert_string_equal(s, "BAD:" IMAP_ERR_TOO_MANY_ARGS);
 	free(s);
-	s = run("d3 x aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+	s = run("d3 x "
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaa\r\n",
 	    7, &lim);
 	assert_string_equal(s, "FATAL:" IMAP_ERR_LINE_TOO_LONG);
 	free(s);

@@ -53,26 +53,27 @@ static ssize_t msg_read(void *ctx, uint64_t off, char *buf, size_t n)
 	return (ssize_t)n;
 }
 
-static const char body[] = "Date: Tue, 1 Feb 1994 23:30:00 -0500\n"
-			   "From: =?utf-8?q?J=C3=BCrgen?= <jurgen@example.de>\n"
-			   "Subject: Quarterly REPORT\n"
-			   "X-Tag: alpha\n"
-			   "Content-Type: multipart/mixed; boundary=b\n\n"
-			   "--b\nContent-Type: text/plain; charset=iso-8859-1\n"
-			   "Content-Transfer-Encoding: quoted-printable\n\n"
-			   "Gr=FC=DFe aus K=F6ln, the NUMBERS are in=\nside.\n"
-			   "--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n"
-			   "c2VjcmV0IHBheWxvYWQ=\n--b--\n";
+static const char body[] =
+    "Date: Tue, 1 Feb 1994 23:30:00 -0500\n"
+    "From: =?utf-8?q?J=C3=BCrgen?= <jurgen@example.de>\n"
+    "Subject: Quarterly REPORT\n"
+    "X-Tag: alpha\n"
+    "Content-Type: multipart/mixed; boundary=b\n\n"
+    "--b\nContent-Type: text/plain; charset=iso-8859-1\n"
+    "Content-Transfer-Encoding: quoted-printable\n\n"
+    "Gr=FC=DFe aus K=F6ln, the NUMBERS are in=\nside.\n"
+    "--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n"
+    "c2VjcmV0IHBheWxvYWQ=\n--b--\n";
 
-static bool search(const char *line, struct msg *m, uint32_t seq, uint32_t uid,
-    const struct imap_seqset *saved)
+static bool search(
+    const char *line, struct msg *m, uint32_t seq, uint32_t uid, const struct imap_seqset *saved)
 {
 	const struct imap_command *c = cmd_parse(line);
 	struct imap_search s;
 	const char *err;
 	struct imap_search_env env = {10, 100, 760000000 + 86400 * 10, saved};
-	struct imap_search_msg sm = {seq, uid, 42, 760000000, -300, 1234, false, 0, 0, msg_has_flag,
-	    msg_read, m};
+	struct imap_search_msg sm = {
+	    seq, uid, 42, 760000000, -300, 1234, false, 0, 0, msg_has_flag, msg_read, m};
 	bool r;
 
 	assert_non_null(c);
@@ -123,7 +124,9 @@ static void test_content(void **state)
 	assert_true(search("a SEARCH HEADER X-Tag \"\"\r\n", &m, 1, 1, NULL));
 	assert_false(search("a SEARCH HEADER X-None \"\"\r\n", &m, 1, 1, NULL));
 	/* Quoted-printable, ISO-8859-1 and a soft line break crossing chunks. */
-	assert_true(search("a SEARCH BODY \"gr\xc3\xbc\xc3\x9f" "e aus k\xc3\xb6ln\"\r\n", &m, 1, 1, NULL));
+	assert_true(search("a SEARCH BODY \"gr\xc3\xbc\xc3\x9f"
+			   "e aus k\xc3\xb6ln\"\r\n",
+	    &m, 1, 1, NULL));
 	assert_true(search("a SEARCH BODY \"numbers are inside\"\r\n", &m, 1, 1, NULL));
 	assert_true(search("a SEARCH CHARSET ISO-8859-1 BODY {4}\r\nK\xf6ln\r\n", &m, 1, 1, NULL));
 	/* Not in the body, but in a header: TEXT finds it, BODY does not. */

@@ -42,8 +42,9 @@ static void test_strings(void **state)
 	imap_write_string(&b, "\xc3\xa9", 2, IMAP_WRITE_UTF8);
 	buf_putc(&b, ' ');
 	imap_write_nstring(&b, NULL, 0);
-	assert_string_equal(buf_cstr(&b), "INBOX \"nil\" \"a b\" \"\" \"q\\\"\\\\\" {4}\r\na\r\nb \"ab\" "
-					  "{2}\r\n\xc3\xa9 \"\xc3\xa9\" NIL");
+	assert_string_equal(buf_cstr(&b),
+	    "INBOX \"nil\" \"a b\" \"\" \"q\\\"\\\\\" {4}\r\na\r\nb \"ab\" "
+	    "{2}\r\n\xc3\xa9 \"\xc3\xa9\" NIL");
 	buf_reset(&b);
 	imap_write_human(&b, "plain text", 10, 0);
 	buf_putc(&b, ' ');
@@ -61,13 +62,14 @@ static void test_strings(void **state)
 
 static void test_format(void **state)
 {
-	const char *msg = "Date: Mon, 7 Feb 1994 21:52:25 -0800\n"
-			  "From: Fred <fred@example.com>\n"
-			  "To: team: a@b;\n"
-			  "Subject: hi\n"
-			  "Content-Type: multipart/mixed; boundary=z\n\n"
-			  "--z\nContent-Type: text/plain; charset=UTF-8\nContent-Language: en\n\nhello\n"
-			  "--z\nContent-Type: message/rfc822\n\nSubject: in\n\nx\n--z--\n";
+	const char *msg =
+	    "Date: Mon, 7 Feb 1994 21:52:25 -0800\n"
+	    "From: Fred <fred@example.com>\n"
+	    "To: team: a@b;\n"
+	    "Subject: hi\n"
+	    "Content-Type: multipart/mixed; boundary=z\n\n"
+	    "--z\nContent-Type: text/plain; charset=UTF-8\nContent-Language: en\n\nhello\n"
+	    "--z\nContent-Type: message/rfc822\n\nSubject: in\n\nx\n--z--\n";
 	struct mime_part *root = mime_parse(msg, strlen(msg));
 	struct buf b = BUF_INIT;
 
@@ -81,14 +83,17 @@ static void test_format(void **state)
 	imap_format_body(&b, root, true, 0);
 	assert_string_equal(buf_cstr(&b),
 	    "((\"text\" \"plain\" (\"charset\" \"UTF-8\") NIL NIL \"7bit\" 5 0 NIL NIL \"en\" NIL)"
-	    "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 16 (NIL \"in\" NIL NIL NIL NIL NIL NIL NIL NIL) "
-	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL NIL NIL) 2 NIL NIL NIL NIL) "
+	    "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 16 (NIL \"in\" NIL NIL NIL NIL NIL NIL "
+	    "NIL NIL) "
+	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL NIL NIL) "
+	    "2 NIL NIL NIL NIL) "
 	    "\"mixed\" (\"boundary\" \"z\") NIL NIL NIL)");
 	buf_reset(&b);
 	imap_format_body(&b, root, false, 0);
 	assert_string_equal(buf_cstr(&b),
 	    "((\"text\" \"plain\" (\"charset\" \"UTF-8\") NIL NIL \"7bit\" 5 0)"
-	    "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 16 (NIL \"in\" NIL NIL NIL NIL NIL NIL NIL NIL) "
+	    "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 16 (NIL \"in\" NIL NIL NIL NIL NIL NIL "
+	    "NIL NIL) "
 	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0) 2) \"mixed\")");
 	buf_free(&b);
 	mime_part_free(root);

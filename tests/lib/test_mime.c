@@ -25,7 +25,8 @@
 
 static void test_header_find(void **state)
 {
-	const char *h = "From: a@b\r\nSubject: one\r\n two\r\n\tthree  \r\nX-Bad line\nTo : c@d\n\nBody: no\n";
+	const char *h =
+	    "From: a@b\r\nSubject: one\r\n two\r\n\tthree  \r\nX-Bad line\nTo : c@d\n\nBody: no\n";
 	struct buf v = BUF_INIT;
 	struct mime_hdr_iter it;
 	struct mime_hdr_field f;
@@ -65,7 +66,8 @@ static void test_address(void **state)
 	    "Fred Foobar|-|foobar|Blurdybloop.example;");
 	check_addr("a@b (Comment Name), \"Doe, John\" <jd@x.org>", 0,
 	    "Comment Name|-|a|b;Doe, John|-|jd|x.org;");
-	check_addr("Team: x@y, <z@w>;, last@one", 0, "-|-|Team|-;-|-|x|y;-|-|z|w;-|-|-|-;-|-|last|one;");
+	check_addr(
+	    "Team: x@y, <z@w>;, last@one", 0, "-|-|Team|-;-|-|x|y;-|-|z|w;-|-|-|-;-|-|last|one;");
 	check_addr("<@r1,@r2:u@d>", 0, "-|@r1,@r2|u|d;");
 	check_addr("nobody", MIME_ADDR_FILL_MISSING, "-|-|nobody|MISSING_DOMAIN;");
 	check_addr("@nolocal", MIME_ADDR_FILL_MISSING, "-|-|MISSING_MAILBOX|nolocal;");
@@ -135,7 +137,7 @@ static void test_rfc2047(void **state)
 	(void)state;
 	check_2047("=?ISO-8859-1?Q?Andr=E9?= Pirard", "Andr\xc3\xa9 Pirard");
 	check_2047("=?UTF-8?B?TWljaGHFgg==?=", "Micha\xc5\x82");
-	check_2047("=?utf-8?q?a?= =?utf-8?q?b?=", "ab");	    /* space between words dropped */
+	check_2047("=?utf-8?q?a?= =?utf-8?q?b?=", "ab");      /* space between words dropped */
 	check_2047("=?utf-8?q?a?= x =?utf-8?q?b?=", "a x b"); /* kept next to text */
 	check_2047("=?utf-8*en?q?caf=C3=A9_ok?=", "caf\xc3\xa9 ok");
 	check_2047("=?bogus-charset?q?abc?=", "abc");
@@ -211,7 +213,8 @@ static void test_charset(void **state)
 	for (size_t i = 0; i < strlen(jis); i++)
 		mime_charset_feed(&c, jis + i, 1, &b);
 	mime_charset_close(&c, &b);
-	assert_string_equal(buf_cstr(&b), "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf");
+	assert_string_equal(
+	    buf_cstr(&b), "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf");
 	buf_reset(&b);
 	assert_true(mime_charset_to_utf8("utf-8", "a\xff\xc3", 3, &b));
 	assert_string_equal(buf_cstr(&b), "a\xef\xbf\xbd\xef\xbf\xbd");

@@ -75,9 +75,11 @@ static void test_structure(void **state)
 
 static void test_chunk_independent(void **state)
 {
-	const char *msgs[] = {mixed, "Content-Type: message/rfc822\r\n\r\nSubject: x\r\n\r\nbody\r\n",
-	    "no header at all", "A: b\n\n--x\n", "Content-Type: multipart/a; boundary=\"b\"\n\n--b\r\n"
-						  "X: y\r\n--b--\r\n"};
+	const char *msgs[] = {mixed,
+	    "Content-Type: message/rfc822\r\n\r\nSubject: x\r\n\r\nbody\r\n", "no header at all",
+	    "A: b\n\n--x\n",
+	    "Content-Type: multipart/a; boundary=\"b\"\n\n--b\r\n"
+	    "X: y\r\n--b--\r\n"};
 
 	(void)state;
 	for (size_t m = 0; m < sizeof(msgs) / sizeof(msgs[0]); m++) {
