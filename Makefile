@@ -36,7 +36,7 @@ DEPS_SMTP  := dnsmasq-base postfix
 # One line per area, so that parallel work adds its packages without conflicts.
 DEPS_AUTH  :=
 DEPS_MSTORE :=
-DEPS_IMAP  :=
+DEPS_IMAP  := dovecot-imapd
 DEPS_POP3  :=
 DEPS_SIEVE :=
 DEPS_MSGAUTH :=

@@ -146,8 +146,10 @@ bool imap_append_parse_pending(
 		}
 	}
 	i = start;
-	if (!append_prefix(args, n, &i, out, err))
+	if (!append_prefix(args, n, &i, out, err)) {
+		imap_append_msg_free(out);
 		return false;
+	}
 	if (i < n && imap_arg_is_atom(&args[i], "UTF8")) {
 		out->utf8 = true;
 		i++;

@@ -56,10 +56,9 @@ static void format_disposition(struct buf *out, const struct mime_part *p, unsig
 
 static void format_language(struct buf *out, char **lang, unsigned flags)
 {
+	/* Always a list, even of one (as Dovecot writes it). */
 	if (lang == NULL || lang[0] == NULL) {
 		buf_puts(out, "NIL");
-	} else if (lang[1] == NULL) {
-		imap_write_nstring(out, lang[0], flags | IMAP_WRITE_NOLF);
 	} else {
 		buf_putc(out, '(');
 		for (size_t i = 0; lang[i]; i++) {

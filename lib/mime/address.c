@@ -240,14 +240,24 @@ struct mime_addr *mime_addr_parse(const char *value, size_t len, unsigned flags,
 	c.tail = &c.head;
 	c.flags = flags;
 	c.max = max ? max : MIME_ADDR_MAX_DEFAULT;
+	bool need_elem = true; /* nothing since the start or the last comma */
 	for (;;) {
 		const unsigned char *before;
 
 		mime_lex_cfws(&c.lex);
 		if (mime_lex_eof(&c.lex))
 			break;
-		if (mime_lex_char(&c.lex, ','))
+		if (mime_lex_char(&c.lex, ',')) {
+			/* An empty element before a comma (Dovecot fills it in). */
+			struct mime_addr *a;
+
+			if (need_elem && (flags & MIME_ADDR_FILL_MISSING) &&
+			    (a = addr_add(&c)) != NULL)
+				addr_fill(&c, a);
+			need_elem = true;
 			continue;
+		}
+		need_elem = false;
 		before = c.lex.p;
 		addr_element(&c, &w);
 		if (c.lex.p == before)

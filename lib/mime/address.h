@@ -19,8 +19,9 @@
  *
  * Malformed input still gives a list (never NULL for non-empty input):
  * with MIME_ADDR_FILL_MISSING a missing local part or domain becomes
- * "MISSING_MAILBOX" / "MISSING_DOMAIN" and a group left open is closed,
- * as Dovecot prints them in ENVELOPE; without it they stay NULL / "".
+ * "MISSING_MAILBOX" / "MISSING_DOMAIN", an empty element before a comma
+ * (", ,") becomes such an address, and a group left open is closed, as
+ * Dovecot prints them in ENVELOPE; without it they stay NULL / "".
  * At most max addresses are returned (the rest is dropped) so a hostile
  * header cannot make the list unbounded beyond its own size.
  */

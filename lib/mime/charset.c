@@ -157,9 +157,15 @@ void mime_charset_feed(struct mime_charset *c, const char *in, size_t len, struc
 		len += c->npend;
 		c->npend = 0;
 	}
-	if (c->cd)
-		tail = charset_iconv(c, in, len, out, false);
-	else
+	if (c->cd) {
+		/* glibc's decoders let some invalid sequences through (UTF-8
+		 * aliases accept code points past U+10FFFF): check the output. */
+		struct buf tmp = BUF_INIT;
+
+		tail = charset_iconv(c, in, len, &tmp, false);
+		mime_utf8_append_valid(tmp.data ? tmp.data : "", tmp.len, false, out, &c->invalid);
+		buf_free(&tmp);
+	} else
 		tail = mime_utf8_append_valid(in, len, true, out, &c->invalid);
 	memcpy(c->pend, in + len - tail, tail);
 	c->npend = tail;

@@ -91,7 +91,8 @@ static bool date_zone(struct mime_lex *l, int *tz)
 	*tz = 0;
 	if (sign == '+' || sign == '-') {
 		l->p++;
-		if (date_number(l, 4, &v) != 4 || v % 100 >= 60)
+		/* More than a day away is no zone (and would move the date). */
+		if (date_number(l, 4, &v) != 4 || v % 100 >= 60 || v / 100 > 23)
 			return false;
 		*tz = (v / 100) * 60 + v % 100;
 		if (sign == '-')

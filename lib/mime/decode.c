@@ -95,7 +95,7 @@ enum {
 	QP_EQ_CR,  /* after "=" [ws] CR */
 };
 
-static int hex_value(char c)
+int mime_hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -167,7 +167,7 @@ static void qp_step(struct mime_qp *d, char c, struct buf *out)
 		}
 		break;
 	case QP_EQ:
-		if (hex_value(c) >= 0) {
+		if (mime_hex_value(c) >= 0) {
 			d->hex1 = c;
 			d->state = QP_EQ_HEX;
 		} else if (c == '\n') {
@@ -183,8 +183,8 @@ static void qp_step(struct mime_qp *d, char c, struct buf *out)
 		break;
 	case QP_EQ_HEX:
 		d->state = QP_TEXT;
-		if (hex_value(c) >= 0) {
-			buf_putc(out, hex_value(d->hex1) * 16 + hex_value(c));
+		if (mime_hex_value(c) >= 0) {
+			buf_putc(out, mime_hex_value(d->hex1) * 16 + mime_hex_value(c));
 		} else {
 			qp_bad_eq(d, out);
 			buf_putc(out, d->hex1);

@@ -76,24 +76,19 @@ bool mime_hdr_name_is(const struct mime_hdr_field *f, const char *name)
 
 void mime_hdr_unfold(const char *value, size_t len, struct buf *out)
 {
-	size_t start = out->len, i = 0;
-	size_t n;
+	size_t start = out->len, skip = 0, n;
 
-	while (i < len && (value[i] == ' ' || value[i] == '\t'))
-		i++;
-	for (; i < len; i++) {
-		const char *cr = memchr(value + i, '\r', len - i);
-		const char *lf = memchr(value + i, '\n', len - i);
-		const char *stop = cr && (!lf || cr < lf) ? cr : lf;
-		size_t seg = stop ? (size_t)(stop - (value + i)) : len - i;
-
-		buf_append(out, value + i, seg);
-		i += seg;
-	}
+	for (size_t i = 0; i < len; i++)
+		if (value[i] != '\r' && value[i] != '\n')
+			buf_putc(out, value[i]);
 	n = out->len;
-	while (n > start && (out->data[n - 1] == ' ' || out->data[n - 1] == '\t'))
+	while (
+	    start + skip < n && (out->data[start + skip] == ' ' || out->data[start + skip] == '\t'))
+		skip++;
+	while (n > start + skip && (out->data[n - 1] == ' ' || out->data[n - 1] == '\t'))
 		n--;
-	buf_truncate(out, n);
+	memmove(out->data + start, out->data + start + skip, n - start - skip);
+	buf_truncate(out, n - skip);
 }
 
 bool mime_hdr_find(const char *hdr, size_t len, const char *name, struct buf *out)

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "mime/charset.h"
+#include "mime/decode.h"
 #include "mime/lex.h"
 #include "mime/rfc2047.h"
 #include "util.h"
@@ -272,16 +273,6 @@ void mime_token_params_parse(
 	buf_free(&t);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* "charset'lang'pct-encoded" to UTF-8 (RFC 2231 section 4). */
 static void param_ext_decode(const char *v, struct buf *out)
 {
@@ -291,8 +282,8 @@ static void param_ext_decode(const char *v, struct buf *out)
 	struct buf raw = BUF_INIT;
 
 	for (const char *p = text; *p; p++) {
-		if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-			buf_putc(&raw, hexval(p[1]) * 16 + hexval(p[2]));
+		if (*p == '%' && mime_hex_value(p[1]) >= 0 && mime_hex_value(p[2]) >= 0) {
+			buf_putc(&raw, mime_hex_value(p[1]) * 16 + mime_hex_value(p[2]));
 			p += 2;
 		} else {
 			buf_putc(&raw, *p);

@@ -128,16 +128,31 @@ static char *env_value(const struct mime_hdr_field *f)
 	return s;
 }
 
+/* A repeated address field adds to the list (Dovecot does so). */
 static void env_addr(struct mime_addr **slot, const struct mime_hdr_field *f)
 {
-	if (*slot == NULL)
-		*slot = mime_addr_parse(f->value, f->value_len, MIME_ADDR_FILL_MISSING, 0);
+	struct mime_addr *more = mime_addr_parse(f->value, f->value_len, MIME_ADDR_FILL_MISSING, 0);
+
+	while (*slot)
+		slot = &(*slot)->next;
+	*slot = more;
 }
 
+/* A repeated string field replaces the earlier one (the last wins, as in
+ * Dovecot); leading white space goes, trailing stays. */
 static void env_str(char **slot, const struct mime_hdr_field *f)
 {
-	if (*slot == NULL)
-		*slot = env_value(f);
+	struct buf b = BUF_INIT;
+	size_t i = 0;
+
+	while (i < f->value_len && (f->value[i] == ' ' || f->value[i] == '\t'))
+		i++;
+	for (; i < f->value_len; i++)
+		if (f->value[i] != '\r' && f->value[i] != '\n')
+			buf_putc(&b, f->value[i]);
+	free(*slot);
+	*slot = xmemdup(b.data ? b.data : "", b.len);
+	buf_free(&b);
 }
 
 struct mime_envelope *mime_envelope_parse(const char *hdr, size_t len)

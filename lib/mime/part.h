@@ -47,7 +47,7 @@ enum {
 };
 
 struct mime_envelope {
-	char *date, *subject, *message_id, *in_reply_to; /* unfolded raw values */
+	char *date, *subject, *message_id, *in_reply_to; /* unfolded raw values (see below) */
 	struct mime_addr *from, *sender, *reply_to, *to, *cc, *bcc;
 };
 
@@ -80,9 +80,11 @@ bool mime_part_is(const struct mime_part *p, const char *type, const char *subty
 
 void mime_part_free(struct mime_part *root);
 void mime_envelope_free(struct mime_envelope *env);
-/* The envelope of a header section (fields as RFC 9051 7.5.2 wants: the
- * first of each; Sender and Reply-To are NOT defaulted to From here, the
- * writer does that). */
+/* The envelope of a header section, as Dovecot 2.3 builds it: a repeated
+ * string field (Date, Subject, Message-ID, In-Reply-To) counts by its last
+ * occurrence, unfolded, leading white space removed, trailing kept; a
+ * repeated address field adds its addresses.  Sender and Reply-To are NOT
+ * defaulted to From here, the writer does that. */
 struct mime_envelope *mime_envelope_parse(const char *hdr, size_t len);
 
 #endif

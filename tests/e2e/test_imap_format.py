@@ -103,6 +103,21 @@ class TestImapFormat(unittest.TestCase):
         cls.dovecot.stop()
         shutil.rmtree(cls.home, ignore_errors=True)
 
+    def test_crlf_copy_same(self):
+        """The parser counts CRLF as IMAP shows it: the same message stored
+        with CRLF line ends must give the same answers as with LF."""
+        tmp = tempfile.mkdtemp(prefix="tern-fmt-crlf-")
+        try:
+            for name in self.files:
+                with open(os.path.join(CORPUS, name), "rb") as f:
+                    data = f.read()
+                crlf = os.path.join(tmp, name)
+                with open(crlf, "wb") as f:
+                    f.write(data.replace(b"\n", b"\r\n"))
+                self.assertEqual(tern_items(crlf), tern_items(os.path.join(CORPUS, name)), name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_corpus_same_as_dovecot(self):
         self.assertGreaterEqual(len(self.files), 20)
         diffs = []

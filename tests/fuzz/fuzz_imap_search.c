@@ -79,9 +79,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct imap_sort_criterion crit[] = {
 	    {IMAP_SORT_SUBJECT, false}, {IMAP_SORT_DISPLAYFROM, true}, {IMAP_SORT_DATE, false}};
 	struct buf out = BUF_INIT;
+	char *refs = strndup(m.text, m.len);
 	for (int i = 0; i < 3; i++)
-		imap_sort_msg_fill(&sm[i], root->envelope, i == 1 ? m.text : NULL, (uint32_t)i + 1,
+		imap_sort_msg_fill(&sm[i], root->envelope, i == 1 ? refs : NULL, (uint32_t)i + 1,
 		    (uint32_t)i + 1, 0, m.len);
+	free(refs);
 	imap_sort(sm, 3, crit, 3);
 	imap_thread(sm, 3, IMAP_THREAD_REFERENCES, &out);
 	imap_thread(sm, 3, IMAP_THREAD_ORDEREDSUBJECT, &out);

@@ -82,7 +82,8 @@ static void test_format(void **state)
 	buf_reset(&b);
 	imap_format_body(&b, root, true, 0);
 	assert_string_equal(buf_cstr(&b),
-	    "((\"text\" \"plain\" (\"charset\" \"UTF-8\") NIL NIL \"7bit\" 5 0 NIL NIL \"en\" NIL)"
+	    "((\"text\" \"plain\" (\"charset\" \"UTF-8\") NIL NIL \"7bit\" 5 0 NIL NIL (\"en\") "
+	    "NIL)"
 	    "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 16 (NIL \"in\" NIL NIL NIL NIL NIL NIL "
 	    "NIL NIL) "
 	    "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL NIL NIL) "
