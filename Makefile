@@ -40,7 +40,7 @@ DEPS_MASTER := postfix iproute2 util-linux
 # One line per area, so that parallel work adds its packages without conflicts.
 DEPS_AUTH  :=
 DEPS_MSTORE :=
-DEPS_IMAP  :=
+DEPS_IMAP  := dovecot-imapd
 DEPS_POP3  :=
 DEPS_SIEVE :=
 DEPS_MSGAUTH :=
@@ -75,6 +75,10 @@ COMMAND_BINS := $(BUILD)/bin/tern $(patsubst cli/%,$(BUILD)/bin/%,$(CLI_SUBS))
 
 UNIT_SRCS := $(sort $(wildcard tests/*/test_*.c tests/*/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
+# Helper programs of the end-to-end tests (tests/<folder>/tool_*.c), linked
+# like unit tests; tests/imap/ has no main.c of its own to test against.
+TOOL_SRCS := $(sort $(wildcard tests/*/tool_*.c))
+TOOL_BINS := $(TOOL_SRCS:%.c=$(BUILD)/%)
 
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 20
@@ -83,7 +87,7 @@ FUZZ_SECONDS ?= 20
         install uninstall bench format format-check param-check
 .DELETE_ON_ERROR:
 
-all: $(DAEMON_BINS) $(COMMAND_BINS)
+all: $(DAEMON_BINS) $(COMMAND_BINS) $(TOOL_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mime/header.h"
 #include "util.h"
 
 enum line_kind {
@@ -94,48 +95,8 @@ void hdr_split_finish(struct hdr_split *s, const char *data, size_t len)
 		hdr_split_at(s, s->pos, s->pos);
 }
 
-/* Appends a value's bytes from one physical line, dropping its LF. */
-static void hdr_value_line(struct buf *out, const char *p, const char *end)
-{
-	if (end > p && end[-1] == '\n')
-		end--;
-	buf_append(out, p, (size_t)(end - p));
-}
-
-static void hdr_value_trim(struct buf *out)
-{
-	size_t skip = 0, n = out->len;
-
-	while (skip < n && (out->data[skip] == ' ' || out->data[skip] == '\t'))
-		skip++;
-	while (n > skip && (out->data[n - 1] == ' ' || out->data[n - 1] == '\t'))
-		n--;
-	buf_truncate(out, n);
-	buf_consume(out, skip);
-}
-
+/* The one header reader of the tree is lib/mime/header.c. */
 bool hdr_value(const char *hdr, size_t len, const char *name, struct buf *out)
 {
-	size_t nlen = strlen(name);
-	const char *p = hdr, *end = hdr + len, *eol;
-	bool found = false;
-
-	buf_reset(out);
-	for (; p < end; p = eol) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		eol = eol ? eol + 1 : end;
-		if (found && (*p == ' ' || *p == '\t')) {
-			hdr_value_line(out, p, eol); /* RFC 5322 2.2.3 unfolding */
-			continue;
-		}
-		if (found)
-			break;
-		if ((size_t)(eol - p) > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
-			found = true;
-			hdr_value_line(out, p + nlen + 1, eol);
-		}
-	}
-	if (found)
-		hdr_value_trim(out);
-	return found;
+	return mime_hdr_find(hdr, len, name, out);
 }

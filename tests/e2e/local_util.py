@@ -148,7 +148,8 @@ class Dovecot:
     ~/Maildir with a static password; run in the foreground, stopped by
     pid."""
 
-    def __init__(self, user):
+    def __init__(self, user, home=None):
+        """home: serve HOME/Maildir instead of the user's own home."""
         self.user = user
         self.dir = tempfile.mkdtemp(prefix="tern-dovecot-")
         os.chmod(self.dir, 0o755)
@@ -184,7 +185,7 @@ service imap-login {{
     port = 0
   }}
 }}
-""".format(d=self.dir, pw=self.password, uid=pw.pw_uid, gid=pw.pw_gid, home=pw.pw_dir,
+""".format(d=self.dir, pw=self.password, uid=pw.pw_uid, gid=pw.pw_gid, home=home or pw.pw_dir,
            port=self.port))
         os.makedirs(os.path.join(self.dir, "state"))
         self.proc = subprocess.Popen(["dovecot", "-F", "-c", conf],
