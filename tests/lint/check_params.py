@@ -26,7 +26,7 @@ CONFIG_FUNCS = ("config_str", "config_int", "config_bool", "config_time", "confi
                 "config_raw", "config_is_set", "config_list", "config_set")
 # A function definition: name, parameter list, body (up to a "}" in column 0).
 DEFN = re.compile(r"^\w[\w \*]*?\b(\w+)\(([^;{)]*)\)\s*\{(.*?)^\}", re.M | re.S)
-TABLE = re.compile(r"^\s*(?:STR|INT|BOOL|SIZE|TIME)\(\s*\"(\w+)\",\s*(NULL|\"((?:[^\"\\]|\\.)*)\")",
+TABLE = re.compile(r"^\s*(?:STR|INT|BOOL|SIZE|TIME|LIST|NAME)\(\s*\"(\w+)\",\s*(NULL|\"((?:[^\"\\]|\\.)*)\")",
                    re.M)
 REF = re.compile(r"\$\{?(\w+)")
 LITERAL = re.compile(r"\"((?:[^\"\\]|\\.)*)\"")
