@@ -14,7 +14,7 @@
  * user costs the same hashing work as a wrong password, so response times
  * do not tell which user names exist.
  *
- * Not here: base64 and PLAIN parsing (sasl_decode.c), what an
+ * Not here: base64 and PLAIN parsing (lib/auth/sasl.c), what an
  * authenticated client may do (restrictions.c).
  */
 #include "auth.h"
@@ -26,7 +26,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "sasl_decode.h"
+#include "auth/sasl.h"
 #include "smtpd.h"
 #include "table.h"
 #include "util.h"
