@@ -286,6 +286,8 @@ static void init_master_cf(struct buf *b, const struct init_opts *o)
 	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "relay", 2);
 	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "error", 1);
 	buf_printf(b, "%-15s unix  -       -       n       -       %-7d smtp\n", "discard", 1);
+	/* One auth process: failure counters, tokens and the cache are its state. */
+	buf_printf(b, "%-15s unix  -       n       n       -       %-7d auth\n", "auth", 1);
 }
 
 static void init_virtual_table(struct buf *b, const struct init_opts *o)
