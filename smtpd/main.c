@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "anvil.h"
+#include "auth.h"
 #include "config.h"
 #include "daemon.h"
 #include "dns_async.h"
@@ -184,6 +185,7 @@ int main(int argc, char **argv)
 	smtpd.loop = event_loop_new();
 	dns_async_init(smtpd.loop);
 	session_init(smtpd_empty);
+	smtpd_auth_init(smtpd.loop);
 	daemon_event_server(&smtpd.d, smtpd.loop, smtpd_accept, session_idle, NULL);
 	smtpd_empty(smtpd.loop);
 	if (event_loop_run(smtpd.loop) < 0)
