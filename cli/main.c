@@ -1,7 +1,7 @@
 /*
  * main.c - "tern", the operator's command.
  *
- *   tern [-c DIR] init|start|stop|status|reload|queue ...
+ *   tern [-c DIR] init|start|stop|status|reload|queue|user ...
  *
  * -c names the configuration directory (or an instance directory made by
  * "tern init", whose etc/ is then used); TERN_CONFIG works too.
@@ -17,19 +17,22 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: tern [-c config_dir] command [args]\n"
-			"commands:\n"
-			"  init DIR [--smtp HOST:PORT] [--submission HOST:PORT] [--smtps "
-			"HOST:PORT] [--domain NAME]...\n"
-			"  start [-f]      start the mail system (-f: stay in the foreground)\n"
-			"  stop            stop it\n"
-			"  status          tell whether it runs\n"
-			"  reload          re-read main.cf and master.cf\n"
-			"  queue list      list the queued messages (also: show, flush, delete,\n"
-			"                  hold, release, requeue, summary; see tern(1))\n"
-			"  check           verify and repair queue ownership and modes\n"
-			"  newaliases [-v] check the alias files (alias_database)\n"
-			"  passwd [--stdin] [-d] USER   set or remove an SMTP AUTH password\n");
+	fprintf(stderr,
+	    "usage: tern [-c config_dir] command [args]\n"
+	    "commands:\n"
+	    "  init DIR [--smtp HOST:PORT] [--submission HOST:PORT] [--smtps "
+	    "HOST:PORT] [--domain NAME]...\n"
+	    "  start [-f]      start the mail system (-f: stay in the foreground)\n"
+	    "  stop            stop it\n"
+	    "  status          tell whether it runs\n"
+	    "  reload          re-read main.cf and master.cf\n"
+	    "  queue list      list the queued messages (also: show, flush, delete,\n"
+	    "                  hold, release, requeue, summary; see tern(1))\n"
+	    "  check           verify and repair queue ownership and modes\n"
+	    "  newaliases [-v] check the alias files (alias_database)\n"
+	    "  user add|del|passwd|list|show|quota|app-password ...\n"
+	    "                  manage accounts (the users file; see tern(1))\n"
+	    "  passwd [--stdin] [-d] USER   set or remove a legacy SMTP AUTH password\n");
 	exit(EX_USAGE);
 }
 
@@ -71,6 +74,8 @@ int main(int argc, char **argv)
 		return cmd_newaliases(confdir, argc, argv);
 	if (strcmp(cmd, "passwd") == 0)
 		return cmd_passwd(confdir, argc, argv);
+	if (strcmp(cmd, "user") == 0)
+		return cmd_user(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }
