@@ -34,7 +34,7 @@ DEPS_LOCAL := bsd-mailx dovecot-imapd
 DEPS_SENDMAIL := bsd-mailx mutt
 DEPS_SMTP  := dnsmasq-base postfix
 # One line per area, so that parallel work adds its packages without conflicts.
-DEPS_AUTH  :=
+DEPS_AUTH  := dovecot-core whois fail2ban
 DEPS_MSTORE :=
 DEPS_IMAP  :=
 DEPS_POP3  :=
