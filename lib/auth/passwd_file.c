@@ -160,8 +160,9 @@ int pwf_parse_line(char *line, struct pwf_entry *e, const char **why)
 	e->uid = f[2] ? f[2] : "";
 	e->gid = f[3] ? f[3] : "";
 	e->home = f[5] ? f[5] : "";
-	if (strchr(e->password, ' ') || strchr(e->uid, ' ') || strchr(e->gid, ' ')) {
-		*why = "blank inside a field";
+	/* A {PLAIN} password may hold blanks (Dovecot reads it so); ids may not. */
+	if (strpbrk(e->uid, " \t") || strpbrk(e->gid, " \t")) {
+		*why = "blank inside uid or gid";
 		return -1;
 	}
 	return split_extra(next_field(&p, true), e, why) < 0 ? -1 : 1;

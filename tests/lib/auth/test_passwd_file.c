@@ -76,6 +76,7 @@ static void test_line_bad(void **state)
 	char l3[] = "ctl\x01:pw";
 	char l4[] = "x:pw:::::: =novalue";
 	char l5[] = "x:pw:1 2";
+	char l6[] = "x:{PLAIN}pass word:1:2";
 	struct pwf_entry e;
 	const char *why;
 
@@ -86,6 +87,8 @@ static void test_line_bad(void **state)
 	assert_int_equal(pwf_parse_line(l4, &e, &why), -1);
 	assert_int_equal(pwf_parse_line(l5, &e, &why), -1);
 	assert_non_null(why);
+	assert_int_equal(pwf_parse_line(l6, &e, &why), 1);
+	assert_string_equal(e.password, "{PLAIN}pass word");
 }
 
 static void test_format_round_trip(void **state)
