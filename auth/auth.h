@@ -99,6 +99,7 @@ int pam_helper_verify(
 /* ------------------------------------------------------------ penalty.c */
 
 void penalty_init(const char *path);
+void penalty_close(void);
 bool penalty_exempt(const char *addr);
 /* Failures counted for this address now (0 when exempt or unknown). */
 unsigned penalty_refused(const char *addr);

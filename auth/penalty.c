@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -236,6 +237,15 @@ static void penalty_sweep(struct event_loop *loop, void *ctx)
 	(void)ctx;
 	penalty_sweep_all(false);
 	event_timer_add(loop, PENALTY_SWEEP_MS, penalty_sweep, NULL);
+}
+
+void penalty_close(void)
+{
+	if (pen.env)
+		mdb_env_close(pen.env);
+	pen.env = NULL;
+	free(pen.exceptions);
+	pen.exceptions = NULL;
 }
 
 void penalty_init(const char *path)

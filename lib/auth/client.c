@@ -130,13 +130,25 @@ static void call_fail_later(struct auth_call *call, const char *reason)
 		c->defer = event_timer_add(c->loop, 0, client_deferred, c);
 }
 
+static void client_flush(struct auth_client *c);
+
+/* No answer in time: the daemon forgets the request, the caller hears tempfail. */
 static void call_timeout(struct event_loop *loop, void *ctx)
 {
 	struct auth_call *call = ctx;
+	struct auth_client *c = call->c;
+	struct auth_request r;
 
 	(void)loop;
 	call->timer = NULL;
-	log_warn("auth: no answer from %s within %ld ms", call->c->path, call->c->timeout_ms);
+	log_warn("auth: no answer from %s within %ld ms", c->path, c->timeout_ms);
+	if (c->conn.fd >= 0 && call->gen == c->gen) {
+		memset(&r, 0, sizeof(r));
+		r.op = AUTH_OP_CANCEL;
+		r.id = call->id;
+		auth_request_encode(&c->conn.out, &r);
+		client_flush(c);
+	}
 	call_fail(call, "authentication service timed out");
 }
 
