@@ -5,7 +5,7 @@
 #
 # Everything comes from the environment, set by the Makefile: DESTDIR,
 # PREFIX, sysconfdir, queuedir, sbindir, libexecdir, mandir, unitdir, BUILD,
-# FORCE, PURGE.  Run as root it also creates the accounts (tern, ternrop)
+# FORCE, PURGE.  Run as root it also creates the accounts (tern, ternrop, ternlogin)
 # and gives files and queue folders their owners; run as anyone else (a
 # package build), it lays down the files and says what it skipped.
 #
@@ -19,11 +19,11 @@ set -eu
 : "${DESTDIR:=}" "${FORCE:=0}" "${PURGE:=0}"
 D="$DESTDIR"
 ROOT=0; [ "$(id -u)" = 0 ] && ROOT=1
-DAEMONS="master smtpd cleanup qmgr local smtp pickup"
+DAEMONS="master smtpd cleanup qmgr local smtp pickup auth"
 COMPAT="/usr/sbin/sendmail /usr/bin/mailq /usr/bin/newaliases"
 MAN1="tern.1 sendmail.1 postdrop.1"
-MAN5="main.cf.5 master.cf.5"
-MAN8="master.8 smtpd.8 cleanup.8 qmgr.8 local.8 pickup.8 smtp.8"
+MAN5="main.cf.5 master.cf.5 users.5"
+MAN8="master.8 smtpd.8 cleanup.8 qmgr.8 local.8 pickup.8 smtp.8 auth.8"
 
 say() { echo "install: $*"; }
 
@@ -41,6 +41,9 @@ accounts() {
 	getent group ternrop >/dev/null || groupadd --system ternrop
 	getent passwd tern >/dev/null || useradd --system --user-group --no-create-home \
 		--home-dir /nonexistent --shell /usr/sbin/nologin --comment "tern mail system" tern
+	# The login processes' user (default_login_user): reaches login/auth only.
+	getent passwd ternlogin >/dev/null || useradd --system --user-group --no-create-home \
+		--home-dir /nonexistent --shell /usr/sbin/nologin --comment "tern login processes" ternlogin
 }
 
 programs() {
@@ -168,7 +171,7 @@ uninstall() {
 	else
 		say "kept $D$sysconfdir and $D$queuedir (make uninstall PURGE=1 removes them)"
 	fi
-	say "the accounts tern and ternrop are kept (userdel tern; groupdel ternrop)"
+	say "the accounts tern, ternlogin and ternrop are kept (userdel tern; userdel ternlogin; groupdel ternrop)"
 }
 
 case "${1:-}" in
