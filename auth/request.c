@@ -277,6 +277,11 @@ static void req_reply_fail(struct areq *q, enum auth_code code, const char *reas
 		r.reason = reason;
 		server_reply(q->conn, &r);
 	}
+	/* A job or a held reply still refers to q: it frees q when it ends. */
+	if (q->busy) {
+		request_cancel(q);
+		return;
+	}
 	req_free(q);
 }
 

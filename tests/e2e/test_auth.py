@@ -8,6 +8,7 @@ users through PAM."""
 import os
 import pwd
 import signal
+import socket
 import subprocess
 import unittest
 
@@ -185,6 +186,17 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(r["code"], "malformed")
         r = t.call("auth", service="imap", mech="CRAM-MD5", client_addr="192.0.2.12")
         self.assertEqual(r["code"], "mechanism")
+        # A response while the password is being hashed: refused, and the
+        # hashing's own answer never comes.
+        rid = t.request("auth", service="imap", mech="PLAIN", client_addr="192.0.2.12",
+                        resp=b64("\0yes@example.com\0" + PW))
+        r = t.cont(rid, b64("x"))
+        self.assertEqual((r["status"], r["code"]), ("fail", "malformed"))
+        r = t.call("lookup", user="plain@example.com")
+        self.assertEqual((r["status"], r["user"]), ("ok", "plain@example.com"))
+        t.sock.settimeout(2)
+        with self.assertRaises(socket.timeout):
+            t.reply()
         t.close()
 
     def test_lookup_account(self):
