@@ -162,6 +162,7 @@ void server_accept_trusted(struct event_loop *loop, int fd, void *ctx);
 bool server_conn_trusted(const struct aconn *conn);
 /* Writes a reply; conn is the request's connection (not NULL). */
 void server_reply(struct aconn *conn, const struct auth_reply *r);
+void server_reply_fail(struct aconn *conn, unsigned long id, enum auth_code code, const char *why);
 /* A request started on conn / ended (replied or cancelled). */
 void server_request_add(struct aconn *conn, struct areq *q);
 void server_request_done(struct aconn *conn, struct areq *q);

@@ -267,16 +267,8 @@ void request_cancel(struct areq *q)
 
 static void req_reply_fail(struct areq *q, enum auth_code code, const char *reason)
 {
-	struct auth_reply r;
-
-	if (q->conn) {
-		memset(&r, 0, sizeof(r));
-		r.id = q->id;
-		r.status = AUTH_FAIL;
-		r.code = code;
-		r.reason = reason;
-		server_reply(q->conn, &r);
-	}
+	if (q->conn)
+		server_reply_fail(q->conn, q->id, code, reason);
 	/* A job or a held reply still refers to q: it frees q when it ends. */
 	if (q->busy) {
 		request_cancel(q);
@@ -780,15 +772,9 @@ static void req_lookup_op(struct aconn *conn, const struct auth_request *r, cons
 static void req_redeem_op(struct aconn *conn, const struct auth_request *r)
 {
 	char *user = token_redeem(r->token, r->service, r->client_addr);
-	struct auth_reply rep;
 
 	if (user == NULL) {
-		memset(&rep, 0, sizeof(rep));
-		rep.id = r->id;
-		rep.status = AUTH_FAIL;
-		rep.code = AUTH_CODE_DENIED;
-		rep.reason = "invalid or expired token";
-		server_reply(conn, &rep);
+		server_reply_fail(conn, r->id, AUTH_CODE_DENIED, "invalid or expired token");
 		return;
 	}
 	req_lookup_op(conn, r, user);
@@ -809,14 +795,8 @@ void request_start(struct aconn *conn, const struct auth_request *r)
 		return;
 	}
 	if (r->op == AUTH_OP_AUTH && !mech_lookup(r->mech, &mech)) {
-		struct auth_reply rep;
-
-		memset(&rep, 0, sizeof(rep));
-		rep.id = r->id;
-		rep.status = AUTH_FAIL;
-		rep.code = AUTH_CODE_MECHANISM;
-		rep.reason = "unsupported authentication mechanism";
-		server_reply(conn, &rep);
+		server_reply_fail(
+		    conn, r->id, AUTH_CODE_MECHANISM, "unsupported authentication mechanism");
 		return;
 	}
 	q = req_new(conn, r);

@@ -115,7 +115,7 @@ void server_reply(struct aconn *c, const struct auth_reply *r)
 		conn_watch(c);
 }
 
-static void reply_fail(struct aconn *c, unsigned long id, enum auth_code code, const char *why)
+void server_reply_fail(struct aconn *c, unsigned long id, enum auth_code code, const char *why)
 {
 	struct auth_reply r;
 
@@ -176,7 +176,7 @@ static void conn_request(struct aconn *c, const struct auth_request *r)
 
 	if (!op_allowed(c, r->op)) {
 		log_warn("login socket client asked for %s: denied", auth_op_name(r->op));
-		reply_fail(c, r->id, AUTH_CODE_DENIED, "operation not allowed");
+		server_reply_fail(c, r->id, AUTH_CODE_DENIED, "operation not allowed");
 		return;
 	}
 	if (r->op != AUTH_OP_MECHS)
@@ -187,7 +187,7 @@ static void conn_request(struct aconn *c, const struct auth_request *r)
 		if (q)
 			request_continue(q, r);
 		else
-			reply_fail(c, r->id, AUTH_CODE_MALFORMED, "no such request");
+			server_reply_fail(c, r->id, AUTH_CODE_MALFORMED, "no such request");
 		return;
 	case AUTH_OP_CANCEL:
 		if (q)
@@ -196,11 +196,11 @@ static void conn_request(struct aconn *c, const struct auth_request *r)
 	default: break;
 	}
 	if (q) {
-		reply_fail(c, r->id, AUTH_CODE_MALFORMED, "request id in use");
+		server_reply_fail(c, r->id, AUTH_CODE_MALFORMED, "request id in use");
 		return;
 	}
 	if (c->nreqs >= CONN_MAX_REQUESTS) {
-		reply_fail(c, r->id, AUTH_CODE_TEMPFAIL, "too many requests");
+		server_reply_fail(c, r->id, AUTH_CODE_TEMPFAIL, "too many requests");
 		return;
 	}
 	request_start(c, r);

@@ -170,6 +170,31 @@ static bool next_part(const char **p, const char *end, const char **part, size_t
 	return true;
 }
 
+/*
+ * "r=nonce" then optional extensions ("x=...", none is known, so they are
+ * ignored) up to end; the nonce is copied into out (max bytes).
+ */
+static int nonce_and_extensions(
+    const char **p, const char *end, char *out, size_t max, const char **why)
+{
+	const char *part = NULL;
+	size_t plen = 0;
+
+	if (!next_part(p, end, &part, &plen) || plen < 3 || part[0] != 'r' || part[1] != '=' ||
+	    plen - 2 > max || !nonce_valid(part + 2, plen - 2)) {
+		*why = "bad nonce";
+		return -1;
+	}
+	memcpy(out, part + 2, plen - 2);
+	out[plen - 2] = 0;
+	while (next_part(p, end, &part, &plen))
+		if (plen < 2 || part[1] != '=') {
+			*why = "bad extension";
+			return -1;
+		}
+	return 0;
+}
+
 static int gs2_header(
     const char **p, const char *end, struct scram_client_first *out, const char **why)
 {
@@ -215,20 +240,7 @@ int scram_parse_client_first(
 						      : "bad user name";
 		return -1;
 	}
-	if (!next_part(&p, end, &part, &plen) || plen < 3 || part[0] != 'r' || part[1] != '=' ||
-	    plen - 2 > SCRAM_MAX_NONCE || !nonce_valid(part + 2, plen - 2)) {
-		*why = "bad nonce";
-		return -1;
-	}
-	memcpy(out->nonce, part + 2, plen - 2);
-	out->nonce[plen - 2] = 0;
-	/* Optional extensions follow; none is known, so they are ignored. */
-	while (next_part(&p, end, &part, &plen))
-		if (plen < 2 || part[1] != '=') {
-			*why = "bad extension";
-			return -1;
-		}
-	return 0;
+	return nonce_and_extensions(&p, end, out->nonce, SCRAM_MAX_NONCE, why);
 }
 
 int scram_parse_client_final(
@@ -259,18 +271,8 @@ int scram_parse_client_final(
 		*why = "bad channel binding";
 		return -1;
 	}
-	if (!next_part(&p, end, &part, &plen) || plen < 3 || part[0] != 'r' || part[1] != '=' ||
-	    plen - 2 > 2 * SCRAM_MAX_NONCE || !nonce_valid(part + 2, plen - 2)) {
-		*why = "bad nonce";
+	if (nonce_and_extensions(&p, end, out->nonce, 2 * SCRAM_MAX_NONCE, why) < 0)
 		return -1;
-	}
-	memcpy(out->nonce, part + 2, plen - 2);
-	out->nonce[plen - 2] = 0;
-	while (next_part(&p, end, &part, &plen))
-		if (plen < 2 || part[1] != '=') {
-			*why = "bad extension";
-			return -1;
-		}
 	if (b64_field(proof + 3, (size_t)(msg + len - proof - 3), out->proof, SCRAM_HASH_LEN, true,
 		NULL) < 0) {
 		*why = "bad proof";
