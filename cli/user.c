@@ -17,7 +17,8 @@
  * smtpd accepts mail for it), then the users line with the password hash
  * (auth_password_scheme, default yescrypt), which is what makes the
  * account exist.  "del" removes the users line, the app passwords and the
- * virtual_mailbox entry, so logins and deliveries stop at once; the mail
+ * virtual_mailbox entry, so logins stop at once and deliveries within a
+ * second (smtpd checks its tables at most once a second); the mail
  * stays unless --purge.  auth and smtpd notice the changed files by
  * themselves: nothing needs a reload.
  *

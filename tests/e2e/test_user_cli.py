@@ -28,10 +28,20 @@ class UserCommandTest(unittest.TestCase):
             s.sendmail("someone@example.org", [to],
                        ("Subject: %s\r\n\r\nhello\r\n" % subject).encode())
 
+    def rcpt_code(self, to):
+        """RCPT TO's reply code for to (the transaction is reset, nothing sent)."""
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as s:
+            s.mail("someone@example.org")
+            code = s.rcpt(to)[0]
+            s.rset()
+            return code
+
     def test_add_login_deliver_then_del(self):
         r = self.inst.user_add(ADDR, PW, "--quota", "50M")
         self.assertIn("added %s" % ADDR, r.stdout)
         maildir = self.inst.maildir(ADDR)
+        # smtpd checks its tables at most once a second.
+        wait_until(lambda: self.rcpt_code(ADDR) == 250, 10, what="RCPT accepted after add")
         for sub in ("cur", "new", "tmp"):
             self.assertTrue(os.path.isdir(os.path.join(maildir, sub)), sub)
         # Log in and send through submission, deliver to the new mailbox.
@@ -50,9 +60,11 @@ class UserCommandTest(unittest.TestCase):
         self.assertEqual(show["messages"], 2)
         self.assertGreater(show["used_bytes"], 0)
         self.assertEqual(show["maildir"].rstrip("/"), maildir)
-        # del: no login, no delivery (smtpd rejects the address), mail kept.
+        # del: no login at once; no delivery once smtpd has seen the changed
+        # virtual_mailbox table (it checks its tables at most once a second).
         self.inst.tern("user", "del", ADDR)
         self.assertEqual(smtp_plain(self.inst, ADDR, PW)[0], 535)
+        wait_until(lambda: self.rcpt_code(ADDR) >= 500, 10, what="RCPT refused after del")
         with self.assertRaises(smtplib.SMTPRecipientsRefused):
             self.deliver(ADDR, "too late")
         self.assertEqual(len(self.inst.messages(ADDR)), 2)
