@@ -202,7 +202,7 @@ int pw_scram_keys(
 	pw_split(stored, &pw);
 	if (pw.kind == PW_SCRAM)
 		return scram_keys_parse(pw.data, k);
-	if (pw.kind != PW_PLAIN)
+	if (pw.kind != PW_PLAIN || salt == NULL || salt_len == 0)
 		return -1;
 	scram_keys_derive(pw.data, salt, salt_len, SCRAM_DEFAULT_ITER, k);
 	return 0;

@@ -40,8 +40,9 @@ int pw_verify(const char *stored, const char *password);
 /* Whether SCRAM-SHA-256 can work with this stored password. */
 bool pw_scram_capable(const char *stored);
 /*
- * The SCRAM keys of a stored password: parsed for {SCRAM-SHA-256}, or
- * derived from a cleartext one (slow: PBKDF2) with salt.  0, or -1.
+ * The SCRAM keys of a stored password: parsed for {SCRAM-SHA-256} (fast),
+ * or derived from a cleartext one with salt (slow: PBKDF2; with no salt,
+ * -1, so a caller on an event loop can try the fast case first).  0, or -1.
  */
 int pw_scram_keys(
     const char *stored, const unsigned char *salt, size_t salt_len, struct scram_keys *k);

@@ -43,7 +43,8 @@ void scram_keys_derive(const char *password, const unsigned char *salt, size_t s
 	memset(k, 0, sizeof(*k));
 	k->iter = iter;
 	k->salt_len = salt_len < SCRAM_MAX_SALT ? salt_len : SCRAM_MAX_SALT;
-	memcpy(k->salt, salt, k->salt_len);
+	if (k->salt_len)
+		memcpy(k->salt, salt, k->salt_len);
 	PKCS5_PBKDF2_HMAC(password, (int)strlen(password), k->salt, (int)k->salt_len, (int)iter,
 	    EVP_sha256(), SCRAM_HASH_LEN, salted);
 	hmac(salted, sizeof(salted), "Client Key", 10, client_key);

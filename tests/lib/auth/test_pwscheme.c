@@ -129,6 +129,7 @@ static void test_scram_keys(void **state)
 	assert_int_equal(pw_scram_keys("{PLAIN}pencil", k.salt, k.salt_len, &d), 0);
 	assert_memory_equal(d.stored_key, k.stored_key, SCRAM_HASH_LEN);
 	assert_int_equal(pw_scram_keys("$y$j9T$x", k.salt, k.salt_len, &d), -1);
+	assert_int_equal(pw_scram_keys("{PLAIN}pencil", NULL, 0, &d), -1); /* not on the loop */
 	h = pw_hash("SCRAM-SHA-256", "pencil", &err);
 	assert_int_equal(pw_scram_keys(h, NULL, 0, &d), 0);
 	assert_int_equal(d.iter, 4096);
