@@ -38,7 +38,7 @@ DEPS_SMTP  := dnsmasq-base postfix
 # configuration in a throw-away root (unshare, ip).
 DEPS_MASTER := postfix iproute2 util-linux
 # One line per area, so that parallel work adds its packages without conflicts.
-DEPS_AUTH  :=
+DEPS_AUTH  := dovecot-core whois fail2ban
 DEPS_MSTORE :=
 DEPS_IMAP  := dovecot-imapd
 DEPS_POP3  :=

@@ -3,16 +3,20 @@
  *
  *   DIR/etc/main.cf, master.cf   configuration (loopback listeners)
  *   DIR/etc/virtual_mailbox      texthash: table "user@domain  domain/user/"
+ *   DIR/etc/users                the accounts (users(5)), made by "tern user"
  *   DIR/etc/cert.pem, key.pem    a self-signed certificate
  *   DIR/queue/                   queue_directory
  *   DIR/mail/                    virtual_mailbox_base
  *   DIR/log/tern.log             maillog_file
+ *   DIR/data/                    data_directory (auth's failure counters)
  *
  * Run as root, it first creates the system accounts tern needs when they
  * are missing: "tern" (mail_owner, runs the unprivileged daemons),
- * "ternrop" (setgid_group of postdrop) and "ternmail" (owns the virtual
+ * "ternrop" (setgid_group of postdrop), "ternmail" (owns the virtual
  * mailboxes, so that a compromised smtpd running as "tern" cannot touch
- * delivered mail).  Run as anyone else, the instance runs as that user.
+ * delivered mail) and "ternlogin" (default_login_user: the login
+ * processes, which may reach auth's login socket and nothing else).
+ * Run as anyone else, the instance runs as that user.
  */
 #include <errno.h>
 #include <grp.h>
@@ -83,6 +87,9 @@ static int init_accounts(void)
 	char *user_mail[] = {"useradd", "--system", "--user-group", "--no-create-home",
 	    "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment",
 	    "tern virtual mailboxes", "ternmail", NULL};
+	char *user_login[] = {"useradd", "--system", "--user-group", "--no-create-home",
+	    "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", "--comment",
+	    "tern login processes", "ternlogin", NULL};
 	char *group_drop[] = {"groupadd", "--system", "ternrop", NULL};
 
 	if (getpwnam("tern") == NULL && init_run(user_tern) < 0)
@@ -90,6 +97,8 @@ static int init_accounts(void)
 	if (getgrnam("ternrop") == NULL && init_run(group_drop) < 0)
 		return -1;
 	if (getpwnam("ternmail") == NULL && init_run(user_mail) < 0)
+		return -1;
+	if (getpwnam("ternlogin") == NULL && init_run(user_login) < 0)
 		return -1;
 	return 0;
 }
@@ -233,6 +242,7 @@ static void init_main_cf(struct buf *b, const struct init_opts *o, const char *d
 	buf_printf(b, "daemon_directory = %s\n", libexec);
 	buf_printf(b, "command_directory = %s\n", bindir);
 	buf_printf(b, "maillog_file = %s/log/tern.log\n", dir);
+	buf_printf(b, "data_directory = %s/data\n", dir);
 	buf_printf(b, "mail_owner = %s\n", owner);
 	if (geteuid() != 0)
 		buf_printf(b, "setgid_group = %s\n",
@@ -277,6 +287,8 @@ static const struct {
     {SERVICE_RELAY, "-", "-", "-", 2, "smtp"},
     {SERVICE_ERROR, "-", "-", "-", 1, "smtp"},
     {SERVICE_DISCARD, "-", "-", "-", 1, "smtp"},
+    /* One auth process: failure counters, tokens and the cache are its state. */
+    {SERVICE_AUTH, "-", "n", "-", 1, "auth"},
 };
 
 static void init_master_line(struct buf *b, const char *name, const char *type,
@@ -349,6 +361,29 @@ static void init_virtual_table(struct buf *b, const struct init_opts *o)
 		buf_printf(b, "postmaster@%s %s/postmaster/\n", o->domains[i], o->domains[i]);
 }
 
+/*
+ * The accounts file: empty but for its header.  auth reads it as
+ * mail_owner, so it is root's with mail_owner's group and no access for
+ * others (the hashes invite offline guessing).
+ */
+static int init_users_file(const char *dir, const char *owner)
+{
+	struct buf path = BUF_INIT;
+	struct passwd *pw = getpwnam(owner);
+	int r;
+
+	buf_printf(&path, "%s/etc/users", dir);
+	r = write_file(path.data,
+	    "# Accounts, in Dovecot's passwd-file format (users(5)):\n"
+	    "#   user:{SCHEME}hash:uid:gid::home::extra_fields\n"
+	    "# Manage them with \"tern user add|del|passwd|list|quota\" (tern(1)).\n",
+	    geteuid() == 0 ? 0640 : 0600);
+	if (r == 0 && geteuid() == 0 && pw && chown(path.data, 0, pw->pw_gid) < 0)
+		r = -1;
+	buf_free(&path);
+	return r;
+}
+
 static int init_files(
     const struct init_opts *o, const char *dir, uid_t vuid, gid_t vgid, const char *owner)
 {
@@ -369,6 +404,7 @@ static int init_files(
 	init_virtual_table(&text, o);
 	buf_printf(&path, "%s/etc/virtual_mailbox", dir);
 	r |= write_file(path.data, text.data, 0644);
+	r |= init_users_file(dir, owner);
 	buf_reset(&path);
 	buf_reset(&text);
 	buf_printf(&text, "%s/etc/cert.pem", dir);

@@ -1,7 +1,7 @@
 /*
  * main.c - "tern", the operator's command.
  *
- *   tern [-c DIR] init|start|stop|status|reload|queue|check|conf|domain ...
+ *   tern [-c DIR] init|start|stop|status|reload|queue|check|conf|domain|user ...
  *
  * -c names the configuration directory (or an instance directory made by
  * "tern init", whose etc/ is then used); TERN_CONFIG works too.
@@ -33,7 +33,9 @@ static void usage(void)
 	    "  conf [-n|-d|-e|-X|-M] ...  show or edit main.cf, show master.cf (postconf)\n"
 	    "  domain list|add NAME|del NAME  the virtual mailbox domains\n"
 	    "  newaliases [-v] check the alias files (alias_database)\n"
-	    "  passwd [--stdin] [-d] USER   set or remove an SMTP AUTH password\n");
+	    "  user add|del|passwd|list|show|quota|app-password ...\n"
+	    "                  manage accounts (the users file; see tern(1))\n"
+	    "  passwd [--stdin] [-d] USER   set or remove a legacy SMTP AUTH password\n");
 	exit(EX_USAGE);
 }
 
@@ -79,6 +81,8 @@ int main(int argc, char **argv)
 		return cmd_conf(confdir, argc, argv);
 	if (strcmp(cmd, "domain") == 0)
 		return cmd_domain(confdir, argc, argv);
+	if (strcmp(cmd, "user") == 0)
+		return cmd_user(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }

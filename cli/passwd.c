@@ -1,38 +1,32 @@
 /*
- * passwd.c - "tern passwd [-c DIR] [--stdin] [-d] USER": the AUTH password table.
+ * passwd.c - "tern passwd [-c DIR] [--stdin] [-d] USER": the legacy SMTP
+ * AUTH password table, and reading a password from the operator.
  *
  * Sets (or with -d removes) USER's line in the first file-based table of
  * smtpd_sasl_password_maps, "user  $y$...": a yescrypt hash made by
- * libxcrypt, never the password.  The password is asked twice on the
- * terminal (readpassphrase, no echo), or read as one line from standard
- * input with --stdin, for scripts.
+ * libxcrypt, never the password.  auth still reads that table for SMTP
+ * (after the users file), so configurations made before "tern user"
+ * keep working; new accounts belong in the users file ("tern user add").
+ * The password is asked twice on the terminal (readpassphrase, no echo),
+ * or read as one line from standard input with --stdin, for scripts.
  *
- * The file is replaced atomically: the new contents go to a temporary
- * file in the same directory, which is fsync'ed and renamed over the old
- * one, so smtpd (which reloads the table when it changes) never sees half
- * a file.  It is readable by its owner and mail_owner's group only: the
- * hashes are not secret in the way passwords are, but they invite
- * offline guessing.
+ * The file is replaced atomically and kept readable by its owner and
+ * mail_owner's group only (account_file.c).
  */
 #include <crypt.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include <bsd/readpassphrase.h>
 
+#include "account.h"
 #include "buf.h"
 #include "config.h"
-#include "privs.h"
 #include "tern.h"
 #include "util.h"
-
-#define PASSWD_MAX 1024
 
 static int passwd_usage(void)
 {
@@ -40,25 +34,9 @@ static int passwd_usage(void)
 	return EX_USAGE;
 }
 
-/* The file behind the first "type:/path" table of the parameter. */
-static char *passwd_table_path(void)
+bool account_read_password(bool from_stdin, char *pw, size_t size)
 {
-	char **specs = config_list("smtpd_sasl_password_maps");
-	char *path = NULL;
-
-	for (size_t i = 0; specs[i] && path == NULL; i++) {
-		const char *colon = strchr(specs[i], ':');
-
-		if (colon && colon[1] == '/' && strncmp(specs[i], "pcre:", 5) != 0)
-			path = xstrdup(colon + 1);
-	}
-	strv_free(specs);
-	return path;
-}
-
-static bool passwd_read(bool from_stdin, char *pw, size_t size)
-{
-	char again[PASSWD_MAX];
+	char again[ACCOUNT_PASSWORD_MAX];
 	bool ok;
 
 	if (from_stdin) {
@@ -72,7 +50,7 @@ static bool passwd_read(bool from_stdin, char *pw, size_t size)
 		return false;
 	ok = *pw != 0 && strcmp(pw, again) == 0;
 	if (!ok)
-		fprintf(stderr, "tern passwd: the passwords are empty or differ\n");
+		fprintf(stderr, "tern: the passwords are empty or differ\n");
 	explicit_bzero(again, sizeof(again));
 	return ok;
 }
@@ -97,85 +75,6 @@ static char *passwd_hash(const char *pw)
 	return out;
 }
 
-/* Whether a table line is the entry for user (keys are case-insensitive). */
-static bool passwd_line_is(const char *line, size_t len, const char *user)
-{
-	size_t n = strlen(user);
-
-	return len > n && strncasecmp(line, user, n) == 0 && (line[n] == ' ' || line[n] == '\t');
-}
-
-/* The old contents with user's line replaced, removed or appended. */
-static void passwd_edit(const struct buf *old, const char *user, const char *hash, struct buf *out)
-{
-	const char *p = old->data ? old->data : "", *end = p + old->len;
-	bool done = false;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		if (passwd_line_is(p, len, user)) {
-			if (hash && !done)
-				buf_printf(out, "%s %s\n", user, hash);
-			done = true;
-		} else {
-			buf_append(out, p, len);
-			buf_putc(out, '\n');
-		}
-		p += len + (nl ? 1 : 0);
-	}
-	if (hash && !done)
-		buf_printf(out, "%s %s\n", user, hash);
-}
-
-static int passwd_slurp(const char *path, struct buf *out)
-{
-	char chunk[4096];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL)
-		return errno == ENOENT ? 0 : -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(out, chunk, n);
-	fclose(f);
-	return 0;
-}
-
-static int passwd_write(const char *path, const struct buf *text)
-{
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	uid_t uid;
-	gid_t gid;
-	int r = -1;
-
-	if (fd < 0) {
-		fprintf(stderr, "tern passwd: create %s: %s\n", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	/* smtpd runs as mail_owner and must read the table. */
-	if (geteuid() == 0 && priv_lookup_user(config_str("mail_owner"), &uid, &gid) &&
-	    fchown(fd, 0, gid) < 0)
-		fprintf(stderr, "tern passwd: chown %s: %s\n", tmp, strerror(errno));
-	if (write(fd, text->data ? text->data : "", text->len) == (ssize_t)text->len &&
-	    fsync(fd) == 0 && close(fd) == 0) {
-		fd = -1;
-		if (rename(tmp, path) == 0)
-			r = 0;
-	}
-	if (r < 0) {
-		fprintf(stderr, "tern passwd: write %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-	}
-	free(tmp);
-	return r;
-}
-
 static bool passwd_user_ok(const char *user)
 {
 	if (*user == 0 || strlen(user) > 255)
@@ -190,9 +89,8 @@ int cmd_passwd(const char *confdir, int argc, char **argv)
 {
 	bool from_stdin = false, remove = false;
 	const char *user = NULL;
-	char pw[PASSWD_MAX];
+	char pw[ACCOUNT_PASSWORD_MAX];
 	char *path, *hash = NULL;
-	struct buf old = BUF_INIT, text = BUF_INIT;
 	int r = EX_OK;
 
 	for (int i = 1; i < argc; i++) {
@@ -210,12 +108,12 @@ int cmd_passwd(const char *confdir, int argc, char **argv)
 	if (user == NULL || !passwd_user_ok(user))
 		return passwd_usage();
 	cli_load_config(confdir);
-	if ((path = passwd_table_path()) == NULL) {
+	if ((path = account_table_file("smtpd_sasl_password_maps")) == NULL) {
 		fprintf(stderr, "tern passwd: smtpd_sasl_password_maps names no table file\n");
 		return EX_CONFIG;
 	}
 	if (!remove) {
-		if (!passwd_read(from_stdin, pw, sizeof(pw))) {
+		if (!account_read_password(from_stdin, pw, sizeof(pw))) {
 			fprintf(stderr, "tern passwd: no password given\n");
 			free(path);
 			return EX_DATAERR;
@@ -228,16 +126,8 @@ int cmd_passwd(const char *confdir, int argc, char **argv)
 			return EX_SOFTWARE;
 		}
 	}
-	if (passwd_slurp(path, &old) < 0) {
-		fprintf(stderr, "tern passwd: read %s: %s\n", path, strerror(errno));
+	if (account_table_edit(path, user, hash) < 0)
 		r = EX_IOERR;
-	} else {
-		passwd_edit(&old, user, hash, &text);
-		if (passwd_write(path, &text) < 0)
-			r = EX_IOERR;
-	}
-	buf_free(&old);
-	buf_free(&text);
 	free(hash);
 	free(path);
 	return r;

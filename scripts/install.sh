@@ -6,7 +6,8 @@
 # Everything comes from the environment, set by the Makefile: DESTDIR,
 # PREFIX, sysconfdir, queuedir, sbindir, libexecdir, mandir, unitdir, BUILD,
 # DAEMONS (the Makefile's list: every top-level folder with a main.c),
-# FORCE, PURGE.  Run as root it also creates the accounts (tern, ternrop)
+# FORCE, PURGE.  Run as root it also creates the accounts (tern, ternrop,
+# ternlogin)
 # and gives files and queue folders their owners; run as anyone else (a
 # package build), it lays down the files and says what it skipped.
 #
@@ -47,6 +48,9 @@ accounts() {
 	getent group ternrop >/dev/null || groupadd --system ternrop
 	getent passwd tern >/dev/null || useradd --system --user-group --no-create-home \
 		--home-dir /nonexistent --shell /usr/sbin/nologin --comment "tern mail system" tern
+	# The login processes' user (default_login_user): reaches login/auth only.
+	getent passwd ternlogin >/dev/null || useradd --system --user-group --no-create-home \
+		--home-dir /nonexistent --shell /usr/sbin/nologin --comment "tern login processes" ternlogin
 }
 
 programs() {
@@ -195,7 +199,7 @@ uninstall() {
 	else
 		say "kept $D$sysconfdir and $D$queuedir (make uninstall PURGE=1 removes them)"
 	fi
-	say "the accounts tern and ternrop are kept (userdel tern; groupdel ternrop)"
+	say "the accounts tern, ternlogin and ternrop are kept (userdel tern; userdel ternlogin; groupdel ternrop)"
 }
 
 case "${1:-}" in

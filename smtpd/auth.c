@@ -1,57 +1,59 @@
 /*
- * auth.c - SMTP AUTH (RFC 4954) with PLAIN (RFC 4616) and LOGIN.
+ * auth.c - SMTP AUTH (RFC 4954) through the auth service.
  *
- * Users and their crypt(3) hashes (yescrypt, sha512-crypt, anything
- * libxcrypt knows) live in smtpd_sasl_password_maps, a table written by
- * "tern passwd".  AUTH is offered only when smtpd_sasl_auth_enable is set
- * and, unless smtpd_tls_auth_only = no, only inside TLS: PLAIN and LOGIN
- * send the password itself.
+ * smtpd checks no password itself: the mechanism, the initial response
+ * and every further client response go to auth (smtpd_sasl_path, the
+ * trusted socket private/auth) exactly as the client sent them, base64
+ * and all, and auth's challenges come back as base64 to relay after
+ * "334 ".  One connection per smtpd process carries the exchanges of all
+ * its sessions (auth/client.h); a session waiting for auth holds its
+ * input back (auth_wait) while every other session of the process goes
+ * on, so a slow password hash in auth delays nobody else.
  *
- * A failed attempt is answered 535 5.7.8 only after a delay that grows
- * with each failure of the session (smtpd_error_sleep_time times the
- * number of failures, at most ten times that): the session is paused by a
- * timer, never by sleeping, so other clients are not held up.  An unknown
- * user costs the same hashing work as a wrong password, so response times
- * do not tell which user names exist.
+ * Failures are delayed by auth (penalties shared with IMAP, POP3, the
+ * web), so smtpd answers as soon as auth does; auth also writes the one
+ * log line of a failure (fail2ban, auth(8)).  The mechanisms offered in
+ * EHLO are those auth announced (auth_mechanisms).  AUTH is offered only
+ * when smtpd_sasl_auth_enable is set and, unless smtpd_tls_auth_only =
+ * no, only inside TLS: PLAIN and LOGIN send the password itself.
  *
- * Not here: base64 and PLAIN parsing (sasl_decode.c), what an
- * authenticated client may do (restrictions.c).
+ * Replies: 235 success; 334 challenge; 535 5.7.8 wrong credentials or a
+ * disabled account; 501 5.5.2 malformed response; 504 5.5.4 unknown
+ * mechanism; 454 4.7.0 when auth cannot answer or refuses the client
+ * after too many failures (a temporary condition).
+ *
+ * Not here: what an authenticated client may do (restrictions.c).
  */
 #include "auth.h"
 
-#include <crypt.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include <openssl/crypto.h>
-
+#include "auth/client.h"
 #include "config.h"
 #include "log.h"
-#include "sasl_decode.h"
 #include "smtpd.h"
-#include "table.h"
+#include "sock.h"
 #include "util.h"
 
-#define AUTH_MAX_DELAY_FACTOR 10
-
-enum sasl_step {
-	SASL_PLAIN_RESPONSE, /* waiting for the PLAIN message */
-	SASL_LOGIN_USER,     /* waiting for the user name */
-	SASL_LOGIN_PASS,     /* waiting for the password */
-};
+#define SMTPD_DEFAULT_MECHS "PLAIN LOGIN" /* until auth has told us */
 
 struct sasl_exchange {
-	const char *method;
-	enum sasl_step step;
-	char *user; /* LOGIN: the name given first */
+	struct auth_call *call;
+	char *method; /* as the client named it, upper case */
 };
 
-static struct {
-	bool loaded;
-	char **specs;
-	struct table **maps;
-	size_t n;
-	char dummy[CRYPT_OUTPUT_SIZE]; /* a valid hash for unknown users */
-} auth_db;
+static struct auth_client *smtpd_auth;
+
+void smtpd_auth_init(struct event_loop *loop)
+{
+	if (!config_bool("smtpd_sasl_auth_enable") || smtpd_auth)
+		return;
+	smtpd_auth = auth_client_new(loop, config_str("smtpd_sasl_path"), "smtp",
+	    config_time("auth_request_timeout") * 1000);
+}
 
 bool auth_offered(const struct smtpd_session *s)
 {
@@ -60,95 +62,23 @@ bool auth_offered(const struct smtpd_session *s)
 	return s->tls_phase == SMTPD_TLS_ACTIVE || !config_bool("smtpd_tls_auth_only");
 }
 
-static void auth_load(void)
+char *auth_ehlo_keyword(void)
 {
-	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-	struct crypt_data *cd;
+	const char *m = smtpd_auth ? auth_client_mechanisms(smtpd_auth) : NULL;
 
-	if (auth_db.loaded)
-		return;
-	auth_db.loaded = true;
-	auth_db.specs = config_list("smtpd_sasl_password_maps");
-	auth_db.n = strv_len(auth_db.specs);
-	auth_db.maps = xcalloc(auth_db.n + 1, sizeof(*auth_db.maps));
-	cd = xcalloc(1, sizeof(*cd));
-	if (crypt_gensalt_rn("$y$", 0, NULL, 0, setting, sizeof(setting)) != NULL &&
-	    crypt_r("tern-dummy-password", setting, cd) != NULL)
-		strlcpy(auth_db.dummy, cd->output, sizeof(auth_db.dummy));
-	free(cd);
-}
-
-/* The user's hash (a new string), NULL when unknown; *tempfail on errors. */
-static char *auth_lookup(const char *user, bool *tempfail)
-{
-	struct buf err = BUF_INIT;
-	char *key = xstrdup(user);
-	char *found = NULL;
-
-	str_lower(key);
-	auth_load();
-	for (size_t i = 0; i < auth_db.n && found == NULL; i++) {
-		const char *v;
-		bool error = false;
-
-		if (auth_db.maps[i] == NULL) {
-			buf_reset(&err);
-			auth_db.maps[i] = table_open(auth_db.specs[i], 0, &err);
-			if (auth_db.maps[i] == NULL) {
-				log_warn("smtpd_sasl_password_maps: %s", buf_cstr(&err));
-				*tempfail = true;
-				continue;
-			}
-		}
-		if ((v = table_lookup(auth_db.maps[i], key, &error)) != NULL)
-			found = xstrdup(v);
-		if (error)
-			*tempfail = true;
-	}
-	buf_free(&err);
-	free(key);
-	return found;
-}
-
-/* Constant-time comparison of the computed hash with the stored one. */
-static bool auth_check_hash(const char *pass, const char *hash)
-{
-	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
-	const char *out = crypt_r(pass, hash, cd);
-	bool ok = out && out[0] != '*' && strlen(out) == strlen(hash) &&
-		  CRYPTO_memcmp(out, hash, strlen(hash)) == 0;
-
-	explicit_bzero(cd, sizeof(*cd));
-	free(cd);
-	return ok;
-}
-
-/* 1: good; 0: wrong user or password; -1: could not tell (tables). */
-static int auth_verify(const char *user, const char *pass)
-{
-	bool tempfail = false;
-	char *hash = auth_lookup(user, &tempfail);
-	int r;
-
-	if (hash == NULL) {
-		if (auth_db.dummy[0])
-			(void)auth_check_hash(pass, auth_db.dummy);
-		return tempfail ? -1 : 0;
-	}
-	r = auth_check_hash(pass, str_trim(hash)) ? 1 : 0;
-	free(hash);
-	return r;
+	return xasprintf("AUTH %s", m && *m ? m : SMTPD_DEFAULT_MECHS);
 }
 
 static void auth_end(struct smtpd_session *s)
 {
 	if (s->sasl == NULL)
 		return;
-	if (s->sasl->user)
-		explicit_bzero(s->sasl->user, strlen(s->sasl->user));
-	free(s->sasl->user);
+	if (s->sasl->call)
+		auth_call_abort(s->sasl->call);
+	free(s->sasl->method);
 	free(s->sasl);
 	s->sasl = NULL;
+	s->auth_wait = false;
 }
 
 void auth_reset(struct smtpd_session *s)
@@ -159,129 +89,90 @@ void auth_reset(struct smtpd_session *s)
 	s->sasl_method = NULL;
 }
 
-static void auth_fail(struct smtpd_session *s, const char *method, const char *why)
+/* The method name kept for the Received: header and logs (a known one). */
+static const char *auth_method_name(const char *m)
 {
-	long base = config_time("smtpd_error_sleep_time") * 1000;
-	unsigned factor;
+	static const char *const known[] = {"PLAIN", "LOGIN", "SCRAM-SHA-256", NULL};
 
-	s->sasl_failures++;
-	factor =
-	    s->sasl_failures < AUTH_MAX_DELAY_FACTOR ? s->sasl_failures : AUTH_MAX_DELAY_FACTOR;
-	log_warn("%s[%s]: SASL %s authentication failed: %s", s->name, s->addr, method, why);
-	smtpd_reply(s, "535 5.7.8 Error: authentication failed: %s", why);
-	session_pause(s, base * (long)factor);
-	smtpd_auth_done(s, false);
+	for (int i = 0; known[i]; i++)
+		if (strcmp(m, known[i]) == 0)
+			return known[i];
+	return "unknown";
 }
 
-/* Checks the credentials and answers; the exchange is over either way. */
-static void auth_finish(
-    struct smtpd_session *s, const char *method, const char *user, const char *pass)
+static void auth_failed(struct smtpd_session *s, const struct auth_reply *r)
 {
-	int r;
+	const char *why = r->reason ? r->reason : "authentication failure";
 
-	auth_end(s);
-	if (*user == 0) {
-		auth_fail(s, method, "authentication failure");
-		return;
+	switch (r->code) {
+	case AUTH_CODE_MALFORMED: smtpd_reply(s, "501 5.5.2 Error: %s", why); break;
+	case AUTH_CODE_MECHANISM:
+		smtpd_reply(s, "504 5.5.4 Unrecognized authentication type");
+		break;
+	case AUTH_CODE_REFUSED:
+	case AUTH_CODE_TEMPFAIL:
+		smtpd_reply(s, "454 4.7.0 Temporary authentication failure: %s", why);
+		break;
+	default: smtpd_reply(s, "535 5.7.8 Error: authentication failed: %s", why); break;
 	}
-	r = auth_verify(user, pass);
-	if (r < 0) {
-		log_warn("%s[%s]: SASL %s: password table unavailable", s->name, s->addr, method);
-		smtpd_reply(s, "454 4.7.0 Temporary authentication failure");
-		smtpd_auth_done(s, false);
-		return;
-	}
-	if (r == 0) {
-		auth_fail(s, method, "authentication failure");
-		return;
-	}
-	s->sasl_user = xstrdup(user);
-	s->sasl_method = method;
-	log_info("%s[%s]: sasl_method=%s, sasl_username=%s", s->name, s->addr, method, user);
+	if (log_verbose())
+		log_debug("%s[%s]: SASL %s: %s (%s)", s->name, s->addr, s->sasl->method,
+		    auth_code_name(r->code), why);
+}
+
+static void auth_succeeded(struct smtpd_session *s, const struct auth_reply *r)
+{
+	s->sasl_user = xstrdup(r->user ? r->user : "");
+	s->sasl_method = auth_method_name(s->sasl->method);
+	log_info("%s[%s]: sasl_method=%s, sasl_username=%s", s->name, s->addr, s->sasl_method,
+	    s->sasl_user);
 	smtpd_reply(s, "235 2.7.0 Authentication successful");
-	smtpd_auth_done(s, true);
 }
 
-static void auth_plain(struct smtpd_session *s, const struct buf *msg)
+/* auth answered one step of the exchange (always from the event loop). */
+static void auth_reply_cb(struct auth_call *call, const struct auth_reply *r, void *ctx)
 {
-	struct sasl_plain p;
-	char *user, *pass, *authz;
+	struct smtpd_session *s = ctx;
 
-	if (sasl_plain_parse(msg->data ? msg->data : "", msg->len, &p) < 0) {
-		auth_end(s);
-		auth_fail(s, "PLAIN", "malformed PLAIN message");
-		return;
-	}
-	user = xmemdup(p.authcid, p.authcid_len);
-	pass = xmemdup(p.passwd, p.passwd_len);
-	authz = xmemdup(p.authzid, p.authzid_len);
-	/* Acting as someone else (an authzid) is not supported. */
-	if (*authz && strcmp(authz, user) != 0) {
-		auth_end(s);
-		auth_fail(s, "PLAIN", "authorization identity not allowed");
+	(void)call;
+	s->auth_wait = false;
+	s->last_io = event_now(s->loop);
+	if (r->status == AUTH_CONTINUE) {
+		smtpd_reply(s, "334 %s", r->challenge);
 	} else {
-		auth_finish(s, "PLAIN", user, pass);
+		s->sasl->call = NULL; /* the client library frees it */
+		if (r->status == AUTH_OK)
+			auth_succeeded(s, r);
+		else
+			auth_failed(s, r);
+		auth_end(s);
+		smtpd_auth_done(s, r->status == AUTH_OK);
 	}
-	explicit_bzero(pass, p.passwd_len);
-	free(user);
-	free(pass);
-	free(authz);
+	session_run(s);
 }
 
-/* One client response of the exchange, already base64-decoded. */
-static void auth_step(struct smtpd_session *s, const struct buf *msg)
-{
-	char *pass;
-
-	switch (s->sasl->step) {
-	case SASL_PLAIN_RESPONSE: auth_plain(s, msg); return;
-	case SASL_LOGIN_USER:
-		if (msg->len == 0 || memchr(msg->data, 0, msg->len)) {
-			auth_end(s);
-			auth_fail(s, "LOGIN", "malformed user name");
-			return;
-		}
-		s->sasl->user = xmemdup(msg->data ? msg->data : "", msg->len);
-		s->sasl->step = SASL_LOGIN_PASS;
-		smtpd_reply(s, "334 UGFzc3dvcmQ6"); /* "Password:" */
-		return;
-	case SASL_LOGIN_PASS:
-		pass = xmemdup(msg->data ? msg->data : "", msg->len);
-		if (strlen(pass) != msg->len || msg->len == 0) {
-			auth_end(s);
-			auth_fail(s, "LOGIN", "authentication failure");
-		} else {
-			char *user = xstrdup(s->sasl->user);
-
-			auth_finish(s, "LOGIN", user, pass);
-			free(user);
-		}
-		explicit_bzero(pass, msg->len);
-		free(pass);
-		return;
-	}
-}
-
-/* A response line: "*" cancels (RFC 4954 4), else base64. */
+/* A response line: "*" cancels (RFC 4954 4), else base64 for auth. */
 void auth_input(struct smtpd_session *s, const char *line, size_t len)
 {
-	struct buf msg = BUF_INIT;
-	const char *method = s->sasl->method;
+	char *resp;
 
 	if (len == 1 && line[0] == '*') {
 		auth_end(s);
 		smtpd_reply(s, "501 5.7.0 Authentication aborted");
 		smtpd_auth_done(s, false);
-	} else if (sasl_base64_decode(line, len, &msg) < 0) {
-		auth_end(s);
-		smtpd_reply(s, "501 5.5.2 Error: invalid base64 data in %s response", method);
-		smtpd_auth_done(s, false);
-	} else {
-		auth_step(s, &msg);
+		return;
 	}
-	if (msg.data)
-		explicit_bzero(msg.data, msg.len);
-	buf_free(&msg);
+	if (len > AUTH_MAX_RESP || memchr(line, 0, len)) {
+		auth_end(s);
+		smtpd_reply(s, "501 5.5.2 Error: invalid %s response", "AUTH");
+		smtpd_auth_done(s, false);
+		return;
+	}
+	resp = xmemdup(line, len);
+	s->auth_wait = true;
+	auth_call_continue(s->sasl->call, resp);
+	explicit_bzero(resp, len);
+	free(resp);
 }
 
 /* Checks whether AUTH may run now; replies and returns false if not. */
@@ -311,42 +202,66 @@ static bool auth_allowed(struct smtpd_session *s)
 	return true;
 }
 
+/* Fills the request's description of this session. */
+static void auth_describe(struct smtpd_session *s, struct auth_request *r, char *laddr,
+    size_t lsize, char *session, size_t ssize)
+{
+	static unsigned long serial;
+	struct sockaddr_storage ss;
+	socklen_t slen = sizeof(ss);
+	int lport = 0;
+
+	*laddr = 0;
+	if (getsockname(s->fd, (struct sockaddr *)&ss, &slen) == 0)
+		sock_ntop((struct sockaddr *)&ss, laddr, lsize, &lport);
+	snprintf(session, ssize, "%lX.%lX", (unsigned long)getpid(), ++serial);
+	r->service = "smtp";
+	r->client_addr = s->addr;
+	r->client_port = s->port;
+	r->local_addr = *laddr ? laddr : NULL;
+	r->local_port = lport;
+	r->tls = s->tls_phase == SMTPD_TLS_ACTIVE;
+	r->session = session;
+}
+
 /* "AUTH mechanism [initial-response]"; true when an exchange started. */
 bool auth_command(struct smtpd_session *s, const char *arg, size_t len)
 {
 	const char *sp = memchr(arg, ' ', len);
 	size_t mlen = sp ? (size_t)(sp - arg) : len;
-	char *mech = xmemdup(arg, mlen);
-	const char *method = NULL;
+	struct auth_request r;
+	char laddr[64], session[64];
+	char *resp = NULL;
 
-	if (!auth_allowed(s)) {
-		free(mech);
+	if (!auth_allowed(s))
+		return false;
+	if (mlen == 0 || mlen > 64) {
+		smtpd_reply(s, "501 5.5.4 Syntax: AUTH mechanism");
 		return false;
 	}
-	if (str_case_eq(mech, "PLAIN"))
-		method = "PLAIN";
-	else if (str_case_eq(mech, "LOGIN"))
-		method = "LOGIN";
-	free(mech);
-	if (method == NULL) {
-		smtpd_reply(s, "504 5.5.4 Unrecognized authentication type");
-		return false;
-	}
+	memset(&r, 0, sizeof(r));
+	r.op = AUTH_OP_AUTH;
 	s->sasl = xcalloc(1, sizeof(*s->sasl));
-	s->sasl->method = method;
-	s->sasl->step = method[0] == 'P' ? SASL_PLAIN_RESPONSE : SASL_LOGIN_USER;
+	s->sasl->method = xmemdup(arg, mlen);
+	for (char *p = s->sasl->method; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	r.mech = s->sasl->method;
 	while (sp && sp < arg + len && *sp == ' ')
 		sp++;
 	if (sp && sp < arg + len) {
 		/* An initial response; "=" stands for an empty one. */
 		size_t rlen = (size_t)(arg + len - sp);
 
-		if (rlen == 1 && *sp == '=')
-			auth_input(s, "", 0);
-		else
-			auth_input(s, sp, rlen);
-	} else {
-		smtpd_reply(s, "334 %s", method[0] == 'P' ? "" : "VXNlcm5hbWU6"); /* "Username:" */
+		resp = rlen == 1 && *sp == '=' ? xstrdup("") : xmemdup(sp, rlen);
 	}
+	r.resp = resp;
+	auth_describe(s, &r, laddr, sizeof(laddr), session, sizeof(session));
+	smtpd_auth_init(s->loop);
+	s->auth_wait = true;
+	s->sasl->call = auth_client_call(smtpd_auth, &r, auth_reply_cb, s);
+	if (resp)
+		explicit_bzero(resp, strlen(resp));
+	free(resp);
 	return true;
 }

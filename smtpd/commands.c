@@ -291,7 +291,7 @@ static void cmd_ehlo_keywords(struct smtpd_session *s, char **kw, size_t *n)
 	kw[(*n)++] = limit > 0 ? xasprintf("SIZE %lld", limit) : xstrdup("SIZE");
 	s->auth_offered = auth_offered(s);
 	if (s->auth_offered)
-		kw[(*n)++] = xstrdup("AUTH PLAIN LOGIN");
+		kw[(*n)++] = auth_ehlo_keyword();
 	kw[(*n)++] = xstrdup("ENHANCEDSTATUSCODES");
 	kw[(*n)++] = xstrdup("8BITMIME");
 	if (cmd_dsn_enabled())

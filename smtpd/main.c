@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "anvil.h"
+#include "auth.h"
 #include "config.h"
 #include "daemon.h"
 #include "dns.h"
@@ -204,6 +205,7 @@ int main(int argc, char **argv)
 	smtpd.loop = event_loop_new();
 	smtpd_dns_setup(smtpd.loop);
 	session_init(smtpd_empty);
+	smtpd_auth_init(smtpd.loop);
 	daemon_event_server(&smtpd.d, smtpd.loop, smtpd_accept, session_idle, NULL);
 	smtpd_empty(smtpd.loop);
 	if (event_loop_run(smtpd.loop) < 0)

@@ -370,7 +370,8 @@ static void session_process(struct smtpd_session *s)
 {
 	while (!s->dead && !s->closing) {
 		if (s->state == SMTPD_DATA_WAIT || s->tls_phase == SMTPD_TLS_STARTING ||
-		    s->tls_phase == SMTPD_TLS_HANDSHAKE || s->pause_timer || s->dns_wait)
+		    s->tls_phase == SMTPD_TLS_HANDSHAKE || s->pause_timer || s->dns_wait ||
+		    s->auth_wait)
 			break;
 		if (s->state == SMTPD_DATA) {
 			if (s->in.len == 0 || message_paused(s))

@@ -69,7 +69,7 @@ struct smtpd_session {
 	char *sasl_user; /* set once authenticated */
 	const char *sasl_method;
 	struct sasl_exchange *sasl; /* an AUTH exchange in progress */
-	unsigned sasl_failures;
+	bool auth_wait;		    /* waiting for the auth service's answer */
 
 	unsigned errors;      /* 4xx/5xx replies, for the error limits */
 	bool dns_wait;	      /* a command waits for a DNS answer */

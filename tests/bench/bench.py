@@ -24,9 +24,13 @@ them, and W1's rate against an unloaded W1 run of tern just before.
 Postfix's default master.cf (100 smtpd processes, one client each) cannot
 hold that many sessions, so Postfix does not run it.
 
+AUTH (tern only, auth_bench.py): the auth service's verifications per
+second with the default scheme against the machine's raw crypt(3) speed,
+and SMTP AUTH logins per second through smtpd.
+
 Environment: BENCH_SCALE (default 1.0) scales the message counts,
 BENCH_REPS (default 2) runs per MTA and workload, BENCH_ONLY (e.g. "W1,W3",
-"W1+idle")
+"W1+idle", "AUTH")
 picks workloads, BENCH_TMPDIR (default /var/tmp) holds the instances,
 BENCH_NO_CGROUP=1 forces the /proc sums, TERN_BUILD the build folder.  Raw lines go to build/bench/raw.txt.
 
@@ -47,6 +51,8 @@ import sys
 import tempfile
 import threading
 import time
+
+import auth_bench
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("TERN_BUILD", os.path.join(ROOT, "build"))
@@ -865,6 +871,7 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     user, made = make_user()
     results, fsyncs, disk = [], {}, []
+    auth_out = None
     try:
         raw("machine " + machine())
         probe = Group("probe")
@@ -888,6 +895,15 @@ def main():
                         raw("run wl=%s mta=%s rep=%d FAILED %s" % (wl[0], m, rep, r.get("error")))
         if not ONLY or IDLE_WL in ONLY:
             idle_phase(user, results)
+        if not ONLY or "AUTH" in ONLY:
+            print("== AUTH (auth verify and SMTP AUTH logins, tern only)", flush=True)
+            tmp = tempfile.mkdtemp(prefix="tern-bench-auth-", dir=TMPBASE)
+            os.chmod(tmp, 0o755)
+            try:
+                auth_out = auth_bench.auth_phase(TERN, tmp, Group, raw, run, free_port,
+                                                 wait_until, port_open)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
         # fsyncs per message: one separate strace run per MTA and workload,
         # small (a tenth of the scaled count, at least 20 messages).
         for wl in wls:
@@ -914,8 +930,10 @@ def main():
         with open(os.path.join(OUT, "raw.txt"), "w") as f:
             f.write("\n".join(raw_lines) + "\n")
     summarize(results, fsyncs, disk)
+    auth_bench.summarize_auth(auth_out)
     print("raw lines: %s" % os.path.join(OUT, "raw.txt"))
-    return 0 if all(r.get("ok") for r in results) else 1
+    auth_ok = auth_out is not None or (ONLY and "AUTH" not in ONLY)
+    return 0 if all(r.get("ok") for r in results) and auth_ok else 1
 
 
 if __name__ == "__main__":

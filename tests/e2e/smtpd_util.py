@@ -21,8 +21,9 @@ def tls_context(inst=None):
 class Conn:
     """A line-level SMTP client that can send anything, pipelined or not."""
 
-    def __init__(self, port, timeout=15, tls=None, host="127.0.0.1"):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, timeout=15, tls=None, host="127.0.0.1", source=None):
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         if tls is not None:
             self.sock = tls.wrap_socket(self.sock)
         self.buf = b""

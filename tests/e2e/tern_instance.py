@@ -109,6 +109,16 @@ class Instance:
         return subprocess.run([TERN, "-c", self.dir] + list(args), check=check,
                               capture_output=True, text=True, timeout=60, **kw)
 
+    def user_add(self, addr, password, *options, check=True):
+        """tern user add ADDR --stdin [options]: an account, its Maildir and
+        its virtual_mailbox entry."""
+        return self.tern("user", "add", addr, "--stdin", *options, check=check,
+                         input=password + "\n")
+
+    def auth_socket(self, login=False):
+        """Path of auth's trusted (private/auth) or login (login/auth) socket."""
+        return os.path.join(self.queue, "login" if login else "private", "auth")
+
     def add_mailbox(self, addr):
         local, domain = addr.split("@")
         with open(os.path.join(self.etc, "virtual_mailbox"), "a") as f:

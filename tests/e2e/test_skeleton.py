@@ -227,6 +227,7 @@ class PrivilegeTest(unittest.TestCase):
                 me = __import__("pwd").getpwuid(os.geteuid()).pw_name
                 want = {p: {me} for p in ("smtpd", "cleanup", "qmgr", "master", "local", "smtp")}
             want["pickup"] = want["qmgr"]  # pickup runs as mail_owner too
+            want["auth"] = want["qmgr"]    # so does auth (no PAM helper by default)
 
             def users():
                 seen = {}

@@ -1,6 +1,10 @@
-"""SMTP AUTH (RFC 4954): tern passwd, PLAIN and LOGIN over TLS on the
-submission service, failures answered 535 5.7.8 after a growing delay,
-AUTH only inside TLS, sender login maps, and swaks as a real client."""
+"""SMTP AUTH (RFC 4954) through the auth service, with accounts in the
+legacy smtpd_sasl_password_maps table that "tern passwd" writes (auth
+still reads it for SMTP): PLAIN and LOGIN over TLS on the submission
+service, failures answered 535 5.7.8 after auth's growing delay (and
+logged by auth), AUTH only inside TLS, sender login maps, and swaks as a
+real client.  The users file, SCRAM, penalties and the login socket are
+tested in test_auth*.py."""
 import base64
 import os
 import smtplib
@@ -23,7 +27,8 @@ class AuthTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.inst = Instance(mailboxes=[USER, "bob@example.com"],
-                            main_cf={"smtpd_error_sleep_time": "1s"})
+                            main_cf={"auth_failure_delay": "1s",
+                                     "auth_failure_delay_max": "4s"})
         logins = os.path.join(cls.inst.etc, "sender_logins")
         with open(logins, "w") as f:
             f.write("alice@example.com alice\n@example.net alice, carol\n")
@@ -111,7 +116,9 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(code, 334)
         self.assertEqual(c.cmd(b64("x"))[0], 535)
         c.close()
-        wait_log(self.inst, "SASL PLAIN authentication failed")
+        wait_log(self.inst, "sasl-table(alice,127.0.0.1,")
+        wait_log(self.inst, "): Password mismatch (service=smtp, method=PLAIN")
+        wait_log(self.inst, "passwd-file(mallory,127.0.0.1,")
 
     def test_delay_does_not_hold_other_clients(self):
         bad = self.submission()

@@ -1,18 +1,18 @@
 /*
- * fuzz_sasl_decode.c - libFuzzer harness for the AUTH decoder
- * (smtpd/sasl_decode.c).
+ * fuzz_sasl_decode.c - libFuzzer harness for the SASL decoders
+ * (lib/auth/sasl.c).
  *
- * Each input is one client response line: it is base64-decoded as AUTH
- * does, a decoded message is split as SASL PLAIN, and whatever decodes
- * must encode back to exactly the input (the decoder is strict, so there
- * is one encoding per message).  The raw input is split as PLAIN too.
+ * Each input is one client response line: it is base64-decoded as the
+ * auth daemon does, a decoded message is split as SASL PLAIN, and
+ * whatever decodes must encode back to exactly the input (the decoder is
+ * strict, so there is one encoding per message).  The raw input is split
+ * as PLAIN too.  SCRAM's messages have their own harness (fuzz_scram.c).
  */
-/* FUZZ_LINK: smtpd/sasl_decode.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../smtpd/sasl_decode.h"
+#include "auth/sasl.h"
 #include "buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,15 +1,19 @@
 /*
- * sasl_decode.h - the AUTH decoder: base64 and SASL PLAIN (RFC 4616).
+ * auth/sasl.h - the SASL decoders: base64 and SASL PLAIN (RFC 4616).
  *
  * Pure functions over buffers, fuzzed (tests/fuzz/fuzz_sasl_decode.c):
- * everything a client sends during AUTH passes through here before
- * auth.c looks at it.  Base64 is strict (RFC 4648 section 3.3: no white
- * space, no characters outside the alphabet, padding required and only at
- * the end), since a lenient decoder would accept inputs that different
- * software reads differently.
+ * everything a client sends in a SASL exchange passes through here in the
+ * auth daemon before a mechanism looks at it (SCRAM's messages have their
+ * own parser, auth/scram.h).  Base64 is strict (RFC 4648 section 3.3: no
+ * white space, no characters outside the alphabet, padding required and
+ * only at the end), since a lenient decoder would accept inputs that
+ * different software reads differently.
+ *
+ * Not here: the lenient base64 of message bodies (MIME), SASL LOGIN (its
+ * two messages are plain strings).
  */
-#ifndef TERN_SMTPD_SASL_DECODE_H
-#define TERN_SMTPD_SASL_DECODE_H
+#ifndef TERN_AUTH_SASL_H
+#define TERN_AUTH_SASL_H
 
 #include <stddef.h>
 

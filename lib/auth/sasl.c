@@ -1,10 +1,10 @@
 /*
- * sasl_decode.c - strict base64 and SASL PLAIN message splitting.
+ * auth/sasl.c - strict base64 and SASL PLAIN message splitting.
  *
- * See sasl_decode.h for the rules.  No allocation but into the caller's
- * buffer, no state.
+ * See sasl.h for the rules.  No allocation but into the caller's buffer,
+ * no state.
  */
-#include "sasl_decode.h"
+#include "auth/sasl.h"
 
 #include <string.h>
 
