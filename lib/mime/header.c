@@ -87,6 +87,8 @@ void mime_hdr_unfold(const char *value, size_t len, struct buf *out)
 		skip++;
 	while (n > start + skip && (out->data[n - 1] == ' ' || out->data[n - 1] == '\t'))
 		n--;
+	if (out->data == NULL)
+		return; /* empty value into an empty buffer: nothing to move */
 	memmove(out->data + start, out->data + start + skip, n - start - skip);
 	buf_truncate(out, n - skip);
 }
