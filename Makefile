@@ -35,7 +35,7 @@ DEPS_SENDMAIL := bsd-mailx mutt
 DEPS_SMTP  := dnsmasq-base postfix
 # One line per area, so that parallel work adds its packages without conflicts.
 DEPS_AUTH  :=
-DEPS_MSTORE :=
+DEPS_MSTORE := dovecot-imapd
 DEPS_IMAP  :=
 DEPS_POP3  :=
 DEPS_SIEVE :=
@@ -69,7 +69,7 @@ prog_lib_objs = $(filter-out $(BUILD)/obj/$(1)/main.o,$(call prog_objs,$(1)))
 DAEMON_BINS  := $(DAEMONS:%=$(BUILD)/libexec/%)
 COMMAND_BINS := $(BUILD)/bin/tern $(patsubst cli/%,$(BUILD)/bin/%,$(CLI_SUBS))
 
-UNIT_SRCS := $(sort $(wildcard tests/*/test_*.c))
+UNIT_SRCS := $(sort $(wildcard tests/*/test_*.c tests/lib/*/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
 
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))

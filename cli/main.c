@@ -29,7 +29,9 @@ static void usage(void)
 			"                  hold, release, requeue, summary; see tern(1))\n"
 			"  check           verify and repair queue ownership and modes\n"
 			"  newaliases [-v] check the alias files (alias_database)\n"
-			"  passwd [--stdin] [-d] USER   set or remove an SMTP AUTH password\n");
+			"  passwd [--stdin] [-d] USER   set or remove an SMTP AUTH password\n"
+			"  mailbox list|status|rebuild|append|fetch|flags|expunge|... MAILBOX\n"
+			"                  look at and change mailboxes (see tern(1))\n");
 	exit(EX_USAGE);
 }
 
@@ -71,6 +73,8 @@ int main(int argc, char **argv)
 		return cmd_newaliases(confdir, argc, argv);
 	if (strcmp(cmd, "passwd") == 0)
 		return cmd_passwd(confdir, argc, argv);
+	if (strcmp(cmd, "mailbox") == 0)
+		return cmd_mailbox(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }

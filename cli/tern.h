@@ -17,6 +17,7 @@ int cmd_queue(const char *confdir, int argc, char **argv);
 int cmd_check(const char *confdir, int argc, char **argv);
 int cmd_newaliases(const char *confdir, int argc, char **argv);
 int cmd_passwd(const char *confdir, int argc, char **argv);
+int cmd_mailbox(const char *confdir, int argc, char **argv);
 
 /* cert.c: a self-signed certificate and key for a fresh instance. */
 int cert_make_self_signed(const char *cert_path, const char *key_path, const char *cn,

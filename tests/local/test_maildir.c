@@ -3,8 +3,9 @@
  * user in a temporary directory, from queue files made with the real
  * queue file writer.
  *
- * Checked: mailbox path safety, Maildir names (format, escaping,
- * uniqueness), the exact bytes delivered, that new/ holds the message and
+ * Checked: mailbox path safety (Maildir names are tested with the store,
+ * tests/lib/mstore/test_mdname.c), the exact bytes delivered, the UIDs
+ * the store gave (dovecot-uidlist), that new/ holds the message and
  * tmp/ nothing, mbox "From " escaping (also across copy blocks), and that
  * a failed delivery leaves no tmp/ file and an mbox exactly as it was.
  */
@@ -159,47 +160,11 @@ static void test_path_safe(void **state)
 	assert_false(maildir_path_safe("a//../b"));
 }
 
-static void test_name_format(void **state)
-{
-	char out[MAILDIR_NAME_MAX];
-
-	(void)state;
-	assert_true(maildir_name(out, sizeof(out), 1700000000123456LL, 4321, 7, "mx.example"));
-	assert_string_equal(out, "1700000000.M123456P4321Q7.mx.example");
-	assert_true(maildir_name(out, sizeof(out), 1000000LL, 1, 1, "a/b:c"));
-	assert_string_equal(out, "1.M0P1Q1.a\\057b\\072c");
-	assert_false(maildir_name(out, 10, 1700000000123456LL, 4321, 7, "mx.example"));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void test_name_unique(void **state)
-{
-	char *names[1000];
-	char one[MAILDIR_NAME_MAX];
-
-	(void)state;
-	for (int i = 0; i < 1000; i++) {
-		maildir_unique_name(one);
-		assert_null(strchr(one, '/'));
-		assert_null(strchr(one, ':'));
-		names[i] = xstrdup(one);
-	}
-	qsort(names, 1000, sizeof(names[0]), cmp_str);
-	for (int i = 1; i < 1000; i++)
-		assert_string_not_equal(names[i - 1], names[i]);
-	for (int i = 0; i < 1000; i++)
-		free(names[i]);
-}
-
 static void test_maildir_deliver(void **state)
 {
 	struct fixture *f = *state;
 	struct local_result r;
-	char md[128], sub[512], name[MAILDIR_NAME_MAX];
+	char md[128], sub[1024], name[512];
 	struct buf got = BUF_INIT;
 
 	make_queue_file(f, "Subject: hi\nFrom: a@b\n", "line1\nFrom here\n", 16);
@@ -275,7 +240,7 @@ static void test_maildir_null_sender_big_body(void **state)
 	struct local_result r;
 	size_t blen = 300 * 1024 + 17;
 	char *body = xmalloc(blen);
-	char md[128], sub[512], name[MAILDIR_NAME_MAX];
+	char md[128], sub[1024], name[512];
 	struct buf got = BUF_INIT, want = BUF_INIT;
 
 	for (size_t i = 0; i < blen; i++)
@@ -479,8 +444,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_path_safe),
-	    cmocka_unit_test(test_name_format),
-	    cmocka_unit_test(test_name_unique),
 	    cmocka_unit_test_setup_teardown(test_maildir_deliver, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_recreate_and_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_null_sender_big_body, setup, teardown),
