@@ -187,13 +187,18 @@ static int mc_create(struct mstore_cache *c)
 		close(c->fd);
 	c->fd = fd;
 	c->hdr = h;
-	f->lh.cache_seq = h.seq;
-	if (f->full) {
-		f->st.cache_seq = h.seq;
-		for (size_t i = 0; i < f->st.n; i++)
-			f->st.msgs[i].cache_off = 0;
-	}
-	return 0;
+	/* Everyone forgets offsets into the old generation, in log order. */
+	struct buf recs = BUF_INIT;
+	size_t rec = ix_rec_begin(&recs, IXR_CACHE_GEN, 0);
+	int r;
+
+	ix_rec_item(&recs, rec, &h.seq, sizeof(h.seq));
+	ix_rec_end(&recs, rec);
+	if (!f->full)
+		f->lh.cache_seq = h.seq;
+	r = mf_commit(f, &recs);
+	buf_free(&recs);
+	return r;
 }
 
 int mc_field(struct mstore_folder *f, const char *name, unsigned type)
@@ -234,13 +239,6 @@ int mc_field(struct mstore_folder *f, const char *name, unsigned type)
 			} else if (r < 0) {
 				ms_fail(f->store, MSTORE_ELIMIT, "too many cache fields");
 			}
-		}
-		/* a new generation must reach the log header */
-		if (r >= 0 && f->lh.cache_seq == c->hdr.seq) {
-			struct buf none = BUF_INIT;
-
-			if (mf_commit(f, &none) < 0)
-				r = -1;
 		}
 	}
 	mf_unlock(f);

@@ -330,12 +330,8 @@ static void mf_state_from_hdr(struct mstore_folder *f)
 	f->st.first_recent_uid = f->lh.first_recent_uid;
 	if (f->lh.highest_modseq > f->st.highest_modseq)
 		f->st.highest_modseq = f->lh.highest_modseq;
-	if (f->st.cache_seq != f->lh.cache_seq) {
-		/* A new cache generation: offsets into the old one are void. */
-		for (size_t i = 0; i < f->st.n; i++)
-			f->st.msgs[i].cache_off = 0;
-		f->st.cache_seq = f->lh.cache_seq;
-	}
+	/* cache_seq follows IXR_CACHE_GEN records and snapshots only: a
+	 * difference from the header makes mc_get() find nothing. */
 }
 
 static int mf_load_snapshot(struct mstore_folder *f);
@@ -492,8 +488,9 @@ int mf_commit(struct mstore_folder *f, struct buf *recs)
 		f->lh.deleted = f->st.deleted;
 		f->lh.recent = mf_count_recent(&f->st);
 		f->lh.vsize_total = f->st.vsize_unknown ? UINT64_MAX : f->st.vsize_sum;
-		f->lh.cache_seq = f->st.cache_seq;
 	}
+	if (f->full)
+		f->lh.cache_seq = f->st.cache_seq;
 	buf_reset(recs);
 	return mf_write_hdr(f);
 }
@@ -642,7 +639,7 @@ int mf_flush(struct mstore_folder *f)
 	struct buf recs = BUF_INIT;
 	int r;
 
-	if (f->nfills == 0 && f->ncache_items == 0)
+	if (f->nfills == 0 && f->ncache_items == 0 && !mc_pending(f->cache))
 		return 0;
 	if (mf_lock(f) < 0)
 		return -1;

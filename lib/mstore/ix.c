@@ -193,6 +193,7 @@ static const size_t ix_fixed_item[] = {
     [IXR_FILL] = sizeof(struct ix_fill),
     [IXR_CACHE] = sizeof(struct ix_cache),
     [IXR_RESET] = sizeof(uint32_t),
+    [IXR_CACHE_GEN] = sizeof(uint32_t),
 };
 
 static bool ix_name_ok(const char *p, size_t len, bool allow_colon)
@@ -265,9 +266,10 @@ int ix_rec_check(const char *p, size_t len, uint32_t *size)
 	case IXR_FILL:
 	case IXR_CACHE:
 	case IXR_RESET:
+	case IXR_CACHE_GEN:
 		if ((uint64_t)h.count * ix_fixed_item[h.type] > payload)
 			return -1;
-		if (h.type == IXR_RESET && h.count != 1)
+		if ((h.type == IXR_RESET || h.type == IXR_CACHE_GEN) && h.count != 1)
 			return -1;
 		break;
 	default: return -1;
@@ -329,6 +331,12 @@ static void ix_apply_fixed(struct ix_state *st, uint16_t type, const char *p, ui
 		memcpy(uids, p, count * sizeof(*uids));
 		ix_state_remove(st, uids, count, cb);
 		free(uids);
+		return;
+	}
+	if (type == IXR_CACHE_GEN) {
+		for (size_t i = 0; i < st->n; i++)
+			st->msgs[i].cache_off = 0;
+		memcpy(&st->cache_seq, p, sizeof(st->cache_seq));
 		return;
 	}
 	if (type == IXR_RESET) {

@@ -134,13 +134,14 @@ struct ix_msg {
 
 enum ix_rec_type {
 	IXR_PAD = 1,
-	IXR_APPEND = 2,	 /* items: struct ix_append + name + ext */
-	IXR_FLAGS = 3,	 /* items: struct ix_flags */
-	IXR_EXPUNGE = 4, /* items: uint32_t uid */
-	IXR_NAME = 5,	 /* items: struct ix_name + name (odd name; len 0 clears) */
-	IXR_FILL = 6,	 /* items: struct ix_fill (no modseq) */
-	IXR_CACHE = 7,	 /* items: struct ix_cache (no modseq) */
-	IXR_RESET = 8,	 /* every message dropped (UIDVALIDITY changed) */
+	IXR_APPEND = 2,	   /* items: struct ix_append + name + ext */
+	IXR_FLAGS = 3,	   /* items: struct ix_flags */
+	IXR_EXPUNGE = 4,   /* items: uint32_t uid */
+	IXR_NAME = 5,	   /* items: struct ix_name + name (odd name; len 0 clears) */
+	IXR_FILL = 6,	   /* items: struct ix_fill (no modseq) */
+	IXR_CACHE = 7,	   /* items: struct ix_cache (no modseq) */
+	IXR_RESET = 8,	   /* every message dropped (UIDVALIDITY changed) */
+	IXR_CACHE_GEN = 9, /* a new, empty cache generation: offsets void */
 };
 
 struct ix_rec_hdr {

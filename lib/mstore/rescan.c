@@ -329,6 +329,12 @@ static int rs_assign(struct rs_ctx *c, struct rs_entry **unknown, size_t nunknow
 	 * durable first. */
 	if (r == 0 && lines.len)
 		r = uf_append(f, &lines, true);
+	if (r == 0 && lines.len && f->ul_loaded) {
+		const char *err;
+
+		/* what we appended is in the file too */
+		uidlist_parse_more(lines.data, lines.len, &f->ul, &err);
+	}
 	if (r == 0 && next > f->lh.next_uid)
 		f->lh.next_uid = next;
 	mf_uunlock(f);
