@@ -698,6 +698,16 @@ int mf_maybe_rotate(struct mstore_folder *f, bool force)
 		return 0;
 	if (f->cache && mc_maybe_compact(f) < 0)
 		return -1;
+	/* Only tern's own expunges since the last look: records of gone
+	 * files pile up in dovecot-uidlist; compact it now and then. */
+	if (!force && uf_read(f, false) == 0 && f->ul_loaded) {
+		int r = mf_check_uidlist(f);
+
+		uidlist_free(&f->ul);
+		f->ul_loaded = false;
+		if (r < 0)
+			return -1;
+	}
 	/* 1. the snapshot of the state at the old log's end */
 	if (mf_write_snapshot(f, f->lh.seq, f->lh.valid_end) < 0)
 		return -1;

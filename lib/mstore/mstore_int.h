@@ -170,6 +170,16 @@ void mf_views_expunged(void *ctx, const struct ix_msg *m, const char *names);
 /* Under the lock, state loaded: reads the directories the stamp says
  * changed (or both when force) and commits what differs. */
 int mf_rescan(struct mstore_folder *f, bool force);
+/* With f->ul read: rewrites dovecot-uidlist from the index when it lacks
+ * messages the index has or mostly names expunged files. */
+int mf_check_uidlist(struct mstore_folder *f);
+/* The base names of the files now in new/ and cur/. */
+struct mf_bases {
+	void *impl;
+};
+int mf_bases_read(struct mstore_folder *f, struct mf_bases *out);
+bool mf_bases_has(const struct mf_bases *b, const char *base, size_t len);
+void mf_bases_free(struct mf_bases *b);
 
 /* uidfile.c */
 /* Reads dovecot-uidlist into f->ul (incrementally when only appended);
@@ -179,7 +189,8 @@ int uf_read(struct mstore_folder *f, bool create);
 /* Under the uidlist lock: appends records (uids ascending, above every
  * UID in the file), then fdatasync()s when sync. */
 int uf_append(struct mstore_folder *f, const struct buf *lines, bool sync);
-/* Under the uidlist lock: rewrites the file from the index state. */
+/* Under the uidlist lock: rewrites the file from itself and the index,
+ * dropping only records of files that are gone. */
 int uf_recreate(struct mstore_folder *f);
 /* The next UID per the file (after uf_read). */
 uint32_t uf_next_uid(const struct mstore_folder *f);

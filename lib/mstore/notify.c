@@ -92,6 +92,14 @@ void mstore_notify_read(
 			bool dup = false;
 
 			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				/* events were lost: every watched folder may have
+				 * changed */
+				for (struct mstore_folder *g = s->folders; g; g = g->next)
+					if (g->wd[0] >= 0 && nhit < sizeof(hit) / sizeof(hit[0]))
+						hit[nhit++] = g;
+				continue;
+			}
 			if (f == NULL)
 				continue;
 			/* The log's replacement needs a new watch on it. */

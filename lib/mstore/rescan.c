@@ -99,6 +99,55 @@ static bool rs_hash_get(const struct rs_hash *h, const char *k, size_t len, size
 	return false;
 }
 
+static int rs_readdir(int dirfd, char dir, struct rs_list *l, int64_t *mtime, bool *stable);
+
+/* ---- the bases of the files now in new/ and cur/ (uf_recreate) ---- */
+
+struct mf_bases_impl {
+	struct rs_list l;
+	struct rs_hash h;
+};
+
+int mf_bases_read(struct mstore_folder *f, struct mf_bases *out)
+{
+	struct mf_bases_impl *b = xcalloc(1, sizeof(*b));
+	int64_t mtime;
+	bool stable;
+
+	out->impl = b;
+	if (rs_readdir(f->cur_fd, 'c', &b->l, &mtime, &stable) < 0 ||
+	    rs_readdir(f->new_fd, 'n', &b->l, &mtime, &stable) < 0) {
+		mf_bases_free(out);
+		return ms_fail_errno(f->store, "read", f->path);
+	}
+	rs_hash_init(&b->h, b->l.n);
+	for (size_t i = 0; i < b->l.n; i++)
+		rs_hash_put(&b->h, b->l.e[i].name, b->l.e[i].md.base_len, i);
+	return 0;
+}
+
+bool mf_bases_has(const struct mf_bases *bases, const char *base, size_t len)
+{
+	const struct mf_bases_impl *b = bases->impl;
+	size_t v;
+
+	return b && rs_hash_get(&b->h, base, len, &v);
+}
+
+static void rs_list_free(struct rs_list *l);
+
+void mf_bases_free(struct mf_bases *bases)
+{
+	struct mf_bases_impl *b = bases->impl;
+
+	if (b == NULL)
+		return;
+	rs_hash_free(&b->h);
+	rs_list_free(&b->l);
+	free(b);
+	bases->impl = NULL;
+}
+
 static void rs_list_free(struct rs_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -345,7 +394,7 @@ static int rs_assign(struct rs_ctx *c, struct rs_entry **unknown, size_t nunknow
 
 /* After the changes: a uidlist missing messages the index has, or
  * mostly naming expunged files, is rewritten from the index. */
-static int rs_check_uidlist(struct mstore_folder *f)
+int mf_check_uidlist(struct mstore_folder *f)
 {
 	struct rs_hash ulh = {0};
 	bool missing = false;
@@ -560,7 +609,7 @@ int mf_rescan(struct mstore_folder *f, bool force)
 		r = mf_commit(f, &recs);
 	}
 	if (r == 0)
-		r = rs_check_uidlist(f);
+		r = mf_check_uidlist(f);
 	if (r == 0) {
 		/* What the uidlist and keywords files look like now that our
 		 * own writes are done. */

@@ -42,30 +42,63 @@ static int uf_slurp(int dfd, const char *name, struct buf *out, struct stat *st)
 	return n < 0 ? -1 : 0;
 }
 
-/* Writes a new dovecot-uidlist from the loaded state (uidlist lock
- * held): every message's UID, extension fields and base. */
+/*
+ * Writes a new dovecot-uidlist (uidlist lock held): the records of the
+ * file and of the index whose files still exist, by UID.  Records the
+ * index lacks are kept (Dovecot may have just given a UID the index has
+ * not seen yet); only records of files that are gone are dropped.
+ */
 int uf_recreate(struct mstore_folder *f)
 {
 	struct buf out = BUF_INIT;
 	char guid[UIDLIST_GUID_HEX + 1];
+	struct mf_bases have;
 	uint32_t next = f->st.next_uid;
+	size_t i = 0, j = 0;
 	int fd, r = 0;
 
+	if (uf_read(f, false) < 0 || mf_bases_read(f, &have) < 0)
+		return -1;
+	if (f->ul_loaded && f->ul.uidvalidity != f->st.uidvalidity) {
+		/* not ours to rewrite: the next rescan resets to it */
+		mf_bases_free(&have);
+		return 0;
+	}
 	if (f->ul.guid[0])
 		strlcpy(guid, f->ul.guid, sizeof(guid));
 	else
 		uidlist_new_guid(guid);
-	if (f->ul_loaded && f->ul.uidvalidity == f->st.uidvalidity && f->ul.next_uid > next)
+	if (f->ul_loaded && f->ul.next_uid > next)
 		next = f->ul.next_uid;
 	if (f->lh.next_uid > next)
 		next = f->lh.next_uid;
 	uidlist_format_header(&out, f->st.uidvalidity, next, guid, buf_cstr(&f->ul.hdr_ext));
-	for (size_t i = 0; i < f->st.n; i++) {
-		const struct ix_msg *m = &f->st.msgs[i];
-		const char *base = ix_msg_base(&f->st, m), *ext = ix_msg_ext(&f->st, m);
+	while (i < f->st.n || j < f->ul.n) {
+		const char *base, *ext;
+		size_t blen, elen;
+		uint32_t uid;
 
-		uidlist_format_rec(&out, m->uid, ext, strlen(ext), base, strlen(base));
+		if (j >= f->ul.n || (i < f->st.n && f->st.msgs[i].uid <= f->ul.recs[j].uid)) {
+			const struct ix_msg *m = &f->st.msgs[i];
+
+			if (j < f->ul.n && f->ul.recs[j].uid == m->uid)
+				j++; /* the index's copy of the record wins */
+			uid = m->uid;
+			base = ix_msg_base(&f->st, m);
+			blen = strlen(base);
+			ext = ix_msg_ext(&f->st, m);
+			elen = strlen(ext);
+			i++;
+		} else {
+			uid = f->ul.recs[j].uid;
+			base = uidlist_base(&f->ul, j, &blen);
+			ext = uidlist_ext(&f->ul, j, &elen);
+			j++;
+		}
+		if (mf_bases_has(&have, base, blen))
+			uidlist_format_rec(&out, uid, ext, elen, base, blen);
 	}
+	mf_bases_free(&have);
 	fd = openat(
 	    f->dfd, UIDLIST_NAME ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, MF_FILE_MODE);
 	if (fd < 0 || write(fd, out.data, out.len) != (ssize_t)out.len || fdatasync(fd) < 0 ||
@@ -77,10 +110,8 @@ int uf_recreate(struct mstore_folder *f)
 		r = ms_fail_errno(f->store, "rename", UIDLIST_NAME);
 	}
 	buf_free(&out);
-	if (r == 0) {
-		uidlist_free(&f->ul);
-		f->ul_loaded = false;
-	}
+	uidlist_free(&f->ul);
+	f->ul_loaded = false;
 	return r;
 }
 

@@ -426,6 +426,56 @@ static void test_foreign_changes(void **state)
 	free(newd);
 }
 
+/* Dovecot gave a new file a UID while the uidlist also lost a record of
+ * ours: the rewrite from the index keeps Dovecot's record. */
+static void test_uidlist_rewrite_keeps_foreign(void **state)
+{
+	struct fx *f = *state;
+	char *ul = path_in(f, "dovecot-uidlist"), *cur = path_in(f, "cur"), *p, text[4096];
+	struct mstore_view *v;
+	struct mstore_msg m;
+	FILE *fp;
+	int fd;
+	ssize_t n;
+
+	save(f->a, "INBOX", "Subject: 1\n\n", MSTORE_F_SEEN, NULL);
+	save(f->a, "INBOX", "Subject: 2\n\n", MSTORE_F_SEEN, NULL);
+	/* the index is loaded (and current) before Dovecot's change */
+	assert_int_equal(mstore_view_open(f->b, "INBOX", MSTORE_VIEW_READONLY, &v), 0);
+	mstore_view_close(v);
+	p = xasprintf("%s/1500000000.M1P1.dove,S=5,W=5:2,S", cur);
+	fp = fopen(p, "w");
+	fputs("x\n\n\n\n", fp);
+	fclose(fp);
+	fd = open(ul, O_RDONLY);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n] = 0;
+	/* drop record 1, add Dovecot's 3 */
+	char *l1 = strstr(text, "\n1 :"), *l2 = strstr(text, "\n2 :");
+
+	memmove(l1 + 1, l2 + 1, strlen(l2 + 1) + 1);
+	fp = fopen(ul, "w");
+	fprintf(fp, "%s3 :1500000000.M1P1.dove,S=5,W=5\n", text);
+	fclose(fp);
+	assert_int_equal(mstore_view_open(f->a, "INBOX", 0, &v), 0);
+	assert_int_equal(mstore_view_count(v), 3);
+	assert_int_equal(mstore_view_msg(v, 3, &m), 0);
+	assert_int_equal(m.uid, 3);
+	assert_true(m.flags & MSTORE_F_SEEN);
+	mstore_view_close(v);
+	fd = open(ul, O_RDONLY);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n] = 0;
+	assert_non_null(strstr(text, "\n1 :"));
+	assert_non_null(strstr(text, "\n2 :"));
+	assert_non_null(strstr(text, "\n3 :1500000000.M1P1.dove"));
+	free(p);
+	free(ul);
+	free(cur);
+}
+
 static void remove_index(const struct fx *f)
 {
 	static const char *const files[] = {"tern.index", "tern.index.log", "tern.index.cache"};
@@ -734,6 +784,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_two_processes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_copy_move, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_foreign_changes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_uidlist_rewrite_keeps_foreign, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rebuild_and_damage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_folders, setup, teardown),
