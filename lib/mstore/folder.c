@@ -63,6 +63,7 @@ static void mf_free(struct mstore_folder *f)
 
 	if (f->cache)
 		mc_close(f->cache);
+	mdlock_template_free(&f->ulock_tmpl, f->tmp_fd);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
@@ -73,6 +74,7 @@ static void mf_free(struct mstore_folder *f)
 	keywords_free(&f->kw);
 	buf_free(&f->fills);
 	buf_free(&f->cache_items);
+	buf_free(&f->threads);
 	free(f->name);
 	free(f->path);
 	free(f);
@@ -123,8 +125,7 @@ void mf_close(struct mstore_folder *f)
 {
 	struct mstore_folder **pp;
 
-	if (f->nfills || f->ncache_items || (f->cache && mc_pending(f->cache)))
-		mf_flush(f);
+	mf_flush(f);
 	mn_unwatch(f);
 	for (pp = &f->store->folders; *pp; pp = &(*pp)->next) {
 		if (*pp == f) {
@@ -147,8 +148,7 @@ void mf_put(struct mstore_folder *f)
 
 	if (f == NULL || --f->refs > 0)
 		return;
-	if (f->nfills || f->ncache_items || (f->cache && mc_pending(f->cache)))
-		mf_flush(f);
+	mf_flush(f);
 	for (struct mstore_folder *g = f->store->folders; g; g = g->next) {
 		if (g->refs == 0) {
 			unused++;
@@ -185,8 +185,8 @@ int mf_ulock(struct mstore_folder *f)
 {
 	if (f->ulock_depth++ > 0)
 		return 0;
-	if (mdlock_take(&f->ulock, f->dfd, UIDLIST_NAME, MDLOCK_UIDLIST_STALE,
-		MDLOCK_UIDLIST_TIMEOUT, MF_FILE_MODE) < 0) {
+	if (mdlock_take_linked(&f->ulock, f->dfd, UIDLIST_NAME, MDLOCK_UIDLIST_STALE,
+		MDLOCK_UIDLIST_TIMEOUT, f->tmp_fd, &f->ulock_tmpl) < 0) {
 		f->ulock_depth = 0;
 		if (errno == EAGAIN)
 			return ms_fail(f->store, MSTORE_ETEMP,
@@ -285,7 +285,6 @@ static bool mf_log_replaced(struct mstore_folder *f)
 
 	if (fstat(f->log_fd, &a) < 0 || fstatat(f->dfd, IX_LOG_NAME, &b, 0) < 0)
 		return false;
-	f->log_size = (uint64_t)a.st_size;
 	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
 }
 
@@ -350,7 +349,7 @@ static int mf_follow_log(struct mstore_folder *f)
 
 		if (mf_read_hdr(f->log_fd, &h) < 0)
 			return -1;
-		if (!(h.flags & IX_LOG_ROTATED) && mf_log_replaced(f)) {
+		if (!(h.flags & IX_LOG_ROTATED) && f->lock_depth == 0 && mf_log_replaced(f)) {
 			/* Replaced without our knowing (files removed by
 			 * hand): start over from the current one. */
 			h.flags |= IX_LOG_ROTATED;
@@ -388,7 +387,6 @@ static int mf_follow_log(struct mstore_folder *f)
 
 int mf_locked_header(struct mstore_folder *f)
 {
-	struct stat st;
 	int r;
 
 	if (f->log_fd < 0)
@@ -399,7 +397,6 @@ int mf_locked_header(struct mstore_folder *f)
 			    strerror(errno));
 		return mf_rebuild(f);
 	}
-	f->log_size = 0;
 	r = mf_follow_log(f);
 	if (r < 0) {
 		log_warn("%s/%s: %s, rebuilding the index", f->path, IX_LOG_NAME, strerror(errno));
@@ -414,11 +411,9 @@ int mf_locked_header(struct mstore_folder *f)
 		if ((r = mf_follow_log(f)) != 1)
 			return mf_rebuild(f);
 	}
-	/* An uncommitted tail a crashed writer left: never read, now gone. */
-	if (f->log_size == 0 && fstat(f->log_fd, &st) == 0)
-		f->log_size = (uint64_t)st.st_size;
-	if (f->log_size > f->lh.valid_end && ftruncate(f->log_fd, (off_t)f->lh.valid_end) < 0)
-		return ms_fail_errno(f->store, "truncate", IX_LOG_NAME);
+	/* An uncommitted tail a crashed writer left is never read (readers
+	 * stop at valid_end) and our records overwrite it; a longer one
+	 * stays beyond our end, unread, until the log is rotated. */
 	if (memcmp(f->lh.boot_id, ms_boot_id(f->store), 16) != 0) {
 		/* First writer since a reboot: the log's tail may have been
 		 * lost with modseqs a client saw; continue above them. */
@@ -639,7 +634,7 @@ int mf_flush(struct mstore_folder *f)
 	struct buf recs = BUF_INIT;
 	int r;
 
-	if (f->nfills == 0 && f->ncache_items == 0 && !mc_pending(f->cache))
+	if (f->nfills == 0 && f->ncache_items == 0 && f->nthreads == 0 && !mc_pending(f->cache))
 		return 0;
 	if (mf_lock(f) < 0)
 		return -1;
@@ -660,12 +655,20 @@ int mf_flush(struct mstore_folder *f)
 		ix_rec_set_count(&recs, rec, (uint32_t)f->ncache_items);
 		ix_rec_end(&recs, rec);
 	}
+	if (r == 0 && f->nthreads) {
+		size_t rec = ix_rec_begin(&recs, IXR_THREAD, 0);
+
+		buf_append(&recs, f->threads.data, f->threads.len);
+		ix_rec_set_count(&recs, rec, (uint32_t)f->nthreads);
+		ix_rec_end(&recs, rec);
+	}
 	if (r == 0)
 		r = mf_commit(f, &recs);
 	mf_unlock(f);
 	buf_reset(&f->fills);
 	buf_reset(&f->cache_items);
-	f->nfills = f->ncache_items = 0;
+	buf_reset(&f->threads);
+	f->nfills = f->ncache_items = f->nthreads = 0;
 	buf_free(&recs);
 	return r;
 }

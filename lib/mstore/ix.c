@@ -194,6 +194,7 @@ static const size_t ix_fixed_item[] = {
     [IXR_CACHE] = sizeof(struct ix_cache),
     [IXR_RESET] = sizeof(uint32_t),
     [IXR_CACHE_GEN] = sizeof(uint32_t),
+    [IXR_THREAD] = sizeof(struct ix_cache),
 };
 
 static bool ix_name_ok(const char *p, size_t len, bool allow_colon)
@@ -265,6 +266,7 @@ int ix_rec_check(const char *p, size_t len, uint32_t *size)
 	case IXR_EXPUNGE:
 	case IXR_FILL:
 	case IXR_CACHE:
+	case IXR_THREAD:
 	case IXR_RESET:
 	case IXR_CACHE_GEN:
 		if ((uint64_t)h.count * ix_fixed_item[h.type] > payload)
@@ -389,6 +391,11 @@ static void ix_apply_fixed(struct ix_state *st, uint16_t type, const char *p, ui
 
 			memcpy(&c, p, sizeof(c));
 			m->cache_off = c.off;
+		} else if (type == IXR_THREAD) {
+			struct ix_cache t;
+
+			memcpy(&t, p, sizeof(t));
+			m->thread_id = t.off;
 		}
 		ix_count(st, m, 1);
 	}

@@ -124,7 +124,7 @@ struct ix_msg {
 	int64_t idate, sdate; /* internal and saved date, seconds; IX_NODATE */
 	uint32_t name_off;    /* into the names: "base\0ext\0" [+ "oddname\0"] */
 	uint32_t cache_off;   /* newest cache record, 0: none */
-	uint32_t thread_id;   /* reserved for JMAP threads; 0 */
+	uint32_t thread_id;   /* set by the protocol layers (JMAP); 0: none */
 	uint32_t pad;
 };
 
@@ -142,6 +142,7 @@ enum ix_rec_type {
 	IXR_CACHE = 7,	   /* items: struct ix_cache (no modseq) */
 	IXR_RESET = 8,	   /* every message dropped (UIDVALIDITY changed) */
 	IXR_CACHE_GEN = 9, /* a new, empty cache generation: offsets void */
+	IXR_THREAD = 10,   /* items: struct ix_cache (uid, thread id) */
 };
 
 struct ix_rec_hdr {

@@ -447,6 +447,7 @@ int mstore_subscribe(struct mstore *s, const char *name, bool on)
 	if (found == on) {
 		mdlock_release(&l, dfd); /* nothing changes */
 	} else {
+		/* The new file's bytes, then its name, survive a crash. */
 		subs_format(nv, &text);
 		if (ftruncate(l.fd, 0) < 0 ||
 		    pwrite(l.fd, text.data, text.len, 0) != (ssize_t)text.len || fsync(l.fd) < 0) {

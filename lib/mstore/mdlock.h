@@ -46,6 +46,24 @@ struct mdlock {
  */
 int mdlock_take(
     struct mdlock *l, int dirfd, const char *path, int stale_secs, int timeout_secs, mode_t mode);
+/*
+ * The same, but the lock is made by link()ing a file holding our
+ * "<pid>:<host>" (*tmpl, made in tmpl_dirfd on first use and kept) to
+ * the lock's name: link() fails when the name exists, as O_EXCL does,
+ * and no inode is created and freed per lock (file systems pay for that:
+ * ext4 scans past recently freed inodes when it allocates).  The template
+ * is a file like any left in a Maildir's tmp/; mdlock_template_free()
+ * removes it.
+ */
+struct mdlock_template {
+	char *name;
+	ino_t ino;
+	pid_t pid;
+};
+int mdlock_take_linked(struct mdlock *l, int dirfd, const char *path, int stale_secs,
+    int timeout_secs, int tmpl_dirfd, struct mdlock_template *tmpl);
+void mdlock_template_free(struct mdlock_template *tmpl, int tmpl_dirfd);
+
 /* Unlinks the lock if it is still ours.  0, or -1 with errno set
  * (EEXIST: someone overrode it meanwhile). */
 int mdlock_release(struct mdlock *l, int dirfd);

@@ -341,6 +341,12 @@ int mstore_cache_put(struct mstore_view *v, uint32_t uid, int field, const void 
 
 /* ---- CONDSTORE, QRESYNC, JMAP ---- */
 
+/* A per-message thread id for JMAP (the JMAP layer decides the ids, say
+ * from References across folders; 0: none).  Set ones are written with
+ * the next sync or close and seen by every process. */
+uint32_t mstore_view_thread(struct mstore_view *v, uint32_t uid);
+int mstore_view_set_thread(struct mstore_view *v, uint32_t uid, uint32_t thread);
+
 /* Calls fn for each message in the view changed after modseq. */
 void mstore_view_changed_since(struct mstore_view *v, uint64_t modseq,
     void (*fn)(void *ctx, const struct mstore_msg *m), void *ctx);

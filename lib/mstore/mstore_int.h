@@ -48,14 +48,14 @@ struct mstore_folder {
 	int dfd, new_fd, cur_fd, tmp_fd;
 	/* tern.lock, flock()ed by writers; depth for nesting */
 	int lock_fd, lock_depth;
-	/* dovecot-uidlist.lock */
+	/* dovecot-uidlist.lock, made by linking a template kept in tmp/ */
 	struct mdlock ulock;
 	int ulock_depth;
+	struct mdlock_template ulock_tmpl;
 	/* the log */
 	int log_fd;
 	struct ix_log_hdr lh; /* as last read or written */
 	uint64_t log_pos;     /* full: records applied up to here */
-	uint64_t log_size;    /* the log file's size as last seen (0: unknown) */
 	bool boot_checked;    /* this process checked lh.boot_id */
 	/* the whole state, once loaded */
 	bool full;
@@ -78,6 +78,8 @@ struct mstore_folder {
 	size_t nfills;
 	struct buf cache_items;
 	size_t ncache_items;
+	struct buf threads; /* IXR_THREAD items */
+	size_t nthreads;
 	/* views on this folder in this process */
 	struct mstore_view *views;
 	/* inotify watch descriptors (notify.c), -1 when none */
@@ -114,7 +116,7 @@ struct mstore {
 	int notify_fd;
 	uint8_t boot_id[16];
 	bool boot_known;
-	/* folders whose new/ fsync a deferred save owes (save.c) */
+	char *save_dir; /* the directory a deferred save left to fsync */
 };
 
 /* store.c */

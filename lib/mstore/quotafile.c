@@ -6,7 +6,9 @@
  * store without quota pays nothing for it.  Delta lines are appended with
  * O_APPEND and no lock, as the Maildir++ specification says; the file is
  * replaced by a recalculation (temporary file, rename) when it grows past
- * 5120 bytes or cannot be trusted.
+ * 5120 bytes or cannot be trusted.  Nothing here is fsync'ed: the file is
+ * a running sum of what the Maildir holds, recalculated whenever it is
+ * lost or looks wrong.
  */
 #include "mstore/mstore_int.h"
 

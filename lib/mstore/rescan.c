@@ -516,6 +516,11 @@ int mf_rescan(struct mstore_folder *f, bool force)
 				return -1;
 			n_ok = c_ok = false;
 		}
+		/* UIDs the file gave out (maybe to files gone since) are never
+		 * given again: a delivery trusting the header takes the next
+		 * UID from it. */
+		if (f->ul.uidvalidity == f->lh.uidvalidity && f->ul.next_uid > f->lh.next_uid)
+			f->lh.next_uid = f->ul.next_uid;
 	}
 	if (force && f->need_rescan)
 		rs_clean_tmp(f);

@@ -53,12 +53,9 @@ struct mstore_save {
 	bool failed;
 };
 
-static char *save_dir_path;
-
 const char *mstore_save_dir(const struct mstore *s)
 {
-	(void)s;
-	return save_dir_path;
+	return s->save_dir;
 }
 
 static char **save_copy_strv(const char *const *v)
@@ -398,8 +395,8 @@ int mstore_save_commit(struct mstore_save *sv, uint32_t *uid, uint32_t *uidvalid
 		*uidvalidity = f->lh.uidvalidity;
 	mf_unlock(f);
 	if (r == 0 && sv->o.defer_dir_sync) {
-		free(save_dir_path);
-		save_dir_path = xasprintf("%s/%s", f->path, to_cur ? "cur" : "new");
+		free(s->save_dir);
+		s->save_dir = xasprintf("%s/%s", f->path, to_cur ? "cur" : "new");
 	} else if (r == 0 && fsync(dirfd) < 0) {
 		/* The rename is not durable: report failure (the message may
 		 * then arrive twice, never zero times). */

@@ -225,6 +225,7 @@ void mstore_close(struct mstore *s)
 		close(s->notify_fd);
 	free(s->root);
 	free(s->special_use);
+	free(s->save_dir);
 	free(s);
 }
 

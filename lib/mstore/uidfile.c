@@ -237,8 +237,23 @@ int uf_peek(struct mstore_folder *f, struct uf_peek *p)
 	p->fd = -1;
 	if (fd < 0)
 		return errno == ENOENT ? 1 : ms_fail_errno(f->store, "open", UIDLIST_NAME);
+	if (fstat(fd, &p->before) < 0) {
+		close(fd);
+		return ms_fail_errno(f->store, "stat", UIDLIST_NAME);
+	}
+	if (f->lh.stamp.ul_ino == (uint64_t)p->before.st_ino &&
+	    f->lh.stamp.ul_size == (uint64_t)p->before.st_size && f->lh.next_uid > 1) {
+		/* Nobody changed it since the index's last commit: the index
+		 * knows its UIDVALIDITY and next UID (our own appends always
+		 * end with '\n'). */
+		p->uidvalidity = f->lh.uidvalidity;
+		p->next_uid = f->lh.next_uid;
+		p->ends_nl = true;
+		p->fd = fd;
+		return 0;
+	}
 	uidlist_init(&ul);
-	if (fstat(fd, &p->before) < 0 || (n = pread(fd, buf, sizeof(buf), 0)) <= 0 ||
+	if ((n = pread(fd, buf, sizeof(buf), 0)) <= 0 ||
 	    uidlist_parse(buf, (size_t)n, &ul, &err) <= 0) {
 		close(fd);
 		uidlist_free(&ul);

@@ -255,6 +255,8 @@ int mstore_view_expunge(struct mstore_view *v, const uint32_t *uids, size_t n)
 		touched[(m->state & IXS_NEW) ? 0 : 1] = true;
 		gone[ngone++] = m->uid;
 	}
+	/* An acknowledged expunge must not come back after a crash: the
+	 * unlinks are made durable, one fsync per directory for them all. */
 	if (touched[0] && fsync(f->new_fd) < 0 && r == 0)
 		r = ms_fail_errno(f->store, "fsync", "new/");
 	if (touched[1] && fsync(f->cur_fd) < 0 && r == 0)

@@ -589,8 +589,7 @@ int mstore_view_sync(struct mstore_view *v, unsigned flags, const struct mstore_
 	uint32_t old_last = v->last_uid, old_count = v->count;
 	uint64_t known = v->known_modseq;
 
-	if (f->nfills || f->ncache_items || mc_pending(f->cache))
-		mf_flush(f);
+	mf_flush(f);
 	if (mf_refresh(f, true) < 0)
 		return -1;
 	if (!(flags & MSTORE_SYNC_NO_EXPUNGE) && v->npend) {
@@ -734,6 +733,31 @@ int mstore_view_expunged_since(
 		qsort(out, cnt, sizeof(*out), mv_cmp_u32);
 	*uids = out;
 	*n = cnt;
+	return 0;
+}
+
+/* ---- thread ids ---- */
+
+uint32_t mstore_view_thread(struct mstore_view *v, uint32_t uid)
+{
+	uint32_t seq;
+	bool gone;
+	const struct ix_msg *m = mv_by_uid(v, uid, &seq, &gone);
+
+	return m ? m->thread_id : 0;
+}
+
+int mstore_view_set_thread(struct mstore_view *v, uint32_t uid, uint32_t thread)
+{
+	long at = ix_state_find(&v->f->st, uid);
+	struct ix_cache t = {uid, thread};
+
+	if (at < 0)
+		return ms_fail(v->f->store, MSTORE_EEXPUNGED, "message %u is expunged", uid);
+	v->f->st.msgs[at].thread_id = thread;
+	buf_append(&v->f->threads, &t, sizeof(t));
+	if (++v->f->nthreads >= MV_FILLS_MAX)
+		mf_flush(v->f);
 	return 0;
 }
 

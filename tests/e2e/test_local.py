@@ -212,6 +212,11 @@ class HomeMaildirTest(unittest.TestCase):
             self.assertEqual(os.stat(os.path.join(md, d)).st_uid, uid(u), d)
         for n in os.listdir(os.path.join(md, "new")):
             self.assertEqual(os.stat(os.path.join(md, "new", n)).st_uid, uid(u))
+        # the store's files (UIDs, index) are the user's too
+        for n in os.listdir(md):
+            self.assertEqual(os.stat(os.path.join(md, n)).st_uid, uid(u), n)
+        with open(os.path.join(md, "dovecot-uidlist")) as f:
+            self.assertEqual(len(f.read().splitlines()), 4)   # header + 3 UIDs
         dv = Dovecot(u)
         try:
             self.assertEqual(sorted(dv.subjects()), ["maildir 0", "maildir 1", "maildir 2"])

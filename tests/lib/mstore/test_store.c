@@ -476,6 +476,26 @@ static void test_uidlist_rewrite_keeps_foreign(void **state)
 	free(cur);
 }
 
+/* Dovecot gave UID 2 to a file that is gone again: 2 is never reused. */
+static void test_uid_never_reused(void **state)
+{
+	struct fx *f = *state;
+	char *ul = path_in(f, "dovecot-uidlist");
+	struct mstore_view *v;
+	FILE *fp;
+
+	assert_int_equal(save(f->a, "INBOX", "Subject: 1\n\n", 0, NULL), 1);
+	fp = fopen(ul, "a");
+	fputs("2 :1500000000.M9P9.gone\n", fp);
+	fclose(fp);
+	assert_int_equal(mstore_view_open(f->b, "INBOX", 0, &v), 0);
+	assert_int_equal(mstore_view_count(v), 1);
+	assert_int_equal(mstore_view_uidnext(v), 3);
+	mstore_view_close(v);
+	assert_int_equal(save(f->a, "INBOX", "Subject: 3\n\n", 0, NULL), 3);
+	free(ul);
+}
+
 static void remove_index(const struct fx *f)
 {
 	static const char *const files[] = {"tern.index", "tern.index.log", "tern.index.cache"};
@@ -574,6 +594,12 @@ static void test_cache(void **state)
 	assert_true(
 	    mstore_cache_get(vb, 1, mstore_cache_field(vb, "bodystructure", 2), &data, &len));
 	assert_int_equal(len, 2);
+	/* thread ids the same way */
+	assert_int_equal(mstore_view_thread(vb, 1), 0);
+	assert_int_equal(mstore_view_set_thread(va, 1, 77), 0);
+	sync_view(va, 0, &s);
+	sync_view(vb, 0, &s);
+	assert_int_equal(mstore_view_thread(vb, 1), 77);
 	mstore_view_close(va);
 	mstore_view_close(vb);
 }
@@ -785,6 +811,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_copy_move, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_foreign_changes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_uidlist_rewrite_keeps_foreign, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_uid_never_reused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rebuild_and_damage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_folders, setup, teardown),
