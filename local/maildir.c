@@ -9,11 +9,15 @@
  * a crash before that leaves at most a tmp/ file and qmgr retries: at
  * worst a message then arrives twice, never zero times.
  *
- * UIDs at delivery: taking the uidlist lock costs a few system calls and
- * no fsync (the store appends the UID record without syncing it; readers
- * sync dovecot-uidlist before they show a new UID to anyone, see
- * view.c), so delivery keeps its cost and Dovecot-style readers find
- * their UIDs ready.
+ * UIDs at delivery: once a tern server reads the mailbox (its folder has
+ * a tern index), delivery takes the uidlist lock and gives the UID at
+ * once: a dozen system calls and no fsync (the store appends the UID
+ * record without syncing it; readers sync dovecot-uidlist before they
+ * show a new UID to anyone, see view.c), so IMAP sessions find the
+ * message complete.  A mailbox no tern server reads (no index yet: new,
+ * or read by another IMAP server) gets plain Maildir deliveries, as
+ * Postfix's: its first reader gives the UIDs, as Dovecot does; no lock
+ * and no index cost there.
  *
  * The fsync of new/ is shared: the store leaves it to us
  * (defer_dir_sync), maildir_sync_later() keeps new/ open (opened as the
@@ -264,6 +268,7 @@ static int maildir_try(const struct local_msg *m, const char *rcpt, const char *
 	}
 	o.defer_dir_sync = true;
 	o.check_quota = true;
+	o.lazy_uid = true;
 	if ((sv = mstore_save_begin(s, "INBOX", &o)) == NULL) {
 		maildir_result(s, r, "create maildir file");
 		e = mstore_error(s);

@@ -286,6 +286,12 @@ struct mstore_save_opts {
 	/* Do not fsync the new/ or cur/ directory; the caller does it (with
 	 * mstore_save_dir()) before it reports success to anyone. */
 	bool defer_dir_sync;
+	/* Give the UID only when the folder already has a tern index
+	 * (someone reads it through tern); else the message is a plain
+	 * Maildir delivery and its first reader gives it (the UID is then
+	 * 0).  For delivery: a mailbox read by no tern server costs no
+	 * locks. */
+	bool lazy_uid;
 };
 
 /* Starts a message in the folder's tmp/. */

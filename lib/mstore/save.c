@@ -347,6 +347,14 @@ static int64_t save_mtime(int fd)
 	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }
 
+/* True when the folder has a tern index (someone reads it through tern). */
+static bool save_indexed(struct mstore_folder *f)
+{
+	if (f->log_fd < 0)
+		f->log_fd = openat(f->dfd, IX_LOG_NAME, O_RDWR | O_CLOEXEC);
+	return f->log_fd >= 0;
+}
+
 int mstore_save_commit(struct mstore_save *sv, uint32_t *uid, uint32_t *uidvalidity)
 {
 	struct mstore_folder *f = sv->f;
@@ -372,6 +380,15 @@ int mstore_save_commit(struct mstore_save *sv, uint32_t *uid, uint32_t *uidvalid
 	buf_append(&base, sv->tmpname.data, sv->tmpname.len);
 	mdname_sizes(&base, sv->size, sv->vsize);
 	mdname_build(&name, base.data, base.len, to_cur, upper, kw);
+	if (sv->o.lazy_uid && !save_indexed(f)) {
+		/* Nobody reads this folder through tern yet: a plain Maildir
+		 * delivery; the first reader gives the UID (as Dovecot's do). */
+		if (renameat(f->tmp_fd, buf_cstr(&sv->tmpname), dirfd, buf_cstr(&name)) < 0)
+			r = ms_fail_errno(s, "rename", "tmp/ file");
+		else
+			buf_reset(&sv->tmpname);
+		goto renamed;
+	}
 	if ((r = mf_lock(f)) == 0 && (r = mf_locked_header(f)) == 0) {
 		pre[to_cur] = save_mtime(dirfd);
 		if (renameat(f->tmp_fd, buf_cstr(&sv->tmpname), dirfd, buf_cstr(&name)) < 0)
@@ -394,6 +411,7 @@ int mstore_save_commit(struct mstore_save *sv, uint32_t *uid, uint32_t *uidvalid
 	if (r == 0 && uidvalidity)
 		*uidvalidity = f->lh.uidvalidity;
 	mf_unlock(f);
+renamed:
 	if (r == 0 && sv->o.defer_dir_sync) {
 		free(s->save_dir);
 		s->save_dir = xasprintf("%s/%s", f->path, to_cur ? "cur" : "new");

@@ -180,6 +180,13 @@ class DeliveryCrashTest(unittest.TestCase):
         accepted, done, kills = set(), threading.Event(), [0]
         try:
             inst.start()
+            # a tern reader opened the mailbox: deliveries give UIDs now
+            with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as c:
+                c.sendmail("s@example.org", [user], b"Subject: first\r\n\r\nx\r\n")
+            md = inst.maildir(user)
+            wait_until(lambda: os.path.isdir(os.path.join(md, "new")) and
+                       os.listdir(os.path.join(md, "new")), 30, what="the first message")
+            tern_mailbox("status", md, "INBOX")
 
             def killer():
                 while not done.is_set():
@@ -205,7 +212,6 @@ class DeliveryCrashTest(unittest.TestCase):
                     pass
             done.set()
             k.join(10)
-            md = inst.maildir(user)
 
             def tags():
                 found = set()
@@ -222,6 +228,9 @@ class DeliveryCrashTest(unittest.TestCase):
             wait_until(lambda: inst.queue_files() == [], 60, what="an empty queue")
             print("\n    local kills: %d; accepted %d" % (kills[0], len(accepted)))
             files = sum(len(os.listdir(os.path.join(md, d))) for d in ("new", "cur"))
+            with open(os.path.join(md, "dovecot-uidlist")) as f:
+                given = len(f.read().splitlines()) - 1
+            self.assertGreaterEqual(given, len(accepted))   # at delivery, not by a reader
             st = dict(f.split("=", 1) for f in tern_mailbox("status", md, "INBOX").split())
             self.assertEqual(int(st["messages"]), files)
             before = fetch_all(md)

@@ -4,8 +4,8 @@
  * queue file writer.
  *
  * Checked: mailbox path safety (Maildir names are tested with the store,
- * tests/lib/mstore/test_mdname.c), the exact bytes delivered, the UIDs
- * the store gave (dovecot-uidlist), that new/ holds the message and
+ * tests/lib/mstore/test_mdname.c), the exact bytes delivered, UIDs given
+ * at delivery once the mailbox has a tern index (and not before), that new/ holds the message and
  * tmp/ nothing, mbox "From " escaping (also across copy blocks), and that
  * a failed delivery leaves no tmp/ file and an mbox exactly as it was.
  */
@@ -27,6 +27,7 @@
 
 #include "../../local/local.h"
 #include "buf.h"
+#include "mstore/mstore.h"
 #include "proto.h"
 #include "qfile.h"
 #include "util.h"
@@ -191,6 +192,45 @@ static void test_maildir_deliver(void **state)
 	assert_int_equal(maildir_deliver(&f->msg, "r@example.com", md, &r), 0);
 	snprintf(sub, sizeof(sub), "%s/new", md);
 	assert_int_equal(list_dir(sub, NULL, 0), 2);
+	buf_free(&got);
+}
+
+/* A mailbox no tern server reads gets plain Maildir deliveries; once it
+ * has an index (a server opened it), each delivery gets its UID at once,
+ * after the UIDs the first reader gave. */
+static void test_maildir_uid_at_delivery(void **state)
+{
+	struct fixture *f = *state;
+	struct local_result r;
+	char md[128], ul[256];
+	struct mstore_opts o;
+	struct mstore_status st;
+	struct buf err = BUF_INIT, got = BUF_INIT;
+	struct mstore *s;
+
+	make_queue_file(f, "Subject: uid\n", "body\n", 5);
+	snprintf(md, sizeof(md), "%s/uid/", f->dir);
+	snprintf(ul, sizeof(ul), "%s/dovecot-uidlist", md);
+	assert_int_equal(maildir_deliver(&f->msg, "r@example.com", md, &r), 0);
+	assert_int_equal(maildir_sync_pending(), 0);
+	assert_int_not_equal(access(ul, F_OK), 0); /* nobody asked for UIDs yet */
+	mstore_opts_init(&o);
+	s = mstore_open(md, &o, &err);
+	assert_non_null(s);
+	assert_int_equal(mstore_status(s, "INBOX", &st, false), 0); /* the first reader */
+	assert_int_equal(st.messages, 1);
+	assert_int_equal(st.uidnext, 2);
+	assert_int_equal(maildir_deliver(&f->msg, "r@example.com", md, &r), 0);
+	assert_int_equal(maildir_deliver(&f->msg, "r@example.com", md, &r), 0);
+	assert_int_equal(maildir_sync_pending(), 0);
+	read_file(ul, &got);
+	assert_non_null(strstr(buf_cstr(&got), "\n2 :"));
+	assert_non_null(strstr(buf_cstr(&got), "\n3 :"));
+	assert_int_equal(mstore_status(s, "INBOX", &st, false), 0);
+	assert_int_equal(st.messages, 3);
+	assert_int_equal(st.uidnext, 4);
+	mstore_close(s);
+	buf_free(&err);
 	buf_free(&got);
 }
 
@@ -449,6 +489,7 @@ int main(void)
 	    cmocka_unit_test(test_path_safe),
 	    cmocka_unit_test_setup_teardown(test_maildir_deliver, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_recreate_and_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_maildir_uid_at_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_null_sender_big_body, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_failure_cleans_tmp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_truncated_queue_file, setup, teardown),
