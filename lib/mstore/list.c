@@ -94,7 +94,7 @@ static char *ml_dir_name(const char *canon)
 
 	buf_putc(&b, '.');
 	mutf7_encode(canon, strlen(canon), &b);
-	return xstrdup(buf_cstr(&b));
+	return b.data; /* the buffer's string, now the caller's */
 }
 
 char *ml_folder_path(struct mstore *s, const char *canon)

@@ -51,6 +51,26 @@
  * ahead (ix.h).  A folder's HIGHESTMODSEQ with its UIDVALIDITY is also
  * the JMAP state string of its messages.
  *
+ * TYPICAL USE, an IMAP session (as the mailbox owner):
+ *   s = mstore_open(maildir, &opts, &err)       login (opts from main.cf)
+ *   mstore_list(s, &folders, &n)                 LIST, LSUB
+ *   mstore_view_open(s, "INBOX", 0, &v)          SELECT (READONLY: EXAMINE)
+ *   mstore_view_msg(v, seq, &m)                  FETCH FLAGS, UID, MODSEQ
+ *   mstore_view_sizes / _dates / _cache_get      RFC822.SIZE, INTERNALDATE,
+ *                                                ENVELOPE (cached blobs)
+ *   fd = mstore_view_open_msg(v, uid)            BODY[] (stream the file)
+ *   mstore_view_store(v, uids, n, &req, ...)     STORE, UID STORE
+ *   mstore_view_copy(v, uids, n, "Trash", ...)   COPY, MOVE (COPYUID)
+ *   mstore_save_begin / _write / _commit         APPEND (APPENDUID)
+ *   mstore_view_expunge(v, NULL, 0)              EXPUNGE, CLOSE
+ *   mstore_view_sync(v, flags, &cb)              at the end of commands,
+ *                                                NOOP, IDLE wake-ups
+ *   mstore_notify_add(v), mstore_notify_fd(s)    IDLE
+ *   mstore_view_close(v), mstore_close(s)        UNSELECT, LOGOUT
+ * POP3 takes mstore_pop3_lock(), a view, mstore_view_pop3_uidl() and
+ * mstore_view_expunge() at QUIT; local saves with defer_dir_sync and
+ * lazy_uid.
+ *
  * NOT HERE: parsing messages (lib/mime; its results go into the cache
  * below), protocol syntax, user look-ups and privileges (the caller runs
  * as the mailbox owner).

@@ -714,11 +714,10 @@ static void test_quota_and_limits(void **state)
 	assert_int_equal(q.bytes, 15);
 	/* 26 keywords a folder, no more */
 	assert_int_equal(mstore_view_open(s, "INBOX", 0, &v), 0);
-	for (int i = 0; i < 27; i++)
+	for (int i = 0; i < 26; i++)
 		names[i] = xasprintf("kw%d", i);
-	names[27] = NULL;
-	req.mode = MSTORE_STORE_ADD;
 	names[26] = NULL;
+	req.mode = MSTORE_STORE_ADD;
 	req.keywords = (const char *const *)names;
 	assert_int_equal(mstore_view_store(v, &uid, 1, &req, &failed, &nf), 0);
 	free(failed);
