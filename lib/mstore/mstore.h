@@ -257,8 +257,9 @@ struct mstore_sync_cb {
 	void (*flags)(void *ctx, const struct mstore_msg *m);
 };
 int mstore_view_sync(struct mstore_view *v, unsigned flags, const struct mstore_sync_cb *cb);
-/* True when a sync would find something: a cheap check (a pread and a
- * few stat calls) for IDLE without inotify. */
+/* True when a sync may find something: a cheap check (a pread and a few
+ * stat calls) for IDLE without inotify.  Within a second of a change it
+ * may say true for nothing (directory mtimes are not trusted so soon). */
 bool mstore_view_changed(struct mstore_view *v);
 
 /* ---- changes ---- */

@@ -7,7 +7,7 @@
  * move with UIDs, changes made behind the store's back (as Dovecot or a
  * MUA would), rebuilds, a damaged log, an uncommitted log tail, the
  * cache, folders and subscriptions, quota, the keyword limit, log
- * rotation, stale dot-locks.
+ * rotation, stale dot-locks, inotify wake-ups.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -496,6 +497,40 @@ static void test_uid_never_reused(void **state)
 	free(ul);
 }
 
+static void cb_changed(void *ctx, struct mstore_view *v)
+{
+	struct mstore_view **got = ctx;
+
+	*got = v;
+}
+
+/* A save by another process wakes a watching view (IDLE). */
+static void test_notify(void **state)
+{
+	struct fx *f = *state;
+	struct mstore_view *v, *got = NULL;
+	struct pollfd p;
+	struct seen s;
+	int fd;
+
+	save(f->a, "INBOX", "Subject: 1\n\n", 0, NULL);
+	assert_int_equal(mstore_view_open(f->a, "INBOX", 0, &v), 0);
+	fd = mstore_notify_fd(f->a);
+	assert_true(fd >= 0);
+	assert_int_equal(mstore_notify_add(v), 0);
+	p.fd = fd;
+	p.events = POLLIN;
+	assert_int_equal(poll(&p, 1, 0), 0); /* nothing yet */
+	save(f->b, "INBOX", "Subject: 2\n\n", 0, NULL);
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	mstore_notify_read(f->a, cb_changed, &got);
+	assert_ptr_equal(got, v);
+	assert_true(mstore_view_changed(v));
+	sync_view(v, 0, &s);
+	assert_int_equal(s.count, 2);
+	mstore_view_close(v);
+}
+
 static void remove_index(const struct fx *f)
 {
 	static const char *const files[] = {"tern.index", "tern.index.log", "tern.index.cache"};
@@ -817,6 +852,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_quota_and_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_locks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
