@@ -39,7 +39,7 @@ DEPS_SMTP  := dnsmasq-base postfix
 DEPS_MASTER := postfix iproute2 util-linux
 # One line per area, so that parallel work adds its packages without conflicts.
 DEPS_AUTH  := dovecot-core whois fail2ban
-DEPS_MSTORE :=
+DEPS_MSTORE := dovecot-imapd
 DEPS_IMAP  := dovecot-imapd
 DEPS_POP3  :=
 DEPS_SIEVE :=

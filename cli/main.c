@@ -35,7 +35,9 @@ static void usage(void)
 	    "  newaliases [-v] check the alias files (alias_database)\n"
 	    "  user add|del|passwd|list|show|quota|app-password ...\n"
 	    "                  manage accounts (the users file; see tern(1))\n"
-	    "  passwd [--stdin] [-d] USER   set or remove a legacy SMTP AUTH password\n");
+	    "  passwd [--stdin] [-d] USER   set or remove a legacy SMTP AUTH password\n"
+	    "  mailbox list|status|rebuild|append|fetch|flags|expunge|... MAILBOX\n"
+	    "                  look at and change mailboxes (see tern(1))\n");
 	exit(EX_USAGE);
 }
 
@@ -83,6 +85,8 @@ int main(int argc, char **argv)
 		return cmd_domain(confdir, argc, argv);
 	if (strcmp(cmd, "user") == 0)
 		return cmd_user(confdir, argc, argv);
+	if (strcmp(cmd, "mailbox") == 0)
+		return cmd_mailbox(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }

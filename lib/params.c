@@ -294,6 +294,17 @@ const struct param_def param_table[] = {
     STR("smtp_sasl_tls_security_options", "noanonymous", "SASL restrictions over TLS"),
     STR("smtp_sasl_mechanism_filter", "", "mechanisms allowed, when not empty (plain, login)"),
 
+    /* The mailbox store (lib/mstore, issue 15). */
+    BOOL("mailbox_autocreate", "yes",
+	"create the special-use folders of mailbox_special_use when a mailbox is opened"),
+    BOOL("mailbox_autosubscribe", "yes", "subscribe the folders mailbox_autocreate creates"),
+    STR("mailbox_special_use", "drafts=Drafts, sent=Sent, trash=Trash, junk=Junk, archive=Archive",
+	"special-use role=folder pairs (drafts, sent, trash, junk, archive, all, flagged)"),
+    SIZE("mailbox_quota_storage", "0",
+	"Maildir++ quota in bytes per mailbox; 0: the limits in maildirsize, if any"),
+    INT("mailbox_quota_messages", "0",
+	"Maildir++ quota in messages per mailbox; 0: the limits in maildirsize, if any"),
+
     /* Accounts and authentication: the auth daemon (issue 14). */
     STR("data_directory", "/var/lib/tern",
 	"directory of persistent state owned by mail_owner (auth failure counters)"),

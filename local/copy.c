@@ -36,6 +36,8 @@ struct copy_sink {
 	int match; /* chars of "From " matched at line start, -1 mid-line */
 	char last; /* last byte of the message so far */
 	struct buf out;
+	uint64_t size, bare_lf; /* bytes written, LFs without CR before them */
+	char out_last;		/* last byte written */
 };
 
 static int copy_write_all(int fd, const char *p, size_t len)
@@ -56,7 +58,16 @@ static int copy_write_all(int fd, const char *p, size_t len)
 static int copy_flush(struct copy_sink *s)
 {
 	int r = copy_write_all(s->fd, s->out.data, s->out.len);
+	char prev = s->size ? s->out_last : '\n';
 
+	/* The virtual size (every line end as CRLF) that IMAP reports. */
+	for (size_t i = 0; i < s->out.len; i++) {
+		if (s->out.data[i] == '\n' && prev != '\r')
+			s->bare_lf++;
+		prev = s->out.data[i];
+	}
+	s->size += s->out.len;
+	s->out_last = prev;
 	buf_reset(&s->out);
 	return r;
 }
@@ -145,6 +156,14 @@ static int copy_tail(struct copy_sink *s)
 
 int local_copy_message(int fd, const struct local_msg *m, const char *rcpt, bool mbox)
 {
+	uint64_t size, vsize;
+
+	return local_copy_message_sizes(fd, m, rcpt, mbox, &size, &vsize);
+}
+
+int local_copy_message_sizes(
+    int fd, const struct local_msg *m, const char *rcpt, bool mbox, uint64_t *size, uint64_t *vsize)
+{
 	struct copy_sink s = {.fd = fd, .mbox = mbox, .match = 0, .last = '\n', .out = BUF_INIT};
 	int r;
 
@@ -158,6 +177,8 @@ int local_copy_message(int fd, const struct local_msg *m, const char *rcpt, bool
 	if (r == 0)
 		r = copy_tail(&s);
 	buf_free(&s.out);
+	*size = s.size;
+	*vsize = s.size + s.bare_lf;
 	return r;
 }
 

@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -54,24 +55,22 @@ void local_result_errno(struct local_result *r, int err, const char *what);
 
 /* copy.c: writes the whole message to fd.  0, or -1 with errno set. */
 int local_copy_message(int fd, const struct local_msg *m, const char *rcpt, bool mbox);
+/* The same, telling the bytes written and the virtual size (line ends
+ * counted as CRLF, what IMAP's RFC822.SIZE is). */
+int local_copy_message_sizes(int fd, const struct local_msg *m, const char *rcpt, bool mbox,
+    uint64_t *size, uint64_t *vsize);
 /* Creates dir and its missing parents (mode 0700), syncing each new entry.
  * 0, or -1 with errno set. */
 int local_mkdirs(const char *dir);
 
 /* maildir.c */
-#define MAILDIR_NAME_MAX 320
 /* True for a mailbox path relative to virtual_mailbox_base that cannot
  * leave it: not empty, not absolute, no ".." component. */
 bool maildir_path_safe(const char *path);
-/* "<sec>.M<usec>P<pid>Q<n>.<host>", '/' and ':' in host escaped as
- * "\057" and "\072" (the Maildir convention).  False if it does not fit. */
-bool maildir_name(
-    char *out, size_t size, long long usec, long pid, unsigned long n, const char *host);
-/* A fresh name for this process (time, pid, counter, host name). */
-void maildir_unique_name(char out[MAILDIR_NAME_MAX]);
-/* Delivers into the Maildir dir (created if missing).  0 when the message
- * is in dir/new, fsync'ed, with the fsync of new/ itself queued for
- * maildir_sync_pending(); else -1.  r says which either way. */
+/* Delivers into the Maildir dir (created if missing) through the mailbox
+ * store: the message gets its UID (dovecot-uidlist) and index entry at
+ * once.  0 when it is in dir/new, fsync'ed, with the fsync of new/ itself
+ * queued for maildir_sync_pending(); else -1.  r says which either way. */
 int maildir_deliver(
     const struct local_msg *m, const char *rcpt, const char *dir, struct local_result *r);
 /* How many deliveries have queued a new/ fsync so far (a counter: a

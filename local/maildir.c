@@ -1,25 +1,38 @@
 /*
- * maildir.c - Maildir delivery (https://cr.yp.to/proto/maildir.html).
+ * maildir.c - Maildir delivery, through the mailbox store (lib/mstore).
  *
  * DESIGN.md invariant 2: a recipient is reported delivered only once the
- * message is durable in new/: written to tmp/<unique>, fsync'ed, renamed
- * into new/<unique>, and new/ itself fsync'ed so the rename survives a
- * crash.  A crash before that leaves at most a file in tmp/, which mail
- * readers ignore and qmgr retries the delivery; at worst a message then
- * arrives twice, never zero times.  Any failure removes the tmp/ file.
+ * message is durable in new/.  The store writes it to tmp/<unique>,
+ * fsyncs it, renames it into new/ as "<unique>,S=<size>,W=<vsize>",
+ * gives it the next UID in dovecot-uidlist and an entry in tern's index
+ * (so IMAP sees it at once, with its UID, and IDLE sessions wake up);
+ * a crash before that leaves at most a tmp/ file and qmgr retries: at
+ * worst a message then arrives twice, never zero times.
  *
- * The fsync of new/ is shared: maildir_deliver() keeps new/ open (opened
- * as the mailbox owner) in a short list, once per directory, and the
- * caller runs maildir_sync_pending() before it reports any of the
- * request's recipients, so 20 recipients with one Maildir cost one
- * directory fsync, not 20.  The folders are made only when the tmp/ file
- * or the rename says one is missing.
+ * UIDs at delivery: once a tern server reads the mailbox (its folder has
+ * a tern index), delivery takes the uidlist lock and gives the UID at
+ * once: a dozen system calls and no fsync (the store appends the UID
+ * record without syncing it; readers sync dovecot-uidlist before they
+ * show a new UID to anyone, see view.c), so IMAP sessions find the
+ * message complete.  A mailbox no tern server reads (no index yet: new,
+ * or read by another IMAP server) gets plain Maildir deliveries, as
+ * Postfix's: its first reader gives the UIDs, as Dovecot does; no lock
+ * and no index cost there.
  *
- * Unique names follow the Maildir convention "<sec>.M<usec>P<pid>Q<n>.<host>";
- * O_EXCL on the tmp/ file is the final guarantee.
+ * The fsync of new/ is shared: the store leaves it to us
+ * (defer_dir_sync), maildir_sync_later() keeps new/ open (opened as the
+ * mailbox owner) in a short list, once per directory, and the caller runs
+ * maildir_sync_pending() before it reports any of the request's
+ * recipients, so 20 recipients with one Maildir cost one directory
+ * fsync, not 20.  The folders are made only when the store says one is
+ * missing.
  *
- * Not here: which user we are (the caller switched to the mailbox owner),
- * quotas, maildir++ sub-folders, ",S=" size fields.
+ * Open stores are kept for the process's life (a few, most recent
+ * first), so a second delivery to the same mailbox costs no directory
+ * opens.
+ *
+ * Not here: which user we are (the caller switched to the mailbox owner);
+ * quota limits come from main.cf (mailbox_quota_*) or maildirsize.
  */
 #include "local.h"
 
@@ -29,11 +42,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "log.h"
+#include "mstore/mstore.h"
 #include "proto.h"
 #include "util.h"
 
@@ -55,79 +68,84 @@ bool maildir_path_safe(const char *path)
 	return true;
 }
 
-bool maildir_name(
-    char *out, size_t size, long long usec, long pid, unsigned long n, const char *host)
-{
-	struct buf b = BUF_INIT;
-	bool ok;
+/* ---- open stores, most recently used first ---- */
 
-	buf_printf(&b, "%lld.M%lldP%ldQ%lu.", usec / 1000000, usec % 1000000, pid, n);
-	for (; *host; host++) {
-		if (*host == '/')
-			buf_puts(&b, "\\057");
-		else if (*host == ':')
-			buf_puts(&b, "\\072");
-		else
-			buf_putc(&b, *host);
-	}
-	ok = b.len < size;
-	if (ok)
-		memcpy(out, b.data, b.len + 1);
-	buf_free(&b);
-	return ok;
+#define MAILDIR_STORES 8
+
+struct maildir_store {
+	char *path;
+	uid_t uid; /* the owner it was opened as */
+	struct mstore *s;
+};
+
+static struct maildir_store maildir_stores[MAILDIR_STORES];
+
+static void maildir_store_drop(size_t i)
+{
+	mstore_close(maildir_stores[i].s);
+	free(maildir_stores[i].path);
+	memmove(&maildir_stores[i], &maildir_stores[i + 1],
+	    (MAILDIR_STORES - i - 1) * sizeof(maildir_stores[0]));
+	memset(&maildir_stores[MAILDIR_STORES - 1], 0, sizeof(maildir_stores[0]));
 }
 
-void maildir_unique_name(char out[MAILDIR_NAME_MAX])
+/* The open store of dir, opening (and creating) it when needed; NULL
+ * with errno and *why set. */
+static struct mstore *maildir_store_get(const char *dir, bool *made, const char **why)
 {
-	static unsigned long count;
-	static char host[256];
-	struct timeval tv;
+	struct maildir_store e;
+	struct mstore_opts o;
+	struct buf err = BUF_INIT;
+	uid_t me = geteuid();
 
-	gettimeofday(&tv, NULL);
-	if (host[0] == 0 && (gethostname(host, sizeof(host) - 1) < 0 || host[0] == 0))
-		strlcpy(host, "localhost", sizeof(host));
-	host[sizeof(host) - 1] = 0;
-	maildir_name(out, MAILDIR_NAME_MAX, (long long)tv.tv_sec * 1000000 + tv.tv_usec,
-	    (long)getpid(), ++count, host);
+	for (size_t i = 0; i < MAILDIR_STORES && maildir_stores[i].s; i++) {
+		if (maildir_stores[i].uid == me && strcmp(maildir_stores[i].path, dir) == 0) {
+			e = maildir_stores[i];
+			memmove(&maildir_stores[1], &maildir_stores[0], i * sizeof(e));
+			maildir_stores[0] = e;
+			return e.s;
+		}
+	}
+	mstore_opts_from_config(&o);
+	o.autocreate = false; /* the special-use folders come with the first login */
+	e.s = mstore_open(dir, &o, &err);
+	if (e.s == NULL && errno == ENOENT) {
+		/* Parents made durably, one fsync each (local_mkdirs). */
+		*made = true;
+		buf_reset(&err);
+		if (local_mkdirs(dir) == 0)
+			e.s = mstore_open(dir, &o, &err);
+	}
+	if (e.s == NULL) {
+		int saved = errno ? errno : EIO;
+
+		*why = "open maildir";
+		buf_free(&err);
+		errno = saved;
+		return NULL;
+	}
+	buf_free(&err);
+	if (maildir_stores[MAILDIR_STORES - 1].s)
+		maildir_store_drop(MAILDIR_STORES - 1);
+	memmove(&maildir_stores[1], &maildir_stores[0], (MAILDIR_STORES - 1) * sizeof(e));
+	e.path = xstrdup(dir);
+	e.uid = me;
+	maildir_stores[0] = e;
+	return e.s;
 }
 
-/* Creates dir/tmp/<name> exclusively; 0 with *fd and tmp/new paths set. */
-static int maildir_create(const char *dir, int *fd, struct buf *tmp, struct buf *new_)
+/* Forgets dir's store (after an error: the next delivery opens it anew). */
+static void maildir_store_forget(const char *dir)
 {
-	char name[MAILDIR_NAME_MAX];
-
-	for (int tries = 0; tries < 5; tries++) {
-		maildir_unique_name(name);
-		buf_reset(tmp);
-		buf_printf(tmp, "%s/tmp/%s", dir, name);
-		*fd =
-		    open(buf_cstr(tmp), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (*fd >= 0 || errno != EEXIST)
-			break;
+	for (size_t i = 0; i < MAILDIR_STORES && maildir_stores[i].s; i++) {
+		if (strcmp(maildir_stores[i].path, dir) == 0) {
+			maildir_store_drop(i);
+			return;
+		}
 	}
-	if (*fd < 0) {
-		buf_reset(tmp); /* not ours: never unlink it */
-		return -1;
-	}
-	buf_reset(new_);
-	buf_printf(new_, "%s/new/%s", dir, name);
-	return 0;
 }
 
-static int maildir_dirs(const char *dir)
-{
-	static const char *const sub[] = {"tmp", "new", "cur"};
-	struct buf p = BUF_INIT;
-	int r = local_mkdirs(dir);
-
-	for (size_t i = 0; i < 3 && r == 0; i++) {
-		buf_reset(&p);
-		buf_printf(&p, "%s/%s", dir, sub[i]);
-		r = local_mkdirs(buf_cstr(&p));
-	}
-	buf_free(&p);
-	return r;
-}
+/* ---- directory fsyncs shared by a request ---- */
 
 /* new/ folders renamed into and not fsync'ed yet, each once. */
 #define MAILDIR_PENDING_MAX 32
@@ -152,13 +170,12 @@ static int maildir_sync_fd(int fd)
 	return r;
 }
 
-/* Queues dir/new for maildir_sync_pending(); syncs at once when the list
- * is full.  made: this delivery made folders, so a queued entry for the
- * same path may be a removed folder and the path is opened again.  0, or
- * -1 with errno set. */
+/* Queues the directory dir for maildir_sync_pending(); syncs at once
+ * when the list is full.  made: this delivery made folders, so a queued
+ * entry for the same path may be a removed folder and the path is opened
+ * again.  0, or -1 with errno set. */
 static int maildir_sync_later(const char *dir, bool made)
 {
-	struct buf p = BUF_INIT;
 	struct stat st;
 	int fd;
 
@@ -168,9 +185,7 @@ static int maildir_sync_later(const char *dir, bool made)
 			return 0;
 		}
 	}
-	buf_printf(&p, "%s/new", dir);
-	fd = open(buf_cstr(&p), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	buf_free(&p);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	maildir_nadded++;
@@ -218,57 +233,78 @@ int maildir_sync_pending(void)
 	return r;
 }
 
-/* Writes, syncs and closes the tmp file; on failure says which step failed. */
-static int maildir_write(int fd, const struct local_msg *m, const char *rcpt, const char **what)
-{
-	int r = local_copy_message(fd, m, rcpt, false);
+/* ---- delivery ---- */
 
-	*what = "write maildir file";
-	if (r == 0 && (r = fsync(fd)) < 0)
-		*what = "fsync maildir file";
-	if (close(fd) < 0 && r == 0) {
-		*what = "close maildir file";
-		r = -1;
+/* The store's error as a delivery result. */
+static void maildir_result(struct mstore *s, struct local_result *r, const char *what)
+{
+	switch (mstore_error(s)) {
+	case MSTORE_EQUOTA:
+		local_result_set(r, RES_DEFERRED, "4.2.2", "mailbox full: %s", mstore_strerror(s));
+		break;
+	case MSTORE_ENOSPACE: local_result_errno(r, ENOSPC, what); break;
+	case MSTORE_ETEMP:
+		local_result_set(r, RES_DEFERRED, "4.2.0", "mailbox busy: %s", mstore_strerror(s));
+		break;
+	default: local_result_set(r, RES_DEFERRED, "4.3.0", "%s: %s", what, mstore_strerror(s));
 	}
-	return r;
+}
+
+/* One attempt; 1 when a retry with the store opened anew may help. */
+static int maildir_try(const struct local_msg *m, const char *rcpt, const char *dir, bool *made,
+    struct local_result *r)
+{
+	struct mstore_save_opts o = {0};
+	const char *why = NULL;
+	struct mstore_save *sv;
+	struct mstore *s;
+	uint64_t size = 0, vsize = 0;
+	enum mstore_error e;
+
+	errno = 0;
+	if ((s = maildir_store_get(dir, made, &why)) == NULL) {
+		local_result_errno(r, errno, why);
+		return -1;
+	}
+	o.defer_dir_sync = true;
+	o.check_quota = true;
+	o.lazy_uid = true;
+	if ((sv = mstore_save_begin(s, "INBOX", &o)) == NULL) {
+		maildir_result(s, r, "create maildir file");
+		e = mstore_error(s);
+		maildir_store_forget(dir);
+		return e == MSTORE_EIO || e == MSTORE_ENOTFOUND ? 1 : -1;
+	}
+	if (local_copy_message_sizes(mstore_save_fd(sv), m, rcpt, false, &size, &vsize) < 0) {
+		local_result_errno(r, errno, "write maildir file");
+		mstore_save_abort(sv);
+		return -1;
+	}
+	mstore_save_set_sizes(sv, size, vsize);
+	if (mstore_save_commit(sv, NULL, NULL) < 0) {
+		maildir_result(s, r, "store maildir file");
+		e = mstore_error(s);
+		maildir_store_forget(dir);
+		/* A folder removed under the open store: made again next. */
+		return e == MSTORE_EIO || e == MSTORE_ENOTFOUND ? 1 : -1;
+	}
+	if (maildir_sync_later(mstore_save_dir(s), *made) < 0) {
+		local_result_errno(r, errno, "fsync maildir new/");
+		return -1;
+	}
+	local_result_set(r, RES_SENT, "2.0.0", "delivered to maildir");
+	return 0;
 }
 
 int maildir_deliver(
     const struct local_msg *m, const char *rcpt, const char *dir, struct local_result *r)
 {
-	struct buf tmp = BUF_INIT, new_ = BUF_INIT;
-	const char *what = "create maildir file";
-	int fd = -1, rc = maildir_create(dir, &fd, &tmp, &new_);
 	bool made = false;
+	int rc = maildir_try(m, rcpt, dir, &made, r);
 
-	if (rc < 0 && errno == ENOENT) {
-		what = "create maildir";
+	if (rc == 1) {
 		made = true;
-		if ((rc = maildir_dirs(dir)) == 0 &&
-		    (rc = maildir_create(dir, &fd, &tmp, &new_)) < 0)
-			what = "create maildir file";
+		rc = maildir_try(m, rcpt, dir, &made, r);
 	}
-	if (rc == 0)
-		rc = maildir_write(fd, m, rcpt, &what);
-	if (rc == 0 && (rc = rename(buf_cstr(&tmp), buf_cstr(&new_))) < 0) {
-		what = "rename maildir file";
-		if (errno == ENOENT && maildir_dirs(dir) == 0) {
-			made = true;
-			rc = rename(buf_cstr(&tmp), buf_cstr(&new_));
-		}
-	}
-	if (rc == 0 && (rc = maildir_sync_later(dir, made)) < 0)
-		what = "fsync maildir new/";
-	if (rc < 0) {
-		int err = errno;
-
-		if (tmp.len > 0)
-			unlink(buf_cstr(&tmp));
-		local_result_errno(r, err, what);
-	} else {
-		local_result_set(r, RES_SENT, "2.0.0", "delivered to maildir");
-	}
-	buf_free(&tmp);
-	buf_free(&new_);
-	return rc;
+	return rc == 0 ? 0 : -1;
 }

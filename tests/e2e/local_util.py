@@ -145,11 +145,12 @@ def mailx_headers(path):
 
 class Dovecot:
     """A Dovecot IMAP server on a loopback port, serving one user's
-    ~/Maildir with a static password; run in the foreground, stopped by
-    pid."""
+    ~/Maildir (or the Maildir at maildir) with a static password; run in
+    the foreground, stopped by pid."""
 
-    def __init__(self, user, home=None):
-        """home: serve HOME/Maildir instead of the user's own home."""
+    def __init__(self, user, home=None, maildir=None):
+        """home: serve HOME/Maildir instead of the user's own home;
+        maildir: serve that Maildir."""
         self.user = user
         self.dir = tempfile.mkdtemp(prefix="tern-dovecot-")
         os.chmod(self.dir, 0o755)
@@ -167,7 +168,7 @@ log_path = {d}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain
-mail_location = maildir:~/Maildir
+mail_location = maildir:{maildir}
 passdb {{
   driver = static
   args = password={pw}
@@ -186,7 +187,7 @@ service imap-login {{
   }}
 }}
 """.format(d=self.dir, pw=self.password, uid=pw.pw_uid, gid=pw.pw_gid, home=home or pw.pw_dir,
-           port=self.port))
+           port=self.port, maildir=maildir or "~/Maildir"))
         os.makedirs(os.path.join(self.dir, "state"))
         self.proc = subprocess.Popen(["dovecot", "-F", "-c", conf],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -201,6 +202,13 @@ service imap-login {{
                 return f.read()
         except OSError:
             return ""
+
+    def connect(self):
+        """A logged-in imaplib client."""
+        import imaplib
+        c = imaplib.IMAP4("127.0.0.1", self.port)
+        c.login(self.user, self.password)
+        return c
 
     def subjects(self):
         import imaplib

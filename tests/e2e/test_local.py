@@ -13,7 +13,7 @@ import unittest
 
 from local_util import (SECONDS, Dovecot, LocalInstance, Users, home, mailx_headers,
                         mbox_messages, need_root, uid, wait_mbox)
-from tern_instance import wait_until
+from tern_instance import TERN, wait_until
 
 
 class SpoolMboxTest(unittest.TestCase):
@@ -212,9 +212,22 @@ class HomeMaildirTest(unittest.TestCase):
             self.assertEqual(os.stat(os.path.join(md, d)).st_uid, uid(u), d)
         for n in os.listdir(os.path.join(md, "new")):
             self.assertEqual(os.stat(os.path.join(md, "new", n)).st_uid, uid(u))
+        # once a tern reader made the index, deliveries get their UIDs
+        # (and every file of the store is the user's)
+        r = subprocess.run([TERN, "mailbox", "status", md, "INBOX"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertIn("messages=3 ", r.stdout, r.stderr)
+        self.inst.send(u + "@localhost", subject="maildir 3")
+        wait_until(lambda: len(os.listdir(os.path.join(md, "new"))) +
+                   len(os.listdir(os.path.join(md, "cur"))) == 4, 30, what="4 messages")
+        with open(os.path.join(md, "dovecot-uidlist")) as f:
+            self.assertEqual(len(f.read().splitlines()), 5)   # header + 4 UIDs
+        for n in os.listdir(md):
+            self.assertEqual(os.stat(os.path.join(md, n)).st_uid, uid(u), n)
         dv = Dovecot(u)
         try:
-            self.assertEqual(sorted(dv.subjects()), ["maildir 0", "maildir 1", "maildir 2"])
+            self.assertEqual(sorted(dv.subjects()),
+                             ["maildir 0", "maildir 1", "maildir 2", "maildir 3"])
         finally:
             dv.stop()
 

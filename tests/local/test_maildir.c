@@ -3,8 +3,9 @@
  * user in a temporary directory, from queue files made with the real
  * queue file writer.
  *
- * Checked: mailbox path safety, Maildir names (format, escaping,
- * uniqueness), the exact bytes delivered, that new/ holds the message and
+ * Checked: mailbox path safety (Maildir names are tested with the store,
+ * tests/lib/mstore/test_mdname.c), the exact bytes delivered, UIDs given
+ * at delivery once the mailbox has a tern index (and not before), that new/ holds the message and
  * tmp/ nothing, mbox "From " escaping (also across copy blocks), and that
  * a failed delivery leaves no tmp/ file and an mbox exactly as it was.
  */
@@ -26,6 +27,7 @@
 
 #include "../../local/local.h"
 #include "buf.h"
+#include "mstore/mstore.h"
 #include "proto.h"
 #include "qfile.h"
 #include "util.h"
@@ -102,7 +104,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Names in dir (not "." or ".."); returns how many, first one in name. */
+/* Names in dir (not "." or "..", nor the store's dot-lock template that
+ * stays in tmp/, see lib/mstore/mdlock.h); returns how many, first one in
+ * name. */
 static int list_dir(const char *dir, char *name, size_t size)
 {
 	DIR *d = opendir(dir);
@@ -111,7 +115,8 @@ static int list_dir(const char *dir, char *name, size_t size)
 
 	assert_non_null(d);
 	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    strstr(e->d_name, ".tern-lock."))
 			continue;
 		if (n++ == 0 && name)
 			strlcpy(name, e->d_name, size);
@@ -159,47 +164,11 @@ static void test_path_safe(void **state)
 	assert_false(maildir_path_safe("a//../b"));
 }
 
-static void test_name_format(void **state)
-{
-	char out[MAILDIR_NAME_MAX];
-
-	(void)state;
-	assert_true(maildir_name(out, sizeof(out), 1700000000123456LL, 4321, 7, "mx.example"));
-	assert_string_equal(out, "1700000000.M123456P4321Q7.mx.example");
-	assert_true(maildir_name(out, sizeof(out), 1000000LL, 1, 1, "a/b:c"));
-	assert_string_equal(out, "1.M0P1Q1.a\\057b\\072c");
-	assert_false(maildir_name(out, 10, 1700000000123456LL, 4321, 7, "mx.example"));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void test_name_unique(void **state)
-{
-	char *names[1000];
-	char one[MAILDIR_NAME_MAX];
-
-	(void)state;
-	for (int i = 0; i < 1000; i++) {
-		maildir_unique_name(one);
-		assert_null(strchr(one, '/'));
-		assert_null(strchr(one, ':'));
-		names[i] = xstrdup(one);
-	}
-	qsort(names, 1000, sizeof(names[0]), cmp_str);
-	for (int i = 1; i < 1000; i++)
-		assert_string_not_equal(names[i - 1], names[i]);
-	for (int i = 0; i < 1000; i++)
-		free(names[i]);
-}
-
 static void test_maildir_deliver(void **state)
 {
 	struct fixture *f = *state;
 	struct local_result r;
-	char md[128], sub[512], name[MAILDIR_NAME_MAX];
+	char md[128], sub[1024], name[512];
 	struct buf got = BUF_INIT;
 
 	make_queue_file(f, "Subject: hi\nFrom: a@b\n", "line1\nFrom here\n", 16);
@@ -223,6 +192,45 @@ static void test_maildir_deliver(void **state)
 	assert_int_equal(maildir_deliver(&f->msg, "r@example.com", md, &r), 0);
 	snprintf(sub, sizeof(sub), "%s/new", md);
 	assert_int_equal(list_dir(sub, NULL, 0), 2);
+	buf_free(&got);
+}
+
+/* A mailbox no tern server reads gets plain Maildir deliveries; once it
+ * has an index (a server opened it), each delivery gets its UID at once,
+ * after the UIDs the first reader gave. */
+static void test_maildir_uid_at_delivery(void **state)
+{
+	struct fixture *f = *state;
+	struct local_result r;
+	char md[128], ul[256];
+	struct mstore_opts o;
+	struct mstore_status st;
+	struct buf err = BUF_INIT, got = BUF_INIT;
+	struct mstore *s;
+
+	make_queue_file(f, "Subject: uid\n", "body\n", 5);
+	snprintf(md, sizeof(md), "%s/uid/", f->dir);
+	snprintf(ul, sizeof(ul), "%s/dovecot-uidlist", md);
+	assert_int_equal(maildir_deliver(&f->msg, "r@example.com", md, &r), 0);
+	assert_int_equal(maildir_sync_pending(), 0);
+	assert_int_not_equal(access(ul, F_OK), 0); /* nobody asked for UIDs yet */
+	mstore_opts_init(&o);
+	s = mstore_open(md, &o, &err);
+	assert_non_null(s);
+	assert_int_equal(mstore_status(s, "INBOX", &st, false), 0); /* the first reader */
+	assert_int_equal(st.messages, 1);
+	assert_int_equal(st.uidnext, 2);
+	assert_int_equal(maildir_deliver(&f->msg, "r@example.com", md, &r), 0);
+	assert_int_equal(maildir_deliver(&f->msg, "r@example.com", md, &r), 0);
+	assert_int_equal(maildir_sync_pending(), 0);
+	read_file(ul, &got);
+	assert_non_null(strstr(buf_cstr(&got), "\n2 :"));
+	assert_non_null(strstr(buf_cstr(&got), "\n3 :"));
+	assert_int_equal(mstore_status(s, "INBOX", &st, false), 0);
+	assert_int_equal(st.messages, 3);
+	assert_int_equal(st.uidnext, 4);
+	mstore_close(s);
+	buf_free(&err);
 	buf_free(&got);
 }
 
@@ -275,7 +283,7 @@ static void test_maildir_null_sender_big_body(void **state)
 	struct local_result r;
 	size_t blen = 300 * 1024 + 17;
 	char *body = xmalloc(blen);
-	char md[128], sub[512], name[MAILDIR_NAME_MAX];
+	char md[128], sub[1024], name[512];
 	struct buf got = BUF_INIT, want = BUF_INIT;
 
 	for (size_t i = 0; i < blen; i++)
@@ -479,10 +487,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_path_safe),
-	    cmocka_unit_test(test_name_format),
-	    cmocka_unit_test(test_name_unique),
 	    cmocka_unit_test_setup_teardown(test_maildir_deliver, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_recreate_and_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_maildir_uid_at_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_null_sender_big_body, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_failure_cleans_tmp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_maildir_truncated_queue_file, setup, teardown),
