@@ -99,7 +99,7 @@ class StagedInstallTest(unittest.TestCase):
         self.assertEqual(services, {"127.0.0.1:smtp": "smtpd", "cleanup": "cleanup",
                                     "qmgr": "qmgr", "local": "local", "pickup": "pickup",
                                     "smtp": "smtp", "relay": "smtp", "error": "smtp",
-                                    "discard": "smtp"})
+                                    "discard": "smtp", "auth": "auth"})
 
         # A second install keeps the operator's configuration.
         with open(self.p("/etc/tern/main.cf"), "a") as f:
