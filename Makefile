@@ -64,13 +64,16 @@ LIBTERN   := $(BUILD)/libtern.a
 # is a folder cli/<name>/ with a main.c (installed as build/bin/<name>).
 DAEMONS   := $(sort $(patsubst %/main.c,%,$(filter-out cli/main.c tests/% web/%,$(wildcard */main.c))))
 CLI_SUBS  := $(patsubst %/main.c,%,$(wildcard cli/*/main.c))
+# A second program of a daemon's folder lives in a sub-folder with a main.c:
+# imap/login/main.c is installed as libexec/imap-login.
+SUB_DAEMONS := $(sort $(patsubst %/main.c,%,$(filter-out cli/% tests/% web/% lib/%,$(wildcard */*/main.c))))
 
 prog_srcs = $(sort $(wildcard $(1)/*.c))
 prog_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(call prog_srcs,$(1)))
 # Objects of a folder without its main.o, for unit tests.
 prog_lib_objs = $(filter-out $(BUILD)/obj/$(1)/main.o,$(call prog_objs,$(1)))
 
-DAEMON_BINS  := $(DAEMONS:%=$(BUILD)/libexec/%)
+DAEMON_BINS  := $(DAEMONS:%=$(BUILD)/libexec/%) $(foreach d,$(SUB_DAEMONS),$(BUILD)/libexec/$(subst /,-,$(d)))
 COMMAND_BINS := $(BUILD)/bin/tern $(patsubst cli/%,$(BUILD)/bin/%,$(CLI_SUBS))
 
 UNIT_SRCS := $(sort $(wildcard tests/*/test_*.c tests/*/*/test_*.c))
@@ -86,6 +89,9 @@ FUZZ_SECONDS ?= 20
 .PHONY: all check unit unit-asan e2e e2e-asan run fuzz fuzz-build fuzz-run fuzz-check clean deps \
         install uninstall bench format format-check param-check
 .DELETE_ON_ERROR:
+# Objects that only a test or tool needs are kept, not removed as
+# intermediate files (which rebuilt them on every make).
+.SECONDARY:
 
 all: $(DAEMON_BINS) $(COMMAND_BINS) $(TOOL_BINS)
 
@@ -104,6 +110,13 @@ $(BUILD)/libexec/$(1): $(call prog_objs,$(1)) $(LIBTERN)
 	$$(CC) $$(SAN) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call daemon_rule,$(d))))
+
+define sub_daemon_rule
+$(BUILD)/libexec/$(subst /,-,$(1)): $(call prog_objs,$(1)) $(LIBTERN)
+	@mkdir -p $$(@D)
+	$$(CC) $$(SAN) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach d,$(SUB_DAEMONS),$(eval $(call sub_daemon_rule,$(d))))
 
 $(BUILD)/bin/tern: $(call prog_objs,cli) $(LIBTERN)
 	@mkdir -p $(@D)
@@ -269,7 +282,7 @@ unitdir    ?= $(PREFIX)/lib/systemd/system
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" sysconfdir="$(sysconfdir)" \
               queuedir="$(queuedir)" sbindir="$(sbindir)" libexecdir="$(libexecdir)" \
               mandir="$(mandir)" unitdir="$(unitdir)" BUILD="$(BUILD)" \
-              DAEMONS="$(DAEMONS)" FORCE="$(FORCE)" PURGE="$(PURGE)"
+              DAEMONS="$(DAEMONS) $(subst /,-,$(SUB_DAEMONS))" FORCE="$(FORCE)" PURGE="$(PURGE)"
 
 install: all
 	$(INSTALL_ENV) sh scripts/install.sh install

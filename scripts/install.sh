@@ -5,7 +5,8 @@
 #
 # Everything comes from the environment, set by the Makefile: DESTDIR,
 # PREFIX, sysconfdir, queuedir, sbindir, libexecdir, mandir, unitdir, BUILD,
-# DAEMONS (the Makefile's list: every top-level folder with a main.c),
+# DAEMONS (the Makefile's list: every top-level folder with a main.c, and
+# imap-login for imap/login/main.c),
 # FORCE, PURGE.  Run as root it also creates the accounts (tern, ternrop,
 # ternlogin)
 # and gives files and queue folders their owners; run as anyone else (a
