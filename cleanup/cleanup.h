@@ -25,6 +25,7 @@ struct cleanup_file {
 	int fd;	       /* -1 when none */
 	bool named;    /* fallback: visible as incoming/.tmp.QID */
 	bool finished; /* qfw_finish() ran: the writer is spent */
+	bool hold;     /* committed into hold/ instead (a milter's quarantine) */
 	struct qfile_writer w;
 };
 
@@ -32,8 +33,9 @@ struct cleanup_file {
 void cleanup_store_init(void);
 /* A new, still invisible queue file with a fresh queue ID: 0 or -1 (errno). */
 int cleanup_file_create(struct cleanup_file *f);
-/* Completes it (E record, fdatasync), gives it its name, makes the name
- * durable.  0 or -1 (errno); on -1 the file is gone. */
+/* Completes it (E record, fdatasync), gives it its name (in hold/ when
+ * f->hold), makes the name durable.  0 or -1 (errno); on -1 the file is
+ * gone. */
 int cleanup_file_commit(struct cleanup_file *f);
 /* Throws an unfinished file away. */
 void cleanup_file_discard(struct cleanup_file *f);

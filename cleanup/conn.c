@@ -268,8 +268,13 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 		cc_fail(cc, ST_DEFER, "4.3.0 Error: queue file write error");
 		err = "";
 	}
-	if (err == NULL)
+	if (err == NULL) {
+		/* A milter's quarantine (smtpd): the file goes to hold/. */
+		const char *hold = ipc_get_str(m, A_HOLD);
+
+		cc->file.hold = hold && strcmp(hold, "yes") == 0;
 		err = cc_write_envelope(cc, m);
+	}
 	if (err == NULL) {
 		for (size_t i = 0; i < cc->nrcpt; i++) {
 			char *addr = cc_qualify(cc, r[i].addr);
@@ -415,7 +420,10 @@ static void cc_end(struct cleanup_conn *cc)
 	}
 	cc_reply(cc, ST_OK, A_QUEUE_ID, qid, CC_CLOSING);
 	cc_log_accepted(cc);
-	cleanup_notify_qmgr(qid);
+	if (cc->file.hold)
+		log_qid(qid, "hold: quarantined by a milter");
+	else
+		cleanup_notify_qmgr(qid);
 }
 
 /* Acts on one record according to the state. */

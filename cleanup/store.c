@@ -43,6 +43,7 @@
 #include "sock.h"
 
 static int store_dirfd = -1;
+static int store_holdfd = -1; /* hold/, for quarantined messages */
 static bool store_use_tmpfile;
 static DIR *store_recycle;
 
@@ -51,6 +52,7 @@ void cleanup_store_init(void)
 	store_dirfd = open(QUEUE_INCOMING, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (store_dirfd < 0)
 		log_fatal("open %s: %s", QUEUE_INCOMING, strerror(errno));
+	store_holdfd = open(QUEUE_HOLD, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	store_recycle = opendir(QUEUE_RECYCLE);
 	if (store_recycle == NULL)
 		log_info("no %s/ folder: every queue file is a new one", QUEUE_RECYCLE);
@@ -159,23 +161,31 @@ int cleanup_file_create(struct cleanup_file *f)
 	return 0;
 }
 
+/* The folder the finished file is named in: incoming/, or hold/ (which
+ * qmgr never reads, so a held message is never seen in incoming/). */
+static int store_target(const struct cleanup_file *f)
+{
+	return f->hold && store_holdfd >= 0 ? store_holdfd : store_dirfd;
+}
+
 /* Gives the finished file its queue ID as name (never replacing one). */
 static int store_link(struct cleanup_file *f)
 {
 	char path[64];
+	int to = store_target(f);
 
 	if (f->named) {
 		store_tmp_name(f, path, sizeof(path));
-		if (renameat2(store_dirfd, path, store_dirfd, f->qid, RENAME_NOREPLACE) == 0) {
+		if (renameat2(store_dirfd, path, to, f->qid, RENAME_NOREPLACE) == 0) {
 			f->named = false; /* the temporary name is gone */
 			return 0;
 		}
 		if (errno != EINVAL && errno != ENOSYS)
 			return -1;
-		return linkat(store_dirfd, path, store_dirfd, f->qid, 0);
+		return linkat(store_dirfd, path, to, f->qid, 0);
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
-	return linkat(AT_FDCWD, path, store_dirfd, f->qid, AT_SYMLINK_FOLLOW);
+	return linkat(AT_FDCWD, path, to, f->qid, AT_SYMLINK_FOLLOW);
 }
 
 static void store_close(struct cleanup_file *f)
@@ -201,10 +211,10 @@ int cleanup_file_commit(struct cleanup_file *f)
 		return -1;
 	}
 	/* The name must survive a crash before smtpd may say 250. */
-	if (fsync(store_dirfd) < 0) {
+	if (fsync(store_target(f)) < 0) {
 		int saved = errno;
 
-		unlinkat(store_dirfd, f->qid, 0);
+		unlinkat(store_target(f), f->qid, 0);
 		store_close(f);
 		errno = saved;
 		return -1;

@@ -197,6 +197,34 @@ const struct param_def param_table[] = {
     BOOL("smtpd_chunking_enable", "yes", "offer CHUNKING and BDAT (RFC 3030)"),
     BOOL("smtpd_dsn_enable", "yes", "offer DSN (RFC 3461)"),
 
+    /* Milters (Sendmail milter protocol 6): smtpd/milter.c, lib/milter/. */
+    STR("smtpd_milters", "",
+	"milters the SMTP server asks: unix:/path or inet:host:port, or { address, name=value ... "
+	"}"),
+    INT("milter_protocol", "6",
+	"milter protocol version offered (tern speaks 6; filters may answer 2 to 6)"),
+    STR("milter_default_action", "tempfail",
+	"what a milter that fails or times out means: accept, reject, tempfail or quarantine"),
+    TIME("milter_connect_timeout", "30", 's',
+	"time limit for connecting to a milter and negotiating"),
+    TIME("milter_command_timeout", "30", 's', "time limit for a milter's reply to a command"),
+    TIME(
+	"milter_content_timeout", "300", 's', "time limit for a milter's reply to message content"),
+    STR("milter_connect_macros", "j {daemon_name} {daemon_addr} v _",
+	"macros sent to milters with the connect event"),
+    STR("milter_helo_macros", "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}",
+	"macros sent to milters with HELO/EHLO"),
+    STR("milter_mail_macros",
+	"i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}",
+	"macros sent to milters with MAIL FROM"),
+    STR("milter_rcpt_macros", "i {rcpt_addr} {rcpt_host} {rcpt_mailer}",
+	"macros sent to milters with RCPT TO"),
+    STR("milter_data_macros", "i", "macros sent to milters with DATA"),
+    STR("milter_end_of_header_macros", "i", "macros sent to milters at the end of the header"),
+    STR("milter_end_of_data_macros", "i", "macros sent to milters at the end of the message"),
+    STR("milter_macro_daemon_name", "$myhostname", "value of the {daemon_name} macro"),
+    STR("milter_macro_v", "$mail_name", "value of the v macro"),
+
     /* Scheduling, bounces and queue tools. */
     INT("initial_destination_concurrency", "5",
 	"parallel deliveries to a destination before its first success"),
@@ -399,8 +427,6 @@ const struct param_def param_table[] = {
 	"mime_header_checks", PARAM_STR, "", "MIME header inspection", "headers are not inspected"),
     UNSUPPORTED("nested_header_checks", PARAM_STR, "", "attached message header inspection",
 	"headers are not inspected"),
-    UNSUPPORTED(
-	"smtpd_milters", PARAM_STR, "", "milters of the SMTP server", "no milter is called"),
     UNSUPPORTED(
 	"non_smtpd_milters", PARAM_STR, "", "milters of local submissions", "no milter is called"),
     UNSUPPORTED("content_filter", PARAM_STR, "", "after-queue content filter",

@@ -82,6 +82,7 @@
  * record, uid (the file owner), protocol=local, rewrite=yes and no
  * client_* attributes, plus optional fullname, ret, envid.
  */
+#define A_HOLD "hold"	      /* -> cleanup: "yes": into hold/, not incoming/ (milter quarantine) */
 #define A_REWRITE "rewrite"   /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
 #define A_FULLNAME "fullname" /* sendmail -F: full name for an added From: */
 #define A_TIME "time"	      /* maildrop: submission time, microseconds */

@@ -268,6 +268,30 @@ int sock_unix_connect(const char *path, bool nonblock)
 	return fd;
 }
 
+int sock_inet_connect_start(const char *host, const char *port, struct buf *err)
+{
+	struct addrinfo hints, *res = NULL;
+	int fd, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		buf_printf(err, "%s:%s: %s", host, port, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS) {
+		buf_printf(err, "connect to %s:%s: %s", host, port, strerror(errno));
+		close(fd);
+		fd = -1;
+	} else if (fd < 0) {
+		buf_printf(err, "socket: %s", strerror(errno));
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
 /* ------------------------------------------------------------------ */
 /* Printing addresses                                                   */
 

@@ -33,6 +33,12 @@ int sock_unix_listen(const char *path, int mode, int backlog, struct buf *err);
  * -1 (errno; ENAMETOOLONG when path does not fit in sun_path). */
 int sock_unix_connect(const char *path, bool nonblock);
 
+/* Starts a non-blocking TCP connect to host (a numeric address or a name
+ * from the hosts file; no DNS is waited for) and port.  Returns the fd,
+ * connected or with the connect in progress (wait for writability, then
+ * read SO_ERROR), or -1 with err. */
+int sock_inet_connect_start(const char *host, const char *port, struct buf *err);
+
 int sock_nonblock(int fd, bool on);
 int sock_cloexec(int fd, bool on);
 

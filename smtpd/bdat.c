@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "milter.h"
 #include "smtpd.h"
 #include "util.h"
 
@@ -81,7 +82,7 @@ static void bdat_chunk_done(struct smtpd_session *s)
 		message_end(s); /* DATA_WAIT, or the final reply at once */
 		return;
 	}
-	if (s->too_big || s->data_error || s->cleanup == NULL) {
+	if (s->too_big || s->data_error || (s->cleanup == NULL && !smtpd_milter_holding(s))) {
 		char *reply = xstrdup(s->too_big      ? "552 5.3.4 Message size exceeds fixed limit"
 				      : s->data_error ? s->data_error
 						      : "451 4.3.0 Error: queue file write error");

@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "config.h"
 #include "log.h"
+#include "milter.h"
 #include "resolve.h"
 #include "restrictions.h"
 #include "smtpd.h"
@@ -139,6 +140,12 @@ static enum cmd_result cmd_restrict(
 		smtpd_reject(s, verb, s->sender, rcpt, "%s", buf_cstr(&reply));
 	buf_free(&reply);
 	return r == RESTR_OK ? CMD_OK : r == RESTR_WAIT ? CMD_RETRY : CMD_FAIL;
+}
+
+/* A milter stage's answer as a command result. */
+static enum cmd_result cmd_milter(enum smtpd_milter_res r)
+{
+	return r == SMTPD_MILTER_OK ? CMD_OK : r == SMTPD_MILTER_WAIT ? CMD_RETRY : CMD_FAIL;
 }
 
 /* The outcome of a multi-line AUTH exchange. */
@@ -274,7 +281,8 @@ static enum cmd_result cmd_helo(struct smtpd_session *s, const struct smtp_cmd *
 	}
 	cmd_set_helo(s, c);
 	s->esmtp = false;
-	if ((r = cmd_helo_check(s, "HELO")) != CMD_OK)
+	if ((r = cmd_helo_check(s, "HELO")) != CMD_OK ||
+	    (r = cmd_milter(smtpd_milter_helo(s))) != CMD_OK)
 		return r;
 	smtpd_reply(s, "250 %s", config_str("myhostname"));
 	return CMD_OK;
@@ -314,7 +322,8 @@ static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *
 	}
 	cmd_set_helo(s, c);
 	s->esmtp = true;
-	if ((r = cmd_helo_check(s, "EHLO")) != CMD_OK)
+	if ((r = cmd_helo_check(s, "EHLO")) != CMD_OK ||
+	    (r = cmd_milter(smtpd_milter_helo(s))) != CMD_OK)
 		return r;
 	smtpd_reply(s, "250-%s", config_str("myhostname"));
 	cmd_ehlo_keywords(s, kw, &n);
@@ -362,7 +371,8 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
 		return CMD_FAIL;
 	}
 	s->sender = addr;
-	if ((r = cmd_restrict(s, RESTR_SENDER, "MAIL", NULL)) != CMD_OK) {
+	if ((r = cmd_restrict(s, RESTR_SENDER, "MAIL", NULL)) != CMD_OK ||
+	    (r = cmd_milter(smtpd_milter_mail(s, rest, (size_t)(end - rest)))) != CMD_OK) {
 		free(s->sender);
 		s->sender = NULL;
 		esmtp_mail_free(&m);
@@ -484,6 +494,12 @@ static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *
 		free(addr);
 		return CMD_FAIL;
 	}
+	if ((r = cmd_milter(smtpd_milter_rcpt(
+		 s, addr, rest, (size_t)(c->arg + c->arg_len - rest)))) != CMD_OK) {
+		esmtp_rcpt_free(&ep);
+		free(addr);
+		return r;
+	}
 	s->rcpts = xreallocarray(s->rcpts, s->nrcpt + 1, sizeof(*s->rcpts));
 	s->rcpt_dsn = xreallocarray(s->rcpt_dsn, s->nrcpt + 1, sizeof(*s->rcpt_dsn));
 	s->rcpt_dsn[s->nrcpt] = ep;
@@ -508,7 +524,8 @@ static enum cmd_result cmd_data(struct smtpd_session *s, const struct smtp_cmd *
 		smtpd_reply(s, "503 5.5.1 Error: need RCPT command");
 		return CMD_FAIL;
 	}
-	if ((r = cmd_restrict(s, RESTR_DATA, "DATA", NULL)) != CMD_OK)
+	if ((r = cmd_restrict(s, RESTR_DATA, "DATA", NULL)) != CMD_OK ||
+	    (r = cmd_milter(smtpd_milter_data(s, "DATA"))) != CMD_OK)
 		return r;
 	return message_start(s) ? CMD_PENDING : CMD_FAIL;
 }
@@ -531,7 +548,9 @@ static enum cmd_result cmd_bdat(struct smtpd_session *s, const struct smtp_cmd *
 		s->bdat_discard = true;
 		return CMD_FAIL;
 	}
-	if ((r = cmd_restrict(s, RESTR_DATA, "BDAT", NULL)) == CMD_RETRY) {
+	if ((r = cmd_restrict(s, RESTR_DATA, "BDAT", NULL)) == CMD_OK)
+		r = cmd_milter(smtpd_milter_data(s, "BDAT"));
+	if (r == CMD_RETRY) {
 		s->state = SMTPD_CMD; /* the BDAT line runs again, its octets unread */
 		return r;
 	}

@@ -32,6 +32,7 @@
 #include "dns.h"
 #include "event.h"
 #include "log.h"
+#include "milter.h"
 #include "privs.h"
 #include "smtpd.h"
 
@@ -205,6 +206,7 @@ int main(int argc, char **argv)
 	smtpd.loop = event_loop_new();
 	smtpd_dns_setup(smtpd.loop);
 	session_init(smtpd_empty);
+	smtpd_milter_init();
 	smtpd_auth_init(smtpd.loop);
 	daemon_event_server(&smtpd.d, smtpd.loop, smtpd_accept, session_idle, NULL);
 	smtpd_empty(smtpd.loop);

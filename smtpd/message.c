@@ -21,6 +21,7 @@
 #include "config.h"
 #include "ipc.h"
 #include "log.h"
+#include "milter.h"
 #include "proto.h"
 #include "smtpd.h"
 #include "util.h"
@@ -30,7 +31,7 @@
 static void message_result(void *ctx, enum cleanup_status st, const char *text);
 static void message_drain(void *ctx);
 
-static void message_begin_record(const struct smtpd_session *s, struct buf *rec)
+static void message_begin_record(const struct smtpd_session *s, bool hold, struct buf *rec)
 {
 	ipc_put_str(rec, A_OP, OP_BEGIN);
 	ipc_put_str(rec, A_SENDER, s->sender);
@@ -67,23 +68,37 @@ static void message_begin_record(const struct smtpd_session *s, struct buf *rec)
 		ipc_put_str(rec, A_SASL_USER, s->sasl_user);
 		ipc_put_str(rec, A_REWRITE, "yes");
 	}
+	if (hold)
+		ipc_put_str(rec, A_HOLD, "yes");
 	ipc_end(rec);
 }
 
-/* Opens the cleanup conversation; false (and a 451) when cleanup is down. */
-bool message_open(struct smtpd_session *s)
+/* Connects to cleanup and sends the envelope; false when cleanup is down. */
+static bool message_connect(struct smtpd_session *s, bool hold)
 {
 	struct buf rec = BUF_INIT;
 
 	s->cleanup = cleanup_client_open(s->loop, message_result, message_drain, s);
 	if (s->cleanup == NULL) {
 		log_warn("connect to cleanup service: %s", strerror(errno));
+		return false;
+	}
+	message_begin_record(s, hold, &rec);
+	cleanup_client_send(s->cleanup, &rec);
+	buf_free(&rec);
+	return true;
+}
+
+/*
+ * Opens the cleanup conversation; false (and a 451) when cleanup is down.
+ * A message held for milters (milter.c) goes to cleanup only at its end.
+ */
+bool message_open(struct smtpd_session *s)
+{
+	if (!smtpd_milter_holding(s) && !message_connect(s, false)) {
 		smtpd_reply(s, MESSAGE_WRITE_ERROR);
 		return false;
 	}
-	message_begin_record(s, &rec);
-	cleanup_client_send(s->cleanup, &rec);
-	buf_free(&rec);
 	s->msg_size = 0;
 	s->too_big = false;
 	s->bdat_cr = false;
@@ -103,6 +118,7 @@ bool message_start(struct smtpd_session *s)
 
 void message_abort(struct smtpd_session *s)
 {
+	smtpd_milter_message_free(s);
 	s->bdat_open = false;
 	cleanup_client_close(s->cleanup);
 	s->cleanup = NULL;
@@ -196,13 +212,18 @@ void message_content(struct smtpd_session *s, const char *p, size_t n)
 	long long limit = config_size("message_size_limit");
 
 	s->msg_size += (long long)n;
-	if (s->too_big || s->cleanup == NULL)
+	if (s->too_big || (s->cleanup == NULL && !smtpd_milter_holding(s)))
 		return;
 	if (limit > 0 && s->msg_size > limit) {
 		/* Closing before op=end makes cleanup discard the file. */
 		s->too_big = true;
 		cleanup_client_close(s->cleanup);
 		s->cleanup = NULL;
+		smtpd_milter_message_free(s);
+		return;
+	}
+	if (smtpd_milter_holding(s)) {
+		smtpd_milter_content(s, p, n);
 		return;
 	}
 	if (n > 0)
@@ -214,6 +235,9 @@ void message_end(struct smtpd_session *s)
 	s->last_cmd = "END-OF-MESSAGE";
 	if (s->too_big) {
 		message_finish(s, "552 5.3.4 Message size exceeds fixed limit", NULL);
+	} else if (smtpd_milter_holding(s)) {
+		s->state = SMTPD_DATA_WAIT;
+		smtpd_milter_message(s);
 	} else if (s->data_error || s->cleanup == NULL) {
 		char *reply = xstrdup(s->data_error ? s->data_error : MESSAGE_WRITE_ERROR);
 
@@ -253,4 +277,19 @@ bool message_timeout(struct smtpd_session *s)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * The milters accepted a held message (milter.c): the edited envelope and
+ * content go to cleanup now, and its answer is the final reply.
+ */
+void message_commit(struct smtpd_session *s, const char *p, size_t n, bool hold)
+{
+	if (!message_connect(s, hold)) {
+		message_finish(s, MESSAGE_WRITE_ERROR, NULL);
+		return;
+	}
+	cleanup_client_data(s->cleanup, p, n);
+	cleanup_client_end(s->cleanup);
+	s->state = SMTPD_DATA_WAIT;
 }

@@ -27,6 +27,7 @@
 #include "cleanup_client.h"
 #include "config.h"
 #include "log.h"
+#include "milter.h"
 #include "smtpd.h"
 #include "sock.h"
 #include "tls.h"
@@ -105,6 +106,7 @@ void session_new(struct event_loop *loop, int fd)
 	s->timer = event_timer_add(loop, session_cfg.timeout_ms, session_timeout, s);
 	/* With implicit TLS the greeting waits, queued, for the handshake. */
 	smtpd_reply(s, "220 %s", config_str("smtpd_banner"));
+	smtpd_milter_connect(s);
 	if (tls_server_wrappermode())
 		session_tls_begin(s);
 	session_run(s);
@@ -144,6 +146,7 @@ static bool session_limits(struct smtpd_session *s)
 
 void session_reset_transaction(struct smtpd_session *s)
 {
+	smtpd_milter_abort(s);
 	free(s->sender);
 	s->sender = NULL;
 	for (size_t i = 0; i < s->nrcpt; i++) {
@@ -206,6 +209,7 @@ static void session_free(struct smtpd_session *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	session_reset_transaction(s);
+	smtpd_milter_free(s);
 	auth_reset(s);
 	buf_free(&s->in);
 	buf_free(&s->out);

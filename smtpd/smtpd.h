@@ -42,6 +42,7 @@ enum smtpd_tls_phase {
 #define SMTPD_CLEANUP_HIGH (64 * 1024)
 
 struct cleanup_client;
+struct smtpd_milter;
 
 struct smtpd_session {
 	struct event_loop *loop;
@@ -109,6 +110,8 @@ struct smtpd_session {
 	long long bdat_left; /* octets of the current chunk still to read */
 	long long bdat_size; /* of the current chunk, for the reply */
 
+	struct smtpd_milter *milter; /* smtpd_milters of this session (milter.c) */
+
 	unsigned count_ok[SMTP_NVERBS]; /* per verb, for the disconnect line */
 	unsigned count_all[SMTP_NVERBS];
 
@@ -159,6 +162,7 @@ void message_input(struct smtpd_session *s);
 bool message_paused(const struct smtpd_session *s);
 bool message_timeout(struct smtpd_session *s);
 void message_abort(struct smtpd_session *s);
+void message_commit(struct smtpd_session *s, const char *p, size_t n, bool hold);
 
 /* bdat.c: CHUNKING (RFC 3030). */
 bool bdat_command(struct smtpd_session *s, const char *arg, size_t len);
