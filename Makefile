@@ -44,7 +44,7 @@ DEPS_IMAP  := dovecot-imapd
 DEPS_POP3  :=
 DEPS_SIEVE :=
 DEPS_MSGAUTH :=
-DEPS_ANTISPAM :=
+DEPS_ANTISPAM := python3-milter rspamd redis-server clamav-daemon clamav-milter
 DEPS_HTTP  :=
 DEPS_TLSSEC :=
 # Only for make bench (not part of DEPS, so not installed by make check).

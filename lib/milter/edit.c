@@ -106,6 +106,7 @@ static bool milter_name_valid(const char *name)
 static char *milter_value_make(const char *value, bool leadspc)
 {
 	struct buf v = BUF_INIT;
+	char *out;
 
 	if (!leadspc)
 		buf_putc(&v, ' ');
@@ -122,7 +123,9 @@ static char *milter_value_make(const char *value, bool leadspc)
 		}
 		buf_putc(&v, *p);
 	}
-	return xstrdup(buf_cstr(&v));
+	out = xstrdup(buf_cstr(&v));
+	buf_free(&v);
+	return out;
 }
 
 bool milter_msg_insert(
