@@ -178,34 +178,38 @@ int handoff_decode(const struct ipc_msg *m, struct handoff *h, const char **why)
 	return 0;
 }
 
-void handoff_reply_encode(struct buf *out, bool ok, bool temporary, const char *reason)
+void handoff_reply_encode(struct buf *out, const struct handoff_reply *r)
 {
-	ipc_put_str(out, A_STATUS, ok ? "ok" : "fail");
-	if (!ok) {
-		ipc_put_str(out, A_HO_CODE, temporary ? "tempfail" : "denied");
-		ipc_put_str(out, A_REASON, reason ? reason : "");
+	ipc_put_str(out, A_STATUS, r->ok ? "ok" : "fail");
+	if (r->ok)
+		ipc_put_int(out, A_PID, r->pid);
+	else {
+		ipc_put_str(out, A_HO_CODE, r->temporary ? "tempfail" : "denied");
+		ipc_put_str(out, A_REASON, r->reason ? r->reason : "");
 	}
 	ipc_end(out);
 }
 
-int handoff_reply_decode(
-    const struct ipc_msg *m, bool *ok, bool *temporary, const char **reason, const char **why)
+int handoff_reply_decode(const struct ipc_msg *m, struct handoff_reply *r, const char **why)
 {
 	const char *st = ipc_get_str(m, A_STATUS), *code;
+	long long pid;
 
+	memset(r, 0, sizeof(*r));
+	r->reason = "";
 	*why = "bad reply";
-	*reason = "";
-	*temporary = false;
 	if (st == NULL)
 		return -1;
 	if (strcmp(st, "ok") == 0) {
-		*ok = true;
+		if (!get_num(m, A_PID, 1, INT_MAX, &pid))
+			return -1;
+		r->ok = true;
+		r->pid = (long)pid;
 		return 0;
 	}
 	if (strcmp(st, "fail") != 0 || (code = ipc_get_str(m, A_HO_CODE)) == NULL ||
-	    !get_str(m, A_REASON, reason))
+	    !get_str(m, A_REASON, &r->reason))
 		return -1;
-	*ok = false;
-	*temporary = strcmp(code, "tempfail") == 0;
+	r->temporary = strcmp(code, "tempfail") == 0;
 	return 0;
 }

@@ -7,7 +7,8 @@
  *       {op=login, token, service, mech, client_addr, client_port,
  *        local_addr, local_port, tls, secured, session, [tag], [utf8],
  *        [pending]}
- *       <- {status=ok} or {status=fail, code, reason}
+ *       <- {status=ok, pid} or {status=fail, code, reason}
+ *          (pid: the user process, for the log line's mpid)
  *   dispatcher -> user process (its channel, with the client's fd):
  *       {op=client, user, uid, gid, home, maildir, quota_rule, and the
  *        rest as above but the token}
@@ -52,8 +53,13 @@ void handoff_encode(struct buf *out, const struct handoff *h);
 int handoff_decode(const struct ipc_msg *m, struct handoff *h, const char **why);
 
 /* The dispatcher's answer to LOGIN. */
-void handoff_reply_encode(struct buf *out, bool ok, bool temporary, const char *reason);
-int handoff_reply_decode(
-    const struct ipc_msg *m, bool *ok, bool *temporary, const char **reason, const char **why);
+struct handoff_reply {
+	bool ok;
+	bool temporary;	    /* a failure: try later */
+	const char *reason; /* a failure: fit for the client */
+	long pid;	    /* ok: the user process */
+};
+void handoff_reply_encode(struct buf *out, const struct handoff_reply *r);
+int handoff_reply_decode(const struct ipc_msg *m, struct handoff_reply *r, const char **why);
 
 #endif
