@@ -14,6 +14,7 @@
  * user starts a new process.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,18 +116,22 @@ static void userproc_exec(const struct handoff *h, int chan)
 	char *prog = xasprintf("%s/%s", config_str("daemon_directory"), i->service);
 	char *argv[] = {prog, "-c", (char *)config_dir(), "-n", (char *)i->service, NULL};
 	sigset_t all;
+	int lfd = log_file_fd() >= 0 ? fcntl(log_file_fd(), F_DUPFD, 10) : -1;
 
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	if (geteuid() == 0)
 		priv_drop_ids((uid_t)i->uid, (gid_t)i->gid, i->user);
-	if (dup2(chan, 3) < 0)
+	/* The channel on 3, the log file (maillog_file is root's) on 4. */
+	if (dup2(chan, 3) < 0 || (lfd >= 0 && dup2(lfd, 4) < 0))
 		_exit(1);
-	closefrom(4);
+	closefrom(lfd >= 0 ? 5 : 4);
 	if ((*i->home && chdir(i->home) == 0) || (*i->maildir && chdir(i->maildir) == 0) ||
 	    chdir("/") == 0) {
 		setenv("TERN_POSTLOGIN_FD", "3", 1);
+		if (lfd >= 0)
+			setenv("TERN_LOG_FD", "4", 1);
 		unsetenv("TERN_STATUS_FD");
 		execv(prog, argv);
 	}
