@@ -85,6 +85,16 @@ const struct param_def param_table[] = {
     LIST("mydestination", "$myhostname, localhost.$mydomain, localhost",
 	"domains delivered to local UNIX accounts"),
     LIST("mynetworks", "127.0.0.0/8 [::1]/128", "trusted client networks allowed to relay"),
+    STR("virtual_alias_maps", "",
+	"tables that rewrite recipients (virtual(5)), applied by cleanup"),
+    LIST("virtual_alias_domains", "$virtual_alias_maps",
+	"domains whose every address is an alias (default: the domains that are keys of "
+	"virtual_alias_maps)"),
+    INT("virtual_alias_recursion_limit", "1000", "deepest nesting of virtual alias expansion"),
+    INT("virtual_alias_expansion_limit", "1000",
+	"most addresses one recipient may become through virtual aliases"),
+    INT("duplicate_filter_limit", "1000",
+	"recipients of a message remembered to drop duplicates; 0 means no limit"),
     LIST("relay_domains", "", "remote domains this machine accepts mail for"),
     LIST("inet_interfaces", "all",
 	"addresses inet services without a host listen on: all, loopback-only or a list"),
@@ -382,10 +392,6 @@ const struct param_def param_table[] = {
      * but the default is reported, as a warning at start and by tern check. */
     UNSUPPORTED("append_dot_mydomain", PARAM_BOOL, "no", "append .$mydomain to user@host",
 	"addresses are never completed with .$mydomain"),
-    UNSUPPORTED("virtual_alias_maps", PARAM_STR, "", "virtual alias tables",
-	"virtual aliases are not expanded"),
-    UNSUPPORTED("virtual_alias_domains", PARAM_STR, "$virtual_alias_maps", "virtual alias domains",
-	"virtual alias domains are not recognised"),
     UNSUPPORTED(
 	"canonical_maps", PARAM_STR, "", "address rewriting tables", "addresses are not rewritten"),
     UNSUPPORTED("sender_canonical_maps", PARAM_STR, "", "sender address rewriting tables",

@@ -18,7 +18,9 @@ implemented and says nothing),
 the instance starts, Postfix's helper services are skipped with one log
 line each, and local mail from sendmail (plain and cron-style -t) is
 delivered with the origin from /etc/mailname.  Left for the later lane of
-issue 13: virtual_alias_maps and submission in this configuration,
+issue 13 (virtual_alias_maps and Debian's relay restrictions from an
+outside client are in test_virtual_alias.py and
+test_smtpd_postfix_restrictions.py): virtual_alias_maps and submission in this configuration,
 mail from outside clients (tests run on loopback, which mynetworks trusts)
 and Postfix's exact relay-refusal reply, and the lmtp/pipe/virtual lines.
 """
