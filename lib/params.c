@@ -236,6 +236,8 @@ const struct param_def param_table[] = {
     TIME("deliver_lock_delay", "1", 's', "pause between two tries to take a mailbox lock"),
     TIME("stale_lock_time", "500", 's', "age after which a .lock file is removed as stale"),
     TIME("command_time_limit", "1000", 's', "time limit for a delivery to a command"),
+    TIME("transport_time_limit", "18000", 's',
+	"time limit of a pipe delivery; <service>_time_limit overrides it per service"),
     STR("allow_mail_to_commands", "alias, forward",
 	"where |command targets are allowed: alias, forward, include"),
     STR("allow_mail_to_files", "alias, forward",

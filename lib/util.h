@@ -40,6 +40,8 @@ char *str_trim(char *s);
  */
 char **strv_split(const char *s, const char *seps);
 size_t strv_len(char *const *v);
+/* Appends a copy of s to *v (NULL: a new vector). */
+void strv_add(char ***v, const char *s);
 void strv_free(char **v);
 
 /* Parses a decimal number; false on junk, overflow or a value outside range. */
