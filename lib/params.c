@@ -214,6 +214,8 @@ const struct param_def param_table[] = {
     BOOL("smtpd_chunking_enable", "yes", "offer CHUNKING and BDAT (RFC 3030)"),
     BOOL("smtpd_dsn_enable", "yes", "offer DSN (RFC 3461)"),
 
+    INT("maps_rbl_reject_code", "554", "reply code when reject_rbl_client finds the client listed"),
+
     /* Milters (Sendmail milter protocol 6): smtpd/milter.c, lib/milter/. */
     STR("smtpd_milters", "",
 	"milters the SMTP server asks: unix:/path or inet:host:port, or { address, name=value ... "

@@ -46,7 +46,7 @@ static const struct restr_name restr_names[] = {
     R("reject_unknown_client_hostname", RN_UNSUPPORTED),
     R("reject_unknown_client", RN_UNSUPPORTED),
     R("reject_unknown_reverse_client_hostname", RN_UNSUPPORTED),
-    RA("reject_rbl_client", RN_UNSUPPORTED),
+    RA("reject_rbl_client", RN_REJECT_RBL_CLIENT),
     RA("reject_rhsbl_client", RN_UNSUPPORTED),
     RA("reject_rhsbl_reverse_client", RN_UNSUPPORTED),
     RA("permit_dnswl_client", RN_UNSUPPORTED),

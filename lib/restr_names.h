@@ -42,6 +42,7 @@ enum restr_id {
 	RN_CHECK_HELO_ACCESS,
 	RN_CHECK_SENDER_ACCESS,
 	RN_CHECK_RECIPIENT_ACCESS,
+	RN_REJECT_RBL_CLIENT,
 };
 
 struct restr_name {

@@ -22,12 +22,14 @@
  */
 #include "restrictions.h"
 
+#include <arpa/nameser.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
 #include "config.h"
 #include "dns.h"
+#include "dnsbl.h"
 #include "log.h"
 #include "maps.h"
 #include "resolve.h"
@@ -280,6 +282,61 @@ static enum restr_verdict restr_non_fqdn_addr(
 	return ok ? V_DUNNO : restr_reject(c, 504, dsn, "need fully-qualified address");
 }
 
+/* Whether the client's address is listed in zone (with the filter). */
+static enum dns_status restr_rbl_listed(const char *addr, const char *zone, const char *filter)
+{
+	struct buf name = BUF_INIT;
+	const unsigned char *ans;
+	struct dns_addr *a = NULL;
+	size_t n = 0;
+	unsigned ttl;
+	int len;
+	enum dns_status st = DNS_NOTFOUND;
+
+	if (dnsbl_query_name(addr, zone, &name))
+		st = dns_poll(buf_cstr(&name), ns_t_a, &ans, &len);
+	buf_free(&name);
+	if (st != DNS_OK)
+		return st;
+	st = DNS_NOTFOUND;
+	if (dns_addrs_from_answer(ans, len, AF_INET, 0, &a, &n, &ttl) == DNS_OK)
+		for (size_t i = 0; i < n && st != DNS_OK; i++) {
+			char text[64];
+
+			sock_ntop((const struct sockaddr *)&a[i].sa, text, sizeof(text), NULL);
+			if (dnsbl_filter_match(filter, text))
+				st = DNS_OK;
+		}
+	free(a);
+	return st;
+}
+
+/*
+ * reject_rbl_client zone[=filter]: the client's address is listed.  A
+ * failed look-up lists nothing (Postfix does the same: a DNSBL that is
+ * down must not stop mail).  The reply is Postfix's default_rbl_reply.
+ */
+static enum restr_verdict restr_rbl_client(struct restr_ctx *c)
+{
+	const char *site = c->words[*c->pos + 1];
+	char *zone, *filter;
+	enum dns_status st;
+
+	if (site == NULL || !dnsbl_site_parse(site, &zone, &filter))
+		return restr_config_error(c, "missing or bad DNSBL after reject_rbl_client");
+	(*c->pos)++;
+	st = restr_rbl_listed(c->s->addr, zone, filter);
+	if (st == DNS_OK) {
+		buf_reset(c->reply);
+		buf_printf(c->reply,
+		    "%d 5.7.1 Service unavailable; Client host [%s] blocked using %s",
+		    restr_code("maps_rbl_reject_code", 554), c->s->addr, zone);
+	}
+	free(zone);
+	free(filter);
+	return st == DNS_PENDING ? V_WAIT : st == DNS_OK ? V_REJECT : V_DUNNO;
+}
+
 static enum restr_verdict restr_unknown_domain(
     struct restr_ctx *c, const char *addr, const char *dsn_code)
 {
@@ -521,6 +578,7 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 	case RN_CHECK_SENDER_ACCESS:
 	case RN_CHECK_RECIPIENT_ACCESS:
 		return restr_check_access(c, restr_access_names[rn->id - RN_CHECK_CLIENT_ACCESS]);
+	case RN_REJECT_RBL_CLIENT: return restr_rbl_client(c);
 	case RN_UNSUPPORTED: break;
 	}
 	{

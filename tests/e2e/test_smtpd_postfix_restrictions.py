@@ -10,7 +10,7 @@ import os
 import time
 import unittest
 
-from dns_fake import FakeDns
+from dns_zone import FakeDns
 from smtpd_util import Conn, tls_context
 from tern_instance import Instance, wait_until
 
@@ -142,12 +142,12 @@ class PlaintextTest(unittest.TestCase):
 class UnimplementedRefusedTest(unittest.TestCase):
     def test_check_and_start_refuse(self):
         inst = Instance(main_cf={
-            "smtpd_recipient_restrictions": "reject_rbl_client zen.example, reject_no_such_thing",
+            "smtpd_recipient_restrictions": "reject_rhsbl_client zen.example, reject_no_such_thing",
         })
         try:
             c = inst.tern("check", check=False)
             self.assertEqual(c.returncode, EX_CONFIG, c.stderr)
-            self.assertIn("smtpd_recipient_restrictions: restriction reject_rbl_client is not "
+            self.assertIn("smtpd_recipient_restrictions: restriction reject_rhsbl_client is not "
                           "implemented by tern", c.stderr)
             self.assertIn("smtpd_recipient_restrictions: unknown restriction "
                           "reject_no_such_thing", c.stderr)

@@ -1,0 +1,73 @@
+"""reject_rbl_client against an authoritative DNS server on loopback: a
+listed client is refused with Postfix's reply, an answer outside the
+site's filter and a DNSBL that fails (SERVFAIL) or does not list the
+client (NXDOMAIN) let mail through, and the look-ups never block smtpd."""
+import unittest
+
+from dns_zone import ZoneDns
+from smtpd_util import Conn
+from tern_instance import Instance, wait_until
+
+ALICE = "alice@example.com"
+CLIENT = "1.0.0.127"  # 127.0.0.1 reversed, as DNSBLs list it
+
+
+def rcpt_reply(port):
+    c = Conn(port)
+    try:
+        assert c.reply()[0] == 220
+        assert c.ehlo()[0] == 250
+        assert c.cmd("MAIL FROM:<someone@example.org>")[0] == 250
+        code, text = c.cmd("RCPT TO:<%s>" % ALICE)
+        c.cmd("QUIT")
+        return code, " ".join(text)
+    finally:
+        c.close()
+
+
+class DnsblTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = ZoneDns({
+            CLIENT + ".bl.example": [("A", "127.0.0.2"), ("TXT", "listed for the test")],
+            CLIENT + ".policy.example": [("A", "127.0.0.1")],  # outside [2..11]
+            CLIENT + ".down.example": ["TIMEOUT"],
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dns.stop()
+
+    def instance(self, sites):
+        inst = Instance(mailboxes=[ALICE], main_cf={
+            "mynetworks": "192.0.2.0/24",  # the test client is not trusted
+            "dns_servers": "127.0.0.1:%d" % self.dns.port,
+            "smtpd_recipient_restrictions":
+                ", ".join("reject_rbl_client " + s for s in sites) + ", permit",
+        })
+        inst.start()
+        self.addCleanup(inst.cleanup)
+        return inst
+
+    def test_listed_client_rejected(self):
+        inst = self.instance(["policy.example=127.0.0.[2..11]", "down.example",
+                              "clean.example", "bl.example=127.0.0.[2..11]"])
+        code, text = rcpt_reply(inst.smtp_port)
+        self.assertEqual(code, 554)
+        self.assertIn("5.7.1 Service unavailable; Client host [127.0.0.1] blocked using "
+                      "bl.example", text)
+        asked = [q[0] for q in self.dns.queries]
+        for zone in ("policy", "down", "clean", "bl"):
+            self.assertIn("%s.%s.example" % (CLIENT, zone), asked)
+        wait_until(lambda: "NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 554 5.7.1" in inst.log(),
+                   10, what="the reject log line")
+
+    def test_unlisted_filtered_and_failing_sites_pass(self):
+        inst = self.instance(["policy.example=127.0.0.[2;3;5..11]", "down.example",
+                              "clean.example", "bl.example=127.0.0.[3..11]"])
+        code, text = rcpt_reply(inst.smtp_port)
+        self.assertEqual(code, 250, text)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,66 @@
+/*
+ * test_dnsbl.c - unit tests for lib/dnsbl.c: query names for IPv4 and
+ * IPv6 (RFC 5782 section 2.1 and 2.4), Postfix's "zone=filter" sites and
+ * their filters with sets and ranges, malformed filters.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dnsbl.h"
+
+static void test_query_name(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	assert_true(dnsbl_query_name("192.0.2.99", "bl.example", &b));
+	assert_string_equal(buf_cstr(&b), "99.2.0.192.bl.example");
+	assert_true(dnsbl_query_name("2001:db8:1:2:3:4:567:89ab", "bl.example", &b));
+	assert_string_equal(buf_cstr(&b),
+	    "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.bl.example");
+	assert_false(dnsbl_query_name("unknown", "bl.example", &b));
+	buf_free(&b);
+}
+
+static void test_sites_and_filters(void **state)
+{
+	char *zone, *filter;
+
+	(void)state;
+	assert_true(dnsbl_site_parse("zen.example", &zone, &filter));
+	assert_string_equal(zone, "zen.example");
+	assert_null(filter);
+	free(zone);
+	assert_true(dnsbl_site_parse("zen.example=127.0.[0;1].[2;4..6]", &zone, &filter));
+	assert_string_equal(filter, "127.0.[0;1].[2;4..6]");
+	assert_true(dnsbl_filter_match(filter, "127.0.1.5"));
+	assert_true(dnsbl_filter_match(filter, "127.0.0.2"));
+	assert_false(dnsbl_filter_match(filter, "127.0.0.3"));
+	assert_false(dnsbl_filter_match(filter, "127.0.2.2"));
+	assert_false(dnsbl_filter_match(filter, "not an address"));
+	assert_true(dnsbl_filter_match(NULL, "127.0.0.3"));
+	free(zone);
+	free(filter);
+	assert_false(dnsbl_site_parse("=127.0.0.2", &zone, &filter));
+	assert_false(dnsbl_site_parse("bl.example=127.0.0", &zone, &filter));
+	assert_false(dnsbl_site_parse("bl.example=127.0.0.[2..]", &zone, &filter));
+	assert_false(dnsbl_site_parse("bl.example=127.0.0.[5..2]", &zone, &filter));
+	assert_false(dnsbl_site_parse("bl.example=127.0.0.256", &zone, &filter));
+	assert_false(dnsbl_site_parse("bl.example=127.0.0.2x", &zone, &filter));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_query_name),
+	    cmocka_unit_test(test_sites_and_filters),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
