@@ -6,7 +6,10 @@ delivered message.  A milter that dies mid-message, or that is not there,
 gives milter_default_action."""
 import json
 import os
+import socket
+import struct
 import subprocess
+import threading
 import time
 import unittest
 
@@ -219,6 +222,71 @@ class MilterTest(unittest.TestCase):
         wait_until(lambda: self.milter.events("abort"), 10, what="abort after RSET")
 
 
+class ChainTest(unittest.TestCase):
+    """Two milters in smtpd_milters: asked in order, the second sees the
+    message as the first left it, and a rejection by the first is final."""
+
+    def test_two_milters_in_order(self):
+        inst = Instance(mailboxes=[ALICE])
+        os.makedirs(os.path.join(inst.dir, "m1"))
+        os.makedirs(os.path.join(inst.dir, "m2"))
+        first, second = PyMilter(os.path.join(inst.dir, "m1")), PyMilter(
+            os.path.join(inst.dir, "m2"))
+        try:
+            inst.append_main_cf({"smtpd_milters": "inet:127.0.0.1:%d, inet:127.0.0.1:%d"
+                                 % (first.port, second.port)})
+            inst.start()
+            code, _ = transaction(inst.smtp_port, "s@example.org", [ALICE], "edit headers",
+                                  extra="X-Drop: x\r\n", body="chain-marker\r\n")
+            self.assertEqual(code, 250)
+            msg = wait_until(lambda: [m for m in inst.messages(ALICE) if b"chain-marker" in m],
+                             20, what="the message")[0]
+            self.assertEqual(msg.count(b"X-Py-Milter: seen by py\n"), 2)
+            seen = second.events("eom")[-1]
+            self.assertIn(["X-Py-Milter", "seen by py"], seen["headers"])
+            self.assertIn(["Subject", "edited by py"], seen["headers"])
+            code, text = transaction(inst.smtp_port, "s@example.org", [ALICE], "reject")
+            self.assertEqual(code, 550, text)
+            self.assertEqual([e for e in second.events("eom") if e["subject"] == "reject"], [])
+        finally:
+            inst.cleanup()
+            first.stop()
+            second.stop()
+
+
+class StalledMilter:
+    """Negotiates, then never answers: milter_command_timeout must fire."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            data = b""
+            while len(data) < 17:
+                chunk = c.recv(17 - len(data))
+                if not chunk:
+                    break
+                data += chunk
+            # OPTNEG back: version 6, no actions, every step answered.
+            c.sendall(struct.pack(">IcIII", 13, b"O", 6, 0, 0))
+
+    def stop(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
 class DeadMilterTest(unittest.TestCase):
     """milter_default_action when the milter dies or is not there."""
 
@@ -235,6 +303,29 @@ class DeadMilterTest(unittest.TestCase):
         finally:
             inst.cleanup()
             milter.stop()
+
+    def test_stalled_milter_times_out_to_default_action(self):
+        stalled = StalledMilter()
+        inst = Instance(mailboxes=[ALICE])
+        try:
+            inst.append_main_cf({"smtpd_milters": "inet:127.0.0.1:%d" % stalled.port,
+                                 "milter_command_timeout": "1s",
+                                 "milter_default_action": "tempfail"})
+            inst.start()
+            c = Conn(inst.smtp_port)
+            try:
+                self.assertEqual(c.reply()[0], 220)
+                t0 = time.monotonic()
+                code, text = c.cmd("EHLO client.example.org")
+                self.assertEqual(code, 451, text)
+                self.assertGreater(time.monotonic() - t0, 0.8)
+                self.assertEqual(c.cmd("MAIL FROM:<s@example.org>")[0], 451)
+            finally:
+                c.close()
+            wait_log(inst, "timeout waiting for a reply")
+        finally:
+            inst.cleanup()
+            stalled.stop()
 
     def test_absent_milter_accept_and_reject(self):
         port = free_port()  # nobody listens there
