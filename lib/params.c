@@ -220,8 +220,7 @@ const struct param_def param_table[] = {
     STR("smtpd_milters", "",
 	"milters the SMTP server asks: unix:/path or inet:host:port, or { address, name=value ... "
 	"}"),
-    INT("milter_protocol", "6",
-	"milter protocol version offered (tern speaks 6; filters may answer 2 to 6)"),
+    INT("milter_protocol", "6", "milter protocol version offered to filters (2 to 6)"),
     STR("milter_default_action", "tempfail",
 	"what a milter that fails or times out means: accept, reject, tempfail or quarantine"),
     TIME("milter_connect_timeout", "30", 's',

@@ -101,11 +101,21 @@ static bool chain_setting(
 		   config_parse_time(eq + 1, 's', &sec)) {
 		t->content_ms = sec * 1000;
 		return true;
-	} else if (n == 8 && strncmp(kv, "protocol", n) == 0) {
-		return true; /* we always speak 6; older filters negotiate down */
+	} else if (n == 8 && strncmp(kv, "protocol", n) == 0 &&
+		   parse_long(eq + 1, 2, MILTER_VERSION, &sec)) {
+		t->version = (unsigned)sec;
+		return true;
 	}
 	buf_printf(err, "bad milter setting: %s", kv);
 	return false;
+}
+
+/* milter_protocol: the version we offer, 2 to 6 (checked at start). */
+static unsigned chain_protocol(void)
+{
+	long v = config_int("milter_protocol");
+
+	return v >= 2 && v <= MILTER_VERSION ? (unsigned)v : MILTER_VERSION;
 }
 
 static enum chain_default chain_default_action(void)
@@ -146,7 +156,7 @@ static bool chain_entry_parse(
 {
 	struct milter_timeouts t = {config_time("milter_connect_timeout") * 1000,
 	    config_time("milter_command_timeout") * 1000,
-	    config_time("milter_content_timeout") * 1000};
+	    config_time("milter_content_timeout") * 1000, chain_protocol()};
 	const char *p = tok;
 	char *spec = NULL, *word;
 	bool ok = true;
@@ -181,6 +191,19 @@ bool milter_chain_syntax_ok(const char *list, struct buf *err)
 	const char *p = list;
 	char *tok;
 	bool ok = true;
+	long v = config_int("milter_protocol");
+	const char *a = config_str("milter_default_action");
+
+	if (v < 2 || v > MILTER_VERSION) {
+		buf_printf(err, "milter_protocol = %ld: tern speaks versions 2 to 6", v);
+		return false;
+	}
+	if (strcmp(a, "accept") != 0 && strcmp(a, "tempfail") != 0 && strcmp(a, "reject") != 0 &&
+	    strcmp(a, "quarantine") != 0) {
+		buf_printf(
+		    err, "milter_default_action = %s: accept, tempfail, reject or quarantine", a);
+		return false;
+	}
 
 	while (ok && (tok = chain_token(&p)) != NULL) {
 		struct chain_entry e = {0};

@@ -237,7 +237,7 @@ static bool milter_flush(struct milter_conn *c)
 static void milter_negotiate(struct milter_conn *c)
 {
 	c->state = M_NEGOTIATING;
-	milter_put_optneg(&c->out, MILTER_VERSION, c->offer_actions, c->offer_protocol);
+	milter_put_optneg(&c->out, c->t.version, c->offer_actions, c->offer_protocol);
 	milter_arm(c, c->t.connect_ms);
 	event_fd_set(c->loop, c->fd, EV_READ | EV_WRITE, milter_io, c);
 }

@@ -52,6 +52,7 @@ struct milter_mod {
 
 struct milter_timeouts {
 	long connect_ms, command_ms, content_ms;
+	unsigned version; /* offered (milter_protocol): 2..6 */
 };
 
 /* reply: REPLYCODE's text for REJECT/TEMPFAIL (NULL: the filter gave
