@@ -44,6 +44,7 @@ struct smtpd_milter {
 	char *reply;	     /* of that answer */
 	char *session_reply; /* a connect/HELO rejection, for every command */
 	bool in_msg;	     /* MAIL was shown to the milters */
+	bool discard;	     /* a milter said discard before the message's end */
 	bool holding;
 	struct buf held;
 	struct milter_msg msg;
@@ -221,9 +222,10 @@ static enum smtpd_milter_res smtpd_milter_stage(struct smtpd_session *s,
 			m->session_reply = xstrdup(m->reply);
 		return SMTPD_MILTER_FAIL;
 	}
-	if (m->verdict == MILTER_DISCARD && stage != STAGE_MAIL && stage != STAGE_HELO)
-		log_info("milter-discard before the message from %s[%s]: ignored until the end",
-		    s->name, s->addr);
+	/* Discard at MAIL, RCPT or DATA: the transaction goes on, and its
+	 * message is thrown away at the end (as Postfix does). */
+	if (m->verdict == MILTER_DISCARD && stage >= STAGE_MAIL)
+		m->discard = true;
 	return SMTPD_MILTER_OK;
 }
 
@@ -334,6 +336,7 @@ void smtpd_milter_abort(struct smtpd_session *s)
 		return;
 	milter_chain_abort(m->chain);
 	m->in_msg = false;
+	m->discard = false;
 }
 
 bool smtpd_milter_holding(const struct smtpd_session *s)
@@ -427,14 +430,17 @@ static void smtpd_milter_verdict(void *ctx, const struct milter_result *r)
 	struct smtpd_session *s = ctx;
 	struct smtpd_milter *m = s->milter;
 	struct buf out = BUF_INIT;
+	bool discard;
 
 	m->msg_busy = false;
 	m->in_msg = false;
+	discard = m->discard; /* a rejection at the end still wins */
+	m->discard = false;
 	milter_chain_abort(m->chain);
 	s->last_io = event_now(s->loop);
 	if (r->v == MILTER_REJECT || r->v == MILTER_TEMPFAIL) {
 		smtpd_milter_end(s, r->reply, "milter-reject");
-	} else if (r->v == MILTER_DISCARD) {
+	} else if (r->v == MILTER_DISCARD || discard) {
 		smtpd_milter_end(s, "250 2.0.0 Ok: discarded", "milter-discard");
 	} else {
 		smtpd_milter_envelope(s, r);

@@ -6,6 +6,7 @@ What it does is chosen by the message, so that one milter serves every test:
   HELO evil.example                 -> reject HELO
   MAIL FROM:<tempfail@...>          -> tempfail MAIL
   RCPT TO:<refused@...>             -> reject that recipient (550 5.7.1 custom)
+  RCPT TO:<discard-rcpt@...>        -> discard (the whole message, at its end)
   Subject: reject                   -> 550 5.7.1 with its own text, at end of message
   Subject: tempfail                 -> 451 4.7.1 tempfail, at end of message
   Subject: discard                  -> discard
@@ -64,6 +65,8 @@ class TestMilter(Milter.Base):
 
     def envrcpt(self, to, *params):
         note(ev="rcpt", rcpt=to, rcpt_addr=self.getsymval("{rcpt_addr}"))
+        if to.startswith("<discard-rcpt@"):
+            return Milter.DISCARD
         if to.startswith("<refused@"):
             self.setreply("550", "5.7.1", "recipient refused by py")
             return Milter.REJECT

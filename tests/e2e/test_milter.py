@@ -76,7 +76,8 @@ def transaction(port, sender, rcpts, subject, body="Hello.\r\n", extra="", helo=
 class MilterTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.inst = Instance(mailboxes=[ALICE, BOB, CAROL, "refused@example.com"])
+        cls.inst = Instance(mailboxes=[ALICE, BOB, CAROL, "refused@example.com",
+                                       "discard-rcpt@example.com"])
         cls.milter = PyMilter(cls.inst.dir)
         cls.inst.append_main_cf({
             "smtpd_milters": "inet:127.0.0.1:%d" % cls.milter.port,
@@ -132,6 +133,14 @@ class MilterTest(unittest.TestCase):
         wait_log(self.inst, "milter-discard")
         self.transaction_done(BOB)
         self.assertFalse([m for m in self.inst.messages(BOB) if b"discard-marker" in m])
+
+    def test_discard_at_rcpt_discards_the_message(self):
+        code, text = transaction(self.port, "sender@example.org",
+                                 [BOB, "discard-rcpt@example.com"], "plain", body="rcpt-discard\r\n")
+        self.assertEqual(code, 250, text)
+        self.assertIn("discarded", text)
+        self.transaction_done(BOB)
+        self.assertFalse([m for m in self.inst.messages(BOB) if b"rcpt-discard" in m])
 
     def transaction_done(self, addr):
         """Sends a plain message to addr and waits for it: anything sent
