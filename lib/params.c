@@ -93,6 +93,9 @@ const struct param_def param_table[] = {
     INT("virtual_alias_recursion_limit", "1000", "deepest nesting of virtual alias expansion"),
     INT("virtual_alias_expansion_limit", "1000",
 	"most addresses one recipient may become through virtual aliases"),
+    SIZE("queue_minfree", "0",
+	"free bytes the queue file system needs to take mail (at least 1.5 times "
+	"message_size_limit is always required)"),
     INT("duplicate_filter_limit", "1000",
 	"recipients of a message remembered to drop duplicates; 0 means no limit"),
     LIST("relay_domains", "", "remote domains this machine accepts mail for"),
