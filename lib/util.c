@@ -190,6 +190,15 @@ size_t strv_len(char *const *v)
 	return n;
 }
 
+void strv_add(char ***v, const char *s)
+{
+	size_t n = strv_len(*v);
+
+	*v = xreallocarray(*v, n + 2, sizeof(**v));
+	(*v)[n] = xstrdup(s);
+	(*v)[n + 1] = NULL;
+}
+
 void strv_free(char **v)
 {
 	if (v == NULL)

@@ -47,6 +47,8 @@ char **strv_split(const char *s, const char *seps);
  */
 char **strv_split_list(const char *text);
 size_t strv_len(char *const *v);
+/* Appends a copy of s to *v (NULL: a new vector). */
+void strv_add(char ***v, const char *s);
 void strv_free(char **v);
 
 /* Parses a decimal number; false on junk, overflow or a value outside range. */

@@ -6,7 +6,7 @@ postmaster exception, smtpd_delay_reject and reject_unauth_pipelining."""
 import os
 import unittest
 
-from dns_fake import FakeDns
+from dns_zone import FakeDns
 from smtpd_util import Conn, wait_log
 from tern_instance import Instance
 
