@@ -93,6 +93,11 @@ void login_auth_start(
 	c->call = auth_client_call(login_engine.auth, &req, auth_reply, c);
 }
 
+const char *login_client_auth_tag(const struct login_client *c)
+{
+	return c->tag ? c->tag : "*";
+}
+
 void login_auth_continue(struct login_client *c, const char *resp)
 {
 	if (c->call == NULL)
