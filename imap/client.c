@@ -49,6 +49,8 @@ static void client_free(struct imap_client *c)
 	imap_append_abort(c);
 	if (c->timer)
 		event_timer_cancel(c->loop, c->timer);
+	if (c->close_timer)
+		event_timer_cancel(c->loop, c->close_timer);
 	event_fd_del(c->loop, c->fd_in);
 	if (c->fd_out != c->fd_in)
 		event_fd_del(c->loop, c->fd_out);
@@ -170,6 +172,15 @@ static void client_update_events(struct imap_client *c)
 	}
 }
 
+static void client_close_later(struct event_loop *loop, void *ctx)
+{
+	struct imap_client *c = ctx;
+
+	(void)loop;
+	c->close_timer = NULL;
+	client_close_check(c);
+}
+
 void imap_client_flush(struct imap_client *c)
 {
 	if (!client_write(c)) {
@@ -177,6 +188,10 @@ void imap_client_flush(struct imap_client *c)
 		c->wire.len = 0;
 	}
 	client_update_events(c);
+	/* Closed outside an event of its own (at creation, from a timer or
+	 * notification): no event would come to free it. */
+	if ((c->closing || c->in_eof) && client_pending_out(c) == 0 && c->close_timer == NULL)
+		c->close_timer = event_timer_add(c->loop, 0, client_close_later, c);
 }
 
 void imap_client_bye(struct imap_client *c, const char *text)

@@ -99,6 +99,7 @@ struct imap_client {
 	/* IDLE */
 	bool idling;
 	struct event_timer *timer;
+	struct event_timer *close_timer; /* frees a closed client outside a callback */
 	long long last_input;
 
 	/* UIDs whose new flags this command reported itself: the sync
