@@ -327,6 +327,15 @@ const struct param_def param_table[] = {
     INT("mailbox_quota_messages", "0",
 	"Maildir++ quota in messages per mailbox; 0: the limits in maildirsize, if any"),
 
+    /* The imap server (imap/, issue 15); Dovecot's names. */
+    SIZE("imap_max_line_length", "65536",
+	"longest IMAP command line, in-memory literals included (BYE beyond)"),
+    SIZE("imap_append_limit", "104857600",
+	"largest message APPEND accepts (APPENDLIMIT; 0: no limit of its own)"),
+    TIME("imap_idle_timeout", "1800", 's', "IMAP session closed after this long without a command"),
+    TIME("imap_idle_notify_interval", "120", 's',
+	"during IDLE, how often the folder is checked anyway and \"* OK Still here\" sent"),
+
     /* Accounts and authentication: the auth daemon (issue 14). */
     STR("data_directory", "/var/lib/tern",
 	"directory of persistent state owned by mail_owner (auth failure counters)"),
