@@ -35,7 +35,7 @@ from sendmail_util import SubmitInstance, TestUser
 from tern_instance import DEBIAN_MAILER_TYPES, debian_postfix_config, wait_until
 
 MAILNAME = "mail.example.org"
-UNSERVED = ("virtual", "lmtp")
+UNSERVED = ("virtual",)
 # Debian's pipe services: served, by processes started on demand only.
 PIPES = ("maildrop", "uucp", "ifmail", "bsmtp", "scalemail-backend", "mailman")
 SKIPPED = ("tlsmgr", "rewrite", "bounce", "defer", "trace", "verify", "flush", "proxymap",
