@@ -43,9 +43,9 @@ DEPS_MASTER := postfix iproute2 util-linux
 DEPS_AUTH  := dovecot-core whois fail2ban
 DEPS_MSTORE := dovecot-imapd
 DEPS_IMAP  := dovecot-imapd
-DEPS_POP3  :=
+DEPS_POP3  := dovecot-pop3d fetchmail curl
 DEPS_SIEVE :=
-DEPS_MSGAUTH :=
+DEPS_MSGAUTH := python3-spf python3-yaml python3-dkim opendkim-tools
 DEPS_ANTISPAM :=
 DEPS_HTTP  :=
 DEPS_TLSSEC :=
@@ -216,7 +216,7 @@ check: deps
 
 run: deps
 	$(MAKE) all
-	@[ -d run ] || $(BUILD)/bin/tern init run
+	@[ -d run ] || $(BUILD)/bin/tern init run --imap --imaps --pop3 --pop3s
 	exec $(BUILD)/bin/tern -c run/etc start -f
 
 # libFuzzer harnesses, built with clang against a libtern compiled with

@@ -9,7 +9,7 @@
  * the greeting and the HELO/EHLO answers, as RFC 2034 section 3 says.
  *
  * Not here: reading lines (session.c), recipient policy (policy.c), the
- * DATA phase after 354 (message.c), the TLS handshake (session.c, tls.c).
+ * DATA phase after 354 (message.c), the TLS handshake (session.c, lib/tls_server.c).
  */
 #include <limits.h>
 #include <string.h>

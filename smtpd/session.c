@@ -29,7 +29,7 @@
 #include "log.h"
 #include "smtpd.h"
 #include "sock.h"
-#include "tls.h"
+#include "tls_server.h"
 #include "util.h"
 
 #define SESSION_READ_SLACK 4096 /* read size beyond one command line */
