@@ -272,6 +272,8 @@ const struct param_def param_table[] = {
     /* Outbound SMTP, DNS, client TLS. */
     STR("transport_maps", "", "tables mapping addresses and domains to transport:nexthop"),
     INT("smtp_tcp_port", "25", "TCP port of next hops given without a port (tern's own)"),
+    INT("lmtp_tcp_port", "24", "TCP port of LMTP next hops given without a port"),
+    STR("lmtp_lhlo_name", "$myhostname", "host name sent in LHLO"),
     STR("smtp_host_lookup", "dns",
 	"how smtp finds host addresses: dns, native (getaddrinfo) or both"),
     STR("dns_servers", "",
