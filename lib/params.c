@@ -307,7 +307,7 @@ const struct param_def param_table[] = {
 
     /* Sieve filtering at delivery (lib/sieve, local/sieve.c, issue 16);
      * Pigeonhole's names. */
-    STR("sieve", "~/.dovecot.sieve",
+    STR("sieve_script", "~/.dovecot.sieve",
 	"the user's active Sieve script (~: the home, or a virtual mailbox's directory); empty: "
 	"none"),
     STR("sieve_dir", "~/sieve", "directory of the user's personal Sieve scripts (include)"),

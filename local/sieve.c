@@ -3,7 +3,7 @@
  * Pigeonhole does it.
  *
  * Scripts: sieve_before, then the user's active script (parameter
- * "sieve", default ~/.dovecot.sieve, often a symlink into ~/sieve/ as
+ * sieve_script, default ~/.dovecot.sieve, often a symlink into ~/sieve/ as
  * ManageSieve leaves it), then sieve_after; "~" is the user's home, or a
  * virtual mailbox's directory.  No script at all: the caller delivers as
  * usual.  Each script's actions are performed in order; the implicit
@@ -393,7 +393,7 @@ static bool ls_run_script(const struct ls_ctx *c, const char *path, const struct
 int local_sieve_deliver(const struct local_msg *m, const char *rcpt, const char *dir,
     const char *home, struct local_result *r)
 {
-	const char *params[] = {"sieve_before", "sieve", "sieve_after"};
+	const char *params[] = {"sieve_before", "sieve_script", "sieve_after"};
 	struct ls_ctx c = {m, rcpt, dir, home, NULL};
 	struct sieve_env env = {0};
 	struct buf msg = BUF_INIT;
