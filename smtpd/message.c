@@ -23,6 +23,7 @@
 #include "log.h"
 #include "proto.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 #include "util.h"
 
 #define MESSAGE_WRITE_ERROR "451 4.3.0 Error: queue file write error"
@@ -83,6 +84,7 @@ bool message_open(struct smtpd_session *s)
 	}
 	message_begin_record(s, &rec);
 	cleanup_client_send(s->cleanup, &rec);
+	smtpd_spf_prepend(s, s->cleanup);
 	buf_free(&rec);
 	s->msg_size = 0;
 	s->too_big = false;

@@ -138,9 +138,8 @@ static void spf_ptr_from_answer(const unsigned char *ans, int len, struct spf_rr
 		set->st = DNS_FAIL;
 		return;
 	}
-	/* c-ares gives the names as h_name and aliases, some twice. */
-	if (h->h_name)
-		spf_add_str(set, h->h_name);
+	/* c-ares lists every name, in answer order, as an alias (and the
+	 * last again as h_name); the order matters for the first 10 (5.5). */
 	for (char **p = h->h_aliases; p && *p; p++) {
 		bool seen = false;
 		for (size_t i = 0; i < set->nstrs && !seen; i++)
@@ -148,6 +147,8 @@ static void spf_ptr_from_answer(const unsigned char *ans, int len, struct spf_rr
 		if (!seen)
 			spf_add_str(set, *p);
 	}
+	if (set->nstrs == 0 && h->h_name)
+		spf_add_str(set, h->h_name);
 	ares_free_hostent(h);
 }
 
