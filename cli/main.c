@@ -39,7 +39,8 @@ static void usage(void)
 	    "  mailbox list|status|rebuild|append|fetch|flags|expunge|... MAILBOX\n"
 	    "                  look at and change mailboxes (see tern(1))\n"
 	    "  spf [--async] IP SENDER HELO   evaluate SPF (RFC 7208) for a client\n"
-	    "  dkim verify [FILE]  check a message's DKIM signatures\n");
+	    "  dkim verify [FILE] | keygen DOMAIN | sign -d D -s S -k KEY [FILE]\n"
+	    "                  check DKIM signatures, make a key, sign a message\n");
 	exit(EX_USAGE);
 }
 

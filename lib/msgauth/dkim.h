@@ -17,13 +17,19 @@
  * l=").  Key records: v=DKIM1, k=rsa|ed25519, h=, s=, t=y|s, an empty p=
  * (revoked).
  *
- * Not here yet: signing, streaming the body through cleanup, ARC, DMARC.
+ * Signing (dkim_sign.c): relaxed/relaxed, RSA-SHA256 or Ed25519-SHA256 by
+ * the key, a fixed list of header fields with From/To/Subject/Date
+ * over-signed.
+ *
+ * Not here yet: streaming the body through cleanup, ARC, DMARC.
  */
 #ifndef TERN_MSGAUTH_DKIM_H
 #define TERN_MSGAUTH_DKIM_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <openssl/evp.h>
 
 #include "buf.h"
 #include "dns.h"
@@ -100,5 +106,18 @@ void dkim_outcomes_free(struct dkim_outcome *v, size_t n);
 
 /* dkim_verify with keys from lib/dns (blocking look-ups). */
 void dkim_verify_blocking(const char *msg, size_t len, struct dkim_outcome **out, size_t *n);
+
+/* ------------------------------------------------------------ signing */
+
+/*
+ * The DKIM-Signature field (name, value, final CRLF) for msg, to put on
+ * top of it; 0, or -1 with err filled (no From:, a key of another type).
+ */
+int dkim_sign(const char *msg, size_t len, const char *domain, const char *selector, EVP_PKEY *key,
+    long long now, struct buf *out, struct buf *err);
+/* A new key: RSA of bits, or Ed25519; NULL when OpenSSL fails. */
+EVP_PKEY *dkim_key_generate(bool rsa, int bits);
+/* The TXT record publishing key's public half ("v=DKIM1; k=...; p=..."). */
+void dkim_key_record(EVP_PKEY *key, struct buf *out);
 
 #endif

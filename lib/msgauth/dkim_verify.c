@@ -27,12 +27,8 @@
 
 #include "log.h"
 #include "msgauth/dkim.h"
+#include "msgauth/dkim_int.h"
 #include "util.h"
-
-struct dkim_field {
-	const char *p; /* name:value with folding, no final CRLF */
-	size_t len;
-};
 
 static const char *dkim_names[] = {"none", "pass", "fail", "neutral", "temperror", "permerror"};
 
@@ -56,8 +52,7 @@ void dkim_outcomes_free(struct dkim_outcome *v, size_t n)
 	free(v);
 }
 
-/* The message with CRLF line ends. */
-static void dkim_crlf(const char *msg, size_t len, struct buf *out)
+void dkim_crlf(const char *msg, size_t len, struct buf *out)
 {
 	for (size_t i = 0; i < len; i++) {
 		if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
@@ -66,8 +61,7 @@ static void dkim_crlf(const char *msg, size_t len, struct buf *out)
 	}
 }
 
-/* Splits the header into fields; returns the body's offset. */
-static size_t dkim_fields(const struct buf *m, struct dkim_field **out, size_t *n)
+size_t dkim_fields(const struct buf *m, struct dkim_field **out, size_t *n)
 {
 	size_t i = 0;
 
@@ -96,7 +90,7 @@ static size_t dkim_fields(const struct buf *m, struct dkim_field **out, size_t *
 	return m->len;
 }
 
-static bool dkim_field_is(const struct dkim_field *f, const char *name)
+bool dkim_field_is(const struct dkim_field *f, const char *name)
 {
 	size_t n = strlen(name), k = 0;
 
@@ -134,8 +128,7 @@ static void dkim_strip_b(const struct dkim_field *f, struct buf *out)
 	}
 }
 
-/* The data the signature covers. */
-static void dkim_header_data(const struct dkim_sig *s, const struct dkim_field *fields, size_t n,
+void dkim_header_data(const struct dkim_sig *s, const struct dkim_field *fields, size_t n,
     const struct dkim_field *sigf, struct buf *out)
 {
 	bool *used = xcalloc(n ? n : 1, sizeof(*used));
