@@ -114,6 +114,25 @@ class MilterTest(unittest.TestCase):
         eom = [e for e in self.milter.events("eom") if e["subject"] == "plain hello"][-1]
         self.assertEqual(eom["body"], "Hello.\r\n")  # CRLF line ends, as filters expect
 
+    def test_bdat_message_goes_through_the_milter(self):
+        c = Conn(self.port)
+        try:
+            c.reply()
+            c.ehlo()
+            self.assertEqual(c.cmd("MAIL FROM:<sender@example.org>")[0], 250)
+            self.assertEqual(c.cmd("RCPT TO:<%s>" % ALICE)[0], 250)
+            part1 = b"From: <sender@example.org>\r\nSubject: bdat chunks\r\n"
+            part2 = b"\r\nbdat-marker\r\n"
+            c.send(b"BDAT %d\r\n" % len(part1) + part1)
+            self.assertEqual(c.reply()[0], 250)
+            c.send(b"BDAT %d LAST\r\n" % len(part2) + part2)
+            code, text = c.reply()
+            self.assertEqual(code, 250, text)
+        finally:
+            c.close()
+        msg = self.delivered(ALICE, "bdat-marker")[0]
+        self.assertIn(b"X-Py-Milter: seen by py\n", msg)
+
     def test_reject_at_end_of_message_is_an_smtp_reply(self):
         code, text = transaction(self.port, "sender@example.org", [ALICE], "reject")
         self.assertEqual(code, 550)
