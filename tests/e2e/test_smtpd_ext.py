@@ -131,6 +131,23 @@ class ExtensionsTest(unittest.TestCase):
         self.assertEqual(c.cmd("NOOP")[0], 250)
         c.close()
 
+    def test_long_helo_refused_at_once(self):
+        # cleanup takes helo names of up to 1024 bytes: a longer one is
+        # refused at EHLO, not with a 451 after every message's data.
+        c = Conn(self.inst.smtp_port)
+        self.assertEqual(c.reply()[0], 220)
+        code, lines = c.cmd("EHLO " + "h" * 1500 + ".example")
+        self.assertEqual((code, lines[0]), (501, "5.5.2 Error: HELO/EHLO name too long"))
+        self.assertEqual(c.cmd("HELO " + "h" * 1025)[0], 501)
+        self.assertEqual(c.cmd("EHLO " + "h" * 1016 + ".example")[0], 250)
+        c.cmd("MAIL FROM:<s@example.org>")
+        c.cmd("RCPT TO:<%s>" % USER)
+        self.assertEqual(c.cmd("DATA")[0], 354)
+        code, lines = c.cmd("Subject: long helo\r\n\r\nlong helo body\r\n.")
+        self.assertEqual(code, 250, lines)
+        c.close()
+        self.delivered(USER, b"long helo body")
+
     def test_size_counts_wire_octets(self):
         # 95,000 bytes once CRLF is LF, 104,500 octets as sent: over the
         # 100,000 of message_size_limit (RFC 1870 counts CRLF as two).
