@@ -26,6 +26,7 @@
 
 enum smtpd_state {
 	SMTPD_CMD,	 /* reading commands */
+	SMTPD_DATA_OPEN, /* DATA: waiting for cleanup's ready before the 354 */
 	SMTPD_DATA,	 /* reading message content after 354 */
 	SMTPD_DATA_WAIT, /* end of data seen, waiting for cleanup */
 	SMTPD_BDAT,	 /* reading the octets of a BDAT chunk */
