@@ -9,7 +9,7 @@ import re
 import time
 import unittest
 
-from login_util import Lines, tls_context
+from login_util import Lines, crlf, put_message, tls_context
 from tern_instance import Instance, wait_until
 
 USER = "carol@example.com"
@@ -108,6 +108,49 @@ class ImapLoginTest(ImapLoginBase):
         with self.assertRaises(imaplib.IMAP4.error):
             c.login(USER, "wrong")
         c.logout()
+
+    def test_login_select_fetch(self):
+        """A login through imap-login reaches the user's imap process (the
+        tagged OK is its, with post-login capabilities), which serves
+        INBOX; the same over imaps, relayed through the login process."""
+        msg = b"From: a@example.org\nSubject: hello imap\n\nbody line\n"
+        put_message(self.inst.maildir(USER), msg)
+        for tls in (False, True):
+            if tls:
+                c = imaplib.IMAP4_SSL("127.0.0.1", self.inst.imaps_port,
+                                      ssl_context=tls_context(self.inst))
+            else:
+                c = imaplib.IMAP4("127.0.0.1", self.inst.imap_port)
+            typ, data = c.login(USER, PASS)
+            self.assertEqual(typ, "OK")
+            # The post-login capabilities, in the tagged OK as Dovecot has them.
+            self.assertRegex(data[0], rb"^\[CAPABILITY IMAP4rev1 .*\bIDLE\b.*\] Logged in$")
+            typ, data = c.select("INBOX")
+            self.assertEqual(typ, "OK", data)
+            self.assertGreaterEqual(int(data[0]), 1)
+            typ, data = c.fetch(b"1", "(BODY.PEEK[])")
+            self.assertEqual(typ, "OK")
+            self.assertEqual(data[0][1], crlf(msg))
+            self.assertEqual(c.logout()[0], "BYE")
+        wait_until(lambda: re.search(r"imap-login\[\d+\]: Login: user=<%s>, method=PLAIN, "
+                                     r"rip=127\.0\.0\.1, lip=127\.0\.0\.1, mpid=\d+, TLS"
+                                     % USER, self.inst.log()), 10, what="Login log line")
+
+    def test_login_pipelined_commands(self):
+        """Commands sent in the same write as LOGIN reach the imap process
+        (the bytes the login process read ahead travel with the hand-off)."""
+        c = self.raw()
+        c.send("a1 LOGIN %s %s\r\na2 SELECT INBOX\r\na3 LOGOUT\r\n" % (USER, PASS))
+        lines = []
+        while True:
+            ln = c.line()
+            lines.append(ln)
+            if ln.startswith(b"a3 "):
+                break
+        self.assertTrue(lines[0].startswith(b"a1 OK [CAPABILITY "), lines)
+        self.assertTrue(any(x.startswith(b"a2 OK") for x in lines), lines)
+        self.assertTrue(lines[-1].startswith(b"a3 OK"), lines)
+        c.close()
 
     def test_garbage_and_long_lines(self):
         c = self.raw()
