@@ -48,6 +48,7 @@ static const struct plan_rule plan_rules[] = {
     {"local", SERVICE_RUN, "local", NULL, PLAN_PRIVATE, NULL},
     {"error", SERVICE_RUN, "smtp", "error", PLAN_PRIVATE, NULL},
     {"discard", SERVICE_RUN, "smtp", "discard", PLAN_PRIVATE, NULL},
+    {"lmtp", SERVICE_RUN, "smtp", "lmtp", PLAN_PRIVATE | PLAN_ON_DEMAND, NULL},
     /* Debian's master.cf names six pipe services for software that is
      * mostly not installed: none runs before mail is routed to it. */
     {"pipe", SERVICE_RUN, "pipe", NULL, PLAN_PRIVATE | PLAN_ON_DEMAND, NULL},
@@ -76,7 +77,6 @@ static const struct plan_rule plan_rules[] = {
     {"virtual", SERVICE_UNSERVED, NULL, NULL, 0,
 	"tern has no virtual delivery agent yet; local delivers virtual mailboxes "
 	"(virtual_transport = local)"},
-    {"lmtp", SERVICE_UNSERVED, NULL, NULL, 0, "LMTP delivery is not implemented yet"},
     {"spawn", SERVICE_UNSERVED, NULL, NULL, 0,
 	"spawn (policy servers and the like) is not implemented"},
     {"qmqpd", SERVICE_UNSERVED, NULL, NULL, 0, "QMQP is not implemented"},

@@ -58,6 +58,7 @@
 #define SERVICE_RELAY "relay"
 #define SERVICE_ERROR "error"
 #define SERVICE_DISCARD "discard"
+#define SERVICE_LMTP "lmtp"
 #define SERVICE_AUTH "auth"
 
 /* Routing: qmgr -> delivery agents. */

@@ -10,7 +10,8 @@
  * groups by next hop) each go to their own destination, one session per
  * next hop.
  *
- * The same program serves the "error" transport (every recipient bounces
+ * The same program serves the "lmtp" transport (the same conversation in
+ * RFC 2033's form, route.c and xfer.c), the "error" transport (every recipient bounces
  * with the next hop as reason, "error:5.1.1 text") and the "discard"
  * transport (every recipient is reported sent and nothing goes anywhere),
  * selected by the master.cf service name or first argument (main.c).
@@ -40,6 +41,7 @@ struct sm_request {
 	/* For delays=c: when the current hop's session was ready (or its
 	 * connection attempts gave up), microseconds, 0 unknown. */
 	long long connected;
+	bool lmtp; /* the lmtp transport */
 };
 
 /* The request's message and recipients. */
@@ -133,7 +135,7 @@ static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, s
 		free(group);
 		return;
 	}
-	s = smtp_route_connect(hop, &f);
+	s = smtp_route_connect(hop, q->lmtp, &f);
 	q->connected = now_usec();
 	if (s == NULL) {
 		/* soft_bounce turns every bounce into a deferral (testing). */
@@ -220,7 +222,8 @@ static void sm_error_agent(struct sm_request *q, enum smtp_mode mode)
 static int sm_deliver_all(struct sm_request *q, enum smtp_mode mode)
 {
 	sm_resolve(q);
-	if (mode != SMTP_MODE_SMTP) {
+	q->lmtp = mode == SMTP_MODE_LMTP;
+	if (mode == SMTP_MODE_ERROR || mode == SMTP_MODE_DISCARD) {
 		sm_error_agent(q, mode);
 		if (sm_report(q, NULL, mode == SMTP_MODE_ERROR ? "none" : "discard") < 0)
 			return -1;
