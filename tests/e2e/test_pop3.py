@@ -37,8 +37,8 @@ class Pop3Base(unittest.TestCase):
         cls.inst = Instance(pop3=True, main_cf=cls.main_cf)
         cls.inst.user_add(USER, PASS)
         cls.inst.start()
-        wait_until(lambda: cls.inst._port_open(cls.inst.pop3_port), 10, what="pop3 port")
-        wait_until(lambda: cls.inst._port_open(cls.inst.pop3s_port), 10, what="pop3s port")
+        wait_until(lambda: cls.inst._port_open(cls.inst.pop3_port), 30, what="pop3 port")
+        wait_until(lambda: cls.inst._port_open(cls.inst.pop3s_port), 30, what="pop3s port")
 
     @classmethod
     def tearDownClass(cls):
@@ -51,7 +51,7 @@ class Pop3Base(unittest.TestCase):
                 os.unlink(os.path.join(md, sub, n))
 
     def login(self):
-        p = poplib.POP3("127.0.0.1", self.inst.pop3_port, timeout=10)
+        p = poplib.POP3("127.0.0.1", self.inst.pop3_port, timeout=30)
         p.user(USER)
         self.assertTrue(p.pass_(PASS).startswith(b"+OK"))
         return p
@@ -248,7 +248,7 @@ class Pop3Test(Pop3Base):
 
     def test_stls(self):
         put_message(self.inst.maildir(USER), b"Subject: s\n\nx\n")
-        p = poplib.POP3("127.0.0.1", self.inst.pop3_port, timeout=10)
+        p = poplib.POP3("127.0.0.1", self.inst.pop3_port, timeout=30)
         p.stls(tls_context(self.inst))
         self.assertNotIn("STLS", p.capa())
         p.user(USER)
@@ -380,8 +380,8 @@ class Pop3ImapTest(unittest.TestCase):
                             main_cf={"auth_failure_exceptions": "127.0.0.0/8"})
         cls.inst.user_add(USER, PASS)
         cls.inst.start()
-        wait_until(lambda: cls.inst._port_open(cls.inst.pop3_port), 10, what="pop3 port")
-        wait_until(lambda: cls.inst._port_open(cls.inst.imap_port), 10, what="imap port")
+        wait_until(lambda: cls.inst._port_open(cls.inst.pop3_port), 30, what="pop3 port")
+        wait_until(lambda: cls.inst._port_open(cls.inst.imap_port), 30, what="imap port")
 
     @classmethod
     def tearDownClass(cls):
@@ -396,7 +396,7 @@ class Pop3ImapTest(unittest.TestCase):
         im.login(USER, PASS)
         typ, data = im.select("INBOX")
         self.assertEqual(int(data[0]), 3)
-        p = poplib.POP3("127.0.0.1", self.inst.pop3_port, timeout=10)
+        p = poplib.POP3("127.0.0.1", self.inst.pop3_port, timeout=30)
         p.user(USER)
         p.pass_(PASS)
         p.dele(2)
