@@ -37,7 +37,9 @@ static void usage(void)
 	    "                  manage accounts (the users file; see tern(1))\n"
 	    "  passwd [--stdin] [-d] USER   set or remove a legacy SMTP AUTH password\n"
 	    "  mailbox list|status|rebuild|append|fetch|flags|expunge|... MAILBOX\n"
-	    "                  look at and change mailboxes (see tern(1))\n");
+	    "                  look at and change mailboxes (see tern(1))\n"
+	    "  sieve check SCRIPT... | sieve test [-f S] [-r R] SCRIPT MESSAGE\n"
+	    "                  check a Sieve script, or run it on a message (sieve(7))\n");
 	exit(EX_USAGE);
 }
 
@@ -87,6 +89,8 @@ int main(int argc, char **argv)
 		return cmd_user(confdir, argc, argv);
 	if (strcmp(cmd, "mailbox") == 0)
 		return cmd_mailbox(confdir, argc, argv);
+	if (strcmp(cmd, "sieve") == 0)
+		return cmd_sieve(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }
