@@ -40,7 +40,9 @@ static void usage(void)
 	    "                  look at and change mailboxes (see tern(1))\n"
 	    "  sieve check SCRIPT... | sieve test [-f S] [-r R] SCRIPT MESSAGE\n"
 	    "                  check a Sieve script, or run it on a message (sieve(7))\n"
-	    "  spf [--async] IP SENDER HELO   evaluate SPF (RFC 7208) for a client\n");
+	    "  spf [--async] IP SENDER HELO   evaluate SPF (RFC 7208) for a client\n"
+	    "  dkim verify [FILE] | keygen DOMAIN | sign -d D -s S -k KEY [FILE]\n"
+	    "                  check DKIM signatures, make a key, sign a message\n");
 	exit(EX_USAGE);
 }
 
@@ -94,6 +96,8 @@ int main(int argc, char **argv)
 		return cmd_sieve(confdir, argc, argv);
 	if (strcmp(cmd, "spf") == 0)
 		return cmd_spf(confdir, argc, argv);
+	if (strcmp(cmd, "dkim") == 0)
+		return cmd_dkim(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }
