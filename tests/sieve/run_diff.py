@@ -2,7 +2,7 @@
 """Differential test of tern's Sieve interpreter against Dovecot Pigeonhole.
 
 Every script of SCRIPTS runs on every message of tests/sieve/messages/
-through tests/sieve/tool_sieve_test (lib/sieve) and through Debian's
+through `tern sieve test` (lib/sieve) and through Debian's
 `sieve-test` (package dovecot-sieve); both outputs are reduced to the same
 normalised action lines (store FOLDER flags=..., redirect ADDR, discard,
 reject TEXT, vacation seconds=N subject=S, implicit-keep, error) and must
@@ -28,7 +28,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.environ.get("TERN_BUILD", os.path.join(ROOT, "build"))
-TOOL = os.path.join(BUILD, "tests", "sieve", "tool_sieve_test")
+TOOL = os.path.join(BUILD, "bin", "tern")
 MSGDIR = os.path.join(HERE, "messages")
 SENDER = "alice@example.org"
 RCPT = "bob@example.net"
@@ -372,7 +372,7 @@ class Pigeonhole:
 
 def run_tern(script, msg):
     env = dict(os.environ, TZ="UTC")
-    p = subprocess.run([TOOL, "-f", SENDER, "-r", RCPT, "-m", "INBOX", script, msg],
+    p = subprocess.run([TOOL, "sieve", "test", "-f", SENDER, "-r", RCPT, "-m", "INBOX", script, msg],
                        capture_output=True, text=True, env=env, timeout=60)
     if p.returncode not in (0, 1):
         return ["tool-failed rc=%d %s" % (p.returncode, p.stderr.strip())]
