@@ -34,6 +34,8 @@ DEPS_QMGR  :=
 DEPS_LOCAL := bsd-mailx dovecot-imapd
 DEPS_SENDMAIL := bsd-mailx mutt
 DEPS_SMTP  := dnsmasq-base postfix
+# pipe and lmtp transports: Dovecot's LMTP server as the far end.
+DEPS_TRANSPORTS := dovecot-lmtpd
 # master.cf/main.cf compatibility tests: Debian's postfix generates its
 # configuration in a throw-away root (unshare, ip).
 DEPS_MASTER := postfix iproute2 util-linux
@@ -41,9 +43,9 @@ DEPS_MASTER := postfix iproute2 util-linux
 DEPS_AUTH  := dovecot-core whois fail2ban
 DEPS_MSTORE := dovecot-imapd
 DEPS_IMAP  := dovecot-imapd
-DEPS_POP3  :=
+DEPS_POP3  := dovecot-pop3d fetchmail curl
 DEPS_SIEVE :=
-DEPS_MSGAUTH :=
+DEPS_MSGAUTH := python3-spf python3-yaml python3-dkim opendkim-tools
 DEPS_ANTISPAM :=
 DEPS_HTTP  :=
 DEPS_TLSSEC :=
@@ -51,7 +53,8 @@ DEPS_TLSSEC :=
 DEPS_BENCH := python3 postfix strace procps
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_SMTPD) $(DEPS_QMGR) $(DEPS_LOCAL) \
               $(DEPS_SENDMAIL) $(DEPS_SMTP) $(DEPS_MASTER) $(DEPS_AUTH) $(DEPS_MSTORE) $(DEPS_IMAP) \
-              $(DEPS_POP3) $(DEPS_SIEVE) $(DEPS_MSGAUTH) $(DEPS_ANTISPAM) $(DEPS_HTTP) $(DEPS_TLSSEC)
+              $(DEPS_POP3) $(DEPS_SIEVE) $(DEPS_MSGAUTH) $(DEPS_ANTISPAM) $(DEPS_HTTP) $(DEPS_TLSSEC) \
+              $(DEPS_TRANSPORTS)
 
 ALLCFLAGS = $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS)
 
@@ -213,7 +216,7 @@ check: deps
 
 run: deps
 	$(MAKE) all
-	@[ -d run ] || $(BUILD)/bin/tern init run
+	@[ -d run ] || $(BUILD)/bin/tern init run --imap --imaps --pop3 --pop3s
 	exec $(BUILD)/bin/tern -c run/etc start -f
 
 # libFuzzer harnesses, built with clang against a libtern compiled with

@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "event.h"
 #include "log.h"
+#include "login/login_dir.h"
 #include "privs.h"
 #include "sock.h"
 #include "util.h"
@@ -47,31 +48,13 @@ static void make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 		log_fatal("chmod %s: %s", path, strerror(errno));
 }
 
-/*
- * login/ is root's, its group the login user's: the login processes may
- * pass through it to login/auth, nobody else may (not even mail_owner,
- * who has no business there).  Run as another user, it is that user's.
- */
+/* login/auth: the socket the unprivileged login processes may reach. */
 static int auth_login_listen(void)
 {
-	const char *login_user = config_str("default_login_user");
 	struct buf err = BUF_INIT;
-	gid_t gid = getgid();
-	uid_t uid;
 	int fd;
 
-	if (geteuid() == 0) {
-		if (priv_lookup_user(login_user, &uid, &gid))
-			make_dir(AUTH_LOGIN_DIR, 0750, 0, gid);
-		else {
-			log_warn("default_login_user %s does not exist: login/auth is reachable "
-				 "by root only (tern init creates the user)",
-			    login_user);
-			make_dir(AUTH_LOGIN_DIR, 0700, 0, 0);
-		}
-	} else {
-		make_dir(AUTH_LOGIN_DIR, 0700, getuid(), gid);
-	}
+	login_dir_make();
 	fd = sock_unix_listen(AUTH_SOCKET_LOGIN, 0666, AUTH_LISTEN_BACKLOG, &err);
 	if (fd < 0)
 		log_fatal("%s: %s", AUTH_SOCKET_LOGIN, buf_cstr(&err));

@@ -36,7 +36,7 @@
 #include "auth/passwd_file.h"
 #include "config.h"
 #include "log.h"
-#include "table.h"
+#include "maps.h"
 #include "util.h"
 
 #define PASSDB_MAX_FILE (64 << 20)
@@ -60,10 +60,7 @@ static struct {
 	struct pwf_app *app;
 	size_t napp;
 	unsigned generation;
-	struct table **legacy;
 	char **legacy_specs;
-	size_t nlegacy;
-	struct table *vmaps, *vuid, *vgid;
 } db;
 
 const char *acct_source_name(enum acct_source src)
@@ -214,18 +211,6 @@ static void passdb_refresh(void)
 
 /* ------------------------------------------------------------ tables */
 
-static struct table *open_maps(const char *param)
-{
-	struct buf err = BUF_INIT;
-	const char *spec = config_str(param);
-	struct table *t = NULL;
-
-	if (*spec && (t = table_open(spec, 0, &err)) == NULL)
-		log_warn("%s: %s", param, buf_cstr(&err));
-	buf_free(&err);
-	return t;
-}
-
 /* A "type:/path" table whose file is missing is no table (not an error):
  * the default smtpd_sasl_password_maps names a file few systems have. */
 static bool legacy_spec_present(const char *spec)
@@ -235,43 +220,57 @@ static bool legacy_spec_present(const char *spec)
 	return colon == NULL || colon[1] != '/' || access(colon + 1, F_OK) == 0;
 }
 
+/* 1 found (*hash set), 0 not found, -1 a table could not be used. */
 static int legacy_lookup(const char *user, char **hash)
 {
-	char *key = xstrdup(user);
+	struct buf list = BUF_INIT;
+	const char *v;
+	char *key;
 	int r = 0;
 
-	str_lower(key);
-	for (size_t i = 0; i < db.nlegacy && r == 0; i++) {
-		struct buf err = BUF_INIT;
-		const char *v;
-		bool error = false;
-
+	for (size_t i = 0; db.legacy_specs[i]; i++) {
 		if (!legacy_spec_present(db.legacy_specs[i]))
 			continue;
-		if (db.legacy[i] == NULL &&
-		    (db.legacy[i] = table_open(db.legacy_specs[i], 0, &err)) == NULL) {
-			log_warn("smtpd_sasl_password_maps: %s", buf_cstr(&err));
-			r = -1;
-		} else if ((v = table_lookup(db.legacy[i], key, &error)) != NULL) {
-			*hash = xstrdup(v);
-			str_trim(*hash);
-			r = 1;
-		} else if (error) {
-			r = -1;
-		}
-		buf_free(&err);
+		if (list.len)
+			buf_puts(&list, ", ");
+		buf_puts(&list, db.legacy_specs[i]);
+	}
+	if (list.len == 0) {
+		buf_free(&list);
+		return 0;
+	}
+	key = xstrdup(user);
+	str_lower(key);
+	switch (maps_find(maps_open(buf_cstr(&list)), key, 0, &v)) {
+	case MAPS_FOUND:
+		*hash = xstrdup(v);
+		str_trim(*hash);
+		r = 1;
+		break;
+	case MAPS_NOTFOUND: break;
+	case MAPS_TEMPFAIL: r = -1; break;
 	}
 	free(key);
+	buf_free(&list);
 	return r;
 }
 
-static long lookup_id(struct table *t, const char *user)
+/* The value of the *_maps parameter PARAM for KEY, or NULL. */
+static const char *param_lookup(const char *param, const char *key)
 {
 	const char *v;
+
+	if (*config_str(param) == 0 || maps_find(maps_open(param), key, 0, &v) != MAPS_FOUND)
+		return NULL;
+	return v;
+}
+
+static long lookup_id(const char *param, const char *user)
+{
+	const char *v = param_lookup(param, user);
 	long id;
 
-	if (t == NULL || (v = table_lookup(t, user, NULL)) == NULL ||
-	    !parse_long(v, 0, 0x7fffffff, &id))
+	if (v == NULL || !parse_long(v, 0, 0x7fffffff, &id))
 		return -1;
 	return id;
 }
@@ -340,7 +339,7 @@ static char *maildir_from_vmaps(const char *user)
 	const char *v, *base = config_str("virtual_mailbox_base");
 	size_t n;
 
-	if (db.vmaps == NULL || (v = table_lookup(db.vmaps, user, NULL)) == NULL)
+	if ((v = param_lookup("virtual_mailbox_maps", user)) == NULL)
 		return NULL;
 	n = strlen(v);
 	if (n == 0 || v[n - 1] != '/')
@@ -385,8 +384,8 @@ static struct acct *acct_from_users(const struct pwf_entry *e, const char *servi
 	a->src = ACCT_USERS;
 	a->user = xstrdup(e->user);
 	a->password = xstrdup(e->password);
-	a->uid = *e->uid ? id_of(e->uid, false) : lookup_id(db.vuid, e->user);
-	a->gid = *e->gid ? id_of(e->gid, true) : lookup_id(db.vgid, e->user);
+	a->uid = *e->uid ? id_of(e->uid, false) : lookup_id("virtual_uid_maps", e->user);
+	a->gid = *e->gid ? id_of(e->gid, true) : lookup_id("virtual_gid_maps", e->user);
 	a->home = xstrdup(e->home);
 	v = pwf_extra(e, "mail", true);
 	md = v ? maildir_from_location(v, e->home) : NULL;
@@ -491,10 +490,5 @@ void passdb_init(void)
 	db.apps.param = "auth_app_password_file";
 	db.apps.path = xstrdup(config_str("auth_app_password_file"));
 	db.legacy_specs = config_list("smtpd_sasl_password_maps");
-	db.nlegacy = strv_len(db.legacy_specs);
-	db.legacy = xcalloc(db.nlegacy + 1, sizeof(*db.legacy));
-	db.vmaps = open_maps("virtual_mailbox_maps");
-	db.vuid = open_maps("virtual_uid_maps");
-	db.vgid = open_maps("virtual_gid_maps");
 	passdb_refresh();
 }

@@ -13,6 +13,9 @@
  * smtpd_timeout + 60 s is dropped; one that closes before op=end abandons
  * its message, which simply vanishes (store.c).
  *
+ * Every recipient goes through virtual_alias_maps and the duplicate
+ * filter (valias.h) before it is written: qmgr sees final addresses only.
+ *
  * Local submissions (pickup: a "uid" and no client address) get their
  * unqualified envelope addresses completed with @$myorigin and, like any
  * client that sends rewrite=yes, their missing Date:, Message-ID: (and,
@@ -36,6 +39,7 @@
 #include "proto.h"
 #include "queue.h"
 #include "util.h"
+#include "valias.h"
 
 enum cc_state {
 	CC_BEGIN,
@@ -126,6 +130,14 @@ static void cc_fail(struct cleanup_conn *cc, const char *status, const char *rea
 	log_qid(qid, "%s: %s", status, reason);
 	cleanup_file_discard(&cc->file);
 	cc_reply(cc, status, A_REASON, reason, CC_DRAIN);
+}
+
+/* A full file system is RFC 3463's 4.3.1 (smtpd answers 452), not a bug. */
+static const char *cc_write_error(int err)
+{
+	if (err == ENOSPC || err == EDQUOT)
+		return "4.3.1 Error: insufficient system storage";
+	return "4.3.0 Error: queue file write error";
 }
 
 static void cc_protocol_error(struct cleanup_conn *cc, const char *what)
@@ -251,6 +263,59 @@ static bool cc_too_big(const struct ipc_msg *m)
 	return limit > 0 && ipc_get_int(m, A_SIZE, &size) && size > limit;
 }
 
+/*
+ * The recipients after virtual alias expansion, duplicates dropped
+ * (valias.h), into the queue file.  A table that cannot be read or a
+ * runaway expansion defers the whole message: "" after the reply is sent.
+ */
+static const char *cc_write_rcpts(struct cleanup_conn *cc, const struct cc_rcpt *r)
+{
+	struct valias_list list = {0};
+	enum valias_status st = VALIAS_OK;
+	const char *why = NULL;
+	size_t given = cc->nrcpt;
+
+	for (size_t i = 0; i < given && st == VALIAS_OK; i++) {
+		char *addr = cc_qualify(cc, r[i].addr);
+
+		st = valias_expand(&list, addr, r[i].orcpt, r[i].notify, &why);
+		if (st != VALIAS_OK)
+			log_qid_warn(
+			    cc->file.qid, "%s for <%s> -- message not accepted", why, addr);
+		free(addr);
+	}
+	if (st == VALIAS_OK && list.n > CLEANUP_MAX_RCPT) {
+		log_qid_warn(cc->file.qid,
+		    "virtual alias expansion gives %zu recipients, more than %d", list.n,
+		    CLEANUP_MAX_RCPT);
+		st = VALIAS_LIMIT;
+	}
+	if (st != VALIAS_OK) {
+		valias_list_free(&list);
+		cc_fail(cc, ST_DEFER,
+		    st == VALIAS_TEMPFAIL ? "4.3.0 Error: virtual alias table lookup failure"
+					  : "4.6.0 Error: virtual alias expansion error");
+		return "";
+	}
+	if (list.dropped)
+		log_qid(cc->file.qid, "%zu duplicate recipient%s dropped", list.dropped,
+		    list.dropped == 1 ? "" : "s");
+	for (size_t i = 0; i < list.n; i++)
+		qfw_rcpt(&cc->file.w, list.v[i].addr, list.v[i].orcpt, list.v[i].notify);
+	cc->nrcpt = list.n;
+	if (list.n == 1)
+		cc->ri.rcpt = xstrdup(list.v[0].addr);
+	valias_list_free(&list);
+	return NULL;
+}
+
+static bool cc_str_is(const struct ipc_msg *m, const char *name, const char *value)
+{
+	const char *v = ipc_get_str(m, name);
+
+	return v && strcmp(v, value) == 0;
+}
+
 static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 {
 	size_t n = cc_count_rcpts(m);
@@ -264,24 +329,24 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 		err = "";
 	}
 	if (err == NULL && cleanup_file_create(&cc->file) < 0) {
-		log_error("cannot create queue file in %s: %s", QUEUE_INCOMING, strerror(errno));
-		cc_fail(cc, ST_DEFER, "4.3.0 Error: queue file write error");
+		int e = errno;
+
+		log_error("cannot create queue file in %s: %s", QUEUE_INCOMING, strerror(e));
+		cc_fail(cc, ST_DEFER, cc_write_error(e));
 		err = "";
 	}
 	if (err == NULL)
 		err = cc_write_envelope(cc, m);
+	if (err == NULL)
+		err = cc_write_rcpts(cc, r);
 	if (err == NULL) {
-		for (size_t i = 0; i < cc->nrcpt; i++) {
-			char *addr = cc_qualify(cc, r[i].addr);
-
-			qfw_rcpt(&cc->file.w, addr, r[i].orcpt, r[i].notify);
-			if (cc->nrcpt == 1)
-				cc->ri.rcpt = addr;
-			else
-				free(addr);
-		}
 		hdr_split_init(&cc->split, (size_t)config_size("header_size_limit"));
 		cc->state = CC_HEADER;
+		if (cc_str_is(m, A_READY, "yes")) {
+			/* Not the reply: smtpd says 354 on it (proto.h). */
+			ipc_put_str(&cc->ipc.out, A_STATUS, ST_READY);
+			ipc_end(&cc->ipc.out);
+		}
 	} else if (*err) {
 		cc_protocol_error(cc, err);
 	}
@@ -370,8 +435,10 @@ static void cc_data(struct cleanup_conn *cc, const struct ipc_msg *m)
 	}
 	if (cc->file.w.error) {
 		errno = cc->file.w.error;
-		log_error("%s: queue file write error: %s", cc->file.qid, strerror(errno));
-		cc_fail(cc, ST_DEFER, "4.3.0 Error: queue file write error");
+		int e = errno;
+
+		log_error("%s: queue file write error: %s", cc->file.qid, strerror(e));
+		cc_fail(cc, ST_DEFER, cc_write_error(e));
 	}
 }
 
@@ -409,8 +476,10 @@ static void cc_end(struct cleanup_conn *cc)
 	qfw_body_end(&cc->file.w);
 	strlcpy(qid, cc->file.qid, sizeof(qid));
 	if (cleanup_file_commit(&cc->file) < 0) {
-		log_error("%s: queue file write error: %s", qid, strerror(errno));
-		cc_reply(cc, ST_DEFER, A_REASON, "4.3.0 Error: queue file write error", CC_CLOSING);
+		int e = errno;
+
+		log_error("%s: queue file write error: %s", qid, strerror(e));
+		cc_reply(cc, ST_DEFER, A_REASON, cc_write_error(e), CC_CLOSING);
 		return;
 	}
 	cc_reply(cc, ST_OK, A_QUEUE_ID, qid, CC_CLOSING);

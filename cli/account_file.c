@@ -27,7 +27,7 @@
 #include "account.h"
 #include "config.h"
 #include "privs.h"
-#include "table.h"
+#include "maps.h"
 #include "util.h"
 
 int account_file_lock(const char *path)
@@ -189,19 +189,12 @@ out:
 
 long account_table_id(const char *param, const char *key)
 {
-	struct buf err = BUF_INIT;
-	struct table *t;
 	const char *v;
 	long id = -1;
 
-	if (*config_str(param) == 0)
+	if (*config_str(param) == 0 || maps_find(maps_open(param), key, 0, &v) != MAPS_FOUND ||
+	    !parse_long(v, 0, 0x7fffffff, &id))
 		return -1;
-	t = table_open(config_str(param), 0, &err);
-	if (t && (v = table_lookup(t, key, NULL)) != NULL && !parse_long(v, 0, 0x7fffffff, &id))
-		id = -1;
-	if (t)
-		table_close(t);
-	buf_free(&err);
 	return id;
 }
 

@@ -46,7 +46,9 @@ struct init_opts {
 	const char *smtp;
 	const char *submission; /* NULL: no submission service */
 	const char *smtps;	/* NULL: no smtps service */
-	char **domains;		/* "localhost" first */
+	/* Mail access (NULL: none): POP3, pop3s, IMAP, imaps. */
+	const char *pop3, *pop3s, *imap, *imaps;
+	char **domains; /* "localhost" first */
 	size_t ndomains;
 	bool print_master_cf;	 /* for make install: print, create nothing */
 	bool print_queue_layout; /* the same */
@@ -56,6 +58,8 @@ static int init_usage(void)
 {
 	fprintf(stderr, "usage: tern init DIR [--smtp HOST:PORT] [--submission HOST:PORT] "
 			"[--smtps HOST:PORT] [--domain NAME]...\n"
+			"       [--pop3 [HOST:PORT]] [--pop3s [HOST:PORT]] [--imap [HOST:PORT]] "
+			"[--imaps [HOST:PORT]]\n"
 			"       tern init --print-master-cf [--smtp HOST:PORT] "
 			"[--submission HOST:PORT|none] [--smtps HOST:PORT]\n"
 			"       tern init --print-queue-layout\n");
@@ -114,6 +118,17 @@ static bool valid_domain_arg(const char *d)
 	return true;
 }
 
+/*
+ * --pop3, --pop3s, --imap, --imaps take an address when the next
+ * argument looks like one ("HOST:PORT", "[v6]:PORT"), else the default.
+ */
+static const char *init_listener(int argc, char **argv, int *i, const char *def)
+{
+	if (*i + 1 < argc && argv[*i + 1][0] != '-' && strchr(argv[*i + 1], ':') != NULL)
+		return argv[++*i];
+	return def;
+}
+
 static int init_parse(int argc, char **argv, struct init_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -130,6 +145,14 @@ static int init_parse(int argc, char **argv, struct init_opts *o)
 			o->submission = strcmp(argv[++i], "none") == 0 ? NULL : argv[i];
 		} else if (strcmp(a, "--smtps") == 0 && i + 1 < argc) {
 			o->smtps = argv[++i];
+		} else if (strcmp(a, "--pop3") == 0) {
+			o->pop3 = init_listener(argc, argv, &i, "127.0.0.1:2110");
+		} else if (strcmp(a, "--pop3s") == 0) {
+			o->pop3s = init_listener(argc, argv, &i, "127.0.0.1:2995");
+		} else if (strcmp(a, "--imap") == 0) {
+			o->imap = init_listener(argc, argv, &i, "127.0.0.1:2143");
+		} else if (strcmp(a, "--imaps") == 0) {
+			o->imaps = init_listener(argc, argv, &i, "127.0.0.1:2993");
 		} else if (strcmp(a, "--domain") == 0 && i + 1 < argc) {
 			if (!valid_domain_arg(argv[++i])) {
 				fprintf(stderr, "tern init: bad domain name: %s\n", argv[i]);
@@ -298,6 +321,36 @@ static void init_master_line(struct buf *b, const char *name, const char *type,
 	    wakeup, procs, cmd);
 }
 
+/*
+ * IMAP and POP3: one event-driven login process per listener (it serves
+ * login_client_limit clients), the implicit-TLS ones with wrapper mode;
+ * the root dispatcher postlogin that starts each user's process.
+ */
+static void init_master_access(struct buf *b, const struct init_opts *o)
+{
+	const struct {
+		const char *addr, *cmd;
+		bool tls;
+	} ls[] = {
+	    {o->imap, "imap-login", false},
+	    {o->imaps, "imap-login", true},
+	    {o->pop3, "pop3-login", false},
+	    {o->pop3s, "pop3-login", true},
+	};
+	bool any = false;
+
+	for (size_t i = 0; i < sizeof(ls) / sizeof(ls[0]); i++) {
+		if (ls[i].addr == NULL)
+			continue;
+		init_master_line(b, ls[i].addr, "inet", "n", "-", "-", 1, ls[i].cmd);
+		if (ls[i].tls)
+			buf_puts(b, "  -o login_tls_wrappermode=yes\n");
+		any = true;
+	}
+	if (any)
+		init_master_line(b, "postlogin", "unix", "-", "n", "-", 1, "postlogin");
+}
+
 static void init_master_cf(struct buf *b, const struct init_opts *o)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -331,6 +384,7 @@ static void init_master_cf(struct buf *b, const struct init_opts *o)
 		    init_services[i].unpriv, init_services[i].wakeup,
 		    init_services[i].procs ? init_services[i].procs : cpus,
 		    init_services[i].command);
+	init_master_access(b, o);
 }
 
 /*

@@ -37,7 +37,8 @@ static void usage(void)
 	    "                  manage accounts (the users file; see tern(1))\n"
 	    "  passwd [--stdin] [-d] USER   set or remove a legacy SMTP AUTH password\n"
 	    "  mailbox list|status|rebuild|append|fetch|flags|expunge|... MAILBOX\n"
-	    "                  look at and change mailboxes (see tern(1))\n");
+	    "                  look at and change mailboxes (see tern(1))\n"
+	    "  spf [--async] IP SENDER HELO   evaluate SPF (RFC 7208) for a client\n");
 	exit(EX_USAGE);
 }
 
@@ -87,6 +88,8 @@ int main(int argc, char **argv)
 		return cmd_user(confdir, argc, argv);
 	if (strcmp(cmd, "mailbox") == 0)
 		return cmd_mailbox(confdir, argc, argv);
+	if (strcmp(cmd, "spf") == 0)
+		return cmd_spf(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }

@@ -42,7 +42,7 @@
 #include "auth/quota_rule.h"
 #include "buf.h"
 #include "config.h"
-#include "table.h"
+#include "maps.h"
 #include "tern.h"
 #include "util.h"
 
@@ -244,17 +244,12 @@ static char *user_quota_field(const char *size)
 /* The user's virtual_mailbox_maps value, or NULL. */
 static char *user_vmailbox(const char *addr)
 {
-	struct buf err = BUF_INIT;
-	struct table *t = *config_str("virtual_mailbox_maps")
-			      ? table_open(config_str("virtual_mailbox_maps"), 0, &err)
-			      : NULL;
-	const char *v = t ? table_lookup(t, addr, NULL) : NULL;
-	char *out = v ? xstrdup(v) : NULL;
+	const char *v;
 
-	if (t)
-		table_close(t);
-	buf_free(&err);
-	return out;
+	if (*config_str("virtual_mailbox_maps") == 0 ||
+	    maps_find(maps_open("virtual_mailbox_maps"), addr, 0, &v) != MAPS_FOUND)
+		return NULL;
+	return xstrdup(v);
 }
 
 static char *user_maildir_path(const char *rel)

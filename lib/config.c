@@ -843,7 +843,7 @@ bool config_bool(const char *name)
 
 char **config_list(const char *name)
 {
-	return strv_split(config_str(name), CF_LIST_SEPS);
+	return strv_split_list(config_str(name));
 }
 
 static long cf_unit_seconds(char unit)

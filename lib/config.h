@@ -156,8 +156,8 @@ const char *config_default(const char *name);
 bool config_is_set(const char *name);
 
 /*
- * Splits a list value (separators: white space and commas) into a
- * NULL-terminated vector; free with strv_free().
+ * Splits a list value (separators: white space and commas outside braces,
+ * strv_split_list) into a NULL-terminated vector; free with strv_free().
  */
 char **config_list(const char *name);
 

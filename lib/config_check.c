@@ -13,14 +13,12 @@
  *   - a number, time, size or boolean that does not parse is an error
  *     (the daemon that reads it would exit);
  *   - a "/file/name" in a list or name parameter must be readable;
- *   - restriction lists must not name restrictions smtpd lacks.
+ *   - restriction lists must name only restrictions smtpd implements
+ *     (restr_names.c), their arguments and tables: anything else is an
+ *     error, so that tern does not start to answer 451 at RCPT time.
  *
  * Then master.cf: every entry goes through mastercf_plan(); the
  * transports main.cf routes mail to must have a service that runs.
- *
- * The list of Postfix restrictions smtpd does not implement is kept here
- * (cc_restrictions): a lane that implements one removes it.  smtpd
- * itself answers an unknown restriction with 451 4.3.5 at run time.
  */
 #include "config_check.h"
 
@@ -37,67 +35,11 @@
 #include "inet_listen.h"
 #include "log.h"
 #include "mastercf.h"
+#include "restr_names.h"
 #include "sock.h"
 #include "util.h"
 
 #define CC_SEPS " \t\r\n,"
-
-/* Postfix restrictions tern's smtpd does not implement. */
-static const char *const cc_restrictions[] = {
-    "defer_unauth_destination",
-    "reject_rbl_client",
-    "reject_rhsbl_client",
-    "reject_rhsbl_sender",
-    "reject_rhsbl_helo",
-    "reject_rhsbl_recipient",
-    "reject_rhsbl_reverse_client",
-    "permit_dnswl_client",
-    "permit_rhswl_client",
-    "check_policy_service",
-    "reject_unverified_recipient",
-    "reject_unverified_sender",
-    "reject_unknown_client_hostname",
-    "reject_unknown_reverse_client_hostname",
-    "reject_unknown_helo_hostname",
-    "reject_unlisted_sender",
-    "reject_unknown_client",
-    "reject_unknown_hostname",
-    "reject_invalid_hostname",
-    "reject_non_fqdn_hostname",
-    "permit_mx_backup",
-    "reject_multi_recipient_bounce",
-    "reject_plaintext_session",
-    "permit_tls_clientcerts",
-    "permit_tls_all_clientcerts",
-    "reject_authenticated_sender_login_mismatch",
-    "reject_known_sender_login_mismatch",
-    "reject_unauthenticated_sender_login_mismatch",
-    "reject_unauth_destination_relay",
-    "defer_if_permit",
-    "defer_if_reject",
-    "warn_if_reject",
-    "permit_auth_destination",
-    "reject_unauth_destination_domain",
-    "permit_inet_interfaces",
-    "reject_sender_login_mismatch_any",
-    "check_ccert_access",
-    "check_sasl_access",
-    "check_reverse_client_hostname_access",
-    "sleep",
-    NULL,
-};
-
-static const char *const cc_restriction_params[] = {
-    "smtpd_client_restrictions",
-    "smtpd_helo_restrictions",
-    "smtpd_sender_restrictions",
-    "smtpd_relay_restrictions",
-    "smtpd_recipient_restrictions",
-    "smtpd_data_restrictions",
-    "smtpd_end_of_data_restrictions",
-    "smtpd_etrn_restrictions",
-    NULL,
-};
 
 /* Postfix's per-transport parameters: "<service>_<suffix>". */
 static const char *const cc_transport_suffixes[] = {
@@ -264,17 +206,30 @@ static void cc_networks(struct cc *c, const char *file, int line, const char *na
 	strv_free(v);
 }
 
+/*
+ * Every word of a restriction list must be a restriction smtpd implements
+ * (restr_names.c), the argument of one, or a "type:table": anything else
+ * would be a 451 at RCPT time, so it is an error now.
+ */
 static void cc_restriction_words(
     struct cc *c, const char *file, int line, const char *name, const char *val)
 {
-	char **v = strv_split(val, CC_SEPS);
+	char **v = strv_split_list(val);
 
-	for (char **p = v; *p; p++)
-		if (cc_in(cc_restrictions, *p))
-			cc_add(c, CHECK_WARN, file, line,
-			    "%s: restriction %s is not implemented by tern: smtpd answers "
-			    "451 4.3.5 when it reaches it",
+	for (char **p = v; *p; p++) {
+		const struct restr_name *rn = restr_name_find(*p);
+
+		if (rn == NULL && !restr_is_table(*p))
+			cc_add(c, CHECK_ERROR, file, line, "%s: unknown restriction %s", name, *p);
+		else if (rn && rn->id == RN_UNSUPPORTED)
+			cc_add(c, CHECK_ERROR, file, line,
+			    "%s: restriction %s is not implemented by tern", name, *p);
+		else if (rn && rn->arg && p[1] == NULL)
+			cc_add(c, CHECK_ERROR, file, line, "%s: restriction %s needs an argument",
 			    name, *p);
+		if (rn && rn->arg && p[1])
+			p++;
+	}
 	strv_free(v);
 }
 
@@ -301,7 +256,7 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_add(c, CHECK_ERROR, file, line, "%s = %s: not a valid %s", name, val, what);
 	if (def->type == PARAM_LIST || def->type == PARAM_NAME)
 		cc_files(c, file, line, name, def, val);
-	if (cc_in(cc_restriction_params, name))
+	if (cc_in(restr_list_params, name))
 		cc_restriction_words(c, file, line, name, val);
 	free(val);
 }

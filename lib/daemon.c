@@ -88,7 +88,7 @@ static void daemon_parse_args(struct daemon *d, int argc, char **argv, const cha
 	d->service = d->prog;
 	d->type = SERVICE_UNIX;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "c:n:t:o:v")) != -1) {
+	while ((c = getopt(argc, argv, "+c:n:t:o:v")) != -1) {
 		switch (c) {
 		case 'c': *confdir = optarg; break;
 		case 'n': d->service = optarg; break;
@@ -100,6 +100,9 @@ static void daemon_parse_args(struct daemon *d, int argc, char **argv, const cha
 		default: daemon_usage(d->prog);
 		}
 	}
+	/* "+": the options end at the first other word, so master.cf
+	 * arguments such as pipe's "argv=/usr/bin/maildrop -d ${user}" keep
+	 * their own options (as Postfix's daemons parse them). */
 	d->args = argv + optind;
 	log_set_verbose(verbose);
 	/* Overrides are applied after main.cf is read; config keeps them. */

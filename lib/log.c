@@ -49,6 +49,26 @@ void log_set_syslog_name(const char *name)
 	}
 }
 
+int log_file_fd(void)
+{
+	return log_dest == LOG_DEST_FILE ? log_fd : -1;
+}
+
+/* A copy of the log file a parent passed (TERN_LOG_FD), or -1. */
+static int log_inherited(void)
+{
+	const char *env = getenv("TERN_LOG_FD");
+	char *end;
+	long fd;
+
+	if (env == NULL)
+		return -1;
+	fd = strtol(env, &end, 10);
+	if (*end != 0 || fd < 0 || fd > 65535)
+		return -1;
+	return fcntl((int)fd, F_DUPFD_CLOEXEC, 3);
+}
+
 void log_open(const char *progname, enum log_dest dest, const char *path)
 {
 	const char *slash = strrchr(progname, '/');
@@ -62,7 +82,9 @@ void log_open(const char *progname, enum log_dest dest, const char *path)
 	if (dest == LOG_DEST_SYSLOG) {
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 	} else if (dest == LOG_DEST_FILE) {
-		log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		log_fd = log_inherited();
+		if (log_fd < 0)
+			log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (log_fd < 0) {
 			log_dest = LOG_DEST_STDERR;
 			log_warn("cannot open log file %s: %s; logging to stderr", path,

@@ -26,6 +26,13 @@ enum log_dest {
  * called, lines go to stderr.
  */
 void log_open(const char *progname, enum log_dest dest, const char *path);
+/*
+ * The open log file (LOG_DEST_FILE), or -1.  A parent hands it to a child
+ * that runs as a user who may not open maillog_file (postlogin's users'
+ * processes) as a descriptor named by TERN_LOG_FD in the environment;
+ * log_open(LOG_DEST_FILE) then writes to that instead of opening path.
+ */
+int log_file_fd(void);
 /* Prefix for the program name; default "tern" (main.cf syslog_name). */
 void log_set_syslog_name(const char *name);
 void log_set_verbose(int level);

@@ -49,27 +49,7 @@ static size_t maps_nlists;
 
 char **maps_split(const char *text)
 {
-	char **v = xcalloc(1, sizeof(*v));
-	size_t n = 0;
-
-	for (const char *p = text; *p;) {
-		const char *start;
-		int depth = 0;
-
-		p += strspn(p, " \t\r\n,");
-		if (*p == 0)
-			break;
-		for (start = p; *p && (depth > 0 || strchr(" \t\r\n,", *p) == NULL); p++) {
-			if (*p == '{')
-				depth++;
-			else if (*p == '}' && depth > 0)
-				depth--;
-		}
-		v = xreallocarray(v, n + 2, sizeof(*v));
-		v[n++] = xstrndup(start, (size_t)(p - start));
-		v[n] = NULL;
-	}
-	return v;
+	return strv_split_list(text);
 }
 
 /* A parameter name (in params.c) rather than list text? */

@@ -66,9 +66,10 @@ bool maps_empty(const struct maps *m);
 const char *maps_title(const struct maps *m);
 
 /*
- * Splits list text into table specs: separators are commas and white space
- * outside braces.  NULL-terminated; free with strv_free().  An unbalanced
- * '{' keeps the rest of the text in its spec (table_open then refuses it).
+ * Splits list text into table specs: strv_split_list() (util.h), commas and
+ * white space outside braces.  NULL-terminated; free with strv_free().  An
+ * unbalanced '{' keeps the rest of the text in its spec (table_open then
+ * refuses it).
  */
 char **maps_split(const char *text);
 

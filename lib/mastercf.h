@@ -83,6 +83,7 @@ struct service_plan {
 	enum service_type type; /* socket type to make (a fifo is served as unix) */
 	bool private_;		/* socket folder: private/ (true) or public/ */
 	const char *note;	/* one line: why skipped/unserved, or what differs */
+	bool on_demand;		/* no process before the first client (pipe) */
 };
 
 void mastercf_plan(const struct master_service *svc, struct service_plan *out);

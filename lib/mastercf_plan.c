@@ -3,7 +3,7 @@
  *
  * A stock Postfix (or Debian) master.cf names some twenty daemons.  tern
  * has its own programs for the mail path (smtpd, cleanup, qmgr, pickup,
- * local, smtp), does the work of Postfix's helper daemons inside those
+ * local, smtp, pipe), does the work of Postfix's helper daemons inside those
  * programs (address rewriting, bounces, connection counting, ...), and
  * lacks a few transports.  The table below says, per Postfix command,
  * which of the three applies, so that master, "tern check" and "tern
@@ -23,8 +23,9 @@
 #include "mastercf.h"
 
 enum plan_flags {
-	PLAN_PRIVATE = 0x1, /* socket forced into private/ */
-	PLAN_FIFO_OK = 0x2, /* an old "fifo" entry is served as a unix socket */
+	PLAN_PRIVATE = 0x1,   /* socket forced into private/ */
+	PLAN_FIFO_OK = 0x2,   /* an old "fifo" entry is served as a unix socket */
+	PLAN_ON_DEMAND = 0x4, /* started by the first client only */
 };
 
 struct plan_rule {
@@ -47,6 +48,10 @@ static const struct plan_rule plan_rules[] = {
     {"local", SERVICE_RUN, "local", NULL, PLAN_PRIVATE, NULL},
     {"error", SERVICE_RUN, "smtp", "error", PLAN_PRIVATE, NULL},
     {"discard", SERVICE_RUN, "smtp", "discard", PLAN_PRIVATE, NULL},
+    {"lmtp", SERVICE_RUN, "smtp", "lmtp", PLAN_PRIVATE | PLAN_ON_DEMAND, NULL},
+    /* Debian's master.cf names six pipe services for software that is
+     * mostly not installed: none runs before mail is routed to it. */
+    {"pipe", SERVICE_RUN, "pipe", NULL, PLAN_PRIVATE | PLAN_ON_DEMAND, NULL},
 
     /* Postfix's helpers: tern does their work elsewhere, or needs none. */
     {"tlsmgr", SERVICE_SKIP, NULL, NULL, 0, "Postfix's TLS session cache manager; tern needs none"},
@@ -72,8 +77,6 @@ static const struct plan_rule plan_rules[] = {
     {"virtual", SERVICE_UNSERVED, NULL, NULL, 0,
 	"tern has no virtual delivery agent yet; local delivers virtual mailboxes "
 	"(virtual_transport = local)"},
-    {"lmtp", SERVICE_UNSERVED, NULL, NULL, 0, "LMTP delivery is not implemented yet"},
-    {"pipe", SERVICE_UNSERVED, NULL, NULL, 0, "the pipe delivery agent is not implemented yet"},
     {"spawn", SERVICE_UNSERVED, NULL, NULL, 0,
 	"spawn (policy servers and the like) is not implemented"},
     {"qmqpd", SERVICE_UNSERVED, NULL, NULL, 0, "QMQP is not implemented"},
@@ -152,5 +155,6 @@ void mastercf_plan(const struct master_service *svc, struct service_plan *out)
 	out->program = r ? r->program : NULL;
 	out->mode = r ? r->mode : NULL;
 	out->note = r ? r->note : NULL;
+	out->on_demand = r && (r->flags & PLAN_ON_DEMAND);
 	plan_socket(svc, r, out);
 }

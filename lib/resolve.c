@@ -5,6 +5,7 @@
  * (a domain listed twice goes to the first class that names it):
  *   virtual_mailbox_domains -> virtual alias/mailbox class, virtual_transport
  *   mydestination           -> local class, local_transport
+ *   virtual_alias_domains   -> alias class, error:5.1.1 User unknown ...
  *   relay_domains           -> relay class, relay_transport
  *   anything else           -> default class, default_transport
  * An address without a domain is local (the caller qualifies "postmaster").
@@ -23,7 +24,8 @@
 #include "maps.h"
 #include "util.h"
 
-static const char *const class_names[] = {"local", "virtual", "relay", "default"};
+static const char *const class_names[] = {"local", "virtual", "relay", "default", "alias"};
+#define CLASS_COUNT (sizeof(class_names) / sizeof(class_names[0]))
 
 const char *resolve_class_name(enum addr_class c)
 {
@@ -32,7 +34,7 @@ const char *resolve_class_name(enum addr_class c)
 
 bool resolve_class_from_name(const char *name, enum addr_class *out)
 {
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < CLASS_COUNT; i++) {
 		if (strcmp(name, class_names[i]) == 0) {
 			*out = (enum addr_class)i;
 			return true;
@@ -158,7 +160,13 @@ bool resolve_addr(const char *addr, struct resolved *out)
 		resolve_set(out, CLASS_VIRTUAL, "virtual_transport", domain);
 	else if (!error && resolve_domain_in("mydestination", domain, &error))
 		resolve_set(out, CLASS_LOCAL, "local_transport", domain);
-	else if (!error && resolve_domain_in("relay_domains", domain, &error))
+	else if (!error && resolve_domain_in("virtual_alias_domains", domain, &error)) {
+		/* Postfix's error:User unknown in virtual alias table. */
+		out->cls = CLASS_ALIAS;
+		strlcpy(out->transport, "error", sizeof(out->transport));
+		strlcpy(out->nexthop, "5.1.1 User unknown in virtual alias table",
+		    sizeof(out->nexthop));
+	} else if (!error && resolve_domain_in("relay_domains", domain, &error))
 		resolve_set(out, CLASS_RELAY, "relay_transport", domain);
 	else if (!error)
 		resolve_set(out, CLASS_DEFAULT, "default_transport", domain);

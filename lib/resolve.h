@@ -4,8 +4,12 @@
  * What Postfix's trivial-rewrite does, as library code:
  *   domain in virtual_mailbox_domains  -> class "virtual", transport local
  *   domain in mydestination (or empty) -> class "local",   transport local
+ *   domain in virtual_alias_domains    -> class "alias",   error transport
  *   domain in relay_domains            -> class "relay",   transport relay
  *   anything else                      -> class "default", transport smtp
+ * An address of the alias class that reaches qmgr is one virtual_alias_maps
+ * does not know (cleanup expanded the rest, valias.h): it bounces with
+ * Postfix's "5.1.1 User unknown in virtual alias table".
  * Domain lists take names and table specs (texthash:/path), as in Postfix.
  * relayhost then becomes the next hop of the relay and default classes
  * (unless their transport names one), and transport_maps ("user@domain",
@@ -23,6 +27,7 @@ enum addr_class {
 	CLASS_VIRTUAL,
 	CLASS_RELAY,
 	CLASS_DEFAULT,
+	CLASS_ALIAS, /* virtual_alias_domains: cleanup rewrote what it knew */
 };
 
 struct resolved {

@@ -155,6 +155,32 @@ char **strv_split(const char *s, const char *seps)
 	return v;
 }
 
+char **strv_split_list(const char *text)
+{
+	static const char seps[] = " \t\r\n,";
+	char **v = xcalloc(1, sizeof(*v));
+	size_t n = 0;
+
+	for (const char *p = text; *p;) {
+		const char *start;
+		int depth = 0;
+
+		p += strspn(p, seps);
+		if (*p == 0)
+			break;
+		for (start = p; *p && (depth > 0 || strchr(seps, *p) == NULL); p++) {
+			if (*p == '{')
+				depth++;
+			else if (*p == '}' && depth > 0)
+				depth--;
+		}
+		v = xreallocarray(v, n + 2, sizeof(*v));
+		v[n++] = xstrndup(start, (size_t)(p - start));
+		v[n] = NULL;
+	}
+	return v;
+}
+
 size_t strv_len(char *const *v)
 {
 	size_t n = 0;
@@ -162,6 +188,15 @@ size_t strv_len(char *const *v)
 	while (v && v[n])
 		n++;
 	return n;
+}
+
+void strv_add(char ***v, const char *s)
+{
+	size_t n = strv_len(*v);
+
+	*v = xreallocarray(*v, n + 2, sizeof(**v));
+	(*v)[n] = xstrdup(s);
+	(*v)[n + 1] = NULL;
 }
 
 void strv_free(char **v)

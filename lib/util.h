@@ -39,7 +39,16 @@ char *str_trim(char *s);
  * skipping empty fields.  Free with strv_free().
  */
 char **strv_split(const char *s, const char *seps);
+/*
+ * Splits a Postfix list value ("a, b c", "inline:{ k = v, { k2 = v 2 } }")
+ * on commas and white space outside braces: the one splitter of every
+ * list parameter (config_list) and table list (maps_split).  An unbalanced
+ * '{' keeps the rest of the text in its word.
+ */
+char **strv_split_list(const char *text);
 size_t strv_len(char *const *v);
+/* Appends a copy of s to *v (NULL: a new vector). */
+void strv_add(char ***v, const char *s);
 void strv_free(char **v);
 
 /* Parses a decimal number; false on junk, overflow or a value outside range. */

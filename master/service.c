@@ -8,7 +8,8 @@
  * by main.c).  maxproc is Postfix's: an upper bound, "-" for
  * default_process_limit, 0 for none.  A few processes run from the start
  * (prestart: one, or as many as there are processors when maxproc names a
- * number above one); avail.c starts the rest on demand.
+ * number above one; none for a service mastercf_plan() starts on demand);
+ * avail.c starts the rest on demand.
  *
  * On reload a service keeps its socket when its entry is unchanged (no
  * connection is refused while daemons restart), gets a new one when its
@@ -136,8 +137,8 @@ static void service_limits(struct mservice *s)
 	/* An explicit maxproc above one asks for parallel processes: give
 	 * each processor one (event-driven daemons use more than one
 	 * processor only that way); otherwise one, the rest on demand. */
-	s->prestart = 1;
-	if (s->cf.maxproc > 1)
+	s->prestart = s->plan.on_demand ? 0 : 1;
+	if (s->cf.maxproc > 1 && !s->plan.on_demand)
 		s->prestart = s->cf.maxproc < cpus ? s->cf.maxproc : (int)cpus;
 }
 

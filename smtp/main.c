@@ -1,5 +1,6 @@
 /*
- * main.c - the smtp delivery agent (also the error and discard agents).
+ * main.c - the smtp delivery agent (also the lmtp, error and discard
+ * agents).
  *
  * Serves one qmgr request at a time, like local, in the daemon skeleton's
  * blocking server: it exits after max_use requests or max_idle seconds
@@ -7,8 +8,8 @@
  * between requests.  Between requests a daemon timer closes cached SMTP
  * sessions when smtp_connection_cache_time_limit runs out.
  *
- * The mode is the master.cf service name ("error", "discard"; anything
- * else is smtp), or the first argument after the options when given, so
+ * The mode is the master.cf service name ("error", "discard", "lmtp";
+ * anything else is smtp), or the first argument after the options when given, so
  * "retired  unix - - n - 1 smtp error" works too.
  */
 #include <string.h>
@@ -33,6 +34,8 @@ static enum smtp_mode smtp_mode_of(const struct daemon *d)
 		return SMTP_MODE_ERROR;
 	if (name && strcmp(name, SERVICE_DISCARD) == 0)
 		return SMTP_MODE_DISCARD;
+	if (name && strcmp(name, SERVICE_LMTP) == 0)
+		return SMTP_MODE_LMTP;
 	return SMTP_MODE_SMTP;
 }
 

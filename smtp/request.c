@@ -1,5 +1,6 @@
 /*
- * request.c - the smtp agent's side of the qmgr conversation (proto.h).
+ * request.c - the smtp agent's delivery of one qmgr request (the request
+ * loop, decoding and status replies are lib/deliver_agent.c's).
  *
  * One {op=deliver} per connection, the queue file's descriptor attached;
  * one {op=status} per recipient, then {op=done}.  The next hop comes from
@@ -9,7 +10,8 @@
  * groups by next hop) each go to their own destination, one session per
  * next hop.
  *
- * The same program serves the "error" transport (every recipient bounces
+ * The same program serves the "lmtp" transport (the same conversation in
+ * RFC 2033's form, route.c and xfer.c), the "error" transport (every recipient bounces
  * with the next hop as reason, "error:5.1.1 text") and the "discard"
  * transport (every recipient is reported sent and nothing goes anywhere),
  * selected by the master.cf service name or first argument (main.c).
@@ -20,7 +22,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "deliver_request.h"
+#include "deliver_agent.h"
 #include "dsn.h"
 #include "ipc.h"
 #include "log.h"
@@ -30,47 +32,44 @@
 #include "util.h"
 
 struct sm_request {
-	struct deliver_request dr; /* qmgr's request (lib/deliver_request.h) */
+	struct deliver_job *job; /* qmgr's request (lib/deliver_agent.h) */
 	struct smtp_msg msg;
 	const char *nexthop; /* from qmgr, or NULL */
 	struct smtp_rcpt *rcpts;
 	size_t nrcpt;
 	char (*hops)[256]; /* resolved next hops, one per recipient */
-	/* For delays=a/b/c/d, microseconds (0 unknown): qmgr took the
-	 * message, the request reached us, the current hop's session was
-	 * ready (or its connection attempts gave up). */
-	long long activated, received, connected;
+	/* For delays=c: when the current hop's session was ready (or its
+	 * connection attempts gave up), microseconds, 0 unknown. */
+	long long connected;
+	bool lmtp; /* the lmtp transport */
 };
 
-/* The request's message and recipients, or why it is refused. */
-static const char *sm_parse(const struct ipc_msg *m, struct sm_request *q)
+/* The request's message and recipients. */
+static void sm_init(struct deliver_job *job, struct sm_request *q)
 {
-	const char *err;
+	const struct deliver_request *dr = &job->dr;
 
 	memset(q, 0, sizeof(*q));
-	q->msg.fd = -1;
-	if ((err = deliver_request_decode(m, &q->dr)) != NULL)
-		return err;
-	q->msg.qid = q->dr.qid;
-	q->msg.sender = q->dr.sender;
-	q->msg.header_off = q->dr.header_off;
-	q->msg.header_len = q->dr.header_len;
-	q->msg.body_off = q->dr.body_off;
-	q->msg.body_len = q->dr.body_len;
-	q->msg.arrival = q->dr.arrival;
-	q->msg.ret = q->dr.ret;
-	q->msg.envid = q->dr.envid;
-	q->activated = q->dr.activated;
-	q->nexthop = q->dr.nexthop;
-	q->nrcpt = q->dr.nrcpt;
-	q->rcpts = xcalloc(q->nrcpt, sizeof(*q->rcpts));
+	q->job = job;
+	q->msg.fd = job->fd;
+	q->msg.qid = dr->qid;
+	q->msg.sender = dr->sender;
+	q->msg.header_off = dr->header_off;
+	q->msg.header_len = dr->header_len;
+	q->msg.body_off = dr->body_off;
+	q->msg.body_len = dr->body_len;
+	q->msg.arrival = dr->arrival;
+	q->msg.ret = dr->ret;
+	q->msg.envid = dr->envid;
+	q->nexthop = dr->nexthop;
+	q->nrcpt = dr->nrcpt;
+	q->rcpts = xcalloc(q->nrcpt ? q->nrcpt : 1, sizeof(*q->rcpts));
 	for (size_t i = 0; i < q->nrcpt; i++) {
-		q->rcpts[i].addr = q->dr.rcpts[i].addr;
-		q->rcpts[i].orcpt = q->dr.rcpts[i].orcpt;
-		q->rcpts[i].notify = q->dr.rcpts[i].notify;
-		q->rcpts[i].index = q->dr.rcpts[i].index;
+		q->rcpts[i].addr = dr->rcpts[i].addr;
+		q->rcpts[i].orcpt = dr->rcpts[i].orcpt;
+		q->rcpts[i].notify = dr->rcpts[i].notify;
+		q->rcpts[i].index = dr->rcpts[i].index;
 	}
-	return NULL;
 }
 
 /* Each recipient's next hop: qmgr's, else resolve_addr()'s. */
@@ -89,39 +88,6 @@ static void sm_resolve(struct sm_request *q)
 			    "cannot resolve the recipient: lookup table error");
 		q->rcpts[i].nexthop = q->hops[i];
 	}
-}
-
-/*
- * The Postfix-shaped line (lib/dsn_log.c).  delays c is the set-up of
- * this hop's session (DNS, connect, greeting, EHLO, STARTTLS, AUTH; about
- * 0 for a cached session), d the transaction up to the result.  When one
- * request spans several next hops, c also holds the earlier hops' time.
- */
-static void sm_log(const struct sm_request *q, const struct smtp_rcpt *r, const char *relay)
-{
-	struct dsn_log l = {0};
-	struct buf line = BUF_INIT;
-
-	l.rcpt = r->addr;
-	l.orcpt = r->orcpt;
-	l.relay = relay;
-	l.dsn = r->dsn;
-	l.status = r->result;
-	l.reason = r->reason;
-	l.arrival = q->msg.arrival;
-	l.activated = q->activated;
-	l.request = q->received;
-	l.connected = q->connected > 0 ? q->connected : q->received;
-	l.done = now_usec();
-	dsn_log_format(&line, &l);
-	log_qid(q->msg.qid, "%s", buf_cstr(&line));
-	buf_free(&line);
-}
-
-static int sm_send_status(struct ipc_conn *c, const struct smtp_rcpt *r)
-{
-	deliver_status_encode(&c->out, r->index, r->result, r->dsn, r->reason);
-	return ipc_conn_send(c, (int)config_time("ipc_timeout") * 1000);
 }
 
 /*
@@ -169,7 +135,7 @@ static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, s
 		free(group);
 		return;
 	}
-	s = smtp_route_connect(hop, &f);
+	s = smtp_route_connect(hop, q->lmtp, &f);
 	q->connected = now_usec();
 	if (s == NULL) {
 		/* soft_bounce turns every bounce into a deferral (testing). */
@@ -191,8 +157,23 @@ static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, s
 	free(group);
 }
 
+/*
+ * Reports recipient i (lib/deliver_agent.c logs the Postfix-shaped line):
+ * delays c is the set-up of this hop's session (DNS, connect, greeting,
+ * EHLO, STARTTLS, AUTH; about 0 for a cached session), d the transaction
+ * up to the result.  When one request spans several next hops, c also
+ * holds the earlier hops' time.
+ */
+static int sm_send_status(struct sm_request *q, size_t i, const char *relay)
+{
+	const struct smtp_rcpt *r = &q->rcpts[i];
+	struct deliver_outcome o = {r->result, r->dsn, r->reason, relay, q->connected};
+
+	return deliver_job_report(q->job, &q->job->dr.rcpts[i], &o);
+}
+
 /* Reports the recipients of hop (all when NULL) that are not reported. */
-static int sm_report(struct ipc_conn *c, struct sm_request *q, const char *hop, const char *relay)
+static int sm_report(struct sm_request *q, const char *hop, const char *relay)
 {
 	for (size_t i = 0; i < q->nrcpt; i++) {
 		struct smtp_rcpt *r = &q->rcpts[i];
@@ -205,8 +186,7 @@ static int sm_report(struct ipc_conn *c, struct sm_request *q, const char *hop, 
 			r->result = RES_DEFERRED;
 			r->dsn[0] = '4';
 		}
-		sm_log(q, r, relay);
-		if (sm_send_status(c, r) < 0)
+		if (sm_send_status(q, i, relay) < 0)
 			return -1;
 		r->reported = true;
 	}
@@ -239,12 +219,13 @@ static void sm_error_agent(struct sm_request *q, enum smtp_mode mode)
 	}
 }
 
-static int sm_deliver_all(struct ipc_conn *c, struct sm_request *q, enum smtp_mode mode)
+static int sm_deliver_all(struct sm_request *q, enum smtp_mode mode)
 {
 	sm_resolve(q);
-	if (mode != SMTP_MODE_SMTP) {
+	q->lmtp = mode == SMTP_MODE_LMTP;
+	if (mode == SMTP_MODE_ERROR || mode == SMTP_MODE_DISCARD) {
 		sm_error_agent(q, mode);
-		if (sm_report(c, q, NULL, mode == SMTP_MODE_ERROR ? "none" : "discard") < 0)
+		if (sm_report(q, NULL, mode == SMTP_MODE_ERROR ? "none" : "discard") < 0)
 			return -1;
 	} else {
 		for (size_t i = 0; i < q->nrcpt; i++) {
@@ -258,46 +239,29 @@ static int sm_deliver_all(struct ipc_conn *c, struct sm_request *q, enum smtp_mo
 				sm_deliver_hop(q, hop, relay, sizeof(relay));
 			else
 				strlcpy(relay, "none", sizeof(relay));
-			if (sm_report(c, q, hop, relay) < 0)
+			if (sm_report(q, hop, relay) < 0)
 				return -1;
 		}
 	}
-	deliver_done_encode(&c->out);
-	return ipc_conn_send(c, (int)config_time("ipc_timeout") * 1000);
+	return 0;
+}
+
+static int sm_deliver(struct deliver_job *job, void *ctx)
+{
+	struct sm_request q;
+	int rc;
+
+	sm_init(job, &q);
+	rc = sm_deliver_all(&q, *(enum smtp_mode *)ctx);
+	buf_free(&q.msg.content);
+	free(q.rcpts);
+	free(q.hops);
+	return rc;
 }
 
 void smtp_serve(int fd, void *ctx)
 {
-	enum smtp_mode mode = *(enum smtp_mode *)ctx;
-	struct ipc_conn c;
-	struct ipc_msg m;
-	struct sm_request q;
-	const char *err;
+	struct deliver_agent agent = {NULL, sm_deliver, ctx};
 
-	ipc_conn_init(&c, fd);
-	ipc_msg_init(&m);
-	if (ipc_conn_recv(&c, &m, (int)config_time("ipc_timeout") * 1000) < 0) {
-		if (errno != EPIPE)
-			log_warn("reading from qmgr: %s", strerror(errno));
-		goto out;
-	}
-	err = sm_parse(&m, &q);
-	q.received = now_usec();
-	q.msg.fd = c.passed_fd;
-	c.passed_fd = -1;
-	if (err == NULL && q.msg.fd < 0)
-		err = "no queue file descriptor attached";
-	if (err)
-		log_warn("protocol error from qmgr: %s", err);
-	else if (sm_deliver_all(&c, &q, mode) < 0)
-		log_warn("%s: cannot report to qmgr: %s", q.msg.qid, strerror(errno));
-	if (q.msg.fd >= 0)
-		close(q.msg.fd);
-	buf_free(&q.msg.content);
-	free(q.rcpts);
-	free(q.hops);
-	deliver_request_free(&q.dr);
-out:
-	ipc_msg_free(&m);
-	ipc_conn_close(&c);
+	deliver_agent_serve(fd, &agent);
 }

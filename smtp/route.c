@@ -10,6 +10,14 @@
  * to the next address.  When every address failed, the last reason is
  * the deferral reason.  Permanent outcomes are only the DNS ones: the
  * domain does not exist (5.4.4) or publishes a null MX (5.1.10).
+ *
+ * LMTP (RFC 2033, the lmtp transport) differs only in the set-up: the next
+ * hop is "unix:/path" (relative to queue_directory, as Postfix's
+ * "unix:private/dovecot-lmtp"), "inet:host[:port]" or "host[:port]"
+ * (lmtp_tcp_port by default), never looked up as MX; the greeting is
+ * followed by LHLO (lmtp_lhlo_name), with no HELO fallback; no STARTTLS
+ * or AUTH (an LMTP server is a local mailbox server).  The log shows a
+ * unix socket as "myhostname[path]", as Postfix does.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -32,6 +40,8 @@ struct route_hop {
 	int port;
 	bool mx;	/* look up MX records */
 	char dest[300]; /* the next hop as written: cache and policy key */
+	bool lmtp;
+	bool unix_socket; /* LMTP "unix:": name is the path */
 };
 
 static void route_failf(struct smtp_fail *f, bool permanent, const char *dsn, const char *fmt, ...)
@@ -48,15 +58,32 @@ static void route_failf(struct smtp_fail *f, bool permanent, const char *dsn, co
 	va_end(ap);
 }
 
+/* An LMTP next hop's "unix:" or "inet:" prefix; false: handled (unix). */
+static bool route_lmtp_prefix(const char **p, struct route_hop *h)
+{
+	if (str_prefix_case(*p, "unix:")) {
+		h->unix_socket = true;
+		return strlcpy(h->name, *p + 5, sizeof(h->name)) < sizeof(h->name) && h->name[0];
+	}
+	if (str_prefix_case(*p, "inet:"))
+		*p += 5;
+	return true;
+}
+
 /* Splits a next hop; false on bad syntax. */
-static bool route_parse(const char *nexthop, struct route_hop *h)
+static bool route_parse(const char *nexthop, bool lmtp, struct route_hop *h)
 {
 	const char *p = nexthop, *colon;
 	size_t n;
-	long port = config_int("smtp_tcp_port");
+	long port = config_int(lmtp ? "lmtp_tcp_port" : "smtp_tcp_port");
 
 	memset(h, 0, sizeof(*h));
 	strlcpy(h->dest, nexthop, sizeof(h->dest));
+	h->lmtp = lmtp;
+	if (lmtp && !route_lmtp_prefix(&p, h))
+		return false;
+	if (h->unix_socket)
+		return true;
 	if (*p == '[') {
 		const char *end = strchr(p, ']');
 
@@ -70,7 +97,7 @@ static bool route_parse(const char *nexthop, struct route_hop *h)
 		if (end[1] && !colon)
 			return false;
 	} else {
-		h->mx = true;
+		h->mx = !lmtp;
 		colon = strrchr(p, ':');
 		n = colon ? (size_t)(colon - p) : strlen(p);
 		if (n == 0 || n >= sizeof(h->name))
@@ -159,21 +186,25 @@ static void route_io_fail(struct smtp_session *s, struct smtp_fail *f, const cha
 	route_failf(f, false, "4.4.2", "%s with %s while %s", s->io.err, relay, stage);
 }
 
-/* EHLO, falling back to HELO when EHLO is refused. */
+/* EHLO, falling back to HELO when EHLO is refused; LHLO for LMTP. */
 static int route_hello(struct smtp_session *s, struct smtp_fail *f)
 {
 	struct smtp_reply r;
 	long t = config_time("smtp_helo_timeout");
-	const char *name = config_str("smtp_helo_name");
+	const char *name = config_str(s->lmtp ? "lmtp_lhlo_name" : "smtp_helo_name");
+	const char *verb = s->lmtp ? "LHLO" : "EHLO";
 	int rc = -1;
 
 	smtp_reply_init(&r);
-	if (route_cmd(s, &r, t, "EHLO %s", name) < 0)
-		route_io_fail(s, f, "performing the EHLO handshake");
+	if (route_cmd(s, &r, t, "%s %s", verb, name) < 0)
+		route_io_fail(s, f,
+		    s->lmtp ? "performing the LHLO handshake" : "performing the EHLO handshake");
 	else if (r.code / 100 == 2) {
 		smtp_ext_parse(&r, &s->ext);
 		rc = 0;
-	} else if (route_cmd(s, &r, t, "HELO %s", name) < 0)
+	} else if (s->lmtp)
+		route_said(s, f, &r, "refused to talk to me");
+	else if (route_cmd(s, &r, t, "HELO %s", name) < 0)
 		route_io_fail(s, f, "performing the HELO handshake");
 	else if (r.code / 100 != 2)
 		route_said(s, f, &r, "refused to talk to me");
@@ -244,7 +275,18 @@ out:
 	return rc;
 }
 
-/* One address: connect, greeting, EHLO, TLS, AUTH.  NULL with f set. */
+/* An LMTP server's unix socket; fd or -1 with err set. */
+static int route_unix(const char *path, char *err, size_t errsize)
+{
+	int fd = sock_unix_connect(path, false);
+
+	if (fd < 0)
+		snprintf(err, errsize, "%s", strerror(errno));
+	return fd;
+}
+
+/* One address (a NULL: h's unix socket): connect, greeting, EHLO (LHLO),
+ * TLS, AUTH.  NULL with f set. */
 static struct smtp_session *route_try(const struct route_hop *h, const char *host,
     const struct dns_addr *a, enum tls_level lvl, struct smtp_fail *f)
 {
@@ -255,9 +297,14 @@ static struct smtp_session *route_try(const struct route_hop *h, const char *hos
 
 	strlcpy(s->dest, h->dest, sizeof(s->dest));
 	strlcpy(s->host, host, sizeof(s->host));
-	sock_ntop((const struct sockaddr *)&a->sa, s->addr, sizeof(s->addr), &s->port);
+	s->lmtp = h->lmtp;
+	if (a)
+		sock_ntop((const struct sockaddr *)&a->sa, s->addr, sizeof(s->addr), &s->port);
+	else
+		strlcpy(s->addr, h->name, sizeof(s->addr));
 	smtp_session_relay(s, relay, sizeof(relay));
-	if ((fd = route_tcp(a, err, sizeof(err))) < 0) {
+	fd = a ? route_tcp(a, err, sizeof(err)) : route_unix(h->name, err, sizeof(err));
+	if (fd < 0) {
 		route_failf(f, false, "4.4.1", "connect to %s: %s", relay, err);
 		free(s);
 		return NULL;
@@ -278,7 +325,7 @@ static struct smtp_session *route_try(const struct route_hop *h, const char *hos
 		smtp_session_free(s);
 		return route_try(h, host, a, TLS_LEVEL_NONE, f);
 	}
-	if (rc == 0)
+	if (rc == 0 && !h->lmtp)
 		rc = smtp_sasl_auth(s, h->dest, f);
 	if (rc < 0) {
 		smtp_session_quit(s);
@@ -315,7 +362,7 @@ static bool route_hosts(
 	return ok;
 }
 
-struct smtp_session *smtp_route_connect(const char *nexthop, struct smtp_fail *f)
+struct smtp_session *smtp_route_connect(const char *nexthop, bool lmtp, struct smtp_fail *f)
 {
 	struct route_hop h;
 	struct dns_mx *mx = NULL;
@@ -326,12 +373,16 @@ struct smtp_session *smtp_route_connect(const char *nexthop, struct smtp_fail *f
 	bool any_addr = false, lookup_temp = false;
 
 	memset(f, 0, sizeof(*f));
-	if (!route_parse(nexthop, &h)) {
+	if (!route_parse(nexthop, lmtp, &h)) {
 		route_failf(f, false, "4.3.5",
 		    "mail system configuration error: bad next hop \"%s\"", nexthop);
 		return NULL;
 	}
-	if (!tls_client_policy(h.dest, h.name, &lvl)) {
+	if (h.unix_socket)
+		return route_try(&h, config_str("myhostname"), NULL, TLS_LEVEL_NONE, f);
+	if (lmtp)
+		lvl = TLS_LEVEL_NONE;
+	else if (!tls_client_policy(h.dest, h.name, &lvl)) {
 		route_failf(
 		    f, false, "4.3.5", "mail system configuration error: smtp_tls_policy_maps");
 		return NULL;

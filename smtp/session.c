@@ -23,7 +23,10 @@ static size_t ncache;
 
 void smtp_session_relay(const struct smtp_session *s, char *out, size_t size)
 {
-	snprintf(out, size, "%s[%s]:%d", s->host, s->addr, s->port);
+	if (s->port == 0) /* an LMTP unix socket */
+		snprintf(out, size, "%s[%s]", s->host, s->addr);
+	else
+		snprintf(out, size, "%s[%s]:%d", s->host, s->addr, s->port);
 }
 
 void smtp_session_free(struct smtp_session *s)

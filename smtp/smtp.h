@@ -1,5 +1,5 @@
 /*
- * smtp.h - the outbound SMTP delivery agent's parts.
+ * smtp.h - the outbound SMTP and LMTP (RFC 2033) delivery agent's parts.
  *
  *   reply.c    pure parsers: SMTP replies (multi-line, enhanced status
  *              codes) and the EHLO extension list
@@ -11,7 +11,8 @@
  *   session.c  the session cache (reuse across messages) and QUIT
  *   sasl.c     AUTH PLAIN and LOGIN to a smarthost
  *   xfer.c     one message over a session: MAIL, RCPT, DATA or BDAT,
- *              pipelined when offered, per-recipient results
+ *              pipelined when offered, per-recipient results (for LMTP
+ *              also after the content)
  *   request.c  the conversation with qmgr (proto.h), grouping recipients by
  *              next hop, log lines; the "error" and "discard" agents
  *
@@ -90,11 +91,12 @@ struct smtp_session {
 	struct smtp_io io;
 	char dest[300]; /* cache key: the next hop */
 	char host[256]; /* peer's host name (MX name or nexthop) */
-	char addr[64];	/* numeric address */
+	char addr[128]; /* numeric address, or an LMTP socket path */
 	int port;
 	struct smtp_ext ext;
 	bool tls;
 	int reused;	      /* messages already sent */
+	bool lmtp;	      /* RFC 2033: LHLO, one reply per recipient after the content */
 	long long idle_since; /* mono_msec() when cached */
 };
 
@@ -109,8 +111,10 @@ struct smtp_fail {
 };
 
 /* route.c: connects to a next hop ("domain", "[host]", "host:port"),
- * trying MX hosts and addresses in order.  NULL with f filled. */
-struct smtp_session *smtp_route_connect(const char *nexthop, struct smtp_fail *f);
+ * trying MX hosts and addresses in order.  For LMTP (lmtp.c) the next
+ * hop is "unix:/path", "inet:host[:port]" or "host[:port]", without MX
+ * look-ups.  NULL with f filled. */
+struct smtp_session *smtp_route_connect(const char *nexthop, bool lmtp, struct smtp_fail *f);
 
 /* session.c: the per-process cache of idle sessions. */
 struct smtp_session *smtp_cache_get(const char *dest);
@@ -170,7 +174,7 @@ void smtp_rcpt_set(struct smtp_rcpt *r, const char *result, const char *dsn, con
     __attribute__((format(printf, 4, 5)));
 
 /* request.c: daemon_serve_fn for smtp, error and discard modes. */
-enum smtp_mode { SMTP_MODE_SMTP, SMTP_MODE_ERROR, SMTP_MODE_DISCARD };
+enum smtp_mode { SMTP_MODE_SMTP, SMTP_MODE_LMTP, SMTP_MODE_ERROR, SMTP_MODE_DISCARD };
 void smtp_serve(int fd, void *ctx);
 
 #endif

@@ -13,6 +13,11 @@
  * reply applies to its recipient.  4xx defers, 5xx bounces.  Reasons
  * read "host H[A]:P said: 550 5.1.1 text (in reply to RCPT TO command)".
  *
+ * LMTP (RFC 2033 section 4.2): after the content the server replies once
+ * for every recipient it accepted at RCPT, in RCPT order, and each reply
+ * is that recipient's result.  A connection lost half-way leaves the
+ * rest deferred (they may then arrive twice, never zero times).
+ *
  * 8-bit content (any byte over 127 in the header or body) to a server that
  * does not announce 8BITMIME is not sent: RFC 6152 forbids it, and tern
  * does not convert to quoted-printable, so every recipient of that
@@ -252,6 +257,7 @@ static int xfer_content(struct xfer *x, struct smtp_reply *rep, bool data_sent)
 {
 	struct smtp_io *io = &x->s->io;
 	const char *cmd = "end of DATA command";
+	bool have_reply = false;
 
 	if (x->s->ext.chunking) {
 		buf_printf(&io->out, "BDAT %lld LAST\r\n", x->size);
@@ -272,12 +278,18 @@ static int xfer_content(struct xfer *x, struct smtp_reply *rep, bool data_sent)
 		}
 	}
 	smtp_content_encode(x->m->content.data, x->m->content.len, !x->s->ext.chunking, &io->out);
-	if (smtp_io_flush(io, config_time("smtp_data_xfer_timeout")) < 0 ||
-	    smtp_io_reply(io, rep, config_time("smtp_data_done_timeout")) < 0)
+	if (smtp_io_flush(io, config_time("smtp_data_xfer_timeout")) < 0)
 		return -1;
-	for (size_t i = 0; i < x->n; i++)
-		if (!x->rcpts[i]->done)
-			xfer_said(x, x->rcpts[i], rep, cmd);
+	for (size_t i = 0; i < x->n; i++) {
+		if (x->rcpts[i]->done)
+			continue;
+		/* SMTP: one reply for all; LMTP: one per accepted recipient. */
+		if ((!have_reply || x->s->lmtp) &&
+		    smtp_io_reply(io, rep, config_time("smtp_data_done_timeout")) < 0)
+			return -1;
+		have_reply = true;
+		xfer_said(x, x->rcpts[i], rep, cmd);
+	}
 	return 0;
 }
 

@@ -9,7 +9,7 @@
  * the greeting and the HELO/EHLO answers, as RFC 2034 section 3 says.
  *
  * Not here: reading lines (session.c), recipient policy (policy.c), the
- * DATA phase after 354 (message.c), the TLS handshake (session.c, tls.c).
+ * DATA phase after 354 (message.c), the TLS handshake (session.c, lib/tls_server.c).
  */
 #include <limits.h>
 #include <string.h>
@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "config.h"
 #include "log.h"
+#include "queue.h"
 #include "resolve.h"
 #include "restrictions.h"
 #include "smtpd.h"
@@ -325,6 +326,14 @@ static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *
 	return CMD_OK;
 }
 
+/* Postfix's reply when the queue file system is (nearly) full. */
+static void cmd_no_space(struct smtpd_session *s, const char *verb, const char *sender)
+{
+	log_warn(
+	    "not enough free space in %s for mail (queue_minfree)", config_str("queue_directory"));
+	smtpd_reject(s, verb, sender, NULL, "452 4.3.1 Insufficient system storage");
+}
+
 static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *c)
 {
 	const char *end = c->arg + c->arg_len, *rest = NULL, *err = NULL;
@@ -357,6 +366,12 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
 	}
 	if (config_bool("smtpd_helo_required") && s->helo == NULL) {
 		smtpd_reject(s, "MAIL", addr, NULL, "503 5.5.1 Error: send HELO/EHLO first");
+		esmtp_mail_free(&m);
+		free(addr);
+		return CMD_FAIL;
+	}
+	if (!queue_space_ok(m.size > 0 ? m.size : 0)) {
+		cmd_no_space(s, "MAIL", addr);
 		esmtp_mail_free(&m);
 		free(addr);
 		return CMD_FAIL;
@@ -510,6 +525,10 @@ static enum cmd_result cmd_data(struct smtpd_session *s, const struct smtp_cmd *
 	}
 	if ((r = cmd_restrict(s, RESTR_DATA, "DATA", NULL)) != CMD_OK)
 		return r;
+	if (!queue_space_ok(s->size_decl > 0 ? s->size_decl : 0)) {
+		cmd_no_space(s, "DATA", s->sender);
+		return CMD_FAIL;
+	}
 	return message_start(s) ? CMD_PENDING : CMD_FAIL;
 }
 
@@ -534,6 +553,10 @@ static enum cmd_result cmd_bdat(struct smtpd_session *s, const struct smtp_cmd *
 	if ((r = cmd_restrict(s, RESTR_DATA, "BDAT", NULL)) == CMD_RETRY) {
 		s->state = SMTPD_CMD; /* the BDAT line runs again, its octets unread */
 		return r;
+	}
+	if (r == CMD_OK && !queue_space_ok(s->size_decl > 0 ? s->size_decl : 0)) {
+		cmd_no_space(s, "BDAT", s->sender);
+		r = CMD_FAIL;
 	}
 	if (r != CMD_OK || !message_open(s)) {
 		/* Replied already; the chunk is dropped and so is the transaction. */

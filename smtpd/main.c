@@ -194,12 +194,22 @@ static void smtpd_fd_setup(void)
 		    smtpd.fd_limit, limit);
 }
 
+static const struct tls_server_params smtpd_tls_params = {
+    .cert_file = "smtpd_tls_cert_file",
+    .key_file = "smtpd_tls_key_file",
+    .protocols = "smtpd_tls_protocols",
+    .mandatory_protocols = "smtpd_tls_mandatory_protocols",
+    .ask_ccert = "smtpd_tls_ask_ccert",
+    .security_level = "smtpd_tls_security_level",
+    .wrappermode = "smtpd_tls_wrappermode",
+};
+
 int main(int argc, char **argv)
 {
 	/* The TLS key is readable by root only: load it, then drop privileges. */
 	daemon_init(&smtpd.d, argc, argv, "smtpd", DAEMON_KEEP_ROOT);
 	smtpd_fd_setup();
-	tls_server_init();
+	tls_server_init(&smtpd_tls_params);
 	anvil_init("pid/smtpd.anvil");
 	priv_drop(config_str("mail_owner"));
 	smtpd.loop = event_loop_new();

@@ -10,8 +10,12 @@
  * before the recipient list, and an address in a virtual domain must
  * exist whatever the lists said (Postfix's smtpd_reject_unlisted_recipient).
  *
- * An unknown restriction name is a configuration error: the command is
- * deferred with 451 4.3.5 rather than the restriction silently skipped.
+ * Restriction names come from lib/restr_names.c, the one list; tern start
+ * and tern check refuse a list with a name tern does not implement
+ * (config_check.c).  Should one reach smtpd all the same (a reload), the
+ * command is deferred with 451 4.3.5 rather than the restriction skipped.
+ * A bare "type:table" is the access table of the list's stage, as in
+ * Postfix; reject and defer answer reject_code and defer_code.
  * A table that cannot be read defers too, never permits or rejects.
  * DNS look-ups (reject_unknown_*_domain) do not block: restr_check()
  * returns RESTR_WAIT and the command is run again when the answer is in.
@@ -27,6 +31,7 @@
 #include "log.h"
 #include "maps.h"
 #include "resolve.h"
+#include "restr_names.h"
 #include "smtpd.h"
 #include "sock.h"
 #include "util.h"
@@ -313,7 +318,7 @@ static bool restr_routed_local(const char *rcpt)
 	return false;
 }
 
-static enum restr_verdict restr_unauth_destination(struct restr_ctx *c)
+static enum restr_verdict restr_unauth_destination(struct restr_ctx *c, int code)
 {
 	struct resolved r;
 
@@ -327,8 +332,8 @@ static enum restr_verdict restr_unauth_destination(struct restr_ctx *c)
 	if (r.cls != CLASS_DEFAULT && !restr_routed_local(c->rcpt))
 		return V_DUNNO;
 	buf_reset(c->reply);
-	buf_printf(c->reply, "%d 5.7.1 <%s>: Relay access denied",
-	    restr_code("relay_domains_reject_code", 554), c->rcpt);
+	buf_printf(c->reply, "%d %s <%s>: Relay access denied", code,
+	    code < 500 ? "4.7.1" : "5.7.1", c->rcpt);
 	return V_REJECT;
 }
 
@@ -403,47 +408,124 @@ static enum restr_verdict restr_pipelining(struct restr_ctx *c)
 	return V_REJECT;
 }
 
-/* One restriction; c->pos may advance past its argument. */
+/* reject_unknown_helo_hostname: the HELO name has no A, AAAA or MX record. */
+static enum restr_verdict restr_unknown_helo(struct restr_ctx *c)
+{
+	const char *h = c->s->helo;
+	enum dns_status st;
+	int code = restr_code("unknown_hostname_reject_code", 450);
+
+	if (h == NULL || h[0] == '[')
+		return V_DUNNO;
+	st = dns_poll_domain(h);
+	if (st == DNS_OK)
+		return V_DUNNO;
+	if (st == DNS_PENDING)
+		return V_WAIT;
+	if (st == DNS_RETRY || st == DNS_FAIL)
+		code = restr_code("unknown_address_tempfail_action_code", 450);
+	return restr_reject(c, code, code < 500 ? "4.7.1" : "5.7.1", "Host not found");
+}
+
+/* A bounce (null sender) is for one recipient: RFC 3464 reports go back to
+ * the one sender of the original; more than one is a spam trait. */
+static enum restr_verdict restr_multi_bounce(struct restr_ctx *c)
+{
+	const struct smtpd_session *s = c->s;
+	size_t n = s->nrcpt + (c->rcpt != NULL);
+
+	if (s->sender == NULL || *s->sender != 0 || n < 2)
+		return V_DUNNO;
+	return restr_reject(c, restr_code("multi_recipient_bounce_reject_code", 550), "5.5.3",
+	    "Multi-recipient bounce");
+}
+
+static enum restr_verdict restr_plaintext(struct restr_ctx *c)
+{
+	if (c->s->tls_phase == SMTPD_TLS_ACTIVE)
+		return V_DUNNO;
+	buf_reset(c->reply);
+	buf_printf(c->reply, "%d 4.7.1 Session encryption is required",
+	    restr_code("plaintext_reject_code", 450));
+	return V_REJECT;
+}
+
+static enum restr_verdict restr_auth_destination(struct restr_ctx *c)
+{
+	struct resolved r;
+
+	if (c->rcpt == NULL || !resolve_addr(c->rcpt, &r))
+		return V_DUNNO;
+	return r.cls != CLASS_DEFAULT && !restr_routed_local(c->rcpt) ? V_PERMIT : V_DUNNO;
+}
+
+/* A bare "type:table": the access table of the list's own stage. */
+static enum restr_verdict restr_bare_table(struct restr_ctx *c, const char *spec)
+{
+	static const char *const as[] = {"check_client_access", "check_helo_access",
+	    "check_sender_access", "check_recipient_access", "check_recipient_access", NULL};
+	char *words[] = {NULL, (char *)spec, NULL};
+	size_t pos = 0;
+	struct restr_ctx bare = *c;
+
+	if (as[c->stage] == NULL)
+		return restr_config_error(c, "a table has no meaning in smtpd_data_restrictions");
+	bare.words = words;
+	bare.pos = &pos;
+	return restr_check_access(&bare, as[c->stage]);
+}
+
+static const char *const restr_access_names[] = {
+    "check_client_access", "check_helo_access", "check_sender_access", "check_recipient_access"};
+
+/* One restriction (restr_names.h); c->pos may advance past its argument. */
 static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 {
 	struct smtpd_session *s = c->s;
+	const struct restr_name *rn = restr_name_find(w);
 
-	if (strcmp(w, "permit") == 0)
-		return V_PERMIT;
-	if (strcmp(w, "reject") == 0)
-		return restr_reject(c, 554, "5.7.1", "Access denied");
-	if (strcmp(w, "defer") == 0)
-		return restr_reject(c, 450, "4.7.1", "Try again later");
-	if (strcmp(w, "permit_mynetworks") == 0)
+	if (rn == NULL && restr_is_table(w))
+		return restr_bare_table(c, w);
+	switch (rn ? rn->id : RN_UNSUPPORTED) {
+	case RN_PERMIT: return V_PERMIT;
+	case RN_REJECT:
+		return restr_reject(c, restr_code("reject_code", 554), "5.7.1", "Access denied");
+	case RN_DEFER:
+		return restr_reject(c, restr_code("defer_code", 450), "4.7.1", "Try again later");
+	case RN_PERMIT_MYNETWORKS:
 		return sock_addr_in_networks(s->addr, config_str("mynetworks")) ? V_PERMIT
 										: V_DUNNO;
-	if (strcmp(w, "permit_sasl_authenticated") == 0)
-		return s->sasl_user ? V_PERMIT : V_DUNNO;
-	if (strcmp(w, "reject_unauth_destination") == 0)
-		return restr_unauth_destination(c);
-	if (strcmp(w, "reject_unauth_pipelining") == 0)
-		return restr_pipelining(c);
-	if (strcmp(w, "reject_invalid_helo_hostname") == 0)
-		return restr_helo(c, false);
-	if (strcmp(w, "reject_non_fqdn_helo_hostname") == 0)
-		return restr_helo(c, true);
-	if (strcmp(w, "reject_non_fqdn_sender") == 0)
-		return restr_non_fqdn_addr(c, s->sender, "5.5.2");
-	if (strcmp(w, "reject_non_fqdn_recipient") == 0)
-		return restr_non_fqdn_addr(c, c->rcpt, "5.5.2");
-	if (strcmp(w, "reject_unknown_sender_domain") == 0)
-		return restr_unknown_domain(c, s->sender, "5.1.8");
-	if (strcmp(w, "reject_unknown_recipient_domain") == 0)
-		return restr_unknown_domain(c, c->rcpt, "5.1.2");
-	if (strcmp(w, "reject_unlisted_recipient") == 0)
-		return V_DUNNO; /* always done after the lists (restr_unlisted) */
-	if (strcmp(w, "reject_sender_login_mismatch") == 0)
-		return restr_login_mismatch(c);
-	if (strncmp(w, "check_", 6) == 0 && strlen(w) > 13 &&
-	    strcmp(w + strlen(w) - 7, "_access") == 0)
-		return restr_check_access(c, w);
+	case RN_PERMIT_SASL_AUTHENTICATED: return s->sasl_user ? V_PERMIT : V_DUNNO;
+	case RN_REJECT_UNAUTH_DESTINATION:
+		return restr_unauth_destination(c, restr_code("relay_domains_reject_code", 554));
+	case RN_DEFER_UNAUTH_DESTINATION:
+		/* Postfix: the relay code made temporary (554 -> 454). */
+		return restr_unauth_destination(
+		    c, restr_code("relay_domains_reject_code", 554) - 100);
+	case RN_PERMIT_AUTH_DESTINATION: return restr_auth_destination(c);
+	case RN_REJECT_UNAUTH_PIPELINING: return restr_pipelining(c);
+	case RN_REJECT_INVALID_HELO_HOSTNAME: return restr_helo(c, false);
+	case RN_REJECT_NON_FQDN_HELO_HOSTNAME: return restr_helo(c, true);
+	case RN_REJECT_UNKNOWN_HELO_HOSTNAME: return restr_unknown_helo(c);
+	case RN_REJECT_NON_FQDN_SENDER: return restr_non_fqdn_addr(c, s->sender, "5.5.2");
+	case RN_REJECT_NON_FQDN_RECIPIENT: return restr_non_fqdn_addr(c, c->rcpt, "5.5.2");
+	case RN_REJECT_UNKNOWN_SENDER_DOMAIN: return restr_unknown_domain(c, s->sender, "5.1.8");
+	case RN_REJECT_UNKNOWN_RECIPIENT_DOMAIN: return restr_unknown_domain(c, c->rcpt, "5.1.2");
+	case RN_REJECT_UNLISTED_RECIPIENT:
+		return V_DUNNO; /* always done after the lists (policy.c) */
+	case RN_REJECT_SENDER_LOGIN_MISMATCH: return restr_login_mismatch(c);
+	case RN_REJECT_MULTI_RECIPIENT_BOUNCE: return restr_multi_bounce(c);
+	case RN_REJECT_PLAINTEXT_SESSION: return restr_plaintext(c);
+	case RN_CHECK_CLIENT_ACCESS:
+	case RN_CHECK_HELO_ACCESS:
+	case RN_CHECK_SENDER_ACCESS:
+	case RN_CHECK_RECIPIENT_ACCESS:
+		return restr_check_access(c, restr_access_names[rn->id - RN_CHECK_CLIENT_ACCESS]);
+	case RN_UNSUPPORTED: break;
+	}
 	{
-		char *why = xasprintf("unknown restriction: %s", w);
+		/* config_check refuses these at start; a reload may still bring one. */
+		char *why = xasprintf("%s restriction: %s", rn ? "unsupported" : "unknown", w);
 		enum restr_verdict v = restr_config_error(c, why);
 
 		free(why);
@@ -455,9 +537,8 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 static enum restr_result restr_list(
     struct smtpd_session *s, enum restr_stage stage, const char *rcpt, struct buf *reply)
 {
-	static const char *const params[] = {"smtpd_client_restrictions", "smtpd_helo_restrictions",
-	    "smtpd_sender_restrictions", "smtpd_relay_restrictions", "smtpd_recipient_restrictions",
-	    "smtpd_data_restrictions"};
+	/* restr_names.c lists them in the order of enum restr_stage. */
+	const char *const *params = restr_list_params;
 	char **words = config_list(params[stage]);
 	size_t pos;
 	struct restr_ctx c = {s, stage, rcpt, reply, params[stage], words, &pos};

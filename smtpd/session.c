@@ -29,7 +29,7 @@
 #include "log.h"
 #include "smtpd.h"
 #include "sock.h"
-#include "tls.h"
+#include "tls_server.h"
 #include "util.h"
 
 #define SESSION_READ_SLACK 4096 /* read size beyond one command line */
@@ -262,7 +262,8 @@ static size_t session_room(const struct smtpd_session *s)
 {
 	size_t cap = session_cfg.line_limit + SESSION_READ_SLACK;
 
-	if (s->closing || s->state == SMTPD_DATA_WAIT || s->tls_phase == SMTPD_TLS_STARTING)
+	if (s->closing || s->state == SMTPD_DATA_WAIT || s->state == SMTPD_DATA_OPEN ||
+	    s->tls_phase == SMTPD_TLS_STARTING)
 		return 0;
 	if (s->state == SMTPD_DATA || s->state == SMTPD_BDAT)
 		return message_paused(s) ? 0 : SESSION_DATA_READ;
@@ -369,9 +370,9 @@ static bool session_next_line(struct smtpd_session *s)
 static void session_process(struct smtpd_session *s)
 {
 	while (!s->dead && !s->closing) {
-		if (s->state == SMTPD_DATA_WAIT || s->tls_phase == SMTPD_TLS_STARTING ||
-		    s->tls_phase == SMTPD_TLS_HANDSHAKE || s->pause_timer || s->dns_wait ||
-		    s->auth_wait)
+		if (s->state == SMTPD_DATA_WAIT || s->state == SMTPD_DATA_OPEN ||
+		    s->tls_phase == SMTPD_TLS_STARTING || s->tls_phase == SMTPD_TLS_HANDSHAKE ||
+		    s->pause_timer || s->dns_wait || s->auth_wait)
 			break;
 		if (s->state == SMTPD_DATA) {
 			if (s->in.len == 0 || message_paused(s))

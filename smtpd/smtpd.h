@@ -22,10 +22,11 @@
 #include "event.h"
 #include "smtp/cmd.h"
 #include "smtp/esmtp.h"
-#include "tls.h"
+#include "tls_server.h"
 
 enum smtpd_state {
 	SMTPD_CMD,	 /* reading commands */
+	SMTPD_DATA_OPEN, /* DATA: waiting for cleanup's ready before the 354 */
 	SMTPD_DATA,	 /* reading message content after 354 */
 	SMTPD_DATA_WAIT, /* end of data seen, waiting for cleanup */
 	SMTPD_BDAT,	 /* reading the octets of a BDAT chunk */
@@ -57,7 +58,7 @@ struct smtpd_session {
 	const char *last_cmd;		 /* for "lost connection after X" */
 	struct event_timer *pause_timer; /* set: replies and input held back */
 
-	/* TLS (tls.c, session.c). */
+	/* TLS (lib/tls_server.c, session.c). */
 	struct tls_conn *tls;
 	enum smtpd_tls_phase tls_phase;
 	int tls_want;		  /* the event the unfinished handshake waits for */

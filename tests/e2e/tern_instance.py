@@ -48,7 +48,8 @@ class Instance:
     mailboxes: addresses to add to the virtual mailbox table.
     """
 
-    def __init__(self, domains=("example.com",), main_cf=None, mailboxes=(), name="tern"):
+    def __init__(self, domains=("example.com",), main_cf=None, mailboxes=(), name="tern",
+                 pop3=False, imap=False):
         self.dir = tempfile.mkdtemp(prefix="%s-e2e-" % name)
         os.chmod(self.dir, 0o755)
         self.smtp_port = free_port()
@@ -56,6 +57,14 @@ class Instance:
         args = [TERN, "init", self.dir,
                 "--smtp", "127.0.0.1:%d" % self.smtp_port,
                 "--submission", "127.0.0.1:%d" % self.submission_port]
+        # pop3/imap: the listeners of mail access (pop3_port, pop3s_port,
+        # imap_port, imaps_port), each on a free port.
+        for proto, wanted in (("pop3", pop3), ("imap", imap)):
+            for suffix in ("", "s"):
+                port = free_port() if wanted else None
+                setattr(self, "%s%s_port" % (proto, suffix), port)
+                if wanted:
+                    args += ["--%s%s" % (proto, suffix), "127.0.0.1:%d" % port]
         for d in domains:
             args += ["--domain", d]
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL)

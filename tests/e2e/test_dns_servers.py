@@ -6,7 +6,7 @@ a server list the resolver cannot use defers rather than falling back to
 /etc/resolv.conf."""
 import unittest
 
-from dns_fake import FakeDns
+from dns_zone import FakeDns
 from smtpd_util import Conn, wait_log
 from tern_instance import Instance
 

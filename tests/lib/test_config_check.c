@@ -132,15 +132,25 @@ static void test_files_and_restrictions(void **state)
 	check("mydestination = localhost, /nonexistent/list\nmyorigin = /nonexistent/name\n"
 	      "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 cidr:/x 300.1.2.3\n"
 	      "smtpd_relay_restrictions = permit_mynetworks defer_unauth_destination\n"
-	      "smtpd_recipient_restrictions = reject_rbl_client zen.example, permit\n",
+	      "smtpd_recipient_restrictions = reject_rbl_client zen.example, permit\n"
+	      "smtpd_sender_restrictions = check_sender_access inline:{ a@b = REJECT },\n"
+	      "  texthash:/etc/x reject_non_fqdn_hostname reject_nonsense\n"
+	      "smtpd_helo_restrictions = reject_unknown_hostname check_helo_access\n",
 	    MASTER_OK, &r);
 	expect(&r, CHECK_ERROR, "main.cf", 1, "mydestination: cannot read /nonexistent/list");
 	expect(&r, CHECK_ERROR, "main.cf", 2, "myorigin: cannot read /nonexistent/name");
 	expect(&r, CHECK_WARN, "main.cf", 3, "\"cidr:/x\" is not a network");
 	expect(&r, CHECK_WARN, "main.cf", 3, "\"300.1.2.3\" is not a network");
-	expect(&r, CHECK_WARN, "main.cf", 4,
-	    "restriction defer_unauth_destination is not implemented");
-	expect(&r, CHECK_WARN, "main.cf", 5, "restriction reject_rbl_client");
+	absent(&r, "defer_unauth_destination");
+	expect(&r, CHECK_ERROR, "main.cf", 5,
+	    "smtpd_recipient_restrictions: restriction reject_rbl_client is not implemented");
+	absent(&r, "zen.example");
+	expect(&r, CHECK_ERROR, "main.cf", 6, "unknown restriction reject_nonsense");
+	absent(&r, "inline");
+	absent(&r, "texthash");
+	absent(&r, "reject_non_fqdn_hostname");
+	expect(&r, CHECK_ERROR, "main.cf", 8, "restriction check_helo_access needs an argument");
+	absent(&r, "reject_unknown_hostname");
 	check_report_free(&r);
 }
 

@@ -233,8 +233,6 @@ static void test_plan(void **state)
 	    "postlog unix-dgram n - n - 1 postlogd\n", "tlsproxy unix - - y - 0 tlsproxy\n",
 	    "dnsblog unix - - y - 0 dnsblog\n", NULL};
 	static const char *const unserved[] = {"virtual unix - n n - - virtual\n",
-	    "lmtp unix - - y - - lmtp\n",
-	    "maildrop unix - n n - - pipe flags=DRXhu user=vmail argv=/usr/bin/maildrop\n",
 	    "smtp inet n - y - 1 postscreen\n", "smtpd pass - - y - - smtpd\n",
 	    "policy unix - n n - 0 spawn user=nobody argv=/bin/true\n",
 	    "x unix-dgram - - n - - myprog\n", "x fifo - - n - - myprog\n", NULL};
@@ -271,6 +269,20 @@ static void test_plan(void **state)
 	assert_int_equal(p.action, SERVICE_RUN);
 	assert_string_equal(p.program, "qmgr");
 	assert_int_equal(p.type, SERVICE_UNIX);
+	/* pipe runs, started by its first client only. */
+	plan_of("maildrop unix - n n - - pipe flags=DRXhu user=vmail argv=/usr/bin/maildrop\n", &p);
+	assert_int_equal(p.action, SERVICE_RUN);
+	assert_string_equal(p.program, "pipe");
+	assert_true(p.on_demand);
+	assert_true(p.private_);
+	plan_of("smtp unix - - y - - smtp\n", &p);
+	assert_false(p.on_demand);
+	/* lmtp is a mode of tern's smtp program, started on demand. */
+	plan_of("lmtp unix - - y - - lmtp\n", &p);
+	assert_int_equal(p.action, SERVICE_RUN);
+	assert_string_equal(p.program, "smtp");
+	assert_string_equal(p.mode, "lmtp");
+	assert_true(p.on_demand);
 	/* error and discard are modes of tern's smtp program. */
 	plan_of("error unix - - y - - error\n", &p);
 	assert_string_equal(p.program, "smtp");

@@ -14,7 +14,7 @@
 
 #include "buf.h"
 #include "../../smtpd/restrictions.h"
-#include "../../smtpd/tls.h"
+#include "tls_server.h"
 
 static void protocols(const char *spec, int min, int max)
 {

@@ -1,9 +1,9 @@
 /*
- * tls.c - smtpd's TLS with OpenSSL: one context per process, one SSL
+ * tls_server.c - a server's TLS with OpenSSL: one context per process, one SSL
  * object per session, non-blocking throughout.
  *
- * The context is built before privileges are dropped (see tls.h).  TLS 1.2
- * is the floor by default (smtpd_tls_protocols, Postfix's syntax);
+ * The context is built before privileges are dropped (see tls_server.h).  TLS 1.2
+ * is the floor by default (smtpd_tls_protocols and the like, Postfix's syntax);
  * renegotiation is refused, since it lets a client make us spend CPU at
  * will and has a history of attacks; compression is off (CRIME).
  *
@@ -11,7 +11,7 @@
  * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER because the session's output buffer
  * moves when it is consumed or grows between a failed write and its retry.
  */
-#include "tls.h"
+#include "tls_server.h"
 
 #include <errno.h>
 #include <string.h>
@@ -30,6 +30,7 @@ struct tls_conn {
 };
 
 static struct {
+	const struct tls_server_params *p;
 	SSL_CTX *ctx;
 	enum tls_level level;
 	bool wrapper;
@@ -133,14 +134,15 @@ static int tls_accept_any(int ok, X509_STORE_CTX *store)
 
 static SSL_CTX *tls_ctx_build(bool mandatory, struct buf *err)
 {
-	const char *cert = config_str("smtpd_tls_cert_file");
-	const char *key = config_str("smtpd_tls_key_file");
-	const char *pname = mandatory ? "smtpd_tls_mandatory_protocols" : "smtpd_tls_protocols";
+	const struct tls_server_params *p = tls_srv.p;
+	const char *cert = config_str(p->cert_file);
+	const char *key = config_str(p->key_file);
+	const char *pname = mandatory ? p->mandatory_protocols : p->protocols;
 	SSL_CTX *ctx;
 	int min, max;
 
 	if (*cert == 0 || *key == 0) {
-		buf_puts(err, "smtpd_tls_cert_file or smtpd_tls_key_file is not set");
+		buf_printf(err, "%s or %s is not set", p->cert_file, p->key_file);
 		return NULL;
 	}
 	if (tls_protocols_parse(config_str(pname), &min, &max) < 0) {
@@ -161,7 +163,7 @@ static SSL_CTX *tls_ctx_build(bool mandatory, struct buf *err)
 				  SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 0);
-	if (config_bool("smtpd_tls_ask_ccert"))
+	if (config_bool(p->ask_ccert))
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, tls_accept_any);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
@@ -174,24 +176,27 @@ static SSL_CTX *tls_ctx_build(bool mandatory, struct buf *err)
 	return ctx;
 }
 
-static enum tls_level tls_level_parse(const char *v)
+/* A server's level: tls_client.h's words, but verify and secure mean nothing here. */
+static enum tls_level tls_server_level_parse(const char *name)
 {
-	if (*v == 0 || str_case_eq(v, "none"))
+	const char *v = config_str(name);
+	enum tls_level level;
+
+	if (*v == 0)
 		return TLS_LEVEL_NONE;
-	if (str_case_eq(v, "may"))
-		return TLS_LEVEL_MAY;
-	if (str_case_eq(v, "encrypt"))
-		return TLS_LEVEL_ENCRYPT;
-	log_fatal("bad smtpd_tls_security_level: %s (none, may or encrypt)", v);
+	if (!tls_level_parse(v, &level) || level > TLS_LEVEL_ENCRYPT)
+		log_fatal("bad %s: %s (none, may or encrypt)", name, v);
+	return level;
 }
 
-void tls_server_init(void)
+void tls_server_init(const struct tls_server_params *p)
 {
 	struct buf err = BUF_INIT;
 	bool required;
 
-	tls_srv.level = tls_level_parse(config_str("smtpd_tls_security_level"));
-	tls_srv.wrapper = config_bool("smtpd_tls_wrappermode");
+	tls_srv.p = p;
+	tls_srv.level = tls_server_level_parse(p->security_level);
+	tls_srv.wrapper = config_bool(p->wrappermode);
 	required = tls_srv.wrapper || tls_srv.level == TLS_LEVEL_ENCRYPT;
 	if (tls_srv.level == TLS_LEVEL_NONE && !tls_srv.wrapper)
 		return;

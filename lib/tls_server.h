@@ -1,30 +1,38 @@
 /*
- * tls.h - smtpd's side of TLS: STARTTLS (RFC 3207) and implicit TLS.
+ * tls_server.h - the server side of TLS for tern's event-driven servers
+ * (smtpd, imap-login, pop3-login): STARTTLS and implicit TLS.
  *
- * tls_server_init() builds the one SSL_CTX of the process from main.cf and
- * must run while still root: the key file is readable by root only, and
+ * tls_server_init() builds the one SSL_CTX of the process from main.cf
+ * (the parameters a server names in its struct tls_server_params, e.g.
+ * smtpd_tls_cert_file or login_tls_cert_file) and must run while still
+ * root: the key file is readable by root only, and
  * it stays in memory after privileges are dropped.  Each session then gets
  * its own SSL object; every TLS call is non-blocking, and a call that
  * cannot progress says which event (EV_READ or EV_WRITE) it waits for, so
  * a slow or stalled handshake never holds up the event loop.
  *
- * Not here: when to start TLS, what to discard, what EHLO offers
- * (session.c and commands.c), nor certificate verification of clients
- * (a client certificate is only asked for, to log its fingerprint).
+ * Not here: when to start TLS, what to discard, what a server offers
+ * (the protocol's code), nor certificate verification of clients (a
+ * client certificate is only asked for, to log its fingerprint).  The
+ * levels are tls_client.h's; a server knows none, may and encrypt.
  */
-#ifndef TERN_SMTPD_TLS_H
-#define TERN_SMTPD_TLS_H
+#ifndef TERN_TLS_SERVER_H
+#define TERN_TLS_SERVER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #include "buf.h"
+#include "tls_client.h"
 
-enum tls_level {
-	TLS_LEVEL_NONE,
-	TLS_LEVEL_MAY,
-	TLS_LEVEL_ENCRYPT,
+/* The main.cf parameter names a server's TLS is configured by. */
+struct tls_server_params {
+	const char *cert_file, *key_file;	     /* PEM chain and key */
+	const char *protocols, *mandatory_protocols; /* Postfix's protocol lists */
+	const char *ask_ccert;			     /* bool: ask for a client certificate */
+	const char *security_level;		     /* none, may, encrypt */
+	const char *wrappermode;		     /* bool: implicit TLS */
 };
 
 struct tls_conn;
@@ -38,11 +46,11 @@ struct tls_info {
 };
 
 /*
- * Reads smtpd_tls_* and loads certificate and key.  A configuration error
+ * Reads the parameters p names and loads certificate and key.  A configuration error
  * is fatal when TLS is required (encrypt, wrappermode); with "may" it is
  * logged and STARTTLS is simply not offered.
  */
-void tls_server_init(void);
+void tls_server_init(const struct tls_server_params *p);
 /* The effective level: NONE when TLS could not be set up. */
 enum tls_level tls_server_level(void);
 bool tls_server_wrappermode(void);

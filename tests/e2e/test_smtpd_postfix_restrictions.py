@@ -1,0 +1,166 @@
+"""The restrictions of Postfix's default and Debian's stock main.cf, from a
+client outside mynetworks: defer_unauth_destination (Debian's
+smtpd_relay_restrictions) answers Postfix's 454, mail for our own users
+is delivered, permit_auth_destination, a bare type:table in a list,
+reject_multi_recipient_bounce, reject_unknown_hostname (the Postfix 2.2
+name of reject_unknown_helo_hostname, against a fake DNS server),
+reject_plaintext_session, reject_code; and a restriction tern does not
+implement is an error of tern check and tern start, not a 451 at RCPT."""
+import os
+import time
+import unittest
+
+from dns_zone import FakeDns
+from smtpd_util import Conn, tls_context
+from tern_instance import Instance, wait_until
+
+ALICE = "alice@example.com"
+BOB = "bob@example.com"
+EX_CONFIG = 78
+
+
+def session(port, helo="good.example"):
+    c = Conn(port)
+    code, _ = c.reply()
+    assert code == 220
+    c.ehlo(helo)
+    return c
+
+
+class DebianRelayTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = FakeDns(mx=["good.example"])
+        cls.inst = Instance(mailboxes=[ALICE, BOB], main_cf={
+            "mynetworks": "192.0.2.0/24",
+            "dns_servers": "127.0.0.1:%d" % cls.dns.port,
+        })
+        etc = cls.inst.etc
+        with open(os.path.join(etc, "rcpt_access"), "w") as f:
+            f.write("blocked@example.com REJECT not this one\n")
+        cls.inst.append_main_cf({
+            "smtpd_relay_restrictions":
+                "permit_mynetworks permit_sasl_authenticated defer_unauth_destination",
+            "smtpd_helo_restrictions": "reject_unknown_hostname",
+            "smtpd_recipient_restrictions":
+                "reject_multi_recipient_bounce, texthash:%s/rcpt_access,"
+                " permit_auth_destination, reject" % etc,
+        })
+        cls.check = cls.inst.tern("check", check=False)
+        cls.inst.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+        cls.dns.stop()
+
+    def test_check_is_clean(self):
+        self.assertEqual(self.check.returncode, 0, self.check.stderr)
+        self.assertNotIn("restriction", self.check.stdout + self.check.stderr)
+
+    def test_relay_refused_with_postfix_reply(self):
+        c = session(self.inst.smtp_port)
+        self.assertEqual(c.cmd("MAIL FROM:<x@good.example>")[0], 250)
+        code, lines = c.cmd("RCPT TO:<user@outside.example>")
+        self.assertEqual((code, lines[0]),
+                         (454, "4.7.1 <user@outside.example>: Relay access denied"))
+        code, lines = c.cmd("RCPT TO:<user%outside.example@example.com>")
+        self.assertEqual(code, 454, lines)
+        c.close()
+
+    def test_local_user_gets_mail(self):
+        c = session(self.inst.smtp_port)
+        self.assertEqual(c.cmd("MAIL FROM:<x@good.example>")[0], 250)
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % ALICE)[0], 250)
+        self.assertEqual(c.cmd("DATA")[0], 354)
+        code, lines = c.cmd("Subject: from outside\r\n\r\nhello\r\n.")
+        self.assertEqual(code, 250, lines)
+        c.close()
+        msgs = wait_until(lambda: [m for m in self.inst.messages(ALICE)
+                                   if b"Subject: from outside" in m], 20,
+                          what="the message in alice's mailbox")
+        self.assertIn(b"hello", msgs[0])
+
+    def test_bare_table(self):
+        c = session(self.inst.smtp_port)
+        self.assertEqual(c.cmd("MAIL FROM:<x@good.example>")[0], 250)
+        code, lines = c.cmd("RCPT TO:<blocked@example.com>")
+        self.assertEqual((code, lines[0]), (554, "5.7.1 <blocked@example.com>: "
+                                                 "Recipient address rejected: not this one"))
+        c.close()
+
+    def test_multi_recipient_bounce(self):
+        c = session(self.inst.smtp_port)
+        self.assertEqual(c.cmd("MAIL FROM:<>")[0], 250)
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % ALICE)[0], 250)
+        code, lines = c.cmd("RCPT TO:<%s>" % BOB)
+        self.assertEqual((code, lines[0]), (550, "5.5.3 <%s>: Recipient address rejected: "
+                                                 "Multi-recipient bounce" % BOB))
+        c.close()
+
+    def test_unknown_helo_hostname(self):
+        c = session(self.inst.smtp_port, helo="nowhere.example")
+        self.assertEqual(c.cmd("MAIL FROM:<x@good.example>")[0], 250)
+        code, lines = c.cmd("RCPT TO:<%s>" % ALICE)
+        self.assertEqual((code, lines[0]), (450, "4.7.1 <nowhere.example>: Helo command "
+                                                 "rejected: Host not found"))
+        c.close()
+
+
+class PlaintextTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance(mailboxes=[ALICE], main_cf={
+            "smtpd_sender_restrictions": "reject_plaintext_session",
+            "smtpd_data_restrictions": "reject",
+            "reject_code": "521",
+            "smtpd_tls_security_level": "may",
+        })
+        cls.inst.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+
+    def test_plaintext_refused_tls_passes_reject_code(self):
+        c = session(self.inst.smtp_port)
+        self.assertEqual(c.cmd("MAIL FROM:<x@example.org>")[0], 250)
+        code, lines = c.cmd("RCPT TO:<%s>" % ALICE)
+        self.assertEqual((code, lines[0]), (450, "4.7.1 Session encryption is required"))
+        c.close()
+        c = session(self.inst.smtp_port)
+        c.starttls(tls_context(self.inst))
+        c.ehlo()
+        self.assertEqual(c.cmd("MAIL FROM:<x@example.org>")[0], 250)
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % ALICE)[0], 250)
+        code, lines = c.cmd("DATA")
+        self.assertEqual((code, lines[0]), (521, "5.7.1 <DATA>: Data command rejected: "
+                                                 "Access denied"))
+        c.close()
+
+
+class UnimplementedRefusedTest(unittest.TestCase):
+    def test_check_and_start_refuse(self):
+        inst = Instance(main_cf={
+            "smtpd_recipient_restrictions": "reject_rbl_client zen.example, reject_no_such_thing",
+        })
+        try:
+            c = inst.tern("check", check=False)
+            self.assertEqual(c.returncode, EX_CONFIG, c.stderr)
+            self.assertIn("smtpd_recipient_restrictions: restriction reject_rbl_client is not "
+                          "implemented by tern", c.stderr)
+            self.assertIn("smtpd_recipient_restrictions: unknown restriction "
+                          "reject_no_such_thing", c.stderr)
+            self.assertNotIn("zen.example", c.stderr)
+            r = inst.tern("start", check=False)
+            inst.started = r.returncode == 0
+            self.assertNotEqual(r.returncode, 0, r.stderr)
+            self.assertIn("cannot start: the configuration has errors", r.stderr)
+            time.sleep(0.5)
+            self.assertFalse(Instance._port_open(inst.smtp_port))
+        finally:
+            inst.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
