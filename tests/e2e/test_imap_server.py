@@ -376,6 +376,62 @@ class ImapServerTest(unittest.TestCase):
         self.assertEqual(data[0], [b'INBOX "User quota"'])
         self.assertRegex(data[1][0], rb'^"User quota" \(STORAGE \d+ 1024\)$')
 
+    def test_idle_timeout_closes_the_session(self):
+        self.inst.append_main_cf({"imap_idle_timeout": "1"})
+        r = self.raw()
+        t0 = time.monotonic()
+        self.assertEqual(r.line(timeout=10), b"* BYE Disconnected for inactivity.")
+        self.assertEqual(r.p.wait(10), 0)
+        self.assertLess(time.monotonic() - t0, 8)
+
+    def test_mbsync_through_a_tunnel(self):
+        """isync's mbsync syncs the whole account both ways over the
+        stand-alone mode, as with a Tunnel over ssh."""
+        m = self.imap()
+        self.fill(m)
+        m.create("Work")
+        m.append("Work", None, None, MSG1)
+        local = os.path.join(self.inst.dir, "local")
+        os.makedirs(local)
+        rc = os.path.join(self.inst.dir, "mbsyncrc")
+        with open(rc, "w") as f:
+            f.write("""IMAPAccount tern
+Tunnel "{imap} -c {dir} --user {user}"
+
+IMAPStore remote
+Account tern
+
+MaildirStore local
+Path {local}/
+Inbox {local}/INBOX
+SubFolders Verbatim
+
+Channel all
+Far :remote:
+Near :local:
+Patterns *
+Create Both
+Expunge Both
+SyncState *
+""".format(imap=IMAP, dir=self.inst.dir, user=USER, local=local))
+
+        def sync():
+            p = subprocess.run(["mbsync", "-c", rc, "-a"], capture_output=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+
+        def files(path):
+            return sorted(os.listdir(os.path.join(path, "cur")) +
+                          os.listdir(os.path.join(path, "new")))
+        sync()
+        self.assertEqual(len(files(os.path.join(local, "INBOX"))), 2)
+        self.assertEqual(len(files(os.path.join(local, "Work"))), 1)
+        # A message filed locally reaches the server.
+        with open(os.path.join(local, "Work", "new", "1.local"), "wb") as f:
+            f.write(b"Subject: from mbsync\n\nlocal\n")
+        sync()
+        typ, data = m.status("Work", "(MESSAGES)")
+        self.assertEqual(data, [b"Work (MESSAGES 2)"])
+
 
 if __name__ == "__main__":
     unittest.main()
