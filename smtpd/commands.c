@@ -23,6 +23,7 @@
 #include "resolve.h"
 #include "restrictions.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 #include "util.h"
 
 enum cmd_result {
@@ -140,6 +141,18 @@ static enum cmd_result cmd_restrict(
 		smtpd_reject(s, verb, s->sender, rcpt, "%s", buf_cstr(&reply));
 	buf_free(&reply);
 	return r == RESTR_OK ? CMD_OK : r == RESTR_WAIT ? CMD_RETRY : CMD_FAIL;
+}
+
+/* SPF at MAIL FROM (spf.c): replies and fails on a reject or defer. */
+static enum cmd_result cmd_spf(struct smtpd_session *s)
+{
+	struct buf reply = BUF_INIT;
+	enum smtpd_spf_verdict v = smtpd_spf_mail(s, &reply);
+
+	if (v == SMTPD_SPF_REJECT || v == SMTPD_SPF_DEFER)
+		smtpd_reject(s, "MAIL", s->sender, NULL, "%s", buf_cstr(&reply));
+	buf_free(&reply);
+	return v == SMTPD_SPF_OK ? CMD_OK : v == SMTPD_SPF_WAIT ? CMD_RETRY : CMD_FAIL;
 }
 
 /* The outcome of a multi-line AUTH exchange. */
@@ -377,7 +390,9 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
 		return CMD_FAIL;
 	}
 	s->sender = addr;
-	if ((r = cmd_restrict(s, RESTR_SENDER, "MAIL", NULL)) != CMD_OK) {
+	if ((r = cmd_restrict(s, RESTR_SENDER, "MAIL", NULL)) == CMD_OK)
+		r = cmd_spf(s);
+	if (r != CMD_OK) {
 		free(s->sender);
 		s->sender = NULL;
 		esmtp_mail_free(&m);

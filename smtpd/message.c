@@ -26,6 +26,7 @@
 #include "log.h"
 #include "proto.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 #include "util.h"
 
 #define MESSAGE_WRITE_ERROR "451 4.3.0 Error: queue file write error"
@@ -89,6 +90,7 @@ static bool message_connect(struct smtpd_session *s, bool ready)
 	}
 	message_begin_record(s, &rec, ready);
 	cleanup_client_send(s->cleanup, &rec);
+	smtpd_spf_prepend(s, s->cleanup);
 	buf_free(&rec);
 	s->msg_size = 0;
 	s->too_big = false;

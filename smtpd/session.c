@@ -28,6 +28,7 @@
 #include "config.h"
 #include "log.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 #include "sock.h"
 #include "tls_server.h"
 #include "util.h"
@@ -207,6 +208,7 @@ static void session_free(struct smtpd_session *s)
 		s->next->prev = s->prev;
 	session_reset_transaction(s);
 	auth_reset(s);
+	smtpd_spf_free(s);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	buf_free(&s->chunk);
