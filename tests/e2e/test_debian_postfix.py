@@ -22,7 +22,7 @@ issue 13 (virtual_alias_maps and Debian's relay restrictions from an
 outside client are in test_virtual_alias.py and
 test_smtpd_postfix_restrictions.py): virtual_alias_maps and submission in this configuration,
 mail from outside clients (tests run on loopback, which mynetworks trusts)
-and Postfix's exact relay-refusal reply, and the virtual line.
+and Postfix's exact relay-refusal reply.
 """
 import grp
 import os
@@ -37,7 +37,7 @@ from sendmail_util import SubmitInstance, TestUser
 from tern_instance import DEBIAN_MAILER_TYPES, debian_postfix_config, wait_until
 
 MAILNAME = "mail.example.org"
-UNSERVED = ("virtual",)
+UNSERVED = ()
 # Debian's pipe services: served, by processes started on demand only.
 PIPES = ("maildrop", "uucp", "ifmail", "bsmtp", "scalemail-backend", "mailman")
 SKIPPED = ("tlsmgr", "rewrite", "bounce", "defer", "trace", "verify", "flush", "proxymap",
@@ -123,7 +123,7 @@ class DebianConfigMixin:
         """Debian's pipe lines (users and programs mostly absent) and its
         lmtp line get their sockets and no process until mail comes."""
         self.assertEqual(self.start.returncode, 0, self.start.stderr + self.inst.log())
-        for name in PIPES + ("lmtp",):
+        for name in PIPES + ("lmtp", "virtual"):
             self.assertTrue(os.path.exists(os.path.join(self.inst.queue, "private", name)),
                             name)
             self.assertNotIn("service %s (unix" % name, self.check.stderr)
