@@ -132,6 +132,14 @@ static void cc_fail(struct cleanup_conn *cc, const char *status, const char *rea
 	cc_reply(cc, status, A_REASON, reason, CC_DRAIN);
 }
 
+/* A full file system is RFC 3463's 4.3.1 (smtpd answers 452), not a bug. */
+static const char *cc_write_error(int err)
+{
+	if (err == ENOSPC || err == EDQUOT)
+		return "4.3.1 Error: insufficient system storage";
+	return "4.3.0 Error: queue file write error";
+}
+
 static void cc_protocol_error(struct cleanup_conn *cc, const char *what)
 {
 	log_warn("protocol error from client: %s", what);
@@ -301,6 +309,13 @@ static const char *cc_write_rcpts(struct cleanup_conn *cc, const struct cc_rcpt 
 	return NULL;
 }
 
+static bool cc_str_is(const struct ipc_msg *m, const char *name, const char *value)
+{
+	const char *v = ipc_get_str(m, name);
+
+	return v && strcmp(v, value) == 0;
+}
+
 static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 {
 	size_t n = cc_count_rcpts(m);
@@ -314,8 +329,10 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 		err = "";
 	}
 	if (err == NULL && cleanup_file_create(&cc->file) < 0) {
-		log_error("cannot create queue file in %s: %s", QUEUE_INCOMING, strerror(errno));
-		cc_fail(cc, ST_DEFER, "4.3.0 Error: queue file write error");
+		int e = errno;
+
+		log_error("cannot create queue file in %s: %s", QUEUE_INCOMING, strerror(e));
+		cc_fail(cc, ST_DEFER, cc_write_error(e));
 		err = "";
 	}
 	if (err == NULL)
@@ -325,6 +342,11 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 	if (err == NULL) {
 		hdr_split_init(&cc->split, (size_t)config_size("header_size_limit"));
 		cc->state = CC_HEADER;
+		if (cc_str_is(m, A_READY, "yes")) {
+			/* Not the reply: smtpd says 354 on it (proto.h). */
+			ipc_put_str(&cc->ipc.out, A_STATUS, ST_READY);
+			ipc_end(&cc->ipc.out);
+		}
 	} else if (*err) {
 		cc_protocol_error(cc, err);
 	}
@@ -413,8 +435,10 @@ static void cc_data(struct cleanup_conn *cc, const struct ipc_msg *m)
 	}
 	if (cc->file.w.error) {
 		errno = cc->file.w.error;
-		log_error("%s: queue file write error: %s", cc->file.qid, strerror(errno));
-		cc_fail(cc, ST_DEFER, "4.3.0 Error: queue file write error");
+		int e = errno;
+
+		log_error("%s: queue file write error: %s", cc->file.qid, strerror(e));
+		cc_fail(cc, ST_DEFER, cc_write_error(e));
 	}
 }
 
@@ -452,8 +476,10 @@ static void cc_end(struct cleanup_conn *cc)
 	qfw_body_end(&cc->file.w);
 	strlcpy(qid, cc->file.qid, sizeof(qid));
 	if (cleanup_file_commit(&cc->file) < 0) {
-		log_error("%s: queue file write error: %s", qid, strerror(errno));
-		cc_reply(cc, ST_DEFER, A_REASON, "4.3.0 Error: queue file write error", CC_CLOSING);
+		int e = errno;
+
+		log_error("%s: queue file write error: %s", qid, strerror(e));
+		cc_reply(cc, ST_DEFER, A_REASON, cc_write_error(e), CC_CLOSING);
 		return;
 	}
 	cc_reply(cc, ST_OK, A_QUEUE_ID, qid, CC_CLOSING);

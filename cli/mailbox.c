@@ -22,7 +22,6 @@
  * keyword.  Output: one "key=value ..." line per folder or message.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +33,9 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "mailbox_path.h"
 #include "mstore/mstore.h"
 #include "privs.h"
-#include "table.h"
 #include "tern.h"
 #include "util.h"
 
@@ -51,49 +50,6 @@ static int mb_usage(void)
 	    "       tern mailbox create|delete|subscribe|unsubscribe MAILBOX FOLDER\n"
 	    "       tern mailbox rename MAILBOX FOLDER NEWNAME\n");
 	return EX_USAGE;
-}
-
-/* virtual_mailbox_maps: the address, then "@domain"; NULL when unknown. */
-static char *mb_virtual(const char *addr)
-{
-	char **specs = config_list("virtual_mailbox_maps");
-	const char *at = strrchr(addr, '@'), *base = config_str("virtual_mailbox_base");
-	char *path = NULL;
-
-	for (size_t i = 0; specs[i] && path == NULL; i++) {
-		struct buf err = BUF_INIT;
-		struct table *t = table_open(specs[i], 0, &err);
-		bool error = false;
-		const char *v;
-
-		buf_free(&err);
-		if (t == NULL)
-			continue;
-		v = table_lookup(t, addr, &error);
-		if (v == NULL && at)
-			v = table_lookup(t, at, &error);
-		if (v && *base && v[0] != '/' && strstr(v, "..") == NULL)
-			path = xasprintf("%s/%s", base, v);
-		table_close(t);
-	}
-	strv_free(specs);
-	return path;
-}
-
-/* The Maildir of MAILBOX (see the header comment). */
-static char *mb_resolve(const char *who)
-{
-	const char *hm = config_str("home_mailbox");
-	struct passwd *pw;
-	char *p;
-
-	if (strchr(who, '/'))
-		return xstrdup(who);
-	if (strchr(who, '@') && (p = mb_virtual(who)) != NULL)
-		return p;
-	if (!strchr(who, '@') && (pw = getpwnam(who)) != NULL && *hm)
-		return xasprintf("%s/%s", pw->pw_dir, hm);
-	return NULL;
 }
 
 /* As root, becomes the Maildir's owner (never root's files in it). */
@@ -471,11 +427,12 @@ int cmd_mailbox(const char *confdir, int argc, char **argv)
 		fprintf(stderr, "tern: %s\n", buf_cstr(&err));
 		return EX_CONFIG;
 	}
-	root = mb_resolve(argv[0]);
+	root = mailbox_resolve(argv[0], &err);
 	if (root == NULL) {
-		fprintf(stderr, "tern mailbox: no mailbox for %s\n", argv[0]);
+		fprintf(stderr, "tern mailbox: no mailbox for %s: %s\n", argv[0], buf_cstr(&err));
 		return EX_NOUSER;
 	}
+	buf_reset(&err);
 	mb_become_owner(root);
 	mstore_opts_from_config(&o);
 	/* The operator's tool changes nothing the command did not ask for. */

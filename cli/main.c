@@ -38,7 +38,9 @@ static void usage(void)
 	    "  passwd [--stdin] [-d] USER   set or remove a legacy SMTP AUTH password\n"
 	    "  mailbox list|status|rebuild|append|fetch|flags|expunge|... MAILBOX\n"
 	    "                  look at and change mailboxes (see tern(1))\n"
-	    "  spf [--async] IP SENDER HELO   evaluate SPF (RFC 7208) for a client\n");
+	    "  spf [--async] IP SENDER HELO   evaluate SPF (RFC 7208) for a client\n"
+	    "  dkim verify [FILE] | keygen DOMAIN | sign -d D -s S -k KEY [FILE]\n"
+	    "                  check DKIM signatures, make a key, sign a message\n");
 	exit(EX_USAGE);
 }
 
@@ -90,6 +92,8 @@ int main(int argc, char **argv)
 		return cmd_mailbox(confdir, argc, argv);
 	if (strcmp(cmd, "spf") == 0)
 		return cmd_spf(confdir, argc, argv);
+	if (strcmp(cmd, "dkim") == 0)
+		return cmd_dkim(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }

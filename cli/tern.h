@@ -22,6 +22,7 @@ int cmd_domain(const char *confdir, int argc, char **argv);
 int cmd_user(const char *confdir, int argc, char **argv);
 int cmd_mailbox(const char *confdir, int argc, char **argv);
 int cmd_spf(const char *confdir, int argc, char **argv);
+int cmd_dkim(const char *confdir, int argc, char **argv);
 
 /* cert.c: a self-signed certificate and key for a fresh instance. */
 int cert_make_self_signed(const char *cert_path, const char *key_path, const char *cn,

@@ -191,6 +191,39 @@ enum dns_status dns_addrs_from_answer(const unsigned char *ans, int len, int fam
 	return DNS_OK;
 }
 
+enum dns_status dns_txt_from_answer(const unsigned char *ans, int len, char ***txt, size_t *n)
+{
+	struct ares_txt_ext *head = NULL;
+	struct buf cur = BUF_INIT;
+	char **v = NULL;
+	size_t count = 0;
+
+	*txt = NULL;
+	*n = 0;
+	int rc = ares_parse_txt_reply_ext(ans, len, &head);
+	if (rc == ARES_ENODATA || (rc == ARES_SUCCESS && head == NULL))
+		return DNS_NODATA;
+	if (rc != ARES_SUCCESS)
+		return DNS_FAIL;
+	for (struct ares_txt_ext *t = head; t; t = t->next) {
+		if (t->record_start && t != head) {
+			v = xreallocarray(v, count + 2, sizeof(*v));
+			v[count++] = xstrdup(buf_cstr(&cur));
+			buf_reset(&cur);
+		}
+		for (size_t i = 0; i < t->length; i++)
+			buf_putc(&cur, t->txt[i] ? t->txt[i] : 0x01);
+	}
+	v = xreallocarray(v, count + 2, sizeof(*v));
+	v[count++] = xstrdup(buf_cstr(&cur));
+	v[count] = NULL;
+	buf_free(&cur);
+	ares_free_data(head);
+	*txt = v;
+	*n = count;
+	return DNS_OK;
+}
+
 /* ------------------------------------------------------------ look-ups */
 
 enum dns_status dns_lookup_mx(const char *domain, struct dns_mx **mx, size_t *n, struct buf *why)

@@ -75,6 +75,12 @@ enum dns_status dns_mx_from_answer(
 enum dns_status dns_addrs_from_answer(const unsigned char *ans, int len, int family, int port,
     struct dns_addr **out, size_t *n, unsigned *ttl);
 
+/* TXT answer bytes -> one string per record, its character-strings joined
+ * (RFC 7208 3.3, RFC 6376 3.6.2.2); a NUL inside becomes 0x01, so no
+ * record is cut short.  DNS_NODATA when there is none; *txt (strv_free
+ * it) set on DNS_OK. */
+enum dns_status dns_txt_from_answer(const unsigned char *ans, int len, char ***txt, size_t *n);
+
 /*
  * Sets the resolver up, once per process, before the first look-up (the
  * first look-up does it otherwise, with try_ms 5000): try_ms is the wait

@@ -93,6 +93,9 @@ const struct param_def param_table[] = {
     INT("virtual_alias_recursion_limit", "1000", "deepest nesting of virtual alias expansion"),
     INT("virtual_alias_expansion_limit", "1000",
 	"most addresses one recipient may become through virtual aliases"),
+    SIZE("queue_minfree", "0",
+	"free bytes the queue file system needs to take mail (at least 1.5 times "
+	"message_size_limit is always required)"),
     INT("duplicate_filter_limit", "1000",
 	"recipients of a message remembered to drop duplicates; 0 means no limit"),
     LIST("relay_domains", "", "remote domains this machine accepts mail for"),
@@ -204,6 +207,9 @@ const struct param_def param_table[] = {
 	"reply code when a DNS look-up fails temporarily"),
     STR("smtpd_dns_servers", "", "deprecated: the old name of dns_servers (smtpd's)"),
     TIME("smtpd_dns_timeout", "10", 's', "time limit of one DNS look-up for the restrictions"),
+    STR("smtpd_spf_policy", "none",
+	"SPF at MAIL FROM: none, mark (Received-SPF header) or reject (also 550 on fail)"),
+    BOOL("smtpd_spf_temperror_defer", "no", "answer an SPF temperror at MAIL FROM with 451"),
     INT("smtpd_client_connection_count_limit", "50",
 	"most simultaneous connections from one client; 0 means no limit"),
     INT("smtpd_client_connection_rate_limit", "0",
@@ -325,6 +331,26 @@ const struct param_def param_table[] = {
 	"Maildir++ quota in bytes per mailbox; 0: the limits in maildirsize, if any"),
     INT("mailbox_quota_messages", "0",
 	"Maildir++ quota in messages per mailbox; 0: the limits in maildirsize, if any"),
+
+    /* The imap server (imap/, issue 15); Dovecot's names. */
+    SIZE("imap_max_line_length", "65536",
+	"longest IMAP command line, in-memory literals included (BYE beyond)"),
+    SIZE("imap_append_limit", "104857600",
+	"largest message APPEND accepts (APPENDLIMIT; 0: no limit of its own)"),
+    TIME("imap_idle_timeout", "1800", 's', "IMAP session closed after this long without a command"),
+    TIME("imap_idle_notify_interval", "120", 's',
+	"during IDLE, how often the folder is checked anyway and \"* OK Still here\" sent"),
+    /* Sieve filtering at delivery (lib/sieve, local/sieve.c, issue 16);
+     * Pigeonhole's names. */
+    STR("sieve_script", "~/.dovecot.sieve",
+	"the user's active Sieve script (~: the home, or a virtual mailbox's directory); empty: "
+	"none"),
+    STR("sieve_dir", "~/sieve", "directory of the user's personal Sieve scripts (include)"),
+    STR("sieve_before", "", "Sieve script run before the user's (e.g. spam to Junk)"),
+    STR("sieve_after", "", "Sieve script run after the user's"),
+    STR("sieve_global_dir", "", "directory of the scripts include :global reads"),
+    BOOL("sieve_mailbox_autocreate", "no",
+	"fileinto creates a missing folder (else the message goes to INBOX)"),
 
     /* Accounts and authentication: the auth daemon (issue 14). */
     STR("data_directory", "/var/lib/tern",

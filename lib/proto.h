@@ -11,6 +11,10 @@
  *      its own "orcpt" / "notify" attributes (applying to the rcpt before).
  *   2. {op=data, data=<bytes>}*   message content, LF line ends, dot-
  *      unstuffed, in pieces of at most CLEANUP_DATA_CHUNK bytes
+ *      with ready=yes (smtpd's DATA), cleanup answers {status=ready} as
+ *      soon as the queue file exists and the envelope is written, or its
+ *      error reply; the sender sends no data before that, so that "354"
+ *      is never said when the message could not be stored.
  *   3. {op=end}                   the whole message was sent
  *      or the client closes the connection to abandon the message.
  *   reply, once, after op=end (or earlier, on an error):
@@ -84,6 +88,7 @@
  * record, uid (the file owner), protocol=local, rewrite=yes and no
  * client_* attributes, plus optional fullname, ret, envid.
  */
+#define A_READY "ready"	      /* -> cleanup, op=begin: "yes": answer status=ready first */
 #define A_REWRITE "rewrite"   /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
 #define A_FULLNAME "fullname" /* sendmail -F: full name for an added From: */
 #define A_TIME "time"	      /* maildrop: submission time, microseconds */
@@ -134,6 +139,7 @@
 #define OP_STATUS "status"
 
 #define ST_OK "ok"
+#define ST_READY "ready" /* cleanup -> smtpd: the queue file exists; send the data */
 #define ST_DEFER "defer"
 #define ST_REJECT "reject"
 

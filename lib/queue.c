@@ -8,9 +8,11 @@
 #include "queue.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -96,4 +98,28 @@ int queue_move(const char *qid, const char *from, const char *to)
 	buf_free(&a);
 	buf_free(&b);
 	return r;
+}
+
+/*
+ * Postfix's rule (queue_minfree): mail is taken only while the queue file
+ * system has more than max(queue_minfree, 1.5 * message_size_limit) bytes
+ * free, plus the size the client announced.  A full file system is then a
+ * 452 at MAIL or DATA, before the client sends anything, instead of a
+ * write error after the whole message.
+ */
+bool queue_space_ok(long long size)
+{
+	struct statvfs fs;
+	long long need = config_size("queue_minfree");
+	long long limit = config_size("message_size_limit");
+	unsigned long long avail;
+
+	if (statvfs(config_str("queue_directory"), &fs) < 0)
+		return true; /* the write itself will tell */
+	if (limit > 0 && limit <= LLONG_MAX / 3 && limit / 2 * 3 > need)
+		need = limit / 2 * 3;
+	if (size > 0 && need <= LLONG_MAX - size)
+		need += size;
+	avail = (unsigned long long)fs.f_bavail * fs.f_frsize;
+	return avail >= (unsigned long long)need;
 }

@@ -66,4 +66,12 @@ void queue_socket_path(struct buf *out, bool private_, const char *service);
 /* Atomically moves qid from one queue to another (rename). 0 or -1. */
 int queue_move(const char *qid, const char *from, const char *to);
 
+/*
+ * Room in the queue file system for a message of size bytes (0: not
+ * announced)?  More than max(queue_minfree, 1.5 * message_size_limit)
+ * plus size must be free; true when the file system cannot be asked.
+ * smtpd answers "452 4.3.1 Insufficient system storage" otherwise.
+ */
+bool queue_space_ok(long long size);
+
 #endif

@@ -48,7 +48,9 @@ static void ld_virtual(const struct local_msg *m, const char *rcpt, struct local
 	if (root)
 		priv_set_effective(mb.uid, mb.gid);
 	if (mb.maildir) {
-		maildir_deliver(m, rcpt, mb.path, r);
+		/* a virtual mailbox's "~" for Sieve is its directory */
+		if (local_sieve_deliver(m, rcpt, mb.path, mb.path, r) == 0)
+			maildir_deliver(m, rcpt, mb.path, r);
 	} else {
 		char *lock = dotlock_acquire(mb.path);
 

@@ -8,7 +8,8 @@
  * once cleanup has the copy on disk (cleanup answers only after fsync).
  * The copy starts with "Delivered-To: <the address whose alias or
  * .forward sent it>", which the loop check of every later local delivery
- * sees.  The conversation is smtpd's (proto.h smtpd -> cleanup), done
+ * sees.  forward_submit_text() sends a new message the same way (Sieve's
+ * vacation replies).  The conversation is smtpd's (proto.h smtpd -> cleanup), done
  * blocking with ipc_timeout.
  */
 #include "local.h"
@@ -65,44 +66,58 @@ static int fwd_text(struct ipc_conn *c, const char *text)
 	return fwd_send(c);
 }
 
-static int fwd_conversation(struct ipc_conn *c, const struct local_msg *m, const char *sender,
-    const char *delivered_to, char *const *rcpts, size_t n)
+/* One submission: a copy of the queued message m, or a new text. */
+struct fwd_job {
+	const struct local_msg *m; /* NULL: text is the message */
+	const char *text;
+	const char *sender;
+	const char *delivered_to;
+	char *const *rcpts;
+	size_t n;
+};
+
+static int fwd_conversation(struct ipc_conn *c, const struct fwd_job *j)
 {
-	char *dt = xasprintf("Delivered-To: %s\n", delivered_to);
 	int rc;
 
 	ipc_put_str(&c->out, A_OP, OP_BEGIN);
-	ipc_put_str(&c->out, A_SENDER, sender);
-	for (size_t i = 0; i < n; i++)
-		ipc_put_str(&c->out, A_RCPT, rcpts[i]);
+	ipc_put_str(&c->out, A_SENDER, j->sender);
+	for (size_t i = 0; i < j->n; i++)
+		ipc_put_str(&c->out, A_RCPT, j->rcpts[i]);
 	ipc_put_str(&c->out, A_CLIENT_NAME, "localhost");
 	ipc_put_str(&c->out, A_PROTOCOL, "local");
 	ipc_end(&c->out);
 	rc = fwd_send(c);
-	if (rc == 0)
-		rc = fwd_text(c, dt);
-	if (rc == 0)
-		rc = fwd_range(c, m, m->header_off, m->header_len);
-	if (rc == 0)
-		rc = fwd_text(c, "\n");
-	if (rc == 0)
-		rc = fwd_range(c, m, m->body_off, m->body_len);
+	if (j->m == NULL) {
+		if (rc == 0)
+			rc = fwd_text(c, j->text);
+	} else {
+		char *dt = xasprintf("Delivered-To: %s\n", j->delivered_to);
+
+		if (rc == 0)
+			rc = fwd_text(c, dt);
+		if (rc == 0)
+			rc = fwd_range(c, j->m, j->m->header_off, j->m->header_len);
+		if (rc == 0)
+			rc = fwd_text(c, "\n");
+		if (rc == 0)
+			rc = fwd_range(c, j->m, j->m->body_off, j->m->body_len);
+		free(dt);
+	}
 	if (rc == 0) {
 		ipc_put_str(&c->out, A_OP, OP_END);
 		ipc_end(&c->out);
 		rc = fwd_send(c);
 	}
-	free(dt);
 	return rc;
 }
 
-int forward_submit(const struct local_msg *m, const char *sender, const char *delivered_to,
-    char *const *rcpts, size_t n, struct local_result *r)
+static int fwd_run(const char *qid, const struct fwd_job *j, struct local_result *r)
 {
 	struct buf path = BUF_INIT;
 	struct ipc_conn c;
 	struct ipc_msg reply;
-	const char *st, *reason, *qid;
+	const char *st, *reason, *nqid;
 	int fd, rc = -1;
 
 	queue_socket_path(&path, true, SERVICE_CLEANUP);
@@ -114,13 +129,17 @@ int forward_submit(const struct local_msg *m, const char *sender, const char *de
 	}
 	ipc_conn_init(&c, fd);
 	ipc_msg_init(&reply);
-	if (fwd_conversation(&c, m, sender, delivered_to, rcpts, n) < 0 ||
+	if (fwd_conversation(&c, j) < 0 ||
 	    ipc_conn_recv(&c, &reply, (int)config_time("ipc_timeout") * 1000) < 0) {
 		local_result_errno(r, errno, "forward the message through cleanup");
 	} else if ((st = ipc_get_str(&reply, A_STATUS)) && strcmp(st, ST_OK) == 0) {
-		qid = ipc_get_str(&reply, A_QUEUE_ID);
-		log_qid(m->qid, "forwarded as %s to %zu recipient(s)", qid ? qid : "?", n);
-		local_result_set(r, RES_SENT, "2.0.0", "forwarded as %s", qid ? qid : "?");
+		nqid = ipc_get_str(&reply, A_QUEUE_ID);
+		if (j->m)
+			log_qid(
+			    qid, "forwarded as %s to %zu recipient(s)", nqid ? nqid : "?", j->n);
+		else
+			log_qid(qid, "sent a reply as %s to <%s>", nqid ? nqid : "?", j->rcpts[0]);
+		local_result_set(r, RES_SENT, "2.0.0", "forwarded as %s", nqid ? nqid : "?");
 		rc = 0;
 	} else {
 		reason = ipc_get_str(&reply, A_REASON);
@@ -131,4 +150,21 @@ int forward_submit(const struct local_msg *m, const char *sender, const char *de
 	ipc_msg_free(&reply);
 	ipc_conn_close(&c);
 	return rc;
+}
+
+int forward_submit(const struct local_msg *m, const char *sender, const char *delivered_to,
+    char *const *rcpts, size_t n, struct local_result *r)
+{
+	struct fwd_job j = {m, NULL, sender, delivered_to, rcpts, n};
+
+	return fwd_run(m->qid, &j, r);
+}
+
+int forward_submit_text(
+    const char *qid, const char *sender, const char *rcpt, const char *text, struct local_result *r)
+{
+	char *rcpts[1] = {(char *)rcpt};
+	struct fwd_job j = {NULL, text, sender, NULL, rcpts, 1};
+
+	return fwd_run(qid, &j, r);
 }

@@ -13,6 +13,7 @@
  *              privileges
  *   alias.c    aliases, :include:, .forward and their targets
  *   forward.c  re-submitting mail for non-local targets through cleanup
+ *   sieve.c    Sieve filtering (lib/sieve) of Maildir deliveries
  *   system.c   a class "local" recipient from qmgr
  *   result.c   one recipient's result (status, enhanced code, reason)
  *   deliver.c  the conversation with qmgr (proto.h) and per-recipient logs
@@ -73,6 +74,17 @@ bool maildir_path_safe(const char *path);
  * queued for maildir_sync_pending(); else -1.  r says which either way. */
 int maildir_deliver(
     const struct local_msg *m, const char *rcpt, const char *dir, struct local_result *r);
+/* Where in a Maildir, with which flags (Sieve's fileinto and keep). */
+struct maildir_target {
+	const char *folder; /* "INBOX" or a folder name of the store */
+	unsigned flags;	    /* MSTORE_F_* */
+	char **keywords;    /* NULL-terminated or NULL */
+	bool create;	    /* make the folder when missing */
+};
+int maildir_deliver_to(const struct local_msg *m, const char *rcpt, const char *dir,
+    const struct maildir_target *t, struct local_result *r);
+/* True when the Maildir dir has the folder (INBOX always). */
+bool maildir_folder_exists(const char *dir, const char *folder);
 /* How many deliveries have queued a new/ fsync so far (a counter: a
  * caller compares it before and after one recipient). */
 unsigned long maildir_pending_added(void);
@@ -150,6 +162,20 @@ void alias_deliver(const struct local_msg *m, const char *rcpt, struct local_res
  * 0 when cleanup has it on disk; r says either way. */
 int forward_submit(const struct local_msg *m, const char *sender, const char *delivered_to,
     char *const *rcpts, size_t n, struct local_result *r);
+
+/* sieve.c: runs the recipient's Sieve scripts (sieve_before, the user's
+ * active script, sieve_after) and performs their actions on the Maildir
+ * dir; home is where "~" of the script paths points.  0 when there is no
+ * script to run (the caller delivers as usual), 1 when Sieve decided
+ * (r says how it went; a script error keeps the message in INBOX). */
+int local_sieve_deliver(const struct local_msg *m, const char *rcpt, const char *dir,
+    const char *home, struct local_result *r);
+
+/* forward.c: a new message (text: header, empty line, body) from sender
+ * ("" for the null sender) to rcpt through cleanup; qid names the
+ * message it answers in the log.  0 when cleanup has it on disk. */
+int forward_submit_text(const char *qid, const char *sender, const char *rcpt, const char *text,
+    struct local_result *r);
 
 /* virtual.c */
 struct vmailbox {

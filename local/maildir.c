@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -251,8 +252,8 @@ static void maildir_result(struct mstore *s, struct local_result *r, const char 
 }
 
 /* One attempt; 1 when a retry with the store opened anew may help. */
-static int maildir_try(const struct local_msg *m, const char *rcpt, const char *dir, bool *made,
-    struct local_result *r)
+static int maildir_try(const struct local_msg *m, const char *rcpt, const char *dir,
+    const struct maildir_target *t, bool *made, struct local_result *r)
 {
 	struct mstore_save_opts o = {0};
 	const char *why = NULL;
@@ -269,7 +270,10 @@ static int maildir_try(const struct local_msg *m, const char *rcpt, const char *
 	o.defer_dir_sync = true;
 	o.check_quota = true;
 	o.lazy_uid = true;
-	if ((sv = mstore_save_begin(s, "INBOX", &o)) == NULL) {
+	o.flags = t->flags;
+	o.keywords = (const char *const *)t->keywords;
+	o.create_folder = t->create;
+	if ((sv = mstore_save_begin(s, t->folder, &o)) == NULL) {
 		maildir_result(s, r, "create maildir file");
 		e = mstore_error(s);
 		maildir_store_forget(dir);
@@ -296,15 +300,37 @@ static int maildir_try(const struct local_msg *m, const char *rcpt, const char *
 	return 0;
 }
 
-int maildir_deliver(
-    const struct local_msg *m, const char *rcpt, const char *dir, struct local_result *r)
+int maildir_deliver_to(const struct local_msg *m, const char *rcpt, const char *dir,
+    const struct maildir_target *t, struct local_result *r)
 {
 	bool made = false;
-	int rc = maildir_try(m, rcpt, dir, &made, r);
+	int rc = maildir_try(m, rcpt, dir, t, &made, r);
 
 	if (rc == 1) {
 		made = true;
-		rc = maildir_try(m, rcpt, dir, &made, r);
+		rc = maildir_try(m, rcpt, dir, t, &made, r);
 	}
 	return rc == 0 ? 0 : -1;
+}
+
+int maildir_deliver(
+    const struct local_msg *m, const char *rcpt, const char *dir, struct local_result *r)
+{
+	struct maildir_target t = {.folder = "INBOX"};
+
+	return maildir_deliver_to(m, rcpt, dir, &t, r);
+}
+
+bool maildir_folder_exists(const char *dir, const char *folder)
+{
+	struct mstore_status st;
+	const char *why = NULL;
+	bool made = false;
+	struct mstore *s;
+
+	if (strcasecmp(folder, "INBOX") == 0)
+		return true;
+	if (!mstore_name_valid(folder) || (s = maildir_store_get(dir, &made, &why)) == NULL)
+		return false;
+	return mstore_status(s, folder, &st, false) == 0;
 }

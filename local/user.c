@@ -191,10 +191,12 @@ static void user_home(
 	}
 	path = xasprintf("%s/%s", u->home, hm);
 	switched = user_become(u);
-	if (hm[strlen(hm) - 1] == '/')
-		maildir_deliver(m, addr, path, r);
-	else
+	if (hm[strlen(hm) - 1] == '/') {
+		if (local_sieve_deliver(m, addr, path, u->home, r) == 0)
+			maildir_deliver(m, addr, path, r);
+	} else {
 		user_mbox_locked(m, addr, path, r);
+	}
 	if (switched)
 		priv_restore();
 	free(path);

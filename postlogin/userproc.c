@@ -142,12 +142,21 @@ static void userproc_exec(const struct handoff *h, int chan)
 static struct userproc *userproc_start(const struct handoff *h, const char **why)
 {
 	struct userproc *p;
+	char *prog;
 	int sv[2];
 	pid_t pid;
 
 	*why = "the account has no usable uid";
 	if (geteuid() == 0 && (h->info.uid <= 0 || h->info.gid < 0))
 		return NULL;
+	*why = "no program for the service in daemon_directory";
+	prog = xasprintf("%s/%s", config_str("daemon_directory"), h->info.service);
+	if (access(prog, X_OK) < 0) {
+		log_warn("%s: %s", prog, strerror(errno));
+		free(prog);
+		return NULL;
+	}
+	free(prog);
 	*why = "cannot start the user's process";
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_warn("socketpair: %s", strerror(errno));

@@ -492,9 +492,11 @@ void msg_journal_sent(struct qmgr_msg *msg, const struct qmgr_request *r)
  * saves the file system an inode free and an inode allocation per
  * message; on ext4 without a journal the allocator skips every inode
  * freed in the last minutes, one by one, so with thousands freed that
- * search cost more than the rest of the queue file's life.  The old
- * contents stay until cleanup truncates the file or scan.c trims the
- * folder.  ENOENT: the operator moved the file (msg_remove handles it).
+ * search cost more than the rest of the queue file's life.  The file is
+ * emptied as it is recycled, so that delivered mail does not linger in
+ * recycle/ until the inode is reused or scan.c trims the folder (a
+ * failed truncate only leaves that).  ENOENT: the operator moved the
+ * file (msg_remove handles it).
  */
 static int msg_recycle(const char *qid)
 {
@@ -506,6 +508,8 @@ static int msg_recycle(const char *qid)
 	r = rename(from.data, to.data);
 	if (r < 0 && errno != ENOENT)
 		log_debug("%s: rename to %s: %s", qid, QUEUE_RECYCLE, strerror(errno));
+	if (r == 0 && truncate(to.data, 0) < 0)
+		log_debug("%s: truncate in %s: %s", qid, QUEUE_RECYCLE, strerror(errno));
 	buf_free(&from);
 	buf_free(&to);
 	return r;

@@ -14,7 +14,8 @@
  * without cleaning up, its slots are recognised as stale (the pid is gone,
  * or a fresh process with the same pid clears them at start) and ignored,
  * so a crash never locks a client out.  Rates are per address in fixed
- * windows of anvil_rate_time_unit.  If the file cannot be set up, the
+ * windows of anvil_rate_time_unit.  If the file cannot be set up (a full
+ * file system too: its blocks are allocated before it is mapped), the
  * limits are off and that is logged once: refusing all mail would be worse.
  */
 #include "anvil.h"
@@ -84,9 +85,16 @@ void anvil_init(const char *path)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	void *p;
+	int err = 0;
 
-	if (fd < 0 || ftruncate(fd, sizeof(struct anvil_table)) < 0) {
-		log_warn("connection limits disabled: %s: %s", path, strerror(errno));
+	/* The blocks are allocated now: a sparse file on a full file system
+	 * would be a SIGBUS at the first touch of a page, killing smtpd. */
+	if (fd < 0 || ftruncate(fd, sizeof(struct anvil_table)) < 0)
+		err = errno;
+	else
+		err = posix_fallocate(fd, 0, sizeof(struct anvil_table));
+	if (err) {
+		log_warn("connection limits disabled: %s: %s", path, strerror(err));
 		if (fd >= 0)
 			close(fd);
 		return;

@@ -170,6 +170,13 @@ static void cleanup_client_reply(struct cleanup_client *cc, const struct ipc_msg
 	free(text);
 }
 
+static bool cleanup_client_is_ready(const struct ipc_msg *m)
+{
+	const char *status = ipc_get_str(m, A_STATUS);
+
+	return status && strcmp(status, ST_READY) == 0;
+}
+
 /* Reads and, when a whole reply is in, delivers it.  True when finished. */
 static bool cleanup_client_read(struct cleanup_client *cc)
 {
@@ -187,6 +194,17 @@ static bool cleanup_client_read(struct cleanup_client *cc)
 	ipc_msg_init(&m);
 	r = ipc_conn_next(&cc->conn, &m, &why);
 	eof = cc->conn.eof; /* cc may be freed by the result callback */
+	while (r == IPC_OK && cleanup_client_is_ready(&m)) {
+		/* Not the end: the reply may follow in the same read. */
+		cc->result(cc->ctx, CLEANUP_READY, "");
+		ipc_msg_free(&m);
+		ipc_msg_init(&m);
+		r = ipc_conn_next(&cc->conn, &m, &why);
+		if (r == IPC_MORE && !eof) {
+			ipc_msg_free(&m);
+			return false;
+		}
+	}
 	if (r == IPC_OK)
 		cleanup_client_reply(cc, &m);
 	else if (r == IPC_ERROR)

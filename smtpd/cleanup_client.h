@@ -23,6 +23,7 @@ enum cleanup_status {
 	CLEANUP_DEFER,	/* text: "4.x.x reason" */
 	CLEANUP_REJECT, /* text: "5.x.x reason" */
 	CLEANUP_FAILED, /* text: what went wrong, for the log */
+	CLEANUP_READY,	/* not a result: the queue file exists (begin with ready) */
 };
 
 typedef void cleanup_result_fn(void *ctx, enum cleanup_status st, const char *text);

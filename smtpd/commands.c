@@ -19,9 +19,11 @@
 #include "auth.h"
 #include "config.h"
 #include "log.h"
+#include "queue.h"
 #include "resolve.h"
 #include "restrictions.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 #include "util.h"
 
 enum cmd_result {
@@ -139,6 +141,18 @@ static enum cmd_result cmd_restrict(
 		smtpd_reject(s, verb, s->sender, rcpt, "%s", buf_cstr(&reply));
 	buf_free(&reply);
 	return r == RESTR_OK ? CMD_OK : r == RESTR_WAIT ? CMD_RETRY : CMD_FAIL;
+}
+
+/* SPF at MAIL FROM (spf.c): replies and fails on a reject or defer. */
+static enum cmd_result cmd_spf(struct smtpd_session *s)
+{
+	struct buf reply = BUF_INIT;
+	enum smtpd_spf_verdict v = smtpd_spf_mail(s, &reply);
+
+	if (v == SMTPD_SPF_REJECT || v == SMTPD_SPF_DEFER)
+		smtpd_reject(s, "MAIL", s->sender, NULL, "%s", buf_cstr(&reply));
+	buf_free(&reply);
+	return v == SMTPD_SPF_OK ? CMD_OK : v == SMTPD_SPF_WAIT ? CMD_RETRY : CMD_FAIL;
 }
 
 /* The outcome of a multi-line AUTH exchange. */
@@ -325,6 +339,14 @@ static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *
 	return CMD_OK;
 }
 
+/* Postfix's reply when the queue file system is (nearly) full. */
+static void cmd_no_space(struct smtpd_session *s, const char *verb, const char *sender)
+{
+	log_warn(
+	    "not enough free space in %s for mail (queue_minfree)", config_str("queue_directory"));
+	smtpd_reject(s, verb, sender, NULL, "452 4.3.1 Insufficient system storage");
+}
+
 static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *c)
 {
 	const char *end = c->arg + c->arg_len, *rest = NULL, *err = NULL;
@@ -361,8 +383,16 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
 		free(addr);
 		return CMD_FAIL;
 	}
+	if (!queue_space_ok(m.size > 0 ? m.size : 0)) {
+		cmd_no_space(s, "MAIL", addr);
+		esmtp_mail_free(&m);
+		free(addr);
+		return CMD_FAIL;
+	}
 	s->sender = addr;
-	if ((r = cmd_restrict(s, RESTR_SENDER, "MAIL", NULL)) != CMD_OK) {
+	if ((r = cmd_restrict(s, RESTR_SENDER, "MAIL", NULL)) == CMD_OK)
+		r = cmd_spf(s);
+	if (r != CMD_OK) {
 		free(s->sender);
 		s->sender = NULL;
 		esmtp_mail_free(&m);
@@ -510,6 +540,10 @@ static enum cmd_result cmd_data(struct smtpd_session *s, const struct smtp_cmd *
 	}
 	if ((r = cmd_restrict(s, RESTR_DATA, "DATA", NULL)) != CMD_OK)
 		return r;
+	if (!queue_space_ok(s->size_decl > 0 ? s->size_decl : 0)) {
+		cmd_no_space(s, "DATA", s->sender);
+		return CMD_FAIL;
+	}
 	return message_start(s) ? CMD_PENDING : CMD_FAIL;
 }
 
@@ -534,6 +568,10 @@ static enum cmd_result cmd_bdat(struct smtpd_session *s, const struct smtp_cmd *
 	if ((r = cmd_restrict(s, RESTR_DATA, "BDAT", NULL)) == CMD_RETRY) {
 		s->state = SMTPD_CMD; /* the BDAT line runs again, its octets unread */
 		return r;
+	}
+	if (r == CMD_OK && !queue_space_ok(s->size_decl > 0 ? s->size_decl : 0)) {
+		cmd_no_space(s, "BDAT", s->sender);
+		r = CMD_FAIL;
 	}
 	if (r != CMD_OK || !message_open(s)) {
 		/* Replied already; the chunk is dropped and so is the transaction. */

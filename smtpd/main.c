@@ -34,6 +34,7 @@
 #include "log.h"
 #include "privs.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 
 /* Descriptors besides the sessions': log, listener, anvil, DNS, TLS files. */
 #define SMTPD_FD_RESERVE 64
@@ -210,6 +211,7 @@ int main(int argc, char **argv)
 	daemon_init(&smtpd.d, argc, argv, "smtpd", DAEMON_KEEP_ROOT);
 	smtpd_fd_setup();
 	tls_server_init(&smtpd_tls_params);
+	smtpd_spf_init();
 	anvil_init("pid/smtpd.anvil");
 	priv_drop(config_str("mail_owner"));
 	smtpd.loop = event_loop_new();

@@ -1,6 +1,9 @@
 /*
  * message.c - the DATA phase: from 354 to the final reply.
  *
+ * The 354 itself waits for cleanup's "ready": the queue file exists and
+ * the envelope (after virtual alias expansion) is written.
+ *
  * Content is decoded (data.c) straight from the session's input buffer and
  * streamed to cleanup as it arrives; it is never held whole.  The client
  * is told 250 only after cleanup answered ok, which cleanup does only once
@@ -23,6 +26,7 @@
 #include "log.h"
 #include "proto.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 #include "util.h"
 
 #define MESSAGE_WRITE_ERROR "451 4.3.0 Error: queue file write error"
@@ -30,9 +34,11 @@
 static void message_result(void *ctx, enum cleanup_status st, const char *text);
 static void message_drain(void *ctx);
 
-static void message_begin_record(const struct smtpd_session *s, struct buf *rec)
+static void message_begin_record(const struct smtpd_session *s, struct buf *rec, bool ready)
 {
 	ipc_put_str(rec, A_OP, OP_BEGIN);
+	if (ready)
+		ipc_put_str(rec, A_READY, "yes");
 	ipc_put_str(rec, A_SENDER, s->sender);
 	for (size_t i = 0; i < s->nrcpt; i++) {
 		ipc_put_str(rec, A_RCPT, s->rcpts[i]);
@@ -70,8 +76,9 @@ static void message_begin_record(const struct smtpd_session *s, struct buf *rec)
 	ipc_end(rec);
 }
 
-/* Opens the cleanup conversation; false (and a 451) when cleanup is down. */
-bool message_open(struct smtpd_session *s)
+/* Opens the cleanup conversation; false (and a 451) when cleanup is down.
+ * With ready, cleanup first says when the queue file exists. */
+static bool message_connect(struct smtpd_session *s, bool ready)
 {
 	struct buf rec = BUF_INIT;
 
@@ -81,8 +88,9 @@ bool message_open(struct smtpd_session *s)
 		smtpd_reply(s, MESSAGE_WRITE_ERROR);
 		return false;
 	}
-	message_begin_record(s, &rec);
+	message_begin_record(s, &rec, ready);
 	cleanup_client_send(s->cleanup, &rec);
+	smtpd_spf_prepend(s, s->cleanup);
 	buf_free(&rec);
 	s->msg_size = 0;
 	s->too_big = false;
@@ -90,15 +98,40 @@ bool message_open(struct smtpd_session *s)
 	return true;
 }
 
-/* DATA: opens the cleanup conversation and replies 354. */
+bool message_open(struct smtpd_session *s)
+{
+	return message_connect(s, false);
+}
+
+/*
+ * DATA: opens the cleanup conversation; the 354 waits for cleanup's
+ * "ready" (the queue file exists, the envelope is written), so that a
+ * client is never invited to send a message that cannot be stored: a
+ * full disk or a broken queue is a 4xx to DATA, not after the message.
+ */
 bool message_start(struct smtpd_session *s)
 {
-	if (!message_open(s))
+	if (!message_connect(s, true))
 		return false;
+	s->state = SMTPD_DATA_OPEN;
+	return true;
+}
+
+/* cleanup is ready for the content: now the 354. */
+static void message_ready(struct smtpd_session *s)
+{
 	data_decoder_init(&s->dec);
 	s->state = SMTPD_DATA;
 	smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
-	return true;
+}
+
+/* cleanup could not start the queue file: the DATA command fails. */
+static void message_open_failed(struct smtpd_session *s, const char *reply)
+{
+	smtpd_reject(s, "DATA", s->sender, NULL, "%s", reply);
+	message_abort(s);
+	session_reset_transaction(s);
+	s->state = SMTPD_CMD;
 }
 
 void message_abort(struct smtpd_session *s)
@@ -149,7 +182,8 @@ static char *message_verdict(enum cleanup_status st, const char *text)
 		/* RFC 3463: 4.3.1 is "mail system full", answered 452. */
 		return xasprintf("%s %s", strncmp(text, "4.3.1", 5) == 0 ? "452" : "451", text);
 	case CLEANUP_REJECT: return xasprintf("554 %s", text);
-	case CLEANUP_FAILED: break;
+	case CLEANUP_FAILED:
+	case CLEANUP_READY: break;
 	}
 	log_warn("cleanup service: %s", text);
 	return xstrdup(MESSAGE_WRITE_ERROR);
@@ -160,6 +194,13 @@ static void message_result(void *ctx, enum cleanup_status st, const char *text)
 	struct smtpd_session *s = ctx;
 	char *reply;
 
+	if (st == CLEANUP_READY) {
+		if (s->state == SMTPD_DATA_OPEN)
+			message_ready(s);
+		s->last_io = event_now(s->loop);
+		session_run(s);
+		return;
+	}
 	if (st == CLEANUP_OK && s->state != SMTPD_DATA_WAIT) {
 		/* An ok before the end would acknowledge a partial message. */
 		st = CLEANUP_FAILED;
@@ -169,6 +210,9 @@ static void message_result(void *ctx, enum cleanup_status st, const char *text)
 	s->last_io = event_now(s->loop);
 	if (s->state == SMTPD_DATA_WAIT) {
 		message_finish(s, reply, st == CLEANUP_OK ? text : NULL);
+		free(reply);
+	} else if (s->state == SMTPD_DATA_OPEN) {
+		message_open_failed(s, reply);
 		free(reply);
 	} else {
 		message_fail(s, reply);
@@ -245,6 +289,11 @@ bool message_timeout(struct smtpd_session *s)
 	if (s->state == SMTPD_DATA_WAIT) {
 		log_warn("timeout waiting for the cleanup service's reply");
 		message_finish(s, MESSAGE_WRITE_ERROR, NULL);
+		return true;
+	}
+	if (s->state == SMTPD_DATA_OPEN) {
+		log_warn("timeout waiting for the cleanup service to start the message");
+		message_open_failed(s, MESSAGE_WRITE_ERROR);
 		return true;
 	}
 	if (message_paused(s)) {

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "log.h"
 #include "smtpd.h"
+#include "smtpd_spf.h"
 #include "sock.h"
 #include "tls_server.h"
 #include "util.h"
@@ -207,6 +208,7 @@ static void session_free(struct smtpd_session *s)
 		s->next->prev = s->prev;
 	session_reset_transaction(s);
 	auth_reset(s);
+	smtpd_spf_free(s);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	buf_free(&s->chunk);
@@ -262,7 +264,8 @@ static size_t session_room(const struct smtpd_session *s)
 {
 	size_t cap = session_cfg.line_limit + SESSION_READ_SLACK;
 
-	if (s->closing || s->state == SMTPD_DATA_WAIT || s->tls_phase == SMTPD_TLS_STARTING)
+	if (s->closing || s->state == SMTPD_DATA_WAIT || s->state == SMTPD_DATA_OPEN ||
+	    s->tls_phase == SMTPD_TLS_STARTING)
 		return 0;
 	if (s->state == SMTPD_DATA || s->state == SMTPD_BDAT)
 		return message_paused(s) ? 0 : SESSION_DATA_READ;
@@ -369,9 +372,9 @@ static bool session_next_line(struct smtpd_session *s)
 static void session_process(struct smtpd_session *s)
 {
 	while (!s->dead && !s->closing) {
-		if (s->state == SMTPD_DATA_WAIT || s->tls_phase == SMTPD_TLS_STARTING ||
-		    s->tls_phase == SMTPD_TLS_HANDSHAKE || s->pause_timer || s->dns_wait ||
-		    s->auth_wait)
+		if (s->state == SMTPD_DATA_WAIT || s->state == SMTPD_DATA_OPEN ||
+		    s->tls_phase == SMTPD_TLS_STARTING || s->tls_phase == SMTPD_TLS_HANDSHAKE ||
+		    s->pause_timer || s->dns_wait || s->auth_wait)
 			break;
 		if (s->state == SMTPD_DATA) {
 			if (s->in.len == 0 || message_paused(s))

@@ -26,6 +26,7 @@
 
 enum smtpd_state {
 	SMTPD_CMD,	 /* reading commands */
+	SMTPD_DATA_OPEN, /* DATA: waiting for cleanup's ready before the 354 */
 	SMTPD_DATA,	 /* reading message content after 354 */
 	SMTPD_DATA_WAIT, /* end of data seen, waiting for cleanup */
 	SMTPD_BDAT,	 /* reading the octets of a BDAT chunk */
@@ -42,6 +43,7 @@ enum smtpd_tls_phase {
 #define SMTPD_CLEANUP_HIGH (64 * 1024)
 
 struct cleanup_client;
+struct smtpd_spf;
 
 struct smtpd_session {
 	struct event_loop *loop;
@@ -71,10 +73,11 @@ struct smtpd_session {
 	struct sasl_exchange *sasl; /* an AUTH exchange in progress */
 	bool auth_wait;		    /* waiting for the auth service's answer */
 
-	unsigned errors;      /* 4xx/5xx replies, for the error limits */
-	bool dns_wait;	      /* a command waits for a DNS answer */
-	bool pipelined_ahead; /* more input followed the current command */
-	bool anvil;	      /* counted in the shared connection table */
+	unsigned errors;       /* 4xx/5xx replies, for the error limits */
+	bool dns_wait;	       /* a command waits for a DNS answer */
+	bool pipelined_ahead;  /* more input followed the current command */
+	bool anvil;	       /* counted in the shared connection table */
+	struct smtpd_spf *spf; /* SPF check or result of MAIL FROM (spf.c) */
 
 	char addr[64]; /* client's numeric address */
 	int port;

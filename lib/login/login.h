@@ -114,6 +114,8 @@ void login_auth_start(
     struct login_client *c, const char *mech, const char *resp, const char *tag, const char *user);
 /* The client's response to a challenge (base64 as sent). */
 void login_auth_continue(struct login_client *c, const char *resp);
+/* The tag given to login_auth_start() (IMAP), or "*". */
+const char *login_client_auth_tag(const struct login_client *c);
 /* The client cancelled ("*"): no callback follows; answer it yourself. */
 void login_auth_cancel(struct login_client *c);
 /* POP3: the client announced UTF8 (RFC 6856) before logging in. */

@@ -39,7 +39,11 @@ static void auth_reply(struct auth_call *call, const struct auth_reply *r, void 
 
 	(void)call;
 	if (r->status == AUTH_CONTINUE) {
+		/* The client's response is a line the protocol reads: input
+		 * flows again until login_auth_continue(). */
+		c->phase = LOGIN_PRE_AUTH;
 		login_engine.proto->auth_challenge(c, r->challenge ? r->challenge : "");
+		login_client_feed(c);
 		login_client_events(c);
 		return;
 	}
@@ -89,10 +93,17 @@ void login_auth_start(
 	c->call = auth_client_call(login_engine.auth, &req, auth_reply, c);
 }
 
+const char *login_client_auth_tag(const struct login_client *c)
+{
+	return c->tag ? c->tag : "*";
+}
+
 void login_auth_continue(struct login_client *c, const char *resp)
 {
-	if (c->call)
-		auth_call_continue(c->call, resp);
+	if (c->call == NULL)
+		return;
+	c->phase = LOGIN_AUTH;
+	auth_call_continue(c->call, resp);
 }
 
 void login_auth_cancel(struct login_client *c)

@@ -57,30 +57,7 @@ struct spf_check {
 
 static void spf_txt_from_answer(const unsigned char *ans, int len, struct spf_rrset *set)
 {
-	struct ares_txt_ext *head = NULL;
-	struct buf cur = BUF_INIT;
-
-	if (ares_parse_txt_reply_ext(ans, len, &head) != ARES_SUCCESS) {
-		set->st = DNS_FAIL;
-		return;
-	}
-	for (struct ares_txt_ext *t = head; t; t = t->next) {
-		if (t->record_start && t != head) {
-			set->strs = xreallocarray(set->strs, set->nstrs + 1, sizeof(char *));
-			set->strs[set->nstrs++] = xstrdup(buf_cstr(&cur));
-			buf_reset(&cur);
-		}
-		/* A NUL inside a string becomes a control character, which a
-		 * record may not hold: it stays an error, not a cut. */
-		for (size_t i = 0; i < t->length; i++)
-			buf_putc(&cur, t->txt[i] ? t->txt[i] : 0x01);
-	}
-	if (head != NULL) {
-		set->strs = xreallocarray(set->strs, set->nstrs + 1, sizeof(char *));
-		set->strs[set->nstrs++] = xstrdup(buf_cstr(&cur));
-	}
-	buf_free(&cur);
-	ares_free_data(head);
+	set->st = dns_txt_from_answer(ans, len, &set->strs, &set->nstrs);
 }
 
 static void spf_addrs_from_answer(
@@ -138,9 +115,8 @@ static void spf_ptr_from_answer(const unsigned char *ans, int len, struct spf_rr
 		set->st = DNS_FAIL;
 		return;
 	}
-	/* c-ares gives the names as h_name and aliases, some twice. */
-	if (h->h_name)
-		spf_add_str(set, h->h_name);
+	/* c-ares lists every name, in answer order, as an alias (and the
+	 * last again as h_name); the order matters for the first 10 (5.5). */
 	for (char **p = h->h_aliases; p && *p; p++) {
 		bool seen = false;
 		for (size_t i = 0; i < set->nstrs && !seen; i++)
@@ -148,6 +124,8 @@ static void spf_ptr_from_answer(const unsigned char *ans, int len, struct spf_rr
 		if (!seen)
 			spf_add_str(set, *p);
 	}
+	if (set->nstrs == 0 && h->h_name)
+		spf_add_str(set, h->h_name);
 	ares_free_hostent(h);
 }
 

@@ -235,7 +235,7 @@ int mstore_view_sizes(struct mstore_view *v, uint32_t uid, uint64_t *size, uint6
 int mstore_view_dates(struct mstore_view *v, uint32_t uid, time_t *internal, time_t *saved);
 /* The message GUID (Dovecot's: the uidlist G field or the base file name;
  * kept by copies and moves: a JMAP Email id), and the POP3 UIDL
- * (the uidlist P field, else Dovecot's default "%08X%08X" of UID and
+ * (the uidlist P field, else Dovecot's default "%08Xu%08Xv": UID and
  * UIDVALIDITY). */
 void mstore_view_guid(struct mstore_view *v, uint32_t uid, struct buf *out);
 void mstore_view_pop3_uidl(struct mstore_view *v, uint32_t uid, struct buf *out);

@@ -577,8 +577,8 @@ void mstore_view_pop3_uidl(struct mstore_view *v, uint32_t uid, struct buf *out)
 	ext = base + strlen(base) + 1;
 	if (uidlist_ext_get(ext, strlen(ext), 'P', &val, &vlen))
 		buf_append(out, val, vlen);
-	else
-		buf_printf(out, "%08X%08X", uid, v->f->st.uidvalidity);
+	else /* pop3_uidl_format = %08Xu%08Xv: Dovecot's X is lower-case hex */
+		buf_printf(out, "%08x%08x", uid, v->f->st.uidvalidity);
 }
 
 /* ---- syncing ---- */

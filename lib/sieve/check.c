@@ -170,9 +170,6 @@ static const struct sv_def {
 	0, false},
 };
 
-static const char *const sv_date_parts[] = {"year", "month", "day", "date", "julian", "hour",
-    "minute", "second", "time", "iso8601", "std11", "zone", "weekday", NULL};
-
 struct sv_checker {
 	struct sieve_script *s;
 	struct buf *errors;
@@ -473,20 +470,6 @@ static void sv_check_specific(struct sv_checker *ck, struct sv_node *x)
 			    "the size test requires either the :under or the "
 			    ":over tag");
 		break;
-	case SV_T_DATE:
-	case SV_T_CURRENTDATE: {
-		struct sv_arg *part = x->pos[x->id == SV_T_DATE ? 1 : 0];
-		bool ok = sv_has_vars(ck, part->strs[0]);
-
-		for (size_t i = 0; !ok && sv_date_parts[i]; i++)
-			ok = strcasecmp(part->strs[0], sv_date_parts[i]) == 0;
-		if (!ok)
-			sv_cerr(ck, part->line,
-			    "the %s test requires a valid date part, but '%s' "
-			    "is not known",
-			    x->name, part->strs[0]);
-		break;
-	}
 	case SV_C_VACATION: {
 		struct sv_arg *from = sv_tag_arg(x, SV_TAG_FROM);
 

@@ -551,6 +551,12 @@ static bool sv_test_date(struct sv_run *r, const struct sv_node *x)
 			sv_values_add(&vals, &n, p);
 	} else {
 		dates = sv_header_values(r, x, false, &nd);
+		/* RFC 5260 4: without :index, only the first field counts */
+		if (nd > 1 && !sv_has_tag(x, SV_TAG_INDEX)) {
+			for (size_t i = 1; i < nd; i++)
+				free(dates[i]);
+			nd = 1;
+		}
 		for (size_t i = 0; i < nd; i++) {
 			time_t t;
 			int tz;
@@ -772,13 +778,17 @@ static void sv_exec_vacation(struct sv_run *r, const struct sv_node *x)
 	struct sv_arg *addrs = sv_tag_arg(x, SV_TAG_ADDRESSES), *h = sv_tag_arg(x, SV_TAG_HANDLE);
 	struct sv_vacation_req v = {.line = x->line, .mime = sv_has_tag(x, SV_TAG_MIME)};
 	char *reason = sv_str(r, x->pos[0]->strs[0]), *s = NULL, *f = NULL, *hd = NULL;
-	long max = 30 * 86400L;
+	/* Pigeonhole's defaults: 7 days, at least sieve_vacation_min_period
+	 * (1 day), no maximum */
+	unsigned long long max = 3650ULL * 86400;
 
 	v.seconds = 7 * 86400L;
 	if (days)
-		v.seconds = (long)(days->num < 1 ? 1 : days->num > 30 ? 30 : days->num) * 86400L;
+		v.seconds = (long)(days->num > max / 86400 ? max : days->num * 86400);
 	if (secs)
-		v.seconds = secs->num > (unsigned long long)max ? max : (long)secs->num;
+		v.seconds = (long)(secs->num > max ? max : secs->num);
+	if (v.seconds < 86400)
+		v.seconds = 86400;
 	v.reason = reason;
 	v.subject = s = subj ? sv_str(r, subj->strs[0]) : NULL;
 	v.from = f = from ? sv_str(r, from->strs[0]) : NULL;

@@ -31,6 +31,9 @@ static void sv_lex_error(struct sv_lexer *lx, const char *msg)
 {
 	lx->tok = SV_TOK_ERROR;
 	lx->err = msg;
+	/* where the lexer stopped, as Pigeonhole reports an unterminated
+	 * string or comment at the end of the script */
+	lx->tok_line = lx->line;
 }
 
 /* Skips white space and comments; false on an unterminated comment. */
@@ -50,8 +53,11 @@ static bool sv_lex_skip(struct sv_lexer *lx)
 		} else if (c == '/' && lx->p + 1 < lx->end && lx->p[1] == '*') {
 			lx->p += 2;
 			for (;;) {
-				if (lx->p + 1 >= lx->end)
+				if (lx->p + 1 >= lx->end) {
+					if (lx->p < lx->end && *lx->p == '\n')
+						lx->line++;
 					return false;
+				}
 				if (lx->p[0] == '*' && lx->p[1] == '/')
 					break;
 				if (*lx->p == '\n')

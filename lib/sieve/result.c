@@ -212,6 +212,14 @@ static void sv_format_flags(char *const *flags, struct buf *out)
 	}
 }
 
+/* Text for one line: control characters (the CRLF of a multi-line
+ * string) shown as '?', as sieve-test shows them. */
+static void sv_format_text(const char *s, struct buf *out)
+{
+	for (; s && *s; s++)
+		buf_putc(out, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 void sieve_result_format(const struct sieve_result *res, struct buf *out)
 {
 	if (res->failed) {
@@ -225,16 +233,23 @@ void sieve_result_format(const struct sieve_result *res, struct buf *out)
 		switch (a->type) {
 		case SIEVE_ACT_KEEP:
 		case SIEVE_ACT_FILEINTO:
-			buf_printf(out, "store %s", sv_store_folder(a));
+			buf_puts(out, "store ");
+			sv_format_text(sv_store_folder(a), out);
 			sv_format_flags(a->flags, out);
 			break;
-		case SIEVE_ACT_REDIRECT: buf_printf(out, "redirect %s", a->target); break;
+		case SIEVE_ACT_REDIRECT:
+			buf_puts(out, "redirect ");
+			sv_format_text(a->target, out);
+			break;
 		case SIEVE_ACT_DISCARD: buf_puts(out, "discard"); break;
 		case SIEVE_ACT_REJECT:
-		case SIEVE_ACT_EREJECT: buf_printf(out, "reject %s", a->target); break;
+		case SIEVE_ACT_EREJECT:
+			buf_puts(out, "reject ");
+			sv_format_text(a->target, out);
+			break;
 		case SIEVE_ACT_VACATION:
-			buf_printf(out, "vacation to=%s seconds=%ld subject=%s", a->to, a->seconds,
-			    a->subject ? a->subject : "");
+			buf_printf(out, "vacation to=%s seconds=%ld subject=", a->to, a->seconds);
+			sv_format_text(a->subject, out);
 			break;
 		}
 		if (a->copy)

@@ -15,8 +15,8 @@
  *   - once per period per sender and handle: the tracking id is a hash
  *     of both; env->track_check says whether it is still recorded.  The
  *     caller records it when it has sent the reply.
- * The default period is 7 days, clamped to [1 day, 30 days] for :days
- * and to [0, 30 days] for :seconds, as Pigeonhole's defaults.
+ * The default period is 7 days, at least 1 day (Pigeonhole's default
+ * sieve_vacation_min_period), at most 10 years.
  */
 #include <openssl/evp.h>
 #include <string.h>

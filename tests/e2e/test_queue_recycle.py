@@ -39,6 +39,9 @@ class RecycleTest(unittest.TestCase):
                        what="the big message in all three Maildirs")
             wait_until(lambda: len(recycled(inst)) == 1, 10, what="one file in recycle/")
             first = recycled(inst)
+            # Emptied as it was recycled: no delivered mail lingers there.
+            d = os.path.join(inst.queue, "recycle")
+            self.assertEqual([os.path.getsize(os.path.join(d, n)) for n in os.listdir(d)], [0])
             # Small messages now: the first one takes the big one's inode.
             for i in range(3):
                 with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as c:

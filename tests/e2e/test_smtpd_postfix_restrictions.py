@@ -10,7 +10,7 @@ import os
 import time
 import unittest
 
-from dns_fake import FakeDns
+from dns_zone import FakeDns
 from smtpd_util import Conn, tls_context
 from tern_instance import Instance, wait_until
 

@@ -3,8 +3,8 @@ through real SMTP sessions from a client outside mynetworks (Debian's
 relay restrictions): one-to-many aliases, catch-all domain rewriting,
 aliases in a virtual mailbox domain, the RCPT check of a virtual alias
 domain (550 5.1.1), duplicate recipients (given twice, or reached twice
-through aliases) delivered once, and an alias loop deferred (4xx) with
-nothing delivered and nothing left in the queue."""
+through aliases) delivered once, and an alias loop deferred (451 to
+DATA, before the 354) with nothing delivered and nothing in the queue."""
 import os
 import smtplib
 import time
@@ -111,9 +111,9 @@ class VirtualAliasTest(unittest.TestCase):
             c.ehlo("client.example.org")
             c.mail("sender@example.org")
             self.assertEqual(c.rcpt("loop1@example.net")[0], 250)
-            code, text = c.data(b"Subject: loop\r\n\r\nloop\r\n")
-            self.assertEqual(code // 100, 4, text)
-            self.assertIn(b"4.6.0", text)
+            # cleanup refuses the envelope: DATA fails before any 354.
+            code, text = c.docmd("DATA")
+            self.assertEqual((code, text), (451, b"4.6.0 Error: virtual alias expansion error"))
         finally:
             c.quit()
         self.assertIn("unreasonable virtual_alias_maps map nesting for <loop1@example.net>",

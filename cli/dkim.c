@@ -1,0 +1,275 @@
+/*
+ * dkim.c - "tern dkim": DKIM from the command line.
+ *
+ *   tern [-c DIR] dkim verify [-o name=value]... [FILE]
+ *   tern [-c DIR] dkim keygen DOMAIN [--selector S] [--rsa|--ed25519] [--dir DIR]
+ *   tern [-c DIR] dkim sign -d DOMAIN -s SELECTOR -k KEYFILE [FILE]
+ *
+ * verify checks every DKIM-Signature of the message in FILE (standard
+ * input without one) with the key records found through dns_servers, and
+ * prints one line per signature:
+ *
+ *   dkim=pass d=example.com s=sel a=ed25519-sha256
+ *   dkim=fail d=example.com s=sel a=rsa-sha256 l= (body hash does not match)
+ *
+ * ("l=" when the signature covers only part of the body), or "dkim=none"
+ * when there is no signature.  Exit status 0 when every signature passes
+ * (or there is none), 1 otherwise; EX_USAGE, EX_NOINPUT on bad use.
+ *
+ * keygen writes a new key (Ed25519 by default, or RSA-2048) as PEM to
+ * DIR/DOMAIN.SELECTOR.key (DIR: the configuration directory's dkim/;
+ * selector: the key type), mode 0600, never over an existing file, and
+ * prints the TXT record to publish.  sign prints the message with a
+ * DKIM-Signature on top (relaxed/relaxed, see dkim.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <openssl/pem.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "config.h"
+#include "dns.h"
+#include "msgauth/dkim.h"
+#include "tern.h"
+#include "util.h"
+
+static int dkim_usage(void)
+{
+	fprintf(stderr,
+	    "usage: tern dkim verify [-o name=value]... [FILE]\n"
+	    "       tern dkim keygen DOMAIN [--selector S] [--rsa|--ed25519] [--dir DIR]\n"
+	    "       tern dkim sign -d DOMAIN -s SELECTOR -k KEYFILE [FILE]\n");
+	return EX_USAGE;
+}
+
+static bool dkim_read(FILE *f, struct buf *out)
+{
+	char chunk[65536];
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(out, chunk, n);
+	return !ferror(f);
+}
+
+static int dkim_cmd_verify(const char *confdir, int argc, char **argv)
+{
+	struct buf msg = BUF_INIT, why = BUF_INIT, err = BUF_INIT;
+	struct dkim_outcome *v;
+	size_t n;
+	int c, rc = 0;
+	FILE *f = stdin;
+
+	if (confdir)
+		cli_load_config(confdir);
+	else if (config_load(NULL, true, &err) < 0) {
+		fprintf(stderr, "tern: %s\n", buf_cstr(&err));
+		return EX_CONFIG;
+	}
+	buf_free(&err);
+	optind = 0;
+	while ((c = getopt(argc, argv, "o:")) != -1) {
+		if (c != 'o' || config_override(optarg) < 0)
+			return dkim_usage();
+	}
+	if (argc - optind > 1)
+		return dkim_usage();
+	if (argc - optind == 1 && (f = fopen(argv[optind], "rb")) == NULL) {
+		fprintf(stderr, "tern dkim: %s: %s\n", argv[optind], strerror(errno));
+		return EX_NOINPUT;
+	}
+	if (!dkim_read(f, &msg)) {
+		fprintf(stderr, "tern dkim: read error\n");
+		return EX_IOERR;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (!dns_init(config_time("smtpd_dns_timeout") * 1000 / 2, &why))
+		fprintf(stderr, "tern dkim: %s\n", buf_cstr(&why));
+	buf_free(&why);
+	dkim_verify_blocking(msg.data ? msg.data : "", msg.len, &v, &n);
+	if (n == 0)
+		printf("dkim=none\n");
+	for (size_t i = 0; i < n; i++) {
+		printf("dkim=%s", dkim_result_name(v[i].result));
+		if (v[i].domain)
+			printf(" d=%s s=%s a=%s%s", v[i].domain, v[i].selector, v[i].alg,
+			    v[i].partial ? " l=" : "");
+		if (v[i].problem)
+			printf(" (%s)", v[i].problem);
+		printf("\n");
+		if (v[i].result != DKIM_PASS)
+			rc = 1;
+	}
+	dkim_outcomes_free(v, n);
+	buf_free(&msg);
+	return rc;
+}
+
+static void dkim_load_config(const char *confdir)
+{
+	struct buf err = BUF_INIT;
+
+	if (confdir)
+		cli_load_config(confdir);
+	else if (config_load(NULL, true, &err) < 0) {
+		fprintf(stderr, "tern: %s\n", buf_cstr(&err));
+		exit(EX_CONFIG);
+	}
+	buf_free(&err);
+}
+
+/* The TXT record as zone-file strings of at most 255 bytes. */
+static void dkim_print_record(const char *sel, const char *domain, const char *rec)
+{
+	size_t len = strlen(rec);
+
+	printf("%s._domainkey.%s. IN TXT (", sel, domain);
+	for (size_t i = 0; i < len; i += 255)
+		printf(" \"%.*s\"", (int)(len - i < 255 ? len - i : 255), rec + i);
+	printf(" )\n");
+}
+
+static int dkim_cmd_keygen(const char *confdir, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"selector", required_argument, NULL, 's'},
+	    {"rsa", no_argument, NULL, 'r'},
+	    {"ed25519", no_argument, NULL, 'e'},
+	    {"dir", required_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *sel = NULL, *dir = NULL;
+	bool rsa = false;
+	struct buf rec = BUF_INIT;
+	char *path, *defdir = NULL;
+	EVP_PKEY *key;
+	FILE *f;
+	int c, fd;
+
+	optind = 0; /* glibc: start afresh (options may follow DOMAIN) */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': sel = optarg; break;
+		case 'r': rsa = true; break;
+		case 'e': rsa = false; break;
+		case 'd': dir = optarg; break;
+		default: return dkim_usage();
+		}
+	}
+	if (argc - optind != 1 || strchr(argv[optind], '/') || (sel && strchr(sel, '/')))
+		return dkim_usage();
+	if (sel == NULL)
+		sel = rsa ? "rsa" : "ed25519";
+	if (dir == NULL) {
+		dkim_load_config(confdir);
+		dir = defdir = xasprintf("%s/dkim", config_dir());
+		mkdir(dir, 0750);
+	}
+	if ((key = dkim_key_generate(rsa, 2048)) == NULL) {
+		fprintf(stderr, "tern dkim: key generation failed\n");
+		free(defdir);
+		return EX_SOFTWARE;
+	}
+	path = xasprintf("%s/%s.%s.key", dir, argv[optind], sel);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "tern dkim: %s: %s\n", path, strerror(errno));
+		EVP_PKEY_free(key);
+		free(path);
+		free(defdir);
+		return EX_CANTCREAT;
+	}
+	if (PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) != 1 || fclose(f) != 0) {
+		fprintf(stderr, "tern dkim: %s: write failed\n", path);
+		unlink(path);
+		EVP_PKEY_free(key);
+		free(path);
+		free(defdir);
+		return EX_IOERR;
+	}
+	fprintf(stderr, "tern dkim: wrote %s; publish this record:\n", path);
+	dkim_key_record(key, &rec);
+	dkim_print_record(sel, argv[optind], buf_cstr(&rec));
+	buf_free(&rec);
+	EVP_PKEY_free(key);
+	free(path);
+	free(defdir);
+	return 0;
+}
+
+static int dkim_cmd_sign(int argc, char **argv)
+{
+	const char *domain = NULL, *sel = NULL, *keyfile = NULL;
+	struct buf msg = BUF_INIT, out = BUF_INIT, err = BUF_INIT;
+	EVP_PKEY *key = NULL;
+	FILE *f = stdin, *kf;
+	int c, rc = 0;
+
+	optind = 0;
+	while ((c = getopt(argc, argv, "d:s:k:")) != -1) {
+		switch (c) {
+		case 'd': domain = optarg; break;
+		case 's': sel = optarg; break;
+		case 'k': keyfile = optarg; break;
+		default: return dkim_usage();
+		}
+	}
+	if (!domain || !sel || !keyfile || argc - optind > 1)
+		return dkim_usage();
+	if ((kf = fopen(keyfile, "r")) == NULL ||
+	    (key = PEM_read_PrivateKey(kf, NULL, NULL, NULL)) == NULL) {
+		fprintf(stderr, "tern dkim: cannot read the key %s\n", keyfile);
+		if (kf)
+			fclose(kf);
+		return EX_NOINPUT;
+	}
+	fclose(kf);
+	if (argc - optind == 1 && (f = fopen(argv[optind], "rb")) == NULL) {
+		fprintf(stderr, "tern dkim: %s: %s\n", argv[optind], strerror(errno));
+		EVP_PKEY_free(key);
+		return EX_NOINPUT;
+	}
+	if (!dkim_read(f, &msg))
+		rc = EX_IOERR;
+	if (f != stdin)
+		fclose(f);
+	if (rc == 0 && dkim_sign(msg.data ? msg.data : "", msg.len, domain, sel, key,
+			   (long long)time(NULL), &out, &err) < 0) {
+		fprintf(stderr, "tern dkim: %s\n", buf_cstr(&err));
+		rc = EX_DATAERR;
+	}
+	if (rc == 0) {
+		/* the message's own line ends */
+		bool crlf = msg.len == 0 || memmem(msg.data, msg.len, "\r\n", 2) != NULL;
+		for (size_t i = 0; i < out.len; i++)
+			if (crlf || out.data[i] != '\r')
+				putchar(out.data[i]);
+		fwrite(msg.data, 1, msg.len, stdout);
+	}
+	EVP_PKEY_free(key);
+	buf_free(&msg);
+	buf_free(&out);
+	buf_free(&err);
+	return rc;
+}
+
+int cmd_dkim(const char *confdir, int argc, char **argv)
+{
+	if (argc < 2)
+		return dkim_usage();
+	if (strcmp(argv[1], "verify") == 0)
+		return dkim_cmd_verify(confdir, argc - 1, argv + 1);
+	if (strcmp(argv[1], "keygen") == 0)
+		return dkim_cmd_keygen(confdir, argc - 1, argv + 1);
+	if (strcmp(argv[1], "sign") == 0)
+		return dkim_cmd_sign(argc - 1, argv + 1);
+	return dkim_usage();
+}

@@ -1,0 +1,118 @@
+/*
+ * main.c - imap: the IMAP server of one user after login.
+ *
+ *   imap -c CONFIG_DIR --user NAME [-v]
+ *
+ * Stand-alone ("pre-authenticated") mode, as Dovecot's imap binary run
+ * by hand or through "doveadm exec imap": speaks IMAP on stdin and
+ * stdout for the user NAME (an address with a virtual mailbox, a system
+ * user, or a Maildir path; mailbox_path.h), starting with
+ * "* PREAUTH".  For tests, and for clients that reach a mailbox over a
+ * tunnel (mbsync's Tunnel, mutt's tunnel).  Run as root it becomes the
+ * Maildir's owner first.  Logs go to maillog_file, else syslog.
+ *
+ * After a login through imap-login, the same session engine is started
+ * with imap_client_new() on the passed connection.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "event.h"
+#include "imap.h"
+#include "log.h"
+#include "mailbox_path.h"
+#include "privs.h"
+#include "util.h"
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: imap -c CONFIG_DIR --user NAME [-v]\n");
+	exit(EX_USAGE);
+}
+
+static void stop_loop(void *ctx)
+{
+	event_loop_stop(ctx);
+}
+
+static void open_log(void)
+{
+	const char *file = config_str("maillog_file");
+
+	log_set_syslog_name(config_str("syslog_name"));
+	if (*file)
+		log_open("imap", LOG_DEST_FILE, file);
+	else
+		log_open("imap", LOG_DEST_SYSLOG, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"user", required_argument, NULL, 'u'}, {NULL, 0, NULL, 0}};
+	const char *confdir = NULL, *user = NULL;
+	struct buf err = BUF_INIT;
+	struct imap_login_info li;
+	struct event_loop *loop;
+	struct stat st;
+	char *maildir;
+	int c, verbose = 0;
+
+	log_open("imap", LOG_DEST_STDERR, NULL);
+	while ((c = getopt_long(argc, argv, "c:u:v", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': confdir = optarg; break;
+		case 'u': user = optarg; break;
+		case 'v': verbose++; break;
+		default: usage();
+		}
+	}
+	if (user == NULL || optind != argc)
+		usage();
+	/* An instance's folder (as "tern -c") names its etc/. */
+	char *inst = confdir ? xasprintf("%s/etc/main.cf", confdir) : NULL;
+	if (inst && stat(inst, &st) == 0) {
+		free(inst);
+		confdir = inst = xasprintf("%s/etc", confdir);
+	}
+	if (config_load(confdir, confdir == NULL, &err) < 0) {
+		fprintf(stderr, "imap: %s\n", buf_cstr(&err));
+		return EX_CONFIG;
+	}
+	open_log();
+	log_set_verbose(verbose);
+	if ((maildir = mailbox_resolve(user, &err)) == NULL) {
+		printf("* BYE No mailbox for %s\r\n", user);
+		log_warn("imap(%s): %s", user, buf_cstr(&err));
+		return EX_NOUSER;
+	}
+	/* Never root's files in a user's Maildir. */
+	if (geteuid() == 0 && stat(maildir, &st) == 0 && st.st_uid != 0)
+		priv_drop_ids(st.st_uid, st.st_gid, NULL);
+	memset(&li, 0, sizeof(li));
+	li.user = user;
+	li.maildir = maildir;
+	loop = event_loop_new();
+	if (write(1, "* PREAUTH [CAPABILITY ", 22) < 0 ||
+	    write(1, imap_capabilities(), strlen(imap_capabilities())) < 0 ||
+	    write(1, "] Logged in as ", 15) < 0 || write(1, user, strlen(user)) < 0 ||
+	    write(1, "\r\n", 2) < 0)
+		return EX_IOERR;
+	struct imap_client *cl = imap_client_new_fds(loop, 0, 1, &li, NULL, 0);
+	if (cl != NULL) {
+		imap_client_on_close(cl, stop_loop, loop);
+		event_loop_run(loop);
+	}
+	event_loop_free(loop);
+	free(maildir);
+	free(inst);
+	buf_free(&err);
+	return 0;
+}

@@ -1,0 +1,123 @@
+/*
+ * dkim.h - DKIM signature verification (RFC 6376, with RFC 8301's
+ * algorithm rules and RFC 8463's Ed25519).
+ *
+ * Pure parsers (dkim_sig.c): the tag=value lists of DKIM-Signature header
+ * fields and of key records, each checked as the RFC says.  The
+ * canonicalisations and hashes (dkim_canon.c): simple and relaxed, for
+ * header fields and bodies, with l=.  Verification (dkim_verify.c): each
+ * signature of a message, its key fetched through a look-up function
+ * (dkim_verify_blocking asks lib/dns), checked with OpenSSL.
+ *
+ * Accepted: v=1, a=rsa-sha256 (keys of 1024 bits and more) and
+ * a=ed25519-sha256, c= simple or relaxed for either part, h= that names
+ * From, i= under d=, q=dns/txt, t=/x=, l=.  rsa-sha1 is refused (RFC
+ * 8301).  A body longer than l= covers is a fail: content appended to a
+ * signed message is not trusted (the result says "body extends past
+ * l=").  Key records: v=DKIM1, k=rsa|ed25519, h=, s=, t=y|s, an empty p=
+ * (revoked).
+ *
+ * Signing (dkim_sign.c): relaxed/relaxed, RSA-SHA256 or Ed25519-SHA256 by
+ * the key, a fixed list of header fields with From/To/Subject/Date
+ * over-signed.
+ *
+ * Not here yet: streaming the body through cleanup, ARC, DMARC.
+ */
+#ifndef TERN_MSGAUTH_DKIM_H
+#define TERN_MSGAUTH_DKIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "dns.h"
+
+enum dkim_result {
+	DKIM_NONE,
+	DKIM_PASS,
+	DKIM_FAIL,
+	DKIM_NEUTRAL,
+	DKIM_TEMPERROR,
+	DKIM_PERMERROR,
+};
+
+enum dkim_alg { DKIM_RSA_SHA256, DKIM_ED25519_SHA256 };
+enum dkim_canon { DKIM_SIMPLE, DKIM_RELAXED };
+
+struct dkim_sig {
+	enum dkim_alg alg;
+	enum dkim_canon hcanon, bcanon;
+	char *d, *s, *i;
+	char **h; /* signed header field names, in order */
+	size_t nh;
+	struct buf b;	/* signature, decoded */
+	struct buf bh;	/* body hash, decoded */
+	long long l;	/* -1: whole body */
+	long long t, x; /* -1 when absent */
+};
+
+struct dkim_key {
+	bool ed25519;
+	struct buf p; /* decoded public key; empty: revoked */
+	bool testing; /* t=y */
+	bool strict;  /* t=s: i= must be d= exactly */
+	bool sha256_ok;
+};
+
+/* One signature's outcome. */
+struct dkim_outcome {
+	enum dkim_result result;
+	char *domain;	 /* d= */
+	char *selector;	 /* s= */
+	const char *alg; /* "rsa-sha256" / "ed25519-sha256" or NULL */
+	bool partial;	 /* l= given */
+	char *problem;	 /* why not pass */
+};
+
+const char *dkim_result_name(enum dkim_result r);
+void dkim_outcome_free(struct dkim_outcome *o);
+
+/* A DKIM-Signature value (after the colon); 0, or -1 with err filled. */
+int dkim_sig_parse(const char *value, size_t len, struct dkim_sig *out, struct buf *err);
+void dkim_sig_free(struct dkim_sig *s);
+/* A key record (TXT); 0, or -1 with err filled. */
+int dkim_key_parse(const char *txt, size_t len, struct dkim_key *out, struct buf *err);
+void dkim_key_free(struct dkim_key *k);
+
+/* One header field (name:value, with its folding, without the final line
+ * end), canonicalised with its CRLF appended to out. */
+void dkim_canon_header(enum dkim_canon c, const char *field, size_t len, struct buf *out);
+/* A body (CRLF lines) canonicalised into out. */
+void dkim_canon_body(enum dkim_canon c, const char *body, size_t len, struct buf *out);
+
+/* The TXT records of name: DNS_OK and *txt (strv_free it), or a failure. */
+typedef enum dns_status dkim_key_lookup_fn(void *ctx, const char *name, char ***txt, size_t *n);
+
+/*
+ * Verifies every DKIM-Signature of msg (header and body; LF or CRLF line
+ * ends): *out gets one outcome per signature (none at all: *n = 0).
+ * Free with dkim_outcomes_free.  now: the time for x= (seconds).
+ */
+void dkim_verify(const char *msg, size_t len, long long now, dkim_key_lookup_fn *lookup, void *ctx,
+    struct dkim_outcome **out, size_t *n);
+void dkim_outcomes_free(struct dkim_outcome *v, size_t n);
+
+/* dkim_verify with keys from lib/dns (blocking look-ups). */
+void dkim_verify_blocking(const char *msg, size_t len, struct dkim_outcome **out, size_t *n);
+
+/* ------------------------------------------------------------ signing */
+
+/*
+ * The DKIM-Signature field (name, value, final CRLF) for msg, to put on
+ * top of it; 0, or -1 with err filled (no From:, a key of another type).
+ */
+int dkim_sign(const char *msg, size_t len, const char *domain, const char *selector, EVP_PKEY *key,
+    long long now, struct buf *out, struct buf *err);
+/* A new key: RSA of bits, or Ed25519; NULL when OpenSSL fails. */
+EVP_PKEY *dkim_key_generate(bool rsa, int bits);
+/* The TXT record publishing key's public half ("v=DKIM1; k=...; p=..."). */
+void dkim_key_record(EVP_PKEY *key, struct buf *out);
+
+#endif

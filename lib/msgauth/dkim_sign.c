@@ -1,0 +1,193 @@
+/*
+ * dkim_sign.c - making DKIM signatures (RFC 6376 5, RFC 8463).
+ *
+ * relaxed/relaxed, a=rsa-sha256 or ed25519-sha256 by the key's type.
+ * The signed header fields are those of DKIM_SIGN_HEADERS present in the
+ * message, each as often as it occurs, and From, To, Subject and Date once
+ * more (over-signing: a field of that name added later breaks the
+ * signature).  The signature field is built with an empty b=, hashed as a
+ * verifier will hash it (dkim_verify.c's header data, the same code), and
+ * b= is filled in last; folding only ever replaces a space or comes inside
+ * b=, so relaxed canonicalisation sees the same bytes.  Also here: key
+ * generation and the DNS record of a key.
+ */
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth/sasl.h"
+#include "msgauth/dkim.h"
+#include "msgauth/dkim_int.h"
+#include "util.h"
+
+static const char *const dkim_sign_headers[] = {"from", "reply-to", "subject", "date", "to", "cc",
+    "message-id", "in-reply-to", "references", "mime-version", "content-type",
+    "content-transfer-encoding", "list-id", "list-unsubscribe", "list-unsubscribe-post", NULL};
+static const char *const dkim_oversign[] = {"from", "to", "subject", "date", NULL};
+
+static bool dkim_in(const char *const *list, const char *name)
+{
+	for (; *list; list++)
+		if (strcmp(*list, name) == 0)
+			return true;
+	return false;
+}
+
+/* "from:from:to:..." for the fields present. */
+static void dkim_sign_hlist(const struct dkim_field *f, size_t n, struct buf *h)
+{
+	for (const char *const *name = dkim_sign_headers; *name; name++) {
+		size_t count = 0;
+		for (size_t i = 0; i < n; i++)
+			count += dkim_field_is(&f[i], *name);
+		if (dkim_in(dkim_oversign, *name))
+			count++;
+		for (size_t i = 0; i < count; i++)
+			buf_printf(h, "%s%s", h->len ? ":" : "", *name);
+	}
+}
+
+/* Appends text, folding before it when the line would grow past 76. */
+static void dkim_fold_put(struct buf *out, size_t *col, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (*col + n + 1 > 76 && *col > 1) {
+		buf_puts(out, "\r\n\t");
+		*col = 8;
+	} else if (out->len > 0) {
+		buf_putc(out, ' ');
+		(*col)++;
+	}
+	buf_puts(out, text);
+	*col += n;
+}
+
+int dkim_sign(const char *msg, size_t len, const char *domain, const char *selector, EVP_PKEY *key,
+    long long now, struct buf *out, struct buf *err)
+{
+	struct buf m = BUF_INIT, body = BUF_INIT, h = BUF_INIT, field = BUF_INIT, data = BUF_INIT;
+	struct buf b64 = BUF_INIT, sig = BUF_INIT;
+	struct dkim_field *f = NULL, self;
+	struct dkim_sig s = {.hcanon = DKIM_RELAXED, .bcanon = DKIM_RELAXED};
+	unsigned char bh[SHA256_DIGEST_LENGTH], hash[SHA256_DIGEST_LENGTH];
+	bool ed = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519;
+	size_t n, body_off, col = 16, siglen = 0;
+	EVP_MD_CTX *ctx = NULL;
+	char *tag;
+	int rc = -1;
+
+	if (!ed && EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+		buf_puts(err, "the key is neither RSA nor Ed25519");
+		return -1;
+	}
+	dkim_crlf(msg, len, &m);
+	body_off = dkim_fields(&m, &f, &n);
+	dkim_canon_body(DKIM_RELAXED, m.data + body_off, m.len - body_off, &body);
+	SHA256((const unsigned char *)body.data, body.len, bh);
+	dkim_sign_hlist(f, n, &h);
+	if (h.len == 0 || strncmp(h.data, "from:from", 9) != 0) {
+		buf_puts(err, "the message has no From: field");
+		goto done;
+	}
+	/* the field, b= empty */
+	buf_puts(&field, "DKIM-Signature:");
+	tag = xasprintf("v=1; a=%s; c=relaxed/relaxed; d=%s; s=%s; t=%lld;",
+	    ed ? "ed25519-sha256" : "rsa-sha256", domain, selector, now);
+	for (char *w = strtok(tag, " "); w; w = strtok(NULL, " "))
+		dkim_fold_put(&field, &col, w);
+	free(tag);
+	tag = xasprintf("h=%s;", buf_cstr(&h));
+	dkim_fold_put(&field, &col, tag);
+	free(tag);
+	sasl_base64_encode((const char *)bh, sizeof(bh), &b64);
+	tag = xasprintf("bh=%s;", buf_cstr(&b64));
+	dkim_fold_put(&field, &col, tag);
+	free(tag);
+	dkim_fold_put(&field, &col, "b=");
+	/* what a verifier hashes */
+	char **names = strv_split(buf_cstr(&h), ":");
+	s.h = names;
+	s.nh = strv_len(names);
+	self = (struct dkim_field){field.data, field.len};
+	dkim_header_data(&s, f, n, &self, &data);
+	strv_free(names);
+	ctx = EVP_MD_CTX_new();
+	if (ed) {
+		SHA256((const unsigned char *)data.data, data.len, hash);
+		if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) != 1 ||
+		    EVP_DigestSign(ctx, NULL, &siglen, hash, sizeof(hash)) != 1)
+			goto crypto;
+		buf_reserve(&sig, siglen);
+		if (EVP_DigestSign(ctx, (unsigned char *)sig.data, &siglen, hash, sizeof(hash)) !=
+		    1)
+			goto crypto;
+	} else {
+		if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
+		    EVP_DigestSign(
+			ctx, NULL, &siglen, (const unsigned char *)data.data, data.len) != 1)
+			goto crypto;
+		buf_reserve(&sig, siglen);
+		if (EVP_DigestSign(ctx, (unsigned char *)sig.data, &siglen,
+			(const unsigned char *)data.data, data.len) != 1)
+			goto crypto;
+	}
+	buf_reset(&b64);
+	sasl_base64_encode(sig.data, siglen, &b64);
+	buf_append(out, field.data, field.len);
+	for (size_t i = 0; i < b64.len; i += 64) {
+		if (i > 0 || col + 64 > 76)
+			buf_puts(out, "\r\n\t");
+		buf_append(out, b64.data + i, b64.len - i < 64 ? b64.len - i : 64);
+	}
+	buf_puts(out, "\r\n");
+	rc = 0;
+	goto done;
+crypto:
+	buf_puts(err, "signing failed (OpenSSL)");
+done:
+	EVP_MD_CTX_free(ctx);
+	free(f);
+	buf_free(&m);
+	buf_free(&body);
+	buf_free(&h);
+	buf_free(&field);
+	buf_free(&data);
+	buf_free(&b64);
+	buf_free(&sig);
+	return rc;
+}
+
+EVP_PKEY *dkim_key_generate(bool rsa, int bits)
+{
+	EVP_PKEY *pk = NULL;
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(rsa ? EVP_PKEY_RSA : EVP_PKEY_ED25519, NULL);
+
+	if (c == NULL || EVP_PKEY_keygen_init(c) != 1 ||
+	    (rsa && EVP_PKEY_CTX_set_rsa_keygen_bits(c, bits) != 1) || EVP_PKEY_keygen(c, &pk) != 1)
+		pk = NULL;
+	EVP_PKEY_CTX_free(c);
+	return pk;
+}
+
+void dkim_key_record(EVP_PKEY *key, struct buf *out)
+{
+	unsigned char raw[32], *der = NULL;
+	size_t rawlen = sizeof(raw);
+	int n;
+
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519) {
+		EVP_PKEY_get_raw_public_key(key, raw, &rawlen);
+		buf_puts(out, "v=DKIM1; k=ed25519; p=");
+		sasl_base64_encode((const char *)raw, rawlen, out);
+		return;
+	}
+	n = i2d_PUBKEY(key, &der);
+	buf_puts(out, "v=DKIM1; k=rsa; p=");
+	if (n > 0)
+		sasl_base64_encode((const char *)der, (size_t)n, out);
+	OPENSSL_free(der);
+}

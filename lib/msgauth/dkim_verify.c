@@ -1,0 +1,352 @@
+/*
+ * dkim_verify.c - verifying the DKIM signatures of a message (RFC 6376 6).
+ *
+ * The message is read with CRLF line ends (bare LFs become CRLF, as on
+ * the wire).  For each DKIM-Signature field, in order: parse it, compute
+ * the body hash over the canonical body (the first l= bytes of it),
+ * fetch the key record s._domainkey.d, hash the signed header fields
+ * (each name of h= takes the last field of that name not taken yet,
+ * bottom up; a name with none left adds nothing, which makes
+ * over-signing work) and the signature field itself with b= emptied and
+ * no final CRLF, and check the signature with OpenSSL: RSA PKCS#1 v1.5
+ * over SHA-256 (keys under 1024 bits refused, RFC 8301), or Ed25519 over
+ * the SHA-256 hash (RFC 8463).
+ *
+ * A result is pass, fail (the signature or the body hash does not match,
+ * or the body goes on past l=), permerror (the signature or key record is
+ * unusable, the key is revoked or does not fit, x= is past), or temperror
+ * (the key look-up failed for now).
+ */
+#include <arpa/nameser.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "msgauth/dkim.h"
+#include "msgauth/dkim_int.h"
+#include "util.h"
+
+static const char *dkim_names[] = {"none", "pass", "fail", "neutral", "temperror", "permerror"};
+
+const char *dkim_result_name(enum dkim_result r)
+{
+	return (size_t)r < sizeof(dkim_names) / sizeof(dkim_names[0]) ? dkim_names[r] : "unknown";
+}
+
+void dkim_outcome_free(struct dkim_outcome *o)
+{
+	free(o->domain);
+	free(o->selector);
+	free(o->problem);
+	memset(o, 0, sizeof(*o));
+}
+
+void dkim_outcomes_free(struct dkim_outcome *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dkim_outcome_free(&v[i]);
+	free(v);
+}
+
+void dkim_crlf(const char *msg, size_t len, struct buf *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
+			buf_putc(out, '\r');
+		buf_putc(out, msg[i]);
+	}
+}
+
+size_t dkim_fields(const struct buf *m, struct dkim_field **out, size_t *n)
+{
+	size_t i = 0;
+
+	*out = NULL;
+	*n = 0;
+	while (i < m->len) {
+		if (m->len - i >= 2 && m->data[i] == '\r' && m->data[i + 1] == '\n')
+			return i + 2;
+		size_t start = i;
+		for (;;) {
+			const char *nl = memmem(m->data + i, m->len - i, "\r\n", 2);
+			if (nl == NULL) {
+				i = m->len;
+				break;
+			}
+			i = (size_t)(nl - m->data) + 2;
+			if (i >= m->len || (m->data[i] != ' ' && m->data[i] != '\t'))
+				break;
+		}
+		size_t end = i;
+		if (end - start >= 2 && m->data[end - 2] == '\r' && m->data[end - 1] == '\n')
+			end -= 2;
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = (struct dkim_field){m->data + start, end - start};
+	}
+	return m->len;
+}
+
+bool dkim_field_is(const struct dkim_field *f, const char *name)
+{
+	size_t n = strlen(name), k = 0;
+
+	if (f->len <= n || strncasecmp(f->p, name, n) != 0)
+		return false;
+	for (k = n; k < f->len && (f->p[k] == ' ' || f->p[k] == '\t'); k++)
+		;
+	return k < f->len && f->p[k] == ':';
+}
+
+/* The signature field with the value of b= taken out (RFC 6376 3.7). */
+static void dkim_strip_b(const struct dkim_field *f, struct buf *out)
+{
+	const char *colon = memchr(f->p, ':', f->len);
+	size_t i = (size_t)(colon - f->p) + 1;
+
+	buf_append(out, f->p, i);
+	while (i < f->len) {
+		size_t seg = i, eq;
+		while (i < f->len && f->p[i] != ';')
+			i++;
+		for (eq = seg; eq < i && f->p[eq] != '='; eq++)
+			;
+		size_t a = seg, b = eq;
+		while (a < b && strchr(" \t\r\n", f->p[a]))
+			a++;
+		while (b > a && strchr(" \t\r\n", f->p[b - 1]))
+			b--;
+		if (eq < i && b - a == 1 && f->p[a] == 'b')
+			buf_append(out, f->p + seg, eq + 1 - seg);
+		else
+			buf_append(out, f->p + seg, i - seg);
+		if (i < f->len)
+			buf_putc(out, f->p[i++]);
+	}
+}
+
+void dkim_header_data(const struct dkim_sig *s, const struct dkim_field *fields, size_t n,
+    const struct dkim_field *sigf, struct buf *out)
+{
+	bool *used = xcalloc(n ? n : 1, sizeof(*used));
+	struct buf stripped = BUF_INIT;
+
+	for (size_t k = 0; k < s->nh; k++) {
+		for (size_t j = n; j-- > 0;) {
+			if (!used[j] && dkim_field_is(&fields[j], s->h[k])) {
+				used[j] = true;
+				dkim_canon_header(s->hcanon, fields[j].p, fields[j].len, out);
+				break;
+			}
+		}
+	}
+	dkim_strip_b(sigf, &stripped);
+	dkim_canon_header(s->hcanon, stripped.data, stripped.len, out);
+	buf_truncate(out, out->len - 2);
+	buf_free(&stripped);
+	free(used);
+}
+
+static EVP_PKEY *dkim_pkey(const struct dkim_key *k, struct buf *why)
+{
+	const unsigned char *p = (const unsigned char *)k->p.data;
+	EVP_PKEY *pk;
+
+	if (k->ed25519) {
+		if (k->p.len != 32) {
+			buf_puts(why, "Ed25519 key is not 32 bytes");
+			return NULL;
+		}
+		return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, p, 32);
+	}
+	if ((pk = d2i_PUBKEY(NULL, &p, (long)k->p.len)) == NULL) {
+		p = (const unsigned char *)k->p.data;
+		pk = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)k->p.len);
+	}
+	if (pk == NULL || EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA) {
+		buf_puts(why, "unusable RSA key");
+		EVP_PKEY_free(pk);
+		return NULL;
+	}
+	if (EVP_PKEY_get_bits(pk) < 1024) {
+		buf_puts(why, "RSA key shorter than 1024 bits (RFC 8301)");
+		EVP_PKEY_free(pk);
+		return NULL;
+	}
+	return pk;
+}
+
+static bool dkim_check_sig(const struct dkim_sig *s, EVP_PKEY *pk, const struct buf *data)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char hash[SHA256_DIGEST_LENGTH];
+	bool ok;
+
+	if (s->alg == DKIM_ED25519_SHA256) {
+		SHA256((const unsigned char *)data->data, data->len, hash);
+		ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk) == 1 &&
+		     EVP_DigestVerify(
+			 ctx, (const unsigned char *)s->b.data, s->b.len, hash, sizeof(hash)) == 1;
+	} else {
+		ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pk) == 1 &&
+		     EVP_DigestVerify(ctx, (const unsigned char *)s->b.data, s->b.len,
+			 (const unsigned char *)data->data, data->len) == 1;
+	}
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+/* The key for s: DKIM_PASS and *key, or the result and why. */
+static enum dkim_result dkim_get_key(const struct dkim_sig *s, dkim_key_lookup_fn *lookup,
+    void *ctx, struct dkim_key *key, struct buf *why)
+{
+	char *name = xasprintf("%s._domainkey.%s", s->s, s->d);
+	char **txt = NULL;
+	size_t n = 0;
+	enum dns_status st = lookup(ctx, name, &txt, &n);
+	enum dkim_result r = DKIM_PERMERROR;
+
+	if (st == DNS_RETRY || st == DNS_FAIL) {
+		buf_printf(why, "key look-up of %s failed", name);
+		r = DKIM_TEMPERROR;
+	} else if (st != DNS_OK || n == 0) {
+		buf_printf(why, "no key at %s", name);
+	} else {
+		for (size_t i = 0; i < n && r != DKIM_PASS; i++) {
+			buf_reset(why);
+			if (dkim_key_parse(txt[i], strlen(txt[i]), key, why) == 0)
+				r = DKIM_PASS;
+		}
+	}
+	strv_free(txt);
+	free(name);
+	return r;
+}
+
+/* Checks one signature field. */
+static void dkim_verify_one(const struct buf *m, const struct dkim_field *fields, size_t n,
+    const struct dkim_field *sigf, size_t body_off, long long now, dkim_key_lookup_fn *lookup,
+    void *ctx, struct dkim_outcome *o)
+{
+	const char *colon = memchr(sigf->p, ':', sigf->len);
+	struct dkim_sig s;
+	struct dkim_key key = {0};
+	struct buf why = BUF_INIT, body = BUF_INIT, data = BUF_INIT;
+	unsigned char bh[SHA256_DIGEST_LENGTH];
+	EVP_PKEY *pk = NULL;
+	size_t blen;
+
+	o->result = DKIM_PERMERROR;
+	if (dkim_sig_parse(colon + 1, sigf->len - (size_t)(colon + 1 - sigf->p), &s, &why) < 0)
+		goto done;
+	o->domain = xstrdup(s.d);
+	o->selector = xstrdup(s.s);
+	o->alg = s.alg == DKIM_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256";
+	o->partial = s.l >= 0;
+	if (s.x >= 0 && s.x < now) {
+		buf_puts(&why, "signature expired (x=)");
+		goto done;
+	}
+	dkim_canon_body(s.bcanon, m->data + body_off, m->len - body_off, &body);
+	blen = body.len;
+	if (s.l >= 0 && (unsigned long long)s.l > body.len) {
+		buf_puts(&why, "l= is longer than the body");
+		o->result = DKIM_FAIL;
+		goto done;
+	}
+	if (s.l >= 0)
+		blen = (size_t)s.l;
+	SHA256((const unsigned char *)body.data, blen, bh);
+	if ((o->result = dkim_get_key(&s, lookup, ctx, &key, &why)) != DKIM_PASS)
+		goto done;
+	o->result = DKIM_PERMERROR;
+	if (key.p.len == 0) {
+		buf_puts(&why, "key revoked");
+		goto done;
+	}
+	if (key.ed25519 != (s.alg == DKIM_ED25519_SHA256) || !key.sha256_ok) {
+		buf_puts(&why, "key does not fit a=");
+		goto done;
+	}
+	if (key.strict && strcasecmp(strrchr(s.i, '@') + 1, s.d) != 0) {
+		buf_puts(&why, "key says t=s but i= is a subdomain");
+		goto done;
+	}
+	if ((pk = dkim_pkey(&key, &why)) == NULL)
+		goto done;
+	o->result = DKIM_FAIL;
+	if (memcmp(bh, s.bh.data, sizeof(bh)) != 0) {
+		buf_puts(&why, "body hash does not match");
+		goto done;
+	}
+	dkim_header_data(&s, fields, n, sigf, &data);
+	if (!dkim_check_sig(&s, pk, &data)) {
+		buf_puts(&why, "signature does not verify");
+		goto done;
+	}
+	if (blen < body.len) {
+		buf_puts(&why, "body extends past l=");
+		goto done;
+	}
+	o->result = DKIM_PASS;
+done:
+	if (o->result != DKIM_PASS)
+		o->problem = xstrdup(buf_cstr(&why));
+	if (o->domain != NULL)
+		dkim_sig_free(&s);
+	dkim_key_free(&key);
+	EVP_PKEY_free(pk);
+	buf_free(&why);
+	buf_free(&body);
+	buf_free(&data);
+}
+
+void dkim_verify(const char *msg, size_t len, long long now, dkim_key_lookup_fn *lookup, void *ctx,
+    struct dkim_outcome **out, size_t *nout)
+{
+	struct buf m = BUF_INIT;
+	struct dkim_field *fields;
+	size_t n, body_off;
+
+	*out = NULL;
+	*nout = 0;
+	dkim_crlf(msg, len, &m);
+	body_off = dkim_fields(&m, &fields, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (!dkim_field_is(&fields[i], "DKIM-Signature"))
+			continue;
+		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+		memset(&(*out)[*nout], 0, sizeof(**out));
+		dkim_verify_one(
+		    &m, fields, n, &fields[i], body_off, now, lookup, ctx, &(*out)[(*nout)++]);
+	}
+	free(fields);
+	buf_free(&m);
+}
+
+static enum dns_status dkim_dns_lookup(void *ctx, const char *name, char ***txt, size_t *n)
+{
+	unsigned char *ans = NULL;
+	int len = 0;
+	struct buf why = BUF_INIT;
+	enum dns_status st = dns_query(name, ns_t_txt, &ans, &len, &why);
+
+	(void)ctx;
+	*txt = NULL;
+	*n = 0;
+	if (st == DNS_OK)
+		st = dns_txt_from_answer(ans, len, txt, n);
+	else
+		log_debug("dkim: %s: %s", name, buf_cstr(&why));
+	free(ans);
+	buf_free(&why);
+	return st;
+}
+
+void dkim_verify_blocking(const char *msg, size_t len, struct dkim_outcome **out, size_t *n)
+{
+	dkim_verify(msg, len, (long long)time(NULL), dkim_dns_lookup, NULL, out, n);
+}

@@ -1,0 +1,434 @@
+/*
+ * sieve.c - Sieve filtering at Maildir delivery, as Dovecot's LDA with
+ * Pigeonhole does it.
+ *
+ * Scripts: sieve_before, then the user's active script (parameter
+ * sieve_script, default ~/.dovecot.sieve, often a symlink into ~/sieve/ as
+ * ManageSieve leaves it), then sieve_after; "~" is the user's home, or a
+ * virtual mailbox's directory.  No script at all: the caller delivers as
+ * usual.  Each script's actions are performed in order; the implicit
+ * keep is done when every script left it (a fileinto in sieve_before,
+ * e.g. spam to Junk, then cancels the INBOX copy).
+ *
+ * Never lose mail: a script that does not compile or fails at run time
+ * is logged and its message is kept in INBOX (RFC 5228 2.10.6); a fileinto
+ * to a folder that does not exist goes to INBOX unless :create or
+ * sieve_mailbox_autocreate says to make it.  A failed store defers the
+ * recipient (qmgr retries; at worst a copy arrives twice).
+ *
+ * Actions: keep/fileinto through the mailbox store with their IMAP flags;
+ * redirect as a new queue file through cleanup (forward.c) with the
+ * original envelope sender; reject/ereject bounce with 5.7.1 and the
+ * reason; vacation replies (unless lib/sieve found a reason not to) go
+ * from the null sender with Auto-Submitted: auto-replied, once per
+ * sender and period, recorded in ~/.tern.sieve-dupes ("id expiry" lines,
+ * also used by the duplicate test).
+ *
+ * Scripts are small and compile in microseconds, so they are compiled
+ * for every delivery; there is no compiled-script cache.
+ */
+#include "local.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "mime/header.h"
+#include "mstore/mstore.h"
+#include "privs.h"
+#include "proto.h"
+#include "sieve/sieve.h"
+#include "util.h"
+
+struct ls_ctx {
+	const struct local_msg *m;
+	const char *rcpt;
+	const char *dir;  /* the Maildir */
+	const char *home; /* "~" */
+	char *dupes;	  /* tracking file */
+};
+
+/* "~/x" -> home + "/x"; NULL for an empty template. */
+static char *ls_path(const char *tmpl, const char *home)
+{
+	if (tmpl == NULL || *tmpl == 0)
+		return NULL;
+	if (tmpl[0] == '~' && (tmpl[1] == '/' || tmpl[1] == 0))
+		return xasprintf("%s%s", home, tmpl + 1);
+	return xstrdup(tmpl);
+}
+
+/* The file at path into text; false when it is missing or too large. */
+static bool ls_read(const char *path, struct buf *text)
+{
+	char chunk[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		buf_append(text, chunk, (size_t)n);
+		if (text->len > SIEVE_MAX_SCRIPT)
+			break;
+	}
+	close(fd);
+	return n == 0;
+}
+
+static bool ls_mailbox_exists(void *ctx, const char *name)
+{
+	const struct ls_ctx *c = ctx;
+
+	return maildir_folder_exists(c->dir, name);
+}
+
+/* True when id is in the tracking file and has not expired. */
+static bool ls_track_check(void *ctx, const char *id)
+{
+	const struct ls_ctx *c = ctx;
+	FILE *f = fopen(c->dupes, "re");
+	char line[256];
+	long long now = time(NULL);
+	bool seen = false;
+
+	if (f == NULL)
+		return false;
+	while (!seen && fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' ');
+
+		if (sp && (size_t)(sp - line) == strlen(id) && memcmp(line, id, strlen(id)) == 0)
+			seen = atoll(sp + 1) > now;
+	}
+	fclose(f);
+	return seen;
+}
+
+static void ls_track_record(const struct ls_ctx *c, const char *id, long seconds)
+{
+	int fd = open(c->dupes, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	char line[256];
+	int n;
+
+	if (fd < 0) {
+		log_qid_warn(
+		    c->m->qid, "sieve: cannot record in %s: %s", c->dupes, strerror(errno));
+		return;
+	}
+	n = snprintf(line, sizeof(line), "%s %lld\n", id, (long long)time(NULL) + seconds);
+	if (write(fd, line, (size_t)n) != n)
+		log_qid_warn(
+		    c->m->qid, "sieve: cannot record in %s: %s", c->dupes, strerror(errno));
+	close(fd);
+}
+
+static bool ls_include_load(void *ctx, const char *name, bool global, struct buf *text)
+{
+	const struct ls_ctx *c = ctx;
+	char *dir, *path;
+	bool ok;
+
+	if (strchr(name, '/') || name[0] == '.')
+		return false;
+	dir = ls_path(config_str(global ? "sieve_global_dir" : "sieve_dir"), c->home);
+	if (dir == NULL)
+		return false;
+	path = xasprintf("%s/%s.sieve", dir, name);
+	ok = ls_read(path, text);
+	free(path);
+	free(dir);
+	return ok;
+}
+
+/* The whole message from the queue file: header, empty line, body. */
+static bool ls_message(const struct local_msg *m, struct buf *out)
+{
+	buf_reserve(out, (size_t)(m->header_len + m->body_len + 1));
+	if (pread(m->fd, buf_tail(out), (size_t)m->header_len, m->header_off) != m->header_len)
+		return false;
+	buf_commit(out, (size_t)m->header_len);
+	buf_putc(out, '\n');
+	buf_reserve(out, (size_t)m->body_len);
+	if (pread(m->fd, buf_tail(out), (size_t)m->body_len, m->body_off) != m->body_len)
+		return false;
+	buf_commit(out, (size_t)m->body_len);
+	return true;
+}
+
+/* cleanup's socket is not open to the mailbox owner, whose effective ids
+ * local runs the delivery with: a submission goes as root, as the alias
+ * and .forward forwarding does, and the owner's ids come back after. */
+struct ls_ids {
+	bool switched;
+	uid_t uid;
+	gid_t gid;
+};
+
+static struct ls_ids ls_as_root(void)
+{
+	struct ls_ids ids = {false, geteuid(), getegid()};
+
+	if (getuid() == 0 && ids.uid != 0) {
+		ids.switched = true;
+		priv_restore();
+	}
+	return ids;
+}
+
+static void ls_as_owner(struct ls_ids ids)
+{
+	if (ids.switched)
+		priv_set_effective(ids.uid, ids.gid);
+}
+
+/* Splits Sieve flags into MSTORE_F_* and keywords (t->keywords). */
+static void ls_flags(char *const *flags, struct maildir_target *t)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} sys[] = {{"\\seen", MSTORE_F_SEEN}, {"\\answered", MSTORE_F_ANSWERED},
+	    {"\\flagged", MSTORE_F_FLAGGED}, {"\\deleted", MSTORE_F_DELETED},
+	    {"\\draft", MSTORE_F_DRAFT}};
+	size_t n = 0;
+
+	t->flags = 0;
+	t->keywords = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; flags && flags[i]; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < sizeof(sys) / sizeof(sys[0]); j++) {
+			if (strcasecmp(flags[i], sys[j].name) == 0) {
+				t->flags |= sys[j].bit;
+				found = true;
+			}
+		}
+		if (found || flags[i][0] == '\\' || strpbrk(flags[i], "(){%*\"]") != NULL)
+			continue;
+		t->keywords = xreallocarray(t->keywords, n + 2, sizeof(char *));
+		t->keywords[n++] = flags[i];
+		t->keywords[n] = NULL;
+	}
+}
+
+/* keep or fileinto: the folder, or INBOX when it is missing and may not
+ * be made. */
+static int ls_store(const struct ls_ctx *c, const char *folder, char *const *flags, bool create,
+    struct local_result *r)
+{
+	struct maildir_target t = {.folder = folder};
+	int rc;
+
+	if (!mstore_name_valid(folder) || (!create && !config_bool("sieve_mailbox_autocreate") &&
+					      !maildir_folder_exists(c->dir, folder))) {
+		log_qid(c->m->qid, "sieve: folder \"%s\" %s; delivering to INBOX", folder,
+		    mstore_name_valid(folder) ? "does not exist" : "is not a valid name");
+		t.folder = "INBOX";
+	}
+	t.create = strcasecmp(t.folder, "INBOX") != 0;
+	ls_flags(flags, &t);
+	rc = maildir_deliver_to(c->m, c->rcpt, c->dir, &t, r);
+	if (rc == 0)
+		log_qid(c->m->qid, "sieve: stored into \"%s\"", t.folder);
+	free(t.keywords);
+	return rc;
+}
+
+/* The original Subject and Message-ID for the reply. */
+static void ls_orig_field(const char *msg, size_t len, const char *name, struct buf *out)
+{
+	struct mime_hdr_iter it;
+	struct mime_hdr_field f;
+
+	mime_hdr_iter_init(&it, msg, len);
+	while (mime_hdr_iter_next(&it, &f))
+		if (mime_hdr_name_is(&f, name)) {
+			mime_hdr_unfold(f.value, f.value_len, out);
+			return;
+		}
+}
+
+static int ls_vacation(const struct ls_ctx *c, const struct sieve_action *a, const struct buf *msg,
+    struct local_result *r)
+{
+	struct buf text = BUF_INIT, subj = BUF_INIT, mid = BUF_INIT;
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc;
+
+	if (a->suppressed) {
+		log_qid(c->m->qid, "sieve: no vacation reply to <%s>: %s", a->to, a->suppressed);
+		return 0;
+	}
+	ls_orig_field(msg->data, msg->len, "subject", &subj);
+	ls_orig_field(msg->data, msg->len, "message-id", &mid);
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	buf_printf(&text, "From: %s\n", a->from ? a->from : c->rcpt);
+	buf_printf(&text, "To: <%s>\n", a->to);
+	if (a->subject)
+		buf_printf(&text, "Subject: %s\n", a->subject);
+	else
+		buf_printf(&text, "Subject: Auto: %s\n", buf_cstr(&subj));
+	buf_printf(&text, "Date: %s\n", date);
+	if (mid.len)
+		buf_printf(
+		    &text, "In-Reply-To: %s\nReferences: %s\n", buf_cstr(&mid), buf_cstr(&mid));
+	buf_puts(&text, "Auto-Submitted: auto-replied (vacation)\nPrecedence: bulk\n");
+	if (!a->mime)
+		buf_puts(&text, "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+				"Content-Transfer-Encoding: 8bit\n\n");
+	else
+		buf_puts(&text, "MIME-Version: 1.0\n");
+	buf_puts(&text, a->target);
+	if (text.len && text.data[text.len - 1] != '\n')
+		buf_putc(&text, '\n');
+	struct ls_ids ids = ls_as_root();
+
+	rc = forward_submit_text(c->m->qid, "", a->to, buf_cstr(&text), r);
+	ls_as_owner(ids);
+	if (rc == 0)
+		ls_track_record(c, a->track_id, a->track_seconds);
+	buf_free(&text);
+	buf_free(&subj);
+	buf_free(&mid);
+	return rc;
+}
+
+/* Performs one action; -1 when the recipient must be retried (r set). */
+static int ls_action(const struct ls_ctx *c, const struct sieve_action *a, const struct buf *msg,
+    struct local_result *r)
+{
+	switch (a->type) {
+	case SIEVE_ACT_KEEP: return ls_store(c, "INBOX", a->flags, false, r);
+	case SIEVE_ACT_FILEINTO: return ls_store(c, a->target, a->flags, a->create, r);
+	case SIEVE_ACT_REDIRECT: {
+		char *rcpts[1] = {a->target};
+		struct ls_ids ids = ls_as_root();
+		int rc = forward_submit(c->m, c->m->sender, c->rcpt, rcpts, 1, r);
+
+		ls_as_owner(ids);
+		return rc;
+	}
+	case SIEVE_ACT_DISCARD: log_qid(c->m->qid, "sieve: discarded"); return 0;
+	case SIEVE_ACT_VACATION: {
+		struct local_result one;
+
+		/* a reply that cannot be sent does not hold the delivery up */
+		if (ls_vacation(c, a, msg, &one) < 0)
+			log_qid_warn(c->m->qid, "sieve: vacation reply failed: %s", one.reason);
+		return 0;
+	}
+	default: return 0; /* reject: the caller bounces */
+	}
+}
+
+/* Runs one script file; false when there is none.  *keep: its implicit
+ * keep, ANDed in. */
+static bool ls_run_script(const struct ls_ctx *c, const char *path, const struct buf *msg,
+    const struct sieve_env *env, bool *keep, char ***keep_flags, struct local_result *r,
+    bool *decided)
+{
+	struct buf text = BUF_INIT, errors = BUF_INIT;
+	struct sieve_script *s;
+	struct sieve_result res;
+
+	if (!ls_read(path, &text)) {
+		buf_free(&text);
+		return false;
+	}
+	s = sieve_compile(text.data ? text.data : "", text.len, path, &errors);
+	buf_free(&text);
+	if (s == NULL) {
+		if (errors.len && errors.data[errors.len - 1] == '\n')
+			buf_truncate(&errors, errors.len - 1);
+		log_qid_warn(c->m->qid, "sieve: %s does not compile, keeping the message: %s", path,
+		    buf_cstr(&errors));
+		buf_free(&errors);
+		return true;
+	}
+	buf_free(&errors);
+	if (!sieve_execute(s, msg->data, msg->len, env, &res)) {
+		if (res.errors.len && res.errors.data[res.errors.len - 1] == '\n')
+			buf_truncate(&res.errors, res.errors.len - 1);
+		log_qid_warn(c->m->qid, "sieve: %s failed, keeping the message: %s", path,
+		    buf_cstr(&res.errors));
+	} else {
+		for (size_t i = 0; i < res.nactions && !*decided; i++) {
+			const struct sieve_action *a = &res.actions[i];
+
+			if (a->type == SIEVE_ACT_REJECT || a->type == SIEVE_ACT_EREJECT) {
+				local_result_set(r, RES_BOUNCED, "5.7.1", "%s", a->target);
+				*decided = true;
+			} else if (ls_action(c, a, msg, r) < 0) {
+				*decided = true;
+			}
+		}
+		if (!*decided) {
+			for (size_t i = 0; i < res.ntrack; i++)
+				ls_track_record(c, res.track_ids[i], res.track_secs[i]);
+			if (!res.implicit_keep)
+				*keep = false;
+			else if (res.keep_flags) {
+				strv_free(*keep_flags);
+				*keep_flags = res.keep_flags;
+				res.keep_flags = NULL;
+			}
+		}
+	}
+	sieve_result_free(&res);
+	sieve_script_free(s);
+	return true;
+}
+
+int local_sieve_deliver(const struct local_msg *m, const char *rcpt, const char *dir,
+    const char *home, struct local_result *r)
+{
+	const char *params[] = {"sieve_before", "sieve_script", "sieve_after"};
+	struct ls_ctx c = {m, rcpt, dir, home, NULL};
+	struct sieve_env env = {0};
+	struct buf msg = BUF_INIT;
+	char **keep_flags = NULL;
+	bool keep = true, any = false, decided = false;
+
+	c.dupes = xasprintf("%s/.tern.sieve-dupes", home);
+	env.envelope_from = m->sender;
+	env.envelope_to = rcpt;
+	env.user = rcpt;
+	env.ctx = &c;
+	env.mailbox_exists = ls_mailbox_exists;
+	env.track_check = ls_track_check;
+	env.include_load = ls_include_load;
+	local_result_set(r, RES_SENT, "2.0.0", "delivered by sieve");
+	for (size_t i = 0; i < 3 && !decided; i++) {
+		char *path = ls_path(config_str(params[i]), home);
+
+		if (path == NULL)
+			continue;
+		if (!any && access(path, R_OK) == 0 && !ls_message(m, &msg)) {
+			local_result_errno(r, errno ? errno : EIO, "read the queue file");
+			free(path);
+			decided = true;
+			any = true;
+			break;
+		}
+		if (ls_run_script(&c, path, &msg, &env, &keep, &keep_flags, r, &decided))
+			any = true;
+		free(path);
+	}
+	if (any && !decided && keep && ls_store(&c, "INBOX", keep_flags, false, r) == 0)
+		local_result_set(r, RES_SENT, "2.0.0", "delivered to maildir");
+	strv_free(keep_flags);
+	buf_free(&msg);
+	free(c.dupes);
+	return any ? 1 : 0;
+}

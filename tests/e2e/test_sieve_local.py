@@ -1,0 +1,173 @@
+"""Sieve at delivery: mail sent through smtpd is filed by the recipient's
+~/.dovecot.sieve (a virtual mailbox's directory is its "~") into the
+Maildir folder the script names; keep on error; discard, redirect,
+reject, flags, the global sieve_before script, and vacation replies sent
+once per sender and never to a list."""
+import glob
+import os
+import time
+import unittest
+
+from tern_instance import Instance, wait_until
+
+ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
+
+
+class SieveLocalTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance(mailboxes=[ALICE, BOB, CAROL],
+                            main_cf={"smtp_dns_resolver": "127.0.0.1:1"})
+        cls.before = os.path.join(cls.inst.dir, "before.sieve")
+        with open(cls.before, "w") as f:
+            f.write('require ["fileinto", "imap4flags", "mailbox"];\n'
+                    'if header :contains "X-Spam-Flag" "YES" { addflag "$Junk"; fileinto :create "Junk"; }\n')
+        os.chmod(cls.before, 0o644)
+        cls.inst.append_main_cf({"sieve_before": cls.before})
+        cls.inst.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+
+    def script(self, addr, text):
+        # made as the owner of the instance's mail directory, as local
+        # would make them
+        st = os.stat(os.path.join(self.inst.dir, "mail"))
+        d = self.inst.maildir(addr)
+        for sub in (os.path.dirname(d), d):
+            if not os.path.isdir(sub):
+                os.mkdir(sub, 0o700)
+                os.chown(sub, st.st_uid, st.st_gid)
+        path = os.path.join(d, ".dovecot.sieve")
+        with open(path, "w") as f:
+            f.write(text)
+        os.chown(path, st.st_uid, st.st_gid)
+
+    def send(self, rcpt, subject, sender="someone@example.org", headers="", to=None):
+        import smtplib
+        msg = ("From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@example.org>\r\n%s\r\nbody\r\n"
+               % (sender, to or rcpt, subject, subject.replace(" ", "."), headers))
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as c:
+            c.sendmail(sender, [rcpt], msg.encode())
+
+    def files(self, addr, folder=None):
+        base = self.inst.maildir(addr)
+        if folder:
+            base = os.path.join(base, "." + folder)
+        return sorted(glob.glob(os.path.join(base, "new", "*")) +
+                      glob.glob(os.path.join(base, "cur", "*")))
+
+    def wait_file(self, addr, subject, folder=None, timeout=30):
+        def found():
+            for p in self.files(addr, folder):
+                with open(p, "rb") as f:
+                    if ("Subject: " + subject).encode() in f.read():
+                        return p
+            return None
+        return wait_until(found, timeout, what="%r in %s/%s\n%s" %
+                          (subject, addr, folder, self.inst.log()[-3000:]))
+
+    def wait_log(self, text, timeout=30):
+        return wait_until(lambda: text in self.inst.log(), timeout,
+                          what="%r in the log\n%s" % (text, self.inst.log()[-3000:]))
+
+    def in_folder(self, addr, subject, folder=None):
+        for p in self.files(addr, folder):
+            with open(p, "rb") as f:
+                if ("Subject: " + subject).encode() in f.read():
+                    return True
+        return False
+
+    def test_fileinto_folder_and_keep(self):
+        self.script(ALICE, 'require ["fileinto", "mailbox"];\n'
+                           'if header :contains "subject" "report" { fileinto :create "Reports"; stop; }\n'
+                           'if header :contains "subject" "nofolder" { fileinto "Missing"; }\n')
+        self.send(ALICE, "weekly report")
+        self.send(ALICE, "plain hello")
+        self.send(ALICE, "nofolder here")
+        self.wait_file(ALICE, "weekly report", "Reports")
+        self.wait_file(ALICE, "plain hello")
+        # a folder that does not exist (no :create): INBOX, never lost
+        self.wait_file(ALICE, "nofolder here")
+        self.assertFalse(self.in_folder(ALICE, "weekly report"))
+        self.assertFalse(os.path.exists(os.path.join(self.inst.maildir(ALICE), ".Missing")))
+
+    def test_script_error_keeps(self):
+        self.script(BOB, 'require ["fileinto"];\nif header :bogus "x" { discard; }\n')
+        self.send(BOB, "kept despite error")
+        self.wait_file(BOB, "kept despite error")
+        self.wait_log("does not compile, keeping the message")
+
+    def test_discard_redirect_flags(self):
+        self.script(CAROL, 'require ["imap4flags", "fileinto"];\n'
+                           'if header :contains "subject" "trash" { discard; stop; }\n'
+                           'if header :contains "subject" "for bob" { redirect "bob@example.com"; stop; }\n'
+                           'if header :contains "subject" "flag me" { addflag "\\\\Seen"; addflag "\\\\Flagged"; }\n')
+        self.send(CAROL, "trash this")
+        self.send(CAROL, "for bob please")
+        self.send(CAROL, "flag me now")
+        p = self.wait_file(CAROL, "flag me now")
+        self.assertTrue(p.endswith(":2,FS") or p.endswith(":2,SF") or ":2,FS" in p, p)
+        self.wait_file(BOB, "for bob please")
+        self.wait_log("sieve: discarded")
+        time.sleep(1)
+        self.assertFalse(self.in_folder(CAROL, "trash this"))
+        self.assertFalse(self.in_folder(CAROL, "for bob please"))
+
+    def test_sieve_before_junk(self):
+        addr = "dave@example.com"
+        self.inst.add_mailbox(addr)
+        time.sleep(1.5)  # smtpd looks at the table at most once a second
+        self.send(addr, "spam offer", headers="X-Spam-Flag: YES\r\n")
+        self.send(addr, "ham letter")
+        p = self.wait_file(addr, "spam offer", "Junk")
+        with open(p, "rb") as f:
+            self.assertIn(b"X-Spam-Flag: YES", f.read())
+        self.wait_file(addr, "ham letter")
+        self.assertFalse(self.in_folder(addr, "spam offer"))
+
+    def test_vacation_once_and_never_to_lists(self):
+        addr, other = "erin@example.com", "frank@example.com"
+        self.inst.add_mailbox(addr)
+        self.inst.add_mailbox(other)
+        time.sleep(1.5)
+        self.script(addr, 'require ["vacation"];\n'
+                          'vacation :days 1 :subject "Out of office" "I am away until Monday.";\n')
+        self.send(addr, "first question", sender=other)
+        reply = self.wait_file(other, "Out of office")
+        with open(reply, "rb") as f:
+            text = f.read()
+        self.assertIn(b"Auto-Submitted: auto-replied", text)
+        self.assertIn(b"In-Reply-To: <first.question@example.org>", text)
+        self.assertIn(b"I am away until Monday.", text)
+        self.assertIn(b"Return-Path: <>", text)
+        self.wait_file(addr, "first question")
+        # the same sender again within the period: no second reply
+        self.send(addr, "second question", sender=other)
+        self.wait_file(addr, "second question")
+        self.wait_log("already replied to this sender")
+        # a list message: never answered
+        self.send(addr, "list post", sender="list-bounces@example.org",
+                  headers="List-Id: <dev.example.org>\r\n")
+        self.wait_file(addr, "list post")
+        self.wait_log("message is from a mailing list")
+        time.sleep(1)
+        replies = [p for p in self.files(other) if b"Out of office" in open(p, "rb").read()]
+        self.assertEqual(len(replies), 1)
+
+    def test_reject_bounces(self):
+        addr, sender = "gina@example.com", "henry@example.com"
+        self.inst.add_mailbox(addr)
+        self.inst.add_mailbox(sender)
+        time.sleep(1.5)
+        self.script(addr, 'require ["reject"];\nreject "I do not accept mail.";\n')
+        self.send(addr, "please read", sender=sender)
+        self.wait_log("dsn=5.7.1, status=bounced (I do not accept mail.)")
+        wait_until(lambda: any(b"I do not accept mail." in open(p, "rb").read()
+                               for p in self.files(sender)), 30, what="bounce to the sender")
+        self.assertFalse(self.in_folder(addr, "please read"))
+
+
+if __name__ == "__main__":
+    unittest.main()

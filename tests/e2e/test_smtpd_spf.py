@@ -1,0 +1,223 @@
+"""SPF in smtpd at MAIL FROM (smtpd_spf_policy), against a zone DNS server
+on loopback: "reject" refuses a fail with 550 5.7.23 and the domain's
+explanation, accepts pass/softfail/none with a Received-SPF: header in
+the delivered message, defers a temperror with 451 4.7.24 when
+smtpd_spf_temperror_defer is on, checks the HELO identity for the null
+sender; "mark" accepts a fail with its header; clients in mynetworks and
+authenticated clients are not checked (no header, no TXT query); many
+sessions checking at once each get their own answer."""
+import base64
+import smtplib
+import subprocess
+import threading
+import unittest
+
+from dns_zone import ZoneDns
+from smtpd_util import Conn, tls_context, wait_log
+from tern_instance import TERN, Instance, wait_until
+
+USER = "alice@example.com"
+PASSWORD = "spf test password"
+ZONE = {
+    "pass.example": [("TXT", "v=spf1 ip4:127.0.0.0/8 -all")],
+    "fail.example": [("TXT", "v=spf1 ip4:192.0.2.0/24 -all exp=why.fail.example")],
+    "why.fail.example": [("TXT", "%{i} is not a mail server of %{d}")],
+    "soft.example": [("TXT", "v=spf1 ~all")],
+    "mx.example": [("TXT", "v=spf1 mx -all"), ("MX", (10, "mail.mx.example"))],
+    "mail.mx.example": [("A", "127.0.0.1")],
+    "nospf.example": [("MX", (10, "mail.mx.example"))],
+    "broken.example": ["TIMEOUT"],
+    "badhelo.example": [("TXT", "v=spf1 -all")],
+}
+
+
+def session(port, helo="client.example.org"):
+    c = Conn(port)
+    assert c.reply()[0] == 220
+    c.ehlo(helo)
+    return c
+
+
+def send(inst, sender, helo="client.example.org", body="Subject: spf\r\n\r\nhello\r\n"):
+    """MAIL, RCPT, DATA: the MAIL reply, and the final reply if MAIL passed."""
+    c = session(inst.smtp_port, helo)
+    code, lines = c.cmd("MAIL FROM:<%s>" % sender)
+    if code != 250:
+        c.close()
+        return (code, lines[0]), None
+    assert c.cmd("RCPT TO:<%s>" % USER)[0] == 250
+    assert c.cmd("DATA")[0] == 354
+    c.send(body + ".\r\n")
+    final = c.reply()
+    c.cmd("QUIT")
+    c.close()
+    return (code, lines[0]), final
+
+
+def spf_header(msg):
+    """The unfolded Received-SPF header of a delivered message, or None."""
+    head = msg.split(b"\n\n", 1)[0].decode()
+    lines = head.replace("\r\n", "\n").split("\n")
+    for i, line in enumerate(lines):
+        if line.lower().startswith("received-spf:"):
+            value = line
+            for cont in lines[i + 1:]:
+                if not cont[:1] in (" ", "\t"):
+                    break
+                value += " " + cont.strip()
+            return value
+    return None
+
+
+class SpfRejectTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = ZoneDns(ZONE)
+        cls.inst = Instance(mailboxes=[USER], main_cf={
+            "mynetworks": "192.0.2.0/24",
+            "dns_servers": "127.0.0.1:%d" % cls.dns.port,
+            "smtpd_spf_policy": "reject",
+            "smtpd_spf_temperror_defer": "yes",
+        })
+        subprocess.run([TERN, "passwd", "-c", cls.inst.dir, "--stdin", "alice"],
+                       input=PASSWORD + "\n", text=True, check=True, timeout=30)
+        cls.inst.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+        cls.dns.stop()
+
+    def delivered(self, subject):
+        """The delivered message with this subject (the tests share a mailbox)."""
+        tag = ("Subject: %s\r\n" % subject).encode()
+
+        def find():
+            return [m for m in self.inst.messages(USER) if tag in m.replace(b"\n", b"\r\n")
+                    or tag in m]
+        wait_until(find, 20, what="delivery of %s" % subject)
+        return find()[0]
+
+    def test_fail_rejected_with_explanation(self):
+        mail, final = send(self.inst, "bob@fail.example")
+        self.assertEqual(mail[0], 550, mail)
+        self.assertIn("5.7.23", mail[1])
+        self.assertIn("127.0.0.1 is not a mail server of fail.example", mail[1])
+        self.assertIsNone(final)
+        wait_log(self.inst, "spf: ")
+        self.assertIn("from=<bob@fail.example>", self.inst.log())
+
+    def test_pass_softfail_none_accepted_with_header(self):
+        for sender, result in (("bob@pass.example", "pass"), ("bob@mx.example", "pass"),
+                               ("bob@soft.example", "softfail"),
+                               ("bob@nospf.example", "none")):
+            subject = "spf-" + sender
+            mail, final = send(self.inst, sender,
+                               body="Subject: %s\r\n\r\nhello\r\n" % subject)
+            self.assertEqual(mail[0], 250, (sender, mail))
+            self.assertEqual(final[0], 250, (sender, final))
+            msg = self.delivered(subject)
+            h = spf_header(msg)
+            self.assertIsNotNone(h, msg)
+            self.assertTrue(h.startswith("Received-SPF: %s " % result), h)
+            self.assertIn("client-ip=127.0.0.1;", h)
+            self.assertIn('envelope-from="%s";' % sender, h)
+            self.assertIn("identity=mailfrom;", h)
+            # the header sits right below cleanup's Received:
+            # (local adds Return-Path: and Delivered-To: above it)
+            head = msg.decode().split("\n")
+            rcvd = next(i for i, l in enumerate(head) if l.startswith("Received: "))
+            idx = next(i for i, l in enumerate(head) if l.startswith("Received-SPF:"))
+            self.assertGreater(idx, rcvd, head[:idx + 1])
+            self.assertTrue(all(l[:1] in (" ", "\t") for l in head[rcvd + 1:idx]),
+                            head[:idx + 1])
+
+    def test_temperror_deferred(self):
+        mail, _ = send(self.inst, "bob@broken.example")
+        self.assertEqual(mail[0], 451, mail)
+        self.assertIn("4.7.24", mail[1])
+
+    def test_null_sender_checks_helo(self):
+        mail, _ = send(self.inst, "", helo="badhelo.example")
+        self.assertEqual(mail[0], 550, mail)
+        mail, final = send(self.inst, "", helo="pass.example",
+                           body="Subject: null-sender\r\n\r\nhello\r\n")
+        self.assertEqual(final[0], 250, final)
+        h = spf_header(self.delivered("null-sender"))
+        self.assertTrue(h.startswith("Received-SPF: pass "), h)
+        self.assertIn("identity=helo;", h)
+
+    def test_authenticated_client_exempt(self):
+        queries = len(self.dns.queries)
+        with smtplib.SMTP("127.0.0.1", self.inst.submission_port, timeout=30) as s:
+            s.starttls(context=tls_context(self.inst))
+            s.login("alice", PASSWORD)
+            s.sendmail("alice@fail.example", [USER], b"Subject: authed\r\n\r\nhi\r\n")
+        msg = self.delivered("authed")
+        self.assertIsNone(spf_header(msg))
+        self.assertNotIn(("fail.example", 16), self.dns.queries[queries:])
+
+    def test_parallel_sessions(self):
+        results = {}
+
+        def one(sender):
+            results[sender] = send(self.inst, sender)[0][0]
+
+        senders = ["u%d@%s" % (i, d) for i in range(4)
+                   for d in ("pass.example", "fail.example")]
+        threads = [threading.Thread(target=one, args=(s,)) for s in senders]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        for s in senders:
+            self.assertEqual(results.get(s), 250 if "pass" in s else 550, (s, results))
+
+
+class SpfMarkAndTrustedTest(unittest.TestCase):
+    def instance(self, dns, **main_cf):
+        cf = {"dns_servers": "127.0.0.1:%d" % dns.port}
+        cf.update(main_cf)
+        inst = Instance(mailboxes=[USER], main_cf=cf)
+        self.addCleanup(inst.cleanup)
+        inst.start()
+        return inst
+
+    def setUp(self):
+        self.dns = ZoneDns(ZONE)
+        self.addCleanup(self.dns.stop)
+
+    def test_mark_accepts_fail_with_header(self):
+        inst = self.instance(self.dns, mynetworks="192.0.2.0/24", smtpd_spf_policy="mark")
+        mail, final = send(inst, "bob@fail.example")
+        self.assertEqual(final[0], 250, final)
+        wait_until(lambda: inst.messages(USER), 20, what="delivery")
+        h = spf_header(inst.messages(USER)[0])
+        self.assertTrue(h.startswith("Received-SPF: fail "), h)
+        self.assertIn("does not designate 127.0.0.1 as permitted sender", h)
+        # a temperror is accepted too when smtpd_spf_temperror_defer is off
+        self.assertEqual(send(inst, "bob@broken.example")[1][0], 250)
+
+    def test_mynetworks_exempt(self):
+        inst = self.instance(self.dns, mynetworks="127.0.0.0/8", smtpd_spf_policy="reject")
+        mail, final = send(inst, "bob@fail.example")
+        self.assertEqual(final[0], 250, final)
+        wait_until(lambda: inst.messages(USER), 20, what="delivery")
+        self.assertIsNone(spf_header(inst.messages(USER)[0]))
+        self.assertNotIn(("fail.example", 16), self.dns.queries)
+
+    def test_bad_policy_is_an_error(self):
+        inst = Instance(mailboxes=[USER], main_cf={"smtpd_spf_policy": "maybe"})
+        self.addCleanup(inst.cleanup)
+        inst.start()
+        c = Conn(inst.smtp_port, timeout=3)
+        try:
+            c.reply()
+        except (EOFError, OSError, ValueError):
+            pass
+        c.close()
+        wait_log(inst, "bad smtpd_spf_policy: maybe")
+
+
+if __name__ == "__main__":
+    unittest.main()

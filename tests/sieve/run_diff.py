@@ -1,0 +1,451 @@
+#!/usr/bin/env python3
+"""Differential test of tern's Sieve interpreter against Dovecot Pigeonhole.
+
+Every script of SCRIPTS runs on every message of tests/sieve/messages/
+through tests/sieve/tool_sieve_test (lib/sieve) and through Debian's
+`sieve-test` (package dovecot-sieve); both outputs are reduced to the same
+normalised action lines (store FOLDER flags=..., redirect ADDR, discard,
+reject TEXT, vacation seconds=N subject=S, implicit-keep, error) and must
+agree.  Every script of BAD_SCRIPTS must fail to compile in both, with the
+first error on the same line.  A difference that is understood is listed
+in EXPECTED_DIFF with the reason; an expected difference that disappears
+is reported too, so the list stays true.
+
+    python3 tests/sieve/run_diff.py [-v] [-k NAME]
+
+Exit status 0 when everything agrees.  Needs `sieve-test`; when run as
+root it runs Pigeonhole as nobody (it refuses to run as root).
+"""
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.environ.get("TERN_BUILD", os.path.join(ROOT, "build"))
+TOOL = os.path.join(BUILD, "tests", "sieve", "tool_sieve_test")
+MSGDIR = os.path.join(HERE, "messages")
+SENDER = "alice@example.org"
+RCPT = "bob@example.net"
+
+R = 'require ["fileinto", "envelope", "imap4flags", "variables", "body", "vacation", ' \
+    '"copy", "reject", "subaddress", "relational", "comparator-i;ascii-numeric", ' \
+    '"regex", "date", "index", "mailbox", "encoded-character"];\n'
+
+# name -> script; every one runs on every message.
+SCRIPTS = {
+    # core: header, address, exists, size, allof/anyof/not, stop
+    "keep": "keep;",
+    "empty": "",
+    "discard": "discard;",
+    "stop_first": "stop; discard;",
+    "hdr_is": R + 'if header :is "subject" "Hello world" { fileinto "A"; }',
+    "hdr_is_case": R + 'if header :is "Subject" "hello WORLD" { fileinto "A"; }',
+    "hdr_is_octet": R + 'if header :comparator "i;octet" :is "subject" "hello world" { fileinto "A"; }',
+    "hdr_contains": R + 'if header :contains "subject" "invoice" { fileinto "Bills"; } else { fileinto "Other"; }',
+    "hdr_contains_multi": R + 'if header :contains ["subject","from"] ["robot","alice"] { fileinto "M"; }',
+    "hdr_contains_empty": R + 'if header :contains "subject" "" { fileinto "Any"; }',
+    "hdr_missing_contains_empty": R + 'if header :contains "x-nothere" "" { fileinto "Any"; }',
+    "hdr_matches_star": R + 'if header :matches "subject" "*report*" { fileinto "R"; }',
+    "hdr_matches_q": R + 'if header :matches "subject" "Hello?world" { fileinto "Q"; }',
+    "hdr_matches_all": R + 'if header :matches "subject" "*" { fileinto "S"; }',
+    "hdr_matches_escape": R + 'if header :matches "subject" "*\\\\[URGENT\\\\]" { fileinto "U"; }',
+    "hdr_matches_literal_star": R + 'if header :matches "subject" "\\\\*" { fileinto "U"; }',
+    "hdr_encoded_subject": R + 'if header :contains "subject" "Résumé" { fileinto "Fr"; }',
+    "hdr_encoded_from": R + 'if header :contains "from" "André" { fileinto "Andre"; }',
+    "hdr_empty_value": R + 'if header :is "x-empty" "" { fileinto "E"; }',
+    "hdr_second_subject": R + 'if header :is "subject" "second subject field" { fileinto "Two"; }',
+    "hdr_whitespace": R + 'if header :is "subject" "Re: Re: [project] weekly   report" { fileinto "WS"; }',
+    "addr_all": R + 'if address :is "from" "alice@example.org" { fileinto "Alice"; }',
+    "addr_all_case": R + 'if address :is "to" "CAROL@example.com" { fileinto "Carol"; }',
+    "addr_domain": R + 'if address :domain :is ["to","cc"] "sub.example.net" { fileinto "Sub"; }',
+    "addr_domain_matches": R + 'if address :domain :matches "from" "*.example.*" { fileinto "Sub"; }',
+    "addr_localpart": R + 'if address :localpart :is "from" "robot" { fileinto "Robot"; }',
+    "addr_user": R + 'if address :user "to" "bob" { fileinto "Bob"; }',
+    "addr_detail": R + 'if address :detail "to" "lists" { fileinto "Lists"; }',
+    "addr_detail_multi": R + 'if address :detail :is "to" "tag+more" { fileinto "Tag"; }',
+    "addr_user_multi": R + 'if address :user :is "to" "second" { fileinto "Second"; }',
+    "addr_detail_none": R + 'if address :detail :matches "to" "*" { fileinto "HasDetail"; }',
+    "addr_reply_to": R + 'if address :is "reply-to" "support@example.com" { fileinto "Support"; }',
+    "addr_resent": R + 'if address :domain "resent-to" "example.net" { fileinto "Resent"; }',
+    "addr_bcc": R + 'if address :is "bcc" "bob@example.net" { fileinto "Bcc"; }',
+    "exists_one": R + 'if exists "list-id" { fileinto "List"; }',
+    "exists_all": R + 'if exists ["from","date","message-id"] { fileinto "Full"; }',
+    "exists_case": R + 'if exists "X-SPAM-FLAG" { fileinto "Flag"; }',
+    "not_exists": R + 'if not exists "x-spam-score" { fileinto "NoScore"; }',
+    "size_over": R + 'if size :over 1K { fileinto "Big"; }',
+    "size_under": R + 'if size :under 600 { fileinto "Small"; }',
+    "size_over_500": R + 'if size :over 500 { fileinto "Over500"; }',
+    "allof": R + 'if allof (exists "from", header :contains "subject" "e") { fileinto "Both"; }',
+    "anyof": R + 'if anyof (exists "list-id", header :contains "x-spam-flag" "yes") { fileinto "Junk"; }',
+    "nested_if": R + 'if exists "from" { if header :contains "subject" "invoice" { fileinto "I"; } '
+                     'elsif header :contains "subject" "hello" { fileinto "H"; } else { keep; } }',
+    "elsif_chain": R + 'if false { discard; } elsif false { discard; } elsif true { fileinto "Third"; } else { discard; }',
+    "true_false": R + 'if not false { fileinto "T"; } if false { discard; }',
+    # envelope
+    "env_from": R + 'if envelope :is "from" "alice@example.org" { fileinto "EnvFrom"; }',
+    "env_to_domain": R + 'if envelope :domain :is "to" "example.net" { fileinto "EnvTo"; }',
+    "env_to_localpart": R + 'if envelope :localpart :contains "to" "bo" { fileinto "EnvBo"; }',
+    # actions
+    "fileinto_twice": R + 'fileinto "A"; fileinto "A"; fileinto "B";',
+    "fileinto_inbox_keep": R + 'fileinto "INBOX"; keep;',
+    "fileinto_copy": R + 'fileinto :copy "Archive";',
+    "fileinto_copy_keep": R + 'fileinto :copy "Archive"; keep;',
+    "redirect": 'redirect "other@example.com";',
+    "redirect_copy": R + 'redirect :copy "other@example.com";',
+    "redirect_twice": 'redirect "a@example.com"; redirect "a@example.com";',
+    "redirect_two": 'redirect "a@example.com"; redirect "b@example.com";',
+    "reject": R + 'reject "Go away";',
+    "reject_multiline": R + 'reject text:\nNot wanted here.\nReally.\n.\n;',
+    "reject_conflict": R + 'fileinto "A"; reject "no";',
+    "reject_keep_conflict": R + 'if true { reject "no"; } keep;',
+    "discard_then_fileinto": R + 'discard; fileinto "X";',
+    "fileinto_create": R + 'fileinto :create "New/Folder";',
+    "fileinto_utf8": R + 'fileinto "Entwürfe";',
+    # imap4flags
+    "flags_add": R + 'addflag "\\\\Seen"; keep;',
+    "flags_implicit": R + 'addflag ["\\\\Flagged", "$Label1"];',
+    "flags_set_remove": R + 'setflag "\\\\Seen \\\\Flagged"; removeflag "\\\\seen"; fileinto "F";',
+    "flags_fileinto_tag": R + 'addflag "a"; fileinto :flags "b c" "F"; keep;',
+    "flags_hasflag": R + 'addflag "\\\\Answered"; if hasflag :is "\\\\answered" { fileinto "Answered"; }',
+    "flags_hasflag_count": R + 'addflag "a b c"; if hasflag :count "ge" :comparator "i;ascii-numeric" "3" { fileinto "Three"; }',
+    "flags_variable": R + 'setflag "fv" "x y"; addflag "fv" "z"; if hasflag "fv" "z" { fileinto "${fv}"; }',
+    "flags_dup": R + 'addflag "A"; addflag "a"; addflag "A a"; keep;',
+    # variables
+    "var_set": R + 'set "folder" "Sorted"; fileinto "${folder}";',
+    "var_match": R + 'if header :matches "subject" "*o*" { fileinto "m-${1}-${2}"; }',
+    "var_match_q": R + 'if header :matches "subject" "?*" { fileinto "q-${1}"; }',
+    "var_match0": R + 'if header :matches "from" "*@*" { fileinto "${0}"; }',
+    "var_list_id": R + 'if header :matches "list-id" "*<*.lists.*>*" { fileinto "lists/${2}"; }',
+    "var_modifiers": R + 'set :lower "a" "MiXeD"; set :upper "b" "MiXeD"; set :upperfirst "c" "mixed"; '
+                         'set :lowerfirst "d" "MIXED"; fileinto "${a}-${b}-${c}-${d}";',
+    "var_length": R + 'set :length "n" "hello"; fileinto "len${n}";',
+    "var_quotewildcard": R + 'set :quotewildcard "q" "a*b?c"; if string :is "${q}" "a\\\\*b\\\\?c" { fileinto "QW"; }',
+    "var_unknown": R + 'fileinto "x${nothere}y";',
+    "var_nested_text": R + 'set "a" "1"; set "b" "${a}${a}"; fileinto "v${b}";',
+    "var_case": R + 'set "Name" "val"; fileinto "${NAME}";',
+    "var_string_test": R + 'set "x" "abc"; if string :contains "${x}" "b" { fileinto "Str"; }',
+    "var_string_count": R + 'if string :count "eq" :comparator "i;ascii-numeric" ["a","","b"] "2" { fileinto "Two"; }',
+    "var_dollar_literal": R + 'fileinto "cost $5 ${";',
+    "var_regex": R + 'if header :regex "subject" "^(Re: )+\\\\[([a-z]+)\\\\]" { fileinto "rx-${2}"; }',
+    "var_subject_fold": R + 'if header :matches "subject" "*" { set :lower "s" "${1}"; fileinto "s/${s}"; }',
+    # relational
+    "rel_value_gt": R + 'if header :value "gt" :comparator "i;ascii-numeric" "x-spam-score" "5" { fileinto "Spam"; }',
+    "rel_value_lt_text": R + 'if header :value "lt" "subject" "m" { fileinto "Early"; }',
+    "rel_value_ne": R + 'if header :value "ne" :comparator "i;ascii-numeric" "x-spam-score" "7" { fileinto "Not7"; }',
+    "rel_count_to": R + 'if address :count "ge" :comparator "i;ascii-numeric" ["to","cc"] "3" { fileinto "Many"; }',
+    "rel_count_received": R + 'if header :count "eq" :comparator "i;ascii-numeric" "received" "2" { fileinto "Two"; }',
+    "rel_count_zero": R + 'if header :count "eq" :comparator "i;ascii-numeric" "x-none" "0" { fileinto "Zero"; }',
+    "numeric_is": R + 'if header :is :comparator "i;ascii-numeric" "x-spam-score" "012" { fileinto "Twelve"; }',
+    "numeric_inf": R + 'if header :value "gt" :comparator "i;ascii-numeric" "subject" "99999" { fileinto "Inf"; }',
+    # regex
+    "regex_simple": R + 'if header :regex "subject" "^[A-Z][a-z]+ [a-z]+$" { fileinto "RX"; }',
+    "regex_case": R + 'if header :regex "subject" "HELLO" { fileinto "RXC"; }',
+    "regex_octet": R + 'if header :regex :comparator "i;octet" "subject" "HELLO" { fileinto "RXO"; }',
+    "regex_addr": R + 'if address :regex :domain "from" "example\\\\.(org|fr)$" { fileinto "RXA"; }',
+    # body
+    "body_contains": R + 'if body :contains "invoice" { fileinto "BodyInv"; }',
+    "body_text_euro": R + 'if body :text :contains "€" { fileinto "Euro"; }',
+    "body_raw": R + 'if body :raw :contains "PGh0bWw" { fileinto "Raw"; }',
+    "body_content_html": R + 'if body :content "text/html" :contains "Friday" { fileinto "Html"; }',
+    "body_content_text": R + 'if body :content "text" :contains "pay" { fileinto "Text"; }',
+    "body_qp_decoded": R + 'if body :contains "Résumé" { fileinto "QP"; }',
+    "body_matches": R + 'if body :matches "*meeting*" { fileinto "Meeting"; }',
+    "body_crlf": R + 'if body :contains "Second line" { fileinto "Second"; }',
+    # date (TZ=UTC for both)
+    "date_year": R + 'if date :is "date" "year" "2026" { fileinto "Y2026"; }',
+    "date_orig_hour": R + 'if date :originalzone :is "date" "hour" "10" { fileinto "H10"; }',
+    "date_zone_date": R + 'if date :zone "+0000" "date" "date" ["2026-12-07","2026-12-09","2025-12-31","2026-12-10"] { fileinto "Day"; }',
+    "date_weekday": R + 'if date :zone "+0000" :is "date" "weekday" ["1","3"] { fileinto "MonWed"; }',
+    "date_julian": R + 'if date :zone "+0000" :value "ge" :comparator "i;ascii-numeric" "date" "julian" "61381" { fileinto "Late"; }',
+    "date_iso": R + 'if date :zone "+0100" :matches "date" "iso8601" "2026-12-07T10:*" { fileinto "Iso"; }',
+    "date_std11": R + 'if date :originalzone :matches "date" "std11" "*, * Dec *" { fileinto "Std"; }',
+    "date_zone": R + 'if date :originalzone :is "date" "zone" ["+0100","-0800","-1130"] { fileinto "Z"; }',
+    "date_time": R + 'if date :zone "+0000" :is "date" "time" "09:00:00" { fileinto "T9"; }',
+    "date_var": R + 'if date :matches :zone "+0000" "date" "date" "*" { fileinto "d/${1}"; }',
+    "date_received_index": R + 'if date :index 1 :zone "+0000" :is "received" "time" "09:00:02" { fileinto "Recv"; }',
+    "date_received_last": R + 'if date :index 1 :last :zone "+0000" :is "received" "time" "09:00:01" { fileinto "RecvLast"; }',
+    "date_unknown_part": R + 'if date :matches "date" "century" "*" { fileinto "Century"; }',
+    "date_count_first": R + 'if date :zone "+0000" :count "eq" :comparator "i;ascii-numeric" "received" "time" "1" { fileinto "One"; }',
+    "date_received_first": R + 'if date :zone "+0000" :matches "received" "time" "*" { fileinto "t-${1}"; }',
+    "currentdate_year": R + 'if currentdate :value "ge" :comparator "i;ascii-numeric" "year" "2020" { fileinto "Now"; }',
+    # index
+    "index_header": R + 'if header :index 2 :is "received" "from client by mx.example.org; Mon, 7 Dec 2026 09:00:01 +0000" { fileinto "I2"; }',
+    "index_last": R + 'if header :index 1 :last :contains "to" "fourth" { fileinto "Last"; }',
+    "index_addr": R + 'if address :index 2 :is "to" "fourth@four.example" { fileinto "A2"; }',
+    "index_oob": R + 'if header :index 9 :contains "subject" "" { fileinto "OOB"; }',
+    # vacation
+    "vacation_days": R + 'vacation :days 3 :subject "Away" "I am away.";',
+    "vacation_default": R + 'vacation "gone fishing";',
+    "vacation_seconds": 'require "vacation-seconds";\nvacation :seconds 3600 "back in an hour";',
+    "vacation_seconds_zero": 'require "vacation-seconds";\nvacation :seconds 0 "always";',
+    "vacation_days_zero": R + 'vacation :days 0 "x";',
+    "vacation_days_big": R + 'vacation :days 100 "long";',
+    "vacation_addresses": R + 'vacation :addresses ["carol@example.com"] :from "bob@example.net" :subject "Re: ${1}" "x";',
+    "vacation_and_fileinto": R + 'vacation "away"; fileinto "Later";',
+    "vacation_reject_conflict": R + 'vacation "away"; reject "no";',
+    "vacation_mime": R + 'vacation :mime :handle "h1" text:\nContent-Type: text/plain\n\nAway.\n.\n;',
+    # encoded-character
+    "encoded_hex": R + 'fileinto "${hex:48 65 6C 6C 6F}";',
+    "encoded_unicode": R + 'fileinto "${unicode:00E9 20AC}";',
+    "encoded_bad": R + 'fileinto "${hex:4G}x";',
+    # mailbox
+    "mailboxexists_inbox": R + 'if mailboxexists "INBOX" { fileinto "HaveInbox"; }',
+    "mailboxexists_none": R + 'if mailboxexists "Nope" { fileinto "HaveNope"; }',
+    # comments and syntax variety
+    "comments": R + '# a comment\n/* block\ncomment */ if /* inline */ true { fileinto /* x */ "C"; } # end',
+    "multiline_string": R + 'fileinto text:\nMulti\n.\n;',
+    "quoted_escapes": R + 'fileinto "a\\\\b\\"c\\d";',
+    "string_list_single": R + 'if header :is ["subject"] ["Hello world"] { fileinto "L"; }',
+    "spam_rule": R + 'if anyof (header :contains "x-spam-flag" "yes", header :value "ge" :comparator "i;ascii-numeric" "x-spam-score" "10") '
+                     '{ addflag "$Junk"; fileinto "Junk"; stop; } keep;',
+    "typical_20": R + "\n".join(
+        'if header :contains "subject" "%s" { fileinto "f%d"; stop; }' % (w, i)
+        for i, w in enumerate(["zzz", "invoice", "hello", "weekly", "crlf", "large", "Résumé", "none"])),
+}
+
+# Scripts that must not compile; the first error's line must agree.
+BAD_SCRIPTS = {
+    "bad_unknown_cmd": "foo;",
+    "bad_unknown_test": "if bar { keep; }",
+    "bad_missing_semicolon": "keep\ndiscard;",
+    "bad_unterminated_string": 'fileinto "abc;',
+    "bad_no_require": 'fileinto "x";',
+    "bad_unknown_ext": 'require "nonexistent";',
+    "bad_require_late": 'keep;\nrequire "fileinto";',
+    "bad_tag": 'if header :bogus "a" "b" { keep; }',
+    "bad_two_match": 'if header :is :contains "a" "b" { keep; }',
+    "bad_args_missing": 'if header "subject" { keep; }',
+    "bad_args_extra": 'keep "x";',
+    "bad_else_alone": 'else { keep; }',
+    "bad_if_no_block": 'if true;',
+    "bad_block_unclosed": 'if true {\nkeep;\n',
+    "bad_redirect": 'redirect "not-an-address";',
+    "bad_comparator": 'if header :comparator "i;nope" :is "a" "b" { keep; }',
+    "bad_numeric_contains": 'require "comparator-i;ascii-numeric";\nif header :contains :comparator "i;ascii-numeric" "a" "1" { keep; }',
+    "bad_relational_op": 'require "relational";\nif header :value "xx" "a" "b" { keep; }',
+    "bad_regex": 'require "regex";\n\nif header :regex "subject" "(" { keep; }',
+    "bad_size_no_tag": 'if size 100 { keep; }',
+    "bad_set_name": 'require "variables";\nset "1abc" "x";',
+    "bad_list_unclosed": 'if header :is ["a", "b" "c" { keep; }',
+    "bad_unterminated_comment": 'keep; /* never ends',
+    "bad_vacation_from": 'require "vacation";\nvacation :from "nobody" "x";',
+    "bad_envelope_part": 'require "envelope";\nif envelope "subject" "x" { keep; }',
+    "bad_number_string": 'if size :over "10" { keep; }',
+    "bad_line5": 'require "fileinto";\n\n\n\nfileinto;',
+    "bad_copy_no_require": 'require "fileinto";\nfileinto :copy "x";',
+    "bad_flags_no_require": 'keep :flags "x";',
+    "bad_nested_require": 'if true { require "fileinto"; }',
+    "bad_multiline_unterminated": 'reject text:\nno end\n',
+    "bad_test_list_empty": 'if anyof () { keep; }',
+}
+
+# "script/message" (or "script/*") -> why tern differs, on purpose or as
+# a known limit.
+EXPECTED_DIFF = {
+    "date_received_last/plain":
+        "RFC 5260 4.1: date :index 1 :last is the last Received field; Pigeonhole 0.5.19 ignores "
+        ":index in the date test and always takes the first field",
+}
+
+
+def normalize_flags(s):
+    flags = sorted(set(f.lower() if f.startswith("\\") else f for f in s.split()), key=str.lower)
+    return " flags=" + " ".join(flags) if flags else ""
+
+
+def parse_pigeonhole(out, rc):
+    """Pigeonhole's sieve-test output to normalised lines."""
+    lines = out.splitlines()
+    m = [ln for ln in lines if re.match(r"^\S+: line \d+: error:", ln)]
+    if rc != 0 and "failed to compile" in out:
+        first = re.match(r"^\S+: line (\d+): error:", m[0]) if m else None
+        return ["compile-error line %s" % (first.group(1) if first else "?")]
+    if "final result: failed" in out:
+        return ["error", "implicit-keep"]
+    res, section, cur = [], None, None
+    in_msg = False
+    for ln in lines:
+        if ln.startswith("START MESSAGE"):
+            in_msg = True
+            continue
+        if ln.startswith("END MESSAGE"):
+            in_msg = False
+            continue
+        if in_msg:
+            continue
+        if ln.startswith("Performed actions:"):
+            section = "act"
+            continue
+        if ln.startswith("Implicit keep:"):
+            section = "keep"
+            continue
+        s = ln.strip()
+        if s.startswith("* "):
+            a = s[2:]
+            if section == "keep":
+                cur = {"line": "implicit-keep", "flags": ""}
+            elif a.startswith("store message in folder: "):
+                cur = {"line": "store " + a[len("store message in folder: "):], "flags": ""}
+            elif a.startswith("redirect message to: "):
+                cur = {"line": "redirect " + a[len("redirect message to: "):].strip("<>"), "flags": ""}
+            elif a == "discard":
+                cur = {"line": "discard", "flags": ""}
+            elif a.startswith("reject message with reason: "):
+                cur = {"line": "reject " + a[len("reject message with reason: "):], "flags": ""}
+            elif a.startswith("send vacation message"):
+                cur = {"line": "vacation", "flags": "", "vac": {}}
+            else:
+                cur = {"line": "unknown " + a, "flags": ""}
+            res.append(cur)
+        elif s.startswith("+ add IMAP flags: ") and cur is not None:
+            cur["flags"] = normalize_flags(s[len("+ add IMAP flags: "):])
+        elif s.startswith("+ preserve implicit keep") and cur is not None:
+            cur["copy"] = True
+        elif s.startswith("=> ") and cur is not None and "vac" in cur:
+            k, _, v = s[3:].partition(":")
+            cur["vac"][k.strip()] = v.strip()
+    out_lines = []
+    for c in res:
+        line = c["line"]
+        if "vac" in c:
+            line += " seconds=%s subject=%s" % (c["vac"].get("seconds", "?"), c["vac"].get("subject", ""))
+            line = line.rstrip()
+        line += c["flags"]
+        if c.get("copy"):
+            line += " copy"
+        out_lines.append(line)
+    return out_lines
+
+
+def parse_tern(out, rc):
+    lines = [ln for ln in out.splitlines() if ln and not ln.startswith("#")]
+    if rc == 1:
+        m = re.match(r"^\S+: line (\d+): error:", lines[0]) if lines else None
+        return ["compile-error line %s" % (m.group(1) if m else "?")]
+    res = []
+    for ln in lines:
+        if re.match(r"^line \d+: error:", ln):
+            continue
+        copy = ln.endswith(" copy")
+        if copy:
+            ln = ln[:-5]
+        m = re.match(r"^(.*?)( flags=(.*))?$", ln)
+        base, flags = m.group(1), m.group(3) or ""
+        if base.startswith("vacation "):
+            base = re.sub(r"^vacation to=\S* ", "vacation ", base).rstrip()
+        line = base + normalize_flags(flags)
+        if copy:
+            line += " copy"
+        res.append(line)
+    return res
+
+
+class Pigeonhole:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.conf = os.path.join(tmp, "dovecot.conf")
+        os.makedirs(os.path.join(tmp, "mail"), exist_ok=True)
+        with open(self.conf, "w") as f:
+            f.write("mail_location = maildir:%s/mail\n" % tmp)
+            f.write("plugin {\n  sieve_extensions = +vacation-seconds\n}\n")
+        os.chmod(tmp, 0o777)
+        for dirpath, dirs, files in os.walk(tmp):
+            for d in dirs:
+                os.chmod(os.path.join(dirpath, d), 0o777)
+        self.prefix = []
+        if os.getuid() == 0:
+            self.prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+    def run(self, script, msg):
+        env = dict(os.environ, HOME=self.tmp, TZ="UTC")
+        p = subprocess.run(self.prefix + ["sieve-test", "-c", self.conf, "-f", SENDER, "-r", RCPT,
+                                          script, msg],
+                           capture_output=True, text=True, env=env, timeout=60)
+        return parse_pigeonhole(p.stdout + p.stderr, p.returncode)
+
+
+def run_tern(script, msg):
+    env = dict(os.environ, TZ="UTC")
+    p = subprocess.run([TOOL, "-f", SENDER, "-r", RCPT, "-m", "INBOX", script, msg],
+                       capture_output=True, text=True, env=env, timeout=60)
+    if p.returncode not in (0, 1):
+        return ["tool-failed rc=%d %s" % (p.returncode, p.stderr.strip())]
+    return parse_tern(p.stdout, p.returncode)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-v", action="store_true")
+    ap.add_argument("-k", default=None)
+    args = ap.parse_args()
+    if shutil.which("sieve-test") is None:
+        print("run_diff: sieve-test (Debian package dovecot-sieve) is not installed")
+        return 1
+    if not os.path.exists(TOOL):
+        print("run_diff: %s not built" % TOOL)
+        return 1
+    msgs = sorted(f for f in os.listdir(MSGDIR) if f.endswith(".eml"))
+    tmp = tempfile.mkdtemp(prefix="sieve-diff-")
+    try:
+        ph = Pigeonhole(tmp)
+        cases = []
+        for name, text in SCRIPTS.items():
+            for m in msgs:
+                cases.append((name, text, m))
+        for name, text in BAD_SCRIPTS.items():
+            cases.append((name, text, msgs[0]))
+        if args.k:
+            cases = [c for c in cases if args.k in c[0]]
+        agree = differ = expected = 0
+        failures = []
+        stale = set(k for k in EXPECTED_DIFF)
+        for name, text in list(SCRIPTS.items()) + list(BAD_SCRIPTS.items()):
+            path = os.path.join(tmp, name + ".sieve")
+            with open(path, "w") as f:
+                f.write(text + "\n")
+            os.chmod(path, 0o644)
+
+        def one(case):
+            name, _, m = case
+            path = os.path.join(tmp, name + ".sieve")
+            msg = os.path.join(MSGDIR, m)
+            return ph.run(path, msg), run_tern(path, msg)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+            results = list(ex.map(one, cases))
+        for (name, text, m), (want, got) in zip(cases, results):
+            key = "%s/%s" % (name, m[:-4])
+            reason = EXPECTED_DIFF.get(key) or EXPECTED_DIFF.get(name + "/*")
+            same = sorted(want) == sorted(got)
+            if name in BAD_SCRIPTS and not want[0].startswith("compile-error"):
+                same = False
+            if same:
+                agree += 1
+                if reason:
+                    failures.append("%s: listed in EXPECTED_DIFF but agrees now" % key)
+            elif reason:
+                expected += 1
+                stale.discard(key)
+                stale.discard(name + "/*")
+            else:
+                differ += 1
+                failures.append("%s:\n    pigeonhole: %s\n    tern:       %s" % (key, want, got))
+            if args.v:
+                print("%-40s %s" % (key, "ok" if same else "EXPECTED" if reason else "DIFF"))
+        for f in failures:
+            print("DIFF " + f)
+        print("run_diff: %d cases, %d agree, %d expected differences, %d unexpected"
+              % (len(cases), agree, expected, differ))
+        return 1 if failures else 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,422 @@
+/*
+ * test_sieve.c - lib/sieve: the parser's errors and their lines, the
+ * checker, match types and comparators, variables, flags, the action
+ * rules, vacation's RFC 3834 rules and tracking, duplicate, include and
+ * the limits.  tests/sieve/run_diff.py compares whole runs with
+ * Pigeonhole; these pin down what Pigeonhole cannot show (the decisions
+ * local acts on).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "sieve/sieve.h"
+#include "sieve/sieve_int.h"
+#include "util.h"
+
+static const char *msg_plain = "From: Alice <alice@example.org>\n"
+			       "To: bob+box@example.net\n"
+			       "Subject: Hello there\n"
+			       "Message-ID: <m1@example.org>\n"
+			       "\n"
+			       "Body text.\n";
+
+static const char *msg_list = "From: robot@lists.example.com\n"
+			      "To: bob@example.net\n"
+			      "List-Id: <dev.lists.example.com>\n"
+			      "Subject: digest\n"
+			      "\n"
+			      "x\n";
+
+static const char *tracked_id;
+static const char *include_text;
+
+static bool test_track(void *ctx, const char *id)
+{
+	(void)ctx;
+	return tracked_id && strcmp(id, tracked_id) == 0;
+}
+
+static bool include_cb(void *ctx, const char *name, bool global, struct buf *text)
+{
+	(void)ctx;
+	(void)global;
+	if (include_text == NULL || strcmp(name, "sub") != 0)
+		return false;
+	buf_puts(text, include_text);
+	return true;
+}
+
+static struct sieve_env env_default(void)
+{
+	struct sieve_env env = {0};
+
+	env.envelope_from = "alice@example.org";
+	env.envelope_to = "bob@example.net";
+	env.track_check = test_track;
+	env.include_load = include_cb;
+	return env;
+}
+
+/* Compiles and runs script on msg; the formatted result in *out. */
+static bool run(const char *script, const char *msg, struct buf *out)
+{
+	struct buf errors = BUF_INIT;
+	struct sieve_script *s = sieve_compile(script, strlen(script), "t", &errors);
+	struct sieve_env env = env_default();
+	struct sieve_result res;
+	bool ok;
+
+	buf_reset(out);
+	if (s == NULL) {
+		buf_puts(out, buf_cstr(&errors));
+		buf_free(&errors);
+		return false;
+	}
+	ok = sieve_execute(s, msg, strlen(msg), &env, &res);
+	sieve_result_format(&res, out);
+	sieve_result_free(&res);
+	sieve_script_free(s);
+	buf_free(&errors);
+	return ok;
+}
+
+static void assert_compile_error(const char *script, const char *line_prefix)
+{
+	struct buf errors = BUF_INIT;
+	struct sieve_script *s = sieve_compile(script, strlen(script), "t", &errors);
+
+	assert_null(s);
+	assert_non_null(strstr(buf_cstr(&errors), line_prefix));
+	buf_free(&errors);
+}
+
+static void test_parse_errors(void **state)
+{
+	(void)state;
+	assert_compile_error("keep\ndiscard;", "t: line 2: error:");
+	assert_compile_error("if true {\nkeep;\n", "t: line 3: error:");
+	assert_compile_error("fileinto \"x\";", "t: line 1: error: unknown command 'fileinto'");
+	assert_compile_error("require \"nope\";", "unknown Sieve capability 'nope'");
+	assert_compile_error("keep;\nrequire \"fileinto\";", "t: line 2:");
+	assert_compile_error(
+	    "if header :is :contains \"a\" \"b\" { keep; }", "multiple match type");
+	assert_compile_error("require \"regex\";\n\nif header :regex \"a\" \"(\" {}", "t: line 3:");
+	assert_compile_error("redirect \"nobody\";", "redirect address");
+	assert_compile_error("if size 10 { keep; }", "line 1");
+	assert_compile_error("else { keep; }", "must follow");
+	assert_compile_error("keep; /* open", "line 1");
+	assert_compile_error("keep;\n/* open\n", "line 3");
+	assert_compile_error("if size :over 99999999999999999999 {}", "too large");
+	/* all errors are reported, not only the first */
+	struct buf errors = BUF_INIT;
+
+	assert_null(sieve_compile("foo;\nbar;\n", 10, "t", &errors));
+	assert_non_null(strstr(buf_cstr(&errors), "line 1"));
+	assert_non_null(strstr(buf_cstr(&errors), "line 2"));
+	buf_free(&errors);
+}
+
+static void test_nesting_limit(void **state)
+{
+	struct buf s = BUF_INIT;
+
+	(void)state;
+	for (int i = 0; i < SIEVE_MAX_NESTING + 5; i++)
+		buf_puts(&s, "if true {");
+	for (int i = 0; i < SIEVE_MAX_NESTING + 5; i++)
+		buf_puts(&s, "}");
+	assert_compile_error(buf_cstr(&s), "nesting too deep");
+	buf_reset(&s);
+	buf_puts(&s, "if ");
+	for (int i = 0; i < 1000; i++)
+		buf_puts(&s, "not ");
+	buf_puts(&s, "true {}");
+	assert_compile_error(buf_cstr(&s), "nesting too deep");
+	buf_free(&s);
+}
+
+static void test_glob(void **state)
+{
+	struct sv_captures c = {0};
+
+	(void)state;
+	assert_true(sv_glob("*@*", 3, "a@b@c", 5, false, &c));
+	assert_string_equal(c.v[1], "a");
+	assert_string_equal(c.v[2], "b@c");
+	assert_true(sv_glob("?*", 2, "\xc3\xa9t\xc3\xa9", 5, false, &c));
+	assert_string_equal(c.v[1], "\xc3\xa9");
+	assert_true(sv_glob("A\\*", 3, "a*", 2, true, NULL));
+	assert_false(sv_glob("A\\*", 3, "ab", 2, true, NULL));
+	assert_false(sv_glob("abc", 3, "ABC", 3, false, NULL));
+	assert_true(sv_glob("", 0, "", 0, false, NULL));
+	assert_false(sv_glob("?", 1, "", 0, false, NULL));
+	/* linear: a pathological pattern on a long value finishes at once */
+	char *big = xmalloc(20001);
+
+	memset(big, 'a', 20000);
+	big[20000] = 0;
+	assert_false(sv_glob("*a*a*a*a*a*a*b", 14, big, 20000, false, NULL));
+	free(big);
+	sv_captures_clear(&c);
+}
+
+static void test_numeric(void **state)
+{
+	(void)state;
+	assert_int_equal(sv_numeric_cmp("012", 3, "12", 2), 0);
+	assert_int_equal(sv_numeric_cmp("9", 1, "10", 2), -1);
+	assert_int_equal(sv_numeric_cmp("abc", 3, "99999999999999999999999", 23), 1);
+	assert_int_equal(sv_numeric_cmp("x", 1, "y", 1), 0);
+	assert_int_equal(sv_numeric_cmp("5x", 2, "5", 1), 0);
+}
+
+static void test_actions(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_true(run("keep;", msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "store INBOX\n");
+	assert_true(run("", msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "implicit-keep\n");
+	assert_true(
+	    run("require \"fileinto\"; fileinto \"A\"; fileinto \"A\"; keep;", msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "store A\nstore INBOX\n");
+	assert_true(run("require [\"fileinto\",\"copy\"]; fileinto :copy \"A\";", msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "store A copy\nimplicit-keep\n");
+	/* reject after fileinto: run-time error, everything cancelled, keep */
+	assert_false(run(
+	    "require [\"fileinto\",\"reject\"]; fileinto \"A\"; reject \"no\";", msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "error\nimplicit-keep\n");
+	assert_true(run("stop; discard;", msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "implicit-keep\n");
+	buf_free(&out);
+}
+
+static void test_redirect_limit(void **state)
+{
+	struct buf out = BUF_INIT, s = BUF_INIT;
+
+	(void)state;
+	for (int i = 0; i <= SIEVE_MAX_REDIRECTS; i++)
+		buf_printf(&s, "redirect \"r%d@example.com\";\n", i);
+	assert_false(run(buf_cstr(&s), msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "error\nimplicit-keep\n");
+	buf_free(&out);
+	buf_free(&s);
+}
+
+static void test_variables_and_flags(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_true(run("require [\"fileinto\",\"variables\"];\n"
+			"if header :matches \"subject\" \"* *\" { set :upper \"w\" \"${2}\"; }\n"
+			"fileinto \"x-${w}-${unknown}-${1}\";",
+	    msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "store x-THERE--Hello\n");
+	assert_true(run("require [\"imap4flags\"]; addflag \"\\\\Seen a\"; addflag \"A b\"; "
+			"removeflag \"b\";",
+	    msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "implicit-keep flags=\\Seen a\n");
+	assert_true(run("require [\"encoded-character\",\"fileinto\"]; "
+			"fileinto \"${hex:41 42}${unicode:e9}${hex:zz}\";",
+	    msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "store AB\xc3\xa9${hex:zz}\n");
+	buf_free(&out);
+}
+
+static void test_subaddress(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_true(run("require [\"fileinto\",\"subaddress\",\"variables\"];\n"
+			"if address :detail :matches \"to\" \"*\" { fileinto \"d-${1}\"; }",
+	    msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "store d-box\n");
+	assert_true(run("require [\"fileinto\",\"subaddress\"];\n"
+			"if address :detail :matches \"from\" \"*\" { fileinto \"no\"; }",
+	    msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "implicit-keep\n");
+	buf_free(&out);
+}
+
+/* The vacation action of a run, its suppression reason in *why. */
+static bool vacation_run(const char *msg, const char *from, const char **why, char **id)
+{
+	const char *script = "require \"vacation\"; vacation :days 2 \"away\";";
+	struct sieve_script *s = sieve_compile(script, strlen(script), "v", NULL);
+	struct sieve_env env = env_default();
+	struct sieve_result res;
+	bool found = false;
+
+	env.envelope_from = from;
+	sieve_execute(s, msg, strlen(msg), &env, &res);
+	for (size_t i = 0; i < res.nactions; i++) {
+		if (res.actions[i].type != SIEVE_ACT_VACATION)
+			continue;
+		found = true;
+		*why = res.actions[i].suppressed;
+		assert_int_equal(res.actions[i].seconds, 2 * 86400);
+		if (id)
+			*id = xstrdup(res.actions[i].track_id);
+	}
+	assert_true(res.implicit_keep);
+	sieve_result_free(&res);
+	sieve_script_free(s);
+	return found;
+}
+
+static void test_vacation_rules(void **state)
+{
+	const char *why = "unset";
+	char *id = NULL;
+	char *auto_msg = xasprintf("Auto-Submitted: auto-replied\n%s", msg_plain);
+	char *bulk_msg = xasprintf("Precedence: bulk\n%s", msg_plain);
+	char *notme =
+	    xasprintf("To: someone@else.example\n%s", msg_plain + strlen("From: Alice "
+									 "<alice@example."
+									 "org>\nTo: "
+									 "bob+box@example."
+									 "net\n"));
+	const char *to_me = "From: a@example.org\nTo: Bob <BOB@EXAMPLE.NET>\nSubject: x\n\nx\n";
+
+	(void)state;
+	assert_true(vacation_run(to_me, "a@example.org", &why, &id));
+	assert_null(why);
+	assert_true(vacation_run(msg_list, "robot@lists.example.com", &why, NULL));
+	assert_string_equal(why, "message is from a mailing list");
+	assert_true(vacation_run(to_me, "", &why, NULL));
+	assert_string_equal(why, "null envelope sender");
+	assert_true(vacation_run(to_me, "MAILER-DAEMON@example.org", &why, NULL));
+	assert_non_null(why);
+	assert_true(vacation_run(to_me, "dev-request@example.org", &why, NULL));
+	assert_non_null(why);
+	assert_true(vacation_run(auto_msg, "a@example.org", &why, NULL));
+	assert_string_equal(why, "message is auto-submitted");
+	assert_true(vacation_run(bulk_msg, "a@example.org", &why, NULL));
+	assert_string_equal(why, "message has bulk precedence");
+	assert_true(vacation_run(notme, "a@example.org", &why, NULL));
+	assert_string_equal(why, "message is not addressed to the recipient");
+	/* once answered (the caller recorded the id), not again in the period */
+	tracked_id = id;
+	assert_true(vacation_run(to_me, "a@example.org", &why, NULL));
+	assert_string_equal(why, "already replied to this sender in the period");
+	/* another sender has another id */
+	assert_true(vacation_run(to_me, "b@example.org", &why, NULL));
+	assert_null(why);
+	tracked_id = NULL;
+	assert_true(sieve_vacation_suppressed(msg_list, strlen(msg_list), "x@y"));
+	assert_false(sieve_vacation_suppressed(to_me, strlen(to_me), "x@y"));
+	free(id);
+	free(auto_msg);
+	free(bulk_msg);
+	free(notme);
+}
+
+static void test_duplicate(void **state)
+{
+	const char *script = "require [\"duplicate\",\"fileinto\"];\n"
+			     "if duplicate { discard; } else { fileinto \"first\"; }";
+	struct sieve_script *s = sieve_compile(script, strlen(script), "d", NULL);
+	struct sieve_env env = env_default();
+	struct sieve_result res;
+	char *id;
+
+	(void)state;
+	assert_non_null(s);
+	sieve_execute(s, msg_plain, strlen(msg_plain), &env, &res);
+	assert_int_equal(res.nactions, 1);
+	assert_int_equal(res.actions[0].type, SIEVE_ACT_FILEINTO);
+	assert_int_equal(res.ntrack, 1);
+	id = xstrdup(res.track_ids[0]);
+	sieve_result_free(&res);
+	tracked_id = id;
+	sieve_execute(s, msg_plain, strlen(msg_plain), &env, &res);
+	assert_int_equal(res.nactions, 1);
+	assert_int_equal(res.actions[0].type, SIEVE_ACT_DISCARD);
+	sieve_result_free(&res);
+	tracked_id = NULL;
+	free(id);
+	sieve_script_free(s);
+}
+
+static void test_include(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	include_text =
+	    "require [\"fileinto\",\"include\"]; fileinto \"from-sub\"; return; discard;";
+	assert_true(run("require [\"include\",\"fileinto\"]; include \"sub\"; fileinto \"after\";",
+	    msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "store from-sub\nstore after\n");
+	assert_false(run("require \"include\"; include \"missing\";", msg_plain, &out));
+	assert_true(run("require \"include\"; include :optional \"missing\";", msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "implicit-keep\n");
+	/* a script including itself stops at the nesting limit */
+	include_text = "require \"include\"; include \"sub\";";
+	assert_false(run("require \"include\"; include \"sub\";", msg_plain, &out));
+	include_text = NULL;
+	buf_free(&out);
+}
+
+static void test_body_and_date(void **state)
+{
+	const char *mp = "From: a@b.c\nTo: bob@example.net\nDate: Mon, 7 Dec 2026 10:00:00 +0100\n"
+			 "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+			 "Content-Type: text/plain; charset=iso-8859-1\n"
+			 "Content-Transfer-Encoding: quoted-printable\n\nR=E9sum=E9\n--b\n"
+			 "Content-Type: application/octet-stream\nContent-Transfer-Encoding: "
+			 "base64\n\naGlkZGVu\n--b--\n";
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_true(
+	    run("require [\"body\",\"fileinto\"]; if body :contains \"R\xc3\xa9sum\xc3\xa9\" "
+		"{ fileinto \"yes\"; }",
+		mp, &out));
+	assert_string_equal(buf_cstr(&out), "store yes\n");
+	assert_true(run(
+	    "require [\"body\",\"fileinto\"]; if body :contains \"hidden\" { fileinto \"no\"; }",
+	    mp, &out));
+	assert_string_equal(buf_cstr(&out), "implicit-keep\n");
+	assert_true(run("require [\"body\",\"fileinto\"]; if body :content \"application\" "
+			":contains \"hidden\" { fileinto \"app\"; }",
+	    mp, &out));
+	assert_string_equal(buf_cstr(&out), "store app\n");
+	assert_true(run("require [\"date\",\"fileinto\",\"variables\"]; if date :originalzone "
+			":matches \"date\" \"iso8601\" \"*\" { fileinto \"${1}\"; }",
+	    mp, &out));
+	assert_string_equal(buf_cstr(&out), "store 2026-12-07T10:00:00+01:00\n");
+	buf_free(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_nesting_limit),
+	    cmocka_unit_test(test_glob),
+	    cmocka_unit_test(test_numeric),
+	    cmocka_unit_test(test_actions),
+	    cmocka_unit_test(test_redirect_limit),
+	    cmocka_unit_test(test_variables_and_flags),
+	    cmocka_unit_test(test_subaddress),
+	    cmocka_unit_test(test_vacation_rules),
+	    cmocka_unit_test(test_duplicate),
+	    cmocka_unit_test(test_include),
+	    cmocka_unit_test(test_body_and_date),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
