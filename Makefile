@@ -35,7 +35,7 @@ DEPS_LOCAL := bsd-mailx dovecot-imapd
 DEPS_SENDMAIL := bsd-mailx mutt
 DEPS_SMTP  := dnsmasq-base postfix
 # pipe and lmtp transports: Dovecot's LMTP server as the far end.
-DEPS_TRANSPORTS := dovecot-lmtpd
+DEPS_TRANSPORTS := dovecot-lmtpd pflogsumm
 # master.cf/main.cf compatibility tests: Debian's postfix generates its
 # configuration in a throw-away root (unshare, ip).
 DEPS_MASTER := postfix iproute2 util-linux

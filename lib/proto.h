@@ -59,6 +59,7 @@
 #define SERVICE_ERROR "error"
 #define SERVICE_DISCARD "discard"
 #define SERVICE_LMTP "lmtp"
+#define SERVICE_VIRTUAL "virtual"
 #define SERVICE_AUTH "auth"
 
 /* Routing: qmgr -> delivery agents. */

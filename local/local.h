@@ -189,7 +189,8 @@ struct vmailbox {
  * virtual_gid_maps.  0 with mb filled (free mb->path), or -1 with r set. */
 int virtual_lookup(const char *rcpt, struct vmailbox *mb, struct local_result *r);
 
-/* deliver.c: daemon_serve_fn. */
+/* deliver.c: daemon_serve_fn; ctx points to a bool, true for the
+ * virtual(8) mode (every recipient a virtual mailbox). */
 void local_serve(int fd, void *ctx);
 
 #endif
