@@ -164,13 +164,13 @@ static void test_master_cf(void **state)
 	(void)state;
 	check("default_transport = nosuch\n",
 	    MASTER_OK "tlsmgr unix - - y 1000? 1 tlsmgr\npostlog unix-dgram n - n - 1 postlogd\n"
-		      "lmtp unix - - y - - lmtp\n2525 inet n - n - 1 postscreen\n"
+		      "policy unix - n n - 0 spawn\n2525 inet n - n - 1 postscreen\n"
 		      "x unix - - n - 1 smtp\n  -o unknown_thing=1\n  -o smtp_helo_timeout=9zz\n"
 		      "y unix - - n - 1 smtp -o bad\n",
 	    &r);
 	expect(&r, CHECK_INFO, "master.cf", 6, "service tlsmgr (unix, tlsmgr): skipped");
 	expect(&r, CHECK_INFO, "master.cf", 7, "service postlog (unix-dgram, postlogd): skipped");
-	expect(&r, CHECK_WARN, "master.cf", 8, "service lmtp (unix, lmtp): not served");
+	expect(&r, CHECK_WARN, "master.cf", 8, "service policy (unix, spawn): not served");
 	/* A port nobody would serve: an error, start is refused. */
 	expect(&r, CHECK_ERROR, "master.cf", 9, "service 2525 (inet, postscreen): not served");
 	expect(&r, CHECK_WARN, "master.cf", 10, "unknown parameter unknown_thing");
