@@ -135,7 +135,8 @@ static void test_files_and_restrictions(void **state)
 	      "smtpd_recipient_restrictions = reject_rbl_client zen.example, permit\n"
 	      "smtpd_sender_restrictions = check_sender_access inline:{ a@b = REJECT },\n"
 	      "  texthash:/etc/x reject_non_fqdn_hostname reject_nonsense\n"
-	      "smtpd_helo_restrictions = reject_unknown_hostname check_helo_access\n",
+	      "smtpd_helo_restrictions = reject_unknown_hostname check_helo_access\n"
+	      "virtual_alias_maps = inline:{ a@b=c@d }, texthash:/nonexistent/virtual\n",
 	    MASTER_OK, &r);
 	expect(&r, CHECK_ERROR, "main.cf", 1, "mydestination: cannot read /nonexistent/list");
 	expect(&r, CHECK_ERROR, "main.cf", 2, "myorigin: cannot read /nonexistent/name");
@@ -147,10 +148,12 @@ static void test_files_and_restrictions(void **state)
 	absent(&r, "zen.example");
 	expect(&r, CHECK_ERROR, "main.cf", 6, "unknown restriction reject_nonsense");
 	absent(&r, "inline");
-	absent(&r, "texthash");
+	absent(&r, "texthash:/etc/x");
 	absent(&r, "reject_non_fqdn_hostname");
 	expect(&r, CHECK_ERROR, "main.cf", 8, "restriction check_helo_access needs an argument");
 	absent(&r, "reject_unknown_hostname");
+	expect(&r, CHECK_WARN, "main.cf", 9,
+	    "virtual_alias_maps: cannot read texthash:/nonexistent/virtual");
 	check_report_free(&r);
 }
 
