@@ -204,6 +204,14 @@ SCRIPTS = {
     "string_list_single": R + 'if header :is ["subject"] ["Hello world"] { fileinto "L"; }',
     "spam_rule": R + 'if anyof (header :contains "x-spam-flag" "yes", header :value "ge" :comparator "i;ascii-numeric" "x-spam-score" "10") '
                      '{ addflag "$Junk"; fileinto "Junk"; stop; } keep;',
+    "x_var_header_name": R + 'set "h" "subject"; if header :contains "${h}" "o" { fileinto "VH"; }',
+    "x_string_matches_caps": R + 'if string :matches "a-b-c" "*-*" { fileinto "${1}_${2}"; }',
+    "x_encoded_key": R + 'if header :contains "subject" "${hex:48 65}" { fileinto "Enc"; }',
+    "x_env_from_matches": R + 'if envelope :all :matches "from" "*@*" { fileinto "e-${2}"; }',
+    "x_octet_contains": R + 'if header :comparator "i;octet" :contains "subject" "World" { fileinto "Oc"; }',
+    "x_addr_count_from": R + 'if address :count "eq" :comparator "i;ascii-numeric" "from" "1" { fileinto "OneFrom"; }',
+    "x_anyof_not": R + 'if anyof (not exists "x-priority", false) { fileinto "NoPrio"; }',
+    "x_header_regex_caps": R + 'if header :regex "message-id" "<([a-z]+)-([0-9]+)@" { fileinto "${1}${2}"; }',
     "typical_20": R + "\n".join(
         'if header :contains "subject" "%s" { fileinto "f%d"; stop; }' % (w, i)
         for i, w in enumerate(["zzz", "invoice", "hello", "weekly", "crlf", "large", "Résumé", "none"])),
