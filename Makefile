@@ -35,14 +35,14 @@ DEPS_LOCAL := bsd-mailx dovecot-imapd
 DEPS_SENDMAIL := bsd-mailx mutt
 DEPS_SMTP  := dnsmasq-base postfix
 # pipe and lmtp transports: Dovecot's LMTP server as the far end.
-DEPS_TRANSPORTS := dovecot-lmtpd
+DEPS_TRANSPORTS := dovecot-lmtpd pflogsumm
 # master.cf/main.cf compatibility tests: Debian's postfix generates its
 # configuration in a throw-away root (unshare, ip).
 DEPS_MASTER := postfix iproute2 util-linux
 # One line per area, so that parallel work adds its packages without conflicts.
 DEPS_AUTH  := dovecot-core whois fail2ban
 DEPS_MSTORE := dovecot-imapd
-DEPS_IMAP  := dovecot-imapd
+DEPS_IMAP  := dovecot-imapd isync
 DEPS_POP3  := dovecot-pop3d fetchmail curl
 DEPS_SIEVE := dovecot-sieve
 DEPS_MSGAUTH := python3-spf python3-yaml python3-dkim opendkim-tools

@@ -12,13 +12,14 @@
 #include <stdbool.h>
 
 #include "event.h"
+#include "proto.h"
 #include "qfile.h"
 #include "qid.h"
 
 /* Hard caps on what one begin record may carry. */
 #define CLEANUP_MAX_RCPT QF_MAX_RECIPIENTS
 #define CLEANUP_MAX_ADDR 512
-#define CLEANUP_MAX_ATTR 1024
+#define CLEANUP_MAX_ATTR PROTO_MAX_ATTR
 
 struct cleanup_file {
 	char qid[QID_LEN + 1];

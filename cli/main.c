@@ -38,6 +38,8 @@ static void usage(void)
 	    "  passwd [--stdin] [-d] USER   set or remove a legacy SMTP AUTH password\n"
 	    "  mailbox list|status|rebuild|append|fetch|flags|expunge|... MAILBOX\n"
 	    "                  look at and change mailboxes (see tern(1))\n"
+	    "  sieve check SCRIPT... | sieve test [-f S] [-r R] SCRIPT MESSAGE\n"
+	    "                  check a Sieve script, or run it on a message (sieve(7))\n"
 	    "  spf [--async] IP SENDER HELO   evaluate SPF (RFC 7208) for a client\n"
 	    "  dkim verify [FILE] | keygen DOMAIN | sign -d D -s S -k KEY [FILE]\n"
 	    "                  check DKIM signatures, make a key, sign a message\n");
@@ -90,6 +92,8 @@ int main(int argc, char **argv)
 		return cmd_user(confdir, argc, argv);
 	if (strcmp(cmd, "mailbox") == 0)
 		return cmd_mailbox(confdir, argc, argv);
+	if (strcmp(cmd, "sieve") == 0)
+		return cmd_sieve(confdir, argc, argv);
 	if (strcmp(cmd, "spf") == 0)
 		return cmd_spf(confdir, argc, argv);
 	if (strcmp(cmd, "dkim") == 0)

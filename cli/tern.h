@@ -21,6 +21,7 @@ int cmd_conf(const char *confdir, int argc, char **argv);
 int cmd_domain(const char *confdir, int argc, char **argv);
 int cmd_user(const char *confdir, int argc, char **argv);
 int cmd_mailbox(const char *confdir, int argc, char **argv);
+int cmd_sieve(const char *confdir, int argc, char **argv);
 int cmd_spf(const char *confdir, int argc, char **argv);
 int cmd_dkim(const char *confdir, int argc, char **argv);
 

@@ -461,12 +461,6 @@ out:
 		imap_append_abort(c);
 }
 
-void imap_client_input_again(struct imap_client *c)
-{
-	client_process(c);
-	imap_client_flush(c);
-}
-
 /* ---- creation ---- */
 
 static bool client_open_store(struct imap_client *c, const char *maildir)

@@ -235,6 +235,19 @@ static uint64_t stream_count(int fd, uint64_t start, uint64_t plen, const struct
 
 /* ---- one body item ---- */
 
+/* The part a section number names.  RFC 9051 6.4.5: part 1 of a
+ * message that is not multipart is its body, whatever its type; so for a
+ * message/rfc822 at the top, "1" is the message itself (its body is the
+ * enclosed message) and "1.1" the enclosed message's first part. */
+static const struct mime_part *section_part(
+    const struct mime_part *root, const unsigned *nums, unsigned n)
+{
+	if (n > 0 && !(root->flags & MIME_PART_MULTIPART) &&
+	    (root->flags & MIME_PART_MESSAGE_RFC822))
+		return nums[0] == 1 ? mime_part_by_section(root, nums + 1, n - 1) : NULL;
+	return mime_part_by_section(root, nums, n);
+}
+
 /* The message root whose HEADER/TEXT a section names, or NULL. */
 static const struct mime_part *section_message(const struct mime_part *p, unsigned nparts)
 {
@@ -305,7 +318,12 @@ static void fetch_body(struct imap_client *c, struct fetch_ctx *x, const struct 
 		buf_printf(o, "<%llu>", (unsigned long long)b->offset);
 	buf_putc(o, ' ');
 	if (ok && (b->nparts || b->section != IMAP_SECTION_ALL || b->binary)) {
-		ok = x->tree && (p = mime_part_by_section(x->tree, b->part, b->nparts)) != NULL;
+		ok = x->tree != NULL;
+		if (ok && (p = section_part(x->tree, b->part, b->nparts)) == NULL) {
+			/* A part the message does not have is empty (as Dovecot). */
+			buf_puts(o, "{0}\r\n");
+			return;
+		}
 	}
 	if (ok && b->section == IMAP_SECTION_ALL && b->nparts == 0 && !b->binary) {
 		uint64_t size = 0;

@@ -133,8 +133,6 @@ void imap_client_on_close(struct imap_client *c, void (*fn)(void *ctx), void *ct
 void imap_client_flush(struct imap_client *c);
 /* Sends "* BYE text" and closes after it is written. */
 void imap_client_bye(struct imap_client *c, const char *text);
-/* Processes input already read (after a command finished). */
-void imap_client_input_again(struct imap_client *c);
 void imap_client_idle_start(struct imap_client *c);
 /* Turns on DEFLATE for both directions after what is buffered now. */
 void imap_client_compress_start(struct imap_client *c);
@@ -162,8 +160,6 @@ void imap_reply(struct imap_client *c, const char *tag, const char *status, cons
     __attribute__((format(printf, 4, 5)));
 void imap_untagged(struct imap_client *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The command finished: the reply is out, input can go on. */
-void imap_command_done(struct imap_client *c);
 /* Flags as "(\Seen $Label)" of a message. */
 void imap_write_flags(struct imap_client *c, struct buf *out, const struct mstore_msg *m);
 /* "NO [reason] text" from the store's error. */

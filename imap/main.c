@@ -11,8 +11,9 @@
  * tunnel (mbsync's Tunnel, mutt's tunnel).  Run as root it becomes the
  * Maildir's owner first.  Logs go to maillog_file, else syslog.
  *
- * After a login through imap-login, the same session engine is started
- * with imap_client_new() on the passed connection.
+ * After a login through imap-login, postlogin starts imap as the user
+ * (login/postlogin.h), and the same session engine is started with
+ * imap_client_new() on each connection passed to it.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -24,9 +25,11 @@
 
 #include "buf.h"
 #include "config.h"
+#include "daemon.h"
 #include "event.h"
 #include "imap.h"
 #include "log.h"
+#include "login/postlogin.h"
 #include "mailbox_path.h"
 #include "privs.h"
 #include "util.h"
@@ -53,8 +56,58 @@ static void open_log(void)
 		log_open("imap", LOG_DEST_SYSLOG, NULL);
 }
 
+static void postlogin_session_end(void *ctx)
+{
+	(void)ctx;
+	postlogin_client_done();
+}
+
+/*
+ * A session handed over by postlogin: the login command's tagged OK
+ * with the post-login capabilities is ours to send, as Dovecot's imap
+ * does; then the session engine takes the connection (and the bytes the
+ * login process read ahead).  The socket's buffer is empty, so the short
+ * OK line is written at once.
+ */
+static void postlogin_session(struct event_loop *loop, int fd, const struct postlogin_info *info,
+    const char *pending, size_t len, void *ctx)
+{
+	struct imap_login_info li = {.user = info->user,
+	    .maildir = info->maildir,
+	    .rip = info->client_addr,
+	    .lip = info->local_addr};
+	struct imap_client *cl;
+	struct buf ok = BUF_INIT;
+
+	(void)ctx;
+	if (info->tag) {
+		buf_printf(
+		    &ok, "%s OK [CAPABILITY %s] Logged in\r\n", info->tag, imap_capabilities());
+		if (write(fd, ok.data, ok.len) != (ssize_t)ok.len)
+			log_warn("imap(%s): cannot write the login reply", info->user);
+		buf_free(&ok);
+	}
+	if ((cl = imap_client_new(loop, fd, &li, pending, len)) == NULL) {
+		postlogin_client_done(); /* it said BYE and closes by itself */
+		return;
+	}
+	imap_client_on_close(cl, postlogin_session_end, NULL);
+}
+
+/* Started by postlogin as the user (login/postlogin.h). */
+static int postlogin_main(int argc, char **argv)
+{
+	struct daemon d;
+
+	daemon_init(&d, argc, argv, "imap", DAEMON_NO_LISTEN | DAEMON_KEEP_ROOT);
+	return postlogin_run(event_loop_new(), postlogin_session, NULL);
+}
+
 int main(int argc, char **argv)
 {
+	if (postlogin_started())
+		return postlogin_main(argc, argv);
+
 	static const struct option opts[] = {
 	    {"user", required_argument, NULL, 'u'}, {NULL, 0, NULL, 0}};
 	const char *confdir = NULL, *user = NULL;

@@ -444,10 +444,17 @@ void imap_cmd_search(struct imap_client *c, const struct imap_command *cmd)
 
 /* ---- SORT, THREAD ---- */
 
-/* The References (else In-Reply-To) value of a message, or NULL. */
-static char *msg_references(struct imap_client *c, uint32_t uid, const struct mime_part *root)
+/* The header fields SORT and THREAD read from the file: the first
+ * Subject (Dovecot sorts by it, while ENVELOPE shows the last one) and
+ * References, else In-Reply-To. */
+struct sort_hdrs {
+	struct buf subject, refs;
+	bool has_subject;
+};
+
+static void msg_sort_hdrs(
+    struct imap_client *c, uint32_t uid, const struct mime_part *root, struct sort_hdrs *h)
 {
-	struct buf v = BUF_INIT;
 	size_t len = root->hdr.physical < 1024 * 1024 ? (size_t)root->hdr.physical : 1024 * 1024;
 	char *hdr = xmalloc(len + 1);
 	int fd = mstore_view_open_msg(c->view, uid);
@@ -455,18 +462,16 @@ static char *msg_references(struct imap_client *c, uint32_t uid, const struct mi
 
 	if (fd >= 0)
 		close(fd);
-	if (r > 0 && !mime_hdr_find(hdr, (size_t)r, "References", &v))
-		mime_hdr_find(hdr, (size_t)r, "In-Reply-To", &v);
-	free(hdr);
-	if (v.len == 0) {
-		buf_free(&v);
-		return NULL;
+	if (r > 0) {
+		h->has_subject = mime_hdr_find(hdr, (size_t)r, "Subject", &h->subject);
+		if (!mime_hdr_find(hdr, (size_t)r, "References", &h->refs))
+			mime_hdr_find(hdr, (size_t)r, "In-Reply-To", &h->refs);
 	}
-	return v.data;
+	free(hdr);
 }
 
 static struct imap_sort_msg *sort_msgs(
-    struct imap_client *c, const uint32_t *uids, size_t n, bool uid, bool refs)
+    struct imap_client *c, const uint32_t *uids, size_t n, bool uid)
 {
 	struct imap_sort_msg *v = xcalloc(n + 1, sizeof(*v));
 
@@ -475,15 +480,26 @@ static struct imap_sort_msg *sort_msgs(
 		uint32_t seq = mstore_view_seq(c->view, uids[i]);
 		time_t arrival = 0, saved;
 		uint64_t size = 0, vsize = 0;
-		char *r = NULL;
+		struct sort_hdrs h = {BUF_INIT, BUF_INIT, false};
+		struct mime_envelope *env = root ? root->envelope : NULL;
+		char *last_subject = env ? env->subject : NULL;
 
 		mstore_view_dates(c->view, uids[i], &arrival, &saved);
 		mstore_view_sizes(c->view, uids[i], &size, &vsize);
-		if (refs && root)
-			r = msg_references(c, uids[i], root);
-		imap_sort_msg_fill(&v[i], root ? root->envelope : NULL, r, uid ? uids[i] : seq, seq,
-		    arrival, vsize);
-		free(r);
+		if (root)
+			msg_sort_hdrs(c, uids[i], root, &h);
+		if (env && h.has_subject)
+			env->subject = (char *)buf_cstr(&h.subject);
+		imap_sort_msg_fill(&v[i], env, h.refs.len ? h.refs.data : NULL, uid ? uids[i] : seq,
+		    seq, arrival, vsize);
+		if (env)
+			env->subject = last_subject;
+		/* Dovecot keeps dates as 32 unsigned bits: one before 1970
+		 * sorts after every other. */
+		if (v[i].date < 0)
+			v[i].date = (time_t)(uint32_t)v[i].date;
+		buf_free(&h.subject);
+		buf_free(&h.refs);
 		if (root)
 			mime_part_free(root);
 	}
@@ -507,7 +523,7 @@ void imap_cmd_sort(struct imap_client *c, const struct imap_command *cmd)
 		imap_search_free(&s.search);
 		return;
 	}
-	v = sort_msgs(c, uids, n, is_uid(cmd), false);
+	v = sort_msgs(c, uids, n, is_uid(cmd));
 	imap_sort(v, n, s.crit, s.ncrit);
 	buf_puts(&c->out, "* SORT");
 	for (size_t i = 0; i < n; i++) {
@@ -538,7 +554,7 @@ void imap_cmd_thread(struct imap_client *c, const struct imap_command *cmd)
 		imap_search_free(&t.search);
 		return;
 	}
-	v = sort_msgs(c, uids, n, is_uid(cmd), t.alg == IMAP_THREAD_REFERENCES);
+	v = sort_msgs(c, uids, n, is_uid(cmd));
 	buf_puts(&c->out, n ? "* THREAD " : "* THREAD");
 	imap_thread(v, n, t.alg, &c->out);
 	buf_puts(&c->out, "\r\n");

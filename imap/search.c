@@ -328,17 +328,28 @@ static bool in_set(const struct eval *e, const struct imap_seqset *set, uint32_t
 	return imap_seqset_contains(set, v);
 }
 
+/* Dovecot 2.3 keeps the sent date as 32 unsigned bits, 0 when the Date:
+ * header is missing or invalid: such a message was sent on 1-Jan-1970,
+ * and one dated before 1970 far in the future (tests/e2e/
+ * test_imap_dovecot.py compares). */
+static long long sent_day(time_t t, int tz, bool ok)
+{
+	if (!ok)
+		return 0;
+	if (t < 0)
+		return day_of((time_t)(uint32_t)t, 0);
+	return day_of(t, tz);
+}
+
 static enum tri eval_sent(const struct eval *e, const struct imap_search_node *n)
 {
 	const struct imap_search_msg *m = e->m;
 
 	if (m->sent_set)
-		return compare_day(n->key, day_of(m->sent, m->sent_tz), n->day);
+		return compare_day(n->key, sent_day(m->sent, m->sent_tz, true), n->day);
 	if (e->sc == NULL)
 		return MAYBE;
-	if (e->sc->sent_ok)
-		return compare_day(n->key, day_of(e->sc->sent, e->sc->sent_tz), n->day);
-	return compare_day(n->key, day_of(m->internaldate, m->internal_tz), n->day);
+	return compare_day(n->key, sent_day(e->sc->sent, e->sc->sent_tz, e->sc->sent_ok), n->day);
 }
 
 static enum tri eval_node(const struct eval *e, const struct imap_search_node *n)

@@ -16,8 +16,8 @@
  * the message).
  *
  * Dates: BEFORE/ON/SINCE compare the internal date's day in its own zone;
- * SENT* the Date: header's day in its zone, the internal date when the
- * header is missing or invalid (as Dovecot).  The casemap form does not
+ * SENT* the Date: header's day in its zone, 1-Jan-1970 when the header is
+ * missing or invalid (as Dovecot 2.3; see search.c).  The casemap form does not
  * decompose (see mime/casemap.h).
  */
 #ifndef TERN_IMAP_SEARCH_H

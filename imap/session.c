@@ -267,11 +267,6 @@ void imap_session_sync(struct imap_client *c, bool expunges)
 	c->nown = 0;
 }
 
-void imap_command_done(struct imap_client *c)
-{
-	(void)c;
-}
-
 /* ---- the small commands ---- */
 
 static void cmd_capability(struct imap_client *c, const struct imap_command *cmd)

@@ -233,6 +233,27 @@ static void cc_restriction_words(
 	strv_free(v);
 }
 
+/*
+ * virtual_alias_maps: cleanup asks it for every recipient and resolve for
+ * every domain (virtual_alias_domains = $virtual_alias_maps), so a table
+ * file that cannot be read makes all mail wait.  Say so now.
+ */
+static void cc_alias_tables(struct cc *c, const char *file, int line, const char *val)
+{
+	char **v = strv_split_list(val);
+
+	for (char **p = v; *p; p++) {
+		const char *colon = strchr(*p, ':');
+
+		if (colon && colon[1] == '/' && access(colon + 1, R_OK) < 0)
+			cc_add(c, CHECK_WARN, file, line,
+			    "virtual_alias_maps: cannot read %s: %s; every message waits in a 4xx "
+			    "until it can be read",
+			    *p, strerror(errno));
+	}
+	strv_free(v);
+}
+
 /* One "name = value", from main.cf or a master.cf -o. */
 static void cc_param(struct cc *c, const char *file, int line, const char *name, const char *raw)
 {
@@ -258,6 +279,8 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_files(c, file, line, name, def, val);
 	if (cc_in(restr_list_params, name))
 		cc_restriction_words(c, file, line, name, val);
+	if (strcmp(name, "virtual_alias_maps") == 0)
+		cc_alias_tables(c, file, line, val);
 	free(val);
 }
 

@@ -5,6 +5,11 @@
  * write(2), so concurrent processes appending to one file (O_APPEND) never
  * interleave within a line.  Control characters from untrusted data are
  * replaced by '?' here, in one place, so no caller can forge log lines.
+ *
+ * maillog_file lines have syslog's shape, "Mon dd hh:mm:ss host
+ * syslog_name/program[pid]: text", the host being the machine's name up
+ * to its first dot as syslogd writes it: pflogsumm, fail2ban and the
+ * operator's tools read them as they read /var/log/mail.log.
  */
 #include "log.h"
 
@@ -21,6 +26,7 @@
 #define FATAL_HOOKS 8
 
 static char log_prog[64] = "tern";
+static char log_host[64];
 static char log_syslog_name[32] = "tern";
 static char log_ident[100] = "tern";
 static enum log_dest log_dest = LOG_DEST_STDERR;
@@ -75,6 +81,11 @@ void log_open(const char *progname, enum log_dest dest, const char *path)
 
 	snprintf(log_prog, sizeof(log_prog), "%s", slash ? slash + 1 : progname);
 	log_make_ident();
+	if (log_host[0] == 0) {
+		if (gethostname(log_host, sizeof(log_host) - 1) < 0 || log_host[0] == 0)
+			strcpy(log_host, "localhost");
+		log_host[strcspn(log_host, ". \t\n")] = 0;
+	}
 	if (log_fd >= 0 && log_fd != STDERR_FILENO)
 		close(log_fd);
 	log_fd = -1;
@@ -152,8 +163,8 @@ static void log_emit(int prio, const char *label, const char *qid, const char *f
 
 		localtime_r(&t, &tm);
 		strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
-		n = snprintf(
-		    line, sizeof(line), "%s %s[%ld]: %s\n", stamp, log_ident, (long)getpid(), text);
+		n = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s\n", stamp, log_host, log_ident,
+		    (long)getpid(), text);
 	} else {
 		n = snprintf(line, sizeof(line), "%s[%ld]: %s\n", log_ident, (long)getpid(), text);
 	}

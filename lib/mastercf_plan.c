@@ -48,6 +48,9 @@ static const struct plan_rule plan_rules[] = {
     {"local", SERVICE_RUN, "local", NULL, PLAN_PRIVATE, NULL},
     {"error", SERVICE_RUN, "smtp", "error", PLAN_PRIVATE, NULL},
     {"discard", SERVICE_RUN, "smtp", "discard", PLAN_PRIVATE, NULL},
+    /* Postfix's virtual(8): local delivering every recipient as a
+     * virtual mailbox. */
+    {"virtual", SERVICE_RUN, "local", "virtual", PLAN_PRIVATE | PLAN_ON_DEMAND, NULL},
     {"lmtp", SERVICE_RUN, "smtp", "lmtp", PLAN_PRIVATE | PLAN_ON_DEMAND, NULL},
     /* Debian's master.cf names six pipe services for software that is
      * mostly not installed: none runs before mail is routed to it. */
@@ -74,9 +77,6 @@ static const struct plan_rule plan_rules[] = {
     /* Postfix programs tern does not have. */
     {"postscreen", SERVICE_UNSERVED, NULL, NULL, 0,
 	"postscreen is not implemented; let smtpd serve the port"},
-    {"virtual", SERVICE_UNSERVED, NULL, NULL, 0,
-	"tern has no virtual delivery agent yet; local delivers virtual mailboxes "
-	"(virtual_transport = local)"},
     {"spawn", SERVICE_UNSERVED, NULL, NULL, 0,
 	"spawn (policy servers and the like) is not implemented"},
     {"qmqpd", SERVICE_UNSERVED, NULL, NULL, 0, "QMQP is not implemented"},

@@ -59,6 +59,7 @@
 #define SERVICE_ERROR "error"
 #define SERVICE_DISCARD "discard"
 #define SERVICE_LMTP "lmtp"
+#define SERVICE_VIRTUAL "virtual"
 #define SERVICE_AUTH "auth"
 
 /* Routing: qmgr -> delivery agents. */
@@ -87,6 +88,9 @@
  * record, uid (the file owner), protocol=local, rewrite=yes and no
  * client_* attributes, plus optional fullname, ret, envid.
  */
+/* The longest client attribute (helo_name, client_name, ...) cleanup takes:
+ * smtpd refuses a longer HELO name at once rather than every message later. */
+#define PROTO_MAX_ATTR 1024
 #define A_HOLD "hold"	      /* -> cleanup: "yes": into hold/, not incoming/ (milter quarantine) */
 #define A_READY "ready"	      /* -> cleanup, op=begin: "yes": answer status=ready first */
 #define A_REWRITE "rewrite"   /* -> cleanup: "yes": add missing Date, Message-ID (and From) */

@@ -7,7 +7,9 @@
  * When local runs as root, each delivery runs with the mailbox owner's
  * effective ids and root is restored right after, also on failure.
  * Class "local" recipients go to system.c (users, aliases, .forward,
- * commands), class "virtual" to the virtual mailboxes here.
+ * commands), class "virtual" to the virtual mailboxes here; in the
+ * virtual(8) mode (main.c) every recipient goes to a virtual mailbox and
+ * the log says relay=virtual, as Postfix's virtual agent does.
  */
 #include "local.h"
 
@@ -63,8 +65,13 @@ static void ld_virtual(const struct local_msg *m, const char *rcpt, struct local
 	free(mb.path);
 }
 
-static void ld_one(const struct local_msg *m, const struct deliver_rcpt *rc, struct local_result *r)
+static void ld_one(const struct local_msg *m, const struct deliver_rcpt *rc, bool virtual_only,
+    struct local_result *r)
 {
+	if (virtual_only) {
+		ld_virtual(m, rc->addr, r);
+		return;
+	}
 	switch (rc->cls_id) {
 	case CLASS_VIRTUAL: ld_virtual(m, rc->addr, r); break;
 	case CLASS_LOCAL: local_deliver_system(m, rc->addr, r); break;
@@ -92,16 +99,16 @@ static int ld_deliver_all(struct deliver_job *job, void *ctx)
 	    .header_len = job->dr.header_len,
 	    .body_off = job->dr.body_off,
 	    .body_len = job->dr.body_len};
+	bool virtual_only = *(const bool *)ctx;
 	size_t n = job->dr.nrcpt;
 	struct local_result *res = xcalloc(n ? n : 1, sizeof(*res));
 	bool *queued = xcalloc(n ? n : 1, sizeof(*queued));
 	int rc = 0;
 
-	(void)ctx;
 	for (size_t i = 0; i < n; i++) {
 		unsigned long before = maildir_pending_added();
 
-		ld_one(&m, &job->dr.rcpts[i], &res[i]);
+		ld_one(&m, &job->dr.rcpts[i], virtual_only, &res[i]);
 		queued[i] = maildir_pending_added() != before;
 	}
 	if (maildir_sync_pending() < 0) {
@@ -114,8 +121,8 @@ static int ld_deliver_all(struct deliver_job *job, void *ctx)
 	/* local has no connection to set up: delays c is 0, d runs from the
 	 * request's arrival to each recipient's report. */
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct deliver_outcome o = {
-		    res[i].result, res[i].dsn, res[i].reason, "local", job->received};
+		struct deliver_outcome o = {res[i].result, res[i].dsn, res[i].reason,
+		    virtual_only ? "virtual" : "local", job->received};
 
 		rc = deliver_job_report(job, &job->dr.rcpts[i], &o);
 	}
@@ -124,10 +131,9 @@ static int ld_deliver_all(struct deliver_job *job, void *ctx)
 	return rc;
 }
 
-static struct deliver_agent local_agent = {ld_accept, ld_deliver_all, NULL};
-
 void local_serve(int fd, void *ctx)
 {
-	(void)ctx;
-	deliver_agent_serve(fd, &local_agent);
+	struct deliver_agent agent = {ld_accept, ld_deliver_all, ctx};
+
+	deliver_agent_serve(fd, &agent);
 }

@@ -51,7 +51,8 @@ struct local_result {
 
 void local_result_set(struct local_result *r, const char *result, const char *dsn, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
-/* deferred 4.2.2 "mailbox full" for ENOSPC/EDQUOT, else 4.3.0 "what: strerror". */
+/* deferred 4.3.1 for ENOSPC (file system full), 4.2.2 "mailbox full" for
+ * EDQUOT, bounced 5.2.2 for EFBIG, else deferred 4.3.0 "what: strerror". */
 void local_result_errno(struct local_result *r, int err, const char *what);
 
 /* copy.c: writes the whole message to fd.  0, or -1 with errno set. */
@@ -188,7 +189,8 @@ struct vmailbox {
  * virtual_gid_maps.  0 with mb filled (free mb->path), or -1 with r set. */
 int virtual_lookup(const char *rcpt, struct vmailbox *mb, struct local_result *r);
 
-/* deliver.c: daemon_serve_fn. */
+/* deliver.c: daemon_serve_fn; ctx points to a bool, true for the
+ * virtual(8) mode (every recipient a virtual mailbox). */
 void local_serve(int fd, void *ctx);
 
 #endif

@@ -31,7 +31,12 @@ void local_result_set(
 
 void local_result_errno(struct local_result *r, int err, const char *what)
 {
-	if (err == ENOSPC || err == EDQUOT)
+	/* RFC 3463: a full file system is the mail system's (X.3.1), a
+	 * user's disk quota is the mailbox's (X.2.2). */
+	if (err == ENOSPC)
+		local_result_set(
+		    r, RES_DEFERRED, "4.3.1", "cannot %s: insufficient system storage", what);
+	else if (err == EDQUOT)
 		local_result_set(r, RES_DEFERRED, "4.2.2", "mailbox full");
 	else if (err == EFBIG)
 		local_result_set(r, RES_BOUNCED, "5.2.2", "cannot %s: mailbox full", what);

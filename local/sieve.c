@@ -22,7 +22,8 @@
  * reason; vacation replies (unless lib/sieve found a reason not to) go
  * from the null sender with Auto-Submitted: auto-replied, once per
  * sender and period, recorded in ~/.tern.sieve-dupes ("id expiry" lines,
- * also used by the duplicate test).
+ * also used by the duplicate test; expired lines are dropped when the
+ * file passes 64 KiB).
  *
  * Scripts are small and compile in microseconds, so they are compiled
  * for every delivery; there is no compiled-script cache.
@@ -112,8 +113,39 @@ static bool ls_track_check(void *ctx, const char *id)
 	return seen;
 }
 
+/* Rewrites the tracking file without its expired lines, once it has
+ * grown past 64 KiB, so it stays small however much mail arrives. */
+static void ls_track_prune(const struct ls_ctx *c)
+{
+	FILE *in = fopen(c->dupes, "re");
+	char *tmp = xasprintf("%s.%d.tmp", c->dupes, (int)getpid());
+	char line[256];
+	long long now = time(NULL);
+	FILE *out;
+
+	if (in == NULL || (out = fopen(tmp, "we")) == NULL) {
+		if (in)
+			fclose(in);
+		free(tmp);
+		return;
+	}
+	while (fgets(line, sizeof(line), in)) {
+		char *sp = strchr(line, ' ');
+
+		if (sp && atoll(sp + 1) > now)
+			fputs(line, out);
+	}
+	fclose(in);
+	if (fclose(out) == 0)
+		rename(tmp, c->dupes);
+	else
+		unlink(tmp);
+	free(tmp);
+}
+
 static void ls_track_record(const struct ls_ctx *c, const char *id, long seconds)
 {
+	struct stat st;
 	int fd = open(c->dupes, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	char line[256];
 	int n;
@@ -127,6 +159,11 @@ static void ls_track_record(const struct ls_ctx *c, const char *id, long seconds
 	if (write(fd, line, (size_t)n) != n)
 		log_qid_warn(
 		    c->m->qid, "sieve: cannot record in %s: %s", c->dupes, strerror(errno));
+	if (fstat(fd, &st) == 0 && st.st_size > 65536) {
+		close(fd);
+		ls_track_prune(c);
+		return;
+	}
 	close(fd);
 }
 

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,8 +110,9 @@ static void userproc_event(struct event_loop *loop, int fd, int events, void *ct
 }
 
 /* In the child: become the user and run the service's program. */
-static void userproc_exec(const struct handoff *h, int chan) __attribute__((noreturn));
-static void userproc_exec(const struct handoff *h, int chan)
+static void userproc_exec(const struct handoff *h, int chan, pid_t parent)
+    __attribute__((noreturn));
+static void userproc_exec(const struct handoff *h, int chan, pid_t parent)
 {
 	const struct postlogin_info *i = &h->info;
 	char *prog = xasprintf("%s/%s", config_str("daemon_directory"), i->service);
@@ -123,6 +125,10 @@ static void userproc_exec(const struct handoff *h, int chan)
 	signal(SIGPIPE, SIG_DFL);
 	if (geteuid() == 0)
 		priv_drop_ids((uid_t)i->uid, (gid_t)i->gid, i->user);
+	/* Sessions end with the service: "tern stop" leaves no process of a
+	 * user behind (set after the uid change, which clears it). */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		_exit(1);
 	/* The channel on 3, the log file (maillog_file is root's) on 4. */
 	if (dup2(chan, 3) < 0 || (lfd >= 0 && dup2(lfd, 4) < 0))
 		_exit(1);
@@ -144,7 +150,7 @@ static struct userproc *userproc_start(const struct handoff *h, const char **why
 	struct userproc *p;
 	char *prog;
 	int sv[2];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	*why = "the account has no usable uid";
 	if (geteuid() == 0 && (h->info.uid <= 0 || h->info.gid < 0))
@@ -169,7 +175,7 @@ static struct userproc *userproc_start(const struct handoff *h, const char **why
 		return NULL;
 	}
 	if (pid == 0)
-		userproc_exec(h, sv[1]);
+		userproc_exec(h, sv[1], parent);
 	close(sv[1]);
 	p = xcalloc(1, sizeof(*p));
 	p->service = xstrdup(h->info.service);

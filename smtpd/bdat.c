@@ -76,7 +76,7 @@ static void bdat_chunk_done(struct smtpd_session *s)
 	}
 	if (s->bdat_last) {
 		if (s->bdat_cr) {
-			message_content(s, "\r", 1);
+			message_content(s, "\r", 1, 0); /* counted as it came */
 			s->bdat_cr = false;
 		}
 		message_end(s); /* DATA_WAIT, or the final reply at once */
@@ -103,7 +103,7 @@ void bdat_input(struct smtpd_session *s)
 		n = (size_t)s->bdat_left;
 	if (!s->bdat_discard) {
 		bdat_decode(s, s->in.data, n);
-		message_content(s, s->chunk.data, s->chunk.len);
+		message_content(s, s->chunk.data, s->chunk.len, n); /* RFC 3030 octets */
 	}
 	buf_consume(&s->in, n);
 	s->bdat_left -= (long long)n;

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "log.h"
 #include "milter.h"
+#include "proto.h"
 #include "queue.h"
 #include "resolve.h"
 #include "restrictions.h"
@@ -293,6 +294,11 @@ static enum cmd_result cmd_helo(struct smtpd_session *s, const struct smtp_cmd *
 		smtpd_reply(s, "501 Syntax: HELO hostname");
 		return CMD_FAIL;
 	}
+	if (c->arg_len > PROTO_MAX_ATTR) {
+		/* cleanup would refuse every message of the session after its DATA. */
+		smtpd_reply(s, "501 5.5.2 Error: HELO/EHLO name too long");
+		return CMD_FAIL;
+	}
 	cmd_set_helo(s, c);
 	s->esmtp = false;
 	if ((r = cmd_helo_check(s, "HELO")) != CMD_OK ||
@@ -332,6 +338,11 @@ static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *
 
 	if (c->arg_len == 0) {
 		smtpd_reply(s, "501 Syntax: EHLO hostname");
+		return CMD_FAIL;
+	}
+	if (c->arg_len > PROTO_MAX_ATTR) {
+		/* cleanup would refuse every message of the session after its DATA. */
+		smtpd_reply(s, "501 5.5.2 Error: HELO/EHLO name too long");
 		return CMD_FAIL;
 	}
 	cmd_set_helo(s, c);

@@ -32,6 +32,15 @@
 
 #define MESSAGE_WRITE_ERROR "451 4.3.0 Error: queue file write error"
 
+static size_t message_count_char(const char *p, size_t n, char c)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += p[i] == c;
+	return k;
+}
+
 static void message_result(void *ctx, enum cleanup_status st, const char *text);
 static void message_drain(void *ctx);
 
@@ -255,12 +264,18 @@ bool message_paused(const struct smtpd_session *s)
 	       cleanup_client_pending(s->cleanup) > SMTPD_CLEANUP_HIGH;
 }
 
-/* Content after decoding: counted always, sent only while all is well. */
-void message_content(struct smtpd_session *s, const char *p, size_t n)
+/*
+ * Content after decoding: counted always, sent only while all is well.
+ * octets is what the piece measured on the wire (RFC 1870: line ends as
+ * CRLF, without the final dot and the dots of dot-stuffing), so that
+ * message_size_limit is compared with what the client announced and
+ * sent, not with the smaller size after CRLF -> LF.
+ */
+void message_content(struct smtpd_session *s, const char *p, size_t n, size_t octets)
 {
 	long long limit = config_size("message_size_limit");
 
-	s->msg_size += (long long)n;
+	s->msg_size += (long long)octets;
 	if (s->too_big || (s->cleanup == NULL && !smtpd_milter_holding(s)))
 		return;
 	if (limit > 0 && s->msg_size > limit) {
@@ -307,7 +322,10 @@ void message_input(struct smtpd_session *s)
 	buf_reset(&s->chunk);
 	used = data_decode(&s->dec, s->in.data, s->in.len, &s->chunk);
 	buf_consume(&s->in, used);
-	message_content(s, s->chunk.data, s->chunk.len);
+	/* Each LF of the decoded text was a CRLF on the wire. */
+	message_content(s, s->chunk.data, s->chunk.len,
+	    s->chunk.len +
+		(s->chunk.len ? message_count_char(s->chunk.data, s->chunk.len, '\n') : 0));
 	if (data_decoder_done(&s->dec))
 		message_end(s);
 }

@@ -158,7 +158,8 @@ enum policy_result policy_check_rcpt(
 /* message.c: the DATA phase. */
 bool message_open(struct smtpd_session *s);
 bool message_start(struct smtpd_session *s);
-void message_content(struct smtpd_session *s, const char *p, size_t n);
+/* n decoded bytes that were octets bytes on the wire (RFC 1870 size). */
+void message_content(struct smtpd_session *s, const char *p, size_t n, size_t octets);
 void message_end(struct smtpd_session *s);
 void message_finish(struct smtpd_session *s, const char *reply, const char *qid);
 void message_input(struct smtpd_session *s);

@@ -112,8 +112,7 @@ void login_auth_cancel(struct login_client *c)
 		auth_call_abort(c->call);
 		c->call = NULL;
 	}
-	c->phase = LOGIN_PRE_AUTH;
-	c->failures++;
+	c->phase = LOGIN_PRE_AUTH; /* not a failure: nothing was tried */
 }
 
 /* ---------------------------------------------------------------- hand-off */

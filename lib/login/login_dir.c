@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -20,6 +21,19 @@ static void login_dir_set(mode_t mode, uid_t uid, gid_t gid)
 		log_fatal("chown %s: %s", LOGIN_DIR, strerror(errno));
 	if (chmod(LOGIN_DIR, mode) < 0)
 		log_fatal("chmod %s: %s", LOGIN_DIR, strerror(errno));
+}
+
+bool login_socket_wait(const char *path, long max_ms)
+{
+	struct timespec pause = {0, 20 * 1000 * 1000};
+	struct stat st;
+
+	for (long waited = 0; waited <= max_ms; waited += 20) {
+		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return false;
 }
 
 void login_dir_make(void)

@@ -6,6 +6,8 @@
 #ifndef TERN_LOGIN_DIR_H
 #define TERN_LOGIN_DIR_H
 
+#include <stdbool.h>
+
 #define LOGIN_DIR "login"
 
 /*
@@ -17,5 +19,13 @@
  * in it (auth, postlogin), and by the login processes before they chroot.
  */
 void login_dir_make(void);
+
+/*
+ * Waits (at most max_ms, polling) until the socket path exists: a login
+ * process or postlogin that master started before auth had bound its
+ * socket would otherwise fail its first logins (the auth client retries
+ * a failed connection only after a second).  False on time-out.
+ */
+bool login_socket_wait(const char *path, long max_ms);
 
 #endif

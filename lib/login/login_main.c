@@ -24,6 +24,8 @@
 #include "privs.h"
 #include "util.h"
 
+#define LOGIN_AUTH_WAIT_MS 10000
+
 struct login_engine login_engine;
 static struct daemon login_daemon;
 
@@ -94,6 +96,8 @@ int login_main(int argc, char **argv, const struct login_proto *proto)
 	login_engine.idle_ms = config_time("login_idle_timeout") * 1000;
 	login_engine.failure_limit = (unsigned)config_int("login_auth_failure_limit");
 	login_engine.loop = event_loop_new();
+	if (!login_socket_wait("auth", LOGIN_AUTH_WAIT_MS))
+		log_warn("auth's socket is not there yet: logins fail until it is");
 	login_engine.auth = auth_client_new(
 	    login_engine.loop, "auth", proto->name, config_time("auth_request_timeout") * 1000);
 	daemon_event_server(&login_daemon, login_engine.loop, login_accept, login_idle, NULL);

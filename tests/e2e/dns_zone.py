@@ -82,20 +82,29 @@ class ZoneDns:
         self.drop = drop
         self.queries = []
         self.set_zone(zone or {})
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self._stop = False
-        self.thread = threading.Thread(target=self._serve_udp, daemon=True)
-        self.thread.start()
         outer = self
 
         class Handler(socketserver.BaseRequestHandler):
             def handle(self):
                 outer._serve_tcp(self.request)
 
+        # UDP and TCP on the same port: the kernel picks a free UDP port,
+        # and another process may hold its TCP twin; try a few ports.
         socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Handler)
+        for attempt in range(50):
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.bind(("127.0.0.1", 0))
+            self.port = self.sock.getsockname()[1]
+            try:
+                self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Handler)
+                break
+            except OSError:
+                self.sock.close()
+                if attempt == 49:
+                    raise
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve_udp, daemon=True)
+        self.thread.start()
         self.tcp.daemon_threads = True
         self.tcp_thread = threading.Thread(target=self.tcp.serve_forever,
                                            kwargs={"poll_interval": 0.2}, daemon=True)

@@ -61,7 +61,7 @@ def crlf(data):
 class Lines:
     """A line-level client for POP3 or IMAP that can send anything."""
 
-    def __init__(self, port, tls=None, timeout=10):
+    def __init__(self, port, tls=None, timeout=30):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         if tls is not None:
             self.sock = tls.wrap_socket(self.sock)

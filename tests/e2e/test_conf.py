@@ -141,6 +141,8 @@ class CheckTest(unittest.TestCase):
     def test_exactly_the_problems(self):
         self.assertEqual(self.check.returncode, 0, self.check.stderr)  # warnings only
         want = [
+            "%s:%d: virtual_alias_maps: cannot read texthash:/etc/tern/virtual" %
+            (self.main_cf, line_of(self.main_cf, "virtual_alias_maps")),
             "%s:%d: unknown parameter totally_unknown" %
             (self.main_cf, line_of(self.main_cf, "totally_unknown")),
             "%s:%d: service policy (unix, spawn): not served" %
@@ -168,7 +170,8 @@ class CheckTest(unittest.TestCase):
         self.inst.started = r.returncode == 0
         try:
             self.assertEqual(r.returncode, 0, r.stderr)
-            for w in ("unknown parameter totally_unknown", "service policy"):
+            for w in ("unknown parameter totally_unknown", "service policy",
+                      "virtual_alias_maps: cannot read"):
                 self.assertEqual(r.stderr.count(w), 1, r.stderr)
                 self.assertEqual(self.inst.log().count(w), 1, self.inst.log())
             self.assertNotIn("skipped", r.stderr)  # notes go to the log only

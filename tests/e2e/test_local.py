@@ -339,7 +339,10 @@ class FullDiskTest(unittest.TestCase):
                        ("y" * 76 + "\n") * 1200)
         st = self.inst.wait_status(u + "@localhost", 2)
         self.assertEqual(st[1][0], "deferred", st)
-        self.assertIn("mailbox full", st[1][1])
+        # The file system's trouble (RFC 3463 X.3.1), not the mailbox's.
+        self.assertIn("insufficient system storage", st[1][1])
+        self.assertNotIn("mailbox full", st[1][1])
+        self.assertRegex(self.inst.log(), r"to=<%s@localhost>.*dsn=4\.3\.1, status=deferred" % u)
         with open(box, "rb") as f:
             self.assertEqual(f.read(), before)
         self.assertFalse(os.path.exists(box + ".lock"))

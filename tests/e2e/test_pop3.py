@@ -28,15 +28,17 @@ MESSAGES = [
 
 
 class Pop3Base(unittest.TestCase):
-    main_cf = None
+    # Failures from loopback get no growing delays from auth (the tests
+    # fail logins on purpose, all from 127.0.0.1).
+    main_cf = {"auth_failure_exceptions": "127.0.0.0/8"}
 
     @classmethod
     def setUpClass(cls):
         cls.inst = Instance(pop3=True, main_cf=cls.main_cf)
         cls.inst.user_add(USER, PASS)
         cls.inst.start()
-        wait_until(lambda: cls.inst._port_open(cls.inst.pop3_port), 10, what="pop3 port")
-        wait_until(lambda: cls.inst._port_open(cls.inst.pop3s_port), 10, what="pop3s port")
+        wait_until(lambda: cls.inst._port_open(cls.inst.pop3_port), 30, what="pop3 port")
+        wait_until(lambda: cls.inst._port_open(cls.inst.pop3s_port), 30, what="pop3s port")
 
     @classmethod
     def tearDownClass(cls):
@@ -49,7 +51,7 @@ class Pop3Base(unittest.TestCase):
                 os.unlink(os.path.join(md, sub, n))
 
     def login(self):
-        p = poplib.POP3("127.0.0.1", self.inst.pop3_port, timeout=10)
+        p = poplib.POP3("127.0.0.1", self.inst.pop3_port, timeout=30)
         p.user(USER)
         self.assertTrue(p.pass_(PASS).startswith(b"+OK"))
         return p
@@ -246,7 +248,7 @@ class Pop3Test(Pop3Base):
 
     def test_stls(self):
         put_message(self.inst.maildir(USER), b"Subject: s\n\nx\n")
-        p = poplib.POP3("127.0.0.1", self.inst.pop3_port, timeout=10)
+        p = poplib.POP3("127.0.0.1", self.inst.pop3_port, timeout=30)
         p.stls(tls_context(self.inst))
         self.assertNotIn("STLS", p.capa())
         p.user(USER)
@@ -326,7 +328,19 @@ class Pop3Test(Pop3Base):
 class Pop3PlaintextTest(Pop3Base):
     """login_disable_plaintext_auth with no secured network: passwords
     only after STLS (or on pop3s)."""
-    main_cf = {"login_secured_networks": ""}
+    main_cf = {"login_secured_networks": "", "auth_failure_exceptions": "127.0.0.0/8",
+               "pop3_expire": "NEVER", "pop3_login_delay": "60"}
+
+    def test_capa_expire_login_delay(self):
+        """RFC 2449 EXPIRE and LOGIN-DELAY, as configured."""
+        c = Lines(self.inst.pop3_port)
+        c.line()
+        c.send("CAPA\r\n")
+        c.line()
+        caps = c.multiline().decode().split("\r\n")
+        self.assertIn("EXPIRE NEVER", caps)
+        self.assertIn("LOGIN-DELAY 60", caps)
+        c.close()
 
     def test_plaintext_refused_until_tls(self):
         c = Lines(self.inst.pop3_port)
@@ -355,6 +369,50 @@ class Pop3PlaintextTest(Pop3Base):
         c.starttls(tls_context(self.inst))
         self.assertTrue(c.cmd("PASS x").startswith(b"-ERR No username"))
         c.close()
+
+
+class Pop3ImapTest(unittest.TestCase):
+    """POP3 deletions reach IMAP sessions of the same mailbox as EXPUNGEs."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance(pop3=True, imap=True,
+                            main_cf={"auth_failure_exceptions": "127.0.0.0/8"})
+        cls.inst.user_add(USER, PASS)
+        cls.inst.start()
+        wait_until(lambda: cls.inst._port_open(cls.inst.pop3_port), 30, what="pop3 port")
+        wait_until(lambda: cls.inst._port_open(cls.inst.imap_port), 30, what="imap port")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+
+    def test_dele_seen_as_expunge(self):
+        import imaplib
+        md = self.inst.maildir(USER)
+        for i in range(3):
+            put_message(md, b"Subject: x%d\n\nbody %d\n" % (i, i))
+        im = imaplib.IMAP4("127.0.0.1", self.inst.imap_port)
+        im.login(USER, PASS)
+        typ, data = im.select("INBOX")
+        self.assertEqual(int(data[0]), 3)
+        p = poplib.POP3("127.0.0.1", self.inst.pop3_port, timeout=30)
+        p.user(USER)
+        p.pass_(PASS)
+        p.dele(2)
+        self.assertEqual(im.noop()[0], "OK")
+        self.assertNotIn("EXPUNGE", im.untagged_responses)  # not before QUIT
+        p.quit()
+
+        def expunged():
+            im.noop()
+            return im.untagged_responses.get("EXPUNGE")
+        self.assertEqual(wait_until(expunged, 5, what="EXPUNGE"), [b"2"])
+        typ, data = im.search(None, "ALL")
+        self.assertEqual(data[0].split(), [b"1", b"2"])
+        typ, data = im.fetch(b"2", "(BODY.PEEK[TEXT])")
+        self.assertEqual(data[0][1], b"body 2\r\n")
+        im.logout()
 
 
 if __name__ == "__main__":

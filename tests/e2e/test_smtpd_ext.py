@@ -1,6 +1,7 @@
 """ESMTP extensions and limits of smtpd: the EHLO list, CHUNKING/BDAT
 (RFC 3030, including BDAT 0 LAST), SMTPUTF8 (RFC 6531), DSN parameters
-(RFC 3461) stored in the queue file, message_size_limit with DATA and BDAT,
+(RFC 3461) stored in the queue file, message_size_limit with DATA and BDAT
+(in octets as sent, RFC 1870),
 the recipient limit, the command grammar's reply codes, and the error
 limits."""
 import glob
@@ -128,6 +129,35 @@ class ExtensionsTest(unittest.TestCase):
         c.send(b"Subject: big\r\n\r\n" + (b"y" * 998 + b"\r\n") * 150 + b".\r\n")
         self.assertEqual(c.reply()[0], 552)
         self.assertEqual(c.cmd("NOOP")[0], 250)
+        c.close()
+
+    def test_long_helo_refused_at_once(self):
+        # cleanup takes helo names of up to 1024 bytes: a longer one is
+        # refused at EHLO, not with a 451 after every message's data.
+        c = Conn(self.inst.smtp_port)
+        self.assertEqual(c.reply()[0], 220)
+        code, lines = c.cmd("EHLO " + "h" * 1500 + ".example")
+        self.assertEqual((code, lines[0]), (501, "5.5.2 Error: HELO/EHLO name too long"))
+        self.assertEqual(c.cmd("HELO " + "h" * 1025)[0], 501)
+        self.assertEqual(c.cmd("EHLO " + "h" * 1016 + ".example")[0], 250)
+        c.cmd("MAIL FROM:<s@example.org>")
+        c.cmd("RCPT TO:<%s>" % USER)
+        self.assertEqual(c.cmd("DATA")[0], 354)
+        code, lines = c.cmd("Subject: long helo\r\n\r\nlong helo body\r\n.")
+        self.assertEqual(code, 250, lines)
+        c.close()
+        self.delivered(USER, b"long helo body")
+
+    def test_size_counts_wire_octets(self):
+        # 95,000 bytes once CRLF is LF, 104,500 octets as sent: over the
+        # 100,000 of message_size_limit (RFC 1870 counts CRLF as two).
+        c, _ = session(self.inst.smtp_port)
+        c.cmd("MAIL FROM:<s@example.org>")
+        c.cmd("RCPT TO:<%s>" % USER)
+        self.assertEqual(c.cmd("DATA")[0], 354)
+        c.send(b"x-line:12\r\n" * 9500 + b".\r\n")
+        code, lines = c.reply()
+        self.assertEqual((code, lines[0]), (552, "5.3.4 Message size exceeds fixed limit"))
         c.close()
 
     def test_smtputf8(self):

@@ -1,5 +1,6 @@
 """The RFC 7208 SPF test suite (openspf.org, release 2014.04, as Debian's
-python3-spf ships it in /usr/share/doc/python3-spf/rfc7208-tests.yml.gz):
+python3-spf ships it in /usr/share/doc/python3-spf/rfc7208-tests.yml.gz;
+the same file is in data/ for systems that leave /usr/share/doc out):
 every case through `tern spf` against a DNS server on loopback
 (dns_zone.py) loaded with the case's zone data, blocking and --async.  The
 result must be the suite's (one of them where it allows several) and so
@@ -20,7 +21,11 @@ import yaml
 from dns_zone import ZoneDns
 from tern_instance import TERN
 
+# Debian's copy, else the same file kept here (licence in data/).
 SUITE = "/usr/share/doc/python3-spf/rfc7208-tests.yml.gz"
+if not os.path.exists(SUITE):
+    SUITE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
+                         "rfc7208-tests.yml.gz")
 
 
 def zone_of(data):

@@ -135,7 +135,8 @@ static void test_files_and_restrictions(void **state)
 	      "smtpd_recipient_restrictions = reject_rhsbl_client zen.example, permit\n"
 	      "smtpd_sender_restrictions = check_sender_access inline:{ a@b = REJECT },\n"
 	      "  texthash:/etc/x reject_non_fqdn_hostname reject_nonsense\n"
-	      "smtpd_helo_restrictions = reject_unknown_hostname check_helo_access\n",
+	      "smtpd_helo_restrictions = reject_unknown_hostname check_helo_access\n"
+	      "virtual_alias_maps = inline:{ a@b=c@d }, texthash:/nonexistent/virtual\n",
 	    MASTER_OK, &r);
 	expect(&r, CHECK_ERROR, "main.cf", 1, "mydestination: cannot read /nonexistent/list");
 	expect(&r, CHECK_ERROR, "main.cf", 2, "myorigin: cannot read /nonexistent/name");
@@ -147,10 +148,12 @@ static void test_files_and_restrictions(void **state)
 	absent(&r, "zen.example");
 	expect(&r, CHECK_ERROR, "main.cf", 6, "unknown restriction reject_nonsense");
 	absent(&r, "inline");
-	absent(&r, "texthash");
+	absent(&r, "texthash:/etc/x");
 	absent(&r, "reject_non_fqdn_hostname");
 	expect(&r, CHECK_ERROR, "main.cf", 8, "restriction check_helo_access needs an argument");
 	absent(&r, "reject_unknown_hostname");
+	expect(&r, CHECK_WARN, "main.cf", 9,
+	    "virtual_alias_maps: cannot read texthash:/nonexistent/virtual");
 	check_report_free(&r);
 }
 
@@ -161,13 +164,13 @@ static void test_master_cf(void **state)
 	(void)state;
 	check("default_transport = nosuch\n",
 	    MASTER_OK "tlsmgr unix - - y 1000? 1 tlsmgr\npostlog unix-dgram n - n - 1 postlogd\n"
-		      "lmtp unix - - y - - lmtp\n2525 inet n - n - 1 postscreen\n"
+		      "policy unix - n n - 0 spawn\n2525 inet n - n - 1 postscreen\n"
 		      "x unix - - n - 1 smtp\n  -o unknown_thing=1\n  -o smtp_helo_timeout=9zz\n"
 		      "y unix - - n - 1 smtp -o bad\n",
 	    &r);
 	expect(&r, CHECK_INFO, "master.cf", 6, "service tlsmgr (unix, tlsmgr): skipped");
 	expect(&r, CHECK_INFO, "master.cf", 7, "service postlog (unix-dgram, postlogd): skipped");
-	expect(&r, CHECK_WARN, "master.cf", 8, "service lmtp (unix, lmtp): not served");
+	expect(&r, CHECK_WARN, "master.cf", 8, "service policy (unix, spawn): not served");
 	/* A port nobody would serve: an error, start is refused. */
 	expect(&r, CHECK_ERROR, "master.cf", 9, "service 2525 (inet, postscreen): not served");
 	expect(&r, CHECK_WARN, "master.cf", 10, "unknown parameter unknown_thing");

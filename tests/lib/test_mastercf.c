@@ -232,8 +232,8 @@ static void test_plan(void **state)
 	    "anvil unix - - y - 1 anvil\n", "scache unix - - y - 1 scache\n",
 	    "postlog unix-dgram n - n - 1 postlogd\n", "tlsproxy unix - - y - 0 tlsproxy\n",
 	    "dnsblog unix - - y - 0 dnsblog\n", NULL};
-	static const char *const unserved[] = {"virtual unix - n n - - virtual\n",
-	    "smtp inet n - y - 1 postscreen\n", "smtpd pass - - y - - smtpd\n",
+	static const char *const unserved[] = {"smtp inet n - y - 1 postscreen\n",
+	    "smtpd pass - - y - - smtpd\n",
 	    "policy unix - n n - 0 spawn user=nobody argv=/bin/true\n",
 	    "x unix-dgram - - n - - myprog\n", "x fifo - - n - - myprog\n", NULL};
 	struct service_plan p;
@@ -277,6 +277,12 @@ static void test_plan(void **state)
 	assert_true(p.private_);
 	plan_of("smtp unix - - y - - smtp\n", &p);
 	assert_false(p.on_demand);
+	/* virtual is a mode of tern's local program, started on demand. */
+	plan_of("virtual unix - n n - - virtual\n", &p);
+	assert_int_equal(p.action, SERVICE_RUN);
+	assert_string_equal(p.program, "local");
+	assert_string_equal(p.mode, "virtual");
+	assert_true(p.on_demand);
 	/* lmtp is a mode of tern's smtp program, started on demand. */
 	plan_of("lmtp unix - - y - - lmtp\n", &p);
 	assert_int_equal(p.action, SERVICE_RUN);

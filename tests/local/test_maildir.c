@@ -457,10 +457,12 @@ static void test_result_errno(void **state)
 
 	(void)state;
 	local_result_errno(&r, ENOSPC, "write");
-	assert_string_equal(r.dsn, "4.2.2");
-	assert_string_equal(r.reason, "mailbox full");
+	assert_string_equal(r.result, RES_DEFERRED);
+	assert_string_equal(r.dsn, "4.3.1");
+	assert_string_equal(r.reason, "cannot write: insufficient system storage");
 	local_result_errno(&r, EDQUOT, "write");
 	assert_string_equal(r.dsn, "4.2.2");
+	assert_string_equal(r.reason, "mailbox full");
 	local_result_errno(&r, EACCES, "open mailbox");
 	assert_string_equal(r.result, RES_DEFERRED);
 	assert_string_equal(r.dsn, "4.3.0");

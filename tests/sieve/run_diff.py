@@ -2,7 +2,7 @@
 """Differential test of tern's Sieve interpreter against Dovecot Pigeonhole.
 
 Every script of SCRIPTS runs on every message of tests/sieve/messages/
-through tests/sieve/tool_sieve_test (lib/sieve) and through Debian's
+through `tern sieve test` (lib/sieve) and through Debian's
 `sieve-test` (package dovecot-sieve); both outputs are reduced to the same
 normalised action lines (store FOLDER flags=..., redirect ADDR, discard,
 reject TEXT, vacation seconds=N subject=S, implicit-keep, error) and must
@@ -28,7 +28,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.environ.get("TERN_BUILD", os.path.join(ROOT, "build"))
-TOOL = os.path.join(BUILD, "tests", "sieve", "tool_sieve_test")
+TOOL = os.path.join(BUILD, "bin", "tern")
 MSGDIR = os.path.join(HERE, "messages")
 SENDER = "alice@example.org"
 RCPT = "bob@example.net"
@@ -204,6 +204,14 @@ SCRIPTS = {
     "string_list_single": R + 'if header :is ["subject"] ["Hello world"] { fileinto "L"; }',
     "spam_rule": R + 'if anyof (header :contains "x-spam-flag" "yes", header :value "ge" :comparator "i;ascii-numeric" "x-spam-score" "10") '
                      '{ addflag "$Junk"; fileinto "Junk"; stop; } keep;',
+    "x_var_header_name": R + 'set "h" "subject"; if header :contains "${h}" "o" { fileinto "VH"; }',
+    "x_string_matches_caps": R + 'if string :matches "a-b-c" "*-*" { fileinto "${1}_${2}"; }',
+    "x_encoded_key": R + 'if header :contains "subject" "${hex:48 65}" { fileinto "Enc"; }',
+    "x_env_from_matches": R + 'if envelope :all :matches "from" "*@*" { fileinto "e-${2}"; }',
+    "x_octet_contains": R + 'if header :comparator "i;octet" :contains "subject" "World" { fileinto "Oc"; }',
+    "x_addr_count_from": R + 'if address :count "eq" :comparator "i;ascii-numeric" "from" "1" { fileinto "OneFrom"; }',
+    "x_anyof_not": R + 'if anyof (not exists "x-priority", false) { fileinto "NoPrio"; }',
+    "x_header_regex_caps": R + 'if header :regex "message-id" "<([a-z]+)-([0-9]+)@" { fileinto "${1}${2}"; }',
     "typical_20": R + "\n".join(
         'if header :contains "subject" "%s" { fileinto "f%d"; stop; }' % (w, i)
         for i, w in enumerate(["zzz", "invoice", "hello", "weekly", "crlf", "large", "Résumé", "none"])),
@@ -372,7 +380,7 @@ class Pigeonhole:
 
 def run_tern(script, msg):
     env = dict(os.environ, TZ="UTC")
-    p = subprocess.run([TOOL, "-f", SENDER, "-r", RCPT, "-m", "INBOX", script, msg],
+    p = subprocess.run([TOOL, "sieve", "test", "-f", SENDER, "-r", RCPT, "-m", "INBOX", script, msg],
                        capture_output=True, text=True, env=env, timeout=60)
     if p.returncode not in (0, 1):
         return ["tool-failed rc=%d %s" % (p.returncode, p.stderr.strip())]
