@@ -260,10 +260,12 @@ enum imap_cmd_result imap_cmd_parse(
 	}
 	if (c.too_long)
 		return IMAP_CMD_TOO_LONG;
-	if (cmd->error)
-		return bad_line(&c, used);
+	/* An error that did not stop the parse (too many arguments) is
+	 * reported once the whole command, literals included, is here. */
 	if (c.more)
 		return len >= IMAP_LOGIN_MAX_INPUT ? IMAP_CMD_TOO_LONG : IMAP_CMD_MORE;
+	if (cmd->error)
+		return bad_line(&c, used);
 	*used = (size_t)(c.p + 1 - data);
 	if (cmd->error == NULL && cmd->argc > IMAP_CMD_MAX_ARGS)
 		cmd->error = "Too many arguments";
