@@ -220,7 +220,9 @@ class PipeTest(unittest.TestCase):
         self.send(["big@small.test"], body="x" * 2000 + "\n")
         line = self.log_for("big@small.test", "bounced")
         self.assertIn("dsn=5.2.3", line)
-        self.assertEqual(os.listdir(self.out), [])
+        for name in os.listdir(self.out):
+            with open(os.path.join(self.out, name)) as f:
+                self.assertNotIn("big@small.test", f.read())
         self.send(["tiny@small.test"], body="")
         self.log_for("tiny@small.test", "sent")
 
@@ -229,7 +231,11 @@ class PipeTest(unittest.TestCase):
         line = self.log_for("who@ghost.test", "deferred")
         self.assertIn("dsn=4.3.5", line)
         self.assertIn("unknown user", self.inst.log())
-        self.assertEqual(os.listdir(self.out), [])
+        # No run for this recipient (earlier tests' deferred mail may be
+        # retried meanwhile and leave its own runs here).
+        for name in os.listdir(self.out):
+            with open(os.path.join(self.out, name)) as f:
+                self.assertNotIn("who@ghost.test", f.read())
 
 
 def _group(name):
