@@ -131,3 +131,22 @@ void buf_commit(struct buf *b, size_t n)
 	b->len += n;
 	b->data[b->len] = 0;
 }
+
+void buf_put_utf8(struct buf *b, unsigned long cp)
+{
+	if (cp < 0x80) {
+		buf_putc(b, (int)cp);
+	} else if (cp < 0x800) {
+		buf_putc(b, (int)(0xc0 | (cp >> 6)));
+		buf_putc(b, (int)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		buf_putc(b, (int)(0xe0 | (cp >> 12)));
+		buf_putc(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_putc(b, (int)(0x80 | (cp & 0x3f)));
+	} else {
+		buf_putc(b, (int)(0xf0 | (cp >> 18)));
+		buf_putc(b, (int)(0x80 | ((cp >> 12) & 0x3f)));
+		buf_putc(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_putc(b, (int)(0x80 | (cp & 0x3f)));
+	}
+}

@@ -54,25 +54,6 @@ bad:
 	return 1;
 }
 
-static void utf8_put(unsigned cp, struct buf *out)
-{
-	if (cp < 0x80) {
-		buf_putc(out, (int)cp);
-	} else if (cp < 0x800) {
-		buf_putc(out, (int)(0xc0 | (cp >> 6)));
-		buf_putc(out, (int)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_putc(out, (int)(0xe0 | (cp >> 12)));
-		buf_putc(out, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_putc(out, (int)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_putc(out, (int)(0xf0 | (cp >> 18)));
-		buf_putc(out, (int)(0x80 | ((cp >> 12) & 0x3f)));
-		buf_putc(out, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_putc(out, (int)(0x80 | (cp & 0x3f)));
-	}
-}
-
 static unsigned casemap_fold(unsigned cp)
 {
 	if (cp < 0x80)
@@ -97,7 +78,7 @@ void mime_casemap(const char *in, size_t len, struct buf *out)
 			continue;
 		}
 		i += utf8_get(s + i, len - i, &cp);
-		utf8_put(casemap_fold(cp), out);
+		buf_put_utf8(out, casemap_fold(cp));
 	}
 }
 

@@ -63,25 +63,6 @@ static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
-static void utf8_put(struct buf *out, uint32_t c)
-{
-	if (c < 0x80) {
-		buf_putc(out, (int)c);
-	} else if (c < 0x800) {
-		buf_putc(out, (int)(0xc0 | (c >> 6)));
-		buf_putc(out, (int)(0x80 | (c & 0x3f)));
-	} else if (c < 0x10000) {
-		buf_putc(out, (int)(0xe0 | (c >> 12)));
-		buf_putc(out, (int)(0x80 | ((c >> 6) & 0x3f)));
-		buf_putc(out, (int)(0x80 | (c & 0x3f)));
-	} else {
-		buf_putc(out, (int)(0xf0 | (c >> 18)));
-		buf_putc(out, (int)(0x80 | ((c >> 12) & 0x3f)));
-		buf_putc(out, (int)(0x80 | ((c >> 6) & 0x3f)));
-		buf_putc(out, (int)(0x80 | (c & 0x3f)));
-	}
-}
-
 bool mutf7_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -198,7 +179,7 @@ static int mutf7_dec_run(const unsigned char *s, size_t len, size_t *i, struct b
 		if (high) {
 			if (unit < 0xdc00 || unit > 0xdfff)
 				return -1;
-			utf8_put(out, 0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00));
+			buf_put_utf8(out, 0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00));
 			high = 0;
 		} else if (unit >= 0xd800 && unit <= 0xdbff) {
 			high = unit;
@@ -207,7 +188,7 @@ static int mutf7_dec_run(const unsigned char *s, size_t len, size_t *i, struct b
 		} else if ((unit >= 0x20 && unit <= 0x7e) || unit == 0) {
 			return -1; /* printable ASCII stands for itself; no NUL */
 		} else {
-			utf8_put(out, unit);
+			buf_put_utf8(out, unit);
 		}
 	}
 	(*i)++; /* the '-' */

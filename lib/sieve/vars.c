@@ -105,25 +105,6 @@ void sv_vars_expand(
 	}
 }
 
-static void sv_put_utf8(struct buf *out, unsigned long cp)
-{
-	if (cp < 0x80) {
-		buf_putc(out, (int)cp);
-	} else if (cp < 0x800) {
-		buf_putc(out, (int)(0xc0 | (cp >> 6)));
-		buf_putc(out, (int)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_putc(out, (int)(0xe0 | (cp >> 12)));
-		buf_putc(out, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_putc(out, (int)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_putc(out, (int)(0xf0 | (cp >> 18)));
-		buf_putc(out, (int)(0x80 | ((cp >> 12) & 0x3f)));
-		buf_putc(out, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_putc(out, (int)(0x80 | (cp & 0x3f)));
-	}
-}
-
 /* The body of "${hex:...}" or "${unicode:...}": white-space separated
  * hex numbers; false (leave it as written) when malformed. */
 static bool sv_encoded_one(const char *p, const char *end, bool unicode, struct buf *out)
@@ -151,7 +132,7 @@ static bool sv_encoded_one(const char *p, const char *end, bool unicode, struct 
 		if (unicode) {
 			if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
 				goto bad;
-			sv_put_utf8(out, v);
+			buf_put_utf8(out, v);
 		} else {
 			if (v > 0xff)
 				goto bad;
