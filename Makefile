@@ -151,7 +151,7 @@ deps:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
 	    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	    flock /tmp/tern-apt.lock sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null" || exit 1; \
 	  else \
 	    echo "missing Debian packages; as root run:"; \
 	    echo "  apt-get install -y$$missing"; exit 1; \
