@@ -339,7 +339,7 @@ function rowFor(e, i) {
     },
     h("span.from", who || "(no sender)", n > 1 ? h("span.tcount", ` ${n}`) : null),
     h("span.date", fmtDate(e.receivedAt)),
-    h("span.subject", k.$flagged ? h("span.flag", { "aria-label": "flagged" }, "★ ") : null, e.hasAttachment ? h("span.clip", { "aria-label": "has attachment" }, "📎 ") : null, e.subject || "(no subject)"),
+    h("span.subject", k.$flagged ? h("span.flag", { "aria-label": "flagged" }, "★ ") : null, e.hasAttachment ? h("span.clip", { title: "has attachments" }, "att") : null, e.subject || "(no subject)"),
     h("span.preview", e.preview || ""),
   );
   row.style.top = `${i * ROW}px`;
