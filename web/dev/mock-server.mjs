@@ -27,7 +27,7 @@ function account(user) {
   const a = (accounts[user] = { mailboxes: mbs, emails: new Map() });
   const inbox = mbs[0].id;
   const sample = [
-    ["Carol Example", "carol@example.org", "Quarterly report", "Hi,\n\nthe report is attached.\n\nCarol", false],
+    ["Bob", "bob@example.com", "Quarterly report", "Hi,\n\nthe report is attached.\n\nCarol", false],
     ["Dan", "dan@example.net", "Lunch on Friday?", "Are you free on Friday at noon?", true],
     ["Newsletter", "news@example.com", "This week in mail", null, true],
   ];
@@ -39,7 +39,7 @@ function account(user) {
       keywords: seen ? { $seen: true } : {},
       from: [{ name, email }],
       to: [{ name: null, email: `${user}@example.com` }],
-      subject: i < 3 ? subject : `${subject} #${i}`,
+      subject: i < 3 ? subject : `Old message #${i}`,
       text: text || "Hello reader, click",
       html,
       attachments: i === 0 ? [{ name: "report.txt", type: "text/plain", data: Buffer.from("numbers\n") }] : [],
@@ -160,6 +160,16 @@ function method(user, name, args) {
       return { state: S, list: a.mailboxes.map((m) => counts(user, m)), notFound: [] };
     case "Mailbox/changes":
       return { oldState: args.sinceState, newState: S, hasMoreChanges: false, created: [], updated: a.mailboxes.map((m) => m.id), destroyed: [] };
+    case "Mailbox/set": {
+      const created = {};
+      for (const [cid, m] of Object.entries(args.create || {})) {
+        const mb = { id: `${user}-mb${a.mailboxes.length}`, name: m.name, role: null, parentId: m.parentId || null, sortOrder: 10 };
+        a.mailboxes.push(mb);
+        created[cid] = { id: mb.id };
+      }
+      change(user, "mailbox", "");
+      return { oldState: S, newState: String(state), created, notCreated: {} };
+    }
     case "Email/query": {
       const ids = query(user, args);
       const pos = args.position || 0;

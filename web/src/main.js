@@ -33,10 +33,13 @@ const S = {
 const ui = {};
 
 // ------------------------------------------------------------------ helpers
+let statusTimer = null;
 function status(text, isError = false) {
   if (!ui.status) return;
   ui.status.textContent = text || "";
   ui.status.classList.toggle("error", isError);
+  clearTimeout(statusTimer);
+  if (text && !text.endsWith("…")) statusTimer = setTimeout(() => (ui.status.textContent = ""), isError ? 10000 : 4000);
 }
 
 function fail(err) {
@@ -136,7 +139,29 @@ function buildShell() {
     h("span.user#user", jmap.username),
     h("button#logout-btn", { type: "button", onclick: logout }, "Log out"),
   );
-  const folders = h("nav.folderpane#folders", { "aria-label": "Folders" }, ui.folders);
+  const newName = h("input#new-folder", { name: "folder", placeholder: "New folder", "aria-label": "New folder name", required: true });
+  const newFolder = h(
+    "form.newfolder",
+    {
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const name = newName.value.trim();
+        if (!name) return;
+        try {
+          const r = await jmap.call("Mailbox/set", { create: { f: { name, parentId: null } } });
+          if (r.notCreated?.f) throw new Error("folder not created: " + (r.notCreated.f.description || r.notCreated.f.type));
+          newName.value = "";
+          await sync();
+          status(`Folder ${name} created.`);
+        } catch (err) {
+          fail(err);
+        }
+      },
+    },
+    newName,
+    h("button#new-folder-btn", { type: "submit" }, "Add"),
+  );
+  const folders = h("nav.folderpane#folders", { "aria-label": "Folders" }, ui.folders, newFolder);
   const list = h(
     "section.listpane",
     { "aria-label": "Message list" },
@@ -310,8 +335,11 @@ function renderRows() {
   for (const idx of keep) {
     const i = Number(idx);
     const e = S.emails.get(list.ids[i]);
-    const row = rowFor(e, i);
+    const key = rowKey(e, i);
     const old = existing.get(idx);
+    if (old && old.dataset.key === key) continue;
+    const row = rowFor(e, i);
+    row.dataset.key = key;
     if (old) old.replaceWith(row);
     else ui.scroller.append(row);
   }
@@ -320,6 +348,14 @@ function renderRows() {
   } else {
     ui.scroller.querySelector(".empty")?.remove();
   }
+}
+
+// What a row shows: a row is rebuilt only when this changes (a node replaced
+// under the pointer would lose a click).
+function rowKey(e, i) {
+  if (!e) return "loading";
+  const n = S.threads ? S.threadSize.get(e.threadId) || 1 : 1;
+  return [e.id, Object.keys(e.keywords || {}).sort().join(","), n, e.subject, i === S.cursor, e.id === S.openId, S.current].join("|");
 }
 
 function rowFor(e, i) {
@@ -355,7 +391,10 @@ function select(i, openIt) {
   else if (top + ROW > ui.scroller.scrollTop + ui.scroller.clientHeight) ui.scroller.scrollTop = top + ROW - ui.scroller.clientHeight;
   renderRows();
   const id = list.ids[i];
-  if (openIt && id) location.hash = `#/m/${encodeURIComponent(S.current)}/${encodeURIComponent(id)}`;
+  if (!openIt || !id) return;
+  const hash = `#/m/${encodeURIComponent(S.current)}/${encodeURIComponent(id)}`;
+  if (location.hash === hash) openEmail(id).catch(fail);
+  else location.hash = hash;
 }
 
 // ------------------------------------------------------------------ changes
@@ -410,9 +449,14 @@ async function syncOnce() {
   }
   if (r.qc && S.list === list) {
     if (r.qc.error) {
+      // The server cannot say what changed: query the visible page again,
+      // showing the old rows meanwhile; other pages load again when seen.
       const cursorId = list.ids[S.cursor];
-      S.list = { ids: [], total: 0, queryState: null, pages: new Set(), loading: new Set() };
-      await loadPage(Math.max(0, Math.floor(ui.scroller.scrollTop / ROW)));
+      const pos = Math.max(0, Math.floor(ui.scroller.scrollTop / ROW));
+      const page = Math.floor(pos / PAGE) * PAGE;
+      S.list = { ids: list.ids.slice(), total: list.total, queryState: null, pages: new Set(), loading: new Set() };
+      await loadPage(pos);
+      S.list.ids = S.list.ids.map((id, i) => (i >= page && i < page + PAGE ? id : undefined));
       const at = S.list.ids.indexOf(cursorId);
       S.cursor = at >= 0 ? at : Math.min(S.cursor, S.list.total - 1);
     } else {
