@@ -367,6 +367,7 @@ function rowFor(e, i) {
   const row = h(
     "div.row",
     {
+      id: "row-" + i,
       "data-index": String(i),
       "data-id": e.id,
       role: "option",
@@ -390,6 +391,7 @@ function select(i, openIt) {
   if (top < ui.scroller.scrollTop) ui.scroller.scrollTop = top;
   else if (top + ROW > ui.scroller.scrollTop + ui.scroller.clientHeight) ui.scroller.scrollTop = top + ROW - ui.scroller.clientHeight;
   renderRows();
+  ui.scroller.setAttribute("aria-activedescendant", "row-" + i);
   const id = list.ids[i];
   if (!openIt || !id) return;
   const hash = `#/m/${encodeURIComponent(S.current)}/${encodeURIComponent(id)}`;
@@ -610,7 +612,7 @@ async function renderReader(e, thread, allowRemote) {
         }),
       )
     : null;
-  clear(ui.reader, actions, hdr, others, body, attList);
+  clear(ui.reader, actions, hdr, others, attList, body);
   await renderBody(body, e, thread, allowRemote);
 }
 
