@@ -276,7 +276,7 @@ function resetList() {
   loadPage(0).catch(fail);
 }
 
-async function loadPage(pos) {
+async function loadPage(pos, retried = false) {
   const list = S.list;
   const page = Math.floor(pos / PAGE) * PAGE;
   if (list.pages.has(page) || list.loading.has(page)) return;
@@ -290,11 +290,11 @@ async function loadPage(pos) {
       calls.push(["Thread/get", { "#ids": { resultOf: "g", name: "Email/get", path: "/list/*/threadId" } }, "t"]);
     const r = await jmap.request(calls);
     if (S.list !== list) return;
-    if (list.queryState && r.q.queryState !== list.queryState) {
+    if (list.queryState && r.q.queryState !== list.queryState && !retried) {
       // The list moved under us: catch up first, then load this page again.
       list.loading.delete(page);
       await sync();
-      return loadPage(pos);
+      return loadPage(pos, true);
     }
     list.queryState = r.q.queryState;
     if (!S.emailState) S.emailState = r.g.state;
