@@ -11,14 +11,18 @@ the browser's network log has no request off the instance's origin, and the
 flag its scripts would set stays unset. Screenshots of the main views are
 kept in a temporary folder whose path the test prints."""
 import glob
+import gzip
 import http.server
 import json
 import os
+import re
 import smtplib
+import ssl
 import subprocess
 import tempfile
 import threading
 import unittest
+import urllib.request
 from email.message import EmailMessage
 
 from tern_instance import BUILD, ROOT, Instance, wait_until
@@ -120,6 +124,33 @@ class WebmailBrowserTest(unittest.TestCase):
             with open(p, "rb") as f:
                 out.append(f.read())
         return out
+
+    def test_page_has_no_inline_code(self):
+        """index.html names hashed bundles only (no inline script or style, so
+        http's strict CSP holds), is served with that CSP, and the whole
+        client stays within 300 KiB compressed."""
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with urllib.request.urlopen("https://127.0.0.1:%d/" % self.inst.http_port,
+                                    context=ctx, timeout=30) as r:
+            page = r.read().decode()
+            csp = r.headers.get("Content-Security-Policy", "")
+        self.assertIn("script-src 'self'", csp)
+        scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", page, re.S)
+        self.assertTrue(scripts)
+        for attrs, body in scripts:
+            self.assertRegex(attrs, r'src="/assets/main-[A-Z0-9]+\.js"')
+            self.assertEqual(body.strip(), "")
+        self.assertNotIn("<style", page)
+        self.assertNotRegex(page, r"\son[a-z]+=")
+        self.assertRegex(page, r'<link rel="stylesheet" href="/assets/style-[A-Z0-9]+\.css">')
+        total = 0
+        for p in glob.glob(os.path.join(BUILD, "web", "**", "*"), recursive=True):
+            if os.path.isfile(p):
+                with open(p, "rb") as f:
+                    total += len(gzip.compress(f.read()))
+        self.assertLess(total, 300 * 1024)
 
     def test_webmail_in_chromium(self):
         self.assertTrue(os.path.exists(os.path.join(BUILD, "web", "index.html")),
