@@ -501,11 +501,20 @@ struct imap_client *imap_client_new_fds(struct event_loop *loop, int fd_in, int 
 	if (fd_out != fd_in)
 		fcntl(fd_out, F_SETFL, fcntl(fd_out, F_GETFL) | O_NONBLOCK);
 	if (!client_open_store(c, li->maildir)) {
-		imap_client_bye(c, "Internal error: the mailbox cannot be opened.");
+		/* Not "OK Logged in" then BYE: the login has failed for the
+		 * client, which is told so on its login command. */
+		imap_client_bye(c, "[UNAVAILABLE] Internal error: the mailbox cannot be opened.");
+		if (li->tag)
+			buf_printf(&c->out,
+			    "%s NO [UNAVAILABLE] Login failed: the mailbox cannot be opened.\r\n",
+			    li->tag);
 		imap_client_flush(c);
 		client_close_check(c);
 		return NULL;
 	}
+	if (li->tag)
+		buf_printf(
+		    &c->out, "%s OK [CAPABILITY %s] Logged in\r\n", li->tag, imap_capabilities());
 	log_info("imap(%s): Login%s%s", c->user, li->rip ? " rip=" : "", li->rip ? li->rip : "");
 	if (pending && len)
 		buf_append(&c->in, pending, len);

@@ -67,6 +67,7 @@ struct imap_login_info {
 	const char *user;
 	const char *maildir;
 	const char *rip, *lip; /* client and local address, may be NULL */
+	const char *tag;       /* the login command's tag (postlogin), or NULL */
 };
 
 struct imap_client {
@@ -121,8 +122,10 @@ struct imap_client {
 
 /* A session already logged in (the stand-alone mode, postlogin).
  * pending: bytes the client sent that the login process read ahead.
- * fd_out may equal fd_in.  NULL (and a BYE written) when the mailbox
- * cannot be opened. */
+ * fd_out may equal fd_in.  With li->tag, the login command's tagged
+ * "OK [CAPABILITY ...] Logged in" is written once the mailbox is open.
+ * NULL (and a BYE written, then "tag NO [UNAVAILABLE]" with li->tag)
+ * when the mailbox cannot be opened. */
 struct imap_client *imap_client_new_fds(struct event_loop *loop, int fd_in, int fd_out,
     const struct imap_login_info *li, const char *pending, size_t len);
 struct imap_client *imap_client_new(struct event_loop *loop, int fd,
