@@ -178,8 +178,10 @@ class WebmailBrowserTest(unittest.TestCase):
         lines = r.stdout.splitlines()
         result = next((json.loads(l[7:]) for l in lines if l.startswith("RESULT ")), None)
         self.assertIsNotNone(result, "driver gave no result: %s\n%s" % (r.stdout[-3000:], r.stderr[-3000:]))
-        self.assertTrue(result["ok"], "browser run failed at step %s: %s\n%s" % (
-            result["steps"][-1] if result["steps"] else "-", result.get("error"), r.stderr[-2000:]))
+        self.assertTrue(result["ok"], "browser run failed at step %s: %s\nunanswered requests: %s\n"
+                        "page: %s\n%s" % (result["steps"][-1] if result["steps"] else "-",
+                                          result.get("error"), result.get("unanswered"),
+                                          result.get("at"), r.stderr[-2000:]))
         self.assertEqual(r.returncode, 0)
 
         # Nothing of the hostile message ran or loaded.

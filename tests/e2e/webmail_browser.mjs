@@ -81,7 +81,14 @@ try {
     colorScheme: "light",
   });
   page = await context.newPage();
-  context.on("request", (r) => requests.push(r.url()));
+  const pending = new Set();
+  result.pending = pending;
+  context.on("request", (r) => {
+    requests.push(r.url());
+    pending.add(r);
+  });
+  context.on("requestfinished", (r) => pending.delete(r));
+  context.on("requestfailed", (r) => pending.delete(r));
   page.on("pageerror", (e) => result.pageErrors.push(String(e)));
   page.on("dialog", (d) => {
     result.dialogs.push(d.message());
@@ -221,11 +228,14 @@ try {
   console.log("FAILED: " + e.message);
   if (page) {
     await shot(page, "failure").catch(() => {});
+    // Requests still unanswered (the event stream stays open by design).
+    result.unanswered = [...result.pending].map((r) => r.method() + " " + r.url()).filter((u) => !u.includes("/eventsource"));
     result.at = await page.evaluate(() => ({ hash: location.hash, status: document.getElementById("status")?.textContent, reader: document.getElementById("reader")?.textContent.slice(0, 200) })).catch(() => null);
   }
 } finally {
   await browser.close();
 }
+delete result.pending;
 const forbidden = requests.filter((u) => !u.startsWith(origin + "/") && !u.startsWith("data:") && !u.startsWith("blob:") && !u.startsWith("about:"));
 result.foreign = forbidden;
 console.log("RESULT " + JSON.stringify(result));
