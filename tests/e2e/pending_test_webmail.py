@@ -87,6 +87,10 @@ class WebmailBrowserTest(unittest.TestCase):
         cls.inst = Instance(http=True, main_cf={"auth_failure_exceptions": "127.0.0.0/8"})
         cls.inst.user_add(ALICE, ALICE_PASS)
         cls.inst.user_add(BOB, BOB_PASS)
+        # Sending goes through sendmail and postdrop as the mailbox owner:
+        # "tern check" makes the build's postdrop setgid, as an install does.
+        r = cls.inst.tern("check", check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
         cls.inst.start()
         wait_until(lambda: cls.inst._port_open(cls.inst.http_port), 30, what="http port")
 
