@@ -214,7 +214,8 @@ class WebmailBrowserTest(unittest.TestCase):
         self.assertIn(b"Subject: " + EVIL_SUBJECT.encode(), junk[0])
         self.assertEqual(self.folder_messages(ALICE, "INBOX"), [])
 
-        for name in ("inbox", "reading", "compose", "search", "html-message", "phone", "other-inbox"):
+        for name in ("inbox", "reading", "compose", "search", "html-message", "settings", "phone",
+                     "other-inbox"):
             self.assertTrue(os.path.getsize(os.path.join(shots, name + ".png")) > 1000, name)
 
 

@@ -201,6 +201,12 @@ try {
   await openFolder(page, "junk");
   await row(page, cfg.evil.subject).waitFor({ timeout: WAIT });
 
+  step("settings");
+  await page.click("#settings-btn");
+  await page.waitForSelector(`#identities:has-text("${cfg.a.address}")`, { timeout: WAIT });
+  await page.waitForSelector("#v-enabled", { timeout: WAIT });
+  await shot(page, "settings");
+
   step("phone layout");
   await openFolder(page, "inbox");
   await page.setViewportSize({ width: 390, height: 760 });
