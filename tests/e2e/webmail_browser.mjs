@@ -142,6 +142,19 @@ try {
   await page.waitForSelector(".empty", { timeout: WAIT });
   await openFolder(page, "inbox");
 
+  step("new mail appears by push");
+  // A message to herself: it arrives in the inbox after the send has been
+  // answered, through the queue and local delivery, so only a push event
+  // (EventSource) can bring it into the open list.
+  await page.keyboard.press("c");
+  await page.waitForSelector("#compose", { timeout: WAIT });
+  await page.fill("#c-to", cfg.a.address);
+  await page.fill("#c-subject", cfg.selfSubject);
+  await page.fill("#c-body", "pushed");
+  await page.click("#c-send");
+  await page.waitForSelector("#status:has-text('Message sent.')", { timeout: WAIT });
+  await row(page, cfg.selfSubject).waitFor({ timeout: WAIT });
+
   step("search");
   await page.keyboard.press("/");
   check(await page.evaluate(() => document.activeElement.id === "search"), "/ focuses the search box");
