@@ -190,6 +190,9 @@ class WebmailBrowserTest(unittest.TestCase):
                                           result.get("at"), r.stderr[-2000:]))
         self.assertEqual(r.returncode, 0)
 
+        # The page listened for pushes.
+        self.assertTrue([u for u in result["requests"] if "/jmap/eventsource/?types=*" in u])
+
         # Nothing of the hostile message ran or loaded.
         self.assertEqual(Hits.hits, [], "the hostile message reached the loopback server")
         self.assertEqual(result["foreign"], [], "requests off the instance's origin")
