@@ -297,10 +297,11 @@ queuedir   ?= /var/spool/tern
 sbindir    ?= $(PREFIX)/sbin
 libexecdir ?= $(PREFIX)/libexec/tern
 mandir     ?= $(PREFIX)/share/man
+webdir     ?= $(PREFIX)/share/tern/web
 unitdir    ?= $(PREFIX)/lib/systemd/system
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" sysconfdir="$(sysconfdir)" \
               queuedir="$(queuedir)" sbindir="$(sbindir)" libexecdir="$(libexecdir)" \
-              mandir="$(mandir)" unitdir="$(unitdir)" BUILD="$(BUILD)" \
+              mandir="$(mandir)" unitdir="$(unitdir)" webdir="$(webdir)" BUILD="$(BUILD)" \
               DAEMONS="$(DAEMONS) $(subst /,-,$(SUB_DAEMONS))" FORCE="$(FORCE)" PURGE="$(PURGE)"
 
 install: all
