@@ -6,6 +6,7 @@ and over-long input; Python's imaplib and raw sockets."""
 import base64
 import imaplib
 import re
+import shutil
 import time
 import unittest
 
@@ -129,6 +130,27 @@ class ImapLoginTest(ImapLoginBase):
         wait_until(lambda: re.search(r"imap-login\[\d+\]: Login: user=<%s>, method=PLAIN, "
                                      r"rip=127\.0\.0\.1, lip=127\.0\.0\.1, mpid=\d+, TLS"
                                      % USER, self.inst.log()), 10, what="Login log line")
+
+    def test_login_mailbox_unusable(self):
+        """A mailbox the user's process cannot open: the login command gets
+        a tagged NO [UNAVAILABLE] after the BYE, never "OK Logged in"."""
+        user = "dora@example.com"
+        self.inst.user_add(user, PASS)
+        md = self.inst.maildir(user)
+        shutil.rmtree(md)
+        with open(md, "w") as f:
+            f.write("not a Maildir\n")
+        c = self.raw()
+        c.send("a1 LOGIN %s %s\r\na2 NOOP\r\n" % (user, PASS))
+        lines = [c.line(), c.line()]
+        self.assertTrue(lines[0].startswith(b"* BYE [UNAVAILABLE]"), lines)
+        self.assertTrue(lines[1].startswith(b"a1 NO [UNAVAILABLE]"), lines)
+        self.assertTrue(c.closed())
+        # A good mailbox of another user is unaffected.
+        c = imaplib.IMAP4("127.0.0.1", self.inst.imap_port)
+        self.assertEqual(c.login(USER, PASS)[0], "OK")
+        self.assertEqual(c.select("INBOX")[0], "OK")
+        c.logout()
 
     def test_login_pipelined_commands(self):
         """Commands sent in the same write as LOGIN reach the imap process
