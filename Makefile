@@ -52,7 +52,7 @@ DEPS_HTTP  :=
 DEPS_WEBMAIL := chromium
 DEPS_TLSSEC :=
 # Only for make bench (not part of DEPS, so not installed by make check).
-DEPS_BENCH := python3 postfix strace procps
+DEPS_BENCH := python3 postfix strace procps dovecot-core
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_SMTPD) $(DEPS_QMGR) $(DEPS_LOCAL) \
               $(DEPS_SENDMAIL) $(DEPS_SMTP) $(DEPS_MASTER) $(DEPS_AUTH) $(DEPS_MSTORE) $(DEPS_IMAP) \
               $(DEPS_POP3) $(DEPS_SIEVE) $(DEPS_MSGAUTH) $(DEPS_ANTISPAM) $(DEPS_HTTP) $(DEPS_WEBMAIL) $(DEPS_TLSSEC) \
