@@ -123,12 +123,7 @@ int main(int argc, char **argv)
 	if (user == NULL || optind != argc)
 		usage();
 	/* An instance's folder (as "tern -c") names its etc/. */
-	char *inst = confdir ? xasprintf("%s/etc/main.cf", confdir) : NULL;
-	if (inst && stat(inst, &st) == 0) {
-		free(inst);
-		confdir = inst = xasprintf("%s/etc", confdir);
-	}
-	if (config_load(confdir, confdir == NULL, &err) < 0) {
+	if (config_load_instance(confdir, confdir == NULL, &err) < 0) {
 		fprintf(stderr, "imap: %s\n", buf_cstr(&err));
 		return EX_CONFIG;
 	}
@@ -158,7 +153,6 @@ int main(int argc, char **argv)
 	}
 	event_loop_free(loop);
 	free(maildir);
-	free(inst);
 	buf_free(&err);
 	return 0;
 }

@@ -10,25 +10,19 @@ import shutil
 import time
 import unittest
 
-from login_util import Lines, crlf, put_message, tls_context
-from tern_instance import Instance, wait_until
+from login_util import Lines, crlf, put_message, start_instance, tls_context
+from tern_instance import wait_until
 
 USER = "carol@example.com"
 PASS = "imap-secret-1"
 
 
 class ImapLoginBase(unittest.TestCase):
-    # Failures from loopback get no growing delays from auth (the tests
-    # fail logins on purpose, all from 127.0.0.1).
-    main_cf = {"auth_failure_exceptions": "127.0.0.0/8"}
+    main_cf = {}
 
     @classmethod
     def setUpClass(cls):
-        cls.inst = Instance(imap=True, main_cf=cls.main_cf)
-        cls.inst.user_add(USER, PASS)
-        cls.inst.start()
-        wait_until(lambda: cls.inst._port_open(cls.inst.imap_port), 30, what="imap port")
-        wait_until(lambda: cls.inst._port_open(cls.inst.imaps_port), 30, what="imaps port")
+        cls.inst = start_instance({USER: PASS}, imap=True, main_cf=cls.main_cf)
 
     @classmethod
     def tearDownClass(cls):
