@@ -8,8 +8,7 @@ import re
 import select
 import unittest
 
-from login_util import Lines, put_message
-from tern_instance import Instance, wait_until
+from login_util import Lines, put_message, start_instance
 
 USER = "erin@example.com"
 PASS = "imap-secret-2"
@@ -49,10 +48,7 @@ class Session(Lines):
 class ImapSessionsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.inst = Instance(imap=True, main_cf={"auth_failure_exceptions": "127.0.0.0/8"})
-        cls.inst.user_add(USER, PASS)
-        cls.inst.start()
-        wait_until(lambda: cls.inst._port_open(cls.inst.imap_port), 30, what="imap port")
+        cls.inst = start_instance({USER: PASS}, imap=True)
         md = cls.inst.maildir(USER)
         for i in range(NMSG):
             put_message(md, big_message(i, needle=(i == NMSG - 5)), sub="cur")
