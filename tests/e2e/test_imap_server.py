@@ -376,6 +376,27 @@ class ImapServerTest(unittest.TestCase):
         self.assertEqual(data[0], [b'INBOX "User quota"'])
         self.assertRegex(data[1][0], rb'^"User quota" \(STORAGE \d+ 1024\)$')
 
+    def test_rev2_select_sends_list(self):
+        """IMAP4rev2 SELECT/EXAMINE answer "* LIST" with the server's
+        spelling of the name, and OLDNAME when the client wrote it
+        otherwise (RFC 9051 6.3.2); IMAP4rev1 sessions get no LIST."""
+        r = self.raw()
+        out, tag = r.cmd(b"a", b"CREATE Caf&AOk-")
+        self.assertTrue(tag.startswith(b"a OK"), tag)
+        out, tag = r.cmd(b"b", b"SELECT inbox")
+        self.assertTrue(tag.startswith(b"b OK"), tag)
+        self.assertFalse([x for x in out if x.startswith(b"* LIST")], out)
+        out, tag = r.cmd(b"c", b"ENABLE IMAP4rev2")
+        self.assertIn(b"* ENABLED IMAP4REV2", out)
+        out, tag = r.cmd(b"d", b"SELECT inbox")
+        self.assertTrue(tag.startswith(b"d OK"), tag)
+        self.assertIn(b'* LIST () "." INBOX (OLDNAME (inbox))', out)
+        out, tag = r.cmd(b"e", b"EXAMINE INBOX")
+        self.assertIn(b'* LIST () "." INBOX', out)
+        out, tag = r.cmd(b"f", b'EXAMINE "Caf\xc3\xa9"')
+        self.assertTrue(tag.startswith(b"f OK"), tag)
+        self.assertIn(b'* LIST () "." "Caf\xc3\xa9"', out)
+
     def test_multiappend_all_or_none(self):
         """RFC 3502: a MULTIAPPEND whose messages each fit the quota but
         not together adds none of them (the quota is checked for their
