@@ -42,7 +42,7 @@ DEPS_MASTER := postfix iproute2 util-linux
 # One line per area, so that parallel work adds its packages without conflicts.
 DEPS_AUTH  := dovecot-core whois fail2ban
 DEPS_MSTORE := dovecot-imapd
-DEPS_IMAP  := dovecot-imapd isync
+DEPS_IMAP  := dovecot-imapd isync mutt tmux
 DEPS_POP3  := dovecot-pop3d fetchmail curl
 DEPS_SIEVE := dovecot-sieve
 DEPS_MSGAUTH := python3-spf python3-yaml python3-dkim opendkim-tools
