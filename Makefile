@@ -301,8 +301,11 @@ webdir     ?= $(PREFIX)/share/tern/web
 unitdir    ?= $(PREFIX)/lib/systemd/system
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" sysconfdir="$(sysconfdir)" \
               queuedir="$(queuedir)" sbindir="$(sbindir)" libexecdir="$(libexecdir)" \
-              mandir="$(mandir)" unitdir="$(unitdir)" webdir="$(webdir)" BUILD="$(BUILD)" \
+              mandir="$(mandir)" unitdir="$(unitdir)" BUILD="$(BUILD)" \
               DAEMONS="$(DAEMONS) $(subst /,-,$(SUB_DAEMONS))" FORCE="$(FORCE)" PURGE="$(PURGE)"
+
+# The webmail's built files go to webdir.
+INSTALL_ENV += webdir="$(webdir)"
 
 install: all
 	$(INSTALL_ENV) sh scripts/install.sh install
