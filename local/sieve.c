@@ -47,6 +47,7 @@
 #include "privs.h"
 #include "proto.h"
 #include "sieve/sieve.h"
+#include "sieve/storage.h"
 #include "util.h"
 
 struct ls_ctx {
@@ -56,16 +57,6 @@ struct ls_ctx {
 	const char *home; /* "~" */
 	char *dupes;	  /* tracking file */
 };
-
-/* "~/x" -> home + "/x"; NULL for an empty template. */
-static char *ls_path(const char *tmpl, const char *home)
-{
-	if (tmpl == NULL || *tmpl == 0)
-		return NULL;
-	if (tmpl[0] == '~' && (tmpl[1] == '/' || tmpl[1] == 0))
-		return xasprintf("%s%s", home, tmpl + 1);
-	return xstrdup(tmpl);
-}
 
 /* The file at path into text; false when it is missing or too large. */
 static bool ls_read(const char *path, struct buf *text)
@@ -175,7 +166,7 @@ static bool ls_include_load(void *ctx, const char *name, bool global, struct buf
 
 	if (strchr(name, '/') || name[0] == '.')
 		return false;
-	dir = ls_path(config_str(global ? "sieve_global_dir" : "sieve_dir"), c->home);
+	dir = sieve_path(config_str(global ? "sieve_global_dir" : "sieve_dir"), c->home);
 	if (dir == NULL)
 		return false;
 	path = xasprintf("%s/%s.sieve", dir, name);
@@ -447,7 +438,7 @@ int local_sieve_deliver(const struct local_msg *m, const char *rcpt, const char 
 	env.include_load = ls_include_load;
 	local_result_set(r, RES_SENT, "2.0.0", "delivered by sieve");
 	for (size_t i = 0; i < 3 && !decided; i++) {
-		char *path = ls_path(config_str(params[i]), home);
+		char *path = sieve_path(config_str(params[i]), home);
 
 		if (path == NULL)
 			continue;

@@ -15,6 +15,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -48,6 +49,24 @@ static const struct {
     {"include", SV_EXT_INCLUDE},
     {"duplicate", SV_EXT_DUPLICATE},
 };
+
+const char *sieve_extensions(void)
+{
+	static char list[512];
+
+	if (list[0] == 0) {
+		size_t n = 0;
+
+		/* The comparators every Sieve has are not announced (Pigeonhole). */
+		for (size_t i = 0; i < sizeof(sv_exts) / sizeof(sv_exts[0]); i++) {
+			if (sv_exts[i].bits == 0)
+				continue;
+			n += (size_t)snprintf(
+			    list + n, sizeof(list) - n, "%s%s", n ? " " : "", sv_exts[i].name);
+		}
+	}
+	return list;
+}
 
 enum {
 	SV_G_NONE,

@@ -47,6 +47,10 @@ struct sieve_script *sieve_compile(
     const char *text, size_t len, const char *name, struct buf *errors);
 void sieve_script_free(struct sieve_script *s);
 
+/* The extensions tern's Sieve knows, space-separated (ManageSieve's
+ * SIEVE capability). */
+const char *sieve_extensions(void);
+
 /* What the interpreter asks its caller; every callback may be NULL. */
 struct sieve_env {
 	const char *envelope_from;   /* "" for the null sender */
