@@ -13,6 +13,7 @@ import pwd
 import re
 import shutil
 import smtplib
+import socket
 import subprocess
 import tempfile
 import unittest
@@ -65,6 +66,93 @@ class Msv(Lines):
         """Sends one command (CRLF added) and reads its response."""
         self.send((data if isinstance(data, bytes) else data.encode()) + b"\r\n")
         return self.response()
+
+
+DOVECOT_MANAGESIEVE = "/usr/lib/dovecot/managesieve"
+
+# The conversation run on both servers; answers compared by status, code
+# and data lines (the texts are worded differently).
+DIFF_COMMANDS = [
+    b'PUTSCRIPT "work" ' + literal(GOOD),
+    b'PUTSCRIPT "bad" ' + literal(BAD),
+    b"CHECKSCRIPT " + literal(BAD),
+    b"CHECKSCRIPT " + literal(GOOD),
+    b"LISTSCRIPTS",
+    b'SETACTIVE "work"',
+    b"LISTSCRIPTS",
+    b'GETSCRIPT "work"',
+    b'GETSCRIPT "nope"',
+    b'DELETESCRIPT "work"',
+    b'PUTSCRIPT "other" "keep;"',
+    b'RENAMESCRIPT "work" "other"',
+    b'RENAMESCRIPT "work" "w2"',
+    b"LISTSCRIPTS",
+    b'SETACTIVE "nope"',
+    b'SETACTIVE "w2"',
+    b'SETACTIVE ""',
+    b"LISTSCRIPTS",
+    b'DELETESCRIPT "w2"',
+    b'DELETESCRIPT "nope"',
+    b'HAVESPACE "x" 100',
+    b'NOOP "t1"',
+    b"GETSCRIPT x",
+    b'HAVESPACE "x"',
+    b"FROB",
+    b'PUTSCRIPT "../x" "keep;"',
+    b'PUTSCRIPT "a \\"q\\"" "discard;"',
+    b"LISTSCRIPTS",
+]
+
+
+class SockMsv(Msv):
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+
+def dovecot_conversation(commands):
+    """Runs Dovecot's managesieve, pre-authenticated, on a socket over a
+    fresh home as nobody; returns its answers to commands and the home's
+    Sieve files ({name: bytes}, link target)."""
+    d = tempfile.mkdtemp(prefix="tern-dovecot-msv-")
+    os.chmod(d, 0o755)
+    home = os.path.join(d, "home")
+    os.mkdir(home)
+    try:
+        conf = os.path.join(d, "dovecot.conf")
+        with open(conf, "w") as f:
+            f.write("mail_location = maildir:%s/Maildir\nlog_path = %s/dovecot.log\n"
+                    "ssl = no\nprotocols = sieve\nplugin {\n"
+                    "  sieve = file:~/sieve;active=~/.dovecot.sieve\n}\n" % (home, d))
+        for top, dirs, files in os.walk(d):
+            for n in dirs + files + ["."]:
+                os.lchown(os.path.join(top, n), 65534, 65534)
+        a, b = socket.socketpair()
+        p = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                              "env", "-i", "USER=carol", "HOME=%s" % home,
+                              DOVECOT_MANAGESIEVE, "-c", conf], stdin=b, stdout=b,
+                             stderr=subprocess.DEVNULL)
+        b.close()
+        a.settimeout(30)
+        c = SockMsv(a)  # pre-authenticated: no greeting
+        answers = [c.do(cmd) for cmd in commands]
+        c.do(b"LOGOUT")
+        a.close()
+        p.wait(timeout=30)
+        return answers, sieve_files(home)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def sieve_files(home):
+    sdir = os.path.join(home, "sieve")
+    files = {}
+    for n in sorted(os.listdir(sdir)) if os.path.isdir(sdir) else []:
+        if n.endswith(".sieve"):
+            with open(os.path.join(sdir, n), "rb") as f:
+                files[n] = f.read()
+    link = os.path.join(home, ".dovecot.sieve")
+    return files, os.readlink(link) if os.path.islink(link) else None
 
 
 class ManageSieveTest(unittest.TestCase):
@@ -263,6 +351,18 @@ class ManageSieveTest(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
         self.assertEqual(os.readlink(os.path.join(self.home, ".dovecot.sieve")),
                          "sieve/uploaded.sieve")
+
+    def test_same_as_dovecot(self):
+        want, want_files = dovecot_conversation(DIFF_COMMANDS)
+        c = self.login()
+        got = [c.do(cmd) for cmd in DIFF_COMMANDS]
+        c.close()
+        self.assertEqual(len(want), len(DIFF_COMMANDS))
+        for cmd, g, w in zip(DIFF_COMMANDS, got, want):
+            # status, response code and data lines agree; texts differ, and
+            # Dovecot lists scripts in directory order, tern sorted
+            self.assertEqual((g[0], g[1], sorted(g[3])), (w[0], w[1], sorted(w[3])), cmd)
+        self.assertEqual(sieve_files(self.home), want_files)
 
     def test_uploaded_script_files_mail(self):
         c = self.login()

@@ -9,6 +9,7 @@
  * command's grammar says and a string is NUL-terminated; a string never
  * exceeds the literal limit.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,11 +21,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_cmd(const struct msv_cmd *cmd)
+static void check_cmd(const struct msv_cmd *cmd, bool response)
 {
 	if (cmd->argc > MSV_MAX_ARGS)
 		abort();
-	if ((cmd->id == MSV_CMD_BAD || cmd->id == MSV_CMD_UNKNOWN) && cmd->argc != 0)
+	if (cmd->id == MSV_CMD_BAD && cmd->argc != 0)
+		abort();
+	/* a response line is one string (its id stays UNKNOWN) */
+	if (response && cmd->id != MSV_CMD_BAD && (cmd->argc != 1 || cmd->argv[0].number))
+		abort();
+	if (!response && cmd->id == MSV_CMD_UNKNOWN && cmd->argc != 0)
 		abort();
 	if (cmd->id == MSV_CMD_BAD && cmd->error == NULL)
 		abort();
@@ -32,7 +38,7 @@ static void check_cmd(const struct msv_cmd *cmd)
 		const struct msv_arg *a = &cmd->argv[i];
 
 		if (a->number) {
-			if (a->s != NULL || cmd->id != MSV_CMD_HAVESPACE || i != 1)
+			if (a->s != NULL || response || cmd->id != MSV_CMD_HAVESPACE || i != 1)
 				abort();
 			continue;
 		}
@@ -74,9 +80,7 @@ static void run(const char *p, size_t left, bool response)
 			if (used == 0)
 				return;
 		} else {
-			if (response && cmd.id != MSV_CMD_BAD && cmd.argc != 1)
-				abort();
-			check_cmd(&cmd);
+			check_cmd(&cmd, response);
 			msv_cmd_free(&cmd);
 		}
 		p += used;
