@@ -360,6 +360,8 @@ const struct param_def param_table[] = {
 	"Maildir++ quota in bytes per mailbox; 0: the limits in maildirsize, if any"),
     INT("mailbox_quota_messages", "0",
 	"Maildir++ quota in messages per mailbox; 0: the limits in maildirsize, if any"),
+    BOOL("quota_full_tempfail", "yes",
+	"a delivery over quota is deferred (4.2.2); no: bounced (5.2.2), as Dovecot's setting"),
 
     /* The imap server (imap/, issue 15); Dovecot's names. */
     SIZE("imap_max_line_length", "65536",
