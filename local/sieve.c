@@ -432,6 +432,7 @@ int local_sieve_deliver(const struct local_msg *m, const char *rcpt, const char 
 	env.envelope_from = m->sender;
 	env.envelope_to = rcpt;
 	env.user = rcpt;
+	env.host = config_str("myhostname");
 	env.ctx = &c;
 	env.mailbox_exists = ls_mailbox_exists;
 	env.track_check = ls_track_check;
