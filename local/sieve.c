@@ -25,8 +25,8 @@
  * also used by the duplicate test; expired lines are dropped when the
  * file passes 64 KiB).
  *
- * Scripts are small and compile in microseconds, so they are compiled
- * for every delivery; there is no compiled-script cache.
+ * Compiled scripts are cached per local process, keyed by the file's
+ * identity and modification time (ls_compiled).
  */
 #include "local.h"
 
@@ -360,22 +360,99 @@ static int ls_action(const struct ls_ctx *c, const struct sieve_action *a, const
 	}
 }
 
+/*
+ * Compiled scripts, kept for the process's life: a script is compiled
+ * again only when its file (followed through the ~/.dovecot.sieve link)
+ * changes device, inode, size or modification time.  A few entries,
+ * the least recently used replaced; scripts that do not compile are not
+ * kept (they are logged at each delivery, as before).
+ */
+#define LS_CACHE 16
+
+static struct ls_cached {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct sieve_script *s;
+	unsigned long used;
+} ls_cache[LS_CACHE];
+static unsigned long ls_cache_clock;
+
+static bool ls_cache_match(const struct ls_cached *e, const char *path, const struct stat *st)
+{
+	return e->s && strcmp(e->path, path) == 0 && e->dev == st->st_dev && e->ino == st->st_ino &&
+	       e->size == st->st_size && e->mtime.tv_sec == st->st_mtim.tv_sec &&
+	       e->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* The compiled script at path: from the cache, or read and compiled
+ * (errors appended to errors).  NULL with *missing when there is no
+ * script, NULL alone when it does not compile. */
+static const struct sieve_script *ls_compiled(const char *path, struct buf *errors, bool *missing)
+{
+	struct buf text = BUF_INIT;
+	struct ls_cached *slot = &ls_cache[0];
+	struct sieve_script *s;
+	struct stat st;
+
+	*missing = false;
+	if (stat(path, &st) == 0) {
+		for (size_t i = 0; i < LS_CACHE; i++) {
+			if (ls_cache_match(&ls_cache[i], path, &st)) {
+				ls_cache[i].used = ++ls_cache_clock;
+				return ls_cache[i].s;
+			}
+		}
+	}
+	if (!ls_read(path, &text)) {
+		buf_free(&text);
+		*missing = true;
+		return NULL;
+	}
+	s = sieve_compile(text.data ? text.data : "", text.len, path, errors);
+	buf_free(&text);
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < LS_CACHE; i++) {
+		if (ls_cache[i].s && strcmp(ls_cache[i].path, path) == 0) {
+			slot = &ls_cache[i]; /* an older version of the same file */
+			break;
+		}
+		if (ls_cache[i].used < slot->used)
+			slot = &ls_cache[i];
+	}
+	if (slot->s) {
+		sieve_script_free(slot->s);
+		free(slot->path);
+	}
+	slot->path = xstrdup(path);
+	slot->dev = st.st_dev;
+	slot->ino = st.st_ino;
+	slot->size = st.st_size;
+	slot->mtime = st.st_mtim;
+	slot->s = s;
+	slot->used = ++ls_cache_clock;
+	return s;
+}
+
 /* Runs one script file; false when there is none.  *keep: its implicit
  * keep, ANDed in. */
 static bool ls_run_script(const struct ls_ctx *c, const char *path, const struct buf *msg,
     const struct sieve_env *env, bool *keep, char ***keep_flags, struct local_result *r,
     bool *decided)
 {
-	struct buf text = BUF_INIT, errors = BUF_INIT;
-	struct sieve_script *s;
+	struct buf errors = BUF_INIT;
+	const struct sieve_script *s;
 	struct sieve_result res;
+	bool missing;
 
-	if (!ls_read(path, &text)) {
-		buf_free(&text);
+	s = ls_compiled(path, &errors, &missing);
+	if (missing) {
+		buf_free(&errors);
 		return false;
 	}
-	s = sieve_compile(text.data ? text.data : "", text.len, path, &errors);
-	buf_free(&text);
 	if (s == NULL) {
 		if (errors.len && errors.data[errors.len - 1] == '\n')
 			buf_truncate(&errors, errors.len - 1);
@@ -414,7 +491,6 @@ static bool ls_run_script(const struct ls_ctx *c, const char *path, const struct
 		}
 	}
 	sieve_result_free(&res);
-	sieve_script_free(s);
 	return true;
 }
 
