@@ -42,7 +42,7 @@ DEPS_MASTER := postfix iproute2 util-linux
 # One line per area, so that parallel work adds its packages without conflicts.
 DEPS_AUTH  := dovecot-core whois fail2ban
 DEPS_MSTORE := dovecot-imapd
-DEPS_IMAP  := dovecot-imapd isync
+DEPS_IMAP  := dovecot-imapd isync mutt tmux
 DEPS_POP3  := dovecot-pop3d fetchmail curl
 DEPS_SIEVE := dovecot-sieve dovecot-managesieved sieve-connect
 DEPS_MSGAUTH := python3-spf python3-yaml python3-dkim opendkim-tools
@@ -52,7 +52,7 @@ DEPS_HTTP  :=
 DEPS_WEBMAIL := chromium
 DEPS_TLSSEC :=
 # Only for make bench (not part of DEPS, so not installed by make check).
-DEPS_BENCH := python3 postfix strace procps
+DEPS_BENCH := python3 postfix strace procps dovecot-core
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_SMTPD) $(DEPS_QMGR) $(DEPS_LOCAL) \
               $(DEPS_SENDMAIL) $(DEPS_SMTP) $(DEPS_MASTER) $(DEPS_AUTH) $(DEPS_MSTORE) $(DEPS_IMAP) \
               $(DEPS_POP3) $(DEPS_SIEVE) $(DEPS_MSGAUTH) $(DEPS_ANTISPAM) $(DEPS_HTTP) $(DEPS_WEBMAIL) $(DEPS_TLSSEC) \
