@@ -35,6 +35,7 @@
 #include "config.h"
 #include "header.h"
 #include "ipc.h"
+#include "dkim_sign.h"
 #include "log.h"
 #include "msgauth.h"
 #include "proto.h"
@@ -72,10 +73,11 @@ struct cleanup_conn {
 	long long added; /* bytes we added: Received:, a LF */
 	struct buf msgid;
 	bool have_msgid;
-	bool local;		    /* a local submission: uid, no client address */
-	bool rewrite;		    /* add missing headers */
-	char *fullname;		    /* sendmail -F, local only */
-	struct cleanup_msgauth *ma; /* DKIM verification, NULL: none */
+	bool local;		     /* a local submission: uid, no client address */
+	bool rewrite;		     /* add missing headers */
+	char *fullname;		     /* sendmail -F, local only */
+	struct cleanup_msgauth *ma;  /* DKIM verification, NULL: none */
+	struct cleanup_signer *sign; /* DKIM signing, NULL: none */
 	/* The header section to write once the body is in (the 'H' record
 	 * follows the body, so results known at the end can go on top):
 	 * Received: first, then the message's own headers. */
@@ -117,6 +119,7 @@ static void cc_free(struct cleanup_conn *cc)
 	buf_free(&cc->hdr_top);
 	buf_free(&cc->hdr_rest);
 	cleanup_msgauth_free(cc->ma);
+	cleanup_sign_free(cc->sign);
 	cc_free_strings(cc);
 	free(cc);
 	cc_count--;
@@ -351,6 +354,7 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 
 		cc->file.hold = hold && strcmp(hold, "yes") == 0;
 		cc->ma = cleanup_msgauth_begin(m, cc->file.qid);
+		cc->sign = cleanup_sign_begin(m, cc->local, cc->file.qid);
 		err = cc_write_envelope(cc, m);
 	}
 	if (err == NULL)
@@ -429,11 +433,16 @@ static void cc_header_done(struct cleanup_conn *cc)
 	cc->have_msgid = hdr_value(head, cc->split.header_len, "Message-ID", &cc->msgid);
 	if (cc->rewrite)
 		cc_add_missing(cc, h, date);
+	if (cc->sign)
+		cleanup_sign_header(cc->sign, buf_cstr(h), h->len);
 	qfw_body_begin(&cc->file.w);
 	qfw_body_write(&cc->file.w, head + cc->split.body_off, cc->head.len - cc->split.body_off);
 	if (cc->ma)
 		cleanup_msgauth_body(
 		    cc->ma, head + cc->split.body_off, cc->head.len - cc->split.body_off);
+	if (cc->sign)
+		cleanup_sign_body(
+		    cc->sign, head + cc->split.body_off, cc->head.len - cc->split.body_off);
 	cc->added = (long long)(cc->hdr_top.len + h->len) - (long long)cc->split.header_len;
 	buf_free(&cc->head);
 	cc->state = CC_BODY;
@@ -461,6 +470,8 @@ static void cc_data(struct cleanup_conn *cc, const struct ipc_msg *m)
 		qfw_body_write(&cc->file.w, a->value, a->len);
 		if (cc->ma)
 			cleanup_msgauth_body(cc->ma, a->value, a->len);
+		if (cc->sign)
+			cleanup_sign_body(cc->sign, a->value, a->len);
 	}
 	if (cc->file.w.error) {
 		errno = cc->file.w.error;
@@ -503,6 +514,8 @@ static void cc_commit(struct cleanup_conn *cc)
 
 	if (cc->ma)
 		cleanup_msgauth_result(cc->ma, &ar);
+	if (cc->sign)
+		cleanup_sign_result(cc->sign, buf_cstr(&cc->hdr_rest), cc->hdr_rest.len, &ar);
 	cc->added += (long long)ar.len;
 	buf_append(&ar, buf_cstr(&cc->hdr_top), cc->hdr_top.len);
 	buf_append(&ar, buf_cstr(&cc->hdr_rest), cc->hdr_rest.len);

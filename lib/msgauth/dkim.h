@@ -164,6 +164,10 @@ void dkim_verifier_free(struct dkim_verifier *v);
  */
 int dkim_sign(const char *msg, size_t len, const char *domain, const char *selector, EVP_PKEY *key,
     long long now, struct buf *out, struct buf *err);
+/* The same from the header section (LF or CRLF) and the relaxed body
+ * hash (dkim_body with DKIM_RELAXED, no limit): for a body that streams. */
+int dkim_sign_header(const char *hdr, size_t hlen, const unsigned char bh[32], const char *domain,
+    const char *selector, EVP_PKEY *key, long long now, struct buf *out, struct buf *err);
 /* A new key: RSA of bits, or Ed25519; NULL when OpenSSL fails. */
 EVP_PKEY *dkim_key_generate(bool rsa, int bits);
 /* The TXT record publishing key's public half ("v=DKIM1; k=...; p=..."). */
