@@ -380,6 +380,11 @@ const struct param_def param_table[] = {
     TIME("imap_idle_timeout", "1800", 's', "IMAP session closed after this long without a command"),
     TIME("imap_idle_notify_interval", "120", 's',
 	"during IDLE, how often the folder is checked anyway and \"* OK Still here\" sent"),
+    INT("imap_client_limit", "100",
+	"IMAP sessions of one user one imap process serves (another login starts another)"),
+    INT("imap_max_user_connections", "10",
+	"IMAP sessions of one user from one client address (0: no limit), Dovecot's "
+	"mail_max_userip_connections"),
     /* Sieve filtering at delivery (lib/sieve, local/sieve.c, issue 16);
      * Pigeonhole's names. */
     STR("sieve_script", "~/.dovecot.sieve",

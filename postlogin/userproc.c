@@ -1,7 +1,7 @@
 /*
  * userproc.c - the users' processes: one per user and service (imap,
  * pop3) while that user has sessions, each serving up to
- * postlogin_client_limit of them.
+ * imap_client_limit (imap) or postlogin_client_limit (pop3) of them.
  *
  * A process is started as the account's uid and gid (never root), in the
  * account's home, as daemon_directory/<service> with its channel on
@@ -194,7 +194,8 @@ static struct userproc *userproc_start(const struct handoff *h, const char **why
 
 static struct userproc *userproc_find(const struct handoff *h)
 {
-	long limit = config_int("postlogin_client_limit");
+	bool imap = strcmp(h->info.service, "imap") == 0;
+	long limit = imap ? config_int("imap_client_limit") : config_int("postlogin_client_limit");
 
 	for (struct userproc *p = up.list; p; p = p->next)
 		if (strcmp(p->service, h->info.service) == 0 &&

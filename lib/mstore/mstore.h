@@ -326,6 +326,15 @@ void mstore_save_set_sizes(struct mstore_save *sv, uint64_t size, uint64_t vsize
 /* Makes the message durable, gives it a UID (under the uidlist lock) and
  * records it; *uid and *uidvalidity may be NULL.  Frees sv either way. */
 int mstore_save_commit(struct mstore_save *sv, uint32_t *uid, uint32_t *uidvalidity);
+/* The same for n saves into one folder (MULTIAPPEND, RFC 3502): all of
+ * them or none.  The quota is checked for their sum, the files placed
+ * and given consecutive UIDs in one uidlist write and one log record;
+ * when anything fails, the files already placed are taken back and no
+ * UID is reported.  uids[n] may be NULL.  Frees every sv either way.
+ * (A crash in the middle may leave some of them for the next rescan to
+ * index: never acknowledged, never a UID without its file.) */
+int mstore_save_commit_all(
+    struct mstore_save **svs, size_t n, uint32_t *uids, uint32_t *uidvalidity);
 void mstore_save_abort(struct mstore_save *sv);
 /* The directory a deferred commit left to fsync (valid until the next
  * save on this store). */
