@@ -91,7 +91,8 @@ static void chan_kill(struct hchan *c, const char *why)
 
 	if (c->state == CHAN_DEAD)
 		return;
-	log_warn("jmap channel of %s: %s", c->user, why);
+	if (why)
+		log_warn("jmap channel of %s: %s", c->user, why);
 	c->state = CHAN_DEAD;
 	if (c->ho.fd >= 0)
 		event_fd_del(http.loop, c->ho.fd);
@@ -123,7 +124,7 @@ static void chan_free(struct hchan *c)
 {
 	struct hchan **pp;
 
-	chan_kill(c, "closed");
+	chan_kill(c, NULL); /* no longer needed */
 	for (pp = &chans; *pp != c; pp = &(*pp)->next)
 		;
 	*pp = c->next;

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "mime/decode.h"
 #include "sock.h"
 #include "tls_server.h"
 #include "util.h"
@@ -58,7 +59,6 @@ static void mhd_timer_fired(struct event_loop *loop, void *ctx)
 	(void)loop;
 	(void)ctx;
 	mhd_timer = NULL;
-	mhd_kicked = false;
 	mhd_run();
 }
 
@@ -67,6 +67,7 @@ static void mhd_run(void)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
+	mhd_kicked = false; /* the timer below replaces the kick's */
 	MHD_run(http.mhd);
 	http_session_expire();
 	if (mhd_timer) {
@@ -111,6 +112,32 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	buf_free(&b);
 }
 
+/*
+ * URL unescaping, as libmicrohttpd's own but for "%00": a decoded NUL
+ * would end the path early ("/index.html%00.js" read as "/index.html"),
+ * so it becomes a control character, which no route accepts.
+ */
+static size_t mhd_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *w = s;
+
+	(void)cls;
+	(void)conn;
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+
+		if (*r == '%' && (hi = mime_hex_value(r[1])) >= 0 &&
+		    (lo = mime_hex_value(r[2])) >= 0) {
+			*w++ = (char)(hi * 16 + lo) ? (char)(hi * 16 + lo) : '\x01';
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = 0;
+	return (size_t)(w - s);
+}
+
 void http_server_start(void)
 {
 	const union MHD_DaemonInfo *info;
@@ -122,7 +149,8 @@ void http_server_start(void)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)config_time("http_idle_timeout"),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)config_size("http_max_header_size"),
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	    NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+	    NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_UNESCAPE_CALLBACK, mhd_unescape, NULL,
+	    MHD_OPTION_END);
 	if (http.mhd == NULL)
 		log_fatal("cannot start libmicrohttpd");
 	info = MHD_get_daemon_info(http.mhd, MHD_DAEMON_INFO_EPOLL_FD);
