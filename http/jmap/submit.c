@@ -163,6 +163,9 @@ static int send_message(const char *sender, json_t *rcpts, const char *msg, size
 			;
 	else
 		log_warn("jmap(%s): cannot run %s: %s", jm.user, path, strerror(r));
+	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		log_warn("jmap(%s): %s failed (status %d)", jm.user, path,
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	free(argv);
 	free(path);
 	return r == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
