@@ -41,6 +41,17 @@ def wait_until(cond, timeout=20.0, interval=0.05, what="condition"):
     raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
 
 
+def wait_log(inst, needle, timeout=30):
+    """Waits for log lines containing needle; returns them (bounded,
+    raises AssertionError with the log's end)."""
+    def lines():
+        return [l for l in inst.log().splitlines() if needle in l]
+    try:
+        return wait_until(lines, timeout, what="log line with %r" % needle)
+    except AssertionError as e:
+        raise AssertionError("%s\nlog:\n%s" % (e, inst.log()[-4000:])) from None
+
+
 class Instance:
     """A tern instance in a temporary directory.
 
@@ -65,13 +76,14 @@ class Instance:
                 setattr(self, "%s%s_port" % (proto, suffix), port)
                 if wanted:
                     args += ["--%s%s" % (proto, suffix), "127.0.0.1:%d" % port]
-        # http: the web's listeners, HTTPS (https_port) and plain HTTP for
-        # loopback clients (http_port).
-        self.https_port = free_port() if http else None
+        # http: the web listener (HTTPS with the instance's certificate) on
+        # http_port, for JMAP and the webmail, and plain HTTP for loopback
+        # clients on http_plain_port.
         self.http_port = free_port() if http else None
+        self.http_plain_port = free_port() if http else None
         if http:
-            args += ["--http", "127.0.0.1:%d" % self.https_port,
-                     "--http-plain", "127.0.0.1:%d" % self.http_port]
+            args += ["--http", "127.0.0.1:%d" % self.http_port,
+                     "--http-plain", "127.0.0.1:%d" % self.http_plain_port]
         for d in domains:
             args += ["--domain", d]
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL)

@@ -52,9 +52,9 @@ class HttpTest(unittest.TestCase):
         })
         cls.inst.user_add(USER, PASS)
         cls.inst.start()
-        wait_until(lambda: cls.inst._port_open(cls.inst.http_port), 30, what="http port")
-        wait_until(lambda: cls.inst._port_open(cls.inst.https_port), 30, what="https port")
-        cls.base = "http://127.0.0.1:%d" % cls.inst.http_port
+        wait_until(lambda: cls.inst._port_open(cls.inst.http_plain_port), 30, what="http port")
+        wait_until(lambda: cls.inst._port_open(cls.inst.http_port), 30, what="https port")
+        cls.base = "http://127.0.0.1:%d" % cls.inst.http_plain_port
         wait_until(lambda: len(cls.inst.pids_of("http")) == 2, 10, what="two http processes")
         cls.http_pids = sorted(cls.inst.pids_of("http"))
 
@@ -111,14 +111,14 @@ class HttpTest(unittest.TestCase):
                      "/assets/%2e%2e/%2e%2e/" + name, "/..%2f" + name, "/link.txt",
                      "/%2fetc%2fpasswd", "//etc/passwd", "/assets/..\\..\\" + name,
                      "/index.html%00.js"):
-            ans = raw(self.inst.http_port, ("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            ans = raw(self.inst.http_plain_port, ("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
                                             % path).encode())
             self.assertNotIn(b"TOPSECRET", ans, path)
             self.assertNotIn(b"root:", ans, path)
             self.assertRegex(ans, rb"^HTTP/1\.1 (400|404) ", path)
 
     def test_keep_alive(self):
-        with socket.create_connection(("127.0.0.1", self.inst.http_port), timeout=10) as s:
+        with socket.create_connection(("127.0.0.1", self.inst.http_plain_port), timeout=10) as s:
             req = b"GET /assets/app-1234.js HTTP/1.1\r\nHost: x\r\n\r\n"
             s.sendall(req + req)
             data = b""
@@ -194,7 +194,7 @@ class HttpTest(unittest.TestCase):
 
     def test_https(self):
         ctx = tls_context(self.inst)
-        w = Web("https://127.0.0.1:%d" % self.inst.https_port, context=ctx)
+        w = Web("https://127.0.0.1:%d" % self.inst.http_port, context=ctx)
         st, h, b = w.request("GET", "/")
         self.assertEqual((st, b), (200, INDEX))
         self.assertSecurityHeaders(h, tls=True)
@@ -204,7 +204,7 @@ class HttpTest(unittest.TestCase):
         st, h, b = w.request("GET", "/.well-known/jmap")
         self.assertEqual(st, 200)
         # not TLS at all on the HTTPS port: the handshake fails, nothing is served
-        ans = raw(self.inst.https_port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
+        ans = raw(self.inst.http_port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
         self.assertNotIn(b"webmail", ans)
 
     # ---- the small documents
@@ -243,16 +243,16 @@ class HttpTest(unittest.TestCase):
 
     def test_oversized_header(self):
         big = b"X-Big: " + b"a" * 40000 + b"\r\n"
-        ans = raw(self.inst.http_port, b"GET / HTTP/1.1\r\nHost: x\r\n" + big + b"\r\n")
+        ans = raw(self.inst.http_plain_port, b"GET / HTTP/1.1\r\nHost: x\r\n" + big + b"\r\n")
         self.assertRegex(ans, rb"^HTTP/1\.1 (413|431) ")
         many = b"".join(b"X-H%d: v\r\n" % i for i in range(3000))
-        ans = raw(self.inst.http_port, b"GET / HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+        ans = raw(self.inst.http_plain_port, b"GET / HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
         self.assertRegex(ans, rb"^HTTP/1\.1 (413|431) ")
 
     def test_oversized_body(self):
         # a body over http_max_request_size: 413 (the server may stop
         # reading once it has answered)
-        with socket.create_connection(("127.0.0.1", self.inst.http_port), timeout=10) as s:
+        with socket.create_connection(("127.0.0.1", self.inst.http_plain_port), timeout=10) as s:
             s.sendall(b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
                       % (2 * 1024 * 1024))
             try:
@@ -261,11 +261,11 @@ class HttpTest(unittest.TestCase):
                 pass
             self.assertRegex(s.recv(4096), rb"^HTTP/1\.1 413 ")
         # announced too large: refused before the body is sent
-        ans = raw(self.inst.http_port, b"POST /api/login HTTP/1.1\r\nHost: x\r\n"
+        ans = raw(self.inst.http_plain_port, b"POST /api/login HTTP/1.1\r\nHost: x\r\n"
                   b"Content-Length: 99999999\r\n\r\n")
         self.assertRegex(ans, rb"^HTTP/1\.1 413 ")
         # chunked, growing past the limit
-        with socket.create_connection(("127.0.0.1", self.inst.http_port), timeout=10) as s:
+        with socket.create_connection(("127.0.0.1", self.inst.http_plain_port), timeout=10) as s:
             s.sendall(b"POST /api/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
             chunk = b"100000\r\n" + b"y" * 0x100000 + b"\r\n"
             try:
@@ -284,13 +284,13 @@ class HttpTest(unittest.TestCase):
                     b"\x00\x01\x02\xff\r\n\r\n", b"GET / HTTP/1.1\r\n" + b"\r\n",
                     b"POST /jmap/api HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
                     b"Transfer-Encoding: chunked\r\n\r\nzz\r\n"):
-            ans = raw(self.inst.http_port, req)
+            ans = raw(self.inst.http_plain_port, req)
             self.assertRegex(ans, rb"^HTTP/1\.[01] (400|401|403|404|405|411|413|505) |^$", req)
         st, h, b = self.web().request("GET", "/")
         self.assertEqual(st, 200)
 
     def test_slow_client(self):
-        slow = socket.create_connection(("127.0.0.1", self.inst.http_port), timeout=20)
+        slow = socket.create_connection(("127.0.0.1", self.inst.http_plain_port), timeout=20)
         slow.sendall(b"GET / HTTP/1.1\r\nHo")
         # others are served meanwhile
         st, h, b = self.web().request("GET", "/")

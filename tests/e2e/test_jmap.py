@@ -54,9 +54,9 @@ class JmapTest(unittest.TestCase):
         r = cls.inst.tern("check", check=False)
         assert r.returncode == 0, r.stdout + r.stderr
         cls.inst.start()
-        wait_until(lambda: cls.inst._port_open(cls.inst.http_port), 30, what="http port")
+        wait_until(lambda: cls.inst._port_open(cls.inst.http_plain_port), 30, what="http port")
         wait_until(lambda: cls.inst._port_open(cls.inst.imap_port), 30, what="imap port")
-        cls.base = "http://127.0.0.1:%d" % cls.inst.http_port
+        cls.base = "http://127.0.0.1:%d" % cls.inst.http_plain_port
         cls.w = Web(cls.base)
         st, h, b = cls.w.login(ALICE, PASS)
         assert st == 200, (st, b)
@@ -441,7 +441,7 @@ class JmapTest(unittest.TestCase):
 
     def test_push_eventsource(self):
         cookie = "; ".join("%s=%s" % (c.name, c.value) for c in self.w.jar)
-        s = socket.create_connection(("127.0.0.1", self.inst.http_port), timeout=30)
+        s = socket.create_connection(("127.0.0.1", self.inst.http_plain_port), timeout=30)
         s.sendall(("GET /jmap/eventsource/?types=*&closeafter=no&ping=0 HTTP/1.1\r\nHost: x\r\n"
                    "Cookie: %s\r\nAccept: text/event-stream\r\n\r\n" % cookie).encode())
         data = b""
