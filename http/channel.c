@@ -344,22 +344,25 @@ void http_channel_forget(struct hreq *q)
 	struct hchan *c = q->chan;
 	struct hreq **pp;
 
-	if (c == NULL)
+	/* a pending request stays queued: its answer will come and is dropped */
+	if (!q->es)
 		return;
-	if (q->es) {
-		struct es_state *st = (struct es_state *)q->body.data;
-
+	/* an EventSource stream, on a channel or left by a dead one */
+	if (c)
 		for (pp = &c->es; *pp; pp = &(*pp)->es_next)
 			if (*pp == q) {
 				*pp = q->es_next;
 				break;
 			}
+	{
+		struct es_state *st = (struct es_state *)q->body.data;
+
 		if (st->ping)
 			event_timer_cancel(http.loop, st->ping);
-		q->chan = NULL;
-		q->es = false;
+		st->ping = NULL;
 	}
-	/* a pending request stays queued: its answer will come and is dropped */
+	q->chan = NULL;
+	q->es = false;
 }
 
 /* ---------------------------------------------------------- EventSource */
