@@ -380,7 +380,8 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 			mime_part_free(q.tree);
 		}
 	}
-	qsort(hits, n, sizeof(*hits), hit_cmp);
+	if (n > 1)
+		qsort(hits, n, sizeof(*hits), hit_cmp);
 	*out = hits;
 	*nout = n;
 	return 0;

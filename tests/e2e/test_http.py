@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import socket
 import ssl
 import tempfile
@@ -64,6 +65,7 @@ class HttpTest(unittest.TestCase):
             print(cls.inst.log())
         cls.inst.cleanup()
         os.unlink(cls.secret)
+        shutil.rmtree(cls.static)
 
     def web(self):
         return Web(self.base)
