@@ -162,6 +162,9 @@ int mf_flush(struct mstore_folder *f);
 int mf_maybe_rotate(struct mstore_folder *f, bool force);
 /* Drops the index files and rebuilds (under the lock). */
 int mf_rebuild(struct mstore_folder *f);
+/* rescan.c: removes tmp/ files left by crashed writers (older than 36
+ * hours, as Dovecot and qmail do). */
+void mf_clean_tmp(struct mstore_folder *f);
 /* A message's current file name (dir: 'n' new/ or 'c' cur/). */
 void mf_msg_name(const struct mstore_folder *f, const struct ix_msg *m, struct buf *out);
 int mf_msg_dirfd(const struct mstore_folder *f, const struct ix_msg *m);
@@ -238,9 +241,10 @@ void mn_unwatch(struct mstore_folder *f);
 /* quotafile.c */
 /* Adds a delta line when maildirsize exists or a limit is set. */
 void mq_update(struct mstore *s, int64_t bytes, int64_t count);
-/* MSTORE_EQUOTA when adding bytes/1 message would pass a limit; *kept
- * tells whether quota is kept at all (else mq_update has nothing to do). */
-int mq_check(struct mstore *s, uint64_t bytes, bool *kept);
+/* MSTORE_EQUOTA when adding bytes/count messages would pass a limit;
+ * *kept tells whether quota is kept at all (else mq_update has nothing
+ * to do). */
+int mq_check(struct mstore *s, uint64_t bytes, uint64_t count, bool *kept);
 
 /* cache.c */
 void mc_close(struct mstore_cache *c);
