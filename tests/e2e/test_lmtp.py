@@ -17,7 +17,7 @@ import threading
 import time
 import unittest
 
-from tern_instance import Instance, free_port, wait_until
+from tern_instance import Instance, free_port, stop_process, wait_until
 
 SENDER = "sender@example.com"
 VMAIL = 65534  # nobody: Dovecot's mail user in these tests
@@ -103,13 +103,7 @@ service lmtp {{
         return out
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
