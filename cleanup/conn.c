@@ -35,7 +35,9 @@
 #include "config.h"
 #include "header.h"
 #include "ipc.h"
+#include "dkim_sign.h"
 #include "log.h"
+#include "msgauth.h"
 #include "proto.h"
 #include "queue.h"
 #include "util.h"
@@ -45,6 +47,7 @@ enum cc_state {
 	CC_BEGIN,
 	CC_HEADER,
 	CC_BODY,
+	CC_VERIFY,  /* op=end came: DKIM key look-ups run (msgauth.c) */
 	CC_DRAIN,   /* replied with an error: drop input until end/EOF */
 	CC_CLOSING, /* replied: close once the reply is out */
 };
@@ -70,9 +73,15 @@ struct cleanup_conn {
 	long long added; /* bytes we added: Received:, a LF */
 	struct buf msgid;
 	bool have_msgid;
-	bool local;	/* a local submission: uid, no client address */
-	bool rewrite;	/* add missing headers */
-	char *fullname; /* sendmail -F, local only */
+	bool local;		     /* a local submission: uid, no client address */
+	bool rewrite;		     /* add missing headers */
+	char *fullname;		     /* sendmail -F, local only */
+	struct cleanup_msgauth *ma;  /* DKIM verification, NULL: none */
+	struct cleanup_signer *sign; /* DKIM signing, NULL: none */
+	/* The header section to write once the body is in (the 'H' record
+	 * follows the body, so results known at the end can go on top):
+	 * Received: first, then the message's own headers. */
+	struct buf hdr_top, hdr_rest;
 };
 
 static size_t cc_count;
@@ -107,6 +116,10 @@ static void cc_free(struct cleanup_conn *cc)
 	ipc_msg_free(&cc->msg);
 	buf_free(&cc->head);
 	buf_free(&cc->msgid);
+	buf_free(&cc->hdr_top);
+	buf_free(&cc->hdr_rest);
+	cleanup_msgauth_free(cc->ma);
+	cleanup_sign_free(cc->sign);
 	cc_free_strings(cc);
 	free(cc);
 	cc_count--;
@@ -340,6 +353,8 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 		const char *hold = ipc_get_str(m, A_HOLD);
 
 		cc->file.hold = hold && strcmp(hold, "yes") == 0;
+		cc->ma = cleanup_msgauth_begin(m, cc->file.qid);
+		cc->sign = cleanup_sign_begin(m, cc->local, cc->file.qid);
 		err = cc_write_envelope(cc, m);
 	}
 	if (err == NULL)
@@ -386,36 +401,52 @@ static void cc_add_missing(struct cleanup_conn *cc, struct buf *h, const char *d
 }
 
 /*
- * The header section is known: write Received: + headers, start the body.
- * The message is read through buf_cstr(): an empty one has no head.data
- * at all, and NULL + 0 is undefined behaviour.
+ * The header section is known: Received: and the headers are kept for the
+ * end (cc_commit), the body starts.  The message is read through
+ * buf_cstr(): an empty one has no head.data at all, and NULL + 0 is
+ * undefined behaviour.
  */
 static void cc_header_done(struct cleanup_conn *cc)
 {
 	const char *head = buf_cstr(&cc->head);
-	struct buf h = BUF_INIT;
+	struct buf *h = &cc->hdr_rest;
 	char date[HDR_DATE_SIZE];
 	time_t now = time(NULL);
 	struct tm tm;
+	size_t removed = 0;
 
 	localtime_r(&now, &tm);
 	hdr_date_format(date, &tm);
 	cc->ri.myhostname = config_str("myhostname");
 	cc->ri.qid = cc->file.qid;
 	cc->ri.date = date;
-	hdr_received_build(&h, &cc->ri);
-	buf_append(&h, head, cc->split.header_len);
-	if (cc->split.header_len > 0 && head[cc->split.header_len - 1] != '\n')
-		buf_putc(&h, '\n');
+	hdr_received_build(&cc->hdr_top, &cc->ri);
+	if (cc->ma) {
+		cleanup_msgauth_header(cc->ma, head, cc->split.header_len);
+		removed = cleanup_msgauth_filter(head, cc->split.header_len, h);
+		if (removed)
+			log_qid(cc->file.qid, "removed an Authentication-Results header with our "
+					      "authserv-id");
+	} else {
+		buf_append(h, head, cc->split.header_len);
+	}
+	if (h->len > 0 && h->data[h->len - 1] != '\n')
+		buf_putc(h, '\n');
 	cc->have_msgid = hdr_value(head, cc->split.header_len, "Message-ID", &cc->msgid);
 	if (cc->rewrite)
-		cc_add_missing(cc, &h, date);
-	qfw_header(&cc->file.w, h.data, h.len);
+		cc_add_missing(cc, h, date);
+	if (cc->sign)
+		cleanup_sign_header(cc->sign, buf_cstr(h), h->len);
 	qfw_body_begin(&cc->file.w);
 	qfw_body_write(&cc->file.w, head + cc->split.body_off, cc->head.len - cc->split.body_off);
-	cc->added = (long long)h.len - (long long)cc->split.header_len;
+	if (cc->ma)
+		cleanup_msgauth_body(
+		    cc->ma, head + cc->split.body_off, cc->head.len - cc->split.body_off);
+	if (cc->sign)
+		cleanup_sign_body(
+		    cc->sign, head + cc->split.body_off, cc->head.len - cc->split.body_off);
+	cc->added = (long long)(cc->hdr_top.len + h->len) - (long long)cc->split.header_len;
 	buf_free(&cc->head);
-	buf_free(&h);
 	cc->state = CC_BODY;
 }
 
@@ -439,6 +470,10 @@ static void cc_data(struct cleanup_conn *cc, const struct ipc_msg *m)
 			cc_header_done(cc);
 	} else {
 		qfw_body_write(&cc->file.w, a->value, a->len);
+		if (cc->ma)
+			cleanup_msgauth_body(cc->ma, a->value, a->len);
+		if (cc->sign)
+			cleanup_sign_body(cc->sign, a->value, a->len);
 	}
 	if (cc->file.w.error) {
 		errno = cc->file.w.error;
@@ -472,15 +507,22 @@ static void cc_log_accepted(struct cleanup_conn *cc)
 	    cc->size + cc->added, cc->nrcpt);
 }
 
-static void cc_end(struct cleanup_conn *cc)
+/* The header record (after the body: results known at the end go on
+ * top), the completion mark, the reply. */
+static void cc_commit(struct cleanup_conn *cc)
 {
 	char qid[QID_LEN + 1];
+	struct buf ar = BUF_INIT;
 
-	if (cc->state == CC_HEADER) {
-		hdr_split_finish(&cc->split, buf_cstr(&cc->head), cc->head.len);
-		cc_header_done(cc);
-	}
-	qfw_body_end(&cc->file.w);
+	if (cc->ma)
+		cleanup_msgauth_result(cc->ma, &ar);
+	if (cc->sign)
+		cleanup_sign_result(cc->sign, buf_cstr(&cc->hdr_rest), cc->hdr_rest.len, &ar);
+	cc->added += (long long)ar.len;
+	buf_append(&ar, buf_cstr(&cc->hdr_top), cc->hdr_top.len);
+	buf_append(&ar, buf_cstr(&cc->hdr_rest), cc->hdr_rest.len);
+	qfw_header(&cc->file.w, buf_cstr(&ar), ar.len);
+	buf_free(&ar);
 	strlcpy(qid, cc->file.qid, sizeof(qid));
 	if (cleanup_file_commit(&cc->file) < 0) {
 		int e = errno;
@@ -495,6 +537,31 @@ static void cc_end(struct cleanup_conn *cc)
 		log_qid(qid, "hold: quarantined by a milter");
 	else
 		cleanup_notify_qmgr(qid);
+}
+
+/* The last key look-up answered (from the event loop). */
+static void cc_verified(void *ctx)
+{
+	struct cleanup_conn *cc = ctx;
+
+	if (cc->state != CC_VERIFY)
+		return;
+	cc_commit(cc);
+	event_fd_events(cc->loop, cc->ipc.fd, EV_WRITE);
+}
+
+static void cc_end(struct cleanup_conn *cc)
+{
+	if (cc->state == CC_HEADER) {
+		hdr_split_finish(&cc->split, buf_cstr(&cc->head), cc->head.len);
+		cc_header_done(cc);
+	}
+	qfw_body_end(&cc->file.w);
+	if (cc->ma && cleanup_msgauth_end(cc->ma, cc_verified, cc)) {
+		cc->state = CC_VERIFY;
+		return;
+	}
+	cc_commit(cc);
 }
 
 /* Acts on one record according to the state. */
