@@ -12,6 +12,8 @@
  * anything else is smtp), or the first argument after the options when given, so
  * "retired  unix - - n - 1 smtp error" works too.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
@@ -58,6 +60,17 @@ static void smtp_serve_one(int fd, void *ctx)
 	if (smtp_main.cache_timer)
 		daemon_timer_cancel(d, smtp_main.cache_timer);
 	smtp_cache_tick(d, NULL);
+}
+
+long smtp_step_timeout(const char *step)
+{
+	bool lmtp = smtp_main.mode == SMTP_MODE_LMTP;
+	char name[64];
+
+	if (lmtp && strcmp(step, "helo") == 0)
+		step = "lhlo";
+	snprintf(name, sizeof(name), "%s_%s_timeout", lmtp ? "lmtp" : "smtp", step);
+	return config_time(name);
 }
 
 int main(int argc, char **argv)

@@ -43,7 +43,7 @@ void smtp_session_quit(struct smtp_session *s)
 		return;
 	if (!s->io.broken) {
 		struct smtp_reply r;
-		long t = config_time("smtp_quit_timeout");
+		long t = smtp_step_timeout("quit");
 
 		smtp_reply_init(&r);
 		buf_puts(&s->io.out, "QUIT\r\n");
@@ -59,7 +59,7 @@ void smtp_session_quit(struct smtp_session *s)
 bool smtp_session_rset(struct smtp_session *s)
 {
 	struct smtp_reply r;
-	long t = config_time("smtp_rset_timeout");
+	long t = smtp_step_timeout("rset");
 	bool ok;
 
 	smtp_reply_init(&r);
