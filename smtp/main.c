@@ -62,17 +62,6 @@ static void smtp_serve_one(int fd, void *ctx)
 	smtp_cache_tick(d, NULL);
 }
 
-long smtp_step_timeout(const char *step)
-{
-	bool lmtp = smtp_main.mode == SMTP_MODE_LMTP;
-	char name[64];
-
-	if (lmtp && strcmp(step, "helo") == 0)
-		step = "lhlo";
-	snprintf(name, sizeof(name), "%s_%s_timeout", lmtp ? "lmtp" : "smtp", step);
-	return config_time(name);
-}
-
 int main(int argc, char **argv)
 {
 	struct daemon d;
@@ -80,6 +69,7 @@ int main(int argc, char **argv)
 
 	daemon_init(&d, argc, argv, "smtp", 0);
 	smtp_main.mode = smtp_mode_of(&d);
+	smtp_timeouts_lmtp(smtp_main.mode == SMTP_MODE_LMTP);
 	/* Postfix's lmtp(8), error(8) and discard(8) log under their names. */
 	if (smtp_main.mode == SMTP_MODE_LMTP)
 		log_set_progname(SERVICE_LMTP);

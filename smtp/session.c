@@ -136,3 +136,22 @@ void smtp_cache_flush(void)
 	while (ncache)
 		cache_drop(0, true);
 }
+
+/* Which family of time limits the steps use: lmtp_* for the lmtp
+ * transport, smtp_* otherwise (set once at start by main.c). */
+static bool smtp_lmtp_timeouts;
+
+void smtp_timeouts_lmtp(bool lmtp)
+{
+	smtp_lmtp_timeouts = lmtp;
+}
+
+long smtp_step_timeout(const char *step)
+{
+	char name[64];
+
+	if (smtp_lmtp_timeouts && strcmp(step, "helo") == 0)
+		step = "lhlo";
+	snprintf(name, sizeof(name), "%s_%s_timeout", smtp_lmtp_timeouts ? "lmtp" : "smtp", step);
+	return config_time(name);
+}
