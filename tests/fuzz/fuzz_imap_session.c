@@ -12,7 +12,7 @@
 /* FUZZ_LINK: imap/args_misc.c imap/args_list.c imap/args_append.c imap/write.c */
 /* FUZZ_LINK: imap/format_envelope.c imap/format_body.c imap/search.c imap/sort.c */
 /* FUZZ_LINK: imap/thread.c imap/client.c imap/compress.c imap/session.c */
-/* FUZZ_LINK: imap/mailbox.c imap/append.c imap/fetch.c imap/msgcmd.c */
+/* FUZZ_LINK: imap/mailbox.c imap/append.c imap/fetch.c imap/msgcmd.c imap/searchcmd.c */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <stdint.h>
