@@ -28,9 +28,10 @@ IMAP (imap_bench.py): tern's imap and pop3 against Debian's Dovecot on the
 same 10,000-message Maildir: login + EXAMINE + FETCH of the headers, SEARCH
 TEXT and FROM, POP3 login + LIST + RETR.
 
-AUTH (tern only, auth_bench.py): the auth service's verifications per
-second with the default scheme against the machine's raw crypt(3) speed,
-and SMTP AUTH logins per second through smtpd.
+AUTH (auth_bench.py): the auth service's verifications per second with
+the default scheme against the machine's raw crypt(3) speed, and SMTP AUTH
+logins per second through smtpd against Postfix with Dovecot SASL (same
+client, same password hash, same run).
 
 Environment: BENCH_SCALE (default 1.0) scales the message counts,
 BENCH_REPS (default 2) runs per MTA and workload, BENCH_ONLY (e.g. "W1,W3",
@@ -901,7 +902,7 @@ def main():
         if not ONLY or IDLE_WL in ONLY:
             idle_phase(user, results)
         if not ONLY or "AUTH" in ONLY:
-            print("== AUTH (auth verify and SMTP AUTH logins, tern only)", flush=True)
+            print("== AUTH (auth verify; SMTP AUTH logins, tern and Postfix+Dovecot)", flush=True)
             tmp = tempfile.mkdtemp(prefix="tern-bench-auth-", dir=TMPBASE)
             os.chmod(tmp, 0o755)
             try:
