@@ -61,8 +61,8 @@ static bool dmarc_is(const char *v, size_t n, const char *word)
 }
 
 /* One tag=value (trimmed); false: the record is broken. */
-static bool dmarc_tag(struct dmarc_record *r, const char *name, size_t nl, const char *v, size_t vl,
-    struct buf *err)
+static bool dmarc_tag(
+    struct dmarc_record *r, const char *name, size_t nl, const char *v, size_t vl, struct buf *err)
 {
 	if (dmarc_is(name, nl, "p")) {
 		if (!dmarc_policy_parse(v, vl, &r->p)) {
@@ -74,7 +74,8 @@ static bool dmarc_tag(struct dmarc_record *r, const char *name, size_t nl, const
 	} else if (dmarc_is(name, nl, "np")) {
 		(void)dmarc_policy_parse(v, vl, &r->np);
 	} else if (dmarc_is(name, nl, "adkim") || dmarc_is(name, nl, "aspf")) {
-		bool *strict = name[1] == 'd' || name[1] == 'D' ? &r->adkim_strict : &r->aspf_strict;
+		bool *strict =
+		    name[1] == 'd' || name[1] == 'D' ? &r->adkim_strict : &r->aspf_strict;
 		if (dmarc_is(v, vl, "s"))
 			*strict = true;
 		else if (!dmarc_is(v, vl, "r")) {
@@ -136,7 +137,8 @@ int dmarc_record_parse(const char *txt, size_t len, struct dmarc_record *out, st
 		dmarc_trim(&name, &nl);
 		dmarc_trim(&v, &vl);
 		if (first) {
-			if (!dmarc_is(name, nl, "v") || !(vl == 6 && strncmp(v, "DMARC1", 6) == 0)) {
+			if (!dmarc_is(name, nl, "v") ||
+			    !(vl == 6 && strncmp(v, "DMARC1", 6) == 0)) {
 				buf_puts(err, "not v=DMARC1 first");
 				return -1;
 			}

@@ -89,7 +89,7 @@ static void test_org_domain(void **state)
 	org("a.b.example.co.uk", "example.co.uk");
 	org("co.uk", "co.uk");
 	org("x.y.foo.ck", "y.foo.ck"); /* *.ck: foo.ck is a suffix */
-	org("a.www.ck", "www.ck");	/* !www.ck: the suffix is ck */
+	org("a.www.ck", "www.ck");     /* !www.ck: the suffix is ck */
 	org("host.example.unknowntld", "example.unknowntld");
 	org("example.com.", "example.com");
 	assert_true(dmarc_aligned("mail.example.com", "example.com", false));
