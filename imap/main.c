@@ -135,7 +135,8 @@ static void postlogin_session(struct event_loop *loop, int fd, const struct post
 	    .maildir = info->maildir,
 	    .rip = info->client_addr,
 	    .lip = info->local_addr,
-	    .tag = info->tag};
+	    .tag = info->tag,
+	    .quota_rule = info->quota_rule};
 	struct imap_client *cl;
 	long limit = config_int("imap_max_user_connections");
 	struct rip_count *r = rip_get(info->client_addr);

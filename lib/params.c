@@ -375,6 +375,8 @@ const struct param_def param_table[] = {
 	"Maildir++ quota in bytes per mailbox; 0: the limits in maildirsize, if any"),
     INT("mailbox_quota_messages", "0",
 	"Maildir++ quota in messages per mailbox; 0: the limits in maildirsize, if any"),
+    BOOL("quota_full_tempfail", "yes",
+	"a delivery over quota is deferred (4.2.2); no: bounced (5.2.2), as Dovecot's setting"),
 
     /* The imap server (imap/, issue 15); Dovecot's names. */
     SIZE("imap_max_line_length", "65536",
@@ -400,6 +402,15 @@ const struct param_def param_table[] = {
     STR("sieve_global_dir", "", "directory of the scripts include :global reads"),
     BOOL("sieve_mailbox_autocreate", "no",
 	"fileinto creates a missing folder (else the message goes to INBOX)"),
+    /* ManageSieve (sieve/, issue 16); Pigeonhole's names. */
+    SIZE("sieve_max_script_size", "1048576",
+	"largest Sieve script ManageSieve stores (at most 1 MiB, what lib/sieve compiles)"),
+    INT("sieve_quota_max_scripts", "0", "most Sieve scripts a user may store; 0: no limit"),
+    SIZE("sieve_quota_max_storage", "0", "bytes of Sieve scripts a user may store; 0: no limit"),
+    STR("managesieve_implementation_string", "tern",
+	"the IMPLEMENTATION capability ManageSieve announces"),
+    TIME("managesieve_idle_timeout", "1800", 's',
+	"ManageSieve session closed after this long without a command"),
 
     /* Accounts and authentication: the auth daemon (issue 14). */
     STR("data_directory", "/var/lib/tern",
@@ -458,6 +469,31 @@ const struct param_def param_table[] = {
     STR("pop3_expire", "", "EXPIRE value announced in CAPA (RFC 2449; empty: not announced)"),
     STR("pop3_login_delay", "",
 	"LOGIN-DELAY value announced in CAPA (RFC 2449; empty: not announced)"),
+
+    /* ---- The web: http (HTTPS, webmail, JMAP front) and jmap. */
+    STR("http_tls_security_level", "encrypt",
+	"encrypt (HTTPS) or none (plain HTTP, served to loopback clients only)"),
+    STR("http_tls_cert_file", "$smtpd_tls_cert_file", "PEM certificate chain of HTTPS"),
+    STR("http_tls_key_file", "$smtpd_tls_key_file", "PEM private key of HTTPS"),
+    STR("http_tls_protocols", "$smtpd_tls_mandatory_protocols", "TLS versions of HTTPS"),
+    STR("http_static_directory", "/usr/local/share/tern/web",
+	"folder of the webmail's built static files"),
+    SIZE("http_max_request_size", "26214400",
+	"largest HTTP request body (JMAP call or upload), in bytes"),
+    SIZE("http_max_header_size", "32768",
+	"memory for one HTTP connection's request line and headers, in bytes"),
+    INT("http_client_limit", "1000", "HTTP connections one http process serves at a time"),
+    TIME("http_idle_timeout", "60", 's', "how long an HTTP connection may stay silent"),
+    TIME("http_session_timeout", "28800", 's', "how long an unused webmail session lives"),
+    STR("http_metrics_networks", "127.0.0.0/8 [::1]/128",
+	"client networks allowed to read /metrics"),
+    STR("http_autoconfig_imap", "$myhostname:993",
+	"IMAP server (HOST:PORT) that autoconfig and autodiscover announce"),
+    STR("http_autoconfig_submission", "$myhostname:465",
+	"submission server (HOST:PORT) that autoconfig and autodiscover announce"),
+    INT("jmap_max_objects_in_get", "1000", "most objects one JMAP /get may ask for"),
+    INT("jmap_max_objects_in_set", "1000", "most objects one JMAP /set may change"),
+    INT("jmap_max_calls_in_request", "64", "most method calls in one JMAP request"),
 
     /* ---- Postfix parameters that need nothing in tern: accepted silently. */
     IGNORED("compatibility_level", "0", "Postfix's backwards-compatibility level"),

@@ -134,6 +134,11 @@ void mstore_opts_init(struct mstore_opts *o);
  * mailbox_special_use, mailbox_quota_storage, mailbox_quota_messages. */
 void mstore_opts_from_config(struct mstore_opts *o);
 
+/* The account's quota_rule (auth/quota_rule.h, "*:storage=1G") over the
+ * defaults: a limit it gives replaces the configured one.  Ignored when
+ * empty or malformed. */
+void mstore_opts_quota_rule(struct mstore_opts *o, const char *rule);
+
 /* Opens the store at root.  NULL with a message in err (ENOENT: "no
  * such Maildir" unless o->create). */
 struct mstore *mstore_open(const char *root, const struct mstore_opts *o, struct buf *err);
@@ -347,6 +352,9 @@ struct mstore_quota {
 	uint64_t limit_bytes, limit_messages; /* 0: none */
 };
 int mstore_quota_get(struct mstore *s, struct mstore_quota *q);
+/* Changes the limits of an open store (local: one store, the limits of
+ * the recipient being delivered); maildirsize follows at the next check. */
+void mstore_set_quota(struct mstore *s, uint64_t bytes, uint64_t messages);
 
 /* ---- change notification ---- */
 
