@@ -514,8 +514,20 @@ static void cc_commit(struct cleanup_conn *cc)
 	char qid[QID_LEN + 1];
 	struct buf ar = BUF_INIT;
 
-	if (cc->ma)
+	if (cc->ma) {
+		struct buf why = BUF_INIT;
+
 		cleanup_msgauth_result(cc->ma, &ar);
+		if (cleanup_msgauth_reject(cc->ma, &why)) {
+			/* Before the 250: an SMTP refusal, nothing queued. */
+			cc_fail(cc, ST_REJECT, buf_cstr(&why));
+			cc->state = CC_CLOSING;
+			buf_free(&why);
+			buf_free(&ar);
+			return;
+		}
+		buf_free(&why);
+	}
 	if (cc->sign)
 		cleanup_sign_result(cc->sign, buf_cstr(&cc->hdr_rest), cc->hdr_rest.len, &ar);
 	cc->added += (long long)ar.len;

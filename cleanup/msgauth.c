@@ -36,8 +36,11 @@
 
 #include "config.h"
 #include "dns.h"
+#include "header.h"
 #include "log.h"
+#include "mime/address.h"
 #include "msgauth/dkim.h"
+#include "msgauth/dmarc.h"
 #include "proto.h"
 #include "util.h"
 
@@ -58,6 +61,16 @@ struct cleanup_msgauth {
 	cleanup_msgauth_done_fn *done;
 	void *ctx;
 	char *qid;
+	bool ended; /* cleanup_msgauth_end ran: done may be called */
+	/* DMARC: the From: domain, its record (looked up while the body
+	 * streams: _dmarc.FROM, then _dmarc.ORG) */
+	char *from, *org;
+	struct dns_request *dmarc_req;
+	bool dmarc_at_org;	     /* the record asked for is the org domain's */
+	bool dmarc_have;	     /* rec holds the record */
+	enum dmarc_result dmarc_err; /* DMARC_NONE, or temperror/permerror */
+	struct dmarc_record rec;
+	bool reject, quarantine; /* the verdict (dmarc_policy_enforce) */
 };
 
 bool cleanup_msgauth_init(struct buf *why)
@@ -148,6 +161,80 @@ void cleanup_msgauth_body(struct cleanup_msgauth *ma, const char *p, size_t len)
 		dkim_verifier_body(ma->dkim, p, len);
 }
 
+/* One look-up fewer; the last one after the end finishes. */
+static void cm_settle(struct cleanup_msgauth *ma)
+{
+	if (--ma->pending == 0 && ma->ended)
+		ma->done(ma->ctx);
+}
+
+static void cm_dmarc_start(struct cleanup_msgauth *ma, const char *domain);
+
+/* _dmarc.DOMAIN's TXT records: exactly one DMARC record counts (RFC 7489
+ * 6.6.3); none at the From: domain sends us to the organisational one. */
+static void cm_dmarc_answer(void *ctx, enum dns_status st, const unsigned char *ans, int len)
+{
+	struct cleanup_msgauth *ma = ctx;
+	char **txt = NULL;
+	size_t n = 0, found = 0;
+	struct buf err = BUF_INIT;
+
+	ma->dmarc_req = NULL;
+	if (st == DNS_OK)
+		st = dns_txt_from_answer(ans, len, &txt, &n);
+	if (st == DNS_RETRY || st == DNS_FAIL)
+		ma->dmarc_err = DMARC_TEMPERROR;
+	for (size_t i = 0; i < n; i++) {
+		struct dmarc_record r;
+		if (strncmp(txt[i], "v=DMARC1", 8) != 0 && strncmp(txt[i], "v = DMARC1", 10) != 0)
+			continue;
+		if (dmarc_record_parse(txt[i], strlen(txt[i]), &r, &err) == 0 && found++ == 0)
+			ma->rec = r;
+	}
+	strv_free(txt);
+	buf_free(&err);
+	ma->dmarc_have = found == 1;
+	if (found == 0 && ma->dmarc_err == DMARC_NONE && !ma->dmarc_at_org &&
+	    strcmp(ma->org, ma->from) != 0) {
+		ma->dmarc_at_org = true;
+		cm_dmarc_start(ma, ma->org);
+	}
+	cm_settle(ma);
+}
+
+static void cm_dmarc_start(struct cleanup_msgauth *ma, const char *domain)
+{
+	char *name = xasprintf("_dmarc.%s", domain);
+
+	ma->pending++;
+	ma->dmarc_req = dns_request_start(name, ns_t_txt, cm_dmarc_answer, ma);
+	free(name);
+}
+
+/* The From: domain (RFC 7489 6.6.1: one address; more, or none, leaves
+ * DMARC out: permerror). */
+static void cm_dmarc_begin(struct cleanup_msgauth *ma, const char *hdr, size_t len)
+{
+	struct buf v = BUF_INIT;
+	struct mime_addr *a = NULL;
+
+	if (!config_bool("dmarc_verify"))
+		return;
+	if (hdr_value(hdr, len, "From", &v))
+		a = mime_addr_parse(buf_cstr(&v), v.len, 0, 4);
+	if (a && a->next == NULL && a->host && *a->host && strchr(a->host, '.')) {
+		ma->from = xstrdup(a->host);
+		for (char *p = ma->from; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		ma->org = dmarc_org_domain(ma->from);
+		cm_dmarc_start(ma, ma->from);
+	} else {
+		ma->dmarc_err = DMARC_PERMERROR;
+	}
+	mime_addr_free(a);
+	buf_free(&v);
+}
+
 static void cm_answer(void *ctx, enum dns_status st, const unsigned char *ans, int len)
 {
 	struct cm_lookup *l = ctx;
@@ -160,8 +247,7 @@ static void cm_answer(void *ctx, enum dns_status st, const unsigned char *ans, i
 		st = dns_txt_from_answer(ans, len, &txt, &n);
 	dkim_verifier_key(ma->dkim, l->index, st, txt, n);
 	strv_free(txt);
-	if (--ma->pending == 0)
-		ma->done(ma->ctx);
+	cm_settle(ma);
 }
 
 bool cleanup_msgauth_end(struct cleanup_msgauth *ma, cleanup_msgauth_done_fn *done, void *ctx)
@@ -170,6 +256,7 @@ bool cleanup_msgauth_end(struct cleanup_msgauth *ma, cleanup_msgauth_done_fn *do
 
 	ma->done = done;
 	ma->ctx = ctx;
+	ma->ended = true;
 	ma->lookups = xcalloc(n ? n : 1, sizeof(*ma->lookups));
 	for (size_t i = 0; i < n; i++) {
 		const char *name = dkim_verifier_key_name(ma->dkim, i);
@@ -180,8 +267,7 @@ bool cleanup_msgauth_end(struct cleanup_msgauth *ma, cleanup_msgauth_done_fn *do
 		ma->pending++;
 		ma->nlookups++;
 	}
-	/* Started only once all are counted: an answer never comes from inside
-	 * dns_request_start (dns.h), but the count must be right first. */
+	/* Answers never come from inside dns_request_start (dns.h). */
 	for (size_t i = 0; i < ma->nlookups; i++) {
 		struct cm_lookup *l = &ma->lookups[i];
 		l->req = dns_request_start(
@@ -260,6 +346,58 @@ void cleanup_msgauth_header(struct cleanup_msgauth *ma, const char *hdr, size_t 
 	ma->nsig = dkim_verifier_count(ma->dkim);
 	ma->sigb = xcalloc(ma->nsig ? ma->nsig : 1, sizeof(*ma->sigb));
 	cm_sig_b(ma->sigb, ma->nsig, hdr, len);
+	cm_dmarc_begin(ma, hdr, len);
+}
+
+/* The SPF-authenticated domain, when SPF passed. */
+static const char *cm_spf_domain(const struct cleanup_msgauth *ma)
+{
+	const char *p = ma->spf_prop;
+
+	if (ma->spf == NULL || strcmp(ma->spf, "pass") != 0 || p == NULL)
+		return NULL;
+	if (strncmp(p, "smtp.mailfrom=", 14) == 0)
+		return strrchr(p, '@') ? strrchr(p, '@') + 1 : NULL;
+	return strncmp(p, "smtp.helo=", 10) == 0 ? p + 10 : NULL;
+}
+
+/* RFC 7489 6.6.2-6.6.4: aligned SPF or DKIM pass; the policy of the
+ * record found (sp= for a subdomain's mail under its org's record). */
+static void cm_dmarc_result(
+    struct cleanup_msgauth *ma, const struct dkim_outcome *o, size_t n, struct buf *out)
+{
+	enum dmarc_result r;
+	enum dmarc_policy pol = DMARC_P_NONE, dis = DMARC_P_NONE;
+	bool pass = dmarc_aligned(cm_spf_domain(ma), ma->from, ma->rec.aspf_strict);
+
+	if (ma->from == NULL && ma->dmarc_err == DMARC_NONE)
+		return;
+	for (size_t i = 0; i < n && !pass; i++)
+		pass = o[i].result == DKIM_PASS &&
+		       dmarc_aligned(o[i].domain, ma->from, ma->rec.adkim_strict);
+	if (!ma->dmarc_have)
+		r = ma->dmarc_err;
+	else
+		r = pass ? DMARC_PASS : DMARC_FAIL;
+	if (ma->dmarc_have) {
+		pol = ma->dmarc_at_org && ma->rec.sp != DMARC_P_UNSET ? ma->rec.sp : ma->rec.p;
+		/* pct= samples which failing messages get the policy (6.6.4). */
+		if (r == DMARC_FAIL && (ma->rec.pct >= 100 || rand() % 100 < ma->rec.pct))
+			dis = pol;
+		if (ma->rec.testing && dis == DMARC_P_REJECT)
+			dis = DMARC_P_QUARANTINE;
+	}
+	buf_printf(out, ";\n\tdmarc=%s", dmarc_result_name(r));
+	if (ma->dmarc_have)
+		buf_printf(out, " (p=%s dis=%s)", dmarc_policy_name(pol), dmarc_policy_name(dis));
+	if (ma->from && cm_token_ok(ma->from))
+		buf_printf(out, " header.from=%s", ma->from);
+	if (config_bool("dmarc_policy_enforce")) {
+		ma->reject = dis == DMARC_P_REJECT;
+		ma->quarantine = dis == DMARC_P_QUARANTINE;
+	}
+	log_qid(ma->qid, "dmarc=%s from=%s policy=%s disposition=%s", dmarc_result_name(r),
+	    ma->from ? ma->from : "?", dmarc_policy_name(pol), dmarc_policy_name(dis));
 }
 
 void cleanup_msgauth_result(struct cleanup_msgauth *ma, struct buf *out)
@@ -281,8 +419,19 @@ void cleanup_msgauth_result(struct cleanup_msgauth *ma, struct buf *out)
 		    o[i].domain ? o[i].domain : "?", o[i].selector ? o[i].selector : "?",
 		    o[i].problem ? ": " : "", o[i].problem ? o[i].problem : "");
 	}
+	cm_dmarc_result(ma, o, n, out);
 	buf_putc(out, '\n');
+	if (ma->quarantine) /* for Junk filing (Sieve, antispam) */
+		buf_puts(out, "X-Spam-Flag: YES\n");
 	dkim_outcomes_free(o, n);
+}
+
+bool cleanup_msgauth_reject(const struct cleanup_msgauth *ma, struct buf *reason)
+{
+	if (!ma->reject)
+		return false;
+	buf_printf(reason, "5.7.1 Message rejected by the DMARC policy of %s", ma->from);
+	return true;
 }
 
 void cleanup_msgauth_free(struct cleanup_msgauth *ma)
@@ -293,6 +442,10 @@ void cleanup_msgauth_free(struct cleanup_msgauth *ma)
 		if (ma->lookups[i].req)
 			dns_request_cancel(ma->lookups[i].req);
 	free(ma->lookups);
+	if (ma->dmarc_req)
+		dns_request_cancel(ma->dmarc_req);
+	free(ma->from);
+	free(ma->org);
 	dkim_verifier_free(ma->dkim);
 	for (size_t i = 0; i < ma->nsig; i++)
 		buf_free(&ma->sigb[i]);

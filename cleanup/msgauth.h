@@ -34,6 +34,8 @@ void cleanup_msgauth_result(struct cleanup_msgauth *ma, struct buf *out);
 /* hdr without the Authentication-Results fields that carry our
  * authserv-id, onto out; the number of bytes left out. */
 size_t cleanup_msgauth_filter(const char *hdr, size_t len, struct buf *out);
+/* After result: the DMARC verdict is reject (reason: "5.7.1 ..."). */
+bool cleanup_msgauth_reject(const struct cleanup_msgauth *ma, struct buf *reason);
 /* Cancels look-ups still running. */
 void cleanup_msgauth_free(struct cleanup_msgauth *ma);
 

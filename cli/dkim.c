@@ -4,6 +4,7 @@
  *   tern [-c DIR] dkim verify [-o name=value]... [FILE]
  *   tern [-c DIR] dkim keygen DOMAIN [--selector S] [--rsa|--ed25519] [--dir DIR]
  *   tern [-c DIR] dkim sign -d DOMAIN -s SELECTOR -k KEYFILE [FILE]
+ *   tern [-c DIR] dkim check DOMAIN SELECTOR [--dir DIR]
  *
  * verify checks every DKIM-Signature of the message in FILE (standard
  * input without one) with the key records found through dns_servers, and
@@ -23,6 +24,7 @@
  * prints the TXT record to publish.  sign prints the message with a
  * DKIM-Signature on top (relaxed/relaxed, see dkim.h).
  */
+#include <arpa/nameser.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -42,6 +44,7 @@
 #include "tern.h"
 
 static void dkim_key_share(const char *dir, int fd);
+static int dkim_cmd_check(const char *confdir, int argc, char **argv);
 #include "util.h"
 
 static int dkim_usage(void)
@@ -49,7 +52,8 @@ static int dkim_usage(void)
 	fprintf(stderr,
 	    "usage: tern dkim verify [-o name=value]... [FILE]\n"
 	    "       tern dkim keygen DOMAIN [--selector S] [--rsa|--ed25519] [--dir DIR]\n"
-	    "       tern dkim sign -d DOMAIN -s SELECTOR -k KEYFILE [FILE]\n");
+	    "       tern dkim sign -d DOMAIN -s SELECTOR -k KEYFILE [FILE]\n"
+	    "       tern dkim check DOMAIN SELECTOR [--dir DIR]\n");
 	return EX_USAGE;
 }
 
@@ -229,6 +233,109 @@ static void dkim_key_share(const char *dir, int fd)
 		    config_str("mail_owner"), strerror(errno));
 }
 
+/* Does the published record r carry the public half of key? */
+static bool dkim_record_matches(const char *r, EVP_PKEY *key, struct buf *why)
+{
+	struct buf want = BUF_INIT;
+	struct dkim_key pub = {0}, mine = {0};
+	bool ok = false;
+
+	dkim_key_record(key, &want);
+	if (dkim_key_parse(r, strlen(r), &pub, why) < 0)
+		;
+	else if (dkim_key_parse(buf_cstr(&want), want.len, &mine, why) < 0)
+		buf_puts(why, " (our key)");
+	else if (pub.p.len == 0)
+		buf_puts(why, "the published key is revoked (empty p=)");
+	else if (pub.ed25519 != mine.ed25519)
+		buf_puts(why, "the published key is of another type");
+	else if (pub.p.len != mine.p.len || memcmp(pub.p.data, mine.p.data, pub.p.len) != 0)
+		buf_puts(why, "the published key is not this key");
+	else
+		ok = true;
+	dkim_key_free(&pub);
+	dkim_key_free(&mine);
+	buf_free(&want);
+	return ok;
+}
+
+/*
+ * check DOMAIN SELECTOR: looks SELECTOR._domainkey.DOMAIN up and says
+ * whether it publishes the key DIR/DOMAIN.SELECTOR.key.  0: it does; 1: it
+ * does not (or the look-up failed: 75, EX_TEMPFAIL); the record to publish
+ * is printed when it does not.
+ */
+static int dkim_cmd_check(const char *confdir, int argc, char **argv)
+{
+	struct buf why = BUF_INIT, rec = BUF_INIT;
+	const char *dir = NULL;
+	char *defdir = NULL, *path, *name;
+	unsigned char *ans = NULL;
+	int len = 0, rc = 1;
+	char **txt = NULL;
+	size_t n = 0;
+	EVP_PKEY *key;
+	FILE *f;
+
+	if (argc == 5 && strcmp(argv[3], "--dir") == 0)
+		dir = argv[4];
+	else if (argc != 3)
+		return dkim_usage();
+	if (strchr(argv[1], '/') || strchr(argv[2], '/'))
+		return dkim_usage();
+	dkim_load_config(confdir);
+	if (dir == NULL)
+		dir = defdir = xasprintf("%s/dkim", config_dir());
+	path = xasprintf("%s/%s.%s.key", dir, argv[1], argv[2]);
+	free(defdir);
+	if ((f = fopen(path, "r")) == NULL ||
+	    (key = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL) {
+		fprintf(stderr, "tern dkim: %s: %s\n", path,
+		    f ? "not a PEM private key" : strerror(errno));
+		if (f)
+			fclose(f);
+		free(path);
+		return EX_NOINPUT;
+	}
+	fclose(f);
+	free(path);
+	if (!dns_init(config_time("smtpd_dns_timeout") * 1000 / 2, &why))
+		fprintf(stderr, "tern dkim: %s\n", buf_cstr(&why));
+	buf_reset(&why);
+	name = xasprintf("%s._domainkey.%s", argv[2], argv[1]);
+	enum dns_status st = dns_query(name, ns_t_txt, &ans, &len, &why);
+	if (st == DNS_OK)
+		st = dns_txt_from_answer(ans, len, &txt, &n);
+	if (st == DNS_RETRY || st == DNS_FAIL) {
+		printf("%s: look-up failed: %s\n", name, buf_cstr(&why));
+		rc = EX_TEMPFAIL;
+	} else if (st != DNS_OK || n == 0) {
+		printf("%s: no record published\n", name);
+	} else {
+		for (size_t i = 0; i < n && rc != 0; i++) {
+			buf_reset(&why);
+			if (dkim_record_matches(txt[i], key, &why))
+				rc = 0;
+		}
+		if (rc == 0)
+			printf("%s: ok, the published record matches the key\n", name);
+		else
+			printf("%s: %s\n", name, buf_cstr(&why));
+	}
+	if (rc != 0) {
+		printf("publish:\n");
+		dkim_key_record(key, &rec);
+		dkim_print_record(argv[2], argv[1], buf_cstr(&rec));
+	}
+	strv_free(txt);
+	free(ans);
+	free(name);
+	buf_free(&why);
+	buf_free(&rec);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
 static int dkim_cmd_sign(int argc, char **argv)
 {
 	const char *domain = NULL, *sel = NULL, *keyfile = NULL;
@@ -295,5 +402,7 @@ int cmd_dkim(const char *confdir, int argc, char **argv)
 		return dkim_cmd_keygen(confdir, argc - 1, argv + 1);
 	if (strcmp(argv[1], "sign") == 0)
 		return dkim_cmd_sign(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return dkim_cmd_check(confdir, argc - 1, argv + 1);
 	return dkim_usage();
 }

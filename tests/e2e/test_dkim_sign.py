@@ -4,8 +4,10 @@ verify in dkimpy (Debian's python3-dkim, given the record keygen prints)
 and in tern itself, over folded headers, 8-bit bodies, trailing blank
 lines and LF or CRLF line ends; From/To/Subject/Date are over-signed, so a
 second Subject added after signing fails in both; keygen refuses to
-overwrite a key."""
+overwrite a key.  `tern dkim check` says whether the published record
+carries the local key (ok, another key, none published)."""
 import os
+import shutil
 import re
 import subprocess
 import tempfile
@@ -41,6 +43,11 @@ class DkimSignTest(unittest.TestCase):
             zone["%s._domainkey.example.com" % kind] = [("TXT", record)]
             assert oct(os.stat(os.path.join(cls.tmp, "example.com.%s.key" % kind)).st_mode
                        & 0o777) == "0o600"
+        # for `tern dkim check`: a record of the other key, and none at all
+        zone["swapped._domainkey.example.com"] = [("TXT", cls.records["ed25519"])]
+        for sel in ("swapped", "nope"):
+            shutil.copy(os.path.join(cls.tmp, "example.com.rsa.key"),
+                        os.path.join(cls.tmp, "example.com.%s.key" % sel))
         cls.dns = ZoneDns(zone)
         cls.conf = os.path.join(cls.tmp, "etc")
         os.mkdir(cls.conf)
@@ -100,6 +107,27 @@ class DkimSignTest(unittest.TestCase):
                             "--dir", self.tmp], capture_output=True, text=True, timeout=60)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("File exists", r.stderr)
+
+    def check(self, sel):
+        r = subprocess.run([TERN, "-c", self.conf, "dkim", "check", "example.com", sel,
+                            "--dir", self.tmp], capture_output=True, text=True, timeout=60)
+        return r.returncode, r.stdout
+
+    def test_check_published_record(self):
+        for kind in ("ed25519", "rsa"):
+            rc, out = self.check(kind)
+            self.assertEqual(rc, 0, out)
+            self.assertIn("ok, the published record matches the key", out)
+        rc, out = self.check("swapped")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("of another type", out)
+        self.assertIn('swapped._domainkey.example.com. IN TXT ( "v=DKIM1; k=rsa; p=', out)
+        rc, out = self.check("nope")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("no record published", out)
+        r = subprocess.run([TERN, "-c", self.conf, "dkim", "check", "example.com", "absent",
+                            "--dir", self.tmp], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 66, r.stderr)  # EX_NOINPUT
 
     def test_no_from_refused(self):
         r = subprocess.run([TERN, "dkim", "sign", "-d", "example.com", "-s", "ed25519", "-k",

@@ -7,8 +7,11 @@ body of many data chunks), fail (body altered after signing), none
 (unsigned), temperror (the key's DNS fails).  SPF's result comes from
 smtpd (smtpd_spf_policy = mark) into the same header and no Received-SPF
 header is added; an Authentication-Results header carrying our authserv-id
-is removed, one of another host is kept.  Keys and SPF records come from a
-zone DNS server on loopback."""
+is removed, one of another host is kept.  DMARC: pass through aligned SPF
+and through aligned DKIM, reject refused with 550 5.7.1 and nothing
+queued (the domain's p= and an organisational domain's sp=), quarantine
+delivered with X-Spam-Flag: YES, p=none and no record.  Keys, SPF and DMARC
+records come from a zone DNS server on loopback."""
 import os
 import subprocess
 import tempfile
@@ -58,7 +61,12 @@ class MsgauthCleanupTest(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="tern-msgauth-")
         zone = {"pass.example": [("TXT", "v=spf1 ip4:127.0.0.0/8 -all")],
-                "broken._domainkey.pass.example": ["TIMEOUT"]}
+                "_dmarc.pass.example": [("TXT", "v=DMARC1; p=reject")],
+                "broken._domainkey.pass.example": ["TIMEOUT"],
+                "_dmarc.strict.example": [("TXT", "v=DMARC1; p=reject; adkim=s")],
+                "_dmarc.quar.example": [("TXT", "v=DMARC1; p=quarantine")],
+                "_dmarc.org.example": [("TXT", "v=DMARC1; p=none; sp=reject")],
+                "_dmarc.lax.example": [("TXT", "v=DMARC1; p=none")]}
         for sel, ktype in (("ed", "ed25519"), ("rs", "rsa")):
             subprocess.run(["dknewkey", "--ktype", ktype, os.path.join(cls.tmp, sel)],
                            check=True, capture_output=True, timeout=60)
@@ -87,16 +95,16 @@ class MsgauthCleanupTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return r.stdout
 
-    def message(self, subject, body=b"Hello Alice.\r\n", extra=b""):
-        return (b"From: Bob <bob@pass.example>\r\nTo: alice@example.com\r\n"
+    def message(self, subject, body=b"Hello Alice.\r\n", extra=b"", frm=b"bob@pass.example"):
+        return (b"From: Bob <" + frm + b">\r\nTo: alice@example.com\r\n"
                 b"Subject: " + subject.encode() + b"\r\nDate: Sun, 6 Dec 2026 20:00:00 +0000\r\n"
                 + extra + b"\r\n" + body)
 
-    def send(self, msg):
+    def send(self, msg, sender="bob@pass.example", code=250):
         c = Conn(self.inst.smtp_port)
         self.assertEqual(c.reply()[0], 220)
         c.ehlo("client.example.org")
-        self.assertEqual(c.cmd("MAIL FROM:<bob@pass.example>")[0], 250)
+        self.assertEqual(c.cmd("MAIL FROM:<%s>" % sender)[0], 250)
         self.assertEqual(c.cmd("RCPT TO:<%s>" % USER)[0], 250)
         self.assertEqual(c.cmd("DATA")[0], 354)
         data = msg.replace(b"\r\n.", b"\r\n..")
@@ -104,7 +112,8 @@ class MsgauthCleanupTest(unittest.TestCase):
         final = c.reply()
         c.cmd("QUIT")
         c.close()
-        self.assertEqual(final[0], 250, final)
+        self.assertEqual(final[0], code, final)
+        return final
 
     def delivered(self, subject):
         tag = ("Subject: %s\n" % subject).encode()
@@ -160,6 +169,49 @@ class MsgauthCleanupTest(unittest.TestCase):
         ar, _ = self.results("temperror")
         self.assertIn("dkim=temperror", ar)
         self.assertIn("header.s=broken", ar)
+
+    def test_dmarc_pass_by_spf_and_by_dkim(self):
+        self.send(self.message("dmarc-spf"))
+        ar, _ = self.results("dmarc-spf")
+        self.assertIn("dmarc=pass (p=reject dis=none) header.from=pass.example", ar)
+        # SPF none for the envelope domain; DKIM d=pass.example aligns
+        self.send(self.sign(self.message("dmarc-dkim"), "ed"), sender="bob@nospf.example")
+        ar, _ = self.results("dmarc-dkim")
+        self.assertIn("spf=none", ar)
+        self.assertIn("dmarc=pass", ar)
+
+    def test_dmarc_reject_is_550_nothing_queued(self):
+        before = len(self.inst.messages(USER))
+        final = self.send(self.message("dmarc-reject", frm=b"ceo@strict.example"),
+                          sender="ceo@strict.example", code=550)
+        self.assertIn("5.7.1", final[1][0])
+        self.assertIn("DMARC policy of strict.example", final[1][0])
+        # the subdomain policy of the organisational domain's record
+        final = self.send(self.message("dmarc-subpolicy", frm=b"news@mail.org.example"),
+                          sender="news@mail.org.example", code=550)
+        self.assertIn("DMARC policy of mail.org.example", final[1][0])
+        # a sent message after them arrives; the refused ones never do
+        self.send(self.message("dmarc-after"))
+        self.delivered("dmarc-after")
+        subjects = b"".join(self.inst.messages(USER))
+        self.assertNotIn(b"Subject: dmarc-reject\n", subjects)
+        self.assertNotIn(b"Subject: dmarc-subpolicy\n", subjects)
+        self.assertEqual(len(self.inst.messages(USER)), before + 1)
+        self.assertIn("dmarc=fail from=strict.example policy=reject", self.inst.log())
+
+    def test_dmarc_quarantine_and_none(self):
+        self.send(self.message("dmarc-quar", frm=b"x@quar.example"), sender="x@quar.example")
+        ar, msg = self.results("dmarc-quar")
+        self.assertIn("dmarc=fail (p=quarantine dis=quarantine) header.from=quar.example", ar)
+        self.assertEqual(header_fields(msg, "X-Spam-Flag"), ["YES"])
+        self.send(self.message("dmarc-none", frm=b"x@lax.example"), sender="x@lax.example")
+        ar, msg = self.results("dmarc-none")
+        self.assertIn("dmarc=fail (p=none dis=none)", ar)
+        self.assertEqual(header_fields(msg, "X-Spam-Flag"), [])
+        self.send(self.message("dmarc-norecord", frm=b"x@norecord.example"),
+                  sender="x@norecord.example")
+        ar, _ = self.results("dmarc-norecord")
+        self.assertIn("dmarc=none header.from=norecord.example", ar)
 
     def test_forged_results_removed(self):
         extra = (b"Authentication-Results: " + AUTHSERV.encode() + b";\r\n\tdkim=pass header.d=bank.example\r\n"
