@@ -222,6 +222,15 @@ const struct param_def param_table[] = {
 
     INT("maps_rbl_reject_code", "554", "reply code when reject_rbl_client finds the client listed"),
 
+    /* Header and body checks in cleanup (cleanup/checks.c, header_checks(5)). */
+    STR("header_checks", "", "tables that inspect the message's own header lines"),
+    STR("mime_header_checks", "$header_checks",
+	"tables that inspect MIME headers and the headers of multipart parts"),
+    STR("nested_header_checks", "$header_checks",
+	"tables that inspect the headers of attached messages"),
+    STR("body_checks", "", "tables that inspect body lines"),
+    SIZE("body_checks_size_limit", "51200", "bytes of each body part that body_checks inspect"),
+
     /* Milters (Sendmail milter protocol 6): smtpd/milter.c, lib/milter/. */
     STR("smtpd_milters", "",
 	"milters the SMTP server asks: unix:/path or inet:host:port, or { address, name=value ... "
@@ -489,14 +498,6 @@ const struct param_def param_table[] = {
 	"addresses are not rewritten"),
     UNSUPPORTED(
 	"relocated_maps", PARAM_STR, "", "tables of moved users", "no \"user has moved\" bounces"),
-    UNSUPPORTED(
-	"header_checks", PARAM_STR, "", "header content inspection", "headers are not inspected"),
-    UNSUPPORTED(
-	"body_checks", PARAM_STR, "", "body content inspection", "bodies are not inspected"),
-    UNSUPPORTED(
-	"mime_header_checks", PARAM_STR, "", "MIME header inspection", "headers are not inspected"),
-    UNSUPPORTED("nested_header_checks", PARAM_STR, "", "attached message header inspection",
-	"headers are not inspected"),
     UNSUPPORTED(
 	"non_smtpd_milters", PARAM_STR, "", "milters of local submissions", "no milter is called"),
     UNSUPPORTED("content_filter", PARAM_STR, "", "after-queue content filter",

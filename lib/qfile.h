@@ -20,6 +20,8 @@
  *   'H'  the message header section: header lines, LF line ends, without
  *        the empty line that separates it from the body
  *   'B'  the body, LF line ends (the message is H + "\n" + B)
+ * cleanup writes the 'R' records after 'B' (a header or body check may
+ * still redirect the message); readers accept them anywhere before 'E'.
  *
  * The 'E' record is the completion mark: a file without a valid one was not
  * finished (its writer died or is still writing) and is never delivered.

@@ -211,7 +211,9 @@ static char *message_verdict(enum cleanup_status st, const char *text)
 	case CLEANUP_DEFER:
 		/* RFC 3463: 4.3.1 is "mail system full", answered 452. */
 		return xasprintf("%s %s", strncmp(text, "4.3.1", 5) == 0 ? "452" : "451", text);
-	case CLEANUP_REJECT: return xasprintf("554 %s", text);
+	case CLEANUP_REJECT:
+		/* Postfix: content rejected (header/body checks) is 550 5.7.1. */
+		return xasprintf("%s %s", strncmp(text, "5.7.", 4) == 0 ? "550" : "554", text);
 	case CLEANUP_FAILED:
 	case CLEANUP_READY: break;
 	}
