@@ -53,26 +53,11 @@ char *cli_self_dir(void)
 void cli_load_config(const char *dir)
 {
 	struct buf err = BUF_INIT;
-	char *inst = NULL;
-	char real[PATH_MAX];
-	struct stat st;
 
-	/* "-c run" from the instance's parent: every path below is absolute. */
-	if (dir && realpath(dir, real) != NULL)
-		dir = real;
-	if (dir) {
-		inst = xasprintf("%s/etc/main.cf", dir);
-		if (stat(inst, &st) == 0) {
-			free(inst);
-			inst = xasprintf("%s/etc", dir);
-			dir = inst;
-		}
-	}
-	if (config_load(dir, false, &err) < 0) {
+	if (config_load_instance(dir, false, &err) < 0) {
 		fprintf(stderr, "tern: %s\n", buf_cstr(&err));
 		exit(EX_CONFIG);
 	}
-	free(inst);
 	buf_free(&err);
 }
 

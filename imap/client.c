@@ -51,6 +51,8 @@ static void client_free(struct imap_client *c)
 		event_timer_cancel(c->loop, c->timer);
 	if (c->close_timer)
 		event_timer_cancel(c->loop, c->close_timer);
+	if (c->yield_timer)
+		event_timer_cancel(c->loop, c->yield_timer);
 	event_fd_del(c->loop, c->fd_in);
 	if (c->fd_out != c->fd_in)
 		event_fd_del(c->loop, c->fd_out);
@@ -124,10 +126,14 @@ static size_t client_pending_out(const struct imap_client *c)
 	return c->out.len + c->wire.len;
 }
 
-/* Runs the command's continuation while the output has room. */
+static void client_yield_event(struct event_loop *loop, void *ctx);
+
+/* Runs the command's continuation while the output has room and it
+ * does not yield. */
 static void client_run_cont(struct imap_client *c)
 {
-	while (c->cont && !c->closing && client_pending_out(c) < IMAP_OUT_LOW) {
+	while (c->cont && !c->closing && client_pending_out(c) < IMAP_OUT_LOW &&
+	       c->yield_timer == NULL) {
 		imap_cont_fn *fn = c->cont;
 
 		if (fn(c)) {
@@ -138,11 +144,20 @@ static void client_run_cont(struct imap_client *c)
 			c->cont_free = NULL;
 			break;
 		}
+		if (c->cont_yield) {
+			c->cont_yield = false;
+			c->yield_timer = event_timer_add(c->loop, 0, client_yield_event, c);
+		}
 		if (!client_write(c)) {
 			c->closing = true;
 			c->wire.len = 0;
 		}
 	}
+}
+
+void imap_client_yield(struct imap_client *c)
+{
+	c->cont_yield = true;
 }
 
 static void client_close_check(struct imap_client *c)
@@ -247,6 +262,24 @@ static void client_fd_event(struct event_loop *loop, int fd, int events, void *c
 	} else if (c->cont == NULL && !c->closing) {
 		client_process(c);
 	}
+	if (!client_write(c)) {
+		c->closing = true;
+		c->wire.len = 0;
+	}
+	client_close_check(c);
+}
+
+/* A yielding continuation's turn: a timer due at once fires after the
+ * descriptors of the round (lib/event), so other sessions go first. */
+static void client_yield_event(struct event_loop *loop, void *ctx)
+{
+	struct imap_client *c = ctx;
+
+	(void)loop;
+	c->yield_timer = NULL;
+	client_run_cont(c);
+	if (c->cont == NULL && !c->closing)
+		client_process(c); /* commands that came meanwhile */
 	if (!client_write(c)) {
 		c->closing = true;
 		c->wire.len = 0;
@@ -501,11 +534,20 @@ struct imap_client *imap_client_new_fds(struct event_loop *loop, int fd_in, int 
 	if (fd_out != fd_in)
 		fcntl(fd_out, F_SETFL, fcntl(fd_out, F_GETFL) | O_NONBLOCK);
 	if (!client_open_store(c, li->maildir)) {
-		imap_client_bye(c, "Internal error: the mailbox cannot be opened.");
+		/* Not "OK Logged in" then BYE: the login has failed for the
+		 * client, which is told so on its login command. */
+		imap_client_bye(c, "[UNAVAILABLE] Internal error: the mailbox cannot be opened.");
+		if (li->tag)
+			buf_printf(&c->out,
+			    "%s NO [UNAVAILABLE] Login failed: the mailbox cannot be opened.\r\n",
+			    li->tag);
 		imap_client_flush(c);
 		client_close_check(c);
 		return NULL;
 	}
+	if (li->tag)
+		buf_printf(
+		    &c->out, "%s OK [CAPABILITY %s] Logged in\r\n", li->tag, imap_capabilities());
 	log_info("imap(%s): Login%s%s", c->user, li->rip ? " rip=" : "", li->rip ? li->rip : "");
 	if (pending && len)
 		buf_append(&c->in, pending, len);

@@ -14,7 +14,8 @@
  *                into the Maildir's tmp/)
  *   fetch.c      FETCH: items from the index and cache, sections
  *                streamed from the file, resumable when output backs up
- *   msgcmd.c     STORE, COPY, MOVE, EXPUNGE, SEARCH, SORT, THREAD
+ *   msgcmd.c     STORE, COPY, MOVE, EXPUNGE
+ *   searchcmd.c  SEARCH, SORT, THREAD, in slices between other sessions
  *   main.c       the stand-alone mode "imap -c DIR --user NAME"
  *
  * Memory per session: the parser's limits (imap_max_line_length), the
@@ -67,6 +68,7 @@ struct imap_login_info {
 	const char *user;
 	const char *maildir;
 	const char *rip, *lip; /* client and local address, may be NULL */
+	const char *tag;       /* the login command's tag (postlogin), or NULL */
 };
 
 struct imap_client {
@@ -91,6 +93,8 @@ struct imap_client {
 	imap_cont_fn *cont;
 	void *cont_ctx;
 	void (*cont_free)(void *ctx);
+	bool cont_yield;		 /* resume from the loop, not now */
+	struct event_timer *yield_timer; /* that resumption */
 
 	/* APPEND streaming a literal into a file. */
 	struct imap_append_state *append;
@@ -121,8 +125,10 @@ struct imap_client {
 
 /* A session already logged in (the stand-alone mode, postlogin).
  * pending: bytes the client sent that the login process read ahead.
- * fd_out may equal fd_in.  NULL (and a BYE written) when the mailbox
- * cannot be opened. */
+ * fd_out may equal fd_in.  With li->tag, the login command's tagged
+ * "OK [CAPABILITY ...] Logged in" is written once the mailbox is open.
+ * NULL (and a BYE written, then "tag NO [UNAVAILABLE]" with li->tag)
+ * when the mailbox cannot be opened. */
 struct imap_client *imap_client_new_fds(struct event_loop *loop, int fd_in, int fd_out,
     const struct imap_login_info *li, const char *pending, size_t len);
 struct imap_client *imap_client_new(struct event_loop *loop, int fd,
@@ -131,6 +137,10 @@ struct imap_client *imap_client_new(struct event_loop *loop, int fd,
 void imap_client_on_close(struct imap_client *c, void (*fn)(void *ctx), void *ctx);
 /* Writes what is buffered (non-blocking) and re-arms the events. */
 void imap_client_flush(struct imap_client *c);
+/* Called by a continuation that returns false with work left but no
+ * output pending (SEARCH): it is run again from the event loop, after
+ * the other sessions' events of this round, not at once. */
+void imap_client_yield(struct imap_client *c);
 /* Sends "* BYE text" and closes after it is written. */
 void imap_client_bye(struct imap_client *c, const char *text);
 void imap_client_idle_start(struct imap_client *c);

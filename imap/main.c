@@ -65,9 +65,9 @@ static void postlogin_session_end(void *ctx)
 /*
  * A session handed over by postlogin: the login command's tagged OK
  * with the post-login capabilities is ours to send, as Dovecot's imap
- * does; then the session engine takes the connection (and the bytes the
- * login process read ahead).  The socket's buffer is empty, so the short
- * OK line is written at once.
+ * does, once the session engine has opened the mailbox (a failure is a
+ * tagged NO, never OK then BYE); the engine takes the connection and
+ * the bytes the login process read ahead.
  */
 static void postlogin_session(struct event_loop *loop, int fd, const struct postlogin_info *info,
     const char *pending, size_t len, void *ctx)
@@ -75,18 +75,11 @@ static void postlogin_session(struct event_loop *loop, int fd, const struct post
 	struct imap_login_info li = {.user = info->user,
 	    .maildir = info->maildir,
 	    .rip = info->client_addr,
-	    .lip = info->local_addr};
+	    .lip = info->local_addr,
+	    .tag = info->tag};
 	struct imap_client *cl;
-	struct buf ok = BUF_INIT;
 
 	(void)ctx;
-	if (info->tag) {
-		buf_printf(
-		    &ok, "%s OK [CAPABILITY %s] Logged in\r\n", info->tag, imap_capabilities());
-		if (write(fd, ok.data, ok.len) != (ssize_t)ok.len)
-			log_warn("imap(%s): cannot write the login reply", info->user);
-		buf_free(&ok);
-	}
 	if ((cl = imap_client_new(loop, fd, &li, pending, len)) == NULL) {
 		postlogin_client_done(); /* it said BYE and closes by itself */
 		return;
@@ -130,12 +123,7 @@ int main(int argc, char **argv)
 	if (user == NULL || optind != argc)
 		usage();
 	/* An instance's folder (as "tern -c") names its etc/. */
-	char *inst = confdir ? xasprintf("%s/etc/main.cf", confdir) : NULL;
-	if (inst && stat(inst, &st) == 0) {
-		free(inst);
-		confdir = inst = xasprintf("%s/etc", confdir);
-	}
-	if (config_load(confdir, confdir == NULL, &err) < 0) {
+	if (config_load_instance(confdir, confdir == NULL, &err) < 0) {
 		fprintf(stderr, "imap: %s\n", buf_cstr(&err));
 		return EX_CONFIG;
 	}
@@ -165,7 +153,6 @@ int main(int argc, char **argv)
 	}
 	event_loop_free(loop);
 	free(maildir);
-	free(inst);
 	buf_free(&err);
 	return 0;
 }

@@ -28,6 +28,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lline.h"
@@ -670,6 +671,33 @@ int config_load(const char *dir, bool allow_missing, struct buf *err)
 	free(path);
 	buf_free(&text);
 	return rc;
+}
+
+char *config_instance_dir(const char *dir)
+{
+	char real[PATH_MAX], *inst;
+	struct stat st;
+
+	if (dir == NULL)
+		return NULL;
+	if (realpath(dir, real) != NULL)
+		dir = real;
+	inst = xasprintf("%s/etc/main.cf", dir);
+	if (stat(inst, &st) == 0) {
+		free(inst);
+		return xasprintf("%s/etc", dir);
+	}
+	free(inst);
+	return xstrdup(dir);
+}
+
+int config_load_instance(const char *dir, bool allow_missing, struct buf *err)
+{
+	char *d = config_instance_dir(dir);
+	int r = config_load(d, allow_missing, err);
+
+	free(d);
+	return r;
 }
 
 const char *config_dir(void)

@@ -97,6 +97,18 @@ const struct param_def *config_param_def(const char *name);
  */
 int config_load(const char *dir, bool allow_missing, struct buf *err);
 
+/*
+ * config_load() for a command's "-c DIR": DIR may be an instance's folder
+ * (the one "tern init" made, holding etc/main.cf; then DIR/etc is loaded)
+ * or a configuration directory, relative or absolute (it is made absolute
+ * first, so "-c run" from the instance's parent works).  NULL: as
+ * config_load(NULL, ...).
+ */
+int config_load_instance(const char *dir, bool allow_missing, struct buf *err);
+/* The directory config_load_instance() loads for dir (malloc'ed), NULL
+ * for NULL. */
+char *config_instance_dir(const char *dir);
+
 /* Parses main.cf text (for tests and fuzzing); same rules as config_load. */
 int config_load_text(const char *text, size_t len, const char *filename, struct buf *err);
 

@@ -31,13 +31,22 @@ struct dc_sink {
 	int match; /* bytes of "From " held back at the start of a line */
 	char last; /* last message byte */
 	struct buf out;
-	uint64_t written;
+	uint64_t written, bare_lf; /* bytes written, LFs without CR before them */
+	char out_last;		   /* last byte written */
 };
 
 static int dc_flush(struct dc_sink *s)
 {
 	const char *p = s->out.data;
 	size_t len = s->out.len;
+	char prev = s->out_last;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\n' && prev != '\r')
+			s->bare_lf++;
+		prev = p[i];
+	}
+	s->out_last = prev;
 
 	while (len > 0) {
 		ssize_t n = write(s->fd, p, len);
@@ -132,13 +141,13 @@ static int dc_envelope(struct dc_sink *s)
 	if (c->from_sender) {
 		time_t now = time(NULL);
 		struct tm tm;
+		char date[32];
 
 		localtime_r(&now, &tm);
+		maildate_ctime(date, &tm);
 		/* Written as is: this line is the one "From " that is meant. */
-		buf_printf(&s->out, "From %s %s %s %2d %02d:%02d:%02d %d%s",
-		    *c->from_sender ? c->from_sender : "MAILER-DAEMON", maildate_day(tm.tm_wday),
-		    maildate_month(tm.tm_mon), tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		    tm.tm_year + 1900, s->eol);
+		buf_printf(&s->out, "From %s %s%s",
+		    *c->from_sender ? c->from_sender : "MAILER-DAEMON", date, s->eol);
 	}
 	if (c->return_path)
 		buf_printf(&b, "Return-Path: <%s>\n", c->return_path);
@@ -163,9 +172,10 @@ static int dc_tail(struct dc_sink *s)
 	return dc_flush(s);
 }
 
-int deliver_copy_write(int fd, const struct deliver_copy *c, uint64_t *written)
+int deliver_copy_write(int fd, const struct deliver_copy *c, uint64_t *written, uint64_t *vsize)
 {
-	struct dc_sink s = {.fd = fd, .c = c, .eol = c->eol ? c->eol : "\n", .bol = true};
+	struct dc_sink s = {
+	    .fd = fd, .c = c, .eol = c->eol ? c->eol : "\n", .bol = true, .out_last = '\n'};
 	int r;
 
 	buf_init(&s.out);
@@ -181,5 +191,7 @@ int deliver_copy_write(int fd, const struct deliver_copy *c, uint64_t *written)
 		r = dc_tail(&s);
 	buf_free(&s.out);
 	*written = s.written;
+	if (vsize)
+		*vsize = s.written + s.bare_lf;
 	return r;
 }

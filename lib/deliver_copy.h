@@ -37,8 +37,10 @@ struct deliver_copy {
 	const char *eol;	  /* NULL: "\n" */
 };
 
-/* Writes the message to fd.  0 (*written bytes), or -1 with errno set
- * (EIO when the queue file is shorter than the offsets say). */
-int deliver_copy_write(int fd, const struct deliver_copy *c, uint64_t *written);
+/* Writes the message to fd.  0, or -1 with errno set (EIO when the queue
+ * file is shorter than the offsets say).  *written: the bytes written;
+ * *vsize (if vsize is not NULL): the same with every LF not preceded by CR
+ * counted as two bytes (the virtual size IMAP reports as RFC822.SIZE). */
+int deliver_copy_write(int fd, const struct deliver_copy *c, uint64_t *written, uint64_t *vsize);
 
 #endif

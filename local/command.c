@@ -60,9 +60,7 @@ static int cmd_input(const struct local_msg *m, const char *rcpt)
 
 	if (fd < 0)
 		return -1;
-	rc = local_from_line(fd, m->sender);
-	if (rc == 0)
-		rc = local_copy_message(fd, m, rcpt, false);
+	rc = local_copy_message(fd, m, rcpt, LOCAL_COPY_COMMAND);
 	if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
 		rc = -1;
 	if (rc < 0) {

@@ -55,12 +55,17 @@ void local_result_set(struct local_result *r, const char *result, const char *ds
  * EDQUOT, bounced 5.2.2 for EFBIG, else deferred 4.3.0 "what: strerror". */
 void local_result_errno(struct local_result *r, int err, const char *what);
 
-/* copy.c: writes the whole message to fd.  0, or -1 with errno set. */
-int local_copy_message(int fd, const struct local_msg *m, const char *rcpt, bool mbox);
+/* copy.c: writes the whole message to fd in the form of its consumer:
+ * a Maildir file, an mbox append ("From " line, '>From ' escapes, an
+ * empty line at the end) or a command's input ("From " line only).
+ * 0, or -1 with errno set. */
+enum local_copy_form { LOCAL_COPY_MAILDIR, LOCAL_COPY_MBOX, LOCAL_COPY_COMMAND };
+int local_copy_message(
+    int fd, const struct local_msg *m, const char *rcpt, enum local_copy_form form);
 /* The same, telling the bytes written and the virtual size (line ends
- * counted as CRLF, what IMAP's RFC822.SIZE is). */
-int local_copy_message_sizes(int fd, const struct local_msg *m, const char *rcpt, bool mbox,
-    uint64_t *size, uint64_t *vsize);
+ * counted as CRLF, what IMAP's RFC822.SIZE is; vsize may be NULL). */
+int local_copy_message_sizes(int fd, const struct local_msg *m, const char *rcpt,
+    enum local_copy_form form, uint64_t *size, uint64_t *vsize);
 /* Creates dir and its missing parents (mode 0700), syncing each new entry.
  * 0, or -1 with errno set. */
 int local_mkdirs(const char *dir);
@@ -97,11 +102,6 @@ int maildir_sync_pending(void);
  * exactly as it was.  0 or -1; r says which either way. */
 int mbox_deliver(
     const struct local_msg *m, const char *rcpt, const char *path, struct local_result *r);
-/* "Sun Nov 22 09:20:01 2026" (asctime without its newline). */
-void mbox_date(char out[32], const struct tm *tm);
-
-/* "From sender date" line that starts an mbox message (mbox.c). */
-int local_from_line(int fd, const char *sender);
 /* True when the header holds "Delivered-To: addr" (copy.c); a loop. */
 bool local_header_delivered_to(const struct local_msg *m, const char *addr);
 

@@ -279,7 +279,8 @@ static int maildir_try(const struct local_msg *m, const char *rcpt, const char *
 		maildir_store_forget(dir);
 		return e == MSTORE_EIO || e == MSTORE_ENOTFOUND ? 1 : -1;
 	}
-	if (local_copy_message_sizes(mstore_save_fd(sv), m, rcpt, false, &size, &vsize) < 0) {
+	if (local_copy_message_sizes(
+		mstore_save_fd(sv), m, rcpt, LOCAL_COPY_MAILDIR, &size, &vsize) < 0) {
 		local_result_errno(r, errno, "write maildir file");
 		mstore_save_abort(sv);
 		return -1;

@@ -35,13 +35,6 @@
 #define MBOX_LOCK_SECONDS 30
 #define MBOX_LOCK_POLL_MS 100
 
-void mbox_date(char out[32], const struct tm *tm)
-{
-	snprintf(out, 32, "%s %s %2d %02d:%02d:%02d %d", maildate_day(tm->tm_wday),
-	    maildate_month(tm->tm_mon), tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec,
-	    tm->tm_year + 1900);
-}
-
 static int mbox_lock(int fd)
 {
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
@@ -56,26 +49,6 @@ static int mbox_lock(int fd)
 	}
 	errno = EAGAIN;
 	return -1;
-}
-
-int local_from_line(int fd, const char *sender)
-{
-	char date[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	struct buf b = BUF_INIT;
-	ssize_t n;
-
-	localtime_r(&now, &tm);
-	mbox_date(date, &tm);
-	buf_printf(&b, "From %s %s\n", *sender ? sender : "MAILER-DAEMON", date);
-	n = write(fd, b.data, b.len);
-	if (n >= 0 && (size_t)n != b.len) {
-		errno = ENOSPC;
-		n = -1;
-	}
-	buf_free(&b);
-	return n < 0 ? -1 : 0;
 }
 
 /* Would the message make the mailbox exceed mailbox_size_limit? */
@@ -119,7 +92,7 @@ static int mbox_open(
 static int mbox_append(int fd, const struct local_msg *m, const char *rcpt, const char **what)
 {
 	*what = "write mailbox";
-	if (local_from_line(fd, m->sender) < 0 || local_copy_message(fd, m, rcpt, true) < 0)
+	if (local_copy_message(fd, m, rcpt, LOCAL_COPY_MBOX) < 0)
 		return -1;
 	*what = "fsync mailbox";
 	return fsync(fd);

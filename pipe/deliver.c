@@ -89,7 +89,7 @@ static int pd_input(const struct deliver_job *job, const struct pipe_conf *c)
 
 	if (fd < 0)
 		return -1;
-	if (deliver_copy_write(fd, &dc, &written) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+	if (deliver_copy_write(fd, &dc, &written, NULL) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		int err = errno;
 
 		close(fd);

@@ -114,7 +114,6 @@ void sm_env_free(struct sm_envelope *e)
 static const char *sm_confdir(const char *given)
 {
 	struct stat st;
-	char *inst;
 
 	if (given == NULL)
 		given = getenv("TERN_CONFIG");
@@ -122,13 +121,7 @@ static const char *sm_confdir(const char *given)
 		return NULL;
 	if (stat(given, &st) == 0 && S_ISREG(st.st_mode))
 		return xstrdup(dirname(xstrdup(given)));
-	inst = xasprintf("%s/etc/main.cf", given);
-	if (stat(inst, &st) == 0) {
-		free(inst);
-		return xasprintf("%s/etc", given);
-	}
-	free(inst);
-	return given;
+	return config_instance_dir(given);
 }
 
 static void sm_load_config(const char *given)

@@ -5,25 +5,35 @@ differential tests."""
 import os
 import pwd
 import shutil
-import socket
-import ssl
 import subprocess
 import tempfile
 import time
 
+from line_client import LineClient, tls_context  # noqa: F401 (tls_context: for the tests)
+from tern_instance import Instance, wait_until
+
 DOVECOT_POP3 = "/usr/lib/dovecot/pop3"
 
 
-def tls_context(inst=None):
-    """A client context trusting the instance's self-signed certificate."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    if inst is not None:
-        ctx.load_verify_locations(os.path.join(inst.etc, "cert.pem"))
-        ctx.verify_mode = ssl.CERT_REQUIRED
-    else:
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
+def start_instance(users, pop3=False, imap=False, main_cf=None):
+    """An instance with the POP3 and/or IMAP listeners (plain and TLS),
+    the accounts users ({address: password}) and, since the tests fail
+    logins on purpose, all from 127.0.0.1, no growing delays for
+    loopback; returned once every listener accepts connections."""
+    cf = {"auth_failure_exceptions": "127.0.0.0/8"}
+    cf.update(main_cf or {})
+    inst = Instance(pop3=pop3, imap=imap, main_cf=cf)
+    for user, password in users.items():
+        inst.user_add(user, password)
+    inst.start()
+    ports = []
+    if pop3:
+        ports += [("pop3", inst.pop3_port), ("pop3s", inst.pop3s_port)]
+    if imap:
+        ports += [("imap", inst.imap_port), ("imaps", inst.imaps_port)]
+    for name, port in ports:
+        wait_until(lambda: inst._port_open(port), 30, what="%s port" % name)
+    return inst
 
 
 _seq = [0]
@@ -58,31 +68,17 @@ def crlf(data):
     return bytes(out)
 
 
-class Lines:
+class Lines(LineClient):
     """A line-level client for POP3 or IMAP that can send anything."""
 
     def __init__(self, port, tls=None, timeout=30):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        if tls is not None:
-            self.sock = tls.wrap_socket(self.sock)
-        self.buf = b""
+        super().__init__(port, timeout=timeout, tls=tls)
 
     def starttls(self, ctx):
         self.sock = ctx.wrap_socket(self.sock)
 
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode()
-        self.sock.sendall(data)
-
     def line(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("connection closed; have %r" % self.buf)
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line + b"\n"
+        return self.raw_line()
 
     def cmd(self, text):
         self.send(text + "\r\n")
@@ -99,22 +95,6 @@ class Lines:
             if line.startswith(b".."):
                 line = line[1:]
             out += line
-
-    def closed(self):
-        """True when the server closed the connection (within the timeout)."""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return True
-                self.buf += chunk
-        except ConnectionResetError:
-            return True  # closed with our unread bytes still in its buffer
-        except socket.timeout:
-            return False
-
-    def close(self):
-        self.sock.close()
 
 
 def dovecot_pop3(maildir, commands, user=None):

@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 
-from tern_instance import free_port, wait_until
+from tern_instance import free_port, wait_log, wait_until  # noqa: F401 (wait_log: for the tests)
 
 
 def free_port_on(addrs):
@@ -336,11 +336,6 @@ def make_cert(directory, name):
 
 def log_lines(inst, needle):
     return [l for l in inst.log().splitlines() if needle in l]
-
-
-def wait_log(inst, needle, timeout=30):
-    return wait_until(lambda: log_lines(inst, needle), timeout,
-                      what="log line with %r\nlog:\n%s" % (needle, inst.log()[-4000:]))
 
 
 class PostfixInstance:

@@ -41,6 +41,17 @@ def wait_until(cond, timeout=20.0, interval=0.05, what="condition"):
     raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
 
 
+def wait_log(inst, needle, timeout=30):
+    """Waits for log lines containing needle; returns them (bounded,
+    raises AssertionError with the log's end)."""
+    def lines():
+        return [l for l in inst.log().splitlines() if needle in l]
+    try:
+        return wait_until(lines, timeout, what="log line with %r" % needle)
+    except AssertionError as e:
+        raise AssertionError("%s\nlog:\n%s" % (e, inst.log()[-4000:])) from None
+
+
 class Instance:
     """A tern instance in a temporary directory.
 

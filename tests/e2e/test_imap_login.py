@@ -6,28 +6,23 @@ and over-long input; Python's imaplib and raw sockets."""
 import base64
 import imaplib
 import re
+import shutil
 import time
 import unittest
 
-from login_util import Lines, crlf, put_message, tls_context
-from tern_instance import Instance, wait_until
+from login_util import Lines, crlf, put_message, start_instance, tls_context
+from tern_instance import wait_until
 
 USER = "carol@example.com"
 PASS = "imap-secret-1"
 
 
 class ImapLoginBase(unittest.TestCase):
-    # Failures from loopback get no growing delays from auth (the tests
-    # fail logins on purpose, all from 127.0.0.1).
-    main_cf = {"auth_failure_exceptions": "127.0.0.0/8"}
+    main_cf = {}
 
     @classmethod
     def setUpClass(cls):
-        cls.inst = Instance(imap=True, main_cf=cls.main_cf)
-        cls.inst.user_add(USER, PASS)
-        cls.inst.start()
-        wait_until(lambda: cls.inst._port_open(cls.inst.imap_port), 30, what="imap port")
-        wait_until(lambda: cls.inst._port_open(cls.inst.imaps_port), 30, what="imaps port")
+        cls.inst = start_instance({USER: PASS}, imap=True, main_cf=cls.main_cf)
 
     @classmethod
     def tearDownClass(cls):
@@ -135,6 +130,27 @@ class ImapLoginTest(ImapLoginBase):
         wait_until(lambda: re.search(r"imap-login\[\d+\]: Login: user=<%s>, method=PLAIN, "
                                      r"rip=127\.0\.0\.1, lip=127\.0\.0\.1, mpid=\d+, TLS"
                                      % USER, self.inst.log()), 10, what="Login log line")
+
+    def test_login_mailbox_unusable(self):
+        """A mailbox the user's process cannot open: the login command gets
+        a tagged NO [UNAVAILABLE] after the BYE, never "OK Logged in"."""
+        user = "dora@example.com"
+        self.inst.user_add(user, PASS)
+        md = self.inst.maildir(user)
+        shutil.rmtree(md)
+        with open(md, "w") as f:
+            f.write("not a Maildir\n")
+        c = self.raw()
+        c.send("a1 LOGIN %s %s\r\na2 NOOP\r\n" % (user, PASS))
+        lines = [c.line(), c.line()]
+        self.assertTrue(lines[0].startswith(b"* BYE [UNAVAILABLE]"), lines)
+        self.assertTrue(lines[1].startswith(b"a1 NO [UNAVAILABLE]"), lines)
+        self.assertTrue(c.closed())
+        # A good mailbox of another user is unaffected.
+        c = imaplib.IMAP4("127.0.0.1", self.inst.imap_port)
+        self.assertEqual(c.login(USER, PASS)[0], "OK")
+        self.assertEqual(c.select("INBOX")[0], "OK")
+        c.logout()
 
     def test_login_pipelined_commands(self):
         """Commands sent in the same write as LOGIN reach the imap process

@@ -13,8 +13,9 @@ import tempfile
 import time
 import unittest
 
-from login_util import Lines, crlf, dovecot_pop3, dovecot_uidls, put_message, tls_context
-from tern_instance import Instance, wait_until
+from login_util import (Lines, crlf, dovecot_pop3, dovecot_uidls, put_message, start_instance,
+                        tls_context)
+from tern_instance import wait_until
 
 USER = "bob@example.com"
 PASS = "pop-secret-1"
@@ -28,17 +29,11 @@ MESSAGES = [
 
 
 class Pop3Base(unittest.TestCase):
-    # Failures from loopback get no growing delays from auth (the tests
-    # fail logins on purpose, all from 127.0.0.1).
-    main_cf = {"auth_failure_exceptions": "127.0.0.0/8"}
+    main_cf = {}
 
     @classmethod
     def setUpClass(cls):
-        cls.inst = Instance(pop3=True, main_cf=cls.main_cf)
-        cls.inst.user_add(USER, PASS)
-        cls.inst.start()
-        wait_until(lambda: cls.inst._port_open(cls.inst.pop3_port), 30, what="pop3 port")
-        wait_until(lambda: cls.inst._port_open(cls.inst.pop3s_port), 30, what="pop3s port")
+        cls.inst = start_instance({USER: PASS}, pop3=True, main_cf=cls.main_cf)
 
     @classmethod
     def tearDownClass(cls):
@@ -376,12 +371,7 @@ class Pop3ImapTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.inst = Instance(pop3=True, imap=True,
-                            main_cf={"auth_failure_exceptions": "127.0.0.0/8"})
-        cls.inst.user_add(USER, PASS)
-        cls.inst.start()
-        wait_until(lambda: cls.inst._port_open(cls.inst.pop3_port), 30, what="pop3 port")
-        wait_until(lambda: cls.inst._port_open(cls.inst.imap_port), 30, what="imap port")
+        cls.inst = start_instance({USER: PASS}, pop3=True, imap=True)
 
     @classmethod
     def tearDownClass(cls):

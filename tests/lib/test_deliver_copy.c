@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "deliver_copy.h"
+#include "maildate.h"
 #include "util.h"
 
 /* A "queue file": header at 0, body right after it. */
@@ -45,7 +46,7 @@ static char *copy(const struct deliver_copy *c)
 	char *text;
 	off_t len;
 
-	assert_int_equal(deliver_copy_write(out, c, &n), 0);
+	assert_int_equal(deliver_copy_write(out, c, &n, NULL), 0);
 	len = lseek(out, 0, SEEK_END);
 	assert_int_equal((off_t)n, len);
 	text = xcalloc(1, (size_t)len + 1);
@@ -133,8 +134,41 @@ static void test_short_queue_file(void **state)
 
 	(void)state;
 	c.body_len += 100;
-	assert_int_equal(deliver_copy_write(out, &c, &n), -1);
+	assert_int_equal(deliver_copy_write(out, &c, &n, NULL), -1);
 	assert_int_equal(errno, EIO);
+	close(out);
+	close(fd);
+}
+
+static void test_ctime_date(void **state)
+{
+	char out[32];
+	struct tm tm = {.tm_year = 126,
+	    .tm_mon = 10,
+	    .tm_mday = 2,
+	    .tm_wday = 1,
+	    .tm_hour = 9,
+	    .tm_min = 5,
+	    .tm_sec = 1};
+
+	(void)state;
+	maildate_ctime(out, &tm);
+	assert_string_equal(out, "Mon Nov  2 09:05:01 2026");
+}
+
+/* The virtual size counts each bare LF as CRLF; CRLF line ends count once. */
+static void test_vsize(void **state)
+{
+	struct deliver_copy c;
+	int fd = queue_file("H: 1\n", "a\r\nb\n", &c), out = memfd_create("o", 0);
+	uint64_t n, v;
+
+	(void)state;
+	c.return_path = "s@x";
+	assert_int_equal(deliver_copy_write(out, &c, &n, &v), 0);
+	/* "Return-Path: <s@x>\n" 19, "H: 1\n" 5, "\n" 1, "a\r\n" 3, "b\n" 2 */
+	assert_int_equal(n, 30);
+	assert_int_equal(v, 30 + 4);
 	close(out);
 	close(fd);
 }
@@ -146,6 +180,8 @@ int main(void)
 	    cmocka_unit_test(test_partial_matches),
 	    cmocka_unit_test(test_block_boundaries),
 	    cmocka_unit_test(test_short_queue_file),
+	    cmocka_unit_test(test_ctime_date),
+	    cmocka_unit_test(test_vsize),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

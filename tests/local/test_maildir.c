@@ -469,22 +469,6 @@ static void test_result_errno(void **state)
 	assert_string_equal(r.reason, "cannot open mailbox: Permission denied");
 }
 
-static void test_mbox_date(void **state)
-{
-	char out[32];
-	struct tm tm = {.tm_year = 126,
-	    .tm_mon = 10,
-	    .tm_mday = 2,
-	    .tm_wday = 1,
-	    .tm_hour = 9,
-	    .tm_min = 5,
-	    .tm_sec = 1};
-
-	(void)state;
-	mbox_date(out, &tm);
-	assert_string_equal(out, "Mon Nov  2 09:05:01 2026");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,7 +484,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_mbox_failure_truncates, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mbox_not_a_file, setup, teardown),
 	    cmocka_unit_test(test_result_errno),
-	    cmocka_unit_test(test_mbox_date),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
