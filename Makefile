@@ -46,7 +46,7 @@ DEPS_IMAP  := dovecot-imapd isync
 DEPS_POP3  := dovecot-pop3d fetchmail curl
 DEPS_SIEVE := dovecot-sieve
 DEPS_MSGAUTH := python3-spf python3-yaml python3-dkim opendkim-tools
-DEPS_ANTISPAM := python3-milter rspamd redis-server clamav-daemon clamav-milter
+DEPS_ANTISPAM := python3-milter rspamd redis-server clamav-daemon clamav-milter postgrey
 DEPS_HTTP  :=
 DEPS_TLSSEC :=
 # Only for make bench (not part of DEPS, so not installed by make check).

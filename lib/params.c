@@ -222,6 +222,17 @@ const struct param_def param_table[] = {
 
     INT("maps_rbl_reject_code", "554", "reply code when reject_rbl_client finds the client listed"),
 
+    /* Policy delegation (check_policy_service): smtpd/policy_service.c. */
+    TIME("smtpd_policy_service_timeout", "100", 's', "time limit for a policy server's reply"),
+    TIME("smtpd_policy_service_max_idle", "300", 's',
+	"time an unused policy server connection is kept open"),
+    INT("smtpd_policy_service_request_limit", "0",
+	"requests per policy server connection before it is closed; 0 means no limit"),
+    STR("smtpd_policy_service_default_action", "451 4.3.5 Server configuration problem",
+	"the action when a policy server cannot be reached, times out or answers garbage"),
+    STR("smtpd_policy_service_policy_context", "",
+	"the policy_context attribute sent to policy servers"),
+
     /* Header and body checks in cleanup (cleanup/checks.c, header_checks(5)). */
     STR("header_checks", "", "tables that inspect the message's own header lines"),
     STR("mime_header_checks", "$header_checks",

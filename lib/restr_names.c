@@ -33,7 +33,7 @@ static const struct restr_name restr_names[] = {
     R("reject_unauth_pipelining", RN_REJECT_UNAUTH_PIPELINING),
     R("reject_multi_recipient_bounce", RN_REJECT_MULTI_RECIPIENT_BOUNCE),
     R("reject_plaintext_session", RN_REJECT_PLAINTEXT_SESSION),
-    RA("check_policy_service", RN_UNSUPPORTED),
+    RA("check_policy_service", RN_CHECK_POLICY_SERVICE),
     RA("sleep", RN_UNSUPPORTED),
 
     /* Client. */

@@ -32,6 +32,7 @@
 #include "dnsbl.h"
 #include "log.h"
 #include "maps.h"
+#include "policy_service.h"
 #include "resolve.h"
 #include "restr_names.h"
 #include "smtpd.h"
@@ -134,7 +135,16 @@ int restr_access_action(const char *value, const char *what, const char *subject
 		log_warn("access table result not supported, ignored: %s", value);
 	}
 	if (code) {
-		dsn = code < 500 ? "4.7.1" : "5.7.1";
+		char own[16] = "";
+		size_t n = strspn(text, "0123456789.");
+
+		/* Postfix: text that starts with its own x.y.z of the right class. */
+		if (text[0] == (code < 500 ? '4' : '5') && text[1] == '.' && n < sizeof(own) &&
+		    (text[n] == ' ' || text[n] == 0)) {
+			memcpy(own, text, n);
+			text = str_trim(text + n);
+		}
+		dsn = *own ? own : code < 500 ? "4.7.1" : "5.7.1";
 		buf_reset(reply);
 		buf_printf(reply, "%d %s <%s>: %s: %s", code, dsn, subject, what,
 		    *text ? text : "Access denied");
@@ -335,6 +345,46 @@ static enum restr_verdict restr_rbl_client(struct restr_ctx *c)
 	free(zone);
 	free(filter);
 	return st == DNS_PENDING ? V_WAIT : st == DNS_OK ? V_REJECT : V_DUNNO;
+}
+
+/* The protocol_state of the command the lists run for. */
+static const char *restr_state(const struct restr_ctx *c)
+{
+	if (c->stage == RESTR_DATA)
+		return "DATA";
+	if (c->rcpt)
+		return "RCPT";
+	if (c->s->sender)
+		return "MAIL";
+	return c->s->helo ? "HELO" : "CONNECT";
+}
+
+/*
+ * check_policy_service inet:host:port | unix:path: the server's action is
+ * read as an access table's (OK, DUNNO, REJECT text, DEFER text,
+ * DEFER_IF_PERMIT text, 4xx/5xx text).  The command waits for the answer
+ * as for DNS (policy_service.h).
+ */
+static enum restr_verdict restr_policy_service(struct restr_ctx *c)
+{
+	const char *endpoint = c->words[*c->pos + 1];
+	struct buf req = BUF_INIT, subj = BUF_INIT;
+	char *action = NULL;
+	int r;
+
+	if (endpoint == NULL)
+		return restr_config_error(c, "missing server after check_policy_service");
+	(*c->pos)++;
+	policy_request_build(c->s, restr_state(c), c->rcpt, &req);
+	r = policy_service_query(c->s->loop, endpoint, buf_cstr(&req), &action);
+	buf_free(&req);
+	if (r == 0)
+		return V_WAIT;
+	restr_subject(c, &subj);
+	r = restr_access_action(action, restr_what(c->stage), buf_cstr(&subj), c->reply);
+	buf_free(&subj);
+	free(action);
+	return r > 0 ? V_PERMIT : r < 0 ? V_REJECT : V_DUNNO;
 }
 
 static enum restr_verdict restr_unknown_domain(
@@ -579,6 +629,7 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 	case RN_CHECK_RECIPIENT_ACCESS:
 		return restr_check_access(c, restr_access_names[rn->id - RN_CHECK_CLIENT_ACCESS]);
 	case RN_REJECT_RBL_CLIENT: return restr_rbl_client(c);
+	case RN_CHECK_POLICY_SERVICE: return restr_policy_service(c);
 	case RN_UNSUPPORTED: break;
 	}
 	{
