@@ -222,6 +222,19 @@ const struct param_def param_table[] = {
 
     INT("maps_rbl_reject_code", "554", "reply code when reject_rbl_client finds the client listed"),
 
+    /* Built-in greylisting (check_greylist): smtpd/greylist.c. */
+    STR("smtpd_greylist_database", "$data_directory/greylist.lmdb",
+	"LMDB file of greylisting triplets, shared by all smtpd processes"),
+    TIME("smtpd_greylist_delay", "300", 's', "how long a new triplet is refused with 450"),
+    TIME("smtpd_greylist_retry_window", "172800", 's',
+	"how long after the delay a first retry is still counted"),
+    TIME("smtpd_greylist_allowlist_ttl", "3024000", 's',
+	"how long a passed triplet or allowlisted client is remembered after its last use"),
+    INT("smtpd_greylist_auto_allowlist", "5",
+	"triplets a client network must pass before it is not greylisted; 0 means never"),
+    INT("smtpd_greylist_ipv4_prefix", "24", "bits of an IPv4 client address that name its network"),
+    INT("smtpd_greylist_ipv6_prefix", "64", "bits of an IPv6 client address that name its network"),
+
     /* Policy delegation (check_policy_service): smtpd/policy_service.c. */
     TIME("smtpd_policy_service_timeout", "100", 's', "time limit for a policy server's reply"),
     TIME("smtpd_policy_service_max_idle", "300", 's',

@@ -34,6 +34,7 @@ static const struct restr_name restr_names[] = {
     R("reject_multi_recipient_bounce", RN_REJECT_MULTI_RECIPIENT_BOUNCE),
     R("reject_plaintext_session", RN_REJECT_PLAINTEXT_SESSION),
     RA("check_policy_service", RN_CHECK_POLICY_SERVICE),
+    R("check_greylist", RN_CHECK_GREYLIST), /* tern: greylisting (antispam.7) */
     RA("sleep", RN_UNSUPPORTED),
 
     /* Client. */

@@ -44,6 +44,7 @@ enum restr_id {
 	RN_CHECK_RECIPIENT_ACCESS,
 	RN_REJECT_RBL_CLIENT,
 	RN_CHECK_POLICY_SERVICE,
+	RN_CHECK_GREYLIST, /* tern's own: built-in greylisting */
 };
 
 struct restr_name {

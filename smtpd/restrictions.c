@@ -30,6 +30,7 @@
 #include "config.h"
 #include "dns.h"
 #include "dnsbl.h"
+#include "greylist.h"
 #include "log.h"
 #include "maps.h"
 #include "policy_service.h"
@@ -630,6 +631,12 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 		return restr_check_access(c, restr_access_names[rn->id - RN_CHECK_CLIENT_ACCESS]);
 	case RN_REJECT_RBL_CLIENT: return restr_rbl_client(c);
 	case RN_CHECK_POLICY_SERVICE: return restr_policy_service(c);
+	case RN_CHECK_GREYLIST:
+		/* Only a recipient makes a triplet; elsewhere it says nothing. */
+		if (c->rcpt == NULL || c->s->sender == NULL)
+			return V_DUNNO;
+		return greylist_check(c->s, c->rcpt, c->reply) == GREYLIST_DEFER ? V_REJECT
+										 : V_DUNNO;
 	case RN_UNSUPPORTED: break;
 	}
 	{
