@@ -48,12 +48,14 @@ DEPS_SIEVE := dovecot-sieve
 DEPS_MSGAUTH := python3-spf python3-yaml python3-dkim opendkim-tools
 DEPS_ANTISPAM := python3-milter rspamd redis-server clamav-daemon clamav-milter postgrey
 DEPS_HTTP  :=
+# The webmail's browser tests drive Debian's chromium (no browser download).
+DEPS_WEBMAIL := chromium
 DEPS_TLSSEC :=
 # Only for make bench (not part of DEPS, so not installed by make check).
-DEPS_BENCH := python3 postfix strace procps
+DEPS_BENCH := python3 postfix strace procps dovecot-core
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_SMTPD) $(DEPS_QMGR) $(DEPS_LOCAL) \
               $(DEPS_SENDMAIL) $(DEPS_SMTP) $(DEPS_MASTER) $(DEPS_AUTH) $(DEPS_MSTORE) $(DEPS_IMAP) \
-              $(DEPS_POP3) $(DEPS_SIEVE) $(DEPS_MSGAUTH) $(DEPS_ANTISPAM) $(DEPS_HTTP) $(DEPS_TLSSEC) \
+              $(DEPS_POP3) $(DEPS_SIEVE) $(DEPS_MSGAUTH) $(DEPS_ANTISPAM) $(DEPS_HTTP) $(DEPS_WEBMAIL) $(DEPS_TLSSEC) \
               $(DEPS_TRANSPORTS)
 
 ALLCFLAGS = $(WARN) $(CFLAGS) $(SAN) $(CPPFLAGS)
@@ -96,7 +98,21 @@ FUZZ_SECONDS ?= 20
 # intermediate files (which rebuilt them on every make).
 .SECONDARY:
 
-all: $(DAEMON_BINS) $(COMMAND_BINS) $(TOOL_BINS)
+all: $(DAEMON_BINS) $(COMMAND_BINS) $(TOOL_BINS) $(BUILD)/web/index.html
+
+# ---------------------------------------------------------------- webmail
+# web/ is built with node and npm packages pinned in web/package-lock.json:
+# `npm ci` runs again only when the lock (or package.json) changes (stamp in
+# $(BUILD)); web/build.mjs writes index.html and hashed assets to $(BUILD)/web.
+WEB_SRCS  := web/index.html web/build.mjs web/favicon.svg $(shell find web/src -type f 2>/dev/null)
+WEB_STAMP := $(BUILD)/web-npm.stamp
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "the webmail needs node (>= 18) and npm"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/web/index.html: $(WEB_STAMP) $(WEB_SRCS)
+	node web/build.mjs $(BUILD)/web
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)

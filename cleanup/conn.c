@@ -430,8 +430,10 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 		hdr_split_init(&cc->split, (size_t)config_size("header_size_limit"));
 		cc->state = CC_HEADER;
 		if (cc_str_is(m, A_READY, "yes")) {
-			/* Not the reply: smtpd says 354 on it (proto.h). */
+			/* Not the reply: smtpd says 354 on it and logs its
+			 * client= line under the queue ID (proto.h). */
 			ipc_put_str(&cc->ipc.out, A_STATUS, ST_READY);
+			ipc_put_str(&cc->ipc.out, A_QUEUE_ID, cc->file.qid);
 			ipc_end(&cc->ipc.out);
 		}
 	} else if (*err) {

@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "config.h"
 #include "ipc.h"
+#include "log.h"
 #include "proto.h"
 #include "qid.h"
 #include "queue.h"
@@ -46,17 +47,19 @@ struct admin_spec {
 	const char *from[5]; /* queues it takes messages from */
 	const char *to;	     /* NULL: delete */
 	const char *done;    /* "Deleted", "Placed on hold", ... */
+	const char *logged;  /* per message in the mail log, as postsuper: "removed" */
 };
 
 static const struct admin_spec admin_specs[] = {
     {"delete", OP_A_DELETE, {QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD}, NULL,
-	"Deleted"},
+	"Deleted", "removed"},
     {"hold", OP_A_HOLD, {QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED}, QUEUE_HOLD,
-	"Placed on hold"},
-    {"release", OP_A_RELEASE, {QUEUE_HOLD}, QUEUE_DEFERRED, "Released from hold"},
+	"Placed on hold", "placed on hold"},
+    {"release", OP_A_RELEASE, {QUEUE_HOLD}, QUEUE_DEFERRED, "Released from hold",
+	"released from hold"},
     {"requeue", OP_A_REQUEUE, {QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD}, QUEUE_INCOMING,
-	"Requeued"},
-    {"flush", OP_A_FLUSH, {QUEUE_DEFERRED}, NULL, "Flushed"},
+	"Requeued", "requeued"},
+    {"flush", OP_A_FLUSH, {QUEUE_DEFERRED}, NULL, "Flushed", NULL},
 };
 
 /* Root, or the user that owns the queue (an instance run by that user). */
@@ -142,6 +145,7 @@ static int admin_one(const struct admin_spec *s, const char *qid, const char *on
 		r = s->to ? queue_move(qid, from, s->to) : unlink(path.data);
 		if (r == 0) {
 			r = 1;
+			log_qid(qid, "%s", s->logged);
 			if (s->op == OP_A_RELEASE || s->op == OP_A_REQUEUE)
 				admin_touch(s->to, qid);
 			break;
@@ -276,11 +280,18 @@ int queue_admin(int argc, char **argv)
 		fprintf(stderr, "tern: %s: on hold; release it first\n", qid);
 		return EX_DATAERR;
 	}
+	/* What is done to the queue goes to the mail log, as Postfix's
+	 * postsuper logs it ("QID: placed on hold", "Deleted: 2 messages"). */
+	if (s->op != OP_A_FLUSH) {
+		log_set_syslog_name(config_str("syslog_name"));
+		log_open_maillog("postsuper", config_str("maillog_file"));
+	}
 	if (qid) {
 		r = admin_one(s, qid, only);
 		if (r == 0 && !(s->op == OP_A_FLUSH && queue_list_find(qid))) {
 			fprintf(stderr, "tern: %s: no such message%s%s\n", qid, only ? " in " : "",
 			    only ? only : "");
+			log_open("tern", LOG_DEST_STDERR, NULL);
 			return EX_NOINPUT;
 		}
 		count = r > 0;
@@ -288,6 +299,9 @@ int queue_admin(int argc, char **argv)
 	} else {
 		rc = admin_all(s, only, &count);
 	}
+	if (s->op != OP_A_FLUSH && count > 0)
+		log_info("%s: %ld message%s", s->done, count, count == 1 ? "" : "s");
+	log_open("tern", LOG_DEST_STDERR, NULL);
 	r = admin_notify(s, qid, count);
 	if (r)
 		return r;

@@ -23,6 +23,8 @@
 #include "config_check.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +37,7 @@
 #include "inet_listen.h"
 #include "log.h"
 #include "mastercf.h"
+#include "pipe_conf.h"
 #include "restr_names.h"
 #include "sock.h"
 #include "util.h"
@@ -351,6 +354,35 @@ static void cc_inet(struct cc *c, const struct master_service *s)
 	buf_free(&err);
 }
 
+/* A pipe(8) service's attributes: what the daemon would refuse at its
+ * start is an error now.  A user= that does not exist is a warning only:
+ * Debian's master.cf names users of software that may not be installed,
+ * and pipe defers (4.3.5) what is routed to such a service. */
+static void cc_pipe(struct cc *c, const struct master_service *s, const char *program)
+{
+	const char *base = strrchr(program, '/');
+	struct pipe_conf pc;
+	struct buf err = BUF_INIT;
+	char *const *args = s->argv + 1;
+
+	if (strcmp(base ? base + 1 : program, "pipe") != 0)
+		return;
+	args += pipe_conf_first_attr(args);
+	if (pipe_conf_parse(args, &pc, &err) < 0) {
+		cc_add(c, CHECK_ERROR, c->mastercf, s->line, "service %s (pipe): %s", s->name,
+		    buf_cstr(&err));
+	} else if (pipe_conf_user(&pc, &err) < 0) {
+		bool unknown =
+		    getpwnam(pc.user) == NULL || (pc.group && getgrnam(pc.group) == NULL);
+
+		cc_add(c, unknown ? CHECK_INFO : CHECK_ERROR, c->mastercf, s->line,
+		    "service %s (pipe): %s%s", s->name, buf_cstr(&err),
+		    unknown ? " (mail routed to it is deferred)" : "");
+	}
+	pipe_conf_free(&pc);
+	buf_free(&err);
+}
+
 static void cc_service(struct cc *c, const struct master_service *s)
 {
 	struct service_plan plan;
@@ -372,6 +404,7 @@ static void cc_service(struct cc *c, const struct master_service *s)
 		cc_add(c, CHECK_INFO, c->mastercf, s->line, "service %s (%s, %s): %s", s->name,
 		    type, s->argv[0], plan.note);
 	cc_program(c, s, plan.program ? plan.program : s->argv[0]);
+	cc_pipe(c, s, plan.program ? plan.program : s->argv[0]);
 	if (s->type == SERVICE_INET)
 		cc_inet(c, s);
 	cc_overrides(c, s);

@@ -73,10 +73,8 @@ static void daemon_open_log(const char *prog)
 		log_also_stderr(LOG_DEBUG);
 	} else if (getenv("TERN_LOG_STDERR") != NULL)
 		log_open(prog, LOG_DEST_STDERR, NULL);
-	else if (*file)
-		log_open(prog, LOG_DEST_FILE, file);
 	else
-		log_open(prog, LOG_DEST_SYSLOG, NULL);
+		log_open_maillog(prog, file);
 }
 
 static void daemon_parse_args(struct daemon *d, int argc, char **argv, const char **confdir)

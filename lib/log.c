@@ -55,6 +55,24 @@ void log_set_syslog_name(const char *name)
 	}
 }
 
+void log_open_maillog(const char *progname, const char *maillog_file)
+{
+	if (maillog_file && *maillog_file)
+		log_open(progname, LOG_DEST_FILE, maillog_file);
+	else
+		log_open(progname, LOG_DEST_SYSLOG, NULL);
+}
+
+void log_set_progname(const char *progname)
+{
+	snprintf(log_prog, sizeof(log_prog), "%s", progname);
+	log_make_ident();
+	if (log_dest == LOG_DEST_SYSLOG) {
+		closelog();
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	}
+}
+
 int log_file_fd(void)
 {
 	return log_dest == LOG_DEST_FILE ? log_fd : -1;

@@ -33,6 +33,14 @@ void log_open(const char *progname, enum log_dest dest, const char *path);
  * log_open(LOG_DEST_FILE) then writes to that instead of opening path.
  */
 int log_file_fd(void);
+/* The mail log a daemon writes: maillog_file when not empty, else
+ * syslog (a command that logs what it does to the queue, as Postfix's
+ * postsuper does). */
+void log_open_maillog(const char *progname, const char *maillog_file);
+/* Renames the program in every later line ("lmtp": "tern/lmtp"), keeping
+ * the destination: a program run as another service (smtp as lmtp,
+ * local as virtual) logs under that name, as Postfix's do. */
+void log_set_progname(const char *progname);
 /* Prefix for the program name; default "tern" (main.cf syslog_name). */
 void log_set_syslog_name(const char *name);
 void log_set_verbose(int level);

@@ -91,9 +91,9 @@
 /* The longest client attribute (helo_name, client_name, ...) cleanup takes:
  * smtpd refuses a longer HELO name at once rather than every message later. */
 #define PROTO_MAX_ATTR 1024
-#define A_HOLD "hold"	      /* -> cleanup: "yes": into hold/, not incoming/ (milter quarantine) */
-#define A_READY "ready"	      /* -> cleanup, op=begin: "yes": answer status=ready first */
-#define A_REWRITE "rewrite"   /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
+#define A_HOLD "hold"	    /* -> cleanup: "yes": into hold/, not incoming/ (milter quarantine) */
+#define A_READY "ready"	    /* -> cleanup, op=begin: "yes": answer status=ready (+queue_id) first */
+#define A_REWRITE "rewrite" /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
 #define A_FULLNAME "fullname" /* sendmail -F: full name for an added From: */
 #define A_TIME "time"	      /* maildrop: submission time, microseconds */
 #define OP_WAKEUP "wakeup"    /* postdrop -> public/pickup: new maildrop file */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "local.h"
 #include "proto.h"
 
@@ -29,6 +30,8 @@ int main(int argc, char **argv)
 	 * a service named virtual: every recipient is a virtual mailbox. */
 	mode = d.args && d.args[0] ? d.args[0] : d.service;
 	virtual_only = mode && strcmp(mode, SERVICE_VIRTUAL) == 0;
+	if (virtual_only)
+		log_set_progname(SERVICE_VIRTUAL); /* "tern/virtual", as Postfix's virtual(8) */
 	daemon_blocking_server(&d, local_serve, &virtual_only);
 	return 0;
 }

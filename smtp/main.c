@@ -67,6 +67,13 @@ int main(int argc, char **argv)
 
 	daemon_init(&d, argc, argv, "smtp", 0);
 	smtp_main.mode = smtp_mode_of(&d);
+	/* Postfix's lmtp(8), error(8) and discard(8) log under their names. */
+	if (smtp_main.mode == SMTP_MODE_LMTP)
+		log_set_progname(SERVICE_LMTP);
+	else if (smtp_main.mode == SMTP_MODE_ERROR)
+		log_set_progname(SERVICE_ERROR);
+	else if (smtp_main.mode == SMTP_MODE_DISCARD)
+		log_set_progname(SERVICE_DISCARD);
 	if (!dns_init(config_time("smtp_dns_timeout") * 1000, &why))
 		log_warn("%s", buf_cstr(&why));
 	buf_free(&why);

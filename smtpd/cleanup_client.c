@@ -20,6 +20,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "proto.h"
+#include "qid.h"
 #include "queue.h"
 #include "sock.h"
 #include "util.h"
@@ -196,7 +197,11 @@ static bool cleanup_client_read(struct cleanup_client *cc)
 	eof = cc->conn.eof; /* cc may be freed by the result callback */
 	while (r == IPC_OK && cleanup_client_is_ready(&m)) {
 		/* Not the end: the reply may follow in the same read. */
-		cc->result(cc->ctx, CLEANUP_READY, "");
+		const char *qid = ipc_get_str(&m, A_QUEUE_ID);
+		char *text = cleanup_client_clean(qid && qid_valid(qid) ? qid : "", "");
+
+		cc->result(cc->ctx, CLEANUP_READY, text);
+		free(text);
 		ipc_msg_free(&m);
 		ipc_msg_init(&m);
 		r = ipc_conn_next(&cc->conn, &m, &why);

@@ -23,7 +23,8 @@ enum cleanup_status {
 	CLEANUP_DEFER,	/* text: "4.x.x reason" */
 	CLEANUP_REJECT, /* text: "5.x.x reason" */
 	CLEANUP_FAILED, /* text: what went wrong, for the log */
-	CLEANUP_READY,	/* not a result: the queue file exists (begin with ready) */
+	CLEANUP_READY, /* not a result: the queue file exists (begin with ready); text: its queue ID
+			*/
 };
 
 typedef void cleanup_result_fn(void *ctx, enum cleanup_status st, const char *text);

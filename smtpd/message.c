@@ -89,12 +89,29 @@ static void message_begin_record(
 	ipc_end(rec);
 }
 
+/* "QID: client=name[addr]", once per message: Postfix's smtpd line, which
+ * log readers (pflogsumm) need before cleanup's "from=<>, size=" line. */
+static void message_log_client(struct smtpd_session *s, const char *qid)
+{
+	if (s->client_logged || qid == NULL || *qid == 0)
+		return;
+	s->client_logged = true;
+	if (s->sasl_user)
+		log_qid(qid, "client=%s[%s], sasl_method=%s, sasl_username=%s", s->name, s->addr,
+		    s->sasl_method, s->sasl_user);
+	else
+		log_qid(qid, "client=%s[%s]", s->name, s->addr);
+}
+
 /* Connects to cleanup and sends the envelope; false when cleanup is down.
- * With ready, cleanup first says when the queue file exists. */
+ * With ready, cleanup first says when the queue file exists (and its
+ * queue ID: the client= line is logged then, before the message's data
+ * is sent, so before cleanup logs the message). */
 static bool message_cleanup(struct smtpd_session *s, bool ready, bool hold)
 {
 	struct buf rec = BUF_INIT;
 
+	s->client_logged = false;
 	s->cleanup = cleanup_client_open(s->loop, message_result, message_drain, s);
 	if (s->cleanup == NULL) {
 		log_warn("connect to cleanup service: %s", strerror(errno));
@@ -125,7 +142,8 @@ static bool message_connect(struct smtpd_session *s, bool ready)
 
 bool message_open(struct smtpd_session *s)
 {
-	return message_connect(s, false);
+	/* BDAT: no 354 to wait for; the ready step names the queue ID. */
+	return message_connect(s, true);
 }
 
 /* cleanup is ready for the content: now the 354. */
@@ -189,11 +207,7 @@ static void message_fail(struct smtpd_session *s, char *reply)
 void message_finish(struct smtpd_session *s, const char *reply, const char *qid)
 {
 	if (qid) {
-		if (s->sasl_user)
-			log_qid(qid, "client=%s[%s], sasl_method=%s, sasl_username=%s", s->name,
-			    s->addr, s->sasl_method, s->sasl_user);
-		else
-			log_qid(qid, "client=%s[%s]", s->name, s->addr);
+		message_log_client(s, qid);
 		smtpd_reply(s, "%s", reply);
 	} else {
 		smtpd_reject(s, "END-OF-MESSAGE", s->sender, NULL, "%s", reply);
@@ -227,6 +241,7 @@ static void message_result(void *ctx, enum cleanup_status st, const char *text)
 	char *reply;
 
 	if (st == CLEANUP_READY) {
+		message_log_client(s, text);
 		if (s->state == SMTPD_DATA_OPEN)
 			message_ready(s);
 		s->last_io = event_now(s->loop);
@@ -359,7 +374,7 @@ bool message_timeout(struct smtpd_session *s)
  */
 void message_commit(struct smtpd_session *s, const char *p, size_t n, bool hold)
 {
-	if (!message_cleanup(s, false, hold)) {
+	if (!message_cleanup(s, true, hold)) {
 		message_finish(s, MESSAGE_WRITE_ERROR, NULL);
 		return;
 	}

@@ -103,7 +103,8 @@ struct smtpd_session {
 	struct cleanup_client *cleanup;
 	long long msg_size;
 	bool too_big;
-	char *data_error; /* reply already decided for the final dot */
+	bool client_logged; /* the "QID: client=" line of this message is out */
+	char *data_error;   /* reply already decided for the final dot */
 
 	/* BDAT (bdat.c): a transaction's chunks share one cleanup conversation. */
 	bool bdat_open;	     /* a BDAT transaction is under way */

@@ -8,23 +8,7 @@
 
 #include <string.h>
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+#include "base64.h"
 
 /* One 4-character group; pad is how many '=' end it (only the last group). */
 static int b64_group(const unsigned char *g, size_t pad, struct buf *out)
@@ -32,7 +16,7 @@ static int b64_group(const unsigned char *g, size_t pad, struct buf *out)
 	int v[4];
 
 	for (size_t i = 0; i < 4; i++) {
-		v[i] = i < 4 - pad ? b64_value(g[i]) : 0;
+		v[i] = i < 4 - pad ? base64_value(g[i], '/') : 0;
 		if (v[i] < 0)
 			return -1;
 	}
@@ -69,21 +53,7 @@ int sasl_base64_decode(const char *in, size_t len, struct buf *out)
 
 void sasl_base64_encode(const char *in, size_t len, struct buf *out)
 {
-	const unsigned char *p = (const unsigned char *)in;
-
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		size_t n = len - i < 3 ? len - i : 3;
-
-		if (n > 1)
-			v |= (unsigned)p[i + 1] << 8;
-		if (n > 2)
-			v |= p[i + 2];
-		buf_putc(out, b64_alphabet[(v >> 18) & 63]);
-		buf_putc(out, b64_alphabet[(v >> 12) & 63]);
-		buf_putc(out, n > 1 ? b64_alphabet[(v >> 6) & 63] : '=');
-		buf_putc(out, n > 2 ? b64_alphabet[v & 63] : '=');
-	}
+	base64_encode(in, len, out);
 }
 
 int sasl_plain_parse(const char *p, size_t len, struct sasl_plain *out)

@@ -6,20 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+#include "base64.h"
 
 void mime_b64_init(struct mime_b64 *d)
 {
@@ -30,7 +17,7 @@ void mime_b64_feed(struct mime_b64 *d, const char *in, size_t len, struct buf *o
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
-		int v = b64_value(c);
+		int v = base64_value(c, '/');
 
 		if (v < 0) {
 			if (c == '=')
@@ -66,23 +53,7 @@ bool mime_b64_finish(struct mime_b64 *d, struct buf *out)
 
 void mime_b64_encode(const void *in, size_t len, struct buf *out)
 {
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = in;
-
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		size_t n = len - i;
-
-		if (n > 1)
-			v |= (unsigned)p[i + 1] << 8;
-		if (n > 2)
-			v |= p[i + 2];
-		buf_putc(out, tab[(v >> 18) & 63]);
-		buf_putc(out, tab[(v >> 12) & 63]);
-		buf_putc(out, n > 1 ? tab[(v >> 6) & 63] : '=');
-		buf_putc(out, n > 2 ? tab[v & 63] : '=');
-	}
+	base64_encode(in, len, out);
 }
 
 /* Quoted-printable states. */

@@ -162,6 +162,9 @@ int mf_flush(struct mstore_folder *f);
 int mf_maybe_rotate(struct mstore_folder *f, bool force);
 /* Drops the index files and rebuilds (under the lock). */
 int mf_rebuild(struct mstore_folder *f);
+/* rescan.c: removes tmp/ files left by crashed writers (older than 36
+ * hours, as Dovecot and qmail do). */
+void mf_clean_tmp(struct mstore_folder *f);
 /* A message's current file name (dir: 'n' new/ or 'c' cur/). */
 void mf_msg_name(const struct mstore_folder *f, const struct ix_msg *m, struct buf *out);
 int mf_msg_dirfd(const struct mstore_folder *f, const struct ix_msg *m);

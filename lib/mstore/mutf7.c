@@ -10,22 +10,12 @@
 #include <stdint.h>
 #include <string.h>
 
-static const char mutf7_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+#include "base64.h"
 
-/* Value of a modified base64 character, or -1. */
-static int mutf7_b64_value(unsigned char c)
+/* Modified base64: the last digit is ',' (RFC 3501 5.1.3). */
+static char mutf7_digit(unsigned v)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == ',')
-		return 63;
-	return -1;
+	return v == 63 ? ',' : base64_digits[v];
 }
 
 /* Decodes one UTF-8 character at s (n bytes left); its length, or 0 when
@@ -90,14 +80,14 @@ static void mutf7_enc_unit(struct buf *out, struct mutf7_enc *e, uint32_t unit)
 	e->nbits += 16;
 	while (e->nbits >= 6) {
 		e->nbits -= 6;
-		buf_putc(out, mutf7_b64[(e->bits >> e->nbits) & 0x3f]);
+		buf_putc(out, mutf7_digit((e->bits >> e->nbits) & 0x3f));
 	}
 }
 
 static void mutf7_enc_end(struct buf *out, struct mutf7_enc *e)
 {
 	if (e->nbits > 0)
-		buf_putc(out, mutf7_b64[(e->bits << (6 - e->nbits)) & 0x3f]);
+		buf_putc(out, mutf7_digit((e->bits << (6 - e->nbits)) & 0x3f));
 	buf_putc(out, '-');
 	e->bits = 0;
 	e->nbits = 0;
@@ -166,7 +156,7 @@ static int mutf7_dec_run(const unsigned char *s, size_t len, size_t *i, struct b
 			return -1; /* no closing '-' */
 		if (s[*i] == '-')
 			break;
-		if ((v = mutf7_b64_value(s[(*i)++])) < 0)
+		if ((v = base64_value(s[(*i)++], ',')) < 0)
 			return -1;
 		bits = (bits << 6) | (uint32_t)v;
 		nbits += 6;

@@ -216,8 +216,7 @@ static uint32_t rs_state_of(const struct rs_entry *e)
 	return (e->dir == 'n' ? IXS_NEW : 0) | (e->md.has_info ? 0 : IXS_NOINFO);
 }
 
-/* Removes tmp/ files left by crashed writers (older than 36 hours). */
-static void rs_clean_tmp(struct mstore_folder *f)
+void mf_clean_tmp(struct mstore_folder *f)
 {
 	int fd = openat(f->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	time_t now = time(NULL);
@@ -523,7 +522,7 @@ int mf_rescan(struct mstore_folder *f, bool force)
 			f->lh.next_uid = f->ul.next_uid;
 	}
 	if (force && f->need_rescan)
-		rs_clean_tmp(f);
+		mf_clean_tmp(f);
 	/* cur/ first: a file being moved from new/ is then seen in cur/. */
 	if (!c_ok && rs_readdir(f->cur_fd, 'c', &l, &now.cur_ns, &stable_c) < 0)
 		r = ms_fail_errno(f->store, "read", "cur/");

@@ -71,6 +71,27 @@ static char **save_copy_strv(const char *const *v)
 	return out;
 }
 
+/*
+ * A delivery also cleans tmp/ of files left by killed writers, as
+ * Dovecot's does, at most every SAVE_TMP_SCAN_SECS per folder: tmp/'s
+ * atime, set to now after each scan, remembers the last one (set
+ * explicitly, so it holds on noatime and relatime mounts too).  A
+ * mailbox that is only delivered to, never opened by a reader that
+ * rescans it, would otherwise keep them forever.
+ */
+#define SAVE_TMP_SCAN_SECS (8 * 3600)
+
+static void save_maybe_clean_tmp(struct mstore_folder *f)
+{
+	struct stat st;
+	struct timespec ts[2] = {{.tv_nsec = UTIME_NOW}, {.tv_nsec = UTIME_OMIT}};
+
+	if (fstat(f->tmp_fd, &st) < 0 || time(NULL) - st.st_atime < SAVE_TMP_SCAN_SECS)
+		return;
+	mf_clean_tmp(f);
+	(void)futimens(f->tmp_fd, ts);
+}
+
 struct mstore_save *mstore_save_begin(
     struct mstore *s, const char *folder, const struct mstore_save_opts *o)
 {
@@ -86,6 +107,7 @@ struct mstore_save *mstore_save_begin(
 	sv->keywords = save_copy_strv(o->keywords);
 	sv->o.keywords = (const char *const *)sv->keywords;
 	sv->last = '\n';
+	save_maybe_clean_tmp(f);
 	for (int tries = 0; tries < 5; tries++) {
 		buf_reset(&sv->tmpname);
 		mdname_unique(&sv->tmpname);

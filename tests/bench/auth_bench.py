@@ -1,4 +1,4 @@
-"""The AUTH phase of make bench (tern only): how fast the auth service
+"""The AUTH phase of make bench: how fast the auth service
 verifies passwords against the machine's own crypt(3) speed, and SMTP
 AUTH logins per second through smtpd.
 
@@ -11,15 +11,21 @@ AUTH logins per second through smtpd.
 - SMTP AUTH: 16 client threads doing connect, EHLO, AUTH PLAIN, QUIT on
   smtpd's plain port (smtpd_tls_auth_only = no, so TLS handshakes do not
   dominate): logins/s.
-
-Postfix with Dovecot SASL is not run here: it needs a private Dovecot
-(auth service, passwd-file, its own users and runtime folders) next to
-the private Postfix of bench.py; see BENCH.md.
+- Postfix + Dovecot SASL, same run, same client: a private Dovecot that
+  runs only its auth service (passdb passwd-file over a copy of tern's
+  etc/users, so both check the very same yescrypt hash; Dovecot's
+  defaults otherwise, its auth cache off as tern's is) and a private
+  Postfix (tests/e2e/smtp_util.PostfixInstance) with
+  smtpd_sasl_type = dovecot on that socket: logins/s and the ratio
+  tern / Postfix.  CPU is summed over tern's cgroup and over Postfix's
+  and Dovecot's processes (found by their folders in /proc).
 """
 import ctypes
 import multiprocessing
 import os
+import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -28,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 
 from auth_util import AuthSocket, b64  # noqa: E402
+from smtp_util import PostfixInstance  # noqa: E402
 
 USER, PW = "bench@bench.test", "a bench password"
 SECS = 5.0
@@ -129,6 +136,109 @@ def smtp_rate(port, threads, secs):
     return sum(counts) / (time.monotonic() - t0), sum(fails)
 
 
+class DovecotAuth:
+    """Dovecot's auth service alone, in its own folder, on one unix socket
+    (for Postfix's smtpd_sasl_type = dovecot); passdb: the passwd-file."""
+
+    def __init__(self, tmp, users_file, wait_until, preexec):
+        self.dir = os.path.join(tmp, "dovecot-auth")
+        os.makedirs(os.path.join(self.dir, "state"))
+        os.chmod(self.dir, 0o755)
+        self.socket = os.path.join(self.dir, "auth-postfix")
+        self.conf = os.path.join(self.dir, "dovecot.conf")
+        with open(self.conf, "w") as f:
+            f.write("""
+protocols = none
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+passdb {{
+  driver = passwd-file
+  args = scheme=CRYPT username_format=%u {users}
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}}
+service auth {{
+  unix_listener {sock} {{
+    mode = 0666
+  }}
+}}
+""".format(d=self.dir, users=users_file, sock=self.socket))
+        self.proc = subprocess.Popen(["dovecot", "-F", "-c", self.conf], preexec_fn=preexec,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: os.path.exists(self.socket) or self.proc.poll() is not None, 20)
+        if not os.path.exists(self.socket):
+            raise RuntimeError("dovecot did not start: %s" % self.log())
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "dovecot.log")) as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def postfix_phase(tmp, users_file, group_cls, raw, wait_until, port_open):
+    """SMTP AUTH logins/s of a private Postfix with Dovecot SASL, both in
+    one cgroup; (logins/s, CPU ms per login, None without a cgroup) or
+    None."""
+    dov = pf = None
+    group = group_cls("auth-postfix")
+    try:
+        dov = DovecotAuth(tmp, users_file, wait_until, group.preexec)
+        pf = PostfixInstance("bench.test", main_cf={
+            "smtpd_sasl_auth_enable": "yes",
+            "smtpd_sasl_type": "dovecot",
+            "smtpd_sasl_path": dov.socket,
+            "smtpd_tls_auth_only": "no",
+            "smtpd_client_connection_count_limit": "0",
+            "smtpd_client_connection_rate_limit": "0",
+            "smtpd_client_auth_rate_limit": "0",
+        })
+        r = subprocess.run(["postfix", "-c", pf.etc, "start"], preexec_fn=group.preexec,
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("postfix start: %s%s" % (r.stdout, r.stderr))
+        pf.started = True
+        if not wait_until(lambda: port_open(pf.port), 30):
+            raise RuntimeError("postfix smtpd did not listen")
+        if _smtp_login(pf.port) != 235:
+            raw("auth postfix FAILED a login was refused: %s %s" % (pf.log()[-1000:], dov.log()))
+            return None
+        cpu0 = group.cpu_seconds()
+        rate, fails = smtp_rate(pf.port, SMTP_THREADS, SECS)
+        cpu_ms = None
+        if group.path:
+            cpu_ms = (group.cpu_seconds() - cpu0) * 1000 / max(1, rate * SECS)
+        raw("auth smtp mta=postfix+dovecot threads=%d logins_per_s=%.1f failed=%d "
+            "cpu_ms_per_login=%s" % (SMTP_THREADS, rate, fails,
+                                     "%.2f" % cpu_ms if cpu_ms is not None else "n/a"))
+        return rate, cpu_ms
+    except (RuntimeError, AssertionError, OSError) as e:
+        raw("auth postfix FAILED %s" % e)
+        return None
+    finally:
+        if pf is not None:
+            pf.cleanup()
+        if dov is not None:
+            dov.stop()
+        group.kill_rest()
+
+
 def auth_phase(tern_bin, tmp, group_cls, raw, run, free_port, wait_until, port_open):
     """Runs the phase; returns a dict for the summary (or None on failure)."""
     d = os.path.join(tmp, "tern-auth")
@@ -180,14 +290,25 @@ def auth_phase(tern_bin, tmp, group_cls, raw, run, free_port, wait_until, port_o
     finally:
         run([tern_bin, "-c", d, "stop"], timeout=60)
         group.kill_rest()
-        run(["rm", "-rf", d])
+    # The same hashes, now checked by Dovecot for Postfix.
+    users = os.path.join(tmp, "users.dovecot")
+    shutil.copy(os.path.join(d, "etc", "users"), users)
+    os.chmod(users, 0o644)
+    run(["rm", "-rf", d])
+    pf = postfix_phase(tmp, users, group_cls, raw, wait_until, port_open)
+    if pf is not None and pf[0] > 0:
+        out["pf_smtp"], out["pf_smtp_cpu_ms"] = pf
+        raw("auth smtp ratio tern/postfix+dovecot logins_per_s=%.2f cpu_ms_per_login=%s "
+            "loadavg=%s" % (out["smtp"] / pf[0],
+                            "%.2f" % (out["smtp_cpu_ms"] / pf[1]) if pf[1] else "n/a",
+                            " ".join("%.2f" % x for x in os.getloadavg())))
     return out
 
 
 def summarize_auth(out):
     if not out:
         return
-    print("AUTH (tern only; default scheme yescrypt, cache off):")
+    print("AUTH (default scheme yescrypt, cache off):")
     print("  crypt(3) on this machine: %.1f hashes/s in 1 process (%.2f CPU ms each), %.1f/s "
           "in %d processes" % (out["crypt1"], out["crypt_cpu_ms"], out["crypt"],
                                os.cpu_count() or 1))
@@ -196,4 +317,11 @@ def summarize_auth(out):
                                 out["verify_cpu_ms"], out["verify_cpu_ms"] / out["crypt_cpu_ms"]))
     print("  SMTP AUTH PLAIN logins through smtpd: %.1f/s (%.2f CPU ms each, all tern "
           "processes)" % (out["smtp"], out["smtp_cpu_ms"]))
-    print("  Postfix + Dovecot SASL: not measured (see BENCH.md)")
+    if "pf_smtp" in out:
+        cpu = out["pf_smtp_cpu_ms"]
+        print("  Postfix + Dovecot SASL, same client: %.1f/s (%s CPU ms each); tern/Postfix "
+              "%.2fx logins/s, %s CPU per login" % (
+                  out["pf_smtp"], "%.2f" % cpu if cpu else "n/a", out["smtp"] / out["pf_smtp"],
+                  "%.2fx" % (out["smtp_cpu_ms"] / cpu) if cpu else "n/a"))
+    else:
+        print("  Postfix + Dovecot SASL: FAILED (see the raw lines)")

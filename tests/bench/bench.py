@@ -24,9 +24,10 @@ them, and W1's rate against an unloaded W1 run of tern just before.
 Postfix's default master.cf (100 smtpd processes, one client each) cannot
 hold that many sessions, so Postfix does not run it.
 
-AUTH (tern only, auth_bench.py): the auth service's verifications per
-second with the default scheme against the machine's raw crypt(3) speed,
-and SMTP AUTH logins per second through smtpd.
+AUTH (auth_bench.py): the auth service's verifications per second with
+the default scheme against the machine's raw crypt(3) speed, and SMTP AUTH
+logins per second through smtpd against Postfix with Dovecot SASL (same
+client, same password hash, same run).
 
 Environment: BENCH_SCALE (default 1.0) scales the message counts,
 BENCH_REPS (default 2) runs per MTA and workload, BENCH_ONLY (e.g. "W1,W3",
@@ -896,7 +897,7 @@ def main():
         if not ONLY or IDLE_WL in ONLY:
             idle_phase(user, results)
         if not ONLY or "AUTH" in ONLY:
-            print("== AUTH (auth verify and SMTP AUTH logins, tern only)", flush=True)
+            print("== AUTH (auth verify; SMTP AUTH logins, tern and Postfix+Dovecot)", flush=True)
             tmp = tempfile.mkdtemp(prefix="tern-bench-auth-", dir=TMPBASE)
             os.chmod(tmp, 0o755)
             try:

@@ -60,7 +60,7 @@ class Instance:
     """
 
     def __init__(self, domains=("example.com",), main_cf=None, mailboxes=(), name="tern",
-                 pop3=False, imap=False):
+                 pop3=False, imap=False, http=False):
         self.dir = tempfile.mkdtemp(prefix="%s-e2e-" % name)
         os.chmod(self.dir, 0o755)
         self.smtp_port = free_port()
@@ -76,6 +76,11 @@ class Instance:
                 setattr(self, "%s%s_port" % (proto, suffix), port)
                 if wanted:
                     args += ["--%s%s" % (proto, suffix), "127.0.0.1:%d" % port]
+        # http: the web listener (HTTPS with the instance's certificate) on
+        # http_port, for JMAP and the webmail.
+        self.http_port = free_port() if http else None
+        if http:
+            args += ["--http", "127.0.0.1:%d" % self.http_port]
         for d in domains:
             args += ["--domain", d]
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL)

@@ -265,6 +265,8 @@ class LmtpTest(unittest.TestCase):
             self.assertIn("relay=%s[%s]" % (self.inst.main_cf_value("myhostname"),
                                             self.dovecot.socket), line)
             self.assertRegex(line, r"status=sent \(250 2\.0\.0 <%s> .*Saved" % rcpt)
+            # Under the service's name, as Postfix's lmtp(8) logs.
+            self.assertIn(" tern/lmtp[", line)
 
     def test_inet_with_default_port_and_bracketed_host(self):
         send(self.inst.smtp_port, ["c@inet.test"], "inet default port")

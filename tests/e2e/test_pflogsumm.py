@@ -1,8 +1,8 @@
 """tern's maillog_file read by Debian's pflogsumm (--syslog-name=tern):
 syslog-shaped lines with the host field, messages received, delivered
-and bounced counted as pflogsumm counts Postfix's.  (Bytes received and
-top senders need Postfix's order of smtpd's client= line before the
-from=, size= line; see the report of issue 13.)"""
+and bounced counted as pflogsumm counts Postfix's, and bytes received and
+senders, which pflogsumm counts only when smtpd's "QID: client=" line
+comes before the message's "from=<>, size=" line (Postfix's order)."""
 import os
 import re
 import shutil
@@ -26,6 +26,13 @@ def grand_total(report, what):
     m = re.search(r"^\s*(\d+)\s+%s\b" % re.escape(what), report, re.M)
     assert m, "no %r in:\n%s" % (what, report)
     return int(m.group(1))
+
+
+def received_sizes(log):
+    """{qid: size} of the messages smtpd received, from the log."""
+    smtpd = set(re.findall(r"tern/smtpd\[\d+\]: (\w+): client=", log))
+    sizes = dict(re.findall(r": (\w+): from=<[^>]*>, size=(\d+),", log))
+    return {q: int(sizes[q]) for q in smtpd if q in sizes}
 
 
 class PflogsummTest(unittest.TestCase):
@@ -64,6 +71,20 @@ class PflogsummTest(unittest.TestCase):
         self.assertEqual(grand_total(r.stdout, "bounced"), 1, r.stdout)
         self.assertEqual(grand_total(r.stdout, "deferred"), 0, r.stdout)
         self.assertEqual(grand_total(r.stdout, "recipients"), 3, r.stdout)  # a, b, s
+        # Bytes and senders: the four messages from smtpd, not the bounce.
+        log = self.inst.log()
+        sizes = received_sizes(log)
+        self.assertEqual(len(sizes), 4, log)
+        for q in sizes:
+            self.assertLess(log.index("%s: client=" % q), log.index("%s: from=<" % q))
+        self.assertEqual(grand_total(r.stdout, "bytes received"), sum(sizes.values()), r.stdout)
+        self.assertEqual(grand_total(r.stdout, "senders"), 1, r.stdout)
+        self.assertEqual(grand_total(r.stdout, "sending hosts/domains"), 1, r.stdout)
+        by_count = r.stdout.split("Senders by message count", 1)[1]
+        self.assertRegex(by_count, r"^\s*-+\n\s+4\s+%s\n" % re.escape(SENDER))
+        by_size = r.stdout.split("Senders by message size", 1)[1]
+        self.assertRegex(by_size, r"^\s*-+\n\s+%d\s+%s\n" % (sum(sizes.values()),
+                                                              re.escape(SENDER)))
 
 
 if __name__ == "__main__":

@@ -27,8 +27,10 @@ rec = {"argv": sys.argv[1:], "uid": os.getuid(), "gid": os.getgid(),
        "cwd": os.getcwd(), "input": data.decode("latin-1"),
        "env": sorted(os.environ.keys())}
 n = len(os.listdir(out))
-with open(os.path.join(out, "%%03d-%%d.json" %% (n, os.getpid())), "w") as f:
+name = os.path.join(out, "%%03d-%%d" %% (n, os.getpid()))
+with open(name + ".tmp", "w") as f:   # renamed whole: a reader never sees half
     json.dump(rec, f)
+os.rename(name + ".tmp", name + ".json")
 what = sys.argv[-1] if sys.argv[1:] else ""
 if "tempfail" in what:
     print("try again later"); sys.exit(75)
@@ -120,10 +122,14 @@ class PipeTest(unittest.TestCase):
         with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as s:
             s.sendmail(sender, rcpts, msg.replace("\n", "\r\n").encode())
 
+    def run_files(self):
+        """The finished runs' files (a run writes a .tmp and renames it)."""
+        return sorted(n for n in os.listdir(self.out) if n.endswith(".json"))
+
     def runs(self, n, timeout=20):
-        wait_until(lambda: len(os.listdir(self.out)) >= n, timeout, what="%d command runs" % n)
+        wait_until(lambda: len(self.run_files()) >= n, timeout, what="%d command runs" % n)
         out = []
-        for name in sorted(os.listdir(self.out)):
+        for name in self.run_files():
             with open(os.path.join(self.out, name)) as f:
                 out.append(json.load(f))
         return out
@@ -220,7 +226,7 @@ class PipeTest(unittest.TestCase):
         self.send(["big@small.test"], body="x" * 2000 + "\n")
         line = self.log_for("big@small.test", "bounced")
         self.assertIn("dsn=5.2.3", line)
-        for name in os.listdir(self.out):
+        for name in self.run_files():
             with open(os.path.join(self.out, name)) as f:
                 self.assertNotIn("big@small.test", f.read())
         self.send(["tiny@small.test"], body="")
@@ -233,7 +239,7 @@ class PipeTest(unittest.TestCase):
         self.assertIn("unknown user", self.inst.log())
         # No run for this recipient (earlier tests' deferred mail may be
         # retried meanwhile and leave its own runs here).
-        for name in os.listdir(self.out):
+        for name in self.run_files():
             with open(os.path.join(self.out, name)) as f:
                 self.assertNotIn("who@ghost.test", f.read())
 

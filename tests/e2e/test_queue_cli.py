@@ -143,6 +143,16 @@ class QueueCliTest(unittest.TestCase):
         r = self.inst.tern("queue", "delete", qid, "--queue", "deferred")
         self.assertIn("Deleted: 1 message", r.stderr)
         self.assertIsNone(self.where(qid))
+        # In the mail log as Postfix's postsuper logs them, in order.
+        log = self.inst.log()
+        at = 0
+        for what in ("%s: placed on hold" % qid, "Placed on hold: 1 message",
+                     "%s: released from hold" % qid, "Released from hold: 1 message",
+                     "%s: requeued" % qid, "Requeued: 1 message",
+                     "%s: removed" % qid, "Deleted: 1 message"):
+            m = re.compile(r" tern/postsuper\[\d+\]: %s$" % re.escape(what), re.M).search(log, at)
+            self.assertIsNotNone(m, "%r after offset %d in:\n%s" % (what, at, log[-3000:]))
+            at = m.end()
 
     def inflight(self, rcpt):
         n = len(self.agent.delivered_to(rcpt))

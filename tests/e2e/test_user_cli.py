@@ -5,11 +5,12 @@ list; errors are clear exit codes."""
 import json
 import os
 import smtplib
+import subprocess
 import time
 import unittest
 
 from auth_util import smtp_plain, submission, b64
-from tern_instance import Instance, wait_until
+from tern_instance import TERN, Instance, wait_until
 
 ADDR, PW = "dora@example.com", "Dora's first password"
 TABLE_RECHECK = 1.2  # smtpd notices a changed table within a second (table.c)
@@ -144,6 +145,71 @@ class UserCommandTest(unittest.TestCase):
         self.assertEqual(r.returncode, 65)
         r = self.inst.user_add("jan@example.com", "pw", "--scheme", "MD5", check=False)
         self.assertNotEqual(r.returncode, 0)
+
+
+def etc_tern_state():
+    """What /etc/tern holds (names, sizes, mtimes), or None when absent."""
+    if not os.path.exists("/etc/tern"):
+        return None
+    out = {}
+    for top, dirs, files in os.walk("/etc/tern"):
+        for n in dirs + files:
+            st = os.lstat(os.path.join(top, n))
+            out[os.path.join(top, n)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+class SystemWideUserTest(unittest.TestCase):
+    """tern user without -c: the system-wide configuration, found as every
+    tern command finds it (tern.1: $TERN_CONFIG, else /etc/tern).  The
+    test points TERN_CONFIG at a private instance's etc/ (a unique temp
+    folder), so it runs next to any other test and never touches the
+    machine's /etc/tern, which it checks is left exactly as it was."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.etc_before = etc_tern_state()
+        cls.inst = Instance(main_cf={"auth_failure_delay": "0", "auth_failure_limit": "0"})
+        cls.inst.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+
+    def system_tern(self, *args, env_config=True, check=True, **kw):
+        """tern ARGS with no -c, from / (no relative path can help)."""
+        env = {k: v for k, v in os.environ.items() if k != "TERN_CONFIG"}
+        if env_config:
+            env["TERN_CONFIG"] = self.inst.etc
+        return subprocess.run([TERN] + list(args), check=check, capture_output=True, text=True,
+                              timeout=60, cwd="/", env=env, **kw)
+
+    def test_add_login_deliver_del_without_c(self):
+        addr, pw = "sysuser@example.com", "system-wide password"
+        r = self.system_tern("user", "add", addr, "--stdin", input=pw + "\n")
+        self.assertIn("added %s" % addr, r.stdout)
+        listed = json.loads(self.system_tern("user", "list", "--json").stdout)
+        self.assertIn(addr, [u["user"] for u in listed])
+        # The same account as the instance's own tern sees it.
+        self.assertIn(addr, self.inst.tern("user", "list").stdout)
+        time.sleep(TABLE_RECHECK)
+        self.assertEqual(smtp_plain(self.inst, addr, pw)[0], 235)
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as s:
+            s.sendmail("someone@example.org", [addr], b"Subject: system-wide\r\n\r\nhi\r\n")
+        wait_until(lambda: len(self.inst.messages(addr)) == 1, 20, what="the delivery")
+        self.system_tern("user", "del", addr)
+        self.assertEqual(smtp_plain(self.inst, addr, pw)[0], 535)
+        self.assertNotIn(addr, self.inst.tern("user", "list").stdout)
+        self.assertEqual(etc_tern_state(), self.etc_before)
+
+    def test_no_config_anywhere(self):
+        """Neither -c nor TERN_CONFIG: /etc/tern is read, never created; on
+        a machine without it the command fails with EX_CONFIG."""
+        r = self.system_tern("user", "list", env_config=False, check=False)
+        if self.etc_before is None:
+            self.assertEqual(r.returncode, 78, r.stderr)  # EX_CONFIG
+            self.assertIn("/etc/tern", r.stderr)
+        self.assertEqual(etc_tern_state(), self.etc_before)
 
 
 if __name__ == "__main__":

@@ -55,4 +55,5 @@ class VirtualTransportTest(unittest.TestCase):
             self.assertIn(b"Subject: via virtual", raw)
             self.assertTrue(raw.endswith(b"\n\nvirtual body\n"), raw[-40:])
             self.assertIn("relay=virtual", self.log_for(rcpt, "sent"))
-        self.assertIn("tern/local", self.log_for("v@example.com", "sent"))
+        # Logged under the service's name, as Postfix's virtual(8) does.
+        self.assertIn("tern/virtual[", self.log_for("v@example.com", "sent"))

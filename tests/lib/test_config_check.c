@@ -187,12 +187,39 @@ static void test_master_cf(void **state)
 	check_report_free(&r);
 }
 
+/* pipe(8) services: what the daemon would refuse is an error now. */
+static void test_pipe_attributes(void **state)
+{
+	struct check_report r;
+
+	(void)state;
+	check("",
+	    MASTER_OK "p1 unix - n n - - pipe flags=DRZ user=nobody argv=/bin/cat\n"
+		      "p2 unix - n n - - pipe flags=DRhu user=nobody\n"
+		      "p3 unix - n n - - pipe flags=R argv=/bin/cat\n"
+		      "p4 unix - n n - - pipe user=root argv=/bin/cat\n"
+		      "p5 unix - n n - - pipe user=no-such-user-here argv=/bin/cat\n"
+		      "p6 unix - n n - - pipe -v -o max_idle=9 flags=Rq. user=nobody\n"
+		      "  argv=/bin/cat -d ${recipient}\n"
+		      "p7 unix - n n - - pipe bogus=1 user=nobody argv=/bin/cat\n",
+	    &r);
+	expect(&r, CHECK_ERROR, "master.cf", 6, "service p1 (pipe): flags=: unknown flag 'Z'");
+	expect(&r, CHECK_ERROR, "master.cf", 7, "service p2 (pipe): missing argv=");
+	expect(&r, CHECK_ERROR, "master.cf", 8, "service p3 (pipe): missing user=");
+	expect(&r, CHECK_ERROR, "master.cf", 9, "service p4 (pipe): user=root: commands are never");
+	/* An unknown user defers its mail (Debian's stock maildrop line): info. */
+	expect(&r, CHECK_INFO, "master.cf", 10, "service p5 (pipe): user=no-such-user-here");
+	absent(&r, "service p6");
+	expect(&r, CHECK_ERROR, "master.cf", 13, "service p7 (pipe): unknown or bad attribute");
+	check_report_free(&r);
+}
+
 static int setup(void **state)
 {
 	char tmpl[] = "/tmp/test_config_check.XXXXXX";
 
 	(void)state;
-	static const char *const programs[] = {"cleanup", "qmgr", "local", "smtp", NULL};
+	static const char *const programs[] = {"cleanup", "qmgr", "local", "smtp", "pipe", NULL};
 
 	char *libexec;
 
@@ -233,6 +260,7 @@ int main(void)
 	    cmocka_unit_test(test_parameters),
 	    cmocka_unit_test(test_files_and_restrictions),
 	    cmocka_unit_test(test_master_cf),
+	    cmocka_unit_test(test_pipe_attributes),
 	};
 
 	log_open("test_config_check", LOG_DEST_FILE, "/dev/null");

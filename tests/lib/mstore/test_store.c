@@ -837,6 +837,44 @@ static void test_stale_locks(void **state)
 	free(ul);
 }
 
+/* A delivery cleans tmp/ of files older than 36 hours (a killed writer's),
+ * at most every 8 hours (tmp/'s atime), and keeps younger ones. */
+static void test_delivery_cleans_tmp(void **state)
+{
+	struct fx *f = *state;
+	char *stale = path_in(f, "tmp/1.M1P1.killed"), *young = path_in(f, "tmp/2.M2P2.writing");
+	char *tmp = path_in(f, "tmp");
+	time_t now = time(NULL);
+	struct timespec t40h[2] = {{now - 40 * 3600, 0}, {now - 40 * 3600, 0}};
+	struct timespec t9h[2] = {{now - 9 * 3600, 0}, {UTIME_OMIT, UTIME_OMIT}};
+	struct stat st;
+	FILE *fp;
+
+	save(f->a, "INBOX", "Subject: first\n\n", 0, NULL);
+	fp = fopen(stale, "w");
+	fputs("half a message", fp);
+	fclose(fp);
+	fp = fopen(young, "w");
+	fclose(fp);
+	assert_int_equal(utimensat(AT_FDCWD, stale, t40h, 0), 0);
+	/* tmp/ scanned recently (its atime): the stale file stays for now. */
+	assert_int_equal(
+	    utimensat(AT_FDCWD, tmp, (struct timespec[2]){{now, 0}, {UTIME_OMIT, UTIME_OMIT}}, 0),
+	    0);
+	save(f->b, "INBOX", "Subject: second\n\n", 0, NULL);
+	assert_int_equal(access(stale, F_OK), 0);
+	/* Last scan 9 hours ago: this delivery removes it, keeps the young one. */
+	assert_int_equal(utimensat(AT_FDCWD, tmp, t9h, 0), 0);
+	save(f->b, "INBOX", "Subject: third\n\n", 0, NULL);
+	assert_int_not_equal(access(stale, F_OK), 0);
+	assert_int_equal(access(young, F_OK), 0);
+	assert_int_equal(stat(tmp, &st), 0);
+	assert_true(st.st_atime >= now);
+	free(stale);
+	free(young);
+	free(tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -852,6 +890,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_quota_and_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_locks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_delivery_cleans_tmp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
 	};
 

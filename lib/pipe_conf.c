@@ -1,5 +1,5 @@
 /*
- * args.c - pipe's master.cf attributes, as pipe(8) defines them:
+ * pipe_conf.c - pipe's master.cf attributes, as pipe(8) defines them:
  *
  *   flags=BDFORXhqu.>   see pipe.h; other letters are errors
  *   user=name[:group]   required; the command's identity
@@ -13,14 +13,16 @@
  * Anything else stops the daemon with the word it did not understand:
  * a command run with half of its configuration could deliver wrongly.
  */
+#include "pipe_conf.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
-#include "pipe.h"
 #include "util.h"
 
 static const struct {
@@ -194,4 +196,19 @@ void pipe_conf_free(struct pipe_conf *c)
 	free(c->null_sender);
 	free(c->user_error);
 	memset(c, 0, sizeof(*c));
+}
+
+int pipe_conf_first_attr(char *const *args)
+{
+	int i = 0;
+
+	while (args[i] && args[i][0] == '-' && args[i][1]) {
+		/* -c, -n, -t, -o take a value (daemon.c's "+c:n:t:o:v"). */
+		bool value = strchr("cnto", args[i][1]) != NULL && args[i][2] == 0;
+
+		if (value && args[i + 1] == NULL)
+			break;
+		i += value ? 2 : 1;
+	}
+	return i;
 }
