@@ -293,8 +293,9 @@ static enum restr_verdict restr_non_fqdn_addr(
 	return ok ? V_DUNNO : restr_reject(c, 504, dsn, "need fully-qualified address");
 }
 
-/* Whether the client's address is listed in zone (with the filter). */
-static enum dns_status restr_rbl_listed(const char *addr, const char *zone, const char *filter)
+/* Whether the client's address (or, rhs, a domain) is listed in zone. */
+static enum dns_status restr_rbl_listed(
+    const char *addr, bool rhs, const char *zone, const char *filter)
 {
 	struct buf name = BUF_INIT;
 	const unsigned char *ans;
@@ -304,7 +305,7 @@ static enum dns_status restr_rbl_listed(const char *addr, const char *zone, cons
 	int len;
 	enum dns_status st = DNS_NOTFOUND;
 
-	if (dnsbl_query_name(addr, zone, &name))
+	if (rhs ? dnsbl_domain_query_name(addr, zone, &name) : dnsbl_query_name(addr, zone, &name))
 		st = dns_poll(buf_cstr(&name), ns_t_a, &ans, &len);
 	buf_free(&name);
 	if (st != DNS_OK)
@@ -336,7 +337,7 @@ static enum restr_verdict restr_rbl_client(struct restr_ctx *c)
 	if (site == NULL || !dnsbl_site_parse(site, &zone, &filter))
 		return restr_config_error(c, "missing or bad DNSBL after reject_rbl_client");
 	(*c->pos)++;
-	st = restr_rbl_listed(c->s->addr, zone, filter);
+	st = restr_rbl_listed(c->s->addr, false, zone, filter);
 	if (st == DNS_OK) {
 		buf_reset(c->reply);
 		buf_printf(c->reply,
@@ -386,6 +387,39 @@ static enum restr_verdict restr_policy_service(struct restr_ctx *c)
 	buf_free(&subj);
 	free(action);
 	return r > 0 ? V_PERMIT : r < 0 ? V_REJECT : V_DUNNO;
+}
+
+/*
+ * reject_rhsbl_{client,reverse_client,helo,sender,recipient} zone[=filter]:
+ * the domain is listed in a right-hand-side list.  Postfix's reply text.
+ */
+static enum restr_verdict restr_rhsbl(struct restr_ctx *c, const char *domain, const char *cls)
+{
+	const char *site = c->words[*c->pos + 1];
+	char *zone, *filter;
+	enum dns_status st = DNS_NOTFOUND;
+
+	if (site == NULL || !dnsbl_site_parse(site, &zone, &filter))
+		return restr_config_error(c, "missing or bad DNSBL after reject_rhsbl_*");
+	(*c->pos)++;
+	if (domain && *domain)
+		st = restr_rbl_listed(domain, true, zone, filter);
+	if (st == DNS_OK) {
+		buf_reset(c->reply);
+		buf_printf(c->reply, "%d 5.7.1 Service unavailable; %s [%s] blocked using %s",
+		    restr_code("maps_rbl_reject_code", 554), cls, domain, zone);
+	}
+	free(zone);
+	free(filter);
+	return st == DNS_PENDING ? V_WAIT : st == DNS_OK ? V_REJECT : V_DUNNO;
+}
+
+/* The domain of an address, or NULL for <> and addresses without one. */
+static const char *restr_addr_domain(const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+
+	return at ? at + 1 : NULL;
 }
 
 static enum restr_verdict restr_unknown_domain(
@@ -631,6 +665,15 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 		return restr_check_access(c, restr_access_names[rn->id - RN_CHECK_CLIENT_ACCESS]);
 	case RN_REJECT_RBL_CLIENT: return restr_rbl_client(c);
 	case RN_CHECK_POLICY_SERVICE: return restr_policy_service(c);
+	case RN_REJECT_RHSBL_CLIENT:
+		/* "unknown" is no name: nothing to look up (reverse DNS is not done yet). */
+		return restr_rhsbl(
+		    c, strcmp(s->name, "unknown") == 0 ? NULL : s->name, "Client host");
+	case RN_REJECT_RHSBL_HELO: return restr_rhsbl(c, s->helo, "Helo command");
+	case RN_REJECT_RHSBL_SENDER:
+		return restr_rhsbl(c, restr_addr_domain(s->sender), "Sender address");
+	case RN_REJECT_RHSBL_RECIPIENT:
+		return restr_rhsbl(c, restr_addr_domain(c->rcpt), "Recipient address");
 	case RN_CHECK_GREYLIST:
 		/* Only a recipient makes a triplet; elsewhere it says nothing. */
 		if (c->rcpt == NULL || c->s->sender == NULL)
