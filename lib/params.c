@@ -222,6 +222,11 @@ const struct param_def param_table[] = {
 
     INT("maps_rbl_reject_code", "554", "reply code when reject_rbl_client finds the client listed"),
 
+    /* Junk filing at delivery: local/junk.c. */
+    STR("junk_mail_headers", "X-Spam-Flag: YES, X-Spam: Yes",
+	"header fields (Name: value, comma-separated) that mark a message as spam"),
+    STR("junk_mail_folder", "Junk", "folder local files marked messages into, without Sieve"),
+
     /* Built-in greylisting (check_greylist): smtpd/greylist.c. */
     STR("smtpd_greylist_database", "$data_directory/greylist.lmdb",
 	"LMDB file of greylisting triplets, shared by all smtpd processes"),
