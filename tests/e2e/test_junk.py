@@ -76,3 +76,34 @@ class JunkTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class InitAntispamTest(unittest.TestCase):
+    """tern init --antispam writes a configuration tern check accepts, with
+    greylisting on and rspamd's milter when rspamd is installed."""
+
+    def test_init_antispam(self):
+        import shutil
+        import subprocess
+        import tempfile
+        from tern_instance import TERN, free_port
+        d = tempfile.mkdtemp(prefix="tern-antispam-init-")
+        self.addCleanup(shutil.rmtree, d, True)
+        subprocess.run([TERN, "init", d, "--antispam", "--smtp", "127.0.0.1:%d" % free_port(),
+                        "--submission", "127.0.0.1:%d" % free_port()], check=True,
+                       capture_output=True, timeout=60)
+        check = subprocess.run([TERN, "-c", d, "check"], capture_output=True, text=True,
+                               timeout=60)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+        def conf(name):
+            return subprocess.run([TERN, "-c", d, "conf", "-h", name], capture_output=True,
+                                  text=True, check=True, timeout=60).stdout.strip()
+        self.assertIn("check_greylist", conf("smtpd_recipient_restrictions"))
+        self.assertIn("reject_unauth_destination", conf("smtpd_recipient_restrictions"))
+        milters = conf("smtpd_milters")
+        if os.access("/usr/bin/rspamd", os.X_OK):
+            self.assertEqual(milters, "inet:127.0.0.1:11332")
+            self.assertEqual(conf("milter_default_action"), "accept")
+        else:
+            self.assertEqual(milters, "")
