@@ -42,9 +42,9 @@ DEPS_MASTER := postfix iproute2 util-linux
 # One line per area, so that parallel work adds its packages without conflicts.
 DEPS_AUTH  := dovecot-core whois fail2ban
 DEPS_MSTORE := dovecot-imapd
-DEPS_IMAP  := dovecot-imapd isync
+DEPS_IMAP  := dovecot-imapd isync mutt tmux
 DEPS_POP3  := dovecot-pop3d fetchmail curl
-DEPS_SIEVE := dovecot-sieve
+DEPS_SIEVE := dovecot-sieve dovecot-managesieved sieve-connect
 DEPS_MSGAUTH := python3-spf python3-yaml python3-dkim opendkim-tools
 DEPS_ANTISPAM := python3-milter rspamd redis-server clamav-daemon clamav-milter postgrey
 DEPS_HTTP  :=
@@ -78,7 +78,11 @@ prog_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(call prog_srcs,$(1)))
 # Objects of a folder without its main.o, for unit tests.
 prog_lib_objs = $(filter-out $(BUILD)/obj/$(1)/main.o,$(call prog_objs,$(1)))
 
-DAEMON_BINS  := $(DAEMONS:%=$(BUILD)/libexec/%) $(foreach d,$(SUB_DAEMONS),$(BUILD)/libexec/$(subst /,-,$(d)))
+# sieve/ is ManageSieve: its programs are managesieve and managesieve-login.
+DAEMONS     := $(filter-out sieve,$(DAEMONS))
+SUB_DAEMONS := $(filter-out sieve/login,$(SUB_DAEMONS))
+DAEMON_BINS  := $(DAEMONS:%=$(BUILD)/libexec/%) $(foreach d,$(SUB_DAEMONS),$(BUILD)/libexec/$(subst /,-,$(d))) \
+                $(BUILD)/libexec/managesieve $(BUILD)/libexec/managesieve-login
 COMMAND_BINS := $(BUILD)/bin/tern $(patsubst cli/%,$(BUILD)/bin/%,$(CLI_SUBS))
 
 UNIT_SRCS := $(sort $(wildcard tests/*/test_*.c tests/*/*/test_*.c))
@@ -136,6 +140,13 @@ $(BUILD)/libexec/$(subst /,-,$(1)): $(call prog_objs,$(1)) $(LIBTERN)
 	$$(CC) $$(SAN) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach d,$(SUB_DAEMONS),$(eval $(call sub_daemon_rule,$(d))))
+
+$(BUILD)/libexec/managesieve: $(call prog_objs,sieve) $(LIBTERN)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+$(BUILD)/libexec/managesieve-login: $(call prog_objs,sieve/login) $(LIBTERN)
+	@mkdir -p $(@D)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/tern: $(call prog_objs,cli) $(LIBTERN)
 	@mkdir -p $(@D)
@@ -232,7 +243,7 @@ check: deps
 
 run: deps
 	$(MAKE) all
-	@[ -d run ] || $(BUILD)/bin/tern init run --imap --imaps --pop3 --pop3s
+	@[ -d run ] || $(BUILD)/bin/tern init run --imap --imaps --pop3 --pop3s --managesieve
 	exec $(BUILD)/bin/tern -c run/etc start -f
 
 # libFuzzer harnesses, built with clang against a libtern compiled with

@@ -46,8 +46,8 @@ struct init_opts {
 	const char *smtp;
 	const char *submission; /* NULL: no submission service */
 	const char *smtps;	/* NULL: no smtps service */
-	/* Mail access (NULL: none): POP3, pop3s, IMAP, imaps. */
-	const char *pop3, *pop3s, *imap, *imaps;
+	/* Mail access (NULL: none): POP3, pop3s, IMAP, imaps, ManageSieve. */
+	const char *pop3, *pop3s, *imap, *imaps, *managesieve;
 	char **domains; /* "localhost" first */
 	size_t ndomains;
 	bool print_master_cf;	 /* for make install: print, create nothing */
@@ -60,7 +60,8 @@ static int init_usage(void)
 	fprintf(stderr, "usage: tern init DIR [--smtp HOST:PORT] [--submission HOST:PORT] "
 			"[--smtps HOST:PORT] [--domain NAME]...\n"
 			"       [--pop3 [HOST:PORT]] [--pop3s [HOST:PORT]] [--imap [HOST:PORT]] "
-			"[--imaps [HOST:PORT]] [--antispam]\n"
+			"[--imaps [HOST:PORT]]\n"
+			"       [--managesieve [HOST:PORT]] [--antispam]\n"
 			"       tern init --print-master-cf [--smtp HOST:PORT] "
 			"[--submission HOST:PORT|none] [--smtps HOST:PORT]\n"
 			"       tern init --print-queue-layout\n");
@@ -120,7 +121,7 @@ static bool valid_domain_arg(const char *d)
 }
 
 /*
- * --pop3, --pop3s, --imap, --imaps take an address when the next
+ * --pop3, --pop3s, --imap, --imaps, --managesieve take an address when the next
  * argument looks like one ("HOST:PORT", "[v6]:PORT"), else the default.
  */
 static const char *init_listener(int argc, char **argv, int *i, const char *def)
@@ -154,6 +155,8 @@ static int init_parse(int argc, char **argv, struct init_opts *o)
 			o->imap = init_listener(argc, argv, &i, "127.0.0.1:2143");
 		} else if (strcmp(a, "--imaps") == 0) {
 			o->imaps = init_listener(argc, argv, &i, "127.0.0.1:2993");
+		} else if (strcmp(a, "--managesieve") == 0) {
+			o->managesieve = init_listener(argc, argv, &i, "127.0.0.1:4190");
 		} else if (strcmp(a, "--domain") == 0 && i + 1 < argc) {
 			if (!valid_domain_arg(argv[++i])) {
 				fprintf(stderr, "tern init: bad domain name: %s\n", argv[i]);
@@ -368,6 +371,7 @@ static void init_master_access(struct buf *b, const struct init_opts *o)
 	    {o->imaps, "imap-login", true},
 	    {o->pop3, "pop3-login", false},
 	    {o->pop3s, "pop3-login", true},
+	    {o->managesieve, "managesieve-login", false},
 	};
 	bool any = false;
 

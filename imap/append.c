@@ -8,8 +8,10 @@
  * refused before the client sends it: NO [TOOBIG]), and its bytes go
  * straight into a file in the folder's tmp/ (mstore_save_*).  The
  * messages become visible only when the whole command has arrived, all
- * of them then, each made durable by mstore_save_commit() before the
- * tagged OK.  Any failure drops every message of the command.
+ * of them together, made durable by mstore_save_commit_all() before the
+ * tagged OK.  Any failure, while the literals arrive or at that commit
+ * (quota for their sum, a full disk), drops every message of the
+ * command (RFC 3502: all or none).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +149,7 @@ void imap_cmd_append(struct imap_client *c, const struct imap_command *cmd)
 	struct imap_append parsed;
 	const char *err;
 	struct buf uids = BUF_INIT;
-	uint32_t uv = 0, prev = 0, first = 0;
+	uint32_t uv = 0, prev = 0, first = 0, *got;
 
 	if (!imap_append_parse(cmd->args, cmd->count, &parsed, &err)) {
 		imap_reply(c, cmd->tag, "BAD", "%s", err);
@@ -164,20 +166,18 @@ void imap_cmd_append(struct imap_client *c, const struct imap_command *cmd)
 		imap_append_abort(c);
 		return;
 	}
+	got = xcalloc(a->nsaves + 1, sizeof(*got));
+	if (mstore_save_commit_all(a->saves, a->nsaves, got, &uv) < 0) {
+		/* RFC 3502: none of the messages is added. */
+		a->nsaves = 0;
+		imap_reply_store_error(c, cmd->tag, "Append");
+		imap_append_abort(c);
+		free(got);
+		return;
+	}
 	for (size_t i = 0; i < a->nsaves; i++) {
-		uint32_t uid = 0;
-		struct mstore_save *sv = a->saves[i];
+		uint32_t uid = got[i];
 
-		a->saves[i] = NULL;
-		if (mstore_save_commit(sv, &uid, &uv) < 0) {
-			for (size_t k = i + 1; k < a->nsaves; k++)
-				mstore_save_abort(a->saves[k]);
-			a->nsaves = 0;
-			imap_reply_store_error(c, cmd->tag, "Append");
-			imap_append_abort(c);
-			buf_free(&uids);
-			return;
-		}
 		/* UIDs of one command ascend: write runs as ranges. */
 		if (i > 0 && uid == prev + 1) {
 			prev = uid;
@@ -190,6 +190,7 @@ void imap_cmd_append(struct imap_client *c, const struct imap_command *cmd)
 		buf_printf(&uids, "%u", uid);
 		first = prev = uid;
 	}
+	free(got);
 	if (first != prev)
 		buf_printf(&uids, ":%u", prev);
 	a->nsaves = 0;

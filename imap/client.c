@@ -496,13 +496,15 @@ out:
 
 /* ---- creation ---- */
 
-static bool client_open_store(struct imap_client *c, const char *maildir)
+static bool client_open_store(struct imap_client *c, const char *maildir, const char *quota_rule)
 {
 	struct mstore_opts o;
 	struct buf err = BUF_INIT;
 
 	mstore_opts_init(&o);
 	mstore_opts_from_config(&o);
+	/* the account's quota, as local enforces it at delivery */
+	mstore_opts_quota_rule(&o, quota_rule);
 	o.create = true;
 	c->store = mstore_open(maildir, &o, &err);
 	if (c->store == NULL) {
@@ -533,7 +535,7 @@ struct imap_client *imap_client_new_fds(struct event_loop *loop, int fd_in, int 
 	fcntl(fd_in, F_SETFL, fcntl(fd_in, F_GETFL) | O_NONBLOCK);
 	if (fd_out != fd_in)
 		fcntl(fd_out, F_SETFL, fcntl(fd_out, F_GETFL) | O_NONBLOCK);
-	if (!client_open_store(c, li->maildir)) {
+	if (!client_open_store(c, li->maildir, li->quota_rule)) {
 		/* Not "OK Logged in" then BYE: the login has failed for the
 		 * client, which is told so on its login command. */
 		imap_client_bye(c, "[UNAVAILABLE] Internal error: the mailbox cannot be opened.");

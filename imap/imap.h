@@ -67,8 +67,9 @@ typedef bool imap_cont_fn(struct imap_client *c);
 struct imap_login_info {
 	const char *user;
 	const char *maildir;
-	const char *rip, *lip; /* client and local address, may be NULL */
-	const char *tag;       /* the login command's tag (postlogin), or NULL */
+	const char *rip, *lip;	/* client and local address, may be NULL */
+	const char *tag;	/* the login command's tag (postlogin), or NULL */
+	const char *quota_rule; /* the account's (auth), or NULL */
 };
 
 struct imap_client {

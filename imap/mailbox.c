@@ -151,6 +151,24 @@ static void close_view(struct imap_client *c, bool closed_code)
 		imap_untagged(c, "OK [CLOSED] Previous mailbox closed.");
 }
 
+/*
+ * IMAP4rev2 SELECT/EXAMINE's "* LIST" (RFC 9051 6.3.2): the folder's
+ * name as the server spells it, so a client that wrote "inbox" learns
+ * "INBOX"; the name given, when it differs, as OLDNAME (6.3.9.7).  The
+ * attributes may be left out, and are.
+ */
+static void select_list(struct imap_client *c, const char *name, const char *given)
+{
+	buf_printf(&c->out, "* LIST () \"%c\" ", MSTORE_SEP);
+	imap_mailbox_to_client(c, name, &c->out);
+	if (strcmp(name, given) != 0) {
+		buf_puts(&c->out, " (OLDNAME (");
+		imap_mailbox_to_client(c, given, &c->out);
+		buf_puts(&c->out, "))");
+	}
+	buf_puts(&c->out, "\r\n");
+}
+
 void imap_cmd_select(struct imap_client *c, const struct imap_command *cmd)
 {
 	struct imap_select sel;
@@ -187,7 +205,6 @@ void imap_cmd_select(struct imap_client *c, const struct imap_command *cmd)
 		imap_select_free(&sel);
 		return;
 	}
-	free(name);
 	c->readonly = examine;
 	c->state = IMAP_STATE_SELECTED;
 	if (sel.condstore || sel.qresync)
@@ -203,6 +220,9 @@ void imap_cmd_select(struct imap_client *c, const struct imap_command *cmd)
 	imap_untagged(c, "OK [UIDNEXT %u] Predicted next UID", mstore_view_uidnext(c->view));
 	imap_untagged(c, "OK [HIGHESTMODSEQ %llu] Highest",
 	    (unsigned long long)mstore_view_highest_modseq(c->view));
+	if (c->enabled & IMAP_EN_REV2)
+		select_list(c, name, sel.mailbox);
+	free(name);
 	if (sel.qresync)
 		select_qresync(c, &sel);
 	imap_select_free(&sel);
@@ -421,12 +441,17 @@ static bool list_matches(struct imap_client *c, const struct imap_list *l, const
 	return match;
 }
 
-static void list_one(
-    struct imap_client *c, const struct imap_list *l, bool lsub, const struct mstore_folder_info *f)
+/* One LIST/LSUB line.  childinfo: RECURSIVEMATCH found descendants
+ * that meet the selection (RFC 5258 3.5), named by crit. */
+static void list_one(struct imap_client *c, const struct imap_list *l, bool lsub,
+    const struct mstore_folder_info *f, const char *childinfo)
 {
 	struct buf *o = &c->out;
 	const char *sep = "";
 	bool nonexistent = f->flags & MSTORE_LF_NONEXISTENT;
+	/* Dovecot's choice: LIST-EXTENDED says \HasChildren only when
+	 * asked (RETURN (CHILDREN)), the plain LIST always. */
+	bool children = !lsub && (!l->extended || (l->ret & IMAP_LIST_RET_CHILDREN));
 
 	buf_printf(o, "* %s (", lsub ? "LSUB" : "LIST");
 #define FLAG(s)                                                                                    \
@@ -435,14 +460,13 @@ static void list_one(
 		sep = " ";                                                                         \
 	} while (0)
 	if (nonexistent)
-		FLAG(l->extended && !lsub && !(f->flags & MSTORE_LF_CHILDREN) ? "\\NonExistent"
-									      : "\\Noselect");
+		FLAG(l->extended && !lsub ? "\\NonExistent" : "\\Noselect");
 	if (!lsub && (f->flags & MSTORE_LF_SUBSCRIBED) &&
 	    ((l->ret & IMAP_LIST_RET_SUBSCRIBED) || (l->select & IMAP_LIST_SEL_SUBSCRIBED)))
 		FLAG("\\Subscribed");
-	if (!lsub && (f->flags & MSTORE_LF_CHILDREN))
+	if (children && (f->flags & MSTORE_LF_CHILDREN))
 		FLAG("\\HasChildren");
-	else if (!lsub && (f->flags & MSTORE_LF_NOCHILDREN))
+	else if (children && (f->flags & MSTORE_LF_NOCHILDREN))
 		FLAG("\\HasNoChildren");
 	for (size_t k = 0; k < NSPECIAL && !lsub; k++)
 		if (f->special_use & special_flags[k].role)
@@ -450,9 +474,50 @@ static void list_one(
 #undef FLAG
 	buf_printf(o, ") \"%c\" ", MSTORE_SEP);
 	imap_mailbox_to_client(c, f->name, o);
+	if (childinfo)
+		buf_printf(o, " (CHILDINFO (\"%s\"))", childinfo);
 	buf_puts(o, "\r\n");
 	if ((l->ret & IMAP_LIST_RET_STATUS) && !nonexistent)
 		status_write(c, f->name, l->status_items);
+}
+
+/* Does the folder meet the selection options (not the patterns)? */
+static bool list_selected(const struct imap_list *l, bool lsub, const struct mstore_folder_info *f)
+{
+	bool want_sub = lsub || (l->select & IMAP_LIST_SEL_SUBSCRIBED);
+
+	if (want_sub && !(f->flags & MSTORE_LF_SUBSCRIBED))
+		return false;
+	if ((l->select & IMAP_LIST_SEL_SPECIAL_USE) && f->special_use == 0)
+		return false;
+	if (!want_sub && (f->flags & MSTORE_LF_NONEXISTENT) && !(f->flags & MSTORE_LF_CHILDREN))
+		return false;
+	return true;
+}
+
+/*
+ * RECURSIVEMATCH (RFC 5258 3.5), as Dovecot does it: a folder matching
+ * the patterns is listed when it meets the selection or has a
+ * descendant that does but is not itself matched by the patterns; it
+ * carries CHILDINFO when any descendant meets the selection.
+ * *listed: whether to list fs[i]; returns whether to add CHILDINFO.
+ */
+static bool list_recursive(const struct mstore_folder_info *fs, size_t n, const bool *sel,
+    const bool *match, size_t i, bool *listed)
+{
+	size_t len = strlen(fs[i].name);
+	bool any = false, unmatched = false;
+
+	for (size_t j = 0; j < n && !(any && unmatched); j++) {
+		if (j == i || !sel[j] || strncmp(fs[j].name, fs[i].name, len) != 0 ||
+		    fs[j].name[len] != MSTORE_SEP)
+			continue;
+		any = true;
+		if (!match[j])
+			unmatched = true;
+	}
+	*listed = sel[i] || unmatched;
+	return any;
 }
 
 void imap_cmd_list(struct imap_client *c, const struct imap_command *cmd)
@@ -462,6 +527,7 @@ void imap_cmd_list(struct imap_client *c, const struct imap_command *cmd)
 	struct mstore_folder_info *fs;
 	size_t n;
 	const char *err;
+	bool *sel, *match;
 
 	if (!(lsub ? imap_lsub_parse : imap_list_parse)(cmd->args, cmd->count, &l, &err)) {
 		imap_reply(c, cmd->tag, "BAD", "%s", err);
@@ -479,20 +545,27 @@ void imap_cmd_list(struct imap_client *c, const struct imap_command *cmd)
 		imap_list_free(&l);
 		return;
 	}
+	sel = xcalloc(n + 1, sizeof(*sel));
+	match = xcalloc(n + 1, sizeof(*match));
 	for (size_t i = 0; i < n; i++) {
-		const struct mstore_folder_info *f = &fs[i];
-		bool want_sub = lsub || (l.select & IMAP_LIST_SEL_SUBSCRIBED);
-
-		if (want_sub && !(f->flags & MSTORE_LF_SUBSCRIBED))
-			continue;
-		if ((l.select & IMAP_LIST_SEL_SPECIAL_USE) && f->special_use == 0)
-			continue;
-		if (!want_sub && (f->flags & MSTORE_LF_NONEXISTENT) &&
-		    !(f->flags & MSTORE_LF_CHILDREN))
-			continue;
-		if (list_matches(c, &l, f->name))
-			list_one(c, &l, lsub, f);
+		sel[i] = list_selected(&l, lsub, &fs[i]);
+		match[i] = list_matches(c, &l, fs[i].name);
 	}
+	for (size_t i = 0; i < n; i++) {
+		bool listed = sel[i], childinfo = false;
+
+		if (!match[i])
+			continue;
+		if (!lsub && (l.select & IMAP_LIST_SEL_RECURSIVEMATCH))
+			childinfo = list_recursive(fs, n, sel, match, i, &listed);
+		if (listed)
+			list_one(c, &l, lsub, &fs[i],
+			    !childinfo				    ? NULL
+			    : (l.select & IMAP_LIST_SEL_SUBSCRIBED) ? "SUBSCRIBED"
+								    : "SPECIAL-USE");
+	}
+	free(sel);
+	free(match);
 	mstore_list_free(fs, n);
 	imap_list_free(&l);
 	imap_reply(c, cmd->tag, "OK", "%s completed.", lsub ? "Lsub" : "List");

@@ -56,10 +56,69 @@ static void open_log(void)
 		log_open("imap", LOG_DEST_SYSLOG, NULL);
 }
 
+/*
+ * Sessions per client address (imap_max_user_connections, Dovecot's
+ * mail_max_userip_connections): this process serves the user's sessions
+ * (all of them below imap_client_limit), so it counts them.
+ */
+struct rip_count {
+	char *rip;
+	unsigned n;
+	struct rip_count *next;
+};
+
+static struct rip_count *rip_counts;
+
+static struct rip_count *rip_get(const char *rip)
+{
+	struct rip_count *r;
+
+	for (r = rip_counts; r; r = r->next)
+		if (strcmp(r->rip, rip) == 0)
+			return r;
+	r = xcalloc(1, sizeof(*r));
+	r->rip = xstrdup(rip);
+	r->next = rip_counts;
+	rip_counts = r;
+	return r;
+}
+
+static void rip_put(struct rip_count *r)
+{
+	if (--r->n > 0)
+		return;
+	for (struct rip_count **pp = &rip_counts; *pp; pp = &(*pp)->next)
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	free(r->rip);
+	free(r);
+}
+
 static void postlogin_session_end(void *ctx)
 {
-	(void)ctx;
+	rip_put(ctx);
 	postlogin_client_done();
+}
+
+/* The login over the limit: told so on its login command, then closed.
+ * The socket is new and empty: the short lines are written at once. */
+static void postlogin_refuse(int fd, const struct postlogin_info *info, long limit)
+{
+	struct buf b = BUF_INIT;
+	const char *text = "Maximum number of connections from user+IP exceeded";
+
+	buf_printf(&b, "* BYE [LIMIT] %s (imap_max_user_connections=%ld)\r\n", text, limit);
+	if (info->tag)
+		buf_printf(&b, "%s NO [LIMIT] %s (imap_max_user_connections=%ld)\r\n", info->tag,
+		    text, limit);
+	if (write(fd, b.data, b.len) != (ssize_t)b.len)
+		log_warn("imap(%s): cannot write the refusal", info->user);
+	log_info("imap(%s): Disconnected: %s (imap_max_user_connections=%ld) rip=%s", info->user,
+	    text, limit, info->client_addr);
+	buf_free(&b);
+	close(fd);
 }
 
 /*
@@ -76,15 +135,27 @@ static void postlogin_session(struct event_loop *loop, int fd, const struct post
 	    .maildir = info->maildir,
 	    .rip = info->client_addr,
 	    .lip = info->local_addr,
-	    .tag = info->tag};
+	    .tag = info->tag,
+	    .quota_rule = info->quota_rule};
 	struct imap_client *cl;
+	long limit = config_int("imap_max_user_connections");
+	struct rip_count *r = rip_get(info->client_addr);
 
 	(void)ctx;
+	if (limit > 0 && r->n >= (unsigned long)limit) {
+		postlogin_refuse(fd, info, limit);
+		r->n++;
+		rip_put(r);
+		postlogin_client_done();
+		return;
+	}
+	r->n++;
 	if ((cl = imap_client_new(loop, fd, &li, pending, len)) == NULL) {
+		rip_put(r);
 		postlogin_client_done(); /* it said BYE and closes by itself */
 		return;
 	}
-	imap_client_on_close(cl, postlogin_session_end, NULL);
+	imap_client_on_close(cl, postlogin_session_end, r);
 }
 
 /* Started by postlogin as the user (login/postlogin.h). */

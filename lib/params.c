@@ -398,6 +398,8 @@ const struct param_def param_table[] = {
 	"Maildir++ quota in bytes per mailbox; 0: the limits in maildirsize, if any"),
     INT("mailbox_quota_messages", "0",
 	"Maildir++ quota in messages per mailbox; 0: the limits in maildirsize, if any"),
+    BOOL("quota_full_tempfail", "yes",
+	"a delivery over quota is deferred (4.2.2); no: bounced (5.2.2), as Dovecot's setting"),
 
     /* The imap server (imap/, issue 15); Dovecot's names. */
     SIZE("imap_max_line_length", "65536",
@@ -407,6 +409,11 @@ const struct param_def param_table[] = {
     TIME("imap_idle_timeout", "1800", 's', "IMAP session closed after this long without a command"),
     TIME("imap_idle_notify_interval", "120", 's',
 	"during IDLE, how often the folder is checked anyway and \"* OK Still here\" sent"),
+    INT("imap_client_limit", "100",
+	"IMAP sessions of one user one imap process serves (another login starts another)"),
+    INT("imap_max_user_connections", "10",
+	"IMAP sessions of one user from one client address (0: no limit), Dovecot's "
+	"mail_max_userip_connections"),
     /* Sieve filtering at delivery (lib/sieve, local/sieve.c, issue 16);
      * Pigeonhole's names. */
     STR("sieve_script", "~/.dovecot.sieve",
@@ -418,6 +425,15 @@ const struct param_def param_table[] = {
     STR("sieve_global_dir", "", "directory of the scripts include :global reads"),
     BOOL("sieve_mailbox_autocreate", "no",
 	"fileinto creates a missing folder (else the message goes to INBOX)"),
+    /* ManageSieve (sieve/, issue 16); Pigeonhole's names. */
+    SIZE("sieve_max_script_size", "1048576",
+	"largest Sieve script ManageSieve stores (at most 1 MiB, what lib/sieve compiles)"),
+    INT("sieve_quota_max_scripts", "0", "most Sieve scripts a user may store; 0: no limit"),
+    SIZE("sieve_quota_max_storage", "0", "bytes of Sieve scripts a user may store; 0: no limit"),
+    STR("managesieve_implementation_string", "tern",
+	"the IMPLEMENTATION capability ManageSieve announces"),
+    TIME("managesieve_idle_timeout", "1800", 's',
+	"ManageSieve session closed after this long without a command"),
 
     /* Accounts and authentication: the auth daemon (issue 14). */
     STR("data_directory", "/var/lib/tern",

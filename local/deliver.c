@@ -45,6 +45,7 @@ static void ld_virtual(const struct local_msg *m, const char *rcpt, struct local
 
 	if (virtual_lookup(rcpt, &mb, r) < 0)
 		return;
+	local_quota_begin(rcpt); /* reads auth_users_file: before leaving root */
 	if (root)
 		priv_set_effective(mb.uid, mb.gid);
 	if (mb.maildir) {
@@ -62,6 +63,7 @@ static void ld_virtual(const struct local_msg *m, const char *rcpt, struct local
 	}
 	if (root)
 		priv_restore();
+	local_quota_end();
 	free(mb.path);
 }
 

@@ -78,6 +78,14 @@ bool maildir_path_safe(const char *path);
  * store: the message gets its UID (dovecot-uidlist) and index entry at
  * once.  0 when it is in dir/new, fsync'ed, with the fsync of new/ itself
  * queued for maildir_sync_pending(); else -1.  r says which either way. */
+/* quota.c: the quota of the recipient being delivered (virtual
+ * mailboxes: its quota_rule in auth_users_file; call as root), applied to
+ * the store before each save. */
+struct mstore;
+void local_quota_begin(const char *rcpt);
+void local_quota_end(void);
+void local_quota_apply(struct mstore *s);
+
 int maildir_deliver(
     const struct local_msg *m, const char *rcpt, const char *dir, struct local_result *r);
 /* Where in a Maildir, with which flags (Sieve's fileinto and keep). */

@@ -32,7 +32,9 @@
  * opens.
  *
  * Not here: which user we are (the caller switched to the mailbox owner);
- * quota limits come from main.cf (mailbox_quota_*) or maildirsize.
+ * quota limits come from main.cf (mailbox_quota_*), the account's
+ * quota_rule (quota.c) or maildirsize; over quota defers or bounces as
+ * quota_full_tempfail says.
  */
 #include "local.h"
 
@@ -46,6 +48,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "config.h"
 #include "log.h"
 #include "mstore/mstore.h"
 #include "proto.h"
@@ -241,7 +244,14 @@ static void maildir_result(struct mstore *s, struct local_result *r, const char 
 {
 	switch (mstore_error(s)) {
 	case MSTORE_EQUOTA:
-		local_result_set(r, RES_DEFERRED, "4.2.2", "mailbox full: %s", mstore_strerror(s));
+		/* Dovecot's quota_full_tempfail: defer (452 4.2.2) or bounce
+		 * (552 5.2.2) */
+		if (config_bool("quota_full_tempfail"))
+			local_result_set(
+			    r, RES_DEFERRED, "4.2.2", "mailbox full: %s", mstore_strerror(s));
+		else
+			local_result_set(r, RES_BOUNCED, "5.2.2",
+			    "Quota exceeded (mailbox for user is full): %s", mstore_strerror(s));
 		break;
 	case MSTORE_ENOSPACE: local_result_errno(r, ENOSPC, what); break;
 	case MSTORE_ETEMP:
@@ -267,6 +277,7 @@ static int maildir_try(const struct local_msg *m, const char *rcpt, const char *
 		local_result_errno(r, errno, why);
 		return -1;
 	}
+	local_quota_apply(s);
 	o.defer_dir_sync = true;
 	o.check_quota = true;
 	o.lazy_uid = true;

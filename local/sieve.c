@@ -25,8 +25,8 @@
  * also used by the duplicate test; expired lines are dropped when the
  * file passes 64 KiB).
  *
- * Scripts are small and compile in microseconds, so they are compiled
- * for every delivery; there is no compiled-script cache.
+ * Compiled scripts are cached per local process, keyed by the file's
+ * identity and modification time (ls_compiled).
  */
 #include "local.h"
 
@@ -47,6 +47,7 @@
 #include "privs.h"
 #include "proto.h"
 #include "sieve/sieve.h"
+#include "sieve/storage.h"
 #include "util.h"
 
 struct ls_ctx {
@@ -56,16 +57,6 @@ struct ls_ctx {
 	const char *home; /* "~" */
 	char *dupes;	  /* tracking file */
 };
-
-/* "~/x" -> home + "/x"; NULL for an empty template. */
-static char *ls_path(const char *tmpl, const char *home)
-{
-	if (tmpl == NULL || *tmpl == 0)
-		return NULL;
-	if (tmpl[0] == '~' && (tmpl[1] == '/' || tmpl[1] == 0))
-		return xasprintf("%s%s", home, tmpl + 1);
-	return xstrdup(tmpl);
-}
 
 /* The file at path into text; false when it is missing or too large. */
 static bool ls_read(const char *path, struct buf *text)
@@ -175,7 +166,7 @@ static bool ls_include_load(void *ctx, const char *name, bool global, struct buf
 
 	if (strchr(name, '/') || name[0] == '.')
 		return false;
-	dir = ls_path(config_str(global ? "sieve_global_dir" : "sieve_dir"), c->home);
+	dir = sieve_path(config_str(global ? "sieve_global_dir" : "sieve_dir"), c->home);
 	if (dir == NULL)
 		return false;
 	path = xasprintf("%s/%s.sieve", dir, name);
@@ -369,22 +360,99 @@ static int ls_action(const struct ls_ctx *c, const struct sieve_action *a, const
 	}
 }
 
+/*
+ * Compiled scripts, kept for the process's life: a script is compiled
+ * again only when its file (followed through the ~/.dovecot.sieve link)
+ * changes device, inode, size or modification time.  A few entries,
+ * the least recently used replaced; scripts that do not compile are not
+ * kept (they are logged at each delivery, as before).
+ */
+#define LS_CACHE 16
+
+static struct ls_cached {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct sieve_script *s;
+	unsigned long used;
+} ls_cache[LS_CACHE];
+static unsigned long ls_cache_clock;
+
+static bool ls_cache_match(const struct ls_cached *e, const char *path, const struct stat *st)
+{
+	return e->s && strcmp(e->path, path) == 0 && e->dev == st->st_dev && e->ino == st->st_ino &&
+	       e->size == st->st_size && e->mtime.tv_sec == st->st_mtim.tv_sec &&
+	       e->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* The compiled script at path: from the cache, or read and compiled
+ * (errors appended to errors).  NULL with *missing when there is no
+ * script, NULL alone when it does not compile. */
+static const struct sieve_script *ls_compiled(const char *path, struct buf *errors, bool *missing)
+{
+	struct buf text = BUF_INIT;
+	struct ls_cached *slot = &ls_cache[0];
+	struct sieve_script *s;
+	struct stat st;
+
+	*missing = false;
+	if (stat(path, &st) == 0) {
+		for (size_t i = 0; i < LS_CACHE; i++) {
+			if (ls_cache_match(&ls_cache[i], path, &st)) {
+				ls_cache[i].used = ++ls_cache_clock;
+				return ls_cache[i].s;
+			}
+		}
+	}
+	if (!ls_read(path, &text)) {
+		buf_free(&text);
+		*missing = true;
+		return NULL;
+	}
+	s = sieve_compile(text.data ? text.data : "", text.len, path, errors);
+	buf_free(&text);
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < LS_CACHE; i++) {
+		if (ls_cache[i].s && strcmp(ls_cache[i].path, path) == 0) {
+			slot = &ls_cache[i]; /* an older version of the same file */
+			break;
+		}
+		if (ls_cache[i].used < slot->used)
+			slot = &ls_cache[i];
+	}
+	if (slot->s) {
+		sieve_script_free(slot->s);
+		free(slot->path);
+	}
+	slot->path = xstrdup(path);
+	slot->dev = st.st_dev;
+	slot->ino = st.st_ino;
+	slot->size = st.st_size;
+	slot->mtime = st.st_mtim;
+	slot->s = s;
+	slot->used = ++ls_cache_clock;
+	return s;
+}
+
 /* Runs one script file; false when there is none.  *keep: its implicit
  * keep, ANDed in. */
 static bool ls_run_script(const struct ls_ctx *c, const char *path, const struct buf *msg,
     const struct sieve_env *env, bool *keep, char ***keep_flags, struct local_result *r,
     bool *decided)
 {
-	struct buf text = BUF_INIT, errors = BUF_INIT;
-	struct sieve_script *s;
+	struct buf errors = BUF_INIT;
+	const struct sieve_script *s;
 	struct sieve_result res;
+	bool missing;
 
-	if (!ls_read(path, &text)) {
-		buf_free(&text);
+	s = ls_compiled(path, &errors, &missing);
+	if (missing) {
+		buf_free(&errors);
 		return false;
 	}
-	s = sieve_compile(text.data ? text.data : "", text.len, path, &errors);
-	buf_free(&text);
 	if (s == NULL) {
 		if (errors.len && errors.data[errors.len - 1] == '\n')
 			buf_truncate(&errors, errors.len - 1);
@@ -423,7 +491,6 @@ static bool ls_run_script(const struct ls_ctx *c, const char *path, const struct
 		}
 	}
 	sieve_result_free(&res);
-	sieve_script_free(s);
 	return true;
 }
 
@@ -441,13 +508,14 @@ int local_sieve_deliver(const struct local_msg *m, const char *rcpt, const char 
 	env.envelope_from = m->sender;
 	env.envelope_to = rcpt;
 	env.user = rcpt;
+	env.host = config_str("myhostname");
 	env.ctx = &c;
 	env.mailbox_exists = ls_mailbox_exists;
 	env.track_check = ls_track_check;
 	env.include_load = ls_include_load;
 	local_result_set(r, RES_SENT, "2.0.0", "delivered by sieve");
 	for (size_t i = 0; i < 3 && !decided; i++) {
-		char *path = ls_path(config_str(params[i]), home);
+		char *path = sieve_path(config_str(params[i]), home);
 
 		if (path == NULL)
 			continue;

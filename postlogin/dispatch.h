@@ -21,5 +21,8 @@ long userproc_give(const struct handoff *h, int fd, const char **why);
 /* SIGCHLD: reaps children and forgets the processes that ended. */
 void userproc_reap(void);
 unsigned userproc_count(void);
+/* The program in daemon_directory of a service: its name, but for
+ * "sieve" (ManageSieve's service, as Dovecot names it): "managesieve". */
+const char *userproc_program(const char *service);
 
 #endif

@@ -34,8 +34,8 @@
 #define POSTLOGIN_BACKLOG 1024
 #define POSTLOGIN_READ_TIMEOUT_MS 10000
 
-/* The services a user's process may be started for (daemon_directory/<name>). */
-static const char *const postlogin_services[] = {"imap", "pop3", NULL};
+/* The services a user's process may be started for (userproc_program). */
+static const char *const postlogin_services[] = {"imap", "pop3", "sieve", NULL};
 
 struct lconn {
 	struct ipc_conn conn;

@@ -1,7 +1,7 @@
 /*
  * userproc.c - the users' processes: one per user and service (imap,
  * pop3) while that user has sessions, each serving up to
- * postlogin_client_limit of them.
+ * imap_client_limit (imap) or postlogin_client_limit (pop3) of them.
  *
  * A process is started as the account's uid and gid (never root), in the
  * account's home, as daemon_directory/<service> with its channel on
@@ -109,14 +109,21 @@ static void userproc_event(struct event_loop *loop, int fd, int events, void *ct
 	userproc_forget(p);
 }
 
+const char *userproc_program(const char *service)
+{
+	return strcmp(service, "sieve") == 0 ? "managesieve" : service;
+}
+
 /* In the child: become the user and run the service's program. */
 static void userproc_exec(const struct handoff *h, int chan, pid_t parent)
     __attribute__((noreturn));
 static void userproc_exec(const struct handoff *h, int chan, pid_t parent)
 {
 	const struct postlogin_info *i = &h->info;
-	char *prog = xasprintf("%s/%s", config_str("daemon_directory"), i->service);
-	char *argv[] = {prog, "-c", (char *)config_dir(), "-n", (char *)i->service, NULL};
+	char *prog =
+	    xasprintf("%s/%s", config_str("daemon_directory"), userproc_program(i->service));
+	char *argv[] = {
+	    prog, "-c", (char *)config_dir(), "-n", (char *)userproc_program(i->service), NULL};
 	sigset_t all;
 	int lfd = log_file_fd() >= 0 ? fcntl(log_file_fd(), F_DUPFD, 10) : -1;
 
@@ -156,7 +163,8 @@ static struct userproc *userproc_start(const struct handoff *h, const char **why
 	if (geteuid() == 0 && (h->info.uid <= 0 || h->info.gid < 0))
 		return NULL;
 	*why = "no program for the service in daemon_directory";
-	prog = xasprintf("%s/%s", config_str("daemon_directory"), h->info.service);
+	prog =
+	    xasprintf("%s/%s", config_str("daemon_directory"), userproc_program(h->info.service));
 	if (access(prog, X_OK) < 0) {
 		log_warn("%s: %s", prog, strerror(errno));
 		free(prog);
@@ -194,7 +202,8 @@ static struct userproc *userproc_start(const struct handoff *h, const char **why
 
 static struct userproc *userproc_find(const struct handoff *h)
 {
-	long limit = config_int("postlogin_client_limit");
+	bool imap = strcmp(h->info.service, "imap") == 0;
+	long limit = imap ? config_int("imap_client_limit") : config_int("postlogin_client_limit");
 
 	for (struct userproc *p = up.list; p; p = p->next)
 		if (strcmp(p->service, h->info.service) == 0 &&

@@ -333,7 +333,8 @@ static int client_tls_step(struct login_client *c)
 		if (!c->greeted) { /* implicit TLS: the greeting comes now */
 			c->greeted = true;
 			login_engine.proto->greet(c);
-		}
+		} else if (login_engine.proto->tls_started)
+			login_engine.proto->tls_started(c);
 		client_timer_set(c, login_engine.idle_ms);
 	}
 	return 0;

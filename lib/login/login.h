@@ -48,9 +48,10 @@ enum login_bye {
 };
 
 struct login_proto {
-	const char *name;  /* "imap": service for auth and postlogin */
-	size_t max_input;  /* unconsumed bytes a client may send (<= 64 KiB) */
-	size_t state_size; /* bytes of per-client state (login_client_state) */
+	const char *name;    /* "imap": service for auth and postlogin */
+	const char *program; /* for log lines; NULL: name + "-login" */
+	size_t max_input;    /* unconsumed bytes a client may send (<= 64 KiB) */
+	size_t state_size;   /* bytes of per-client state (login_client_state) */
 	/* The connection is ready (for implicit TLS: after the handshake). */
 	void (*greet)(struct login_client *c);
 	/*
@@ -70,6 +71,9 @@ struct login_proto {
 	void (*auth_failed)(struct login_client *c, enum auth_code code, const char *reason);
 	/* The line to send before the engine closes (may write nothing). */
 	void (*bye)(struct login_client *c, enum login_bye why);
+	/* A STARTTLS handshake is done (may be NULL): ManageSieve says its
+	 * capabilities again (RFC 5804 2.2). */
+	void (*tls_started)(struct login_client *c);
 	/* Frees what the protocol's state holds (may be NULL). */
 	void (*destroy)(struct login_client *c);
 };

@@ -86,7 +86,7 @@ static bool login_idle(void *ctx)
 
 int login_main(int argc, char **argv, const struct login_proto *proto)
 {
-	char *prog = xasprintf("%s-login", proto->name);
+	char *prog = proto->program ? xstrdup(proto->program) : xasprintf("%s-login", proto->name);
 
 	daemon_init(&login_daemon, argc, argv, prog, DAEMON_KEEP_ROOT);
 	tls_server_init(&login_tls_params);

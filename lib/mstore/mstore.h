@@ -134,6 +134,11 @@ void mstore_opts_init(struct mstore_opts *o);
  * mailbox_special_use, mailbox_quota_storage, mailbox_quota_messages. */
 void mstore_opts_from_config(struct mstore_opts *o);
 
+/* The account's quota_rule (auth/quota_rule.h, "*:storage=1G") over the
+ * defaults: a limit it gives replaces the configured one.  Ignored when
+ * empty or malformed. */
+void mstore_opts_quota_rule(struct mstore_opts *o, const char *rule);
+
 /* Opens the store at root.  NULL with a message in err (ENOENT: "no
  * such Maildir" unless o->create). */
 struct mstore *mstore_open(const char *root, const struct mstore_opts *o, struct buf *err);
@@ -326,6 +331,15 @@ void mstore_save_set_sizes(struct mstore_save *sv, uint64_t size, uint64_t vsize
 /* Makes the message durable, gives it a UID (under the uidlist lock) and
  * records it; *uid and *uidvalidity may be NULL.  Frees sv either way. */
 int mstore_save_commit(struct mstore_save *sv, uint32_t *uid, uint32_t *uidvalidity);
+/* The same for n saves into one folder (MULTIAPPEND, RFC 3502): all of
+ * them or none.  The quota is checked for their sum, the files placed
+ * and given consecutive UIDs in one uidlist write and one log record;
+ * when anything fails, the files already placed are taken back and no
+ * UID is reported.  uids[n] may be NULL.  Frees every sv either way.
+ * (A crash in the middle may leave some of them for the next rescan to
+ * index: never acknowledged, never a UID without its file.) */
+int mstore_save_commit_all(
+    struct mstore_save **svs, size_t n, uint32_t *uids, uint32_t *uidvalidity);
 void mstore_save_abort(struct mstore_save *sv);
 /* The directory a deferred commit left to fsync (valid until the next
  * save on this store). */
@@ -338,6 +352,9 @@ struct mstore_quota {
 	uint64_t limit_bytes, limit_messages; /* 0: none */
 };
 int mstore_quota_get(struct mstore *s, struct mstore_quota *q);
+/* Changes the limits of an open store (local: one store, the limits of
+ * the recipient being delivered); maildirsize follows at the next check. */
+void mstore_set_quota(struct mstore *s, uint64_t bytes, uint64_t messages);
 
 /* ---- change notification ---- */
 

@@ -241,9 +241,10 @@ void mn_unwatch(struct mstore_folder *f);
 /* quotafile.c */
 /* Adds a delta line when maildirsize exists or a limit is set. */
 void mq_update(struct mstore *s, int64_t bytes, int64_t count);
-/* MSTORE_EQUOTA when adding bytes/1 message would pass a limit; *kept
- * tells whether quota is kept at all (else mq_update has nothing to do). */
-int mq_check(struct mstore *s, uint64_t bytes, bool *kept);
+/* MSTORE_EQUOTA when adding bytes/count messages would pass a limit;
+ * *kept tells whether quota is kept at all (else mq_update has nothing
+ * to do). */
+int mq_check(struct mstore *s, uint64_t bytes, uint64_t count, bool *kept);
 
 /* cache.c */
 void mc_close(struct mstore_cache *c);

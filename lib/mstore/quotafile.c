@@ -167,7 +167,7 @@ void mq_update(struct mstore *s, int64_t bytes, int64_t count)
 	free(path);
 }
 
-int mq_check(struct mstore *s, uint64_t bytes, bool *kept)
+int mq_check(struct mstore *s, uint64_t bytes, uint64_t count, bool *kept)
 {
 	struct mdsize q;
 	bool have;
@@ -181,7 +181,7 @@ int mq_check(struct mstore *s, uint64_t bytes, bool *kept)
 	if (q.limit_bytes && (uint64_t)q.bytes + bytes > q.limit_bytes)
 		return ms_fail(s, MSTORE_EQUOTA, "quota exceeded: %lld of %llu bytes used",
 		    (long long)q.bytes, (unsigned long long)q.limit_bytes);
-	if (q.limit_count && (uint64_t)q.count + 1 > q.limit_count)
+	if (q.limit_count && (uint64_t)q.count + count > q.limit_count)
 		return ms_fail(s, MSTORE_EQUOTA, "quota exceeded: %lld of %llu messages",
 		    (long long)q.count, (unsigned long long)q.limit_count);
 	return 0;

@@ -377,81 +377,160 @@ static bool save_indexed(struct mstore_folder *f)
 	return f->log_fd >= 0;
 }
 
-int mstore_save_commit(struct mstore_save *sv, uint32_t *uid, uint32_t *uidvalidity)
-{
-	struct mstore_folder *f = sv->f;
-	struct mstore *s = sv->s;
-	struct buf base = BUF_INIT, name = BUF_INIT;
-	struct save_item it = {0};
-	uint32_t kw = 0, upper = ms_flags_to_upper(sv->o.flags), got = 0;
-	int64_t pre[2] = {0, 0};
-	bool to_cur, quota_kept = true;
-	int dirfd, r;
+/* What one save becomes in the folder. */
+struct save_placed {
+	struct buf base, name;
+	uint32_t upper, kw;
+	bool to_cur, placed;
+};
 
-	r = sv->failed ? -1 : save_finish_file(sv);
-	if (r == 0 && sv->o.check_quota)
-		r = mq_check(s, sv->size, &quota_kept);
-	if (r == 0)
-		r = kf_letters(f, sv->o.keywords, &kw);
-	if (r < 0) {
-		mstore_save_abort(sv);
+/* Writes the file to disk and works out its name; -1 on failure. */
+static int save_prepare(struct mstore_save *sv, struct save_placed *p)
+{
+	if (sv->failed || save_finish_file(sv) < 0)
 		return -1;
-	}
-	to_cur = upper || kw;
-	dirfd = to_cur ? f->cur_fd : f->new_fd;
-	buf_append(&base, sv->tmpname.data, sv->tmpname.len);
-	mdname_sizes(&base, sv->size, sv->vsize);
-	mdname_build(&name, base.data, base.len, to_cur, upper, kw);
-	if (sv->o.lazy_uid && !save_indexed(f)) {
-		/* Nobody reads this folder through tern yet: a plain Maildir
-		 * delivery; the first reader gives the UID (as Dovecot's do). */
-		if (renameat(f->tmp_fd, buf_cstr(&sv->tmpname), dirfd, buf_cstr(&name)) < 0)
-			r = ms_fail_errno(s, "rename", "tmp/ file");
+	p->upper = ms_flags_to_upper(sv->o.flags);
+	if (kf_letters(sv->f, sv->o.keywords, &p->kw) < 0)
+		return -1;
+	p->to_cur = p->upper || p->kw;
+	buf_append(&p->base, sv->tmpname.data, sv->tmpname.len);
+	mdname_sizes(&p->base, sv->size, sv->vsize);
+	mdname_build(&p->name, p->base.data, p->base.len, p->to_cur, p->upper, p->kw);
+	return 0;
+}
+
+static int save_dirfd(const struct mstore_save *sv, const struct save_placed *p)
+{
+	return p->to_cur ? sv->f->cur_fd : sv->f->new_fd;
+}
+
+/* tmp/ to new/ or cur/; the tmp name is no longer ours to unlink. */
+static int save_place(struct mstore_save *sv, struct save_placed *p)
+{
+	if (renameat(sv->f->tmp_fd, buf_cstr(&sv->tmpname), save_dirfd(sv, p), buf_cstr(&p->name)) <
+	    0)
+		return ms_fail_errno(sv->s, "rename", "tmp/ file");
+	p->placed = true;
+	return 0;
+}
+
+/* Takes a placed file back (a failed MULTIAPPEND): unlinked, so that
+ * no later rescan gives it a UID. */
+static void save_unplace(struct mstore_save *sv, struct save_placed *p)
+{
+	if (p->placed && unlinkat(save_dirfd(sv, p), buf_cstr(&p->name), 0) == 0)
+		fsync(save_dirfd(sv, p));
+	p->placed = false;
+}
+
+static void save_item_of(
+    const struct mstore_save *sv, const struct save_placed *p, struct save_item *it)
+{
+	memset(it, 0, sizeof(*it));
+	it->base = buf_cstr((struct buf *)&p->base);
+	it->upper = p->upper;
+	it->kw = p->kw;
+	it->state = p->to_cur ? 0 : (IXS_NEW | IXS_NOINFO);
+	it->size = sv->size;
+	it->vsize = sv->vsize;
+	it->idate = sv->o.internal_date ? sv->o.internal_date : time(NULL);
+	it->ext = "";
+	it->dirfd = save_dirfd(sv, p);
+}
+
+/* A plain Maildir delivery into a folder no tern server reads yet: the
+ * first reader gives the UID (as Dovecot's do). */
+static int save_commit_lazy(struct mstore_save *sv, struct save_placed *p)
+{
+	int r = save_place(sv, p);
+
+	if (r == 0)
+		buf_reset(&sv->tmpname);
+	return r;
+}
+
+int mstore_save_commit_all(
+    struct mstore_save **svs, size_t n, uint32_t *uids, uint32_t *uidvalidity)
+{
+	struct mstore_save *sv0 = n ? svs[0] : NULL;
+	struct mstore_folder *f = sv0 ? sv0->f : NULL;
+	struct mstore *s = sv0 ? sv0->s : NULL;
+	struct save_placed *p = xcalloc(n + 1, sizeof(*p));
+	struct save_item *it = xcalloc(n + 1, sizeof(*it));
+	uint32_t *got = xcalloc(n + 1, sizeof(*got));
+	uint64_t total = 0;
+	int64_t pre[2] = {0, 0};
+	bool quota_kept = true, locked = false, dirty[2] = {false, false};
+	int r = 0;
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (svs[i]->f != f)
+			r = ms_fail(s, MSTORE_EINVAL, "one commit, several folders");
 		else
-			buf_reset(&sv->tmpname);
-		goto renamed;
+			r = save_prepare(svs[i], &p[i]);
+		total += svs[i]->size;
 	}
-	if ((r = mf_lock(f)) == 0 && (r = mf_locked_header(f)) == 0) {
-		pre[to_cur] = save_mtime(dirfd);
-		if (renameat(f->tmp_fd, buf_cstr(&sv->tmpname), dirfd, buf_cstr(&name)) < 0)
-			r = ms_fail_errno(s, "rename", "tmp/ file");
-		else
-			buf_reset(&sv->tmpname); /* no longer ours to unlink */
+	if (r == 0 && n && sv0->o.check_quota)
+		r = mq_check(s, total, n, &quota_kept);
+	if (r == 0 && n == 1 && sv0->o.lazy_uid && !save_indexed(f)) {
+		r = save_commit_lazy(sv0, &p[0]);
+		dirty[p[0].to_cur] = r == 0;
+		goto placed;
 	}
-	if (r == 0) {
-		it.base = buf_cstr(&base);
-		it.upper = upper;
-		it.kw = kw;
-		it.state = to_cur ? 0 : (IXS_NEW | IXS_NOINFO);
-		it.size = sv->size;
-		it.vsize = sv->vsize;
-		it.idate = sv->o.internal_date ? sv->o.internal_date : time(NULL);
-		it.ext = "";
-		it.dirfd = dirfd;
-		r = save_assign(f, &it, 1, pre, !sv->o.defer_dir_sync, &got);
+	if (r == 0 && n) {
+		locked = true;
+		r = mf_lock(f);
+		if (r == 0)
+			r = mf_locked_header(f);
 	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (!dirty[p[i].to_cur])
+			pre[p[i].to_cur] = save_mtime(save_dirfd(svs[i], &p[i]));
+		r = save_place(svs[i], &p[i]);
+		dirty[p[i].to_cur] = true;
+		save_item_of(svs[i], &p[i], &it[i]);
+	}
+	if (r == 0 && n)
+		r = save_assign(f, it, n, pre, !sv0->o.defer_dir_sync, got);
 	if (r == 0 && uidvalidity)
 		*uidvalidity = f->lh.uidvalidity;
-	mf_unlock(f);
-renamed:
-	if (r == 0 && sv->o.defer_dir_sync) {
+	if (r < 0)
+		for (size_t i = 0; i < n; i++)
+			save_unplace(svs[i], &p[i]);
+	if (locked)
+		mf_unlock(f);
+placed:
+	for (size_t i = 0; i < n; i++)
+		if (p[i].placed)
+			buf_reset(&svs[i]->tmpname); /* no longer ours to unlink */
+	if (r == 0 && n == 1 && sv0->o.defer_dir_sync) {
 		free(s->save_dir);
-		s->save_dir = xasprintf("%s/%s", f->path, to_cur ? "cur" : "new");
-	} else if (r == 0 && fsync(dirfd) < 0) {
-		/* The rename is not durable: report failure (the message may
-		 * then arrive twice, never zero times). */
-		r = ms_fail_errno(s, "fsync", to_cur ? "cur/" : "new/");
+		s->save_dir = xasprintf("%s/%s", f->path, p[0].to_cur ? "cur" : "new");
+	} else if (r == 0) {
+		/* The renames are not durable: report failure (the messages
+		 * may then arrive twice, never zero times). */
+		for (int d = 0; d < 2 && r == 0; d++)
+			if (dirty[d] && fsync(d ? f->cur_fd : f->new_fd) < 0)
+				r = ms_fail_errno(s, "fsync", d ? "cur/" : "new/");
 	}
-	if (r == 0) {
-		if (quota_kept)
-			mq_update(s, (int64_t)sv->size, 1);
-		if (uid)
-			*uid = got;
+	if (r == 0 && quota_kept)
+		mq_update(s, (int64_t)total, (int64_t)n);
+	for (size_t i = 0; i < n; i++) {
+		if (r == 0 && uids)
+			uids[i] = got[i];
+		buf_free(&p[i].base);
+		buf_free(&p[i].name);
+		mstore_save_abort(svs[i]);
 	}
-	buf_free(&base);
-	buf_free(&name);
-	mstore_save_abort(sv);
+	free(p);
+	free(it);
+	free(got);
 	return r;
+}
+
+int mstore_save_commit(struct mstore_save *sv, uint32_t *uid, uint32_t *uidvalidity)
+{
+	return mstore_save_commit_all(&sv, 1, uid, uidvalidity);
 }
 
 /* ---- copy and move ---- */

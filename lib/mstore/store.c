@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/quota_rule.h"
 #include "config.h"
 #include "util.h"
 
@@ -144,6 +145,24 @@ void mstore_opts_from_config(struct mstore_opts *o)
 	o->special_use = config_str("mailbox_special_use");
 	o->quota_bytes = (uint64_t)config_size("mailbox_quota_storage");
 	o->quota_messages = (uint64_t)config_int("mailbox_quota_messages");
+}
+
+void mstore_opts_quota_rule(struct mstore_opts *o, const char *rule)
+{
+	long long bytes = -1, messages = -1;
+
+	if (rule == NULL || *rule == 0 || quota_rule_parse(rule, &bytes, &messages) < 0)
+		return;
+	if (bytes > 0)
+		o->quota_bytes = (uint64_t)bytes;
+	if (messages > 0)
+		o->quota_messages = (uint64_t)messages;
+}
+
+void mstore_set_quota(struct mstore *s, uint64_t bytes, uint64_t messages)
+{
+	s->opts.quota_bytes = bytes;
+	s->opts.quota_messages = messages;
 }
 
 /* Creates the root as a Maildir (cur, new, tmp), parents included. */

@@ -15,6 +15,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -47,7 +48,26 @@ static const struct {
     {"mailbox", SV_EXT_MAILBOX},
     {"include", SV_EXT_INCLUDE},
     {"duplicate", SV_EXT_DUPLICATE},
+    {"environment", SV_EXT_ENVIRONMENT},
 };
+
+const char *sieve_extensions(void)
+{
+	static char list[512];
+
+	if (list[0] == 0) {
+		size_t n = 0;
+
+		/* The comparators every Sieve has are not announced (Pigeonhole). */
+		for (size_t i = 0; i < sizeof(sv_exts) / sizeof(sv_exts[0]); i++) {
+			if (sv_exts[i].bits == 0)
+				continue;
+			n += (size_t)snprintf(
+			    list + n, sizeof(list) - n, "%s%s", n ? " " : "", sv_exts[i].name);
+		}
+	}
+	return list;
+}
 
 enum {
 	SV_G_NONE,
@@ -166,6 +186,7 @@ static const struct sv_def {
     {"date", SV_T_DATE, true, SV_EXT_DATE, "%C %M %I zone originalzone", "SSL", 0, false},
     {"currentdate", SV_T_CURRENTDATE, true, SV_EXT_DATE, "%C %M zone", "SL", 0, false},
     {"mailboxexists", SV_T_MAILBOXEXISTS, true, SV_EXT_MAILBOX, "", "L", 0, false},
+    {"environment", SV_T_ENVIRONMENT, true, SV_EXT_ENVIRONMENT, "%C %M", "SL", 0, false},
     {"duplicate", SV_T_DUPLICATE, true, SV_EXT_DUPLICATE, "handle header uniqueid seconds last", "",
 	0, false},
 };
@@ -484,7 +505,7 @@ static void sv_check_specific(struct sv_checker *ck, struct sv_node *x)
 	}
 	if (x->id == SV_T_HEADER || x->id == SV_T_ADDRESS || x->id == SV_T_ENVELOPE ||
 	    x->id == SV_T_BODY || x->id == SV_T_STRING || x->id == SV_T_HASFLAG ||
-	    x->id == SV_T_DATE || x->id == SV_T_CURRENTDATE)
+	    x->id == SV_T_DATE || x->id == SV_T_CURRENTDATE || x->id == SV_T_ENVIRONMENT)
 		sv_check_regex(ck, x, x->pos[x->npos - 1]);
 }
 

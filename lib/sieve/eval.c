@@ -16,6 +16,7 @@
  * 2.10.6).
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -595,6 +596,52 @@ static bool sv_test_mailboxexists(struct sv_run *r, const struct sv_node *x)
 	return ok;
 }
 
+/*
+ * RFC 5183: the items tern knows; an unknown one (remote-host and
+ * remote-ip are not known at delivery) makes the test false.
+ */
+static const char *sv_environment_item(
+    const struct sv_run *r, const char *name, char *tmp, size_t n)
+{
+	const char *host = r->env->host ? r->env->host : "";
+
+	if (strcasecmp(name, "host") == 0)
+		return *host ? host : NULL;
+	if (strcasecmp(name, "domain") == 0) {
+		const char *dot = strchr(host, '.');
+
+		return dot && dot[1] ? dot + 1 : NULL;
+	}
+	if (strcasecmp(name, "location") == 0)
+		return "MDA";
+	if (strcasecmp(name, "phase") == 0)
+		return "during";
+	if (strcasecmp(name, "name") == 0)
+		return "tern";
+	if (strcasecmp(name, "version") == 0) {
+		snprintf(tmp, n, "%s", SIEVE_VERSION);
+		return tmp;
+	}
+	return NULL;
+}
+
+static bool sv_test_environment(struct sv_run *r, const struct sv_node *x)
+{
+	size_t n;
+	char **names = sv_list(r, x->pos[0], &n), tmp[32];
+	const char *v = n ? sv_environment_item(r, names[0], tmp, sizeof(tmp)) : NULL;
+	char *vals[1];
+	bool ok = false;
+
+	if (v) {
+		vals[0] = xstrdup(v);
+		ok = sv_test_match(r, x, vals, 1, x->pos[1]);
+		free(vals[0]);
+	}
+	sv_free_values(names, n);
+	return ok;
+}
+
 /* RFC 7352: true when the id was seen; the id is recorded on delivery. */
 static bool sv_test_duplicate(struct sv_run *r, const struct sv_node *x)
 {
@@ -666,6 +713,7 @@ static bool sv_test(struct sv_run *r, const struct sv_node *x)
 	case SV_T_CURRENTDATE: return sv_test_date(r, x);
 	case SV_T_MAILBOXEXISTS: return sv_test_mailboxexists(r, x);
 	case SV_T_DUPLICATE: return sv_test_duplicate(r, x);
+	case SV_T_ENVIRONMENT: return sv_test_environment(r, x);
 	default: return false;
 	}
 }

@@ -15,7 +15,8 @@
  * Extensions: fileinto, envelope, encoded-character, imap4flags,
  * variables, body, vacation, vacation-seconds, copy, reject, ereject,
  * subaddress, relational, comparator-i;ascii-numeric, regex, date, index,
- * mailbox, include, duplicate.  Comparators i;octet, i;ascii-casemap,
+ * mailbox, include, duplicate, environment (RFC 5183: host, domain,
+ * location "MDA", phase "during", name "tern", version).  Comparators i;octet, i;ascii-casemap,
  * i;ascii-numeric.
  *
  * Limits: SIEVE_MAX_SCRIPT bytes of script, SIEVE_MAX_ACTIONS actions,
@@ -37,6 +38,8 @@
 #define SIEVE_MAX_REDIRECTS 4
 #define SIEVE_MAX_NESTING 32
 #define SIEVE_MAX_INCLUDE 10
+/* environment "version" (RFC 5183) */
+#define SIEVE_VERSION "0.1"
 
 struct sieve_script;
 
@@ -46,6 +49,10 @@ struct sieve_script;
 struct sieve_script *sieve_compile(
     const char *text, size_t len, const char *name, struct buf *errors);
 void sieve_script_free(struct sieve_script *s);
+
+/* The extensions tern's Sieve knows, space-separated (ManageSieve's
+ * SIEVE capability). */
+const char *sieve_extensions(void);
 
 /* What the interpreter asks its caller; every callback may be NULL. */
 struct sieve_env {
@@ -57,6 +64,7 @@ struct sieve_env {
 	time_t now;		     /* 0: time(NULL) */
 	const char *default_mailbox; /* keep's folder; NULL: "INBOX" */
 	const char *subaddress_sep;  /* "+" when NULL */
+	const char *host; /* environment "host" (myhostname); "domain" after its first dot */
 	void *ctx;
 	/* mailboxexists */
 	bool (*mailbox_exists)(void *ctx, const char *name);

@@ -118,6 +118,7 @@ enum {
 	SV_EXT_MAILBOX = 1u << 17,
 	SV_EXT_INCLUDE = 1u << 18,
 	SV_EXT_DUPLICATE = 1u << 19,
+	SV_EXT_ENVIRONMENT = 1u << 20,
 };
 
 enum sv_id {
@@ -157,6 +158,7 @@ enum sv_id {
 	SV_T_CURRENTDATE,
 	SV_T_MAILBOXEXISTS,
 	SV_T_DUPLICATE,
+	SV_T_ENVIRONMENT,
 };
 
 enum sv_tag {

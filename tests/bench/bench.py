@@ -24,6 +24,10 @@ them, and W1's rate against an unloaded W1 run of tern just before.
 Postfix's default master.cf (100 smtpd processes, one client each) cannot
 hold that many sessions, so Postfix does not run it.
 
+IMAP (imap_bench.py): tern's imap and pop3 against Debian's Dovecot on the
+same 10,000-message Maildir: login + EXAMINE + FETCH of the headers, SEARCH
+TEXT and FROM, POP3 login + LIST + RETR.
+
 AUTH (auth_bench.py): the auth service's verifications per second with
 the default scheme against the machine's raw crypt(3) speed, and SMTP AUTH
 logins per second through smtpd against Postfix with Dovecot SASL (same
@@ -31,7 +35,7 @@ client, same password hash, same run).
 
 Environment: BENCH_SCALE (default 1.0) scales the message counts,
 BENCH_REPS (default 2) runs per MTA and workload, BENCH_ONLY (e.g. "W1,W3",
-"W1+idle", "AUTH")
+"W1+idle", "AUTH", "IMAP")
 picks workloads, BENCH_TMPDIR (default /var/tmp) holds the instances,
 BENCH_NO_CGROUP=1 forces the /proc sums, TERN_BUILD the build folder.  Raw lines go to build/bench/raw.txt.
 
@@ -54,6 +58,7 @@ import threading
 import time
 
 import auth_bench
+import imap_bench
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("TERN_BUILD", os.path.join(ROOT, "build"))
@@ -872,7 +877,7 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     user, made = make_user()
     results, fsyncs, disk = [], {}, []
-    auth_out = None
+    auth_out = imap_out = None
     try:
         raw("machine " + machine())
         probe = Group("probe")
@@ -905,6 +910,15 @@ def main():
                                                  wait_until, port_open)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
+        if not ONLY or "IMAP" in ONLY:
+            print("== IMAP (tern imap/pop3 against Dovecot on one Maildir)", flush=True)
+            tmp = tempfile.mkdtemp(prefix="tern-bench-imap-", dir=TMPBASE)
+            os.chmod(tmp, 0o755)
+            try:
+                imap_out = imap_bench.imap_phase(TERN, tmp, Group, raw, run, free_port,
+                                                 wait_until, port_open, SCALE)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
         # fsyncs per message: one separate strace run per MTA and workload,
         # small (a tenth of the scaled count, at least 20 messages).
         for wl in wls:
@@ -918,7 +932,7 @@ def main():
                 else:
                     raw("fsync wl=%s mta=%s FAILED %s" % (wl[0], m, r.get("error")))
         secs = max(2.0, 10 * min(SCALE, 1.0))
-        for th in (1, 16):
+        for th in (1, 16) if wls else ():
             ops = disk_ceiling(th, secs)
             disk.append((th, ops))
             raw("disk threads=%d secs=%.0f ops_per_s=%.1f" % (th, secs, ops))
@@ -932,9 +946,11 @@ def main():
             f.write("\n".join(raw_lines) + "\n")
     summarize(results, fsyncs, disk)
     auth_bench.summarize_auth(auth_out)
+    imap_bench.summarize_imap(imap_out)
     print("raw lines: %s" % os.path.join(OUT, "raw.txt"))
     auth_ok = auth_out is not None or (ONLY and "AUTH" not in ONLY)
-    return 0 if all(r.get("ok") for r in results) and auth_ok else 1
+    imap_ok = imap_out is not None or (ONLY and "IMAP" not in ONLY)
+    return 0 if all(r.get("ok") for r in results) and auth_ok and imap_ok else 1
 
 
 if __name__ == "__main__":

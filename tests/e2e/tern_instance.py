@@ -60,7 +60,7 @@ class Instance:
     """
 
     def __init__(self, domains=("example.com",), main_cf=None, mailboxes=(), name="tern",
-                 pop3=False, imap=False, http=False):
+                 pop3=False, imap=False, http=False, managesieve=False):
         self.dir = tempfile.mkdtemp(prefix="%s-e2e-" % name)
         os.chmod(self.dir, 0o755)
         self.smtp_port = free_port()
@@ -76,6 +76,10 @@ class Instance:
                 setattr(self, "%s%s_port" % (proto, suffix), port)
                 if wanted:
                     args += ["--%s%s" % (proto, suffix), "127.0.0.1:%d" % port]
+        # managesieve: its listener (managesieve_port) on a free port.
+        self.managesieve_port = free_port() if managesieve else None
+        if managesieve:
+            args += ["--managesieve", "127.0.0.1:%d" % self.managesieve_port]
         # http: the web listener (HTTPS with the instance's certificate) on
         # http_port, for JMAP and the webmail.
         self.http_port = free_port() if http else None

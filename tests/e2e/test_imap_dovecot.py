@@ -81,9 +81,12 @@ class ImapDovecotTest(unittest.TestCase):
             flags = [b"()", b"(\\Seen)", b"(\\Flagged $Work)", b"(\\Answered \\Seen $x)"][i % 4]
             out, st = d.cmd(b"APPEND INBOX %s {%d+}\r\n%s" % (flags, len(data), data))
             assert st == b"OK", out
-        for name in (b"Work", b"Work.Projects", b"Caf&AOk-", b"Trash"):
+        for name in (b"Work", b"Work.Projects", b"Caf&AOk-", b"Trash", b"Old", b"Old.2025",
+                     b"Old.2025.Q1", b"Lists.Deep.Down"):
             d.cmd(b"CREATE " + name)
-        d.cmd(b"SUBSCRIBE Work")
+        for name in (b"Work", b"Work.Projects", b"Old.2025.Q1", b"Lists.Deep.Down",
+                     b"Gone.Child"):
+            d.cmd(b"SUBSCRIBE " + name)
         d.cmd(b"SELECT INBOX")
         d.cmd(b"COPY 1:5 Work.Projects")
         d.cmd(b"STORE 3 +FLAGS (\\Deleted)")
@@ -183,6 +186,19 @@ class ImapDovecotTest(unittest.TestCase):
         self.same(d, t, b'LIST "" *', no_special, sort=True)
         self.same(d, t, b'LIST "" %', no_special, sort=True)
         self.same(d, t, b'LSUB "" *', sort=True)
+        # LIST-EXTENDED (RFC 5258): selection and return options,
+        # RECURSIVEMATCH's CHILDINFO for parents of subscribed folders.
+        for cmd in (b'LIST (SUBSCRIBED) "" *', b'LIST (SUBSCRIBED) "" %',
+                    b'LIST (SUBSCRIBED RECURSIVEMATCH) "" %',
+                    b'LIST (SUBSCRIBED RECURSIVEMATCH) "" *',
+                    b'LIST (SUBSCRIBED RECURSIVEMATCH) "" Old.%',
+                    b'LIST (SUBSCRIBED RECURSIVEMATCH) "" Lists.%',
+                    b'LIST (SUBSCRIBED RECURSIVEMATCH) "" Gone',
+                    b'LIST (SUBSCRIBED) "" % RETURN (CHILDREN)',
+                    b'LIST "" % RETURN (CHILDREN SUBSCRIBED)',
+                    b'LIST "" (Old Work.%) RETURN (CHILDREN)',
+                    b'LIST (RECURSIVEMATCH) "" %'):
+            self.same(d, t, cmd, no_special, sort=True)
         for name in (b"INBOX", b"Work.Projects", b"Caf&AOk-"):
             self.same(d, t, b"STATUS %s (MESSAGES UNSEEN UIDNEXT UIDVALIDITY)" % name)
         self.same(d, t, b"STATUS Nonexistent (MESSAGES)", lambda x: x)

@@ -376,6 +376,55 @@ class ImapServerTest(unittest.TestCase):
         self.assertEqual(data[0], [b'INBOX "User quota"'])
         self.assertRegex(data[1][0], rb'^"User quota" \(STORAGE \d+ 1024\)$')
 
+    def test_rev2_select_sends_list(self):
+        """IMAP4rev2 SELECT/EXAMINE answer "* LIST" with the server's
+        spelling of the name, and OLDNAME when the client wrote it
+        otherwise (RFC 9051 6.3.2); IMAP4rev1 sessions get no LIST."""
+        r = self.raw()
+        out, tag = r.cmd(b"a", b"CREATE Caf&AOk-")
+        self.assertTrue(tag.startswith(b"a OK"), tag)
+        out, tag = r.cmd(b"b", b"SELECT inbox")
+        self.assertTrue(tag.startswith(b"b OK"), tag)
+        self.assertFalse([x for x in out if x.startswith(b"* LIST")], out)
+        out, tag = r.cmd(b"c", b"ENABLE IMAP4rev2")
+        self.assertIn(b"* ENABLED IMAP4REV2", out)
+        out, tag = r.cmd(b"d", b"SELECT inbox")
+        self.assertTrue(tag.startswith(b"d OK"), tag)
+        self.assertIn(b'* LIST () "." INBOX (OLDNAME (inbox))', out)
+        out, tag = r.cmd(b"e", b"EXAMINE INBOX")
+        self.assertIn(b'* LIST () "." INBOX', out)
+        out, tag = r.cmd(b"f", b'EXAMINE "Caf\xc3\xa9"')
+        self.assertTrue(tag.startswith(b"f OK"), tag)
+        self.assertIn(b'* LIST () "." "Caf\xc3\xa9"', out)
+
+    def test_multiappend_all_or_none(self):
+        """RFC 3502: a MULTIAPPEND whose messages each fit the quota but
+        not together adds none of them (the quota is checked for their
+        sum, at one commit), and leaves no file behind; one that fits
+        gets consecutive UIDs."""
+        self.inst.append_main_cf({"mailbox_quota_storage": "10000"})
+        body = b"Subject: q\r\n\r\n" + b"x" * 3980 + b"\r\n"
+        r = self.raw()
+        out, tag = r.cmd(b"m1", b"APPEND INBOX {%d+}\r\n%s (\\Seen) {%d+}\r\n%s {%d+}\r\n%s" % (
+            len(body), body, len(body), body, len(body), body))
+        self.assertTrue(tag.startswith(b"m1 NO [OVERQUOTA]"), tag)
+        out, tag = r.cmd(b"m2", b"STATUS INBOX (MESSAGES UIDNEXT)")
+        self.assertIn(b"* STATUS INBOX (MESSAGES 0 UIDNEXT 1)", out)
+        md = self.inst.maildir(USER)
+        for sub in ("new", "cur", "tmp"):
+            # (tmp/ holds the process's dot-lock template, mdlock.c)
+            left = [n for n in os.listdir(os.path.join(md, sub)) if ".tern-lock." not in n]
+            self.assertEqual(left, [], sub)
+        # A bad second message (flags) drops the first one too.
+        out, tag = r.cmd(b"m3", b"APPEND INBOX {%d+}\r\n%s (\\Bogus-flag {%d+}\r\n%s" % (
+            len(body), body, len(body), body))
+        self.assertTrue(tag.startswith(b"m3 BAD"), tag)
+        out, tag = r.cmd(b"m4", b"APPEND INBOX {%d+}\r\n%s {%d+}\r\n%s" % (
+            len(body), body, len(body), body))
+        self.assertRegex(tag, rb"^m4 OK \[APPENDUID \d+ 1:2\]")
+        out, tag = r.cmd(b"m5", b"STATUS INBOX (MESSAGES)")
+        self.assertIn(b"* STATUS INBOX (MESSAGES 2)", out)
+
     def test_idle_timeout_closes_the_session(self):
         self.inst.append_main_cf({"imap_idle_timeout": "1"})
         r = self.raw()

@@ -8,8 +8,9 @@ import re
 import select
 import unittest
 
-from login_util import Lines, put_message
-from tern_instance import Instance, wait_until
+from line_client import LineClient
+from login_util import Lines, put_message, start_instance
+from tern_instance import wait_until
 
 USER = "erin@example.com"
 PASS = "imap-secret-2"
@@ -49,13 +50,17 @@ class Session(Lines):
 class ImapSessionsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.inst = Instance(imap=True, main_cf={"auth_failure_exceptions": "127.0.0.0/8"})
-        cls.inst.user_add(USER, PASS)
-        cls.inst.start()
-        wait_until(lambda: cls.inst._port_open(cls.inst.imap_port), 30, what="imap port")
+        cls.inst = start_instance({USER: PASS}, imap=True)
         md = cls.inst.maildir(USER)
         for i in range(NMSG):
             put_message(md, big_message(i, needle=(i == NMSG - 5)), sub="cur")
+        # The needle's sequence number (file names decide the UID order).
+        c = imaplib.IMAP4("127.0.0.1", cls.inst.imap_port)
+        c.login(USER, PASS)
+        c.select("INBOX", readonly=True)
+        typ, data = c.search(None, "HEADER", "Message-ID", "<%d@example.org>" % (NMSG - 5))
+        cls.needle = int(data[0])
+        c.logout()
 
     @classmethod
     def tearDownClass(cls):
@@ -98,7 +103,7 @@ class ImapSessionsTest(unittest.TestCase):
         self.assertTrue(fl[0].startswith(b"* 2 FETCH (FLAGS"), fl)
         self.assertFalse(a.ready(), "A's search answered before B's NOOP and FETCH")
         res = a.until(b"a1")
-        self.assertIn(b"* SEARCH %d\r\n" % (NMSG - 4), res)
+        self.assertIn(b"* SEARCH %d\r\n" % self.needle, res)
         self.assertTrue(res[-1].startswith(b"a1 OK"), res)
         # A's view was not synced under the search: the new message is
         # announced before its tagged OK (or at the next command).
@@ -119,7 +124,8 @@ class ImapSessionsTest(unittest.TestCase):
         lines = a.until(b"a3")
         tagged = [ln[:3] for ln in lines if re.match(rb"^a\d ", ln)]
         self.assertEqual(tagged, [b"a1 ", b"a2 ", b"a3 "], lines)
-        self.assertIn(b"* SORT %d\r\n" % (NMSG - 4), lines)
+        self.assertIn(b"* SORT %d\r\n" % self.needle, lines)
+        self.assertIn(b"* SEARCH %d\r\n" % self.needle, lines)
         a.close()
         b.close()
 
@@ -129,8 +135,98 @@ class ImapSessionsTest(unittest.TestCase):
         c.select("INBOX", readonly=True)
         typ, data = c.thread("REFERENCES", "UTF-8", "TEXT", "xyzzy-needle")
         self.assertEqual(typ, "OK")
-        self.assertEqual(data, [b"(%d)" % (NMSG - 4)])
+        self.assertEqual(data, [b"(%d)" % self.needle])
         c.logout()
+
+
+class ImapLimitsTest(unittest.TestCase):
+    """imap_max_user_connections (per user and client address, counted by
+    the user's imap process), imap_client_limit (sessions per imap
+    process: the next login starts a second process) and
+    login_client_limit (clients of one imap-login process)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = start_instance({USER: PASS}, imap=True, main_cf={
+            "imap_max_user_connections": "2", "imap_client_limit": "3",
+            "login_client_limit": "8"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+
+    def login(self, source="127.0.0.1", tag=b"l"):
+        s = LineClient(self.inst.imap_port, source=source)
+        self.assertTrue(s.raw_line().startswith(b"* OK"))
+        s.send(b"%s LOGIN %s %s\r\n" % (tag, USER.encode(), PASS.encode()))
+        lines = []
+        while True:
+            ln = s.raw_line()
+            lines.append(ln)
+            if ln.startswith(tag + b" "):
+                return s, lines
+
+    def mpids(self, n):
+        """The mpid= of the last n Login lines of the user."""
+        found = re.findall(r"imap-login\[\d+\]: Login: user=<%s>.*?mpid=(\d+)" % USER,
+                           self.inst.log())
+        return found[-n:] if len(found) >= n else None
+
+    def test_user_connections_per_address_and_client_limit(self):
+        a, la = self.login()
+        b, lb = self.login()
+        self.assertTrue(la[-1].startswith(b"l OK") and lb[-1].startswith(b"l OK"), (la, lb))
+        # A third from the same address: refused on its login command.
+        c, lc = self.login()
+        self.assertEqual(len(lc), 2, lc)
+        self.assertTrue(lc[0].startswith(b"* BYE [LIMIT] Maximum number of connections"), lc)
+        self.assertTrue(lc[1].startswith(b"l NO [LIMIT]"), lc)
+        self.assertTrue(c.closed())
+        # Another address of the same user is counted apart.
+        d, ld = self.login(source="127.0.0.2")
+        self.assertTrue(ld[-1].startswith(b"l OK"), ld)
+        # Three sessions fill one imap process (imap_client_limit=3): the
+        # fourth is served by a second one.
+        e, le = self.login(source="127.0.0.3")
+        self.assertTrue(le[-1].startswith(b"l OK"), le)
+        wait_until(lambda: self.mpids(5), 10, what="Login lines")
+        pids = self.mpids(5)
+        # a, b, (c refused by the process a and b share), d, e
+        self.assertEqual(len({pids[0], pids[1], pids[2], pids[3]}), 1, pids)
+        self.assertNotEqual(pids[4], pids[0], pids)
+        # Once one of the first two has logged out, the address may log in again.
+        a.send(b"x LOGOUT\r\n")
+        self.assertTrue(a.closed())
+        wait_until(lambda: "imap(%s): Logged out" % USER in self.inst.log(), 10,
+                   what="the logout")
+        f, lf = self.login()
+        self.assertTrue(lf[-1].startswith(b"l OK"), lf)
+        for s in (b, d, e, f):
+            s.close()
+
+    def test_login_client_limit(self):
+        """Clients that have not logged in all stay with the one imap-login
+        process; past login_client_limit the next is refused at once."""
+        held = []
+        for i in range(8):
+            s = LineClient(self.inst.imap_port)
+            self.assertTrue(s.raw_line().startswith(b"* OK"))
+            held.append(s)
+        s = LineClient(self.inst.imap_port)
+        self.assertEqual(s.raw_line(),
+                         b"* BYE [UNAVAILABLE] Too many connections, try again later.\r\n")
+        self.assertTrue(s.closed())
+        held.pop().close()
+        wait_until(lambda: self._greets(), 10, what="room in imap-login")
+        for s in held:
+            s.close()
+
+    def _greets(self):
+        s = LineClient(self.inst.imap_port)
+        try:
+            return s.raw_line().startswith(b"* OK")
+        finally:
+            s.close()
 
 
 if __name__ == "__main__":

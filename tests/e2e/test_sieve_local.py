@@ -93,6 +93,22 @@ class SieveLocalTest(unittest.TestCase):
         self.assertFalse(self.in_folder(ALICE, "weekly report"))
         self.assertFalse(os.path.exists(os.path.join(self.inst.maildir(ALICE), ".Missing")))
 
+    def test_changed_script_is_compiled_again(self):
+        # local keeps compiled scripts; an edit in place (same inode and
+        # size, new mtime) must be seen by the next delivery
+        text = 'require ["fileinto", "mailbox"];\nfileinto :create "%s";\n'
+        self.script(CAROL, text % "One")
+        for i in range(3):
+            self.send(CAROL, "cached %d" % i)
+            self.wait_file(CAROL, "cached %d" % i, "One")
+        self.script(CAROL, text % "Two")
+        self.send(CAROL, "after edit")
+        self.wait_file(CAROL, "after edit", "Two")
+        self.assertFalse(self.in_folder(CAROL, "after edit", "One"))
+        os.unlink(os.path.join(self.inst.maildir(CAROL), ".dovecot.sieve"))
+        self.send(CAROL, "no script")
+        self.wait_file(CAROL, "no script")
+
     def test_script_error_keeps(self):
         self.script(BOB, 'require ["fileinto"];\nif header :bogus "x" { discard; }\n')
         self.send(BOB, "kept despite error")

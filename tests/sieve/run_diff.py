@@ -215,6 +215,15 @@ SCRIPTS = {
     "typical_20": R + "\n".join(
         'if header :contains "subject" "%s" { fileinto "f%d"; stop; }' % (w, i)
         for i, w in enumerate(["zzz", "invoice", "hello", "weekly", "crlf", "large", "Résumé", "none"])),
+    # environment (RFC 5183): the items both leave unknown outside a real
+    # delivery; phase, location, name and version are the servers' own
+    # (sieve-test says "post", "MS", "Pigeonhole Sieve"; tern's local
+    # "during", "MDA", "tern"), tested in tests/sieve/test_sieve.c
+    "env_remote_ip": 'require ["environment", "fileinto"];\n'
+                     'if environment :matches "remote-ip" "*" { fileinto "R"; }',
+    "env_unknown_item": 'require ["environment", "fileinto"];\n'
+                        'if environment :contains "x-no-such-item" "" { fileinto "X"; } '
+                        'else { fileinto "Y"; }',
 }
 
 # Scripts that must not compile; the first error's line must agree.
@@ -251,6 +260,8 @@ BAD_SCRIPTS = {
     "bad_nested_require": 'if true { require "fileinto"; }',
     "bad_multiline_unterminated": 'reject text:\nno end\n',
     "bad_test_list_empty": 'if anyof () { keep; }',
+    "bad_environment_no_require": 'if environment "phase" "during" { keep; }',
+    "bad_environment_args": 'require "environment";\nif environment "phase" { keep; }',
 }
 
 # "script/message" (or "script/*") -> why tern differs, on purpose or as

@@ -59,6 +59,7 @@ static struct sieve_env env_default(void)
 
 	env.envelope_from = "alice@example.org";
 	env.envelope_to = "bob@example.net";
+	env.host = "mx1.example.net";
 	env.track_check = test_track;
 	env.include_load = include_cb;
 	return env;
@@ -95,6 +96,27 @@ static void assert_compile_error(const char *script, const char *line_prefix)
 	assert_null(s);
 	assert_non_null(strstr(buf_cstr(&errors), line_prefix));
 	buf_free(&errors);
+}
+
+static void test_environment(void **state)
+{
+	struct buf out = BUF_INIT;
+
+	(void)state;
+	assert_true(run("require [\"environment\",\"fileinto\",\"variables\"];\n"
+			"if environment :is \"domain\" \"example.net\" { fileinto \"d\"; }\n"
+			"if environment :matches \"host\" \"mx*\" { fileinto \"h${1}\"; }\n"
+			"if environment \"location\" \"MDA\" { fileinto \"l\"; }\n"
+			"if environment \"phase\" \"during\" { fileinto \"p\"; }\n"
+			"if environment \"name\" \"TERN\" { fileinto \"n\"; }\n"
+			"if environment :matches \"remote-ip\" \"*\" { fileinto \"r\"; }\n"
+			"if environment :matches \"no-such-item\" \"*\" { fileinto \"x\"; }\n",
+	    msg_plain, &out));
+	assert_string_equal(
+	    buf_cstr(&out), "store d\nstore h1.example.net\nstore l\nstore p\nstore n\n");
+	assert_compile_error("if environment \"host\" \"x\" { keep; }", "line 1");
+	assert_non_null(strstr(sieve_extensions(), "environment"));
+	buf_free(&out);
 }
 
 static void test_parse_errors(void **state)
@@ -414,6 +436,7 @@ int main(void)
 	    cmocka_unit_test(test_subaddress),
 	    cmocka_unit_test(test_vacation_rules),
 	    cmocka_unit_test(test_duplicate),
+	    cmocka_unit_test(test_environment),
 	    cmocka_unit_test(test_include),
 	    cmocka_unit_test(test_body_and_date),
 	};

@@ -715,6 +715,69 @@ static void test_folders(void **state)
 	mstore_close(s);
 }
 
+/* Message files in a sub-folder of the fixture's Maildir. */
+static int count_files(const struct fx *f, const char *sub)
+{
+	char *p = path_in(f, sub);
+	DIR *d = opendir(p);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	free(p);
+	return n;
+}
+
+/* mstore_save_commit_all: all or none (MULTIAPPEND). */
+static void test_commit_all(void **state)
+{
+	struct fx *f = *state;
+	struct mstore_opts o;
+	struct buf err = BUF_INIT;
+	struct mstore_save_opts so = {0};
+	struct mstore_save *sv[3];
+	struct mstore_quota q;
+	struct mstore *s;
+	uint32_t uids[3] = {0, 0, 0}, uidv = 0;
+
+	mstore_opts_init(&o);
+	o.quota_bytes = 100;
+	s = mstore_open(f->dir, &o, &err);
+	assert_non_null(s);
+	so.check_quota = true;
+	/* 3 x 40 bytes: each fits, together they do not. */
+	for (int i = 0; i < 3; i++) {
+		sv[i] = mstore_save_begin(s, "INBOX", &so);
+		assert_non_null(sv[i]);
+		for (int k = 0; k < 4; k++)
+			assert_int_equal(mstore_save_write(sv[i], "0123456789", 10), 0);
+	}
+	assert_int_equal(mstore_save_commit_all(sv, 3, uids, &uidv), -1);
+	assert_int_equal(mstore_error(s), MSTORE_EQUOTA);
+	assert_int_equal(uids[0], 0);
+	assert_int_equal(mstore_quota_get(s, &q), 0);
+	assert_int_equal(q.messages, 0);
+	/* Two fit: consecutive UIDs, flags for one of them. */
+	for (int i = 0; i < 2; i++) {
+		so.flags = i ? MSTORE_F_SEEN : 0;
+		sv[i] = mstore_save_begin(s, "INBOX", &so);
+		assert_int_equal(mstore_save_write(sv[i], "Subject: x\n\nbody\n", 17), 0);
+	}
+	assert_int_equal(mstore_save_commit_all(sv, 2, uids, &uidv), 0);
+	assert_int_equal(uids[0], 1);
+	assert_int_equal(uids[1], 2);
+	assert_true(uidv != 0);
+	assert_int_equal(mstore_quota_get(s, &q), 0);
+	assert_int_equal(q.messages, 2);
+	assert_int_equal(count_files(f, "new") + count_files(f, "cur"), 2);
+	mstore_close(s);
+	buf_free(&err);
+}
+
 static void test_quota_and_limits(void **state)
 {
 	struct fx *f = *state;
@@ -888,6 +951,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_folders, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_quota_and_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_all, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_locks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delivery_cleans_tmp, setup, teardown),
