@@ -45,7 +45,7 @@ DEPS_MSTORE := dovecot-imapd
 DEPS_IMAP  := dovecot-imapd isync mutt tmux
 DEPS_POP3  := dovecot-pop3d fetchmail curl
 DEPS_SIEVE := dovecot-sieve dovecot-managesieved sieve-connect
-DEPS_MSGAUTH := python3-spf python3-yaml python3-dkim opendkim-tools
+DEPS_MSGAUTH := python3-spf python3-yaml python3-dkim opendkim-tools opendkim publicsuffix
 DEPS_ANTISPAM := python3-milter rspamd redis-server clamav-daemon clamav-milter postgrey
 DEPS_HTTP  :=
 # The webmail's browser tests drive Debian's chromium (no browser download).
@@ -141,6 +141,11 @@ $(BUILD)/libexec/$(subst /,-,$(1)): $(call prog_objs,$(1)) $(LIBTERN)
 endef
 $(foreach d,$(SUB_DAEMONS),$(eval $(call sub_daemon_rule,$(d))))
 
+# http/jmap is also libexec/jmap: postlogin starts daemon_directory/<service>
+# for a user's process, and the web's service is "jmap".
+all: $(BUILD)/libexec/jmap
+$(BUILD)/libexec/jmap: $(BUILD)/libexec/http-jmap
+	ln -f $< $@
 $(BUILD)/libexec/managesieve: $(call prog_objs,sieve) $(LIBTERN)
 	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
@@ -243,7 +248,7 @@ check: deps
 
 run: deps
 	$(MAKE) all
-	@[ -d run ] || $(BUILD)/bin/tern init run --imap --imaps --pop3 --pop3s --managesieve
+	@[ -d run ] || $(BUILD)/bin/tern init run --imap --imaps --pop3 --pop3s --managesieve --http
 	exec $(BUILD)/bin/tern -c run/etc start -f
 
 # libFuzzer harnesses, built with clang against a libtern compiled with
@@ -308,11 +313,15 @@ queuedir   ?= /var/spool/tern
 sbindir    ?= $(PREFIX)/sbin
 libexecdir ?= $(PREFIX)/libexec/tern
 mandir     ?= $(PREFIX)/share/man
+webdir     ?= $(PREFIX)/share/tern/web
 unitdir    ?= $(PREFIX)/lib/systemd/system
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" sysconfdir="$(sysconfdir)" \
               queuedir="$(queuedir)" sbindir="$(sbindir)" libexecdir="$(libexecdir)" \
               mandir="$(mandir)" unitdir="$(unitdir)" BUILD="$(BUILD)" \
-              DAEMONS="$(DAEMONS) $(subst /,-,$(SUB_DAEMONS))" FORCE="$(FORCE)" PURGE="$(PURGE)"
+              DAEMONS="$(DAEMONS) $(subst /,-,$(SUB_DAEMONS)) jmap" FORCE="$(FORCE)" PURGE="$(PURGE)"
+
+# The webmail's built files go to webdir.
+INSTALL_ENV += webdir="$(webdir)"
 
 install: all
 	$(INSTALL_ENV) sh scripts/install.sh install

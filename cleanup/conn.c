@@ -36,7 +36,9 @@
 #include "config.h"
 #include "header.h"
 #include "ipc.h"
+#include "dkim_sign.h"
 #include "log.h"
+#include "msgauth.h"
 #include "proto.h"
 #include "queue.h"
 #include "util.h"
@@ -46,6 +48,7 @@ enum cc_state {
 	CC_BEGIN,
 	CC_HEADER,
 	CC_BODY,
+	CC_VERIFY,  /* op=end came: DKIM key look-ups run (msgauth.c) */
 	CC_DRAIN,   /* replied with an error: drop input until end/EOF */
 	CC_DISCARD, /* a check said DISCARD: drop input, then say ok */
 	CC_CLOSING, /* replied: close once the reply is out */
@@ -72,9 +75,15 @@ struct cleanup_conn {
 	long long added; /* bytes we added: Received:, a LF */
 	struct buf msgid;
 	bool have_msgid;
-	bool local;		       /* a local submission: uid, no client address */
-	bool rewrite;		       /* add missing headers */
-	char *fullname;		       /* sendmail -F, local only */
+	bool local;		     /* a local submission: uid, no client address */
+	bool rewrite;		     /* add missing headers */
+	char *fullname;		     /* sendmail -F, local only */
+	struct cleanup_msgauth *ma;  /* DKIM verification, NULL: none */
+	struct cleanup_signer *sign; /* DKIM signing, NULL: none */
+	/* The header section to write once the body is in (the 'H' record
+	 * follows the body, so results known at the end can go on top):
+	 * Received: first, then the message's own headers. */
+	struct buf hdr_top, hdr_rest;
 	struct valias_list rcpts;      /* final recipients, written last */
 	struct cleanup_checks *checks; /* header/body checks, NULL: none */
 	char *origin;		       /* "name[addr]" for the checks' log */
@@ -114,8 +123,12 @@ static void cc_free(struct cleanup_conn *cc)
 	ipc_msg_free(&cc->msg);
 	buf_free(&cc->head);
 	buf_free(&cc->msgid);
+	buf_free(&cc->hdr_top);
 	valias_list_free(&cc->rcpts);
 	checks_free(cc->checks);
+	buf_free(&cc->hdr_rest);
+	cleanup_msgauth_free(cc->ma);
+	cleanup_sign_free(cc->sign);
 	cc_free_strings(cc);
 	free(cc);
 	cc_count--;
@@ -317,8 +330,8 @@ static const char *cc_write_rcpts(struct cleanup_conn *cc, const struct cc_rcpt 
 }
 
 /*
- * The recipients go last, after the body (qfile.h allows it), so that a
- * header or body check's REDIRECT can still replace them all.
+ * The recipients go after the body (qfile.h allows it), so that a header
+ * or body check's REDIRECT can still replace them all.
  */
 static void cc_put_rcpts(struct cleanup_conn *cc)
 {
@@ -375,18 +388,28 @@ static bool cc_checks_verdict(struct cleanup_conn *cc)
 	return false;
 }
 
-/* Body bytes to the queue file, through the body checks when on. */
+/* Stored body bytes: to the queue file and DKIM's verifier and signer. */
+static void cc_body_store(struct cleanup_conn *cc, const char *p, size_t n)
+{
+	qfw_body_write(&cc->file.w, p, n);
+	if (cc->ma)
+		cleanup_msgauth_body(cc->ma, p, n);
+	if (cc->sign)
+		cleanup_sign_body(cc->sign, p, n);
+}
+
+/* Body bytes as received, through the body checks when on. */
 static void cc_body_write(struct cleanup_conn *cc, const char *p, size_t n)
 {
 	struct buf out = BUF_INIT;
 
 	if (cc->checks == NULL) {
-		qfw_body_write(&cc->file.w, p, n);
+		cc_body_store(cc, p, n);
 		return;
 	}
 	checks_body(cc->checks, p, n, &out);
 	if (out.len > 0)
-		qfw_body_write(&cc->file.w, out.data, out.len);
+		cc_body_store(cc, out.data, out.len);
 	buf_free(&out);
 }
 
@@ -421,6 +444,8 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 		const char *hold = ipc_get_str(m, A_HOLD);
 
 		cc->file.hold = hold && strcmp(hold, "yes") == 0;
+		cc->ma = cleanup_msgauth_begin(m, cc->file.qid);
+		cc->sign = cleanup_sign_begin(m, cc->local, cc->file.qid);
 		err = cc_write_envelope(cc, m);
 	}
 	if (err == NULL)
@@ -468,39 +493,54 @@ static void cc_add_missing(struct cleanup_conn *cc, struct buf *h, const char *d
 }
 
 /*
- * The header section is known: write Received: + headers, start the body.
- * The message is read through buf_cstr(): an empty one has no head.data
- * at all, and NULL + 0 is undefined behaviour.
+ * The header section is known: Received: and the headers are kept for the
+ * end (cc_commit), the body starts.  The message is read through
+ * buf_cstr(): an empty one has no head.data at all, and NULL + 0 is
+ * undefined behaviour.
  */
 static void cc_header_done(struct cleanup_conn *cc)
 {
-	const char *head = buf_cstr(&cc->head);
-	struct buf h = BUF_INIT;
+	const char *head = buf_cstr(&cc->head), *hs = head;
+	size_t hlen = cc->split.header_len;
+	struct buf *h = &cc->hdr_rest, checked = BUF_INIT;
 	char date[HDR_DATE_SIZE];
 	time_t now = time(NULL);
 	struct tm tm;
+	size_t removed = 0;
 
 	localtime_r(&now, &tm);
 	hdr_date_format(date, &tm);
 	cc->ri.myhostname = config_str("myhostname");
 	cc->ri.qid = cc->file.qid;
 	cc->ri.date = date;
-	hdr_received_build(&h, &cc->ri);
-	if (cc->checks)
-		checks_header(cc->checks, head, cc->split.header_len, &h);
-	else
-		buf_append(&h, head, cc->split.header_len);
-	if (h.len > 0 && h.data[h.len - 1] != '\n')
-		buf_putc(&h, '\n');
-	cc->have_msgid = hdr_value(head, cc->split.header_len, "Message-ID", &cc->msgid);
+	hdr_received_build(&cc->hdr_top, &cc->ri);
+	if (cc->checks) {
+		/* The header as the checks left it is the message's header. */
+		checks_header(cc->checks, head, hlen, &checked);
+		hs = buf_cstr(&checked);
+		hlen = checked.len;
+	}
+	if (cc->ma) {
+		cleanup_msgauth_header(cc->ma, hs, hlen);
+		removed = cleanup_msgauth_filter(hs, hlen, h);
+		if (removed)
+			log_qid(cc->file.qid, "removed an Authentication-Results header with our "
+					      "authserv-id");
+	} else {
+		buf_append(h, hs, hlen);
+	}
+	if (h->len > 0 && h->data[h->len - 1] != '\n')
+		buf_putc(h, '\n');
+	cc->have_msgid = hdr_value(hs, hlen, "Message-ID", &cc->msgid);
 	if (cc->rewrite)
-		cc_add_missing(cc, &h, date);
-	qfw_header(&cc->file.w, h.data, h.len);
+		cc_add_missing(cc, h, date);
+	if (cc->sign)
+		cleanup_sign_header(cc->sign, buf_cstr(h), h->len);
 	qfw_body_begin(&cc->file.w);
 	cc_body_write(cc, head + cc->split.body_off, cc->head.len - cc->split.body_off);
-	cc->added = (long long)h.len - (long long)cc->split.header_len;
+	cc->added = (long long)(cc->hdr_top.len + h->len) - (long long)cc->split.header_len;
+	buf_free(&checked);
 	buf_free(&cc->head);
-	buf_free(&h);
 	cc->state = CC_BODY;
 }
 
@@ -559,41 +599,22 @@ static void cc_log_accepted(struct cleanup_conn *cc)
 	    cc->size + cc->added, cc->nrcpt);
 }
 
-/* The end of a DISCARDed message: smtpd hears ok, nothing is queued. */
-static void cc_discard_end(struct cleanup_conn *cc)
-{
-	if (cc->state != CC_DISCARD) {
-		cc->state = CC_CLOSING; /* rejected or deferred: answered */
-		return;
-	}
-	log_qid(cc->discard_qid, "discarded by header/body checks");
-	cc_reply(cc, ST_OK, A_QUEUE_ID, cc->discard_qid, CC_CLOSING);
-}
-
-static void cc_end(struct cleanup_conn *cc)
+/* The header record (after the body: results known at the end go on
+ * top), the completion mark, the reply. */
+static void cc_commit(struct cleanup_conn *cc)
 {
 	char qid[QID_LEN + 1];
+	struct buf ar = BUF_INIT;
 
-	if (cc->state == CC_HEADER) {
-		hdr_split_finish(&cc->split, buf_cstr(&cc->head), cc->head.len);
-		cc_header_done(cc);
-	}
-	if (cc->checks) {
-		struct buf out = BUF_INIT;
-
-		checks_body_end(cc->checks, &out);
-		if (out.len > 0)
-			qfw_body_write(&cc->file.w, out.data, out.len);
-		buf_free(&out);
-		if (!cc_checks_verdict(cc)) {
-			cc_discard_end(cc);
-			return;
-		}
-		if (checks_hold(cc->checks))
-			cc->file.hold = true;
-	}
-	qfw_body_end(&cc->file.w);
-	cc_put_rcpts(cc);
+	if (cc->ma)
+		cleanup_msgauth_result(cc->ma, &ar);
+	if (cc->sign)
+		cleanup_sign_result(cc->sign, buf_cstr(&cc->hdr_rest), cc->hdr_rest.len, &ar);
+	cc->added += (long long)ar.len;
+	buf_append(&ar, buf_cstr(&cc->hdr_top), cc->hdr_top.len);
+	buf_append(&ar, buf_cstr(&cc->hdr_rest), cc->hdr_rest.len);
+	qfw_header(&cc->file.w, buf_cstr(&ar), ar.len);
+	buf_free(&ar);
 	strlcpy(qid, cc->file.qid, sizeof(qid));
 	if (cleanup_file_commit(&cc->file) < 0) {
 		int e = errno;
@@ -608,6 +629,57 @@ static void cc_end(struct cleanup_conn *cc)
 		log_qid(qid, "hold: quarantined by a milter");
 	else
 		cleanup_notify_qmgr(qid);
+}
+
+/* The last key look-up answered (from the event loop). */
+static void cc_verified(void *ctx)
+{
+	struct cleanup_conn *cc = ctx;
+
+	if (cc->state != CC_VERIFY)
+		return;
+	cc_commit(cc);
+	event_fd_events(cc->loop, cc->ipc.fd, EV_WRITE);
+}
+
+/* The end of a DISCARDed message: smtpd hears ok, nothing is queued. */
+static void cc_discard_end(struct cleanup_conn *cc)
+{
+	if (cc->state != CC_DISCARD) {
+		cc->state = CC_CLOSING; /* rejected or deferred: answered */
+		return;
+	}
+	log_qid(cc->discard_qid, "discarded by header/body checks");
+	cc_reply(cc, ST_OK, A_QUEUE_ID, cc->discard_qid, CC_CLOSING);
+}
+
+static void cc_end(struct cleanup_conn *cc)
+{
+	if (cc->state == CC_HEADER) {
+		hdr_split_finish(&cc->split, buf_cstr(&cc->head), cc->head.len);
+		cc_header_done(cc);
+	}
+	if (cc->checks) {
+		struct buf out = BUF_INIT;
+
+		checks_body_end(cc->checks, &out);
+		if (out.len > 0)
+			cc_body_store(cc, out.data, out.len);
+		buf_free(&out);
+		if (!cc_checks_verdict(cc)) {
+			cc_discard_end(cc);
+			return;
+		}
+		if (checks_hold(cc->checks))
+			cc->file.hold = true;
+	}
+	qfw_body_end(&cc->file.w);
+	cc_put_rcpts(cc);
+	if (cc->ma && cleanup_msgauth_end(cc->ma, cc_verified, cc)) {
+		cc->state = CC_VERIFY;
+		return;
+	}
+	cc_commit(cc);
 }
 
 /* Acts on one record according to the state. */

@@ -8,11 +8,15 @@
  * submissions and rewrite=yes clients (unqualified envelope addresses,
  * missing Date/Message-ID/From: missing.c), applies header_checks and
  * body_checks (checks.c), and writes the queue file durably before it
- * answers (store.c).  Not yet: canonical rewriting, DKIM and DMARC.
+ * answers (store.c).  Not yet: canonical rewriting and DMARC.  DKIM
+ * verification and Authentication-Results: msgauth.c.
  */
 #include <stdlib.h>
 
 #include "cleanup.h"
+#include "config.h"
+#include "dns.h"
+#include "msgauth.h"
 #include "daemon.h"
 #include "event.h"
 #include "log.h"
@@ -21,10 +25,15 @@ int main(int argc, char **argv)
 {
 	struct daemon d;
 	struct event_loop *loop;
+	struct buf why = BUF_INIT;
 
 	daemon_init(&d, argc, argv, "cleanup", 0);
 	cleanup_store_init();
+	if (!cleanup_msgauth_init(&why))
+		log_fatal("dns: %s", buf_cstr(&why));
 	loop = event_loop_new();
+	if (config_bool("dkim_verify"))
+		dns_event_attach(loop);
 	daemon_event_server(&d, loop, cleanup_conn_accept, cleanup_conn_idle, NULL);
 	if (event_loop_run(loop) < 0)
 		log_fatal("event loop failed");

@@ -17,8 +17,9 @@
  * (or there is none), 1 otherwise; EX_USAGE, EX_NOINPUT on bad use.
  *
  * keygen writes a new key (Ed25519 by default, or RSA-2048) as PEM to
- * DIR/DOMAIN.SELECTOR.key (DIR: the configuration directory's dkim/;
- * selector: the key type), mode 0600, never over an existing file, and
+ * DIR/DOMAIN.SELECTOR.key (DIR: the configuration directory's dkim/, where
+ * cleanup finds it: root's with mail_owner's group, 0640; selector: the key
+ * type), mode 0600 with --dir, never over an existing file, and
  * prints the TXT record to publish.  sign prints the message with a
  * DKIM-Signature on top (relaxed/relaxed, see dkim.h).
  */
@@ -37,7 +38,10 @@
 #include "config.h"
 #include "dns.h"
 #include "msgauth/dkim.h"
+#include "privs.h"
 #include "tern.h"
+
+static void dkim_key_share(const char *dir, int fd);
 #include "util.h"
 
 static int dkim_usage(void)
@@ -187,6 +191,8 @@ static int dkim_cmd_keygen(const char *confdir, int argc, char **argv)
 		free(defdir);
 		return EX_CANTCREAT;
 	}
+	if (defdir)
+		dkim_key_share(dir, fd);
 	if (PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) != 1 || fclose(f) != 0) {
 		fprintf(stderr, "tern dkim: %s: write failed\n", path);
 		unlink(path);
@@ -203,6 +209,24 @@ static int dkim_cmd_keygen(const char *confdir, int argc, char **argv)
 	free(path);
 	free(defdir);
 	return 0;
+}
+
+/*
+ * A key in the configuration's dkim/ is for cleanup, which signs as
+ * mail_owner: the folder and the file are root's with mail_owner's group,
+ * 0750 and 0640 (as account_file.c does for the password file).  Keys
+ * written elsewhere (--dir) stay 0600.
+ */
+static void dkim_key_share(const char *dir, int fd)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0 || !priv_lookup_user(config_str("mail_owner"), &uid, &gid))
+		return;
+	if (chown(dir, 0, gid) < 0 || fchown(fd, 0, gid) < 0 || fchmod(fd, 0640) < 0)
+		fprintf(stderr, "tern dkim: cannot give %s to %s: %s\n", dir,
+		    config_str("mail_owner"), strerror(errno));
 }
 
 static int dkim_cmd_sign(int argc, char **argv)

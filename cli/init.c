@@ -48,6 +48,8 @@ struct init_opts {
 	const char *smtps;	/* NULL: no smtps service */
 	/* Mail access (NULL: none): POP3, pop3s, IMAP, imaps, ManageSieve. */
 	const char *pop3, *pop3s, *imap, *imaps, *managesieve;
+	/* The web (NULL: none): HTTPS, and plain HTTP for loopback clients. */
+	const char *http, *http_plain;
 	char **domains; /* "localhost" first */
 	size_t ndomains;
 	bool print_master_cf;	 /* for make install: print, create nothing */
@@ -61,6 +63,7 @@ static int init_usage(void)
 			"[--smtps HOST:PORT] [--domain NAME]...\n"
 			"       [--pop3 [HOST:PORT]] [--pop3s [HOST:PORT]] [--imap [HOST:PORT]] "
 			"[--imaps [HOST:PORT]]\n"
+			"       [--http [HOST:PORT]] [--http-plain [HOST:PORT]]\n"
 			"       [--managesieve [HOST:PORT]] [--antispam]\n"
 			"       tern init --print-master-cf [--smtp HOST:PORT] "
 			"[--submission HOST:PORT|none] [--smtps HOST:PORT]\n"
@@ -155,6 +158,10 @@ static int init_parse(int argc, char **argv, struct init_opts *o)
 			o->imap = init_listener(argc, argv, &i, "127.0.0.1:2143");
 		} else if (strcmp(a, "--imaps") == 0) {
 			o->imaps = init_listener(argc, argv, &i, "127.0.0.1:2993");
+		} else if (strcmp(a, "--http") == 0) {
+			o->http = init_listener(argc, argv, &i, "127.0.0.1:2443");
+		} else if (strcmp(a, "--http-plain") == 0) {
+			o->http_plain = init_listener(argc, argv, &i, "127.0.0.1:2080");
 		} else if (strcmp(a, "--managesieve") == 0) {
 			o->managesieve = init_listener(argc, argv, &i, "127.0.0.1:4190");
 		} else if (strcmp(a, "--domain") == 0 && i + 1 < argc) {
@@ -281,6 +288,8 @@ static void init_antispam(struct buf *b)
 			    "# milter_default_action = accept\n");
 }
 
+static void init_main_cf_web(struct buf *b, const char *bindir);
+
 static void init_main_cf(struct buf *b, const struct init_opts *o, const char *dir, uid_t vuid,
     gid_t vgid, const char *owner)
 {
@@ -320,10 +329,35 @@ static void init_main_cf(struct buf *b, const struct init_opts *o, const char *d
 	buf_puts(b, "\n# Only this machine may relay.\nmynetworks = 127.0.0.0/8 [::1]/128\n");
 	buf_printf(b, "\nsmtpd_tls_cert_file = %s/etc/cert.pem\n", dir);
 	buf_printf(b, "smtpd_tls_key_file = %s/etc/key.pem\n", dir);
+	init_main_cf_web(b, bindir);
 	if (o->antispam)
 		init_antispam(b);
 	free(libexec);
 	free(bindir);
+}
+
+/*
+ * The webmail's files: an installed tern's share/tern/web beside its
+ * bin/, else the build's web/ (build/bin/../web) in a source tree, where
+ * the webmail's build writes them.
+ */
+static void init_main_cf_web(struct buf *b, const char *bindir)
+{
+	char *share = xasprintf("%s/../share/tern/web", bindir);
+	char *top = xasprintf("%s/..", bindir);
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (stat(share, &st) == 0 && S_ISDIR(st.st_mode) && realpath(share, real) != NULL)
+		buf_printf(b,
+		    "\n# The webmail's files, served by http(8).\nhttp_static_directory = %s\n",
+		    real);
+	else if (realpath(top, real) != NULL)
+		buf_printf(b,
+		    "\n# The webmail's files, served by http(8).\nhttp_static_directory = %s/web\n",
+		    real);
+	free(share);
+	free(top);
 }
 
 /*
@@ -375,6 +409,17 @@ static void init_master_access(struct buf *b, const struct init_opts *o)
 	};
 	bool any = false;
 
+	/* The web: one event-driven http process per listener, confined like
+	 * the login processes; users' jmap processes come from postlogin. */
+	if (o->http) {
+		init_master_line(b, o->http, "inet", "n", "-", "-", 1, "http");
+		any = true;
+	}
+	if (o->http_plain) {
+		init_master_line(b, o->http_plain, "inet", "n", "-", "-", 1, "http");
+		buf_puts(b, "  -o http_tls_security_level=none\n");
+		any = true;
+	}
 	for (size_t i = 0; i < sizeof(ls) / sizeof(ls[0]); i++) {
 		if (ls[i].addr == NULL)
 			continue;

@@ -26,6 +26,7 @@
 #include "imap.h"
 #include "log.h"
 #include "mime/blob.h"
+#include "mstore/msg_mime.h"
 #include "mime/decode.h"
 #include "mime/header.h"
 #include "mime/parser.h"
@@ -113,35 +114,7 @@ uint32_t *imap_set_uids(struct imap_client *c, struct imap_seqset *set, bool uid
 
 struct mime_part *imap_msg_mime(struct imap_client *c, uint32_t uid)
 {
-	int field = mstore_cache_field(c->view, "imap.mime", 1);
-	const void *data;
-	size_t len;
-	struct mime_part *root;
-	struct mime_parser *p;
-	char *chunk;
-	ssize_t r;
-	int fd;
-
-	if (field >= 0 && mstore_cache_get(c->view, uid, field, &data, &len) &&
-	    (root = mime_blob_part_decode(data, len)) != NULL)
-		return root;
-	if ((fd = mstore_view_open_msg(c->view, uid)) < 0)
-		return NULL;
-	p = mime_parser_new(NULL, NULL, NULL);
-	chunk = xmalloc(CHUNK);
-	while ((r = read(fd, chunk, CHUNK)) > 0)
-		mime_parser_feed(p, chunk, (size_t)r);
-	free(chunk);
-	close(fd);
-	root = mime_parser_finish(p);
-	if (field >= 0) {
-		struct buf b = BUF_INIT;
-
-		mime_blob_part_encode(root, &b);
-		mstore_cache_put(c->view, uid, field, b.data, b.len);
-		buf_free(&b);
-	}
-	return root;
+	return mstore_msg_mime(c->view, uid);
 }
 
 /* ---- streaming a range ---- */

@@ -95,6 +95,9 @@
 #define A_READY "ready"	    /* -> cleanup, op=begin: "yes": answer status=ready (+queue_id) first */
 #define A_REWRITE "rewrite" /* -> cleanup: "yes": add missing Date, Message-ID (and From) */
 #define A_FULLNAME "fullname" /* sendmail -F: full name for an added From: */
+#define A_TRUSTED "trusted"   /* -> cleanup: "yes": mynetworks or authenticated client */
+#define A_SPF "spf"	      /* -> cleanup: smtpd's SPF result ("pass", "fail", ...) */
+#define A_SPF_PROP "spf_prop" /* -> cleanup: what was checked: "smtp.mailfrom=a@b.example" */
 #define A_TIME "time"	      /* maildrop: submission time, microseconds */
 #define OP_WAKEUP "wakeup"    /* postdrop -> public/pickup: new maildrop file */
 /* Process status: daemon -> master, over the service's status pipe

@@ -477,14 +477,14 @@ static enum qf_load_result qf_rec_blob(struct qf_parser *p, size_t pos, int type
 	struct qfile *qf = p->qf;
 
 	if (type == 'H') {
-		if (p->nh++ > 0 || p->nb > 0)
-			return qf_fail(p, QF_LOAD_CORRUPT, pos, "extra or misplaced 'H' record");
+		if (p->nh++ > 0)
+			return qf_fail(p, QF_LOAD_CORRUPT, pos, "extra 'H' record");
 		qf->header_off = (off_t)(pos + QF_REC_HDR);
 		qf->header_len = (off_t)n;
 		return QF_LOAD_OK;
 	}
-	if (p->nb++ > 0 || p->nh == 0)
-		return qf_fail(p, QF_LOAD_CORRUPT, pos, "extra or misplaced 'B' record");
+	if (p->nb++ > 0)
+		return qf_fail(p, QF_LOAD_CORRUPT, pos, "extra 'B' record");
 	qf->body_off = (off_t)(pos + QF_REC_HDR);
 	qf->body_len = (off_t)n;
 	return QF_LOAD_OK;

@@ -20,6 +20,9 @@
  *   'H'  the message header section: header lines, LF line ends, without
  *        the empty line that separates it from the body
  *   'B'  the body, LF line ends (the message is H + "\n" + B)
+ *   H and B come in either order: cleanup writes B first and H after it,
+ *   so what it learns from the body (DKIM results) can go into the header
+ *   without holding the body; readers use the offsets.
  * cleanup writes the 'R' records after 'B' (a header or body check may
  * still redirect the message); readers accept them anywhere before 'E'.
  *

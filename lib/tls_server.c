@@ -163,7 +163,7 @@ static SSL_CTX *tls_ctx_build(bool mandatory, struct buf *err)
 				  SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 0);
-	if (config_bool(p->ask_ccert))
+	if (p->ask_ccert && config_bool(p->ask_ccert))
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, tls_accept_any);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
@@ -196,7 +196,7 @@ void tls_server_init(const struct tls_server_params *p)
 
 	tls_srv.p = p;
 	tls_srv.level = tls_server_level_parse(p->security_level);
-	tls_srv.wrapper = config_bool(p->wrappermode);
+	tls_srv.wrapper = p->wrappermode && config_bool(p->wrappermode);
 	required = tls_srv.wrapper || tls_srv.level == TLS_LEVEL_ENCRYPT;
 	if (tls_srv.level == TLS_LEVEL_NONE && !tls_srv.wrapper)
 		return;

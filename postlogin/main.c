@@ -35,7 +35,7 @@
 #define POSTLOGIN_READ_TIMEOUT_MS 10000
 
 /* The services a user's process may be started for (userproc_program). */
-static const char *const postlogin_services[] = {"imap", "pop3", "sieve", NULL};
+static const char *const postlogin_services[] = {"imap", "pop3", "sieve", "jmap", NULL};
 
 struct lconn {
 	struct ipc_conn conn;

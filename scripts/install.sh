@@ -4,7 +4,8 @@
 #   scripts/install.sh install|uninstall
 #
 # Everything comes from the environment, set by the Makefile: DESTDIR,
-# PREFIX, sysconfdir, queuedir, sbindir, libexecdir, mandir, unitdir, BUILD,
+# PREFIX, sysconfdir, queuedir, sbindir, libexecdir, mandir, unitdir, webdir
+# (the webmail's built files, http_static_directory's default), BUILD,
 # DAEMONS (the Makefile's list: every top-level folder with a main.c, and
 # imap-login for imap/login/main.c),
 # FORCE, PURGE.  Run as root it also creates the accounts (tern, ternrop,
@@ -114,6 +115,15 @@ queue() {
 	rm -f "$BUILD/queue-layout"
 }
 
+# The webmail, as make all built it into $BUILD/web: replaced whole, so no
+# file of an older build stays behind.
+webfiles() {
+	rm -rf "$D$webdir"
+	install -d -m 0755 "$D$webdir"
+	(cd "$BUILD/web" && find . -type d) | while read -r d; do install -d -m 0755 "$D$webdir/$d"; done
+	(cd "$BUILD/web" && find . -type f) | while read -r f; do install -m 0644 "$BUILD/web/$f" "$D$webdir/$f"; done
+}
+
 # Every man page of man/, in its section.
 manpages() {
 	for s in $MANSECTIONS; do
@@ -188,6 +198,8 @@ uninstall() {
 	rm -f "$D$sbindir/tern" "$D$sbindir/sendmail" "$D$sbindir/postdrop" \
 	      "$D$sbindir/mailq" "$D$sbindir/newaliases" "$D$unitdir/tern.service"
 	for d in $DAEMONS; do rm -f "$D$libexecdir/$d"; done
+	rm -rf "$D$webdir"
+	rmdir "$(dirname "$D$webdir")" 2>/dev/null || true
 	rmdir "$D$libexecdir" 2>/dev/null || true
 	for s in $MANSECTIONS; do
 		for m in man/*."$s"; do
@@ -208,6 +220,7 @@ install)
 	compat_check
 	accounts
 	programs
+	webfiles
 	config
 	queue
 	manpages

@@ -86,6 +86,7 @@ static void message_begin_record(
 	}
 	if (hold)
 		ipc_put_str(rec, A_HOLD, "yes");
+	smtpd_spf_attrs(s, rec);
 	ipc_end(rec);
 }
 

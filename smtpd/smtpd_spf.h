@@ -20,6 +20,8 @@ enum smtpd_spf_verdict {
 void smtpd_spf_init(void);
 /* The verdict for the session's MAIL FROM (s->sender set). */
 enum smtpd_spf_verdict smtpd_spf_mail(struct smtpd_session *s, struct buf *reply);
+/* trusted=, spf= and spf_prop= for cleanup's begin record (proto.h). */
+void smtpd_spf_attrs(const struct smtpd_session *s, struct buf *rec);
 /* Sends the Received-SPF: header of the current sender to cleanup, as the
  * first line of the message; nothing when there is no result. */
 void smtpd_spf_prepend(struct smtpd_session *s, struct cleanup_client *cc);

@@ -24,8 +24,10 @@
 
 #include "cleanup_client.h"
 #include "config.h"
+#include "ipc.h"
 #include "log.h"
 #include "msgauth/spf.h"
+#include "proto.h"
 #include "sock.h"
 #include "smtpd.h"
 #include "smtpd_spf.h"
@@ -154,6 +156,30 @@ enum smtpd_spf_verdict smtpd_spf_mail(struct smtpd_session *s, struct buf *reply
 	return SMTPD_SPF_OK;
 }
 
+/*
+ * For cleanup's Authentication-Results: whether the client is trusted (no
+ * verification then), and the SPF result of the current sender with what
+ * was checked (RFC 8601 2.7.2: smtp.mailfrom, or smtp.helo for the null
+ * sender).
+ */
+void smtpd_spf_attrs(const struct smtpd_session *s, struct buf *rec)
+{
+	const struct smtpd_spf *p = s->spf;
+	char *prop;
+
+	if (smtpd_spf_exempt(s))
+		ipc_put_str(rec, A_TRUSTED, "yes");
+	if (p == NULL || !p->done || !smtpd_spf_same(p->sender, s->sender))
+		return;
+	ipc_put_str(rec, A_SPF, spf_result_name(p->outcome.result));
+	if (p->sender[0])
+		prop = xasprintf("smtp.mailfrom=%s", p->sender);
+	else
+		prop = xasprintf("smtp.helo=%s", p->helo);
+	ipc_put_str(rec, A_SPF_PROP, prop);
+	free(prop);
+}
+
 /* The header, folded before each key=value pair so no line gets long. */
 void smtpd_spf_prepend(struct smtpd_session *s, struct cleanup_client *cc)
 {
@@ -162,6 +188,9 @@ void smtpd_spf_prepend(struct smtpd_session *s, struct cleanup_client *cc)
 	struct buf v = BUF_INIT, h = BUF_INIT;
 
 	if (p == NULL || !p->done || !smtpd_spf_same(p->sender, s->sender))
+		return;
+	/* Authentication-Results carries it, unless cleanup does not check. */
+	if (!config_bool("smtpd_spf_received_header") && config_bool("dkim_verify"))
 		return;
 	q.ip = s->addr;
 	q.sender = p->sender;

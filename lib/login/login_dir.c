@@ -55,3 +55,22 @@ void login_dir_make(void)
 	    login_user, LOGIN_DIR);
 	login_dir_set(0700, 0, 0);
 }
+
+void login_dir_confine(void)
+{
+	const char *user = config_str("default_login_user");
+	uid_t uid;
+	gid_t gid;
+
+	login_dir_make();
+	if (chdir(LOGIN_DIR) < 0)
+		log_fatal("chdir %s: %s", LOGIN_DIR, strerror(errno));
+	if (geteuid() != 0)
+		return;
+	if (!priv_lookup_user(user, &uid, &gid))
+		log_fatal("default_login_user %s: no such user", user);
+	tzset(); /* /etc/localtime is out of reach once chrooted */
+	if (chroot(".") < 0 || chdir("/") < 0)
+		log_fatal("chroot %s: %s", LOGIN_DIR, strerror(errno));
+	priv_drop_ids(uid, gid, user);
+}

@@ -28,4 +28,11 @@ void login_dir_make(void);
  */
 bool login_socket_wait(const char *path, long max_ms);
 
+/*
+ * Into login/ (chrooted when root), then default_login_user for good:
+ * what a login process (imap-login, pop3-login, http) does once its
+ * TLS key and anything else outside login/ are open.
+ */
+void login_dir_confine(void);
+
 #endif

@@ -51,26 +51,6 @@ const char *login_greeting(void)
 	return config_str("login_greeting");
 }
 
-/* Into login/ (chrooted when root), then default_login_user. */
-static void login_confine(void)
-{
-	const char *user = config_str("default_login_user");
-	uid_t uid;
-	gid_t gid;
-
-	login_dir_make();
-	if (chdir(LOGIN_DIR) < 0)
-		log_fatal("chdir %s: %s", LOGIN_DIR, strerror(errno));
-	if (geteuid() != 0)
-		return;
-	if (!priv_lookup_user(user, &uid, &gid))
-		log_fatal("default_login_user %s: no such user", user);
-	tzset(); /* /etc/localtime is out of reach once chrooted */
-	if (chroot(".") < 0 || chdir("/") < 0)
-		log_fatal("chroot %s: %s", LOGIN_DIR, strerror(errno));
-	priv_drop_ids(uid, gid, user);
-}
-
 static void login_accept(struct event_loop *loop, int fd, void *ctx)
 {
 	(void)ctx;
@@ -90,7 +70,7 @@ int login_main(int argc, char **argv, const struct login_proto *proto)
 
 	daemon_init(&login_daemon, argc, argv, prog, DAEMON_KEEP_ROOT);
 	tls_server_init(&login_tls_params);
-	login_confine();
+	login_dir_confine();
 	login_engine.proto = proto;
 	login_engine.client_limit = config_int("login_client_limit");
 	login_engine.idle_ms = config_time("login_idle_timeout") * 1000;

@@ -21,7 +21,13 @@
  * the key, a fixed list of header fields with From/To/Subject/Date
  * over-signed.
  *
- * Not here yet: streaming the body through cleanup, ARC, DMARC.
+ * Streaming (dkim_body.c, dkim_stream.c): the body hash over a body that
+ * arrives in pieces, and a verifier that takes the header section first,
+ * the body in pieces, the key records as they come (cleanup asks c-ares
+ * in its event loop), and gives the outcomes at the end.  dkim_verify is
+ * the same verifier run over one buffer.
+ *
+ * Not here yet: ARC, DMARC.
  */
 #ifndef TERN_MSGAUTH_DKIM_H
 #define TERN_MSGAUTH_DKIM_H
@@ -107,6 +113,49 @@ void dkim_outcomes_free(struct dkim_outcome *v, size_t n);
 /* dkim_verify with keys from lib/dns (blocking look-ups). */
 void dkim_verify_blocking(const char *msg, size_t len, struct dkim_outcome **out, size_t *n);
 
+/* ---------------------------------------------------------- streaming */
+
+/* A body hash in progress (dkim_body.c). */
+struct dkim_body {
+	enum dkim_canon canon;
+	long long limit;	  /* l=, -1: all */
+	unsigned long long total; /* canonical bytes so far (all of them) */
+	size_t empty;		  /* empty lines not written yet */
+	bool in_line;		  /* content written on the current line */
+	bool space;		  /* relaxed: blanks seen, not written yet */
+	bool cr;		  /* a CR seen, not known yet whether a LF follows */
+	EVP_MD_CTX *md;
+};
+
+void dkim_body_init(struct dkim_body *b, enum dkim_canon c, long long limit);
+/* Body bytes, LF or CRLF line ends, in any pieces. */
+void dkim_body_update(struct dkim_body *b, const char *p, size_t len);
+/* The SHA-256 of the canonical body (its first l= bytes); b->total is then
+ * the length of the whole canonical body. */
+void dkim_body_final(struct dkim_body *b, unsigned char hash[32]);
+void dkim_body_free(struct dkim_body *b);
+
+/* Signatures looked at per message; later ones are permerror. */
+#define DKIM_MAX_SIGS 8
+
+struct dkim_verifier;
+
+/* From the header section (LF or CRLF, with or without the empty line
+ * that ends it); now: the time for x=. */
+struct dkim_verifier *dkim_verifier_new(const char *hdr, size_t len, long long now);
+/* Number of DKIM-Signature fields (0: nothing to do). */
+size_t dkim_verifier_count(const struct dkim_verifier *v);
+void dkim_verifier_body(struct dkim_verifier *v, const char *p, size_t len);
+/* The key record name signature i needs ("s._domainkey.d"), or NULL when
+ * it needs none (unusable already). */
+const char *dkim_verifier_key_name(const struct dkim_verifier *v, size_t i);
+/* The answer for signature i's key: st, and the TXT strings on DNS_OK. */
+void dkim_verifier_key(struct dkim_verifier *v, size_t i, enum dns_status st, char **txt, size_t n);
+/* After the body and the keys: one outcome per signature (free with
+ * dkim_outcomes_free). */
+void dkim_verifier_finish(struct dkim_verifier *v, struct dkim_outcome **out, size_t *n);
+void dkim_verifier_free(struct dkim_verifier *v);
+
 /* ------------------------------------------------------------ signing */
 
 /*
@@ -115,6 +164,10 @@ void dkim_verify_blocking(const char *msg, size_t len, struct dkim_outcome **out
  */
 int dkim_sign(const char *msg, size_t len, const char *domain, const char *selector, EVP_PKEY *key,
     long long now, struct buf *out, struct buf *err);
+/* The same from the header section (LF or CRLF) and the relaxed body
+ * hash (dkim_body with DKIM_RELAXED, no limit): for a body that streams. */
+int dkim_sign_header(const char *hdr, size_t hlen, const unsigned char bh[32], const char *domain,
+    const char *selector, EVP_PKEY *key, long long now, struct buf *out, struct buf *err);
 /* A new key: RSA of bits, or Ed25519; NULL when OpenSSL fails. */
 EVP_PKEY *dkim_key_generate(bool rsa, int bits);
 /* The TXT record publishing key's public half ("v=DKIM1; k=...; p=..."). */

@@ -69,13 +69,35 @@ static void dkim_fold_put(struct buf *out, size_t *col, const char *text)
 int dkim_sign(const char *msg, size_t len, const char *domain, const char *selector, EVP_PKEY *key,
     long long now, struct buf *out, struct buf *err)
 {
-	struct buf m = BUF_INIT, body = BUF_INIT, h = BUF_INIT, field = BUF_INIT, data = BUF_INIT;
+	struct buf m = BUF_INIT;
+	struct dkim_field *f = NULL;
+	struct dkim_body body;
+	unsigned char bh[32];
+	size_t n, body_off;
+	int rc;
+
+	dkim_crlf(msg, len, &m);
+	body_off = dkim_fields(&m, &f, &n);
+	free(f);
+	dkim_body_init(&body, DKIM_RELAXED, -1);
+	dkim_body_update(&body, buf_cstr(&m) + body_off, m.len - body_off);
+	dkim_body_final(&body, bh);
+	dkim_body_free(&body);
+	rc = dkim_sign_header(buf_cstr(&m), body_off, bh, domain, selector, key, now, out, err);
+	buf_free(&m);
+	return rc;
+}
+
+int dkim_sign_header(const char *hdr, size_t hlen, const unsigned char bh[32], const char *domain,
+    const char *selector, EVP_PKEY *key, long long now, struct buf *out, struct buf *err)
+{
+	struct buf m = BUF_INIT, h = BUF_INIT, field = BUF_INIT, data = BUF_INIT;
 	struct buf b64 = BUF_INIT, sig = BUF_INIT;
 	struct dkim_field *f = NULL, self;
 	struct dkim_sig s = {.hcanon = DKIM_RELAXED, .bcanon = DKIM_RELAXED};
-	unsigned char bh[SHA256_DIGEST_LENGTH], hash[SHA256_DIGEST_LENGTH];
+	unsigned char hash[SHA256_DIGEST_LENGTH];
 	bool ed = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519;
-	size_t n, body_off, col = 16, siglen = 0;
+	size_t n, col = 16, siglen = 0;
 	EVP_MD_CTX *ctx = NULL;
 	char *tag;
 	int rc = -1;
@@ -84,10 +106,8 @@ int dkim_sign(const char *msg, size_t len, const char *domain, const char *selec
 		buf_puts(err, "the key is neither RSA nor Ed25519");
 		return -1;
 	}
-	dkim_crlf(msg, len, &m);
-	body_off = dkim_fields(&m, &f, &n);
-	dkim_canon_body(DKIM_RELAXED, m.data + body_off, m.len - body_off, &body);
-	SHA256((const unsigned char *)body.data, body.len, bh);
+	dkim_crlf(hdr, hlen, &m);
+	(void)dkim_fields(&m, &f, &n);
 	dkim_sign_hlist(f, n, &h);
 	if (h.len == 0 || strncmp(h.data, "from:from", 9) != 0) {
 		buf_puts(err, "the message has no From: field");
@@ -103,7 +123,7 @@ int dkim_sign(const char *msg, size_t len, const char *domain, const char *selec
 	tag = xasprintf("h=%s;", buf_cstr(&h));
 	dkim_fold_put(&field, &col, tag);
 	free(tag);
-	sasl_base64_encode((const char *)bh, sizeof(bh), &b64);
+	sasl_base64_encode((const char *)bh, 32, &b64);
 	tag = xasprintf("bh=%s;", buf_cstr(&b64));
 	dkim_fold_put(&field, &col, tag);
 	free(tag);
@@ -152,7 +172,6 @@ done:
 	EVP_MD_CTX_free(ctx);
 	free(f);
 	buf_free(&m);
-	buf_free(&body);
 	buf_free(&h);
 	buf_free(&field);
 	buf_free(&data);

@@ -199,109 +199,211 @@ static bool dkim_check_sig(const struct dkim_sig *s, EVP_PKEY *pk, const struct 
 	return ok;
 }
 
-/* The key for s: DKIM_PASS and *key, or the result and why. */
-static enum dkim_result dkim_get_key(const struct dkim_sig *s, dkim_key_lookup_fn *lookup,
-    void *ctx, struct dkim_key *key, struct buf *why)
-{
-	char *name = xasprintf("%s._domainkey.%s", s->s, s->d);
-	char **txt = NULL;
-	size_t n = 0;
-	enum dns_status st = lookup(ctx, name, &txt, &n);
-	enum dkim_result r = DKIM_PERMERROR;
+/* One signature being verified. */
+struct dkim_vsig {
+	const struct dkim_field *field;
+	bool parsed;		 /* s holds the parsed signature */
+	bool busy;		 /* still open: body hashed, key awaited */
+	enum dkim_result result; /* when !busy */
+	struct dkim_sig s;
+	struct dkim_body body;
+	char *key_name;
+	bool key_in; /* dkim_verifier_key ran */
+	enum dkim_result key_result;
+	struct dkim_key key;
+	struct buf why;
+};
 
+struct dkim_verifier {
+	struct buf hdr; /* CRLF; fields point into it */
+	struct dkim_field *fields;
+	size_t nf;
+	struct dkim_vsig *sigs;
+	size_t n;
+	long long now;
+};
+
+/* Parses signature field f into vs; a usable one starts its body hash. */
+static void dkim_vsig_open(
+    struct dkim_vsig *vs, const struct dkim_field *f, bool over, long long now)
+{
+	const char *colon = memchr(f->p, ':', f->len);
+
+	vs->field = f;
+	vs->result = DKIM_PERMERROR;
+	if (over) {
+		buf_printf(&vs->why, "more than %d signatures", DKIM_MAX_SIGS);
+		return;
+	}
+	if (dkim_sig_parse(colon + 1, f->len - (size_t)(colon + 1 - f->p), &vs->s, &vs->why) < 0)
+		return;
+	vs->parsed = true;
+	if (vs->s.x >= 0 && vs->s.x < now) {
+		buf_puts(&vs->why, "signature expired (x=)");
+		return;
+	}
+	vs->busy = true;
+	vs->key_name = xasprintf("%s._domainkey.%s", vs->s.s, vs->s.d);
+	dkim_body_init(&vs->body, vs->s.bcanon, vs->s.l);
+}
+
+struct dkim_verifier *dkim_verifier_new(const char *hdr, size_t len, long long now)
+{
+	struct dkim_verifier *v = xcalloc(1, sizeof(*v));
+	size_t k = 0;
+
+	v->now = now;
+	dkim_crlf(hdr, len, &v->hdr);
+	(void)dkim_fields(&v->hdr, &v->fields, &v->nf);
+	for (size_t i = 0; i < v->nf; i++)
+		v->n += dkim_field_is(&v->fields[i], "DKIM-Signature");
+	v->sigs = xcalloc(v->n ? v->n : 1, sizeof(*v->sigs));
+	for (size_t i = 0; i < v->nf; i++) {
+		if (!dkim_field_is(&v->fields[i], "DKIM-Signature"))
+			continue;
+		dkim_vsig_open(&v->sigs[k], &v->fields[i], k >= DKIM_MAX_SIGS, now);
+		k++;
+	}
+	return v;
+}
+
+size_t dkim_verifier_count(const struct dkim_verifier *v)
+{
+	return v->n;
+}
+
+void dkim_verifier_body(struct dkim_verifier *v, const char *p, size_t len)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->sigs[i].busy)
+			dkim_body_update(&v->sigs[i].body, p, len);
+}
+
+const char *dkim_verifier_key_name(const struct dkim_verifier *v, size_t i)
+{
+	return i < v->n && v->sigs[i].busy ? v->sigs[i].key_name : NULL;
+}
+
+void dkim_verifier_key(struct dkim_verifier *v, size_t i, enum dns_status st, char **txt, size_t n)
+{
+	struct dkim_vsig *vs;
+
+	if (i >= v->n || !v->sigs[i].busy || v->sigs[i].key_in)
+		return;
+	vs = &v->sigs[i];
+	vs->key_in = true;
+	vs->key_result = DKIM_PERMERROR;
 	if (st == DNS_RETRY || st == DNS_FAIL) {
-		buf_printf(why, "key look-up of %s failed", name);
-		r = DKIM_TEMPERROR;
+		buf_printf(&vs->why, "key look-up of %s failed", vs->key_name);
+		vs->key_result = DKIM_TEMPERROR;
 	} else if (st != DNS_OK || n == 0) {
-		buf_printf(why, "no key at %s", name);
+		buf_printf(&vs->why, "no key at %s", vs->key_name);
 	} else {
-		for (size_t i = 0; i < n && r != DKIM_PASS; i++) {
-			buf_reset(why);
-			if (dkim_key_parse(txt[i], strlen(txt[i]), key, why) == 0)
-				r = DKIM_PASS;
+		for (size_t k = 0; k < n && vs->key_result != DKIM_PASS; k++) {
+			buf_reset(&vs->why);
+			dkim_key_free(&vs->key);
+			if (dkim_key_parse(txt[k], strlen(txt[k]), &vs->key, &vs->why) == 0)
+				vs->key_result = DKIM_PASS;
 		}
 	}
-	strv_free(txt);
-	free(name);
+}
+
+/* The key and the signature over the header, once the body hash is known. */
+static enum dkim_result dkim_vsig_check(
+    struct dkim_verifier *v, struct dkim_vsig *vs, const unsigned char bh[32])
+{
+	const struct dkim_sig *s = &vs->s;
+	struct buf data = BUF_INIT;
+	EVP_PKEY *pk = NULL;
+	enum dkim_result r = DKIM_PERMERROR;
+
+	if (s->l >= 0 && (unsigned long long)s->l > vs->body.total) {
+		buf_puts(&vs->why, "l= is longer than the body");
+		return DKIM_FAIL;
+	}
+	if (!vs->key_in) {
+		buf_printf(&vs->why, "key look-up of %s failed", vs->key_name);
+		return DKIM_TEMPERROR;
+	}
+	if (vs->key_result != DKIM_PASS)
+		return vs->key_result;
+	if (vs->key.p.len == 0) {
+		buf_puts(&vs->why, "key revoked");
+		return r;
+	}
+	if (vs->key.ed25519 != (s->alg == DKIM_ED25519_SHA256) || !vs->key.sha256_ok) {
+		buf_puts(&vs->why, "key does not fit a=");
+		return r;
+	}
+	if (vs->key.strict && strcasecmp(strrchr(s->i, '@') + 1, s->d) != 0) {
+		buf_puts(&vs->why, "key says t=s but i= is a subdomain");
+		return r;
+	}
+	if ((pk = dkim_pkey(&vs->key, &vs->why)) == NULL)
+		return r;
+	r = DKIM_FAIL;
+	if (s->bh.len != 32 || memcmp(bh, s->bh.data, 32) != 0) {
+		buf_puts(&vs->why, "body hash does not match");
+	} else {
+		dkim_header_data(s, v->fields, v->nf, vs->field, &data);
+		if (!dkim_check_sig(s, pk, &data))
+			buf_puts(&vs->why, "signature does not verify");
+		else if (s->l >= 0 && (unsigned long long)s->l < vs->body.total)
+			buf_puts(&vs->why, "body extends past l=");
+		else
+			r = DKIM_PASS;
+	}
+	EVP_PKEY_free(pk);
+	buf_free(&data);
 	return r;
 }
 
-/* Checks one signature field. */
-static void dkim_verify_one(const struct buf *m, const struct dkim_field *fields, size_t n,
-    const struct dkim_field *sigf, size_t body_off, long long now, dkim_key_lookup_fn *lookup,
-    void *ctx, struct dkim_outcome *o)
+void dkim_verifier_finish(struct dkim_verifier *v, struct dkim_outcome **out, size_t *n)
 {
-	const char *colon = memchr(sigf->p, ':', sigf->len);
-	struct dkim_sig s;
-	struct dkim_key key = {0};
-	struct buf why = BUF_INIT, body = BUF_INIT, data = BUF_INIT;
-	unsigned char bh[SHA256_DIGEST_LENGTH];
-	EVP_PKEY *pk = NULL;
-	size_t blen;
+	*out = xcalloc(v->n ? v->n : 1, sizeof(**out));
+	*n = v->n;
+	for (size_t i = 0; i < v->n; i++) {
+		struct dkim_vsig *vs = &v->sigs[i];
+		struct dkim_outcome *o = &(*out)[i];
+		unsigned char bh[32];
 
-	o->result = DKIM_PERMERROR;
-	if (dkim_sig_parse(colon + 1, sigf->len - (size_t)(colon + 1 - sigf->p), &s, &why) < 0)
-		goto done;
-	o->domain = xstrdup(s.d);
-	o->selector = xstrdup(s.s);
-	o->alg = s.alg == DKIM_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256";
-	o->partial = s.l >= 0;
-	if (s.x >= 0 && s.x < now) {
-		buf_puts(&why, "signature expired (x=)");
-		goto done;
+		if (vs->busy) {
+			dkim_body_final(&vs->body, bh);
+			vs->result = dkim_vsig_check(v, vs, bh);
+			dkim_body_free(&vs->body);
+			vs->busy = false;
+		}
+		o->result = vs->result;
+		if (vs->parsed) {
+			o->domain = xstrdup(vs->s.d);
+			o->selector = xstrdup(vs->s.s);
+			o->alg = vs->s.alg == DKIM_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256";
+			o->partial = vs->s.l >= 0;
+		}
+		if (o->result != DKIM_PASS)
+			o->problem = xstrdup(buf_cstr(&vs->why));
 	}
-	dkim_canon_body(s.bcanon, m->data + body_off, m->len - body_off, &body);
-	blen = body.len;
-	if (s.l >= 0 && (unsigned long long)s.l > body.len) {
-		buf_puts(&why, "l= is longer than the body");
-		o->result = DKIM_FAIL;
-		goto done;
+}
+
+void dkim_verifier_free(struct dkim_verifier *v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < v->n; i++) {
+		struct dkim_vsig *vs = &v->sigs[i];
+
+		if (vs->busy)
+			dkim_body_free(&vs->body);
+		if (vs->parsed)
+			dkim_sig_free(&vs->s);
+		dkim_key_free(&vs->key);
+		free(vs->key_name);
+		buf_free(&vs->why);
 	}
-	if (s.l >= 0)
-		blen = (size_t)s.l;
-	SHA256((const unsigned char *)body.data, blen, bh);
-	if ((o->result = dkim_get_key(&s, lookup, ctx, &key, &why)) != DKIM_PASS)
-		goto done;
-	o->result = DKIM_PERMERROR;
-	if (key.p.len == 0) {
-		buf_puts(&why, "key revoked");
-		goto done;
-	}
-	if (key.ed25519 != (s.alg == DKIM_ED25519_SHA256) || !key.sha256_ok) {
-		buf_puts(&why, "key does not fit a=");
-		goto done;
-	}
-	if (key.strict && strcasecmp(strrchr(s.i, '@') + 1, s.d) != 0) {
-		buf_puts(&why, "key says t=s but i= is a subdomain");
-		goto done;
-	}
-	if ((pk = dkim_pkey(&key, &why)) == NULL)
-		goto done;
-	o->result = DKIM_FAIL;
-	if (memcmp(bh, s.bh.data, sizeof(bh)) != 0) {
-		buf_puts(&why, "body hash does not match");
-		goto done;
-	}
-	dkim_header_data(&s, fields, n, sigf, &data);
-	if (!dkim_check_sig(&s, pk, &data)) {
-		buf_puts(&why, "signature does not verify");
-		goto done;
-	}
-	if (blen < body.len) {
-		buf_puts(&why, "body extends past l=");
-		goto done;
-	}
-	o->result = DKIM_PASS;
-done:
-	if (o->result != DKIM_PASS)
-		o->problem = xstrdup(buf_cstr(&why));
-	if (o->domain != NULL)
-		dkim_sig_free(&s);
-	dkim_key_free(&key);
-	EVP_PKEY_free(pk);
-	buf_free(&why);
-	buf_free(&body);
-	buf_free(&data);
+	free(v->sigs);
+	free(v->fields);
+	buf_free(&v->hdr);
+	free(v);
 }
 
 void dkim_verify(const char *msg, size_t len, long long now, dkim_key_lookup_fn *lookup, void *ctx,
@@ -310,20 +412,30 @@ void dkim_verify(const char *msg, size_t len, long long now, dkim_key_lookup_fn 
 	struct buf m = BUF_INIT;
 	struct dkim_field *fields;
 	size_t n, body_off;
+	struct dkim_verifier *v;
 
-	*out = NULL;
-	*nout = 0;
 	dkim_crlf(msg, len, &m);
 	body_off = dkim_fields(&m, &fields, &n);
-	for (size_t i = 0; i < n; i++) {
-		if (!dkim_field_is(&fields[i], "DKIM-Signature"))
-			continue;
-		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
-		memset(&(*out)[*nout], 0, sizeof(**out));
-		dkim_verify_one(
-		    &m, fields, n, &fields[i], body_off, now, lookup, ctx, &(*out)[(*nout)++]);
-	}
 	free(fields);
+	v = dkim_verifier_new(buf_cstr(&m), body_off, now);
+	dkim_verifier_body(v, buf_cstr(&m) + body_off, m.len - body_off);
+	for (size_t i = 0; i < dkim_verifier_count(v); i++) {
+		const char *name = dkim_verifier_key_name(v, i);
+		char **txt = NULL;
+		size_t nt = 0;
+
+		if (name == NULL)
+			continue;
+		enum dns_status st = lookup(ctx, name, &txt, &nt);
+		dkim_verifier_key(v, i, st, txt, nt);
+		strv_free(txt);
+	}
+	dkim_verifier_finish(v, out, nout);
+	if (*nout == 0) {
+		free(*out);
+		*out = NULL;
+	}
+	dkim_verifier_free(v);
 	buf_free(&m);
 }
 

@@ -81,10 +81,13 @@ class Instance:
         if managesieve:
             args += ["--managesieve", "127.0.0.1:%d" % self.managesieve_port]
         # http: the web listener (HTTPS with the instance's certificate) on
-        # http_port, for JMAP and the webmail.
+        # http_port, for JMAP and the webmail, and plain HTTP for loopback
+        # clients on http_plain_port.
         self.http_port = free_port() if http else None
+        self.http_plain_port = free_port() if http else None
         if http:
-            args += ["--http", "127.0.0.1:%d" % self.http_port]
+            args += ["--http", "127.0.0.1:%d" % self.http_port,
+                     "--http-plain", "127.0.0.1:%d" % self.http_plain_port]
         for d in domains:
             args += ["--domain", d]
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL)

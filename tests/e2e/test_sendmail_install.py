@@ -64,6 +64,7 @@ class StagedInstallTest(unittest.TestCase):
             "/usr/local/share/man/man1/postdrop.1": ("root", "root", 0o644),
             "/usr/local/share/man/man8/pickup.8": ("root", "root", 0o644),
             "/usr/local/lib/systemd/system/tern.service": ("root", "root", 0o644),
+            "/usr/local/share/tern/web/index.html": ("root", "root", 0o644),
         }
         # Every page of man/ is installed, in the section its name says.
         pages = os.listdir(os.path.join(ROOT, "man"))
@@ -90,6 +91,11 @@ class StagedInstallTest(unittest.TestCase):
         for m in os.listdir(os.path.join(ROOT, "man")):
             self.assertTrue(os.path.isfile(self.p("/usr/local/share/man/man%s/%s"
                                                   % (m.rsplit(".", 1)[1], m))), m)
+        # The webmail as make all built it (http_static_directory's default).
+        for dirpath, _, files in os.walk(os.path.join(BUILD, "web")):
+            for name in files:
+                rel = os.path.relpath(os.path.join(dirpath, name), os.path.join(BUILD, "web"))
+                self.assertTrue(os.path.isfile(self.p("/usr/local/share/tern/web/" + rel)), rel)
         # The master.cf every "tern init" instance gets, listening on
         # loopback: the outbound services too, or mail to the world waits
         # with "mail transport unavailable".
@@ -112,7 +118,8 @@ class StagedInstallTest(unittest.TestCase):
         make("uninstall", "DESTDIR=" + self.dest)
         for path in ("/usr/local/sbin/tern", "/usr/local/sbin/postdrop", "/usr/sbin/sendmail",
                      "/usr/local/libexec/tern/master", "/usr/local/share/man/man8/pickup.8",
-                     "/usr/local/lib/systemd/system/tern.service"):
+                     "/usr/local/lib/systemd/system/tern.service",
+                     "/usr/local/share/tern/web"):
             self.assertFalse(os.path.lexists(self.p(path)), path)
         self.assertTrue(os.path.exists(self.p("/etc/tern/main.cf")))
         make("uninstall", "DESTDIR=" + self.dest, "PURGE=1")

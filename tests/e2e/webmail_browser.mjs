@@ -81,7 +81,14 @@ try {
     colorScheme: "light",
   });
   page = await context.newPage();
-  context.on("request", (r) => requests.push(r.url()));
+  const pending = new Set();
+  result.pending = pending;
+  context.on("request", (r) => {
+    requests.push(r.url());
+    pending.add(r);
+  });
+  context.on("requestfinished", (r) => pending.delete(r));
+  context.on("requestfailed", (r) => pending.delete(r));
   page.on("pageerror", (e) => result.pageErrors.push(String(e)));
   page.on("dialog", (d) => {
     result.dialogs.push(d.message());
@@ -134,6 +141,19 @@ try {
   await openFolder(page, "drafts");
   await page.waitForSelector(".empty", { timeout: WAIT });
   await openFolder(page, "inbox");
+
+  step("new mail appears by push");
+  // A message to herself: it arrives in the inbox after the send has been
+  // answered, through the queue and local delivery, so only a push event
+  // (EventSource) can bring it into the open list.
+  await page.keyboard.press("c");
+  await page.waitForSelector("#compose", { timeout: WAIT });
+  await page.fill("#c-to", cfg.a.address);
+  await page.fill("#c-subject", cfg.selfSubject);
+  await page.fill("#c-body", "pushed");
+  await page.click("#c-send");
+  await page.waitForSelector("#status:has-text('Message sent.')", { timeout: WAIT });
+  await row(page, cfg.selfSubject).waitFor({ timeout: WAIT });
 
   step("search");
   await page.keyboard.press("/");
@@ -194,6 +214,12 @@ try {
   await openFolder(page, "junk");
   await row(page, cfg.evil.subject).waitFor({ timeout: WAIT });
 
+  step("settings");
+  await page.click("#settings-btn");
+  await page.waitForSelector(`#identities:has-text("${cfg.a.address}")`, { timeout: WAIT });
+  await page.waitForSelector("#v-enabled", { timeout: WAIT });
+  await shot(page, "settings");
+
   step("phone layout");
   await openFolder(page, "inbox");
   await page.setViewportSize({ width: 390, height: 760 });
@@ -221,11 +247,14 @@ try {
   console.log("FAILED: " + e.message);
   if (page) {
     await shot(page, "failure").catch(() => {});
+    // Requests still unanswered (the event stream stays open by design).
+    result.unanswered = [...result.pending].map((r) => r.method() + " " + r.url()).filter((u) => !u.includes("/eventsource"));
     result.at = await page.evaluate(() => ({ hash: location.hash, status: document.getElementById("status")?.textContent, reader: document.getElementById("reader")?.textContent.slice(0, 200) })).catch(() => null);
   }
 } finally {
   await browser.close();
 }
+delete result.pending;
 const forbidden = requests.filter((u) => !u.startsWith(origin + "/") && !u.startsWith("data:") && !u.startsWith("blob:") && !u.startsWith("about:"));
 result.foreign = forbidden;
 console.log("RESULT " + JSON.stringify(result));

@@ -47,13 +47,25 @@ export class Client {
     return h;
   }
 
-  async fetch(url, opts = {}) {
-    const res = await fetch(url, {
-      credentials: "same-origin",
-      cache: "no-store",
-      ...opts,
-      headers: this.headers(opts.headers || {}),
-    });
+  // timeout: milliseconds before the request is given up (0: none).
+  async fetch(url, opts = {}, timeout = 60000) {
+    const ctl = new AbortController();
+    const timer = timeout ? setTimeout(() => ctl.abort(), timeout) : null;
+    let res;
+    try {
+      res = await fetch(url, {
+        credentials: "same-origin",
+        cache: "no-store",
+        signal: ctl.signal,
+        ...opts,
+        headers: this.headers(opts.headers || {}),
+      });
+    } catch (e) {
+      if (e.name === "AbortError") throw new Error("the server did not answer in time; try again");
+      throw new Error("cannot reach the server (" + e.message + ")");
+    } finally {
+      clearTimeout(timer);
+    }
     if (res.status === 401) {
       this.csrf = null;
       this.onAuthLost();
@@ -161,11 +173,11 @@ export class Client {
 
   async upload(file) {
     const url = this.session.uploadUrl.replace("{accountId}", encodeURIComponent(this.accountId));
-    const res = await this.fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": file.type || "application/octet-stream" },
-      body: file,
-    });
+    const res = await this.fetch(
+      url,
+      { method: "POST", headers: { "Content-Type": file.type || "application/octet-stream" }, body: file },
+      0,
+    );
     const body = await json(res);
     if (!res.ok) throw new HttpError(res.status, body.detail || body.error || "upload failed");
     return body;

@@ -972,7 +972,7 @@ async function route() {
     const i = S.list.ids.indexOf(parts[2]);
     if (i >= 0) S.cursor = i;
     await openEmail(parts[2]).catch(fail);
-  } else if (S.openId) {
+  } else if (S.openId || ui.reader.querySelector("#settings")) {
     S.openId = null;
     emptyReader();
     setView("list");

@@ -272,6 +272,67 @@ static void test_sign_then_verify(void **state)
 	}
 }
 
+/* The body hash of body (CRLF'd as dkim_verify does) in one piece. */
+static void whole_hash(enum dkim_canon c, const char *body, size_t len, long long l,
+    unsigned char out[32], unsigned long long *total)
+{
+	struct buf crlf = BUF_INIT, canon = BUF_INIT;
+	unsigned int n = 32;
+	size_t take;
+
+	for (size_t i = 0; i < len; i++) {
+		if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r'))
+			buf_putc(&crlf, '\r');
+		buf_putc(&crlf, body[i]);
+	}
+	dkim_canon_body(c, buf_cstr(&crlf), crlf.len, &canon);
+	*total = canon.len;
+	take = l >= 0 && (size_t)l < canon.len ? (size_t)l : canon.len;
+	EVP_Digest(buf_cstr(&canon), take, out, &n, EVP_sha256(), NULL);
+	buf_free(&crlf);
+	buf_free(&canon);
+}
+
+/* The streaming body hash agrees with dkim_canon_body, however the body
+ * is cut into pieces. */
+static void test_body_stream(void **state)
+{
+	static const char *bodies[] = {"", "\n", "\r\n", "a", "a\n", "a\r\n\r\n\r\n",
+	    "  x  y \t\n\n \t \n", "line\r\rmid\r\n", "a\r", "\r", "\r\r\n", "x\n\n\ny\n\n",
+	    " \t\n", "tail  ", "\n\nstart\n", "a\tb  c\r\n  d\n"};
+	(void)state;
+	srand(7);
+	for (size_t bi = 0; bi < sizeof(bodies) / sizeof(bodies[0]); bi++) {
+		const char *b = bodies[bi];
+		size_t len = strlen(b);
+
+		for (int c = 0; c < 2; c++) {
+			for (long long l = -1; l < 6; l++) {
+				for (int round = 0; round < 8; round++) {
+					unsigned char want[32], got[32];
+					unsigned long long total;
+					struct dkim_body st;
+					size_t i = 0;
+
+					whole_hash((enum dkim_canon)c, b, len, l, want, &total);
+					dkim_body_init(&st, (enum dkim_canon)c, l);
+					while (i < len) {
+						size_t k = 1 + (size_t)rand() % 3;
+						if (k > len - i)
+							k = len - i;
+						dkim_body_update(&st, b + i, k);
+						i += k;
+					}
+					dkim_body_final(&st, got);
+					assert_int_equal(st.total, total);
+					assert_memory_equal(got, want, 32);
+					dkim_body_free(&st);
+				}
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +341,7 @@ int main(void)
 	    cmocka_unit_test(test_canon),
 	    cmocka_unit_test(test_verify_rfc8463),
 	    cmocka_unit_test(test_sign_then_verify),
+	    cmocka_unit_test(test_body_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,304 @@
+/*
+ * msgauth.c - cleanup's message authentication: DKIM verification of
+ * inbound mail and the one Authentication-Results header (RFC 8601).
+ *
+ * Which messages: those smtpd hands over from a client it does not trust
+ * (not in mynetworks, not authenticated: smtpd says trusted=yes for those),
+ * when dkim_verify = yes.  Local submissions and trusted clients are not
+ * checked (they are what we sign, step two).
+ *
+ * How: the verifier (lib/msgauth/dkim.h) gets the header section as it
+ * was received, then every body byte as it streams to the queue file; at
+ * the end of the message the key records of all signatures are asked for
+ * at once, asynchronously on c-ares inside cleanup's event loop (cleanup
+ * serves many conversations in one process: a blocking look-up would stall
+ * them all).  When the last answer is in, the outcomes make the header:
+ *
+ *   Authentication-Results: <authserv_id>;
+ *	spf=pass smtp.mailfrom=a@example.org;
+ *	dkim=pass header.d=example.org header.s=sel header.a=rsa-sha256
+ *	header.b=AbCdEfGh
+ *
+ * SPF's result comes from smtpd in the begin record (spf=, spf_prop=); no
+ * spf= when smtpd did not check.  Any Authentication-Results header of the
+ * message that claims our authserv-id is removed first (RFC 8601 5: it can
+ * only be a forgery, or a loop).
+ *
+ * Not here: signing, DMARC, ARC.
+ */
+#include "msgauth.h"
+
+#include <arpa/nameser.h>
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "config.h"
+#include "dns.h"
+#include "log.h"
+#include "msgauth/dkim.h"
+#include "proto.h"
+#include "util.h"
+
+struct cm_lookup {
+	struct cleanup_msgauth *ma;
+	size_t index;
+	struct dns_request *req;
+};
+
+struct cleanup_msgauth {
+	char *spf;	/* smtpd's result name, or NULL */
+	char *spf_prop; /* "smtp.mailfrom=..." */
+	struct dkim_verifier *dkim;
+	struct buf *sigb; /* each signature's b=, 8 characters (RFC 6008) */
+	size_t nsig;
+	struct cm_lookup *lookups;
+	size_t nlookups, pending;
+	cleanup_msgauth_done_fn *done;
+	void *ctx;
+	char *qid;
+};
+
+bool cleanup_msgauth_init(struct buf *why)
+{
+	if (!config_bool("dkim_verify"))
+		return true;
+	return dns_init(config_time("cleanup_dns_timeout") * 1000, why);
+}
+
+/* A value smtpd sent: printable ASCII without the A-R specials, or none. */
+static char *cm_safe(const char *v)
+{
+	if (v == NULL || *v == 0 || strlen(v) > 512)
+		return NULL;
+	for (const char *p = v; *p; p++)
+		if (*p <= ' ' || *p >= 127 || strchr("();\"\\", *p))
+			return NULL;
+	return xstrdup(v);
+}
+
+struct cleanup_msgauth *cleanup_msgauth_begin(const struct ipc_msg *m, const char *qid)
+{
+	const char *trusted = ipc_get_str(m, A_TRUSTED);
+	struct cleanup_msgauth *ma;
+
+	if (!config_bool("dkim_verify") || ipc_get(m, A_CLIENT_ADDR) == NULL ||
+	    (trusted && strcmp(trusted, "yes") == 0))
+		return NULL;
+	ma = xcalloc(1, sizeof(*ma));
+	ma->spf = cm_safe(ipc_get_str(m, A_SPF));
+	ma->spf_prop = cm_safe(ipc_get_str(m, A_SPF_PROP));
+	ma->qid = xstrdup(qid);
+	return ma;
+}
+
+const char *cleanup_msgauth_id(void)
+{
+	const char *id = config_str("authserv_id");
+
+	return *id ? id : config_str("myhostname");
+}
+
+/* Is this field (name:value, folded) an A-R header carrying our id? */
+static bool cm_forged(const char *f, size_t len, const char *id)
+{
+	static const char name[] = "Authentication-Results";
+	size_t n = sizeof(name) - 1, i, start;
+
+	if (len <= n || strncasecmp(f, name, n) != 0)
+		return false;
+	for (i = n; i < len && (f[i] == ' ' || f[i] == '\t'); i++)
+		;
+	if (i == len || f[i] != ':')
+		return false;
+	/* The authserv-id: the first token, CFWS around it skipped (a
+	 * comment in front is rare; treat one as not ours). */
+	for (i++; i < len && isspace((unsigned char)f[i]); i++)
+		;
+	start = i;
+	while (i < len && !isspace((unsigned char)f[i]) && f[i] != ';' && f[i] != '(')
+		i++;
+	return i - start == strlen(id) && strncasecmp(f + start, id, i - start) == 0;
+}
+
+size_t cleanup_msgauth_filter(const char *hdr, size_t len, struct buf *out)
+{
+	const char *id = cleanup_msgauth_id();
+	size_t i = 0, removed = 0;
+
+	while (i < len) {
+		size_t start = i;
+
+		do { /* one field: its line and its continuation lines */
+			const char *nl = memchr(hdr + i, '\n', len - i);
+			i = nl ? (size_t)(nl - hdr) + 1 : len;
+		} while (i < len && (hdr[i] == ' ' || hdr[i] == '\t'));
+		if (cm_forged(hdr + start, i - start, id))
+			removed += i - start;
+		else
+			buf_append(out, hdr + start, i - start);
+	}
+	return removed;
+}
+
+void cleanup_msgauth_body(struct cleanup_msgauth *ma, const char *p, size_t len)
+{
+	if (ma->dkim)
+		dkim_verifier_body(ma->dkim, p, len);
+}
+
+static void cm_answer(void *ctx, enum dns_status st, const unsigned char *ans, int len)
+{
+	struct cm_lookup *l = ctx;
+	struct cleanup_msgauth *ma = l->ma;
+	char **txt = NULL;
+	size_t n = 0;
+
+	l->req = NULL;
+	if (st == DNS_OK)
+		st = dns_txt_from_answer(ans, len, &txt, &n);
+	dkim_verifier_key(ma->dkim, l->index, st, txt, n);
+	strv_free(txt);
+	if (--ma->pending == 0)
+		ma->done(ma->ctx);
+}
+
+bool cleanup_msgauth_end(struct cleanup_msgauth *ma, cleanup_msgauth_done_fn *done, void *ctx)
+{
+	size_t n = ma->dkim ? dkim_verifier_count(ma->dkim) : 0;
+
+	ma->done = done;
+	ma->ctx = ctx;
+	ma->lookups = xcalloc(n ? n : 1, sizeof(*ma->lookups));
+	for (size_t i = 0; i < n; i++) {
+		const char *name = dkim_verifier_key_name(ma->dkim, i);
+
+		if (name == NULL)
+			continue;
+		ma->lookups[ma->nlookups] = (struct cm_lookup){ma, i, NULL};
+		ma->pending++;
+		ma->nlookups++;
+	}
+	/* Started only once all are counted: an answer never comes from inside
+	 * dns_request_start (dns.h), but the count must be right first. */
+	for (size_t i = 0; i < ma->nlookups; i++) {
+		struct cm_lookup *l = &ma->lookups[i];
+		l->req = dns_request_start(
+		    dkim_verifier_key_name(ma->dkim, l->index), ns_t_txt, cm_answer, l);
+	}
+	return ma->pending > 0;
+}
+
+/* A d= or s= fit to be written unquoted. */
+static bool cm_token_ok(const char *v)
+{
+	if (v == NULL || *v == 0)
+		return false;
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-_", *p))
+			return false;
+	return true;
+}
+
+/* "dkim=pass header.d=... header.s=... header.a=... header.b=..." */
+static void cm_dkim_result(const struct dkim_outcome *o, const char *sigb, struct buf *out)
+{
+	buf_printf(out, ";\n\tdkim=%s", dkim_result_name(o->result));
+	if (o->result != DKIM_PASS && o->problem && *o->problem) {
+		buf_puts(out, " (");
+		for (const char *p = o->problem; *p; p++)
+			buf_putc(out, *p < ' ' || *p >= 127 || strchr("()\\", *p) ? '?' : *p);
+		buf_puts(out, ")");
+	}
+	if (cm_token_ok(o->domain) && cm_token_ok(o->selector))
+		buf_printf(out, "\n\theader.d=%s header.s=%s", o->domain, o->selector);
+	if (o->alg)
+		buf_printf(out, " header.a=%s", o->alg);
+	if (sigb && *sigb)
+		buf_printf(out, " header.b=%s", sigb);
+}
+
+/* The first 8 characters of each signature's b= (RFC 6008), in order. */
+static void cm_sig_b(struct buf *v, size_t n, const char *hdr, size_t len)
+{
+	size_t k = 0, i = 0;
+
+	while (i < len && k < n) {
+		size_t start = i;
+		do {
+			const char *nl = memchr(hdr + i, '\n', len - i);
+			i = nl ? (size_t)(nl - hdr) + 1 : len;
+		} while (i < len && (hdr[i] == ' ' || hdr[i] == '\t'));
+		if (i - start < 15 || strncasecmp(hdr + start, "DKIM-Signature", 14) != 0)
+			continue;
+		/* b= is the tag "b" (not "bh"): after ';' or ':' and blanks. */
+		for (size_t j = start; j + 1 < i; j++) {
+			if (hdr[j] != ';' && hdr[j] != ':')
+				continue;
+			size_t t = j + 1;
+			while (t < i && isspace((unsigned char)hdr[t]))
+				t++;
+			if (t + 1 < i && hdr[t] == 'b' &&
+			    (hdr[t + 1] == '=' || isspace((unsigned char)hdr[t + 1]))) {
+				while (t < i && hdr[t] != '=')
+					t++;
+				for (t++; t < i && v[k].len < 8; t++)
+					if (isalnum((unsigned char)hdr[t]) || hdr[t] == '+' ||
+					    hdr[t] == '/')
+						buf_putc(&v[k], hdr[t]);
+				break;
+			}
+		}
+		k++;
+	}
+}
+
+void cleanup_msgauth_header(struct cleanup_msgauth *ma, const char *hdr, size_t len)
+{
+	ma->dkim = dkim_verifier_new(hdr, len, (long long)time(NULL));
+	ma->nsig = dkim_verifier_count(ma->dkim);
+	ma->sigb = xcalloc(ma->nsig ? ma->nsig : 1, sizeof(*ma->sigb));
+	cm_sig_b(ma->sigb, ma->nsig, hdr, len);
+}
+
+void cleanup_msgauth_result(struct cleanup_msgauth *ma, struct buf *out)
+{
+	struct dkim_outcome *o = NULL;
+	size_t n = 0;
+
+	if (ma->dkim)
+		dkim_verifier_finish(ma->dkim, &o, &n);
+	buf_printf(out, "Authentication-Results: %s", cleanup_msgauth_id());
+	if (ma->spf)
+		buf_printf(out, ";\n\tspf=%s%s%s", ma->spf, ma->spf_prop ? " " : "",
+		    ma->spf_prop ? ma->spf_prop : "");
+	if (n == 0)
+		buf_puts(out, ";\n\tdkim=none");
+	for (size_t i = 0; i < n; i++) {
+		cm_dkim_result(&o[i], i < ma->nsig ? buf_cstr(&ma->sigb[i]) : NULL, out);
+		log_qid(ma->qid, "dkim=%s d=%s s=%s%s%s", dkim_result_name(o[i].result),
+		    o[i].domain ? o[i].domain : "?", o[i].selector ? o[i].selector : "?",
+		    o[i].problem ? ": " : "", o[i].problem ? o[i].problem : "");
+	}
+	buf_putc(out, '\n');
+	dkim_outcomes_free(o, n);
+}
+
+void cleanup_msgauth_free(struct cleanup_msgauth *ma)
+{
+	if (ma == NULL)
+		return;
+	for (size_t i = 0; i < ma->nlookups; i++)
+		if (ma->lookups[i].req)
+			dns_request_cancel(ma->lookups[i].req);
+	free(ma->lookups);
+	dkim_verifier_free(ma->dkim);
+	for (size_t i = 0; i < ma->nsig; i++)
+		buf_free(&ma->sigb[i]);
+	free(ma->sigb);
+	free(ma->spf);
+	free(ma->spf_prop);
+	free(ma->qid);
+	free(ma);
+}

@@ -1,0 +1,115 @@
+/*
+ * jmap.h - the parts of jmap(8), a user's JMAP process (started by
+ * postlogin as the mailbox owner; one per user, serving every channel
+ * http opened for that user):
+ *   main.c     process, channels (http/jframe.h), push through inotify
+ *   api.c      /jmap/api: the request, result references, dispatch,
+ *              Core/echo, the session resource
+ *   folders.c  the account's folders as JMAP Mailboxes, ids and states
+ *   mailbox.c  Mailbox/get|changes|query|set
+ *   email.c    Email/get, Thread/get, SearchSnippet/get
+ *   query.c    Email/query|queryChanges|changes
+ *   eset.c     Email/set|import, the message writer
+ *   blob.c     /jmap/upload and /jmap/download
+ *   submit.c   Identity/get, EmailSubmission/set, VacationResponse
+ */
+#ifndef TERN_JMAP_H
+#define TERN_JMAP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "event.h"
+#include "jmap/request.h"
+#include "mstore/mstore.h"
+
+#define JMAP_CAP_CORE "urn:ietf:params:jmap:core"
+#define JMAP_CAP_MAIL "urn:ietf:params:jmap:mail"
+#define JMAP_CAP_SUBMISSION "urn:ietf:params:jmap:submission"
+#define JMAP_CAP_VACATION "urn:ietf:params:jmap:vacationresponse"
+#define JMAP_MAX_UPLOAD (25 * 1024 * 1024)
+
+struct jmap_state {
+	struct event_loop *loop;
+	struct mstore *store;
+	char *user, *maildir, *home;
+	char account[24];
+	long max_get, max_set, max_calls;
+	char *last_state; /* as last pushed */
+};
+extern struct jmap_state jm;
+
+/* One folder, as a Mailbox. */
+struct jfolder {
+	char *name;
+	char id[12]; /* "m" + UIDVALIDITY in hex */
+	unsigned special_use;
+	struct mstore_status st;
+	const char *role; /* "inbox", "drafts"... or NULL */
+};
+
+struct jfolders {
+	struct jfolder *v;
+	size_t n;
+};
+
+/* One method call being answered. */
+struct jcall {
+	const char *name, *id;
+	json_t *args;
+	json_t *responses; /* [name, args, id]... so far */
+	json_t *created;   /* creation id -> id, of the whole request */
+	json_t *using;
+	struct jfolders *folders;
+};
+
+typedef void jmap_method_fn(struct jcall *c);
+
+/* api.c */
+void jmap_reply(struct jcall *c, const char *name, json_t *args);
+void jmap_error(struct jcall *c, const char *type, const char *desc);
+/* Checks args against spec and accountId; false when an error was sent. */
+bool jmap_args(struct jcall *c, const struct jmap_arg *spec);
+void jmap_api(const char *body, size_t len, int *status, struct buf *out);
+void jmap_session_resource(struct buf *out);
+/* "#creationId" to the id it was given in this request, else id. */
+const char *jmap_created_id(struct jcall *c, const char *id);
+
+/* folders.c */
+void jmap_folders_load(struct jfolders *f);
+void jmap_folders_free(struct jfolders *f);
+struct jfolder *jmap_folder_by_id(struct jfolders *f, const char *id);
+struct jfolder *jmap_folder_by_uv(struct jfolders *f, uint32_t uv);
+/* The folder's view, kept open and synced before it is returned (read
+ * only; NULL when the folder cannot be opened). */
+struct mstore_view *jmap_view(const char *name);
+/* A read-write view for a change; the caller closes it. */
+struct mstore_view *jmap_view_rw(const char *name);
+/* The account's state string (every folder's UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT). */
+char *jmap_state(const struct jfolders *f);
+/* Email ids: "e" + UIDVALIDITY + "-" + UID (hex). */
+void jmap_email_id(char out[24], uint32_t uv, uint32_t uid);
+bool jmap_email_id_parse(const char *id, uint32_t *uv, uint32_t *uid);
+json_t *jmap_keywords(struct mstore_view *v, const struct mstore_msg *m);
+
+/* methods */
+jmap_method_fn jmap_mailbox_get, jmap_mailbox_changes, jmap_mailbox_query, jmap_mailbox_set;
+jmap_method_fn jmap_email_get, jmap_thread_get, jmap_thread_changes, jmap_snippet_get;
+jmap_method_fn jmap_email_query, jmap_email_query_changes, jmap_email_changes;
+jmap_method_fn jmap_email_set, jmap_email_import;
+jmap_method_fn jmap_identity_get, jmap_submission_set, jmap_vacation_get, jmap_vacation_set;
+
+/* email.c */
+uint32_t jmap_thread_of(struct mstore_view *v, uint32_t uid);
+
+/* blob.c */
+void jmap_upload(const char *ctype, const char *body, size_t len, int *status, struct buf *out);
+/* download: path after /jmap/download/ */
+void jmap_download(const char *path, const char *query, int *status, struct buf *out,
+    struct buf *ctype, struct buf *disposition);
+/* The bytes of a blob (uploaded, a message or a part); false when unknown. */
+bool jmap_blob_read(const char *blob_id, struct buf *out, struct buf *type);
+
+#endif

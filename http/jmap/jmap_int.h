@@ -1,0 +1,36 @@
+/*
+ * jmap_int.h - what the method files of jmap(8) share about messages.
+ */
+#ifndef TERN_JMAP_INT_H
+#define TERN_JMAP_INT_H
+
+#include <time.h>
+
+#include "jmap.h"
+#include "mime/address.h"
+#include "mime/date.h"
+#include "mime/part.h"
+
+/* One message found by its Email id. */
+struct jmsg {
+	struct jfolder *f;
+	struct mstore_view *v; /* jmap_view's: do not close */
+	uint32_t uid;
+	struct mstore_msg m;
+	char id[24];
+};
+
+/* false when the id names no message. */
+bool jmap_locate(struct jcall *c, const char *id, struct jmsg *out);
+/* RFC 3339 "2024-01-02T03:04:05Z" / with the message's offset. */
+json_t *jmap_utc_date(time_t t);
+json_t *jmap_local_date(time_t t, int tz_min);
+bool jmap_date_parse(const char *s, time_t *t);
+void jmap_decode_words(const char *raw, struct buf *out);
+json_t *jmap_addresses(const struct mime_addr *a);
+/* The decoded UTF-8 text of a leaf (max bytes when max > 0). */
+void jmap_part_text(struct jmsg *j, const struct mime_part *p, struct buf *out, size_t max);
+/* Keyword name ("$seen") to IMAP system flag, 0 when it is a keyword. */
+unsigned jmap_keyword_flag(const char *kw);
+
+#endif

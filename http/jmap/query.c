@@ -1,0 +1,618 @@
+/*
+ * query.c - Email/query, Email/queryChanges, Email/changes (RFC 8621
+ * section 4.4-4.6, RFC 8620 section 5.2, 5.5, 5.6), and JMAP's dates.
+ *
+ * A query looks at every message of the folders the filter allows
+ * (inMailbox narrows it to one) and tests the filter on it: flags,
+ * dates and sizes come from the index, address and subject conditions
+ * from the cached envelope, text and body also read the text parts.
+ * Sorts: receivedAt (the default, newest first) and size.
+ *
+ * Changes are exact, from the modseqs: since a state (folders.c) every
+ * message with a UID at or above that state's UIDNEXT is created, every
+ * other one whose modseq rose is updated, and what the folder's change
+ * log lists as expunged after that modseq is destroyed; a folder that
+ * is new has only created messages, one that is gone makes the changes
+ * incalculable.  queryChanges reports the updated and destroyed ids as
+ * removed and every created or updated one that matches now as added at
+ * its index, which RFC 8620 section 5.6 allows.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jmap_int.h"
+#include "mstore/msg_mime.h"
+#include "util.h"
+
+struct old_state {
+	uint32_t uv, uidnext;
+	uint64_t modseq;
+};
+int jmap_state_parse(const char *s, struct old_state **out, size_t *n);
+
+/* --------------------------------------------------------------- dates */
+
+json_t *jmap_utc_date(time_t t)
+{
+	struct tm tm;
+	char s[32];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(s);
+}
+
+json_t *jmap_local_date(time_t t, int tz_min)
+{
+	struct tm tm;
+	time_t local = t + tz_min * 60;
+	char s[40];
+	int a = tz_min < 0 ? -tz_min : tz_min;
+
+	gmtime_r(&local, &tm);
+	strftime(s, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(s + strlen(s), 16, "%c%02d:%02d", tz_min < 0 ? '-' : '+', a / 60, a % 60);
+	return json_string(s);
+}
+
+bool jmap_date_parse(const char *s, time_t *t)
+{
+	struct tm tm;
+	char *e;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((e = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return false;
+	if (*e == '.')
+		for (e++; *e >= '0' && *e <= '9'; e++)
+			;
+	if (strcmp(e, "Z") != 0)
+		return false;
+	*t = timegm(&tm);
+	return true;
+}
+
+/* -------------------------------------------------------------- filter */
+
+struct qmsg {
+	struct jfolder *f;
+	struct mstore_view *v;
+	uint32_t uid;
+	struct mstore_msg m;
+	time_t received;
+	uint64_t size;
+	struct mime_part *tree; /* loaded on demand */
+};
+
+static const char *const conditions[] = {"inMailbox", "inMailboxOtherThan", "before", "after",
+    "minSize", "maxSize", "hasKeyword", "notKeyword", "hasAttachment", "text", "from", "to", "cc",
+    "bcc", "subject", "body", NULL};
+
+/* -1: unsupported, else valid */
+static int filter_check(json_t *f, int depth)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(f) || depth > 16)
+		return -1;
+	if (json_object_get(f, "operator")) {
+		const char *op = json_string_value(json_object_get(f, "operator"));
+		json_t *conds = json_object_get(f, "conditions");
+		size_t i;
+
+		if (op == NULL || !json_is_array(conds) ||
+		    (strcmp(op, "AND") && strcmp(op, "OR") && strcmp(op, "NOT")))
+			return -1;
+		json_array_foreach(conds, i, v) if (filter_check(v, depth + 1) < 0) return -1;
+		return 0;
+	}
+	json_object_foreach(f, key, v)
+	{
+		int k;
+
+		for (k = 0; conditions[k] && strcmp(conditions[k], key); k++)
+			;
+		if (conditions[k] == NULL)
+			return -1;
+		if (strcmp(key, "minSize") == 0 || strcmp(key, "maxSize") == 0) {
+			if (!json_is_integer(v))
+				return -1;
+		} else if (strcmp(key, "hasAttachment") == 0) {
+			if (!json_is_boolean(v))
+				return -1;
+		} else if (strcmp(key, "inMailboxOtherThan") == 0) {
+			if (!json_is_array(v))
+				return -1;
+		} else if (!json_is_string(v)) {
+			return -1;
+		} else if (strcmp(key, "before") == 0 || strcmp(key, "after") == 0) {
+			time_t t;
+
+			if (!jmap_date_parse(json_string_value(v), &t))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static bool addr_match(const struct mime_addr *a, const char *needle)
+{
+	for (; a; a = a->next) {
+		struct buf b = BUF_INIT;
+		bool hit;
+
+		jmap_decode_words(a->name, &b);
+		buf_printf(&b, " %s@%s", a->mailbox ? a->mailbox : "", a->host ? a->host : "");
+		hit = strcasestr(buf_cstr(&b), needle) != NULL;
+		buf_free(&b);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+static bool body_match(struct qmsg *q, const struct mime_part *p, const char *needle)
+{
+	struct jmsg j = {.f = q->f, .v = q->v, .uid = q->uid};
+
+	for (; p; p = p->next) {
+		if (p->children && body_match(q, p->children, needle))
+			return true;
+		if ((p->flags & MIME_PART_TEXT) && !p->children) {
+			struct buf t = BUF_INIT;
+			bool hit;
+
+			jmap_part_text(&j, p, &t, 1024 * 1024);
+			hit = strcasestr(buf_cstr(&t), needle) != NULL;
+			buf_free(&t);
+			if (hit)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool has_keyword(struct qmsg *q, const char *kw)
+{
+	unsigned fl = jmap_keyword_flag(kw);
+	int idx;
+
+	if (fl)
+		return (q->m.flags & fl) != 0;
+	idx = mstore_view_keyword_index(q->v, kw);
+	return idx >= 0 && (q->m.keywords & (1u << idx));
+}
+
+static bool cond_match(struct qmsg *q, json_t *f)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(f, key, v)
+	{
+		const char *s = json_string_value(v);
+		const struct mime_envelope *env;
+		time_t t;
+
+		if (strcmp(key, "inMailbox") == 0) {
+			if (strcmp(s, q->f->id) != 0)
+				return false;
+		} else if (strcmp(key, "inMailboxOtherThan") == 0) {
+			size_t i;
+			json_t *id;
+
+			json_array_foreach(v, i,
+			    id) if (json_is_string(id) &&
+				    strcmp(json_string_value(id), q->f->id) == 0) return false;
+		} else if (strcmp(key, "before") == 0) {
+			jmap_date_parse(s, &t);
+			if (!(q->received < t))
+				return false;
+		} else if (strcmp(key, "after") == 0) {
+			jmap_date_parse(s, &t);
+			if (!(q->received >= t))
+				return false;
+		} else if (strcmp(key, "minSize") == 0) {
+			if (q->size < (uint64_t)json_integer_value(v))
+				return false;
+		} else if (strcmp(key, "maxSize") == 0) {
+			if (q->size >= (uint64_t)json_integer_value(v))
+				return false;
+		} else if (strcmp(key, "hasKeyword") == 0) {
+			if (!has_keyword(q, s))
+				return false;
+		} else if (strcmp(key, "notKeyword") == 0) {
+			if (has_keyword(q, s))
+				return false;
+		} else {
+			struct buf subj = BUF_INIT;
+			bool hit = false;
+
+			if (q->tree == NULL && (q->tree = mstore_msg_mime(q->v, q->uid)) == NULL)
+				return false;
+			env = q->tree->envelope;
+			if (env)
+				jmap_decode_words(env->subject, &subj);
+			if (strcmp(key, "hasAttachment") == 0) {
+				bool att = false;
+
+				for (const struct mime_part *p = q->tree->children; p && !att;
+				     p = p->next ? p->next : (p->children ? p->children : NULL))
+					att = p->disposition &&
+					      strcasecmp(p->disposition, "attachment") == 0;
+				hit = att == json_is_true(v);
+			} else if (strcmp(key, "subject") == 0) {
+				hit = strcasestr(buf_cstr(&subj), s) != NULL;
+			} else if (env && strcmp(key, "from") == 0) {
+				hit = addr_match(env->from, s);
+			} else if (env && strcmp(key, "to") == 0) {
+				hit = addr_match(env->to, s);
+			} else if (env && strcmp(key, "cc") == 0) {
+				hit = addr_match(env->cc, s);
+			} else if (env && strcmp(key, "bcc") == 0) {
+				hit = addr_match(env->bcc, s);
+			} else if (strcmp(key, "body") == 0) {
+				hit = body_match(q, q->tree, s);
+			} else if (strcmp(key, "text") == 0) {
+				hit = strcasestr(buf_cstr(&subj), s) ||
+				      (env &&
+					  (addr_match(env->from, s) || addr_match(env->to, s) ||
+					      addr_match(env->cc, s) || addr_match(env->bcc, s))) ||
+				      body_match(q, q->tree, s);
+			}
+			buf_free(&subj);
+			if (!hit)
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool filter_match(struct qmsg *q, json_t *f)
+{
+	const char *op;
+	json_t *conds, *c;
+	size_t i;
+
+	if (f == NULL || json_is_null(f))
+		return true;
+	if ((op = json_string_value(json_object_get(f, "operator"))) == NULL)
+		return cond_match(q, f);
+	conds = json_object_get(f, "conditions");
+	json_array_foreach(conds, i, c)
+	{
+		bool m = filter_match(q, c);
+
+		if (strcmp(op, "AND") == 0 && !m)
+			return false;
+		if (strcmp(op, "OR") == 0 && m)
+			return true;
+		if (strcmp(op, "NOT") == 0 && m)
+			return false;
+	}
+	return strcmp(op, "OR") != 0;
+}
+
+/* ---------------------------------------------------------- the query */
+
+struct hit {
+	uint32_t uv, uid;
+	time_t received;
+	uint64_t size;
+};
+
+static const char *sort_prop;
+static bool sort_asc;
+
+static int hit_cmp(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+	int r = 0;
+
+	if (strcmp(sort_prop, "size") == 0)
+		r = x->size < y->size ? -1 : x->size > y->size;
+	else
+		r = x->received < y->received ? -1 : x->received > y->received;
+	if (r == 0)
+		r = x->uid < y->uid ? -1 : x->uid > y->uid;
+	if (r == 0)
+		r = x->uv < y->uv ? -1 : x->uv > y->uv;
+	return sort_asc ? r : -r;
+}
+
+/* Every matching message, sorted; -1 after an error reply. */
+static int run_query(struct jcall *c, struct hit **out, size_t *nout)
+{
+	json_t *filter = json_object_get(c->args, "filter");
+	json_t *sort = json_object_get(c->args, "sort");
+	const char *in = NULL;
+	struct hit *hits = NULL;
+	size_t n = 0, cap = 0;
+
+	if (filter && !json_is_null(filter) && filter_check(filter, 0) < 0) {
+		jmap_error(c, "unsupportedFilter", NULL);
+		return -1;
+	}
+	sort_prop = "receivedAt";
+	sort_asc = false;
+	if (json_array_size(sort) > 0) {
+		json_t *s0 = json_array_get(sort, 0);
+		const char *p = json_string_value(json_object_get(s0, "property"));
+
+		if (p == NULL ||
+		    (strcmp(p, "receivedAt") && strcmp(p, "size") && strcmp(p, "sentAt"))) {
+			jmap_error(c, "unsupportedSort", p);
+			return -1;
+		}
+		sort_prop = strcmp(p, "sentAt") == 0 ? "receivedAt" : p;
+		sort_asc = !json_is_false(json_object_get(s0, "isAscending"));
+	}
+	if (json_is_object(filter))
+		in = json_string_value(json_object_get(filter, "inMailbox"));
+	for (size_t fi = 0; fi < c->folders->n; fi++) {
+		struct jfolder *f = &c->folders->v[fi];
+		struct mstore_view *v;
+		uint32_t count;
+
+		if (in && strcmp(in, f->id) != 0)
+			continue;
+		if ((v = jmap_view(f->name)) == NULL)
+			continue;
+		count = mstore_view_count(v);
+		for (uint32_t seq = 1; seq <= count; seq++) {
+			struct qmsg q = {.f = f, .v = v};
+			time_t saved;
+			uint64_t size;
+
+			if (mstore_view_msg(v, seq, &q.m) < 0 || q.m.expunged)
+				continue;
+			q.uid = q.m.uid;
+			mstore_view_dates(v, q.uid, &q.received, &saved);
+			mstore_view_sizes(v, q.uid, &size, &q.size);
+			if (filter_match(&q, filter)) {
+				if (n == cap)
+					hits = xreallocarray(
+					    hits, cap = cap ? cap * 2 : 256, sizeof(*hits));
+				hits[n++] =
+				    (struct hit){f->st.uidvalidity, q.uid, q.received, q.size};
+			}
+			mime_part_free(q.tree);
+		}
+	}
+	if (n > 1)
+		qsort(hits, n, sizeof(*hits), hit_cmp);
+	*out = hits;
+	*nout = n;
+	return 0;
+}
+
+static const struct jmap_arg query_spec[] = {{"accountId", JA_ID, true},
+    {"filter", JA_OBJECT_OR_NULL, false}, {"sort", JA_ARRAY_OR_NULL, false},
+    {"position", JA_INT, false}, {"anchor", JA_ID_OR_NULL, false}, {"anchorOffset", JA_INT, false},
+    {"limit", JA_UINT_OR_NULL, false}, {"calculateTotal", JA_BOOL, false},
+    {"collapseThreads", JA_BOOL, false}, {NULL, 0, 0}};
+
+void jmap_email_query(struct jcall *c)
+{
+	struct hit *hits;
+	size_t n, start = 0, limit;
+	json_t *ids, *lim, *pos, *anchor, *res;
+	char *state;
+
+	if (!jmap_args(c, query_spec) || run_query(c, &hits, &n) < 0)
+		return;
+	lim = json_object_get(c->args, "limit");
+	pos = json_object_get(c->args, "position");
+	anchor = json_object_get(c->args, "anchor");
+	limit = json_is_integer(lim) ? (size_t)json_integer_value(lim) : 1000;
+	if (limit > 1000)
+		limit = 1000;
+	if (json_is_string(anchor)) {
+		uint32_t uv, uid;
+		size_t k;
+		json_int_t off = json_integer_value(json_object_get(c->args, "anchorOffset"));
+
+		for (k = 0; k < n; k++)
+			if (jmap_email_id_parse(json_string_value(anchor), &uv, &uid) &&
+			    hits[k].uv == uv && hits[k].uid == uid)
+				break;
+		if (k == n) {
+			free(hits);
+			jmap_error(c, "anchorNotFound", NULL);
+			return;
+		}
+		start = (json_int_t)k + off < 0 ? 0 : (size_t)((json_int_t)k + off);
+	} else if (json_is_integer(pos)) {
+		json_int_t p = json_integer_value(pos);
+
+		start = p >= 0 ? (size_t)p : ((size_t)-p > n ? 0 : n - (size_t)-p);
+	}
+	if (start > n)
+		start = n;
+	ids = json_array();
+	for (size_t k = start; k < n && k - start < limit; k++) {
+		char id[24];
+
+		jmap_email_id(id, hits[k].uv, hits[k].uid);
+		json_array_append_new(ids, json_string(id));
+	}
+	state = jmap_state(c->folders);
+	res = json_pack("{s:s, s:s, s:b, s:I, s:o}", "accountId", jm.account, "queryState", state,
+	    "canCalculateChanges", 1, "position", (json_int_t)start, "ids", ids);
+	if (json_is_true(json_object_get(c->args, "calculateTotal")))
+		json_object_set_new(res, "total", json_integer((json_int_t)n));
+	json_object_set_new(res, "limit", json_integer((json_int_t)limit));
+	jmap_reply(c, "Email/query", res);
+	free(state);
+	free(hits);
+}
+
+/* ------------------------------------------------------------- changes */
+
+struct changes {
+	json_t *created, *updated, *destroyed;
+};
+
+static void changed_cb(void *ctx, const struct mstore_msg *m)
+{
+	void **a = ctx;
+	struct changes *ch = a[0];
+	const struct old_state *o = a[1];
+	char id[24];
+
+	if (m->uid >= o->uidnext || m->expunged)
+		return;
+	jmap_email_id(id, o->uv, m->uid);
+	json_array_append_new(ch->updated, json_string(id));
+}
+
+/* 0, or -1 after an error reply. */
+static int compute_changes(struct jcall *c, const char *since, struct changes *ch)
+{
+	struct old_state *old;
+	size_t nold;
+
+	if (jmap_state_parse(since, &old, &nold) < 0) {
+		jmap_error(c, "cannotCalculateChanges", "unknown state");
+		return -1;
+	}
+	for (size_t k = 0; k < nold; k++)
+		if (jmap_folder_by_uv(c->folders, old[k].uv) == NULL) {
+			free(old);
+			jmap_error(c, "cannotCalculateChanges", "a mailbox is gone");
+			return -1;
+		}
+	ch->created = json_array();
+	ch->updated = json_array();
+	ch->destroyed = json_array();
+	for (size_t fi = 0; fi < c->folders->n; fi++) {
+		struct jfolder *f = &c->folders->v[fi];
+		struct mstore_view *v = jmap_view(f->name);
+		struct old_state *o = NULL;
+		uint32_t count;
+
+		if (v == NULL)
+			continue;
+		for (size_t k = 0; k < nold; k++)
+			if (old[k].uv == f->st.uidvalidity)
+				o = &old[k];
+		count = mstore_view_count(v);
+		for (uint32_t seq = 1; seq <= count; seq++) {
+			uint32_t uid = mstore_view_uid(v, seq);
+			char id[24];
+
+			if (o && uid < o->uidnext)
+				continue;
+			jmap_email_id(id, f->st.uidvalidity, uid);
+			json_array_append_new(ch->created, json_string(id));
+		}
+		if (o) {
+			void *a[2] = {ch, o};
+			uint32_t *gone;
+			size_t ngone;
+			bool exact;
+
+			mstore_view_changed_since(v, o->modseq, changed_cb, a);
+			if (mstore_view_expunged_since(v, o->modseq, &gone, &ngone, &exact) == 0) {
+				for (size_t k = 0; k < ngone; k++) {
+					char id[24];
+
+					if (gone[k] >= o->uidnext)
+						continue;
+					jmap_email_id(id, f->st.uidvalidity, gone[k]);
+					json_array_append_new(ch->destroyed, json_string(id));
+				}
+				free(gone);
+			}
+		}
+	}
+	free(old);
+	return 0;
+}
+
+static void changes_free(struct changes *ch)
+{
+	json_decref(ch->created);
+	json_decref(ch->updated);
+	json_decref(ch->destroyed);
+}
+
+void jmap_email_changes(struct jcall *c)
+{
+	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
+	    {"sinceState", JA_STRING, true}, {"maxChanges", JA_UINT_OR_NULL, false}, {NULL, 0, 0}};
+	struct changes ch;
+	json_t *max;
+	char *state;
+
+	if (!jmap_args(c, spec) ||
+	    compute_changes(c, json_string_value(json_object_get(c->args, "sinceState")), &ch) < 0)
+		return;
+	max = json_object_get(c->args, "maxChanges");
+	if (json_is_integer(max) && json_integer_value(max) > 0 &&
+	    json_array_size(ch.created) + json_array_size(ch.updated) +
+		    json_array_size(ch.destroyed) >
+		(size_t)json_integer_value(max)) {
+		changes_free(&ch);
+		jmap_error(c, "cannotCalculateChanges", "more changes than maxChanges");
+		return;
+	}
+	state = jmap_state(c->folders);
+	jmap_reply(c, "Email/changes",
+	    json_pack("{s:s, s:O, s:s, s:b, s:O, s:O, s:O}", "accountId", jm.account, "oldState",
+		json_object_get(c->args, "sinceState"), "newState", state, "hasMoreChanges", 0,
+		"created", ch.created, "updated", ch.updated, "destroyed", ch.destroyed));
+	changes_free(&ch);
+	free(state);
+}
+
+void jmap_email_query_changes(struct jcall *c)
+{
+	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
+	    {"filter", JA_OBJECT_OR_NULL, false}, {"sort", JA_ARRAY_OR_NULL, false},
+	    {"sinceQueryState", JA_STRING, true}, {"maxChanges", JA_UINT_OR_NULL, false},
+	    {"upToId", JA_ID_OR_NULL, false}, {"calculateTotal", JA_BOOL, false},
+	    {"collapseThreads", JA_BOOL, false}, {NULL, 0, 0}};
+	struct changes ch;
+	struct hit *hits;
+	size_t n, i;
+	json_t *removed, *added, *id, *res;
+	char *state;
+
+	if (!jmap_args(c, spec) ||
+	    compute_changes(
+		c, json_string_value(json_object_get(c->args, "sinceQueryState")), &ch) < 0)
+		return;
+	if (run_query(c, &hits, &n) < 0) {
+		changes_free(&ch);
+		return;
+	}
+	removed = json_array();
+	added = json_array();
+	json_array_foreach(ch.updated, i, id) json_array_append(removed, id);
+	json_array_foreach(ch.destroyed, i, id) json_array_append(removed, id);
+	for (size_t k = 0; k < n; k++) {
+		char hid[24];
+		bool fresh = false;
+
+		jmap_email_id(hid, hits[k].uv, hits[k].uid);
+		json_array_foreach(ch.created, i, id) fresh |=
+		    strcmp(json_string_value(id), hid) == 0;
+		json_array_foreach(ch.updated, i, id) fresh |=
+		    strcmp(json_string_value(id), hid) == 0;
+		if (fresh)
+			json_array_append_new(
+			    added, json_pack("{s:s, s:I}", "id", hid, "index", (json_int_t)k));
+	}
+	state = jmap_state(c->folders);
+	res = json_pack("{s:s, s:O, s:s, s:o, s:o}", "accountId", jm.account, "oldQueryState",
+	    json_object_get(c->args, "sinceQueryState"), "newQueryState", state, "removed", removed,
+	    "added", added);
+	if (json_is_true(json_object_get(c->args, "calculateTotal")))
+		json_object_set_new(res, "total", json_integer((json_int_t)n));
+	jmap_reply(c, "Email/queryChanges", res);
+	free(state);
+	free(hits);
+	changes_free(&ch);
+}

@@ -1,0 +1,186 @@
+/*
+ * misc.c - the small documents http serves itself:
+ *
+ *   /mail/config-v1.1.xml, /.well-known/autoconfig/mail/config-v1.1.xml
+ *       Thunderbird's autoconfiguration: IMAP and submission servers from
+ *       http_autoconfig_imap and http_autoconfig_submission (HOST:PORT;
+ *       ports 993 and 465 mean implicit TLS, others STARTTLS).
+ *   /autodiscover/autodiscover.xml (POST, also GET)
+ *       Microsoft's POX autodiscover (Outlook, many phones): the same
+ *       servers; the address the client names is echoed as login name.
+ *   /metrics
+ *       Prometheus text format, to clients in http_metrics_networks only:
+ *       this process's own counters (requests, logins, login failures,
+ *       sessions opened, open connections).  The http process is confined
+ *       to queue_directory/login/ and cannot see the queue or other
+ *       processes, so queue sizes and delivery counters are not here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "http.h"
+#include "sock.h"
+#include "util.h"
+
+static void server_of(const char *param, char **host, long *port)
+{
+	char *h = NULL, *p = NULL;
+	struct buf err = BUF_INIT;
+
+	*port = 0;
+	if (sock_split_hostport(config_str(param), &h, &p, &err) < 0 || p == NULL ||
+	    !parse_long(p, 1, 65535, port)) {
+		free(h);
+		h = xstrdup(config_str("myhostname"));
+	}
+	*host = h;
+	free(p);
+	buf_free(&err);
+}
+
+static void xml_text(struct buf *b, const char *s)
+{
+	for (; *s; s++)
+		switch (*s) {
+		case '<': buf_puts(b, "&lt;"); break;
+		case '>': buf_puts(b, "&gt;"); break;
+		case '&': buf_puts(b, "&amp;"); break;
+		case '"': buf_puts(b, "&quot;"); break;
+		default:
+			if ((unsigned char)*s >= 0x20)
+				buf_putc(b, *s);
+		}
+}
+
+static enum MHD_Result autoconfig(struct hreq *q)
+{
+	struct buf b = BUF_INIT;
+	char *ih, *sh;
+	long ip, sp;
+	enum MHD_Result rc;
+
+	server_of("http_autoconfig_imap", &ih, &ip);
+	server_of("http_autoconfig_submission", &sh, &sp);
+	buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		     "<clientConfig version=\"1.1\">\n  <emailProvider id=\"");
+	xml_text(&b, config_str("mydomain"));
+	buf_puts(&b, "\">\n    <domain>");
+	xml_text(&b, config_str("mydomain"));
+	buf_puts(&b, "</domain>\n    <displayName>");
+	xml_text(&b, config_str("mydomain"));
+	buf_puts(&b, "</displayName>\n    <incomingServer type=\"imap\">\n      <hostname>");
+	xml_text(&b, ih);
+	buf_printf(&b,
+	    "</hostname>\n      <port>%ld</port>\n      <socketType>%s</socketType>\n"
+	    "      <authentication>password-cleartext</authentication>\n"
+	    "      <username>%%EMAILADDRESS%%</username>\n    </incomingServer>\n"
+	    "    <outgoingServer type=\"smtp\">\n      <hostname>",
+	    ip, ip == 993 ? "SSL" : "STARTTLS");
+	xml_text(&b, sh);
+	buf_printf(&b,
+	    "</hostname>\n      <port>%ld</port>\n      <socketType>%s</socketType>\n"
+	    "      <authentication>password-cleartext</authentication>\n"
+	    "      <username>%%EMAILADDRESS%%</username>\n    </outgoingServer>\n"
+	    "  </emailProvider>\n</clientConfig>\n",
+	    sp, sp == 465 ? "SSL" : "STARTTLS");
+	rc = http_queue(q, 200, http_text("application/xml; charset=utf-8", b.data, b.len));
+	buf_free(&b);
+	free(ih);
+	free(sh);
+	return rc;
+}
+
+/* The <EMailAddress> of the request, or "". */
+static char *pox_address(const struct buf *body)
+{
+	const char *s = body->data ? memmem(body->data, body->len, "<EMailAddress>", 14) : NULL;
+	const char *e;
+
+	if (s == NULL)
+		return xstrdup("");
+	s += 14;
+	e = memmem(s, body->len - (size_t)(s - body->data), "</EMailAddress>", 15);
+	if (e == NULL || e - s > 320)
+		return xstrdup("");
+	return xstrndup(s, (size_t)(e - s));
+}
+
+static enum MHD_Result autodiscover(struct hreq *q)
+{
+	struct buf b = BUF_INIT;
+	char *addr = pox_address(&q->body);
+	enum MHD_Result rc;
+	char *h;
+	long p;
+
+	buf_puts(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		     "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/"
+		     "responseschema/2006\">\n  <Response xmlns=\"http://schemas.microsoft.com/"
+		     "exchange/autodiscover/outlook/responseschema/2006a\">\n    <Account>\n"
+		     "      <AccountType>email</AccountType>\n      <Action>settings</Action>\n");
+	for (int i = 0; i < 2; i++) {
+		const char *param = i ? "http_autoconfig_submission" : "http_autoconfig_imap";
+
+		server_of(param, &h, &p);
+		buf_printf(&b, "      <Protocol>\n        <Type>%s</Type>\n        <Server>",
+		    i ? "SMTP" : "IMAP");
+		xml_text(&b, h);
+		buf_printf(&b, "</Server>\n        <Port>%ld</Port>\n        <LoginName>", p);
+		xml_text(&b, addr);
+		buf_printf(&b,
+		    "</LoginName>\n        <SPA>off</SPA>\n        <SSL>on</SSL>\n"
+		    "        <Encryption>%s</Encryption>\n        <AuthRequired>on</AuthRequired>\n"
+		    "      </Protocol>\n",
+		    (p == 993 || p == 465) ? "SSL" : "TLS");
+		free(h);
+	}
+	buf_puts(&b, "    </Account>\n  </Response>\n</Autodiscover>\n");
+	rc = http_queue(q, 200, http_text("application/xml; charset=utf-8", b.data, b.len));
+	buf_free(&b);
+	free(addr);
+	return rc;
+}
+
+static enum MHD_Result metrics(struct hreq *q)
+{
+	struct buf b = BUF_INIT;
+	char rip[64];
+	enum MHD_Result rc;
+
+	http_client_addr(q->conn, rip, sizeof(rip), NULL);
+	if (!sock_addr_in_networks(rip, config_str("http_metrics_networks")))
+		return http_queue(
+		    q, 403, http_error_json("metrics are not served to this address"));
+	buf_printf(&b,
+	    "# HELP tern_http_requests_total HTTP requests received by this http process.\n"
+	    "# TYPE tern_http_requests_total counter\ntern_http_requests_total %lu\n"
+	    "# HELP tern_http_logins_total Successful web and JMAP logins.\n"
+	    "# TYPE tern_http_logins_total counter\ntern_http_logins_total %lu\n"
+	    "# HELP tern_http_login_failures_total Failed web and JMAP logins.\n"
+	    "# TYPE tern_http_login_failures_total counter\ntern_http_login_failures_total %lu\n"
+	    "# HELP tern_http_sessions_opened_total Cookie sessions opened.\n"
+	    "# TYPE tern_http_sessions_opened_total counter\n"
+	    "tern_http_sessions_opened_total %lu\n"
+	    "# HELP tern_http_connections Open HTTP connections.\n"
+	    "# TYPE tern_http_connections gauge\ntern_http_connections %u\n",
+	    http.requests, http.logins, http.login_failures, http.sessions_opened,
+	    http_server_clients());
+	rc = http_queue(q, 200, http_text("text/plain; version=0.0.4", b.data, b.len));
+	buf_free(&b);
+	return rc;
+}
+
+enum MHD_Result http_misc(struct hreq *q, const char *url, bool *handled)
+{
+	*handled = true;
+	if (strcmp(url, "/mail/config-v1.1.xml") == 0 ||
+	    strcmp(url, "/.well-known/autoconfig/mail/config-v1.1.xml") == 0)
+		return autoconfig(q);
+	if (strcasecmp(url, "/autodiscover/autodiscover.xml") == 0)
+		return autodiscover(q);
+	if (strcmp(url, "/metrics") == 0)
+		return metrics(q);
+	*handled = false;
+	return MHD_NO;
+}

@@ -1,0 +1,323 @@
+"""http(8) end to end: the webmail's static files (gzip, caching, path
+traversal), security headers, cookie sessions with CSRF, Basic auth,
+HTTPS, autoconfig, autodiscover, metrics, and robustness (oversized
+headers and bodies, malformed requests, slow clients); after all of it
+the same http process still answers."""
+import gzip
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import tempfile
+import time
+import unittest
+
+from http_util import Web, raw
+from login_util import tls_context
+from tern_instance import Instance, wait_until
+
+USER = "alice@example.com"
+PASS = "web-secret-1"
+INDEX = b"<!doctype html><title>tern</title>" + b"<p>webmail</p>\n" * 200
+APP_JS = b"console.log('tern');\n" * 300
+
+
+class HttpTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.static = tempfile.mkdtemp(prefix="tern-web-static-")
+        os.chmod(cls.static, 0o755)
+        os.mkdir(os.path.join(cls.static, "assets"))
+        with open(os.path.join(cls.static, "index.html"), "wb") as f:
+            f.write(INDEX)
+        with open(os.path.join(cls.static, "assets", "app-1234.js"), "wb") as f:
+            f.write(APP_JS)
+        cls.secret = os.path.join(os.path.dirname(cls.static), "tern-web-secret-%d" % os.getpid())
+        with open(cls.secret, "w") as f:
+            f.write("TOPSECRET\n")
+        os.symlink(cls.secret, os.path.join(cls.static, "link.txt"))
+        for p in (cls.static, os.path.join(cls.static, "assets")):
+            for n in os.listdir(p):
+                if not os.path.islink(os.path.join(p, n)):
+                    os.chmod(os.path.join(p, n), 0o755 if os.path.isdir(os.path.join(p, n)) else 0o644)
+        cls.inst = Instance(http=True, main_cf={
+            "auth_failure_exceptions": "127.0.0.0/8",
+            "http_static_directory": cls.static,
+            "http_max_request_size": "1048576",
+            "http_max_header_size": "16384",
+            "http_idle_timeout": "3",
+            "http_autoconfig_imap": "mail.example.com:993",
+            "http_autoconfig_submission": "mail.example.com:587",
+        })
+        cls.inst.user_add(USER, PASS)
+        cls.inst.start()
+        wait_until(lambda: cls.inst._port_open(cls.inst.http_plain_port), 30, what="http port")
+        wait_until(lambda: cls.inst._port_open(cls.inst.http_port), 30, what="https port")
+        cls.base = "http://127.0.0.1:%d" % cls.inst.http_plain_port
+        wait_until(lambda: len(cls.inst.pids_of("http")) == 2, 10, what="two http processes")
+        cls.http_pids = sorted(cls.inst.pids_of("http"))
+
+    @classmethod
+    def tearDownClass(cls):
+        if os.environ.get("TERN_KEEP"):
+            print(cls.inst.log())
+        cls.inst.cleanup()
+        os.unlink(cls.secret)
+        shutil.rmtree(cls.static)
+
+    def web(self):
+        return Web(self.base)
+
+    def assertSecurityHeaders(self, h, tls=False):
+        csp = h["Content-Security-Policy"]
+        self.assertIn("default-src 'self'", csp)
+        self.assertIn("script-src 'self'", csp)
+        self.assertIn("frame-ancestors 'none'", csp)
+        self.assertEqual(h["X-Content-Type-Options"], "nosniff")
+        self.assertEqual(h["Referrer-Policy"], "no-referrer")
+        self.assertEqual(h.get("Strict-Transport-Security") is not None, tls)
+
+    # ---- static files
+
+    def test_index_and_assets(self):
+        w = self.web()
+        st, h, b = w.request("GET", "/")
+        self.assertEqual((st, b), (200, INDEX))
+        self.assertTrue(h["Content-Type"].startswith("text/html"))
+        self.assertEqual(h["Cache-Control"], "no-cache")
+        self.assertSecurityHeaders(h)
+        st, h, b = w.request("GET", "/assets/app-1234.js")
+        self.assertEqual((st, b), (200, APP_JS))
+        self.assertIn("immutable", h["Cache-Control"])
+        st, h2, b = w.request("GET", "/assets/app-1234.js", headers={"If-None-Match": h["ETag"]})
+        self.assertEqual((st, b), (304, b""))
+
+    def test_gzip(self):
+        st, h, b = self.web().request("GET", "/index.html", headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(st, 200)
+        self.assertEqual(h["Content-Encoding"], "gzip")
+        self.assertLess(len(b), len(INDEX) // 4)
+        self.assertEqual(gzip.decompress(b), INDEX)
+
+    def test_not_found_and_method(self):
+        w = self.web()
+        self.assertEqual(w.request("GET", "/nothing-here")[0], 404)
+        self.assertEqual(w.request("GET", "/assets")[0], 404)   # a folder
+        self.assertEqual(w.request("POST", "/index.html", b"x")[0], 405)
+
+    def test_path_traversal(self):
+        name = os.path.basename(self.secret)
+        for path in ("/../" + name, "/%2e%2e/" + name, "/assets/../../" + name,
+                     "/assets/%2e%2e/%2e%2e/" + name, "/..%2f" + name, "/link.txt",
+                     "/%2fetc%2fpasswd", "//etc/passwd", "/assets/..\\..\\" + name,
+                     "/index.html%00.js"):
+            ans = raw(self.inst.http_plain_port, ("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                                            % path).encode())
+            self.assertNotIn(b"TOPSECRET", ans, path)
+            self.assertNotIn(b"root:", ans, path)
+            self.assertRegex(ans, rb"^HTTP/1\.1 (400|404) ", path)
+
+    def test_keep_alive(self):
+        with socket.create_connection(("127.0.0.1", self.inst.http_plain_port), timeout=10) as s:
+            req = b"GET /assets/app-1234.js HTTP/1.1\r\nHost: x\r\n\r\n"
+            s.sendall(req + req)
+            data = b""
+            while data.count(b"console.log") < 600:
+                chunk = s.recv(65536)
+                self.assertTrue(chunk, "the connection closed between requests")
+                data += chunk
+            self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 2)
+
+    # ---- sessions
+
+    def test_login_session_csrf_logout(self):
+        w = self.web()
+        st, h, b = w.login(USER, "wrong")
+        self.assertEqual(st, 401)
+        self.assertIn("error", json.loads(b))
+        st, h, b = w.login(USER, PASS)
+        self.assertEqual(st, 200)
+        body = json.loads(b)
+        self.assertEqual(body["username"], USER)
+        self.assertRegex(body["csrf"], r"^[0-9a-f]{64}$")
+        cookie = h["Set-Cookie"]
+        self.assertRegex(cookie, r"^tern_session=[0-9a-f]{64};")
+        for flag in ("HttpOnly", "SameSite=Strict", "Path=/"):
+            self.assertIn(flag, cookie)
+        self.assertNotIn("Secure", cookie)          # plain HTTP on loopback
+        st, h, b = w.request("GET", "/api/session")
+        self.assertEqual((st, json.loads(b)), (200, body))
+        # cookie-authenticated changes need the token
+        st, h, b = w.request("POST", "/jmap/api", {"using": [], "methodCalls": []}, csrf=False)
+        self.assertEqual(st, 403)
+        st, h, b = w.request("POST", "/jmap/api", {"using": [], "methodCalls": []},
+                             headers={"X-CSRF-Token": "0" * 64})
+        self.assertEqual(st, 403)
+        st, h, b = w.request("POST", "/jmap/api", {"using": [], "methodCalls": []})
+        self.assertEqual((st, json.loads(b)["methodResponses"]), (200, []))
+        self.assertEqual(w.request("POST", "/api/logout", b"", csrf=False)[0], 403)
+        saved = [c for c in w.jar]
+        self.assertEqual(w.request("POST", "/api/logout", b"")[0], 204)
+        # the old cookie replayed: the session is dead on the server
+        w2 = self.web()
+        for c in saved:
+            w2.jar.set_cookie(c)
+        w2.csrf = body["csrf"]
+        self.assertEqual(w2.request("GET", "/api/session")[0], 401)
+        self.assertEqual(w2.request("GET", "/.well-known/jmap")[0], 401)
+        self.assertEqual(w2.request("POST", "/jmap/api", {"using": [], "methodCalls": []})[0], 401)
+        self.assertEqual(w2.request("POST", "/api/logout", b"")[0], 401)
+
+    def test_login_malformed(self):
+        w = self.web()
+        for body in (b"not json", b"{}", b'{"username": "a"}', b'{"username": 1, "password": 2}',
+                     b'[]'):
+            self.assertEqual(w.request("POST", "/api/login", body)[0], 400, body)
+        self.assertEqual(w.request("GET", "/api/login")[0], 405)
+        self.assertEqual(w.request("GET", "/api/nothing")[0], 404)
+
+    def test_basic_auth(self):
+        w = self.web()
+        self.assertEqual(w.request("GET", "/.well-known/jmap")[0], 401)
+        w.basic = USER + ":wrong"
+        self.assertEqual(w.request("GET", "/.well-known/jmap")[0], 401)
+        w.basic = USER + ":" + PASS
+        st, h, b = w.request("GET", "/.well-known/jmap")
+        self.assertEqual(st, 200)
+        self.assertEqual(json.loads(b)["username"], USER)
+        # no CSRF token needed without a cookie
+        st, h, b = w.request("POST", "/jmap/api", {"using": [], "methodCalls": []}, csrf=False)
+        self.assertEqual(st, 200)
+        w.basic = None
+        self.assertEqual(w.request("GET", "/.well-known/jmap",
+                                   headers={"Authorization": "Basic !!!"})[0], 401)
+
+    def test_https(self):
+        ctx = tls_context(self.inst)
+        w = Web("https://127.0.0.1:%d" % self.inst.http_port, context=ctx)
+        st, h, b = w.request("GET", "/")
+        self.assertEqual((st, b), (200, INDEX))
+        self.assertSecurityHeaders(h, tls=True)
+        st, h, b = w.login(USER, PASS)
+        self.assertEqual(st, 200)
+        self.assertIn("Secure", h["Set-Cookie"])
+        st, h, b = w.request("GET", "/.well-known/jmap")
+        self.assertEqual(st, 200)
+        # not TLS at all on the HTTPS port: the handshake fails, nothing is served
+        ans = raw(self.inst.http_port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
+        self.assertNotIn(b"webmail", ans)
+
+    # ---- the small documents
+
+    def test_autoconfig_autodiscover(self):
+        w = self.web()
+        for path in ("/mail/config-v1.1.xml", "/.well-known/autoconfig/mail/config-v1.1.xml"):
+            st, h, b = w.request("GET", path)
+            self.assertEqual(st, 200)
+            self.assertIn(b"<hostname>mail.example.com</hostname>", b)
+            self.assertIn(b"<port>993</port>", b)
+            self.assertIn(b"<socketType>SSL</socketType>", b)
+            self.assertIn(b"<port>587</port>", b)
+            self.assertIn(b"<socketType>STARTTLS</socketType>", b)
+        req = (b'<?xml version="1.0"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/'
+               b'autodiscover/outlook/requestschema/2006"><Request><EMailAddress>'
+               b'alice@example.com</EMailAddress></Request></Autodiscover>')
+        st, h, b = w.request("POST", "/autodiscover/autodiscover.xml", req,
+                             headers={"Content-Type": "text/xml"})
+        self.assertEqual(st, 200)
+        self.assertIn(b"<LoginName>alice@example.com</LoginName>", b)
+        self.assertIn(b"<Type>IMAP</Type>", b)
+        self.assertIn(b"<Type>SMTP</Type>", b)
+
+    def test_metrics(self):
+        w = self.web()
+        w.request("GET", "/")
+        st, h, b = w.request("GET", "/metrics")
+        self.assertEqual(st, 200)
+        m = re.search(rb"^tern_http_requests_total (\d+)$", b, re.M)
+        self.assertTrue(m, b)
+        self.assertGreaterEqual(int(m.group(1)), 2)
+        self.assertRegex(b, rb"(?m)^tern_http_connections \d+$")
+
+    # ---- robustness
+
+    def test_oversized_header(self):
+        big = b"X-Big: " + b"a" * 40000 + b"\r\n"
+        ans = raw(self.inst.http_plain_port, b"GET / HTTP/1.1\r\nHost: x\r\n" + big + b"\r\n")
+        self.assertRegex(ans, rb"^HTTP/1\.1 (413|431) ")
+        many = b"".join(b"X-H%d: v\r\n" % i for i in range(3000))
+        ans = raw(self.inst.http_plain_port, b"GET / HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+        self.assertRegex(ans, rb"^HTTP/1\.1 (413|431) ")
+
+    def test_oversized_body(self):
+        # a body over http_max_request_size: 413 (the server may stop
+        # reading once it has answered)
+        with socket.create_connection(("127.0.0.1", self.inst.http_plain_port), timeout=10) as s:
+            s.sendall(b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                      % (2 * 1024 * 1024))
+            try:
+                s.sendall(b"x" * (2 * 1024 * 1024))
+            except OSError:
+                pass
+            self.assertRegex(s.recv(4096), rb"^HTTP/1\.1 413 ")
+        # announced too large: refused before the body is sent
+        ans = raw(self.inst.http_plain_port, b"POST /api/login HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 99999999\r\n\r\n")
+        self.assertRegex(ans, rb"^HTTP/1\.1 413 ")
+        # chunked, growing past the limit
+        with socket.create_connection(("127.0.0.1", self.inst.http_plain_port), timeout=10) as s:
+            s.sendall(b"POST /api/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            chunk = b"100000\r\n" + b"y" * 0x100000 + b"\r\n"
+            try:
+                for _ in range(3):
+                    s.sendall(chunk)
+                s.sendall(b"0\r\n\r\n")
+            except OSError:
+                pass
+            ans = s.recv(4096)
+            self.assertRegex(ans, rb"^HTTP/1\.1 413 ")
+
+    def test_malformed_requests(self):
+        for req in (b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+                    b"GET / HTTP/1.1\r\nBad Header Line\r\n\r\n",
+                    b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+                    b"\x00\x01\x02\xff\r\n\r\n", b"GET / HTTP/1.1\r\n" + b"\r\n",
+                    b"POST /jmap/api HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\nzz\r\n"):
+            ans = raw(self.inst.http_plain_port, req)
+            self.assertRegex(ans, rb"^HTTP/1\.[01] (400|401|403|404|405|411|413|505) |^$", req)
+        st, h, b = self.web().request("GET", "/")
+        self.assertEqual(st, 200)
+
+    def test_slow_client(self):
+        slow = socket.create_connection(("127.0.0.1", self.inst.http_plain_port), timeout=20)
+        slow.sendall(b"GET / HTTP/1.1\r\nHo")
+        # others are served meanwhile
+        st, h, b = self.web().request("GET", "/")
+        self.assertEqual(st, 200)
+        # the silent client is dropped after http_idle_timeout (3 s)
+        deadline = time.monotonic() + 15
+        closed = False
+        while time.monotonic() < deadline:
+            try:
+                if slow.recv(4096) == b"":
+                    closed = True
+                    break
+            except socket.timeout:
+                break
+            except OSError:
+                closed = True
+                break
+        slow.close()
+        self.assertTrue(closed)
+
+    def test_zz_same_process(self):
+        # after everything above, the http processes are the ones that started
+        self.assertEqual(sorted(self.inst.pids_of("http")), self.http_pids)
+        self.assertNotRegex(self.inst.log(), r"http\[\d+\]: .*(fatal|panic)|killed by signal")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,469 @@
+"""JMAP (RFC 8620, 8621) through http(8) and jmap(8) against a real
+instance, with Python's urllib: the session resource, Core/echo, the
+error types, result references, every Mail method tern implements,
+changes after SMTP deliveries and after IMAP flag changes and expunges
+(the same mailbox seen through both protocols), upload and download,
+EmailSubmission arriving in a second account, and push by EventSource
+within a bounded wait."""
+import base64
+import imaplib
+import json
+import os
+import smtplib
+import socket
+import time
+import unittest
+import urllib.parse
+
+from http_util import CORE, MAIL, SUBMISSION, Web
+from tern_instance import Instance, wait_until
+
+ALICE = "alice@example.com"
+BOB = "bob@example.com"
+PASS = "jmap-secret-1"
+
+
+def message(subject, body="Hello there.\n", frm="carol@example.net", to=ALICE, extra=""):
+    return ("From: Carol <%s>\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@example.net>\r\n%s"
+            "\r\n%s" % (frm, to, subject, subject.replace(" ", "-").replace("=", "")[:40] +
+                        str(time.monotonic_ns()), extra, body))
+
+
+MULTIPART = (
+    "From: Dave <dave@example.net>\r\nTo: alice@example.com\r\n"
+    "Subject: =?UTF-8?B?w4ltaWxlIGF0dGFjaGVz?=\r\nMessage-ID: <multi-1@example.net>\r\n"
+    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+    "--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    "Voil\u00e0 the report.\r\n"
+    "--b1\r\nContent-Type: application/pdf; name=\"report.pdf\"\r\n"
+    "Content-Disposition: attachment; filename=\"report.pdf\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n\r\n"
+    + base64.encodebytes(b"%PDF-1.4 fake report bytes\n" * 20).decode().replace("\n", "\r\n") +
+    "--b1--\r\n")
+
+
+class JmapTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance(http=True, imap=True,
+                            main_cf={"auth_failure_exceptions": "127.0.0.0/8"})
+        cls.inst.user_add(ALICE, PASS)
+        cls.inst.user_add(BOB, PASS)
+        # jmap submits through sendmail and postdrop as the mailbox owner:
+        # "tern check" makes the build's postdrop setgid, as an install does
+        r = cls.inst.tern("check", check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+        cls.inst.start()
+        wait_until(lambda: cls.inst._port_open(cls.inst.http_plain_port), 30, what="http port")
+        wait_until(lambda: cls.inst._port_open(cls.inst.imap_port), 30, what="imap port")
+        cls.base = "http://127.0.0.1:%d" % cls.inst.http_plain_port
+        cls.w = Web(cls.base)
+        st, h, b = cls.w.login(ALICE, PASS)
+        assert st == 200, (st, b)
+        cls.w.session()
+        cls.boxes = {m["role"]: m["id"] for m in cls.w.call("Mailbox/get", {})["list"]}
+
+    @classmethod
+    def tearDownClass(cls):
+        if os.environ.get("TERN_KEEP"):
+            print(cls.inst.log())
+        cls.inst.cleanup()
+
+    # ---- helpers
+
+    def deliver(self, data, rcpt=ALICE):
+        """Sends through smtpd and waits until jmap sees the message."""
+        before = self.count(self.boxes["inbox"]) if rcpt == ALICE else None
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as s:
+            s.sendmail("carol@example.net", [rcpt], data.encode())
+        if rcpt == ALICE:
+            wait_until(lambda: self.count(self.boxes["inbox"]) > before, 30, what="delivery")
+
+    def count(self, box):
+        return self.w.call("Email/query", {"filter": {"inMailbox": box},
+                                           "calculateTotal": True})["total"]
+
+    def query(self, flt, **kw):
+        args = {"filter": flt}
+        args.update(kw)
+        return self.w.call("Email/query", args)["ids"]
+
+    def get(self, ids, props=None, **kw):
+        args = {"ids": ids}
+        if props is not None:
+            args["properties"] = props
+        args.update(kw)
+        return self.w.call("Email/get", args)["list"]
+
+    def find(self, subject):
+        ids = self.query({"subject": subject})
+        self.assertEqual(len(ids), 1, subject)
+        return ids[0]
+
+    def imap(self):
+        c = imaplib.IMAP4("127.0.0.1", self.inst.imap_port)
+        c.login(ALICE, PASS)
+        return c
+
+    # ---- Core
+
+    def test_session_resource(self):
+        s = self.w.session()
+        for cap in (CORE, MAIL, SUBMISSION, "urn:ietf:params:jmap:vacationresponse"):
+            self.assertIn(cap, s["capabilities"])
+        self.assertEqual(s["apiUrl"], "/jmap/api")
+        self.assertEqual(s["downloadUrl"], "/jmap/download/{accountId}/{blobId}/{name}?type={type}")
+        self.assertEqual(s["uploadUrl"], "/jmap/upload/{accountId}/")
+        self.assertTrue(s["eventSourceUrl"].startswith("/jmap/eventsource/?types={types}"))
+        acc = s["primaryAccounts"][MAIL]
+        self.assertRegex(acc, r"^[A-Za-z0-9_-]+$")
+        self.assertEqual(s["accounts"][acc]["name"], ALICE)
+        self.assertEqual(s["username"], ALICE)
+        # the same account id every time (a second session)
+        w2 = Web(self.base)
+        w2.login(ALICE, PASS)
+        self.assertEqual(w2.session()["primaryAccounts"][MAIL], acc)
+
+    def test_echo_and_errors(self):
+        r = self.w.api([["Core/echo", {"hello": [1, 2, {"x": None}]}, "e1"],
+                        ["Nope/get", {}, "e2"],
+                        ["Mailbox/get", {"accountId": self.w.account, "ids": "notalist"}, "e3"],
+                        ["Mailbox/get", {"accountId": "nobody"}, "e4"],
+                        ["Mailbox/get", {"accountId": self.w.account, "bogus": 1}, "e5"]])
+        self.assertEqual(r[0], ["Core/echo", {"hello": [1, 2, {"x": None}]}, "e1"])
+        self.assertEqual(r[1][0], "error")
+        self.assertEqual((r[1][1]["type"], r[1][2]), ("unknownMethod", "e2"))
+        self.assertEqual(r[2][1]["type"], "invalidArguments")
+        self.assertEqual(r[3][1]["type"], "accountNotFound")
+        self.assertEqual(r[4][1]["type"], "invalidArguments")
+        # a capability the request does not use
+        r = self.w.api([["Mailbox/get", {"accountId": self.w.account}, "m"]], using=[CORE])
+        self.assertEqual(r[0][1]["type"], "unknownMethod")
+
+    def test_request_level_problems(self):
+        for body, typ in ((b"{not json", "notJSON"), (b"[1,2]", "notRequest"),
+                          (b'{"using": [], "methodCalls": [["x"]]}', "notRequest"),
+                          (b'{"using": "x", "methodCalls": []}', "notRequest"),
+                          (b'{"using": ["urn:x:unknown"], "methodCalls": []}', "unknownCapability"),
+                          (b"[" * 100000, "notJSON")):
+            st, h, b = self.w.request("POST", "/jmap/api", body,
+                                      headers={"Content-Type": "application/json"})
+            self.assertEqual(st, 400, body[:40])
+            p = json.loads(b)
+            self.assertEqual(p["type"], "urn:ietf:params:jmap:error:" + typ)
+            self.assertEqual(p["status"], 400)
+        calls = [["Core/echo", {}, str(i)] for i in range(65)]
+        st, h, b = self.w.request("POST", "/jmap/api", {"using": [CORE], "methodCalls": calls})
+        self.assertEqual((st, json.loads(b)["type"]), (400, "urn:ietf:params:jmap:error:limit"))
+
+    def test_result_references(self):
+        self.deliver(message("refs one"))
+        acc = self.w.account
+        r = self.w.api([
+            ["Email/query", {"accountId": acc, "filter": {"subject": "refs one"}}, "q"],
+            ["Email/get", {"accountId": acc, "#ids": {"resultOf": "q", "name": "Email/query",
+                                                     "path": "/ids"}, "properties": ["subject",
+                                                                                      "threadId"]},
+             "g"],
+            ["Thread/get", {"accountId": acc, "#ids": {"resultOf": "g", "name": "Email/get",
+                                                      "path": "/list/*/threadId"}}, "t"],
+            ["Email/get", {"accountId": acc, "#ids": {"resultOf": "q", "name": "Email/query",
+                                                     "path": "/nothing"}}, "bad1"],
+            ["Email/get", {"accountId": acc, "#ids": {"resultOf": "zz", "name": "Email/query",
+                                                     "path": "/ids"}}, "bad2"],
+            ["Email/get", {"accountId": acc, "ids": [], "#ids": {"resultOf": "q",
+                                                                  "name": "Email/query",
+                                                                  "path": "/ids"}}, "bad3"]])
+        self.assertEqual(r[1][1]["list"][0]["subject"], "refs one")
+        self.assertEqual(r[2][0], "Thread/get")
+        self.assertIn(r[0][1]["ids"][0], r[2][1]["list"][0]["emailIds"])
+        for k in (3, 4, 5):
+            self.assertEqual((r[k][0], r[k][1]["type"]), ("error", "invalidResultReference"))
+
+    # ---- Mailbox
+
+    def test_mailboxes(self):
+        got = self.w.call("Mailbox/get", {})
+        roles = {m["role"] for m in got["list"]}
+        self.assertTrue({"inbox", "drafts", "sent", "trash", "junk", "archive"} <= roles)
+        inbox = [m for m in got["list"] if m["role"] == "inbox"][0]
+        self.assertEqual((inbox["name"], inbox["parentId"]), ("Inbox", None))
+        state = got["state"]
+        r = self.w.call("Mailbox/set", {"create": {"n1": {"name": "Projects", "parentId": None},
+                                                   "n2": {"name": "Tern", "parentId": "#n1"},
+                                                   "bad": {"name": ""}}})
+        self.assertIn("bad", r["notCreated"])
+        pid, cid = r["created"]["n1"]["id"], r["created"]["n2"]["id"]
+        child = self.w.call("Mailbox/get", {"ids": [cid]})["list"][0]
+        self.assertEqual((child["name"], child["parentId"]), ("Tern", pid))
+        ch = self.w.call("Mailbox/changes", {"sinceState": state})
+        self.assertEqual(set(ch["created"]), {pid, cid})
+        q = self.w.call("Mailbox/query", {"filter": {"role": "junk"}})
+        self.assertEqual(q["ids"], [self.boxes["junk"]])
+        # IMAP sees the folders
+        c = self.imap()
+        typ, lst = c.list()
+        names = b"\n".join(lst)
+        self.assertIn(b"Projects.Tern", names)
+        c.logout()
+        r = self.w.call("Mailbox/set", {"update": {cid: {"name": "Tern2"}}})
+        self.assertIn(cid, r["updated"])
+        r = self.w.call("Mailbox/set", {"destroy": [cid, pid, self.boxes["inbox"]]})
+        self.assertIn(cid, r["destroyed"])
+        self.assertIn(self.boxes["inbox"], r["notDestroyed"])
+
+    # ---- Email: query and get
+
+    def test_query_get_and_bodies(self):
+        self.deliver(message("first of order"))
+        time.sleep(1.1)   # receivedAt has seconds
+        self.deliver(MULTIPART)
+        ids = self.query({"inMailbox": self.boxes["inbox"]},
+                         sort=[{"property": "receivedAt", "isAscending": False}])
+        newest = self.get(ids[:1], ["subject"])[0]
+        self.assertEqual(newest["subject"], "\u00c9mile attaches")
+        e = self.get(ids[:1], fetchTextBodyValues=True)[0]
+        self.assertEqual(e["from"], [{"name": "Dave", "email": "dave@example.net"}])
+        self.assertEqual(e["to"], [{"name": None, "email": ALICE}])
+        self.assertEqual(e["mailboxIds"], {self.boxes["inbox"]: True})
+        self.assertEqual(e["keywords"], {})
+        self.assertEqual(e["messageId"], ["multi-1@example.net"])
+        self.assertTrue(e["hasAttachment"])
+        self.assertEqual(e["preview"], "Voil\u00e0 the report.")
+        self.assertRegex(e["receivedAt"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertGreater(e["size"], 500)
+        self.assertEqual(len(e["textBody"]), 1)
+        part = e["textBody"][0]["partId"]
+        # the line end before a boundary belongs to the boundary (RFC 2046 5.1.1)
+        self.assertEqual(e["bodyValues"][part]["value"], "Voil\u00e0 the report.")
+        att = e["attachments"]
+        self.assertEqual((len(att), att[0]["name"], att[0]["type"]), (1, "report.pdf",
+                                                                         "application/pdf"))
+        # download the attachment: the decoded bytes, as an attachment, sandboxed
+        url = "/jmap/download/%s/%s/%s?type=%s" % (self.w.account, att[0]["blobId"],
+                                                   "report.pdf", "application/pdf")
+        st, h, b = self.w.request("GET", url)
+        self.assertEqual((st, b), (200, b"%PDF-1.4 fake report bytes\n" * 20))
+        self.assertTrue(h["Content-Disposition"].startswith("attachment"))
+        self.assertEqual(h["Content-Security-Policy"], "sandbox")
+        self.assertEqual(h["X-Content-Type-Options"], "nosniff")
+        # the whole message
+        st, h, b = self.w.request("GET", "/jmap/download/%s/%s/m.eml?type=message/rfc822"
+                                  % (self.w.account, e["blobId"]))
+        self.assertEqual(st, 200)
+        self.assertIn(b"Subject: =?UTF-8?B?w4ltaWxlIGF0dGFjaGVz?=", b)
+        self.assertEqual(self.w.request("GET", "/jmap/download/%s/Mffff-1/x" % self.w.account)[0],
+                         404)
+        self.assertEqual(self.w.request("GET", "/jmap/download/other/%s/x" % e["blobId"])[0], 404)
+        # bodyStructure
+        bs = self.get(ids[:1], ["bodyStructure"])[0]["bodyStructure"]
+        self.assertEqual(bs["type"], "multipart/mixed")
+        self.assertEqual([p["type"] for p in bs["subParts"]], ["text/plain", "application/pdf"])
+        # filters
+        self.assertEqual(len(self.query({"from": "dave@example.net"})), 1)
+        self.assertEqual(len(self.query({"text": "the report"})), 1)
+        self.assertEqual(len(self.query({"subject": "first of order"})), 1)
+        self.assertEqual(self.query({"operator": "NOT", "conditions": [
+            {"from": "dave"}]}).count(ids[0]), 0)
+        self.assertEqual(self.query({"after": "2000-01-01T00:00:00Z", "before":
+                                     "2000-01-02T00:00:00Z"}), [])
+        st = self.w.api([["Email/query", {"accountId": self.w.account,
+                                          "filter": {"nonsense": 1}}, "x"]])
+        self.assertEqual(st[0][1]["type"], "unsupportedFilter")
+        self.assertEqual(self.get(["e1-1", "nonsense"], ["id"]), [])
+
+    # ---- changes through SMTP and IMAP
+
+    def test_changes_smtp_and_imap(self):
+        self.deliver(message("changes base"))
+        base = self.w.call("Email/get", {"ids": []})["state"]
+        qstate = self.w.call("Email/query", {"filter": {"inMailbox": self.boxes["inbox"]}})[
+            "queryState"]
+        self.deliver(message("changes new"))
+        new_id = self.find("changes new")
+        ch = self.w.call("Email/changes", {"sinceState": base})
+        self.assertEqual((ch["created"], ch["updated"], ch["destroyed"]), ([new_id], [], []))
+        qc = self.w.call("Email/queryChanges", {"filter": {"inMailbox": self.boxes["inbox"]},
+                                                "sinceQueryState": qstate})
+        self.assertIn(new_id, [a["id"] for a in qc["added"]])
+        # IMAP: \Seen on one, expunge the other
+        old_id = self.find("changes base")
+        s1 = ch["newState"]
+        c = self.imap()
+        c.select("INBOX")
+        typ, data = c.search(None, "SUBJECT", '"changes base"')
+        c.store(data[0], "+FLAGS", "\\Seen")
+        ch = self.w.call("Email/changes", {"sinceState": s1})
+        self.assertEqual((ch["created"], ch["updated"], ch["destroyed"]), ([], [old_id], []))
+        self.assertEqual(self.get([old_id], ["keywords"])[0]["keywords"], {"$seen": True})
+        s2 = ch["newState"]
+        typ, data = c.search(None, "SUBJECT", '"changes new"')
+        c.store(data[0], "+FLAGS", "\\Deleted")
+        c.expunge()
+        c.logout()
+        ch = self.w.call("Email/changes", {"sinceState": s2})
+        self.assertIn(new_id, ch["destroyed"])
+        self.assertEqual(ch["created"], [])
+        self.assertEqual(self.get([new_id], ["id"]), [])
+        self.assertEqual(self.w.api([["Email/changes", {"accountId": self.w.account,
+                                                        "sinceState": "garbage"}, "x"]])[0][1][
+            "type"], "cannotCalculateChanges")
+
+    # ---- Email/set
+
+    def test_set_keywords_move_destroy(self):
+        self.deliver(message("set me"))
+        eid = self.find("set me")
+        r = self.w.call("Email/set", {"update": {eid: {"keywords/$flagged": True,
+                                                       "keywords/$seen": True}}})
+        self.assertIn(eid, r["updated"])
+        c = self.imap()
+        c.select("INBOX")
+        typ, data = c.search(None, "SUBJECT", '"set me"')
+        typ, fl = c.fetch(data[0], "(FLAGS)")
+        self.assertIn(b"\\Flagged", fl[0])
+        self.assertIn(b"\\Seen", fl[0])
+        r = self.w.call("Email/set", {"update": {eid: {"keywords": {"$answered": True}}}})
+        c.noop()
+        typ, fl = c.fetch(data[0], "(FLAGS)")
+        self.assertIn(b"\\Answered", fl[0])
+        self.assertNotIn(b"\\Flagged", fl[0])
+        # move to Archive: IMAP sees it there and no longer in INBOX
+        r = self.w.call("Email/set", {"update": {eid: {"mailboxIds": {self.boxes["archive"]:
+                                                                        True}}}})
+        self.assertIn(eid, r["updated"])
+        c.noop()
+        typ, data = c.search(None, "SUBJECT", '"set me"')
+        self.assertEqual(data, [b""])
+        c.select("Archive")
+        typ, data = c.search(None, "SUBJECT", '"set me"')
+        self.assertNotEqual(data, [b""])
+        c.logout()
+        moved = self.find("set me")
+        self.assertEqual(self.get([moved], ["mailboxIds"])[0]["mailboxIds"],
+                         {self.boxes["archive"]: True})
+        r = self.w.call("Email/set", {"update": {moved: {"mailboxIds": {}}},
+                                      "destroy": ["e1-ffff"]})
+        self.assertIn(moved, r["notUpdated"])
+        self.assertEqual(r["notDestroyed"]["e1-ffff"]["type"], "notFound")
+        r = self.w.call("Email/set", {"destroy": [moved]})
+        self.assertEqual(r["destroyed"], [moved])
+        self.assertEqual(self.query({"subject": "set me"}), [])
+
+    def test_upload_import(self):
+        raw = message("imported one").encode()
+        st, h, b = self.w.request("POST", "/jmap/upload/%s/" % self.w.account, raw,
+                                  headers={"Content-Type": "message/rfc822"})
+        self.assertEqual(st, 201)
+        up = json.loads(b)
+        self.assertEqual((up["size"], up["type"]), (len(raw), "message/rfc822"))
+        st, h, b = self.w.request("GET", "/jmap/download/%s/%s/x.eml" % (self.w.account,
+                                                                          up["blobId"]))
+        self.assertEqual((st, b), (200, raw))
+        r = self.w.call("Email/import", {"emails": {"i1": {
+            "blobId": up["blobId"], "mailboxIds": {self.boxes["archive"]: True},
+            "keywords": {"$seen": True}, "receivedAt": "2020-05-06T07:08:09Z"},
+            "i2": {"blobId": "Unope", "mailboxIds": {self.boxes["archive"]: True}}}})
+        self.assertEqual(r["notCreated"]["i2"]["type"], "blobNotFound")
+        e = self.get([r["created"]["i1"]["id"]], ["subject", "receivedAt", "keywords"])[0]
+        self.assertEqual((e["subject"], e["receivedAt"], e["keywords"]),
+                         ("imported one", "2020-05-06T07:08:09Z", {"$seen": True}))
+
+    def test_draft_submission_to_bob(self):
+        att = b"\x89PNG fake image bytes" * 10
+        st, h, b = self.w.request("POST", "/jmap/upload/%s/" % self.w.account, att,
+                                  headers={"Content-Type": "image/png"})
+        blob = json.loads(b)["blobId"]
+        acc = self.w.account
+        ident = self.w.call("Identity/get", {})["list"]
+        self.assertEqual(ident[0]["email"], ALICE)
+        draft = {"mailboxIds": {self.boxes["drafts"]: True}, "keywords": {"$draft": True},
+                 "from": [{"name": "Alice", "email": ALICE}], "to": [{"email": BOB}],
+                 "subject": "Lunch \u2615", "textBody": [{"partId": "t", "type": "text/plain"}],
+                 "bodyValues": {"t": {"value": "See you at noon.\n"}},
+                 "attachments": [{"blobId": blob, "type": "image/png", "name": "map.png"}]}
+        r = self.w.api([
+            ["Email/set", {"accountId": acc, "create": {"d1": draft}}, "0"],
+            ["EmailSubmission/set", {"accountId": acc, "create": {"s1": {
+                "emailId": "#d1", "identityId": ident[0]["id"]}},
+                "onSuccessUpdateEmail": {"#s1": {
+                    "mailboxIds/" + self.boxes["drafts"]: None,
+                    "mailboxIds/" + self.boxes["sent"]: True, "keywords/$draft": None}}}, "1"]])
+        self.assertIn("d1", r[0][1]["created"], r)
+        self.assertIn("s1", r[1][1]["created"], r[1])
+        self.assertEqual(r[2][0], "Email/set")
+        # the sent copy is in Sent without $draft, nothing left in Drafts
+        self.assertEqual(self.count(self.boxes["drafts"]), 0)
+        sent = self.query({"inMailbox": self.boxes["sent"], "subject": "Lunch"})
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(self.get(sent, ["keywords"])[0]["keywords"], {})
+        # bob got it, attachment included
+        wait_until(lambda: self.inst.messages(BOB), 60, what="delivery to bob")
+        msg = self.inst.messages(BOB)[-1]
+        self.assertIn(b"From: Alice <alice@example.com>", msg)
+        self.assertIn(b"Subject: =?UTF-8?B?", msg)
+        self.assertIn(base64.b64encode(att)[:40], msg.replace(b"\n", b""))
+        bob = Web(self.base)
+        bob.login(BOB, PASS)
+        bob.session()
+        ids = bob.call("Email/query", {"filter": {"subject": "Lunch"}})["ids"]
+        e = bob.call("Email/get", {"ids": ids, "properties": ["subject", "from", "attachments"]})[
+            "list"][0]
+        self.assertEqual(e["subject"], "Lunch \u2615")
+        self.assertEqual(e["attachments"][0]["name"], "map.png")
+        # From must be the identity's address
+        forged = dict(draft, **{"from": [{"email": "mallory@example.com"}], "subject": "forged"})
+        forged.pop("attachments")
+        r = self.w.api([
+            ["Email/set", {"accountId": acc, "create": {"d2": forged}}, "0"],
+            ["EmailSubmission/set", {"accountId": acc, "create": {"s2": {
+                "emailId": "#d2", "identityId": ident[0]["id"]}}}, "1"]])
+        self.assertEqual(r[1][1]["notCreated"]["s2"]["type"], "forbiddenFrom")
+
+    def test_threads(self):
+        self.deliver(message("thread root", extra=""))
+        root = self.find("thread root")
+        mid = self.get([root], ["messageId"])[0]["messageId"][0]
+        self.deliver(message("Re: thread root", extra="In-Reply-To: <%s>\r\nReferences: <%s>\r\n"
+                             % (mid, mid)))
+        reply = self.find("Re: thread root")
+        t = self.get([root, reply], ["threadId"])
+        self.assertEqual(t[0]["threadId"], t[1]["threadId"])
+        th = self.w.call("Thread/get", {"ids": [t[0]["threadId"], "t00000000"]})
+        self.assertEqual(th["list"][0]["emailIds"], [root, reply])
+        self.assertEqual(th["notFound"], ["t00000000"])
+
+    def test_vacation(self):
+        r = self.w.api([["VacationResponse/get", {"accountId": self.w.account}, "v"]],
+                       using=[CORE, "urn:ietf:params:jmap:vacationresponse"])
+        self.assertEqual(r[0][1]["list"][0]["id"], "singleton")
+        self.assertFalse(r[0][1]["list"][0]["isEnabled"])
+
+    def test_push_eventsource(self):
+        cookie = "; ".join("%s=%s" % (c.name, c.value) for c in self.w.jar)
+        s = socket.create_connection(("127.0.0.1", self.inst.http_plain_port), timeout=30)
+        s.sendall(("GET /jmap/eventsource/?types=*&closeafter=no&ping=0 HTTP/1.1\r\nHost: x\r\n"
+                   "Cookie: %s\r\nAccept: text/event-stream\r\n\r\n" % cookie).encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(4096)
+        self.assertRegex(data, rb"^HTTP/1\.1 200 ")
+        self.assertIn(b"text/event-stream", data)
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as m:
+            m.sendmail("carol@example.net", [ALICE], message("push me").encode())
+        deadline = time.monotonic() + 30
+        while b"event: state" not in data and time.monotonic() < deadline:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        self.assertIn(b"event: state", data)
+        line = [l for l in data.split(b"\n") if l.startswith(b"data: {")][0]
+        change = json.loads(line[6:])
+        self.assertEqual(change["@type"], "StateChange")
+        self.assertIn("Email", change["changed"][self.w.account])
+
+
+if __name__ == "__main__":
+    unittest.main()

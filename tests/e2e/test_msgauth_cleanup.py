@@ -1,0 +1,177 @@
+"""DKIM verification in the mail path and the one Authentication-Results
+header (cleanup/msgauth.c): messages signed by dkimpy (Debian's
+python3-dkim) with Ed25519 and RSA keys, sent over SMTP by a client outside
+mynetworks, are delivered with exactly one `Authentication-Results:
+<authserv_id>; spf=...; dkim=...` header: pass (one and two signatures, a
+body of many data chunks), fail (body altered after signing), none
+(unsigned), temperror (the key's DNS fails).  SPF's result comes from
+smtpd (smtpd_spf_policy = mark) into the same header and no Received-SPF
+header is added; an Authentication-Results header carrying our authserv-id
+is removed, one of another host is kept.  Keys and SPF records come from a
+zone DNS server on loopback."""
+import os
+import subprocess
+import tempfile
+import unittest
+
+from dns_zone import ZoneDns
+from smtpd_util import Conn
+from tern_instance import Instance, wait_until
+
+DEBIAN_PYTHON = "/usr/bin/python3"  # python3-dkim lives there
+USER = "alice@example.com"
+AUTHSERV = "mx.test.example"
+
+SIGN = r"""
+import sys, dkim
+sel, dom, keyfile = sys.argv[1:4]
+msg = sys.stdin.buffer.read()
+key = open(keyfile, "rb").read()
+alg = b"rsa-sha256" if sel == "rs" else b"ed25519-sha256"
+sig = dkim.sign(msg, sel.encode(), dom.encode(), key, canonicalize=(b"relaxed", b"simple"),
+                signature_algorithm=alg,
+                include_headers=[b"from", b"to", b"subject", b"date", b"from"])
+sys.stdout.buffer.write(sig + msg)
+"""
+
+
+def header_fields(msg, name):
+    """The unfolded values of every header field called name."""
+    head = msg.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].decode("utf-8", "replace")
+    out, cur = [], None
+    for line in head.split("\n"):
+        if line[:1] in (" ", "\t") and cur is not None:
+            cur += " " + line.strip()
+            continue
+        if cur is not None:
+            out.append(cur)
+        cur = None
+        if line.lower().startswith(name.lower() + ":"):
+            cur = line.split(":", 1)[1].strip()
+    if cur is not None:
+        out.append(cur)
+    return out
+
+
+class MsgauthCleanupTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="tern-msgauth-")
+        zone = {"pass.example": [("TXT", "v=spf1 ip4:127.0.0.0/8 -all")],
+                "broken._domainkey.pass.example": ["TIMEOUT"]}
+        for sel, ktype in (("ed", "ed25519"), ("rs", "rsa")):
+            subprocess.run(["dknewkey", "--ktype", ktype, os.path.join(cls.tmp, sel)],
+                           check=True, capture_output=True, timeout=60)
+            with open(os.path.join(cls.tmp, sel + ".dns")) as f:
+                zone["%s._domainkey.pass.example" % sel] = [("TXT", f.read().strip())]
+        # The "broken" selector signs with the Ed25519 key; its record fails.
+        cls.dns = ZoneDns(zone)
+        cls.inst = Instance(mailboxes=[USER], main_cf={
+            "mynetworks": "192.0.2.0/24",
+            "dns_servers": "127.0.0.1:%d" % cls.dns.port,
+            "smtpd_spf_policy": "mark",
+            "authserv_id": AUTHSERV,
+            "cleanup_dns_timeout": "2s",
+        })
+        cls.inst.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+        cls.dns.stop()
+
+    def sign(self, msg, sel):
+        key = os.path.join(self.tmp, ("ed" if sel == "broken" else sel) + ".key")
+        r = subprocess.run([DEBIAN_PYTHON, "-c", SIGN, sel, "pass.example", key],
+                           input=msg, capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def message(self, subject, body=b"Hello Alice.\r\n", extra=b""):
+        return (b"From: Bob <bob@pass.example>\r\nTo: alice@example.com\r\n"
+                b"Subject: " + subject.encode() + b"\r\nDate: Sun, 6 Dec 2026 20:00:00 +0000\r\n"
+                + extra + b"\r\n" + body)
+
+    def send(self, msg):
+        c = Conn(self.inst.smtp_port)
+        self.assertEqual(c.reply()[0], 220)
+        c.ehlo("client.example.org")
+        self.assertEqual(c.cmd("MAIL FROM:<bob@pass.example>")[0], 250)
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % USER)[0], 250)
+        self.assertEqual(c.cmd("DATA")[0], 354)
+        data = msg.replace(b"\r\n.", b"\r\n..")
+        c.send(data.decode("latin-1") + ".\r\n")
+        final = c.reply()
+        c.cmd("QUIT")
+        c.close()
+        self.assertEqual(final[0], 250, final)
+
+    def delivered(self, subject):
+        tag = ("Subject: %s\n" % subject).encode()
+
+        def find():
+            return [m for m in self.inst.messages(USER) if tag in m.replace(b"\r\n", b"\n")]
+        wait_until(find, 30, what="delivery of %s" % subject)
+        return find()[0]
+
+    def results(self, subject):
+        """The one A-R header of the delivered message, as a string."""
+        msg = self.delivered(subject)
+        ar = header_fields(msg, "Authentication-Results")
+        self.assertEqual(len(ar), 1, ar)
+        self.assertEqual(header_fields(msg, "Received-SPF"), [])
+        self.assertTrue(ar[0].startswith(AUTHSERV + ";"), ar[0])
+        return ar[0], msg
+
+    def test_pass_ed25519_and_rsa(self):
+        for sel in ("ed", "rs"):
+            subject = "pass-" + sel
+            self.send(self.sign(self.message(subject), sel))
+            ar, msg = self.results(subject)
+            self.assertIn("spf=pass smtp.mailfrom=bob@pass.example", ar)
+            self.assertIn("dkim=pass header.d=pass.example header.s=%s" % sel, ar)
+            self.assertIn(b"Hello Alice.", msg)
+
+    def test_two_signatures_and_a_long_body(self):
+        body = b"".join(b"line %d of a long body   with  spaces \r\n" % i for i in range(20000))
+        msg = self.sign(self.sign(self.message("two-sigs", body), "ed"), "rs")
+        self.send(msg)
+        ar, got = self.results("two-sigs")
+        self.assertIn("header.s=ed", ar)
+        self.assertIn("header.s=rs", ar)
+        self.assertEqual(ar.count("dkim=pass"), 2, ar)
+        self.assertIn(b"line 19999 of a long body", got)
+
+    def test_body_altered_fails(self):
+        msg = self.sign(self.message("altered"), "ed").replace(b"Hello Alice.", b"Hello Eve..")
+        self.send(msg)
+        ar, _ = self.results("altered")
+        self.assertIn("dkim=fail (body hash does not match)", ar)
+        self.assertNotIn("dkim=pass", ar)
+
+    def test_unsigned_is_none(self):
+        self.send(self.message("unsigned"))
+        ar, _ = self.results("unsigned")
+        self.assertIn("dkim=none", ar)
+        self.assertIn("spf=pass", ar)
+
+    def test_key_lookup_failure_is_temperror(self):
+        self.send(self.sign(self.message("temperror"), "broken"))
+        ar, _ = self.results("temperror")
+        self.assertIn("dkim=temperror", ar)
+        self.assertIn("header.s=broken", ar)
+
+    def test_forged_results_removed(self):
+        extra = (b"Authentication-Results: " + AUTHSERV.encode() + b";\r\n\tdkim=pass header.d=bank.example\r\n"
+                 b"Authentication-Results: other.example; spf=pass smtp.mailfrom=x@y.example\r\n")
+        self.send(self.message("forged", extra=extra))
+        msg = self.delivered("forged")
+        ar = header_fields(msg, "Authentication-Results")
+        self.assertEqual(len(ar), 2, ar)
+        self.assertNotIn("bank.example", " ".join(ar))
+        self.assertTrue(any(a.startswith("other.example;") for a in ar), ar)
+        self.assertIn("removed an Authentication-Results header", self.inst.log())
+
+
+if __name__ == "__main__":
+    unittest.main()
