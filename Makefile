@@ -318,7 +318,7 @@ unitdir    ?= $(PREFIX)/lib/systemd/system
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" sysconfdir="$(sysconfdir)" \
               queuedir="$(queuedir)" sbindir="$(sbindir)" libexecdir="$(libexecdir)" \
               mandir="$(mandir)" unitdir="$(unitdir)" BUILD="$(BUILD)" \
-              DAEMONS="$(DAEMONS) $(subst /,-,$(SUB_DAEMONS)) jmap" FORCE="$(FORCE)" PURGE="$(PURGE)"
+              DAEMONS="$(DAEMONS) $(subst /,-,$(SUB_DAEMONS)) jmap managesieve managesieve-login" FORCE="$(FORCE)" PURGE="$(PURGE)"
 
 # The webmail's built files go to webdir.
 INSTALL_ENV += webdir="$(webdir)"

@@ -381,6 +381,8 @@ static const struct {
     {SERVICE_DISCARD, "-", "-", "-", 1, "smtp"},
     /* One auth process: failure counters, tokens and the cache are its state. */
     {SERVICE_AUTH, "-", "n", "-", 1, "auth"},
+    /* mailq for every user; started by the first client. */
+    {SERVICE_SHOWQ, "n", "-", "-", 1, "showq"},
 };
 
 static void init_master_line(struct buf *b, const char *name, const char *type,

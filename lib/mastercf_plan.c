@@ -55,6 +55,8 @@ static const struct plan_rule plan_rules[] = {
     /* Debian's master.cf names six pipe services for software that is
      * mostly not installed: none runs before mail is routed to it. */
     {"pipe", SERVICE_RUN, "pipe", NULL, PLAN_PRIVATE | PLAN_ON_DEMAND, NULL},
+    /* mailq for users who may not read the queue (public/showq). */
+    {"showq", SERVICE_RUN, "showq", NULL, PLAN_ON_DEMAND, NULL},
 
     /* Postfix's helpers: tern does their work elsewhere, or needs none. */
     {"tlsmgr", SERVICE_SKIP, NULL, NULL, 0, "Postfix's TLS session cache manager; tern needs none"},
@@ -65,8 +67,6 @@ static const struct plan_rule plan_rules[] = {
 	"Postfix's address verification service; tern has no reject_unverified_* restrictions"},
     {"flush", SERVICE_SKIP, NULL, NULL, 0, "fast flush; \"tern queue flush\" asks qmgr directly"},
     {"proxymap", SERVICE_SKIP, NULL, NULL, 0, "each tern daemon reads its tables itself"},
-    {"showq", SERVICE_SKIP, NULL, NULL, 0,
-	"mailq and \"tern queue list\" read the queue themselves"},
     {"anvil", SERVICE_SKIP, NULL, NULL, 0,
 	"connection counts and rates are kept by smtpd (shared between its processes)"},
     {"scache", SERVICE_SKIP, NULL, NULL, 0, "each smtp process keeps its own connection cache"},

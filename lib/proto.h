@@ -61,6 +61,7 @@
 #define SERVICE_LMTP "lmtp"
 #define SERVICE_VIRTUAL "virtual"
 #define SERVICE_AUTH "auth"
+#define SERVICE_SHOWQ "showq" /* public/showq: the queue listing for every user */
 
 /* Routing: qmgr -> delivery agents. */
 #define A_NEXTHOP "nexthop"	/* next hop of the request */

@@ -4,7 +4,8 @@
  * helpers the operator tools share.
  *
  * Queue files are read directly (they are self-describing and
- * checksummed; no daemon needs to run).  A file that vanishes while being
+ * checksummed; no daemon needs to run); a user who may not read them gets
+ * the same listing from the showq service.  A file that vanishes while being
  * read was delivered or moved in the meantime and is skipped silently.
  *
  * The listing is Postfix's mailq layout, with the ID column widened to
@@ -28,8 +29,11 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "config.h"
+#include "proto.h"
 #include "qid.h"
 #include "queue.h"
+#include "sock.h"
 #include "util.h"
 
 const char *const queue_list_shown[] = {
@@ -240,6 +244,40 @@ static void queue_list_folder(const char *name, char **ids, struct queue_totals 
 	}
 }
 
+/*
+ * A user who may not read the queue asks the showq service (public/showq,
+ * served as mail_owner), as Postfix's mailq does: its answer is this
+ * listing.  0 when it answered, -1 when it is not there.
+ */
+bool queue_list_direct_only;
+
+static int queue_list_showq(bool json)
+{
+	struct buf path = BUF_INIT;
+	char block[8192];
+	ssize_t n;
+	int fd;
+
+	if (queue_list_direct_only)
+		return -1;
+	buf_printf(&path, "%s/%s/%s", config_str("queue_directory"), QUEUE_PUBLIC, SERVICE_SHOWQ);
+	fd = sock_unix_connect(buf_cstr(&path), false);
+	buf_free(&path);
+	if (fd < 0)
+		return -1;
+	if (write(fd, json ? "json\n" : "list\n", 5) != 5) {
+		close(fd);
+		return -1;
+	}
+	fflush(stdout);
+	while ((n = read(fd, block, sizeof(block))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0 && fwrite(block, 1, (size_t)n, stdout) != (size_t)n)
+			break;
+	close(fd);
+	fflush(stdout);
+	return 0;
+}
+
 static int queue_list(bool json)
 {
 	const char *const *folders = queue_list_shown;
@@ -250,10 +288,17 @@ static int queue_list(bool json)
 
 		if (ids == NULL && errno == ENOENT)
 			continue; /* never started: nothing queued */
+		if (ids == NULL && errno == EACCES && i == 0) {
+			if (queue_list_showq(json) == 0)
+				return 0;
+			errno = EACCES;
+		}
 		if (ids == NULL) {
 			fprintf(stderr, "%s: cannot read the %s queue: %s%s\n", getprogname(),
 			    folders[i], strerror(errno),
-			    errno == EACCES ? " (run as root or as the mail_owner)" : "");
+			    errno == EACCES ? " (and the showq service does not answer: is the "
+					      "mail system running?)"
+					    : "");
 			return errno == EACCES ? EX_NOPERM : EX_OSFILE;
 		}
 		queue_list_folder(folders[i], ids, &t, json);

@@ -4,8 +4,9 @@
  * For "tern queue list" and for a mailq command (Postfix's mailq,
  * postqueue -p and postqueue -j): the caller loads main.cf first (it needs
  * queue_directory), then calls queue_list_main().  Nothing here changes
- * the queue or needs a running daemon; reading it needs root or the owner
- * of the queue.
+ * the queue; reading it needs root or the owner of the queue, and
+ * everybody else gets the same listing from the showq service
+ * (showq/main.c) when the mail system runs.
  */
 #ifndef TERN_QUEUE_LIST_H
 #define TERN_QUEUE_LIST_H
@@ -21,6 +22,8 @@
  * cannot be read for lack of rights).
  */
 int queue_list_main(int argc, char **argv);
+/* True in the showq daemon: never ask showq (itself) for the listing. */
+extern bool queue_list_direct_only;
 
 /* Queues a message may be in, in the order tools search them. */
 extern const char *const queue_list_queues[];

@@ -112,11 +112,12 @@ static bool route_parse(const char *nexthop, bool lmtp, struct route_hop *h)
 	return true;
 }
 
-/* Non-blocking connect bounded by smtp_connect_timeout; fd or -1. */
+/* Non-blocking connect bounded by smtp_connect_timeout (lmtp_...); fd or -1. */
 static int route_tcp(const struct dns_addr *a, char *err, size_t errsize)
 {
 	int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	struct pollfd p;
+	long limit;
 	int soerr = 0;
 	socklen_t sl = sizeof(soerr);
 
@@ -133,7 +134,9 @@ static int route_tcp(const struct dns_addr *a, char *err, size_t errsize)
 	}
 	p.fd = fd;
 	p.events = POLLOUT;
-	if (poll(&p, 1, (int)config_time("smtp_connect_timeout") * 1000) <= 0) {
+	/* 0 (lmtp_connect_timeout's default): the system's own limit. */
+	limit = smtp_step_timeout("connect");
+	if (poll(&p, 1, limit > 0 ? (int)limit * 1000 : -1) <= 0) {
 		snprintf(err, errsize, "Connection timed out");
 		close(fd);
 		return -1;
@@ -190,7 +193,7 @@ static void route_io_fail(struct smtp_session *s, struct smtp_fail *f, const cha
 static int route_hello(struct smtp_session *s, struct smtp_fail *f)
 {
 	struct smtp_reply r;
-	long t = config_time("smtp_helo_timeout");
+	long t = smtp_step_timeout("helo");
 	const char *name = config_str(s->lmtp ? "lmtp_lhlo_name" : "smtp_helo_name");
 	const char *verb = s->lmtp ? "LHLO" : "EHLO";
 	int rc = -1;
@@ -311,7 +314,7 @@ static struct smtp_session *route_try(const struct route_hop *h, const char *hos
 	}
 	smtp_io_init(&s->io, fd);
 	smtp_reply_init(&r);
-	rc = smtp_io_reply(&s->io, &r, config_time("smtp_helo_timeout"));
+	rc = smtp_io_reply(&s->io, &r, smtp_step_timeout("helo"));
 	if (rc < 0)
 		route_io_fail(s, f, "receiving the initial server greeting");
 	else if (r.code / 100 != 2) {

@@ -61,7 +61,7 @@ static bool sasl_mech_allowed(const char *mech)
 
 static int sasl_step(struct smtp_session *s, struct smtp_reply *r, const char *line)
 {
-	long t = config_time("smtp_helo_timeout");
+	long t = smtp_step_timeout("helo");
 
 	buf_printf(&s->io.out, "%s\r\n", line);
 	if (smtp_io_flush(&s->io, t) < 0)

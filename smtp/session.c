@@ -43,7 +43,7 @@ void smtp_session_quit(struct smtp_session *s)
 		return;
 	if (!s->io.broken) {
 		struct smtp_reply r;
-		long t = config_time("smtp_quit_timeout");
+		long t = smtp_step_timeout("quit");
 
 		smtp_reply_init(&r);
 		buf_puts(&s->io.out, "QUIT\r\n");
@@ -59,7 +59,7 @@ void smtp_session_quit(struct smtp_session *s)
 bool smtp_session_rset(struct smtp_session *s)
 {
 	struct smtp_reply r;
-	long t = config_time("smtp_rset_timeout");
+	long t = smtp_step_timeout("rset");
 	bool ok;
 
 	smtp_reply_init(&r);
@@ -135,4 +135,23 @@ void smtp_cache_flush(void)
 {
 	while (ncache)
 		cache_drop(0, true);
+}
+
+/* Which family of time limits the steps use: lmtp_* for the lmtp
+ * transport, smtp_* otherwise (set once at start by main.c). */
+static bool smtp_lmtp_timeouts;
+
+void smtp_timeouts_lmtp(bool lmtp)
+{
+	smtp_lmtp_timeouts = lmtp;
+}
+
+long smtp_step_timeout(const char *step)
+{
+	char name[64];
+
+	if (smtp_lmtp_timeouts && strcmp(step, "helo") == 0)
+		step = "lhlo";
+	snprintf(name, sizeof(name), "%s_%s_timeout", smtp_lmtp_timeouts ? "lmtp" : "smtp", step);
+	return config_time(name);
 }

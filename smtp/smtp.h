@@ -175,6 +175,13 @@ void smtp_rcpt_set(struct smtp_rcpt *r, const char *result, const char *dsn, con
 
 /* request.c: daemon_serve_fn for smtp, error and discard modes. */
 enum smtp_mode { SMTP_MODE_SMTP, SMTP_MODE_LMTP, SMTP_MODE_ERROR, SMTP_MODE_DISCARD };
+
+/* session.c: the time limit of one protocol step in seconds, "helo",
+ * "mail", "rcpt", "data_init", ...: smtp_<step>_timeout, or once
+ * smtp_timeouts_lmtp(true) was called (the lmtp transport)
+ * lmtp_<step>_timeout ("helo" is then "lhlo"). */
+void smtp_timeouts_lmtp(bool lmtp);
+long smtp_step_timeout(const char *step);
 void smtp_serve(int fd, void *ctx);
 
 #endif

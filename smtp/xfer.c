@@ -237,7 +237,7 @@ static bool xfer_precheck(struct xfer *x, bool *utf8)
 /* Reads the RCPT replies for the recipients sent. */
 static int xfer_rcpt_replies(struct xfer *x, struct smtp_reply *rep, bool *sent)
 {
-	long t = config_time("smtp_rcpt_timeout");
+	long t = smtp_step_timeout("rcpt");
 
 	for (size_t i = 0; i < x->n; i++) {
 		if (!sent[i])
@@ -265,10 +265,10 @@ static int xfer_content(struct xfer *x, struct smtp_reply *rep, bool data_sent)
 	} else {
 		if (!data_sent) {
 			buf_puts(&io->out, "DATA\r\n");
-			if (smtp_io_flush(io, config_time("smtp_data_init_timeout")) < 0)
+			if (smtp_io_flush(io, smtp_step_timeout("data_init")) < 0)
 				return -1;
 		}
-		if (smtp_io_reply(io, rep, config_time("smtp_data_init_timeout")) < 0)
+		if (smtp_io_reply(io, rep, smtp_step_timeout("data_init")) < 0)
 			return -1;
 		if (rep->code != 354) {
 			for (size_t i = 0; i < x->n; i++)
@@ -278,14 +278,14 @@ static int xfer_content(struct xfer *x, struct smtp_reply *rep, bool data_sent)
 		}
 	}
 	smtp_content_encode(x->m->content.data, x->m->content.len, !x->s->ext.chunking, &io->out);
-	if (smtp_io_flush(io, config_time("smtp_data_xfer_timeout")) < 0)
+	if (smtp_io_flush(io, smtp_step_timeout("data_xfer")) < 0)
 		return -1;
 	for (size_t i = 0; i < x->n; i++) {
 		if (x->rcpts[i]->done)
 			continue;
 		/* SMTP: one reply for all; LMTP: one per accepted recipient. */
 		if ((!have_reply || x->s->lmtp) &&
-		    smtp_io_reply(io, rep, config_time("smtp_data_done_timeout")) < 0)
+		    smtp_io_reply(io, rep, smtp_step_timeout("data_done")) < 0)
 			return -1;
 		have_reply = true;
 		xfer_said(x, x->rcpts[i], rep, cmd);
@@ -311,7 +311,7 @@ bool smtp_xfer(struct smtp_session *s, struct smtp_msg *m, struct smtp_rcpt **rc
 	struct xfer x = {.s = s, .m = m, .rcpts = rcpts, .n = n};
 	struct smtp_reply rep;
 	bool utf8, pipe = s->ext.pipelining, *sent, ok = false, data_sent = false;
-	long t = config_time("smtp_mail_timeout");
+	long t = smtp_step_timeout("mail");
 
 	smtp_session_relay(s, x.relay, sizeof(x.relay));
 	if (xfer_load(m) < 0) {

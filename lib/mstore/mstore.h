@@ -95,8 +95,8 @@ enum mstore_error {
 	MSTORE_EEXISTS,	  /* the folder exists already */
 	MSTORE_EINVAL,	  /* bad name or argument */
 	MSTORE_ETEMP,	  /* a lock was not had in time: try again later */
-	MSTORE_EQUOTA,	  /* the change would pass the quota */
-	MSTORE_ENOSPACE,  /* the file system is full (ENOSPC, EDQUOT) */
+	MSTORE_EQUOTA,	  /* the change would pass the quota (or EDQUOT: the owner's disk quota) */
+	MSTORE_ENOSPACE,  /* the file system is full (ENOSPC) */
 	MSTORE_ELIMIT,	  /* a fixed limit (26 keywords per folder) */
 	MSTORE_EEXPUNGED, /* the message was expunged meanwhile */
 	MSTORE_EIO,	  /* any other system error; mstore_strerror() says */

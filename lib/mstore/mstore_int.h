@@ -122,7 +122,7 @@ struct mstore {
 /* store.c */
 int ms_fail(struct mstore *s, enum mstore_error e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* From errno: ENOSPC/EDQUOT are MSTORE_ENOSPACE, ENOENT MSTORE_ENOTFOUND
+/* From errno: ENOSPC is MSTORE_ENOSPACE, EDQUOT MSTORE_EQUOTA, ENOENT MSTORE_ENOTFOUND
  * when not_found, others MSTORE_EIO. */
 int ms_fail_errno(struct mstore *s, const char *what, const char *path);
 const uint8_t *ms_boot_id(struct mstore *s);

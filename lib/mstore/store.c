@@ -39,8 +39,12 @@ int ms_fail_errno(struct mstore *s, const char *what, const char *path)
 	int err = errno;
 	enum mstore_error e = MSTORE_EIO;
 
-	if (err == ENOSPC || err == EDQUOT)
+	/* A full file system is the system's problem (4.3.1); the owner's
+	 * own disk quota is a full mailbox (4.2.2), as the Maildir++ quota. */
+	if (err == ENOSPC)
 		e = MSTORE_ENOSPACE;
+	else if (err == EDQUOT)
+		e = MSTORE_EQUOTA;
 	else if (err == EAGAIN)
 		e = MSTORE_ETEMP;
 	ms_fail(s, e, "%s %s: %s", what, path, strerror(err));

@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 
 from auth_util import AuthSocket, b64  # noqa: E402
 from smtp_util import PostfixInstance  # noqa: E402
+from tern_instance import stop_process  # noqa: E402
 
 USER, PW = "bench@bench.test", "a bench password"
 SECS = 5.0
@@ -183,13 +184,7 @@ service auth {{
             return ""
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 15)
 
 
 def postfix_phase(tmp, users_file, group_cls, raw, wait_until, port_open):

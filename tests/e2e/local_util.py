@@ -8,14 +8,13 @@ import pwd
 import random
 import re
 import shutil
-import signal
 import smtplib
 import string
 import subprocess
 import tempfile
 import time
 
-from tern_instance import Instance, free_port, wait_until
+from tern_instance import Instance, free_port, stop_process, wait_until
 
 # A duration in a delivery log line (delay=, each of delays=a/b/c/d).
 SECONDS = r"\d+(?:\.\d+)?"
@@ -227,11 +226,5 @@ service imap-login {{
             c.logout()
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)

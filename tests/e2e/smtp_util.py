@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 
-from tern_instance import free_port, wait_log, wait_until  # noqa: F401 (wait_log: for the tests)
+from tern_instance import free_port, stop_process, wait_log, wait_until  # noqa: F401 (wait_log: for the tests)
 
 
 def free_port_on(addrs):
@@ -266,13 +266,7 @@ class Dnsmasq:
         return "127.0.0.1:%d" % self.port
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

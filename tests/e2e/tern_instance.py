@@ -41,6 +41,19 @@ def wait_until(cond, timeout=20.0, interval=0.05, what="condition"):
     raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
 
 
+def stop_process(proc, timeout=10):
+    """Stops a helper process this test started (a subprocess.Popen), by
+    its pid: SIGTERM, then SIGKILL after timeout seconds; bounded."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout)
+
+
 def wait_log(inst, needle, timeout=30):
     """Waits for log lines containing needle; returns them (bounded,
     raises AssertionError with the log's end)."""

@@ -42,7 +42,7 @@ UNSERVED = ()
 # Debian's pipe services: served, by processes started on demand only.
 PIPES = ("maildrop", "uucp", "ifmail", "bsmtp", "scalemail-backend", "mailman")
 SKIPPED = ("tlsmgr", "rewrite", "bounce", "defer", "trace", "verify", "flush", "proxymap",
-           "proxywrite", "showq", "retry", "anvil", "scache", "postlog")
+           "proxywrite", "retry", "anvil", "scache", "postlog")
 
 
 def line_of(text, prefix):
@@ -138,6 +138,10 @@ class DebianConfigMixin:
                             name)
             self.assertNotIn("service %s (unix" % name, self.check.stderr)
         self.assertEqual(self.inst.pids_of("pipe"), [])
+        # showq (mailq for every user) too, in public/ as Postfix's.
+        self.assertTrue(os.path.exists(os.path.join(self.inst.queue, "public", "showq")))
+        self.assertNotIn("service showq (unix", self.check.stderr)
+        self.assertEqual(self.inst.pids_of("showq"), [])
 
     def test_starts_and_skips_postfix_services_once_each(self):
         self.assertEqual(self.start.returncode, 0, self.start.stderr + self.inst.log())

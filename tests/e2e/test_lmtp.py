@@ -17,7 +17,7 @@ import threading
 import time
 import unittest
 
-from tern_instance import Instance, free_port, wait_until
+from tern_instance import Instance, free_port, stop_process, wait_until
 
 SENDER = "sender@example.com"
 VMAIL = 65534  # nobody: Dovecot's mail user in these tests
@@ -103,13 +103,7 @@ service lmtp {{
         return out
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -172,6 +166,8 @@ class ScriptedLmtp(threading.Thread):
                     say("354 go ahead")
                     while f.readline() not in (b".\r\n", b""):
                         pass
+                    if any(a.startswith("slow@") for a in rcpts):
+                        time.sleep(5)  # past lmtp_data_done_timeout
                     for a in rcpts:
                         if a.startswith("later@"):
                             say("451 4.2.0 <%s> try later" % a)
@@ -226,6 +222,7 @@ class LmtpTest(unittest.TestCase):
             "transport_maps": "texthash:" + table,
             "lmtp_tcp_port": str(cls.dovecot.port),
             "lmtp_lhlo_name": "lhlo.example",
+            "lmtp_data_done_timeout": "2s",
             "queue_run_delay": "1s",
             "minimal_backoff_time": "1s",
             "maximal_backoff_time": "2s",
@@ -311,6 +308,13 @@ class LmtpTest(unittest.TestCase):
         self.assertIn("(in reply to RCPT TO command)", line)
         self.assertIn("lhlo.example", self.scripted.lhlo)
         self.assertEqual(set(self.scripted.lhlo), {"lhlo.example"})
+
+    def test_lmtp_timeouts_are_their_own(self):
+        """lmtp_data_done_timeout (2s here), not smtp_data_done_timeout
+        (600s), bounds the wait for the replies after the dot."""
+        send(self.inst.smtp_port, ["slow@scripted.test"], "slow")
+        line = self.log_for("slow@scripted.test", "deferred", timeout=30)
+        self.assertRegex(line, r"relay=[^,]+, .*status=deferred \(.*(timed out|timeout)", line)
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ class StockMasterCfTest(unittest.TestCase):
     def test_postfix_services_skipped_once_each(self):
         log = self.inst.log()
         for name in ("tlsmgr", "rewrite", "bounce", "defer", "trace", "verify", "flush",
-                     "proxymap", "proxywrite", "showq", "retry", "anvil", "scache"):
+                     "proxymap", "proxywrite", "retry", "anvil", "scache"):
             self.assertEqual(len(re.findall(r"service %s \(unix, [^)]*\): skipped" % name, log)),
                              1, "%s:\n%s" % (name, log))
         # unix-dgram is accepted, and postlogd skipped like the others.

@@ -14,7 +14,7 @@ import time
 import unittest
 
 from smtpd_util import Conn, wait_log
-from tern_instance import Instance, free_port, wait_until
+from tern_instance import Instance, free_port, stop_process, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SYSTEM_PYTHON = "/usr/bin/python3"  # python3-milter is installed for Debian's python
@@ -39,9 +39,7 @@ class PyMilter:
         wait_until(lambda: Instance._port_open(self.port), 10, what="milter port")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+        stop_process(self.proc)
 
     def events(self, ev=None):
         try:

@@ -19,7 +19,7 @@ import time
 import unittest
 
 from smtpd_util import Conn
-from tern_instance import Instance, free_port, wait_until
+from tern_instance import Instance, free_port, stop_process, wait_until
 
 ALICE = "alice@example.com"
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
@@ -58,13 +58,7 @@ class Daemon:
         self.proc = subprocess.Popen(args, stdout=self.out, stderr=subprocess.STDOUT, cwd=cwd)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc, 20)
         self.out.close()
 
 

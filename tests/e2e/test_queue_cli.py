@@ -212,10 +212,25 @@ class QueueCliTest(unittest.TestCase):
                                capture_output=True, text=True, timeout=30,
                                preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
             self.assertEqual(r.returncode, 77, r.stderr)
-            r = subprocess.run([TERN, "-c", self.inst.dir, "queue", "list"],
-                               capture_output=True, text=True, timeout=30,
-                               preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
-            self.assertEqual(r.returncode, 77, r.stderr)
+
+    def test_list_for_every_user(self):
+        """As Postfix's mailq: a user who may not read the queue gets the
+        listing from the showq service, the same as root's."""
+        if os.geteuid() != 0:
+            self.fail("needs root to run a command as nobody")
+        qid = self.deferred_one()
+        nobody = dict(capture_output=True, text=True, timeout=30,
+                      preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
+        r = subprocess.run([TERN, "-c", self.inst.dir, "queue", "list"], **nobody)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines()[0], HEADER)
+        self.assertIn(qid, r.stdout)
+        self.assertIn("tmp1@remote.example", r.stdout)
+        self.assertRegex(r.stdout, r"\n-- \d+ Kbytes in \d+ Requests?\.\n$")
+        r = subprocess.run([TERN, "-c", self.inst.dir, "queue", "list", "--json"], **nobody)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ids = [json.loads(l)["queue_id"] for l in r.stdout.splitlines()]
+        self.assertIn(qid, ids)
 
 
 class StoppedTest(unittest.TestCase):
@@ -226,6 +241,13 @@ class StoppedTest(unittest.TestCase):
             self.assertEqual(r.returncode, 69, r.stderr)  # EX_UNAVAILABLE
             self.assertIn("not running", r.stderr)
             self.assertEqual(inst.tern("queue", "list").stdout, "Mail queue is empty\n")
+            if os.geteuid() == 0:
+                # Nobody may read the queue and no showq answers.
+                r = subprocess.run([TERN, "-c", inst.dir, "queue", "list"],
+                                   capture_output=True, text=True, timeout=30,
+                                   preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)))
+                self.assertEqual(r.returncode, 77, r.stderr)  # EX_NOPERM
+                self.assertIn("showq service does not answer", r.stderr)
         finally:
             inst.cleanup()
 

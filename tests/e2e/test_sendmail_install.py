@@ -98,14 +98,15 @@ class StagedInstallTest(unittest.TestCase):
                 self.assertTrue(os.path.isfile(self.p("/usr/local/share/tern/web/" + rel)), rel)
         # The master.cf every "tern init" instance gets, listening on
         # loopback: the outbound services too, or mail to the world waits
-        # with "mail transport unavailable".
+        # with "mail transport unavailable"; showq answers mailq for users
+        # who cannot read the queue.
         with open(self.p("/etc/tern/master.cf")) as f:
             services = {line.split()[0]: line.split()[-1] for line in f
                         if line.strip() and not line[0] in "# \t"}
         self.assertEqual(services, {"127.0.0.1:smtp": "smtpd", "cleanup": "cleanup",
                                     "qmgr": "qmgr", "local": "local", "pickup": "pickup",
                                     "smtp": "smtp", "relay": "smtp", "error": "smtp",
-                                    "discard": "smtp", "auth": "auth"})
+                                    "discard": "smtp", "auth": "auth", "showq": "showq"})
 
         # A second install keeps the operator's configuration.
         with open(self.p("/etc/tern/main.cf"), "a") as f:

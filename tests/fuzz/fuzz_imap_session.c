@@ -12,7 +12,7 @@
 /* FUZZ_LINK: imap/args_misc.c imap/args_list.c imap/args_append.c imap/write.c */
 /* FUZZ_LINK: imap/format_envelope.c imap/format_body.c imap/search.c imap/sort.c */
 /* FUZZ_LINK: imap/thread.c imap/client.c imap/compress.c imap/session.c */
-/* FUZZ_LINK: imap/mailbox.c imap/append.c imap/fetch.c imap/msgcmd.c */
+/* FUZZ_LINK: imap/mailbox.c imap/append.c imap/fetch.c imap/msgcmd.c imap/searchcmd.c */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <stdint.h>
@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool init;
 	char dir[] = "/tmp/fuzz_imap_session.XXXXXX";
-	struct imap_login_info li = {"fuzz", dir, NULL, NULL};
+	struct imap_login_info li = {"fuzz", dir, NULL, NULL, NULL};
 	struct event_loop *loop;
 	struct imap_client *c;
 	int sv[2], done = 0;

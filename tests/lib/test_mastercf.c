@@ -228,10 +228,9 @@ static void test_plan(void **state)
 	    "defer unix - - y - 0 bounce\n", "trace unix - - y - 0 bounce\n",
 	    "verify unix - - y - 1 verify\n", "flush unix n - y 1000? 0 flush\n",
 	    "proxymap unix - - n - - proxymap\n", "proxywrite unix - - n - 1 proxymap\n",
-	    "showq unix n - y - - showq\n", "retry unix - - y - - error\n",
-	    "anvil unix - - y - 1 anvil\n", "scache unix - - y - 1 scache\n",
-	    "postlog unix-dgram n - n - 1 postlogd\n", "tlsproxy unix - - y - 0 tlsproxy\n",
-	    "dnsblog unix - - y - 0 dnsblog\n", NULL};
+	    "retry unix - - y - - error\n", "anvil unix - - y - 1 anvil\n",
+	    "scache unix - - y - 1 scache\n", "postlog unix-dgram n - n - 1 postlogd\n",
+	    "tlsproxy unix - - y - 0 tlsproxy\n", "dnsblog unix - - y - 0 dnsblog\n", NULL};
 	static const char *const unserved[] = {"smtp inet n - y - 1 postscreen\n",
 	    "smtpd pass - - y - - smtpd\n",
 	    "policy unix - n n - 0 spawn user=nobody argv=/bin/true\n",
@@ -269,6 +268,12 @@ static void test_plan(void **state)
 	assert_int_equal(p.action, SERVICE_RUN);
 	assert_string_equal(p.program, "qmgr");
 	assert_int_equal(p.type, SERVICE_UNIX);
+	/* showq (mailq for every user) runs in public/, on demand. */
+	plan_of("showq unix n - y - - showq\n", &p);
+	assert_int_equal(p.action, SERVICE_RUN);
+	assert_string_equal(p.program, "showq");
+	assert_false(p.private_);
+	assert_true(p.on_demand);
 	/* pipe runs, started by its first client only. */
 	plan_of("maildrop unix - n n - - pipe flags=DRXhu user=vmail argv=/usr/bin/maildrop\n", &p);
 	assert_int_equal(p.action, SERVICE_RUN);

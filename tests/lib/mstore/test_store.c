@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "mstore/mstore.h"
+#include "mstore/mstore_int.h"
 #include "util.h"
 
 struct fx {
@@ -938,6 +939,20 @@ static void test_delivery_cleans_tmp(void **state)
 	free(tmp);
 }
 
+/* A full file system and a full mailbox are different errors: local
+ * answers 4.3.1 for the first and 4.2.2 "mailbox full" for the second. */
+static void test_full_disk_is_not_quota(void **state)
+{
+	struct fx *f = *state;
+
+	errno = ENOSPC;
+	assert_int_equal(ms_fail_errno(f->a, "write", "tmp/ file"), -1);
+	assert_int_equal(mstore_error(f->a), MSTORE_ENOSPACE);
+	errno = EDQUOT;
+	assert_int_equal(ms_fail_errno(f->a, "write", "tmp/ file"), -1);
+	assert_int_equal(mstore_error(f->a), MSTORE_EQUOTA);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -955,6 +970,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_locks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delivery_cleans_tmp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_full_disk_is_not_quota, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
 	};
 
