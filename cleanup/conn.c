@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "checks.h"
 #include "config.h"
 #include "header.h"
 #include "ipc.h"
@@ -49,6 +50,7 @@ enum cc_state {
 	CC_BODY,
 	CC_VERIFY,  /* op=end came: DKIM key look-ups run (msgauth.c) */
 	CC_DRAIN,   /* replied with an error: drop input until end/EOF */
+	CC_DISCARD, /* a check said DISCARD: drop input, then say ok */
 	CC_CLOSING, /* replied: close once the reply is out */
 };
 
@@ -82,6 +84,10 @@ struct cleanup_conn {
 	 * follows the body, so results known at the end can go on top):
 	 * Received: first, then the message's own headers. */
 	struct buf hdr_top, hdr_rest;
+	struct valias_list rcpts;      /* final recipients, written last */
+	struct cleanup_checks *checks; /* header/body checks, NULL: none */
+	char *origin;		       /* "name[addr]" for the checks' log */
+	char discard_qid[QID_LEN + 1];
 };
 
 static size_t cc_count;
@@ -104,6 +110,7 @@ static void cc_free_strings(struct cleanup_conn *cc)
 	free((char *)cc->ri.rcpt);
 	free(cc->sender);
 	free(cc->fullname);
+	free(cc->origin);
 }
 
 static void cc_free(struct cleanup_conn *cc)
@@ -117,6 +124,8 @@ static void cc_free(struct cleanup_conn *cc)
 	buf_free(&cc->head);
 	buf_free(&cc->msgid);
 	buf_free(&cc->hdr_top);
+	valias_list_free(&cc->rcpts);
+	checks_free(cc->checks);
 	buf_free(&cc->hdr_rest);
 	cleanup_msgauth_free(cc->ma);
 	cleanup_sign_free(cc->sign);
@@ -313,13 +322,95 @@ static const char *cc_write_rcpts(struct cleanup_conn *cc, const struct cc_rcpt 
 	if (list.dropped)
 		log_qid(cc->file.qid, "%zu duplicate recipient%s dropped", list.dropped,
 		    list.dropped == 1 ? "" : "s");
-	for (size_t i = 0; i < list.n; i++)
-		qfw_rcpt(&cc->file.w, list.v[i].addr, list.v[i].orcpt, list.v[i].notify);
 	cc->nrcpt = list.n;
 	if (list.n == 1)
 		cc->ri.rcpt = xstrdup(list.v[0].addr);
-	valias_list_free(&list);
+	cc->rcpts = list;
 	return NULL;
+}
+
+/*
+ * The recipients go after the body (qfile.h allows it), so that a header
+ * or body check's REDIRECT can still replace them all.
+ */
+static void cc_put_rcpts(struct cleanup_conn *cc)
+{
+	const char *redirect = cc->checks ? checks_redirect(cc->checks) : NULL;
+
+	if (redirect) {
+		qfw_rcpt(&cc->file.w, redirect, NULL, NULL);
+		cc->nrcpt = 1;
+		return;
+	}
+	for (size_t i = 0; i < cc->rcpts.n; i++)
+		qfw_rcpt(
+		    &cc->file.w, cc->rcpts.v[i].addr, cc->rcpts.v[i].orcpt, cc->rcpts.v[i].notify);
+}
+
+/* header_checks and friends, when any is set (checks.h). */
+static void cc_checks_start(struct cleanup_conn *cc)
+{
+	struct checks_origin o = {0};
+
+	if (!checks_enabled())
+		return;
+	if (cc->ri.client_addr)
+		cc->origin = xasprintf("%s[%s]",
+		    cc->ri.client_name ? cc->ri.client_name : "unknown", cc->ri.client_addr);
+	o.qid = cc->file.qid;
+	o.sender = cc->sender;
+	o.rcpt = cc->rcpts.n > 0 ? cc->rcpts.v[0].addr : NULL;
+	o.client = cc->origin;
+	o.proto = cc->ri.protocol;
+	o.helo = cc->ri.helo;
+	cc->checks = checks_new(&o);
+}
+
+/*
+ * After the checks saw more of the message: a REJECT or DEFER answers at
+ * once (the file goes, the rest is drained), a DISCARD drops the rest
+ * and says ok at the end.  True when the message goes on.
+ */
+static bool cc_checks_verdict(struct cleanup_conn *cc)
+{
+	if (cc->checks == NULL)
+		return true;
+	switch (checks_verdict(cc->checks)) {
+	case CHECKS_PASS: return true;
+	case CHECKS_REJECT: cc_fail(cc, ST_REJECT, checks_reason(cc->checks)); break;
+	case CHECKS_DEFER: cc_fail(cc, ST_DEFER, checks_reason(cc->checks)); break;
+	case CHECKS_DISCARD:
+		strlcpy(cc->discard_qid, cc->file.qid, sizeof(cc->discard_qid));
+		cleanup_file_discard(&cc->file);
+		cc->state = CC_DISCARD;
+		break;
+	}
+	return false;
+}
+
+/* Stored body bytes: to the queue file and DKIM's verifier and signer. */
+static void cc_body_store(struct cleanup_conn *cc, const char *p, size_t n)
+{
+	qfw_body_write(&cc->file.w, p, n);
+	if (cc->ma)
+		cleanup_msgauth_body(cc->ma, p, n);
+	if (cc->sign)
+		cleanup_sign_body(cc->sign, p, n);
+}
+
+/* Body bytes as received, through the body checks when on. */
+static void cc_body_write(struct cleanup_conn *cc, const char *p, size_t n)
+{
+	struct buf out = BUF_INIT;
+
+	if (cc->checks == NULL) {
+		cc_body_store(cc, p, n);
+		return;
+	}
+	checks_body(cc->checks, p, n, &out);
+	if (out.len > 0)
+		cc_body_store(cc, out.data, out.len);
+	buf_free(&out);
 }
 
 static bool cc_str_is(const struct ipc_msg *m, const char *name, const char *value)
@@ -360,6 +451,7 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 	if (err == NULL)
 		err = cc_write_rcpts(cc, r);
 	if (err == NULL) {
+		cc_checks_start(cc);
 		hdr_split_init(&cc->split, (size_t)config_size("header_size_limit"));
 		cc->state = CC_HEADER;
 		if (cc_str_is(m, A_READY, "yes")) {
@@ -408,8 +500,9 @@ static void cc_add_missing(struct cleanup_conn *cc, struct buf *h, const char *d
  */
 static void cc_header_done(struct cleanup_conn *cc)
 {
-	const char *head = buf_cstr(&cc->head);
-	struct buf *h = &cc->hdr_rest;
+	const char *head = buf_cstr(&cc->head), *hs = head;
+	size_t hlen = cc->split.header_len;
+	struct buf *h = &cc->hdr_rest, checked = BUF_INIT;
 	char date[HDR_DATE_SIZE];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -421,31 +514,32 @@ static void cc_header_done(struct cleanup_conn *cc)
 	cc->ri.qid = cc->file.qid;
 	cc->ri.date = date;
 	hdr_received_build(&cc->hdr_top, &cc->ri);
+	if (cc->checks) {
+		/* The header as the checks left it is the message's header. */
+		checks_header(cc->checks, head, hlen, &checked);
+		hs = buf_cstr(&checked);
+		hlen = checked.len;
+	}
 	if (cc->ma) {
-		cleanup_msgauth_header(cc->ma, head, cc->split.header_len);
-		removed = cleanup_msgauth_filter(head, cc->split.header_len, h);
+		cleanup_msgauth_header(cc->ma, hs, hlen);
+		removed = cleanup_msgauth_filter(hs, hlen, h);
 		if (removed)
 			log_qid(cc->file.qid, "removed an Authentication-Results header with our "
 					      "authserv-id");
 	} else {
-		buf_append(h, head, cc->split.header_len);
+		buf_append(h, hs, hlen);
 	}
 	if (h->len > 0 && h->data[h->len - 1] != '\n')
 		buf_putc(h, '\n');
-	cc->have_msgid = hdr_value(head, cc->split.header_len, "Message-ID", &cc->msgid);
+	cc->have_msgid = hdr_value(hs, hlen, "Message-ID", &cc->msgid);
 	if (cc->rewrite)
 		cc_add_missing(cc, h, date);
 	if (cc->sign)
 		cleanup_sign_header(cc->sign, buf_cstr(h), h->len);
 	qfw_body_begin(&cc->file.w);
-	qfw_body_write(&cc->file.w, head + cc->split.body_off, cc->head.len - cc->split.body_off);
-	if (cc->ma)
-		cleanup_msgauth_body(
-		    cc->ma, head + cc->split.body_off, cc->head.len - cc->split.body_off);
-	if (cc->sign)
-		cleanup_sign_body(
-		    cc->sign, head + cc->split.body_off, cc->head.len - cc->split.body_off);
+	cc_body_write(cc, head + cc->split.body_off, cc->head.len - cc->split.body_off);
 	cc->added = (long long)(cc->hdr_top.len + h->len) - (long long)cc->split.header_len;
+	buf_free(&checked);
 	buf_free(&cc->head);
 	cc->state = CC_BODY;
 }
@@ -469,12 +563,10 @@ static void cc_data(struct cleanup_conn *cc, const struct ipc_msg *m)
 		if (hdr_split_scan(&cc->split, cc->head.data, cc->head.len))
 			cc_header_done(cc);
 	} else {
-		qfw_body_write(&cc->file.w, a->value, a->len);
-		if (cc->ma)
-			cleanup_msgauth_body(cc->ma, a->value, a->len);
-		if (cc->sign)
-			cleanup_sign_body(cc->sign, a->value, a->len);
+		cc_body_write(cc, a->value, a->len);
 	}
+	if (!cc_checks_verdict(cc))
+		return;
 	if (cc->file.w.error) {
 		errno = cc->file.w.error;
 		int e = errno;
@@ -545,7 +637,7 @@ static void cc_commit(struct cleanup_conn *cc)
 	}
 	cc_reply(cc, ST_OK, A_QUEUE_ID, qid, CC_CLOSING);
 	cc_log_accepted(cc);
-	if (cc->file.hold)
+	if (cc->file.hold && !(cc->checks && checks_hold(cc->checks)))
 		log_qid(qid, "hold: quarantined by a milter");
 	else
 		cleanup_notify_qmgr(qid);
@@ -562,13 +654,39 @@ static void cc_verified(void *ctx)
 	event_fd_events(cc->loop, cc->ipc.fd, EV_WRITE);
 }
 
+/* The end of a DISCARDed message: smtpd hears ok, nothing is queued. */
+static void cc_discard_end(struct cleanup_conn *cc)
+{
+	if (cc->state != CC_DISCARD) {
+		cc->state = CC_CLOSING; /* rejected or deferred: answered */
+		return;
+	}
+	log_qid(cc->discard_qid, "discarded by header/body checks");
+	cc_reply(cc, ST_OK, A_QUEUE_ID, cc->discard_qid, CC_CLOSING);
+}
+
 static void cc_end(struct cleanup_conn *cc)
 {
 	if (cc->state == CC_HEADER) {
 		hdr_split_finish(&cc->split, buf_cstr(&cc->head), cc->head.len);
 		cc_header_done(cc);
 	}
+	if (cc->checks) {
+		struct buf out = BUF_INIT;
+
+		checks_body_end(cc->checks, &out);
+		if (out.len > 0)
+			cc_body_store(cc, out.data, out.len);
+		buf_free(&out);
+		if (!cc_checks_verdict(cc)) {
+			cc_discard_end(cc);
+			return;
+		}
+		if (checks_hold(cc->checks))
+			cc->file.hold = true;
+	}
 	qfw_body_end(&cc->file.w);
+	cc_put_rcpts(cc);
 	if (cc->ma && cleanup_msgauth_end(cc->ma, cc_verified, cc)) {
 		cc->state = CC_VERIFY;
 		return;
@@ -596,6 +714,8 @@ static void cc_dispatch(struct cleanup_conn *cc, const struct ipc_msg *m)
 			cc_protocol_error(cc, "expected op=data or op=end");
 	} else if (cc->state == CC_DRAIN && is_end) {
 		cc->state = CC_CLOSING;
+	} else if (cc->state == CC_DISCARD && is_end) {
+		cc_discard_end(cc);
 	}
 }
 

@@ -6,11 +6,10 @@
  * it as mail_owner.  What it does to a message: finds where the header
  * ends (header.c), prepends Received: (received.c), completes local
  * submissions and rewrite=yes clients (unqualified envelope addresses,
- * missing Date/Message-ID/From: missing.c), and writes the queue file
- * durably before it answers (store.c).  Not yet: the header_checks,
- * body_checks, canonical and virtual alias rewriting, duplicate removal,
- * DMARC that DESIGN.md gives cleanup; a message passes through otherwise
- * unchanged.  DKIM verification and Authentication-Results: msgauth.c.
+ * missing Date/Message-ID/From: missing.c), applies header_checks and
+ * body_checks (checks.c), and writes the queue file durably before it
+ * answers (store.c).  Not yet: canonical rewriting and DMARC.  DKIM
+ * verification and Authentication-Results: msgauth.c.
  */
 #include <stdlib.h>
 

@@ -54,6 +54,7 @@ struct init_opts {
 	size_t ndomains;
 	bool print_master_cf;	 /* for make install: print, create nothing */
 	bool print_queue_layout; /* the same */
+	bool antispam;		 /* --antispam: greylisting, rspamd, examples */
 };
 
 static int init_usage(void)
@@ -63,7 +64,7 @@ static int init_usage(void)
 			"       [--pop3 [HOST:PORT]] [--pop3s [HOST:PORT]] [--imap [HOST:PORT]] "
 			"[--imaps [HOST:PORT]]\n"
 			"       [--http [HOST:PORT]] [--http-plain [HOST:PORT]]\n"
-			"       [--managesieve [HOST:PORT]]\n"
+			"       [--managesieve [HOST:PORT]] [--antispam]\n"
 			"       tern init --print-master-cf [--smtp HOST:PORT] "
 			"[--submission HOST:PORT|none] [--smtps HOST:PORT]\n"
 			"       tern init --print-queue-layout\n");
@@ -170,6 +171,8 @@ static int init_parse(int argc, char **argv, struct init_opts *o)
 			}
 			o->domains[o->ndomains] = xstrdup(argv[i]);
 			str_lower(o->domains[o->ndomains++]);
+		} else if (strcmp(a, "--antispam") == 0) {
+			o->antispam = true;
 		} else if (strcmp(a, "--print-master-cf") == 0) {
 			o->print_master_cf = true;
 		} else if (strcmp(a, "--print-queue-layout") == 0) {
@@ -258,6 +261,33 @@ static int make_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/*
+ * --antispam (antispam.7): greylisting for clients outside mynetworks,
+ * rspamd's milter when rspamd is installed (a dead rspamd lets mail
+ * through: milter_default_action = accept), Junk filing (on by default),
+ * and the DNSBL and header check lines an operator may turn on.
+ */
+static void init_antispam(struct buf *b)
+{
+	buf_puts(b, "\n# Spam defence (tern init --antispam; see antispam(7)).\n"
+		    "smtpd_recipient_restrictions = permit_mynetworks, permit_sasl_authenticated,\n"
+		    "    reject_unauth_destination, check_greylist\n"
+		    "#   reject_rbl_client zen.spamhaus.org=127.0.0.[2..11],\n"
+		    "#   reject_rhsbl_sender dbl.spamhaus.org=127.0.1.[2..99]\n"
+		    "smtpd_greylist_delay = 300s\n"
+		    "# header_checks = pcre:/etc/tern/header_checks\n"
+		    "junk_mail_headers = X-Spam-Flag: YES, X-Spam: Yes\n");
+	if (access("/usr/bin/rspamd", X_OK) == 0)
+		buf_puts(b,
+		    "# rspamd's proxy worker in milter mode (worker-proxy.inc: milter = yes).\n"
+		    "smtpd_milters = inet:127.0.0.1:11332\n"
+		    "milter_default_action = accept\n");
+	else
+		buf_puts(b, "# With rspamd installed:\n"
+			    "# smtpd_milters = inet:127.0.0.1:11332\n"
+			    "# milter_default_action = accept\n");
+}
+
 static void init_main_cf_web(struct buf *b, const char *bindir);
 
 static void init_main_cf(struct buf *b, const struct init_opts *o, const char *dir, uid_t vuid,
@@ -300,6 +330,8 @@ static void init_main_cf(struct buf *b, const struct init_opts *o, const char *d
 	buf_printf(b, "\nsmtpd_tls_cert_file = %s/etc/cert.pem\n", dir);
 	buf_printf(b, "smtpd_tls_key_file = %s/etc/key.pem\n", dir);
 	init_main_cf_web(b, bindir);
+	if (o->antispam)
+		init_antispam(b);
 	free(libexec);
 	free(bindir);
 }

@@ -27,6 +27,23 @@ bool dnsbl_query_name(const char *addr, const char *zone, struct buf *out)
 	return false;
 }
 
+bool dnsbl_domain_query_name(const char *domain, const char *zone, struct buf *out)
+{
+	size_t n = strlen(domain);
+
+	buf_reset(out);
+	if (n > 0 && domain[n - 1] == '.')
+		n--;
+	if (n == 0 || domain[0] == '[' || domain[0] == '.' || memmem(domain, n, "..", 2) ||
+	    n + 1 + strlen(zone) > 253)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)domain[i] <= ' ' || domain[i] == 127)
+			return false;
+	buf_printf(out, "%.*s.%s", (int)n, domain, zone);
+	return true;
+}
+
 /* A decimal 0..255 at *p; advances *p.  -1 when there is none. */
 static int dnsbl_octet(const char **p)
 {

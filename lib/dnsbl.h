@@ -22,6 +22,11 @@
  * false when addr is not a numeric address. */
 bool dnsbl_query_name(const char *addr, const char *zone, struct buf *out);
 
+/* out = "domain.zone" for a right-hand-side list (RHSBL: reject_rhsbl_*);
+ * false when domain is empty, an address literal, has an empty label or
+ * the name would be longer than DNS allows. */
+bool dnsbl_domain_query_name(const char *domain, const char *zone, struct buf *out);
+
 /* Splits "zone=filter": *zone and *filter are new strings (*filter NULL
  * without "="); false when the zone is empty or the filter malformed. */
 bool dnsbl_site_parse(const char *site, char **zone, char **filter);

@@ -237,6 +237,44 @@ const struct param_def param_table[] = {
 
     INT("maps_rbl_reject_code", "554", "reply code when reject_rbl_client finds the client listed"),
 
+    /* Junk filing at delivery: local/junk.c. */
+    STR("junk_mail_headers", "X-Spam-Flag: YES, X-Spam: Yes",
+	"header fields (Name: value, comma-separated) that mark a message as spam"),
+    STR("junk_mail_folder", "Junk", "folder local files marked messages into, without Sieve"),
+
+    /* Built-in greylisting (check_greylist): smtpd/greylist.c. */
+    STR("smtpd_greylist_database", "$data_directory/greylist.lmdb",
+	"LMDB file of greylisting triplets, shared by all smtpd processes"),
+    TIME("smtpd_greylist_delay", "300", 's', "how long a new triplet is refused with 450"),
+    TIME("smtpd_greylist_retry_window", "172800", 's',
+	"how long after the delay a first retry is still counted"),
+    TIME("smtpd_greylist_allowlist_ttl", "3024000", 's',
+	"how long a passed triplet or allowlisted client is remembered after its last use"),
+    INT("smtpd_greylist_auto_allowlist", "5",
+	"triplets a client network must pass before it is not greylisted; 0 means never"),
+    INT("smtpd_greylist_ipv4_prefix", "24", "bits of an IPv4 client address that name its network"),
+    INT("smtpd_greylist_ipv6_prefix", "64", "bits of an IPv6 client address that name its network"),
+
+    /* Policy delegation (check_policy_service): smtpd/policy_service.c. */
+    TIME("smtpd_policy_service_timeout", "100", 's', "time limit for a policy server's reply"),
+    TIME("smtpd_policy_service_max_idle", "300", 's',
+	"time an unused policy server connection is kept open"),
+    INT("smtpd_policy_service_request_limit", "0",
+	"requests per policy server connection before it is closed; 0 means no limit"),
+    STR("smtpd_policy_service_default_action", "451 4.3.5 Server configuration problem",
+	"the action when a policy server cannot be reached, times out or answers garbage"),
+    STR("smtpd_policy_service_policy_context", "",
+	"the policy_context attribute sent to policy servers"),
+
+    /* Header and body checks in cleanup (cleanup/checks.c, header_checks(5)). */
+    STR("header_checks", "", "tables that inspect the message's own header lines"),
+    STR("mime_header_checks", "$header_checks",
+	"tables that inspect MIME headers and the headers of multipart parts"),
+    STR("nested_header_checks", "$header_checks",
+	"tables that inspect the headers of attached messages"),
+    STR("body_checks", "", "tables that inspect body lines"),
+    SIZE("body_checks_size_limit", "51200", "bytes of each body part that body_checks inspect"),
+
     /* Milters (Sendmail milter protocol 6): smtpd/milter.c, lib/milter/. */
     STR("smtpd_milters", "",
 	"milters the SMTP server asks: unix:/path or inet:host:port, or { address, name=value ... "
@@ -559,14 +597,6 @@ const struct param_def param_table[] = {
 	"addresses are not rewritten"),
     UNSUPPORTED(
 	"relocated_maps", PARAM_STR, "", "tables of moved users", "no \"user has moved\" bounces"),
-    UNSUPPORTED(
-	"header_checks", PARAM_STR, "", "header content inspection", "headers are not inspected"),
-    UNSUPPORTED(
-	"body_checks", PARAM_STR, "", "body content inspection", "bodies are not inspected"),
-    UNSUPPORTED(
-	"mime_header_checks", PARAM_STR, "", "MIME header inspection", "headers are not inspected"),
-    UNSUPPORTED("nested_header_checks", PARAM_STR, "", "attached message header inspection",
-	"headers are not inspected"),
     UNSUPPORTED(
 	"non_smtpd_milters", PARAM_STR, "", "milters of local submissions", "no milter is called"),
     UNSUPPORTED("content_filter", PARAM_STR, "", "after-queue content filter",

@@ -23,6 +23,8 @@
  *   H and B come in either order: cleanup writes B first and H after it,
  *   so what it learns from the body (DKIM results) can go into the header
  *   without holding the body; readers use the offsets.
+ * cleanup writes the 'R' records after 'B' (a header or body check may
+ * still redirect the message); readers accept them anywhere before 'E'.
  *
  * The 'E' record is the completion mark: a file without a valid one was not
  * finished (its writer died or is still writing) and is never delivered.

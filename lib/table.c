@@ -17,7 +17,9 @@
  * are the system's).
  *
  * Not done: Postfix's "if /re/ ... endif" blocks and "!/re/" negation in
- * pcre: files (refused at load), regexp: tables, and any on-disk database:
+ * pcre: files (refused at load), POSIX semantics for regexp: tables (read
+ * as pcre:, which accepts the patterns header_checks use), and any on-disk
+ * database:
  * postmap-style building is only table_check().
  */
 #include "table.h"
@@ -676,6 +678,7 @@ static int spec_parse(struct table *t, const char *spec, const char **arg, struc
 	    {"lmdb", KIND_KV},
 	    {"cdb", KIND_KV},
 	    {"pcre", KIND_PCRE},
+	    {"regexp", KIND_PCRE}, /* POSIX ERE patterns, read as PCRE2 */
 	    {"inline", KIND_INLINE},
 	    {"static", KIND_STATIC},
 	    {"unix", KIND_PASSWD},

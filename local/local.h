@@ -97,6 +97,9 @@ struct maildir_target {
 };
 int maildir_deliver_to(const struct local_msg *m, const char *rcpt, const char *dir,
     const struct maildir_target *t, struct local_result *r);
+/* junk.c: junk_mail_folder when a junk_mail_headers mark is on m, else
+ * "INBOX" (the folder of a delivery without Sieve). */
+const char *local_junk_folder(const struct local_msg *m);
 /* True when the Maildir dir has the folder (INBOX always). */
 bool maildir_folder_exists(const char *dir, const char *folder);
 /* How many deliveries have queued a new/ fsync so far (a counter: a

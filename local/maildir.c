@@ -328,9 +328,14 @@ int maildir_deliver_to(const struct local_msg *m, const char *rcpt, const char *
 int maildir_deliver(
     const struct local_msg *m, const char *rcpt, const char *dir, struct local_result *r)
 {
-	struct maildir_target t = {.folder = "INBOX"};
+	struct maildir_target t = {.folder = local_junk_folder(m)};
+	int rc;
 
-	return maildir_deliver_to(m, rcpt, dir, &t, r);
+	t.create = strcasecmp(t.folder, "INBOX") != 0;
+	rc = maildir_deliver_to(m, rcpt, dir, &t, r);
+	if (rc == 0 && t.create)
+		log_qid(m->qid, "marked as spam: stored into \"%s\"", t.folder);
+	return rc;
 }
 
 bool maildir_folder_exists(const char *dir, const char *folder)

@@ -227,8 +227,9 @@ static char *message_verdict(enum cleanup_status st, const char *text)
 		/* RFC 3463: 4.3.1 is "mail system full", answered 452. */
 		return xasprintf("%s %s", strncmp(text, "4.3.1", 5) == 0 ? "452" : "451", text);
 	case CLEANUP_REJECT:
-		/* A policy refusal (DMARC) is 550 5.7.1, RFC 7372 / 7489 7.3. */
-		return xasprintf("%s %s", strncmp(text, "5.7.1", 5) == 0 ? "550" : "554", text);
+		/* A policy refusal (DMARC, RFC 7489 7.3; header/body checks, as
+		 * Postfix) is 550 5.7.x; anything else 554. */
+		return xasprintf("%s %s", strncmp(text, "5.7.", 4) == 0 ? "550" : "554", text);
 	case CLEANUP_FAILED:
 	case CLEANUP_READY: break;
 	}

@@ -30,8 +30,10 @@
 #include "config.h"
 #include "dns.h"
 #include "dnsbl.h"
+#include "greylist.h"
 #include "log.h"
 #include "maps.h"
+#include "policy_service.h"
 #include "resolve.h"
 #include "restr_names.h"
 #include "smtpd.h"
@@ -134,7 +136,16 @@ int restr_access_action(const char *value, const char *what, const char *subject
 		log_warn("access table result not supported, ignored: %s", value);
 	}
 	if (code) {
-		dsn = code < 500 ? "4.7.1" : "5.7.1";
+		char own[16] = "";
+		size_t n = strspn(text, "0123456789.");
+
+		/* Postfix: text that starts with its own x.y.z of the right class. */
+		if (text[0] == (code < 500 ? '4' : '5') && text[1] == '.' && n < sizeof(own) &&
+		    (text[n] == ' ' || text[n] == 0)) {
+			memcpy(own, text, n);
+			text = str_trim(text + n);
+		}
+		dsn = *own ? own : code < 500 ? "4.7.1" : "5.7.1";
 		buf_reset(reply);
 		buf_printf(reply, "%d %s <%s>: %s: %s", code, dsn, subject, what,
 		    *text ? text : "Access denied");
@@ -282,8 +293,9 @@ static enum restr_verdict restr_non_fqdn_addr(
 	return ok ? V_DUNNO : restr_reject(c, 504, dsn, "need fully-qualified address");
 }
 
-/* Whether the client's address is listed in zone (with the filter). */
-static enum dns_status restr_rbl_listed(const char *addr, const char *zone, const char *filter)
+/* Whether the client's address (or, rhs, a domain) is listed in zone. */
+static enum dns_status restr_rbl_listed(
+    const char *addr, bool rhs, const char *zone, const char *filter)
 {
 	struct buf name = BUF_INIT;
 	const unsigned char *ans;
@@ -293,7 +305,7 @@ static enum dns_status restr_rbl_listed(const char *addr, const char *zone, cons
 	int len;
 	enum dns_status st = DNS_NOTFOUND;
 
-	if (dnsbl_query_name(addr, zone, &name))
+	if (rhs ? dnsbl_domain_query_name(addr, zone, &name) : dnsbl_query_name(addr, zone, &name))
 		st = dns_poll(buf_cstr(&name), ns_t_a, &ans, &len);
 	buf_free(&name);
 	if (st != DNS_OK)
@@ -325,7 +337,7 @@ static enum restr_verdict restr_rbl_client(struct restr_ctx *c)
 	if (site == NULL || !dnsbl_site_parse(site, &zone, &filter))
 		return restr_config_error(c, "missing or bad DNSBL after reject_rbl_client");
 	(*c->pos)++;
-	st = restr_rbl_listed(c->s->addr, zone, filter);
+	st = restr_rbl_listed(c->s->addr, false, zone, filter);
 	if (st == DNS_OK) {
 		buf_reset(c->reply);
 		buf_printf(c->reply,
@@ -335,6 +347,79 @@ static enum restr_verdict restr_rbl_client(struct restr_ctx *c)
 	free(zone);
 	free(filter);
 	return st == DNS_PENDING ? V_WAIT : st == DNS_OK ? V_REJECT : V_DUNNO;
+}
+
+/* The protocol_state of the command the lists run for. */
+static const char *restr_state(const struct restr_ctx *c)
+{
+	if (c->stage == RESTR_DATA)
+		return "DATA";
+	if (c->rcpt)
+		return "RCPT";
+	if (c->s->sender)
+		return "MAIL";
+	return c->s->helo ? "HELO" : "CONNECT";
+}
+
+/*
+ * check_policy_service inet:host:port | unix:path: the server's action is
+ * read as an access table's (OK, DUNNO, REJECT text, DEFER text,
+ * DEFER_IF_PERMIT text, 4xx/5xx text).  The command waits for the answer
+ * as for DNS (policy_service.h).
+ */
+static enum restr_verdict restr_policy_service(struct restr_ctx *c)
+{
+	const char *endpoint = c->words[*c->pos + 1];
+	struct buf req = BUF_INIT, subj = BUF_INIT;
+	char *action = NULL;
+	int r;
+
+	if (endpoint == NULL)
+		return restr_config_error(c, "missing server after check_policy_service");
+	(*c->pos)++;
+	policy_request_build(c->s, restr_state(c), c->rcpt, &req);
+	r = policy_service_query(c->s->loop, endpoint, buf_cstr(&req), &action);
+	buf_free(&req);
+	if (r == 0)
+		return V_WAIT;
+	restr_subject(c, &subj);
+	r = restr_access_action(action, restr_what(c->stage), buf_cstr(&subj), c->reply);
+	buf_free(&subj);
+	free(action);
+	return r > 0 ? V_PERMIT : r < 0 ? V_REJECT : V_DUNNO;
+}
+
+/*
+ * reject_rhsbl_{client,reverse_client,helo,sender,recipient} zone[=filter]:
+ * the domain is listed in a right-hand-side list.  Postfix's reply text.
+ */
+static enum restr_verdict restr_rhsbl(struct restr_ctx *c, const char *domain, const char *cls)
+{
+	const char *site = c->words[*c->pos + 1];
+	char *zone, *filter;
+	enum dns_status st = DNS_NOTFOUND;
+
+	if (site == NULL || !dnsbl_site_parse(site, &zone, &filter))
+		return restr_config_error(c, "missing or bad DNSBL after reject_rhsbl_*");
+	(*c->pos)++;
+	if (domain && *domain)
+		st = restr_rbl_listed(domain, true, zone, filter);
+	if (st == DNS_OK) {
+		buf_reset(c->reply);
+		buf_printf(c->reply, "%d 5.7.1 Service unavailable; %s [%s] blocked using %s",
+		    restr_code("maps_rbl_reject_code", 554), cls, domain, zone);
+	}
+	free(zone);
+	free(filter);
+	return st == DNS_PENDING ? V_WAIT : st == DNS_OK ? V_REJECT : V_DUNNO;
+}
+
+/* The domain of an address, or NULL for <> and addresses without one. */
+static const char *restr_addr_domain(const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+
+	return at ? at + 1 : NULL;
 }
 
 static enum restr_verdict restr_unknown_domain(
@@ -579,6 +664,22 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 	case RN_CHECK_RECIPIENT_ACCESS:
 		return restr_check_access(c, restr_access_names[rn->id - RN_CHECK_CLIENT_ACCESS]);
 	case RN_REJECT_RBL_CLIENT: return restr_rbl_client(c);
+	case RN_CHECK_POLICY_SERVICE: return restr_policy_service(c);
+	case RN_REJECT_RHSBL_CLIENT:
+		/* "unknown" is no name: nothing to look up (reverse DNS is not done yet). */
+		return restr_rhsbl(
+		    c, strcmp(s->name, "unknown") == 0 ? NULL : s->name, "Client host");
+	case RN_REJECT_RHSBL_HELO: return restr_rhsbl(c, s->helo, "Helo command");
+	case RN_REJECT_RHSBL_SENDER:
+		return restr_rhsbl(c, restr_addr_domain(s->sender), "Sender address");
+	case RN_REJECT_RHSBL_RECIPIENT:
+		return restr_rhsbl(c, restr_addr_domain(c->rcpt), "Recipient address");
+	case RN_CHECK_GREYLIST:
+		/* Only a recipient makes a triplet; elsewhere it says nothing. */
+		if (c->rcpt == NULL || c->s->sender == NULL)
+			return V_DUNNO;
+		return greylist_check(c->s, c->rcpt, c->reply) == GREYLIST_DEFER ? V_REJECT
+										 : V_DUNNO;
 	case RN_UNSUPPORTED: break;
 	}
 	{

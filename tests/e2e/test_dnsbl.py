@@ -12,12 +12,12 @@ ALICE = "alice@example.com"
 CLIENT = "1.0.0.127"  # 127.0.0.1 reversed, as DNSBLs list it
 
 
-def rcpt_reply(port):
+def rcpt_reply(port, sender="someone@example.org", helo=None):
     c = Conn(port)
     try:
         assert c.reply()[0] == 220
-        assert c.ehlo()[0] == 250
-        assert c.cmd("MAIL FROM:<someone@example.org>")[0] == 250
+        assert (c.cmd("EHLO " + helo) if helo else c.ehlo())[0] == 250
+        assert c.cmd("MAIL FROM:<%s>" % sender)[0] == 250
         code, text = c.cmd("RCPT TO:<%s>" % ALICE)
         c.cmd("QUIT")
         return code, " ".join(text)
@@ -32,18 +32,21 @@ class DnsblTest(unittest.TestCase):
             CLIENT + ".bl.example": [("A", "127.0.0.2"), ("TXT", "listed for the test")],
             CLIENT + ".policy.example": [("A", "127.0.0.1")],  # outside [2..11]
             CLIENT + ".down.example": ["TIMEOUT"],
+            "spammer.example.rhs.example": [("A", "127.0.0.2")],
+            "bad-helo.example.rhs.example": [("A", "127.0.0.2")],
+            "example.com.rhs.example": [("A", "127.0.0.4")],
         })
 
     @classmethod
     def tearDownClass(cls):
         cls.dns.stop()
 
-    def instance(self, sites):
+    def instance(self, sites, restriction="reject_rbl_client"):
         inst = Instance(mailboxes=[ALICE], main_cf={
             "mynetworks": "192.0.2.0/24",  # the test client is not trusted
             "dns_servers": "127.0.0.1:%d" % self.dns.port,
             "smtpd_recipient_restrictions":
-                ", ".join("reject_rbl_client " + s for s in sites) + ", permit",
+                ", ".join("%s %s" % (restriction, s) for s in sites) + ", permit",
         })
         inst.start()
         self.addCleanup(inst.cleanup)
@@ -67,6 +70,30 @@ class DnsblTest(unittest.TestCase):
                               "clean.example", "bl.example=127.0.0.[3..11]"])
         code, text = rcpt_reply(inst.smtp_port)
         self.assertEqual(code, 250, text)
+
+    def test_rhsbl_sender_helo_recipient(self):
+        inst = Instance(mailboxes=[ALICE], main_cf={
+            "mynetworks": "192.0.2.0/24",
+            "dns_servers": "127.0.0.1:%d" % self.dns.port,
+            "smtpd_recipient_restrictions":
+                "reject_rhsbl_helo rhs.example, reject_rhsbl_sender rhs.example, "
+                "reject_rhsbl_recipient rhs.example=127.0.0.2, "
+                "reject_rhsbl_client rhs.example, permit",
+        })
+        inst.start()
+        self.addCleanup(inst.cleanup)
+        code, text = rcpt_reply(inst.smtp_port, sender="x@spammer.example")
+        self.assertEqual((code, text), (554, "5.7.1 Service unavailable; Sender address "
+                                             "[spammer.example] blocked using rhs.example"))
+        code, text = rcpt_reply(inst.smtp_port, helo="bad-helo.example")
+        self.assertEqual((code, text), (554, "5.7.1 Service unavailable; Helo command "
+                                             "[bad-helo.example] blocked using rhs.example"))
+        # example.com is listed with 127.0.0.4, outside the recipient filter;
+        # the client has no name (unknown), so nothing is looked up for it.
+        self.assertEqual(rcpt_reply(inst.smtp_port)[0], 250)
+        asked = [q[0] for q in self.dns.queries]
+        self.assertIn("example.com.rhs.example", asked)
+        self.assertNotIn("unknown.rhs.example", asked)
 
 
 if __name__ == "__main__":

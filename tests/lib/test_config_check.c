@@ -132,7 +132,7 @@ static void test_files_and_restrictions(void **state)
 	check("mydestination = localhost, /nonexistent/list\nmyorigin = /nonexistent/name\n"
 	      "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 cidr:/x 300.1.2.3\n"
 	      "smtpd_relay_restrictions = permit_mynetworks defer_unauth_destination\n"
-	      "smtpd_recipient_restrictions = reject_rhsbl_client zen.example, permit\n"
+	      "smtpd_recipient_restrictions = permit_dnswl_client zen.example, permit\n"
 	      "smtpd_sender_restrictions = check_sender_access inline:{ a@b = REJECT },\n"
 	      "  texthash:/etc/x reject_non_fqdn_hostname reject_nonsense\n"
 	      "smtpd_helo_restrictions = reject_unknown_hostname check_helo_access\n"
@@ -144,7 +144,7 @@ static void test_files_and_restrictions(void **state)
 	expect(&r, CHECK_WARN, "main.cf", 3, "\"300.1.2.3\" is not a network");
 	absent(&r, "defer_unauth_destination");
 	expect(&r, CHECK_ERROR, "main.cf", 5,
-	    "smtpd_recipient_restrictions: restriction reject_rhsbl_client is not implemented");
+	    "smtpd_recipient_restrictions: restriction permit_dnswl_client is not implemented");
 	absent(&r, "zen.example");
 	expect(&r, CHECK_ERROR, "main.cf", 6, "unknown restriction reject_nonsense");
 	absent(&r, "inline");

@@ -28,6 +28,26 @@ static void test_query_name(void **state)
 	buf_free(&b);
 }
 
+static void test_domain_query_name(void **state)
+{
+	struct buf b = BUF_INIT;
+	char longname[300];
+
+	(void)state;
+	assert_true(dnsbl_domain_query_name("spam.example", "dbl.example", &b));
+	assert_string_equal(buf_cstr(&b), "spam.example.dbl.example");
+	assert_true(dnsbl_domain_query_name("spam.example.", "dbl.example", &b));
+	assert_string_equal(buf_cstr(&b), "spam.example.dbl.example");
+	assert_false(dnsbl_domain_query_name("", "dbl.example", &b));
+	assert_false(dnsbl_domain_query_name("[192.0.2.1]", "dbl.example", &b));
+	assert_false(dnsbl_domain_query_name("a..b", "dbl.example", &b));
+	assert_false(dnsbl_domain_query_name("a b", "dbl.example", &b));
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	assert_false(dnsbl_domain_query_name(longname, "dbl.example", &b));
+	buf_free(&b);
+}
+
 static void test_sites_and_filters(void **state)
 {
 	char *zone, *filter;
@@ -59,6 +79,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_query_name),
+	    cmocka_unit_test(test_domain_query_name),
 	    cmocka_unit_test(test_sites_and_filters),
 	};
 

@@ -412,7 +412,7 @@ static void test_bad_specs(void **state)
 	open_bad(":x", "type:name");
 	open_bad("texthash:", "missing file name");
 	open_bad("pcre:", "missing file name");
-	open_bad("regexp:/etc/x", "\"regexp\"");
+	open_bad("sqlite:/etc/x", "\"sqlite\""); /* regexp: is read as pcre: */
 }
 
 static int setup(void **state)
