@@ -12,6 +12,7 @@ and through aligned DKIM, reject refused with 550 5.7.1 and nothing
 queued (the domain's p= and an organisational domain's sp=), quarantine
 delivered with X-Spam-Flag: YES, p=none and no record.  Keys, SPF and DMARC
 records come from a zone DNS server on loopback."""
+import glob
 import os
 import subprocess
 import tempfile
@@ -115,17 +116,27 @@ class MsgauthCleanupTest(unittest.TestCase):
         self.assertEqual(final[0], code, final)
         return final
 
-    def delivered(self, subject):
+    def folder_messages(self, folder):
+        """Messages in new/ of a Maildir++ folder ("" is INBOX)."""
+        new = os.path.join(self.inst.maildir(USER), "." + folder if folder else "", "new")
+        out = []
+        for p in sorted(glob.glob(os.path.join(new, "*"))):
+            with open(p, "rb") as f:
+                out.append(f.read())
+        return out
+
+    def delivered(self, subject, folder=""):
         tag = ("Subject: %s\n" % subject).encode()
 
         def find():
-            return [m for m in self.inst.messages(USER) if tag in m.replace(b"\r\n", b"\n")]
+            return [m for m in self.folder_messages(folder)
+                    if tag in m.replace(b"\r\n", b"\n")]
         wait_until(find, 30, what="delivery of %s" % subject)
         return find()[0]
 
-    def results(self, subject):
+    def results(self, subject, folder=""):
         """The one A-R header of the delivered message, as a string."""
-        msg = self.delivered(subject)
+        msg = self.delivered(subject, folder)
         ar = header_fields(msg, "Authentication-Results")
         self.assertEqual(len(ar), 1, ar)
         self.assertEqual(header_fields(msg, "Received-SPF"), [])
@@ -201,9 +212,12 @@ class MsgauthCleanupTest(unittest.TestCase):
 
     def test_dmarc_quarantine_and_none(self):
         self.send(self.message("dmarc-quar", frm=b"x@quar.example"), sender="x@quar.example")
-        ar, msg = self.results("dmarc-quar")
+        # Quarantine marks the message; local files marked mail into Junk.
+        ar, msg = self.results("dmarc-quar", folder="Junk")
         self.assertIn("dmarc=fail (p=quarantine dis=quarantine) header.from=quar.example", ar)
         self.assertEqual(header_fields(msg, "X-Spam-Flag"), ["YES"])
+        self.assertFalse([m for m in self.folder_messages("")
+                          if b"Subject: dmarc-quar" in m])
         self.send(self.message("dmarc-none", frm=b"x@lax.example"), sender="x@lax.example")
         ar, msg = self.results("dmarc-none")
         self.assertIn("dmarc=fail (p=none dis=none)", ar)
