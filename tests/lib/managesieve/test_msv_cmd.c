@@ -58,6 +58,7 @@ static void test_strings(void **state)
 	assert_int_equal(cmd.argv[1].len, 6);
 	assert_memory_equal(cmd.argv[1].s, "keep;\n", 6);
 	/* {n} is taken like {n+}; a literal may hold NULs */
+	msv_cmd_free(&cmd);
 	assert_int_equal(
 	    msv_cmd_parse("CHECKSCRIPT {3}\r\na\0b\r\n", 22, 1000, &cmd, &used), MSV_PARSE_OK);
 	assert_int_equal(cmd.id, MSV_CMD_CHECKSCRIPT);
