@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool init;
 	char dir[] = "/tmp/fuzz_imap_session.XXXXXX";
-	struct imap_login_info li = {"fuzz", dir, NULL, NULL, NULL};
+	struct imap_login_info li = {.user = "fuzz", .maildir = dir};
 	struct event_loop *loop;
 	struct imap_client *c;
 	int sv[2], done = 0;
