@@ -16,10 +16,22 @@ TERN = os.path.join(BUILD, "bin", "tern")
 QUEUES = ("incoming", "active", "deferred", "hold", "corrupt", "maildrop")
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nobody listens on, never one this run handed out
+    before: the kernel may give the same ephemeral port to two binds in a
+    row, and an instance asks for several ports before it listens on any
+    (two equal ports made master.cf's "duplicate service")."""
+    for _ in range(1000):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise AssertionError("no fresh free loopback port after 1000 tries")
 
 
 def _proc_state(pid):
