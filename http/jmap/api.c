@@ -60,6 +60,12 @@ void jmap_error(struct jcall *c, const char *type, const char *desc)
 	jmap_reply(c, "error", a);
 }
 
+json_t *jmap_set_error(const char *type, const char *desc)
+{
+	return desc ? json_pack("{s:s, s:s}", "type", type, "description", desc)
+		    : json_pack("{s:s}", "type", type);
+}
+
 bool jmap_args(struct jcall *c, const struct jmap_arg *spec)
 {
 	const char *bad;

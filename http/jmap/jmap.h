@@ -11,7 +11,8 @@
  *   query.c    Email/query|queryChanges|changes
  *   eset.c     Email/set|import, the message writer
  *   blob.c     /jmap/upload and /jmap/download
- *   submit.c   Identity/get, EmailSubmission/set, VacationResponse
+ *   submit.c   Identity/get, EmailSubmission/set
+ *   vacation.c VacationResponse/get|set on the Sieve scripts
  */
 #ifndef TERN_JMAP_H
 #define TERN_JMAP_H
@@ -70,6 +71,8 @@ typedef void jmap_method_fn(struct jcall *c);
 /* api.c */
 void jmap_reply(struct jcall *c, const char *name, json_t *args);
 void jmap_error(struct jcall *c, const char *type, const char *desc);
+/* A SetError {type, description} (desc may be NULL) for notCreated etc. */
+json_t *jmap_set_error(const char *type, const char *desc);
 /* Checks args against spec and accountId; false when an error was sent. */
 bool jmap_args(struct jcall *c, const struct jmap_arg *spec);
 void jmap_api(const char *body, size_t len, int *status, struct buf *out);
