@@ -471,7 +471,7 @@ class VacationTest(unittest.TestCase):
     set over JMAP is on (the vacation script includes them) and are the
     active script again when it is off; ManageSieve sees the vacation
     script; a message from Bob gets the vacation reply and is still filed
-    by the filter."""
+    by the filter. Also RFC 9425 quotas, from the account's quota_rule."""
 
     FILTER = (b'require ["fileinto", "mailbox"];\r\n'
               b'if header :contains "subject" "report" {\r\n  fileinto :create "Work";\r\n}\r\n')
@@ -480,7 +480,7 @@ class VacationTest(unittest.TestCase):
     def setUpClass(cls):
         cls.inst = Instance(http=True, managesieve=True,
                             main_cf={"auth_failure_exceptions": "127.0.0.0/8"})
-        cls.inst.user_add(ALICE, PASS)
+        cls.inst.user_add(ALICE, PASS, "--quota", "1M")
         cls.inst.user_add(BOB, PASS)
         # the vacation reply goes through sendmail and postdrop
         r = cls.inst.tern("check", check=False)
@@ -518,6 +518,47 @@ class VacationTest(unittest.TestCase):
                        using=[CORE, "urn:ietf:params:jmap:vacationresponse"])
         self.assertEqual(r[0][0], "VacationResponse/%s" % ("set" if kw else "get"), r)
         return r[0][1]
+
+    def test_quota(self):
+        """RFC 9425 from the account's quota_rule (users file: 1M), the
+        numbers local enforces; Quota/changes after a delivery."""
+        s = self.w.session()
+        self.assertIn("urn:ietf:params:jmap:quota", s["capabilities"])
+        self.assertEqual(s["primaryAccounts"]["urn:ietf:params:jmap:quota"], self.w.account)
+        using = [CORE, "urn:ietf:params:jmap:quota"]
+        r = self.w.api([["Quota/get", {"accountId": self.w.account, "ids": None}, "q"],
+                        ["Quota/query", {"accountId": self.w.account}, "l"]], using=using)
+        g = r[0][1]
+        self.assertEqual(len(g["list"]), 1, g)
+        q = g["list"][0]
+        self.assertEqual((q["id"], q["resourceType"], q["hardLimit"], q["scope"], q["types"]),
+                         ("storage", "octets", 1024 * 1024, "account", ["Email"]))
+        self.assertEqual(r[1][1]["ids"], ["storage"])
+        before = q["used"]
+        body = "x" * 5000 + "\n"
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as m:
+            m.sendmail(BOB, [ALICE], message("quota filler", body=body, frm=BOB).encode())
+
+        def used():
+            r = self.w.api([["Quota/get", {"accountId": self.w.account,
+                                           "ids": ["storage", "count"],
+                                           "properties": ["used"]}, "q"]], using=using)
+            return r[0][1]
+        wait_until(lambda: used()["list"][0]["used"] > before + 5000, 30, what="quota used grows")
+        now = used()
+        self.assertEqual(now["notFound"], ["count"])
+        self.assertEqual(set(now["list"][0]), {"id", "used"})
+        r = self.w.api([["Quota/changes", {"accountId": self.w.account,
+                                           "sinceState": g["state"]}, "c"],
+                        ["Quota/changes", {"accountId": self.w.account,
+                                           "sinceState": now["state"]}, "d"],
+                        ["Quota/get", {"accountId": self.w.account}, "e"]], using=using)
+        self.assertEqual((r[0][1]["updated"], r[0][1]["created"], r[0][1]["newState"]),
+                         (["storage"], [], now["state"]))
+        self.assertEqual(r[1][1]["updated"], [])
+        # without the capability in "using", the method is unknown
+        r = self.w.api([["Quota/get", {"accountId": self.w.account}, "q"]], using=[CORE])
+        self.assertEqual(r[0][1]["type"], "unknownMethod")
 
     def test_vacation_on_sieve(self):
         c = self.sieve()
