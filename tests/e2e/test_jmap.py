@@ -432,6 +432,45 @@ class JmapTest(unittest.TestCase):
         th = self.w.call("Thread/get", {"ids": [t[0]["threadId"], "t00000000"]})
         self.assertEqual(th["list"][0]["emailIds"], [root, reply])
         self.assertEqual(th["notFound"], ["t00000000"])
+        tid = t[0]["threadId"]
+
+        # Thread/changes: a reply updates the thread, a new message creates
+        # one, destroying its only message destroys it
+        state0 = th["state"]
+        self.deliver(message("Re: Re: thread root", extra="In-Reply-To: <%s>\r\nReferences: <%s>\r\n"
+                             % (mid, mid)))
+        ch = self.w.call("Thread/changes", {"sinceState": state0})
+        self.assertEqual((ch["created"], ch["updated"], ch["destroyed"]), ([], [tid], []))
+        self.deliver(message("a lonely message"))
+        lonely = self.find("a lonely message")
+        lonely_t = self.get([lonely], ["threadId"])[0]["threadId"]
+        ch = self.w.call("Thread/changes", {"sinceState": ch["newState"]})
+        self.assertEqual((ch["created"], ch["updated"], ch["destroyed"]), ([lonely_t], [], []))
+        state1 = ch["newState"]
+
+        # collapseThreads: one Email per thread, the newest (receivedAt desc)
+        inbox = {"inMailbox": self.boxes["inbox"]}
+        all_ids = self.query(inbox)
+        threads = {e["id"]: e["threadId"] for e in self.get(all_ids, ["threadId"])}
+        q = self.w.call("Email/query", {"filter": inbox, "collapseThreads": True})
+        self.assertEqual(len(q["ids"]), len(set(threads.values())))
+        self.assertEqual(len({threads[i] for i in q["ids"]}), len(q["ids"]))
+        self.assertEqual(q["ids"], [i for i in all_ids if i in q["ids"]])  # the sort kept
+        firsts = {}
+        for i in all_ids:
+            firsts.setdefault(threads[i], i)
+        self.assertEqual(set(q["ids"]), set(firsts.values()))
+        self.assertFalse(q["canCalculateChanges"])
+        r = self.w.api([["Email/queryChanges", {"accountId": self.w.account, "filter": inbox,
+                                                "collapseThreads": True,
+                                                "sinceQueryState": q["queryState"]}, "c"]])
+        self.assertEqual(r[0], ["error", {"type": "cannotCalculateChanges",
+                                          "description": "collapseThreads"}, "c"])
+
+        s = self.w.call("Email/set", {"destroy": [lonely]})
+        self.assertEqual(s["destroyed"], [lonely])
+        ch = self.w.call("Thread/changes", {"sinceState": state1})
+        self.assertEqual((ch["created"], ch["updated"], ch["destroyed"]), ([], [], [lonely_t]))
 
     def test_vacation(self):
         r = self.w.api([["VacationResponse/get", {"accountId": self.w.account}, "v"]],
