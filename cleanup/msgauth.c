@@ -19,8 +19,10 @@
  *	dkim=pass header.d=example.org header.s=sel header.a=rsa-sha256
  *	header.b=AbCdEfGh
  *
- * SPF's result comes from smtpd in the begin record (spf=, spf_prop=); no
- * spf= when smtpd did not check.  Any Authentication-Results header of the
+ * SPF's results come from smtpd in the begin record (spf=, spf_prop= for
+ * the MAIL FROM identity, spf_helo=, spf_helo_prop= for the HELO one: two
+ * spf= entries then); no spf= when smtpd did not check.  DMARC uses the
+ * MAIL FROM identity's only.  Any Authentication-Results header of the
  * message that claims our authserv-id is removed first (RFC 8601 5: it can
  * only be a forgery, or a loop).
  *
@@ -51,8 +53,9 @@ struct cm_lookup {
 };
 
 struct cleanup_msgauth {
-	char *spf;	/* smtpd's result name, or NULL */
-	char *spf_prop; /* "smtp.mailfrom=..." */
+	char *spf;			/* smtpd's result name, or NULL */
+	char *spf_prop;			/* "smtp.mailfrom=..." */
+	char *spf_helo, *spf_helo_prop; /* the HELO identity's, "smtp.helo=..." */
 	struct dkim_verifier *dkim;
 	struct buf *sigb; /* each signature's b=, 8 characters (RFC 6008) */
 	size_t nsig;
@@ -102,6 +105,8 @@ struct cleanup_msgauth *cleanup_msgauth_begin(const struct ipc_msg *m, const cha
 	ma = xcalloc(1, sizeof(*ma));
 	ma->spf = cm_safe(ipc_get_str(m, A_SPF));
 	ma->spf_prop = cm_safe(ipc_get_str(m, A_SPF_PROP));
+	ma->spf_helo = cm_safe(ipc_get_str(m, A_SPF_HELO));
+	ma->spf_helo_prop = cm_safe(ipc_get_str(m, A_SPF_HELO_PROP));
 	ma->qid = xstrdup(qid);
 	return ma;
 }
@@ -411,6 +416,9 @@ void cleanup_msgauth_result(struct cleanup_msgauth *ma, struct buf *out)
 	if (ma->spf)
 		buf_printf(out, ";\n\tspf=%s%s%s", ma->spf, ma->spf_prop ? " " : "",
 		    ma->spf_prop ? ma->spf_prop : "");
+	if (ma->spf_helo)
+		buf_printf(out, ";\n\tspf=%s%s%s", ma->spf_helo, ma->spf_helo_prop ? " " : "",
+		    ma->spf_helo_prop ? ma->spf_helo_prop : "");
 	if (n == 0)
 		buf_puts(out, ";\n\tdkim=none");
 	for (size_t i = 0; i < n; i++) {
@@ -452,6 +460,8 @@ void cleanup_msgauth_free(struct cleanup_msgauth *ma)
 	free(ma->sigb);
 	free(ma->spf);
 	free(ma->spf_prop);
+	free(ma->spf_helo);
+	free(ma->spf_helo_prop);
 	free(ma->qid);
 	free(ma);
 }
