@@ -74,6 +74,13 @@ struct cleanup_msgauth {
 	enum dmarc_result dmarc_err; /* DMARC_NONE, or temperror/permerror */
 	struct dmarc_record rec;
 	bool reject, quarantine; /* the verdict (dmarc_policy_enforce) */
+	/* RFC 9091 np=: does the From: domain exist (A, AAAA or MX)?  Asked
+	 * only when the org's record has np= */
+	struct cm_exist {
+		struct cleanup_msgauth *ma;
+		struct dns_request *req;
+	} exist[3];
+	bool exists;
 };
 
 bool cleanup_msgauth_init(struct buf *why)
@@ -175,6 +182,35 @@ static void cm_settle(struct cleanup_msgauth *ma)
 
 static void cm_dmarc_start(struct cleanup_msgauth *ma, const char *domain);
 
+/* One of the From: domain's A/AAAA/MX answers: anything but "no such name"
+ * and "no such record" (a failure included: np= is not for a domain we
+ * could not see) makes it exist. */
+static void cm_exist_answer(void *ctx, enum dns_status st, const unsigned char *ans, int len)
+{
+	struct cm_exist *e = ctx;
+	struct cleanup_msgauth *ma = e->ma;
+
+	(void)ans;
+	(void)len;
+	e->req = NULL;
+	if (st != DNS_NOTFOUND && st != DNS_NODATA)
+		ma->exists = true;
+	cm_settle(ma);
+}
+
+/* RFC 9091 3.2: asks whether the From: domain exists. */
+static void cm_exist_start(struct cleanup_msgauth *ma)
+{
+	static const int types[3] = {ns_t_a, ns_t_aaaa, ns_t_mx};
+
+	for (int i = 0; i < 3; i++) {
+		ma->exist[i].ma = ma;
+		ma->pending++;
+		ma->exist[i].req =
+		    dns_request_start(ma->from, types[i], cm_exist_answer, &ma->exist[i]);
+	}
+}
+
 /* _dmarc.DOMAIN's TXT records: exactly one DMARC record counts (RFC 7489
  * 6.6.3); none at the From: domain sends us to the organisational one. */
 static void cm_dmarc_answer(void *ctx, enum dns_status st, const unsigned char *ans, int len)
@@ -203,6 +239,8 @@ static void cm_dmarc_answer(void *ctx, enum dns_status st, const unsigned char *
 	    strcmp(ma->org, ma->from) != 0) {
 		ma->dmarc_at_org = true;
 		cm_dmarc_start(ma, ma->org);
+	} else if (ma->dmarc_have && ma->dmarc_at_org && ma->rec.np != DMARC_P_UNSET) {
+		cm_exist_start(ma);
 	}
 	cm_settle(ma);
 }
@@ -385,7 +423,13 @@ static void cm_dmarc_result(
 	else
 		r = pass ? DMARC_PASS : DMARC_FAIL;
 	if (ma->dmarc_have) {
-		pol = ma->dmarc_at_org && ma->rec.sp != DMARC_P_UNSET ? ma->rec.sp : ma->rec.p;
+		pol = ma->rec.p;
+		/* a subdomain under its org's record: np= when it does not
+		 * exist (RFC 9091 4), else sp= when given */
+		if (ma->dmarc_at_org && !ma->exists && ma->rec.np != DMARC_P_UNSET)
+			pol = ma->rec.np;
+		else if (ma->dmarc_at_org && ma->rec.sp != DMARC_P_UNSET)
+			pol = ma->rec.sp;
 		/* pct= samples which failing messages get the policy (6.6.4). */
 		if (r == DMARC_FAIL && (ma->rec.pct >= 100 || rand() % 100 < ma->rec.pct))
 			dis = pol;
@@ -452,6 +496,9 @@ void cleanup_msgauth_free(struct cleanup_msgauth *ma)
 	free(ma->lookups);
 	if (ma->dmarc_req)
 		dns_request_cancel(ma->dmarc_req);
+	for (int i = 0; i < 3; i++)
+		if (ma->exist[i].req)
+			dns_request_cancel(ma->exist[i].req);
 	free(ma->from);
 	free(ma->org);
 	dkim_verifier_free(ma->dkim);
