@@ -244,8 +244,8 @@ static void route_requiretls_fail(const struct route_hop *h, struct smtp_fail *f
 
 /* STARTTLS as the policy says; 0 go on, -1 this host failed (f), 1 retry
  * the address without TLS (level may, handshake failed). */
-static int route_tls(
-    struct smtp_session *s, const struct route_hop *h, enum tls_level lvl, struct smtp_fail *f)
+static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls_level lvl,
+    const struct dane_tlsa_set *tlsa, struct smtp_fail *f)
 {
 	struct smtp_reply r;
 	struct buf err = BUF_INIT, info = BUF_INIT;
@@ -280,8 +280,9 @@ static int route_tls(
 	}
 	/* The level is part of the key: a session made without checks must
 	 * not be resumed where the certificate has to be verified. */
-	snprintf(key, sizeof(key), "%s[%s]:%d/%d", s->host, s->addr, s->port, (int)lvl);
-	ssl = tls_client_new(lvl, s->host, h->name, key, &err);
+	snprintf(key, sizeof(key), "%s[%s]:%d/%d%s", s->host, s->addr, s->port, (int)lvl,
+	    tlsa && tlsa->n ? "/dane" : "");
+	ssl = tls_client_new(lvl, s->host, h->name, key, tlsa, &err);
 	if (ssl == NULL) {
 		route_failf(f, false, "4.7.5", "%s", buf_cstr(&err));
 		goto out;
@@ -295,6 +296,10 @@ static int route_tls(
 	s->tls = true;
 	s->verified = lvl >= TLS_LEVEL_VERIFY;
 	tls_client_describe(ssl, &info);
+	if (tlsa && tlsa->n) {
+		buf_puts(&info, ", DANE ");
+		tls_client_dane_describe(ssl, &info);
+	}
 	log_info("%s TLS connection %s to %s: %s",
 	    lvl >= TLS_LEVEL_VERIFY ? "Verified" : "Untrusted",
 	    tls_client_resumed(ssl) ? "reused" : "established", relay, buf_cstr(&info));
@@ -326,7 +331,8 @@ static int route_unix(const char *path, char *err, size_t errsize)
 /* One address (a NULL: h's unix socket): connect, greeting, EHLO (LHLO),
  * TLS, AUTH.  NULL with f set. */
 static struct smtp_session *route_try(const struct route_hop *h, const char *host,
-    const struct dns_addr *a, enum tls_level lvl, struct smtp_fail *f)
+    const struct dns_addr *a, enum tls_level lvl, const struct dane_tlsa_set *tlsa,
+    struct smtp_fail *f)
 {
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
 	struct smtp_reply r;
@@ -360,9 +366,9 @@ static struct smtp_session *route_try(const struct route_hop *h, const char *hos
 	smtp_reply_free(&r);
 	if (rc == 0)
 		rc = route_hello(s, f);
-	if (rc == 0 && (rc = route_tls(s, h, lvl, f)) == 1) {
+	if (rc == 0 && (rc = route_tls(s, h, lvl, tlsa, f)) == 1) {
 		smtp_session_free(s);
-		return route_try(h, host, a, TLS_LEVEL_NONE, f);
+		return route_try(h, host, a, TLS_LEVEL_NONE, NULL, f);
 	}
 	if (rc == 0 && !h->lmtp)
 		rc = smtp_sasl_auth(s, h->dest, f);
@@ -410,7 +416,7 @@ struct smtp_session *smtp_route_connect(
 	long limit = config_int("smtp_mx_address_limit");
 	enum tls_level lvl;
 	struct smtp_session *s = NULL;
-	bool any_addr = false, lookup_temp = false;
+	bool any_addr = false, lookup_temp = false, names_secure = false;
 
 	memset(f, 0, sizeof(*f));
 	if (!route_parse(nexthop, lmtp, &h)) {
@@ -419,7 +425,7 @@ struct smtp_session *smtp_route_connect(
 		return NULL;
 	}
 	if (h.unix_socket)
-		return route_try(&h, config_str("myhostname"), NULL, TLS_LEVEL_NONE, f);
+		return route_try(&h, config_str("myhostname"), NULL, TLS_LEVEL_NONE, NULL, f);
 	if (lmtp)
 		lvl = TLS_LEVEL_NONE;
 	else if (!tls_client_policy(h.dest, h.name, &lvl)) {
@@ -434,11 +440,26 @@ struct smtp_session *smtp_route_connect(
 		lvl = TLS_LEVEL_MAY;
 	if (!route_hosts(&h, &mx, &nmx, f))
 		return NULL;
+	/* RFC 7672 2.2.1: MX host names are trusted only from a validated
+	 * answer; a "[host]" next hop is configuration, trusted as such. */
+	if (lvl >= TLS_LEVEL_DANE && smtp_dane_enabled())
+		names_secure = !h.mx || smtp_dane_mx_secure(h.name);
 	for (size_t i = 0; i < nmx && s == NULL && (limit <= 0 || (long)tried < limit); i++) {
 		struct dns_addr *addrs = NULL;
 		size_t na = 0;
 		struct buf why = BUF_INIT;
-		enum dns_status st = dns_lookup_host(mx[i].host, h.port, &addrs, &na, &why);
+		struct smtp_dane d = {.level = lvl};
+		enum dns_status st;
+
+		if (lvl >= TLS_LEVEL_DANE &&
+		    smtp_dane_host(mx[i].host, h.port, names_secure, lvl, &d, f) < 0) {
+			any_addr = true; /* a host was there, and refused: defer */
+			continue;
+		}
+		/* REQUIRETLS: a host without DANE still needs a verified name. */
+		if (h.want == SMTP_TLS_REQUIRE && d.level < TLS_LEVEL_VERIFY)
+			d.level = TLS_LEVEL_VERIFY;
+		st = dns_lookup_host(mx[i].host, h.port, &addrs, &na, &why);
 
 		if (st != DNS_OK) {
 			if (st != DNS_NOTFOUND)
@@ -450,9 +471,10 @@ struct smtp_session *smtp_route_connect(
 		any_addr |= na > 0;
 		for (size_t j = 0; j < na && s == NULL && (limit <= 0 || (long)tried < limit);
 		     j++, tried++)
-			s = route_try(&h, mx[i].host, &addrs[j], lvl, f);
+			s = route_try(&h, mx[i].host, &addrs[j], d.level, &d.tlsa, f);
 		free(addrs);
 		buf_free(&why);
+		dane_tlsa_free(&d.tlsa);
 	}
 	free(mx);
 	/* No host had an address: permanent only when every look-up said

@@ -30,6 +30,8 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "dane.h"
+#include "tls_client.h"
 
 /* ------------------------------------------------------------ reply.c */
 
@@ -130,6 +132,22 @@ struct smtp_fail {
  * with f filled. */
 struct smtp_session *smtp_route_connect(
     const char *nexthop, bool lmtp, enum smtp_tls_want want, struct smtp_fail *f);
+
+/* dane.c: what the levels dane and dane-only come to for one host. */
+struct smtp_dane {
+	enum tls_level level;	   /* may, encrypt or verify (with tlsa) */
+	struct dane_tlsa_set tlsa; /* usable records: free with dane_tlsa_free */
+};
+
+/* smtp_dns_support_level = dnssec (else a warning, once). */
+bool smtp_dane_enabled(void);
+/* Whether domain's MX answer (or its denial) was DNSSEC-validated. */
+bool smtp_dane_mx_secure(const char *domain);
+/* host:port under policy lvl (dane or dane-only); name_secure: the host
+ * name itself is trusted (validated MX, or configured).  0 with d filled,
+ * -1 with f filled (defer this host). */
+int smtp_dane_host(const char *host, int port, bool name_secure, enum tls_level lvl,
+    struct smtp_dane *d, struct smtp_fail *f);
 
 /* session.c: the per-process cache of idle sessions. */
 struct smtp_session *smtp_cache_get(const char *dest);
