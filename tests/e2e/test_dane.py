@@ -3,6 +3,7 @@ validating resolver on loopback (dnssec_util.py) and a TLS server on
 loopback: matching TLSA records give "Verified TLS", a mismatch defers, an
 unsigned zone stays opportunistic, and dane-only without records defers."""
 import os
+import re
 import shutil
 import smtplib
 import tempfile
@@ -64,6 +65,11 @@ class DaneTest(unittest.TestCase):
             c.sendmail("from@example.com", [rcpt], b"Subject: dane\r\n\r\nhello\r\n")
         return wait_log(self.inst, "to=<%s>" % rcpt)[0]
 
+    def queue_show(self, line):
+        """tern queue show of the message a delivery log line is about."""
+        qid = re.search(r"([0-9A-Za-z]+): to=<", line).group(1)
+        return self.inst.tern("queue", "show", qid).stdout
+
     def delivered(self, rcpt):
         return wait_until(lambda: [t for t in self.srv.transactions if rcpt in t.rcpts], 30,
                           what="delivery to %s" % rcpt)[0]
@@ -92,6 +98,9 @@ class DaneTest(unittest.TestCase):
         self.assertIn("status=deferred", line)
         self.assertIn("Cannot start TLS", line)
         self.assertIn("bad.dane.test[127.0.0.1]", line)
+        shown = wait_until(lambda: (lambda o: o if "Cannot start TLS" in o else None)(
+            self.queue_show(line)), 15, what="the deferral reason in tern queue show")
+        self.assertIn("status: deferred 4.7.5", shown)
         self.assertFalse([t for t in self.srv.transactions if "b@bad.example" in t.rcpts])
 
     def test_unsigned_zone_is_opportunistic(self):
@@ -104,6 +113,9 @@ class DaneTest(unittest.TestCase):
         line = self.send("d@none.example")
         self.assertIn("dsn=4.7.5, status=deferred (no DNSSEC-validated TLSA records for "
                       "none.dane.test", line)
+        shown = wait_until(lambda: (lambda o: o if "no DNSSEC-validated TLSA" in o else None)(
+            self.queue_show(line)), 15, what="the deferral reason in tern queue show")
+        self.assertIn("status: deferred 4.7.5", shown)
         self.assertFalse([t for t in self.srv.transactions if "d@none.example" in t.rcpts])
 
 
