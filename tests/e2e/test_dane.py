@@ -119,5 +119,33 @@ class DaneTest(unittest.TestCase):
         self.assertFalse([t for t in self.srv.transactions if "d@none.example" in t.rcpts])
 
 
+class DaneConfigTest(unittest.TestCase):
+    """tern check knows the levels and the DNS support level."""
+
+    def check(self, main_cf):
+        inst = Instance(main_cf=main_cf)
+        try:
+            return inst.tern("check", check=False)
+        finally:
+            inst.cleanup()
+
+    def test_unknown_values_are_errors(self):
+        c = self.check({"smtp_tls_security_level": "danger", "smtp_dns_support_level": "yes"})
+        self.assertEqual(c.returncode, os.EX_CONFIG, c.stderr)
+        self.assertIn('unknown smtp_tls_security_level "danger"', c.stderr)
+        self.assertIn('smtp_dns_support_level must be disabled, enabled or dnssec, not "yes"',
+                      c.stderr)
+
+    def test_dane_without_dnssec_warns(self):
+        c = self.check({"smtp_tls_security_level": "dane"})
+        self.assertEqual(c.returncode, 0, c.stderr)
+        self.assertIn("smtp_tls_security_level = dane needs smtp_dns_support_level = dnssec",
+                      c.stderr)
+        c = self.check({"smtp_tls_security_level": "dane-only",
+                        "smtp_dns_support_level": "dnssec"})
+        self.assertEqual(c.returncode, 0, c.stderr)
+        self.assertNotIn("smtp_dns_support_level", c.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
