@@ -408,7 +408,11 @@ const struct param_def param_table[] = {
     INT("smtp_connection_reuse_count_limit", "0",
 	"messages sent over one connection; 0 means no limit"),
     INT("smtp_mx_address_limit", "5", "most addresses tried for one delivery"),
-    STR("smtp_tls_security_level", "may", "client TLS: none, may, encrypt, verify, secure"),
+    STR("smtp_tls_security_level", "may",
+	"client TLS: none, may, encrypt, dane, dane-only, verify, secure"),
+    STR("smtp_dns_support_level", "",
+	"DNS features of the smtp client: disabled, enabled, dnssec (trust the resolver's AD bit, "
+	"for DANE)"),
     STR("smtp_tls_policy_maps", "", "tables giving a TLS security level per next hop"),
     STR("smtp_tls_CAfile", "",
 	"PEM file of CAs trusted by verify/secure, besides the system store"),

@@ -80,6 +80,9 @@
 #define A_RET "ret"	      /* "FULL" or "HDRS" (MAIL FROM RET=, sendmail -R) */
 #define A_ENVID "envid"	      /* MAIL FROM ENVID= xtext-decoded, or sendmail -V */
 #define A_SMTPUTF8 "smtputf8" /* "yes" when MAIL said SMTPUTF8 */
+/* RFC 8689: smtpd -> cleanup, stored as an 'A' record; qmgr -> smtp,
+ * which then delivers only over verified TLS to a REQUIRETLS server. */
+#define A_REQUIRETLS "requiretls" /* "yes" when MAIL said REQUIRETLS */
 
 /*
  * Local submission (sendmail, postdrop, pickup).  postdrop -> pickup
