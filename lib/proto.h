@@ -99,8 +99,10 @@
 #define A_TRUSTED "trusted"   /* -> cleanup: "yes": mynetworks or authenticated client */
 #define A_SPF "spf"	      /* -> cleanup: smtpd's SPF result ("pass", "fail", ...) */
 #define A_SPF_PROP "spf_prop" /* -> cleanup: what was checked: "smtp.mailfrom=a@b.example" */
-#define A_TIME "time"	      /* maildrop: submission time, microseconds */
-#define OP_WAKEUP "wakeup"    /* postdrop -> public/pickup: new maildrop file */
+#define A_SPF_HELO "spf_helo" /* -> cleanup: the HELO identity's SPF result */
+#define A_SPF_HELO_PROP "spf_helo_prop" /* -> cleanup: "smtp.helo=mail.b.example" */
+#define A_TIME "time"			/* maildrop: submission time, microseconds */
+#define OP_WAKEUP "wakeup"		/* postdrop -> public/pickup: new maildrop file */
 /* Process status: daemon -> master, over the service's status pipe
  * (lib/proc_status.h): {pid, state=avail|busy}, one record per change. */
 #define A_PID "pid"
