@@ -634,6 +634,32 @@ class VacationTest(unittest.TestCase):
         r = self.w.api([["Quota/get", {"accountId": self.w.account}, "q"]], using=[CORE])
         self.assertEqual(r[0][1]["type"], "unknownMethod")
 
+    def test_zz_ids_survive_a_restart(self):
+        """Email, thread and blob ids, and the state, are the same after
+        the whole instance (jmap process included) restarted."""
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as m:
+            m.sendmail(BOB, [ALICE], message("kept ids", frm=BOB).encode())
+        wait_until(lambda: self.w.call("Email/query", {"filter": {"subject": "kept ids"}})["ids"],
+                   30, what="delivery")
+        props = ["threadId", "blobId", "mailboxIds", "subject"]
+        q = self.w.call("Email/query", {})
+        before = self.w.call("Email/get", {"ids": q["ids"], "properties": props})
+        self.inst.stop()
+        self.inst.start()
+        wait_until(lambda: self.inst._port_open(self.inst.http_plain_port), 30, what="http port")
+        w = Web("http://127.0.0.1:%d" % self.inst.http_plain_port)
+        st, h, b = w.login(ALICE, PASS)
+        self.assertEqual(st, 200, b)
+        w.session()
+        self.assertEqual(w.account, self.w.account)
+        q2 = w.call("Email/query", {})
+        self.assertEqual(q2["ids"], q["ids"])
+        self.assertEqual(q2["queryState"], q["queryState"])
+        after = w.call("Email/get", {"ids": q["ids"], "properties": props})
+        self.assertEqual(after["list"], before["list"])
+        self.assertEqual(after["state"], before["state"])
+        self.__class__.w = w
+
     def test_vacation_on_sieve(self):
         c = self.sieve()
         self.assertEqual(c.do(b'PUTSCRIPT "filters" ' + c.literal(self.FILTER))[0], "OK")
