@@ -84,9 +84,16 @@ static long queue_count(int fd)
 
 static void mlog_line(const char *l)
 {
-	const char *st = strstr(l, " status=");
+	/* "..., dsn=X.Y.Z, status=sent (...)": the status after the dsn,
+	 * not a look-alike inside the address logged before it */
+	const char *dsn = strstr(l, ", dsn=");
+	const char *st = dsn ? strstr(dsn, ", status=") : NULL;
 
-	if (strstr(l, ", nrcpt=") && strstr(l, " (queue active)"))
+	if (st)
+		st++;
+	size_t n = strlen(l);
+
+	if (n > 15 && strcmp(l + n - 15, " (queue active)") == 0 && strstr(l, ", nrcpt="))
 		mlog.received++;
 	else if (st && strncmp(st + 8, "sent ", 5) == 0)
 		mlog.sent++;
