@@ -262,11 +262,12 @@ static bool dkim_record_matches(const char *r, EVP_PKEY *key, struct buf *why)
 
 /*
  * One key against its published record SELECTOR._domainkey.DOMAIN: prints
- * one line, and the record to publish when it does not match.  0: it
+ * one line (after "ok    "/"FAIL  " and label when label is given), and the
+ * record to publish when it does not match.  0: it
  * matches; 1: it does not (none, another key, revoked); EX_TEMPFAIL: the
  * look-up failed.  dns_init has been called.
  */
-int dkim_check_key(const struct dkim_keyfile *k)
+int dkim_check_key(const struct dkim_keyfile *k, const char *label)
 {
 	struct buf why = BUF_INIT, rec = BUF_INIT;
 	char *name = xasprintf("%s._domainkey.%s", k->selector, k->domain);
@@ -278,24 +279,28 @@ int dkim_check_key(const struct dkim_keyfile *k)
 
 	if (st == DNS_OK)
 		st = dns_txt_from_answer(ans, len, &txt, &n);
-	if (st == DNS_RETRY || st == DNS_FAIL) {
-		printf("%s: look-up failed: %s\n", name, buf_cstr(&why));
-		rc = EX_TEMPFAIL;
-	} else if (st != DNS_OK || n == 0) {
-		printf("%s: no record published\n", name);
-	} else {
+	if (st == DNS_OK) {
 		for (size_t i = 0; i < n && rc != 0; i++) {
 			buf_reset(&why);
 			if (dkim_record_matches(txt[i], k->pkey, &why))
 				rc = 0;
 		}
-		if (rc == 0)
-			printf("%s: ok, the published record matches the key\n", name);
-		else
-			printf("%s: %s\n", name, buf_cstr(&why));
+	} else if (st == DNS_RETRY || st == DNS_FAIL) {
+		rc = EX_TEMPFAIL;
+	}
+	if (label)
+		printf("%s%s", rc == 0 ? "ok    " : "FAIL  ", label);
+	if (st == DNS_RETRY || st == DNS_FAIL) {
+		printf("%s: look-up failed: %s\n", name, buf_cstr(&why));
+	} else if (st != DNS_OK || n == 0) {
+		printf("%s: no record published\n", name);
+	} else if (rc == 0) {
+		printf("%s: ok, the published record matches the key\n", name);
+	} else {
+		printf("%s: %s\n", name, buf_cstr(&why));
 	}
 	if (rc != 0) {
-		printf("publish:\n");
+		printf("%spublish:\n", label ? "      " : "");
 		dkim_key_record(k->pkey, &rec);
 		dkim_print_record(k->selector, k->domain, buf_cstr(&rec));
 	}
@@ -343,7 +348,7 @@ static int dkim_cmd_check(const char *confdir, int argc, char **argv)
 		    (sel && strcmp(keys[i].selector, sel) != 0))
 			continue;
 		checked++;
-		r = dkim_check_key(&keys[i]);
+		r = dkim_check_key(&keys[i], NULL);
 		if (r == 1 || (r != 0 && rc == 0))
 			rc = r;
 	}
