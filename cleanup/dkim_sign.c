@@ -20,7 +20,6 @@
  */
 #include "dkim_sign.h"
 
-#include <dirent.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,12 +34,7 @@
 #include "proto.h"
 #include "util.h"
 
-struct cs_key {
-	char *domain, *selector;
-	EVP_PKEY *pkey;
-};
-
-static struct cs_key *cs_keys;
+static struct dkim_keyfile *cs_keys;
 static size_t cs_nkeys;
 static bool cs_loaded;
 
@@ -51,75 +45,13 @@ struct cleanup_signer {
 	char *qid;
 };
 
-static char *cs_dir(void)
-{
-	const char *d = config_str("dkim_key_directory");
-
-	return *d ? xstrdup(d) : xasprintf("%s/dkim", config_dir());
-}
-
-static void cs_load_one(const char *dir, const char *name)
-{
-	size_t n = strlen(name);
-	const char *dot;
-	char *path, *base;
-	FILE *f;
-	EVP_PKEY *pk;
-
-	if (n < 5 || strcmp(name + n - 4, ".key") != 0)
-		return;
-	base = xstrndup(name, n - 4);
-	if ((dot = strrchr(base, '.')) == NULL || dot == base || dot[1] == 0) {
-		free(base);
-		return;
-	}
-	path = xasprintf("%s/%s", dir, name);
-	if ((f = fopen(path, "r")) == NULL) {
-		log_warn("dkim: cannot read key %s: %m", path);
-	} else if ((pk = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL) {
-		log_warn("dkim: %s is not a PEM private key", path);
-	} else {
-		cs_keys = xreallocarray(cs_keys, cs_nkeys + 1, sizeof(*cs_keys));
-		cs_keys[cs_nkeys++] =
-		    (struct cs_key){xstrndup(base, (size_t)(dot - base)), xstrdup(dot + 1), pk};
-	}
-	if (f)
-		fclose(f);
-	free(path);
-	free(base);
-}
-
-static int cs_name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Reads the key directory once: keys sorted by file name. */
+/* Reads the key directory once (dkim_keydir.c). */
 static void cs_load(void)
 {
-	char *dir = cs_dir();
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0;
+	char *dir = dkim_key_dir();
 
 	cs_loaded = true;
-	if (d == NULL) {
-		log_debug("dkim: no key directory %s", dir);
-		free(dir);
-		return;
-	}
-	while ((e = readdir(d)) != NULL) {
-		names = xreallocarray(names, n + 1, sizeof(*names));
-		names[n++] = xstrdup(e->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cs_name_cmp);
-	for (size_t i = 0; i < n; i++) {
-		cs_load_one(dir, names[i]);
-		free(names[i]);
-	}
-	free(names);
+	cs_nkeys = dkim_keyfiles_load(dir, &cs_keys);
 	free(dir);
 }
 
@@ -198,7 +130,7 @@ void cleanup_sign_result(struct cleanup_signer *cs, const char *hdr, size_t len,
 	dkim_body_final(&cs->body, bh);
 	for (size_t i = 0; i < cs_nkeys; i++) {
 		struct buf sig = BUF_INIT, err = BUF_INIT;
-		const struct cs_key *k = &cs_keys[i];
+		const struct dkim_keyfile *k = &cs_keys[i];
 
 		if (strcasecmp(k->domain, cs->domain) != 0)
 			continue;

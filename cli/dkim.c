@@ -4,7 +4,7 @@
  *   tern [-c DIR] dkim verify [-o name=value]... [FILE]
  *   tern [-c DIR] dkim keygen DOMAIN [--selector S] [--rsa|--ed25519] [--dir DIR]
  *   tern [-c DIR] dkim sign -d DOMAIN -s SELECTOR -k KEYFILE [FILE]
- *   tern [-c DIR] dkim check DOMAIN SELECTOR [--dir DIR]
+ *   tern [-c DIR] dkim check [DOMAIN [SELECTOR]] [--dir DIR]
  *
  * verify checks every DKIM-Signature of the message in FILE (standard
  * input without one) with the key records found through dns_servers, and
@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 
 #include "config.h"
@@ -53,7 +54,7 @@ static int dkim_usage(void)
 	    "usage: tern dkim verify [-o name=value]... [FILE]\n"
 	    "       tern dkim keygen DOMAIN [--selector S] [--rsa|--ed25519] [--dir DIR]\n"
 	    "       tern dkim sign -d DOMAIN -s SELECTOR -k KEYFILE [FILE]\n"
-	    "       tern dkim check DOMAIN SELECTOR [--dir DIR]\n");
+	    "       tern dkim check [DOMAIN [SELECTOR]] [--dir DIR]\n");
 	return EX_USAGE;
 }
 
@@ -260,79 +261,105 @@ static bool dkim_record_matches(const char *r, EVP_PKEY *key, struct buf *why)
 }
 
 /*
- * check DOMAIN SELECTOR: looks SELECTOR._domainkey.DOMAIN up and says
- * whether it publishes the key DIR/DOMAIN.SELECTOR.key.  0: it does; 1: it
- * does not (or the look-up failed: 75, EX_TEMPFAIL); the record to publish
- * is printed when it does not.
+ * One key against its published record SELECTOR._domainkey.DOMAIN: prints
+ * one line (after "ok    "/"FAIL  " and label when label is given), and the
+ * record to publish when it does not match.  0: it
+ * matches; 1: it does not (none, another key, revoked); EX_TEMPFAIL: the
+ * look-up failed.  dns_init has been called.
  */
-static int dkim_cmd_check(const char *confdir, int argc, char **argv)
+int dkim_check_key(const struct dkim_keyfile *k, const char *label)
 {
 	struct buf why = BUF_INIT, rec = BUF_INIT;
-	const char *dir = NULL;
-	char *defdir = NULL, *path, *name;
+	char *name = xasprintf("%s._domainkey.%s", k->selector, k->domain);
 	unsigned char *ans = NULL;
 	int len = 0, rc = 1;
 	char **txt = NULL;
 	size_t n = 0;
-	EVP_PKEY *key;
-	FILE *f;
-
-	if (argc == 5 && strcmp(argv[3], "--dir") == 0)
-		dir = argv[4];
-	else if (argc != 3)
-		return dkim_usage();
-	if (strchr(argv[1], '/') || strchr(argv[2], '/'))
-		return dkim_usage();
-	dkim_load_config(confdir);
-	if (dir == NULL)
-		dir = defdir = xasprintf("%s/dkim", config_dir());
-	path = xasprintf("%s/%s.%s.key", dir, argv[1], argv[2]);
-	free(defdir);
-	if ((f = fopen(path, "r")) == NULL ||
-	    (key = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL) {
-		fprintf(stderr, "tern dkim: %s: %s\n", path,
-		    f ? "not a PEM private key" : strerror(errno));
-		if (f)
-			fclose(f);
-		free(path);
-		return EX_NOINPUT;
-	}
-	fclose(f);
-	free(path);
-	if (!dns_init(config_time("smtpd_dns_timeout") * 1000 / 2, &why))
-		fprintf(stderr, "tern dkim: %s\n", buf_cstr(&why));
-	buf_reset(&why);
-	name = xasprintf("%s._domainkey.%s", argv[2], argv[1]);
 	enum dns_status st = dns_query(name, ns_t_txt, &ans, &len, &why);
+
 	if (st == DNS_OK)
 		st = dns_txt_from_answer(ans, len, &txt, &n);
-	if (st == DNS_RETRY || st == DNS_FAIL) {
-		printf("%s: look-up failed: %s\n", name, buf_cstr(&why));
-		rc = EX_TEMPFAIL;
-	} else if (st != DNS_OK || n == 0) {
-		printf("%s: no record published\n", name);
-	} else {
+	if (st == DNS_OK) {
 		for (size_t i = 0; i < n && rc != 0; i++) {
 			buf_reset(&why);
-			if (dkim_record_matches(txt[i], key, &why))
+			if (dkim_record_matches(txt[i], k->pkey, &why))
 				rc = 0;
 		}
-		if (rc == 0)
-			printf("%s: ok, the published record matches the key\n", name);
-		else
-			printf("%s: %s\n", name, buf_cstr(&why));
+	} else if (st == DNS_RETRY || st == DNS_FAIL) {
+		rc = EX_TEMPFAIL;
+	}
+	if (label)
+		printf("%s%s", rc == 0 ? "ok    " : "FAIL  ", label);
+	if (st == DNS_RETRY || st == DNS_FAIL) {
+		printf("%s: look-up failed: %s\n", name, buf_cstr(&why));
+	} else if (st != DNS_OK || n == 0) {
+		printf("%s: no record published\n", name);
+	} else if (rc == 0) {
+		printf("%s: ok, the published record matches the key\n", name);
+	} else {
+		printf("%s: %s\n", name, buf_cstr(&why));
 	}
 	if (rc != 0) {
-		printf("publish:\n");
-		dkim_key_record(key, &rec);
-		dkim_print_record(argv[2], argv[1], buf_cstr(&rec));
+		printf("%spublish:\n", label ? "      " : "");
+		dkim_key_record(k->pkey, &rec);
+		dkim_print_record(k->selector, k->domain, buf_cstr(&rec));
 	}
 	strv_free(txt);
 	free(ans);
 	free(name);
 	buf_free(&why);
 	buf_free(&rec);
-	EVP_PKEY_free(key);
+	return rc;
+}
+
+/*
+ * check [DOMAIN [SELECTOR]] [--dir DIR]: every key of the key directory
+ * (dkim_key_directory; --dir: DIR), of DOMAIN's, or the one key, against
+ * DNS.  0 when all match; else 1 (EX_TEMPFAIL when only look-ups failed);
+ * EX_NOINPUT when there is no such key.
+ */
+static int dkim_cmd_check(const char *confdir, int argc, char **argv)
+{
+	const char *dir = NULL, *domain = NULL, *sel = NULL;
+	struct dkim_keyfile *keys = NULL;
+	struct buf why = BUF_INIT;
+	size_t nk, checked = 0;
+	char *kdir;
+	int rc = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (argv[i][0] == '-' || strchr(argv[i], '/') || (domain && sel))
+			return dkim_usage();
+		else if (domain == NULL)
+			domain = argv[i];
+		else
+			sel = argv[i];
+	}
+	dkim_load_config(confdir);
+	kdir = dir ? xstrdup(dir) : dkim_key_dir();
+	nk = dkim_keyfiles_load(kdir, &keys);
+	if (!dns_init(config_time("smtpd_dns_timeout") * 1000 / 2, &why))
+		fprintf(stderr, "tern dkim: %s\n", buf_cstr(&why));
+	for (size_t i = 0; i < nk; i++) {
+		int r;
+		if ((domain && strcasecmp(keys[i].domain, domain) != 0) ||
+		    (sel && strcmp(keys[i].selector, sel) != 0))
+			continue;
+		checked++;
+		r = dkim_check_key(&keys[i], NULL);
+		if (r == 1 || (r != 0 && rc == 0))
+			rc = r;
+	}
+	if (checked == 0) {
+		fprintf(stderr, "tern dkim: no key %s.%s.key in %s\n", domain ? domain : "*",
+		    sel ? sel : "*", kdir);
+		rc = EX_NOINPUT;
+	}
+	dkim_keyfiles_free(keys, nk);
+	free(kdir);
+	buf_free(&why);
 	return rc;
 }
 

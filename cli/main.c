@@ -42,7 +42,8 @@ static void usage(void)
 	    "                  check a Sieve script, or run it on a message (sieve(7))\n"
 	    "  spf [--async] IP SENDER HELO   evaluate SPF (RFC 7208) for a client\n"
 	    "  dkim verify [FILE] | keygen DOMAIN | sign -d D -s S -k KEY [FILE]\n"
-	    "                  check DKIM signatures, make a key, sign a message\n");
+	    "                  check DKIM signatures, make a key, sign a message\n"
+	    "  doctor [DOMAIN...]  the DNS records to publish (MX, SPF, DKIM, DMARC), checked\n");
 	exit(EX_USAGE);
 }
 
@@ -98,6 +99,8 @@ int main(int argc, char **argv)
 		return cmd_spf(confdir, argc, argv);
 	if (strcmp(cmd, "dkim") == 0)
 		return cmd_dkim(confdir, argc, argv);
+	if (strcmp(cmd, "doctor") == 0)
+		return cmd_doctor(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }

@@ -173,4 +173,21 @@ EVP_PKEY *dkim_key_generate(bool rsa, int bits);
 /* The TXT record publishing key's public half ("v=DKIM1; k=...; p=..."). */
 void dkim_key_record(EVP_PKEY *key, struct buf *out);
 
+/* ------------------------------------------------- the key directory */
+
+/* A signing key: the file DOMAIN.SELECTOR.key (dkim_keydir.c). */
+struct dkim_keyfile {
+	char *domain, *selector;
+	EVP_PKEY *pkey;
+};
+
+/* dkim_key_directory, or the configuration directory's dkim/ (free it). */
+char *dkim_key_dir(void);
+/* Every DOMAIN.SELECTOR.key of dir (PEM, as `tern dkim keygen` writes
+ * them), sorted by file name; an unreadable or non-PEM one is skipped with
+ * a warning, a missing directory is no key.  The count; *out: free it
+ * with dkim_keyfiles_free. */
+size_t dkim_keyfiles_load(const char *dir, struct dkim_keyfile **out);
+void dkim_keyfiles_free(struct dkim_keyfile *k, size_t n);
+
 #endif

@@ -5,7 +5,8 @@ and in tern itself, over folded headers, 8-bit bodies, trailing blank
 lines and LF or CRLF line ends; From/To/Subject/Date are over-signed, so a
 second Subject added after signing fails in both; keygen refuses to
 overwrite a key.  `tern dkim check` says whether the published record
-carries the local key (ok, another key, none published)."""
+carries the local key (ok, another key, none published), for one key, a
+domain's keys or every key of the key directory."""
 import os
 import shutil
 import re
@@ -128,6 +129,37 @@ class DkimSignTest(unittest.TestCase):
         r = subprocess.run([TERN, "-c", self.conf, "dkim", "check", "example.com", "absent",
                             "--dir", self.tmp], capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 66, r.stderr)  # EX_NOINPUT
+
+    def test_check_every_key(self):
+        # no selector: every key of the domain, one line each, the worst status
+        for args in (["example.com"], []):
+            r = subprocess.run([TERN, "-c", self.conf, "dkim", "check"] + args +
+                               ["--dir", self.tmp], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            lines = [l for l in r.stdout.splitlines() if "._domainkey.example.com:" in l]
+            self.assertEqual([l.split(":")[0] for l in lines],
+                             ["%s._domainkey.example.com" % s
+                              for s in ("ed25519", "nope", "rsa", "swapped")], r.stdout)
+            self.assertIn("ed25519._domainkey.example.com: ok,", r.stdout)
+            self.assertIn("nope._domainkey.example.com: no record published", r.stdout)
+        r = subprocess.run([TERN, "-c", self.conf, "dkim", "check", "other.example",
+                            "--dir", self.tmp], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 66, r.stderr)
+        # the keys cleanup signs with: dkim_key_directory, all published
+        keys = os.path.join(self.tmp, "keys")
+        conf = os.path.join(self.tmp, "etc2")
+        os.makedirs(keys, exist_ok=True)
+        os.makedirs(conf, exist_ok=True)
+        for kind in ("ed25519", "rsa"):
+            shutil.copy(os.path.join(self.tmp, "example.com.%s.key" % kind), keys)
+        with open(os.path.join(conf, "main.cf"), "w") as f:
+            f.write("dns_servers = 127.0.0.1:%d\ndkim_key_directory = %s\n"
+                    % (self.dns.port, keys))
+        r = subprocess.run([TERN, "-c", conf, "dkim", "check"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout.count(": ok, the published record matches the key"), 2,
+                         r.stdout)
 
     def test_no_from_refused(self):
         r = subprocess.run([TERN, "dkim", "sign", "-d", "example.com", "-s", "ed25519", "-k",
