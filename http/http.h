@@ -111,5 +111,8 @@ void http_channel_release(const char *user);
 
 /* misc.c */
 enum MHD_Result http_misc(struct hreq *q, const char *url, bool *handled);
+/* Opens the queue folders and maillog_file for /metrics (before the
+ * process confines itself). */
+void http_metrics_open(void);
 
 #endif

@@ -37,6 +37,7 @@ static const struct {
     {"Email/changes", JMAP_CAP_MAIL, jmap_email_changes},
     {"Email/set", JMAP_CAP_MAIL, jmap_email_set},
     {"Email/import", JMAP_CAP_MAIL, jmap_email_import},
+    {"Email/parse", JMAP_CAP_MAIL, jmap_email_parse},
     {"Thread/get", JMAP_CAP_MAIL, jmap_thread_get},
     {"Thread/changes", JMAP_CAP_MAIL, jmap_thread_changes},
     {"SearchSnippet/get", JMAP_CAP_MAIL, jmap_snippet_get},

@@ -103,7 +103,7 @@ json_t *jmap_keywords(struct mstore_view *v, const struct mstore_msg *m);
 jmap_method_fn jmap_mailbox_get, jmap_mailbox_changes, jmap_mailbox_query, jmap_mailbox_set;
 jmap_method_fn jmap_email_get, jmap_thread_get, jmap_thread_changes, jmap_snippet_get;
 jmap_method_fn jmap_email_query, jmap_email_query_changes, jmap_email_changes;
-jmap_method_fn jmap_email_set, jmap_email_import;
+jmap_method_fn jmap_email_set, jmap_email_import, jmap_email_parse;
 jmap_method_fn jmap_identity_get, jmap_submission_set, jmap_vacation_get, jmap_vacation_set;
 jmap_method_fn jmap_quota_get, jmap_quota_changes, jmap_quota_query;
 

@@ -18,6 +18,10 @@ struct jmsg {
 	uint32_t uid;
 	struct mstore_msg m;
 	char id[24];
+	/* Email/parse: the blob's bytes and tree instead of a stored
+	 * message (then f, v, uid and m are unset, id is the blob id) */
+	const struct buf *raw;
+	struct mime_part *tree;
 };
 
 /* Email changes since a state (query.c): ids created, updated and

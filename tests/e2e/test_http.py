@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import smtplib
 import socket
 import ssl
 import tempfile
@@ -284,6 +285,41 @@ class HttpTest(unittest.TestCase):
         self.assertTrue(m, b)
         self.assertGreaterEqual(int(m.group(1)), 2)
         self.assertRegex(b, rb"(?m)^tern_http_connections \d+$")
+
+    def test_metrics_queue_and_mail(self):
+        """Queue sizes and mail counters, though http is confined to
+        queue_directory/login/: a message received and delivered through
+        the whole path is counted; a file in hold is seen."""
+        def scrape():
+            st, h, b = self.web().request("GET", "/metrics")
+            self.assertEqual(st, 200)
+            return {m.group(1).decode(): int(m.group(2))
+                    for m in re.finditer(rb"(?m)^(tern_[a-z_]+(?:\{[^}]*\})?) (\d+)$", b)}
+
+        before = scrape()
+        for q in ("incoming", "active", "deferred", "hold"):
+            self.assertIn('tern_queue_messages{queue="%s"}' % q, before)
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as m:
+            m.sendmail("carol@example.net", [USER],
+                       b"Subject: counted\r\nFrom: carol@example.net\r\n\r\nhello\r\n")
+        wait_until(lambda: scrape().get('tern_deliveries_total{status="sent"}', 0) >
+                   before.get('tern_deliveries_total{status="sent"}', 0), 30,
+                   what="a delivery counted")
+        after = scrape()
+        self.assertEqual(after["tern_messages_received_total"],
+                         before["tern_messages_received_total"] + 1)
+        self.assertEqual(after['tern_deliveries_total{status="sent"}'],
+                         before['tern_deliveries_total{status="sent"}'] + 1)
+        self.assertEqual(after['tern_deliveries_total{status="bounced"}'],
+                         before['tern_deliveries_total{status="bounced"}'])
+        held = os.path.join(self.inst.queue, "hold", "METRICSTEST")
+        with open(held, "w") as f:
+            f.write("x")
+        try:
+            self.assertEqual(scrape()['tern_queue_messages{queue="hold"}'],
+                             before['tern_queue_messages{queue="hold"}'] + 1)
+        finally:
+            os.unlink(held)
 
     # ---- robustness
 

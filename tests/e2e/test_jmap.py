@@ -369,6 +369,41 @@ class JmapTest(unittest.TestCase):
         self.assertEqual((e["subject"], e["receivedAt"], e["keywords"]),
                          ("imported one", "2020-05-06T07:08:09Z", {"$seen": True}))
 
+    def test_email_parse(self):
+        def upload(data, ctype):
+            st, h, b = self.w.request("POST", "/jmap/upload/%s/" % self.w.account, data,
+                                      headers={"Content-Type": ctype})
+            self.assertEqual(st, 201)
+            return json.loads(b)["blobId"]
+
+        mail = upload(MULTIPART.encode(), "message/rfc822")
+        junk = upload(b"\x00\x01\x02 no header here", "application/octet-stream")
+        r = self.w.call("Email/parse", {"blobIds": [mail, junk, "Unope"],
+                                        "fetchTextBodyValues": True})
+        self.assertEqual(r["notFound"], ["Unope"])
+        self.assertEqual(r["notParsable"], [junk])
+        e = r["parsed"][mail]
+        self.assertEqual(e["subject"], "\u00c9mile attaches")
+        self.assertEqual(e["from"], [{"name": "Dave", "email": "dave@example.net"}])
+        self.assertEqual(e["messageId"], ["multi-1@example.net"])
+        self.assertTrue(e["hasAttachment"])
+        self.assertEqual([a["name"] for a in e["attachments"]], ["report.pdf"])
+        self.assertIsNone(e["attachments"][0]["blobId"])
+        text = e["textBody"][0]["partId"]
+        self.assertEqual(e["bodyValues"][text]["value"], "Voil\u00e0 the report.")
+        self.assertNotIn("id", e)
+        # chosen properties; a stored message's blob parses the same way
+        raw = message("parsed from the store").encode()
+        r = self.w.call("Email/import", {"emails": {"p": {
+            "blobId": upload(raw, "message/rfc822"),
+            "mailboxIds": {self.boxes["archive"]: True}}}})
+        stored = self.get([r["created"]["p"]["id"]], ["blobId"])[0]["blobId"]
+        r = self.w.call("Email/parse", {"blobIds": [stored],
+                                        "properties": ["id", "subject", "size", "mailboxIds"]})
+        e = r["parsed"][stored]
+        self.assertEqual(e, {"id": None, "subject": "parsed from the store",
+                             "size": len(raw), "mailboxIds": None})
+
     def test_draft_submission_to_bob(self):
         att = b"\x89PNG fake image bytes" * 10
         st, h, b = self.w.request("POST", "/jmap/upload/%s/" % self.w.account, att,
@@ -598,6 +633,32 @@ class VacationTest(unittest.TestCase):
         # without the capability in "using", the method is unknown
         r = self.w.api([["Quota/get", {"accountId": self.w.account}, "q"]], using=[CORE])
         self.assertEqual(r[0][1]["type"], "unknownMethod")
+
+    def test_zz_ids_survive_a_restart(self):
+        """Email, thread and blob ids, and the state, are the same after
+        the whole instance (jmap process included) restarted."""
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as m:
+            m.sendmail(BOB, [ALICE], message("kept ids", frm=BOB).encode())
+        wait_until(lambda: self.w.call("Email/query", {"filter": {"subject": "kept ids"}})["ids"],
+                   30, what="delivery")
+        props = ["threadId", "blobId", "mailboxIds", "subject"]
+        q = self.w.call("Email/query", {})
+        before = self.w.call("Email/get", {"ids": q["ids"], "properties": props})
+        self.inst.stop()
+        self.inst.start()
+        wait_until(lambda: self.inst._port_open(self.inst.http_plain_port), 30, what="http port")
+        w = Web("http://127.0.0.1:%d" % self.inst.http_plain_port)
+        st, h, b = w.login(ALICE, PASS)
+        self.assertEqual(st, 200, b)
+        w.session()
+        self.assertEqual(w.account, self.w.account)
+        q2 = w.call("Email/query", {})
+        self.assertEqual(q2["ids"], q["ids"])
+        self.assertEqual(q2["queryState"], q["queryState"])
+        after = w.call("Email/get", {"ids": q["ids"], "properties": props})
+        self.assertEqual(after["list"], before["list"])
+        self.assertEqual(after["state"], before["state"])
+        self.__class__.w = w
 
     def test_vacation_on_sieve(self):
         c = self.sieve()

@@ -42,6 +42,7 @@ EVIL_SUBJECT = "Weekly newsletter"
 REPLY_TEXT = "Thanks Bob, got them. reply-token-7d41"
 SELF_SUBJECT = "Note to self"
 PICTURES_SUBJECT = "Pictures from the trip"
+VACATION_SUBJECT = "Out of office this week"
 PICTURE_PATH = "/consented-picture.gif"
 
 
@@ -192,6 +193,7 @@ class WebmailBrowserTest(unittest.TestCase):
             "folder": "Projects",
             "searchWord": "Quarterly",
             "selfSubject": SELF_SUBJECT,
+            "vacationSubject": VACATION_SUBJECT,
         }
         cfg_path = os.path.join(shots, "config.json")
         with open(cfg_path, "w") as f:
@@ -241,6 +243,14 @@ class WebmailBrowserTest(unittest.TestCase):
         self.assertEqual(len(inbox), 2)
         self.assertEqual(sorted(b"Subject: " + SELF_SUBJECT.encode() in m for m in inbox),
                          [False, True])
+
+        # The vacation saved in settings is the active Sieve script.
+        home = self.inst.maildir(ALICE)
+        with open(os.path.join(home, "sieve", "jmap-vacation.sieve")) as f:
+            script = f.read()
+        self.assertIn('vacation :subject "%s" "Back next week."' % VACATION_SUBJECT, script)
+        self.assertEqual(os.readlink(os.path.join(home, ".dovecot.sieve")),
+                         "sieve/jmap-vacation.sieve")
 
         for name in ("inbox", "reading", "compose", "search", "html-message", "pictures-blocked", "pictures-shown", "settings", "phone",
                      "other-inbox"):

@@ -242,6 +242,12 @@ try {
   await page.click("#settings-btn");
   await page.waitForSelector(`#identities:has-text("${cfg.a.address}")`, { timeout: WAIT });
   await page.waitForSelector("#v-enabled", { timeout: WAIT });
+  // The vacation reply (a Sieve script on the server, see test_webmail.py).
+  await page.check("#v-enabled");
+  await page.fill("#v-subject", cfg.vacationSubject);
+  await page.fill("#v-text", "Back next week.");
+  await page.click("form.vacation button[type=submit]");
+  await page.waitForSelector("#v-status:has-text('Saved.')", { timeout: WAIT });
   await shot(page, "settings");
 
   step("phone layout");
