@@ -15,17 +15,6 @@ bool imap_is_atom_char(unsigned char c)
 	return strchr("(){%*\"\\]", c) == NULL;
 }
 
-void imap_write_quoted(struct buf *out, const char *s, size_t len)
-{
-	buf_putc(out, '"');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			buf_putc(out, '\\');
-		buf_putc(out, s[i]);
-	}
-	buf_putc(out, '"');
-}
-
 void imap_write_literal(struct buf *out, const char *s, size_t len)
 {
 	buf_printf(out, "{%zu}\r\n", len);
@@ -61,7 +50,7 @@ void imap_write_string(struct buf *out, const char *s, size_t len, unsigned flag
 	if (needs_literal(s, len, flags))
 		imap_write_literal(out, s, len);
 	else
-		imap_write_quoted(out, s, len);
+		buf_put_quoted(out, s, len);
 	buf_free(&tmp);
 }
 
@@ -128,7 +117,7 @@ void imap_write_human(struct buf *out, const char *s, size_t len, unsigned flags
 		t.len--;
 	}
 	if (!modify)
-		imap_write_quoted(out, s, len);
+		buf_put_quoted(out, s, len);
 	else if (t.len == 0)
 		buf_puts(out, "\"\"");
 	else

@@ -27,7 +27,6 @@ enum {
 	IMAP_WRITE_NOLF = 0x02, /* drop CR and LF from the text */
 };
 
-void imap_write_quoted(struct buf *out, const char *s, size_t len);
 void imap_write_literal(struct buf *out, const char *s, size_t len);
 /* Quoted or literal, per the rules above. */
 void imap_write_string(struct buf *out, const char *s, size_t len, unsigned flags);

@@ -203,13 +203,7 @@ static void local_put(struct buf *out, const char *s, size_t len)
 		buf_append(out, s, len);
 		return;
 	}
-	buf_putc(out, '"');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			buf_putc(out, '\\');
-		buf_putc(out, s[i]);
-	}
-	buf_putc(out, '"');
+	buf_put_quoted(out, s, len);
 }
 
 /* One LDH label (RFC 1035 2.3.1, RFC 5321 4.1.2 sub-domain), lower-cased. */

@@ -132,6 +132,17 @@ void buf_commit(struct buf *b, size_t n)
 	b->data[b->len] = 0;
 }
 
+void buf_put_quoted(struct buf *b, const char *s, size_t len)
+{
+	buf_putc(b, '"');
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, s[i]);
+	}
+	buf_putc(b, '"');
+}
+
 void buf_put_utf8(struct buf *b, unsigned long cp)
 {
 	if (cp < 0x80) {

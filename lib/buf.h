@@ -29,6 +29,10 @@ void buf_reserve(struct buf *b, size_t extra); /* room for extra more bytes */
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, int c);
+/* Appends s between double quotes, '"' and '\\' escaped with '\\' (the
+ * quoted string of RFC 5321, IMAP and ManageSieve; the caller checks
+ * that the protocol allows the other bytes). */
+void buf_put_quoted(struct buf *b, const char *s, size_t len);
 /* Appends code point cp (at most 0x10ffff) encoded as UTF-8. */
 void buf_put_utf8(struct buf *b, unsigned long cp);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -56,6 +56,7 @@ struct deliver_outcome {
 	const char *reason;
 	const char *relay;   /* "local", "host[addr]:port", "none" */
 	long long connected; /* delays c ends here (0: when the request came) */
+	bool relayed;	     /* a success is DSN action "relayed" (pipe without X) */
 };
 
 /* Logs the recipient's line and sends its status; 0 or -1. */

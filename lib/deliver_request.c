@@ -52,14 +52,16 @@ void deliver_request_encode(const struct deliver_request *r, struct buf *out)
 	ipc_end(out);
 }
 
-void deliver_status_encode(
-    struct buf *out, long long index, const char *result, const char *dsn, const char *reason)
+void deliver_status_encode(struct buf *out, long long index, const char *result, const char *dsn,
+    const char *reason, bool relayed)
 {
 	ipc_put_str(out, A_OP, OP_STATUS);
 	ipc_put_int(out, A_INDEX, index);
 	ipc_put_str(out, A_RESULT, result);
 	ipc_put_str(out, A_DSN, dsn);
 	ipc_put_str(out, A_REASON, reason);
+	if (relayed)
+		ipc_put_str(out, A_ACTION, "relayed");
 	ipc_end(out);
 }
 
@@ -210,7 +212,7 @@ static const char *dr_default_dsn(enum qf_status st)
 
 const char *deliver_status_decode(const struct ipc_msg *m, struct deliver_status *st)
 {
-	const char *op = ipc_get_str(m, A_OP);
+	const char *op = ipc_get_str(m, A_OP), *action;
 
 	memset(st, 0, sizeof(*st));
 	if (op == NULL || strcmp(op, OP_STATUS) != 0)
@@ -221,6 +223,10 @@ const char *deliver_status_decode(const struct ipc_msg *m, struct deliver_status
 		return "status without a valid result";
 	st->dsn = ipc_get_str(m, A_DSN);
 	st->reason = ipc_get_str(m, A_REASON);
+	action = ipc_get_str(m, A_ACTION);
+	if (action != NULL && strcmp(action, "relayed") != 0)
+		return "status with an unknown action";
+	st->relayed = action != NULL && st->status == QF_SENT;
 	/* The DSN class must agree with the result, or a report could say
 	 * "sent" with a failure code; the result is what counts. */
 	if (st->dsn == NULL || st->dsn[0] != dr_default_dsn(st->status)[0] || st->dsn[1] != '.')

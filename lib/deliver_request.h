@@ -69,6 +69,7 @@ struct deliver_status {
 	enum qf_status status;
 	const char *dsn;    /* agrees with status (defaulted when it did not) */
 	const char *reason; /* "" when none */
+	bool relayed;	    /* sent, to a next hop that is not the final one */
 };
 
 /* qmgr: the request record, appended to out. */
@@ -79,9 +80,11 @@ void deliver_request_encode(const struct deliver_request *r, struct buf *out);
 const char *deliver_request_decode(const struct ipc_msg *m, struct deliver_request *r);
 void deliver_request_free(struct deliver_request *r);
 
-/* Agents: one status record, and the record that ends the request. */
-void deliver_status_encode(
-    struct buf *out, long long index, const char *result, const char *dsn, const char *reason);
+/* Agents: one status record, and the record that ends the request.
+ * relayed: a success's DSN action is "relayed", not "delivered" (RFC
+ * 3464; Postfix's pipe(8) without flag X). */
+void deliver_status_encode(struct buf *out, long long index, const char *result, const char *dsn,
+    const char *reason, bool relayed);
 void deliver_done_encode(struct buf *out);
 
 /* qmgr: NULL, or why a status record (op=status) is refused. */

@@ -234,7 +234,8 @@ static void dsn_status_part(const struct dsn_report *r, struct buf *out)
 			buf_puts(out, "\nOriginal-Recipient: ");
 			dsn_typed(out, rc->orcpt);
 		}
-		buf_printf(out, "\nAction: %s\nStatus: ", dsn_action(r->kind));
+		buf_printf(out, "\nAction: %s\nStatus: ",
+		    r->kind == DSN_SUCCESS && rc->relayed ? "relayed" : dsn_action(r->kind));
 		dsn_safe(out, rc->status);
 		buf_putc(out, '\n');
 		if (rc->diag && *rc->diag)

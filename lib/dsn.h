@@ -46,6 +46,7 @@ struct dsn_rcpt {
 	const char *orcpt;  /* Original-Recipient or NULL ("type;addr" or addr) */
 	const char *status; /* "5.1.1" */
 	const char *diag;   /* the agent's or remote's reply, or NULL */
+	bool relayed;	    /* DSN_SUCCESS: "Action: relayed" (pipe without X) */
 };
 
 struct dsn_report {

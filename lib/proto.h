@@ -133,6 +133,7 @@
 #define A_DATA "data"
 #define A_STATUS "status"
 #define A_REASON "reason"
+#define A_ACTION "action" /* a status's DSN action: "relayed" (else delivered) */
 #define A_QUEUE_ID "queue_id"
 #define A_ARRIVAL "arrival"
 #define A_HEADER_OFF "header_off"

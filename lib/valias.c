@@ -130,26 +130,41 @@ static bool valias_same(const char *a, const char *b)
 	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
-bool valias_list_add(
-    struct valias_list *list, const char *addr, const char *orcpt, const char *notify)
+/* Adds a recipient unless it is a duplicate; orig (or NULL) is the
+ * address it was expanded from, kept as ORCPT when there is none. */
+static bool valias_add(struct valias_list *list, const char *addr, const char *orcpt,
+    const char *notify, const char *orig)
 {
 	long limit = config_int("duplicate_filter_limit");
 	size_t seen = limit > 0 && (size_t)limit < list->n ? (size_t)limit : list->n;
+	struct valias_rcpt *nr;
 
 	/* Only the first duplicate_filter_limit recipients are remembered. */
 	for (size_t i = 0; i < seen; i++) {
 		const struct valias_rcpt *r = &list->v[i];
 
-		if (strcmp(r->addr, addr) == 0 && valias_same(r->orcpt, orcpt) &&
+		if (strcmp(r->addr, addr) == 0 &&
+		    valias_same(r->orcpt_added ? NULL : r->orcpt, orcpt) &&
 		    valias_same(r->notify, notify)) {
 			list->dropped++;
 			return false;
 		}
 	}
 	list->v = xreallocarray(list->v, list->n + 1, sizeof(*list->v));
-	list->v[list->n++] = (struct valias_rcpt){
-	    xstrdup(addr), orcpt ? xstrdup(orcpt) : NULL, notify ? xstrdup(notify) : NULL};
+	nr = &list->v[list->n++];
+	*nr = (struct valias_rcpt){
+	    xstrdup(addr), orcpt ? xstrdup(orcpt) : NULL, notify ? xstrdup(notify) : NULL, false};
+	if (orcpt == NULL && orig != NULL && !str_case_eq(orig, addr)) {
+		nr->orcpt = xasprintf("rfc822;%s", orig);
+		nr->orcpt_added = true;
+	}
 	return true;
+}
+
+bool valias_list_add(
+    struct valias_list *list, const char *addr, const char *orcpt, const char *notify)
+{
+	return valias_add(list, addr, orcpt, notify, NULL);
 }
 
 static void valias_work_free(struct valias_work *w, size_t n)
@@ -202,7 +217,7 @@ enum valias_status valias_expand(struct valias_list *list, const char *addr, con
 	}
 	for (size_t i = 0; i < nfinal; i++) {
 		if (rc == VALIAS_OK)
-			valias_list_add(list, final[i], orcpt, notify);
+			valias_add(list, final[i], orcpt, notify, addr);
 		free(final[i]);
 	}
 	free(final);

@@ -29,6 +29,12 @@
  * the client or by expansion, is kept once (exact comparison, as
  * Postfix's cleanup); after duplicate_filter_limit distinct recipients
  * the filter stops remembering and lets everything through.
+ *
+ * An address that expansion changed keeps the one it came from as its
+ * ORCPT ("rfc822;address") when the client gave none, as Postfix keeps
+ * the original recipient: delivery logs it as orig_to=, a bounce as
+ * Original-Recipient:, the smtp client passes it on.  Such an ORCPT does
+ * not count in the duplicate comparison.
  */
 #ifndef TERN_VALIAS_H
 #define TERN_VALIAS_H
@@ -46,8 +52,9 @@ enum valias_status {
 
 struct valias_rcpt {
 	char *addr;
-	char *orcpt;  /* NULL when none */
-	char *notify; /* NULL when none */
+	char *orcpt;	  /* NULL when none */
+	char *notify;	  /* NULL when none */
+	bool orcpt_added; /* orcpt names the address before expansion */
 };
 
 /* A message's recipient list, duplicates filtered. */
@@ -68,8 +75,9 @@ enum maps_status valias_lookup(const char *addr, char ***targets);
 enum maps_status valias_known(const char *addr);
 
 /*
- * Expands addr and adds the final addresses, each with orcpt and notify,
- * to list (duplicates filtered).  On an error nothing is added and *why
+ * Expands addr and adds the final addresses, each with orcpt (or addr,
+ * when it was changed and orcpt is NULL) and notify, to list (duplicates
+ * filtered).  On an error nothing is added and *why
  * says what went wrong, for the log (static text or NULL).
  */
 enum valias_status valias_expand(struct valias_list *list, const char *addr, const char *orcpt,

@@ -95,7 +95,7 @@ static int ld_report(struct deliver_job *job, const struct deliver_rcpt *rc,
     const struct local_result *r, const struct local_targets *t, bool virtual_only)
 {
 	const char *relay = virtual_only ? "virtual" : "local";
-	struct deliver_outcome o = {r->result, r->dsn, r->reason, relay, job->received};
+	struct deliver_outcome o = {r->result, r->dsn, r->reason, relay, job->received, false};
 	char *orig;
 
 	if (t->n == 0 || (t->n == 1 && strcasecmp(t->v[0].addr, rc->addr) == 0))
@@ -104,7 +104,7 @@ static int ld_report(struct deliver_job *job, const struct deliver_rcpt *rc,
 	for (size_t i = 0; i < t->n; i++) {
 		const struct local_result *one = &t->v[i].r;
 		struct deliver_outcome lo = {
-		    one->result, one->dsn, one->reason, relay, job->received};
+		    one->result, one->dsn, one->reason, relay, job->received, false};
 
 		deliver_job_log(job, t->v[i].addr, orig, &lo);
 	}

@@ -189,8 +189,10 @@ int pipe_deliver(struct deliver_job *job, void *ctx)
 	}
 	strv_free(argv);
 	for (size_t i = 0; i < job->dr.nrcpt && rc == 0; i++) {
-		struct deliver_outcome o = {
-		    r.result, r.dsn, r.reason, config_str("service_name"), job->received};
+		/* Postfix's pipe: a success is "relayed" unless flag X says
+		 * the command is the final delivery. */
+		struct deliver_outcome o = {r.result, r.dsn, r.reason, config_str("service_name"),
+		    job->received, !(c->flags & PIPE_FLAG_FINAL)};
 
 		rc = deliver_job_report(job, &job->dr.rcpts[i], &o);
 	}

@@ -201,6 +201,7 @@ int bounce_send(struct qmgr_msg *msg, enum dsn_kind kind, const size_t *idx, siz
 		rc[i].orcpt = q->orcpt;
 		rc[i].status = res->set && res->dsn ? res->dsn : q->dsn ? q->dsn : "5.0.0";
 		rc[i].diag = res->set ? res->reason : q->reason;
+		rc[i].relayed = res->set && res->relayed;
 	}
 	r.kind = kind;
 	r.hostname = config_str("myhostname");

@@ -147,6 +147,7 @@ struct qmgr_result {
 	enum qf_status status;
 	char *dsn;
 	char *reason;
+	bool relayed; /* sent, DSN action "relayed" (the agent said so) */
 };
 
 struct qmgr_transport;

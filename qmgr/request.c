@@ -103,6 +103,7 @@ int request_status(struct qmgr_request *r, const struct ipc_msg *m, const char *
 	r->reported[pos] = true;
 	r->nreported++;
 	msg_result_set(r->msg, r->rcpt[pos], st.status, st.dsn, st.reason);
+	r->msg->res[r->rcpt[pos]].relayed = st.relayed;
 	return 0;
 }
 
@@ -127,6 +128,7 @@ void msg_result_set(
 
 	free(res->dsn);
 	free(res->reason);
+	res->relayed = false;
 	res->set = true;
 	res->journaled = false;
 	res->status = st;

@@ -175,7 +175,7 @@ static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, s
 static int sm_send_status(struct sm_request *q, size_t i, const char *relay)
 {
 	const struct smtp_rcpt *r = &q->rcpts[i];
-	struct deliver_outcome o = {r->result, r->dsn, r->reason, relay, q->connected};
+	struct deliver_outcome o = {r->result, r->dsn, r->reason, relay, q->connected, false};
 
 	return deliver_job_report(q->job, &q->job->dr.rcpts[i], &o);
 }

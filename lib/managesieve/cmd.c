@@ -367,13 +367,7 @@ void msv_put_string(struct buf *out, const char *s, size_t len)
 		buf_append(out, s, len);
 		return;
 	}
-	buf_putc(out, '"');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			buf_putc(out, '\\');
-		buf_putc(out, s[i]);
-	}
-	buf_putc(out, '"');
+	buf_put_quoted(out, s, len);
 }
 
 void msv_capability(struct buf *out, const char *sasl, bool starttls)

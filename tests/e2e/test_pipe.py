@@ -8,6 +8,7 @@ instead of stopping the instance."""
 import email
 import json
 import os
+import re
 import pwd
 import shutil
 import smtplib
@@ -209,6 +210,28 @@ class PipeTest(unittest.TestCase):
         text = "\n".join(m.as_string() for m in reports)
         for status in ("5.1.1", "5.7.1", "5.3.0"):
             self.assertIn("Status: " + status, text)
+
+    def test_success_notice_relayed_unless_flag_x(self):
+        """pipe(8): a command's success is "relayed" in a NOTIFY=SUCCESS
+        notice, "delivered" only with flag X (pone has it, pmulti not)."""
+        msg = "From: %s\r\nSubject: notify\r\n\r\nhello\r\n" % SENDER
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as s:
+            s.ehlo("client.example")
+            s.sendmail(SENDER, ["final@one.test", "handed@multi.test"], msg.encode(),
+                       rcpt_options=["NOTIFY=SUCCESS"])
+
+        def action(rcpt):
+            """The Action: of rcpt's block in a success notice."""
+            for raw in self.inst.messages(SENDER):
+                text = raw.decode("utf-8", "replace")
+                m = re.search(r"Final-Recipient: rfc822; %s\nAction: (\w+)" % re.escape(rcpt),
+                              text)
+                if m:
+                    return m.group(1)
+            return None
+        self.assertEqual(wait_until(lambda: action("final@one.test"), 20,
+                                    what="success notice"), "delivered")
+        self.assertEqual(action("handed@multi.test"), "relayed")
 
     def test_tempfail_and_time_limit_defer(self):
         self.send(["tempfail@one.test"])

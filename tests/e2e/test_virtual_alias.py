@@ -6,6 +6,7 @@ domain (550 5.1.1), duplicate recipients (given twice, or reached twice
 through aliases) delivered once, and an alias loop deferred (451 to
 DATA, before the 354) with nothing delivered and nothing in the queue."""
 import os
+import re
 import smtplib
 import time
 import unittest
@@ -77,6 +78,10 @@ class VirtualAliasTest(unittest.TestCase):
         self.send(["info@example.net"], "one to many")
         self.wait_copies(ALICE, "one to many")
         self.wait_copies(BOB, "one to many")
+        # Postfix logs the address before expansion as orig_to=.
+        for addr in (ALICE, BOB):
+            self.assertRegex(self.inst.log(), r": to=<%s>, orig_to=<info@example\.net>, relay=\S+, "
+                             r".*status=sent " % re.escape(addr))
 
     def test_duplicates_delivered_once(self):
         # alice given twice, and reached twice more through aliases.

@@ -241,7 +241,7 @@ static const char *status_of(const char *result, const char *dsn, bool with_inde
 	const char *err;
 
 	if (with_index) {
-		deliver_status_encode(&b, 3, result, dsn, "some reason");
+		deliver_status_encode(&b, 3, result, dsn, "some reason", false);
 	} else {
 		ipc_put_str(&b, A_OP, OP_STATUS);
 		ipc_put_str(&b, A_RESULT, result);
@@ -265,7 +265,24 @@ static void test_status(void **state)
 	assert_int_equal(st.status, QF_SENT);
 	assert_string_equal(st.dsn, "2.0.0");
 	assert_string_equal(st.reason, "some reason");
+	assert_false(st.relayed);
 	ipc_msg_free(&m);
+	/* pipe without flag X: a success is "relayed"; only "relayed" is known. */
+	deliver_status_encode(&b, 4, RES_SENT, "2.0.0", "", true);
+	parse(&b, &m);
+	assert_null(deliver_status_decode(&m, &st));
+	assert_true(st.relayed);
+	ipc_msg_free(&m);
+	buf_reset(&b);
+	ipc_put_str(&b, A_OP, OP_STATUS);
+	ipc_put_int(&b, A_INDEX, 1);
+	ipc_put_str(&b, A_RESULT, RES_SENT);
+	ipc_put_str(&b, A_ACTION, "expanded");
+	ipc_end(&b);
+	parse(&b, &m);
+	assert_non_null(deliver_status_decode(&m, &st));
+	ipc_msg_free(&m);
+	buf_reset(&b);
 	assert_null(status_of(RES_BOUNCED, "5.1.1", true, &st, &m));
 	assert_int_equal(st.status, QF_BOUNCED);
 	assert_string_equal(st.dsn, "5.1.1");

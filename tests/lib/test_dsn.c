@@ -38,8 +38,9 @@ static void report_init(struct dsn_report *r, const struct dsn_rcpt *rc, size_t 
 static void test_failure_layout(void **state)
 {
 	struct dsn_rcpt rc[2] = {
-	    {"x@remote.example", "rfc822;X@remote.example", "5.1.1", "550 5.1.1 no such user"},
-	    {"y@remote.example", NULL, "5.4.7", "message expired"},
+	    {"x@remote.example", "rfc822;X@remote.example", "5.1.1", "550 5.1.1 no such user",
+		false},
+	    {"y@remote.example", NULL, "5.4.7", "message expired", false},
 	};
 	struct dsn_report r;
 	struct buf out = BUF_INIT;
@@ -69,7 +70,7 @@ static void test_failure_layout(void **state)
 
 static void test_headers_only_and_kinds(void **state)
 {
-	struct dsn_rcpt rc = {"x@remote.example", "x@remote.example", "4.4.1", ""};
+	struct dsn_rcpt rc = {"x@remote.example", "x@remote.example", "4.4.1", "", false};
 	struct dsn_report r;
 	struct buf out = BUF_INIT;
 
@@ -87,6 +88,11 @@ static void test_headers_only_and_kinds(void **state)
 	r.kind = DSN_SUCCESS;
 	dsn_compose(&r, &out);
 	assert_non_null(strstr(buf_cstr(&out), "Action: delivered\n"));
+	/* pipe(8) without flag X hands the message on: "relayed". */
+	buf_reset(&out);
+	rc.relayed = true;
+	dsn_compose(&r, &out);
+	assert_non_null(strstr(buf_cstr(&out), "Action: relayed\n"));
 	buf_free(&out);
 }
 
@@ -94,8 +100,8 @@ static void test_headers_only_and_kinds(void **state)
  * natural boundary must not end the part. */
 static void test_injection(void **state)
 {
-	struct dsn_rcpt rc = {
-	    "x@remote.example\nBcc: evil@example", NULL, "5.0.0", "550 bad\r\nX-Injected: yes"};
+	struct dsn_rcpt rc = {"x@remote.example\nBcc: evil@example", NULL, "5.0.0",
+	    "550 bad\r\nX-Injected: yes", false};
 	struct dsn_report r;
 	struct buf out = BUF_INIT;
 	char body[256];

@@ -139,6 +139,33 @@ static void test_duplicates(void **state)
 	valias_list_free(&l);
 }
 
+/* A changed address keeps where it came from as ORCPT, unless the client
+ * gave one; that ORCPT does not stop the duplicate filter. */
+static void test_original_recipient(void **state)
+{
+	struct valias_list l = {0};
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(valias_expand(&l, "list@example.net", NULL, NULL, &why), VALIAS_OK);
+	assert_int_equal(valias_expand(&l, "alice@example.net", NULL, NULL, &why), VALIAS_OK);
+	assert_int_equal(valias_expand(&l, "nobody@example.com", NULL, NULL, &why), VALIAS_OK);
+	assert_int_equal(
+	    valias_expand(&l, "root@localhost", "rfc822;given@example.org", NULL, &why), VALIAS_OK);
+	assert_int_equal(l.n, 4);
+	assert_int_equal(l.dropped, 1); /* alice@example.com from the second alias */
+	assert_string_equal(l.v[0].addr, "alice@example.com");
+	assert_string_equal(l.v[0].orcpt, "rfc822;list@example.net");
+	assert_true(l.v[0].orcpt_added);
+	assert_string_equal(l.v[1].orcpt, "rfc822;list@example.net");
+	assert_string_equal(l.v[2].addr, "nobody@example.com");
+	assert_null(l.v[2].orcpt);
+	assert_string_equal(l.v[3].addr, "admin@example.com");
+	assert_string_equal(l.v[3].orcpt, "rfc822;given@example.org");
+	assert_false(l.v[3].orcpt_added);
+	valias_list_free(&l);
+}
+
 static void test_known_and_class(void **state)
 {
 	struct resolved r;
@@ -164,6 +191,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_limits, setup),
 	    cmocka_unit_test_setup(test_tempfail, setup),
 	    cmocka_unit_test_setup(test_duplicates, setup),
+	    cmocka_unit_test_setup(test_original_recipient, setup),
 	    cmocka_unit_test_setup(test_known_and_class, setup),
 	};
 
