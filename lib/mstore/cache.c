@@ -245,6 +245,12 @@ int mc_field(struct mstore_folder *f, const char *name, unsigned type)
 	return r < 0 ? -1 : r;
 }
 
+unsigned mc_nfields(struct mstore_folder *f)
+{
+	mc_open(f);
+	return f->cache->hdr.nfields;
+}
+
 bool mc_get(
     struct mstore_folder *f, const struct ix_msg *m, int field, const void **data, size_t *len)
 {

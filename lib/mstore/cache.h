@@ -36,6 +36,8 @@ struct ix_msg;
 int mc_open(struct mstore_folder *f);
 /* The number of a field, registering it (under the lock) when new. */
 int mc_field(struct mstore_folder *f, const char *name, unsigned type);
+/* The number of fields registered (as last read). */
+unsigned mc_nfields(struct mstore_folder *f);
 /* Looks a blob up for m. */
 bool mc_get(
     struct mstore_folder *f, const struct ix_msg *m, int field, const void **data, size_t *len);
