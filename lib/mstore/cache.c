@@ -302,6 +302,11 @@ bool mc_pending(const struct mstore_cache *c)
 	return c && c->nqueued > 0;
 }
 
+size_t mc_queued_bytes(const struct mstore_cache *c)
+{
+	return c ? c->queue.len : 0;
+}
+
 int mc_commit(struct mstore_cache *c)
 {
 	struct mstore_folder *f = c->f;

@@ -44,6 +44,8 @@ bool mc_get(
 /* Queues a blob; written by mc_commit. */
 void mc_put(struct mstore_folder *f, uint32_t uid, int field, const void *data, size_t len);
 bool mc_pending(const struct mstore_cache *c);
+/* Bytes queued by mc_put, not yet committed. */
+size_t mc_queued_bytes(const struct mstore_cache *c);
 /* Under the lock, the state current: writes the queued blobs and queues
  * the IXR_CACHE items for the log. */
 int mc_commit(struct mstore_cache *c);

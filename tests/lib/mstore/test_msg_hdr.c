@@ -353,6 +353,42 @@ static void test_store_names_not_cached(void **state)
 	mstore_hdrs_free(h);
 }
 
+/* Puts are written once a MiB is queued, without waiting for a sync:
+ * another process sees them. */
+static void test_store_put_flushes(void **state)
+{
+	struct fx *f = *state;
+	uint32_t uid = save(f->s, "Subject: x\n\nbody\n");
+	struct mstore_opts o;
+	struct buf err = BUF_INIT;
+	struct mstore *other;
+	struct mstore_view *v, *w;
+	char *blob = xcalloc(1, 65536);
+	const void *data;
+	size_t len;
+	int field;
+
+	assert_int_equal(mstore_view_open(f->s, "INBOX", 0, &v), 0);
+	field = mstore_cache_field(v, "test.big", 1);
+	assert_true(field >= 0);
+	for (int i = 0; i < 17; i++) {
+		blob[0] = (char)('a' + i);
+		assert_int_equal(mstore_cache_put(v, uid, field, blob, 65536), 0);
+	}
+	mstore_opts_init(&o);
+	other = mstore_open(f->dir, &o, &err);
+	assert_non_null(other);
+	assert_int_equal(mstore_view_open(other, "INBOX", MSTORE_VIEW_READONLY, &w), 0);
+	assert_true(mstore_cache_get(w, uid, mstore_cache_field(w, "test.big", 1), &data, &len));
+	assert_int_equal(len, 65536);
+	assert_true(*(const char *)data >= 'a' + 15);
+	mstore_view_close(w);
+	mstore_close(other);
+	mstore_view_close(v);
+	buf_free(&err);
+	free(blob);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +397,7 @@ int main(void)
 	    cmocka_unit_test(test_blob_limit),
 	    cmocka_unit_test_setup_teardown(test_store_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_names_not_cached, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_put_flushes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
