@@ -435,13 +435,17 @@ static void fetch_fixed(struct imap_client *c, struct fetch_ctx *x)
 	unsigned items = x->f.items, wf = imap_write_flags_mode(c);
 	const char *sep = "";
 
-	buf_printf(o, "* %u FETCH (", x->m.seq);
+	buf_puts(o, "* ");
+	buf_put_uint(o, x->m.seq);
+	buf_puts(o, " FETCH (");
 	if (items & IMAP_FETCH_UID) {
-		buf_printf(o, "UID %u", x->m.uid);
+		buf_puts(o, "UID ");
+		buf_put_uint(o, x->m.uid);
 		sep = " ";
 	}
 	if (items & IMAP_FETCH_FLAGS) {
-		buf_printf(o, "%sFLAGS ", sep);
+		buf_puts(o, sep);
+		buf_puts(o, "FLAGS ");
 		imap_write_flags(c, o, &x->m);
 		sep = " ";
 	}
