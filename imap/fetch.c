@@ -26,6 +26,7 @@
 #include "imap.h"
 #include "log.h"
 #include "mime/blob.h"
+#include "mstore/msg_hdr.h"
 #include "mstore/msg_mime.h"
 #include "mime/decode.h"
 #include "mime/header.h"
@@ -63,6 +64,7 @@ struct fetch_ctx {
 	struct mime_part *tree;
 	struct mstore_msg m;
 	bool expunged_seen;
+	struct mstore_hdrs **hdrs; /* per body item: HEADER.FIELDS from the cache */
 };
 
 uint32_t *imap_set_uids(struct imap_client *c, struct imap_seqset *set, bool uid, size_t *n)
@@ -231,17 +233,15 @@ static const struct mime_part *section_message(const struct mime_part *p, unsign
 	return NULL;
 }
 
-/* HEADER.FIELDS (NOT): the chosen fields and the empty line, in memory. */
-static void fields_build(
-    int fd, const struct mime_part *msg, const struct imap_fetch_body *b, struct buf *out)
+/* HEADER.FIELDS (NOT): the chosen fields of header text hdr[0..len)
+ * and the empty line. */
+static void fields_format(
+    const char *hdr, size_t len, const struct imap_fetch_body *b, struct buf *out)
 {
-	uint64_t len = msg->hdr.physical < FETCH_MAX_HEADER ? msg->hdr.physical : FETCH_MAX_HEADER;
-	char *hdr = xmalloc(len + 1);
-	ssize_t r = pread(fd, hdr, len, (off_t)msg->hdr_offset);
 	struct mime_hdr_iter it;
 	struct mime_hdr_field fl;
 
-	mime_hdr_iter_init(&it, hdr, r > 0 ? (size_t)r : 0);
+	mime_hdr_iter_init(&it, hdr, len);
 	while (mime_hdr_iter_next(&it, &fl)) {
 		bool listed = false;
 		const char *end = fl.value + fl.value_len;
@@ -258,7 +258,40 @@ static void fields_build(
 		buf_puts(out, "\r\n");
 	}
 	buf_puts(out, "\r\n");
+}
+
+/* HEADER.FIELDS (NOT) of a message or part, from the file, in memory. */
+static void fields_build(
+    int fd, const struct mime_part *msg, const struct imap_fetch_body *b, struct buf *out)
+{
+	uint64_t len = msg->hdr.physical < FETCH_MAX_HEADER ? msg->hdr.physical : FETCH_MAX_HEADER;
+	char *hdr = xmalloc(len + 1);
+	ssize_t r = pread(fd, hdr, len, (off_t)msg->hdr_offset);
+
+	fields_format(hdr, r > 0 ? (size_t)r : 0, b, out);
 	free(hdr);
+}
+
+/* Answered from the index cache (mstore_msg_headers): HEADER.FIELDS of
+ * the message itself. */
+static bool fields_cacheable(const struct imap_fetch_body *b)
+{
+	return b->section == IMAP_SECTION_FIELDS && b->nparts == 0 && !b->binary;
+}
+
+/* Writes the literal of a HEADER.FIELDS (NOT) answer fb, cut to the
+ * partial range. */
+static void write_literal_head(struct buf *o, bool literal8, uint64_t n);
+
+static void fields_write(struct buf *o, const struct imap_fetch_body *b, const struct buf *fb)
+{
+	uint64_t off = b->partial ? b->offset : 0, n;
+
+	n = off < fb->len ? fb->len - off : 0;
+	if (b->partial && n > b->count)
+		n = b->count;
+	write_literal_head(o, false, n);
+	buf_append(o, fb->data ? fb->data + (off < fb->len ? off : 0) : "", (size_t)n);
 }
 
 static void write_literal_head(struct buf *o, bool literal8, uint64_t n)
@@ -271,10 +304,30 @@ static bool fetch_need_tree(const struct imap_fetch *f)
 	if (f->items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE))
 		return true;
 	for (size_t i = 0; i < f->nbodies; i++)
-		if (f->bodies[i].nparts || f->bodies[i].section != IMAP_SECTION_ALL ||
-		    f->bodies[i].binary)
+		if ((f->bodies[i].nparts || f->bodies[i].section != IMAP_SECTION_ALL ||
+			f->bodies[i].binary) &&
+		    !fields_cacheable(&f->bodies[i]))
 			return true;
 	return false;
+}
+
+static bool fetch_need_file(const struct imap_fetch *f)
+{
+	for (size_t i = 0; i < f->nbodies; i++)
+		if (!fields_cacheable(&f->bodies[i]))
+			return true;
+	return false;
+}
+
+/* Opens the message file (and its tree when all or the items need it). */
+static void fetch_open(struct imap_client *c, struct fetch_ctx *x, bool all)
+{
+	uint32_t uid = x->m.uid;
+
+	if (x->fd < 0 && (all || fetch_need_file(&x->f)))
+		x->fd = mstore_view_open_msg(c->view, uid);
+	if (x->tree == NULL && (all || fetch_need_tree(&x->f)))
+		x->tree = imap_msg_mime(c, uid);
 }
 
 /* Starts body item b: writes its name and literal head, and either the
@@ -290,6 +343,26 @@ static void fetch_body(struct imap_client *c, struct fetch_ctx *x, const struct 
 	if (b->partial)
 		buf_printf(o, "<%llu>", (unsigned long long)b->offset);
 	buf_putc(o, ' ');
+	if (fields_cacheable(b)) {
+		size_t i = (size_t)(b - x->f.bodies);
+		struct buf t = BUF_INIT, fb = BUF_INIT;
+
+		if (x->hdrs == NULL)
+			x->hdrs = xcalloc(x->f.nbodies, sizeof(*x->hdrs));
+		if (x->hdrs[i] == NULL)
+			x->hdrs[i] = mstore_hdrs_new((const char *const *)b->fields, b->nfields);
+		if (mstore_msg_headers(c->view, x->hdrs[i], x->m.uid, &t) == 0) {
+			fields_format(t.data ? t.data : "", t.len, b, &fb);
+			fields_write(o, b, &fb);
+			buf_free(&t);
+			buf_free(&fb);
+			return;
+		}
+		buf_free(&t);
+		/* Not readable that way (a huge header): from the file. */
+		fetch_open(c, x, true);
+		ok = x->fd >= 0;
+	}
 	if (ok && (b->nparts || b->section != IMAP_SECTION_ALL || b->binary)) {
 		ok = x->tree != NULL;
 		if (ok && (p = section_part(x->tree, b->part, b->nparts)) == NULL) {
@@ -325,14 +398,9 @@ static void fetch_body(struct imap_client *c, struct fetch_ctx *x, const struct 
 			vlen = msg->body.virtual_size;
 		} else {
 			struct buf fb = BUF_INIT;
-			uint64_t off = b->partial ? b->offset : 0, n;
 
 			fields_build(x->fd, msg, b, &fb);
-			n = off < fb.len ? fb.len - off : 0;
-			if (b->partial && n > b->count)
-				n = b->count;
-			write_literal_head(o, false, n);
-			buf_append(o, fb.data ? fb.data + (off < fb.len ? off : 0) : "", (size_t)n);
+			fields_write(o, b, &fb);
 			buf_free(&fb);
 			return;
 		}
@@ -367,13 +435,17 @@ static void fetch_fixed(struct imap_client *c, struct fetch_ctx *x)
 	unsigned items = x->f.items, wf = imap_write_flags_mode(c);
 	const char *sep = "";
 
-	buf_printf(o, "* %u FETCH (", x->m.seq);
+	buf_puts(o, "* ");
+	buf_put_uint(o, x->m.seq);
+	buf_puts(o, " FETCH (");
 	if (items & IMAP_FETCH_UID) {
-		buf_printf(o, "UID %u", x->m.uid);
+		buf_puts(o, "UID ");
+		buf_put_uint(o, x->m.uid);
 		sep = " ";
 	}
 	if (items & IMAP_FETCH_FLAGS) {
-		buf_printf(o, "%sFLAGS ", sep);
+		buf_puts(o, sep);
+		buf_puts(o, "FLAGS ");
 		imap_write_flags(c, o, &x->m);
 		sep = " ";
 	}
@@ -438,10 +510,7 @@ static bool fetch_msg_start(struct imap_client *c, struct fetch_ctx *x)
 		x->expunged_seen = true;
 		return false;
 	}
-	if (x->f.nbodies)
-		x->fd = mstore_view_open_msg(c->view, uid);
-	if (fetch_need_tree(&x->f))
-		x->tree = imap_msg_mime(c, uid);
+	fetch_open(c, x, false);
 	fetch_fixed(c, x);
 	if (x->nseen && imap_uid_in(x->seen_set, x->nseen, uid) &&
 	    !(x->f.items & IMAP_FETCH_FLAGS)) {
@@ -504,6 +573,9 @@ static void fetch_free(void *ctx)
 		close(x->fd);
 	if (x->tree)
 		mime_part_free(x->tree);
+	for (size_t i = 0; x->hdrs && i < x->f.nbodies; i++)
+		mstore_hdrs_free(x->hdrs[i]);
+	free(x->hdrs);
 	imap_fetch_free(&x->f);
 	free(x->uids);
 	free(x->seen_set);

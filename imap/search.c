@@ -131,13 +131,10 @@ static struct scan_key *scan_key_of(const struct scan *sc, const struct imap_sea
 }
 
 /* A header field of the top message. */
-static void scan_header(void *ctx, struct mime_part *part, const struct mime_hdr_field *f)
+static void scan_field(struct scan *sc, const struct mime_hdr_field *f)
 {
-	struct scan *sc = ctx;
 	struct buf v = BUF_INIT, dec = BUF_INIT, fold = BUF_INIT;
 
-	if (part->parent != NULL)
-		return;
 	mime_hdr_unfold(f->value, f->value_len, &v);
 	if (sc->want_sent && !sc->sent_ok && mime_hdr_name_is(f, "date"))
 		sc->sent_ok = mime_date_parse(v.data ? v.data : "", v.len, &sc->sent, &sc->sent_tz);
@@ -169,6 +166,12 @@ static void scan_header(void *ctx, struct mime_part *part, const struct mime_hdr
 	buf_free(&v);
 	buf_free(&dec);
 	buf_free(&fold);
+}
+
+static void scan_header(void *ctx, struct mime_part *part, const struct mime_hdr_field *f)
+{
+	if (part->parent == NULL)
+		scan_field(ctx, f);
 }
 
 /* Searches the casemapped text chunk for the body keys. */
@@ -258,6 +261,37 @@ static bool scan_message(struct scan *sc, const struct imap_search_msg *m)
 	part_flush(sc, true);
 	free(buf);
 	return ok;
+}
+
+/* When only header fields are searched (HEADER keys, FROM, SUBJECT...,
+ * SENT* dates): the fields from m->headers, which answers from the index
+ * cache.  False when the message must be read instead. */
+static bool scan_fields(struct scan *sc, const struct imap_search_msg *m)
+{
+	const char *names[SEARCH_MAX_KEYS + 1];
+	size_t n = 0;
+	struct buf hdr = BUF_INIT;
+	struct mime_hdr_iter it;
+	struct mime_hdr_field f;
+
+	if (m->headers == NULL)
+		return false;
+	for (size_t i = 0; i < sc->nkeys; i++) {
+		if (sc->keys[i].node->key != IMAP_SK_HEADER)
+			return false;
+		names[n++] = sc->keys[i].node->str;
+	}
+	if (sc->want_sent)
+		names[n++] = "date";
+	if (n == 0 || m->headers(m->ctx, names, n, &hdr) != 0) {
+		buf_free(&hdr);
+		return false;
+	}
+	mime_hdr_iter_init(&it, hdr.data ? hdr.data : "", hdr.len);
+	while (mime_hdr_iter_next(&it, &f))
+		scan_field(sc, &f);
+	buf_free(&hdr);
+	return true;
 }
 
 static void scan_free(struct scan *sc)
@@ -417,7 +451,7 @@ bool imap_search_match(
 		return r == YES;
 	sc = xcalloc(1, sizeof(*sc));
 	collect_keys(sc, s->root);
-	if (!scan_message(sc, m)) {
+	if (!scan_fields(sc, m) && !scan_message(sc, m)) {
 		/* Unreadable: no content key matches. */
 		for (size_t i = 0; i < sc->nkeys; i++)
 			sc->keys[i].matched = false;

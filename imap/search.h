@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "args.h"
+#include "buf.h"
 
 struct imap_search_msg {
 	uint32_t seq, uid;
@@ -44,6 +45,10 @@ struct imap_search_msg {
 	/* Reads message bytes at offset; returns the count, 0 at the end,
 	 * -1 on error (the message then does not match content keys). */
 	ssize_t (*read)(void *ctx, uint64_t offset, char *buf, size_t n);
+	/* Appends the named fields of the top header, in the message's
+	 * order, as header text (mstore_msg_headers: from the index cache);
+	 * nonzero when the message is to be read instead.  NULL: read. */
+	int (*headers)(void *ctx, const char *const *names, size_t n, struct buf *out);
 	void *ctx;
 };
 

@@ -24,6 +24,7 @@
 
 #include "imap.h"
 #include "mime/header.h"
+#include "mstore/msg_hdr.h"
 #include "search.h"
 #include "sort.h"
 #include "util.h"
@@ -47,7 +48,9 @@ struct search_job {
 	uint32_t *uids;		  /* matches, ascending */
 	size_t n, cap;
 	uint64_t max_modseq;
-	uint64_t slice_read; /* message bytes read in this slice */
+	uint64_t slice_read;	       /* message bytes read in this slice */
+	struct mstore_hdrs *hdrs;      /* header-only keys: their fields */
+	struct mstore_hdrs *sort_hdrs; /* SORT/THREAD: Subject, References... */
 
 	struct imap_sort_msg *v; /* SORT/THREAD keys, filled up to vi */
 	size_t vi;
@@ -91,9 +94,26 @@ static ssize_t search_read(void *ctx, uint64_t offset, char *buf, size_t n)
 	return r;
 }
 
+static int search_headers(void *ctx, const char *const *names, size_t n, struct buf *out)
+{
+	struct search_msg_ctx *s = ctx;
+	struct search_job *j = s->job;
+
+	if (j->hdrs && !mstore_hdrs_same(j->hdrs, names, n)) {
+		mstore_hdrs_free(j->hdrs);
+		j->hdrs = NULL;
+	}
+	if (j->hdrs == NULL)
+		j->hdrs = mstore_hdrs_new(names, n);
+	return mstore_msg_headers(s->c->view, j->hdrs, s->m.uid, out);
+}
+
 static void job_free(void *ctx)
 {
 	struct search_job *j = ctx;
+
+	mstore_hdrs_free(j->hdrs);
+	mstore_hdrs_free(j->sort_hdrs);
 
 	if (j->v) {
 		for (size_t i = 0; i < j->vi; i++)
@@ -146,6 +166,7 @@ static void job_match_one(struct imap_client *c, struct search_job *j, uint32_t 
 	mstore_view_sizes(c->view, m.uid, &size, &m.size);
 	m.has_flag = search_has_flag;
 	m.read = search_read;
+	m.headers = search_headers;
 	m.ctx = &sc;
 	if (imap_search_match(j->s, &j->env, &m)) {
 		if (j->n == j->cap)
@@ -241,9 +262,25 @@ struct sort_hdrs {
 	bool has_subject;
 };
 
-static void msg_sort_hdrs(
-    struct imap_client *c, uint32_t uid, const struct mime_part *root, struct sort_hdrs *h)
+static void msg_sort_hdrs(struct imap_client *c, struct search_job *j, uint32_t uid,
+    const struct mime_part *root, struct sort_hdrs *h)
 {
+	static const char *const names[] = {"Subject", "References", "In-Reply-To"};
+	struct buf fields = BUF_INIT;
+
+	if (j->sort_hdrs == NULL)
+		j->sort_hdrs = mstore_hdrs_new(names, 3);
+	if (mstore_msg_headers(c->view, j->sort_hdrs, uid, &fields) == 0) {
+		const char *t = fields.data ? fields.data : "";
+
+		h->has_subject = mime_hdr_find(t, fields.len, "Subject", &h->subject);
+		if (!mime_hdr_find(t, fields.len, "References", &h->refs))
+			mime_hdr_find(t, fields.len, "In-Reply-To", &h->refs);
+		buf_free(&fields);
+		return;
+	}
+	buf_free(&fields);
+	/* A header too big for the cache: read it here. */
 	size_t len = root->hdr.physical < 1024 * 1024 ? (size_t)root->hdr.physical : 1024 * 1024;
 	char *hdr = xmalloc(len + 1);
 	int fd = mstore_view_open_msg(c->view, uid);
@@ -273,7 +310,7 @@ static void sort_msg_one(struct imap_client *c, struct search_job *j, struct ima
 	mstore_view_dates(c->view, uid, &arrival, &saved);
 	mstore_view_sizes(c->view, uid, &size, &vsize);
 	if (root)
-		msg_sort_hdrs(c, uid, root, &h);
+		msg_sort_hdrs(c, j, uid, root, &h);
 	if (env && h.has_subject)
 		env->subject = (char *)buf_cstr(&h.subject);
 	imap_sort_msg_fill(

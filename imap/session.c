@@ -111,7 +111,9 @@ void imap_write_flags(struct imap_client *c, struct buf *out, const struct mstor
 	buf_putc(out, '(');
 	for (unsigned i = 0; i < 6; i++) {
 		if (m->flags & (1u << i)) {
-			buf_printf(out, "%s%s", first ? "" : " ", sys_flags[i]);
+			if (!first)
+				buf_putc(out, ' ');
+			buf_puts(out, sys_flags[i]);
 			first = false;
 		}
 	}
@@ -120,7 +122,9 @@ void imap_write_flags(struct imap_client *c, struct buf *out, const struct mstor
 
 		if (!(m->keywords & (1u << i)) || (kw = mstore_view_keyword(c->view, i)) == NULL)
 			continue;
-		buf_printf(out, "%s%s", first ? "" : " ", kw);
+		if (!first)
+			buf_putc(out, ' ');
+		buf_puts(out, kw);
 		first = false;
 	}
 	buf_putc(out, ')');

@@ -161,3 +161,15 @@ void buf_put_utf8(struct buf *b, unsigned long cp)
 		buf_putc(b, (int)(0x80 | (cp & 0x3f)));
 	}
 }
+
+void buf_put_uint(struct buf *b, unsigned long long n)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	buf_append(b, tmp + i, sizeof(tmp) - i);
+}

@@ -35,6 +35,8 @@ void buf_putc(struct buf *b, int c);
 void buf_put_quoted(struct buf *b, const char *s, size_t len);
 /* Appends code point cp (at most 0x10ffff) encoded as UTF-8. */
 void buf_put_utf8(struct buf *b, unsigned long cp);
+/* Appends n in decimal (no printf: FETCH writes one per message). */
+void buf_put_uint(struct buf *b, unsigned long long n);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_consume(struct buf *b, size_t n); /* drops n bytes from the front */

@@ -245,6 +245,12 @@ int mc_field(struct mstore_folder *f, const char *name, unsigned type)
 	return r < 0 ? -1 : r;
 }
 
+unsigned mc_nfields(struct mstore_folder *f)
+{
+	mc_open(f);
+	return f->cache->hdr.nfields;
+}
+
 bool mc_get(
     struct mstore_folder *f, const struct ix_msg *m, int field, const void **data, size_t *len)
 {
@@ -294,6 +300,11 @@ void mc_put(struct mstore_folder *f, uint32_t uid, int field, const void *data, 
 bool mc_pending(const struct mstore_cache *c)
 {
 	return c && c->nqueued > 0;
+}
+
+size_t mc_queued_bytes(const struct mstore_cache *c)
+{
+	return c ? c->queue.len : 0;
 }
 
 int mc_commit(struct mstore_cache *c)

@@ -36,12 +36,16 @@ struct ix_msg;
 int mc_open(struct mstore_folder *f);
 /* The number of a field, registering it (under the lock) when new. */
 int mc_field(struct mstore_folder *f, const char *name, unsigned type);
+/* The number of fields registered (as last read). */
+unsigned mc_nfields(struct mstore_folder *f);
 /* Looks a blob up for m. */
 bool mc_get(
     struct mstore_folder *f, const struct ix_msg *m, int field, const void **data, size_t *len);
 /* Queues a blob; written by mc_commit. */
 void mc_put(struct mstore_folder *f, uint32_t uid, int field, const void *data, size_t len);
 bool mc_pending(const struct mstore_cache *c);
+/* Bytes queued by mc_put, not yet committed. */
+size_t mc_queued_bytes(const struct mstore_cache *c);
 /* Under the lock, the state current: writes the queued blobs and queues
  * the IXR_CACHE items for the log. */
 int mc_commit(struct mstore_cache *c);

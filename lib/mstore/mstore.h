@@ -380,7 +380,9 @@ int mstore_cache_field(struct mstore_view *v, const char *name, unsigned type);
  * syncs or puts) and *len. */
 bool mstore_cache_get(
     struct mstore_view *v, uint32_t uid, int field, const void **data, size_t *len);
-/* Adds a blob; written with the next sync or close (one lock for many). */
+/* Adds a blob; written with the next sync or close (one lock for many),
+ * or at once when a MiB is queued.  Pointers from mstore_cache_get are
+ * invalid after it. */
 int mstore_cache_put(struct mstore_view *v, uint32_t uid, int field, const void *data, size_t len);
 
 /* ---- CONDSTORE, QRESYNC, JMAP ---- */

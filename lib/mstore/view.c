@@ -31,6 +31,7 @@
 #include "util.h"
 
 #define MV_FILLS_MAX 1000
+#define MV_CACHE_QUEUE_MAX (1024 * 1024) /* cache bytes queued before a write */
 
 /* Number of state messages with uid <= u. */
 static size_t mv_rank(const struct ix_state *st, uint32_t u)
@@ -781,5 +782,9 @@ int mstore_cache_put(struct mstore_view *v, uint32_t uid, int field, const void 
 	if (ix_state_find(&v->f->st, uid) < 0)
 		return ms_fail(v->f->store, MSTORE_EEXPUNGED, "message %u is expunged", uid);
 	mc_put(v->f, uid, field, data, len);
+	/* A command filling the cache for a whole folder (SEARCH FROM,
+	 * FETCH ENVELOPE 1:*) writes as it goes: memory stays bounded. */
+	if (mc_queued_bytes(v->f->cache) >= MV_CACHE_QUEUE_MAX)
+		mf_flush(v->f);
 	return 0;
 }

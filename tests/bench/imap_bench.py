@@ -19,6 +19,14 @@ charged the CPU of all the server's processes (a cgroup each):
   (every message read), LOGOUT;
 - imap-search-from: the same with SEARCH FROM (headers only);
 - pop3: USER/PASS, LIST, RETR of the first 2,000 messages (scaled), QUIT.
+
+Then the big folder of issue 15's target: folder Big of 100,000 small
+messages (scaled, at least 5,000), SELECT Big + UID FETCH 1:* (FLAGS):
+- big-cold: the first access, no index of the server's own: tern first
+  (it writes dovecot-uidlist), then Dovecot (the uidlist there, no
+  dovecot.index*), then tern again with its index files removed (the
+  uidlist there: the number compared with Dovecot's);
+- big-warm: the same session with both indexes built, REPS times each.
 """
 import os
 import random
@@ -29,6 +37,7 @@ import time
 
 USER, PW = "reader@bench.test", "a-bench-password"
 NMSG = 10000
+NBIG = 100000
 RETR = 2000
 REPS = 3
 NEEDLE = "zanzibarquux"
@@ -36,11 +45,11 @@ WORDS = ("mail server index folder message client header body search fetch "
          "dovecot tern quick brown fox jumps over the lazy dog").split()
 
 
-def make_messages(cur, n, uid, gid, rng):
+def make_messages(cur, n, uid, gid, rng, sizes=(1, 2, 2, 4, 4, 8, 16, 24)):
     """n message files in cur/, owned by uid:gid."""
     now = int(time.time()) - n
     for i in range(n):
-        size = rng.choice((1, 2, 2, 4, 4, 8, 16, 24)) * 1024
+        size = rng.choice(sizes) * 1024
         words = []
         total = 0
         while total < size:
@@ -215,6 +224,17 @@ def imap_phase(tern_bin, tmp, group_cls, raw, run, free_port, wait_until, port_o
     t0 = time.monotonic()
     make_messages(os.path.join(md, "cur"), n, st.st_uid, st.st_gid, random.Random(42))
     raw("imap maildir messages=%d made_in_s=%.1f" % (n, time.monotonic() - t0))
+    nbig = max(5000, int(NBIG * scale))
+    big = os.path.join(md, ".Big")
+    for sub in ("", "cur", "new", "tmp"):
+        os.makedirs(os.path.join(big, sub), exist_ok=True)
+        os.chown(os.path.join(big, sub), st.st_uid, st.st_gid)
+    open(os.path.join(big, "maildirfolder"), "w").close()
+    os.chown(os.path.join(big, "maildirfolder"), st.st_uid, st.st_gid)
+    t0 = time.monotonic()
+    make_messages(os.path.join(big, "cur"), nbig, st.st_uid, st.st_gid, random.Random(7),
+                  sizes=(1,))
+    raw("imap big folder messages=%d made_in_s=%.1f" % (nbig, time.monotonic() - t0))
     dd = os.path.join(tmp, "dovecot")
     os.makedirs(os.path.join(dd, "state"))
     os.chmod(dd, 0o755)
@@ -270,6 +290,36 @@ def imap_phase(tern_bin, tmp, group_cls, raw, run, free_port, wait_until, port_o
                     out.setdefault((name, p), []).append((secs, cpu))
                     raw("imap op=%s server=%s rep=%d secs=%.3f cpu_s=%.3f bytes=%d" % (
                         name, p, rep, secs, cpu, size))
+        # The big folder: first access without an index, then warm.
+        def big_session(p):
+            return imap_session(iport[p], [b"SELECT Big", b"UID FETCH 1:* (FLAGS)"])
+
+        def drop_index(prefix):
+            for f in os.listdir(big):
+                if f.startswith(prefix):
+                    os.unlink(os.path.join(big, f))
+
+        def timed(name, p, rep):
+            cpu0 = groups[p].cpu_seconds()
+            t0 = time.monotonic()
+            res = big_session(p)
+            secs = time.monotonic() - t0
+            cpu = groups[p].cpu_seconds() - cpu0
+            out.setdefault((name, p), []).append((secs, cpu))
+            raw("imap op=%s server=%s rep=%d secs=%.3f cpu_s=%.3f bytes=%d" % (
+                name, p, rep, secs, cpu, len(res[-1])))
+            return res[-1]
+        timed("big-cold-uidlist", "tern", 0)
+        timed("big-cold", "dovecot", 0)
+        drop_index("tern.index")
+        timed("big-cold", "tern", 0)
+        answers = {}
+        for rep in range(REPS):
+            for p in ("tern", "dovecot"):
+                answers[p] = timed("big-warm", p, rep).count(b" FETCH ")
+        raw("imap big folder FETCH lines tern=%d dovecot=%d" % (
+            answers["tern"], answers["dovecot"]))
+        out["nbig"] = nbig
         for name, answers in check.items():
             if answers.get("tern") != answers.get("dovecot"):
                 raw("imap op=%s DIFFERENT answers tern=%r dovecot=%r" % (
@@ -295,7 +345,8 @@ def summarize_imap(out):
         return
     print("IMAP/POP3 (tern against Dovecot 2.3 on the same Maildir, %d messages; "
           "median of %d runs each; ratios tern/Dovecot, lower is better):" % (out["n"], REPS))
-    for name in ("imap-headers", "imap-search-text", "imap-search-from", "pop3"):
+    for name in ("imap-headers", "imap-search-text", "imap-search-from", "pop3", "big-cold",
+                 "big-warm"):
         t = out.get((name, "tern"))
         dv = out.get((name, "dovecot"))
         if not t or not dv:

@@ -168,6 +168,52 @@ class ImapDovecotTest(unittest.TestCase):
             self.same(d, t, b"SEARCH " + keys)
             self.same(d, t, b"UID SEARCH " + keys)
 
+    def test_header_cache(self):
+        """SEARCH on header keys and SENT* dates, FETCH of chosen header
+        fields, SORT and THREAD: tern answers them from its index cache once
+        a first pass filled it (tern.index.cache holds the hdr.* fields), and
+        the answers stay Dovecot's cold, warm, with the cache's records
+        overwritten, cut short and removed."""
+        cache = os.path.join(self.maildir, "tern.index.cache")
+        commands = [b"SEARCH " + k for k in (
+            b"FROM example", b"SUBJECT test", b"TO example", b"CC example", b"BCC nobody",
+            b"HEADER Message-ID @", b"HEADER X-Mailer \"\"", b"HEADER Received from",
+            b"SENTSINCE 1-Jan-2005", b"SENTBEFORE 1-Jan-2010 FROM a", b"NOT FROM example",
+            b"OR FROM example SUBJECT re", b"HEADER Content-Type mixed",
+            b"CHARSET UTF-8 SUBJECT {5+}\r\ncaf\xc3\xa9")]
+        commands += [b"UID SEARCH SUBJECT test FROM example"]
+        commands += [b"FETCH 1:* (BODY.PEEK[HEADER.FIELDS (%s)])" % f for f in (
+            b"FROM TO SUBJECT DATE MESSAGE-ID", b"Received", b"References In-Reply-To",
+            b"Content-Type X-Nothing", b"subject SUBJECT")]
+        commands += [b"FETCH 1:* (UID ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)]<3.10>)",
+                     b"FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (Received X-Mailer)])",
+                     b"SORT (SUBJECT FROM) UTF-8 ALL", b"THREAD REFERENCES UTF-8 ALL"]
+
+        def run():
+            d, t = self.both()
+            d.cmd(b"EXAMINE INBOX")
+            t.cmd(b"EXAMINE INBOX")
+            for command in commands:
+                self.same(d, t, command)
+            t.cmd(b"LOGOUT")
+        run()
+        with open(cache, "rb") as f:
+            data = f.read()
+        for field in (b"hdr.from", b"hdr.subject", b"hdr.received", b"hdr.date",
+                      b"hdr.in-reply-to"):
+            self.assertIn(field, data)
+        run()
+        size = len(data)
+        with open(cache, "r+b") as f:
+            f.seek(4096)
+            f.write(bytes((i * 7) & 0xFF for i in range(size - 4096)))
+        run()
+        os.truncate(cache, 5000)
+        run()
+        os.unlink(cache)
+        run()
+        self.assertTrue(os.path.exists(cache))
+
     def test_sort_thread(self):
         d, t = self.both()
         d.cmd(b"EXAMINE INBOX")

@@ -63,8 +63,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *err;
 		struct imap_seqset saved = {NULL, 0, false};
 		struct imap_search_env env = {7, 70, 1000000, &saved};
-		struct imap_search_msg sm = {
-		    3, 30, 5, 999000, 60, m.len, false, 0, 0, f_has_flag, f_read, &m};
+		struct imap_search_msg sm = {.seq = 3,
+		    .uid = 30,
+		    .modseq = 5,
+		    .internaldate = 999000,
+		    .internal_tz = 60,
+		    .size = m.len,
+		    .has_flag = f_has_flag,
+		    .read = f_read,
+		    .ctx = &m};
 
 		if (imap_search_parse(c->args, c->count, true, &s, &err)) {
 			if (imap_search_prepare(&s, &env, &err))

@@ -18,12 +18,15 @@
 
 #include "../../imap/search.h"
 #include "cmd_util.h"
+#include "mime/header.h"
 #include "util.h"
 
 struct msg {
 	const char *flags; /* space separated */
 	const char *text;
 	size_t reads;
+	int headers; /* 0: no headers callback, 1: answer, 2: refuse */
+	size_t header_calls;
 };
 
 static bool msg_has_flag(void *ctx, const char *flag)
@@ -53,6 +56,28 @@ static ssize_t msg_read(void *ctx, uint64_t off, char *buf, size_t n)
 	return (ssize_t)n;
 }
 
+/* What mstore_msg_headers gives: the named fields of the top header, in
+ * order. */
+static int msg_headers(void *ctx, const char *const *names, size_t n, struct buf *out)
+{
+	struct msg *m = ctx;
+	struct mime_hdr_iter it;
+	struct mime_hdr_field f;
+
+	m->header_calls++;
+	if (m->headers == 2)
+		return 1;
+	mime_hdr_iter_init(&it, m->text, strlen(m->text));
+	while (mime_hdr_iter_next(&it, &f))
+		for (size_t i = 0; i < n; i++)
+			if (mime_hdr_name_is(&f, names[i])) {
+				buf_append(out, f.name, (size_t)(f.value + f.value_len - f.name));
+				buf_putc(out, '\n');
+				break;
+			}
+	return 0;
+}
+
 static const char body[] =
     "Date: Tue, 1 Feb 1994 23:30:00 -0500\n"
     "From: =?utf-8?q?J=C3=BCrgen?= <jurgen@example.de>\n"
@@ -72,8 +97,16 @@ static bool search(
 	struct imap_search s;
 	const char *err;
 	struct imap_search_env env = {10, 100, 760000000 + 86400 * 10, saved};
-	struct imap_search_msg sm = {
-	    seq, uid, 42, 760000000, -300, 1234, false, 0, 0, msg_has_flag, msg_read, m};
+	struct imap_search_msg sm = {.seq = seq,
+	    .uid = uid,
+	    .modseq = 42,
+	    .internaldate = 760000000,
+	    .internal_tz = -300,
+	    .size = 1234,
+	    .has_flag = msg_has_flag,
+	    .read = msg_read,
+	    .headers = m->headers ? msg_headers : NULL,
+	    .ctx = m};
 	bool r;
 
 	assert_non_null(c);
@@ -86,7 +119,7 @@ static bool search(
 
 static void test_flags_numbers_dates(void **state)
 {
-	struct msg m = {"\\Seen \\Recent $Work", body, 0};
+	struct msg m = {"\\Seen \\Recent $Work", body, 0, 0, 0};
 
 	(void)state;
 	assert_true(search("a SEARCH ALL\r\n", &m, 3, 30, NULL));
@@ -110,9 +143,46 @@ static void test_flags_numbers_dates(void **state)
 	cmd_done();
 }
 
+/* Header keys and SENT* dates alone are answered from the headers
+ * callback (the index cache) without reading the message, the same as by
+ * reading it; a refusing callback falls back to reading. */
+static void test_header_only(void **state)
+{
+	static const char *const lines[] = {"a SEARCH SENTON 1-Feb-1994\r\n",
+	    "a SEARCH SENTBEFORE 1-Feb-1994\r\n", "a SEARCH FROM j\xc3\xbcrgen\r\n",
+	    "a SEARCH FROM \"JURGEN@EXAMPLE\"\r\n", "a SEARCH SUBJECT report\r\n",
+	    "a SEARCH SUBJECT numbers\r\n", "a SEARCH HEADER X-Tag \"\"\r\n",
+	    "a SEARCH HEADER X-None \"\"\r\n", "a SEARCH OR FROM nobody SUBJECT quarterly\r\n",
+	    "a SEARCH NOT HEADER x-tag beta SENTSINCE 1-Jan-1990\r\n",
+	    "a SEARCH HEADER Content-Type mixed\r\n", "a SEARCH HEADER Content-Type side\r\n"};
+	static const bool want[] = {
+	    true, false, true, true, true, false, true, false, true, true, true, false};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+		struct msg read = {"", body, 0, 0, 0}, cached = {"", body, 0, 1, 0},
+			   refused = {"", body, 0, 2, 0};
+
+		assert_int_equal(search(lines[i], &read, 1, 1, NULL), want[i]);
+		assert_true(read.reads > 0);
+		assert_int_equal(search(lines[i], &cached, 1, 1, NULL), want[i]);
+		assert_int_equal(cached.reads, 0);
+		assert_int_equal(cached.header_calls, 1);
+		assert_int_equal(search(lines[i], &refused, 1, 1, NULL), want[i]);
+		assert_true(refused.reads > 0);
+	}
+	/* a body key needs the message */
+	struct msg m = {"", body, 0, 1, 0};
+
+	assert_true(search("a SEARCH SUBJECT report BODY numbers\r\n", &m, 1, 1, NULL));
+	assert_true(m.reads > 0);
+	assert_int_equal(m.header_calls, 0);
+	cmd_done();
+}
+
 static void test_content(void **state)
 {
-	struct msg m = {"", body, 0};
+	struct msg m = {"", body, 0, 0, 0};
 
 	(void)state;
 	/* The Date: header's own day (in its zone) for SENT*. */
@@ -142,7 +212,7 @@ static void test_content(void **state)
 
 static void test_saved_and_charset(void **state)
 {
-	struct msg m = {"", body, 0};
+	struct msg m = {"", body, 0, 0, 0};
 	struct imap_seqset saved;
 	const char *err;
 	const struct imap_command *c;
@@ -166,7 +236,7 @@ static void test_saved_and_charset(void **state)
 
 static void test_casemap_no_decomposition(void **state)
 {
-	struct msg m = {"", "Subject: caf\xc3\xa9\n\nx\n", 0};
+	struct msg m = {"", "Subject: caf\xc3\xa9\n\nx\n", 0, 0, 0};
 
 	(void)state;
 	assert_true(search("a SEARCH SUBJECT CAF\xc3\x89\r\n", &m, 1, 1, NULL));
@@ -179,6 +249,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_flags_numbers_dates),
 	    cmocka_unit_test(test_content),
+	    cmocka_unit_test(test_header_only),
 	    cmocka_unit_test(test_saved_and_charset),
 	    cmocka_unit_test(test_casemap_no_decomposition),
 	};

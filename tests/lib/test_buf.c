@@ -1,6 +1,7 @@
 /*
  * test_buf.c - unit tests for lib/buf.c's writers: the quoted string
- * shared by addresses, IMAP and ManageSieve, and UTF-8 code points.
+ * shared by addresses, IMAP and ManageSieve, UTF-8 code points, and the
+ * decimal writer FETCH uses per message.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
 
 #include "buf.h"
 
@@ -45,11 +49,31 @@ static void test_utf8(void **state)
 	buf_free(&b);
 }
 
+static void test_put_uint(void **state)
+{
+	static const unsigned long long v[] = {
+	    0, 7, 10, 99, 100, 4294967295ull, 4294967296ull, ULLONG_MAX};
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		char want[32];
+
+		buf_reset(&b);
+		buf_puts(&b, "* ");
+		buf_put_uint(&b, v[i]);
+		snprintf(want, sizeof(want), "* %llu", v[i]);
+		assert_string_equal(buf_cstr(&b), want);
+	}
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_quoted),
 	    cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_put_uint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
