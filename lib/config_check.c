@@ -34,6 +34,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "dnsbl.h"
 #include "inet_listen.h"
 #include "log.h"
 #include "mastercf.h"
@@ -257,6 +258,39 @@ static void cc_alias_tables(struct cc *c, const char *file, int line, const char
 	strv_free(v);
 }
 
+/* smtpd's screening (smtpd/screen.c): actions and weighted DNSBL sites. */
+static void cc_screening(
+    struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	static const char *const actions[] = {"postscreen_greet_action", "postscreen_dnsbl_action",
+	    "postscreen_denylist_action", NULL};
+	char **v;
+
+	if (cc_in(actions, name)) {
+		if (strcasecmp(val, "ignore") != 0 && strcasecmp(val, "enforce") != 0 &&
+		    strcasecmp(val, "drop") != 0)
+			cc_add(c, CHECK_ERROR, file, line, "%s = %s: not ignore, enforce or drop",
+			    name, val);
+		return;
+	}
+	if (strcmp(name, "postscreen_dnsbl_sites") != 0)
+		return;
+	v = strv_split_list(val);
+	for (char **p = v; *p; p++) {
+		char *zone, *filter;
+		int weight;
+
+		if (!dnsbl_weighted_site_parse(*p, &zone, &filter, &weight)) {
+			cc_add(c, CHECK_ERROR, file, line,
+			    "%s: \"%s\" is not zone[=filter][*weight]", name, *p);
+			continue;
+		}
+		free(zone);
+		free(filter);
+	}
+	strv_free(v);
+}
+
 /* One "name = value", from main.cf or a master.cf -o. */
 static void cc_param(struct cc *c, const char *file, int line, const char *name, const char *raw)
 {
@@ -284,6 +318,8 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_restriction_words(c, file, line, name, val);
 	if (strcmp(name, "virtual_alias_maps") == 0)
 		cc_alias_tables(c, file, line, val);
+	if (strncmp(name, "postscreen_", 11) == 0)
+		cc_screening(c, file, line, name, val);
 	free(val);
 }
 
