@@ -199,6 +199,8 @@ const struct param_def param_table[] = {
 	"reply code of reject_unauth_destination (less 100 for defer_unauth_destination)"),
     INT("reject_code", "554", "reply code of the reject restriction"),
     INT("defer_code", "450", "reply code of the defer restriction"),
+    INT("unknown_client_reject_code", "450",
+	"reply code of reject_unknown_client_hostname and _reverse_client_hostname"),
     INT("unknown_hostname_reject_code", "450",
 	"reply code of reject_unknown_helo_hostname when the name does not exist"),
     INT("multi_recipient_bounce_reject_code", "550", "reply code of reject_multi_recipient_bounce"),

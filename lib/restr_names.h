@@ -49,6 +49,8 @@ enum restr_id {
 	RN_REJECT_RHSBL_HELO,
 	RN_REJECT_RHSBL_SENDER,
 	RN_REJECT_RHSBL_RECIPIENT,
+	RN_REJECT_UNKNOWN_CLIENT_HOSTNAME,	   /* PTR name forward-confirmed */
+	RN_REJECT_UNKNOWN_REVERSE_CLIENT_HOSTNAME, /* a PTR name at all */
 };
 
 struct restr_name {

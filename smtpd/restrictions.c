@@ -569,6 +569,88 @@ static enum restr_verdict restr_unknown_helo(struct restr_ctx *c)
 	return restr_reject(c, code, code < 500 ? "4.7.1" : "5.7.1", "Host not found");
 }
 
+/*
+ * The client's host name by DNS: a PTR name of its address and, forward,
+ * whether that name has the address among its A/AAAA records (Postfix
+ * tries the PTR names in turn; the first that confirms is the name).
+ * DNS_OK (forward-confirmed when forward), DNS_NOTFOUND, DNS_RETRY or
+ * DNS_PENDING.
+ */
+static enum dns_status restr_client_name(const char *addr, bool forward)
+{
+	bool v6 = strchr(addr, ':') != NULL;
+	struct buf rev = BUF_INIT;
+	const unsigned char *ans;
+	char **names = NULL;
+	size_t n = 0;
+	int len;
+	enum dns_status st = DNS_NOTFOUND, fst;
+	bool retry = false;
+
+	if (dnsbl_query_name(addr, v6 ? "ip6.arpa" : "in-addr.arpa", &rev))
+		st = dns_poll(buf_cstr(&rev), ns_t_ptr, &ans, &len);
+	buf_free(&rev);
+	if (st == DNS_OK)
+		st = dns_ptr_from_answer(ans, len, &names, &n) == DNS_OK ? DNS_OK : DNS_NOTFOUND;
+	else if (st == DNS_NODATA)
+		st = DNS_NOTFOUND;
+	else if (st == DNS_FAIL)
+		st = DNS_RETRY;
+	if (st != DNS_OK || !forward) {
+		strv_free(names);
+		return st;
+	}
+	st = DNS_NOTFOUND;
+	for (size_t i = 0; i < n && st != DNS_OK; i++) {
+		struct dns_addr *a = NULL;
+		size_t na = 0;
+		unsigned ttl;
+
+		fst = dns_poll(names[i], v6 ? ns_t_aaaa : ns_t_a, &ans, &len);
+		if (fst == DNS_PENDING) {
+			st = DNS_PENDING;
+			break;
+		}
+		if (fst == DNS_RETRY || fst == DNS_FAIL)
+			retry = true;
+		if (fst == DNS_OK && dns_addrs_from_answer(ans, len, v6 ? AF_INET6 : AF_INET, 0, &a,
+					 &na, &ttl) == DNS_OK)
+			for (size_t j = 0; j < na && st != DNS_OK; j++) {
+				char text[64];
+
+				sock_ntop(
+				    (const struct sockaddr *)&a[j].sa, text, sizeof(text), NULL);
+				if (strcasecmp(text, addr) == 0)
+					st = DNS_OK;
+			}
+		free(a);
+	}
+	strv_free(names);
+	return st == DNS_NOTFOUND && retry ? DNS_RETRY : st;
+}
+
+/*
+ * reject_unknown_client_hostname (forward, FCrDNS) and
+ * reject_unknown_reverse_client_hostname: Postfix's replies; a temporary
+ * DNS failure is always a 450.
+ */
+static enum restr_verdict restr_unknown_client(struct restr_ctx *c, bool forward)
+{
+	enum dns_status st = restr_client_name(c->s->addr, forward);
+	int code = restr_code("unknown_client_reject_code", 450);
+
+	if (st == DNS_OK)
+		return V_DUNNO;
+	if (st == DNS_PENDING)
+		return V_WAIT;
+	if (st == DNS_RETRY)
+		code = 450;
+	buf_reset(c->reply);
+	buf_printf(c->reply, "%d %s Client host rejected: cannot find your %shostname, [%s]", code,
+	    code < 500 ? "4.7.25" : "5.7.25", forward ? "" : "reverse ", c->s->addr);
+	return V_REJECT;
+}
+
 /* A bounce (null sender) is for one recipient: RFC 3464 reports go back to
  * the one sender of the original; more than one is a spam trait. */
 static enum restr_verdict restr_multi_bounce(struct restr_ctx *c)
@@ -649,6 +731,8 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 	case RN_REJECT_INVALID_HELO_HOSTNAME: return restr_helo(c, false);
 	case RN_REJECT_NON_FQDN_HELO_HOSTNAME: return restr_helo(c, true);
 	case RN_REJECT_UNKNOWN_HELO_HOSTNAME: return restr_unknown_helo(c);
+	case RN_REJECT_UNKNOWN_CLIENT_HOSTNAME: return restr_unknown_client(c, true);
+	case RN_REJECT_UNKNOWN_REVERSE_CLIENT_HOSTNAME: return restr_unknown_client(c, false);
 	case RN_REJECT_NON_FQDN_SENDER: return restr_non_fqdn_addr(c, s->sender, "5.5.2");
 	case RN_REJECT_NON_FQDN_RECIPIENT: return restr_non_fqdn_addr(c, c->rcpt, "5.5.2");
 	case RN_REJECT_UNKNOWN_SENDER_DOMAIN: return restr_unknown_domain(c, s->sender, "5.1.8");
