@@ -199,6 +199,8 @@ const struct param_def param_table[] = {
 	"reply code of reject_unauth_destination (less 100 for defer_unauth_destination)"),
     INT("reject_code", "554", "reply code of the reject restriction"),
     INT("defer_code", "450", "reply code of the defer restriction"),
+    INT("defer_if_permit_code", "450", "reply code of the defer_if_permit restriction"),
+    INT("defer_if_reject_code", "450", "reply code of the defer_if_reject restriction"),
     INT("unknown_client_reject_code", "450",
 	"reply code of reject_unknown_client_hostname and _reverse_client_hostname"),
     INT("unknown_hostname_reject_code", "450",

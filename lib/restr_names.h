@@ -51,6 +51,8 @@ enum restr_id {
 	RN_REJECT_RHSBL_RECIPIENT,
 	RN_REJECT_UNKNOWN_CLIENT_HOSTNAME,	   /* PTR name forward-confirmed */
 	RN_REJECT_UNKNOWN_REVERSE_CLIENT_HOSTNAME, /* a PTR name at all */
+	RN_DEFER_IF_PERMIT,
+	RN_DEFER_IF_REJECT,
 };
 
 struct restr_name {

@@ -48,8 +48,19 @@ enum restr_verdict {
 	V_WAIT,	  /* a DNS answer is awaited */
 };
 
+/*
+ * DEFER_IF_PERMIT / DEFER_IF_REJECT (Postfix): a 4xx kept aside while the
+ * lists of one command run; it replaces the final permit (explicit or by
+ * reaching the end) or a later 5xx.
+ */
+struct restr_defer {
+	bool if_permit, if_reject;
+	struct buf permit_reply, reject_reply;
+};
+
 struct restr_ctx {
 	struct smtpd_session *s;
+	struct restr_defer *defer;
 	enum restr_stage stage; /* of the list being evaluated */
 	const char *rcpt;
 	struct buf *reply;
@@ -114,7 +125,7 @@ static enum restr_verdict restr_config_error(struct restr_ctx *c, const char *wh
 int restr_access_action(const char *value, const char *what, const char *subject, struct buf *reply)
 {
 	char *v = xstrdup(value), *word = str_trim(v), *text;
-	int code = 0, r = 0;
+	int code = 0, r = 0, deferred = 0;
 	const char *dsn;
 
 	text = word + strcspn(word, " \t");
@@ -125,8 +136,14 @@ int restr_access_action(const char *value, const char *what, const char *subject
 		r = 1;
 	} else if (str_case_eq(word, "REJECT")) {
 		code = restr_code("access_map_reject_code", 554);
-	} else if (str_case_eq(word, "DEFER") || str_case_eq(word, "DEFER_IF_PERMIT")) {
+	} else if (str_case_eq(word, "DEFER")) {
 		code = restr_code("access_map_defer_code", 450);
+	} else if (str_case_eq(word, "DEFER_IF_PERMIT")) {
+		code = restr_code("access_map_defer_code", 450);
+		deferred = RESTR_ACTION_DEFER_IF_PERMIT;
+	} else if (str_case_eq(word, "DEFER_IF_REJECT")) {
+		code = restr_code("access_map_defer_code", 450);
+		deferred = RESTR_ACTION_DEFER_IF_REJECT;
 	} else if (strlen(word) == 3 && (word[0] == '4' || word[0] == '5') &&
 		   strspn(word, "0123456789") == 3) {
 		code = atoi(word);
@@ -153,7 +170,7 @@ int restr_access_action(const char *value, const char *what, const char *subject
 		for (size_t i = 0; i < reply->len; i++)
 			if ((unsigned char)reply->data[i] < 0x20)
 				reply->data[i] = ' ';
-		r = -1;
+		r = deferred ? deferred : -1;
 	}
 	free(v);
 	return r;
@@ -167,6 +184,33 @@ static enum restr_verdict restr_tempfail(struct restr_ctx *c)
 }
 
 /* Looks keys up in order; the first found decides. */
+/* A restriction or table said DEFER_IF_PERMIT / _IF_REJECT: the reply in
+ * c->reply is kept for later (the first one of each kind counts). */
+static enum restr_verdict restr_defer_later(struct restr_ctx *c, bool if_permit)
+{
+	struct restr_defer *d = c->defer;
+
+	if (if_permit && !d->if_permit) {
+		d->if_permit = true;
+		buf_reset(&d->permit_reply);
+		buf_puts(&d->permit_reply, buf_cstr(c->reply));
+	} else if (!if_permit && !d->if_reject) {
+		d->if_reject = true;
+		buf_reset(&d->reject_reply);
+		buf_puts(&d->reject_reply, buf_cstr(c->reply));
+	}
+	buf_reset(c->reply);
+	return V_DUNNO;
+}
+
+/* restr_access_action's answer as a verdict. */
+static enum restr_verdict restr_action_verdict(struct restr_ctx *c, int r)
+{
+	if (r == RESTR_ACTION_DEFER_IF_PERMIT || r == RESTR_ACTION_DEFER_IF_REJECT)
+		return restr_defer_later(c, r == RESTR_ACTION_DEFER_IF_PERMIT);
+	return r > 0 ? V_PERMIT : r < 0 ? V_REJECT : V_DUNNO;
+}
+
 static enum restr_verdict restr_access(struct restr_ctx *c, const char *spec, char **keys)
 {
 	struct maps *m = maps_open(spec);
@@ -182,7 +226,7 @@ static enum restr_verdict restr_access(struct restr_ctx *c, const char *spec, ch
 	restr_subject(c, &subj);
 	r = restr_access_action(val, restr_what(c->stage), buf_cstr(&subj), c->reply);
 	buf_free(&subj);
-	return r > 0 ? V_PERMIT : r < 0 ? V_REJECT : V_DUNNO;
+	return restr_action_verdict(c, r);
 }
 
 static void keys_add(char ***keys, size_t *n, const char *k)
@@ -386,7 +430,7 @@ static enum restr_verdict restr_policy_service(struct restr_ctx *c)
 	r = restr_access_action(action, restr_what(c->stage), buf_cstr(&subj), c->reply);
 	buf_free(&subj);
 	free(action);
-	return r > 0 ? V_PERMIT : r < 0 ? V_REJECT : V_DUNNO;
+	return restr_action_verdict(c, r);
 }
 
 /*
@@ -716,6 +760,14 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 		return restr_reject(c, restr_code("reject_code", 554), "5.7.1", "Access denied");
 	case RN_DEFER:
 		return restr_reject(c, restr_code("defer_code", 450), "4.7.1", "Try again later");
+	case RN_DEFER_IF_PERMIT:
+		restr_reject(c, restr_code("defer_if_permit_code", 450), "4.7.1",
+		    "defer_if_permit requested");
+		return restr_defer_later(c, true);
+	case RN_DEFER_IF_REJECT:
+		restr_reject(c, restr_code("defer_if_reject_code", 450), "4.7.1",
+		    "defer_if_reject requested");
+		return restr_defer_later(c, false);
 	case RN_PERMIT_MYNETWORKS:
 		return sock_addr_in_networks(s->addr, config_str("mynetworks")) ? V_PERMIT
 										: V_DUNNO;
@@ -777,14 +829,14 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 }
 
 /* Runs one list; false when it rejected (or waits), reply set. */
-static enum restr_result restr_list(
-    struct smtpd_session *s, enum restr_stage stage, const char *rcpt, struct buf *reply)
+static enum restr_result restr_list(struct smtpd_session *s, enum restr_stage stage,
+    const char *rcpt, struct buf *reply, struct restr_defer *defer)
 {
 	/* restr_names.c lists them in the order of enum restr_stage. */
 	const char *const *params = restr_list_params;
 	char **words = config_list(params[stage]);
 	size_t pos;
-	struct restr_ctx c = {s, stage, rcpt, reply, params[stage], words, &pos};
+	struct restr_ctx c = {s, defer, stage, rcpt, reply, params[stage], words, &pos};
 	enum restr_verdict v = V_DUNNO;
 
 	for (pos = 0; words[pos] && v == V_DUNNO; pos++) {
@@ -794,7 +846,27 @@ static enum restr_result restr_list(
 	strv_free(words);
 	if (v == V_WAIT)
 		return RESTR_WAIT;
+	/* Postfix: a 5xx after DEFER_IF_REJECT is that 4xx instead. */
+	if (v == V_REJECT && defer->if_reject && reply->len > 0 && reply->data[0] == '5') {
+		buf_reset(reply);
+		buf_puts(reply, buf_cstr(&defer->reject_reply));
+		defer->if_reject = false;
+	}
 	return v == V_REJECT ? RESTR_REJECTED : RESTR_OK;
+}
+
+/* The lists said yes: a DEFER_IF_PERMIT seen on the way turns it into 4xx. */
+static enum restr_result restr_defer_end(
+    enum restr_result r, struct restr_defer *d, struct buf *reply)
+{
+	if (r == RESTR_OK && d->if_permit) {
+		buf_reset(reply);
+		buf_puts(reply, buf_cstr(&d->permit_reply));
+		r = RESTR_REJECTED;
+	}
+	buf_free(&d->permit_reply);
+	buf_free(&d->reject_reply);
+	return r;
 }
 
 enum restr_result restr_check(
@@ -803,9 +875,11 @@ enum restr_result restr_check(
 	bool delay = config_bool("smtpd_delay_reject");
 	enum restr_stage first = RESTR_CLIENT;
 	enum restr_result r = RESTR_OK;
+	struct restr_defer defer = {.if_permit = false, .permit_reply = BUF_INIT};
 
 	if (stage == RESTR_DATA)
-		return restr_list(s, RESTR_DATA, NULL, reply);
+		return restr_defer_end(
+		    restr_list(s, RESTR_DATA, NULL, reply, &defer), &defer, reply);
 	/* Without delay, earlier lists already ran at their own command. */
 	if (!delay && stage == RESTR_RECIPIENT)
 		first = RESTR_RELAY;
@@ -816,7 +890,7 @@ enum restr_result restr_check(
 			continue;
 		if ((st == RESTR_RELAY || st == RESTR_RECIPIENT) && rcpt == NULL)
 			continue;
-		r = restr_list(s, st, rcpt, reply);
+		r = restr_list(s, st, rcpt, reply, &defer);
 	}
-	return r;
+	return restr_defer_end(r, &defer, reply);
 }
