@@ -39,6 +39,7 @@
 #include "log.h"
 #include "mastercf.h"
 #include "pipe_conf.h"
+#include "policy_spec.h"
 #include "restr_names.h"
 #include "sock.h"
 #include "util.h"
@@ -231,6 +232,15 @@ static void cc_restriction_words(
 		else if (rn && rn->arg && p[1] == NULL)
 			cc_add(c, CHECK_ERROR, file, line, "%s: restriction %s needs an argument",
 			    name, *p);
+		if (rn && rn->id == RN_CHECK_POLICY_SERVICE && p[1]) {
+			struct policy_spec spec;
+			char *why = NULL;
+
+			if (!policy_spec_parse(p[1], &spec, &why))
+				cc_add(c, CHECK_ERROR, file, line, "%s: %s", name, why);
+			free(why);
+			policy_spec_free(&spec);
+		}
 		if (rn && rn->arg && p[1])
 			p++;
 	}

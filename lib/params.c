@@ -286,6 +286,8 @@ const struct param_def param_table[] = {
 
     /* Policy delegation (check_policy_service): smtpd/policy_service.c. */
     TIME("smtpd_policy_service_timeout", "100", 's', "time limit for a policy server's reply"),
+    INT("smtpd_policy_service_try_limit", "2",
+	"attempts at a policy request before smtpd_policy_service_default_action"),
     TIME("smtpd_policy_service_max_idle", "300", 's',
 	"time an unused policy server connection is kept open"),
     INT("smtpd_policy_service_request_limit", "0",

@@ -37,6 +37,7 @@
 #include "resolve.h"
 #include "restr_names.h"
 #include "smtpd.h"
+#include "policy_spec.h"
 #include "sock.h"
 #include "util.h"
 
@@ -415,13 +416,22 @@ static enum restr_verdict restr_policy_service(struct restr_ctx *c)
 {
 	const char *endpoint = c->words[*c->pos + 1];
 	struct buf req = BUF_INIT, subj = BUF_INIT;
-	char *action = NULL;
+	struct policy_spec spec;
+	char *action = NULL, *why = NULL;
 	int r;
 
 	if (endpoint == NULL)
 		return restr_config_error(c, "missing server after check_policy_service");
 	(*c->pos)++;
-	policy_request_build(c->s, restr_state(c), c->rcpt, &req);
+	if (!policy_spec_parse(endpoint, &spec, &why)) {
+		enum restr_verdict v = restr_config_error(c, why);
+
+		free(why);
+		policy_spec_free(&spec);
+		return v;
+	}
+	policy_request_build(c->s, restr_state(c), c->rcpt, spec.policy_context, &req);
+	policy_spec_free(&spec);
 	r = policy_service_query(c->s->loop, endpoint, buf_cstr(&req), &action);
 	buf_free(&req);
 	if (r == 0)
