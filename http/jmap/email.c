@@ -132,7 +132,32 @@ static bool read_header(struct jmsg *j, const struct mime_part *root, struct buf
 	return true;
 }
 
+static uint32_t jmap_thread_of_index(struct mstore_view *v, uint32_t uid);
+
+/* Threads of the messages this process has seen, by Email id: the index
+ * forgets an expunged message, Thread/changes still needs its thread. */
+static json_t *seen_threads;
+
+static void thread_remember(struct mstore_view *v, uint32_t uid, uint32_t t)
+{
+	char id[24];
+
+	if (seen_threads == NULL)
+		seen_threads = json_object();
+	jmap_email_id(id, mstore_view_uidvalidity(v), uid);
+	json_object_set_new(seen_threads, id, json_integer(t));
+}
+
 uint32_t jmap_thread_of(struct mstore_view *v, uint32_t uid)
+{
+	uint32_t t = jmap_thread_of_index(v, uid);
+
+	if (t)
+		thread_remember(v, uid, t);
+	return t;
+}
+
+static uint32_t jmap_thread_of_index(struct mstore_view *v, uint32_t uid)
 {
 	uint32_t t = mstore_view_thread(v, uid);
 	struct mime_part *root;
@@ -722,16 +747,117 @@ void jmap_thread_get(struct jcall *c)
 	free(state);
 }
 
+/* The thread of an Email id: computed for a message that exists, as
+ * this process saw it for one expunged (0 when it never saw it). */
+static uint32_t thread_of_id(struct jcall *c, const char *id, bool gone)
+{
+	uint32_t uv, uid;
+	struct jfolder *f;
+	struct mstore_view *v;
+
+	if (!jmap_email_id_parse(id, &uv, &uid) ||
+	    (f = jmap_folder_by_uv(c->folders, uv)) == NULL || (v = jmap_view(f->name)) == NULL)
+		return gone && seen_threads
+			   ? (uint32_t)json_integer_value(json_object_get(seen_threads, id))
+			   : 0;
+	if (!gone)
+		return jmap_thread_of(v, uid);
+	return seen_threads ? (uint32_t)json_integer_value(json_object_get(seen_threads, id)) : 0;
+}
+
+/* Thread/changes from Email/changes: the threads of created and updated
+ * Emails, and of destroyed ones as this process saw their
+ * thread (else cannotCalculateChanges: the jmap process restarted since
+ * it last saw that message); then one pass over the messages
+ * tells which of those threads still have members (else destroyed) and
+ * which have only new ones and lost none (created). */
 void jmap_thread_changes(struct jcall *c)
 {
 	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
 	    {"sinceState", JA_STRING, true}, {"maxChanges", JA_UINT_OR_NULL, false}, {NULL, 0, 0}};
+	struct jmap_changes ch;
+	/* thread id -> [members now, all new, lost one] */
+	json_t *touched = json_object(), *fresh = json_object(), *id, *t;
+	json_t *cr = json_array(), *up = json_array(), *de = json_array(), *max;
+	const char *key;
+	size_t i;
+	char tid[16];
+	char *state;
 
-	if (!jmap_args(c, spec))
-		return;
-	/* Threads are not tracked by modseq: the client reloads the ones it
-	 * shows (RFC 8620 section 5.2 allows this error). */
-	jmap_error(c, "cannotCalculateChanges", "thread changes are not tracked");
+	if (!jmap_args(c, spec) ||
+	    jmap_changes_since(c, json_string_value(json_object_get(c->args, "sinceState")), &ch) <
+		0)
+		goto out;
+	json_array_foreach(ch.created, i, id)
+	    json_object_set_new(fresh, json_string_value(id), json_true());
+	for (int which = 0; which < 3; which++) {
+		json_t *list = which == 0 ? ch.created : which == 1 ? ch.updated : ch.destroyed;
+
+		json_array_foreach(list, i, id)
+		{
+			uint32_t th = thread_of_id(c, json_string_value(id), which == 2);
+
+			if (th == 0) {
+				jmap_changes_free(&ch);
+				jmap_error(c, "cannotCalculateChanges",
+				    "the thread of a removed message is no longer known");
+				goto out;
+			}
+			snprintf(tid, sizeof(tid), "t%08x", th);
+			if ((t = json_object_get(touched, tid)) == NULL)
+				json_object_set_new(
+				    touched, tid, t = json_pack("[i, b, b]", 0, 1, 0));
+			if (which == 2)
+				json_array_set_new(t, 2, json_true());
+		}
+	}
+	jmap_changes_free(&ch);
+	if (json_object_size(touched))
+		for (size_t f = 0; f < c->folders->n; f++) {
+			struct mstore_view *v = jmap_view(c->folders->v[f].name);
+			uint32_t count = v ? mstore_view_count(v) : 0;
+
+			for (uint32_t seq = 1; seq <= count; seq++) {
+				uint32_t uid = mstore_view_uid(v, seq);
+				char eid[24];
+
+				snprintf(tid, sizeof(tid), "t%08x", jmap_thread_of(v, uid));
+				if ((t = json_object_get(touched, tid)) == NULL)
+					continue;
+				json_array_set_new(t, 0,
+				    json_integer(json_integer_value(json_array_get(t, 0)) + 1));
+				jmap_email_id(eid, c->folders->v[f].st.uidvalidity, uid);
+				if (json_object_get(fresh, eid) == NULL)
+					json_array_set_new(t, 1, json_false());
+			}
+		}
+	json_object_foreach(touched, key, t)
+	{
+		if (json_integer_value(json_array_get(t, 0)) == 0)
+			json_array_append_new(de, json_string(key));
+		else if (json_is_true(json_array_get(t, 1)) && !json_is_true(json_array_get(t, 2)))
+			json_array_append_new(cr, json_string(key));
+		else
+			json_array_append_new(up, json_string(key));
+	}
+	max = json_object_get(c->args, "maxChanges");
+	if (json_is_integer(max) && json_integer_value(max) > 0 &&
+	    json_object_size(touched) > (size_t)json_integer_value(max)) {
+		jmap_error(c, "cannotCalculateChanges", "more changes than maxChanges");
+		goto out;
+	}
+	state = jmap_state(c->folders);
+	jmap_reply(c, "Thread/changes",
+	    json_pack("{s:s, s:O, s:s, s:b, s:O, s:O, s:O}", "accountId", jm.account, "oldState",
+		json_object_get(c->args, "sinceState"), "newState", state, "hasMoreChanges", 0,
+		"created", cr, "updated", up, "destroyed", de));
+	free(state);
+out:
+	json_decref(touched);
+	json_decref(fresh);
+	json_decref(cr);
+	json_decref(up);
+	json_decref(de);
 }
 
 void jmap_snippet_get(struct jcall *c)

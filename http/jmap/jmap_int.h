@@ -20,6 +20,14 @@ struct jmsg {
 	char id[24];
 };
 
+/* Email changes since a state (query.c): ids created, updated and
+ * destroyed; 0, or -1 after an error reply. */
+struct jmap_changes {
+	json_t *created, *updated, *destroyed;
+};
+int jmap_changes_since(struct jcall *c, const char *since, struct jmap_changes *ch);
+void jmap_changes_free(struct jmap_changes *ch);
+
 /* false when the id names no message. */
 bool jmap_locate(struct jcall *c, const char *id, struct jmsg *out);
 /* RFC 3339 "2024-01-02T03:04:05Z" / with the message's offset. */

@@ -170,6 +170,50 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(w2.request("POST", "/jmap/api", {"using": [], "methodCalls": []})[0], 401)
         self.assertEqual(w2.request("POST", "/api/logout", b"")[0], 401)
 
+    def test_message_view(self):
+        """POST /api/view keeps a sanitised body for its session; GET
+        /view/TOKEN serves it under its own CSP (no script, sandboxed,
+        framed by the webmail only, images from data: until the user
+        allows remote ones); other sessions, no session, a wrong token and
+        a missing CSRF token get nothing."""
+        html = b"<!doctype html><p style='color: red'>hello <img src='https://example.net/x.png'></p>"
+        w = self.web()
+        self.assertEqual(w.request("POST", "/api/view", html)[0], 401)
+        self.assertEqual(w.login(USER, PASS)[0], 200)
+        self.assertEqual(w.request("POST", "/api/view", html, csrf=False)[0], 403)
+        self.assertEqual(w.request("PUT", "/api/view", html)[0], 405)
+        st, h, b = w.request("POST", "/api/view", html)
+        self.assertEqual(st, 200)
+        url = json.loads(b)["url"]
+        self.assertRegex(url, r"^/view/[0-9a-f]{64}$")
+        st, h, b = w.request("GET", url)
+        self.assertEqual((st, b), (200, html))
+        self.assertTrue(h["Content-Type"].startswith("text/html"))
+        csp = h["Content-Security-Policy"]
+        self.assertIn("default-src 'none'", csp)
+        self.assertNotIn("script-src", csp)
+        self.assertIn("frame-ancestors 'self'", csp)
+        self.assertRegex(csp, r"sandbox allow-popups allow-popups-to-escape-sandbox;")
+        self.assertTrue(csp.endswith("img-src data:"), csp)
+        self.assertEqual(h["X-Frame-Options"], "SAMEORIGIN")
+        self.assertEqual(h["Cache-Control"], "no-store")
+        self.assertEqual(h["X-Content-Type-Options"], "nosniff")
+        st, h, b = w.request("POST", "/api/view?images=1", html)
+        shown = json.loads(b)["url"]
+        self.assertTrue(w.request("GET", shown)[1]["Content-Security-Policy"]
+                        .endswith("img-src data: http: https:"))
+        # the first view is still there (a few are kept per session)
+        self.assertEqual(w.request("GET", url)[0], 200)
+        self.assertEqual(w.request("GET", "/view/" + "0" * 64)[0], 404)
+        self.assertEqual(w.request("GET", "/view/../index.html")[0], 404)
+        self.assertEqual(w.request("POST", url, b"")[0], 405)
+        other = self.web()
+        self.assertEqual(other.request("GET", url)[0], 401)
+        self.assertEqual(other.login(USER, PASS)[0], 200)
+        self.assertEqual(other.request("GET", url)[0], 404)
+        self.assertEqual(w.request("POST", "/api/logout", b"")[0], 204)
+        self.assertEqual(w.request("GET", url)[0], 401)
+
     def test_login_malformed(self):
         w = self.web()
         for body in (b"not json", b"{}", b'{"username": "a"}', b'{"username": 1, "password": 2}',
