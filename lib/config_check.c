@@ -34,10 +34,12 @@
 
 #include "buf.h"
 #include "config.h"
+#include "dnsbl.h"
 #include "inet_listen.h"
 #include "log.h"
 #include "mastercf.h"
 #include "pipe_conf.h"
+#include "policy_spec.h"
 #include "restr_names.h"
 #include "sock.h"
 #include "tls_client.h"
@@ -231,6 +233,15 @@ static void cc_restriction_words(
 		else if (rn && rn->arg && p[1] == NULL)
 			cc_add(c, CHECK_ERROR, file, line, "%s: restriction %s needs an argument",
 			    name, *p);
+		if (rn && rn->id == RN_CHECK_POLICY_SERVICE && p[1]) {
+			struct policy_spec spec;
+			char *why = NULL;
+
+			if (!policy_spec_parse(p[1], &spec, &why))
+				cc_add(c, CHECK_ERROR, file, line, "%s: %s", name, why);
+			free(why);
+			policy_spec_free(&spec);
+		}
 		if (rn && rn->arg && p[1])
 			p++;
 	}
@@ -254,6 +265,39 @@ static void cc_alias_tables(struct cc *c, const char *file, int line, const char
 			    "virtual_alias_maps: cannot read %s: %s; every message waits in a 4xx "
 			    "until it can be read",
 			    *p, strerror(errno));
+	}
+	strv_free(v);
+}
+
+/* smtpd's screening (smtpd/screen.c): actions and weighted DNSBL sites. */
+static void cc_screening(
+    struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	static const char *const actions[] = {"postscreen_greet_action", "postscreen_dnsbl_action",
+	    "postscreen_denylist_action", NULL};
+	char **v;
+
+	if (cc_in(actions, name)) {
+		if (strcasecmp(val, "ignore") != 0 && strcasecmp(val, "enforce") != 0 &&
+		    strcasecmp(val, "drop") != 0)
+			cc_add(c, CHECK_ERROR, file, line, "%s = %s: not ignore, enforce or drop",
+			    name, val);
+		return;
+	}
+	if (strcmp(name, "postscreen_dnsbl_sites") != 0)
+		return;
+	v = strv_split_list(val);
+	for (char **p = v; *p; p++) {
+		char *zone, *filter;
+		int weight;
+
+		if (!dnsbl_weighted_site_parse(*p, &zone, &filter, &weight)) {
+			cc_add(c, CHECK_ERROR, file, line,
+			    "%s: \"%s\" is not zone[=filter][*weight]", name, *p);
+			continue;
+		}
+		free(zone);
+		free(filter);
 	}
 	strv_free(v);
 }
@@ -285,6 +329,8 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_restriction_words(c, file, line, name, val);
 	if (strcmp(name, "virtual_alias_maps") == 0)
 		cc_alias_tables(c, file, line, val);
+	if (strncmp(name, "postscreen_", 11) == 0)
+		cc_screening(c, file, line, name, val);
 	free(val);
 }
 

@@ -224,6 +224,44 @@ enum dns_status dns_txt_from_answer(const unsigned char *ans, int len, char ***t
 	return DNS_OK;
 }
 
+enum dns_status dns_ptr_from_answer(const unsigned char *ans, int len, char ***names, size_t *n)
+{
+	struct hostent *h = NULL;
+	char **v = NULL;
+	size_t count = 0;
+	int rc = ares_parse_ptr_reply(ans, len, NULL, 0, AF_INET, &h);
+
+	*names = NULL;
+	*n = 0;
+	if (rc == ARES_ENODATA)
+		return DNS_NODATA;
+	if (rc != ARES_SUCCESS || h == NULL)
+		return DNS_FAIL;
+	/* c-ares lists every name, in answer order, as an alias (and the
+	 * last again as h_name). */
+	for (char **p = h->h_aliases; p && *p; p++) {
+		bool seen = false;
+
+		for (size_t i = 0; i < count && !seen; i++)
+			seen = str_case_eq(v[i], *p);
+		if (!seen) {
+			v = xreallocarray(v, count + 2, sizeof(*v));
+			v[count++] = xstrdup(*p);
+		}
+	}
+	if (count == 0 && h->h_name) {
+		v = xreallocarray(v, 2, sizeof(*v));
+		v[count++] = xstrdup(h->h_name);
+	}
+	ares_free_hostent(h);
+	if (count == 0)
+		return DNS_NODATA;
+	v[count] = NULL;
+	*names = v;
+	*n = count;
+	return DNS_OK;
+}
+
 /* ------------------------------------------------------------ look-ups */
 
 enum dns_status dns_lookup_mx(const char *domain, struct dns_mx **mx, size_t *n, struct buf *why)

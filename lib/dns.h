@@ -82,6 +82,11 @@ enum dns_status dns_addrs_from_answer(const unsigned char *ans, int len, int fam
  * it) set on DNS_OK. */
 enum dns_status dns_txt_from_answer(const unsigned char *ans, int len, char ***txt, size_t *n);
 
+/* PTR answer bytes -> the names, in answer order, without repeats (as
+ * ares_parse_ptr_reply lists them).  DNS_NODATA when there is none;
+ * *names (strv_free it) set on DNS_OK. */
+enum dns_status dns_ptr_from_answer(const unsigned char *ans, int len, char ***names, size_t *n);
+
 /*
  * Sets the resolver up, once per process, before the first look-up (the
  * first look-up does it otherwise, with try_ms 5000): try_ms is the wait

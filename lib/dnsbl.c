@@ -1,6 +1,7 @@
 /*
  * dnsbl.c - DNSBL query names and answer filters (see dnsbl.h).
  */
+#include <errno.h>
 #include "dnsbl.h"
 
 #include <arpa/inet.h>
@@ -123,6 +124,28 @@ bool dnsbl_site_parse(const char *site, char **zone, char **filter)
 		return false;
 	}
 	return true;
+}
+
+bool dnsbl_weighted_site_parse(const char *site, char **zone, char **filter, int *weight)
+{
+	const char *star = strrchr(site, '*');
+	char *head, *end;
+	long w = 1;
+	bool ok;
+
+	if (star) {
+		errno = 0;
+		w = strtol(star + 1, &end, 10);
+		if (star[1] == '\0' || *end != '\0' || errno || w < -1000000 || w > 1000000) {
+			*zone = *filter = NULL;
+			return false;
+		}
+	}
+	head = star ? xmemdup(site, (size_t)(star - site)) : xstrdup(site);
+	ok = dnsbl_site_parse(head, zone, filter);
+	free(head);
+	*weight = (int)w;
+	return ok;
 }
 
 bool dnsbl_filter_match(const char *filter, const char *answer)

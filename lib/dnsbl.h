@@ -31,6 +31,11 @@ bool dnsbl_domain_query_name(const char *domain, const char *zone, struct buf *o
  * without "="); false when the zone is empty or the filter malformed. */
 bool dnsbl_site_parse(const char *site, char **zone, char **filter);
 
+/* postscreen_dnsbl_sites' "zone[=filter][*weight]": as dnsbl_site_parse,
+ * with *weight the number after the last '*' (1 without; negative for an
+ * allow list).  False also for a weight that is not a whole number. */
+bool dnsbl_weighted_site_parse(const char *site, char **zone, char **filter, int *weight);
+
 /* Whether an answer (a dotted IPv4 address) passes the filter (NULL: any). */
 bool dnsbl_filter_match(const char *filter, const char *answer);
 

@@ -72,11 +72,12 @@ static const struct plan_rule plan_rules[] = {
     {"scache", SERVICE_SKIP, NULL, NULL, 0, "each smtp process keeps its own connection cache"},
     {"postlogd", SERVICE_SKIP, NULL, NULL, 0, "every tern daemon writes maillog_file itself"},
     {"tlsproxy", SERVICE_SKIP, NULL, NULL, 0, "smtpd and smtp do TLS themselves"},
-    {"dnsblog", SERVICE_SKIP, NULL, NULL, 0, "a helper of postscreen, which tern does not have"},
+    {"dnsblog", SERVICE_SKIP, NULL, NULL, 0,
+	"a helper of postscreen; smtpd screens clients itself"},
 
     /* Postfix programs tern does not have. */
     {"postscreen", SERVICE_UNSERVED, NULL, NULL, 0,
-	"postscreen is not implemented; let smtpd serve the port"},
+	"smtpd screens clients itself: let smtpd serve the port with -o smtpd_screening=yes"},
     {"spawn", SERVICE_UNSERVED, NULL, NULL, 0,
 	"spawn (policy servers and the like) is not implemented"},
     {"qmqpd", SERVICE_UNSERVED, NULL, NULL, 0, "QMQP is not implemented"},

@@ -532,6 +532,12 @@ static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *
 		free(addr);
 		return CMD_FAIL;
 	}
+	if (s->screen_reject) { /* screening's "enforce" (screen.c) */
+		smtpd_reject(s, "RCPT", s->sender, addr, "%s", s->screen_reject);
+		esmtp_rcpt_free(&ep);
+		free(addr);
+		return CMD_FAIL;
+	}
 	if (!postmaster && !cmd_postmaster_local(addr) &&
 	    (r = cmd_restrict(s, RESTR_RECIPIENT, "RCPT", addr)) != CMD_OK) {
 		esmtp_rcpt_free(&ep);

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "lmdb_open.h"
 #include "log.h"
 #include "smtpd.h"
 #include "sock.h"
@@ -45,30 +46,15 @@ static bool grey_failed;
 static bool grey_open(void)
 {
 	const char *path = config_str("smtpd_greylist_database");
-	MDB_txn *txn = NULL;
 	int rc;
 
 	if (grey_env)
 		return true;
 	if (grey_failed)
 		return false;
-	rc = mdb_env_create(&grey_env);
-	if (rc == 0)
-		rc = mdb_env_set_mapsize(grey_env, (size_t)64 << 20);
-	if (rc == 0)
-		rc = mdb_env_open(grey_env, path, MDB_NOSUBDIR | MDB_NOSYNC, 0600);
-	if (rc == 0)
-		rc = mdb_txn_begin(grey_env, NULL, 0, &txn);
-	if (rc == 0)
-		rc = mdb_dbi_open(txn, NULL, 0, &grey_dbi);
-	if (rc == 0)
-		rc = mdb_txn_commit(txn);
-	else if (txn)
-		mdb_txn_abort(txn);
+	rc = lmdb_open_file(path, (size_t)64 << 20, &grey_env, &grey_dbi);
 	if (rc != 0) {
 		log_warn("greylisting off: cannot open %s: %s", path, mdb_strerror(rc));
-		if (grey_env)
-			mdb_env_close(grey_env);
 		grey_env = NULL;
 		grey_failed = true;
 		return false;

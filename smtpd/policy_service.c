@@ -20,6 +20,7 @@
 #include "config.h"
 #include "log.h"
 #include "policy_proto.h"
+#include "policy_spec.h"
 #include "smtpd.h"
 #include "sock.h"
 #include "util.h"
@@ -29,12 +30,14 @@
 struct pol_req {
 	struct pol_req *next;
 	char *request;
+	long tries; /* failed attempts so far */
 };
 
 struct pol_conn {
 	struct pol_conn *next;
 	struct event_loop *loop;
-	char *endpoint;
+	char *endpoint; /* the restriction's argument: the key */
+	struct policy_spec spec;
 	int fd;		 /* -1: not connected */
 	bool connecting; /* waiting for the connect to complete */
 	bool in_flight;	 /* the head request was sent */
@@ -56,8 +59,8 @@ static struct event_timer *wake_timer;
 
 /* ---------------------------------------------------------------- request */
 
-void policy_request_build(
-    const struct smtpd_session *s, const char *state, const char *rcpt, struct buf *out)
+void policy_request_build(const struct smtpd_session *s, const char *state, const char *rcpt,
+    const char *context, struct buf *out)
 {
 	struct sockaddr_storage ss;
 	socklen_t slen = sizeof(ss);
@@ -100,7 +103,7 @@ void policy_request_build(
 	policy_attr(out, "stress", "");
 	snprintf(num, sizeof(num), "%d", s->port);
 	policy_attr(out, "client_port", num);
-	policy_attr(out, "policy_context", config_str("smtpd_policy_service_policy_context"));
+	policy_attr(out, "policy_context", context);
 	policy_attr(out, "server_address", laddr);
 	snprintf(num, sizeof(num), "%d", lport);
 	policy_attr(out, "server_port", num);
@@ -196,13 +199,26 @@ static void pol_close(struct pol_conn *c)
 	c->requests = 0;
 }
 
-/* The server failed: every queued request gets the default action. */
+static void pol_kick(struct pol_conn *c);
+
+/*
+ * The server failed: the request under way is tried again on a new
+ * connection until try_limit attempts failed (Postfix's
+ * smtpd_policy_service_try_limit); then it, and every request queued
+ * behind it, gets the default action.
+ */
 static void pol_fail(struct pol_conn *c, const char *why)
 {
-	const char *dflt = config_str("smtpd_policy_service_default_action");
+	const char *dflt = c->spec.default_action;
 
-	log_warn("policy service %s: %s -- using default action \"%s\"", c->endpoint, why, dflt);
 	pol_close(c);
+	if (c->head && ++c->head->tries < c->spec.try_limit) {
+		log_warn("policy service %s: %s -- trying again", c->spec.endpoint, why);
+		pol_kick(c);
+		return;
+	}
+	log_warn(
+	    "policy service %s: %s -- using default action \"%s\"", c->spec.endpoint, why, dflt);
 	while (c->head) {
 		pol_answer(c, c->head->request, dflt);
 		pol_req_pop(c);
@@ -233,12 +249,14 @@ static bool pol_connect(struct pol_conn *c)
 	struct buf err = BUF_INIT;
 	char *host = NULL, *port = NULL;
 
-	if (str_prefix_case(c->endpoint, "unix:")) {
-		c->fd = sock_unix_connect(c->endpoint + 5, true);
+	const char *ep = c->spec.endpoint;
+
+	if (str_prefix_case(ep, "unix:")) {
+		c->fd = sock_unix_connect(ep + 5, true);
 		if (c->fd < 0)
-			buf_printf(&err, "connect to %s: %s", c->endpoint + 5, strerror(errno));
-	} else if (str_prefix_case(c->endpoint, "inet:") &&
-		   sock_split_hostport(c->endpoint + 5, &host, &port, &err) == 0) {
+			buf_printf(&err, "connect to %s: %s", ep + 5, strerror(errno));
+	} else if (str_prefix_case(ep, "inet:") &&
+		   sock_split_hostport(ep + 5, &host, &port, &err) == 0) {
 		c->fd = sock_inet_connect_start(host, port, &err);
 	} else if (err.len == 0) {
 		buf_puts(&err, "unsupported address (inet:host:port or unix:/path)");
@@ -253,7 +271,7 @@ static bool pol_connect(struct pol_conn *c)
 	buf_free(&err);
 	c->connecting = true;
 	event_fd_set(c->loop, c->fd, EV_WRITE, pol_io, c);
-	pol_arm(c, config_time("smtpd_policy_service_timeout"));
+	pol_arm(c, c->spec.timeout);
 	return true;
 }
 
@@ -271,7 +289,7 @@ static void pol_kick(struct pol_conn *c)
 	buf_puts(&c->out, c->head->request);
 	c->in_flight = true;
 	c->requests++;
-	pol_arm(c, config_time("smtpd_policy_service_timeout"));
+	pol_arm(c, c->spec.timeout);
 	event_fd_events(c->loop, c->fd, EV_READ | EV_WRITE);
 }
 
@@ -281,7 +299,7 @@ static void pol_read(struct pol_conn *c)
 	ssize_t n = read(c->fd, tmp, sizeof(tmp));
 	size_t used = 0;
 	int r;
-	long limit = config_int("smtpd_policy_service_request_limit");
+	long limit = c->spec.request_limit;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -314,7 +332,7 @@ static void pol_read(struct pol_conn *c)
 	if (c->head)
 		pol_kick(c);
 	else if (c->fd >= 0)
-		pol_arm(c, config_time("smtpd_policy_service_max_idle"));
+		pol_arm(c, c->spec.max_idle);
 }
 
 static void pol_io(struct event_loop *loop, int fd, int events, void *ctx)
@@ -365,6 +383,14 @@ static struct pol_conn *pol_conn_get(struct event_loop *loop, const char *endpoi
 	c = xcalloc(1, sizeof(*c));
 	c->loop = loop;
 	c->endpoint = xstrdup(endpoint);
+	{
+		char *why = NULL;
+
+		/* restrictions.c parsed it already; a failure here cannot be. */
+		if (!policy_spec_parse(endpoint, &c->spec, &why))
+			log_warn("%s", why);
+		free(why);
+	}
 	c->fd = -1;
 	c->next = conns;
 	conns = c;

@@ -28,12 +28,15 @@ struct smtpd_session;
  * for rcpt (NULL outside RCPT), every attribute Postfix sends, ended by
  * the empty line.
  */
-void policy_request_build(
-    const struct smtpd_session *s, const char *state, const char *rcpt, struct buf *out);
+void policy_request_build(const struct smtpd_session *s, const char *state, const char *rcpt,
+    const char *context, struct buf *out);
 
 /*
- * The action for request at endpoint ("inet:host:port" or "unix:path"):
- * 1 with *action (a new string), or 0 when it is on its way.
+ * The action for request at endpoint ("inet:host:port", "unix:path", or
+ * Postfix 3.x's "{ endpoint, timeout=..., try_limit=..., ... }": see
+ * policy_spec.h): 1 with *action (a new string), or 0 when it is on its
+ * way.  A failed attempt is tried again on a new connection until
+ * try_limit attempts failed; then default_action.
  */
 int policy_service_query(
     struct event_loop *loop, const char *endpoint, const char *request, char **action);

@@ -37,6 +37,7 @@
 #include "resolve.h"
 #include "restr_names.h"
 #include "smtpd.h"
+#include "policy_spec.h"
 #include "sock.h"
 #include "util.h"
 
@@ -48,8 +49,19 @@ enum restr_verdict {
 	V_WAIT,	  /* a DNS answer is awaited */
 };
 
+/*
+ * DEFER_IF_PERMIT / DEFER_IF_REJECT (Postfix): a 4xx kept aside while the
+ * lists of one command run; it replaces the final permit (explicit or by
+ * reaching the end) or a later 5xx.
+ */
+struct restr_defer {
+	bool if_permit, if_reject;
+	struct buf permit_reply, reject_reply;
+};
+
 struct restr_ctx {
 	struct smtpd_session *s;
+	struct restr_defer *defer;
 	enum restr_stage stage; /* of the list being evaluated */
 	const char *rcpt;
 	struct buf *reply;
@@ -114,7 +126,7 @@ static enum restr_verdict restr_config_error(struct restr_ctx *c, const char *wh
 int restr_access_action(const char *value, const char *what, const char *subject, struct buf *reply)
 {
 	char *v = xstrdup(value), *word = str_trim(v), *text;
-	int code = 0, r = 0;
+	int code = 0, r = 0, deferred = 0;
 	const char *dsn;
 
 	text = word + strcspn(word, " \t");
@@ -125,8 +137,14 @@ int restr_access_action(const char *value, const char *what, const char *subject
 		r = 1;
 	} else if (str_case_eq(word, "REJECT")) {
 		code = restr_code("access_map_reject_code", 554);
-	} else if (str_case_eq(word, "DEFER") || str_case_eq(word, "DEFER_IF_PERMIT")) {
+	} else if (str_case_eq(word, "DEFER")) {
 		code = restr_code("access_map_defer_code", 450);
+	} else if (str_case_eq(word, "DEFER_IF_PERMIT")) {
+		code = restr_code("access_map_defer_code", 450);
+		deferred = RESTR_ACTION_DEFER_IF_PERMIT;
+	} else if (str_case_eq(word, "DEFER_IF_REJECT")) {
+		code = restr_code("access_map_defer_code", 450);
+		deferred = RESTR_ACTION_DEFER_IF_REJECT;
 	} else if (strlen(word) == 3 && (word[0] == '4' || word[0] == '5') &&
 		   strspn(word, "0123456789") == 3) {
 		code = atoi(word);
@@ -153,7 +171,7 @@ int restr_access_action(const char *value, const char *what, const char *subject
 		for (size_t i = 0; i < reply->len; i++)
 			if ((unsigned char)reply->data[i] < 0x20)
 				reply->data[i] = ' ';
-		r = -1;
+		r = deferred ? deferred : -1;
 	}
 	free(v);
 	return r;
@@ -167,6 +185,33 @@ static enum restr_verdict restr_tempfail(struct restr_ctx *c)
 }
 
 /* Looks keys up in order; the first found decides. */
+/* A restriction or table said DEFER_IF_PERMIT / _IF_REJECT: the reply in
+ * c->reply is kept for later (the first one of each kind counts). */
+static enum restr_verdict restr_defer_later(struct restr_ctx *c, bool if_permit)
+{
+	struct restr_defer *d = c->defer;
+
+	if (if_permit && !d->if_permit) {
+		d->if_permit = true;
+		buf_reset(&d->permit_reply);
+		buf_puts(&d->permit_reply, buf_cstr(c->reply));
+	} else if (!if_permit && !d->if_reject) {
+		d->if_reject = true;
+		buf_reset(&d->reject_reply);
+		buf_puts(&d->reject_reply, buf_cstr(c->reply));
+	}
+	buf_reset(c->reply);
+	return V_DUNNO;
+}
+
+/* restr_access_action's answer as a verdict. */
+static enum restr_verdict restr_action_verdict(struct restr_ctx *c, int r)
+{
+	if (r == RESTR_ACTION_DEFER_IF_PERMIT || r == RESTR_ACTION_DEFER_IF_REJECT)
+		return restr_defer_later(c, r == RESTR_ACTION_DEFER_IF_PERMIT);
+	return r > 0 ? V_PERMIT : r < 0 ? V_REJECT : V_DUNNO;
+}
+
 static enum restr_verdict restr_access(struct restr_ctx *c, const char *spec, char **keys)
 {
 	struct maps *m = maps_open(spec);
@@ -182,7 +227,7 @@ static enum restr_verdict restr_access(struct restr_ctx *c, const char *spec, ch
 	restr_subject(c, &subj);
 	r = restr_access_action(val, restr_what(c->stage), buf_cstr(&subj), c->reply);
 	buf_free(&subj);
-	return r > 0 ? V_PERMIT : r < 0 ? V_REJECT : V_DUNNO;
+	return restr_action_verdict(c, r);
 }
 
 static void keys_add(char ***keys, size_t *n, const char *k)
@@ -371,13 +416,22 @@ static enum restr_verdict restr_policy_service(struct restr_ctx *c)
 {
 	const char *endpoint = c->words[*c->pos + 1];
 	struct buf req = BUF_INIT, subj = BUF_INIT;
-	char *action = NULL;
+	struct policy_spec spec;
+	char *action = NULL, *why = NULL;
 	int r;
 
 	if (endpoint == NULL)
 		return restr_config_error(c, "missing server after check_policy_service");
 	(*c->pos)++;
-	policy_request_build(c->s, restr_state(c), c->rcpt, &req);
+	if (!policy_spec_parse(endpoint, &spec, &why)) {
+		enum restr_verdict v = restr_config_error(c, why);
+
+		free(why);
+		policy_spec_free(&spec);
+		return v;
+	}
+	policy_request_build(c->s, restr_state(c), c->rcpt, spec.policy_context, &req);
+	policy_spec_free(&spec);
 	r = policy_service_query(c->s->loop, endpoint, buf_cstr(&req), &action);
 	buf_free(&req);
 	if (r == 0)
@@ -386,7 +440,7 @@ static enum restr_verdict restr_policy_service(struct restr_ctx *c)
 	r = restr_access_action(action, restr_what(c->stage), buf_cstr(&subj), c->reply);
 	buf_free(&subj);
 	free(action);
-	return r > 0 ? V_PERMIT : r < 0 ? V_REJECT : V_DUNNO;
+	return restr_action_verdict(c, r);
 }
 
 /*
@@ -569,6 +623,88 @@ static enum restr_verdict restr_unknown_helo(struct restr_ctx *c)
 	return restr_reject(c, code, code < 500 ? "4.7.1" : "5.7.1", "Host not found");
 }
 
+/*
+ * The client's host name by DNS: a PTR name of its address and, forward,
+ * whether that name has the address among its A/AAAA records (Postfix
+ * tries the PTR names in turn; the first that confirms is the name).
+ * DNS_OK (forward-confirmed when forward), DNS_NOTFOUND, DNS_RETRY or
+ * DNS_PENDING.
+ */
+static enum dns_status restr_client_name(const char *addr, bool forward)
+{
+	bool v6 = strchr(addr, ':') != NULL;
+	struct buf rev = BUF_INIT;
+	const unsigned char *ans;
+	char **names = NULL;
+	size_t n = 0;
+	int len;
+	enum dns_status st = DNS_NOTFOUND, fst;
+	bool retry = false;
+
+	if (dnsbl_query_name(addr, v6 ? "ip6.arpa" : "in-addr.arpa", &rev))
+		st = dns_poll(buf_cstr(&rev), ns_t_ptr, &ans, &len);
+	buf_free(&rev);
+	if (st == DNS_OK)
+		st = dns_ptr_from_answer(ans, len, &names, &n) == DNS_OK ? DNS_OK : DNS_NOTFOUND;
+	else if (st == DNS_NODATA)
+		st = DNS_NOTFOUND;
+	else if (st == DNS_FAIL)
+		st = DNS_RETRY;
+	if (st != DNS_OK || !forward) {
+		strv_free(names);
+		return st;
+	}
+	st = DNS_NOTFOUND;
+	for (size_t i = 0; i < n && st != DNS_OK; i++) {
+		struct dns_addr *a = NULL;
+		size_t na = 0;
+		unsigned ttl;
+
+		fst = dns_poll(names[i], v6 ? ns_t_aaaa : ns_t_a, &ans, &len);
+		if (fst == DNS_PENDING) {
+			st = DNS_PENDING;
+			break;
+		}
+		if (fst == DNS_RETRY || fst == DNS_FAIL)
+			retry = true;
+		if (fst == DNS_OK && dns_addrs_from_answer(ans, len, v6 ? AF_INET6 : AF_INET, 0, &a,
+					 &na, &ttl) == DNS_OK)
+			for (size_t j = 0; j < na && st != DNS_OK; j++) {
+				char text[64];
+
+				sock_ntop(
+				    (const struct sockaddr *)&a[j].sa, text, sizeof(text), NULL);
+				if (strcasecmp(text, addr) == 0)
+					st = DNS_OK;
+			}
+		free(a);
+	}
+	strv_free(names);
+	return st == DNS_NOTFOUND && retry ? DNS_RETRY : st;
+}
+
+/*
+ * reject_unknown_client_hostname (forward, FCrDNS) and
+ * reject_unknown_reverse_client_hostname: Postfix's replies; a temporary
+ * DNS failure is always a 450.
+ */
+static enum restr_verdict restr_unknown_client(struct restr_ctx *c, bool forward)
+{
+	enum dns_status st = restr_client_name(c->s->addr, forward);
+	int code = restr_code("unknown_client_reject_code", 450);
+
+	if (st == DNS_OK)
+		return V_DUNNO;
+	if (st == DNS_PENDING)
+		return V_WAIT;
+	if (st == DNS_RETRY)
+		code = 450;
+	buf_reset(c->reply);
+	buf_printf(c->reply, "%d %s Client host rejected: cannot find your %shostname, [%s]", code,
+	    code < 500 ? "4.7.25" : "5.7.25", forward ? "" : "reverse ", c->s->addr);
+	return V_REJECT;
+}
+
 /* A bounce (null sender) is for one recipient: RFC 3464 reports go back to
  * the one sender of the original; more than one is a spam trait. */
 static enum restr_verdict restr_multi_bounce(struct restr_ctx *c)
@@ -634,6 +770,14 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 		return restr_reject(c, restr_code("reject_code", 554), "5.7.1", "Access denied");
 	case RN_DEFER:
 		return restr_reject(c, restr_code("defer_code", 450), "4.7.1", "Try again later");
+	case RN_DEFER_IF_PERMIT:
+		restr_reject(c, restr_code("defer_if_permit_code", 450), "4.7.1",
+		    "defer_if_permit requested");
+		return restr_defer_later(c, true);
+	case RN_DEFER_IF_REJECT:
+		restr_reject(c, restr_code("defer_if_reject_code", 450), "4.7.1",
+		    "defer_if_reject requested");
+		return restr_defer_later(c, false);
 	case RN_PERMIT_MYNETWORKS:
 		return sock_addr_in_networks(s->addr, config_str("mynetworks")) ? V_PERMIT
 										: V_DUNNO;
@@ -649,6 +793,8 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 	case RN_REJECT_INVALID_HELO_HOSTNAME: return restr_helo(c, false);
 	case RN_REJECT_NON_FQDN_HELO_HOSTNAME: return restr_helo(c, true);
 	case RN_REJECT_UNKNOWN_HELO_HOSTNAME: return restr_unknown_helo(c);
+	case RN_REJECT_UNKNOWN_CLIENT_HOSTNAME: return restr_unknown_client(c, true);
+	case RN_REJECT_UNKNOWN_REVERSE_CLIENT_HOSTNAME: return restr_unknown_client(c, false);
 	case RN_REJECT_NON_FQDN_SENDER: return restr_non_fqdn_addr(c, s->sender, "5.5.2");
 	case RN_REJECT_NON_FQDN_RECIPIENT: return restr_non_fqdn_addr(c, c->rcpt, "5.5.2");
 	case RN_REJECT_UNKNOWN_SENDER_DOMAIN: return restr_unknown_domain(c, s->sender, "5.1.8");
@@ -693,14 +839,14 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 }
 
 /* Runs one list; false when it rejected (or waits), reply set. */
-static enum restr_result restr_list(
-    struct smtpd_session *s, enum restr_stage stage, const char *rcpt, struct buf *reply)
+static enum restr_result restr_list(struct smtpd_session *s, enum restr_stage stage,
+    const char *rcpt, struct buf *reply, struct restr_defer *defer)
 {
 	/* restr_names.c lists them in the order of enum restr_stage. */
 	const char *const *params = restr_list_params;
 	char **words = config_list(params[stage]);
 	size_t pos;
-	struct restr_ctx c = {s, stage, rcpt, reply, params[stage], words, &pos};
+	struct restr_ctx c = {s, defer, stage, rcpt, reply, params[stage], words, &pos};
 	enum restr_verdict v = V_DUNNO;
 
 	for (pos = 0; words[pos] && v == V_DUNNO; pos++) {
@@ -710,7 +856,27 @@ static enum restr_result restr_list(
 	strv_free(words);
 	if (v == V_WAIT)
 		return RESTR_WAIT;
+	/* Postfix: a 5xx after DEFER_IF_REJECT is that 4xx instead. */
+	if (v == V_REJECT && defer->if_reject && reply->len > 0 && reply->data[0] == '5') {
+		buf_reset(reply);
+		buf_puts(reply, buf_cstr(&defer->reject_reply));
+		defer->if_reject = false;
+	}
 	return v == V_REJECT ? RESTR_REJECTED : RESTR_OK;
+}
+
+/* The lists said yes: a DEFER_IF_PERMIT seen on the way turns it into 4xx. */
+static enum restr_result restr_defer_end(
+    enum restr_result r, struct restr_defer *d, struct buf *reply)
+{
+	if (r == RESTR_OK && d->if_permit) {
+		buf_reset(reply);
+		buf_puts(reply, buf_cstr(&d->permit_reply));
+		r = RESTR_REJECTED;
+	}
+	buf_free(&d->permit_reply);
+	buf_free(&d->reject_reply);
+	return r;
 }
 
 enum restr_result restr_check(
@@ -719,9 +885,11 @@ enum restr_result restr_check(
 	bool delay = config_bool("smtpd_delay_reject");
 	enum restr_stage first = RESTR_CLIENT;
 	enum restr_result r = RESTR_OK;
+	struct restr_defer defer = {.if_permit = false, .permit_reply = BUF_INIT};
 
 	if (stage == RESTR_DATA)
-		return restr_list(s, RESTR_DATA, NULL, reply);
+		return restr_defer_end(
+		    restr_list(s, RESTR_DATA, NULL, reply, &defer), &defer, reply);
 	/* Without delay, earlier lists already ran at their own command. */
 	if (!delay && stage == RESTR_RECIPIENT)
 		first = RESTR_RELAY;
@@ -732,7 +900,7 @@ enum restr_result restr_check(
 			continue;
 		if ((st == RESTR_RELAY || st == RESTR_RECIPIENT) && rcpt == NULL)
 			continue;
-		r = restr_list(s, st, rcpt, reply);
+		r = restr_list(s, st, rcpt, reply, &defer);
 	}
-	return r;
+	return restr_defer_end(r, &defer, reply);
 }

@@ -35,7 +35,11 @@ enum restr_result restr_check(
     struct smtpd_session *s, enum restr_stage stage, const char *rcpt, struct buf *reply);
 
 /* Parses an access table result; exposed for tests.  Returns 1 permit,
- * 0 continue (DUNNO or unknown), -1 reject/defer with reply filled. */
+ * 0 continue (DUNNO or unknown), -1 reject/defer with reply filled, and
+ * RESTR_ACTION_DEFER_IF_PERMIT / _IF_REJECT with the 4xx reply filled
+ * that replaces a later permit / reject. */
+#define RESTR_ACTION_DEFER_IF_PERMIT 2
+#define RESTR_ACTION_DEFER_IF_REJECT 3
 int restr_access_action(
     const char *value, const char *what, const char *subject, struct buf *reply);
 

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "log.h"
 #include "milter.h"
+#include "screen.h"
 #include "smtpd.h"
 #include "smtpd_spf.h"
 #include "sock.h"
@@ -105,12 +106,20 @@ void session_new(struct event_loop *loop, int fd)
 		return;
 	}
 	s->timer = event_timer_add(loop, session_cfg.timeout_ms, session_timeout, s);
+	/* A client of smtps speaks first (TLS): no pregreet test there. */
+	if (tls_server_wrappermode() || !screen_begin(s))
+		session_greet(s);
+	session_run(s);
+}
+
+/* The greeting, at connect or once screening let the client through. */
+void session_greet(struct smtpd_session *s)
+{
 	/* With implicit TLS the greeting waits, queued, for the handshake. */
 	smtpd_reply(s, "220 %s", config_str("smtpd_banner"));
 	smtpd_milter_connect(s);
 	if (tls_server_wrappermode())
 		session_tls_begin(s);
-	session_run(s);
 }
 
 /*
@@ -212,6 +221,7 @@ static void session_free(struct smtpd_session *s)
 		s->next->prev = s->prev;
 	session_reset_transaction(s);
 	smtpd_milter_free(s);
+	screen_free(s);
 	auth_reset(s);
 	smtpd_spf_free(s);
 	buf_free(&s->in);
@@ -377,6 +387,11 @@ static bool session_next_line(struct smtpd_session *s)
 static void session_process(struct smtpd_session *s)
 {
 	while (!s->dead && !s->closing) {
+		if (s->screen) {
+			if (s->in.len > 0)
+				screen_input(s);
+			break;
+		}
 		if (s->state == SMTPD_DATA_WAIT || s->state == SMTPD_DATA_OPEN ||
 		    s->tls_phase == SMTPD_TLS_STARTING || s->tls_phase == SMTPD_TLS_HANDSHAKE ||
 		    s->pause_timer || s->dns_wait || s->auth_wait)
@@ -575,7 +590,10 @@ void session_dns_wake(void)
 
 	for (; s; s = next) {
 		next = s->next;
-		if (s->dns_wait) {
+		if (s->screen) {
+			screen_dns(s);
+			session_run(s);
+		} else if (s->dns_wait) {
 			s->dns_wait = false;
 			session_run(s);
 		}

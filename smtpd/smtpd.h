@@ -117,6 +117,10 @@ struct smtpd_session {
 
 	struct smtpd_milter *milter; /* smtpd_milters of this session (milter.c) */
 
+	/* Screening before the greeting (screen.c). */
+	struct smtpd_screen *screen; /* set while the greeting waits */
+	char *screen_reject;	     /* a failed test's "enforce": every RCPT's reply */
+
 	unsigned count_ok[SMTP_NVERBS]; /* per verb, for the disconnect line */
 	unsigned count_all[SMTP_NVERBS];
 
@@ -126,6 +130,7 @@ struct smtpd_session {
 /* session.c */
 void session_init(void (*on_empty)(struct event_loop *loop));
 void session_new(struct event_loop *loop, int fd);
+void session_greet(struct smtpd_session *s);
 bool session_idle(void *ctx);
 size_t session_count(void);
 void session_run(struct smtpd_session *s);

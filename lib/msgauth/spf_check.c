@@ -104,29 +104,16 @@ static void spf_mx_from_answer(const unsigned char *ans, int len, struct spf_rrs
 
 static void spf_ptr_from_answer(const unsigned char *ans, int len, struct spf_rrset *set)
 {
-	struct hostent *h = NULL;
-	int rc = ares_parse_ptr_reply(ans, len, NULL, 0, AF_INET, &h);
+	char **names;
+	size_t n;
 
-	if (rc == ARES_ENODATA) {
-		set->st = DNS_NODATA;
+	set->st = dns_ptr_from_answer(ans, len, &names, &n);
+	if (set->st == DNS_NODATA)
 		return;
-	}
-	if (rc != ARES_SUCCESS || h == NULL) {
-		set->st = DNS_FAIL;
-		return;
-	}
-	/* c-ares lists every name, in answer order, as an alias (and the
-	 * last again as h_name); the order matters for the first 10 (5.5). */
-	for (char **p = h->h_aliases; p && *p; p++) {
-		bool seen = false;
-		for (size_t i = 0; i < set->nstrs && !seen; i++)
-			seen = str_case_eq(set->strs[i], *p);
-		if (!seen)
-			spf_add_str(set, *p);
-	}
-	if (set->nstrs == 0 && h->h_name)
-		spf_add_str(set, h->h_name);
-	ares_free_hostent(h);
+	for (size_t i = 0; i < n; i++)
+		spf_add_str(set, names[i]);
+	if (set->st == DNS_OK)
+		strv_free(names);
 }
 
 void spf_rrset_from_answer(

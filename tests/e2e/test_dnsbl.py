@@ -96,5 +96,59 @@ class DnsblTest(unittest.TestCase):
         self.assertNotIn("unknown.rhs.example", asked)
 
 
+class ClientHostnameTest(unittest.TestCase):
+    """reject_unknown_reverse_client_hostname (a PTR name at all) and
+    reject_unknown_client_hostname (forward-confirmed), each against its
+    own zone for 127.0.0.1."""
+    PTR = CLIENT + ".in-addr.arpa"
+
+    def verdicts(self, zone):
+        dns = ZoneDns(zone)
+        self.addCleanup(dns.stop)
+        out = []
+        for restriction in ("reject_unknown_reverse_client_hostname",
+                            "reject_unknown_client_hostname"):
+            inst = Instance(mailboxes=[ALICE], main_cf={
+                "mynetworks": "192.0.2.0/24",
+                "dns_servers": "127.0.0.1:%d" % dns.port,
+                "smtpd_recipient_restrictions": restriction + ", permit",
+            })
+            inst.start()
+            self.addCleanup(inst.cleanup)
+            out.append(rcpt_reply(inst.smtp_port))
+        return out
+
+    def test_confirmed_name_passes_both(self):
+        self.assertEqual(self.verdicts({
+            self.PTR: [("PTR", "mail.example")],
+            "mail.example": [("A", "192.0.2.7"), ("A", "127.0.0.1")],
+        }), [(250, "2.1.5 Ok"), (250, "2.1.5 Ok")])
+
+    def test_unconfirmed_name_fails_forward_only(self):
+        self.assertEqual(self.verdicts({
+            self.PTR: [("PTR", "liar.example")],
+            "liar.example": [("A", "192.0.2.9")],
+        }), [(250, "2.1.5 Ok"),
+             (450, "4.7.25 Client host rejected: cannot find your hostname, [127.0.0.1]")])
+
+    def test_no_ptr_fails_both(self):
+        self.assertEqual(self.verdicts({"other.example": [("A", "192.0.2.1")]}), [
+            (450, "4.7.25 Client host rejected: cannot find your reverse hostname, "
+                  "[127.0.0.1]"),
+            (450, "4.7.25 Client host rejected: cannot find your hostname, [127.0.0.1]")])
+
+    def test_reject_code_and_temporary_failure(self):
+        dns = ZoneDns({self.PTR: ["TIMEOUT"]})
+        self.addCleanup(dns.stop)
+        inst = Instance(mailboxes=[ALICE], main_cf={
+            "mynetworks": "192.0.2.0/24", "dns_servers": "127.0.0.1:%d" % dns.port,
+            "unknown_client_reject_code": "550",
+            "smtpd_recipient_restrictions": "reject_unknown_client_hostname, permit"})
+        inst.start()
+        self.addCleanup(inst.cleanup)
+        # SERVFAIL: 450 whatever the configured code.
+        self.assertEqual(rcpt_reply(inst.smtp_port)[0], 450)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -268,5 +268,47 @@ class PostgreyTest(unittest.TestCase):
         self.assertEqual(code, 250, text)
 
 
+class PolicyBracesTest(unittest.TestCase):
+    """Postfix 3.x's per-service form: check_policy_service { endpoint,
+    name=value ... } overrides the main.cf settings for that server."""
+
+    def test_overrides_and_try_limit(self):
+        server = PolicyServer()
+        self.addCleanup(server.stop)
+        dead = free_port()
+        inst = Instance(mailboxes=[ALICE, "act-reject@example.com"], main_cf={
+            "mynetworks": "192.0.2.0/24",
+            "smtpd_recipient_restrictions":
+                "check_policy_service { inet:127.0.0.1:%d, try_limit=3, timeout=5s, "
+                "default_action=DUNNO }, "
+                "check_policy_service { inet:127.0.0.1:%d, "
+                "{ policy_context = from braces } }, permit" % (dead, server.port),
+        })
+        self.addCleanup(inst.cleanup)
+        check = inst.tern("check", check=False)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        inst.start()
+        # The dead server: tried three times, then DUNNO (main.cf's default
+        # action would be a 451); the live one answers next.
+        self.assertEqual(rcpt(inst.smtp_port, ALICE)[0], 250)
+        self.assertEqual(rcpt(inst.smtp_port, "act-reject@example.com")[0], 554)
+        log = inst.log()
+        # Two requests (one per RCPT), each tried three times.
+        self.assertEqual(log.count("inet:127.0.0.1:%d: " % dead), 6, log)
+        self.assertEqual(log.count("-- trying again"), 4)
+        self.assertIn('using default action "DUNNO"', log)
+        req = [r for r in server.requests if r.get("recipient") == ALICE][-1]
+        self.assertEqual(req["policy_context"], "from braces")
+
+    def test_unknown_setting_is_a_check_error(self):
+        inst = Instance(mailboxes=[ALICE], main_cf={
+            "smtpd_recipient_restrictions":
+                "check_policy_service { inet:127.0.0.1:9, retries=3 }, permit"})
+        self.addCleanup(inst.cleanup)
+        check = inst.tern("check", check=False)
+        self.assertNotEqual(check.returncode, 0)
+        self.assertIn('check_policy_service: unknown setting "retries"', check.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -162,5 +162,53 @@ class UnimplementedRefusedTest(unittest.TestCase):
             inst.cleanup()
 
 
+class DeferIfTest(unittest.TestCase):
+    """defer_if_permit / defer_if_reject and the DEFER_IF_PERMIT /
+    DEFER_IF_REJECT table results, as Postfix: a 4xx kept aside replaces
+    the lists' final permit (resp. a later 5xx); otherwise the verdict
+    stands."""
+    CASES = [
+        ({"smtpd_recipient_restrictions": "defer_if_permit, permit"},
+         (450, "4.7.1 <alice@example.com>: Recipient address rejected: "
+               "defer_if_permit requested")),
+        ({"smtpd_recipient_restrictions": "defer_if_permit, reject"},
+         (554, "5.7.1 <alice@example.com>: Recipient address rejected: Access denied")),
+        ({"smtpd_recipient_restrictions": "defer_if_reject, reject"},
+         (450, "4.7.1 <alice@example.com>: Recipient address rejected: "
+               "defer_if_reject requested")),
+        ({"smtpd_recipient_restrictions": "defer_if_reject, permit"}, (250, "2.1.5 Ok")),
+        ({"smtpd_recipient_restrictions":
+          "check_recipient_access inline:{ { alice@example.com = DEFER_IF_PERMIT not yet } }, permit"},
+         (450, "4.7.1 <alice@example.com>: Recipient address rejected: not yet")),
+        ({"smtpd_recipient_restrictions":
+          "check_recipient_access inline:{ { alice@example.com = DEFER_IF_REJECT maybe later } }, "
+          "reject"},
+         (450, "4.7.1 <alice@example.com>: Recipient address rejected: maybe later")),
+        # Kept across lists: the client list's defer_if_permit, the
+        # recipient list's permit.
+        ({"smtpd_client_restrictions": "defer_if_permit, permit",
+          "defer_if_permit_code": "421",
+          "smtpd_recipient_restrictions": "permit"},
+         (421, "4.7.1 <unknown[127.0.0.1]>: Client host rejected: defer_if_permit requested")),
+    ]
+
+    def test_cases(self):
+        for settings, want in self.CASES:
+            with self.subTest(settings=settings):
+                main_cf = {"mynetworks": "192.0.2.0/24"}
+                main_cf.update(settings)
+                inst = Instance(mailboxes=[ALICE], main_cf=main_cf)
+                self.addCleanup(inst.cleanup)
+                check = inst.tern("check", check=False)
+                self.assertEqual(check.returncode, 0, check.stderr)
+                inst.start()
+                c = session(inst.smtp_port)
+                self.assertEqual(c.cmd("MAIL FROM:<someone@example.org>")[0], 250)
+                code, text = c.cmd("RCPT TO:<%s>" % ALICE)
+                c.close()
+                self.assertEqual((code, " ".join(text)), want)
+                inst.stop()
+
+
 if __name__ == "__main__":
     unittest.main()

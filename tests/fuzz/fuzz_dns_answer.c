@@ -2,7 +2,8 @@
  * fuzz_dns_answer.c - libFuzzer harness for lib/dns.c's answer handling.
  *
  * The input is a DNS message as a (possibly hostile or spoofed) resolver
- * could return it; it is read as an MX answer and as A and AAAA answers.
+ * could return it; it is read as an MX answer, as A and AAAA answers and as
+ * a PTR answer (smtpd's client host names).
  * Every host name handed back must be a terminated string that fits, and
  * the MX list must come out in preference order.  dns_answer_ttl (what the
  * cache keeps an answer for) walks the same bytes: an MX answer that parses
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "dns.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,6 +47,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n == 0 || a[0].sa.ss_family != AF_INET6)
 			abort();
 		free(a);
+	}
+	{
+		char **names = NULL;
+
+		if (dns_ptr_from_answer(data, len, &names, &n) == DNS_OK) {
+			if (n == 0 || names[n] != NULL)
+				abort();
+			strv_free(names);
+		}
 	}
 	return 0;
 }

@@ -116,6 +116,20 @@ static void rr_cname(struct buf *b, const char *owner, unsigned ttl, const char 
 	buf_free(&rd);
 }
 
+static void rr_ptr(struct buf *b, const char *owner, const char *target)
+{
+	struct buf rd = BUF_INIT;
+
+	put_name(&rd, target);
+	put_name(b, owner);
+	put16(b, 12);
+	put16(b, 1);
+	put32(b, 60);
+	put16(b, (unsigned)rd.len);
+	buf_append(b, rd.data, rd.len);
+	buf_free(&rd);
+}
+
 /* ------------------------------------------------------------ tests */
 
 static void test_mx_order(void **state)
@@ -172,6 +186,33 @@ static void test_null_mx_and_nodata(void **state)
 	assert_int_equal(
 	    dns_mx_from_answer((unsigned char *)b.data, (int)b.len - 5, &mx, &n, &ttl), DNS_FAIL);
 	assert_int_equal(dns_mx_from_answer((unsigned char *)b.data, 5, &mx, &n, &ttl), DNS_FAIL);
+	buf_free(&b);
+}
+
+/* A PTR answer's names in order, repeats once; none is NODATA. */
+static void test_ptr_names(void **state)
+{
+	const char *owner = "1.2.0.192.in-addr.arpa";
+	struct buf b = BUF_INIT;
+	char **names;
+	size_t n;
+
+	(void)state;
+	msg_start(&b, owner, 12, 3);
+	rr_ptr(&b, owner, "mail.example");
+	rr_ptr(&b, owner, "www.example");
+	rr_ptr(&b, owner, "mail.example");
+	assert_int_equal(
+	    dns_ptr_from_answer((unsigned char *)b.data, (int)b.len, &names, &n), DNS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "mail.example");
+	assert_string_equal(names[1], "www.example");
+	assert_null(names[2]);
+	strv_free(names);
+	msg_start(&b, owner, 12, 0);
+	assert_int_equal(
+	    dns_ptr_from_answer((unsigned char *)b.data, (int)b.len, &names, &n), DNS_NODATA);
+	assert_null(names);
 	buf_free(&b);
 }
 
@@ -707,6 +748,7 @@ int main(void)
 	    cmocka_unit_test(test_mx_order),
 	    cmocka_unit_test(test_null_mx_and_nodata),
 	    cmocka_unit_test(test_addresses_through_cname),
+	    cmocka_unit_test(test_ptr_names),
 	    cmocka_unit_test(test_routing),
 	    cmocka_unit_test(test_routing_lists),
 	    cmocka_unit_test(test_blocking),

@@ -75,12 +75,44 @@ static void test_sites_and_filters(void **state)
 	assert_false(dnsbl_site_parse("bl.example=127.0.0.2x", &zone, &filter));
 }
 
+static void test_weighted_sites(void **state)
+{
+	char *zone, *filter;
+	int w = 0;
+
+	(void)state;
+	assert_true(dnsbl_weighted_site_parse("zen.example*3", &zone, &filter, &w));
+	assert_string_equal(zone, "zen.example");
+	assert_null(filter);
+	assert_int_equal(w, 3);
+	free(zone);
+	assert_true(dnsbl_weighted_site_parse("bl.example=127.0.0.[2..11]*2", &zone, &filter, &w));
+	assert_string_equal(zone, "bl.example");
+	assert_string_equal(filter, "127.0.0.[2..11]");
+	assert_int_equal(w, 2);
+	free(zone);
+	free(filter);
+	assert_true(
+	    dnsbl_weighted_site_parse("wl.example=127.0.[0..255].[1..3]*-2", &zone, &filter, &w));
+	assert_int_equal(w, -2);
+	free(zone);
+	free(filter);
+	assert_true(dnsbl_weighted_site_parse("plain.example", &zone, &filter, &w));
+	assert_int_equal(w, 1);
+	free(zone);
+	assert_false(dnsbl_weighted_site_parse("bl.example*", &zone, &filter, &w));
+	assert_false(dnsbl_weighted_site_parse("bl.example*x", &zone, &filter, &w));
+	assert_false(dnsbl_weighted_site_parse("*2", &zone, &filter, &w));
+	assert_false(dnsbl_weighted_site_parse("bl.example=127.0.0*2", &zone, &filter, &w));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_query_name),
 	    cmocka_unit_test(test_domain_query_name),
 	    cmocka_unit_test(test_sites_and_filters),
+	    cmocka_unit_test(test_weighted_sites),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
