@@ -226,6 +226,7 @@ static const char *cc_write_envelope(struct cleanup_conn *cc, const struct ipc_m
 	    {A_TLS_BITS, &cc->ri.tls_bits},
 	    {A_RET, NULL},
 	    {A_ENVID, NULL},
+	    {A_REQUIRETLS, NULL},
 	};
 
 	qfw_arrival(&cc->file.w, now_usec());

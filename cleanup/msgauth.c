@@ -19,8 +19,10 @@
  *	dkim=pass header.d=example.org header.s=sel header.a=rsa-sha256
  *	header.b=AbCdEfGh
  *
- * SPF's result comes from smtpd in the begin record (spf=, spf_prop=); no
- * spf= when smtpd did not check.  Any Authentication-Results header of the
+ * SPF's results come from smtpd in the begin record (spf=, spf_prop= for
+ * the MAIL FROM identity, spf_helo=, spf_helo_prop= for the HELO one: two
+ * spf= entries then); no spf= when smtpd did not check.  DMARC uses the
+ * MAIL FROM identity's only.  Any Authentication-Results header of the
  * message that claims our authserv-id is removed first (RFC 8601 5: it can
  * only be a forgery, or a loop).
  *
@@ -51,8 +53,9 @@ struct cm_lookup {
 };
 
 struct cleanup_msgauth {
-	char *spf;	/* smtpd's result name, or NULL */
-	char *spf_prop; /* "smtp.mailfrom=..." */
+	char *spf;			/* smtpd's result name, or NULL */
+	char *spf_prop;			/* "smtp.mailfrom=..." */
+	char *spf_helo, *spf_helo_prop; /* the HELO identity's, "smtp.helo=..." */
 	struct dkim_verifier *dkim;
 	struct buf *sigb; /* each signature's b=, 8 characters (RFC 6008) */
 	size_t nsig;
@@ -71,6 +74,13 @@ struct cleanup_msgauth {
 	enum dmarc_result dmarc_err; /* DMARC_NONE, or temperror/permerror */
 	struct dmarc_record rec;
 	bool reject, quarantine; /* the verdict (dmarc_policy_enforce) */
+	/* RFC 9091 np=: does the From: domain exist (A, AAAA or MX)?  Asked
+	 * only when the org's record has np= */
+	struct cm_exist {
+		struct cleanup_msgauth *ma;
+		struct dns_request *req;
+	} exist[3];
+	bool exists;
 };
 
 bool cleanup_msgauth_init(struct buf *why)
@@ -102,6 +112,8 @@ struct cleanup_msgauth *cleanup_msgauth_begin(const struct ipc_msg *m, const cha
 	ma = xcalloc(1, sizeof(*ma));
 	ma->spf = cm_safe(ipc_get_str(m, A_SPF));
 	ma->spf_prop = cm_safe(ipc_get_str(m, A_SPF_PROP));
+	ma->spf_helo = cm_safe(ipc_get_str(m, A_SPF_HELO));
+	ma->spf_helo_prop = cm_safe(ipc_get_str(m, A_SPF_HELO_PROP));
 	ma->qid = xstrdup(qid);
 	return ma;
 }
@@ -170,6 +182,35 @@ static void cm_settle(struct cleanup_msgauth *ma)
 
 static void cm_dmarc_start(struct cleanup_msgauth *ma, const char *domain);
 
+/* One of the From: domain's A/AAAA/MX answers: anything but "no such name"
+ * and "no such record" (a failure included: np= is not for a domain we
+ * could not see) makes it exist. */
+static void cm_exist_answer(void *ctx, enum dns_status st, const unsigned char *ans, int len)
+{
+	struct cm_exist *e = ctx;
+	struct cleanup_msgauth *ma = e->ma;
+
+	(void)ans;
+	(void)len;
+	e->req = NULL;
+	if (st != DNS_NOTFOUND && st != DNS_NODATA)
+		ma->exists = true;
+	cm_settle(ma);
+}
+
+/* RFC 9091 3.2: asks whether the From: domain exists. */
+static void cm_exist_start(struct cleanup_msgauth *ma)
+{
+	static const int types[3] = {ns_t_a, ns_t_aaaa, ns_t_mx};
+
+	for (int i = 0; i < 3; i++) {
+		ma->exist[i].ma = ma;
+		ma->pending++;
+		ma->exist[i].req =
+		    dns_request_start(ma->from, types[i], cm_exist_answer, &ma->exist[i]);
+	}
+}
+
 /* _dmarc.DOMAIN's TXT records: exactly one DMARC record counts (RFC 7489
  * 6.6.3); none at the From: domain sends us to the organisational one. */
 static void cm_dmarc_answer(void *ctx, enum dns_status st, const unsigned char *ans, int len)
@@ -198,6 +239,8 @@ static void cm_dmarc_answer(void *ctx, enum dns_status st, const unsigned char *
 	    strcmp(ma->org, ma->from) != 0) {
 		ma->dmarc_at_org = true;
 		cm_dmarc_start(ma, ma->org);
+	} else if (ma->dmarc_have && ma->dmarc_at_org && ma->rec.np != DMARC_P_UNSET) {
+		cm_exist_start(ma);
 	}
 	cm_settle(ma);
 }
@@ -380,7 +423,13 @@ static void cm_dmarc_result(
 	else
 		r = pass ? DMARC_PASS : DMARC_FAIL;
 	if (ma->dmarc_have) {
-		pol = ma->dmarc_at_org && ma->rec.sp != DMARC_P_UNSET ? ma->rec.sp : ma->rec.p;
+		pol = ma->rec.p;
+		/* a subdomain under its org's record: np= when it does not
+		 * exist (RFC 9091 4), else sp= when given */
+		if (ma->dmarc_at_org && !ma->exists && ma->rec.np != DMARC_P_UNSET)
+			pol = ma->rec.np;
+		else if (ma->dmarc_at_org && ma->rec.sp != DMARC_P_UNSET)
+			pol = ma->rec.sp;
 		/* pct= samples which failing messages get the policy (6.6.4). */
 		if (r == DMARC_FAIL && (ma->rec.pct >= 100 || rand() % 100 < ma->rec.pct))
 			dis = pol;
@@ -411,6 +460,9 @@ void cleanup_msgauth_result(struct cleanup_msgauth *ma, struct buf *out)
 	if (ma->spf)
 		buf_printf(out, ";\n\tspf=%s%s%s", ma->spf, ma->spf_prop ? " " : "",
 		    ma->spf_prop ? ma->spf_prop : "");
+	if (ma->spf_helo)
+		buf_printf(out, ";\n\tspf=%s%s%s", ma->spf_helo, ma->spf_helo_prop ? " " : "",
+		    ma->spf_helo_prop ? ma->spf_helo_prop : "");
 	if (n == 0)
 		buf_puts(out, ";\n\tdkim=none");
 	for (size_t i = 0; i < n; i++) {
@@ -444,6 +496,9 @@ void cleanup_msgauth_free(struct cleanup_msgauth *ma)
 	free(ma->lookups);
 	if (ma->dmarc_req)
 		dns_request_cancel(ma->dmarc_req);
+	for (int i = 0; i < 3; i++)
+		if (ma->exist[i].req)
+			dns_request_cancel(ma->exist[i].req);
 	free(ma->from);
 	free(ma->org);
 	dkim_verifier_free(ma->dkim);
@@ -452,6 +507,8 @@ void cleanup_msgauth_free(struct cleanup_msgauth *ma)
 	free(ma->sigb);
 	free(ma->spf);
 	free(ma->spf_prop);
+	free(ma->spf_helo);
+	free(ma->spf_helo_prop);
 	free(ma->qid);
 	free(ma);
 }

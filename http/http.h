@@ -89,6 +89,8 @@ enum MHD_Result http_static(struct hreq *q, const char *url);
 /* session.c */
 struct hsession;
 enum MHD_Result http_api(struct hreq *q, const char *url);
+/* GET /view/TOKEN: a body kept by POST /api/view, under its own CSP. */
+enum MHD_Result http_view(struct hreq *q, const char *url);
 /* Who the request is from: a live cookie session (csrf_ok: the token
  * came with a non-GET request) or NULL. */
 struct hsession *http_session_of(struct hreq *q);
@@ -109,5 +111,8 @@ void http_channel_release(const char *user);
 
 /* misc.c */
 enum MHD_Result http_misc(struct hreq *q, const char *url, bool *handled);
+/* Opens the queue folders and maillog_file for /metrics (before the
+ * process confines itself). */
+void http_metrics_open(void);
 
 #endif

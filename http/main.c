@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 		    strerror(errno));
 	http.max_body = (size_t)config_size("http_max_request_size");
 	http.session_ms = config_time("http_session_timeout") * 1000;
+	http_metrics_open();
 	login_dir_confine();
 	http.loop = event_loop_new();
 	if (!login_socket_wait("auth", HTTP_AUTH_WAIT_MS))

@@ -11,17 +11,124 @@
  *   /metrics
  *       Prometheus text format, to clients in http_metrics_networks only:
  *       this process's own counters (requests, logins, login failures,
- *       sessions opened, open connections).  The http process is confined
- *       to queue_directory/login/ and cannot see the queue or other
- *       processes, so queue sizes and delivery counters are not here.
+ *       sessions opened, open connections); the queue's sizes (files in
+ *       incoming, active, deferred, hold), counted through folder
+ *       descriptors opened as root before the process confined itself
+ *       (it can list those folders, not open a file in them); and the
+ *       mail counters (received, delivered, deferred, bounced) read from
+ *       maillog_file, opened the same way, as it grows: qmgr-bound
+ *       "nrcpt=... (queue active)" lines and delivery agents' "status="
+ *       lines of the whole file.  A log rotated by renaming is followed
+ *       again when http restarts; a truncated one is read from its start.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "http.h"
+#include "log.h"
+#include "queue.h"
 #include "sock.h"
 #include "util.h"
+
+static const char *const queues[] = {
+    QUEUE_INCOMING, QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HOLD, NULL};
+static int queue_fd[4] = {-1, -1, -1, -1};
+
+static struct {
+	int fd;
+	off_t off;
+	struct buf partial; /* a line not yet ended */
+	unsigned long received, sent, deferred, bounced;
+} mlog = {.fd = -1};
+
+void http_metrics_open(void)
+{
+	const char *qdir = config_str("queue_directory"), *lf = config_str("maillog_file");
+
+	for (int i = 0; queues[i]; i++) {
+		char *p = xasprintf("%s/%s", qdir, queues[i]);
+
+		if ((queue_fd[i] = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			log_warn("metrics: %s: %s (no queue size)", p, strerror(errno));
+		free(p);
+	}
+	if (*lf && (mlog.fd = open(lf, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		log_warn("metrics: %s: %s (no mail counters)", lf, strerror(errno));
+}
+
+/* Files in a queue folder, or -1. */
+static long queue_count(int fd)
+{
+	int d = fd >= 0 ? dup(fd) : -1;
+	DIR *dir;
+	struct dirent *e;
+	long n = 0;
+
+	if (d < 0 || (dir = fdopendir(d)) == NULL) {
+		if (d >= 0)
+			close(d);
+		return -1;
+	}
+	rewinddir(dir);
+	while ((e = readdir(dir)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+static void mlog_line(const char *l)
+{
+	/* "..., dsn=X.Y.Z, status=sent (...)": the status after the dsn,
+	 * not a look-alike inside the address logged before it */
+	const char *dsn = strstr(l, ", dsn=");
+	const char *st = dsn ? strstr(dsn, ", status=") : NULL;
+
+	if (st)
+		st++;
+	size_t n = strlen(l);
+
+	if (n > 15 && strcmp(l + n - 15, " (queue active)") == 0 && strstr(l, ", nrcpt="))
+		mlog.received++;
+	else if (st && strncmp(st + 8, "sent ", 5) == 0)
+		mlog.sent++;
+	else if (st && strncmp(st + 8, "deferred ", 9) == 0)
+		mlog.deferred++;
+	else if (st && strncmp(st + 8, "bounced ", 8) == 0)
+		mlog.bounced++;
+}
+
+/* Reads what the log gained since the last scrape. */
+static void mlog_read(void)
+{
+	char chunk[65536];
+	ssize_t n;
+	off_t size;
+
+	if (mlog.fd < 0)
+		return;
+	if ((size = lseek(mlog.fd, 0, SEEK_END)) < mlog.off) { /* truncated */
+		mlog.off = 0;
+		buf_free(&mlog.partial);
+	}
+	while ((n = pread(mlog.fd, chunk, sizeof(chunk), mlog.off)) > 0) {
+		mlog.off += n;
+		for (ssize_t i = 0; i < n; i++) {
+			if (chunk[i] != '\n') {
+				if (mlog.partial.len < 4096)
+					buf_putc(&mlog.partial, chunk[i]);
+				continue;
+			}
+			mlog_line(buf_cstr(&mlog.partial));
+			mlog.partial.len = 0;
+		}
+	}
+}
 
 static void server_of(const char *param, char **host, long *port)
 {
@@ -166,6 +273,28 @@ static enum MHD_Result metrics(struct hreq *q)
 	    "# TYPE tern_http_connections gauge\ntern_http_connections %u\n",
 	    http.requests, http.logins, http.login_failures, http.sessions_opened,
 	    http_server_clients());
+	buf_puts(&b, "# HELP tern_queue_messages Queue files in each queue folder.\n"
+		     "# TYPE tern_queue_messages gauge\n");
+	for (int i = 0; queues[i]; i++) {
+		long n = queue_count(queue_fd[i]);
+
+		if (n >= 0)
+			buf_printf(&b, "tern_queue_messages{queue=\"%s\"} %ld\n", queues[i], n);
+	}
+	if (mlog.fd >= 0) {
+		mlog_read();
+		buf_printf(&b,
+		    "# HELP tern_messages_received_total Messages queued by cleanup (maillog).\n"
+		    "# TYPE tern_messages_received_total counter\n"
+		    "tern_messages_received_total %lu\n"
+		    "# HELP tern_deliveries_total Delivery attempts per recipient by result "
+		    "(maillog).\n"
+		    "# TYPE tern_deliveries_total counter\n"
+		    "tern_deliveries_total{status=\"sent\"} %lu\n"
+		    "tern_deliveries_total{status=\"deferred\"} %lu\n"
+		    "tern_deliveries_total{status=\"bounced\"} %lu\n",
+		    mlog.received, mlog.sent, mlog.deferred, mlog.bounced);
+	}
 	rc = http_queue(q, 200, http_text("text/plain; version=0.0.4", b.data, b.len));
 	buf_free(&b);
 	return rc;

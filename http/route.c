@@ -2,7 +2,8 @@
  * route.c - every request's way through http: its limits, its route and
  * the security headers of every answer.
  *
- *   /api/...               login, logout, session (session.c)
+ *   /api/...               login, logout, session, view (session.c)
+ *   /view/TOKEN            a message body the client sanitised (session.c)
  *   /.well-known/jmap, /jmap/...   authenticated, to the user's jmap
  *   /mail/config-v1.1.xml, /.well-known/autoconfig/..., /autodiscover/...,
  *   /metrics               misc.c
@@ -32,7 +33,8 @@ void http_headers(struct MHD_Response *r)
 		MHD_add_response_header(r, "Content-Security-Policy", CSP);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	if (MHD_get_response_header(r, "X-Frame-Options") == NULL)
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	if (http.tls)
 		MHD_add_response_header(
 		    r, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
@@ -172,6 +174,8 @@ static enum MHD_Result route(struct hreq *q, const char *url)
 		return http_api(q, url);
 	if (is_jmap_path(url))
 		return route_jmap(q);
+	if (strncmp(url, "/view/", 6) == 0)
+		return http_view(q, url);
 	rc = http_misc(q, url, &handled);
 	if (handled)
 		return rc;

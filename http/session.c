@@ -29,10 +29,22 @@
 #define COOKIE "tern_session"
 #define MAX_CRED 1024
 
+/* A message body the client sanitised, served back from its own URL
+ * (/view/TOKEN) under its own CSP: see view_csp. */
+struct hview {
+	char token[65];
+	bool images; /* the user allowed remote images */
+	struct buf html;
+};
+
+#define VIEWS 3 /* per session: the reader's frame and a reload or two */
+
 struct hsession {
 	char id[65], csrf[65];
 	char *user;
 	long long used;
+	struct hview views[VIEWS];
+	unsigned next_view;
 	struct hsession *next;
 };
 
@@ -51,6 +63,8 @@ static void random_hex(char out[65])
 static void session_free(struct hsession *s)
 {
 	http_channel_release(s->user);
+	for (unsigned i = 0; i < VIEWS; i++)
+		buf_free(&s->views[i].html);
 	OPENSSL_cleanse(s->id, sizeof(s->id));
 	free(s->user);
 	free(s);
@@ -205,12 +219,82 @@ static enum MHD_Result api_login(struct hreq *q)
 	return MHD_YES;
 }
 
+/* POST /api/view[?images=1]: keeps the body (HTML the client sanitised)
+ * for GET /view/TOKEN; answers {"url": "/view/TOKEN"}. */
+static enum MHD_Result api_view(struct hreq *q)
+{
+	const char *images = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "images");
+	struct hsession *s;
+	struct hview *v;
+	char out[128];
+
+	if (strcmp(q->method, "POST") != 0)
+		return http_queue(q, 405, http_error_json("POST only"));
+	if ((s = http_session_of(q)) == NULL)
+		return http_queue(q, 401, http_error_json("no session"));
+	if (!http_session_csrf_ok(q, s))
+		return http_queue(q, 403, http_error_json("missing or wrong X-CSRF-Token"));
+	v = &s->views[s->next_view++ % VIEWS];
+	random_hex(v->token);
+	v->images = images && strcmp(images, "1") == 0;
+	buf_free(&v->html);
+	buf_append(&v->html, q->body.data ? q->body.data : "", q->body.len);
+	snprintf(out, sizeof(out), "{\"url\": \"/view/%s\"}", v->token);
+	{
+		struct MHD_Response *r = http_text("application/json", out, strlen(out));
+
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		return http_queue(q, 200, r);
+	}
+}
+
+/* The CSP of a message body: nothing runs (no script source, and the
+ * sandbox without allow-scripts makes it an opaque origin that could not
+ * use the session even if something did), nothing submits, styles of the
+ * mail apply, and images come from data: URLs only, or from anywhere
+ * once the user asked for them.  Only the webmail's own page may frame
+ * it. */
+#define VIEW_CSP                                                                                   \
+	"default-src 'none'; style-src 'unsafe-inline'; font-src data:; base-uri 'none'; "         \
+	"form-action 'none'; frame-ancestors 'self'; "                                             \
+	"sandbox allow-popups allow-popups-to-escape-sandbox; img-src data:"
+
+enum MHD_Result http_view(struct hreq *q, const char *url)
+{
+	const char *token = url + strlen("/view/");
+	struct hsession *s;
+	struct MHD_Response *r;
+
+	if (strcmp(q->method, "GET") != 0 && strcmp(q->method, "HEAD") != 0)
+		return http_queue(q, 405, http_error_json("GET only"));
+	if ((s = http_session_of(q)) == NULL)
+		return http_queue(q, 401, http_error_json("no session"));
+	if (strlen(token) != 64)
+		return http_queue(q, 404, http_error_json("no such view"));
+	for (unsigned i = 0; i < VIEWS; i++) {
+		struct hview *v = &s->views[i];
+
+		if (v->token[0] == 0 || CRYPTO_memcmp(v->token, token, 64) != 0)
+			continue;
+		r = http_text(
+		    "text/html; charset=utf-8", v->html.data ? v->html.data : "", v->html.len);
+		MHD_add_response_header(
+		    r, "Content-Security-Policy", v->images ? VIEW_CSP " http: https:" : VIEW_CSP);
+		MHD_add_response_header(r, "X-Frame-Options", "SAMEORIGIN");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		return http_queue(q, 200, r);
+	}
+	return http_queue(q, 404, http_error_json("no such view"));
+}
+
 enum MHD_Result http_api(struct hreq *q, const char *url)
 {
 	struct hsession *s, **pp;
 
 	if (strcmp(url, "/api/login") == 0)
 		return api_login(q);
+	if (strcmp(url, "/api/view") == 0)
+		return api_view(q);
 	if (strcmp(url, "/api/session") == 0) {
 		if (strcmp(q->method, "GET") != 0)
 			return http_queue(q, 405, http_error_json("GET only"));

@@ -41,6 +41,7 @@
 #include "restr_names.h"
 #include "sieve/sieve.h"
 #include "sock.h"
+#include "tls_client.h"
 #include "util.h"
 
 #define CC_SEPS " \t\r\n,"
@@ -464,6 +465,31 @@ static void cc_transports(struct cc *c)
 	}
 }
 
+/* The smtp client's TLS level and DNS support level: words tern knows. */
+static void cc_smtp_tls(struct cc *c)
+{
+	const char *v = config_str("smtp_tls_security_level");
+	const char *dns = config_str("smtp_dns_support_level");
+	enum tls_level lvl;
+
+	if (*v && !tls_level_parse(v, &lvl))
+		cc_add(c, CHECK_ERROR, config_file_path(),
+		    cc_setting_line(c, "smtp_tls_security_level"),
+		    "unknown smtp_tls_security_level \"%s\"", v);
+	if (*dns && !str_case_eq(dns, "disabled") && !str_case_eq(dns, "enabled") &&
+	    !str_case_eq(dns, "dnssec"))
+		cc_add(c, CHECK_ERROR, config_file_path(),
+		    cc_setting_line(c, "smtp_dns_support_level"),
+		    "smtp_dns_support_level must be disabled, enabled or dnssec, not \"%s\"", dns);
+	else if (str_case_eq(v, "dane") || str_case_eq(v, "dane-only")) {
+		if (!str_case_eq(dns, "dnssec"))
+			cc_add(c, CHECK_WARN, config_file_path(),
+			    cc_setting_line(c, "smtp_tls_security_level"),
+			    "smtp_tls_security_level = %s needs smtp_dns_support_level = dnssec",
+			    v);
+	}
+}
+
 static void cc_master_cf(struct cc *c)
 {
 	struct buf err = BUF_INIT;
@@ -491,6 +517,7 @@ void config_check(struct check_report *r)
 	if (!inet_protocols_parse(config_str("inet_protocols"), &v4, &v6, &err))
 		cc_add(&c, CHECK_ERROR, config_file_path(), cc_setting_line(&c, "inet_protocols"),
 		    "%s", buf_cstr(&err));
+	cc_smtp_tls(&c);
 	for (size_t i = 0; c.have_cf && i < c.cf.count; i++)
 		cc_service(&c, &c.cf.services[i]);
 	if (c.have_cf)

@@ -18,14 +18,14 @@ static int da_timeout_ms(void)
 	return (int)config_time("ipc_timeout") * 1000;
 }
 
-int deliver_job_report(
-    struct deliver_job *job, const struct deliver_rcpt *rc, const struct deliver_outcome *o)
+void deliver_job_log(
+    struct deliver_job *job, const char *to, const char *orcpt, const struct deliver_outcome *o)
 {
 	struct dsn_log l = {0};
 	struct buf line = BUF_INIT;
 
-	l.rcpt = rc->addr;
-	l.orcpt = rc->orcpt;
+	l.rcpt = to;
+	l.orcpt = orcpt;
 	l.relay = o->relay;
 	l.dsn = o->dsn;
 	l.status = o->result;
@@ -38,8 +38,20 @@ int deliver_job_report(
 	dsn_log_format(&line, &l);
 	log_qid(job->dr.qid, "%s", buf_cstr(&line));
 	buf_free(&line);
+}
+
+int deliver_job_status(
+    struct deliver_job *job, const struct deliver_rcpt *rc, const struct deliver_outcome *o)
+{
 	deliver_status_encode(&job->conn->out, rc->index, o->result, o->dsn, o->reason);
 	return ipc_conn_send(job->conn, da_timeout_ms());
+}
+
+int deliver_job_report(
+    struct deliver_job *job, const struct deliver_rcpt *rc, const struct deliver_outcome *o)
+{
+	deliver_job_log(job, rc->addr, rc->orcpt, o);
+	return deliver_job_status(job, rc, o);
 }
 
 /* The decoded request with its descriptor, or why it is refused. */

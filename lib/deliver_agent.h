@@ -62,4 +62,14 @@ struct deliver_outcome {
 int deliver_job_report(
     struct deliver_job *job, const struct deliver_rcpt *rc, const struct deliver_outcome *o);
 
+/*
+ * The two halves, for an agent that delivers one recipient to several
+ * addresses (local's aliases): a "to=<to>, orig_to=<...>" line per
+ * address (orcpt "type;address", NULL for none), one status to qmgr.
+ */
+void deliver_job_log(
+    struct deliver_job *job, const char *to, const char *orcpt, const struct deliver_outcome *o);
+int deliver_job_status(
+    struct deliver_job *job, const struct deliver_rcpt *rc, const struct deliver_outcome *o);
+
 #endif

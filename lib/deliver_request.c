@@ -36,6 +36,8 @@ void deliver_request_encode(const struct deliver_request *r, struct buf *out)
 		ipc_put_str(out, A_RET, r->ret);
 	if (r->envid)
 		ipc_put_str(out, A_ENVID, r->envid);
+	if (r->requiretls)
+		ipc_put_str(out, A_REQUIRETLS, "yes");
 	for (size_t i = 0; i < r->nrcpt; i++) {
 		const struct deliver_rcpt *rc = &r->rcpts[i];
 
@@ -145,7 +147,7 @@ static const char *dr_rcpts(const struct ipc_msg *m, struct deliver_request *r)
 
 const char *deliver_request_decode(const struct ipc_msg *m, struct deliver_request *r)
 {
-	const char *op = ipc_get_str(m, A_OP), *envid;
+	const char *op = ipc_get_str(m, A_OP), *envid, *requiretls;
 
 	memset(r, 0, sizeof(*r));
 	if (op == NULL || strcmp(op, OP_DELIVER) != 0)
@@ -172,6 +174,10 @@ const char *deliver_request_decode(const struct ipc_msg *m, struct deliver_reque
 	 * is bounded. */
 	envid = ipc_get_str(m, A_ENVID);
 	r->envid = envid && strlen(envid) <= DSN_ENVID_MAX ? envid : NULL;
+	/* Anything but "yes" is no request: a peer cannot weaken it, only
+	 * qmgr sends it. */
+	requiretls = ipc_get_str(m, A_REQUIRETLS);
+	r->requiretls = requiretls && strcmp(requiretls, "yes") == 0;
 	return dr_rcpts(m, r);
 }
 

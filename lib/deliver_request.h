@@ -7,6 +7,7 @@
  * The request, one ipc record:
  *   op=deliver, queue_id, sender, arrival, header_off, header_len,
  *   body_off, body_len, [nexthop], [activated], [ret], [envid],
+ *   [requiretls] ("yes": RFC 8689, verified TLS onward or bounce),
  *   then per recipient: rcpt, index, [class], [orcpt], [notify]
  * ("index", "class", "orcpt" and "notify" apply to the "rcpt" before them),
  * with the queue file's descriptor attached (ipc_conn_send_fd).
@@ -58,6 +59,7 @@ struct deliver_request {
 	const char *nexthop; /* NULL when none */
 	const char *ret;     /* DSN RET, NULL when none */
 	const char *envid;   /* DSN ENVID, NULL when none */
+	bool requiretls;     /* RFC 8689 REQUIRETLS */
 	struct deliver_rcpt *rcpts;
 	size_t nrcpt;
 };

@@ -27,7 +27,8 @@
  * raw DNS message bytes in, a result out, so it is unit tested and fuzzed
  * apart from the network.
  *
- * Not here: DNSSEC/DANE (TLSA), negative caching of the blocking path.
+ * DNSSEC: only the resolver's word (the AD bit, dns_query_dnssec); TLSA
+ * records are dane.h's.  Not here: negative caching of the blocking path.
  */
 #ifndef TERN_DNS_H
 #define TERN_DNS_H
@@ -94,6 +95,15 @@ bool dns_init(long try_ms, struct buf *why);
  * from the cache or the network; why explains a failure. */
 enum dns_status dns_query(
     const char *name, int type, unsigned char **ans, int *len, struct buf *why);
+
+/*
+ * The same with the AD and DO bits set, never cached, for DNSSEC-dependent
+ * decisions (DANE): *secure is the answer's AD bit, whatever the status.
+ * The status comes from the answer's rcode: DNS_OK (NOERROR with answers;
+ * *ans set), DNS_NODATA, DNS_NOTFOUND (NXDOMAIN), else DNS_RETRY.
+ */
+enum dns_status dns_query_dnssec(
+    const char *name, int type, unsigned char **ans, int *len, bool *secure, struct buf *why);
 
 /* MX look-up; why gets a Postfix-style explanation on failure. */
 enum dns_status dns_lookup_mx(const char *domain, struct dns_mx **mx, size_t *n, struct buf *why);

@@ -316,6 +316,53 @@ enum dns_status dns_query(
 	return st;
 }
 
+enum dns_status dns_query_dnssec(
+    const char *name, int type, unsigned char **ans, int *len, bool *secure, struct buf *why)
+{
+	ares_channel ch;
+	struct dns_wait q = {0};
+	unsigned char *qbuf = NULL;
+	int qlen = 0, rcode, ancount;
+
+	*secure = false;
+	*ans = NULL;
+	*len = 0;
+	if ((ch = dns_channel(why)) == NULL)
+		return DNS_FAIL;
+	/* With an EDNS OPT record (1232 bytes, the DNS flag day size). */
+	if (ares_create_query(name, ns_c_in, type, 0, 1, &qbuf, &qlen, 1232) != ARES_SUCCESS ||
+	    qlen < 12 + 11) {
+		ares_free_string(qbuf);
+		buf_printf(why, "cannot build a DNS query for %s", name);
+		return DNS_FAIL;
+	}
+	qbuf[3] |= 0x20;	/* AD: tell us whether it validated (RFC 6840 5.7) */
+	qbuf[qlen - 4] |= 0x80; /* DO in the OPT record's flags */
+	ares_send(ch, qbuf, qlen, dns_wait_done, &q);
+	ares_free_string(qbuf);
+	dns_wait(ch, &q);
+	if (q.status != ARES_SUCCESS || q.len < 12) {
+		free(q.ans);
+		buf_printf(why, "DNS lookup of %s failed: %s", name, ares_strerror(q.status));
+		return DNS_RETRY;
+	}
+	*secure = (q.ans[3] & 0x20) != 0;
+	rcode = q.ans[3] & 0x0f;
+	ancount = q.ans[6] << 8 | q.ans[7];
+	if (rcode == ns_r_noerror && ancount > 0) {
+		*ans = q.ans;
+		*len = q.len;
+		return DNS_OK;
+	}
+	free(q.ans);
+	if (rcode == ns_r_noerror)
+		return DNS_NODATA;
+	if (rcode == ns_r_nxdomain)
+		return DNS_NOTFOUND;
+	buf_printf(why, "DNS lookup of %s failed: rcode %d", name, rcode);
+	return DNS_RETRY;
+}
+
 /* c-ares calls the callbacks of unfinished queries from ares_destroy()
  * (ARES_EDESTRUCTION), where cancelled requests free themselves, and
  * closes its sockets through the loop, which is let go of last. */

@@ -80,6 +80,9 @@
 #define A_RET "ret"	      /* "FULL" or "HDRS" (MAIL FROM RET=, sendmail -R) */
 #define A_ENVID "envid"	      /* MAIL FROM ENVID= xtext-decoded, or sendmail -V */
 #define A_SMTPUTF8 "smtputf8" /* "yes" when MAIL said SMTPUTF8 */
+/* RFC 8689: smtpd -> cleanup, stored as an 'A' record; qmgr -> smtp,
+ * which then delivers only over verified TLS to a REQUIRETLS server. */
+#define A_REQUIRETLS "requiretls" /* "yes" when MAIL said REQUIRETLS */
 
 /*
  * Local submission (sendmail, postdrop, pickup).  postdrop -> pickup
@@ -99,8 +102,10 @@
 #define A_TRUSTED "trusted"   /* -> cleanup: "yes": mynetworks or authenticated client */
 #define A_SPF "spf"	      /* -> cleanup: smtpd's SPF result ("pass", "fail", ...) */
 #define A_SPF_PROP "spf_prop" /* -> cleanup: what was checked: "smtp.mailfrom=a@b.example" */
-#define A_TIME "time"	      /* maildrop: submission time, microseconds */
-#define OP_WAKEUP "wakeup"    /* postdrop -> public/pickup: new maildrop file */
+#define A_SPF_HELO "spf_helo" /* -> cleanup: the HELO identity's SPF result */
+#define A_SPF_HELO_PROP "spf_helo_prop" /* -> cleanup: "smtp.helo=mail.b.example" */
+#define A_TIME "time"			/* maildrop: submission time, microseconds */
+#define OP_WAKEUP "wakeup"		/* postdrop -> public/pickup: new maildrop file */
 /* Process status: daemon -> master, over the service's status pipe
  * (lib/proc_status.h): {pid, state=avail|busy}, one record per change. */
 #define A_PID "pid"

@@ -11,28 +11,35 @@
  * instead of rejecting mail.
  *
  * Key/value tables are an open-addressing hash keyed by the lower-cased
- * key.  pcre: tables are a list of compiled rules, first match wins, and
- * the result may use $1..$9 (or ${1}) from the capture groups and $$ for $.
+ * key.  pcre: and regexp: tables are a list of compiled rules, first match
+ * wins, with Postfix's syntax: "/re/flags result", "!/re/ result" (applies
+ * when re does not match), "if /re/" ... "endif" blocks (nested), any
+ * delimiter that is not a letter, digit or space.  Flags toggle options
+ * from Postfix's defaults (pcre: case-insensitive and dot-matches-newline;
+ * regexp: case-insensitive and extended).  regexp: patterns are POSIX
+ * regcomp(3), pcre: patterns PCRE2.  The result may use $1..$9 (or ${1})
+ * from the capture groups and $$ for $.
  * unix:passwd.byname asks getpwnam() at every look-up (NSS caches, if any,
  * are the system's).
  *
- * Not done: Postfix's "if /re/ ... endif" blocks and "!/re/" negation in
- * pcre: files (refused at load), POSIX semantics for regexp: tables (read
- * as pcre:, which accepts the patterns header_checks use), and any on-disk
- * database:
- * postmap-style building is only table_check().
+ * Not done: any on-disk database: postmap-style building is only
+ * table_check().  Where Postfix warns and skips a bad pattern line, tern
+ * refuses the table (the caller reports it at start).
  */
 #include "table.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pcre2.h>
 #include <pwd.h>
+#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,6 +53,7 @@
 enum table_kind {
 	KIND_KV, /* texthash: and friends, or alias format */
 	KIND_PCRE,
+	KIND_REGEXP, /* POSIX regcomp(3) patterns, pcre: syntax around them */
 	KIND_INLINE,
 	KIND_STATIC,
 	KIND_PASSWD, /* unix:passwd.byname */
@@ -64,9 +72,17 @@ struct tab_hash {
 	size_t count;
 };
 
+enum rule_op { RULE_MATCH, RULE_IF, RULE_ENDIF };
+
+/* One line of a pcre: or regexp: table. */
 struct pcre_rule {
-	pcre2_code *re;
-	char *result;
+	enum rule_op op;
+	bool negate;	/* "!/re/": applies when the regex does not match */
+	pcre2_code *re; /* pcre: */
+	regex_t *rx;	/* regexp: (POSIX) */
+	char *result;	/* RULE_MATCH */
+	size_t endif;	/* RULE_IF: index of its endif */
+	int lineno;
 };
 
 /* What a load produces; swapped whole on a successful reload. */
@@ -187,13 +203,13 @@ static void hash_free(struct tab_hash *h)
 	memset(h, 0, sizeof(*h));
 }
 
+static void rule_free(struct pcre_rule *r);
+
 static void data_free(struct tab_data *d)
 {
 	hash_free(&d->hash);
-	for (size_t i = 0; i < d->nrules; i++) {
-		pcre2_code_free(d->rules[i].re);
-		free(d->rules[i].result);
-	}
+	for (size_t i = 0; i < d->nrules; i++)
+		rule_free(&d->rules[i]);
 	free(d->rules);
 	pcre2_match_data_free(d->md);
 	memset(d, 0, sizeof(*d));
@@ -306,51 +322,100 @@ static bool is_word(const char *line, const char *word)
 {
 	size_t n = strlen(word);
 
-	return strncmp(line, word, n) == 0 &&
-	       (line[n] == 0 || is_ws(line[n]) || line[n] == '/' || line[n] == '!');
+	return strncasecmp(line, word, n) == 0 && !isalnum((unsigned char)line[n]);
 }
 
-/* Parses the flags after the closing '/'. */
-static const char *pcre_flags(const char **p, uint32_t *opts)
+/*
+ * Parses the flags after the closing delimiter.  Each flag toggles its
+ * option, starting from Postfix's defaults: pcre: is case-insensitive and
+ * dot-matches-newline; regexp: is case-insensitive and extended (ERE).
+ */
+static const char *pattern_flags(enum table_kind kind, const char **p, uint32_t *opts)
 {
+	if (kind == KIND_REGEXP) {
+		*opts = REG_ICASE | REG_EXTENDED;
+		for (; **p && !is_ws(**p); (*p)++) {
+			switch (**p) {
+			case 'i': *opts ^= REG_ICASE; break;
+			case 'x': *opts ^= REG_EXTENDED; break;
+			case 'm': *opts ^= REG_NEWLINE; break;
+			default: return "unknown regexp flag (i, m and x are known)";
+			}
+		}
+		return NULL;
+	}
+	*opts = PCRE2_CASELESS | PCRE2_DOTALL;
 	for (; **p && !is_ws(**p); (*p)++) {
 		switch (**p) {
-		case 'i': *opts |= PCRE2_CASELESS; break;
-		case 'x': *opts |= PCRE2_EXTENDED; break;
-		case 'm': *opts |= PCRE2_MULTILINE; break;
-		default: return "unknown regex flag (only i, m and x are known)";
+		case 'i': *opts ^= PCRE2_CASELESS; break;
+		case 'm': *opts ^= PCRE2_MULTILINE; break;
+		case 's': *opts ^= PCRE2_DOTALL; break;
+		case 'x': *opts ^= PCRE2_EXTENDED; break;
+		case 'A': *opts ^= PCRE2_ANCHORED; break;
+		case 'E': *opts ^= PCRE2_DOLLAR_ENDONLY; break;
+		case 'U': *opts ^= PCRE2_UNGREEDY; break;
+		case 'X': break; /* PCRE_EXTRA: PCRE2 always behaves so */
+		default: return "unknown regex flag (i, m, s, x, A, E, U and X are known)";
 		}
 	}
 	return NULL;
 }
 
-/* Compiles pattern; on failure writes PCRE2's reason to msgbuf. */
-static pcre2_code *pcre_compile(
-    const char *pat, size_t len, uint32_t opts, char *msgbuf, size_t msglen)
+/*
+ * Compiles pattern into r (PCRE2 or POSIX by kind) and stores its number
+ * of capture groups in *ncap; on failure writes the reason to msgbuf.
+ */
+static int pattern_compile(enum table_kind kind, struct pcre_rule *r, const char *pat, size_t len,
+    uint32_t opts, uint32_t *ncap, char *msgbuf, size_t msglen)
 {
 	PCRE2_UCHAR text[160];
 	PCRE2_SIZE off;
-	pcre2_code *re;
 	int code;
 
-	re = pcre2_compile((PCRE2_SPTR)pat, len, opts, &code, &off, NULL);
-	if (re == NULL) {
+	if (kind == KIND_REGEXP) {
+		char *s = xstrndup(pat, len);
+
+		r->rx = xcalloc(1, sizeof(*r->rx));
+		code = regcomp(r->rx, s, (int)opts);
+		free(s);
+		if (code != 0) {
+			char why[160];
+
+			regerror(code, r->rx, why, sizeof(why));
+			snprintf(msgbuf, msglen, "bad regexp: %s", why);
+			free(r->rx);
+			r->rx = NULL;
+			return -1;
+		}
+		*ncap = (uint32_t)r->rx->re_nsub;
+		return 0;
+	}
+	r->re = pcre2_compile((PCRE2_SPTR)pat, len, opts, &code, &off, NULL);
+	if (r->re == NULL) {
 		pcre2_get_error_message(code, text, sizeof(text));
 		snprintf(msgbuf, msglen, "bad regex at offset %zu: %s", (size_t)off, (char *)text);
+		return -1;
 	}
-	return re;
+	pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, ncap);
+	return 0;
 }
 
-/* Appends a compiled rule, growing the match data to fit its groups. */
-static void pcre_add(struct tab_data *d, pcre2_code *re, const char *result)
+static void rule_free(struct pcre_rule *r)
 {
-	uint32_t ncap = 0;
+	pcre2_code_free(r->re);
+	if (r->rx != NULL)
+		regfree(r->rx);
+	free(r->rx);
+	free(r->result);
+}
 
-	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &ncap);
+/* Appends a rule, growing the match data to fit its groups. */
+static void rule_add(struct tab_data *d, const struct pcre_rule *r, uint32_t ncap)
+{
 	d->rules = xreallocarray(d->rules, d->nrules + 1, sizeof(*d->rules));
-	d->rules[d->nrules].re = re;
-	d->rules[d->nrules].result = xstrdup(result);
-	d->nrules++;
+	d->rules[d->nrules++] = *r;
+	if (r->re == NULL)
+		return;
 	if (d->md == NULL || pcre2_get_ovector_count(d->md) < ncap + 1) {
 		pcre2_match_data_free(d->md);
 		d->md = pcre2_match_data_create(ncap + 1, NULL);
@@ -359,65 +424,171 @@ static void pcre_add(struct tab_data *d, pcre2_code *re, const char *result)
 	}
 }
 
-/* Adds the rule "/regex/flags result" to a pcre: table. */
-static const char *pcre_line(struct tab_data *d, const char *line, char *msgbuf, size_t msglen)
+/*
+ * Parses "[!...]<delim>regex<delim>flags" at *p (any delimiter that is not
+ * a letter, digit or white space, a backslash escapes it) and compiles it
+ * into r; leaves *p after the flags.
+ */
+static const char *pattern_parse(enum table_kind kind, struct pcre_rule *r, const char **p,
+    uint32_t *ncap, char *msgbuf, size_t msglen)
 {
-	const char *p = line + 1, *msg;
-	uint32_t opts = 0, ncap = 0;
+	const char *s = *p, *pat, *msg;
+	uint32_t opts;
 	size_t patlen;
-	int maxref = 0;
-	pcre2_code *re;
+	char delim;
 
-	if (is_word(line, "if") || is_word(line, "endif"))
-		return "if/endif not supported";
-	if (*line != '/')
+	for (; *s == '!' || is_ws(*s); s++)
+		if (*s == '!')
+			r->negate = !r->negate;
+	if (*s == 0 || isalnum((unsigned char)*s))
 		return "expected \"/regex/flags result\"";
-	while (*p && *p != '/')
-		p += (*p == '\\' && p[1]) ? 2 : 1;
-	if (*p != '/')
-		return "missing closing '/' after the regex";
-	patlen = (size_t)(p - line - 1);
-	p++;
-	if ((msg = pcre_flags(&p, &opts)) != NULL)
+	delim = *s++;
+	pat = s;
+	while (*s && *s != delim)
+		s += (*s == '\\' && s[1]) ? 2 : 1;
+	if (*s != delim)
+		return "missing closing delimiter after the regex";
+	patlen = (size_t)(s - pat);
+	s++;
+	if ((msg = pattern_flags(kind, &s, &opts)) != NULL)
 		return msg;
-	while (is_ws(*p))
-		p++;
-	if (*p == 0)
-		return "missing result after the regex";
-	if (subst(p, NULL, NULL, 0, NULL, &maxref) < 0)
-		return "bad '$' in result (use $1..$9, ${1} or $$)";
-	if ((re = pcre_compile(line + 1, patlen, opts, msgbuf, msglen)) == NULL)
+	if (pattern_compile(kind, r, pat, patlen, opts, ncap, msgbuf, msglen) < 0)
 		return msgbuf;
-	pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &ncap);
-	if ((uint32_t)maxref > ncap) {
-		pcre2_code_free(re);
-		return "result uses a capture group the regex does not have";
-	}
-	pcre_add(d, re, p);
+	*p = s;
 	return NULL;
 }
 
-/* Expands the result of a rule that matched into t->result. */
-static const char *pcre_result(struct table *t, const struct pcre_rule *r, const char *key, int rc)
+/*
+ * Adds one logical line of a pcre: or regexp: table: "/regex/flags result",
+ * "!/regex/flags result", "if /regex/flags" or "endif".
+ */
+static const char *pcre_line(struct tab_data *d, enum table_kind kind, const char *line, int lineno,
+    char *msgbuf, size_t msglen)
 {
-	buf_reset(&t->result);
-	subst(r->result, key, pcre2_get_ovector_pointer(t->data.md), rc, &t->result, NULL);
-	return buf_cstr(&t->result);
+	struct pcre_rule r = {.lineno = lineno};
+	const char *p = line, *msg;
+	uint32_t ncap = 0;
+	int maxref = 0;
+
+	if (is_word(p, "endif")) {
+		p += 5;
+		r.op = RULE_ENDIF;
+	} else if (is_word(p, "if")) {
+		p += 2;
+		r.op = RULE_IF;
+	} else if (isalnum((unsigned char)*p))
+		return "expected \"/regex/flags result\"";
+	if (r.op != RULE_ENDIF && (msg = pattern_parse(kind, &r, &p, &ncap, msgbuf, msglen)))
+		return msg;
+	while (is_ws(*p))
+		p++;
+	if (r.op != RULE_MATCH && *p != 0)
+		msg = "unexpected text after if/endif (do not indent lines between if and endif)";
+	else if (r.op == RULE_MATCH && *p == 0)
+		msg = "missing result after the regex";
+	else if (r.op == RULE_MATCH && subst(p, NULL, NULL, 0, NULL, &maxref) < 0)
+		msg = "bad '$' in result (use $1..$9, ${1} or $$)";
+	else if ((uint32_t)maxref > ncap)
+		msg = "result uses a capture group the regex does not have";
+	else if (maxref > 0 && r.negate)
+		msg = "a negated regex has no capture groups for $N in its result";
+	if (msg != NULL) {
+		rule_free(&r);
+		return msg;
+	}
+	if (r.op == RULE_MATCH)
+		r.result = xstrdup(p);
+	rule_add(d, &r, ncap);
+	return NULL;
+}
+
+/*
+ * Links each "if" to its "endif" once the whole table is read.  Returns
+ * NULL, or the reason with the offending line number in *lineno.
+ */
+static const char *pcre_link(struct tab_data *d, int *lineno)
+{
+	size_t *open = xcalloc(d->nrules + 1, sizeof(*open)), depth = 0;
+	const char *msg = NULL;
+
+	for (size_t i = 0; i < d->nrules && msg == NULL; i++) {
+		if (d->rules[i].op == RULE_IF)
+			open[depth++] = i;
+		else if (d->rules[i].op != RULE_ENDIF)
+			continue;
+		else if (depth == 0) {
+			msg = "endif without if";
+			*lineno = d->rules[i].lineno;
+		} else
+			d->rules[open[--depth]].endif = i;
+	}
+	if (msg == NULL && depth > 0) {
+		msg = "if without endif";
+		*lineno = d->rules[open[depth - 1]].lineno;
+	}
+	free(open);
+	return msg;
+}
+
+/* Matches one rule's regex; 1 if it applies (negation included), 0 if
+ * not, -1 on a match error.  Fills ov/ngroups for a positive match. */
+static int rule_match(
+    struct table *t, const struct pcre_rule *r, const char *key, PCRE2_SIZE *ov, int *ngroups)
+{
+	int rc;
+
+	if (r->rx != NULL) {
+		regmatch_t pm[10];
+
+		rc = regexec(r->rx, key, 10, pm, 0);
+		if (rc != 0 && rc != REG_NOMATCH)
+			return -1;
+		*ngroups = rc == 0 ? (int)(r->rx->re_nsub + 1 < 10 ? r->rx->re_nsub + 1 : 10) : 0;
+		for (int i = 0; i < *ngroups; i++) {
+			ov[2 * i] = pm[i].rm_so < 0 ? PCRE2_UNSET : (PCRE2_SIZE)pm[i].rm_so;
+			ov[2 * i + 1] = pm[i].rm_so < 0 ? PCRE2_UNSET : (PCRE2_SIZE)pm[i].rm_eo;
+		}
+		return (rc == 0) != r->negate;
+	}
+	rc = pcre2_match(r->re, (PCRE2_SPTR)key, strlen(key), 0, 0, t->data.md, NULL);
+	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
+		return -1;
+	*ngroups = rc;
+	if (rc > 0) {
+		const PCRE2_SIZE *v = pcre2_get_ovector_pointer(t->data.md);
+
+		for (int i = 0; i < rc && i < 10; i++)
+			ov[2 * i] = v[2 * i], ov[2 * i + 1] = v[2 * i + 1];
+		if (rc > 10)
+			*ngroups = 10;
+	}
+	return (rc >= 0) != r->negate;
 }
 
 static const char *pcre_lookup(struct table *t, const char *key, bool *error)
 {
 	for (size_t i = 0; i < t->data.nrules; i++) {
 		const struct pcre_rule *r = &t->data.rules[i];
-		int rc = pcre2_match(r->re, (PCRE2_SPTR)key, strlen(key), 0, 0, t->data.md, NULL);
+		PCRE2_SIZE ov[20];
+		int ngroups = 0, rc;
 
-		if (rc >= 0)
-			return pcre_result(t, r, key, rc);
-		if (rc != PCRE2_ERROR_NOMATCH) {
+		if (r->op == RULE_ENDIF)
+			continue;
+		if ((rc = rule_match(t, r, key, ov, &ngroups)) < 0) {
 			/* A match limit hit: defer rather than silently skip the rule. */
-			log_warn("%s: regex match error %d", t->path, rc);
+			log_warn("%s:%d: regex match error", t->path, r->lineno);
 			*error = true;
 			return NULL;
+		}
+		if (r->op == RULE_IF) {
+			if (rc == 0)
+				i = r->endif; /* skip the block */
+			continue;
+		}
+		if (rc == 1) {
+			buf_reset(&t->result);
+			subst(r->result, key, ov, r->negate ? 0 : ngroups, &t->result, NULL);
+			return buf_cstr(&t->result);
 		}
 	}
 	return NULL;
@@ -435,7 +606,7 @@ static int data_parse(struct tab_data *d, enum table_kind kind, int flags, const
 	struct lline r;
 	char msgbuf[256];
 	const char *msg = NULL;
-	int rc;
+	int rc, line;
 
 	lline_init(&r, text, len);
 	while (msg == NULL && (rc = lline_next(&r)) != LLINE_END) {
@@ -443,15 +614,19 @@ static int data_parse(struct tab_data *d, enum table_kind kind, int flags, const
 			msg = "continuation line with nothing to continue";
 		else if (rc == LLINE_NUL)
 			msg = "NUL byte in line";
-		else if (kind == KIND_PCRE)
-			msg = pcre_line(d, buf_cstr(&r.line), msgbuf, sizeof(msgbuf));
+		else if (kind == KIND_PCRE || kind == KIND_REGEXP)
+			msg =
+			    pcre_line(d, kind, buf_cstr(&r.line), r.start, msgbuf, sizeof(msgbuf));
 		else
 			msg = kv_line(d, r.line.data, flags, name, r.start);
 	}
 	lline_free(&r);
+	line = r.start;
+	if (msg == NULL && (kind == KIND_PCRE || kind == KIND_REGEXP))
+		msg = pcre_link(d, &line);
 	if (msg == NULL)
 		return 0;
-	set_err(err, "%s:%d: %s", name, r.start, msg);
+	set_err(err, "%s:%d: %s", name, line, msg);
 	data_free(d);
 	return -1;
 }
@@ -678,7 +853,7 @@ static int spec_parse(struct table *t, const char *spec, const char **arg, struc
 	    {"lmdb", KIND_KV},
 	    {"cdb", KIND_KV},
 	    {"pcre", KIND_PCRE},
-	    {"regexp", KIND_PCRE}, /* POSIX ERE patterns, read as PCRE2 */
+	    {"regexp", KIND_REGEXP},
 	    {"inline", KIND_INLINE},
 	    {"static", KIND_STATIC},
 	    {"unix", KIND_PASSWD},
@@ -707,7 +882,7 @@ static int spec_parse(struct table *t, const char *spec, const char **arg, struc
 		set_err(err, "unsupported table \"%s\": unix: knows only passwd.byname", spec);
 		return -1;
 	}
-	if (t->kind == KIND_KV || t->kind == KIND_PCRE) {
+	if (t->kind == KIND_KV || t->kind == KIND_PCRE || t->kind == KIND_REGEXP) {
 		if (colon[1] == 0) {
 			set_err(err, "bad table \"%s\": missing file name", spec);
 			return -1;
@@ -810,7 +985,7 @@ const char *table_lookup(struct table *t, const char *key, bool *error)
 			return NULL;
 		}
 	}
-	if (t->kind == KIND_PCRE)
+	if (t->kind == KIND_PCRE || t->kind == KIND_REGEXP)
 		return pcre_lookup(t, key, error);
 	if (t->kind == KIND_PASSWD)
 		return passwd_lookup(t, key, error);

@@ -21,19 +21,19 @@
 
 #define TLS_SESS_MAX 64
 
-static const char *const level_names[] = {"none", "may", "encrypt", "verify", "secure"};
+static const char *const level_names[] = {
+    "none", "may", "encrypt", "verify", "secure", "dane", "dane-only"};
 
 bool tls_level_parse(const char *word, enum tls_level *out)
 {
-	for (int i = 0; i < 5; i++) {
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
 		if (str_case_eq(word, level_names[i])) {
 			*out = (enum tls_level)i;
 			return true;
 		}
 	}
-	/* Postfix's synonyms. */
-	if (str_case_eq(word, "fingerprint") || str_case_eq(word, "dane") ||
-	    str_case_eq(word, "dane-only")) {
+	/* Postfix's synonym. */
+	if (str_case_eq(word, "fingerprint")) {
 		*out = TLS_LEVEL_VERIFY;
 		return true;
 	}
@@ -149,14 +149,49 @@ static SSL_CTX *tls_ctx(struct buf *err)
 		log_warn("cannot load smtp_tls_CAfile/CApath \"%s%s\"", cafile, capath);
 	ERR_clear_error();
 	tls_key_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_key_free);
+	/* DANE needs the digests registered in the context (OpenSSL's
+	 * defaults: SHA2-256 and SHA2-512). */
+	if (SSL_CTX_dane_enable(ctx) <= 0)
+		log_warn("cannot enable DANE in the TLS context");
 	SSL_CTX_set_session_cache_mode(
 	    ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, tls_new_session);
 	return ctx;
 }
 
-SSL *tls_client_new(
-    enum tls_level level, const char *host, const char *domain, const char *key, struct buf *err)
+/* RFC 7672 on an SSL: the usable records, names for DANE-TA(2) (the TLSA
+ * base domain host, and the next-hop domain), none for DANE-EE(3). */
+static bool tls_client_dane(
+    SSL *ssl, const char *host, const char *domain, const struct dane_tlsa_set *tlsa)
+{
+	int added = 0;
+
+	if (SSL_dane_enable(ssl, host) <= 0)
+		return false;
+	if (domain && *domain && !str_case_eq(domain, host))
+		SSL_add1_host(ssl, domain);
+	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	for (size_t i = 0; i < tlsa->n; i++) {
+		const struct dane_tlsa *r = &tlsa->rr[i];
+
+		if (SSL_dane_tlsa_add(ssl, r->usage, r->selector, r->mtype, r->data, r->len) > 0)
+			added++;
+	}
+	ERR_clear_error();
+	SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+	return added > 0;
+}
+
+void tls_client_dane_describe(SSL *ssl, struct buf *out)
+{
+	uint8_t usage, selector, mtype;
+
+	if (SSL_get0_dane_tlsa(ssl, &usage, &selector, &mtype, NULL, NULL) >= 0)
+		buf_printf(out, "TLSA %u %u %u matched", usage, selector, mtype);
+}
+
+SSL *tls_client_new(enum tls_level level, const char *host, const char *domain, const char *key,
+    const struct dane_tlsa_set *tlsa, struct buf *err)
 {
 	SSL_CTX *ctx = tls_ctx(err);
 	SSL *ssl;
@@ -171,7 +206,13 @@ SSL *tls_client_new(
 	SSL_set_ex_data(ssl, tls_key_index, xstrdup(key));
 	if ((sess = tls_sess_find(key)) != NULL)
 		SSL_set_session(ssl, sess);
-	if (level >= TLS_LEVEL_VERIFY) {
+	if (tlsa && tlsa->n) {
+		if (!tls_client_dane(ssl, host, domain, tlsa)) {
+			buf_printf(err, "cannot use the TLSA records of %s", host);
+			SSL_free(ssl);
+			return NULL;
+		}
+	} else if (level >= TLS_LEVEL_VERIFY) {
 		SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
 		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 		if (level == TLS_LEVEL_SECURE) {

@@ -9,9 +9,13 @@
  *            name (the MX name, or the next hop) in it
  *   secure   as verify, but the name must be the next-hop domain or a
  *            subdomain of it (not taken from an unsigned MX answer)
+ *   dane     DANE (RFC 7672) where DNSSEC-validated TLSA records exist,
+ *            else may; the smtp client decides per host and then asks
+ *            for verify with the records (tls_client_new's tlsa)
+ *   dane-only   as dane, but a host without such records is not used
  * Trust: the system CA store plus smtp_tls_CAfile / smtp_tls_CApath.
  * Sessions are cached in-process per destination and resumed.
- * Not here: DANE.
+ * TLSA look-ups and the DANE rules are not here (dane.h, smtp/route.c).
  */
 #ifndef TERN_TLS_CLIENT_H
 #define TERN_TLS_CLIENT_H
@@ -22,13 +26,16 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "dane.h"
 
 enum tls_level {
 	TLS_LEVEL_NONE,
 	TLS_LEVEL_MAY,
 	TLS_LEVEL_ENCRYPT,
 	TLS_LEVEL_VERIFY,
-	TLS_LEVEL_SECURE
+	TLS_LEVEL_SECURE,
+	TLS_LEVEL_DANE,	    /* policies only: resolved per host */
+	TLS_LEVEL_DANE_ONLY /* to one of the levels above */
 };
 
 bool tls_level_parse(const char *word, enum tls_level *out);
@@ -41,10 +48,15 @@ bool tls_client_policy(const char *nexthop, const char *domain, enum tls_level *
 /*
  * A new client SSL for a connection to host (the name the certificate must
  * carry at verify), next-hop domain (secure), with SNI host, resuming a
- * session cached under key.  NULL with err on failure.
+ * session cached under key.  With usable TLSA records (level verify), the
+ * certificate is checked against them instead of the CA store (RFC 7672:
+ * DANE-EE without name checks, DANE-TA with host or domain as names).
+ * NULL with err on failure.
  */
-SSL *tls_client_new(
-    enum tls_level level, const char *host, const char *domain, const char *key, struct buf *err);
+SSL *tls_client_new(enum tls_level level, const char *host, const char *domain, const char *key,
+    const struct dane_tlsa_set *tlsa, struct buf *err);
+/* After the handshake: which TLSA record matched, "" when none. */
+void tls_client_dane_describe(SSL *ssl, struct buf *out);
 /* After the handshake: "TLSv1.3 with cipher X" and whether the
  * certificate was verified (only meaningful at verify/secure). */
 void tls_client_describe(SSL *ssl, struct buf *out);

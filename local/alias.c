@@ -35,6 +35,9 @@
  * One result is reported for the recipient qmgr gave: the worst of its
  * targets (deferred over bounced over sent), so a temporary failure of
  * one target retries the recipient, which may deliver the others again.
+ * The log has a line per target, as Postfix's: to=<the address delivered
+ * to (for a file or command, the address whose list named it)> and
+ * orig_to=<the recipient qmgr gave>.
  */
 #include "local.h"
 
@@ -66,7 +69,8 @@ enum xp_origin { XP_QUEUE, XP_ALIAS, XP_FORWARD, XP_INCLUDE };
 struct xp {
 	const char *orig;
 	struct local_result *r;
-	bool have; /* r holds a result */
+	struct local_targets *t; /* each delivery, for the log */
+	bool have;		 /* r holds a result */
 	char **seen;
 	size_t nseen;
 };
@@ -95,20 +99,22 @@ static int xp_rank(const char *res)
 	return strcmp(res, RES_BOUNCED) == 0 ? 1 : 0;
 }
 
-static void xp_merge(struct xp *x, const struct local_result *one)
+/* Merges the result of one delivery to (or failure at) address to. */
+static void xp_merge(struct xp *x, const char *to, const struct local_result *one)
 {
+	local_targets_add(x->t, to ? to : x->orig, one);
 	if (!x->have || xp_rank(one->result) > xp_rank(x->r->result))
 		*x->r = *one;
 	x->have = true;
 }
 
-static void xp_fail(
-    struct xp *x, const char *res, const char *dsn, const char *fmt, const char *arg)
+static void xp_fail(struct xp *x, const char *to, const char *res, const char *dsn, const char *fmt,
+    const char *arg)
 {
 	struct local_result one;
 
 	local_result_set(&one, res, dsn, fmt, arg);
-	xp_merge(x, &one);
+	xp_merge(x, to, &one);
 }
 
 /* True the first time key is seen in this expansion. */
@@ -197,7 +203,7 @@ static void xp_command(struct xp *x, const struct xp_ctx *c, const char *cmd)
 	struct local_cmd lc;
 
 	if (!xp_allowed("allow_mail_to_commands", c->origin)) {
-		xp_fail(x, RES_BOUNCED, "5.7.1", "mail to command is restricted: %s", cmd);
+		xp_fail(x, c->addr, RES_BOUNCED, "5.7.1", "mail to command is restricted: %s", cmd);
 		return;
 	}
 	lc.command = cmd;
@@ -208,7 +214,7 @@ static void xp_command(struct xp *x, const struct xp_ctx *c, const char *cmd)
 	lc.env = user_command_env(c->msg, c->addr, x->orig, c->ext, c->envu);
 	command_deliver(c->msg, c->addr, &lc, &one);
 	strv_free(lc.env);
-	xp_merge(x, &one);
+	xp_merge(x, c->addr, &one);
 }
 
 static void xp_file(struct xp *x, const struct xp_ctx *c, const char *path)
@@ -217,7 +223,7 @@ static void xp_file(struct xp *x, const struct xp_ctx *c, const char *path)
 	bool switched = geteuid() == 0 && c->as->uid != 0;
 
 	if (!xp_allowed("allow_mail_to_files", c->origin)) {
-		xp_fail(x, RES_BOUNCED, "5.7.1", "mail to file is restricted: %s", path);
+		xp_fail(x, c->addr, RES_BOUNCED, "5.7.1", "mail to file is restricted: %s", path);
 		return;
 	}
 	if (switched)
@@ -230,7 +236,7 @@ static void xp_file(struct xp *x, const struct xp_ctx *c, const char *path)
 		priv_restore();
 	if (strcmp(one.result, RES_SENT) == 0)
 		local_result_set(&one, RES_SENT, "2.0.0", "delivered to file: %s", path);
-	xp_merge(x, &one);
+	xp_merge(x, c->addr, &one);
 }
 
 static void xp_list(struct xp *x, const struct xp_ctx *c, const char *text);
@@ -246,7 +252,7 @@ static void xp_include(struct xp *x, const struct xp_ctx *c, const char *path)
 	struct passwd *pw;
 
 	if (text == NULL) {
-		xp_fail(x, RES_DEFERRED, "4.3.0", "cannot read include file %s", path);
+		xp_fail(x, c->addr, RES_DEFERRED, "4.3.0", "cannot read include file %s", path);
 		return;
 	}
 	if (owner != 0 && owner != c->as->uid && (pw = getpwuid(owner)) != NULL &&
@@ -291,7 +297,8 @@ static void xp_target(struct xp *x, const struct xp_ctx *c, char *t)
 	char *addr, *local;
 
 	if (c->depth > config_int("local_alias_depth_limit")) {
-		xp_fail(x, RES_BOUNCED, "5.4.6", "alias expansion depth limit exceeded at %s", t);
+		xp_fail(x, c->addr, RES_BOUNCED, "5.4.6",
+		    "alias expansion depth limit exceeded at %s", t);
 		return;
 	}
 	if (*t == '|') {
@@ -357,7 +364,7 @@ static bool xp_try_alias(struct xp *x, const struct xp_ctx *parent, const char *
 	if (v == NULL && !error && lr->ext)
 		v = xp_alias(name = lr->user, &error);
 	if (error) {
-		xp_fail(x, RES_DEFERRED, "4.3.0", "alias table lookup failed for %s", addr);
+		xp_fail(x, addr, RES_DEFERRED, "4.3.0", "alias table lookup failed for %s", addr);
 		return true;
 	}
 	if (v == NULL)
@@ -445,7 +452,7 @@ static void xp_mailbox(struct xp *x, const struct xp_ctx *c, const char *addr,
 	struct local_result one;
 
 	user_deliver_mailbox(c->msg, addr, x->orig, lr->ext, u, &one);
-	xp_merge(x, &one);
+	xp_merge(x, addr, &one);
 }
 
 /* Non-local targets: a new message through cleanup. */
@@ -455,7 +462,7 @@ static void xp_forward(struct xp *x, const struct xp_ctx *c, const char *addr)
 	char *rcpts[1] = {(char *)addr};
 
 	forward_submit(c->msg, c->msg->sender, c->addr, rcpts, 1, &one);
-	xp_merge(x, &one);
+	xp_merge(x, addr, &one);
 }
 
 /* True when addr is being expanded further up: an alias or .forward loop. */
@@ -477,7 +484,7 @@ static void xp_address(
 
 	str_lower(key);
 	if (!mailbox_only && xp_in_progress(parent, addr)) {
-		xp_fail(x, RES_BOUNCED, "5.4.6", "alias or .forward loop at %s", addr);
+		xp_fail(x, addr, RES_BOUNCED, "5.4.6", "alias or .forward loop at %s", addr);
 		free(key);
 		return;
 	}
@@ -487,16 +494,16 @@ static void xp_address(
 	}
 	free(key);
 	if (depth > config_int("local_alias_depth_limit")) {
-		xp_fail(
-		    x, RES_BOUNCED, "5.4.6", "alias expansion depth limit exceeded at %s", addr);
+		xp_fail(x, addr, RES_BOUNCED, "5.4.6", "alias expansion depth limit exceeded at %s",
+		    addr);
 		return;
 	}
 	if (local_header_delivered_to(parent->msg, addr)) {
-		xp_fail(x, RES_BOUNCED, "5.4.6", "mail forwarding loop for %s", addr);
+		xp_fail(x, addr, RES_BOUNCED, "5.4.6", "mail forwarding loop for %s", addr);
 		return;
 	}
 	if (!resolve_addr(addr, &res)) {
-		xp_fail(x, RES_DEFERRED, "4.3.0", "address resolution failed for %s", addr);
+		xp_fail(x, addr, RES_DEFERRED, "4.3.0", "address resolution failed for %s", addr);
 		return;
 	}
 	if (res.cls != CLASS_LOCAL) {
@@ -509,16 +516,17 @@ static void xp_address(
 		return;
 	}
 	if (!local_user_lookup(lr.user, &u))
-		xp_fail(x, RES_BOUNCED, "5.1.1", "unknown user: \"%s\"", lr.user);
+		xp_fail(x, addr, RES_BOUNCED, "5.1.1", "unknown user: \"%s\"", lr.user);
 	else if (mailbox_only || !xp_try_forward(x, parent, addr, &lr, &u, depth + 1))
 		xp_mailbox(x, parent, addr, &lr, &u);
 	local_user_free(&u);
 	local_rcpt_free(&lr);
 }
 
-void alias_deliver(const struct local_msg *m, const char *rcpt, struct local_result *r)
+void alias_deliver(
+    const struct local_msg *m, const char *rcpt, struct local_result *r, struct local_targets *t)
 {
-	struct xp x = {rcpt, r, false, NULL, 0};
+	struct xp x = {rcpt, r, t, false, NULL, 0};
 	struct xp_ctx top = {m, XP_QUEUE, NULL, NULL, NULL, NULL, NULL, 0, NULL};
 
 	xp_address(&x, &top, rcpt, 0, false);

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -68,7 +69,7 @@ static void ld_virtual(const struct local_msg *m, const char *rcpt, struct local
 }
 
 static void ld_one(const struct local_msg *m, const struct deliver_rcpt *rc, bool virtual_only,
-    struct local_result *r)
+    struct local_result *r, struct local_targets *t)
 {
 	if (virtual_only) {
 		ld_virtual(m, rc->addr, r);
@@ -76,13 +77,39 @@ static void ld_one(const struct local_msg *m, const struct deliver_rcpt *rc, boo
 	}
 	switch (rc->cls_id) {
 	case CLASS_VIRTUAL: ld_virtual(m, rc->addr, r); break;
-	case CLASS_LOCAL: local_deliver_system(m, rc->addr, r); break;
+	case CLASS_LOCAL: local_deliver_system(m, rc->addr, r, t); break;
 	default:
 		log_qid_warn(m->qid, "to=<%s>: address class %s is not for local delivery",
 		    rc->addr, resolve_class_name(rc->cls_id));
 		local_result_set(r, RES_DEFERRED, "4.3.5", "mail system configuration error");
 		break;
 	}
+}
+
+/*
+ * Logs and reports one recipient.  One that was expanded to other
+ * addresses gets a line per address, "to=<address>, orig_to=<recipient>"
+ * (the ORCPT when the client gave one), as Postfix's local logs it.
+ */
+static int ld_report(struct deliver_job *job, const struct deliver_rcpt *rc,
+    const struct local_result *r, const struct local_targets *t, bool virtual_only)
+{
+	const char *relay = virtual_only ? "virtual" : "local";
+	struct deliver_outcome o = {r->result, r->dsn, r->reason, relay, job->received};
+	char *orig;
+
+	if (t->n == 0 || (t->n == 1 && strcasecmp(t->v[0].addr, rc->addr) == 0))
+		return deliver_job_report(job, rc, &o);
+	orig = rc->orcpt ? xstrdup(rc->orcpt) : xasprintf("rfc822;%s", rc->addr);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct local_result *one = &t->v[i].r;
+		struct deliver_outcome lo = {
+		    one->result, one->dsn, one->reason, relay, job->received};
+
+		deliver_job_log(job, t->v[i].addr, orig, &lo);
+	}
+	free(orig);
+	return deliver_job_status(job, rc, &o);
 }
 
 /*
@@ -104,30 +131,35 @@ static int ld_deliver_all(struct deliver_job *job, void *ctx)
 	bool virtual_only = *(const bool *)ctx;
 	size_t n = job->dr.nrcpt;
 	struct local_result *res = xcalloc(n ? n : 1, sizeof(*res));
+	struct local_targets *tg = xcalloc(n ? n : 1, sizeof(*tg));
 	bool *queued = xcalloc(n ? n : 1, sizeof(*queued));
 	int rc = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned long before = maildir_pending_added();
 
-		ld_one(&m, &job->dr.rcpts[i], virtual_only, &res[i]);
+		ld_one(&m, &job->dr.rcpts[i], virtual_only, &res[i], &tg[i]);
 		queued[i] = maildir_pending_added() != before;
 	}
 	if (maildir_sync_pending() < 0) {
 		int err = errno;
 
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			if (queued[i] && strcmp(res[i].result, RES_SENT) == 0)
 				local_result_errno(&res[i], err, "fsync maildir new/");
+			for (size_t j = 0; queued[i] && j < tg[i].n; j++)
+				if (strcmp(tg[i].v[j].r.result, RES_SENT) == 0)
+					local_result_errno(
+					    &tg[i].v[j].r, err, "fsync maildir new/");
+		}
 	}
 	/* local has no connection to set up: delays c is 0, d runs from the
 	 * request's arrival to each recipient's report. */
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct deliver_outcome o = {res[i].result, res[i].dsn, res[i].reason,
-		    virtual_only ? "virtual" : "local", job->received};
-
-		rc = deliver_job_report(job, &job->dr.rcpts[i], &o);
-	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = ld_report(job, &job->dr.rcpts[i], &res[i], &tg[i], virtual_only);
+	for (size_t i = 0; i < n; i++)
+		local_targets_free(&tg[i]);
+	free(tg);
 	free(res);
 	free(queued);
 	return rc;

@@ -53,6 +53,24 @@ struct local_result {
 	char reason[256];
 };
 
+/*
+ * One delivery of an expanded recipient (alias, .forward, :include:):
+ * logged as to=<addr> with the recipient qmgr gave as orig_to=, one line
+ * per address as Postfix's local logs them.
+ */
+struct local_target {
+	char *addr;
+	struct local_result r;
+};
+
+struct local_targets {
+	struct local_target *v;
+	size_t n;
+};
+
+void local_targets_add(struct local_targets *t, const char *addr, const struct local_result *r);
+void local_targets_free(struct local_targets *t);
+
 void local_result_set(struct local_result *r, const char *result, const char *dsn, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
 /* deferred 4.3.1 for ENOSPC (file system full), 4.2.2 "mailbox full" for
@@ -167,11 +185,13 @@ void user_deliver_mailbox(const struct local_msg *m, const char *addr, const cha
 char **user_command_env(const struct local_msg *m, const char *addr, const char *orig,
     const char *ext, const struct local_user *u);
 /* Delivers a class "local" recipient from qmgr (aliases, .forward, user). */
-void local_deliver_system(const struct local_msg *m, const char *rcpt, struct local_result *r);
+void local_deliver_system(
+    const struct local_msg *m, const char *rcpt, struct local_result *r, struct local_targets *t);
 
 /* alias.c: expands and delivers one class "local" recipient. */
 
-void alias_deliver(const struct local_msg *m, const char *rcpt, struct local_result *r);
+void alias_deliver(
+    const struct local_msg *m, const char *rcpt, struct local_result *r, struct local_targets *t);
 
 /* forward.c: a new message for rcpts through cleanup, with the given
  * envelope sender and a "Delivered-To: delivered_to" header on top.

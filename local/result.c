@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
@@ -42,4 +43,20 @@ void local_result_errno(struct local_result *r, int err, const char *what)
 		local_result_set(r, RES_BOUNCED, "5.2.2", "cannot %s: mailbox full", what);
 	else
 		local_result_set(r, RES_DEFERRED, "4.3.0", "cannot %s: %s", what, strerror(err));
+}
+
+void local_targets_add(struct local_targets *t, const char *addr, const struct local_result *r)
+{
+	t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+	t->v[t->n].addr = xstrdup(addr);
+	t->v[t->n].r = *r;
+	t->n++;
+}
+
+void local_targets_free(struct local_targets *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].addr);
+	free(t->v);
+	*t = (struct local_targets){0};
 }

@@ -15,7 +15,8 @@
 #include "config.h"
 #include "proto.h"
 
-void local_deliver_system(const struct local_msg *m, const char *rcpt, struct local_result *r)
+void local_deliver_system(
+    const struct local_msg *m, const char *rcpt, struct local_result *r, struct local_targets *t)
 {
 	long long limit = config_size("message_size_limit");
 
@@ -23,5 +24,5 @@ void local_deliver_system(const struct local_msg *m, const char *rcpt, struct lo
 		local_result_set(
 		    r, RES_BOUNCED, "5.3.4", "message size exceeds message_size_limit");
 	else
-		alias_deliver(m, rcpt, r);
+		alias_deliver(m, rcpt, r, t);
 }

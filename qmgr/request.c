@@ -59,6 +59,7 @@ void request_encode(const struct qmgr_request *r, struct buf *out)
 	    /* DSN envelope parameters, for agents that pass them on (smtp). */
 	    .ret = qfile_attr(qf, A_RET),
 	    .envid = qfile_attr(qf, A_ENVID),
+	    .requiretls = qfile_attr(qf, A_REQUIRETLS) != NULL,
 	    .nrcpt = r->n,
 	};
 

@@ -72,7 +72,8 @@ programs() {
 
 subst() {
 	sed -e "s|@QUEUEDIR@|$queuedir|g" -e "s|@LIBEXECDIR@|$libexecdir|g" \
-	    -e "s|@SBINDIR@|$sbindir|g" -e "s|@SYSCONFDIR@|$sysconfdir|g" "$1"
+	    -e "s|@SBINDIR@|$sbindir|g" -e "s|@SYSCONFDIR@|$sysconfdir|g" \
+	    -e "s|@WEBDIR@|$webdir|g" "$1"
 }
 
 config() {

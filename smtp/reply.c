@@ -164,6 +164,8 @@ static void ext_line(const char *line, size_t n, struct smtp_ext *ext)
 		ext->chunking = true;
 	else if (ext_word(line, n, "STARTTLS", &rest))
 		ext->starttls = true;
+	else if (ext_word(line, n, "REQUIRETLS", &rest))
+		ext->requiretls = true;
 	else if (ext_word(line, n, "AUTH", &rest))
 		ext_auth(rest, n - (size_t)(rest - line), ext);
 	else if (ext_word(line, n, "SIZE", &rest)) {

@@ -61,6 +61,7 @@ static void sm_init(struct deliver_job *job, struct sm_request *q)
 	q->msg.arrival = dr->arrival;
 	q->msg.ret = dr->ret;
 	q->msg.envid = dr->envid;
+	q->msg.requiretls = dr->requiretls;
 	q->nexthop = dr->nexthop;
 	q->nrcpt = dr->nrcpt;
 	q->rcpts = xcalloc(q->nrcpt ? q->nrcpt : 1, sizeof(*q->rcpts));
@@ -123,11 +124,18 @@ static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, s
 	size_t n = 0;
 	struct smtp_fail f;
 	struct smtp_session *s;
+	enum smtp_tls_want want = q->lmtp ? SMTP_TLS_POLICY : smtp_msg_tls_want(&q->msg);
 
 	for (size_t i = 0; i < q->nrcpt; i++)
 		if (!q->rcpts[i].done && strcmp(q->rcpts[i].nexthop, hop) == 0)
 			group[n++] = &q->rcpts[i];
 	s = smtp_cache_get(hop);
+	/* A session made for another kind of message may have weaker TLS
+	 * than this one needs (or stronger than the policy says). */
+	if (s != NULL && s->want != want) {
+		smtp_session_quit(s);
+		s = NULL;
+	}
 	q->connected = now_usec();
 	if (s != NULL && !sm_try_cached(q, s, group, n, relay, relsize))
 		s = NULL;
@@ -135,7 +143,7 @@ static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, s
 		free(group);
 		return;
 	}
-	s = smtp_route_connect(hop, q->lmtp, &f);
+	s = smtp_route_connect(hop, q->lmtp, want, &f);
 	q->connected = now_usec();
 	if (s == NULL) {
 		/* soft_bounce turns every bounce into a deferral (testing). */

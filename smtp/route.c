@@ -42,6 +42,7 @@ struct route_hop {
 	char dest[300]; /* the next hop as written: cache and policy key */
 	bool lmtp;
 	bool unix_socket; /* LMTP "unix:": name is the path */
+	enum smtp_tls_want want;
 };
 
 static void route_failf(struct smtp_fail *f, bool permanent, const char *dsn, const char *fmt, ...)
@@ -219,10 +220,32 @@ static int route_hello(struct smtp_session *s, struct smtp_fail *f)
 	return rc;
 }
 
+/*
+ * RFC 8689 4.2.1: a message that requires TLS is not sent to a server
+ * without (verified) TLS, and is returned to its sender rather than
+ * retried in the hope the server changes: the failure becomes permanent,
+ * with the status code 5.7.10 ("Encryption needed").
+ */
+static void route_requiretls_fail(const struct route_hop *h, struct smtp_fail *f)
+{
+	static const char tag[] = "REQUIRETLS: ";
+	size_t n = strlen(f->reason);
+
+	if (h->want != SMTP_TLS_REQUIRE)
+		return;
+	if (n > sizeof(f->reason) - sizeof(tag))
+		n = sizeof(f->reason) - sizeof(tag);
+	memmove(f->reason + sizeof(tag) - 1, f->reason, n);
+	f->reason[n + sizeof(tag) - 1] = 0;
+	memcpy(f->reason, tag, sizeof(tag) - 1);
+	strlcpy(f->dsn, "5.7.10", sizeof(f->dsn));
+	f->permanent = true;
+}
+
 /* STARTTLS as the policy says; 0 go on, -1 this host failed (f), 1 retry
  * the address without TLS (level may, handshake failed). */
-static int route_tls(
-    struct smtp_session *s, const struct route_hop *h, enum tls_level lvl, struct smtp_fail *f)
+static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls_level lvl,
+    const struct dane_tlsa_set *tlsa, struct smtp_fail *f)
 {
 	struct smtp_reply r;
 	struct buf err = BUF_INIT, info = BUF_INIT;
@@ -236,6 +259,7 @@ static int route_tls(
 	if (!s->ext.starttls) {
 		route_failf(
 		    f, false, "4.7.4", "TLS is required, but was not offered by host %s", relay);
+		route_requiretls_fail(h, f);
 		return -1;
 	}
 	smtp_reply_init(&r);
@@ -251,26 +275,42 @@ static int route_tls(
 		route_said(s, f, &r, "refused to start TLS");
 		strlcpy(f->dsn, "4.7.4", sizeof(f->dsn));
 		f->permanent = false;
+		route_requiretls_fail(h, f);
 		goto out;
 	}
-	snprintf(key, sizeof(key), "%s[%s]:%d", s->host, s->addr, s->port);
-	ssl = tls_client_new(lvl, s->host, h->name, key, &err);
+	/* The level is part of the key: a session made without checks must
+	 * not be resumed where the certificate has to be verified. */
+	snprintf(key, sizeof(key), "%s[%s]:%d/%d%s", s->host, s->addr, s->port, (int)lvl,
+	    tlsa && tlsa->n ? "/dane" : "");
+	ssl = tls_client_new(lvl, s->host, h->name, key, tlsa, &err);
 	if (ssl == NULL) {
 		route_failf(f, false, "4.7.5", "%s", buf_cstr(&err));
 		goto out;
 	}
 	if (smtp_io_starttls(&s->io, ssl, config_time("smtp_starttls_timeout")) < 0) {
 		route_failf(f, false, "4.7.5", "Cannot start TLS: %s with %s", s->io.err, relay);
+		route_requiretls_fail(h, f);
 		rc = lvl == TLS_LEVEL_MAY ? 1 : -1;
 		goto out;
 	}
 	s->tls = true;
+	s->verified = lvl >= TLS_LEVEL_VERIFY;
 	tls_client_describe(ssl, &info);
+	if (tlsa && tlsa->n) {
+		buf_puts(&info, ", DANE ");
+		tls_client_dane_describe(ssl, &info);
+	}
 	log_info("%s TLS connection %s to %s: %s",
 	    lvl >= TLS_LEVEL_VERIFY ? "Verified" : "Untrusted",
 	    tls_client_resumed(ssl) ? "reused" : "established", relay, buf_cstr(&info));
 	/* RFC 3207: forget what was learned before TLS, ask again. */
 	rc = route_hello(s, f);
+	if (rc == 0 && h->want == SMTP_TLS_REQUIRE && !s->ext.requiretls) {
+		/* RFC 8689 4.2.1 and its status code 5.7.30. */
+		route_failf(f, true, "5.7.30",
+		    "REQUIRETLS support required, but not offered by host %s", relay);
+		rc = -1;
+	}
 out:
 	smtp_reply_free(&r);
 	buf_free(&err);
@@ -291,7 +331,8 @@ static int route_unix(const char *path, char *err, size_t errsize)
 /* One address (a NULL: h's unix socket): connect, greeting, EHLO (LHLO),
  * TLS, AUTH.  NULL with f set. */
 static struct smtp_session *route_try(const struct route_hop *h, const char *host,
-    const struct dns_addr *a, enum tls_level lvl, struct smtp_fail *f)
+    const struct dns_addr *a, enum tls_level lvl, const struct dane_tlsa_set *tlsa,
+    struct smtp_fail *f)
 {
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
 	struct smtp_reply r;
@@ -300,6 +341,7 @@ static struct smtp_session *route_try(const struct route_hop *h, const char *hos
 
 	strlcpy(s->dest, h->dest, sizeof(s->dest));
 	strlcpy(s->host, host, sizeof(s->host));
+	s->want = h->want;
 	s->lmtp = h->lmtp;
 	if (a)
 		sock_ntop((const struct sockaddr *)&a->sa, s->addr, sizeof(s->addr), &s->port);
@@ -324,9 +366,9 @@ static struct smtp_session *route_try(const struct route_hop *h, const char *hos
 	smtp_reply_free(&r);
 	if (rc == 0)
 		rc = route_hello(s, f);
-	if (rc == 0 && (rc = route_tls(s, h, lvl, f)) == 1) {
+	if (rc == 0 && (rc = route_tls(s, h, lvl, tlsa, f)) == 1) {
 		smtp_session_free(s);
-		return route_try(h, host, a, TLS_LEVEL_NONE, f);
+		return route_try(h, host, a, TLS_LEVEL_NONE, NULL, f);
 	}
 	if (rc == 0 && !h->lmtp)
 		rc = smtp_sasl_auth(s, h->dest, f);
@@ -365,7 +407,8 @@ static bool route_hosts(
 	return ok;
 }
 
-struct smtp_session *smtp_route_connect(const char *nexthop, bool lmtp, struct smtp_fail *f)
+struct smtp_session *smtp_route_connect(
+    const char *nexthop, bool lmtp, enum smtp_tls_want want, struct smtp_fail *f)
 {
 	struct route_hop h;
 	struct dns_mx *mx = NULL;
@@ -373,7 +416,7 @@ struct smtp_session *smtp_route_connect(const char *nexthop, bool lmtp, struct s
 	long limit = config_int("smtp_mx_address_limit");
 	enum tls_level lvl;
 	struct smtp_session *s = NULL;
-	bool any_addr = false, lookup_temp = false;
+	bool any_addr = false, lookup_temp = false, names_secure = false;
 
 	memset(f, 0, sizeof(*f));
 	if (!route_parse(nexthop, lmtp, &h)) {
@@ -382,7 +425,7 @@ struct smtp_session *smtp_route_connect(const char *nexthop, bool lmtp, struct s
 		return NULL;
 	}
 	if (h.unix_socket)
-		return route_try(&h, config_str("myhostname"), NULL, TLS_LEVEL_NONE, f);
+		return route_try(&h, config_str("myhostname"), NULL, TLS_LEVEL_NONE, NULL, f);
 	if (lmtp)
 		lvl = TLS_LEVEL_NONE;
 	else if (!tls_client_policy(h.dest, h.name, &lvl)) {
@@ -390,13 +433,33 @@ struct smtp_session *smtp_route_connect(const char *nexthop, bool lmtp, struct s
 		    f, false, "4.3.5", "mail system configuration error: smtp_tls_policy_maps");
 		return NULL;
 	}
+	h.want = lmtp ? SMTP_TLS_POLICY : want;
+	if (h.want == SMTP_TLS_REQUIRE && lvl < TLS_LEVEL_VERIFY)
+		lvl = TLS_LEVEL_VERIFY;
+	else if (h.want == SMTP_TLS_OPTIONAL && lvl > TLS_LEVEL_MAY)
+		lvl = TLS_LEVEL_MAY;
 	if (!route_hosts(&h, &mx, &nmx, f))
 		return NULL;
+	/* RFC 7672 2.2.1: MX host names are trusted only from a validated
+	 * answer; a "[host]" next hop is configuration, trusted as such. */
+	if (lvl >= TLS_LEVEL_DANE && smtp_dane_enabled())
+		names_secure = !h.mx || smtp_dane_mx_secure(h.name);
 	for (size_t i = 0; i < nmx && s == NULL && (limit <= 0 || (long)tried < limit); i++) {
 		struct dns_addr *addrs = NULL;
 		size_t na = 0;
 		struct buf why = BUF_INIT;
-		enum dns_status st = dns_lookup_host(mx[i].host, h.port, &addrs, &na, &why);
+		struct smtp_dane d = {.level = lvl};
+		enum dns_status st;
+
+		if (lvl >= TLS_LEVEL_DANE &&
+		    smtp_dane_host(mx[i].host, h.port, names_secure, lvl, &d, f) < 0) {
+			any_addr = true; /* a host was there, and refused: defer */
+			continue;
+		}
+		/* REQUIRETLS: a host without DANE still needs a verified name. */
+		if (h.want == SMTP_TLS_REQUIRE && d.level < TLS_LEVEL_VERIFY)
+			d.level = TLS_LEVEL_VERIFY;
+		st = dns_lookup_host(mx[i].host, h.port, &addrs, &na, &why);
 
 		if (st != DNS_OK) {
 			if (st != DNS_NOTFOUND)
@@ -408,17 +471,20 @@ struct smtp_session *smtp_route_connect(const char *nexthop, bool lmtp, struct s
 		any_addr |= na > 0;
 		for (size_t j = 0; j < na && s == NULL && (limit <= 0 || (long)tried < limit);
 		     j++, tried++)
-			s = route_try(&h, mx[i].host, &addrs[j], lvl, f);
+			s = route_try(&h, mx[i].host, &addrs[j], d.level, &d.tlsa, f);
 		free(addrs);
 		buf_free(&why);
+		dane_tlsa_free(&d.tlsa);
 	}
 	free(mx);
 	/* No host had an address: permanent only when every look-up said
 	 * the name does not exist (Postfix bounces then, too). */
 	if (s == NULL && !any_addr)
 		f->permanent = !lookup_temp && f->dsn[0] == '5';
+	/* A server was reached: only a REQUIRETLS failure is permanent then
+	 * (route_requiretls_fail); everything else is worth another try. */
 	if (s == NULL && any_addr)
-		f->permanent = false;
+		f->permanent = f->permanent && h.want == SMTP_TLS_REQUIRE;
 	if (s == NULL && !f->permanent && f->dsn[0] == '5')
 		f->dsn[0] = '4';
 	return s;

@@ -30,6 +30,8 @@
 #include <openssl/ssl.h>
 
 #include "buf.h"
+#include "dane.h"
+#include "tls_client.h"
 
 /* ------------------------------------------------------------ reply.c */
 
@@ -57,7 +59,8 @@ struct smtp_ext {
 	bool esmtp; /* EHLO worked */
 	bool pipelining, eightbit, smtputf8, dsn, chunking, starttls;
 	bool auth_plain, auth_login;
-	long long size; /* SIZE limit, 0 when none announced */
+	bool requiretls; /* RFC 8689 */
+	long long size;	 /* SIZE limit, 0 when none announced */
 };
 
 /* Reads the EHLO reply's extension lines (all but the first). */
@@ -87,6 +90,16 @@ bool smtp_io_dead(struct smtp_io *io);
 
 /* ------------------------------------------------------------ sessions */
 
+/*
+ * What a message asks of the TLS policy (RFC 8689):
+ *   SMTP_TLS_POLICY    the configured level (smtp_tls_security_level,
+ *                      smtp_tls_policy_maps)
+ *   SMTP_TLS_REQUIRE   MAIL FROM ... REQUIRETLS: at least verify, and the
+ *                      server must offer REQUIRETLS; a TLS failure bounces
+ *   SMTP_TLS_OPTIONAL  the header "TLS-Required: No": at most may
+ */
+enum smtp_tls_want { SMTP_TLS_POLICY, SMTP_TLS_REQUIRE, SMTP_TLS_OPTIONAL };
+
 struct smtp_session {
 	struct smtp_io io;
 	char dest[300]; /* cache key: the next hop */
@@ -95,9 +108,11 @@ struct smtp_session {
 	int port;
 	struct smtp_ext ext;
 	bool tls;
-	int reused;	      /* messages already sent */
-	bool lmtp;	      /* RFC 2033: LHLO, one reply per recipient after the content */
-	long long idle_since; /* mono_msec() when cached */
+	bool verified;		 /* the certificate was verified */
+	enum smtp_tls_want want; /* made for such messages: reused only for them */
+	int reused;		 /* messages already sent */
+	bool lmtp;		 /* RFC 2033: LHLO, one reply per recipient after the content */
+	long long idle_since;	 /* mono_msec() when cached */
 };
 
 /* "host[addr]:port" for logs and reasons. */
@@ -111,10 +126,28 @@ struct smtp_fail {
 };
 
 /* route.c: connects to a next hop ("domain", "[host]", "host:port"),
- * trying MX hosts and addresses in order.  For LMTP (lmtp.c) the next
- * hop is "unix:/path", "inet:host[:port]" or "host[:port]", without MX
- * look-ups.  NULL with f filled. */
-struct smtp_session *smtp_route_connect(const char *nexthop, bool lmtp, struct smtp_fail *f);
+ * trying MX hosts and addresses in order, with TLS as the policy and
+ * want say.  For LMTP (lmtp.c) the next hop is "unix:/path",
+ * "inet:host[:port]" or "host[:port]", without MX look-ups or TLS.  NULL
+ * with f filled. */
+struct smtp_session *smtp_route_connect(
+    const char *nexthop, bool lmtp, enum smtp_tls_want want, struct smtp_fail *f);
+
+/* dane.c: what the levels dane and dane-only come to for one host. */
+struct smtp_dane {
+	enum tls_level level;	   /* may, encrypt or verify (with tlsa) */
+	struct dane_tlsa_set tlsa; /* usable records: free with dane_tlsa_free */
+};
+
+/* smtp_dns_support_level = dnssec (else a warning, once). */
+bool smtp_dane_enabled(void);
+/* Whether domain's MX answer (or its denial) was DNSSEC-validated. */
+bool smtp_dane_mx_secure(const char *domain);
+/* host:port under policy lvl (dane or dane-only); name_secure: the host
+ * name itself is trusted (validated MX, or configured).  0 with d filled,
+ * -1 with f filled (defer this host). */
+int smtp_dane_host(const char *host, int port, bool name_secure, enum tls_level lvl,
+    struct smtp_dane *d, struct smtp_fail *f);
 
 /* session.c: the per-process cache of idle sessions. */
 struct smtp_session *smtp_cache_get(const char *dest);
@@ -156,6 +189,7 @@ struct smtp_msg {
 	const char *sender;
 	const char *ret;   /* DSN RET, may be NULL */
 	const char *envid; /* DSN ENVID, may be NULL */
+	bool requiretls;   /* RFC 8689 REQUIRETLS */
 	off_t header_off, header_len, body_off, body_len;
 	long long arrival;
 	/* filled lazily by xfer.c */
@@ -163,6 +197,11 @@ struct smtp_msg {
 	bool loaded, eightbit;
 };
 
+/* Reads header + "\n" + body into msg->content, once; 0 or -1. */
+int smtp_msg_load(struct smtp_msg *msg);
+/* The TLS the message asks for: REQUIRETLS, "TLS-Required: No" in its
+ * header (ignored with REQUIRETLS, RFC 8689 section 5), or the policy. */
+enum smtp_tls_want smtp_msg_tls_want(struct smtp_msg *msg);
 /* Sends msg to the recipients rcpts[0..n) over s, filling each one's
  * result.  False when the session must not be reused. */
 bool smtp_xfer(struct smtp_session *s, struct smtp_msg *msg, struct smtp_rcpt **rcpts, size_t n);

@@ -30,6 +30,7 @@
 
 #include "address.h"
 #include "config.h"
+#include "mime/header.h"
 #include "proto.h"
 #include "smtp.h"
 #include "smtp/esmtp.h"
@@ -72,8 +73,7 @@ void smtp_content_encode(const char *p, size_t len, bool dot_stuff, struct buf *
 		buf_append(out, ".\r\n", 3);
 }
 
-/* Reads header + "\n" + body from the queue file, once per message. */
-static int xfer_load(struct smtp_msg *m)
+int smtp_msg_load(struct smtp_msg *m)
 {
 	off_t parts[2][2] = {{m->header_off, m->header_len}, {m->body_off, m->body_len}};
 
@@ -103,6 +103,25 @@ static int xfer_load(struct smtp_msg *m)
 			m->eightbit = true;
 	m->loaded = true;
 	return 0;
+}
+
+enum smtp_tls_want smtp_msg_tls_want(struct smtp_msg *m)
+{
+	struct buf v = BUF_INIT;
+	enum smtp_tls_want want = SMTP_TLS_POLICY;
+
+	if (m->requiretls)
+		return SMTP_TLS_REQUIRE;
+	/* RFC 8689 section 5: the sender says security does not matter for
+	 * this message, so recipient-side policies (verify, DANE) yield to
+	 * opportunistic TLS.  A message that cannot be read is left to the
+	 * policy (and fails later in smtp_xfer). */
+	if (smtp_msg_load(m) == 0 &&
+	    mime_hdr_find(m->content.data, (size_t)m->header_len, "TLS-Required", &v) &&
+	    str_case_eq(buf_cstr(&v), "No"))
+		want = SMTP_TLS_OPTIONAL;
+	buf_free(&v);
+	return want;
 }
 
 struct xfer {
@@ -165,6 +184,10 @@ static void xfer_mail_cmd(struct xfer *x, bool utf8)
 		buf_puts(o, " ENVID=");
 		xtext_encode(x->m->envid, strlen(x->m->envid), o);
 	}
+	/* route.c made sure the server offers it (an LMTP server, the final
+	 * hop, need not). */
+	if (e->requiretls && x->m->requiretls)
+		buf_puts(o, " REQUIRETLS");
 	buf_puts(o, "\r\n");
 }
 
@@ -314,7 +337,7 @@ bool smtp_xfer(struct smtp_session *s, struct smtp_msg *m, struct smtp_rcpt **rc
 	long t = smtp_step_timeout("mail");
 
 	smtp_session_relay(s, x.relay, sizeof(x.relay));
-	if (xfer_load(m) < 0) {
+	if (smtp_msg_load(m) < 0) {
 		xfer_all(&x, RES_DEFERRED, "4.3.0", "cannot read the queue file");
 		return true;
 	}

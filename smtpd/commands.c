@@ -80,6 +80,8 @@ static unsigned cmd_offered(const struct smtpd_session *s)
 		offered |= ESMTP_OFFER_SMTPUTF8;
 	if (s->auth_offered || s->sasl_user)
 		offered |= ESMTP_OFFER_AUTH;
+	if (s->tls_phase == SMTPD_TLS_ACTIVE)
+		offered |= ESMTP_OFFER_REQUIRETLS;
 	return offered;
 }
 
@@ -328,6 +330,10 @@ static void cmd_ehlo_keywords(struct smtpd_session *s, char **kw, size_t *n)
 		kw[(*n)++] = xstrdup("SMTPUTF8");
 	if (config_bool("smtpd_chunking_enable"))
 		kw[(*n)++] = xstrdup("CHUNKING");
+	/* RFC 8689 4.1: REQUIRETLS only in a TLS session, so a MAIL FROM
+	 * carrying it can only arrive encrypted. */
+	if (s->tls_phase == SMTPD_TLS_ACTIVE)
+		kw[(*n)++] = xstrdup("REQUIRETLS");
 }
 
 static enum cmd_result cmd_ehlo(struct smtpd_session *s, const struct smtp_cmd *c)
@@ -422,6 +428,7 @@ static enum cmd_result cmd_mail(struct smtpd_session *s, const struct smtp_cmd *
 	}
 	s->size_decl = m.size;
 	s->smtputf8 = m.smtputf8;
+	s->requiretls = m.requiretls;
 	s->dsn_ret = m.ret;
 	s->dsn_envid = m.envid; /* the session owns it now */
 	m.envid = NULL;

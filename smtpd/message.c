@@ -64,6 +64,8 @@ static void message_begin_record(
 		ipc_put_str(rec, A_ENVID, s->dsn_envid);
 	if (s->smtputf8)
 		ipc_put_str(rec, A_SMTPUTF8, "yes");
+	if (s->requiretls)
+		ipc_put_str(rec, A_REQUIRETLS, "yes");
 	ipc_put_str(rec, A_CLIENT_NAME, s->name);
 	ipc_put_str(rec, A_CLIENT_ADDR, s->addr);
 	ipc_put_int(rec, A_CLIENT_PORT, s->port);

@@ -161,6 +161,7 @@ void session_reset_transaction(struct smtpd_session *s)
 	s->nrcpt = 0;
 	s->size_decl = -1;
 	s->smtputf8 = false;
+	s->requiretls = false;
 	if (s->bdat_open)
 		message_abort(s);
 	s->dsn_ret = NULL;

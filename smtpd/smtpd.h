@@ -92,6 +92,7 @@ struct smtpd_session {
 	size_t nrcpt;
 	long long size_decl;	     /* MAIL FROM SIZE=, -1 when not given */
 	bool smtputf8;		     /* MAIL FROM ... SMTPUTF8 */
+	bool requiretls;	     /* MAIL FROM ... REQUIRETLS (RFC 8689) */
 	const char *dsn_ret;	     /* RET=FULL|HDRS or NULL */
 	char *dsn_envid;	     /* ENVID=, decoded */
 	struct esmtp_rcpt *rcpt_dsn; /* NOTIFY and ORCPT, parallel to rcpts */

@@ -2,14 +2,20 @@
  * spf.c - smtpd's SPF check at MAIL FROM (RFC 7208), with
  * lib/msgauth/spf.h running inside the event loop.
  *
- * smtpd_spf_policy: "none" checks nothing; "mark" checks and records the
- * result as a Received-SPF: header; "reject" also refuses MAIL FROM when
- * the result is fail (550 5.7.23, RFC 7372, with the domain's
- * explanation).  smtpd_spf_temperror_defer answers a temperror with 451
- * 4.7.24 (the client tries again later) instead of accepting the mail.
- * The identity is the MAIL FROM address, or for the null sender the HELO
- * name ("postmaster@helo", RFC 7208 2.4).  Clients in mynetworks and
- * authenticated clients are not checked: they are ours.
+ * smtpd_spf_policy (the MAIL FROM identity) and smtpd_spf_helo_policy
+ * (the HELO identity, RFC 7208 2.3): "none" checks nothing; "mark" checks
+ * and records the result (Authentication-Results, or Received-SPF:);
+ * "reject" also refuses MAIL FROM when the result is one of
+ * smtpd_spf_reject_results / smtpd_spf_helo_reject_results (default:
+ * fail; 550 5.7.23, RFC 7372, with the domain's explanation) -- what
+ * policyd-spf's Mail_From_reject and HELO_reject do.
+ * smtpd_spf_temperror_defer answers a temperror with 451 4.7.24 (the
+ * client tries again later) instead of accepting the mail.  For the null
+ * sender the MAIL FROM identity is the HELO name ("postmaster@helo", 2.4):
+ * one check then, under both policies.  The HELO check runs once per HELO
+ * name, beside the MAIL FROM one.  Clients in mynetworks or
+ * smtpd_spf_exempt_networks and authenticated clients are not checked:
+ * they are ours (policyd-spf's skip_addresses).
  *
  * The MAIL command is run again once the result is in, as smtpd does for
  * its other DNS look-ups (commands.c's CMD_RETRY): the first run starts
@@ -35,16 +41,24 @@
 
 enum smtpd_spf_mode { SPF_MODE_NONE, SPF_MODE_MARK, SPF_MODE_REJECT };
 
-struct smtpd_spf {
+/* One identity's check: MAIL FROM or HELO. */
+struct smtpd_spf_id {
+	struct smtpd_session *s;
 	struct spf_check *check; /* running */
 	char *sender, *helo;	 /* what the check or result is for */
+	bool helo_identity;
 	bool done;
 	struct spf_outcome outcome;
 };
 
-static enum smtpd_spf_mode smtpd_spf_mode(void)
+struct smtpd_spf {
+	struct smtpd_spf_id mail; /* the MAIL FROM identity (HELO's for <>) */
+	struct smtpd_spf_id helo; /* the HELO identity, for a non-null sender */
+};
+
+static enum smtpd_spf_mode smtpd_spf_mode(const char *param)
 {
-	const char *v = config_str("smtpd_spf_policy");
+	const char *v = config_str(param);
 
 	if (str_case_eq(v, "none"))
 		return SPF_MODE_NONE;
@@ -52,12 +66,45 @@ static enum smtpd_spf_mode smtpd_spf_mode(void)
 		return SPF_MODE_MARK;
 	if (str_case_eq(v, "reject"))
 		return SPF_MODE_REJECT;
-	log_fatal("bad smtpd_spf_policy: %s (none, mark or reject)", v);
+	log_fatal("bad %s: %s (none, mark or reject)", param, v);
+}
+
+/* The results a reject policy refuses: a list of result names. */
+static bool smtpd_spf_rejects(const char *param, enum spf_result r)
+{
+	char **l = config_list(param);
+	bool hit = false;
+
+	for (char **p = l; *p; p++) {
+		bool known = false;
+		for (int i = SPF_NONE; i <= SPF_PERMERROR; i++)
+			if (str_case_eq(*p, spf_result_name((enum spf_result)i))) {
+				known = true;
+				hit |= i == (int)r;
+			}
+		if (!known)
+			log_fatal(
+			    "bad %s: %s (fail, softfail, neutral, none or permerror)", param, *p);
+	}
+	strv_free(l);
+	return hit;
 }
 
 void smtpd_spf_init(void)
 {
-	(void)smtpd_spf_mode();
+	(void)smtpd_spf_mode("smtpd_spf_policy");
+	(void)smtpd_spf_mode("smtpd_spf_helo_policy");
+	(void)smtpd_spf_rejects("smtpd_spf_reject_results", SPF_NONE);
+	(void)smtpd_spf_rejects("smtpd_spf_helo_reject_results", SPF_NONE);
+}
+
+static void smtpd_spf_id_free(struct smtpd_spf_id *id)
+{
+	spf_check_cancel(id->check);
+	free(id->sender);
+	free(id->helo);
+	spf_outcome_free(&id->outcome);
+	*id = (struct smtpd_spf_id){.s = NULL};
 }
 
 void smtpd_spf_free(struct smtpd_session *s)
@@ -66,17 +113,18 @@ void smtpd_spf_free(struct smtpd_session *s)
 
 	if (p == NULL)
 		return;
-	spf_check_cancel(p->check);
-	free(p->sender);
-	free(p->helo);
-	spf_outcome_free(&p->outcome);
+	smtpd_spf_id_free(&p->mail);
+	smtpd_spf_id_free(&p->helo);
 	free(p);
 	s->spf = NULL;
 }
 
 static bool smtpd_spf_exempt(const struct smtpd_session *s)
 {
-	return s->sasl_user != NULL || sock_addr_in_networks(s->addr, config_str("mynetworks"));
+	const char *extra = config_str("smtpd_spf_exempt_networks");
+
+	return s->sasl_user != NULL || sock_addr_in_networks(s->addr, config_str("mynetworks")) ||
+	       (*extra && sock_addr_in_networks(s->addr, extra));
 }
 
 static bool smtpd_spf_same(const char *a, const char *b)
@@ -84,23 +132,29 @@ static bool smtpd_spf_same(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
+/* A HELO name SPF can check: a domain name, not an address literal. */
+static bool smtpd_spf_helo_name(const char *helo)
+{
+	return helo && *helo && *helo != '[' && strchr(helo, '.') != NULL;
+}
+
 static void smtpd_spf_done(void *ctx, const struct spf_outcome *o)
 {
-	struct smtpd_session *s = ctx;
-	struct smtpd_spf *p = s->spf;
+	struct smtpd_spf_id *id = ctx;
+	struct smtpd_session *s = id->s;
 	struct buf line = BUF_INIT;
 
-	p->check = NULL;
-	p->done = true;
-	p->outcome.result = o->result;
-	p->outcome.domain = o->domain ? xstrdup(o->domain) : NULL;
-	p->outcome.mechanism = o->mechanism ? xstrdup(o->mechanism) : NULL;
-	p->outcome.explanation = o->explanation ? xstrdup(o->explanation) : NULL;
-	p->outcome.problem = o->problem ? xstrdup(o->problem) : NULL;
+	id->check = NULL;
+	id->done = true;
+	id->outcome.result = o->result;
+	id->outcome.domain = o->domain ? xstrdup(o->domain) : NULL;
+	id->outcome.mechanism = o->mechanism ? xstrdup(o->mechanism) : NULL;
+	id->outcome.explanation = o->explanation ? xstrdup(o->explanation) : NULL;
+	id->outcome.problem = o->problem ? xstrdup(o->problem) : NULL;
 	buf_puts(&line, "spf: ");
 	session_client(s, &line);
-	buf_printf(&line, ": identity=%s from=<%s> helo=<%s>: ", p->sender[0] ? "mailfrom" : "helo",
-	    p->sender, p->helo);
+	buf_printf(&line, ": identity=%s from=<%s> helo=<%s>: ",
+	    id->sender[0] && !id->helo_identity ? "mailfrom" : "helo", id->sender, id->helo);
 	spf_outcome_describe(o, &line);
 	log_info("%s", buf_cstr(&line));
 	buf_free(&line);
@@ -110,48 +164,99 @@ static void smtpd_spf_done(void *ctx, const struct spf_outcome *o)
 	}
 }
 
-/* Starts a check of the session's sender and HELO name. */
-static void smtpd_spf_start(struct smtpd_session *s)
+/* Is id's check (running or done) the one for this sender and HELO name? */
+static bool smtpd_spf_current(const struct smtpd_spf_id *id, const char *sender, const char *helo)
+{
+	return id->s != NULL && smtpd_spf_same(id->sender, sender) &&
+	       smtpd_spf_same(id->helo, helo);
+}
+
+/* The HELO identity's check is the same for every sender. */
+static bool smtpd_spf_helo_current(const struct smtpd_spf_id *id, const char *helo)
+{
+	return id->s != NULL && smtpd_spf_same(id->helo, helo);
+}
+
+/* Starts a check of one identity (helo_identity: the HELO name's). */
+static void smtpd_spf_start(
+    struct smtpd_session *s, struct smtpd_spf_id *id, const char *sender, bool helo_identity)
 {
 	struct spf_query q = {
 	    .ip = s->addr,
-	    .sender = s->sender,
+	    .sender = sender,
 	    .helo = s->helo ? s->helo : "",
 	    .receiver = config_str("myhostname"),
+	    .helo_identity = helo_identity,
 	};
 
-	smtpd_spf_free(s);
-	s->spf = xcalloc(1, sizeof(*s->spf));
-	s->spf->sender = xstrdup(s->sender);
-	s->spf->helo = xstrdup(q.helo);
-	s->spf->check = spf_check_start(s->loop, &q, smtpd_spf_done, s);
+	smtpd_spf_id_free(id);
+	id->s = s;
+	id->sender = xstrdup(sender);
+	id->helo = xstrdup(q.helo);
+	id->helo_identity = helo_identity;
+	id->check = spf_check_start(s->loop, &q, smtpd_spf_done, id);
 }
 
+/*
+ * The HELO identity is checked once per HELO name (RFC 7208 2.3), the
+ * MAIL FROM identity for each sender; both at once.  For the null sender
+ * the one check is of the HELO identity (2.4), under both policies.
+ */
 enum smtpd_spf_verdict smtpd_spf_mail(struct smtpd_session *s, struct buf *reply)
 {
-	enum smtpd_spf_mode mode = smtpd_spf_mode();
-	struct smtpd_spf *p = s->spf;
+	enum smtpd_spf_mode mode = smtpd_spf_mode("smtpd_spf_policy");
+	enum smtpd_spf_mode hmode = smtpd_spf_mode("smtpd_spf_helo_policy");
+	const char *helo = s->helo ? s->helo : "";
+	bool null = s->sender[0] == 0;
+	bool want_mail = mode != SPF_MODE_NONE || (null && hmode != SPF_MODE_NONE);
+	bool want_helo = !null && hmode != SPF_MODE_NONE && smtpd_spf_helo_name(helo);
+	struct smtpd_spf *p;
+	const struct spf_outcome *o;
 
-	if (mode == SPF_MODE_NONE || smtpd_spf_exempt(s)) {
+	if ((!want_mail && !want_helo) || smtpd_spf_exempt(s)) {
 		smtpd_spf_free(s);
 		return SMTPD_SPF_OK;
 	}
-	if (p == NULL || !smtpd_spf_same(p->sender, s->sender) ||
-	    !smtpd_spf_same(p->helo, s->helo ? s->helo : "")) {
-		smtpd_spf_start(s);
-		return SMTPD_SPF_WAIT;
+	if (s->spf == NULL)
+		s->spf = xcalloc(1, sizeof(*s->spf));
+	p = s->spf;
+	if (!want_mail)
+		smtpd_spf_id_free(&p->mail);
+	else if (!smtpd_spf_current(&p->mail, s->sender, helo))
+		smtpd_spf_start(s, &p->mail, s->sender, false);
+	if (!want_helo)
+		smtpd_spf_id_free(&p->helo);
+	else if (!smtpd_spf_helo_current(&p->helo, helo))
+		smtpd_spf_start(s, &p->helo, s->sender, true);
+	else if (!smtpd_spf_same(p->helo.sender, s->sender)) {
+		free(p->helo.sender); /* for Received-SPF's envelope-from= */
+		p->helo.sender = xstrdup(s->sender);
 	}
-	if (!p->done)
+	if ((want_mail && !p->mail.done) || (want_helo && !p->helo.done))
 		return SMTPD_SPF_WAIT;
-	if (p->outcome.result == SPF_FAIL && mode == SPF_MODE_REJECT) {
-		buf_printf(reply, "550 5.7.23 SPF: %s",
-		    p->outcome.explanation ? p->outcome.explanation : "not a permitted sender");
+	/* The HELO identity first: a forged HELO name says most (2.3). */
+	o = null ? &p->mail.outcome : &p->helo.outcome;
+	if ((null || want_helo) && hmode == SPF_MODE_REJECT &&
+	    smtpd_spf_rejects("smtpd_spf_helo_reject_results", o->result)) {
+		buf_printf(reply, "550 5.7.23 SPF: HELO %s: %s", helo,
+		    o->explanation ? o->explanation : "not a permitted sender");
 		return SMTPD_SPF_REJECT;
 	}
-	if (p->outcome.result == SPF_TEMPERROR && config_bool("smtpd_spf_temperror_defer")) {
-		buf_printf(reply, "451 4.7.24 SPF: temporary error checking %s",
-		    p->outcome.domain ? p->outcome.domain : "the sender");
-		return SMTPD_SPF_DEFER;
+	o = &p->mail.outcome;
+	if (want_mail && mode == SPF_MODE_REJECT &&
+	    smtpd_spf_rejects("smtpd_spf_reject_results", o->result)) {
+		buf_printf(reply, "550 5.7.23 SPF: %s",
+		    o->explanation ? o->explanation : "not a permitted sender");
+		return SMTPD_SPF_REJECT;
+	}
+	for (int i = 0; i < 2; i++) {
+		const struct smtpd_spf_id *id = i == 0 ? &p->helo : &p->mail;
+		if (id->done && id->outcome.result == SPF_TEMPERROR &&
+		    config_bool("smtpd_spf_temperror_defer")) {
+			buf_printf(reply, "451 4.7.24 SPF: temporary error checking %s",
+			    id->outcome.domain ? id->outcome.domain : "the sender");
+			return SMTPD_SPF_DEFER;
+		}
 	}
 	return SMTPD_SPF_OK;
 }
@@ -165,39 +270,45 @@ enum smtpd_spf_verdict smtpd_spf_mail(struct smtpd_session *s, struct buf *reply
 void smtpd_spf_attrs(const struct smtpd_session *s, struct buf *rec)
 {
 	const struct smtpd_spf *p = s->spf;
+	const char *helo = s->helo ? s->helo : "";
 	char *prop;
 
 	if (smtpd_spf_exempt(s))
 		ipc_put_str(rec, A_TRUSTED, "yes");
-	if (p == NULL || !p->done || !smtpd_spf_same(p->sender, s->sender))
+	if (p == NULL || s->sender == NULL)
 		return;
-	ipc_put_str(rec, A_SPF, spf_result_name(p->outcome.result));
-	if (p->sender[0])
-		prop = xasprintf("smtp.mailfrom=%s", p->sender);
-	else
-		prop = xasprintf("smtp.helo=%s", p->helo);
-	ipc_put_str(rec, A_SPF_PROP, prop);
-	free(prop);
+	if (p->mail.done && smtpd_spf_current(&p->mail, s->sender, helo)) {
+		ipc_put_str(rec, A_SPF, spf_result_name(p->mail.outcome.result));
+		if (p->mail.sender[0])
+			prop = xasprintf("smtp.mailfrom=%s", p->mail.sender);
+		else
+			prop = xasprintf("smtp.helo=%s", p->mail.helo);
+		ipc_put_str(rec, A_SPF_PROP, prop);
+		free(prop);
+	}
+	if (p->helo.done && smtpd_spf_helo_current(&p->helo, helo)) {
+		ipc_put_str(rec, A_SPF_HELO, spf_result_name(p->helo.outcome.result));
+		prop = xasprintf("smtp.helo=%s", p->helo.helo);
+		ipc_put_str(rec, A_SPF_HELO_PROP, prop);
+		free(prop);
+	}
 }
 
-/* The header, folded before each key=value pair so no line gets long. */
-void smtpd_spf_prepend(struct smtpd_session *s, struct cleanup_client *cc)
+/* One Received-SPF header, folded before each key=value pair so no line
+ * gets long. */
+static void smtpd_spf_header(
+    struct smtpd_session *s, const struct smtpd_spf_id *id, struct cleanup_client *cc)
 {
-	struct smtpd_spf *p = s->spf;
-	struct spf_query q;
+	struct spf_query q = {
+	    .ip = s->addr,
+	    .sender = id->sender,
+	    .helo = id->helo,
+	    .receiver = config_str("myhostname"),
+	    .helo_identity = id->helo_identity,
+	};
 	struct buf v = BUF_INIT, h = BUF_INIT;
 
-	if (p == NULL || !p->done || !smtpd_spf_same(p->sender, s->sender))
-		return;
-	/* Authentication-Results carries it, unless cleanup does not check. */
-	if (!config_bool("smtpd_spf_received_header") && config_bool("dkim_verify"))
-		return;
-	q.ip = s->addr;
-	q.sender = p->sender;
-	q.helo = p->helo;
-	q.receiver = config_str("myhostname");
-	q.default_exp = NULL;
-	spf_received_value(&q, &p->outcome, q.receiver, &v);
+	spf_received_value(&q, &id->outcome, q.receiver, &v);
 	buf_puts(&h, "Received-SPF: ");
 	for (const char *c = buf_cstr(&v); *c; c++) {
 		if (c[0] == ' ' && (c[-1] == ')' || c[-1] == ';'))
@@ -209,4 +320,20 @@ void smtpd_spf_prepend(struct smtpd_session *s, struct cleanup_client *cc)
 	cleanup_client_data(cc, h.data, h.len);
 	buf_free(&v);
 	buf_free(&h);
+}
+
+void smtpd_spf_prepend(struct smtpd_session *s, struct cleanup_client *cc)
+{
+	struct smtpd_spf *p = s->spf;
+	const char *helo = s->helo ? s->helo : "";
+
+	if (p == NULL || s->sender == NULL)
+		return;
+	/* Authentication-Results carries it, unless cleanup does not check. */
+	if (!config_bool("smtpd_spf_received_header") && config_bool("dkim_verify"))
+		return;
+	if (p->mail.done && smtpd_spf_current(&p->mail, s->sender, helo))
+		smtpd_spf_header(s, &p->mail, cc);
+	if (p->helo.done && smtpd_spf_helo_current(&p->helo, helo))
+		smtpd_spf_header(s, &p->helo, cc);
 }

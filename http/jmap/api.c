@@ -37,6 +37,7 @@ static const struct {
     {"Email/changes", JMAP_CAP_MAIL, jmap_email_changes},
     {"Email/set", JMAP_CAP_MAIL, jmap_email_set},
     {"Email/import", JMAP_CAP_MAIL, jmap_email_import},
+    {"Email/parse", JMAP_CAP_MAIL, jmap_email_parse},
     {"Thread/get", JMAP_CAP_MAIL, jmap_thread_get},
     {"Thread/changes", JMAP_CAP_MAIL, jmap_thread_changes},
     {"SearchSnippet/get", JMAP_CAP_MAIL, jmap_snippet_get},
@@ -44,6 +45,9 @@ static const struct {
     {"EmailSubmission/set", JMAP_CAP_SUBMISSION, jmap_submission_set},
     {"VacationResponse/get", JMAP_CAP_VACATION, jmap_vacation_get},
     {"VacationResponse/set", JMAP_CAP_VACATION, jmap_vacation_set},
+    {"Quota/get", JMAP_CAP_QUOTA, jmap_quota_get},
+    {"Quota/changes", JMAP_CAP_QUOTA, jmap_quota_changes},
+    {"Quota/query", JMAP_CAP_QUOTA, jmap_quota_query},
 };
 
 void jmap_reply(struct jcall *c, const char *name, json_t *args)
@@ -58,6 +62,12 @@ void jmap_error(struct jcall *c, const char *type, const char *desc)
 	if (desc)
 		json_object_set_new(a, "description", json_string(desc));
 	jmap_reply(c, "error", a);
+}
+
+json_t *jmap_set_error(const char *type, const char *desc)
+{
+	return desc ? json_pack("{s:s, s:s}", "type", type, "description", desc)
+		    : json_pack("{s:s}", "type", type);
 }
 
 bool jmap_args(struct jcall *c, const struct jmap_arg *spec)
@@ -129,7 +139,8 @@ void jmap_api(const char *body, size_t len, int *status, struct buf *out)
 		const char *cap = json_string_value(v);
 
 		if (strcmp(cap, JMAP_CAP_CORE) != 0 && strcmp(cap, JMAP_CAP_MAIL) != 0 &&
-		    strcmp(cap, JMAP_CAP_SUBMISSION) != 0 && strcmp(cap, JMAP_CAP_VACATION) != 0) {
+		    strcmp(cap, JMAP_CAP_SUBMISSION) != 0 && strcmp(cap, JMAP_CAP_VACATION) != 0 &&
+		    strcmp(cap, JMAP_CAP_QUOTA) != 0) {
 			problem(status, out, JMAP_PROBLEM_UNKNOWN_CAP, cap);
 			jmap_request_free(&req);
 			return;
@@ -192,23 +203,24 @@ void jmap_session_resource(struct buf *out)
 	json_t *caps, *acaps, *o;
 	char *text;
 
-	caps = json_pack("{s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:[s]}, s:{}, s:{}, s:{}}",
+	caps = json_pack("{s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:[s]}, s:{}, s:{}, s:{}, s:{}}",
 	    JMAP_CAP_CORE, "maxSizeUpload", JMAP_MAX_UPLOAD, "maxConcurrentUpload", 4,
 	    "maxSizeRequest", JMAP_MAX_REQUEST, "maxConcurrentRequests", 4, "maxCallsInRequest",
 	    (int)jm.max_calls, "maxObjectsInGet", (int)jm.max_get, "maxObjectsInSet",
 	    (int)jm.max_set, "collationAlgorithms", "i;ascii-casemap", JMAP_CAP_MAIL,
-	    JMAP_CAP_SUBMISSION, JMAP_CAP_VACATION);
-	acaps = json_pack("{s:{s:n, s:i, s:i, s:i, s:[s,s,s], s:b}, s:{s:i, s:{}}, s:{}}",
+	    JMAP_CAP_SUBMISSION, JMAP_CAP_VACATION, JMAP_CAP_QUOTA);
+	acaps = json_pack("{s:{s:n, s:i, s:i, s:i, s:[s,s,s], s:b}, s:{s:i, s:{}}, s:{}, s:{}}",
 	    JMAP_CAP_MAIL, "maxMailboxesPerEmail", "maxMailboxDepth", 10, "maxSizeMailboxName", 255,
 	    "maxSizeAttachmentsPerEmail", JMAP_MAX_UPLOAD, "emailQuerySortOptions", "receivedAt",
 	    "size", "sentAt", "mayCreateTopLevelMailbox", 1, JMAP_CAP_SUBMISSION, "maxDelayedSend",
-	    0, "submissionExtensions", JMAP_CAP_VACATION);
-	o = json_pack("{s:o, s:{s:{s:s, s:b, s:b, s:o}}, s:{s:s, s:s, s:s}, s:s, s:s, s:s, s:s, "
-		      "s:s, s:s}",
+	    0, "submissionExtensions", JMAP_CAP_VACATION, JMAP_CAP_QUOTA);
+	o = json_pack(
+	    "{s:o, s:{s:{s:s, s:b, s:b, s:o}}, s:{s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:s, "
+	    "s:s, s:s}",
 	    "capabilities", caps, "accounts", jm.account, "name", jm.user, "isPersonal", 1,
 	    "isReadOnly", 0, "accountCapabilities", acaps, "primaryAccounts", JMAP_CAP_MAIL,
-	    jm.account, JMAP_CAP_SUBMISSION, jm.account, JMAP_CAP_VACATION, jm.account, "username",
-	    jm.user, "apiUrl", "/jmap/api", "downloadUrl",
+	    jm.account, JMAP_CAP_SUBMISSION, jm.account, JMAP_CAP_VACATION, jm.account,
+	    JMAP_CAP_QUOTA, jm.account, "username", jm.user, "apiUrl", "/jmap/api", "downloadUrl",
 	    "/jmap/download/{accountId}/{blobId}/{name}?type={type}", "uploadUrl",
 	    "/jmap/upload/{accountId}/", "eventSourceUrl",
 	    "/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}", "state", "0");

@@ -27,6 +27,7 @@
 #include "mime/charset.h"
 #include "mime/decode.h"
 #include "mime/header.h"
+#include "mime/parser.h"
 #include "mime/rfc2047.h"
 #include "mstore/msg_mime.h"
 #include "util.h"
@@ -113,18 +114,27 @@ static json_t *msgids(const char *raw)
 }
 
 /* The header section of the message (the first hdr.physical bytes). */
-static bool read_header(struct jmsg *j, const struct mime_part *root, struct buf *out)
+/* Appends up to len bytes of the message from off: the stored file or
+ * the parsed blob; false when it cannot be read. */
+static bool msg_read(struct jmsg *j, uint64_t off, size_t len, struct buf *out)
 {
-	int fd = mstore_view_open_msg(j->v, j->uid);
 	ssize_t n;
-	size_t len = (size_t)root->hdr.physical;
+	int fd;
 
-	if (fd < 0)
-		return false;
-	if (len > 1024 * 1024)
-		len = 1024 * 1024;
 	buf_reserve(out, len + 1);
-	n = pread(fd, buf_tail(out), len, (off_t)root->hdr_offset);
+	if (j->raw) {
+		size_t have = off < j->raw->len ? j->raw->len - (size_t)off : 0;
+
+		if (len > have)
+			len = have;
+		if (len)
+			memcpy(buf_tail(out), j->raw->data + off, len);
+		buf_commit(out, len);
+		return true;
+	}
+	if ((fd = mstore_view_open_msg(j->v, j->uid)) < 0)
+		return false;
+	n = pread(fd, buf_tail(out), len, (off_t)off);
 	close(fd);
 	if (n < 0)
 		return false;
@@ -132,7 +142,39 @@ static bool read_header(struct jmsg *j, const struct mime_part *root, struct buf
 	return true;
 }
 
+static bool read_header(struct jmsg *j, const struct mime_part *root, struct buf *out)
+{
+	size_t len = (size_t)root->hdr.physical;
+
+	return msg_read(j, root->hdr_offset, len > 1024 * 1024 ? 1024 * 1024 : len, out);
+}
+
+static uint32_t jmap_thread_of_index(struct mstore_view *v, uint32_t uid);
+
+/* Threads of the messages this process has seen, by Email id: the index
+ * forgets an expunged message, Thread/changes still needs its thread. */
+static json_t *seen_threads;
+
+static void thread_remember(struct mstore_view *v, uint32_t uid, uint32_t t)
+{
+	char id[24];
+
+	if (seen_threads == NULL)
+		seen_threads = json_object();
+	jmap_email_id(id, mstore_view_uidvalidity(v), uid);
+	json_object_set_new(seen_threads, id, json_integer(t));
+}
+
 uint32_t jmap_thread_of(struct mstore_view *v, uint32_t uid)
+{
+	uint32_t t = jmap_thread_of_index(v, uid);
+
+	if (t)
+		thread_remember(v, uid, t);
+	return t;
+}
+
+static uint32_t jmap_thread_of_index(struct mstore_view *v, uint32_t uid)
 {
 	uint32_t t = mstore_view_thread(v, uid);
 	struct mime_part *root;
@@ -171,22 +213,17 @@ uint32_t jmap_thread_of(struct mstore_view *v, uint32_t uid)
 /* The decoded, UTF-8 text of a leaf part. */
 void jmap_part_text(struct jmsg *j, const struct mime_part *p, struct buf *out, size_t max)
 {
-	int fd = mstore_view_open_msg(j->v, j->uid);
 	size_t len = (size_t)p->body.physical;
 	struct buf raw = BUF_INIT, dec = BUF_INIT;
 	struct mime_decoder d;
 	const char *cs = mime_params_get(&p->params, "charset");
-	ssize_t n;
 
-	if (fd < 0)
-		return;
 	if (len > 16 * 1024 * 1024)
 		len = 16 * 1024 * 1024;
-	buf_reserve(&raw, len + 1);
-	n = pread(fd, buf_tail(&raw), len, (off_t)mime_part_body_offset(p));
-	close(fd);
-	if (n > 0)
-		buf_commit(&raw, (size_t)n);
+	if (!msg_read(j, mime_part_body_offset(p), len, &raw)) {
+		buf_free(&raw);
+		return;
+	}
 	mime_decoder_init(&d, mime_cte_from_name(p->encoding));
 	mime_decoder_feed(&d, raw.data ? raw.data : "", raw.len, &dec);
 	mime_decoder_finish(&d, &dec);
@@ -254,11 +291,14 @@ static json_t *part_json(
 
 	str_lower(type);
 	section_of(p, root, &sec);
-	buf_printf(&blob, "P%x-%x-", mstore_view_uidvalidity(j->v), j->uid);
-	for (const char *s = buf_cstr(&sec); *s; s++)
-		buf_putc(&blob, *s == '.' ? '_' : *s);
+	if (j->raw == NULL) {
+		buf_printf(&blob, "P%x-%x-", mstore_view_uidvalidity(j->v), j->uid);
+		for (const char *s = buf_cstr(&sec); *s; s++)
+			buf_putc(&blob, *s == '.' ? '_' : *s);
+	}
 	o = json_pack("{s:s, s:o, s:I, s:s, s:o, s:o, s:o, s:o, s:o}", "partId", buf_cstr(&sec),
-	    "blobId", (p->flags & MIME_PART_MULTIPART) ? json_null() : json_string(buf_cstr(&blob)),
+	    "blobId",
+	    (p->flags & MIME_PART_MULTIPART) || j->raw ? json_null() : json_string(buf_cstr(&blob)),
 	    "size", (json_int_t)p->body.physical, "type", type, "name",
 	    name ? json_string(name) : json_null(), "charset",
 	    cs ? json_string(cs)
@@ -377,7 +417,7 @@ static void body_lists(const struct mime_part *root, struct body_lists *b)
 
 static void preview_of(struct jmsg *j, const struct body_lists *b, struct buf *out)
 {
-	int field = mstore_cache_field(j->v, "jmap.preview", 1);
+	int field = j->raw ? -1 : mstore_cache_field(j->v, "jmap.preview", 1);
 	const void *data;
 	size_t len;
 	struct buf text = BUF_INIT;
@@ -465,7 +505,7 @@ static bool want(json_t *props, const char *name)
 
 static json_t *email_json(struct jcall *c, struct jmsg *j, json_t *props)
 {
-	json_t *o = json_pack("{s:s}", "id", j->id);
+	json_t *o = j->raw ? json_object() : json_pack("{s:s}", "id", j->id);
 	struct mime_part *root = NULL;
 	const struct mime_envelope *env = NULL;
 	struct body_lists *b = NULL;
@@ -477,30 +517,43 @@ static json_t *email_json(struct jcall *c, struct jmsg *j, json_t *props)
 
 	for (int k = 0; tree_props[k]; k++)
 		need_tree |= want(props, tree_props[k]);
-	if (need_tree && (root = mstore_msg_mime(j->v, j->uid)) != NULL) {
+	if (need_tree && (root = j->raw ? j->tree : mstore_msg_mime(j->v, j->uid)) != NULL) {
 		env = root->envelope;
 		b = xcalloc(1, sizeof(*b));
 		body_lists(root, b);
 	}
-	if (want(props, "blobId")) {
+	if (j->raw) { /* Email/parse: what only a stored message has is null */
+		static const char *const stored[] = {
+		    "id", "threadId", "mailboxIds", "keywords", "receivedAt", NULL};
+
+		for (int k = 0; stored[k]; k++)
+			if (want(props, stored[k]))
+				json_object_set_new(o, stored[k], json_null());
+		if (want(props, "blobId"))
+			json_object_set_new(o, "blobId", json_string(j->id));
+		if (want(props, "size"))
+			json_object_set_new(o, "size", json_integer((json_int_t)j->raw->len));
+	} else if (want(props, "blobId")) {
 		snprintf(buf, sizeof(buf), "M%x-%x", j->f->st.uidvalidity, j->uid);
 		json_object_set_new(o, "blobId", json_string(buf));
 	}
-	if (want(props, "threadId")) {
+	if (j->raw) {
+		/* nothing of the store */
+	} else if (want(props, "threadId")) {
 		snprintf(buf, sizeof(buf), "t%08x", jmap_thread_of(j->v, j->uid));
 		json_object_set_new(o, "threadId", json_string(buf));
 	}
-	if (want(props, "mailboxIds"))
+	if (!j->raw && want(props, "mailboxIds"))
 		json_object_set_new(o, "mailboxIds", json_pack("{s:b}", j->f->id, 1));
-	if (want(props, "keywords"))
+	if (!j->raw && want(props, "keywords"))
 		json_object_set_new(o, "keywords", jmap_keywords(j->v, &j->m));
-	if (want(props, "size")) {
+	if (!j->raw && want(props, "size")) {
 		uint64_t size = 0, vsize = 0;
 
 		mstore_view_sizes(j->v, j->uid, &size, &vsize);
 		json_object_set_new(o, "size", json_integer((json_int_t)vsize));
 	}
-	if (want(props, "receivedAt")) {
+	if (!j->raw && want(props, "receivedAt")) {
 		time_t internal = 0, saved;
 
 		mstore_view_dates(j->v, j->uid, &internal, &saved);
@@ -588,8 +641,75 @@ static json_t *email_json(struct jcall *c, struct jmsg *j, json_t *props)
 		buf_free(&s);
 	}
 	free(b);
-	mime_part_free(root);
+	if (!j->raw)
+		mime_part_free(root);
 	return o;
+}
+
+/* Email/parse (RFC 8621 section 4.9): blobs (an upload, a message, an
+ * attached message) read as messages, with Email/get's properties; what
+ * only a stored message has (id, threadId, mailboxIds, keywords,
+ * receivedAt) is null, and so are the parts' blobIds. */
+void jmap_email_parse(struct jcall *c)
+{
+	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
+	    {"blobIds", JA_IDS, true}, {"properties", JA_ARRAY_OR_NULL, false},
+	    {"bodyProperties", JA_ARRAY_OR_NULL, false}, {"fetchTextBodyValues", JA_BOOL, false},
+	    {"fetchHTMLBodyValues", JA_BOOL, false}, {"fetchAllBodyValues", JA_BOOL, false},
+	    {"maxBodyValueBytes", JA_UINT, false}, {NULL, 0, 0}};
+	static const char *const parse_props[] = {"messageId", "inReplyTo", "references", "sender",
+	    "from", "to", "cc", "bcc", "replyTo", "subject", "sentAt", "hasAttachment", "preview",
+	    "bodyValues", "textBody", "htmlBody", "attachments", NULL};
+	json_t *ids, *id, *props, *parsed, *nf, *np;
+	size_t i;
+
+	if (!jmap_args(c, spec))
+		return;
+	ids = json_object_get(c->args, "blobIds");
+	if (json_array_size(ids) > (size_t)jm.max_get) {
+		jmap_error(c, "requestTooLarge", NULL);
+		return;
+	}
+	props = json_object_get(c->args, "properties");
+	if (!json_is_array(props)) {
+		props = json_array();
+		for (int k = 0; parse_props[k]; k++)
+			json_array_append_new(props, json_string(parse_props[k]));
+	} else {
+		json_incref(props);
+	}
+	parsed = json_object();
+	nf = json_array();
+	np = json_array();
+	json_array_foreach(ids, i, id)
+	{
+		struct buf data = BUF_INIT, type = BUF_INIT;
+		struct jmsg j = {.raw = &data};
+		struct mime_parser *p;
+
+		if (!jmap_blob_read(json_string_value(id), &data, &type)) {
+			json_array_append(nf, id);
+		} else {
+			p = mime_parser_new(NULL, NULL, NULL);
+			mime_parser_feed(p, data.data ? data.data : "", data.len);
+			j.tree = mime_parser_finish(p);
+			if (j.tree == NULL || j.tree->hdr.physical == 0 ||
+			    memchr(data.data, ':', (size_t)j.tree->hdr.physical) == NULL) {
+				json_array_append(np, id);
+			} else {
+				snprintf(j.id, sizeof(j.id), "%s", json_string_value(id));
+				json_object_set_new(
+				    parsed, json_string_value(id), email_json(c, &j, props));
+			}
+			mime_part_free(j.tree);
+		}
+		buf_free(&data);
+		buf_free(&type);
+	}
+	json_decref(props);
+	jmap_reply(c, "Email/parse",
+	    json_pack("{s:s, s:o, s:o, s:o}", "accountId", jm.account, "parsed", parsed, "notFound",
+		nf, "notParsable", np));
 }
 
 void jmap_email_get(struct jcall *c)
@@ -722,16 +842,117 @@ void jmap_thread_get(struct jcall *c)
 	free(state);
 }
 
+/* The thread of an Email id: computed for a message that exists, as
+ * this process saw it for one expunged (0 when it never saw it). */
+static uint32_t thread_of_id(struct jcall *c, const char *id, bool gone)
+{
+	uint32_t uv, uid;
+	struct jfolder *f;
+	struct mstore_view *v;
+
+	if (!jmap_email_id_parse(id, &uv, &uid) ||
+	    (f = jmap_folder_by_uv(c->folders, uv)) == NULL || (v = jmap_view(f->name)) == NULL)
+		return gone && seen_threads
+			   ? (uint32_t)json_integer_value(json_object_get(seen_threads, id))
+			   : 0;
+	if (!gone)
+		return jmap_thread_of(v, uid);
+	return seen_threads ? (uint32_t)json_integer_value(json_object_get(seen_threads, id)) : 0;
+}
+
+/* Thread/changes from Email/changes: the threads of created and updated
+ * Emails, and of destroyed ones as this process saw their
+ * thread (else cannotCalculateChanges: the jmap process restarted since
+ * it last saw that message); then one pass over the messages
+ * tells which of those threads still have members (else destroyed) and
+ * which have only new ones and lost none (created). */
 void jmap_thread_changes(struct jcall *c)
 {
 	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
 	    {"sinceState", JA_STRING, true}, {"maxChanges", JA_UINT_OR_NULL, false}, {NULL, 0, 0}};
+	struct jmap_changes ch;
+	/* thread id -> [members now, all new, lost one] */
+	json_t *touched = json_object(), *fresh = json_object(), *id, *t;
+	json_t *cr = json_array(), *up = json_array(), *de = json_array(), *max;
+	const char *key;
+	size_t i;
+	char tid[16];
+	char *state;
 
-	if (!jmap_args(c, spec))
-		return;
-	/* Threads are not tracked by modseq: the client reloads the ones it
-	 * shows (RFC 8620 section 5.2 allows this error). */
-	jmap_error(c, "cannotCalculateChanges", "thread changes are not tracked");
+	if (!jmap_args(c, spec) ||
+	    jmap_changes_since(c, json_string_value(json_object_get(c->args, "sinceState")), &ch) <
+		0)
+		goto out;
+	json_array_foreach(ch.created, i, id)
+	    json_object_set_new(fresh, json_string_value(id), json_true());
+	for (int which = 0; which < 3; which++) {
+		json_t *list = which == 0 ? ch.created : which == 1 ? ch.updated : ch.destroyed;
+
+		json_array_foreach(list, i, id)
+		{
+			uint32_t th = thread_of_id(c, json_string_value(id), which == 2);
+
+			if (th == 0) {
+				jmap_changes_free(&ch);
+				jmap_error(c, "cannotCalculateChanges",
+				    "the thread of a removed message is no longer known");
+				goto out;
+			}
+			snprintf(tid, sizeof(tid), "t%08x", th);
+			if ((t = json_object_get(touched, tid)) == NULL)
+				json_object_set_new(
+				    touched, tid, t = json_pack("[i, b, b]", 0, 1, 0));
+			if (which == 2)
+				json_array_set_new(t, 2, json_true());
+		}
+	}
+	jmap_changes_free(&ch);
+	if (json_object_size(touched))
+		for (size_t f = 0; f < c->folders->n; f++) {
+			struct mstore_view *v = jmap_view(c->folders->v[f].name);
+			uint32_t count = v ? mstore_view_count(v) : 0;
+
+			for (uint32_t seq = 1; seq <= count; seq++) {
+				uint32_t uid = mstore_view_uid(v, seq);
+				char eid[24];
+
+				snprintf(tid, sizeof(tid), "t%08x", jmap_thread_of(v, uid));
+				if ((t = json_object_get(touched, tid)) == NULL)
+					continue;
+				json_array_set_new(t, 0,
+				    json_integer(json_integer_value(json_array_get(t, 0)) + 1));
+				jmap_email_id(eid, c->folders->v[f].st.uidvalidity, uid);
+				if (json_object_get(fresh, eid) == NULL)
+					json_array_set_new(t, 1, json_false());
+			}
+		}
+	json_object_foreach(touched, key, t)
+	{
+		if (json_integer_value(json_array_get(t, 0)) == 0)
+			json_array_append_new(de, json_string(key));
+		else if (json_is_true(json_array_get(t, 1)) && !json_is_true(json_array_get(t, 2)))
+			json_array_append_new(cr, json_string(key));
+		else
+			json_array_append_new(up, json_string(key));
+	}
+	max = json_object_get(c->args, "maxChanges");
+	if (json_is_integer(max) && json_integer_value(max) > 0 &&
+	    json_object_size(touched) > (size_t)json_integer_value(max)) {
+		jmap_error(c, "cannotCalculateChanges", "more changes than maxChanges");
+		goto out;
+	}
+	state = jmap_state(c->folders);
+	jmap_reply(c, "Thread/changes",
+	    json_pack("{s:s, s:O, s:s, s:b, s:O, s:O, s:O}", "accountId", jm.account, "oldState",
+		json_object_get(c->args, "sinceState"), "newState", state, "hasMoreChanges", 0,
+		"created", cr, "updated", up, "destroyed", de));
+	free(state);
+out:
+	json_decref(touched);
+	json_decref(fresh);
+	json_decref(cr);
+	json_decref(up);
+	json_decref(de);
 }
 
 void jmap_snippet_get(struct jcall *c)

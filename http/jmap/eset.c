@@ -73,12 +73,6 @@ static bool keywords_split(json_t *kw, unsigned *flags, char ***names)
 	return true;
 }
 
-static json_t *set_error(const char *type, const char *desc)
-{
-	return desc ? json_pack("{s:s, s:s}", "type", type, "description", desc)
-		    : json_pack("{s:s}", "type", type);
-}
-
 /* ---------------------------------------------------------------- update */
 
 static json_t *update_keywords(struct jmsg *j, json_t *patch)
@@ -98,17 +92,17 @@ static json_t *update_keywords(struct jmsg *j, json_t *patch)
 			return NULL;
 	}
 	if ((rw = jmap_view_rw(j->f->name)) == NULL)
-		return set_error("serverFail", mstore_strerror(jm.store));
+		return jmap_set_error("serverFail", mstore_strerror(jm.store));
 	if (full) {
 		struct mstore_store_req req = {.mode = MSTORE_STORE_SET};
 		char **names;
 
 		if (!json_is_object(full) || !keywords_split(full, &req.flags, &names))
-			err = set_error("invalidProperties", "keywords");
+			err = jmap_set_error("invalidProperties", "keywords");
 		else {
 			req.keywords = (const char *const *)names;
 			if (mstore_view_store(rw, &j->uid, 1, &req, &failed, &nfailed) < 0)
-				err = set_error("serverFail", mstore_strerror(jm.store));
+				err = jmap_set_error("serverFail", mstore_strerror(jm.store));
 		}
 		free(names);
 	}
@@ -120,14 +114,14 @@ static json_t *update_keywords(struct jmsg *j, json_t *patch)
 		if (err || strncmp(key, "keywords/", 9) != 0)
 			continue;
 		if (!keyword_valid(key + 9) || !(json_is_true(v) || json_is_null(v))) {
-			err = set_error("invalidPatch", key);
+			err = jmap_set_error("invalidPatch", key);
 			break;
 		}
 		req.mode = json_is_true(v) ? MSTORE_STORE_ADD : MSTORE_STORE_REMOVE;
 		if ((req.flags = jmap_keyword_flag(key + 9)) == 0)
 			req.keywords = kw;
 		if (mstore_view_store(rw, &j->uid, 1, &req, &failed, &nfailed) < 0)
-			err = set_error("serverFail", mstore_strerror(jm.store));
+			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
 		free(failed);
 		failed = NULL;
 	}
@@ -147,7 +141,7 @@ static json_t *update_mailboxes(struct jcall *c, struct jmsg *j, json_t *patch)
 	if (full) {
 		if (!json_is_object(full)) {
 			json_decref(want);
-			return set_error("invalidProperties", "mailboxIds");
+			return jmap_set_error("invalidProperties", "mailboxIds");
 		}
 		json_object_foreach(full, key, v)
 		    json_object_set_new(want, jmap_created_id(c, key), json_true());
@@ -166,7 +160,7 @@ static json_t *update_mailboxes(struct jcall *c, struct jmsg *j, json_t *patch)
 			else if (json_is_null(v))
 				json_object_del(want, jmap_created_id(c, key + 11));
 			else
-				err = set_error("invalidPatch", key);
+				err = jmap_set_error("invalidPatch", key);
 		}
 		if (!any) {
 			json_decref(want);
@@ -174,10 +168,10 @@ static json_t *update_mailboxes(struct jcall *c, struct jmsg *j, json_t *patch)
 		}
 	}
 	if (err == NULL && json_object_size(want) == 0)
-		err = set_error("invalidProperties", "mailboxIds: at least one");
+		err = jmap_set_error("invalidProperties", "mailboxIds: at least one");
 	json_object_foreach(
 	    want, key, v) if (err == NULL && jmap_folder_by_id(c->folders, key) == NULL) err =
-	    set_error("invalidProperties", "mailboxIds: no such mailbox");
+	    jmap_set_error("invalidProperties", "mailboxIds: no such mailbox");
 	keep = json_object_get(want, j->f->id) != NULL;
 	if (err || (keep && json_object_size(want) == 1)) {
 		json_decref(want);
@@ -185,7 +179,7 @@ static json_t *update_mailboxes(struct jcall *c, struct jmsg *j, json_t *patch)
 	}
 	if ((rw = jmap_view_rw(j->f->name)) == NULL) {
 		json_decref(want);
-		return set_error("serverFail", mstore_strerror(jm.store));
+		return jmap_set_error("serverFail", mstore_strerror(jm.store));
 	}
 	json_object_foreach(want, key, v)
 	{
@@ -199,14 +193,14 @@ static json_t *update_mailboxes(struct jcall *c, struct jmsg *j, json_t *patch)
 			continue;
 		}
 		if (mstore_view_copy(rw, &j->uid, 1, dest->name, false, &nuid, &nuv) < 0)
-			err = set_error("serverFail", mstore_strerror(jm.store));
+			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
 	}
 	if (err == NULL && first) {
 		uint32_t nuid = 0, nuv = 0;
 
 		if (mstore_view_copy(rw, &j->uid, 1, jmap_folder_by_id(c->folders, first)->name,
 			true, &nuid, &nuv) < 0)
-			err = set_error("serverFail", mstore_strerror(jm.store));
+			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
 	}
 	mstore_view_close(rw);
 	json_decref(want);
@@ -221,13 +215,13 @@ json_t *jmap_email_update(struct jcall *c, const char *id, json_t *patch)
 	json_t *v, *err;
 
 	if (!jmap_locate(c, id, &j))
-		return set_error("notFound", NULL);
+		return jmap_set_error("notFound", NULL);
 	if (!json_is_object(patch))
-		return set_error("invalidPatch", NULL);
+		return jmap_set_error("invalidPatch", NULL);
 	json_object_foreach(patch, key,
 	    v) if (strcmp(key, "keywords") && strncmp(key, "keywords/", 9) &&
 		   strcmp(key, "mailboxIds") &&
-		   strncmp(key, "mailboxIds/", 11)) return set_error("invalidProperties", key);
+		   strncmp(key, "mailboxIds/", 11)) return jmap_set_error("invalidProperties", key);
 	if ((err = update_keywords(&j, patch)) != NULL)
 		return err;
 	return update_mailboxes(c, &j, patch);
@@ -241,11 +235,11 @@ json_t *jmap_email_destroy(struct jcall *c, const char *id)
 	json_t *err = NULL;
 
 	if (!jmap_locate(c, id, &j))
-		return set_error("notFound", NULL);
+		return jmap_set_error("notFound", NULL);
 	if ((rw = jmap_view_rw(j.f->name)) == NULL)
-		return set_error("serverFail", mstore_strerror(jm.store));
+		return jmap_set_error("serverFail", mstore_strerror(jm.store));
 	if (mstore_view_expunge(rw, &j.uid, 1) < 0)
-		err = set_error("serverFail", mstore_strerror(jm.store));
+		err = jmap_set_error("serverFail", mstore_strerror(jm.store));
 	mstore_view_close(rw);
 	return err;
 }
@@ -532,13 +526,13 @@ static json_t *store_message(struct jcall *c, const char *msg, size_t len, json_
 	char id[24], blob[40];
 
 	if (!json_is_object(mailboxes) || json_object_size(mailboxes) == 0) {
-		*err = set_error("invalidProperties", "mailboxIds");
+		*err = jmap_set_error("invalidProperties", "mailboxIds");
 		return NULL;
 	}
 	if (keywords && !json_is_null(keywords) &&
 	    (!json_is_object(keywords) || !keywords_split(keywords, &o.flags, &names))) {
 		free(names);
-		*err = set_error("invalidProperties", "keywords");
+		*err = jmap_set_error("invalidProperties", "keywords");
 		return NULL;
 	}
 	o.keywords = (const char *const *)names;
@@ -549,12 +543,12 @@ static json_t *store_message(struct jcall *c, const char *msg, size_t len, json_
 		uint32_t uid = 0, uv = 0;
 
 		if (f == NULL || !json_is_true(v)) {
-			*err = set_error("invalidProperties", "mailboxIds: no such mailbox");
+			*err = jmap_set_error("invalidProperties", "mailboxIds: no such mailbox");
 			break;
 		}
 		if ((sv = mstore_save_begin(jm.store, f->name, &o)) == NULL ||
 		    mstore_save_write(sv, msg, len) < 0 || mstore_save_commit(sv, &uid, &uv) < 0) {
-			*err = set_error(
+			*err = jmap_set_error(
 			    mstore_error(jm.store) == MSTORE_EQUOTA ? "overQuota" : "serverFail",
 			    mstore_strerror(jm.store));
 			break;
@@ -619,7 +613,7 @@ void jmap_email_set(struct jcall *c)
 		json_t *err = NULL, *res;
 
 		if (!json_is_object(v) || !jmap_write_message(v, &msg, &why)) {
-			json_object_set_new(nc, key, set_error("invalidProperties", why));
+			json_object_set_new(nc, key, jmap_set_error("invalidProperties", why));
 			buf_free(&msg);
 			continue;
 		}
@@ -686,9 +680,10 @@ void jmap_email_import(struct jcall *c)
 		time_t t = 0;
 
 		if (blob == NULL || !jmap_blob_read(jmap_created_id(c, blob), &data, &type)) {
-			json_object_set_new(nc, key, set_error("blobNotFound", NULL));
+			json_object_set_new(nc, key, jmap_set_error("blobNotFound", NULL));
 		} else if (rcv && !jmap_date_parse(rcv, &t)) {
-			json_object_set_new(nc, key, set_error("invalidProperties", "receivedAt"));
+			json_object_set_new(
+			    nc, key, jmap_set_error("invalidProperties", "receivedAt"));
 		} else if ((res = store_message(c, data.data ? data.data : "", data.len,
 				json_object_get(v, "mailboxIds"), json_object_get(v, "keywords"), t,
 				&err)) == NULL) {

@@ -11,7 +11,9 @@
  *   query.c    Email/query|queryChanges|changes
  *   eset.c     Email/set|import, the message writer
  *   blob.c     /jmap/upload and /jmap/download
- *   submit.c   Identity/get, EmailSubmission/set, VacationResponse
+ *   submit.c   Identity/get, EmailSubmission/set
+ *   vacation.c VacationResponse/get|set on the Sieve scripts
+ *   quota.c    Quota/get|changes|query (RFC 9425)
  */
 #ifndef TERN_JMAP_H
 #define TERN_JMAP_H
@@ -29,6 +31,7 @@
 #define JMAP_CAP_MAIL "urn:ietf:params:jmap:mail"
 #define JMAP_CAP_SUBMISSION "urn:ietf:params:jmap:submission"
 #define JMAP_CAP_VACATION "urn:ietf:params:jmap:vacationresponse"
+#define JMAP_CAP_QUOTA "urn:ietf:params:jmap:quota"
 #define JMAP_MAX_UPLOAD (25 * 1024 * 1024)
 
 struct jmap_state {
@@ -70,6 +73,8 @@ typedef void jmap_method_fn(struct jcall *c);
 /* api.c */
 void jmap_reply(struct jcall *c, const char *name, json_t *args);
 void jmap_error(struct jcall *c, const char *type, const char *desc);
+/* A SetError {type, description} (desc may be NULL) for notCreated etc. */
+json_t *jmap_set_error(const char *type, const char *desc);
 /* Checks args against spec and accountId; false when an error was sent. */
 bool jmap_args(struct jcall *c, const struct jmap_arg *spec);
 void jmap_api(const char *body, size_t len, int *status, struct buf *out);
@@ -98,8 +103,9 @@ json_t *jmap_keywords(struct mstore_view *v, const struct mstore_msg *m);
 jmap_method_fn jmap_mailbox_get, jmap_mailbox_changes, jmap_mailbox_query, jmap_mailbox_set;
 jmap_method_fn jmap_email_get, jmap_thread_get, jmap_thread_changes, jmap_snippet_get;
 jmap_method_fn jmap_email_query, jmap_email_query_changes, jmap_email_changes;
-jmap_method_fn jmap_email_set, jmap_email_import;
+jmap_method_fn jmap_email_set, jmap_email_import, jmap_email_parse;
 jmap_method_fn jmap_identity_get, jmap_submission_set, jmap_vacation_get, jmap_vacation_set;
+jmap_method_fn jmap_quota_get, jmap_quota_changes, jmap_quota_query;
 
 /* email.c */
 uint32_t jmap_thread_of(struct mstore_view *v, uint32_t uid);

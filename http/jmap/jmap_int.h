@@ -18,7 +18,19 @@ struct jmsg {
 	uint32_t uid;
 	struct mstore_msg m;
 	char id[24];
+	/* Email/parse: the blob's bytes and tree instead of a stored
+	 * message (then f, v, uid and m are unset, id is the blob id) */
+	const struct buf *raw;
+	struct mime_part *tree;
 };
+
+/* Email changes since a state (query.c): ids created, updated and
+ * destroyed; 0, or -1 after an error reply. */
+struct jmap_changes {
+	json_t *created, *updated, *destroyed;
+};
+int jmap_changes_since(struct jcall *c, const char *since, struct jmap_changes *ch);
+void jmap_changes_free(struct jmap_changes *ch);
 
 /* false when the id names no message. */
 bool jmap_locate(struct jcall *c, const char *id, struct jmsg *out);

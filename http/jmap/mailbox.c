@@ -249,11 +249,6 @@ static char *folder_name(struct jcall *c, json_t *parent, const char *leaf)
 	return p ? xasprintf("%s%c%s", p->name, MSTORE_SEP, leaf) : NULL;
 }
 
-static json_t *set_error(const char *type, const char *desc)
-{
-	return json_pack("{s:s, s:s}", "type", type, "description", desc);
-}
-
 static const struct {
 	const char *role;
 	unsigned su;
@@ -297,7 +292,7 @@ void jmap_mailbox_set(struct jcall *c)
 
 		if (!json_is_string(name) || !*json_string_value(name) ||
 		    strchr(json_string_value(name), MSTORE_SEP)) {
-			json_object_set_new(nc, key, set_error("invalidProperties", "name"));
+			json_object_set_new(nc, key, jmap_set_error("invalidProperties", "name"));
 			continue;
 		}
 		for (size_t r = 0;
@@ -307,11 +302,12 @@ void jmap_mailbox_set(struct jcall *c)
 		full = folder_name(c, json_object_get(v, "parentId"), json_string_value(name));
 		if (full == NULL || !mstore_name_valid(full)) {
 			json_object_set_new(
-			    nc, key, set_error("invalidProperties", "parentId or name"));
+			    nc, key, jmap_set_error("invalidProperties", "parentId or name"));
 		} else if (mstore_folder_create(jm.store, full, su) < 0) {
 			json_object_set_new(nc, key,
-			    set_error(mstore_error(jm.store) == MSTORE_EEXISTS ? "alreadyExists"
-									       : "serverFail",
+			    jmap_set_error(mstore_error(jm.store) == MSTORE_EEXISTS
+					       ? "alreadyExists"
+					       : "serverFail",
 				mstore_strerror(jm.store)));
 		} else {
 			struct mstore_status fs;
@@ -334,11 +330,11 @@ void jmap_mailbox_set(struct jcall *c)
 		char *full;
 
 		if (j == NULL) {
-			json_object_set_new(nu, key, set_error("notFound", key));
+			json_object_set_new(nu, key, jmap_set_error("notFound", key));
 			continue;
 		}
 		if (!json_is_object(v)) {
-			json_object_set_new(nu, key, set_error("invalidPatch", key));
+			json_object_set_new(nu, key, jmap_set_error("invalidPatch", key));
 			continue;
 		}
 		if (name == NULL && json_object_get(v, "parentId") == NULL) {
@@ -347,7 +343,7 @@ void jmap_mailbox_set(struct jcall *c)
 		}
 		if (strcmp(j->name, "INBOX") == 0) {
 			json_object_set_new(
-			    nu, key, set_error("forbidden", "INBOX keeps its name"));
+			    nu, key, jmap_set_error("forbidden", "INBOX keeps its name"));
 			continue;
 		}
 		{
@@ -365,10 +361,10 @@ void jmap_mailbox_set(struct jcall *c)
 		}
 		if (full == NULL || !mstore_name_valid(full) ||
 		    strchr(folder_leaf(full), 0) == NULL) {
-			json_object_set_new(nu, key, set_error("invalidProperties", "name"));
+			json_object_set_new(nu, key, jmap_set_error("invalidProperties", "name"));
 		} else if (mstore_folder_rename(jm.store, j->name, full) < 0) {
 			json_object_set_new(
-			    nu, key, set_error("serverFail", mstore_strerror(jm.store)));
+			    nu, key, jmap_set_error("serverFail", mstore_strerror(jm.store)));
 		} else {
 			mstore_subscribe(jm.store, j->name, false);
 			mstore_subscribe(jm.store, full, true);
@@ -384,15 +380,16 @@ void jmap_mailbox_set(struct jcall *c)
 		bool remove = json_is_true(json_object_get(c->args, "onDestroyRemoveEmails"));
 
 		if (j == NULL)
-			json_object_set_new(
-			    nd, json_string_value(v), set_error("notFound", "no such mailbox"));
+			json_object_set_new(nd, json_string_value(v),
+			    jmap_set_error("notFound", "no such mailbox"));
 		else if (strcmp(j->name, "INBOX") == 0)
-			json_object_set_new(nd, j->id, set_error("forbidden", "INBOX stays"));
+			json_object_set_new(nd, j->id, jmap_set_error("forbidden", "INBOX stays"));
 		else if (j->st.messages > 0 && !remove)
-			json_object_set_new(nd, j->id, set_error("mailboxHasEmail", "not empty"));
+			json_object_set_new(
+			    nd, j->id, jmap_set_error("mailboxHasEmail", "not empty"));
 		else if (mstore_folder_delete(jm.store, j->name) < 0)
 			json_object_set_new(
-			    nd, j->id, set_error("serverFail", mstore_strerror(jm.store)));
+			    nd, j->id, jmap_set_error("serverFail", mstore_strerror(jm.store)));
 		else {
 			mstore_subscribe(jm.store, j->name, false);
 			json_array_append(destroyed, v);

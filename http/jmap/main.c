@@ -279,6 +279,8 @@ static bool store_open(const struct postlogin_info *info)
 		return false;
 	}
 	mstore_opts_from_config(&o);
+	/* the account's quota, as local enforces it at delivery (Quota/get) */
+	mstore_opts_quota_rule(&o, info->quota_rule);
 	if ((jm.store = mstore_open(info->maildir, &o, &err)) == NULL) {
 		log_error(
 		    "jmap(%s): cannot open %s: %s", info->user, info->maildir, buf_cstr(&err));

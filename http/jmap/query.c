@@ -300,6 +300,7 @@ struct hit {
 	uint32_t uv, uid;
 	time_t received;
 	uint64_t size;
+	uint32_t thread; /* with collapseThreads only */
 };
 
 static const char *sort_prop;
@@ -326,6 +327,7 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 {
 	json_t *filter = json_object_get(c->args, "filter");
 	json_t *sort = json_object_get(c->args, "sort");
+	bool collapse = json_is_true(json_object_get(c->args, "collapseThreads"));
 	const char *in = NULL;
 	struct hit *hits = NULL;
 	size_t n = 0, cap = 0;
@@ -374,14 +376,30 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 				if (n == cap)
 					hits = xreallocarray(
 					    hits, cap = cap ? cap * 2 : 256, sizeof(*hits));
-				hits[n++] =
-				    (struct hit){f->st.uidvalidity, q.uid, q.received, q.size};
+				hits[n++] = (struct hit){f->st.uidvalidity, q.uid, q.received,
+				    q.size, collapse ? jmap_thread_of(v, q.uid) : 0};
 			}
 			mime_part_free(q.tree);
 		}
 	}
 	if (n > 1)
 		qsort(hits, n, sizeof(*hits), hit_cmp);
+	if (collapse) { /* the first of each thread in the sort order */
+		json_t *seen = json_object();
+		size_t k = 0;
+
+		for (size_t j = 0; j < n; j++) {
+			char t[12];
+
+			snprintf(t, sizeof(t), "%08x", hits[j].thread);
+			if (json_object_get(seen, t))
+				continue;
+			json_object_set_new(seen, t, json_true());
+			hits[k++] = hits[j];
+		}
+		n = k;
+		json_decref(seen);
+	}
 	*out = hits;
 	*nout = n;
 	return 0;
@@ -439,7 +457,8 @@ void jmap_email_query(struct jcall *c)
 	}
 	state = jmap_state(c->folders);
 	res = json_pack("{s:s, s:s, s:b, s:I, s:o}", "accountId", jm.account, "queryState", state,
-	    "canCalculateChanges", 1, "position", (json_int_t)start, "ids", ids);
+	    "canCalculateChanges", !json_is_true(json_object_get(c->args, "collapseThreads")),
+	    "position", (json_int_t)start, "ids", ids);
 	if (json_is_true(json_object_get(c->args, "calculateTotal")))
 		json_object_set_new(res, "total", json_integer((json_int_t)n));
 	json_object_set_new(res, "limit", json_integer((json_int_t)limit));
@@ -450,14 +469,10 @@ void jmap_email_query(struct jcall *c)
 
 /* ------------------------------------------------------------- changes */
 
-struct changes {
-	json_t *created, *updated, *destroyed;
-};
-
 static void changed_cb(void *ctx, const struct mstore_msg *m)
 {
 	void **a = ctx;
-	struct changes *ch = a[0];
+	struct jmap_changes *ch = a[0];
 	const struct old_state *o = a[1];
 	char id[24];
 
@@ -467,8 +482,7 @@ static void changed_cb(void *ctx, const struct mstore_msg *m)
 	json_array_append_new(ch->updated, json_string(id));
 }
 
-/* 0, or -1 after an error reply. */
-static int compute_changes(struct jcall *c, const char *since, struct changes *ch)
+int jmap_changes_since(struct jcall *c, const char *since, struct jmap_changes *ch)
 {
 	struct old_state *old;
 	size_t nold;
@@ -531,7 +545,7 @@ static int compute_changes(struct jcall *c, const char *since, struct changes *c
 	return 0;
 }
 
-static void changes_free(struct changes *ch)
+void jmap_changes_free(struct jmap_changes *ch)
 {
 	json_decref(ch->created);
 	json_decref(ch->updated);
@@ -542,19 +556,20 @@ void jmap_email_changes(struct jcall *c)
 {
 	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
 	    {"sinceState", JA_STRING, true}, {"maxChanges", JA_UINT_OR_NULL, false}, {NULL, 0, 0}};
-	struct changes ch;
+	struct jmap_changes ch;
 	json_t *max;
 	char *state;
 
 	if (!jmap_args(c, spec) ||
-	    compute_changes(c, json_string_value(json_object_get(c->args, "sinceState")), &ch) < 0)
+	    jmap_changes_since(c, json_string_value(json_object_get(c->args, "sinceState")), &ch) <
+		0)
 		return;
 	max = json_object_get(c->args, "maxChanges");
 	if (json_is_integer(max) && json_integer_value(max) > 0 &&
 	    json_array_size(ch.created) + json_array_size(ch.updated) +
 		    json_array_size(ch.destroyed) >
 		(size_t)json_integer_value(max)) {
-		changes_free(&ch);
+		jmap_changes_free(&ch);
 		jmap_error(c, "cannotCalculateChanges", "more changes than maxChanges");
 		return;
 	}
@@ -563,7 +578,7 @@ void jmap_email_changes(struct jcall *c)
 	    json_pack("{s:s, s:O, s:s, s:b, s:O, s:O, s:O}", "accountId", jm.account, "oldState",
 		json_object_get(c->args, "sinceState"), "newState", state, "hasMoreChanges", 0,
 		"created", ch.created, "updated", ch.updated, "destroyed", ch.destroyed));
-	changes_free(&ch);
+	jmap_changes_free(&ch);
 	free(state);
 }
 
@@ -574,18 +589,24 @@ void jmap_email_query_changes(struct jcall *c)
 	    {"sinceQueryState", JA_STRING, true}, {"maxChanges", JA_UINT_OR_NULL, false},
 	    {"upToId", JA_ID_OR_NULL, false}, {"calculateTotal", JA_BOOL, false},
 	    {"collapseThreads", JA_BOOL, false}, {NULL, 0, 0}};
-	struct changes ch;
+	struct jmap_changes ch;
 	struct hit *hits;
 	size_t n, i;
 	json_t *removed, *added, *id, *res;
 	char *state;
 
-	if (!jmap_args(c, spec) ||
-	    compute_changes(
+	if (!jmap_args(c, spec))
+		return;
+	if (json_is_true(json_object_get(c->args, "collapseThreads"))) {
+		/* a change anywhere in a thread can move its representative */
+		jmap_error(c, "cannotCalculateChanges", "collapseThreads");
+		return;
+	}
+	if (jmap_changes_since(
 		c, json_string_value(json_object_get(c->args, "sinceQueryState")), &ch) < 0)
 		return;
 	if (run_query(c, &hits, &n) < 0) {
-		changes_free(&ch);
+		jmap_changes_free(&ch);
 		return;
 	}
 	removed = json_array();
@@ -614,5 +635,5 @@ void jmap_email_query_changes(struct jcall *c)
 	jmap_reply(c, "Email/queryChanges", res);
 	free(state);
 	free(hits);
-	changes_free(&ch);
+	jmap_changes_free(&ch);
 }

@@ -1,6 +1,6 @@
 /*
  * submit.c - Identity/get, EmailSubmission/set (RFC 8621 sections 6, 7)
- * and VacationResponse (section 8).
+ * (VacationResponse is vacation.c).
  *
  * The account has one identity, its own address (the login name when it
  * is an address, else login@myhostname).  A submission sends an Email
@@ -13,10 +13,6 @@
  * done (undoStatus "final") when sendmail has queued the message;
  * onSuccessUpdateEmail and onSuccessDestroyEmail then apply as an
  * Email/set would.
- *
- * VacationResponse: tern's Sieve vacation lives in the user's Sieve
- * script, which ManageSieve will own; until then the object is reported
- * disabled and a set that enables it fails with forbidden.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -171,11 +167,6 @@ static int send_message(const char *sender, json_t *rcpts, const char *msg, size
 	return r == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-static json_t *sub_error(const char *type, const char *desc)
-{
-	return json_pack("{s:s, s:s}", "type", type, "description", desc);
-}
-
 /* One creation; the created object, or NULL with *err. */
 static json_t *submit_one(struct jcall *c, json_t *sub, json_t **err)
 {
@@ -189,21 +180,21 @@ static json_t *submit_one(struct jcall *c, json_t *sub, json_t **err)
 	const char *from;
 
 	if (eid == NULL || iid == NULL) {
-		*err = sub_error("invalidProperties", "emailId and identityId are required");
+		*err = jmap_set_error("invalidProperties", "emailId and identityId are required");
 		goto done;
 	}
 	if (strcmp(iid, "i0") != 0) {
-		*err = sub_error("invalidProperties", "no such identity");
+		*err = jmap_set_error("invalidProperties", "no such identity");
 		goto done;
 	}
 	if (!jmap_locate(c, jmap_created_id(c, eid), &j)) {
-		*err = sub_error("invalidProperties", "no such email");
+		*err = jmap_set_error("invalidProperties", "no such email");
 		goto done;
 	}
 	snprintf(blob, sizeof(blob), "M%x-%x", j.f->st.uidvalidity, j.uid);
 	root = mstore_msg_mime(j.v, j.uid);
 	if (root == NULL || root->envelope == NULL || !jmap_blob_read(blob, &raw, &type)) {
-		*err = sub_error("serverFail", "cannot read the email");
+		*err = jmap_set_error("serverFail", "cannot read the email");
 		goto done;
 	}
 	/* the identity is enforced: From is the account's address, alone */
@@ -215,7 +206,8 @@ static json_t *submit_one(struct jcall *c, json_t *sub, json_t **err)
 
 		free(addr);
 		if (!ok) {
-			*err = sub_error("forbiddenFrom", "From must be the identity's address");
+			*err =
+			    jmap_set_error("forbiddenFrom", "From must be the identity's address");
 			goto done;
 		}
 	}
@@ -227,7 +219,7 @@ static json_t *submit_one(struct jcall *c, json_t *sub, json_t **err)
 		size_t i;
 
 		if (mf == NULL || strcasecmp(mf, email) != 0) {
-			*err = sub_error(
+			*err = jmap_set_error(
 			    "forbiddenMailFrom", "MAIL FROM must be the identity's address");
 			goto done;
 		}
@@ -250,13 +242,13 @@ static json_t *submit_one(struct jcall *c, json_t *sub, json_t **err)
 	}
 	if (json_array_size(rcpts) == 0) {
 		json_decref(rcpts);
-		*err = sub_error("noRecipients", "no recipients");
+		*err = jmap_set_error("noRecipients", "no recipients");
 		goto done;
 	}
 	strip_bcc(raw.data, raw.len, &out);
 	if (send_message(from, rcpts, out.data, out.len) < 0) {
 		json_decref(rcpts);
-		*err = sub_error("serverFail", "the message could not be queued");
+		*err = jmap_set_error("serverFail", "the message could not be queued");
 		goto done;
 	}
 	log_info(
@@ -294,15 +286,16 @@ void jmap_submission_set(struct jcall *c)
 	nu = json_object();
 	nd = json_object();
 	json_object_foreach(json_object_get(c->args, "update"), key, v)
-	    json_object_set_new(nu, key, sub_error("cannotUnsend", "submissions are final"));
+	    json_object_set_new(nu, key, jmap_set_error("cannotUnsend", "submissions are final"));
 	json_array_foreach(json_object_get(c->args, "destroy"), i, v) json_object_set_new(
-	    nd, json_string_value(v), sub_error("notFound", "submissions are not kept"));
+	    nd, json_string_value(v), jmap_set_error("notFound", "submissions are not kept"));
 	json_object_foreach(json_is_object(create) ? create : NULL, key, v)
 	{
 		json_t *err = NULL,
-		       *res = json_is_object(v)
-				  ? submit_one(c, v, &err)
-				  : (err = sub_error("invalidProperties", "not an object"), NULL);
+		       *res =
+			   json_is_object(v)
+			       ? submit_one(c, v, &err)
+			       : (err = jmap_set_error("invalidProperties", "not an object"), NULL);
 
 		if (res) {
 			json_object_set_new(c->created, key,
@@ -368,37 +361,4 @@ void jmap_submission_set(struct jcall *c)
 			del_bad));
 		free(state);
 	}
-}
-
-void jmap_vacation_get(struct jcall *c)
-{
-	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
-	    {"ids", JA_IDS_OR_NULL, false}, {"properties", JA_ARRAY_OR_NULL, false}, {NULL, 0, 0}};
-
-	if (!jmap_args(c, spec))
-		return;
-	jmap_reply(c, "VacationResponse/get",
-	    json_pack("{s:s, s:s, s:[{s:s, s:b, s:n, s:n, s:n, s:n, s:n}], s:[]}", "accountId",
-		jm.account, "state", "0", "list", "id", "singleton", "isEnabled", 0, "fromDate",
-		"toDate", "subject", "textBody", "htmlBody", "notFound"));
-}
-
-void jmap_vacation_set(struct jcall *c)
-{
-	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
-	    {"ifInState", JA_STRING_OR_NULL, false}, {"create", JA_OBJECT_OR_NULL, false},
-	    {"update", JA_OBJECT_OR_NULL, false}, {"destroy", JA_IDS_OR_NULL, false}, {NULL, 0, 0}};
-	json_t *nu = json_object(), *v;
-	const char *key;
-
-	if (!jmap_args(c, spec)) {
-		json_decref(nu);
-		return;
-	}
-	json_object_foreach(json_object_get(c->args, "update"), key, v) json_object_set_new(nu, key,
-	    sub_error("forbidden", "the vacation is set in the Sieve script (ManageSieve)"));
-	jmap_reply(c, "VacationResponse/set",
-	    json_pack("{s:s, s:s, s:s, s:{}, s:{}, s:[], s:{}, s:o, s:{}}", "accountId", jm.account,
-		"oldState", "0", "newState", "0", "created", "updated", "destroyed", "notCreated",
-		"notUpdated", nu, "notDestroyed"));
 }

@@ -6,9 +6,12 @@
  * connection has a generation number; a call belongs to the generation it
  * was sent on, so when the connection breaks exactly those calls fail
  * (their server-side state is gone), while calls started afterwards go
- * out on a fresh connection.  Failures that are known at once (the
- * daemon cannot be reached) are delivered from a zero-delay timer, so a
- * callback never runs inside the caller's own auth_client_call().
+ * out on a fresh connection.  A call made while the daemon cannot be
+ * reached waits, encoded, for the connection (retried every
+ * AUTH_RETRY_MS) up to its own time-out: a busy or restarting auth
+ * daemon delays a login, it does not fail it.  Failures are delivered
+ * from a zero-delay timer, so a callback never runs inside the caller's
+ * own auth_client_call().
  */
 #include "auth/client.h"
 
@@ -21,7 +24,7 @@
 #include "sock.h"
 #include "util.h"
 
-#define AUTH_RECONNECT_MS 1000 /* after a failed connect, fail calls this long */
+#define AUTH_RETRY_MS 100 /* between connect attempts while calls wait */
 
 struct auth_call {
 	struct auth_client *c;
@@ -29,6 +32,7 @@ struct auth_call {
 	auth_reply_fn *fn;
 	void *ctx;
 	unsigned gen;		   /* connection generation it was sent on; 0: never sent */
+	struct buf queued;	   /* the encoded request while gen == 0 */
 	struct event_timer *timer; /* the step's time-out */
 	const char *failure;	   /* a failure waiting to be delivered */
 	bool in_callback;
@@ -43,7 +47,8 @@ struct auth_client {
 	long timeout_ms;
 	struct ipc_conn conn; /* conn.fd < 0 when not connected */
 	unsigned gen;
-	long long failed_at; /* mono ms of the last failed connect, 0 */
+	struct event_timer *retry; /* the next connect attempt, while calls wait */
+	bool unreachable;	   /* the last connect attempt failed */
 	unsigned long next_id;
 	struct auth_call *calls;
 	unsigned ncalls;
@@ -70,6 +75,7 @@ static void call_unlink(struct auth_call *call)
 	if (call->next)
 		call->next->prev = call->prev;
 	c->ncalls--;
+	buf_free(&call->queued);
 	free(call);
 }
 
@@ -131,6 +137,7 @@ static void call_fail_later(struct auth_call *call, const char *reason)
 }
 
 static void client_flush(struct auth_client *c);
+static void client_mechs_reply(struct auth_call *call, const struct auth_reply *r, void *ctx);
 
 /* No answer in time: the daemon forgets the request, the caller hears tempfail. */
 static void call_timeout(struct event_loop *loop, void *ctx)
@@ -141,6 +148,11 @@ static void call_timeout(struct event_loop *loop, void *ctx)
 
 	(void)loop;
 	call->timer = NULL;
+	if (call->gen == 0) {
+		log_warn("auth: %s unreachable for %ld ms", c->path, c->timeout_ms);
+		call_fail(call, "authentication service unavailable");
+		return;
+	}
 	log_warn("auth: no answer from %s within %ld ms", c->path, c->timeout_ms);
 	if (c->conn.fd >= 0 && call->gen == c->gen) {
 		memset(&r, 0, sizeof(r));
@@ -185,8 +197,21 @@ static void client_disconnect(struct auth_client *c, const char *why)
 			call_fail_later(call, "authentication service unavailable");
 }
 
-static void client_mechs_reply(struct auth_call *call, const struct auth_reply *r, void *ctx);
+static void client_retry(struct event_loop *loop, void *ctx);
 
+/* Sends the calls that waited for a connection. */
+static void client_send_queued(struct auth_client *c)
+{
+	for (struct auth_call *call = c->calls; call; call = call->next) {
+		if (call->gen != 0 || call->failure)
+			continue;
+		call->gen = c->gen;
+		buf_append(&c->conn.out, call->queued.data, call->queued.len);
+		buf_free(&call->queued);
+	}
+}
+
+/* Connects unless connected; false (and a retry timer) when it cannot. */
 static bool client_connect(struct auth_client *c)
 {
 	struct auth_request r;
@@ -194,23 +219,41 @@ static bool client_connect(struct auth_client *c)
 
 	if (c->conn.fd >= 0)
 		return true;
-	if (c->failed_at && mono_msec() - c->failed_at < AUTH_RECONNECT_MS)
-		return false;
+	if (c->retry)
+		return false; /* an attempt failed moments ago: wait for the timer */
 	fd = sock_unix_connect(c->path, true);
 	if (fd < 0) {
-		log_warn("auth: connect to %s: %s", c->path, strerror(errno));
-		c->failed_at = mono_msec();
+		if (!c->unreachable) /* once per outage, not every attempt */
+			log_warn("auth: connect to %s: %s", c->path, strerror(errno));
+		c->unreachable = true;
+		c->retry = event_timer_add(c->loop, AUTH_RETRY_MS, client_retry, c);
 		return false;
 	}
-	c->failed_at = 0;
+	c->unreachable = false;
 	ipc_conn_init(&c->conn, fd);
 	c->gen++;
 	event_fd_set(c->loop, fd, EV_READ, client_io, c);
+	client_send_queued(c);
 	memset(&r, 0, sizeof(r));
 	r.op = AUTH_OP_MECHS;
 	r.service = c->service;
 	auth_client_call(c, &r, client_mechs_reply, c);
 	return true;
+}
+
+/* Tries again while calls wait for the daemon. */
+static void client_retry(struct event_loop *loop, void *ctx)
+{
+	struct auth_client *c = ctx;
+	bool waiting = false;
+
+	(void)loop;
+	c->retry = NULL;
+	for (struct auth_call *call = c->calls; call; call = call->next)
+		if (call->gen == 0 && !call->failure)
+			waiting = true;
+	if (waiting && client_connect(c))
+		client_flush(c);
 }
 
 static void client_mechs_reply(struct auth_call *call, const struct auth_reply *r, void *ctx)
@@ -328,6 +371,8 @@ void auth_client_free(struct auth_client *c)
 	}
 	if (c->defer)
 		event_timer_cancel(c->loop, c->defer);
+	if (c->retry)
+		event_timer_cancel(c->loop, c->retry);
 	ipc_msg_free(&c->msg);
 	free(c->mechs);
 	free(c->path);
@@ -350,14 +395,14 @@ struct auth_call *auth_client_call(
 		c->calls->prev = call;
 	c->calls = call;
 	c->ncalls++;
+	req.id = call->id;
+	call_arm(call);
 	if (!client_connect(c)) {
-		call_fail_later(call, "authentication service unavailable");
+		auth_request_encode(&call->queued, &req);
 		return call;
 	}
 	call->gen = c->gen;
-	req.id = call->id;
 	auth_request_encode(&c->conn.out, &req);
-	call_arm(call);
 	client_flush(c);
 	return call;
 }

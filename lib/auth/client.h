@@ -18,11 +18,12 @@
  * auth_client_call() or auth_call_continue(), so a caller may start a
  * call while it holds state it is about to change.  Each step of a call
  * waits at most timeout_ms (the daemon may hold a failure's reply for
- * auth_failure_delay_max: make it longer than that); a time-out, a
- * daemon that cannot be reached or a connection that breaks end the call
- * with AUTH_FAIL / AUTH_CODE_TEMPFAIL.  The next call reconnects (at most
- * once a second after a failed attempt), so a restarted auth daemon is
- * picked up without the caller doing anything.  On connecting, the
+ * auth_failure_delay_max: make it longer than that); a time-out or a
+ * connection that breaks under a call end it with AUTH_FAIL /
+ * AUTH_CODE_TEMPFAIL.  A call made while the daemon cannot be reached
+ * waits for it (the client retries the connection every 100 ms) within
+ * the same time-out, so a restarted or busy auth daemon is picked up
+ * without the caller doing anything.  On connecting, the
  * client asks for the mechanisms of its service;
  * auth_client_mechanisms() then returns them (for EHLO or CAPABILITY).
  *

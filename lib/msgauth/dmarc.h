@@ -12,7 +12,7 @@
  * sender's favour).
  *
  * Not here: the DNS look-ups (cleanup asks for _dmarc.FROM, then
- * _dmarc.ORG), aggregate reports.
+ * _dmarc.ORG, and for np= whether FROM exists), aggregate reports.
  */
 #ifndef TERN_MSGAUTH_DMARC_H
 #define TERN_MSGAUTH_DMARC_H

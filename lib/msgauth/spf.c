@@ -632,7 +632,7 @@ bool spf_evaluate(const struct spf_query *q, long long now, spf_lookup_fn *looku
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (q->sender != NULL && q->sender[0] != 0)
+	if (q->sender != NULL && q->sender[0] != 0 && !q->helo_identity)
 		raw = xstrdup(q->sender);
 	else
 		raw = xasprintf("postmaster@%s", helo);
@@ -724,7 +724,8 @@ void spf_received_value(
     const struct spf_query *q, const struct spf_outcome *o, const char *receiver, struct buf *out)
 {
 	struct buf c = BUF_INIT;
-	const char *who = q->sender && *q->sender ? q->sender : q->helo ? q->helo : "";
+	bool mailfrom = q->sender && *q->sender && !q->helo_identity;
+	const char *who = mailfrom ? q->sender : q->helo ? q->helo : "";
 
 	buf_printf(&c, "%s: ", receiver);
 	switch (o->result) {
@@ -750,8 +751,7 @@ void spf_received_value(
 	spf_quoted(q->sender ? q->sender : "", out);
 	buf_puts(out, "; helo=");
 	spf_quoted(q->helo ? q->helo : "", out);
-	buf_printf(out, "; receiver=%s; identity=%s;", receiver,
-	    q->sender && *q->sender ? "mailfrom" : "helo");
+	buf_printf(out, "; receiver=%s; identity=%s;", receiver, mailfrom ? "mailfrom" : "helo");
 	if (o->mechanism && o->result != SPF_NONE) {
 		buf_puts(out, " mechanism=");
 		spf_quoted(o->mechanism, out);

@@ -47,6 +47,9 @@ struct spf_query {
 	const char *receiver;	 /* %{r}: our host name (NULL: "unknown") */
 	const char *default_exp; /* explanation when the domain gives none
 				    (a macro-string; NULL: a built-in one) */
+	bool helo_identity;	 /* check the HELO identity even though sender
+				    is set (RFC 7208 2.3); sender then only
+				    goes into Received-SPF's envelope-from */
 };
 
 struct spf_outcome {

@@ -321,6 +321,7 @@ struct spf_check *spf_check_start(
 	c->q.helo = spf_keep(c, 2, q->helo);
 	c->q.receiver = spf_keep(c, 3, q->receiver);
 	c->q.default_exp = spf_keep(c, 4, q->default_exp);
+	c->q.helo_identity = q->helo_identity;
 	c->step = event_timer_add(loop, 0, spf_check_step, c);
 	c->deadline = event_timer_add(loop, SPF_CHECK_TIMEOUT_MS, spf_check_expired, c);
 	return c;

@@ -192,6 +192,12 @@ static char *esmtp_mail_one(const struct esmtp_param *p, unsigned offered, void 
 		m->smtputf8 = true;
 		return NULL;
 	}
+	if (esmtp_param_is(p, "REQUIRETLS") && (offered & ESMTP_OFFER_REQUIRETLS)) {
+		if (p->value)
+			return xstrdup("501 5.5.4 REQUIRETLS takes no value");
+		m->requiretls = true;
+		return NULL;
+	}
 	if (esmtp_param_is(p, "RET") && (offered & ESMTP_OFFER_DSN)) {
 		if (esmtp_value_is(p, "FULL"))
 			m->ret = "FULL";

@@ -2,7 +2,7 @@
  * esmtp.h - the ESMTP parameters of MAIL FROM and RCPT TO.
  *
  *   MAIL: SIZE (RFC 1870), BODY (RFC 6152), AUTH (RFC 4954), SMTPUTF8
- *         (RFC 6531), RET and ENVID (RFC 3461)
+ *         (RFC 6531), RET and ENVID (RFC 3461), REQUIRETLS (RFC 8689)
  *   RCPT: NOTIFY and ORCPT (RFC 3461)
  *
  * Two layers, both pure functions over the text after the address:
@@ -52,11 +52,13 @@ bool esmtp_param_is(const struct esmtp_param *p, const char *key);
 #define ESMTP_OFFER_DSN 0x04
 #define ESMTP_OFFER_SMTPUTF8 0x08
 #define ESMTP_OFFER_AUTH 0x10
+#define ESMTP_OFFER_REQUIRETLS 0x20 /* RFC 8689: only offered over TLS */
 
 struct esmtp_mail {
 	long long size;	 /* SIZE=, or -1 when not given */
 	bool eightbit;	 /* BODY=8BITMIME */
 	bool smtputf8;	 /* SMTPUTF8 */
+	bool requiretls; /* REQUIRETLS */
 	const char *ret; /* "FULL", "HDRS" or NULL */
 	char *envid;	 /* ENVID= decoded, or NULL */
 	char *auth;	 /* AUTH= decoded ("<>" for none), or NULL */

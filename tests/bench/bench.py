@@ -34,10 +34,18 @@ logins per second through smtpd against Postfix with Dovecot SASL (same
 client, same password hash, same run).
 
 Environment: BENCH_SCALE (default 1.0) scales the message counts,
-BENCH_REPS (default 2) runs per MTA and workload, BENCH_ONLY (e.g. "W1,W3",
+BENCH_REPS (default 5) runs per MTA and workload (alternated; the summary
+gives the median and the spread, max-min over median, of each), BENCH_ONLY (e.g. "W1,W3",
 "W1+idle", "AUTH", "IMAP")
 picks workloads, BENCH_TMPDIR (default /var/tmp) holds the instances,
 BENCH_NO_CGROUP=1 forces the /proc sums, TERN_BUILD the build folder.  Raw lines go to build/bench/raw.txt.
+
+Before each run the machine's idle CPU share is measured over half a
+second (idle_cpu= in the raw lines; the summary gives the lowest): a run
+that started on a busy machine says so.  A timed run shorter than
+MIN_RUN_SECS is marked "short" in the summary: start-up then weighs on
+its rate; raise BENCH_SCALE.  BENCH_ONLY=W1 at the default scale takes
+under three minutes, for quick checks.
 
 Run as root (Postfix must start as root; the cgroups and the test user need
 it).  Loopback only; everything started is stopped by pid or by its own
@@ -65,7 +73,8 @@ BUILD = os.environ.get("TERN_BUILD", os.path.join(ROOT, "build"))
 TERN = os.path.join(BUILD, "bin", "tern")
 OUT = os.path.join(BUILD, "bench")
 SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
-REPS = int(os.environ.get("BENCH_REPS", "2"))
+REPS = int(os.environ.get("BENCH_REPS", "5"))
+MIN_RUN_SECS = 2.0                   # shorter timed runs are marked "short"
 ONLY = [w for w in os.environ.get("BENCH_ONLY", "").split(",") if w]
 TMPBASE = os.environ.get("BENCH_TMPDIR", "/var/tmp")
 CGROOT = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
@@ -96,6 +105,25 @@ def raw(line):
     """One raw result line: kept for raw.txt and echoed."""
     raw_lines.append(line)
     print("  " + line, flush=True)
+
+
+def cpu_idle(seconds=0.5):
+    """The machine's idle CPU share (0..1) over the next seconds, from
+    /proc/stat (idle + iowait over all ticks)."""
+    def ticks():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return v[3] + v[4], sum(v)
+    i0, t0 = ticks()
+    time.sleep(seconds)
+    i1, t1 = ticks()
+    return (i1 - i0) / (t1 - t0) if t1 > t0 else 0.0
+
+
+def median_spread(values):
+    """(median, spread): spread is (max - min) / median, 0 for one value."""
+    med = statistics.median(values)
+    return med, ((max(values) - min(values)) / med if med else 0.0)
 
 
 def free_port():
@@ -559,6 +587,7 @@ def run_once(mta_name, wl, user, strace=False, idle=0):
     sink = mta = sampler = tracer = src = holder = None
     res = {"mta": mta_name, "wl": name, "msgs": msgs, "items": expect, "ok": False}
     try:
+        res["idle_cpu"] = cpu_idle()
         sink = Sink(tmp)
         mta = MTAS[mta_name](tmp, sink.port, user)
         mta.start()
@@ -749,10 +778,11 @@ def machine():
 
 def summarize(results, fsyncs, disk):
     print()
-    print("make bench: scale %.3g, %d run(s) per MTA and workload (mean of runs); "
-          "W2 counts deliveries" % (SCALE, REPS))
-    hdr = "%-4s %-8s %7s %9s %8s %10s %9s %9s" % (
-        "wl", "mta", "items", "items/s", "CPU s", "CPUms/item", "PSS MiB", "fsync/msg")
+    print("make bench: scale %.3g, %d alternated run(s) per MTA and workload; medians, "
+          "spread = (max-min)/median; W2 counts deliveries" % (SCALE, REPS))
+    hdr = "%-4s %-8s %7s %9s %7s %8s %10s %9s %9s %5s" % (
+        "wl", "mta", "items", "items/s", "spread", "CPU s", "CPUms/item", "PSS MiB",
+        "fsync/msg", "idle")
     print(hdr)
     print("-" * len(hdr))
     table = {}
@@ -763,19 +793,22 @@ def summarize(results, fsyncs, disk):
                 if any(r["wl"] == wl[0] for r in results):
                     print("%-4s %-8s  no successful run" % (wl[0], m))
                 continue
-            rate = statistics.mean(r["items"] / r["secs"] for r in rs)
-            cpu = statistics.mean(r["cpu"] for r in rs)
-            cpi = statistics.mean(r["cpu"] / r["items"] * 1000 for r in rs)
-            pss = max(r["pss_kib"] for r in rs) / 1024
+            rate, spread = median_spread([r["items"] / r["secs"] for r in rs])
+            cpu = statistics.median(r["cpu"] for r in rs)
+            cpi = statistics.median(r["cpu"] / r["items"] * 1000 for r in rs)
+            pss = statistics.median(r["pss_kib"] for r in rs) / 1024
             fs = fsyncs.get((wl[0], m))
+            idle = min(r.get("idle_cpu", 1.0) for r in rs)
+            short = sum(1 for r in rs if r["secs"] < MIN_RUN_SECS)
             table[(wl[0], m)] = (rate, cpi, pss, fs)
-            print("%-4s %-8s %7d %9.1f %8.2f %10.2f %9.1f %9s" % (
-                wl[0], m, rs[0]["items"], rate, cpu, cpi, pss,
-                "%.2f" % fs if fs is not None else "-"))
+            print("%-4s %-8s %7d %9.1f %6.0f%% %8.2f %10.2f %9.1f %9s %4.0f%%%s" % (
+                wl[0], m, rs[0]["items"], rate, 100 * spread, cpu, cpi, pss,
+                "%.2f" % fs if fs is not None else "-", 100 * idle,
+                "  (%d short run(s) < %.0f s)" % (short, MIN_RUN_SECS) if short else ""))
         t, p = table.get((wl[0], "tern")), table.get((wl[0], "postfix"))
         if t and p:
-            print("%-4s %-8s %7s %8.2fx %8s %9.2fx %8.2fx %9s" % (
-                wl[0], "t/pf", "", t[0] / p[0], "", t[1] / p[1], t[2] / p[2] if p[2] else 0,
+            print("%-4s %-8s %7s %8.2fx %7s %8s %9.2fx %8.2fx %9s" % (
+                wl[0], "t/pf", "", t[0] / p[0], "", "", t[1] / p[1], t[2] / p[2] if p[2] else 0,
                 "%.2fx" % (t[3] / p[3]) if t[3] is not None and p[3] else "-"))
     print("-" * len(hdr))
     for th, ops in disk:
@@ -893,10 +926,10 @@ def main():
                     results.append(r)
                     if r.get("ok"):
                         raw("run wl=%s mta=%s rep=%d msgs=%d items=%d secs=%.3f items_per_s=%.1f "
-                            "cpu_s=%.3f cpu_ms_per_item=%.3f pss_peak_kib=%d" % (
+                            "cpu_s=%.3f cpu_ms_per_item=%.3f pss_peak_kib=%d idle_cpu=%.2f" % (
                                 wl[0], m, rep, r["msgs"], r["items"], r["secs"],
                                 r["items"] / r["secs"], r["cpu"], r["cpu"] / r["items"] * 1000,
-                                r["pss_kib"]))
+                                r["pss_kib"], r.get("idle_cpu", -1)))
                     else:
                         raw("run wl=%s mta=%s rep=%d FAILED %s" % (wl[0], m, rep, r.get("error")))
         if not ONLY or IDLE_WL in ONLY:

@@ -97,10 +97,13 @@ class LocalInstance(Instance):
         return refused
 
     def log_statuses(self, rcpt):
-        """[(status, text)] of local's log lines for rcpt."""
-        pat = re.compile(r"to=<%s>, (?:orig_to=<[^>]*>, )?relay=local, delay=%s, "
+        """[(status, text)] of local's log lines for rcpt: its own, or those
+        of the addresses it was expanded to (orig_to=<rcpt>)."""
+        r = re.escape(rcpt)
+        pat = re.compile(r"to=<(?:%s>, (?:orig_to=<[^>]*>, )?|[^>]*>, orig_to=<%s>, )"
+                         r"relay=local, delay=%s, "
                          r"delays=%s/%s/%s/%s, dsn=[245]\.\d{1,3}\.\d{1,3}, "
-                         r"status=(\w+) \((.*)\)$" % ((re.escape(rcpt),) + (SECONDS,) * 5))
+                         r"status=(\w+) \((.*)\)$" % ((r, r) + (SECONDS,) * 5))
         out = []
         for line in self.log().splitlines():
             m = pat.search(line)

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import smtplib
 import socket
 import ssl
 import tempfile
@@ -170,6 +171,50 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(w2.request("POST", "/jmap/api", {"using": [], "methodCalls": []})[0], 401)
         self.assertEqual(w2.request("POST", "/api/logout", b"")[0], 401)
 
+    def test_message_view(self):
+        """POST /api/view keeps a sanitised body for its session; GET
+        /view/TOKEN serves it under its own CSP (no script, sandboxed,
+        framed by the webmail only, images from data: until the user
+        allows remote ones); other sessions, no session, a wrong token and
+        a missing CSRF token get nothing."""
+        html = b"<!doctype html><p style='color: red'>hello <img src='https://example.net/x.png'></p>"
+        w = self.web()
+        self.assertEqual(w.request("POST", "/api/view", html)[0], 401)
+        self.assertEqual(w.login(USER, PASS)[0], 200)
+        self.assertEqual(w.request("POST", "/api/view", html, csrf=False)[0], 403)
+        self.assertEqual(w.request("PUT", "/api/view", html)[0], 405)
+        st, h, b = w.request("POST", "/api/view", html)
+        self.assertEqual(st, 200)
+        url = json.loads(b)["url"]
+        self.assertRegex(url, r"^/view/[0-9a-f]{64}$")
+        st, h, b = w.request("GET", url)
+        self.assertEqual((st, b), (200, html))
+        self.assertTrue(h["Content-Type"].startswith("text/html"))
+        csp = h["Content-Security-Policy"]
+        self.assertIn("default-src 'none'", csp)
+        self.assertNotIn("script-src", csp)
+        self.assertIn("frame-ancestors 'self'", csp)
+        self.assertRegex(csp, r"sandbox allow-popups allow-popups-to-escape-sandbox;")
+        self.assertTrue(csp.endswith("img-src data:"), csp)
+        self.assertEqual(h["X-Frame-Options"], "SAMEORIGIN")
+        self.assertEqual(h["Cache-Control"], "no-store")
+        self.assertEqual(h["X-Content-Type-Options"], "nosniff")
+        st, h, b = w.request("POST", "/api/view?images=1", html)
+        shown = json.loads(b)["url"]
+        self.assertTrue(w.request("GET", shown)[1]["Content-Security-Policy"]
+                        .endswith("img-src data: http: https:"))
+        # the first view is still there (a few are kept per session)
+        self.assertEqual(w.request("GET", url)[0], 200)
+        self.assertEqual(w.request("GET", "/view/" + "0" * 64)[0], 404)
+        self.assertEqual(w.request("GET", "/view/../index.html")[0], 404)
+        self.assertEqual(w.request("POST", url, b"")[0], 405)
+        other = self.web()
+        self.assertEqual(other.request("GET", url)[0], 401)
+        self.assertEqual(other.login(USER, PASS)[0], 200)
+        self.assertEqual(other.request("GET", url)[0], 404)
+        self.assertEqual(w.request("POST", "/api/logout", b"")[0], 204)
+        self.assertEqual(w.request("GET", url)[0], 401)
+
     def test_login_malformed(self):
         w = self.web()
         for body in (b"not json", b"{}", b'{"username": "a"}', b'{"username": 1, "password": 2}',
@@ -240,6 +285,41 @@ class HttpTest(unittest.TestCase):
         self.assertTrue(m, b)
         self.assertGreaterEqual(int(m.group(1)), 2)
         self.assertRegex(b, rb"(?m)^tern_http_connections \d+$")
+
+    def test_metrics_queue_and_mail(self):
+        """Queue sizes and mail counters, though http is confined to
+        queue_directory/login/: a message received and delivered through
+        the whole path is counted; a file in hold is seen."""
+        def scrape():
+            st, h, b = self.web().request("GET", "/metrics")
+            self.assertEqual(st, 200)
+            return {m.group(1).decode(): int(m.group(2))
+                    for m in re.finditer(rb"(?m)^(tern_[a-z_]+(?:\{[^}]*\})?) (\d+)$", b)}
+
+        before = scrape()
+        for q in ("incoming", "active", "deferred", "hold"):
+            self.assertIn('tern_queue_messages{queue="%s"}' % q, before)
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as m:
+            m.sendmail("carol@example.net", [USER],
+                       b"Subject: counted\r\nFrom: carol@example.net\r\n\r\nhello\r\n")
+        wait_until(lambda: scrape().get('tern_deliveries_total{status="sent"}', 0) >
+                   before.get('tern_deliveries_total{status="sent"}', 0), 30,
+                   what="a delivery counted")
+        after = scrape()
+        self.assertEqual(after["tern_messages_received_total"],
+                         before["tern_messages_received_total"] + 1)
+        self.assertEqual(after['tern_deliveries_total{status="sent"}'],
+                         before['tern_deliveries_total{status="sent"}'] + 1)
+        self.assertEqual(after['tern_deliveries_total{status="bounced"}'],
+                         before['tern_deliveries_total{status="bounced"}'])
+        held = os.path.join(self.inst.queue, "hold", "METRICSTEST")
+        with open(held, "w") as f:
+            f.write("x")
+        try:
+            self.assertEqual(scrape()['tern_queue_messages{queue="hold"}'],
+                             before['tern_queue_messages{queue="hold"}'] + 1)
+        finally:
+            os.unlink(held)
 
     # ---- robustness
 

@@ -369,6 +369,41 @@ class JmapTest(unittest.TestCase):
         self.assertEqual((e["subject"], e["receivedAt"], e["keywords"]),
                          ("imported one", "2020-05-06T07:08:09Z", {"$seen": True}))
 
+    def test_email_parse(self):
+        def upload(data, ctype):
+            st, h, b = self.w.request("POST", "/jmap/upload/%s/" % self.w.account, data,
+                                      headers={"Content-Type": ctype})
+            self.assertEqual(st, 201)
+            return json.loads(b)["blobId"]
+
+        mail = upload(MULTIPART.encode(), "message/rfc822")
+        junk = upload(b"\x00\x01\x02 no header here", "application/octet-stream")
+        r = self.w.call("Email/parse", {"blobIds": [mail, junk, "Unope"],
+                                        "fetchTextBodyValues": True})
+        self.assertEqual(r["notFound"], ["Unope"])
+        self.assertEqual(r["notParsable"], [junk])
+        e = r["parsed"][mail]
+        self.assertEqual(e["subject"], "\u00c9mile attaches")
+        self.assertEqual(e["from"], [{"name": "Dave", "email": "dave@example.net"}])
+        self.assertEqual(e["messageId"], ["multi-1@example.net"])
+        self.assertTrue(e["hasAttachment"])
+        self.assertEqual([a["name"] for a in e["attachments"]], ["report.pdf"])
+        self.assertIsNone(e["attachments"][0]["blobId"])
+        text = e["textBody"][0]["partId"]
+        self.assertEqual(e["bodyValues"][text]["value"], "Voil\u00e0 the report.")
+        self.assertNotIn("id", e)
+        # chosen properties; a stored message's blob parses the same way
+        raw = message("parsed from the store").encode()
+        r = self.w.call("Email/import", {"emails": {"p": {
+            "blobId": upload(raw, "message/rfc822"),
+            "mailboxIds": {self.boxes["archive"]: True}}}})
+        stored = self.get([r["created"]["p"]["id"]], ["blobId"])[0]["blobId"]
+        r = self.w.call("Email/parse", {"blobIds": [stored],
+                                        "properties": ["id", "subject", "size", "mailboxIds"]})
+        e = r["parsed"][stored]
+        self.assertEqual(e, {"id": None, "subject": "parsed from the store",
+                             "size": len(raw), "mailboxIds": None})
+
     def test_draft_submission_to_bob(self):
         att = b"\x89PNG fake image bytes" * 10
         st, h, b = self.w.request("POST", "/jmap/upload/%s/" % self.w.account, att,
@@ -432,6 +467,45 @@ class JmapTest(unittest.TestCase):
         th = self.w.call("Thread/get", {"ids": [t[0]["threadId"], "t00000000"]})
         self.assertEqual(th["list"][0]["emailIds"], [root, reply])
         self.assertEqual(th["notFound"], ["t00000000"])
+        tid = t[0]["threadId"]
+
+        # Thread/changes: a reply updates the thread, a new message creates
+        # one, destroying its only message destroys it
+        state0 = th["state"]
+        self.deliver(message("Re: Re: thread root", extra="In-Reply-To: <%s>\r\nReferences: <%s>\r\n"
+                             % (mid, mid)))
+        ch = self.w.call("Thread/changes", {"sinceState": state0})
+        self.assertEqual((ch["created"], ch["updated"], ch["destroyed"]), ([], [tid], []))
+        self.deliver(message("a lonely message"))
+        lonely = self.find("a lonely message")
+        lonely_t = self.get([lonely], ["threadId"])[0]["threadId"]
+        ch = self.w.call("Thread/changes", {"sinceState": ch["newState"]})
+        self.assertEqual((ch["created"], ch["updated"], ch["destroyed"]), ([lonely_t], [], []))
+        state1 = ch["newState"]
+
+        # collapseThreads: one Email per thread, the newest (receivedAt desc)
+        inbox = {"inMailbox": self.boxes["inbox"]}
+        all_ids = self.query(inbox)
+        threads = {e["id"]: e["threadId"] for e in self.get(all_ids, ["threadId"])}
+        q = self.w.call("Email/query", {"filter": inbox, "collapseThreads": True})
+        self.assertEqual(len(q["ids"]), len(set(threads.values())))
+        self.assertEqual(len({threads[i] for i in q["ids"]}), len(q["ids"]))
+        self.assertEqual(q["ids"], [i for i in all_ids if i in q["ids"]])  # the sort kept
+        firsts = {}
+        for i in all_ids:
+            firsts.setdefault(threads[i], i)
+        self.assertEqual(set(q["ids"]), set(firsts.values()))
+        self.assertFalse(q["canCalculateChanges"])
+        r = self.w.api([["Email/queryChanges", {"accountId": self.w.account, "filter": inbox,
+                                                "collapseThreads": True,
+                                                "sinceQueryState": q["queryState"]}, "c"]])
+        self.assertEqual(r[0], ["error", {"type": "cannotCalculateChanges",
+                                          "description": "collapseThreads"}, "c"])
+
+        s = self.w.call("Email/set", {"destroy": [lonely]})
+        self.assertEqual(s["destroyed"], [lonely])
+        ch = self.w.call("Thread/changes", {"sinceState": state1})
+        self.assertEqual((ch["created"], ch["updated"], ch["destroyed"]), ([], [], [lonely_t]))
 
     def test_vacation(self):
         r = self.w.api([["VacationResponse/get", {"accountId": self.w.account}, "v"]],
@@ -463,6 +537,204 @@ class JmapTest(unittest.TestCase):
         change = json.loads(line[6:])
         self.assertEqual(change["@type"], "StateChange")
         self.assertIn("Email", change["changed"][self.w.account])
+
+
+class VacationTest(unittest.TestCase):
+    """VacationResponse on the user's Sieve scripts: the user's filters,
+    put and activated over ManageSieve, keep running while the vacation
+    set over JMAP is on (the vacation script includes them) and are the
+    active script again when it is off; ManageSieve sees the vacation
+    script; a message from Bob gets the vacation reply and is still filed
+    by the filter. Also RFC 9425 quotas, from the account's quota_rule."""
+
+    FILTER = (b'require ["fileinto", "mailbox"];\r\n'
+              b'if header :contains "subject" "report" {\r\n  fileinto :create "Work";\r\n}\r\n')
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance(http=True, managesieve=True,
+                            main_cf={"auth_failure_exceptions": "127.0.0.0/8"})
+        cls.inst.user_add(ALICE, PASS, "--quota", "1M")
+        cls.inst.user_add(BOB, PASS)
+        # the vacation reply goes through sendmail and postdrop
+        r = cls.inst.tern("check", check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+        cls.inst.start()
+        wait_until(lambda: cls.inst._port_open(cls.inst.http_plain_port), 30, what="http port")
+        wait_until(lambda: cls.inst._port_open(cls.inst.managesieve_port), 30,
+                   what="managesieve port")
+        cls.w = Web("http://127.0.0.1:%d" % cls.inst.http_plain_port)
+        st, h, b = cls.w.login(ALICE, PASS)
+        assert st == 200, (st, b)
+        cls.w.session()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+
+    def sieve(self):
+        from test_managesieve import Msv, literal
+        c = Msv(self.inst.managesieve_port)
+        self.assertEqual(c.response()[0], "OK")
+        auth = base64.b64encode(b"\0" + ALICE.encode() + b"\0" + PASS.encode()).decode()
+        self.assertEqual(c.do('AUTHENTICATE "PLAIN" "%s"' % auth)[0], "OK")
+        c.literal = literal
+        return c
+
+    def scripts(self, c):
+        st, _, _, lines = c.do("LISTSCRIPTS")
+        self.assertEqual(st, "OK")
+        return sorted(l.decode().strip() for l in lines)
+
+    def vac(self, **kw):
+        r = self.w.api([["VacationResponse/%s" % ("set" if kw else "get"),
+                         dict(kw, accountId=self.w.account), "v"]],
+                       using=[CORE, "urn:ietf:params:jmap:vacationresponse"])
+        self.assertEqual(r[0][0], "VacationResponse/%s" % ("set" if kw else "get"), r)
+        return r[0][1]
+
+    def test_quota(self):
+        """RFC 9425 from the account's quota_rule (users file: 1M), the
+        numbers local enforces; Quota/changes after a delivery."""
+        s = self.w.session()
+        self.assertIn("urn:ietf:params:jmap:quota", s["capabilities"])
+        self.assertEqual(s["primaryAccounts"]["urn:ietf:params:jmap:quota"], self.w.account)
+        using = [CORE, "urn:ietf:params:jmap:quota"]
+        r = self.w.api([["Quota/get", {"accountId": self.w.account, "ids": None}, "q"],
+                        ["Quota/query", {"accountId": self.w.account}, "l"]], using=using)
+        g = r[0][1]
+        self.assertEqual(len(g["list"]), 1, g)
+        q = g["list"][0]
+        self.assertEqual((q["id"], q["resourceType"], q["hardLimit"], q["scope"], q["types"]),
+                         ("storage", "octets", 1024 * 1024, "account", ["Email"]))
+        self.assertEqual(r[1][1]["ids"], ["storage"])
+        before = q["used"]
+        body = "x" * 5000 + "\n"
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as m:
+            m.sendmail(BOB, [ALICE], message("quota filler", body=body, frm=BOB).encode())
+
+        def used():
+            r = self.w.api([["Quota/get", {"accountId": self.w.account,
+                                           "ids": ["storage", "count"],
+                                           "properties": ["used"]}, "q"]], using=using)
+            return r[0][1]
+        wait_until(lambda: used()["list"][0]["used"] > before + 5000, 30, what="quota used grows")
+        now = used()
+        self.assertEqual(now["notFound"], ["count"])
+        self.assertEqual(set(now["list"][0]), {"id", "used"})
+        r = self.w.api([["Quota/changes", {"accountId": self.w.account,
+                                           "sinceState": g["state"]}, "c"],
+                        ["Quota/changes", {"accountId": self.w.account,
+                                           "sinceState": now["state"]}, "d"],
+                        ["Quota/get", {"accountId": self.w.account}, "e"]], using=using)
+        self.assertEqual((r[0][1]["updated"], r[0][1]["created"], r[0][1]["newState"]),
+                         (["storage"], [], now["state"]))
+        self.assertEqual(r[1][1]["updated"], [])
+        # without the capability in "using", the method is unknown
+        r = self.w.api([["Quota/get", {"accountId": self.w.account}, "q"]], using=[CORE])
+        self.assertEqual(r[0][1]["type"], "unknownMethod")
+
+    def test_zz_ids_survive_a_restart(self):
+        """Email, thread and blob ids, and the state, are the same after
+        the whole instance (jmap process included) restarted."""
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as m:
+            m.sendmail(BOB, [ALICE], message("kept ids", frm=BOB).encode())
+        wait_until(lambda: self.w.call("Email/query", {"filter": {"subject": "kept ids"}})["ids"],
+                   30, what="delivery")
+        props = ["threadId", "blobId", "mailboxIds", "subject"]
+        q = self.w.call("Email/query", {})
+        before = self.w.call("Email/get", {"ids": q["ids"], "properties": props})
+        self.inst.stop()
+        self.inst.start()
+        wait_until(lambda: self.inst._port_open(self.inst.http_plain_port), 30, what="http port")
+        w = Web("http://127.0.0.1:%d" % self.inst.http_plain_port)
+        st, h, b = w.login(ALICE, PASS)
+        self.assertEqual(st, 200, b)
+        w.session()
+        self.assertEqual(w.account, self.w.account)
+        q2 = w.call("Email/query", {})
+        self.assertEqual(q2["ids"], q["ids"])
+        self.assertEqual(q2["queryState"], q["queryState"])
+        after = w.call("Email/get", {"ids": q["ids"], "properties": props})
+        self.assertEqual(after["list"], before["list"])
+        self.assertEqual(after["state"], before["state"])
+        self.__class__.w = w
+
+    def test_vacation_on_sieve(self):
+        c = self.sieve()
+        self.assertEqual(c.do(b'PUTSCRIPT "filters" ' + c.literal(self.FILTER))[0], "OK")
+        self.assertEqual(c.do('SETACTIVE "filters"')[0], "OK")
+        g = self.vac()
+        self.assertEqual(g["list"][0]["id"], "singleton")
+        self.assertFalse(g["list"][0]["isEnabled"])
+        self.assertEqual(g["notFound"], [])
+        state = g["state"]
+
+        # errors: singleton create/destroy, bad values, a stale state
+        s = self.vac(create={"x": {"isEnabled": True}}, destroy=["singleton"],
+                     update={"singleton": {"fromDate": "yesterday"}})
+        self.assertEqual(s["notCreated"]["x"]["type"], "singleton")
+        self.assertEqual(s["notDestroyed"]["singleton"]["type"], "singleton")
+        self.assertEqual(s["notUpdated"]["singleton"]["type"], "invalidProperties")
+        self.assertEqual(s["notUpdated"]["singleton"]["properties"], ["fromDate"])
+        s = self.vac(update={"singleton": {"color": "red"}})
+        self.assertEqual(s["notUpdated"]["singleton"]["properties"], ["color"])
+        r = self.w.api([["VacationResponse/set", {"accountId": self.w.account,
+                                                  "ifInState": "not-" + state,
+                                                  "update": {"singleton": {"isEnabled": True}}},
+                         "v"]], using=[CORE, "urn:ietf:params:jmap:vacationresponse"])
+        self.assertEqual(r[0], ["error", {"type": "stateMismatch"}, "v"])
+        self.assertFalse(self.vac()["list"][0]["isEnabled"])
+
+        now = time.time()
+        iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+        s = self.vac(ifInState=state, update={"singleton": {
+            "isEnabled": True, "subject": "Away \"until\" Monday",
+            "textBody": "Back on Monday.\nAlice", "fromDate": iso(now - 86400),
+            "toDate": iso(now + 86400)}})
+        self.assertEqual(s["updated"], {"singleton": None}, s)
+        self.assertEqual(s["oldState"], state)
+        self.assertNotEqual(s["newState"], state)
+        v = self.vac()["list"][0]
+        self.assertTrue(v["isEnabled"])
+        self.assertEqual((v["subject"], v["textBody"], v["htmlBody"]),
+                         ('Away "until" Monday', "Back on Monday.\nAlice", None))
+        self.assertEqual(v["toDate"], iso(now + 86400))
+
+        # ManageSieve sees it; the filters are kept and included
+        self.assertEqual(self.scripts(c), ['"filters"', '"jmap-vacation" ACTIVE'])
+        st, _, _, lines = c.do('GETSCRIPT "jmap-vacation"')
+        self.assertEqual(st, "OK")
+        text = b"".join(lines)
+        self.assertIn(b'include :personal :optional "filters";', text)
+        self.assertIn(b"vacation :subject", text)
+
+        # mail from Bob: the vacation answers him, the filter files it
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as m:
+            m.sendmail(BOB, [ALICE], message("the quarterly report", frm=BOB).encode())
+        wait_until(lambda: os.path.isdir(os.path.join(self.inst.maildir(ALICE), ".Work")) and
+                   os.listdir(os.path.join(self.inst.maildir(ALICE), ".Work", "new")), 30,
+                   what="the filter files the message")
+        wait_until(lambda: self.inst.messages(BOB), 30, what="the vacation reply")
+        reply = self.inst.messages(BOB)[0]
+        self.assertIn(b'Subject: Away "until" Monday', reply)
+        self.assertIn(b"Back on Monday.", reply)
+        self.assertIn(b"Auto-Submitted: auto-replied", reply)
+
+        # off: the filters are the active script again, the text is kept
+        s = self.vac(update={"singleton": {"isEnabled": False}})
+        self.assertEqual(s["updated"], {"singleton": None}, s)
+        self.assertEqual(self.scripts(c), ['"filters" ACTIVE', '"jmap-vacation"'])
+        v = self.vac()["list"][0]
+        self.assertFalse(v["isEnabled"])
+        self.assertEqual(v["subject"], 'Away "until" Monday')
+        # activated over ManageSieve while switched off: still off (the
+        # script then only runs the filters)
+        self.assertEqual(c.do('SETACTIVE "jmap-vacation"')[0], "OK")
+        self.assertFalse(self.vac()["list"][0]["isEnabled"])
+        self.assertEqual(c.do('SETACTIVE "filters"')[0], "OK")
+        c.do("LOGOUT")
+
 
 
 if __name__ == "__main__":

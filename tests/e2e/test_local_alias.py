@@ -4,6 +4,7 @@ with real system users."""
 import grp
 import os
 import pwd
+import re
 import stat
 import unittest
 
@@ -83,6 +84,25 @@ class AliasTest(unittest.TestCase):
             self.assertEqual(os.stat(self.box(u)).st_uid, uid(u))
         m = [m for m in mbox_messages(self.box(self.a)) if m["Subject"] == "to team"][0]
         self.assertEqual(m["Delivered-To"], self.a + "@localhost")
+
+    def test_expanded_deliveries_log_to_and_orig_to(self):
+        """As Postfix's local: a line per address an alias expands to,
+        to=<that address>, orig_to=<the recipient as given>; a file or
+        command target keeps the alias's own address."""
+        self.inst.send("team@localhost", subject="orig_to team")
+        self.inst.send("tofile@localhost", subject="orig_to file")
+        st = self.wait_done("team@localhost", 2)
+        self.assertEqual([s for s, _ in st[:2]], ["sent", "sent"], st)
+        log = self.inst.log()
+        for u in (self.a, self.b):
+            self.assertRegex(log, r"to=<%s@localhost>, orig_to=<team@localhost>, relay=local, "
+                             r"delay=\S+, delays=\S+, dsn=2\.0\.0, status=sent \(delivered "
+                             % re.escape(u))
+        self.assertNotRegex(log, r": to=<team@localhost>, relay=local")
+        st = self.wait_done("tofile@localhost")
+        self.assertEqual(st[0][0], "sent", st)
+        self.assertRegex(self.inst.log(), r"to=<tofile@localhost>, relay=local, .*"
+                         r"status=sent \(delivered to file: ")
 
     def test_command_and_file_aliases_run_as_default_privs(self):
         nobody = pwd.getpwnam("nobody")

@@ -9,7 +9,8 @@ smtpd (smtpd_spf_policy = mark) into the same header and no Received-SPF
 header is added; an Authentication-Results header carrying our authserv-id
 is removed, one of another host is kept.  DMARC: pass through aligned SPF
 and through aligned DKIM, reject refused with 550 5.7.1 and nothing
-queued (the domain's p= and an organisational domain's sp=), quarantine
+queued (the domain's p= and an organisational domain's sp=; np= for a
+From: subdomain without A, AAAA and MX records, RFC 9091), quarantine
 delivered with X-Spam-Flag: YES, p=none and no record.  Keys, SPF and DMARC
 records come from a zone DNS server on loopback."""
 import glob
@@ -67,7 +68,11 @@ class MsgauthCleanupTest(unittest.TestCase):
                 "_dmarc.strict.example": [("TXT", "v=DMARC1; p=reject; adkim=s")],
                 "_dmarc.quar.example": [("TXT", "v=DMARC1; p=quarantine")],
                 "_dmarc.org.example": [("TXT", "v=DMARC1; p=none; sp=reject")],
-                "_dmarc.lax.example": [("TXT", "v=DMARC1; p=none")]}
+                "_dmarc.lax.example": [("TXT", "v=DMARC1; p=none")],
+                "_dmarc.np.example": [("TXT", "v=DMARC1; p=none; np=reject")],
+                "real.np.example": [("A", "192.0.2.7")],
+                "mx.np.example": [("MX", (10, "real.np.example"))],
+                "_dmarc.npsp.example": [("TXT", "v=DMARC1; p=none; sp=quarantine")]}
         for sel, ktype in (("ed", "ed25519"), ("rs", "rsa")):
             subprocess.run(["dknewkey", "--ktype", ktype, os.path.join(cls.tmp, sel)],
                            check=True, capture_output=True, timeout=60)
@@ -226,6 +231,24 @@ class MsgauthCleanupTest(unittest.TestCase):
                   sender="x@norecord.example")
         ar, _ = self.results("dmarc-norecord")
         self.assertIn("dmarc=none header.from=norecord.example", ar)
+
+    def test_dmarc_np_for_non_existent_subdomains(self):
+        # ghost.np.example has no A, AAAA or MX: np=reject applies
+        final = self.send(self.message("np-ghost", frm=b"x@ghost.np.example"),
+                          sender="x@ghost.np.example", code=550)
+        self.assertIn("DMARC policy of ghost.np.example", final[1][0])
+        self.assertIn("dmarc=fail from=ghost.np.example policy=reject", self.inst.log())
+        # a subdomain with an A record, or with only an MX, exists: p=none
+        for sub in ("real", "mx"):
+            frm = "x@%s.np.example" % sub
+            self.send(self.message("np-" + sub, frm=frm.encode()), sender=frm)
+            ar, _ = self.results("np-" + sub)
+            self.assertIn("dmarc=fail (p=none dis=none) header.from=%s.np.example" % sub, ar)
+        # without np= a non-existent subdomain gets sp= (RFC 9091 4)
+        self.send(self.message("np-sp", frm=b"x@ghost.npsp.example"),
+                  sender="x@ghost.npsp.example")
+        ar, _ = self.results("np-sp", folder="Junk")
+        self.assertIn("dmarc=fail (p=quarantine dis=quarantine)", ar)
 
     def test_forged_results_removed(self):
         extra = (b"Authentication-Results: " + AUTHSERV.encode() + b";\r\n\tdkim=pass header.d=bank.example\r\n"

@@ -40,6 +40,16 @@ class StagedInstallTest(unittest.TestCase):
     def p(self, path):
         return self.dest + path
 
+    def test_prefix_sets_the_directories(self):
+        """Another PREFIX: the installed main.cf names its libexec and the
+        webmail's folder under it (where make install put them)."""
+        make("install", "DESTDIR=" + self.dest, "PREFIX=/opt/tern")
+        with open(self.p("/etc/tern/main.cf")) as f:
+            cf = f.read()
+        self.assertIn("daemon_directory = /opt/tern/libexec/tern", cf)
+        self.assertIn("http_static_directory = /opt/tern/share/tern/web", cf)
+        self.assertTrue(os.path.isfile(self.p("/opt/tern/share/tern/web/index.html")))
+
     def test_layout_owners_and_modes(self):
         make("install", "DESTDIR=" + self.dest)
         want = {
@@ -85,6 +95,7 @@ class StagedInstallTest(unittest.TestCase):
             cf = f.read()
         self.assertIn("daemon_directory = /usr/local/libexec/tern", cf)
         self.assertIn("command_directory = /usr/local/sbin", cf)
+        self.assertIn("http_static_directory = /usr/local/share/tern/web", cf)
         # Every daemon the Makefile builds, every man page of man/.
         for d in os.listdir(os.path.join(BUILD, "libexec")):
             self.assertTrue(os.path.isfile(self.p("/usr/local/libexec/tern/" + d)), d)

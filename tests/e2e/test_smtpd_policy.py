@@ -50,6 +50,8 @@ class UntrustedClientTest(unittest.TestCase):
                     "bad.good.example 521 go away\n")
         with open(os.path.join(etc, "rcpt_access.pcre"), "w") as f:
             f.write("/^blocked\\+.*@example\\.com$/ REJECT blocked by pattern\n")
+            # Postfix's "i" flag turns the default case-insensitivity off.
+            f.write("/^Exact-Case@/i REJECT case-sensitive rule\n")
         with open(os.path.join(etc, "helo_access"), "w") as f:
             f.write("evil.example REJECT\n")
         with open(cls.inst.main_cf_path, "a") as f:
@@ -114,6 +116,17 @@ class UntrustedClientTest(unittest.TestCase):
         code, text = self.rcpt("x@good.example", "blocked+1@example.com")
         self.assertEqual(code, 554)
         self.assertIn("blocked by pattern", text)
+
+    def test_recipient_access_pcre_is_case_insensitive(self):
+        # pcre: tables ignore case unless a rule's flags say "i" (Postfix).
+        code, text = self.rcpt("x@good.example", "Blocked+2@Example.COM")
+        self.assertEqual(code, 554, text)
+        self.assertIn("blocked by pattern", text)
+        code, text = self.rcpt("x@good.example", "Exact-Case@example.com")
+        self.assertEqual(code, 554, text)
+        self.assertIn("case-sensitive rule", text)
+        code, text = self.rcpt("x@good.example", "exact-case@example.com")
+        self.assertNotIn("case-sensitive rule", text)
 
     def test_helo_checks(self):
         self.assertEqual(self.rcpt("x@good.example", USER, helo="evil.example")[0], 554)

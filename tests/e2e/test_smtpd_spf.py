@@ -6,7 +6,12 @@ smtpd_spf_temperror_defer is on, checks the HELO identity for the null
 sender; "mark" accepts a fail and records it in Authentication-Results (the
 Received-SPF header only with smtpd_spf_received_header); clients in mynetworks and
 authenticated clients are not checked (no header, no TXT query); many
-sessions checking at once each get their own answer."""
+sessions checking at once each get their own answer.  The HELO identity
+(smtpd_spf_helo_policy, RFC 7208 2.3): a failing HELO name is refused
+with a non-null sender too, a passing one is a second spf= entry
+(smtp.helo=) and a second Received-SPF header (identity=helo); the
+reject-results lists (policyd-spf's Mail_From_reject/HELO_reject) and
+smtpd_spf_exempt_networks."""
 import base64
 import smtplib
 import subprocess
@@ -29,6 +34,8 @@ ZONE = {
     "nospf.example": [("MX", (10, "mail.mx.example"))],
     "broken.example": ["TIMEOUT"],
     "badhelo.example": [("TXT", "v=spf1 -all")],
+    "mail.good.example": [("TXT", "v=spf1 ip4:127.0.0.1 -all")],
+    "softhelo.example": [("TXT", "v=spf1 ~all")],
 }
 
 
@@ -223,6 +230,115 @@ class SpfMarkAndTrustedTest(unittest.TestCase):
             pass
         c.close()
         wait_log(inst, "bad smtpd_spf_policy: maybe")
+
+
+def head_of(msg):
+    return msg.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].decode()
+
+
+def spf_headers(msg):
+    """Every unfolded Received-SPF header of a message."""
+    out = []
+    for line in head_of(msg).split("\n"):
+        if line[:1] in (" ", "\t") and out and out[-1] is not None:
+            out[-1] += " " + line.strip()
+        elif line.lower().startswith("received-spf:"):
+            out.append(line)
+        else:
+            out.append(None)
+    return [h for h in out if h]
+
+
+class SpfHeloTest(unittest.TestCase):
+    def instance(self, **main_cf):
+        cf = {"dns_servers": "127.0.0.1:%d" % self.dns.port, "mynetworks": "192.0.2.0/24"}
+        cf.update(main_cf)
+        inst = Instance(mailboxes=[USER], main_cf=cf)
+        self.addCleanup(inst.cleanup)
+        inst.start()
+        return inst
+
+    def setUp(self):
+        self.dns = ZoneDns(ZONE)
+        self.addCleanup(self.dns.stop)
+
+    def test_failing_helo_refused_with_any_sender(self):
+        inst = self.instance(smtpd_spf_policy="reject")
+        mail, final = send(inst, "bob@pass.example", helo="badhelo.example")
+        self.assertEqual(mail[0], 550, mail)
+        self.assertIn("5.7.23 SPF: HELO badhelo.example", mail[1])
+        self.assertIsNone(final)
+        wait_log(inst, "identity=helo from=<bob@pass.example> helo=<badhelo.example>: fail")
+        # the same sender with a HELO name that passes gets through
+        mail, final = send(inst, "bob@pass.example", helo="mail.good.example")
+        self.assertEqual(final[0], 250, final)
+
+    def test_helo_result_recorded_beside_mailfrom(self):
+        inst = self.instance(smtpd_spf_policy="mark", smtpd_spf_received_header="yes")
+        mail, final = send(inst, "bob@fail.example", helo="mail.good.example")
+        self.assertEqual(final[0], 250, final)
+        wait_until(lambda: inst.messages(USER), 20, what="delivery")
+        msg = inst.messages(USER)[0]
+        head = head_of(msg)
+        self.assertEqual(head.count("Authentication-Results:"), 1, head)
+        self.assertIn("spf=fail smtp.mailfrom=bob@fail.example", head)
+        self.assertIn("spf=pass smtp.helo=mail.good.example", head)
+        # DMARC-relevant: the MAIL FROM identity is the first spf= entry
+        self.assertLess(head.index("smtp.mailfrom="), head.index("smtp.helo="))
+        hs = spf_headers(msg)
+        self.assertEqual(len(hs), 2, hs)
+        self.assertTrue(hs[0].startswith("Received-SPF: fail "), hs)
+        self.assertIn("identity=mailfrom;", hs[0])
+        self.assertTrue(hs[1].startswith("Received-SPF: pass "), hs)
+        self.assertIn("identity=helo;", hs[1])
+        self.assertIn('envelope-from="bob@fail.example";', hs[1])
+        self.assertIn('helo="mail.good.example";', hs[1])
+
+    def test_helo_policy_none_and_address_literal_not_checked(self):
+        inst = self.instance(smtpd_spf_policy="reject", smtpd_spf_helo_policy="none")
+        mail, final = send(inst, "bob@pass.example", helo="badhelo.example")
+        self.assertEqual(final[0], 250, final)
+        self.assertNotIn(("badhelo.example", 16), self.dns.queries)
+        inst2 = self.instance(smtpd_spf_policy="reject")
+        mail, final = send(inst2, "bob@pass.example", helo="[127.0.0.1]")
+        self.assertEqual(final[0], 250, final)
+        wait_until(lambda: len(inst2.messages(USER)) == 1, 20, what="delivery")
+        self.assertNotIn("smtp.helo=", head_of(inst2.messages(USER)[0]))
+
+    def test_reject_results_lists(self):
+        inst = self.instance(smtpd_spf_policy="reject",
+                             smtpd_spf_reject_results="fail, softfail",
+                             smtpd_spf_helo_reject_results="fail softfail")
+        mail, _ = send(inst, "bob@soft.example", helo="mail.good.example")
+        self.assertEqual(mail[0], 550, mail)
+        self.assertNotIn("HELO", mail[1])
+        mail, _ = send(inst, "bob@pass.example", helo="softhelo.example")
+        self.assertEqual(mail[0], 550, mail)
+        self.assertIn("HELO softhelo.example", mail[1])
+        # the default list refuses fail only
+        inst2 = self.instance(smtpd_spf_policy="reject")
+        mail, final = send(inst2, "bob@soft.example", helo="softhelo.example")
+        self.assertEqual(final[0], 250, final)
+
+    def test_exempt_networks(self):
+        inst = self.instance(smtpd_spf_policy="reject", smtpd_spf_exempt_networks="127.0.0.0/8")
+        mail, final = send(inst, "bob@fail.example", helo="badhelo.example")
+        self.assertEqual(final[0], 250, final)
+        self.assertNotIn(("fail.example", 16), self.dns.queries)
+        self.assertNotIn(("badhelo.example", 16), self.dns.queries)
+
+    def test_bad_reject_result_is_an_error(self):
+        inst = Instance(mailboxes=[USER], main_cf={"smtpd_spf_policy": "reject",
+                                                   "smtpd_spf_helo_reject_results": "failing"})
+        self.addCleanup(inst.cleanup)
+        inst.start()
+        c = Conn(inst.smtp_port, timeout=3)
+        try:
+            c.reply()
+        except (EOFError, OSError, ValueError):
+            pass
+        c.close()
+        wait_log(inst, "bad smtpd_spf_helo_reject_results: failing")
 
 
 if __name__ == "__main__":

@@ -190,6 +190,30 @@ try {
   result.frameScript = await page.frames().find((f) => f !== page.mainFrame()).evaluate(() => window.ternPwned || null).catch((e) => "no-eval: " + e.message.split("\n")[0]);
   await shot(page, "html-message");
 
+  step("remote images only after the click");
+  await row(page, cfg.pictures.subject).click();
+  await page.waitForSelector(`#msg-subject:has-text("${cfg.pictures.subject}")`, { timeout: WAIT });
+  const pic = page.frameLocator("#msg-frame").locator("#picture");
+  await pic.waitFor({ state: "attached", timeout: WAIT });
+  await page.waitForSelector("#remote-notice", { timeout: WAIT });
+  // The mail's own inline style applies (the frame has its own CSP).
+  result.pictureStyle = await page.frameLocator("#msg-frame").locator("#styled").evaluate((el) => getComputedStyle(el).color);
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 1000)));
+  result.pictureBeforeClick = requests.filter((u) => u === cfg.pictures.url);
+  check(result.pictureBeforeClick.length === 0, "the remote picture is not fetched before the click");
+  check((await pic.evaluate((img) => img.naturalWidth)) === 0, "the picture is not shown before the click");
+  await shot(page, "pictures-blocked");
+  await Promise.all([page.waitForRequest(cfg.pictures.url, { timeout: WAIT }), page.click("#show-images")]);
+  await page.waitForSelector("#remote-notice", { state: "detached", timeout: WAIT });
+  const shown = page.frameLocator("#msg-frame").locator("#picture");
+  let width = 0;
+  for (const end = Date.now() + WAIT; Date.now() < end && !width; ) {
+    width = await shown.evaluate((img) => (img.complete ? img.naturalWidth : 0), null, { timeout: WAIT }).catch(() => 0);
+    if (!width) await page.waitForTimeout(100);
+  }
+  check(width > 0, "the picture is shown after the click");
+  await shot(page, "pictures-shown");
+
   step("move to a folder");
   if (!(await page.locator(".folder .fname", { hasText: new RegExp("^" + cfg.folder + "$") }).count())) {
     await page.fill("#new-folder", cfg.folder);
@@ -218,6 +242,12 @@ try {
   await page.click("#settings-btn");
   await page.waitForSelector(`#identities:has-text("${cfg.a.address}")`, { timeout: WAIT });
   await page.waitForSelector("#v-enabled", { timeout: WAIT });
+  // The vacation reply (a Sieve script on the server, see test_webmail.py).
+  await page.check("#v-enabled");
+  await page.fill("#v-subject", cfg.vacationSubject);
+  await page.fill("#v-text", "Back next week.");
+  await page.click("form.vacation button[type=submit]");
+  await page.waitForSelector("#v-status:has-text('Saved.')", { timeout: WAIT });
   await shot(page, "settings");
 
   step("phone layout");
@@ -255,6 +285,7 @@ try {
   await browser.close();
 }
 delete result.pending;
+// Off the origin: only the picture the user asked for may appear here.
 const forbidden = requests.filter((u) => !u.startsWith(origin + "/") && !u.startsWith("data:") && !u.startsWith("blob:") && !u.startsWith("about:"));
 result.foreign = forbidden;
 console.log("RESULT " + JSON.stringify(result));

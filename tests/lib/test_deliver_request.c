@@ -47,6 +47,7 @@ static void sample(struct deliver_request *r, struct deliver_rcpt *rc)
 	r->nexthop = "[mx.example]:2525";
 	r->ret = "HDRS";
 	r->envid = "env+2Bid";
+	r->requiretls = true;
 	rc[0].addr = "a@example.com";
 	rc[0].index = 0;
 	rc[0].cls = "virtual";
@@ -79,6 +80,7 @@ static void test_round_trip(void **state)
 	assert_string_equal(out.nexthop, "[mx.example]:2525");
 	assert_string_equal(out.ret, "HDRS");
 	assert_string_equal(out.envid, "env+2Bid");
+	assert_true(out.requiretls);
 	assert_int_equal(out.nrcpt, 2);
 	assert_string_equal(out.rcpts[0].addr, "a@example.com");
 	assert_int_equal(out.rcpts[0].index, 0);
@@ -97,6 +99,7 @@ static void test_round_trip(void **state)
 	/* The null sender, no next hop, no DSN. */
 	in.sender = "";
 	in.nexthop = in.ret = in.envid = NULL;
+	in.requiretls = false;
 	buf_reset(&b);
 	deliver_request_encode(&in, &b);
 	parse(&b, &m);
@@ -105,6 +108,7 @@ static void test_round_trip(void **state)
 	assert_null(out.nexthop);
 	assert_null(out.ret);
 	assert_null(out.envid);
+	assert_false(out.requiretls);
 	deliver_request_free(&out);
 	ipc_msg_free(&m);
 	buf_free(&b);

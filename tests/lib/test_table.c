@@ -289,29 +289,127 @@ static void test_pcre(void **state)
 	(void)state;
 	write_file(path, "# comment\n"
 			 "/^(.*)@example\\.com$/ local:$1\n"
-			 "/^FOO([0-9]+)/i num=${1}$$\n"
+			 "/^FOO([0-9]+)/ num=${1}$$\n"
+			 "/^Exact$/i case-sensitive\n"
 			 "/x y/x spaced\n"
 			 "/^(a)$|^(b)$/ [$1][$2]\n"
 			 "/a\\/b/ slash\n"
+			 "%^pct(.)% pct=$1\n"
 			 "/^first/ one\n"
 			 "/^fir/ two\n"
 			 "/^multi$/m\n"
-			 "  continued result\n");
+			 "  continued result\n"
+			 "/^dot.all$/ dotall\n"
+			 "/^nodot.x$/s nodotall\n"
+			 "/^nodot/ nodot-fallback\n"
+			 "/^greedy(a+)/U lazy=$1\n"
+			 "/end$/E endonly\n"
+			 "/b$/ dollar-before-newline\n");
 	spec = xasprintf("pcre:%s", path);
 	t = open_ok(spec, 0);
+	/* Postfix's default: case-insensitive; "i" makes a pattern sensitive. */
 	expect(t, "Bob@example.com", "local:Bob");
+	expect(t, "BOB@EXAMPLE.COM", "local:BOB");
 	expect(t, "foo42", "num=42$");
 	expect(t, "FOO7x", "num=7$");
+	expect(t, "Exact", "case-sensitive");
+	expect(t, "EXACT", NULL);
 	expect(t, "xy", "spaced");
 	expect(t, "x y", NULL);
 	expect(t, "b", "[][b]");
 	expect(t, "a", "[a][]");
 	expect(t, "a/b", "slash");
+	expect(t, "pctQ", "pct=Q");
 	expect(t, "first", "one");
 	expect(t, "fir", "two");
 	expect(t, "line\nmulti", "continued result");
-	expect(t, "BOB@EXAMPLE.COM", NULL);
+	/* "s" is on by default: . matches a newline; the flag turns it off. */
+	expect(t, "dot\nall", "dotall");
+	expect(t, "nodot\nx", "nodot-fallback");
+	expect(t, "nodotzx", "nodotall");
+	expect(t, "greedyaaa", "lazy=a");
+	expect(t, "the end\n", NULL);
+	expect(t, "ab\n", "dollar-before-newline");
 	expect(t, "nothing", NULL);
+	table_close(t);
+	free(spec);
+	free(path);
+}
+
+/* "!" negation, if/endif blocks (nested, negated) and any delimiter. */
+static void test_pcre_blocks(void **state)
+{
+	char *path = tmp_path("blocks"), *spec;
+	struct table *t;
+
+	(void)state;
+	write_file(path, "if /@example\\.com$/\n"
+			 "!/^postmaster@/ not-postmaster\n"
+			 "if !/^a/\n"
+			 "/^b/ b-user\n"
+			 "endif\n"
+			 "/^a/ a-user\n"
+			 "endif\n"
+			 "IF |^x|\n"
+			 "|^x(.)| x=$1\n"
+			 "ENDIF\n"
+			 "!/@/ no-at\n");
+	spec = xasprintf("pcre:%s", path);
+	t = open_ok(spec, 0);
+	expect(t, "alice@example.com", "not-postmaster");
+	expect(t, "postmaster@example.com", NULL);
+	expect(t, "Postmaster@Example.COM", NULL);
+	expect(t, "xy", "x=y");
+	expect(t, "x@other", "x=@");
+	expect(t, "plain", "no-at");
+	table_close(t);
+	write_file(path, "if /example/\n"
+			 "!/^post/ other\n"
+			 "if /^b/\n"
+			 "/^bo/ bo\n"
+			 "endif\n"
+			 "endif\n"
+			 "/^b/ outside\n");
+	sleep_msec(1100);
+	t = open_ok(spec, 0);
+	expect(t, "bob@other", "outside");
+	expect(t, "postmaster@example", NULL);
+	expect(t, "bob@example", "other");
+	table_close(t);
+	free(spec);
+	free(path);
+}
+
+/* regexp: tables: POSIX patterns, case-insensitive and extended by default. */
+static void test_regexp(void **state)
+{
+	char *path = tmp_path("regexp"), *spec;
+	struct table *t;
+
+	(void)state;
+	write_file(path, "/^(.*)@example\\.com$/ local:$1\n"
+			 "/^Exact$/i case-sensitive\n"
+			 "/^a+b{2}$/ extended\n"
+			 "/^c\\(d\\)$/x basic:$1\n"
+			 "!/@/ no-at\n"
+			 "if /^z/\n"
+			 "/^zz/ double-z\n"
+			 "endif\n");
+	spec = xasprintf("regexp:%s", path);
+	t = open_ok(spec, 0);
+	expect(t, "Bob@EXAMPLE.com", "local:Bob");
+	expect(t, "Exact@x", NULL);
+	expect(t, "aaBB", "extended");
+	expect(t, "cd@", NULL);
+	expect(t, "EXACT", "no-at");
+	expect(t, "Exact", "case-sensitive");
+	expect(t, "zz@x", "double-z");
+	expect(t, "z@x", NULL);
+	table_close(t);
+	write_file(path, "/^c\\(d\\)$/x basic:$1\n");
+	sleep_msec(1100);
+	t = open_ok(spec, 0);
+	expect(t, "cd", "basic:d");
 	table_close(t);
 	free(spec);
 	free(path);
@@ -330,18 +428,28 @@ static void pcre_bad(const char *text, const char *want)
 
 static void test_pcre_errors(void **state)
 {
+	char *path = tmp_path("bad.rx"), *spec = xasprintf("regexp:%s", path);
+
 	(void)state;
 	pcre_bad("/a/q result\n", "unknown regex flag");
-	pcre_bad("if /a/\n/b/ c\nendif\n", "if/endif not supported");
-	pcre_bad("/a/ ok\nendif\n", ":2: if/endif not supported");
+	pcre_bad("if /a/\n/b/ c\n", ":1: if without endif");
+	pcre_bad("/a/ ok\nendif\n", ":2: endif without if");
+	pcre_bad("if /a/ x\nendif\n", ":1: unexpected text after if");
 	pcre_bad("/a/\n", "missing result");
 	pcre_bad("/(/ r\n", "bad regex");
 	pcre_bad("/(a)/ $2\n", "capture group");
+	pcre_bad("!/(a)/ $1\n", "negated");
 	pcre_bad("/a/ $x\n", "bad '$'");
 	pcre_bad("/a/ trailing $\n", "bad '$'");
-	pcre_bad("/abc result\n", "missing closing '/'");
+	pcre_bad("/abc result\n", "missing closing delimiter");
 	pcre_bad("abc result\n", "expected");
-	pcre_bad("!/abc/ result\n", "expected");
+	pcre_bad("!abc/ result\n", "expected");
+	write_file(path, "/a/s result\n");
+	open_bad(spec, "unknown regexp flag");
+	write_file(path, "/(/ result\n");
+	open_bad(spec, "bad regexp");
+	free(spec);
+	free(path);
 }
 
 static void test_static(void **state)
@@ -412,7 +520,7 @@ static void test_bad_specs(void **state)
 	open_bad(":x", "type:name");
 	open_bad("texthash:", "missing file name");
 	open_bad("pcre:", "missing file name");
-	open_bad("sqlite:/etc/x", "\"sqlite\""); /* regexp: is read as pcre: */
+	open_bad("sqlite:/etc/x", "\"sqlite\"");
 }
 
 static int setup(void **state)
@@ -443,6 +551,8 @@ int main(void)
 	    cmocka_unit_test(test_file_errors),
 	    cmocka_unit_test(test_reload),
 	    cmocka_unit_test(test_pcre),
+	    cmocka_unit_test(test_pcre_blocks),
+	    cmocka_unit_test(test_regexp),
 	    cmocka_unit_test(test_pcre_errors),
 	    cmocka_unit_test(test_static),
 	    cmocka_unit_test(test_inline),

@@ -41,7 +41,8 @@ static void test_multi_line_and_partial(void **state)
 	struct smtp_reply r;
 	size_t used = 0;
 	const char *ehlo = "250-mx.example\r\n250-PIPELINING\r\n250-SIZE 1000\r\n"
-			   "250-AUTH LOGIN PLAIN\r\n250-STARTTLS\r\n250 CHUNKING\r\n";
+			   "250-AUTH LOGIN PLAIN\r\n250-STARTTLS\r\n250-REQUIRETLS\r\n"
+			   "250 CHUNKING\r\n";
 	struct smtp_ext e;
 	struct buf line = BUF_INIT;
 
@@ -55,6 +56,7 @@ static void test_multi_line_and_partial(void **state)
 	assert_true(e.esmtp && e.pipelining && e.starttls && e.chunking);
 	assert_true(e.auth_plain && e.auth_login);
 	assert_false(e.dsn || e.eightbit || e.smtputf8);
+	assert_true(e.requiretls);
 	assert_int_equal(e.size, 1000);
 	assert_int_equal(parse("550-5.1.1 no\n550 such user\n", &r, &used), 1);
 	smtp_reply_line(&r, &line);

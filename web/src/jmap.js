@@ -107,6 +107,20 @@ export class Client {
     }
   }
 
+  // Hands a sanitised message body to http, which serves it back from its
+  // own URL under its own CSP (remote images only when images is true);
+  // returns that URL for the reader's frame.
+  async view(html, images) {
+    const res = await this.fetch("/api/view" + (images ? "?images=1" : ""), {
+      method: "POST",
+      headers: { "Content-Type": "text/html; charset=utf-8" },
+      body: html,
+    });
+    const body = await json(res);
+    if (!res.ok) throw new HttpError(res.status, body.error || "cannot show the message");
+    return body.url;
+  }
+
   async loadSession() {
     const res = await this.fetch("/.well-known/jmap");
     if (!res.ok) throw new HttpError(res.status, "cannot read the JMAP session");

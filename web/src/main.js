@@ -633,9 +633,9 @@ async function renderBody(body, e, thread, allowRemote) {
       }
     }
     const dark = matchMedia("(prefers-color-scheme: dark)").matches;
-    const { srcdoc, blocked } = mailDocument(e.bodyValues[htmlPart.partId].value, { cidUrls, allowRemote, dark });
+    const { html, blocked } = mailDocument(e.bodyValues[htmlPart.partId].value, { cidUrls, allowRemote, dark });
     const frame = h("iframe.mailframe#msg-frame", { sandbox: "allow-popups allow-popups-to-escape-sandbox", referrerpolicy: "no-referrer", title: "Message body" });
-    frame.srcdoc = srcdoc;
+    frame.src = await jmap.view(html, allowRemote);
     clear(
       body,
       blocked && !allowRemote

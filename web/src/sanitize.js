@@ -1,8 +1,11 @@
 // HTML mail to a document for a sandboxed iframe: DOMPurify removes scripts,
 // event handlers, javascript: URLs, forms and embedded objects; remote images
 // (and CSS url()s) are set aside until the user asks for them; cid: images
-// become data: URLs of the message's own parts. The frame's srcdoc carries
-// its own CSP, and the iframe has `sandbox` without allow-scripts.
+// become data: URLs of the message's own parts. The document carries its own
+// CSP; http serves it from its own URL (/view/TOKEN) with the same policy
+// as a header (a srcdoc frame would inherit the page's CSP, which allows
+// neither remote images nor the mail's inline styles), and the iframe has
+// `sandbox` without allow-scripts.
 import DOMPurify from "dompurify";
 
 const REMOTE = /^\s*(https?:)?\/\//i;
@@ -16,7 +19,7 @@ function cssRemote(css, allow) {
   });
 }
 
-// Returns {srcdoc, blocked}: blocked counts the remote resources left out.
+// Returns {html, blocked}: blocked counts the remote resources left out.
 export function mailDocument(html, { cidUrls = {}, allowRemote = false, dark = false } = {}) {
   let blocked = 0;
   const purify = DOMPurify();
@@ -70,13 +73,13 @@ export function mailDocument(html, { cidUrls = {}, allowRemote = false, dark = f
   const img = allowRemote ? "data: https: http:" : "data:";
   const csp = `default-src 'none'; img-src ${img}; style-src 'unsafe-inline'; font-src data:; base-uri 'none'; form-action 'none'`;
   const scheme = dark ? "light dark" : "light";
-  const srcdoc =
+  const doc =
     `<!doctype html><html><head><meta charset="utf-8">` +
     `<meta http-equiv="Content-Security-Policy" content="${csp}">` +
     `<meta name="color-scheme" content="${scheme}"><meta name="referrer" content="no-referrer">` +
     `<style>body{font:14px/1.45 system-ui,sans-serif;margin:12px;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style>` +
     `</head><body>${body}</body></html>`;
-  return { srcdoc, blocked };
+  return { html: doc, blocked };
 }
 
 // Plain text to safe HTML-free DOM: the caller puts it in textContent.

@@ -2,7 +2,8 @@
  * test_client.c - unit tests for lib/auth/client.c against a fake auth
  * daemon on the same event loop: a SASL exchange step by step, the
  * mechanisms learned on connecting, failures delivered from the loop and
- * never inside the call, a daemon that is missing, one that goes away and
+ * never inside the call, a daemon that is missing, one that comes late
+ * (calls wait for it), one that goes away and
  * comes back (reconnect), one that never answers (time-out), and abort
  * (cancel sent, no callback); then the blocking client.
  */
@@ -244,15 +245,43 @@ static void test_missing_daemon(void **state)
 	struct seen s = {0};
 
 	(void)state;
-	c = auth_client_new(fake.loop, fake.path, "smtp", 5000);
+	c = auth_client_new(fake.loop, fake.path, "smtp", 300);
 	auth_client_call(c, &r, on_reply, &s);
 	assert_int_equal(s.calls, 0);
-	run_until(&s.calls, 1, 2000);
+	run_until(&s.calls, 1, 3000);
 	assert_int_equal(s.calls, 1);
 	assert_int_equal(s.last, AUTH_FAIL);
 	assert_int_equal(s.code, AUTH_CODE_TEMPFAIL);
+	assert_string_equal(s.reason, "authentication service unavailable");
 	assert_null(auth_client_mechanisms(c));
+	assert_int_equal(auth_client_pending(c), 0);
 	auth_client_free(c);
+}
+
+/* A call made while the daemon is away waits for it within its time-out. */
+static void test_daemon_late(void **state)
+{
+	struct auth_client *c;
+	struct auth_request r = plain_request();
+	struct seen s = {0}, t = {0};
+
+	(void)state;
+	c = auth_client_new(fake.loop, fake.path, "imap", 5000);
+	s.continue_with_response = true;
+	t.continue_with_response = true;
+	auth_client_call(c, &r, on_reply, &s);
+	auth_client_call(c, &r, on_reply, &t);
+	event_loop_once(fake.loop, 250); /* a few failed attempts */
+	assert_int_equal(s.calls, 0);
+	fake_listen();
+	run_until(&t.calls, 2, 5000);
+	run_until(&s.calls, 2, 5000);
+	assert_int_equal(s.last, AUTH_OK);
+	assert_int_equal(t.last, AUTH_OK);
+	assert_string_equal(auth_client_mechanisms(c), "PLAIN SCRAM-SHA-256");
+	assert_int_equal(auth_client_pending(c), 0);
+	auth_client_free(c);
+	fake_stop_listening();
 }
 
 static void test_daemon_restart(void **state)
@@ -361,6 +390,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_exchange_and_mechanisms, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_daemon, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_daemon_late, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_daemon_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout_and_abort, setup, teardown),
 	    cmocka_unit_test(test_blocking_client),

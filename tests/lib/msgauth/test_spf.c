@@ -364,6 +364,25 @@ static void test_helo_identity_and_explanation(void **state)
 	    check(zone, "192.0.2.1", "x@plain.example", "h.example", &o, NULL), SPF_FAIL);
 	assert_string_equal(o.explanation, "DEFAULT");
 	spf_outcome_free(&o);
+	/* helo_identity: the HELO name is checked though a sender is set */
+	{
+		struct zone z = {.rr = zone};
+		struct spf_query q = {.ip = "192.0.2.1",
+		    .sender = "x@plain.example",
+		    .helo = "helo.example.org",
+		    .helo_identity = true};
+		char *name;
+		int type;
+
+		while (!spf_evaluate(&q, 1000, zone_get, &z, &o, &name, &type)) {
+			zone_answer(&z, name, type);
+			free(name);
+		}
+		zone_free(&z);
+		assert_int_equal(o.result, SPF_FAIL);
+		assert_string_equal(o.domain, "helo.example.org");
+		spf_outcome_free(&o);
+	}
 }
 
 static void test_limits(void **state)
@@ -471,6 +490,14 @@ static void test_received_spf(void **state)
 	    "pass (mx.example.org: domain of a\"b@example.com designates 192.0.2.1 as permitted "
 	    "sender) client-ip=192.0.2.1; envelope-from=\"a\\\"b@example.com\"; "
 	    "helo=\"h.example\"; receiver=mx.example.org; identity=mailfrom; "
+	    "mechanism=\"ip4:192.0.2.0/24\";");
+	buf_free(&b);
+	q.helo_identity = true;
+	spf_received_value(&q, &o, "mx.example.org", &b);
+	assert_string_equal(buf_cstr(&b),
+	    "pass (mx.example.org: domain of h.example designates 192.0.2.1 as permitted "
+	    "sender) client-ip=192.0.2.1; envelope-from=\"a\\\"b@example.com\"; "
+	    "helo=\"h.example\"; receiver=mx.example.org; identity=helo; "
 	    "mechanism=\"ip4:192.0.2.0/24\";");
 	buf_free(&b);
 	assert_string_equal(spf_result_name(SPF_SOFTFAIL), "softfail");

@@ -16,7 +16,7 @@
 
 #define ALL                                                                                        \
 	(ESMTP_OFFER_SIZE | ESMTP_OFFER_8BITMIME | ESMTP_OFFER_DSN | ESMTP_OFFER_SMTPUTF8 |        \
-	    ESMTP_OFFER_AUTH)
+	    ESMTP_OFFER_AUTH | ESMTP_OFFER_REQUIRETLS)
 
 /* Parses params and checks the count. */
 static size_t params_ok(const char *s, struct esmtp_param *p, size_t max)
@@ -141,6 +141,9 @@ static void test_mail(void **state)
 	esmtp_mail_free(&m);
 	mail_ok("SIZE=0", &m);
 	assert_int_equal(m.size, 0);
+	assert_false(m.requiretls);
+	mail_ok("requiretls SIZE=10", &m);
+	assert_true(m.requiretls);
 }
 
 static void test_mail_bad(void **state)
@@ -176,6 +179,10 @@ static void test_mail_bad(void **state)
 	mail_bad("SMTPUTF8", ESMTP_OFFER_DSN, "555 5.5.4 Unsupported option: SMTPUTF8");
 	mail_bad("AUTH=<>", ALL & ~ESMTP_OFFER_AUTH, "555 5.5.4 Unsupported option: AUTH");
 	mail_bad("SIZE=1", 0, "555 5.5.4 Unsupported option: SIZE");
+	/* RFC 8689 4.1: offered only over TLS, so unknown without it. */
+	mail_bad("REQUIRETLS", ALL & ~ESMTP_OFFER_REQUIRETLS,
+	    "555 5.5.4 Unsupported option: REQUIRETLS");
+	mail_bad("REQUIRETLS=yes", ALL, "501 5.5.4 REQUIRETLS takes no value");
 	mail_bad("BODY=8BITMIME", 0, "555 5.5.4 Unsupported option: BODY");
 }
 

@@ -1,0 +1,64 @@
+/*
+ * dane.h - DANE for SMTP (RFC 7672): the TLSA records of a server, as the
+ * smtp client needs them.
+ *
+ *   dane_tlsa_from_answer  TLSA answer bytes -> records (pure; fuzzed)
+ *   dane_tlsa_lookup       _port._tcp.host TLSA through the validating
+ *                          resolver, with whether the answer was secure
+ *
+ * Trust comes from the resolver: the look-up asks with the AD and DO bits
+ * (RFC 6840 section 5.7) and believes the AD bit of the answer, which is
+ * only sound when the resolver is local or the path to it is trusted
+ * (smtp_dns_support_level = dnssec says so).  Which records are usable
+ * (RFC 7672 section 3.1.3): DANE-TA(2) and DANE-EE(3) with the
+ * Cert(0) or SPKI(1) selector and Full(0), SHA2-256(1) or SHA2-512(2)
+ * matching, of the right digest length; PKIX-TA(0) and PKIX-EE(1) are
+ * unusable for SMTP.  What to do with them (levels, verification) is
+ * tls_client.c's and the smtp client's.
+ */
+#ifndef TERN_DANE_H
+#define TERN_DANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "dns.h"
+
+#define DANE_TLSA_MAX 32	/* records kept from one answer */
+#define DANE_TLSA_DATA_MAX 2048 /* bytes of one record's data (a full certificate) */
+
+struct dane_tlsa {
+	uint8_t usage, selector, mtype;
+	unsigned char *data;
+	size_t len;
+};
+
+struct dane_tlsa_set {
+	struct dane_tlsa *rr; /* the usable records */
+	size_t n;
+	size_t unusable; /* records seen and left out */
+};
+
+/* Whether one record can be used (see above). */
+bool dane_tlsa_usable(uint8_t usage, uint8_t selector, uint8_t mtype, size_t len);
+
+/*
+ * The TLSA records in the answer section of ans[0..len) (RRSIGs, CNAMEs and
+ * other types are skipped): DNS_OK when there is at least one record,
+ * usable or not (set filled: free it with dane_tlsa_free); DNS_NODATA when
+ * none; DNS_FAIL when the message is malformed.
+ */
+enum dns_status dane_tlsa_from_answer(const unsigned char *ans, int len, struct dane_tlsa_set *set);
+void dane_tlsa_free(struct dane_tlsa_set *set);
+
+/*
+ * Looks up _port._tcp.host TLSA.  *secure: the resolver validated the
+ * answer (or the denial).  DNS_OK (set filled), DNS_NODATA or DNS_NOTFOUND
+ * (no records), DNS_RETRY / DNS_FAIL (why filled).
+ */
+enum dns_status dane_tlsa_lookup(
+    const char *host, int port, struct dane_tlsa_set *set, bool *secure, struct buf *why);
+
+#endif

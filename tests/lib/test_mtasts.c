@@ -1,0 +1,120 @@
+/*
+ * test_mtasts.c - unit tests for lib/mtasts.c: the _mta-sts TXT record,
+ * the policy file (RFC 8461 section 3.2's example, CRLF, missing and bad
+ * fields, unknown and repeated keys) and MX pattern matching (wildcards of
+ * exactly one label, case, final dots).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "mtasts.h"
+
+static void test_txt(void **state)
+{
+	char id[MTASTS_ID_MAX + 1];
+
+	(void)state;
+	assert_true(mtasts_txt_parse("v=STSv1; id=20160831085700Z;", id));
+	assert_string_equal(id, "20160831085700Z");
+	assert_true(mtasts_txt_parse("v=STSv1;id=abc", id));
+	assert_string_equal(id, "abc");
+	assert_true(mtasts_txt_parse("v=STSv1; ext=x; id=A1 ", id));
+	assert_string_equal(id, "A1");
+	assert_false(mtasts_txt_parse("v=STSv2; id=1", id));
+	assert_false(mtasts_txt_parse("id=1; v=STSv1", id));
+	assert_false(mtasts_txt_parse("v=STSv1;", id));
+	assert_false(mtasts_txt_parse("v=STSv1; id=", id));
+	assert_false(mtasts_txt_parse("v=STSv1; id=a-b", id));
+	assert_false(mtasts_txt_parse("v=STSv1; id=123456789012345678901234567890123", id));
+	assert_false(mtasts_txt_parse("v=STSv1 id=1", id));
+	assert_false(mtasts_txt_parse("v=STSv1; junk", id));
+}
+
+static void test_policy(void **state)
+{
+	static const char rfc[] = "version: STSv1\n"
+				  "mode: enforce\n"
+				  "mx: mail.example.com\n"
+				  "mx: *.example.net\n"
+				  "mx: backupmx.example.com\n"
+				  "max_age: 604800\n";
+	struct mtasts_policy p;
+	struct buf why = BUF_INIT;
+
+	(void)state;
+	assert_true(mtasts_policy_parse(rfc, strlen(rfc), &p, &why));
+	assert_int_equal(p.mode, MTASTS_ENFORCE);
+	assert_int_equal(p.max_age, 604800);
+	assert_int_equal(p.nmx, 3);
+	assert_string_equal(p.mx[1], "*.example.net");
+	assert_true(mtasts_mx_match(&p, "mail.example.com"));
+	assert_true(mtasts_mx_match(&p, "MAIL.Example.COM."));
+	assert_true(mtasts_mx_match(&p, "mx1.example.net"));
+	assert_false(mtasts_mx_match(&p, "a.b.example.net")); /* one label only */
+	assert_false(mtasts_mx_match(&p, "example.net"));
+	assert_false(mtasts_mx_match(&p, ".example.net"));
+	assert_false(mtasts_mx_match(&p, "mail.example.com.evil"));
+	assert_false(mtasts_mx_match(&p, "xmail.example.com"));
+	mtasts_policy_free(&p);
+
+	/* CRLF, white space, unknown keys, a repeated mode keeps the first. */
+	static const char crlf[] = "version: STSv1\r\nmode:testing \r\nfoo: bar\r\n"
+				   "mode: enforce\r\nmx: MX.Example.ORG.\r\nmax_age:0";
+	assert_true(mtasts_policy_parse(crlf, strlen(crlf), &p, &why));
+	assert_int_equal(p.mode, MTASTS_TESTING);
+	assert_int_equal(p.max_age, 0);
+	assert_string_equal(p.mx[0], "mx.example.org");
+	mtasts_policy_free(&p);
+
+	/* mode none needs no mx. */
+	static const char none[] = "version: STSv1\nmode: none\nmax_age: 86400\n";
+	assert_true(mtasts_policy_parse(none, strlen(none), &p, &why));
+	assert_int_equal(p.mode, MTASTS_NONE);
+	mtasts_policy_free(&p);
+	buf_free(&why);
+}
+
+static void policy_bad(const char *text, const char *want)
+{
+	struct mtasts_policy p;
+	struct buf why = BUF_INIT;
+
+	if (mtasts_policy_parse(text, strlen(text), &p, &why))
+		fail_msg("accepted: %s", text);
+	assert_string_equal(buf_cstr(&why), want);
+	assert_null(p.mx);
+	buf_free(&why);
+}
+
+static void test_policy_bad(void **state)
+{
+	(void)state;
+	policy_bad(
+	    "version: STSv2\nmode: enforce\nmx: a\nmax_age: 1\n", "unknown MTA-STS policy version");
+	policy_bad("version: STSv1\nmode: strict\nmx: a\nmax_age: 1\n", "bad MTA-STS policy mode");
+	policy_bad(
+	    "version: STSv1\nmode: enforce\nmx: a\nmax_age: -1\n", "bad MTA-STS policy max_age");
+	policy_bad("version: STSv1\nmode: enforce\nmx: a\nmax_age: 31557601\n",
+	    "bad MTA-STS policy max_age");
+	policy_bad("version: STSv1\nmode: enforce\nmax_age: 1\n", "MTA-STS policy without mx");
+	policy_bad("mode: enforce\nmx: a\nmax_age: 1\n",
+	    "MTA-STS policy without version, mode or max_age");
+	policy_bad("", "MTA-STS policy without version, mode or max_age");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_txt),
+	    cmocka_unit_test(test_policy),
+	    cmocka_unit_test(test_policy_bad),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
