@@ -6,12 +6,14 @@
  *       compiles each script; prints the errors ("NAME: line N: error:
  *       ...") and exits 1 when one does not compile.
  *   tern sieve test [-f SENDER] [-r RECIPIENT] [-a ORIG-RECIPIENT]
- *                   [-m EXISTING-FOLDER]... SCRIPT MESSAGE
+ *                   [-m EXISTING-FOLDER]... [-o NAME=VALUE]... SCRIPT MESSAGE
  *       runs SCRIPT on the message file and prints the actions, one a line
  *       (store FOLDER [flags=...], redirect ADDR, reject TEXT, discard,
  *       vacation ..., implicit-keep), then "# vacation: ..." lines saying
  *       whether a reply would be sent.  Nothing is delivered or sent.
- *       Exits 1 when the script does not compile.
+ *       Exits 1 when the script does not compile.  -o sets one of the
+ *       sieve_spamtest_* / sieve_virustest_* parameters (main.cf(5)) for
+ *       the spamtest and virustest tests.
  *
  * Reads no configuration: it works on files, for users and for
  * tests/sieve/run_diff.py.
@@ -32,7 +34,20 @@
 struct sieve_cli {
 	const char *boxes[SIEVE_CLI_BOXES];
 	int nboxes;
+	char *opts[SIEVE_CLI_BOXES]; /* -o NAME=VALUE */
+	int nopts;
 };
+
+static const char *sieve_cli_opt(const char *name, void *ctx)
+{
+	const struct sieve_cli *c = ctx;
+	size_t n = strlen(name);
+
+	for (int i = c->nopts - 1; i >= 0; i--)
+		if (strncmp(c->opts[i], name, n) == 0 && c->opts[i][n] == '=')
+			return c->opts[i] + n + 1;
+	return NULL;
+}
 
 static bool sieve_cli_exists(void *ctx, const char *name)
 {
@@ -109,7 +124,9 @@ static int sieve_cli_check(int argc, char **argv)
 
 static int sieve_cli_test(int argc, char **argv)
 {
-	struct sieve_cli cli = {{0}, 0};
+	struct sieve_cli cli = {.nboxes = 0};
+	struct sieve_scoretest *spam = NULL, *virus = NULL;
+	struct buf err = BUF_INIT;
 	struct sieve_env env = {0};
 	struct buf msg = BUF_INIT, out = BUF_INIT;
 	struct sieve_result res;
@@ -121,7 +138,7 @@ static int sieve_cli_test(int argc, char **argv)
 	env.ctx = &cli;
 	env.mailbox_exists = sieve_cli_exists;
 	optind = 1;
-	while ((c = getopt(argc, argv, "f:r:a:m:")) != -1) {
+	while ((c = getopt(argc, argv, "f:r:a:m:o:")) != -1) {
 		switch (c) {
 		case 'f': env.envelope_from = optarg; break;
 		case 'r': env.envelope_to = optarg; break;
@@ -130,19 +147,36 @@ static int sieve_cli_test(int argc, char **argv)
 			if (cli.nboxes < SIEVE_CLI_BOXES)
 				cli.boxes[cli.nboxes++] = optarg;
 			break;
+		case 'o':
+			if (cli.nopts < SIEVE_CLI_BOXES)
+				cli.opts[cli.nopts++] = optarg;
+			break;
 		default: optind = argc + 1; break;
 		}
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "usage: tern sieve test [-f SENDER] [-r RECIPIENT] [-a ORIG] "
-				"[-m FOLDER]... SCRIPT MESSAGE\n");
+				"[-m FOLDER]... [-o NAME=VALUE]... SCRIPT MESSAGE\n");
 		return EX_USAGE;
 	}
-	if (!sieve_cli_read(argv[optind + 1], &msg))
-		return EX_NOINPUT;
-	if ((s = sieve_cli_compile(argv[optind])) == NULL) {
+	if (!sieve_scoretest_load(false, sieve_cli_opt, &cli, &spam, &err) ||
+	    !sieve_scoretest_load(true, sieve_cli_opt, &cli, &virus, &err)) {
+		fprintf(stderr, "tern sieve test: %s\n", buf_cstr(&err));
+		sieve_scoretest_free(spam);
+		buf_free(&err);
+		return EX_USAGE;
+	}
+	env.spamtest = spam;
+	env.virustest = virus;
+	s = NULL;
+	if (!sieve_cli_read(argv[optind + 1], &msg) ||
+	    (s = sieve_cli_compile(argv[optind])) == NULL) {
+		int rc = s == NULL && access(argv[optind + 1], R_OK) != 0 ? EX_NOINPUT : 1;
+
+		sieve_scoretest_free(spam);
+		sieve_scoretest_free(virus);
 		buf_free(&msg);
-		return 1;
+		return rc;
 	}
 	sieve_execute(s, msg.data ? msg.data : "", msg.len, &env, &res);
 	if (res.failed)
@@ -155,6 +189,8 @@ static int sieve_cli_test(int argc, char **argv)
 	fputs(buf_cstr(&out), stdout);
 	sieve_result_free(&res);
 	sieve_script_free(s);
+	sieve_scoretest_free(spam);
+	sieve_scoretest_free(virus);
 	buf_free(&msg);
 	buf_free(&out);
 	return 0;

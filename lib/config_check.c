@@ -41,6 +41,7 @@
 #include "pipe_conf.h"
 #include "policy_spec.h"
 #include "restr_names.h"
+#include "sieve/sieve.h"
 #include "sock.h"
 #include "tls_client.h"
 #include "util.h"
@@ -334,9 +335,31 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 	free(val);
 }
 
+static const char *cc_param_str(const char *name, void *ctx)
+{
+	(void)ctx;
+	return config_str(name);
+}
+
+/* sieve_spamtest_* and sieve_virustest_* as local will read them. */
+static void cc_scoretests(struct cc *c, const char *file)
+{
+	for (int virus = 0; virus < 2; virus++) {
+		struct sieve_scoretest *t = NULL;
+		struct buf err = BUF_INIT;
+
+		if (!sieve_scoretest_load(virus, cc_param_str, NULL, &t, &err))
+			cc_add(c, CHECK_ERROR, file, 0, "%s", buf_cstr(&err));
+		sieve_scoretest_free(t);
+		buf_free(&err);
+	}
+}
+
 static void cc_main_cf(struct cc *c)
 {
 	const char *file = config_file_path();
+
+	cc_scoretests(c, file);
 
 	for (size_t i = 0; i < c->nset; i++) {
 		cc_param(c, file, c->set[i].line, c->set[i].name, c->set[i].value);

@@ -182,7 +182,8 @@ int deliver_copy_write(int fd, const struct deliver_copy *c, uint64_t *written, 
 	s.last = '\n';
 	r = dc_envelope(&s);
 	if (r == 0)
-		r = dc_range(&s, c->header_off, c->header_len);
+		r = c->header_mem ? dc_put(&s, c->header_mem, c->header_mem_len)
+				  : dc_range(&s, c->header_off, c->header_len);
 	if (r == 0)
 		r = dc_put(&s, "\n", 1);
 	if (r == 0)

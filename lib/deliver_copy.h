@@ -35,6 +35,11 @@ struct deliver_copy {
 	bool dot_stuff;		  /* . */
 	bool blank_line;	  /* B */
 	const char *eol;	  /* NULL: "\n" */
+	/* when not NULL: the header section (LF line ends, without the
+	 * empty line) comes from here instead of the queue file (a Sieve
+	 * script's editheader) */
+	const char *header_mem;
+	size_t header_mem_len;
 };
 
 /* Writes the message to fd.  0, or -1 with errno set (EIO when the queue

@@ -40,6 +40,8 @@ int local_copy_message_sizes(int fd, const struct local_msg *m, const char *rcpt
 	    .delivered_to = rcpt,
 	    .from_escape = form == LOCAL_COPY_MBOX,
 	    .blank_line = form == LOCAL_COPY_MBOX,
+	    .header_mem = m->header_mem,
+	    .header_mem_len = m->header_mem_len,
 	};
 
 	return deliver_copy_write(fd, &dc, size, vsize);

@@ -97,7 +97,9 @@ static int fwd_conversation(struct ipc_conn *c, const struct fwd_job *j)
 		if (rc == 0)
 			rc = fwd_text(c, dt);
 		if (rc == 0)
-			rc = fwd_range(c, j->m, j->m->header_off, j->m->header_len);
+			rc = j->m->header_mem
+				 ? fwd_text(c, j->m->header_mem)
+				 : fwd_range(c, j->m, j->m->header_off, j->m->header_len);
 		if (rc == 0)
 			rc = fwd_text(c, "\n");
 		if (rc == 0)

@@ -40,6 +40,10 @@ struct local_msg {
 	const char *sender; /* "" for the null sender */
 	off_t header_off, header_len;
 	off_t body_off, body_len;
+	/* a header section edited by Sieve (editheader), stored instead of
+	 * the queue file's (NUL-terminated); NULL: none */
+	const char *header_mem;
+	size_t header_mem_len;
 };
 
 /* One recipient's outcome, as reported to qmgr. */

@@ -56,6 +56,9 @@ struct ls_ctx {
 	const char *dir;  /* the Maildir */
 	const char *home; /* "~" */
 	char *dupes;	  /* tracking file */
+	/* editheader: m is a copy whose header_mem is hdr's text */
+	struct local_msg *edit;
+	struct buf *hdr;
 };
 
 /* The file at path into text; false when it is missing or too large. */
@@ -439,7 +442,25 @@ static const struct sieve_script *ls_compiled(const char *path, struct buf *erro
 
 /* Runs one script file; false when there is none.  *keep: its implicit
  * keep, ANDed in. */
-static bool ls_run_script(const struct ls_ctx *c, const char *path, const struct buf *msg,
+/* editheader: what the script left becomes the header every store and
+ * redirect writes, and the message the next script sees. */
+static void ls_edited(const struct ls_ctx *c, const struct sieve_result *res, struct buf *msg)
+{
+	struct buf next = BUF_INIT;
+	size_t body = (size_t)c->m->body_len;
+
+	buf_append(&next, res->header, res->header_len);
+	buf_putc(&next, '\n');
+	buf_append(&next, msg->data + msg->len - body, body);
+	buf_free(msg);
+	*msg = next;
+	buf_reset(c->hdr);
+	buf_append(c->hdr, res->header, res->header_len);
+	c->edit->header_mem = buf_cstr(c->hdr);
+	c->edit->header_mem_len = c->hdr->len;
+}
+
+static bool ls_run_script(const struct ls_ctx *c, const char *path, struct buf *msg,
     const struct sieve_env *env, bool *keep, char ***keep_flags, struct local_result *r,
     bool *decided)
 {
@@ -468,6 +489,8 @@ static bool ls_run_script(const struct ls_ctx *c, const char *path, const struct
 		log_qid_warn(c->m->qid, "sieve: %s failed, keeping the message: %s", path,
 		    buf_cstr(&res.errors));
 	} else {
+		if (res.header)
+			ls_edited(c, &res, msg);
 		for (size_t i = 0; i < res.nactions && !*decided; i++) {
 			const struct sieve_action *a = &res.actions[i];
 
@@ -494,11 +517,38 @@ static bool ls_run_script(const struct ls_ctx *c, const char *path, const struct
 	return true;
 }
 
+static const char *ls_param(const char *name, void *ctx)
+{
+	(void)ctx;
+	return config_str(name);
+}
+
+/* spamtest/virustest configuration, read once per process (`tern check`
+ * reports a bad one before start). */
+static const struct sieve_scoretest *ls_scoretest(bool virus)
+{
+	static struct sieve_scoretest *t[2];
+	static bool loaded[2];
+
+	if (!loaded[virus]) {
+		struct buf err = BUF_INIT;
+
+		loaded[virus] = true;
+		if (!sieve_scoretest_load(virus, ls_param, NULL, &t[virus], &err))
+			log_warn("%s: not configured: %s", virus ? "virustest" : "spamtest",
+			    buf_cstr(&err));
+		buf_free(&err);
+	}
+	return t[virus];
+}
+
 int local_sieve_deliver(const struct local_msg *m, const char *rcpt, const char *dir,
     const char *home, struct local_result *r)
 {
 	const char *params[] = {"sieve_before", "sieve_script", "sieve_after"};
-	struct ls_ctx c = {m, rcpt, dir, home, NULL};
+	struct local_msg em = *m;
+	struct buf hdr = BUF_INIT;
+	struct ls_ctx c = {&em, rcpt, dir, home, NULL, &em, &hdr};
 	struct sieve_env env = {0};
 	struct buf msg = BUF_INIT;
 	char **keep_flags = NULL;
@@ -509,6 +559,8 @@ int local_sieve_deliver(const struct local_msg *m, const char *rcpt, const char 
 	env.envelope_to = rcpt;
 	env.user = rcpt;
 	env.host = config_str("myhostname");
+	env.spamtest = ls_scoretest(false);
+	env.virustest = ls_scoretest(true);
 	env.ctx = &c;
 	env.mailbox_exists = ls_mailbox_exists;
 	env.track_check = ls_track_check;
@@ -534,6 +586,7 @@ int local_sieve_deliver(const struct local_msg *m, const char *rcpt, const char 
 		local_result_set(r, RES_SENT, "2.0.0", "delivered to maildir");
 	strv_free(keep_flags);
 	buf_free(&msg);
+	buf_free(&hdr);
 	free(c.dupes);
 	return any ? 1 : 0;
 }

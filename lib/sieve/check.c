@@ -49,6 +49,10 @@ static const struct {
     {"include", SV_EXT_INCLUDE},
     {"duplicate", SV_EXT_DUPLICATE},
     {"environment", SV_EXT_ENVIRONMENT},
+    {"spamtest", SV_EXT_SPAMTEST},
+    {"spamtestplus", SV_EXT_SPAMTESTPLUS | SV_EXT_SPAMTEST},
+    {"virustest", SV_EXT_VIRUSTEST},
+    {"editheader", SV_EXT_EDITHEADER},
 };
 
 const char *sieve_extensions(void)
@@ -126,18 +130,22 @@ static const struct sv_tagdef {
     {"length", SV_TAG_LENGTH, 0, 0, SV_G_MOD},
     {"zone", SV_TAG_ZONE, 0, 'S', SV_G_ZONE},
     {"originalzone", SV_TAG_ORIGINALZONE, 0, 0, SV_G_ZONE},
-    {"index", SV_TAG_INDEX, SV_EXT_INDEX, 'N', SV_G_NONE},
-    {"last", SV_TAG_LAST, SV_EXT_INDEX, 0, SV_G_NONE},
+    /* index, or deleteheader's (editheader): sv_check_match */
+    {"index", SV_TAG_INDEX, SV_EXT_INDEX | SV_EXT_EDITHEADER, 'N', SV_G_NONE},
+    {"last", SV_TAG_LAST, SV_EXT_INDEX | SV_EXT_EDITHEADER, 0, SV_G_NONE},
     {"personal", SV_TAG_PERSONAL, 0, 0, SV_G_LOC},
     {"global", SV_TAG_GLOBAL, 0, 0, SV_G_LOC},
     {"once", SV_TAG_ONCE, 0, 0, SV_G_NONE},
     {"optional", SV_TAG_OPTIONAL, 0, 0, SV_G_NONE},
     {"header", SV_TAG_HEADER, 0, 'S', SV_G_DUPID},
     {"uniqueid", SV_TAG_UNIQUEID, 0, 'S', SV_G_DUPID},
+    {"percent", SV_TAG_PERCENT, SV_EXT_SPAMTESTPLUS, 0, SV_G_NONE},
 };
 
 /* tags: names of sv_tags, or %C comparator, %M match types, %A address
- * parts, %I :index/:last. */
+ * parts, %I :index/:last.  pos: "S" string, "L" string list, "N" number;
+ * a leading '?': an optional first string list (variable names); a
+ * trailing '*': the last one is optional. */
 static const struct sv_def {
 	const char *name;
 	int id;
@@ -170,6 +178,8 @@ static const struct sv_def {
 	false},
     {"return", SV_C_RETURN, false, SV_EXT_INCLUDE, "", "", 0, false},
     {"global", SV_C_GLOBAL, false, SV_EXT_INCLUDE | SV_EXT_VARIABLES, "", "L", 0, false},
+    {"addheader", SV_C_ADDHEADER, false, SV_EXT_EDITHEADER, "last", "SS", 0, false},
+    {"deleteheader", SV_C_DELETEHEADER, false, SV_EXT_EDITHEADER, "%C %M %I", "SL*", 0, false},
     {"address", SV_T_ADDRESS, true, 0, "%C %M %A %I", "LL", 0, false},
     {"header", SV_T_HEADER, true, 0, "%C %M %I", "LL", 0, false},
     {"envelope", SV_T_ENVELOPE, true, SV_EXT_ENVELOPE, "%C %M %A", "LL", 0, false},
@@ -187,6 +197,8 @@ static const struct sv_def {
     {"currentdate", SV_T_CURRENTDATE, true, SV_EXT_DATE, "%C %M zone", "SL", 0, false},
     {"mailboxexists", SV_T_MAILBOXEXISTS, true, SV_EXT_MAILBOX, "", "L", 0, false},
     {"environment", SV_T_ENVIRONMENT, true, SV_EXT_ENVIRONMENT, "%C %M", "SL", 0, false},
+    {"spamtest", SV_T_SPAMTEST, true, SV_EXT_SPAMTEST, "percent %C %M", "S", 0, false},
+    {"virustest", SV_T_VIRUSTEST, true, SV_EXT_VIRUSTEST, "%C %M", "S", 0, false},
     {"duplicate", SV_T_DUPLICATE, true, SV_EXT_DUPLICATE, "handle header uniqueid seconds last", "",
 	0, false},
 };
@@ -381,9 +393,25 @@ static void sv_check_match(struct sv_checker *ck, struct sv_node *x)
 		    x->match == SV_TAG_CONTAINS	 ? "sub-string"
 		    : x->match == SV_TAG_MATCHES ? "wildcard"
 						 : "regular expression");
-	if (sv_has_tag(x, SV_TAG_LAST) && !sv_has_tag(x, SV_TAG_INDEX))
+	/* deleteheader :last alone is ignored, as Pigeonhole ignores it */
+	if (x->id != SV_C_ADDHEADER && x->id != SV_C_DELETEHEADER && sv_has_tag(x, SV_TAG_LAST) &&
+	    !sv_has_tag(x, SV_TAG_INDEX))
 		sv_cerr(
 		    ck, x->line, "the :last tag for the %s test requires the :index tag", x->name);
+	if (x->id != SV_C_DELETEHEADER && x->id != SV_C_ADDHEADER && !(ck->s->exts & SV_EXT_INDEX))
+		for (size_t i = 0; i < x->ntags; i++)
+			if (x->tags[i].tag == SV_TAG_INDEX || x->tags[i].tag == SV_TAG_LAST)
+				sv_cerr(ck, x->line,
+				    "unknown tagged argument ':%s' for the %s test",
+				    x->tags[i].tag == SV_TAG_INDEX ? "index" : "last", x->name);
+	if (x->id == SV_C_DELETEHEADER) {
+		struct sv_arg *ix = sv_tag_arg(x, SV_TAG_INDEX);
+
+		if (ix && ix->num == 0)
+			sv_cerr(ck, ix->line,
+			    "the :index tag of deleteheader requires a number "
+			    "greater than 0");
+	}
 }
 
 /* Compiles constant :regex keys now so a bad one is a compile error. */
@@ -501,11 +529,20 @@ static void sv_check_specific(struct sv_checker *ck, struct sv_node *x)
 			    from->strs[0]);
 		break;
 	}
+	case SV_C_ADDHEADER:
+	case SV_C_DELETEHEADER:
+		if (!sv_has_vars(ck, p0->strs[0]) && !sv_field_name_ok(p0->strs[0]))
+			sv_cerr(ck, p0->line, "%s command: specified field name '%s' is invalid",
+			    x->name, p0->strs[0]);
+		break;
 	default: break;
 	}
+	if (x->id == SV_C_DELETEHEADER && x->npos == 2)
+		sv_check_regex(ck, x, x->pos[1]);
 	if (x->id == SV_T_HEADER || x->id == SV_T_ADDRESS || x->id == SV_T_ENVELOPE ||
 	    x->id == SV_T_BODY || x->id == SV_T_STRING || x->id == SV_T_HASFLAG ||
-	    x->id == SV_T_DATE || x->id == SV_T_CURRENTDATE || x->id == SV_T_ENVIRONMENT)
+	    x->id == SV_T_DATE || x->id == SV_T_CURRENTDATE || x->id == SV_T_ENVIRONMENT ||
+	    x->id == SV_T_SPAMTEST || x->id == SV_T_VIRUSTEST)
 		sv_check_regex(ck, x, x->pos[x->npos - 1]);
 }
 
@@ -515,7 +552,8 @@ static void sv_check_args(struct sv_checker *ck, struct sv_node *x, const struct
 	int groups[16] = {0};
 	bool optional = def->pos[0] == '?';
 	const char *spec = def->pos + (optional ? 1 : 0);
-	size_t min = strlen(spec), max = min + (optional ? 1 : 0);
+	bool opt_last = *spec && spec[strlen(spec) - 1] == '*';
+	size_t min = strlen(spec) - (opt_last ? 2 : 0), max = min + (optional || opt_last ? 1 : 0);
 	int errs = ck->nerrors;
 
 	for (size_t i = 0; i < x->nargs; i++) {

@@ -23,6 +23,8 @@
 
 #include "mime/address.h"
 #include "mime/date.h"
+#include "mime/header.h"
+#include "mime/rfc2047.h"
 #include "sieve/sieve_int.h"
 #include "util.h"
 
@@ -41,6 +43,8 @@ struct sv_run {
 	char **included;
 	size_t nincluded;
 	time_t now;
+	struct buf edited; /* the message after editheader */
+	bool is_edited;
 };
 
 static bool sv_exec_block(struct sv_run *r, const struct sv_node *cmds, size_t n);
@@ -642,6 +646,21 @@ static bool sv_test_environment(struct sv_run *r, const struct sv_node *x)
 	return ok;
 }
 
+/* RFC 5235: the score against the key. */
+static bool sv_test_score(struct sv_run *r, const struct sv_node *x)
+{
+	const struct sieve_scoretest *t =
+	    x->id == SV_T_VIRUSTEST ? r->env->virustest : r->env->spamtest;
+	char score[8], *vals[1];
+	bool ok;
+
+	sv_score_value(t, &r->msg, sv_has_tag(x, SV_TAG_PERCENT), score, sizeof(score));
+	vals[0] = xstrdup(score);
+	ok = sv_test_match(r, x, vals, 1, x->pos[0]);
+	free(vals[0]);
+	return ok;
+}
+
 /* RFC 7352: true when the id was seen; the id is recorded on delivery. */
 static bool sv_test_duplicate(struct sv_run *r, const struct sv_node *x)
 {
@@ -714,11 +733,120 @@ static bool sv_test(struct sv_run *r, const struct sv_node *x)
 	case SV_T_MAILBOXEXISTS: return sv_test_mailboxexists(r, x);
 	case SV_T_DUPLICATE: return sv_test_duplicate(r, x);
 	case SV_T_ENVIRONMENT: return sv_test_environment(r, x);
+	case SV_T_SPAMTEST:
+	case SV_T_VIRUSTEST: return sv_test_score(r, x);
 	default: return false;
 	}
 }
 
 /* ---- commands */
+
+/* editheader: the message becomes fields[0..flen) + empty line + body. */
+static void sv_edit_replace(struct sv_run *r, const char *fields, size_t flen)
+{
+	struct buf b = BUF_INIT;
+
+	buf_append(&b, fields, flen);
+	buf_putc(&b, '\n');
+	if (r->msg.body_off < r->msg.len)
+		buf_append(&b, r->msg.data + r->msg.body_off, r->msg.len - r->msg.body_off);
+	sv_msg_free(&r->msg);
+	buf_free(&r->edited);
+	r->edited = b;
+	r->is_edited = true;
+	sv_msg_init(&r->msg, r->edited.data, r->edited.len);
+}
+
+static void sv_exec_addheader(struct sv_run *r, const struct sv_node *x)
+{
+	char *name = sv_str(r, x->pos[0]->strs[0]), *value = sv_str(r, x->pos[1]->strs[0]);
+	size_t flen = sv_msg_fields_len(&r->msg);
+	struct buf h = BUF_INIT;
+	bool last = sv_has_tag(x, SV_TAG_LAST);
+
+	/* a name made from variables is checked now (RFC 5293 7) */
+	if (!sv_field_name_ok(name)) {
+		sv_result_error(r->res, x->line,
+		    "addheader action: specified field name '%s' is invalid", name);
+	} else {
+		if (last)
+			buf_append(&h, r->msg.data, flen);
+		if (last && flen && r->msg.data[flen - 1] != '\n')
+			buf_putc(&h, '\n');
+		sv_edit_field(name, value, &h);
+		if (!last)
+			buf_append(&h, r->msg.data, flen);
+		sv_edit_replace(r, h.data, h.len);
+	}
+	buf_free(&h);
+	free(name);
+	free(value);
+}
+
+static void sv_exec_deleteheader(struct sv_run *r, const struct sv_node *x)
+{
+	char *name = sv_str(r, x->pos[0]->strs[0]);
+	struct sv_arg *ix = sv_tag_arg(x, SV_TAG_INDEX);
+	size_t flen = sv_msg_fields_len(&r->msg), total = 0, seen = 0, want = 0;
+	const char *prev = r->msg.data;
+	struct mime_hdr_iter it;
+	struct mime_hdr_field f;
+	struct buf h = BUF_INIT;
+	bool changed = false;
+
+	if (!sv_field_name_ok(name)) {
+		sv_result_error(r->res, x->line,
+		    "deleteheader action: specified field name '%s' is invalid", name);
+		free(name);
+		return;
+	}
+	if (sv_field_protected(name)) {
+		free(name); /* never deleted: the action is denied, the script goes on */
+		return;
+	}
+	mime_hdr_iter_init(&it, r->msg.data, flen);
+	while (mime_hdr_iter_next(&it, &f))
+		total += mime_hdr_name_is(&f, name);
+	if (ix) {
+		if (ix->num > total) {
+			free(name);
+			return;
+		}
+		want = sv_has_tag(x, SV_TAG_LAST) ? total - (size_t)ix->num + 1 : (size_t)ix->num;
+	}
+	mime_hdr_iter_init(&it, r->msg.data, flen);
+	while (mime_hdr_iter_next(&it, &f)) {
+		bool del;
+
+		if (!mime_hdr_name_is(&f, name))
+			continue;
+		seen++;
+		del = !ix || seen == want;
+		if (del && x->npos == 2) {
+			struct buf raw = BUF_INIT, dec = BUF_INIT;
+			char *vals[1];
+
+			mime_hdr_unfold(f.value, f.value_len, &raw);
+			mime_2047_decode(raw.data ? raw.data : "", raw.len, &dec);
+			vals[0] = xstrdup(buf_cstr(&dec));
+			del = sv_test_match(r, x, vals, 1, x->pos[1]);
+			free(vals[0]);
+			buf_free(&raw);
+			buf_free(&dec);
+		}
+		if (del) {
+			buf_append(&h, prev, (size_t)(f.name - prev));
+			prev = it.p;
+			changed = true;
+		}
+	}
+	if (changed) {
+		buf_append(&h, prev, (size_t)(r->msg.data + flen - prev));
+		sv_edit_replace(r, h.data ? h.data : "", h.len);
+	}
+	buf_free(&h);
+	free(name);
+}
 
 static void sv_exec_set(struct sv_run *r, const struct sv_node *x)
 {
@@ -938,6 +1066,8 @@ static bool sv_exec(struct sv_run *r, const struct sv_node *cmds, size_t n, size
 	case SV_C_SET: sv_exec_set(r, x); break;
 	case SV_C_VACATION: sv_exec_vacation(r, x); break;
 	case SV_C_INCLUDE: sv_exec_include(r, x); break;
+	case SV_C_ADDHEADER: sv_exec_addheader(r, x); break;
+	case SV_C_DELETEHEADER: sv_exec_deleteheader(r, x); break;
 	default: break;
 	}
 	return !(r->stop || r->ret || r->res->failed);
@@ -981,8 +1111,24 @@ bool sieve_execute(const struct sieve_script *s, const char *msg, size_t len,
 		res->actions = NULL;
 		res->nactions = 0;
 		res->implicit_keep = true;
-	} else if (res->implicit_keep && r.flags && r.flags[0]) {
-		res->keep_flags = sv_flags_copy(r.flags);
+	} else {
+		if (res->implicit_keep && r.flags && r.flags[0])
+			res->keep_flags = sv_flags_copy(r.flags);
+		if (r.is_edited) {
+			/* LF line ends, as the queue file has them */
+			size_t flen = sv_msg_fields_len(&r.msg);
+			struct buf h = BUF_INIT;
+
+			for (size_t i = 0; i < flen; i++)
+				if (r.msg.data[i] != '\r' || i + 1 >= flen ||
+				    r.msg.data[i + 1] != '\n')
+					buf_putc(&h, r.msg.data[i]);
+			if (h.len && h.data[h.len - 1] != '\n')
+				buf_putc(&h, '\n');
+			res->header_len = h.len;
+			res->header = xstrdup(buf_cstr(&h));
+			buf_free(&h);
+		}
 	}
 	sv_captures_clear(&r.caps);
 	sv_vars_free(&r.vars);
@@ -991,5 +1137,6 @@ bool sieve_execute(const struct sieve_script *s, const char *msg, size_t len,
 		free(r.included[i]);
 	free(r.included);
 	sv_msg_free(&r.msg);
+	buf_free(&r.edited);
 	return !res->failed;
 }

@@ -192,6 +192,7 @@ void sieve_result_free(struct sieve_result *res)
 	}
 	free(res->actions);
 	sv_strv_free(res->keep_flags);
+	free(res->header);
 	buf_free(&res->errors);
 	for (size_t i = 0; i < res->ntrack; i++)
 		free(res->track_ids[i]);

@@ -15,7 +15,8 @@
  * Extensions: fileinto, envelope, encoded-character, imap4flags,
  * variables, body, vacation, vacation-seconds, copy, reject, ereject,
  * subaddress, relational, comparator-i;ascii-numeric, regex, date, index,
- * mailbox, include, duplicate, environment (RFC 5183: host, domain,
+ * mailbox, include, duplicate, editheader (RFC 5293), spamtest, spamtestplus, virustest (RFC
+ * 5235, score.c), environment (RFC 5183: host, domain,
  * location "MDA", phase "during", name "tern", version).  Comparators i;octet, i;ascii-casemap,
  * i;ascii-numeric.
  *
@@ -42,6 +43,8 @@
 #define SIEVE_VERSION "0.1"
 
 struct sieve_script;
+/* The configuration of spamtest or virustest (score.c). */
+struct sieve_scoretest;
 
 /* Compiles text[0..len); name prefixes the error lines.  NULL on error,
  * with one "name: line N: error: ..." line per problem appended to
@@ -65,6 +68,9 @@ struct sieve_env {
 	const char *default_mailbox; /* keep's folder; NULL: "INBOX" */
 	const char *subaddress_sep;  /* "+" when NULL */
 	const char *host; /* environment "host" (myhostname); "domain" after its first dot */
+	/* spamtest/spamtestplus and virustest; NULL: not configured (the
+	 * tests see "0") */
+	const struct sieve_scoretest *spamtest, *virustest;
 	void *ctx;
 	/* mailboxexists */
 	bool (*mailbox_exists)(void *ctx, const char *name);
@@ -117,6 +123,11 @@ struct sieve_result {
 	char **keep_flags;  /* flags of the implicit keep (imap4flags) */
 	bool failed;	    /* a run-time error: the caller keeps the message */
 	struct buf errors;  /* why ("line N: error: ...") */
+	/* editheader: the header fields (LF line ends, without the empty
+	 * line, NUL-terminated) every store and redirect uses; NULL when the
+	 * script did not edit the header */
+	char *header;
+	size_t header_len;
 	/* duplicate ids to record once the message is delivered */
 	char **track_ids;
 	long *track_secs;
@@ -133,6 +144,16 @@ void sieve_result_free(struct sieve_result *res);
 /* One line per action, the form tests and `sieve-test` print; appended
  * to out. */
 void sieve_result_format(const struct sieve_result *res, struct buf *out);
+
+/* Reads the configuration of spamtest (virus false) or virustest from
+ * Pigeonhole's settings sieve_spamtest_status_type, _status_header,
+ * _max_value, _max_header and tern's _text_values ("N=TEXT, ..."), each
+ * got through get (NULL or "" when unset).  *out is NULL when
+ * status_header is unset (not configured); false with the reason in err
+ * on a bad setting. */
+bool sieve_scoretest_load(bool virus, const char *(*get)(const char *name, void *ctx), void *ctx,
+    struct sieve_scoretest **out, struct buf *err);
+void sieve_scoretest_free(struct sieve_scoretest *t);
 
 /* RFC 3834 / RFC 5230 4.5: true when msg must never get an automatic
  * reply (auto-submitted, a list, bulk or junk precedence, a null or

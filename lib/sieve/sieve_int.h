@@ -13,6 +13,8 @@
  *   eval.c     the interpreter
  *   result.c   the action list and its rules (RFC 5228 2.10, 4)
  *   vacation.c RFC 5230 and RFC 3834
+ *   score.c    RFC 5235 spamtest and virustest
+ *   edit.c     RFC 5293 editheader: the message's header section edited
  */
 #ifndef TERN_SIEVE_INT_H
 #define TERN_SIEVE_INT_H
@@ -119,6 +121,10 @@ enum {
 	SV_EXT_INCLUDE = 1u << 18,
 	SV_EXT_DUPLICATE = 1u << 19,
 	SV_EXT_ENVIRONMENT = 1u << 20,
+	SV_EXT_SPAMTEST = 1u << 21,
+	SV_EXT_SPAMTESTPLUS = 1u << 22,
+	SV_EXT_VIRUSTEST = 1u << 23,
+	SV_EXT_EDITHEADER = 1u << 24,
 };
 
 enum sv_id {
@@ -141,6 +147,8 @@ enum sv_id {
 	SV_C_INCLUDE,
 	SV_C_RETURN,
 	SV_C_GLOBAL,
+	SV_C_ADDHEADER,
+	SV_C_DELETEHEADER,
 	SV_T_ADDRESS,
 	SV_T_HEADER,
 	SV_T_ENVELOPE,
@@ -159,6 +167,8 @@ enum sv_id {
 	SV_T_MAILBOXEXISTS,
 	SV_T_DUPLICATE,
 	SV_T_ENVIRONMENT,
+	SV_T_SPAMTEST,
+	SV_T_VIRUSTEST,
 };
 
 enum sv_tag {
@@ -207,6 +217,7 @@ enum sv_tag {
 	SV_TAG_OPTIONAL,
 	SV_TAG_HEADER,
 	SV_TAG_UNIQUEID,
+	SV_TAG_PERCENT,
 };
 
 /* comparators and relations */
@@ -281,6 +292,24 @@ size_t sv_msg_header(const struct sv_msg *m, const char *name, char ***values);
 size_t sv_msg_header_raw(const struct sv_msg *m, const char *name, char ***values);
 /* The body values a body test matches: per :raw / :content / :text. */
 size_t sv_msg_body(struct sv_msg *m, int transform, char **types, size_t ntypes, char ***values);
+
+/* ---- spamtest, virustest (score.c) */
+/* The score t gives message m: "0" (not tested or t NULL), "1".."10"
+ * ("1".."5" for virustest), "0".."100" with percent. */
+void sv_score_value(const struct sieve_scoretest *t, const struct sv_msg *m, bool percent,
+    char *out, size_t outlen);
+
+/* ---- editheader (edit.c) */
+/* RFC 5322 field name: printable ASCII but ':', not empty. */
+bool sv_field_name_ok(const char *name);
+/* Received and Auto-Submitted are never deleted (RFC 5293 section 6,
+ * as Pigeonhole). */
+bool sv_field_protected(const char *name);
+/* The length of m's header fields, without the empty line. */
+size_t sv_msg_fields_len(const struct sv_msg *m);
+/* "name: value\n" appended to out, the value RFC 2047-encoded when not
+ * ASCII, line breaks folded. */
+void sv_edit_field(const char *name, const char *value, struct buf *out);
 
 /* ---- the result (result.c) */
 struct sv_action_req {

@@ -24,6 +24,18 @@ class SieveLocalTest(unittest.TestCase):
                     'if header :contains "X-Spam-Flag" "YES" { addflag "$Junk"; fileinto :create "Junk"; }\n')
         os.chmod(cls.before, 0o644)
         cls.inst.append_main_cf({"sieve_before": cls.before})
+        # spamtest/virustest read SpamAssassin's and an antivirus milter's
+        # header fields (Pigeonhole's settings)
+        cls.inst.append_main_cf([
+            ("sieve_spamtest_status_header",
+             r"X-Spam-Status: [[:alpha:]]+, score=(-?[[:digit:]]+\.[[:digit:]]+)"),
+            ("sieve_spamtest_max_header",
+             r"X-Spam-Status: [[:alpha:]]+, score=-?[[:digit:]]+\.[[:digit:]]+ "
+             r"required=([[:digit:]]+\.[[:digit:]]+)"),
+            ("sieve_virustest_status_type", "text"),
+            ("sieve_virustest_status_header", "X-Virus-Status"),
+            ("sieve_virustest_text_values", "1=Clean, 5=Infected"),
+        ])
         cls.inst.start()
 
     @classmethod
@@ -183,6 +195,74 @@ class SieveLocalTest(unittest.TestCase):
         wait_until(lambda: any(b"I do not accept mail." in open(p, "rb").read()
                                for p in self.files(sender)), 30, what="bounce to the sender")
         self.assertFalse(self.in_folder(addr, "please read"))
+
+    def test_spamtest_virustest(self):
+        addr = "ivan@example.com"
+        self.inst.add_mailbox(addr)
+        time.sleep(1.5)
+        self.script(addr, 'require ["spamtestplus", "virustest", "fileinto", "relational", '
+                          '"comparator-i;ascii-numeric", "variables", "mailbox"];\n'
+                          'if virustest :value "ge" :comparator "i;ascii-numeric" "4" '
+                          '{ fileinto :create "Virus"; stop; }\n'
+                          'if spamtest :is "0" { fileinto :create "Untested"; stop; }\n'
+                          'if spamtest :percent :value "ge" :comparator "i;ascii-numeric" "80" '
+                          '{ fileinto :create "Junk"; stop; }\n'
+                          'if spamtest :matches "*" { fileinto :create "Score${1}"; }\n')
+        sa = "X-Spam-Status: %s, score=%s required=5.0 tests=NONE\r\n"
+        self.send(addr, "very spammy", headers=sa % ("Yes", "9.1"))
+        self.send(addr, "a bit spammy", headers=sa % ("No", "3.0"))
+        self.send(addr, "not scanned")
+        self.send(addr, "infected", headers=sa % ("No", "0.1") + "X-Virus-Status: Infected\r\n")
+        self.send(addr, "clean", headers=sa % ("No", "0.0") + "X-Virus-Status: Clean\r\n")
+        self.wait_file(addr, "very spammy", "Junk")
+        self.wait_file(addr, "a bit spammy", "Score6")   # 3.0/5.0 -> 1 + 9 * 0.6
+        self.wait_file(addr, "not scanned", "Untested")
+        self.wait_file(addr, "infected", "Virus")
+        self.wait_file(addr, "clean", "Score1")
+
+    def test_editheader_stored(self):
+        addr = "judy@example.com"
+        self.inst.add_mailbox(addr)
+        time.sleep(1.5)
+        self.script(addr, 'require ["editheader", "fileinto", "mailbox", "variables"];\n'
+                          'deleteheader "X-Remove-Me";\n'
+                          'deleteheader "Received";\n'
+                          'if header :matches "subject" "*" { deleteheader "subject"; '
+                          'addheader :last "Subject" "[edited] ${1}"; }\n'
+                          'addheader "X-Sieve" "caf\u00e9";\n'
+                          'if header :is "x-sieve" "caf\u00e9" { fileinto :create "Edited"; }\n')
+        self.send(addr, "edit me", headers="X-Remove-Me: yes\r\nX-Keep: kept\r\n")
+        p = self.wait_file(addr, "[edited] edit me", "Edited")
+        with open(p, "rb") as f:
+            data = f.read()
+        head, _, body = data.partition(b"\n\n")
+        self.assertTrue(head.startswith(b"Return-Path: <someone@example.org>\nDelivered-To: " +
+                                        addr.encode() + b"\nX-Sieve: =?UTF-8?B?Y2Fmw6k=?=\n"), head)
+        self.assertNotIn(b"X-Remove-Me", head)
+        self.assertIn(b"X-Keep: kept", head)
+        self.assertIn(b"Received: ", head)          # never deleted
+        self.assertEqual(head.count(b"Subject:"), 1)
+        self.assertTrue(head.endswith(b"Subject: [edited] edit me"), head)
+        self.assertEqual(body, b"body\n")
+        # the Maildir size in the name (S=) is the edited file's
+        import re
+        m = re.search(r",S=(\d+)", os.path.basename(p))
+        if m:
+            self.assertEqual(int(m.group(1)), len(data))
+
+    def test_tern_check_rejects_bad_spamtest_settings(self):
+        inst = Instance(mailboxes=[ALICE])
+        try:
+            inst.append_main_cf({"sieve_spamtest_status_header": "X-Spam-Score: (unclosed"})
+            r = inst.tern("check", check=False)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("invalid regular expression", r.stdout + r.stderr)
+            inst.append_main_cf({"sieve_spamtest_status_header": "X-Spam-Score",
+                                 "sieve_spamtest_max_value": "10"})
+            r = inst.tern("check", check=False)
+            self.assertNotIn("spamtest", r.stdout + r.stderr)
+        finally:
+            inst.cleanup()
 
 
 if __name__ == "__main__":

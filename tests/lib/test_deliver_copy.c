@@ -65,6 +65,13 @@ static void test_plain_and_envelope(void **state)
 	t = copy(&c);
 	assert_string_equal(t, "Subject: x\n\nFrom here\n.dot\nend\n");
 	free(t);
+	/* a header section from memory (Sieve editheader) */
+	c.header_mem = "X-Sieve: 1\nSubject: y\n";
+	c.header_mem_len = strlen(c.header_mem);
+	t = copy(&c);
+	assert_string_equal(t, "X-Sieve: 1\nSubject: y\n\nFrom here\n.dot\nend\n");
+	free(t);
+	c.header_mem = NULL;
 	c.return_path = "s@x";
 	c.delivered_to = "r@y";
 	c.original_to = "o@y";

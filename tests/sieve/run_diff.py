@@ -33,6 +33,25 @@ MSGDIR = os.path.join(HERE, "messages")
 SENDER = "alice@example.org"
 RCPT = "bob@example.net"
 
+SP = 'require ["spamtestplus", "virustest", "fileinto", "relational", "variables", ' \
+     '"comparator-i;ascii-numeric"];\n'
+
+# Pigeonhole's settings for spamtest/virustest; tern gets the same through
+# `tern sieve test -o` (text values in tern's one-parameter form).
+SCORE_SETTINGS = [
+    ("sieve_spamtest_status_type", "score"),
+    ("sieve_spamtest_status_header",
+     "X-Spam-Status: [[:alpha:]]+, score=(-?[[:digit:]]+\\.[[:digit:]]+) required=.*"),
+    ("sieve_spamtest_max_header",
+     "X-Spam-Status: [[:alpha:]]+, score=-?[[:digit:]]+\\.[[:digit:]]+ required=([[:digit:]]+\\.[[:digit:]]+)"),
+    ("sieve_virustest_status_type", "text"),
+    ("sieve_virustest_status_header", "X-Virus-Scan: Found to be (.+)\\."),
+]
+SCORE_TEXTS = {"sieve_virustest": [(1, "clean"), (5, "infected")]}
+
+EH = 'require ["editheader", "fileinto", "variables", "index", "relational", ' \
+     '"comparator-i;ascii-numeric"];\n'
+
 R = 'require ["fileinto", "envelope", "imap4flags", "variables", "body", "vacation", ' \
     '"copy", "reject", "subaddress", "relational", "comparator-i;ascii-numeric", ' \
     '"regex", "date", "index", "mailbox", "encoded-character"];\n'
@@ -224,6 +243,46 @@ SCRIPTS = {
     "env_unknown_item": 'require ["environment", "fileinto"];\n'
                         'if environment :contains "x-no-such-item" "" { fileinto "X"; } '
                         'else { fileinto "Y"; }',
+    # spamtest, spamtestplus, virustest (RFC 5235) with the settings of
+    # SCORE_SETTINGS given to both: X-Spam-Status "score=S required=M"
+    # (spam.eml: 3.2 of 5.0), X-Virus-Scan text (spam.eml: infected);
+    # plain.eml and the others carry neither ("0", not tested).
+    "spam_value_ge": SP + 'if spamtest :value "ge" :comparator "i;ascii-numeric" "6" { fileinto "Junk"; }',
+    "spam_value_gt7": SP + 'if spamtest :value "gt" :comparator "i;ascii-numeric" "6" { fileinto "Junk"; }',
+    "spam_untested": SP + 'if spamtest :is "0" { fileinto "Untested"; } else { fileinto "Tested"; }',
+    "spam_capture": SP + 'if spamtest :matches "*" { fileinto "S${1}"; }',
+    "spam_percent": SP + 'if spamtest :percent :matches "*" { fileinto "P${1}"; }',
+    "spam_percent_ge": SP + 'if spamtest :percent :value "ge" :comparator "i;ascii-numeric" "60" '
+                       '{ fileinto "Junk"; }',
+    "spam_default_casemap": SP + 'if spamtest :contains "6" { fileinto "Six"; }',
+    "virus_capture": SP + 'if virustest :matches "*" { fileinto "V${1}"; }',
+    "virus_infected": SP + 'if virustest :value "eq" :comparator "i;ascii-numeric" "5" { discard; stop; }',
+    # editheader (RFC 5293): later tests see the edited header
+    "edit_add_test": EH + 'addheader "X-Sorted" "yes";\nif header :is "x-sorted" "yes" { fileinto "A"; }',
+    "edit_add_first": EH + 'addheader "X-N" "1";\naddheader :last "X-N" "2";\n'
+                      'if header :index 1 :is "x-n" "1" { fileinto "First"; }\n'
+                      'if header :index 1 :last :is "x-n" "2" { fileinto "Last"; }',
+    "edit_add_utf8": EH + 'addheader "X-Note" "Caf\u00e9 cr\u00e8me";\n'
+                     'if header :is "x-note" "Caf\u00e9 cr\u00e8me" { fileinto "U"; }',
+    "edit_add_var": EH + 'set "n" "X-Var";\naddheader "${n}" "v";\nif exists "x-var" { fileinto "V"; }',
+    "edit_delete_all": EH + 'deleteheader "received";\ndeleteheader "subject";\n'
+                       'if not exists "subject" { fileinto "NoSubject"; }\n'
+                       'if exists "received" { fileinto "KeptReceived"; }',
+    "edit_delete_index": EH + 'deleteheader :index 1 "received";\ndeleteheader :index 1 :last "to";\n'
+                         'if header :matches "to" "*" { fileinto "To${1}"; }',
+    "edit_delete_value": EH + 'deleteheader :contains "x-spam-score" "1";\n'
+                         'if exists "x-spam-score" { fileinto "Still"; } else { fileinto "Gone"; }',
+    "edit_delete_matches": EH + 'addheader "X-T" "alpha";\naddheader "X-T" "beta";\n'
+                           'deleteheader :matches "x-t" "b*";\n'
+                           'if header :count "eq" :comparator "i;ascii-numeric" "x-t" "1" { fileinto "One"; }',
+    "edit_delete_auto": EH + 'addheader "Auto-Submitted" "auto-replied";\ndeleteheader "auto-submitted";\n'
+                        'if exists "auto-submitted" { fileinto "Protected"; }',
+    "edit_subject_rewrite": EH + 'if header :matches "subject" "*" { deleteheader "subject"; '
+                            'addheader "Subject" "[tag] ${1}"; }\n'
+                            'if header :matches "subject" "*" { fileinto "${1}"; }',
+    "edit_delete_last_alone": EH + 'deleteheader :last "subject";\nif exists "subject" { fileinto "S"; }',
+    "spam_only_plain": 'require ["spamtest", "fileinto", "relational", "comparator-i;ascii-numeric"];\n'
+                       'if spamtest :value "ge" :comparator "i;ascii-numeric" "1" { fileinto "T"; }',
 }
 
 # Scripts that must not compile; the first error's line must agree.
@@ -262,6 +321,14 @@ BAD_SCRIPTS = {
     "bad_test_list_empty": 'if anyof () { keep; }',
     "bad_environment_no_require": 'if environment "phase" "during" { keep; }',
     "bad_environment_args": 'require "environment";\nif environment "phase" { keep; }',
+    "bad_percent_no_plus": 'require "spamtest";\n\nif spamtest :percent "1" { keep; }',
+    "bad_spamtest_no_require": 'require "fileinto";\nif spamtest "1" { keep; }',
+    "bad_virustest_percent": 'require ["virustest", "spamtestplus"];\nif virustest :percent "1" { keep; }',
+    "bad_editheader_name": 'require "editheader";\n\naddheader "Bad Name" "x";',
+    "bad_editheader_colon": 'require "editheader";\ndeleteheader "X-A:";',
+    "bad_editheader_no_require": 'addheader "X-A" "1";',
+    "bad_editheader_args": 'require "editheader";\naddheader "X-A";',
+    "bad_spamtest_no_value": 'require "spamtest";\nif spamtest :is { keep; }',
 }
 
 # "script/message" (or "script/*") -> why tern differs, on purpose or as
@@ -372,7 +439,14 @@ class Pigeonhole:
         os.makedirs(os.path.join(tmp, "mail"), exist_ok=True)
         with open(self.conf, "w") as f:
             f.write("mail_location = maildir:%s/mail\n" % tmp)
-            f.write("plugin {\n  sieve_extensions = +vacation-seconds\n}\n")
+            f.write("plugin {\n  sieve_extensions = +vacation-seconds +spamtest +spamtestplus "
+                    "+virustest +editheader\n")
+            for k, v in SCORE_SETTINGS:
+                f.write("  %s = %s\n" % (k, v))
+            for prefix, vals in SCORE_TEXTS.items():
+                for n, text in vals:
+                    f.write("  %s_text_value%d = %s\n" % (prefix, n, text))
+            f.write("}\n")
         os.chmod(tmp, 0o777)
         for dirpath, dirs, files in os.walk(tmp):
             for d in dirs:
@@ -391,7 +465,13 @@ class Pigeonhole:
 
 def run_tern(script, msg):
     env = dict(os.environ, TZ="UTC")
-    p = subprocess.run([TOOL, "sieve", "test", "-f", SENDER, "-r", RCPT, "-m", "INBOX", script, msg],
+    opts = []
+    for k, v in SCORE_SETTINGS:
+        opts += ["-o", "%s=%s" % (k, v)]
+    for prefix, vals in SCORE_TEXTS.items():
+        opts += ["-o", "%s_text_values=%s" % (prefix, ", ".join("%d=%s" % nv for nv in vals))]
+    p = subprocess.run([TOOL, "sieve", "test", "-f", SENDER, "-r", RCPT, "-m", "INBOX"] + opts
+                       + [script, msg],
                        capture_output=True, text=True, env=env, timeout=60)
     if p.returncode not in (0, 1):
         return ["tool-failed rc=%d %s" % (p.returncode, p.stderr.strip())]

@@ -53,9 +53,14 @@ static bool include_cb(void *ctx, const char *name, bool global, struct buf *tex
 	return true;
 }
 
+static const struct sieve_scoretest *g_spam, *g_virus;
+
 static struct sieve_env env_default(void)
 {
 	struct sieve_env env = {0};
+
+	env.spamtest = g_spam;
+	env.virustest = g_virus;
 
 	env.envelope_from = "alice@example.org";
 	env.envelope_to = "bob@example.net";
@@ -117,6 +122,191 @@ static void test_environment(void **state)
 	assert_compile_error("if environment \"host\" \"x\" { keep; }", "line 1");
 	assert_non_null(strstr(sieve_extensions(), "environment"));
 	buf_free(&out);
+}
+
+/* name=value pairs, NULL-terminated, for sieve_scoretest_load */
+static const char *score_get(const char *name, void *ctx)
+{
+	const char *const *kv = ctx;
+
+	for (; kv[0]; kv += 2)
+		if (strcmp(kv[0], name) == 0)
+			return kv[1];
+	return NULL;
+}
+
+static struct sieve_scoretest *score_load(bool virus, const char *const *kv)
+{
+	struct sieve_scoretest *t = NULL;
+	struct buf err = BUF_INIT;
+
+	assert_true(sieve_scoretest_load(virus, score_get, (void *)kv, &t, &err));
+	buf_free(&err);
+	return t;
+}
+
+static void score_bad(bool virus, const char *const *kv, const char *want)
+{
+	struct sieve_scoretest *t = NULL;
+	struct buf err = BUF_INIT;
+
+	assert_false(sieve_scoretest_load(virus, score_get, (void *)kv, &t, &err));
+	assert_null(t);
+	assert_non_null(strstr(buf_cstr(&err), want));
+	buf_free(&err);
+}
+
+#define SCORE_SCRIPT                                                                               \
+	"require [\"spamtestplus\",\"virustest\",\"fileinto\",\"variables\"];\n"                   \
+	"if spamtest :matches \"*\" { set \"s\" \"${1}\"; }\n"                                     \
+	"if spamtest :percent :matches \"*\" { set \"p\" \"${1}\"; }\n"                            \
+	"if virustest :matches \"*\" { fileinto \"${s}/${p}/${1}\"; }\n"
+
+static void score_expect(const char *msg, const char *want)
+{
+	struct buf out = BUF_INIT;
+
+	assert_true(run(SCORE_SCRIPT, msg, &out));
+	assert_string_equal(buf_cstr(&out), want);
+	buf_free(&out);
+}
+
+static void test_spamtest(void **state)
+{
+	static const char *const scored[] = {"sieve_spamtest_status_header",
+	    "X-Spam-Score: ^(-?[0-9.,]+)", "sieve_spamtest_max_value", "10", NULL};
+	static const char *const stars[] = {"sieve_spamtest_status_type", "strlen",
+	    "sieve_spamtest_status_header", "X-Spam-Level", "sieve_spamtest_max_header",
+	    "X-Spam-Max", NULL};
+	static const char *const texts[] = {"sieve_virustest_status_type", "text",
+	    "sieve_virustest_status_header", "X-Virus: (.*)", "sieve_virustest_text_values",
+	    "0 = not scanned, 1=clean , 5=infected", NULL};
+	struct sieve_scoretest *spam, *virus;
+
+	(void)state;
+	/* not configured: "0" for all */
+	score_expect("Subject: x\n\nbody\n", "store 0/0/0\n");
+	spam = score_load(false, scored);
+	virus = score_load(true, texts);
+	g_spam = spam;
+	g_virus = virus;
+	score_expect("X-Spam-Score: 5.0 (medium)\nX-Virus: clean\n\nb\n", "store 5/50/1\n");
+	score_expect("X-Spam-Score: 2,5\nX-Virus: infected\n\nb\n", "store 3/25/5\n");
+	score_expect("X-Spam-Score: -3\nX-Virus: not scanned\n\nb\n", "store 1/0/1\n");
+	score_expect("X-Spam-Score: 99\nX-Virus: unknown text\n\nb\n", "store 10/100/0\n");
+	/* unparsable or absent: not tested */
+	score_expect("X-Spam-Score: lots\n\nb\n", "store 0/0/0\n");
+	score_expect("X-Spam-Score: 1234567\n\nb\n", "store 0/0/0\n");
+	sieve_scoretest_free(spam);
+	g_spam = spam = score_load(false, stars);
+	score_expect("X-Spam-Level: ****\nX-Spam-Max: 8\n\nb\n", "store 5/50/0\n");
+	score_expect("X-Spam-Level: **-*\nX-Spam-Max: 8\n\nb\n", "store 0/0/0\n");
+	score_expect("X-Spam-Level: ****\n\nb\n", "store 0/0/0\n");
+	score_expect("X-Spam-Level: ****\nX-Spam-Max: 0\n\nb\n", "store 0/0/0\n");
+	g_spam = g_virus = NULL;
+	sieve_scoretest_free(spam);
+	sieve_scoretest_free(virus);
+
+	/* unset status header: not configured, no error */
+	{
+		static const char *const none[] = {"sieve_spamtest_max_value", "5", NULL};
+
+		assert_null(score_load(false, none));
+	}
+	{
+		static const char *const both[] = {"sieve_spamtest_status_header", "X-S",
+		    "sieve_spamtest_max_value", "5", "sieve_spamtest_max_header", "X-M", NULL};
+		static const char *const neither[] = {"sieve_spamtest_status_header", "X-S", NULL};
+		static const char *const type[] = {"sieve_spamtest_status_header", "X-S",
+		    "sieve_spamtest_status_type", "stars", NULL};
+		static const char *const rx[] = {"sieve_virustest_status_header", "X-V: (",
+		    "sieve_virustest_max_value", "5", NULL};
+		static const char *const tv[] = {"sieve_virustest_status_type", "text",
+		    "sieve_virustest_status_header", "X-V", "sieve_virustest_text_values", "6=x",
+		    NULL};
+
+		score_bad(false, both, "exactly one of");
+		score_bad(false, neither, "exactly one of");
+		score_bad(false, type, "not score, strlen or text");
+		score_bad(true, rx, "invalid regular expression");
+		score_bad(true, tv, "N from 0 to 5");
+	}
+	assert_compile_error(
+	    "require \"spamtest\";\nif spamtest :percent \"1\" { keep; }", "line 2");
+	assert_compile_error("require \"virustest\";\nif spamtest \"1\" { keep; }", "line 2");
+}
+
+/* editheader: the header the result carries */
+static char *edit_header(const char *script, const char *msg)
+{
+	struct buf errors = BUF_INIT;
+	struct sieve_script *s = sieve_compile(script, strlen(script), "t", &errors);
+	struct sieve_env env = env_default();
+	struct sieve_result res;
+	char *h;
+
+	assert_non_null(s);
+	assert_true(sieve_execute(s, msg, strlen(msg), &env, &res));
+	h = res.header ? strdup(res.header) : NULL;
+	if (h)
+		assert_int_equal(strlen(h), res.header_len);
+	sieve_result_free(&res);
+	sieve_script_free(s);
+	buf_free(&errors);
+	return h;
+}
+
+static void test_editheader(void **state)
+{
+	char *h;
+
+	(void)state;
+	h = edit_header("require \"editheader\";\naddheader \"X-A\" \"1\";\n"
+			"addheader :last \"X-B\" \"2\";\n",
+	    "Received: r1\r\nSubject: s\r\n\r\nbody\r\n");
+	assert_string_equal(h, "X-A: 1\nReceived: r1\nSubject: s\nX-B: 2\n");
+	free(h);
+	/* a line break in a value folds: no new field, no end of header */
+	h = edit_header(
+	    "require \"editheader\";\naddheader \"X-A\" text:\nline one\nBcc: x@y\n\n.\n;\n",
+	    "Subject: s\n\nbody\n");
+	assert_string_equal(h, "X-A: line one\n Bcc: x@y\nSubject: s\n");
+	free(h);
+	/* non-ASCII: RFC 2047 */
+	h = edit_header(
+	    "require \"editheader\";\naddheader \"X-A\" \"caf\xc3\xa9\";\n", "S: 1\n\nb\n");
+	assert_string_equal(h, "X-A: =?UTF-8?B?Y2Fmw6k=?=\nS: 1\n");
+	free(h);
+	/* deleteheader: all, by index, by value; Received and Auto-Submitted stay */
+	h = edit_header("require \"editheader\";\ndeleteheader \"x-a\";\ndeleteheader "
+			"\"received\";\ndeleteheader \"Auto-Submitted\";\n",
+	    "X-A: 1\nReceived: r\nx-a: 2\nAuto-Submitted: auto-replied\nX-B: 3\n\nb\n");
+	assert_string_equal(h, "Received: r\nAuto-Submitted: auto-replied\nX-B: 3\n");
+	free(h);
+	h = edit_header("require \"editheader\";\ndeleteheader :index 2 :last \"x-a\";\n",
+	    "X-A: 1\nX-A: 2\n  folded\nX-A: 3\n\nb\n");
+	assert_string_equal(h, "X-A: 1\nX-A: 3\n");
+	free(h);
+	h = edit_header("require \"editheader\";\ndeleteheader :contains \"x-a\" [\"2\", \"9\"];\n",
+	    "X-A: 1\nX-A: 2\n\nb\n");
+	assert_string_equal(h, "X-A: 1\n");
+	free(h);
+	/* nothing matched: no edit */
+	assert_null(
+	    edit_header("require \"editheader\";\ndeleteheader \"x-none\";\n", "X: 1\n\nb\n"));
+	/* a name made from a variable is checked at run time */
+	{
+		struct buf out = BUF_INIT;
+
+		assert_false(run("require [\"editheader\",\"variables\"];\nset \"n\" \"a b\";\n"
+				 "addheader \"${n}\" \"x\";\n",
+		    "S: 1\n\nb\n", &out));
+		buf_free(&out);
+	}
+	assert_compile_error("require \"editheader\";\naddheader \"X:A\" \"1\";", "line 2");
+	assert_compile_error("require \"editheader\";\ndeleteheader :index 0 \"X\";", "line 2");
+	assert_compile_error(
+	    "require \"editheader\";\nif header :index 1 \"X\" \"1\" { keep; }", "line 2");
 }
 
 static void test_parse_errors(void **state)
@@ -427,6 +617,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_spamtest),
+	    cmocka_unit_test(test_editheader),
 	    cmocka_unit_test(test_nesting_limit),
 	    cmocka_unit_test(test_glob),
 	    cmocka_unit_test(test_numeric),
