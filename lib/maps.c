@@ -18,6 +18,7 @@
  */
 #include "maps.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -171,10 +172,24 @@ enum maps_status maps_find(struct maps *m, const char *key, int flags, const cha
 {
 	const char *at = strrchr(key, '@');
 	enum maps_status st = maps_find_key(m, key, value);
+	const char *delims;
+	size_t cut;
 
-	if (st == MAPS_NOTFOUND && (flags & MAPS_ADDR_DOMAIN) && at != NULL && at != key)
-		st = maps_find_key(m, at, value);
-	return st;
+	if (st != MAPS_NOTFOUND || !(flags & MAPS_ADDR_DOMAIN) || at == NULL || at == key)
+		return st;
+	/* "user+ext@domain": then "user@domain" (the local part cut at the
+	 * first recipient_delimiter character, as local_rcpt_split does). */
+	delims = config_str("recipient_delimiter");
+	cut = *delims ? strcspn(key, delims) : (size_t)(at - key);
+	if (cut > 0 && key + cut < at) {
+		char *bare = xasprintf("%.*s%s", (int)cut, key, at);
+
+		st = maps_find_key(m, bare, value);
+		free(bare);
+		if (st != MAPS_NOTFOUND)
+			return st;
+	}
+	return maps_find_key(m, at, value);
 }
 
 bool maps_empty(const struct maps *m)

@@ -53,8 +53,10 @@ struct maps *maps_open(const char *param_or_list);
 
 /*
  * The first answer for key, in table order.  With MAPS_ADDR_DOMAIN and a key
- * "user@domain", every table is asked for the whole key first, then for
- * "@domain" (Postfix's order for virtual and login tables).  MAPS_FOUND sets
+ * "user@domain", every table is asked for the whole key first, then (when
+ * the local part has an extension after a recipient_delimiter character)
+ * for "user@domain" without it, then for "@domain" (Postfix's order for
+ * virtual and login tables).  MAPS_FOUND sets
  * *value (owned by the table: valid until the next look-up in it).
  */
 enum maps_status maps_find(struct maps *m, const char *key, int flags, const char **value);

@@ -57,3 +57,35 @@ class VirtualTransportTest(unittest.TestCase):
             self.assertIn("relay=virtual", self.log_for(rcpt, "sent"))
         # Logged under the service's name, as Postfix's virtual(8) does.
         self.assertIn("tern/virtual[", self.log_for("v@example.com", "sent"))
+
+
+class VirtualExtensionTest(unittest.TestCase):
+    """recipient_delimiter = + : "dave+news@example.com" is dave's virtual
+    mailbox at smtpd's RCPT check and at delivery (Postfix's table order
+    user+ext@domain, user@domain, @domain); an unknown user stays unknown
+    with or without an extension."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance(mailboxes=[SENDER, "dave@example.com"],
+                            main_cf={"recipient_delimiter": "+"})
+        cls.inst.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+
+    def test_extension_reaches_the_mailbox(self):
+        send(self.inst.smtp_port, ["dave+news@example.com"], "with extension")
+        wait_until(lambda: self.inst.messages("dave@example.com"), 20, what="dave's mail")
+        (raw,) = self.inst.messages("dave@example.com")
+        self.assertIn(b"Subject: with extension", raw)
+        self.assertIn(b"Delivered-To: dave+news@example.com", raw)
+
+    def test_unknown_user_with_extension_refused(self):
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as s:
+            s.ehlo("client.test")
+            s.mail(SENDER)
+            code, text = s.rcpt("eve+news@example.com")
+            self.assertEqual(code, 550, text)
+            self.assertIn(b"User unknown in virtual mailbox table", text)

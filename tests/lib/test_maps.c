@@ -115,6 +115,19 @@ static void test_addr_domain(void **state)
 	expect(list, "x@other.org", MAPS_ADDR_DOMAIN, NULL);
 	expect(list, "nodomain", MAPS_ADDR_DOMAIN, NULL);
 	expect("inline:{ @=x }", "@", MAPS_ADDR_DOMAIN, "x");
+	/* Without a recipient_delimiter an extension is part of the name. */
+	expect(list, "b+news@example.org", MAPS_ADDR_DOMAIN, "catchall");
+	config_set("recipient_delimiter", "+-");
+	/* "user+ext@domain", "user@domain", "@domain". */
+	expect(list, "b+news@example.org", MAPS_ADDR_DOMAIN, "full");
+	expect(list, "b-news@example.org", MAPS_ADDR_DOMAIN, "full");
+	expect(list, "a+x@other.org", MAPS_ADDR_DOMAIN, "a1");
+	expect(list, "x+y@other.org", MAPS_ADDR_DOMAIN, NULL);
+	expect(list, "+b@example.org", MAPS_ADDR_DOMAIN, "catchall");
+	expect(list, "b+news@example.org", 0, NULL);
+	expect("inline:{ b+news@example.org=ext, b@example.org=full }", "b+news@example.org",
+	    MAPS_ADDR_DOMAIN, "ext");
+	config_reset();
 }
 
 static void test_tempfail(void **state)
