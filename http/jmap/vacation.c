@@ -86,15 +86,10 @@ static json_t *vac_object(json_t *o, bool active)
 	return r;
 }
 
+/* A Sieve quoted string: the same rule as IMAP's (lib/buf). */
 static void sieve_quote(struct buf *b, const char *s)
 {
-	buf_putc(b, '"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			buf_putc(b, '\\');
-		buf_putc(b, *s);
-	}
-	buf_putc(b, '"');
+	buf_put_quoted(b, s, strlen(s));
 }
 
 /* "2026-01-02T03:04:05Z" -> "2026-01-02T03:04:05": compared with
