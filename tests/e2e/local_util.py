@@ -96,23 +96,25 @@ class LocalInstance(Instance):
             refused = c.sendmail(sender, rcpts, msg.encode())
         return refused
 
-    def log_statuses(self, rcpt):
+    def log_statuses(self, rcpt, since=0):
         """[(status, text)] of local's log lines for rcpt: its own, or those
-        of the addresses it was expanded to (orig_to=<rcpt>)."""
+        of the addresses it was expanded to (orig_to=<rcpt>); only in the
+        log after offset since (a test's own deliveries)."""
         r = re.escape(rcpt)
         pat = re.compile(r"to=<(?:%s>, (?:orig_to=<[^>]*>, )?|[^>]*>, orig_to=<%s>, )"
                          r"relay=local, delay=%s, "
                          r"delays=%s/%s/%s/%s, dsn=[245]\.\d{1,3}\.\d{1,3}, "
                          r"status=(\w+) \((.*)\)$" % ((r, r) + (SECONDS,) * 5))
         out = []
-        for line in self.log().splitlines():
+        for line in self.log()[since:].splitlines():
             m = pat.search(line)
             if m:
                 out.append((m.group(1), m.group(2)))
         return out
 
-    def wait_status(self, rcpt, n=1, timeout=30):
-        return wait_until(lambda: len(self.log_statuses(rcpt)) >= n and self.log_statuses(rcpt),
+    def wait_status(self, rcpt, n=1, timeout=30, since=0):
+        return wait_until(lambda: len(self.log_statuses(rcpt, since)) >= n
+                          and self.log_statuses(rcpt, since),
                           timeout, what="%d log lines for %s\n%s" % (n, rcpt, self.log()[-3000:]))
 
     def spool_mbox(self, user):
