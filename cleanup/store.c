@@ -22,6 +22,10 @@
  * The same temporary name serves where O_TMPFILE or /proc is missing
  * (old file systems, a chroot).  The final name never replaces a file.
  *
+ * A commit has two halves around the fsync of the folder, which
+ * commit.c shares between the files of one group: cleanup_file_seal()
+ * (E record, fdatasync, the name) and cleanup_file_settle().
+ *
  * This file does not write records: conn.c drives the qfile writer.
  */
 #include "cleanup.h"
@@ -203,24 +207,28 @@ static void store_close(struct cleanup_file *f)
 	errno = saved;
 }
 
-int cleanup_file_commit(struct cleanup_file *f)
+int cleanup_file_seal(struct cleanup_file *f)
 {
 	f->finished = true;
 	if (qfw_finish(&f->w) < 0 || store_link(f) < 0) {
 		store_close(f);
 		return -1;
 	}
-	/* The name must survive a crash before smtpd may say 250. */
-	if (fsync(store_target(f)) < 0) {
-		int saved = errno;
-
-		unlinkat(store_target(f), f->qid, 0);
-		store_close(f);
-		errno = saved;
-		return -1;
-	}
-	store_close(f);
 	return 0;
+}
+
+int cleanup_file_dirfd(const struct cleanup_file *f)
+{
+	return store_target(f);
+}
+
+void cleanup_file_settle(struct cleanup_file *f, int err)
+{
+	/* The name did not become durable: take it back, so that a file
+	 * whose client hears "defer" is not delivered as well. */
+	if (err != 0)
+		unlinkat(store_target(f), f->qid, 0);
+	store_close(f);
 }
 
 void cleanup_file_discard(struct cleanup_file *f)
