@@ -90,6 +90,7 @@ struct cleanup_conn {
 	struct cleanup_checks *checks; /* header/body checks, NULL: none */
 	char *origin;		       /* "name[addr]" for the checks' log */
 	char discard_qid[QID_LEN + 1];
+	bool tls_optional; /* the header says "TLS-Required: No" (RFC 8689) */
 };
 
 static size_t cc_count;
@@ -521,6 +522,17 @@ static void cc_add_missing(struct cleanup_conn *cc, struct buf *h, const char *d
 	free(msgid);
 }
 
+/* RFC 8689 section 5: "TLS-Required: No" (the first such header, as the
+ * smtp client read it before it was recorded at ingest). */
+static bool cc_tls_optional(const char *hdr, size_t len)
+{
+	struct buf v = BUF_INIT;
+	bool no = hdr_value(hdr, len, "TLS-Required", &v) && str_case_eq(buf_cstr(&v), "No");
+
+	buf_free(&v);
+	return no;
+}
+
 /*
  * The header section is known: Received: and the headers are kept for the
  * end (cc_commit), the body starts.  The message is read through
@@ -561,6 +573,7 @@ static void cc_header_done(struct cleanup_conn *cc)
 	if (h->len > 0 && h->data[h->len - 1] != '\n')
 		buf_putc(h, '\n');
 	cc->have_msgid = hdr_value(hs, hlen, "Message-ID", &cc->msgid);
+	cc->tls_optional = cc_tls_optional(hs, hlen);
 	if (cc->rewrite)
 		cc_add_missing(cc, h, date);
 	if (cc->sign)
@@ -723,6 +736,9 @@ static void cc_end(struct cleanup_conn *cc)
 			cc->file.hold = true;
 	}
 	qfw_body_end(&cc->file.w);
+	/* Known once the header is: smtp reads it from the envelope. */
+	if (cc->tls_optional)
+		qfw_attr(&cc->file.w, A_TLS_REQUIRED, "no");
 	cc_put_rcpts(cc);
 	if (cc->ma && cleanup_msgauth_end(cc->ma, cc_verified, cc)) {
 		cc->state = CC_VERIFY;
