@@ -50,13 +50,16 @@ void cleanup_file_discard(struct cleanup_file *f);
  * Group commit (commit.c): seals f at the end of this event-loop round
  * together with every other file queued in it, fsyncs each folder once,
  * then calls fn(ctx, 0), or fn(ctx, errno) with the file gone.  f and ctx
- * must stay alive until fn runs; fn runs from the loop, never from here.
+ * must stay alive until fn runs; fn runs from the loop, never from here,
+ * and may free both.  fn returns true when qmgr is to hear of the file:
+ * one notification then goes to qmgr for the whole group.
  */
-typedef void cleanup_commit_fn(void *ctx, int err);
+typedef bool cleanup_commit_fn(void *ctx, int err);
 void cleanup_commit_queue(
     struct event_loop *loop, struct cleanup_file *f, cleanup_commit_fn *fn, void *ctx);
-/* Best effort, never blocks: {op=new} to qmgr. */
-void cleanup_notify_qmgr(const char *qid);
+/* Best effort, never blocks: one {op=new} per queue ID to qmgr, all over
+ * one connection (qmgr/notify.c reads records until EOF). */
+void cleanup_notify_qmgr(char (*qids)[QID_LEN + 1], size_t n);
 
 /* daemon_accept_fn and daemon_idle_fn for daemon_event_server(). */
 void cleanup_conn_accept(struct event_loop *loop, int fd, void *ctx);

@@ -17,7 +17,8 @@
  *  2. each folder named into (incoming/, hold/) is fsync'ed once;
  *  3. each owner is called back, and only then answers its client: "ok"
  *     when its own file and name are durable, else the error, with the
- *     name taken back (cleanup_file_settle).
+ *     name taken back (cleanup_file_settle);
+ *  4. qmgr hears of the new files, all over one connection.
  *
  * The busier the disk, the longer a round waits and the larger the next
  * group: k messages cost k fdatasyncs and one directory fsync instead of
@@ -66,7 +67,8 @@ static void commit_run(struct event_loop *loop, void *ctx)
 	struct commit_item *items = commit_items;
 	size_t n = commit_count;
 	int dirs[2], errs[2];
-	size_t ndirs = 0;
+	size_t ndirs = 0, nq = 0;
+	char(*qids)[QID_LEN + 1] = xreallocarray(NULL, n ? n : 1, sizeof(*qids));
 
 	(void)loop;
 	(void)ctx;
@@ -85,8 +87,14 @@ static void commit_run(struct event_loop *loop, void *ctx)
 	if (n > 1)
 		log_debug("group commit of %zu queue files", n);
 	/* The callbacks may queue new commits: those go to the next group. */
-	for (size_t i = 0; i < n; i++)
-		items[i].fn(items[i].ctx, items[i].err);
+	for (size_t i = 0; i < n; i++) {
+		/* Copied first: the callback may free the file. */
+		strlcpy(qids[nq], items[i].file->qid, sizeof(qids[nq]));
+		if (items[i].fn(items[i].ctx, items[i].err))
+			nq++;
+	}
+	cleanup_notify_qmgr(qids, nq);
+	free(qids);
 	free(items);
 }
 

@@ -641,11 +641,13 @@ static void cc_log_accepted(struct cleanup_conn *cc)
 	    cc->size + cc->added, cc->nrcpt);
 }
 
-/* The group commit is done (commit.c): the reply, and qmgr is told. */
-static void cc_committed(void *ctx, int err)
+/* The group commit is done (commit.c): the reply; true when qmgr is to
+ * be told. */
+static bool cc_committed(void *ctx, int err)
 {
 	struct cleanup_conn *cc = ctx;
 	const char *qid = cc->file.qid;
+	bool tell_qmgr = false;
 
 	if (err != 0) {
 		log_error("%s: queue file write error: %s", qid, strerror(err));
@@ -656,9 +658,10 @@ static void cc_committed(void *ctx, int err)
 		if (cc->file.hold && !(cc->checks && checks_hold(cc->checks)))
 			log_qid(qid, "hold: quarantined by a milter");
 		else
-			cleanup_notify_qmgr(qid);
+			tell_qmgr = true;
 	}
 	cc_pump(cc);
+	return tell_qmgr;
 }
 
 /* The header record (after the body: results known at the end go on

@@ -241,26 +241,31 @@ void cleanup_file_discard(struct cleanup_file *f)
 	store_close(f);
 }
 
-void cleanup_notify_qmgr(const char *qid)
+void cleanup_notify_qmgr(char (*qids)[QID_LEN + 1], size_t n)
 {
 	struct buf path = BUF_INIT;
 	struct ipc_conn c;
 	int fd;
 
+	if (n == 0)
+		return;
 	queue_socket_path(&path, true, SERVICE_QMGR);
 	fd = sock_unix_connect(buf_cstr(&path), true);
 	if (fd < 0) {
-		log_debug("%s: cannot notify qmgr: %s: %s", qid, buf_cstr(&path), strerror(errno));
+		log_debug(
+		    "%s: cannot notify qmgr: %s: %s", qids[0], buf_cstr(&path), strerror(errno));
 		buf_free(&path);
 		return;
 	}
 	ipc_conn_init(&c, fd);
-	ipc_put_str(&c.out, A_OP, OP_NEW);
-	ipc_put_str(&c.out, A_QUEUE_ID, qid);
-	ipc_end(&c.out);
-	/* qmgr's periodic scan finds the file anyway if this fails. */
+	for (size_t i = 0; i < n; i++) {
+		ipc_put_str(&c.out, A_OP, OP_NEW);
+		ipc_put_str(&c.out, A_QUEUE_ID, qids[i]);
+		ipc_end(&c.out);
+	}
+	/* qmgr's periodic scan finds the files anyway if this fails. */
 	if (ipc_conn_flush(&c) != 1)
-		log_debug("%s: cannot notify qmgr: %s", qid, strerror(errno));
+		log_debug("%s: cannot notify qmgr: %s", qids[0], strerror(errno));
 	ipc_conn_close(&c);
 	buf_free(&path);
 }
