@@ -192,6 +192,7 @@ struct smtp_msg {
 	const char *ret;   /* DSN RET, may be NULL */
 	const char *envid; /* DSN ENVID, may be NULL */
 	bool requiretls;   /* RFC 8689 REQUIRETLS */
+	bool tls_optional; /* "TLS-Required: No" (cleanup records it) */
 	off_t header_off, header_len, body_off, body_len;
 	long long arrival;
 	/* filled lazily by xfer.c */
@@ -202,8 +203,9 @@ struct smtp_msg {
 /* Reads header + "\n" + body into msg->content, once; 0 or -1. */
 int smtp_msg_load(struct smtp_msg *msg);
 /* The TLS the message asks for: REQUIRETLS, "TLS-Required: No" in its
- * header (ignored with REQUIRETLS, RFC 8689 section 5), or the policy. */
-enum smtp_tls_want smtp_msg_tls_want(struct smtp_msg *msg);
+ * header (ignored with REQUIRETLS, RFC 8689 section 5), or the policy.
+ * From the request alone: the message is not read before connecting. */
+enum smtp_tls_want smtp_msg_tls_want(const struct smtp_msg *msg);
 /* Sends msg to the recipients rcpts[0..n) over s, filling each one's
  * result.  False when the session must not be reused. */
 bool smtp_xfer(struct smtp_session *s, struct smtp_msg *msg, struct smtp_rcpt **rcpts, size_t n);
