@@ -210,6 +210,8 @@ const struct param_def param_table[] = {
     INT("unknown_address_tempfail_action_code", "450",
 	"reply code when a DNS look-up fails temporarily"),
     STR("smtpd_dns_servers", "", "deprecated: the old name of dns_servers (smtpd's)"),
+    BOOL("smtpd_peername_lookup", "yes",
+	"look the client's host name up in DNS at connect (PTR, forward-confirmed)"),
     TIME("smtpd_dns_timeout", "10", 's', "time limit of one DNS look-up for the restrictions"),
     STR("smtpd_spf_policy", "none",
 	"SPF at MAIL FROM: none, mark (Received-SPF header) or reject (also 550 on fail)"),

@@ -83,6 +83,8 @@ static const char *smtpd_milter_macro(void *ctx, const char *name)
 		return s->addr;
 	if (strcmp(name, "{client_name}") == 0)
 		return s->name;
+	if (strcmp(name, "{client_ptr}") == 0)
+		return s->reverse_name;
 	if (strcmp(name, "{client_port}") == 0) {
 		snprintf(m->macro, sizeof(m->macro), "%d", s->port);
 		return m->macro;

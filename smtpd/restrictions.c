@@ -244,21 +244,22 @@ static void keys_domain(char ***keys, size_t *n, const char *domain)
 		keys_add(keys, n, d);
 }
 
-/* Client: the address, its shorter prefixes (1.2.3, 1.2, 1), the name. */
+/* Client, in Postfix's order: the verified name and its parent domains,
+ * the address, its shorter prefixes (1.2.3, 1.2, 1). */
 static char **keys_client(const struct smtpd_session *s)
 {
 	char **keys = NULL, *a = xstrdup(s->addr), *p;
 	size_t n = 0;
 	char sep = strchr(a, ':') ? ':' : '.';
 
+	if (s->name_status == 2)
+		keys_domain(&keys, &n, s->name);
 	keys_add(&keys, &n, a);
 	while ((p = strrchr(a, sep)) != NULL) {
 		*p = 0;
 		if (*a)
 			keys_add(&keys, &n, a);
 	}
-	if (strcmp(s->name, "unknown") != 0)
-		keys_domain(&keys, &n, s->name);
 	free(a);
 	return keys;
 }
@@ -624,80 +625,18 @@ static enum restr_verdict restr_unknown_helo(struct restr_ctx *c)
 }
 
 /*
- * The client's host name by DNS: a PTR name of its address and, forward,
- * whether that name has the address among its A/AAAA records (Postfix
- * tries the PTR names in turn; the first that confirms is the name).
- * DNS_OK (forward-confirmed when forward), DNS_NOTFOUND, DNS_RETRY or
- * DNS_PENDING.
- */
-static enum dns_status restr_client_name(const char *addr, bool forward)
-{
-	bool v6 = strchr(addr, ':') != NULL;
-	struct buf rev = BUF_INIT;
-	const unsigned char *ans;
-	char **names = NULL;
-	size_t n = 0;
-	int len;
-	enum dns_status st = DNS_NOTFOUND, fst;
-	bool retry = false;
-
-	if (dnsbl_query_name(addr, v6 ? "ip6.arpa" : "in-addr.arpa", &rev))
-		st = dns_poll(buf_cstr(&rev), ns_t_ptr, &ans, &len);
-	buf_free(&rev);
-	if (st == DNS_OK)
-		st = dns_ptr_from_answer(ans, len, &names, &n) == DNS_OK ? DNS_OK : DNS_NOTFOUND;
-	else if (st == DNS_NODATA)
-		st = DNS_NOTFOUND;
-	else if (st == DNS_FAIL)
-		st = DNS_RETRY;
-	if (st != DNS_OK || !forward) {
-		strv_free(names);
-		return st;
-	}
-	st = DNS_NOTFOUND;
-	for (size_t i = 0; i < n && st != DNS_OK; i++) {
-		struct dns_addr *a = NULL;
-		size_t na = 0;
-		unsigned ttl;
-
-		fst = dns_poll(names[i], v6 ? ns_t_aaaa : ns_t_a, &ans, &len);
-		if (fst == DNS_PENDING) {
-			st = DNS_PENDING;
-			break;
-		}
-		if (fst == DNS_RETRY || fst == DNS_FAIL)
-			retry = true;
-		if (fst == DNS_OK && dns_addrs_from_answer(ans, len, v6 ? AF_INET6 : AF_INET, 0, &a,
-					 &na, &ttl) == DNS_OK)
-			for (size_t j = 0; j < na && st != DNS_OK; j++) {
-				char text[64];
-
-				sock_ntop(
-				    (const struct sockaddr *)&a[j].sa, text, sizeof(text), NULL);
-				if (strcasecmp(text, addr) == 0)
-					st = DNS_OK;
-			}
-		free(a);
-	}
-	strv_free(names);
-	return st == DNS_NOTFOUND && retry ? DNS_RETRY : st;
-}
-
-/*
  * reject_unknown_client_hostname (forward, FCrDNS) and
  * reject_unknown_reverse_client_hostname: Postfix's replies; a temporary
  * DNS failure is always a 450.
  */
 static enum restr_verdict restr_unknown_client(struct restr_ctx *c, bool forward)
 {
-	enum dns_status st = restr_client_name(c->s->addr, forward);
+	int st = forward ? c->s->name_status : c->s->reverse_status;
 	int code = restr_code("unknown_client_reject_code", 450);
 
-	if (st == DNS_OK)
+	if (st == 2)
 		return V_DUNNO;
-	if (st == DNS_PENDING)
-		return V_WAIT;
-	if (st == DNS_RETRY)
+	if (st == 4)
 		code = 450;
 	buf_reset(c->reply);
 	buf_printf(c->reply, "%d %s Client host rejected: cannot find your %shostname, [%s]", code,
@@ -812,9 +751,11 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 	case RN_REJECT_RBL_CLIENT: return restr_rbl_client(c);
 	case RN_CHECK_POLICY_SERVICE: return restr_policy_service(c);
 	case RN_REJECT_RHSBL_CLIENT:
-		/* "unknown" is no name: nothing to look up (reverse DNS is not done yet). */
+		/* "unknown" is no name: nothing to look up. */
+		return restr_rhsbl(c, s->name_status == 2 ? s->name : NULL, "Client host");
+	case RN_REJECT_RHSBL_REVERSE_CLIENT:
 		return restr_rhsbl(
-		    c, strcmp(s->name, "unknown") == 0 ? NULL : s->name, "Client host");
+		    c, s->reverse_status == 2 ? s->reverse_name : NULL, "Unverified Client host");
 	case RN_REJECT_RHSBL_HELO: return restr_rhsbl(c, s->helo, "Helo command");
 	case RN_REJECT_RHSBL_SENDER:
 		return restr_rhsbl(c, restr_addr_domain(s->sender), "Sender address");

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "log.h"
 #include "milter.h"
+#include "peername.h"
 #include "screen.h"
 #include "smtpd.h"
 #include "smtpd_spf.h"
@@ -52,6 +53,7 @@ static void (*session_empty_hook)(struct event_loop *loop);
 static void session_io(struct event_loop *loop, int fd, int events, void *ctx);
 static void session_timeout(struct event_loop *loop, void *ctx);
 static bool session_limits(struct smtpd_session *s);
+static void session_connected(struct smtpd_session *s);
 
 void session_init(void (*on_empty)(struct event_loop *loop))
 {
@@ -89,7 +91,7 @@ void session_new(struct event_loop *loop, int fd)
 
 	s->loop = loop;
 	s->fd = fd;
-	s->name = "unknown"; /* reverse DNS comes with c-ares */
+	peername_init(s);
 	s->size_decl = -1;
 	s->last_cmd = "CONNECT";
 	s->last_io = event_now(loop);
@@ -99,17 +101,28 @@ void session_new(struct event_loop *loop, int fd)
 		session_list->prev = s;
 	session_list = s;
 	session_n++;
-	log_info("connect from %s[%s]", s->name, s->addr);
 	event_fd_set(loop, fd, 0, session_io, s);
-	if (!session_limits(s)) {
-		session_run(s);
-		return;
-	}
 	s->timer = event_timer_add(loop, session_cfg.timeout_ms, session_timeout, s);
+	s->name_wait = !peername_poll(s);
+	if (!s->name_wait)
+		session_connected(s);
+	session_run(s);
+}
+
+/*
+ * The client's name is known: the connect line, the connection limits,
+ * then screening or the greeting.  Bytes the client sent meanwhile wait
+ * in the input buffer: screening takes them for a pregreet.
+ */
+static void session_connected(struct smtpd_session *s)
+{
+	s->name_wait = false;
+	log_info("connect from %s[%s]", s->name, s->addr);
+	if (!session_limits(s))
+		return;
 	/* A client of smtps speaks first (TLS): no pregreet test there. */
 	if (tls_server_wrappermode() || !screen_begin(s))
 		session_greet(s);
-	session_run(s);
 }
 
 /* The greeting, at connect or once screening let the client through. */
@@ -224,6 +237,7 @@ static void session_free(struct smtpd_session *s)
 	screen_free(s);
 	auth_reset(s);
 	smtpd_spf_free(s);
+	peername_free(s);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	buf_free(&s->chunk);
@@ -281,6 +295,9 @@ static size_t session_room(const struct smtpd_session *s)
 
 	if (s->closing || s->state == SMTPD_DATA_WAIT || s->state == SMTPD_DATA_OPEN ||
 	    s->tls_phase == SMTPD_TLS_STARTING)
+		return 0;
+	/* smtps: the client's first bytes are its TLS hello, OpenSSL's to read. */
+	if (s->name_wait && tls_server_wrappermode())
 		return 0;
 	if (s->state == SMTPD_DATA || s->state == SMTPD_BDAT)
 		return message_paused(s) ? 0 : SESSION_DATA_READ;
@@ -386,7 +403,7 @@ static bool session_next_line(struct smtpd_session *s)
 /* Works through the buffered input as far as possible without waiting. */
 static void session_process(struct smtpd_session *s)
 {
-	while (!s->dead && !s->closing) {
+	while (!s->dead && !s->closing && !s->name_wait) {
 		if (s->screen) {
 			if (s->in.len > 0)
 				screen_input(s);
@@ -590,7 +607,11 @@ void session_dns_wake(void)
 
 	for (; s; s = next) {
 		next = s->next;
-		if (s->screen) {
+		if (s->name_wait) {
+			if (peername_poll(s))
+				session_connected(s);
+			session_run(s);
+		} else if (s->screen) {
 			screen_dns(s);
 			session_run(s);
 		} else if (s->dns_wait) {

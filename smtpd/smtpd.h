@@ -82,8 +82,14 @@ struct smtpd_session {
 
 	char addr[64]; /* client's numeric address */
 	int port;
-	const char *name; /* client's host name ("unknown" for now) */
-	char *helo;	  /* HELO/EHLO argument, NULL before */
+	/* The client's host name (peername.c): verified, and its PTR name;
+	 * "unknown" or the string in *_mem; status 2 found, 4 DNS failed for
+	 * now, 5 none (Postfix's name_status, reverse_name_status). */
+	const char *name, *reverse_name;
+	char *name_mem, *reverse_mem;
+	int name_status, reverse_status;
+	bool name_wait; /* the greeting waits for the name look-up */
+	char *helo;	/* HELO/EHLO argument, NULL before */
 	bool esmtp;
 
 	/* The mail transaction (RFC 5321 3.3). */
