@@ -125,14 +125,41 @@ static void session_connected(struct smtpd_session *s)
 		session_greet(s);
 }
 
-/* The greeting, at connect or once screening let the client through. */
+/*
+ * At connect or once screening let the client through: the milters hear
+ * of the connection, and the greeting waits for their answer (Postfix
+ * asks them before its 220 too), so that a milter's connect-stage
+ * rejection is the greeting.  With implicit TLS the handshake starts at
+ * once; the greeting waits, queued, for it.
+ */
 void session_greet(struct smtpd_session *s)
 {
-	/* With implicit TLS the greeting waits, queued, for the handshake. */
-	smtpd_reply(s, "220 %s", config_str("smtpd_banner"));
-	smtpd_milter_connect(s);
+	if (!smtpd_milter_connect(s))
+		session_greet_send(s);
 	if (tls_server_wrappermode())
 		session_tls_begin(s);
+}
+
+/*
+ * The greeting, as Postfix words it after its milters' connect answer: a
+ * 5xx rejection makes it 554 (and HELO/MAIL get the milter's reply, as
+ * they do after any connect-stage rejection), a 421 makes it 421 and the
+ * session ends; any other answer leaves the 220.
+ */
+void session_greet_send(struct smtpd_session *s)
+{
+	const char *r = smtpd_milter_connect_reply(s);
+
+	s->greet_wait = false;
+	if (r && r[0] == '5') {
+		smtpd_reply(s, "554 %s ESMTP not accepting connections", config_str("myhostname"));
+	} else if (r && strncmp(r, "421", 3) == 0) {
+		smtpd_reply(
+		    s, "421 %s Service unavailable - try again later", config_str("myhostname"));
+		s->closing = true;
+	} else {
+		smtpd_reply(s, "220 %s", config_str("smtpd_banner"));
+	}
 }
 
 /*
@@ -403,7 +430,7 @@ static bool session_next_line(struct smtpd_session *s)
 /* Works through the buffered input as far as possible without waiting. */
 static void session_process(struct smtpd_session *s)
 {
-	while (!s->dead && !s->closing && !s->name_wait) {
+	while (!s->dead && !s->closing && !s->name_wait && !s->greet_wait) {
 		if (s->screen) {
 			if (s->in.len > 0)
 				screen_input(s);

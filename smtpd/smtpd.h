@@ -88,8 +88,9 @@ struct smtpd_session {
 	const char *name, *reverse_name;
 	char *name_mem, *reverse_mem;
 	int name_status, reverse_status;
-	bool name_wait; /* the greeting waits for the name look-up */
-	char *helo;	/* HELO/EHLO argument, NULL before */
+	bool name_wait;	 /* the greeting waits for the name look-up */
+	bool greet_wait; /* ... for the milters' connect answer */
+	char *helo;	 /* HELO/EHLO argument, NULL before */
 	bool esmtp;
 
 	/* The mail transaction (RFC 5321 3.3). */
@@ -137,6 +138,7 @@ struct smtpd_session {
 void session_init(void (*on_empty)(struct event_loop *loop));
 void session_new(struct event_loop *loop, int fd);
 void session_greet(struct smtpd_session *s);
+void session_greet_send(struct smtpd_session *s);
 bool session_idle(void *ctx);
 size_t session_count(void);
 void session_run(struct smtpd_session *s);

@@ -6,6 +6,7 @@ allow list lowers the score; a client that passed is cached in the LMDB
 file and greeted at once afterwards, also after a restart."""
 import unittest
 
+import test_milter  # its PyMilter (the module, so its tests are not run here)
 from dns_zone import ZoneDns
 from smtpd_util import Conn, wait_log
 from tern_instance import Instance
@@ -165,6 +166,30 @@ class ScreeningTest(unittest.TestCase):
         self.assertEqual(c.reply()[0], 250)
         c.close()
         wait_log(inst, "ALLOWLISTED [127.0.0.1]")
+
+    def test_milter_connect_reject_holds_the_greeting(self):
+        # Screening passes, then the milters hear of the connection before
+        # the greeting ends: the milter's rejection is the greeting (554).
+        inst = Instance(mailboxes=[ALICE])
+        self.addCleanup(inst.cleanup)
+        milter = test_milter.PyMilter(inst.dir)
+        self.addCleanup(milter.stop)
+        inst.append_main_cf({
+            "mynetworks": "192.0.2.0/24", "dns_servers": "127.0.0.1:%d" % self.dns.port,
+            "smtpd_screening": "yes", "postscreen_greet_wait": "1s",
+            "postscreen_greet_banner": "screening",
+            "smtpd_milters": "inet:127.0.0.1:%d" % milter.port})
+        inst.start()
+        c = Conn(inst.smtp_port, timeout=30, source="127.0.0.2")
+        try:
+            lines, code = greeting(c)
+            self.assertEqual(lines[0], "screening")
+            self.assertEqual(code, 554)
+            self.assertIn("ESMTP not accepting connections", lines[-1])
+        finally:
+            c.close()
+        wait_log(inst, "PASS NEW [127.0.0.2]")
+        self.assertEqual([e["addr"] for e in milter.events("connect")], ["127.0.0.2"])
 
     def test_bad_configuration_is_an_error(self):
         inst = Instance(mailboxes=[ALICE], main_cf={
