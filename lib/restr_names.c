@@ -29,7 +29,7 @@ static const struct restr_name restr_names[] = {
     R("defer", RN_DEFER),
     R("defer_if_permit", RN_DEFER_IF_PERMIT),
     R("defer_if_reject", RN_DEFER_IF_REJECT),
-    R("warn_if_reject", RN_UNSUPPORTED),
+    R("warn_if_reject", RN_WARN_IF_REJECT),
     R("reject_unauth_pipelining", RN_REJECT_UNAUTH_PIPELINING),
     R("reject_multi_recipient_bounce", RN_REJECT_MULTI_RECIPIENT_BOUNCE),
     R("reject_plaintext_session", RN_REJECT_PLAINTEXT_SESSION),

@@ -54,6 +54,7 @@ enum restr_id {
 	RN_REJECT_UNKNOWN_REVERSE_CLIENT_HOSTNAME, /* a PTR name at all */
 	RN_DEFER_IF_PERMIT,
 	RN_DEFER_IF_REJECT,
+	RN_WARN_IF_REJECT, /* the next restriction only logs its reject */
 };
 
 struct restr_name {

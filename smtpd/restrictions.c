@@ -57,6 +57,7 @@ enum restr_verdict {
 struct restr_defer {
 	bool if_permit, if_reject;
 	struct buf permit_reply, reject_reply;
+	struct buf warnings; /* warn_if_reject: replies not given, one a line */
 };
 
 struct restr_ctx {
@@ -767,6 +768,7 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 			return V_DUNNO;
 		return greylist_check(c->s, c->rcpt, c->reply) == GREYLIST_DEFER ? V_REJECT
 										 : V_DUNNO;
+	case RN_WARN_IF_REJECT: return V_DUNNO; /* restr_list applies it */
 	case RN_UNSUPPORTED: break;
 	}
 	{
@@ -791,8 +793,19 @@ static enum restr_result restr_list(struct smtpd_session *s, enum restr_stage st
 	enum restr_verdict v = V_DUNNO;
 
 	for (pos = 0; words[pos] && v == V_DUNNO; pos++) {
+		bool warn = strcmp(words[pos], "warn_if_reject") == 0;
+
+		if (warn && words[++pos] == NULL)
+			break;
 		c.stage = stage;
 		v = restr_one(&c, words[pos]);
+		/* Postfix: the reject is logged as reject_warning, and the list
+		 * goes on as if the restriction had no opinion. */
+		if (warn && v == V_REJECT) {
+			buf_printf(&defer->warnings, "%s\n", buf_cstr(reply));
+			buf_reset(reply);
+			v = V_DUNNO;
+		}
 	}
 	strv_free(words);
 	if (v == V_WAIT)
@@ -806,10 +819,22 @@ static enum restr_result restr_list(struct smtpd_session *s, enum restr_stage st
 	return v == V_REJECT ? RESTR_REJECTED : RESTR_OK;
 }
 
-/* The lists said yes: a DEFER_IF_PERMIT seen on the way turns it into 4xx. */
-static enum restr_result restr_defer_end(
+/* The lists said yes: a DEFER_IF_PERMIT seen on the way turns it into 4xx.
+ * The warnings are logged once the command's answer is known (a command
+ * that waits for DNS runs its lists again). */
+static enum restr_result restr_defer_end(struct smtpd_session *s, const char *rcpt,
     enum restr_result r, struct restr_defer *d, struct buf *reply)
 {
+	if (r != RESTR_WAIT && d->warnings.len > 0) {
+		char **lines = strv_split(buf_cstr(&d->warnings), "\n");
+
+		for (size_t i = 0; lines[i]; i++)
+			if (*lines[i])
+				smtpd_log_reject(
+				    s, "reject_warning", s->last_cmd, s->sender, rcpt, lines[i]);
+		strv_free(lines);
+	}
+	buf_free(&d->warnings);
 	if (r == RESTR_OK && d->if_permit) {
 		buf_reset(reply);
 		buf_puts(reply, buf_cstr(&d->permit_reply));
@@ -830,7 +855,7 @@ enum restr_result restr_check(
 
 	if (stage == RESTR_DATA)
 		return restr_defer_end(
-		    restr_list(s, RESTR_DATA, NULL, reply, &defer), &defer, reply);
+		    s, NULL, restr_list(s, RESTR_DATA, NULL, reply, &defer), &defer, reply);
 	/* Without delay, earlier lists already ran at their own command. */
 	if (!delay && stage == RESTR_RECIPIENT)
 		first = RESTR_RELAY;
@@ -843,5 +868,5 @@ enum restr_result restr_check(
 			continue;
 		r = restr_list(s, st, rcpt, reply, &defer);
 	}
-	return restr_defer_end(r, &defer, reply);
+	return restr_defer_end(s, rcpt, r, &defer, reply);
 }

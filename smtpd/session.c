@@ -293,16 +293,27 @@ void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from, const char *to,
     const char *fmt, ...)
 {
-	struct buf text = BUF_INIT, line = BUF_INIT;
+	struct buf text = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
 	buf_vprintf(&text, fmt, ap);
 	va_end(ap);
 	smtpd_reply(s, "%s", buf_cstr(&text));
-	buf_printf(&line, "NOQUEUE: reject: %s from ", verb);
+	smtpd_log_reject(s, "reject", verb, from, to, buf_cstr(&text));
+	buf_free(&text);
+}
+
+/* Postfix's "NOQUEUE: reject: RCPT from name[addr]: reply; from=<> to=<>
+ * proto=ESMTP helo=<>" line; what is "reject" or "reject_warning". */
+void smtpd_log_reject(struct smtpd_session *s, const char *what, const char *verb, const char *from,
+    const char *to, const char *text)
+{
+	struct buf line = BUF_INIT;
+
+	buf_printf(&line, "NOQUEUE: %s: %s from ", what, verb);
 	session_client(s, &line);
-	buf_printf(&line, ": %s;", buf_cstr(&text));
+	buf_printf(&line, ": %s;", text);
 	if (from)
 		buf_printf(&line, " from=<%s>", from);
 	if (to)
@@ -311,7 +322,6 @@ void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from, c
 	if (s->helo)
 		buf_printf(&line, " helo=<%s>", s->helo);
 	log_info("%s", buf_cstr(&line));
-	buf_free(&text);
 	buf_free(&line);
 }
 

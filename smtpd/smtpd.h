@@ -146,6 +146,8 @@ void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from, const char *to,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void smtpd_log_reject(struct smtpd_session *s, const char *what, const char *verb, const char *from,
+    const char *to, const char *text);
 void session_reset_transaction(struct smtpd_session *s);
 void session_client(const struct smtpd_session *s, struct buf *out);
 void session_tls_begin(struct smtpd_session *s);
