@@ -4,6 +4,8 @@ talks before the greeting is dropped (or, with enforce, refused at RCPT);
 DNSBL weights summed across sites give the verdict at the threshold and an
 allow list lowers the score; a client that passed is cached in the LMDB
 file and greeted at once afterwards, also after a restart."""
+import os
+import time
 import unittest
 
 import test_milter  # its PyMilter (the module, so its tests are not run here)
@@ -142,6 +144,37 @@ class ScreeningTest(unittest.TestCase):
         self.assertEqual((code, text), (550, "5.7.1 Service unavailable; client [127.0.0.1] "
                                              "blocked using b.example"))
         wait_log(inst, "DNSBL rank 4 for [127.0.0.1]")
+
+    def test_dnsbl_reply_map_names_the_zone(self):
+        inst = self.instance(postscreen_dnsbl_sites="b.example*3",
+                             postscreen_dnsbl_threshold="2", postscreen_dnsbl_action="enforce")
+        table = os.path.join(inst.etc, "dnsbl_reply")
+        with open(table, "w") as f:
+            f.write("b.example public-name.example\n")
+        inst.stop()
+        inst.append_main_cf({"postscreen_dnsbl_reply_map": "texthash:" + table})
+        inst.start()
+        _, code, text = self.conversation(inst)
+        self.assertEqual((code, text), (550, "5.7.1 Service unavailable; client [127.0.0.1] "
+                                             "blocked using public-name.example"))
+
+    def test_dnsbl_pass_cached_for_the_answer_ttl(self):
+        # A DNSWL answer with a TTL of 2 s: the pass is remembered that long
+        # (postscreen_dnsbl_min_ttl lowered to 1 s), then the client is
+        # screened again; with the default minimum of 60 s it would not be.
+        dns = ZoneDns({CLIENT + ".w.example": [("A", "127.0.0.3")]}, ttl=2)
+        self.addCleanup(dns.stop)
+        inst = self.instance(dns_servers="127.0.0.1:%d" % dns.port,
+                             postscreen_dnsbl_sites="w.example*-1",
+                             postscreen_dnsbl_min_ttl="1s")
+        self.assertEqual(len(self.conversation(inst)[0]), 2)  # screened: 220- and 220
+        wait_log(inst, "PASS NEW [127.0.0.1]")
+        passes = lambda: inst.log().count("PASS NEW [127.0.0.1]")
+        deadline = time.monotonic() + 30  # well below the default 60 s
+        while passes() < 2 and time.monotonic() < deadline:
+            self.conversation(inst)
+            time.sleep(0.5)
+        self.assertEqual(passes(), 2)
 
     def test_allowlist_threshold_skips_the_wait(self):
         # The greeting wait is longer than the client's patience: only the
