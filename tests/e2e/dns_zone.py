@@ -77,9 +77,10 @@ class Timeout(Exception):
 
 
 class ZoneDns:
-    def __init__(self, zone=None, drop=False):
+    def __init__(self, zone=None, drop=False, ttl=60):
         self.zone = {}
         self.drop = drop
+        self.ttl = ttl  # of every record served
         self.queries = []
         self.set_zone(zone or {})
         outer = self
@@ -185,7 +186,7 @@ class ZoneDns:
         body = b""
         for owner, rtype, value in rrs:
             rd = rdata(rtype, value)
-            body += encode_name(owner) + struct.pack("!HHIH", TYPES[rtype], 1, 60, len(rd)) + rd
+            body += encode_name(owner) + struct.pack("!HHIH", TYPES[rtype], 1, self.ttl, len(rd)) + rd
         flags = 0x8400 | rcode
         count = len(rrs)
         if udp and 12 + len(question) + len(body) > 512:
