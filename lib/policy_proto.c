@@ -1,10 +1,11 @@
 /*
- * policy_proto.c - the policy protocol's request lines and reply parser
- * (policy_proto.h).  Postfix ignores reply attributes it does not know;
- * so does this parser, keeping only "action".
+ * policy_proto.c - the policy protocol's attribute lines and their
+ * parser (policy_proto.h).  Postfix ignores attributes it does not know;
+ * so does this parser, keeping only those asked for.
  */
 #include "policy_proto.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -18,13 +19,14 @@ void policy_attr(struct buf *out, const char *name, const char *value)
 	buf_putc(out, '\n');
 }
 
-int policy_reply_parse(const char *data, size_t len, char **action, size_t *used)
+int policy_parse(
+    const char *data, size_t len, size_t max, const char *const *names, char **values, size_t *used)
 {
 	const char *p = data, *end = data + len;
-	const char *act = NULL;
-	size_t act_len = 0;
+	size_t nnames = 0;
 
-	*action = NULL;
+	while (names[nnames])
+		values[nnames++] = NULL;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eq;
@@ -36,20 +38,35 @@ int policy_reply_parse(const char *data, size_t len, char **action, size_t *used
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
 		if (n == 0) {
-			if (act == NULL || (size_t)(nl + 1 - data) > POLICY_REPLY_MAX)
-				return -1;
-			*action = xstrndup(act, act_len);
+			if ((size_t)(nl + 1 - data) > max)
+				break;
 			*used = (size_t)(nl + 1 - data);
 			return 1;
 		}
 		eq = memchr(p, '=', n);
 		if (eq == NULL || memchr(p, 0, n) != NULL)
-			return -1;
-		if ((size_t)(eq - p) == 6 && memcmp(p, "action", 6) == 0) {
-			act = eq + 1;
-			act_len = n - 7;
-		}
+			break;
+		for (size_t i = 0; i < nnames; i++)
+			if ((size_t)(eq - p) == strlen(names[i]) &&
+			    memcmp(p, names[i], (size_t)(eq - p)) == 0) {
+				free(values[i]);
+				values[i] = xstrndup(eq + 1, (size_t)(p + n - eq - 1));
+			}
 		p = nl + 1;
 	}
-	return len > POLICY_REPLY_MAX ? -1 : 0;
+	for (size_t i = 0; i < nnames; i++) {
+		free(values[i]);
+		values[i] = NULL;
+	}
+	return p < end || len > max ? -1 : 0;
+}
+
+int policy_reply_parse(const char *data, size_t len, char **action, size_t *used)
+{
+	static const char *const names[] = {"action", NULL};
+	int r = policy_parse(data, len, POLICY_REPLY_MAX, names, action, used);
+
+	if (r == 1 && *action == NULL)
+		return -1;
+	return r;
 }
