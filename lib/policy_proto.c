@@ -5,6 +5,7 @@
  */
 #include "policy_proto.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,10 +25,11 @@ int policy_parse(
 {
 	const char *p = data, *end = data + len;
 	size_t nnames = 0;
+	bool bad = false;
 
 	while (names[nnames])
 		values[nnames++] = NULL;
-	while (p < end) {
+	while (!bad && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eq;
 		size_t n;
@@ -44,8 +46,10 @@ int policy_parse(
 			return 1;
 		}
 		eq = memchr(p, '=', n);
-		if (eq == NULL || memchr(p, 0, n) != NULL)
+		if (eq == NULL || memchr(p, 0, n) != NULL) {
+			bad = true;
 			break;
+		}
 		for (size_t i = 0; i < nnames; i++)
 			if ((size_t)(eq - p) == strlen(names[i]) &&
 			    memcmp(p, names[i], (size_t)(eq - p)) == 0) {
@@ -58,7 +62,7 @@ int policy_parse(
 		free(values[i]);
 		values[i] = NULL;
 	}
-	return p < end || len > max ? -1 : 0;
+	return bad || len > max ? -1 : 0;
 }
 
 int policy_reply_parse(const char *data, size_t len, char **action, size_t *used)
