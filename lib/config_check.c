@@ -304,6 +304,19 @@ static void cc_screening(
 }
 
 /* One "name = value", from main.cf or a master.cf -o. */
+/* A list of percentages, 1 to 100 (quota_warning_percent). */
+static void cc_percents(struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	char **v = strv_split_list(val);
+	long p;
+
+	for (size_t i = 0; v[i]; i++)
+		if (*v[i] && !parse_long(v[i], 1, 100, &p))
+			cc_add(c, CHECK_ERROR, file, line, "%s: \"%s\" is not a percentage (1-100)",
+			    name, v[i]);
+	strv_free(v);
+}
+
 static void cc_param(struct cc *c, const char *file, int line, const char *name, const char *raw)
 {
 	const struct param_def *def = config_param_def(name);
@@ -332,6 +345,8 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_alias_tables(c, file, line, val);
 	if (strncmp(name, "postscreen_", 11) == 0)
 		cc_screening(c, file, line, name, val);
+	if (strcmp(name, "quota_warning_percent") == 0)
+		cc_percents(c, file, line, name, val);
 	free(val);
 }
 

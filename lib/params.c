@@ -498,6 +498,8 @@ const struct param_def param_table[] = {
 	"Maildir++ quota in messages per mailbox; 0: the limits in maildirsize, if any"),
     BOOL("quota_full_tempfail", "yes",
 	"a delivery over quota is deferred (4.2.2); no: bounced (5.2.2), as Dovecot's setting"),
+    LIST("quota_warning_percent", "80 95",
+	"quota use (percent) at whose crossing local mails the user a warning; empty: none"),
 
     /* The imap server (imap/, issue 15); Dovecot's names. */
     SIZE("imap_max_line_length", "65536",
