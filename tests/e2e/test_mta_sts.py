@@ -7,77 +7,20 @@ certificate and defers an unlisted MX or a bad certificate; testing logs
 and delivers; a policy that cannot be fetched is no policy; policies stay
 cached across a restart and are fetched again when the record's id
 changes."""
-import http.server
 import os
 import shutil
 import smtplib
-import ssl
 import tempfile
-import threading
 import time
 import unittest
 
 from dns_zone import ZoneDns
 from dnssec_util import make_chain
-from smtp_util import FakeSMTPServer
+from smtp_util import FakeSMTPServer, PolicyServer, sts_policy as policy
 from tern_instance import Instance, wait_until
 
 DOMAINS = ["good.test", "nomatch.test", "badcert.test", "testing.test", "missing.test",
            "redirect.test", "keep.test", "wildcard.test"]
-
-
-def policy(mode, *mx, max_age=86400):
-    return "version: STSv1\r\nmode: %s\r\n%smax_age: %d\r\n" % (
-        mode, "".join("mx: %s\r\n" % m for m in mx), max_age)
-
-
-class PolicyServer:
-    """HTTPS on loopback answering /.well-known/mta-sts.txt per Host:
-    policies[host] = (status, content type, body, extra headers)."""
-
-    def __init__(self, certfile, keyfile):
-        self.policies = {}
-        self.requests = []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                host = (self.headers.get("Host") or "").split(":")[0]
-                outer.requests.append((host, self.path))
-                status, ctype, body, extra = outer.policies.get(
-                    host, (404, "text/plain", "not here\n", {}))
-                if self.path != "/.well-known/mta-sts.txt":
-                    status, body = 404, "not here\n"
-                raw = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(raw)))
-                for k, v in extra.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(certfile, keyfile)
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.2}, daemon=True)
-        self.thread.start()
-
-    def serve(self, domain, text, status=200, ctype="text/plain", extra=None):
-        self.policies["mta-sts." + domain] = (status, ctype, text, extra or {})
-
-    def fetches(self, domain):
-        return len([r for r in self.requests if r[0] == "mta-sts." + domain])
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 class MtaStsTest(unittest.TestCase):
