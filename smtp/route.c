@@ -300,6 +300,8 @@ static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls
 	if (tlsa && tlsa->n) {
 		buf_puts(&info, ", DANE ");
 		tls_client_dane_describe(ssl, &info);
+		if (!str_case_eq(tlsa->base, s->host))
+			buf_printf(&info, " at %s", tlsa->base);
 	}
 	buf_puts(&info, h->sts_note);
 	log_info("%s TLS connection %s to %s: %s",

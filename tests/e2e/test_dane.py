@@ -4,7 +4,9 @@ loopback: matching TLSA records give "Verified TLS", a mismatch defers, an
 unsigned zone stays opportunistic, and dane-only without records defers.
 Beside DANE, MTA-STS (RFC 8461 section 2): a domain publishing both is
 delivered by DANE without its policy being fetched; a host without
-validated TLSA records follows the domain's policy."""
+validated TLSA records follows the domain's policy.  TLSA records of an
+MX host that is a CNAME are looked up at the expanded name first (RFC
+7672 section 2.2.3)."""
 import os
 import re
 import shutil
@@ -41,6 +43,13 @@ class DaneTest(unittest.TestCase):
                 "ta A 127.0.0.1", "_%d._tcp.ta TLSA 2 0 1 %s" % (p, cert_sha256(ca)),
                 "viamx MX 10 mx.dane.test.",
                 '_mta-sts.viamx TXT "v=STSv1; id=1"', "mta-sts.viamx A 127.0.0.1",
+                # RFC 7672 2.2.3: the CNAME-expanded name's records first...
+                "alias CNAME real", "real A 127.0.0.1",
+                "_%d._tcp.real TLSA 3 1 1 %s" % (p, ee),
+                "_%d._tcp.alias TLSA 3 1 1 %s" % (p, "00" * 32),
+                # ... and the alias's own when the expanded name has none.
+                "alias2 CNAME real2", "real2 A 127.0.0.1",
+                "_%d._tcp.alias2 TLSA 3 1 1 %s" % (p, ee),
             ],
             # Not signed: the same records carry no weight.
             "plain.test": ["host A 127.0.0.1", "_%d._tcp.host TLSA 3 1 1 %s" % (p, ee),
@@ -54,7 +63,9 @@ class DaneTest(unittest.TestCase):
                              ("none.example", "[none.dane.test]"),
                              ("ta.example", "[ta.dane.test]"),
                              ("viamx.example", "viamx.dane.test"),
-                             ("sts.example", "sts.plain.test")):
+                             ("sts.example", "sts.plain.test"),
+                             ("cname.example", "[alias.dane.test]"),
+                             ("cname2.example", "[alias2.dane.test]")):
                 f.write("%s smtp:%s:%d\n" % (dom, hop, p))
         pol = os.path.join(cls.tmp, "policy")
         with open(pol, "w") as f:
@@ -106,6 +117,21 @@ class DaneTest(unittest.TestCase):
         self.assertIn("status=sent", line)
         self.assertIn("relay=mx.dane.test[127.0.0.1]", line)
         wait_log(self.inst, "Verified TLS connection established to mx.dane.test[127.0.0.1]")
+
+    def test_tlsa_at_the_cname_expanded_name_first(self):
+        line = self.send("j@cname.example")
+        self.assertIn("status=sent", line)
+        log = wait_log(self.inst,
+                       "Verified TLS connection established to alias.dane.test[127.0.0.1]")
+        self.assertIn("DANE TLSA 3 1 1 matched at real.dane.test", log[0])
+
+    def test_tlsa_at_the_alias_when_the_expanded_name_has_none(self):
+        line = self.send("k@cname2.example")
+        self.assertIn("status=sent", line)
+        log = wait_log(self.inst,
+                       "Verified TLS connection established to alias2.dane.test[127.0.0.1]")
+        self.assertIn("DANE TLSA 3 1 1 matched", log[0])
+        self.assertNotIn(" at real2", log[0])
 
     def test_dane_wins_over_mta_sts(self):
         line = self.send("g@viamx.example")
