@@ -16,7 +16,9 @@ Failures: the entry "TIMEOUT" makes every type not listed before it fail,
 a failure is answered SERVFAIL (fast, and a temporary error to every
 resolver, as a time-out is) or, with drop=True, not at all.  Answers
 longer than 512 bytes over UDP are truncated (TC) so that the client asks
-again over TCP.  `queries` records (name, qtype) of every question.
+again over TCP.  Every record has the TTL ttl (60 s unless told), so a
+test that changes the zone can give resolvers' caches a short memory.
+`queries` records (name, qtype) of every question.
 
 FakeDns(mx=..., a=..., fail=...) is the small zone the smtpd tests use:
 "mx.NAME" as MX of the names in mx, 192.0.2.1 for those in a, SERVFAIL
