@@ -148,16 +148,7 @@ static void server_of(const char *param, char **host, long *port)
 
 static void xml_text(struct buf *b, const char *s)
 {
-	for (; *s; s++)
-		switch (*s) {
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '&': buf_puts(b, "&amp;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		default:
-			if ((unsigned char)*s >= 0x20)
-				buf_putc(b, *s);
-		}
+	buf_put_html(b, s, strlen(s));
 }
 
 static enum MHD_Result autoconfig(struct hreq *q)
