@@ -43,6 +43,7 @@ static size_t nslots;		 /* a power of two */
 static struct ifolder *ifs;
 static size_t nifs;
 static uint32_t gone_seq, ngone;
+static bool copies; /* some id had two places at once: look for copies */
 static unsigned long synced_request;
 unsigned long jmap_request_seq;
 size_t jmap_ids_gone_max = JMAP_IDS_GONE_MAX;
@@ -160,6 +161,10 @@ static void put(uint32_t uv, uint32_t uid, const unsigned char h[12])
 	if (nents == cap_ents)
 		ents =
 		    xreallocarray(ents, cap_ents = cap_ents ? cap_ents * 2 : 1024, sizeof(*ents));
+	for (size_t i = nslots ? id_hash(h) & (nslots - 1) : 0; nslots && by_id[i];
+	     i = (i + 1) & (nslots - 1))
+		if (memcmp(ents[by_id[i] - 1].h, h, 12) == 0)
+			copies = true;
 	ents[nents] = (struct ent){.uv = uv, .uid = uid};
 	memcpy(ents[nents].h, h, 12);
 	nents++;
@@ -331,7 +336,7 @@ size_t jmap_ids_find(struct jfolders *fs, const char *id, struct jloc *out, size
 
 bool jmap_ids_copied(uint32_t uv, uint32_t uid)
 {
-	struct ent *e = find_loc(uv, uid);
+	struct ent *e = copies ? find_loc(uv, uid) : NULL;
 
 	if (e == NULL)
 		return false;
@@ -393,4 +398,5 @@ void jmap_ids_free(void)
 	ifs = NULL;
 	nents = cap_ents = nslots = nifs = 0;
 	ngone = gone_seq = 0;
+	copies = false;
 }

@@ -304,14 +304,29 @@ struct hit {
 };
 
 static const char *sort_prop;
-static bool sort_asc;
+static bool sort_asc, sort_size;
+
+/* True when a condition of the filter (at any depth) names key. */
+static bool filter_uses(json_t *f, const char *key, int depth)
+{
+	json_t *c;
+	size_t i;
+
+	if (!json_is_object(f) || depth > 16)
+		return false;
+	if (json_object_get(f, key))
+		return true;
+	json_array_foreach(
+	    json_object_get(f, "conditions"), i, c) if (filter_uses(c, key, depth + 1)) return true;
+	return false;
+}
 
 static int hit_cmp(const void *a, const void *b)
 {
 	const struct hit *x = a, *y = b;
 	int r = 0;
 
-	if (strcmp(sort_prop, "size") == 0)
+	if (sort_size)
 		r = x->size < y->size ? -1 : x->size > y->size;
 	else
 		r = x->received < y->received ? -1 : x->received > y->received;
@@ -329,6 +344,7 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 	json_t *sort = json_object_get(c->args, "sort");
 	bool collapse = json_is_true(json_object_get(c->args, "collapseThreads"));
 	const char *in = NULL;
+	bool need_size;
 	struct hit *hits = NULL;
 	size_t n = 0, cap = 0;
 
@@ -350,8 +366,13 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 		sort_prop = strcmp(p, "sentAt") == 0 ? "receivedAt" : p;
 		sort_asc = !json_is_false(json_object_get(s0, "isAscending"));
 	}
+	sort_size = strcmp(sort_prop, "size") == 0;
+	need_size =
+	    sort_size || filter_uses(filter, "minSize", 0) || filter_uses(filter, "maxSize", 0);
 	if (json_is_object(filter))
 		in = json_string_value(json_object_get(filter, "inMailbox"));
+	if (in && json_object_size(filter) == 1)
+		filter = NULL; /* the folder loop does it */
 	jmap_ids_sync(c->folders, false);
 	for (size_t fi = 0; fi < c->folders->n; fi++) {
 		struct jfolder *f = &c->folders->v[fi];
@@ -372,7 +393,8 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 				continue;
 			q.uid = q.m.uid;
 			mstore_view_dates(v, q.uid, &q.received, &saved);
-			mstore_view_sizes(v, q.uid, &size, &q.size);
+			if (need_size)
+				mstore_view_sizes(v, q.uid, &size, &q.size);
 			if (filter_match(&q, filter)) {
 				if (n == cap)
 					hits = xreallocarray(

@@ -888,8 +888,9 @@ class VacationTest(unittest.TestCase):
         # mail from Bob: the vacation answers him, the filter files it
         with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as m:
             m.sendmail(BOB, [ALICE], message("the quarterly report", frm=BOB).encode())
-        wait_until(lambda: os.path.isdir(os.path.join(self.inst.maildir(ALICE), ".Work")) and
-                   os.listdir(os.path.join(self.inst.maildir(ALICE), ".Work", "new")), 30,
+        # (the folder is made before its new/: wait for new/ itself)
+        wait_until(lambda: os.path.isdir(os.path.join(self.inst.maildir(ALICE), ".Work", "new"))
+                   and os.listdir(os.path.join(self.inst.maildir(ALICE), ".Work", "new")), 30,
                    what="the filter files the message")
         wait_until(lambda: self.inst.messages(BOB), 30, what="the vacation reply")
         reply = self.inst.messages(BOB)[0]
