@@ -43,7 +43,7 @@ static size_t nslots;		 /* a power of two */
 static struct ifolder *ifs;
 static size_t nifs;
 static uint32_t gone_seq, ngone;
-static bool copies; /* some id had two places at once: look for copies */
+static size_t copies; /* live places beyond an id's first: 0, no copies */
 static unsigned long synced_request;
 unsigned long jmap_request_seq;
 size_t jmap_ids_gone_max = JMAP_IDS_GONE_MAX;
@@ -61,6 +61,21 @@ static size_t id_hash(const unsigned char h[12])
 
 	memcpy(&x, h, sizeof(x));
 	return x;
+}
+
+/* Live places of the id h other than e. */
+static size_t siblings(const unsigned char h[12], const struct ent *e)
+{
+	size_t n = 0;
+
+	for (size_t i = nslots ? id_hash(h) & (nslots - 1) : 0; nslots && by_id[i];
+	     i = (i + 1) & (nslots - 1)) {
+		const struct ent *o = &ents[by_id[i] - 1];
+
+		if (o != e && !o->gone && memcmp(o->h, h, 12) == 0)
+			n++;
+	}
+	return n;
 }
 
 static void slot_put(uint32_t *t, size_t hash, uint32_t idx)
@@ -152,8 +167,10 @@ static void put(uint32_t uv, uint32_t uid, const unsigned char h[12])
 	struct ent *e = find_loc(uv, uid);
 
 	if (e) {
-		if (e->gone) /* the same UID again: only after a rebuild */
+		if (e->gone) { /* the same UID again: only after a rebuild */
 			ngone--;
+			copies += siblings(e->h, e) > 0;
+		}
 		e->gone = 0;
 		memcpy(e->h, h, 12);
 		return;
@@ -161,10 +178,7 @@ static void put(uint32_t uv, uint32_t uid, const unsigned char h[12])
 	if (nents == cap_ents)
 		ents =
 		    xreallocarray(ents, cap_ents = cap_ents ? cap_ents * 2 : 1024, sizeof(*ents));
-	for (size_t i = nslots ? id_hash(h) & (nslots - 1) : 0; nslots && by_id[i];
-	     i = (i + 1) & (nslots - 1))
-		if (memcmp(ents[by_id[i] - 1].h, h, 12) == 0)
-			copies = true;
+	copies += siblings(h, NULL) > 0;
 	ents[nents] = (struct ent){.uv = uv, .uid = uid};
 	memcpy(ents[nents].h, h, 12);
 	nents++;
@@ -238,6 +252,8 @@ static void mark_gone(uint32_t uv, uint32_t uid)
 
 	if (e == NULL || e->gone)
 		return;
+	if (siblings(e->h, e) > 0 && copies > 0)
+		copies--;
 	e->gone = ++gone_seq;
 	if (++ngone > jmap_ids_gone_max)
 		forget_old();
@@ -334,6 +350,11 @@ size_t jmap_ids_find(struct jfolders *fs, const char *id, struct jloc *out, size
 	return n;
 }
 
+bool jmap_ids_copies_seen(void)
+{
+	return copies > 0;
+}
+
 bool jmap_ids_copied(uint32_t uv, uint32_t uid)
 {
 	struct ent *e = copies ? find_loc(uv, uid) : NULL;
@@ -398,5 +419,5 @@ void jmap_ids_free(void)
 	ifs = NULL;
 	nents = cap_ents = nslots = nifs = 0;
 	ngone = gone_seq = 0;
-	copies = false;
+	copies = 0;
 }

@@ -128,6 +128,8 @@ uint32_t jmap_ids_thread(const char *id);
 size_t jmap_ids_remembered(void);
 /* True when another live place has the same Email (a copy). */
 bool jmap_ids_copied(uint32_t uv, uint32_t uid);
+/* False while no id was seen in two places: no Email has copies. */
+bool jmap_ids_copies_seen(void);
 void jmap_ids_free(void);
 
 /* methods */

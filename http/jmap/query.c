@@ -337,8 +337,49 @@ static int hit_cmp(const void *a, const void *b)
 	return sort_asc ? r : -r;
 }
 
-/* Every matching message, sorted; -1 after an error reply. */
-static int run_query(struct jcall *c, struct hit **out, size_t *nout)
+/* The heap of the keep first hits (the last in the sort order on top). */
+static void heap_down(struct hit *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct hit t;
+
+		if (l < n && hit_cmp(&h[l], &h[m]) > 0)
+			m = l;
+		if (r < n && hit_cmp(&h[r], &h[m]) > 0)
+			m = r;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void heap_add(struct hit *h, size_t *n, size_t keep, const struct hit *x)
+{
+	if (*n < keep) {
+		size_t i = (*n)++;
+
+		h[i] = *x;
+		while (i > 0 && hit_cmp(&h[(i - 1) / 2], &h[i]) < 0) {
+			struct hit t = h[i];
+
+			h[i] = h[(i - 1) / 2];
+			h[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+	} else if (hit_cmp(x, &h[0]) < 0) {
+		h[0] = *x;
+		heap_down(h, *n, 0);
+	}
+}
+
+/* The matching messages, sorted (only the first keep when keep is not 0
+ * and nothing needs them all: no collapseThreads, no copies); *total
+ * (may be NULL) counts them all; -1 after an error reply. */
+static int run_query(struct jcall *c, struct hit **out, size_t *nout, size_t keep, size_t *total)
 {
 	json_t *filter = json_object_get(c->args, "filter");
 	json_t *sort = json_object_get(c->args, "sort");
@@ -346,7 +387,7 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 	const char *in = NULL;
 	bool need_size;
 	struct hit *hits = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, matched = 0;
 
 	if (filter && !json_is_null(filter) && filter_check(filter, 0) < 0) {
 		jmap_error(c, "unsupportedFilter", NULL);
@@ -374,6 +415,10 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 	if (in && json_object_size(filter) == 1)
 		filter = NULL; /* the folder loop does it */
 	jmap_ids_sync(c->folders, false);
+	if (collapse || jmap_ids_copies_seen())
+		keep = 0; /* they need every hit */
+	if (keep)
+		hits = xcalloc(keep, sizeof(*hits));
 	for (size_t fi = 0; fi < c->folders->n; fi++) {
 		struct jfolder *f = &c->folders->v[fi];
 		struct mstore_view *v;
@@ -395,7 +440,12 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 			mstore_view_dates(v, q.uid, &q.received, &saved);
 			if (need_size)
 				mstore_view_sizes(v, q.uid, &size, &q.size);
-			if (filter_match(&q, filter)) {
+			if (keep && filter_match(&q, filter)) {
+				struct hit x = {f->st.uidvalidity, q.uid, q.received, q.size, 0};
+
+				matched++;
+				heap_add(hits, &n, keep, &x);
+			} else if (!keep && filter_match(&q, filter)) {
 				if (n == cap)
 					hits = xreallocarray(
 					    hits, cap = cap ? cap * 2 : 256, sizeof(*hits));
@@ -407,6 +457,12 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 	}
 	if (n > 1)
 		qsort(hits, n, sizeof(*hits), hit_cmp);
+	if (keep) {
+		*out = hits;
+		*nout = n;
+		*total = matched;
+		return 0;
+	}
 	{ /* copies of one message (one GUID) are one Email: its first place */
 		json_t *seen = NULL;
 		size_t k = 0;
@@ -445,6 +501,8 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 	}
 	*out = hits;
 	*nout = n;
+	if (total)
+		*total = n;
 	return 0;
 }
 
@@ -457,11 +515,11 @@ static const struct jmap_arg query_spec[] = {{"accountId", JA_ID, true},
 void jmap_email_query(struct jcall *c)
 {
 	struct hit *hits;
-	size_t n, start = 0, limit;
+	size_t n, start = 0, limit, keep = 0, total;
 	json_t *ids, *lim, *pos, *anchor, *res;
 	char *state;
 
-	if (!jmap_args(c, query_spec) || run_query(c, &hits, &n) < 0)
+	if (!jmap_args(c, query_spec))
 		return;
 	lim = json_object_get(c->args, "limit");
 	pos = json_object_get(c->args, "position");
@@ -469,6 +527,13 @@ void jmap_email_query(struct jcall *c)
 	limit = json_is_integer(lim) ? (size_t)json_integer_value(lim) : 1000;
 	if (limit > 1000)
 		limit = 1000;
+	/* a page from the start (the usual list): sort only its hits */
+	if (!json_is_string(anchor) &&
+	    (!json_is_integer(pos) ||
+		(json_integer_value(pos) >= 0 && json_integer_value(pos) <= 10000)))
+		keep = (json_is_integer(pos) ? (size_t)json_integer_value(pos) : 0) + limit;
+	if (run_query(c, &hits, &n, keep, &total) < 0)
+		return;
 	if (json_is_string(anchor)) {
 		struct jloc at[64];
 		size_t k, nat = jmap_ids_find(c->folders, json_string_value(anchor), at, 64);
@@ -509,7 +574,7 @@ void jmap_email_query(struct jcall *c)
 	    "canCalculateChanges", !json_is_true(json_object_get(c->args, "collapseThreads")),
 	    "position", (json_int_t)start, "ids", ids);
 	if (json_is_true(json_object_get(c->args, "calculateTotal")))
-		json_object_set_new(res, "total", json_integer((json_int_t)n));
+		json_object_set_new(res, "total", json_integer((json_int_t)total));
 	json_object_set_new(res, "limit", json_integer((json_int_t)limit));
 	jmap_reply(c, "Email/query", res);
 	free(state);
@@ -719,7 +784,7 @@ void jmap_email_query_changes(struct jcall *c)
 	if (jmap_changes_since(
 		c, json_string_value(json_object_get(c->args, "sinceQueryState")), &ch) < 0)
 		return;
-	if (run_query(c, &hits, &n) < 0) {
+	if (run_query(c, &hits, &n, 0, NULL) < 0) {
 		jmap_changes_free(&ch);
 		return;
 	}

@@ -271,6 +271,17 @@ class JmapTest(unittest.TestCase):
                                           "filter": {"nonsense": 1}}, "x"]])
         self.assertEqual(st[0][1]["type"], "unsupportedFilter")
         self.assertEqual(self.get(["e1-1", "nonsense"], ["id"]), [])
+        # pages (only the page's hits are sorted) agree with the whole list
+        for sort in ([{"property": "receivedAt", "isAscending": False}],
+                     [{"property": "size", "isAscending": True}]):
+            whole = self.w.call("Email/query", {"sort": sort, "calculateTotal": True})
+            self.assertEqual(whole["total"], len(whole["ids"]))
+            self.assertGreaterEqual(whole["total"], 3)
+            for pos, lim in ((0, 2), (1, 2), (whole["total"] - 1, 5), (whole["total"] + 3, 2)):
+                page = self.w.call("Email/query", {"sort": sort, "position": pos, "limit": lim,
+                                                   "calculateTotal": True})
+                self.assertEqual(page["ids"], whole["ids"][pos:pos + lim], (sort, pos, lim))
+                self.assertEqual(page["total"], whole["total"])
 
     def test_search_snippets(self):
         """SearchSnippet/get: the matched terms between <mark> and </mark>
