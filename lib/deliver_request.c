@@ -38,6 +38,8 @@ void deliver_request_encode(const struct deliver_request *r, struct buf *out)
 		ipc_put_str(out, A_ENVID, r->envid);
 	if (r->requiretls)
 		ipc_put_str(out, A_REQUIRETLS, "yes");
+	if (r->tls_optional)
+		ipc_put_str(out, A_TLS_REQUIRED, "no");
 	for (size_t i = 0; i < r->nrcpt; i++) {
 		const struct deliver_rcpt *rc = &r->rcpts[i];
 
@@ -53,7 +55,7 @@ void deliver_request_encode(const struct deliver_request *r, struct buf *out)
 }
 
 void deliver_status_encode(struct buf *out, long long index, const char *result, const char *dsn,
-    const char *reason, bool relayed)
+    const char *reason, bool relayed, bool notified)
 {
 	ipc_put_str(out, A_OP, OP_STATUS);
 	ipc_put_int(out, A_INDEX, index);
@@ -62,6 +64,8 @@ void deliver_status_encode(struct buf *out, long long index, const char *result,
 	ipc_put_str(out, A_REASON, reason);
 	if (relayed)
 		ipc_put_str(out, A_ACTION, "relayed");
+	if (notified)
+		ipc_put_str(out, A_NOTIFIED, "yes");
 	ipc_end(out);
 }
 
@@ -149,7 +153,7 @@ static const char *dr_rcpts(const struct ipc_msg *m, struct deliver_request *r)
 
 const char *deliver_request_decode(const struct ipc_msg *m, struct deliver_request *r)
 {
-	const char *op = ipc_get_str(m, A_OP), *envid, *requiretls;
+	const char *op = ipc_get_str(m, A_OP), *envid, *requiretls, *tls_required;
 
 	memset(r, 0, sizeof(*r));
 	if (op == NULL || strcmp(op, OP_DELIVER) != 0)
@@ -180,6 +184,8 @@ const char *deliver_request_decode(const struct ipc_msg *m, struct deliver_reque
 	 * qmgr sends it. */
 	requiretls = ipc_get_str(m, A_REQUIRETLS);
 	r->requiretls = requiretls && strcmp(requiretls, "yes") == 0;
+	tls_required = ipc_get_str(m, A_TLS_REQUIRED);
+	r->tls_optional = tls_required && strcmp(tls_required, "no") == 0;
 	return dr_rcpts(m, r);
 }
 
@@ -227,6 +233,7 @@ const char *deliver_status_decode(const struct ipc_msg *m, struct deliver_status
 	if (action != NULL && strcmp(action, "relayed") != 0)
 		return "status with an unknown action";
 	st->relayed = action != NULL && st->status == QF_SENT;
+	st->notified = ipc_get_str(m, A_NOTIFIED) != NULL && st->status == QF_SENT;
 	/* The DSN class must agree with the result, or a report could say
 	 * "sent" with a failure code; the result is what counts. */
 	if (st->dsn == NULL || st->dsn[0] != dr_default_dsn(st->status)[0] || st->dsn[1] != '.')

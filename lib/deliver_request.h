@@ -8,6 +8,8 @@
  *   op=deliver, queue_id, sender, arrival, header_off, header_len,
  *   body_off, body_len, [nexthop], [activated], [ret], [envid],
  *   [requiretls] ("yes": RFC 8689, verified TLS onward or bounce),
+ *   [tls_required] ("no": the header said "TLS-Required: No"; cleanup
+ *   records it in the queue file),
  *   then per recipient: rcpt, index, [class], [orcpt], [notify]
  * ("index", "class", "orcpt" and "notify" apply to the "rcpt" before them),
  * with the queue file's descriptor attached (ipc_conn_send_fd).
@@ -60,6 +62,7 @@ struct deliver_request {
 	const char *ret;     /* DSN RET, NULL when none */
 	const char *envid;   /* DSN ENVID, NULL when none */
 	bool requiretls;     /* RFC 8689 REQUIRETLS */
+	bool tls_optional;   /* RFC 8689 section 5: "TLS-Required: No" */
 	struct deliver_rcpt *rcpts;
 	size_t nrcpt;
 };
@@ -70,6 +73,7 @@ struct deliver_status {
 	const char *dsn;    /* agrees with status (defaulted when it did not) */
 	const char *reason; /* "" when none */
 	bool relayed;	    /* sent, to a next hop that is not the final one */
+	bool notified;	    /* sent, and the next hop took the NOTIFY */
 };
 
 /* qmgr: the request record, appended to out. */
@@ -82,9 +86,11 @@ void deliver_request_free(struct deliver_request *r);
 
 /* Agents: one status record, and the record that ends the request.
  * relayed: a success's DSN action is "relayed", not "delivered" (RFC
- * 3464; Postfix's pipe(8) without flag X). */
+ * 3464; Postfix's pipe(8) without flag X, smtp(8)); notified: the next
+ * hop was given the recipient's NOTIFY (it announced DSN), so qmgr sends
+ * no success notice of its own (RFC 3461 6.2). */
 void deliver_status_encode(struct buf *out, long long index, const char *result, const char *dsn,
-    const char *reason, bool relayed);
+    const char *reason, bool relayed, bool notified);
 void deliver_done_encode(struct buf *out);
 
 /* qmgr: NULL, or why a status record (op=status) is refused. */

@@ -62,6 +62,7 @@ static void sm_init(struct deliver_job *job, struct sm_request *q)
 	q->msg.ret = dr->ret;
 	q->msg.envid = dr->envid;
 	q->msg.requiretls = dr->requiretls;
+	q->msg.tls_optional = dr->tls_optional;
 	q->nexthop = dr->nexthop;
 	q->nrcpt = dr->nrcpt;
 	q->rcpts = xcalloc(q->nrcpt ? q->nrcpt : 1, sizeof(*q->rcpts));
@@ -175,7 +176,14 @@ static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, s
 static int sm_send_status(struct sm_request *q, size_t i, const char *relay)
 {
 	const struct smtp_rcpt *r = &q->rcpts[i];
-	struct deliver_outcome o = {r->result, r->dsn, r->reason, relay, q->connected, false};
+	bool sent = strcmp(r->result, RES_SENT) == 0;
+	struct deliver_outcome o = {.result = r->result,
+	    .dsn = r->dsn,
+	    .reason = r->reason,
+	    .relay = relay,
+	    .connected = q->connected,
+	    .relayed = sent && r->relayed,
+	    .notified = sent && r->notified};
 
 	return deliver_job_report(q->job, &q->job->dr.rcpts[i], &o);
 }

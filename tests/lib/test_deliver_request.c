@@ -48,6 +48,7 @@ static void sample(struct deliver_request *r, struct deliver_rcpt *rc)
 	r->ret = "HDRS";
 	r->envid = "env+2Bid";
 	r->requiretls = true;
+	r->tls_optional = true;
 	rc[0].addr = "a@example.com";
 	rc[0].index = 0;
 	rc[0].cls = "virtual";
@@ -81,6 +82,7 @@ static void test_round_trip(void **state)
 	assert_string_equal(out.ret, "HDRS");
 	assert_string_equal(out.envid, "env+2Bid");
 	assert_true(out.requiretls);
+	assert_true(out.tls_optional);
 	assert_int_equal(out.nrcpt, 2);
 	assert_string_equal(out.rcpts[0].addr, "a@example.com");
 	assert_int_equal(out.rcpts[0].index, 0);
@@ -100,6 +102,7 @@ static void test_round_trip(void **state)
 	in.sender = "";
 	in.nexthop = in.ret = in.envid = NULL;
 	in.requiretls = false;
+	in.tls_optional = false;
 	buf_reset(&b);
 	deliver_request_encode(&in, &b);
 	parse(&b, &m);
@@ -109,6 +112,7 @@ static void test_round_trip(void **state)
 	assert_null(out.ret);
 	assert_null(out.envid);
 	assert_false(out.requiretls);
+	assert_false(out.tls_optional);
 	deliver_request_free(&out);
 	ipc_msg_free(&m);
 	buf_free(&b);
@@ -241,7 +245,7 @@ static const char *status_of(const char *result, const char *dsn, bool with_inde
 	const char *err;
 
 	if (with_index) {
-		deliver_status_encode(&b, 3, result, dsn, "some reason", false);
+		deliver_status_encode(&b, 3, result, dsn, "some reason", false, false);
 	} else {
 		ipc_put_str(&b, A_OP, OP_STATUS);
 		ipc_put_str(&b, A_RESULT, result);
@@ -266,12 +270,14 @@ static void test_status(void **state)
 	assert_string_equal(st.dsn, "2.0.0");
 	assert_string_equal(st.reason, "some reason");
 	assert_false(st.relayed);
+	assert_false(st.notified);
 	ipc_msg_free(&m);
 	/* pipe without flag X: a success is "relayed"; only "relayed" is known. */
-	deliver_status_encode(&b, 4, RES_SENT, "2.0.0", "", true);
+	deliver_status_encode(&b, 4, RES_SENT, "2.0.0", "", true, true);
 	parse(&b, &m);
 	assert_null(deliver_status_decode(&m, &st));
 	assert_true(st.relayed);
+	assert_true(st.notified);
 	ipc_msg_free(&m);
 	buf_reset(&b);
 	ipc_put_str(&b, A_OP, OP_STATUS);
