@@ -643,6 +643,8 @@ const struct param_def param_table[] = {
     INT("jmap_max_objects_in_get", "1000", "most objects one JMAP /get may ask for"),
     INT("jmap_max_objects_in_set", "1000", "most objects one JMAP /set may change"),
     INT("jmap_max_calls_in_request", "64", "most method calls in one JMAP request"),
+    INT("jmap_remembered_expunges", "100000",
+	"expunged messages a JMAP process remembers for /changes"),
 
     /* ---- Postfix parameters that need nothing in tern: accepted silently. */
     IGNORED("compatibility_level", "0", "Postfix's backwards-compatibility level"),
