@@ -232,6 +232,8 @@ const struct param_def param_table[] = {
     LIST("dkim_signing_domains", "", "domains cleanup signs for; empty: every domain with a key"),
     BOOL("dmarc_verify", "yes",
 	"cleanup evaluates DMARC (with dkim_verify) into Authentication-Results"),
+    STR("dmarc_organizational_domain", "dns_tree_walk",
+	"how DMARC finds organisational domains: dns_tree_walk (RFC 9989) or public_suffix_list"),
     BOOL("dmarc_policy_enforce", "yes",
 	"a DMARC reject policy refuses the message (550 5.7.1), quarantine marks it as spam"),
     STR("authserv_id", "", "authserv-id of Authentication-Results headers; empty: $myhostname"),
