@@ -31,15 +31,20 @@
  * public_suffix_list: RFC 7489's list instead), asked for while the body
  * streams; then alignment and the verdict with the header.
  *
- * Not here: signing (dkim_sign.c), ARC, aggregate reports.
+ * With dmarc_aggregate_reports, each evaluation of a domain asking for
+ * reports becomes a line of dmarc_aggregate_log (dmarc_report.h).
+ *
+ * Not here: signing (dkim_sign.c), ARC, sending the reports (cli/dmarc.c).
  */
 #include "msgauth.h"
 
 #include <arpa/nameser.h>
 #include <ctype.h>
+#include <fcntl.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "dns.h"
@@ -48,6 +53,7 @@
 #include "mime/address.h"
 #include "msgauth/dkim.h"
 #include "msgauth/dmarc.h"
+#include "msgauth/dmarc_report.h"
 #include "proto.h"
 #include "util.h"
 
@@ -69,7 +75,8 @@ struct cleanup_msgauth {
 	cleanup_msgauth_done_fn *done;
 	void *ctx;
 	char *qid;
-	bool ended; /* cleanup_msgauth_end ran: done may be called */
+	char *client_addr; /* for aggregate reports */
+	bool ended;	   /* cleanup_msgauth_end ran: done may be called */
 	/* DMARC: the From: domain, its record and organisational domain by
 	 * the tree walk (lib/msgauth/dmarc.h), looked up while the body
 	 * streams */
@@ -141,6 +148,7 @@ struct cleanup_msgauth *cleanup_msgauth_begin(const struct ipc_msg *m, const cha
 	ma->spf_helo = cm_safe(ipc_get_str(m, A_SPF_HELO));
 	ma->spf_helo_prop = cm_safe(ipc_get_str(m, A_SPF_HELO_PROP));
 	ma->qid = xstrdup(qid);
+	ma->client_addr = cm_safe(ipc_get_str(m, A_CLIENT_ADDR));
 	return ma;
 }
 
@@ -427,6 +435,63 @@ static const char *cm_spf_domain(const struct cleanup_msgauth *ma)
 	return strncmp(p, "smtp.helo=", 10) == 0 ? p + 10 : NULL;
 }
 
+/* The SPF identity's domain and result, whatever the result. */
+static const char *cm_spf_identity(const struct cleanup_msgauth *ma)
+{
+	const char *p = ma->spf_prop;
+
+	if (p == NULL)
+		return "";
+	if (strncmp(p, "smtp.mailfrom=", 14) == 0)
+		return strrchr(p, '@') ? strrchr(p, '@') + 1 : "";
+	return strncmp(p, "smtp.helo=", 10) == 0 ? p + 10 : "";
+}
+
+/*
+ * dmarc_aggregate_reports: one line for `tern dmarc report` appended to
+ * dmarc_aggregate_log, for a domain whose record asks for reports (rua=).
+ * One write() of an O_APPEND file: lines of concurrent cleanups do not mix.
+ */
+static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcome *o, size_t n,
+    const char *disposition, bool dkim_ok, bool spf_ok)
+{
+	struct dmarc_report_row r = {
+	    .time = (long long)time(NULL),
+	    .policy_domain = ma->walk.policy_at,
+	    .rua = ma->rec.rua,
+	    .p = dmarc_policy_name(ma->rec.p),
+	    .sp = ma->rec.sp == DMARC_P_UNSET ? "" : dmarc_policy_name(ma->rec.sp),
+	    .np = ma->rec.np == DMARC_P_UNSET ? "" : dmarc_policy_name(ma->rec.np),
+	    .pct = ma->rec.pct,
+	    .adkim_strict = ma->rec.adkim_strict,
+	    .aspf_strict = ma->rec.aspf_strict,
+	    .source_ip = ma->client_addr ? ma->client_addr : "",
+	    .header_from = ma->from,
+	    .disposition = disposition,
+	    .dkim_pass = dkim_ok,
+	    .spf_pass = spf_ok,
+	    .spf_domain = cm_spf_identity(ma),
+	    .spf_result = ma->spf ? ma->spf : "",
+	};
+	struct buf line = BUF_INIT;
+	const char *path = config_str("dmarc_aggregate_log");
+	int fd;
+
+	if (!config_bool("dmarc_aggregate_reports") || !ma->dmarc_have || !ma->rec.rua[0])
+		return;
+	for (size_t i = 0; i < n && r.ndkim < DMARC_REPORT_DKIM_MAX; i++)
+		if (cm_token_ok(o[i].domain) && cm_token_ok(o[i].selector))
+			r.dkim[r.ndkim++] = (struct dmarc_report_dkim){
+			    o[i].domain, o[i].selector, dkim_result_name(o[i].result)};
+	dmarc_report_line(&r, &line);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0 || write(fd, line.data, line.len) != (ssize_t)line.len)
+		log_qid(ma->qid, "warning: dmarc report: %s: %m", path);
+	if (fd >= 0)
+		close(fd);
+	buf_free(&line);
+}
+
 /* RFC 7489 6.6.2-6.6.4: aligned SPF or DKIM pass; the policy of the
  * record found (sp= for a subdomain's mail under its org's record). */
 static void cm_dmarc_result(
@@ -434,14 +499,16 @@ static void cm_dmarc_result(
 {
 	enum dmarc_result r;
 	enum dmarc_policy pol = DMARC_P_NONE, dis = DMARC_P_NONE;
-	bool pass =
+	bool spf_ok =
 	    dmarc_aligned_org(cm_spf_domain(ma), ma->from, ma->walk.org, ma->rec.aspf_strict);
+	bool dkim_ok = false, pass;
 
 	if (ma->from == NULL && ma->dmarc_err == DMARC_NONE)
 		return;
-	for (size_t i = 0; i < n && !pass; i++)
-		pass = o[i].result == DKIM_PASS &&
-		       dmarc_aligned_org(o[i].domain, ma->from, ma->walk.org, ma->rec.adkim_strict);
+	for (size_t i = 0; i < n && !dkim_ok; i++)
+		dkim_ok = o[i].result == DKIM_PASS && dmarc_aligned_org(o[i].domain, ma->from,
+							  ma->walk.org, ma->rec.adkim_strict);
+	pass = spf_ok || dkim_ok;
 	if (!ma->dmarc_have)
 		r = ma->dmarc_err;
 	else
@@ -471,6 +538,7 @@ static void cm_dmarc_result(
 	}
 	log_qid(ma->qid, "dmarc=%s from=%s policy=%s disposition=%s", dmarc_result_name(r),
 	    ma->from ? ma->from : "?", dmarc_policy_name(pol), dmarc_policy_name(dis));
+	cm_dmarc_report(ma, o, n, dmarc_policy_name(dis), dkim_ok, spf_ok);
 }
 
 void cleanup_msgauth_result(struct cleanup_msgauth *ma, struct buf *out)
@@ -534,5 +602,6 @@ void cleanup_msgauth_free(struct cleanup_msgauth *ma)
 	free(ma->spf_helo);
 	free(ma->spf_helo_prop);
 	free(ma->qid);
+	free(ma->client_addr);
 	free(ma);
 }

@@ -14,7 +14,7 @@
  * sender's favour).
  *
  * Not here: the DNS look-ups (cleanup runs the walk and asks, for np=,
- * whether FROM exists), aggregate reports.
+ * whether FROM exists), aggregate reports (dmarc_report.h).
  */
 #ifndef TERN_MSGAUTH_DMARC_H
 #define TERN_MSGAUTH_DMARC_H
@@ -24,6 +24,8 @@
 
 #include "buf.h"
 
+#define DMARC_RUA_MAX 512
+
 enum dmarc_policy { DMARC_P_UNSET, DMARC_P_NONE, DMARC_P_QUARANTINE, DMARC_P_REJECT };
 
 struct dmarc_record {
@@ -32,6 +34,7 @@ struct dmarc_record {
 	int pct;					    /* 0..100 */
 	bool testing;					    /* DMARCbis t=y */
 	enum { DMARC_PSD_U, DMARC_PSD_Y, DMARC_PSD_N } psd; /* RFC 9989 psd= */
+	char rua[DMARC_RUA_MAX]; /* rua= as written (trimmed), "" when absent or too long */
 };
 
 /* A TXT record: 0, -1 (not a DMARC record or a broken one; err says). */
