@@ -543,10 +543,18 @@ static void cc_smtp_tls(struct cc *c)
 	const char *dns = config_str("smtp_dns_support_level");
 	enum tls_level lvl;
 
+	const char *lv = config_str("lmtp_tls_security_level");
+
 	if (*v && !tls_level_parse(v, &lvl))
 		cc_add(c, CHECK_ERROR, config_file_path(),
 		    cc_setting_line(c, "smtp_tls_security_level"),
 		    "unknown smtp_tls_security_level \"%s\"", v);
+	if (*lv && (!tls_level_parse(lv, &lvl) || lvl >= TLS_LEVEL_DANE))
+		cc_add(c, CHECK_ERROR, config_file_path(),
+		    cc_setting_line(c, "lmtp_tls_security_level"),
+		    "lmtp_tls_security_level must be none, may, encrypt, verify or secure, not "
+		    "\"%s\"",
+		    lv);
 	if (*dns && !str_case_eq(dns, "disabled") && !str_case_eq(dns, "enabled") &&
 	    !str_case_eq(dns, "dnssec"))
 		cc_add(c, CHECK_ERROR, config_file_path(),

@@ -43,7 +43,8 @@ void deliver_job_log(
 int deliver_job_status(
     struct deliver_job *job, const struct deliver_rcpt *rc, const struct deliver_outcome *o)
 {
-	deliver_status_encode(&job->conn->out, rc->index, o->result, o->dsn, o->reason, o->relayed);
+	deliver_status_encode(
+	    &job->conn->out, rc->index, o->result, o->dsn, o->reason, o->relayed, o->notified);
 	return ipc_conn_send(job->conn, da_timeout_ms());
 }
 

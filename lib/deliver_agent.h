@@ -57,6 +57,7 @@ struct deliver_outcome {
 	const char *relay;   /* "local", "host[addr]:port", "none" */
 	long long connected; /* delays c ends here (0: when the request came) */
 	bool relayed;	     /* a success is DSN action "relayed" (pipe without X) */
+	bool notified;	     /* the next hop took NOTIFY: no success notice here */
 };
 
 /* Logs the recipient's line and sends its status; 0 or -1. */

@@ -53,7 +53,7 @@ void deliver_request_encode(const struct deliver_request *r, struct buf *out)
 }
 
 void deliver_status_encode(struct buf *out, long long index, const char *result, const char *dsn,
-    const char *reason, bool relayed)
+    const char *reason, bool relayed, bool notified)
 {
 	ipc_put_str(out, A_OP, OP_STATUS);
 	ipc_put_int(out, A_INDEX, index);
@@ -62,6 +62,8 @@ void deliver_status_encode(struct buf *out, long long index, const char *result,
 	ipc_put_str(out, A_REASON, reason);
 	if (relayed)
 		ipc_put_str(out, A_ACTION, "relayed");
+	if (notified)
+		ipc_put_str(out, A_NOTIFIED, "yes");
 	ipc_end(out);
 }
 
@@ -227,6 +229,7 @@ const char *deliver_status_decode(const struct ipc_msg *m, struct deliver_status
 	if (action != NULL && strcmp(action, "relayed") != 0)
 		return "status with an unknown action";
 	st->relayed = action != NULL && st->status == QF_SENT;
+	st->notified = ipc_get_str(m, A_NOTIFIED) != NULL && st->status == QF_SENT;
 	/* The DSN class must agree with the result, or a report could say
 	 * "sent" with a failure code; the result is what counts. */
 	if (st->dsn == NULL || st->dsn[0] != dr_default_dsn(st->status)[0] || st->dsn[1] != '.')

@@ -70,6 +70,7 @@ struct deliver_status {
 	const char *dsn;    /* agrees with status (defaulted when it did not) */
 	const char *reason; /* "" when none */
 	bool relayed;	    /* sent, to a next hop that is not the final one */
+	bool notified;	    /* sent, and the next hop took the NOTIFY */
 };
 
 /* qmgr: the request record, appended to out. */
@@ -82,9 +83,11 @@ void deliver_request_free(struct deliver_request *r);
 
 /* Agents: one status record, and the record that ends the request.
  * relayed: a success's DSN action is "relayed", not "delivered" (RFC
- * 3464; Postfix's pipe(8) without flag X). */
+ * 3464; Postfix's pipe(8) without flag X, smtp(8)); notified: the next
+ * hop was given the recipient's NOTIFY (it announced DSN), so qmgr sends
+ * no success notice of its own (RFC 3461 6.2). */
 void deliver_status_encode(struct buf *out, long long index, const char *result, const char *dsn,
-    const char *reason, bool relayed);
+    const char *reason, bool relayed, bool notified);
 void deliver_done_encode(struct buf *out);
 
 /* qmgr: NULL, or why a status record (op=status) is refused. */

@@ -134,6 +134,8 @@
 #define A_STATUS "status"
 #define A_REASON "reason"
 #define A_ACTION "action" /* a status's DSN action: "relayed" (else delivered) */
+/* A status's "yes": the next hop took NOTIFY, no success notice here. */
+#define A_NOTIFIED "notified"
 #define A_QUEUE_ID "queue_id"
 #define A_ARRIVAL "arrival"
 #define A_HEADER_OFF "header_off"

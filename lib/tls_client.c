@@ -6,9 +6,15 @@
  * Client sessions are caught with the new-session callback, because with
  * TLS 1.3 the tickets arrive after the handshake, and kept per destination
  * key so the next connection to the same server can resume.
+ *
+ * The parameters are the SMTP client's (smtp_tls_*), or the LMTP client's
+ * (lmtp_tls_*) once tls_client_prefix("lmtp") was called, as Postfix's
+ * smtp(8) and lmtp(8) share one program and differ in their parameter
+ * names only.
  */
 #include "tls_client.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -20,6 +26,27 @@
 #include "util.h"
 
 #define TLS_SESS_MAX 64
+
+/* "smtp" or "lmtp": the parameter family (tls_client_prefix). */
+static const char *tls_prefix = "smtp";
+
+void tls_client_prefix(const char *prefix)
+{
+	tls_prefix = prefix;
+}
+
+/* The name of this client's parameter "<prefix>_<suffix>". */
+static const char *tls_pname(const char *suffix)
+{
+	static char names[4][64];
+	static unsigned next;
+	char *n = names[next++ % 4];
+
+	strlcpy(n, tls_prefix, sizeof(names[0]));
+	strlcat(n, "_", sizeof(names[0]));
+	strlcat(n, suffix, sizeof(names[0]));
+	return n;
+}
 
 static const char *const level_names[] = {
     "none", "may", "encrypt", "verify", "secure", "dane", "dane-only"};
@@ -42,7 +69,7 @@ bool tls_level_parse(const char *word, enum tls_level *out)
 
 bool tls_client_policy(const char *nexthop, const char *domain, enum tls_level *out)
 {
-	struct maps *m = maps_open("smtp_tls_policy_maps");
+	struct maps *m = maps_open(tls_pname("tls_policy_maps"));
 	const char *v = NULL;
 	enum maps_status st = maps_find(m, nexthop, 0, &v);
 
@@ -51,7 +78,7 @@ bool tls_client_policy(const char *nexthop, const char *domain, enum tls_level *
 	if (st == MAPS_TEMPFAIL)
 		return false;
 	if (st == MAPS_NOTFOUND)
-		v = config_str("smtp_tls_security_level");
+		v = config_str(tls_pname("tls_security_level"));
 	{
 		char word[32];
 		size_t n = strcspn(v, " \t,");
@@ -142,11 +169,11 @@ static SSL_CTX *tls_ctx(struct buf *err)
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_default_verify_paths(ctx);
-	cafile = config_str("smtp_tls_CAfile");
-	capath = config_str("smtp_tls_CApath");
+	cafile = config_str(tls_pname("tls_CAfile"));
+	capath = config_str(tls_pname("tls_CApath"));
 	if ((*cafile || *capath) &&
 	    !SSL_CTX_load_verify_locations(ctx, *cafile ? cafile : NULL, *capath ? capath : NULL))
-		log_warn("cannot load smtp_tls_CAfile/CApath \"%s%s\"", cafile, capath);
+		log_warn("cannot load %s_tls_CAfile/CApath \"%s%s\"", tls_prefix, cafile, capath);
 	ERR_clear_error();
 	tls_key_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_key_free);
 	/* DANE needs the digests registered in the context (OpenSSL's

@@ -40,6 +40,11 @@ enum tls_level {
 
 bool tls_level_parse(const char *word, enum tls_level *out);
 
+/* The parameter family: "smtp" (the default: smtp_tls_policy_maps,
+ * smtp_tls_security_level, smtp_tls_CAfile, smtp_tls_CApath) or "lmtp"
+ * (lmtp_tls_*).  Called once at start, before any other function here. */
+void tls_client_prefix(const char *prefix);
+
 /* The level for a next hop: smtp_tls_policy_maps (keys: the next hop as
  * written, e.g. "[mx.example]:587", then its bare domain), else
  * smtp_tls_security_level.  False when a table could not be read. */

@@ -95,7 +95,11 @@ static int ld_report(struct deliver_job *job, const struct deliver_rcpt *rc,
     const struct local_result *r, const struct local_targets *t, bool virtual_only)
 {
 	const char *relay = virtual_only ? "virtual" : "local";
-	struct deliver_outcome o = {r->result, r->dsn, r->reason, relay, job->received, false};
+	struct deliver_outcome o = {.result = r->result,
+	    .dsn = r->dsn,
+	    .reason = r->reason,
+	    .relay = relay,
+	    .connected = job->received};
 	char *orig;
 
 	if (t->n == 0 || (t->n == 1 && strcasecmp(t->v[0].addr, rc->addr) == 0))
@@ -103,8 +107,11 @@ static int ld_report(struct deliver_job *job, const struct deliver_rcpt *rc,
 	orig = rc->orcpt ? xstrdup(rc->orcpt) : xasprintf("rfc822;%s", rc->addr);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct local_result *one = &t->v[i].r;
-		struct deliver_outcome lo = {
-		    one->result, one->dsn, one->reason, relay, job->received, false};
+		struct deliver_outcome lo = {.result = one->result,
+		    .dsn = one->dsn,
+		    .reason = one->reason,
+		    .relay = relay,
+		    .connected = job->received};
 
 		deliver_job_log(job, t->v[i].addr, orig, &lo);
 	}

@@ -191,8 +191,12 @@ int pipe_deliver(struct deliver_job *job, void *ctx)
 	for (size_t i = 0; i < job->dr.nrcpt && rc == 0; i++) {
 		/* Postfix's pipe: a success is "relayed" unless flag X says
 		 * the command is the final delivery. */
-		struct deliver_outcome o = {r.result, r.dsn, r.reason, config_str("service_name"),
-		    job->received, !(c->flags & PIPE_FLAG_FINAL)};
+		struct deliver_outcome o = {.result = r.result,
+		    .dsn = r.dsn,
+		    .reason = r.reason,
+		    .relay = config_str("service_name"),
+		    .connected = job->received,
+		    .relayed = !(c->flags & PIPE_FLAG_FINAL)};
 
 		rc = deliver_job_report(job, &job->dr.rcpts[i], &o);
 	}

@@ -347,6 +347,9 @@ static size_t msg_select(const struct qmgr_msg *msg, enum qf_status st, unsigned
 			continue;
 		if (st != QF_DEFERRED && !msg->res[i].set)
 			continue; /* finished in an earlier round */
+		/* The next hop that took NOTIFY=SUCCESS reports the success. */
+		if (bit == DSN_NOTIFY_SUCCESS && msg->res[i].notified)
+			continue;
 		if (dsn_notify_parse(msg->qf.rcpts[i].notify) & bit)
 			idx[n++] = i;
 	}

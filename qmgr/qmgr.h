@@ -147,7 +147,8 @@ struct qmgr_result {
 	enum qf_status status;
 	char *dsn;
 	char *reason;
-	bool relayed; /* sent, DSN action "relayed" (the agent said so) */
+	bool relayed;  /* sent, DSN action "relayed" (the agent said so) */
+	bool notified; /* sent, the next hop sends the success notice */
 };
 
 struct qmgr_transport;

@@ -104,6 +104,7 @@ int request_status(struct qmgr_request *r, const struct ipc_msg *m, const char *
 	r->nreported++;
 	msg_result_set(r->msg, r->rcpt[pos], st.status, st.dsn, st.reason);
 	r->msg->res[r->rcpt[pos]].relayed = st.relayed;
+	r->msg->res[r->rcpt[pos]].notified = st.notified;
 	return 0;
 }
 
@@ -129,6 +130,7 @@ void msg_result_set(
 	free(res->dsn);
 	free(res->reason);
 	res->relayed = false;
+	res->notified = false;
 	res->set = true;
 	res->journaled = false;
 	res->status = st;

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 
 	daemon_init(&d, argc, argv, "smtp", 0);
 	smtp_main.mode = smtp_mode_of(&d);
-	smtp_timeouts_lmtp(smtp_main.mode == SMTP_MODE_LMTP);
+	smtp_params_lmtp(smtp_main.mode == SMTP_MODE_LMTP);
 	/* Postfix's lmtp(8), error(8) and discard(8) log under their names. */
 	if (smtp_main.mode == SMTP_MODE_LMTP)
 		log_set_progname(SERVICE_LMTP);

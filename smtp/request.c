@@ -175,7 +175,14 @@ static void sm_deliver_hop(struct sm_request *q, const char *hop, char *relay, s
 static int sm_send_status(struct sm_request *q, size_t i, const char *relay)
 {
 	const struct smtp_rcpt *r = &q->rcpts[i];
-	struct deliver_outcome o = {r->result, r->dsn, r->reason, relay, q->connected, false};
+	bool sent = strcmp(r->result, RES_SENT) == 0;
+	struct deliver_outcome o = {.result = r->result,
+	    .dsn = r->dsn,
+	    .reason = r->reason,
+	    .relay = relay,
+	    .connected = q->connected,
+	    .relayed = sent && r->relayed,
+	    .notified = sent && r->notified};
 
 	return deliver_job_report(q->job, &q->job->dr.rcpts[i], &o);
 }

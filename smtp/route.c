@@ -15,9 +15,12 @@
  * hop is "unix:/path" (relative to queue_directory, as Postfix's
  * "unix:private/dovecot-lmtp"), "inet:host[:port]" or "host[:port]"
  * (lmtp_tcp_port by default), never looked up as MX; the greeting is
- * followed by LHLO (lmtp_lhlo_name), with no HELO fallback; no STARTTLS
- * or AUTH (an LMTP server is a local mailbox server).  The log shows a
- * unix socket as "myhostname[path]", as Postfix does.
+ * followed by LHLO (lmtp_lhlo_name), with no HELO fallback.  STARTTLS and
+ * AUTH work as for SMTP, with the lmtp_tls_* and lmtp_sasl_* parameters
+ * (lmtp_tls_security_level is empty, i.e. none, by default, as in
+ * Postfix); over a unix socket the certificate name checked at verify is
+ * myhostname.  No DANE and no REQUIRETLS for LMTP.  The log shows a unix
+ * socket as "myhostname[path]", as Postfix does.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -263,7 +266,7 @@ static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls
 		return -1;
 	}
 	smtp_reply_init(&r);
-	if (route_cmd(s, &r, config_time("smtp_starttls_timeout"), "STARTTLS") < 0) {
+	if (route_cmd(s, &r, config_time(smtp_pname("starttls_timeout")), "STARTTLS") < 0) {
 		route_io_fail(s, f, "sending STARTTLS");
 		goto out;
 	}
@@ -287,7 +290,7 @@ static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls
 		route_failf(f, false, "4.7.5", "%s", buf_cstr(&err));
 		goto out;
 	}
-	if (smtp_io_starttls(&s->io, ssl, config_time("smtp_starttls_timeout")) < 0) {
+	if (smtp_io_starttls(&s->io, ssl, config_time(smtp_pname("starttls_timeout"))) < 0) {
 		route_failf(f, false, "4.7.5", "Cannot start TLS: %s with %s", s->io.err, relay);
 		route_requiretls_fail(h, f);
 		rc = lvl == TLS_LEVEL_MAY ? 1 : -1;
@@ -370,7 +373,7 @@ static struct smtp_session *route_try(const struct route_hop *h, const char *hos
 		smtp_session_free(s);
 		return route_try(h, host, a, TLS_LEVEL_NONE, NULL, f);
 	}
-	if (rc == 0 && !h->lmtp)
+	if (rc == 0)
 		rc = smtp_sasl_auth(s, h->dest, f);
 	if (rc < 0) {
 		smtp_session_quit(s);
@@ -424,15 +427,16 @@ struct smtp_session *smtp_route_connect(
 		    "mail system configuration error: bad next hop \"%s\"", nexthop);
 		return NULL;
 	}
-	if (h.unix_socket)
-		return route_try(&h, config_str("myhostname"), NULL, TLS_LEVEL_NONE, NULL, f);
-	if (lmtp)
-		lvl = TLS_LEVEL_NONE;
-	else if (!tls_client_policy(h.dest, h.name, &lvl)) {
-		route_failf(
-		    f, false, "4.3.5", "mail system configuration error: smtp_tls_policy_maps");
+	if (!tls_client_policy(h.dest, h.unix_socket ? NULL : h.name, &lvl)) {
+		route_failf(f, false, "4.3.5", "mail system configuration error: %s",
+		    smtp_pname("tls_policy_maps"));
 		return NULL;
 	}
+	/* DANE needs DNS, which an LMTP next hop does not use. */
+	if (lmtp && lvl >= TLS_LEVEL_DANE)
+		lvl = TLS_LEVEL_VERIFY;
+	if (h.unix_socket)
+		return route_try(&h, config_str("myhostname"), NULL, lvl, NULL, f);
 	h.want = lmtp ? SMTP_TLS_POLICY : want;
 	if (h.want == SMTP_TLS_REQUIRE && lvl < TLS_LEVEL_VERIFY)
 		lvl = TLS_LEVEL_VERIFY;

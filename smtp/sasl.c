@@ -10,6 +10,11 @@
  * smtp_sasl_tls_security_options applies (default allows them).  A
  * failure is temporary: the server may let us in later, and a bounce for
  * our own mistake would be wrong.
+ *
+ * The lmtp transport reads the same parameters under lmtp_ names
+ * (lmtp_sasl_auth_enable, lmtp_sasl_password_maps, ..., smtp_pname), as
+ * Postfix's lmtp(8); its next hop as written is "inet:host:port" or
+ * "unix:/path".
  */
 #include <string.h>
 
@@ -29,7 +34,7 @@ void smtp_base64(const void *data, size_t len, struct buf *out)
 /* The "user:password" for this session, or NULL; *error on table error. */
 static char *sasl_lookup(struct smtp_session *s, const char *nexthop, bool *error)
 {
-	struct maps *m = maps_open("smtp_sasl_password_maps");
+	struct maps *m = maps_open(smtp_pname("sasl_password_maps"));
 	const char *v = NULL;
 	char hostport[400];
 	enum maps_status st;
@@ -46,7 +51,7 @@ static char *sasl_lookup(struct smtp_session *s, const char *nexthop, bool *erro
 
 static bool sasl_mech_allowed(const char *mech)
 {
-	const char *filter = config_str("smtp_sasl_mechanism_filter");
+	const char *filter = config_str(smtp_pname("sasl_mechanism_filter"));
 	char **v;
 	bool ok = false;
 
@@ -129,11 +134,16 @@ int smtp_sasl_auth(struct smtp_session *s, const char *nexthop, struct smtp_fail
 	struct buf line = BUF_INIT;
 	int rc;
 
-	if (!config_bool("smtp_sasl_auth_enable"))
+	if (!config_bool(smtp_pname("sasl_auth_enable")))
 		return 0;
 	cred = sasl_lookup(s, nexthop, &error);
-	if (error)
-		return sasl_fail(s, f, "cannot read smtp_sasl_password_maps");
+	if (error) {
+		char *why = xasprintf("cannot read %s", smtp_pname("sasl_password_maps"));
+
+		rc = sasl_fail(s, f, why);
+		free(why);
+		return rc;
+	}
 	if (cred == NULL)
 		return 0;
 	if ((colon = strchr(cred, ':')) == NULL) {
@@ -141,16 +151,23 @@ int smtp_sasl_auth(struct smtp_session *s, const char *nexthop, struct smtp_fail
 		return sasl_fail(s, f, "password table entry is not user:password");
 	}
 	*colon = 0;
-	plaintext_ok = strstr(config_str(s->tls ? "smtp_sasl_tls_security_options"
-						: "smtp_sasl_security_options"),
+	plaintext_ok = strstr(config_str(smtp_pname(
+				  s->tls ? "sasl_tls_security_options" : "sasl_security_options")),
 			   "noplaintext") == NULL;
 	plain = s->ext.auth_plain && plaintext_ok && sasl_mech_allowed("plain");
 	login = s->ext.auth_login && plaintext_ok && sasl_mech_allowed("login");
 	if (!plain && !login) {
+		char *why = !s->ext.auth_plain && !s->ext.auth_login
+				? xstrdup("no mechanism available")
+			    : !s->tls ? xstrdup("no mechanism is allowed without TLS")
+				      : xasprintf("no mechanism is allowed by %s",
+					    smtp_pname(plaintext_ok ? "sasl_mechanism_filter"
+								    : "sasl_tls_security_options"));
+
 		free(cred);
-		return sasl_fail(s, f,
-		    s->ext.auth_plain || s->ext.auth_login ? "no mechanism is allowed without TLS"
-							   : "no mechanism available");
+		rc = sasl_fail(s, f, why);
+		free(why);
+		return rc;
 	}
 	smtp_reply_init(&r);
 	rc = sasl_run(s, plain, cred, colon + 1, &r);

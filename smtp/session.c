@@ -137,21 +137,34 @@ void smtp_cache_flush(void)
 		cache_drop(0, true);
 }
 
-/* Which family of time limits the steps use: lmtp_* for the lmtp
+/* Which family of parameters the agent reads: lmtp_* for the lmtp
  * transport, smtp_* otherwise (set once at start by main.c). */
-static bool smtp_lmtp_timeouts;
+static bool smtp_lmtp_params;
 
-void smtp_timeouts_lmtp(bool lmtp)
+void smtp_params_lmtp(bool lmtp)
 {
-	smtp_lmtp_timeouts = lmtp;
+	smtp_lmtp_params = lmtp;
+	tls_client_prefix(lmtp ? "lmtp" : "smtp");
+}
+
+const char *smtp_pname(const char *suffix)
+{
+	static char names[4][64];
+	static unsigned next;
+	char *n = names[next++ % 4];
+
+	strlcpy(n, smtp_lmtp_params ? "lmtp" : "smtp", sizeof(names[0]));
+	strlcat(n, "_", sizeof(names[0]));
+	strlcat(n, suffix, sizeof(names[0]));
+	return n;
 }
 
 long smtp_step_timeout(const char *step)
 {
 	char name[64];
 
-	if (smtp_lmtp_timeouts && strcmp(step, "helo") == 0)
+	if (smtp_lmtp_params && strcmp(step, "helo") == 0)
 		step = "lhlo";
-	snprintf(name, sizeof(name), "%s_%s_timeout", smtp_lmtp_timeouts ? "lmtp" : "smtp", step);
-	return config_time(name);
+	snprintf(name, sizeof(name), "%s_timeout", step);
+	return config_time(smtp_pname(name));
 }

@@ -179,6 +179,8 @@ struct smtp_rcpt {
 	/* result */
 	bool done, reported;
 	const char *result; /* RES_* */
+	bool relayed;	    /* sent: DSN action "relayed", not "delivered" */
+	bool notified;	    /* sent with NOTIFY to a DSN server: no success notice here */
 	char dsn[16];
 	char reason[600];
 };
@@ -215,11 +217,16 @@ void smtp_rcpt_set(struct smtp_rcpt *r, const char *result, const char *dsn, con
 /* request.c: daemon_serve_fn for smtp, error and discard modes. */
 enum smtp_mode { SMTP_MODE_SMTP, SMTP_MODE_LMTP, SMTP_MODE_ERROR, SMTP_MODE_DISCARD };
 
-/* session.c: the time limit of one protocol step in seconds, "helo",
- * "mail", "rcpt", "data_init", ...: smtp_<step>_timeout, or once
- * smtp_timeouts_lmtp(true) was called (the lmtp transport)
- * lmtp_<step>_timeout ("helo" is then "lhlo"). */
-void smtp_timeouts_lmtp(bool lmtp);
+/* session.c: the parameter family, as Postfix's smtp(8) and lmtp(8):
+ * smtp_params_lmtp(true) (the lmtp transport, once at start) makes
+ * smtp_pname("sasl_auth_enable") "lmtp_sasl_auth_enable" (else
+ * "smtp_..."), and the TLS client read lmtp_tls_* (tls_client_prefix).
+ * smtp_pname's result lives until its fourth next call. */
+void smtp_params_lmtp(bool lmtp);
+const char *smtp_pname(const char *suffix);
+/* The time limit of one protocol step in seconds, "helo", "mail",
+ * "rcpt", "data_init", ...: smtp_<step>_timeout, or lmtp_<step>_timeout
+ * ("helo" is then "lhlo"). */
 long smtp_step_timeout(const char *step);
 void smtp_serve(int fd, void *ctx);
 

@@ -148,6 +148,14 @@ static void xfer_said(
 	    rep->dsn, rep->code / 100 == 2 ? "%s" : "host %s said: %s (in reply to %s)",
 	    rep->code / 100 == 2 ? buf_cstr(&line) : x->relay, buf_cstr(&line), cmd);
 	buf_free(&line);
+	/*
+	 * RFC 3461 5.2.2 and 6.2, as Postfix: a server that announced DSN got
+	 * the NOTIFY and sends the success notice itself; one without DSN
+	 * takes no such responsibility, so ours says "relayed".  "delivered"
+	 * only for an LMTP server without DSN with lmtp_assume_final.
+	 */
+	r->notified = x->s->ext.dsn && r->notify && *r->notify;
+	r->relayed = x->s->ext.dsn || !x->s->lmtp || !config_bool("lmtp_assume_final");
 }
 
 /* Everyone still open gets this (MAIL or content reply, lost connection). */

@@ -6,11 +6,13 @@ Maildirs (bytes compared, a recipient over quota bounced while the others
 of the same message are delivered), and against a scripted server for
 every per-recipient outcome (sent, deferred, bounced after DATA, refused
 at RCPT)."""
+import base64
 import email
 import os
 import shutil
 import smtplib
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -26,9 +28,10 @@ VMAIL = 65534  # nobody: Dovecot's mail user in these tests
 class DovecotLmtp:
     """Dovecot's LMTP server on a unix socket and a loopback port,
     delivering to MAIL/<domain>/<user>/ Maildirs; users listed in a
-    passwd-file with an optional quota."""
+    passwd-file with an optional quota; tls: (certfile, keyfile) turns on
+    STARTTLS."""
 
-    def __init__(self, users, quota=None):
+    def __init__(self, users, quota=None, tls=None):
         self.dir = tempfile.mkdtemp(prefix="tern-lmtp-dovecot-")
         os.chmod(self.dir, 0o755)
         self.mail = os.path.join(self.dir, "mail")
@@ -51,7 +54,7 @@ listen = 127.0.0.1
 base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
-ssl = no
+{ssl}
 mail_location = maildir:~/
 mail_plugins = quota
 recipient_delimiter = +
@@ -76,7 +79,8 @@ service lmtp {{
     port = {port}
   }}
 }}
-""".format(d=self.dir, sock=self.socket, port=self.port))
+""".format(d=self.dir, sock=self.socket, port=self.port,
+           ssl="ssl = yes\nssl_cert = <%s\nssl_key = <%s" % tls if tls else "ssl = no"))
         os.makedirs(os.path.join(self.dir, "state"))
         self.proc = subprocess.Popen(["dovecot", "-F", "-c", conf],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -110,12 +114,18 @@ service lmtp {{
 class ScriptedLmtp(threading.Thread):
     """An LMTP server on a unix socket that answers each recipient by its
     local part: rcptfail is refused at RCPT, later gets 451 and never 550
-    after DATA, anything else 250.  Records the LHLO argument."""
+    after DATA, anything else 250.  Records the LHLO argument.  With
+    tls=(certfile, keyfile) it offers STARTTLS; with auth=(user, password)
+    it offers AUTH PLAIN LOGIN, refuses MAIL before a successful AUTH and
+    records each AUTH as (mechanism, user, password, under TLS)."""
 
-    def __init__(self, path):
+    def __init__(self, path, tls=None, auth=None):
         super().__init__(daemon=True)
         self.path = path
         self.lhlo = []
+        self.auths = []
+        self.tls = tls
+        self.auth = auth
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
         os.chmod(path, 0o666)
@@ -139,6 +149,8 @@ class ScriptedLmtp(threading.Thread):
 
         def say(line):
             conn.sendall(line.encode() + b"\r\n")
+        tls_on = False
+        authed = self.auth is None
         try:
             say("220 scripted LMTP")
             rcpts = []
@@ -151,7 +163,35 @@ class ScriptedLmtp(threading.Thread):
                 if verb == "LHLO":
                     self.lhlo.append(cmd[5:])
                     say("250-scripted")
+                    if self.tls and not tls_on:
+                        say("250-STARTTLS")
+                    if self.auth:
+                        say("250-AUTH PLAIN LOGIN")
                     say("250 ENHANCEDSTATUSCODES")
+                elif verb == "STARTTLS" and self.tls and not tls_on:
+                    say("220 2.0.0 go ahead")
+                    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                    ctx.load_cert_chain(*self.tls)
+                    conn = ctx.wrap_socket(conn, server_side=True)
+                    f = conn.makefile("rb")
+                    tls_on = True
+                elif verb == "AUTH" and self.auth:
+                    words = cmd.split(" ")
+                    if words[1].upper() == "PLAIN":
+                        _, user, pw = base64.b64decode(words[2]).decode().split("\0")
+                    else:
+                        say("334 VXNlcm5hbWU6")
+                        user = base64.b64decode(f.readline().strip()).decode()
+                        say("334 UGFzc3dvcmQ6")
+                        pw = base64.b64decode(f.readline().strip()).decode()
+                    self.auths.append((words[1].upper(), user, pw, tls_on))
+                    if (user, pw) == self.auth:
+                        authed = True
+                        say("235 2.7.0 Authentication successful")
+                    else:
+                        say("535 5.7.8 Authentication credentials invalid")
+                elif verb == "MAIL" and not authed:
+                    say("530 5.7.0 Authentication required")
                 elif verb == "MAIL":
                     rcpts = []
                     say("250 2.1.0 ok")

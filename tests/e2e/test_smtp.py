@@ -64,6 +64,40 @@ class SmtpClientTest(unittest.TestCase):
                    what="%d transactions\nlog:\n%s" % (n, inst.log()[-4000:]))
         return srv.transactions
 
+    def test_success_notice_relayed_or_left_to_a_dsn_next_hop(self):
+        """RFC 3461 5.2.2/6.2, Postfix's smtp(8): a NOTIFY=SUCCESS
+        recipient sent to a server without DSN gets a success notice with
+        "Action: relayed" (not "delivered": that is final delivery's); a
+        server that announced DSN got the NOTIFY and reports the success
+        itself, so no notice of ours names that recipient."""
+        plain = self.server(ext=["PIPELINING", "8BITMIME"])
+        dsn = self.server()
+        table = os.path.join(self.tmp, "transport")
+        with open(table, "w") as f:
+            f.write("nodsn.test smtp:[127.0.0.1]:%d\n" % plain.port)
+            f.write("dsn.test smtp:[127.0.0.1]:%d\n" % dsn.port)
+        inst = Instance(mailboxes=["from@example.com"],
+                        main_cf={"transport_maps": "texthash:" + table})
+        self.insts.append(inst)
+        inst.start()
+        with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as c:
+            c.ehlo("client.example")
+            c.sendmail("from@example.com", ["a@nodsn.test", "b@dsn.test"],
+                       b"Subject: notify\r\n\r\nhello\r\n", rcpt_options=["NOTIFY=SUCCESS"])
+        self.wait_tx(plain, 1, inst)
+        self.wait_tx(dsn, 1, inst)
+        self.assertTrue(dsn.transactions[0].rcpt_lines[0].startswith(
+            "RCPT TO:<b@dsn.test> NOTIFY=SUCCESS"), dsn.transactions[0].rcpt_lines)
+        wait_log(inst, "to=<b@dsn.test>")
+        notices = wait_until(lambda: inst.messages("from@example.com"), 30,
+                             what="the success notice\n" + inst.log()[-3000:])
+        text = b"".join(notices).decode("utf-8", "replace")
+        self.assertRegex(text, r"Final-Recipient: rfc822; a@nodsn\.test\r?\nAction: relayed")
+        self.assertNotIn("Action: delivered", text)
+        # The notice is one message, sent after both results were in.
+        self.assertEqual(len(notices), 1)
+        self.assertNotIn("b@dsn.test", text)
+
     def test_per_recipient_results(self):
         srv = self.server(replies={"soft@remote.test": "450 4.2.1 mailbox busy",
                                    "hard@remote.test": "550 5.1.1 <hard@remote.test>: no such user"})

@@ -241,7 +241,7 @@ static const char *status_of(const char *result, const char *dsn, bool with_inde
 	const char *err;
 
 	if (with_index) {
-		deliver_status_encode(&b, 3, result, dsn, "some reason", false);
+		deliver_status_encode(&b, 3, result, dsn, "some reason", false, false);
 	} else {
 		ipc_put_str(&b, A_OP, OP_STATUS);
 		ipc_put_str(&b, A_RESULT, result);
@@ -266,12 +266,14 @@ static void test_status(void **state)
 	assert_string_equal(st.dsn, "2.0.0");
 	assert_string_equal(st.reason, "some reason");
 	assert_false(st.relayed);
+	assert_false(st.notified);
 	ipc_msg_free(&m);
 	/* pipe without flag X: a success is "relayed"; only "relayed" is known. */
-	deliver_status_encode(&b, 4, RES_SENT, "2.0.0", "", true);
+	deliver_status_encode(&b, 4, RES_SENT, "2.0.0", "", true, true);
 	parse(&b, &m);
 	assert_null(deliver_status_decode(&m, &st));
 	assert_true(st.relayed);
+	assert_true(st.notified);
 	ipc_msg_free(&m);
 	buf_reset(&b);
 	ipc_put_str(&b, A_OP, OP_STATUS);

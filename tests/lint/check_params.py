@@ -12,8 +12,9 @@ with one line per problem.  What counts as naming a parameter:
     same file;
   - "$name" and "${name}" references inside the defaults of lib/params.c.
 Names built at run time ("<transport>_destination_concurrency_limit") are
-not seen; their families are listed in DYNAMIC below and checked the same
-way.  Documentation is a `.B name` or `.BR name ...` line in the
+not seen; a literal inside a call of a helper in PREFIXED below (the smtp
+agent's smtp_pname("sasl_auth_enable"), which is smtp_sasl_auth_enable or
+lmtp_sasl_auth_enable) names each prefixed parameter.  Documentation is a `.B name` or `.BR name ...` line in the
 PARAMETERS section of main.cf(5); a documented name missing from the
 table is reported too (the page would describe a parameter tern ignores).
 """
@@ -30,6 +31,8 @@ TABLE = re.compile(r"^\s*(?:STR|INT|BOOL|SIZE|TIME|LIST|NAME)\(\s*\"(\w+)\",\s*(
                    re.M)
 REF = re.compile(r"\$\{?(\w+)")
 LITERAL = re.compile(r"\"((?:[^\"\\]|\\.)*)\"")
+# Helpers that make a parameter name from a suffix: the prefixes they use.
+PREFIXED = {"smtp_pname": ("smtp_", "lmtp_"), "tls_pname": ("smtp_", "lmtp_")}
 # Expansion variables of a parameter's own (local's forward_path knows the
 # recipient's $home, $user, ...), not parameters.
 LOCAL_VARS = {"forward_path": {"home", "user", "extension", "recipient", "local", "domain",
@@ -103,6 +106,11 @@ def used_names():
             if k >= len(args):
                 continue
             line = "%s:%d" % (rel, text.count("\n", 0, m.start()) + 1)
+            pm = re.match(r"\s*(%s)\s*\(" % "|".join(PREFIXED), args[k])
+            if pm:
+                for lit in LITERAL.findall(args[k]):
+                    out.extend((pre + lit, line) for pre in PREFIXED[pm.group(1)])
+                continue
             for lit in LITERAL.findall(args[k]):
                 out.append((lit, line))
     return out
