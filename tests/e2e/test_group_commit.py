@@ -18,6 +18,7 @@ from tern_instance import Instance, wait_until
 USER = "group@example.com"
 MESSAGES = 160
 SENDERS = 16
+KILL_EVERY = 15
 
 
 def one_cleanup_verbose(text):
@@ -65,12 +66,23 @@ class GroupCommitCrashTest(unittest.TestCase):
                         pass    # not acknowledged: no promise was made
 
             def killer():
+                # Kill at points tied to progress, not to the clock: after
+                # every KILL_EVERY acknowledged messages (a few ms later, at
+                # a random moment of the next groups), so a fast or a slow
+                # machine sees the same number of kills.
+                target = KILL_EVERY
                 while not done.is_set():
-                    time.sleep(rng.uniform(0.3, 0.8))
+                    with lock:
+                        n = len(accepted)
+                    if n < target:
+                        time.sleep(0.005)
+                        continue
+                    time.sleep(rng.uniform(0, 0.02))
                     for pid in inst.pids_of("cleanup"):
                         try:
                             os.kill(pid, signal.SIGKILL)
                             kills.append(pid)
+                            target = n + KILL_EVERY
                         except OSError:
                             pass
 
