@@ -5,7 +5,7 @@
  * also for redirects, which are not followed anyway: RFC 8461 section
  * 3.3 forbids following them for MTA-STS); TLS below 1.2; a body over
  * max_size (curl's own limit only applies when the server announces a
- * length, so the write callback counts too); a transfer over timeout_s.
+ * length, so the write callback counts too); a transfer over timeout_ms.
  */
 #include "https_get.h"
 
@@ -54,9 +54,11 @@ static void https_setup(CURL *c, const struct https_get_req *req, struct curl_sl
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	if (req->cafile && *req->cafile)
 		curl_easy_setopt(c, CURLOPT_CAINFO, req->cafile);
+	if (req->capath && *req->capath)
+		curl_easy_setopt(c, CURLOPT_CAPATH, req->capath);
 	if (resolve)
 		curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, req->timeout_s > 0 ? req->timeout_s : 30L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 30000L);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_size);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "tern");

@@ -24,7 +24,8 @@ struct https_get_req {
 	const char *url;     /* https://... */
 	const char *resolve; /* "host:port:addr[,addr]", or NULL */
 	const char *cafile;  /* PEM CAs instead of the system's, or NULL / "" */
-	long timeout_s;	     /* the whole transfer, connection included */
+	const char *capath;  /* a hashed folder of CAs, or NULL / "" */
+	long timeout_ms;     /* the whole transfer, connection included */
 	size_t max_size;     /* bytes of body; more is an error */
 };
 

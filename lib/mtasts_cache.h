@@ -23,8 +23,6 @@
 #include "buf.h"
 #include "mtasts.h"
 
-#define MTASTS_POLICY_MAX 65536 /* bytes of policy text (RFC 8461 3.3: 64 KB) */
-
 struct mtasts_cached {
 	char id[MTASTS_ID_MAX + 1]; /* the TXT record's id when it was fetched */
 	long long fetched;	    /* seconds since the epoch */

@@ -8,7 +8,7 @@
  *      with an id, else no live policy;
  *   3. a live id that differs from the cached one (or no cached policy)
  *      fetches https://mta-sts.DOMAIN/.well-known/mta-sts.txt
- *      (lib/https_get: system CAs, no redirects, smtp_mta_sts_timeout,
+ *      (lib/mtasts_fetch: system CAs, no redirects, smtp_mta_sts_timeout,
  *      64 KB), which must answer 200 with text/plain and a policy that
  *      parses; it is cached with the id and the time;
  *   4. when there is no live policy, or the fetch fails, a valid cached
@@ -30,20 +30,18 @@
  * session kept in the connection cache (at most a few seconds) carries
  * the next message to its domain without a new look-up.
  */
+#include <arpa/nameser.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "config.h"
 #include "dns.h"
-#include "https_get.h"
 #include "log.h"
 #include "mtasts_cache.h"
+#include "mtasts_fetch.h"
 #include "smtp.h"
-#include "sock.h"
 #include "util.h"
-
-#define DNS_T_TXT 16
 
 static const char *const sts_mode_names[] = {"none", "testing", "enforce"};
 
@@ -63,7 +61,7 @@ static bool sts_txt_id(const char *domain, char *id)
 	struct buf why = BUF_INIT;
 
 	snprintf(name, sizeof(name), "_mta-sts.%s", domain);
-	if (dns_query(name, DNS_T_TXT, &ans, &len, &why) == DNS_OK &&
+	if (dns_query(name, ns_t_txt, &ans, &len, &why) == DNS_OK &&
 	    dns_txt_from_answer(ans, len, &txt, &n) == DNS_OK) {
 		for (size_t i = 0; i < n; i++) {
 			if (strncmp(txt[i], "v=STSv1", 7) != 0)
@@ -78,71 +76,23 @@ static bool sts_txt_id(const char *domain, char *id)
 	return found == 1;
 }
 
-/* "text/plain" with or without parameters (section 3.2). */
-static bool sts_text_plain(const char *ctype)
-{
-	return str_prefix_case(ctype, "text/plain") && strchr("; \t", ctype[10]) != NULL;
-}
-
-/* curl's "host:port:addr,addr" from tern's look-up of host. */
-static bool sts_resolve(const char *host, int port, struct buf *out, struct buf *why)
-{
-	struct dns_addr *addrs = NULL;
-	size_t n = 0;
-
-	if (dns_lookup_host(host, port, &addrs, &n, why) != DNS_OK || n == 0) {
-		free(addrs);
-		return false;
-	}
-	buf_printf(out, "%s:%d:", host, port);
-	for (size_t i = 0; i < n; i++) {
-		char a[128];
-		int p;
-
-		sock_ntop((const struct sockaddr *)&addrs[i].sa, a, sizeof(a), &p);
-		buf_printf(out, strchr(a, ':') ? "%s[%s]" : "%s%s", i ? "," : "", a);
-	}
-	free(addrs);
-	return true;
-}
-
 /* Fetches, checks and caches the policy; false with why filled. */
 static bool sts_fetch(
     const char *domain, const char *id, long long now, struct mtasts_policy *p, struct buf *why)
 {
-	char host[300], url[400];
-	int port = (int)config_int("smtp_mta_sts_https_port");
-	struct buf resolve = BUF_INIT;
-	struct https_get_res res = {.body = BUF_INIT};
-	bool ok = false;
+	struct mtasts_fetch_opts opts = {
+	    .cafile = config_str("smtp_mta_sts_CAfile"),
+	    .timeout_ms = config_time("smtp_mta_sts_timeout") * 1000L,
+	    .port = (int)config_int("smtp_mta_sts_https_port"),
+	};
+	struct buf text = BUF_INIT;
+	bool ok = mtasts_fetch(domain, &opts, &text, why) &&
+		  mtasts_policy_parse(text.data, text.len, p, why);
 
-	snprintf(host, sizeof(host), "mta-sts.%s", domain);
-	snprintf(url, sizeof(url),
-	    port == 443 ? "https://%s/.well-known/mta-sts.txt"
-			: "https://%s:%d/.well-known/mta-sts.txt",
-	    host, port);
-	if (sts_resolve(host, port, &resolve, why)) {
-		struct https_get_req req = {.url = url,
-		    .resolve = buf_cstr(&resolve),
-		    .cafile = config_str("smtp_mta_sts_CAfile"),
-		    .timeout_s = config_time("smtp_mta_sts_timeout"),
-		    .max_size = MTASTS_POLICY_MAX};
-
-		if (!https_get(&req, &res, why))
-			;
-		else if (res.status != 200)
-			buf_printf(why, "%s: HTTP status %ld", url, res.status);
-		else if (!sts_text_plain(res.content_type))
-			buf_printf(
-			    why, "%s: content type \"%s\", not text/plain", url, res.content_type);
-		else if (mtasts_policy_parse(res.body.data, res.body.len, p, why))
-			ok = true;
-	}
 	if (ok)
 		mtasts_cache_put(config_str("smtp_mta_sts_cache_database"), domain, id, now,
-		    res.body.data, res.body.len);
-	buf_free(&res.body);
-	buf_free(&resolve);
+		    text.data, text.len);
+	buf_free(&text);
 	return ok;
 }
 

@@ -185,7 +185,7 @@ class DoctorTest(unittest.TestCase):
         self.assertEqual(rc, 1, out)
         # TXT record there, nothing serves the policy
         self.assertRegex(out, r"FAIL  MTA-STS id=1; the policy could not be fetched: "
-                              r"mta-sts.bad.example: .+")
+                              r"https://mta-sts.bad.example(:\d+)?/\.well-known/mta-sts\.txt: .+")
         self.assertIn("serve https://mta-sts.bad.example/.well-known/mta-sts.txt (text/plain",
                       out)
         self.assertIn("FAIL  TLS-RPT _smtp._tls.bad.example: rua= has no mailto: or https: URI",
@@ -207,7 +207,8 @@ class DoctorTest(unittest.TestCase):
         rc, out = self.doctor("good.example", conf=conf)
         self.assertEqual(rc, 1, out)
         self.assertRegex(out, r"FAIL  MTA-STS id=20261207T1; the policy could not be fetched: "
-                              r"mta-sts.good.example: .*(certificate|SSL)")
+                              r"https://mta-sts.good.example(:\d+)?/\.well-known/mta-sts\.txt: "
+                              r".*(certificate|SSL)")
 
     def test_ptr(self):
         rc, out = self.doctor("good.example", conf=self.config("mail.noptr.example"))
