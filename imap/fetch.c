@@ -234,9 +234,14 @@ static const struct mime_part *section_message(const struct mime_part *p, unsign
 }
 
 /* HEADER.FIELDS (NOT): the chosen fields of header text hdr[0..len)
- * and the empty line. */
+ * and the empty line.  With exact set (the section read from the file:
+ * .NOT, or a part's fields) the answer keeps the source's shape as
+ * Dovecot's header filter does: a line without a newline at the end of
+ * the data gets none, and the empty line only comes when the header had
+ * one.  Otherwise (a message's own HEADER.FIELDS, as from Dovecot's cache)
+ * every line ends in CRLF and the empty line always follows. */
 static void fields_format(
-    const char *hdr, size_t len, const struct imap_fetch_body *b, struct buf *out)
+    const char *hdr, size_t len, const struct imap_fetch_body *b, bool exact, struct buf *out)
 {
 	struct mime_hdr_iter it;
 	struct mime_hdr_field fl;
@@ -255,20 +260,23 @@ static void fields_format(
 				buf_putc(out, '\r');
 			buf_putc(out, *p);
 		}
-		buf_puts(out, "\r\n");
+		if (!exact || end < it.p)
+			buf_puts(out, "\r\n");
 	}
-	buf_puts(out, "\r\n");
+	if (!exact || it.p < it.end)
+		buf_puts(out, "\r\n");
 }
 
 /* HEADER.FIELDS (NOT) of a message or part, from the file, in memory. */
-static void fields_build(
-    int fd, const struct mime_part *msg, const struct imap_fetch_body *b, struct buf *out)
+static void fields_build(int fd, const struct mime_part *msg, const struct imap_fetch_body *b,
+    bool exact, struct buf *out)
 {
 	uint64_t len = msg->hdr.physical < FETCH_MAX_HEADER ? msg->hdr.physical : FETCH_MAX_HEADER;
 	char *hdr = xmalloc(len + 1);
 	ssize_t r = pread(fd, hdr, len, (off_t)msg->hdr_offset);
 
-	fields_format(hdr, r > 0 ? (size_t)r : 0, b, out);
+	/* A header cut at FETCH_MAX_HEADER had its empty line further on. */
+	fields_format(hdr, r > 0 ? (size_t)r : 0, b, exact && len == msg->hdr.physical, out);
 	free(hdr);
 }
 
@@ -352,7 +360,7 @@ static void fetch_body(struct imap_client *c, struct fetch_ctx *x, const struct 
 		if (x->hdrs[i] == NULL)
 			x->hdrs[i] = mstore_hdrs_new((const char *const *)b->fields, b->nfields);
 		if (mstore_msg_headers(c->view, x->hdrs[i], x->m.uid, &t) == 0) {
-			fields_format(t.data ? t.data : "", t.len, b, &fb);
+			fields_format(t.data ? t.data : "", t.len, b, false, &fb);
 			fields_write(o, b, &fb);
 			buf_free(&t);
 			buf_free(&fb);
@@ -399,14 +407,15 @@ static void fetch_body(struct imap_client *c, struct fetch_ctx *x, const struct 
 		} else {
 			struct buf fb = BUF_INIT;
 
-			fields_build(x->fd, msg, b, &fb);
+			fields_build(x->fd, msg, b, !fields_cacheable(b), &fb);
 			fields_write(o, b, &fb);
 			buf_free(&fb);
 			return;
 		}
 	} else if (ok) {
-		/* HEADER/TEXT of a part that is not a message: empty. */
-		buf_puts(o, "\"\"");
+		/* HEADER/TEXT of a part that is not a message: empty, as a
+		 * literal (as Dovecot answers a part it does not find). */
+		buf_puts(o, "{0}\r\n");
 		return;
 	}
 	if (!ok) {

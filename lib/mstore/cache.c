@@ -307,17 +307,37 @@ size_t mc_queued_bytes(const struct mstore_cache *c)
 	return c ? c->queue.len : 0;
 }
 
-int mc_commit(struct mstore_cache *c)
+bool mc_current(struct mstore_folder *f)
+{
+	struct mstore_cache *c;
+
+	mc_open(f);
+	c = f->cache;
+	return c->fd >= 0 && mc_read_hdr(c) == 0 && c->hdr.seq == f->lh.cache_seq;
+}
+
+const char *mc_field_name(struct mstore_folder *f, unsigned i)
+{
+	mc_open(f);
+	return i < f->cache->hdr.nfields ? f->cache->hdr.fields[i].name : NULL;
+}
+
+/* Writes the queued blobs.  fresh: they are of messages this process has
+ * just added under the same lock, which have no record yet, so the state
+ * need not be loaded (a message not in the state starts its chain). */
+static int mc_commit_queue(struct mstore_cache *c, bool fresh)
 {
 	struct mstore_folder *f = c->f;
 	struct buf out = BUF_INIT;
 	uint64_t end;
 	size_t qoff = 0;
+	uint32_t last_uid = 0, last_off = 0;
 	int r = 0;
 
 	if (c->nqueued == 0)
 		return 0;
-	if (!f->full || c->fd < 0 || mc_read_hdr(c) < 0 || c->hdr.seq != f->lh.cache_seq) {
+	if ((!f->full && !fresh) || c->fd < 0 || mc_read_hdr(c) < 0 ||
+	    c->hdr.seq != f->lh.cache_seq) {
 		/* No usable generation: queued blobs are dropped (they are
 		 * only a cache); the next field registration makes one. */
 		buf_reset(&c->queue);
@@ -332,9 +352,9 @@ int mc_commit(struct mstore_cache *c)
 
 		memcpy(&q, c->queue.data + qoff, sizeof(q));
 		qoff += sizeof(q);
-		at = ix_state_find(&f->st, q.uid);
-		if (at >= 0 && end + out.len + sizeof(rec) + q.len < MC_MAX_FILE) {
-			struct ix_msg *m = &f->st.msgs[at];
+		at = f->full ? ix_state_find(&f->st, q.uid) : -1;
+		if ((at >= 0 || fresh) && end + out.len + sizeof(rec) + q.len < MC_MAX_FILE) {
+			struct ix_msg *m = at >= 0 ? &f->st.msgs[at] : NULL;
 			uint32_t off = (uint32_t)(end + out.len);
 			struct ix_cache item = {q.uid, off};
 			size_t start = out.len;
@@ -343,13 +363,17 @@ int mc_commit(struct mstore_cache *c)
 			rec.uid = q.uid;
 			rec.kind = MC_KIND_DATA;
 			rec.field = (uint16_t)q.field;
-			rec.prev = m->cache_off;
+			rec.prev = m ? m->cache_off : q.uid == last_uid ? last_off : 0;
 			rec.len = q.len;
 			buf_append(&out, &rec, sizeof(rec));
 			buf_append(&out, c->queue.data + qoff, rec.size - sizeof(rec));
 			rec.crc = crc32c(0, out.data + start + 8, rec.size - 8);
 			memcpy(out.data + start, &rec, sizeof(rec));
-			m->cache_off = off; /* so a second put of the same uid chains */
+			/* so a second put of the same uid chains */
+			if (m)
+				m->cache_off = off;
+			last_uid = q.uid;
+			last_off = off;
 			buf_append(&f->cache_items, &item, sizeof(item));
 			f->ncache_items++;
 		}
@@ -367,6 +391,16 @@ int mc_commit(struct mstore_cache *c)
 	buf_reset(&c->queue);
 	c->nqueued = 0;
 	return r;
+}
+
+int mc_commit(struct mstore_cache *c)
+{
+	return mc_commit_queue(c, false);
+}
+
+int mc_commit_fresh(struct mstore_cache *c)
+{
+	return mc_commit_queue(c, true);
 }
 
 /* Copies the newest record of each field of m into out; returns the new

@@ -49,6 +49,13 @@ size_t mc_queued_bytes(const struct mstore_cache *c);
 /* Under the lock, the state current: writes the queued blobs and queues
  * the IXR_CACHE items for the log. */
 int mc_commit(struct mstore_cache *c);
+/* mc_commit for the blobs of messages just added by this process under
+ * the same lock (they have no record yet): needs no loaded state. */
+int mc_commit_fresh(struct mstore_cache *c);
+/* Under the lock: is there a cache of the log's current generation? */
+bool mc_current(struct mstore_folder *f);
+/* The name of field i (as last read), NULL past the last one. */
+const char *mc_field_name(struct mstore_folder *f, unsigned i);
 /* Under the lock, full state: compacts the cache into a new generation
  * when most of it is dead (called before a rotation). */
 int mc_maybe_compact(struct mstore_folder *f);

@@ -504,12 +504,19 @@ static int mf_load_snapshot(struct mstore_folder *f)
 
 	ix_state_init(&f->st);
 	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
-		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		/* Used in place (copy-on-write for the records a change
+		 * touches): read-only and populated first, so the checksum
+		 * takes no page fault per page, then made writable.  The file
+		 * is never changed in place, only replaced by a rename. */
+		size_t len = (size_t)st.st_size;
+		void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 
-		if (map != MAP_FAILED) {
-			ok = ix_snap_load(map, (size_t)st.st_size, &f->st, &seq, &off);
-			munmap(map, (size_t)st.st_size);
+		if (map != MAP_FAILED && mprotect(map, len, PROT_READ | PROT_WRITE) < 0) {
+			munmap(map, len);
+			map = MAP_FAILED;
 		}
+		if (map != MAP_FAILED)
+			ok = ix_snap_adopt(map, len, &f->st, &seq, &off);
 	}
 	if (fd >= 0)
 		close(fd);

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "crc32c.h"
 #include "util.h"
@@ -24,9 +25,32 @@ void ix_state_init(struct ix_state *st)
 
 void ix_state_free(struct ix_state *st)
 {
-	free(st->msgs);
-	buf_free(&st->names);
+	if (st->map) {
+		munmap(st->map, st->map_len);
+	} else {
+		free(st->msgs);
+		buf_free(&st->names);
+	}
 	ix_state_init(st);
+}
+
+/* A state loaded in place gets its own copies before it grows. */
+static void ix_state_own(struct ix_state *st)
+{
+	struct buf names = BUF_INIT;
+	struct ix_msg *msgs;
+
+	if (st->map == NULL)
+		return;
+	st->cap = st->n ? st->n : 1;
+	msgs = xmalloc(st->cap * sizeof(*msgs));
+	memcpy(msgs, st->msgs, st->n * sizeof(*msgs));
+	buf_append(&names, st->names.data, st->names.len);
+	munmap(st->map, st->map_len);
+	st->map = NULL;
+	st->map_len = 0;
+	st->msgs = msgs;
+	st->names = names;
 }
 
 long ix_state_find(const struct ix_state *st, uint32_t uid)
@@ -82,8 +106,10 @@ static void ix_count(struct ix_state *st, const struct ix_msg *m, int sign)
 static uint32_t ix_names_add(struct ix_state *st, const char *base, size_t blen, const char *ext,
     size_t elen, const char *odd, size_t olen)
 {
-	uint32_t off = (uint32_t)st->names.len;
+	uint32_t off;
 
+	ix_state_own(st);
+	off = (uint32_t)st->names.len;
 	buf_append(&st->names, base, blen);
 	buf_putc(&st->names, 0);
 	buf_append(&st->names, ext ? ext : "", ext ? elen : 0);
@@ -558,11 +584,10 @@ static bool ix_snap_names_ok(const char *names, size_t size, const struct ix_msg
 	return true;
 }
 
-bool ix_snap_load(
-    const char *data, size_t len, struct ix_state *st, uint32_t *log_seq, uint64_t *log_off)
+/* The snapshot's header, when data[0..len) is a whole valid image. */
+static bool ix_snap_check(const char *data, size_t len, struct ix_snap_hdr *hp)
 {
 	struct ix_snap_hdr h;
-	size_t recs;
 
 	if (len < sizeof(h))
 		return false;
@@ -571,11 +596,26 @@ bool ix_snap_load(
 	    h.rec_size != sizeof(struct ix_msg) ||
 	    h.crc != crc32c(0, &h, offsetof(struct ix_snap_hdr, crc)))
 		return false;
-	recs = (size_t)h.count * sizeof(struct ix_msg);
 	if (h.count > (1u << 28) || h.names_size > ((uint64_t)1 << 32) ||
-	    sizeof(h) + recs + h.names_size != len ||
+	    sizeof(h) + (size_t)h.count * sizeof(struct ix_msg) + h.names_size != len ||
 	    crc32c(0, data + sizeof(h), len - sizeof(h)) != h.body_crc || h.uidvalidity == 0)
 		return false;
+	*hp = h;
+	return true;
+}
+
+static bool ix_snap_finish(
+    struct ix_state *st, const struct ix_snap_hdr *hp, uint32_t *log_seq, uint64_t *log_off);
+
+bool ix_snap_load(
+    const char *data, size_t len, struct ix_state *st, uint32_t *log_seq, uint64_t *log_off)
+{
+	struct ix_snap_hdr h;
+	size_t recs;
+
+	if (!ix_snap_check(data, len, &h))
+		return false;
+	recs = (size_t)h.count * sizeof(struct ix_msg);
 	ix_state_init(st);
 	st->msgs = xmalloc((h.count ? h.count : 1) * sizeof(struct ix_msg));
 	memcpy(st->msgs, data + sizeof(h), recs);
@@ -583,6 +623,37 @@ bool ix_snap_load(
 	if (st->cap == 0)
 		st->cap = 1;
 	buf_append(&st->names, data + sizeof(h) + recs, h.names_size);
+	return ix_snap_finish(st, &h, log_seq, log_off);
+}
+
+bool ix_snap_adopt(void *map, size_t len, struct ix_state *st, uint32_t *log_seq, uint64_t *log_off)
+{
+	struct ix_snap_hdr h;
+	char *data = map;
+
+	if (!ix_snap_check(data, len, &h)) {
+		munmap(map, len);
+		return false;
+	}
+	ix_state_init(st);
+	st->msgs = (struct ix_msg *)(void *)(data + sizeof(h));
+	st->n = st->cap = h.count;
+	st->names.data = data + sizeof(h) + (size_t)h.count * sizeof(struct ix_msg);
+	st->names.len = st->names.cap = h.names_size;
+	st->map = map;
+	st->map_len = len;
+	if (ix_snap_finish(st, &h, log_seq, log_off))
+		return true;
+	return false; /* ix_snap_finish freed the state, and so the mapping */
+}
+
+/* Checks the records of a state just loaded and sets it up; false (the
+ * state freed) when they are not valid. */
+static bool ix_snap_finish(
+    struct ix_state *st, const struct ix_snap_hdr *hp, uint32_t *log_seq, uint64_t *log_off)
+{
+	struct ix_snap_hdr h = *hp;
+
 	for (size_t i = 0; i < st->n; i++) {
 		if ((i && st->msgs[i].uid <= st->msgs[i - 1].uid) || st->msgs[i].uid == 0 ||
 		    !ix_snap_names_ok(st->names.data, h.names_size, &st->msgs[i])) {

@@ -196,6 +196,10 @@ struct ix_state {
 	struct ix_msg *msgs; /* sorted by UID */
 	size_t n, cap;
 	struct buf names;
+	/* Loaded in place (ix_snap_adopt): msgs and names point into this
+	 * private mapping of the snapshot until the state must grow. */
+	void *map;
+	size_t map_len;
 	uint32_t uidvalidity, next_uid, first_recent_uid;
 	uint64_t highest_modseq;
 	uint32_t cache_seq;
@@ -257,5 +261,11 @@ bool ix_log_hdr_valid(const struct ix_log_hdr *h);
 void ix_snap_build(const struct ix_state *st, uint32_t log_seq, uint64_t log_off, struct buf *out);
 bool ix_snap_load(
     const char *data, size_t len, struct ix_state *st, uint32_t *log_seq, uint64_t *log_off);
+/* The same, in place: on success st uses map[0..len) (a private,
+ * writable mapping of the snapshot, which it unmaps when freed) instead of
+ * a copy: a large folder opens without copying its records.  The mapping
+ * is the state's (or unmapped at once when it is not a valid image). */
+bool ix_snap_adopt(
+    void *map, size_t len, struct ix_state *st, uint32_t *log_seq, uint64_t *log_off);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "mstore/msg_hdr.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,11 +226,11 @@ static void hdrs_resolve(struct mstore_view *v, struct mstore_hdrs *h)
 
 /* ---- reading ---- */
 
-/* Reads the message's header section (up to its empty line) into b: 0,
- * -1 when unreadable, 1 when it is longer than MSG_HDR_READ_MAX. */
-static int read_header(struct mstore_view *v, uint32_t uid, struct buf *b)
+/* Reads the header section (up to its empty line) of the message file
+ * fd into b, and closes fd: 0, -1 when unreadable, 1 when it is longer
+ * than MSG_HDR_READ_MAX. */
+static int read_header_fd(int fd, struct buf *b)
 {
-	int fd = mstore_view_open_msg(v, uid);
 	size_t line = 0; /* start of the first line not yet looked at */
 	int r = 1;
 
@@ -267,6 +268,41 @@ static int read_header(struct mstore_view *v, uint32_t uid, struct buf *b)
 	}
 	close(fd);
 	return r;
+}
+
+static int read_header(struct mstore_view *v, uint32_t uid, struct buf *b)
+{
+	return read_header_fd(mstore_view_open_msg(v, uid), b);
+}
+
+void msg_hdr_fill_new(struct mstore_folder *f, const uint32_t *uids, const int *dirfds,
+    const char *const *names, size_t n)
+{
+	struct buf hdr = BUF_INIT, blob = BUF_INIT;
+	int fields[MSG_HDR_FIELDS_MAX];
+	size_t nf = 0;
+	const char *name;
+
+	if (n == 0 || !mc_current(f))
+		return;
+	for (unsigned i = 0; (name = mc_field_name(f, i)) != NULL && nf < MSG_HDR_FIELDS_MAX; i++)
+		if (strncmp(name, "hdr.", 4) == 0 && name_cacheable(name + 4))
+			fields[nf++] = (int)i;
+	for (size_t i = 0; i < n && nf; i++) {
+		buf_reset(&hdr);
+		if (read_header_fd(openat(dirfds[i], names[i], O_RDONLY | O_CLOEXEC), &hdr) != 0)
+			continue;
+		for (size_t j = 0; j < nf; j++) {
+			buf_reset(&blob);
+			if (msg_hdr_blob_encode(hdr.data ? hdr.data : "", hdr.len,
+				mc_field_name(f, (unsigned)fields[j]) + 4, &blob))
+				mc_put(f, uids[i], fields[j], blob.data ? blob.data : "", blob.len);
+		}
+	}
+	if (nf && mc_commit_fresh(f->cache) == 0)
+		mf_flush(f);
+	buf_free(&hdr);
+	buf_free(&blob);
 }
 
 int mstore_msg_headers(struct mstore_view *v, struct mstore_hdrs *h, uint32_t uid, struct buf *out)

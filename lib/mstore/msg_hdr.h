@@ -9,9 +9,10 @@
  * cache field of the folder ("hdr.<lowercase name>") the first time a
  * client asks for it through one of the commands above; from then on every
  * message of the folder gets it when first read (by any command that
- * wants it: one SEARCH FROM fills "hdr.from" for the whole folder).  (Not
- * yet at delivery, as Dovecot does for fields it decided to keep, nor
- * dropped when unused for a while.)  Compaction keeps the registered
+ * wants it: one SEARCH FROM fills "hdr.from" for the whole folder), and
+ * a message saved into the folder (delivery, APPEND) gets them at
+ * once, as Dovecot does for fields it decided to keep (msg_hdr_fill_new).
+ * (Not dropped when unused for a while.)  Compaction keeps the registered
  * fields; a cache made anew after damage or loss starts with none.  At most MSG_HDR_FIELDS_MAX
  * cache fields are taken this way, so a client naming many headers cannot crowd out the folder's
  * other cached data; names past that are read from the file.
@@ -57,6 +58,15 @@ bool mstore_hdrs_same(const struct mstore_hdrs *h, const char *const *names, siz
  * mime_hdr_iter).  0 on success; -1 when the message cannot be read; 1
  * when its header is over MSG_HDR_READ_MAX (the caller reads the file). */
 int mstore_msg_headers(struct mstore_view *v, struct mstore_hdrs *h, uint32_t uid, struct buf *out);
+
+struct mstore_folder;
+
+/* At a save (the folder lock held, the log header current, the new
+ * messages committed): fills every registered hdr.* field of the
+ * messages uids[i], files dirfds[i]/names[i], so that the first SEARCH
+ * or FETCH after a delivery reads no file.  Only a cache. */
+void msg_hdr_fill_new(struct mstore_folder *f, const uint32_t *uids, const int *dirfds,
+    const char *const *names, size_t n);
 
 /* ---- the blob (pure) ---- */
 

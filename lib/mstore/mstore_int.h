@@ -102,6 +102,7 @@ struct mstore_view {
 	size_t nrecent;
 	uint32_t nrecent_msgs;
 	bool notify;
+	size_t hint; /* index in the state of the last message looked up by UID */
 };
 
 struct mstore {

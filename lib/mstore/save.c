@@ -12,7 +12,10 @@
  * uidlist record fdatasync'ed too.  A crash anywhere leaves either
  * nothing, a tmp/ file (removed after 36 hours), or a file the next
  * rescan indexes: never a UID pointing at a message that was not
- * acknowledged, or an acknowledged message without one.
+ * acknowledged, or an acknowledged message without one.  Under the same
+ * lock the new messages get the header fields the folder caches
+ * (msg_hdr.h), read back from the page cache: only a cache, so a failure
+ * there fails nothing.
  *
  * The UID is assigned without loading the folder's index: the uidlist's
  * first line and last record give the next UID, the log header the next
@@ -35,6 +38,7 @@
 #include <unistd.h>
 
 #include "mstore/mdname.h"
+#include "mstore/msg_hdr.h"
 #include "util.h"
 
 #define SAVE_BUF (64 * 1024)
@@ -449,6 +453,22 @@ static int save_commit_lazy(struct mstore_save *sv, struct save_placed *p)
 	return r;
 }
 
+/* The header fields the folder caches, for the new messages (locked). */
+static void save_fill_cache(struct mstore_folder *f, struct mstore_save **svs,
+    struct save_placed *p, size_t n, const uint32_t *uids)
+{
+	const char **names = xcalloc(n, sizeof(*names));
+	int *dirfds = xcalloc(n, sizeof(*dirfds));
+
+	for (size_t i = 0; i < n; i++) {
+		names[i] = buf_cstr(&p[i].name);
+		dirfds[i] = save_dirfd(svs[i], &p[i]);
+	}
+	msg_hdr_fill_new(f, uids, dirfds, names, n);
+	free(names);
+	free(dirfds);
+}
+
 int mstore_save_commit_all(
     struct mstore_save **svs, size_t n, uint32_t *uids, uint32_t *uidvalidity)
 {
@@ -492,6 +512,8 @@ int mstore_save_commit_all(
 	}
 	if (r == 0 && n)
 		r = save_assign(f, it, n, pre, !sv0->o.defer_dir_sync, got);
+	if (r == 0 && n)
+		save_fill_cache(f, svs, p, n, got);
 	if (r == 0 && uidvalidity)
 		*uidvalidity = f->lh.uidvalidity;
 	if (r < 0)

@@ -136,6 +136,23 @@ static long mv_pend_find(const struct mstore_view *v, uint32_t uid)
 	return -1;
 }
 
+/* The index of uid in the state, or -1.  Commands walk a folder in UID
+ * order (FETCH 1:*, SEARCH, STORE over a range): the message after the
+ * last one found is tried before a binary search. */
+static long mv_find(struct mstore_view *v, uint32_t uid)
+{
+	const struct ix_state *st = &v->f->st;
+	long at;
+
+	for (size_t h = v->hint; h < v->hint + 2 && h < st->n; h++)
+		if (st->msgs[h].uid == uid)
+			return (long)(v->hint = h);
+	at = ix_state_find(st, uid);
+	if (at >= 0)
+		v->hint = (size_t)at;
+	return at;
+}
+
 /* The message with uid in the view, and its sequence number. */
 static const struct ix_msg *mv_by_uid(
     struct mstore_view *v, uint32_t uid, uint32_t *seq, bool *gone)
@@ -146,7 +163,7 @@ static const struct ix_msg *mv_by_uid(
 	*gone = false;
 	if (uid == 0 || uid > v->last_uid)
 		return NULL;
-	at = ix_state_find(st, uid);
+	at = mv_find(v, uid);
 	if (at >= 0) {
 		size_t before = 0;
 
@@ -492,7 +509,7 @@ int mstore_view_sizes(struct mstore_view *v, uint32_t uid, uint64_t *size, uint6
 	*size = s;
 	*vsize = vs;
 	if (s < IX_NOSIZE && vs < IX_NOSIZE) {
-		long at = ix_state_find(&v->f->st, uid);
+		long at = mv_find(v, uid);
 
 		fl.size = (uint32_t)s;
 		fl.vsize = (uint32_t)vs;
@@ -531,7 +548,7 @@ int mstore_view_dates(struct mstore_view *v, uint32_t uid, time_t *internal, tim
 	fl.sdate = m->sdate != IX_NODATE ? m->sdate : st.st_ctim.tv_sec;
 	*internal = (time_t)fl.idate;
 	*saved = (time_t)fl.sdate;
-	long at = ix_state_find(&v->f->st, uid);
+	long at = mv_find(v, uid);
 
 	if (at >= 0) {
 		v->f->st.msgs[at].idate = fl.idate;
@@ -750,7 +767,7 @@ uint32_t mstore_view_thread(struct mstore_view *v, uint32_t uid)
 
 int mstore_view_set_thread(struct mstore_view *v, uint32_t uid, uint32_t thread)
 {
-	long at = ix_state_find(&v->f->st, uid);
+	long at = mv_find(v, uid);
 	struct ix_cache t = {uid, thread};
 
 	if (at < 0)
@@ -772,14 +789,14 @@ int mstore_cache_field(struct mstore_view *v, const char *name, unsigned type)
 bool mstore_cache_get(
     struct mstore_view *v, uint32_t uid, int field, const void **data, size_t *len)
 {
-	long at = ix_state_find(&v->f->st, uid);
+	long at = mv_find(v, uid);
 
 	return at >= 0 && mc_get(v->f, &v->f->st.msgs[at], field, data, len);
 }
 
 int mstore_cache_put(struct mstore_view *v, uint32_t uid, int field, const void *data, size_t len)
 {
-	if (ix_state_find(&v->f->st, uid) < 0)
+	if (mv_find(v, uid) < 0)
 		return ms_fail(v->f->store, MSTORE_EEXPUNGED, "message %u is expunged", uid);
 	mc_put(v->f, uid, field, data, len);
 	/* A command filling the cache for a whole folder (SEARCH FROM,

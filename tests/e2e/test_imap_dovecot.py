@@ -151,7 +151,12 @@ class ImapDovecotTest(unittest.TestCase):
                      b"INTERNALDATE", b"BODY.PEEK[]", b"BODY.PEEK[HEADER]", b"BODY.PEEK[TEXT]",
                      b"BODY.PEEK[1]", b"BODY.PEEK[1.MIME]", b"BODY.PEEK[2]",
                      b"BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)]", b"BODY.PEEK[]<5.20>",
-                     b"RFC822.HEADER"):
+                     b"RFC822.HEADER",
+                     # From the file: the empty line and a last line's
+                     # newline only where the message has them.
+                     b"BODY.PEEK[HEADER.FIELDS.NOT (Received)]",
+                     b"BODY.PEEK[HEADER.FIELDS.NOT (From Subject)]<2.40>",
+                     b"BODY.PEEK[2.HEADER.FIELDS (From Subject)]"):
             for seq in range(1, n + 1):
                 self.same(d, t, b"FETCH %d (%s)" % (seq, item))
 

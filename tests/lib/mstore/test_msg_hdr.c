@@ -390,6 +390,70 @@ static void test_store_put_flushes(void **state)
 	free(blob);
 }
 
+/* Moves the file of uid to dir/moved-away (path: where it was). */
+static void move_away(
+    struct mstore_view *v, uint32_t uid, const char *dir, char *path, char *moved, size_t size)
+{
+	int fd = mstore_view_open_msg(v, uid);
+	char proc[64];
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, path, size - 1);
+	assert_true(n > 0);
+	path[n] = 0;
+	close(fd);
+	snprintf(moved, size, "%s/moved-away", dir);
+	assert_int_equal(rename(path, moved), 0);
+}
+
+/* A message saved into a folder that caches header fields gets them at
+ * the save, by this process or another one: its first SEARCH or FETCH of
+ * those fields reads no file (moved away to prove it). */
+static void test_store_filled_at_save(void **state)
+{
+	struct fx *f = *state;
+	const char *names[] = {"FROM", "subject"};
+	struct mstore_hdrs *h = mstore_hdrs_new(names, 2);
+	struct mstore_opts o;
+	struct buf err = BUF_INIT;
+	struct mstore *other;
+	struct mstore_view *v;
+	uint32_t uids[3];
+	char path[256], moved[256];
+
+	uids[0] = save(f->s, MSG);
+	assert_int_equal(mstore_view_open(f->s, "INBOX", 0, &v), 0);
+	headers_are(v, h, uids[0], WANT); /* registers hdr.from, hdr.subject */
+	sync_view(v);
+	uids[1] = save(f->s, MSG);
+	mstore_opts_init(&o);
+	other = mstore_open(f->dir, &o, &err);
+	assert_non_null(other);
+	uids[2] = save(other, "Subject: other\nTo: t@example.org\nFrom: b@example.org\n\nx\n");
+	mstore_close(other);
+	sync_view(v);
+	move_away(v, uids[1], f->dir, path, moved, sizeof(path));
+	headers_are(v, h, uids[1], WANT);
+	assert_int_equal(rename(moved, path), 0);
+	move_away(v, uids[2], f->dir, path, moved, sizeof(path));
+	headers_are(v, h, uids[2], "Subject: other\nFrom: b@example.org\n");
+	/* a field not registered still needs the file */
+	{
+		struct mstore_hdrs *g = mstore_hdrs_new((const char *[]){"to"}, 1);
+		struct buf out = BUF_INIT;
+
+		assert_int_equal(mstore_msg_headers(v, g, uids[2], &out), -1);
+		buf_free(&out);
+		mstore_hdrs_free(g);
+	}
+	assert_int_equal(rename(moved, path), 0);
+	mstore_view_close(v);
+	mstore_hdrs_free(h);
+	buf_free(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +462,7 @@ int main(void)
 	    cmocka_unit_test(test_blob_limit),
 	    cmocka_unit_test_setup_teardown(test_store_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_names_not_cached, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_filled_at_save, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_put_flushes, setup, teardown),
 	};
 

@@ -868,6 +868,38 @@ static void test_rotation(void **state)
 	f->b = open_store(f->dir, false);
 	assert_int_equal(mstore_view_open(f->b, "INBOX", 0, &vb), 0);
 	assert_int_equal(mstore_view_count(vb), 50);
+	/* b uses the snapshot in place: its changes to the records stay its
+	 * own until committed, a new message makes it copy them, an
+	 * expunge compacts them; a third reader sees all of it. */
+	{
+		struct mstore_msg m;
+		struct mstore *c;
+		struct mstore_view *vc;
+		uint32_t nu;
+
+		req.mode = MSTORE_STORE_ADD;
+		req.flags = MSTORE_F_SEEN;
+		assert_int_equal(mstore_view_store(vb, uids + 10, 5, &req, &failed, &nf), 0);
+		free(failed);
+		assert_int_equal(mstore_view_expunge(vb, uids + 20, 1), 0);
+		nu = save(f->a, "INBOX", "Subject: after\n\n", 0, NULL);
+		sync_view(vb, 0, &s);
+		assert_int_equal(mstore_view_count(vb), 50);
+		assert_int_equal(mstore_view_msg_uid(vb, nu, &m), 0);
+		assert_int_equal(mstore_view_msg_uid(vb, uids[12], &m), 0);
+		assert_true(m.flags & MSTORE_F_SEEN);
+		assert_int_equal(mstore_view_msg_uid(vb, uids[9], &m), 0);
+		assert_false(m.flags & MSTORE_F_SEEN);
+		c = open_store(f->dir, false);
+		assert_int_equal(mstore_view_open(c, "INBOX", MSTORE_VIEW_READONLY, &vc), 0);
+		assert_int_equal(mstore_view_count(vc), 50);
+		assert_int_equal(mstore_view_msg_uid(vc, uids[14], &m), 0);
+		assert_true(m.flags & MSTORE_F_SEEN);
+		assert_int_equal(mstore_view_msg_uid(vc, uids[20], &m), -1);
+		assert_int_equal(mstore_view_msg_uid(vc, nu, &m), 0);
+		mstore_view_close(vc);
+		mstore_close(c);
+	}
 	mstore_view_close(vb);
 	free(snap);
 }
