@@ -94,6 +94,10 @@ struct mstore_view *jmap_view(const char *name);
 struct mstore_view *jmap_view_rw(const char *name);
 /* The account's state string (every folder's UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT). */
 char *jmap_state(const struct jfolders *f);
+/* The state before a /set or /import method: NULL, with the method's
+ * "stateMismatch" error sent, when its ifInState names another state
+ * (RFC 8620 5.3).  The caller frees it. */
+char *jmap_state_if(struct jcall *c);
 /* Email ids: "e" + UIDVALIDITY + "-" + UID (hex). */
 void jmap_email_id(char out[24], uint32_t uv, uint32_t uid);
 bool jmap_email_id_parse(const char *id, uint32_t *uv, uint32_t *uid);
