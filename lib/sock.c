@@ -527,3 +527,26 @@ bool sock_network_valid(const char *entry)
 
 	return sock_parse_net(entry, &net);
 }
+
+ssize_t sock_read_some(
+    int fd, struct buf *in, size_t chunk, int rounds, size_t max, uint64_t *count)
+{
+	ssize_t total = 0;
+
+	for (int i = 0; i < rounds && in->len < max; i++) {
+		ssize_t n;
+
+		buf_reserve(in, chunk);
+		n = recv(fd, buf_tail(in), chunk, 0);
+		if (n > 0) {
+			buf_commit(in, (size_t)n);
+			*count += (uint64_t)n;
+			total += n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		return -1;
+	}
+	return total;
+}

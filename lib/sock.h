@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -73,5 +74,15 @@ bool sock_addr_in_networks(const char *addr, const char *list);
 
 /* True when entry is one network as the lists above take it. */
 bool sock_network_valid(const char *entry);
+
+/*
+ * The read step of a non-blocking session (ManageSieve, POP3): appends
+ * what fd has to in, chunk bytes at a time, for at most rounds reads and
+ * while in holds fewer than max bytes, so one busy client cannot keep the
+ * event loop.  Adds the bytes to *count.  Returns the bytes read (0: none
+ * waiting now), or -1 when the client closed or the read failed.
+ */
+ssize_t sock_read_some(
+    int fd, struct buf *in, size_t chunk, int rounds, size_t max, uint64_t *count);
 
 #endif

@@ -362,6 +362,81 @@ static const char *pattern_flags(enum table_kind kind, const char **p, uint32_t 
 }
 
 /*
+ * What glibc's regcomp(3) would expand beyond reason: adjacent repetition
+ * operators ("a++++", undefined in POSIX) make it copy the subtree again
+ * for each, exponentially (found by fuzz_table: 30 "+" took 2 GB), and
+ * intervals are copied as many times as their bound says.  NULL when the
+ * pattern is fine, else the reason.  Bracket expressions and escaped
+ * characters are skipped.
+ */
+#define POSIX_COPIES_MAX 10000L
+
+static const char *posix_pattern_check(const char *p, size_t len, bool ere)
+{
+	bool prev_dup = false;
+	long copies = 1;
+	size_t i = 0;
+
+	while (i < len) {
+		bool dup = false;
+
+		if (p[i] == '\\') {
+			i += 2;
+		} else if (p[i] == '[') {
+			i++;
+			if (i < len && p[i] == '^')
+				i++;
+			if (i < len && p[i] == ']')
+				i++;
+			while (i < len && p[i] != ']') {
+				/* [:class:], [.coll.], [=equiv=] may hold a "]". */
+				if (p[i] == '[' && i + 1 < len && strchr(":.=", p[i + 1]) != NULL) {
+					char kind = p[i + 1];
+
+					for (i += 2;
+					     i + 1 < len && !(p[i] == kind && p[i + 1] == ']'); i++)
+						;
+				}
+				i++;
+			}
+			i++;
+		} else if (p[i] == '*' || (ere && (p[i] == '+' || p[i] == '?'))) {
+			dup = true;
+			i++;
+		} else if (ere && p[i] == '{') {
+			long lo = 0, hi;
+			size_t j = i + 1;
+
+			while (j < len && p[j] >= '0' && p[j] <= '9' && lo <= POSIX_COPIES_MAX)
+				lo = lo * 10 + (p[j++] - '0');
+			hi = lo;
+			if (j < len && p[j] == ',') {
+				hi = j + 1 < len && p[j + 1] == '}' ? lo : 0;
+				for (j++; j < len && p[j] >= '0' && p[j] <= '9' &&
+					  hi <= POSIX_COPIES_MAX;)
+					hi = hi * 10 + (p[j++] - '0');
+			}
+			dup = true;
+			if (hi < 1)
+				hi = 1;
+			if (hi > POSIX_COPIES_MAX || (copies *= hi) > POSIX_COPIES_MAX)
+				return "repetition counts too large (their product may be at most "
+				       "10000)";
+			while (i < len && p[i] != '}')
+				i++;
+			i++;
+		} else {
+			i++;
+		}
+		if (dup && prev_dup)
+			return "adjacent repetition operators (undefined in POSIX regular "
+			       "expressions)";
+		prev_dup = dup;
+	}
+	return NULL;
+}
+
+/*
  * Compiles pattern into r (PCRE2 or POSIX by kind) and stores its number
  * of capture groups in *ncap; on failure writes the reason to msgbuf.
  */
@@ -373,8 +448,14 @@ static int pattern_compile(enum table_kind kind, struct pcre_rule *r, const char
 	int code;
 
 	if (kind == KIND_REGEXP) {
-		char *s = xstrndup(pat, len);
+		const char *bad = posix_pattern_check(pat, len, (opts & REG_EXTENDED) != 0);
+		char *s;
 
+		if (bad != NULL) {
+			snprintf(msgbuf, msglen, "bad regexp: %s", bad);
+			return -1;
+		}
+		s = xstrndup(pat, len);
 		r->rx = xcalloc(1, sizeof(*r->rx));
 		code = regcomp(r->rx, s, (int)opts);
 		free(s);
@@ -943,13 +1024,28 @@ struct table *table_open(const char *spec, int flags, struct buf *err)
 
 struct table *table_from_text(const char *text, size_t len, int flags, struct buf *err)
 {
-	struct buf local = BUF_INIT;
-	struct table *t = table_new(flags);
+	return table_from_text_as("texthash", text, len, flags, err);
+}
 
-	t->kind = KIND_KV;
+struct table *table_from_text_as(
+    const char *type, const char *text, size_t len, int flags, struct buf *err)
+{
+	struct buf local = BUF_INIT;
+	struct table *t;
+
 	if (err == NULL)
 		err = &local;
-	if (data_parse(&t->data, KIND_KV, flags, text, len, TEXT_NAME, err) < 0) {
+	if (strcmp(type, "texthash") != 0 && strcmp(type, "pcre") != 0 &&
+	    strcmp(type, "regexp") != 0) {
+		set_err(err, "table_from_text_as: unknown type \"%s\"", type);
+		buf_free(&local);
+		return NULL;
+	}
+	t = table_new(flags);
+	t->kind = strcmp(type, "pcre") == 0	? KIND_PCRE
+		  : strcmp(type, "regexp") == 0 ? KIND_REGEXP
+						: KIND_KV;
+	if (data_parse(&t->data, t->kind, flags, text, len, TEXT_NAME, err) < 0) {
 		table_close(t);
 		t = NULL;
 	}

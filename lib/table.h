@@ -54,5 +54,9 @@ int table_check(const char *spec, int flags, struct buf *err);
 
 /* Parses table text (texthash format), for tests and fuzzing. */
 struct table *table_from_text(const char *text, size_t len, int flags, struct buf *err);
+/* The same for type "texthash", "pcre" or "regexp" (the rules of a pcre:
+ * or regexp: file, with if/endif blocks). */
+struct table *table_from_text_as(
+    const char *type, const char *text, size_t len, int flags, struct buf *err);
 
 #endif

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "pop3.h"
 #include "pop3/cmd.h"
+#include "sock.h"
 #include "util.h"
 
 static void session_event(struct event_loop *loop, int fd, int events, void *ctx);
@@ -174,22 +175,11 @@ static int session_flush(struct pop3_session *s)
 
 static int session_read(struct pop3_session *s)
 {
-	for (int rounds = 0; rounds < 16 && s->in.len < POP3_MAX_LINE; rounds++) {
-		ssize_t n;
+	ssize_t n = sock_read_some(s->fd, &s->in, 4096, 16, POP3_MAX_LINE, &s->in_bytes);
 
-		buf_reserve(&s->in, 4096);
-		n = recv(s->fd, buf_tail(&s->in), 4096, 0);
-		if (n > 0) {
-			buf_commit(&s->in, (size_t)n);
-			s->in_bytes += (uint64_t)n;
-			session_timer(s, config_time("pop3_idle_timeout") * 1000);
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		return -1;
-	}
-	return 0;
+	if (n > 0)
+		session_timer(s, config_time("pop3_idle_timeout") * 1000);
+	return n < 0 ? -1 : 0;
 }
 
 /* Runs the commands that are complete while no message is being sent. */

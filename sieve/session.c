@@ -147,22 +147,11 @@ static size_t session_in_max(const struct msv_session *s)
 
 static int session_read(struct msv_session *s)
 {
-	for (int rounds = 0; rounds < 64 && s->in.len < session_in_max(s); rounds++) {
-		ssize_t n;
+	ssize_t n = sock_read_some(s->fd, &s->in, 16384, 64, session_in_max(s), &s->in_bytes);
 
-		buf_reserve(&s->in, 16384);
-		n = recv(s->fd, buf_tail(&s->in), 16384, 0);
-		if (n > 0) {
-			buf_commit(&s->in, (size_t)n);
-			s->in_bytes += (uint64_t)n;
-			session_timer(s, config_time("managesieve_idle_timeout") * 1000);
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		return -1;
-	}
-	return 0;
+	if (n > 0)
+		session_timer(s, config_time("managesieve_idle_timeout") * 1000);
+	return n < 0 ? -1 : 0;
 }
 
 /* Discards a too large literal and its line; true when that is done. */

@@ -608,20 +608,15 @@ void jmap_email_set(struct jcall *c)
 	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
 	    {"ifInState", JA_STRING_OR_NULL, false}, {"create", JA_OBJECT_OR_NULL, false},
 	    {"update", JA_OBJECT_OR_NULL, false}, {"destroy", JA_IDS_OR_NULL, false}, {NULL, 0, 0}};
-	json_t *create, *update, *destroy, *created, *nc, *updated, *nu, *destroyed, *nd, *v, *st;
+	json_t *create, *update, *destroy, *created, *nc, *updated, *nu, *destroyed, *nd, *v;
 	char *old, *state;
 	const char *key;
 	size_t i, total;
 
 	if (!jmap_args(c, spec))
 		return;
-	old = jmap_state(c->folders);
-	st = json_object_get(c->args, "ifInState");
-	if (json_is_string(st) && strcmp(json_string_value(st), old) != 0) {
-		free(old);
-		jmap_error(c, "stateMismatch", NULL);
+	if ((old = jmap_state_if(c)) == NULL)
 		return;
-	}
 	create = json_object_get(c->args, "create");
 	update = json_object_get(c->args, "update");
 	destroy = json_object_get(c->args, "destroy");
@@ -696,9 +691,8 @@ void jmap_email_import(struct jcall *c)
 	const char *key;
 	char *old, *state;
 
-	if (!jmap_args(c, spec))
+	if (!jmap_args(c, spec) || (old = jmap_state_if(c)) == NULL)
 		return;
-	old = jmap_state(c->folders);
 	emails = json_object_get(c->args, "emails");
 	created = json_object();
 	nc = json_object();

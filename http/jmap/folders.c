@@ -133,6 +133,19 @@ static int by_uv(const void *a, const void *b)
 	return x->st.uidvalidity < y->st.uidvalidity ? -1 : x->st.uidvalidity > y->st.uidvalidity;
 }
 
+char *jmap_state_if(struct jcall *c)
+{
+	char *old = jmap_state(c->folders);
+	json_t *st = json_object_get(c->args, "ifInState");
+
+	if (json_is_string(st) && strcmp(json_string_value(st), old) != 0) {
+		free(old);
+		jmap_error(c, "stateMismatch", NULL);
+		return NULL;
+	}
+	return old;
+}
+
 char *jmap_state(const struct jfolders *f)
 {
 	struct jfolder **s = xcalloc(f->n + 1, sizeof(*s));

@@ -96,6 +96,10 @@ struct mstore_view *jmap_view(const char *name);
 struct mstore_view *jmap_view_rw(const char *name);
 /* The account's state string (every folder's UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT). */
 char *jmap_state(const struct jfolders *f);
+/* The state before a /set or /import method: NULL, with the method's
+ * "stateMismatch" error sent, when its ifInState names another state
+ * (RFC 8620 5.3).  The caller frees it. */
+char *jmap_state_if(struct jcall *c);
 json_t *jmap_keywords(struct mstore_view *v, const struct mstore_msg *m);
 
 /* ids.c: Email ids ("e" + 24 hex digits from the message GUID) */

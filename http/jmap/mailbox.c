@@ -261,20 +261,15 @@ void jmap_mailbox_set(struct jcall *c)
 	    {"ifInState", JA_STRING_OR_NULL, false}, {"create", JA_OBJECT_OR_NULL, false},
 	    {"update", JA_OBJECT_OR_NULL, false}, {"destroy", JA_IDS_OR_NULL, false},
 	    {"onDestroyRemoveEmails", JA_BOOL, false}, {NULL, 0, 0}};
-	json_t *create, *update, *destroy, *created, *nc, *updated, *nu, *destroyed, *nd, *v, *st;
+	json_t *create, *update, *destroy, *created, *nc, *updated, *nu, *destroyed, *nd, *v;
 	char *old, *state;
 	const char *key;
 	size_t i;
 
 	if (!jmap_args(c, spec))
 		return;
-	old = jmap_state(c->folders);
-	st = json_object_get(c->args, "ifInState");
-	if (json_is_string(st) && strcmp(json_string_value(st), old) != 0) {
-		free(old);
-		jmap_error(c, "stateMismatch", NULL);
+	if ((old = jmap_state_if(c)) == NULL)
 		return;
-	}
 	create = json_object_get(c->args, "create");
 	update = json_object_get(c->args, "update");
 	destroy = json_object_get(c->args, "destroy");

@@ -375,12 +375,13 @@ class CountingProxy:
         self.sock.close()
 
 
-def make_cert(directory, name):
-    """A self-signed certificate for name: (certfile, keyfile)."""
+def make_cert(directory, name, san=None):
+    """A self-signed certificate for name: (certfile, keyfile); san: the
+    subjectAltName (default DNS:name)."""
     cert = os.path.join(directory, "cert.pem")
     key = os.path.join(directory, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=%s" % name, "-addext", "subjectAltName=DNS:%s" % name,
+                    "-subj", "/CN=%s" % name, "-addext", "subjectAltName=" + (san or "DNS:" + name),
                     "-keyout", key, "-out", cert], check=True, capture_output=True)
     return cert, key
 

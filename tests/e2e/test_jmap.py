@@ -488,6 +488,13 @@ class JmapTest(unittest.TestCase):
             "keywords": {"$seen": True}, "receivedAt": "2020-05-06T07:08:09Z"},
             "i2": {"blobId": "Unope", "mailboxIds": {self.boxes["archive"]: True}}}})
         self.assertEqual(r["notCreated"]["i2"]["type"], "blobNotFound")
+        # A stale ifInState imports nothing (RFC 8620 5.3, as /set).
+        stale = self.w.api([["Email/import", {"accountId": self.w.account, "ifInState": "stale",
+                                          "emails": {"i3": {"blobId": up["blobId"],
+                                                            "mailboxIds": {self.boxes["archive"]:
+                                                                           True}}}}, "i"]],
+                       using=[CORE, MAIL])
+        self.assertEqual(stale[0], ["error", {"type": "stateMismatch"}, "i"])
         e = self.get([r["created"]["i1"]["id"]], ["subject", "receivedAt", "keywords"])[0]
         self.assertEqual((e["subject"], e["receivedAt"], e["keywords"]),
                          ("imported one", "2020-05-06T07:08:09Z", {"$seen": True}))

@@ -233,6 +233,30 @@ class ScriptedLmtp(threading.Thread):
         self.sock.close()
 
 
+def lmtp_instance(main_cf):
+    """A started instance with Postfix's lmtp master.cf line, SENDER's
+    mailbox, quick retries and main_cf's settings."""
+    inst = Instance(mailboxes=[SENDER], main_cf=dict({
+        "queue_run_delay": "1s",
+        "minimal_backoff_time": "1s",
+        "maximal_backoff_time": "2s",
+    }, **main_cf))
+    with open(inst.master_cf_path, "a") as f:
+        f.write("lmtp      unix  -       -       n       -       -       lmtp\n")
+    inst.start()
+    return inst
+
+
+def status_line(inst, rcpt, status, timeout=20):
+    """The first log line of rcpt with status= status (waits for it)."""
+    def find():
+        for line in inst.log().splitlines():
+            if "to=<%s>" % rcpt in line and "status=%s" % status in line:
+                return line
+        return None
+    return wait_until(find, timeout, what="%s %s in the log" % (rcpt, status))
+
+
 def send(port, rcpts, subject, body="line one\n.dot line\nlast line\n"):
     msg = "From: %s\nTo: you\nSubject: %s\n\n%s" % (SENDER, subject, body)
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
@@ -258,18 +282,12 @@ class LmtpTest(unittest.TestCase):
             f.write("inet.test lmtp:inet:127.0.0.1\n")
             f.write("port.test lmtp:[127.0.0.1]:%d\n" % cls.dovecot.port)
             f.write("scripted.test lmtp:unix:%s\n" % cls.scripted_path)
-        cls.inst = Instance(mailboxes=[SENDER], main_cf={
+        cls.inst = lmtp_instance({
             "transport_maps": "texthash:" + table,
             "lmtp_tcp_port": str(cls.dovecot.port),
             "lmtp_lhlo_name": "lhlo.example",
             "lmtp_data_done_timeout": "2s",
-            "queue_run_delay": "1s",
-            "minimal_backoff_time": "1s",
-            "maximal_backoff_time": "2s",
         })
-        with open(cls.inst.master_cf_path, "a") as f:
-            f.write("lmtp      unix  -       -       n       -       -       lmtp\n")
-        cls.inst.start()
 
     @classmethod
     def tearDownClass(cls):
@@ -279,12 +297,7 @@ class LmtpTest(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def log_for(self, rcpt, status, timeout=20):
-        def find():
-            for line in self.inst.log().splitlines():
-                if "to=<%s>" % rcpt in line and "status=%s" % status in line:
-                    return line
-            return None
-        return wait_until(find, timeout, what="%s %s in the log" % (rcpt, status))
+        return status_line(self.inst, rcpt, status, timeout)
 
     def test_dovecot_unix_socket_delivers_the_bytes(self):
         body = "line one\n.dot line\nFrom here\n" + "x" * 3000 + "\nlast line\n"

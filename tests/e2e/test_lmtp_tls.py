@@ -10,32 +10,18 @@ make these deliveries fail, so each test also shows the lmtp_* name is
 the one read."""
 import os
 import shutil
-import smtplib
-import subprocess
 import tempfile
 import unittest
 
 import test_lmtp
-from tern_instance import Instance, wait_until
-
-SENDER = "sender@example.com"
-
+from smtp_util import make_cert
 
 def make_ip_cert(directory):
-    """A self-signed certificate for 127.0.0.1 (an IP subjectAltName)."""
-    cert = os.path.join(directory, "lmtp-cert.pem")
-    key = os.path.join(directory, "lmtp-key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    """A self-signed certificate for 127.0.0.1 (an IP subjectAltName),
+    readable by Dovecot's unprivileged processes."""
+    cert, key = make_cert(directory, "127.0.0.1", san="IP:127.0.0.1")
     os.chmod(key, 0o644)
     return cert, key
-
-
-def send(port, rcpts, subject):
-    msg = "From: %s\r\nTo: you\r\nSubject: %s\r\n\r\nbody line\r\n" % (SENDER, subject)
-    with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
-        s.sendmail(SENDER, rcpts, msg.encode())
 
 
 class LmtpTlsAuthTest(unittest.TestCase):
@@ -76,7 +62,7 @@ class LmtpTlsAuthTest(unittest.TestCase):
         with open(os.path.join(cls.tmp, "sasl_passwd"), "w") as f:
             f.write("unix:%s lmtpuser:s3cret\n" % cls.auth_path)
             f.write("unix:%s lmtpuser:s3cret\n" % cls.clear_path)
-        cls.inst = Instance(mailboxes=[SENDER], main_cf={
+        cls.inst = test_lmtp.lmtp_instance({
             "transport_maps": "texthash:%s/transport" % cls.tmp,
             "lmtp_tls_policy_maps": "texthash:%s/tls_policy" % cls.tmp,
             "lmtp_tls_CAfile": cls.cert,
@@ -90,13 +76,7 @@ class LmtpTlsAuthTest(unittest.TestCase):
             "smtp_tls_CAfile": other_cert,
             "smtp_sasl_auth_enable": "no",
             "smtp_tls_security_level": "none",
-            "queue_run_delay": "1s",
-            "minimal_backoff_time": "1s",
-            "maximal_backoff_time": "2s",
         })
-        with open(cls.inst.master_cf_path, "a") as f:
-            f.write("lmtp      unix  -       -       n       -       -       lmtp\n")
-        cls.inst.start()
 
     @classmethod
     def tearDownClass(cls):
@@ -106,16 +86,11 @@ class LmtpTlsAuthTest(unittest.TestCase):
         cls.dovecot.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def log_for(self, rcpt, status, timeout=30):
-        def find():
-            for line in self.inst.log().splitlines():
-                if "to=<%s>" % rcpt in line and "status=%s" % status in line:
-                    return line
-            return None
-        return wait_until(find, timeout, what="%s %s in the log" % (rcpt, status))
+    def log_for(self, rcpt, status):
+        return test_lmtp.status_line(self.inst, rcpt, status, 30)
 
     def test_verified_starttls_to_dovecot(self):
-        send(self.inst.smtp_port, ["a@tls.test"], "over tls")
+        test_lmtp.send(self.inst.smtp_port, ["a@tls.test"], "over tls")
         self.log_for("a@tls.test", "sent")
         (raw,) = self.dovecot.messages("a@tls.test")
         self.assertIn(b"Subject: over tls", raw)
@@ -129,27 +104,27 @@ class LmtpTlsAuthTest(unittest.TestCase):
         """secure checks the next-hop name (inet:127.0.0.1:port is a host
         name 127.0.0.1, the certificate has only an IP): deferred, not
         sent in the clear."""
-        send(self.inst.smtp_port, ["b@wrongca.test"], "must not arrive")
+        test_lmtp.send(self.inst.smtp_port, ["b@wrongca.test"], "must not arrive")
         line = self.log_for("b@wrongca.test", "deferred")
         self.assertIn("dsn=4.7.5", line)
         self.assertEqual(self.dovecot.messages("b@wrongca.test"), [])
 
     def test_auth_after_starttls(self):
-        send(self.inst.smtp_port, ["x@auth.test"], "with auth")
+        test_lmtp.send(self.inst.smtp_port, ["x@auth.test"], "with auth")
         self.log_for("x@auth.test", "sent")
         self.assertIn(("PLAIN", "lmtpuser", "s3cret", True), self.auth.auths)
 
     def test_no_plaintext_auth_without_tls(self):
         """lmtp_sasl_security_options' default noplaintext: a server
         without STARTTLS gets no password, the mail waits."""
-        send(self.inst.smtp_port, ["y@clear.test"], "no auth in clear")
+        test_lmtp.send(self.inst.smtp_port, ["y@clear.test"], "no auth in clear")
         line = self.log_for("y@clear.test", "deferred")
         self.assertIn("SASL authentication failed", line)
         self.assertIn("no mechanism is allowed without TLS", line)
         self.assertEqual(self.clear.auths, [])
 
     def test_encrypt_without_starttls_defers(self):
-        send(self.inst.smtp_port, ["z@notls.test"], "needs tls")
+        test_lmtp.send(self.inst.smtp_port, ["z@notls.test"], "needs tls")
         line = self.log_for("z@notls.test", "deferred")
         self.assertIn("TLS is required, but was not offered", line)
 

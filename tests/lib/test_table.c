@@ -452,6 +452,44 @@ static void test_pcre_errors(void **state)
 	free(path);
 }
 
+/* table_from_text_as: rule tables from text (fuzz_table), and patterns
+ * that glibc's regcomp would blow up (found by fuzz_table). */
+static void test_rules_from_text(void **state)
+{
+	static const char rx[] = "if /example[.]com$/\n/^([^@+]+)[+][^@]*@(.*)$/ $1@$2\nendif\n";
+	static const char pc[] = "if !/^x/\n/^(\\w+)@/ OK ${1}\nendif\n";
+	static const char *const bad[] = {
+	    "/e+++++/ x\n", "/a*?/ x\n", "/a{2}{3}/ x\n", "/(a{100}){101}/ x\n", "/a{20000}/ x\n"};
+	struct buf err = BUF_INIT;
+	struct table *t;
+
+	(void)state;
+	t = table_from_text_as("regexp", rx, strlen(rx), 0, &err);
+	assert_non_null(t);
+	expect(t, "joe+list@example.com", "joe@example.com");
+	expect(t, "joe+list@example.org", NULL);
+	table_close(t);
+	t = table_from_text_as("pcre", pc, strlen(pc), 0, &err);
+	assert_non_null(t);
+	expect(t, "joe@x", "OK joe");
+	expect(t, "xavier@x", NULL);
+	table_close(t);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		buf_reset(&err);
+		assert_null(table_from_text_as("regexp", bad[i], strlen(bad[i]), 0, &err));
+		assert_non_null(strstr(buf_cstr(&err), "bad regexp"));
+	}
+	/* Bracket expressions and escapes are not operators; intervals within
+	 * the limit are fine. */
+	t = table_from_text_as("regexp", "/[*+]+\\++ ([[:digit:]]{1,3}[.]){3}/ ok\n", 39, 0, &err);
+	if (t == NULL)
+		fail_msg("refused: %s", buf_cstr(&err));
+	table_close(t);
+	buf_reset(&err);
+	assert_null(table_from_text_as("cdb", "a b\n", 4, 0, &err));
+	buf_free(&err);
+}
+
 static void test_static(void **state)
 {
 	struct table *t;
@@ -553,6 +591,7 @@ int main(void)
 	    cmocka_unit_test(test_pcre),
 	    cmocka_unit_test(test_pcre_blocks),
 	    cmocka_unit_test(test_regexp),
+	    cmocka_unit_test(test_rules_from_text),
 	    cmocka_unit_test(test_pcre_errors),
 	    cmocka_unit_test(test_static),
 	    cmocka_unit_test(test_inline),
