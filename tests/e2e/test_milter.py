@@ -123,6 +123,9 @@ class MilterTest(unittest.TestCase):
             self.assertEqual(c.ehlo()[0], 250)
             self.assertEqual(c.cmd("MAIL FROM:<sender@example.org>"),
                              (554, ["5.7.1 connection refused by py"]))
+            # VRFY and STARTTLS get it too (Postfix's milter_other_event).
+            self.assertEqual(c.cmd("VRFY alice"), (554, ["5.7.1 connection refused by py"]))
+            self.assertEqual(c.cmd("STARTTLS"), (554, ["5.7.1 connection refused by py"]))
             c.cmd("QUIT")
         finally:
             c.close()
