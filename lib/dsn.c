@@ -64,7 +64,7 @@ size_t dsn_code_len(const char *s)
 		if (part == 0 && s[n++] != '.')
 			return 0;
 	}
-	return s[n] == ' ' || s[n] == '\0' ? n : 0;
+	return s[n] == ' ' || s[n] == '\0' || s[n] == '\r' || s[n] == '\n' ? n : 0;
 }
 
 bool dsn_ret_hdrs(const char *ret)

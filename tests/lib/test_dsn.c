@@ -194,6 +194,7 @@ static void test_code_len(void **state)
 	(void)state;
 	assert_int_equal(dsn_code_len("5.7.1 text"), 5);
 	assert_int_equal(dsn_code_len("4.3.5"), 5);
+	assert_int_equal(dsn_code_len("4.3.5\nnext line"), 5);
 	assert_int_equal(dsn_code_len("2.123.456 ok"), 9);
 	assert_int_equal(dsn_code_len("5.7.1text"), 0);
 	assert_int_equal(dsn_code_len("3.1.1 x"), 0);
