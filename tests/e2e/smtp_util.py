@@ -11,8 +11,9 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
-from tern_instance import free_port, stop_process, wait_log, wait_until  # noqa: F401 (wait_log: for the tests)
+from tern_instance import Instance, free_port, stop_process, wait_log, wait_until  # noqa: F401 (wait_log: for the tests)
 
 
 def free_port_on(addrs):
@@ -443,3 +444,37 @@ class PostfixInstance:
             self.started = False
         if not os.environ.get("TERN_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class FakeServerCase(unittest.TestCase):
+    """Tests that start fake SMTP servers (server()) and tern instances
+    (instance()) of their own: everything is stopped in tearDown, and
+    self.tmp (readable by the smtp agent, which reads tables as
+    mail_owner) is removed."""
+
+    def setUp(self):
+        self.servers = []
+        self.insts = []
+        self.tmp = tempfile.mkdtemp(prefix="tern-smtp-")
+        os.chmod(self.tmp, 0o755)
+
+    def tearDown(self):
+        for s in self.servers:
+            s.stop()
+        for i in self.insts:
+            i.cleanup()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def server(self, **kw):
+        s = FakeSMTPServer(**kw)
+        self.servers.append(s)
+        return s
+
+    def instance(self, main_cf, start=True, **kw):
+        """An instance with main_cf (and Instance's keywords), started
+        unless start is false (to edit its files first)."""
+        i = Instance(main_cf=main_cf, **kw)
+        self.insts.append(i)
+        if start:
+            i.start()
+        return i
