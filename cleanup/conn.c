@@ -1,7 +1,8 @@
 /*
  * conn.c - one cleanup conversation per connection, inside the event loop.
  *
- * States (proto.h): BEGIN -> HEADER -> BODY -> (reply) CLOSING.  An error
+ * States (proto.h): BEGIN -> HEADER -> BODY -> COMMIT -> (reply) CLOSING;
+ * COMMIT waits for the group commit of this round (commit.c).  An error
  * sends the reply at once and goes to DRAIN, which reads and drops the
  * rest of the message until {op=end} or EOF: smtpd keeps streaming until
  * it sends op=end and only then reads the reply, so closing early would
@@ -49,6 +50,7 @@ enum cc_state {
 	CC_HEADER,
 	CC_BODY,
 	CC_VERIFY,  /* op=end came: DKIM key look-ups run (msgauth.c) */
+	CC_COMMIT,  /* queued for the group commit (commit.c): input paused */
 	CC_DRAIN,   /* replied with an error: drop input until end/EOF */
 	CC_DISCARD, /* a check said DISCARD: drop input, then say ok */
 	CC_CLOSING, /* replied: close once the reply is out */
@@ -88,6 +90,7 @@ struct cleanup_conn {
 	struct cleanup_checks *checks; /* header/body checks, NULL: none */
 	char *origin;		       /* "name[addr]" for the checks' log */
 	char discard_qid[QID_LEN + 1];
+	bool tls_optional; /* the header says "TLS-Required: No" (RFC 8689) */
 };
 
 static size_t cc_count;
@@ -142,6 +145,32 @@ static void cc_reply(struct cleanup_conn *cc, const char *status, const char *na
 	ipc_put_str(&cc->ipc.out, name, value);
 	ipc_end(&cc->ipc.out);
 	cc->state = next;
+}
+
+/*
+ * Sends what is queued, closes once the reply is out, else watches for
+ * what comes next.  May free cc.
+ */
+static void cc_pump(struct cleanup_conn *cc)
+{
+	int events = EV_READ;
+
+	if (cc->ipc.out.len > 0 && ipc_conn_flush(&cc->ipc) < 0) {
+		log_debug("cannot send reply: %s", strerror(errno));
+		buf_reset(&cc->ipc.out);
+		cc->state = CC_CLOSING;
+	}
+	if (cc->state == CC_CLOSING && cc->ipc.out.len == 0) {
+		cc_free(cc);
+		return;
+	}
+	/* While a reply waits for room, stop reading: one reply at a time.
+	 * A message in the group commit reads nothing until its reply. */
+	if (cc->state == CC_COMMIT)
+		events = 0;
+	else if (cc->ipc.out.len > 0)
+		events = EV_WRITE;
+	event_fd_events(cc->loop, cc->ipc.fd, events);
 }
 
 /* An error before op=end: the file goes, the reason goes to the client. */
@@ -493,6 +522,17 @@ static void cc_add_missing(struct cleanup_conn *cc, struct buf *h, const char *d
 	free(msgid);
 }
 
+/* RFC 8689 section 5: "TLS-Required: No" (the first such header, as the
+ * smtp client read it before it was recorded at ingest). */
+static bool cc_tls_optional(const char *hdr, size_t len)
+{
+	struct buf v = BUF_INIT;
+	bool no = hdr_value(hdr, len, "TLS-Required", &v) && str_case_eq(buf_cstr(&v), "No");
+
+	buf_free(&v);
+	return no;
+}
+
 /*
  * The header section is known: Received: and the headers are kept for the
  * end (cc_commit), the body starts.  The message is read through
@@ -533,6 +573,7 @@ static void cc_header_done(struct cleanup_conn *cc)
 	if (h->len > 0 && h->data[h->len - 1] != '\n')
 		buf_putc(h, '\n');
 	cc->have_msgid = hdr_value(hs, hlen, "Message-ID", &cc->msgid);
+	cc->tls_optional = cc_tls_optional(hs, hlen);
 	if (cc->rewrite)
 		cc_add_missing(cc, h, date);
 	if (cc->sign)
@@ -600,11 +641,33 @@ static void cc_log_accepted(struct cleanup_conn *cc)
 	    cc->size + cc->added, cc->nrcpt);
 }
 
+/* The group commit is done (commit.c): the reply; true when qmgr is to
+ * be told. */
+static bool cc_committed(void *ctx, int err)
+{
+	struct cleanup_conn *cc = ctx;
+	const char *qid = cc->file.qid;
+	bool tell_qmgr = false;
+
+	if (err != 0) {
+		log_error("%s: queue file write error: %s", qid, strerror(err));
+		cc_reply(cc, ST_DEFER, A_REASON, cc_write_error(err), CC_CLOSING);
+	} else {
+		cc_reply(cc, ST_OK, A_QUEUE_ID, qid, CC_CLOSING);
+		cc_log_accepted(cc);
+		if (cc->file.hold && !(cc->checks && checks_hold(cc->checks)))
+			log_qid(qid, "hold: quarantined by a milter");
+		else
+			tell_qmgr = true;
+	}
+	cc_pump(cc);
+	return tell_qmgr;
+}
+
 /* The header record (after the body: results known at the end go on
- * top), the completion mark, the reply. */
+ * top), the completion mark; the reply comes from cc_committed(). */
 static void cc_commit(struct cleanup_conn *cc)
 {
-	char qid[QID_LEN + 1];
 	struct buf ar = BUF_INIT;
 
 	if (cc->ma) {
@@ -628,20 +691,8 @@ static void cc_commit(struct cleanup_conn *cc)
 	buf_append(&ar, buf_cstr(&cc->hdr_rest), cc->hdr_rest.len);
 	qfw_header(&cc->file.w, buf_cstr(&ar), ar.len);
 	buf_free(&ar);
-	strlcpy(qid, cc->file.qid, sizeof(qid));
-	if (cleanup_file_commit(&cc->file) < 0) {
-		int e = errno;
-
-		log_error("%s: queue file write error: %s", qid, strerror(e));
-		cc_reply(cc, ST_DEFER, A_REASON, cc_write_error(e), CC_CLOSING);
-		return;
-	}
-	cc_reply(cc, ST_OK, A_QUEUE_ID, qid, CC_CLOSING);
-	cc_log_accepted(cc);
-	if (cc->file.hold && !(cc->checks && checks_hold(cc->checks)))
-		log_qid(qid, "hold: quarantined by a milter");
-	else
-		cleanup_notify_qmgr(qid);
+	cc->state = CC_COMMIT;
+	cleanup_commit_queue(cc->loop, &cc->file, cc_committed, cc);
 }
 
 /* The last key look-up answered (from the event loop). */
@@ -652,7 +703,8 @@ static void cc_verified(void *ctx)
 	if (cc->state != CC_VERIFY)
 		return;
 	cc_commit(cc);
-	event_fd_events(cc->loop, cc->ipc.fd, EV_WRITE);
+	if (cc->state != CC_COMMIT)
+		event_fd_events(cc->loop, cc->ipc.fd, EV_WRITE);
 }
 
 /* The end of a DISCARDed message: smtpd hears ok, nothing is queued. */
@@ -687,6 +739,9 @@ static void cc_end(struct cleanup_conn *cc)
 			cc->file.hold = true;
 	}
 	qfw_body_end(&cc->file.w);
+	/* Known once the header is: smtp reads it from the envelope. */
+	if (cc->tls_optional)
+		qfw_attr(&cc->file.w, A_TLS_REQUIRED, "no");
 	cc_put_rcpts(cc);
 	if (cc->ma && cleanup_msgauth_end(cc->ma, cc_verified, cc)) {
 		cc->state = CC_VERIFY;
@@ -739,7 +794,7 @@ static void cc_read(struct cleanup_conn *cc)
 		}
 		cc_dispatch(cc, &cc->msg);
 	}
-	if (n <= 0 && cc->state != CC_CLOSING) {
+	if (n <= 0 && cc->state != CC_CLOSING && cc->state != CC_COMMIT) {
 		/* EOF or error before op=end: the client gave up on the message. */
 		log_debug("%s: client went away before the end of the message",
 		    cc->file.fd >= 0 ? cc->file.qid : "NOQUEUE");
@@ -757,17 +812,7 @@ static void cc_on_event(struct event_loop *loop, int fd, int events, void *ctx)
 	(void)fd;
 	if (events & (EV_READ | EV_ERROR))
 		cc_read(cc);
-	if (cc->ipc.out.len > 0 && ipc_conn_flush(&cc->ipc) < 0) {
-		log_debug("cannot send reply: %s", strerror(errno));
-		buf_reset(&cc->ipc.out);
-		cc->state = CC_CLOSING;
-	}
-	if (cc->state == CC_CLOSING && cc->ipc.out.len == 0) {
-		cc_free(cc);
-		return;
-	}
-	/* While a reply waits for room, stop reading: one reply at a time. */
-	event_fd_events(cc->loop, cc->ipc.fd, cc->ipc.out.len > 0 ? EV_WRITE : EV_READ);
+	cc_pump(cc);
 }
 
 static void cc_on_timer(struct event_loop *loop, void *ctx)
@@ -776,8 +821,9 @@ static void cc_on_timer(struct event_loop *loop, void *ctx)
 	long long idle = event_now(loop) - cc->last_active;
 
 	cc->timer = NULL;
-	if (idle < cc_idle_ms()) {
-		cc->timer = event_timer_add(loop, cc_idle_ms() - idle, cc_on_timer, cc);
+	if (idle < cc_idle_ms() || cc->state == CC_COMMIT) {
+		cc->timer = event_timer_add(
+		    loop, idle < cc_idle_ms() ? cc_idle_ms() - idle : 1000, cc_on_timer, cc);
 		return;
 	}
 	log_warn("%s: timeout: no input for %lld s, connection dropped",

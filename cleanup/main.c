@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 	daemon_init(&d, argc, argv, "cleanup", 0);
 	cleanup_store_init();
 	if (!cleanup_msgauth_init(&why))
-		log_fatal("dns: %s", buf_cstr(&why));
+		log_fatal("%s", buf_cstr(&why));
 	loop = event_loop_new();
 	if (config_bool("dkim_verify"))
 		dns_event_attach(loop);

@@ -26,15 +26,25 @@
  * message that claims our authserv-id is removed first (RFC 8601 5: it can
  * only be a forgery, or a loop).
  *
- * Not here: signing, DMARC, ARC.
+ * DMARC: the From: domain's policy record and organisational domain by
+ * RFC 9989's DNS tree walk (dmarc_organizational_domain =
+ * public_suffix_list: RFC 7489's list instead), asked for while the body
+ * streams; then alignment and the verdict with the header.
+ *
+ * With dmarc_aggregate_reports, each evaluation of a domain asking for
+ * reports becomes a line of dmarc_aggregate_log (dmarc_report.h).
+ *
+ * Not here: signing (dkim_sign.c), ARC, sending the reports (cli/dmarc.c).
  */
 #include "msgauth.h"
 
 #include <arpa/nameser.h>
 #include <ctype.h>
+#include <fcntl.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "dns.h"
@@ -43,6 +53,7 @@
 #include "mime/address.h"
 #include "msgauth/dkim.h"
 #include "msgauth/dmarc.h"
+#include "msgauth/dmarc_report.h"
 #include "proto.h"
 #include "util.h"
 
@@ -64,12 +75,15 @@ struct cleanup_msgauth {
 	cleanup_msgauth_done_fn *done;
 	void *ctx;
 	char *qid;
-	bool ended; /* cleanup_msgauth_end ran: done may be called */
-	/* DMARC: the From: domain, its record (looked up while the body
-	 * streams: _dmarc.FROM, then _dmarc.ORG) */
-	char *from, *org;
+	char *client_addr; /* for aggregate reports */
+	bool ended;	   /* cleanup_msgauth_end ran: done may be called */
+	/* DMARC: the From: domain, its record and organisational domain by
+	 * the tree walk (lib/msgauth/dmarc.h), looked up while the body
+	 * streams */
+	char *from;
+	struct dmarc_walk walk;
 	struct dns_request *dmarc_req;
-	bool dmarc_at_org;	     /* the record asked for is the org domain's */
+	bool dmarc_at_org;	     /* the record is an ancestor's (sp=, np=) */
 	bool dmarc_have;	     /* rec holds the record */
 	enum dmarc_result dmarc_err; /* DMARC_NONE, or temperror/permerror */
 	struct dmarc_record rec;
@@ -83,11 +97,30 @@ struct cleanup_msgauth {
 	bool exists;
 };
 
+/* dmarc_organizational_domain: public_suffix_list, else the tree walk. */
+static bool cm_use_psl(void)
+{
+	return str_case_eq(config_str("dmarc_organizational_domain"), "public_suffix_list");
+}
+
 bool cleanup_msgauth_init(struct buf *why)
 {
+	const char *org = config_str("dmarc_organizational_domain");
+
+	if (!cm_use_psl() && !str_case_eq(org, "dns_tree_walk")) {
+		buf_printf(why,
+		    "bad dmarc_organizational_domain: %s "
+		    "(dns_tree_walk or public_suffix_list)",
+		    org);
+		return false;
+	}
 	if (!config_bool("dkim_verify"))
 		return true;
-	return dns_init(config_time("cleanup_dns_timeout") * 1000, why);
+	if (!dns_init(config_time("cleanup_dns_timeout") * 1000, why)) {
+		buf_puts(why, " (dns)");
+		return false;
+	}
+	return true;
 }
 
 /* A value smtpd sent: printable ASCII without the A-R specials, or none. */
@@ -115,6 +148,7 @@ struct cleanup_msgauth *cleanup_msgauth_begin(const struct ipc_msg *m, const cha
 	ma->spf_helo = cm_safe(ipc_get_str(m, A_SPF_HELO));
 	ma->spf_helo_prop = cm_safe(ipc_get_str(m, A_SPF_HELO_PROP));
 	ma->qid = xstrdup(qid);
+	ma->client_addr = cm_safe(ipc_get_str(m, A_CLIENT_ADDR));
 	return ma;
 }
 
@@ -180,8 +214,6 @@ static void cm_settle(struct cleanup_msgauth *ma)
 		ma->done(ma->ctx);
 }
 
-static void cm_dmarc_start(struct cleanup_msgauth *ma, const char *domain);
-
 /* One of the From: domain's A/AAAA/MX answers: anything but "no such name"
  * and "no such record" (a failure included: np= is not for a domain we
  * could not see) makes it exist. */
@@ -211,47 +243,46 @@ static void cm_exist_start(struct cleanup_msgauth *ma)
 	}
 }
 
-/* _dmarc.DOMAIN's TXT records: exactly one DMARC record counts (RFC 7489
- * 6.6.3); none at the From: domain sends us to the organisational one. */
-static void cm_dmarc_answer(void *ctx, enum dns_status st, const unsigned char *ans, int len)
-{
-	struct cleanup_msgauth *ma = ctx;
-	char **txt = NULL;
-	size_t n = 0, found = 0;
-	struct buf err = BUF_INIT;
+static void cm_dmarc_answer(void *ctx, enum dns_status st, const unsigned char *ans, int len);
 
-	ma->dmarc_req = NULL;
-	if (st == DNS_OK)
-		st = dns_txt_from_answer(ans, len, &txt, &n);
-	if (st == DNS_RETRY || st == DNS_FAIL)
-		ma->dmarc_err = DMARC_TEMPERROR;
-	for (size_t i = 0; i < n; i++) {
-		struct dmarc_record r;
-		if (strncmp(txt[i], "v=DMARC1", 8) != 0 && strncmp(txt[i], "v = DMARC1", 10) != 0)
-			continue;
-		if (dmarc_record_parse(txt[i], strlen(txt[i]), &r, &err) == 0 && found++ == 0)
-			ma->rec = r;
-	}
-	strv_free(txt);
-	buf_free(&err);
-	ma->dmarc_have = found == 1;
-	if (found == 0 && ma->dmarc_err == DMARC_NONE && !ma->dmarc_at_org &&
-	    strcmp(ma->org, ma->from) != 0) {
-		ma->dmarc_at_org = true;
-		cm_dmarc_start(ma, ma->org);
-	} else if (ma->dmarc_have && ma->dmarc_at_org && ma->rec.np != DMARC_P_UNSET) {
-		cm_exist_start(ma);
-	}
-	cm_settle(ma);
-}
-
-static void cm_dmarc_start(struct cleanup_msgauth *ma, const char *domain)
+static void cm_dmarc_start(struct cleanup_msgauth *ma)
 {
-	char *name = xasprintf("_dmarc.%s", domain);
+	char *name = xasprintf("_dmarc.%s", ma->walk.next);
 
 	ma->pending++;
 	ma->dmarc_req = dns_request_start(name, ns_t_txt, cm_dmarc_answer, ma);
 	free(name);
+}
+
+/* _dmarc.NAME's TXT records, for the walk's next step; when it is over,
+ * the record found (exactly one DMARC record counts, RFC 9989 4.10) and,
+ * for np=, whether the From: domain exists. */
+static void cm_dmarc_answer(void *ctx, enum dns_status st, const unsigned char *ans, int len)
+{
+	struct cleanup_msgauth *ma = ctx;
+	struct dmarc_walk *w = &ma->walk;
+	char **txt = NULL;
+	size_t n = 0;
+
+	ma->dmarc_req = NULL;
+	if (st == DNS_OK)
+		st = dns_txt_from_answer(ans, len, &txt, &n);
+	dmarc_walk_answer(w, st, txt, n);
+	strv_free(txt);
+	if (w->next) {
+		cm_dmarc_start(ma);
+	} else {
+		ma->dmarc_have = w->have_policy;
+		if (w->have_policy) {
+			ma->rec = w->policy;
+			ma->dmarc_at_org = strcmp(w->policy_at, w->name) != 0;
+		} else if (w->temperror) {
+			ma->dmarc_err = DMARC_TEMPERROR;
+		}
+		if (ma->dmarc_have && ma->dmarc_at_org && ma->rec.np != DMARC_P_UNSET)
+			cm_exist_start(ma);
+	}
+	cm_settle(ma);
 }
 
 /* The From: domain (RFC 7489 6.6.1: one address; more, or none, leaves
@@ -269,8 +300,8 @@ static void cm_dmarc_begin(struct cleanup_msgauth *ma, const char *hdr, size_t l
 		ma->from = xstrdup(a->host);
 		for (char *p = ma->from; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
-		ma->org = dmarc_org_domain(ma->from);
-		cm_dmarc_start(ma, ma->from);
+		dmarc_walk_init(&ma->walk, ma->from, cm_use_psl());
+		cm_dmarc_start(ma);
 	} else {
 		ma->dmarc_err = DMARC_PERMERROR;
 	}
@@ -404,6 +435,63 @@ static const char *cm_spf_domain(const struct cleanup_msgauth *ma)
 	return strncmp(p, "smtp.helo=", 10) == 0 ? p + 10 : NULL;
 }
 
+/* The SPF identity's domain and result, whatever the result. */
+static const char *cm_spf_identity(const struct cleanup_msgauth *ma)
+{
+	const char *p = ma->spf_prop;
+
+	if (p == NULL)
+		return "";
+	if (strncmp(p, "smtp.mailfrom=", 14) == 0)
+		return strrchr(p, '@') ? strrchr(p, '@') + 1 : "";
+	return strncmp(p, "smtp.helo=", 10) == 0 ? p + 10 : "";
+}
+
+/*
+ * dmarc_aggregate_reports: one line for `tern dmarc report` appended to
+ * dmarc_aggregate_log, for a domain whose record asks for reports (rua=).
+ * One write() of an O_APPEND file: lines of concurrent cleanups do not mix.
+ */
+static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcome *o, size_t n,
+    const char *disposition, bool dkim_ok, bool spf_ok)
+{
+	struct dmarc_report_row r = {
+	    .time = (long long)time(NULL),
+	    .policy_domain = ma->walk.policy_at,
+	    .rua = ma->rec.rua,
+	    .p = dmarc_policy_name(ma->rec.p),
+	    .sp = ma->rec.sp == DMARC_P_UNSET ? "" : dmarc_policy_name(ma->rec.sp),
+	    .np = ma->rec.np == DMARC_P_UNSET ? "" : dmarc_policy_name(ma->rec.np),
+	    .pct = ma->rec.pct,
+	    .adkim_strict = ma->rec.adkim_strict,
+	    .aspf_strict = ma->rec.aspf_strict,
+	    .source_ip = ma->client_addr ? ma->client_addr : "",
+	    .header_from = ma->from,
+	    .disposition = disposition,
+	    .dkim_pass = dkim_ok,
+	    .spf_pass = spf_ok,
+	    .spf_domain = cm_spf_identity(ma),
+	    .spf_result = ma->spf ? ma->spf : "",
+	};
+	struct buf line = BUF_INIT;
+	const char *path = config_str("dmarc_aggregate_log");
+	int fd;
+
+	if (!config_bool("dmarc_aggregate_reports") || !ma->dmarc_have || !ma->rec.rua[0])
+		return;
+	for (size_t i = 0; i < n && r.ndkim < DMARC_REPORT_DKIM_MAX; i++)
+		if (cm_token_ok(o[i].domain) && cm_token_ok(o[i].selector))
+			r.dkim[r.ndkim++] = (struct dmarc_report_dkim){
+			    o[i].domain, o[i].selector, dkim_result_name(o[i].result)};
+	dmarc_report_line(&r, &line);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0 || write(fd, line.data, line.len) != (ssize_t)line.len)
+		log_qid(ma->qid, "warning: dmarc report: %s: %m", path);
+	if (fd >= 0)
+		close(fd);
+	buf_free(&line);
+}
+
 /* RFC 7489 6.6.2-6.6.4: aligned SPF or DKIM pass; the policy of the
  * record found (sp= for a subdomain's mail under its org's record). */
 static void cm_dmarc_result(
@@ -411,13 +499,16 @@ static void cm_dmarc_result(
 {
 	enum dmarc_result r;
 	enum dmarc_policy pol = DMARC_P_NONE, dis = DMARC_P_NONE;
-	bool pass = dmarc_aligned(cm_spf_domain(ma), ma->from, ma->rec.aspf_strict);
+	bool spf_ok =
+	    dmarc_aligned_org(cm_spf_domain(ma), ma->from, ma->walk.org, ma->rec.aspf_strict);
+	bool dkim_ok = false, pass;
 
 	if (ma->from == NULL && ma->dmarc_err == DMARC_NONE)
 		return;
-	for (size_t i = 0; i < n && !pass; i++)
-		pass = o[i].result == DKIM_PASS &&
-		       dmarc_aligned(o[i].domain, ma->from, ma->rec.adkim_strict);
+	for (size_t i = 0; i < n && !dkim_ok; i++)
+		dkim_ok = o[i].result == DKIM_PASS && dmarc_aligned_org(o[i].domain, ma->from,
+							  ma->walk.org, ma->rec.adkim_strict);
+	pass = spf_ok || dkim_ok;
 	if (!ma->dmarc_have)
 		r = ma->dmarc_err;
 	else
@@ -447,6 +538,7 @@ static void cm_dmarc_result(
 	}
 	log_qid(ma->qid, "dmarc=%s from=%s policy=%s disposition=%s", dmarc_result_name(r),
 	    ma->from ? ma->from : "?", dmarc_policy_name(pol), dmarc_policy_name(dis));
+	cm_dmarc_report(ma, o, n, dmarc_policy_name(dis), dkim_ok, spf_ok);
 }
 
 void cleanup_msgauth_result(struct cleanup_msgauth *ma, struct buf *out)
@@ -500,7 +592,7 @@ void cleanup_msgauth_free(struct cleanup_msgauth *ma)
 		if (ma->exist[i].req)
 			dns_request_cancel(ma->exist[i].req);
 	free(ma->from);
-	free(ma->org);
+	dmarc_walk_free(&ma->walk);
 	dkim_verifier_free(ma->dkim);
 	for (size_t i = 0; i < ma->nsig; i++)
 		buf_free(&ma->sigb[i]);
@@ -510,5 +602,6 @@ void cleanup_msgauth_free(struct cleanup_msgauth *ma)
 	free(ma->spf_helo);
 	free(ma->spf_helo_prop);
 	free(ma->qid);
+	free(ma->client_addr);
 	free(ma);
 }

@@ -22,6 +22,10 @@
  * The same temporary name serves where O_TMPFILE or /proc is missing
  * (old file systems, a chroot).  The final name never replaces a file.
  *
+ * A commit has two halves around the fsync of the folder, which
+ * commit.c shares between the files of one group: cleanup_file_seal()
+ * (E record, fdatasync, the name) and cleanup_file_settle().
+ *
  * This file does not write records: conn.c drives the qfile writer.
  */
 #include "cleanup.h"
@@ -203,24 +207,28 @@ static void store_close(struct cleanup_file *f)
 	errno = saved;
 }
 
-int cleanup_file_commit(struct cleanup_file *f)
+int cleanup_file_seal(struct cleanup_file *f)
 {
 	f->finished = true;
 	if (qfw_finish(&f->w) < 0 || store_link(f) < 0) {
 		store_close(f);
 		return -1;
 	}
-	/* The name must survive a crash before smtpd may say 250. */
-	if (fsync(store_target(f)) < 0) {
-		int saved = errno;
-
-		unlinkat(store_target(f), f->qid, 0);
-		store_close(f);
-		errno = saved;
-		return -1;
-	}
-	store_close(f);
 	return 0;
+}
+
+int cleanup_file_dirfd(const struct cleanup_file *f)
+{
+	return store_target(f);
+}
+
+void cleanup_file_settle(struct cleanup_file *f, int err)
+{
+	/* The name did not become durable: take it back, so that a file
+	 * whose client hears "defer" is not delivered as well. */
+	if (err != 0)
+		unlinkat(store_target(f), f->qid, 0);
+	store_close(f);
 }
 
 void cleanup_file_discard(struct cleanup_file *f)
@@ -233,26 +241,31 @@ void cleanup_file_discard(struct cleanup_file *f)
 	store_close(f);
 }
 
-void cleanup_notify_qmgr(const char *qid)
+void cleanup_notify_qmgr(char (*qids)[QID_LEN + 1], size_t n)
 {
 	struct buf path = BUF_INIT;
 	struct ipc_conn c;
 	int fd;
 
+	if (n == 0)
+		return;
 	queue_socket_path(&path, true, SERVICE_QMGR);
 	fd = sock_unix_connect(buf_cstr(&path), true);
 	if (fd < 0) {
-		log_debug("%s: cannot notify qmgr: %s: %s", qid, buf_cstr(&path), strerror(errno));
+		log_debug(
+		    "%s: cannot notify qmgr: %s: %s", qids[0], buf_cstr(&path), strerror(errno));
 		buf_free(&path);
 		return;
 	}
 	ipc_conn_init(&c, fd);
-	ipc_put_str(&c.out, A_OP, OP_NEW);
-	ipc_put_str(&c.out, A_QUEUE_ID, qid);
-	ipc_end(&c.out);
-	/* qmgr's periodic scan finds the file anyway if this fails. */
+	for (size_t i = 0; i < n; i++) {
+		ipc_put_str(&c.out, A_OP, OP_NEW);
+		ipc_put_str(&c.out, A_QUEUE_ID, qids[i]);
+		ipc_end(&c.out);
+	}
+	/* qmgr's periodic scan finds the files anyway if this fails. */
 	if (ipc_conn_flush(&c) != 1)
-		log_debug("%s: cannot notify qmgr: %s", qid, strerror(errno));
+		log_debug("%s: cannot notify qmgr: %s", qids[0], strerror(errno));
 	ipc_conn_close(&c);
 	buf_free(&path);
 }

@@ -135,15 +135,25 @@ static void dkim_load_config(const char *confdir)
 	buf_free(&err);
 }
 
-/* The TXT record as zone-file strings of at most 255 bytes. */
-static void dkim_print_record(const char *sel, const char *domain, const char *rec)
+/* The TXT record as zone-file strings of at most 255 bytes, appended to out. */
+static void dkim_format_record(
+    const char *sel, const char *domain, const char *rec, struct buf *out)
 {
 	size_t len = strlen(rec);
 
-	printf("%s._domainkey.%s. IN TXT (", sel, domain);
+	buf_printf(out, "%s._domainkey.%s. IN TXT (", sel, domain);
 	for (size_t i = 0; i < len; i += 255)
-		printf(" \"%.*s\"", (int)(len - i < 255 ? len - i : 255), rec + i);
-	printf(" )\n");
+		buf_printf(out, " \"%.*s\"", (int)(len - i < 255 ? len - i : 255), rec + i);
+	buf_puts(out, " )");
+}
+
+static void dkim_print_record(const char *sel, const char *domain, const char *rec)
+{
+	struct buf out = BUF_INIT;
+
+	dkim_format_record(sel, domain, rec, &out);
+	printf("%s\n", buf_cstr(&out));
+	buf_free(&out);
 }
 
 static int dkim_cmd_keygen(const char *confdir, int argc, char **argv)
@@ -261,13 +271,12 @@ static bool dkim_record_matches(const char *r, EVP_PKEY *key, struct buf *why)
 }
 
 /*
- * One key against its published record SELECTOR._domainkey.DOMAIN: prints
- * one line (after "ok    "/"FAIL  " and label when label is given), and the
- * record to publish when it does not match.  0: it
- * matches; 1: it does not (none, another key, revoked); EX_TEMPFAIL: the
- * look-up failed.  dns_init has been called.
+ * One key against its published record SELECTOR._domainkey.DOMAIN: msg
+ * gets one line ("NAME: what was found"), fix the record to publish when
+ * it does not match.  0: it matches; 1: it does not (none, another key,
+ * revoked); EX_TEMPFAIL: the look-up failed.  dns_init has been called.
  */
-int dkim_check_key(const struct dkim_keyfile *k, const char *label)
+int dkim_check_key(const struct dkim_keyfile *k, struct buf *msg, struct buf *fix)
 {
 	struct buf why = BUF_INIT, rec = BUF_INIT;
 	char *name = xasprintf("%s._domainkey.%s", k->selector, k->domain);
@@ -288,21 +297,17 @@ int dkim_check_key(const struct dkim_keyfile *k, const char *label)
 	} else if (st == DNS_RETRY || st == DNS_FAIL) {
 		rc = EX_TEMPFAIL;
 	}
-	if (label)
-		printf("%s%s", rc == 0 ? "ok    " : "FAIL  ", label);
-	if (st == DNS_RETRY || st == DNS_FAIL) {
-		printf("%s: look-up failed: %s\n", name, buf_cstr(&why));
-	} else if (st != DNS_OK || n == 0) {
-		printf("%s: no record published\n", name);
-	} else if (rc == 0) {
-		printf("%s: ok, the published record matches the key\n", name);
-	} else {
-		printf("%s: %s\n", name, buf_cstr(&why));
-	}
+	if (st == DNS_RETRY || st == DNS_FAIL)
+		buf_printf(msg, "%s: look-up failed: %s", name, buf_cstr(&why));
+	else if (st != DNS_OK || n == 0)
+		buf_printf(msg, "%s: no record published", name);
+	else if (rc == 0)
+		buf_printf(msg, "%s: ok, the published record matches the key", name);
+	else
+		buf_printf(msg, "%s: %s", name, buf_cstr(&why));
 	if (rc != 0) {
-		printf("%spublish:\n", label ? "      " : "");
 		dkim_key_record(k->pkey, &rec);
-		dkim_print_record(k->selector, k->domain, buf_cstr(&rec));
+		dkim_format_record(k->selector, k->domain, buf_cstr(&rec), fix);
 	}
 	strv_free(txt);
 	free(ans);
@@ -322,7 +327,7 @@ static int dkim_cmd_check(const char *confdir, int argc, char **argv)
 {
 	const char *dir = NULL, *domain = NULL, *sel = NULL;
 	struct dkim_keyfile *keys = NULL;
-	struct buf why = BUF_INIT;
+	struct buf why = BUF_INIT, msg = BUF_INIT, fix = BUF_INIT;
 	size_t nk, checked = 0;
 	char *kdir;
 	int rc = 0;
@@ -348,7 +353,12 @@ static int dkim_cmd_check(const char *confdir, int argc, char **argv)
 		    (sel && strcmp(keys[i].selector, sel) != 0))
 			continue;
 		checked++;
-		r = dkim_check_key(&keys[i], NULL);
+		r = dkim_check_key(&keys[i], &msg, &fix);
+		printf("%s\n", buf_cstr(&msg));
+		if (r != 0)
+			printf("publish:\n%s\n", buf_cstr(&fix));
+		buf_reset(&msg);
+		buf_reset(&fix);
 		if (r == 1 || (r != 0 && rc == 0))
 			rc = r;
 	}
@@ -360,6 +370,8 @@ static int dkim_cmd_check(const char *confdir, int argc, char **argv)
 	dkim_keyfiles_free(keys, nk);
 	free(kdir);
 	buf_free(&why);
+	buf_free(&msg);
+	buf_free(&fix);
 	return rc;
 }
 

@@ -383,6 +383,10 @@ static const struct {
     {SERVICE_AUTH, "-", "n", "-", 1, "auth"},
     /* mailq for every user; started by the first client. */
     {SERVICE_SHOWQ, "n", "-", "-", 1, "showq"},
+    /* Dovecot's quota-status for smtpd: "check_policy_service
+     * unix:private/quota-status" answers 452 4.2.2 at RCPT for a full
+     * mailbox (local(8)); one process per smtpd connection at most. */
+    {"quota-status", "-", "n", "-", 0, "local quota-status"},
 };
 
 static void init_master_line(struct buf *b, const char *name, const char *type,

@@ -43,7 +43,9 @@ static void usage(void)
 	    "  spf [--async] IP SENDER HELO   evaluate SPF (RFC 7208) for a client\n"
 	    "  dkim verify [FILE] | keygen DOMAIN | sign -d D -s S -k KEY [FILE]\n"
 	    "                  check DKIM signatures, make a key, sign a message\n"
-	    "  doctor [DOMAIN...]  the DNS records to publish (MX, SPF, DKIM, DMARC), checked\n");
+	    "  doctor [--json] [DOMAIN...]  the DNS records to publish (MX, SPF, DKIM, DMARC,\n"
+	    "                  PTR, MTA-STS, TLS-RPT), checked\n"
+	    "  dmarc report [--output DIR]  send the DMARC aggregate reports (run daily)\n");
 	exit(EX_USAGE);
 }
 
@@ -101,6 +103,8 @@ int main(int argc, char **argv)
 		return cmd_dkim(confdir, argc, argv);
 	if (strcmp(cmd, "doctor") == 0)
 		return cmd_doctor(confdir, argc, argv);
+	if (strcmp(cmd, "dmarc") == 0)
+		return cmd_dmarc(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }

@@ -25,10 +25,12 @@ int cmd_sieve(const char *confdir, int argc, char **argv);
 int cmd_spf(const char *confdir, int argc, char **argv);
 int cmd_dkim(const char *confdir, int argc, char **argv);
 int cmd_doctor(const char *confdir, int argc, char **argv);
+int cmd_dmarc(const char *confdir, int argc, char **argv);
 struct dkim_keyfile;
-/* One key against DNS, one line printed, after "ok    "/"FAIL  " and label
- * when label is given (cli/dkim.c): 0 ok, 1, EX_TEMPFAIL. */
-int dkim_check_key(const struct dkim_keyfile *k, const char *label);
+struct buf;
+/* One key against DNS (cli/dkim.c): msg gets one line, fix the record to
+ * publish when it does not match; 0 ok, 1, EX_TEMPFAIL. */
+int dkim_check_key(const struct dkim_keyfile *k, struct buf *msg, struct buf *fix);
 
 /* cert.c: a self-signed certificate and key for a fresh instance. */
 int cert_make_self_signed(const char *cert_path, const char *key_path, const char *cn,

@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "gzip.h"
 #include "http.h"
 #include "log.h"
 #include "util.h"
@@ -101,27 +101,6 @@ static bool accepts_gzip(struct MHD_Connection *conn)
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 
 	return ae && strstr(ae, "gzip") != NULL && strstr(ae, "gzip;q=0 ") == NULL;
-}
-
-/* gzip of the file's bytes; false when zlib fails. */
-static bool gzip_buf(const char *p, size_t n, struct buf *out)
-{
-	z_stream z;
-	int rc;
-
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
-		return false;
-	buf_reserve(out, deflateBound(&z, n));
-	z.next_in = (unsigned char *)p;
-	z.avail_in = (unsigned)n;
-	z.next_out = (unsigned char *)buf_tail(out);
-	z.avail_out = (unsigned)(out->cap - out->len);
-	rc = deflate(&z, Z_FINISH);
-	if (rc == Z_STREAM_END)
-		buf_commit(out, z.total_out);
-	deflateEnd(&z);
-	return rc == Z_STREAM_END;
 }
 
 static struct gz *gz_get(const char *rel, int fd, const struct stat *st)

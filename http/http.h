@@ -46,6 +46,7 @@ struct hreq {
 	struct hchan *es_wait; /* Basic: the EventSource starts when resumed */
 	struct buf es_out;
 	struct hreq *es_next;
+	long long start_us; /* when its first byte was handled (latency) */
 };
 
 struct http_state {
@@ -111,6 +112,8 @@ void http_channel_release(const char *user);
 
 /* misc.c */
 enum MHD_Result http_misc(struct hreq *q, const char *url, bool *handled);
+/* A request ended: its latency into /metrics' histogram. */
+void http_metrics_observe(const struct hreq *q);
 /* Opens the queue folders and maillog_file for /metrics (before the
  * process confines itself). */
 void http_metrics_open(void);

@@ -11,15 +11,21 @@
  *   /metrics
  *       Prometheus text format, to clients in http_metrics_networks only:
  *       this process's own counters (requests, logins, login failures,
- *       sessions opened, open connections); the queue's sizes (files in
+ *       sessions opened, open connections) and its request latency
+ *       histogram (seconds from the request's first byte to the end of
+ *       the answer, by kind: "jmap" for /jmap/ and /.well-known/jmap,
+ *       "web" for the rest; EventSource streams are not requests that
+ *       end, so not counted); the queue's sizes (files in
  *       incoming, active, deferred, hold), counted through folder
  *       descriptors opened as root before the process confined itself
  *       (it can list those folders, not open a file in them); and the
  *       mail counters (received, delivered, deferred, bounced) read from
  *       maillog_file, opened the same way, as it grows: qmgr-bound
  *       "nrcpt=... (queue active)" lines and delivery agents' "status="
- *       lines of the whole file.  A log rotated by renaming is followed
- *       again when http restarts; a truncated one is read from its start.
+ *       lines of the whole file, and the sessions per protocol: smtpd's
+ *       "connect from" lines (smtp), the login processes' "Login:" lines
+ *       (imap, pop3, managesieve); http's are its own logins.  A log rotated by renaming is
+ * followed again when http restarts; a truncated one is read from its start.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -44,7 +50,109 @@ static struct {
 	off_t off;
 	struct buf partial; /* a line not yet ended */
 	unsigned long received, sent, deferred, bounced;
+	unsigned long sessions[4]; /* as protocols[] */
 } mlog = {.fd = -1};
+
+static const char *const protocols[] = {"smtp", "imap", "pop3", "managesieve", NULL};
+
+/* Upper bounds of the latency buckets, seconds (then +Inf). */
+static const double bounds[] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+#define NBOUNDS (sizeof(bounds) / sizeof(bounds[0]))
+static const char *const kinds[] = {"jmap", "web"};
+static struct {
+	unsigned long bucket[NBOUNDS]; /* not cumulative */
+	unsigned long count;
+	double sum;
+} lat[2];
+
+void http_metrics_observe(const struct hreq *q)
+{
+	double s = (double)(mono_usec() - q->start_us) / 1e6;
+	int k = q->url && (strncmp(q->url, "/jmap/", 6) == 0 ||
+			      strcmp(q->url, "/.well-known/jmap") == 0)
+		    ? 0
+		    : 1;
+	size_t b;
+
+	if (s < 0)
+		s = 0;
+	for (b = 0; b < NBOUNDS && s > bounds[b]; b++)
+		;
+	if (b < NBOUNDS)
+		lat[k].bucket[b]++;
+	lat[k].count++;
+	lat[k].sum += s;
+}
+
+static void latency(struct buf *b)
+{
+	buf_puts(b, "# HELP tern_http_request_duration_seconds HTTP request latency, first byte "
+		    "to the end of the answer.\n"
+		    "# TYPE tern_http_request_duration_seconds histogram\n");
+	for (int k = 0; k < 2; k++) {
+		unsigned long cum = 0;
+
+		for (size_t i = 0; i < NBOUNDS; i++) {
+			cum += lat[k].bucket[i];
+			buf_printf(b,
+			    "tern_http_request_duration_seconds_bucket{kind=\"%s\",le=\"%g\"} "
+			    "%lu\n",
+			    kinds[k], bounds[i], cum);
+		}
+		buf_printf(b,
+		    "tern_http_request_duration_seconds_bucket{kind=\"%s\",le=\"+Inf\"} %lu\n"
+		    "tern_http_request_duration_seconds_sum{kind=\"%s\"} %.6f\n"
+		    "tern_http_request_duration_seconds_count{kind=\"%s\"} %lu\n",
+		    kinds[k], lat[k].count, kinds[k], lat[k].sum, kinds[k], lat[k].count);
+	}
+}
+
+/* "... tern/imap-login[42]: Login: user=<...": the program and the text. */
+static bool log_prog(const char *l, char *prog, size_t size, const char **text)
+{
+	const char *br = strstr(l, "]: "), *p;
+
+	if (br == NULL)
+		return false;
+	for (p = br; p > l && p[-1] != '[';)
+		p--;
+	if (p == l)
+		return false;
+	p--; /* the '[' */
+	{
+		const char *s = p;
+
+		while (s > l && s[-1] != '/' && s[-1] != ' ')
+			s--;
+		if ((size_t)(p - s) >= size)
+			return false;
+		memcpy(prog, s, (size_t)(p - s));
+		prog[p - s] = 0;
+	}
+	*text = br + 3;
+	return true;
+}
+
+static void session_line(const char *l)
+{
+	char prog[32];
+	const char *text;
+	size_t n;
+
+	if (!log_prog(l, prog, sizeof(prog), &text))
+		return;
+	if (strcmp(prog, "smtpd") == 0 && strncmp(text, "connect from ", 13) == 0) {
+		mlog.sessions[0]++;
+		return;
+	}
+	n = strlen(prog);
+	if (n > 6 && strcmp(prog + n - 6, "-login") == 0 && strncmp(text, "Login: ", 7) == 0)
+		for (int i = 1; protocols[i]; i++)
+			if (strlen(protocols[i]) == n - 6 &&
+			    strncmp(prog, protocols[i], n - 6) == 0)
+				mlog.sessions[i]++;
+}
 
 void http_metrics_open(void)
 {
@@ -101,6 +209,8 @@ static void mlog_line(const char *l)
 		mlog.deferred++;
 	else if (st && strncmp(st + 8, "bounced ", 8) == 0)
 		mlog.bounced++;
+	else
+		session_line(l);
 }
 
 /* Reads what the log gained since the last scrape. */
@@ -148,16 +258,7 @@ static void server_of(const char *param, char **host, long *port)
 
 static void xml_text(struct buf *b, const char *s)
 {
-	for (; *s; s++)
-		switch (*s) {
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '&': buf_puts(b, "&amp;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		default:
-			if ((unsigned char)*s >= 0x20)
-				buf_putc(b, *s);
-		}
+	buf_put_html(b, s, strlen(s));
 }
 
 static enum MHD_Result autoconfig(struct hreq *q)
@@ -273,6 +374,7 @@ static enum MHD_Result metrics(struct hreq *q)
 	    "# TYPE tern_http_connections gauge\ntern_http_connections %u\n",
 	    http.requests, http.logins, http.login_failures, http.sessions_opened,
 	    http_server_clients());
+	latency(&b);
 	buf_puts(&b, "# HELP tern_queue_messages Queue files in each queue folder.\n"
 		     "# TYPE tern_queue_messages gauge\n");
 	for (int i = 0; queues[i]; i++) {
@@ -295,6 +397,14 @@ static enum MHD_Result metrics(struct hreq *q)
 		    "tern_deliveries_total{status=\"bounced\"} %lu\n",
 		    mlog.received, mlog.sent, mlog.deferred, mlog.bounced);
 	}
+	buf_puts(&b, "# HELP tern_sessions_total Client sessions by protocol (smtp: connections; "
+		     "others: logins).\n"
+		     "# TYPE tern_sessions_total counter\n");
+	if (mlog.fd >= 0)
+		for (int i = 0; protocols[i]; i++)
+			buf_printf(&b, "tern_sessions_total{protocol=\"%s\"} %lu\n", protocols[i],
+			    mlog.sessions[i]);
+	buf_printf(&b, "tern_sessions_total{protocol=\"http\"} %lu\n", http.logins);
 	rc = http_queue(q, 200, http_text("text/plain; version=0.0.4", b.data, b.len));
 	buf_free(&b);
 	return rc;

@@ -129,6 +129,8 @@ void http_completed(
 	if (q == NULL)
 		return;
 	*ptr = NULL;
+	if (!q->es && why == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		http_metrics_observe(q);
 	q->done = true;
 	q->conn = NULL;
 	if (q->call) {
@@ -202,6 +204,7 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn, const char 
 		q->conn = conn;
 		q->method = xstrdup(method);
 		q->url = xstrdup(url);
+		q->start_us = mono_usec();
 		*ptr = q;
 		http.requests++;
 		clen = MHD_lookup_connection_value(

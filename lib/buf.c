@@ -143,6 +143,21 @@ void buf_put_quoted(struct buf *b, const char *s, size_t len)
 	buf_putc(b, '"');
 }
 
+void buf_put_html(struct buf *b, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		switch (s[i]) {
+		case '<': buf_puts(b, "&lt;"); break;
+		case '>': buf_puts(b, "&gt;"); break;
+		case '&': buf_puts(b, "&amp;"); break;
+		case '"': buf_puts(b, "&quot;"); break;
+		case '\'': buf_puts(b, "&#39;"); break;
+		default:
+			if ((unsigned char)s[i] >= 0x20 || s[i] == '\t' || s[i] == '\n')
+				buf_putc(b, s[i]);
+		}
+}
+
 void buf_put_utf8(struct buf *b, unsigned long cp)
 {
 	if (cp < 0x80) {

@@ -33,6 +33,9 @@ void buf_putc(struct buf *b, int c);
  * quoted string of RFC 5321, IMAP and ManageSieve; the caller checks
  * that the protocol allows the other bytes). */
 void buf_put_quoted(struct buf *b, const char *s, size_t len);
+/* Appends s as HTML/XML text: < > & " ' as entities, other control
+ * characters than tab and newline dropped. */
+void buf_put_html(struct buf *b, const char *s, size_t len);
 /* Appends code point cp (at most 0x10ffff) encoded as UTF-8. */
 void buf_put_utf8(struct buf *b, unsigned long cp);
 /* Appends n in decimal (no printf: FETCH writes one per message). */

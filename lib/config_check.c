@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -303,6 +304,42 @@ static void cc_screening(
 	strv_free(v);
 }
 
+/* Parameters that take one word of a few: name, then the words. */
+static const char *const cc_choices[][4] = {
+    {"dmarc_organizational_domain", "dns_tree_walk", "public_suffix_list", NULL},
+    {"smtpd_spf_policy", "none", "mark", "reject"},
+    {"smtpd_spf_helo_policy", "none", "mark", "reject"},
+};
+
+static void cc_choice(struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	for (size_t i = 0; i < sizeof(cc_choices) / sizeof(cc_choices[0]); i++) {
+		const char *const *w = cc_choices[i];
+		bool ok = false;
+
+		if (strcmp(w[0], name) != 0)
+			continue;
+		for (size_t k = 1; k < 4 && w[k]; k++)
+			ok |= strcasecmp(w[k], val) == 0;
+		if (!ok)
+			cc_add(c, CHECK_ERROR, file, line, "%s = %s: not %s%s%s%s%s", name, val,
+			    w[1], w[3] ? ", " : " or ", w[2], w[3] ? " or " : "", w[3] ? w[3] : "");
+	}
+}
+
+/* A list of percentages, 1 to 100 (quota_warning_percent). */
+static void cc_percents(struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	char **v = strv_split_list(val);
+	long p;
+
+	for (size_t i = 0; v[i]; i++)
+		if (*v[i] && !parse_long(v[i], 1, 100, &p))
+			cc_add(c, CHECK_ERROR, file, line, "%s: \"%s\" is not a percentage (1-100)",
+			    name, v[i]);
+	strv_free(v);
+}
+
 /* One "name = value", from main.cf or a master.cf -o. */
 static void cc_param(struct cc *c, const char *file, int line, const char *name, const char *raw)
 {
@@ -332,6 +369,9 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_alias_tables(c, file, line, val);
 	if (strncmp(name, "postscreen_", 11) == 0)
 		cc_screening(c, file, line, name, val);
+	if (strcmp(name, "quota_warning_percent") == 0)
+		cc_percents(c, file, line, name, val);
+	cc_choice(c, file, line, name, val);
 	free(val);
 }
 

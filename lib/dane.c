@@ -126,6 +126,7 @@ enum dns_status dane_tlsa_lookup(
 		if (st == DNS_FAIL)
 			buf_printf(why, "malformed TLSA answer for %s", name);
 	}
+	strlcpy(set->base, host, sizeof(set->base));
 	free(ans);
 	return st;
 }

@@ -39,6 +39,7 @@ struct dane_tlsa_set {
 	struct dane_tlsa *rr; /* the usable records */
 	size_t n;
 	size_t unusable; /* records seen and left out */
+	char base[256];	 /* the TLSA base domain: the host name they were found at */
 };
 
 /* Whether one record can be used (see above). */
@@ -54,7 +55,7 @@ enum dns_status dane_tlsa_from_answer(const unsigned char *ans, int len, struct 
 void dane_tlsa_free(struct dane_tlsa_set *set);
 
 /*
- * Looks up _port._tcp.host TLSA.  *secure: the resolver validated the
+ * Looks up _port._tcp.host TLSA (set->base = host).  *secure: the resolver validated the
  * answer (or the denial).  DNS_OK (set filled), DNS_NODATA or DNS_NOTFOUND
  * (no records), DNS_RETRY / DNS_FAIL (why filled).
  */

@@ -38,6 +38,8 @@ void deliver_request_encode(const struct deliver_request *r, struct buf *out)
 		ipc_put_str(out, A_ENVID, r->envid);
 	if (r->requiretls)
 		ipc_put_str(out, A_REQUIRETLS, "yes");
+	if (r->tls_optional)
+		ipc_put_str(out, A_TLS_REQUIRED, "no");
 	for (size_t i = 0; i < r->nrcpt; i++) {
 		const struct deliver_rcpt *rc = &r->rcpts[i];
 
@@ -151,7 +153,7 @@ static const char *dr_rcpts(const struct ipc_msg *m, struct deliver_request *r)
 
 const char *deliver_request_decode(const struct ipc_msg *m, struct deliver_request *r)
 {
-	const char *op = ipc_get_str(m, A_OP), *envid, *requiretls;
+	const char *op = ipc_get_str(m, A_OP), *envid, *requiretls, *tls_required;
 
 	memset(r, 0, sizeof(*r));
 	if (op == NULL || strcmp(op, OP_DELIVER) != 0)
@@ -182,6 +184,8 @@ const char *deliver_request_decode(const struct ipc_msg *m, struct deliver_reque
 	 * qmgr sends it. */
 	requiretls = ipc_get_str(m, A_REQUIRETLS);
 	r->requiretls = requiretls && strcmp(requiretls, "yes") == 0;
+	tls_required = ipc_get_str(m, A_TLS_REQUIRED);
+	r->tls_optional = tls_required && strcmp(tls_required, "no") == 0;
 	return dr_rcpts(m, r);
 }
 

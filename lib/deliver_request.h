@@ -8,6 +8,8 @@
  *   op=deliver, queue_id, sender, arrival, header_off, header_len,
  *   body_off, body_len, [nexthop], [activated], [ret], [envid],
  *   [requiretls] ("yes": RFC 8689, verified TLS onward or bounce),
+ *   [tls_required] ("no": the header said "TLS-Required: No"; cleanup
+ *   records it in the queue file),
  *   then per recipient: rcpt, index, [class], [orcpt], [notify]
  * ("index", "class", "orcpt" and "notify" apply to the "rcpt" before them),
  * with the queue file's descriptor attached (ipc_conn_send_fd).
@@ -60,6 +62,7 @@ struct deliver_request {
 	const char *ret;     /* DSN RET, NULL when none */
 	const char *envid;   /* DSN ENVID, NULL when none */
 	bool requiretls;     /* RFC 8689 REQUIRETLS */
+	bool tls_optional;   /* RFC 8689 section 5: "TLS-Required: No" */
 	struct deliver_rcpt *rcpts;
 	size_t nrcpt;
 };

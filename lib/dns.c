@@ -62,6 +62,83 @@ unsigned dns_answer_ttl(const unsigned char *ans, int len)
 	return best;
 }
 
+/* One answer-section record: owner name, type, rdata; false when the
+ * framing is broken. */
+static bool dns_rr_next(const unsigned char *ans, int len, const unsigned char **p, char **owner,
+    int *type, const unsigned char **rd, int *rdlen)
+{
+	long enc;
+
+	if (ares_expand_name(*p, ans, len, owner, &enc) != ARES_SUCCESS)
+		return false;
+	*p += enc;
+	if (*p + 10 > ans + len) {
+		ares_free_string(*owner);
+		return false;
+	}
+	*type = (*p)[0] << 8 | (*p)[1];
+	*rdlen = (*p)[8] << 8 | (*p)[9];
+	*rd = *p + 10;
+	*p += 10 + *rdlen;
+	if (*p > ans + len) {
+		ares_free_string(*owner);
+		return false;
+	}
+	return true;
+}
+
+/* The CNAME target of name in the answer section, into out; false when
+ * there is none (or the message is broken). */
+static bool dns_cname_of(
+    const unsigned char *ans, int len, const char *name, char *out, size_t size)
+{
+	const unsigned char *p = ans + 12, *rd;
+	int qd = ans[4] << 8 | ans[5], an = ans[6] << 8 | ans[7], type, rdlen;
+	bool found = false;
+
+	for (int i = 0; i < qd; i++) {
+		char *q;
+		long enc;
+
+		if (ares_expand_name(p, ans, len, &q, &enc) != ARES_SUCCESS)
+			return false;
+		ares_free_string(q);
+		p += enc + 4;
+		if (p > ans + len)
+			return false;
+	}
+	for (int i = 0; i < an && !found; i++) {
+		char *owner, *target;
+		long enc;
+
+		if (!dns_rr_next(ans, len, &p, &owner, &type, &rd, &rdlen))
+			return false;
+		if (type == ns_t_cname && str_case_eq(owner, name) &&
+		    ares_expand_name(rd, ans, len, &target, &enc) == ARES_SUCCESS) {
+			found = strlcpy(out, target, size) < size && *out;
+			ares_free_string(target);
+		}
+		ares_free_string(owner);
+	}
+	return found;
+}
+
+bool dns_cname_expand(const unsigned char *ans, int len, const char *qname, char *out, size_t size)
+{
+	char cur[256], next[256];
+
+	if (len < 12 || strlcpy(cur, qname, sizeof(cur)) >= sizeof(cur))
+		return false;
+	for (int hops = 0; hops < DNS_CNAME_MAX; hops++) {
+		if (!dns_cname_of(ans, len, cur, next, sizeof(next)))
+			break;
+		memcpy(cur, next, sizeof(cur));
+	}
+	if (str_case_eq(cur, qname) || strlcpy(out, cur, size) >= size)
+		return false;
+	return true;
+}
+
 static int dns_mx_cmp(const void *a, const void *b)
 {
 	const struct dns_mx *x = a, *y = b;

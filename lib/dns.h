@@ -76,6 +76,15 @@ enum dns_status dns_mx_from_answer(
 enum dns_status dns_addrs_from_answer(const unsigned char *ans, int len, int family, int port,
     struct dns_addr **out, size_t *n, unsigned *ttl);
 
+/*
+ * RFC 7672 2.2.3: the name qname's answer ends at after following the
+ * CNAMEs in its answer section (at most DNS_CNAME_MAX of them), into
+ * out.  False when there is no CNAME for qname (or the chain leads back
+ * to it), or the message is broken.
+ */
+#define DNS_CNAME_MAX 16
+bool dns_cname_expand(const unsigned char *ans, int len, const char *qname, char *out, size_t size);
+
 /* TXT answer bytes -> one string per record, its character-strings joined
  * (RFC 7208 3.3, RFC 6376 3.6.2.2); a NUL inside becomes 0x01, so no
  * record is cut short.  DNS_NODATA when there is none; *txt (strv_free
@@ -102,8 +111,10 @@ enum dns_status dns_query(
     const char *name, int type, unsigned char **ans, int *len, struct buf *why);
 
 /*
- * The same with the AD and DO bits set, never cached, for DNSSEC-dependent
- * decisions (DANE): *secure is the answer's AD bit, whatever the status.
+ * The same with the AD and DO bits set, for DNSSEC-dependent decisions
+ * (DANE): *secure is the answer's AD bit, whatever the status.  Answers
+ * (not denials) are cached for their TTL with their AD bit, apart from
+ * dns_query's, so a TLSA record is asked for once per TTL and process.
  * The status comes from the answer's rcode: DNS_OK (NOERROR with answers;
  * *ans set), DNS_NODATA, DNS_NOTFOUND (NXDOMAIN), else DNS_RETRY.
  */

@@ -17,7 +17,9 @@
  *
  * The cache keeps positive answers as raw bytes for the smallest TTL in
  * them (at most a day), in a small table that first drops expired entries
- * and then its oldest; both kinds of caller fill and read it.
+ * and then its oldest; both kinds of caller fill and read it.  Answers
+ * asked with the AD and DO bits (dns_query_dnssec) are kept under their
+ * own key (type | DNS_CACHE_DNSSEC), with the AD bit they came with.
  */
 #include "dns_resolver.h"
 
@@ -31,6 +33,7 @@
 #include "util.h"
 
 #define DNS_CACHE_MAX 1024
+#define DNS_CACHE_DNSSEC 0x10000 /* type bit of answers asked with AD and DO */
 #define DNS_CACHE_TTL_MAX 86400
 #define DNS_TRY_MS 5000 /* wait for one answer when dns_init was not called */
 #define DNS_TRIES 2
@@ -324,8 +327,15 @@ enum dns_status dns_query_dnssec(
 	unsigned char *qbuf = NULL;
 	int qlen = 0, rcode, ancount;
 
+	const unsigned char *cached = dns_cache_get(name, type | DNS_CACHE_DNSSEC, len);
+
 	*secure = false;
 	*ans = NULL;
+	if (cached) {
+		*ans = (unsigned char *)xmemdup(cached, (size_t)*len);
+		*secure = ((*ans)[3] & 0x20) != 0;
+		return DNS_OK;
+	}
 	*len = 0;
 	if ((ch = dns_channel(why)) == NULL)
 		return DNS_FAIL;
@@ -350,6 +360,9 @@ enum dns_status dns_query_dnssec(
 	rcode = q.ans[3] & 0x0f;
 	ancount = q.ans[6] << 8 | q.ans[7];
 	if (rcode == ns_r_noerror && ancount > 0) {
+		/* Kept with its AD bit (the answer's own bytes), apart from
+		 * the answers asked without it. */
+		dns_cache_put(name, type | DNS_CACHE_DNSSEC, q.ans, q.len);
 		*ans = q.ans;
 		*len = q.len;
 		return DNS_OK;

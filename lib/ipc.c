@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sock.h"
 #include "util.h"
 
 #define IPC_LEN_DIGITS 10 /* at most 9999999999 bytes in a netstring */
@@ -471,34 +472,13 @@ int ipc_conn_flush(struct ipc_conn *c)
 /* One sendmsg() carrying fd with as much of c->out as the socket takes. */
 static int conn_write_fd(struct ipc_conn *c, int fd, int flags)
 {
-	union {
-		char space[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {c->out.data, c->out.len};
-	struct msghdr msg;
-	struct cmsghdr *cm;
 	ssize_t n;
 
 	if (c->out.len == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	memset(&msg, 0, sizeof(msg));
-	memset(&ctl, 0, sizeof(ctl));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = ctl.space;
-	msg.msg_controllen = sizeof(ctl.space);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	do
-		n = sendmsg(c->fd, &msg, flags | MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if ((n = sock_send_fd(c->fd, c->out.data, c->out.len, fd, flags)) < 0)
 		return -1;
 	buf_consume(&c->out, (size_t)n);
 	return conn_write(c, flags);

@@ -7,8 +7,8 @@
  *   mtasts_policy_parse  the text of /.well-known/mta-sts.txt -> policy
  *   mtasts_mx_match      whether an MX host is allowed by the policy
  *
- * Not here (yet): fetching the policy over HTTPS, its cache, and the smtp
- * client's use of it.
+ * Not here: fetching the policy (mtasts_fetch.h), its cache
+ * (mtasts_cache.h), and the smtp client's use of it (smtp/sts.c).
  */
 #ifndef TERN_MTASTS_H
 #define TERN_MTASTS_H
@@ -21,6 +21,7 @@
 #define MTASTS_ID_MAX 32	 /* RFC 8461 3.1: 1*32(ALPHA / DIGIT) */
 #define MTASTS_MAX_AGE 31557600L /* RFC 8461 3.2: at most about a year */
 #define MTASTS_MX_MAX 64	 /* patterns kept from one policy */
+#define MTASTS_POLICY_MAX 65536	 /* RFC 8461 3.3: bytes of policy text */
 
 enum mtasts_mode { MTASTS_NONE, MTASTS_TESTING, MTASTS_ENFORCE };
 

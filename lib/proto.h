@@ -83,6 +83,11 @@
 /* RFC 8689: smtpd -> cleanup, stored as an 'A' record; qmgr -> smtp,
  * which then delivers only over verified TLS to a REQUIRETLS server. */
 #define A_REQUIRETLS "requiretls" /* "yes" when MAIL said REQUIRETLS */
+/* RFC 8689 section 5: cleanup stores "no" as an 'A' record when the
+ * message's header says "TLS-Required: No" (never taken from a client's
+ * begin record); qmgr -> smtp, which then lets opportunistic TLS do
+ * without reading the message before it connects. */
+#define A_TLS_REQUIRED "tls_required"
 
 /*
  * Local submission (sendmail, postdrop, pickup).  postdrop -> pickup

@@ -14,7 +14,9 @@
  *   'T'  arrival time, decimal microseconds since the epoch
  *   'S'  sender address (empty for the null sender <>)
  *   'A'  attribute "name=value" (client_name, client_addr, helo_name,
- *        protocol, ...); the value may be empty
+ *        protocol, ...); the value may be empty.  cleanup may write
+ *        more after 'B', when the header tells it (tls_required=no,
+ *        lib/proto.h)
  *   'R'  recipient, payload an IPC record (ipc.h) with attributes
  *        "addr" (required), and optional "orcpt", "notify"
  *   'H'  the message header section: header lines, LF line ends, without

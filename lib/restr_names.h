@@ -44,8 +44,9 @@ enum restr_id {
 	RN_CHECK_RECIPIENT_ACCESS,
 	RN_REJECT_RBL_CLIENT,
 	RN_CHECK_POLICY_SERVICE,
-	RN_CHECK_GREYLIST,	/* tern's own: built-in greylisting */
-	RN_REJECT_RHSBL_CLIENT, /* and _reverse_client: the same name today */
+	RN_CHECK_GREYLIST,		/* tern's own: built-in greylisting */
+	RN_REJECT_RHSBL_CLIENT,		/* the verified name */
+	RN_REJECT_RHSBL_REVERSE_CLIENT, /* the PTR name, verified or not */
 	RN_REJECT_RHSBL_HELO,
 	RN_REJECT_RHSBL_SENDER,
 	RN_REJECT_RHSBL_RECIPIENT,
@@ -53,6 +54,7 @@ enum restr_id {
 	RN_REJECT_UNKNOWN_REVERSE_CLIENT_HOSTNAME, /* a PTR name at all */
 	RN_DEFER_IF_PERMIT,
 	RN_DEFER_IF_REJECT,
+	RN_WARN_IF_REJECT, /* the next restriction only logs its reject */
 };
 
 struct restr_name {

@@ -102,6 +102,77 @@ fail:
 /* ------------------------------------------------------------------ */
 /* Listening and connecting                                             */
 
+ssize_t sock_send_fd(int sock, const void *p, size_t n, int fd, int flags)
+{
+	union {
+		char space[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {(void *)p, n};
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	ssize_t r;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.space;
+	msg.msg_controllen = sizeof(ctl.space);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	do
+		r = sendmsg(sock, &msg, flags | MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+ssize_t sock_recv_fd(int sock, void *p, size_t n, int *fd, bool *extra)
+{
+	union {
+		char space[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {p, n};
+	struct msghdr msg;
+	ssize_t r;
+
+	*fd = -1;
+	*extra = false;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.space;
+	msg.msg_controllen = sizeof(ctl.space);
+	do
+		r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return r;
+	*extra = (msg.msg_flags & MSG_CTRUNC) != 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		for (size_t i = 0; i < k; i++) {
+			int d;
+
+			memcpy(&d, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (*fd == -1)
+				*fd = d;
+			else {
+				close(d);
+				*extra = true;
+			}
+		}
+	}
+	return r;
+}
+
 int sock_nonblock(int fd, bool on)
 {
 	int fl = fcntl(fd, F_GETFL);

@@ -40,6 +40,20 @@ int sock_unix_connect(const char *path, bool nonblock);
  * read SO_ERROR), or -1 with err. */
 int sock_inet_connect_start(const char *host, const char *port, struct buf *err);
 
+/*
+ * One sendmsg() of p[0..n) (n > 0) with descriptor fd attached
+ * (SCM_RIGHTS on its first byte), flags as send(2)'s.  As send(2): bytes
+ * sent or -1 (errno).
+ */
+ssize_t sock_send_fd(int sock, const void *p, size_t n, int fd, int flags);
+/*
+ * One recvmsg() into p[0..n): as recv(2); *fd is a descriptor that came
+ * with these bytes (close-on-exec) or -1.  A peer cannot make us hoard
+ * descriptors: any but the first is closed at once, and *extra is then
+ * true (also when the kernel had to drop some, MSG_CTRUNC).
+ */
+ssize_t sock_recv_fd(int sock, void *p, size_t n, int *fd, bool *extra);
+
 int sock_nonblock(int fd, bool on);
 int sock_cloexec(int fd, bool on);
 

@@ -197,6 +197,10 @@ static bool tls_client_dane(
 		return false;
 	if (domain && *domain && !str_case_eq(domain, host))
 		SSL_add1_host(ssl, domain);
+	/* RFC 7672 2.2.3: records found at the CNAME-expanded name make it
+	 * a reference identifier too. */
+	if (tlsa->base[0] && !str_case_eq(tlsa->base, host))
+		SSL_add1_host(ssl, tlsa->base);
 	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
 	for (size_t i = 0; i < tlsa->n; i++) {
 		const struct dane_tlsa *r = &tlsa->rr[i];

@@ -56,7 +56,8 @@ bool parse_long(const char *s, long min, long max, long *out);
 
 /* Current time in microseconds since the epoch. */
 long long now_usec(void);
-/* Monotonic clock in milliseconds. */
+/* Monotonic clock in milliseconds, in microseconds. */
 long long mono_msec(void);
+long long mono_usec(void);
 
 #endif

@@ -64,7 +64,7 @@ static void ld_virtual(const struct local_msg *m, const char *rcpt, struct local
 	}
 	if (root)
 		priv_restore();
-	local_quota_end();
+	local_quota_end(m->qid, rcpt);
 	free(mb.path);
 }
 

@@ -105,8 +105,15 @@ bool maildir_path_safe(const char *path);
  * the store before each save. */
 struct mstore;
 void local_quota_begin(const char *rcpt);
-void local_quota_end(void);
+/* After the delivery, as root: sends the quota warning a save made due
+ * (rcpt NULL: none); ends what local_quota_begin started. */
+void local_quota_end(const char *qid, const char *rcpt);
+/* After a save of size bytes left the use at q: notes a warning due. */
+struct mstore_quota;
+void local_quota_saved(const struct mstore_quota *q, uint64_t size);
 void local_quota_apply(struct mstore *s);
+/* The limits local_quota_apply sets (0: none). */
+void local_quota_limits(uint64_t *bytes, uint64_t *messages);
 
 int maildir_deliver(
     const struct local_msg *m, const char *rcpt, const char *dir, struct local_result *r);
@@ -130,6 +137,9 @@ unsigned long maildir_pending_added(void);
 /* fsyncs and closes every queued new/.  0, or -1 with errno set when any
  * failed: the deliveries that queued since the last call are not durable. */
 int maildir_sync_pending(void);
+/* The use and limits (local_quota_apply) of the Maildir dir, opened
+ * anew, never made; 0, or -1 with errno (ENOENT: no Maildir yet). */
+int maildir_quota(const char *dir, struct mstore_quota *q);
 
 /* mbox.c: appends to the mbox file path (created if missing), or leaves it
  * exactly as it was.  0 or -1; r says which either way. */
@@ -227,5 +237,7 @@ int virtual_lookup(const char *rcpt, struct vmailbox *mb, struct local_result *r
 /* deliver.c: daemon_serve_fn; ctx points to a bool, true for the
  * virtual(8) mode (every recipient a virtual mailbox). */
 void local_serve(int fd, void *ctx);
+/* quota_status.c: daemon_serve_fn of the quota-status mode (same ctx). */
+void quota_status_serve(int fd, void *ctx);
 
 #endif

@@ -237,6 +237,30 @@ int maildir_sync_pending(void)
 	return r;
 }
 
+int maildir_quota(const char *dir, struct mstore_quota *q)
+{
+	struct mstore_opts o;
+	struct buf err = BUF_INIT;
+	struct mstore *s;
+	int r, e;
+
+	mstore_opts_from_config(&o);
+	o.autocreate = false;
+	if ((s = mstore_open(dir, &o, &err)) == NULL) {
+		e = errno ? errno : EIO;
+		buf_free(&err);
+		errno = e;
+		return -1;
+	}
+	buf_free(&err);
+	local_quota_apply(s);
+	r = mstore_quota_get(s, q);
+	e = errno;
+	mstore_close(s);
+	errno = r < 0 ? (e ? e : EIO) : 0;
+	return r;
+}
+
 /* ---- delivery ---- */
 
 /* The store's error as a delivery result. */
@@ -307,6 +331,12 @@ static int maildir_try(const struct local_msg *m, const char *rcpt, const char *
 	if (maildir_sync_later(mstore_save_dir(s), *made) < 0) {
 		local_result_errno(r, errno, "fsync maildir new/");
 		return -1;
+	}
+	if (*config_str("quota_warning_percent")) {
+		struct mstore_quota q;
+
+		if (mstore_quota_get(s, &q) == 0)
+			local_quota_saved(&q, size);
 	}
 	local_result_set(r, RES_SENT, "2.0.0", "delivered to maildir");
 	return 0;

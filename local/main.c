@@ -7,6 +7,10 @@
  * "virtual"), it is Postfix's virtual(8): every recipient is looked up in
  * virtual_mailbox_maps, whatever its address class.
  *
+ * Run as "local quota-status" (or a service named quota-status), it is a
+ * policy server for smtpd telling whether a recipient's mailbox is full
+ * (quota_status.c).
+ *
  * It stays root (DAEMON_KEEP_ROOT) only to take each mailbox owner's
  * identity for the delivery; it serves one qmgr connection at a time and
  * master runs as many processes as maxproc allows.
@@ -32,6 +36,11 @@ int main(int argc, char **argv)
 	virtual_only = mode && strcmp(mode, SERVICE_VIRTUAL) == 0;
 	if (virtual_only)
 		log_set_progname(SERVICE_VIRTUAL); /* "tern/virtual", as Postfix's virtual(8) */
+	if (mode && strcmp(mode, "quota-status") == 0) {
+		log_set_progname("quota-status");
+		daemon_blocking_server(&d, quota_status_serve, &virtual_only);
+		return 0;
+	}
 	daemon_blocking_server(&d, local_serve, &virtual_only);
 	return 0;
 }

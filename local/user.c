@@ -190,6 +190,7 @@ static void user_home(
 		return;
 	}
 	path = xasprintf("%s/%s", u->home, hm);
+	local_quota_begin(u->name); /* reads auth_users_file: before leaving root */
 	switched = user_become(u);
 	if (hm[strlen(hm) - 1] == '/') {
 		if (local_sieve_deliver(m, addr, path, u->home, r) == 0)
@@ -199,6 +200,7 @@ static void user_home(
 	}
 	if (switched)
 		priv_restore();
+	local_quota_end(m->qid, addr);
 	free(path);
 }
 

@@ -20,6 +20,11 @@
  *     dropped with a log line, which is what ends every loop.
  *   Delay and success notices are never sent for mail from <>.
  *
+ * REQUIRETLS (RFC 8689 section 5): a notice about a message that asked
+ * for REQUIRETLS is queued with REQUIRETLS itself, so that it too travels
+ * only over verified TLS, and returns only the original's header, never
+ * its body, whatever RET asked (the redacted copy).
+ *
  * The conversation is blocking, bounded by BOUNCE_TIMEOUT_MS: cleanup is
  * a local, event-driven process that answers in milliseconds, and a
  * notice is rare next to deliveries.  Not here: which recipients deserve
@@ -94,8 +99,8 @@ static char *bounce_read(int fd, off_t off, size_t len)
 }
 
 /* Talks to cleanup: 0 and the new queue ID in qid, or -1. */
-static int bounce_submit(const char *from, const char *to, const struct buf *content, char *qid,
-    size_t qidlen, const char **why)
+static int bounce_submit(const char *from, const char *to, bool requiretls,
+    const struct buf *content, char *qid, size_t qidlen, const char **why)
 {
 	struct buf path = BUF_INIT;
 	struct ipc_conn c;
@@ -117,6 +122,8 @@ static int bounce_submit(const char *from, const char *to, const struct buf *con
 	ipc_put_str(&c.out, A_SENDER, from);
 	ipc_put_str(&c.out, A_RCPT, to);
 	ipc_put_str(&c.out, A_PROTOCOL, "bounce");
+	if (requiretls)
+		ipc_put_str(&c.out, A_REQUIRETLS, "yes");
 	ipc_end(&c.out);
 	for (off = 0; off < content->len; off += n) {
 		n = content->len - off;
@@ -173,6 +180,7 @@ int bounce_send(struct qmgr_msg *msg, enum dsn_kind kind, const size_t *idx, siz
 {
 	const struct qfile *qf = &msg->qf;
 	const char *sender = qf->sender ? qf->sender : "", *why = "cannot read queue file";
+	bool requiretls = qfile_attr(qf, A_REQUIRETLS) != NULL;
 	struct dsn_rcpt *rc = xcalloc(n ? n : 1, sizeof(*rc));
 	struct dsn_report r = {0};
 	struct buf out = BUF_INIT;
@@ -214,10 +222,10 @@ int bounce_send(struct qmgr_msg *msg, enum dsn_kind kind, const size_t *idx, siz
 	r.rcpts = rc;
 	r.nrcpt = n;
 	r.postmaster_copy = *sender == 0;
-	if (bounce_content(
-		msg, &r, kind == DSN_FAILURE && !dsn_ret_hdrs(qfile_attr(qf, QF_ATTR_RET)))) {
+	if (bounce_content(msg, &r,
+		kind == DSN_FAILURE && !requiretls && !dsn_ret_hdrs(qfile_attr(qf, QF_ATTR_RET)))) {
 		dsn_compose(&r, &out);
-		ret = bounce_submit(from, to, &out, newqid, sizeof(newqid), &why);
+		ret = bounce_submit(from, to, requiretls, &out, newqid, sizeof(newqid), &why);
 	}
 	if (ret == 0)
 		log_qid(msg->qid, "sender %s notification: %s", bounce_kind_name(kind), newqid);

@@ -43,6 +43,14 @@ void request_free(struct qmgr_request *r)
 	free(r);
 }
 
+/* An attribute of the queue file with this value (any case). */
+static bool request_attr_is(const struct qfile *qf, const char *name, const char *value)
+{
+	const char *v = qfile_attr(qf, name);
+
+	return v != NULL && str_case_eq(v, value);
+}
+
 void request_encode(const struct qmgr_request *r, struct buf *out)
 {
 	const struct qfile *qf = &r->msg->qf;
@@ -60,6 +68,7 @@ void request_encode(const struct qmgr_request *r, struct buf *out)
 	    .ret = qfile_attr(qf, A_RET),
 	    .envid = qfile_attr(qf, A_ENVID),
 	    .requiretls = qfile_attr(qf, A_REQUIRETLS) != NULL,
+	    .tls_optional = request_attr_is(qf, A_TLS_REQUIRED, "no"),
 	    .nrcpt = r->n,
 	};
 

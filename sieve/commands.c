@@ -3,8 +3,8 @@
  * in Pigeonhole's words: HAVESPACE, PUTSCRIPT (checked with lib/sieve
  * first: a script that does not compile is never stored), LISTSCRIPTS,
  * SETACTIVE (checked too), GETSCRIPT, DELETESCRIPT, RENAMESCRIPT,
- * CHECKSCRIPT, CAPABILITY, NOOP, LOGOUT.  UNAUTHENTICATE is not offered:
- * the session belongs to this user's process.
+ * CHECKSCRIPT, CAPABILITY, NOOP, LOGOUT, UNAUTHENTICATE (2.14.1: the
+ * client goes back to managesieve-login, session.c).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -250,7 +250,8 @@ void msv_command(struct msv_session *s, const struct msv_cmd *cmd)
 	case MSV_CMD_AUTHENTICATE:
 	case MSV_CMD_STARTTLS: msv_reply(s, "NO \"Already authenticated.\"\r\n"); return;
 	case MSV_CMD_UNAUTHENTICATE:
-		msv_reply(s, "NO \"UNAUTHENTICATE is not supported.\"\r\n");
+		msv_reply(s, "OK \"Unauthenticate completed.\"\r\n");
+		msv_session_give_back(s);
 		return;
 	case MSV_CMD_BAD:
 		msv_reply(s, "NO \"Error in MANAGESIEVE command: %s.\"\r\n", cmd->error);

@@ -24,6 +24,9 @@ struct msv_session {
 	struct sieve_storage st;
 	size_t max_literal;
 	bool closing;
+	/* UNAUTHENTICATE: the marker is due/sent; then, at the end of the
+	 * input, the input not used goes back (login.h keep_connection) */
+	bool giving_back, marker_sent;
 	/* a literal past max_literal being skipped, then its line */
 	uint64_t skip;
 	bool skip_line;
@@ -35,6 +38,8 @@ struct msv_session {
 void msv_session_start(struct event_loop *loop, int fd, const struct postlogin_info *info,
     const char *pending, size_t len, void *ctx);
 void msv_session_quit(struct msv_session *s);
+/* UNAUTHENTICATE (RFC 5804 2.14.1): the client back to managesieve-login. */
+void msv_session_give_back(struct msv_session *s);
 
 /* commands.c: one parsed command of the authenticated state. */
 void msv_command(struct msv_session *s, const struct msv_cmd *cmd);

@@ -4,8 +4,14 @@
  * the client's going away.  Commands are read whole (a script is at most
  * sieve_max_script_size); a larger literal is skipped as it arrives,
  * never buffered, and answered NO (QUOTA/MAXSIZE).
+ *
+ * UNAUTHENTICATE gives the client back to managesieve-login, which
+ * relays every session for this (login.h, keep_connection): after the OK
+ * one byte with a descriptor attached, then, once managesieve-login has
+ * shut the pair for writing, the bytes the client sent after the command.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,8 +32,10 @@ static void session_event(struct event_loop *loop, int fd, int events, void *ctx
 static void session_free(struct msv_session *s)
 {
 	log_info("managesieve(%s): Disconnected: %s bytes=%llu/%llu, session=<%s>", s->user,
-	    s->closing ? "Logged out" : "Connection closed", (unsigned long long)s->in_bytes,
-	    (unsigned long long)s->out_bytes, s->session);
+	    s->giving_back ? "Unauthenticated"
+	    : s->closing   ? "Logged out"
+			   : "Connection closed",
+	    (unsigned long long)s->in_bytes, (unsigned long long)s->out_bytes, s->session);
 	if (s->timer)
 		event_timer_cancel(s->loop, s->timer);
 	event_fd_del(s->loop, s->fd);
@@ -47,7 +55,7 @@ static void session_timeout(struct event_loop *loop, void *ctx)
 
 	(void)loop;
 	s->timer = NULL;
-	if (s->closing) {
+	if (s->closing || s->giving_back) {
 		session_free(s);
 		return;
 	}
@@ -67,6 +75,28 @@ void msv_session_quit(struct msv_session *s)
 {
 	s->closing = true;
 	session_timer(s, 5000); /* to get the last reply out */
+}
+
+void msv_session_give_back(struct msv_session *s)
+{
+	s->giving_back = true;
+	session_timer(s, config_time("managesieve_idle_timeout") * 1000);
+}
+
+/* After the OK to UNAUTHENTICATE: the marker; -1 on failure. */
+static int session_marker(struct msv_session *s)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (null < 0)
+		return -1;
+	n = sock_send_fd(s->fd, "", 1, null, 0);
+	close(null);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	s->marker_sent = true;
+	return 0;
 }
 
 void msv_session_start(struct event_loop *loop, int fd, const struct postlogin_info *info,
@@ -151,7 +181,8 @@ static bool session_skip(struct msv_session *s)
 
 static void session_commands(struct msv_session *s)
 {
-	while (!s->closing && (s->in.len > 0 || s->skip_line) && s->out.len < MSV_OUT_HIGH) {
+	while (!s->closing && !s->giving_back && (s->in.len > 0 || s->skip_line) &&
+	       s->out.len < MSV_OUT_HIGH) {
 		struct msv_cmd cmd;
 		size_t used = 0;
 		enum msv_parse r;
@@ -192,9 +223,19 @@ static void session_event(struct event_loop *loop, int fd, int events, void *ctx
 		session_free(s);
 		return;
 	}
-	if (!s->closing && (events & (EV_READ | EV_ERROR)) && session_read(s) < 0) {
+	if (s->giving_back && !s->marker_sent && s->out.len == 0 && session_marker(s) < 0) {
 		session_free(s);
 		return;
+	}
+	if (!s->closing && (events & (EV_READ | EV_ERROR)) && session_read(s) < 0) {
+		if (!s->marker_sent) {
+			session_free(s);
+			return;
+		}
+		/* managesieve-login has all else: the unused input goes back */
+		buf_append(&s->out, s->in.data, s->in.len);
+		buf_reset(&s->in);
+		s->closing = true;
 	}
 	session_commands(s);
 	if (session_flush(s) < 0 || (s->closing && s->out.len == 0)) {
@@ -202,7 +243,7 @@ static void session_event(struct event_loop *loop, int fd, int events, void *ctx
 		return;
 	}
 	ev = s->closing ? 0 : EV_READ;
-	if (s->out.len > 0)
+	if (s->out.len > 0 || (s->giving_back && !s->marker_sent))
 		ev |= EV_WRITE;
 	event_fd_events(s->loop, s->fd, ev);
 }

@@ -13,9 +13,12 @@
  *   a failed look-up       defer this host (the answer may be bogus)
  *   anything insecure or   dane: may (opportunistic); dane-only: defer
  *   no records
- * CNAMEs: the resolver follows them for the TLSA query of the MX host's
- * name, and a validated answer covers the whole chain; tern does not try
- * the expanded name first (section 2.2.3 allows both orders).
+ * CNAMEs (section 2.2.3): when the host's validated address answer went
+ * through CNAMEs, the TLSA records are looked up at the fully expanded
+ * name first and, only when that name securely has none, at the host
+ * name itself; the name they are found at (the TLSA base domain) is also
+ * accepted in the certificate for DANE-TA.  Answers come from the DNS
+ * layer's cache while their TTL lasts (dns_query_dnssec).
  */
 #include <arpa/nameser.h>
 #include <stdio.h>
@@ -41,23 +44,42 @@ bool smtp_dane_enabled(void)
 	return false;
 }
 
-/* Whether name/type was answered (or denied) with the AD bit. */
-static bool smtp_dane_secure(const char *name, int type)
+/* Whether name/type was answered (or denied) with the AD bit; expanded
+ * (when not NULL) gets the CNAME-expanded name of an answer that went
+ * through CNAMEs, else "". */
+static bool smtp_dane_secure(const char *name, int type, char *expanded, size_t size)
 {
 	unsigned char *ans = NULL;
 	int len = 0;
 	bool secure = false;
 	struct buf why = BUF_INIT;
 
-	dns_query_dnssec(name, type, &ans, &len, &secure, &why);
+	if (dns_query_dnssec(name, type, &ans, &len, &secure, &why) == DNS_OK && expanded &&
+	    !dns_cname_expand(ans, len, name, expanded, size))
+		expanded[0] = 0;
 	free(ans);
 	buf_free(&why);
 	return secure;
 }
 
+/* RFC 7672 2.2.3: the expanded name's TLSA records, else (securely none
+ * there) the host's own. */
+static enum dns_status smtp_dane_tlsa(const char *host, const char *expanded, int port,
+    struct dane_tlsa_set *set, bool *secure, struct buf *why)
+{
+	enum dns_status st;
+
+	if (*expanded == 0)
+		return dane_tlsa_lookup(host, port, set, secure, why);
+	st = dane_tlsa_lookup(expanded, port, set, secure, why);
+	if (*secure && (st == DNS_NODATA || st == DNS_NOTFOUND))
+		st = dane_tlsa_lookup(host, port, set, secure, why);
+	return st;
+}
+
 bool smtp_dane_mx_secure(const char *domain)
 {
-	return smtp_dane_secure(domain, ns_t_mx);
+	return smtp_dane_secure(domain, ns_t_mx, NULL, 0);
 }
 
 /* No usable DANE for this host: may for dane, a deferral for dane-only. */
@@ -79,6 +101,7 @@ int smtp_dane_host(const char *host, int port, bool name_secure, enum tls_level 
 {
 	struct buf why = BUF_INIT;
 	bool secure = false;
+	char expanded[256] = "";
 	enum dns_status st;
 
 	memset(d, 0, sizeof(*d));
@@ -88,10 +111,11 @@ int smtp_dane_host(const char *host, int port, bool name_secure, enum tls_level 
 	if (!name_secure)
 		return smtp_dane_none(
 		    lvl, d, f, "no DNSSEC-validated MX records for the host %s (dane-only)", host);
-	if (!smtp_dane_secure(host, ns_t_a) && !smtp_dane_secure(host, ns_t_aaaa))
+	if (!smtp_dane_secure(host, ns_t_a, expanded, sizeof(expanded)) &&
+	    !smtp_dane_secure(host, ns_t_aaaa, expanded, sizeof(expanded)))
 		return smtp_dane_none(
 		    lvl, d, f, "no DNSSEC-validated address records for %s (dane-only)", host);
-	st = dane_tlsa_lookup(host, port, &d->tlsa, &secure, &why);
+	st = smtp_dane_tlsa(host, expanded, port, &d->tlsa, &secure, &why);
 	if (st == DNS_RETRY || st == DNS_FAIL) {
 		f->permanent = false;
 		strlcpy(f->dsn, "4.7.5", sizeof(f->dsn));

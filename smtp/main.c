@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "dns.h"
 #include "log.h"
+#include "mtasts_cache.h"
 #include "proto.h"
 #include "smtp.h"
 
@@ -82,6 +83,7 @@ int main(int argc, char **argv)
 	buf_free(&why);
 	daemon_blocking_server(&d, smtp_serve_one, &d);
 	smtp_cache_flush();
+	mtasts_cache_close();
 	dns_reset();
 	return 0;
 }

@@ -62,6 +62,7 @@ static void sm_init(struct deliver_job *job, struct sm_request *q)
 	q->msg.ret = dr->ret;
 	q->msg.envid = dr->envid;
 	q->msg.requiretls = dr->requiretls;
+	q->msg.tls_optional = dr->tls_optional;
 	q->nexthop = dr->nexthop;
 	q->nrcpt = dr->nrcpt;
 	q->rcpts = xcalloc(q->nrcpt ? q->nrcpt : 1, sizeof(*q->rcpts));

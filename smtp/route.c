@@ -46,6 +46,7 @@ struct route_hop {
 	bool lmtp;
 	bool unix_socket; /* LMTP "unix:": name is the path */
 	enum smtp_tls_want want;
+	char sts_note[300]; /* ", MTA-STS policy ... of D" for the host tried, or "" */
 };
 
 static void route_failf(struct smtp_fail *f, bool permanent, const char *dsn, const char *fmt, ...)
@@ -302,7 +303,10 @@ static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls
 	if (tlsa && tlsa->n) {
 		buf_puts(&info, ", DANE ");
 		tls_client_dane_describe(ssl, &info);
+		if (!str_case_eq(tlsa->base, s->host))
+			buf_printf(&info, " at %s", tlsa->base);
 	}
+	buf_puts(&info, h->sts_note);
 	log_info("%s TLS connection %s to %s: %s",
 	    lvl >= TLS_LEVEL_VERIFY ? "Verified" : "Untrusted",
 	    tls_client_resumed(ssl) ? "reused" : "established", relay, buf_cstr(&info));
@@ -410,6 +414,36 @@ static bool route_hosts(
 	return ok;
 }
 
+/*
+ * Whether MTA-STS is consulted for a host: a next hop looked up as MX (the
+ * policy is the recipient domain's, RFC 8461 section 4), TLS not turned
+ * off by the policy level or by "TLS-Required: No" (RFC 8689 section 5
+ * sets recipient policies aside), and no DANE for the host: where DNSSEC
+ * validated TLSA records exist, DANE wins (RFC 8461 section 2).
+ */
+static bool route_sts_wanted(
+    const struct route_hop *h, enum tls_level lvl, const struct smtp_dane *d)
+{
+	if (!h->mx || h->lmtp || lvl == TLS_LEVEL_NONE || h->want == SMTP_TLS_OPTIONAL)
+		return false;
+	if (!config_bool("smtp_mta_sts_enable"))
+		return false;
+	return lvl < TLS_LEVEL_DANE || (d->tlsa.n == 0 && d->level == TLS_LEVEL_MAY);
+}
+
+/* The policy's word on one MX host; -1 (f filled) when enforce refuses it. */
+static int route_sts_host(struct route_hop *h, const struct smtp_sts *sts, const char *host,
+    struct smtp_dane *d, struct smtp_fail *f)
+{
+	h->sts_note[0] = 0;
+	if (smtp_sts_host(sts, host, &d->level, f) < 0)
+		return -1;
+	if (sts->on)
+		snprintf(h->sts_note, sizeof(h->sts_note), ", MTA-STS policy %s of %s",
+		    smtp_sts_mode_name(sts->policy.mode), sts->domain);
+	return 0;
+}
+
 struct smtp_session *smtp_route_connect(
     const char *nexthop, bool lmtp, enum smtp_tls_want want, struct smtp_fail *f)
 {
@@ -419,7 +453,8 @@ struct smtp_session *smtp_route_connect(
 	long limit = config_int("smtp_mx_address_limit");
 	enum tls_level lvl;
 	struct smtp_session *s = NULL;
-	bool any_addr = false, lookup_temp = false, names_secure = false;
+	bool any_addr = false, lookup_temp = false, names_secure = false, sts_looked = false;
+	struct smtp_sts sts = {.on = false};
 
 	memset(f, 0, sizeof(*f));
 	if (!route_parse(nexthop, lmtp, &h)) {
@@ -460,6 +495,16 @@ struct smtp_session *smtp_route_connect(
 			any_addr = true; /* a host was there, and refused: defer */
 			continue;
 		}
+		h.sts_note[0] = 0;
+		if (route_sts_wanted(&h, lvl, &d)) {
+			if (!sts_looked)
+				smtp_sts_find(h.name, &sts);
+			sts_looked = true;
+			if (route_sts_host(&h, &sts, mx[i].host, &d, f) < 0) {
+				any_addr = true;
+				continue;
+			}
+		}
 		/* REQUIRETLS: a host without DANE still needs a verified name. */
 		if (h.want == SMTP_TLS_REQUIRE && d.level < TLS_LEVEL_VERIFY)
 			d.level = TLS_LEVEL_VERIFY;
@@ -481,6 +526,7 @@ struct smtp_session *smtp_route_connect(
 		dane_tlsa_free(&d.tlsa);
 	}
 	free(mx);
+	smtp_sts_free(&sts);
 	/* No host had an address: permanent only when every look-up said
 	 * the name does not exist (Postfix bounces then, too). */
 	if (s == NULL && !any_addr)

@@ -10,6 +10,9 @@
  *              address on failure
  *   session.c  the session cache (reuse across messages) and QUIT
  *   sasl.c     AUTH PLAIN and LOGIN to a smarthost
+ *   dane.c     DANE (RFC 7672): the TLS a host's TLSA records ask for
+ *   sts.c      MTA-STS (RFC 8461): a domain's policy (cache, TXT
+ *              record, HTTPS fetch) and what it asks of each MX host
  *   xfer.c     one message over a session: MAIL, RCPT, DATA or BDAT,
  *              pipelined when offered, per-recipient results (for LMTP
  *              also after the content)
@@ -31,6 +34,7 @@
 
 #include "buf.h"
 #include "dane.h"
+#include "mtasts.h"
 #include "tls_client.h"
 
 /* ------------------------------------------------------------ reply.c */
@@ -149,6 +153,23 @@ bool smtp_dane_mx_secure(const char *domain);
 int smtp_dane_host(const char *host, int port, bool name_secure, enum tls_level lvl,
     struct smtp_dane *d, struct smtp_fail *f);
 
+/* sts.c: the MTA-STS policy of one next-hop domain. */
+struct smtp_sts {
+	bool on;	  /* a policy in mode testing or enforce holds */
+	char domain[256]; /* the policy domain, lower case */
+	struct mtasts_policy policy;
+};
+
+/* Finds domain's policy (cache, TXT record, fetch); sts->on when one
+ * holds.  Free with smtp_sts_free. */
+void smtp_sts_find(const char *domain, struct smtp_sts *sts);
+void smtp_sts_free(struct smtp_sts *sts);
+/* What the policy asks of MX host: 0 (enforce: *lvl raised to verify),
+ * -1 when enforce refuses the host (f filled: defer it). */
+int smtp_sts_host(
+    const struct smtp_sts *sts, const char *host, enum tls_level *lvl, struct smtp_fail *f);
+const char *smtp_sts_mode_name(enum mtasts_mode m);
+
 /* session.c: the per-process cache of idle sessions. */
 struct smtp_session *smtp_cache_get(const char *dest);
 void smtp_cache_put(struct smtp_session *s);
@@ -192,6 +213,7 @@ struct smtp_msg {
 	const char *ret;   /* DSN RET, may be NULL */
 	const char *envid; /* DSN ENVID, may be NULL */
 	bool requiretls;   /* RFC 8689 REQUIRETLS */
+	bool tls_optional; /* "TLS-Required: No" (cleanup records it) */
 	off_t header_off, header_len, body_off, body_len;
 	long long arrival;
 	/* filled lazily by xfer.c */
@@ -202,8 +224,9 @@ struct smtp_msg {
 /* Reads header + "\n" + body into msg->content, once; 0 or -1. */
 int smtp_msg_load(struct smtp_msg *msg);
 /* The TLS the message asks for: REQUIRETLS, "TLS-Required: No" in its
- * header (ignored with REQUIRETLS, RFC 8689 section 5), or the policy. */
-enum smtp_tls_want smtp_msg_tls_want(struct smtp_msg *msg);
+ * header (ignored with REQUIRETLS, RFC 8689 section 5), or the policy.
+ * From the request alone: the message is not read before connecting. */
+enum smtp_tls_want smtp_msg_tls_want(const struct smtp_msg *msg);
 /* Sends msg to the recipients rcpts[0..n) over s, filling each one's
  * result.  False when the session must not be reused. */
 bool smtp_xfer(struct smtp_session *s, struct smtp_msg *msg, struct smtp_rcpt **rcpts, size_t n);

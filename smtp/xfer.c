@@ -30,7 +30,6 @@
 
 #include "address.h"
 #include "config.h"
-#include "mime/header.h"
 #include "proto.h"
 #include "smtp.h"
 #include "smtp/esmtp.h"
@@ -105,23 +104,15 @@ int smtp_msg_load(struct smtp_msg *m)
 	return 0;
 }
 
-enum smtp_tls_want smtp_msg_tls_want(struct smtp_msg *m)
+enum smtp_tls_want smtp_msg_tls_want(const struct smtp_msg *m)
 {
-	struct buf v = BUF_INIT;
-	enum smtp_tls_want want = SMTP_TLS_POLICY;
-
 	if (m->requiretls)
 		return SMTP_TLS_REQUIRE;
 	/* RFC 8689 section 5: the sender says security does not matter for
 	 * this message, so recipient-side policies (verify, DANE) yield to
-	 * opportunistic TLS.  A message that cannot be read is left to the
-	 * policy (and fails later in smtp_xfer). */
-	if (smtp_msg_load(m) == 0 &&
-	    mime_hdr_find(m->content.data, (size_t)m->header_len, "TLS-Required", &v) &&
-	    str_case_eq(buf_cstr(&v), "No"))
-		want = SMTP_TLS_OPTIONAL;
-	buf_free(&v);
-	return want;
+	 * opportunistic TLS.  cleanup found the header at ingest (the
+	 * tls_required queue-file attribute, lib/proto.h). */
+	return m->tls_optional ? SMTP_TLS_OPTIONAL : SMTP_TLS_POLICY;
 }
 
 struct xfer {

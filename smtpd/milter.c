@@ -43,6 +43,7 @@ struct smtpd_milter {
 	enum milter_verdict verdict;
 	char *reply;	     /* of that answer */
 	char *session_reply; /* a connect/HELO rejection, for every command */
+	bool connect_reject; /* ... made at connect */
 	bool in_msg;	     /* MAIL was shown to the milters */
 	bool discard;	     /* a milter said discard before the message's end */
 	bool holding;
@@ -83,6 +84,8 @@ static const char *smtpd_milter_macro(void *ctx, const char *name)
 		return s->addr;
 	if (strcmp(name, "{client_name}") == 0)
 		return s->name;
+	if (strcmp(name, "{client_ptr}") == 0)
+		return s->reverse_name;
 	if (strcmp(name, "{client_port}") == 0) {
 		snprintf(m->macro, sizeof(m->macro), "%d", s->port);
 		return m->macro;
@@ -123,33 +126,44 @@ static void smtpd_milter_answer(void *ctx, const struct milter_result *r)
 	m->reply = r->reply ? xstrdup(r->reply) : NULL;
 	if ((m->ready == STAGE_CONNECT) && (r->v == MILTER_REJECT || r->v == MILTER_TEMPFAIL)) {
 		m->session_reply = xstrdup(r->reply);
+		m->connect_reject = true;
 		log_info("milter-reject: CONNECT from %s[%s]: %s", s->name, s->addr, r->reply);
 	}
-	if (m->ready == STAGE_CONNECT)
+	if (m->ready == STAGE_CONNECT) {
 		m->ready = STAGE_NONE; /* nobody asks for it: it answers by session_reply */
+		if (s->greet_wait)
+			session_greet_send(s);
+	}
 	s->dns_wait = false;
 	session_run(s);
 }
 
-void smtpd_milter_connect(struct smtpd_session *s)
+bool smtpd_milter_connect(struct smtpd_session *s)
 {
 	struct buf err = BUF_INIT;
 	struct milter_chain *ch;
 	char family = strchr(s->addr, ':') ? '6' : '4';
 
 	if (*config_str("smtpd_milters") == '\0')
-		return;
+		return false;
 	s->milter = xcalloc(1, sizeof(*s->milter));
 	ch = milter_chain_new(s->loop, config_str("smtpd_milters"), smtpd_milter_macro, s, &err);
 	buf_free(&err);
 	if (ch == NULL) {
 		free(s->milter);
 		s->milter = NULL;
-		return;
+		return false;
 	}
 	s->milter->chain = ch;
 	s->milter->busy = STAGE_CONNECT;
+	s->greet_wait = true; /* before: the answer may clear it */
 	milter_chain_connect(ch, s->name, family, s->port, s->addr, smtpd_milter_answer);
+	return true;
+}
+
+const char *smtpd_milter_connect_reply(const struct smtpd_session *s)
+{
+	return s->milter ? s->milter->session_reply : NULL;
 }
 
 void smtpd_milter_message_free(struct smtpd_session *s)
@@ -203,6 +217,10 @@ static enum smtpd_milter_res smtpd_milter_stage(struct smtpd_session *s,
 		return SMTPD_MILTER_OK;
 	if (m->busy != STAGE_NONE)
 		return SMTPD_MILTER_WAIT;
+	/* After a connect-stage rejection (the greeting said so) HELO and
+	 * EHLO are answered as usual, as Postfix does; MAIL is not. */
+	if (m->connect_reject && stage == STAGE_HELO)
+		return SMTPD_MILTER_OK;
 	if (m->session_reply && stage <= STAGE_MAIL) {
 		smtpd_reject(s, verb, s->sender, NULL, "%s", m->session_reply);
 		return SMTPD_MILTER_FAIL;

@@ -2,12 +2,11 @@
  * milter.h - smtpd's use of milters (smtpd_milters), on lib/milter.
  *
  * Each stage asks the session's milter chain before smtpd replies:
- * connect (at once, while the greeting goes out; HELO and MAIL wait for
- * it), HELO/EHLO, MAIL, each RCPT, DATA (or the first BDAT), and the end
- * of the message.  A stage's function either says go on, or has replied
- * (the milter rejected), or asks the command to be run again once the
- * milters answered (the command's line stays in the input meanwhile, as
- * for a DNS look-up).
+ * connect (the greeting waits for its answer: a rejection there is the
+ * greeting, 554 or 421, as in Postfix), HELO/EHLO, MAIL, each RCPT, DATA (or the first BDAT), and
+ * the end of the message.  A stage's function either says go on, or has replied (the milter
+ * rejected), or asks the command to be run again once the milters answered (the command's line
+ * stays in the input meanwhile, as for a DNS look-up).
  *
  * With milters the message is held: its content is kept in memory (up to
  * message_size_limit) instead of streamed to cleanup, because the milters'
@@ -32,7 +31,11 @@ enum smtpd_milter_res {
 
 /* Checks smtpd_milters at start (fatal when it does not parse). */
 void smtpd_milter_init(void);
-void smtpd_milter_connect(struct smtpd_session *s);
+/* Tells the milters of the connection: true when they were asked (the
+ * session's greet_wait is set; the answer runs session_greet_send()). */
+bool smtpd_milter_connect(struct smtpd_session *s);
+/* The milters' connect-stage rejection (a whole SMTP reply), or NULL. */
+const char *smtpd_milter_connect_reply(const struct smtpd_session *s);
 void smtpd_milter_free(struct smtpd_session *s);
 
 enum smtpd_milter_res smtpd_milter_helo(struct smtpd_session *s);

@@ -81,7 +81,7 @@ void policy_request_build(const struct smtpd_session *s, const char *state, cons
 	policy_attr(out, "recipient_count", num);
 	policy_attr(out, "client_address", s->addr);
 	policy_attr(out, "client_name", s->name);
-	policy_attr(out, "reverse_client_name", s->name);
+	policy_attr(out, "reverse_client_name", s->reverse_name);
 	/* Unique per transaction, as Postfix's (greylisting servers use it). */
 	snprintf(num, sizeof(num), "%x.%x.%x.%x", (unsigned)getpid(), (unsigned)s->fd,
 	    (unsigned)s->port, s->count_all[SMTP_MAIL]);

@@ -57,6 +57,7 @@ enum restr_verdict {
 struct restr_defer {
 	bool if_permit, if_reject;
 	struct buf permit_reply, reject_reply;
+	struct buf warnings; /* warn_if_reject: replies not given, one a line */
 };
 
 struct restr_ctx {
@@ -244,21 +245,22 @@ static void keys_domain(char ***keys, size_t *n, const char *domain)
 		keys_add(keys, n, d);
 }
 
-/* Client: the address, its shorter prefixes (1.2.3, 1.2, 1), the name. */
+/* Client, in Postfix's order: the verified name and its parent domains,
+ * the address, its shorter prefixes (1.2.3, 1.2, 1). */
 static char **keys_client(const struct smtpd_session *s)
 {
 	char **keys = NULL, *a = xstrdup(s->addr), *p;
 	size_t n = 0;
 	char sep = strchr(a, ':') ? ':' : '.';
 
+	if (s->name_status == 2)
+		keys_domain(&keys, &n, s->name);
 	keys_add(&keys, &n, a);
 	while ((p = strrchr(a, sep)) != NULL) {
 		*p = 0;
 		if (*a)
 			keys_add(&keys, &n, a);
 	}
-	if (strcmp(s->name, "unknown") != 0)
-		keys_domain(&keys, &n, s->name);
 	free(a);
 	return keys;
 }
@@ -624,80 +626,18 @@ static enum restr_verdict restr_unknown_helo(struct restr_ctx *c)
 }
 
 /*
- * The client's host name by DNS: a PTR name of its address and, forward,
- * whether that name has the address among its A/AAAA records (Postfix
- * tries the PTR names in turn; the first that confirms is the name).
- * DNS_OK (forward-confirmed when forward), DNS_NOTFOUND, DNS_RETRY or
- * DNS_PENDING.
- */
-static enum dns_status restr_client_name(const char *addr, bool forward)
-{
-	bool v6 = strchr(addr, ':') != NULL;
-	struct buf rev = BUF_INIT;
-	const unsigned char *ans;
-	char **names = NULL;
-	size_t n = 0;
-	int len;
-	enum dns_status st = DNS_NOTFOUND, fst;
-	bool retry = false;
-
-	if (dnsbl_query_name(addr, v6 ? "ip6.arpa" : "in-addr.arpa", &rev))
-		st = dns_poll(buf_cstr(&rev), ns_t_ptr, &ans, &len);
-	buf_free(&rev);
-	if (st == DNS_OK)
-		st = dns_ptr_from_answer(ans, len, &names, &n) == DNS_OK ? DNS_OK : DNS_NOTFOUND;
-	else if (st == DNS_NODATA)
-		st = DNS_NOTFOUND;
-	else if (st == DNS_FAIL)
-		st = DNS_RETRY;
-	if (st != DNS_OK || !forward) {
-		strv_free(names);
-		return st;
-	}
-	st = DNS_NOTFOUND;
-	for (size_t i = 0; i < n && st != DNS_OK; i++) {
-		struct dns_addr *a = NULL;
-		size_t na = 0;
-		unsigned ttl;
-
-		fst = dns_poll(names[i], v6 ? ns_t_aaaa : ns_t_a, &ans, &len);
-		if (fst == DNS_PENDING) {
-			st = DNS_PENDING;
-			break;
-		}
-		if (fst == DNS_RETRY || fst == DNS_FAIL)
-			retry = true;
-		if (fst == DNS_OK && dns_addrs_from_answer(ans, len, v6 ? AF_INET6 : AF_INET, 0, &a,
-					 &na, &ttl) == DNS_OK)
-			for (size_t j = 0; j < na && st != DNS_OK; j++) {
-				char text[64];
-
-				sock_ntop(
-				    (const struct sockaddr *)&a[j].sa, text, sizeof(text), NULL);
-				if (strcasecmp(text, addr) == 0)
-					st = DNS_OK;
-			}
-		free(a);
-	}
-	strv_free(names);
-	return st == DNS_NOTFOUND && retry ? DNS_RETRY : st;
-}
-
-/*
  * reject_unknown_client_hostname (forward, FCrDNS) and
  * reject_unknown_reverse_client_hostname: Postfix's replies; a temporary
  * DNS failure is always a 450.
  */
 static enum restr_verdict restr_unknown_client(struct restr_ctx *c, bool forward)
 {
-	enum dns_status st = restr_client_name(c->s->addr, forward);
+	int st = forward ? c->s->name_status : c->s->reverse_status;
 	int code = restr_code("unknown_client_reject_code", 450);
 
-	if (st == DNS_OK)
+	if (st == 2)
 		return V_DUNNO;
-	if (st == DNS_PENDING)
-		return V_WAIT;
-	if (st == DNS_RETRY)
+	if (st == 4)
 		code = 450;
 	buf_reset(c->reply);
 	buf_printf(c->reply, "%d %s Client host rejected: cannot find your %shostname, [%s]", code,
@@ -812,9 +752,11 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 	case RN_REJECT_RBL_CLIENT: return restr_rbl_client(c);
 	case RN_CHECK_POLICY_SERVICE: return restr_policy_service(c);
 	case RN_REJECT_RHSBL_CLIENT:
-		/* "unknown" is no name: nothing to look up (reverse DNS is not done yet). */
+		/* "unknown" is no name: nothing to look up. */
+		return restr_rhsbl(c, s->name_status == 2 ? s->name : NULL, "Client host");
+	case RN_REJECT_RHSBL_REVERSE_CLIENT:
 		return restr_rhsbl(
-		    c, strcmp(s->name, "unknown") == 0 ? NULL : s->name, "Client host");
+		    c, s->reverse_status == 2 ? s->reverse_name : NULL, "Unverified Client host");
 	case RN_REJECT_RHSBL_HELO: return restr_rhsbl(c, s->helo, "Helo command");
 	case RN_REJECT_RHSBL_SENDER:
 		return restr_rhsbl(c, restr_addr_domain(s->sender), "Sender address");
@@ -826,6 +768,7 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 			return V_DUNNO;
 		return greylist_check(c->s, c->rcpt, c->reply) == GREYLIST_DEFER ? V_REJECT
 										 : V_DUNNO;
+	case RN_WARN_IF_REJECT: return V_DUNNO; /* restr_list applies it */
 	case RN_UNSUPPORTED: break;
 	}
 	{
@@ -850,8 +793,19 @@ static enum restr_result restr_list(struct smtpd_session *s, enum restr_stage st
 	enum restr_verdict v = V_DUNNO;
 
 	for (pos = 0; words[pos] && v == V_DUNNO; pos++) {
+		bool warn = strcmp(words[pos], "warn_if_reject") == 0;
+
+		if (warn && words[++pos] == NULL)
+			break;
 		c.stage = stage;
 		v = restr_one(&c, words[pos]);
+		/* Postfix: the reject is logged as reject_warning, and the list
+		 * goes on as if the restriction had no opinion. */
+		if (warn && v == V_REJECT) {
+			buf_printf(&defer->warnings, "%s\n", buf_cstr(reply));
+			buf_reset(reply);
+			v = V_DUNNO;
+		}
 	}
 	strv_free(words);
 	if (v == V_WAIT)
@@ -865,10 +819,22 @@ static enum restr_result restr_list(struct smtpd_session *s, enum restr_stage st
 	return v == V_REJECT ? RESTR_REJECTED : RESTR_OK;
 }
 
-/* The lists said yes: a DEFER_IF_PERMIT seen on the way turns it into 4xx. */
-static enum restr_result restr_defer_end(
+/* The lists said yes: a DEFER_IF_PERMIT seen on the way turns it into 4xx.
+ * The warnings are logged once the command's answer is known (a command
+ * that waits for DNS runs its lists again). */
+static enum restr_result restr_defer_end(struct smtpd_session *s, const char *rcpt,
     enum restr_result r, struct restr_defer *d, struct buf *reply)
 {
+	if (r != RESTR_WAIT && d->warnings.len > 0) {
+		char **lines = strv_split(buf_cstr(&d->warnings), "\n");
+
+		for (size_t i = 0; lines[i]; i++)
+			if (*lines[i])
+				smtpd_log_reject(
+				    s, "reject_warning", s->last_cmd, s->sender, rcpt, lines[i]);
+		strv_free(lines);
+	}
+	buf_free(&d->warnings);
 	if (r == RESTR_OK && d->if_permit) {
 		buf_reset(reply);
 		buf_puts(reply, buf_cstr(&d->permit_reply));
@@ -889,7 +855,7 @@ enum restr_result restr_check(
 
 	if (stage == RESTR_DATA)
 		return restr_defer_end(
-		    restr_list(s, RESTR_DATA, NULL, reply, &defer), &defer, reply);
+		    s, NULL, restr_list(s, RESTR_DATA, NULL, reply, &defer), &defer, reply);
 	/* Without delay, earlier lists already ran at their own command. */
 	if (!delay && stage == RESTR_RECIPIENT)
 		first = RESTR_RELAY;
@@ -902,5 +868,5 @@ enum restr_result restr_check(
 			continue;
 		r = restr_list(s, st, rcpt, reply, &defer);
 	}
-	return restr_defer_end(r, &defer, reply);
+	return restr_defer_end(s, rcpt, r, &defer, reply);
 }

@@ -22,8 +22,9 @@
  * that postscreen_access_list rejects): ignore (log only), enforce (the session goes
  * on, every RCPT gets 550), drop (521 and the connection is closed).  A
  * client that passed both tests is cached for the shorter of
- * postscreen_greet_ttl and postscreen_dnsbl_max_ttl (dnsbl only when
- * sites are set) in postscreen_cache_map, an LMDB file shared by every
+ * postscreen_greet_ttl and the DNSBL answers' TTL, kept between
+ * postscreen_dnsbl_min_ttl and _max_ttl (dnsbl only when sites are set),
+ * in postscreen_cache_map, an LMDB file shared by every
  * smtpd process and kept across restarts; a cached client is greeted at
  * once.  A cache that cannot be opened only costs the cache.
  *
@@ -233,14 +234,17 @@ static int screen_access(const char *addr)
 
 /*
  * The DNSBL score so far; *pending: sites without an answer yet; *top:
- * the listing site of the highest weight (for the reply).
+ * the listing site of the highest weight (for the reply); *min_ttl: the
+ * smallest TTL of the answers that listed the client (0xffffffff: none).
  */
-static int screen_score(const struct smtpd_session *s, size_t *pending, const char **top)
+static int screen_score(
+    const struct smtpd_session *s, size_t *pending, const char **top, unsigned *min_ttl)
 {
 	int score = 0, best = 0;
 
 	*pending = 0;
 	*top = NULL;
+	*min_ttl = 0xffffffff;
 	for (size_t i = 0; i < screen.nsites; i++) {
 		struct buf name = BUF_INIT;
 		const unsigned char *ans;
@@ -269,6 +273,8 @@ static int screen_score(const struct smtpd_session *s, size_t *pending, const ch
 			}
 		free(a);
 		if (listed) {
+			if (ttl < *min_ttl)
+				*min_ttl = ttl;
 			score += screen.sites[i].weight;
 			if (*top == NULL || screen.sites[i].weight > best) {
 				*top = screen.sites[i].zone;
@@ -277,6 +283,28 @@ static int screen_score(const struct smtpd_session *s, size_t *pending, const ch
 		}
 	}
 	return score;
+}
+
+/* postscreen_dnsbl_reply_map: the name a reply gives for a zone. */
+static const char *screen_reply_name(const char *zone)
+{
+	const char *value;
+
+	if (maps_find(maps_open("postscreen_dnsbl_reply_map"), zone, 0, &value) == MAPS_FOUND &&
+	    *value)
+		return value;
+	return zone;
+}
+
+/* How long a passed DNSBL test holds (Postfix 3.1): the answers' TTL
+ * between postscreen_dnsbl_min_ttl and _max_ttl. */
+static long screen_dnsbl_ttl(unsigned min_ttl)
+{
+	long lo = config_time("postscreen_dnsbl_min_ttl");
+	long hi = config_time("postscreen_dnsbl_max_ttl");
+	long ttl = min_ttl == 0xffffffff || (long long)min_ttl > hi ? hi : (long)min_ttl;
+
+	return ttl < lo ? (lo < hi ? lo : hi) : ttl;
 }
 
 /* A failed test: its action.  False when the client is dropped. */
@@ -294,7 +322,8 @@ static bool screen_fail(struct smtpd_session *s, int action, const char *reply55
 }
 
 /* Both tests are over (or the client is allowlisted by score): verdict. */
-static void screen_finish(struct smtpd_session *s, int score, const char *top, bool allowlisted)
+static void screen_finish(
+    struct smtpd_session *s, int score, const char *top, unsigned min_ttl, bool allowlisted)
 {
 	long threshold = config_int("postscreen_dnsbl_threshold");
 	bool passed = true;
@@ -314,7 +343,7 @@ static void screen_finish(struct smtpd_session *s, int score, const char *top, b
 		passed = false;
 		log_info("DNSBL rank %d for [%s]:%d", score, s->addr, s->port);
 		buf_printf(&reply, "550 5.7.1 Service unavailable; client [%s] blocked using %s",
-		    s->addr, top);
+		    s->addr, screen_reply_name(top));
 		if (!screen_fail(s, screen_action("postscreen_dnsbl_action"), buf_cstr(&reply))) {
 			buf_free(&reply);
 			goto out;
@@ -324,8 +353,8 @@ static void screen_finish(struct smtpd_session *s, int score, const char *top, b
 	if (passed) {
 		long ttl = config_time("postscreen_greet_ttl");
 
-		if (screen.nsites > 0 && config_time("postscreen_dnsbl_max_ttl") < ttl)
-			ttl = config_time("postscreen_dnsbl_max_ttl");
+		if (screen.nsites > 0 && screen_dnsbl_ttl(min_ttl) < ttl)
+			ttl = screen_dnsbl_ttl(min_ttl);
 		log_info("PASS NEW [%s]:%d", s->addr, s->port);
 		screen_cache_put(s->addr, ttl);
 	}
@@ -343,18 +372,19 @@ static void screen_check(struct smtpd_session *s)
 	long long dnsbl_end = s->screen->start + config_time("postscreen_dnsbl_timeout") * 1000;
 	size_t pending;
 	const char *top;
-	int score = screen_score(s, &pending, &top);
+	unsigned min_ttl;
+	int score = screen_score(s, &pending, &top, &min_ttl);
 
 	if (pending == 0 && allow < 0 && score <= allow && !s->screen->pregreet) {
 		log_info("DNSBL allowlisted [%s]:%d (score %d)", s->addr, s->port, score);
-		screen_finish(s, score, top, true);
+		screen_finish(s, score, top, min_ttl, true);
 		return;
 	}
 	if (!s->screen->greet_done)
 		return;
 	if (pending > 0 && event_now(s->loop) < dnsbl_end)
 		return;
-	screen_finish(s, score, top, false);
+	screen_finish(s, score, top, min_ttl, false);
 }
 
 static void screen_timer(struct event_loop *loop, void *ctx)
@@ -432,7 +462,7 @@ void screen_input(struct smtpd_session *s)
 		s->screen->pregreet = true;
 		if (screen_action("postscreen_greet_action") == SCREEN_DROP) {
 			buf_reset(&s->in);
-			screen_finish(s, 0, NULL, false);
+			screen_finish(s, 0, NULL, 0xffffffff, false);
 			return;
 		}
 	}

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "log.h"
 #include "milter.h"
+#include "peername.h"
 #include "screen.h"
 #include "smtpd.h"
 #include "smtpd_spf.h"
@@ -52,6 +53,7 @@ static void (*session_empty_hook)(struct event_loop *loop);
 static void session_io(struct event_loop *loop, int fd, int events, void *ctx);
 static void session_timeout(struct event_loop *loop, void *ctx);
 static bool session_limits(struct smtpd_session *s);
+static void session_connected(struct smtpd_session *s);
 
 void session_init(void (*on_empty)(struct event_loop *loop))
 {
@@ -89,7 +91,7 @@ void session_new(struct event_loop *loop, int fd)
 
 	s->loop = loop;
 	s->fd = fd;
-	s->name = "unknown"; /* reverse DNS comes with c-ares */
+	peername_init(s);
 	s->size_decl = -1;
 	s->last_cmd = "CONNECT";
 	s->last_io = event_now(loop);
@@ -99,27 +101,65 @@ void session_new(struct event_loop *loop, int fd)
 		session_list->prev = s;
 	session_list = s;
 	session_n++;
-	log_info("connect from %s[%s]", s->name, s->addr);
 	event_fd_set(loop, fd, 0, session_io, s);
-	if (!session_limits(s)) {
-		session_run(s);
-		return;
-	}
 	s->timer = event_timer_add(loop, session_cfg.timeout_ms, session_timeout, s);
-	/* A client of smtps speaks first (TLS): no pregreet test there. */
-	if (tls_server_wrappermode() || !screen_begin(s))
-		session_greet(s);
+	s->name_wait = !peername_poll(s);
+	if (!s->name_wait)
+		session_connected(s);
 	session_run(s);
 }
 
-/* The greeting, at connect or once screening let the client through. */
+/*
+ * The client's name is known: the connect line, the connection limits,
+ * then screening or the greeting.  Bytes the client sent meanwhile wait
+ * in the input buffer: screening takes them for a pregreet.
+ */
+static void session_connected(struct smtpd_session *s)
+{
+	s->name_wait = false;
+	log_info("connect from %s[%s]", s->name, s->addr);
+	if (!session_limits(s))
+		return;
+	/* A client of smtps speaks first (TLS): no pregreet test there. */
+	if (tls_server_wrappermode() || !screen_begin(s))
+		session_greet(s);
+}
+
+/*
+ * At connect or once screening let the client through: the milters hear
+ * of the connection, and the greeting waits for their answer (Postfix
+ * asks them before its 220 too), so that a milter's connect-stage
+ * rejection is the greeting.  With implicit TLS the handshake starts at
+ * once; the greeting waits, queued, for it.
+ */
 void session_greet(struct smtpd_session *s)
 {
-	/* With implicit TLS the greeting waits, queued, for the handshake. */
-	smtpd_reply(s, "220 %s", config_str("smtpd_banner"));
-	smtpd_milter_connect(s);
+	if (!smtpd_milter_connect(s))
+		session_greet_send(s);
 	if (tls_server_wrappermode())
 		session_tls_begin(s);
+}
+
+/*
+ * The greeting, as Postfix words it after its milters' connect answer: a
+ * 5xx rejection makes it 554 (and HELO/MAIL get the milter's reply, as
+ * they do after any connect-stage rejection), a 421 makes it 421 and the
+ * session ends; any other answer leaves the 220.
+ */
+void session_greet_send(struct smtpd_session *s)
+{
+	const char *r = smtpd_milter_connect_reply(s);
+
+	s->greet_wait = false;
+	if (r && r[0] == '5') {
+		smtpd_reply(s, "554 %s ESMTP not accepting connections", config_str("myhostname"));
+	} else if (r && strncmp(r, "421", 3) == 0) {
+		smtpd_reply(
+		    s, "421 %s Service unavailable - try again later", config_str("myhostname"));
+		s->closing = true;
+	} else {
+		smtpd_reply(s, "220 %s", config_str("smtpd_banner"));
+	}
 }
 
 /*
@@ -224,6 +264,7 @@ static void session_free(struct smtpd_session *s)
 	screen_free(s);
 	auth_reset(s);
 	smtpd_spf_free(s);
+	peername_free(s);
 	buf_free(&s->in);
 	buf_free(&s->out);
 	buf_free(&s->chunk);
@@ -252,16 +293,27 @@ void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
 void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from, const char *to,
     const char *fmt, ...)
 {
-	struct buf text = BUF_INIT, line = BUF_INIT;
+	struct buf text = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
 	buf_vprintf(&text, fmt, ap);
 	va_end(ap);
 	smtpd_reply(s, "%s", buf_cstr(&text));
-	buf_printf(&line, "NOQUEUE: reject: %s from ", verb);
+	smtpd_log_reject(s, "reject", verb, from, to, buf_cstr(&text));
+	buf_free(&text);
+}
+
+/* Postfix's "NOQUEUE: reject: RCPT from name[addr]: reply; from=<> to=<>
+ * proto=ESMTP helo=<>" line; what is "reject" or "reject_warning". */
+void smtpd_log_reject(struct smtpd_session *s, const char *what, const char *verb, const char *from,
+    const char *to, const char *text)
+{
+	struct buf line = BUF_INIT;
+
+	buf_printf(&line, "NOQUEUE: %s: %s from ", what, verb);
 	session_client(s, &line);
-	buf_printf(&line, ": %s;", buf_cstr(&text));
+	buf_printf(&line, ": %s;", text);
 	if (from)
 		buf_printf(&line, " from=<%s>", from);
 	if (to)
@@ -270,7 +322,6 @@ void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from, c
 	if (s->helo)
 		buf_printf(&line, " helo=<%s>", s->helo);
 	log_info("%s", buf_cstr(&line));
-	buf_free(&text);
 	buf_free(&line);
 }
 
@@ -281,6 +332,9 @@ static size_t session_room(const struct smtpd_session *s)
 
 	if (s->closing || s->state == SMTPD_DATA_WAIT || s->state == SMTPD_DATA_OPEN ||
 	    s->tls_phase == SMTPD_TLS_STARTING)
+		return 0;
+	/* smtps: the client's first bytes are its TLS hello, OpenSSL's to read. */
+	if (s->name_wait && tls_server_wrappermode())
 		return 0;
 	if (s->state == SMTPD_DATA || s->state == SMTPD_BDAT)
 		return message_paused(s) ? 0 : SESSION_DATA_READ;
@@ -386,7 +440,7 @@ static bool session_next_line(struct smtpd_session *s)
 /* Works through the buffered input as far as possible without waiting. */
 static void session_process(struct smtpd_session *s)
 {
-	while (!s->dead && !s->closing) {
+	while (!s->dead && !s->closing && !s->name_wait && !s->greet_wait) {
 		if (s->screen) {
 			if (s->in.len > 0)
 				screen_input(s);
@@ -590,7 +644,11 @@ void session_dns_wake(void)
 
 	for (; s; s = next) {
 		next = s->next;
-		if (s->screen) {
+		if (s->name_wait) {
+			if (peername_poll(s))
+				session_connected(s);
+			session_run(s);
+		} else if (s->screen) {
 			screen_dns(s);
 			session_run(s);
 		} else if (s->dns_wait) {

@@ -82,8 +82,15 @@ struct smtpd_session {
 
 	char addr[64]; /* client's numeric address */
 	int port;
-	const char *name; /* client's host name ("unknown" for now) */
-	char *helo;	  /* HELO/EHLO argument, NULL before */
+	/* The client's host name (peername.c): verified, and its PTR name;
+	 * "unknown" or the string in *_mem; status 2 found, 4 DNS failed for
+	 * now, 5 none (Postfix's name_status, reverse_name_status). */
+	const char *name, *reverse_name;
+	char *name_mem, *reverse_mem;
+	int name_status, reverse_status;
+	bool name_wait;	 /* the greeting waits for the name look-up */
+	bool greet_wait; /* ... for the milters' connect answer */
+	char *helo;	 /* HELO/EHLO argument, NULL before */
 	bool esmtp;
 
 	/* The mail transaction (RFC 5321 3.3). */
@@ -131,6 +138,7 @@ struct smtpd_session {
 void session_init(void (*on_empty)(struct event_loop *loop));
 void session_new(struct event_loop *loop, int fd);
 void session_greet(struct smtpd_session *s);
+void session_greet_send(struct smtpd_session *s);
 bool session_idle(void *ctx);
 size_t session_count(void);
 void session_run(struct smtpd_session *s);
@@ -138,6 +146,8 @@ void smtpd_reply(struct smtpd_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void smtpd_reject(struct smtpd_session *s, const char *verb, const char *from, const char *to,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void smtpd_log_reject(struct smtpd_session *s, const char *what, const char *verb, const char *from,
+    const char *to, const char *text);
 void session_reset_transaction(struct smtpd_session *s);
 void session_client(const struct smtpd_session *s, struct buf *out);
 void session_tls_begin(struct smtpd_session *s);

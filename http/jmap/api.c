@@ -149,6 +149,8 @@ void jmap_api(const char *body, size_t len, int *status, struct buf *out)
 	responses = json_array();
 	created = req.created ? json_deep_copy(req.created) : json_object();
 	jmap_folders_load(&folders);
+	jmap_request_seq++;
+	jmap_ids_sync(&folders, false); /* expunges since the last request */
 	for (i = 0; i < req.ncalls; i++) {
 		struct jcall c = {.name = req.calls[i].name,
 		    .id = req.calls[i].id,
@@ -180,6 +182,7 @@ void jmap_api(const char *body, size_t len, int *status, struct buf *out)
 			/* the next call sees the change */
 			jmap_folders_free(&folders);
 			jmap_folders_load(&folders);
+			jmap_ids_dirty();
 		}
 	}
 	state = jmap_state(&folders);

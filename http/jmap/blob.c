@@ -6,8 +6,8 @@
  *                          tern-jmap-uploads/ (not a folder for IMAP or
  *                          Dovecot: it does not start with "."), removed
  *                          after UPLOAD_TTL unused
- *   M<uidvalidity>-<uid>   a whole message
- *   P<uidvalidity>-<uid>-<section with "_" for ".">
+ *   M<email id's hex>      a whole message (ids.c: kept by moves)
+ *   P<email id's hex>-<section with "_" for ".">
  *                          a part of a message, transfer-decoded
  *
  * A download is sent as an attachment (Content-Disposition) with the
@@ -133,10 +133,11 @@ static bool read_fd(int fd, off_t off, size_t len, struct buf *out)
 bool jmap_blob_read(const char *blob_id, struct buf *out, struct buf *type)
 {
 	struct jfolders fs;
-	struct jfolder *f;
 	struct mstore_view *v;
-	unsigned long uv, uid;
-	char *e;
+	struct jloc at;
+	uint32_t uid;
+	char eid[JMAP_EID_LEN];
+	const char *e;
 	bool ok = false;
 	int fd;
 
@@ -158,15 +159,16 @@ bool jmap_blob_read(const char *blob_id, struct buf *out, struct buf *type)
 	}
 	if (blob_id[0] != 'M' && blob_id[0] != 'P')
 		return false;
-	uv = strtoul(blob_id + 1, &e, 16);
-	if (*e != '-')
+	if (strlen(blob_id) < JMAP_EID_LEN - 1)
 		return false;
-	uid = strtoul(e + 1, &e, 16);
-	if (uid == 0 || (blob_id[0] == 'M' ? *e != 0 : *e != '-'))
+	e = blob_id + JMAP_EID_LEN - 1;
+	if (blob_id[0] == 'M' ? *e != 0 : *e != '-')
 		return false;
+	snprintf(eid, sizeof(eid), "e%.*s", JMAP_EID_LEN - 2, blob_id + 1);
 	jmap_folders_load(&fs);
-	if ((f = jmap_folder_by_uv(&fs, (uint32_t)uv)) != NULL &&
-	    (v = jmap_view(f->name)) != NULL) {
+	if (jmap_ids_find(&fs, eid, &at, 1) == 1) {
+		v = at.v;
+		uid = at.uid;
 		if (blob_id[0] == 'M') {
 			struct stat st;
 
@@ -182,12 +184,13 @@ bool jmap_blob_read(const char *blob_id, struct buf *out, struct buf *type)
 			const struct mime_part *p = NULL;
 
 			while (root && *s && n < 32) {
-				unsigned long k = strtoul(s, &e, 10);
+				char *end;
+				unsigned long k = strtoul(s, &end, 10);
 
-				if (k == 0 || (*e != '_' && *e != 0))
+				if (k == 0 || (*end != '_' && *end != 0))
 					break;
 				nums[n++] = (unsigned)k;
-				s = *e ? e + 1 : e;
+				s = *end ? end + 1 : end;
 			}
 			if (root && *s == 0 && n > 0)
 				p = mime_part_by_section(root, nums, n);

@@ -1,6 +1,6 @@
 /*
- * email.c - Email/get, Thread/get, Thread/changes, SearchSnippet/get
- * (RFC 8621 sections 3, 4.2, 5).
+ * email.c - Email/get, Thread/get, Thread/changes (RFC 8621 sections 3,
+ * 4.2).
  *
  * The header fields come from the message's envelope in its MIME tree,
  * which the index cache keeps (mstore/msg_mime.h, shared with imap);
@@ -12,7 +12,8 @@
  * the index cache (field "jmap.preview").
  *
  * Threads: a message's thread is the CRC-32C of the first Message-ID of
- * its References (else In-Reply-To, else its own Message-ID), kept in
+ * its References (else In-Reply-To, else its own Message-ID, else its
+ * GUID, which moves keep), kept in
  * the index (mstore_view_set_thread); a reply that quotes its thread's
  * root joins it whatever folder either is in.
  */
@@ -36,18 +37,16 @@
 
 bool jmap_locate(struct jcall *c, const char *id, struct jmsg *out)
 {
-	uint32_t uv, uid;
-	struct jfolder *f;
+	struct jloc l;
 
 	memset(out, 0, sizeof(*out));
-	if (!jmap_email_id_parse(id, &uv, &uid) || (f = jmap_folder_by_uv(c->folders, uv)) == NULL)
+	if (jmap_ids_find(c->folders, id, &l, 1) == 0)
 		return false;
-	if ((out->v = jmap_view(f->name)) == NULL ||
-	    mstore_view_msg_uid(out->v, uid, &out->m) < 0 || out->m.expunged)
-		return false;
-	out->f = f;
-	out->uid = uid;
-	jmap_email_id(out->id, uv, uid);
+	out->f = l.f;
+	out->v = l.v;
+	out->uid = l.uid;
+	out->m = l.m;
+	snprintf(out->id, sizeof(out->id), "%s", id);
 	return true;
 }
 
@@ -151,26 +150,14 @@ static bool read_header(struct jmsg *j, const struct mime_part *root, struct buf
 
 static uint32_t jmap_thread_of_index(struct mstore_view *v, uint32_t uid);
 
-/* Threads of the messages this process has seen, by Email id: the index
- * forgets an expunged message, Thread/changes still needs its thread. */
-static json_t *seen_threads;
-
-static void thread_remember(struct mstore_view *v, uint32_t uid, uint32_t t)
-{
-	char id[24];
-
-	if (seen_threads == NULL)
-		seen_threads = json_object();
-	jmap_email_id(id, mstore_view_uidvalidity(v), uid);
-	json_object_set_new(seen_threads, id, json_integer(t));
-}
-
+/* The index forgets an expunged message, Thread/changes still needs its
+ * thread: ids.c remembers it (a bounded number). */
 uint32_t jmap_thread_of(struct mstore_view *v, uint32_t uid)
 {
 	uint32_t t = jmap_thread_of_index(v, uid);
 
 	if (t)
-		thread_remember(v, uid, t);
+		jmap_ids_set_thread(mstore_view_uidvalidity(v), uid, t);
 	return t;
 }
 
@@ -195,8 +182,12 @@ static uint32_t jmap_thread_of_index(struct mstore_view *v, uint32_t uid)
 		const char *first = json_string_value(json_array_get(ids, 0));
 
 		t = crc32c(0, first, strlen(first));
-	} else {
-		t = crc32c(0, &uid, sizeof(uid)) ^ mstore_view_uidvalidity(v);
+	} else { /* the message GUID: the same in every folder */
+		struct buf g = BUF_INIT;
+
+		mstore_view_guid(v, uid, &g);
+		t = crc32c(0, g.data ? g.data : "", g.len);
+		buf_free(&g);
 	}
 	if (t == 0)
 		t = 1;
@@ -292,7 +283,7 @@ static json_t *part_json(
 	str_lower(type);
 	section_of(p, root, &sec);
 	if (j->raw == NULL) {
-		buf_printf(&blob, "P%x-%x-", mstore_view_uidvalidity(j->v), j->uid);
+		buf_printf(&blob, "P%s-", j->id + 1);
 		for (const char *s = buf_cstr(&sec); *s; s++)
 			buf_putc(&blob, *s == '.' ? '_' : *s);
 	}
@@ -453,6 +444,19 @@ static void preview_of(struct jmsg *j, const struct body_lists *b, struct buf *o
 	buf_free(&text);
 }
 
+void jmap_body_text(struct jmsg *j, const struct mime_part *root, struct buf *out, size_t max)
+{
+	struct body_lists *b = xcalloc(1, sizeof(*b));
+
+	body_lists(root, b);
+	for (size_t i = 0; i < b->ntext; i++)
+		if (mime_part_is(b->text[i], "text", "plain")) {
+			jmap_part_text(j, b->text[i], out, max);
+			break;
+		}
+	free(b);
+}
+
 static json_t *part_list(
     struct jmsg *j, const struct mime_part *root, const struct mime_part **v, size_t n)
 {
@@ -534,7 +538,7 @@ static json_t *email_json(struct jcall *c, struct jmsg *j, json_t *props)
 		if (want(props, "size"))
 			json_object_set_new(o, "size", json_integer((json_int_t)j->raw->len));
 	} else if (want(props, "blobId")) {
-		snprintf(buf, sizeof(buf), "M%x-%x", j->f->st.uidvalidity, j->uid);
+		snprintf(buf, sizeof(buf), "M%.24s", j->id + 1);
 		json_object_set_new(o, "blobId", json_string(buf));
 	}
 	if (j->raw) {
@@ -543,8 +547,17 @@ static json_t *email_json(struct jcall *c, struct jmsg *j, json_t *props)
 		snprintf(buf, sizeof(buf), "t%08x", jmap_thread_of(j->v, j->uid));
 		json_object_set_new(o, "threadId", json_string(buf));
 	}
-	if (!j->raw && want(props, "mailboxIds"))
-		json_object_set_new(o, "mailboxIds", json_pack("{s:b}", j->f->id, 1));
+	if (!j->raw && want(props, "mailboxIds")) {
+		struct jloc at[64];
+		size_t n = jmap_ids_find(c->folders, j->id, at, 64);
+		json_t *mb = json_object();
+
+		for (size_t k = 0; k < n; k++)
+			json_object_set_new(mb, at[k].f->id, json_true());
+		if (n == 0)
+			json_object_set_new(mb, j->f->id, json_true());
+		json_object_set_new(o, "mailboxIds", mb);
+	}
 	if (!j->raw && want(props, "keywords"))
 		json_object_set_new(o, "keywords", jmap_keywords(j->v, &j->m));
 	if (!j->raw && want(props, "size")) {
@@ -763,7 +776,7 @@ void jmap_email_get(struct jcall *c)
 /* ------------------------------------------------------------- threads */
 
 struct tmember {
-	char id[24];
+	char id[JMAP_EID_LEN];
 	time_t received;
 };
 
@@ -817,7 +830,7 @@ void jmap_thread_get(struct jcall *c)
 				if (n == cap)
 					mem = xreallocarray(
 					    mem, cap = cap ? cap * 2 : 8, sizeof(*mem));
-				jmap_email_id(mem[n].id, c->folders->v[f].st.uidvalidity, uid);
+				jmap_email_id(mem[n].id, v, uid);
 				mstore_view_dates(v, uid, &mem[n].received, &saved);
 				n++;
 			}
@@ -825,11 +838,15 @@ void jmap_thread_get(struct jcall *c)
 		if (n == 0) {
 			json_array_append(nf, id);
 		} else {
-			json_t *eids = json_array();
+			json_t *eids = json_array(), *seen = json_object();
 
 			qsort(mem, n, sizeof(*mem), by_received);
-			for (size_t k = 0; k < n; k++)
-				json_array_append_new(eids, json_string(mem[k].id));
+			for (size_t k = 0; k < n; k++) /* copies: one Email */
+				if (json_object_get(seen, mem[k].id) == NULL) {
+					json_object_set_new(seen, mem[k].id, json_true());
+					json_array_append_new(eids, json_string(mem[k].id));
+				}
+			json_decref(seen);
 			json_array_append_new(
 			    list, json_pack("{s:s, s:o}", "id", s, "emailIds", eids));
 		}
@@ -846,18 +863,11 @@ void jmap_thread_get(struct jcall *c)
  * this process saw it for one expunged (0 when it never saw it). */
 static uint32_t thread_of_id(struct jcall *c, const char *id, bool gone)
 {
-	uint32_t uv, uid;
-	struct jfolder *f;
-	struct mstore_view *v;
+	struct jmsg j;
 
-	if (!jmap_email_id_parse(id, &uv, &uid) ||
-	    (f = jmap_folder_by_uv(c->folders, uv)) == NULL || (v = jmap_view(f->name)) == NULL)
-		return gone && seen_threads
-			   ? (uint32_t)json_integer_value(json_object_get(seen_threads, id))
-			   : 0;
-	if (!gone)
-		return jmap_thread_of(v, uid);
-	return seen_threads ? (uint32_t)json_integer_value(json_object_get(seen_threads, id)) : 0;
+	if (!gone && jmap_locate(c, id, &j))
+		return jmap_thread_of(j.v, j.uid);
+	return jmap_ids_thread(id);
 }
 
 /* Thread/changes from Email/changes: the threads of created and updated
@@ -914,14 +924,14 @@ void jmap_thread_changes(struct jcall *c)
 
 			for (uint32_t seq = 1; seq <= count; seq++) {
 				uint32_t uid = mstore_view_uid(v, seq);
-				char eid[24];
+				char eid[JMAP_EID_LEN];
 
 				snprintf(tid, sizeof(tid), "t%08x", jmap_thread_of(v, uid));
 				if ((t = json_object_get(touched, tid)) == NULL)
 					continue;
 				json_array_set_new(t, 0,
 				    json_integer(json_integer_value(json_array_get(t, 0)) + 1));
-				jmap_email_id(eid, c->folders->v[f].st.uidvalidity, uid);
+				jmap_email_id(eid, v, uid);
 				if (json_object_get(fresh, eid) == NULL)
 					json_array_set_new(t, 1, json_false());
 			}
@@ -953,30 +963,4 @@ out:
 	json_decref(cr);
 	json_decref(up);
 	json_decref(de);
-}
-
-void jmap_snippet_get(struct jcall *c)
-{
-	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
-	    {"filter", JA_OBJECT_OR_NULL, false}, {"emailIds", JA_IDS, true}, {NULL, 0, 0}};
-	json_t *ids, *list, *nf, *id;
-	size_t i;
-
-	if (!jmap_args(c, spec))
-		return;
-	ids = json_object_get(c->args, "emailIds");
-	list = json_array();
-	nf = json_array();
-	json_array_foreach(ids, i, id)
-	{
-		struct jmsg j;
-
-		if (jmap_locate(c, json_string_value(id), &j))
-			json_array_append_new(list,
-			    json_pack("{s:O, s:n, s:n}", "emailId", id, "subject", "preview"));
-		else
-			json_array_append(nf, id);
-	}
-	jmap_reply(c, "SearchSnippet/get",
-	    json_pack("{s:s, s:o, s:o}", "accountId", jm.account, "list", list, "notFound", nf));
 }

@@ -130,13 +130,17 @@ static json_t *update_keywords(struct jmsg *j, json_t *patch)
 	return err;
 }
 
+/* mailboxIds: copies into the Mailboxes added (from one place of the
+ * Email, keeping its GUID and so its id), then expunges from those
+ * removed; a move is both. */
 static json_t *update_mailboxes(struct jcall *c, struct jmsg *j, json_t *patch)
 {
 	json_t *full = json_object_get(patch, "mailboxIds"), *want = json_object(), *v;
-	const char *key, *first = NULL;
+	struct jloc at[64];
+	size_t nat = jmap_ids_find(c->folders, j->id, at, 64);
+	const char *key;
 	struct mstore_view *rw;
 	json_t *err = NULL;
-	bool keep;
 
 	if (full) {
 		if (!json_is_object(full)) {
@@ -148,7 +152,8 @@ static json_t *update_mailboxes(struct jcall *c, struct jmsg *j, json_t *patch)
 	} else {
 		bool any = false;
 
-		json_object_set_new(want, j->f->id, json_true());
+		for (size_t k = 0; k < nat; k++)
+			json_object_set_new(want, at[k].f->id, json_true());
 		json_object_foreach(patch, key, v)
 		{
 			if (strncmp(key, "mailboxIds/", 11) != 0)
@@ -172,37 +177,37 @@ static json_t *update_mailboxes(struct jcall *c, struct jmsg *j, json_t *patch)
 	json_object_foreach(
 	    want, key, v) if (err == NULL && jmap_folder_by_id(c->folders, key) == NULL) err =
 	    jmap_set_error("invalidProperties", "mailboxIds: no such mailbox");
-	keep = json_object_get(want, j->f->id) != NULL;
-	if (err || (keep && json_object_size(want) == 1)) {
+	if (err || nat == 0) {
 		json_decref(want);
-		return err;
+		return err ? err : jmap_set_error("notFound", NULL);
 	}
-	if ((rw = jmap_view_rw(j->f->name)) == NULL) {
-		json_decref(want);
-		return jmap_set_error("serverFail", mstore_strerror(jm.store));
-	}
+	/* copies first: nothing is lost when one fails */
 	json_object_foreach(want, key, v)
 	{
 		struct jfolder *dest = jmap_folder_by_id(c->folders, key);
 		uint32_t nuid = 0, nuv = 0;
+		size_t k;
 
-		if (dest == j->f)
+		for (k = 0; k < nat && at[k].f != dest; k++)
+			;
+		if (k < nat || err)
 			continue;
-		if (first == NULL && !keep) {
-			first = key; /* the move comes last */
+		if ((rw = jmap_view_rw(at[0].f->name)) == NULL ||
+		    mstore_view_copy(rw, &at[0].uid, 1, dest->name, false, &nuid, &nuv) < 0)
+			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
+		if (rw)
+			mstore_view_close(rw);
+	}
+	for (size_t k = 0; k < nat && err == NULL; k++) {
+		if (json_object_get(want, at[k].f->id))
 			continue;
-		}
-		if (mstore_view_copy(rw, &j->uid, 1, dest->name, false, &nuid, &nuv) < 0)
+		if ((rw = jmap_view_rw(at[k].f->name)) == NULL ||
+		    mstore_view_expunge(rw, &at[k].uid, 1) < 0)
 			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
+		if (rw)
+			mstore_view_close(rw);
 	}
-	if (err == NULL && first) {
-		uint32_t nuid = 0, nuv = 0;
-
-		if (mstore_view_copy(rw, &j->uid, 1, jmap_folder_by_id(c->folders, first)->name,
-			true, &nuid, &nuv) < 0)
-			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
-	}
-	mstore_view_close(rw);
+	jmap_ids_dirty();
 	json_decref(want);
 	return err;
 }
@@ -230,17 +235,21 @@ json_t *jmap_email_update(struct jcall *c, const char *id, json_t *patch)
 json_t *jmap_email_destroy(struct jcall *c, const char *id);
 json_t *jmap_email_destroy(struct jcall *c, const char *id)
 {
-	struct jmsg j;
+	struct jloc at[64];
+	size_t n = jmap_ids_find(c->folders, id, at, 64);
 	struct mstore_view *rw;
 	json_t *err = NULL;
 
-	if (!jmap_locate(c, id, &j))
+	if (n == 0)
 		return jmap_set_error("notFound", NULL);
-	if ((rw = jmap_view_rw(j.f->name)) == NULL)
-		return jmap_set_error("serverFail", mstore_strerror(jm.store));
-	if (mstore_view_expunge(rw, &j.uid, 1) < 0)
-		err = jmap_set_error("serverFail", mstore_strerror(jm.store));
-	mstore_view_close(rw);
+	for (size_t k = 0; k < n && err == NULL; k++) { /* every copy */
+		if ((rw = jmap_view_rw(at[k].f->name)) == NULL ||
+		    mstore_view_expunge(rw, &at[k].uid, 1) < 0)
+			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
+		if (rw)
+			mstore_view_close(rw);
+	}
+	jmap_ids_dirty();
 	return err;
 }
 
@@ -523,7 +532,9 @@ static json_t *store_message(struct jcall *c, const char *msg, size_t len, json_
 	char **names = NULL;
 	const char *key;
 	json_t *v, *res = NULL;
-	char id[24], blob[40];
+	char id[JMAP_EID_LEN], blob[40];
+	struct jfolder *first = NULL;
+	uint32_t first_uid = 0;
 
 	if (!json_is_object(mailboxes) || json_object_size(mailboxes) == 0) {
 		*err = jmap_set_error("invalidProperties", "mailboxIds");
@@ -546,6 +557,21 @@ static json_t *store_message(struct jcall *c, const char *msg, size_t len, json_
 			*err = jmap_set_error("invalidProperties", "mailboxIds: no such mailbox");
 			break;
 		}
+		if (first) { /* a copy: the same GUID, one Email */
+			struct mstore_view *rw = jmap_view_rw(first->name);
+
+			if (rw == NULL ||
+			    mstore_view_copy(rw, &first_uid, 1, f->name, false, &uid, &uv) < 0)
+				*err = jmap_set_error(mstore_error(jm.store) == MSTORE_EQUOTA
+							  ? "overQuota"
+							  : "serverFail",
+				    mstore_strerror(jm.store));
+			if (rw)
+				mstore_view_close(rw);
+			if (*err)
+				break;
+			continue;
+		}
 		if ((sv = mstore_save_begin(jm.store, f->name, &o)) == NULL ||
 		    mstore_save_write(sv, msg, len) < 0 || mstore_save_commit(sv, &uid, &uv) < 0) {
 			*err = jmap_set_error(
@@ -557,8 +583,13 @@ static json_t *store_message(struct jcall *c, const char *msg, size_t len, json_
 			struct mstore_view *view = jmap_view(f->name);
 			char tid[16];
 
-			jmap_email_id(id, uv, uid);
-			snprintf(blob, sizeof(blob), "M%x-%x", uv, uid);
+			first = f;
+			first_uid = uid;
+			if (view)
+				jmap_email_id(id, view, uid);
+			else
+				snprintf(id, sizeof(id), "e%024x", 0);
+			snprintf(blob, sizeof(blob), "M%.24s", id + 1);
 			snprintf(tid, sizeof(tid), "t%08x", view ? jmap_thread_of(view, uid) : 0);
 			res = json_pack("{s:s, s:s, s:s, s:I}", "id", id, "blobId", blob,
 			    "threadId", tid, "size", (json_int_t)len);

@@ -2,11 +2,8 @@
  * folders.c - the account's folders as JMAP Mailboxes: ids, roles,
  * states, and the views jmap keeps open.
  *
- * A Mailbox id is "m" and the folder's UIDVALIDITY in hex; an Email id
- * "e", the UIDVALIDITY and the UID ("e5f3a1b2c-1a").  Both are what the
- * store already keeps for IMAP, so nothing maps ids to messages: an
- * Email's id changes when it moves to another folder (a departure from
- * RFC 8621's immutable ids, written in jmap(8)).
+ * A Mailbox id is "m" and the folder's UIDVALIDITY in hex; Email ids
+ * come from the message GUIDs (ids.c).
  *
  * The state of Mailbox, Email and Thread is one string: for each folder
  * (by UIDVALIDITY) its UIDVALIDITY, HIGHESTMODSEQ and UIDNEXT.  Every
@@ -164,29 +161,6 @@ char *jmap_state(const struct jfolders *f)
 		buf_puts(&b, "0");
 	free(s);
 	return xstrdup(buf_cstr(&b));
-}
-
-void jmap_email_id(char out[24], uint32_t uv, uint32_t uid)
-{
-	snprintf(out, 24, "e%x-%x", uv, uid);
-}
-
-bool jmap_email_id_parse(const char *id, uint32_t *uv, uint32_t *uid)
-{
-	char *e;
-	unsigned long a, b;
-
-	if (id[0] != 'e' || id[1] == 0 || id[1] == '-' || id[1] == '+')
-		return false;
-	a = strtoul(id + 1, &e, 16);
-	if (*e != '-' || e[1] == 0 || e[1] == '-' || e[1] == '+' || a > 0xffffffffUL)
-		return false;
-	b = strtoul(e + 1, &e, 16);
-	if (*e != 0 || b == 0 || b > 0xffffffffUL)
-		return false;
-	*uv = (uint32_t)a;
-	*uid = (uint32_t)b;
-	return true;
 }
 
 json_t *jmap_keywords(struct mstore_view *v, const struct mstore_msg *m)

@@ -6,8 +6,10 @@
  *   api.c      /jmap/api: the request, result references, dispatch,
  *              Core/echo, the session resource
  *   folders.c  the account's folders as JMAP Mailboxes, ids and states
+ *   ids.c      Email ids from message GUIDs, and where each one is
  *   mailbox.c  Mailbox/get|changes|query|set
- *   email.c    Email/get, Thread/get, SearchSnippet/get
+ *   email.c    Email/get, Thread/get|changes
+ *   snippet.c  SearchSnippet/get
  *   query.c    Email/query|queryChanges|changes
  *   eset.c     Email/set|import, the message writer
  *   blob.c     /jmap/upload and /jmap/download
@@ -98,10 +100,41 @@ char *jmap_state(const struct jfolders *f);
  * "stateMismatch" error sent, when its ifInState names another state
  * (RFC 8620 5.3).  The caller frees it. */
 char *jmap_state_if(struct jcall *c);
-/* Email ids: "e" + UIDVALIDITY + "-" + UID (hex). */
-void jmap_email_id(char out[24], uint32_t uv, uint32_t uid);
-bool jmap_email_id_parse(const char *id, uint32_t *uv, uint32_t *uid);
 json_t *jmap_keywords(struct mstore_view *v, const struct mstore_msg *m);
+
+/* ids.c: Email ids ("e" + 24 hex digits from the message GUID) */
+#define JMAP_EID_LEN 26
+#define JMAP_IDS_GONE_MAX 100000       /* expunged locations remembered */
+extern unsigned long jmap_request_seq; /* one more for each request */
+extern size_t jmap_ids_gone_max;       /* tests lower it */
+/* One place an Email is (copies of a message: several). */
+struct jloc {
+	struct jfolder *f;
+	struct mstore_view *v; /* jmap_view's: do not close */
+	uint32_t uid;
+	struct mstore_msg m;
+};
+/* The id of a message of a view, or of a folder (by UIDVALIDITY). */
+void jmap_email_id(char out[JMAP_EID_LEN], struct mstore_view *v, uint32_t uid);
+void jmap_email_id_at(char out[JMAP_EID_LEN], struct jfolders *fs, uint32_t uv, uint32_t uid);
+/* Notes new messages and expunges (once per request unless force). */
+void jmap_ids_sync(struct jfolders *fs, bool force);
+/* This process changed the store: the next look-up syncs again. */
+void jmap_ids_dirty(void);
+/* Where the Email is now: up to max places, the count (0: no such Email). */
+size_t jmap_ids_find(struct jfolders *fs, const char *id, struct jloc *out, size_t max);
+/* The id an expunged (or live) location had; false when never seen or
+ * forgotten. */
+bool jmap_ids_gone_id(uint32_t uv, uint32_t uid, char out[JMAP_EID_LEN]);
+void jmap_ids_set_thread(uint32_t uv, uint32_t uid, uint32_t thread);
+/* The thread this process saw the Email in, 0: unknown. */
+uint32_t jmap_ids_thread(const char *id);
+size_t jmap_ids_remembered(void);
+/* True when another live place has the same Email (a copy). */
+bool jmap_ids_copied(uint32_t uv, uint32_t uid);
+/* False while no id was seen in two places: no Email has copies. */
+bool jmap_ids_copies_seen(void);
+void jmap_ids_free(void);
 
 /* methods */
 jmap_method_fn jmap_mailbox_get, jmap_mailbox_changes, jmap_mailbox_query, jmap_mailbox_set;

@@ -17,7 +17,7 @@ struct jmsg {
 	struct mstore_view *v; /* jmap_view's: do not close */
 	uint32_t uid;
 	struct mstore_msg m;
-	char id[24];
+	char id[JMAP_EID_LEN];
 	/* Email/parse: the blob's bytes and tree instead of a stored
 	 * message (then f, v, uid and m are unset, id is the blob id) */
 	const struct buf *raw;
@@ -42,6 +42,8 @@ void jmap_decode_words(const char *raw, struct buf *out);
 json_t *jmap_addresses(const struct mime_addr *a);
 /* The decoded UTF-8 text of a leaf (max bytes when max > 0). */
 void jmap_part_text(struct jmsg *j, const struct mime_part *p, struct buf *out, size_t max);
+/* The text of the first text/plain part of the body (max bytes). */
+void jmap_body_text(struct jmsg *j, const struct mime_part *root, struct buf *out, size_t max);
 /* Keyword name ("$seen") to IMAP system flag, 0 when it is a keyword. */
 unsigned jmap_keyword_flag(const char *kw);
 

@@ -336,5 +336,7 @@ int main(int argc, char **argv)
 	jm.max_get = config_int("jmap_max_objects_in_get");
 	jm.max_set = config_int("jmap_max_objects_in_set");
 	jm.max_calls = config_int("jmap_max_calls_in_request");
+	if (config_int("jmap_remembered_expunges") > 0)
+		jmap_ids_gone_max = (size_t)config_int("jmap_remembered_expunges");
 	return postlogin_run(jm.loop, session, NULL);
 }

@@ -304,14 +304,29 @@ struct hit {
 };
 
 static const char *sort_prop;
-static bool sort_asc;
+static bool sort_asc, sort_size;
+
+/* True when a condition of the filter (at any depth) names key. */
+static bool filter_uses(json_t *f, const char *key, int depth)
+{
+	json_t *c;
+	size_t i;
+
+	if (!json_is_object(f) || depth > 16)
+		return false;
+	if (json_object_get(f, key))
+		return true;
+	json_array_foreach(
+	    json_object_get(f, "conditions"), i, c) if (filter_uses(c, key, depth + 1)) return true;
+	return false;
+}
 
 static int hit_cmp(const void *a, const void *b)
 {
 	const struct hit *x = a, *y = b;
 	int r = 0;
 
-	if (strcmp(sort_prop, "size") == 0)
+	if (sort_size)
 		r = x->size < y->size ? -1 : x->size > y->size;
 	else
 		r = x->received < y->received ? -1 : x->received > y->received;
@@ -322,15 +337,57 @@ static int hit_cmp(const void *a, const void *b)
 	return sort_asc ? r : -r;
 }
 
-/* Every matching message, sorted; -1 after an error reply. */
-static int run_query(struct jcall *c, struct hit **out, size_t *nout)
+/* The heap of the keep first hits (the last in the sort order on top). */
+static void heap_down(struct hit *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct hit t;
+
+		if (l < n && hit_cmp(&h[l], &h[m]) > 0)
+			m = l;
+		if (r < n && hit_cmp(&h[r], &h[m]) > 0)
+			m = r;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void heap_add(struct hit *h, size_t *n, size_t keep, const struct hit *x)
+{
+	if (*n < keep) {
+		size_t i = (*n)++;
+
+		h[i] = *x;
+		while (i > 0 && hit_cmp(&h[(i - 1) / 2], &h[i]) < 0) {
+			struct hit t = h[i];
+
+			h[i] = h[(i - 1) / 2];
+			h[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+	} else if (hit_cmp(x, &h[0]) < 0) {
+		h[0] = *x;
+		heap_down(h, *n, 0);
+	}
+}
+
+/* The matching messages, sorted (only the first keep when keep is not 0
+ * and nothing needs them all: no collapseThreads, no copies); *total
+ * (may be NULL) counts them all; -1 after an error reply. */
+static int run_query(struct jcall *c, struct hit **out, size_t *nout, size_t keep, size_t *total)
 {
 	json_t *filter = json_object_get(c->args, "filter");
 	json_t *sort = json_object_get(c->args, "sort");
 	bool collapse = json_is_true(json_object_get(c->args, "collapseThreads"));
 	const char *in = NULL;
+	bool need_size;
 	struct hit *hits = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, matched = 0;
 
 	if (filter && !json_is_null(filter) && filter_check(filter, 0) < 0) {
 		jmap_error(c, "unsupportedFilter", NULL);
@@ -350,8 +407,18 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 		sort_prop = strcmp(p, "sentAt") == 0 ? "receivedAt" : p;
 		sort_asc = !json_is_false(json_object_get(s0, "isAscending"));
 	}
+	sort_size = strcmp(sort_prop, "size") == 0;
+	need_size =
+	    sort_size || filter_uses(filter, "minSize", 0) || filter_uses(filter, "maxSize", 0);
 	if (json_is_object(filter))
 		in = json_string_value(json_object_get(filter, "inMailbox"));
+	if (in && json_object_size(filter) == 1)
+		filter = NULL; /* the folder loop does it */
+	jmap_ids_sync(c->folders, false);
+	if (collapse || jmap_ids_copies_seen())
+		keep = 0; /* they need every hit */
+	if (keep)
+		hits = xcalloc(keep, sizeof(*hits));
 	for (size_t fi = 0; fi < c->folders->n; fi++) {
 		struct jfolder *f = &c->folders->v[fi];
 		struct mstore_view *v;
@@ -371,8 +438,14 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 				continue;
 			q.uid = q.m.uid;
 			mstore_view_dates(v, q.uid, &q.received, &saved);
-			mstore_view_sizes(v, q.uid, &size, &q.size);
-			if (filter_match(&q, filter)) {
+			if (need_size)
+				mstore_view_sizes(v, q.uid, &size, &q.size);
+			if (keep && filter_match(&q, filter)) {
+				struct hit x = {f->st.uidvalidity, q.uid, q.received, q.size, 0};
+
+				matched++;
+				heap_add(hits, &n, keep, &x);
+			} else if (!keep && filter_match(&q, filter)) {
 				if (n == cap)
 					hits = xreallocarray(
 					    hits, cap = cap ? cap * 2 : 256, sizeof(*hits));
@@ -384,6 +457,32 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 	}
 	if (n > 1)
 		qsort(hits, n, sizeof(*hits), hit_cmp);
+	if (keep) {
+		*out = hits;
+		*nout = n;
+		*total = matched;
+		return 0;
+	}
+	{ /* copies of one message (one GUID) are one Email: its first place */
+		json_t *seen = NULL;
+		size_t k = 0;
+
+		for (size_t j = 0; j < n; j++) {
+			if (jmap_ids_copied(hits[j].uv, hits[j].uid)) {
+				char id[JMAP_EID_LEN];
+
+				jmap_email_id_at(id, c->folders, hits[j].uv, hits[j].uid);
+				if (seen == NULL)
+					seen = json_object();
+				if (json_object_get(seen, id))
+					continue;
+				json_object_set_new(seen, id, json_true());
+			}
+			hits[k++] = hits[j];
+		}
+		n = k;
+		json_decref(seen);
+	}
 	if (collapse) { /* the first of each thread in the sort order */
 		json_t *seen = json_object();
 		size_t k = 0;
@@ -402,6 +501,8 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout)
 	}
 	*out = hits;
 	*nout = n;
+	if (total)
+		*total = n;
 	return 0;
 }
 
@@ -414,11 +515,11 @@ static const struct jmap_arg query_spec[] = {{"accountId", JA_ID, true},
 void jmap_email_query(struct jcall *c)
 {
 	struct hit *hits;
-	size_t n, start = 0, limit;
+	size_t n, start = 0, limit, keep = 0, total;
 	json_t *ids, *lim, *pos, *anchor, *res;
 	char *state;
 
-	if (!jmap_args(c, query_spec) || run_query(c, &hits, &n) < 0)
+	if (!jmap_args(c, query_spec))
 		return;
 	lim = json_object_get(c->args, "limit");
 	pos = json_object_get(c->args, "position");
@@ -426,15 +527,28 @@ void jmap_email_query(struct jcall *c)
 	limit = json_is_integer(lim) ? (size_t)json_integer_value(lim) : 1000;
 	if (limit > 1000)
 		limit = 1000;
+	/* a page from the start (the usual list): sort only its hits */
+	if (!json_is_string(anchor) &&
+	    (!json_is_integer(pos) ||
+		(json_integer_value(pos) >= 0 && json_integer_value(pos) <= 10000)))
+		keep = (json_is_integer(pos) ? (size_t)json_integer_value(pos) : 0) + limit;
+	if (run_query(c, &hits, &n, keep, &total) < 0)
+		return;
 	if (json_is_string(anchor)) {
-		uint32_t uv, uid;
-		size_t k;
+		struct jloc at[64];
+		size_t k, nat = jmap_ids_find(c->folders, json_string_value(anchor), at, 64);
 		json_int_t off = json_integer_value(json_object_get(c->args, "anchorOffset"));
 
-		for (k = 0; k < n; k++)
-			if (jmap_email_id_parse(json_string_value(anchor), &uv, &uid) &&
-			    hits[k].uv == uv && hits[k].uid == uid)
+		for (k = 0; k < n; k++) {
+			size_t a;
+
+			for (a = 0; a < nat; a++)
+				if (hits[k].uv == at[a].f->st.uidvalidity &&
+				    hits[k].uid == at[a].uid)
+					break;
+			if (a < nat)
 				break;
+		}
 		if (k == n) {
 			free(hits);
 			jmap_error(c, "anchorNotFound", NULL);
@@ -450,9 +564,9 @@ void jmap_email_query(struct jcall *c)
 		start = n;
 	ids = json_array();
 	for (size_t k = start; k < n && k - start < limit; k++) {
-		char id[24];
+		char id[JMAP_EID_LEN];
 
-		jmap_email_id(id, hits[k].uv, hits[k].uid);
+		jmap_email_id_at(id, c->folders, hits[k].uv, hits[k].uid);
 		json_array_append_new(ids, json_string(id));
 	}
 	state = jmap_state(c->folders);
@@ -460,7 +574,7 @@ void jmap_email_query(struct jcall *c)
 	    "canCalculateChanges", !json_is_true(json_object_get(c->args, "collapseThreads")),
 	    "position", (json_int_t)start, "ids", ids);
 	if (json_is_true(json_object_get(c->args, "calculateTotal")))
-		json_object_set_new(res, "total", json_integer((json_int_t)n));
+		json_object_set_new(res, "total", json_integer((json_int_t)total));
 	json_object_set_new(res, "limit", json_integer((json_int_t)limit));
 	jmap_reply(c, "Email/query", res);
 	free(state);
@@ -469,23 +583,56 @@ void jmap_email_query(struct jcall *c)
 
 /* ------------------------------------------------------------- changes */
 
+/* Email/changes works on places (folder, UID) and then on Emails: a
+ * move is a new place and a lost one of the same Email, an update. */
+struct places {
+	json_t *created, *updated, *destroyed; /* id -> true */
+	const struct old_state *o;
+	struct mstore_view *v;
+};
+
 static void changed_cb(void *ctx, const struct mstore_msg *m)
 {
-	void **a = ctx;
-	struct jmap_changes *ch = a[0];
-	const struct old_state *o = a[1];
-	char id[24];
+	struct places *p = ctx;
+	char id[JMAP_EID_LEN];
 
-	if (m->uid >= o->uidnext || m->expunged)
+	if (m->uid >= p->o->uidnext || m->expunged)
 		return;
-	jmap_email_id(id, o->uv, m->uid);
-	json_array_append_new(ch->updated, json_string(id));
+	jmap_email_id(id, p->v, m->uid);
+	json_object_set_new(p->updated, id, json_true());
+}
+
+static const struct old_state *old_of(const struct old_state *old, size_t nold, uint32_t uv)
+{
+	for (size_t k = 0; k < nold; k++)
+		if (old[k].uv == uv)
+			return &old[k];
+	return NULL;
+}
+
+/* True when the Email had a place at the old state that it still has. */
+static bool kept_a_place(struct jcall *c, const char *id, const struct old_state *old, size_t nold)
+{
+	struct jloc at[64];
+	size_t n = jmap_ids_find(c->folders, id, at, 64);
+
+	for (size_t k = 0; k < n; k++) {
+		const struct old_state *o = old_of(old, nold, at[k].f->st.uidvalidity);
+
+		if (o && at[k].uid < o->uidnext)
+			return true;
+	}
+	return false;
 }
 
 int jmap_changes_since(struct jcall *c, const char *since, struct jmap_changes *ch)
 {
 	struct old_state *old;
 	size_t nold;
+	struct places p;
+	const char *id;
+	json_t *t;
+	int r = 0;
 
 	if (jmap_state_parse(since, &old, &nold) < 0) {
 		jmap_error(c, "cannotCalculateChanges", "unknown state");
@@ -497,52 +644,84 @@ int jmap_changes_since(struct jcall *c, const char *since, struct jmap_changes *
 			jmap_error(c, "cannotCalculateChanges", "a mailbox is gone");
 			return -1;
 		}
-	ch->created = json_array();
-	ch->updated = json_array();
-	ch->destroyed = json_array();
-	for (size_t fi = 0; fi < c->folders->n; fi++) {
+	jmap_ids_sync(c->folders, true);
+	p.created = json_object();
+	p.updated = json_object();
+	p.destroyed = json_object();
+	for (size_t fi = 0; fi < c->folders->n && r == 0; fi++) {
 		struct jfolder *f = &c->folders->v[fi];
 		struct mstore_view *v = jmap_view(f->name);
-		struct old_state *o = NULL;
 		uint32_t count;
 
 		if (v == NULL)
 			continue;
-		for (size_t k = 0; k < nold; k++)
-			if (old[k].uv == f->st.uidvalidity)
-				o = &old[k];
+		p.o = old_of(old, nold, f->st.uidvalidity);
+		p.v = v;
 		count = mstore_view_count(v);
 		for (uint32_t seq = 1; seq <= count; seq++) {
 			uint32_t uid = mstore_view_uid(v, seq);
-			char id[24];
+			char eid[JMAP_EID_LEN];
 
-			if (o && uid < o->uidnext)
+			if (p.o && uid < p.o->uidnext)
 				continue;
-			jmap_email_id(id, f->st.uidvalidity, uid);
-			json_array_append_new(ch->created, json_string(id));
+			jmap_email_id(eid, v, uid);
+			json_object_set_new(p.created, eid, json_true());
 		}
-		if (o) {
-			void *a[2] = {ch, o};
+		if (p.o) {
 			uint32_t *gone;
 			size_t ngone;
 			bool exact;
 
-			mstore_view_changed_since(v, o->modseq, changed_cb, a);
-			if (mstore_view_expunged_since(v, o->modseq, &gone, &ngone, &exact) == 0) {
-				for (size_t k = 0; k < ngone; k++) {
-					char id[24];
+			mstore_view_changed_since(v, p.o->modseq, changed_cb, &p);
+			if (mstore_view_expunged_since(v, p.o->modseq, &gone, &ngone, &exact) ==
+			    0) {
+				for (size_t k = 0; k < ngone && r == 0; k++) {
+					char eid[JMAP_EID_LEN];
 
-					if (gone[k] >= o->uidnext)
-						continue;
-					jmap_email_id(id, f->st.uidvalidity, gone[k]);
-					json_array_append_new(ch->destroyed, json_string(id));
+					if (gone[k] >= p.o->uidnext)
+						continue; /* came and went since */
+					if (!jmap_ids_gone_id(f->st.uidvalidity, gone[k], eid)) {
+						jmap_error(c, "cannotCalculateChanges",
+						    "a removed message is no longer known");
+						r = -1;
+						break;
+					}
+					json_object_set_new(p.destroyed, eid, json_true());
 				}
 				free(gone);
 			}
 		}
 	}
+	if (r == 0) {
+		/* a new place of an Email that had one, or a lost place of an
+		 * Email that has one, is an update of its mailboxIds */
+		ch->created = json_array();
+		ch->updated = json_array();
+		ch->destroyed = json_array();
+		json_object_foreach(p.destroyed, id, t)
+		{
+			struct jloc at;
+
+			if (jmap_ids_find(c->folders, id, &at, 1))
+				json_object_set_new(p.updated, id, json_true());
+			else
+				json_array_append_new(ch->destroyed, json_string(id));
+		}
+		json_object_foreach(p.created, id, t)
+		{
+			if (json_object_get(p.destroyed, id) || kept_a_place(c, id, old, nold))
+				json_object_set_new(p.updated, id, json_true());
+			else
+				json_array_append_new(ch->created, json_string(id));
+		}
+		json_object_foreach(p.updated, id, t)
+		    json_array_append_new(ch->updated, json_string(id));
+	}
 	free(old);
-	return 0;
+	json_decref(p.created);
+	json_decref(p.updated);
+	json_decref(p.destroyed);
+	return r;
 }
 
 void jmap_changes_free(struct jmap_changes *ch)
@@ -605,7 +784,7 @@ void jmap_email_query_changes(struct jcall *c)
 	if (jmap_changes_since(
 		c, json_string_value(json_object_get(c->args, "sinceQueryState")), &ch) < 0)
 		return;
-	if (run_query(c, &hits, &n) < 0) {
+	if (run_query(c, &hits, &n, 0, NULL) < 0) {
 		jmap_changes_free(&ch);
 		return;
 	}
@@ -614,10 +793,10 @@ void jmap_email_query_changes(struct jcall *c)
 	json_array_foreach(ch.updated, i, id) json_array_append(removed, id);
 	json_array_foreach(ch.destroyed, i, id) json_array_append(removed, id);
 	for (size_t k = 0; k < n; k++) {
-		char hid[24];
+		char hid[JMAP_EID_LEN];
 		bool fresh = false;
 
-		jmap_email_id(hid, hits[k].uv, hits[k].uid);
+		jmap_email_id_at(hid, c->folders, hits[k].uv, hits[k].uid);
 		json_array_foreach(ch.created, i, id) fresh |=
 		    strcmp(json_string_value(id), hid) == 0;
 		json_array_foreach(ch.updated, i, id) fresh |=

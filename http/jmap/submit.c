@@ -191,7 +191,7 @@ static json_t *submit_one(struct jcall *c, json_t *sub, json_t **err)
 		*err = jmap_set_error("invalidProperties", "no such email");
 		goto done;
 	}
-	snprintf(blob, sizeof(blob), "M%x-%x", j.f->st.uidvalidity, j.uid);
+	snprintf(blob, sizeof(blob), "M%.24s", j.id + 1);
 	root = mstore_msg_mime(j.v, j.uid);
 	if (root == NULL || root->envelope == NULL || !jmap_blob_read(blob, &raw, &type)) {
 		*err = jmap_set_error("serverFail", "cannot read the email");

@@ -114,6 +114,11 @@ static void client_timer_set(struct login_client *c, long ms)
 	c->timer = ms > 0 ? event_timer_add(c->loop, ms, client_timeout, c) : NULL;
 }
 
+void login_client_idle(struct login_client *c)
+{
+	client_timer_set(c, login_engine.idle_ms);
+}
+
 void login_client_accept(struct event_loop *loop, int fd)
 {
 	const struct login_proto *p = login_engine.proto;
@@ -187,6 +192,7 @@ void login_client_free(struct login_client *c)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_free(&c->relay_in);
+	buf_free(&c->relay_back);
 	free(c->mech);
 	free(c->user);
 	free(c->tag);

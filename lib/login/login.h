@@ -76,6 +76,17 @@ struct login_proto {
 	void (*tls_started)(struct login_client *c);
 	/* Frees what the protocol's state holds (may be NULL). */
 	void (*destroy)(struct login_client *c);
+	/*
+	 * Relay plaintext clients too after the login, so that the user
+	 * process can give a client back (ManageSieve UNAUTHENTICATE): it
+	 * writes its last reply, then one byte with a descriptor attached
+	 * (SCM_RIGHTS; login_relay_give_back); the engine shuts the pair
+	 * for writing, takes back the client bytes the process had not
+	 * used (what it sends until it closes) and resumes the pre-login
+	 * state, calling unauthenticated.
+	 */
+	bool keep_connection;
+	void (*unauthenticated)(struct login_client *c);
 };
 
 /* A login process's main(): never returns but through exit. */

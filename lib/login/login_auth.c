@@ -163,7 +163,7 @@ static void handoff_reply(struct event_loop *loop, int fd, int events, void *ctx
 	event_fd_del(c->loop, c->ho.fd);
 	ipc_conn_close(&c->ho);
 	ipc_conn_init(&c->ho, -1);
-	if (c->tls)
+	if (c->relay_fd >= 0)
 		login_relay_start(c);
 	else
 		login_client_free(c); /* the connection is the user process's now */
@@ -206,7 +206,7 @@ void login_handoff_start(struct login_client *c, const char *token)
 	ipc_conn_init(&c->ho, fd);
 	c->ho.max_record = HANDOFF_MAX_RECORD;
 	pass_fd = c->fd;
-	if (c->tls) {
+	if (c->tls || login_engine.proto->keep_connection) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 			handoff_failed(c, strerror(errno), true);
 			return;
@@ -218,12 +218,12 @@ void login_handoff_start(struct login_client *c, const char *token)
 	handoff_encode(&c->ho.out, &h);
 	buf_reset(&c->in);
 	if (ipc_conn_send_fd(&c->ho, pass_fd, LOGIN_HANDOFF_SEND_MS) < 0) {
-		if (c->tls)
+		if (pass_fd != c->fd)
 			close(pass_fd);
 		handoff_failed(c, strerror(errno), true);
 		return;
 	}
-	if (c->tls)
+	if (pass_fd != c->fd)
 		close(pass_fd);
 	sock_nonblock(fd, true);
 	event_fd_set(c->loop, fd, EV_READ, handoff_reply, c);

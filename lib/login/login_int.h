@@ -1,7 +1,7 @@
 /*
  * login/login_int.h - the engine's own parts (login.h is the interface):
  * login_main.c (process), client.c (I/O), login_auth.c (SASL and the
- * hand-off), relay.c (TLS relay after the hand-off).
+ * hand-off), relay.c (relay after the hand-off, and the way back).
  */
 #ifndef TERN_LOGIN_INT_H
 #define TERN_LOGIN_INT_H
@@ -25,7 +25,7 @@ enum login_phase {
 	LOGIN_STARTTLS,	     /* the go-ahead is being sent */
 	LOGIN_AUTH,	     /* waiting for auth */
 	LOGIN_HANDOFF,	     /* waiting for postlogin */
-	LOGIN_RELAY,	     /* logged in over TLS: relaying */
+	LOGIN_RELAY,	     /* logged in over TLS (or keep_connection): relaying */
 	LOGIN_CLOSING,	     /* last output, then free */
 };
 
@@ -50,9 +50,11 @@ struct login_client {
 	/* hand-off */
 	struct ipc_conn ho;
 	struct ipc_msg ho_msg;
-	int relay_fd;	     /* LOGIN_RELAY: our end of the pair */
-	struct buf relay_in; /* user process -> client */
-	bool relay_eof;	     /* the user process closed its end */
+	int relay_fd;	       /* LOGIN_RELAY: our end of the pair */
+	struct buf relay_in;   /* user process -> client */
+	bool relay_eof;	       /* the user process closed its end */
+	bool giving_back;      /* it gives the client back (keep_connection) */
+	struct buf relay_back; /* client bytes it did not use, given back */
 	char *close_why;
 	struct login_client *prev, *next;
 	char state[]; /* the protocol's */
@@ -75,6 +77,8 @@ void login_client_accept(struct event_loop *loop, int fd);
 void login_client_free(struct login_client *c);
 /* Re-arms the events the client's phase waits for. */
 void login_client_events(struct login_client *c);
+/* (Re)starts the login_idle_timeout of the pre-login state. */
+void login_client_idle(struct login_client *c);
 /* Hands the client's input to the protocol while it may take it. */
 void login_client_feed(struct login_client *c);
 void login_client_bye(struct login_client *c, enum login_bye why, const char *log_why);

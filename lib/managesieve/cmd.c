@@ -382,5 +382,6 @@ void msv_capability(struct buf *out, const char *sasl, bool starttls)
 	buf_puts(out, "\r\n");
 	if (starttls)
 		buf_puts(out, "\"STARTTLS\"\r\n");
-	buf_printf(out, "\"MAXREDIRECTS\" \"%d\"\r\n\"VERSION\" \"1.0\"\r\n", SIEVE_MAX_REDIRECTS);
+	buf_printf(out, "\"MAXREDIRECTS\" \"%d\"\r\n\"UNAUTHENTICATE\"\r\n\"VERSION\" \"1.0\"\r\n",
+	    SIEVE_MAX_REDIRECTS);
 }

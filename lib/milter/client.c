@@ -505,6 +505,10 @@ static bool milter_reply(struct milter_conn *c, const struct milter_packet *p)
 	case SMFIR_TEMPFAIL: milter_finish(c, MILTER_TEMPFAIL, NULL); return false;
 	case SMFIR_DISCARD: milter_finish(c, MILTER_DISCARD, NULL); return false;
 	case SMFIR_REPLYCODE: milter_replycode(c, p); return false;
+	case SMFIR_SHUTDOWN:
+		/* Postfix's reading: the session is to end (421). */
+		milter_finish(c, MILTER_TEMPFAIL, "421 4.7.0 Server closing connection");
+		return false;
 	case SMFIR_PROGRESS: milter_arm(c, c->t.content_ms); return true;
 	case SMFIR_SKIP:
 		if (c->waiting != SMFIC_BODY) {

@@ -96,6 +96,16 @@ static bool dmarc_tag(
 		r->pct = pct;
 	} else if (dmarc_is(name, nl, "t")) {
 		r->testing = dmarc_is(v, vl, "y");
+	} else if (dmarc_is(name, nl, "rua")) {
+		if (vl < sizeof(r->rua)) {
+			memcpy(r->rua, v, vl);
+			r->rua[vl] = 0;
+		}
+	} else if (dmarc_is(name, nl, "psd")) {
+		/* RFC 9989 4.7: y, n or u (the default); others ignored */
+		r->psd = dmarc_is(v, vl, "y")	? DMARC_PSD_Y
+			 : dmarc_is(v, vl, "n") ? DMARC_PSD_N
+						: DMARC_PSD_U;
 	}
 	return true;
 }

@@ -780,6 +780,13 @@ int mf_rebuild(struct mstore_folder *f)
 			log_warn("%s/%s: %s", f->path, IX_LOG_NAME, strerror(errno));
 	}
 	mf_hdr_init(f, &h, seq, f->ul.uidvalidity, mf_modseq_floor(floor));
+	/* Messages the uidlist already names were seen by some session
+	 * (tern's or Dovecot's): not \Recent again, as Dovecot rebuilding
+	 * its index does not make them; files new to the uidlist are. */
+	if (f->ul.next_uid > 1) {
+		h.first_recent_uid = f->ul.next_uid;
+		ix_log_hdr_seal(&h);
+	}
 	if (mf_log_create(f, &h) < 0)
 		return -1;
 	f->need_rescan = true;

@@ -7,7 +7,9 @@
  * CAPABILITY, STARTTLS (the capabilities again once TLS is up, 2.2),
  * AUTHENTICATE with an optional initial response (2.1; each SASL
  * response a string, "*" cancels), NOOP, LOGOUT.  After a success the
- * managesieve process of that user writes OK "Logged in.".
+ * managesieve process of that user writes OK "Logged in.".  The engine
+ * keeps every connection (keep_connection), so that UNAUTHENTICATE
+ * (2.14.1) can bring the client back here.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +230,15 @@ static void msv_bye(struct login_client *c, enum login_bye why)
 	login_client_printf(c, "%s", text[why]);
 }
 
+/* Back from the managesieve process (UNAUTHENTICATE): a fresh start. */
+static void msv_unauthenticated(struct login_client *c)
+{
+	struct msv_login *s = login_client_state(c);
+
+	s->in_sasl = false;
+	s->bad_cmds = 0;
+}
+
 static const struct login_proto msv_login_proto = {
     .name = "sieve", /* Dovecot's service name: auth, app passwords */
     .program = "managesieve-login",
@@ -239,6 +250,8 @@ static const struct login_proto msv_login_proto = {
     .auth_failed = msv_failed,
     .bye = msv_bye,
     .tls_started = msv_tls_started,
+    .keep_connection = true,
+    .unauthenticated = msv_unauthenticated,
 };
 
 int main(int argc, char **argv)

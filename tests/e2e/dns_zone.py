@@ -16,7 +16,9 @@ Failures: the entry "TIMEOUT" makes every type not listed before it fail,
 a failure is answered SERVFAIL (fast, and a temporary error to every
 resolver, as a time-out is) or, with drop=True, not at all.  Answers
 longer than 512 bytes over UDP are truncated (TC) so that the client asks
-again over TCP.  `queries` records (name, qtype) of every question.
+again over TCP.  Every record has the TTL ttl (60 s unless told), so a
+test that changes the zone can give resolvers' caches a short memory.
+`queries` records (name, qtype) of every question.
 
 FakeDns(mx=..., a=..., fail=...) is the small zone the smtpd tests use:
 "mx.NAME" as MX of the names in mx, 192.0.2.1 for those in a, SERVFAIL
@@ -77,9 +79,10 @@ class Timeout(Exception):
 
 
 class ZoneDns:
-    def __init__(self, zone=None, drop=False):
+    def __init__(self, zone=None, drop=False, ttl=60):
         self.zone = {}
         self.drop = drop
+        self.ttl = ttl  # of every record served
         self.queries = []
         self.set_zone(zone or {})
         outer = self
@@ -185,7 +188,7 @@ class ZoneDns:
         body = b""
         for owner, rtype, value in rrs:
             rd = rdata(rtype, value)
-            body += encode_name(owner) + struct.pack("!HHIH", TYPES[rtype], 1, 60, len(rd)) + rd
+            body += encode_name(owner) + struct.pack("!HHIH", TYPES[rtype], 1, self.ttl, len(rd)) + rd
         flags = 0x8400 | rcode
         count = len(rrs)
         if udp and 12 + len(question) + len(body) > 512:

@@ -2,7 +2,10 @@
 """A test milter on Debian's python3-milter (libmilter underneath), run by
 tests/e2e/test_milter.py as /usr/bin/python3 milter_py.py SOCKET LOGFILE.
 
-What it does is chosen by the message, so that one milter serves every test:
+What it does is chosen by the client and the message, so that one milter
+serves every test:
+  a client connecting from 127.0.0.2 -> reject at connect (554 5.7.1)
+  a client connecting from 127.0.0.3 -> 421 at connect
   HELO evil.example                 -> reject HELO
   MAIL FROM:<tempfail@...>          -> tempfail MAIL
   RCPT TO:<refused@...>             -> reject that recipient (550 5.7.1 custom)
@@ -44,6 +47,13 @@ class TestMilter(Milter.Base):
         note(ev="connect", host=hostname, addr=str(hostaddr[0]) if hostaddr else None,
              j=self.getsymval("j"), daemon=self.getsymval("{daemon_name}"),
              under=self.getsymval("_"))
+        addr = str(hostaddr[0]) if hostaddr else ""
+        if addr == "127.0.0.2":
+            self.setreply("554", "5.7.1", "connection refused by py")
+            return Milter.REJECT
+        if addr == "127.0.0.3":
+            self.setreply("421", "4.7.0", "closing by py")
+            return Milter.TEMPFAIL
         return Milter.CONTINUE
 
     def hello(self, name):

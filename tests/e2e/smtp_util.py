@@ -1,8 +1,10 @@
 """Helpers for the outbound SMTP tests: a scriptable SMTP server (per
 recipient replies, extensions, STARTTLS, AUTH), a DNS server on loopback
 (Debian's dnsmasq, with the records a test needs) and a TCP proxy that
-counts connections (in front of Postfix's smtp-sink)."""
+counts connections (in front of Postfix's smtp-sink), and an HTTPS server
+for MTA-STS policies (PolicyServer)."""
 import base64
+import http.server
 import os
 import shutil
 import socket
@@ -229,6 +231,61 @@ class FakeSMTPServer:
                 return
             else:
                 send("502 5.5.2 Error: command not recognized")
+
+
+def sts_policy(mode, *mx, max_age=86400):
+    """An MTA-STS policy text (RFC 8461 section 3.2)."""
+    return "version: STSv1\r\nmode: %s\r\n%smax_age: %d\r\n" % (
+        mode, "".join("mx: %s\r\n" % m for m in mx), max_age)
+
+
+class PolicyServer:
+    """HTTPS on loopback answering /.well-known/mta-sts.txt per Host:
+    policies[host] = (status, content type, body, extra headers)."""
+
+    def __init__(self, certfile, keyfile):
+        self.policies = {}
+        self.requests = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                host = (self.headers.get("Host") or "").split(":")[0]
+                outer.requests.append((host, self.path))
+                status, ctype, body, extra = outer.policies.get(
+                    host, (404, "text/plain", "not here\n", {}))
+                if self.path != "/.well-known/mta-sts.txt":
+                    status, body = 404, "not here\n"
+                raw = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(raw)))
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(certfile, keyfile)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.2}, daemon=True)
+        self.thread.start()
+
+    def serve(self, domain, text, status=200, ctype="text/plain", extra=None):
+        self.policies["mta-sts." + domain] = (status, ctype, text, extra or {})
+
+    def fetches(self, domain):
+        return len([r for r in self.requests if r[0] == "mta-sts." + domain])
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 class Dnsmasq:

@@ -6,7 +6,7 @@ import unittest
 
 from dns_zone import ZoneDns
 from smtpd_util import Conn
-from tern_instance import Instance, wait_until
+from tern_instance import Instance, wait_log, wait_until
 
 ALICE = "alice@example.com"
 CLIENT = "1.0.0.127"  # 127.0.0.1 reversed, as DNSBLs list it
@@ -64,6 +64,22 @@ class DnsblTest(unittest.TestCase):
             self.assertIn("%s.%s.example" % (CLIENT, zone), asked)
         wait_until(lambda: "NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 554 5.7.1" in inst.log(),
                    10, what="the reject log line")
+
+    def test_warn_if_reject_logs_and_goes_on(self):
+        # Postfix: the next restriction's reject is logged as
+        # reject_warning and the list goes on; a later one still rejects.
+        inst = self.instance(["bl.example"], restriction="warn_if_reject reject_rbl_client")
+        code, text = rcpt_reply(inst.smtp_port)
+        self.assertEqual(code, 250, text)
+        lines = wait_log(inst, "NOQUEUE: reject_warning: RCPT from unknown[127.0.0.1]: 554 "
+                               "5.7.1 Service unavailable; Client host [127.0.0.1] blocked "
+                               "using bl.example;")
+        self.assertEqual(len(lines), 1)  # once, though the command waited for DNS
+        self.assertIn("from=<someone@example.org> to=<%s>" % ALICE, lines[0])
+        self.assertNotIn("NOQUEUE: reject: ", inst.log())
+        inst2 = self.instance(["bl.example"], restriction=(
+            "warn_if_reject reject_rbl_client bl.example, reject_rbl_client"))
+        self.assertEqual(rcpt_reply(inst2.smtp_port)[0], 554)
 
     def test_unlisted_filtered_and_failing_sites_pass(self):
         inst = self.instance(["policy.example=127.0.0.[2;3;5..11]", "down.example",

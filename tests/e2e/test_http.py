@@ -11,6 +11,7 @@ import shutil
 import smtplib
 import socket
 import ssl
+import subprocess
 import tempfile
 import time
 import unittest
@@ -285,6 +286,51 @@ class HttpTest(unittest.TestCase):
         self.assertTrue(m, b)
         self.assertGreaterEqual(int(m.group(1)), 2)
         self.assertRegex(b, rb"(?m)^tern_http_connections \d+$")
+
+    def test_metrics_latency_and_sessions(self):
+        """The request latency histogram (Prometheus text, scraped with
+        curl on one keep-alive connection, so from one http process) counts
+        the requests answered before the scrape, cumulative buckets ending
+        in +Inf = count; sessions per protocol count an SMTP connection."""
+        def parse(text):
+            return {m.group(1): float(m.group(2)) for m in re.finditer(
+                r"(?m)^(tern_[a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$", text)}
+
+        url = self.base + "/metrics"
+        r = subprocess.run(["curl", "-sS", url, "-o", "/dev/null", self.base + "/", "-o",
+                            "/dev/null", self.base + "/nonexistent", "-o", "/dev/null",
+                            self.base + "/", "-o", "/dev/null", url],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("# TYPE tern_http_request_duration_seconds histogram", r.stdout)
+        m = parse(r.stdout)
+        web = 'tern_http_request_duration_seconds_%s{kind="web"}'
+        count = m[web % "count"]
+        # this connection's first scrape and three requests at least
+        self.assertGreaterEqual(count, 4)
+        buckets = [(k, v) for k, v in m.items()
+                   if k.startswith('tern_http_request_duration_seconds_bucket{kind="web"')]
+        values = [v for k, v in buckets]
+        self.assertEqual(values, sorted(values))                      # cumulative
+        self.assertEqual(buckets[-1][0],
+                         'tern_http_request_duration_seconds_bucket{kind="web",le="+Inf"}')
+        self.assertEqual(buckets[-1][1], count)
+        self.assertGreater(m[web % "sum"], 0)
+        self.assertIn('tern_http_request_duration_seconds_count{kind="jmap"}', m)
+
+        def smtp_sessions():
+            out = subprocess.run(["curl", "-sS", url], capture_output=True, text=True,
+                                 timeout=60).stdout
+            return parse(out).get('tern_sessions_total{protocol="smtp"}')
+
+        before = smtp_sessions()
+        self.assertIsNotNone(before)
+        self.assertIn('tern_sessions_total{protocol="http"}',
+                      parse(subprocess.run(["curl", "-sS", url], capture_output=True,
+                                           text=True, timeout=60).stdout))
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as c:
+            c.noop()
+        wait_until(lambda: smtp_sessions() == before + 1, 30, what="an smtp session counted")
 
     def test_metrics_queue_and_mail(self):
         """Queue sizes and mail counters, though http is confined to

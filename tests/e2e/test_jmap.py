@@ -271,6 +271,52 @@ class JmapTest(unittest.TestCase):
                                           "filter": {"nonsense": 1}}, "x"]])
         self.assertEqual(st[0][1]["type"], "unsupportedFilter")
         self.assertEqual(self.get(["e1-1", "nonsense"], ["id"]), [])
+        # pages (only the page's hits are sorted) agree with the whole list
+        for sort in ([{"property": "receivedAt", "isAscending": False}],
+                     [{"property": "size", "isAscending": True}]):
+            whole = self.w.call("Email/query", {"sort": sort, "calculateTotal": True})
+            self.assertEqual(whole["total"], len(whole["ids"]))
+            self.assertGreaterEqual(whole["total"], 3)
+            for pos, lim in ((0, 2), (1, 2), (whole["total"] - 1, 5), (whole["total"] + 3, 2)):
+                page = self.w.call("Email/query", {"sort": sort, "position": pos, "limit": lim,
+                                                   "calculateTotal": True})
+                self.assertEqual(page["ids"], whole["ids"][pos:pos + lim], (sort, pos, lim))
+                self.assertEqual(page["total"], whole["total"])
+
+    def test_search_snippets(self):
+        """SearchSnippet/get: the matched terms between <mark> and </mark>
+        in the subject and in a window of the body, everything else
+        HTML-escaped; null where nothing matched; NOT terms unmarked."""
+        body = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod "
+                "tempor incididunt ut labore. The <b>Quarterly</b> numbers & more: "
+                "quarterly results follow.\r\n" + "Filler text. " * 40 + "\r\n")
+        self.deliver(message("Tom & Jerry <quarterly> snippet", body=body))
+        eid = self.find("snippet")
+        r = self.w.call("SearchSnippet/get", {"filter": {"text": "quarterly"},
+                                              "emailIds": [eid, "e" + "0" * 24]})
+        self.assertEqual(r["notFound"], ["e" + "0" * 24])
+        sn = r["list"][0]
+        self.assertEqual(sn["emailId"], eid)
+        self.assertEqual(sn["subject"],
+                         "Tom &amp; Jerry &lt;<mark>quarterly</mark>&gt; snippet")
+        p = sn["preview"]
+        self.assertIn("The &lt;b&gt;<mark>Quarterly</mark>&lt;/b&gt; numbers &amp; more: "
+                      "<mark>quarterly</mark> results", p)
+        self.assertNotIn("Lorem", p)   # a window around the match
+        self.assertLessEqual(len(p.encode()), 255)
+        self.assertNotIn("<b>", p)
+        # subject only: no preview; body only: no subject; no match: nulls
+        r = self.w.call("SearchSnippet/get", {"filter": {"operator": "AND", "conditions": [
+            {"subject": "jerry"}, {"operator": "NOT", "conditions": [{"text": "tom"}]}]},
+            "emailIds": [eid]})
+        self.assertEqual((r["list"][0]["subject"], r["list"][0]["preview"]),
+                         ("Tom &amp; <mark>Jerry</mark> &lt;quarterly&gt; snippet", None))
+        r = self.w.call("SearchSnippet/get", {"filter": {"body": "results"}, "emailIds": [eid]})
+        self.assertIsNone(r["list"][0]["subject"])
+        self.assertIn("<mark>results</mark> follow.", r["list"][0]["preview"])
+        r = self.w.call("SearchSnippet/get", {"filter": {"text": "absent-term"},
+                                              "emailIds": [eid]})
+        self.assertEqual((r["list"][0]["subject"], r["list"][0]["preview"]), (None, None))
 
     # ---- changes through SMTP and IMAP
 
@@ -349,6 +395,83 @@ class JmapTest(unittest.TestCase):
         r = self.w.call("Email/set", {"destroy": [moved]})
         self.assertEqual(r["destroyed"], [moved])
         self.assertEqual(self.query({"subject": "set me"}), [])
+
+    def test_ids_kept_by_moves(self):
+        """RFC 8621: an Email id never changes. Moved by Email/set and by
+        IMAP MOVE, the message keeps its id, blob id and thread; Email/changes
+        reports the move as an update; a copy is the same Email in two
+        Mailboxes, listed once; destroy removes every copy."""
+        self.deliver(message("move me"))
+        eid = self.find("move me")
+        props = ["threadId", "blobId", "mailboxIds"]
+        first = self.get([eid], props)[0]
+        self.assertRegex(eid, r"^e[0-9a-f]{24}$")
+        s0 = self.w.call("Email/get", {"ids": []})["state"]
+        r = self.w.call("Email/set", {"update": {eid: {
+            "mailboxIds": {self.boxes["archive"]: True}}}})
+        self.assertIn(eid, r["updated"])
+        self.assertEqual(self.find("move me"), eid)
+        e = self.get([eid], props)[0]
+        self.assertEqual(e["mailboxIds"], {self.boxes["archive"]: True})
+        self.assertEqual((e["threadId"], e["blobId"]), (first["threadId"], first["blobId"]))
+        ch = self.w.call("Email/changes", {"sinceState": s0})
+        self.assertEqual((ch["created"], ch["updated"], ch["destroyed"]), ([], [eid], []))
+        st, h, b = self.w.request("GET", "/jmap/download/%s/%s/m.eml" % (self.w.account,
+                                                                         e["blobId"]))
+        self.assertEqual(st, 200)
+        self.assertIn(b"Subject: move me", b)
+
+        # IMAP MOVE back to INBOX (another process, another protocol)
+        s1 = ch["newState"]
+        c = self.imap()
+        c.select("Archive")
+        typ, data = c.uid("SEARCH", None, "SUBJECT", '"move me"')
+        self.assertEqual(len(data[0].split()), 1)
+        typ, resp = c.uid("MOVE", data[0], "INBOX")
+        self.assertEqual(typ, "OK", resp)
+        c.logout()
+        e = self.get([eid], props)[0]
+        self.assertEqual(e["mailboxIds"], {self.boxes["inbox"]: True})
+        self.assertEqual((e["threadId"], e["blobId"]), (first["threadId"], first["blobId"]))
+        ch = self.w.call("Email/changes", {"sinceState": s1})
+        self.assertEqual((ch["created"], ch["updated"], ch["destroyed"]), ([], [eid], []))
+        th = self.w.call("Thread/get", {"ids": [first["threadId"]]})["list"]
+        self.assertEqual(th[0]["emailIds"], [eid])
+
+        # a copy (mailboxIds/…: true) is the same Email in both Mailboxes
+        s2 = ch["newState"]
+        r = self.w.call("Email/set", {"update": {eid: {
+            "mailboxIds/" + self.boxes["archive"]: True}}})
+        self.assertIn(eid, r["updated"])
+        self.assertEqual(self.get([eid], ["mailboxIds"])[0]["mailboxIds"],
+                         {self.boxes["inbox"]: True, self.boxes["archive"]: True})
+        self.assertEqual(self.query({"subject": "move me"}), [eid])
+        ch = self.w.call("Email/changes", {"sinceState": s2})
+        self.assertEqual((ch["created"], ch["updated"], ch["destroyed"]), ([], [eid], []))
+        c = self.imap()
+        for box in ("INBOX", "Archive"):
+            c.select(box)
+            typ, data = c.search(None, "SUBJECT", '"move me"')
+            self.assertEqual(len(data[0].split()), 1, box)
+        # one place dropped: an update; destroy: every copy, then destroyed
+        r = self.w.call("Email/set", {"update": {eid: {
+            "mailboxIds/" + self.boxes["inbox"]: None}}})
+        self.assertIn(eid, r["updated"])
+        self.assertEqual(self.get([eid], ["mailboxIds"])[0]["mailboxIds"],
+                         {self.boxes["archive"]: True})
+        r = self.w.call("Email/set", {"update": {eid: {
+            "mailboxIds/" + self.boxes["inbox"]: True}}})
+        s3 = self.w.call("Email/get", {"ids": []})["state"]
+        r = self.w.call("Email/set", {"destroy": [eid]})
+        self.assertEqual(r["destroyed"], [eid])
+        ch = self.w.call("Email/changes", {"sinceState": s3})
+        self.assertEqual((ch["created"], ch["updated"], ch["destroyed"]), ([], [], [eid]))
+        for box in ("INBOX", "Archive"):
+            c.select(box)
+            typ, data = c.search(None, "SUBJECT", '"move me"')
+            self.assertEqual(data, [b""], box)
+        c.logout()
+        self.assertEqual(self.get([eid], ["id"]), [])
 
     def test_upload_import(self):
         raw = message("imported one").encode()
@@ -546,6 +669,70 @@ class JmapTest(unittest.TestCase):
         self.assertIn("Email", change["changed"][self.w.account])
 
 
+class RememberedExpungesTest(unittest.TestCase):
+    """The expunged messages jmap remembers for Email/changes and
+    Thread/changes are bounded (jmap_remembered_expunges, here 4): past
+    the bound the older half is forgotten, and a /changes that would need
+    a forgotten one answers cannotCalculateChanges; a recent state still
+    gets its exact changes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance(http=True, main_cf={"auth_failure_exceptions": "127.0.0.0/8",
+                                                "jmap_remembered_expunges": "4"})
+        cls.inst.user_add(ALICE, PASS)
+        cls.inst.start()
+        wait_until(lambda: cls.inst._port_open(cls.inst.http_plain_port), 30, what="http port")
+        cls.w = Web("http://127.0.0.1:%d" % cls.inst.http_plain_port)
+        st, h, b = cls.w.login(ALICE, PASS)
+        assert st == 200, (st, b)
+        cls.w.session()
+        cls.inbox = [m["id"] for m in cls.w.call("Mailbox/get", {})["list"]
+                     if m["role"] == "inbox"][0]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+
+    def add(self, subject):
+        st, h, b = self.w.request("POST", "/jmap/upload/%s/" % self.w.account,
+                                  message(subject).encode(),
+                                  headers={"Content-Type": "message/rfc822"})
+        self.assertEqual(st, 201, b)
+        r = self.w.call("Email/import", {"emails": {"i": {
+            "blobId": json.loads(b)["blobId"], "mailboxIds": {self.inbox: True}}}})
+        return r["created"]["i"]["id"]
+
+    def changes(self, method, since):
+        return self.w.api([[method, {"accountId": self.w.account, "sinceState": since},
+                            "c"]])[0]
+
+    def test_bound(self):
+        ids = [self.add("forget %d" % k) for k in range(6)]
+        threads = [e["threadId"] for e in
+                   self.w.call("Email/get", {"ids": ids, "properties": ["threadId"]})["list"]]
+        s0 = self.w.call("Email/get", {"ids": []})["state"]
+        r = self.w.call("Email/set", {"destroy": ids})
+        self.assertEqual(sorted(r["destroyed"]), sorted(ids))
+        for method in ("Email/changes", "Thread/changes"):
+            r = self.changes(method, s0)
+            self.assertEqual(r[0], "error", r)
+            self.assertEqual(r[1]["type"], "cannotCalculateChanges")
+        # a state after which fewer than the bound went: exact
+        keep = self.add("forget me not")
+        kt = self.w.call("Email/get", {"ids": [keep], "properties": ["threadId"]})[
+            "list"][0]["threadId"]
+        s1 = self.w.call("Email/get", {"ids": []})["state"]
+        self.w.call("Email/set", {"destroy": [keep]})
+        r = self.changes("Email/changes", s1)
+        self.assertEqual(r[0], "Email/changes", r)
+        self.assertEqual((r[1]["created"], r[1]["updated"], r[1]["destroyed"]), ([], [], [keep]))
+        r = self.changes("Thread/changes", s1)
+        self.assertEqual(r[0], "Thread/changes", r)
+        self.assertEqual(r[1]["destroyed"], [kt])
+        self.assertNotIn(kt, threads)
+
+
 class VacationTest(unittest.TestCase):
     """VacationResponse on the user's Sieve scripts: the user's filters,
     put and activated over ManageSieve, keep running while the vacation
@@ -719,8 +906,9 @@ class VacationTest(unittest.TestCase):
         # mail from Bob: the vacation answers him, the filter files it
         with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as m:
             m.sendmail(BOB, [ALICE], message("the quarterly report", frm=BOB).encode())
-        wait_until(lambda: os.path.isdir(os.path.join(self.inst.maildir(ALICE), ".Work")) and
-                   os.listdir(os.path.join(self.inst.maildir(ALICE), ".Work", "new")), 30,
+        # (the folder is made before its new/: wait for new/ itself)
+        wait_until(lambda: os.path.isdir(os.path.join(self.inst.maildir(ALICE), ".Work", "new"))
+                   and os.listdir(os.path.join(self.inst.maildir(ALICE), ".Work", "new")), 30,
                    what="the filter files the message")
         wait_until(lambda: self.inst.messages(BOB), 30, what="the vacation reply")
         reply = self.inst.messages(BOB)[0]

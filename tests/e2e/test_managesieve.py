@@ -302,9 +302,53 @@ class ManageSieveTest(unittest.TestCase):
         self.assertEqual(c.do('HAVESPACE "x" "y"')[0], "NO")
         self.assertEqual(c.do("PUTSCRIPT \"x\"")[0], "NO")
         self.assertEqual(c.do("FROB")[0], "NO")
-        self.assertEqual(c.do("UNAUTHENTICATE")[0], "NO")
         self.assertEqual(c.do("NOOP")[0], "OK")
         c.close()
+
+    def test_unauthenticate(self):
+        """RFC 5804 2.14.1: back to the non-authenticated state on the same
+        connection (managesieve-login takes the client back), commands
+        pipelined after UNAUTHENTICATE answered there; then over TLS, which
+        stays up."""
+        c, caps = self.connect()
+        self.assertIn(b'"UNAUTHENTICATE"\r\n', caps)
+        self.assertEqual(c.do("UNAUTHENTICATE")[:2], ("NO", ""))  # not logged in yet
+        self.assertEqual(c.do('AUTHENTICATE "PLAIN" "%s"' % plain())[0], "OK")
+        st, _, _, again = c.do("CAPABILITY")
+        self.assertIn(b'"UNAUTHENTICATE"\r\n', again)
+        self.assertEqual(c.do(b'PUTSCRIPT "u1" "keep;"')[0], "OK")
+        # one write: the user process answers the first, the login process the rest
+        c.send(b'UNAUTHENTICATE\r\nLISTSCRIPTS\r\nNOOP "after"\r\nPUTSCRIPT "u2" '
+               + literal(b"discard;") + b"\r\n")
+        self.assertEqual(c.response(), ("OK", "", b'"Unauthenticate completed."', []))
+        self.assertEqual(c.response()[:3], ("NO", "", b'"Not logged in."'))
+        self.assertEqual(c.response(), ("OK", 'TAG "after"', b'"Done"', []))
+        self.assertEqual(c.response()[:3], ("NO", "", b'"Not logged in."'))
+        self.assertFalse(os.path.exists(os.path.join(self.home, "sieve", "u2.sieve")))
+        # a wrong password is a failed login as any other, a right one logs in again
+        self.assertEqual(c.do('AUTHENTICATE "PLAIN" "%s"' % plain(password="wrong"))[0], "NO")
+        self.assertEqual(c.do('AUTHENTICATE "PLAIN" "%s"' % plain()),
+                         ("OK", "", b'"Logged in."', []))
+        self.assertEqual(c.do("LISTSCRIPTS")[3], [b'"u1"\r\n'])
+        self.assertEqual(c.do("UNAUTHENTICATE")[0], "OK")
+        self.assertEqual(c.do("LOGOUT")[0], "OK")
+        self.assertTrue(c.closed())
+        # over STARTTLS: the session stays encrypted after UNAUTHENTICATE
+        c, _ = self.connect()
+        self.assertEqual(c.do("STARTTLS")[0], "OK")
+        c.starttls(tls_context(self.inst))
+        self.assertEqual(c.response()[0], "OK")
+        self.assertEqual(c.do('AUTHENTICATE "PLAIN" "%s"' % plain())[0], "OK")
+        self.assertEqual(c.do("UNAUTHENTICATE")[0], "OK")
+        st, _, _, again = c.do("CAPABILITY")
+        self.assertEqual(st, "OK")
+        self.assertNotIn(b'"STARTTLS"\r\n', again)
+        self.assertEqual(c.do("STARTTLS")[0], "NO")
+        self.assertEqual(c.do('AUTHENTICATE "PLAIN" "%s"' % plain())[0], "OK")
+        self.assertEqual(c.do(b'PUTSCRIPT "u3" "keep;"')[0], "OK")
+        self.assertEqual(c.do("LISTSCRIPTS")[3], [b'"u1"\r\n', b'"u3"\r\n'])
+        self.assertEqual(c.do("LOGOUT")[0], "OK")
+        self.assertTrue(c.closed())
 
     def test_starttls(self):
         c, caps = self.connect()

@@ -11,7 +11,9 @@ is removed, one of another host is kept.  DMARC: pass through aligned SPF
 and through aligned DKIM, reject refused with 550 5.7.1 and nothing
 queued (the domain's p= and an organisational domain's sp=; np= for a
 From: subdomain without A, AAAA and MX records, RFC 9091), quarantine
-delivered with X-Spam-Flag: YES, p=none and no record.  Keys, SPF and DMARC
+delivered with X-Spam-Flag: YES, p=none and no record; RFC 9989's DNS
+tree walk (psd=y, psd=n, the fewest-labels organisational domain, the
+nearest ancestor's record as the policy).  Keys, SPF and DMARC
 records come from a zone DNS server on loopback."""
 import glob
 import os
@@ -72,7 +74,17 @@ class MsgauthCleanupTest(unittest.TestCase):
                 "_dmarc.np.example": [("TXT", "v=DMARC1; p=none; np=reject")],
                 "real.np.example": [("A", "192.0.2.7")],
                 "mx.np.example": [("MX", (10, "real.np.example"))],
-                "_dmarc.npsp.example": [("TXT", "v=DMARC1; p=none; sp=quarantine")]}
+                "_dmarc.npsp.example": [("TXT", "v=DMARC1; p=none; sp=quarantine")],
+                # RFC 9989's tree walk (each case differs from the PSL's answer)
+                "_dmarc.psd.example": [("TXT", "v=DMARC1; p=reject; psd=y")],
+                "other.psd.example": [("TXT", "v=spf1 ip4:127.0.0.0/8 -all")],
+                "_dmarc.dept.uni.example": [("TXT", "v=DMARC1; p=quarantine; psd=n")],
+                "_dmarc.uni.example": [("TXT", "v=DMARC1; p=none")],
+                "uni.example": [("TXT", "v=spf1 ip4:127.0.0.0/8 -all")],
+                "_dmarc.walk.example": [("TXT", "v=DMARC1; p=reject")],
+                "bounce.walk.example": [("TXT", "v=spf1 ip4:127.0.0.0/8 -all")],
+                "_dmarc.b.multi.example": [("TXT", "v=DMARC1; p=quarantine")],
+                "_dmarc.multi.example": [("TXT", "v=DMARC1; p=none; sp=none")]}
         for sel, ktype in (("ed", "ed25519"), ("rs", "rsa")):
             subprocess.run(["dknewkey", "--ktype", ktype, os.path.join(cls.tmp, sel)],
                            check=True, capture_output=True, timeout=60)
@@ -249,6 +261,41 @@ class MsgauthCleanupTest(unittest.TestCase):
                   sender="x@ghost.npsp.example")
         ar, _ = self.results("np-sp", folder="Junk")
         self.assertIn("dmarc=fail (p=quarantine dis=quarantine)", ar)
+
+    def test_dmarc_tree_walk(self):
+        # psd=y at psd.example: shop.psd.example is its own organisational
+        # domain, so other.psd.example's SPF pass does not align (with the
+        # PSL both would be psd.example's); the policy is psd.example's
+        final = self.send(self.message("walk-psd", frm=b"x@shop.psd.example"),
+                          sender="bob@other.psd.example", code=550)
+        self.assertIn("DMARC policy of shop.psd.example", final[1][0])
+        # psd=n at dept.uni.example: uni.example does not align with it, and
+        # the walk stops there (uni.example's p=none is not used)
+        self.send(self.message("walk-psdn", frm=b"x@dept.uni.example"),
+                  sender="bob@uni.example")
+        ar, _ = self.results("walk-psdn", folder="Junk")
+        self.assertIn("spf=pass smtp.mailfrom=bob@uni.example", ar)
+        self.assertIn("dmarc=fail (p=quarantine dis=quarantine) header.from=dept.uni.example",
+                      ar)
+        # the organisational domain is the record with the fewest labels:
+        # bounce.walk.example aligns with news.walk.example (relaxed)
+        self.send(self.message("walk-relaxed", frm=b"x@news.walk.example"),
+                  sender="bob@bounce.walk.example")
+        ar, _ = self.results("walk-relaxed")
+        self.assertIn("dmarc=pass (p=reject dis=none) header.from=news.walk.example", ar)
+        # the nearest ancestor's record is the policy (the PSL would ask
+        # multi.example's, whose sp=none lets the message through)
+        self.send(self.message("walk-nearest", frm=b"x@a.b.multi.example"),
+                  sender="x@a.b.multi.example")
+        ar, _ = self.results("walk-nearest", folder="Junk")
+        self.assertIn("dmarc=fail (p=quarantine dis=quarantine) header.from=a.b.multi.example",
+                      ar)
+        # every name of the walk was asked for, up to the last label
+        asked = [q[0].lower() for q in self.dns.queries]
+        for name in ("_dmarc.a.b.multi.example", "_dmarc.b.multi.example",
+                     "_dmarc.multi.example", "_dmarc.example"):
+            self.assertIn(name, asked)
+        self.assertNotIn("_dmarc.uni.example", asked)
 
     def test_forged_results_removed(self):
         extra = (b"Authentication-Results: " + AUTHSERV.encode() + b";\r\n\tdkim=pass header.d=bank.example\r\n"

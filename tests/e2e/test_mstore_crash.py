@@ -62,7 +62,7 @@ class StoreCrashTest(unittest.TestCase):
         running = {}               # pid -> Popen, the tern commands alive now
         acked = {}                 # uid -> tag of acknowledged appends
         flags_acked = {}           # uid -> flags of the last acknowledged change
-        maybe_flags = {}           # uid -> flags of a later change that was killed
+        maybe_flags = {}           # uid -> flags of every later change that was killed
         expunged, maybe_expunged = set(), set()
         kills = [0]
         done = threading.Event()
@@ -100,7 +100,10 @@ class StoreCrashTest(unittest.TestCase):
                             flags_acked[uid] = target
                             maybe_flags.pop(uid, None)
                         else:
-                            maybe_flags[uid] = target
+                            # A killed change may or may not have reached
+                            # the disk; any of them since the last
+                            # acknowledged one may be what is there now.
+                            maybe_flags.setdefault(uid, set()).add(target)
                 else:
                     uid = mine.pop(rng.randrange(len(mine)))
                     rc, _ = run(["expunge", self.maildir, "INBOX", str(uid)])
@@ -146,8 +149,7 @@ class StoreCrashTest(unittest.TestCase):
             self.assertIn(tag.encode(), body, "UID %d holds another message" % uid)
             if uid in flags_acked:
                 ok = {flags_acked[uid]}
-                if uid in maybe_flags:
-                    ok.add(maybe_flags[uid])
+                ok |= maybe_flags.get(uid, set())
                 self.assertIn(have[uid][0], ok, "flags of %d" % uid)
         # The index repaired itself: a rebuild from the Maildir agrees.
         before = fetch_all(self.maildir)

@@ -3,12 +3,18 @@ fileinto) against the account's quota_rule from the users file ("tern
 user add --quota"), the numbers IMAP's GETQUOTAROOT shows; over quota
 the message is deferred (4.2.2, quota_full_tempfail = yes, the default)
 and delivered once mail was expunged, or bounced (5.2.2) with
-quota_full_tempfail = no."""
+quota_full_tempfail = no.  An address with an extension is its
+account's and counts against its quota.  smtpd asks local's quota-status
+service (check_policy_service unix:private/quota-status, as Postfix asks
+Dovecot's) and answers 452 4.2.2 at RCPT when the message (its SIZE=)
+would not fit.  Crossing a quota_warning_percent mails the user a
+warning."""
 import imaplib
 import os
 import smtplib
 import unittest
 
+from local_util import LocalInstance, Users, home, need_root
 from tern_instance import Instance, wait_log, wait_until
 
 USER = "dave@example.com"
@@ -135,6 +141,138 @@ class QuotaBounceTest(QuotaBase):
         self.assertIn("Quota exceeded", line)
         self.assertEqual(len(self.inbox()), 1)
         wait_log(self.inst, "sender non-delivery notification")
+
+
+class QuotaExtensionTest(QuotaBase):
+    main_cf = {"recipient_delimiter": "+"}
+
+    def test_extension_counts(self):
+        self.send("one")
+        self.assertIn("status=sent", self.wait_statuses(1)[0])
+        ext = USER.replace("@", "+lists@")
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as s:
+            s.sendmail("alice@example.org", [ext], message("two"))
+        line = wait_until(lambda: [l for l in self.inst.log().splitlines()
+                                   if "to=<%s>" % ext in l and "relay=local" in l], 60,
+                          what="the +lists delivery line")[0]
+        self.assertIn("dsn=4.2.2, status=deferred", line)
+        self.assertEqual(len(self.inbox()), 1)
+        self.inst.tern("queue", "delete", "ALL", check=False)
+
+
+class QuotaStatusTest(QuotaBase):
+    main_cf = {"recipient_delimiter": "+",
+               "smtpd_recipient_restrictions":
+               "check_policy_service unix:private/quota-status, permit_mynetworks, "
+               "reject_unauth_destination"}
+
+    def rcpt(self, rcpt, size=None):
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=60) as s:
+            s.ehlo("client.example.org")
+            code, _ = s.mail("alice@example.org", ["SIZE=%d" % size] if size else [])
+            self.assertEqual(code, 250)
+            return s.rcpt(rcpt)
+
+    def test_rcpt_452_when_full(self):
+        # empty: a message that fits is accepted, one whose SIZE= does not is not
+        self.assertEqual(self.rcpt(USER, 4000)[0], 250)
+        code, text = self.rcpt(USER, 20000)
+        self.assertEqual(code, 452)
+        self.assertTrue(text.startswith(b"4.2.2 "), text)
+        self.assertIn(b"Mailbox is full", text)
+        # an unknown recipient, a non-local one: the service does not know, smtpd goes on
+        self.assertEqual(self.rcpt("nobody@example.com")[0], 550)
+        self.send("one")  # about 5.8 KB of the 10 KB
+        self.assertIn("status=sent", self.wait_statuses(1)[0])
+        self.assertEqual(self.rcpt(USER)[0], 250)  # size unknown: 1 byte fits
+        code, text = self.rcpt(USER.replace("@", "+lists@"), 6000)
+        self.assertEqual(code, 452)
+        self.assertTrue(text.startswith(b"4.2.2 "), text)
+        self.assertEqual(self.rcpt(USER, 4000)[0], 250)
+        log = self.inst.log()
+        self.assertIn("quota-status: to=<%s>: over quota" % USER.replace("@", "+lists@"), log)
+        self.assertEqual(len(self.inbox()), 1)
+
+
+class QuotaWarningTest(QuotaBase):
+    main_cf = {"quota_warning_percent": "50, 80"}
+
+    def warnings(self):
+        found = []
+        for sub in ("new", "cur"):
+            for n in os.listdir(os.path.join(self.md, sub)):
+                with open(os.path.join(self.md, sub, n), "rb") as f:
+                    data = f.read()
+                if b"Subject: Mailbox quota warning" in data:
+                    found.append(data)
+        return found
+
+    def test_warnings_when_crossing(self):
+        self.send("one")  # 0% -> about 58%: crosses 50
+        wait_until(lambda: len(self.warnings()) == 1, 60, what="the 50% warning")
+        w = self.warnings()[0]
+        self.assertIn(b"Subject: Mailbox quota warning: 50% full", w)
+        self.assertIn(b"Auto-Submitted: auto-generated", w)
+        self.assertIn(b"To: <%s>" % USER.encode(), w)
+        self.assertIn(b"of 10 KiB", w)
+        self.assertIn("quota warning sent (50%)", self.inst.log())
+        self.send("two", lines=30)  # about 65% -> 87%: crosses 80, not 50 again
+        wait_until(lambda: len(self.warnings()) == 2, 60, what="the 80% warning")
+        self.assertEqual(sorted(b"80% full" in w for w in self.warnings()), [False, True])
+        self.assertEqual(self.inst.log().count("quota warning sent"), 2)
+        self.assertEqual(len(self.inbox()), 4)
+
+
+class QuotaSystemUserTest(unittest.TestCase):
+    """A system user (home_mailbox Maildir) with a users-file line of its
+    login name: its quota_rule applies to it and its +extension addresses,
+    at delivery and at RCPT."""
+
+    def setUp(self):
+        need_root(self)
+        self.users = Users()
+        self.name = self.users.add()
+        self.inst = LocalInstance(extra={
+            "home_mailbox": "Maildir/",
+            "smtpd_recipient_restrictions":
+            "check_policy_service unix:private/quota-status, permit_mynetworks, "
+            "reject_unauth_destination"})
+        path = os.path.join(self.inst.etc, "users")
+        with open(path, "a") as f:
+            f.write("%s:{PLAIN}pw::::::userdb_quota_rule=*:storage=10K\n" % self.name)
+        self.inst.start()
+
+    def tearDown(self):
+        self.inst.cleanup()
+        self.users.remove_all()
+
+    def rcpt(self, rcpt, size):
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=60) as s:
+            s.ehlo("client.example.org")
+            self.assertEqual(s.mail("alice@example.org", ["SIZE=%d" % size])[0], 250)
+            return s.rcpt(rcpt)[0]
+
+    def test_system_user_quota(self):
+        addr = self.name + "@localhost"
+        self.assertEqual(self.rcpt(addr, 20000), 452)
+        self.assertEqual(self.rcpt(self.name + "+x@localhost", 20000), 452)
+        self.assertEqual(self.rcpt(addr, 4000), 250)
+        self.inst.send(addr, subject="one", body=BODY * 80)
+        self.assertEqual(self.inst.wait_status(addr)[0][0], "sent")
+        # smtplib declares SIZE=: refused at RCPT
+        with self.assertRaises(smtplib.SMTPRecipientsRefused) as cm:
+            self.inst.send(self.name + "+x@localhost", subject="two", body=BODY * 80)
+        self.assertEqual(list(cm.exception.recipients.values())[0][0], 452)
+        # without SIZE= smtpd cannot tell (1 byte fits); local defers
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=60) as s:
+            s.ehlo("client.example.org")
+            s.mail("alice@example.org")
+            self.assertEqual(s.rcpt(self.name + "+x@localhost")[0], 250)
+            self.assertEqual(s.data(("Subject: two\r\n\r\n" + BODY * 80).encode())[0], 250)
+        st = self.inst.wait_status(self.name + "+x@localhost")[0]
+        self.assertEqual(st[0], "deferred")
+        self.assertIn("mailbox full", st[1])
+        self.assertEqual(len(os.listdir(os.path.join(home(self.name), "Maildir", "new"))), 1)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """REQUIRETLS (RFC 8689): smtpd offers it only over TLS and keeps the
 request with the message; the smtp client then delivers only over verified
 TLS to a server that offers REQUIRETLS too, and bounces otherwise (5.7.10,
-5.7.30).  The header "TLS-Required: No" turns recipient-side TLS policy
-into opportunistic TLS."""
+5.7.30), with a notice that itself requires TLS and returns only the
+original's header (RFC 8689 section 5).  The header "TLS-Required: No"
+turns recipient-side TLS policy into opportunistic TLS."""
 import os
 import smtplib
 import ssl
@@ -20,23 +21,25 @@ def ehlo_keywords(c):
 
 
 class RequireTlsTest(FakeServerCase):
-    def tls_instance(self, srv, policy="may", trust=None):
+    def tls_instance(self, srv, policy="may", trust=None, routes=None):
         """A tern instance that sends remote.test to srv as "localhost"
-        (the name in the test certificate), with policy as the TLS level."""
+        (the name in the test certificate), with policy as the TLS level;
+        routes: {domain: server} more of the same."""
         tm = os.path.join(self.tmp, "transport")
         with open(tm, "w") as f:
-            f.write("remote.test smtp:[localhost]:%d\n" % srv.port)
+            for dom, s in dict({"remote.test": srv}, **(routes or {})).items():
+                f.write("%s smtp:[localhost]:%d\n" % (dom, s.port))
         conf = {"transport_maps": "texthash:" + tm, "smtp_tls_security_level": policy,
                 "smtp_host_lookup": "native", "inet_protocols": "ipv4"}
         if trust:
             conf["smtp_tls_CAfile"] = trust
         return self.instance(conf, mailboxes=[SENDER])
 
-    def send(self, inst, rcpt, requiretls=True, header=b""):
+    def send(self, inst, rcpt, requiretls=True, header=b"", sender=SENDER):
         with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as c:
             c.starttls(context=ssl._create_unverified_context())
             self.assertIn("REQUIRETLS", ehlo_keywords(c))
-            c.sendmail(SENDER, [rcpt], header + b"Subject: secret\r\n\r\nfor your eyes\r\n",
+            c.sendmail(sender, [rcpt], header + b"Subject: secret\r\n\r\nfor your eyes\r\n",
                        mail_options=["REQUIRETLS"] if requiretls else [])
 
     def bounce(self, inst):
@@ -91,6 +94,25 @@ class RequireTlsTest(FakeServerCase):
                       "offered", line)
         self.assertEqual(srv.transactions, [])
         self.assertIn(b"Status: 5.7.10", self.bounce(inst))
+
+    def test_notice_requires_tls_and_returns_only_the_header(self):
+        cert = make_cert(self.tmp, "localhost")
+        srv = self.server(ext=["REQUIRETLS"])  # no STARTTLS: the message bounces
+        home = self.server(tls=cert, ext=["REQUIRETLS"])  # the sender's domain
+        inst = self.tls_instance(srv, trust=cert[0], routes={"home.test": home})
+        self.send(inst, "bob@remote.test", sender="carol@home.test")
+        line = wait_log(inst, "to=<bob@remote.test>")[0]
+        self.assertIn("dsn=5.7.10, status=bounced", line)
+        tx = wait_until(lambda: home.transactions, 30,
+                        what="the notice\n%s" % inst.log()[-3000:])[0]
+        self.assertEqual(tx.mail_from, "")
+        self.assertEqual(tx.rcpts, ["carol@home.test"])
+        self.assertIn("REQUIRETLS", tx.mail_params.split())
+        self.assertTrue(tx.tls)
+        self.assertIn(b"Status: 5.7.10", tx.data)
+        self.assertIn(b"text/rfc822-headers", tx.data)
+        self.assertIn(b"Subject: secret", tx.data)
+        self.assertNotIn(b"for your eyes", tx.data)
 
     def test_server_without_requiretls_bounces(self):
         cert = make_cert(self.tmp, "localhost")

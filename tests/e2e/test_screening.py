@@ -4,8 +4,11 @@ talks before the greeting is dropped (or, with enforce, refused at RCPT);
 DNSBL weights summed across sites give the verdict at the threshold and an
 allow list lowers the score; a client that passed is cached in the LMDB
 file and greeted at once afterwards, also after a restart."""
+import os
+import time
 import unittest
 
+import test_milter  # its PyMilter (the module, so its tests are not run here)
 from dns_zone import ZoneDns
 from smtpd_util import Conn, wait_log
 from tern_instance import Instance
@@ -142,6 +145,37 @@ class ScreeningTest(unittest.TestCase):
                                              "blocked using b.example"))
         wait_log(inst, "DNSBL rank 4 for [127.0.0.1]")
 
+    def test_dnsbl_reply_map_names_the_zone(self):
+        inst = self.instance(postscreen_dnsbl_sites="b.example*3",
+                             postscreen_dnsbl_threshold="2", postscreen_dnsbl_action="enforce")
+        table = os.path.join(inst.etc, "dnsbl_reply")
+        with open(table, "w") as f:
+            f.write("b.example public-name.example\n")
+        inst.stop()
+        inst.append_main_cf({"postscreen_dnsbl_reply_map": "texthash:" + table})
+        inst.start()
+        _, code, text = self.conversation(inst)
+        self.assertEqual((code, text), (550, "5.7.1 Service unavailable; client [127.0.0.1] "
+                                             "blocked using public-name.example"))
+
+    def test_dnsbl_pass_cached_for_the_answer_ttl(self):
+        # A DNSWL answer with a TTL of 2 s: the pass is remembered that long
+        # (postscreen_dnsbl_min_ttl lowered to 1 s), then the client is
+        # screened again; with the default minimum of 60 s it would not be.
+        dns = ZoneDns({CLIENT + ".w.example": [("A", "127.0.0.3")]}, ttl=2)
+        self.addCleanup(dns.stop)
+        inst = self.instance(dns_servers="127.0.0.1:%d" % dns.port,
+                             postscreen_dnsbl_sites="w.example*-1",
+                             postscreen_dnsbl_min_ttl="1s")
+        self.assertEqual(len(self.conversation(inst)[0]), 2)  # screened: 220- and 220
+        wait_log(inst, "PASS NEW [127.0.0.1]")
+        passes = lambda: inst.log().count("PASS NEW [127.0.0.1]")
+        deadline = time.monotonic() + 30  # well below the default 60 s
+        while passes() < 2 and time.monotonic() < deadline:
+            self.conversation(inst)
+            time.sleep(0.5)
+        self.assertEqual(passes(), 2)
+
     def test_allowlist_threshold_skips_the_wait(self):
         # The greeting wait is longer than the client's patience: only the
         # allow list's score lets it in before that.
@@ -165,6 +199,30 @@ class ScreeningTest(unittest.TestCase):
         self.assertEqual(c.reply()[0], 250)
         c.close()
         wait_log(inst, "ALLOWLISTED [127.0.0.1]")
+
+    def test_milter_connect_reject_holds_the_greeting(self):
+        # Screening passes, then the milters hear of the connection before
+        # the greeting ends: the milter's rejection is the greeting (554).
+        inst = Instance(mailboxes=[ALICE])
+        self.addCleanup(inst.cleanup)
+        milter = test_milter.PyMilter(inst.dir)
+        self.addCleanup(milter.stop)
+        inst.append_main_cf({
+            "mynetworks": "192.0.2.0/24", "dns_servers": "127.0.0.1:%d" % self.dns.port,
+            "smtpd_screening": "yes", "postscreen_greet_wait": "1s",
+            "postscreen_greet_banner": "screening",
+            "smtpd_milters": "inet:127.0.0.1:%d" % milter.port})
+        inst.start()
+        c = Conn(inst.smtp_port, timeout=30, source="127.0.0.2")
+        try:
+            lines, code = greeting(c)
+            self.assertEqual(lines[0], "screening")
+            self.assertEqual(code, 554)
+            self.assertIn("ESMTP not accepting connections", lines[-1])
+        finally:
+            c.close()
+        wait_log(inst, "PASS NEW [127.0.0.2]")
+        self.assertEqual([e["addr"] for e in milter.events("connect")], ["127.0.0.2"])
 
     def test_bad_configuration_is_an_error(self):
         inst = Instance(mailboxes=[ALICE], main_cf={

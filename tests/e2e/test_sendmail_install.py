@@ -110,14 +110,16 @@ class StagedInstallTest(unittest.TestCase):
         # The master.cf every "tern init" instance gets, listening on
         # loopback: the outbound services too, or mail to the world waits
         # with "mail transport unavailable"; showq answers mailq for users
-        # who cannot read the queue.
+        # who cannot read the queue; quota-status (local) answers smtpd's
+        # check_policy_service about full mailboxes.
         with open(self.p("/etc/tern/master.cf")) as f:
             services = {line.split()[0]: line.split()[-1] for line in f
                         if line.strip() and not line[0] in "# \t"}
         self.assertEqual(services, {"127.0.0.1:smtp": "smtpd", "cleanup": "cleanup",
                                     "qmgr": "qmgr", "local": "local", "pickup": "pickup",
                                     "smtp": "smtp", "relay": "smtp", "error": "smtp",
-                                    "discard": "smtp", "auth": "auth", "showq": "showq"})
+                                    "discard": "smtp", "auth": "auth", "showq": "showq",
+                                    "quota-status": "quota-status"})
 
         # A second install keeps the operator's configuration.
         with open(self.p("/etc/tern/main.cf"), "a") as f:

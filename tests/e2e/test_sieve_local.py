@@ -250,6 +250,30 @@ class SieveLocalTest(unittest.TestCase):
         if m:
             self.assertEqual(int(m.group(1)), len(data))
 
+    def test_redirect_carries_edited_header(self):
+        """editheader then redirect: the redirected copy (a new queue file
+        through cleanup) has the edited header, the kept copy too."""
+        addr, target = "kate@example.com", "liam@example.com"
+        self.inst.add_mailbox(addr)
+        self.inst.add_mailbox(target)
+        time.sleep(1.5)
+        self.script(addr, 'require ["editheader", "copy"];\n'
+                          'deleteheader "X-Private";\n'
+                          'addheader "X-Redirected-By" "kate";\n'
+                          'redirect :copy "%s";\n' % target)
+        self.send(addr, "pass it on", headers="X-Private: secret\r\n")
+        p = self.wait_file(target, "pass it on")
+        with open(p, "rb") as f:
+            head = f.read().partition(b"\n\n")[0]
+        self.assertIn(b"\nX-Redirected-By: kate\n", head)
+        self.assertNotIn(b"X-Private", head)
+        self.assertIn(b"Delivered-To: " + addr.encode(), head)  # loop detection
+        p = self.wait_file(addr, "pass it on")
+        with open(p, "rb") as f:
+            head = f.read().partition(b"\n\n")[0]
+        self.assertIn(b"X-Redirected-By: kate", head)
+        self.assertNotIn(b"X-Private", head)
+
     def test_tern_check_rejects_bad_spamtest_settings(self):
         inst = Instance(mailboxes=[ALICE])
         try:

@@ -3,7 +3,8 @@
  *
  * The input is a DNS message as a (possibly hostile or spoofed) resolver
  * could return it; it is read as an MX answer, as A and AAAA answers and as
- * a PTR answer (smtpd's client host names).
+ * a PTR answer (smtpd's client host names), and its CNAME chain is
+ * followed from the question's name (DANE's TLSA base domain).
  * Every host name handed back must be a terminated string that fits, and
  * the MX list must come out in preference order.  dns_answer_ttl (what the
  * cache keeps an answer for) walks the same bytes: an MX answer that parses
@@ -47,6 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n == 0 || a[0].sa.ss_family != AF_INET6)
 			abort();
 		free(a);
+	}
+	{
+		char out[256];
+
+		if (dns_cname_expand(data, len, "mx.example", out, sizeof(out)) &&
+		    memchr(out, 0, sizeof(out)) == NULL)
+			abort();
 	}
 	{
 		char **names = NULL;

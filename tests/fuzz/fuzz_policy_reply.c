@@ -1,18 +1,18 @@
 /*
- * fuzz_policy_reply.c - smtpd's policy server reply parser (and the
- * request attribute writer) over hostile bytes.
+ * fuzz_policy_reply.c - the policy protocol's parsers over hostile
+ * bytes: smtpd's of a server's reply, local's quota-status of a request
+ * (policy_parse), and the attribute writer.
  *
  * Beyond "no crash, no leak", it checks the contract: a complete reply
  * ends with the empty line at *used <= len, parsing exactly those bytes
  * gives the same action, and a prefix of them is "need more" (never a
  * different answer); an attribute written by policy_attr is one line.
  */
-/* FUZZ_LINK: smtpd/policy_proto.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../smtpd/policy_proto.h"
+#include "policy_proto.h"
 #include "buf.h"
 #include "util.h"
 
@@ -39,6 +39,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	free(action);
+	{
+		static const char *const names[] = {"recipient", "size", NULL};
+		char *v[2];
+
+		r = policy_parse(d, size, POLICY_REQUEST_MAX, names, v, &used);
+		if (r != 1 && (v[0] != NULL || v[1] != NULL))
+			abort();
+		if (r == 1 && (used > size || used == 0 || d[used - 1] != '\n'))
+			abort();
+		free(v[0]);
+		free(v[1]);
+	}
 	value = xstrndup(d, size);
 	policy_attr(&line, "x", value);
 	if (memchr(line.data, '\n', line.len) != line.data + line.len - 1)

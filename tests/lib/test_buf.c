@@ -36,6 +36,17 @@ static void test_quoted(void **state)
 	buf_free(&b);
 }
 
+static void test_html(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	buf_put_html(&b, "<a href=\"x\">Tom & 'Jerry'</a>\t\n\x01\xc3\xa9", 34);
+	assert_string_equal(buf_cstr(&b), "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;"
+					  "&lt;/a&gt;\t\n\xc3\xa9");
+	buf_free(&b);
+}
+
 static void test_utf8(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -72,6 +83,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_quoted),
+	    cmocka_unit_test(test_html),
 	    cmocka_unit_test(test_utf8),
 	    cmocka_unit_test(test_put_uint),
 	};

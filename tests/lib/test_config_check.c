@@ -102,7 +102,9 @@ static void test_parameters(void **state)
 	      "append_dot_mydomain = yes\nvirtual_alias_maps =\ncanonical_maps = texthash:/x\n"
 	      "disable_vrfy_command = yes\nrelay_destination_concurrency_limit = 2\n"
 	      "lmtp_destination_recipient_limit = 1\nline_length_limit = 2k\n"
-	      "soft_bounce = perhaps\nsmtpd_timeout = 5y\nmessage_size_limit = 10MB\n",
+	      "soft_bounce = perhaps\nsmtpd_timeout = 5y\nmessage_size_limit = 10MB\n"
+	      "dmarc_organizational_domain = psl\nsmtpd_spf_policy = Mark\n"
+	      "smtpd_spf_helo_policy = strict\n",
 	    MASTER_OK, &r);
 	expect(&r, CHECK_WARN, "main.cf", 2, "unknown parameter foo_bar");
 	expect(&r, CHECK_WARN, "main.cf", 8, "append_dot_mydomain = yes is not supported");
@@ -114,12 +116,17 @@ static void test_parameters(void **state)
 	expect(&r, CHECK_ERROR, "main.cf", 15, "soft_bounce = perhaps: not a valid boolean");
 	expect(&r, CHECK_ERROR, "main.cf", 16, "smtpd_timeout = 5y: not a valid time");
 	expect(&r, CHECK_ERROR, "main.cf", 17, "message_size_limit = 10MB: not a valid size");
+	expect(&r, CHECK_ERROR, "main.cf", 18,
+	    "dmarc_organizational_domain = psl: not dns_tree_walk or public_suffix_list");
+	expect(&r, CHECK_ERROR, "main.cf", 20,
+	    "smtpd_spf_helo_policy = strict: not none, mark or reject");
+	absent(&r, "smtpd_spf_policy");
 	absent(&r, "mine");
 	absent(&r, "biff");
 	absent(&r, "compatibility_level");
 	absent(&r, "virtual_alias_maps");
 	absent(&r, "relay_destination");
-	assert_int_equal(r.errors, 4);
+	assert_int_equal(r.errors, 6);
 	assert_int_equal(r.warnings, 4);
 	check_report_free(&r);
 }

@@ -48,6 +48,7 @@ static void sample(struct deliver_request *r, struct deliver_rcpt *rc)
 	r->ret = "HDRS";
 	r->envid = "env+2Bid";
 	r->requiretls = true;
+	r->tls_optional = true;
 	rc[0].addr = "a@example.com";
 	rc[0].index = 0;
 	rc[0].cls = "virtual";
@@ -81,6 +82,7 @@ static void test_round_trip(void **state)
 	assert_string_equal(out.ret, "HDRS");
 	assert_string_equal(out.envid, "env+2Bid");
 	assert_true(out.requiretls);
+	assert_true(out.tls_optional);
 	assert_int_equal(out.nrcpt, 2);
 	assert_string_equal(out.rcpts[0].addr, "a@example.com");
 	assert_int_equal(out.rcpts[0].index, 0);
@@ -100,6 +102,7 @@ static void test_round_trip(void **state)
 	in.sender = "";
 	in.nexthop = in.ret = in.envid = NULL;
 	in.requiretls = false;
+	in.tls_optional = false;
 	buf_reset(&b);
 	deliver_request_encode(&in, &b);
 	parse(&b, &m);
@@ -109,6 +112,7 @@ static void test_round_trip(void **state)
 	assert_null(out.ret);
 	assert_null(out.envid);
 	assert_false(out.requiretls);
+	assert_false(out.tls_optional);
 	deliver_request_free(&out);
 	ipc_msg_free(&m);
 	buf_free(&b);

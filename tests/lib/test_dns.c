@@ -246,6 +246,34 @@ static void test_addresses_through_cname(void **state)
 	buf_free(&b);
 }
 
+/* RFC 7672 2.2.3: the name a CNAME chain ends at, in any order. */
+static void test_cname_expand(void **state)
+{
+	struct buf b = BUF_INIT;
+	char out[256];
+
+	(void)state;
+	msg_start(&b, "mx.example", 1, 3);
+	rr_a(&b, "real.example", 60, "192.0.2.1");
+	rr_cname(&b, "middle.example", 60, "real.example");
+	rr_cname(&b, "MX.example", 60, "middle.example");
+	assert_true(dns_cname_expand((unsigned char *)b.data, (int)b.len, "mx.example", out, 256));
+	assert_string_equal(out, "real.example");
+	/* Too small for the name: no answer rather than a cut one. */
+	assert_false(dns_cname_expand((unsigned char *)b.data, (int)b.len, "mx.example", out, 5));
+	/* No CNAME for the name asked. */
+	assert_false(
+	    dns_cname_expand((unsigned char *)b.data, (int)b.len, "real.example", out, 256));
+	/* A loop leads back to the name: nothing to expand. */
+	msg_start(&b, "a.example", 1, 2);
+	rr_cname(&b, "a.example", 60, "b.example");
+	rr_cname(&b, "b.example", 60, "a.example");
+	assert_false(dns_cname_expand((unsigned char *)b.data, (int)b.len, "a.example", out, 256));
+	/* Broken framing. */
+	assert_false(dns_cname_expand((unsigned char *)b.data, 20, "a.example", out, 256));
+	buf_free(&b);
+}
+
 /* ------------------------------------------------------------ a tiny DNS server */
 
 /*
@@ -449,6 +477,20 @@ static void test_blocking(void **state)
 	assert_int_equal(dns_query("count.test", ns_t_a, &ans, &len, &why), DNS_OK);
 	assert_int_equal(a_last_byte(ans, len), 1);
 	free(ans);
+	/* So are answers asked with AD and DO (TLSA for DANE), apart. */
+	{
+		bool secure = true;
+
+		assert_int_equal(
+		    dns_query_dnssec("count.test", ns_t_a, &ans, &len, &secure, &why), DNS_OK);
+		assert_int_equal(a_last_byte(ans, len), 2);
+		assert_false(secure);
+		free(ans);
+		assert_int_equal(
+		    dns_query_dnssec("count.test", ns_t_a, &ans, &len, &secure, &why), DNS_OK);
+		assert_int_equal(a_last_byte(ans, len), 2);
+		free(ans);
+	}
 	buf_free(&why);
 	dns_reset();
 	config_reset();
@@ -748,6 +790,7 @@ int main(void)
 	    cmocka_unit_test(test_mx_order),
 	    cmocka_unit_test(test_null_mx_and_nodata),
 	    cmocka_unit_test(test_addresses_through_cname),
+	    cmocka_unit_test(test_cname_expand),
 	    cmocka_unit_test(test_ptr_names),
 	    cmocka_unit_test(test_routing),
 	    cmocka_unit_test(test_routing_lists),

@@ -2,18 +2,24 @@
  * test_mtasts.c - unit tests for lib/mtasts.c: the _mta-sts TXT record,
  * the policy file (RFC 8461 section 3.2's example, CRLF, missing and bad
  * fields, unknown and repeated keys) and MX pattern matching (wildcards of
- * exactly one label, case, final dots).
+ * exactly one label, case, final dots), and lib/mtasts_cache.c: the
+ * stored value's encoding, validity by max_age, and the LMDB file across
+ * a close (a restart).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "buf.h"
 #include "mtasts.h"
+#include "mtasts_cache.h"
 
 static void test_txt(void **state)
 {
@@ -108,12 +114,70 @@ static void test_policy_bad(void **state)
 	policy_bad("", "MTA-STS policy without version, mode or max_age");
 }
 
+static const char cache_policy[] = "version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\n"
+				   "max_age: 600\r\n";
+
+static void test_cache_value(void **state)
+{
+	struct buf v = BUF_INIT;
+	struct mtasts_cached c;
+
+	(void)state;
+	mtasts_cache_encode("id1", 1000, cache_policy, strlen(cache_policy), &v);
+	assert_true(mtasts_cache_decode(v.data, v.len, &c));
+	assert_string_equal(c.id, "id1");
+	assert_int_equal(c.fetched, 1000);
+	assert_int_equal(c.policy.mode, MTASTS_ENFORCE);
+	assert_int_equal(c.policy.max_age, 600);
+	assert_true(mtasts_mx_match(&c.policy, "MX.example.com."));
+	assert_true(mtasts_cached_valid(&c, 1599));
+	assert_false(mtasts_cached_valid(&c, 1600));
+	mtasts_policy_free(&c.policy);
+	/* Cut short, another magic, a bad time, a policy that does not parse. */
+	assert_false(mtasts_cache_decode(v.data, 12, &c));
+#define DECODE(s) mtasts_cache_decode(s, strlen(s), &c)
+	assert_false(DECODE("tern-sts2\nid\n1\nversion: STSv1\nmode: none\nmax_age: 1\n"));
+	assert_false(DECODE("tern-sts1\nid\n1x\nversion: STSv1\nmode: none\nmax_age: 1\n"));
+	assert_false(DECODE("tern-sts1\nid\n1\nversion: STSv1\n"));
+	assert_false(DECODE("tern-sts1\n\n1\nversion: STSv1\nmode: none\nmax_age: 1\n"));
+	assert_true(DECODE("tern-sts1\nid\n1\nversion: STSv1\nmode: none\nmax_age: 1\n"));
+	mtasts_policy_free(&c.policy);
+#undef DECODE
+	buf_free(&v);
+}
+
+static void test_cache_file(void **state)
+{
+	char dir[] = "/tmp/test_mtasts.XXXXXX", path[64], lock[80];
+	struct mtasts_cached c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sts.lmdb", dir);
+	assert_false(mtasts_cache_get(path, "example.com", &c));
+	mtasts_cache_put(path, "example.com", "A1", 5, cache_policy, strlen(cache_policy));
+	mtasts_cache_put(path, "example.com", "A2", 7, cache_policy, strlen(cache_policy));
+	mtasts_cache_close();
+	assert_true(mtasts_cache_get(path, "example.com", &c));
+	assert_string_equal(c.id, "A2");
+	assert_int_equal(c.fetched, 7);
+	mtasts_policy_free(&c.policy);
+	assert_false(mtasts_cache_get(path, "example.net", &c));
+	mtasts_cache_close();
+	snprintf(lock, sizeof(lock), "%s-lock", path);
+	unlink(lock);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_txt),
 	    cmocka_unit_test(test_policy),
 	    cmocka_unit_test(test_policy_bad),
+	    cmocka_unit_test(test_cache_value),
+	    cmocka_unit_test(test_cache_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

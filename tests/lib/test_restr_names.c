@@ -50,9 +50,14 @@ static void test_arguments_and_unsupported(void **state)
 	assert_int_equal(restr_name_find("reject_rbl_client")->id, RN_REJECT_RBL_CLIENT);
 	assert_true(restr_name_find("reject_rhsbl_client")->arg);
 	assert_int_equal(restr_name_find("reject_rhsbl_client")->id, RN_REJECT_RHSBL_CLIENT);
+	assert_int_equal(
+	    restr_name_find("reject_rhsbl_reverse_client")->id, RN_REJECT_RHSBL_REVERSE_CLIENT);
+	assert_int_equal(
+	    restr_name_find("reject_unknown_client")->id, RN_REJECT_UNKNOWN_CLIENT_HOSTNAME);
 	assert_int_equal(restr_name_find("check_greylist")->id, RN_CHECK_GREYLIST);
 	assert_int_equal(restr_name_find("check_policy_service")->id, RN_CHECK_POLICY_SERVICE);
 	assert_true(restr_name_find("check_policy_service")->arg);
+	assert_int_equal(restr_name_find("warn_if_reject")->id, RN_WARN_IF_REJECT);
 	assert_int_equal(restr_name_find("sleep")->id, RN_UNSUPPORTED);
 	assert_null(restr_name_find("reject_no_such_thing"));
 	assert_null(restr_name_find("PERMIT")); /* Postfix compares exactly */
