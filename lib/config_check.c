@@ -464,10 +464,24 @@ static void cc_inet(struct cc *c, const struct master_service *s)
 	buf_free(&err);
 }
 
+/* The *_transport parameter whose transport is service, or NULL. */
+static const char *cc_transport_param_of(const char *service)
+{
+	for (int i = 0; cc_transport_params[i]; i++) {
+		const char *val = config_str(cc_transport_params[i]);
+		size_t n = strcspn(val, ":");
+
+		if (n > 0 && strlen(service) == n && strncmp(val, service, n) == 0)
+			return cc_transport_params[i];
+	}
+	return NULL;
+}
+
 /* A pipe(8) service's attributes: what the daemon would refuse at its
- * start is an error now.  A user= that does not exist is a warning only:
- * Debian's master.cf names users of software that may not be installed,
- * and pipe defers (4.3.5) what is routed to such a service. */
+ * start is an error now.  A user= that does not exist is an info line
+ * only: Debian's master.cf names users of software that may not be
+ * installed, and pipe defers (4.3.5) what is routed to such a service.
+ * When a *_transport parameter routes mail to it, it is an error. */
 static void cc_pipe(struct cc *c, const struct master_service *s, const char *program)
 {
 	const char *base = strrchr(program, '/');
@@ -484,10 +498,16 @@ static void cc_pipe(struct cc *c, const struct master_service *s, const char *pr
 	} else if (pipe_conf_user(&pc, &err) < 0) {
 		bool unknown =
 		    getpwnam(pc.user) == NULL || (pc.group && getgrnam(pc.group) == NULL);
+		const char *param = unknown ? cc_transport_param_of(s->name) : NULL;
 
-		cc_add(c, unknown ? CHECK_INFO : CHECK_ERROR, c->mastercf, s->line,
-		    "service %s (pipe): %s%s", s->name, buf_cstr(&err),
-		    unknown ? " (mail routed to it is deferred)" : "");
+		if (param)
+			cc_add(c, CHECK_ERROR, c->mastercf, s->line,
+			    "service %s (pipe): %s (%s routes mail to it)", s->name, buf_cstr(&err),
+			    param);
+		else
+			cc_add(c, unknown ? CHECK_INFO : CHECK_ERROR, c->mastercf, s->line,
+			    "service %s (pipe): %s%s", s->name, buf_cstr(&err),
+			    unknown ? " (mail routed to it is deferred)" : "");
 	}
 	pipe_conf_free(&pc);
 	buf_free(&err);

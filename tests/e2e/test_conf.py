@@ -205,6 +205,46 @@ class CheckErrorsTest(unittest.TestCase):
         finally:
             inst.cleanup()
 
+    def test_bad_pipe_service_refuses_start(self):
+        """pipe(8) attributes are checked at start, with master.cf's file
+        and line, not when the service first runs; an unknown user= of a
+        service no *_transport names (Debian's maildrop line) is an info
+        line, of one that main.cf routes mail to an error."""
+        inst = Instance(main_cf={"default_transport": "lda"})
+        try:
+            lines = {
+                "badflag": "pipe flags=DRZ user=nobody argv=/bin/cat",
+                "noargv": "pipe flags=R user=nobody",
+                "rootcmd": "pipe user=root argv=/bin/cat",
+                "badsize": "pipe size=10M user=nobody argv=/bin/cat",
+                "maildrop": "pipe flags=DRXhu user=vmail-nosuch argv=/usr/bin/maildrop -d ${recipient}",
+                "lda": "pipe flags=DRXhu user=vmail-nosuch argv=/bin/cat",
+            }
+            with open(inst.master_cf_path, "a") as f:
+                for name, args in lines.items():
+                    f.write("%s unix - n n - - %s\n" % (name, args))
+            c = inst.tern("check", check=False)
+            self.assertEqual(c.returncode, EX_CONFIG, c.stderr)
+
+            def where(name):
+                return "%s:%d: service %s (pipe): " % (
+                    inst.master_cf_path, line_of(inst.master_cf_path, name + " "), name)
+            self.assertIn("error: " + where("badflag") + "flags=: unknown flag 'Z'", c.stderr)
+            self.assertIn("error: " + where("noargv") + "missing argv=", c.stderr)
+            self.assertIn("error: " + where("rootcmd") + "user=root: commands are never run "
+                          "with root privileges", c.stderr)
+            self.assertIn("error: " + where("badsize") + "size=10M: not a number of bytes",
+                          c.stderr)
+            self.assertIn("error: " + where("lda") + "user=vmail-nosuch: unknown user "
+                          "(default_transport routes mail to it)", c.stderr)
+            self.assertNotRegex(c.stderr, r"(error|warning): [^\n]*service maildrop")
+            r = inst.tern("start", check=False)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("flags=: unknown flag 'Z'", r.stderr)
+            self.assertIn("the configuration has errors", r.stderr)
+        finally:
+            inst.cleanup()
+
     def test_transport_without_service(self):
         inst = Instance(main_cf={"relay_transport": "nosuch"})
         try:

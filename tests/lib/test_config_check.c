@@ -208,7 +208,8 @@ static void test_pipe_attributes(void **state)
 		      "p5 unix - n n - - pipe user=no-such-user-here argv=/bin/cat\n"
 		      "p6 unix - n n - - pipe -v -o max_idle=9 flags=Rq. user=nobody\n"
 		      "  argv=/bin/cat -d ${recipient}\n"
-		      "p7 unix - n n - - pipe bogus=1 user=nobody argv=/bin/cat\n",
+		      "p7 unix - n n - - pipe bogus=1 user=nobody argv=/bin/cat\n"
+		      "p8 unix - n n - - pipe size=12k user=nobody argv=/bin/cat\n",
 	    &r);
 	expect(&r, CHECK_ERROR, "master.cf", 6, "service p1 (pipe): flags=: unknown flag 'Z'");
 	expect(&r, CHECK_ERROR, "master.cf", 7, "service p2 (pipe): missing argv=");
@@ -218,6 +219,13 @@ static void test_pipe_attributes(void **state)
 	expect(&r, CHECK_INFO, "master.cf", 10, "service p5 (pipe): user=no-such-user-here");
 	absent(&r, "service p6");
 	expect(&r, CHECK_ERROR, "master.cf", 13, "service p7 (pipe): unknown or bad attribute");
+	expect(&r, CHECK_ERROR, "master.cf", 14, "service p8 (pipe): size=12k: not a number");
+	check_report_free(&r);
+	/* Mail routed to it by a *_transport parameter: the unknown user is an error. */
+	check("local_transport = p5\n",
+	    MASTER_OK "p5 unix - n n - - pipe user=no-such-user-here argv=/bin/cat\n", &r);
+	expect(&r, CHECK_ERROR, "master.cf", 6,
+	    "service p5 (pipe): user=no-such-user-here: unknown user (local_transport routes");
 	check_report_free(&r);
 }
 
