@@ -38,12 +38,14 @@
 #include "dnsbl.h"
 #include "inet_listen.h"
 #include "log.h"
+#include "maps.h"
 #include "mastercf.h"
 #include "pipe_conf.h"
 #include "policy_spec.h"
 #include "restr_names.h"
 #include "sieve/sieve.h"
 #include "sock.h"
+#include "table.h"
 #include "tls_client.h"
 #include "util.h"
 
@@ -215,6 +217,48 @@ static void cc_networks(struct cc *c, const char *file, int line, const char *na
 }
 
 /*
+ * A table a daemon will open, opened now as it will be (maps_check).  A
+ * file that cannot be read is a warning: its look-ups defer (4xx) until it
+ * can be read.  A table tern cannot use - an unknown type, a line it
+ * refuses where Postfix would skip the line with a warning - is an error:
+ * every look-up in it would defer, and mail would wait for no visible
+ * reason (virtual_alias_maps and header_checks: every message).
+ */
+static void cc_table(struct cc *c, const char *file, int line, const char *name, const char *spec)
+{
+	struct buf err = BUF_INIT;
+	int rc = maps_check(spec, &err);
+
+	if (rc == TABLE_UNREADABLE)
+		cc_add(c, CHECK_WARN, file, line,
+		    "%s: cannot read %s (%s); its look-ups are deferred (4xx) until it can be read",
+		    name, spec, buf_cstr(&err));
+	else if (rc < 0)
+		cc_add(c, CHECK_ERROR, file, line, "%s: %s: %s", name, spec, buf_cstr(&err));
+	buf_free(&err);
+}
+
+/* Every table of a "*_maps" or "*_checks" list. */
+static void cc_tables(struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	char **v = maps_split(val);
+
+	for (char **p = v; *p; p++)
+		cc_table(c, file, line, name, *p);
+	strv_free(v);
+}
+
+/* Parameters whose value is a list of tables. */
+static bool cc_is_tables(const struct param_def *def)
+{
+	size_t n = strlen(def->name);
+
+	return def->compat != PARAM_UNSUPPORTED &&
+	       ((n > 5 && strcmp(def->name + n - 5, "_maps") == 0) ||
+		   (n > 7 && strcmp(def->name + n - 7, "_checks") == 0));
+}
+
+/*
  * Every word of a restriction list must be a restriction smtpd implements
  * (restr_names.c), the argument of one, or a "type:table": anything else
  * would be a 451 at RCPT time, so it is an error now.
@@ -235,6 +279,12 @@ static void cc_restriction_words(
 		else if (rn && rn->arg && p[1] == NULL)
 			cc_add(c, CHECK_ERROR, file, line, "%s: restriction %s needs an argument",
 			    name, *p);
+		if (rn == NULL && restr_is_table(*p))
+			cc_table(c, file, line, name, *p);
+		if (rn && p[1] &&
+		    (rn->id == RN_CHECK_CLIENT_ACCESS || rn->id == RN_CHECK_HELO_ACCESS ||
+			rn->id == RN_CHECK_SENDER_ACCESS || rn->id == RN_CHECK_RECIPIENT_ACCESS))
+			cc_table(c, file, line, name, p[1]);
 		if (rn && rn->id == RN_CHECK_POLICY_SERVICE && p[1]) {
 			struct policy_spec spec;
 			char *why = NULL;
@@ -246,27 +296,6 @@ static void cc_restriction_words(
 		}
 		if (rn && rn->arg && p[1])
 			p++;
-	}
-	strv_free(v);
-}
-
-/*
- * virtual_alias_maps: cleanup asks it for every recipient and resolve for
- * every domain (virtual_alias_domains = $virtual_alias_maps), so a table
- * file that cannot be read makes all mail wait.  Say so now.
- */
-static void cc_alias_tables(struct cc *c, const char *file, int line, const char *val)
-{
-	char **v = strv_split_list(val);
-
-	for (char **p = v; *p; p++) {
-		const char *colon = strchr(*p, ':');
-
-		if (colon && colon[1] == '/' && access(colon + 1, R_OK) < 0)
-			cc_add(c, CHECK_WARN, file, line,
-			    "virtual_alias_maps: cannot read %s: %s; every message waits in a 4xx "
-			    "until it can be read",
-			    *p, strerror(errno));
 	}
 	strv_free(v);
 }
@@ -365,8 +394,8 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_files(c, file, line, name, def, val);
 	if (cc_in(restr_list_params, name))
 		cc_restriction_words(c, file, line, name, val);
-	if (strcmp(name, "virtual_alias_maps") == 0)
-		cc_alias_tables(c, file, line, val);
+	if (cc_is_tables(def))
+		cc_tables(c, file, line, name, val);
 	if (strncmp(name, "postscreen_", 11) == 0)
 		cc_screening(c, file, line, name, val);
 	if (strcmp(name, "quota_warning_percent") == 0)
