@@ -374,7 +374,9 @@ class LmtpSuccessNoticeTest(unittest.TestCase):
     """NOTIFY=SUCCESS through an LMTP server without DSN: as Postfix's
     lmtp(8), the notice says "Action: relayed" unless lmtp_assume_final
     (here set for one master.cf service with -o) makes it final delivery,
-    "Action: delivered" (RFC 3464 2.3.3)."""
+    "Action: delivered" (RFC 3464 2.3.3).  That service also logs as
+    Debian's master.cf has Postfix's relay service log, with
+    -o syslog_name=.../$service_name."""
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tern-lmtp-dsn-")
@@ -390,7 +392,7 @@ class LmtpSuccessNoticeTest(unittest.TestCase):
         with open(self.inst.master_cf_path, "a") as f:
             f.write("lmtp      unix  -       -       n       -       -       lmtp\n")
             f.write("lmtpfinal unix  -       -       n       -       -       lmtp\n"
-                    "  -o lmtp_assume_final=yes\n")
+                    "  -o lmtp_assume_final=yes -o syslog_name=tern/$service_name\n")
         self.inst.start()
 
     def tearDown(self):
@@ -402,7 +404,7 @@ class LmtpSuccessNoticeTest(unittest.TestCase):
         with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as c:
             c.sendmail(SENDER, [rcpt], b"Subject: notify\r\n\r\nhello\r\n",
                        rcpt_options=["NOTIFY=SUCCESS"])
-        status_line(self.inst, rcpt, "sent")
+        self.sent = status_line(self.inst, rcpt, "sent")
 
         def notice():
             for m in self.inst.messages(SENDER):
@@ -415,7 +417,10 @@ class LmtpSuccessNoticeTest(unittest.TestCase):
 
     def test_relayed_by_default_delivered_when_final(self):
         self.assertEqual(self.action_for("a@relay.test"), "Action: relayed")
+        self.assertIn(" tern/lmtp[", self.sent)
         self.assertEqual(self.action_for("b@final.test"), "Action: delivered")
+        # Postfix's master.cf idiom: the service name in the syslog name.
+        self.assertIn(" tern/lmtpfinal/lmtp[", self.sent)
 
 
 if __name__ == "__main__":
