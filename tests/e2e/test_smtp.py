@@ -395,15 +395,13 @@ class SmtpDnsTest(unittest.TestCase):
 
 
 @unittest.skipUnless(shutil.which("smtp-sink"), "Postfix's smtp-sink is not installed")
-class SmtpSinkTest(unittest.TestCase):
+class SmtpSinkTest(FakeServerCase):
     """Against Postfix's smtp-sink: one sink per answer (250, 4xx for every
     RCPT, 5xx for every RCPT), chosen per recipient with transport_maps."""
 
     def setUp(self):
+        super().setUp()
         self.procs = []
-        self.insts = []
-        self.tmp = tempfile.mkdtemp(prefix="tern-sink-")
-        os.chmod(self.tmp, 0o755)
 
     def tearDown(self):
         for p in self.procs:
@@ -413,9 +411,7 @@ class SmtpSinkTest(unittest.TestCase):
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
-        for i in self.insts:
-            i.cleanup()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        super().tearDown()
 
     def sink(self, *opts):
         port = free_port()
@@ -435,9 +431,7 @@ class SmtpSinkTest(unittest.TestCase):
         with open(tm, "w") as f:
             f.write("ok.test smtp:[127.0.0.1]:%d\nsoft.test smtp:[127.0.0.1]:%d\n"
                     "hard.test smtp:[127.0.0.1]:%d\n" % (ok, soft, hard))
-        inst = Instance(main_cf={"transport_maps": "texthash:" + tm})
-        self.insts.append(inst)
-        inst.start()
+        inst = self.instance({"transport_maps": "texthash:" + tm})
         submit(inst, "from@example.com", ["a@ok.test", "b@soft.test", "c@hard.test"])
         a = wait_log(inst, "to=<a@ok.test>")[0]
         self.assertIn("relay=127.0.0.1[127.0.0.1]:%d" % ok, a)
@@ -452,9 +446,7 @@ class SmtpSinkTest(unittest.TestCase):
     def test_thousand_messages_reuse_connections(self):
         sink = self.sink()
         proxy = CountingProxy(("127.0.0.1", sink))
-        inst = Instance(main_cf={"relayhost": "[127.0.0.1]:%d" % proxy.port})
-        self.insts.append(inst)
-        inst.start()
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % proxy.port})
         n = 1000
         with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=60) as c:
             for i in range(n):
