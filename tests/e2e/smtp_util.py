@@ -15,7 +15,7 @@ import threading
 import time
 import unittest
 
-from tern_instance import Instance, free_port, stop_process, wait_log, wait_until  # noqa: F401 (wait_log: for the tests)
+from tern_instance import Instance, LoopbackDns, free_port, wait_log, wait_until  # noqa: F401 (wait_log: for the tests)
 
 
 def free_port_on(addrs):
@@ -288,14 +288,15 @@ class PolicyServer:
         self.httpd.server_close()
 
 
-class Dnsmasq:
+class Dnsmasq(LoopbackDns):
     """dnsmasq in the foreground on 127.0.0.1:<free port> with only the
     records given (no /etc/hosts, no upstream).  options: extra lines for
     its configuration file (mx-host=, host-record=, cname=, server=)."""
 
+    name = "dnsmasq"
+
     def __init__(self, lines):
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="tern-dns-")
+        super().__init__("tern-dns-")
         conf = os.path.join(self.dir, "dnsmasq.conf")
         with open(conf, "w") as f:
             f.write("port=%d\nlisten-address=127.0.0.1\nbind-interfaces\n"
@@ -305,27 +306,8 @@ class Dnsmasq:
                 f.write(l + "\n")
         exe = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
         user = ["--user=root"] if os.geteuid() == 0 else []
-        self.proc = subprocess.Popen([exe, "--conf-file=" + conf, "--keep-in-foreground",
-                                      "--log-facility=" + os.path.join(self.dir, "log")] + user,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_until(self._up, 10, what="dnsmasq on port %d" % self.port)
-
-    def _up(self):
-        if self.proc.poll() is not None:
-            raise AssertionError("dnsmasq exited: %s" % self.proc.stderr.read().decode())
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
-
-    @property
-    def resolver(self):
-        return "127.0.0.1:%d" % self.port
-
-    def stop(self):
-        stop_process(self.proc)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.run([exe, "--conf-file=" + conf, "--keep-in-foreground",
+                  "--log-facility=" + os.path.join(self.dir, "log")] + user, 10)
 
 
 class CountingProxy:
