@@ -97,19 +97,18 @@ static void test_empty_and_hostile_values(void **state)
 static void test_refused(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    "2\t1\td\tsts\t-\t-\tsuccess\t-\t-\t-\t-",
-	    "1\t1\td\tsts\t-\t-\tsuccess\t-\t-\t-",	     /* 10 fields */
-	    "1\t1\td\tsts\t-\t-\tsuccess\t-\t-\t-\t-\t-",    /* 12 */
-	    "1\tx\td\tsts\t-\t-\tsuccess\t-\t-\t-\t-",	     /* time */
-	    "1\t1\t-\tsts\t-\t-\tsuccess\t-\t-\t-\t-",	     /* no domain */
-	    "1\t1\td\tdmarc\t-\t-\tsuccess\t-\t-\t-\t-",     /* type */
-	    "1\t1\td\tsts\t-\t-\tbroken\t-\t-\t-\t-",	     /* result */
-	    "1\t1\td\tsts\t-\t-\tsuccess\t-\t-\t-\ta%2",     /* escape */
-	    "1\t1\td\tsts\t-\t-\tsuccess\t-\t-\t-\ta%00b",   /* NUL */
-	    "1\t1\td\tsts\t-\t-\tsuccess\t-\t-\t-\ta b",     /* blank */
-	    "1\t1\td\tsts\t-\t-\tsuccess\t-\ta|b\t-\t-",     /* list where none */
-	    "1\t1\td\tsts\t-\t-\tsuccess\t\t-\t-\t-",	     /* empty field */
+	    "", "2\t1\td\tsts\t-\t-\tsuccess\t-\t-\t-\t-",
+	    "1\t1\td\tsts\t-\t-\tsuccess\t-\t-\t-",	   /* 10 fields */
+	    "1\t1\td\tsts\t-\t-\tsuccess\t-\t-\t-\t-\t-",  /* 12 */
+	    "1\tx\td\tsts\t-\t-\tsuccess\t-\t-\t-\t-",	   /* time */
+	    "1\t1\t-\tsts\t-\t-\tsuccess\t-\t-\t-\t-",	   /* no domain */
+	    "1\t1\td\tdmarc\t-\t-\tsuccess\t-\t-\t-\t-",   /* type */
+	    "1\t1\td\tsts\t-\t-\tbroken\t-\t-\t-\t-",	   /* result */
+	    "1\t1\td\tsts\t-\t-\tsuccess\t-\t-\t-\ta%2",   /* escape */
+	    "1\t1\td\tsts\t-\t-\tsuccess\t-\t-\t-\ta%00b", /* NUL */
+	    "1\t1\td\tsts\t-\t-\tsuccess\t-\t-\t-\ta b",   /* blank */
+	    "1\t1\td\tsts\t-\t-\tsuccess\t-\ta|b\t-\t-",   /* list where none */
+	    "1\t1\td\tsts\t-\t-\tsuccess\t\t-\t-\t-",	   /* empty field */
 	};
 
 	(void)state;
@@ -164,44 +163,42 @@ static void test_json(void **state)
 	    json_string_value(json_object_get(root, "organization-name")), "Example Org");
 	assert_string_equal(
 	    json_string_value(json_object_get(root, "contact-info")), "tls@example.org");
-	assert_string_equal(json_string_value(json_object_get(root, "report-id")),
-	    "1.example.com@mx.example.org");
+	assert_string_equal(
+	    json_string_value(json_object_get(root, "report-id")), "1.example.com@mx.example.org");
 	assert_string_equal(json_string_value(json_object_get(
 				json_object_get(root, "date-range"), "start-datetime")),
 	    "2025-12-06T00:00:00Z");
-	assert_string_equal(json_string_value(json_object_get(
-				json_object_get(root, "date-range"), "end-datetime")),
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(root, "date-range"), "end-datetime")),
 	    "2025-12-07T00:00:00Z");
 	pols = json_object_get(root, "policies");
 	assert_int_equal(json_array_size(pols), 2);
 
 	p = json_array_get(pols, 0);
-	assert_string_equal(json_string_value(json_object_get(
-				json_object_get(p, "policy"), "policy-type")),
-	    "sts");
-	assert_string_equal(json_string_value(json_object_get(
-				json_object_get(p, "policy"), "policy-domain")),
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(p, "policy"), "policy-type")), "sts");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(p, "policy"), "policy-domain")),
 	    "example.com");
-	assert_int_equal(json_array_size(json_object_get(json_object_get(p, "policy"), "mx-host")),
-	    2);
+	assert_int_equal(
+	    json_array_size(json_object_get(json_object_get(p, "policy"), "mx-host")), 2);
 	assert_int_equal(
 	    json_array_size(json_object_get(json_object_get(p, "policy"), "policy-string")), 4);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "summary"),
-			     "total-successful-session-count")),
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_object_get(p, "summary"), "total-successful-session-count")),
 	    2);
 	assert_int_equal(json_integer_value(json_object_get(
 			     json_object_get(p, "summary"), "total-failure-session-count")),
 	    3);
 	assert_int_equal(json_array_size(json_object_get(p, "failure-details")), 2);
 	fd = json_array_get(json_object_get(p, "failure-details"), 0);
-	assert_string_equal(json_string_value(json_object_get(fd, "result-type")),
-	    "certificate-host-mismatch");
+	assert_string_equal(
+	    json_string_value(json_object_get(fd, "result-type")), "certificate-host-mismatch");
 	assert_int_equal(json_integer_value(json_object_get(fd, "failed-session-count")), 2);
 	assert_string_equal(
 	    json_string_value(json_object_get(fd, "receiving-mx-hostname")), "mx2.example.com");
 	assert_string_equal(json_string_value(json_object_get(fd, "sending-mta-ip")), "192.0.2.1");
-	assert_string_equal(
-	    json_string_value(json_object_get(fd, "receiving-ip")), "198.51.100.7");
+	assert_string_equal(json_string_value(json_object_get(fd, "receiving-ip")), "198.51.100.7");
 	assert_null(json_object_get(fd, "failure-reason-code"));
 	fd = json_array_get(json_object_get(p, "failure-details"), 1);
 	assert_string_equal(
@@ -209,13 +206,13 @@ static void test_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(fd, "failed-session-count")), 1);
 
 	p = json_array_get(pols, 1);
-	assert_string_equal(json_string_value(json_object_get(
-				json_object_get(p, "policy"), "policy-type")),
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(p, "policy"), "policy-type")),
 	    "no-policy-found");
 	assert_null(json_object_get(json_object_get(p, "policy"), "policy-string"));
 	assert_null(json_object_get(p, "failure-details"));
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(p, "summary"),
-			     "total-successful-session-count")),
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_object_get(p, "summary"), "total-successful-session-count")),
 	    1);
 	json_decref(root);
 }
