@@ -502,6 +502,10 @@ const struct param_def param_table[] = {
 	"sender and contact-info of the TLS-RPT reports we send"),
     STR("tlsrpt_report_https_CAfile", "",
 	"for tests: PEM CAs trusted for https: TLS-RPT report URIs instead of the system's"),
+    STR("mta_sts_mode", "testing",
+	"MTA-STS policy mode http publishes for the domains: off, none, testing or enforce"),
+    STR("mta_sts_mx", "$myhostname", "MX host names or *.patterns of the published MTA-STS policy"),
+    TIME("mta_sts_max_age", "7", 'd', "max_age of the published MTA-STS policy"),
     STR("smtp_tls_secure_cert_match", "nexthop, dot-nexthop", "names the secure level accepts"),
     STR("smtp_tls_verify_cert_match", "hostname", "names the verify level accepts"),
     BOOL(
