@@ -77,17 +77,6 @@ void tlsrpt_report_line(const struct tlsrpt_row *r, struct buf *out)
 	buf_putc(out, '\n');
 }
 
-static int tr_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Decodes one field in place; false on a bad escape, a NUL or a byte
  * that should have been escaped. */
 static bool tr_decode(char *f, bool list, const char **out)
@@ -109,7 +98,7 @@ static bool tr_decode(char *f, bool list, const char **out)
 				return false;
 			*w++ = '\n';
 		} else if (c == '%') {
-			int hi = tr_hex(p[1]), lo = hi < 0 ? -1 : tr_hex(p[2]);
+			int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
 
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return false;
