@@ -241,14 +241,25 @@ def sts_policy(mode, *mx, max_age=86400):
 
 class PolicyServer:
     """HTTPS on loopback answering /.well-known/mta-sts.txt per Host:
-    policies[host] = (status, content type, body, extra headers)."""
+    policies[host] = (status, content type, body, extra headers).  A POST
+    (a TLS-RPT report) is kept in posts as (host, path, content type,
+    body bytes) and answered 200."""
 
     def __init__(self, certfile, keyfile):
         self.policies = {}
         self.requests = []
+        self.posts = []
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                host = (self.headers.get("Host") or "").split(":")[0]
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.posts.append((host, self.path, self.headers.get("Content-Type"), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_GET(self):
                 host = (self.headers.get("Host") or "").split(":")[0]
                 outer.requests.append((host, self.path))
