@@ -39,6 +39,8 @@
 #include "inet_listen.h"
 #include "log.h"
 #include "mastercf.h"
+#include "milter/chain.h"
+#include "mtasts.h"
 #include "pipe_conf.h"
 #include "policy_spec.h"
 #include "restr_names.h"
@@ -304,11 +306,22 @@ static void cc_screening(
 	strv_free(v);
 }
 
+/* smtpd_milters, non_smtpd_milters: the list parses (lib/milter/chain.h). */
+static void cc_milters(struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	struct buf err = BUF_INIT;
+
+	if (!milter_chain_syntax_ok(val, &err))
+		cc_add(c, CHECK_ERROR, file, line, "%s: %s", name, buf_cstr(&err));
+	buf_free(&err);
+}
+
 /* Parameters that take one word of a few: name, then the words. */
-static const char *const cc_choices[][4] = {
+static const char *const cc_choices[][5] = {
     {"dmarc_organizational_domain", "dns_tree_walk", "public_suffix_list", NULL},
     {"smtpd_spf_policy", "none", "mark", "reject"},
     {"smtpd_spf_helo_policy", "none", "mark", "reject"},
+    {"mta_sts_mode", "off", "none", "testing", "enforce"},
 };
 
 static void cc_choice(struct cc *c, const char *file, int line, const char *name, const char *val)
@@ -319,11 +332,19 @@ static void cc_choice(struct cc *c, const char *file, int line, const char *name
 
 		if (strcmp(w[0], name) != 0)
 			continue;
-		for (size_t k = 1; k < 4 && w[k]; k++)
+		struct buf words = BUF_INIT;
+		size_t n = 1;
+
+		while (n < 5 && w[n])
+			n++;
+		for (size_t k = 1; k < n; k++) {
 			ok |= strcasecmp(w[k], val) == 0;
+			buf_printf(&words, "%s%s", k == 1 ? "" : k == n - 1 ? " or " : ", ", w[k]);
+		}
 		if (!ok)
-			cc_add(c, CHECK_ERROR, file, line, "%s = %s: not %s%s%s%s%s", name, val,
-			    w[1], w[3] ? ", " : " or ", w[2], w[3] ? " or " : "", w[3] ? w[3] : "");
+			cc_add(c, CHECK_ERROR, file, line, "%s = %s: not %s", name, val,
+			    buf_cstr(&words));
+		buf_free(&words);
 	}
 }
 
@@ -346,6 +367,7 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 	const struct param_def *def = config_param_def(name);
 	const char *what;
 	char *val;
+	long secs;
 
 	if (def == NULL) {
 		if (!cc_referenced(c, name) && !cc_transport_param(c, name))
@@ -369,9 +391,16 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_alias_tables(c, file, line, val);
 	if (strncmp(name, "postscreen_", 11) == 0)
 		cc_screening(c, file, line, name, val);
+	if (strcmp(name, "smtpd_milters") == 0 || strcmp(name, "non_smtpd_milters") == 0)
+		cc_milters(c, file, line, name, val);
 	if (strcmp(name, "quota_warning_percent") == 0)
 		cc_percents(c, file, line, name, val);
 	cc_choice(c, file, line, name, val);
+	if (strcmp(name, "mta_sts_max_age") == 0 && config_parse_time(val, def->unit, &secs) &&
+	    secs > MTASTS_MAX_AGE)
+		cc_add(c, CHECK_ERROR, file, line,
+		    "%s = %s: more than RFC 8461's limit of %ld seconds", name, val,
+		    MTASTS_MAX_AGE);
 	free(val);
 }
 
