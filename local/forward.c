@@ -9,8 +9,8 @@
  * The copy starts with "Delivered-To: <the address whose alias or
  * .forward sent it>", which the loop check of every later local delivery
  * sees.  forward_submit_text() sends a new message the same way (Sieve's
- * vacation replies).  The conversation is smtpd's (proto.h smtpd -> cleanup), done
- * blocking with ipc_timeout.
+ * vacation replies and enotify notifications, quota warnings).  The conversation is smtpd's
+ * (proto.h smtpd -> cleanup), done blocking with ipc_timeout.
  */
 #include "local.h"
 
@@ -162,11 +162,10 @@ int forward_submit(const struct local_msg *m, const char *sender, const char *de
 	return fwd_run(m->qid, &j, r);
 }
 
-int forward_submit_text(
-    const char *qid, const char *sender, const char *rcpt, const char *text, struct local_result *r)
+int forward_submit_text(const char *qid, const char *sender, char *const *rcpts, size_t n,
+    const char *text, struct local_result *r)
 {
-	char *rcpts[1] = {(char *)rcpt};
-	struct fwd_job j = {NULL, text, sender, NULL, rcpts, 1};
+	struct fwd_job j = {NULL, text, sender, NULL, rcpts, n};
 
 	return fwd_run(qid, &j, r);
 }

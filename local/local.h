@@ -218,10 +218,10 @@ int local_sieve_deliver(const struct local_msg *m, const char *rcpt, const char 
     const char *home, struct local_result *r);
 
 /* forward.c: a new message (text: header, empty line, body) from sender
- * ("" for the null sender) to rcpt through cleanup; qid names the
+ * ("" for the null sender) to rcpts[0..n) through cleanup; qid names the
  * message it answers in the log.  0 when cleanup has it on disk. */
-int forward_submit_text(const char *qid, const char *sender, const char *rcpt, const char *text,
-    struct local_result *r);
+int forward_submit_text(const char *qid, const char *sender, char *const *rcpts, size_t n,
+    const char *text, struct local_result *r);
 
 /* virtual.c */
 struct vmailbox {

@@ -190,9 +190,10 @@ void local_quota_end(const char *qid, const char *rcpt)
 	if (lq.warn && rcpt) {
 		struct buf text = BUF_INIT;
 		struct local_result r = {0};
+		char *to[1] = {(char *)rcpt};
 
 		lq_warning_text(rcpt, &text);
-		if (forward_submit_text(qid, "", rcpt, buf_cstr(&text), &r) == 0)
+		if (forward_submit_text(qid, "", to, 1, buf_cstr(&text), &r) == 0)
 			log_qid(qid, "to=<%s>: quota warning sent (%u%%)", rcpt, lq.warn);
 		else
 			log_qid_warn(qid, "to=<%s>: quota warning not sent: %s", rcpt, r.reason);

@@ -23,7 +23,8 @@
  * from the null sender with Auto-Submitted: auto-replied, once per
  * sender and period, recorded in ~/.tern.sieve-dupes ("id expiry" lines,
  * also used by the duplicate test; expired lines are dropped when the
- * file passes 64 KiB).
+ * file passes 64 KiB); enotify's mailto notifications (ls_notify) go
+ * the same way, never about an auto-submitted message.
  *
  * Compiled scripts are cached per local process, keyed by the file's
  * identity and modification time (ls_compiled).
@@ -42,7 +43,9 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "mime/downgrade.h"
 #include "mime/header.h"
+#include "mime/rfc2047.h"
 #include "mstore/mstore.h"
 #include "privs.h"
 #include "proto.h"
@@ -325,13 +328,146 @@ static int ls_vacation(const struct ls_ctx *c, const struct sieve_action *a, con
 		buf_putc(&text, '\n');
 	struct ls_ids ids = ls_as_root();
 
-	rc = forward_submit_text(c->m->qid, "", a->to, buf_cstr(&text), r);
+	char *to[1] = {a->to};
+
+	rc = forward_submit_text(c->m->qid, "", to, 1, buf_cstr(&text), r);
 	ls_as_owner(ids);
 	if (rc == 0)
 		ls_track_record(c, a->track_id, a->track_seconds);
 	buf_free(&text);
 	buf_free(&subj);
 	buf_free(&mid);
+	return rc;
+}
+
+/* "name: value\n", control characters (a multi-line string's line
+ * breaks) as spaces so the value stays one field, as RFC 2047 words when
+ * it is not ASCII. */
+static void ls_field(struct buf *out, const char *name, const char *value)
+{
+	char *v = xstrdup(value);
+	size_t len = strlen(v);
+
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			v[i] = ' ';
+	buf_printf(out, "%s: ", name);
+	if (mime_downgrade_needed(v, len))
+		mime_2047_encode(v, len, out);
+	else
+		buf_puts(out, v);
+	buf_putc(out, '\n');
+	free(v);
+}
+
+/* The address of :from ("Name <a@b>", "<a@b>" or "a@b"). */
+static char *ls_addr_of(const char *from)
+{
+	const char *lt = strrchr(from, '<'), *gt;
+
+	if (lt && (gt = strchr(lt, '>')) != NULL)
+		return xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	return xstrdup(from);
+}
+
+/*
+ * enotify's mailto method (RFC 5436), as Pigeonhole sends it: From is
+ * :from or the user; the envelope sender :from's address, or the user's,
+ * or <> when the message came from <> (RFC 5436 2.3 lets :from be the
+ * envelope sender too; a notification about a bounce never bounces
+ * back); Subject :message, the URI's subject, or "Notification: " and
+ * the message's; Auto-Submitted: auto-notified with owner-email (RFC
+ * 5436 2.7), so no Sieve notifies or answers it again; the URI's body or
+ * "Notification of new message.".
+ */
+static int ls_notify(const struct ls_ctx *c, const struct sieve_action *a, const struct buf *msg,
+    struct local_result *r)
+{
+	struct sieve_mailto m;
+	struct buf text = BUF_INIT, subj = BUF_INIT, raw = BUF_INIT;
+	char date[64], *sender;
+	const char *body;
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc;
+
+	if (a->suppressed) {
+		log_qid(c->m->qid, "sieve: no notification to %s: %s", a->target, a->suppressed);
+		return 0;
+	}
+	if (!sieve_mailto_parse(a->target, &m, NULL) || m.nrcpts == 0) {
+		log_qid(c->m->qid, "sieve: notification URI %s has no recipients", a->target);
+		sieve_mailto_free(&m);
+		return 0;
+	}
+	sender = *c->m->sender == 0 ? xstrdup("")
+		 : a->from	    ? ls_addr_of(a->from)
+				    : xstrdup(c->rcpt);
+	if (a->subject) {
+		buf_puts(&subj, a->subject);
+	} else if (m.subject) {
+		buf_puts(&subj, m.subject);
+	} else {
+		ls_orig_field(msg->data, msg->len, "subject", &raw);
+		buf_puts(&subj, "Notification: ");
+		if (raw.len)
+			mime_2047_decode(raw.data, raw.len, &subj);
+		else
+			buf_puts(&subj, "(no subject)");
+	}
+	if (subj.len > 256) /* Pigeonhole's limit, cut between characters */
+		for (subj.len = 256;
+		     subj.len && ((unsigned char)subj.data[subj.len] & 0xc0) == 0x80;)
+			subj.len--;
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	buf_printf(&text, "Date: %s\n", date);
+	buf_printf(&text, "Message-ID: <%lld.%s.notify@%s>\n", (long long)now, c->m->qid,
+	    config_str("myhostname"));
+	ls_field(&text, "Subject", buf_cstr(&subj));
+	if (a->from)
+		ls_field(&text, "From", a->from);
+	else
+		buf_printf(&text, "From: <%s>\n", c->rcpt);
+	for (int cc = 0; cc < 2; cc++) {
+		const char *sep = cc ? "Cc: " : "To: ";
+		bool any = false;
+
+		for (size_t i = 0; i < m.nrcpts; i++) {
+			if (m.cc[i] != cc)
+				continue;
+			buf_printf(&text, "%s%s", sep, m.rcpts[i]);
+			sep = ",\n ";
+			any = true;
+		}
+		if (any)
+			buf_putc(&text, '\n');
+	}
+	buf_printf(&text, "Auto-Submitted: auto-notified; owner-email=\"%s\"\nPrecedence: bulk\n",
+	    c->rcpt);
+	buf_puts(&text, a->importance == 1   ? "X-Priority: 1 (Highest)\nImportance: High\n"
+			: a->importance == 3 ? "X-Priority: 5 (Lowest)\nImportance: Low\n"
+					     : "X-Priority: 3 (Normal)\nImportance: Normal\n");
+	for (size_t i = 0; i < m.nheaders; i++)
+		buf_printf(&text, "%s: %s\n", m.hnames[i], m.hvalues[i]);
+	body = m.body ? m.body : "Notification of new message.";
+	buf_printf(&text,
+	    "MIME-Version: 1.0\nContent-Type: text/plain; charset=%s\n"
+	    "Content-Transfer-Encoding: %s\n\n%s\n",
+	    mime_downgrade_needed(body, strlen(body)) ? "utf-8" : "us-ascii",
+	    mime_downgrade_needed(body, strlen(body)) ? "8bit" : "7bit", body);
+	struct ls_ids ids = ls_as_root();
+
+	rc = forward_submit_text(c->m->qid, sender, m.rcpts, m.nrcpts, buf_cstr(&text), r);
+	ls_as_owner(ids);
+	if (rc == 0)
+		log_qid(c->m->qid, "sieve: sent notification to <%s>%s", m.rcpts[0],
+		    m.nrcpts > 1 ? " and others" : "");
+	free(sender);
+	buf_free(&text);
+	buf_free(&subj);
+	buf_free(&raw);
+	sieve_mailto_free(&m);
 	return rc;
 }
 
@@ -357,6 +493,14 @@ static int ls_action(const struct ls_ctx *c, const struct sieve_action *a, const
 		/* a reply that cannot be sent does not hold the delivery up */
 		if (ls_vacation(c, a, msg, &one) < 0)
 			log_qid_warn(c->m->qid, "sieve: vacation reply failed: %s", one.reason);
+		return 0;
+	}
+	case SIEVE_ACT_NOTIFY: {
+		struct local_result one;
+
+		/* nor does a notification */
+		if (ls_notify(c, a, msg, &one) < 0)
+			log_qid_warn(c->m->qid, "sieve: notification failed: %s", one.reason);
 		return 0;
 	}
 	default: return 0; /* reject: the caller bounces */

@@ -2,7 +2,9 @@
  * pop3.h - the pop3 process: the TRANSACTION and UPDATE states of RFC
  * 1939 for the sessions of one user (pop3(8)).  session.c: a session's
  * life and I/O; commands.c: the commands; retr.c: sending a message
- * (RETR, TOP) byte-stuffed with CRLF line ends, streamed.
+ * (RETR, TOP) byte-stuffed with CRLF line ends, streamed, the header
+ * downgraded (mime/downgrade.h) for a client that did not send UTF8
+ * (RFC 6856 3).
  */
 #ifndef TERN_POP3_H
 #define TERN_POP3_H
@@ -31,6 +33,8 @@ struct pop3_retr {
 	bool limit;	/* TOP: count body lines */
 	uint32_t lines; /* TOP: body lines still to send */
 	uint64_t sent;	/* bytes of the message sent */
+	struct buf hdr; /* a downgraded header, sent before the rest of fd */
+	size_t hdr_off; /* bytes of hdr sent */
 };
 
 struct pop3_session {
@@ -45,6 +49,7 @@ struct pop3_session {
 	uint32_t count;
 	struct pop3_retr retr;
 	bool closing;
+	bool utf8; /* the client sent UTF8 (RFC 6856) */
 	/* for the log line */
 	unsigned top_count, retr_count, del_count;
 	uint64_t top_bytes, retr_bytes, size_total;

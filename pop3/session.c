@@ -57,6 +57,7 @@ static void session_free(struct pop3_session *s)
 		mstore_close(s->store);
 	buf_free(&s->in);
 	buf_free(&s->out);
+	buf_free(&s->retr.hdr);
 	free(s->msgs);
 	free(s->user);
 	free(s->session);
@@ -144,6 +145,7 @@ void pop3_session_start(struct event_loop *loop, int fd, const struct postlogin_
 	s->user = xstrdup(info->user);
 	s->session = xstrdup(info->session);
 	s->rip = xstrdup(info->client_addr);
+	s->utf8 = info->utf8;
 	buf_append(&s->in, pending, len);
 	event_fd_set(loop, fd, 0, session_event, s);
 	if ((fail = session_open(s, info)) != NULL) {

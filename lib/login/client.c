@@ -61,6 +61,11 @@ void login_client_set_utf8(struct login_client *c)
 	c->utf8 = true;
 }
 
+bool login_client_utf8(const struct login_client *c)
+{
+	return c->utf8;
+}
+
 void login_client_log(struct login_client *c, const char *text, long mpid)
 {
 	struct buf b = BUF_INIT;

@@ -135,5 +135,6 @@ const char *login_client_auth_tag(const struct login_client *c);
 void login_auth_cancel(struct login_client *c);
 /* POP3: the client announced UTF8 (RFC 6856) before logging in. */
 void login_client_set_utf8(struct login_client *c);
+bool login_client_utf8(const struct login_client *c);
 
 #endif

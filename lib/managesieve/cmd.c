@@ -376,7 +376,8 @@ void msv_capability(struct buf *out, const char *sasl, bool starttls)
 
 	buf_puts(out, "\"IMPLEMENTATION\" ");
 	msv_put_string(out, impl, strlen(impl));
-	buf_printf(out, "\r\n\"SIEVE\" \"%s\"\r\n", sieve_extensions());
+	/* NOTIFY: the enotify methods (RFC 5804 1.7) */
+	buf_printf(out, "\r\n\"SIEVE\" \"%s\"\r\n\"NOTIFY\" \"mailto\"\r\n", sieve_extensions());
 	buf_puts(out, "\"SASL\" ");
 	msv_put_string(out, sasl, strlen(sasl));
 	buf_puts(out, "\r\n");

@@ -1,10 +1,11 @@
 /*
- * mime/rfc2047.c - encoded-word decoding (mime/rfc2047.h).
+ * mime/rfc2047.c - encoded-word decoding and encoding (mime/rfc2047.h).
  */
 #include "mime/rfc2047.h"
 
 #include <string.h>
 
+#include "base64.h"
 #include "mime/charset.h"
 #include "mime/decode.h"
 #include "util.h"
@@ -135,4 +136,24 @@ void mime_2047_decode(const char *in, size_t len, struct buf *out)
 			buf_putc(&tmp, in[k]);
 	mime_utf8_append_valid(tmp.data ? tmp.data : "", tmp.len, false, out, NULL);
 	buf_free(&tmp);
+}
+
+void mime_2047_encode(const char *in, size_t len, struct buf *out)
+{
+	for (size_t i = 0; i < len;) {
+		size_t n = len - i > 45 ? 45 : len - i;
+
+		/* cut before a continuation byte; bytes that are not UTF-8
+		 * at all are cut anywhere */
+		while (n > 1 && i + n < len && ((unsigned char)in[i + n] & 0xc0) == 0x80)
+			n--;
+		if (n == 1 && i + 45 < len)
+			n = 45;
+		if (i)
+			buf_puts(out, "\n ");
+		buf_puts(out, "=?UTF-8?B?");
+		base64_encode(in + i, n, out);
+		buf_puts(out, "?=");
+		i += n;
+	}
 }

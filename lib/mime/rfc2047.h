@@ -8,6 +8,11 @@
  * charset or a broken encoding is decoded as far as it goes and its bytes
  * are taken as UTF-8 (Dovecot does the same), so a search still finds the
  * ASCII parts.  Folding (CR, LF) is removed first.  Pure.
+ *
+ * mime_2047_encode writes text as "=?UTF-8?B?...?=" words of at most 45
+ * bytes of it each, cut between UTF-8 characters, separated by a fold
+ * ("\n "); used for header text that must be ASCII (Sieve's editheader,
+ * POP3's downgrade for clients without UTF8).
  */
 #ifndef TERN_MIME_RFC2047_H
 #define TERN_MIME_RFC2047_H
@@ -17,5 +22,6 @@
 #include "buf.h"
 
 void mime_2047_decode(const char *in, size_t len, struct buf *out);
+void mime_2047_encode(const char *in, size_t len, struct buf *out);
 
 #endif

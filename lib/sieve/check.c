@@ -53,6 +53,7 @@ static const struct {
     {"spamtestplus", SV_EXT_SPAMTESTPLUS | SV_EXT_SPAMTEST},
     {"virustest", SV_EXT_VIRUSTEST},
     {"editheader", SV_EXT_EDITHEADER},
+    {"enotify", SV_EXT_ENOTIFY},
 };
 
 const char *sieve_extensions(void)
@@ -140,6 +141,10 @@ static const struct sv_tagdef {
     {"header", SV_TAG_HEADER, 0, 'S', SV_G_DUPID},
     {"uniqueid", SV_TAG_UNIQUEID, 0, 'S', SV_G_DUPID},
     {"percent", SV_TAG_PERCENT, SV_EXT_SPAMTESTPLUS, 0, SV_G_NONE},
+    {"importance", SV_TAG_IMPORTANCE, SV_EXT_ENOTIFY, 'S', SV_G_NONE},
+    {"options", SV_TAG_OPTIONS, SV_EXT_ENOTIFY, 'L', SV_G_NONE},
+    {"message", SV_TAG_MESSAGE, SV_EXT_ENOTIFY, 'S', SV_G_NONE},
+    {"encodeurl", SV_TAG_ENCODEURL, SV_EXT_ENOTIFY, 0, SV_G_MOD},
 };
 
 /* tags: names of sv_tags, or %C comparator, %M match types, %A address
@@ -171,7 +176,8 @@ static const struct sv_def {
     {"addflag", SV_C_ADDFLAG, false, SV_EXT_IMAP4FLAGS, "", "?L", 0, false},
     {"removeflag", SV_C_REMOVEFLAG, false, SV_EXT_IMAP4FLAGS, "", "?L", 0, false},
     {"set", SV_C_SET, false, SV_EXT_VARIABLES,
-	"lower upper lowerfirst upperfirst quotewildcard quoteregex length", "SS", 0, false},
+	"lower upper lowerfirst upperfirst quotewildcard quoteregex length encodeurl", "SS", 0,
+	false},
     {"vacation", SV_C_VACATION, false, SV_EXT_VACATION,
 	"days seconds subject from addresses mime handle", "S", 0, false},
     {"include", SV_C_INCLUDE, false, SV_EXT_INCLUDE, "personal global once optional", "S", 0,
@@ -180,6 +186,8 @@ static const struct sv_def {
     {"global", SV_C_GLOBAL, false, SV_EXT_INCLUDE | SV_EXT_VARIABLES, "", "L", 0, false},
     {"addheader", SV_C_ADDHEADER, false, SV_EXT_EDITHEADER, "last", "SS", 0, false},
     {"deleteheader", SV_C_DELETEHEADER, false, SV_EXT_EDITHEADER, "%C %M %I", "SL*", 0, false},
+    {"notify", SV_C_NOTIFY, false, SV_EXT_ENOTIFY, "from importance options message", "S", 0,
+	false},
     {"address", SV_T_ADDRESS, true, 0, "%C %M %A %I", "LL", 0, false},
     {"header", SV_T_HEADER, true, 0, "%C %M %I", "LL", 0, false},
     {"envelope", SV_T_ENVELOPE, true, SV_EXT_ENVELOPE, "%C %M %A", "LL", 0, false},
@@ -201,6 +209,9 @@ static const struct sv_def {
     {"virustest", SV_T_VIRUSTEST, true, SV_EXT_VIRUSTEST, "%C %M", "S", 0, false},
     {"duplicate", SV_T_DUPLICATE, true, SV_EXT_DUPLICATE, "handle header uniqueid seconds last", "",
 	0, false},
+    {"valid_notify_method", SV_T_VALID_NOTIFY_METHOD, true, SV_EXT_ENOTIFY, "", "L", 0, false},
+    {"notify_method_capability", SV_T_NOTIFY_METHOD_CAPABILITY, true, SV_EXT_ENOTIFY, "%C %M",
+	"SSL", 0, false},
 };
 
 struct sv_checker {
@@ -438,7 +449,7 @@ static void sv_check_regex(struct sv_checker *ck, struct sv_node *x, struct sv_a
 }
 
 /* Pigeonhole's check of a redirect/vacation address: local@domain. */
-static bool sv_address_ok(const char *s)
+bool sv_address_ok(const char *s)
 {
 	const char *at = strrchr(s, '@');
 	const char *lt = strchr(s, '<');
@@ -470,6 +481,32 @@ static bool sv_header_name_ok(const char *s)
 }
 
 static void sv_check_node(struct sv_checker *ck, struct sv_node *x, bool test);
+
+/* notify (RFC 5435 3): the constant method URI, :from, :importance and
+ * :options, as Pigeonhole checks them. */
+static void sv_check_notify(struct sv_checker *ck, struct sv_node *x)
+{
+	struct sv_arg *uri = x->pos[0], *from = sv_tag_arg(x, SV_TAG_FROM);
+	struct sv_arg *imp = sv_tag_arg(x, SV_TAG_IMPORTANCE),
+		      *opts = sv_tag_arg(x, SV_TAG_OPTIONS);
+	struct buf err = BUF_INIT;
+
+	if (!sv_has_vars(ck, uri->strs[0]) && !sv_notify_uri_ok(uri->strs[0], &err))
+		sv_cerr(ck, uri->line, "notify command: %s", buf_cstr(&err));
+	buf_free(&err);
+	if (from && !sv_has_vars(ck, from->strs[0]) && !sv_address_ok(from->strs[0]))
+		sv_cerr(ck, from->line,
+		    "specified :from address '%s' is invalid for the mailto method", from->strs[0]);
+	if (imp && !sv_has_vars(ck, imp->strs[0]) && strcmp(imp->strs[0], "1") != 0 &&
+	    strcmp(imp->strs[0], "2") != 0 && strcmp(imp->strs[0], "3") != 0)
+		sv_cerr(
+		    ck, imp->line, "notify command: invalid :importance value '%s'", imp->strs[0]);
+	for (size_t i = 0; opts && i < opts->n; i++)
+		if (!sv_has_vars(ck, opts->strs[i]) && !sv_notify_option_ok(opts->strs[i]))
+			sv_cerr(ck, opts->line,
+			    "notify command: invalid option name specified in option '%s'",
+			    opts->strs[i]);
+}
 
 /* The command-specific checks after the arguments have been sorted. */
 static void sv_check_specific(struct sv_checker *ck, struct sv_node *x)
@@ -529,6 +566,7 @@ static void sv_check_specific(struct sv_checker *ck, struct sv_node *x)
 			    from->strs[0]);
 		break;
 	}
+	case SV_C_NOTIFY: sv_check_notify(ck, x); break;
 	case SV_C_ADDHEADER:
 	case SV_C_DELETEHEADER:
 		if (!sv_has_vars(ck, p0->strs[0]) && !sv_field_name_ok(p0->strs[0]))
@@ -542,7 +580,8 @@ static void sv_check_specific(struct sv_checker *ck, struct sv_node *x)
 	if (x->id == SV_T_HEADER || x->id == SV_T_ADDRESS || x->id == SV_T_ENVELOPE ||
 	    x->id == SV_T_BODY || x->id == SV_T_STRING || x->id == SV_T_HASFLAG ||
 	    x->id == SV_T_DATE || x->id == SV_T_CURRENTDATE || x->id == SV_T_ENVIRONMENT ||
-	    x->id == SV_T_SPAMTEST || x->id == SV_T_VIRUSTEST)
+	    x->id == SV_T_SPAMTEST || x->id == SV_T_VIRUSTEST ||
+	    x->id == SV_T_NOTIFY_METHOD_CAPABILITY)
 		sv_check_regex(ck, x, x->pos[x->npos - 1]);
 }
 

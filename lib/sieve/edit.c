@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base64.h"
+#include "mime/rfc2047.h"
 #include "sieve/sieve_int.h"
 
 bool sv_field_name_ok(const char *name)
@@ -63,22 +63,7 @@ static void sv_edit_value(const char *value, struct buf *out)
 		}
 		return;
 	}
-	for (size_t i = 0; i < len;) {
-		size_t n = len - i > 45 ? 45 : len - i;
-
-		/* cut before a continuation byte; bytes that are not UTF-8
-		 * at all are cut anywhere */
-		while (n > 1 && i + n < len && ((unsigned char)value[i + n] & 0xc0) == 0x80)
-			n--;
-		if (n == 1 && i + 45 < len)
-			n = 45;
-		if (i)
-			buf_puts(out, "\n ");
-		buf_puts(out, "=?UTF-8?B?");
-		base64_encode(value + i, n, out);
-		buf_puts(out, "?=");
-		i += n;
-	}
+	mime_2047_encode(value, len, out);
 }
 
 size_t sv_msg_fields_len(const struct sv_msg *m)

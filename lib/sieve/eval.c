@@ -646,6 +646,37 @@ static bool sv_test_environment(struct sv_run *r, const struct sv_node *x)
 	return ok;
 }
 
+/* RFC 5435 5: valid_notify_method, every URI one tern can send to. */
+static bool sv_test_valid_notify(struct sv_run *r, const struct sv_node *x)
+{
+	size_t n;
+	char **uris = sv_list(r, x->pos[0], &n);
+	bool ok = n > 0;
+
+	for (size_t i = 0; i < n && ok; i++)
+		ok = sv_notify_uri_ok(uris[i], NULL);
+	sv_free_values(uris, n);
+	return ok;
+}
+
+/* RFC 5435 6: notify_method_capability URI CAPABILITY KEYS. */
+static bool sv_test_notify_capability(struct sv_run *r, const struct sv_node *x)
+{
+	char *uri = sv_str(r, x->pos[0]->strs[0]), *cap = sv_str(r, x->pos[1]->strs[0]);
+	const char *v = sv_notify_capability(uri, cap);
+	char *vals[1];
+	bool ok = false;
+
+	if (v) {
+		vals[0] = xstrdup(v);
+		ok = sv_test_match(r, x, vals, 1, x->pos[2]);
+		free(vals[0]);
+	}
+	free(uri);
+	free(cap);
+	return ok;
+}
+
 /* RFC 5235: the score against the key. */
 static bool sv_test_score(struct sv_run *r, const struct sv_node *x)
 {
@@ -735,6 +766,8 @@ static bool sv_test(struct sv_run *r, const struct sv_node *x)
 	case SV_T_ENVIRONMENT: return sv_test_environment(r, x);
 	case SV_T_SPAMTEST:
 	case SV_T_VIRUSTEST: return sv_test_score(r, x);
+	case SV_T_VALID_NOTIFY_METHOD: return sv_test_valid_notify(r, x);
+	case SV_T_NOTIFY_METHOD_CAPABILITY: return sv_test_notify_capability(r, x);
 	default: return false;
 	}
 }
@@ -874,6 +907,13 @@ static void sv_exec_set(struct sv_run *r, const struct sv_node *x)
 			buf_putc(&b, '\\');
 		buf_putc(&b, c);
 	}
+	if (sv_has_tag(x, SV_TAG_ENCODEURL)) { /* RFC 5435 4.1: precedence 15 */
+		struct buf enc = BUF_INIT;
+
+		sv_encodeurl(b.data ? b.data : "", b.len, &enc);
+		buf_free(&b);
+		b = enc;
+	}
 	if (sv_has_tag(x, SV_TAG_LENGTH)) {
 		size_t chars = 0;
 
@@ -979,6 +1019,38 @@ static void sv_exec_vacation(struct sv_run *r, const struct sv_node *x)
 	free(hd);
 }
 
+static void sv_exec_notify(struct sv_run *r, const struct sv_node *x)
+{
+	struct sv_arg *from = sv_tag_arg(x, SV_TAG_FROM), *imp = sv_tag_arg(x, SV_TAG_IMPORTANCE);
+	struct sv_arg *msg = sv_tag_arg(x, SV_TAG_MESSAGE);
+	struct sv_notify_req n = {.line = x->line, .importance = 2};
+	char *uri = sv_str(r, x->pos[0]->strs[0]), *f = NULL, *m = NULL, *i = NULL;
+
+	/* :options: the mailto method takes none (RFC 5436 2.6) */
+	if (imp) {
+		i = sv_str(r, imp->strs[0]);
+		if (strcmp(i, "1") != 0 && strcmp(i, "2") != 0 && strcmp(i, "3") != 0) {
+			sv_result_error(
+			    r->res, x->line, "notify action: invalid :importance '%s'", i);
+			goto out;
+		}
+		n.importance = i[0] - '0';
+	}
+	n.uri = uri;
+	n.from = f = from ? sv_str(r, from->strs[0]) : NULL;
+	n.message = m = msg ? sv_str(r, msg->strs[0]) : NULL;
+	if (f && !sv_address_ok(f)) {
+		sv_result_error(r->res, x->line, "notify action: invalid :from address '%s'", f);
+		goto out;
+	}
+	sv_notify(&r->msg, &n, r->res);
+out:
+	free(uri);
+	free(f);
+	free(m);
+	free(i);
+}
+
 static void sv_exec_include(struct sv_run *r, const struct sv_node *x)
 {
 	char *name = sv_str(r, x->pos[0]->strs[0]);
@@ -1065,6 +1137,7 @@ static bool sv_exec(struct sv_run *r, const struct sv_node *cmds, size_t n, size
 	case SV_C_REMOVEFLAG: sv_exec_flagcmd(r, x); break;
 	case SV_C_SET: sv_exec_set(r, x); break;
 	case SV_C_VACATION: sv_exec_vacation(r, x); break;
+	case SV_C_NOTIFY: sv_exec_notify(r, x); break;
 	case SV_C_INCLUDE: sv_exec_include(r, x); break;
 	case SV_C_ADDHEADER: sv_exec_addheader(r, x); break;
 	case SV_C_DELETEHEADER: sv_exec_deleteheader(r, x); break;

@@ -122,6 +122,7 @@ static const char *sv_act_name(enum sieve_action_type t)
 	case SIEVE_ACT_DISCARD: return "discard";
 	case SIEVE_ACT_REJECT: return "reject";
 	case SIEVE_ACT_EREJECT: return "ereject";
+	case SIEVE_ACT_NOTIFY: return "notify";
 	default: return "vacation";
 	}
 }
@@ -136,7 +137,7 @@ bool sv_result_add(struct sieve_result *res, const struct sv_action_req *a)
 		return false;
 	}
 	if (a->type == SIEVE_ACT_DISCARD || sv_is_reject(a->type) || !a->copy)
-		if (a->type != SIEVE_ACT_VACATION)
+		if (a->type != SIEVE_ACT_VACATION && a->type != SIEVE_ACT_NOTIFY)
 			res->implicit_keep = false;
 	for (size_t i = 0; i < res->nactions; i++) {
 		struct sieve_action *o = &res->actions[i];
@@ -221,6 +222,38 @@ static void sv_format_text(const char *s, struct buf *out)
 		buf_putc(out, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
 }
 
+/* "notify importance=N subject=S from=F to=A,B cc=C": the subject is
+ * :message or the URI's, as sieve-test shows it. */
+static void sv_format_notify(const struct sieve_action *a, struct buf *out)
+{
+	struct sieve_mailto m;
+	const char *sep[2] = {"", ""};
+
+	buf_printf(out, "notify importance=%d", a->importance);
+	if (!sieve_mailto_parse(a->target, &m, NULL))
+		memset(&m, 0, sizeof(m));
+	if (a->subject || m.subject) {
+		buf_puts(out, " subject=");
+		sv_format_text(a->subject ? a->subject : m.subject, out);
+	}
+	if (a->from) {
+		buf_puts(out, " from=");
+		sv_format_text(a->from, out);
+	}
+	for (int cc = 0; cc < 2; cc++) {
+		for (size_t i = 0; i < m.nrcpts; i++) {
+			if (m.cc[i] != cc)
+				continue;
+			buf_puts(out, *sep[cc] ? sep[cc] : cc ? " cc=" : " to=");
+			sep[cc] = ",";
+			buf_puts(out, m.rcpts[i]);
+		}
+	}
+	if (a->suppressed)
+		buf_printf(out, " suppressed=%s", a->suppressed);
+	sieve_mailto_free(&m);
+}
+
 void sieve_result_format(const struct sieve_result *res, struct buf *out)
 {
 	if (res->failed) {
@@ -252,6 +285,7 @@ void sieve_result_format(const struct sieve_result *res, struct buf *out)
 			buf_printf(out, "vacation to=%s seconds=%ld subject=", a->to, a->seconds);
 			sv_format_text(a->subject, out);
 			break;
+		case SIEVE_ACT_NOTIFY: sv_format_notify(a, out); break;
 		}
 		if (a->copy)
 			buf_puts(out, " copy");

@@ -16,7 +16,8 @@
  * variables, body, vacation, vacation-seconds, copy, reject, ereject,
  * subaddress, relational, comparator-i;ascii-numeric, regex, date, index,
  * mailbox, include, duplicate, editheader (RFC 5293), spamtest, spamtestplus, virustest (RFC
- * 5235, score.c), environment (RFC 5183: host, domain,
+ * 5235, score.c), enotify (RFC 5435) with the mailto method (RFC 5436,
+ * notify.c), environment (RFC 5183: host, domain,
  * location "MDA", phase "during", name "tern", version).  Comparators i;octet, i;ascii-casemap,
  * i;ascii-numeric.
  *
@@ -90,6 +91,7 @@ enum sieve_action_type {
 	SIEVE_ACT_REJECT,
 	SIEVE_ACT_EREJECT,
 	SIEVE_ACT_VACATION,
+	SIEVE_ACT_NOTIFY, /* enotify: target is the method's URI ("mailto:...") */
 };
 
 struct sieve_action {
@@ -99,15 +101,17 @@ struct sieve_action {
 	bool copy;    /* :copy (does not cancel the implicit keep) */
 	bool create;  /* fileinto :create */
 	/* vacation */
-	char *to;      /* whom to answer (the envelope sender) */
-	char *subject; /* NULL: "Auto: " + the original subject */
-	char *from;    /* NULL: the recipient */
+	char *to;	/* whom to answer (the envelope sender) */
+	char *subject;	/* NULL: "Auto: " + the original subject; notify's :message */
+	char *from;	/* NULL: the recipient; also notify's :from */
+	int importance; /* notify: 1 high, 2 normal, 3 low */
 	char *handle;
 	bool mime;
 	long seconds; /* period */
 	/* RFC 3834 / RFC 5230 4.5: why no reply may be sent (a list, an
 	 * auto-submitted message, not addressed to the user, already
-	 * answered in the period); NULL when it may.  The action is listed
+	 * answered in the period); NULL when it may.  notify: RFC 5436 2.7,
+	 * no notification about an auto-submitted message.  The action is listed
 	 * either way, as Pigeonhole's sieve-test lists it. */
 	const char *suppressed;
 	/* The tracking id the caller records once it has sent the reply
@@ -154,6 +158,26 @@ void sieve_result_format(const struct sieve_result *res, struct buf *out);
 bool sieve_scoretest_load(bool virus, const char *(*get)(const char *name, void *ctx), void *ctx,
     struct sieve_scoretest **out, struct buf *err);
 void sieve_scoretest_free(struct sieve_scoretest *t);
+
+/* A "mailto:" notification URI (RFC 5436 on RFC 6068): recipients from
+ * its to-part and to/cc fields (at most SIEVE_MAILTO_MAX_RCPTS, each
+ * once), its subject and body, and its other header fields (at most
+ * SIEVE_MAILTO_MAX_HEADERS; the reserved ones, e.g. From, Bcc,
+ * Auto-Submitted, Message-ID, Received, dropped as Pigeonhole drops them).
+ * Every value is %-decoded; header values are printable ASCII. */
+#define SIEVE_MAILTO_MAX_RCPTS 8
+#define SIEVE_MAILTO_MAX_HEADERS 16
+struct sieve_mailto {
+	char **rcpts; /* local@domain */
+	bool *cc;     /* rcpts[i] is a Cc: recipient */
+	size_t nrcpts;
+	char *subject, *body; /* NULL when absent */
+	char **hnames, **hvalues;
+	size_t nheaders;
+};
+/* Parses uri; false with the reason in err (when not NULL). */
+bool sieve_mailto_parse(const char *uri, struct sieve_mailto *m, struct buf *err);
+void sieve_mailto_free(struct sieve_mailto *m);
 
 /* RFC 3834 / RFC 5230 4.5: true when msg must never get an automatic
  * reply (auto-submitted, a list, bulk or junk precedence, a null or

@@ -15,6 +15,7 @@
  *   vacation.c RFC 5230 and RFC 3834
  *   score.c    RFC 5235 spamtest and virustest
  *   edit.c     RFC 5293 editheader: the message's header section edited
+ *   notify.c   RFC 5435 enotify with RFC 5436's mailto method
  */
 #ifndef TERN_SIEVE_INT_H
 #define TERN_SIEVE_INT_H
@@ -125,6 +126,7 @@ enum {
 	SV_EXT_SPAMTESTPLUS = 1u << 22,
 	SV_EXT_VIRUSTEST = 1u << 23,
 	SV_EXT_EDITHEADER = 1u << 24,
+	SV_EXT_ENOTIFY = 1u << 25,
 };
 
 enum sv_id {
@@ -149,6 +151,7 @@ enum sv_id {
 	SV_C_GLOBAL,
 	SV_C_ADDHEADER,
 	SV_C_DELETEHEADER,
+	SV_C_NOTIFY,
 	SV_T_ADDRESS,
 	SV_T_HEADER,
 	SV_T_ENVELOPE,
@@ -169,6 +172,8 @@ enum sv_id {
 	SV_T_ENVIRONMENT,
 	SV_T_SPAMTEST,
 	SV_T_VIRUSTEST,
+	SV_T_VALID_NOTIFY_METHOD,
+	SV_T_NOTIFY_METHOD_CAPABILITY,
 };
 
 enum sv_tag {
@@ -218,6 +223,10 @@ enum sv_tag {
 	SV_TAG_HEADER,
 	SV_TAG_UNIQUEID,
 	SV_TAG_PERCENT,
+	SV_TAG_IMPORTANCE,
+	SV_TAG_OPTIONS,
+	SV_TAG_MESSAGE,
+	SV_TAG_ENCODEURL,
 };
 
 /* comparators and relations */
@@ -231,6 +240,9 @@ struct sieve_script {
 	char *name;
 };
 
+/* Pigeonhole's check of a redirect/vacation/notify address: local@domain
+ * or <local@domain>. */
+bool sv_address_ok(const char *s);
 /* Checks the tree and resolves tags; 0, or -1 with error lines added. */
 int sv_check(struct sieve_script *s, struct buf *errors);
 /* The tag's argument, NULL when the tag is absent (or has none). */
@@ -340,7 +352,29 @@ struct sv_vacation_req {
 /* Decides whether to answer and adds the action when so. */
 void sv_vacation(const struct sieve_env *env, const struct sv_msg *m,
     const struct sv_vacation_req *v, struct sieve_result *res);
+/* The message is Auto-Submitted (anything but "no"). */
+bool sv_auto_submitted(const char *msg, size_t len);
 /* A stable tracking id: hex SHA-256 of the parts joined by NULs. */
 char *sv_track_id(const char *kind, const char *a, const char *b);
+
+/* ---- enotify (notify.c) */
+/* A notification URI tern can send: a valid "mailto:" URI.  false with
+ * the reason in err (when not NULL). */
+bool sv_notify_uri_ok(const char *uri, struct buf *err);
+/* notify_method_capability: the value of capability for uri, NULL when
+ * there is none ("online" of a valid mailto URI is "maybe"). */
+const char *sv_notify_capability(const char *uri, const char *capability);
+/* An :options item "name=value" (RFC 5435 3.3). */
+bool sv_notify_option_ok(const char *opt);
+/* RFC 5435 4.1 :encodeurl: every byte but ALPHA DIGIT - . _ ~ as %XX. */
+void sv_encodeurl(const char *s, size_t len, struct buf *out);
+struct sv_notify_req {
+	const char *uri, *from, *message;
+	int importance;
+	int line;
+};
+/* Adds the notify action (its suppression reason set), unless an earlier
+ * one already notifies every recipient of this one. */
+void sv_notify(const struct sv_msg *m, const struct sv_notify_req *n, struct sieve_result *res);
 
 #endif

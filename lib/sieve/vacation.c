@@ -91,7 +91,7 @@ static const char *sv_suppress_reason(const char *msg, size_t len, const char *f
 	    strncasecmp(from, "owner-", 6) == 0 ||
 	    (at && at - from >= 8 && strncasecmp(at - 8, "-request", 8) == 0))
 		return "sender is a system address";
-	if (sv_field_present(msg, len, "auto-submitted", &v, &vlen) && !sv_value_is(v, vlen, "no"))
+	if (sv_auto_submitted(msg, len))
 		return "message is auto-submitted";
 	for (size_t i = 0; lists[i]; i++)
 		if (sv_field_present(msg, len, lists[i], NULL, NULL))
@@ -101,6 +101,15 @@ static const char *sv_suppress_reason(const char *msg, size_t len, const char *f
 		sv_value_is(v, vlen, "junk")))
 		return "message has bulk precedence";
 	return NULL;
+}
+
+bool sv_auto_submitted(const char *msg, size_t len)
+{
+	const char *v;
+	size_t vlen;
+
+	return sv_field_present(msg, len, "auto-submitted", &v, &vlen) &&
+	       !sv_value_is(v, vlen, "no");
 }
 
 bool sieve_vacation_suppressed(const char *msg, size_t len, const char *envelope_from)

@@ -15,6 +15,7 @@
 #include "auth/sasl.h"
 #include "config.h"
 #include "login/login.h"
+#include "mime/charset.h"
 #include "pop3/cmd.h"
 #include "util.h"
 
@@ -48,7 +49,7 @@ static void pop3_capa(struct login_client *c)
 	struct buf sasl = BUF_INIT;
 
 	login_client_printf(c, "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\n"
-			       "AUTH-RESP-CODE\r\nUTF8\r\n");
+			       "AUTH-RESP-CODE\r\nUTF8 USER\r\n");
 	if (login_client_tls_possible(c))
 		login_client_printf(c, "STLS\r\n");
 	if (login_client_plaintext_ok(c) && !login_client_tls_required(c))
@@ -80,6 +81,17 @@ static void pop3_stls(struct login_client *c)
 	}
 }
 
+/* An argument of USER or PASS after UTF8 must be UTF-8 (RFC 6856 2,
+ * "UTF8 USER"); before it, bytes go to auth as sent (as Dovecot does).
+ * Else the -ERR sent and false. */
+static bool pop3_arg_ok(struct login_client *c, const char *arg)
+{
+	if (!login_client_utf8(c) || mime_utf8_valid(arg, strlen(arg)))
+		return true;
+	login_client_printf(c, "-ERR [AUTH] Invalid UTF-8.\r\n");
+	return false;
+}
+
 static void pop3_pass(struct login_client *c, struct pop3_login *s, const struct pop3_cmd *cmd)
 {
 	struct buf raw = BUF_INIT, b64 = BUF_INIT;
@@ -92,6 +104,8 @@ static void pop3_pass(struct login_client *c, struct pop3_login *s, const struct
 		login_client_printf(c, "-ERR No password given.\r\n");
 		return;
 	}
+	if (!pop3_arg_ok(c, cmd->argv[0]))
+		return;
 	buf_putc(&raw, 0);
 	buf_puts(&raw, s->user);
 	buf_putc(&raw, 0);
@@ -153,7 +167,7 @@ static void pop3_command(struct login_client *c, struct pop3_login *s, const str
 						   : POP3_PLAINTEXT_MSG);
 		} else if (cmd->argc != 1 || cmd->extra_args) {
 			login_client_printf(c, "-ERR USER takes one argument.\r\n");
-		} else {
+		} else if (pop3_arg_ok(c, cmd->argv[0])) {
 			free(s->user);
 			s->user = xstrdup(cmd->argv[0]);
 			login_client_printf(c, "+OK\r\n");

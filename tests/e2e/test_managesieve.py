@@ -198,8 +198,9 @@ class ManageSieveTest(unittest.TestCase):
         self.assertIn(b'"STARTTLS"\r\n', caps)
         self.assertIn(b'"VERSION" "1.0"\r\n', caps)
         sieve = re.search(rb'"SIEVE" "([^"]*)"', caps).group(1).split()
-        for ext in (b"fileinto", b"vacation", b"imap4flags", b"variables", b"regex"):
+        for ext in (b"fileinto", b"vacation", b"imap4flags", b"variables", b"regex", b"enotify"):
             self.assertIn(ext, sieve)
+        self.assertIn(b'"NOTIFY" "mailto"\r\n', caps)
         st, _, _, again = c.do("CAPABILITY")
         self.assertEqual(st, "OK")
         # the greeting may come before the login process has heard auth's

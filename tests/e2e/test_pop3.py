@@ -1,9 +1,12 @@
 """POP3 end to end: pop3-login (STLS, pop3s, USER/PASS, AUTH with an
 initial response, CAPA) and the user's pop3 process (STAT, LIST, UIDL,
 RETR byte-exact with dot-stuffing, TOP, DELE at QUIT only, RSET,
-[IN-USE]), with Python's poplib, raw sockets, curl and fetchmail; UIDLs
+[IN-USE], UTF8 and the header downgrade for clients without it), with
+Python's poplib, raw sockets, curl and fetchmail; UIDLs
 compared with Debian's Dovecot pop3 on the same Maildir."""
 import base64
+import email
+import email.header
 import os
 import poplib
 import re
@@ -19,6 +22,9 @@ from tern_instance import wait_until
 
 USER = "bob@example.com"
 PASS = "pop-secret-1"
+# a password in UTF-8, for RFC 6856's "UTF8 USER"
+U8USER = "carol@example.com"
+U8PASS = "g\u00e9h\u00e9im-\u00fc\u00df-\u5bc6"
 
 MESSAGES = [
     b"From: a@example.org\nSubject: one\n\nline1\n.dot line\n..two dots\n.\nend\n",
@@ -33,7 +39,7 @@ class Pop3Base(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.inst = start_instance({USER: PASS}, pop3=True, main_cf=cls.main_cf)
+        cls.inst = start_instance({USER: PASS, U8USER: U8PASS}, pop3=True, main_cf=cls.main_cf)
 
     @classmethod
     def tearDownClass(cls):
@@ -86,6 +92,63 @@ class Pop3Test(Pop3Base):
         self.assertEqual(int(stat[2]), sum(sizes))
         self.assertTrue(c.cmd("QUIT").startswith(b"+OK"))
         c.close()
+
+    UTF8_MSG = ("From: J\u00f6rg <j\u00f6rg@ex\u00e4mple.org>\nTo: bob@example.com\n"
+                "Subject: Gr\u00fc\u00dfe aus K\u00f6ln, ein langer Betreff \u00fcber\n"
+                "  zwei Zeilen\nX-Plain: ascii\n\nK\u00f6rper \u00e9\n").encode()
+
+    def test_utf8_client_gets_the_header_as_stored(self):
+        put_message(self.inst.maildir(USER), self.UTF8_MSG)
+        p = poplib.POP3("127.0.0.1", self.inst.pop3_port, timeout=30)
+        self.assertTrue(p.utf8().startswith(b"+OK"))
+        p.user(USER)
+        self.assertTrue(p.pass_(PASS).startswith(b"+OK"))
+        resp, lines, _ = p.retr(1)
+        self.assertEqual(b"\r\n".join(lines) + b"\r\n", crlf(self.UTF8_MSG))
+        # UTF8 is for the AUTHORIZATION state only (RFC 6856 2)
+        with self.assertRaises(poplib.error_proto):
+            p._shortcmd("UTF8")
+        p.quit()
+
+    def test_utf8_password_after_utf8(self):
+        c = Lines(self.inst.pop3_port)
+        c.line()
+        self.assertEqual(c.cmd("UTF8"), b"+OK UTF8 enabled\r\n")
+        self.assertTrue(c.cmd("USER " + U8USER).startswith(b"+OK"))
+        # after UTF8 the arguments must be UTF-8 (RFC 6856 2)
+        c.send(b"PASS g\xe9h\xe9im\r\n")
+        self.assertEqual(c.line(), b"-ERR [AUTH] Invalid UTF-8.\r\n")
+        self.assertTrue(c.cmd("USER " + U8USER).startswith(b"+OK"))
+        self.assertTrue(c.cmd("PASS " + U8PASS[:-1]).startswith(b"-ERR [AUTH]"))
+        self.assertTrue(c.cmd("USER " + U8USER).startswith(b"+OK"))
+        self.assertEqual(c.cmd("PASS " + U8PASS), b"+OK Logged in.\r\n")
+        self.assertTrue(c.cmd("STAT").startswith(b"+OK"))
+        self.assertTrue(c.cmd("UTF8").startswith(b"-ERR"))
+        self.assertTrue(c.cmd("QUIT").startswith(b"+OK"))
+        c.close()
+
+    def test_header_downgraded_for_a_client_without_utf8(self):
+        put_message(self.inst.maildir(USER), self.UTF8_MSG)
+        p = self.login()
+        for resp, lines, _ in (p.retr(1), p.top(1, 0)):
+            end = lines.index(b"")
+            for ln in lines[:end]:
+                self.assertTrue(all(b < 0x80 for b in ln), ln)
+            msg = email.message_from_bytes(b"\r\n".join(lines) + b"\r\n")
+
+            def text(name):
+                return str(email.header.make_header(email.header.decode_header(msg[name])))
+            self.assertEqual(text("From"), "J\u00f6rg <j\u00f6rg@ex\u00e4mple.org> :;")
+            self.assertEqual(text("Subject"), "Gr\u00fc\u00dfe aus K\u00f6ln, ein langer "
+                             "Betreff \u00fcber  zwei Zeilen")
+            self.assertEqual(msg["To"], "bob@example.com")
+            self.assertEqual(msg["X-Plain"], "ascii")
+        # the body is not header: it goes as stored (8-bit MIME is the
+        # client's business, as before UTF8 existed)
+        self.assertEqual(lines[end + 1:], [])
+        resp, lines, _ = p.retr(1)
+        self.assertEqual(lines[lines.index(b"") + 1:], ["K\u00f6rper \u00e9".encode()])
+        p.quit()
 
     def test_dot_stuffing_on_the_wire(self):
         put_message(self.inst.maildir(USER), b"Subject: d\n\n.\n.x\n")
@@ -200,8 +263,8 @@ class Pop3Test(Pop3Base):
         c.line()
         self.assertEqual(c.cmd("CAPA"), b"+OK\r\n")
         caps = c.multiline().decode().split("\r\n")
-        for cap in ("TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "UTF8", "STLS",
-                    "USER"):
+        for cap in ("TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "UTF8 USER",
+                    "STLS", "USER"):
             self.assertIn(cap, caps)
         self.assertTrue(any(x.startswith("SASL ") and "PLAIN" in x for x in caps), caps)
         self.assertTrue(c.cmd("STAT").startswith(b"-ERR"))

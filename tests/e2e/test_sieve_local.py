@@ -1,8 +1,9 @@
 """Sieve at delivery: mail sent through smtpd is filed by the recipient's
 ~/.dovecot.sieve (a virtual mailbox's directory is its "~") into the
 Maildir folder the script names; keep on error; discard, redirect,
-reject, flags, the global sieve_before script, and vacation replies sent
-once per sender and never to a list."""
+reject, flags, the global sieve_before script, vacation replies sent
+once per sender and never to a list, and enotify's mailto notifications
+(never about a notification)."""
 import glob
 import os
 import time
@@ -183,6 +184,46 @@ class SieveLocalTest(unittest.TestCase):
         time.sleep(1)
         replies = [p for p in self.files(other) if b"Out of office" in open(p, "rb").read()]
         self.assertEqual(len(replies), 1)
+
+    def test_enotify_mailto(self):
+        addr, other = "nina@example.com", "oscar@example.com"
+        self.inst.add_mailbox(addr)
+        self.inst.add_mailbox(other)
+        time.sleep(1.5)
+        # the notification goes to oscar and, as Cc, to nina herself: her
+        # script sees it again and must not notify about a notification
+        self.script(addr, 'require ["enotify", "variables"];\n'
+                          'if header :matches "Subject" "*" { set :encodeurl "enc" "${1}"; '
+                          'set "subj" "${1}"; }\n'
+                          'notify :importance "1" :from "nina@example.com" '
+                          ':message "New mail: ${subj}" '
+                          '"mailto:oscar@example.com?cc=nina@example.com&X-Tag=${enc}";\n')
+        self.send(addr, "hello there", sender="peter@example.org")
+        note = self.wait_file(other, "New mail: hello there")
+        with open(note, "rb") as f:
+            text = f.read()
+        self.assertIn(b'Auto-Submitted: auto-notified; owner-email="nina@example.com"', text)
+        self.assertIn(b"From: nina@example.com", text)
+        self.assertIn(b"To: oscar@example.com", text)
+        self.assertIn(b"Cc: nina@example.com", text)
+        self.assertIn(b"Importance: High", text)
+        self.assertIn(b"X-Tag: hello there\n", text)  # :encodeurl, %-decoded from the URI
+        self.assertIn(b"Message-ID: <", text)
+        self.assertIn(b"Return-Path: <nina@example.com>", text)  # :from is the envelope sender
+        self.assertIn(b"Notification of new message.", text)
+        # the original is kept (notify does not cancel the implicit keep),
+        # and so is nina's copy of the notification, which notified nobody
+        self.wait_file(addr, "hello there")
+        self.wait_file(addr, "New mail: hello there")
+        self.wait_log("X-Tag=New%20mail%3A%20hello%20there: message is auto-submitted")
+        # a message from the null sender: the notification goes from <>
+        self.send(addr, "delivery report", sender="")
+        note = self.wait_file(other, "New mail: delivery report")
+        with open(note, "rb") as f:
+            self.assertIn(b"Return-Path: <>", f.read())
+        time.sleep(1)
+        notes = [p for p in self.files(other) if b"New mail:" in open(p, "rb").read()]
+        self.assertEqual(len(notes), 2)
 
     def test_reject_bounces(self):
         addr, sender = "gina@example.com", "henry@example.com"

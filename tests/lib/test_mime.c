@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -18,6 +19,7 @@
 #include "mime/charset.h"
 #include "mime/date.h"
 #include "mime/decode.h"
+#include "mime/downgrade.h"
 #include "mime/header.h"
 #include "mime/param.h"
 #include "mime/rfc2047.h"
@@ -144,6 +146,83 @@ static void test_rfc2047(void **state)
 	check_2047("=?utf-8?x?abc?=", "=?utf-8?x?abc?=");
 	check_2047("plain \xff text", "plain \xef\xbf\xbd text");
 	check_2047("=?utf-8?q?unterminated", "=?utf-8?q?unterminated");
+
+	/* encoding: words of at most 45 bytes cut between characters, and
+	 * decoding gives the text back */
+	struct buf e = BUF_INIT, d = BUF_INIT;
+	const char *t = "Gr\xc3\xbc\xc3\x9f"
+			"e aus K\xc3\xb6ln, ein langer Betreff mit \xc3\xbc"
+			"\xc3\xbc\xc3\xbc\xc3\xbc und mehr";
+
+	mime_2047_encode("\xc3\xa9", 2, &e);
+	assert_string_equal(buf_cstr(&e), "=?UTF-8?B?w6k=?=");
+	buf_reset(&e);
+	mime_2047_encode(t, strlen(t), &e);
+	assert_non_null(strstr(buf_cstr(&e), "?=\n =?UTF-8?B?"));
+	for (size_t i = 0; i < e.len; i++)
+		assert_true((unsigned char)e.data[i] < 0x80);
+	mime_2047_decode(e.data, e.len, &d);
+	assert_string_equal(buf_cstr(&d), t);
+	buf_free(&e);
+	buf_free(&d);
+}
+
+static void test_downgrade(void **state)
+{
+	const char *hdr = "From: J\xc3\xb6rg <j@ex.org>\n"
+			  "Subject: Gr\xc3\xbc\xc3\x9f"
+			  "e\n  aus K\xc3\xb6ln\n"
+			  "X-Plain: ascii\r\n"
+			  "bad\xff line\n";
+	const char *msg_ascii = "Subject: plain\n\nb\xc3\xb6"
+				"dy\n";
+	char path[] = "/tmp/test_mime_dgXXXXXX";
+	struct buf out = BUF_INIT;
+	char rest[64];
+	int fd;
+
+	(void)state;
+	assert_true(mime_downgrade_needed(hdr, strlen(hdr)));
+	assert_false(mime_downgrade_needed("To: a@b\n", 8));
+	mime_downgrade_header(hdr, strlen(hdr), &out);
+	/* the address field as an empty group's name, the others as words,
+	 * ASCII fields and line ends as they were, a non-field made ASCII */
+	assert_string_equal(buf_cstr(&out), "From: =?UTF-8?B?SsO2cmcgPGpAZXgub3JnPg==?= :;\n"
+					    "Subject: =?UTF-8?B?R3LDvMOfZSAgYXVzIEvDtmxu?=\n"
+					    "X-Plain: ascii\r\n"
+					    "bad? line\n");
+
+	/* from a file: the header downgraded, the file at the empty line */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(write(fd,
+			     "Subject: \xc3\xa9\n\nb\xc3\xb6"
+			     "dy\n",
+			     19),
+	    19);
+	lseek(fd, 0, SEEK_SET);
+	buf_reset(&out);
+	assert_true(mime_downgrade_fd(fd, 1024, &out));
+	assert_string_equal(buf_cstr(&out), "Subject: =?UTF-8?B?w6k=?=\n");
+	assert_int_equal(read(fd, rest, sizeof(rest)), 7);
+	assert_memory_equal(rest,
+	    "\nb\xc3\xb6"
+	    "dy\n",
+	    7);
+	/* over the limit, or nothing to change: false, the file at its start */
+	lseek(fd, 0, SEEK_SET);
+	buf_reset(&out);
+	assert_false(mime_downgrade_fd(fd, 4, &out));
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 0);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(ftruncate(fd, 0), 0);
+	assert_int_equal(write(fd, msg_ascii, strlen(msg_ascii)), (ssize_t)strlen(msg_ascii));
+	lseek(fd, 0, SEEK_SET);
+	assert_false(mime_downgrade_fd(fd, 1024, &out));
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 0);
+	close(fd);
+	buf_free(&out);
 }
 
 static void test_params(void **state)
@@ -299,6 +378,7 @@ int main(void)
 	    cmocka_unit_test(test_address_limit),
 	    cmocka_unit_test(test_date),
 	    cmocka_unit_test(test_rfc2047),
+	    cmocka_unit_test(test_downgrade),
 	    cmocka_unit_test(test_params),
 	    cmocka_unit_test(test_charset),
 	    cmocka_unit_test(test_decoders),

@@ -5,7 +5,8 @@ Every script of SCRIPTS runs on every message of tests/sieve/messages/
 through `tern sieve test` (lib/sieve) and through Debian's
 `sieve-test` (package dovecot-sieve); both outputs are reduced to the same
 normalised action lines (store FOLDER flags=..., redirect ADDR, discard,
-reject TEXT, vacation seconds=N subject=S, implicit-keep, error) and must
+reject TEXT, vacation seconds=N subject=S, notify importance=N subject=S
+from=F to=A,B cc=C, implicit-keep, error) and must
 agree.  Every script of BAD_SCRIPTS must fail to compile in both, with the
 first error on the same line.  A difference that is understood is listed
 in EXPECTED_DIFF with the reason; an expected difference that disappears
@@ -51,6 +52,8 @@ SCORE_TEXTS = {"sieve_virustest": [(1, "clean"), (5, "infected")]}
 
 EH = 'require ["editheader", "fileinto", "variables", "index", "relational", ' \
      '"comparator-i;ascii-numeric"];\n'
+
+EN = 'require ["enotify", "variables", "fileinto"];\n'
 
 R = 'require ["fileinto", "envelope", "imap4flags", "variables", "body", "vacation", ' \
     '"copy", "reject", "subaddress", "relational", "comparator-i;ascii-numeric", ' \
@@ -283,6 +286,43 @@ SCRIPTS = {
     "edit_delete_last_alone": EH + 'deleteheader :last "subject";\nif exists "subject" { fileinto "S"; }',
     "spam_only_plain": 'require ["spamtest", "fileinto", "relational", "comparator-i;ascii-numeric"];\n'
                        'if spamtest :value "ge" :comparator "i;ascii-numeric" "1" { fileinto "T"; }',
+    # enotify (RFC 5435) with mailto (RFC 5436)
+    "notify_plain": EN + 'notify "mailto:carol@example.com";',
+    "notify_all_tags": EN + 'notify :from "me@example.net" :importance "1" :message "New mail" '
+                       '"mailto:carol@example.com?cc=dave@example.com";',
+    "notify_importance_low": EN + 'notify :importance "3" "mailto:carol@example.com";',
+    "notify_uri_subject": EN + 'notify "mailto:carol@example.com?subject=From%20the%20URI&body=b";',
+    "notify_message_wins": EN + 'notify :message "msg" "mailto:carol@example.com?subject=uri";',
+    "notify_two_to": EN + 'notify "mailto:carol@example.com%2Cdave@example.com?to=erin@example.com";',
+    "notify_dup_rcpt": EN + 'notify "mailto:carol@example.com?to=carol@example.com&cc=CAROL@example.com'
+                       '&cc=carol@EXAMPLE.com";',
+    "notify_reserved": EN + 'notify "mailto:carol@example.com?from=x@example.com&bcc=y@example.com'
+                       '&X-Tag=1";',
+    "notify_twice_same": EN + 'notify "mailto:carol@example.com"; notify "mailto:carol@example.com";',
+    "notify_vars": EN + 'if header :matches "subject" "*" { set "s" "${1}"; }\n'
+                   'notify :message "About: ${s}" "mailto:carol@example.com";',
+    "notify_encodeurl": EN + 'if header :matches "subject" "*" { set :encodeurl "s" "${1}"; }\n'
+                        'notify "mailto:carol@example.com?subject=${s}";',
+    "notify_encodeurl_store": EN + 'set :encodeurl "e" "a b&c=d/\u00e9~_.-"; fileinto "${e}";',
+    "notify_encodeurl_upper": EN + 'set :upper :encodeurl "e" "a b"; fileinto "${e}";',
+    "notify_encodeurl_length": EN + 'set :length :encodeurl "e" "a b"; fileinto "${e}";',
+    "notify_with_reject": EN + 'require "reject";\nnotify "mailto:carol@example.com"; reject "no";',
+    "notify_runtime_bad": EN + 'set "u" "not an address"; notify "mailto:${u}";',
+    "notify_valid": EN + 'if valid_notify_method "mailto:carol@example.com" { fileinto "V"; }',
+    "notify_valid_list": EN + 'if valid_notify_method ["mailto:a@example.com", "xmpp:b@example.com"] '
+                         '{ fileinto "V"; }',
+    "notify_valid_bad_uri": EN + 'if valid_notify_method "mailto:a b@example.com" { fileinto "V"; }',
+    "notify_valid_empty": EN + 'if valid_notify_method "mailto:" { fileinto "V"; }',
+    "notify_capability": EN + 'if notify_method_capability "mailto:a@example.com" "online" "maybe" '
+                         '{ fileinto "C"; }',
+    "notify_capability_case": EN + 'if notify_method_capability "mailto:a@example.com" "ONLINE" '
+                              '["yes", "MAYBE"] { fileinto "C"; }',
+    "notify_capability_octet": EN + 'if notify_method_capability :comparator "i;octet" '
+                               '"mailto:a@example.com" "online" "MAYBE" { fileinto "C"; }',
+    "notify_capability_other": EN + 'if notify_method_capability "mailto:a@example.com" "busy" "maybe" '
+                               '{ fileinto "C"; }',
+    "notify_capability_matches": EN + 'if notify_method_capability :matches "mailto:a@example.com" '
+                                 '"online" "m*" { fileinto "${0}"; }',
 }
 
 # Scripts that must not compile; the first error's line must agree.
@@ -329,6 +369,15 @@ BAD_SCRIPTS = {
     "bad_editheader_no_require": 'addheader "X-A" "1";',
     "bad_editheader_args": 'require "editheader";\naddheader "X-A";',
     "bad_spamtest_no_value": 'require "spamtest";\nif spamtest :is { keep; }',
+    "bad_notify_no_require": 'notify "mailto:a@example.com";',
+    "bad_notify_method": 'require "enotify";\n\nnotify "xmpp:a@example.com";',
+    "bad_notify_uri": 'require "enotify";\nnotify "mailto:a b@example.com";',
+    "bad_notify_importance": 'require "enotify";\nnotify :importance "4" "mailto:a@example.com";',
+    "bad_notify_option": 'require "enotify";\nnotify :options "x" "mailto:a@example.com";',
+    "bad_notify_from": 'require "enotify";\nnotify :from "nobody" "mailto:a@example.com";',
+    "bad_notify_no_uri": 'require "enotify";\nnotify :message "x";',
+    "bad_encodeurl_no_require": 'require "variables";\nset :encodeurl "a" "b";',
+    "bad_valid_notify_args": 'require "enotify";\nif valid_notify_method { keep; }',
 }
 
 # "script/message" (or "script/*") -> why tern differs, on purpose or as
@@ -386,6 +435,8 @@ def parse_pigeonhole(out, rc):
                 cur = {"line": "reject " + a[len("reject message with reason: "):], "flags": ""}
             elif a.startswith("send vacation message"):
                 cur = {"line": "vacation", "flags": "", "vac": {}}
+            elif a.startswith("send notification with method"):
+                cur = {"line": "notify", "flags": "", "ntfy": {"to": [], "cc": []}, "part": ""}
             else:
                 cur = {"line": "unknown " + a, "flags": ""}
             res.append(cur)
@@ -393,12 +444,28 @@ def parse_pigeonhole(out, rc):
             cur["flags"] = normalize_flags(s[len("+ add IMAP flags: "):])
         elif s.startswith("+ preserve implicit keep") and cur is not None:
             cur["copy"] = True
+        elif s.startswith("=> ") and cur is not None and "ntfy" in cur:
+            k, _, v = s[3:].partition(":")
+            cur["part"] = k.strip()
+            cur["ntfy"][k.strip()] = v.strip()
+        elif s.startswith("+ ") and cur is not None and cur.get("part") == "recipients":
+            k, _, v = s[2:].partition(":")
+            cur["ntfy"]["cc" if k == "Cc" else "to"].append(v.strip())
         elif s.startswith("=> ") and cur is not None and "vac" in cur:
             k, _, v = s[3:].partition(":")
             cur["vac"][k.strip()] = v.strip()
     out_lines = []
     for c in res:
         line = c["line"]
+        if "ntfy" in c:
+            n = c["ntfy"]
+            line += " importance=%s" % n.get("importance", "?")
+            for k in ("subject", "from"):
+                if k in n:
+                    line += " %s=%s" % (k, n[k])
+            for k in ("to", "cc"):
+                if n[k]:
+                    line += " %s=%s" % (k, ",".join(n[k]))
         if "vac" in c:
             line += " seconds=%s subject=%s" % (c["vac"].get("seconds", "?"), c["vac"].get("subject", ""))
             line = line.rstrip()
@@ -423,6 +490,9 @@ def parse_tern(out, rc):
             ln = ln[:-5]
         m = re.match(r"^(.*?)( flags=(.*))?$", ln)
         base, flags = m.group(1), m.group(3) or ""
+        if base.startswith("notify "):
+            # whether a notification may go is decided when it is sent
+            base = re.sub(r" suppressed=.*$", "", base)
         if base.startswith("vacation "):
             base = re.sub(r"^vacation to=\S* ", "vacation ", base).rstrip()
         line = base + normalize_flags(flags)

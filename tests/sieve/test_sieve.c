@@ -412,6 +412,79 @@ static void test_actions(void **state)
 	buf_free(&out);
 }
 
+static void test_enotify(void **state)
+{
+	struct buf out = BUF_INIT;
+	struct sieve_mailto m;
+	const char *en = "require [\"enotify\", \"variables\", \"fileinto\"];\n";
+	char script[1024];
+
+	(void)state;
+	/* the URI: recipients from the to-part and to/cc fields, each once,
+	 * %-decoded values, reserved fields dropped */
+	assert_true(
+	    sieve_mailto_parse("mailto:a@x.org%2Cb@x.org?cc=c@x.org,a@x.org&subject=Hi%20there"
+			       "&body=line&from=evil@x.org&X-Tag=v&bcc=d@x.org",
+		&m, NULL));
+	assert_int_equal(m.nrcpts, 3);
+	assert_string_equal(m.rcpts[2], "c@x.org");
+	assert_true(m.cc[2]);
+	assert_false(m.cc[0]);
+	assert_string_equal(m.subject, "Hi there");
+	assert_string_equal(m.body, "line");
+	assert_int_equal(m.nheaders, 1);
+	assert_string_equal(m.hnames[0], "X-Tag");
+	sieve_mailto_free(&m);
+	assert_false(sieve_mailto_parse("mailto:a@x.org?subject=a%0D%0ABcc:%20x", &m, NULL));
+	assert_false(sieve_mailto_parse("mailto:a%0A@x.org", &m, NULL));
+	assert_false(sieve_mailto_parse("mailto:a b@x.org", &m, NULL));
+	assert_false(sieve_mailto_parse("mailto:a@x.org?subject=%00", &m, NULL));
+	assert_false(sieve_mailto_parse("mailto:a@x.org?subject=%4", &m, NULL));
+	assert_false(sieve_mailto_parse("xmpp:a@x.org", &m, NULL));
+
+	/* the action, its fields, the implicit keep it leaves */
+	snprintf(script, sizeof(script),
+	    "%snotify :importance \"3\" :from \"me@x.org\" :message \"m\" "
+	    "\"mailto:a@x.org?cc=b@x.org\";",
+	    en);
+	assert_true(run(script, msg_plain, &out));
+	assert_string_equal(buf_cstr(&out),
+	    "notify importance=3 subject=m from=me@x.org to=a@x.org "
+	    "cc=b@x.org\nimplicit-keep\n");
+	/* a second notify to the same recipients is one action */
+	snprintf(
+	    script, sizeof(script), "%snotify \"mailto:a@x.org\"; notify \"mailto:a@x.org\";", en);
+	assert_true(run(script, msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "notify importance=2 to=a@x.org\nimplicit-keep\n");
+	/* never about an auto-submitted message (RFC 5436 2.7) */
+	assert_true(run(script, "Auto-Submitted: auto-notified\nSubject: n\n\nx\n", &out));
+	assert_non_null(strstr(buf_cstr(&out), "suppressed=message is auto-submitted"));
+	/* an invalid URI made of variables: a run-time error */
+	snprintf(script, sizeof(script), "%sset \"u\" \"a b\"; notify \"mailto:${u}@x.org\";", en);
+	assert_false(run(script, msg_plain, &out));
+	/* the tests and :encodeurl */
+	snprintf(script, sizeof(script),
+	    "%sif valid_notify_method [\"mailto:a@x.org\", \"mailto:b@x.org\"] { fileinto \"V\"; "
+	    "}\n"
+	    "if valid_notify_method \"xmpp:a@x.org\" { fileinto \"X\"; }\n"
+	    "if notify_method_capability \"mailto:a@x.org\" \"Online\" \"maybe\" "
+	    "{ fileinto \"C\"; }\n"
+	    "set :encodeurl \"e\" \"a b&\xc3\xa9~\"; fileinto \"${e}\";",
+	    en);
+	assert_true(run(script, msg_plain, &out));
+	assert_string_equal(buf_cstr(&out), "store V\nstore C\nstore a%20b%26%C3%A9~\n");
+	/* compile-time checks of constants, as Pigeonhole */
+	assert_compile_error("require \"enotify\";\nnotify \"xmpp:a@b\";", "t: line 2: error:");
+	assert_compile_error(
+	    "require \"enotify\";\nnotify :importance \"4\" \"mailto:a@b\";", "t: line 2: error:");
+	assert_compile_error(
+	    "require \"enotify\";\nnotify :options [\"x\"] \"mailto:a@b\";", "t: line 2: error:");
+	assert_compile_error(
+	    "require \"enotify\";\nnotify :from \"nobody\" \"mailto:a@b\";", "t: line 2: error:");
+	assert_compile_error("notify \"mailto:a@b\";", "t: line 1: error: unknown command");
+	buf_free(&out);
+}
+
 static void test_redirect_limit(void **state)
 {
 	struct buf out = BUF_INIT, s = BUF_INIT;
@@ -624,6 +697,7 @@ int main(void)
 	    cmocka_unit_test(test_numeric),
 	    cmocka_unit_test(test_actions),
 	    cmocka_unit_test(test_redirect_limit),
+	    cmocka_unit_test(test_enotify),
 	    cmocka_unit_test(test_variables_and_flags),
 	    cmocka_unit_test(test_subaddress),
 	    cmocka_unit_test(test_vacation_rules),
