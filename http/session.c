@@ -84,6 +84,16 @@ void http_session_expire(void)
 		}
 }
 
+unsigned http_sessions_live(void)
+{
+	long long now = event_now(http.loop);
+	unsigned n = 0;
+
+	for (const struct hsession *s = sessions; s; s = s->next)
+		n += now - s->used <= http.session_ms;
+	return n;
+}
+
 static struct hsession *session_find(const char *id)
 {
 	if (id == NULL || strlen(id) != 64)
