@@ -6,7 +6,7 @@
  *   files.c    static files of the webmail (openat2 beneath the folder)
  *   session.c  cookie sessions, CSRF, login and logout through auth
  *   channel.c  one channel per user to its jmap process (postlogin)
- *   misc.c     autoconfig, autodiscover
+ *   misc.c     autoconfig, autodiscover, MTA-STS policy
  *   metrics.c  /metrics (Prometheus text format)
  */
 #ifndef TERN_HTTP_H
