@@ -39,6 +39,7 @@
 #include "inet_listen.h"
 #include "log.h"
 #include "mastercf.h"
+#include "milter/chain.h"
 #include "mtasts.h"
 #include "pipe_conf.h"
 #include "policy_spec.h"
@@ -305,6 +306,16 @@ static void cc_screening(
 	strv_free(v);
 }
 
+/* smtpd_milters, non_smtpd_milters: the list parses (lib/milter/chain.h). */
+static void cc_milters(struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	struct buf err = BUF_INIT;
+
+	if (!milter_chain_syntax_ok(val, &err))
+		cc_add(c, CHECK_ERROR, file, line, "%s: %s", name, buf_cstr(&err));
+	buf_free(&err);
+}
+
 /* Parameters that take one word of a few: name, then the words. */
 static const char *const cc_choices[][5] = {
     {"dmarc_organizational_domain", "dns_tree_walk", "public_suffix_list", NULL},
@@ -380,6 +391,8 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_alias_tables(c, file, line, val);
 	if (strncmp(name, "postscreen_", 11) == 0)
 		cc_screening(c, file, line, name, val);
+	if (strcmp(name, "smtpd_milters") == 0 || strcmp(name, "non_smtpd_milters") == 0)
+		cc_milters(c, file, line, name, val);
 	if (strcmp(name, "quota_warning_percent") == 0)
 		cc_percents(c, file, line, name, val);
 	cc_choice(c, file, line, name, val);

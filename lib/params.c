@@ -332,6 +332,8 @@ const struct param_def param_table[] = {
     STR("smtpd_milters", "",
 	"milters the SMTP server asks: unix:/path or inet:host:port, or { address, name=value ... "
 	"}"),
+    STR("non_smtpd_milters", "",
+	"milters cleanup asks about local submissions (sendmail, pickup), as smtpd_milters"),
     INT("milter_protocol", "6", "milter protocol version offered to filters (2 to 6)"),
     STR("milter_default_action", "tempfail",
 	"what a milter that fails or times out means: accept, reject, tempfail or quarantine"),
@@ -712,8 +714,6 @@ const struct param_def param_table[] = {
 	"addresses are not rewritten"),
     UNSUPPORTED(
 	"relocated_maps", PARAM_STR, "", "tables of moved users", "no \"user has moved\" bounces"),
-    UNSUPPORTED(
-	"non_smtpd_milters", PARAM_STR, "", "milters of local submissions", "no milter is called"),
     UNSUPPORTED("content_filter", PARAM_STR, "", "after-queue content filter",
 	"mail is not passed through a content filter"),
     UNSUPPORTED("smtpd_proxy_filter", PARAM_STR, "", "before-queue content filter",
