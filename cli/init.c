@@ -458,12 +458,14 @@ static void init_master_cf(struct buf *b, const struct init_opts *o)
 	if (o->submission) {
 		init_master_line(b, o->submission, "inet", "n", "-", "-", 1, "smtpd");
 		buf_puts(b,
+		    "  -o syslog_name=tern/submission\n"
 		    "  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes\n"
 		    "  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n");
 	}
 	if (o->smtps) {
 		init_master_line(b, o->smtps, "inet", "n", "-", "-", 1, "smtpd");
-		buf_puts(b, "  -o smtpd_tls_wrappermode=yes\n  -o smtpd_sasl_auth_enable=yes\n"
+		buf_puts(b, "  -o syslog_name=tern/smtps\n"
+			    "  -o smtpd_tls_wrappermode=yes\n  -o smtpd_sasl_auth_enable=yes\n"
 			    "  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject\n");
 	}
 	for (size_t i = 0; i < sizeof(init_services) / sizeof(init_services[0]); i++)

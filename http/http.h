@@ -6,7 +6,8 @@
  *   files.c    static files of the webmail (openat2 beneath the folder)
  *   session.c  cookie sessions, CSRF, login and logout through auth
  *   channel.c  one channel per user to its jmap process (postlogin)
- *   misc.c     autoconfig, autodiscover, metrics
+ *   misc.c     autoconfig, autodiscover, MTA-STS policy
+ *   metrics.c  /metrics (Prometheus text format)
  */
 #ifndef TERN_HTTP_H
 #define TERN_HTTP_H
@@ -100,6 +101,8 @@ bool http_session_csrf_ok(struct hreq *q, const struct hsession *s);
 /* Basic/Bearer credentials: starts the check, or answers 401. */
 enum MHD_Result http_auth_basic(struct hreq *q, const char *authz);
 void http_session_expire(void);
+/* Cookie sessions not yet expired. */
+unsigned http_sessions_live(void);
 
 /* channel.c */
 /* Forwards q (already authenticated as user) to the user's jmap process;
@@ -110,8 +113,11 @@ void http_channel_forget(struct hreq *q);
 enum MHD_Result http_eventsource(struct hreq *q);
 void http_channel_release(const char *user);
 
-/* misc.c */
+/* misc.c: autoconfig, autodiscover; /metrics through metrics.c */
 enum MHD_Result http_misc(struct hreq *q, const char *url, bool *handled);
+
+/* metrics.c */
+enum MHD_Result http_metrics(struct hreq *q);
 /* A request ended: its latency into /metrics' histogram. */
 void http_metrics_observe(const struct hreq *q);
 /* Opens the queue folders and maillog_file for /metrics (before the

@@ -6,7 +6,7 @@
  *   /view/TOKEN            a message body the client sanitised (session.c)
  *   /.well-known/jmap, /jmap/...   authenticated, to the user's jmap
  *   /mail/config-v1.1.xml, /.well-known/autoconfig/..., /autodiscover/...,
- *   /metrics               misc.c
+ *   /metrics               metrics.c
  *   anything else under /  a static file of the webmail (files.c)
  *
  * A body larger than http_max_request_size is refused with 413 as soon

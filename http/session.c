@@ -84,6 +84,16 @@ void http_session_expire(void)
 		}
 }
 
+unsigned http_sessions_live(void)
+{
+	long long now = event_now(http.loop);
+	unsigned n = 0;
+
+	for (const struct hsession *s = sessions; s; s = s->next)
+		n += now - s->used <= http.session_ms;
+	return n;
+}
+
 static struct hsession *session_find(const char *id)
 {
 	if (id == NULL || strlen(id) != 64)
@@ -219,6 +229,26 @@ static enum MHD_Result api_login(struct hreq *q)
 	return MHD_YES;
 }
 
+/* The session a request to /api/... or /view/... names, when its method
+ * is post's (POST, with the CSRF token) or else GET's (GET or HEAD);
+ * NULL with the refusal (405, 401, 403) queued in *rc. */
+static struct hsession *api_session(struct hreq *q, bool post, enum MHD_Result *rc)
+{
+	struct hsession *s;
+	bool ok = post ? strcmp(q->method, "POST") == 0
+		       : strcmp(q->method, "GET") == 0 || strcmp(q->method, "HEAD") == 0;
+
+	if (!ok)
+		*rc = http_queue(q, 405, http_error_json(post ? "POST only" : "GET only"));
+	else if ((s = http_session_of(q)) == NULL)
+		*rc = http_queue(q, 401, http_error_json("no session"));
+	else if (post && !http_session_csrf_ok(q, s))
+		*rc = http_queue(q, 403, http_error_json("missing or wrong X-CSRF-Token"));
+	else
+		return s;
+	return NULL;
+}
+
 /* POST /api/view[?images=1]: keeps the body (HTML the client sanitised)
  * for GET /view/TOKEN; answers {"url": "/view/TOKEN"}. */
 static enum MHD_Result api_view(struct hreq *q)
@@ -227,13 +257,10 @@ static enum MHD_Result api_view(struct hreq *q)
 	struct hsession *s;
 	struct hview *v;
 	char out[128];
+	enum MHD_Result rc;
 
-	if (strcmp(q->method, "POST") != 0)
-		return http_queue(q, 405, http_error_json("POST only"));
-	if ((s = http_session_of(q)) == NULL)
-		return http_queue(q, 401, http_error_json("no session"));
-	if (!http_session_csrf_ok(q, s))
-		return http_queue(q, 403, http_error_json("missing or wrong X-CSRF-Token"));
+	if ((s = api_session(q, true, &rc)) == NULL)
+		return rc;
 	v = &s->views[s->next_view++ % VIEWS];
 	random_hex(v->token);
 	v->images = images && strcmp(images, "1") == 0;
@@ -264,11 +291,10 @@ enum MHD_Result http_view(struct hreq *q, const char *url)
 	const char *token = url + strlen("/view/");
 	struct hsession *s;
 	struct MHD_Response *r;
+	enum MHD_Result rc;
 
-	if (strcmp(q->method, "GET") != 0 && strcmp(q->method, "HEAD") != 0)
-		return http_queue(q, 405, http_error_json("GET only"));
-	if ((s = http_session_of(q)) == NULL)
-		return http_queue(q, 401, http_error_json("no session"));
+	if ((s = api_session(q, false, &rc)) == NULL)
+		return rc;
 	if (strlen(token) != 64)
 		return http_queue(q, 404, http_error_json("no such view"));
 	for (unsigned i = 0; i < VIEWS; i++) {
@@ -290,25 +316,20 @@ enum MHD_Result http_view(struct hreq *q, const char *url)
 enum MHD_Result http_api(struct hreq *q, const char *url)
 {
 	struct hsession *s, **pp;
+	enum MHD_Result rc;
 
 	if (strcmp(url, "/api/login") == 0)
 		return api_login(q);
 	if (strcmp(url, "/api/view") == 0)
 		return api_view(q);
 	if (strcmp(url, "/api/session") == 0) {
-		if (strcmp(q->method, "GET") != 0)
-			return http_queue(q, 405, http_error_json("GET only"));
-		if ((s = http_session_of(q)) == NULL)
-			return http_queue(q, 401, http_error_json("no session"));
+		if ((s = api_session(q, false, &rc)) == NULL)
+			return rc;
 		return http_queue(q, 200, session_json(s));
 	}
 	if (strcmp(url, "/api/logout") == 0) {
-		if (strcmp(q->method, "POST") != 0)
-			return http_queue(q, 405, http_error_json("POST only"));
-		if ((s = http_session_of(q)) == NULL)
-			return http_queue(q, 401, http_error_json("no session"));
-		if (!http_session_csrf_ok(q, s))
-			return http_queue(q, 403, http_error_json("missing or wrong X-CSRF-Token"));
+		if ((s = api_session(q, true, &rc)) == NULL)
+			return rc;
 		for (pp = &sessions; *pp != s; pp = &(*pp)->next)
 			;
 		*pp = s->next;

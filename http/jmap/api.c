@@ -55,6 +55,63 @@ void jmap_reply(struct jcall *c, const char *name, json_t *args)
 	json_array_append_new(c->responses, json_pack("[s, o, s]", name, args, c->id));
 }
 
+void jmap_reply_get(struct jcall *c, const char *name, const char *state, json_t *list, json_t *nf)
+{
+	char *own = state ? NULL : jmap_state(c->folders);
+
+	jmap_reply(c, name,
+	    json_pack("{s:s, s:s, s:o, s:o}", "accountId", jm.account, "state", state ? state : own,
+		"list", list, "notFound", nf));
+	free(own);
+}
+
+void jmap_reply_set(struct jcall *c, const char *name, const char *old, const char *state,
+    json_t *created, json_t *updated, json_t *destroyed, json_t *nc, json_t *nu, json_t *nd)
+{
+	char *own = state ? NULL : jmap_state(c->folders);
+
+	jmap_reply(c, name,
+	    json_pack("{s:s, s:s?, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "accountId", jm.account,
+		"oldState", old, "newState", state ? state : own, "created",
+		created ? created : json_object(), "updated", updated ? updated : json_object(),
+		"destroyed", destroyed ? destroyed : json_array(), "notCreated",
+		nc ? nc : json_object(), "notUpdated", nu ? nu : json_object(), "notDestroyed",
+		nd ? nd : json_object()));
+	free(own);
+}
+
+bool jmap_set_begin(struct jcall *c, const struct jmap_arg *spec, struct jmap_set *s)
+{
+	*s = (struct jmap_set){0};
+	if (!jmap_args(c, spec) || (s->old = jmap_state_if(c)) == NULL)
+		return false;
+	s->create = json_object_get(c->args, "create");
+	s->update = json_object_get(c->args, "update");
+	s->destroy = json_object_get(c->args, "destroy");
+	if (json_object_size(s->create) + json_object_size(s->update) +
+		json_array_size(s->destroy) >
+	    (size_t)jm.max_set) {
+		free(s->old);
+		jmap_error(c, "requestTooLarge", NULL);
+		return false;
+	}
+	s->created = json_object();
+	s->updated = json_object();
+	s->destroyed = json_array();
+	s->nc = json_object();
+	s->nu = json_object();
+	s->nd = json_object();
+	return true;
+}
+
+void jmap_set_reply(struct jcall *c, const char *name, struct jmap_set *s)
+{
+	jmap_reply_set(
+	    c, name, s->old, NULL, s->created, s->updated, s->destroyed, s->nc, s->nu, s->nd);
+	free(s->old);
+	*s = (struct jmap_set){0};
+}
+
 void jmap_error(struct jcall *c, const char *type, const char *desc)
 {
 	json_t *a = json_pack("{s:s}", "type", type);

@@ -734,7 +734,6 @@ void jmap_email_get(struct jcall *c)
 	    {"maxBodyValueBytes", JA_UINT, false}, {NULL, 0, 0}};
 	json_t *ids, *props, *list, *nf, *id;
 	size_t i;
-	char *state;
 
 	if (!jmap_args(c, spec))
 		return;
@@ -766,11 +765,7 @@ void jmap_email_get(struct jcall *c)
 		else
 			json_array_append(nf, id);
 	}
-	state = jmap_state(c->folders);
-	jmap_reply(c, "Email/get",
-	    json_pack("{s:s, s:s, s:o, s:o}", "accountId", jm.account, "state", state, "list", list,
-		"notFound", nf));
-	free(state);
+	jmap_reply_get(c, "Email/get", NULL, list, nf);
 }
 
 /* ------------------------------------------------------------- threads */
@@ -793,7 +788,6 @@ void jmap_thread_get(struct jcall *c)
 	    {"ids", JA_IDS_OR_NULL, false}, {"properties", JA_ARRAY_OR_NULL, false}, {NULL, 0, 0}};
 	json_t *ids, *list, *nf, *id;
 	size_t i;
-	char *state;
 
 	if (!jmap_args(c, spec))
 		return;
@@ -852,11 +846,7 @@ void jmap_thread_get(struct jcall *c)
 		}
 		free(mem);
 	}
-	state = jmap_state(c->folders);
-	jmap_reply(c, "Thread/get",
-	    json_pack("{s:s, s:s, s:o, s:o}", "accountId", jm.account, "state", state, "list", list,
-		"notFound", nf));
-	free(state);
+	jmap_reply_get(c, "Thread/get", NULL, list, nf);
 }
 
 /* The thread of an Email id: computed for a message that exists, as

@@ -130,6 +130,26 @@ static json_t *update_keywords(struct jmsg *j, json_t *patch)
 	return err;
 }
 
+/* Expunges the places of a message but those in the mailboxes of keep
+ * (NULL: none kept); a SetError at the first failure. */
+static json_t *expunge_places(const struct jloc *at, size_t n, json_t *keep)
+{
+	struct mstore_view *rw;
+	json_t *err = NULL;
+
+	for (size_t k = 0; k < n && err == NULL; k++) {
+		if (keep && json_object_get(keep, at[k].f->id))
+			continue;
+		if ((rw = jmap_view_rw(at[k].f->name)) == NULL ||
+		    mstore_view_expunge(rw, &at[k].uid, 1) < 0)
+			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
+		if (rw)
+			mstore_view_close(rw);
+	}
+	jmap_ids_dirty();
+	return err;
+}
+
 /* mailboxIds: copies into the Mailboxes added (from one place of the
  * Email, keeping its GUID and so its id), then expunges from those
  * removed; a move is both. */
@@ -198,16 +218,10 @@ static json_t *update_mailboxes(struct jcall *c, struct jmsg *j, json_t *patch)
 		if (rw)
 			mstore_view_close(rw);
 	}
-	for (size_t k = 0; k < nat && err == NULL; k++) {
-		if (json_object_get(want, at[k].f->id))
-			continue;
-		if ((rw = jmap_view_rw(at[k].f->name)) == NULL ||
-		    mstore_view_expunge(rw, &at[k].uid, 1) < 0)
-			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
-		if (rw)
-			mstore_view_close(rw);
-	}
-	jmap_ids_dirty();
+	if (err == NULL)
+		err = expunge_places(at, nat, want);
+	else
+		jmap_ids_dirty(); /* the copies made */
 	json_decref(want);
 	return err;
 }
@@ -237,20 +251,10 @@ json_t *jmap_email_destroy(struct jcall *c, const char *id)
 {
 	struct jloc at[64];
 	size_t n = jmap_ids_find(c->folders, id, at, 64);
-	struct mstore_view *rw;
-	json_t *err = NULL;
 
 	if (n == 0)
 		return jmap_set_error("notFound", NULL);
-	for (size_t k = 0; k < n && err == NULL; k++) { /* every copy */
-		if ((rw = jmap_view_rw(at[k].f->name)) == NULL ||
-		    mstore_view_expunge(rw, &at[k].uid, 1) < 0)
-			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
-		if (rw)
-			mstore_view_close(rw);
-	}
-	jmap_ids_dirty();
-	return err;
+	return expunge_places(at, n, NULL); /* every copy */
 }
 
 /* ---------------------------------------------------------------- writer */
@@ -608,38 +612,21 @@ void jmap_email_set(struct jcall *c)
 	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
 	    {"ifInState", JA_STRING_OR_NULL, false}, {"create", JA_OBJECT_OR_NULL, false},
 	    {"update", JA_OBJECT_OR_NULL, false}, {"destroy", JA_IDS_OR_NULL, false}, {NULL, 0, 0}};
-	json_t *create, *update, *destroy, *created, *nc, *updated, *nu, *destroyed, *nd, *v;
-	char *old, *state;
+	struct jmap_set js;
+	json_t *v;
 	const char *key;
-	size_t i, total;
+	size_t i;
 
-	if (!jmap_args(c, spec))
+	if (!jmap_set_begin(c, spec, &js))
 		return;
-	if ((old = jmap_state_if(c)) == NULL)
-		return;
-	create = json_object_get(c->args, "create");
-	update = json_object_get(c->args, "update");
-	destroy = json_object_get(c->args, "destroy");
-	total = json_object_size(create) + json_object_size(update) + json_array_size(destroy);
-	if (total > (size_t)jm.max_set) {
-		free(old);
-		jmap_error(c, "requestTooLarge", NULL);
-		return;
-	}
-	created = json_object();
-	nc = json_object();
-	updated = json_object();
-	nu = json_object();
-	destroyed = json_array();
-	nd = json_object();
-	json_object_foreach(json_is_object(create) ? create : NULL, key, v)
+	json_object_foreach(json_is_object(js.create) ? js.create : NULL, key, v)
 	{
 		struct buf msg = BUF_INIT;
 		const char *why;
 		json_t *err = NULL, *res;
 
 		if (!json_is_object(v) || !jmap_write_message(v, &msg, &why)) {
-			json_object_set_new(nc, key, jmap_set_error("invalidProperties", why));
+			json_object_set_new(js.nc, key, jmap_set_error("invalidProperties", why));
 			buf_free(&msg);
 			continue;
 		}
@@ -648,39 +635,33 @@ void jmap_email_set(struct jcall *c)
 		if (res) {
 			json_object_set_new(c->created, key,
 			    json_string(json_string_value(json_object_get(res, "id"))));
-			json_object_set_new(created, key, res);
+			json_object_set_new(js.created, key, res);
 		} else {
-			json_object_set_new(nc, key, err);
+			json_object_set_new(js.nc, key, err);
 		}
 		buf_free(&msg);
 	}
-	json_object_foreach(json_is_object(update) ? update : NULL, key, v)
+	json_object_foreach(json_is_object(js.update) ? js.update : NULL, key, v)
 	{
 		json_t *err = jmap_email_update(c, jmap_created_id(c, key), v);
 
 		if (err)
-			json_object_set_new(nu, key, err);
+			json_object_set_new(js.nu, key, err);
 		else
-			json_object_set_new(updated, key, json_null());
+			json_object_set_new(js.updated, key, json_null());
 	}
-	json_array_foreach(json_is_array(destroy) ? destroy : NULL, i, v)
+	json_array_foreach(json_is_array(js.destroy) ? js.destroy : NULL, i, v)
 	{
 		json_t *err = jmap_email_destroy(c, jmap_created_id(c, json_string_value(v)));
 
 		if (err)
-			json_object_set_new(nd, json_string_value(v), err);
+			json_object_set_new(js.nd, json_string_value(v), err);
 		else
-			json_array_append(destroyed, v);
+			json_array_append(js.destroyed, v);
 	}
 	jmap_folders_free(c->folders);
 	jmap_folders_load(c->folders);
-	state = jmap_state(c->folders);
-	jmap_reply(c, "Email/set",
-	    json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "accountId", jm.account,
-		"oldState", old, "newState", state, "created", created, "updated", updated,
-		"destroyed", destroyed, "notCreated", nc, "notUpdated", nu, "notDestroyed", nd));
-	free(old);
-	free(state);
+	jmap_set_reply(c, "Email/set", &js);
 }
 
 void jmap_email_import(struct jcall *c)

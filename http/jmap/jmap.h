@@ -75,6 +75,24 @@ typedef void jmap_method_fn(struct jcall *c);
 /* api.c */
 void jmap_reply(struct jcall *c, const char *name, json_t *args);
 void jmap_error(struct jcall *c, const char *type, const char *desc);
+/* A /get answer (RFC 8620 5.1), taking list and nf; state NULL: the
+ * account's (jmap_state of c->folders). */
+void jmap_reply_get(struct jcall *c, const char *name, const char *state, json_t *list, json_t *nf);
+/* A /set call of the account's Email or Mailbox objects (RFC 8620 5.3):
+ * jmap_set_begin checks the arguments against spec, ifInState (old: the
+ * state before) and maxObjectsInSet, and makes the six answer maps;
+ * false when an error was sent.  jmap_set_reply answers with them. */
+struct jmap_set {
+	json_t *create, *update, *destroy; /* the arguments, borrowed */
+	json_t *created, *updated, *destroyed, *nc, *nu, *nd;
+	char *old;
+};
+bool jmap_set_begin(struct jcall *c, const struct jmap_arg *spec, struct jmap_set *s);
+void jmap_set_reply(struct jcall *c, const char *name, struct jmap_set *s);
+/* A /set answer (RFC 8620 5.3), taking the six maps (NULL: an empty
+ * one); old NULL: oldState null; state NULL: the account's. */
+void jmap_reply_set(struct jcall *c, const char *name, const char *old, const char *state,
+    json_t *created, json_t *updated, json_t *destroyed, json_t *nc, json_t *nu, json_t *nd);
 /* A SetError {type, description} (desc may be NULL) for notCreated etc. */
 json_t *jmap_set_error(const char *type, const char *desc);
 /* Checks args against spec and accountId; false when an error was sent. */

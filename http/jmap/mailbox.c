@@ -71,7 +71,6 @@ void jmap_mailbox_get(struct jcall *c)
 	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
 	    {"ids", JA_IDS_OR_NULL, false}, {"properties", JA_ARRAY_OR_NULL, false}, {NULL, 0, 0}};
 	json_t *ids, *props, *list, *nf;
-	char *state;
 
 	if (!jmap_args(c, spec))
 		return;
@@ -105,11 +104,7 @@ void jmap_mailbox_get(struct jcall *c)
 			json_array_append_new(
 			    list, mailbox_json(c->folders, &c->folders->v[i], props));
 	}
-	state = jmap_state(c->folders);
-	jmap_reply(c, "Mailbox/get",
-	    json_pack("{s:s, s:s, s:o, s:o}", "accountId", jm.account, "state", state, "list", list,
-		"notFound", nf));
-	free(state);
+	jmap_reply_get(c, "Mailbox/get", NULL, list, nf);
 }
 
 /* The state string as a table: UIDVALIDITY -> modseq, uidnext. */
@@ -261,25 +256,14 @@ void jmap_mailbox_set(struct jcall *c)
 	    {"ifInState", JA_STRING_OR_NULL, false}, {"create", JA_OBJECT_OR_NULL, false},
 	    {"update", JA_OBJECT_OR_NULL, false}, {"destroy", JA_IDS_OR_NULL, false},
 	    {"onDestroyRemoveEmails", JA_BOOL, false}, {NULL, 0, 0}};
-	json_t *create, *update, *destroy, *created, *nc, *updated, *nu, *destroyed, *nd, *v;
-	char *old, *state;
+	struct jmap_set js;
+	json_t *v;
 	const char *key;
 	size_t i;
 
-	if (!jmap_args(c, spec))
+	if (!jmap_set_begin(c, spec, &js))
 		return;
-	if ((old = jmap_state_if(c)) == NULL)
-		return;
-	create = json_object_get(c->args, "create");
-	update = json_object_get(c->args, "update");
-	destroy = json_object_get(c->args, "destroy");
-	created = json_object();
-	nc = json_object();
-	updated = json_object();
-	nu = json_object();
-	destroyed = json_array();
-	nd = json_object();
-	json_object_foreach(json_is_object(create) ? create : NULL, key, v)
+	json_object_foreach(json_is_object(js.create) ? js.create : NULL, key, v)
 	{
 		json_t *name = json_object_get(v, "name"), *role = json_object_get(v, "role");
 		unsigned su = 0;
@@ -287,7 +271,8 @@ void jmap_mailbox_set(struct jcall *c)
 
 		if (!json_is_string(name) || !*json_string_value(name) ||
 		    strchr(json_string_value(name), MSTORE_SEP)) {
-			json_object_set_new(nc, key, jmap_set_error("invalidProperties", "name"));
+			json_object_set_new(
+			    js.nc, key, jmap_set_error("invalidProperties", "name"));
 			continue;
 		}
 		for (size_t r = 0;
@@ -297,9 +282,9 @@ void jmap_mailbox_set(struct jcall *c)
 		full = folder_name(c, json_object_get(v, "parentId"), json_string_value(name));
 		if (full == NULL || !mstore_name_valid(full)) {
 			json_object_set_new(
-			    nc, key, jmap_set_error("invalidProperties", "parentId or name"));
+			    js.nc, key, jmap_set_error("invalidProperties", "parentId or name"));
 		} else if (mstore_folder_create(jm.store, full, su) < 0) {
-			json_object_set_new(nc, key,
+			json_object_set_new(js.nc, key,
 			    jmap_set_error(mstore_error(jm.store) == MSTORE_EEXISTS
 					       ? "alreadyExists"
 					       : "serverFail",
@@ -311,34 +296,34 @@ void jmap_mailbox_set(struct jcall *c)
 			mstore_status(jm.store, full, &fs, false);
 			char id[12];
 			snprintf(id, sizeof(id), "m%08x", fs.uidvalidity);
-			json_object_set_new(created, key, json_pack("{s:s}", "id", id));
+			json_object_set_new(js.created, key, json_pack("{s:s}", "id", id));
 			json_object_set_new(c->created, key, json_string(id));
 			jmap_folders_free(c->folders);
 			jmap_folders_load(c->folders);
 		}
 		free(full);
 	}
-	json_object_foreach(json_is_object(update) ? update : NULL, key, v)
+	json_object_foreach(json_is_object(js.update) ? js.update : NULL, key, v)
 	{
 		struct jfolder *j = jmap_folder_by_id(c->folders, key);
 		json_t *name = json_object_get(v, "name");
 		char *full;
 
 		if (j == NULL) {
-			json_object_set_new(nu, key, jmap_set_error("notFound", key));
+			json_object_set_new(js.nu, key, jmap_set_error("notFound", key));
 			continue;
 		}
 		if (!json_is_object(v)) {
-			json_object_set_new(nu, key, jmap_set_error("invalidPatch", key));
+			json_object_set_new(js.nu, key, jmap_set_error("invalidPatch", key));
 			continue;
 		}
 		if (name == NULL && json_object_get(v, "parentId") == NULL) {
-			json_object_set_new(updated, key, json_null());
+			json_object_set_new(js.updated, key, json_null());
 			continue;
 		}
 		if (strcmp(j->name, "INBOX") == 0) {
 			json_object_set_new(
-			    nu, key, jmap_set_error("forbidden", "INBOX keeps its name"));
+			    js.nu, key, jmap_set_error("forbidden", "INBOX keeps its name"));
 			continue;
 		}
 		{
@@ -356,47 +341,43 @@ void jmap_mailbox_set(struct jcall *c)
 		}
 		if (full == NULL || !mstore_name_valid(full) ||
 		    strchr(folder_leaf(full), 0) == NULL) {
-			json_object_set_new(nu, key, jmap_set_error("invalidProperties", "name"));
+			json_object_set_new(
+			    js.nu, key, jmap_set_error("invalidProperties", "name"));
 		} else if (mstore_folder_rename(jm.store, j->name, full) < 0) {
 			json_object_set_new(
-			    nu, key, jmap_set_error("serverFail", mstore_strerror(jm.store)));
+			    js.nu, key, jmap_set_error("serverFail", mstore_strerror(jm.store)));
 		} else {
 			mstore_subscribe(jm.store, j->name, false);
 			mstore_subscribe(jm.store, full, true);
-			json_object_set_new(updated, key, json_null());
+			json_object_set_new(js.updated, key, json_null());
 		}
 		free(full);
 		jmap_folders_free(c->folders);
 		jmap_folders_load(c->folders);
 	}
-	json_array_foreach(json_is_array(destroy) ? destroy : NULL, i, v)
+	json_array_foreach(json_is_array(js.destroy) ? js.destroy : NULL, i, v)
 	{
 		struct jfolder *j = jmap_folder_by_id(c->folders, json_string_value(v));
 		bool remove = json_is_true(json_object_get(c->args, "onDestroyRemoveEmails"));
 
 		if (j == NULL)
-			json_object_set_new(nd, json_string_value(v),
+			json_object_set_new(js.nd, json_string_value(v),
 			    jmap_set_error("notFound", "no such mailbox"));
 		else if (strcmp(j->name, "INBOX") == 0)
-			json_object_set_new(nd, j->id, jmap_set_error("forbidden", "INBOX stays"));
+			json_object_set_new(
+			    js.nd, j->id, jmap_set_error("forbidden", "INBOX stays"));
 		else if (j->st.messages > 0 && !remove)
 			json_object_set_new(
-			    nd, j->id, jmap_set_error("mailboxHasEmail", "not empty"));
+			    js.nd, j->id, jmap_set_error("mailboxHasEmail", "not empty"));
 		else if (mstore_folder_delete(jm.store, j->name) < 0)
 			json_object_set_new(
-			    nd, j->id, jmap_set_error("serverFail", mstore_strerror(jm.store)));
+			    js.nd, j->id, jmap_set_error("serverFail", mstore_strerror(jm.store)));
 		else {
 			mstore_subscribe(jm.store, j->name, false);
-			json_array_append(destroyed, v);
+			json_array_append(js.destroyed, v);
 		}
 		jmap_folders_free(c->folders);
 		jmap_folders_load(c->folders);
 	}
-	state = jmap_state(c->folders);
-	jmap_reply(c, "Mailbox/set",
-	    json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "accountId", jm.account,
-		"oldState", old, "newState", state, "created", created, "updated", updated,
-		"destroyed", destroyed, "notCreated", nc, "notUpdated", nu, "notDestroyed", nd));
-	free(old);
-	free(state);
+	jmap_set_reply(c, "Mailbox/set", &js);
 }

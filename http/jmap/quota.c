@@ -110,9 +110,7 @@ void jmap_quota_get(struct jcall *c)
 		for (k = 0; k < n; k++)
 			json_array_append_new(list, quota_json(&q[k], props));
 	}
-	jmap_reply(c, "Quota/get",
-	    json_pack("{s:s, s:s, s:o, s:o}", "accountId", jm.account, "state", state, "list", list,
-		"notFound", nf));
+	jmap_reply_get(c, "Quota/get", state, list, nf);
 }
 
 void jmap_quota_changes(struct jcall *c)

@@ -305,10 +305,7 @@ void jmap_submission_set(struct jcall *c)
 			json_object_set_new(nc, key, err);
 		}
 	}
-	jmap_reply(c, "EmailSubmission/set",
-	    json_pack("{s:s, s:s, s:s, s:o, s:{}, s:[], s:o, s:o, s:o}", "accountId", jm.account,
-		"oldState", "0", "newState", "0", "created", created, "updated", "destroyed",
-		"notCreated", nc, "notUpdated", nu, "notDestroyed", nd));
+	jmap_reply_set(c, "EmailSubmission/set", "0", "0", created, NULL, NULL, nc, nu, nd);
 	/* the implicit Email/set (RFC 8621 section 7.5) */
 	onupd = json_object_get(c->args, "onSuccessUpdateEmail");
 	ondel = json_object_get(c->args, "onSuccessDestroyEmail");
@@ -351,14 +348,5 @@ void jmap_submission_set(struct jcall *c)
 	json_decref(emails_del);
 	jmap_folders_free(c->folders);
 	jmap_folders_load(c->folders);
-	{
-		char *state = jmap_state(c->folders);
-
-		jmap_reply(c, "Email/set",
-		    json_pack("{s:s, s:n, s:s, s:{}, s:o, s:o, s:{}, s:o, s:o}", "accountId",
-			jm.account, "oldState", "newState", state, "created", "updated", upd_ok,
-			"destroyed", del_ok, "notCreated", "notUpdated", upd_bad, "notDestroyed",
-			del_bad));
-		free(state);
-	}
+	jmap_reply_set(c, "Email/set", NULL, NULL, NULL, upd_ok, del_ok, NULL, upd_bad, del_bad);
 }

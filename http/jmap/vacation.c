@@ -189,9 +189,7 @@ void jmap_vacation_get(struct jcall *c)
 	} else {
 		json_array_append_new(list, vac_object(o, active));
 	}
-	jmap_reply(c, "VacationResponse/get",
-	    json_pack("{s:s, s:s, s:o, s:o}", "accountId", jm.account, "state", state, "list", list,
-		"notFound", nf));
+	jmap_reply_get(c, "VacationResponse/get", state, list, nf);
 	json_decref(o);
 	sieve_storage_free(&st);
 }
@@ -330,10 +328,7 @@ void jmap_vacation_set(struct jcall *c)
 	}
 	json_decref(o);
 	o = vac_load(&st, &active, state);
-	jmap_reply(c, "VacationResponse/set",
-	    json_pack("{s:s, s:s, s:s, s:{}, s:o, s:[], s:o, s:o, s:o}", "accountId", jm.account,
-		"oldState", old, "newState", state, "created", "updated", upd, "destroyed",
-		"notCreated", nc, "notUpdated", nu, "notDestroyed", nd));
+	jmap_reply_set(c, "VacationResponse/set", old, state, NULL, upd, NULL, nc, nu, nd);
 out:
 	json_decref(o);
 	sieve_storage_free(&st);

@@ -19,11 +19,103 @@ import unittest
 from http_util import Web, raw
 from login_util import tls_context
 from tern_instance import Instance, wait_until
+import imaplib
 
 USER = "alice@example.com"
 PASS = "web-secret-1"
 INDEX = b"<!doctype html><title>tern</title>" + b"<p>webmail</p>\n" * 200
 APP_JS = b"console.log('tern');\n" * 300
+
+
+# ---- a strict reader of Prometheus' text format (version 0.0.4)
+PROM_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+PROM_LABEL = r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"'
+PROM_VALUE = (r"[+-]?(?:Inf|NaN|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+PROM_TYPES = ("counter", "gauge", "histogram", "summary", "untyped")
+
+
+def parse_prometheus(text):
+    """{family: {"type", "help", "samples": {(name, ((label, value), ...)): float}}}.
+    Raises ValueError on anything the format does not allow: a line that is
+    not a comment or a sample, a sample without a TYPE before it, a family
+    split in two, a TYPE or HELP given twice or after samples, a sample
+    given twice, and histograms whose buckets are not cumulative, not in
+    ascending le order ending in +Inf equal to _count, or lack _sum."""
+    if not text.endswith("\n"):
+        raise ValueError("no final newline")
+    fams, cur, done = {}, None, set()
+    for n, line in enumerate(text.split("\n")[:-1], 1):
+        where = "line %d: %r" % (n, line)
+        m = re.fullmatch(r"# (HELP|TYPE) (%s) (.*)" % PROM_NAME, line)
+        if m:
+            kind, name, rest = m.groups()
+            if name in done:
+                raise ValueError("family given twice, " + where)
+            f = fams.setdefault(name, {"type": None, "help": None, "samples": {}})
+            if cur is not None and cur != name:
+                done.add(cur)
+            cur = name
+            if f["samples"] or f[kind.lower()] is not None:
+                raise ValueError("%s repeated or after samples, %s" % (kind, where))
+            if kind == "TYPE" and rest not in PROM_TYPES:
+                raise ValueError("unknown type, " + where)
+            f[kind.lower()] = rest
+            continue
+        if line.startswith("#") or not line:
+            raise ValueError("not a sample, " + where)
+        m = re.fullmatch(r"(%s)(?:\{(.*)\})? (%s)(?: -?[0-9]+)?" % (PROM_NAME, PROM_VALUE), line)
+        if not m:
+            raise ValueError("not a sample, " + where)
+        name, inside, value = m.groups()
+        labels, pos = [], 0
+        while inside and pos < len(inside):
+            lm = re.compile(PROM_LABEL).match(inside, pos)
+            if not lm:
+                raise ValueError("bad labels, " + where)
+            labels.append(lm.groups())
+            pos = lm.end()
+            if pos < len(inside):
+                if inside[pos] != ",":
+                    raise ValueError("bad labels, " + where)
+                pos += 1
+        if len({k for k, v in labels}) != len(labels):
+            raise ValueError("label given twice, " + where)
+        fam = name
+        for suffix in ("_bucket", "_sum", "_count"):
+            base = name[:-len(suffix)]
+            if name.endswith(suffix) and fams.get(base, {}).get("type") == "histogram":
+                fam = base
+        if fam != cur or fams[fam]["type"] is None:
+            raise ValueError("sample outside its family's block, " + where)
+        key = (name, tuple(sorted(labels)))
+        if key in fams[fam]["samples"]:
+            raise ValueError("sample given twice, " + where)
+        fams[fam]["samples"][key] = float(value.replace("Inf", "inf"))
+    for fam, f in fams.items():
+        if f["type"] != "histogram":
+            continue
+        series = {}
+        for (name, labels), v in f["samples"].items():
+            rest = tuple(l for l in labels if l[0] != "le")
+            series.setdefault(rest, {"buckets": [], "sum": None, "count": None})
+            if name == fam + "_bucket":
+                le = [l[1] for l in labels if l[0] == "le"]
+                if len(le) != 1:
+                    raise ValueError("%s bucket without le" % fam)
+                series[rest]["buckets"].append((float(le[0].replace("Inf", "inf")), v))
+            else:
+                series[rest][name[len(fam) + 1:]] = v
+        for rest, s in series.items():
+            les = [le for le, v in s["buckets"]]
+            counts = [v for le, v in s["buckets"]]
+            if (not les or les != sorted(les) or les[-1] != float("inf") or
+                    counts != sorted(counts) or s["sum"] is None or counts[-1] != s["count"]):
+                raise ValueError("%s%s is not a histogram: %s" % (fam, rest, s))
+    return fams
+
+
+def sample(fams, fam, name=None, **labels):
+    return fams[fam]["samples"].get(((name or fam), tuple(sorted(labels.items()))))
 
 
 class HttpTest(unittest.TestCase):
@@ -44,7 +136,7 @@ class HttpTest(unittest.TestCase):
             for n in os.listdir(p):
                 if not os.path.islink(os.path.join(p, n)):
                     os.chmod(os.path.join(p, n), 0o755 if os.path.isdir(os.path.join(p, n)) else 0o644)
-        cls.inst = Instance(http=True, main_cf={
+        cls.inst = Instance(http=True, imap=True, main_cf={
             "auth_failure_exceptions": "127.0.0.0/8",
             "http_static_directory": cls.static,
             "http_max_request_size": "1048576",
@@ -331,6 +423,74 @@ class HttpTest(unittest.TestCase):
         with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as c:
             c.noop()
         wait_until(lambda: smtp_sessions() == before + 1, 30, what="an smtp session counted")
+
+    def test_metrics_strict_histograms_and_session_gauges(self):
+        """The whole /metrics text passes a strict reader of the format;
+        the delivery delay histogram counts a delivery; the session gauges
+        of smtp, submission and imap go up while a client is connected
+        (logged in, for imap) and back down when it has left."""
+        def scrape():
+            st, h, b = self.web().request("GET", "/metrics")
+            self.assertEqual(st, 200)
+            self.assertTrue(h["Content-Type"].startswith("text/plain; version=0.0.4"))
+            return parse_prometheus(b.decode())
+
+        def gauge(proto):
+            return sample(scrape(), "tern_sessions", protocol=proto)
+
+        def delays():
+            return sample(scrape(), "tern_delivery_delay_seconds",
+                          "tern_delivery_delay_seconds_count", status="sent")
+
+        before = scrape()
+        self.assertEqual(before["tern_delivery_delay_seconds"]["type"], "histogram")
+        self.assertEqual(before["tern_sessions"]["type"], "gauge")
+        self.assertEqual(before["tern_http_request_duration_seconds"]["type"], "histogram")
+        for proto in ("smtp", "submission", "imap", "pop3", "managesieve", "http"):
+            self.assertIsNotNone(sample(before, "tern_sessions", protocol=proto), proto)
+            self.assertIsNotNone(sample(before, "tern_sessions_total", protocol=proto), proto)
+        sent = delays()
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as m:
+            m.sendmail("carol@example.net", [USER],
+                       b"Subject: timed\r\nFrom: carol@example.net\r\n\r\nhello\r\n")
+        wait_until(lambda: delays() == sent + 1, 30, what="a delivery's delay counted")
+        inf = sample(scrape(), "tern_delivery_delay_seconds", "tern_delivery_delay_seconds_bucket",
+                     status="sent", le="+Inf")
+        self.assertEqual(inf, sent + 1)
+
+        # (the sessions of the other tests have ended: their last lines
+        # may still be on their way to the log)
+        for proto, port in (("smtp", self.inst.smtp_port),
+                            ("submission", self.inst.submission_port)):
+            wait_until(lambda: gauge(proto) == 0, 30, what="no %s session" % proto)
+            with smtplib.SMTP("127.0.0.1", port, timeout=30) as c:
+                c.noop()
+                wait_until(lambda: gauge(proto) == 1, 30, what="an open %s session" % proto)
+            wait_until(lambda: gauge(proto) == 0, 30, what="the %s session ended" % proto)
+
+        wait_until(lambda: gauge("imap") == 0, 30, what="no imap session")
+        c = imaplib.IMAP4("127.0.0.1", self.inst.imap_port)
+        c.login(USER, PASS)
+        wait_until(lambda: gauge("imap") == 1, 30, what="an open imap session")
+        c.logout()
+        wait_until(lambda: gauge("imap") == 0, 30, what="the imap session ended")
+
+    def test_prometheus_reader_is_strict(self):
+        """The reader above refuses what the format does not allow."""
+        good = ("# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\n"
+                "h_sum 3.5\nh_count 2\n# TYPE g gauge\ng{a=\"x\\\"y\"} 1\n")
+        self.assertEqual(sample(parse_prometheus(good), "g", a='x\\"y'), 1)
+        for bad in (good.replace("h_count 2", "h_count 3"),           # +Inf != count
+                    good.replace('le="1"} 1', 'le="1"} 3'),             # not cumulative
+                    good.replace("h_sum 3.5\n", ""),                    # no sum
+                    good + "g{a=\"z\"} 1\n# TYPE g gauge\n",           # TYPE after samples
+                    good + "h_count 2\n",                               # family split
+                    good + "x 1\n",                                     # no TYPE
+                    good.replace("g{a=", "g{1a="),                      # bad label name
+                    good.replace("} 1\n", "} one\n"),                  # bad value
+                    good[:-1]):                                         # no final newline
+            with self.assertRaises(ValueError, msg=bad):
+                parse_prometheus(bad)
 
     def test_metrics_queue_and_mail(self):
         """Queue sizes and mail counters, though http is confined to

@@ -283,6 +283,22 @@ class JmapTest(unittest.TestCase):
                 self.assertEqual(page["ids"], whole["ids"][pos:pos + lim], (sort, pos, lim))
                 self.assertEqual(page["total"], whole["total"])
 
+    def test_set_too_large(self):
+        """Email/set and Mailbox/set (one jmap_set_begin) refuse more than
+        maxObjectsInSet objects with requestTooLarge and change nothing."""
+        limit = self.w.session()["capabilities"]["urn:ietf:params:jmap:core"]["maxObjectsInSet"]
+        ids = ["m%08x" % k for k in range(limit + 1)]
+        before = self.w.call("Mailbox/get", {"ids": None})["list"]
+        for method in ("Mailbox/set", "Email/set"):
+            r = self.w.api([[method, {"accountId": self.w.account, "destroy": ids}, "c"]])[0]
+            self.assertEqual(r[0], "error", r)
+            self.assertEqual(r[1]["type"], "requestTooLarge")
+        self.assertEqual(len(self.w.call("Mailbox/get", {"ids": None})["list"]), len(before))
+        # at the limit: answered, each id refused on its own
+        r = self.w.call("Mailbox/set", {"destroy": ids[:limit]})
+        self.assertEqual(r["destroyed"], [])
+        self.assertEqual(len(r["notDestroyed"]), limit)
+
     def test_search_snippets(self):
         """SearchSnippet/get: the matched terms between <mark> and </mark>
         in the subject and in a window of the body, everything else

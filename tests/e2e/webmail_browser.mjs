@@ -164,6 +164,18 @@ try {
   await row(page, cfg.plain.subject).waitFor({ timeout: WAIT });
   await page.waitForFunction(() => document.querySelectorAll(".row[data-id]").length === 1, null, { timeout: WAIT });
   check((await row(page, cfg.evil.subject).count()) === 0, "search leaves out the other message");
+  // SearchSnippet/get: the matched term is marked in the row's subject and
+  // preview, the rest of the text shown as text.
+  await page.waitForSelector(".row[data-id] .preview mark", { timeout: WAIT });
+  const marks = await row(page, cfg.plain.subject).evaluate((r) => ({
+    subject: [...r.querySelectorAll(".subject mark")].map((m) => m.textContent),
+    preview: [...r.querySelectorAll(".preview mark")].map((m) => m.textContent),
+    previewText: r.querySelector(".preview").textContent,
+  }));
+  const word = cfg.searchWord.toLowerCase();
+  check(marks.subject.length === 1 && marks.subject[0].toLowerCase() === word, `subject marks ${JSON.stringify(marks.subject)}`);
+  check(marks.preview.length >= 1 && marks.preview.every((m) => m.toLowerCase() === word), `preview marks ${JSON.stringify(marks.preview)}`);
+  check(marks.previewText.includes(cfg.plain.text), `preview text ${JSON.stringify(marks.previewText)}`);
   await shot(page, "search");
   await page.fill("#search", "");
   await page.press("#search", "Enter");

@@ -22,6 +22,7 @@ const S = {
   list: null,
   emails: new Map(),
   threadSize: new Map(),
+  snippets: new Map(), // email id -> SearchSnippet of the active search
   cursor: -1,
   openId: null,
   identities: [],
@@ -270,6 +271,7 @@ function queryArgs() {
 
 function resetList() {
   S.list = { ids: [], total: 0, queryState: null, pages: new Set(), loading: new Set(), key: JSON.stringify(queryArgs()) };
+  S.snippets.clear();
   S.cursor = -1;
   ui.scroller.scrollTop = 0;
   renderFolders();
@@ -288,6 +290,8 @@ async function loadPage(pos, retried = false) {
     ];
     if (S.threads)
       calls.push(["Thread/get", { "#ids": { resultOf: "g", name: "Email/get", path: "/list/*/threadId" } }, "t"]);
+    if (S.search)
+      calls.push(["SearchSnippet/get", { filter: queryArgs().filter, "#emailIds": { resultOf: "q", name: "Email/query", path: "/ids" } }, "s"]);
     const r = await jmap.request(calls);
     if (S.list !== list) return;
     if (list.queryState && r.q.queryState !== list.queryState && !retried) {
@@ -303,6 +307,7 @@ async function loadPage(pos, retried = false) {
     r.q.ids.forEach((id, i) => (list.ids[page + i] = id));
     for (const e of r.g.list) S.emails.set(e.id, e);
     if (r.t) for (const t of r.t.list) S.threadSize.set(t.id, t.emailIds.length);
+    if (r.s) for (const sn of r.s.list) S.snippets.set(sn.emailId, sn);
     list.pages.add(page);
   } finally {
     list.loading.delete(page);
@@ -355,7 +360,8 @@ function renderRows() {
 function rowKey(e, i) {
   if (!e) return "loading";
   const n = S.threads ? S.threadSize.get(e.threadId) || 1 : 1;
-  return [e.id, Object.keys(e.keywords || {}).sort().join(","), n, e.subject, i === S.cursor, e.id === S.openId, S.current].join("|");
+  const sn = S.snippets.get(e.id);
+  return [e.id, Object.keys(e.keywords || {}).sort().join(","), n, e.subject, i === S.cursor, e.id === S.openId, S.current, sn ? 1 : 0].join("|");
 }
 
 function rowFor(e, i) {
@@ -364,6 +370,7 @@ function rowFor(e, i) {
   const n = S.threads ? S.threadSize.get(e.threadId) || 1 : 1;
   const mb = S.mailboxes.get(S.current);
   const who = mb && (mb.role === "sent" || mb.role === "drafts") ? "To: " + addrShort(e.to) : addrShort(e.from);
+  const sn = S.search ? S.snippets.get(e.id) : null;
   const row = h(
     "div.row",
     {
@@ -376,11 +383,23 @@ function rowFor(e, i) {
     },
     h("span.from", who || "(no sender)", n > 1 ? h("span.tcount", ` ${n}`) : null),
     h("span.date", fmtDate(e.receivedAt)),
-    h("span.subject", k.$flagged ? h("span.flag", { "aria-label": "flagged" }, "★ ") : null, e.hasAttachment ? h("span.clip", { title: "has attachments" }, "att") : null, e.subject || "(no subject)"),
-    h("span.preview", e.preview || ""),
+    h("span.subject", k.$flagged ? h("span.flag", { "aria-label": "flagged" }, "★ ") : null, e.hasAttachment ? h("span.clip", { title: "has attachments" }, "att") : null, sn?.subject ? marked(sn.subject) : e.subject || "(no subject)"),
+    h("span.preview", sn?.preview ? marked(sn.preview) : e.preview || ""),
   );
   row.style.top = `${i * ROW}px`;
   return row;
+}
+
+// A SearchSnippet string (RFC 8621 section 5: escaped text, the matches
+// between <mark> and </mark>) as text nodes and <mark> elements; no markup
+// of the server's reaches innerHTML.
+const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" };
+function marked(html) {
+  const text = (s) => s.replace(/&(amp|lt|gt|quot|#39);/g, (_, n) => ENTITIES[n]);
+  return html.split(/(<mark>.*?<\/mark>)/s).map((part) => {
+    const m = /^<mark>(.*)<\/mark>$/s.exec(part);
+    return m ? h("mark", text(m[1])) : text(part);
+  });
 }
 
 function select(i, openIt) {
