@@ -79,15 +79,7 @@ const struct dkim_keyfile *cleanup_sign_rsa_key(const char *domain, const char *
 {
 	if (!cs_loaded)
 		cs_load();
-	for (size_t i = 0; i < cs_nkeys; i++) {
-		const struct dkim_keyfile *k = &cs_keys[i];
-
-		if (strcasecmp(k->domain, domain) == 0 &&
-		    (selector == NULL || *selector == 0 || strcmp(k->selector, selector) == 0) &&
-		    EVP_PKEY_get_base_id(k->pkey) == EVP_PKEY_RSA)
-			return k;
-	}
-	return NULL;
+	return dkim_keyfile_rsa(cs_keys, cs_nkeys, domain, selector);
 }
 
 struct cleanup_signer *cleanup_sign_begin(const struct ipc_msg *m, bool local, const char *qid)

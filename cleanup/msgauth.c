@@ -120,34 +120,11 @@ static bool cm_use_psl(void)
 	return str_case_eq(config_str("dmarc_organizational_domain"), "public_suffix_list");
 }
 
-/* arc_sealing wants dkim_verify, a domain and its RSA key. */
-static bool cm_seal_check(struct buf *why)
-{
-	const char *d = config_str("arc_seal_domain"), *sel = config_str("arc_seal_selector");
-
-	if (!config_bool("arc_sealing"))
-		return true;
-	if (!config_bool("dkim_verify") || !config_bool("arc_verify")) {
-		buf_puts(why, "arc_sealing needs dkim_verify and arc_verify");
-		return false;
-	}
-	if (*d == 0) {
-		buf_puts(why, "arc_sealing needs arc_seal_domain");
-		return false;
-	}
-	if (cleanup_sign_rsa_key(d, sel) == NULL) {
-		buf_printf(why, "arc_sealing: no RSA key %s.%s.key in the DKIM key directory", d,
-		    *sel ? sel : "*");
-		return false;
-	}
-	return true;
-}
-
 bool cleanup_msgauth_init(struct buf *why)
 {
 	const char *org = config_str("dmarc_organizational_domain");
 
-	if (!cm_seal_check(why))
+	if (!arc_sealing_check(why))
 		return false;
 
 	if (!cm_use_psl() && !str_case_eq(org, "dns_tree_walk")) {

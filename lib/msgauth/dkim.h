@@ -197,5 +197,11 @@ char *dkim_key_dir(void);
  * with dkim_keyfiles_free. */
 size_t dkim_keyfiles_load(const char *dir, struct dkim_keyfile **out);
 void dkim_keyfiles_free(struct dkim_keyfile *k, size_t n);
+/* The RSA key of domain among k, selector's (empty or NULL: the first). */
+const struct dkim_keyfile *dkim_keyfile_rsa(
+    const struct dkim_keyfile *k, size_t n, const char *domain, const char *selector);
+/* With arc_sealing: dkim_verify and arc_verify on, arc_seal_domain set,
+ * its RSA key in the key directory; false (why) otherwise. */
+bool arc_sealing_check(struct buf *why);
 
 #endif

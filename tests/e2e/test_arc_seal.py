@@ -155,5 +155,27 @@ class ArcSealTest(unittest.TestCase):
         self.assertIn("arc: the chain failed: not sealed", self.inst.log())
 
 
+class ArcSealConfigTest(unittest.TestCase):
+    def test_missing_key_is_a_check_error(self):
+        """arc_sealing without the seal key (or without arc_seal_domain) is an
+        error of `tern check`, and tern start refuses to start."""
+        for cf, err in (({"arc_seal_domain": "seal.example", "arc_seal_selector": "s9"},
+                         "arc_sealing: no RSA key seal.example.s9.key in "),
+                        ({}, "arc_sealing needs arc_seal_domain"),
+                        ({"arc_seal_domain": "seal.example", "arc_verify": "no"},
+                         "arc_sealing needs dkim_verify and arc_verify")):
+            with self.subTest(err=err):
+                cf = dict(cf, arc_sealing="yes")
+                inst = Instance(main_cf=cf)
+                try:
+                    c = inst.tern("check", check=False)
+                    self.assertNotEqual(c.returncode, 0)
+                    self.assertIn(err, c.stderr)
+                    r = inst.tern("start", check=False)
+                    self.assertNotEqual(r.returncode, 0)
+                finally:
+                    inst.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
