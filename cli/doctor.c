@@ -48,6 +48,7 @@
 #include "msgauth/spf.h"
 #include "mtasts.h"
 #include "mtasts_fetch.h"
+#include "mtasts_publish.h"
 #include "tern.h"
 #include "tlsrpt.h"
 #include "util.h"
@@ -460,21 +461,26 @@ static void doctor_mtasts(struct doctor *d, const char *domain)
 	char *name = xasprintf("_mta-sts.%s", domain), *txt, id[MTASTS_ID_MAX + 1];
 	int n = doctor_txt_prefixed(d, "MTA-STS", name, "v=STSv1", &txt);
 
+	struct buf policy = BUF_INIT;
+	char pid[MTASTS_PUBLISH_ID_LEN + 1];
+	/* tern's http serves this instance's policy: its id is known. */
+	const char *want = mtasts_published(&policy, pid) ? pid : "YYYYMMDDhhmmss";
+
 	if (n == 0) {
-		char *fix =
-		    xasprintf("publish: %s. IN TXT \"v=STSv1; id=YYYYMMDDhhmmss\" and serve "
-			      "https://mta-sts.%s/.well-known/mta-sts.txt",
-			name, domain);
+		char *fix = xasprintf("publish: %s. IN TXT \"v=STSv1; id=%s\" and serve "
+				      "https://mta-sts.%s/.well-known/mta-sts.txt%s",
+		    name, want, domain, want == pid ? " (tern's http serves it)" : "");
 		doctor_report(d, DOC_WARN, "MTA-STS", fix,
 		    "%s: no MTA-STS record (optional: senders may then deliver without TLS)", name);
 		free(fix);
 	} else if (n == 1 && !mtasts_txt_parse(txt, id)) {
-		char *fix = xasprintf("publish: %s. IN TXT \"v=STSv1; id=YYYYMMDDhhmmss\"", name);
+		char *fix = xasprintf("publish: %s. IN TXT \"v=STSv1; id=%s\"", name, want);
 		doctor_report(d, DOC_FAIL, "MTA-STS", fix, "%s: not a valid record: %s", name, txt);
 		free(fix);
 	} else if (n == 1) {
 		doctor_mtasts_policy(d, domain, id);
 	}
+	buf_free(&policy);
 	free(txt);
 	free(name);
 }

@@ -8,6 +8,12 @@
  *   /autodiscover/autodiscover.xml (POST, also GET)
  *       Microsoft's POX autodiscover (Outlook, many phones): the same
  *       servers; the address the client names is echoed as login name.
+ *   /.well-known/mta-sts.txt
+ *       The domains' MTA-STS policy (RFC 8461 3.2) from mta_sts_mode,
+ *       mta_sts_mx and mta_sts_max_age (mtasts_publish.h), to requests
+ *       whose Host is "mta-sts." followed by a domain; 404 otherwise and
+ *       when mta_sts_mode is off.  Senders fetch it only over HTTPS with a
+ *       certificate valid for that host name.
  *   /metrics
  *       Prometheus text format, to clients in http_metrics_networks only:
  *       this process's own counters (requests, logins, login failures,
@@ -37,6 +43,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "mtasts_publish.h"
 #include "queue.h"
 #include "sock.h"
 #include "util.h"
@@ -410,6 +417,24 @@ static enum MHD_Result metrics(struct hreq *q)
 	return rc;
 }
 
+static enum MHD_Result mta_sts(struct hreq *q)
+{
+	const char *host = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Host");
+	struct buf b = BUF_INIT;
+	char id[MTASTS_PUBLISH_ID_LEN + 1];
+	enum MHD_Result rc;
+
+	if (host == NULL || !str_prefix_case(host, "mta-sts.") || host[8] == '\0' ||
+	    !mtasts_published(&b, id)) {
+		buf_free(&b);
+		return http_queue(
+		    q, 404, http_text("text/plain; charset=utf-8", "Not found\n", 10));
+	}
+	rc = http_queue(q, 200, http_text("text/plain; charset=utf-8", b.data, b.len));
+	buf_free(&b);
+	return rc;
+}
+
 enum MHD_Result http_misc(struct hreq *q, const char *url, bool *handled)
 {
 	*handled = true;
@@ -420,6 +445,8 @@ enum MHD_Result http_misc(struct hreq *q, const char *url, bool *handled)
 		return autodiscover(q);
 	if (strcmp(url, "/metrics") == 0)
 		return metrics(q);
+	if (strcmp(url, "/.well-known/mta-sts.txt") == 0)
+		return mta_sts(q);
 	*handled = false;
 	return MHD_NO;
 }

@@ -126,8 +126,7 @@ static size_t mhd_unescape(void *cls, struct MHD_Connection *conn, char *s)
 	for (const char *r = s; *r; r++) {
 		int hi, lo;
 
-		if (*r == '%' && (hi = mime_hex_value(r[1])) >= 0 &&
-		    (lo = mime_hex_value(r[2])) >= 0) {
+		if (*r == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0) {
 			*w++ = (char)(hi * 16 + lo) ? (char)(hi * 16 + lo) : '\x01';
 			r += 2;
 		} else {

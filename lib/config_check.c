@@ -40,6 +40,7 @@
 #include "log.h"
 #include "mastercf.h"
 #include "msgauth/dkim.h"
+#include "mtasts.h"
 #include "pipe_conf.h"
 #include "policy_spec.h"
 #include "restr_names.h"
@@ -306,10 +307,11 @@ static void cc_screening(
 }
 
 /* Parameters that take one word of a few: name, then the words. */
-static const char *const cc_choices[][4] = {
+static const char *const cc_choices[][5] = {
     {"dmarc_organizational_domain", "dns_tree_walk", "public_suffix_list", NULL},
     {"smtpd_spf_policy", "none", "mark", "reject"},
     {"smtpd_spf_helo_policy", "none", "mark", "reject"},
+    {"mta_sts_mode", "off", "none", "testing", "enforce"},
 };
 
 static void cc_choice(struct cc *c, const char *file, int line, const char *name, const char *val)
@@ -320,11 +322,19 @@ static void cc_choice(struct cc *c, const char *file, int line, const char *name
 
 		if (strcmp(w[0], name) != 0)
 			continue;
-		for (size_t k = 1; k < 4 && w[k]; k++)
+		struct buf words = BUF_INIT;
+		size_t n = 1;
+
+		while (n < 5 && w[n])
+			n++;
+		for (size_t k = 1; k < n; k++) {
 			ok |= strcasecmp(w[k], val) == 0;
+			buf_printf(&words, "%s%s", k == 1 ? "" : k == n - 1 ? " or " : ", ", w[k]);
+		}
 		if (!ok)
-			cc_add(c, CHECK_ERROR, file, line, "%s = %s: not %s%s%s%s%s", name, val,
-			    w[1], w[3] ? ", " : " or ", w[2], w[3] ? " or " : "", w[3] ? w[3] : "");
+			cc_add(c, CHECK_ERROR, file, line, "%s = %s: not %s", name, val,
+			    buf_cstr(&words));
+		buf_free(&words);
 	}
 }
 
@@ -347,6 +357,7 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 	const struct param_def *def = config_param_def(name);
 	const char *what;
 	char *val;
+	long secs;
 
 	if (def == NULL) {
 		if (!cc_referenced(c, name) && !cc_transport_param(c, name))
@@ -373,6 +384,11 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 	if (strcmp(name, "quota_warning_percent") == 0)
 		cc_percents(c, file, line, name, val);
 	cc_choice(c, file, line, name, val);
+	if (strcmp(name, "mta_sts_max_age") == 0 && config_parse_time(val, def->unit, &secs) &&
+	    secs > MTASTS_MAX_AGE)
+		cc_add(c, CHECK_ERROR, file, line,
+		    "%s = %s: more than RFC 8461's limit of %ld seconds", name, val,
+		    MTASTS_MAX_AGE);
 	free(val);
 }
 

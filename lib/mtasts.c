@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/sha.h>
+
 #include "util.h"
 
 /* ------------------------------------------------------------ TXT record */
@@ -219,4 +221,33 @@ bool mtasts_mx_match(const struct mtasts_policy *p, const char *host)
 		}
 	}
 	return false;
+}
+
+/* ------------------------------------------------------ publishing a policy */
+
+const char *mtasts_mode_name(enum mtasts_mode mode)
+{
+	return mode == MTASTS_ENFORCE ? "enforce" : mode == MTASTS_TESTING ? "testing" : "none";
+}
+
+void mtasts_policy_text(
+    struct buf *out, enum mtasts_mode mode, const char *const *mx, size_t nmx, long max_age)
+{
+	buf_printf(out, "version: STSv1\r\nmode: %s\r\n", mtasts_mode_name(mode));
+	for (size_t i = 0; i < nmx; i++)
+		buf_printf(out, "mx: %s\r\n", mx[i]);
+	buf_printf(out, "max_age: %ld\r\n", max_age);
+}
+
+void mtasts_policy_id(const char *text, size_t len, char *id)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)text, len, md);
+	for (size_t i = 0; i < MTASTS_PUBLISH_ID_LEN / 2; i++) {
+		id[2 * i] = hex[md[i] >> 4];
+		id[2 * i + 1] = hex[md[i] & 15];
+	}
+	id[MTASTS_PUBLISH_ID_LEN] = '\0';
 }

@@ -6,6 +6,8 @@
  *   mtasts_txt_parse     "v=STSv1; id=20190429T010101;" -> the id
  *   mtasts_policy_parse  the text of /.well-known/mta-sts.txt -> policy
  *   mtasts_mx_match      whether an MX host is allowed by the policy
+ *   mtasts_policy_text   the policy text a domain publishes (http serves it)
+ *   mtasts_policy_id     a TXT record id that changes with that text
  *
  * Not here: fetching the policy (mtasts_fetch.h), its cache
  * (mtasts_cache.h), and the smtp client's use of it (smtp/sts.c).
@@ -54,5 +56,27 @@ void mtasts_policy_free(struct mtasts_policy *p);
 /* RFC 8461 4.1: host (any case, a final dot allowed) equals a pattern, or
  * a "*.domain" pattern with exactly one more label on the left. */
 bool mtasts_mx_match(const struct mtasts_policy *p, const char *host);
+
+/* "enforce", "testing" or "none". */
+const char *mtasts_mode_name(enum mtasts_mode mode);
+
+/*
+ * The policy text a domain serves at https://mta-sts.DOMAIN/.well-known/
+ * mta-sts.txt (RFC 8461 3.2), CRLF lines, appended to out: version, mode,
+ * one mx line per pattern, max_age (the caller keeps it within
+ * 0..MTASTS_MAX_AGE).  mtasts_policy_parse reads it back.
+ */
+void mtasts_policy_text(
+    struct buf *out, enum mtasts_mode mode, const char *const *mx, size_t nmx, long max_age);
+
+/*
+ * The id for the domain's _mta-sts TXT record: the first
+ * MTASTS_PUBLISH_ID_LEN hex digits of the SHA-256 of the policy text, so
+ * that it changes exactly when the text does (senders fetch the policy
+ * again only when the id changes).  id gets MTASTS_PUBLISH_ID_LEN + 1
+ * bytes.
+ */
+#define MTASTS_PUBLISH_ID_LEN 20
+void mtasts_policy_id(const char *text, size_t len, char *id);
 
 #endif

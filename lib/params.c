@@ -501,6 +501,10 @@ const struct param_def param_table[] = {
     STR("smtp_mta_sts_CAfile", "",
 	"for tests: PEM CAs trusted for MTA-STS policy hosts instead of the system's"),
     INT("smtp_mta_sts_https_port", "443", "for tests: the port MTA-STS policies are fetched from"),
+    STR("mta_sts_mode", "testing",
+	"MTA-STS policy mode http publishes for the domains: off, none, testing or enforce"),
+    STR("mta_sts_mx", "$myhostname", "MX host names or *.patterns of the published MTA-STS policy"),
+    TIME("mta_sts_max_age", "7", 'd', "max_age of the published MTA-STS policy"),
     STR("smtp_tls_secure_cert_match", "nexthop, dot-nexthop", "names the secure level accepts"),
     STR("smtp_tls_verify_cert_match", "hostname", "names the verify level accepts"),
     BOOL(

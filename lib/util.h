@@ -30,6 +30,8 @@ char *xvasprintf(const char *fmt, va_list ap);
 void str_lower(char *s);
 bool str_case_eq(const char *a, const char *b);
 bool str_prefix_case(const char *s, const char *prefix);
+/* 0..15 for an ASCII hex digit of either case, -1 for anything else. */
+int hex_value(int c);
 
 /* Strips leading and trailing ASCII white space in place; returns s+skip. */
 char *str_trim(char *s);

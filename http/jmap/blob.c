@@ -233,8 +233,7 @@ static char *query_get(const char *query, const char *name)
 				int hi, lo;
 
 				if (*q == '%' && q + 2 < end + 0 + 1 &&
-				    (hi = mime_hex_value(q[1])) >= 0 &&
-				    (lo = mime_hex_value(q[2])) >= 0) {
+				    (hi = hex_value(q[1])) >= 0 && (lo = hex_value(q[2])) >= 0) {
 					buf_putc(&b, (char)(hi * 16 + lo));
 					q += 2;
 				} else {

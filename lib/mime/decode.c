@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "base64.h"
+#include "util.h"
 
 void mime_b64_init(struct mime_b64 *d)
 {
@@ -65,17 +66,6 @@ enum {
 	QP_CR,	   /* after a CR in text */
 	QP_EQ_CR,  /* after "=" [ws] CR */
 };
-
-int mime_hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 void mime_qp_init(struct mime_qp *d)
 {
@@ -138,7 +128,7 @@ static void qp_step(struct mime_qp *d, char c, struct buf *out)
 		}
 		break;
 	case QP_EQ:
-		if (mime_hex_value(c) >= 0) {
+		if (hex_value(c) >= 0) {
 			d->hex1 = c;
 			d->state = QP_EQ_HEX;
 		} else if (c == '\n') {
@@ -154,8 +144,8 @@ static void qp_step(struct mime_qp *d, char c, struct buf *out)
 		break;
 	case QP_EQ_HEX:
 		d->state = QP_TEXT;
-		if (mime_hex_value(c) >= 0) {
-			buf_putc(out, mime_hex_value(d->hex1) * 16 + mime_hex_value(c));
+		if (hex_value(c) >= 0) {
+			buf_putc(out, hex_value(d->hex1) * 16 + hex_value(c));
 		} else {
 			qp_bad_eq(d, out);
 			buf_putc(out, d->hex1);

@@ -71,9 +71,6 @@ void mime_decoder_init(struct mime_decoder *d, enum mime_cte cte);
 void mime_decoder_feed(struct mime_decoder *d, const char *in, size_t len, struct buf *out);
 bool mime_decoder_finish(struct mime_decoder *d, struct buf *out);
 
-/* The value of a hexadecimal digit (either case), -1 if c is not one. */
-int mime_hex_value(int c);
-
 /* base64 encoding (no line breaks), for SASL and tests. */
 void mime_b64_encode(const void *in, size_t len, struct buf *out);
 

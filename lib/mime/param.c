@@ -282,8 +282,8 @@ static void param_ext_decode(const char *v, struct buf *out)
 	struct buf raw = BUF_INIT;
 
 	for (const char *p = text; *p; p++) {
-		if (*p == '%' && mime_hex_value(p[1]) >= 0 && mime_hex_value(p[2]) >= 0) {
-			buf_putc(&raw, mime_hex_value(p[1]) * 16 + mime_hex_value(p[2]));
+		if (*p == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
+			buf_putc(&raw, hex_value(p[1]) * 16 + hex_value(p[2]));
 			p += 2;
 		} else {
 			buf_putc(&raw, *p);

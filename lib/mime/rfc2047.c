@@ -58,9 +58,9 @@ static void word_decode_q(const char *t, size_t n, struct buf *raw)
 	for (size_t i = 0; i < n; i++) {
 		if (t[i] == '_') {
 			buf_putc(raw, ' ');
-		} else if (t[i] == '=' && i + 2 < n && mime_hex_value(t[i + 1]) >= 0 &&
-			   mime_hex_value(t[i + 2]) >= 0) {
-			buf_putc(raw, mime_hex_value(t[i + 1]) * 16 + mime_hex_value(t[i + 2]));
+		} else if (t[i] == '=' && i + 2 < n && hex_value(t[i + 1]) >= 0 &&
+			   hex_value(t[i + 2]) >= 0) {
+			buf_putc(raw, hex_value(t[i + 1]) * 16 + hex_value(t[i + 2]));
 			i += 2;
 		} else {
 			buf_putc(raw, t[i]);

@@ -88,13 +88,9 @@ const uint8_t *ms_boot_id(struct mstore *s)
 		close(fd);
 	}
 	for (int i = 0, j = 0; i < n && j < 32; i++) {
-		int v;
+		int v = hex_value((unsigned char)text[i]);
 
-		if (text[i] >= '0' && text[i] <= '9')
-			v = text[i] - '0';
-		else if (text[i] >= 'a' && text[i] <= 'f')
-			v = text[i] - 'a' + 10;
-		else
+		if (v < 0)
 			continue;
 		s->boot_id[j / 2] |= (uint8_t)(j % 2 ? v : v << 4);
 		j++;

@@ -122,9 +122,7 @@ static bool sv_encoded_one(const char *p, const char *end, bool unicode, struct 
 		while (p < end && isxdigit((unsigned char)*p)) {
 			if (++nd > 8)
 				goto bad;
-			v = v * 16 + (unsigned long)(isdigit((unsigned char)*p)
-							 ? *p - '0'
-							 : (tolower(*p) - 'a' + 10));
+			v = v * 16 + (unsigned long)hex_value((unsigned char)*p);
 			p++;
 		}
 		if (nd == 0 || (p < end && !isspace((unsigned char)*p)))

@@ -11,16 +11,7 @@
 
 #include <stdbool.h>
 
-static int xtext_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+#include "util.h"
 
 static bool xtext_is_xchar(int c)
 {
@@ -39,8 +30,8 @@ int xtext_decode(const char *in, size_t len, struct buf *out)
 			buf_putc(out, c);
 			continue;
 		}
-		if (len - i < 3 || (hi = xtext_hex((unsigned char)in[i + 1])) < 0 ||
-		    (lo = xtext_hex((unsigned char)in[i + 2])) < 0 || hi * 16 + lo == 0)
+		if (len - i < 3 || (hi = hex_value((unsigned char)in[i + 1])) < 0 ||
+		    (lo = hex_value((unsigned char)in[i + 2])) < 0 || hi * 16 + lo == 0)
 			return -1;
 		buf_putc(out, hi * 16 + lo);
 		i += 2;

@@ -170,6 +170,44 @@ static void test_cache_file(void **state)
 	rmdir(dir);
 }
 
+/* The published text reads back as the same policy; its id is a valid
+ * TXT id that changes with the text. */
+static void test_publish(void **state)
+{
+	const char *mx[] = {"mail.example.com", "*.backup.example.net"};
+	struct buf text = BUF_INIT, text2 = BUF_INIT, why = BUF_INIT;
+	struct mtasts_policy p;
+	char id[MTASTS_PUBLISH_ID_LEN + 1], id2[MTASTS_PUBLISH_ID_LEN + 1];
+	char txt[80], parsed[MTASTS_ID_MAX + 1];
+
+	(void)state;
+	mtasts_policy_text(&text, MTASTS_ENFORCE, mx, 2, 604800);
+	assert_string_equal(buf_cstr(&text), "version: STSv1\r\nmode: enforce\r\n"
+					     "mx: mail.example.com\r\nmx: *.backup.example.net\r\n"
+					     "max_age: 604800\r\n");
+	assert_true(mtasts_policy_parse(text.data, text.len, &p, &why));
+	assert_int_equal(p.mode, MTASTS_ENFORCE);
+	assert_int_equal(p.max_age, 604800);
+	assert_int_equal(p.nmx, 2);
+	assert_true(mtasts_mx_match(&p, "mx1.backup.example.net"));
+	mtasts_policy_free(&p);
+
+	mtasts_policy_id(text.data, text.len, id);
+	assert_int_equal(strlen(id), MTASTS_PUBLISH_ID_LEN);
+	snprintf(txt, sizeof(txt), "v=STSv1; id=%s", id);
+	assert_true(mtasts_txt_parse(txt, parsed));
+	assert_string_equal(parsed, id);
+	mtasts_policy_id(text.data, text.len, id2);
+	assert_string_equal(id, id2);
+	mtasts_policy_text(&text2, MTASTS_TESTING, mx, 2, 604800);
+	mtasts_policy_id(text2.data, text2.len, id2);
+	assert_string_not_equal(id, id2);
+	assert_string_equal(mtasts_mode_name(MTASTS_NONE), "none");
+	buf_free(&text);
+	buf_free(&text2);
+	buf_free(&why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +216,7 @@ int main(void)
 	    cmocka_unit_test(test_policy_bad),
 	    cmocka_unit_test(test_cache_value),
 	    cmocka_unit_test(test_cache_file),
+	    cmocka_unit_test(test_publish),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
