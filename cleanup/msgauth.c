@@ -489,7 +489,7 @@ static const char *cm_spf_identity(const struct cleanup_msgauth *ma)
  * One write() of an O_APPEND file: lines of concurrent cleanups do not mix.
  */
 static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcome *o, size_t n,
-    const char *disposition, bool dkim_ok, bool spf_ok)
+    const char *disposition, bool dkim_ok, bool spf_ok, const char *override)
 {
 	struct dmarc_report_row r = {
 	    .time = (long long)time(NULL),
@@ -508,6 +508,7 @@ static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcom
 	    .spf_pass = spf_ok,
 	    .spf_domain = cm_spf_identity(ma),
 	    .spf_result = ma->spf ? ma->spf : "",
+	    .arc_override = override ? override : "",
 	};
 	struct buf line = BUF_INIT;
 	const char *path = config_str("dmarc_aggregate_log");
@@ -528,6 +529,24 @@ static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcom
 	buf_free(&line);
 }
 
+/* The newest sealer, when the chain passed and dmarc_arc_trusted_sealers
+ * names it (RFC 8617 7.2: a local policy may accept mail that failed
+ * DMARC on the word of a sealer it trusts), or NULL. */
+static const char *cm_arc_trusted(const struct cleanup_msgauth *ma)
+{
+	const char *d = ma->arc_out.seal_domain;
+	char **list;
+	bool ok = false;
+
+	if (ma->arc == NULL || ma->arc_out.result != ARC_PASS || !cm_token_ok(d))
+		return NULL;
+	list = config_list("dmarc_arc_trusted_sealers");
+	for (size_t i = 0; list[i] && !ok; i++)
+		ok = str_case_eq(list[i], d);
+	strv_free(list);
+	return ok ? d : NULL;
+}
+
 /* RFC 7489 6.6.2-6.6.4: aligned SPF or DKIM pass; the policy of the
  * record found (sp= for a subdomain's mail under its org's record). */
 static void cm_dmarc_result(
@@ -538,6 +557,7 @@ static void cm_dmarc_result(
 	bool spf_ok =
 	    dmarc_aligned_org(cm_spf_domain(ma), ma->from, ma->walk.org, ma->rec.aspf_strict);
 	bool dkim_ok = false, pass;
+	const char *override = NULL;
 
 	if (ma->from == NULL && ma->dmarc_err == DMARC_NONE)
 		return;
@@ -562,19 +582,24 @@ static void cm_dmarc_result(
 			dis = pol;
 		if (ma->rec.testing && dis == DMARC_P_REJECT)
 			dis = DMARC_P_QUARANTINE;
+		if (dis != DMARC_P_NONE && (override = cm_arc_trusted(ma)) != NULL)
+			dis = DMARC_P_NONE;
 	}
 	buf_printf(out, ";\n\tdmarc=%s", dmarc_result_name(r));
 	if (ma->dmarc_have)
-		buf_printf(out, " (p=%s dis=%s)", dmarc_policy_name(pol), dmarc_policy_name(dis));
+		buf_printf(out, " (p=%s dis=%s%s%s)", dmarc_policy_name(pol),
+		    dmarc_policy_name(dis), override ? " local_policy=arc sealer=" : "",
+		    override ? override : "");
 	if (ma->from && cm_token_ok(ma->from))
 		buf_printf(out, " header.from=%s", ma->from);
 	if (config_bool("dmarc_policy_enforce")) {
 		ma->reject = dis == DMARC_P_REJECT;
 		ma->quarantine = dis == DMARC_P_QUARANTINE;
 	}
-	log_qid(ma->qid, "dmarc=%s from=%s policy=%s disposition=%s", dmarc_result_name(r),
-	    ma->from ? ma->from : "?", dmarc_policy_name(pol), dmarc_policy_name(dis));
-	cm_dmarc_report(ma, o, n, dmarc_policy_name(dis), dkim_ok, spf_ok);
+	log_qid(ma->qid, "dmarc=%s from=%s policy=%s disposition=%s%s%s", dmarc_result_name(r),
+	    ma->from ? ma->from : "?", dmarc_policy_name(pol), dmarc_policy_name(dis),
+	    override ? " arc_override=" : "", override ? override : "");
+	cm_dmarc_report(ma, o, n, dmarc_policy_name(dis), dkim_ok, spf_ok, override);
 }
 
 /* "arc=pass (i=2 d=...) smtp.remote-ip=... header.oldest-pass=0" */

@@ -240,6 +240,8 @@ const struct param_def param_table[] = {
     STR("arc_seal_domain", "", "d= of tern's ARC seals; its key is in dkim_key_directory"),
     STR("arc_seal_selector", "",
 	"s= of tern's ARC seals; empty: the first RSA key of arc_seal_domain"),
+    LIST("dmarc_arc_trusted_sealers", "",
+	"ARC sealers whose arc=pass overrides a DMARC fail (RFC 8617 7.2); empty: none"),
     BOOL("dmarc_verify", "yes",
 	"cleanup evaluates DMARC (with dkim_verify) into Authentication-Results"),
     STR("dmarc_organizational_domain", "dns_tree_walk",

@@ -45,8 +45,9 @@ class ArcSealTest(unittest.TestCase):
         import base64
         der = subprocess.run(["openssl", "pkey", "-in", cls.key, "-pubout", "-outform", "DER"],
                              check=True, capture_output=True, timeout=60).stdout
-        recs = {"arc._domainkey.lists.example.org":
-                "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()}
+        rec = "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()
+        recs = {"arc._domainkey.lists.example.org": rec,
+                "arc._domainkey.relay.example.net": rec}
         cls.srv = FakeSMTPServer()
         cls.dns = ZoneDns({})
         cls.inst = Instance(mailboxes=["postmaster@example.com"], main_cf={
@@ -59,6 +60,7 @@ class ArcSealTest(unittest.TestCase):
             "arc_sealing": "yes",
             "arc_seal_domain": "seal.example",
             "arc_seal_selector": "s1",
+            "dmarc_arc_trusted_sealers": "lists.example.org",
         })
         r = subprocess.run([TERN, "-c", cls.inst.dir, "dkim", "keygen", "seal.example", "--rsa",
                             "--selector", "s1"], capture_output=True, text=True, timeout=60)
@@ -66,7 +68,9 @@ class ArcSealTest(unittest.TestCase):
         m = re.match(r'(\S+)\. IN TXT \((.*)\)$', r.stdout.strip())
         assert m, r.stdout
         recs[m.group(1)] = "".join(re.findall(r'"([^"]*)"', m.group(2)))
-        cls.dns.set_zone({n: [("TXT", v)] for n, v in recs.items()})
+        zone = {n: [("TXT", v)] for n, v in recs.items()}
+        zone["_dmarc.strict.example"] = [("TXT", "v=DMARC1; p=reject")]
+        cls.dns.set_zone(zone)
         cls.recs = os.path.join(cls.tmp, "recs")
         with open(cls.recs, "w") as f:
             for n, v in recs.items():
@@ -79,9 +83,9 @@ class ArcSealTest(unittest.TestCase):
         cls.dns.stop()
         cls.srv.stop()
 
-    def seal(self, msg):
-        r = subprocess.run([DEBIAN_PYTHON, "-c", SEAL, self.key, "arc", "lists.example.org",
-                            "lists.example.org", "1765000000"],
+    def seal(self, msg, sealer="lists.example.org"):
+        r = subprocess.run([DEBIAN_PYTHON, "-c", SEAL, self.key, "arc", sealer,
+                            sealer, "1765000000"],
                            input=msg, capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         return r.stdout
@@ -93,7 +97,7 @@ class ArcSealTest(unittest.TestCase):
         cv, n, why = r.stdout.decode().strip().split(" ", 2)
         return cv, int(n), why
 
-    def relay(self, msg):
+    def relay(self, msg, code=250):
         before = len(self.srv.transactions)
         c = Conn(self.inst.smtp_port)
         self.assertEqual(c.reply()[0], 220)
@@ -102,9 +106,12 @@ class ArcSealTest(unittest.TestCase):
         self.assertEqual(c.cmd("RCPT TO:<bob@remote.test>")[0], 250)
         self.assertEqual(c.cmd("DATA")[0], 354)
         c.send(msg.replace(b"\r\n.", b"\r\n..").decode("latin-1") + ".\r\n")
-        self.assertEqual(c.reply()[0], 250)
+        final = c.reply()
         c.cmd("QUIT")
         c.close()
+        self.assertEqual(final[0], code, final)
+        if code != 250:
+            return final
         wait_until(lambda: len(self.srv.transactions) > before, 30,
                    what="the relayed message\n" + self.inst.log()[-3000:])
         return self.srv.transactions[before].data
@@ -153,6 +160,19 @@ class ArcSealTest(unittest.TestCase):
         self.assertEqual([v for v in header_fields(got, "ARC-Seal") if v.startswith("i=2")], [])
         self.assertEqual(self.dkimpy(got)[0], "fail")
         self.assertIn("arc: the chain failed: not sealed", self.inst.log())
+
+    def test_trusted_sealer_overrides_dmarc_reject(self):
+        """strict.example says p=reject and the message has no aligned pass:
+        rejected, unless the chain passes and its newest sealer is in
+        dmarc_arc_trusted_sealers (RFC 8617 7.2, a local policy)."""
+        msg = MSG.replace(b"alice@example.com", b"alice@strict.example")
+        final = self.relay(self.seal(msg.replace(b"hello", b"arc-untrusted"),
+                                     sealer="relay.example.net"), code=550)
+        self.assertIn("5.7.1 Message rejected by the DMARC policy of strict.example", final[1])
+        got = self.relay(self.seal(msg.replace(b"hello", b"arc-trusted")))
+        self.assertIn("dmarc=fail (p=reject dis=none local_policy=arc "
+                      "sealer=lists.example.org) header.from=strict.example", self.ours(got)[0])
+        self.assertIn("arc_override=lists.example.org", self.inst.log())
 
 
 class ArcSealConfigTest(unittest.TestCase):
