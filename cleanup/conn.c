@@ -39,6 +39,7 @@
 #include "ipc.h"
 #include "dkim_sign.h"
 #include "log.h"
+#include "milter.h"
 #include "msgauth.h"
 #include "proto.h"
 #include "queue.h"
@@ -47,6 +48,8 @@
 
 enum cc_state {
 	CC_BEGIN,
+	CC_MILTER_HOLD, /* a local submission held for non_smtpd_milters */
+	CC_MILTER,	/* op=end came: the milters are asked (milter.c) */
 	CC_HEADER,
 	CC_BODY,
 	CC_VERIFY,  /* op=end came: DKIM key look-ups run (msgauth.c) */
@@ -91,6 +94,11 @@ struct cleanup_conn {
 	char *origin;		       /* "name[addr]" for the checks' log */
 	char discard_qid[QID_LEN + 1];
 	bool tls_optional; /* the header says "TLS-Required: No" (RFC 8689) */
+	/* non_smtpd_milters: the begin record and the message, held until
+	 * the milters answered, then written as any message. */
+	struct cleanup_milter *milter;
+	struct buf begin_rec;
+	char *reject; /* a milter's 5xx: every recipient bounces with it */
 };
 
 static size_t cc_count;
@@ -132,6 +140,9 @@ static void cc_free(struct cleanup_conn *cc)
 	buf_free(&cc->hdr_rest);
 	cleanup_msgauth_free(cc->ma);
 	cleanup_sign_free(cc->sign);
+	cleanup_milter_free(cc->milter);
+	buf_free(&cc->begin_rec);
+	free(cc->reject);
 	cc_free_strings(cc);
 	free(cc);
 	cc_count--;
@@ -166,7 +177,7 @@ static void cc_pump(struct cleanup_conn *cc)
 	}
 	/* While a reply waits for room, stop reading: one reply at a time.
 	 * A message in the group commit reads nothing until its reply. */
-	if (cc->state == CC_COMMIT)
+	if (cc->state == CC_COMMIT || cc->state == CC_MILTER)
 		events = 0;
 	else if (cc->ipc.out.len > 0)
 		events = EV_WRITE;
@@ -284,6 +295,12 @@ static char *cc_qualify(const struct cleanup_conn *cc, const char *addr)
 	return xasprintf("%s@%s", addr, origin);
 }
 
+/* A local submission (pickup): a uid and no client address. */
+static bool cc_is_local(const struct ipc_msg *m)
+{
+	return ipc_get(m, A_UID) != NULL && ipc_get(m, A_CLIENT_ADDR) == NULL;
+}
+
 /* Sender and size; NULL when fine, else what is wrong. */
 static const char *cc_begin_checks(struct cleanup_conn *cc, const struct ipc_msg *m)
 {
@@ -296,7 +313,7 @@ static const char *cc_begin_checks(struct cleanup_conn *cc, const struct ipc_msg
 		return "bad sender";
 	if (ipc_get(m, A_SIZE) && (!ipc_get_int(m, A_SIZE, &size) || size < 0))
 		return "bad size";
-	cc->local = ipc_get(m, A_UID) != NULL && ipc_get(m, A_CLIENT_ADDR) == NULL;
+	cc->local = cc_is_local(m);
 	cc->rewrite = cc->local || (rewrite && strcmp(rewrite, "yes") == 0);
 	if (cc->local && fullname) {
 		if (!cc_value_ok(fullname, CLEANUP_MAX_ATTR))
@@ -450,11 +467,55 @@ static bool cc_str_is(const struct ipc_msg *m, const char *name, const char *val
 	return v && strcmp(v, value) == 0;
 }
 
+/*
+ * A well-formed local submission, when non_smtpd_milters are set: the
+ * begin record is kept and the message held (CC_MILTER_HOLD) until the
+ * milters answered (cc_milter_done).  False: cc_begin goes on as usual
+ * (and finds what is wrong, if anything).
+ */
+static bool cc_milter_hold(struct cleanup_conn *cc, const struct ipc_msg *m)
+{
+	const struct ipc_attr *s = ipc_get(m, A_SENDER);
+	size_t n = cc_count_rcpts(m);
+	struct cc_rcpt *r;
+	char *q;
+
+	if (cc->milter || !cleanup_milter_enabled() || !cc_is_local(m) || s == NULL ||
+	    !cc_value_ok(s, CLEANUP_MAX_ADDR) || cc_too_big(m))
+		return false;
+	r = xreallocarray(NULL, n ? n : 1, sizeof(*r));
+	if (cc_collect_rcpts(m, r, &n) != NULL) {
+		free(r);
+		return false;
+	}
+	cc->local = true; /* for cc_qualify: the milters see full addresses */
+	q = cc_qualify(cc, s->value);
+	cc->milter = cleanup_milter_new(cc->loop, q);
+	free(q);
+	for (size_t i = 0; i < n; i++) {
+		q = cc_qualify(cc, r[i].addr);
+		cleanup_milter_add_rcpt(cc->milter, q, r[i].orcpt, r[i].notify);
+		free(q);
+	}
+	free(r);
+	for (size_t i = 0; i < m->count; i++)
+		ipc_put(&cc->begin_rec, m->attrs[i].name, m->attrs[i].value, m->attrs[i].len);
+	ipc_end(&cc->begin_rec);
+	cc->state = CC_MILTER_HOLD;
+	return true;
+}
+
 static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 {
-	size_t n = cc_count_rcpts(m);
-	struct cc_rcpt *r = xreallocarray(NULL, n ? n : 1, sizeof(*r));
-	const char *err = cc_begin_checks(cc, m);
+	size_t n;
+	struct cc_rcpt *r;
+	const char *err;
+
+	if (cc_milter_hold(cc, m))
+		return;
+	n = cc_count_rcpts(m);
+	r = xreallocarray(NULL, n ? n : 1, sizeof(*r));
+	err = cc_begin_checks(cc, m);
 
 	if (err == NULL)
 		err = cc_collect_rcpts(m, r, &cc->nrcpt);
@@ -586,26 +647,26 @@ static void cc_header_done(struct cleanup_conn *cc)
 	cc->state = CC_BODY;
 }
 
-static void cc_data(struct cleanup_conn *cc, const struct ipc_msg *m)
+/* Message bytes: held for the milters, or into the header or body. */
+static void cc_data_bytes(struct cleanup_conn *cc, const char *p, size_t len)
 {
-	const struct ipc_attr *a = ipc_get(m, A_DATA);
 	long long limit = config_size("message_size_limit");
 
-	if (a == NULL) {
-		cc_protocol_error(cc, "op=data without data");
-		return;
-	}
-	cc->size += (long long)a->len;
+	cc->size += (long long)len;
 	if (limit > 0 && cc->size > limit) {
 		cc_fail(cc, ST_REJECT, "5.3.4 Message size exceeds fixed limit");
 		return;
 	}
+	if (cc->state == CC_MILTER_HOLD) {
+		buf_append(&cc->milter->message, p, len);
+		return;
+	}
 	if (cc->state == CC_HEADER) {
-		buf_append(&cc->head, a->value, a->len);
+		buf_append(&cc->head, p, len);
 		if (hdr_split_scan(&cc->split, cc->head.data, cc->head.len))
 			cc_header_done(cc);
 	} else {
-		cc_body_write(cc, a->value, a->len);
+		cc_body_write(cc, p, len);
 	}
 	if (!cc_checks_verdict(cc))
 		return;
@@ -616,6 +677,16 @@ static void cc_data(struct cleanup_conn *cc, const struct ipc_msg *m)
 		log_error("%s: queue file write error: %s", cc->file.qid, strerror(e));
 		cc_fail(cc, ST_DEFER, cc_write_error(e));
 	}
+}
+
+static void cc_data(struct cleanup_conn *cc, const struct ipc_msg *m)
+{
+	const struct ipc_attr *a = ipc_get(m, A_DATA);
+
+	if (a == NULL)
+		cc_protocol_error(cc, "op=data without data");
+	else
+		cc_data_bytes(cc, a->value, a->len);
 }
 
 /* Printable for the log: client text must not forge log lines. */
@@ -742,12 +813,141 @@ static void cc_end(struct cleanup_conn *cc)
 	/* Known once the header is: smtp reads it from the envelope. */
 	if (cc->tls_optional)
 		qfw_attr(&cc->file.w, A_TLS_REQUIRED, "no");
+	if (cc->reject)
+		qfw_attr(&cc->file.w, A_REJECT, cc->reject);
 	cc_put_rcpts(cc);
 	if (cc->ma && cleanup_msgauth_end(cc->ma, cc_verified, cc)) {
 		cc->state = CC_VERIFY;
 		return;
 	}
 	cc_commit(cc);
+}
+
+/* "QID: milter-reject: END-OF-MESSAGE from localhost[127.0.0.1]: ...". */
+static void cc_milter_log(
+    const char *qid, const struct cleanup_milter *cm, const char *action, const char *text)
+{
+	char *from = xstrdup(cm->sender);
+
+	cc_log_safe(from, strlen(from));
+	log_qid(
+	    qid, "%s: %s from localhost[127.0.0.1]: %s; from=<%s>", action, cm->stage, text, from);
+	free(from);
+}
+
+/* The begin record to write the message with: the one received, with the
+ * envelope (and hold) as the milters left it when they accepted. */
+static bool cc_milter_begin(
+    struct cleanup_conn *cc, const struct cleanup_milter *cm, bool edited, struct ipc_msg *out)
+{
+	static const char *const envelope[] = {A_SENDER, A_RCPT, A_ORCPT, A_NOTIFY, A_HOLD};
+	struct ipc_msg orig;
+	struct buf rec = BUF_INIT;
+	size_t used;
+	bool ok;
+
+	ipc_msg_init(&orig);
+	ok = ipc_parse(cc->begin_rec.data, cc->begin_rec.len, cc->begin_rec.len, &orig, &used,
+		 NULL) == IPC_OK;
+	for (size_t i = 0; ok && i < orig.count; i++) {
+		bool skip = false;
+
+		for (size_t k = 0; edited && k < sizeof(envelope) / sizeof(envelope[0]); k++)
+			skip |= strcmp(orig.attrs[i].name, envelope[k]) == 0;
+		if (!skip)
+			ipc_put(&rec, orig.attrs[i].name, orig.attrs[i].value, orig.attrs[i].len);
+	}
+	if (edited) {
+		ipc_put_str(&rec, A_SENDER, cm->sender);
+		for (size_t i = 0; i < cm->nrcpt; i++) {
+			ipc_put_str(&rec, A_RCPT, cm->rcpt[i].addr);
+			if (cm->rcpt[i].orcpt)
+				ipc_put_str(&rec, A_ORCPT, cm->rcpt[i].orcpt);
+			if (cm->rcpt[i].notify)
+				ipc_put_str(&rec, A_NOTIFY, cm->rcpt[i].notify);
+		}
+		if (cm->quarantine)
+			ipc_put_str(&rec, A_HOLD, "yes");
+	}
+	ipc_end(&rec);
+	ok = ok && ipc_parse(rec.data, rec.len, rec.len, out, &used, NULL) == IPC_OK;
+	ipc_msg_free(&orig);
+	buf_free(&rec);
+	return ok;
+}
+
+/*
+ * The milters accepted, rejected (5xx) or discarded the message: it is
+ * written as any message from its begin record (edited when accepted), a
+ * rejected one marked so that qmgr bounces every recipient with the
+ * milter's reply, as Postfix's cleanup bounces it.
+ */
+static void cc_milter_write(struct cleanup_conn *cc, struct cleanup_milter *cm, const char *text)
+{
+	bool accept = cm->verdict == CM_ACCEPT;
+	struct ipc_msg m;
+
+	ipc_msg_init(&m);
+	if (accept && cm->nrcpt == 0) {
+		cm->verdict = CM_DISCARD;
+		cm->stage = "END-OF-MESSAGE";
+		accept = false;
+		text = "milter removed every recipient";
+	}
+	if (!cc_milter_begin(cc, cm, accept, &m)) {
+		cc_protocol_error(cc, "begin record");
+		cc->state = CC_CLOSING;
+		ipc_msg_free(&m);
+		return;
+	}
+	cc->state = CC_BEGIN;
+	cc_begin(cc, &m);
+	ipc_msg_free(&m);
+	if (cc->state == CC_HEADER && cm->verdict == CM_DISCARD) {
+		cc_milter_log(cc->file.qid, cm, "milter-discard",
+		    text ? text : "milter triggers DISCARD action");
+		strlcpy(cc->discard_qid, cc->file.qid, sizeof(cc->discard_qid));
+		cleanup_file_discard(&cc->file);
+		cc_reply(cc, ST_OK, A_QUEUE_ID, cc->discard_qid, CC_CLOSING);
+		return;
+	}
+	if (cc->state == CC_HEADER) {
+		if (cm->verdict == CM_REJECT) {
+			cc_milter_log(cc->file.qid, cm, "milter-reject", text);
+			cc->reject = xstrdup(text);
+		} else if (cm->quarantine) {
+			cc_milter_log(cc->file.qid, cm, "milter-hold", cm->quarantine);
+		}
+		cc->size = 0;
+		cc_data_bytes(cc, buf_cstr(&cm->message), cm->message.len);
+	}
+	/* As op=end would (cc_dispatch). */
+	if (cc->state == CC_HEADER || cc->state == CC_BODY)
+		cc_end(cc);
+	else if (cc->state == CC_DISCARD)
+		cc_discard_end(cc);
+	else if (cc->state == CC_DRAIN)
+		cc->state = CC_CLOSING;
+}
+
+/* The milters' verdict on a held local submission (milter.h). */
+static void cc_milter_done(void *ctx, struct cleanup_milter *cm)
+{
+	struct cleanup_conn *cc = ctx;
+	const char *text = cm->reply ? cm->reply : "";
+
+	/* "550 5.7.1 text" -> "5.7.1 text", as cleanup's reasons read. */
+	text += strspn(text, "0123456789");
+	text += strspn(text, " -");
+	if (cm->verdict == CM_TEMPFAIL || cm->verdict == CM_CONFIG) {
+		cc_milter_log("NOQUEUE", cm, "milter-reject", text);
+		cc_reply(cc, ST_DEFER, A_REASON, text, CC_CLOSING);
+	} else {
+		cc_milter_write(cc, cm, cm->verdict == CM_REJECT ? text : NULL);
+	}
+	cc->milter = NULL;
+	cleanup_milter_free(cm);
+	cc_pump(cc);
 }
 
 /* Acts on one record according to the state. */
@@ -761,6 +961,15 @@ static void cc_dispatch(struct cleanup_conn *cc, const struct ipc_msg *m)
 			cc_begin(cc, m);
 		else
 			cc_protocol_error(cc, "expected op=begin");
+	} else if (cc->state == CC_MILTER_HOLD) {
+		if (op && strcmp(op, OP_DATA) == 0) {
+			cc_data(cc, m);
+		} else if (is_end) {
+			cc->state = CC_MILTER;
+			cleanup_milter_run(cc->milter, cc_milter_done, cc);
+		} else {
+			cc_protocol_error(cc, "expected op=data or op=end");
+		}
 	} else if (cc->state == CC_HEADER || cc->state == CC_BODY) {
 		if (op && strcmp(op, OP_DATA) == 0)
 			cc_data(cc, m);
@@ -821,7 +1030,7 @@ static void cc_on_timer(struct event_loop *loop, void *ctx)
 	long long idle = event_now(loop) - cc->last_active;
 
 	cc->timer = NULL;
-	if (idle < cc_idle_ms() || cc->state == CC_COMMIT) {
+	if (idle < cc_idle_ms() || cc->state == CC_COMMIT || cc->state == CC_MILTER) {
 		cc->timer = event_timer_add(
 		    loop, idle < cc_idle_ms() ? cc_idle_ms() - idle : 1000, cc_on_timer, cc);
 		return;

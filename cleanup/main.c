@@ -8,7 +8,8 @@
  * submissions and rewrite=yes clients (unqualified envelope addresses,
  * missing Date/Message-ID/From: missing.c), applies header_checks and
  * body_checks (checks.c), and writes the queue file durably before it
- * answers (store.c).  Not yet: canonical rewriting and DMARC.  DKIM
+ * answers (store.c).  Local submissions go through non_smtpd_milters
+ * first (milter.c).  Not yet: canonical rewriting and DMARC.  DKIM
  * verification and Authentication-Results: msgauth.c.
  */
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "dns.h"
+#include "milter.h"
 #include "msgauth.h"
 #include "daemon.h"
 #include "event.h"
@@ -29,6 +31,7 @@ int main(int argc, char **argv)
 
 	daemon_init(&d, argc, argv, "cleanup", 0);
 	cleanup_store_init();
+	cleanup_milter_init();
 	if (!cleanup_msgauth_init(&why))
 		log_fatal("%s", buf_cstr(&why));
 	loop = event_loop_new();

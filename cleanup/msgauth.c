@@ -66,6 +66,7 @@
 #include "msgauth/dkim.h"
 #include "msgauth/dmarc.h"
 #include "msgauth/dmarc_report.h"
+#include "report_mail.h"
 #include "proto.h"
 #include "util.h"
 
@@ -486,7 +487,8 @@ static const char *cm_spf_identity(const struct cleanup_msgauth *ma)
 /*
  * dmarc_aggregate_reports: one line for `tern dmarc report` appended to
  * dmarc_aggregate_log, for a domain whose record asks for reports (rua=).
- * One write() of an O_APPEND file: lines of concurrent cleanups do not mix.
+ * One write() of an O_APPEND file (report_log_append): lines of
+ * concurrent cleanups do not mix.
  */
 static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcome *o, size_t n,
     const char *disposition, bool dkim_ok, bool spf_ok, const char *override)
@@ -512,7 +514,6 @@ static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcom
 	};
 	struct buf line = BUF_INIT;
 	const char *path = config_str("dmarc_aggregate_log");
-	int fd;
 
 	if (!config_bool("dmarc_aggregate_reports") || !ma->dmarc_have || !ma->rec.rua[0])
 		return;
@@ -521,11 +522,8 @@ static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcom
 			r.dkim[r.ndkim++] = (struct dmarc_report_dkim){
 			    o[i].domain, o[i].selector, dkim_result_name(o[i].result)};
 	dmarc_report_line(&r, &line);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0 || write(fd, line.data, line.len) != (ssize_t)line.len)
+	if (!report_log_append(path, &line))
 		log_qid(ma->qid, "warning: dmarc report: %s: %m", path);
-	if (fd >= 0)
-		close(fd);
 	buf_free(&line);
 }
 

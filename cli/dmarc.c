@@ -28,18 +28,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "base64.h"
-#include "command_run.h"
 #include "config.h"
 #include "dns.h"
 #include "gzip.h"
 #include "msgauth/dmarc.h"
 #include "msgauth/dmarc_report.h"
+#include "report_mail.h"
 #include "tern.h"
 #include "util.h"
 
@@ -116,58 +114,24 @@ static bool dr_destination_ok(const char *domain, const char *dest)
 static void dr_message(const struct dr_ctx *c, const char *to, const char *domain, const char *id,
     const char *file, const struct buf *gz, struct buf *msg)
 {
-	struct buf b64 = BUF_INIT;
-	char boundary[64];
+	char *subject =
+	    xasprintf("Report Domain: %s Submitter: %s Report-ID: <%s>", domain, c->org_name, id);
+	char *text =
+	    xasprintf("This is a DMARC aggregate report for %s from %s.", domain, c->org_name);
+	struct report_mail m = {
+	    .from = c->sender,
+	    .to = to,
+	    .subject = subject,
+	    .type = "multipart/mixed",
+	    .text = text,
+	    .file_type = "application/gzip",
+	    .file_name = file,
+	    .file = gz,
+	};
 
-	snprintf(boundary, sizeof(boundary), "=_tern_dmarc_%ld_%d", (long)time(NULL), getpid());
-	buf_printf(msg,
-	    "From: %s\nTo: %s\nSubject: Report Domain: %s Submitter: %s Report-ID: <%s>\n",
-	    c->sender, to, domain, c->org_name, id);
-	buf_printf(
-	    msg, "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"%s\"\n\n", boundary);
-	buf_printf(msg,
-	    "--%s\nContent-Type: text/plain; charset=us-ascii\n\n"
-	    "This is a DMARC aggregate report for %s from %s.\n\n",
-	    boundary, domain, c->org_name);
-	buf_printf(msg,
-	    "--%s\nContent-Type: application/gzip; name=\"%s\"\n"
-	    "Content-Transfer-Encoding: base64\n"
-	    "Content-Disposition: attachment; filename=\"%s\"\n\n",
-	    boundary, file, file);
-	base64_encode(gz->data, gz->len, &b64);
-	for (size_t i = 0; i < b64.len; i += 76)
-		buf_printf(msg, "%.*s\n", (int)(b64.len - i < 76 ? b64.len - i : 76), b64.data + i);
-	buf_printf(msg, "\n--%s--\n", boundary);
-	buf_free(&b64);
-}
-
-/* Hands msg to sendmail for rcpt; true when it was queued. */
-static bool dr_sendmail(const struct dr_ctx *c, const char *rcpt, const struct buf *msg)
-{
-	char *path = xasprintf("%s/sendmail", config_str("command_directory"));
-	char *argv[] = {path, "-C", (char *)config_dir(), "-i", "-f", (char *)c->sender, "--",
-	    (char *)rcpt, NULL};
-	char *env[] = {"PATH=/usr/bin:/bin", NULL};
-	int fd = memfd_create("dmarc-report", MFD_CLOEXEC);
-	struct command_spec spec = {
-	    .argv = argv, .env = env, .stdin_fd = fd, .time_limit = 120, .output_max = 512};
-	struct command_outcome out = {.status = -1};
-	bool ok = false;
-
-	if (fd >= 0 && write(fd, msg->data, msg->len) == (ssize_t)msg->len &&
-	    lseek(fd, 0, SEEK_SET) == 0 && command_run(&spec, &out) == 0) {
-		ok = WIFEXITED(out.status) && WEXITSTATUS(out.status) == 0;
-		if (!ok)
-			fprintf(stderr, "tern dmarc: sendmail for <%s> failed: %s\n", rcpt,
-			    buf_cstr(&out.output));
-		buf_free(&out.output);
-	} else {
-		fprintf(stderr, "tern dmarc: cannot run %s: %s\n", path, strerror(errno));
-	}
-	if (fd >= 0)
-		close(fd);
-	free(path);
-	return ok;
+	report_mail_message(&m, msg);
+	free(subject);
+	free(text);
 }
 
 /* Sends (or writes) one report to each usable rua= address. */
@@ -194,7 +158,7 @@ static void dr_deliver(struct dr_ctx *c, const struct dmarc_report_row *last, co
 			continue;
 		}
 		dr_message(c, addr, last->policy_domain, id, file, gz, &msg);
-		if (dr_sendmail(c, addr, &msg)) {
+		if (report_mail_send("tern dmarc", c->sender, addr, &msg)) {
 			printf("%s: report %s sent to <%s>\n", last->policy_domain, id, addr);
 			c->sent++;
 		} else {
@@ -228,19 +192,13 @@ static void dr_report(struct dr_ctx *c, const struct dmarc_report_row *rows, siz
 		fprintf(stderr, "tern dmarc: gzip failed\n");
 		c->failed++;
 	} else if (c->output) {
-		char *path = xasprintf("%s/%s", c->output, file);
-		FILE *f = fopen(path, "w");
-
-		if (f && fwrite(gz.data, 1, gz.len, f) == gz.len && fclose(f) == 0) {
-			printf("%s: report %s written to %s\n", rows[0].policy_domain, id, path);
+		if (report_file_write("tern dmarc", c->output, file, &gz)) {
+			printf("%s: report %s written to %s/%s\n", rows[0].policy_domain, id,
+			    c->output, file);
 			c->sent++;
 		} else {
-			fprintf(stderr, "tern dmarc: %s: %s\n", path, strerror(errno));
-			if (f)
-				fclose(f);
 			c->failed++;
 		}
-		free(path);
 	} else {
 		dr_deliver(c, &rows[n - 1], id, file, &gz);
 	}
@@ -261,21 +219,12 @@ static int dr_by_domain(const void *a, const void *b)
 /* Reads path's lines; rows point into *text (free both). */
 static size_t dr_read(const char *path, char **text, struct dmarc_report_row **rows, size_t *bad)
 {
-	FILE *f = fopen(path, "r");
-	struct buf all = BUF_INIT;
-	char chunk[8192];
-	size_t n = 0, got;
+	size_t n = 0;
 	char *line, *save = NULL;
 
 	*rows = NULL;
-	*text = NULL;
-	if (f == NULL)
+	if ((*text = report_log_read(path)) == NULL)
 		return 0;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&all, chunk, got);
-	fclose(f);
-	*text = xstrdup(buf_cstr(&all));
-	buf_free(&all);
 	for (line = strtok_r(*text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		*rows = xreallocarray(*rows, n + 1, sizeof(**rows));
 		if (dmarc_report_parse(line, &(*rows)[n]))
@@ -301,26 +250,7 @@ static int dr_cmd_report(struct dr_ctx *c)
 	size_t n, bad = 0, start = 0;
 	int rc = 0;
 
-	if (access(sending, F_OK) == 0) { /* a failed run's: this run sends it */
-		char *more = xasprintf("%s.%ld", sending, (long)time(NULL));
-		if (rename(log, more) == 0) {
-			FILE *in = fopen(more, "r"), *out = fopen(sending, "a");
-			char chunk[8192];
-			size_t got;
-			while (in && out && (got = fread(chunk, 1, sizeof(chunk), in)) > 0)
-				fwrite(chunk, 1, got, out);
-			if (in)
-				fclose(in);
-			if (out == NULL || fclose(out) != 0)
-				rc = 1;
-			else
-				unlink(more);
-		}
-		free(more);
-	} else if (rename(log, sending) < 0 && errno != ENOENT) {
-		fprintf(stderr, "tern dmarc: %s: %s\n", log, strerror(errno));
-		rc = 1;
-	}
+	rc = report_log_take("tern dmarc", log, sending);
 	if (!dns_init(config_time("smtpd_dns_timeout") * 1000 / 2, &why))
 		fprintf(stderr, "tern dmarc: %s\n", buf_cstr(&why));
 	n = dr_read(sending, &text, &rows, &bad);

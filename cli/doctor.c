@@ -9,6 +9,8 @@
  * - A/AAAA: myhostname has an address;
  * - PTR: each address has a PTR name that has the address again
  *   (forward-confirmed reverse DNS, what receivers check);
+ * - TLSA: _25._tcp.myhostname's records match smtpd_tls_cert_file's
+ *   certificate (optional: none is "warn", with the 3 1 1 record to add);
  * then for each domain (those named, else mydomain):
  * - MX: the domain's MX includes myhostname;
  * - SPF: exactly one v=spf1 record, and it passes (lib/msgauth/spf.h)
@@ -32,6 +34,8 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +45,7 @@
 #include <sysexits.h>
 
 #include "config.h"
+#include "dane.h"
 #include "dns.h"
 #include "dnsbl.h"
 #include "msgauth/dkim.h"
@@ -117,6 +122,87 @@ static enum dns_status doctor_txt(const char *name, char ***txt, size_t *n, stru
 static bool doctor_failed(enum dns_status st)
 {
 	return st == DNS_RETRY || st == DNS_FAIL;
+}
+
+/* The certificates of a PEM chain file, the server's first; 0 if none. */
+static size_t doctor_chain(const char *path, X509 ***out)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x;
+	size_t n = 0;
+
+	*out = NULL;
+	if (f == NULL)
+		return 0;
+	while (n < 16 && (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		*out = xrealloc(*out, (n + 1) * sizeof(**out));
+		(*out)[n++] = x;
+	}
+	ERR_clear_error();
+	fclose(f);
+	return n;
+}
+
+/*
+ * TLSA (RFC 7672): _25._tcp.myhostname against the certificate smtpd
+ * offers.  No records: optional (they need a DNSSEC-signed zone).
+ * Records none of which matches: senders that use DANE defer all mail,
+ * the worst case (a certificate renewed without a new record).  Records
+ * the resolver did not validate: senders ignore them.
+ */
+static void doctor_tlsa(struct doctor *d)
+{
+	const char *file = config_str("smtpd_tls_cert_file");
+	struct dane_tlsa_set set = {0};
+	struct buf why = BUF_INIT, hex = BUF_INIT;
+	unsigned char md[DANE_TLSA_DATA_MAX];
+	size_t len = 0, n;
+	bool secure = false;
+	X509 **chain;
+	char *name, *fix;
+	enum dns_status st;
+
+	if (*file == 0)
+		return; /* no STARTTLS: nothing to pin */
+	n = doctor_chain(file, &chain);
+	name = xasprintf("_25._tcp.%s", d->host);
+	if (n == 0 || !dane_tlsa_digest(chain[0], 1, 1, md, &len)) {
+		doctor_report(d, DOC_FAIL, "TLSA", NULL, "%s: no certificate can be read", file);
+		goto out;
+	}
+	for (size_t i = 0; i < len; i++)
+		buf_printf(&hex, "%02x", md[i]);
+	fix = xasprintf("publish: %s. IN TLSA 3 1 1 %s", name, buf_cstr(&hex));
+	st = dane_tlsa_lookup(d->host, 25, &set, &secure, &why);
+	if (doctor_failed(st))
+		doctor_report(d, DOC_TEMPFAIL, "TLSA", NULL, "%s: %s", name, buf_cstr(&why));
+	else if (st != DNS_OK)
+		doctor_report(d, DOC_WARN, "TLSA", fix,
+		    "%s: no TLSA record (optional: needs a DNSSEC-signed zone; DANE senders then "
+		    "verify this host)",
+		    name);
+	else if (!dane_tlsa_matches(&set, chain, n))
+		doctor_report(d, DOC_FAIL, "TLSA", fix,
+		    "%s: no record matches the certificate of %s: senders that use DANE defer "
+		    "every message",
+		    name, file);
+	else if (!secure)
+		doctor_report(d, DOC_WARN, "TLSA", NULL,
+		    "%s: a record matches, but the answer is not DNSSEC-validated (senders ignore "
+		    "it)",
+		    name);
+	else
+		doctor_report(
+		    d, DOC_OK, "TLSA", NULL, "%s: matches the certificate (DNSSEC)", name);
+	free(fix);
+out:
+	dane_tlsa_free(&set);
+	for (size_t i = 0; i < n; i++)
+		X509_free(chain[i]);
+	free(chain);
+	free(name);
+	buf_free(&hex);
+	buf_free(&why);
 }
 
 /* The addresses of name of one family (AF_INET, AF_INET6), as text, added
@@ -567,6 +653,7 @@ int cmd_doctor(const char *confdir, int argc, char **argv)
 	doctor_addrs(&d);
 	for (size_t i = 0; d.addrs[i]; i++)
 		doctor_ptr_one(&d, d.addrs[i]);
+	doctor_tlsa(&d);
 	for (size_t i = 0; domains[i]; i++) {
 		d.domain = domains[i];
 		if (d.checks == NULL)

@@ -45,7 +45,9 @@ static void usage(void)
 	    "                  check DKIM signatures, make a key, sign a message\n"
 	    "  doctor [--json] [DOMAIN...]  the DNS records to publish (MX, SPF, DKIM, DMARC,\n"
 	    "                  PTR, MTA-STS, TLS-RPT), checked\n"
-	    "  dmarc report [--output DIR]  send the DMARC aggregate reports (run daily)\n");
+	    "  dmarc report [--output DIR]  send the DMARC aggregate reports (run daily)\n"
+	    "  tlsrpt report [--output DIR] [--range BEGIN END]\n"
+	    "                               send the TLS-RPT reports (run daily)\n");
 	exit(EX_USAGE);
 }
 
@@ -105,6 +107,8 @@ int main(int argc, char **argv)
 		return cmd_doctor(confdir, argc, argv);
 	if (strcmp(cmd, "dmarc") == 0)
 		return cmd_dmarc(confdir, argc, argv);
+	if (strcmp(cmd, "tlsrpt") == 0)
+		return cmd_tlsrpt(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }

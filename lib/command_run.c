@@ -21,6 +21,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "dsn.h"
 #include "proto.h"
 #include "util.h"
 
@@ -169,15 +170,9 @@ static const struct cr_exit cr_exits[] = {
 /* "X.Y.Z" at the start of the output, X the class we expect. */
 static bool cr_output_dsn(const char *o, char cls, char dsn[8])
 {
-	size_t n;
+	size_t n = dsn_code_len(o);
 
-	if (o[0] != cls || o[1] != '.')
-		return false;
-	n = 2 + strspn(o + 2, "0123456789");
-	if (n == 2 || n > 5 || o[n] != '.')
-		return false;
-	n += 1 + strspn(o + n + 1, "0123456789");
-	if (n >= 8 || (o[n] != ' ' && o[n] != 0) || o[n - 1] == '.')
+	if (o[0] != cls || n == 0 || n >= 8)
 		return false;
 	memcpy(dsn, o, n);
 	dsn[n] = 0;

@@ -38,7 +38,9 @@
 #include "dnsbl.h"
 #include "inet_listen.h"
 #include "log.h"
+#include "maps.h"
 #include "mastercf.h"
+#include "milter/chain.h"
 #include "msgauth/dkim.h"
 #include "mtasts.h"
 #include "pipe_conf.h"
@@ -46,6 +48,7 @@
 #include "restr_names.h"
 #include "sieve/sieve.h"
 #include "sock.h"
+#include "table.h"
 #include "tls_client.h"
 #include "util.h"
 
@@ -217,6 +220,48 @@ static void cc_networks(struct cc *c, const char *file, int line, const char *na
 }
 
 /*
+ * A table a daemon will open, opened now as it will be (maps_check).  A
+ * file that cannot be read is a warning: its look-ups defer (4xx) until it
+ * can be read.  A table tern cannot use - an unknown type, a line it
+ * refuses where Postfix would skip the line with a warning - is an error:
+ * every look-up in it would defer, and mail would wait for no visible
+ * reason (virtual_alias_maps and header_checks: every message).
+ */
+static void cc_table(struct cc *c, const char *file, int line, const char *name, const char *spec)
+{
+	struct buf err = BUF_INIT;
+	int rc = maps_check(spec, &err);
+
+	if (rc == TABLE_UNREADABLE)
+		cc_add(c, CHECK_WARN, file, line,
+		    "%s: cannot read %s (%s); its look-ups are deferred (4xx) until it can be read",
+		    name, spec, buf_cstr(&err));
+	else if (rc < 0)
+		cc_add(c, CHECK_ERROR, file, line, "%s: %s: %s", name, spec, buf_cstr(&err));
+	buf_free(&err);
+}
+
+/* Every table of a "*_maps" or "*_checks" list. */
+static void cc_tables(struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	char **v = maps_split(val);
+
+	for (char **p = v; *p; p++)
+		cc_table(c, file, line, name, *p);
+	strv_free(v);
+}
+
+/* Parameters whose value is a list of tables. */
+static bool cc_is_tables(const struct param_def *def)
+{
+	size_t n = strlen(def->name);
+
+	return def->compat != PARAM_UNSUPPORTED &&
+	       ((n > 5 && strcmp(def->name + n - 5, "_maps") == 0) ||
+		   (n > 7 && strcmp(def->name + n - 7, "_checks") == 0));
+}
+
+/*
  * Every word of a restriction list must be a restriction smtpd implements
  * (restr_names.c), the argument of one, or a "type:table": anything else
  * would be a 451 at RCPT time, so it is an error now.
@@ -237,6 +282,12 @@ static void cc_restriction_words(
 		else if (rn && rn->arg && p[1] == NULL)
 			cc_add(c, CHECK_ERROR, file, line, "%s: restriction %s needs an argument",
 			    name, *p);
+		if (rn == NULL && restr_is_table(*p))
+			cc_table(c, file, line, name, *p);
+		if (rn && p[1] &&
+		    (rn->id == RN_CHECK_CLIENT_ACCESS || rn->id == RN_CHECK_HELO_ACCESS ||
+			rn->id == RN_CHECK_SENDER_ACCESS || rn->id == RN_CHECK_RECIPIENT_ACCESS))
+			cc_table(c, file, line, name, p[1]);
 		if (rn && rn->id == RN_CHECK_POLICY_SERVICE && p[1]) {
 			struct policy_spec spec;
 			char *why = NULL;
@@ -248,27 +299,6 @@ static void cc_restriction_words(
 		}
 		if (rn && rn->arg && p[1])
 			p++;
-	}
-	strv_free(v);
-}
-
-/*
- * virtual_alias_maps: cleanup asks it for every recipient and resolve for
- * every domain (virtual_alias_domains = $virtual_alias_maps), so a table
- * file that cannot be read makes all mail wait.  Say so now.
- */
-static void cc_alias_tables(struct cc *c, const char *file, int line, const char *val)
-{
-	char **v = strv_split_list(val);
-
-	for (char **p = v; *p; p++) {
-		const char *colon = strchr(*p, ':');
-
-		if (colon && colon[1] == '/' && access(colon + 1, R_OK) < 0)
-			cc_add(c, CHECK_WARN, file, line,
-			    "virtual_alias_maps: cannot read %s: %s; every message waits in a 4xx "
-			    "until it can be read",
-			    *p, strerror(errno));
 	}
 	strv_free(v);
 }
@@ -304,6 +334,16 @@ static void cc_screening(
 		free(filter);
 	}
 	strv_free(v);
+}
+
+/* smtpd_milters, non_smtpd_milters: the list parses (lib/milter/chain.h). */
+static void cc_milters(struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	struct buf err = BUF_INIT;
+
+	if (!milter_chain_syntax_ok(val, &err))
+		cc_add(c, CHECK_ERROR, file, line, "%s: %s", name, buf_cstr(&err));
+	buf_free(&err);
 }
 
 /* Parameters that take one word of a few: name, then the words. */
@@ -377,10 +417,12 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_files(c, file, line, name, def, val);
 	if (cc_in(restr_list_params, name))
 		cc_restriction_words(c, file, line, name, val);
-	if (strcmp(name, "virtual_alias_maps") == 0)
-		cc_alias_tables(c, file, line, val);
+	if (cc_is_tables(def))
+		cc_tables(c, file, line, name, val);
 	if (strncmp(name, "postscreen_", 11) == 0)
 		cc_screening(c, file, line, name, val);
+	if (strcmp(name, "smtpd_milters") == 0 || strcmp(name, "non_smtpd_milters") == 0)
+		cc_milters(c, file, line, name, val);
 	if (strcmp(name, "quota_warning_percent") == 0)
 		cc_percents(c, file, line, name, val);
 	cc_choice(c, file, line, name, val);
@@ -488,10 +530,24 @@ static void cc_inet(struct cc *c, const struct master_service *s)
 	buf_free(&err);
 }
 
+/* The *_transport parameter whose transport is service, or NULL. */
+static const char *cc_transport_param_of(const char *service)
+{
+	for (int i = 0; cc_transport_params[i]; i++) {
+		const char *val = config_str(cc_transport_params[i]);
+		size_t n = strcspn(val, ":");
+
+		if (n > 0 && strlen(service) == n && strncmp(val, service, n) == 0)
+			return cc_transport_params[i];
+	}
+	return NULL;
+}
+
 /* A pipe(8) service's attributes: what the daemon would refuse at its
- * start is an error now.  A user= that does not exist is a warning only:
- * Debian's master.cf names users of software that may not be installed,
- * and pipe defers (4.3.5) what is routed to such a service. */
+ * start is an error now.  A user= that does not exist is an info line
+ * only: Debian's master.cf names users of software that may not be
+ * installed, and pipe defers (4.3.5) what is routed to such a service.
+ * When a *_transport parameter routes mail to it, it is an error. */
 static void cc_pipe(struct cc *c, const struct master_service *s, const char *program)
 {
 	const char *base = strrchr(program, '/');
@@ -508,10 +564,16 @@ static void cc_pipe(struct cc *c, const struct master_service *s, const char *pr
 	} else if (pipe_conf_user(&pc, &err) < 0) {
 		bool unknown =
 		    getpwnam(pc.user) == NULL || (pc.group && getgrnam(pc.group) == NULL);
+		const char *param = unknown ? cc_transport_param_of(s->name) : NULL;
 
-		cc_add(c, unknown ? CHECK_INFO : CHECK_ERROR, c->mastercf, s->line,
-		    "service %s (pipe): %s%s", s->name, buf_cstr(&err),
-		    unknown ? " (mail routed to it is deferred)" : "");
+		if (param)
+			cc_add(c, CHECK_ERROR, c->mastercf, s->line,
+			    "service %s (pipe): %s (%s routes mail to it)", s->name, buf_cstr(&err),
+			    param);
+		else
+			cc_add(c, unknown ? CHECK_INFO : CHECK_ERROR, c->mastercf, s->line,
+			    "service %s (pipe): %s%s", s->name, buf_cstr(&err),
+			    unknown ? " (mail routed to it is deferred)" : "");
 	}
 	pipe_conf_free(&pc);
 	buf_free(&err);

@@ -9,6 +9,8 @@
 
 #include <ares.h>
 #include <arpa/nameser.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,4 +131,47 @@ enum dns_status dane_tlsa_lookup(
 	strlcpy(set->base, host, sizeof(set->base));
 	free(ans);
 	return st;
+}
+
+/* ------------------------------------------- a certificate against TLSA */
+
+bool dane_tlsa_digest(X509 *cert, uint8_t selector, uint8_t mtype, unsigned char *out, size_t *len)
+{
+	unsigned char *der = NULL;
+	int n = selector == 0 ? i2d_X509(cert, &der)
+			      : i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+	bool ok = n > 0;
+
+	if (ok && mtype == 0) {
+		ok = (size_t)n <= DANE_TLSA_DATA_MAX;
+		if (ok) {
+			memcpy(out, der, (size_t)n);
+			*len = (size_t)n;
+		}
+	} else if (ok) {
+		unsigned int mdlen = 0;
+
+		ok = EVP_Digest(der, (size_t)n, out, &mdlen,
+			 mtype == 1 ? EVP_sha256() : EVP_sha512(), NULL) == 1;
+		*len = mdlen;
+	}
+	OPENSSL_free(der);
+	return ok;
+}
+
+bool dane_tlsa_matches(const struct dane_tlsa_set *set, X509 *const *chain, size_t n)
+{
+	unsigned char md[DANE_TLSA_DATA_MAX];
+	size_t len;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct dane_tlsa *r = &set->rr[i];
+
+		/* DANE-EE: the server's own certificate; DANE-TA: one above it. */
+		for (size_t k = r->usage == 3 ? 0 : 1; k < (r->usage == 3 ? 1 : n); k++)
+			if (dane_tlsa_digest(chain[k], r->selector, r->mtype, md, &len) &&
+			    len == r->len && memcmp(md, r->data, len) == 0)
+				return true;
+	}
+	return false;
 }

@@ -5,6 +5,8 @@
  *   dane_tlsa_from_answer  TLSA answer bytes -> records (pure; fuzzed)
  *   dane_tlsa_lookup       _port._tcp.host TLSA through the validating
  *                          resolver, with whether the answer was secure
+ *   dane_tlsa_matches      whether records match a certificate chain
+ *                          (tern doctor checks this host's own)
  *
  * Trust comes from the resolver: the look-up asks with the AD and DO bits
  * (RFC 6840 section 5.7) and believes the AD bit of the answer, which is
@@ -22,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/x509.h>
 
 #include "buf.h"
 #include "dns.h"
@@ -61,5 +65,22 @@ void dane_tlsa_free(struct dane_tlsa_set *set);
  */
 enum dns_status dane_tlsa_lookup(
     const char *host, int port, struct dane_tlsa_set *set, bool *secure, struct buf *why);
+
+/*
+ * The association data of cert for selector (0: the certificate, 1: its
+ * SubjectPublicKeyInfo) and matching type (0: the DER itself, 1: SHA-256,
+ * 2: SHA-512) into out (DANE_TLSA_DATA_MAX bytes), its length in *len;
+ * false when it cannot be made.  The smtp client matches through
+ * OpenSSL's DANE verifier; this is for checking records ahead of time.
+ */
+bool dane_tlsa_digest(X509 *cert, uint8_t selector, uint8_t mtype, unsigned char *out, size_t *len);
+
+/*
+ * Whether a usable record of set matches chain[0..n) (the server's
+ * certificate first, then its issuers as the server sends them): DANE-EE
+ * records against chain[0], DANE-TA records against the issuers.  No
+ * name or date checks: only what the records pin.
+ */
+bool dane_tlsa_matches(const struct dane_tlsa_set *set, X509 *const *chain, size_t n);
 
 #endif

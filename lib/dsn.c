@@ -48,6 +48,25 @@ unsigned dsn_notify_parse(const char *notify)
 	return bits ? bits : DSN_NOTIFY_DEFAULT;
 }
 
+size_t dsn_code_len(const char *s)
+{
+	size_t n = 0;
+
+	if ((s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
+		return 0;
+	n = 2;
+	for (int part = 0; part < 2; part++) {
+		size_t d = strspn(s + n, "0123456789");
+
+		if (d == 0 || d > 3)
+			return 0;
+		n += d;
+		if (part == 0 && s[n++] != '.')
+			return 0;
+	}
+	return s[n] == ' ' || s[n] == '\0' || s[n] == '\r' || s[n] == '\n' ? n : 0;
+}
+
 bool dsn_ret_hdrs(const char *ret)
 {
 	return ret != NULL && str_case_eq(ret, "HDRS");

@@ -72,6 +72,11 @@ struct dsn_report {
 unsigned dsn_notify_parse(const char *notify);
 /* True when RET asks for headers only ("HDRS", any case). */
 bool dsn_ret_hdrs(const char *ret);
+/* The length of the RFC 3463 status code ("5.7.1") that starts s, when a
+ * space, a line end (CR or LF) or the end of the string follows it; else
+ * 0.  The one reader of status codes: SMTP replies, milter replies,
+ * commands' output. */
+size_t dsn_code_len(const char *s);
 /* Appends the notice described by r to out. */
 void dsn_compose(const struct dsn_report *r, struct buf *out);
 

@@ -10,8 +10,11 @@
 #include "https_get.h"
 
 #include <curl/curl.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "dns.h"
+#include "sock.h"
 #include "util.h"
 
 struct https_sink {
@@ -72,7 +75,7 @@ static void https_setup(CURL *c, const struct https_get_req *req, struct curl_sl
 bool https_get(const struct https_get_req *req, struct https_get_res *res, struct buf *why)
 {
 	struct https_sink sink = {&res->body, req->max_size, false};
-	struct curl_slist *resolve = NULL;
+	struct curl_slist *resolve = NULL, *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	const char *ctype = NULL;
 	CURLcode rc;
@@ -80,6 +83,7 @@ bool https_get(const struct https_get_req *req, struct https_get_res *res, struc
 
 	res->status = 0;
 	res->content_type[0] = 0;
+	res->pki_failed = false;
 	https_global_init();
 	if ((c = curl_easy_init()) == NULL) {
 		buf_printf(why, "cannot start an HTTPS request");
@@ -88,7 +92,17 @@ bool https_get(const struct https_get_req *req, struct https_get_res *res, struc
 	if (req->resolve)
 		resolve = curl_slist_append(NULL, req->resolve);
 	https_setup(c, req, resolve, &sink, errbuf);
+	if (req->post_body) {
+		char *ct = xasprintf("Content-Type: %s", req->post_type);
+
+		headers = curl_slist_append(NULL, ct);
+		free(ct);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->post_body->data);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->post_body->len);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	}
 	rc = curl_easy_perform(c);
+	res->pki_failed = rc == CURLE_PEER_FAILED_VERIFICATION;
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
 		if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype)
@@ -100,5 +114,31 @@ bool https_get(const struct https_get_req *req, struct https_get_res *res, struc
 	}
 	curl_easy_cleanup(c);
 	curl_slist_free_all(resolve);
+	curl_slist_free_all(headers);
 	return rc == CURLE_OK;
+}
+
+bool https_resolve_entry(const char *host, int port, struct buf *entry, struct buf *why)
+{
+	struct dns_addr *a = NULL;
+	size_t n = 0;
+	enum dns_status st = dns_lookup_host(host, port, &a, &n, why);
+
+	if (st != DNS_OK || n == 0) {
+		if (why->len == 0)
+			buf_puts(why, "no address");
+		free(a);
+		return false;
+	}
+	buf_printf(entry, "%s:%d:", host, port);
+	for (size_t i = 0; i < n; i++) {
+		char text[128];
+		const struct sockaddr *sa = (const struct sockaddr *)&a[i].sa;
+
+		sock_ntop(sa, text, sizeof(text), NULL);
+		buf_printf(
+		    entry, sa->sa_family == AF_INET6 ? "%s[%s]" : "%s%s", i ? "," : "", text);
+	}
+	free(a);
+	return true;
 }

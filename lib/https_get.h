@@ -1,10 +1,12 @@
 /*
- * https_get.h - one HTTPS GET with libcurl, for documents tern fetches
- * from other people's servers (MTA-STS policies; later ACME).
+ * https_get.h - one HTTPS GET (or POST) with libcurl, for documents tern
+ * fetches from other people's servers (MTA-STS policies; later ACME) and
+ * reports it posts to them (TLS-RPT).
  *
- *   https_get   GET url: HTTPS only, the server's certificate verified
- *               (the system's CAs, or cafile instead), no redirects
- *               followed, bounded in time and in size
+ *   https_get   GET url (POST with post_body): HTTPS only, the server's
+ *               certificate verified (the system's CAs, or cafile
+ *               instead), no redirects followed, bounded in time and in
+ *               size
  *
  * Name resolution is the caller's: tern asks its own resolver (dns.h, so
  * dns_servers holds here too) and passes the addresses in, as curl's
@@ -21,19 +23,27 @@
 #include "buf.h"
 
 struct https_get_req {
-	const char *url;     /* https://... */
-	const char *resolve; /* "host:port:addr[,addr]", or NULL */
-	const char *cafile;  /* PEM CAs instead of the system's, or NULL / "" */
-	const char *capath;  /* a hashed folder of CAs, or NULL / "" */
-	long timeout_ms;     /* the whole transfer, connection included */
-	size_t max_size;     /* bytes of body; more is an error */
+	const char *url;	     /* https://... */
+	const char *resolve;	     /* "host:port:addr[,addr]", or NULL */
+	const char *cafile;	     /* PEM CAs instead of the system's, or NULL / "" */
+	const char *capath;	     /* a hashed folder of CAs, or NULL / "" */
+	long timeout_ms;	     /* the whole transfer, connection included */
+	size_t max_size;	     /* bytes of body; more is an error */
+	const struct buf *post_body; /* POST this instead of GET, or NULL */
+	const char *post_type;	     /* its Content-Type */
 };
 
 struct https_get_res {
 	long status;		/* HTTP status code */
 	char content_type[128]; /* "" when the server sent none */
 	struct buf body;	/* the body (buf_free it, also on failure) */
+	bool pki_failed;	/* the server's certificate failed verification */
 };
+
+/* curl's resolve entry for host:port ("host:port:a,[b]") from tern's
+ * resolver (dns_lookup_host), appended to entry; false (why) when the
+ * host has no address. */
+bool https_resolve_entry(const char *host, int port, struct buf *entry, struct buf *why);
 
 /* True when a response came (any status: check res->status); false
  * with why filled on a transport, TLS, time or size failure. */

@@ -77,6 +77,11 @@ static int maps_format(const char *spec)
 	return flags;
 }
 
+int maps_check(const char *spec, struct buf *err)
+{
+	return table_check(spec, maps_format(spec), err);
+}
+
 /* The cache entry of spec (not opened yet when new). */
 static struct maps_table *maps_table_entry(const char *spec)
 {

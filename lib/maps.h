@@ -32,6 +32,8 @@
 
 #include <stdbool.h>
 
+#include "buf.h"
+
 enum maps_status {
 	MAPS_TEMPFAIL = -1, /* a table could not be used: defer */
 	MAPS_NOTFOUND = 0,
@@ -74,6 +76,15 @@ const char *maps_title(const struct maps *m);
  * refuses it).
  */
 char **maps_split(const char *text);
+
+/*
+ * Opens one table spec as maps_find() would (aliases(5) format for a table
+ * alias_maps lists) and closes it again: table_check()'s answer (0,
+ * TABLE_UNREADABLE, or -1 for a line table.c refuses, an unknown type...)
+ * with err saying why.  For tern check, which reports at start what would
+ * otherwise defer mail.
+ */
+int maps_check(const char *spec, struct buf *err);
 
 /* Closes every table and forgets every list (tests, reload). */
 void maps_reset(void);

@@ -18,32 +18,6 @@
 #include "sock.h"
 #include "util.h"
 
-/* "host:port:a,[b]" for curl's resolve list; false (why) when no address. */
-static bool mtasts_resolve_entry(const char *host, int port, struct buf *entry, struct buf *why)
-{
-	struct dns_addr *a = NULL;
-	size_t n = 0;
-	enum dns_status st = dns_lookup_host(host, port, &a, &n, why);
-
-	if (st != DNS_OK || n == 0) {
-		if (why->len == 0)
-			buf_puts(why, "no address");
-		free(a);
-		return false;
-	}
-	buf_printf(entry, "%s:%d:", host, port);
-	for (size_t i = 0; i < n; i++) {
-		char text[128];
-		const struct sockaddr *sa = (const struct sockaddr *)&a[i].sa;
-
-		sock_ntop(sa, text, sizeof(text), NULL);
-		buf_printf(
-		    entry, sa->sa_family == AF_INET6 ? "%s[%s]" : "%s%s", i ? "," : "", text);
-	}
-	free(a);
-	return true;
-}
-
 /* "text/plain" with or without parameters (RFC 8461 3.2). */
 static bool mtasts_text_plain(const char *ctype)
 {
@@ -62,7 +36,7 @@ bool mtasts_fetch(
 	bool ok = false;
 
 	buf_reset(policy);
-	if (!mtasts_resolve_entry(host, port, &entry, &rwhy)) {
+	if (!https_resolve_entry(host, port, &entry, &rwhy)) {
 		buf_printf(why, "%s: %s", host, buf_cstr(&rwhy));
 	} else {
 		struct https_get_req req = {
@@ -74,9 +48,10 @@ bool mtasts_fetch(
 		    .max_size = MTASTS_POLICY_MAX,
 		};
 
-		if (!https_get(&req, &res, why))
-			;
-		else if (res.status != 200)
+		if (!https_get(&req, &res, why)) {
+			if (opts->pki_failed)
+				*opts->pki_failed = res.pki_failed;
+		} else if (res.status != 200)
 			buf_printf(
 			    why, "%s: HTTP status %ld (only 200 is a policy)", url, res.status);
 		else if (!mtasts_text_plain(res.content_type))

@@ -24,6 +24,8 @@ struct mtasts_fetch_opts {
 	const char *capath; /* a hashed folder of them; NULL or "": none */
 	long timeout_ms;    /* the whole fetch, connection included */
 	int port;	    /* 0: 443 (another only for tests) */
+	bool *pki_failed;   /* set when the server's certificate failed
+			       verification (TLS-RPT's sts-webpki-invalid); or NULL */
 };
 
 /*

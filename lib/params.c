@@ -342,6 +342,8 @@ const struct param_def param_table[] = {
     STR("smtpd_milters", "",
 	"milters the SMTP server asks: unix:/path or inet:host:port, or { address, name=value ... "
 	"}"),
+    STR("non_smtpd_milters", "",
+	"milters cleanup asks about local submissions (sendmail, pickup), as smtpd_milters"),
     INT("milter_protocol", "6", "milter protocol version offered to filters (2 to 6)"),
     STR("milter_default_action", "tempfail",
 	"what a milter that fails or times out means: accept, reject, tempfail or quarantine"),
@@ -503,6 +505,15 @@ const struct param_def param_table[] = {
     STR("smtp_mta_sts_CAfile", "",
 	"for tests: PEM CAs trusted for MTA-STS policy hosts instead of the system's"),
     INT("smtp_mta_sts_https_port", "443", "for tests: the port MTA-STS policies are fetched from"),
+    BOOL("smtp_tls_reports", "no",
+	"smtp records each TLS session's outcome for TLS-RPT reports (RFC 8460)"),
+    STR("smtp_tls_report_log", "$data_directory/smtp_tls_report.log",
+	"where smtp appends TLS session outcomes for tern tlsrpt report"),
+    STR("tlsrpt_report_org_name", "$mydomain", "organization-name of the TLS-RPT reports we send"),
+    STR("tlsrpt_report_sender", "postmaster@$mydomain",
+	"sender and contact-info of the TLS-RPT reports we send"),
+    STR("tlsrpt_report_https_CAfile", "",
+	"for tests: PEM CAs trusted for https: TLS-RPT report URIs instead of the system's"),
     STR("mta_sts_mode", "testing",
 	"MTA-STS policy mode http publishes for the domains: off, none, testing or enforce"),
     STR("mta_sts_mx", "$myhostname", "MX host names or *.patterns of the published MTA-STS policy"),
@@ -722,8 +733,6 @@ const struct param_def param_table[] = {
 	"addresses are not rewritten"),
     UNSUPPORTED(
 	"relocated_maps", PARAM_STR, "", "tables of moved users", "no \"user has moved\" bounces"),
-    UNSUPPORTED(
-	"non_smtpd_milters", PARAM_STR, "", "milters of local submissions", "no milter is called"),
     UNSUPPORTED("content_filter", PARAM_STR, "", "after-queue content filter",
 	"mail is not passed through a content filter"),
     UNSUPPORTED("smtpd_proxy_filter", PARAM_STR, "", "before-queue content filter",

@@ -100,6 +100,10 @@
 /* The longest client attribute (helo_name, client_name, ...) cleanup takes:
  * smtpd refuses a longer HELO name at once rather than every message later. */
 #define PROTO_MAX_ATTR 1024
+/* cleanup writes it as an 'A' record when a non_smtpd_milter rejected a
+ * local submission: qmgr bounces every recipient with this reason
+ * ("5.7.1 text"), as Postfix's cleanup bounces such mail. */
+#define A_REJECT "milter_reject"
 #define A_HOLD "hold"	    /* -> cleanup: "yes": into hold/, not incoming/ (milter quarantine) */
 #define A_READY "ready"	    /* -> cleanup, op=begin: "yes": answer status=ready (+queue_id) first */
 #define A_REWRITE "rewrite" /* -> cleanup: "yes": add missing Date, Message-ID (and From) */

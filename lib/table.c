@@ -1104,10 +1104,20 @@ void table_walk(struct table *t, table_walk_fn *fn, void *ctx)
 
 int table_check(const char *spec, int flags, struct buf *err)
 {
-	struct table *t = table_open(spec, flags, err);
+	struct buf local = BUF_INIT;
+	struct table *t = table_new(flags);
+	const char *arg;
+	int rc;
 
-	if (t == NULL)
-		return -1;
+	if (err == NULL)
+		err = &local;
+	rc = spec_parse(t, spec, &arg, err) < 0 ? -1 : table_load(t, arg, err);
+	/* table_load: -1 an unreadable file (file_load) or a bad inline:. */
+	if (rc == -1 && t->path != NULL)
+		rc = TABLE_UNREADABLE;
+	else if (rc < 0)
+		rc = -1;
 	table_close(t);
-	return 0;
+	buf_free(&local);
+	return rc;
 }

@@ -49,7 +49,10 @@ const char *table_lookup(struct table *t, const char *key, bool *error);
 typedef void table_walk_fn(const char *key, const char *value, void *ctx);
 void table_walk(struct table *t, table_walk_fn *fn, void *ctx);
 
-/* Checks syntax of a table's source without keeping it (postmap). */
+/* Checks syntax of a table's source without keeping it (postmap): 0,
+ * TABLE_UNREADABLE when its file cannot be read, -1 for anything else (a
+ * bad spec, an unknown type, a line the table refuses); err says why. */
+#define TABLE_UNREADABLE (-2)
 int table_check(const char *spec, int flags, struct buf *err);
 
 /* Parses table text (texthash format), for tests and fuzzing. */

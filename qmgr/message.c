@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proto.h"
 #include "qmgr.h"
 #include "queue.h"
 #include "resolve.h"
@@ -221,6 +222,23 @@ static bool msg_bounce_pending(const struct qfile_rcpt *rc)
 	return rc->status == QF_DEFERRED && rc->dsn && rc->dsn[0] == '5';
 }
 
+/* A non_smtpd_milter rejected the message (cleanup's A_REJECT, "5.7.1
+ * text"): the recipient bounces with that reason, delivered nowhere. */
+static void msg_milter_reject(struct qmgr_msg *msg, size_t i, const char *reject)
+{
+	size_t n = dsn_code_len(reject);
+	char dsn[16] = "5.7.1";
+	const char *text = reject;
+
+	if (n > 0 && n < sizeof(dsn) && reject[0] == '5') {
+		memcpy(dsn, reject, n);
+		dsn[n] = 0;
+		text = reject + n + (reject[n] == ' ');
+	}
+	msg_result_set(msg, i, QF_BOUNCED, dsn, text);
+	msg_log_result(msg, i, "none", 0);
+}
+
 /* Starts delivery of every pending recipient.  One hold covers the
  * planning, so the message cannot finish before all requests exist. */
 static void msg_deliver(struct qmgr_msg *msg)
@@ -230,6 +248,7 @@ static void msg_deliver(struct qmgr_msg *msg)
 	const char **cls = xcalloc(n ? n : 1, sizeof(*cls));
 	bool *want = xcalloc(n ? n : 1, sizeof(*want));
 	struct plan_batch *b;
+	const char *reject = qfile_attr(&msg->qf, A_REJECT);
 
 	msg->holds = 1;
 	for (i = 0; i < n; i++) {
@@ -238,6 +257,8 @@ static void msg_deliver(struct qmgr_msg *msg)
 		if (msg_bounce_pending(&msg->qf.rcpts[i]))
 			msg_result_set(msg, i, QF_BOUNCED, msg->qf.rcpts[i].dsn,
 			    msg->qf.rcpts[i].reason ? msg->qf.rcpts[i].reason : "");
+		else if ((st == QF_PENDING || st == QF_DEFERRED) && reject)
+			msg_milter_reject(msg, i, reject);
 		else if (st == QF_PENDING || st == QF_DEFERRED)
 			want[i] = (tp[i] = msg_route(msg, i, &cls[i])) != NULL;
 	}

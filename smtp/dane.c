@@ -93,6 +93,7 @@ static int smtp_dane_none(
 	f->permanent = false;
 	strlcpy(f->dsn, "4.7.5", sizeof(f->dsn));
 	snprintf(f->reason, sizeof(f->reason), fmt, host);
+	f->tlsrpt = "dane-required";
 	return -1;
 }
 
@@ -121,6 +122,7 @@ int smtp_dane_host(const char *host, int port, bool name_secure, enum tls_level 
 		strlcpy(f->dsn, "4.7.5", sizeof(f->dsn));
 		snprintf(f->reason, sizeof(f->reason), "TLSA lookup error for %s:%d: %s", host,
 		    port, buf_cstr(&why));
+		f->tlsrpt = "dnssec-invalid";
 		buf_free(&why);
 		return -1;
 	}

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsn.h"
 #include "smtp.h"
 #include "util.h"
 
@@ -27,34 +28,14 @@ void smtp_reply_free(struct smtp_reply *r)
 	buf_free(&r->text);
 }
 
-/* "d.ddd.ddd" followed by a space or the end; returns its length or 0. */
-static size_t reply_dsn_len(const char *s, size_t len)
-{
-	size_t i = 0;
-
-	for (int part = 0; part < 3; part++) {
-		size_t start = i;
-
-		while (i < len && isdigit((unsigned char)s[i]) && i - start < 3)
-			i++;
-		if (i == start || (part == 0 && i - start != 1))
-			return 0;
-		if (part < 2) {
-			if (i >= len || s[i] != '.')
-				return 0;
-			i++;
-		}
-	}
-	return i == len || s[i] == ' ' ? i : 0;
-}
-
+/* The reply's status code from its text (RFC 3463, first line), else
+ * the class of the reply code with ".0.0". */
 static void reply_set_dsn(struct smtp_reply *r)
 {
 	const char *t = r->text.data ? r->text.data : "";
-	size_t n = strcspn(t, "\n");
-	size_t dl = reply_dsn_len(t, n);
+	size_t dl = dsn_code_len(t);
 
-	if (dl && (t[0] == '2' || t[0] == '4' || t[0] == '5') && dl < sizeof(r->dsn)) {
+	if (dl && dl < sizeof(r->dsn)) {
 		memcpy(r->dsn, t, dl);
 		r->dsn[dl] = 0;
 		r->dsn[0] = (char)('0' + r->code / 100);

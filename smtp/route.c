@@ -46,7 +46,8 @@ struct route_hop {
 	bool lmtp;
 	bool unix_socket; /* LMTP "unix:": name is the path */
 	enum smtp_tls_want want;
-	char sts_note[300]; /* ", MTA-STS policy ... of D" for the host tried, or "" */
+	char sts_note[300];	 /* ", MTA-STS policy ... of D" for the host tried, or "" */
+	struct smtp_tlsrpt *rpt; /* the TLS-RPT policy of the host tried, or NULL */
 };
 
 static void route_failf(struct smtp_fail *f, bool permanent, const char *dsn, const char *fmt, ...)
@@ -258,6 +259,9 @@ static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls
 	int rc = -1;
 
 	smtp_session_relay(s, relay, sizeof(relay));
+	if (lvl != TLS_LEVEL_NONE && !s->ext.starttls && h->rpt)
+		smtp_tlsrpt_log(h->rpt, "starttls-not-supported", s->io.fd, s->host, s->addr,
+		    "STARTTLS not offered");
 	if (lvl == TLS_LEVEL_NONE || (lvl == TLS_LEVEL_MAY && !s->ext.starttls))
 		return 0;
 	if (!s->ext.starttls) {
@@ -272,6 +276,9 @@ static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls
 		goto out;
 	}
 	if (r.code != 220) {
+		if (h->rpt)
+			smtp_tlsrpt_log(h->rpt, "starttls-not-supported", s->io.fd, s->host,
+			    s->addr, "STARTTLS refused");
 		if (lvl == TLS_LEVEL_MAY) {
 			rc = 0;
 			goto out;
@@ -292,6 +299,11 @@ static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls
 		goto out;
 	}
 	if (smtp_io_starttls(&s->io, ssl, config_time(smtp_pname("starttls_timeout"))) < 0) {
+		if (h->rpt) {
+			const char *why, *type = smtp_tlsrpt_handshake(s->io.ssl, &why);
+
+			smtp_tlsrpt_log(h->rpt, type, s->io.fd, s->host, s->addr, why);
+		}
 		route_failf(f, false, "4.7.5", "Cannot start TLS: %s with %s", s->io.err, relay);
 		route_requiretls_fail(h, f);
 		rc = lvl == TLS_LEVEL_MAY ? 1 : -1;
@@ -299,6 +311,8 @@ static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls
 	}
 	s->tls = true;
 	s->verified = lvl >= TLS_LEVEL_VERIFY;
+	if (h->rpt)
+		smtp_tlsrpt_log(h->rpt, "success", s->io.fd, s->host, s->addr, NULL);
 	tls_client_describe(ssl, &info);
 	if (tlsa && tlsa->n) {
 		buf_puts(&info, ", DANE ");
@@ -455,6 +469,8 @@ struct smtp_session *smtp_route_connect(
 	struct smtp_session *s = NULL;
 	bool any_addr = false, lookup_temp = false, names_secure = false, sts_looked = false;
 	struct smtp_sts sts = {.on = false};
+	struct smtp_tlsrpt rpt = {.policy = BUF_INIT, .mx = BUF_INIT};
+	bool rpt_on;
 
 	memset(f, 0, sizeof(*f));
 	if (!route_parse(nexthop, lmtp, &h)) {
@@ -479,6 +495,11 @@ struct smtp_session *smtp_route_connect(
 		lvl = TLS_LEVEL_MAY;
 	if (!route_hosts(&h, &mx, &nmx, f))
 		return NULL;
+	/* TLS-RPT: sessions with a domain's MX hosts, where TLS is tried
+	 * under the recipient domain's policies (not set aside by
+	 * "TLS-Required: No"). */
+	rpt_on = config_bool("smtp_tls_reports") && h.mx && lvl != TLS_LEVEL_NONE &&
+		 h.want != SMTP_TLS_OPTIONAL;
 	/* RFC 7672 2.2.1: MX host names are trusted only from a validated
 	 * answer; a "[host]" next hop is configuration, trusted as such. */
 	if (lvl >= TLS_LEVEL_DANE && smtp_dane_enabled())
@@ -490,20 +511,47 @@ struct smtp_session *smtp_route_connect(
 		struct smtp_dane d = {.level = lvl};
 		enum dns_status st;
 
+		f->tlsrpt = NULL;
+		h.rpt = NULL;
 		if (lvl >= TLS_LEVEL_DANE &&
 		    smtp_dane_host(mx[i].host, h.port, names_secure, lvl, &d, f) < 0) {
 			any_addr = true; /* a host was there, and refused: defer */
+			if (rpt_on && f->tlsrpt) {
+				smtp_tlsrpt_tlsa(&rpt, mx[i].host, NULL);
+				smtp_tlsrpt_log(&rpt, f->tlsrpt, -1, mx[i].host, NULL, f->reason);
+			}
 			continue;
 		}
 		h.sts_note[0] = 0;
 		if (route_sts_wanted(&h, lvl, &d)) {
-			if (!sts_looked)
+			if (!sts_looked) {
 				smtp_sts_find(h.name, &sts);
+				if (rpt_on && sts.fail) { /* once per delivery attempt */
+					smtp_tlsrpt_none(&rpt, sts.domain);
+					rpt.type = "sts";
+					smtp_tlsrpt_log(
+					    &rpt, sts.fail, -1, NULL, NULL, sts.fail_reason);
+				}
+			}
 			sts_looked = true;
 			if (route_sts_host(&h, &sts, mx[i].host, &d, f) < 0) {
 				any_addr = true;
+				if (rpt_on) {
+					smtp_tlsrpt_sts(&rpt, &sts);
+					smtp_tlsrpt_log(&rpt, f->tlsrpt, -1, mx[i].host, NULL,
+					    "MX host not listed in the policy");
+				}
 				continue;
 			}
+		}
+		if (rpt_on) {
+			if (d.tlsa.n)
+				smtp_tlsrpt_tlsa(&rpt, mx[i].host, &d.tlsa);
+			else if (sts_looked && sts.on)
+				smtp_tlsrpt_sts(&rpt, &sts);
+			else
+				smtp_tlsrpt_none(&rpt, h.name);
+			h.rpt = &rpt;
 		}
 		/* REQUIRETLS: a host without DANE still needs a verified name. */
 		if (h.want == SMTP_TLS_REQUIRE && d.level < TLS_LEVEL_VERIFY)
@@ -527,6 +575,7 @@ struct smtp_session *smtp_route_connect(
 	}
 	free(mx);
 	smtp_sts_free(&sts);
+	smtp_tlsrpt_free(&rpt);
 	/* No host had an address: permanent only when every look-up said
 	 * the name does not exist (Postfix bounces then, too). */
 	if (s == NULL && !any_addr)

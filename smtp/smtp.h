@@ -13,6 +13,8 @@
  *   dane.c     DANE (RFC 7672): the TLS a host's TLSA records ask for
  *   sts.c      MTA-STS (RFC 8461): a domain's policy (cache, TXT
  *              record, HTTPS fetch) and what it asks of each MX host
+ *   tlsrpt.c   TLS-RPT (RFC 8460): each TLS session's outcome under its
+ *              policy, a line of smtp_tls_report_log
  *   xfer.c     one message over a session: MAIL, RCPT, DATA or BDAT,
  *              pipelined when offered, per-recipient results (for LMTP
  *              also after the content)
@@ -127,6 +129,7 @@ struct smtp_fail {
 	bool permanent;
 	char dsn[16];
 	char reason[512];
+	const char *tlsrpt; /* a policy failure's RFC 8460 result type, or NULL */
 };
 
 /* route.c: connects to a next hop ("domain", "[host]", "host:port"),
@@ -158,6 +161,9 @@ struct smtp_sts {
 	bool on;	  /* a policy in mode testing or enforce holds */
 	char domain[256]; /* the policy domain, lower case */
 	struct mtasts_policy policy;
+	const char *fail;      /* no policy because it could not be had: the
+				  RFC 8460 result type, or NULL */
+	char fail_reason[300]; /* why */
 };
 
 /* Finds domain's policy (cache, TXT record, fetch); sts->on when one
@@ -169,6 +175,27 @@ void smtp_sts_free(struct smtp_sts *sts);
 int smtp_sts_host(
     const struct smtp_sts *sts, const char *host, enum tls_level *lvl, struct smtp_fail *f);
 const char *smtp_sts_mode_name(enum mtasts_mode m);
+
+/* tlsrpt.c: the policy a TLS session is reported under. */
+struct smtp_tlsrpt {
+	char domain[256];  /* the policy domain */
+	const char *type;  /* "sts", "tlsa", "no-policy-found" */
+	struct buf policy; /* policy-string items, '\n'-separated */
+	struct buf mx;	   /* the MTA-STS policy's mx patterns, '\n'-separated */
+};
+
+void smtp_tlsrpt_none(struct smtp_tlsrpt *t, const char *domain);
+void smtp_tlsrpt_sts(struct smtp_tlsrpt *t, const struct smtp_sts *sts);
+/* DANE: the policy domain is the TLSA base domain (host without one). */
+void smtp_tlsrpt_tlsa(struct smtp_tlsrpt *t, const char *host, const struct dane_tlsa_set *set);
+void smtp_tlsrpt_free(struct smtp_tlsrpt *t);
+/* The result type of a failed handshake on ssl (reason: OpenSSL's text). */
+const char *smtp_tlsrpt_handshake(SSL *ssl, const char **reason);
+/* Appends one session's outcome: result ("success" or a result type), the
+ * connection (fd for the sending address, or -1), the MX host, its
+ * address and the reason (NULL for none). */
+void smtp_tlsrpt_log(struct smtp_tlsrpt *t, const char *result, int fd, const char *mx,
+    const char *addr, const char *reason);
 
 /* session.c: the per-process cache of idle sessions. */
 struct smtp_session *smtp_cache_get(const char *dest);

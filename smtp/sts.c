@@ -76,24 +76,30 @@ static bool sts_txt_id(const char *domain, char *id)
 	return found == 1;
 }
 
-/* Fetches, checks and caches the policy; false with why filled. */
-static bool sts_fetch(
+/* Fetches, checks and caches the policy; NULL, or the TLS-RPT result
+ * type of the failure with why filled. */
+static const char *sts_fetch(
     const char *domain, const char *id, long long now, struct mtasts_policy *p, struct buf *why)
 {
+	bool pki_failed = false;
 	struct mtasts_fetch_opts opts = {
 	    .cafile = config_str("smtp_mta_sts_CAfile"),
 	    .timeout_ms = config_time("smtp_mta_sts_timeout") * 1000L,
 	    .port = (int)config_int("smtp_mta_sts_https_port"),
+	    .pki_failed = &pki_failed,
 	};
 	struct buf text = BUF_INIT;
-	bool ok = mtasts_fetch(domain, &opts, &text, why) &&
-		  mtasts_policy_parse(text.data, text.len, p, why);
+	const char *fail = NULL;
 
-	if (ok)
+	if (!mtasts_fetch(domain, &opts, &text, why))
+		fail = pki_failed ? "sts-webpki-invalid" : "sts-policy-fetch-error";
+	else if (!mtasts_policy_parse(text.data, text.len, p, why))
+		fail = "sts-policy-invalid";
+	if (fail == NULL)
 		mtasts_cache_put(config_str("smtp_mta_sts_cache_database"), domain, id, now,
 		    text.data, text.len);
 	buf_free(&text);
-	return ok;
+	return fail;
 }
 
 void smtp_sts_find(const char *domain, struct smtp_sts *sts)
@@ -116,7 +122,8 @@ void smtp_sts_find(const char *domain, struct smtp_sts *sts)
 	if (sts_txt_id(sts->domain, id) && !(cached && strcmp(c.id, id) == 0)) {
 		struct buf why = BUF_INIT;
 
-		bool fetched = sts_fetch(sts->domain, id, now, &sts->policy, &why);
+		const char *fail = sts_fetch(sts->domain, id, now, &sts->policy, &why);
+		bool fetched = fail == NULL;
 
 		if (fetched) {
 			log_info("MTA-STS policy of %s fetched: id %s, mode %s, max_age %ld",
@@ -128,6 +135,10 @@ void smtp_sts_find(const char *domain, struct smtp_sts *sts)
 		} else {
 			log_warn("MTA-STS policy of %s not fetched: %s%s", sts->domain,
 			    buf_cstr(&why), cached ? " (the cached policy holds)" : "");
+			if (!cached) {
+				sts->fail = fail;
+				strlcpy(sts->fail_reason, buf_cstr(&why), sizeof(sts->fail_reason));
+			}
 		}
 		buf_free(&why);
 		if (fetched)
@@ -162,6 +173,7 @@ int smtp_sts_host(
 		snprintf(f->reason, sizeof(f->reason),
 		    "MTA-STS policy of %s (enforce): MX host %s is not listed in the policy",
 		    sts->domain, host);
+		f->tlsrpt = "validation-failure";
 		return -1;
 	}
 	if (sts->policy.mode == MTASTS_ENFORCE && *lvl < TLS_LEVEL_VERIFY)

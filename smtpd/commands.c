@@ -245,7 +245,15 @@ static bool cmd_need_tls(struct smtpd_session *s)
  */
 static enum cmd_result cmd_starttls(struct smtpd_session *s, const struct smtp_cmd *c)
 {
+	const char *milter = smtpd_milter_connect_reply(s);
+
 	(void)c;
+	/* After a milter's connect or HELO rejection, as Postfix: its 5xx,
+	 * or 454 for a 4xx (Sendmail's mapping). */
+	if (milter && (milter[0] == '5' || milter[0] == '4')) {
+		smtpd_reply(s, "%s", milter[0] == '5' ? milter : "454 4.3.0 Try again later");
+		return CMD_FAIL;
+	}
 	if (s->tls_phase == SMTPD_TLS_ACTIVE) {
 		smtpd_reply(s, "554 5.5.1 Error: TLS already active");
 		return CMD_FAIL;
@@ -653,8 +661,15 @@ static enum cmd_result cmd_quit(struct smtpd_session *s, const struct smtp_cmd *
 /* RFC 5321 3.5.3: 252 neither confirms nor denies, and leaks no users. */
 static enum cmd_result cmd_vrfy(struct smtpd_session *s, const struct smtp_cmd *c)
 {
+	const char *milter;
+
 	if (c->arg_len == 0) {
 		smtpd_reply(s, "501 5.5.4 Syntax: VRFY address");
+		return CMD_FAIL;
+	}
+	/* A milter's connect or HELO rejection answers VRFY too (Postfix). */
+	if ((milter = smtpd_milter_connect_reply(s)) != NULL) {
+		smtpd_reply(s, "%s", milter);
 		return CMD_FAIL;
 	}
 	smtpd_reply(s, "252 2.0.0 Send some mail, I'll try my best");

@@ -370,21 +370,11 @@ void smtpd_milter_content(struct smtpd_session *s, const char *p, size_t n)
 /* ------------------------------------------------------------------ */
 /* The end of the message                                              */
 
-static void smtpd_milter_unbracket(char *a)
-{
-	size_t n = strlen(a);
-
-	if (n >= 2 && a[0] == '<' && a[n - 1] == '>') {
-		memmove(a, a + 1, n - 2);
-		a[n - 2] = '\0';
-	}
-}
-
 static void smtpd_milter_add_rcpt(struct smtpd_session *s, const char *addr)
 {
 	char *a = xstrdup(addr);
 
-	smtpd_milter_unbracket(a);
+	milter_addr_unbracket(a);
 	s->rcpts = xreallocarray(s->rcpts, s->nrcpt + 1, sizeof(*s->rcpts));
 	s->rcpt_dsn = xreallocarray(s->rcpt_dsn, s->nrcpt + 1, sizeof(*s->rcpt_dsn));
 	memset(&s->rcpt_dsn[s->nrcpt], 0, sizeof(s->rcpt_dsn[0]));
@@ -395,7 +385,7 @@ static void smtpd_milter_del_rcpt(struct smtpd_session *s, const char *addr)
 {
 	char *a = xstrdup(addr);
 
-	smtpd_milter_unbracket(a);
+	milter_addr_unbracket(a);
 	for (size_t i = 0; i < s->nrcpt;) {
 		if (!str_case_eq(s->rcpts[i], a)) {
 			i++;
@@ -421,7 +411,7 @@ static void smtpd_milter_envelope(struct smtpd_session *s, const struct milter_r
 		case SMFIR_CHGFROM:
 			free(s->sender);
 			s->sender = xstrdup(e->a);
-			smtpd_milter_unbracket(s->sender);
+			milter_addr_unbracket(s->sender);
 			break;
 		case SMFIR_ADDRCPT:
 		case SMFIR_ADDRCPT_PAR: smtpd_milter_add_rcpt(s, e->a); break;

@@ -80,6 +80,16 @@ void milter_msg_write(const struct milter_msg *m, struct buf *out)
 	buf_append(out, m->body.data, m->body.len);
 }
 
+void milter_addr_unbracket(char *a)
+{
+	size_t n = strlen(a);
+
+	if (n >= 2 && a[0] == '<' && a[n - 1] == '>') {
+		memmove(a, a + 1, n - 2);
+		a[n - 2] = '\0';
+	}
+}
+
 const char *milter_msg_value(const struct milter_header *h, bool leadspc)
 {
 	const char *v = h->value;

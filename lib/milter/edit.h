@@ -43,6 +43,10 @@ void milter_msg_parse(struct milter_msg *m, const char *text, size_t len);
 void milter_msg_free(struct milter_msg *m);
 void milter_msg_write(const struct milter_msg *m, struct buf *out);
 
+/* "<addr>" -> "addr" in place (the form of CHGFROM, ADDRCPT and DELRCPT
+ * arguments); anything else is left alone. */
+void milter_addr_unbracket(char *a);
+
 /* The value as sent to a filter: leading white space dropped unless
  * leadspc. */
 const char *milter_msg_value(const struct milter_header *h, bool leadspc);

@@ -9,7 +9,8 @@ the end-to-end tests, answering from a zone given as Python data:
 
 Types: A, AAAA, MX ((pref, host) or "pref host"), TXT (a string, or a list
 of strings making one record), PTR, CNAME (followed, up to 8 deep, in the
-answer), SPF (type 99, served only when asked for).  A name not in the zone
+answer), TLSA ((usage, selector, mtype, hex data)), SPF (type 99, served
+only when asked for).  A name not in the zone
 is NXDOMAIN; a known name without records of the asked type is NODATA.
 Failures: the entry "TIMEOUT" makes every type not listed before it fail,
 (type, "TIMEOUT") that type only (the RFC 7208 test suite's conventions);
@@ -30,7 +31,7 @@ import struct
 import threading
 
 TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16,
-         "AAAA": 28, "SPF": 99}
+         "AAAA": 28, "TLSA": 52, "SPF": 99}
 
 
 def encode_name(name):
@@ -71,6 +72,9 @@ def rdata(rtype, value):
         return encode_name(value)
     if rtype in ("TXT", "SPF"):
         return encode_txt(value)
+    if rtype == "TLSA":
+        usage, selector, mtype, data = value
+        return bytes([usage, selector, mtype]) + bytes.fromhex(data)
     raise ValueError("unknown type %s" % rtype)
 
 

@@ -13,11 +13,9 @@ unbound, ldnsutils (Makefile DEPS_TLSSEC)."""
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
-import tempfile
 
-from tern_instance import free_port, stop_process, wait_until
+from tern_instance import LoopbackDns
 
 
 def spki_sha256(certfile):
@@ -58,11 +56,12 @@ def make_chain(directory, names):
     return p("chain.pem"), p("leaf-key.pem"), p("ca.pem"), p("leaf.pem")
 
 
-class Unbound:
+class Unbound(LoopbackDns):
+    name = "unbound"
+
     def __init__(self, zones, signed=()):
-        self.dir = tempfile.mkdtemp(prefix="tern-unbound-")
+        super().__init__("tern-unbound-")
         os.chmod(self.dir, 0o755)
-        self.port = free_port()
         anchors, auth = [], []
         for origin, records in zones.items():
             path = os.path.join(self.dir, origin + ".zone")
@@ -95,9 +94,7 @@ class Unbound:
             f.write("remote-control:\n  control-enable: no\n")
             f.write("".join(auth))
         exe = shutil.which("unbound") or "/usr/sbin/unbound"
-        self.proc = subprocess.Popen([exe, "-d", "-c", conf], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        wait_until(self._up, 20, what="unbound on port %d" % self.port)
+        self.run([exe, "-d", "-c", conf], 20)
 
     def _sign(self, origin, path):
         def keygen(*flags):
@@ -110,22 +107,6 @@ class Unbound:
                        capture_output=True)
         return path + ".signed", os.path.join(self.dir, ksk + ".ds")
 
-    def _up(self):
-        if self.proc.poll() is not None:
-            raise AssertionError("unbound exited: %s" % self.proc.stderr.read().decode())
-        try:
-            with open(self.logfile) as f:
-                if "start of service" not in f.read():
-                    return False
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
-
-    @property
-    def resolver(self):
-        return "127.0.0.1:%d" % self.port
-
-    def stop(self):
-        stop_process(self.proc)
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def ready(self):
+        with open(self.logfile) as f:
+            return "start of service" in f.read()

@@ -6,6 +6,7 @@ What it does is chosen by the client and the message, so that one milter
 serves every test:
   a client connecting from 127.0.0.2 -> reject at connect (554 5.7.1)
   a client connecting from 127.0.0.3 -> 421 at connect
+  a client connecting from 127.0.0.4 -> 451 at connect (tempfail)
   HELO evil.example                 -> reject HELO
   MAIL FROM:<tempfail@...>          -> tempfail MAIL
   RCPT TO:<refused@...>             -> reject that recipient (550 5.7.1 custom)
@@ -53,6 +54,9 @@ class TestMilter(Milter.Base):
             return Milter.REJECT
         if addr == "127.0.0.3":
             self.setreply("421", "4.7.0", "closing by py")
+            return Milter.TEMPFAIL
+        if addr == "127.0.0.4":
+            self.setreply("451", "4.7.1", "busy, says py")
             return Milter.TEMPFAIL
         return Milter.CONTINUE
 

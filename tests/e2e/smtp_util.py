@@ -13,8 +13,9 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
-from tern_instance import free_port, stop_process, wait_log, wait_until  # noqa: F401 (wait_log: for the tests)
+from tern_instance import Instance, LoopbackDns, free_port, wait_log, wait_until  # noqa: F401 (wait_log: for the tests)
 
 
 def free_port_on(addrs):
@@ -240,14 +241,25 @@ def sts_policy(mode, *mx, max_age=86400):
 
 class PolicyServer:
     """HTTPS on loopback answering /.well-known/mta-sts.txt per Host:
-    policies[host] = (status, content type, body, extra headers)."""
+    policies[host] = (status, content type, body, extra headers).  A POST
+    (a TLS-RPT report) is kept in posts as (host, path, content type,
+    body bytes) and answered 200."""
 
     def __init__(self, certfile, keyfile):
         self.policies = {}
         self.requests = []
+        self.posts = []
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                host = (self.headers.get("Host") or "").split(":")[0]
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.posts.append((host, self.path, self.headers.get("Content-Type"), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_GET(self):
                 host = (self.headers.get("Host") or "").split(":")[0]
                 outer.requests.append((host, self.path))
@@ -287,14 +299,15 @@ class PolicyServer:
         self.httpd.server_close()
 
 
-class Dnsmasq:
+class Dnsmasq(LoopbackDns):
     """dnsmasq in the foreground on 127.0.0.1:<free port> with only the
     records given (no /etc/hosts, no upstream).  options: extra lines for
     its configuration file (mx-host=, host-record=, cname=, server=)."""
 
+    name = "dnsmasq"
+
     def __init__(self, lines):
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="tern-dns-")
+        super().__init__("tern-dns-")
         conf = os.path.join(self.dir, "dnsmasq.conf")
         with open(conf, "w") as f:
             f.write("port=%d\nlisten-address=127.0.0.1\nbind-interfaces\n"
@@ -304,27 +317,8 @@ class Dnsmasq:
                 f.write(l + "\n")
         exe = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
         user = ["--user=root"] if os.geteuid() == 0 else []
-        self.proc = subprocess.Popen([exe, "--conf-file=" + conf, "--keep-in-foreground",
-                                      "--log-facility=" + os.path.join(self.dir, "log")] + user,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_until(self._up, 10, what="dnsmasq on port %d" % self.port)
-
-    def _up(self):
-        if self.proc.poll() is not None:
-            raise AssertionError("dnsmasq exited: %s" % self.proc.stderr.read().decode())
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
-
-    @property
-    def resolver(self):
-        return "127.0.0.1:%d" % self.port
-
-    def stop(self):
-        stop_process(self.proc)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.run([exe, "--conf-file=" + conf, "--keep-in-foreground",
+                  "--log-facility=" + os.path.join(self.dir, "log")] + user, 10)
 
 
 class CountingProxy:
@@ -500,3 +494,37 @@ class PostfixInstance:
             self.started = False
         if not os.environ.get("TERN_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class FakeServerCase(unittest.TestCase):
+    """Tests that start fake SMTP servers (server()) and tern instances
+    (instance()) of their own: everything is stopped in tearDown, and
+    self.tmp (readable by the smtp agent, which reads tables as
+    mail_owner) is removed."""
+
+    def setUp(self):
+        self.servers = []
+        self.insts = []
+        self.tmp = tempfile.mkdtemp(prefix="tern-smtp-")
+        os.chmod(self.tmp, 0o755)
+
+    def tearDown(self):
+        for s in self.servers:
+            s.stop()
+        for i in self.insts:
+            i.cleanup()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def server(self, **kw):
+        s = FakeSMTPServer(**kw)
+        self.servers.append(s)
+        return s
+
+    def instance(self, main_cf, start=True, **kw):
+        """An instance with main_cf (and Instance's keywords), started
+        unless start is false (to edit its files first)."""
+        i = Instance(main_cf=main_cf, **kw)
+        self.insts.append(i)
+        if start:
+            i.start()
+        return i

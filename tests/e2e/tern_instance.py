@@ -4,6 +4,7 @@ look at what they did (Maildirs, queue folders, processes, the log)."""
 import glob
 import os
 import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -64,6 +65,47 @@ def stop_process(proc, timeout=10):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout)
+
+
+class LoopbackDns:
+    """A test DNS server program (dnsmasq, unbound) in the foreground on
+    127.0.0.1:self.port with its files in self.dir.  A subclass writes its
+    configuration, then calls run(argv, timeout), which waits until the
+    port answers and ready() (say, a log line) is true; resolver is the
+    smtp_dns_resolver value; stop() ends it and removes self.dir."""
+
+    name = "DNS server"
+
+    def __init__(self, prefix):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        self.proc = None
+
+    def run(self, argv, timeout):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_until(self._up, timeout, what="%s on port %d" % (self.name, self.port))
+
+    def ready(self):
+        return True
+
+    def _up(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("%s exited: %s" % (self.name, self.proc.stderr.read().decode()))
+        try:
+            if not self.ready():
+                return False
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    @property
+    def resolver(self):
+        return "127.0.0.1:%d" % self.port
+
+    def stop(self):
+        stop_process(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def wait_log(inst, needle, timeout=30):

@@ -4,6 +4,7 @@ per start and never from sendmail, "/file/name" values, relative -c paths,
 postmaster notices of an instance, and "tern domain" on a running system."""
 import os
 import re
+import shutil
 import smtplib
 import stat
 import subprocess
@@ -204,6 +205,85 @@ class CheckErrorsTest(unittest.TestCase):
                 inst.tern("status", check=False).returncode == 0 else None)
         finally:
             inst.cleanup()
+
+    def test_bad_pipe_service_refuses_start(self):
+        """pipe(8) attributes are checked at start, with master.cf's file
+        and line, not when the service first runs; an unknown user= of a
+        service no *_transport names (Debian's maildrop line) is an info
+        line, of one that main.cf routes mail to an error."""
+        inst = Instance(main_cf={"default_transport": "lda"})
+        try:
+            lines = {
+                "badflag": "pipe flags=DRZ user=nobody argv=/bin/cat",
+                "noargv": "pipe flags=R user=nobody",
+                "rootcmd": "pipe user=root argv=/bin/cat",
+                "badsize": "pipe size=10M user=nobody argv=/bin/cat",
+                "maildrop": "pipe flags=DRXhu user=vmail-nosuch argv=/usr/bin/maildrop -d ${recipient}",
+                "lda": "pipe flags=DRXhu user=vmail-nosuch argv=/bin/cat",
+            }
+            with open(inst.master_cf_path, "a") as f:
+                for name, args in lines.items():
+                    f.write("%s unix - n n - - %s\n" % (name, args))
+            c = inst.tern("check", check=False)
+            self.assertEqual(c.returncode, EX_CONFIG, c.stderr)
+
+            def where(name):
+                return "%s:%d: service %s (pipe): " % (
+                    inst.master_cf_path, line_of(inst.master_cf_path, name + " "), name)
+            self.assertIn("error: " + where("badflag") + "flags=: unknown flag 'Z'", c.stderr)
+            self.assertIn("error: " + where("noargv") + "missing argv=", c.stderr)
+            self.assertIn("error: " + where("rootcmd") + "user=root: commands are never run "
+                          "with root privileges", c.stderr)
+            self.assertIn("error: " + where("badsize") + "size=10M: not a number of bytes",
+                          c.stderr)
+            self.assertIn("error: " + where("lda") + "user=vmail-nosuch: unknown user "
+                          "(default_transport routes mail to it)", c.stderr)
+            self.assertNotRegex(c.stderr, r"(error|warning): [^\n]*service maildrop")
+            r = inst.tern("start", check=False)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("flags=: unknown flag 'Z'", r.stderr)
+            self.assertIn("the configuration has errors", r.stderr)
+        finally:
+            inst.cleanup()
+
+    def test_bad_table_refuses_start(self):
+        """A pcre: table with a line tern refuses (Postfix would skip it
+        with a warning) was a 451 for every recipient at RCPT time; now
+        tern check names main.cf's line and the table's, and tern start
+        refuses.  An unreadable table file is a warning only."""
+        tmp = tempfile.mkdtemp(prefix="tern-conf-table-")
+        os.chmod(tmp, 0o755)
+        pcre = os.path.join(tmp, "access.pcre")
+        with open(pcre, "w") as f:
+            f.write("/^ok@/ OK\n/^bad(/ REJECT no\n")
+        inst = Instance(main_cf={
+            "smtpd_recipient_restrictions":
+                "check_recipient_access pcre:%s permit_mynetworks reject_unauth_destination"
+                % pcre,
+            "header_checks": "regexp:%s/missing.regexp" % tmp})
+        try:
+            c = inst.tern("check", check=False)
+            self.assertEqual(c.returncode, EX_CONFIG, c.stderr)
+            n = line_of(inst.main_cf_path, "smtpd_recipient_restrictions")
+            self.assertIn("error: %s:%d: smtpd_recipient_restrictions: pcre:%s: %s:2: bad regex "
+                          "at offset 5: missing closing parenthesis" %
+                          (inst.main_cf_path, n, pcre, pcre), c.stderr)
+            n = line_of(inst.main_cf_path, "header_checks")
+            self.assertIn("warning: %s:%d: header_checks: cannot read regexp:%s/missing.regexp"
+                          % (inst.main_cf_path, n, tmp), c.stderr)
+            r = inst.tern("start", check=False)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("bad regex at offset 5", r.stderr)
+            self.assertIn("the configuration has errors", r.stderr)
+            # Mended, the same configuration checks clean of errors.
+            with open(pcre, "w") as f:
+                f.write("/^ok@/ OK\n/^bad\\(/ REJECT no\n")
+            c = inst.tern("check", check=False)
+            self.assertEqual(c.returncode, 0, c.stderr)
+            self.assertNotIn("pcre:", c.stderr)
+        finally:
+            inst.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def test_transport_without_service(self):
         inst = Instance(main_cf={"relay_transport": "nosuch"})

@@ -2,7 +2,8 @@
 names, then for each mail domain the MX, SPF (evaluated for this host's
 addresses), every DKIM key of the key directory, DMARC, MTA-STS (the TXT
 record and the policy fetched over HTTPS from a server on a loopback
-address, port 443, trusted through smtp_tls_CAfile) and TLS-RPT, checked
+address, port 443, trusted through smtp_tls_CAfile) and TLS-RPT, and the TLSA records of this host against its certificate,
+checked
 against a zone DNS server on loopback: a domain that publishes everything
 is all "ok" (exit 0); one that publishes nothing or the wrong thing gets a
 FAIL line and the record to publish for each (exit 1); missing MTA-STS
@@ -11,6 +12,7 @@ exit 75.  --json gives the same checks as one JSON object.
 
 Needs root: the MTA-STS policy server listens on port 443 (RFC 8461 gives
 no other port), on an address of 127/8 of its own."""
+import hashlib
 import http.server
 import json
 import os
@@ -72,6 +74,15 @@ def policy_server(directory):
     return srv, addr, ca
 
 
+def spki_sha256(cert):
+    """The SHA-256 of a certificate's SubjectPublicKeyInfo, hex (TLSA 3 1 1)."""
+    pub = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
+                         capture_output=True, check=True).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
 class DoctorTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -128,18 +139,34 @@ class DoctorTest(unittest.TestCase):
         r = subprocess.run([TERN, "dkim", "keygen", "bad.example", "--dir", cls.keys],
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
+        # TLSA: this host's certificate (from a CA of its own), a DANE-EE
+        # record of its key, a DANE-TA record of its CA, a stale record.
+        tlsa_dir = os.path.join(cls.tmp, "tlsa")
+        os.mkdir(tlsa_dir)
+        cls.tlsa_chain, _, tlsa_ca, leaf = make_chain(tlsa_dir, [HOST])
+        cls.spki = spki_sha256(leaf)
+        ca_der = subprocess.run(["openssl", "x509", "-in", tlsa_ca, "-outform", "DER"],
+                                capture_output=True, check=True).stdout
+        for host, addr, rec in (("mail.tlsa.example", "127.0.0.6", (3, 1, 1, cls.spki)),
+                                ("mail.ta.example", "127.0.0.7",
+                                 (2, 0, 1, hashlib.sha256(ca_der).hexdigest())),
+                                ("mail.stale.example", "127.0.0.8", (3, 1, 1, "ab" * 32))):
+            zone[host] = [("A", addr)]
+            zone["_25._tcp." + host] = [("TLSA", rec)]
         cls.dns = ZoneDns(zone)
         cls.ca = ca
         cls.conf = cls.config(HOST)
 
     @classmethod
-    def config(cls, host, cafile=None, name=None):
+    def config(cls, host, cafile=None, name=None, cert=None):
         conf = os.path.join(cls.tmp, "etc-" + (name or host))
         os.mkdir(conf)
         with open(os.path.join(conf, "main.cf"), "w") as f:
             f.write("dns_servers = 127.0.0.1:%d\nmyhostname = %s\nmydomain = good.example\n"
                     "dkim_key_directory = %s\nsmtpd_dns_timeout = 2s\n"
                     "smtp_tls_CAfile = %s\n" % (cls.dns.port, host, cls.keys, cafile or cls.ca))
+            if cert:
+                f.write("smtpd_tls_cert_file = %s\n" % cert)
         return conf
 
     @classmethod
@@ -209,6 +236,27 @@ class DoctorTest(unittest.TestCase):
         self.assertRegex(out, r"FAIL  MTA-STS id=20261207T1; the policy could not be fetched: "
                               r"https://mta-sts.good.example(:\d+)?/\.well-known/mta-sts\.txt: "
                               r".*(certificate|SSL)")
+
+    def test_tlsa(self):
+        def tlsa_lines(host):
+            rc, out = self.doctor("plain.example",
+                                  conf=self.config(host, cert=self.tlsa_chain, name="tlsa-" + host))
+            return out
+        # no record: optional, with the record to publish for this certificate
+        out = tlsa_lines(HOST)
+        self.assertIn("warn  TLSA    _25._tcp.%s: no TLSA record" % HOST, out)
+        self.assertIn("publish: _25._tcp.%s. IN TLSA 3 1 1 %s" % (HOST, self.spki), out)
+        # matching DANE-EE and DANE-TA records, but the test zone is not signed
+        for host in ("mail.tlsa.example", "mail.ta.example"):
+            self.assertIn("warn  TLSA    _25._tcp.%s: a record matches, but the answer is not "
+                          "DNSSEC-validated" % host, tlsa_lines(host))
+        # a record of another key: DANE senders would defer everything
+        out = tlsa_lines("mail.stale.example")
+        self.assertIn("FAIL  TLSA    _25._tcp.mail.stale.example: no record matches the "
+                      "certificate of %s" % self.tlsa_chain, out)
+        self.assertIn("publish: _25._tcp.mail.stale.example. IN TLSA 3 1 1 %s" % self.spki, out)
+        # without a certificate (no STARTTLS) there is nothing to check
+        self.assertNotIn("TLSA", self.doctor("plain.example")[1])
 
     def test_ptr(self):
         rc, out = self.doctor("good.example", conf=self.config("mail.noptr.example"))

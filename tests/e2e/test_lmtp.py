@@ -370,5 +370,58 @@ class LmtpTest(unittest.TestCase):
         self.assertRegex(line, r"relay=[^,]+, .*status=deferred \(.*(timed out|timeout)", line)
 
 
+class LmtpSuccessNoticeTest(unittest.TestCase):
+    """NOTIFY=SUCCESS through an LMTP server without DSN: as Postfix's
+    lmtp(8), the notice says "Action: relayed" unless lmtp_assume_final
+    (here set for one master.cf service with -o) makes it final delivery,
+    "Action: delivered" (RFC 3464 2.3.3).  That service also logs as
+    Debian's master.cf has Postfix's relay service log, with
+    -o syslog_name=.../$service_name."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tern-lmtp-dsn-")
+        os.chmod(self.tmp, 0o755)
+        path = os.path.join(self.tmp, "scripted")
+        self.scripted = ScriptedLmtp(path)
+        self.scripted.start()
+        table = os.path.join(self.tmp, "transport")
+        with open(table, "w") as f:
+            f.write("relay.test lmtp:unix:%s\n" % path)
+            f.write("final.test lmtpfinal:unix:%s\n" % path)
+        self.inst = Instance(mailboxes=[SENDER], main_cf={"transport_maps": "texthash:" + table})
+        with open(self.inst.master_cf_path, "a") as f:
+            f.write("lmtp      unix  -       -       n       -       -       lmtp\n")
+            f.write("lmtpfinal unix  -       -       n       -       -       lmtp\n"
+                    "  -o lmtp_assume_final=yes -o syslog_name=tern/$service_name\n")
+        self.inst.start()
+
+    def tearDown(self):
+        self.inst.cleanup()
+        self.scripted.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def action_for(self, rcpt):
+        with smtplib.SMTP("127.0.0.1", self.inst.smtp_port, timeout=30) as c:
+            c.sendmail(SENDER, [rcpt], b"Subject: notify\r\n\r\nhello\r\n",
+                       rcpt_options=["NOTIFY=SUCCESS"])
+        self.sent = status_line(self.inst, rcpt, "sent")
+
+        def notice():
+            for m in self.inst.messages(SENDER):
+                text = m.decode("utf-8", "replace").replace("\r\n", "\n")
+                if "Final-Recipient: rfc822; %s\n" % rcpt in text:
+                    return text
+            return None
+        text = wait_until(notice, 30, what="the success notice for " + rcpt)
+        return text.split("Final-Recipient: rfc822; %s\n" % rcpt)[1].split("\n")[0]
+
+    def test_relayed_by_default_delivered_when_final(self):
+        self.assertEqual(self.action_for("a@relay.test"), "Action: relayed")
+        self.assertIn(" tern/lmtp[", self.sent)
+        self.assertEqual(self.action_for("b@final.test"), "Action: delivered")
+        # Postfix's master.cf idiom: the service name in the syslog name.
+        self.assertIn(" tern/lmtpfinal/lmtp[", self.sent)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -123,11 +123,29 @@ class MilterTest(unittest.TestCase):
             self.assertEqual(c.ehlo()[0], 250)
             self.assertEqual(c.cmd("MAIL FROM:<sender@example.org>"),
                              (554, ["5.7.1 connection refused by py"]))
+            # VRFY and STARTTLS get it too (Postfix's milter_other_event).
+            self.assertEqual(c.cmd("VRFY alice"), (554, ["5.7.1 connection refused by py"]))
+            self.assertEqual(c.cmd("STARTTLS"), (554, ["5.7.1 connection refused by py"]))
             c.cmd("QUIT")
         finally:
             c.close()
         wait_log(self.inst, "milter-reject: CONNECT from unknown[127.0.0.2]: "
                             "554 5.7.1 connection refused by py")
+
+    def test_connect_tempfail_refuses_mail(self):
+        # Postfix: a 4xx other than 421 at connect leaves the 220, and the
+        # reply answers MAIL and VRFY; STARTTLS gets 454.
+        c = Conn(self.port, source="127.0.0.4")
+        try:
+            self.assertEqual(c.reply()[0], 220)
+            self.assertEqual(c.ehlo()[0], 250)
+            self.assertEqual(c.cmd("MAIL FROM:<sender@example.org>"),
+                             (451, ["4.7.1 busy, says py"]))
+            self.assertEqual(c.cmd("VRFY alice"), (451, ["4.7.1 busy, says py"]))
+            self.assertEqual(c.cmd("STARTTLS"), (454, ["4.3.0 Try again later"]))
+            c.cmd("QUIT")
+        finally:
+            c.close()
 
     def test_connect_421_ends_the_session(self):
         c = Conn(self.port, source="127.0.0.3")

@@ -5,14 +5,12 @@ TLS to a server that offers REQUIRETLS too, and bounces otherwise (5.7.10,
 original's header (RFC 8689 section 5).  The header "TLS-Required: No"
 turns recipient-side TLS policy into opportunistic TLS."""
 import os
-import shutil
 import smtplib
 import ssl
-import tempfile
 import unittest
 
-from smtp_util import FakeSMTPServer, make_cert
-from tern_instance import Instance, wait_log, wait_until
+from smtp_util import FakeServerCase, make_cert
+from tern_instance import wait_log, wait_until
 
 SENDER = "alice@example.com"
 
@@ -22,26 +20,8 @@ def ehlo_keywords(c):
     return set(k.upper() for k in c.esmtp_features)
 
 
-class RequireTlsTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="tern-rtls-")
-        os.chmod(self.tmp, 0o755)  # the smtp agent reads tables as mail_owner
-        self.servers = []
-        self.insts = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-        for i in self.insts:
-            i.cleanup()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def server(self, **kw):
-        s = FakeSMTPServer(**kw)
-        self.servers.append(s)
-        return s
-
-    def instance(self, srv, policy="may", trust=None, routes=None):
+class RequireTlsTest(FakeServerCase):
+    def tls_instance(self, srv, policy="may", trust=None, routes=None):
         """A tern instance that sends remote.test to srv as "localhost"
         (the name in the test certificate), with policy as the TLS level;
         routes: {domain: server} more of the same."""
@@ -53,10 +33,7 @@ class RequireTlsTest(unittest.TestCase):
                 "smtp_host_lookup": "native", "inet_protocols": "ipv4"}
         if trust:
             conf["smtp_tls_CAfile"] = trust
-        i = Instance(mailboxes=[SENDER], main_cf=conf)
-        self.insts.append(i)
-        i.start()
-        return i
+        return self.instance(conf, mailboxes=[SENDER])
 
     def send(self, inst, rcpt, requiretls=True, header=b"", sender=SENDER):
         with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as c:
@@ -72,7 +49,7 @@ class RequireTlsTest(unittest.TestCase):
 
     def test_offered_and_accepted_only_over_tls(self):
         srv = self.server()
-        inst = self.instance(srv)
+        inst = self.tls_instance(srv)
         with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as c:
             self.assertNotIn("REQUIRETLS", ehlo_keywords(c))
             code, msg = c.docmd("MAIL FROM:<%s> REQUIRETLS" % SENDER)
@@ -87,7 +64,7 @@ class RequireTlsTest(unittest.TestCase):
     def test_verified_tls_to_a_requiretls_server_delivers(self):
         cert = make_cert(self.tmp, "localhost")
         srv = self.server(tls=cert, ext=["REQUIRETLS"])
-        inst = self.instance(srv, trust=cert[0])
+        inst = self.tls_instance(srv, trust=cert[0])
         self.send(inst, "bob@remote.test")
         line = wait_log(inst, "to=<bob@remote.test>")[0]
         self.assertIn("status=sent", line)
@@ -99,7 +76,7 @@ class RequireTlsTest(unittest.TestCase):
     def test_untrusted_certificate_bounces(self):
         cert = make_cert(self.tmp, "localhost")
         srv = self.server(tls=cert, ext=["REQUIRETLS"])
-        inst = self.instance(srv)  # policy may, certificate not trusted
+        inst = self.tls_instance(srv)  # policy may, certificate not trusted
         self.send(inst, "bob@remote.test")
         line = wait_log(inst, "to=<bob@remote.test>")[0]
         self.assertIn("dsn=5.7.10, status=bounced (REQUIRETLS: Cannot start TLS", line)
@@ -110,7 +87,7 @@ class RequireTlsTest(unittest.TestCase):
 
     def test_no_starttls_bounces(self):
         srv = self.server(ext=["REQUIRETLS"])
-        inst = self.instance(srv)
+        inst = self.tls_instance(srv)
         self.send(inst, "bob@remote.test")
         line = wait_log(inst, "to=<bob@remote.test>")[0]
         self.assertIn("dsn=5.7.10, status=bounced (REQUIRETLS: TLS is required, but was not "
@@ -122,7 +99,7 @@ class RequireTlsTest(unittest.TestCase):
         cert = make_cert(self.tmp, "localhost")
         srv = self.server(ext=["REQUIRETLS"])  # no STARTTLS: the message bounces
         home = self.server(tls=cert, ext=["REQUIRETLS"])  # the sender's domain
-        inst = self.instance(srv, trust=cert[0], routes={"home.test": home})
+        inst = self.tls_instance(srv, trust=cert[0], routes={"home.test": home})
         self.send(inst, "bob@remote.test", sender="carol@home.test")
         line = wait_log(inst, "to=<bob@remote.test>")[0]
         self.assertIn("dsn=5.7.10, status=bounced", line)
@@ -140,7 +117,7 @@ class RequireTlsTest(unittest.TestCase):
     def test_server_without_requiretls_bounces(self):
         cert = make_cert(self.tmp, "localhost")
         srv = self.server(tls=cert)
-        inst = self.instance(srv, trust=cert[0])
+        inst = self.tls_instance(srv, trust=cert[0])
         self.send(inst, "bob@remote.test")
         line = wait_log(inst, "to=<bob@remote.test>")[0]
         self.assertIn("dsn=5.7.30, status=bounced (REQUIRETLS support required", line)
@@ -150,7 +127,7 @@ class RequireTlsTest(unittest.TestCase):
     def test_tls_required_no_relaxes_the_policy(self):
         cert = make_cert(self.tmp, "localhost")
         srv = self.server(tls=cert)
-        inst = self.instance(srv, policy="verify")  # the certificate is not trusted
+        inst = self.tls_instance(srv, policy="verify")  # the certificate is not trusted
         self.send(inst, "one@remote.test", requiretls=False)
         line = wait_log(inst, "to=<one@remote.test>")[0]
         self.assertIn("status=deferred", line)

@@ -10,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-from smtp_util import CountingProxy, Dnsmasq, FakeSMTPServer, PostfixInstance, free_port_on, make_cert, log_lines, wait_log
+from smtp_util import CountingProxy, Dnsmasq, FakeServerCase, FakeSMTPServer, PostfixInstance, free_port_on, make_cert, log_lines, wait_log
 from tern_instance import free_port
 from tern_instance import TERN, Instance, wait_until
 
@@ -34,31 +34,7 @@ def submit(inst, sender, rcpts, body=b"Subject: test\r\n\r\nhello\r\n", **kw):
         c.sendmail(sender, rcpts, body, **kw)
 
 
-class SmtpClientTest(unittest.TestCase):
-    def setUp(self):
-        self.servers = []
-        self.insts = []
-        self.tmp = tempfile.mkdtemp(prefix="tern-smtp-")
-        os.chmod(self.tmp, 0o755)   # the smtp agent reads tables as mail_owner
-
-    def tearDown(self):
-        for s in self.servers:
-            s.stop()
-        for i in self.insts:
-            i.cleanup()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def server(self, **kw):
-        s = FakeSMTPServer(**kw)
-        self.servers.append(s)
-        return s
-
-    def instance(self, main_cf):
-        i = Instance(main_cf=main_cf)
-        self.insts.append(i)
-        i.start()
-        return i
-
+class SmtpClientTest(FakeServerCase):
     def wait_tx(self, srv, n, inst):
         wait_until(lambda: len(srv.transactions) >= n, 30,
                    what="%d transactions\nlog:\n%s" % (n, inst.log()[-4000:]))
@@ -76,10 +52,8 @@ class SmtpClientTest(unittest.TestCase):
         with open(table, "w") as f:
             f.write("nodsn.test smtp:[127.0.0.1]:%d\n" % plain.port)
             f.write("dsn.test smtp:[127.0.0.1]:%d\n" % dsn.port)
-        inst = Instance(mailboxes=["from@example.com"],
-                        main_cf={"transport_maps": "texthash:" + table})
-        self.insts.append(inst)
-        inst.start()
+        inst = self.instance({"transport_maps": "texthash:" + table},
+                             mailboxes=["from@example.com"])
         with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as c:
             c.ehlo("client.example")
             c.sendmail("from@example.com", ["a@nodsn.test", "b@dsn.test"],
@@ -260,10 +234,9 @@ class SmtpClientTest(unittest.TestCase):
     def test_tls_session_resumed(self):
         cert = make_cert(self.tmp, "mx.remote.test")
         srv = self.server(tls=cert)
-        inst = Instance(main_cf={"relayhost": "[127.0.0.1]:%d" % srv.port,
-                                 "smtp_tls_security_level": "encrypt",
-                                 "smtp_connection_cache_on_demand": "no"})
-        self.insts.append(inst)
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % srv.port,
+                              "smtp_tls_security_level": "encrypt",
+                              "smtp_connection_cache_on_demand": "no"}, start=False)
         # One smtp process, so both deliveries share its session cache.
         mcf = os.path.join(inst.etc, "master.cf")
         with open(mcf) as f:
@@ -422,15 +395,13 @@ class SmtpDnsTest(unittest.TestCase):
 
 
 @unittest.skipUnless(shutil.which("smtp-sink"), "Postfix's smtp-sink is not installed")
-class SmtpSinkTest(unittest.TestCase):
+class SmtpSinkTest(FakeServerCase):
     """Against Postfix's smtp-sink: one sink per answer (250, 4xx for every
     RCPT, 5xx for every RCPT), chosen per recipient with transport_maps."""
 
     def setUp(self):
+        super().setUp()
         self.procs = []
-        self.insts = []
-        self.tmp = tempfile.mkdtemp(prefix="tern-sink-")
-        os.chmod(self.tmp, 0o755)
 
     def tearDown(self):
         for p in self.procs:
@@ -440,9 +411,7 @@ class SmtpSinkTest(unittest.TestCase):
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
-        for i in self.insts:
-            i.cleanup()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        super().tearDown()
 
     def sink(self, *opts):
         port = free_port()
@@ -462,9 +431,7 @@ class SmtpSinkTest(unittest.TestCase):
         with open(tm, "w") as f:
             f.write("ok.test smtp:[127.0.0.1]:%d\nsoft.test smtp:[127.0.0.1]:%d\n"
                     "hard.test smtp:[127.0.0.1]:%d\n" % (ok, soft, hard))
-        inst = Instance(main_cf={"transport_maps": "texthash:" + tm})
-        self.insts.append(inst)
-        inst.start()
+        inst = self.instance({"transport_maps": "texthash:" + tm})
         submit(inst, "from@example.com", ["a@ok.test", "b@soft.test", "c@hard.test"])
         a = wait_log(inst, "to=<a@ok.test>")[0]
         self.assertIn("relay=127.0.0.1[127.0.0.1]:%d" % ok, a)
@@ -479,9 +446,7 @@ class SmtpSinkTest(unittest.TestCase):
     def test_thousand_messages_reuse_connections(self):
         sink = self.sink()
         proxy = CountingProxy(("127.0.0.1", sink))
-        inst = Instance(main_cf={"relayhost": "[127.0.0.1]:%d" % proxy.port})
-        self.insts.append(inst)
-        inst.start()
+        inst = self.instance({"relayhost": "[127.0.0.1]:%d" % proxy.port})
         n = 1000
         with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=60) as c:
             for i in range(n):

@@ -140,7 +140,7 @@ static void test_files_and_restrictions(void **state)
 	      "mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 cidr:/x 300.1.2.3\n"
 	      "smtpd_relay_restrictions = permit_mynetworks defer_unauth_destination\n"
 	      "smtpd_recipient_restrictions = permit_dnswl_client zen.example, permit\n"
-	      "smtpd_sender_restrictions = check_sender_access inline:{ a@b = REJECT },\n"
+	      "smtpd_sender_restrictions = check_sender_access inline:{ { a@b = REJECT } },\n"
 	      "  texthash:/etc/x reject_non_fqdn_hostname reject_nonsense\n"
 	      "smtpd_helo_restrictions = reject_unknown_hostname check_helo_access\n"
 	      "virtual_alias_maps = inline:{ a@b=c@d }, texthash:/nonexistent/virtual\n",
@@ -155,13 +155,48 @@ static void test_files_and_restrictions(void **state)
 	absent(&r, "zen.example");
 	expect(&r, CHECK_ERROR, "main.cf", 6, "unknown restriction reject_nonsense");
 	absent(&r, "inline");
-	absent(&r, "texthash:/etc/x");
+	/* A bare table in a restriction list is a table, opened as one. */
+	expect(
+	    &r, CHECK_WARN, "main.cf", 6, "smtpd_sender_restrictions: cannot read texthash:/etc/x");
 	absent(&r, "reject_non_fqdn_hostname");
 	expect(&r, CHECK_ERROR, "main.cf", 8, "restriction check_helo_access needs an argument");
 	absent(&r, "reject_unknown_hostname");
 	expect(&r, CHECK_WARN, "main.cf", 9,
 	    "virtual_alias_maps: cannot read texthash:/nonexistent/virtual");
 	check_report_free(&r);
+}
+
+/* Tables of *_maps, *_checks and restriction lists are opened as the
+ * daemons will: what they would refuse (every look-up a 4xx) is an error. */
+static void test_tables(void **state)
+{
+	struct check_report r;
+	char *main_cf;
+
+	(void)state;
+	write_file("access.pcre", "/^ok@/ OK\n/^bad(/ REJECT\n");
+	write_file("hdr.regexp", "/^Subject: x/ REJECT\n");
+	main_cf = xasprintf("smtpd_recipient_restrictions = check_recipient_access "
+			    "pcre:%s/access.pcre, permit\n"
+			    "header_checks = regexp:%s/hdr.regexp\n"
+			    "transport_maps = inline:{ a.test = smtp: }\n"
+			    "smtp_tls_policy_maps = cidr:/etc/x\n"
+			    "lmtp_sasl_password_maps = texthash:/nonexistent/pw\n"
+			    "body_checks = inline:{ { a = b c } }\n",
+	    dir, dir);
+	check(main_cf, MASTER_OK "x unix - - n - 1 smtp\n  -o smtp_tls_policy_maps=pcre:/x.pcre\n",
+	    &r);
+	expect(&r, CHECK_ERROR, "main.cf", 1, "access.pcre:2: bad regex at offset 5");
+	absent(&r, "hdr.regexp");
+	expect(&r, CHECK_ERROR, "main.cf", 3, "transport_maps: inline:{ a.test = smtp: }: ");
+	expect(&r, CHECK_ERROR, "main.cf", 4, "unsupported table type \"cidr\"");
+	expect(&r, CHECK_WARN, "main.cf", 5,
+	    "lmtp_sasl_password_maps: cannot read texthash:/nonexistent/pw (cannot open table "
+	    "/nonexistent/pw: No such file or directory); its look-ups are deferred");
+	absent(&r, "body_checks");
+	expect(&r, CHECK_WARN, "master.cf", 6, "smtp_tls_policy_maps: cannot read pcre:/x.pcre");
+	check_report_free(&r);
+	free(main_cf);
 }
 
 static void test_master_cf(void **state)
@@ -208,7 +243,8 @@ static void test_pipe_attributes(void **state)
 		      "p5 unix - n n - - pipe user=no-such-user-here argv=/bin/cat\n"
 		      "p6 unix - n n - - pipe -v -o max_idle=9 flags=Rq. user=nobody\n"
 		      "  argv=/bin/cat -d ${recipient}\n"
-		      "p7 unix - n n - - pipe bogus=1 user=nobody argv=/bin/cat\n",
+		      "p7 unix - n n - - pipe bogus=1 user=nobody argv=/bin/cat\n"
+		      "p8 unix - n n - - pipe size=12k user=nobody argv=/bin/cat\n",
 	    &r);
 	expect(&r, CHECK_ERROR, "master.cf", 6, "service p1 (pipe): flags=: unknown flag 'Z'");
 	expect(&r, CHECK_ERROR, "master.cf", 7, "service p2 (pipe): missing argv=");
@@ -218,6 +254,13 @@ static void test_pipe_attributes(void **state)
 	expect(&r, CHECK_INFO, "master.cf", 10, "service p5 (pipe): user=no-such-user-here");
 	absent(&r, "service p6");
 	expect(&r, CHECK_ERROR, "master.cf", 13, "service p7 (pipe): unknown or bad attribute");
+	expect(&r, CHECK_ERROR, "master.cf", 14, "service p8 (pipe): size=12k: not a number");
+	check_report_free(&r);
+	/* Mail routed to it by a *_transport parameter: the unknown user is an error. */
+	check("local_transport = p5\n",
+	    MASTER_OK "p5 unix - n n - - pipe user=no-such-user-here argv=/bin/cat\n", &r);
+	expect(&r, CHECK_ERROR, "master.cf", 6,
+	    "service p5 (pipe): user=no-such-user-here: unknown user (local_transport routes");
 	check_report_free(&r);
 }
 
@@ -268,6 +311,7 @@ int main(void)
 	    cmocka_unit_test(test_files_and_restrictions),
 	    cmocka_unit_test(test_master_cf),
 	    cmocka_unit_test(test_pipe_attributes),
+	    cmocka_unit_test(test_tables),
 	};
 
 	log_open("test_config_check", LOG_DEST_FILE, "/dev/null");

@@ -189,6 +189,22 @@ static void test_orig_to(void **state)
 	buf_free(&out);
 }
 
+static void test_code_len(void **state)
+{
+	(void)state;
+	assert_int_equal(dsn_code_len("5.7.1 text"), 5);
+	assert_int_equal(dsn_code_len("4.3.5"), 5);
+	assert_int_equal(dsn_code_len("4.3.5\nnext line"), 5);
+	assert_int_equal(dsn_code_len("2.123.456 ok"), 9);
+	assert_int_equal(dsn_code_len("5.7.1text"), 0);
+	assert_int_equal(dsn_code_len("3.1.1 x"), 0);
+	assert_int_equal(dsn_code_len("5.1234.1 x"), 0);
+	assert_int_equal(dsn_code_len("5..1 x"), 0);
+	assert_int_equal(dsn_code_len("5.7 x"), 0);
+	assert_int_equal(dsn_code_len("550 5.7.1 x"), 0);
+	assert_int_equal(dsn_code_len(""), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +214,7 @@ int main(void)
 	    cmocka_unit_test(test_notify_ret),
 	    cmocka_unit_test(test_log_line),
 	    cmocka_unit_test(test_orig_to),
+	    cmocka_unit_test(test_code_len),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,9 +91,25 @@ static void test_body(void **state)
 	milter_msg_free(&m);
 }
 
+static void test_addr_unbracket(void **state)
+{
+	char a[] = "<bob@example.com>", b[] = "bob@example.com", c[] = "<", d[] = "<>";
+
+	(void)state;
+	milter_addr_unbracket(a);
+	assert_string_equal(a, "bob@example.com");
+	milter_addr_unbracket(b);
+	assert_string_equal(b, "bob@example.com");
+	milter_addr_unbracket(c);
+	assert_string_equal(c, "<");
+	milter_addr_unbracket(d);
+	assert_string_equal(d, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_addr_unbracket),
 	    cmocka_unit_test(test_parse_roundtrip),
 	    cmocka_unit_test(test_header_edits),
 	    cmocka_unit_test(test_body),
