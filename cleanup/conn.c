@@ -744,7 +744,7 @@ static void cc_commit(struct cleanup_conn *cc)
 	if (cc->ma) {
 		struct buf why = BUF_INIT;
 
-		cleanup_msgauth_result(cc->ma, &ar);
+		cleanup_msgauth_result(cc->ma, buf_cstr(&cc->hdr_rest), cc->hdr_rest.len, &ar);
 		if (cleanup_msgauth_reject(cc->ma, &why)) {
 			/* Before the 250: an SMTP refusal, nothing queued. */
 			cc_fail(cc, ST_REJECT, buf_cstr(&why));

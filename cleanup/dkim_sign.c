@@ -11,6 +11,7 @@
  * is dual-signed (RFC 8463 3: verifiers that do not know Ed25519 still
  * find the RSA signature).  The directory is read once per process (at
  * the first message to sign): new keys take effect after `tern reload`.
+ * ARC sealing (msgauth.c) takes its key from the same keys.
  *
  * How: relaxed/relaxed; the body hash is computed while the body streams
  * to the queue file; the header fields (those cleanup writes, with the
@@ -72,6 +73,13 @@ static bool cs_has_key(const char *domain)
 		if (strcasecmp(cs_keys[i].domain, domain) == 0)
 			return true;
 	return false;
+}
+
+const struct dkim_keyfile *cleanup_sign_rsa_key(const char *domain, const char *selector)
+{
+	if (!cs_loaded)
+		cs_load();
+	return dkim_keyfile_rsa(cs_keys, cs_nkeys, domain, selector);
 }
 
 struct cleanup_signer *cleanup_sign_begin(const struct ipc_msg *m, bool local, const char *qid)

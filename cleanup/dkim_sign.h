@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "ipc.h"
+#include "msgauth/dkim.h"
 
 struct cleanup_signer;
 
@@ -23,5 +24,8 @@ void cleanup_sign_body(struct cleanup_signer *cs, const char *p, size_t len);
 /* Appends the signatures (none when the domain has no key) to out. */
 void cleanup_sign_result(struct cleanup_signer *cs, const char *hdr, size_t len, struct buf *out);
 void cleanup_sign_free(struct cleanup_signer *cs);
+/* The RSA key DOMAIN.SELECTOR of the key directory (selector empty or
+ * NULL: the domain's first RSA key), or NULL; ARC seals with it. */
+const struct dkim_keyfile *cleanup_sign_rsa_key(const char *domain, const char *selector);
 
 #endif

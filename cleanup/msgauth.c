@@ -34,7 +34,17 @@
  * With dmarc_aggregate_reports, each evaluation of a domain asking for
  * reports becomes a line of dmarc_aggregate_log (dmarc_report.h).
  *
- * Not here: signing (dkim_sign.c), ARC, sending the reports (cli/dmarc.c).
+ * ARC (arc_verify, RFC 8617, lib/msgauth/arc.h): the chain is verified
+ * beside DKIM (its AMS body hashes stream with the body, its keys are
+ * asked for with DKIM's) and its result is the arc= entry.  With
+ * arc_sealing, the message then gets the next ARC set on top: an AAR
+ * holding the Authentication-Results written here, an AMS over the header
+ * as cleanup writes it and the body (hashed while it streams), and a seal
+ * with cv=none or cv=pass, signed with arc_seal_domain's RSA key from
+ * the DKIM key directory (dkim_sign.c holds the keys).  A failed chain is
+ * not sealed.
+ *
+ * Not here: signing (dkim_sign.c), sending the reports (cli/dmarc.c).
  */
 #include "msgauth.h"
 
@@ -47,10 +57,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dkim_sign.h"
 #include "dns.h"
 #include "header.h"
 #include "log.h"
 #include "mime/address.h"
+#include "msgauth/arc.h"
 #include "msgauth/dkim.h"
 #include "msgauth/dmarc.h"
 #include "msgauth/dmarc_report.h"
@@ -61,6 +73,7 @@
 struct cm_lookup {
 	struct cleanup_msgauth *ma;
 	size_t index;
+	bool arc; /* an ARC key (index: arc_verifier's), else a DKIM one */
 	struct dns_request *req;
 };
 
@@ -69,7 +82,11 @@ struct cleanup_msgauth {
 	char *spf_prop;			/* "smtp.mailfrom=..." */
 	char *spf_helo, *spf_helo_prop; /* the HELO identity's, "smtp.helo=..." */
 	struct dkim_verifier *dkim;
-	struct buf *sigb; /* each signature's b=, 8 characters (RFC 6008) */
+	struct arc_verifier *arc; /* arc_verify */
+	struct arc_outcome arc_out;
+	bool seal;		    /* arc_sealing: seal_body is being hashed */
+	struct dkim_body seal_body; /* relaxed, for our AMS */
+	struct buf *sigb;	    /* each signature's b=, 8 characters (RFC 6008) */
 	size_t nsig;
 	struct cm_lookup *lookups;
 	size_t nlookups, pending;
@@ -107,6 +124,9 @@ static bool cm_use_psl(void)
 bool cleanup_msgauth_init(struct buf *why)
 {
 	const char *org = config_str("dmarc_organizational_domain");
+
+	if (!arc_sealing_check(why))
+		return false;
 
 	if (!cm_use_psl() && !str_case_eq(org, "dns_tree_walk")) {
 		buf_printf(why,
@@ -150,6 +170,8 @@ struct cleanup_msgauth *cleanup_msgauth_begin(const struct ipc_msg *m, const cha
 	ma->spf_helo_prop = cm_safe(ipc_get_str(m, A_SPF_HELO_PROP));
 	ma->qid = xstrdup(qid);
 	ma->client_addr = cm_safe(ipc_get_str(m, A_CLIENT_ADDR));
+	if ((ma->seal = config_bool("arc_sealing")))
+		dkim_body_init(&ma->seal_body, DKIM_RELAXED, -1);
 	return ma;
 }
 
@@ -206,6 +228,10 @@ void cleanup_msgauth_body(struct cleanup_msgauth *ma, const char *p, size_t len)
 {
 	if (ma->dkim)
 		dkim_verifier_body(ma->dkim, p, len);
+	if (ma->arc)
+		arc_verifier_body(ma->arc, p, len);
+	if (ma->seal)
+		dkim_body_update(&ma->seal_body, p, len);
 }
 
 /* One look-up fewer; the last one after the end finishes. */
@@ -320,7 +346,10 @@ static void cm_answer(void *ctx, enum dns_status st, const unsigned char *ans, i
 	l->req = NULL;
 	if (st == DNS_OK)
 		st = dns_txt_from_answer(ans, len, &txt, &n);
-	dkim_verifier_key(ma->dkim, l->index, st, txt, n);
+	if (l->arc)
+		arc_verifier_key(ma->arc, l->index, st, txt, n);
+	else
+		dkim_verifier_key(ma->dkim, l->index, st, txt, n);
 	strv_free(txt);
 	cm_settle(ma);
 }
@@ -328,25 +357,30 @@ static void cm_answer(void *ctx, enum dns_status st, const unsigned char *ans, i
 bool cleanup_msgauth_end(struct cleanup_msgauth *ma, cleanup_msgauth_done_fn *done, void *ctx)
 {
 	size_t n = ma->dkim ? dkim_verifier_count(ma->dkim) : 0;
+	size_t na = ma->arc ? arc_verifier_nkeys(ma->arc) : 0;
 
 	ma->done = done;
 	ma->ctx = ctx;
 	ma->ended = true;
-	ma->lookups = xcalloc(n ? n : 1, sizeof(*ma->lookups));
-	for (size_t i = 0; i < n; i++) {
-		const char *name = dkim_verifier_key_name(ma->dkim, i);
+	ma->lookups = xcalloc(n + na ? n + na : 1, sizeof(*ma->lookups));
+	for (size_t i = 0; i < n + na; i++) {
+		bool arc = i >= n;
+		size_t k = arc ? i - n : i;
+		const char *name =
+		    arc ? arc_verifier_key_name(ma->arc, k) : dkim_verifier_key_name(ma->dkim, k);
 
 		if (name == NULL)
 			continue;
-		ma->lookups[ma->nlookups] = (struct cm_lookup){ma, i, NULL};
+		ma->lookups[ma->nlookups] = (struct cm_lookup){ma, k, arc, NULL};
 		ma->pending++;
 		ma->nlookups++;
 	}
 	/* Answers never come from inside dns_request_start (dns.h). */
 	for (size_t i = 0; i < ma->nlookups; i++) {
 		struct cm_lookup *l = &ma->lookups[i];
-		l->req = dns_request_start(
-		    dkim_verifier_key_name(ma->dkim, l->index), ns_t_txt, cm_answer, l);
+		const char *name = l->arc ? arc_verifier_key_name(ma->arc, l->index)
+					  : dkim_verifier_key_name(ma->dkim, l->index);
+		l->req = dns_request_start(name, ns_t_txt, cm_answer, l);
 	}
 	return ma->pending > 0;
 }
@@ -421,6 +455,8 @@ void cleanup_msgauth_header(struct cleanup_msgauth *ma, const char *hdr, size_t 
 	ma->nsig = dkim_verifier_count(ma->dkim);
 	ma->sigb = xcalloc(ma->nsig ? ma->nsig : 1, sizeof(*ma->sigb));
 	cm_sig_b(ma->sigb, ma->nsig, hdr, len);
+	if (config_bool("arc_verify"))
+		ma->arc = arc_verifier_new(hdr, len, (long long)time(NULL));
 	cm_dmarc_begin(ma, hdr, len);
 }
 
@@ -455,7 +491,7 @@ static const char *cm_spf_identity(const struct cleanup_msgauth *ma)
  * concurrent cleanups do not mix.
  */
 static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcome *o, size_t n,
-    const char *disposition, bool dkim_ok, bool spf_ok)
+    const char *disposition, bool dkim_ok, bool spf_ok, const char *override)
 {
 	struct dmarc_report_row r = {
 	    .time = (long long)time(NULL),
@@ -474,6 +510,7 @@ static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcom
 	    .spf_pass = spf_ok,
 	    .spf_domain = cm_spf_identity(ma),
 	    .spf_result = ma->spf ? ma->spf : "",
+	    .arc_override = override ? override : "",
 	};
 	struct buf line = BUF_INIT;
 	const char *path = config_str("dmarc_aggregate_log");
@@ -490,6 +527,24 @@ static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcom
 	buf_free(&line);
 }
 
+/* The newest sealer, when the chain passed and dmarc_arc_trusted_sealers
+ * names it (RFC 8617 7.2: a local policy may accept mail that failed
+ * DMARC on the word of a sealer it trusts), or NULL. */
+static const char *cm_arc_trusted(const struct cleanup_msgauth *ma)
+{
+	const char *d = ma->arc_out.seal_domain;
+	char **list;
+	bool ok = false;
+
+	if (ma->arc == NULL || ma->arc_out.result != ARC_PASS || !cm_token_ok(d))
+		return NULL;
+	list = config_list("dmarc_arc_trusted_sealers");
+	for (size_t i = 0; list[i] && !ok; i++)
+		ok = str_case_eq(list[i], d);
+	strv_free(list);
+	return ok ? d : NULL;
+}
+
 /* RFC 7489 6.6.2-6.6.4: aligned SPF or DKIM pass; the policy of the
  * record found (sp= for a subdomain's mail under its org's record). */
 static void cm_dmarc_result(
@@ -500,6 +555,7 @@ static void cm_dmarc_result(
 	bool spf_ok =
 	    dmarc_aligned_org(cm_spf_domain(ma), ma->from, ma->walk.org, ma->rec.aspf_strict);
 	bool dkim_ok = false, pass;
+	const char *override = NULL;
 
 	if (ma->from == NULL && ma->dmarc_err == DMARC_NONE)
 		return;
@@ -524,28 +580,95 @@ static void cm_dmarc_result(
 			dis = pol;
 		if (ma->rec.testing && dis == DMARC_P_REJECT)
 			dis = DMARC_P_QUARANTINE;
+		if (dis != DMARC_P_NONE && (override = cm_arc_trusted(ma)) != NULL)
+			dis = DMARC_P_NONE;
 	}
 	buf_printf(out, ";\n\tdmarc=%s", dmarc_result_name(r));
 	if (ma->dmarc_have)
-		buf_printf(out, " (p=%s dis=%s)", dmarc_policy_name(pol), dmarc_policy_name(dis));
+		buf_printf(out, " (p=%s dis=%s%s%s)", dmarc_policy_name(pol),
+		    dmarc_policy_name(dis), override ? " local_policy=arc sealer=" : "",
+		    override ? override : "");
 	if (ma->from && cm_token_ok(ma->from))
 		buf_printf(out, " header.from=%s", ma->from);
 	if (config_bool("dmarc_policy_enforce")) {
 		ma->reject = dis == DMARC_P_REJECT;
 		ma->quarantine = dis == DMARC_P_QUARANTINE;
 	}
-	log_qid(ma->qid, "dmarc=%s from=%s policy=%s disposition=%s", dmarc_result_name(r),
-	    ma->from ? ma->from : "?", dmarc_policy_name(pol), dmarc_policy_name(dis));
-	cm_dmarc_report(ma, o, n, dmarc_policy_name(dis), dkim_ok, spf_ok);
+	log_qid(ma->qid, "dmarc=%s from=%s policy=%s disposition=%s%s%s", dmarc_result_name(r),
+	    ma->from ? ma->from : "?", dmarc_policy_name(pol), dmarc_policy_name(dis),
+	    override ? " arc_override=" : "", override ? override : "");
+	cm_dmarc_report(ma, o, n, dmarc_policy_name(dis), dkim_ok, spf_ok, override);
 }
 
-void cleanup_msgauth_result(struct cleanup_msgauth *ma, struct buf *out)
+/* "arc=pass (i=2 d=...) smtp.remote-ip=... header.oldest-pass=0" */
+static void cm_arc_result(struct cleanup_msgauth *ma, struct buf *out)
+{
+	const struct arc_outcome *a = &ma->arc_out;
+
+	if (ma->arc == NULL)
+		return;
+	buf_printf(out, ";\n\tarc=%s", arc_result_name(a->result));
+	if (a->result != ARC_NONE) {
+		buf_printf(out, " (i=%d", a->instance);
+		if (cm_token_ok(a->seal_domain))
+			buf_printf(out, " d=%s", a->seal_domain);
+		if (a->result != ARC_PASS && a->problem && *a->problem) {
+			buf_puts(out, ": ");
+			for (const char *p = a->problem; *p; p++)
+				buf_putc(
+				    out, *p < ' ' || *p >= 127 || strchr("()\\", *p) ? '?' : *p);
+		}
+		buf_puts(out, ")");
+	}
+	if (ma->client_addr)
+		buf_printf(out, "\n\tsmtp.remote-ip=%s", ma->client_addr);
+	if (a->result == ARC_PASS)
+		buf_printf(out, " header.oldest-pass=%d", a->oldest_pass);
+	log_qid(ma->qid, "arc=%s i=%d%s%s", arc_result_name(a->result), a->instance,
+	    a->problem ? ": " : "", a->problem ? a->problem : "");
+}
+
+/* arc_sealing: the next ARC set for the header cleanup writes (hdr) and
+ * our Authentication-Results field (ar), onto out with LF line ends. */
+static void cm_arc_seal(
+    struct cleanup_msgauth *ma, const char *hdr, size_t hlen, const struct buf *ar, struct buf *out)
+{
+	const char *d = config_str("arc_seal_domain");
+	const struct dkim_keyfile *k = cleanup_sign_rsa_key(d, config_str("arc_seal_selector"));
+	const char *colon = memchr(ar->data, ':', ar->len);
+	struct buf set = BUF_INIT, err = BUF_INIT;
+	unsigned char bh[32];
+
+	dkim_body_final(&ma->seal_body, bh);
+	if (ma->arc_out.result == ARC_FAIL) {
+		log_qid(ma->qid, "arc: the chain failed: not sealed");
+	} else if (k == NULL) {
+		log_qid_warn(ma->qid, "arc: no RSA key for %s: not sealed", d);
+	} else if (arc_seal(hdr, hlen, bh, colon + 1, ma->arc_out.result, k->domain, k->selector,
+		       k->pkey, (long long)time(NULL), &set, &err) < 0) {
+		log_qid_warn(ma->qid, "arc: cannot seal: %s", buf_cstr(&err));
+	} else {
+		for (size_t j = 0; j < set.len; j++) /* the queue file has LF line ends */
+			if (!(set.data[j] == '\r' && j + 1 < set.len && set.data[j + 1] == '\n'))
+				buf_putc(out, set.data[j]);
+		log_qid(ma->qid, "arc: sealed i=%d d=%s s=%s", ma->arc_out.instance + 1, k->domain,
+		    k->selector);
+	}
+	buf_free(&set);
+	buf_free(&err);
+}
+
+void cleanup_msgauth_result(
+    struct cleanup_msgauth *ma, const char *hdr, size_t hlen, struct buf *final)
 {
 	struct dkim_outcome *o = NULL;
 	size_t n = 0;
+	struct buf ar = BUF_INIT, *out = &ar;
 
 	if (ma->dkim)
 		dkim_verifier_finish(ma->dkim, &o, &n);
+	if (ma->arc)
+		arc_verifier_finish(ma->arc, &ma->arc_out);
 	buf_printf(out, "Authentication-Results: %s", cleanup_msgauth_id());
 	if (ma->spf)
 		buf_printf(out, ";\n\tspf=%s%s%s", ma->spf, ma->spf_prop ? " " : "",
@@ -561,10 +684,16 @@ void cleanup_msgauth_result(struct cleanup_msgauth *ma, struct buf *out)
 		    o[i].domain ? o[i].domain : "?", o[i].selector ? o[i].selector : "?",
 		    o[i].problem ? ": " : "", o[i].problem ? o[i].problem : "");
 	}
+	cm_arc_result(ma, out);
 	cm_dmarc_result(ma, o, n, out);
 	buf_putc(out, '\n');
+	out = final;
+	if (ma->seal)
+		cm_arc_seal(ma, hdr, hlen, &ar, out);
+	buf_append(out, ar.data, ar.len);
 	if (ma->quarantine) /* for Junk filing (Sieve, antispam) */
 		buf_puts(out, "X-Spam-Flag: YES\n");
+	buf_free(&ar);
 	dkim_outcomes_free(o, n);
 }
 
@@ -592,6 +721,10 @@ void cleanup_msgauth_free(struct cleanup_msgauth *ma)
 	free(ma->from);
 	dmarc_walk_free(&ma->walk);
 	dkim_verifier_free(ma->dkim);
+	arc_verifier_free(ma->arc);
+	arc_outcome_free(&ma->arc_out);
+	if (ma->seal)
+		dkim_body_free(&ma->seal_body);
 	for (size_t i = 0; i < ma->nsig; i++)
 		buf_free(&ma->sigb[i]);
 	free(ma->sigb);

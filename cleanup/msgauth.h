@@ -29,8 +29,11 @@ struct cleanup_msgauth *cleanup_msgauth_begin(const struct ipc_msg *m, const cha
 void cleanup_msgauth_header(struct cleanup_msgauth *ma, const char *hdr, size_t len);
 void cleanup_msgauth_body(struct cleanup_msgauth *ma, const char *p, size_t len);
 bool cleanup_msgauth_end(struct cleanup_msgauth *ma, cleanup_msgauth_done_fn *done, void *ctx);
-/* The Authentication-Results header (LF-terminated) onto out. */
-void cleanup_msgauth_result(struct cleanup_msgauth *ma, struct buf *out);
+/* The Authentication-Results header (LF-terminated) onto out, under the
+ * ARC set that seals hdr (the header section cleanup writes below it)
+ * with arc_sealing. */
+void cleanup_msgauth_result(
+    struct cleanup_msgauth *ma, const char *hdr, size_t hlen, struct buf *out);
 /* hdr without the Authentication-Results fields that carry our
  * authserv-id, onto out; the number of bytes left out. */
 size_t cleanup_msgauth_filter(const char *hdr, size_t len, struct buf *out);

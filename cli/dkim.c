@@ -14,8 +14,14 @@
  *   dkim=fail d=example.com s=sel a=rsa-sha256 l= (body hash does not match)
  *
  * ("l=" when the signature covers only part of the body), or "dkim=none"
- * when there is no signature.  Exit status 0 when every signature passes
- * (or there is none), 1 otherwise; EX_USAGE, EX_NOINPUT on bad use.
+ * when there is no signature.  A message with ARC fields gets one more
+ * line, the chain's result (RFC 8617, arc.h):
+ *
+ *   arc=pass i=2 oldest-pass=0 d=example.net
+ *   arc=fail i=1 (ARC-Seal i=1: signature does not verify)
+ *
+ * Exit status 0 when every signature passes (or there is none) and the
+ * chain, if any, passes; 1 otherwise; EX_USAGE, EX_NOINPUT on bad use.
  *
  * keygen writes a new key (Ed25519 by default, or RSA-2048) as PEM to
  * DIR/DOMAIN.SELECTOR.key (DIR: the configuration directory's dkim/, where
@@ -40,6 +46,7 @@
 
 #include "config.h"
 #include "dns.h"
+#include "msgauth/arc.h"
 #include "msgauth/dkim.h"
 #include "privs.h"
 #include "tern.h"
@@ -118,6 +125,22 @@ static int dkim_cmd_verify(const char *confdir, int argc, char **argv)
 			rc = 1;
 	}
 	dkim_outcomes_free(v, n);
+	struct arc_outcome arc;
+
+	arc_verify(
+	    msg.data ? msg.data : "", msg.len, (long long)time(NULL), dkim_dns_lookup, NULL, &arc);
+	if (arc.result != ARC_NONE) {
+		printf("arc=%s i=%d", arc_result_name(arc.result), arc.instance);
+		if (arc.result == ARC_PASS)
+			printf(" oldest-pass=%d d=%s", arc.oldest_pass,
+			    arc.seal_domain ? arc.seal_domain : "?");
+		if (arc.problem)
+			printf(" (%s)", arc.problem);
+		printf("\n");
+		if (arc.result != ARC_PASS)
+			rc = 1;
+	}
+	arc_outcome_free(&arc);
 	buf_free(&msg);
 	return rc;
 }

@@ -41,6 +41,7 @@
 #include "maps.h"
 #include "mastercf.h"
 #include "milter/chain.h"
+#include "msgauth/dkim.h"
 #include "mtasts.h"
 #include "pipe_conf.h"
 #include "policy_spec.h"
@@ -453,11 +454,18 @@ static void cc_scoretests(struct cc *c, const char *file)
 	}
 }
 
+static int cc_setting_line(struct cc *c, const char *name);
+
 static void cc_main_cf(struct cc *c)
 {
 	const char *file = config_file_path();
+	struct buf err = BUF_INIT;
 
 	cc_scoretests(c, file);
+	if (!arc_sealing_check(&err))
+		cc_add(
+		    c, CHECK_ERROR, file, cc_setting_line(c, "arc_sealing"), "%s", buf_cstr(&err));
+	buf_free(&err);
 
 	for (size_t i = 0; i < c->nset; i++) {
 		cc_param(c, file, c->set[i].line, c->set[i].name, c->set[i].value);

@@ -27,7 +27,8 @@
  * in its event loop), and gives the outcomes at the end.  dkim_verify is
  * the same verifier run over one buffer.
  *
- * Not here yet: ARC, DMARC.
+ * ARC (arc.h) is built on these: its signatures are parsed, hashed,
+ * verified and made by the same code (dkim_int.h).
  */
 #ifndef TERN_MSGAUTH_DKIM_H
 #define TERN_MSGAUTH_DKIM_H
@@ -50,6 +51,9 @@ enum dkim_result {
 };
 
 enum dkim_alg { DKIM_RSA_SHA256, DKIM_ED25519_SHA256 };
+/* ARC (arc.h) reads its signatures into the same struct: cv= of a seal. */
+enum arc_cv { ARC_CV_NONE, ARC_CV_PASS, ARC_CV_FAIL };
+#define ARC_MAX_INSTANCE 50
 enum dkim_canon { DKIM_SIMPLE, DKIM_RELAXED };
 
 struct dkim_sig {
@@ -62,6 +66,8 @@ struct dkim_sig {
 	struct buf bh;	/* body hash, decoded */
 	long long l;	/* -1: whole body */
 	long long t, x; /* -1 when absent */
+	int instance;	/* ARC: i= */
+	enum arc_cv cv; /* ARC-Seal: cv= */
 };
 
 struct dkim_key {
@@ -110,6 +116,8 @@ void dkim_verify(const char *msg, size_t len, long long now, dkim_key_lookup_fn 
     struct dkim_outcome **out, size_t *n);
 void dkim_outcomes_free(struct dkim_outcome *v, size_t n);
 
+/* A dkim_key_lookup_fn asking lib/dns (blocking); ctx unused. */
+enum dns_status dkim_dns_lookup(void *ctx, const char *name, char ***txt, size_t *n);
 /* dkim_verify with keys from lib/dns (blocking look-ups). */
 void dkim_verify_blocking(const char *msg, size_t len, struct dkim_outcome **out, size_t *n);
 
@@ -189,5 +197,11 @@ char *dkim_key_dir(void);
  * with dkim_keyfiles_free. */
 size_t dkim_keyfiles_load(const char *dir, struct dkim_keyfile **out);
 void dkim_keyfiles_free(struct dkim_keyfile *k, size_t n);
+/* The RSA key of domain among k, selector's (empty or NULL: the first). */
+const struct dkim_keyfile *dkim_keyfile_rsa(
+    const struct dkim_keyfile *k, size_t n, const char *domain, const char *selector);
+/* With arc_sealing: dkim_verify and arc_verify on, arc_seal_domain set,
+ * its RSA key in the key directory; false (why) otherwise. */
+bool arc_sealing_check(struct buf *why);
 
 #endif

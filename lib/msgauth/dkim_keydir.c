@@ -1,13 +1,15 @@
 /*
  * dkim_keydir.c - the DKIM signing keys: DOMAIN.SELECTOR.key files in
- * dkim_key_directory.  cleanup signs with them; `tern dkim check` and
- * `tern doctor` compare them with what DNS publishes.
+ * dkim_key_directory.  cleanup signs with them (and seals ARC sets with
+ * an RSA one); `tern dkim check` and `tern doctor` compare them with what
+ * DNS publishes; `tern check` and cleanup's start check arc_sealing's key.
  */
 #include <dirent.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "log.h"
@@ -96,4 +98,44 @@ void dkim_keyfiles_free(struct dkim_keyfile *k, size_t n)
 		EVP_PKEY_free(k[i].pkey);
 	}
 	free(k);
+}
+
+const struct dkim_keyfile *dkim_keyfile_rsa(
+    const struct dkim_keyfile *k, size_t n, const char *domain, const char *selector)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(k[i].domain, domain) == 0 &&
+		    (selector == NULL || *selector == 0 || strcmp(k[i].selector, selector) == 0) &&
+		    EVP_PKEY_get_base_id(k[i].pkey) == EVP_PKEY_RSA)
+			return &k[i];
+	return NULL;
+}
+
+bool arc_sealing_check(struct buf *why)
+{
+	const char *d = config_str("arc_seal_domain"), *sel = config_str("arc_seal_selector");
+	struct dkim_keyfile *k = NULL;
+	size_t n;
+	char *dir;
+	bool ok;
+
+	if (!config_bool("arc_sealing"))
+		return true;
+	if (!config_bool("dkim_verify") || !config_bool("arc_verify")) {
+		buf_puts(why, "arc_sealing needs dkim_verify and arc_verify");
+		return false;
+	}
+	if (*d == 0) {
+		buf_puts(why, "arc_sealing needs arc_seal_domain");
+		return false;
+	}
+	dir = dkim_key_dir();
+	n = dkim_keyfiles_load(dir, &k);
+	ok = dkim_keyfile_rsa(k, n, d, sel) != NULL;
+	if (!ok)
+		buf_printf(
+		    why, "arc_sealing: no RSA key %s.%s.key in %s", d, *sel ? sel : "*", dir);
+	dkim_keyfiles_free(k, n);
+	free(dir);
+	return ok;
 }

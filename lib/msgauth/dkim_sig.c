@@ -13,6 +13,7 @@
 
 #include "auth/sasl.h"
 #include "msgauth/dkim.h"
+#include "msgauth/dkim_int.h"
 #include "util.h"
 
 struct dkim_tag {
@@ -178,13 +179,48 @@ static bool dkim_sig_headers(const char *h, struct dkim_sig *s)
 	return from;
 }
 
-/* Fills s from the tags; the problem, or NULL. */
-static const char *dkim_sig_fill(const struct dkim_tag *t, size_t n, struct dkim_sig *s)
+/* An ARC instance: 1..ARC_MAX_INSTANCE. */
+static bool dkim_instance(const char *v, int *out)
+{
+	long long n;
+
+	if (v == NULL || !dkim_number(v, &n) || n < 1 || n > ARC_MAX_INSTANCE)
+		return false;
+	*out = (int)n;
+	return true;
+}
+
+/* cv= of an ARC-Seal (RFC 8617 4.1.3). */
+static bool dkim_cv(const char *v, enum arc_cv *out)
+{
+	if (v == NULL)
+		return false;
+	if (strcasecmp(v, "none") == 0)
+		*out = ARC_CV_NONE;
+	else if (strcasecmp(v, "pass") == 0)
+		*out = ARC_CV_PASS;
+	else if (strcasecmp(v, "fail") == 0)
+		*out = ARC_CV_FAIL;
+	else
+		return false;
+	return true;
+}
+
+/* Fills s from the tags as kind reads them; the problem, or NULL.  ARC's
+ * fields have no v=, i= is the instance, c= is relaxed/relaxed when
+ * absent; an ARC-Seal has no h= and no bh=, and a cv=. */
+static const char *dkim_sig_fill(
+    const struct dkim_tag *t, size_t n, enum dkim_kind kind, struct dkim_sig *s)
 {
 	const char *v = dkim_tag(t, n, "v"), *a = dkim_tag(t, n, "a"), *x;
+	bool arc = kind != DKIM_KIND_SIG;
 
-	if (v == NULL || strcmp(v, "1") != 0)
+	if (!arc && (v == NULL || strcmp(v, "1") != 0))
 		return "v= is not 1";
+	if (arc && !dkim_instance(dkim_tag(t, n, "i"), &s->instance))
+		return "bad i= (an instance 1 to 50)";
+	if (kind == DKIM_KIND_SEAL && !dkim_cv(dkim_tag(t, n, "cv"), &s->cv))
+		return "bad cv=";
 	if (a == NULL)
 		return "no a=";
 	if (strcasecmp(a, "rsa-sha256") == 0)
@@ -197,9 +233,13 @@ static const char *dkim_sig_fill(const struct dkim_tag *t, size_t n, struct dkim
 		return "unknown a=";
 	if ((x = dkim_tag(t, n, "b")) == NULL || !dkim_base64(x, &s->b) || s->b.len == 0)
 		return "bad b=";
-	if ((x = dkim_tag(t, n, "bh")) == NULL || !dkim_base64(x, &s->bh) || s->bh.len != 32)
+	if (kind != DKIM_KIND_SEAL &&
+	    ((x = dkim_tag(t, n, "bh")) == NULL || !dkim_base64(x, &s->bh) || s->bh.len != 32))
 		return "bad bh=";
-	if (!dkim_sig_canon(dkim_tag(t, n, "c"), s))
+	x = dkim_tag(t, n, "c");
+	if (arc && x == NULL)
+		x = "relaxed/relaxed";
+	if (!dkim_sig_canon(x, s))
 		return "bad c=";
 	if ((x = dkim_tag(t, n, "d")) == NULL || *x == 0)
 		return "no d=";
@@ -207,12 +247,24 @@ static const char *dkim_sig_fill(const struct dkim_tag *t, size_t n, struct dkim
 	if ((x = dkim_tag(t, n, "s")) == NULL || *x == 0)
 		return "no s=";
 	s->s = xstrdup(x);
-	if ((x = dkim_tag(t, n, "h")) == NULL || !dkim_sig_headers(x, s))
+	x = dkim_tag(t, n, "h");
+	if (kind == DKIM_KIND_SEAL) {
+		if (x != NULL)
+			return "h= in an ARC-Seal";
+	} else if (x == NULL || (!dkim_sig_headers(x, s) && !arc)) {
 		return "h= does not name From";
-	x = dkim_tag(t, n, "i");
-	s->i = x ? xstrdup(x) : xasprintf("@%s", s->d);
-	if (!dkim_identity_ok(s->i, s->d))
-		return "i= is not in d=";
+	}
+	for (size_t k = 0; kind == DKIM_KIND_AMS && k < s->nh; k++)
+		if (strcasecmp(s->h[k], "arc-seal") == 0)
+			return "h= names ARC-Seal";
+	if (arc) {
+		s->i = xasprintf("@%s", s->d);
+	} else {
+		x = dkim_tag(t, n, "i");
+		s->i = x ? xstrdup(x) : xasprintf("@%s", s->d);
+		if (!dkim_identity_ok(s->i, s->d))
+			return "i= is not in d=";
+	}
 	if ((x = dkim_tag(t, n, "l")) != NULL && !dkim_number(x, &s->l))
 		return "bad l=";
 	if ((x = dkim_tag(t, n, "q")) != NULL && strstr(x, "dns/txt") == NULL)
@@ -228,6 +280,12 @@ static const char *dkim_sig_fill(const struct dkim_tag *t, size_t n, struct dkim
 
 int dkim_sig_parse(const char *value, size_t len, struct dkim_sig *out, struct buf *err)
 {
+	return dkim_sig_parse_kind(value, len, DKIM_KIND_SIG, out, err);
+}
+
+int dkim_sig_parse_kind(
+    const char *value, size_t len, enum dkim_kind kind, struct dkim_sig *out, struct buf *err)
+{
 	struct dkim_tag *t = NULL;
 	size_t n = 0;
 	const char *problem;
@@ -238,7 +296,7 @@ int dkim_sig_parse(const char *value, size_t len, struct dkim_sig *out, struct b
 		buf_puts(err, "bad tag list");
 		return -1;
 	}
-	problem = dkim_sig_fill(t, n, out);
+	problem = dkim_sig_fill(t, n, kind, out);
 	dkim_tags_free(t, n);
 	if (problem) {
 		buf_puts(err, problem);

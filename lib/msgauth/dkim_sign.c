@@ -37,7 +37,7 @@ static bool dkim_in(const char *const *list, const char *name)
 }
 
 /* "from:from:to:..." for the fields present. */
-static void dkim_sign_hlist(const struct dkim_field *f, size_t n, struct buf *h)
+void dkim_sign_hlist(const struct dkim_field *f, size_t n, struct buf *h)
 {
 	for (const char *const *name = dkim_sign_headers; *name; name++) {
 		size_t count = 0;
@@ -88,75 +88,84 @@ int dkim_sign(const char *msg, size_t len, const char *domain, const char *selec
 	return rc;
 }
 
-int dkim_sign_header(const char *hdr, size_t hlen, const unsigned char bh[32], const char *domain,
-    const char *selector, EVP_PKEY *key, long long now, struct buf *out, struct buf *err)
+const char *dkim_key_alg(EVP_PKEY *key)
 {
-	struct buf m = BUF_INIT, h = BUF_INIT, field = BUF_INIT, data = BUF_INIT;
-	struct buf b64 = BUF_INIT, sig = BUF_INIT;
-	struct dkim_field *f = NULL, self;
-	struct dkim_sig s = {.hcanon = DKIM_RELAXED, .bcanon = DKIM_RELAXED};
-	unsigned char hash[SHA256_DIGEST_LENGTH];
+	switch (EVP_PKEY_get_base_id(key)) {
+	case EVP_PKEY_ED25519: return "ed25519-sha256";
+	case EVP_PKEY_RSA: return "rsa-sha256";
+	default: return NULL;
+	}
+}
+
+/* b= for data: RSA over the data, Ed25519 over its SHA-256 (RFC 8463). */
+static bool dkim_sign_bytes(EVP_PKEY *key, const struct buf *data, struct buf *sig)
+{
 	bool ed = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519;
-	size_t n, col = 16, siglen = 0;
-	EVP_MD_CTX *ctx = NULL;
-	char *tag;
+	unsigned char hash[SHA256_DIGEST_LENGTH];
+	const unsigned char *p = (const unsigned char *)data->data;
+	size_t len = data->len, siglen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	bool ok;
+
+	if (ed) {
+		SHA256(p, len, hash);
+		p = hash;
+		len = sizeof(hash);
+	}
+	ok = EVP_DigestSignInit(ctx, NULL, ed ? NULL : EVP_sha256(), NULL, key) == 1 &&
+	     EVP_DigestSign(ctx, NULL, &siglen, p, len) == 1;
+	if (ok) {
+		buf_reserve(sig, siglen);
+		ok = EVP_DigestSign(ctx, (unsigned char *)sig->data, &siglen, p, len) == 1;
+		sig->len = ok ? siglen : 0;
+	}
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+int dkim_sign_field(const char *name, const char *tags, const char *hlist, const unsigned char *bh,
+    const struct dkim_field *f, size_t n, const struct buf *prefix, EVP_PKEY *key, struct buf *out,
+    struct buf *err)
+{
+	struct buf field = BUF_INIT, data = BUF_INIT, b64 = BUF_INIT, sig = BUF_INIT;
+	struct dkim_sig s = {.hcanon = DKIM_RELAXED, .bcanon = DKIM_RELAXED};
+	struct dkim_field self;
+	size_t col = strlen(name) + 1;
+	char *words = xstrdup(tags), *tag;
+	char **names = hlist ? strv_split(hlist, ":") : NULL;
 	int rc = -1;
 
-	if (!ed && EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
-		buf_puts(err, "the key is neither RSA nor Ed25519");
-		return -1;
-	}
-	dkim_crlf(hdr, hlen, &m);
-	(void)dkim_fields(&m, &f, &n);
-	dkim_sign_hlist(f, n, &h);
-	if (h.len == 0 || strncmp(h.data, "from:from", 9) != 0) {
-		buf_puts(err, "the message has no From: field");
-		goto done;
-	}
 	/* the field, b= empty */
-	buf_puts(&field, "DKIM-Signature:");
-	tag = xasprintf("v=1; a=%s; c=relaxed/relaxed; d=%s; s=%s; t=%lld;",
-	    ed ? "ed25519-sha256" : "rsa-sha256", domain, selector, now);
-	for (char *w = strtok(tag, " "); w; w = strtok(NULL, " "))
+	buf_printf(&field, "%s:", name);
+	for (char *w = strtok(words, " "); w; w = strtok(NULL, " "))
 		dkim_fold_put(&field, &col, w);
-	free(tag);
-	tag = xasprintf("h=%s;", buf_cstr(&h));
-	dkim_fold_put(&field, &col, tag);
-	free(tag);
-	sasl_base64_encode((const char *)bh, 32, &b64);
-	tag = xasprintf("bh=%s;", buf_cstr(&b64));
-	dkim_fold_put(&field, &col, tag);
-	free(tag);
+	free(words);
+	if (hlist) {
+		tag = xasprintf("h=%s;", hlist);
+		dkim_fold_put(&field, &col, tag);
+		free(tag);
+	}
+	if (bh) {
+		sasl_base64_encode((const char *)bh, 32, &b64);
+		tag = xasprintf("bh=%s;", buf_cstr(&b64));
+		dkim_fold_put(&field, &col, tag);
+		free(tag);
+	}
 	dkim_fold_put(&field, &col, "b=");
 	/* what a verifier hashes */
-	char **names = strv_split(buf_cstr(&h), ":");
+	if (prefix)
+		buf_append(&data, prefix->data, prefix->len);
 	s.h = names;
-	s.nh = strv_len(names);
+	s.nh = names ? strv_len(names) : 0;
 	self = (struct dkim_field){field.data, field.len};
 	dkim_header_data(&s, f, n, &self, &data);
 	strv_free(names);
-	ctx = EVP_MD_CTX_new();
-	if (ed) {
-		SHA256((const unsigned char *)data.data, data.len, hash);
-		if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) != 1 ||
-		    EVP_DigestSign(ctx, NULL, &siglen, hash, sizeof(hash)) != 1)
-			goto crypto;
-		buf_reserve(&sig, siglen);
-		if (EVP_DigestSign(ctx, (unsigned char *)sig.data, &siglen, hash, sizeof(hash)) !=
-		    1)
-			goto crypto;
-	} else {
-		if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
-		    EVP_DigestSign(
-			ctx, NULL, &siglen, (const unsigned char *)data.data, data.len) != 1)
-			goto crypto;
-		buf_reserve(&sig, siglen);
-		if (EVP_DigestSign(ctx, (unsigned char *)sig.data, &siglen,
-			(const unsigned char *)data.data, data.len) != 1)
-			goto crypto;
+	if (!dkim_sign_bytes(key, &data, &sig)) {
+		buf_puts(err, "signing failed (OpenSSL)");
+		goto done;
 	}
 	buf_reset(&b64);
-	sasl_base64_encode(sig.data, siglen, &b64);
+	sasl_base64_encode(sig.data, sig.len, &b64);
 	buf_append(out, field.data, field.len);
 	for (size_t i = 0; i < b64.len; i += 64) {
 		if (i > 0 || col + 64 > 76)
@@ -165,18 +174,43 @@ int dkim_sign_header(const char *hdr, size_t hlen, const unsigned char bh[32], c
 	}
 	buf_puts(out, "\r\n");
 	rc = 0;
-	goto done;
-crypto:
-	buf_puts(err, "signing failed (OpenSSL)");
 done:
-	EVP_MD_CTX_free(ctx);
-	free(f);
-	buf_free(&m);
-	buf_free(&h);
 	buf_free(&field);
 	buf_free(&data);
 	buf_free(&b64);
 	buf_free(&sig);
+	return rc;
+}
+
+int dkim_sign_header(const char *hdr, size_t hlen, const unsigned char bh[32], const char *domain,
+    const char *selector, EVP_PKEY *key, long long now, struct buf *out, struct buf *err)
+{
+	struct buf m = BUF_INIT, h = BUF_INIT;
+	struct dkim_field *f = NULL;
+	const char *alg = dkim_key_alg(key);
+	size_t n;
+	char *tags;
+	int rc = -1;
+
+	if (alg == NULL) {
+		buf_puts(err, "the key is neither RSA nor Ed25519");
+		return -1;
+	}
+	dkim_crlf(hdr, hlen, &m);
+	(void)dkim_fields(&m, &f, &n);
+	dkim_sign_hlist(f, n, &h);
+	if (h.len == 0 || strncmp(h.data, "from:from", 9) != 0) {
+		buf_puts(err, "the message has no From: field");
+	} else {
+		tags = xasprintf("v=1; a=%s; c=relaxed/relaxed; d=%s; s=%s; t=%lld;", alg, domain,
+		    selector, now);
+		rc = dkim_sign_field(
+		    "DKIM-Signature", tags, buf_cstr(&h), bh, f, n, NULL, key, out, err);
+		free(tags);
+	}
+	free(f);
+	buf_free(&m);
+	buf_free(&h);
 	return rc;
 }
 

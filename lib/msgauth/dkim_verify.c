@@ -179,7 +179,7 @@ static EVP_PKEY *dkim_pkey(const struct dkim_key *k, struct buf *why)
 	return pk;
 }
 
-static bool dkim_check_sig(const struct dkim_sig *s, EVP_PKEY *pk, const struct buf *data)
+bool dkim_check_sig(const struct dkim_sig *s, EVP_PKEY *pk, const struct buf *data)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char hash[SHA256_DIGEST_LENGTH];
@@ -197,6 +197,41 @@ static bool dkim_check_sig(const struct dkim_sig *s, EVP_PKEY *pk, const struct 
 	}
 	EVP_MD_CTX_free(ctx);
 	return ok;
+}
+
+EVP_PKEY *dkim_key_for(const struct dkim_key *key, const struct dkim_sig *s, struct buf *why)
+{
+	if (key->p.len == 0) {
+		buf_puts(why, "key revoked");
+		return NULL;
+	}
+	if (key->ed25519 != (s->alg == DKIM_ED25519_SHA256) || !key->sha256_ok) {
+		buf_puts(why, "key does not fit a=");
+		return NULL;
+	}
+	return dkim_pkey(key, why);
+}
+
+enum dkim_result dkim_key_answer(const char *name, enum dns_status st, char **txt, size_t n,
+    struct dkim_key *key, struct buf *why)
+{
+	enum dkim_result r = DKIM_PERMERROR;
+
+	if (st == DNS_RETRY || st == DNS_FAIL) {
+		buf_printf(why, "key look-up of %s failed", name);
+		return DKIM_TEMPERROR;
+	}
+	if (st != DNS_OK || n == 0) {
+		buf_printf(why, "no key at %s", name);
+		return r;
+	}
+	for (size_t k = 0; k < n && r != DKIM_PASS; k++) {
+		buf_reset(why);
+		dkim_key_free(key);
+		if (dkim_key_parse(txt[k], strlen(txt[k]), key, why) == 0)
+			r = DKIM_PASS;
+	}
+	return r;
 }
 
 /* One signature being verified. */
@@ -224,18 +259,19 @@ struct dkim_verifier {
 };
 
 /* Parses signature field f into vs; a usable one starts its body hash. */
-static void dkim_vsig_open(
-    struct dkim_vsig *vs, const struct dkim_field *f, bool over, long long now)
+static void dkim_vsig_open(struct dkim_vsig *vs, const struct dkim_field *f, enum dkim_kind kind,
+    size_t max, bool over, long long now)
 {
 	const char *colon = memchr(f->p, ':', f->len);
 
 	vs->field = f;
 	vs->result = DKIM_PERMERROR;
 	if (over) {
-		buf_printf(&vs->why, "more than %d signatures", DKIM_MAX_SIGS);
+		buf_printf(&vs->why, "more than %zu signatures", max);
 		return;
 	}
-	if (dkim_sig_parse(colon + 1, f->len - (size_t)(colon + 1 - f->p), &vs->s, &vs->why) < 0)
+	if (dkim_sig_parse_kind(
+		colon + 1, f->len - (size_t)(colon + 1 - f->p), kind, &vs->s, &vs->why) < 0)
 		return;
 	vs->parsed = true;
 	if (vs->s.x >= 0 && vs->s.x < now) {
@@ -247,7 +283,8 @@ static void dkim_vsig_open(
 	dkim_body_init(&vs->body, vs->s.bcanon, vs->s.l);
 }
 
-struct dkim_verifier *dkim_verifier_new(const char *hdr, size_t len, long long now)
+struct dkim_verifier *dkim_verifier_new_kind(
+    const char *hdr, size_t len, long long now, const char *name, enum dkim_kind kind, size_t max)
 {
 	struct dkim_verifier *v = xcalloc(1, sizeof(*v));
 	size_t k = 0;
@@ -256,15 +293,26 @@ struct dkim_verifier *dkim_verifier_new(const char *hdr, size_t len, long long n
 	dkim_crlf(hdr, len, &v->hdr);
 	(void)dkim_fields(&v->hdr, &v->fields, &v->nf);
 	for (size_t i = 0; i < v->nf; i++)
-		v->n += dkim_field_is(&v->fields[i], "DKIM-Signature");
+		v->n += dkim_field_is(&v->fields[i], name);
 	v->sigs = xcalloc(v->n ? v->n : 1, sizeof(*v->sigs));
 	for (size_t i = 0; i < v->nf; i++) {
-		if (!dkim_field_is(&v->fields[i], "DKIM-Signature"))
+		if (!dkim_field_is(&v->fields[i], name))
 			continue;
-		dkim_vsig_open(&v->sigs[k], &v->fields[i], k >= DKIM_MAX_SIGS, now);
+		dkim_vsig_open(&v->sigs[k], &v->fields[i], kind, max, k >= max, now);
 		k++;
 	}
 	return v;
+}
+
+struct dkim_verifier *dkim_verifier_new(const char *hdr, size_t len, long long now)
+{
+	return dkim_verifier_new_kind(
+	    hdr, len, now, "DKIM-Signature", DKIM_KIND_SIG, DKIM_MAX_SIGS);
+}
+
+int dkim_verifier_instance(const struct dkim_verifier *v, size_t i)
+{
+	return i < v->n && v->sigs[i].parsed ? v->sigs[i].s.instance : 0;
 }
 
 size_t dkim_verifier_count(const struct dkim_verifier *v)
@@ -292,20 +340,7 @@ void dkim_verifier_key(struct dkim_verifier *v, size_t i, enum dns_status st, ch
 		return;
 	vs = &v->sigs[i];
 	vs->key_in = true;
-	vs->key_result = DKIM_PERMERROR;
-	if (st == DNS_RETRY || st == DNS_FAIL) {
-		buf_printf(&vs->why, "key look-up of %s failed", vs->key_name);
-		vs->key_result = DKIM_TEMPERROR;
-	} else if (st != DNS_OK || n == 0) {
-		buf_printf(&vs->why, "no key at %s", vs->key_name);
-	} else {
-		for (size_t k = 0; k < n && vs->key_result != DKIM_PASS; k++) {
-			buf_reset(&vs->why);
-			dkim_key_free(&vs->key);
-			if (dkim_key_parse(txt[k], strlen(txt[k]), &vs->key, &vs->why) == 0)
-				vs->key_result = DKIM_PASS;
-		}
-	}
+	vs->key_result = dkim_key_answer(vs->key_name, st, txt, n, &vs->key, &vs->why);
 }
 
 /* The key and the signature over the header, once the body hash is known. */
@@ -327,20 +362,13 @@ static enum dkim_result dkim_vsig_check(
 	}
 	if (vs->key_result != DKIM_PASS)
 		return vs->key_result;
-	if (vs->key.p.len == 0) {
-		buf_puts(&vs->why, "key revoked");
+	if ((pk = dkim_key_for(&vs->key, s, &vs->why)) == NULL)
 		return r;
-	}
-	if (vs->key.ed25519 != (s->alg == DKIM_ED25519_SHA256) || !vs->key.sha256_ok) {
-		buf_puts(&vs->why, "key does not fit a=");
-		return r;
-	}
 	if (vs->key.strict && strcasecmp(strrchr(s->i, '@') + 1, s->d) != 0) {
 		buf_puts(&vs->why, "key says t=s but i= is a subdomain");
+		EVP_PKEY_free(pk);
 		return r;
 	}
-	if ((pk = dkim_pkey(&vs->key, &vs->why)) == NULL)
-		return r;
 	r = DKIM_FAIL;
 	if (s->bh.len != 32 || memcmp(bh, s->bh.data, 32) != 0) {
 		buf_puts(&vs->why, "body hash does not match");
@@ -439,7 +467,7 @@ void dkim_verify(const char *msg, size_t len, long long now, dkim_key_lookup_fn 
 	buf_free(&m);
 }
 
-static enum dns_status dkim_dns_lookup(void *ctx, const char *name, char ***txt, size_t *n)
+enum dns_status dkim_dns_lookup(void *ctx, const char *name, char ***txt, size_t *n)
 {
 	unsigned char *ans = NULL;
 	int len = 0;

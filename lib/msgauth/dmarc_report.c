@@ -5,7 +5,8 @@
  * Line fields, in order: 1, time, policy domain, rua, p, sp, np, pct,
  * adkim, aspf, source ip, header from, disposition, dkim (pass/fail), spf
  * (pass/fail), spf domain, spf result, then the DKIM results, each
- * "domain/selector/result".  An empty value is written "-".
+ * "domain/selector/result", then "arc=SEALER" when a trusted ARC sealer
+ * overrode the policy.  An empty value is written "-".
  */
 #include "msgauth/dmarc_report.h"
 
@@ -55,6 +56,11 @@ void dmarc_report_line(const struct dmarc_report_row *r, struct buf *out)
 		for (const char *s = r->dkim[i].result; s && *s; s++)
 			buf_putc(out, *s > ' ' && *s < 127 && *s != '/' ? *s : '?');
 	}
+	if (r->arc_override && *r->arc_override) {
+		buf_puts(out, "\tarc=");
+		for (const char *s = r->arc_override; *s; s++)
+			buf_putc(out, *s > ' ' && *s < 127 && *s != '/' ? *s : '?');
+	}
 	buf_putc(out, '\n');
 }
 
@@ -100,7 +106,7 @@ bool dmarc_report_parse(char *line, struct dmarc_report_row *r)
 			break;
 		*p++ = 0;
 	}
-	if (n < DMARC_REPORT_FIELDS || n > DMARC_REPORT_FIELDS + DMARC_REPORT_DKIM_MAX ||
+	if (n < DMARC_REPORT_FIELDS || n > DMARC_REPORT_FIELDS + DMARC_REPORT_DKIM_MAX + 1 ||
 	    strcmp(f[0], "1") != 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
@@ -132,6 +138,11 @@ bool dmarc_report_parse(char *line, struct dmarc_report_row *r)
 	r->spf_pass = f[14][0] == 'p';
 	r->spf_domain = rp_value(f[15]);
 	r->spf_result = rp_value(f[16]);
+	r->arc_override = "";
+	if (n > DMARC_REPORT_FIELDS && strncmp(f[n - 1], "arc=", 4) == 0 && f[n - 1][4])
+		r->arc_override = f[--n] + 4;
+	if (n > DMARC_REPORT_FIELDS + DMARC_REPORT_DKIM_MAX)
+		return false;
 	for (size_t i = DMARC_REPORT_FIELDS; i < n; i++)
 		if (!rp_dkim(f[i], &r->dkim[r->ndkim++]))
 			return false;
@@ -167,7 +178,8 @@ static bool rx_same(const struct dmarc_report_row *a, const struct dmarc_report_
 	    strcmp(a->header_from, b->header_from) != 0 ||
 	    strcmp(a->disposition, b->disposition) != 0 || a->dkim_pass != b->dkim_pass ||
 	    a->spf_pass != b->spf_pass || strcmp(a->spf_domain, b->spf_domain) != 0 ||
-	    strcmp(a->spf_result, b->spf_result) != 0 || a->ndkim != b->ndkim)
+	    strcmp(a->spf_result, b->spf_result) != 0 || a->ndkim != b->ndkim ||
+	    strcmp(a->arc_override ? a->arc_override : "", b->arc_override ? b->arc_override : ""))
 		return false;
 	for (size_t i = 0; i < a->ndkim; i++)
 		if (strcmp(a->dkim[i].domain, b->dkim[i].domain) != 0 ||
@@ -185,6 +197,16 @@ static void rx_record(struct buf *x, const struct dmarc_report_row *r, size_t co
 	rx_elem(x, "        ", "disposition", r->disposition);
 	rx_elem(x, "        ", "dkim", r->dkim_pass ? "pass" : "fail");
 	rx_elem(x, "        ", "spf", r->spf_pass ? "pass" : "fail");
+	if (r->arc_override && *r->arc_override) { /* RFC 7489 appendix C */
+		struct buf c = BUF_INIT;
+
+		buf_printf(&c, "arc=pass sealed by %s", r->arc_override);
+		buf_puts(x, "        <reason>\n");
+		rx_elem(x, "          ", "type", "local_policy");
+		rx_elem(x, "          ", "comment", buf_cstr(&c));
+		buf_puts(x, "        </reason>\n");
+		buf_free(&c);
+	}
 	buf_puts(x, "      </policy_evaluated>\n    </row>\n    <identifiers>\n");
 	rx_elem(x, "      ", "header_from", r->header_from);
 	buf_puts(x, "    </identifiers>\n    <auth_results>\n");

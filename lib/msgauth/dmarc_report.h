@@ -46,6 +46,9 @@ struct dmarc_report_row {
 	const char *spf_domain, *spf_result; /* "" when SPF was not checked */
 	struct dmarc_report_dkim dkim[DMARC_REPORT_DKIM_MAX];
 	size_t ndkim;
+	/* the trusted ARC sealer whose pass overrode the policy
+	 * (dmarc_arc_trusted_sealers: local_policy in the report), or "" */
+	const char *arc_override;
 };
 
 /* Appends the row as one line (with its '\n') to out. */

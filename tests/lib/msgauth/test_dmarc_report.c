@@ -148,6 +148,47 @@ static void test_xml(void **state)
 	buf_free(&xml);
 }
 
+/* A trusted ARC sealer's override: the line's last field, parsed back,
+ * a <reason> of type local_policy in the XML, a record of its own. */
+static void test_arc_override(void **state)
+{
+	struct dmarc_report_row rows[2] = {row("192.0.2.1", "example.com"),
+	    row("192.0.2.1", "example.com")},
+				back;
+	struct dmarc_report_meta m = {.org_name = "o", .email = "p@x.example", .report_id = "i"};
+	struct buf line = BUF_INIT, xml = BUF_INIT;
+	char *copy;
+	const char *x;
+
+	(void)state;
+	rows[1].disposition = "none";
+	rows[1].arc_override = "lists.example.org";
+	dmarc_report_line(&rows[1], &line);
+	assert_non_null(
+	    strstr(buf_cstr(&line), "\tother.example/s2/pass\tarc=lists.example.org\n"));
+	copy = xstrndup(line.data, line.len - 1);
+	assert_true(dmarc_report_parse(copy, &back));
+	assert_string_equal(back.arc_override, "lists.example.org");
+	assert_int_equal(back.ndkim, 2);
+	assert_string_equal(back.disposition, "none");
+	free(copy);
+	buf_reset(&line);
+	dmarc_report_line(&rows[0], &line);
+	copy = xstrndup(line.data, line.len - 1);
+	assert_true(dmarc_report_parse(copy, &back));
+	assert_string_equal(back.arc_override, "");
+	free(copy);
+	dmarc_report_xml(&m, rows, 2, &xml);
+	x = buf_cstr(&xml);
+	assert_non_null(
+	    strstr(x, "<spf>pass</spf>\n        <reason>\n          <type>local_policy</type>\n"
+		      "          <comment>arc=pass sealed by lists.example.org</comment>"));
+	assert_null(strstr(strstr(x, "<reason>") + 1, "<reason>")); /* one record has it */
+	assert_null(strstr(x, "<count>2</count>"));
+	buf_free(&xml);
+	buf_free(&line);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +196,7 @@ int main(void)
 	    cmocka_unit_test(test_hostile_values),
 	    cmocka_unit_test(test_bad_lines),
 	    cmocka_unit_test(test_xml),
+	    cmocka_unit_test(test_arc_override),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
