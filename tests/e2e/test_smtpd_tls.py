@@ -216,7 +216,9 @@ class WrapperModeTest(unittest.TestCase):
             subprocess.run([__import__("tern_instance").TERN, "init", d + "/i", "--smtps",
                             "127.0.0.1:%d" % port], check=True, stdout=subprocess.DEVNULL)
             text = open(d + "/i/etc/master.cf").read()
-            self.assertRegex(text, r"127\.0\.0\.1:%d\s+inet.*smtpd\n\s+-o smtpd_tls_wrappermode=yes" % port)
+            # its log name as Postfix's master.cf gives it, then wrapper mode
+            self.assertRegex(text, r"127\.0\.0\.1:%d\s+inet.*smtpd\n\s+-o syslog_name=tern/smtps\n"
+                                   r"\s+-o smtpd_tls_wrappermode=yes" % port)
             self.assertIn("-o smtpd_sasl_auth_enable=yes", text)
         finally:
             subprocess.run(["rm", "-rf", d])
