@@ -256,7 +256,8 @@ static int dr_cmd_report(struct dr_ctx *c)
 	n = dr_read(sending, &text, &rows, &bad);
 	if (bad)
 		fprintf(stderr, "tern dmarc: %zu bad line(s) in %s skipped\n", bad, sending);
-	qsort(rows, n, sizeof(*rows), dr_by_domain);
+	if (n > 1) /* rows is NULL when there are none: qsort must not see it */
+		qsort(rows, n, sizeof(*rows), dr_by_domain);
 	for (size_t i = 1; i <= n; i++)
 		if (i == n || strcasecmp(rows[i].policy_domain, rows[start].policy_domain) != 0) {
 			dr_report(c, rows + start, i - start);

@@ -333,7 +333,8 @@ static int tr_cmd_report(struct tr_ctx *c)
 		rc = 1;
 	if (bad)
 		fprintf(stderr, TR_WHO ": %zu bad line(s) in %s skipped\n", bad, sending);
-	qsort(items, n, sizeof(*items), tr_order);
+	if (n > 1) /* items is NULL when there are none: qsort must not see it */
+		qsort(items, n, sizeof(*items), tr_order);
 	for (size_t i = 1; i <= n; i++)
 		if (i == n ||
 		    strcasecmp(items[i].row.policy_domain, items[start].row.policy_domain) != 0 ||
