@@ -32,6 +32,14 @@ struct jmap_changes {
 int jmap_changes_since(struct jcall *c, const char *since, struct jmap_changes *ch);
 void jmap_changes_free(struct jmap_changes *ch);
 
+/* A folder's messages by (receivedAt, UID) ascending, kept up to date
+ * between requests (bydate.c); v must be jmap_view's, just synced. */
+struct jmap_dated {
+	time_t received;
+	uint32_t uid;
+};
+const struct jmap_dated *jmap_bydate(struct mstore_view *v, size_t *n);
+
 /* false when the id names no message. */
 bool jmap_locate(struct jcall *c, const char *id, struct jmsg *out);
 /* RFC 3339 "2024-01-02T03:04:05Z" / with the message's offset. */

@@ -283,6 +283,53 @@ class JmapTest(unittest.TestCase):
                 self.assertEqual(page["ids"], whole["ids"][pos:pos + lim], (sort, pos, lim))
                 self.assertEqual(page["total"], whole["total"])
 
+    def test_date_order_kept_between_queries(self):
+        """The usual page (inMailbox only, by date, from the start) comes
+        from a list kept in date order between requests: after APPENDs with
+        old and new INTERNALDATEs, IMAP expunges and JMAP moves it gives what
+        the same query with a filter that tests every message gives."""
+        inbox = self.boxes["inbox"]
+
+        def check(what):
+            for asc in (False, True):
+                sort = [{"property": "receivedAt", "isAscending": asc}]
+                for lim in (3, 50):
+                    fast = self.w.call("Email/query", {"filter": {"inMailbox": inbox},
+                                                       "sort": sort, "limit": lim,
+                                                       "calculateTotal": True})
+                    slow = self.w.call("Email/query", {
+                        "filter": {"operator": "AND", "conditions": [{"inMailbox": inbox}]},
+                        "sort": sort, "limit": lim, "calculateTotal": True})
+                    self.assertEqual((fast["ids"], fast["total"]), (slow["ids"], slow["total"]),
+                                     (what, asc, lim))
+            return fast["total"]
+
+        c = self.imap()
+        total = check("start")
+        now = time.time()
+        for k, age in enumerate((0, 400 * 86400, 30 * 86400, -86400, 400 * 86400)):
+            c.append("INBOX", None, imaplib.Time2Internaldate(now - age),
+                     message("dated %d" % k).encode())
+            self.assertEqual(check("append %d" % k), total + k + 1)
+        old = self.query({"subject": "dated 1"})
+        fast = self.w.call("Email/query", {"filter": {"inMailbox": inbox}, "sort": [
+            {"property": "receivedAt", "isAscending": True}], "limit": 2})["ids"]
+        self.assertIn(old[0], fast)       # a year old: among the oldest two
+        c.select("INBOX")
+        typ, data = c.search(None, "SUBJECT", '"dated 2"')
+        c.store(data[0], "+FLAGS", "\\Deleted")
+        c.expunge()
+        self.assertEqual(check("expunge"), total + 4)
+        c.store(b"1", "+FLAGS", "\\Flagged")
+        self.assertEqual(check("flag"), total + 4)
+        c.logout()
+        moved = self.find("dated 3")
+        self.w.call("Email/set", {"update": {moved: {"mailboxIds": {self.boxes["archive"]:
+                                                                      True}}}})
+        self.assertEqual(check("move"), total + 3)
+        self.deliver(message("dated smtp"))
+        self.assertEqual(check("delivery"), total + 4)
+
     def test_set_too_large(self):
         """Email/set and Mailbox/set (one jmap_set_begin) refuse more than
         maxObjectsInSet objects with requestTooLarge and change nothing."""
