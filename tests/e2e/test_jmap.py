@@ -331,8 +331,9 @@ class JmapTest(unittest.TestCase):
         self.assertEqual(check("delivery"), total + 4)
 
     def test_set_too_large(self):
-        """Email/set and Mailbox/set (one jmap_set_begin) refuse more than
-        maxObjectsInSet objects with requestTooLarge and change nothing."""
+        """Every /set (Email, Mailbox, EmailSubmission, VacationResponse)
+        and Email/import refuse more than maxObjectsInSet objects with
+        requestTooLarge (RFC 8620 5.3) and change nothing."""
         limit = self.w.session()["capabilities"]["urn:ietf:params:jmap:core"]["maxObjectsInSet"]
         ids = ["m%08x" % k for k in range(limit + 1)]
         before = self.w.call("Mailbox/get", {"ids": None})["list"]
@@ -345,6 +346,33 @@ class JmapTest(unittest.TestCase):
         r = self.w.call("Mailbox/set", {"destroy": ids[:limit]})
         self.assertEqual(r["destroyed"], [])
         self.assertEqual(len(r["notDestroyed"]), limit)
+        # EmailSubmission/set and VacationResponse/set count create, update
+        # and destroy together; Email/import counts its emails
+        using = [CORE, MAIL, SUBMISSION, "urn:ietf:params:jmap:vacationresponse"]
+
+        def one(method, args):
+            args["accountId"] = self.w.account
+            return self.w.api([[method, args, "c"]], using=using)[0]
+
+        def imports(n):
+            return {"emails": {"c%d" % k: {"blobId": "Bnone", "mailboxIds": {
+                self.boxes["inbox"]: True}} for k in range(n)}}
+
+        vac = one("VacationResponse/get", {"ids": None})
+        half = {"k%d" % k: {} for k in range(limit // 2 + 1)}
+        for method, args in (
+                ("EmailSubmission/set", {"destroy": ids[:limit // 2], "update": dict(half)}),
+                ("VacationResponse/set", {"update": dict(half), "destroy": ids[:limit // 2]}),
+                ("Email/import", imports(limit + 1))):
+            r = one(method, args)
+            self.assertEqual((r[0], r[1]["type"]), ("error", "requestTooLarge"), method)
+        self.assertEqual(one("VacationResponse/get", {"ids": None}), vac)
+        for method, args, key in (("EmailSubmission/set", {"destroy": ids[:limit]}, "notDestroyed"),
+                                  ("VacationResponse/set", {"destroy": ids[:limit]},
+                                   "notDestroyed"),
+                                  ("Email/import", imports(limit), "notCreated")):
+            r = one(method, args)
+            self.assertEqual((r[0], len(r[1][key])), (method, limit))
 
     def test_search_snippets(self):
         """SearchSnippet/get: the matched terms between <mark> and </mark>
