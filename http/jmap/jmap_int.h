@@ -50,7 +50,8 @@ void jmap_decode_words(const char *raw, struct buf *out);
 json_t *jmap_addresses(const struct mime_addr *a);
 /* The decoded UTF-8 text of a leaf (max bytes when max > 0). */
 void jmap_part_text(struct jmsg *j, const struct mime_part *p, struct buf *out, size_t max);
-/* The text of the first text/plain part of the body (max bytes). */
+/* The text a reader sees first: the first text/plain or text/html part
+ * of the body, HTML read as text (max bytes). */
 void jmap_body_text(struct jmsg *j, const struct mime_part *root, struct buf *out, size_t max);
 /* Keyword name ("$seen") to IMAP system flag, 0 when it is a keyword. */
 unsigned jmap_keyword_flag(const char *kw);

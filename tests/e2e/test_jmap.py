@@ -330,6 +330,30 @@ class JmapTest(unittest.TestCase):
         self.deliver(message("dated smtp"))
         self.assertEqual(check("delivery"), total + 4)
 
+    def test_preview_of_html_only_mail(self):
+        """The preview is the first text a reader sees: an HTML-only message
+        gives its text (no CSS, no script, no tags, references decoded), a
+        text/plain part wins over the HTML one, and an HTML part listed
+        first in a mixed body is the one read, not a later text/plain one."""
+        html = ("<html><head><title>Ignored</title><style>p{color:red}</style></head><body>"
+                "<p>Caf&eacute;&#233; &amp; <b>cr&#xE8;me</b></p><script>alert(1)</script>"
+                "<div>second&nbsp;line</div></body></html>")
+        self.deliver(message("html only", body=html + "\r\n",
+                             extra="MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n"))
+        alt = ("--a1\r\nContent-Type: text/plain\r\n\r\nPlain wins.\r\n"
+               "--a1\r\nContent-Type: text/html\r\n\r\n<p>HTML loses.</p>\r\n--a1--\r\n")
+        self.deliver(message("html alternative", body=alt, extra="MIME-Version: 1.0\r\n"
+                             "Content-Type: multipart/alternative; boundary=\"a1\"\r\n"))
+        mixed = ("--m1\r\nContent-Type: text/html\r\n\r\n<p>First <i>seen</i>.</p>\r\n"
+                 "--m1\r\nContent-Type: text/plain\r\n\r\nSecond.\r\n--m1--\r\n")
+        self.deliver(message("html mixed", body=mixed, extra="MIME-Version: 1.0\r\n"
+                             "Content-Type: multipart/mixed; boundary=\"m1\"\r\n"))
+        for subject, want in (("html only", "Caf&eacute;\u00e9 & cr\u00e8me second line"),
+                              ("html alternative", "Plain wins."),
+                              ("html mixed", "First seen.")):
+            got = self.get([self.find(subject)], ["preview"])[0]["preview"]
+            self.assertEqual(got, want, subject)
+
     def test_set_too_large(self):
         """Every /set (Email, Mailbox, EmailSubmission, VacationResponse)
         and Email/import refuse more than maxObjectsInSet objects with
