@@ -501,8 +501,6 @@ enum MHD_Result http_jmap(struct hreq *q, const char *user, const char *token)
 static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 {
 	struct buf *out = cls;
-	static const char hex[] = "0123456789ABCDEF";
-
 	(void)kind;
 	if (out->len)
 		buf_putc(out, '&');
@@ -514,15 +512,7 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
 				break;
 			buf_putc(out, '=');
 		}
-		for (; *s; s++) {
-			unsigned char ch = (unsigned char)*s;
-
-			if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			    (ch >= '0' && ch <= '9') || strchr("-._~", ch))
-				buf_putc(out, ch);
-			else
-				buf_printf(out, "%%%c%c", hex[ch >> 4], hex[ch & 15]);
-		}
+		buf_put_urlencoded(out, s, strlen(s));
 	}
 	return MHD_YES;
 }

@@ -56,8 +56,7 @@ static void random_hex(char out[65])
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		log_fatal("no random bytes");
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	hex_encode(raw, sizeof(raw), out);
 }
 
 static void session_free(struct hsession *s)

@@ -184,6 +184,19 @@ void buf_put_hexbyte(struct buf *b, char mark, unsigned char c)
 	buf_append(b, tmp, sizeof(tmp));
 }
 
+void buf_put_urlencoded(struct buf *b, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~')
+			buf_putc(b, c);
+		else
+			buf_put_hexbyte(b, '%', c);
+	}
+}
+
 void buf_put_hex(struct buf *b, const void *p, size_t n)
 {
 	buf_reserve(b, 2 * n + 1);

@@ -43,6 +43,9 @@ void buf_put_uint(struct buf *b, unsigned long long n);
 /* Appends the byte c as mark and two upper-case hex digits: "%2F" of URLs
  * and RFC 2231, "+2B" of xtext, "=3D" of quoted-printable. */
 void buf_put_hexbyte(struct buf *b, char mark, unsigned char c);
+/* Appends s percent-encoded: every byte but RFC 3986's unreserved ones
+ * (ALPHA DIGIT - . _ ~) as %XX.  URLs, RFC 5987/2231 values, SPF macros. */
+void buf_put_urlencoded(struct buf *b, const char *s, size_t len);
 /* Appends n bytes as 2n lower-case hex digits (digests, random ids). */
 void buf_put_hex(struct buf *b, const void *p, size_t n);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

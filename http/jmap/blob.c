@@ -87,8 +87,7 @@ void jmap_upload(const char *ctype, const char *body, size_t len, int *status, s
 	}
 	SHA256((const unsigned char *)(body ? body : ""), len, md);
 	id[0] = 'U';
-	for (int i = 0; i < 16; i++)
-		snprintf(id + 1 + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, 16, id + 1);
 	dir = upload_path(NULL);
 	mkdir(dir, 0700);
 	path = upload_path(id);
@@ -281,15 +280,8 @@ void jmap_download(const char *path, const char *query, int *status, struct buf 
 		strcasecmp(buf_cstr(ctype), "image/svg+xml") != 0;
 	buf_puts(disposition, inl && strcmp(inl, "1") == 0 && image ? "inline" : "attachment");
 	buf_puts(disposition, "; filename*=UTF-8''");
-	for (const char *p = *name ? name : "download"; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~", ch))
-			buf_putc(disposition, (char)ch);
-		else
-			buf_printf(disposition, "%%%02X", ch);
-	}
+	name = *name ? name : "download";
+	buf_put_urlencoded(disposition, name, strlen(name));
 done:
 	buf_free(&btype);
 	free(acc);

@@ -382,8 +382,7 @@ static void boundary(char out[40])
 
 	RAND_bytes(r, sizeof(r));
 	strcpy(out, "=_tern_");
-	for (int i = 0; i < 12; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", r[i]);
+	hex_encode(r, 12, out + 7);
 }
 
 /* The text of the first part of list (textBody or htmlBody). */
@@ -431,8 +430,7 @@ bool jmap_write_message(json_t *e, struct buf *b, const char **why)
 	dom = dom && strchr(dom, '@') ? strchr(dom, '@') + 1 : "localhost";
 	RAND_bytes(r, sizeof(r));
 	buf_puts(b, "Message-ID: <");
-	for (int k = 0; k < 12; k++)
-		buf_printf(b, "%02x", r[k]);
+	buf_put_hex(b, r, 12);
 	buf_printf(b, "@%s>\n", dom);
 	for (int k = 0; k < 2; k++) {
 		ids = json_object_get(e, k ? "references" : "inReplyTo");

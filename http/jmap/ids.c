@@ -117,8 +117,7 @@ static struct ent *find_loc(uint32_t uv, uint32_t uid)
 static void hex(const unsigned char h[12], char out[JMAP_EID_LEN])
 {
 	out[0] = 'e';
-	for (int i = 0; i < 12; i++)
-		snprintf(out + 1 + 2 * i, 3, "%02x", h[i]);
+	hex_encode(h, 12, out + 1);
 }
 
 static bool unhex(const char *id, unsigned char h[12])

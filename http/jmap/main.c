@@ -241,8 +241,7 @@ static void account_id(const char *user)
 
 	SHA256((const unsigned char *)user, strlen(user), md);
 	jm.account[0] = 'a';
-	for (int i = 0; i < 8; i++)
-		snprintf(jm.account + 1 + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, 8, jm.account + 1);
 }
 
 /*

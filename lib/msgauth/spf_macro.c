@@ -192,18 +192,6 @@ static void spf_macro_transform(const struct spf_macro *m, const char *value, st
 }
 
 /* RFC 3986 unreserved characters stay, the rest becomes %XX. */
-static void spf_url_escape(const char *s, struct buf *out)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    strchr("-._~", c) != NULL)
-			buf_putc(out, c);
-		else
-			buf_put_hexbyte(out, '%', c);
-	}
-}
-
 bool spf_macro_expand(const char *s, const struct spf_macro_env *env, bool exp, struct buf *out)
 {
 	size_t len = strlen(s);
@@ -224,7 +212,7 @@ bool spf_macro_expand(const char *s, const struct spf_macro_env *env, bool exp, 
 			spf_macro_value(m.letter, env, &value);
 			spf_macro_transform(&m, buf_cstr(&value), &done);
 			if (m.upper)
-				spf_url_escape(buf_cstr(&done), out);
+				buf_put_urlencoded(out, buf_cstr(&done), done.len);
 			else
 				buf_append(out, done.data, done.len);
 		}

@@ -910,7 +910,7 @@ static void sv_exec_set(struct sv_run *r, const struct sv_node *x)
 	if (sv_has_tag(x, SV_TAG_ENCODEURL)) { /* RFC 5435 4.1: precedence 15 */
 		struct buf enc = BUF_INIT;
 
-		sv_encodeurl(b.data ? b.data : "", b.len, &enc);
+		buf_put_urlencoded(&enc, b.data ? b.data : "", b.len);
 		buf_free(&b);
 		b = enc;
 	}

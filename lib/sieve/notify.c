@@ -301,19 +301,6 @@ bool sv_notify_option_ok(const char *opt)
 	return true;
 }
 
-void sv_encodeurl(const char *s, size_t len, struct buf *out)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-			buf_putc(out, (char)c);
-		} else {
-			buf_put_hexbyte(out, '%', c);
-		}
-	}
-}
-
 /* Has every recipient of m been notified by an earlier action? */
 static bool sv_notify_dup(const struct sieve_result *res, const struct sieve_mailto *m)
 {

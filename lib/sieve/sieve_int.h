@@ -367,7 +367,6 @@ const char *sv_notify_capability(const char *uri, const char *capability);
 /* An :options item "name=value" (RFC 5435 3.3). */
 bool sv_notify_option_ok(const char *opt);
 /* RFC 5435 4.1 :encodeurl: every byte but ALPHA DIGIT - . _ ~ as %XX. */
-void sv_encodeurl(const char *s, size_t len, struct buf *out);
 struct sv_notify_req {
 	const char *uri, *from, *message;
 	int importance;
