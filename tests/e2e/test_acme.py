@@ -1,0 +1,200 @@
+"""ACME (RFC 8555) against Debian's pebble on loopback: `tern cert acme`
+obtains a certificate by http-01 (pebble asks tern's http on its plain
+listener, resolving the test domains through the test zone server),
+installs it where smtpd_tls_cert_file points and reloads; smtpd
+(STARTTLS), imaps and https then serve it without a restart (same
+master).  `tern cert renew` leaves a certificate that is not due alone
+and renews it once acme_renew_days reaches past its expiry (pebble's
+certificates live for years, so a renewal window longer than that is
+how the certificate is made to look old, through the same comparison
+the daily run makes).  Errors (a wrong server URL, a challenge pebble
+cannot validate) exit nonzero with a clear message and leave the
+installed certificate in place."""
+import hashlib
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import unittest
+
+from dns_zone import ZoneDns
+from dnssec_util import make_chain
+from tern_instance import TERN, Instance, free_port, stop_process, wait_until
+
+DOMAINS = ("acme.test", "mail.acme.test")
+
+
+def fingerprint_pem(path):
+    with open(path) as f:
+        pem = f.read()
+    first = pem[:pem.index("-----END CERTIFICATE-----") + 25]
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(first)).hexdigest()
+
+
+def insecure():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def served_tls(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        with insecure().wrap_socket(s, server_hostname=DOMAINS[0]) as t:
+            return hashlib.sha256(t.getpeercert(True)).hexdigest()
+
+
+def served_starttls(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        f = s.makefile("rb")
+
+        def reply():
+            while True:
+                line = f.readline()
+                if line[3:4] != b"-":
+                    return line
+        reply()
+        s.sendall(b"EHLO client.test\r\n")
+        reply()
+        s.sendall(b"STARTTLS\r\n")
+        assert reply().startswith(b"220")
+        with insecure().wrap_socket(s, server_hostname=DOMAINS[0]) as t:
+            return hashlib.sha256(t.getpeercert(True)).hexdigest()
+
+
+class AcmeTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="tern-acme-")
+        os.chmod(cls.tmp, 0o755)
+        chain, key, cls.ca, _ = make_chain(cls.tmp, ["localhost"])
+        cls.dns = ZoneDns({d: [("A", "127.0.0.1")] for d in DOMAINS}, ttl=1)
+        cls.inst = Instance(domains=("acme.test",), imap=True, http=True, name="tern-acme")
+        cls.inst.start()
+        for port in (cls.inst.http_port, cls.inst.http_plain_port, cls.inst.imaps_port):
+            wait_until(lambda: cls.inst._port_open(port), 30, what="port %d" % port)
+        cls.acme_port = free_port()
+        conf = os.path.join(cls.tmp, "pebble.json")
+        with open(conf, "w") as f:
+            json.dump({"pebble": {
+                "listenAddress": "127.0.0.1:%d" % cls.acme_port,
+                "managementListenAddress": "127.0.0.1:%d" % free_port(),
+                "certificate": chain, "privateKey": key,
+                "httpPort": cls.inst.http_plain_port, "tlsPort": free_port(),
+                "ocspResponderURL": "", "externalAccountBindingRequired": False}}, f)
+        env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0",
+                   PEBBLE_AUTHZREUSE="0")
+        cls.pebble_log = open(os.path.join(cls.tmp, "pebble.log"), "w")
+        cls.pebble = subprocess.Popen(
+            ["pebble", "-config", conf, "-dnsserver", "127.0.0.1:%d" % cls.dns.port],
+            env=env, stdout=cls.pebble_log, stderr=subprocess.STDOUT)
+        wait_until(lambda: cls.inst._port_open(cls.acme_port), 30, what="pebble")
+        cls.server = "https://localhost:%d/dir" % cls.acme_port
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_process(cls.pebble)
+        cls.pebble_log.close()
+        cls.inst.cleanup()
+        cls.dns.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def run_tern(self, *args):
+        return subprocess.run([TERN, "-c", self.inst.dir] + list(args), capture_output=True,
+                              text=True, timeout=300)
+
+    def acme(self, *domains, server=None):
+        args = ["cert", "acme", "--email", "admin@acme.test", "--ca-file", self.ca,
+                "--server", server or self.server]
+        for d in domains:
+            args += ["--domain", d]
+        return self.run_tern(*args)
+
+    def cert_file(self):
+        return self.inst.main_cf_value("smtpd_tls_cert_file")
+
+    def assert_served(self, fp):
+        """Every TLS service ends up serving fp (a reload replaces the
+        processes as their sessions end: bounded wait)."""
+        for name, probe, port in (("smtpd", served_starttls, self.inst.smtp_port),
+                                  ("imaps", served_tls, self.inst.imaps_port),
+                                  ("https", served_tls, self.inst.http_port)):
+            wait_until(lambda: probe(port) == fp, 60, interval=0.5,
+                       what="%s serving the new certificate" % name)
+
+    def test_1_issue_and_serve(self):
+        master = self.inst.master_pid()
+        before = fingerprint_pem(self.cert_file())
+        r = self.acme(*DOMAINS)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("issued", r.stdout)
+        fp = fingerprint_pem(self.cert_file())
+        self.assertNotEqual(fp, before)
+        out = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName",
+                              "-in", self.cert_file()], capture_output=True, text=True)
+        for d in DOMAINS:
+            self.assertIn("DNS:" + d, out.stdout)
+        key = self.inst.main_cf_value("smtpd_tls_key_file")
+        self.assertEqual(os.stat(key).st_mode & 0o777, 0o600)
+        acct = os.path.join(self.inst.etc, "acme", "account.key")
+        self.assertEqual(os.stat(acct).st_mode & 0o777, 0o600)
+        with open(os.path.join(self.inst.etc, "acme", "acme.test.json")) as f:
+            state = json.load(f)
+        self.assertEqual(state["domains"], list(DOMAINS))
+        self.assertEqual(state["server"], self.server)
+        # The challenge files are gone once validated.
+        self.assertEqual(os.listdir(os.path.join(self.inst.etc, "acme", "challenges")), [])
+        self.assert_served(fp)
+        self.assertEqual(self.inst.master_pid(), master)
+
+    def test_2_renew(self):
+        if not os.path.exists(os.path.join(self.inst.etc, "acme", "acme.test.json")):
+            self.test_1_issue_and_serve()
+        fp = fingerprint_pem(self.cert_file())
+        r = self.run_tern("cert", "renew")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("not due", r.stdout)
+        self.assertEqual(fingerprint_pem(self.cert_file()), fp)
+        self.inst.tern("conf", "-e", "acme_renew_days=36500")
+        try:
+            r = self.run_tern("cert", "renew")
+        finally:
+            self.inst.tern("conf", "-e", "acme_renew_days=30")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("issued", r.stdout)
+        new = fingerprint_pem(self.cert_file())
+        self.assertNotEqual(new, fp)
+        self.assert_served(new)
+
+    def test_3_wrong_server(self):
+        before = fingerprint_pem(self.cert_file())
+        r = self.acme(*DOMAINS, server="https://localhost:%d/nothing" % self.acme_port)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("HTTP status 404", r.stderr)
+        self.assertIn("the installed certificate is unchanged", r.stderr)
+        r = self.acme(*DOMAINS, server="https://localhost:%d/dir" % free_port())
+        self.assertEqual(r.returncode, 69, r.stderr)  # EX_UNAVAILABLE
+        self.assertEqual(fingerprint_pem(self.cert_file()), before)
+
+    def test_4_challenge_refused(self):
+        before = fingerprint_pem(self.cert_file())
+        # Not in the zone: pebble cannot reach it, the authorization fails.
+        r = self.acme("acme.test", "gone.acme.test")
+        self.assertEqual(r.returncode, 69, r.stdout + r.stderr)
+        self.assertIn("gone.acme.test: authorization invalid: urn:ietf:params:acme:error:",
+                      r.stderr)
+        self.assertEqual(fingerprint_pem(self.cert_file()), before)
+        # http answers challenges only for well-formed tokens.
+        for token in ("..%2Fmain.cf", "a.b", "nothing"):
+            out = subprocess.run(
+                ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                 "http://127.0.0.1:%d/.well-known/acme-challenge/%s"
+                 % (self.inst.http_plain_port, token)], capture_output=True, text=True)
+            self.assertEqual(out.stdout, "404", token)
+
+
+if __name__ == "__main__":
+    unittest.main()
