@@ -137,6 +137,7 @@ bool acme_authz_parse(const char *text, size_t len, struct acme_authz *a, struct
 {
 	json_t *j = parse_object(text, len, why);
 	json_t *chals, *c;
+	bool seen = false;
 	size_t i;
 
 	memset(a, 0, sizeof(*a));
@@ -151,8 +152,9 @@ bool acme_authz_parse(const char *text, size_t len, struct acme_authz *a, struct
 			const char *type = json_string_value(json_object_get(c, "type"));
 			json_t *err = json_object_get(c, "error");
 
-			if (a->chal_url || type == NULL || strcmp(type, "http-01") != 0)
+			if (seen || type == NULL || strcmp(type, "http-01") != 0)
 				continue;
+			seen = true; /* the first http-01 one: a malformed one is no challenge */
 			a->chal_url = member(c, "url", true);
 			a->chal_token = member(c, "token", false);
 			a->chal_status = member(c, "status", false);
