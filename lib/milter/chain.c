@@ -214,6 +214,26 @@ bool milter_chain_syntax_ok(const char *list, struct buf *err)
 	return ok;
 }
 
+void milter_chain_check_param(const char *param)
+{
+	struct buf err = BUF_INIT;
+
+	if (!milter_chain_syntax_ok(config_str(param), &err))
+		log_fatal("%s: %s", param, buf_cstr(&err));
+	buf_free(&err);
+}
+
+const char *milter_macro_server(const char *name)
+{
+	if (strcmp(name, "j") == 0)
+		return config_str("myhostname");
+	if (strcmp(name, "{daemon_name}") == 0)
+		return config_str("milter_macro_daemon_name");
+	if (strcmp(name, "v") == 0)
+		return config_str("milter_macro_v");
+	return NULL;
+}
+
 struct milter_chain *milter_chain_new(
     struct event_loop *loop, const char *list, milter_macro_fn *macro, void *ctx, struct buf *err)
 {
