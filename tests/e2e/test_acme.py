@@ -47,22 +47,35 @@ def served_tls(port):
             return hashlib.sha256(t.getpeercert(True)).hexdigest()
 
 
-def served_starttls(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        f = s.makefile("rb")
+def smtp_reply(sock):
+    """The last line of an SMTP reply, read a byte at a time (the socket
+    changes to TLS after STARTTLS, so nothing may be read ahead)."""
+    line = b""
+    while True:
+        c = sock.recv(1)
+        if not c:
+            return line
+        line += c
+        if line.endswith(b"\n"):
+            if line[3:4] != b"-":
+                return line
+            line = b""
 
-        def reply():
-            while True:
-                line = f.readline()
-                if line[3:4] != b"-":
-                    return line
-        reply()
-        s.sendall(b"EHLO client.test\r\n")
-        reply()
-        s.sendall(b"STARTTLS\r\n")
-        assert reply().startswith(b"220")
-        with insecure().wrap_socket(s, server_hostname=DOMAINS[0]) as t:
-            return hashlib.sha256(t.getpeercert(True)).hexdigest()
+
+def starttls_session(port):
+    """An SMTP session over STARTTLS (the TLS socket, still open)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    smtp_reply(s)
+    s.sendall(b"EHLO client.test\r\n")
+    smtp_reply(s)
+    s.sendall(b"STARTTLS\r\n")
+    assert smtp_reply(s).startswith(b"220")
+    return insecure().wrap_socket(s, server_hostname=DOMAINS[0])
+
+
+def served_starttls(port):
+    with starttls_session(port) as t:
+        return hashlib.sha256(t.getpeercert(True)).hexdigest()
 
 
 class AcmeTest(unittest.TestCase):
@@ -122,12 +135,27 @@ class AcmeTest(unittest.TestCase):
         for name, probe, port in (("smtpd", served_starttls, self.inst.smtp_port),
                                   ("imaps", served_tls, self.inst.imaps_port),
                                   ("https", served_tls, self.inst.http_port)):
-            wait_until(lambda: probe(port) == fp, 60, interval=0.5,
+            wait_until(lambda: self.probe(probe, port) == fp, 60, interval=0.5,
                        what="%s serving the new certificate" % name)
+
+    @staticmethod
+    def probe(probe, port):
+        try:
+            return probe(port)
+        except (OSError, AssertionError):
+            return None
 
     def test_1_issue_and_serve(self):
         master = self.inst.master_pid()
         before = fingerprint_pem(self.cert_file())
+        # Sessions open across the reload: they go on with the old
+        # certificate, not dropped.
+        smtp = starttls_session(self.inst.smtp_port)
+        imap = insecure().wrap_socket(
+            socket.create_connection(("127.0.0.1", self.inst.imaps_port), timeout=10))
+        self.addCleanup(smtp.close)
+        self.addCleanup(imap.close)
+        self.assertTrue(imap.recv(4096).startswith(b"* OK"))
         r = self.acme(*DOMAINS)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("issued", r.stdout)
@@ -149,6 +177,16 @@ class AcmeTest(unittest.TestCase):
         self.assertEqual(os.listdir(os.path.join(self.inst.etc, "acme", "challenges")), [])
         self.assert_served(fp)
         self.assertEqual(self.inst.master_pid(), master)
+        smtp.sendall(b"EHLO client.test\r\n")
+        self.assertTrue(smtp_reply(smtp).startswith(b"250 "))
+        self.assertEqual(hashlib.sha256(smtp.getpeercert(True)).hexdigest(), before)
+        imap.sendall(b"a1 NOOP\r\n")
+        got = b""
+        while b"a1 " not in got:
+            chunk = imap.recv(4096)
+            self.assertTrue(chunk, "imaps session dropped")
+            got += chunk
+        self.assertIn(b"a1 OK", got)
 
     def test_2_renew(self):
         if not os.path.exists(os.path.join(self.inst.etc, "acme", "acme.test.json")):
