@@ -148,8 +148,10 @@ static int install(const char *name, const struct acme_cert *c, char **cert_out)
 		if ((r = install_pair(crt, key, c)) == 0 &&
 		    (r = conf_edit_file(config_file_path(), ch, 2, &err)) < 0)
 			fprintf(stderr, "tern: %s\n", buf_cstr(&err));
-		printf("tern: smtpd_tls_cert_file = %s, smtpd_tls_key_file = %s set in main.cf\n",
-		    crt, key);
+		if (r == 0)
+			printf("tern: smtpd_tls_cert_file = %s, smtpd_tls_key_file = %s set in "
+			       "main.cf\n",
+			    crt, key);
 		*cert_out = crt;
 		free(key);
 		buf_free(&err);
