@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "sock.h"
 #include "util.h"
 
 #define CHAIN_TEMPFAIL_REPLY "451 4.7.1 Service unavailable - try again later"
@@ -179,6 +180,25 @@ static bool chain_entry_parse(
 		buf_printf(err, "bad milter address: %s (unix:/path or inet:host:port)",
 		    spec ? spec : tok);
 		ok = false;
+	}
+	if (ok && str_prefix_case(spec, "unix:") && spec[5] == '\0') {
+		buf_printf(err, "bad milter address: %s (unix: needs a path)", spec);
+		ok = false;
+	}
+	if (ok && str_prefix_case(spec, "inet:")) {
+		/* What the client will connect to: the port must be there now,
+		 * not a warning at the first message. */
+		struct buf why = BUF_INIT;
+		char *host, *port;
+
+		if (sock_split_hostport(spec + 5, &host, &port, &why) < 0) {
+			buf_printf(err, "bad milter address: %s (inet:host:port): %s", spec,
+			    buf_cstr(&why));
+			ok = false;
+		}
+		free(host);
+		free(port);
+		buf_free(&why);
 	}
 	if (ok && loop)
 		e->conn = milter_conn_new(loop, spec, &t);
