@@ -3,7 +3,7 @@
  * certificate from an ACME CA (lib/acme.h), installed and renewed.
  *
  *   tern [-c DIR] cert acme --domain D [--domain D2 ...] [--email E]
- *        [--server URL] [--ca-file PEM]
+ *        [--server URL] [--ca-file PEM] [--challenge http-01|tls-alpn-01]
  *   tern [-c DIR] cert renew [--force]
  *
  * State under config_directory/acme/ (0700): account.key (the ACME
@@ -44,6 +44,7 @@
 #include <time.h>
 
 #include "acme.h"
+#include "acme_msg.h"
 #include "config.h"
 #include "conf_edit.h"
 #include "file_replace.h"
@@ -55,39 +56,16 @@
 struct cert_order {
 	char **domains;
 	const char *email, *server, *ca_file;
+	const char *challenge; /* http-01 or tls-alpn-01 */
 };
 
 static int acme_usage(void)
 {
 	fprintf(stderr, "usage: tern cert acme --domain D [--domain D2 ...] [--email E] "
 			"[--server URL] [--ca-file PEM]\n"
+			"       [--challenge http-01|tls-alpn-01]\n"
 			"       tern cert renew [--force]\n");
 	return EX_USAGE;
-}
-
-/* A host name: letters, digits, '-' and '.' between labels. */
-static bool dns_name_ok(const char *s)
-{
-	size_t n = strlen(s), label = 0;
-
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			   (c >= '0' && c <= '9') || c == '-') {
-			if (++label > 63)
-				return false;
-		} else {
-			return false;
-		}
-	}
-	return label > 0;
 }
 
 static char *acme_path(const char *name)
@@ -190,6 +168,7 @@ static int save_state(const char *name, const struct cert_order *o, const char *
 	json_object_set_new(j, "server", json_string(o->server));
 	json_object_set_new(j, "ca_file", json_string(o->ca_file ? o->ca_file : ""));
 	json_object_set_new(j, "cert_file", json_string(cert));
+	json_object_set_new(j, "challenge", json_string(o->challenge));
 	text = json_dumps(j, JSON_INDENT(2));
 	buf_puts(&b, text);
 	buf_putc(&b, '\n');
@@ -215,6 +194,7 @@ static int issue(const struct cert_order *o)
 	    .domains = o->domains,
 	    .account_key = keyfile,
 	    .challenge_dir = chal,
+	    .challenge = o->challenge,
 	    .poll_ms = ACME_POLL_MS,
 	};
 	struct buf why = BUF_INIT;
@@ -255,7 +235,7 @@ static int issue(const struct cert_order *o)
 
 static int cert_acme(int argc, char **argv)
 {
-	struct cert_order o = {.domains = NULL, .email = NULL, .server = NULL, .ca_file = NULL};
+	struct cert_order o = {.domains = NULL, .challenge = "http-01"};
 	int r;
 
 	o.domains = xcalloc(1, sizeof(char *));
@@ -265,7 +245,7 @@ static int cert_acme(int argc, char **argv)
 		if (v == NULL)
 			goto usage;
 		if (strcmp(argv[i], "--domain") == 0) {
-			if (!dns_name_ok(v)) {
+			if (!acme_name_ok(v)) {
 				fprintf(stderr, "tern: --domain %s: not a host name\n", v);
 				strv_free(o.domains);
 				return EX_USAGE;
@@ -277,6 +257,9 @@ static int cert_acme(int argc, char **argv)
 			o.server = v;
 		else if (strcmp(argv[i], "--ca-file") == 0)
 			o.ca_file = v;
+		else if (strcmp(argv[i], "--challenge") == 0 &&
+			 (strcmp(v, "http-01") == 0 || strcmp(v, "tls-alpn-01") == 0))
+			o.challenge = v;
 		else
 			goto usage;
 		i++;
@@ -326,13 +309,16 @@ static int renew_one(const char *file, bool force, long days)
 	o.server = json_string_value(json_object_get(j, "server"));
 	o.email = json_string_value(json_object_get(j, "email"));
 	o.ca_file = json_string_value(json_object_get(j, "ca_file"));
+	o.challenge = json_string_value(json_object_get(j, "challenge"));
+	if (o.challenge == NULL || strcmp(o.challenge, "tls-alpn-01") != 0)
+		o.challenge = "http-01";
 	if (!json_is_array(d) || json_array_size(d) == 0 || cert == NULL || o.server == NULL) {
 		fprintf(stderr, "tern: %s: not an ACME certificate's state\n", file);
 		json_decref(j);
 		return EX_DATAERR;
 	}
 	o.domains = xcalloc(1, sizeof(char *));
-	json_array_foreach(d, i, v) if (json_is_string(v) && dns_name_ok(json_string_value(v)))
+	json_array_foreach(d, i, v) if (json_is_string(v) && acme_name_ok(json_string_value(v)))
 	    strv_add(&o.domains, json_string_value(v));
 	if (!force && !due(cert, days))
 		printf("tern: %s: not due (expires in more than %ld days)\n", cert, days);

@@ -332,6 +332,10 @@ static void handshake_event(struct event_loop *loop, int fd, int events, void *c
 	}
 	event_timer_cancel(http.loop, r->timer);
 	r->timer = NULL;
+	if (tls_conn_acme_alpn(r->tls)) {
+		relay_free(r); /* tls-alpn-01: the handshake was all (RFC 8737 3) */
+		return;
+	}
 	relay_start(r);
 }
 

@@ -158,6 +158,11 @@ static long retry_after(const struct https_get_res *res)
 	return s;
 }
 
+static const char *chal_type(const struct acme *a)
+{
+	return a->p->challenge ? a->p->challenge : "http-01";
+}
+
 /* POST-as-GET of an authorization until it is no longer pending. */
 static int authz_wait(struct acme *a, const char *url, struct acme_authz *az, struct buf *why)
 {
@@ -170,7 +175,8 @@ static int authz_wait(struct acme *a, const char *url, struct acme_authz *az, st
 		long wait = retry_after(&res);
 
 		acme_authz_free(az);
-		if (r == 0 && !acme_authz_parse(res.body.data, res.body.len, az, &perr)) {
+		if (r == 0 &&
+		    !acme_authz_parse(res.body.data, res.body.len, chal_type(a), az, &perr)) {
 			buf_printf(why, "%s: %s", url, buf_cstr(&perr));
 			r = EX_PROTOCOL;
 		}
@@ -199,7 +205,7 @@ static int challenge(struct acme *a, const char *url, struct buf *why)
 	char *file = NULL;
 	int r = post(a, url, NULL, &res, why);
 
-	if (r == 0 && !acme_authz_parse(res.body.data, res.body.len, &az, &perr)) {
+	if (r == 0 && !acme_authz_parse(res.body.data, res.body.len, chal_type(a), &az, &perr)) {
 		buf_printf(why, "%s: %s", url, buf_cstr(&perr));
 		r = EX_PROTOCOL;
 	}
@@ -212,12 +218,30 @@ static int challenge(struct acme *a, const char *url, struct buf *why)
 	}
 	buf_printf(&keyauth, "%s.", az.chal_token);
 	acme_thumbprint(a->key, &keyauth);
-	file = xasprintf("%s/%s", a->p->challenge_dir, az.chal_token);
-	if (file_replace(file, keyauth.data, keyauth.len, 0644, why) < 0) {
-		r = EX_CANTCREAT;
-		goto out;
+	if (strcmp(chal_type(a), "tls-alpn-01") == 0) {
+		struct buf pem = BUF_INIT;
+
+		/* The validation certificate's key is for this handshake only;
+		 * http reads it as default_login_user, hence 0644. */
+		file = xasprintf("%s/alpn-%s.pem", a->p->challenge_dir, az.domain);
+		str_lower(file + strlen(a->p->challenge_dir));
+		if (!acme_alpn_cert(az.domain, keyauth.data, &pem) ||
+		    file_replace(file, pem.data, pem.len, 0644, why) < 0) {
+			if (why->len == 0)
+				buf_puts(why, "cannot make the tls-alpn-01 certificate");
+			buf_free(&pem);
+			r = EX_CANTCREAT;
+			goto out;
+		}
+		buf_free(&pem);
+	} else {
+		file = xasprintf("%s/%s", a->p->challenge_dir, az.chal_token);
+		if (file_replace(file, keyauth.data, keyauth.len, 0644, why) < 0) {
+			r = EX_CANTCREAT;
+			goto out;
+		}
 	}
-	log_info("acme: %s: answering http-01 with %s", az.domain, file);
+	log_info("acme: %s: answering %s with %s", az.domain, chal_type(a), file);
 	if ((r = post(a, az.chal_url, "{}", &res, why)) == 0 &&
 	    (r = authz_wait(a, url, &az, why)) == 0 && strcmp(az.status, "valid") != 0) {
 		buf_printf(why, "%s: authorization %s: %s", az.domain, az.status,

@@ -8,7 +8,10 @@
  * account of that key); newOrder for the names; each pending
  * authorization's http-01 challenge, answered by writing the key
  * authorization to challenge_dir/TOKEN (which http serves at
- * /.well-known/acme-challenge/TOKEN) and removed afterwards; finalize
+ * /.well-known/acme-challenge/TOKEN) and removed afterwards, or its
+ * tls-alpn-01 challenge (RFC 8737), answered by writing the validation
+ * certificate and its key to challenge_dir/alpn-DOMAIN.pem (which http's
+ * HTTPS listener presents to a ClientHello for "acme-tls/1"); finalize
  * with a CSR of a new EC P-256 key naming every domain; the chain
  * downloaded.  Every request is a JWS POST (POST-as-GET for reading)
  * with a fresh Replay-Nonce, retried on badNonce; polling follows
@@ -28,6 +31,7 @@ struct acme_params {
 	char *const *domains;	   /* NULL-terminated */
 	const char *account_key;   /* PEM file, made when missing (0600) */
 	const char *challenge_dir; /* where http finds the key authorizations */
+	const char *challenge;	   /* "http-01" (NULL too) or "tls-alpn-01" */
 	long poll_ms;		   /* the longest wait for validation and issuance */
 };
 

@@ -23,6 +23,7 @@
 
 #include "base64.h"
 #include "file_replace.h"
+#include "util.h"
 
 static void ossl_why(struct buf *err, const char *what)
 {
@@ -230,5 +231,60 @@ bool acme_csr(EVP_PKEY *key, char *const *names, struct buf *out)
 		base64url_encode(der, (size_t)n, out);
 	OPENSSL_free(der);
 	X509_REQ_free(req);
+	return ok;
+}
+
+/* id-pe-acmeIdentifier (RFC 8737 6.1) */
+#define ACME_IDENTIFIER_OID "1.3.6.1.5.5.7.1.31"
+
+static bool alpn_ext(X509 *x, const char *keyauth)
+{
+	unsigned char der[34] = {0x04, 0x20}; /* OCTET STRING, 32 bytes */
+	unsigned int n = 0;
+	ASN1_OBJECT *oid = OBJ_txt2obj(ACME_IDENTIFIER_OID, 1);
+	ASN1_OCTET_STRING *val = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext = NULL;
+	bool ok = oid && val &&
+		  EVP_Digest(keyauth, strlen(keyauth), der + 2, &n, EVP_sha256(), NULL) == 1 &&
+		  n == 32 && ASN1_OCTET_STRING_set(val, der, sizeof(der)) == 1 &&
+		  (ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 1, val)) != NULL &&
+		  X509_add_ext(x, ext, -1) == 1;
+
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(val);
+	ASN1_OBJECT_free(oid);
+	return ok;
+}
+
+bool acme_alpn_cert(const char *name, const char *keyauth, struct buf *pem)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	char *san = xasprintf("DNS:%s", name);
+	X509_EXTENSION *ext = NULL;
+	BIO *b = BIO_new(BIO_s_mem());
+	bool ok = key && x && b && X509_set_version(x, 2) == 1 &&
+		  ASN1_INTEGER_set(X509_get_serialNumber(x), 1) == 1 &&
+		  X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
+		  X509_gmtime_adj(X509_getm_notAfter(x), 7 * 86400) &&
+		  X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+		      (const unsigned char *)"tern tls-alpn-01", -1, -1, 0) == 1 &&
+		  X509_set_issuer_name(x, X509_get_subject_name(x)) == 1 &&
+		  X509_set_pubkey(x, key) == 1 &&
+		  (ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san)) != NULL &&
+		  X509_add_ext(x, ext, -1) == 1 && alpn_ext(x, keyauth) &&
+		  X509_sign(x, key, EVP_sha256()) > 0 &&
+		  PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) == 1 &&
+		  PEM_write_bio_X509(b, x) == 1;
+	char *p;
+	long n;
+
+	if (ok && (n = BIO_get_mem_data(b, &p)) > 0)
+		buf_append(pem, p, (size_t)n);
+	BIO_free(b);
+	X509_EXTENSION_free(ext);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	free(san);
 	return ok;
 }

@@ -15,6 +15,10 @@
  *                     payload NULL is POST-as-GET's empty payload
  *   acme_csr          a DER CSR for the names (subjectAltName DNS:...,
  *                     the first also as CN), base64url, signed by key
+ *   acme_alpn_cert    tls-alpn-01's validation certificate (RFC 8737 3):
+ *                     self-signed, a new key, subjectAltName the name,
+ *                     the critical acmeIdentifier extension holding
+ *                     SHA-256(key authorization); key and certificate PEM
  */
 #ifndef TERN_ACME_JWS_H
 #define TERN_ACME_JWS_H
@@ -32,5 +36,6 @@ bool acme_thumbprint(EVP_PKEY *key, struct buf *out);
 bool acme_jws(EVP_PKEY *key, const char *kid, const char *nonce, const char *url,
     const char *payload, struct buf *out);
 bool acme_csr(EVP_PKEY *key, char *const *names, struct buf *out);
+bool acme_alpn_cert(const char *name, const char *keyauth, struct buf *pem);
 
 #endif

@@ -22,6 +22,30 @@ bool acme_token_ok(const char *s)
 	return n > 0 && n <= ACME_TOKEN_MAX;
 }
 
+bool acme_name_ok(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '-') {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return label > 0;
+}
+
 static json_t *parse_object(const char *text, size_t len, struct buf *why)
 {
 	json_error_t e;
@@ -133,7 +157,8 @@ bool acme_order_parse(const char *text, size_t len, struct acme_order *o, struct
 	return need(o->status, "status", why) && need(o->finalize, "finalize", why);
 }
 
-bool acme_authz_parse(const char *text, size_t len, struct acme_authz *a, struct buf *why)
+bool acme_authz_parse(
+    const char *text, size_t len, const char *want, struct acme_authz *a, struct buf *why)
 {
 	json_t *j = parse_object(text, len, why);
 	json_t *chals, *c;
@@ -145,6 +170,10 @@ bool acme_authz_parse(const char *text, size_t len, struct acme_authz *a, struct
 		return false;
 	a->status = member(j, "status", false);
 	a->domain = member(json_object_get(j, "identifier"), "value", false);
+	if (a->domain && !acme_name_ok(a->domain)) {
+		free(a->domain);
+		a->domain = NULL;
+	}
 	chals = json_object_get(j, "challenges");
 	if (json_is_array(chals))
 		json_array_foreach(chals, i, c)
@@ -152,9 +181,9 @@ bool acme_authz_parse(const char *text, size_t len, struct acme_authz *a, struct
 			const char *type = json_string_value(json_object_get(c, "type"));
 			json_t *err = json_object_get(c, "error");
 
-			if (seen || type == NULL || strcmp(type, "http-01") != 0)
+			if (seen || type == NULL || strcmp(type, want) != 0)
 				continue;
-			seen = true; /* the first http-01 one: a malformed one is no challenge */
+			seen = true; /* the first of that type: a malformed one is no challenge */
 			a->chal_url = member(c, "url", true);
 			a->chal_token = member(c, "token", false);
 			a->chal_status = member(c, "status", false);
@@ -174,9 +203,8 @@ bool acme_authz_parse(const char *text, size_t len, struct acme_authz *a, struct
 	if (!need(a->status, "status", why) || !need(a->domain, "identifier", why))
 		return false;
 	/* A valid authorization needs no challenge; a pending one does. */
-	if (strcmp(a->status, "pending") == 0 &&
-	    (!need(a->chal_url, "http-01 challenge url", why) ||
-		!need(a->chal_token, "http-01 challenge token", why)))
+	if (strcmp(a->status, "pending") == 0 && (!need(a->chal_url, "challenge url", why) ||
+						     !need(a->chal_token, "challenge token", why)))
 		return false;
 	return true;
 }

@@ -96,7 +96,7 @@ class AcmeTest(unittest.TestCase):
                 "listenAddress": "127.0.0.1:%d" % cls.acme_port,
                 "managementListenAddress": "127.0.0.1:%d" % free_port(),
                 "certificate": chain, "privateKey": key,
-                "httpPort": cls.inst.http_plain_port, "tlsPort": free_port(),
+                "httpPort": cls.inst.http_plain_port, "tlsPort": cls.inst.http_port,
                 "ocspResponderURL": "", "externalAccountBindingRequired": False}}, f)
         env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0",
                    PEBBLE_AUTHZREUSE="0")
@@ -119,9 +119,9 @@ class AcmeTest(unittest.TestCase):
         return subprocess.run([TERN, "-c", self.inst.dir] + list(args), capture_output=True,
                               text=True, timeout=300)
 
-    def acme(self, *domains, server=None):
+    def acme(self, *domains, server=None, challenge="http-01"):
         args = ["cert", "acme", "--email", "admin@acme.test", "--ca-file", self.ca,
-                "--server", server or self.server]
+                "--server", server or self.server, "--challenge", challenge]
         for d in domains:
             args += ["--domain", d]
         return self.run_tern(*args)
@@ -206,6 +206,28 @@ class AcmeTest(unittest.TestCase):
         new = fingerprint_pem(self.cert_file())
         self.assertNotEqual(new, fp)
         self.assert_served(new)
+
+    def test_5_tls_alpn(self):
+        """tls-alpn-01 (RFC 8737): pebble's TLS validation goes to http's
+        HTTPS listener, which presents the validation certificate for
+        the ALPN protocol acme-tls/1 and the instance's otherwise."""
+        before = fingerprint_pem(self.cert_file())
+        r = self.acme(*DOMAINS, challenge="tls-alpn-01")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("answering tls-alpn-01", r.stderr)
+        fp = fingerprint_pem(self.cert_file())
+        self.assertNotEqual(fp, before)
+        with open(os.path.join(self.inst.etc, "acme", "acme.test.json")) as f:
+            self.assertEqual(json.load(f)["challenge"], "tls-alpn-01")
+        self.assertEqual([f for f in os.listdir(os.path.join(self.inst.etc, "acme", "challenges"))
+                          if f.startswith("alpn-")], [])
+        self.assert_served(fp)
+        # Without a challenge waiting, acme-tls/1 gets no certificate at all.
+        ctx = insecure()
+        ctx.set_alpn_protocols(["acme-tls/1"])
+        with socket.create_connection(("127.0.0.1", self.inst.http_port), timeout=10) as s:
+            with self.assertRaises(ssl.SSLError):
+                ctx.wrap_socket(s, server_hostname=DOMAINS[0])
 
     def test_3_wrong_server(self):
         before = fingerprint_pem(self.cert_file())

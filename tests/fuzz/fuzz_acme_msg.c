@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			https_or_abort(o.authorizations[i]);
 	}
 	acme_order_free(&o);
-	if (acme_authz_parse(text, size, &a, &why)) {
-		if (a.status == NULL || a.domain == NULL)
+	if (acme_authz_parse(text, size, size % 2 ? "tls-alpn-01" : "http-01", &a, &why)) {
+		if (a.status == NULL || a.domain == NULL || !acme_name_ok(a.domain))
 			abort();
 		if (strcmp(a.status, "pending") == 0 &&
 		    (a.chal_url == NULL || a.chal_token == NULL))

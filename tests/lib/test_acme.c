@@ -2,8 +2,8 @@
  * test_acme.c - unit tests for the ACME client's pieces: base64url
  * (RFC 4648 section 10's vectors), the JWK and its thumbprint (RFC 7638's
  * member order), an ES256 JWS verified with OpenSSL from its R || S form,
- * the CSR's names, and the answers of lib/acme_msg.c (directory, order,
- * authorization, problem documents; http URLs and bad tokens refused).
+ * the CSR's names, tls-alpn-01's certificate (RFC 8737 3), and the answers of lib/acme_msg.c
+ * (directory, order, authorization, problem documents; http URLs and bad tokens refused).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +17,10 @@
 #include <jansson.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "acme_jws.h"
 #include "acme_msg.h"
@@ -127,6 +130,41 @@ static void test_csr(void **state)
 	EVP_PKEY_free(key);
 }
 
+static void test_alpn_cert(void **state)
+{
+	struct buf pem = BUF_INIT;
+	BIO *b;
+	EVP_PKEY *k;
+	X509 *x;
+	ASN1_OBJECT *oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1);
+	X509_EXTENSION *ext;
+	const ASN1_OCTET_STRING *v;
+	unsigned char md[32];
+
+	(void)state;
+	assert_true(acme_alpn_cert("a.example", "tok.thumb", &pem));
+	b = BIO_new_mem_buf(pem.data, (int)pem.len);
+	k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	assert_non_null(k);
+	assert_non_null(x);
+	assert_int_equal(X509_check_private_key(x, k), 1);
+	assert_int_equal(X509_check_host(x, "a.example", 0, 0, NULL), 1);
+	ext = X509_get_ext(x, X509_get_ext_by_OBJ(x, oid, -1));
+	assert_non_null(ext);
+	assert_int_equal(X509_EXTENSION_get_critical(ext), 1);
+	v = X509_EXTENSION_get_data(ext);
+	assert_int_equal(ASN1_STRING_length(v), 34);
+	assert_int_equal(ASN1_STRING_get0_data(v)[0], 0x04);
+	SHA256((const unsigned char *)"tok.thumb", 9, md);
+	assert_memory_equal(ASN1_STRING_get0_data(v) + 2, md, 32);
+	ASN1_OBJECT_free(oid);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	BIO_free(b);
+	buf_free(&pem);
+}
+
 #define T(s) s, strlen(s)
 
 static void test_msg(void **state)
@@ -161,7 +199,7 @@ static void test_msg(void **state)
 	    T("{\"status\":\"pending\",\"identifier\":{\"value\":\"a.example\"},\"challenges\":[{"
 	      "\"type\":\"dns-01\",\"url\":\"https://c/d\",\"token\":\"x\"},{\"type\":\"http-01\","
 	      "\"url\":\"https://c/h\",\"token\":\"tok_en-1\",\"status\":\"pending\"}]}"),
-	    &a, &why));
+	    "http-01", &a, &why));
 	assert_string_equal(a.chal_url, "https://c/h");
 	assert_string_equal(a.chal_token, "tok_en-1");
 	acme_authz_free(&a);
@@ -169,7 +207,7 @@ static void test_msg(void **state)
 	assert_false(acme_authz_parse(
 	    T("{\"status\":\"pending\",\"identifier\":{\"value\":\"a.example\"},\"challenges\":[{"
 	      "\"type\":\"http-01\",\"url\":\"https://c/h\",\"token\":\"../main.cf\"}]}"),
-	    &a, &why));
+	    "http-01", &a, &why));
 	acme_authz_free(&a);
 
 	assert_true(
@@ -195,6 +233,7 @@ int main(void)
 	    cmocka_unit_test(test_base64url),
 	    cmocka_unit_test(test_jws_verifies),
 	    cmocka_unit_test(test_csr),
+	    cmocka_unit_test(test_alpn_cert),
 	    cmocka_unit_test(test_msg),
 	};
 
