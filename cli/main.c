@@ -49,6 +49,7 @@ static void usage(void)
 	    "  tlsrpt report [--output DIR] [--range BEGIN END]\n"
 	    "                               send the TLS-RPT reports (run daily)\n"
 	    "  cert acme --domain D [--domain D2]... [--email E] [--server URL] [--ca-file PEM]\n"
+	    "            [--challenge http-01|tls-alpn-01]\n"
 	    "                  get the certificate from an ACME CA, install it, reload\n"
 	    "  cert renew [--force]  renew ACME certificates near expiry (run daily)\n");
 	exit(EX_USAGE);
