@@ -394,12 +394,15 @@ static void cc_put_rcpts(struct cleanup_conn *cc)
 		    &cc->file.w, cc->rcpts.v[i].addr, cc->rcpts.v[i].orcpt, cc->rcpts.v[i].notify);
 }
 
-/* header_checks and friends, when any is set (checks.h). */
+/* header_checks and friends, when any is set (checks.h).  Not for the
+ * notices qmgr makes (protocol "bounce"): a bounce quotes the message a
+ * check refused and would be refused in turn, as Postfix's default of
+ * internal_mail_filter_classes (empty) knows. */
 static void cc_checks_start(struct cleanup_conn *cc)
 {
 	struct checks_origin o = {0};
 
-	if (!checks_enabled())
+	if (!checks_enabled() || (cc->ri.protocol && strcmp(cc->ri.protocol, "bounce") == 0))
 		return;
 	if (cc->ri.client_addr)
 		cc->origin = xasprintf("%s[%s]",
@@ -420,11 +423,20 @@ static void cc_checks_start(struct cleanup_conn *cc)
  */
 static bool cc_checks_verdict(struct cleanup_conn *cc)
 {
-	if (cc->checks == NULL)
+	if (cc->checks == NULL || cc->reject)
 		return true;
 	switch (checks_verdict(cc->checks)) {
 	case CHECKS_PASS: return true;
-	case CHECKS_REJECT: cc_fail(cc, ST_REJECT, checks_reason(cc->checks)); break;
+	case CHECKS_REJECT:
+		if (cc->local) {
+			/* sendmail has long exited: as Postfix's cleanup does for
+			 * pickup, the message is kept and qmgr bounces it to the
+			 * sender with the reason (A_REJECT, as a milter's). */
+			cc->reject = xstrdup(checks_reason(cc->checks));
+			return true;
+		}
+		cc_fail(cc, ST_REJECT, checks_reason(cc->checks));
+		break;
 	case CHECKS_DEFER: cc_fail(cc, ST_DEFER, checks_reason(cc->checks)); break;
 	case CHECKS_DISCARD:
 		strlcpy(cc->discard_qid, cc->file.qid, sizeof(cc->discard_qid));
