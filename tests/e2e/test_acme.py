@@ -7,9 +7,11 @@ master).  `tern cert renew` leaves a certificate that is not due alone
 and renews it once acme_renew_days reaches past its expiry (pebble's
 certificates live for years, so a renewal window longer than that is
 how the certificate is made to look old, through the same comparison
-the daily run makes).  Errors (a wrong server URL, a challenge pebble
-cannot validate) exit nonzero with a clear message and leave the
-installed certificate in place."""
+the daily run makes).  tls-alpn-01 goes to http's HTTPS listener; an
+instance without a certificate gets acme/NAME.crt set in main.cf.
+Errors (a wrong server URL, a challenge pebble cannot validate) exit
+nonzero with a clear message and leave the installed certificate in
+place."""
 import hashlib
 import json
 import os
@@ -89,28 +91,37 @@ class AcmeTest(unittest.TestCase):
         cls.inst.start()
         for port in (cls.inst.http_port, cls.inst.http_plain_port, cls.inst.imaps_port):
             wait_until(lambda: cls.inst._port_open(port), 30, what="port %d" % port)
-        cls.acme_port = free_port()
-        conf = os.path.join(cls.tmp, "pebble.json")
-        with open(conf, "w") as f:
-            json.dump({"pebble": {
-                "listenAddress": "127.0.0.1:%d" % cls.acme_port,
-                "managementListenAddress": "127.0.0.1:%d" % free_port(),
-                "certificate": chain, "privateKey": key,
-                "httpPort": cls.inst.http_plain_port, "tlsPort": cls.inst.http_port,
-                "ocspResponderURL": "", "externalAccountBindingRequired": False}}, f)
-        env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0",
-                   PEBBLE_AUTHZREUSE="0")
-        cls.pebble_log = open(os.path.join(cls.tmp, "pebble.log"), "w")
-        cls.pebble = subprocess.Popen(
-            ["pebble", "-config", conf, "-dnsserver", "127.0.0.1:%d" % cls.dns.port],
-            env=env, stdout=cls.pebble_log, stderr=subprocess.STDOUT)
-        wait_until(lambda: cls.inst._port_open(cls.acme_port), 30, what="pebble")
+        cls.chain, cls.key = chain, key
+        cls.pebbles = []
+        cls.acme_port = cls.start_pebble(cls.inst)
         cls.server = "https://localhost:%d/dir" % cls.acme_port
 
     @classmethod
+    def start_pebble(cls, inst):
+        """A pebble validating against inst's http listeners: its port."""
+        port = free_port()
+        conf = os.path.join(cls.tmp, "pebble-%d.json" % port)
+        with open(conf, "w") as f:
+            json.dump({"pebble": {
+                "listenAddress": "127.0.0.1:%d" % port,
+                "managementListenAddress": "127.0.0.1:%d" % free_port(),
+                "certificate": cls.chain, "privateKey": cls.key,
+                "httpPort": inst.http_plain_port, "tlsPort": inst.http_port,
+                "ocspResponderURL": "", "externalAccountBindingRequired": False}}, f)
+        env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0",
+                   PEBBLE_AUTHZREUSE="0")
+        log = open(os.path.join(cls.tmp, "pebble-%d.log" % port), "w")
+        cls.pebbles.append((subprocess.Popen(
+            ["pebble", "-config", conf, "-dnsserver", "127.0.0.1:%d" % cls.dns.port],
+            env=env, stdout=log, stderr=subprocess.STDOUT), log))
+        wait_until(lambda: inst._port_open(port), 30, what="pebble")
+        return port
+
+    @classmethod
     def tearDownClass(cls):
-        stop_process(cls.pebble)
-        cls.pebble_log.close()
+        for proc, log in cls.pebbles:
+            stop_process(proc)
+            log.close()
         cls.inst.cleanup()
         cls.dns.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
@@ -228,6 +239,29 @@ class AcmeTest(unittest.TestCase):
         with socket.create_connection(("127.0.0.1", self.inst.http_port), timeout=10) as s:
             with self.assertRaises(ssl.SSLError):
                 ctx.wrap_socket(s, server_hostname=DOMAINS[0])
+
+    def test_6_no_certificate_yet(self):
+        """An instance without smtpd_tls_cert_file gets acme/NAME.crt and
+        .key, set in main.cf, and smtpd serves them after the reload."""
+        inst = Instance(domains=("acme.test",), http=True, name="tern-acme-empty",
+                        main_cf={"smtpd_tls_cert_file": "", "smtpd_tls_key_file": "",
+                                 "http_tls_security_level": "none"})
+        self.addCleanup(inst.cleanup)
+        inst.start()
+        wait_until(lambda: inst._port_open(inst.http_plain_port), 30, what="http port")
+        port = self.start_pebble(inst)
+        r = subprocess.run(
+            [TERN, "-c", inst.dir, "cert", "acme", "--domain", "acme.test", "--ca-file",
+             self.ca, "--server", "https://localhost:%d/dir" % port],
+            capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        crt = os.path.join(inst.etc, "acme", "acme.test.crt")
+        self.assertEqual(inst.main_cf_value("smtpd_tls_cert_file"), crt)
+        self.assertEqual(inst.main_cf_value("smtpd_tls_key_file"),
+                         os.path.join(inst.etc, "acme", "acme.test.key"))
+        fp = fingerprint_pem(crt)
+        wait_until(lambda: self.probe(served_starttls, inst.smtp_port) == fp, 60,
+                   interval=0.5, what="smtpd serving the new certificate")
 
     def test_3_wrong_server(self):
         before = fingerprint_pem(self.cert_file())
