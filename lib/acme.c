@@ -24,7 +24,7 @@
 
 #define ACME_MAX_BODY (1024 * 1024)
 #define ACME_TIMEOUT_MS 30000
-#define ACME_NONCE_TRIES 5
+#define ACME_NONCE_TRIES 10
 
 struct acme {
 	const struct acme_params *p;
@@ -102,8 +102,10 @@ static int post(struct acme *a, const char *url, const char *payload, struct htt
 		if (r != 0)
 			return r;
 		if (res->status == 400 && tries + 1 < ACME_NONCE_TRIES &&
-		    acme_problem_is(res->body.data, res->body.len, "badNonce"))
+		    acme_problem_is(res->body.data, res->body.len, "badNonce")) {
+			log_info("acme: %s: badNonce, sending again", url);
 			continue; /* RFC 8555 6.5: retry with the nonce it gave */
+		}
 		if (res->status >= 400)
 			return refused(url, res, why);
 		return 0;

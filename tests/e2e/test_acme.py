@@ -97,8 +97,9 @@ class AcmeTest(unittest.TestCase):
         cls.server = "https://localhost:%d/dir" % cls.acme_port
 
     @classmethod
-    def start_pebble(cls, inst):
-        """A pebble validating against inst's http listeners: its port."""
+    def start_pebble(cls, inst, nonce_reject=0):
+        """A pebble validating against inst's http listeners: its port.
+        nonce_reject: the percentage of good nonces it refuses (badNonce)."""
         port = free_port()
         conf = os.path.join(cls.tmp, "pebble-%d.json" % port)
         with open(conf, "w") as f:
@@ -108,7 +109,7 @@ class AcmeTest(unittest.TestCase):
                 "certificate": cls.chain, "privateKey": cls.key,
                 "httpPort": inst.http_plain_port, "tlsPort": inst.http_port,
                 "ocspResponderURL": "", "externalAccountBindingRequired": False}}, f)
-        env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0",
+        env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT=str(nonce_reject),
                    PEBBLE_AUTHZREUSE="0")
         log = open(os.path.join(cls.tmp, "pebble-%d.log" % port), "w")
         cls.pebbles.append((subprocess.Popen(
@@ -262,6 +263,18 @@ class AcmeTest(unittest.TestCase):
         fp = fingerprint_pem(crt)
         wait_until(lambda: self.probe(served_starttls, inst.smtp_port) == fp, 60,
                    interval=0.5, what="smtpd serving the new certificate")
+
+    def test_7_bad_nonce_retried(self):
+        """A CA that refuses a third of the nonces (badNonce, RFC 8555
+        6.5): every such request is sent again with the nonce it gave,
+        and the certificate is issued (about 20 requests: some refusal
+        is all but certain, ten in a row on one request are not)."""
+        port = self.start_pebble(self.inst, nonce_reject=30)
+        before = fingerprint_pem(self.cert_file())
+        r = self.acme(*DOMAINS, server="https://localhost:%d/dir" % port)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("badNonce, sending again", r.stderr)
+        self.assertNotEqual(fingerprint_pem(self.cert_file()), before)
 
     def test_3_wrong_server(self):
         before = fingerprint_pem(self.cert_file())
