@@ -9,6 +9,7 @@
  *   misc.c     autoconfig, autodiscover, MTA-STS policy
  *   acme.c     ACME http-01 challenges
  *   metrics.c  /metrics (Prometheus text format)
+ *   metrics_log.c  the maillog lines /metrics counts (fuzzed)
  */
 #ifndef TERN_HTTP_H
 #define TERN_HTTP_H
