@@ -50,7 +50,7 @@ DEPS_ANTISPAM := python3-milter rspamd redis-server clamav-daemon clamav-milter 
 DEPS_HTTP  :=
 # The webmail's browser tests drive Debian's chromium (no browser download).
 DEPS_WEBMAIL := chromium
-DEPS_TLSSEC := unbound ldnsutils
+DEPS_TLSSEC := unbound ldnsutils pebble
 # Only for make bench (not part of DEPS, so not installed by make check).
 DEPS_BENCH := python3 postfix strace procps dovecot-core
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_SMTPD) $(DEPS_QMGR) $(DEPS_LOCAL) \

@@ -47,7 +47,11 @@ static void usage(void)
 	    "                  PTR, MTA-STS, TLS-RPT), checked\n"
 	    "  dmarc report [--output DIR]  send the DMARC aggregate reports (run daily)\n"
 	    "  tlsrpt report [--output DIR] [--range BEGIN END]\n"
-	    "                               send the TLS-RPT reports (run daily)\n");
+	    "                               send the TLS-RPT reports (run daily)\n"
+	    "  cert acme --domain D [--domain D2]... [--email E] [--server URL] [--ca-file PEM]\n"
+	    "            [--challenge http-01|tls-alpn-01]\n"
+	    "                  get the certificate from an ACME CA, install it, reload\n"
+	    "  cert renew [--force]  renew ACME certificates near expiry (run daily)\n");
 	exit(EX_USAGE);
 }
 
@@ -109,6 +113,8 @@ int main(int argc, char **argv)
 		return cmd_dmarc(confdir, argc, argv);
 	if (strcmp(cmd, "tlsrpt") == 0)
 		return cmd_tlsrpt(confdir, argc, argv);
+	if (strcmp(cmd, "cert") == 0)
+		return cmd_cert(confdir, argc, argv);
 	fprintf(stderr, "tern: unknown command: %s\n", cmd);
 	usage();
 }

@@ -27,6 +27,7 @@ int cmd_dkim(const char *confdir, int argc, char **argv);
 int cmd_doctor(const char *confdir, int argc, char **argv);
 int cmd_dmarc(const char *confdir, int argc, char **argv);
 int cmd_tlsrpt(const char *confdir, int argc, char **argv);
+int cmd_cert(const char *confdir, int argc, char **argv);
 struct dkim_keyfile;
 struct buf;
 /* One key against DNS (cli/dkim.c): msg gets one line, fix the record to

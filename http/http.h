@@ -7,6 +7,7 @@
  *   session.c  cookie sessions, CSRF, login and logout through auth
  *   channel.c  one channel per user to its jmap process (postlogin)
  *   misc.c     autoconfig, autodiscover, MTA-STS policy
+ *   acme.c     ACME http-01 challenges
  *   metrics.c  /metrics (Prometheus text format)
  *   metrics_log.c  the maillog lines /metrics counts (fuzzed)
  */
@@ -57,6 +58,7 @@ struct http_state {
 	struct auth_client *auth;
 	bool tls;
 	int static_fd; /* the static folder, opened before the chroot */
+	int acme_fd;   /* config_directory/acme/challenges, likewise (or -1) */
 	size_t max_body;
 	long session_ms;
 	unsigned long requests, logins, login_failures, sessions_opened;
@@ -113,6 +115,14 @@ void http_channel_open(const char *user, const char *token, const char *rip, int
 void http_channel_forget(struct hreq *q);
 enum MHD_Result http_eventsource(struct hreq *q);
 void http_channel_release(const char *user);
+
+/* acme.c: http-01 challenges; the folder opened before the chroot. */
+int http_acme_open(void);
+bool http_acme_path(const char *url);
+enum MHD_Result http_acme(struct hreq *q, const char *url);
+
+/* Plain HTTP serves loopback clients, and ACME's challenges to anyone. */
+#define HTTP_LOOPBACK "127.0.0.0/8 [::1]/128"
 
 /* misc.c: autoconfig, autodiscover; /metrics through metrics.c */
 enum MHD_Result http_misc(struct hreq *q, const char *url, bool *handled);

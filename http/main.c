@@ -56,6 +56,9 @@ int main(int argc, char **argv)
 	if (http.static_fd < 0)
 		log_warn("http_static_directory %s: %s (the webmail is not served)", dir,
 		    strerror(errno));
+	http.acme_fd = http_acme_open();
+	if (http.tls)
+		tls_server_acme_alpn(http.acme_fd);
 	http.max_body = (size_t)config_size("http_max_request_size");
 	http.session_ms = config_time("http_session_timeout") * 1000;
 	http_metrics_open();

@@ -167,6 +167,9 @@ enum MHD_Result http_misc(struct hreq *q, const char *url, bool *handled)
 		return http_metrics(q);
 	if (strcmp(url, "/.well-known/mta-sts.txt") == 0)
 		return mta_sts(q);
+	if (http_acme_path(url) &&
+	    (strcmp(q->method, "GET") == 0 || strcmp(q->method, "HEAD") == 0))
+		return http_acme(q, url);
 	*handled = false;
 	return MHD_NO;
 }

@@ -7,6 +7,11 @@
  *   /.well-known/jmap, /jmap/...   authenticated, to the user's jmap
  *   /mail/config-v1.1.xml, /.well-known/autoconfig/..., /autodiscover/...,
  *   /metrics               metrics.c
+ *   /.well-known/acme-challenge/TOKEN   acme.c
+ *
+ * The plain HTTP listener (http_tls_security_level = none) answers
+ * clients other than loopback ones only at /.well-known/acme-challenge/
+ * (403 elsewhere): it is the one on port 80 that the ACME CA asks.
  *   anything else under /  a static file of the webmail (files.c)
  *
  * A body larger than http_max_request_size is refused with 413 as soon
@@ -171,7 +176,15 @@ static enum MHD_Result route(struct hreq *q, const char *url)
 {
 	bool handled = false;
 	enum MHD_Result rc;
+	char addr[64];
 
+	if (!http.tls && !http_acme_path(url) &&
+	    !sock_addr_in_networks(
+		http_client_addr(q->conn, addr, sizeof(addr), NULL), HTTP_LOOPBACK)) {
+		log_warn("plain HTTP request from %s refused (loopback only, but for ACME)", addr);
+		return http_queue(
+		    q, 403, http_text("text/plain; charset=utf-8", "Forbidden\n", 10));
+	}
 	if (strncmp(url, "/api/", 5) == 0)
 		return http_api(q, url);
 	if (is_jmap_path(url))

@@ -35,7 +35,6 @@
 
 #define RELAY_BUF 65536
 #define HANDSHAKE_MS 30000
-#define LOOPBACK "127.0.0.0/8 [::1]/128"
 
 struct relay {
 	int fd, pfd;
@@ -333,6 +332,10 @@ static void handshake_event(struct event_loop *loop, int fd, int events, void *c
 	}
 	event_timer_cancel(http.loop, r->timer);
 	r->timer = NULL;
+	if (tls_conn_acme_alpn(r->tls)) {
+		relay_free(r); /* tls-alpn-01: the handshake was all (RFC 8737 3) */
+		return;
+	}
 	relay_start(r);
 }
 
@@ -340,8 +343,6 @@ void http_server_accept(struct event_loop *loop, int fd, void *ctx)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char addr[64];
-	int port;
 	struct relay *r;
 
 	(void)ctx;
@@ -350,12 +351,7 @@ void http_server_accept(struct event_loop *loop, int fd, void *ctx)
 		return;
 	}
 	if (!http.tls) {
-		sock_ntop((struct sockaddr *)&ss, addr, sizeof(addr), &port);
-		if (!sock_addr_in_networks(addr, LOOPBACK)) {
-			log_warn("plain HTTP connection from %s refused (loopback only)", addr);
-			close(fd);
-			return;
-		}
+		/* Others than loopback clients get ACME's challenges only (route.c). */
 		if (MHD_add_connection(http.mhd, fd, (struct sockaddr *)&ss, len) == MHD_YES)
 			http_server_kick();
 		return;

@@ -38,3 +38,19 @@ void base64_encode(const void *in, size_t len, struct buf *out)
 		buf_putc(out, n > 2 ? base64_digits[v & 63] : '=');
 	}
 }
+
+void base64url_encode(const void *in, size_t len, struct buf *out)
+{
+	size_t start = out->len, end;
+
+	base64_encode(in, len, out);
+	end = out->len;
+	while (end > start && out->data[end - 1] == '=')
+		end--;
+	buf_truncate(out, end);
+	for (size_t i = start; i < end; i++)
+		if (out->data[i] == '+')
+			out->data[i] = '-';
+		else if (out->data[i] == '/')
+			out->data[i] = '_';
+}

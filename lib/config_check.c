@@ -431,6 +431,11 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_add(c, CHECK_ERROR, file, line,
 		    "%s = %s: more than RFC 8461's limit of %ld seconds", name, val,
 		    MTASTS_MAX_AGE);
+	if (strcmp(name, "acme_renew_days") == 0 && !parse_long(val, 1, 3650000, &secs))
+		cc_add(c, CHECK_ERROR, file, line, "%s = %s: not a number of days (1 or more)",
+		    name, val);
+	if (strcmp(name, "acme_server") == 0 && strncmp(val, "https://", 8) != 0)
+		cc_add(c, CHECK_ERROR, file, line, "%s = %s: not an https:// URL", name, val);
 	free(val);
 }
 

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dns.h"
 #include "sock.h"
@@ -34,6 +35,48 @@ static size_t https_write(char *data, size_t size, size_t n, void *ctx)
 	}
 	buf_append(s->body, data, len);
 	return len;
+}
+
+static size_t https_header_line(char *data, size_t size, size_t n, void *ctx)
+{
+	struct buf *h = ctx;
+	size_t len = size * n;
+
+	if (h->len + len > 65536)
+		return 0; /* a flood of headers: curl stops */
+	buf_append(h, data, len);
+	return len;
+}
+
+bool https_header(const struct https_get_res *res, const char *name, char *out, size_t outlen)
+{
+	size_t nlen = strlen(name);
+	bool found = false;
+	const char *p = res->headers.data, *end = p + res->headers.len;
+
+	while (p && p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *next = eol ? eol + 1 : end;
+
+		if (eol == NULL)
+			eol = end;
+		if ((size_t)(eol - p) > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+			const char *v = p + nlen + 1;
+			const char *ve = eol;
+			size_t vl;
+
+			while (v < ve && (*v == ' ' || *v == '\t'))
+				v++;
+			while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+				ve--;
+			vl = (size_t)(ve - v) < outlen ? (size_t)(ve - v) : outlen - 1;
+			memcpy(out, v, vl);
+			out[vl] = 0;
+			found = true;
+		}
+		p = next;
+	}
+	return found;
 }
 
 static void https_global_init(void)
@@ -100,6 +143,11 @@ bool https_get(const struct https_get_req *req, struct https_get_res *res, struc
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->post_body->data);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->post_body->len);
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	}
+	if (req->want_headers) {
+		buf_reset(&res->headers);
+		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, https_header_line);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, &res->headers);
 	}
 	rc = curl_easy_perform(c);
 	res->pki_failed = rc == CURLE_PEER_FAILED_VERIFICATION;

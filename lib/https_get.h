@@ -1,7 +1,7 @@
 /*
  * https_get.h - one HTTPS GET (or POST) with libcurl, for documents tern
  * fetches from other people's servers (MTA-STS policies; later ACME) and
- * reports it posts to them (TLS-RPT).
+ * reports it posts to them (TLS-RPT), and ACME's requests (lib/acme.c).
  *
  *   https_get   GET url (POST with post_body): HTTPS only, the server's
  *               certificate verified (the system's CAs, or cafile
@@ -31,6 +31,7 @@ struct https_get_req {
 	size_t max_size;	     /* bytes of body; more is an error */
 	const struct buf *post_body; /* POST this instead of GET, or NULL */
 	const char *post_type;	     /* its Content-Type */
+	bool want_headers;	     /* keep the response's header lines (ACME) */
 };
 
 struct https_get_res {
@@ -38,7 +39,12 @@ struct https_get_res {
 	char content_type[128]; /* "" when the server sent none */
 	struct buf body;	/* the body (buf_free it, also on failure) */
 	bool pki_failed;	/* the server's certificate failed verification */
+	struct buf headers;	/* with want_headers: the header lines (buf_free it) */
 };
+
+/* The value of the response's header name (the last one, trimmed),
+ * copied to out (truncated to outlen); false when absent. */
+bool https_header(const struct https_get_res *res, const char *name, char *out, size_t outlen);
 
 /* curl's resolve entry for host:port ("host:port:a,[b]") from tern's
  * resolver (dns_lookup_host), appended to entry; false (why) when the

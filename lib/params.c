@@ -656,6 +656,9 @@ const struct param_def param_table[] = {
     /* ---- The web: http (HTTPS, webmail, JMAP front) and jmap. */
     STR("http_tls_security_level", "encrypt",
 	"encrypt (HTTPS) or none (plain HTTP, served to loopback clients only)"),
+    STR("acme_server", "https://acme-v02.api.letsencrypt.org/directory",
+	"directory URL of the ACME CA for tern cert acme"),
+    INT("acme_renew_days", "30", "tern cert renew renews certificates expiring within these days"),
     STR("http_tls_cert_file", "$smtpd_tls_cert_file", "PEM certificate chain of HTTPS"),
     STR("http_tls_key_file", "$smtpd_tls_key_file", "PEM private key of HTTPS"),
     STR("http_tls_protocols", "$smtpd_tls_mandatory_protocols", "TLS versions of HTTPS"),

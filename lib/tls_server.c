@@ -14,9 +14,12 @@
 #include "tls_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -34,7 +37,8 @@ static struct {
 	SSL_CTX *ctx;
 	enum tls_level level;
 	bool wrapper;
-} tls_srv;
+	int acme_fd; /* tls-alpn-01's certificates, or -1 */
+} tls_srv = {.acme_fd = -1};
 
 static const struct {
 	const char *name;
@@ -338,4 +342,130 @@ void tls_conn_info(const struct tls_conn *t, struct tls_info *info)
 	info->cipher = c ? SSL_CIPHER_get_name(c) : "unknown";
 	info->bits = c ? SSL_CIPHER_get_bits(c, &info->alg_bits) : 0;
 	tls_fingerprint(t->ssl, info->fingerprint, sizeof(info->fingerprint));
+}
+
+/* ------------------------------------------------------- tls-alpn-01 */
+
+#define ACME_ALPN "\012acme-tls/1" /* length-prefixed, as on the wire */
+#define ACME_ALPN_LEN 11
+
+/* Does the ClientHello's ALPN list name acme-tls/1? */
+static bool alpn_offers_acme(const unsigned char *p, size_t n)
+{
+	size_t len;
+
+	if (n < 2 || (size_t)((p[0] << 8) | p[1]) != n - 2)
+		return false;
+	for (p += 2, n -= 2; n > 0; p += len + 1, n -= len + 1) {
+		len = p[0];
+		if (len + 1 > n)
+			return false;
+		if (len + 1 == ACME_ALPN_LEN && memcmp(p, ACME_ALPN, ACME_ALPN_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The SNI host name of the ClientHello into name (lower case). */
+static bool hello_sni(SSL *ssl, char *name, size_t size)
+{
+	const unsigned char *p;
+	size_t n, len;
+
+	if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n) || n < 5 ||
+	    p[2] != TLSEXT_NAMETYPE_host_name)
+		return false;
+	len = (size_t)((p[3] << 8) | p[4]);
+	if (len == 0 || len + 5 > n || len >= size)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = (char)p[5 + i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			c == '-' || c == '.'))
+			return false;
+		name[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+	}
+	name[len] = 0;
+	return name[0] != '.' && strstr(name, "..") == NULL;
+}
+
+/* Loads alpn-NAME.pem below the folder into the session. */
+static bool acme_alpn_use(SSL *ssl, const char *name)
+{
+	char file[300];
+	int fd;
+	FILE *f;
+	X509 *x = NULL;
+	EVP_PKEY *k = NULL;
+	bool ok;
+
+	snprintf(file, sizeof(file), "alpn-%s.pem", name);
+	if ((fd = openat(tls_srv.acme_fd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return false;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return false;
+	}
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ok = x && k && SSL_use_cert_and_key(ssl, x, k, NULL, 1) == 1;
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return ok;
+}
+
+static int acme_hello_cb(SSL *ssl, int *alert, void *arg)
+{
+	const unsigned char *p;
+	size_t n;
+	char name[256];
+
+	(void)arg;
+	if (!SSL_client_hello_get0_ext(
+		ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &p, &n) ||
+	    !alpn_offers_acme(p, n))
+		return SSL_CLIENT_HELLO_SUCCESS;
+	if (hello_sni(ssl, name, sizeof(name)) && acme_alpn_use(ssl, name)) {
+		log_info("acme: tls-alpn-01 challenge for %s answered", name);
+		return SSL_CLIENT_HELLO_SUCCESS;
+	}
+	*alert = SSL_AD_UNRECOGNIZED_NAME;
+	return SSL_CLIENT_HELLO_ERROR;
+}
+
+static int acme_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	(void)ssl;
+	(void)arg;
+	for (unsigned int i = 0; i < inlen; i += in[i] + 1u) {
+		if (i + in[i] + 1u > inlen)
+			break;
+		if (in[i] + 1u == ACME_ALPN_LEN && memcmp(in + i, ACME_ALPN, ACME_ALPN_LEN) == 0) {
+			*out = in + i + 1;
+			*outlen = in[i];
+			return SSL_TLSEXT_ERR_OK;
+		}
+	}
+	return SSL_TLSEXT_ERR_NOACK; /* no ALPN: HTTP as before */
+}
+
+void tls_server_acme_alpn(int dir_fd)
+{
+	if (tls_srv.ctx == NULL || dir_fd < 0)
+		return;
+	tls_srv.acme_fd = dir_fd;
+	SSL_CTX_set_client_hello_cb(tls_srv.ctx, acme_hello_cb, NULL);
+	SSL_CTX_set_alpn_select_cb(tls_srv.ctx, acme_alpn_select, NULL);
+}
+
+bool tls_conn_acme_alpn(const struct tls_conn *t)
+{
+	const unsigned char *p = NULL;
+	unsigned int n = 0;
+
+	SSL_get0_alpn_selected(t->ssl, &p, &n);
+	return n + 1 == ACME_ALPN_LEN && memcmp(p, &ACME_ALPN[1], n) == 0;
 }

@@ -51,6 +51,17 @@ struct tls_info {
  * logged and STARTTLS is simply not offered.
  */
 void tls_server_init(const struct tls_server_params *p);
+/*
+ * ACME's tls-alpn-01 (RFC 8737) for http: a ClientHello offering only
+ * the ALPN protocol "acme-tls/1" gets, instead of the service's
+ * certificate, the validation certificate (and key, PEM) that "tern cert
+ * acme" wrote to alpn-NAME.pem in the folder dir_fd, NAME being the SNI
+ * host name; such a session carries no data (tls_conn_acme_alpn).
+ * Without the file the handshake fails.
+ */
+void tls_server_acme_alpn(int dir_fd);
+bool tls_conn_acme_alpn(const struct tls_conn *t);
+
 /* The effective level: NONE when TLS could not be set up. */
 enum tls_level tls_server_level(void);
 bool tls_server_wrappermode(void);

@@ -116,7 +116,7 @@ static void avail_listen_event(struct event_loop *loop, int fd, int events, void
 	(void)loop;
 	(void)fd;
 	(void)events;
-	if (s->avail == 0 && (s->limit == 0 || s->running < s->limit))
+	if (s->avail == 0 && (s->limit == 0 || s->running - s->draining < s->limit))
 		master_spawn_one(avail_master, s);
 	master_avail_update(avail_master, s);
 }
@@ -126,7 +126,7 @@ static bool avail_should_watch(struct master *m, struct mservice *s)
 {
 	if (m->stopping || s->retired || s->listen_fd < 0 || s->avail > 0)
 		return false;
-	if (s->limit > 0 && s->running >= s->limit)
+	if (s->limit > 0 && s->running - s->draining >= s->limit)
 		return false;
 	/* Throttled, or probing after failures: the timers decide. */
 	if (mono_msec() < s->not_before || (s->failures > 1 && s->running > 0))

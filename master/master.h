@@ -37,7 +37,9 @@ struct mservice {
 	int limit;    /* most processes; 0: no limit */
 	int prestart; /* processes kept running without demand */
 	int running;
-	int avail; /* running processes that can take a client */
+	int draining; /* inet: running ones told to reload; they finish their
+		       * sessions and exit, and count against no limit */
+	int avail;    /* running processes that can take a client */
 	bool watching;
 	int failures;	      /* consecutive early deaths */
 	long long not_before; /* no start before this (monotonic ms) */
@@ -53,6 +55,7 @@ struct mchild {
 	long long started; /* monotonic ms */
 	bool busy;
 	int signalled; /* the last signal master sent it, or 0 */
+	bool draining; /* sent SIGHUP: exits once its sessions are done */
 	struct mchild *next;
 };
 

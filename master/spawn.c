@@ -15,7 +15,10 @@
  *
  * A process that master itself signalled (stop, reload, a retired
  * service) and that dies of it is expected and logged at debug level
- * only.
+ * only.  One told to reload (SIGHUP) finishes its sessions first (an
+ * idle IMAP client may keep a login process for login_idle_timeout); for
+ * an inet service it counts against neither maxproc nor prestart, so that
+ * new clients get new processes of the new configuration meanwhile.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -152,7 +155,8 @@ void master_spawn_service(struct master *m, struct mservice *s)
 		master_spawn_one(m, s);
 		s->healthy = event_timer_add(m->loop, RESTART_GRACE_MS, spawn_healthy, s);
 	}
-	while (s->failures <= 1 && s->running < want && (s->limit == 0 || s->running < s->limit))
+	while (s->failures <= 1 && s->running - s->draining < want &&
+	       (s->limit == 0 || s->running - s->draining < s->limit))
 		master_spawn_one(m, s);
 	master_avail_update(m, s);
 }
@@ -250,6 +254,8 @@ void master_reap(struct master *m)
 		if (c == NULL)
 			continue;
 		c->svc->running--;
+		if (c->draining)
+			c->svc->draining--;
 		master_avail_child_gone(c->svc, c);
 		spawn_account(m, c, status);
 		master_spawn_service(m, c->svc);
@@ -264,6 +270,12 @@ void master_signal_children(struct master *m, struct mservice *only, int signo)
 		if (only == NULL || c->svc == only) {
 			c->signalled = signo;
 			kill(c->pid, signo);
+			/* inet services only: a unix one such as qmgr must never
+			 * have two processes of two configurations at once. */
+			if (signo == SIGHUP && !c->draining && c->svc->listen_spec) {
+				c->draining = true;
+				c->svc->draining++;
+			}
 		}
 	}
 }
