@@ -139,8 +139,10 @@ manpages() {
 
 unit() {
 	install -d -m 0755 "$D$unitdir"
-	subst conf/tern.service.in > "$D$unitdir/tern.service"
-	chmod 0644 "$D$unitdir/tern.service"
+	for u in tern.service tern-daily.service tern-daily.timer; do
+		subst "conf/$u.in" > "$D$unitdir/$u"
+		chmod 0644 "$D$unitdir/$u"
+	done
 }
 
 # ours PATH: a link to tern's sendmail.
@@ -197,7 +199,8 @@ uninstall() {
 	fi
 	uncompat
 	rm -f "$D$sbindir/tern" "$D$sbindir/sendmail" "$D$sbindir/postdrop" \
-	      "$D$sbindir/mailq" "$D$sbindir/newaliases" "$D$unitdir/tern.service"
+	      "$D$sbindir/mailq" "$D$sbindir/newaliases" "$D$unitdir/tern.service" \
+	      "$D$unitdir/tern-daily.service" "$D$unitdir/tern-daily.timer"
 	for d in $DAEMONS; do rm -f "$D$libexecdir/$d"; done
 	rm -rf "$D$webdir"
 	rmdir "$(dirname "$D$webdir")" 2>/dev/null || true

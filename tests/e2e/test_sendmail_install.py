@@ -74,6 +74,8 @@ class StagedInstallTest(unittest.TestCase):
             "/usr/local/share/man/man1/postdrop.1": ("root", "root", 0o644),
             "/usr/local/share/man/man8/pickup.8": ("root", "root", 0o644),
             "/usr/local/lib/systemd/system/tern.service": ("root", "root", 0o644),
+            "/usr/local/lib/systemd/system/tern-daily.service": ("root", "root", 0o644),
+            "/usr/local/lib/systemd/system/tern-daily.timer": ("root", "root", 0o644),
             "/usr/local/share/tern/web/index.html": ("root", "root", 0o644),
         }
         # Every page of man/ is installed, in the section its name says.
@@ -91,6 +93,13 @@ class StagedInstallTest(unittest.TestCase):
         self.assertIn("Type=forking", unit)
         self.assertIn("PIDFile=/var/spool/tern/pid/master.pid", unit)
         self.assertIn("ExecReload=/usr/local/sbin/tern -c /etc/tern reload", unit)
+        # The daily jobs (ACME renewal, TLS-RPT and DMARC reports) have a timer.
+        with open(self.p("/usr/local/lib/systemd/system/tern-daily.service")) as f:
+            daily = f.read()
+        for job in ("cert renew", "tlsrpt report", "dmarc report"):
+            self.assertIn("ExecStart=-/usr/local/sbin/tern -c /etc/tern %s\n" % job, daily)
+        with open(self.p("/usr/local/lib/systemd/system/tern-daily.timer")) as f:
+            self.assertIn("OnCalendar=*-*-* 00:20:00 UTC", f.read())
         with open(self.p("/etc/tern/main.cf")) as f:
             cf = f.read()
         self.assertIn("daemon_directory = /usr/local/libexec/tern", cf)
@@ -133,6 +142,7 @@ class StagedInstallTest(unittest.TestCase):
         for path in ("/usr/local/sbin/tern", "/usr/local/sbin/postdrop", "/usr/sbin/sendmail",
                      "/usr/local/libexec/tern/master", "/usr/local/share/man/man8/pickup.8",
                      "/usr/local/lib/systemd/system/tern.service",
+                     "/usr/local/lib/systemd/system/tern-daily.timer",
                      "/usr/local/share/tern/web"):
             self.assertFalse(os.path.lexists(self.p(path)), path)
         self.assertTrue(os.path.exists(self.p("/etc/tern/main.cf")))
