@@ -11,7 +11,8 @@
  *   /.well-known/mta-sts.txt
  *       The domains' MTA-STS policy (RFC 8461 3.2) from mta_sts_mode,
  *       mta_sts_mx and mta_sts_max_age (mtasts_publish.h), to requests
- *       whose Host is "mta-sts." followed by a domain; 404 otherwise and
+ *       whose Host is "mta-sts." followed by a domain tern takes mail for
+ *       (resolve.h: local, virtual or alias class); 404 otherwise and
  *       when mta_sts_mode is off.  Senders fetch it only over HTTPS with a
  *       certificate valid for that host name.
  */
@@ -24,6 +25,7 @@
 #include "http.h"
 #include "log.h"
 #include "mtasts_publish.h"
+#include "resolve.h"
 #include "sock.h"
 #include "util.h"
 
@@ -137,6 +139,27 @@ static enum MHD_Result autodiscover(struct hreq *q)
 	return rc;
 }
 
+/* "mta-sts.DOMAIN[:port]" where DOMAIN is one tern takes mail for (local,
+ * virtual or alias class): no policy for names it does not serve. */
+static bool mta_sts_host_ours(const char *host)
+{
+	char *domain, *addr;
+	struct resolved r;
+	bool ours;
+
+	if (host == NULL || !str_prefix_case(host, "mta-sts."))
+		return false;
+	domain = xstrdup(host + 8);
+	domain[strcspn(domain, ":")] = '\0';
+	str_lower(domain);
+	addr = xasprintf("postmaster@%s", domain);
+	ours = *domain && strcspn(domain, "@/ \t") == strlen(domain) && resolve_addr(addr, &r) &&
+	       (r.cls == CLASS_LOCAL || r.cls == CLASS_VIRTUAL || r.cls == CLASS_ALIAS);
+	free(addr);
+	free(domain);
+	return ours;
+}
+
 static enum MHD_Result mta_sts(struct hreq *q)
 {
 	const char *host = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Host");
@@ -144,8 +167,7 @@ static enum MHD_Result mta_sts(struct hreq *q)
 	char id[MTASTS_PUBLISH_ID_LEN + 1];
 	enum MHD_Result rc;
 
-	if (host == NULL || !str_prefix_case(host, "mta-sts.") || host[8] == '\0' ||
-	    !mtasts_published(&b, id)) {
+	if (!mta_sts_host_ours(host) || !mtasts_published(&b, id)) {
 		buf_free(&b);
 		return http_queue(
 		    q, 404, http_text("text/plain; charset=utf-8", "Not found\n", 10));

@@ -64,11 +64,11 @@ class MtaStsPublishTest(unittest.TestCase):
         cls.dns.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def fetch(self, host):
+    def fetch(self, host, verify=True):
         """(status, content type, body) of GET /.well-known/mta-sts.txt at
         host, verified against the test CA, as a sender fetches it."""
         r = subprocess.run(
-            ["curl", "-sS", "--max-time", "20", "--cacert", self.ca,
+            ["curl", "-sS", "--max-time", "20"] + (["--cacert", self.ca] if verify else ["-k"]) + [
              "--resolve", "%s:%d:127.0.0.1" % (host, self.receiver.http_port),
              "-o", "-", "-w", "\n%{http_code} %{content_type}",
              "https://%s:%d/.well-known/mta-sts.txt" % (host, self.receiver.http_port)],
@@ -88,6 +88,14 @@ class MtaStsPublishTest(unittest.TestCase):
         status, _, body = self.fetch("mail.sts.test")
         self.assertEqual(status, 404)
         self.assertNotIn(b"STSv1", body)
+        # mta-sts. of a domain this server does not take mail for: no
+        # policy (whatever certificate a client accepted).
+        status, _, body = self.fetch("mta-sts.other.test", verify=False)
+        self.assertEqual(status, 404)
+        self.assertNotIn(b"STSv1", body)
+        # the Host's case and a port do not matter
+        status, _, body = self.fetch("MTA-STS.Sts.Test", verify=False)
+        self.assertEqual(status, 200)
 
     def test_doctor_names_the_record_id(self):
         # The test zone has no _mta-sts record for other.test: doctor says
