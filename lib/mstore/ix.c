@@ -308,6 +308,24 @@ int ix_rec_check(const char *p, size_t len, uint32_t *size)
 
 static void ix_apply_append(struct ix_state *st, const char *p, uint32_t count, uint64_t modseq)
 {
+	size_t names = 0;
+	const char *q = p;
+
+	/* Room for all of them at once (a rebuild appends a whole folder
+	 * in one record): no copy of the arrays per doubling. */
+	for (uint32_t i = 0; i < count; i++) {
+		struct ix_append a;
+
+		memcpy(&a, q, sizeof(a));
+		names += (size_t)a.name_len + a.ext_len + 2;
+		q += IX_ALIGN(sizeof(a) + a.name_len + a.ext_len);
+	}
+	ix_state_own(st);
+	buf_reserve(&st->names, names);
+	if (st->cap < st->n + count) {
+		st->cap = st->n + count;
+		st->msgs = xreallocarray(st->msgs, st->cap, sizeof(*st->msgs));
+	}
 	for (uint32_t i = 0; i < count; i++) {
 		struct ix_append a;
 		struct ix_msg m = {0};
@@ -547,6 +565,8 @@ void ix_snap_build(const struct ix_state *st, uint32_t log_seq, uint64_t log_off
 	h.next_uid = st->next_uid;
 	h.highest_modseq = st->highest_modseq;
 	h.cache_seq = st->cache_seq;
+	buf_reserve(out, sizeof(h) + st->n * sizeof(struct ix_msg) + st->names.len);
+	buf_reserve(&names, st->names.len);
 	buf_append(out, &h, sizeof(h));
 	recs_at = out->len;
 	for (size_t i = 0; i < st->n; i++) {

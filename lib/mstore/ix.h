@@ -34,7 +34,9 @@
  * log ROTATED and renames a fresh log over it whose header names the old
  * one (prev_seq, prev_end): a reader holding the old one reads it to the
  * end and continues in the new one; a reader that fell further behind
- * reloads the snapshot.
+ * reloads the snapshot.  A rebuild from the Maildir logs nothing: its
+ * state goes straight into a snapshot of the new log's start, and that
+ * log names no old one (prev_seq 0), so every reader reloads.
  *
  * The stamp.  The log header also says which state of the Maildir the
  * committed records account for: the mtimes of new/ and cur/, the inode
