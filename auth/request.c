@@ -829,8 +829,7 @@ void request_init(void)
 
 	if (RAND_bytes(reqs.fake_key, sizeof(reqs.fake_key)) != 1 || RAND_bytes(r, sizeof(r)) != 1)
 		log_fatal("cannot draw random bytes");
-	for (int i = 0; i < 16; i++)
-		snprintf(random_pw + 2 * i, 3, "%02x", r[i]);
+	hex_encode(r, sizeof(r), random_pw);
 	h = pw_hash(config_str("auth_password_scheme"), random_pw, &err);
 	if (h == NULL)
 		log_fatal("auth_password_scheme: %s", buf_cstr(&err));

@@ -48,11 +48,7 @@ bool cleanup_milter_enabled(void)
 
 void cleanup_milter_init(void)
 {
-	struct buf err = BUF_INIT;
-
-	if (!milter_chain_syntax_ok(config_str("non_smtpd_milters"), &err))
-		log_fatal("non_smtpd_milters: %s", buf_cstr(&err));
-	buf_free(&err);
+	milter_chain_check_param("non_smtpd_milters");
 }
 
 /* The macros Postfix gives non-SMTP milters, as far as they mean anything. */
@@ -60,13 +56,10 @@ static const char *cm_macro(void *ctx, const char *name)
 {
 	struct cleanup_milter *cm = ctx;
 	struct cm_priv *p = cm->priv;
+	const char *server = milter_macro_server(name);
 
-	if (strcmp(name, "j") == 0)
-		return config_str("myhostname");
-	if (strcmp(name, "{daemon_name}") == 0)
-		return config_str("milter_macro_daemon_name");
-	if (strcmp(name, "v") == 0)
-		return config_str("milter_macro_v");
+	if (server != NULL)
+		return server;
 	if (strcmp(name, "_") == 0)
 		return CM_HOST " [" CM_ADDR "]";
 	if (strcmp(name, "{client_addr}") == 0)

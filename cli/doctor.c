@@ -170,8 +170,7 @@ static void doctor_tlsa(struct doctor *d)
 		doctor_report(d, DOC_FAIL, "TLSA", NULL, "%s: no certificate can be read", file);
 		goto out;
 	}
-	for (size_t i = 0; i < len; i++)
-		buf_printf(&hex, "%02x", md[i]);
+	buf_put_hex(&hex, md, len);
 	fix = xasprintf("publish: %s. IN TLSA 3 1 1 %s", name, buf_cstr(&hex));
 	st = dane_tlsa_lookup(d->host, 25, &set, &secure, &why);
 	if (doctor_failed(st))

@@ -177,6 +177,20 @@ void buf_put_utf8(struct buf *b, unsigned long cp)
 	}
 }
 
+void buf_put_hexbyte(struct buf *b, char mark, unsigned char c)
+{
+	char tmp[3] = {mark, hex_digit(c >> 4, true), hex_digit(c, true)};
+
+	buf_append(b, tmp, sizeof(tmp));
+}
+
+void buf_put_hex(struct buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, 2 * n + 1);
+	hex_encode(p, n, b->data + b->len);
+	b->len += 2 * n;
+}
+
 void buf_put_uint(struct buf *b, unsigned long long n)
 {
 	char tmp[24];

@@ -40,6 +40,11 @@ void buf_put_html(struct buf *b, const char *s, size_t len);
 void buf_put_utf8(struct buf *b, unsigned long cp);
 /* Appends n in decimal (no printf: FETCH writes one per message). */
 void buf_put_uint(struct buf *b, unsigned long long n);
+/* Appends the byte c as mark and two upper-case hex digits: "%2F" of URLs
+ * and RFC 2231, "+2B" of xtext, "=3D" of quoted-printable. */
+void buf_put_hexbyte(struct buf *b, char mark, unsigned char c);
+/* Appends n bytes as 2n lower-case hex digits (digests, random ids). */
+void buf_put_hex(struct buf *b, const void *p, size_t n);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void buf_consume(struct buf *b, size_t n); /* drops n bytes from the front */

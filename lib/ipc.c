@@ -449,19 +449,9 @@ enum ipc_result ipc_conn_next(struct ipc_conn *c, struct ipc_msg *m, const char 
 
 static int conn_write(struct ipc_conn *c, int flags)
 {
-	ssize_t n;
-
-	while (c->out.len > 0) {
-		n = send(c->fd, c->out.data, c->out.len, flags | MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n < 0)
-			return -1;
-		buf_consume(&c->out, (size_t)n);
-	}
-	return 1;
+	if (sock_write_some(c->fd, &c->out, flags, NULL) < 0)
+		return -1;
+	return c->out.len == 0;
 }
 
 int ipc_conn_flush(struct ipc_conn *c)

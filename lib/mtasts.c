@@ -241,13 +241,8 @@ void mtasts_policy_text(
 
 void mtasts_policy_id(const char *text, size_t len, char *id)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[SHA256_DIGEST_LENGTH];
 
 	SHA256((const unsigned char *)text, len, md);
-	for (size_t i = 0; i < MTASTS_PUBLISH_ID_LEN / 2; i++) {
-		id[2 * i] = hex[md[i] >> 4];
-		id[2 * i + 1] = hex[md[i] & 15];
-	}
-	id[MTASTS_PUBLISH_ID_LEN] = '\0';
+	hex_encode(md, MTASTS_PUBLISH_ID_LEN / 2, id);
 }

@@ -528,6 +528,27 @@ bool sock_network_valid(const char *entry)
 	return sock_parse_net(entry, &net);
 }
 
+int sock_write_some(int fd, struct buf *out, int flags, uint64_t *count)
+{
+	while (out->len > 0) {
+		ssize_t n = send(fd, out->data, out->len, flags | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EPIPE;
+			return -1;
+		}
+		buf_consume(out, (size_t)n);
+		if (count)
+			*count += (uint64_t)n;
+	}
+	return 0;
+}
+
 ssize_t sock_read_some(
     int fd, struct buf *in, size_t chunk, int rounds, size_t max, uint64_t *count)
 {

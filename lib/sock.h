@@ -85,4 +85,12 @@ bool sock_network_valid(const char *entry);
 ssize_t sock_read_some(
     int fd, struct buf *in, size_t chunk, int rounds, size_t max, uint64_t *count);
 
+/*
+ * The write step: sends out from its front until it is empty or the socket
+ * takes no more now (EAGAIN), retrying EINTR; flags go to send(2) with
+ * MSG_NOSIGNAL.  Adds the bytes sent to *count unless count is NULL.
+ * Returns 0, or -1 when the peer has gone or the write failed (errno).
+ */
+int sock_write_some(int fd, struct buf *out, int flags, uint64_t *count);
+
 #endif

@@ -39,8 +39,6 @@ bool tlsrpt_result_valid(const char *result)
 /* One value; in a list, '\n' -> '|' between items. */
 static void tl_put(struct buf *out, const char *v, bool list)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
 	buf_putc(out, '\t');
 	if (v == NULL || *v == 0) {
 		buf_putc(out, '-');
@@ -54,9 +52,7 @@ static void tl_put(struct buf *out, const char *v, bool list)
 		if (*p == '\n' && list)
 			buf_putc(out, '|');
 		else if (*p <= ' ' || *p >= 127 || *p == '%' || *p == '|') {
-			buf_putc(out, '%');
-			buf_putc(out, hex[*p >> 4]);
-			buf_putc(out, hex[*p & 15]);
+			buf_put_hexbyte(out, '%', *p);
 		} else
 			buf_putc(out, (char)*p);
 	}

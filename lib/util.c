@@ -128,6 +128,22 @@ int hex_value(int c)
 	return -1;
 }
 
+char hex_digit(unsigned v, bool upper)
+{
+	return (upper ? "0123456789ABCDEF" : "0123456789abcdef")[v & 15];
+}
+
+void hex_encode(const void *in, size_t n, char *out)
+{
+	const unsigned char *p = in;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex_digit(p[i] >> 4, false);
+		out[2 * i + 1] = hex_digit(p[i], false);
+	}
+	out[2 * n] = '\0';
+}
+
 static bool is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';

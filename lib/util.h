@@ -32,6 +32,10 @@ bool str_case_eq(const char *a, const char *b);
 bool str_prefix_case(const char *s, const char *prefix);
 /* 0..15 for an ASCII hex digit of either case, -1 for anything else. */
 int hex_value(int c);
+/* The hex digit of the low four bits of v. */
+char hex_digit(unsigned v, bool upper);
+/* n bytes as 2n lower-case hex digits and a NUL: out holds 2n+1 bytes. */
+void hex_encode(const void *in, size_t n, char *out);
 
 /* Strips leading and trailing ASCII white space in place; returns s+skip. */
 char *str_trim(char *s);

@@ -162,17 +162,15 @@ void pop3_session_start(struct event_loop *loop, int fd, const struct postlogin_
 /* Writes what the socket takes; -1 when the client has gone. */
 static int session_flush(struct pop3_session *s)
 {
-	while (s->out.len > 0) {
-		ssize_t n = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL);
-
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
-		s->out_bytes += (uint64_t)n;
-		buf_consume(&s->out, (size_t)n);
-		if (s->retr.fd >= 0 && s->out.len < POP3_OUT_HIGH / 2)
-			pop3_retr_more(s);
+	for (;;) {
+		if (sock_write_some(s->fd, &s->out, 0, &s->out_bytes) < 0)
+			return -1;
+		if (s->out.len > 0 || s->retr.fd < 0)
+			return 0; /* the socket is full, or nothing more to send */
+		pop3_retr_more(s);
+		if (s->out.len == 0)
+			return 0;
 	}
-	return 0;
 }
 
 static int session_read(struct pop3_session *s)

@@ -129,15 +129,7 @@ void msv_session_start(struct event_loop *loop, int fd, const struct postlogin_i
 
 static int session_flush(struct msv_session *s)
 {
-	while (s->out.len > 0) {
-		ssize_t n = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL);
-
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
-		s->out_bytes += (uint64_t)n;
-		buf_consume(&s->out, (size_t)n);
-	}
-	return 0;
+	return sock_write_some(s->fd, &s->out, 0, &s->out_bytes);
 }
 
 static size_t session_in_max(const struct msv_session *s)

@@ -67,8 +67,7 @@ void smtp_tlsrpt_tlsa(struct smtp_tlsrpt *t, const char *host, const struct dane
 
 		buf_printf(
 		    &t->policy, "%s%u %u %u ", i ? "\n" : "", r->usage, r->selector, r->mtype);
-		for (size_t k = 0; k < r->len; k++)
-			buf_printf(&t->policy, "%02x", r->data[k]);
+		buf_put_hex(&t->policy, r->data, r->len);
 	}
 }
 

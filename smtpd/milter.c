@@ -57,11 +57,7 @@ struct smtpd_milter {
 
 void smtpd_milter_init(void)
 {
-	struct buf err = BUF_INIT;
-
-	if (!milter_chain_syntax_ok(config_str("smtpd_milters"), &err))
-		log_fatal("smtpd_milters: %s", buf_cstr(&err));
-	buf_free(&err);
+	milter_chain_check_param("smtpd_milters");
 }
 
 /* The values of the macros Postfix gives milters, as far as tern has them. */
@@ -69,13 +65,10 @@ static const char *smtpd_milter_macro(void *ctx, const char *name)
 {
 	struct smtpd_session *s = ctx;
 	struct smtpd_milter *m = s->milter;
+	const char *server = milter_macro_server(name);
 
-	if (strcmp(name, "j") == 0)
-		return config_str("myhostname");
-	if (strcmp(name, "{daemon_name}") == 0)
-		return config_str("milter_macro_daemon_name");
-	if (strcmp(name, "v") == 0)
-		return config_str("milter_macro_v");
+	if (server != NULL)
+		return server;
 	if (strcmp(name, "_") == 0) {
 		snprintf(m->macro, sizeof(m->macro), "%s [%s]", s->name, s->addr);
 		return m->macro;

@@ -108,15 +108,8 @@ static int relay_pump(struct login_client *c)
 		else
 			return -1; /* the client has gone */
 	}
-	while (c->in.len > 0 && !c->giving_back) {
-		n = send(c->relay_fd, c->in.data, c->in.len, MSG_NOSIGNAL);
-		if (n > 0)
-			buf_consume(&c->in, (size_t)n);
-		else if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		else
-			return -1;
-	}
+	if (!c->giving_back && sock_write_some(c->relay_fd, &c->in, 0, NULL) < 0)
+		return -1;
 	/* process -> client */
 	if (relay_from_process(c) < 0)
 		return -1;

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "sock.h"
 #include "util.h"
 
 #define CHAIN_TEMPFAIL_REPLY "451 4.7.1 Service unavailable - try again later"
@@ -180,6 +181,25 @@ static bool chain_entry_parse(
 		    spec ? spec : tok);
 		ok = false;
 	}
+	if (ok && str_prefix_case(spec, "unix:") && spec[5] == '\0') {
+		buf_printf(err, "bad milter address: %s (unix: needs a path)", spec);
+		ok = false;
+	}
+	if (ok && str_prefix_case(spec, "inet:")) {
+		/* What the client will connect to: the port must be there now,
+		 * not a warning at the first message. */
+		struct buf why = BUF_INIT;
+		char *host, *port;
+
+		if (sock_split_hostport(spec + 5, &host, &port, &why) < 0) {
+			buf_printf(err, "bad milter address: %s (inet:host:port): %s", spec,
+			    buf_cstr(&why));
+			ok = false;
+		}
+		free(host);
+		free(port);
+		buf_free(&why);
+	}
 	if (ok && loop)
 		e->conn = milter_conn_new(loop, spec, &t);
 	free(spec);
@@ -212,6 +232,26 @@ bool milter_chain_syntax_ok(const char *list, struct buf *err)
 		free(tok);
 	}
 	return ok;
+}
+
+void milter_chain_check_param(const char *param)
+{
+	struct buf err = BUF_INIT;
+
+	if (!milter_chain_syntax_ok(config_str(param), &err))
+		log_fatal("%s: %s", param, buf_cstr(&err));
+	buf_free(&err);
+}
+
+const char *milter_macro_server(const char *name)
+{
+	if (strcmp(name, "j") == 0)
+		return config_str("myhostname");
+	if (strcmp(name, "{daemon_name}") == 0)
+		return config_str("milter_macro_daemon_name");
+	if (strcmp(name, "v") == 0)
+		return config_str("milter_macro_v");
+	return NULL;
 }
 
 struct milter_chain *milter_chain_new(

@@ -56,6 +56,12 @@ struct milter_chain *milter_chain_new(
     struct event_loop *loop, const char *list, milter_macro_fn *macro, void *ctx, struct buf *err);
 void milter_chain_free(struct milter_chain *ch);
 bool milter_chain_syntax_ok(const char *list, struct buf *err);
+/* At a daemon's start: a list in parameter param that does not parse is
+ * fatal (tern check says the same earlier). */
+void milter_chain_check_param(const char *param);
+/* The macros that describe this server rather than the session (j,
+ * {daemon_name}, v); NULL for any other name. */
+const char *milter_macro_server(const char *name);
 
 /* family: '4', '6', 'L' or 'U'. */
 void milter_chain_connect(struct milter_chain *ch, const char *host, char family, int port,

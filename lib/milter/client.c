@@ -217,18 +217,9 @@ static void milter_watch(struct milter_conn *c)
  * was ended (c may be gone). */
 static bool milter_flush(struct milter_conn *c)
 {
-	while (c->out.len > 0) {
-		ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
-			milter_finish(c, MILTER_FAILED, strerror(errno));
-			return false;
-		}
-		buf_consume(&c->out, (size_t)n);
+	if (sock_write_some(c->fd, &c->out, 0, NULL) < 0) {
+		milter_finish(c, MILTER_FAILED, strerror(errno));
+		return false;
 	}
 	milter_watch(c);
 	return true;

@@ -74,7 +74,7 @@ static void pct_encode(const char *s, struct buf *out)
 		unsigned char c = (unsigned char)*s;
 
 		if (c <= 32 || c >= 127 || strchr("%*'()<>@,;:\\\"/[]?=", c))
-			buf_printf(out, "%%%02X", c);
+			buf_put_hexbyte(out, '%', c);
 		else
 			buf_putc(out, c);
 	}

@@ -191,7 +191,8 @@ void dmarc_psl_load(const char *path)
 		psl_rules[psl_n++] = xstrdup(line);
 	}
 	fclose(f);
-	qsort(psl_rules, psl_n, sizeof(*psl_rules), psl_cmp);
+	if (psl_n > 1)
+		qsort(psl_rules, psl_n, sizeof(*psl_rules), psl_cmp);
 }
 
 static bool psl_has(const char *rule)

@@ -156,7 +156,6 @@ static enum spf_match spf_addr_match(struct spf_ev *ev, const char *name, int bi
 /* The reverse name of the client's address (in-addr.arpa / ip6.arpa). */
 static char *spf_reverse_name(const struct spf_ev *ev)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *a = ev->env.ip;
 	struct buf b = BUF_INIT;
 
@@ -164,7 +163,8 @@ static char *spf_reverse_name(const struct spf_ev *ev)
 		buf_printf(&b, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
 	} else {
 		for (int i = 15; i >= 0; i--)
-			buf_printf(&b, "%c.%c.", hex[a[i] & 15], hex[a[i] >> 4]);
+			buf_printf(
+			    &b, "%c.%c.", hex_digit(a[i], false), hex_digit(a[i] >> 4, false));
 		buf_puts(&b, "ip6.arpa");
 	}
 	return b.data;

@@ -127,15 +127,13 @@ bool spf_macro_uses_ptr(const char *s)
  * as the RFC 7208 test suite has them; DNS names ignore the case). */
 static void spf_ip_dotted(const struct spf_macro_env *env, struct buf *out)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
 	if (env->family == AF_INET) {
 		buf_printf(out, "%u.%u.%u.%u", env->ip[0], env->ip[1], env->ip[2], env->ip[3]);
 		return;
 	}
 	for (int i = 0; i < 16; i++) {
-		buf_printf(
-		    out, "%s%c.%c", i ? "." : "", hex[env->ip[i] >> 4], hex[env->ip[i] & 15]);
+		buf_printf(out, "%s%c.%c", i ? "." : "", hex_digit(env->ip[i] >> 4, true),
+		    hex_digit(env->ip[i], true));
 	}
 }
 
@@ -202,7 +200,7 @@ static void spf_url_escape(const char *s, struct buf *out)
 		    strchr("-._~", c) != NULL)
 			buf_putc(out, c);
 		else
-			buf_printf(out, "%%%02X", c);
+			buf_put_hexbyte(out, '%', c);
 	}
 }
 

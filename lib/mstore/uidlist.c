@@ -316,6 +316,5 @@ void uidlist_new_guid(char out[UIDLIST_GUID_HEX + 1])
 	unsigned char raw[16];
 
 	arc4random_buf(raw, sizeof(raw));
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	hex_encode(raw, sizeof(raw), out);
 }

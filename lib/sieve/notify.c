@@ -303,17 +303,13 @@ bool sv_notify_option_ok(const char *opt)
 
 void sv_encodeurl(const char *s, size_t len, struct buf *out)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
 			buf_putc(out, (char)c);
 		} else {
-			buf_putc(out, '%');
-			buf_putc(out, hex[c >> 4]);
-			buf_putc(out, hex[c & 15]);
+			buf_put_hexbyte(out, '%', c);
 		}
 	}
 }

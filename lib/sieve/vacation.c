@@ -41,8 +41,7 @@ char *sv_track_id(const char *kind, const char *a, const char *b)
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	hex = xmalloc(mdlen * 2 + 1);
-	for (unsigned i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, mdlen, hex);
 	return hex;
 }
 

@@ -41,17 +41,13 @@ int xtext_decode(const char *in, size_t len, struct buf *out)
 
 void xtext_encode(const char *in, size_t len, struct buf *out)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
 	for (size_t i = 0; i < len; i++) {
 		int c = (unsigned char)in[i];
 
 		if (xtext_is_xchar(c)) {
 			buf_putc(out, c);
 		} else {
-			buf_putc(out, '+');
-			buf_putc(out, hex[c >> 4]);
-			buf_putc(out, hex[c & 15]);
+			buf_put_hexbyte(out, '+', (unsigned char)c);
 		}
 	}
 }

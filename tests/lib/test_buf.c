@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "util.h"
 
 static void test_quoted(void **state)
 {
@@ -79,6 +80,36 @@ static void test_put_uint(void **state)
 	buf_free(&b);
 }
 
+/* One hex writer for digests, ids and %XX / +XX escapes. */
+static void test_hex(void **state)
+{
+	static const unsigned char raw[] = {0x00, 0x0f, 0xa5, 0xff};
+	struct buf b = BUF_INIT;
+	char out[2 * sizeof(raw) + 1];
+
+	(void)state;
+	hex_encode(raw, sizeof(raw), out);
+	assert_string_equal(out, "000fa5ff");
+	hex_encode(raw, 0, out);
+	assert_string_equal(out, "");
+	assert_int_equal(hex_digit(0xab, true), 'B');
+	assert_int_equal(hex_digit(0xab, false), 'b');
+	assert_int_equal(hex_digit(0x10, false), '0');
+
+	buf_puts(&b, "x=");
+	buf_put_hex(&b, raw, sizeof(raw));
+	buf_put_hexbyte(&b, '%', 0x2f);
+	buf_put_hexbyte(&b, '+', 0xe9);
+	buf_put_hexbyte(&b, '=', 0x0a);
+	assert_string_equal(buf_cstr(&b), "x=000fa5ff%2F+E9=0A");
+	for (int c = 0; c < 256; c++) {
+		buf_reset(&b);
+		buf_put_hexbyte(&b, '%', (unsigned char)c);
+		assert_int_equal(hex_value(b.data[1]) * 16 + hex_value(b.data[2]), c);
+	}
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -86,6 +117,7 @@ int main(void)
 	    cmocka_unit_test(test_html),
 	    cmocka_unit_test(test_utf8),
 	    cmocka_unit_test(test_put_uint),
+	    cmocka_unit_test(test_hex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -199,6 +199,28 @@ static void test_tables(void **state)
 	free(main_cf);
 }
 
+/* A milter address the client could never connect to is refused now,
+ * not at the first message. */
+static void test_milter_addresses(void **state)
+{
+	struct check_report r;
+
+	(void)state;
+	check("smtpd_milters = inet:127.0.0.1\n"
+	      "non_smtpd_milters = unix:\n",
+	    MASTER_OK, &r);
+	expect(&r, CHECK_ERROR, "main.cf", 1, "inet:127.0.0.1 (inet:host:port)");
+	expect(&r, CHECK_ERROR, "main.cf", 2, "unix: needs a path");
+	assert_int_equal(r.errors, 2);
+	check_report_free(&r);
+	check("smtpd_milters = inet:127.0.0.1:8891, { unix:/run/m.sock, default_action=accept }, "
+	      "inet:[::1]:11332\n",
+	    MASTER_OK, &r);
+	for (size_t i = 0; i < r.count; i++)
+		fail_msg("unexpected: %s", r.items[i].text);
+	check_report_free(&r);
+}
+
 static void test_master_cf(void **state)
 {
 	struct check_report r;
@@ -310,6 +332,7 @@ int main(void)
 	    cmocka_unit_test(test_parameters),
 	    cmocka_unit_test(test_files_and_restrictions),
 	    cmocka_unit_test(test_master_cf),
+	    cmocka_unit_test(test_milter_addresses),
 	    cmocka_unit_test(test_pipe_attributes),
 	    cmocka_unit_test(test_tables),
 	};
