@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -687,12 +688,22 @@ int mf_flush(struct mstore_folder *f)
 static int mf_write_snapshot(struct mstore_folder *f, uint32_t seq, uint64_t off)
 {
 	struct buf img = BUF_INIT;
+	struct ix_snap_hdr h;
+	struct iovec iov[3];
+	size_t total;
 	int fd, r = 0;
 
-	ix_snap_build(&f->st, seq, off, &img);
+	if (ix_snap_parts(&f->st, seq, off, &h, iov)) {
+		total = iov[0].iov_len + iov[1].iov_len + iov[2].iov_len;
+	} else {
+		ix_snap_build(&f->st, seq, off, &img);
+		iov[0] = (struct iovec){img.data, img.len};
+		iov[1] = iov[2] = (struct iovec){NULL, 0};
+		total = img.len;
+	}
 	fd = openat(
 	    f->dfd, IX_SNAP_NAME ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, MF_FILE_MODE);
-	if (fd < 0 || write(fd, img.data, img.len) != (ssize_t)img.len || close(fd) < 0 ||
+	if (fd < 0 || writev(fd, iov, 3) != (ssize_t)total || close(fd) < 0 ||
 	    renameat(f->dfd, IX_SNAP_NAME ".tmp", f->dfd, IX_SNAP_NAME) < 0) {
 		r = ms_fail_errno(f->store, "write", IX_SNAP_NAME);
 		unlinkat(f->dfd, IX_SNAP_NAME ".tmp", 0);
