@@ -82,6 +82,7 @@ struct cleanup_conn {
 	bool have_msgid;
 	bool local;		     /* a local submission: uid, no client address */
 	bool rewrite;		     /* add missing headers */
+	bool milter_headers;	     /* Received: and the missing ones added for the milters */
 	char *fullname;		     /* sendmail -F, local only */
 	struct cleanup_msgauth *ma;  /* DKIM verification, NULL: none */
 	struct cleanup_signer *sign; /* DKIM signing, NULL: none */
@@ -394,12 +395,15 @@ static void cc_put_rcpts(struct cleanup_conn *cc)
 		    &cc->file.w, cc->rcpts.v[i].addr, cc->rcpts.v[i].orcpt, cc->rcpts.v[i].notify);
 }
 
-/* header_checks and friends, when any is set (checks.h). */
+/* header_checks and friends, when any is set (checks.h).  Not for the
+ * notices qmgr makes (protocol "bounce"): a bounce quotes the message a
+ * check refused and would be refused in turn, as Postfix's default of
+ * internal_mail_filter_classes (empty) knows. */
 static void cc_checks_start(struct cleanup_conn *cc)
 {
 	struct checks_origin o = {0};
 
-	if (!checks_enabled())
+	if (!checks_enabled() || (cc->ri.protocol && strcmp(cc->ri.protocol, "bounce") == 0))
 		return;
 	if (cc->ri.client_addr)
 		cc->origin = xasprintf("%s[%s]",
@@ -420,11 +424,20 @@ static void cc_checks_start(struct cleanup_conn *cc)
  */
 static bool cc_checks_verdict(struct cleanup_conn *cc)
 {
-	if (cc->checks == NULL)
+	if (cc->checks == NULL || cc->reject)
 		return true;
 	switch (checks_verdict(cc->checks)) {
 	case CHECKS_PASS: return true;
-	case CHECKS_REJECT: cc_fail(cc, ST_REJECT, checks_reason(cc->checks)); break;
+	case CHECKS_REJECT:
+		if (cc->local) {
+			/* sendmail has long exited: as Postfix's cleanup does for
+			 * pickup, the message is kept and qmgr bounces it to the
+			 * sender with the reason (A_REJECT, as a milter's). */
+			cc->reject = xstrdup(checks_reason(cc->checks));
+			return true;
+		}
+		cc_fail(cc, ST_REJECT, checks_reason(cc->checks));
+		break;
 	case CHECKS_DEFER: cc_fail(cc, ST_DEFER, checks_reason(cc->checks)); break;
 	case CHECKS_DISCARD:
 		strlcpy(cc->discard_qid, cc->file.qid, sizeof(cc->discard_qid));
@@ -523,7 +536,8 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 		cc_fail(cc, ST_REJECT, "5.3.4 Message size exceeds fixed limit");
 		err = "";
 	}
-	if (err == NULL && cleanup_file_create(&cc->file) < 0) {
+	/* A held local submission has its file since cc_milter_headers. */
+	if (err == NULL && cc->file.fd < 0 && cleanup_file_create(&cc->file) < 0) {
 		int e = errno;
 
 		log_error("cannot create queue file in %s: %s", QUEUE_INCOMING, strerror(e));
@@ -558,18 +572,24 @@ static void cc_begin(struct cleanup_conn *cc, const struct ipc_msg *m)
 	free(r);
 }
 
+/* The Message-ID cleanup gives a message without one. */
+static char *cc_new_msgid(const struct cleanup_conn *cc)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	return xasprintf("<%s.%s@%s>", stamp, cc->file.qid, config_str("myhostname"));
+}
+
 /* Date:, Message-ID: (and From:) when due; notes an added Message-ID. */
 static void cc_add_missing(struct cleanup_conn *cc, struct buf *h, const char *date)
 {
 	struct missing_info mi = {0};
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	char *msgid;
+	char *msgid = cc_new_msgid(cc);
 
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
-	msgid = xasprintf("<%s.%s@%s>", stamp, cc->file.qid, config_str("myhostname"));
 	mi.date = date;
 	mi.msgid = msgid;
 	mi.from_addr = cc->local ? cc->sender : NULL;
@@ -615,7 +635,8 @@ static void cc_header_done(struct cleanup_conn *cc)
 	cc->ri.myhostname = config_str("myhostname");
 	cc->ri.qid = cc->file.qid;
 	cc->ri.date = date;
-	hdr_received_build(&cc->hdr_top, &cc->ri);
+	if (!cc->milter_headers)
+		hdr_received_build(&cc->hdr_top, &cc->ri);
 	if (cc->checks) {
 		/* The header as the checks left it is the message's header. */
 		checks_header(cc->checks, head, hlen, &checked);
@@ -930,6 +951,71 @@ static void cc_milter_write(struct cleanup_conn *cc, struct cleanup_milter *cm, 
 		cc->state = CC_CLOSING;
 }
 
+/*
+ * op=end of a held local submission: the queue file is made now, and the
+ * Received:, Date:, Message-ID: (and From:) that cleanup adds go into the
+ * held message before the milters see it, as Postfix's milters see them in
+ * its queue file (and an OpenDKIM milter signs them).  The message is then
+ * written without adding them again.  False when the answer was given.
+ */
+static bool cc_milter_headers(struct cleanup_conn *cc)
+{
+	struct cleanup_milter *cm = cc->milter;
+	struct received_info ri = {0};
+	struct missing_info mi = {0};
+	struct hdr_split split;
+	struct ipc_msg m;
+	struct buf out = BUF_INIT;
+	const char *msg = buf_cstr(&cm->message);
+	char date[HDR_DATE_SIZE], *msgid;
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t used;
+
+	if (cleanup_file_create(&cc->file) < 0) {
+		int e = errno;
+
+		log_error("cannot create queue file in %s: %s", QUEUE_INCOMING, strerror(e));
+		cc_fail(cc, ST_DEFER, cc_write_error(e));
+		return false;
+	}
+	ipc_msg_init(&m);
+	if (ipc_parse(cc->begin_rec.data, cc->begin_rec.len, cc->begin_rec.len, &m, &used, NULL) !=
+	    IPC_OK) {
+		ipc_msg_free(&m);
+		cc_protocol_error(cc, "begin record");
+		return false;
+	}
+	hdr_split_init(&split, (size_t)config_size("header_size_limit"));
+	if (!hdr_split_scan(&split, msg, cm->message.len))
+		hdr_split_finish(&split, msg, cm->message.len);
+	localtime_r(&now, &tm);
+	hdr_date_format(date, &tm);
+	ri.myhostname = config_str("myhostname");
+	ri.qid = cc->file.qid;
+	ri.date = date;
+	ri.uid = ipc_get_str(&m, A_UID);
+	ri.protocol = ipc_get_str(&m, A_PROTOCOL);
+	ri.rcpt = cm->nrcpt == 1 ? cm->rcpt[0].addr : NULL;
+	hdr_received_build(&out, &ri);
+	buf_append(&out, msg, split.header_len);
+	if (out.len > 0 && out.data[out.len - 1] != '\n')
+		buf_putc(&out, '\n');
+	msgid = cc_new_msgid(cc);
+	mi.date = date;
+	mi.msgid = msgid;
+	mi.from_addr = cm->sender;
+	mi.fullname = ipc_get_str(&m, A_FULLNAME);
+	hdr_missing_build(&out, msg, split.header_len, &mi);
+	buf_append(&out, msg + split.header_len, cm->message.len - split.header_len);
+	free(msgid);
+	ipc_msg_free(&m);
+	buf_free(&cm->message);
+	cm->message = out;
+	cc->milter_headers = true;
+	return true;
+}
+
 /* The milters' verdict on a held local submission (milter.h). */
 static void cc_milter_done(void *ctx, struct cleanup_milter *cm)
 {
@@ -941,6 +1027,7 @@ static void cc_milter_done(void *ctx, struct cleanup_milter *cm)
 	text += strspn(text, " -");
 	if (cm->verdict == CM_TEMPFAIL || cm->verdict == CM_CONFIG) {
 		cc_milter_log("NOQUEUE", cm, "milter-reject", text);
+		cleanup_file_discard(&cc->file); /* made for the headers; pickup tries again */
 		cc_reply(cc, ST_DEFER, A_REASON, text, CC_CLOSING);
 	} else {
 		cc_milter_write(cc, cm, cm->verdict == CM_REJECT ? text : NULL);
@@ -964,9 +1051,11 @@ static void cc_dispatch(struct cleanup_conn *cc, const struct ipc_msg *m)
 	} else if (cc->state == CC_MILTER_HOLD) {
 		if (op && strcmp(op, OP_DATA) == 0) {
 			cc_data(cc, m);
-		} else if (is_end) {
+		} else if (is_end && cc_milter_headers(cc)) {
 			cc->state = CC_MILTER;
 			cleanup_milter_run(cc->milter, cc_milter_done, cc);
+		} else if (is_end) {
+			/* answered by cc_milter_headers */
 		} else {
 			cc_protocol_error(cc, "expected op=data or op=end");
 		}

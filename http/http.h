@@ -8,6 +8,7 @@
  *   channel.c  one channel per user to its jmap process (postlogin)
  *   misc.c     autoconfig, autodiscover, MTA-STS policy
  *   metrics.c  /metrics (Prometheus text format)
+ *   metrics_log.c  the maillog lines /metrics counts (fuzzed)
  */
 #ifndef TERN_HTTP_H
 #define TERN_HTTP_H

@@ -100,8 +100,8 @@
 /* The longest client attribute (helo_name, client_name, ...) cleanup takes:
  * smtpd refuses a longer HELO name at once rather than every message later. */
 #define PROTO_MAX_ATTR 1024
-/* cleanup writes it as an 'A' record when a non_smtpd_milter rejected a
- * local submission: qmgr bounces every recipient with this reason
+/* cleanup writes it as an 'A' record when a non_smtpd_milter or a header or
+ * body check rejected a local submission: qmgr bounces every recipient with this reason
  * ("5.7.1 text"), as Postfix's cleanup bounces such mail. */
 #define A_REJECT "milter_reject"
 #define A_HOLD "hold"	    /* -> cleanup: "yes": into hold/, not incoming/ (milter quarantine) */

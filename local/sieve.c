@@ -290,6 +290,14 @@ static void ls_orig_field(const char *msg, size_t len, const char *name, struct 
 		}
 }
 
+/* A Message-ID for a reply or notification made here: unique also among
+ * the replies several recipients of one message make in one second. */
+static void ls_message_id(const struct ls_ctx *c, const char *kind, time_t now, struct buf *out)
+{
+	buf_printf(out, "Message-ID: <%lld.%s.%s.%08x@%s>\n", (long long)now, c->m->qid, kind,
+	    arc4random(), config_str("myhostname"));
+}
+
 static int ls_vacation(const struct ls_ctx *c, const struct sieve_action *a, const struct buf *msg,
     struct local_result *r)
 {
@@ -314,6 +322,7 @@ static int ls_vacation(const struct ls_ctx *c, const struct sieve_action *a, con
 	else
 		buf_printf(&text, "Subject: Auto: %s\n", buf_cstr(&subj));
 	buf_printf(&text, "Date: %s\n", date);
+	ls_message_id(c, "vacation", now, &text);
 	if (mid.len)
 		buf_printf(
 		    &text, "In-Reply-To: %s\nReferences: %s\n", buf_cstr(&mid), buf_cstr(&mid));
@@ -422,8 +431,7 @@ static int ls_notify(const struct ls_ctx *c, const struct sieve_action *a, const
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	buf_printf(&text, "Date: %s\n", date);
-	buf_printf(&text, "Message-ID: <%lld.%s.notify@%s>\n", (long long)now, c->m->qid,
-	    config_str("myhostname"));
+	ls_message_id(c, "notify", now, &text);
 	ls_field(&text, "Subject", buf_cstr(&subj));
 	if (a->from)
 		ls_field(&text, "From", a->from);

@@ -80,21 +80,30 @@ void jmap_reply_set(struct jcall *c, const char *name, const char *old, const ch
 	free(own);
 }
 
+bool jmap_set_limit(struct jcall *c, size_t n)
+{
+	if (n <= (size_t)jm.max_set)
+		return true;
+	jmap_error(c, "requestTooLarge", "more objects than maxObjectsInSet");
+	return false;
+}
+
+size_t jmap_set_objects(const json_t *args)
+{
+	return json_object_size(json_object_get(args, "create")) +
+	       json_object_size(json_object_get(args, "update")) +
+	       json_array_size(json_object_get(args, "destroy"));
+}
+
 bool jmap_set_begin(struct jcall *c, const struct jmap_arg *spec, struct jmap_set *s)
 {
 	*s = (struct jmap_set){0};
-	if (!jmap_args(c, spec) || (s->old = jmap_state_if(c)) == NULL)
+	if (!jmap_args(c, spec) || !jmap_set_limit(c, jmap_set_objects(c->args)) ||
+	    (s->old = jmap_state_if(c)) == NULL)
 		return false;
 	s->create = json_object_get(c->args, "create");
 	s->update = json_object_get(c->args, "update");
 	s->destroy = json_object_get(c->args, "destroy");
-	if (json_object_size(s->create) + json_object_size(s->update) +
-		json_array_size(s->destroy) >
-	    (size_t)jm.max_set) {
-		free(s->old);
-		jmap_error(c, "requestTooLarge", NULL);
-		return false;
-	}
 	s->created = json_object();
 	s->updated = json_object();
 	s->destroyed = json_array();

@@ -8,8 +8,9 @@
  * IMAP flags and keywords.  bodyStructure, textBody, htmlBody and
  * attachments follow RFC 8621 section 4.1.4's algorithm over the tree;
  * body values and the preview read the part from the file and decode
- * its transfer encoding and charset (lib/mime).  The preview is kept in
- * the index cache (field "jmap.preview").
+ * its transfer encoding and charset (lib/mime).  The preview is the
+ * first text a reader sees (text/plain, else text/html read as text by
+ * mime_html_text), kept in the index cache (field "jmap.preview2").
  *
  * Threads: a message's thread is the CRC-32C of the first Message-ID of
  * its References (else In-Reply-To, else its own Message-ID, else its
@@ -28,6 +29,7 @@
 #include "mime/charset.h"
 #include "mime/decode.h"
 #include "mime/header.h"
+#include "mime/html_text.h"
 #include "mime/parser.h"
 #include "mime/rfc2047.h"
 #include "mstore/msg_mime.h"
@@ -406,9 +408,47 @@ static void body_lists(const struct mime_part *root, struct body_lists *b)
 	parse_structure(&top, 1, "mixed", false, &t, &b->ntext, &h, &b->nhtml, &a, &b->natt);
 }
 
+/* The text a reader sees first: the first text/plain or text/html part
+ * of textBody (else of htmlBody), HTML read as text (mime_html_text). */
+static void reader_text(struct jmsg *j, const struct body_lists *b, struct buf *out, size_t max)
+{
+	const struct mime_part *p = NULL;
+
+	for (size_t i = 0; i < b->ntext && !p; i++)
+		if (mime_part_is(b->text[i], "text", "plain") ||
+		    mime_part_is(b->text[i], "text", "html"))
+			p = b->text[i];
+	for (size_t i = 0; i < b->nhtml && !p; i++)
+		if (mime_part_is(b->html[i], "text", "html"))
+			p = b->html[i];
+	if (p == NULL) {
+		return;
+	} else if (mime_part_is(p, "text", "plain")) {
+		jmap_part_text(j, p, out, max);
+	} else {
+		struct buf html = BUF_INIT;
+
+		/* markup takes room: read more of it than the text wanted */
+		jmap_part_text(j, p, &html, max ? max * 4 : 0);
+		mime_html_text(html.data ? html.data : "", html.len, out);
+		if (max && out->len > max) { /* between characters */
+			size_t cut = max;
+
+			while (cut > 0 && ((unsigned char)out->data[cut] & 0xc0) == 0x80)
+				cut--;
+			buf_truncate(out, cut);
+		}
+		buf_free(&html);
+	}
+}
+
+/* The preview (RFC 8621 4.1.4): the reader's text, white space folded,
+ * PREVIEW_CHARS characters; kept in the index cache.  The field was
+ * "jmap.preview" when only text/plain parts were read: HTML-only
+ * messages had empty previews kept there. */
 static void preview_of(struct jmsg *j, const struct body_lists *b, struct buf *out)
 {
-	int field = j->raw ? -1 : mstore_cache_field(j->v, "jmap.preview", 1);
+	int field = j->raw ? -1 : mstore_cache_field(j->v, "jmap.preview2", 1);
 	const void *data;
 	size_t len;
 	struct buf text = BUF_INIT;
@@ -418,11 +458,7 @@ static void preview_of(struct jmsg *j, const struct body_lists *b, struct buf *o
 		buf_append(out, data, len);
 		return;
 	}
-	for (size_t i = 0; i < b->ntext; i++)
-		if (mime_part_is(b->text[i], "text", "plain")) {
-			jmap_part_text(j, b->text[i], &text, 4096);
-			break;
-		}
+	reader_text(j, b, &text, 4096);
 	for (size_t i = 0, chars = 0; i < text.len && chars < PREVIEW_CHARS; i++) {
 		unsigned char ch = (unsigned char)text.data[i];
 
@@ -449,11 +485,7 @@ void jmap_body_text(struct jmsg *j, const struct mime_part *root, struct buf *ou
 	struct body_lists *b = xcalloc(1, sizeof(*b));
 
 	body_lists(root, b);
-	for (size_t i = 0; i < b->ntext; i++)
-		if (mime_part_is(b->text[i], "text", "plain")) {
-			jmap_part_text(j, b->text[i], out, max);
-			break;
-		}
+	reader_text(j, b, out, max);
 	free(b);
 }
 

@@ -672,7 +672,9 @@ void jmap_email_import(struct jcall *c)
 	const char *key;
 	char *old, *state;
 
-	if (!jmap_args(c, spec) || (old = jmap_state_if(c)) == NULL)
+	if (!jmap_args(c, spec) ||
+	    !jmap_set_limit(c, json_object_size(json_object_get(c->args, "emails"))) ||
+	    (old = jmap_state_if(c)) == NULL)
 		return;
 	emails = json_object_get(c->args, "emails");
 	created = json_object();

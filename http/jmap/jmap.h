@@ -88,6 +88,12 @@ struct jmap_set {
 	char *old;
 };
 bool jmap_set_begin(struct jcall *c, const struct jmap_arg *spec, struct jmap_set *s);
+/* RFC 8620 5.3: a call that would change more than maxObjectsInSet
+ * objects is refused whole, with requestTooLarge; false when it was.
+ * Every /set and Email/import asks before changing anything.
+ * jmap_set_objects counts a /set's create, update and destroy entries. */
+bool jmap_set_limit(struct jcall *c, size_t n);
+size_t jmap_set_objects(const json_t *args);
 void jmap_set_reply(struct jcall *c, const char *name, struct jmap_set *s);
 /* A /set answer (RFC 8620 5.3), taking the six maps (NULL: an empty
  * one); old NULL: oldState null; state NULL: the account's. */

@@ -32,6 +32,14 @@ struct jmap_changes {
 int jmap_changes_since(struct jcall *c, const char *since, struct jmap_changes *ch);
 void jmap_changes_free(struct jmap_changes *ch);
 
+/* A folder's messages by (receivedAt, UID) ascending, kept up to date
+ * between requests (bydate.c); v must be jmap_view's, just synced. */
+struct jmap_dated {
+	time_t received;
+	uint32_t uid;
+};
+const struct jmap_dated *jmap_bydate(struct mstore_view *v, size_t *n);
+
 /* false when the id names no message. */
 bool jmap_locate(struct jcall *c, const char *id, struct jmsg *out);
 /* RFC 3339 "2024-01-02T03:04:05Z" / with the message's offset. */
@@ -42,7 +50,8 @@ void jmap_decode_words(const char *raw, struct buf *out);
 json_t *jmap_addresses(const struct mime_addr *a);
 /* The decoded UTF-8 text of a leaf (max bytes when max > 0). */
 void jmap_part_text(struct jmsg *j, const struct mime_part *p, struct buf *out, size_t max);
-/* The text of the first text/plain part of the body (max bytes). */
+/* The text a reader sees first: the first text/plain or text/html part
+ * of the body, HTML read as text (max bytes). */
 void jmap_body_text(struct jmsg *j, const struct mime_part *root, struct buf *out, size_t max);
 /* Keyword name ("$seen") to IMAP system flag, 0 when it is a keyword. */
 unsigned jmap_keyword_flag(const char *kw);

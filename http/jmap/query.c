@@ -6,7 +6,9 @@
  * (inMailbox narrows it to one) and tests the filter on it: flags,
  * dates and sizes come from the index, address and subject conditions
  * from the cached envelope, text and body also read the text parts.
- * Sorts: receivedAt (the default, newest first) and size.
+ * Sorts: receivedAt (the default, newest first) and size.  The usual
+ * page (no condition but inMailbox, by date, from the start) comes from
+ * each folder's list kept in date order (bydate.c) without a visit.
  *
  * Changes are exact, from the modseqs: since a state (folders.c) every
  * message with a UID at or above that state's UIDNEXT is created, every
@@ -428,6 +430,20 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout, size_t kee
 			continue;
 		if ((v = jmap_view(f->name)) == NULL)
 			continue;
+		if (keep && filter == NULL && !sort_size) {
+			/* the usual page: the folder's sorted list, no visit */
+			size_t nd;
+			const struct jmap_dated *d = jmap_bydate(v, &nd);
+
+			matched += nd;
+			for (size_t k = 0; k < nd && k < keep; k++) {
+				const struct jmap_dated *e = &d[sort_asc ? k : nd - 1 - k];
+				struct hit x = {f->st.uidvalidity, e->uid, e->received, 0, 0};
+
+				heap_add(hits, &n, keep, &x);
+			}
+			continue;
+		}
 		count = mstore_view_count(v);
 		for (uint32_t seq = 1; seq <= count; seq++) {
 			struct qmsg q = {.f = f, .v = v};

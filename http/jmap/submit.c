@@ -278,7 +278,7 @@ void jmap_submission_set(struct jcall *c)
 	const char *key;
 	size_t i;
 
-	if (!jmap_args(c, spec))
+	if (!jmap_args(c, spec) || !jmap_set_limit(c, jmap_set_objects(c->args)))
 		return;
 	create = json_object_get(c->args, "create");
 	created = json_object();

@@ -289,7 +289,7 @@ void jmap_vacation_set(struct jcall *c)
 	bool active;
 	char old[17], state[17];
 
-	if (!jmap_args(c, spec)) {
+	if (!jmap_args(c, spec) || !jmap_set_limit(c, jmap_set_objects(c->args))) {
 		json_decref(nu);
 		json_decref(nc);
 		json_decref(nd);

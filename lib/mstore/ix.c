@@ -53,13 +53,10 @@ static void ix_state_own(struct ix_state *st)
 	st->names = names;
 }
 
-long ix_state_find(const struct ix_state *st, uint32_t uid)
+size_t ix_state_lower(const struct ix_state *st, uint32_t uid)
 {
 	size_t lo = 0, hi = st->n;
 
-	/* Appends come in UID order, so the last one is the common case. */
-	if (st->n && st->msgs[st->n - 1].uid == uid)
-		return (long)st->n - 1;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -68,6 +65,17 @@ long ix_state_find(const struct ix_state *st, uint32_t uid)
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+long ix_state_find(const struct ix_state *st, uint32_t uid)
+{
+	size_t lo;
+
+	/* Appends come in UID order, so the last one is the common case. */
+	if (st->n && st->msgs[st->n - 1].uid == uid)
+		return (long)st->n - 1;
+	lo = ix_state_lower(st, uid);
 	return lo < st->n && st->msgs[lo].uid == uid ? (long)lo : -1;
 }
 

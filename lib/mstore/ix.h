@@ -223,6 +223,8 @@ void ix_state_init(struct ix_state *st);
 void ix_state_free(struct ix_state *st);
 /* Index of uid in st, or -1. */
 long ix_state_find(const struct ix_state *st, uint32_t uid);
+/* Index of the first message whose UID is at least uid (n: none). */
+size_t ix_state_lower(const struct ix_state *st, uint32_t uid);
 /* The base, ext and (IXS_ODD) full name of message m. */
 const char *ix_msg_base(const struct ix_state *st, const struct ix_msg *m);
 const char *ix_msg_ext(const struct ix_state *st, const struct ix_msg *m);

@@ -49,9 +49,9 @@ int mstore_status(struct mstore *s, const char *name, struct mstore_status *st, 
 		f->lh.unseen = f->st.unseen;
 		f->lh.deleted = f->st.deleted;
 		f->lh.vsize_total = f->st.vsize_unknown ? UINT64_MAX : f->st.vsize_sum;
-		f->lh.recent = 0;
-		for (size_t i = f->st.n; i-- > 0 && f->st.msgs[i].uid >= f->lh.first_recent_uid;)
-			f->lh.recent++;
+		/* a search, not a walk: every message is recent until a
+		 * session takes \Recent, and JMAP asks on each request */
+		f->lh.recent = (uint32_t)(f->st.n - ix_state_lower(&f->st, f->lh.first_recent_uid));
 		if (f->st.next_uid > f->lh.next_uid)
 			f->lh.next_uid = f->st.next_uid;
 		if (f->st.highest_modseq > f->lh.highest_modseq)

@@ -7,7 +7,8 @@
  * transform: :raw the undecoded body as one value; :content the parts of
  * the listed types ("text" is every text/ part, "text/plain" that type,
  * "" every part) transfer-decoded and converted to UTF-8; :text the text
- * parts the same way, text/html with its tags removed.  The MIME tree is
+ * parts the same way, text/html as mime_html_text reads it (tags,
+ * styles and scripts removed, references decoded).  The MIME tree is
  * parsed only when a body test first needs it.
  */
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "mime/charset.h"
 #include "mime/decode.h"
 #include "mime/header.h"
+#include "mime/html_text.h"
 #include "mime/parser.h"
 #include "mime/rfc2047.h"
 #include "sieve/sieve_int.h"
@@ -108,25 +110,6 @@ static bool sv_part_wanted(const struct mime_part *p, char **types, size_t ntype
 	return false;
 }
 
-/* Removes <tags> (and what <script>/<style> hold is kept: rare in mail). */
-static void sv_html_strip(struct buf *b)
-{
-	size_t o = 0;
-	bool in_tag = false;
-
-	for (size_t i = 0; i < b->len; i++) {
-		char c = b->data[i];
-
-		if (c == '<')
-			in_tag = true;
-		else if (c == '>' && in_tag)
-			in_tag = false;
-		else if (!in_tag)
-			b->data[o++] = c;
-	}
-	buf_truncate(b, o);
-}
-
 static char *sv_part_text(const struct sv_msg *m, const struct mime_part *p, bool html)
 {
 	uint64_t off = mime_part_body_offset(p), len = p->body.physical;
@@ -146,9 +129,15 @@ static char *sv_part_text(const struct sv_msg *m, const struct mime_part *p, boo
 	if (charset == NULL ||
 	    !mime_charset_to_utf8(charset, dec.data ? dec.data : "", dec.len, &out))
 		mime_utf8_append_valid(dec.data ? dec.data : "", dec.len, false, &out, &bad);
-	if (html)
-		sv_html_strip(&out);
-	s = xstrdup(buf_cstr(&out));
+	if (html) {
+		struct buf text = BUF_INIT;
+
+		mime_html_text(out.data ? out.data : "", out.len, &text);
+		s = xstrdup(buf_cstr(&text));
+		buf_free(&text);
+	} else {
+		s = xstrdup(buf_cstr(&out));
+	}
 	buf_free(&dec);
 	buf_free(&out);
 	return s;

@@ -27,8 +27,9 @@ from tern_instance import Instance, wait_until  # noqa: E402
 
 USER, PW = "bench@example.com", "a-bench-password"
 REPS = int(os.environ.get("JMAP_BENCH_REPS", "20"))
-LIST_PROPS = ["threadId", "mailboxIds", "keywords", "from", "subject", "receivedAt", "size",
-              "preview", "hasAttachment"]
+# the webmail's list (web/src/main.js LIST_PROPS)
+LIST_PROPS = ["id", "threadId", "mailboxIds", "keywords", "from", "to", "subject", "receivedAt",
+              "preview", "hasAttachment", "size"]
 
 
 def main():

@@ -283,9 +283,81 @@ class JmapTest(unittest.TestCase):
                 self.assertEqual(page["ids"], whole["ids"][pos:pos + lim], (sort, pos, lim))
                 self.assertEqual(page["total"], whole["total"])
 
+    def test_date_order_kept_between_queries(self):
+        """The usual page (inMailbox only, by date, from the start) comes
+        from a list kept in date order between requests: after APPENDs with
+        old and new INTERNALDATEs, IMAP expunges and JMAP moves it gives what
+        the same query with a filter that tests every message gives."""
+        inbox = self.boxes["inbox"]
+
+        def check(what):
+            for asc in (False, True):
+                sort = [{"property": "receivedAt", "isAscending": asc}]
+                for lim in (3, 50):
+                    fast = self.w.call("Email/query", {"filter": {"inMailbox": inbox},
+                                                       "sort": sort, "limit": lim,
+                                                       "calculateTotal": True})
+                    slow = self.w.call("Email/query", {
+                        "filter": {"operator": "AND", "conditions": [{"inMailbox": inbox}]},
+                        "sort": sort, "limit": lim, "calculateTotal": True})
+                    self.assertEqual((fast["ids"], fast["total"]), (slow["ids"], slow["total"]),
+                                     (what, asc, lim))
+            return fast["total"]
+
+        c = self.imap()
+        total = check("start")
+        now = time.time()
+        for k, age in enumerate((0, 400 * 86400, 30 * 86400, -86400, 400 * 86400)):
+            c.append("INBOX", None, imaplib.Time2Internaldate(now - age),
+                     message("dated %d" % k).encode())
+            self.assertEqual(check("append %d" % k), total + k + 1)
+        old = self.query({"subject": "dated 1"})
+        fast = self.w.call("Email/query", {"filter": {"inMailbox": inbox}, "sort": [
+            {"property": "receivedAt", "isAscending": True}], "limit": 2})["ids"]
+        self.assertIn(old[0], fast)       # a year old: among the oldest two
+        c.select("INBOX")
+        typ, data = c.search(None, "SUBJECT", '"dated 2"')
+        c.store(data[0], "+FLAGS", "\\Deleted")
+        c.expunge()
+        self.assertEqual(check("expunge"), total + 4)
+        c.store(b"1", "+FLAGS", "\\Flagged")
+        self.assertEqual(check("flag"), total + 4)
+        c.logout()
+        moved = self.find("dated 3")
+        self.w.call("Email/set", {"update": {moved: {"mailboxIds": {self.boxes["archive"]:
+                                                                      True}}}})
+        self.assertEqual(check("move"), total + 3)
+        self.deliver(message("dated smtp"))
+        self.assertEqual(check("delivery"), total + 4)
+
+    def test_preview_of_html_only_mail(self):
+        """The preview is the first text a reader sees: an HTML-only message
+        gives its text (no CSS, no script, no tags, references decoded), a
+        text/plain part wins over the HTML one, and an HTML part listed
+        first in a mixed body is the one read, not a later text/plain one."""
+        html = ("<html><head><title>Ignored</title><style>p{color:red}</style></head><body>"
+                "<p>Caf&eacute;&#233; &amp; <b>cr&#xE8;me</b></p><script>alert(1)</script>"
+                "<div>second&nbsp;line</div></body></html>")
+        self.deliver(message("html only", body=html + "\r\n",
+                             extra="MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n"))
+        alt = ("--a1\r\nContent-Type: text/plain\r\n\r\nPlain wins.\r\n"
+               "--a1\r\nContent-Type: text/html\r\n\r\n<p>HTML loses.</p>\r\n--a1--\r\n")
+        self.deliver(message("html alternative", body=alt, extra="MIME-Version: 1.0\r\n"
+                             "Content-Type: multipart/alternative; boundary=\"a1\"\r\n"))
+        mixed = ("--m1\r\nContent-Type: text/html\r\n\r\n<p>First <i>seen</i>.</p>\r\n"
+                 "--m1\r\nContent-Type: text/plain\r\n\r\nSecond.\r\n--m1--\r\n")
+        self.deliver(message("html mixed", body=mixed, extra="MIME-Version: 1.0\r\n"
+                             "Content-Type: multipart/mixed; boundary=\"m1\"\r\n"))
+        for subject, want in (("html only", "Caf&eacute;\u00e9 & cr\u00e8me second line"),
+                              ("html alternative", "Plain wins."),
+                              ("html mixed", "First seen.")):
+            got = self.get([self.find(subject)], ["preview"])[0]["preview"]
+            self.assertEqual(got, want, subject)
+
     def test_set_too_large(self):
-        """Email/set and Mailbox/set (one jmap_set_begin) refuse more than
-        maxObjectsInSet objects with requestTooLarge and change nothing."""
+        """Every /set (Email, Mailbox, EmailSubmission, VacationResponse)
+        and Email/import refuse more than maxObjectsInSet objects with
+        requestTooLarge (RFC 8620 5.3) and change nothing."""
         limit = self.w.session()["capabilities"]["urn:ietf:params:jmap:core"]["maxObjectsInSet"]
         ids = ["m%08x" % k for k in range(limit + 1)]
         before = self.w.call("Mailbox/get", {"ids": None})["list"]
@@ -298,6 +370,33 @@ class JmapTest(unittest.TestCase):
         r = self.w.call("Mailbox/set", {"destroy": ids[:limit]})
         self.assertEqual(r["destroyed"], [])
         self.assertEqual(len(r["notDestroyed"]), limit)
+        # EmailSubmission/set and VacationResponse/set count create, update
+        # and destroy together; Email/import counts its emails
+        using = [CORE, MAIL, SUBMISSION, "urn:ietf:params:jmap:vacationresponse"]
+
+        def one(method, args):
+            args["accountId"] = self.w.account
+            return self.w.api([[method, args, "c"]], using=using)[0]
+
+        def imports(n):
+            return {"emails": {"c%d" % k: {"blobId": "Bnone", "mailboxIds": {
+                self.boxes["inbox"]: True}} for k in range(n)}}
+
+        vac = one("VacationResponse/get", {"ids": None})
+        half = {"k%d" % k: {} for k in range(limit // 2 + 1)}
+        for method, args in (
+                ("EmailSubmission/set", {"destroy": ids[:limit // 2], "update": dict(half)}),
+                ("VacationResponse/set", {"update": dict(half), "destroy": ids[:limit // 2]}),
+                ("Email/import", imports(limit + 1))):
+            r = one(method, args)
+            self.assertEqual((r[0], r[1]["type"]), ("error", "requestTooLarge"), method)
+        self.assertEqual(one("VacationResponse/get", {"ids": None}), vac)
+        for method, args, key in (("EmailSubmission/set", {"destroy": ids[:limit]}, "notDestroyed"),
+                                  ("VacationResponse/set", {"destroy": ids[:limit]},
+                                   "notDestroyed"),
+                                  ("Email/import", imports(limit), "notCreated")):
+            r = one(method, args)
+            self.assertEqual((r[0], len(r[1][key])), (method, limit))
 
     def test_search_snippets(self):
         """SearchSnippet/get: the matched terms between <mark> and </mark>

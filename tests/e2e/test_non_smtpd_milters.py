@@ -7,6 +7,7 @@ recipient left in maildrop for later, a discard thrown away.  The milter
 is tests/e2e/milter_py.py on Debian's python3-milter; it decides by the
 Subject (see its docstring)."""
 import os
+import re
 import time
 import unittest
 
@@ -74,6 +75,20 @@ class NonSmtpdMilterTest(unittest.TestCase):
         self.assertTrue(any(e["ev"] == "rcpt" and e["rcpt"] == "<alice@localhost>"
                             for e in ev), ev)
         self.assertEqual(self.inst.maildrop_files(), [])
+        # The milters saw the headers cleanup adds, as Postfix's see them
+        # in its queue file: Received: first, Date:, Message-ID:, From:.
+        eom = [e for e in ev if e["ev"] == "eom" and
+               ["X-Test", t.decode()] in e["headers"]][-1]
+        names = [h[0] for h in eom["headers"]]
+        self.assertEqual(names[0], "Received")
+        self.assertIn("(tern, from userid %d)" % self.user.uid, eom["headers"][0][1])
+        for name in ("Date", "Message-ID", "From"):
+            self.assertEqual(names.count(name), 1, eom["headers"])
+        seen = dict((h[0], h[1]) for h in eom["headers"])
+        # ... and they are the message's: not added a second time.
+        self.assertIn(b"\nMessage-ID: %s\n" % seen["Message-ID"].encode(), msg)
+        self.assertEqual(msg.count(b"(tern, from userid"), 1)
+        self.assertEqual(len(re.findall(rb"(?m)^Date:", msg)), 1)
 
     def test_header_and_envelope_edits(self):
         t = self.token()

@@ -6,6 +6,7 @@ once per sender and never to a list, and enotify's mailto notifications
 (never about a notification)."""
 import glob
 import os
+import re
 import time
 import unittest
 
@@ -171,6 +172,8 @@ class SieveLocalTest(unittest.TestCase):
         self.assertIn(b"In-Reply-To: <first.question@example.org>", text)
         self.assertIn(b"I am away until Monday.", text)
         self.assertIn(b"Return-Path: <>", text)
+        # its own Message-ID (RFC 5322 3.6.4), made here, one of a kind
+        self.assertEqual(len(re.findall(rb"(?im)^Message-ID: <\d+\.\w+\.vacation\.[0-9a-f]{8}@", text)), 1)
         self.wait_file(addr, "first question")
         # the same sender again within the period: no second reply
         self.send(addr, "second question", sender=other)

@@ -1,6 +1,7 @@
 /*
  * test_mime.c - lib/mime: header fields, addresses, dates, RFC 2047 and
- * RFC 2231, charsets, transfer decoders, casemap and blobs.  The parser
+ * RFC 2231, charsets, transfer decoders, casemap, blobs and HTML read
+ * as text.  The parser
  * has its own file, test_mime_parser.c.
  */
 #include <setjmp.h>
@@ -21,6 +22,7 @@
 #include "mime/decode.h"
 #include "mime/downgrade.h"
 #include "mime/header.h"
+#include "mime/html_text.h"
 #include "mime/param.h"
 #include "mime/rfc2047.h"
 #include "util.h"
@@ -370,6 +372,41 @@ static void test_casemap(void **state)
 	buf_free(&b);
 }
 
+static void html_is(const char *html, const char *want)
+{
+	struct buf b = BUF_INIT;
+
+	mime_html_text(html, strlen(html), &b);
+	assert_string_equal(buf_cstr(&b), want);
+	buf_free(&b);
+}
+
+static void test_html_text(void **state)
+{
+	(void)state;
+	/* what a reader does not see: head, style, script, title, comments */
+	html_is("<html><head><title>T</title><style>p { color: red }</style></head>"
+		"<body><p>Hello <b>there</b></p><!-- hidden --><script>x()</script>"
+		"<div>Bye</div></body></html>",
+	    "\nHello there\n\nBye\n");
+	/* references: named, decimal, hex; unknown ones and a lone & stay */
+	html_is("a &amp; b &lt;c&gt; &quot;d&quot; &#233;&#xE9; &nbsp;x &copy; AT&T",
+	    "a & b <c> \"d\" \xc3\xa9\xc3\xa9  x &copy; AT&T");
+	/* bad numeric references become U+FFFD; "a < b" is text */
+	html_is("&#0;&#xD800;&#99999999;", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	html_is("1 < 2 and 3 <= 4", "1 < 2 and 3 <= 4");
+	/* a '>' inside a quoted attribute does not end the tag; cells, breaks */
+	html_is("<a title=\"x > y\" href='q>r'>link</a><br/><table><tr><td>1</td><td>2</td>"
+		"</tr></table>",
+	    "link\n\n\n 1  2 \n\n");
+	/* unclosed constructs end with the input */
+	html_is("text<style>never closed", "text");
+	html_is("text<!-- never closed", "text");
+	html_is("text<b", "text");
+	html_is("<STYLE type=x>a{}</StYlE>shown", "shown");
+	html_is("<style/>a{}</style>shown", "shown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +420,7 @@ int main(void)
 	    cmocka_unit_test(test_charset),
 	    cmocka_unit_test(test_decoders),
 	    cmocka_unit_test(test_casemap),
+	    cmocka_unit_test(test_html_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
