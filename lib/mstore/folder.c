@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -456,7 +457,7 @@ int mf_commit(struct mstore_folder *f, struct buf *recs)
 	struct ix_apply_cb cb = {f, mf_views_expunged};
 	size_t off = 0;
 
-	if (recs->len &&
+	if (recs->len && !f->unlogged &&
 	    pwrite(f->log_fd, recs->data, recs->len, (off_t)f->lh.valid_end) != (ssize_t)recs->len)
 		return ms_fail_errno(f->store, "write", IX_LOG_NAME);
 	while (off < recs->len) {
@@ -469,7 +470,8 @@ int mf_commit(struct mstore_folder *f, struct buf *recs)
 			ix_rec_apply(&f->st, recs->data + off, &cb);
 		off += h.size;
 	}
-	f->lh.valid_end += recs->len;
+	if (!f->unlogged)
+		f->lh.valid_end += recs->len;
 	if (f->full) {
 		f->log_pos = f->lh.valid_end;
 		if (f->st.highest_modseq > f->lh.highest_modseq)
@@ -487,7 +489,8 @@ int mf_commit(struct mstore_folder *f, struct buf *recs)
 	if (f->full)
 		f->lh.cache_seq = f->st.cache_seq;
 	buf_reset(recs);
-	return mf_write_hdr(f);
+	/* unlogged: the log stays as it is (empty) until the rotation */
+	return f->unlogged ? 0 : mf_write_hdr(f);
 }
 
 /* ---- loading ---- */
@@ -685,12 +688,22 @@ int mf_flush(struct mstore_folder *f)
 static int mf_write_snapshot(struct mstore_folder *f, uint32_t seq, uint64_t off)
 {
 	struct buf img = BUF_INIT;
+	struct ix_snap_hdr h;
+	struct iovec iov[3];
+	size_t total;
 	int fd, r = 0;
 
-	ix_snap_build(&f->st, seq, off, &img);
+	if (ix_snap_parts(&f->st, seq, off, &h, iov)) {
+		total = iov[0].iov_len + iov[1].iov_len + iov[2].iov_len;
+	} else {
+		ix_snap_build(&f->st, seq, off, &img);
+		iov[0] = (struct iovec){img.data, img.len};
+		iov[1] = iov[2] = (struct iovec){NULL, 0};
+		total = img.len;
+	}
 	fd = openat(
 	    f->dfd, IX_SNAP_NAME ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, MF_FILE_MODE);
-	if (fd < 0 || write(fd, img.data, img.len) != (ssize_t)img.len || close(fd) < 0 ||
+	if (fd < 0 || writev(fd, iov, 3) != (ssize_t)total || close(fd) < 0 ||
 	    renameat(f->dfd, IX_SNAP_NAME ".tmp", f->dfd, IX_SNAP_NAME) < 0) {
 		r = ms_fail_errno(f->store, "write", IX_SNAP_NAME);
 		unlinkat(f->dfd, IX_SNAP_NAME ".tmp", 0);
@@ -711,21 +724,25 @@ int mf_maybe_rotate(struct mstore_folder *f, bool force)
 	/* Only tern's own expunges since the last look: records of gone
 	 * files pile up in dovecot-uidlist; compact it now and then. */
 	if (!force && uf_read(f, false) == 0 && f->ul_loaded) {
-		int r = mf_check_uidlist(f);
+		int r = mf_check_uidlist(f, false);
 
 		uidlist_free(&f->ul);
 		f->ul_loaded = false;
 		if (r < 0)
 			return -1;
 	}
-	/* 1. the snapshot of the state at the old log's end */
-	if (mf_write_snapshot(f, f->lh.seq, f->lh.valid_end) < 0)
+	/* 1. the snapshot of the state at the old log's end; after an
+	 * unlogged rebuild the old log lacks what the state holds: the
+	 * snapshot is the state at the new log's start, and the new log
+	 * continues nothing, so that a reader of the old one reloads */
+	if (f->unlogged ? mf_write_snapshot(f, f->lh.seq + 1, IX_LOG_HDR_SIZE) < 0
+			: mf_write_snapshot(f, f->lh.seq, f->lh.valid_end) < 0)
 		return -1;
 	/* 2. a new log continuing it, renamed over the old one */
 	nh = f->lh;
 	nh.seq = f->lh.seq + 1;
-	nh.prev_seq = f->lh.seq;
-	nh.prev_end = f->lh.valid_end;
+	nh.prev_seq = f->unlogged ? 0 : f->lh.seq;
+	nh.prev_end = f->unlogged ? 0 : f->lh.valid_end;
 	nh.valid_end = IX_LOG_HDR_SIZE;
 	nh.first_modseq = f->lh.highest_modseq;
 	nh.flags = 0;
@@ -752,6 +769,7 @@ int mf_rebuild(struct mstore_folder *f)
 	struct ix_log_hdr h;
 	uint64_t floor = 0;
 	uint32_t seq = 1;
+	int r;
 
 	if (f->log_fd >= 0 && pread(f->log_fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
 	    memcmp(h.magic, IX_LOG_MAGIC, 8) == 0) {
@@ -801,9 +819,22 @@ int mf_rebuild(struct mstore_folder *f)
 		f->cache = NULL;
 	}
 	unlinkat(f->dfd, MC_NAME, 0);
-	if (mf_rescan(f, true) < 0)
+	/* The records of the rescan go into the state and the snapshot
+	 * only: writing every message to a log that the rotation replaces
+	 * at once was a third of a big folder's first access. */
+	f->unlogged = true;
+	r = mf_rescan(f, true);
+	if (r == 0)
+		r = mf_maybe_rotate(f, true);
+	f->unlogged = false;
+	if (r < 0) {
+		/* The state holds what no file does: not to be used; the
+		 * next load starts again from the (empty) log. */
+		ix_state_free(&f->st);
+		f->full = false;
 		return -1;
-	return mf_maybe_rotate(f, true);
+	}
+	return 0;
 }
 
 /* ---- message files ---- */

@@ -316,6 +316,24 @@ int ix_rec_check(const char *p, size_t len, uint32_t *size)
 
 static void ix_apply_append(struct ix_state *st, const char *p, uint32_t count, uint64_t modseq)
 {
+	size_t names = 0;
+	const char *q = p;
+
+	/* Room for all of them at once (a rebuild appends a whole folder
+	 * in one record): no copy of the arrays per doubling. */
+	for (uint32_t i = 0; i < count; i++) {
+		struct ix_append a;
+
+		memcpy(&a, q, sizeof(a));
+		names += (size_t)a.name_len + a.ext_len + 2;
+		q += IX_ALIGN(sizeof(a) + a.name_len + a.ext_len);
+	}
+	ix_state_own(st);
+	buf_reserve(&st->names, names);
+	if (st->cap < st->n + count) {
+		st->cap = st->n + count;
+		st->msgs = xreallocarray(st->msgs, st->cap, sizeof(*st->msgs));
+	}
 	for (uint32_t i = 0; i < count; i++) {
 		struct ix_append a;
 		struct ix_msg m = {0};
@@ -539,22 +557,31 @@ bool ix_log_hdr_valid(const struct ix_log_hdr *h)
 
 /* ---- snapshot ---- */
 
+static void ix_snap_hdr_init(
+    struct ix_snap_hdr *h, const struct ix_state *st, uint32_t log_seq, uint64_t log_off)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, IX_SNAP_MAGIC, 8);
+	h->hdr_size = sizeof(*h);
+	h->rec_size = sizeof(struct ix_msg);
+	h->log_seq = log_seq;
+	h->log_off = log_off;
+	h->count = (uint32_t)st->n;
+	h->uidvalidity = st->uidvalidity;
+	h->next_uid = st->next_uid;
+	h->highest_modseq = st->highest_modseq;
+	h->cache_seq = st->cache_seq;
+}
+
 void ix_snap_build(const struct ix_state *st, uint32_t log_seq, uint64_t log_off, struct buf *out)
 {
-	struct ix_snap_hdr h = {0};
+	struct ix_snap_hdr h;
 	struct buf names = BUF_INIT;
 	size_t recs_at;
 
-	memcpy(h.magic, IX_SNAP_MAGIC, 8);
-	h.hdr_size = sizeof(h);
-	h.rec_size = sizeof(struct ix_msg);
-	h.log_seq = log_seq;
-	h.log_off = log_off;
-	h.count = (uint32_t)st->n;
-	h.uidvalidity = st->uidvalidity;
-	h.next_uid = st->next_uid;
-	h.highest_modseq = st->highest_modseq;
-	h.cache_seq = st->cache_seq;
+	ix_snap_hdr_init(&h, st, log_seq, log_off);
+	buf_reserve(out, sizeof(h) + st->n * sizeof(struct ix_msg) + st->names.len);
+	buf_reserve(&names, st->names.len);
 	buf_append(out, &h, sizeof(h));
 	recs_at = out->len;
 	for (size_t i = 0; i < st->n; i++) {
@@ -571,6 +598,40 @@ void ix_snap_build(const struct ix_state *st, uint32_t log_seq, uint64_t log_off
 	h.crc = crc32c(0, &h, offsetof(struct ix_snap_hdr, crc));
 	memcpy(out->data + recs_at - sizeof(h), &h, sizeof(h));
 	buf_free(&names);
+}
+
+/* True when the names are the messages' own, in their order, none dead
+ * (a state just rebuilt): the image is then the state's arrays as
+ * they are. */
+static bool ix_names_compact(const struct ix_state *st)
+{
+	size_t off = 0;
+
+	if (st->dead_names)
+		return false;
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->msgs[i].name_off != off)
+			return false;
+		off += ix_names_len(st, &st->msgs[i]);
+	}
+	return off == st->names.len;
+}
+
+bool ix_snap_parts(const struct ix_state *st, uint32_t log_seq, uint64_t log_off,
+    struct ix_snap_hdr *h, struct iovec iov[3])
+{
+	size_t recs = st->n * sizeof(struct ix_msg);
+
+	if (!ix_names_compact(st))
+		return false;
+	ix_snap_hdr_init(h, st, log_seq, log_off);
+	h->names_size = st->names.len;
+	h->body_crc = crc32c(crc32c(0, st->msgs, recs), st->names.data, st->names.len);
+	h->crc = crc32c(0, h, offsetof(struct ix_snap_hdr, crc));
+	iov[0] = (struct iovec){h, sizeof(*h)};
+	iov[1] = (struct iovec){st->msgs, recs};
+	iov[2] = (struct iovec){st->names.data, st->names.len};
+	return true;
 }
 
 /* True when names[off..] holds base, ext (and odd) NUL-terminated strings

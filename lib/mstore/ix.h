@@ -34,7 +34,9 @@
  * log ROTATED and renames a fresh log over it whose header names the old
  * one (prev_seq, prev_end): a reader holding the old one reads it to the
  * end and continues in the new one; a reader that fell further behind
- * reloads the snapshot.
+ * reloads the snapshot.  A rebuild from the Maildir logs nothing: its
+ * state goes straight into a snapshot of the new log's start, and that
+ * log names no old one (prev_seq 0), so every reader reloads.
  *
  * The stamp.  The log header also says which state of the Maildir the
  * committed records account for: the mtimes of new/ and cur/, the inode
@@ -62,6 +64,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "buf.h"
 
@@ -261,6 +264,11 @@ bool ix_log_hdr_valid(const struct ix_log_hdr *h);
 /* Snapshot: builds the file image of st (at log position seq/off) into
  * out; loads an image into a fresh st (false when it is not valid). */
 void ix_snap_build(const struct ix_state *st, uint32_t log_seq, uint64_t log_off, struct buf *out);
+/* The same image as three parts, h and st's own records and names, when
+ * its names are compact (a state just rebuilt): nothing is copied, the
+ * caller writes iov; false when they are not (ix_snap_build then). */
+bool ix_snap_parts(const struct ix_state *st, uint32_t log_seq, uint64_t log_off,
+    struct ix_snap_hdr *h, struct iovec iov[3]);
 bool ix_snap_load(
     const char *data, size_t len, struct ix_state *st, uint32_t *log_seq, uint64_t *log_off);
 /* The same, in place: on success st uses map[0..len) (a private,

@@ -60,11 +60,15 @@ struct mstore_folder {
 	/* the whole state, once loaded */
 	bool full;
 	bool need_rescan; /* the state was started empty: rescan all */
+	/* a rebuild: commits go to the state only, the snapshot that ends
+	 * the rebuild holds them (mf_commit, mf_rebuild) */
+	bool unlogged;
 	struct ix_state st;
 	/* dovecot-uidlist as last read (full reads only) */
 	struct uidlist ul;
 	bool ul_loaded;
 	uint64_t ul_ino, ul_read; /* inode and bytes parsed */
+	int64_t ul_mtime_ns;	  /* ... and its mtime then */
 	uint64_t ul_synced;	  /* uidlist size this process fdatasync'ed */
 	/* dovecot-keywords */
 	struct keywords kw;
@@ -178,7 +182,7 @@ void mf_views_expunged(void *ctx, const struct ix_msg *m, const char *names);
 int mf_rescan(struct mstore_folder *f, bool force);
 /* With f->ul read: rewrites dovecot-uidlist from the index when it lacks
  * messages the index has or mostly names expunged files. */
-int mf_check_uidlist(struct mstore_folder *f);
+int mf_check_uidlist(struct mstore_folder *f, bool listed);
 /* The base names of the files now in new/ and cur/. */
 struct mf_bases {
 	void *impl;

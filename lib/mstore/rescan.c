@@ -39,21 +39,42 @@ struct rs_list {
 	size_t n, cap;
 };
 
-/* A string -> index hash with open addressing, for base names. */
+/*
+ * A string -> index hash with open addressing, for base names.  One
+ * slot holds the key's whole hash, so a probe costs one cache line and
+ * the key itself is compared only when the hashes agree (100,000 names
+ * of a big folder: three arrays cost a miss each per probe).
+ */
+struct rs_slot {
+	uint64_t hash;
+	const char *key; /* NULL: free */
+	size_t len;
+	size_t val;
+};
+
 struct rs_hash {
-	const char **key;
-	size_t *klen;
-	size_t *val;
+	struct rs_slot *slot;
 	size_t cap;
 };
 
-static uint64_t rs_fnv(const char *s, size_t len)
+/* A word at a time (the names are 40-60 bytes): multiply and fold. */
+static uint64_t rs_hashstr(const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	if (len) {
+		w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29); /* the low bits pick the slot */
 }
 
 static void rs_hash_init(struct rs_hash *h, size_t n)
@@ -61,42 +82,49 @@ static void rs_hash_init(struct rs_hash *h, size_t n)
 	h->cap = 16;
 	while (h->cap < n * 2 + 16)
 		h->cap *= 2;
-	h->key = xcalloc(h->cap, sizeof(*h->key));
-	h->klen = xcalloc(h->cap, sizeof(*h->klen));
-	h->val = xcalloc(h->cap, sizeof(*h->val));
+	h->slot = xcalloc(h->cap, sizeof(*h->slot));
 }
 
 static void rs_hash_free(struct rs_hash *h)
 {
-	free(h->key);
-	free(h->klen);
-	free(h->val);
+	free(h->slot);
 	memset(h, 0, sizeof(*h));
+}
+
+/* The key's slot, or the free one where it would go. */
+static struct rs_slot *rs_hash_find(const struct rs_hash *h, const char *k, size_t len, uint64_t hv)
+{
+	size_t i = hv & (h->cap - 1);
+
+	while (h->slot[i].key && !(h->slot[i].hash == hv && h->slot[i].len == len &&
+				     memcmp(h->slot[i].key, k, len) == 0))
+		i = (i + 1) & (h->cap - 1);
+	return &h->slot[i];
 }
 
 /* Later puts of the same key win (dovecot-uidlist's rule). */
 static void rs_hash_put(struct rs_hash *h, const char *k, size_t len, size_t v)
 {
-	size_t i = rs_fnv(k, len) & (h->cap - 1);
+	uint64_t hv = rs_hashstr(k, len);
+	struct rs_slot *s = rs_hash_find(h, k, len, hv);
 
-	while (h->key[i] && !(h->klen[i] == len && memcmp(h->key[i], k, len) == 0))
-		i = (i + 1) & (h->cap - 1);
-	h->key[i] = k;
-	h->klen[i] = len;
-	h->val[i] = v;
+	s->hash = hv;
+	s->key = k;
+	s->len = len;
+	s->val = v;
 }
 
 static bool rs_hash_get(const struct rs_hash *h, const char *k, size_t len, size_t *v)
 {
+	const struct rs_slot *s;
+
 	if (h->cap == 0)
 		return false;
-	for (size_t i = rs_fnv(k, len) & (h->cap - 1); h->key[i]; i = (i + 1) & (h->cap - 1)) {
-		if (h->klen[i] == len && memcmp(h->key[i], k, len) == 0) {
-			*v = h->val[i];
-			return true;
-		}
-	}
-	return false;
+	s = rs_hash_find(h, k, len, rs_hashstr(k, len));
+	if (s->key == NULL)
+		return false;
+	*v = s->val;
+	return true;
 }
 
 static int rs_readdir(int dirfd, char dir, struct rs_list *l, int64_t *mtime, bool *stable);
@@ -179,6 +207,14 @@ static int rs_readdir(int dirfd, char dir, struct rs_list *l, int64_t *mtime, bo
 				close(fd);
 			return -1;
 		}
+		/* The directory's size hints at its entries (ext4: about 64
+		 * bytes each for Maildir names): room for them at once; what
+		 * is never used is never touched. */
+		if (pre.st_size > 0 && l->cap < l->n + (size_t)pre.st_size / 32 &&
+		    (size_t)pre.st_size / 32 < ((size_t)1 << 22)) {
+			l->cap = l->n + (size_t)pre.st_size / 32;
+			l->e = xreallocarray(l->e, l->cap, sizeof(*l->e));
+		}
 		while ((de = readdir(d)) != NULL) {
 			struct rs_entry e;
 
@@ -202,11 +238,20 @@ static int rs_readdir(int dirfd, char dir, struct rs_list *l, int64_t *mtime, bo
 	return 0;
 }
 
-static int rs_cmp_name(const void *a, const void *b)
+/* By base name, then cur/ before new/, then the whole name. */
+static int rs_cmp_base(const void *a, const void *b)
 {
 	const struct rs_entry *x = *(const struct rs_entry *const *)a;
 	const struct rs_entry *y = *(const struct rs_entry *const *)b;
+	size_t n = x->md.base_len < y->md.base_len ? x->md.base_len : y->md.base_len;
+	int c = memcmp(x->name, y->name, n);
 
+	if (c != 0)
+		return c;
+	if (x->md.base_len != y->md.base_len)
+		return x->md.base_len < y->md.base_len ? -1 : 1;
+	if (x->dir != y->dir)
+		return x->dir == 'c' ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
@@ -307,6 +352,8 @@ static void rs_append(
 	a.sdate = IX_NODATE;
 	a.name_len = (uint16_t)e->md.base_len;
 	a.ext_len = (uint16_t)elen;
+	if (c->appends.len == 0)
+		ix_rec_begin(&c->appends, IXR_APPEND, 0); /* (rs_records) */
 	buf_append(&c->appends, &a, sizeof(a));
 	buf_append(&c->appends, e->name, a.name_len);
 	buf_append(&c->appends, ext, elen);
@@ -317,17 +364,57 @@ static void rs_append(
 		rs_name_item(c, uid, e->name, strlen(e->name));
 }
 
+/* A file the uidlist names, with its record. */
+struct rs_pick {
+	uint32_t uid;
+	uint32_t rec;
+	const struct rs_entry *e;
+};
+
+/* By UID, then cur/ before new/, then the whole name. */
+static int rs_cmp_pick(const void *a, const void *b)
+{
+	const struct rs_pick *x = a, *y = b;
+
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	if (x->e->dir != y->e->dir)
+		return x->e->dir == 'c' ? -1 : 1;
+	return strcmp(x->e->name, y->e->name);
+}
+
+/* Drops the entries with a base the one before has (sorted by base). */
+static size_t rs_dedup(struct rs_entry **v, size_t n)
+{
+	size_t w = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		if (w > 0 && v[w - 1]->md.base_len == v[k]->md.base_len &&
+		    memcmp(v[w - 1]->name, v[k]->name, v[k]->md.base_len) == 0)
+			continue;
+		v[w++] = v[k];
+	}
+	return w;
+}
+
 /*
  * UIDs for files the index does not know (uidlist lock taken here):
  * from dovecot-uidlist when it names the base with a UID the index does
- * not use, else new ones appended to it.  *reset set when the file's
- * UIDVALIDITY is no longer the index's.
+ * not use, else new ones appended to it, in file-name order (names
+ * start with the delivery time).  The ones the uidlist names are sorted
+ * by UID (integers: a whole folder's first access sorts 100,000), the
+ * others by name.  A base seen twice (in cur/ and new/ at once, or
+ * under two flag sets) is one message: cur/'s.  *reset set when the
+ * file's UIDVALIDITY is no longer the index's.
  */
 static int rs_assign(struct rs_ctx *c, struct rs_entry **unknown, size_t nunknown, bool *reset)
 {
 	struct mstore_folder *f = c->f;
 	struct buf lines = BUF_INIT;
 	struct rs_hash ulh = {0};
+	struct rs_pick *picks;
+	struct rs_entry **fresh;
+	size_t npicks = 0, nfresh = 0, w = 0, need = 0;
 	uint32_t next;
 	int r = 0;
 
@@ -350,22 +437,43 @@ static int rs_assign(struct rs_ctx *c, struct rs_entry **unknown, size_t nunknow
 
 		rs_hash_put(&ulh, b, len, i);
 	}
+	picks = xcalloc(nunknown ? nunknown : 1, sizeof(*picks));
+	fresh = xcalloc(nunknown ? nunknown : 1, sizeof(*fresh));
+	for (size_t k = 0; k < nunknown; k++) {
+		const struct rs_entry *e = unknown[k];
+		size_t i;
+
+		/* one record each (name, a short extension, padding) */
+		need += sizeof(struct ix_append) + e->md.base_len + 24;
+		if (rs_hash_get(&ulh, e->name, e->md.base_len, &i) &&
+		    ix_state_find(&f->st, f->ul.recs[i].uid) < 0)
+			picks[npicks++] = (struct rs_pick){f->ul.recs[i].uid, (uint32_t)i, e};
+		else
+			fresh[nfresh++] = unknown[k];
+	}
+	rs_hash_free(&ulh);
+	buf_reserve(&c->appends, need + sizeof(struct ix_rec_hdr) + 8);
+	qsort(picks, npicks, sizeof(*picks), rs_cmp_pick);
+	for (size_t k = 0; k < npicks; k++) {
+		size_t elen;
+		const char *ext;
+
+		if (w > 0 && picks[k].uid == picks[w - 1].uid)
+			continue; /* the same base (one record) */
+		picks[w++] = picks[k];
+		ext = uidlist_ext(&f->ul, picks[k].rec, &elen);
+		rs_append(c, picks[k].uid, picks[k].e, ext, elen);
+	}
+	qsort(fresh, nfresh, sizeof(*fresh), rs_cmp_base);
+	nfresh = rs_dedup(fresh, nfresh);
 	next = f->ul.next_uid;
 	if (f->st.next_uid > next)
 		next = f->st.next_uid;
 	if (f->lh.next_uid > next)
 		next = f->lh.next_uid;
-	for (size_t k = 0; k < nunknown; k++) {
-		const struct rs_entry *e = unknown[k];
-		size_t i, elen = 0;
+	for (size_t k = 0; k < nfresh; k++) {
+		const struct rs_entry *e = fresh[k];
 
-		if (rs_hash_get(&ulh, e->name, e->md.base_len, &i) &&
-		    ix_state_find(&f->st, f->ul.recs[i].uid) < 0) {
-			const char *ext = uidlist_ext(&f->ul, i, &elen);
-
-			rs_append(c, f->ul.recs[i].uid, e, ext, elen);
-			continue;
-		}
 		if (next == UINT32_MAX) {
 			r = ms_fail(f->store, MSTORE_ELIMIT, "%s: UIDs exhausted", f->path);
 			break;
@@ -373,6 +481,8 @@ static int rs_assign(struct rs_ctx *c, struct rs_entry **unknown, size_t nunknow
 		uidlist_format_rec(&lines, next, NULL, 0, e->name, e->md.base_len);
 		rs_append(c, next++, e, "", 0);
 	}
+	free(picks);
+	free(fresh);
 	/* The UIDs may be shown to a client as soon as the commit is read:
 	 * durable first. */
 	if (r == 0 && lines.len)
@@ -386,35 +496,42 @@ static int rs_assign(struct rs_ctx *c, struct rs_entry **unknown, size_t nunknow
 	if (r == 0 && next > f->lh.next_uid)
 		f->lh.next_uid = next;
 	mf_uunlock(f);
-	rs_hash_free(&ulh);
 	buf_free(&lines);
 	return r;
 }
 
-/* After the changes: a uidlist missing messages the index has, or
- * mostly naming expunged files, is rewritten from the index. */
-int mf_check_uidlist(struct mstore_folder *f)
+/*
+ * After the changes: a uidlist missing messages the index has, or
+ * mostly naming expunged files, is rewritten from the index.  listed:
+ * every message of the state took its UID from the uidlist or was just
+ * appended to it (a rescan from an empty state), none can be missing.
+ */
+int mf_check_uidlist(struct mstore_folder *f, bool listed)
 {
-	struct rs_hash ulh = {0};
 	bool missing = false;
 	int r = 0;
 
 	if (!f->ul_loaded || f->ul.uidvalidity != f->st.uidvalidity)
 		return 0;
-	rs_hash_init(&ulh, f->ul.n);
-	for (size_t i = 0; i < f->ul.n; i++) {
-		size_t len;
-		const char *b = uidlist_base(&f->ul, i, &len);
+	if (!listed) {
+		struct rs_hash ulh = {0};
 
-		rs_hash_put(&ulh, b, len, f->ul.recs[i].uid);
-	}
-	for (size_t i = 0; i < f->st.n && !missing; i++) {
-		const char *b = ix_msg_base(&f->st, &f->st.msgs[i]);
-		size_t uid;
+		rs_hash_init(&ulh, f->ul.n);
+		for (size_t i = 0; i < f->ul.n; i++) {
+			size_t len;
+			const char *b = uidlist_base(&f->ul, i, &len);
 
-		missing = !rs_hash_get(&ulh, b, strlen(b), &uid) || uid != f->st.msgs[i].uid;
+			rs_hash_put(&ulh, b, len, f->ul.recs[i].uid);
+		}
+		for (size_t i = 0; i < f->st.n && !missing; i++) {
+			const char *b = ix_msg_base(&f->st, &f->st.msgs[i]);
+			size_t uid;
+
+			missing =
+			    !rs_hash_get(&ulh, b, strlen(b), &uid) || uid != f->st.msgs[i].uid;
+		}
+		rs_hash_free(&ulh);
 	}
-	rs_hash_free(&ulh);
 	if (missing || f->ul.n * 75 / 100 > f->st.n + 64) {
 		if (mf_ulock(f) < 0)
 			return -1;
@@ -437,15 +554,35 @@ static void rs_records(struct rs_ctx *c, struct buf *recs, uint64_t modseq)
 {
 	size_t rec;
 
+	/* A rescan's appends (a whole folder when it is rebuilt) already
+	 * sit behind their record's header: taken over when they come
+	 * first, not copied. */
+	bool take = c->nexpunge == 0 && c->nappends && recs->len == 0;
+
+	buf_reserve(recs, 4 * (sizeof(struct ix_rec_hdr) + 8) + c->nexpunge * sizeof(*c->expunge) +
+			      (take ? 0 : c->appends.len) + c->flags.len + c->names.len);
 	if (c->nexpunge) {
 		rec = ix_rec_begin(recs, IXR_EXPUNGE, modseq);
 		buf_append(recs, c->expunge, c->nexpunge * sizeof(*c->expunge));
 		ix_rec_set_count(recs, rec, (uint32_t)c->nexpunge);
 		ix_rec_end(recs, rec);
 	}
-	if (c->nappends) {
+	if (take) {
+		struct buf t = *recs;
+		struct ix_rec_hdr h;
+
+		*recs = c->appends;
+		c->appends = t;
+		rec = 0;
+		memcpy(&h, recs->data, sizeof(h));
+		h.modseq = modseq;
+		memcpy(recs->data, &h, sizeof(h));
+		ix_rec_set_count(recs, rec, (uint32_t)c->nappends);
+		ix_rec_end(recs, rec);
+	} else if (c->nappends) {
 		rec = ix_rec_begin(recs, IXR_APPEND, modseq);
-		buf_append(recs, c->appends.data, c->appends.len);
+		buf_append(recs, c->appends.data + sizeof(struct ix_rec_hdr),
+		    c->appends.len - sizeof(struct ix_rec_hdr));
 		ix_rec_set_count(recs, rec, (uint32_t)c->nappends);
 		ix_rec_end(recs, rec);
 	}
@@ -494,7 +631,7 @@ int mf_rescan(struct mstore_folder *f, bool force)
 	size_t nunknown = 0;
 	uint8_t *seen = NULL;
 	struct buf recs = BUF_INIT;
-	bool synced_ul = false;
+	bool synced_ul = false, from_empty;
 	int r = 0;
 
 	if (!f->full)
@@ -528,7 +665,7 @@ int mf_rescan(struct mstore_folder *f, bool force)
 		r = ms_fail_errno(f->store, "read", "cur/");
 	if (r == 0 && !n_ok && rs_readdir(f->new_fd, 'n', &l, &now.new_ns, &stable_n) < 0)
 		r = ms_fail_errno(f->store, "read", "new/");
-	if (r == 0 && l.n) {
+	if (r == 0 && l.n && f->st.n) {
 		rs_hash_init(&h, f->st.n);
 		for (size_t i = 0; i < f->st.n; i++) {
 			const char *b = ix_msg_base(&f->st, &f->st.msgs[i]);
@@ -536,6 +673,8 @@ int mf_rescan(struct mstore_folder *f, bool force)
 			rs_hash_put(&h, b, strlen(b), i);
 		}
 	}
+	/* (after a reset above: what the state holds now) */
+	from_empty = f->st.n == 0;
 	seen = xcalloc(f->st.n ? f->st.n : 1, 1);
 	unknown = xcalloc(l.n ? l.n : 1, sizeof(*unknown));
 	for (size_t k = 0; r == 0 && k < l.n; k++) {
@@ -562,23 +701,6 @@ int mf_rescan(struct mstore_folder *f, bool force)
 			rs_expunge(&c, m->uid);
 	}
 	if (r == 0 && nunknown) {
-		/* Deduplicate bases (a file seen in cur/ and new/ at once). */
-		struct rs_hash once = {0};
-		size_t w = 0;
-
-		rs_hash_init(&once, nunknown);
-		for (size_t k = 0; k < nunknown; k++) {
-			size_t dummy;
-
-			if (rs_hash_get(&once, unknown[k]->name, unknown[k]->md.base_len, &dummy))
-				continue;
-			rs_hash_put(&once, unknown[k]->name, unknown[k]->md.base_len, k);
-			unknown[w++] = unknown[k];
-		}
-		nunknown = w;
-		rs_hash_free(&once);
-		/* File names start with the delivery time: UIDs in that order. */
-		qsort(unknown, nunknown, sizeof(*unknown), rs_cmp_name);
 		r = rs_assign(&c, unknown, nunknown, &reset);
 		synced_ul = true;
 	}
@@ -613,7 +735,7 @@ int mf_rescan(struct mstore_folder *f, bool force)
 		r = mf_commit(f, &recs);
 	}
 	if (r == 0)
-		r = mf_check_uidlist(f);
+		r = mf_check_uidlist(f, from_empty);
 	if (r == 0) {
 		/* What the uidlist and keywords files look like now that our
 		 * own writes are done. */

@@ -142,6 +142,7 @@ static bool uf_parse(struct mstore_folder *f, const struct buf *text, const stru
 	const char *err = NULL;
 
 	uidlist_free(&f->ul);
+	f->ul_loaded = false;
 	if (uidlist_parse(text->data ? text->data : "", text->len, &f->ul, &err) < 0 ||
 	    f->ul.version == 0) {
 		log_warn("%s/%s: %s at line %zu", f->path, UIDLIST_NAME, err ? err : "empty file",
@@ -152,7 +153,19 @@ static bool uf_parse(struct mstore_folder *f, const struct buf *text, const stru
 	f->ul_loaded = true;
 	f->ul_ino = st->st_ino;
 	f->ul_read = text->len;
+	f->ul_mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 	return true;
+}
+
+/* True when what f->ul holds is the whole file still: the same inode
+ * (a rewrite is a rename), size and mtime (records are only appended). */
+static bool uf_current(struct mstore_folder *f)
+{
+	struct stat st;
+
+	return f->ul_loaded && fstatat(f->dfd, UIDLIST_NAME, &st, 0) == 0 &&
+	       (uint64_t)st.st_ino == f->ul_ino && (uint64_t)st.st_size == f->ul_read &&
+	       (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == f->ul_mtime_ns;
 }
 
 int uf_read(struct mstore_folder *f, bool create)
@@ -162,6 +175,10 @@ int uf_read(struct mstore_folder *f, bool create)
 	bool ok;
 	int r = 0;
 
+	/* A rescan reads it up to three times (rebuild, rescan, UIDs for
+	 * new files): parsed once while it does not change. */
+	if (uf_current(f))
+		return 0;
 	if (uf_slurp(f->dfd, UIDLIST_NAME, &text, &st) < 0) {
 		buf_free(&text);
 		if (errno != ENOENT)

@@ -213,9 +213,16 @@ static int uidlist_record(const char *p, size_t len, struct uidlist *ul, const c
 static long uidlist_lines(
     const char *data, size_t len, struct uidlist *ul, bool want_header, const char **err)
 {
-	size_t off = 0;
+	size_t off = 0, guess = len / 32; /* records: a line is longer */
 
 	*err = NULL;
+	/* Sized once (a big folder's file is megabytes): no copy per
+	 * doubling.  Each line's text with two NULs at most. */
+	buf_reserve(&ul->strs, len + len / 8);
+	if (ul->cap < ul->n + guess) {
+		ul->cap = ul->n + guess;
+		ul->recs = xreallocarray(ul->recs, ul->cap, sizeof(*ul->recs));
+	}
 	while (off < len) {
 		const char *nl = memchr(data + off, '\n', len - off);
 		size_t ll;

@@ -397,6 +397,65 @@ class ImapServerTest(unittest.TestCase):
         self.assertTrue(tag.startswith(b"f OK"), tag)
         self.assertIn(b'* LIST () "." "Caf\xc3\xa9"', out)
 
+    def test_select_of_a_folder_that_cannot_be_opened(self):
+        """A SELECT/EXAMINE whose folder cannot be opened answers a tagged
+        NO and nothing of a selection before it (no untagged EXISTS, no
+        OK then BYE); the mailbox selected before is deselected (RFC 9051
+        6.3.2) and the session goes on.  A damaged index alone is no
+        failure: it is rebuilt from the Maildir, with the same UIDs."""
+        r = self.raw()
+        for name in (b"Bad", b"Damaged", b"NoList"):
+            out, tag = r.cmd(b"c", b"CREATE " + name)
+            self.assertTrue(tag.startswith(b"c OK"), tag)
+            out, tag = r.cmd(b"a", b"APPEND %s {%d+}\r\n%s" % (name, len(MSG1), MSG1))
+            self.assertRegex(tag, rb"^a OK \[APPENDUID \d+ 1\]")
+        out, tag = r.cmd(b"s", b"SELECT Damaged")  # writes the folder's index
+        self.assertTrue(tag.startswith(b"s OK"), tag)
+        out, tag = r.cmd(b"s", b"UID SEARCH ALL")
+        self.assertIn(b"* SEARCH 1", out)
+        r.close()
+        md = self.inst.maildir(USER)
+        # Bad: its cur/ is a file; NoList: dovecot-uidlist cannot be read
+        # and the index is gone, so no UID can be given safely.
+        bad = os.path.join(md, ".Bad", "cur")
+        for n in os.listdir(bad):
+            os.rename(os.path.join(bad, n), os.path.join(md, ".Bad", "new", n))
+        os.rmdir(bad)
+        with open(bad, "w") as f:
+            f.write("not a folder\n")
+        nolist = os.path.join(md, ".NoList")
+        for n in os.listdir(nolist):
+            if n.startswith("tern.index"):
+                os.unlink(os.path.join(nolist, n))
+        os.unlink(os.path.join(nolist, "dovecot-uidlist"))
+        os.mkdir(os.path.join(nolist, "dovecot-uidlist"))
+        damaged = os.path.join(md, ".Damaged")
+        ix = [n for n in os.listdir(damaged) if n.startswith("tern.index")]
+        self.assertIn("tern.index", ix)
+        for n in ix:
+            with open(os.path.join(damaged, n), "r+b") as f:
+                f.write(b"\xde\xad" * 64)
+
+        r = self.raw()
+        out, tag = r.cmd(b"s1", b"SELECT INBOX")
+        self.assertTrue(tag.startswith(b"s1 OK [READ-WRITE]"), tag)
+        for cmd in (b"SELECT Bad", b"EXAMINE Bad", b"SELECT NoList", b"EXAMINE NoList"):
+            out, tag = r.cmd(b"s2", cmd)
+            self.assertTrue(tag.startswith(b"s2 NO "), (cmd, tag))
+            self.assertEqual(out, [], cmd)
+            # Deselected: a command of the selected state is refused.
+            out, tag = r.cmd(b"f", b"FETCH 1 FLAGS")
+            self.assertTrue(tag.startswith(b"f BAD"), (cmd, tag))
+        out, tag = r.cmd(b"s3", b"EXAMINE Damaged")
+        self.assertTrue(tag.startswith(b"s3 OK [READ-ONLY]"), tag)
+        self.assertIn(b"* 1 EXISTS", out)
+        out, tag = r.cmd(b"f", b"UID FETCH 1 (BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        self.assertTrue(tag.startswith(b"f OK"), tag)
+        self.assertIn(b"Message-ID: <1@example.com>", b"".join(out))
+        out, tag = r.cmd(b"s4", b"SELECT INBOX")
+        self.assertTrue(tag.startswith(b"s4 OK [READ-WRITE]"), tag)
+        self.assertEqual(r.p.poll(), None)
+
     def test_multiappend_all_or_none(self):
         """RFC 3502: a MULTIAPPEND whose messages each fit the quota but
         not together adds none of them (the quota is checked for their
@@ -419,6 +478,23 @@ class ImapServerTest(unittest.TestCase):
         out, tag = r.cmd(b"m3", b"APPEND INBOX {%d+}\r\n%s (\\Bogus-flag {%d+}\r\n%s" % (
             len(body), body, len(body), body))
         self.assertTrue(tag.startswith(b"m3 BAD"), tag)
+        # A last literal over APPENDLIMIT drops the ones before it, both
+        # announced non-synchronising (the bytes come and are dropped)
+        # and synchronising (refused before it is sent).
+        self.inst.append_main_cf({"imap_append_limit": "5000"})
+        big = b"Subject: big\r\n\r\n" + b"y" * 6000 + b"\r\n"
+        r.close()
+        r = self.raw()
+        out, tag = r.cmd(b"m6", b"APPEND INBOX {%d+}\r\n%s {%d+}\r\n%s" % (
+            len(body), body, len(big), big))
+        self.assertTrue(tag.startswith(b"m6 NO [TOOBIG]"), tag)
+        r.send(b"m7 APPEND INBOX {%d+}\r\n%s {%d}\r\n" % (len(body), body, len(big)))
+        out, tag = r.until(b"m7")
+        self.assertTrue(tag.startswith(b"m7 NO [TOOBIG]"), tag)
+        out, tag = r.cmd(b"m8", b"STATUS INBOX (MESSAGES UIDNEXT)")
+        self.assertIn(b"* STATUS INBOX (MESSAGES 0 UIDNEXT 1)", out)
+        for sub in ("new", "cur"):
+            self.assertEqual(os.listdir(os.path.join(md, sub)), [], sub)
         out, tag = r.cmd(b"m4", b"APPEND INBOX {%d+}\r\n%s {%d+}\r\n%s" % (
             len(body), body, len(body), body))
         self.assertRegex(tag, rb"^m4 OK \[APPENDUID \d+ 1:2\]")
