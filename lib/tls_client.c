@@ -261,6 +261,12 @@ SSL *tls_client_new(enum tls_level level, const char *host, const char *domain, 
 	return ssl;
 }
 
+void tls_client_check_name(SSL *ssl, const char *host)
+{
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	SSL_set1_host(ssl, host);
+}
+
 void tls_client_describe(SSL *ssl, struct buf *out)
 {
 	buf_printf(out, "%s with cipher %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));

@@ -60,6 +60,10 @@ bool tls_client_policy(const char *nexthop, const char *domain, enum tls_level *
  */
 SSL *tls_client_new(enum tls_level level, const char *host, const char *domain, const char *key,
     const struct dane_tlsa_set *tlsa, struct buf *err);
+/* Names host as the one the certificate must carry without making the
+ * handshake depend on it (level may/encrypt): SSL_get_verify_result()
+ * says afterwards what verification would have found (MTA-STS testing). */
+void tls_client_check_name(SSL *ssl, const char *host);
 /* After the handshake: which TLSA record matched, "" when none. */
 void tls_client_dane_describe(SSL *ssl, struct buf *out);
 /* After the handshake: "TLSv1.3 with cipher X" and whether the

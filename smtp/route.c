@@ -47,6 +47,8 @@ struct route_hop {
 	bool unix_socket; /* LMTP "unix:": name is the path */
 	enum smtp_tls_want want;
 	char sts_note[300];	 /* ", MTA-STS policy ... of D" for the host tried, or "" */
+	bool sts_testing;	 /* the host tried is under a policy in mode testing */
+	bool sts_unlisted;	 /* ... which does not list it */
 	struct smtp_tlsrpt *rpt; /* the TLS-RPT policy of the host tried, or NULL */
 };
 
@@ -247,6 +249,30 @@ static void route_requiretls_fail(const struct route_hop *h, struct smtp_fail *f
 	f->permanent = true;
 }
 
+/*
+ * An MTA-STS policy in mode testing (RFC 8461 section 5): what enforce
+ * would have refused, an unlisted MX host or a certificate not verified
+ * for its name, is logged and reported (TLS-RPT) as a failure, and the
+ * message goes on over the session as it is.
+ */
+static void route_sts_testing(struct smtp_session *s, const struct route_hop *h, SSL *ssl)
+{
+	const char *type = NULL, *why = NULL;
+
+	if (h->sts_unlisted) {
+		type = "validation-failure";
+		why = "MX host not listed in the policy";
+	} else if (SSL_get_verify_result(ssl) != X509_V_OK) {
+		type = smtp_tlsrpt_handshake(ssl, &why);
+		log_info(
+		    "MTA-STS policy of %s (testing): the certificate of %s is not verified: %s; "
+		    "delivering anyway",
+		    h->name, s->host, why);
+	}
+	if (h->rpt)
+		smtp_tlsrpt_log(h->rpt, type ? type : "success", s->io.fd, s->host, s->addr, why);
+}
+
 /* STARTTLS as the policy says; 0 go on, -1 this host failed (f), 1 retry
  * the address without TLS (level may, handshake failed). */
 static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls_level lvl,
@@ -298,6 +324,8 @@ static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls
 		route_failf(f, false, "4.7.5", "%s", buf_cstr(&err));
 		goto out;
 	}
+	if (h->sts_testing && lvl < TLS_LEVEL_VERIFY)
+		tls_client_check_name(ssl, s->host);
 	if (smtp_io_starttls(&s->io, ssl, config_time(smtp_pname("starttls_timeout"))) < 0) {
 		if (h->rpt) {
 			const char *why, *type = smtp_tlsrpt_handshake(s->io.ssl, &why);
@@ -311,7 +339,9 @@ static int route_tls(struct smtp_session *s, const struct route_hop *h, enum tls
 	}
 	s->tls = true;
 	s->verified = lvl >= TLS_LEVEL_VERIFY;
-	if (h->rpt)
+	if (h->sts_testing)
+		route_sts_testing(s, h, ssl);
+	else if (h->rpt)
 		smtp_tlsrpt_log(h->rpt, "success", s->io.fd, s->host, s->addr, NULL);
 	tls_client_describe(ssl, &info);
 	if (tlsa && tlsa->n) {
@@ -450,6 +480,8 @@ static int route_sts_host(struct route_hop *h, const struct smtp_sts *sts, const
     struct smtp_dane *d, struct smtp_fail *f)
 {
 	h->sts_note[0] = 0;
+	h->sts_testing = sts->on && sts->policy.mode == MTASTS_TESTING;
+	h->sts_unlisted = h->sts_testing && !mtasts_mx_match(&sts->policy, host);
 	if (smtp_sts_host(sts, host, &d->level, f) < 0)
 		return -1;
 	if (sts->on)
@@ -523,6 +555,7 @@ struct smtp_session *smtp_route_connect(
 			continue;
 		}
 		h.sts_note[0] = 0;
+		h.sts_testing = h.sts_unlisted = false;
 		if (route_sts_wanted(&h, lvl, &d)) {
 			if (!sts_looked) {
 				smtp_sts_find(h.name, &sts);

@@ -24,7 +24,8 @@ from dnssec_util import make_chain
 from smtp_util import FakeSMTPServer, PolicyServer, sts_policy as policy
 from tern_instance import Instance, wait_until
 
-DOMAINS = ["good.test", "badcert.test", "nomatch.test", "missing.test", "posted.test"]
+DOMAINS = ["good.test", "badcert.test", "nomatch.test", "missing.test", "posted.test",
+           "testbad.test", "testunlisted.test"]
 REPORTS = "tlsrpt@example.com"
 RESULT_TYPES = {"starttls-not-supported", "certificate-host-mismatch", "certificate-expired",
                 "certificate-not-trusted", "validation-failure", "tlsa-invalid",
@@ -44,7 +45,7 @@ class TlsRptTest(unittest.TestCase):
         zone = {"mx.sts.test": [("A", "127.0.0.1")],
                 "other.sts.test": [("A", "127.0.0.1")],  # not in the certificate
                 "reports.posted.test": [("A", "127.0.0.1")]}
-        mx = {"badcert.test": "other.sts.test"}
+        mx = {"badcert.test": "other.sts.test", "testbad.test": "other.sts.test"}
         for d in DOMAINS:
             zone[d] = [("MX", (10, mx.get(d, "mx.sts.test")))]
             zone["_mta-sts." + d] = [("TXT", "v=STSv1; id=1")]
@@ -57,6 +58,9 @@ class TlsRptTest(unittest.TestCase):
         cls.web.serve("badcert.test", policy("enforce", "other.sts.test"))
         cls.web.serve("nomatch.test", policy("enforce", "mail.example.net"))
         cls.web.serve("posted.test", policy("testing", "mx.sts.test"))
+        # testing mode: what enforce would refuse is delivered and reported
+        cls.web.serve("testbad.test", policy("testing", "other.sts.test"))
+        cls.web.serve("testunlisted.test", policy("testing", "mail.example.net"))
         tm = os.path.join(cls.tmp, "transport")
         with open(tm, "w") as f:
             for d in DOMAINS:
@@ -106,6 +110,35 @@ class TlsRptTest(unittest.TestCase):
     def report_mails(self):
         return [email.message_from_bytes(m) for m in self.inst.messages(REPORTS)
                 if b"TLS-Report-Domain:" in m]
+
+    def test_testing_mode_failures_are_delivered_and_reported(self):
+        start = len(self.inst.log())
+        self.send("t@testbad.test", "sent")
+        self.send("u@testunlisted.test", "sent")
+        self.assertTrue([l for l in self.inst.log()[start:].splitlines() if
+                         "MTA-STS policy of testbad.test (testing): the certificate of "
+                         "other.sts.test is not verified: " in l and "delivering anyway" in l])
+        wait_until(lambda: len(self.lines()) >= 2, 30, what="2 outcomes")
+        out = os.path.join(self.tmp, "out-testing")
+        os.mkdir(out)
+        begin, end = int(time.time()) - 120, int(time.time()) + 60
+        r = self.inst.tern("tlsrpt", "report", "--output", out, "--range", str(begin), str(end))
+        reports = {}
+        for f in os.listdir(out):
+            with gzip.open(os.path.join(out, f)) as g:
+                reports[f.split("!")[1]] = json.load(g)
+        self.assertEqual(set(reports), {"testbad.test", "testunlisted.test"},
+                         (r.stdout, r.stderr))
+        for domain, mx, result in (("testbad.test", "other.sts.test", "certificate-host-mismatch"),
+                                   ("testunlisted.test", "mx.sts.test", "validation-failure")):
+            [pol] = reports[domain]["policies"]
+            self.assertEqual(pol["policy"]["policy-type"], "sts")
+            self.assertIn("mode: testing", pol["policy"]["policy-string"])
+            self.assertEqual(pol["summary"], {"total-successful-session-count": 0,
+                                              "total-failure-session-count": 1})
+            [fd] = pol["failure-details"]
+            self.assertEqual(fd["result-type"], result)
+            self.assertEqual(fd["receiving-mx-hostname"], mx)
 
     def test_reports(self):
         begin = int(time.time()) - 5
