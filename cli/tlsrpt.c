@@ -361,7 +361,8 @@ int cmd_tlsrpt(const char *confdir, int argc, char **argv)
 	long long now = (long long)time(NULL);
 	long b = -1, e = -1;
 
-	if (argc < 2 || strcmp(argv[1], "report") != 0)
+	/* "send" is the same command, by the name the design gave it. */
+	if (argc < 2 || (strcmp(argv[1], "report") != 0 && strcmp(argv[1], "send") != 0))
 		return tr_usage();
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--output") == 0 && i + 1 < argc)
