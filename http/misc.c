@@ -140,12 +140,16 @@ static enum MHD_Result autodiscover(struct hreq *q)
 }
 
 /* "mta-sts.DOMAIN[:port]" where DOMAIN is one tern takes mail for (local,
- * virtual or alias class): no policy for names it does not serve. */
+ * virtual or alias class): no policy for names it does not serve.  A domain
+ * table http cannot read from its confinement (a hash: file outside it)
+ * serves the policy as before, with a warning: it is no secret, and a
+ * sender without it would lose the protection. */
 static bool mta_sts_host_ours(const char *host)
 {
+	static bool warned;
 	char *domain, *addr;
 	struct resolved r;
-	bool ours;
+	bool ours = false;
 
 	if (host == NULL || !str_prefix_case(host, "mta-sts."))
 		return false;
@@ -153,8 +157,19 @@ static bool mta_sts_host_ours(const char *host)
 	domain[strcspn(domain, ":")] = '\0';
 	str_lower(domain);
 	addr = xasprintf("postmaster@%s", domain);
-	ours = *domain && strcspn(domain, "@/ \t") == strlen(domain) && resolve_addr(addr, &r) &&
-	       (r.cls == CLASS_LOCAL || r.cls == CLASS_VIRTUAL || r.cls == CLASS_ALIAS);
+	if (*domain && strcspn(domain, "@/ \t") == strlen(domain)) {
+		if (resolve_addr(addr, &r)) {
+			ours =
+			    r.cls == CLASS_LOCAL || r.cls == CLASS_VIRTUAL || r.cls == CLASS_ALIAS;
+		} else {
+			if (!warned)
+				log_warn("MTA-STS policy: cannot tell whether %s is a domain of "
+					 "this server (a domain table cannot be read): served",
+				    domain);
+			warned = true;
+			ours = true;
+		}
+	}
 	free(addr);
 	free(domain);
 	return ours;

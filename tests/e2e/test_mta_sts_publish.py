@@ -134,6 +134,41 @@ class MtaStsPublishTest(unittest.TestCase):
         self.assertTrue([l for l in verified if "MTA-STS policy enforce of sts.test" in l], log)
 
 
+class MtaStsUnreadableTableTest(unittest.TestCase):
+    """A domain table http cannot read from its confinement: the policy is
+    served (as before tern looked its domains up), with a warning, rather
+    than lost for every domain."""
+
+    def test_policy_served_with_a_warning(self):
+        tmp = tempfile.mkdtemp(prefix="tern-sts-tbl-")
+        try:
+            table = os.path.join(tmp, "alias_domains")
+            with open(table, "w") as f:
+                f.write("alias.test OK\n")
+            os.chmod(table, 0o600)  # root only: http runs as the login user
+            inst = Instance(domains=("sts.test",), http=True, name="tern-sts-tbl",
+                            main_cf={"virtual_alias_domains": "texthash:" + table,
+                                     "mta_sts_mode": "enforce"})
+            try:
+                inst.start()
+                wait_until(lambda: inst._port_open(inst.http_port), 30, what="https port")
+                r = subprocess.run(
+                    ["curl", "-sS", "-k", "--max-time", "20",
+                     "--resolve", "mta-sts.other.test:%d:127.0.0.1" % inst.http_port,
+                     "-o", "-", "-w", "\n%{http_code}",
+                     "https://mta-sts.other.test:%d/.well-known/mta-sts.txt" % inst.http_port],
+                    capture_output=True, timeout=60)
+                body, _, status = r.stdout.rpartition(b"\n")
+                self.assertEqual(status, b"200", r.stderr)
+                self.assertIn(b"mode: enforce", body)
+                wait_until(lambda: "MTA-STS policy: cannot tell whether other.test is a "
+                           "domain of this server" in inst.log(), 30, what="the warning")
+            finally:
+                inst.cleanup()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class MtaStsPublishConfigTest(unittest.TestCase):
     def test_bad_values_refused_at_start(self):
         inst = Instance(main_cf={"mta_sts_mode": "sometimes", "mta_sts_max_age": "400d"})
