@@ -104,6 +104,9 @@ enum mstore_error {
 
 enum mstore_error mstore_error(const struct mstore *s);
 const char *mstore_strerror(const struct mstore *s);
+/* The errno of a failure of the system (0 for the store's own refusals);
+ * its mstore_strerror() text names files: for the log, not a client. */
+int mstore_errno(const struct mstore *s);
 
 /* ---- opening a user's store ---- */
 

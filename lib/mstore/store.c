@@ -63,6 +63,11 @@ const char *mstore_strerror(const struct mstore *s)
 	return s->err == MSTORE_OK ? "no error" : s->errstr;
 }
 
+int mstore_errno(const struct mstore *s)
+{
+	return s->err == MSTORE_OK ? 0 : s->err_errno;
+}
+
 int64_t ms_now_ns(void)
 {
 	struct timespec ts;
