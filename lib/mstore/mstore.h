@@ -129,6 +129,10 @@ struct mstore_opts {
 	/* Quota limits (0: none; then limits written in maildirsize by
 	 * someone else apply). */
 	uint64_t quota_bytes, quota_messages;
+	/* Seconds after which dovecot-uidlist.lock and dovecot-keywords.lock
+	 * are stale when nothing changed (0: Dovecot's 120, MDLOCK_UIDLIST_STALE);
+	 * the wait for them is 2 s longer, as Dovecot's. */
+	unsigned lock_stale_secs;
 };
 
 /* Defaults: no creation, no quota, the built-in special-use names. */
