@@ -84,9 +84,14 @@ static void append_open(struct imap_client *c, const struct imap_command *pc)
 		append_fail(a, true, "Invalid mailbox name.%s", NULL);
 		return;
 	}
-	if ((a->mailbox = imap_mailbox_from_client(c, s)) == NULL ||
-	    mstore_status(c->store, a->mailbox, &st, false) < 0)
+	if ((a->mailbox = imap_mailbox_from_client(c, s)) == NULL)
 		append_fail(a, false, "[TRYCREATE] Mailbox doesn't exist: %s", s);
+	else if (mstore_status(c->store, a->mailbox, &st, false) < 0) {
+		if (mstore_error(c->store) == MSTORE_ENOTFOUND)
+			append_fail(a, false, "[TRYCREATE] Mailbox doesn't exist: %s", s);
+		else
+			append_store_fail(c, a); /* it exists but cannot be read */
+	}
 }
 
 bool imap_append_literal(struct imap_client *c)

@@ -190,7 +190,10 @@ void imap_cmd_copy(struct imap_client *c, const struct imap_command *cmd)
 	struct mstore_status st;
 	if ((dest = imap_mailbox_from_client(c, s)) == NULL ||
 	    mstore_status(c->store, dest, &st, false) < 0) {
-		imap_reply(c, cmd->tag, "NO", "[TRYCREATE] Mailbox doesn't exist: %s", s);
+		if (dest == NULL || mstore_error(c->store) == MSTORE_ENOTFOUND)
+			imap_reply(c, cmd->tag, "NO", "[TRYCREATE] Mailbox doesn't exist: %s", s);
+		else /* it exists but cannot be read */
+			imap_reply_store_error(c, cmd->tag, move ? "Move" : "Copy", dest);
 		free(dest);
 		return;
 	}
