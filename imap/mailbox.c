@@ -408,10 +408,12 @@ void imap_cmd_status(struct imap_client *c, const struct imap_command *cmd)
 		c->condstore_seen = true;
 	if ((name = imap_mailbox_from_client(c, mailbox)) == NULL)
 		imap_reply(c, cmd->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", mailbox);
-	else if (!status_write(c, name, items))
-		imap_reply(c, cmd->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", mailbox);
-	else
+	else if (status_write(c, name, items))
 		imap_reply(c, cmd->tag, "OK", "Status completed.");
+	else if (mstore_error(c->store) == MSTORE_ENOTFOUND)
+		imap_reply(c, cmd->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", mailbox);
+	else /* it exists but cannot be read */
+		imap_reply_store_error(c, cmd->tag, "Status", name);
 	free(name);
 	free(mailbox);
 }
@@ -622,7 +624,11 @@ void imap_cmd_getquotaroot(struct imap_client *c, const struct imap_command *cmd
 	}
 	name = imap_mailbox_from_client(c, mailbox);
 	if (name == NULL || mstore_status(c->store, name, &st, false) < 0) {
-		imap_reply(c, cmd->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", mailbox);
+		if (name == NULL || mstore_error(c->store) == MSTORE_ENOTFOUND)
+			imap_reply(
+			    c, cmd->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", mailbox);
+		else /* it exists but cannot be read */
+			imap_reply_store_error(c, cmd->tag, "Getquotaroot", name);
 	} else {
 		bool has = mstore_quota_get(c->store, &q) == 0 &&
 			   (q.limit_bytes != 0 || q.limit_messages != 0);

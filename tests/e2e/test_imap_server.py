@@ -404,8 +404,9 @@ class ImapServerTest(unittest.TestCase):
         6.3.2) and the session goes on.  A damaged index alone is no
         failure: it is rebuilt from the Maildir, with the same UIDs.
         The client's text is Dovecot's generic one (no path, no errno
-        text), for APPEND and COPY into such a folder too (not TRYCREATE:
-        it exists); the detail goes to the log with the user."""
+        text), for APPEND, COPY and STATUS of such a folder too (not
+        TRYCREATE or NONEXISTENT: it exists); the detail goes to the log
+        with the user."""
         r = self.raw()
         for name in (b"Bad", b"Damaged", b"NoList"):
             out, tag = r.cmd(b"c", b"CREATE " + name)
@@ -468,6 +469,10 @@ class ImapServerTest(unittest.TestCase):
         self.assertRegex(tag, generic)
         out, tag = r.cmd(b"s2", b"COPY 1 Bad")
         self.assertRegex(tag, generic)
+        out, tag = r.cmd(b"s2", b"STATUS Bad (MESSAGES)")
+        self.assertRegex(tag, generic)
+        out, tag = r.cmd(b"t", b"STATUS Nowhere (MESSAGES)")
+        self.assertTrue(tag.startswith(b"t NO [NONEXISTENT]"), tag)
         out, tag = r.cmd(b"a", b"APPEND Nowhere {%d+}\r\n%s" % (len(MSG1), MSG1))
         self.assertTrue(tag.startswith(b"a NO [TRYCREATE]"), tag)
         out, tag = r.cmd(b"c", b"COPY 1 Nowhere")
@@ -483,12 +488,10 @@ class ImapServerTest(unittest.TestCase):
                               in l]), 2, lines)
         self.assertEqual(len([l for l in lines if "(mailbox NoList): read dovecot-uidlist: "
                               "Is a directory" in l]), 2, lines)
-        appended = [l for l in self.inst.log()[log_start:].splitlines()
-                    if "imap(%s): Append failed (mailbox Bad): " % USER in l]
-        self.assertTrue(appended and "Not a directory" in appended[0], appended)
-        copied = [l for l in self.inst.log()[log_start:].splitlines()
-                  if "imap(%s): Copy failed (mailbox Bad): " % USER in l]
-        self.assertTrue(copied and "Not a directory" in copied[0], copied)
+        for what in ("Append", "Copy", "Status"):
+            logged = [l for l in self.inst.log()[log_start:].splitlines()
+                      if "imap(%s): %s failed (mailbox Bad): " % (USER, what) in l]
+            self.assertTrue(logged and "Not a directory" in logged[0], (what, logged))
 
     def test_multiappend_all_or_none(self):
         """RFC 3502: a MULTIAPPEND whose messages each fit the quota but
