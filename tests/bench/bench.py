@@ -103,6 +103,36 @@ IDLE_RSS_TARGET_KIB = 1 << 20        # the W1+idle target: total RSS <= 1 GiB
 IDLE_RATIO_TARGET = 0.80             # ... and W1 at >= 80% of its unloaded rate
 HOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "idle_hold.py")
 
+# W1 with a typical 20-rule Sieve script for the recipient (tern only).
+SIEVE_WL = "W1+sieve"
+SIEVE_RATIO_TARGET = 0.90            # W1 with the script >= 90% of W1 without
+# Twenty rules of the kinds people write (lists into folders, senders
+# flagged, vacation-free): none matches smtp-source's messages, so every
+# rule is evaluated and the implicit keep files each message in INBOX.
+SIEVE_SCRIPT = """require ["fileinto", "imap4flags", "envelope", "variables", "mailbox",
+         "relational", "comparator-i;ascii-numeric", "subaddress", "body", "regex"];
+if header :contains "list-id" "<dev.lists.example.org>" { fileinto :create "Lists.dev"; stop; }
+if header :contains "list-id" "<announce.example.org>" { fileinto :create "Lists.announce"; stop; }
+if header :contains "list-id" "<users.example.net>" { fileinto :create "Lists.users"; stop; }
+if exists "list-unsubscribe" { if header :contains "from" "newsletter" { fileinto "News"; stop; } }
+if address :domain :is "from" ["billing.example.com", "invoices.example.com"] { fileinto "Bills"; }
+if address :is "from" "boss@work.example" { addflag "\\Flagged"; }
+if address :localpart :is "to" "postmaster" { fileinto :create "Admin"; }
+if envelope :detail "to" "shop" { fileinto :create "Shopping"; stop; }
+if header :matches "subject" "*[JIRA]*" { fileinto :create "Work.Jira"; stop; }
+if header :matches "subject" "[github] *" { fileinto :create "Work.GitHub"; stop; }
+if header :regex "subject" "^(Re: )*\\[ticket #[0-9]+\\]" { fileinto :create "Tickets"; }
+if header :value "ge" :comparator "i;ascii-numeric" "x-spam-score" "5" { fileinto "Junk"; stop; }
+if header :is "x-spam-flag" "YES" { fileinto "Junk"; stop; }
+if anyof (header :contains "subject" "lottery", header :contains "subject" "winner!") { discard; stop; }
+if allof (address :domain :is "from" "family.example", not header :contains "subject" "fwd") { addflag "$label1"; }
+if header :contains "x-mailer" "BulkMailer" { fileinto "Bulk"; stop; }
+if size :over 20M { fileinto :create "Large"; }
+if header :matches "from" "*@calendar.example.com" { fileinto :create "Calendar"; stop; }
+if body :text :contains "unsubscribe from this list" { fileinto :create "Lists.other"; stop; }
+if string :is "${1}" "never" { fileinto "Never"; }
+"""
+
 raw_lines = []
 
 
@@ -463,6 +493,21 @@ class Tern:
         self.newdir = os.path.join(dom, "box", "new")
         self.group = Group(self.name)
 
+    def put_sieve(self, script, user):
+        """The catch-all mailbox's active Sieve script: a virtual
+        mailbox's home is its Maildir, so <box>/.dovecot.sieve."""
+        box = os.path.dirname(self.newdir)
+        os.makedirs(box, exist_ok=True)
+        for d in (os.path.dirname(box), box):
+            os.chown(d, user.pw_uid, user.pw_gid)
+        path = os.path.join(box, ".dovecot.sieve")
+        with open(path, "w") as f:
+            f.write(script)
+        os.chown(path, user.pw_uid, user.pw_gid)
+        r = run([TERN, "-c", self.dir, "sieve", "check", path])
+        if r.returncode != 0:
+            raise RuntimeError("the bench's Sieve script: %s%s" % (r.stdout, r.stderr))
+
     def start(self):
         r = run([TERN, "-c", self.dir, "start"], preexec_fn=self.group.preexec)
         if r.returncode != 0 or not wait_until(lambda: port_open(self.port), 20):
@@ -581,9 +626,10 @@ def source_args(port, kind, msgs, rcpts, sessions, size):
             "-t", to, "127.0.0.1:%d" % port]
 
 
-def run_once(mta_name, wl, user, strace=False, idle=0):
+def run_once(mta_name, wl, user, strace=False, idle=0, sieve=None):
     """One cold run of workload wl against a fresh instance; returns a dict.
-    With idle, that many idle sessions are held open through the run."""
+    With idle, that many idle sessions are held open through the run; with
+    sieve (tern), that script is the catch-all recipient's active one."""
     name, kind, msgs, rcpts, sessions, size = wl
     msgs = scaled(msgs)
     expect = msgs * (rcpts if kind == "local" else 1)
@@ -595,6 +641,8 @@ def run_once(mta_name, wl, user, strace=False, idle=0):
         res["idle_cpu"] = cpu_idle()
         sink = Sink(tmp)
         mta = MTAS[mta_name](tmp, sink.port, user)
+        if sieve:
+            mta.put_sieve(sieve, user)
         mta.start()
         time.sleep(1.0)              # let the daemons settle before the clock starts
         if idle:
@@ -825,6 +873,7 @@ def summarize(results, fsyncs, disk):
         print("W1 as a fraction of the 16-thread ceiling: tern %.1f%%%s" % (
             100 * t1[0] / d16, ", postfix %.1f%%" % (100 * p1[0] / d16) if p1 else ""))
     summarize_idle(results)
+    summarize_sieve(results)
     for r in results:
         if not r.get("ok"):
             print("FAILED %s %s: %s" % (r["wl"], r["mta"], r.get("error")))
@@ -863,6 +912,44 @@ def idle_phase(user, results):
         else:
             raw("idle wl=%s mta=tern rep=%d FAILED %s (%s)" % (
                 IDLE_WL, rep, r.get("error"), r.get("idle_line", "no holder report")))
+
+
+def sieve_phase(user, results):
+    """W1+sieve, tern only: per rep W1 without and with a 20-rule script,
+    back to back on fresh instances (issue 16: >= 0.9x)."""
+    w1 = [w for w in WORKLOADS if w[0] == "W1"][0]
+    print("== %s (W1: %d x %d B, %d sessions; a 20-rule Sieve script for the recipient; "
+          "tern only)" % (SIEVE_WL, scaled(w1[2]), w1[5], w1[4]), flush=True)
+    for rep in range(REPS):
+        for with_script in (False, True):
+            r = run_once("tern", w1, user, sieve=SIEVE_SCRIPT if with_script else None)
+            r["wl"], r["sieve"] = SIEVE_WL, with_script
+            results.append(r)
+            tag = "%s-%s" % (SIEVE_WL, "script" if with_script else "none")
+            if r.get("ok"):
+                raw("run wl=%s mta=tern rep=%d msgs=%d secs=%.3f items_per_s=%.1f cpu_s=%.3f "
+                    "cpu_ms_per_item=%.3f pss_peak_kib=%d" % (
+                        tag, rep, r["msgs"], r["secs"], r["items"] / r["secs"], r["cpu"],
+                        r["cpu"] / r["items"] * 1000, r["pss_kib"]))
+            else:
+                raw("run wl=%s mta=tern rep=%d FAILED %s" % (tag, rep, r.get("error")))
+
+
+def summarize_sieve(results):
+    rs = {w: [r for r in results if r["wl"] == SIEVE_WL and r.get("ok") and r["sieve"] == w]
+          for w in (False, True)}
+    if not rs[False] and not rs[True]:
+        return
+    if not rs[False] or not rs[True]:
+        print("%s: no successful run %s the script" % (SIEVE_WL, "without" if not rs[False] else "with"))
+        return
+    rate = {w: statistics.median(r["items"] / r["secs"] for r in rs[w]) for w in rs}
+    cpu = {w: statistics.median(r["cpu"] / r["items"] * 1000 for r in rs[w]) for w in rs}
+    ratio = rate[True] / rate[False]
+    print("%s (tern only): W1 %.1f msgs/s (%.2f CPU ms/msg) without a script, %.1f msgs/s "
+          "(%.2f CPU ms/msg) with it: ratio %.2f (target >= %.2f: %s)" % (
+              SIEVE_WL, rate[False], cpu[False], rate[True], cpu[True], ratio,
+              SIEVE_RATIO_TARGET, "met" if ratio >= SIEVE_RATIO_TARGET else "NOT met"))
 
 
 def summarize_idle(results):
@@ -939,6 +1026,8 @@ def main():
                         raw("run wl=%s mta=%s rep=%d FAILED %s" % (wl[0], m, rep, r.get("error")))
         if not ONLY or IDLE_WL in ONLY:
             idle_phase(user, results)
+        if not ONLY or SIEVE_WL in ONLY:
+            sieve_phase(user, results)
         if not ONLY or "AUTH" in ONLY:
             print("== AUTH (auth verify; SMTP AUTH logins, tern and Postfix+Dovecot)", flush=True)
             tmp = tempfile.mkdtemp(prefix="tern-bench-auth-", dir=TMPBASE)
