@@ -105,12 +105,17 @@ HOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "idle_hold.py"
 
 # Variants (tern only): a workload run on instances without and with one
 # feature, alternated; reported as the ratio of the medians.
-# name, base workload, what, Tern method that turns it on, target ratio
+# name, base workload, what, Tern method preparing both runs (or None),
+# Tern method that turns the feature on, target ratio
 VARIANTS = [
-    ("W1+sieve", "W1", "a 20-rule Sieve script for the recipient", "put_sieve", 0.90),
-    ("W3+dkim", "W3", "dual DKIM signing (Ed25519 and RSA-2048) of every message",
+    ("W1+sieve", "W1", "a 20-rule Sieve script for the recipient", None, "put_sieve", 0.90),
+    ("W3+dkim", "W3", "dual DKIM signing (Ed25519 and RSA-2048) of every message", None,
      "put_dkim_keys", 0.80),
+    ("W1+msgauth", "W1", "SPF, DKIM verification and DMARC of every message (signed by its "
+     "sender's domain, p=reject, DNS on loopback, client outside mynetworks)",
+     "prep_signed_load", "put_msgauth", 0.80),
 ]
+SENDER_DOMAIN = "sender.test"
 # Twenty rules of the kinds people write (lists into folders, senders
 # flagged, vacation-free): none matches smtp-source's messages, so every
 # rule is evaluated and the implicit keep files each message in INBOX.
@@ -523,6 +528,60 @@ class Tern:
                 raise RuntimeError("tern dkim keygen: %s%s" % (r.stdout, r.stderr))
         self.check_after = self.count_signed
 
+    def prep_signed_load(self, user):
+        """Both runs of W1+msgauth: the load is one message signed by
+        SENDER_DOMAIN (RSA-2048, relaxed/relaxed), sent from 127.0.0.1,
+        which is taken out of mynetworks; a DNS server on loopback serves
+        the domain's SPF, DKIM key and DMARC records.  Checks off."""
+        sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+        import dns_zone
+        keys = os.path.join(self.dir, "load-keys")
+        os.makedirs(keys, exist_ok=True)
+        r = run([TERN, "-c", self.dir, "dkim", "keygen", SENDER_DOMAIN, "--rsa", "--selector",
+                 "load", "--dir", keys])
+        if r.returncode != 0:
+            raise RuntimeError("tern dkim keygen: %s%s" % (r.stdout, r.stderr))
+        record = "".join(re.findall(r'"([^"]*)"', r.stdout))
+        body = "".join("line %04d of the bench message, 64 bytes long xxxxxxxxxxxxxxxxx\n" % i
+                       for i in range(64))
+        plain = os.path.join(self.dir, "load-plain.eml")
+        with open(plain, "w") as f:
+            f.write("From: Load <loadgen@%s>\nTo: <bench@%s>\nSubject: bench\n"
+                    "Date: Mon, 07 Dec 2026 12:00:00 +0000\n"
+                    "Message-ID: <bench.load@%s>\n\n%s" % (SENDER_DOMAIN, DOMAIN, SENDER_DOMAIN, body))
+        r = run([TERN, "-c", self.dir, "dkim", "sign", "-d", SENDER_DOMAIN, "-s", "load", "-k",
+                 os.path.join(keys, "%s.load.key" % SENDER_DOMAIN), plain])
+        if r.returncode != 0 or not r.stdout.startswith("DKIM-Signature:"):
+            raise RuntimeError("tern dkim sign: %s%s" % (r.stdout, r.stderr))
+        self.load_file = os.path.join(self.dir, "load.eml")
+        with open(self.load_file, "w") as f:
+            f.write(r.stdout)
+        self.load_sender = "loadgen@%s" % SENDER_DOMAIN
+        self.dns = dns_zone.ZoneDns({
+            SENDER_DOMAIN: [("TXT", "v=spf1 ip4:127.0.0.1 -all"), ("A", "127.0.0.1")],
+            "load._domainkey." + SENDER_DOMAIN: [("TXT", record)],
+            "_dmarc." + SENDER_DOMAIN: [("TXT", "v=DMARC1; p=reject")],
+        }, ttl=3600)
+        with open(os.path.join(self.dir, "etc", "main.cf"), "a") as f:
+            f.write("\n# W1+msgauth\ndns_servers = 127.0.0.1:%d\nmynetworks = 127.0.0.2/32\n"
+                    "smtpd_spf_policy = none\ndkim_verify = no\ndmarc_verify = no\n"
+                    % self.dns.port)
+
+    def put_msgauth(self, user):
+        """W1+msgauth's checks on: SPF (mark), DKIM, DMARC."""
+        with open(os.path.join(self.dir, "etc", "main.cf"), "a") as f:
+            f.write("smtpd_spf_policy = mark\ndkim_verify = yes\ndmarc_verify = yes\n")
+        self.check_after = self.count_verified
+
+    def count_verified(self, expect):
+        """After a run: every message's signature verified (cleanup's log)."""
+        try:
+            with open(os.path.join(self.dir, "log", "tern.log")) as f:
+                n = sum(1 for line in f if "dkim=pass d=%s" % SENDER_DOMAIN in line)
+        except OSError as e:
+            return "tern.log: %s" % e
+        return None if n == expect else "%d DKIM passes logged, not %d" % (n, expect)
+
     def count_signed(self, expect):
         """After a run: every message was signed twice (cleanup's log)."""
         try:
@@ -551,6 +610,8 @@ class Tern:
         except subprocess.TimeoutExpired:
             pass
         self.group.kill_rest()
+        if getattr(self, "dns", None):
+            self.dns.stop()
 
 
 class Postfix:
@@ -643,18 +704,24 @@ def scaled(n):
     return max(1, int(round(n * SCALE)))
 
 
-def source_args(port, kind, msgs, rcpts, sessions, size):
+def source_args(port, kind, msgs, rcpts, sessions, size, mta=None):
+    """smtp-source's arguments; an MTA with a load_file (W1+msgauth) has
+    that message sent as it is, from its load_sender."""
     to = ("bench@%s" % RELAY) if kind == "relay" else ("bench@%s" % DOMAIN)
-    return ["smtp-source", "-m", str(msgs), "-s", str(sessions), "-l", str(size),
-            "-r", str(rcpts), "-M", "loadgen.invalid", "-f", "loadgen@%s" % DOMAIN,
-            "-t", to, "127.0.0.1:%d" % port]
+    load = getattr(mta, "load_file", None)
+    what = ["-F", load] if load else ["-l", str(size)]
+    sender = getattr(mta, "load_sender", None) or "loadgen@%s" % DOMAIN
+    return (["smtp-source", "-m", str(msgs), "-s", str(sessions)] + what +
+            ["-r", str(rcpts), "-M", "loadgen.invalid", "-f", sender, "-t", to,
+             "127.0.0.1:%d" % port])
 
 
-def run_once(mta_name, wl, user, strace=False, idle=0, feature=None):
+def run_once(mta_name, wl, user, strace=False, idle=0, feature=None, prep=None):
     """One cold run of workload wl against a fresh instance; returns a dict.
     With idle, that many idle sessions are held open through the run; with
     feature, that method of the MTA turns a feature on before it starts
-    (VARIANTS), and its check_after, if it sets one, judges the run."""
+    (VARIANTS; prep, a method run before it, prepares both runs of a
+    variant), and its check_after, if it sets one, judges the run."""
     name, kind, msgs, rcpts, sessions, size = wl
     msgs = scaled(msgs)
     expect = msgs * (rcpts if kind == "local" else 1)
@@ -666,6 +733,8 @@ def run_once(mta_name, wl, user, strace=False, idle=0, feature=None):
         res["idle_cpu"] = cpu_idle()
         sink = Sink(tmp)
         mta = MTAS[mta_name](tmp, sink.port, user)
+        if prep:
+            getattr(mta, prep)(user)
         if feature:
             getattr(mta, feature)(user)
         mta.start()
@@ -687,7 +756,7 @@ def run_once(mta_name, wl, user, strace=False, idle=0, feature=None):
         sampler = PssSampler(mta.group)
         sampler.start()
         t0 = time.monotonic()
-        src = subprocess.Popen(source_args(mta.port, kind, msgs, rcpts, sessions, size),
+        src = subprocess.Popen(source_args(mta.port, kind, msgs, rcpts, sessions, size, mta),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         finished = wait_until(lambda: done() >= expect, limit, 0.05)
         t1 = time.monotonic()
@@ -947,13 +1016,13 @@ def variant_phase(user, results, variant):
     """A VARIANTS entry, tern only: per rep its base workload on a fresh
     instance without the feature, then on another with it, back to back
     so that the machine's other load hits both alike."""
-    name, base, what, feature, _ = variant
+    name, base, what, prep, feature, _ = variant
     wl = [w for w in WORKLOADS if w[0] == base][0]
     print("== %s (%s: %d x %d B, %d sessions; %s; tern only)" % (
         name, base, scaled(wl[2]), wl[5], wl[4], what), flush=True)
     for rep in range(REPS):
         for on in (False, True):
-            r = run_once("tern", wl, user, feature=feature if on else None)
+            r = run_once("tern", wl, user, feature=feature if on else None, prep=prep)
             r["wl"], r["feature_on"] = name, on
             results.append(r)
             tag = "%s-%s" % (name, "on" if on else "off")
@@ -967,7 +1036,7 @@ def variant_phase(user, results, variant):
 
 
 def summarize_variants(results):
-    for name, base, what, _, target in VARIANTS:
+    for name, base, what, _, _, target in VARIANTS:
         rs = {on: [r for r in results if r["wl"] == name and r.get("ok") and r["feature_on"] == on]
               for on in (False, True)}
         if not rs[False] and not rs[True]:
