@@ -11,7 +11,8 @@
 // load: the time from navigation start to the client's mark
 // "tern-first-rows" (set in the frame that shows the first message rows
 // of the inbox, web/src/main.js renderRows), and the first contentful
-// paint for comparison.  The last line is "RESULT {json}".
+// paint for comparison; and the login's time from its click to the first
+// rows.  The last line is "RESULT {json}".
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -52,8 +53,10 @@ try {
   await page.waitForSelector("#login-user", { timeout: WAIT });
   await page.fill("#login-user", cfg.user);
   await page.fill("#login-pass", cfg.pass);
+  const t0 = Date.now();
   await page.click(".login button[type=submit]");
   await page.waitForSelector(".row[data-id]", { timeout: WAIT });
+  result.login_ms = Date.now() - t0; // the jmap process's first look when nothing ran before
   const cookies = await context.cookies();
   await context.close();
   for (let i = 0; i < cfg.reps; i++) {
