@@ -339,7 +339,7 @@ static int mb_quota(struct mstore *s)
 {
 	struct mstore_quota q;
 
-	if (mstore_quota_get(s, &q) < 0)
+	if (mstore_quota_usage(s, &q) < 0)
 		return mb_fail(s, "quota");
 	printf("bytes=%llu messages=%llu limit_bytes=%llu limit_messages=%llu\n",
 	    (unsigned long long)q.bytes, (unsigned long long)q.messages,

@@ -351,7 +351,13 @@ struct mstore_quota {
 	uint64_t bytes, messages;
 	uint64_t limit_bytes, limit_messages; /* 0: none */
 };
+/* The usage and limits kept in maildirsize (a limit configured, or the
+ * file there); all zero when no quota is kept: a store without one is
+ * not summed, so asking costs one open() (a delivery asks each time). */
 int mstore_quota_get(struct mstore *s, struct mstore_quota *q);
+/* The same, but a store without quota has its usage summed from every
+ * folder's file names (tern mailbox quota): O(messages). */
+int mstore_quota_usage(struct mstore *s, struct mstore_quota *q);
 /* Changes the limits of an open store (local: one store, the limits of
  * the recipient being delivered); maildirsize follows at the next check. */
 void mstore_set_quota(struct mstore *s, uint64_t bytes, uint64_t messages);

@@ -187,7 +187,29 @@ int mq_check(struct mstore *s, uint64_t bytes, uint64_t count, bool *kept)
 	return 0;
 }
 
-int mstore_quota_get(struct mstore *s, struct mstore_quota *out)
+/* Sums every folder's messages (no quota kept: nothing written down). */
+static void mq_sum_store(struct mstore *s, struct mstore_quota *out)
+{
+	uint64_t bytes = 0, count = 0;
+	DIR *d = opendir(s->root);
+	struct dirent *de;
+
+	mq_sum_folder(s->root, &bytes, &count);
+	while (d && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.' || de->d_name[1] == 0 || de->d_name[1] == '.')
+			continue;
+		char *sub = xasprintf("%s/%s", s->root, de->d_name);
+
+		mq_sum_folder(sub, &bytes, &count);
+		free(sub);
+	}
+	if (d)
+		closedir(d);
+	out->bytes = bytes;
+	out->messages = count;
+}
+
+static int mq_get(struct mstore *s, struct mstore_quota *out, bool sum)
 {
 	struct mdsize q;
 	bool have;
@@ -196,24 +218,8 @@ int mstore_quota_get(struct mstore *s, struct mstore_quota *out)
 	if (mq_read(s, &q, &have) < 0)
 		return -1;
 	if (!have) {
-		/* No quota kept: the usage is summed (not written down). */
-		uint64_t bytes = 0, count = 0;
-		DIR *d = opendir(s->root);
-		struct dirent *de;
-
-		mq_sum_folder(s->root, &bytes, &count);
-		while (d && (de = readdir(d)) != NULL) {
-			if (de->d_name[0] != '.' || de->d_name[1] == 0 || de->d_name[1] == '.')
-				continue;
-			char *sub = xasprintf("%s/%s", s->root, de->d_name);
-
-			mq_sum_folder(sub, &bytes, &count);
-			free(sub);
-		}
-		if (d)
-			closedir(d);
-		out->bytes = bytes;
-		out->messages = count;
+		if (sum)
+			mq_sum_store(s, out);
 		return 0;
 	}
 	out->bytes = q.bytes > 0 ? (uint64_t)q.bytes : 0;
@@ -221,4 +227,14 @@ int mstore_quota_get(struct mstore *s, struct mstore_quota *out)
 	out->limit_bytes = q.limit_bytes;
 	out->limit_messages = q.limit_count;
 	return 0;
+}
+
+int mstore_quota_get(struct mstore *s, struct mstore_quota *out)
+{
+	return mq_get(s, out, false);
+}
+
+int mstore_quota_usage(struct mstore *s, struct mstore_quota *out)
+{
+	return mq_get(s, out, true);
 }

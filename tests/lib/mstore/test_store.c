@@ -858,6 +858,28 @@ static void test_commit_all(void **state)
 	buf_free(&err);
 }
 
+/* No limit and no maildirsize: asking for the quota reads nothing (a
+ * delivery asks every time), asking for the usage sums the folders. */
+static void test_quota_unkept(void **state)
+{
+	struct fx *f = *state;
+	struct mstore_quota q;
+	char *msize = path_in(f, "maildirsize");
+
+	save(f->a, "INBOX", "Subject: one\n\n", 0, NULL);
+	save(f->a, "INBOX", "Subject: two\n\n", 0, NULL);
+	assert_int_equal(mstore_quota_get(f->a, &q), 0);
+	assert_int_equal(q.messages, 0);
+	assert_int_equal(q.bytes, 0);
+	assert_int_equal(q.limit_bytes, 0);
+	assert_int_equal(mstore_quota_usage(f->a, &q), 0);
+	assert_int_equal(q.messages, 2);
+	assert_int_equal(q.bytes, 28);
+	assert_int_equal(q.limit_bytes, 0);
+	assert_int_not_equal(access(msize, F_OK), 0);
+	free(msize);
+}
+
 static void test_quota_and_limits(void **state)
 {
 	struct fx *f = *state;
@@ -1077,6 +1099,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rebuild_unlogged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_folders, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_quota_unkept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_quota_and_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_commit_all, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
