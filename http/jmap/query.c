@@ -382,15 +382,18 @@ static void heap_add(struct hit *h, size_t *n, size_t keep, const struct hit *x)
 
 /* The totals of the last walked queries, by folder state and query: the
  * next page of the same list (or the same page again) walks only to its
- * end.  Any change of the folder (its HIGHESTMODSEQ, count or
- * UIDVALIDITY) makes them stale. */
+ * end.  A query with at most MEMO_HITS hits (a search, say) keeps them
+ * all and walks nothing the next time.  Any change of the folder (its
+ * HIGHESTMODSEQ, count or UIDVALIDITY) makes them stale. */
 #define MEMOS 8
+#define MEMO_HITS 1000
 
 static struct memo {
 	uint32_t uv, count;
 	uint64_t modseq;
 	char *key;
 	size_t total;
+	struct hit *hits; /* all of them, or NULL */
 } memos[MEMOS];
 static unsigned memo_next;
 
@@ -406,13 +409,15 @@ static struct memo *memo_find(struct mstore_view *v, const char *key)
 	return NULL;
 }
 
-static void memo_keep(struct mstore_view *v, const char *key, size_t total)
+/* Takes hits (NULL, or all total of them). */
+static void memo_keep(struct mstore_view *v, const char *key, size_t total, struct hit *hits)
 {
 	struct memo *m = &memos[memo_next++ % MEMOS];
 
 	free(m->key);
+	free(m->hits);
 	*m = (struct memo){mstore_view_uidvalidity(v), mstore_view_count(v),
-	    mstore_view_highest_modseq(v), xstrdup(key), total};
+	    mstore_view_highest_modseq(v), xstrdup(key), total, hits};
 }
 
 /* A query of one folder sorted by date, with a filter or collapseThreads:
@@ -430,6 +435,7 @@ static void walk_folder(struct jfolder *f, struct mstore_view *v, json_t *filter
 	struct jmap_tmap seen = {0};
 	struct memo *memo = NULL;
 	char *key = NULL;
+	struct hit *all = NULL; /* while matched <= MEMO_HITS */
 
 	if (want_total) {
 		char *fj = json_dumps(filter, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
@@ -438,6 +444,15 @@ static void walk_folder(struct jfolder *f, struct mstore_view *v, json_t *filter
 		free(fj);
 		memo = memo_find(v, key);
 	}
+	if (memo && memo->hits) {
+		for (; *n < keep && *n < memo->total; (*n)++)
+			hits[*n] = memo->hits[*n];
+		*total += memo->total;
+		free(key);
+		return;
+	}
+	if (want_total && !memo)
+		all = xcalloc(MEMO_HITS, sizeof(*all));
 	if (collapse)
 		jmap_tmap_init(&seen, memo ? keep : nd);
 	for (size_t k = 0; k < nd; k++) {
@@ -467,16 +482,23 @@ static void walk_folder(struct jfolder *f, struct mstore_view *v, json_t *filter
 		if (collapse && (thread = jmap_thread_of(v, e->uid)) != 0 &&
 		    !jmap_tmap_add(&seen, thread, 0))
 			continue;
-		matched++;
 		if (*n < keep)
 			hits[(*n)++] =
 			    (struct hit){f->st.uidvalidity, e->uid, e->received, 0, thread};
+		if (all && matched < MEMO_HITS)
+			all[matched] =
+			    (struct hit){f->st.uidvalidity, e->uid, e->received, 0, thread};
+		matched++;
 	}
 	if (memo) {
 		*total += memo->total;
 	} else if (want_total) {
 		*total += matched;
-		memo_keep(v, key, matched);
+		if (matched > MEMO_HITS) {
+			free(all);
+			all = NULL;
+		}
+		memo_keep(v, key, matched, all);
 	}
 	free(key);
 	jmap_tmap_free(&seen);

@@ -288,8 +288,8 @@ def paint_phase(inst, raw):
     res = {"loads": len(ms), "median_ms": statistics.median(ms), "min_ms": min(ms),
            "max_ms": max(ms), "errors": r["pageErrors"], "login_ms": r.get("login_ms")}
     raw("paint login_to_rows_ms=%s" % r.get("login_ms"))
-    print("  login to first rows: %s ms (the account's first JMAP requests when PAINT runs "
-          "alone: the folder's first sort and thread ids)" % r.get("login_ms"))
+    print("  login to first rows: %s ms (cold only when PAINT runs alone: then it includes "
+          "the folder's first date sort and its thread ids)" % r.get("login_ms"))
     print("  first rows of the inbox (fresh context each): median %.0f ms (%.0f-%.0f), %d loads; "
           "first contentful paint median %.0f ms%s" % (
               res["median_ms"], res["min_ms"], res["max_ms"], len(ms),
