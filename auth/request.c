@@ -34,6 +34,7 @@
  * gave, with blanks, controls, commas and parentheses made '?'.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,37 @@ static struct {
 	char dummy[512];	    /* a hash of the default scheme, for unknown users */
 	unsigned char fake_key[32]; /* SCRAM salts of unknown users */
 } reqs;
+
+/*
+ * The dummy is hashed by the first job of any kind, not at start: the
+ * default scheme (yescrypt) takes 16 MiB while it hashes, which an
+ * auth process that never sees a login (a relay-only host, most of the
+ * time) should not pay.  Hashed by the first job whatever its user, so
+ * the first reply's extra time tells nothing about the user either.
+ */
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void request_make_dummy(void)
+{
+	char random_pw[33];
+	unsigned char r[16];
+	struct buf err = BUF_INIT;
+	char *h;
+
+	if (RAND_bytes(r, sizeof(r)) != 1) {
+		log_error("cannot draw random bytes for the unknown-user hash");
+		return;
+	}
+	hex_encode(r, sizeof(r), random_pw);
+	h = pw_hash(config_str("auth_password_scheme"), random_pw, &err);
+	if (h == NULL)
+		log_error("auth_password_scheme: %s", buf_cstr(&err));
+	else
+		strlcpy(reqs.dummy, h, sizeof(reqs.dummy));
+	free(h);
+	buf_free(&err);
+	explicit_bzero(random_pw, sizeof(random_pw));
+}
 
 size_t request_count(void)
 {
@@ -397,6 +429,7 @@ static void vjob_run(struct job *job, int worker)
 {
 	struct vjob *j = (struct vjob *)job;
 
+	pthread_once(&dummy_once, request_make_dummy);
 	j->app = -1;
 	if (j->derive) {
 		j->result = pw_scram_keys(j->stored, j->salt, sizeof(j->salt), &j->keys) == 0;
@@ -822,18 +855,10 @@ void request_continue(struct areq *q, const struct auth_request *r)
 
 void request_init(void)
 {
-	char random_pw[33];
-	unsigned char r[16];
-	struct buf err = BUF_INIT;
-	char *h;
+	const char *scheme = config_str("auth_password_scheme");
 
-	if (RAND_bytes(reqs.fake_key, sizeof(reqs.fake_key)) != 1 || RAND_bytes(r, sizeof(r)) != 1)
+	if (RAND_bytes(reqs.fake_key, sizeof(reqs.fake_key)) != 1)
 		log_fatal("cannot draw random bytes");
-	hex_encode(r, sizeof(r), random_pw);
-	h = pw_hash(config_str("auth_password_scheme"), random_pw, &err);
-	if (h == NULL)
-		log_fatal("auth_password_scheme: %s", buf_cstr(&err));
-	strlcpy(reqs.dummy, h, sizeof(reqs.dummy));
-	free(h);
-	buf_free(&err);
+	if (!pw_hash_scheme_ok(scheme))
+		log_fatal("auth_password_scheme: cannot make passwords of scheme %s", scheme);
 }

@@ -41,6 +41,18 @@ static void append_fail(struct imap_append_state *a, bool bad, const char *fmt, 
 	a->cur = NULL;
 }
 
+/* The store refused or failed: its text for the client (imap_store_error_text). */
+static void append_store_fail(struct imap_client *c, struct imap_append_state *a)
+{
+	struct buf text = BUF_INIT;
+
+	if (a->err == NULL) {
+		imap_store_error_text(c, "Append", a->mailbox, &text);
+		append_fail(a, false, "%s", buf_cstr(&text));
+	}
+	buf_free(&text);
+}
+
 void imap_append_abort(struct imap_client *c)
 {
 	struct imap_append_state *a = c->append;
@@ -72,9 +84,14 @@ static void append_open(struct imap_client *c, const struct imap_command *pc)
 		append_fail(a, true, "Invalid mailbox name.%s", NULL);
 		return;
 	}
-	if ((a->mailbox = imap_mailbox_from_client(c, s)) == NULL ||
-	    mstore_status(c->store, a->mailbox, &st, false) < 0)
+	if ((a->mailbox = imap_mailbox_from_client(c, s)) == NULL)
 		append_fail(a, false, "[TRYCREATE] Mailbox doesn't exist: %s", s);
+	else if (mstore_status(c->store, a->mailbox, &st, false) < 0) {
+		if (mstore_error(c->store) == MSTORE_ENOTFOUND)
+			append_fail(a, false, "[TRYCREATE] Mailbox doesn't exist: %s", s);
+		else
+			append_store_fail(c, a); /* it exists but cannot be read */
+	}
 }
 
 bool imap_append_literal(struct imap_client *c)
@@ -105,7 +122,7 @@ bool imap_append_literal(struct imap_client *c)
 		a->cur = mstore_save_begin(c->store, a->mailbox, &o);
 		free(kw);
 		if (a->cur == NULL)
-			append_fail(a, false, "%s", mstore_strerror(c->store));
+			append_store_fail(c, a);
 	}
 	imap_append_msg_free(&m);
 	if (a->err && li->sync) {
@@ -140,7 +157,7 @@ void imap_append_data(struct imap_client *c, const char *p, size_t len)
 		return;
 	}
 	if (mstore_save_write(a->cur, p, len) < 0)
-		append_fail(a, false, "%s", mstore_strerror(c->store));
+		append_store_fail(c, a);
 }
 
 void imap_cmd_append(struct imap_client *c, const struct imap_command *cmd)
@@ -170,7 +187,7 @@ void imap_cmd_append(struct imap_client *c, const struct imap_command *cmd)
 	if (mstore_save_commit_all(a->saves, a->nsaves, got, &uv) < 0) {
 		/* RFC 3502: none of the messages is added. */
 		a->nsaves = 0;
-		imap_reply_store_error(c, cmd->tag, "Append");
+		imap_reply_store_error(c, cmd->tag, "Append", a->mailbox);
 		imap_append_abort(c);
 		free(got);
 		return;

@@ -173,8 +173,14 @@ void imap_untagged(struct imap_client *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Flags as "(\Seen $Label)" of a message. */
 void imap_write_flags(struct imap_client *c, struct buf *out, const struct mstore_msg *m);
-/* "NO [reason] text" from the store's error. */
-void imap_reply_store_error(struct imap_client *c, const char *tag, const char *what);
+/* "NO [reason] text" from the store's error; a failure of the system is
+ * logged with its detail (and the mailbox, NULL if none) and the client
+ * gets a text without it. */
+void imap_reply_store_error(
+    struct imap_client *c, const char *tag, const char *what, const char *mailbox);
+/* The text of that reply ("[reason] text"), into out. */
+void imap_store_error_text(
+    struct imap_client *c, const char *what, const char *mailbox, struct buf *out);
 /* Client mailbox name (mUTF-7 unless UTF8) to the store's; NULL if bad. */
 char *imap_mailbox_from_client(struct imap_client *c, const char *name);
 void imap_mailbox_to_client(struct imap_client *c, const char *name, struct buf *out);

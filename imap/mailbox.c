@@ -200,7 +200,7 @@ void imap_cmd_select(struct imap_client *c, const struct imap_command *cmd)
 			imap_reply(c, cmd->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s",
 			    sel.mailbox);
 		else
-			imap_reply_store_error(c, cmd->tag, "Select");
+			imap_reply_store_error(c, cmd->tag, "Select", name);
 		free(name);
 		imap_select_free(&sel);
 		return;
@@ -237,7 +237,7 @@ void imap_cmd_close(struct imap_client *c, const struct imap_command *cmd)
 
 	/* CLOSE expunges silently (RFC 9051 6.4.1); durable before the OK. */
 	if (close && !c->readonly && mstore_view_expunge(c->view, NULL, 0) < 0) {
-		imap_reply_store_error(c, cmd->tag, "Close");
+		imap_reply_store_error(c, cmd->tag, "Close", mstore_view_name(c->view));
 		return;
 	}
 	close_view(c, false);
@@ -291,7 +291,7 @@ void imap_cmd_create(struct imap_client *c, const struct imap_command *cmd)
 	if (str_case_eq(name, "INBOX"))
 		imap_reply(c, cmd->tag, "NO", "[ALREADYEXISTS] Mailbox already exists");
 	else if (mstore_folder_create(c->store, name, roles) < 0)
-		imap_reply_store_error(c, cmd->tag, "Create");
+		imap_reply_store_error(c, cmd->tag, "Create", name);
 	else
 		imap_reply(c, cmd->tag, "OK", "Create completed.");
 	free(name);
@@ -313,7 +313,7 @@ void imap_cmd_delete(struct imap_client *c, const struct imap_command *cmd)
 		if (c->view && strcmp(mstore_view_name(c->view), name) == 0)
 			close_view(c, true);
 		if (mstore_folder_delete(c->store, name) < 0)
-			imap_reply_store_error(c, cmd->tag, "Delete");
+			imap_reply_store_error(c, cmd->tag, "Delete", name);
 		else
 			imap_reply(c, cmd->tag, "OK", "Delete completed.");
 	}
@@ -336,7 +336,7 @@ void imap_cmd_rename(struct imap_client *c, const struct imap_command *cmd)
 	if (str_case_eq(from, "INBOX"))
 		imap_reply(c, cmd->tag, "NO", "[CANNOT] Renaming INBOX isn't supported.");
 	else if (mstore_folder_rename(c->store, from, to) < 0)
-		imap_reply_store_error(c, cmd->tag, "Rename");
+		imap_reply_store_error(c, cmd->tag, "Rename", from);
 	else
 		imap_reply(c, cmd->tag, "OK", "Rename completed.");
 	free(from);
@@ -355,7 +355,7 @@ void imap_cmd_subscribe(struct imap_client *c, const struct imap_command *cmd)
 	if ((name = mailbox_arg(c, cmd, &cmd->args[0])) == NULL)
 		return;
 	if (mstore_subscribe(c->store, name, on) < 0)
-		imap_reply_store_error(c, cmd->tag, on ? "Subscribe" : "Unsubscribe");
+		imap_reply_store_error(c, cmd->tag, on ? "Subscribe" : "Unsubscribe", name);
 	else
 		imap_reply(c, cmd->tag, "OK", "%s completed.", on ? "Subscribe" : "Unsubscribe");
 	free(name);
@@ -408,10 +408,12 @@ void imap_cmd_status(struct imap_client *c, const struct imap_command *cmd)
 		c->condstore_seen = true;
 	if ((name = imap_mailbox_from_client(c, mailbox)) == NULL)
 		imap_reply(c, cmd->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", mailbox);
-	else if (!status_write(c, name, items))
-		imap_reply(c, cmd->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", mailbox);
-	else
+	else if (status_write(c, name, items))
 		imap_reply(c, cmd->tag, "OK", "Status completed.");
+	else if (mstore_error(c->store) == MSTORE_ENOTFOUND)
+		imap_reply(c, cmd->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", mailbox);
+	else /* it exists but cannot be read */
+		imap_reply_store_error(c, cmd->tag, "Status", name);
 	free(name);
 	free(mailbox);
 }
@@ -541,7 +543,7 @@ void imap_cmd_list(struct imap_client *c, const struct imap_command *cmd)
 		return;
 	}
 	if (mstore_list(c->store, &fs, &n) < 0) {
-		imap_reply_store_error(c, cmd->tag, "List");
+		imap_reply_store_error(c, cmd->tag, "List", NULL);
 		imap_list_free(&l);
 		return;
 	}
@@ -622,7 +624,11 @@ void imap_cmd_getquotaroot(struct imap_client *c, const struct imap_command *cmd
 	}
 	name = imap_mailbox_from_client(c, mailbox);
 	if (name == NULL || mstore_status(c->store, name, &st, false) < 0) {
-		imap_reply(c, cmd->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", mailbox);
+		if (name == NULL || mstore_error(c->store) == MSTORE_ENOTFOUND)
+			imap_reply(
+			    c, cmd->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %s", mailbox);
+		else /* it exists but cannot be read */
+			imap_reply_store_error(c, cmd->tag, "Getquotaroot", name);
 	} else {
 		bool has = mstore_quota_get(c->store, &q) == 0 &&
 			   (q.limit_bytes != 0 || q.limit_messages != 0);

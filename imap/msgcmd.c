@@ -149,7 +149,7 @@ void imap_cmd_store(struct imap_client *c, const struct imap_command *cmd)
 	x->modseq = c->condstore_seen || (c->enabled & IMAP_EN_CONDSTORE);
 	if (x->nfailed == 0 && x->n > 0 &&
 	    mstore_view_store(c->view, x->uids, x->n, &req, &x->failed, &x->nfailed) < 0) {
-		imap_reply_store_error(c, cmd->tag, "Store");
+		imap_reply_store_error(c, cmd->tag, "Store", mstore_view_name(c->view));
 		free(kw);
 		imap_store_free(&st);
 		store_free(x);
@@ -190,7 +190,10 @@ void imap_cmd_copy(struct imap_client *c, const struct imap_command *cmd)
 	struct mstore_status st;
 	if ((dest = imap_mailbox_from_client(c, s)) == NULL ||
 	    mstore_status(c->store, dest, &st, false) < 0) {
-		imap_reply(c, cmd->tag, "NO", "[TRYCREATE] Mailbox doesn't exist: %s", s);
+		if (dest == NULL || mstore_error(c->store) == MSTORE_ENOTFOUND)
+			imap_reply(c, cmd->tag, "NO", "[TRYCREATE] Mailbox doesn't exist: %s", s);
+		else /* it exists but cannot be read */
+			imap_reply_store_error(c, cmd->tag, move ? "Move" : "Copy", dest);
 		free(dest);
 		return;
 	}
@@ -208,7 +211,7 @@ void imap_cmd_copy(struct imap_client *c, const struct imap_command *cmd)
 		if (mstore_error(c->store) == MSTORE_ENOTFOUND)
 			imap_reply(c, cmd->tag, "NO", "[TRYCREATE] Mailbox doesn't exist: %s", s);
 		else
-			imap_reply_store_error(c, cmd->tag, move ? "Move" : "Copy");
+			imap_reply_store_error(c, cmd->tag, move ? "Move" : "Copy", dest);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -271,7 +274,7 @@ void imap_cmd_expunge(struct imap_client *c, const struct imap_command *cmd)
 		}
 	}
 	if (mstore_view_expunge(c->view, uid ? uids : NULL, k) < 0)
-		imap_reply_store_error(c, cmd->tag, "Expunge");
+		imap_reply_store_error(c, cmd->tag, "Expunge", mstore_view_name(c->view));
 	else
 		imap_reply(c, cmd->tag, "OK", "Expunge completed.");
 	free(uids);

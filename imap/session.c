@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "config.h"
 #include "imap.h"
@@ -81,22 +82,71 @@ void imap_reply(struct imap_client *c, const char *tag, const char *status, cons
 	buf_puts(&c->out, "\r\n");
 }
 
-void imap_reply_store_error(struct imap_client *c, const char *tag, const char *what)
+/*
+ * The client's text for the store's last failure.  The store's own
+ * refusals name only what the client gave (a folder, a UID, the quota)
+ * and pass on; a failure of the system names files and errno, so it is
+ * logged with the user and the client gets Dovecot's texts: a full disk
+ * or a lock timeout by name, anything else as an internal error with
+ * the time to find it in the log.
+ */
+void imap_store_error_text(
+    struct imap_client *c, const char *what, const char *mailbox, struct buf *out)
 {
-	const char *code = "[SERVERBUG] ";
+	const char *code = "[SERVERBUG] ", *text = NULL;
+	enum mstore_error e = mstore_error(c->store);
+	bool sys = mstore_errno(c->store) != 0;
 
-	switch (mstore_error(c->store)) {
+	switch (e) {
 	case MSTORE_ENOTFOUND: code = "[NONEXISTENT] "; break;
 	case MSTORE_EEXISTS: code = "[ALREADYEXISTS] "; break;
 	case MSTORE_EINVAL: code = "[CANNOT] "; break;
-	case MSTORE_ETEMP: code = "[INUSE] "; break;
-	case MSTORE_EQUOTA: code = "[OVERQUOTA] "; break;
-	case MSTORE_ENOSPACE: code = "[OVERQUOTA] "; break;
 	case MSTORE_ELIMIT: code = "[LIMIT] "; break;
 	case MSTORE_EEXPUNGED: code = "[EXPUNGEISSUED] "; break;
-	default: break;
+	case MSTORE_EQUOTA:
+		code = "[OVERQUOTA] ";
+		if (sys)
+			text = "Not enough disk quota";
+		break;
+	case MSTORE_ENOSPACE:
+		code = "[OVERQUOTA] ";
+		text = "Not enough disk space";
+		sys = true;
+		break;
+	case MSTORE_ETEMP:
+		code = "[INUSE] ";
+		text = "Timeout while waiting for lock";
+		sys = true;
+		break;
+	default: sys = true; break;
 	}
-	imap_reply(c, tag, "NO", "%s%s failed: %s", code, what, mstore_strerror(c->store));
+	if (sys)
+		log_error("imap(%s): %s failed%s%s%s: %s", c->user, what,
+		    mailbox ? " (mailbox " : "", mailbox ? mailbox : "", mailbox ? ")" : "",
+		    mstore_strerror(c->store));
+	if (text != NULL)
+		buf_printf(out, "%s%s", code, text);
+	else if (!sys)
+		buf_printf(out, "%s%s failed: %s", code, what, mstore_strerror(c->store));
+	else {
+		char when[32];
+		time_t now = time(NULL);
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
+		buf_printf(out,
+		    "%sInternal error occurred. Refer to server log for more information. [%s]",
+		    code, when);
+	}
+}
+
+void imap_reply_store_error(
+    struct imap_client *c, const char *tag, const char *what, const char *mailbox)
+{
+	struct buf text = BUF_INIT;
+
+	imap_store_error_text(c, what, mailbox, &text);
+	imap_reply(c, tag, "NO", "%s", buf_cstr(&text));
+	buf_free(&text);
 }
 
 unsigned imap_write_flags_mode(const struct imap_client *c)

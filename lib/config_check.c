@@ -33,6 +33,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "auth/pwscheme.h"
 #include "buf.h"
 #include "config.h"
 #include "dnsbl.h"
@@ -433,6 +434,11 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		    MTASTS_MAX_AGE);
 	if (strcmp(name, "acme_renew_days") == 0 && !parse_long(val, 1, 3650000, &secs))
 		cc_add(c, CHECK_ERROR, file, line, "%s = %s: not a number of days (1 or more)",
+		    name, val);
+	if (strcmp(name, "auth_password_scheme") == 0 && !pw_hash_scheme_ok(val))
+		cc_add(c, CHECK_ERROR, file, line,
+		    "%s = %s: not a scheme tern can make (CRYPT, BLF-CRYPT, SHA512-CRYPT, "
+		    "SHA256-CRYPT, SCRAM-SHA-256, SSHA256, SSHA512)",
 		    name, val);
 	if (strcmp(name, "acme_server") == 0 && strncmp(val, "https://", 8) != 0)
 		cc_add(c, CHECK_ERROR, file, line, "%s = %s: not an https:// URL", name, val);

@@ -44,10 +44,13 @@ static const struct plan_rule plan_rules[] = {
     {"oqmgr", SERVICE_RUN, "qmgr", NULL, PLAN_PRIVATE | PLAN_FIFO_OK,
 	"tern's qmgr serves Postfix's oqmgr entry"},
     {"pickup", SERVICE_RUN, "pickup", NULL, PLAN_FIFO_OK, NULL},
-    {"smtp", SERVICE_RUN, "smtp", NULL, PLAN_PRIVATE, NULL},
-    {"local", SERVICE_RUN, "local", NULL, PLAN_PRIVATE, NULL},
-    {"error", SERVICE_RUN, "smtp", "error", PLAN_PRIVATE, NULL},
-    {"discard", SERVICE_RUN, "smtp", "discard", PLAN_PRIVATE, NULL},
+    /* The delivery agents start with their first client, as Postfix's
+     * do: a service mail is never routed to costs no process (local's
+     * quota-status, relay, error and discard on most hosts). */
+    {"smtp", SERVICE_RUN, "smtp", NULL, PLAN_PRIVATE | PLAN_ON_DEMAND, NULL},
+    {"local", SERVICE_RUN, "local", NULL, PLAN_PRIVATE | PLAN_ON_DEMAND, NULL},
+    {"error", SERVICE_RUN, "smtp", "error", PLAN_PRIVATE | PLAN_ON_DEMAND, NULL},
+    {"discard", SERVICE_RUN, "smtp", "discard", PLAN_PRIVATE | PLAN_ON_DEMAND, NULL},
     /* Postfix's virtual(8): local delivering every recipient as a
      * virtual mailbox. */
     {"virtual", SERVICE_RUN, "local", "virtual", PLAN_PRIVATE | PLAN_ON_DEMAND, NULL},

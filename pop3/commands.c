@@ -102,6 +102,9 @@ static void cmd_retr(struct pop3_session *s, const struct pop3_cmd *cmd, bool to
 		return;
 	}
 	if ((fd = mstore_view_open_msg(s->view, m->uid)) < 0) {
+		if (mstore_error(s->store) != MSTORE_EEXPUNGED)
+			log_error("pop3(%s): RETR %" PRIu32 ": %s", s->user, num,
+			    mstore_strerror(s->store));
 		pop3_reply(s,
 		    mstore_error(s->store) == MSTORE_EEXPUNGED
 			? "-ERR Message %" PRIu32 " expunged."

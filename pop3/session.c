@@ -111,10 +111,12 @@ static const char *session_open(struct pop3_session *s, const struct postlogin_i
 		return "-ERR [SYS/TEMP] Cannot open the mailbox.";
 	}
 	buf_free(&err);
-	if (mstore_pop3_lock(s->store) < 0)
-		return mstore_error(s->store) == MSTORE_ETEMP
-			   ? "-ERR [IN-USE] Mailbox is locked by another POP3 session."
-			   : "-ERR [SYS/TEMP] Cannot lock the mailbox.";
+	if (mstore_pop3_lock(s->store) < 0) {
+		if (mstore_error(s->store) == MSTORE_ETEMP)
+			return "-ERR [IN-USE] Mailbox is locked by another POP3 session.";
+		log_error("pop3(%s): lock: %s", s->user, mstore_strerror(s->store));
+		return "-ERR [SYS/TEMP] Cannot lock the mailbox.";
+	}
 	if (mstore_view_open(s->store, "INBOX", 0, &s->view) < 0) {
 		log_warn("pop3(%s): INBOX: %s", s->user, mstore_strerror(s->store));
 		return "-ERR [SYS/TEMP] Cannot open INBOX.";

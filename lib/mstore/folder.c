@@ -184,10 +184,13 @@ void mf_unlock(struct mstore_folder *f)
 
 int mf_ulock(struct mstore_folder *f)
 {
+	int stale = ms_lock_stale(f->store);
+
 	if (f->ulock_depth++ > 0)
 		return 0;
-	if (mdlock_take_linked(&f->ulock, f->dfd, UIDLIST_NAME, MDLOCK_UIDLIST_STALE,
-		MDLOCK_UIDLIST_TIMEOUT, f->tmp_fd, &f->ulock_tmpl) < 0) {
+	if (mdlock_take_linked(&f->ulock, f->dfd, UIDLIST_NAME, stale,
+		stale + MDLOCK_UIDLIST_TIMEOUT - MDLOCK_UIDLIST_STALE, f->tmp_fd,
+		&f->ulock_tmpl) < 0) {
 		f->ulock_depth = 0;
 		if (errno == EAGAIN)
 			return ms_fail(f->store, MSTORE_ETEMP,

@@ -104,6 +104,9 @@ enum mstore_error {
 
 enum mstore_error mstore_error(const struct mstore *s);
 const char *mstore_strerror(const struct mstore *s);
+/* The errno of a failure of the system (0 for the store's own refusals);
+ * its mstore_strerror() text names files: for the log, not a client. */
+int mstore_errno(const struct mstore *s);
 
 /* ---- opening a user's store ---- */
 
@@ -126,6 +129,10 @@ struct mstore_opts {
 	/* Quota limits (0: none; then limits written in maildirsize by
 	 * someone else apply). */
 	uint64_t quota_bytes, quota_messages;
+	/* Seconds after which dovecot-uidlist.lock and dovecot-keywords.lock
+	 * are stale when nothing changed (0: Dovecot's 120, MDLOCK_UIDLIST_STALE);
+	 * the wait for them is 2 s longer, as Dovecot's. */
+	unsigned lock_stale_secs;
 };
 
 /* Defaults: no creation, no quota, the built-in special-use names. */

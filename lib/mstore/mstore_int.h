@@ -130,6 +130,8 @@ int ms_fail(struct mstore *s, enum mstore_error e, const char *fmt, ...)
 /* From errno: ENOSPC is MSTORE_ENOSPACE, EDQUOT MSTORE_EQUOTA, ENOENT MSTORE_ENOTFOUND
  * when not_found, others MSTORE_EIO. */
 int ms_fail_errno(struct mstore *s, const char *what, const char *path);
+/* The stale time of the uidlist and keywords dot-locks (opts.lock_stale_secs). */
+int ms_lock_stale(const struct mstore *s);
 const uint8_t *ms_boot_id(struct mstore *s);
 int64_t ms_now_ns(void);
 

@@ -475,7 +475,7 @@ static int rs_assign(struct rs_ctx *c, struct rs_entry **unknown, size_t nunknow
 		const struct rs_entry *e = fresh[k];
 
 		if (next == UINT32_MAX) {
-			r = ms_fail(f->store, MSTORE_ELIMIT, "%s: UIDs exhausted", f->path);
+			r = ms_fail(f->store, MSTORE_ELIMIT, "%s: UIDs exhausted", f->name);
 			break;
 		}
 		uidlist_format_rec(&lines, next, NULL, 0, e->name, e->md.base_len);

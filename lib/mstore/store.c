@@ -63,6 +63,16 @@ const char *mstore_strerror(const struct mstore *s)
 	return s->err == MSTORE_OK ? "no error" : s->errstr;
 }
 
+int ms_lock_stale(const struct mstore *s)
+{
+	return s->opts.lock_stale_secs ? (int)s->opts.lock_stale_secs : MDLOCK_UIDLIST_STALE;
+}
+
+int mstore_errno(const struct mstore *s)
+{
+	return s->err == MSTORE_OK ? 0 : s->err_errno;
+}
+
 int64_t ms_now_ns(void)
 {
 	struct timespec ts;

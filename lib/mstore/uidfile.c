@@ -371,7 +371,7 @@ static int kf_write(struct mstore_folder *f)
 	int r = 0;
 
 	keywords_format(&f->kw, &text);
-	if (mdlock_take(&l, f->dfd, KEYWORDS_NAME, MDLOCK_UIDLIST_STALE, 0, MF_FILE_MODE) < 0) {
+	if (mdlock_take(&l, f->dfd, KEYWORDS_NAME, ms_lock_stale(f->store), 0, MF_FILE_MODE) < 0) {
 		buf_free(&text);
 		if (errno == EAGAIN)
 			return ms_fail(f->store, MSTORE_ETEMP, "%s.lock: busy", KEYWORDS_NAME);

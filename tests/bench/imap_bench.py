@@ -30,10 +30,9 @@ messages (scaled, at least 5,000), SELECT Big + UID FETCH 1:* (FLAGS):
 """
 import os
 import random
-import shutil
-import socket
-import subprocess
 import time
+
+from mailsrv import Client, MailPair, make_messages
 
 USER, PW = "reader@bench.test", "a-bench-password"
 NMSG = 10000
@@ -41,90 +40,6 @@ NBIG = 100000
 RETR = 2000
 REPS = 3
 NEEDLE = "zanzibarquux"
-WORDS = ("mail server index folder message client header body search fetch "
-         "dovecot tern quick brown fox jumps over the lazy dog").split()
-
-
-def make_messages(cur, n, uid, gid, rng, sizes=(1, 2, 2, 4, 4, 8, 16, 24)):
-    """n message files in cur/, owned by uid:gid."""
-    now = int(time.time()) - n
-    for i in range(n):
-        size = rng.choice(sizes) * 1024
-        words = []
-        total = 0
-        while total < size:
-            w = rng.choice(WORDS)
-            words.append(w)
-            total += len(w) + 1
-        if i == n // 2:
-            words.append(NEEDLE)
-        text = "\n".join(" ".join(words[k:k + 12]) for k in range(0, len(words), 12))
-        hdr = ("From: Sender %d <sender%d@example.org>\nTo: %s\nSubject: message %d about %s\n"
-               "Date: Sun, 6 Dec 2026 10:%02d:%02d +0000\nMessage-ID: <%d.bench@example.org>\n"
-               % (i % 50, i % 50, USER, i, rng.choice(WORDS), (i // 60) % 60, i % 60, i))
-        if i % 10 == 0:
-            body = ("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=BB\n\n"
-                    "--BB\nContent-Type: text/plain\n\n%s\n--BB\n"
-                    "Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64"
-                    "\n\nAAECAwQFBgcICQoLDA0ODw==\n--BB--\n" % text)
-        else:
-            body = "\n" + text + "\n"
-        data = (hdr + body).encode()
-        flags = "S" if i % 3 == 0 else ""
-        name = "%d.M%06dP1.bench,S=%d:2,%s" % (now + i, i, len(data), flags)
-        path = os.path.join(cur, name)
-        with open(path, "wb") as f:
-            f.write(data)
-        os.utime(path, (now + i, now + i))
-        os.chown(path, uid, gid)
-
-
-class Client:
-    """A raw line client; answers are read as bytes up to the tagged line."""
-
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=300)
-        self.buf = b""
-        self.read_line()
-
-    def read_line(self):
-        while b"\r\n" not in self.buf:
-            self._more()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _more(self):
-        chunk = self.s.recv(1 << 20)
-        if not chunk:
-            raise EOFError(self.buf[-200:])
-        self.buf += chunk
-
-    def until(self, marker, start=0):
-        """Reads until marker (bytes) and the end of its line; returns the
-        bytes before and the line."""
-        while True:
-            i = self.buf.find(marker, start)
-            if i >= 0:
-                j = self.buf.find(b"\r\n", i + len(marker))
-                if j >= 0:
-                    out, line = self.buf[:i], self.buf[i:j]
-                    self.buf = self.buf[j + 2:]
-                    return out, line
-            start = max(0, len(self.buf) - len(marker) - 2)
-            self._more()
-
-    def imap(self, tag, text):
-        """Sends a command; the untagged answers as bytes (after OK)."""
-        self.s.sendall(b"%s %s\r\n" % (tag, text))
-        self.buf = b"\r\n" + self.buf  # the tagged line may come first
-        out, line = self.until(b"\r\n%s " % tag)
-        line = line[2:]
-        if not line.startswith(tag + b" OK"):
-            raise RuntimeError("%r: %r" % (text, line[:200]))
-        return out
-
-    def close(self):
-        self.s.close()
 
 
 def imap_session(port, commands):
@@ -157,107 +72,36 @@ def pop3_session(port, nretr):
     return got
 
 
-DOVECOT_CONF = """
-protocols = imap pop3
-listen = 127.0.0.1
-base_dir = {d}/run
-state_dir = {d}/state
-log_path = {d}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-mail_location = maildir:{maildir}
-mail_max_userip_connections = 0
-passdb {{
-  driver = static
-  args = password={pw}
-}}
-userdb {{
-  driver = static
-  args = uid={uid} gid={gid} home={maildir}
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {imap}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    address = 127.0.0.1
-    port = {pop3}
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-"""
-
-
 def imap_phase(tern_bin, tmp, group_cls, raw, run, free_port, wait_until, port_open, scale):
     """Runs the phase; returns a dict for the summary (or None on failure)."""
     n = max(500, int(NMSG * scale))
     nretr = max(100, int(RETR * scale))
-    d = os.path.join(tmp, "tern-imap")
-    ports = {k: free_port() for k in ("smtp", "sub", "imap", "pop3", "dimap", "dpop3")}
-    r = run([tern_bin, "init", d, "--smtp", "127.0.0.1:%d" % ports["smtp"], "--submission",
-             "127.0.0.1:%d" % ports["sub"], "--imap", "127.0.0.1:%d" % ports["imap"],
-             "--pop3", "127.0.0.1:%d" % ports["pop3"], "--domain", "bench.test"])
-    if r.returncode != 0:
-        raw("imap FAILED tern init: %s" % r.stderr)
-        return None
-    with open(os.path.join(d, "etc", "main.cf"), "a") as f:
-        f.write("\n# added by make bench (IMAP)\nimap_max_user_connections = 0\n"
-                "mailbox_autocreate = no\n")
-    r = run([tern_bin, "-c", d, "user", "add", USER, "--stdin"], input=PW + "\n")
-    if r.returncode != 0:
-        raw("imap FAILED tern user add: %s" % r.stderr)
-        return None
-    md = os.path.join(d, "mail", "bench.test", "reader")
-    st = os.stat(md)
-    for sub in ("cur", "new", "tmp"):
-        os.makedirs(os.path.join(md, sub), exist_ok=True)
-        os.chown(os.path.join(md, sub), st.st_uid, st.st_gid)
-    t0 = time.monotonic()
-    make_messages(os.path.join(md, "cur"), n, st.st_uid, st.st_gid, random.Random(42))
-    raw("imap maildir messages=%d made_in_s=%.1f" % (n, time.monotonic() - t0))
-    nbig = max(5000, int(NBIG * scale))
-    big = os.path.join(md, ".Big")
-    for sub in ("", "cur", "new", "tmp"):
-        os.makedirs(os.path.join(big, sub), exist_ok=True)
-        os.chown(os.path.join(big, sub), st.st_uid, st.st_gid)
-    open(os.path.join(big, "maildirfolder"), "w").close()
-    os.chown(os.path.join(big, "maildirfolder"), st.st_uid, st.st_gid)
-    t0 = time.monotonic()
-    make_messages(os.path.join(big, "cur"), nbig, st.st_uid, st.st_gid, random.Random(7),
-                  sizes=(1,))
-    raw("imap big folder messages=%d made_in_s=%.1f" % (nbig, time.monotonic() - t0))
-    dd = os.path.join(tmp, "dovecot")
-    os.makedirs(os.path.join(dd, "state"))
-    os.chmod(dd, 0o755)
-    conf = os.path.join(dd, "dovecot.conf")
-    with open(conf, "w") as f:
-        f.write(DOVECOT_CONF.format(d=dd, maildir=md, pw=PW, uid=st.st_uid, gid=st.st_gid,
-                                    imap=ports["dimap"], pop3=ports["dpop3"]))
-    groups = {"tern": group_cls("imap-tern"), "dovecot": group_cls("imap-dovecot")}
-    dproc = None
+    pair = MailPair("imap", tern_bin, tmp, group_cls, raw, run, free_port, [USER], PW)
     out = {}
     try:
-        r = run([tern_bin, "-c", d, "start"], preexec_fn=groups["tern"].preexec)
-        if r.returncode != 0 or not wait_until(lambda: port_open(ports["imap"]), 20):
-            raw("imap FAILED tern start: %s%s" % (r.stdout, r.stderr))
+        if not pair.prepare():
             return None
-        dproc = subprocess.Popen(["dovecot", "-F", "-c", conf], stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, preexec_fn=groups["dovecot"].preexec)
-        if not wait_until(lambda: port_open(ports["dimap"]), 20):
-            raw("imap FAILED dovecot start")
+        md = pair.maildir(USER)
+        uid, gid = pair.owner
+        t0 = time.monotonic()
+        make_messages(os.path.join(md, "cur"), n, uid, gid, random.Random(42), USER,
+                      needle=NEEDLE)
+        raw("imap maildir messages=%d made_in_s=%.1f" % (n, time.monotonic() - t0))
+        nbig = max(5000, int(NBIG * scale))
+        big = os.path.join(md, ".Big")
+        for sub in ("", "cur", "new", "tmp"):
+            os.makedirs(os.path.join(big, sub), exist_ok=True)
+            os.chown(os.path.join(big, sub), uid, gid)
+        open(os.path.join(big, "maildirfolder"), "w").close()
+        os.chown(os.path.join(big, "maildirfolder"), uid, gid)
+        t0 = time.monotonic()
+        make_messages(os.path.join(big, "cur"), nbig, uid, gid, random.Random(7), USER,
+                      sizes=(1,))
+        raw("imap big folder messages=%d made_in_s=%.1f" % (nbig, time.monotonic() - t0))
+        if not pair.start(wait_until, port_open):
             return None
-        wait_until(lambda: port_open(ports["pop3"]) and port_open(ports["dpop3"]), 20)
-        iport = {"tern": ports["imap"], "dovecot": ports["dimap"]}
-        pport = {"tern": ports["pop3"], "dovecot": ports["dpop3"]}
+        groups = pair.groups
+        iport, pport = pair.iport, pair.pport
         ops = [
             ("imap-headers", lambda p: imap_session(iport[p], [
                 b"EXAMINE INBOX", b"FETCH 1:* (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS "
@@ -326,17 +170,7 @@ def imap_phase(tern_bin, tmp, group_cls, raw, run, free_port, wait_until, port_o
                     name, answers.get("tern")[:200], answers.get("dovecot")[:200]))
         out["n"], out["nretr"] = n, nretr
     finally:
-        run([tern_bin, "-c", d, "stop"], timeout=60)
-        if dproc:
-            dproc.terminate()
-            try:
-                dproc.wait(30)
-            except subprocess.TimeoutExpired:
-                dproc.kill()
-        for g in groups.values():
-            g.kill_rest()
-        shutil.rmtree(d, ignore_errors=True)
-        shutil.rmtree(dd, ignore_errors=True)
+        pair.stop()
     return out
 
 

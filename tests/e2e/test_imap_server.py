@@ -11,7 +11,7 @@ import time
 import unittest
 import zlib
 
-from tern_instance import BUILD, Instance
+from tern_instance import BUILD, Instance, wait_until
 
 IMAP = os.path.join(BUILD, "libexec", "imap")
 USER = "u@example.com"
@@ -402,7 +402,11 @@ class ImapServerTest(unittest.TestCase):
         NO and nothing of a selection before it (no untagged EXISTS, no
         OK then BYE); the mailbox selected before is deselected (RFC 9051
         6.3.2) and the session goes on.  A damaged index alone is no
-        failure: it is rebuilt from the Maildir, with the same UIDs."""
+        failure: it is rebuilt from the Maildir, with the same UIDs.
+        The client's text is Dovecot's generic one (no path, no errno
+        text), for APPEND, COPY and STATUS of such a folder too (not
+        TRYCREATE or NONEXISTENT: it exists); the detail goes to the log
+        with the user."""
         r = self.raw()
         for name in (b"Bad", b"Damaged", b"NoList"):
             out, tag = r.cmd(b"c", b"CREATE " + name)
@@ -436,12 +440,17 @@ class ImapServerTest(unittest.TestCase):
             with open(os.path.join(damaged, n), "r+b") as f:
                 f.write(b"\xde\xad" * 64)
 
+        log_start = len(self.inst.log())
         r = self.raw()
         out, tag = r.cmd(b"s1", b"SELECT INBOX")
         self.assertTrue(tag.startswith(b"s1 OK [READ-WRITE]"), tag)
+        generic = (rb"^s2 NO \[SERVERBUG\] Internal error occurred\. Refer to server log "
+                   rb"for more information\. \[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\]$")
         for cmd in (b"SELECT Bad", b"EXAMINE Bad", b"SELECT NoList", b"EXAMINE NoList"):
             out, tag = r.cmd(b"s2", cmd)
-            self.assertTrue(tag.startswith(b"s2 NO "), (cmd, tag))
+            self.assertRegex(tag, generic, cmd)
+            for leak in (md.encode(), b"directory", b"open cur", b"uidlist", b"/"):
+                self.assertNotIn(leak, tag.lower(), cmd)
             self.assertEqual(out, [], cmd)
             # Deselected: a command of the selected state is refused.
             out, tag = r.cmd(b"f", b"FETCH 1 FLAGS")
@@ -454,7 +463,35 @@ class ImapServerTest(unittest.TestCase):
         self.assertIn(b"Message-ID: <1@example.com>", b"".join(out))
         out, tag = r.cmd(b"s4", b"SELECT INBOX")
         self.assertTrue(tag.startswith(b"s4 OK [READ-WRITE]"), tag)
+        # APPEND and COPY into the broken folder: the same generic text
+        # (not TRYCREATE: it exists); a folder that does not: TRYCREATE.
+        out, tag = r.cmd(b"s2", b"APPEND Bad {%d+}\r\n%s" % (len(MSG1), MSG1))
+        self.assertRegex(tag, generic)
+        out, tag = r.cmd(b"s2", b"COPY 1 Bad")
+        self.assertRegex(tag, generic)
+        out, tag = r.cmd(b"s2", b"STATUS Bad (MESSAGES)")
+        self.assertRegex(tag, generic)
+        out, tag = r.cmd(b"t", b"STATUS Nowhere (MESSAGES)")
+        self.assertTrue(tag.startswith(b"t NO [NONEXISTENT]"), tag)
+        out, tag = r.cmd(b"a", b"APPEND Nowhere {%d+}\r\n%s" % (len(MSG1), MSG1))
+        self.assertTrue(tag.startswith(b"a NO [TRYCREATE]"), tag)
+        out, tag = r.cmd(b"c", b"COPY 1 Nowhere")
+        self.assertTrue(tag.startswith(b"c NO [TRYCREATE]"), tag)
         self.assertEqual(r.p.poll(), None)
+        # The detail is in the log, after this test's start, with the user.
+        def detail():
+            new = self.inst.log()[log_start:].splitlines()
+            return [l for l in new if "imap(%s): Select failed (mailbox " % USER in l]
+        lines = wait_until(lambda: len(detail()) >= 4, what="Select failures logged")
+        lines = detail()
+        self.assertEqual(len([l for l in lines if "(mailbox Bad): open cur: Not a directory"
+                              in l]), 2, lines)
+        self.assertEqual(len([l for l in lines if "(mailbox NoList): read dovecot-uidlist: "
+                              "Is a directory" in l]), 2, lines)
+        for what in ("Append", "Copy", "Status"):
+            logged = [l for l in self.inst.log()[log_start:].splitlines()
+                      if "imap(%s): %s failed (mailbox Bad): " % (USER, what) in l]
+            self.assertTrue(logged and "Not a directory" in logged[0], (what, logged))
 
     def test_multiappend_all_or_none(self):
         """RFC 3502: a MULTIAPPEND whose messages each fit the quota but

@@ -104,7 +104,7 @@ static void test_parameters(void **state)
 	      "lmtp_destination_recipient_limit = 1\nline_length_limit = 2k\n"
 	      "soft_bounce = perhaps\nsmtpd_timeout = 5y\nmessage_size_limit = 10MB\n"
 	      "dmarc_organizational_domain = psl\nsmtpd_spf_policy = Mark\n"
-	      "smtpd_spf_helo_policy = strict\n",
+	      "smtpd_spf_helo_policy = strict\nauth_password_scheme = MD5\n",
 	    MASTER_OK, &r);
 	expect(&r, CHECK_WARN, "main.cf", 2, "unknown parameter foo_bar");
 	expect(&r, CHECK_WARN, "main.cf", 8, "append_dot_mydomain = yes is not supported");
@@ -120,13 +120,15 @@ static void test_parameters(void **state)
 	    "dmarc_organizational_domain = psl: not dns_tree_walk or public_suffix_list");
 	expect(&r, CHECK_ERROR, "main.cf", 20,
 	    "smtpd_spf_helo_policy = strict: not none, mark or reject");
+	expect(&r, CHECK_ERROR, "main.cf", 21,
+	    "auth_password_scheme = MD5: not a scheme tern can make");
 	absent(&r, "smtpd_spf_policy");
 	absent(&r, "mine");
 	absent(&r, "biff");
 	absent(&r, "compatibility_level");
 	absent(&r, "virtual_alias_maps");
 	absent(&r, "relay_destination");
-	assert_int_equal(r.errors, 6);
+	assert_int_equal(r.errors, 7);
 	assert_int_equal(r.warnings, 4);
 	check_report_free(&r);
 }

@@ -280,7 +280,14 @@ static void test_plan(void **state)
 	assert_string_equal(p.program, "pipe");
 	assert_true(p.on_demand);
 	assert_true(p.private_);
+	/* The delivery agents start with their first client. */
 	plan_of("smtp unix - - y - - smtp\n", &p);
+	assert_true(p.on_demand);
+	plan_of("quota-status unix - n n - 2 local quota-status\n", &p);
+	assert_true(p.on_demand);
+	plan_of("qmgr unix n - n 300 1 qmgr\n", &p);
+	assert_false(p.on_demand);
+	plan_of("cleanup unix n - n - 0 cleanup\n", &p);
 	assert_false(p.on_demand);
 	/* virtual is a mode of tern's local program, started on demand. */
 	plan_of("virtual unix - n n - - virtual\n", &p);

@@ -36,7 +36,8 @@ struct fx {
 	struct mstore *a, *b;
 };
 
-static struct mstore *open_store(const char *dir, bool autocreate)
+/* stale_secs: the dot-locks' stale time (0: Dovecot's 120 s). */
+static struct mstore *open_store_stale(const char *dir, bool autocreate, unsigned stale_secs)
 {
 	struct mstore_opts o;
 	struct buf err = BUF_INIT;
@@ -46,11 +47,17 @@ static struct mstore *open_store(const char *dir, bool autocreate)
 	o.create = true;
 	o.autocreate = autocreate;
 	o.autosubscribe = autocreate;
+	o.lock_stale_secs = stale_secs;
 	s = mstore_open(dir, &o, &err);
 	if (s == NULL)
 		fail_msg("open: %s", buf_cstr(&err));
 	buf_free(&err);
 	return s;
+}
+
+static struct mstore *open_store(const char *dir, bool autocreate)
+{
+	return open_store_stale(dir, autocreate, 0);
 }
 
 static int setup(void **state)
@@ -1012,8 +1019,12 @@ static void test_stale_locks(void **state)
 	char *lock = path_in(f, "dovecot-uidlist.lock"), host[256] = "localhost";
 	struct timespec old[2] = {{time(NULL) - 500, 0}, {time(NULL) - 500, 0}};
 	char *ul = path_in(f, "dovecot-uidlist");
+	/* A store judging locks stale after 2 s, not Dovecot's 120 s. */
+	struct mstore *quick = open_store_stale(f->dir, false, 2);
 	FILE *fp;
 
+	assert_int_equal(ms_lock_stale(f->a), MDLOCK_UIDLIST_STALE);
+	assert_int_equal(ms_lock_stale(quick), 2);
 	save(f->a, "INBOX", "Subject: first\n\n", 0, NULL);
 	gethostname(host, sizeof(host) - 1);
 	/* a pid that cannot exist on this host */
@@ -1023,13 +1034,15 @@ static void test_stale_locks(void **state)
 	assert_int_equal(save(f->b, "INBOX", "Subject: dead\n\n", 0, NULL), 2);
 	assert_int_not_equal(access(lock, F_OK), 0);
 	/* a live pid on another host: stale only by age, with the uidlist
-	 * unchanged as long */
+	 * unchanged as long (the lock's ctime is now: it ages for 2 s) */
 	fp = fopen(lock, "w");
 	fprintf(fp, "1:elsewhere.example");
 	fclose(fp);
 	assert_int_equal(utimensat(AT_FDCWD, lock, old, 0), 0);
 	assert_int_equal(utimensat(AT_FDCWD, ul, old, 0), 0);
-	assert_int_equal(save(f->b, "INBOX", "Subject: old\n\n", 0, NULL), 3);
+	assert_int_equal(save(quick, "INBOX", "Subject: old\n\n", 0, NULL), 3);
+	assert_int_not_equal(access(lock, F_OK), 0);
+	mstore_close(quick);
 	free(lock);
 	free(ul);
 }
