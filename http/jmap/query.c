@@ -383,41 +383,52 @@ static void heap_add(struct hit *h, size_t *n, size_t keep, const struct hit *x)
 /* The totals of the last walked queries, by folder state and query: the
  * next page of the same list (or the same page again) walks only to its
  * end.  A query with at most MEMO_HITS hits (a search, say) keeps them
- * all and walks nothing the next time.  Any change of the folder (its
- * HIGHESTMODSEQ, count or UIDVALIDITY) makes them stale. */
+ * all and walks nothing the next time.  A new or expunged message (the
+ * count or the highest UID moves: UIDs only grow) or a new UIDVALIDITY
+ * makes them stale, and so does any flag change (HIGHESTMODSEQ) when
+ * the filter tests keywords; threads and texts do not change. */
 #define MEMOS 8
 #define MEMO_HITS 1000
 
 static struct memo {
-	uint32_t uv, count;
-	uint64_t modseq;
+	uint32_t uv, count, last;
+	uint64_t modseq; /* 0 when no keyword is tested */
 	char *key;
 	size_t total;
 	struct hit *hits; /* all of them, or NULL */
 } memos[MEMOS];
 static unsigned memo_next;
 
-static struct memo *memo_find(struct mstore_view *v, const char *key)
+static uint32_t view_last(struct mstore_view *v)
+{
+	uint32_t count = mstore_view_count(v);
+
+	return count ? mstore_view_uid(v, count) : 0;
+}
+
+static struct memo *memo_find(struct mstore_view *v, const char *key, bool flags)
 {
 	for (unsigned i = 0; i < MEMOS; i++) {
 		struct memo *m = &memos[i];
 
 		if (m->key && strcmp(m->key, key) == 0 && m->uv == mstore_view_uidvalidity(v) &&
-		    m->count == mstore_view_count(v) && m->modseq == mstore_view_highest_modseq(v))
+		    m->count == mstore_view_count(v) && m->last == view_last(v) &&
+		    m->modseq == (flags ? mstore_view_highest_modseq(v) : 0))
 			return m;
 	}
 	return NULL;
 }
 
 /* Takes hits (NULL, or all total of them). */
-static void memo_keep(struct mstore_view *v, const char *key, size_t total, struct hit *hits)
+static void memo_keep(
+    struct mstore_view *v, const char *key, bool flags, size_t total, struct hit *hits)
 {
 	struct memo *m = &memos[memo_next++ % MEMOS];
 
 	free(m->key);
 	free(m->hits);
-	*m = (struct memo){mstore_view_uidvalidity(v), mstore_view_count(v),
-	    mstore_view_highest_modseq(v), xstrdup(key), total, hits};
+	*m = (struct memo){mstore_view_uidvalidity(v), mstore_view_count(v), view_last(v),
+	    flags ? mstore_view_highest_modseq(v) : 0, xstrdup(key), total, hits};
 }
 
 /* A query of one folder sorted by date, with a filter or collapseThreads:
@@ -436,13 +447,14 @@ static void walk_folder(struct jfolder *f, struct mstore_view *v, json_t *filter
 	struct memo *memo = NULL;
 	char *key = NULL;
 	struct hit *all = NULL; /* while matched <= MEMO_HITS */
+	bool flags = filter_uses(filter, "hasKeyword", 0) || filter_uses(filter, "notKeyword", 0);
 
 	if (want_total) {
 		char *fj = json_dumps(filter, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 
 		key = xasprintf("%s|%d|%d", fj ? fj : "null", collapse, sort_asc);
 		free(fj);
-		memo = memo_find(v, key);
+		memo = memo_find(v, key, flags);
 	}
 	if (memo && memo->hits) {
 		for (; *n < keep && *n < memo->total; (*n)++)
@@ -498,7 +510,7 @@ static void walk_folder(struct jfolder *f, struct mstore_view *v, json_t *filter
 			free(all);
 			all = NULL;
 		}
-		memo_keep(v, key, matched, all);
+		memo_keep(v, key, flags, matched, all);
 	}
 	free(key);
 	jmap_tmap_free(&seen);

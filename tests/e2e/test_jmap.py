@@ -336,7 +336,7 @@ class JmapTest(unittest.TestCase):
         collapseThreads or a text condition walk the folder's date list and
         remember their total: each page and total is what the same query
         wrapped in an AND (which tests every message and sorts) gives, also
-        after a flag change and a delivery into a thread."""
+        after a flag change, a delivery into a thread and a move out."""
         inbox = self.boxes["inbox"]
         first = message("walk root")
         root = re.search(r"Message-ID: (<[^>]+>)", first).group(1)
@@ -378,6 +378,9 @@ class JmapTest(unittest.TestCase):
                              extra="In-Reply-To: %s\r\nReferences: %s\r\n" % (root, root)))
         r = check("a new reply")
         self.assertEqual(r["ids"], [self.find("walk reply 3")])
+        gone = self.find("walk reply 0")
+        self.w.call("Email/set", {"update": {gone: {"mailboxIds": {self.boxes["archive"]: True}}}})
+        check("a reply moved out")
 
     def test_preview_of_html_only_mail(self):
         """The preview is the first text a reader sees: an HTML-only message
