@@ -24,6 +24,12 @@ them, and W1's rate against an unloaded W1 run of tern just before.
 Postfix's default master.cf (100 smtpd processes, one client each) cannot
 hold that many sessions, so Postfix does not run it.
 
+JMAP, PUSH, WEBSIZE, PAINT (jmap_bench.py, tern only): issue 19's webmail
+and JMAP targets on one 100,000-message INBOX (scaled): Email/query +
+Email/get of each page shape the webmail asks for; 1,000 EventSource
+streams held with http's and jmap's memory; the web client's first load
+as http sends it (gzip); the inbox's first rows in headless Chromium.
+
 IMAP (imap_bench.py): tern's imap and pop3 against Debian's Dovecot on the
 same 10,000-message Maildir: login + EXAMINE + FETCH of the headers, SEARCH
 TEXT and FROM, POP3 login + LIST + RETR.
@@ -40,7 +46,7 @@ client, same password hash, same run).
 Environment: BENCH_SCALE (default 1.0) scales the message counts,
 BENCH_REPS (default 5) runs per MTA and workload (alternated; the summary
 gives the median and the spread, max-min over median, of each), BENCH_ONLY (e.g. "W1,W3",
-"W1+idle", "AUTH", "IMAP", "POP3")
+"W1+idle", "AUTH", "IMAP", "POP3", "JMAP", "PUSH", "WEBSIZE", "PAINT")
 picks workloads, BENCH_TMPDIR (default /var/tmp) holds the instances,
 BENCH_NO_CGROUP=1 forces the /proc sums, TERN_BUILD the build folder.  Raw lines go to build/bench/raw.txt.
 
@@ -71,6 +77,7 @@ import time
 
 import auth_bench
 import imap_bench
+import jmap_bench
 import pop3_bench
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -1163,6 +1170,7 @@ def main():
     user, made = make_user()
     results, fsyncs, disk = [], {}, []
     auth_out = imap_out = pop3_out = None
+    jmap_out = {}
     try:
         raw("machine " + machine())
         probe = Group("probe")
@@ -1216,6 +1224,8 @@ def main():
                                                  wait_until, port_open)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
+        if not ONLY or any(w in ONLY for w in jmap_bench.WORKLOADS):
+            jmap_out = jmap_bench.jmap_phase(ONLY, SCALE, raw)
         # fsyncs per message: one separate strace run per MTA and workload,
         # small (a tenth of the scaled count, at least 20 messages).
         for wl in wls:
@@ -1245,11 +1255,14 @@ def main():
     auth_bench.summarize_auth(auth_out)
     imap_bench.summarize_imap(imap_out)
     pop3_bench.summarize_pop3(pop3_out)
+    jmap_bench.summarize_jmap(jmap_out)
     print("raw lines: %s" % os.path.join(OUT, "raw.txt"))
     auth_ok = auth_out is not None or (ONLY and "AUTH" not in ONLY)
     imap_ok = imap_out is not None or (ONLY and "IMAP" not in ONLY)
     pop3_ok = pop3_out is not None or (ONLY and "POP3" not in ONLY)
-    return 0 if all(r.get("ok") for r in results) and auth_ok and imap_ok and pop3_ok else 1
+    jmap_ok = all(r is not None for r in jmap_out.values())
+    return 0 if (all(r.get("ok") for r in results) and auth_ok and imap_ok and pop3_ok
+                 and jmap_ok) else 1
 
 
 if __name__ == "__main__":
