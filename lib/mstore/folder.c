@@ -624,7 +624,9 @@ void mf_stamp_now(struct mstore_folder *f, struct ix_stamp *st)
 
 static bool mf_dir_ok(int64_t stamped, int64_t now_mtime, int64_t taken)
 {
-	return stamped > 0 && stamped == now_mtime && taken - stamped >= MF_STAMP_MARGIN_NS;
+	int64_t margin = stamped % 1000000000 == 0 ? MF_STAMP_MARGIN_SEC_NS : MF_STAMP_MARGIN_NS;
+
+	return stamped > 0 && stamped == now_mtime && taken - stamped >= margin;
 }
 
 bool mf_stamp_current(struct mstore_folder *f, bool *new_ok, bool *cur_ok, bool *ul_ok, bool *kw_ok)

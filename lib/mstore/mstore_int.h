@@ -31,8 +31,18 @@
 #include "mstore/mstore.h"
 #include "mstore/uidlist.h"
 
-#define MF_LOG_ROTATE_SIZE (1u << 20)	/* a new snapshot after 1 MiB of log */
-#define MF_STAMP_MARGIN_NS 1000000000LL /* mtimes younger than this are unsure */
+#define MF_LOG_ROTATE_SIZE (1u << 20) /* a new snapshot after 1 MiB of log */
+/*
+ * A directory mtime vouches for the listing only once the clock has moved
+ * past it: another writer in the same clock tick leaves the same mtime.
+ * The kernel stamps mtimes from a clock that ticks every jiffy (1-10 ms);
+ * a file system that keeps whole seconds (the nanoseconds are 0) gets a
+ * second.  Any look at the folder within the margin reads the directory
+ * again, so after a change a 100,000-message cur/ is read for 50 ms, not
+ * for a whole second.
+ */
+#define MF_STAMP_MARGIN_NS 50000000LL	    /* nanosecond mtimes */
+#define MF_STAMP_MARGIN_SEC_NS 1000000000LL /* whole-second mtimes */
 #define MF_FILE_MODE 0600
 #define MF_DIR_MODE 0700
 #define MF_KEEP_UNUSED 8 /* open folders kept without references */
