@@ -40,7 +40,7 @@ client, same password hash, same run).
 Environment: BENCH_SCALE (default 1.0) scales the message counts,
 BENCH_REPS (default 5) runs per MTA and workload (alternated; the summary
 gives the median and the spread, max-min over median, of each), BENCH_ONLY (e.g. "W1,W3",
-"W1+idle", "AUTH", "IMAP", "POP3")
+"W1+idle", "AUTH", "IMAP", "POP3", "IMAP-IDLE")
 picks workloads, BENCH_TMPDIR (default /var/tmp) holds the instances,
 BENCH_NO_CGROUP=1 forces the /proc sums, TERN_BUILD the build folder.  Raw lines go to build/bench/raw.txt.
 
@@ -71,6 +71,7 @@ import time
 
 import auth_bench
 import imap_bench
+import imap_idle
 import pop3_bench
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -1002,7 +1003,7 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     user, made = make_user()
     results, fsyncs, disk = [], {}, []
-    auth_out = imap_out = pop3_out = None
+    auth_out = imap_out = pop3_out = idle_imap_out = None
     try:
         raw("machine " + machine())
         probe = Group("probe")
@@ -1055,6 +1056,16 @@ def main():
                                                  wait_until, port_open)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
+        if not ONLY or "IMAP-IDLE" in ONLY:
+            print("== IMAP-IDLE (10,000 IDLE sessions held by tern; wake-up after a delivery)",
+                  flush=True)
+            tmp = tempfile.mkdtemp(prefix="tern-bench-idle-", dir=TMPBASE)
+            os.chmod(tmp, 0o755)
+            try:
+                idle_imap_out = imap_idle.idle_phase(TERN, tmp, Group, raw, run, free_port,
+                                                     wait_until, port_open, SCALE)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
         # fsyncs per message: one separate strace run per MTA and workload,
         # small (a tenth of the scaled count, at least 20 messages).
         for wl in wls:
@@ -1084,11 +1095,14 @@ def main():
     auth_bench.summarize_auth(auth_out)
     imap_bench.summarize_imap(imap_out)
     pop3_bench.summarize_pop3(pop3_out)
+    imap_idle.summarize_idle(idle_imap_out)
     print("raw lines: %s" % os.path.join(OUT, "raw.txt"))
     auth_ok = auth_out is not None or (ONLY and "AUTH" not in ONLY)
     imap_ok = imap_out is not None or (ONLY and "IMAP" not in ONLY)
     pop3_ok = pop3_out is not None or (ONLY and "POP3" not in ONLY)
-    return 0 if all(r.get("ok") for r in results) and auth_ok and imap_ok and pop3_ok else 1
+    idle_ok = idle_imap_out is not None or (ONLY and "IMAP-IDLE" not in ONLY)
+    return 0 if (all(r.get("ok") for r in results) and auth_ok and imap_ok and pop3_ok
+                 and idle_ok) else 1
 
 
 if __name__ == "__main__":
