@@ -30,6 +30,9 @@ saw and answers "armed"; "report" answers one "wake USER SECONDS" line a
 session of the armed users (SECONDS the monotonic time of its first
 EXISTS after "arm", or "-") and "end"; "count" answers "open N".
 End of stdin or SIGTERM ends it.
+
+BENCH_IDLE_PERF=FILE (by hand) records a perf profile of the instance's
+processes over the wake-up into FILE.
 """
 import errno
 import os
@@ -363,6 +366,13 @@ def idle_phase(tern_bin, tmp, group_cls, raw, run, free_port, wait_until, port_o
             raw("imap-idle FAILED holder did not arm")
             return None
         base = {u: count_entries(mds[u]) for u in wake}
+        perf = None
+        if os.environ.get("BENCH_IDLE_PERF"):    # a profile of the wake-up, by hand
+            perf = subprocess.Popen(["perf", "record", "-q", "-F", "999", "-g", "-o",
+                                     os.environ["BENCH_IDLE_PERF"], "-p",
+                                     ",".join(str(x) for x in group.pids())],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(2.0)
         sent, seen = {}, {}
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=60) as smtp:
             for u in wake:
@@ -381,6 +391,9 @@ def idle_phase(tern_bin, tmp, group_cls, raw, run, free_port, wait_until, port_o
                     seen[u] = now
             time.sleep(0.001)
         time.sleep(3.0)                      # the slowest session past 1 s still counts
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(60)
         holder.stdin.write("report\n")
         lat, lat_smtp, missing = [], [], 0
         while True:
