@@ -104,9 +104,19 @@ IDLE_RSS_TARGET_KIB = 1 << 20        # the W1+idle target: total RSS <= 1 GiB
 IDLE_RATIO_TARGET = 0.80             # ... and W1 at >= 80% of its unloaded rate
 HOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "idle_hold.py")
 
-# W1 with a typical 20-rule Sieve script for the recipient (tern only).
-SIEVE_WL = "W1+sieve"
-SIEVE_RATIO_TARGET = 0.90            # W1 with the script >= 90% of W1 without
+# Variants (tern only): a workload run on instances without and with one
+# feature, alternated; reported as the ratio of the medians.
+# name, base workload, what, Tern method preparing both runs (or None),
+# Tern method that turns the feature on, target ratio
+VARIANTS = [
+    ("W1+sieve", "W1", "a 20-rule Sieve script for the recipient", None, "put_sieve", 0.90),
+    ("W3+dkim", "W3", "dual DKIM signing (Ed25519 and RSA-2048) of every message", None,
+     "put_dkim_keys", 0.80),
+    ("W1+msgauth", "W1", "SPF, DKIM verification and DMARC of every message (signed by its "
+     "sender's domain, p=reject, DNS on loopback, client outside mynetworks)",
+     "prep_signed_load", "put_msgauth", 0.80),
+]
+SENDER_DOMAIN = "sender.test"
 # Twenty rules of the kinds people write (lists into folders, senders
 # flagged, vacation-free): none matches smtp-source's messages, so every
 # rule is evaluated and the implicit keep files each message in INBOX.
@@ -494,9 +504,10 @@ class Tern:
         self.newdir = os.path.join(dom, "box", "new")
         self.group = Group(self.name)
 
-    def put_sieve(self, script, user):
-        """The catch-all mailbox's active Sieve script: a virtual
-        mailbox's home is its Maildir, so <box>/.dovecot.sieve."""
+    def put_sieve(self, user):
+        """SIEVE_SCRIPT as the catch-all mailbox's active script: a
+        virtual mailbox's home is its Maildir, so <box>/.dovecot.sieve."""
+        script = SIEVE_SCRIPT
         box = os.path.dirname(self.newdir)
         os.makedirs(box, exist_ok=True)
         for d in (os.path.dirname(box), box):
@@ -508,6 +519,78 @@ class Tern:
         r = run([TERN, "-c", self.dir, "sieve", "check", path])
         if r.returncode != 0:
             raise RuntimeError("the bench's Sieve script: %s%s" % (r.stdout, r.stderr))
+
+    def put_dkim_keys(self, user):
+        """An Ed25519 and an RSA-2048 key for the load's sender domain in
+        etc/dkim: cleanup signs mail from mynetworks with both."""
+        for kind in ("--ed25519", "--rsa"):
+            r = run([TERN, "-c", self.dir, "dkim", "keygen", DOMAIN, kind])
+            if r.returncode != 0:
+                raise RuntimeError("tern dkim keygen: %s%s" % (r.stdout, r.stderr))
+        self.check_after = self.count_signed
+
+    def prep_signed_load(self, user):
+        """Both runs of W1+msgauth: the load is one message signed by
+        SENDER_DOMAIN (RSA-2048, relaxed/relaxed), sent from 127.0.0.1,
+        which is taken out of mynetworks; a DNS server on loopback serves
+        the domain's SPF, DKIM key and DMARC records.  Checks off."""
+        sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+        import dns_zone
+        keys = os.path.join(self.dir, "load-keys")
+        os.makedirs(keys, exist_ok=True)
+        r = run([TERN, "-c", self.dir, "dkim", "keygen", SENDER_DOMAIN, "--rsa", "--selector",
+                 "load", "--dir", keys])
+        if r.returncode != 0:
+            raise RuntimeError("tern dkim keygen: %s%s" % (r.stdout, r.stderr))
+        record = "".join(re.findall(r'"([^"]*)"', r.stdout))
+        body = "".join("line %04d of the bench message, 64 bytes long xxxxxxxxxxxxxxxxx\n" % i
+                       for i in range(64))
+        plain = os.path.join(self.dir, "load-plain.eml")
+        with open(plain, "w") as f:
+            f.write("From: Load <loadgen@%s>\nTo: <bench@%s>\nSubject: bench\n"
+                    "Date: Mon, 07 Dec 2026 12:00:00 +0000\n"
+                    "Message-ID: <bench.load@%s>\n\n%s" % (SENDER_DOMAIN, DOMAIN, SENDER_DOMAIN, body))
+        r = run([TERN, "-c", self.dir, "dkim", "sign", "-d", SENDER_DOMAIN, "-s", "load", "-k",
+                 os.path.join(keys, "%s.load.key" % SENDER_DOMAIN), plain])
+        if r.returncode != 0 or not r.stdout.startswith("DKIM-Signature:"):
+            raise RuntimeError("tern dkim sign: %s%s" % (r.stdout, r.stderr))
+        self.load_file = os.path.join(self.dir, "load.eml")
+        with open(self.load_file, "w") as f:
+            f.write(r.stdout)
+        self.load_sender = "loadgen@%s" % SENDER_DOMAIN
+        self.dns = dns_zone.ZoneDns({
+            SENDER_DOMAIN: [("TXT", "v=spf1 ip4:127.0.0.1 -all"), ("A", "127.0.0.1")],
+            "load._domainkey." + SENDER_DOMAIN: [("TXT", record)],
+            "_dmarc." + SENDER_DOMAIN: [("TXT", "v=DMARC1; p=reject")],
+        }, ttl=3600)
+        with open(os.path.join(self.dir, "etc", "main.cf"), "a") as f:
+            f.write("\n# W1+msgauth\ndns_servers = 127.0.0.1:%d\nmynetworks = 127.0.0.2/32\n"
+                    "smtpd_spf_policy = none\ndkim_verify = no\ndmarc_verify = no\n"
+                    % self.dns.port)
+
+    def put_msgauth(self, user):
+        """W1+msgauth's checks on: SPF (mark), DKIM, DMARC."""
+        with open(os.path.join(self.dir, "etc", "main.cf"), "a") as f:
+            f.write("smtpd_spf_policy = mark\ndkim_verify = yes\ndmarc_verify = yes\n")
+        self.check_after = self.count_verified
+
+    def count_verified(self, expect):
+        """After a run: every message's signature verified (cleanup's log)."""
+        try:
+            with open(os.path.join(self.dir, "log", "tern.log")) as f:
+                n = sum(1 for line in f if "dkim=pass d=%s" % SENDER_DOMAIN in line)
+        except OSError as e:
+            return "tern.log: %s" % e
+        return None if n == expect else "%d DKIM passes logged, not %d" % (n, expect)
+
+    def count_signed(self, expect):
+        """After a run: every message was signed twice (cleanup's log)."""
+        try:
+            with open(os.path.join(self.dir, "log", "tern.log")) as f:
+                n = sum(1 for line in f if "dkim: signed d=%s" % DOMAIN in line)
+        except OSError as e:
+            return "tern.log: %s" % e
+        return None if n == 2 * expect else "%d DKIM signatures logged, not %d" % (n, 2 * expect)
 
     def start(self):
         r = run([TERN, "-c", self.dir, "start"], preexec_fn=self.group.preexec)
@@ -528,6 +611,8 @@ class Tern:
         except subprocess.TimeoutExpired:
             pass
         self.group.kill_rest()
+        if getattr(self, "dns", None):
+            self.dns.stop()
 
 
 class Postfix:
@@ -620,17 +705,24 @@ def scaled(n):
     return max(1, int(round(n * SCALE)))
 
 
-def source_args(port, kind, msgs, rcpts, sessions, size):
+def source_args(port, kind, msgs, rcpts, sessions, size, mta=None):
+    """smtp-source's arguments; an MTA with a load_file (W1+msgauth) has
+    that message sent as it is, from its load_sender."""
     to = ("bench@%s" % RELAY) if kind == "relay" else ("bench@%s" % DOMAIN)
-    return ["smtp-source", "-m", str(msgs), "-s", str(sessions), "-l", str(size),
-            "-r", str(rcpts), "-M", "loadgen.invalid", "-f", "loadgen@%s" % DOMAIN,
-            "-t", to, "127.0.0.1:%d" % port]
+    load = getattr(mta, "load_file", None)
+    what = ["-F", load] if load else ["-l", str(size)]
+    sender = getattr(mta, "load_sender", None) or "loadgen@%s" % DOMAIN
+    return (["smtp-source", "-m", str(msgs), "-s", str(sessions)] + what +
+            ["-r", str(rcpts), "-M", "loadgen.invalid", "-f", sender, "-t", to,
+             "127.0.0.1:%d" % port])
 
 
-def run_once(mta_name, wl, user, strace=False, idle=0, sieve=None):
+def run_once(mta_name, wl, user, strace=False, idle=0, feature=None, prep=None):
     """One cold run of workload wl against a fresh instance; returns a dict.
     With idle, that many idle sessions are held open through the run; with
-    sieve (tern), that script is the catch-all recipient's active one."""
+    feature, that method of the MTA turns a feature on before it starts
+    (VARIANTS; prep, a method run before it, prepares both runs of a
+    variant), and its check_after, if it sets one, judges the run."""
     name, kind, msgs, rcpts, sessions, size = wl
     msgs = scaled(msgs)
     expect = msgs * (rcpts if kind == "local" else 1)
@@ -642,8 +734,10 @@ def run_once(mta_name, wl, user, strace=False, idle=0, sieve=None):
         res["idle_cpu"] = cpu_idle()
         sink = Sink(tmp)
         mta = MTAS[mta_name](tmp, sink.port, user)
-        if sieve:
-            mta.put_sieve(sieve, user)
+        if prep:
+            getattr(mta, prep)(user)
+        if feature:
+            getattr(mta, feature)(user)
         mta.start()
         time.sleep(1.0)              # let the daemons settle before the clock starts
         if idle:
@@ -663,7 +757,7 @@ def run_once(mta_name, wl, user, strace=False, idle=0, sieve=None):
         sampler = PssSampler(mta.group)
         sampler.start()
         t0 = time.monotonic()
-        src = subprocess.Popen(source_args(mta.port, kind, msgs, rcpts, sessions, size),
+        src = subprocess.Popen(source_args(mta.port, kind, msgs, rcpts, sessions, size, mta),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         finished = wait_until(lambda: done() >= expect, limit, 0.05)
         t1 = time.monotonic()
@@ -681,6 +775,10 @@ def run_once(mta_name, wl, user, strace=False, idle=0, sieve=None):
         if not finished:
             res["error"] = "timeout after %.0fs: %d of %d; smtp-source: %s" % (
                 limit, done(), expect, err.decode(errors="replace").strip()[-300:])
+        elif getattr(mta, "check_after", None):
+            why = mta.check_after(expect)
+            if why:
+                res.update(ok=False, error=why)
         if tracer:
             time.sleep(1.0)          # the last queue-file removals
             tracer.send_signal(signal.SIGINT)
@@ -874,7 +972,7 @@ def summarize(results, fsyncs, disk):
         print("W1 as a fraction of the 16-thread ceiling: tern %.1f%%%s" % (
             100 * t1[0] / d16, ", postfix %.1f%%" % (100 * p1[0] / d16) if p1 else ""))
     summarize_idle(results)
-    summarize_sieve(results)
+    summarize_variants(results)
     for r in results:
         if not r.get("ok"):
             print("FAILED %s %s: %s" % (r["wl"], r["mta"], r.get("error")))
@@ -915,42 +1013,45 @@ def idle_phase(user, results):
                 IDLE_WL, rep, r.get("error"), r.get("idle_line", "no holder report")))
 
 
-def sieve_phase(user, results):
-    """W1+sieve, tern only: per rep W1 without and with a 20-rule script,
-    back to back on fresh instances (issue 16: >= 0.9x)."""
-    w1 = [w for w in WORKLOADS if w[0] == "W1"][0]
-    print("== %s (W1: %d x %d B, %d sessions; a 20-rule Sieve script for the recipient; "
-          "tern only)" % (SIEVE_WL, scaled(w1[2]), w1[5], w1[4]), flush=True)
+def variant_phase(user, results, variant):
+    """A VARIANTS entry, tern only: per rep its base workload on a fresh
+    instance without the feature, then on another with it, back to back
+    so that the machine's other load hits both alike."""
+    name, base, what, prep, feature, _ = variant
+    wl = [w for w in WORKLOADS if w[0] == base][0]
+    print("== %s (%s: %d x %d B, %d sessions; %s; tern only)" % (
+        name, base, scaled(wl[2]), wl[5], wl[4], what), flush=True)
     for rep in range(REPS):
-        for with_script in (False, True):
-            r = run_once("tern", w1, user, sieve=SIEVE_SCRIPT if with_script else None)
-            r["wl"], r["sieve"] = SIEVE_WL, with_script
+        for on in (False, True):
+            r = run_once("tern", wl, user, feature=feature if on else None, prep=prep)
+            r["wl"], r["feature_on"] = name, on
             results.append(r)
-            tag = "%s-%s" % (SIEVE_WL, "script" if with_script else "none")
+            tag = "%s-%s" % (name, "on" if on else "off")
             if r.get("ok"):
                 raw("run wl=%s mta=tern rep=%d msgs=%d secs=%.3f items_per_s=%.1f cpu_s=%.3f "
-                    "cpu_ms_per_item=%.3f pss_peak_kib=%d" % (
+                    "cpu_ms_per_item=%.3f pss_peak_kib=%d idle_cpu=%.2f" % (
                         tag, rep, r["msgs"], r["secs"], r["items"] / r["secs"], r["cpu"],
-                        r["cpu"] / r["items"] * 1000, r["pss_kib"]))
+                        r["cpu"] / r["items"] * 1000, r["pss_kib"], r.get("idle_cpu", -1)))
             else:
                 raw("run wl=%s mta=tern rep=%d FAILED %s" % (tag, rep, r.get("error")))
 
 
-def summarize_sieve(results):
-    rs = {w: [r for r in results if r["wl"] == SIEVE_WL and r.get("ok") and r["sieve"] == w]
-          for w in (False, True)}
-    if not rs[False] and not rs[True]:
-        return
-    if not rs[False] or not rs[True]:
-        print("%s: no successful run %s the script" % (SIEVE_WL, "without" if not rs[False] else "with"))
-        return
-    rate = {w: statistics.median(r["items"] / r["secs"] for r in rs[w]) for w in rs}
-    cpu = {w: statistics.median(r["cpu"] / r["items"] * 1000 for r in rs[w]) for w in rs}
-    ratio = rate[True] / rate[False]
-    print("%s (tern only): W1 %.1f msgs/s (%.2f CPU ms/msg) without a script, %.1f msgs/s "
-          "(%.2f CPU ms/msg) with it: ratio %.2f (target >= %.2f: %s)" % (
-              SIEVE_WL, rate[False], cpu[False], rate[True], cpu[True], ratio,
-              SIEVE_RATIO_TARGET, "met" if ratio >= SIEVE_RATIO_TARGET else "NOT met"))
+def summarize_variants(results):
+    for name, base, what, _, _, target in VARIANTS:
+        rs = {on: [r for r in results if r["wl"] == name and r.get("ok") and r["feature_on"] == on]
+              for on in (False, True)}
+        if not rs[False] and not rs[True]:
+            continue
+        if not rs[False] or not rs[True]:
+            print("%s: no successful run %s it" % (name, "without" if not rs[False] else "with"))
+            continue
+        rate = {on: statistics.median(r["items"] / r["secs"] for r in rs[on]) for on in rs}
+        cpu = {on: statistics.median(r["cpu"] / r["items"] * 1000 for r in rs[on]) for on in rs}
+        ratio = rate[True] / rate[False]
+        print("%s (tern only, %s): %s %.1f msgs/s (%.2f CPU ms/msg) without, %.1f msgs/s "
+              "(%.2f CPU ms/msg) with: ratio %.2f (target >= %.2f: %s)" % (
+                  name, what, base, rate[False], cpu[False], rate[True], cpu[True], ratio,
+                  target, "met" if ratio >= target else "NOT met"))
 
 
 def summarize_idle(results):
@@ -1027,8 +1128,9 @@ def main():
                         raw("run wl=%s mta=%s rep=%d FAILED %s" % (wl[0], m, rep, r.get("error")))
         if not ONLY or IDLE_WL in ONLY:
             idle_phase(user, results)
-        if not ONLY or SIEVE_WL in ONLY:
-            sieve_phase(user, results)
+        for v in VARIANTS:
+            if not ONLY or v[0] in ONLY:
+                variant_phase(user, results, v)
         if not ONLY or "AUTH" in ONLY:
             print("== AUTH (auth verify; SMTP AUTH logins, tern and Postfix+Dovecot)", flush=True)
             tmp = tempfile.mkdtemp(prefix="tern-bench-auth-", dir=TMPBASE)
