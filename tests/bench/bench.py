@@ -28,6 +28,11 @@ IMAP (imap_bench.py): tern's imap and pop3 against Debian's Dovecot on the
 same 10,000-message Maildir: login + EXAMINE + FETCH of the headers, SEARCH
 TEXT and FROM, POP3 login + LIST + RETR.
 
+IMAP-IDLE (imap_idle.py): 10,000 IDLE sessions (100 users) held by a
+tern instance in its default configuration, the RSS and PSS sums with
+them, and how long after a delivery to 20 users their sessions read
+"* n EXISTS".
+
 POP3 (pop3_bench.py): POP3 sessions per second (login, STAT, UIDL, RETR of
 five messages, QUIT; 8 concurrent clients) of tern's pop3 against Dovecot's
 pop3d on the same Maildirs.
