@@ -40,7 +40,7 @@
 #include "util.h"
 
 #define READ_CHUNK 16384
-#define POLL_MS 1000
+#define POLL_MS 500
 
 static void client_update_events(struct imap_client *c);
 static void client_process(struct imap_client *c);
@@ -53,6 +53,7 @@ static void client_idle_end(struct imap_client *c);
 static struct imap_client *pollers;
 static unsigned idle_notifiers;
 static struct event_timer *poll_timer;
+static struct event_timer *soon_timer; /* one check for a burst of wake-ups */
 
 static void client_poll_arm(struct event_loop *loop);
 
@@ -356,6 +357,14 @@ static void client_poll_timer(struct event_loop *loop, void *ctx)
 	client_poll_arm(loop);
 }
 
+static void client_poll_soon_timer(struct event_loop *loop, void *ctx)
+{
+	(void)loop;
+	(void)ctx;
+	soon_timer = NULL;
+	client_poll_all();
+}
+
 static void client_poll_arm(struct event_loop *loop)
 {
 	if (pollers && idle_notifiers == 0) {
@@ -381,12 +390,14 @@ static void client_notify_event(struct event_loop *loop, int fd, int events, voi
 {
 	struct imap_client *c = ctx;
 
-	(void)loop;
 	(void)fd;
 	(void)events;
 	mstore_notify_read(c->store, client_notify, c);
 	client_close_check(c);
-	client_poll_all();
+	/* The events of one loop turn (a delivery's rename, the uidlist,
+	 * the log; several sessions' instances) make one check. */
+	if (pollers && soon_timer == NULL)
+		soon_timer = event_timer_add(loop, 0, client_poll_soon_timer, NULL);
 }
 
 static void client_timer(struct event_loop *loop, void *ctx);
