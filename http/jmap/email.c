@@ -814,12 +814,63 @@ static int by_received(const void *a, const void *b)
 	return x->received < y->received ? -1 : x->received > y->received;
 }
 
+/* The thread a Thread id names (0: none) */
+static uint32_t thread_id_parse(const char *s)
+{
+	unsigned long t;
+	char *e;
+
+	if (s == NULL || s[0] != 't' || strlen(s) != 9)
+		return 0;
+	t = strtoul(s + 1, &e, 16);
+	return *e == 0 && t <= UINT32_MAX ? (uint32_t)t : 0;
+}
+
+struct tmembers {
+	struct tmember *m;
+	size_t n, cap;
+};
+
+/* One pass over every message: the members of each wanted thread
+ * (want maps a thread to its slot in mem), oldest first. */
+static void thread_members(
+    struct jcall *c, const struct jmap_tmap *want, struct tmembers *mem, size_t nmem)
+{
+	for (size_t f = 0; f < c->folders->n; f++) {
+		struct mstore_view *v = jmap_view(c->folders->v[f].name);
+		uint32_t count = v ? mstore_view_count(v) : 0;
+
+		for (uint32_t seq = 1; seq <= count; seq++) {
+			uint32_t uid = mstore_view_uid(v, seq);
+			struct tmembers *t;
+			time_t saved;
+			size_t k;
+
+			if (!jmap_tmap_get(want, jmap_thread_of(v, uid), &k))
+				continue;
+			t = &mem[k];
+			if (t->n == t->cap)
+				t->m = xreallocarray(
+				    t->m, t->cap = t->cap ? t->cap * 2 : 8, sizeof(*t->m));
+			jmap_email_id(t->m[t->n].id, v, uid);
+			mstore_view_dates(v, uid, &t->m[t->n].received, &saved);
+			t->n++;
+		}
+	}
+	for (size_t k = 0; k < nmem; k++)
+		if (mem[k].n > 1)
+			qsort(mem[k].m, mem[k].n, sizeof(*mem[k].m), by_received);
+}
+
+/* Every message is visited once for all the ids asked, not once each. */
 void jmap_thread_get(struct jcall *c)
 {
 	static const struct jmap_arg spec[] = {{"accountId", JA_ID, true},
 	    {"ids", JA_IDS_OR_NULL, false}, {"properties", JA_ARRAY_OR_NULL, false}, {NULL, 0, 0}};
 	json_t *ids, *list, *nf, *id;
-	size_t i;
+	struct jmap_tmap want;
+	struct tmembers *mem;
+	size_t i, nids;
 
 	if (!jmap_args(c, spec))
 		return;
@@ -828,56 +879,40 @@ void jmap_thread_get(struct jcall *c)
 		jmap_error(c, "requestTooLarge", "ids is required");
 		return;
 	}
+	nids = json_array_size(ids);
+	jmap_tmap_init(&want, nids);
+	mem = xcalloc(nids ? nids : 1, sizeof(*mem));
+	json_array_foreach(ids, i, id) /* an id asked twice: its first slot */
+	    jmap_tmap_add(&want, thread_id_parse(json_string_value(id)), i);
+	if (want.n > 0)
+		thread_members(c, &want, mem, nids);
 	list = json_array();
 	nf = json_array();
 	json_array_foreach(ids, i, id)
 	{
-		const char *s = json_string_value(id);
-		unsigned long want_t;
-		char *e;
-		struct tmember *mem = NULL;
-		size_t n = 0, cap = 0;
+		size_t k;
+		json_t *eids, *seen;
 
-		want_t = s[0] == 't' ? strtoul(s + 1, &e, 16) : 0;
-		if (s[0] != 't' || *e != 0 || want_t == 0 || strlen(s) != 9) {
+		if (!jmap_tmap_get(&want, thread_id_parse(json_string_value(id)), &k) ||
+		    mem[k].n == 0) {
 			json_array_append(nf, id);
 			continue;
 		}
-		for (size_t f = 0; f < c->folders->n; f++) {
-			struct mstore_view *v = jmap_view(c->folders->v[f].name);
-			uint32_t count = v ? mstore_view_count(v) : 0;
-
-			for (uint32_t seq = 1; seq <= count; seq++) {
-				uint32_t uid = mstore_view_uid(v, seq);
-				time_t saved;
-
-				if (jmap_thread_of(v, uid) != want_t)
-					continue;
-				if (n == cap)
-					mem = xreallocarray(
-					    mem, cap = cap ? cap * 2 : 8, sizeof(*mem));
-				jmap_email_id(mem[n].id, v, uid);
-				mstore_view_dates(v, uid, &mem[n].received, &saved);
-				n++;
+		eids = json_array();
+		seen = json_object();
+		for (size_t m = 0; m < mem[k].n; m++) /* copies: one Email */
+			if (json_object_get(seen, mem[k].m[m].id) == NULL) {
+				json_object_set_new(seen, mem[k].m[m].id, json_true());
+				json_array_append_new(eids, json_string(mem[k].m[m].id));
 			}
-		}
-		if (n == 0) {
-			json_array_append(nf, id);
-		} else {
-			json_t *eids = json_array(), *seen = json_object();
-
-			qsort(mem, n, sizeof(*mem), by_received);
-			for (size_t k = 0; k < n; k++) /* copies: one Email */
-				if (json_object_get(seen, mem[k].id) == NULL) {
-					json_object_set_new(seen, mem[k].id, json_true());
-					json_array_append_new(eids, json_string(mem[k].id));
-				}
-			json_decref(seen);
-			json_array_append_new(
-			    list, json_pack("{s:s, s:o}", "id", s, "emailIds", eids));
-		}
-		free(mem);
+		json_decref(seen);
+		json_array_append_new(
+		    list, json_pack("{s:s, s:o}", "id", json_string_value(id), "emailIds", eids));
 	}
+	for (size_t k = 0; k < nids; k++)
+		free(mem[k].m);
+	free(mem);
+	jmap_tmap_free(&want);
 	jmap_reply_get(c, "Thread/get", NULL, list, nf);
 }
 

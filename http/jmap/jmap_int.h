@@ -40,6 +40,18 @@ struct jmap_dated {
 };
 const struct jmap_dated *jmap_bydate(struct mstore_view *v, size_t *n);
 
+/* Thread ids (never 0) to numbers (tmap.c), for at most the count given
+ * to init: add is false when the id is there already (or 0, or full). */
+struct jmap_tmap {
+	uint32_t *key;
+	size_t *val;
+	size_t mask, n;
+};
+void jmap_tmap_init(struct jmap_tmap *t, size_t most);
+void jmap_tmap_free(struct jmap_tmap *t);
+bool jmap_tmap_add(struct jmap_tmap *t, uint32_t id, size_t val);
+bool jmap_tmap_get(const struct jmap_tmap *t, uint32_t id, size_t *val);
+
 /* false when the id names no message. */
 bool jmap_locate(struct jcall *c, const char *id, struct jmsg *out);
 /* RFC 3339 "2024-01-02T03:04:05Z" / with the message's offset. */

@@ -378,6 +378,144 @@ static void heap_add(struct hit *h, size_t *n, size_t keep, const struct hit *x)
 	}
 }
 
+/* ----------------------------------------------- one folder by date */
+
+/* The totals of the last walked queries, by folder state and query: the
+ * next page of the same list (or the same page again) walks only to its
+ * end.  A query with at most MEMO_HITS hits (a search, say) keeps them
+ * all and walks nothing the next time.  A new or expunged message (the
+ * count or the highest UID moves: UIDs only grow) or a new UIDVALIDITY
+ * makes them stale, and so does any flag change (HIGHESTMODSEQ) when
+ * the filter tests keywords; threads and texts do not change. */
+#define MEMOS 8
+#define MEMO_HITS 1000
+
+static struct memo {
+	uint32_t uv, count, last;
+	uint64_t modseq; /* 0 when no keyword is tested */
+	char *key;
+	size_t total;
+	struct hit *hits; /* all of them, or NULL */
+} memos[MEMOS];
+static unsigned memo_next;
+
+static uint32_t view_last(struct mstore_view *v)
+{
+	uint32_t count = mstore_view_count(v);
+
+	return count ? mstore_view_uid(v, count) : 0;
+}
+
+static struct memo *memo_find(struct mstore_view *v, const char *key, bool flags)
+{
+	for (unsigned i = 0; i < MEMOS; i++) {
+		struct memo *m = &memos[i];
+
+		if (m->key && strcmp(m->key, key) == 0 && m->uv == mstore_view_uidvalidity(v) &&
+		    m->count == mstore_view_count(v) && m->last == view_last(v) &&
+		    m->modseq == (flags ? mstore_view_highest_modseq(v) : 0))
+			return m;
+	}
+	return NULL;
+}
+
+/* Takes hits (NULL, or all total of them). */
+static void memo_keep(
+    struct mstore_view *v, const char *key, bool flags, size_t total, struct hit *hits)
+{
+	struct memo *m = &memos[memo_next++ % MEMOS];
+
+	free(m->key);
+	free(m->hits);
+	*m = (struct memo){mstore_view_uidvalidity(v), mstore_view_count(v), view_last(v),
+	    flags ? mstore_view_highest_modseq(v) : 0, xstrdup(key), total, hits};
+}
+
+/* A query of one folder sorted by date, with a filter or collapseThreads:
+ * bydate.c's list walked in the sort order, each message tested in turn,
+ * the first of each thread kept, until keep hits; the walk goes on to
+ * the end, counting, only when the total is wanted and no memo has it.
+ * Nothing is sorted and no date is looked up.  A text or body condition
+ * still reads each message it tests (the first page of a rare word
+ * reads the whole folder). */
+static void walk_folder(struct jfolder *f, struct mstore_view *v, json_t *filter, bool collapse,
+    bool need_size, bool want_total, struct hit *hits, size_t *n, size_t keep, size_t *total)
+{
+	size_t nd, matched = 0;
+	const struct jmap_dated *d = jmap_bydate(v, &nd);
+	struct jmap_tmap seen = {0};
+	struct memo *memo = NULL;
+	char *key = NULL;
+	struct hit *all = NULL; /* while matched <= MEMO_HITS */
+	bool flags = filter_uses(filter, "hasKeyword", 0) || filter_uses(filter, "notKeyword", 0);
+
+	if (want_total) {
+		char *fj = json_dumps(filter, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+		key = xasprintf("%s|%d|%d", fj ? fj : "null", collapse, sort_asc);
+		free(fj);
+		memo = memo_find(v, key, flags);
+	}
+	if (memo && memo->hits) {
+		for (; *n < keep && *n < memo->total; (*n)++)
+			hits[*n] = memo->hits[*n];
+		*total += memo->total;
+		free(key);
+		return;
+	}
+	if (want_total && !memo)
+		all = xcalloc(MEMO_HITS, sizeof(*all));
+	if (collapse)
+		jmap_tmap_init(&seen, memo ? keep : nd);
+	for (size_t k = 0; k < nd; k++) {
+		const struct jmap_dated *e = &d[sort_asc ? k : nd - 1 - k];
+		uint32_t thread = 0;
+
+		if (*n >= keep && (!want_total || memo))
+			break;
+		if (filter) {
+			struct qmsg q = {.f = f, .v = v, .uid = e->uid, .received = e->received};
+			uint32_t seq = mstore_view_seq(v, e->uid);
+			bool hit;
+
+			if (seq == 0 || mstore_view_msg(v, seq, &q.m) < 0 || q.m.expunged)
+				continue;
+			if (need_size) {
+				uint64_t size;
+
+				mstore_view_sizes(v, q.uid, &size, &q.size);
+			}
+			hit = filter_match(&q, filter);
+			mime_part_free(q.tree);
+			if (!hit)
+				continue;
+		}
+		/* a thread id of 0 (an unreadable message) is a thread of its own */
+		if (collapse && (thread = jmap_thread_of(v, e->uid)) != 0 &&
+		    !jmap_tmap_add(&seen, thread, 0))
+			continue;
+		if (*n < keep)
+			hits[(*n)++] =
+			    (struct hit){f->st.uidvalidity, e->uid, e->received, 0, thread};
+		if (all && matched < MEMO_HITS)
+			all[matched] =
+			    (struct hit){f->st.uidvalidity, e->uid, e->received, 0, thread};
+		matched++;
+	}
+	if (memo) {
+		*total += memo->total;
+	} else if (want_total) {
+		*total += matched;
+		if (matched > MEMO_HITS) {
+			free(all);
+			all = NULL;
+		}
+		memo_keep(v, key, flags, matched, all);
+	}
+	free(key);
+	jmap_tmap_free(&seen);
+}
+
 /* The matching messages, sorted (only the first keep when keep is not 0
  * and nothing needs them all: no collapseThreads, no copies); *total
  * (may be NULL) counts them all; -1 after an error reply. */
@@ -386,8 +524,9 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout, size_t kee
 	json_t *filter = json_object_get(c->args, "filter");
 	json_t *sort = json_object_get(c->args, "sort");
 	bool collapse = json_is_true(json_object_get(c->args, "collapseThreads"));
+	bool want_total = json_is_true(json_object_get(c->args, "calculateTotal"));
 	const char *in = NULL;
-	bool need_size;
+	bool need_size, walk;
 	struct hit *hits = NULL;
 	size_t n = 0, cap = 0, matched = 0;
 
@@ -417,7 +556,9 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout, size_t kee
 	if (in && json_object_size(filter) == 1)
 		filter = NULL; /* the folder loop does it */
 	jmap_ids_sync(c->folders, false);
-	if (collapse || jmap_ids_copies_seen())
+	/* one folder by date, from the start: its date list walked */
+	walk = keep && in && !sort_size && (filter || collapse) && !jmap_ids_copies_seen();
+	if (!walk && (collapse || jmap_ids_copies_seen()))
 		keep = 0; /* they need every hit */
 	if (keep)
 		hits = xcalloc(keep, sizeof(*hits));
@@ -430,6 +571,11 @@ static int run_query(struct jcall *c, struct hit **out, size_t *nout, size_t kee
 			continue;
 		if ((v = jmap_view(f->name)) == NULL)
 			continue;
+		if (walk) {
+			walk_folder(f, v, filter, collapse, need_size, want_total, hits, &n, keep,
+			    &matched);
+			continue;
+		}
 		if (keep && filter == NULL && !sort_size) {
 			/* the usual page: the folder's sorted list, no visit */
 			size_t nd;

@@ -24,6 +24,12 @@ them, and W1's rate against an unloaded W1 run of tern just before.
 Postfix's default master.cf (100 smtpd processes, one client each) cannot
 hold that many sessions, so Postfix does not run it.
 
+JMAP, PUSH, WEBSIZE, PAINT (jmap_bench.py, tern only): issue 19's webmail
+and JMAP targets on one 100,000-message INBOX (scaled): Email/query +
+Email/get of each page shape the webmail asks for; 1,000 EventSource
+streams held with http's and jmap's memory; the web client's first load
+as http sends it (gzip); the inbox's first rows in headless Chromium.
+
 IMAP (imap_bench.py): tern's imap and pop3 against Debian's Dovecot on the
 same 10,000-message Maildir: login + EXAMINE + FETCH of the headers, SEARCH
 TEXT and FROM, POP3 login + LIST + RETR.
@@ -45,7 +51,7 @@ client, same password hash, same run).
 Environment: BENCH_SCALE (default 1.0) scales the message counts,
 BENCH_REPS (default 5) runs per MTA and workload (alternated; the summary
 gives the median and the spread, max-min over median, of each), BENCH_ONLY (e.g. "W1,W3",
-"W1+idle", "AUTH", "IMAP", "POP3", "IMAP-IDLE")
+"W1+idle", "AUTH", "IMAP", "POP3", "IMAP-IDLE", "JMAP", "PUSH", "WEBSIZE", "PAINT")
 picks workloads, BENCH_TMPDIR (default /var/tmp) holds the instances,
 BENCH_NO_CGROUP=1 forces the /proc sums, TERN_BUILD the build folder.  Raw lines go to build/bench/raw.txt.
 
@@ -77,6 +83,7 @@ import time
 import auth_bench
 import imap_bench
 import imap_idle
+import jmap_bench
 import pop3_bench
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -694,11 +701,57 @@ class Postfix:
     def delivered(self):
         return count_files(self.newdir)
 
+    def put_dkim_keys(self, user):
+        """W3+dkim for Postfix: OpenDKIM signing mail from 127.0.0.0/8 with
+        the same two keys tern uses (Ed25519 and RSA-2048, made by tern
+        dkim keygen).  OpenDKIM 2.11 signs with one algorithm per process
+        (SignatureAlgorithm), so dual signing is two milters, as Postfix
+        sites do it; both run in the instance's cgroup so that their CPU
+        and memory count."""
+        keys = os.path.join(self.dir, "dkim")
+        os.makedirs(keys)
+        od = pwd.getpwnam("opendkim")
+        os.chown(keys, od.pw_uid, od.pw_gid)
+        self.opendkim, milters = [], []
+        for kind, alg in (("ed25519", "ed25519-sha256"), ("rsa", "rsa-sha256")):
+            r = run([TERN, "dkim", "keygen", DOMAIN, "--" + kind, "--dir", keys])
+            if r.returncode != 0:
+                raise RuntimeError("tern dkim keygen: %s%s" % (r.stdout, r.stderr))
+            key = os.path.join(keys, "%s.%s.key" % (DOMAIN, kind))
+            os.chown(key, od.pw_uid, od.pw_gid)
+            port = free_port()
+            conf = os.path.join(keys, "opendkim-%s.conf" % kind)
+            with open(conf, "w") as f:
+                # RequireSafeKeys no: TMPBASE (/var/tmp) is world-writable.
+                f.write("Mode s\nSocket inet:%d@127.0.0.1\nUserID opendkim\nSyslog no\n"
+                        "RequireSafeKeys no\nCanonicalization relaxed/relaxed\n"
+                        "SignatureAlgorithm %s\nOversignHeaders From,Subject,To,Date\n"
+                        "Domain %s\nSelector %s\nKeyFile %s\nInternalHosts 127.0.0.0/8\n"
+                        "PidFile %s/opendkim-%s.pid\n" % (port, alg, DOMAIN, kind, key, keys, kind))
+            p = subprocess.Popen(["opendkim", "-f", "-x", conf], preexec_fn=self.group.preexec,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            self.opendkim.append(p)
+            if not wait_until(lambda: port_open(port) or p.poll() is not None, 20):
+                raise RuntimeError("opendkim did not start")
+            if p.poll() is not None:
+                raise RuntimeError("opendkim: %s" % p.stderr.read().decode(errors="replace"))
+            milters.append("inet:127.0.0.1:%d" % port)
+        with open(os.path.join(self.etc, "main.cf"), "a") as f:
+            f.write("smtpd_milters = %s\nmilter_default_action = tempfail\n" % " ".join(milters))
+
     def stop(self):
         try:
             run(["postfix", "-c", self.etc, "stop"], timeout=60)
         except subprocess.TimeoutExpired:
             pass
+        for p in getattr(self, "opendkim", []):
+            if p.poll() is None:
+                p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
         self.group.kill_rest()
 
 
@@ -1024,27 +1077,32 @@ def variant_phase(user, results, variant):
     so that the machine's other load hits both alike."""
     name, base, what, prep, feature, _ = variant
     wl = [w for w in WORKLOADS if w[0] == base][0]
-    print("== %s (%s: %d x %d B, %d sessions; %s; tern only)" % (
-        name, base, scaled(wl[2]), wl[5], wl[4], what), flush=True)
+    runs = [("tern", False), ("tern", True)]
+    if hasattr(Postfix, feature) and (prep is None or hasattr(Postfix, prep)):
+        runs.append(("postfix", True))   # Postfix with the same feature, side by side
+    print("== %s (%s: %d x %d B, %d sessions; %s; %s)" % (
+        name, base, scaled(wl[2]), wl[5], wl[4], what,
+        "tern, and Postfix with it" if len(runs) > 2 else "tern only"), flush=True)
     for rep in range(REPS):
-        for on in (False, True):
-            r = run_once("tern", wl, user, feature=feature if on else None, prep=prep)
+        for m, on in runs:
+            r = run_once(m, wl, user, feature=feature if on else None, prep=prep)
             r["wl"], r["feature_on"] = name, on
             results.append(r)
             tag = "%s-%s" % (name, "on" if on else "off")
             if r.get("ok"):
-                raw("run wl=%s mta=tern rep=%d msgs=%d secs=%.3f items_per_s=%.1f cpu_s=%.3f "
+                raw("run wl=%s mta=%s rep=%d msgs=%d secs=%.3f items_per_s=%.1f cpu_s=%.3f "
                     "cpu_ms_per_item=%.3f pss_peak_kib=%d idle_cpu=%.2f" % (
-                        tag, rep, r["msgs"], r["secs"], r["items"] / r["secs"], r["cpu"],
+                        tag, m, rep, r["msgs"], r["secs"], r["items"] / r["secs"], r["cpu"],
                         r["cpu"] / r["items"] * 1000, r["pss_kib"], r.get("idle_cpu", -1)))
             else:
-                raw("run wl=%s mta=tern rep=%d FAILED %s" % (tag, rep, r.get("error")))
+                raw("run wl=%s mta=%s rep=%d FAILED %s" % (tag, m, rep, r.get("error")))
 
 
 def summarize_variants(results):
     for name, base, what, _, _, target in VARIANTS:
-        rs = {on: [r for r in results if r["wl"] == name and r.get("ok") and r["feature_on"] == on]
-              for on in (False, True)}
+        rs = {on: [r for r in results if r["wl"] == name and r.get("ok") and
+                   r["feature_on"] == on and r["mta"] == "tern"] for on in (False, True)}
+        pf = [r for r in results if r["wl"] == name and r.get("ok") and r["mta"] == "postfix"]
         if not rs[False] and not rs[True]:
             continue
         if not rs[False] or not rs[True]:
@@ -1053,10 +1111,18 @@ def summarize_variants(results):
         rate = {on: statistics.median(r["items"] / r["secs"] for r in rs[on]) for on in rs}
         cpu = {on: statistics.median(r["cpu"] / r["items"] * 1000 for r in rs[on]) for on in rs}
         ratio = rate[True] / rate[False]
-        print("%s (tern only, %s): %s %.1f msgs/s (%.2f CPU ms/msg) without, %.1f msgs/s "
+        print("%s (%s): tern's %s %.1f msgs/s (%.2f CPU ms/msg) without, %.1f msgs/s "
               "(%.2f CPU ms/msg) with: ratio %.2f (target >= %.2f: %s)" % (
                   name, what, base, rate[False], cpu[False], rate[True], cpu[True], ratio,
                   target, "met" if ratio >= target else "NOT met"))
+        if pf:
+            prate = statistics.median(r["items"] / r["secs"] for r in pf)
+            pcpu = statistics.median(r["cpu"] / r["items"] * 1000 for r in pf)
+            ppss = statistics.median(r["pss_kib"] for r in pf) / 1024
+            tpss = statistics.median(r["pss_kib"] for r in rs[True]) / 1024
+            print("  with it, Postfix: %.1f msgs/s (%.2f CPU ms/msg, PSS %.1f MiB); tern/Postfix "
+                  "%.2fx msgs/s, %.2fx CPU per msg, %.2fx PSS" % (
+                      prate, pcpu, ppss, rate[True] / prate, cpu[True] / pcpu, tpss / ppss))
 
 
 def summarize_idle(results):
@@ -1110,6 +1176,7 @@ def main():
     user, made = make_user()
     results, fsyncs, disk = [], {}, []
     auth_out = imap_out = pop3_out = idle_imap_out = None
+    jmap_out = {}
     try:
         raw("machine " + machine())
         probe = Group("probe")
@@ -1173,6 +1240,8 @@ def main():
                                                      wait_until, port_open, SCALE)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
+        if not ONLY or any(w in ONLY for w in jmap_bench.WORKLOADS):
+            jmap_out = jmap_bench.jmap_phase(ONLY, SCALE, raw)
         # fsyncs per message: one separate strace run per MTA and workload,
         # small (a tenth of the scaled count, at least 20 messages).
         for wl in wls:
@@ -1203,13 +1272,15 @@ def main():
     imap_bench.summarize_imap(imap_out)
     pop3_bench.summarize_pop3(pop3_out)
     imap_idle.summarize_idle(idle_imap_out)
+    jmap_bench.summarize_jmap(jmap_out)
     print("raw lines: %s" % os.path.join(OUT, "raw.txt"))
     auth_ok = auth_out is not None or (ONLY and "AUTH" not in ONLY)
     imap_ok = imap_out is not None or (ONLY and "IMAP" not in ONLY)
     pop3_ok = pop3_out is not None or (ONLY and "POP3" not in ONLY)
     idle_ok = idle_imap_out is not None or (ONLY and "IMAP-IDLE" not in ONLY)
+    jmap_ok = all(r is not None for r in jmap_out.values())
     return 0 if (all(r.get("ok") for r in results) and auth_ok and imap_ok and pop3_ok
-                 and idle_ok) else 1
+                 and jmap_ok and idle_ok) else 1
 
 
 if __name__ == "__main__":

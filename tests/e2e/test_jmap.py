@@ -9,6 +9,7 @@ import base64
 import imaplib
 import json
 import os
+import re
 import smtplib
 import socket
 import time
@@ -329,6 +330,57 @@ class JmapTest(unittest.TestCase):
         self.assertEqual(check("move"), total + 3)
         self.deliver(message("dated smtp"))
         self.assertEqual(check("delivery"), total + 4)
+
+    def test_walked_pages_match_the_full_scan(self):
+        """The webmail's pages of one folder by date with a keyword filter,
+        collapseThreads or a text condition walk the folder's date list and
+        remember their total: each page and total is what the same query
+        wrapped in an AND (which tests every message and sorts) gives, also
+        after a flag change, a delivery into a thread and a move out."""
+        inbox = self.boxes["inbox"]
+        first = message("walk root")
+        root = re.search(r"Message-ID: (<[^>]+>)", first).group(1)
+        self.deliver(first)
+        for k in range(3):
+            self.deliver(message("walk reply %d" % k, body="walkword %d\n" % k,
+                                 extra="In-Reply-To: %s\r\nReferences: %s\r\n" % (root, root)))
+        self.deliver(message("walk alone"))
+        seen = self.find("walk reply 1")
+        self.w.call("Email/set", {"update": {seen: {"keywords/$seen": True}}})
+
+        def check(what):
+            shapes = [({}, True), ({"notKeyword": "$seen"}, False),
+                      ({"hasKeyword": "$seen"}, True), ({"notKeyword": "$seen"}, True),
+                      ({"text": "walkword"}, False), ({"text": "walkword"}, True)]
+            for cond, threads in shapes:
+                for asc in (False, True):
+                    for pos, lim in ((0, 50), (0, 2), (1, 2), (3, 1)):
+                        args = {"sort": [{"property": "receivedAt", "isAscending": asc}],
+                                "position": pos, "limit": lim, "calculateTotal": True,
+                                "collapseThreads": threads}
+                        fast = self.w.call("Email/query", dict(
+                            args, filter=dict(cond, inMailbox=inbox)))
+                        slow = self.w.call("Email/query", dict(args, filter={
+                            "operator": "AND", "conditions": [{"inMailbox": inbox}, cond]}))
+                        self.assertEqual((fast["ids"], fast["total"]),
+                                         (slow["ids"], slow["total"]),
+                                         (what, cond, threads, asc, pos, lim))
+            return self.w.call("Email/query", {
+                "filter": {"inMailbox": inbox, "text": "walkword"}, "collapseThreads": True,
+                "calculateTotal": True})
+
+        r = check("start")
+        self.assertEqual(r["total"], 1)          # the three replies: one thread
+        self.assertEqual(r["ids"], [self.find("walk reply 2")])
+        self.w.call("Email/set", {"update": {seen: {"keywords/$seen": None}}})
+        r = check("unseen again")
+        self.deliver(message("walk reply 3", body="walkword 3\n",
+                             extra="In-Reply-To: %s\r\nReferences: %s\r\n" % (root, root)))
+        r = check("a new reply")
+        self.assertEqual(r["ids"], [self.find("walk reply 3")])
+        gone = self.find("walk reply 0")
+        self.w.call("Email/set", {"update": {gone: {"mailboxIds": {self.boxes["archive"]: True}}}})
+        check("a reply moved out")
 
     def test_preview_of_html_only_mail(self):
         """The preview is the first text a reader sees: an HTML-only message
