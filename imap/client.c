@@ -18,7 +18,14 @@
  * a BYE (IDLE refreshes it, as RFC 9051 5.4 allows); during IDLE the
  * folder's inotify watch (mstore notify) wakes the session, and every
  * imap_idle_notify_interval it checks the folder anyway and sends
- * "* OK Still here".
+ * "* OK Still here".  inotify instances are limited per uid
+ * (fs.inotify.max_user_instances, 128 by default) and each session's
+ * store takes one, so past that a session has none ("polls"): the
+ * idling ones are kept in a list, and any inotify wake-up in the process
+ * checks them too.  The sessions of one process are one user's, mostly
+ * idling on the same INBOX, so one session of theirs with an instance
+ * wakes them all at once.  A process none of whose idling sessions has
+ * an instance checks its pollers every POLL_MS instead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,9 +40,22 @@
 #include "util.h"
 
 #define READ_CHUNK 16384
+#define POLL_MS 500
 
 static void client_update_events(struct imap_client *c);
 static void client_process(struct imap_client *c);
+static void client_poll_del(struct imap_client *c);
+static void client_idle_end(struct imap_client *c);
+
+/* The idling sessions without an inotify instance of their own; the
+ * idling ones with one; the timer that checks the pollers when there
+ * are none of those. */
+static struct imap_client *pollers;
+static unsigned idle_notifiers;
+static struct event_timer *poll_timer;
+static struct event_timer *soon_timer; /* one check for a burst of wake-ups */
+
+static void client_poll_arm(struct event_loop *loop);
 
 static void client_free(struct imap_client *c)
 {
@@ -51,12 +71,13 @@ static void client_free(struct imap_client *c)
 		event_timer_cancel(c->loop, c->timer);
 	if (c->close_timer)
 		event_timer_cancel(c->loop, c->close_timer);
+	client_idle_end(c);
 	if (c->yield_timer)
 		event_timer_cancel(c->loop, c->yield_timer);
 	event_fd_del(c->loop, c->fd_in);
 	if (c->fd_out != c->fd_in)
 		event_fd_del(c->loop, c->fd_out);
-	if (c->store && mstore_notify_fd(c->store) >= 0)
+	if (c->store && !c->polls && mstore_notify_fd(c->store) >= 0)
 		event_fd_del(c->loop, mstore_notify_fd(c->store));
 	close(c->fd_in);
 	if (c->fd_out != c->fd_in)
@@ -304,15 +325,79 @@ static void client_notify(void *ctx, struct mstore_view *v)
 	client_idle_check(c);
 }
 
+static void client_poll_del(struct imap_client *c)
+{
+	for (struct imap_client **p = &pollers; *p; p = &(*p)->poll_next)
+		if (*p == c) {
+			*p = c->poll_next;
+			break;
+		}
+	c->poll_next = NULL;
+}
+
+/* The sessions that cannot hear a change look for one. */
+static void client_poll_all(void)
+{
+	struct imap_client *p, *next;
+
+	for (p = pollers; p; p = next) {
+		next = p->poll_next;
+		if (p->idling && p->view && mstore_view_changed(p->view)) {
+			client_idle_check(p);
+			client_close_check(p);
+		}
+	}
+}
+
+static void client_poll_timer(struct event_loop *loop, void *ctx)
+{
+	(void)ctx;
+	poll_timer = NULL;
+	client_poll_all();
+	client_poll_arm(loop);
+}
+
+static void client_poll_soon_timer(struct event_loop *loop, void *ctx)
+{
+	(void)loop;
+	(void)ctx;
+	soon_timer = NULL;
+	client_poll_all();
+}
+
+static void client_poll_arm(struct event_loop *loop)
+{
+	if (pollers && idle_notifiers == 0) {
+		if (poll_timer == NULL)
+			poll_timer = event_timer_add(loop, POLL_MS, client_poll_timer, NULL);
+	} else if (poll_timer) {
+		event_timer_cancel(loop, poll_timer);
+		poll_timer = NULL;
+	}
+}
+
+/* The end of an IDLE (or of its session). */
+static void client_idle_end(struct imap_client *c)
+{
+	if (c->idling && !c->polls && c->view && idle_notifiers > 0)
+		idle_notifiers--;
+	c->idling = false;
+	client_poll_del(c);
+	client_poll_arm(c->loop);
+}
+
 static void client_notify_event(struct event_loop *loop, int fd, int events, void *ctx)
 {
 	struct imap_client *c = ctx;
 
-	(void)loop;
 	(void)fd;
 	(void)events;
 	mstore_notify_read(c->store, client_notify, c);
 	client_close_check(c);
+	/* The events of one loop turn (a delivery's rename, the uidlist,
+	 * the log; several sessions' instances) make one check. */
+	if (pollers && soon_timer == NULL)
+		soon_timer = event_timer_add(loop, 0, client_poll_soon_timer, NULL);
 }
 
 static void client_timer(struct event_loop *loop, void *ctx);
@@ -365,6 +450,14 @@ void imap_client_idle_start(struct imap_client *c)
 	if (c->view) {
 		mstore_notify_add(c->view);
 		imap_session_sync(c, true);
+		if (c->polls) {
+			client_poll_del(c);
+			c->poll_next = pollers;
+			pollers = c;
+		} else {
+			idle_notifiers++;
+		}
+		client_poll_arm(c->loop);
 	}
 	client_arm_timer(c);
 }
@@ -383,7 +476,7 @@ static bool client_idle_input(struct imap_client *c)
 	len = (size_t)(nl - c->in.data);
 	if (len > 0 && c->in.data[len - 1] == '\r')
 		len--;
-	c->idling = false;
+	client_idle_end(c);
 	if (imap_idle_done(c->in.data, len))
 		imap_reply(c, c->tag, "OK", "Idle completed.");
 	else
@@ -515,6 +608,8 @@ static bool client_open_store(struct imap_client *c, const char *maildir, const 
 	buf_free(&err);
 	if (mstore_notify_fd(c->store) >= 0)
 		event_fd_set(c->loop, mstore_notify_fd(c->store), EV_READ, client_notify_event, c);
+	else
+		c->polls = true;
 	return true;
 }
 

@@ -34,6 +34,11 @@ IMAP (imap_bench.py): tern's imap and pop3 against Debian's Dovecot on the
 same 10,000-message Maildir: login + EXAMINE + FETCH of the headers, SEARCH
 TEXT and FROM, POP3 login + LIST + RETR.
 
+IMAP-IDLE (imap_idle.py): 10,000 IDLE sessions (100 users) held by a
+tern instance in its default configuration, the RSS and PSS sums with
+them, and how long after a delivery to 20 users their sessions read
+"* n EXISTS".
+
 POP3 (pop3_bench.py): POP3 sessions per second (login, STAT, UIDL, RETR of
 five messages, QUIT; 8 concurrent clients) of tern's pop3 against Dovecot's
 pop3d on the same Maildirs.
@@ -46,7 +51,7 @@ client, same password hash, same run).
 Environment: BENCH_SCALE (default 1.0) scales the message counts,
 BENCH_REPS (default 5) runs per MTA and workload (alternated; the summary
 gives the median and the spread, max-min over median, of each), BENCH_ONLY (e.g. "W1,W3",
-"W1+idle", "AUTH", "IMAP", "POP3", "JMAP", "PUSH", "WEBSIZE", "PAINT")
+"W1+idle", "AUTH", "IMAP", "POP3", "IMAP-IDLE", "JMAP", "PUSH", "WEBSIZE", "PAINT")
 picks workloads, BENCH_TMPDIR (default /var/tmp) holds the instances,
 BENCH_NO_CGROUP=1 forces the /proc sums, TERN_BUILD the build folder.  Raw lines go to build/bench/raw.txt.
 
@@ -77,6 +82,7 @@ import time
 
 import auth_bench
 import imap_bench
+import imap_idle
 import jmap_bench
 import pop3_bench
 
@@ -1169,7 +1175,7 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     user, made = make_user()
     results, fsyncs, disk = [], {}, []
-    auth_out = imap_out = pop3_out = None
+    auth_out = imap_out = pop3_out = idle_imap_out = None
     jmap_out = {}
     try:
         raw("machine " + machine())
@@ -1224,6 +1230,16 @@ def main():
                                                  wait_until, port_open)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
+        if not ONLY or "IMAP-IDLE" in ONLY:
+            print("== IMAP-IDLE (10,000 IDLE sessions held by tern; wake-up after a delivery)",
+                  flush=True)
+            tmp = tempfile.mkdtemp(prefix="tern-bench-idle-", dir=TMPBASE)
+            os.chmod(tmp, 0o755)
+            try:
+                idle_imap_out = imap_idle.idle_phase(TERN, tmp, Group, raw, run, free_port,
+                                                     wait_until, port_open, SCALE)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
         if not ONLY or any(w in ONLY for w in jmap_bench.WORKLOADS):
             jmap_out = jmap_bench.jmap_phase(ONLY, SCALE, raw)
         # fsyncs per message: one separate strace run per MTA and workload,
@@ -1255,14 +1271,16 @@ def main():
     auth_bench.summarize_auth(auth_out)
     imap_bench.summarize_imap(imap_out)
     pop3_bench.summarize_pop3(pop3_out)
+    imap_idle.summarize_idle(idle_imap_out)
     jmap_bench.summarize_jmap(jmap_out)
     print("raw lines: %s" % os.path.join(OUT, "raw.txt"))
     auth_ok = auth_out is not None or (ONLY and "AUTH" not in ONLY)
     imap_ok = imap_out is not None or (ONLY and "IMAP" not in ONLY)
     pop3_ok = pop3_out is not None or (ONLY and "POP3" not in ONLY)
+    idle_ok = idle_imap_out is not None or (ONLY and "IMAP-IDLE" not in ONLY)
     jmap_ok = all(r is not None for r in jmap_out.values())
     return 0 if (all(r.get("ok") for r in results) and auth_ok and imap_ok and pop3_ok
-                 and jmap_ok) else 1
+                 and jmap_ok and idle_ok) else 1
 
 
 if __name__ == "__main__":
