@@ -9,9 +9,8 @@ sizes (1-24 KiB, a tenth multipart).  One account per client process, as
 a POP3 mailbox is one session at a time (tern answers a second one
 "-ERR [IN-USE]"; Dovecot would let it in).
 
-A session, what a POP3 client that leaves mail on the server does at
-each poll: connect, USER, PASS, STAT, UIDL, RETR of the first RETR
-messages, QUIT, and wait for the server to close.  Nothing is deleted,
+A session, issue 16's loop: connect, USER, PASS, STAT, UIDL, RETR of
+every message (RETR = NMSG), QUIT, and wait for the server to close.  Nothing is deleted,
 so every session sees the same mailbox.  USERS client processes each run
 sessions back to back for SECS seconds; the rate is the sessions
 completed over the time until the last one ended, and the CPU is that of
@@ -30,8 +29,8 @@ from mailsrv import Client, MailPair, make_messages
 
 PW = "a-bench-password"
 USERS = 8
-NMSG = 50
-RETR = 5
+NMSG = 20
+RETR = NMSG                           # RETR all, as issue 16 says
 SECS = 5.0
 REPS = 3
 
