@@ -38,16 +38,18 @@ struct dc_sink {
 
 static int dc_flush(struct dc_sink *s)
 {
-	const char *p = s->out.data;
+	const char *p = s->out.data, *nl = p;
 	size_t len = s->out.len;
-	char prev = s->out_last;
 
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] == '\n' && prev != '\r')
+	/* LFs without a CR before them, line by line (memchr). */
+	while (len > 0 && (nl = memchr(nl, '\n', len - (size_t)(nl - p))) != NULL) {
+		if ((nl == p ? s->out_last : nl[-1]) != '\r')
 			s->bare_lf++;
-		prev = p[i];
+		if (++nl == p + len)
+			break;
 	}
-	s->out_last = prev;
+	if (len > 0)
+		s->out_last = p[len - 1];
 
 	while (len > 0) {
 		ssize_t n = write(s->fd, p, len);
