@@ -34,10 +34,13 @@
 
 static size_t message_count_char(const char *p, size_t n, char c)
 {
+	const char *end = p + n;
 	size_t k = 0;
 
-	for (size_t i = 0; i < n; i++)
-		k += p[i] == c;
+	while (p < end && (p = memchr(p, c, (size_t)(end - p))) != NULL) {
+		k++;
+		p++;
+	}
 	return k;
 }
 
