@@ -95,7 +95,7 @@ void imap_store_error_text(
 {
 	const char *code = "[SERVERBUG] ", *text = NULL;
 	enum mstore_error e = mstore_error(c->store);
-	bool sys = mstore_errno(c->store) != 0;
+	bool sys = mstore_error_internal(c->store);
 
 	switch (e) {
 	case MSTORE_ENOTFOUND: code = "[NONEXISTENT] "; break;
@@ -111,14 +111,12 @@ void imap_store_error_text(
 	case MSTORE_ENOSPACE:
 		code = "[OVERQUOTA] ";
 		text = "Not enough disk space";
-		sys = true;
 		break;
 	case MSTORE_ETEMP:
 		code = "[INUSE] ";
 		text = "Timeout while waiting for lock";
-		sys = true;
 		break;
-	default: sys = true; break;
+	default: break;
 	}
 	if (sys)
 		log_error("imap(%s): %s failed%s%s%s: %s", c->user, what,

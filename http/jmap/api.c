@@ -10,8 +10,10 @@
  * invalidResultReference, accountNotFound, unknownCapability (a call of
  * a capability the request's "using" lacks).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "jmap.h"
 #include "log.h"
@@ -134,6 +136,21 @@ json_t *jmap_set_error(const char *type, const char *desc)
 {
 	return desc ? json_pack("{s:s, s:s}", "type", type, "description", desc)
 		    : json_pack("{s:s}", "type", type);
+}
+
+const char *jmap_store_error_text(const char *what)
+{
+	static char text[128];
+	char when[32];
+	time_t now = time(NULL);
+
+	if (!mstore_error_internal(jm.store))
+		return mstore_strerror(jm.store);
+	log_error("jmap(%s): %s failed: %s", jm.user, what, mstore_strerror(jm.store));
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
+	snprintf(text, sizeof(text),
+	    "Internal error occurred. Refer to server log for more information. [%s]", when);
+	return text;
 }
 
 bool jmap_args(struct jcall *c, const struct jmap_arg *spec)

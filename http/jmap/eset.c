@@ -92,7 +92,7 @@ static json_t *update_keywords(struct jmsg *j, json_t *patch)
 			return NULL;
 	}
 	if ((rw = jmap_view_rw(j->f->name)) == NULL)
-		return jmap_set_error("serverFail", mstore_strerror(jm.store));
+		return jmap_set_error("serverFail", jmap_store_error_text("Email/set"));
 	if (full) {
 		struct mstore_store_req req = {.mode = MSTORE_STORE_SET};
 		char **names;
@@ -102,7 +102,8 @@ static json_t *update_keywords(struct jmsg *j, json_t *patch)
 		else {
 			req.keywords = (const char *const *)names;
 			if (mstore_view_store(rw, &j->uid, 1, &req, &failed, &nfailed) < 0)
-				err = jmap_set_error("serverFail", mstore_strerror(jm.store));
+				err = jmap_set_error(
+				    "serverFail", jmap_store_error_text("Email/set"));
 		}
 		free(names);
 	}
@@ -121,7 +122,7 @@ static json_t *update_keywords(struct jmsg *j, json_t *patch)
 		if ((req.flags = jmap_keyword_flag(key + 9)) == 0)
 			req.keywords = kw;
 		if (mstore_view_store(rw, &j->uid, 1, &req, &failed, &nfailed) < 0)
-			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
+			err = jmap_set_error("serverFail", jmap_store_error_text("Email/set"));
 		free(failed);
 		failed = NULL;
 	}
@@ -142,7 +143,7 @@ static json_t *expunge_places(const struct jloc *at, size_t n, json_t *keep)
 			continue;
 		if ((rw = jmap_view_rw(at[k].f->name)) == NULL ||
 		    mstore_view_expunge(rw, &at[k].uid, 1) < 0)
-			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
+			err = jmap_set_error("serverFail", jmap_store_error_text("Email/set"));
 		if (rw)
 			mstore_view_close(rw);
 	}
@@ -214,7 +215,7 @@ static json_t *update_mailboxes(struct jcall *c, struct jmsg *j, json_t *patch)
 			continue;
 		if ((rw = jmap_view_rw(at[0].f->name)) == NULL ||
 		    mstore_view_copy(rw, &at[0].uid, 1, dest->name, false, &nuid, &nuv) < 0)
-			err = jmap_set_error("serverFail", mstore_strerror(jm.store));
+			err = jmap_set_error("serverFail", jmap_store_error_text("Email/set"));
 		if (rw)
 			mstore_view_close(rw);
 	}
@@ -567,7 +568,7 @@ static json_t *store_message(struct jcall *c, const char *msg, size_t len, json_
 				*err = jmap_set_error(mstore_error(jm.store) == MSTORE_EQUOTA
 							  ? "overQuota"
 							  : "serverFail",
-				    mstore_strerror(jm.store));
+				    jmap_store_error_text("saving a message"));
 			if (rw)
 				mstore_view_close(rw);
 			if (*err)
@@ -578,7 +579,7 @@ static json_t *store_message(struct jcall *c, const char *msg, size_t len, json_
 		    mstore_save_write(sv, msg, len) < 0 || mstore_save_commit(sv, &uid, &uv) < 0) {
 			*err = jmap_set_error(
 			    mstore_error(jm.store) == MSTORE_EQUOTA ? "overQuota" : "serverFail",
-			    mstore_strerror(jm.store));
+			    jmap_store_error_text("saving a message"));
 			break;
 		}
 		if (res == NULL) {

@@ -101,6 +101,12 @@ void jmap_reply_set(struct jcall *c, const char *name, const char *old, const ch
     json_t *created, json_t *updated, json_t *destroyed, json_t *nc, json_t *nu, json_t *nd);
 /* A SetError {type, description} (desc may be NULL) for notCreated etc. */
 json_t *jmap_set_error(const char *type, const char *desc);
+/* The description of the store's last failure a client may see: the
+ * store's own refusal as it is; a failure of the system (paths, errno) is
+ * logged with the user and what failed, and the client gets Dovecot's
+ * "Internal error occurred. Refer to server log ... [time]".  Valid until
+ * the next call. */
+const char *jmap_store_error_text(const char *what);
 /* Checks args against spec and accountId; false when an error was sent. */
 bool jmap_args(struct jcall *c, const struct jmap_arg *spec);
 void jmap_api(const char *body, size_t len, int *status, struct buf *out);

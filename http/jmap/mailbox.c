@@ -288,7 +288,7 @@ void jmap_mailbox_set(struct jcall *c)
 			    jmap_set_error(mstore_error(jm.store) == MSTORE_EEXISTS
 					       ? "alreadyExists"
 					       : "serverFail",
-				mstore_strerror(jm.store)));
+				jmap_store_error_text("Mailbox/set create")));
 		} else {
 			struct mstore_status fs;
 
@@ -344,8 +344,9 @@ void jmap_mailbox_set(struct jcall *c)
 			json_object_set_new(
 			    js.nu, key, jmap_set_error("invalidProperties", "name"));
 		} else if (mstore_folder_rename(jm.store, j->name, full) < 0) {
-			json_object_set_new(
-			    js.nu, key, jmap_set_error("serverFail", mstore_strerror(jm.store)));
+			json_object_set_new(js.nu, key,
+			    jmap_set_error(
+				"serverFail", jmap_store_error_text("Mailbox/set update")));
 		} else {
 			mstore_subscribe(jm.store, j->name, false);
 			mstore_subscribe(jm.store, full, true);
@@ -370,8 +371,9 @@ void jmap_mailbox_set(struct jcall *c)
 			json_object_set_new(
 			    js.nd, j->id, jmap_set_error("mailboxHasEmail", "not empty"));
 		else if (mstore_folder_delete(jm.store, j->name) < 0)
-			json_object_set_new(
-			    js.nd, j->id, jmap_set_error("serverFail", mstore_strerror(jm.store)));
+			json_object_set_new(js.nd, j->id,
+			    jmap_set_error(
+				"serverFail", jmap_store_error_text("Mailbox/set destroy")));
 		else {
 			mstore_subscribe(jm.store, j->name, false);
 			json_array_append(js.destroyed, v);

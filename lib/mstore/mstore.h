@@ -107,6 +107,11 @@ const char *mstore_strerror(const struct mstore *s);
 /* The errno of a failure of the system (0 for the store's own refusals);
  * its mstore_strerror() text names files: for the log, not a client. */
 int mstore_errno(const struct mstore *s);
+/* True when the last failure was the system's (I/O, a full disk, a lock
+ * timeout, a quota the file system enforced), whose text is for the log;
+ * false for the store's own refusals, whose text names only what the
+ * client gave (a folder, a UID, the quota) and may be shown to it. */
+bool mstore_error_internal(const struct mstore *s);
 
 /* ---- opening a user's store ---- */
 

@@ -73,6 +73,20 @@ int mstore_errno(const struct mstore *s)
 	return s->err == MSTORE_OK ? 0 : s->err_errno;
 }
 
+bool mstore_error_internal(const struct mstore *s)
+{
+	switch (s->err) {
+	case MSTORE_OK: return false;
+	case MSTORE_ENOTFOUND:
+	case MSTORE_EEXISTS:
+	case MSTORE_EINVAL:
+	case MSTORE_ELIMIT:
+	case MSTORE_EEXPUNGED:
+	case MSTORE_EQUOTA: return s->err_errno != 0;
+	default: return true;
+	}
+}
+
 int64_t ms_now_ns(void)
 {
 	struct timespec ts;

@@ -666,6 +666,35 @@ class JmapTest(unittest.TestCase):
         self.assertEqual((e["subject"], e["receivedAt"], e["keywords"]),
                          ("imported one", "2020-05-06T07:08:09Z", {"$seen": True}))
 
+    def test_store_failure_text(self):
+        """A failure of the system under the store (here a folder whose tmp/
+        its owner may not write: the jmap process keeps the directory
+        open, so it must be its mode) is no path or errno text in the
+        SetError: Dovecot's generic text goes to the client, the detail to
+        the log with the user."""
+        r = self.w.call("Mailbox/set", {"create": {"b": {"name": "Broken"}}})
+        box = r["created"]["b"]["id"]
+        tmp = os.path.join(self.inst.maildir(ALICE), ".Broken", "tmp")
+        os.chmod(tmp, 0o500)
+        log_start = len(self.inst.log())
+        try:
+            raw = message("into a broken folder").encode()
+            st, h, b = self.w.request("POST", "/jmap/upload/%s/" % self.w.account, raw,
+                                      headers={"Content-Type": "message/rfc822"})
+            self.assertEqual(st, 201)
+            r = self.w.call("Email/import", {"emails": {"x": {
+                "blobId": json.loads(b)["blobId"], "mailboxIds": {box: True}}}})
+            err = r["notCreated"]["x"]
+            self.assertEqual(err["type"], "serverFail", err)
+            self.assertIn("Internal error occurred. Refer to server log", err["description"])
+            self.assertNotIn("tmp", err["description"])
+            self.assertNotIn("Permission denied", err["description"])
+            wait_until(lambda: "Permission denied" in self.inst.log()[log_start:], 10,
+                       what="the detail in the log")
+            self.assertIn("jmap(%s): saving a message failed" % ALICE, self.inst.log()[log_start:])
+        finally:
+            os.chmod(tmp, 0o700)
+
     def test_email_parse(self):
         def upload(data, ctype):
             st, h, b = self.w.request("POST", "/jmap/upload/%s/" % self.w.account, data,
