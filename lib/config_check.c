@@ -252,6 +252,22 @@ static void cc_tables(struct cc *c, const char *file, int line, const char *name
 	strv_free(v);
 }
 
+/* Domain lists whose words may be tables (lib/resolve.c looks them up). */
+static const char *const domain_list_params[] = {
+    "mydestination", "relay_domains", "virtual_alias_domains", "virtual_mailbox_domains", NULL};
+
+/* The "type:table" words of a domain list, opened as resolve will. */
+static void cc_domain_list_tables(
+    struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	char **v = maps_split(val);
+
+	for (char **p = v; *p; p++)
+		if (strchr(*p, ':') != NULL && (*p)[0] != '[')
+			cc_table(c, file, line, name, *p);
+	strv_free(v);
+}
+
 /* Parameters whose value is a list of tables. */
 static bool cc_is_tables(const struct param_def *def)
 {
@@ -420,6 +436,8 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_restriction_words(c, file, line, name, val);
 	if (cc_is_tables(def))
 		cc_tables(c, file, line, name, val);
+	if (cc_in(domain_list_params, name))
+		cc_domain_list_tables(c, file, line, name, val);
 	if (strncmp(name, "postscreen_", 11) == 0)
 		cc_screening(c, file, line, name, val);
 	if (strcmp(name, "smtpd_milters") == 0 || strcmp(name, "non_smtpd_milters") == 0)

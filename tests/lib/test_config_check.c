@@ -184,7 +184,8 @@ static void test_tables(void **state)
 			    "transport_maps = inline:{ a.test = smtp: }\n"
 			    "smtp_tls_policy_maps = cidr:/etc/x\n"
 			    "lmtp_sasl_password_maps = texthash:/nonexistent/pw\n"
-			    "body_checks = inline:{ { a = b c } }\n",
+			    "body_checks = inline:{ { a = b c } }\n"
+			    "relay_domains = plain.example, texthash:/nonexistent/relay\n",
 	    dir, dir);
 	check(main_cf, MASTER_OK "x unix - - n - 1 smtp\n  -o smtp_tls_policy_maps=pcre:/x.pcre\n",
 	    &r);
@@ -196,6 +197,10 @@ static void test_tables(void **state)
 	    "lmtp_sasl_password_maps: cannot read texthash:/nonexistent/pw (cannot open table "
 	    "/nonexistent/pw: No such file or directory); its look-ups are deferred");
 	absent(&r, "body_checks");
+	/* A domain list's tables are opened too (resolve looks them up). */
+	expect(
+	    &r, CHECK_WARN, "main.cf", 7, "relay_domains: cannot read texthash:/nonexistent/relay");
+	absent(&r, "plain.example");
 	expect(&r, CHECK_WARN, "master.cf", 6, "smtp_tls_policy_maps: cannot read pcre:/x.pcre");
 	check_report_free(&r);
 	free(main_cf);
