@@ -218,8 +218,20 @@ class PrivilegeTest(unittest.TestCase):
         inst = Instance(mailboxes=[USER])
         try:
             inst.start()
+            wait_until(lambda: {"smtpd", "cleanup", "qmgr"} <=
+                       {p for _, p, _ in inst.processes()}, 10, what="the daemons")
+            # The delivery agents start with their first client, as
+            # Postfix's do: mail for a mailbox and for a remote domain
+            # (deferred: no DNS here) starts local and smtp.
+            time.sleep(0.5)
+            self.assertFalse({"local", "smtp"} & {p for _, p, _ in inst.processes()},
+                             inst.processes())
+            with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=10) as c:
+                c.sendmail("s@example.org", [USER], b"Subject: start local\r\n\r\nx\r\n")
+                c.sendmail("s@example.org", ["someone@remote.invalid"],
+                           b"Subject: start smtp\r\n\r\nx\r\n")
             wait_until(lambda: {"smtpd", "cleanup", "qmgr", "local", "smtp"} <=
-                       {p for _, p, _ in inst.processes()}, 10, what="all daemons")
+                       {p for _, p, _ in inst.processes()}, 30, what="all daemons")
             if os.geteuid() == 0:
                 want = {"smtpd": {"tern"}, "cleanup": {"tern"}, "qmgr": {"tern"},
                         "master": {"root"}, "local": {"root"}, "smtp": {"tern"}}
