@@ -63,7 +63,8 @@ char *xmemdup(const void *p, size_t n)
 {
 	char *s = xmalloc(n + 1);
 
-	memcpy(s, p, n);
+	if (n > 0) /* p may be NULL then (an empty set's array) */
+		memcpy(s, p, n);
 	s[n] = 0;
 	return s;
 }
