@@ -66,15 +66,12 @@ static void mq_sum_folder(const char *path, uint64_t *bytes, uint64_t *count)
 	free(p);
 }
 
-/* Sums every folder and writes a fresh maildirsize with these limits. */
-static int mq_recalc(struct mstore *s, uint64_t lb, uint64_t lc, struct mdsize *out)
+/* Sums the messages of every folder (the store's root and its .folders). */
+static void mq_sum_store(struct mstore *s, struct mstore_quota *out)
 {
 	uint64_t bytes = 0, count = 0;
-	struct buf text = BUF_INIT;
-	char *path = mq_path(s), *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
 	DIR *d = opendir(s->root);
 	struct dirent *de;
-	int fd, r = 0;
 
 	mq_sum_folder(s->root, &bytes, &count);
 	while (d && (de = readdir(d)) != NULL) {
@@ -87,6 +84,22 @@ static int mq_recalc(struct mstore *s, uint64_t lb, uint64_t lc, struct mdsize *
 	}
 	if (d)
 		closedir(d);
+	out->bytes = bytes;
+	out->messages = count;
+}
+
+/* Sums every folder and writes a fresh maildirsize with these limits. */
+static int mq_recalc(struct mstore *s, uint64_t lb, uint64_t lc, struct mdsize *out)
+{
+	struct mstore_quota used = {0};
+	uint64_t bytes, count;
+	struct buf text = BUF_INIT;
+	char *path = mq_path(s), *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	int fd, r = 0;
+
+	mq_sum_store(s, &used);
+	bytes = used.bytes;
+	count = used.messages;
 	mdsize_format(&text, lb, lc, bytes, count);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, MF_FILE_MODE);
 	if (fd < 0 || write(fd, text.data, text.len) != (ssize_t)text.len || close(fd) < 0 ||
@@ -185,28 +198,6 @@ int mq_check(struct mstore *s, uint64_t bytes, uint64_t count, bool *kept)
 		return ms_fail(s, MSTORE_EQUOTA, "quota exceeded: %lld of %llu messages",
 		    (long long)q.count, (unsigned long long)q.limit_count);
 	return 0;
-}
-
-/* Sums every folder's messages (no quota kept: nothing written down). */
-static void mq_sum_store(struct mstore *s, struct mstore_quota *out)
-{
-	uint64_t bytes = 0, count = 0;
-	DIR *d = opendir(s->root);
-	struct dirent *de;
-
-	mq_sum_folder(s->root, &bytes, &count);
-	while (d && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] != '.' || de->d_name[1] == 0 || de->d_name[1] == '.')
-			continue;
-		char *sub = xasprintf("%s/%s", s->root, de->d_name);
-
-		mq_sum_folder(sub, &bytes, &count);
-		free(sub);
-	}
-	if (d)
-		closedir(d);
-	out->bytes = bytes;
-	out->messages = count;
 }
 
 static int mq_get(struct mstore *s, struct mstore_quota *out, bool sum)
