@@ -109,6 +109,7 @@ static struct {
 	struct areq *list;
 	size_t n;
 	char dummy[512];	    /* a hash of the default scheme, for unknown users */
+	char dummy_scheme[64];	    /* that scheme, read at start (workers read no config) */
 	unsigned char fake_key[32]; /* SCRAM salts of unknown users */
 } reqs;
 
@@ -133,7 +134,7 @@ static void request_make_dummy(void)
 		return;
 	}
 	hex_encode(r, sizeof(r), random_pw);
-	h = pw_hash(config_str("auth_password_scheme"), random_pw, &err);
+	h = pw_hash(reqs.dummy_scheme, random_pw, &err);
 	if (h == NULL)
 		log_error("auth_password_scheme: %s", buf_cstr(&err));
 	else
@@ -861,4 +862,5 @@ void request_init(void)
 		log_fatal("cannot draw random bytes");
 	if (!pw_hash_scheme_ok(scheme))
 		log_fatal("auth_password_scheme: cannot make passwords of scheme %s", scheme);
+	strlcpy(reqs.dummy_scheme, scheme, sizeof(reqs.dummy_scheme));
 }
