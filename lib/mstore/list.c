@@ -423,8 +423,7 @@ int mstore_subscribe(struct mstore *s, const char *name, bool on)
 		free(canon);
 		return ms_fail_errno(s, "open", s->root);
 	}
-	if (mdlock_take(&l, dfd, SUBS_NAME, MDLOCK_SUBS_STALE, MDLOCK_SUBS_TIMEOUT, MF_FILE_MODE) <
-	    0) {
+	if (mdlock_take(&l, dfd, SUBS_NAME, MDLOCK_SUBS_STALE, MDLOCK_SUBS_TIMEOUT) < 0) {
 		r = errno == EAGAIN ? ms_fail(s, MSTORE_ETEMP, "subscriptions.lock: busy")
 				    : ms_fail_errno(s, "lock", SUBS_NAME);
 		close(dfd);
@@ -449,13 +448,8 @@ int mstore_subscribe(struct mstore *s, const char *name, bool on)
 	} else {
 		/* The new file's bytes, then its name, survive a crash. */
 		subs_format(nv, &text);
-		if (ftruncate(l.fd, 0) < 0 ||
-		    pwrite(l.fd, text.data, text.len, 0) != (ssize_t)text.len || fsync(l.fd) < 0) {
-			r = ms_fail_errno(s, "write", SUBS_NAME ".lock");
-			mdlock_release(&l, dfd);
-		} else if (mdlock_replace(&l, dfd) < 0 || fsync(dfd) < 0) {
-			r = ms_fail_errno(s, "rename", SUBS_NAME);
-		}
+		if (mdlock_replace(&l, dfd, text.data, text.len, MF_FILE_MODE, 0) < 0)
+			r = ms_fail_errno(s, "replace", SUBS_NAME);
 	}
 	free(nv);
 	strv_free(v);

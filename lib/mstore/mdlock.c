@@ -123,30 +123,6 @@ static int mdlock_check(int dirfd, const struct mdlock *l, int stale_secs)
 	return 0;
 }
 
-static int mdlock_create(struct mdlock *l, int dirfd, mode_t mode)
-{
-	char content[320];
-	struct stat st;
-	int fd, n;
-
-	fd = openat(dirfd, l->lock_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return -1;
-	n = snprintf(content, sizeof(content), "%ld:%s", (long)mdlock_pid(), mdlock_host());
-	if (write(fd, content, (size_t)n) != n || fstat(fd, &st) < 0) {
-		int err = errno ? errno : EIO;
-
-		close(fd);
-		unlinkat(dirfd, l->lock_path, 0);
-		errno = err;
-		return -1;
-	}
-	l->fd = fd;
-	l->dev = st.st_dev;
-	l->ino = st.st_ino;
-	return 0;
-}
-
 /* Makes the template: a file in tmpl_dirfd holding "<pid>:<host>". */
 static int mdlock_template_make(int tmpl_dirfd, struct mdlock_template *t)
 {
@@ -222,14 +198,13 @@ static int mdlock_link(struct mdlock *l, int dirfd, int tmpl_dirfd, struct mdloc
 	return -1;
 }
 
-static int mdlock_wait(struct mdlock *l, int dirfd, int stale_secs, int timeout_secs, mode_t mode,
+static int mdlock_wait(struct mdlock *l, int dirfd, int stale_secs, int timeout_secs,
     int tmpl_dirfd, struct mdlock_template *tmpl)
 {
 	long long deadline = mono_msec() + (long long)timeout_secs * 1000;
 
 	for (unsigned tries = 0;; tries++) {
-		int r =
-		    tmpl ? mdlock_link(l, dirfd, tmpl_dirfd, tmpl) : mdlock_create(l, dirfd, mode);
+		int r = mdlock_link(l, dirfd, tmpl_dirfd, tmpl);
 
 		if (r == 0)
 			return 0;
@@ -254,13 +229,19 @@ static int mdlock_wait(struct mdlock *l, int dirfd, int stale_secs, int timeout_
 	return -1;
 }
 
-int mdlock_take(
-    struct mdlock *l, int dirfd, const char *path, int stale_secs, int timeout_secs, mode_t mode)
+int mdlock_take(struct mdlock *l, int dirfd, const char *path, int stale_secs, int timeout_secs)
 {
+	struct mdlock_template t = {0};
+	int r, err;
+
 	l->fd = -1;
 	l->path = xstrdup(path);
 	l->lock_path = xasprintf("%s.lock", path);
-	return mdlock_wait(l, dirfd, stale_secs, timeout_secs, mode, -1, NULL);
+	r = mdlock_wait(l, dirfd, stale_secs, timeout_secs, dirfd, &t);
+	err = errno;
+	mdlock_template_free(&t, dirfd);
+	errno = err;
+	return r;
 }
 
 int mdlock_take_linked(struct mdlock *l, int dirfd, const char *path, int stale_secs,
@@ -269,7 +250,7 @@ int mdlock_take_linked(struct mdlock *l, int dirfd, const char *path, int stale_
 	l->fd = -1;
 	l->path = xstrdup(path);
 	l->lock_path = xasprintf("%s.lock", path);
-	return mdlock_wait(l, dirfd, stale_secs, timeout_secs, 0600, tmpl_dirfd, tmpl);
+	return mdlock_wait(l, dirfd, stale_secs, timeout_secs, tmpl_dirfd, tmpl);
 }
 
 static bool mdlock_ours(const struct mdlock *l, int dirfd)
@@ -299,24 +280,50 @@ int mdlock_release(struct mdlock *l, int dirfd)
 	return r;
 }
 
-int mdlock_replace(struct mdlock *l, int dirfd)
+int mdlock_replace(
+    struct mdlock *l, int dirfd, const void *data, size_t len, mode_t mode, int64_t newer_than_ns)
 {
-	int r = 0;
+	char *tmp;
+	struct stat st;
+	int fd, r = -1, err;
 
-	if (l->fd < 0) { /* not held, or held through a template */
+	if (l->fd == -1) {
 		errno = EINVAL;
 		return -1;
 	}
 	if (!mdlock_ours(l, dirfd)) {
-		errno = EEXIST;
-		r = -1;
-	} else if (renameat(dirfd, l->lock_path, dirfd, l->path) < 0) {
-		r = -1;
-		unlinkat(dirfd, l->lock_path, 0);
+		err = EEXIST;
+		mdlock_clear(l);
+		errno = err;
+		return -1;
 	}
-	int err = errno;
+	tmp = xasprintf("%s.new", l->lock_path);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	errno = EIO; /* a short write sets none */
+	if (fd >= 0 && fchmod(fd, mode) == 0 && write(fd, data, len) == (ssize_t)len &&
+	    fstat(fd, &st) == 0) {
+		r = 0;
+		if (newer_than_ns > 0 &&
+		    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec <= newer_than_ns) {
+			struct timespec ts[2] = {
+			    {0, UTIME_NOW}, {(time_t)(newer_than_ns / 1000000000) + 1, 0}};
 
-	mdlock_clear(l);
+			r = futimens(fd, ts);
+		}
+		if (r == 0)
+			r = fsync(fd);
+	}
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (r == 0 && (r = renameat(dirfd, tmp, dirfd, l->path)) == 0)
+		r = fsync(dirfd);
+	else if (r < 0)
+		unlinkat(dirfd, tmp, 0);
+	if (r < 0)
+		err = errno;
+	free(tmp);
+	mdlock_release(l, dirfd);
 	errno = err;
 	return r;
 }

@@ -12,19 +12,25 @@
  * inotify event; tern's own processes queue on tern.lock first, so the
  * only waits here are for Dovecot or for a crashed process).
  *
- * A lock can be released (unlinked, only if it is still ours: same
- * inode) or used as the new version of the file: the content is written
- * into the lock file and mdlock_replace() renames it over path, the way
- * Dovecot replaces dovecot-keywords and subscriptions.
+ * A lock file holds its owner from the moment it has a name: it is made
+ * by link()ing a file that already holds "<pid>:<host>", never created
+ * empty and written after, so a process killed at any point leaves a lock
+ * that the dead-pid rule removes at once.  For the same reason a lock is
+ * never turned into the new version of the file it guards (Dovecot
+ * writes dovecot-keywords and subscriptions into the lock and renames
+ * it): mdlock_replace() writes the new bytes to "<path>.lock.new" and
+ * renames that over path, and only then releases the lock.
  */
 #ifndef TERN_MSTORE_MDLOCK_H
 #define TERN_MSTORE_MDLOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct mdlock {
-	int fd; /* the lock file, open for writing; -1 when not held */
+	int fd; /* -2 while held (no descriptor is kept), -1 when not */
 	char *lock_path;
 	char *path;
 	dev_t dev;
@@ -42,10 +48,9 @@ struct mdlock {
  * Takes the lock of path (dirfd: the directory path is relative to, or
  * AT_FDCWD).  0 with l filled; -1 with errno set: EAGAIN when it is still
  * held after timeout_secs (0: try once), others from the file system.
- * mode is the lock file's mode (it may become the file).
+ * The lock is linked from a file made for the call in dirfd.
  */
-int mdlock_take(
-    struct mdlock *l, int dirfd, const char *path, int stale_secs, int timeout_secs, mode_t mode);
+int mdlock_take(struct mdlock *l, int dirfd, const char *path, int stale_secs, int timeout_secs);
 /*
  * The same, but the lock is made by link()ing a file holding our
  * "<pid>:<host>" (*tmpl, made in tmpl_dirfd on first use and kept) to
@@ -67,10 +72,15 @@ void mdlock_template_free(struct mdlock_template *tmpl, int tmpl_dirfd);
 /* Unlinks the lock if it is still ours.  0, or -1 with errno set
  * (EEXIST: someone overrode it meanwhile). */
 int mdlock_release(struct mdlock *l, int dirfd);
-/* Renames the lock file over path (its new content is already written
- * and synced by the caller).  0, or -1 with errno set; the lock is gone
- * either way. */
-int mdlock_replace(struct mdlock *l, int dirfd);
+/*
+ * Replaces path with len bytes of data (mode: the new file's), the lock
+ * held: written to "<path>.lock.new", synced, its mtime moved past
+ * newer_than_ns when it is not later (readers compare mtimes; 0: no
+ * such rule), renamed over path, the directory synced.  Then the lock is
+ * released.  0, or -1 with errno set; the lock is gone either way.
+ */
+int mdlock_replace(
+    struct mdlock *l, int dirfd, const void *data, size_t len, mode_t mode, int64_t newer_than_ns);
 bool mdlock_held(const struct mdlock *l);
 
 #endif

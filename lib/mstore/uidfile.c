@@ -367,34 +367,20 @@ static int kf_write(struct mstore_folder *f)
 {
 	struct buf text = BUF_INIT;
 	struct mdlock l;
-	struct stat st;
 	int r = 0;
 
 	keywords_format(&f->kw, &text);
-	if (mdlock_take(&l, f->dfd, KEYWORDS_NAME, ms_lock_stale(f->store), 0, MF_FILE_MODE) < 0) {
+	/* the folder's lock template (tmp/) serves: the uidlist lock is held */
+	if (mdlock_take_linked(&l, f->dfd, KEYWORDS_NAME, ms_lock_stale(f->store), 0, f->tmp_fd,
+		&f->ulock_tmpl) < 0) {
 		buf_free(&text);
 		if (errno == EAGAIN)
 			return ms_fail(f->store, MSTORE_ETEMP, "%s.lock: busy", KEYWORDS_NAME);
 		return ms_fail_errno(f->store, "lock", KEYWORDS_NAME);
 	}
-	if (ftruncate(l.fd, 0) < 0 || pwrite(l.fd, text.data, text.len, 0) != (ssize_t)text.len)
-		r = -1;
 	/* The mtime must grow with every change: readers compare it. */
-	if (r == 0 && fstat(l.fd, &st) == 0 &&
-	    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec <= f->kw_ns) {
-		struct timespec ts[2] = {{0, UTIME_NOW}, {(time_t)(f->kw_ns / 1000000000) + 1, 0}};
-
-		if (futimens(l.fd, ts) < 0)
-			r = -1;
-	}
-	if (r == 0 && fsync(l.fd) < 0)
-		r = -1;
-	if (r < 0) {
-		ms_fail_errno(f->store, "write", KEYWORDS_NAME ".lock");
-		mdlock_release(&l, f->dfd);
-	} else if (mdlock_replace(&l, f->dfd) < 0 || fsync(f->dfd) < 0) {
-		r = ms_fail_errno(f->store, "rename", KEYWORDS_NAME);
-	}
+	if (mdlock_replace(&l, f->dfd, text.data, text.len, MF_FILE_MODE, f->kw_ns) < 0)
+		r = ms_fail_errno(f->store, "replace", KEYWORDS_NAME);
 	buf_free(&text);
 	f->kw_loaded = false; /* read back our own write next time */
 	return r;

@@ -1047,6 +1047,44 @@ static void test_stale_locks(void **state)
 	free(ul);
 }
 
+/* dovecot-keywords and subscriptions are rewritten under their dot-locks
+ * without the lock ever holding anything but its owner: a keywords lock
+ * of a dead process is overridden at once (keywords never wait), and no
+ * write leaves a file behind. */
+static void test_keyword_lock(void **state)
+{
+	struct fx *f = *state;
+	char *lock = path_in(f, "dovecot-keywords.lock"), host[256] = "localhost";
+	const char *kw1[] = {"$Work", NULL}, *kw2[] = {"$Home", NULL};
+	char *kf = path_in(f, "dovecot-keywords"), cmd[600];
+	FILE *fp;
+	char text[200];
+	size_t n;
+
+	gethostname(host, sizeof(host) - 1);
+	assert_int_equal(save(f->a, "INBOX", "Subject: a\n\n", 0, kw1), 1);
+	fp = fopen(lock, "w");
+	fprintf(fp, "%d:%s", 0x3ffffff0, host);
+	fclose(fp);
+	assert_int_equal(save(f->b, "INBOX", "Subject: b\n\n", 0, kw2), 2);
+	assert_int_not_equal(access(lock, F_OK), 0);
+	fp = fopen(kf, "r");
+	assert_non_null(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = 0;
+	assert_non_null(strstr(text, "0 $Work\n"));
+	assert_non_null(strstr(text, "1 $Home\n"));
+	assert_int_equal(mstore_subscribe(f->a, "INBOX", true), 0);
+	/* only Maildir's own names are left: no lock, no .new, no template
+	 * (the folder's own template in tmp/ lives as long as the folder) */
+	snprintf(
+	    cmd, sizeof(cmd), "ls -A '%s' | grep -E '^(dovecot|subscr).*lock|tern-lock'", f->dir);
+	assert_int_not_equal(system(cmd), 0);
+	free(lock);
+	free(kf);
+}
+
 /* A delivery cleans tmp/ of files older than 36 hours (a killed writer's),
  * at most every 8 hours (tmp/'s atime), and keeps younger ones. */
 static void test_delivery_cleans_tmp(void **state)
@@ -1117,6 +1155,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_commit_all, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_locks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keyword_lock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delivery_cleans_tmp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_full_disk_is_not_quota, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
