@@ -6,7 +6,10 @@ with arc_sealing = yes (its key made by `tern dkim keygen --rsa`), and
 relays it to a capturing SMTP server, where dkimpy's arc_verify says pass
 with i=2.  A message without a chain gets arc=none and a set with cv=none
 (dkimpy: pass, i=1); a chain broken on the way (the body changed) gets
-arc=fail and is not sealed (dkimpy: fail)."""
+arc=fail and is not sealed (dkimpy: fail).  Forwarding, what ARC is for:
+a Sieve redirect (local's forward_submit, the path of .forward and
+alias targets too) sends a new queue file on that carries the set added
+at reception, and dkimpy still says pass at the far end."""
 import os
 import re
 import subprocess
@@ -19,6 +22,7 @@ from smtpd_util import Conn
 from tern_instance import TERN, Instance, wait_until
 from test_arc import DEBIAN_PYTHON, MSG, SEAL
 from test_msgauth_cleanup import header_fields
+import test_sieve_local
 
 AUTHSERV = "mx.tern.example"
 
@@ -50,7 +54,7 @@ class ArcSealTest(unittest.TestCase):
                 "arc._domainkey.relay.example.net": rec}
         cls.srv = FakeSMTPServer()
         cls.dns = ZoneDns({})
-        cls.inst = Instance(mailboxes=["postmaster@example.com"], main_cf={
+        cls.inst = Instance(mailboxes=["postmaster@example.com", "carol@example.com"], main_cf={
             "mynetworks": "192.0.2.0/24",
             "relay_domains": "remote.test",
             "relayhost": "[127.0.0.1]:%d" % cls.srv.port,
@@ -76,6 +80,7 @@ class ArcSealTest(unittest.TestCase):
             for n, v in recs.items():
                 f.write("%s %s\n" % (n, v))
         cls.inst.start()
+        test_sieve_local.SieveLocalTest.script(cls, "carol@example.com", 'redirect "dave@remote.test";\n')
 
     @classmethod
     def tearDownClass(cls):
@@ -97,13 +102,13 @@ class ArcSealTest(unittest.TestCase):
         cv, n, why = r.stdout.decode().strip().split(" ", 2)
         return cv, int(n), why
 
-    def relay(self, msg, code=250):
+    def relay(self, msg, code=250, rcpt="bob@remote.test"):
         before = len(self.srv.transactions)
         c = Conn(self.inst.smtp_port)
         self.assertEqual(c.reply()[0], 220)
         c.ehlo("client.example.org")
         self.assertEqual(c.cmd("MAIL FROM:<list@lists.example.org>")[0], 250)
-        self.assertEqual(c.cmd("RCPT TO:<bob@remote.test>")[0], 250)
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % rcpt)[0], 250)
         self.assertEqual(c.cmd("DATA")[0], 354)
         c.send(msg.replace(b"\r\n.", b"\r\n..").decode("latin-1") + ".\r\n")
         final = c.reply()
@@ -141,6 +146,23 @@ class ArcSealTest(unittest.TestCase):
         r = subprocess.run([TERN, "-c", self.inst.dir, "dkim", "verify"], input=got,
                            capture_output=True, timeout=60)
         self.assertIn("arc=pass i=2 oldest-pass=0 d=seal.example", r.stdout.decode())
+
+    def test_forwarded_by_sieve_redirect(self):
+        """carol's Sieve script redirects to dave@remote.test: the copy is a
+        new queue file from local (not verified or sealed again: it has no
+        client), relayed with the chain of reception intact."""
+        for sealed, want in ((False, ("pass", 1)), (True, ("pass", 2))):
+            with self.subTest(sealed=sealed):
+                msg = MSG.replace(b"hello", b"arc-redirect-%d" % sealed)
+                got = self.relay(self.seal(msg) if sealed else msg, rcpt="carol@example.com")
+                t = self.srv.transactions[-1]
+                self.assertEqual(t.rcpts, ["dave@remote.test"])
+                self.assertIn(b"arc-redirect-%d" % sealed, got)
+                self.assertEqual(self.dkimpy(got)[:2], want, self.dkimpy(got))
+                seals = header_fields(got, "ARC-Seal")
+                self.assertEqual(len(seals), want[1], seals)
+                self.assertIn("d=seal.example; s=s1", [v for v in seals
+                                                       if v.startswith("i=%d;" % want[1])][0])
 
     def test_no_chain_sealed_with_cv_none(self):
         got = self.relay(MSG.replace(b"hello", b"arc-one"))
