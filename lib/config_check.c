@@ -395,6 +395,19 @@ static void cc_choice(struct cc *c, const char *file, int line, const char *name
 	}
 }
 
+/* internal_mail_filter_classes: Postfix's words (cleanup/conn.c). */
+static void cc_filter_classes(
+    struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	char **v = strv_split_list(val);
+
+	for (size_t i = 0; v[i]; i++)
+		if (strcasecmp(v[i], "bounce") != 0 && strcasecmp(v[i], "notify") != 0)
+			cc_add(c, CHECK_ERROR, file, line, "%s: \"%s\" is not bounce or notify",
+			    name, v[i]);
+	strv_free(v);
+}
+
 /* A list of percentages, 1 to 100 (quota_warning_percent). */
 static void cc_percents(struct cc *c, const char *file, int line, const char *name, const char *val)
 {
@@ -444,6 +457,8 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_milters(c, file, line, name, val);
 	if (strcmp(name, "quota_warning_percent") == 0)
 		cc_percents(c, file, line, name, val);
+	if (strcmp(name, "internal_mail_filter_classes") == 0)
+		cc_filter_classes(c, file, line, name, val);
 	cc_choice(c, file, line, name, val);
 	if (strcmp(name, "mta_sts_max_age") == 0 && config_parse_time(val, def->unit, &secs) &&
 	    secs > MTASTS_MAX_AGE)
