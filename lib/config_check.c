@@ -670,6 +670,10 @@ static void cc_service(struct cc *c, const struct master_service *s)
 	const char *type = mastercf_type_name(s->type);
 
 	mastercf_plan(s, &plan);
+	if (s->line == 0) /* mastercf_add_implicit */
+		cc_add(c, CHECK_INFO, c->mastercf, 0,
+		    "service %s: not in master.cf; tern's %s service runs all the same", s->name,
+		    s->name);
 	switch (plan.action) {
 	case SERVICE_SKIP:
 		cc_add(c, CHECK_INFO, c->mastercf, s->line, "service %s (%s, %s): skipped: %s",

@@ -28,6 +28,7 @@
 #include "lline.h"
 #include "file_replace.h"
 #include "log.h"
+#include "proto.h"
 #include "util.h"
 
 #define MC_BLANKS " \t\r\f\v"
@@ -333,7 +334,35 @@ int mastercf_load(const char *path, struct master_cf *out, struct buf *err)
 	}
 	rc = mastercf_parse_text(buf_cstr(&text), text.len, path, out, err);
 	buf_free(&text);
+	if (rc == 0)
+		mastercf_add_implicit(out);
 	return rc;
+}
+
+/*
+ * tern's auth service is what smtpd's SASL (and IMAP, POP3, JMAP logins)
+ * ask; a Postfix master.cf has no line for it (Postfix asks Dovecot), so
+ * a master.cf without one gets it all the same, as "tern init" writes it:
+ * "auth unix - n n - 1 auth".  Its line number is 0.
+ */
+void mastercf_add_implicit(struct master_cf *cf)
+{
+	struct master_service svc = {0};
+
+	for (size_t i = 0; i < cf->count; i++)
+		if (strcmp(cf->services[i].name, SERVICE_AUTH) == 0 ||
+		    strcmp(cf->services[i].argv[0], SERVICE_AUTH) == 0)
+			return;
+	svc.name = xstrdup(SERVICE_AUTH);
+	svc.type = SERVICE_UNIX;
+	svc.private_ = true;
+	svc.unpriv = false;
+	svc.maxproc = 1;
+	svc.argc = 1;
+	svc.argv = xcalloc(2, sizeof(*svc.argv));
+	svc.argv[0] = xstrdup(SERVICE_AUTH);
+	cf->services = xreallocarray(cf->services, cf->count + 1, sizeof(*cf->services));
+	cf->services[cf->count++] = svc;
 }
 
 void mastercf_free(struct master_cf *cf)

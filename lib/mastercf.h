@@ -56,7 +56,12 @@ struct master_cf {
 
 int mastercf_parse_text(
     const char *text, size_t len, const char *filename, struct master_cf *out, struct buf *err);
+/* Reads and parses path, then adds the implicit services
+ * (mastercf_add_implicit). */
 int mastercf_load(const char *path, struct master_cf *out, struct buf *err);
+/* tern's auth service when no entry names it (line 0): a Postfix
+ * master.cf has none. */
+void mastercf_add_implicit(struct master_cf *cf);
 void mastercf_free(struct master_cf *cf);
 
 /* "inet", "unix", "unix-dgram", "fifo", "pass". */

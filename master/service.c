@@ -268,6 +268,10 @@ static int services_wanted(const struct master_cf *cf, struct svc_want **w, size
 		mastercf_plan(e, &plan);
 		if (plan.action != SERVICE_RUN)
 			continue; /* reported by config_check */
+		if (e->line == 0) /* mastercf_add_implicit */
+			log_info(
+			    "service %s: not in master.cf; tern's %s service runs all the same",
+			    e->name, e->name);
 		if (plan.type != SERVICE_INET) {
 			want_add(w, n, e, &plan, NULL);
 			continue;

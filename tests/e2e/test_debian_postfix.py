@@ -22,22 +22,33 @@ delivered with the origin from /etc/mailname.  An outside client
 loopback) gets Postfix's exact relay refusal (Debian's
 defer_unauth_destination: 454) and can send to a local user and to a
 virtual alias of that user (the test adds virtual_alias_maps), delivered
-once.  Left for a later lane of issue 13: submission in this
-configuration, and the virtual line.
+once.  Debian's commented submission service, uncommented as an operator
+does (only its "#submission" and "#  -o" lines), serves mail clients:
+STARTTLS required, no AUTH before it, nothing relayed without AUTH, and
+an authenticated client's mail to user+tag (Debian's recipient_delimiter)
+reaches the user's mailbox.  The test supplies what the machine would:
+the certificate Debian's main.cf names (ssl-cert's snakeoil pair is not
+installed here, so the instance's own) and SASL (Postfix would
+ask Dovecot, whose Debian default is PAM; tern's auth_system_users is
+the same) with the test user's password.
 """
 import grp
 import os
 import re
 import shutil
 import smtplib
+import subprocess
 import tempfile
 import unittest
 
 from local_util import mbox_messages
 from sendmail_util import SubmitInstance, TestUser
+from smtp_util import make_cert
+from smtpd_util import Conn, tls_context
 from tern_instance import DEBIAN_MAILER_TYPES, debian_postfix_config, wait_until
 
 MAILNAME = "mail.example.org"
+SUBMIT_PW = "debian-submit-3"
 UNSERVED = ()
 # Debian's pipe services: served, by processes started on demand only.
 PIPES = ("maildrop", "uucp", "ifmail", "bsmtp", "scalemail-backend", "mailman")
@@ -101,13 +112,34 @@ class DebianConfigMixin:
         plumbing["virtual_alias_maps"] = "texthash:" + valias
         if "inet_interfaces = loopback-only" not in cls.main_cf:
             plumbing["inet_interfaces"] = "loopback-only"
+        # The pair Debian's main.cf names is ssl-cert's, absent here.
+        plumbing["smtpd_tls_cert_file"], plumbing["smtpd_tls_key_file"] = make_cert(
+            cls.tmp, MAILNAME)
+        plumbing["auth_system_users"] = "yes"
         with open(cls.inst.main_cf_path, "w") as f:
             f.write(cls.main_cf)
         cls.inst.append_main_cf(plumbing, "tern instance plumbing (the test's, not Debian's)")
         master, n = re.subn(r"(?m)^smtp(\s+inet\s)", r"%d\1" % cls.inst.smtp_port,
                             cls.master_cf)
         assert n == 1
+        # The submission service: its line and its "-o" lines uncommented.
+        lines, on = [], False
+        for line in master.splitlines():
+            if line.startswith("#submission "):
+                on = True
+                line = "127.0.0.1:%d" % cls.inst.submission_port + line[len("#submission"):]
+            elif on and line.startswith("#  -o "):
+                line = line[1:]
+            elif on and not line.startswith("#     "):
+                on = False
+            lines.append(line)
+        master = "\n".join(lines) + "\n"
+        assert "127.0.0.1:%d " % cls.inst.submission_port in master
         cls.inst.write_master_cf(master)
+        # SASL for the machine's users, through PAM (Postfix would ask
+        # Dovecot, whose Debian default is PAM too).
+        subprocess.run(["chpasswd"], input="%s:%s\n" % (cls.user.name, SUBMIT_PW), text=True,
+                       check=True)
 
     @classmethod
     def tearDownClass(cls):
@@ -213,6 +245,47 @@ class DebianConfigMixin:
                    what="an empty queue: nothing deferred")
         got = [m for m in mbox_messages(box) if m["Subject"] == "from outside"]
         self.assertEqual(len(got), 1)
+
+    def test_submission_service(self):
+        self.assertEqual(self.start.returncode, 0, self.start.stderr)
+        self.assertIn("recipient_delimiter = +", self.main_cf)
+        box = os.path.join(self.spool, self.user.name)
+        wait_until(lambda: self.inst.listeners(self.inst.submission_port), 30,
+                   what="the submission listener")
+        c = Conn(self.inst.submission_port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.reply()[0], 220)
+        code, ext = c.ehlo()
+        self.assertEqual(code, 250)
+        self.assertFalse([e for e in ext if e.startswith("AUTH")], ext)  # tls_auth_only
+        # smtpd_tls_security_level = encrypt
+        sender = "%s@%s" % (self.user.name, MAILNAME)
+        self.assertEqual(c.cmd("MAIL FROM:<%s>" % sender),
+                         (530, ["5.7.0 Must issue a STARTTLS command first"]))
+        c.starttls(tls_context())
+        code, ext = c.ehlo()
+        self.assertIn("AUTH PLAIN LOGIN", ext)
+        self.assertEqual(c.cmd("MAIL FROM:<%s>" % sender)[0], 250)
+        # smtpd_recipient_restrictions = permit_sasl_authenticated,reject
+        code, text = c.cmd("RCPT TO:<%s+tag@%s>" % (self.user.name, MAILNAME))
+        self.assertEqual(code, 554, text)
+        self.assertIn("Recipient address rejected: Access denied", text[0])
+        c.cmd("RSET")
+        import base64
+        token = base64.b64encode(("\0%s\0%s" % (self.user.name, SUBMIT_PW)).encode()).decode()
+        self.assertEqual(c.cmd("AUTH PLAIN " + token)[0], 235)
+        self.assertEqual(c.cmd("MAIL FROM:<%s>" % sender)[0], 250)
+        self.assertEqual(c.cmd("RCPT TO:<%s+tag@%s>" % (self.user.name, MAILNAME))[0], 250)
+        self.assertEqual(c.cmd("DATA")[0], 354)
+        c.send("Subject: submitted\r\n\r\nhello\r\n.\r\n")
+        self.assertEqual(c.reply()[0], 250)
+        c.cmd("QUIT")
+        wait_until(lambda: any(m["Subject"] == "submitted" for m in mbox_messages(box)), 30,
+                   what="the submitted message in %s\n%s" % (box, self.inst.log()[-3000:]))
+        got = [m for m in mbox_messages(box) if m["Subject"] == "submitted"][0]
+        self.assertEqual(got["Delivered-To"], "%s+tag@%s" % (self.user.name, MAILNAME))
+        # Debian's -o syslog_name, as written
+        self.assertIn("postfix/submission/smtpd[", self.inst.log())
 
 
 class InternetSiteTest(DebianConfigMixin, unittest.TestCase):

@@ -291,7 +291,7 @@ class MasterDeathTest(unittest.TestCase):
             smtpds = wait_until(lambda: inst.pids_of("smtpd"), 10, what="smtpd")
             os.kill(smtpds[0], signal.SIGSTOP)
             inst.kill_master()
-            wait_until(lambda: list(inst.instance_pids()) == [smtpds[0]], 10,
+            wait_until(lambda: list(inst.instance_pids()) == [smtpds[0]], 30,
                        what="only the stopped smtpd left: %s" % inst.instance_pids())
             st = inst.tern("status", check=False)
             self.assertEqual(st.returncode, 3)

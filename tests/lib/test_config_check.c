@@ -32,20 +32,29 @@ static void write_file(const char *name, const char *text)
 	free(path);
 }
 
-/* Loads main.cf and master.cf and returns the report. */
-static void check(const char *main_cf, const char *master_cf, struct check_report *r)
+/* Loads main.cf and master.cf and returns the report; master.cf gets
+ * tern's auth line at its end unless with_auth is false. */
+static void check_cf(
+    const char *main_cf, const char *master_cf, bool with_auth, struct check_report *r)
 {
 	struct buf err = BUF_INIT;
 	char *text = xasprintf("%s\ndaemon_directory = %s/libexec\n", main_cf, dir);
 
 	write_file("main.cf", text);
 	free(text);
-	write_file("master.cf", master_cf);
+	text = xasprintf("%s%s", master_cf, with_auth ? "auth unix - n n - 1 auth\n" : "");
+	write_file("master.cf", text);
+	free(text);
 	config_reset();
 	if (config_load(dir, false, &err) < 0)
 		fail_msg("%s", buf_cstr(&err));
 	buf_free(&err);
 	config_check(r);
+}
+
+static void check(const char *main_cf, const char *master_cf, struct check_report *r)
+{
+	check_cf(main_cf, master_cf, true, r);
 }
 
 /* The one item whose text contains want; its level and line are checked. */
@@ -240,6 +249,23 @@ static void test_milter_addresses(void **state)
 	check_report_free(&r);
 }
 
+/* A Postfix master.cf has no auth line: tern's runs all the same (an
+ * info line, line 0); one that names it is left alone. */
+static void test_implicit_auth(void **state)
+{
+	struct check_report r;
+
+	(void)state;
+	check_cf("", MASTER_OK, false, &r);
+	expect(&r, CHECK_INFO, "master.cf", 0,
+	    "service auth: not in master.cf; tern's auth service runs all the same");
+	assert_int_equal(r.errors + r.warnings, 0);
+	check_report_free(&r);
+	check("", MASTER_OK, &r);
+	absent(&r, "service auth");
+	check_report_free(&r);
+}
+
 static void test_master_cf(void **state)
 {
 	struct check_report r;
@@ -341,7 +367,8 @@ static int setup(void **state)
 	char tmpl[] = "/tmp/test_config_check.XXXXXX";
 
 	(void)state;
-	static const char *const programs[] = {"cleanup", "qmgr", "local", "smtp", "pipe", NULL};
+	static const char *const programs[] = {
+	    "cleanup", "qmgr", "local", "smtp", "pipe", "auth", NULL};
 
 	char *libexec;
 
@@ -383,6 +410,7 @@ int main(void)
 	    cmocka_unit_test(test_files_and_restrictions),
 	    cmocka_unit_test(test_master_cf),
 	    cmocka_unit_test(test_milter_addresses),
+	    cmocka_unit_test(test_implicit_auth),
 	    cmocka_unit_test(test_pipe_attributes),
 	    cmocka_unit_test(test_tables),
 	};
