@@ -24,6 +24,20 @@ them, and W1's rate against an unloaded W1 run of tern just before.
 Postfix's default master.cf (100 smtpd processes, one client each) cannot
 hold that many sessions, so Postfix does not run it.
 
+Variants (VARIANTS): a workload on instances without and with one
+feature, back to back; with Postfix too when it has the same feature.
+W1+rspamd: W1 with every message scanned by rspamd as a milter (its
+proxy worker in milter mode, self-scan, on loopback; one rspamd started
+by tests/e2e/rspamd_util.py for all runs, its CPU outside the MTAs'
+cgroups), tern against Postfix with the same smtpd_milters settings;
+target tern/Postfix >= 1.5x; a run fails unless every delivered message
+carries rspamd's X-Spamd-Result header.
+
+SCREEN (screen_bench.py): connections per second of connect + screening
+(pregreet test and 3 DNSBLs on a loopback DNS server) + EHLO + QUIT,
+tern's smtpd_screening against Postfix's postscreen + smtpd, clean
+clients each from an address of its own (no cache hit); target >= 2x.
+
 JMAP, PUSH, WEBSIZE, PAINT (jmap_bench.py, tern only): issue 19's webmail
 and JMAP targets on one 100,000-message INBOX (scaled): Email/query +
 Email/get of each page shape the webmail asks for; 1,000 EventSource
@@ -51,7 +65,8 @@ client, same password hash, same run).
 Environment: BENCH_SCALE (default 1.0) scales the message counts,
 BENCH_REPS (default 5) runs per MTA and workload (alternated; the summary
 gives the median and the spread, max-min over median, of each), BENCH_ONLY (e.g. "W1,W3",
-"W1+idle", "AUTH", "IMAP", "POP3", "IMAP-IDLE", "JMAP", "PUSH", "WEBSIZE", "PAINT")
+"W1+idle", "W1+rspamd", "SCREEN", "AUTH", "IMAP", "POP3", "IMAP-IDLE", "JMAP", "PUSH",
+"WEBSIZE", "PAINT")
 picks workloads, BENCH_TMPDIR (default /var/tmp) holds the instances,
 BENCH_NO_CGROUP=1 forces the /proc sums, TERN_BUILD the build folder.  Raw lines go to build/bench/raw.txt.
 
@@ -85,6 +100,7 @@ import imap_bench
 import imap_idle
 import jmap_bench
 import pop3_bench
+import screen_bench
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("TERN_BUILD", os.path.join(ROOT, "build"))
@@ -741,7 +757,13 @@ class Postfix:
         self.group = Group(self.name)
 
     def start(self):
-        r = run(["postfix", "-c", self.etc, "start"], preexec_fn=self.group.preexec)
+        cmd = ["postfix", "-c", self.etc, "start"]
+        if getattr(self, "resolv", None):
+            # SCREEN: in a mount namespace whose /etc/resolv.conf is this
+            # file (it lives as long as master and its children).
+            cmd = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+                   'mount --bind "$0" /etc/resolv.conf && exec "$@"', self.resolv] + cmd
+        r = run(cmd, preexec_fn=self.group.preexec)
         if r.returncode != 0 or not wait_until(lambda: port_open(self.port), 30):
             raise RuntimeError("postfix start: %s%s" % (r.stdout, r.stderr))
         try:
@@ -1237,7 +1259,7 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     user, made = make_user()
     results, fsyncs, disk = [], {}, []
-    auth_out = imap_out = pop3_out = idle_imap_out = None
+    auth_out = imap_out = pop3_out = idle_imap_out = screen_out = None
     jmap_out = {}
     try:
         raw("machine " + machine())
@@ -1265,6 +1287,10 @@ def main():
         for v in VARIANTS:
             if not ONLY or v[0] in ONLY:
                 variant_phase(user, results, v)
+        if not ONLY or "SCREEN" in ONLY:
+            print("== SCREEN (connect + screening with 3 DNSBLs + EHLO + QUIT; tern against "
+                  "Postfix's postscreen + smtpd)", flush=True)
+            screen_out = screen_bench.screen_phase(MTAS, TMPBASE, user, REPS, raw, cpu_idle, ROOT)
         if not ONLY or "AUTH" in ONLY:
             print("== AUTH (auth verify; SMTP AUTH logins, tern and Postfix+Dovecot)", flush=True)
             tmp = tempfile.mkdtemp(prefix="tern-bench-auth-", dir=TMPBASE)
@@ -1331,6 +1357,7 @@ def main():
         with open(os.path.join(OUT, "raw.txt"), "w") as f:
             f.write("\n".join(raw_lines) + "\n")
     summarize(results, fsyncs, disk)
+    screen_bench.summarize_screen(screen_out)
     auth_bench.summarize_auth(auth_out)
     imap_bench.summarize_imap(imap_out)
     pop3_bench.summarize_pop3(pop3_out)
@@ -1342,8 +1369,10 @@ def main():
     pop3_ok = pop3_out is not None or (ONLY and "POP3" not in ONLY)
     idle_ok = idle_imap_out is not None or (ONLY and "IMAP-IDLE" not in ONLY)
     jmap_ok = all(r is not None for r in jmap_out.values())
+    screen_ok = (screen_out is not None and all(r.get("ok") for r in screen_out)) or (
+        ONLY and "SCREEN" not in ONLY)
     return 0 if (all(r.get("ok") for r in results) and auth_ok and imap_ok and pop3_ok
-                 and jmap_ok and idle_ok) else 1
+                 and jmap_ok and idle_ok and screen_ok) else 1
 
 
 if __name__ == "__main__":
