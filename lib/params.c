@@ -111,6 +111,8 @@ const struct param_def param_table[] = {
     INT("line_length_limit", "2048", "longest line kept before it is split"),
     TIME("smtpd_timeout", "300", 's', "time to wait for an SMTP client to send"),
     INT("smtpd_recipient_limit", "1000", "most recipients accepted per message"),
+    BOOL("smtpd_reject_unlisted_recipient", "yes",
+	"reject unknown users of our domains at RCPT without a restriction naming it"),
     INT("smtpd_client_session_limit", "10000", "most concurrent sessions per smtpd process"),
     STR("smtpd_tls_cert_file", "", "PEM certificate chain offered by the SMTP server"),
     STR("smtpd_tls_key_file", "", "PEM private key of the SMTP server certificate"),
@@ -336,6 +338,9 @@ const struct param_def param_table[] = {
     STR("nested_header_checks", "$header_checks",
 	"tables that inspect the headers of attached messages"),
     STR("body_checks", "", "tables that inspect body lines"),
+    LIST("internal_mail_filter_classes", "",
+	"mail tern makes that header/body checks and non_smtpd_milters inspect too: bounce "
+	"(qmgr's delivery status notices), notify"),
     SIZE("body_checks_size_limit", "51200", "bytes of each body part that body_checks inspect"),
 
     /* Milters (Sendmail milter protocol 6): smtpd/milter.c, lib/milter/. */
