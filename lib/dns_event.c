@@ -23,7 +23,7 @@
 #include "log.h"
 #include "util.h"
 
-#define DNS_POLL_MAX 1024
+#define DNS_POLL_MAX 8192	    /* answers kept and asked: ~2,000 clients screened at once */
 #define DNS_POLL_KEEP_MS 300000	    /* answers and "does not exist" */
 #define DNS_POLL_KEEP_MIN_MS 30000  /* a shorter TTL is raised to this */
 #define DNS_POLL_KEEP_FAIL_MS 30000 /* temporary failures */

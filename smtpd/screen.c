@@ -57,12 +57,22 @@ struct screen_site {
 	int weight;
 };
 
+/* A site's answer for one client, kept once it came: the shared poll
+ * table (lib/dns_event.c) may forget it when many clients wait at once,
+ * and asking again would only load the DNS server. */
+struct screen_answer {
+	bool done;
+	bool listed;
+	unsigned ttl;
+};
+
 struct smtpd_screen {
 	struct event_timer *timer;
-	long long start;   /* event_now() at connect */
-	bool greet_done;   /* postscreen_greet_wait is over */
-	bool pregreet;	   /* the client talked first */
-	size_t pregreet_n; /* bytes it sent */
+	long long start;		/* event_now() at connect */
+	bool greet_done;		/* postscreen_greet_wait is over */
+	bool pregreet;			/* the client talked first */
+	size_t pregreet_n;		/* bytes it sent */
+	struct screen_answer answers[]; /* one per screen.sites entry */
 };
 
 static struct {
@@ -232,6 +242,39 @@ static int screen_access(const char *addr)
 	return r;
 }
 
+/* Asks site i about the client; its answer goes into *known when it came
+ * (a listing only when the answer passes the site's filter). */
+static enum dns_status screen_ask(
+    const struct smtpd_session *s, size_t i, struct screen_answer *known)
+{
+	struct buf name = BUF_INIT;
+	const unsigned char *ans;
+	struct dns_addr *a = NULL;
+	size_t n = 0;
+	unsigned ttl = 0;
+	int len;
+	bool listed = false;
+	enum dns_status st = DNS_NOTFOUND;
+
+	if (dnsbl_query_name(s->addr, screen.sites[i].zone, &name))
+		st = dns_poll(buf_cstr(&name), ns_t_a, &ans, &len);
+	buf_free(&name);
+	if (st == DNS_PENDING)
+		return st;
+	if (st == DNS_OK && dns_addrs_from_answer(ans, len, AF_INET, 0, &a, &n, &ttl) == DNS_OK)
+		for (size_t j = 0; j < n && !listed; j++) {
+			char text[64];
+
+			sock_ntop((const struct sockaddr *)&a[j].sa, text, sizeof(text), NULL);
+			listed = dnsbl_filter_match(screen.sites[i].filter, text);
+		}
+	free(a);
+	/* DNS_RETRY (a failure, or no room to ask) is asked again next time. */
+	if (st != DNS_RETRY)
+		*known = (struct screen_answer){.done = true, .listed = listed, .ttl = ttl};
+	return st;
+}
+
 /*
  * The DNSBL score so far; *pending: sites without an answer yet; *top:
  * the listing site of the highest weight (for the reply); *min_ttl: the
@@ -246,35 +289,15 @@ static int screen_score(
 	*top = NULL;
 	*min_ttl = 0xffffffff;
 	for (size_t i = 0; i < screen.nsites; i++) {
-		struct buf name = BUF_INIT;
-		const unsigned char *ans;
-		struct dns_addr *a = NULL;
-		size_t n = 0;
-		unsigned ttl;
-		int len;
-		bool listed = false;
-		enum dns_status st = DNS_NOTFOUND;
+		struct screen_answer *known = &s->screen->answers[i];
 
-		if (dnsbl_query_name(s->addr, screen.sites[i].zone, &name))
-			st = dns_poll(buf_cstr(&name), ns_t_a, &ans, &len);
-		buf_free(&name);
-		if (st == DNS_PENDING) {
+		if (!known->done && screen_ask(s, i, known) == DNS_PENDING) {
 			(*pending)++;
 			continue;
 		}
-		if (st == DNS_OK &&
-		    dns_addrs_from_answer(ans, len, AF_INET, 0, &a, &n, &ttl) == DNS_OK)
-			for (size_t j = 0; j < n && !listed; j++) {
-				char text[64];
-
-				sock_ntop(
-				    (const struct sockaddr *)&a[j].sa, text, sizeof(text), NULL);
-				listed = dnsbl_filter_match(screen.sites[i].filter, text);
-			}
-		free(a);
-		if (listed) {
-			if (ttl < *min_ttl)
-				*min_ttl = ttl;
+		if (known->done && known->listed) {
+			if (known->ttl < *min_ttl)
+				*min_ttl = known->ttl;
 			score += screen.sites[i].weight;
 			if (*top == NULL || screen.sites[i].weight > best) {
 				*top = screen.sites[i].zone;
@@ -428,7 +451,7 @@ bool screen_begin(struct smtpd_session *s)
 		log_info("PASS OLD [%s]:%d", s->addr, s->port);
 		return false;
 	}
-	s->screen = xcalloc(1, sizeof(*s->screen));
+	s->screen = xcalloc(1, sizeof(*s->screen) + screen.nsites * sizeof(s->screen->answers[0]));
 	s->screen->start = event_now(s->loop);
 	if (*banner)
 		smtpd_reply(s, "220-%s", banner);

@@ -24,6 +24,20 @@ them, and W1's rate against an unloaded W1 run of tern just before.
 Postfix's default master.cf (100 smtpd processes, one client each) cannot
 hold that many sessions, so Postfix does not run it.
 
+Variants (VARIANTS): a workload on instances without and with one
+feature, back to back; with Postfix too when it has the same feature.
+W1+rspamd: W1 with every message scanned by rspamd as a milter (its
+proxy worker in milter mode, self-scan, on loopback; one rspamd started
+by tests/e2e/rspamd_util.py for all runs, its CPU outside the MTAs'
+cgroups), tern against Postfix with the same smtpd_milters settings;
+target tern/Postfix >= 1.5x; a run fails unless every delivered message
+carries rspamd's X-Spamd-Result header.
+
+SCREEN (screen_bench.py): connections per second of connect + screening
+(pregreet test and 3 DNSBLs on a loopback DNS server) + EHLO + QUIT,
+tern's smtpd_screening against Postfix's postscreen + smtpd, clean
+clients each from an address of its own (no cache hit); target >= 2x.
+
 JMAP, PUSH, WEBSIZE, PAINT (jmap_bench.py, tern only): issue 19's webmail
 and JMAP targets on one 100,000-message INBOX (scaled): Email/query +
 Email/get of each page shape the webmail asks for; 1,000 EventSource
@@ -51,7 +65,8 @@ client, same password hash, same run).
 Environment: BENCH_SCALE (default 1.0) scales the message counts,
 BENCH_REPS (default 5) runs per MTA and workload (alternated; the summary
 gives the median and the spread, max-min over median, of each), BENCH_ONLY (e.g. "W1,W3",
-"W1+idle", "AUTH", "IMAP", "POP3", "IMAP-IDLE", "JMAP", "PUSH", "WEBSIZE", "PAINT")
+"W1+idle", "W1+rspamd", "SCREEN", "AUTH", "IMAP", "POP3", "IMAP-IDLE", "JMAP", "PUSH",
+"WEBSIZE", "PAINT")
 picks workloads, BENCH_TMPDIR (default /var/tmp) holds the instances,
 BENCH_NO_CGROUP=1 forces the /proc sums, TERN_BUILD the build folder.  Raw lines go to build/bench/raw.txt.
 
@@ -85,6 +100,7 @@ import imap_bench
 import imap_idle
 import jmap_bench
 import pop3_bench
+import screen_bench
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("TERN_BUILD", os.path.join(ROOT, "build"))
@@ -127,7 +143,54 @@ VARIANTS = [
     ("W1+msgauth", "W1", "SPF, DKIM verification and DMARC of every message (signed by its "
      "sender's domain, p=reject, DNS on loopback, client outside mynetworks)",
      "prep_signed_load", "put_msgauth", 0.80),
+    ("W1+rspamd", "W1", "every message scanned by rspamd as a milter (its proxy worker in "
+     "milter mode, self-scan, 2 processes, one rspamd for all runs, outside the MTAs' "
+     "cgroups)", None, "put_rspamd", None),
 ]
+# Variants whose Postfix run has a target: tern's rate with the feature
+# over Postfix's with the same feature.
+VARIANT_PF_TARGETS = {"W1+rspamd": 1.5}
+RSPAMD_PROCS = 2
+_rspamd = []                         # the shared rspamd, started by the first run
+
+
+def shared_rspamd():
+    """The milter port of the one rspamd all W1+rspamd runs share
+    (tests/e2e/rspamd_util.py; started once: it compiles its rules for
+    minutes on a busy machine)."""
+    if not _rspamd:
+        sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+        import rspamd_util
+        r = rspamd_util.Rspamd(count=RSPAMD_PROCS, tmpdir=TMPBASE)
+        _rspamd.append(r)
+        r.wait_ready(600)
+    return _rspamd[0].port
+
+
+def stop_rspamd():
+    while _rspamd:
+        _rspamd.pop().stop()
+
+
+def put_rspamd_milter(main_cf):
+    """smtpd_milters to the shared rspamd in a main.cf (the names are the
+    same for tern and Postfix)."""
+    port = shared_rspamd()
+    with open(main_cf, "a") as f:
+        f.write("\n# W1+rspamd\nsmtpd_milters = inet:127.0.0.1:%d\n"
+                "milter_default_action = tempfail\nmilter_content_timeout = 120s\n" % port)
+
+
+def count_scanned(newdir, expect):
+    """After a W1+rspamd run: every delivered message carries rspamd's
+    verdict header (so rspamd did scan it); None when all do."""
+    n = 0
+    for name in os.listdir(newdir):
+        with open(os.path.join(newdir, name), "rb") as f:
+            head = f.read(65536).split(b"\n\n", 1)[0]
+        if b"\nX-Spamd-Result:" in head:
+            n += 1
+    return None if n == expect else "%d of %d messages scanned by rspamd" % (n, expect)
 SENDER_DOMAIN = "sender.test"
 # Twenty rules of the kinds people write (lists into folders, senders
 # flagged, vacation-free): none matches smtp-source's messages, so every
@@ -580,6 +643,11 @@ class Tern:
                     "smtpd_spf_policy = none\ndkim_verify = no\ndmarc_verify = no\n"
                     % self.dns.port)
 
+    def put_rspamd(self, user):
+        """W1+rspamd: every message through the shared rspamd milter."""
+        put_rspamd_milter(os.path.join(self.dir, "etc", "main.cf"))
+        self.check_after = lambda expect: count_scanned(self.newdir, expect)
+
     def put_msgauth(self, user):
         """W1+msgauth's checks on: SPF (mark), DKIM, DMARC."""
         with open(os.path.join(self.dir, "etc", "main.cf"), "a") as f:
@@ -689,7 +757,13 @@ class Postfix:
         self.group = Group(self.name)
 
     def start(self):
-        r = run(["postfix", "-c", self.etc, "start"], preexec_fn=self.group.preexec)
+        cmd = ["postfix", "-c", self.etc, "start"]
+        if getattr(self, "resolv", None):
+            # SCREEN: in a mount namespace whose /etc/resolv.conf is this
+            # file (it lives as long as master and its children).
+            cmd = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+                   'mount --bind "$0" /etc/resolv.conf && exec "$@"', self.resolv] + cmd
+        r = run(cmd, preexec_fn=self.group.preexec)
         if r.returncode != 0 or not wait_until(lambda: port_open(self.port), 30):
             raise RuntimeError("postfix start: %s%s" % (r.stdout, r.stderr))
         try:
@@ -700,6 +774,11 @@ class Postfix:
 
     def delivered(self):
         return count_files(self.newdir)
+
+    def put_rspamd(self, user):
+        """W1+rspamd for Postfix: the same rspamd, the same milter settings."""
+        put_rspamd_milter(os.path.join(self.etc, "main.cf"))
+        self.check_after = lambda expect: count_scanned(self.newdir, expect)
 
     def put_dkim_keys(self, user):
         """W3+dkim for Postfix: OpenDKIM signing mail from 127.0.0.0/8 with
@@ -1112,17 +1191,22 @@ def summarize_variants(results):
         cpu = {on: statistics.median(r["cpu"] / r["items"] * 1000 for r in rs[on]) for on in rs}
         ratio = rate[True] / rate[False]
         print("%s (%s): tern's %s %.1f msgs/s (%.2f CPU ms/msg) without, %.1f msgs/s "
-              "(%.2f CPU ms/msg) with: ratio %.2f (target >= %.2f: %s)" % (
+              "(%.2f CPU ms/msg) with: ratio %.2f%s" % (
                   name, what, base, rate[False], cpu[False], rate[True], cpu[True], ratio,
-                  target, "met" if ratio >= target else "NOT met"))
+                  "" if target is None else " (target >= %.2f: %s)" % (
+                      target, "met" if ratio >= target else "NOT met")))
         if pf:
             prate = statistics.median(r["items"] / r["secs"] for r in pf)
             pcpu = statistics.median(r["cpu"] / r["items"] * 1000 for r in pf)
             ppss = statistics.median(r["pss_kib"] for r in pf) / 1024
             tpss = statistics.median(r["pss_kib"] for r in rs[True]) / 1024
             print("  with it, Postfix: %.1f msgs/s (%.2f CPU ms/msg, PSS %.1f MiB); tern/Postfix "
-                  "%.2fx msgs/s, %.2fx CPU per msg, %.2fx PSS" % (
-                      prate, pcpu, ppss, rate[True] / prate, cpu[True] / pcpu, tpss / ppss))
+                  "%.2fx msgs/s, %.2fx CPU per msg, %.2fx PSS%s" % (
+                      prate, pcpu, ppss, rate[True] / prate, cpu[True] / pcpu, tpss / ppss,
+                      "" if name not in VARIANT_PF_TARGETS else
+                      " (target tern/Postfix >= %.1fx: %s)" % (
+                          VARIANT_PF_TARGETS[name], "met" if rate[True] / prate >=
+                          VARIANT_PF_TARGETS[name] else "NOT met")))
 
 
 def summarize_idle(results):
@@ -1175,7 +1259,7 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     user, made = make_user()
     results, fsyncs, disk = [], {}, []
-    auth_out = imap_out = pop3_out = idle_imap_out = None
+    auth_out = imap_out = pop3_out = idle_imap_out = screen_out = None
     jmap_out = {}
     try:
         raw("machine " + machine())
@@ -1203,6 +1287,10 @@ def main():
         for v in VARIANTS:
             if not ONLY or v[0] in ONLY:
                 variant_phase(user, results, v)
+        if not ONLY or "SCREEN" in ONLY:
+            print("== SCREEN (connect + screening with 3 DNSBLs + EHLO + QUIT; tern against "
+                  "Postfix's postscreen + smtpd)", flush=True)
+            screen_out = screen_bench.screen_phase(MTAS, TMPBASE, user, REPS, raw, cpu_idle, ROOT)
         if not ONLY or "AUTH" in ONLY:
             print("== AUTH (auth verify; SMTP AUTH logins, tern and Postfix+Dovecot)", flush=True)
             tmp = tempfile.mkdtemp(prefix="tern-bench-auth-", dir=TMPBASE)
@@ -1262,12 +1350,14 @@ def main():
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
     finally:
+        stop_rspamd()
         remove_finished()
         if made:
             run(["userdel", USER])
         with open(os.path.join(OUT, "raw.txt"), "w") as f:
             f.write("\n".join(raw_lines) + "\n")
     summarize(results, fsyncs, disk)
+    screen_bench.summarize_screen(screen_out)
     auth_bench.summarize_auth(auth_out)
     imap_bench.summarize_imap(imap_out)
     pop3_bench.summarize_pop3(pop3_out)
@@ -1279,8 +1369,10 @@ def main():
     pop3_ok = pop3_out is not None or (ONLY and "POP3" not in ONLY)
     idle_ok = idle_imap_out is not None or (ONLY and "IMAP-IDLE" not in ONLY)
     jmap_ok = all(r is not None for r in jmap_out.values())
+    screen_ok = (screen_out is not None and all(r.get("ok") for r in screen_out)) or (
+        ONLY and "SCREEN" not in ONLY)
     return 0 if (all(r.get("ok") for r in results) and auth_ok and imap_ok and pop3_ok
-                 and jmap_ok and idle_ok) else 1
+                 and jmap_ok and idle_ok and screen_ok) else 1
 
 
 if __name__ == "__main__":

@@ -83,8 +83,11 @@ class Timeout(Exception):
 
 
 class ZoneDns:
-    def __init__(self, zone=None, drop=False, ttl=60):
+    def __init__(self, zone=None, drop=False, ttl=60, host="127.0.0.1", port=0):
+        """host, port: where to listen (port 0: a free one; 53 for a
+        resolver that knows no other port, as glibc's)."""
         self.zone = {}
+        self.host = host
         self.drop = drop
         self.ttl = ttl  # of every record served
         self.queries = []
@@ -100,14 +103,14 @@ class ZoneDns:
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         for attempt in range(50):
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.bind(("127.0.0.1", 0))
+            self.sock.bind((host, port))
             self.port = self.sock.getsockname()[1]
             try:
-                self.tcp = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Handler)
+                self.tcp = socketserver.ThreadingTCPServer((host, self.port), Handler)
                 break
             except OSError:
                 self.sock.close()
-                if attempt == 49:
+                if attempt == 49 or port:
                     raise
         self._stop = False
         self.thread = threading.Thread(target=self._serve_udp, daemon=True)

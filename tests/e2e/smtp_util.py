@@ -389,9 +389,13 @@ class PostfixInstance:
     config_directory, queue_directory and data_directory, smtpd on
     127.0.0.1:<free port>, no chroot, logging to a file.  Mail for domain
     goes into Maildirs under mail/ (virtual delivery as postfix's uid);
-    main_cf: extra parameters."""
+    main_cf: extra parameters.  postscreen: the port is postscreen's, in
+    front of smtpd (with dnsblog and tlsproxy).  nameserver: an address
+    whose port 53 answers DNS; Postfix then runs in a mount namespace of
+    its own whose /etc/resolv.conf names only it (glibc's resolver, which
+    dnsblog and smtpd use, knows no other port and no other setting)."""
 
-    def __init__(self, domain, main_cf=None):
+    def __init__(self, domain, main_cf=None, postscreen=False, nameserver=None):
         import pwd
         self.dir = tempfile.mkdtemp(prefix="tern-postfix-")
         os.chmod(self.dir, 0o755)
@@ -448,10 +452,21 @@ class PostfixInstance:
                 if line[:1].isalnum() and len(fields) >= 8:
                     if fields[0] == "smtp" and fields[1] == "inet":
                         fields[0] = "127.0.0.1:%d" % self.port
+                        if postscreen:
+                            fields[6:] = ["1", "postscreen"]
                     fields[4] = "n"      # no chroot: the queue is not set up for it
                     line = " ".join(fields) + "\n"
                 dst.write(line)
+            if postscreen:
+                dst.write("smtpd pass - - n - - smtpd\n"
+                          "dnsblog unix - - n - 0 dnsblog\n"
+                          "tlsproxy unix - - n - 0 tlsproxy\n")
         self.etc = etc
+        self.resolv = None
+        if nameserver:
+            self.resolv = os.path.join(self.dir, "resolv.conf")
+            with open(self.resolv, "w") as f:
+                f.write("nameserver %s\noptions attempts:2 timeout:2\n" % nameserver)
         self.started = False
 
     def postfix(self, *args):
@@ -459,7 +474,15 @@ class PostfixInstance:
                               text=True, timeout=60)
 
     def start(self):
-        r = self.postfix("start")
+        if self.resolv:
+            # The namespace lives as long as master and its children.
+            r = subprocess.run(
+                ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+                 'mount --bind "$1" /etc/resolv.conf && exec postfix -c "$2" start',
+                 "sh", self.resolv, self.etc],
+                capture_output=True, text=True, timeout=60)
+        else:
+            r = self.postfix("start")
         if r.returncode != 0:
             raise AssertionError("postfix start failed: %s%s" % (r.stdout, r.stderr))
         self.started = True

@@ -11,13 +11,13 @@ the full database for this file."""
 import base64
 import hashlib
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
 import time
 import unittest
 
+from rspamd_util import Rspamd, chown_tree
 from smtpd_util import Conn
 from tern_instance import Instance, free_port, stop_process, wait_until
 
@@ -62,63 +62,23 @@ class Daemon:
         self.out.close()
 
 
-def chown_tree(path, user):
-    pw = pwd.getpwnam(user)
-    for root, dirs, files in os.walk(path):
-        for n in [root] + [os.path.join(root, x) for x in dirs + files]:
-            os.chown(n, pw.pw_uid, pw.pw_gid)
-
-
 class RspamdTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         need_root(cls)
-        cls.dir = tempfile.mkdtemp(prefix="rspamd-e2e-")
-        os.chmod(cls.dir, 0o755)
-        cls.port = free_port()
-        over = os.path.join(cls.dir, "override.d")
-        for d in ("override.d", "db", "run", "log"):
-            os.makedirs(os.path.join(cls.dir, d))
-        files = {
-            "worker-proxy.inc": 'bind_socket = "127.0.0.1:%d";\nmilter = yes;\ntimeout = 120s;\n'
-            'upstream "local" { default = yes; self_scan = yes; }\ncount = 1;\n'
-            'discard_on_reject = false;\nquarantine_on_reject = false;\n'
-            'spam_header = "X-Spam";\nreject_message = "Spam message rejected";\n' % cls.port,
-            "worker-normal.inc": 'bind_socket = "127.0.0.1:%d";\nenabled = false;\n' % free_port(),
-            "worker-controller.inc":
-                'bind_socket = "127.0.0.1:%d";\nenabled = false;\n' % free_port(),
-            # Verdict headers on every message, the test client's too.
-            "milter_headers.conf": 'use = ["x-spamd-result", "x-spam-status"];\n'
-            'skip_local = false;\nskip_authenticated = false;\n',
-            # Every DNS query fails at once: nothing leaves the machine.
-            "options.inc": 'enable_test_patterns = true;\ndns {\n  nameserver = ["127.0.0.1:%d"];\n'
-            '  timeout = 0.2s;\n  retransmits = 1;\n  sockets = 1;\n}\n' % free_port(),
-        }
-        for name, text in files.items():
-            with open(os.path.join(over, name), "w") as f:
-                f.write(text)
-        chown_tree(cls.dir, "_rspamd")
-        d = cls.dir
-        cls.rspamd = Daemon(["rspamd", "-f", "-u", "_rspamd", "-g", "_rspamd",
-                             "-c", "/etc/rspamd/rspamd.conf", "--var=LOCAL_CONFDIR=" + d,
-                             "--var=DBDIR=%s/db" % d, "--var=RUNDIR=%s/run" % d,
-                             "--var=LOGDIR=%s/log" % d], os.path.join(d, "out"), cwd=d)
+        cls.rspamd = Rspamd()
+        cls.port = cls.rspamd.port
         cls.inst = Instance(mailboxes=[ALICE])
         cls.inst.append_main_cf({"smtpd_milters": "inet:127.0.0.1:%d" % cls.port,
                                  "milter_default_action": "tempfail",
                                  "milter_content_timeout": "120s"})
         cls.inst.start()
-        # rspamd compiles its TLD list and regexps at start: slow on a busy machine.
-        wait_until(lambda: Instance._port_open(cls.port) or cls.rspamd.proc.poll() is not None,
-                   240, 0.5, what="rspamd's milter port")
-        if cls.rspamd.proc.poll() is not None:
-            raise AssertionError("rspamd exited: %s" % open(os.path.join(d, "out")).read())
+        cls.rspamd.wait_ready()
 
     @classmethod
     def tearDownClass(cls):
         cls.inst.cleanup()
         cls.rspamd.stop()
-        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def test_gtube_rejected_and_ham_marked(self):
         code, text = send(self.inst.smtp_port, "test", "This is spam.\r\n" + GTUBE)
