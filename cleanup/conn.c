@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -395,15 +396,33 @@ static void cc_put_rcpts(struct cleanup_conn *cc)
 		    &cc->file.w, cc->rcpts.v[i].addr, cc->rcpts.v[i].orcpt, cc->rcpts.v[i].notify);
 }
 
-/* header_checks and friends, when any is set (checks.h).  Not for the
- * notices qmgr makes (protocol "bounce"): a bounce quotes the message a
- * check refused and would be refused in turn, as Postfix's default of
- * internal_mail_filter_classes (empty) knows. */
+/*
+ * A notice qmgr makes (protocol "bounce"), which header/body checks and
+ * non_smtpd_milters leave alone unless internal_mail_filter_classes has
+ * "bounce": a bounce quotes the message a check refused and would be
+ * refused in turn (Postfix's warning about the parameter).  tern makes no
+ * notices of the "notify" class (no notify_classes transcripts).
+ */
+static bool cc_notice_unfiltered(const char *protocol)
+{
+	char **v;
+	bool filtered = false;
+
+	if (protocol == NULL || strcmp(protocol, "bounce") != 0)
+		return false;
+	v = config_list("internal_mail_filter_classes");
+	for (size_t i = 0; v[i]; i++)
+		filtered |= strcasecmp(v[i], "bounce") == 0;
+	strv_free(v);
+	return !filtered;
+}
+
+/* header_checks and friends, when any is set (checks.h). */
 static void cc_checks_start(struct cleanup_conn *cc)
 {
 	struct checks_origin o = {0};
 
-	if (!checks_enabled() || (cc->ri.protocol && strcmp(cc->ri.protocol, "bounce") == 0))
+	if (!checks_enabled() || cc_notice_unfiltered(cc->ri.protocol))
 		return;
 	if (cc->ri.client_addr)
 		cc->origin = xasprintf("%s[%s]",
@@ -429,10 +448,13 @@ static bool cc_checks_verdict(struct cleanup_conn *cc)
 	switch (checks_verdict(cc->checks)) {
 	case CHECKS_PASS: return true;
 	case CHECKS_REJECT:
-		if (cc->local) {
+		if (cc->local || (cc->ri.protocol && strcmp(cc->ri.protocol, "bounce") == 0)) {
 			/* sendmail has long exited: as Postfix's cleanup does for
 			 * pickup, the message is kept and qmgr bounces it to the
-			 * sender with the reason (A_REJECT, as a milter's). */
+			 * sender with the reason (A_REJECT, as a milter's).  A
+			 * notice (internal_mail_filter_classes) goes the same way,
+			 * to bounce_notice_recipient, rather than back to a qmgr
+			 * that would make it again and again. */
 			cc->reject = xstrdup(checks_reason(cc->checks));
 			return true;
 		}
@@ -480,8 +502,18 @@ static bool cc_str_is(const struct ipc_msg *m, const char *name, const char *val
 	return v && strcmp(v, value) == 0;
 }
 
+/* qmgr's notice, when internal_mail_filter_classes has "bounce". */
+static bool cc_is_filtered_notice(const struct ipc_msg *m)
+{
+	const char *proto = ipc_get_str(m, A_PROTOCOL);
+
+	return proto && ipc_get(m, A_CLIENT_ADDR) == NULL && strcmp(proto, "bounce") == 0 &&
+	       !cc_notice_unfiltered(proto);
+}
+
 /*
- * A well-formed local submission, when non_smtpd_milters are set: the
+ * A well-formed local submission (or a notice, cc_is_filtered_notice),
+ * when non_smtpd_milters are set: the
  * begin record is kept and the message held (CC_MILTER_HOLD) until the
  * milters answered (cc_milter_done).  False: cc_begin goes on as usual
  * (and finds what is wrong, if anything).
@@ -493,7 +525,8 @@ static bool cc_milter_hold(struct cleanup_conn *cc, const struct ipc_msg *m)
 	struct cc_rcpt *r;
 	char *q;
 
-	if (cc->milter || !cleanup_milter_enabled() || !cc_is_local(m) || s == NULL ||
+	if (cc->milter || !cleanup_milter_enabled() ||
+	    !(cc_is_local(m) || cc_is_filtered_notice(m)) || s == NULL ||
 	    !cc_value_ok(s, CLEANUP_MAX_ADDR) || cc_too_big(m))
 		return false;
 	r = xreallocarray(NULL, n ? n : 1, sizeof(*r));

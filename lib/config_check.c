@@ -395,6 +395,19 @@ static void cc_choice(struct cc *c, const char *file, int line, const char *name
 	}
 }
 
+/* internal_mail_filter_classes: Postfix's words (cleanup/conn.c). */
+static void cc_filter_classes(
+    struct cc *c, const char *file, int line, const char *name, const char *val)
+{
+	char **v = strv_split_list(val);
+
+	for (size_t i = 0; v[i]; i++)
+		if (strcasecmp(v[i], "bounce") != 0 && strcasecmp(v[i], "notify") != 0)
+			cc_add(c, CHECK_ERROR, file, line, "%s: \"%s\" is not bounce or notify",
+			    name, v[i]);
+	strv_free(v);
+}
+
 /* A list of percentages, 1 to 100 (quota_warning_percent). */
 static void cc_percents(struct cc *c, const char *file, int line, const char *name, const char *val)
 {
@@ -444,6 +457,8 @@ static void cc_param(struct cc *c, const char *file, int line, const char *name,
 		cc_milters(c, file, line, name, val);
 	if (strcmp(name, "quota_warning_percent") == 0)
 		cc_percents(c, file, line, name, val);
+	if (strcmp(name, "internal_mail_filter_classes") == 0)
+		cc_filter_classes(c, file, line, name, val);
 	cc_choice(c, file, line, name, val);
 	if (strcmp(name, "mta_sts_max_age") == 0 && config_parse_time(val, def->unit, &secs) &&
 	    secs > MTASTS_MAX_AGE)
@@ -572,11 +587,52 @@ static const char *cc_transport_param_of(const char *service)
 	return NULL;
 }
 
+struct cc_route {
+	const char *service;
+	bool found;
+};
+
+/* A transport_maps result "transport[:nexthop]" naming the service. */
+static void cc_route_value(const char *key, const char *value, void *ctx)
+{
+	struct cc_route *r = ctx;
+	size_t n = strcspn(value, ":");
+
+	(void)key;
+	if (n == strlen(r->service) && strncmp(value, r->service, n) == 0)
+		r->found = true;
+}
+
+/* The parameter that routes mail to service (a *_transport, or
+ * transport_maps when one of its results names it), or NULL.  Tables
+ * that cannot be opened are reported by cc_tables. */
+static const char *cc_routed_by(const char *service)
+{
+	const char *param = cc_transport_param_of(service);
+	struct cc_route r = {service, false};
+	char **v;
+
+	if (param != NULL)
+		return param;
+	v = maps_split(config_str("transport_maps"));
+	for (char **p = v; *p && !r.found; p++) {
+		struct table *t = table_open(*p, 0, NULL);
+
+		if (t != NULL) {
+			table_walk_values(t, cc_route_value, &r);
+			table_close(t);
+		}
+	}
+	strv_free(v);
+	return r.found ? "transport_maps" : NULL;
+}
+
 /* A pipe(8) service's attributes: what the daemon would refuse at its
  * start is an error now.  A user= that does not exist is an info line
  * only: Debian's master.cf names users of software that may not be
  * installed, and pipe defers (4.3.5) what is routed to such a service.
- * When a *_transport parameter routes mail to it, it is an error. */
+ * When a *_transport parameter or a transport_maps result routes mail
+ * to it, it is an error. */
 static void cc_pipe(struct cc *c, const struct master_service *s, const char *program)
 {
 	const char *base = strrchr(program, '/');
@@ -593,7 +649,7 @@ static void cc_pipe(struct cc *c, const struct master_service *s, const char *pr
 	} else if (pipe_conf_user(&pc, &err) < 0) {
 		bool unknown =
 		    getpwnam(pc.user) == NULL || (pc.group && getgrnam(pc.group) == NULL);
-		const char *param = unknown ? cc_transport_param_of(s->name) : NULL;
+		const char *param = unknown ? cc_routed_by(s->name) : NULL;
 
 		if (param)
 			cc_add(c, CHECK_ERROR, c->mastercf, s->line,

@@ -336,6 +336,9 @@ const struct param_def param_table[] = {
     STR("nested_header_checks", "$header_checks",
 	"tables that inspect the headers of attached messages"),
     STR("body_checks", "", "tables that inspect body lines"),
+    LIST("internal_mail_filter_classes", "",
+	"mail tern makes that header/body checks and non_smtpd_milters inspect too: bounce "
+	"(qmgr's delivery status notices), notify"),
     SIZE("body_checks_size_limit", "51200", "bytes of each body part that body_checks inspect"),
 
     /* Milters (Sendmail milter protocol 6): smtpd/milter.c, lib/milter/. */

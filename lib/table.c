@@ -1102,6 +1102,21 @@ void table_walk(struct table *t, table_walk_fn *fn, void *ctx)
 			fn(h->ents[i].key, h->ents[i].value, ctx);
 }
 
+void table_walk_values(struct table *t, table_walk_fn *fn, void *ctx)
+{
+	if (t->kind == KIND_PCRE || t->kind == KIND_REGEXP) {
+		if (t->path != NULL)
+			file_refresh(t);
+		for (size_t i = 0; i < t->data.nrules; i++)
+			if (t->data.rules[i].op == RULE_MATCH)
+				fn(NULL, t->data.rules[i].result, ctx);
+	} else if (t->kind == KIND_STATIC) {
+		fn(NULL, t->static_value, ctx);
+	} else {
+		table_walk(t, fn, ctx);
+	}
+}
+
 int table_check(const char *spec, int flags, struct buf *err)
 {
 	struct buf local = BUF_INIT;

@@ -48,6 +48,11 @@ const char *table_lookup(struct table *t, const char *key, bool *error);
  * have none.  For newaliases, which checks every alias. */
 typedef void table_walk_fn(const char *key, const char *value, void *ctx);
 void table_walk(struct table *t, table_walk_fn *fn, void *ctx);
+/* Every result the table can give, before $n substitution: the values of
+ * a key/value table, each rule's result of a pcre: or regexp: table
+ * (key NULL), a static: table's value (key NULL).  For "tern check",
+ * which asks where transport_maps can route mail. */
+void table_walk_values(struct table *t, table_walk_fn *fn, void *ctx);
 
 /* Checks syntax of a table's source without keeping it (postmap): 0,
  * TABLE_UNREADABLE when its file cannot be read, -1 for anything else (a

@@ -3,7 +3,9 @@ through the milters in cleanup, as Postfix does it: the events of an ESMTP
 session from localhost [127.0.0.1] (connect, EHLO localhost, MAIL, RCPT,
 DATA, the message), the milters' header and envelope edits applied, a 5xx
 bounced to the sender with the milter's reply, a 4xx and a refused
-recipient left in maildrop for later, a discard thrown away.  The milter
+recipient left in maildrop for later, a discard thrown away.  qmgr's
+notices pass the milters and header_checks only with
+internal_mail_filter_classes = bounce (NoticeFilterTest).  The milter
 is tests/e2e/milter_py.py on Debian's python3-milter; it decides by the
 Subject (see its docstring)."""
 import os
@@ -114,6 +116,9 @@ class NonSmtpdMilterTest(unittest.TestCase):
         self.assertIn("dsn=5.7.1, status=bounced (content refused by py)", self.new_log())
         self.assertFalse(any(t in m for m in self.inst.messages("alice@localhost")))
         self.assertEqual(self.inst.maildrop_files(), [])
+        # The notice itself passed no milter (internal_mail_filter_classes
+        # is empty): nothing was added to its own header.
+        self.assertNotIn(b"X-Py-Milter", bounce.split(b"\n\n", 1)[0])
 
     def test_tempfail_stays_in_maildrop(self):
         t = self.token()
@@ -173,6 +178,84 @@ class NonSmtpdMilterTest(unittest.TestCase):
         self.assertEqual(code, 250)
         self.inst.wait_for("alice@localhost", b"Subject: over smtp")
         self.assertEqual(len(self.milter.events("connect")), before)
+
+
+class NoticeFilterTest(unittest.TestCase):
+    """internal_mail_filter_classes = bounce: a notice qmgr makes is inspected
+    as a local submission is, by non_smtpd_milters and header_checks."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.user = TestUser()
+        cls.inst = SubmitInstance(mailboxes=BOXES)
+        cls.milter = test_milter.PyMilter(cls.inst.dir)
+        checks = os.path.join(cls.inst.dir, "header_checks.pcre")
+        with open(checks, "w") as f:
+            f.write("/^Subject: Undelivered Mail/ PREPEND X-Notice-Checked: yes\n"
+                    "/^To: <carol@example\\.com>/ REJECT no notices for carol\n")
+        cls.inst.append_main_cf({
+            "non_smtpd_milters": "inet:127.0.0.1:%d" % cls.milter.port,
+            "milter_content_timeout": "20s",
+            "header_checks": "pcre:" + checks,
+            "internal_mail_filter_classes": "bounce",
+        })
+        cls.inst.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.cleanup()
+        cls.milter.stop()
+        cls.user.remove()
+
+    def test_notice_passes_the_milter_and_the_checks(self):
+        t = b"%d.%f" % (os.getpid(), time.time())
+        data = b"X-Test: %s\nSubject: reject\n\nrefused by the milter\n" % t
+        r = self.user.run([self.inst.sendmail, "-C", self.inst.dir, "-f", "bob@localhost",
+                           "alice"], input=data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        bounce = self.inst.wait_for("bob@localhost", t)
+        head = bounce.split(b"\n\n", 1)[0] + b"\n"
+        self.assertIn(b"\nX-Py-Milter: seen by py\n", head)
+        self.assertIn(b"X-Notice-Checked: yes\n", head)
+        self.assertIn(b"Return-Path: <>", head)
+        self.assertIn(b"content refused by py", bounce)
+        # the milter was told of the notice as of a local submission, from <>
+        self.assertTrue(any(e["ev"] == "mail" and e["sender"] == "<>"
+                            for e in self.milter.events()), self.milter.events())
+
+    def test_refused_notice_goes_to_the_postmaster(self):
+        """A notice a check refuses is queued marked rejected, as a local
+        submission is: qmgr bounces it on to bounce_notice_recipient (a
+        double bounce), and the original is done with."""
+        mark = len(self.inst.log())
+        t = b"%d.%f" % (os.getpid(), time.time())
+        data = b"X-Test: %s\nSubject: reject\n\nrefused by the milter\n" % t
+        r = self.user.run([self.inst.sendmail, "-C", self.inst.dir, "-f",
+                           "carol@example.com", "alice"], input=data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        log = lambda: self.inst.log()[mark:]
+        wait_until(lambda: "to=<carol@example.com>" in log() and
+                   "status=bounced (no notices for carol)" in log(), 30,
+                   what="the notice to carol bounced\n" + self.inst.log()[-3000:])
+        m = re.search(r"(\w+): to=<carol@example.com>, .*status=bounced \(no notices for carol\)",
+                      log())
+        wait_until(lambda: re.search(r"%s: sender non-delivery notification: \w+"
+                                     % m.group(1), log()), 30,
+                   what="the double bounce\n" + self.inst.log()[-3000:])
+        self.assertFalse(any(t in msg for msg in self.inst.messages("carol@example.com")))
+
+    def test_tern_check_refuses_an_unknown_class(self):
+        with open(self.inst.main_cf_path) as f:
+            saved = f.read()
+        try:
+            self.inst.append_main_cf({"internal_mail_filter_classes": "bounce, trace"})
+            r = self.inst.tern("check", check=False)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn('internal_mail_filter_classes: "trace" is not bounce or notify',
+                          r.stdout + r.stderr)
+        finally:
+            with open(self.inst.main_cf_path, "w") as f:
+                f.write(saved)
 
 
 if __name__ == "__main__":

@@ -62,8 +62,11 @@ static void expect(const struct check_report *r, enum check_level level, const c
 			fail_msg("\"%s\" reported twice", want);
 		found = &r->items[i];
 	}
-	if (found == NULL)
+	if (found == NULL) {
+		for (size_t i = 0; i < r->count; i++)
+			fprintf(stderr, "  have: %s\n", r->items[i].text);
 		fail_msg("\"%s\" not reported", want);
+	}
 	assert_int_equal(found->level, level);
 	if (where)
 		assert_string_equal(found->where, where);
@@ -291,6 +294,37 @@ static void test_pipe_attributes(void **state)
 	expect(&r, CHECK_ERROR, "master.cf", 6,
 	    "service p5 (pipe): user=no-such-user-here: unknown user (local_transport routes");
 	check_report_free(&r);
+	/* ... or a result of transport_maps (a key/value, pcre: or inline: table). */
+	write_file("transport", "lists.example.org p5:\nother.example smtp:[relay]\n");
+	write_file("transport.pcre", "/^owner-/ p6:x\n/^(.+)@/ p5:$1\n");
+	static const char *const routes[] = {
+	    "transport_maps = texthash:%s/transport\n",
+	    "transport_maps = pcre:%s/transport.pcre\n",
+	    "transport_maps = inline:{ a.example=smtp:, b.example=p5 }\n",
+	    "transport_maps = static:p5\n",
+	};
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		char *cf = xasprintf(routes[i], dir);
+
+		check(cf, MASTER_OK "p5 unix - n n - - pipe user=no-such-user-here argv=/bin/cat\n",
+		    &r);
+		expect(&r, CHECK_ERROR, "master.cf", 6,
+		    "service p5 (pipe): user=no-such-user-here: unknown user (transport_maps "
+		    "routes");
+		check_report_free(&r);
+		free(cf);
+	}
+	/* a table that routes elsewhere leaves it an info line */
+	write_file("transport", "other.example p55:\nx.example smtp:[p5]\n");
+	{
+		char *cf = xasprintf("transport_maps = texthash:%s/transport\n", dir);
+
+		check(cf, MASTER_OK "p5 unix - n n - - pipe user=no-such-user-here argv=/bin/cat\n",
+		    &r);
+		expect(&r, CHECK_INFO, "master.cf", 6, "service p5 (pipe): user=no-such-user-here");
+		check_report_free(&r);
+		free(cf);
+	}
 }
 
 static int setup(void **state)
