@@ -192,6 +192,7 @@ static int dkim_cmd_keygen(const char *confdir, int argc, char **argv)
 	bool rsa = false;
 	struct buf rec = BUF_INIT;
 	char *path, *defdir = NULL;
+	struct stat st;
 	EVP_PKEY *key;
 	FILE *f;
 	int c, fd;
@@ -214,6 +215,12 @@ static int dkim_cmd_keygen(const char *confdir, int argc, char **argv)
 		dkim_load_config(confdir);
 		dir = defdir = xasprintf("%s/dkim", config_dir());
 		mkdir(dir, 0750);
+	} else if (stat(dir, &st) < 0) {
+		fprintf(stderr, "tern dkim: --dir %s: %s\n", dir, strerror(errno));
+		return EX_CANTCREAT;
+	} else if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "tern dkim: --dir %s: not a directory\n", dir);
+		return EX_CANTCREAT;
 	}
 	if ((key = dkim_key_generate(rsa, 2048)) == NULL) {
 		fprintf(stderr, "tern dkim: key generation failed\n");

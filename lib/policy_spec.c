@@ -50,9 +50,8 @@ static bool spec_setting(struct policy_spec *p, const char *name, const char *va
 
 bool policy_spec_parse(const char *arg, struct policy_spec *out, char **why)
 {
-	size_t len = strlen(arg);
 	char *inner, **v;
-	bool ok = true;
+	bool ok = true, unbalanced;
 
 	*out = (struct policy_spec){
 	    .timeout = config_time("smtpd_policy_service_timeout"),
@@ -68,12 +67,12 @@ bool policy_spec_parse(const char *arg, struct policy_spec *out, char **why)
 		out->endpoint = xstrdup(arg);
 		return true;
 	}
-	if (len < 2 || arg[len - 1] != '}') {
+	inner = str_unbrace(arg, &unbalanced);
+	if (inner == NULL) {
 		*why = xasprintf("check_policy_service: unbalanced braces in \"%s\"", arg);
 		out->endpoint = xstrdup("");
 		return false;
 	}
-	inner = xmemdup(arg + 1, len - 2);
 	v = strv_split_list(inner);
 	free(inner);
 	out->endpoint = xstrdup(v[0] ? v[0] : "");
@@ -82,23 +81,13 @@ bool policy_spec_parse(const char *arg, struct policy_spec *out, char **why)
 		ok = false;
 	}
 	for (size_t i = 1; ok && v[i]; i++) {
-		char *w = v[i], *eq, *name, *value;
-		size_t wl = strlen(w);
+		char *name, *value;
 
-		/* "{ name = value with spaces }" */
-		if (w[0] == '{' && wl > 1 && w[wl - 1] == '}') {
-			w[wl - 1] = 0;
-			w++;
-		}
-		eq = strchr(w, '=');
-		if (eq == NULL) {
+		if (!str_nameval(v[i], &name, &value)) {
 			*why = xasprintf("check_policy_service: \"%s\" is not name=value", v[i]);
 			ok = false;
 			break;
 		}
-		*eq = 0;
-		name = str_trim(w);
-		value = str_trim(eq + 1);
 		ok = spec_setting(out, name, value, why);
 	}
 	strv_free(v);

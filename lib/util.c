@@ -209,6 +209,37 @@ char **strv_split_list(const char *text)
 	return v;
 }
 
+bool str_nameval(char *w, char **name, char **value)
+{
+	size_t len = strlen(w);
+	char *eq;
+
+	if (len >= 2 && w[0] == '{' && w[len - 1] == '}') {
+		w[len - 1] = 0;
+		w++;
+	}
+	if ((eq = strchr(w, '=')) == NULL)
+		return false;
+	*eq = 0;
+	*name = str_trim(w);
+	*value = str_trim(eq + 1);
+	return **name != 0;
+}
+
+char *str_unbrace(const char *w, bool *unbalanced)
+{
+	size_t len = strlen(w);
+
+	*unbalanced = false;
+	if (w[0] != '{')
+		return NULL;
+	if (len < 2 || w[len - 1] != '}') {
+		*unbalanced = true;
+		return NULL;
+	}
+	return xstrndup(w + 1, len - 2);
+}
+
 size_t strv_len(char *const *v)
 {
 	size_t n = 0;

@@ -52,6 +52,16 @@ char **strv_split(const char *s, const char *seps);
  * '{' keeps the rest of the text in its word.
  */
 char **strv_split_list(const char *text);
+/*
+ * One setting of Postfix's "{ address, name=value, { name = value } }"
+ * form (milter lists, check_policy_service): w, a word of strv_split_list,
+ * loses the braces around it, and name and value point into it, trimmed.
+ * False when it has no '=' or no name.
+ */
+bool str_nameval(char *w, char **name, char **value);
+/* "{ ... }" (a word of strv_split_list): the text inside, new; else NULL.
+ * *unbalanced is set for a '{' without its '}'. */
+char *str_unbrace(const char *w, bool *unbalanced);
 size_t strv_len(char *const *v);
 /* Appends a copy of s to *v (NULL: a new vector). */
 void strv_add(char ***v, const char *s);

@@ -70,44 +70,39 @@ static void chain_next(struct milter_chain *ch);
 /* ------------------------------------------------------------------ */
 /* The milter list                                                      */
 
-/* One "name=value" inside braces. */
+/* One setting inside braces: "name=value" or "{ name = value }". */
 static bool chain_setting(
-    const char *kv, struct chain_entry *e, struct milter_timeouts *t, struct buf *err)
+    char *w, struct chain_entry *e, struct milter_timeouts *t, struct buf *err)
 {
-	const char *eq = strchr(kv, '=');
+	char *name, *value;
 	long sec;
-	size_t n = eq ? (size_t)(eq - kv) : 0;
 
-	if (eq == NULL) {
-		buf_printf(err, "milter setting without '=': %s", kv);
+	if (!str_nameval(w, &name, &value)) {
+		buf_printf(err, "milter setting without '=': %s", w);
 		return false;
 	}
-	if (n == 14 && strncmp(kv, "default_action", n) == 0) {
+	if (strcmp(name, "default_action") == 0) {
 		static const char *const names[] = {"accept", "tempfail", "reject", "quarantine"};
 
 		for (int i = 0; i < 4; i++)
-			if (strcmp(eq + 1, names[i]) == 0) {
+			if (strcmp(value, names[i]) == 0) {
 				e->def = (enum chain_default)i;
 				return true;
 			}
-	} else if (n == 15 && strncmp(kv, "connect_timeout", n) == 0 &&
-		   config_parse_time(eq + 1, 's', &sec)) {
+	} else if (strcmp(name, "connect_timeout") == 0 && config_parse_time(value, 's', &sec)) {
 		t->connect_ms = sec * 1000;
 		return true;
-	} else if (n == 15 && strncmp(kv, "command_timeout", n) == 0 &&
-		   config_parse_time(eq + 1, 's', &sec)) {
+	} else if (strcmp(name, "command_timeout") == 0 && config_parse_time(value, 's', &sec)) {
 		t->command_ms = sec * 1000;
 		return true;
-	} else if (n == 15 && strncmp(kv, "content_timeout", n) == 0 &&
-		   config_parse_time(eq + 1, 's', &sec)) {
+	} else if (strcmp(name, "content_timeout") == 0 && config_parse_time(value, 's', &sec)) {
 		t->content_ms = sec * 1000;
 		return true;
-	} else if (n == 8 && strncmp(kv, "protocol", n) == 0 &&
-		   parse_long(eq + 1, 2, MILTER_VERSION, &sec)) {
+	} else if (strcmp(name, "protocol") == 0 && parse_long(value, 2, MILTER_VERSION, &sec)) {
 		t->version = (unsigned)sec;
 		return true;
 	}
-	buf_printf(err, "bad milter setting: %s", kv);
+	buf_printf(err, "bad milter setting: %s = %s", name, value);
 	return false;
 }
 
@@ -132,25 +127,6 @@ static enum chain_default chain_default_action(void)
 	return DEFAULT_TEMPFAIL;
 }
 
-/* Next token: a word, or a whole "{ ... }" group (braces dropped). */
-static char *chain_token(const char **p)
-{
-	const char *s = *p + strspn(*p, " \t\r\n,"), *end;
-
-	if (*s == '\0')
-		return NULL;
-	if (*s == '{') {
-		end = strchr(s, '}');
-		if (end == NULL)
-			return xstrdup("{"); /* reported by the caller */
-		*p = end + 1;
-		return xmemdup(s + 1, (size_t)(end - s - 1));
-	}
-	end = s + strcspn(s, " \t\r\n,");
-	*p = end;
-	return xmemdup(s, (size_t)(end - s));
-}
-
 /* Parses one list entry into e (e->conn made only when loop is set). */
 static bool chain_entry_parse(
     const char *tok, struct chain_entry *e, struct event_loop *loop, struct buf *err)
@@ -158,23 +134,23 @@ static bool chain_entry_parse(
 	struct milter_timeouts t = {config_time("milter_connect_timeout") * 1000,
 	    config_time("milter_command_timeout") * 1000,
 	    config_time("milter_content_timeout") * 1000, chain_protocol()};
-	const char *p = tok;
-	char *spec = NULL, *word;
-	bool ok = true;
+	char *spec = NULL, *inner, **v;
+	bool ok = true, unbalanced;
 
-	if (strcmp(tok, "{") == 0) {
+	/* a word of the list: an address, or "{ address, settings }" */
+	inner = str_unbrace(tok, &unbalanced);
+	if (unbalanced) {
 		buf_puts(err, "milter list: '{' without '}'");
 		return false;
 	}
+	v = strv_split_list(inner ? inner : tok);
+	free(inner);
 	e->def = chain_default_action();
-	while (ok && (word = chain_token(&p)) != NULL) {
-		if (spec == NULL)
-			spec = word;
-		else {
-			ok = chain_setting(word, e, &t, err);
-			free(word);
-		}
-	}
+	if (v[0] != NULL)
+		spec = xstrdup(v[0]);
+	for (size_t i = 1; ok && v[0] && v[i]; i++)
+		ok = chain_setting(v[i], e, &t, err);
+	strv_free(v);
 	if (ok && (spec == NULL ||
 		      (!str_prefix_case(spec, "unix:") && !str_prefix_case(spec, "inet:")))) {
 		buf_printf(err, "bad milter address: %s (unix:/path or inet:host:port)",
@@ -208,8 +184,7 @@ static bool chain_entry_parse(
 
 bool milter_chain_syntax_ok(const char *list, struct buf *err)
 {
-	const char *p = list;
-	char *tok;
+	char **words;
 	bool ok = true;
 	long v = config_int("milter_protocol");
 	const char *a = config_str("milter_default_action");
@@ -225,12 +200,13 @@ bool milter_chain_syntax_ok(const char *list, struct buf *err)
 		return false;
 	}
 
-	while (ok && (tok = chain_token(&p)) != NULL) {
+	words = strv_split_list(list);
+	for (size_t i = 0; ok && words[i]; i++) {
 		struct chain_entry e = {0};
 
-		ok = chain_entry_parse(tok, &e, NULL, err);
-		free(tok);
+		ok = chain_entry_parse(words[i], &e, NULL, err);
 	}
+	strv_free(words);
 	return ok;
 }
 
@@ -258,23 +234,26 @@ struct milter_chain *milter_chain_new(
     struct event_loop *loop, const char *list, milter_macro_fn *macro, void *ctx, struct buf *err)
 {
 	struct milter_chain *ch;
-	const char *p = list;
-	char *tok;
+	char **v;
 
-	if (!milter_chain_syntax_ok(list, err) || chain_token(&p) == NULL)
+	if (!milter_chain_syntax_ok(list, err))
 		return NULL;
-	p = list;
+	v = strv_split_list(list);
+	if (v[0] == NULL) {
+		strv_free(v);
+		return NULL;
+	}
 	ch = xcalloc(1, sizeof(*ch));
 	ch->loop = loop;
 	ch->macro = macro;
 	ch->ctx = ctx;
-	while ((tok = chain_token(&p)) != NULL) {
+	for (size_t i = 0; v[i]; i++) {
 		ch->e = xreallocarray(ch->e, ch->n + 1, sizeof(*ch->e));
 		memset(&ch->e[ch->n], 0, sizeof(*ch->e));
-		(void)chain_entry_parse(tok, &ch->e[ch->n], loop, err);
+		(void)chain_entry_parse(v[i], &ch->e[ch->n], loop, err);
 		ch->n++;
-		free(tok);
 	}
+	strv_free(v);
 	return ch;
 }
 

@@ -10,7 +10,7 @@
  * client asks for it through one of the commands above; from then on every
  * message of the folder gets it when first read (by any command that
  * wants it: one SEARCH FROM fills "hdr.from" for the whole folder), and
- * a message saved into the folder (delivery, APPEND) gets them at
+ * a message saved into the folder (delivery, APPEND, COPY, MOVE) gets them at
  * once, as Dovecot does for fields it decided to keep (msg_hdr_fill_new).
  * (Not dropped when unused for a while.)  Compaction keeps the registered
  * fields; a cache made anew after damage or loss starts with none.  At most MSG_HDR_FIELDS_MAX

@@ -590,6 +590,30 @@ static int save_copy_bytes(struct mstore_folder *g, int src_dirfd, const char *s
 	return 0;
 }
 
+/* The header fields the destination caches, for the copies (g locked,
+ * the copies committed): as for a save, the first SEARCH or FETCH of them
+ * in the destination reads no file. */
+static void save_copy_fill_cache(struct mstore_folder *g, const struct save_item *items,
+    const struct buf *bases, const uint32_t *uids, size_t n)
+{
+	struct buf *names = xcalloc(n ? n : 1, sizeof(*names));
+	const char **np = xcalloc(n ? n : 1, sizeof(*np));
+	int *dirfds = xcalloc(n ? n : 1, sizeof(*dirfds));
+
+	for (size_t k = 0; k < n; k++) {
+		mdname_build(&names[k], bases[k].data, bases[k].len, items[k].dirfd == g->cur_fd,
+		    items[k].upper, items[k].kw);
+		np[k] = buf_cstr(&names[k]);
+		dirfds[k] = items[k].dirfd;
+	}
+	msg_hdr_fill_new(g, uids, dirfds, np, n);
+	for (size_t k = 0; k < n; k++)
+		buf_free(&names[k]);
+	free(names);
+	free(np);
+	free(dirfds);
+}
+
 int mstore_view_copy(struct mstore_view *v, const uint32_t *uids, size_t n, const char *dest,
     bool move, uint32_t *dest_uids, uint32_t *dest_uidvalidity)
 {
@@ -733,6 +757,7 @@ int mstore_view_copy(struct mstore_view *v, const uint32_t *uids, size_t n, cons
 	} else {
 		for (size_t k = 0; k < ni; k++)
 			dest_uids[map[k]] = got[k];
+		save_copy_fill_cache(g, items, bases, got, ni);
 		if (dest_uidvalidity)
 			*dest_uidvalidity = g->lh.uidvalidity;
 		mq_update(s, (int64_t)bytes, (int64_t)ni);

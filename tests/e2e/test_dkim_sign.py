@@ -109,6 +109,15 @@ class DkimSignTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("File exists", r.stderr)
 
+    def test_keygen_names_a_missing_dir(self):
+        missing = os.path.join(self.tmp, "no-such-dir")
+        r = subprocess.run([TERN, "dkim", "keygen", "example.com", "--dir", missing],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 73)  # EX_CANTCREAT
+        self.assertEqual(r.stderr.strip(),
+                         "tern dkim: --dir %s: No such file or directory" % missing)
+        self.assertFalse(os.path.exists(missing))
+
     def check(self, sel):
         r = subprocess.run([TERN, "-c", self.conf, "dkim", "check", "example.com", sel,
                             "--dir", self.tmp], capture_output=True, text=True, timeout=60)

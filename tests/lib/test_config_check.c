@@ -224,10 +224,19 @@ static void test_milter_addresses(void **state)
 	assert_int_equal(r.errors, 2);
 	check_report_free(&r);
 	check("smtpd_milters = inet:127.0.0.1:8891, { unix:/run/m.sock, default_action=accept }, "
-	      "inet:[::1]:11332\n",
+	      "inet:[::1]:11332\n"
+	      /* Postfix's attribute form: "{ name = value }" inside the braces */
+	      "non_smtpd_milters = { inet:127.0.0.1:9, { default_action = accept },\n"
+	      "  {command_timeout=5s}, content_timeout = 9s }\n",
 	    MASTER_OK, &r);
-	for (size_t i = 0; i < r.count; i++)
-		fail_msg("unexpected: %s", r.items[i].text);
+	expect(&r, CHECK_ERROR, "main.cf", 2, "milter setting without '=': content_timeout");
+	assert_int_equal(r.errors, 1);
+	check_report_free(&r);
+	check("smtpd_milters = { inet:127.0.0.1:9, { default_action = accept }, protocol=6 }\n"
+	      "non_smtpd_milters = { inet:127.0.0.1:9, { command_timeout = 5 s } }\n",
+	    MASTER_OK, &r);
+	expect(&r, CHECK_ERROR, "main.cf", 2, "bad milter setting: command_timeout = 5 s");
+	assert_int_equal(r.errors, 1);
 	check_report_free(&r);
 }
 

@@ -192,18 +192,23 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint32_t save(struct mstore *s, const char *text)
+static uint32_t save_to(struct mstore *s, const char *folder, const char *text)
 {
 	struct mstore_save_opts o = {0};
 	struct mstore_save *sv;
 	uint32_t uid = 0, uidv = 0;
 
 	o.internal_date = 1700000000;
-	sv = mstore_save_begin(s, "INBOX", &o);
+	sv = mstore_save_begin(s, folder, &o);
 	assert_non_null(sv);
 	assert_int_equal(mstore_save_write(sv, text, strlen(text)), 0);
 	assert_int_equal(mstore_save_commit(sv, &uid, &uidv), 0);
 	return uid;
+}
+
+static uint32_t save(struct mstore *s, const char *text)
+{
+	return save_to(s, "INBOX", text);
 }
 
 static void sync_view(struct mstore_view *v)
@@ -454,6 +459,34 @@ static void test_store_filled_at_save(void **state)
 	buf_free(&err);
 }
 
+/* A copy (COPY, MOVE, a hard link or copied bytes) into a folder that
+ * caches header fields gets them at the copy, as a save does. */
+static void test_store_filled_at_copy(void **state)
+{
+	struct fx *f = *state;
+	const char *names[] = {"FROM", "subject"};
+	struct mstore_hdrs *h = mstore_hdrs_new(names, 2);
+	struct mstore_view *v, *a;
+	uint32_t src, first, dst = 0, uidv = 0;
+	char path[256], moved[256];
+
+	assert_int_equal(mstore_folder_create(f->s, "Archive", 0), 0);
+	first = save_to(f->s, "Archive", MSG);
+	assert_int_equal(mstore_view_open(f->s, "Archive", 0, &a), 0);
+	headers_are(a, h, first, WANT); /* registers the fields in Archive */
+	src = save(f->s, "Subject: copied\nTo: t@example.org\nFrom: c@example.org\n\nx\n");
+	assert_int_equal(mstore_view_open(f->s, "INBOX", 0, &v), 0);
+	assert_int_equal(mstore_view_copy(v, &src, 1, "Archive", false, &dst, &uidv), 0);
+	assert_true(dst > first);
+	sync_view(a);
+	move_away(a, dst, f->dir, path, moved, sizeof(path));
+	headers_are(a, h, dst, "Subject: copied\nFrom: c@example.org\n");
+	assert_int_equal(rename(moved, path), 0);
+	mstore_view_close(v);
+	mstore_view_close(a);
+	mstore_hdrs_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +496,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_store_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_names_not_cached, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_filled_at_save, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_filled_at_copy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_put_flushes, setup, teardown),
 	};
 
