@@ -18,14 +18,12 @@
  * a BYE (IDLE refreshes it, as RFC 9051 5.4 allows); during IDLE the
  * folder's inotify watch (mstore notify) wakes the session, and every
  * imap_idle_notify_interval it checks the folder anyway and sends
- * "* OK Still here".  inotify instances are limited per uid
- * (fs.inotify.max_user_instances, 128 by default) and each session's
- * store takes one, so past that a session has none ("polls"): the
- * idling ones are kept in a list, and any inotify wake-up in the process
- * checks them too.  The sessions of one process are one user's, mostly
- * idling on the same INBOX, so one session of theirs with an instance
- * wakes them all at once.  A process none of whose idling sessions has
- * an instance checks its pollers every POLL_MS instead.
+ * "* OK Still here".  The stores of all sessions of the process share one
+ * inotify instance (mstore_notify_fd), watched here once: when it is
+ * readable, every session's store reports its own folders.  inotify
+ * instances are limited per uid (fs.inotify.max_user_instances, 128 by
+ * default), so a process may get none; its sessions then "poll": the
+ * idling ones are kept in a list and checked every POLL_MS.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,13 +45,12 @@ static void client_process(struct imap_client *c);
 static void client_poll_del(struct imap_client *c);
 static void client_idle_end(struct imap_client *c);
 
-/* The idling sessions without an inotify instance of their own; the
- * idling ones with one; the timer that checks the pollers when there
- * are none of those. */
+/* The idling sessions without an inotify instance, and the timer that
+ * checks them. */
 static struct imap_client *pollers;
-static unsigned idle_notifiers;
 static struct event_timer *poll_timer;
-static struct event_timer *soon_timer; /* one check for a burst of wake-ups */
+/* The sessions whose store is on the process's inotify instance. */
+static struct imap_client *notify_clients;
 
 static void client_poll_arm(struct event_loop *loop);
 
@@ -77,8 +74,15 @@ static void client_free(struct imap_client *c)
 	event_fd_del(c->loop, c->fd_in);
 	if (c->fd_out != c->fd_in)
 		event_fd_del(c->loop, c->fd_out);
-	if (c->store && !c->polls && mstore_notify_fd(c->store) >= 0)
-		event_fd_del(c->loop, mstore_notify_fd(c->store));
+	if (c->store && !c->polls) {
+		for (struct imap_client **p = &notify_clients; *p; p = &(*p)->notify_next)
+			if (*p == c) {
+				*p = c->notify_next;
+				break;
+			}
+		if (notify_clients == NULL)
+			event_fd_del(c->loop, mstore_notify_fd(c->store));
+	}
 	close(c->fd_in);
 	if (c->fd_out != c->fd_in)
 		close(c->fd_out);
@@ -357,17 +361,9 @@ static void client_poll_timer(struct event_loop *loop, void *ctx)
 	client_poll_arm(loop);
 }
 
-static void client_poll_soon_timer(struct event_loop *loop, void *ctx)
-{
-	(void)loop;
-	(void)ctx;
-	soon_timer = NULL;
-	client_poll_all();
-}
-
 static void client_poll_arm(struct event_loop *loop)
 {
-	if (pollers && idle_notifiers == 0) {
+	if (pollers) {
 		if (poll_timer == NULL)
 			poll_timer = event_timer_add(loop, POLL_MS, client_poll_timer, NULL);
 	} else if (poll_timer) {
@@ -379,25 +375,26 @@ static void client_poll_arm(struct event_loop *loop)
 /* The end of an IDLE (or of its session). */
 static void client_idle_end(struct imap_client *c)
 {
-	if (c->idling && !c->polls && c->view && idle_notifiers > 0)
-		idle_notifiers--;
 	c->idling = false;
 	client_poll_del(c);
 	client_poll_arm(c->loop);
 }
 
+/* The process's inotify instance is readable: the first store reads the
+ * events, each store reports its folders' to its session. */
 static void client_notify_event(struct event_loop *loop, int fd, int events, void *ctx)
 {
-	struct imap_client *c = ctx;
+	struct imap_client *c, *next;
 
+	(void)loop;
 	(void)fd;
 	(void)events;
-	mstore_notify_read(c->store, client_notify, c);
-	client_close_check(c);
-	/* The events of one loop turn (a delivery's rename, the uidlist,
-	 * the log; several sessions' instances) make one check. */
-	if (pollers && soon_timer == NULL)
-		soon_timer = event_timer_add(loop, 0, client_poll_soon_timer, NULL);
+	(void)ctx;
+	for (c = notify_clients; c; c = next) {
+		next = c->notify_next;
+		mstore_notify_read(c->store, client_notify, c);
+		client_close_check(c);
+	}
 }
 
 static void client_timer(struct event_loop *loop, void *ctx);
@@ -448,14 +445,15 @@ void imap_client_idle_start(struct imap_client *c)
 	c->idling = true;
 	buf_puts(&c->out, "+ idling\r\n");
 	if (c->view) {
-		mstore_notify_add(c->view);
+		/* no instance, or no watch (fs.inotify.max_user_watches):
+		 * the session looks for itself */
+		bool poll = c->polls || mstore_notify_add(c->view) < 0;
+
 		imap_session_sync(c, true);
-		if (c->polls) {
+		if (poll) {
 			client_poll_del(c);
 			c->poll_next = pollers;
 			pollers = c;
-		} else {
-			idle_notifiers++;
 		}
 		client_poll_arm(c->loop);
 	}
@@ -606,10 +604,15 @@ static bool client_open_store(struct imap_client *c, const char *maildir, const 
 		return false;
 	}
 	buf_free(&err);
-	if (mstore_notify_fd(c->store) >= 0)
-		event_fd_set(c->loop, mstore_notify_fd(c->store), EV_READ, client_notify_event, c);
-	else
+	if (mstore_notify_fd(c->store) >= 0) {
+		if (notify_clients == NULL)
+			event_fd_set(c->loop, mstore_notify_fd(c->store), EV_READ,
+			    client_notify_event, NULL);
+		c->notify_next = notify_clients;
+		notify_clients = c;
+	} else {
 		c->polls = true;
+	}
 	return true;
 }
 

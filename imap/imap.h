@@ -103,8 +103,9 @@ struct imap_client {
 
 	/* IDLE */
 	bool idling;
-	bool polls;		       /* its store has no inotify instance */
-	struct imap_client *poll_next; /* idling and polls: client.c's list */
+	bool polls;			 /* its store has no inotify instance */
+	struct imap_client *poll_next;	 /* idling and polls: client.c's list */
+	struct imap_client *notify_next; /* stores on the process's instance */
 	struct event_timer *timer;
 	struct event_timer *close_timer; /* frees a closed client outside a callback */
 	long long last_input;

@@ -111,6 +111,8 @@ const struct param_def param_table[] = {
     INT("line_length_limit", "2048", "longest line kept before it is split"),
     TIME("smtpd_timeout", "300", 's', "time to wait for an SMTP client to send"),
     INT("smtpd_recipient_limit", "1000", "most recipients accepted per message"),
+    BOOL("smtpd_reject_unlisted_recipient", "yes",
+	"reject unknown users of our domains at RCPT without a restriction naming it"),
     INT("smtpd_client_session_limit", "10000", "most concurrent sessions per smtpd process"),
     STR("smtpd_tls_cert_file", "", "PEM certificate chain offered by the SMTP server"),
     STR("smtpd_tls_key_file", "", "PEM private key of the SMTP server certificate"),

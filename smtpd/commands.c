@@ -552,7 +552,10 @@ static enum cmd_result cmd_rcpt(struct smtpd_session *s, const struct smtp_cmd *
 		free(addr);
 		return r;
 	}
-	if (!postmaster && !cmd_rcpt_allowed(s, addr)) {
+	/* smtpd_reject_unlisted_recipient = no (Debian's submission line):
+	 * unknown users of our domains are taken, and bounced by local. */
+	if (!postmaster && config_bool("smtpd_reject_unlisted_recipient") &&
+	    !cmd_rcpt_allowed(s, addr)) {
 		esmtp_rcpt_free(&ep);
 		free(addr);
 		return CMD_FAIL;

@@ -740,7 +740,11 @@ static enum restr_verdict restr_one(struct restr_ctx *c, const char *w)
 	case RN_REJECT_UNKNOWN_SENDER_DOMAIN: return restr_unknown_domain(c, s->sender, "5.1.8");
 	case RN_REJECT_UNKNOWN_RECIPIENT_DOMAIN: return restr_unknown_domain(c, c->rcpt, "5.1.2");
 	case RN_REJECT_UNLISTED_RECIPIENT:
-		return V_DUNNO; /* always done after the lists (policy.c) */
+		/* done after the lists anyway (policy.c), unless
+		 * smtpd_reject_unlisted_recipient = no: then here */
+		if (config_bool("smtpd_reject_unlisted_recipient") || c->rcpt == NULL)
+			return V_DUNNO;
+		return policy_check_rcpt(c->s, c->rcpt, c->reply) == POLICY_OK ? V_DUNNO : V_REJECT;
 	case RN_REJECT_SENDER_LOGIN_MISMATCH: return restr_login_mismatch(c);
 	case RN_REJECT_MULTI_RECIPIENT_BOUNCE: return restr_multi_bounce(c);
 	case RN_REJECT_PLAINTEXT_SESSION: return restr_plaintext(c);

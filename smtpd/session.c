@@ -222,6 +222,11 @@ static void session_log_end(struct smtpd_session *s)
 {
 	struct buf line = BUF_INIT;
 
+	/* It left while its name was looked up: the connect line first, as
+	 * Postfix's smtpd (which looks it up before anything) always has. */
+	if (s->name_wait)
+		log_info("connect from %s[%s]", s->name, s->addr);
+
 	if (s->dead && s->closing == false) {
 		buf_printf(&line, "lost connection after %s", s->last_cmd);
 		if (s->state == SMTPD_DATA || s->state == SMTPD_BDAT)

@@ -378,12 +378,14 @@ void mstore_set_quota(struct mstore *s, uint64_t bytes, uint64_t messages);
 
 /* A descriptor that becomes readable when a watched folder changes (an
  * inotify instance), or -1 when none can be had (then poll
- * mstore_view_changed). */
+ * mstore_view_changed).  One for the whole process: every store that
+ * asks gets the same, so an event loop waits on it once. */
 int mstore_notify_fd(struct mstore *s);
 /* Watches the view's folder. */
 int mstore_notify_add(struct mstore_view *v);
-/* Reads the pending events and calls changed() once per view whose
- * folder changed. */
+/* Reads the process's pending events (noting them for every store) and
+ * calls changed() once per view of s whose folder changed since the last
+ * call for s: call it for each store when the descriptor is readable. */
 void mstore_notify_read(
     struct mstore *s, void (*changed)(void *ctx, struct mstore_view *v), void *ctx);
 

@@ -96,8 +96,10 @@ struct mstore_folder {
 	size_t nthreads;
 	/* views on this folder in this process */
 	struct mstore_view *views;
-	/* inotify watch descriptors (notify.c), -1 when none */
+	/* inotify watch descriptors (notify.c), -1 when none; an event
+	 * for them was read and not yet reported */
 	int wd[4];
+	bool notify_hit;
 };
 
 struct mstore_view {
@@ -128,7 +130,7 @@ struct mstore {
 	int err_errno;
 	char errstr[512];
 	int pop3_fd;
-	int notify_fd;
+	int notify_fd; /* the process's inotify instance, once used; -1 */
 	uint8_t boot_id[16];
 	bool boot_known;
 	char *save_dir; /* the directory a deferred save left to fsync */
@@ -254,6 +256,8 @@ void mv_claim_recent(struct mstore_view *v);
 
 /* notify.c: drops the folder's watches. */
 void mn_unwatch(struct mstore_folder *f);
+/* The store no longer uses the process's inotify instance. */
+void mn_store_gone(struct mstore *s);
 
 /* quotafile.c */
 /* Adds a delta line when maildirsize exists or a limit is set. */

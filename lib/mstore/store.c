@@ -265,7 +265,7 @@ void mstore_close(struct mstore *s)
 	if (s->pop3_fd >= 0)
 		close(s->pop3_fd);
 	if (s->notify_fd >= 0)
-		close(s->notify_fd);
+		mn_store_gone(s);
 	free(s->root);
 	free(s->special_use);
 	free(s->save_dir);

@@ -1,7 +1,8 @@
-"""IDLE sessions that get no inotify instance (fs.inotify.max_user_instances
-reached for the mailboxes' uid) are still woken by a delivery: by a
-sibling session of the same imap process that has one, or, when none
-has, by the process's own poll (imap/client.c).  Before, they waited for
+"""IDLE sessions when inotify instances are scarce (fs.inotify.max_user_instances
+reached for the mailboxes' uid): the sessions of an imap process share
+the process's one instance (lib/mstore/notify.c), so a single free
+instance wakes them all; a process that gets none polls (imap/client.c).
+Before, a session without an instance of its own waited for
 imap_idle_notify_interval (120 s by default).
 
 The instance's mailboxes get a uid of their own, unused on the machine
@@ -11,6 +12,7 @@ so no other test or instance is touched.  Waits are bounded by the
 client's socket timeout (30 s), far below the 120 s of the old fallback."""
 import os
 import pwd
+import re
 import subprocess
 import sys
 import unittest
@@ -140,10 +142,21 @@ class ImapIdleInotifyTest(unittest.TestCase):
     def deliver(self):
         put_message(self.inst.maildir(USER), b"From: a@example.org\nSubject: wake\n\nbody\n")
 
-    def test_a_session_without_an_instance_is_woken_by_its_sibling(self):
-        self.hold_instances(leave=1)
-        a = self.idle_session()          # takes the last instance
-        b = self.idle_session()          # gets none
+    def inotify_fds(self):
+        """The inotify instances the user's imap process holds (its pid is
+        the mpid= of the login lines)."""
+        pids = set(re.findall(r"imap-login\[\d+\]: Login: user=<%s>.*mpid=(\d+)" % re.escape(USER),
+                              self.inst.log()))
+        self.assertEqual(len(pids), 1, pids)
+        fd_dir = "/proc/%s/fd" % pids.pop()
+        return sum(1 for n in os.listdir(fd_dir)
+                   if os.readlink(os.path.join(fd_dir, n)) == "anon_inode:inotify")
+
+    def test_sessions_share_the_process_instance(self):
+        self.hold_instances(leave=2)
+        a = self.idle_session()          # the process takes an instance
+        b = self.idle_session()          # and b's store shares it
+        self.assertEqual(self.inotify_fds(), 1)
         self.deliver()
         self.assert_woken(b)
         self.assert_woken(a)

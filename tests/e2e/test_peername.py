@@ -5,6 +5,7 @@ reject_rhsbl_client); a PTR name that does not resolve back stays
 "unknown", is logged as Postfix does, and only reject_rhsbl_reverse_client
 sees it.  Every test talks to its own loopback DNS server."""
 import os
+
 import unittest
 
 from dns_zone import ZoneDns
@@ -119,6 +120,27 @@ class PeernameTest(unittest.TestCase):
         self.assertEqual((code, text), (
             450, "4.7.25 Client host rejected: cannot find your hostname, [127.0.0.1]"))
         wait_log(inst, "connect from unknown[127.0.0.1]")
+
+    def test_client_gone_during_the_lookup(self):
+        """A client that leaves while its name is looked up (the DNS server
+        does not answer) gets its connect line before the disconnect line,
+        as in Postfix, whose smtpd looks the name up before anything."""
+        dns = ZoneDns({PTR: ["TIMEOUT"]}, drop=True)
+        self.addCleanup(dns.stop)
+        inst = Instance(mailboxes=[ALICE], main_cf={
+            "mynetworks": "192.0.2.0/24", "dns_servers": "127.0.0.1:%d" % dns.port,
+            "smtpd_dns_timeout": "10s"})
+        inst.start()
+        self.addCleanup(inst.cleanup)
+        mark = len(inst.log())
+        c = Conn(inst.smtp_port)
+        wait_until(lambda: PTR in [q[0] for q in dns.queries], 20, what="the PTR query")
+        c.close()
+        wait_log(inst, "disconnect from unknown[127.0.0.1]")
+        lines = [ln for ln in inst.log()[mark:].splitlines() if "127.0.0.1]" in ln]
+        self.assertRegex(lines[0], r": connect from unknown\[127\.0\.0\.1\]$")
+        self.assertRegex(lines[-1], r": disconnect from unknown\[127\.0\.0\.1\]")
+        self.assertEqual(len([ln for ln in lines if ": connect from" in ln]), 1, lines)
 
 
 if __name__ == "__main__":

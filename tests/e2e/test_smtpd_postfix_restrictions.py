@@ -210,5 +210,43 @@ class DeferIfTest(unittest.TestCase):
                 inst.stop()
 
 
+class UnlistedRecipientTest(unittest.TestCase):
+    """smtpd_reject_unlisted_recipient = no (Debian's commented submission
+    service sets it): an unknown user of our domain is taken at RCPT and
+    bounced by the delivery agent; the restriction reject_unlisted_recipient
+    still refuses one where a list names it."""
+
+    def instance(self, restrictions):
+        inst = Instance(mailboxes=[ALICE], main_cf={
+            "smtpd_reject_unlisted_recipient": "no",
+            "smtpd_recipient_restrictions": restrictions})
+        self.addCleanup(inst.cleanup)
+        self.assertEqual(inst.tern("check", check=False).returncode, 0)
+        inst.start()
+        c = session(inst.smtp_port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.cmd("MAIL FROM:<%s>" % ALICE)[0], 250)
+        return inst, c
+
+    def test_unknown_user_taken_and_bounced(self):
+        inst, c = self.instance("permit_mynetworks, reject_unauth_destination")
+        self.assertEqual(c.cmd("RCPT TO:<nobody@example.com>")[0], 250)
+        self.assertEqual(c.cmd("DATA")[0], 354)
+        c.send("Subject: to nobody\r\n\r\nhello\r\n.\r\n")
+        self.assertEqual(c.reply()[0], 250)
+        # the delivery agent refuses it, and the sender gets the bounce
+        wait_until(lambda: any(b"Subject: Undelivered Mail" in m
+                               for m in inst.messages(ALICE)), 30,
+                   what="the bounce\n" + inst.log()[-2000:])
+        self.assertRegex(inst.log(), r"to=<nobody@example\.com>.*status=bounced")
+
+    def test_the_restriction_still_refuses(self):
+        _, c = self.instance("reject_unlisted_recipient, permit_mynetworks, "
+                             "reject_unauth_destination")
+        code, text = c.cmd("RCPT TO:<nobody@example.com>")
+        self.assertEqual(code, 550)
+        self.assertIn("User unknown in virtual mailbox table", " ".join(text))
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % ALICE)[0], 250)
+
 if __name__ == "__main__":
     unittest.main()

@@ -116,6 +116,9 @@ class FullDiskTest(unittest.TestCase):
 
     def test_no_354_when_the_queue_file_cannot_be_made(self):
         # No finished file to reuse (recycle/): cleanup needs a new inode.
+        # The last test's message goes there once qmgr is done with it,
+        # which can be just after it showed up in the mailbox.
+        wait_until(lambda: self.queued() == [], 30, what="the queue emptied")
         rec = os.path.join(self.inst.queue, "recycle")
         for n in os.listdir(rec):
             os.unlink(os.path.join(rec, n))

@@ -539,6 +539,49 @@ static void test_notify(void **state)
 	mstore_view_close(v);
 }
 
+/* The stores of one process share one inotify instance (one fd): each
+ * store hears its own views' folders, whichever reads the events, and a
+ * watch two stores share outlives the first one's view. */
+static void test_notify_shared(void **state)
+{
+	struct fx *f = *state;
+	struct mstore *c = open_store(f->dir, false);
+	struct mstore_view *va, *vb, *got;
+	struct pollfd p = {.events = POLLIN};
+
+	save(c, "INBOX", "Subject: 1\n\n", 0, NULL);
+	assert_int_equal(mstore_view_open(f->a, "INBOX", 0, &va), 0);
+	assert_int_equal(mstore_view_open(f->b, "INBOX", 0, &vb), 0);
+	assert_int_equal(mstore_notify_add(va), 0);
+	assert_int_equal(mstore_notify_add(vb), 0);
+	p.fd = mstore_notify_fd(f->a);
+	assert_true(p.fd >= 0);
+	assert_int_equal(mstore_notify_fd(f->b), p.fd);
+	save(c, "INBOX", "Subject: 2\n\n", 0, NULL);
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	got = NULL;
+	mstore_notify_read(f->b, cb_changed, &got); /* reads the events */
+	assert_ptr_equal(got, vb);
+	got = NULL;
+	mstore_notify_read(f->a, cb_changed, &got); /* reads none: noted */
+	assert_ptr_equal(got, va);
+	got = NULL;
+	mstore_notify_read(f->a, cb_changed, &got); /* reported once */
+	assert_null(got);
+	assert_int_equal(poll(&p, 1, 0), 0);
+	/* a's view goes: b's watch of the same folder stays */
+	mstore_view_close(va);
+	save(c, "INBOX", "Subject: 3\n\n", 0, NULL);
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	got = NULL;
+	mstore_notify_read(f->a, cb_changed, &got);
+	assert_null(got);
+	mstore_notify_read(f->b, cb_changed, &got);
+	assert_ptr_equal(got, vb);
+	mstore_view_close(vb);
+	mstore_close(c);
+}
+
 static void remove_index(const struct fx *f)
 {
 	static const char *const files[] = {"tern.index", "tern.index.log", "tern.index.cache"};
@@ -1159,6 +1202,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_delivery_cleans_tmp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_full_disk_is_not_quota, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notify_shared, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
