@@ -45,7 +45,7 @@ DEPS_MSTORE := dovecot-imapd
 DEPS_IMAP  := dovecot-imapd isync mutt tmux
 DEPS_POP3  := dovecot-pop3d fetchmail curl
 DEPS_SIEVE := dovecot-sieve dovecot-managesieved sieve-connect
-DEPS_MSGAUTH := python3-spf python3-yaml python3-dkim opendkim-tools opendkim publicsuffix
+DEPS_MSGAUTH := python3-spf python3-yaml python3-dkim opendkim-tools opendkim publicsuffix libxml2-utils
 DEPS_ANTISPAM := python3-milter rspamd redis-server clamav-daemon clamav-milter postgrey
 DEPS_HTTP  :=
 # The webmail's browser tests drive Debian's chromium (no browser download).

@@ -484,14 +484,35 @@ static const char *cm_spf_identity(const struct cleanup_msgauth *ma)
 	return strncmp(p, "smtp.helo=", 10) == 0 ? p + 10 : "";
 }
 
+/* RFC 9990's envelope_from: the MAIL FROM domain SPF checked, "<>" for
+ * the null reverse-path (SPF then checked the HELO name), "" unknown. */
+static const char *cm_envelope_from(const struct cleanup_msgauth *ma)
+{
+	const char *p = ma->spf_prop;
+
+	if (p && strncmp(p, "smtp.helo=", 10) == 0)
+		return "<>";
+	return cm_spf_identity(ma);
+}
+
+/* The verdict as a report line has it (reason: dmarc_report.h's, when a
+ * failing message did not get its policy). */
+struct cm_verdict {
+	const char *disposition;
+	bool dkim_ok, spf_ok;
+	const char *reason;
+	const char *override; /* the trusted ARC sealer, or NULL */
+};
+
 /*
  * dmarc_aggregate_reports: one line for `tern dmarc report` appended to
  * dmarc_aggregate_log, for a domain whose record asks for reports (rua=).
  * One write() of an O_APPEND file (report_log_append): lines of
- * concurrent cleanups do not mix.
+ * concurrent cleanups do not mix.  RFC 9990 wants passing DKIM results
+ * first when there are too many: those come first.
  */
-static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcome *o, size_t n,
-    const char *disposition, bool dkim_ok, bool spf_ok, const char *override)
+static void cm_dmarc_report(
+    struct cleanup_msgauth *ma, const struct dkim_outcome *o, size_t n, const struct cm_verdict *v)
 {
 	struct dmarc_report_row r = {
 	    .time = (long long)time(NULL),
@@ -500,27 +521,32 @@ static void cm_dmarc_report(struct cleanup_msgauth *ma, const struct dkim_outcom
 	    .p = dmarc_policy_name(ma->rec.p),
 	    .sp = ma->rec.sp == DMARC_P_UNSET ? "" : dmarc_policy_name(ma->rec.sp),
 	    .np = ma->rec.np == DMARC_P_UNSET ? "" : dmarc_policy_name(ma->rec.np),
-	    .pct = ma->rec.pct,
+	    .testing = ma->rec.testing ? "y" : "n",
+	    .discovery = cm_use_psl() ? "psl" : "treewalk",
 	    .adkim_strict = ma->rec.adkim_strict,
 	    .aspf_strict = ma->rec.aspf_strict,
 	    .source_ip = ma->client_addr ? ma->client_addr : "",
 	    .header_from = ma->from,
-	    .disposition = disposition,
-	    .dkim_pass = dkim_ok,
-	    .spf_pass = spf_ok,
+	    .envelope_from = cm_envelope_from(ma),
+	    .disposition = v->disposition,
+	    .dkim_pass = v->dkim_ok,
+	    .spf_pass = v->spf_ok,
 	    .spf_domain = cm_spf_identity(ma),
 	    .spf_result = ma->spf ? ma->spf : "",
-	    .arc_override = override ? override : "",
+	    .reason = v->reason ? v->reason : "",
+	    .arc_override = v->override ? v->override : "",
 	};
 	struct buf line = BUF_INIT;
 	const char *path = config_str("dmarc_aggregate_log");
 
 	if (!config_bool("dmarc_aggregate_reports") || !ma->dmarc_have || !ma->rec.rua[0])
 		return;
-	for (size_t i = 0; i < n && r.ndkim < DMARC_REPORT_DKIM_MAX; i++)
-		if (cm_token_ok(o[i].domain) && cm_token_ok(o[i].selector))
-			r.dkim[r.ndkim++] = (struct dmarc_report_dkim){
-			    o[i].domain, o[i].selector, dkim_result_name(o[i].result)};
+	for (int pass = 1; pass >= 0; pass--)
+		for (size_t i = 0; i < n && r.ndkim < DMARC_REPORT_DKIM_MAX; i++)
+			if ((o[i].result == DKIM_PASS) == pass && cm_token_ok(o[i].domain) &&
+			    cm_token_ok(o[i].selector))
+				r.dkim[r.ndkim++] = (struct dmarc_report_dkim){
+				    o[i].domain, o[i].selector, dkim_result_name(o[i].result)};
 	dmarc_report_line(&r, &line);
 	if (!report_log_append(path, &line))
 		log_qid(ma->qid, "warning: dmarc report: %s: %m", path);
@@ -556,6 +582,7 @@ static void cm_dmarc_result(
 	    dmarc_aligned_org(cm_spf_domain(ma), ma->from, ma->walk.org, ma->rec.aspf_strict);
 	bool dkim_ok = false, pass;
 	const char *override = NULL;
+	struct cm_verdict v = {0};
 
 	if (ma->from == NULL && ma->dmarc_err == DMARC_NONE)
 		return;
@@ -578,10 +605,16 @@ static void cm_dmarc_result(
 		/* pct= samples which failing messages get the policy (6.6.4). */
 		if (r == DMARC_FAIL && (ma->rec.pct >= 100 || rand() % 100 < ma->rec.pct))
 			dis = pol;
-		if (ma->rec.testing && dis == DMARC_P_REJECT)
+		else if (r == DMARC_FAIL && pol != DMARC_P_NONE)
+			v.reason = "sampled_out";
+		if (ma->rec.testing && dis == DMARC_P_REJECT) {
 			dis = DMARC_P_QUARANTINE;
-		if (dis != DMARC_P_NONE && (override = cm_arc_trusted(ma)) != NULL)
+			v.reason = "policy_test_mode";
+		}
+		if (dis != DMARC_P_NONE && (override = cm_arc_trusted(ma)) != NULL) {
 			dis = DMARC_P_NONE;
+			v.reason = "trusted_forwarder";
+		}
 	}
 	buf_printf(out, ";\n\tdmarc=%s", dmarc_result_name(r));
 	if (ma->dmarc_have)
@@ -597,7 +630,11 @@ static void cm_dmarc_result(
 	log_qid(ma->qid, "dmarc=%s from=%s policy=%s disposition=%s%s%s", dmarc_result_name(r),
 	    ma->from ? ma->from : "?", dmarc_policy_name(pol), dmarc_policy_name(dis),
 	    override ? " arc_override=" : "", override ? override : "");
-	cm_dmarc_report(ma, o, n, dmarc_policy_name(dis), dkim_ok, spf_ok, override);
+	v.disposition = r == DMARC_PASS && pol != DMARC_P_NONE ? "pass" : dmarc_policy_name(dis);
+	v.dkim_ok = dkim_ok;
+	v.spf_ok = spf_ok;
+	v.override = override;
+	cm_dmarc_report(ma, o, n, &v);
 }
 
 /* "arc=pass (i=2 d=...) smtp.remote-ip=... header.oldest-pass=0" */

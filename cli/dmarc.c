@@ -1,7 +1,7 @@
 /*
- * dmarc.c - "tern dmarc report": the DMARC aggregate reports (RFC 7489
- * 7.2, RFC 9990) of the evaluations cleanup recorded, gzipped and mailed
- * to each domain's rua= addresses.  Run it daily (cron or a timer).
+ * dmarc.c - "tern dmarc report": the DMARC aggregate reports (RFC 9990)
+ * of the evaluations cleanup recorded, gzipped and mailed to each
+ * domain's rua= addresses.  Run it daily (cron or a timer).
  *
  *   tern [-c DIR] dmarc report [--output DIR]
  *
@@ -13,7 +13,7 @@
  *    skipped) are grouped by policy domain, one report each;
  * 3. each report is gzipped and mailed (sendmail, from
  *    dmarc_report_sender) to the mailto: URIs of the domain's rua=, after
- *    RFC 7489 7.1's check for a destination outside the domain's
+ *    RFC 9990's check for a destination outside the domain's
  *    organisational domain: POLICYDOMAIN._report._dmarc.DESTDOMAIN must
  *    have a v=DMARC1 TXT record, else that address is skipped (said so);
  *    with --output the reports are written to DIR as
@@ -80,9 +80,10 @@ static char *dr_org(const char *name)
 }
 
 /*
- * RFC 7489 7.1: may reports about domain go to an address at dest?  Yes
- * when both have the same organisational domain; else only when
- * DOMAIN._report._dmarc.DEST has a TXT record beginning v=DMARC1.
+ * RFC 9990's "Verifying External Destinations" (as RFC 7489 7.1): may
+ * reports about domain go to an address at dest?  Yes when both have the
+ * same organisational domain; else only when DOMAIN._report._dmarc.DEST
+ * has a TXT record beginning v=DMARC1.
  */
 static bool dr_destination_ok(const char *domain, const char *dest)
 {
@@ -114,8 +115,9 @@ static bool dr_destination_ok(const char *domain, const char *dest)
 static void dr_message(const struct dr_ctx *c, const char *to, const char *domain, const char *id,
     const char *file, const struct buf *gz, struct buf *msg)
 {
+	/* RFC 9990: the Submitter is the receiver's domain name */
 	char *subject =
-	    xasprintf("Report Domain: %s Submitter: %s Report-ID: <%s>", domain, c->org_name, id);
+	    xasprintf("Report Domain: %s Submitter: %s Report-ID: <%s>", domain, c->receiver, id);
 	char *text =
 	    xasprintf("This is a DMARC aggregate report for %s from %s.", domain, c->org_name);
 	struct report_mail m = {
@@ -145,7 +147,7 @@ static void dr_deliver(struct dr_ctx *c, const struct dmarc_report_row *last, co
 		struct buf msg = BUF_INIT;
 
 		if (!str_prefix_case(addr, "mailto:"))
-			continue; /* https: and others: not supported */
+			continue; /* RFC 9990 defines mailto: only */
 		addr += 7;
 		if ((bang = strchr(addr, '!')) != NULL)
 			*bang = 0; /* RFC 7489's size limit suffix */
@@ -153,7 +155,7 @@ static void dr_deliver(struct dr_ctx *c, const struct dmarc_report_row *last, co
 			continue;
 		if (!dr_destination_ok(last->policy_domain, at + 1)) {
 			printf("%s: not sent to <%s>: %s._report._dmarc.%s has no v=DMARC1 "
-			       "record (RFC 7489 7.1)\n",
+			       "record (RFC 9990)\n",
 			    last->policy_domain, addr, last->policy_domain, at + 1);
 			continue;
 		}
@@ -183,7 +185,9 @@ static void dr_report(struct dr_ctx *c, const struct dmarc_report_row *rows, siz
 		if (rows[i].time > m.end)
 			m.end = rows[i].time;
 	}
-	id = xasprintf("%lld.%s.%d", m.end, rows[0].policy_domain, getpid());
+	/* The same rows give the same Report-ID and file name, so a report
+	 * sent again after a failed run carries the same ones (RFC 9990). */
+	id = xasprintf("%lld.%lld.%s@%s", m.begin, m.end, rows[0].policy_domain, c->receiver);
 	m.report_id = id;
 	file =
 	    xasprintf("%s!%s!%lld!%lld.xml.gz", c->receiver, rows[0].policy_domain, m.begin, m.end);

@@ -5,9 +5,10 @@
  * One resolver per process (dns_resolver.c): name servers from dns_servers
  * ("127.0.0.1:5353, [::1]:53", so tests can use a server on loopback), else
  * /etc/resolv.conf; the old names smtp_dns_resolver and smtpd_dns_servers
- * are read too, for one release, with a warning.  Positive answers are
- * cached per process for their TTL (at most a day), shared by every
- * caller.  Status mapping, as Postfix does it: NXDOMAIN is permanent (the
+ * are read too, for one release, with a warning.  Answers are cached per
+ * process for their TTL (at most a day), denials for their SOA's (RFC
+ * 2308), dns_cache_size of them (dns_cache.c), shared by every caller.
+ * Status mapping, as Postfix does it: NXDOMAIN is permanent (the
  * name does not exist), SERVFAIL, REFUSED and time-outs are temporary.
  *
  * Three ways to ask:
@@ -28,7 +29,7 @@
  * apart from the network.
  *
  * DNSSEC: only the resolver's word (the AD bit, dns_query_dnssec); TLSA
- * records are dane.h's.  Not here: negative caching of the blocking path.
+ * records are dane.h's.
  */
 #ifndef TERN_DNS_H
 #define TERN_DNS_H

@@ -175,10 +175,11 @@ static void dns_request_answer(void *arg, int status, int timeouts, unsigned cha
 		dns_request_free(r);
 		return;
 	}
+	if (abuf && alen > 0)
+		dns_cache_put(r->name, r->type, st, abuf, alen);
 	if (st == DNS_OK && abuf && alen > 0) {
 		r->ans = (unsigned char *)xmemdup(abuf, (size_t)alen);
 		r->len = alen;
-		dns_cache_put(r->name, r->type, abuf, alen);
 	}
 	dns_request_finish(r, st == DNS_OK && r->ans == NULL ? DNS_FAIL : st);
 }
@@ -189,6 +190,7 @@ struct dns_request *dns_request_start(const char *name, int type, dns_answer_fn 
 	const unsigned char *cached;
 	struct buf why = BUF_INIT;
 	ares_channel ch;
+	enum dns_status st;
 	int len;
 
 	if (dns_ev.loop == NULL)
@@ -197,10 +199,12 @@ struct dns_request *dns_request_start(const char *name, int type, dns_answer_fn 
 	r->type = type;
 	r->fn = fn;
 	r->ctx = ctx;
-	if ((cached = dns_cache_get(name, type, &len)) != NULL) {
-		r->ans = (unsigned char *)xmemdup(cached, (size_t)len);
-		r->len = len;
-		dns_request_finish(r, DNS_OK);
+	if (dns_cache_get(name, type, &st, &cached, &len)) {
+		if (st == DNS_OK) {
+			r->ans = (unsigned char *)xmemdup(cached, (size_t)len);
+			r->len = len;
+		}
+		dns_request_finish(r, st);
 	} else if ((ch = dns_channel(&why)) == NULL) {
 		log_warn("DNS look-up of %s: %s", name, buf_cstr(&why));
 		dns_request_finish(r, DNS_FAIL);

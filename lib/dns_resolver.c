@@ -1,6 +1,6 @@
 /*
  * dns_resolver.c - the one c-ares channel of a process, its name servers,
- * the answer cache, and blocking queries.
+ * and blocking queries.
  *
  * The name servers come from one parameter, dns_servers.  tern had two
  * before, smtp_dns_resolver (smtp) and smtpd_dns_servers (smtpd); both are
@@ -15,11 +15,10 @@
  * absolute names (no search list, no HOSTALIASES): mail domains are
  * fully qualified.
  *
- * The cache keeps positive answers as raw bytes for the smallest TTL in
- * them (at most a day), in a small table that first drops expired entries
- * and then its oldest; both kinds of caller fill and read it.  Answers
- * asked with the AD and DO bits (dns_query_dnssec) are kept under their
- * own key (type | DNS_CACHE_DNSSEC), with the AD bit they came with.
+ * Both kinds of caller fill and read the answer cache (dns_cache.c).
+ * Replies asked with the AD and DO bits (dns_query_dnssec) are kept under
+ * their own key (type | DNS_CACHE_DNSSEC), with the AD bit they came
+ * with.
  */
 #include "dns_resolver.h"
 
@@ -32,9 +31,6 @@
 #include "log.h"
 #include "util.h"
 
-#define DNS_CACHE_MAX 1024
-#define DNS_CACHE_DNSSEC 0x10000 /* type bit of answers asked with AD and DO */
-#define DNS_CACHE_TTL_MAX 86400
 #define DNS_TRY_MS 5000 /* wait for one answer when dns_init was not called */
 #define DNS_TRIES 2
 
@@ -145,79 +141,6 @@ enum dns_status dns_status_of(int status)
 	}
 }
 
-/* ------------------------------------------------------------ cache */
-
-struct dns_cache_entry {
-	char *name;
-	int type;
-	unsigned char *ans;
-	int len;
-	long long expires; /* mono_msec() */
-};
-
-static struct dns_cache_entry dns_cache[DNS_CACHE_MAX];
-static size_t dns_ncache;
-
-static void dns_cache_free(struct dns_cache_entry *e)
-{
-	free(e->name);
-	free(e->ans);
-}
-
-/* Drops expired entries and those for name/type, keeping the order. */
-static void dns_cache_sweep(const char *name, int type, long long now)
-{
-	size_t kept = 0;
-
-	for (size_t i = 0; i < dns_ncache; i++) {
-		struct dns_cache_entry *e = &dns_cache[i];
-
-		if (e->expires <= now || (e->type == type && str_case_eq(e->name, name)))
-			dns_cache_free(e);
-		else
-			dns_cache[kept++] = *e;
-	}
-	dns_ncache = kept;
-}
-
-const unsigned char *dns_cache_get(const char *name, int type, int *len)
-{
-	long long now = mono_msec();
-
-	for (size_t i = 0; i < dns_ncache; i++) {
-		struct dns_cache_entry *e = &dns_cache[i];
-
-		if (e->type == type && str_case_eq(e->name, name)) {
-			*len = e->len;
-			return e->expires > now ? e->ans : NULL;
-		}
-	}
-	return NULL;
-}
-
-void dns_cache_put(const char *name, int type, const unsigned char *ans, int len)
-{
-	unsigned ttl = dns_answer_ttl(ans, len);
-	long long now = mono_msec();
-
-	if (ttl == 0 || ttl == 0xffffffffu)
-		return;
-	if (ttl > DNS_CACHE_TTL_MAX)
-		ttl = DNS_CACHE_TTL_MAX;
-	dns_cache_sweep(name, type, now);
-	if (dns_ncache == DNS_CACHE_MAX) {
-		/* Full of fresh answers: the oldest goes. */
-		dns_cache_free(&dns_cache[0]);
-		memmove(&dns_cache[0], &dns_cache[1], (--dns_ncache) * sizeof(dns_cache[0]));
-	}
-	dns_cache[dns_ncache].name = xstrdup(name);
-	dns_cache[dns_ncache].type = type;
-	dns_cache[dns_ncache].ans = (unsigned char *)xmemdup(ans, (size_t)len);
-	dns_cache[dns_ncache].len = len;
-	dns_cache[dns_ncache].expires = now + (long long)ttl * 1000;
-	dns_ncache++;
-}
-
 /* ------------------------------------------------------------ blocking */
 
 struct dns_wait {
@@ -282,30 +205,10 @@ static const char *dns_type_name(int type)
 	return type == ns_t_mx ? "MX" : type == ns_t_a ? "A" : type == ns_t_aaaa ? "AAAA" : "?";
 }
 
-enum dns_status dns_query(
-    const char *name, int type, unsigned char **ans, int *len, struct buf *why)
+/* Why a look-up failed, as Postfix says it. */
+static void dns_query_why(
+    const char *name, int type, enum dns_status st, int status, struct buf *why)
 {
-	const unsigned char *cached = dns_cache_get(name, type, len);
-	ares_channel ch;
-	struct dns_wait q = {0};
-	enum dns_status st;
-
-	if (cached) {
-		*ans = (unsigned char *)xmemdup(cached, (size_t)*len);
-		return DNS_OK;
-	}
-	if ((ch = dns_channel(why)) == NULL)
-		return DNS_FAIL;
-	ares_query(ch, name, ns_c_in, type, dns_wait_done, &q);
-	dns_wait(ch, &q);
-	st = dns_status_of(q.status);
-	if (st == DNS_OK) {
-		dns_cache_put(name, type, q.ans, q.len);
-		*ans = q.ans;
-		*len = q.len;
-		return st;
-	}
-	free(q.ans);
 	if (st == DNS_NOTFOUND)
 		buf_printf(why,
 		    "Host or domain name not found. Name service error for name=%s type=%s: "
@@ -315,7 +218,38 @@ enum dns_status dns_query(
 		buf_printf(why,
 		    "Host or domain name not found. Name service error for name=%s type=%s: "
 		    "Host not found, try again (%s)",
-		    name, dns_type_name(type), ares_strerror(q.status));
+		    name, dns_type_name(type), ares_strerror(status));
+}
+
+enum dns_status dns_query(
+    const char *name, int type, unsigned char **ans, int *len, struct buf *why)
+{
+	const unsigned char *cached;
+	ares_channel ch;
+	struct dns_wait q = {0};
+	enum dns_status st;
+
+	if (dns_cache_get(name, type, &st, &cached, len)) {
+		if (st == DNS_OK)
+			*ans = (unsigned char *)xmemdup(cached, (size_t)*len);
+		dns_query_why(name, type, st, ARES_ENOTFOUND, why);
+		return st;
+	}
+	if ((ch = dns_channel(why)) == NULL)
+		return DNS_FAIL;
+	ares_query(ch, name, ns_c_in, type, dns_wait_done, &q);
+	dns_wait(ch, &q);
+	st = dns_status_of(q.status);
+	dns_cache_put(name, type, st, q.ans, q.len);
+	if (st == DNS_OK && q.ans != NULL) {
+		*ans = q.ans;
+		*len = q.len;
+		return st;
+	}
+	free(q.ans);
+	if (st == DNS_OK)
+		st = DNS_FAIL;
+	dns_query_why(name, type, st, q.status, why);
 	return st;
 }
 
@@ -327,14 +261,17 @@ enum dns_status dns_query_dnssec(
 	unsigned char *qbuf = NULL;
 	int qlen = 0, rcode, ancount;
 
-	const unsigned char *cached = dns_cache_get(name, type | DNS_CACHE_DNSSEC, len);
+	const unsigned char *cached;
+	enum dns_status st;
 
 	*secure = false;
 	*ans = NULL;
-	if (cached) {
-		*ans = (unsigned char *)xmemdup(cached, (size_t)*len);
-		*secure = ((*ans)[3] & 0x20) != 0;
-		return DNS_OK;
+	if (dns_cache_get(name, type | DNS_CACHE_DNSSEC, &st, &cached, len)) {
+		/* kept with the AD bit it came with, denials too */
+		*secure = (cached[3] & 0x20) != 0;
+		if (st == DNS_OK)
+			*ans = (unsigned char *)xmemdup(cached, (size_t)*len);
+		return st;
 	}
 	*len = 0;
 	if ((ch = dns_channel(why)) == NULL)
@@ -359,19 +296,20 @@ enum dns_status dns_query_dnssec(
 	*secure = (q.ans[3] & 0x20) != 0;
 	rcode = q.ans[3] & 0x0f;
 	ancount = q.ans[6] << 8 | q.ans[7];
-	if (rcode == ns_r_noerror && ancount > 0) {
-		/* Kept with its AD bit (the answer's own bytes), apart from
-		 * the answers asked without it. */
-		dns_cache_put(name, type | DNS_CACHE_DNSSEC, q.ans, q.len);
+	st = rcode == ns_r_noerror    ? (ancount > 0 ? DNS_OK : DNS_NODATA)
+	     : rcode == ns_r_nxdomain ? DNS_NOTFOUND
+				      : DNS_RETRY;
+	/* Kept with its AD bit (the reply's own bytes), apart from the
+	 * replies asked without it. */
+	dns_cache_put(name, type | DNS_CACHE_DNSSEC, st, q.ans, q.len);
+	if (st == DNS_OK) {
 		*ans = q.ans;
 		*len = q.len;
 		return DNS_OK;
 	}
 	free(q.ans);
-	if (rcode == ns_r_noerror)
-		return DNS_NODATA;
-	if (rcode == ns_r_nxdomain)
-		return DNS_NOTFOUND;
+	if (st != DNS_RETRY)
+		return st;
 	buf_printf(why, "DNS lookup of %s failed: rcode %d", name, rcode);
 	return DNS_RETRY;
 }
@@ -388,9 +326,7 @@ void dns_reset(void)
 		dns_res.ready = false;
 	}
 	dns_event_attach(NULL);
-	for (size_t i = 0; i < dns_ncache; i++)
-		dns_cache_free(&dns_cache[i]);
-	dns_ncache = 0;
+	dns_cache_reset();
 	dns_res.try_ms = DNS_TRY_MS;
 	dns_res.warned = false;
 }

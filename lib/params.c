@@ -466,6 +466,8 @@ const struct param_def param_table[] = {
     STR("lmtp_sasl_mechanism_filter", "", "LMTP mechanisms allowed, when not empty (plain, login)"),
     STR("smtp_host_lookup", "dns",
 	"how smtp finds host addresses: dns, native (getaddrinfo) or both"),
+    INT("dns_cache_size", "1000",
+	"DNS answers and denials each process keeps for their TTL (0: none; tern's own)"),
     STR("dns_servers", "",
 	"DNS servers (host:port, comma separated) instead of /etc/resolv.conf's, for every "
 	"program"),

@@ -115,6 +115,9 @@ typedef enum dns_status dkim_key_lookup_fn(void *ctx, const char *name, char ***
 void dkim_verify(const char *msg, size_t len, long long now, dkim_key_lookup_fn *lookup, void *ctx,
     struct dkim_outcome **out, size_t *n);
 void dkim_outcomes_free(struct dkim_outcome *v, size_t n);
+/* Public keys are decoded once per process and key record (the last 32
+ * kept, for DKIM and ARC alike); this forgets them (tests, exit). */
+void dkim_pkey_cache_reset(void);
 
 /* A dkim_key_lookup_fn asking lib/dns (blocking); ctx unused. */
 enum dns_status dkim_dns_lookup(void *ctx, const char *name, char ***txt, size_t *n);

@@ -150,7 +150,62 @@ void dkim_header_data(const struct dkim_sig *s, const struct dkim_field *fields,
 	free(used);
 }
 
-static EVP_PKEY *dkim_pkey(const struct dkim_key *k, struct buf *why)
+/*
+ * The keys made from key records lately, per process: OpenSSL 3 decodes
+ * an RSA key through its provider machinery (name look-ups under locks),
+ * which cost more than the signature check itself when a sender's mail
+ * comes in a stream (the key record is in the DNS cache, its decoding
+ * was not).  Keyed by the p= bytes; the oldest goes when all are taken.
+ */
+#define DKIM_PKEY_CACHE 32
+
+static struct dkim_pkey_entry {
+	unsigned char *p;
+	size_t len;
+	bool ed25519;
+	EVP_PKEY *pk;
+} dkim_pkeys[DKIM_PKEY_CACHE];
+static size_t dkim_pkey_next; /* the slot to fill next */
+
+/* A new reference to the cached key of k, or NULL. */
+static EVP_PKEY *dkim_pkey_cached(const struct dkim_key *k)
+{
+	for (size_t i = 0; i < DKIM_PKEY_CACHE; i++) {
+		struct dkim_pkey_entry *e = &dkim_pkeys[i];
+
+		if (e->pk && e->ed25519 == k->ed25519 && e->len == k->p.len &&
+		    memcmp(e->p, k->p.data, e->len) == 0)
+			return EVP_PKEY_up_ref(e->pk) == 1 ? e->pk : NULL;
+	}
+	return NULL;
+}
+
+static void dkim_pkey_keep(const struct dkim_key *k, EVP_PKEY *pk)
+{
+	struct dkim_pkey_entry *e = &dkim_pkeys[dkim_pkey_next];
+
+	if (EVP_PKEY_up_ref(pk) != 1)
+		return;
+	free(e->p);
+	EVP_PKEY_free(e->pk);
+	e->p = (unsigned char *)xmemdup(k->p.data, k->p.len);
+	e->len = k->p.len;
+	e->ed25519 = k->ed25519;
+	e->pk = pk;
+	dkim_pkey_next = (dkim_pkey_next + 1) % DKIM_PKEY_CACHE;
+}
+
+void dkim_pkey_cache_reset(void)
+{
+	for (size_t i = 0; i < DKIM_PKEY_CACHE; i++) {
+		free(dkim_pkeys[i].p);
+		EVP_PKEY_free(dkim_pkeys[i].pk);
+		dkim_pkeys[i] = (struct dkim_pkey_entry){0};
+	}
+	dkim_pkey_next = 0;
+}
+
+static EVP_PKEY *dkim_pkey_decode(const struct dkim_key *k, struct buf *why)
 {
 	const unsigned char *p = (const unsigned char *)k->p.data;
 	EVP_PKEY *pk;
@@ -176,6 +231,16 @@ static EVP_PKEY *dkim_pkey(const struct dkim_key *k, struct buf *why)
 		EVP_PKEY_free(pk);
 		return NULL;
 	}
+	return pk;
+}
+
+/* The key of record k (free it): decoded once, then from the cache. */
+static EVP_PKEY *dkim_pkey(const struct dkim_key *k, struct buf *why)
+{
+	EVP_PKEY *pk = dkim_pkey_cached(k);
+
+	if (pk == NULL && (pk = dkim_pkey_decode(k, why)) != NULL)
+		dkim_pkey_keep(k, pk);
 	return pk;
 }
 

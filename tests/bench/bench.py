@@ -81,6 +81,7 @@ Run as root (Postfix must start as root; the cgroups and the test user need
 it).  Loopback only; everything started is stopped by pid or by its own
 stop command, and the temporary folders and the user are removed.
 """
+import collections
 import os
 import pwd
 import re
@@ -637,7 +638,7 @@ class Tern:
             SENDER_DOMAIN: [("TXT", "v=spf1 ip4:127.0.0.1 -all"), ("A", "127.0.0.1")],
             "load._domainkey." + SENDER_DOMAIN: [("TXT", record)],
             "_dmarc." + SENDER_DOMAIN: [("TXT", "v=DMARC1; p=reject")],
-        }, ttl=3600)
+        }, ttl=3600, negative_ttl=300)  # denials with an SOA, as real servers send them
         with open(os.path.join(self.dir, "etc", "main.cf"), "a") as f:
             f.write("\n# W1+msgauth\ndns_servers = 127.0.0.1:%d\nmynetworks = 127.0.0.2/32\n"
                     "smtpd_spf_policy = none\ndkim_verify = no\ndmarc_verify = no\n"
@@ -916,6 +917,11 @@ def run_once(mta_name, wl, user, strace=False, idle=0, feature=None, prep=None):
             why = mta.check_after(expect)
             if why:
                 res.update(ok=False, error=why)
+        if getattr(mta, "dns", None):    # W1+msgauth: what the MTA asked the DNS
+            asked = collections.Counter(mta.dns.queries)
+            res["dns_queries"] = sum(asked.values())
+            res["dns_top"] = " ".join("%s/%d:%d" % (n, t, c) for (n, t), c in
+                                      asked.most_common(4))
         if tracer:
             time.sleep(1.0)          # the last queue-file removals
             tracer.send_signal(signal.SIGINT)
@@ -1170,9 +1176,12 @@ def variant_phase(user, results, variant):
             tag = "%s-%s" % (name, "on" if on else "off")
             if r.get("ok"):
                 raw("run wl=%s mta=%s rep=%d msgs=%d secs=%.3f items_per_s=%.1f cpu_s=%.3f "
-                    "cpu_ms_per_item=%.3f pss_peak_kib=%d idle_cpu=%.2f" % (
+                    "cpu_ms_per_item=%.3f pss_peak_kib=%d idle_cpu=%.2f%s" % (
                         tag, m, rep, r["msgs"], r["secs"], r["items"] / r["secs"], r["cpu"],
-                        r["cpu"] / r["items"] * 1000, r["pss_kib"], r.get("idle_cpu", -1)))
+                        r["cpu"] / r["items"] * 1000, r["pss_kib"], r.get("idle_cpu", -1),
+                        " dns_queries_per_item=%.2f (%s)" % (
+                            r["dns_queries"] / r["items"], r["dns_top"])
+                        if "dns_queries" in r else ""))
             else:
                 raw("run wl=%s mta=%s rep=%d FAILED %s" % (tag, m, rep, r.get("error")))
 

@@ -19,6 +19,10 @@ resolver, as a time-out is) or, with drop=True, not at all.  Answers
 longer than 512 bytes over UDP are truncated (TC) so that the client asks
 again over TCP.  Every record has the TTL ttl (60 s unless told), so a
 test that changes the zone can give resolvers' caches a short memory.
+Denials (NXDOMAIN, NODATA) carry no SOA unless negative_ttl is given:
+then an SOA of the name's last label, with that TTL and MINIMUM, is in
+their authority section, as real servers send it, and resolvers may keep
+the denial that long (RFC 2308); without it they may not.
 `queries` records (name, qtype) of every question.
 
 FakeDns(mx=..., a=..., fail=...) is the small zone the smtpd tests use:
@@ -83,13 +87,15 @@ class Timeout(Exception):
 
 
 class ZoneDns:
-    def __init__(self, zone=None, drop=False, ttl=60, host="127.0.0.1", port=0):
+    def __init__(self, zone=None, drop=False, ttl=60, host="127.0.0.1", port=0,
+                 negative_ttl=None):
         """host, port: where to listen (port 0: a free one; 53 for a
         resolver that knows no other port, as glibc's)."""
         self.zone = {}
         self.host = host
         self.drop = drop
         self.ttl = ttl  # of every record served
+        self.negative_ttl = negative_ttl  # of denials, with an SOA; None: no SOA
         self.queries = []
         self.set_zone(zone or {})
         outer = self
@@ -197,11 +203,18 @@ class ZoneDns:
             rd = rdata(rtype, value)
             body += encode_name(owner) + struct.pack("!HHIH", TYPES[rtype], 1, self.ttl, len(rd)) + rd
         flags = 0x8400 | rcode
-        count = len(rrs)
+        count, nscount = len(rrs), 0
+        if rcode in (0, 3) and not rrs and self.negative_ttl is not None:
+            apex = lname.rsplit(".", 1)[-1]
+            soa = (encode_name("ns." + apex) + encode_name("hostmaster." + apex) +
+                   struct.pack("!IIIII", 1, 3600, 600, 86400, self.negative_ttl))
+            body = encode_name(apex) + struct.pack("!HHIH", TYPES["SOA"], 1, self.negative_ttl,
+                                                   len(soa)) + soa
+            nscount = 1
         if udp and 12 + len(question) + len(body) > 512:
             flags |= 0x0200
-            body, count = b"", 0
-        return struct.pack("!HHHHHH", qid, flags, 1, count, 0, 0) + question + body
+            body, count, nscount = b"", 0, 0
+        return struct.pack("!HHHHHH", qid, flags, 1, count, nscount, 0) + question + body
 
     def _serve_udp(self):
         while not self._stop:

@@ -3,6 +3,8 @@
  * random order among equal preferences, null MX, NODATA, TTLs, CNAME
  * chains, malformed answers), the DNS layer against a tiny DNS server on
  * loopback run by a child process (blocking queries and the cache,
+ * the answer cache itself on a fake clock: hits, expiry, TTL 0, denials
+ * with and without SOA, the bound and its least recently used victim,
  * requests in an event loop, cancelling, polling and domain existence,
  * time-outs, the dns_servers parameter and its deprecated names), and
  * lib/resolve.c's transport_maps and relayhost, from hand-built DNS
@@ -27,6 +29,7 @@
 #include "buf.h"
 #include "config.h"
 #include "dns.h"
+#include "dns_resolver.h"
 #include "event.h"
 #include "resolve.h"
 #include "util.h"
@@ -128,6 +131,32 @@ static void rr_ptr(struct buf *b, const char *owner, const char *target)
 	put16(b, (unsigned)rd.len);
 	buf_append(b, rd.data, rd.len);
 	buf_free(&rd);
+}
+
+/* An SOA record for the authority section (RFC 2308: a denial's TTL is
+ * the smaller of its TTL and MINIMUM); counts it in the header. */
+static void rr_soa(struct buf *b, const char *owner, unsigned ttl, unsigned minimum)
+{
+	struct buf rd = BUF_INIT;
+	unsigned ns;
+
+	put_name(&rd, "ns.test");
+	put_name(&rd, "hostmaster.test");
+	put32(&rd, 1);
+	put32(&rd, 3600);
+	put32(&rd, 600);
+	put32(&rd, 86400);
+	put32(&rd, minimum);
+	put_name(b, owner);
+	put16(b, 6);
+	put16(b, 1);
+	put32(b, ttl);
+	put16(b, (unsigned)rd.len);
+	buf_append(b, rd.data, rd.len);
+	buf_free(&rd);
+	ns = ((unsigned char)b->data[8] << 8 | (unsigned char)b->data[9]) + 1;
+	b->data[8] = (char)(ns >> 8);
+	b->data[9] = (char)ns;
 }
 
 /* ------------------------------------------------------------ tests */
@@ -274,6 +303,169 @@ static void test_cname_expand(void **state)
 	buf_free(&b);
 }
 
+/* ------------------------------------------------------------ the cache */
+
+static long long fake_ms;
+
+static long long fake_now(void)
+{
+	return fake_ms;
+}
+
+/* A fresh cache of size entries on the fake clock. */
+static void cache_fresh(const char *size)
+{
+	char *set = xasprintf("dns_cache_size=%s", size);
+
+	dns_reset();
+	config_reset();
+	assert_int_equal(config_override(set), 0);
+	dns_cache_clock(fake_now);
+	fake_ms = 1000000;
+	free(set);
+}
+
+static void cache_done(void)
+{
+	dns_cache_clock(NULL);
+	dns_reset();
+	config_reset();
+}
+
+static void put_a(const char *name, unsigned ttl)
+{
+	struct buf b = BUF_INIT;
+
+	msg_start(&b, name, 1, 1);
+	rr_a(&b, name, ttl, "192.0.2.7");
+	dns_cache_put(name, 1, DNS_OK, (unsigned char *)b.data, (int)b.len);
+	buf_free(&b);
+}
+
+static bool cached(const char *name, int type, enum dns_status *st)
+{
+	const unsigned char *ans;
+	int len;
+
+	return dns_cache_get(name, type, st, &ans, &len);
+}
+
+/* Hits for the TTL (any case of the name, not another type), expiry, TTL
+ * 0 and temporary failures never kept, a newer reply replacing one. */
+static void test_cache_answers(void **state)
+{
+	struct buf b = BUF_INIT;
+	const unsigned char *ans;
+	enum dns_status st;
+	int len;
+
+	(void)state;
+	cache_fresh("1000");
+	msg_start(&b, "a.test", 1, 2);
+	rr_a(&b, "a.test", 60, "192.0.2.1");
+	rr_a(&b, "a.test", 30, "192.0.2.2");
+	dns_cache_put("a.test", 1, DNS_OK, (unsigned char *)b.data, (int)b.len);
+	assert_true(dns_cache_get("A.Test", 1, &st, &ans, &len));
+	assert_int_equal(st, DNS_OK);
+	assert_int_equal(len, (int)b.len);
+	assert_memory_equal(ans, b.data, b.len);
+	assert_false(cached("a.test", 28, &st));
+	fake_ms += 29999; /* the smallest TTL, 30 s, counts */
+	assert_true(cached("a.test", 1, &st));
+	fake_ms += 1;
+	assert_false(cached("a.test", 1, &st));
+	assert_int_equal(dns_cache_count(), 0);
+	put_a("zero.test", 0);
+	assert_false(cached("zero.test", 1, &st));
+	/* SERVFAIL and time-outs are never kept */
+	msg_start(&b, "fail.test", 1, 0);
+	dns_cache_put("fail.test", 1, DNS_RETRY, (unsigned char *)b.data, (int)b.len);
+	assert_false(cached("fail.test", 1, &st));
+	/* a newer reply replaces the one kept, even one not kept (TTL 0) */
+	put_a("b.test", 60);
+	assert_true(cached("b.test", 1, &st));
+	put_a("b.test", 0);
+	assert_false(cached("b.test", 1, &st));
+	assert_int_equal(dns_cache_count(), 0);
+	buf_free(&b);
+	cache_done();
+}
+
+/* Denials with an SOA for min(TTL, MINIMUM), capped at 15 minutes;
+ * without SOA not at all (RFC 2308 5). */
+static void test_cache_denials(void **state)
+{
+	struct buf b = BUF_INIT;
+	enum dns_status st;
+
+	(void)state;
+	cache_fresh("1000");
+	msg_start(&b, "gone.test", 16, 0);
+	rr_soa(&b, "test", 300, 120);
+	assert_int_equal(dns_denial_ttl((unsigned char *)b.data, (int)b.len), 120);
+	dns_cache_put("gone.test", 16, DNS_NOTFOUND, (unsigned char *)b.data, (int)b.len);
+	msg_start(&b, "empty.test", 16, 0);
+	rr_soa(&b, "test", 60, 3600);
+	dns_cache_put("empty.test", 16, DNS_NODATA, (unsigned char *)b.data, (int)b.len);
+	msg_start(&b, "bare.test", 16, 0);
+	assert_int_equal(dns_denial_ttl((unsigned char *)b.data, (int)b.len), 0);
+	dns_cache_put("bare.test", 16, DNS_NOTFOUND, (unsigned char *)b.data, (int)b.len);
+	msg_start(&b, "long.test", 16, 0);
+	rr_soa(&b, "test", 86400, 86400);
+	dns_cache_put("long.test", 16, DNS_NOTFOUND, (unsigned char *)b.data, (int)b.len);
+	assert_true(cached("gone.test", 16, &st));
+	assert_int_equal(st, DNS_NOTFOUND);
+	assert_true(cached("empty.test", 16, &st));
+	assert_int_equal(st, DNS_NODATA);
+	assert_false(cached("bare.test", 16, &st));
+	fake_ms += 60000;
+	assert_false(cached("empty.test", 16, &st)); /* its SOA's TTL */
+	assert_true(cached("gone.test", 16, &st));
+	fake_ms += 60000;
+	assert_false(cached("gone.test", 16, &st)); /* MINIMUM */
+	assert_true(cached("long.test", 16, &st));
+	fake_ms += 900000 - 120000;
+	assert_false(cached("long.test", 16, &st)); /* the cap */
+	/* broken framing: nothing */
+	assert_int_equal(dns_denial_ttl((unsigned char *)b.data, 20), 0);
+	buf_free(&b);
+	cache_done();
+}
+
+/* dns_cache_size entries at most, the least recently used going first;
+ * 0 keeps nothing. */
+static void test_cache_bound(void **state)
+{
+	enum dns_status st;
+
+	(void)state;
+	cache_fresh("2");
+	put_a("one.test", 60);
+	put_a("two.test", 60);
+	assert_true(cached("one.test", 1, &st)); /* now the latest used */
+	put_a("three.test", 60);
+	assert_int_equal(dns_cache_count(), 2);
+	assert_false(cached("two.test", 1, &st));
+	assert_true(cached("one.test", 1, &st));
+	assert_true(cached("three.test", 1, &st));
+	cache_fresh("0");
+	put_a("one.test", 60);
+	assert_false(cached("one.test", 1, &st));
+	assert_int_equal(dns_cache_count(), 0);
+	/* many names through a small table, then the reset frees them */
+	cache_fresh("50");
+	for (int i = 0; i < 500; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "n%d.test", i);
+		put_a(name, 60);
+	}
+	assert_int_equal(dns_cache_count(), 50);
+	assert_true(cached("n499.test", 1, &st));
+	assert_false(cached("n449.test", 1, &st));
+	cache_done();
+}
+
 /* ------------------------------------------------------------ a tiny DNS server */
 
 /*
@@ -284,6 +476,7 @@ static void test_cname_expand(void **state)
  *   null.test      MX "." (RFC 7505)
  *   count.test     A 192.0.2.N, N counting the queries (TTL 60)
  *   zero.test      A with TTL 0 (not cached)
+ *   flip.test      A: NXDOMAIN with an SOA (60 s) first, then 192.0.2.8
  *   fail.test      SERVFAIL
  *   silent.test    no answer at all
  *   anything else  NXDOMAIN
@@ -350,6 +543,16 @@ static void serve_one(const unsigned char *q, size_t n, struct buf *b, unsigned 
 	} else if (strcmp(name, "six.test") == 0 && type == 28) {
 		msg_start(b, name, type, 1);
 		rr_aaaa(b, name, 60);
+	} else if (strcmp(name, "flip.test") == 0 && type == 1) {
+		static unsigned flips;
+
+		/* NXDOMAIN with an SOA first, an address afterwards: a cache
+		 * keeping the denial never sees the address */
+		msg_start(b, name, type, flips > 0);
+		if (flips++ > 0)
+			rr_a(b, name, 60, "192.0.2.8");
+		else
+			rr_soa(b, "test", 60, 60), flags = 0x8183;
 	} else if (strcmp(name, "fail.test") == 0) {
 		msg_start(b, name, type, 0);
 		flags = 0x8182;
@@ -477,6 +680,11 @@ static void test_blocking(void **state)
 	assert_int_equal(dns_query("count.test", ns_t_a, &ans, &len, &why), DNS_OK);
 	assert_int_equal(a_last_byte(ans, len), 1);
 	free(ans);
+	/* So are denials with an SOA: flip.test's address is not seen. */
+	assert_int_equal(dns_query("flip.test", ns_t_a, &ans, &len, &why), DNS_NOTFOUND);
+	buf_reset(&why);
+	assert_int_equal(dns_query("flip.test", ns_t_a, &ans, &len, &why), DNS_NOTFOUND);
+	assert_non_null(strstr(buf_cstr(&why), "name=flip.test type=A: Host not found"));
 	/* So are answers asked with AD and DO (TLSA for DANE), apart. */
 	{
 		bool secure = true;
@@ -792,6 +1000,9 @@ int main(void)
 	    cmocka_unit_test(test_addresses_through_cname),
 	    cmocka_unit_test(test_cname_expand),
 	    cmocka_unit_test(test_ptr_names),
+	    cmocka_unit_test(test_cache_answers),
+	    cmocka_unit_test(test_cache_denials),
+	    cmocka_unit_test(test_cache_bound),
 	    cmocka_unit_test(test_routing),
 	    cmocka_unit_test(test_routing_lists),
 	    cmocka_unit_test(test_blocking),

@@ -272,6 +272,53 @@ static void test_sign_then_verify(void **state)
 	}
 }
 
+static enum dkim_result verify_with(const char *m, const struct buf *rec)
+{
+	struct dkim_outcome *o;
+	size_t n;
+	enum dkim_result r;
+
+	dkim_verify(m, strlen(m), 2000, record_lookup, rec->data, &o, &n);
+	assert_int_equal(n, 1);
+	r = o[0].result;
+	dkim_outcomes_free(o, n);
+	return r;
+}
+
+/* Decoded keys are kept per key record: the same record again verifies
+ * from the cache, another key under the same name is its own (the
+ * signature made with the first fails with it), for both key types. */
+static void test_key_cache(void **state)
+{
+	const char *msg = "From: a@example.com\nSubject: hi\n\nbody\n";
+
+	(void)state;
+	dkim_pkey_cache_reset();
+	for (int rsa = 0; rsa < 2; rsa++) {
+		EVP_PKEY *a = dkim_key_generate(rsa, 2048), *b = dkim_key_generate(rsa, 2048);
+		struct buf sig = BUF_INIT, err = BUF_INIT, ra = BUF_INIT, rb = BUF_INIT;
+		char *m;
+
+		assert_int_equal(
+		    dkim_sign(msg, strlen(msg), "example.com", "sel", a, 1000, &sig, &err), 0);
+		dkim_key_record(a, &ra);
+		dkim_key_record(b, &rb);
+		m = xasprintf("%s%s", buf_cstr(&sig), msg);
+		assert_int_equal(verify_with(m, &ra), DKIM_PASS);
+		assert_int_equal(verify_with(m, &ra), DKIM_PASS);
+		assert_int_equal(verify_with(m, &rb), DKIM_FAIL);
+		assert_int_equal(verify_with(m, &ra), DKIM_PASS);
+		free(m);
+		buf_free(&sig);
+		buf_free(&err);
+		buf_free(&ra);
+		buf_free(&rb);
+		EVP_PKEY_free(a);
+		EVP_PKEY_free(b);
+	}
+	dkim_pkey_cache_reset();
+}
+
 /* The body hash of body (CRLF'd as dkim_verify does) in one piece. */
 static void whole_hash(enum dkim_canon c, const char *body, size_t len, long long l,
     unsigned char out[32], unsigned long long *total)
@@ -341,6 +388,7 @@ int main(void)
 	    cmocka_unit_test(test_canon),
 	    cmocka_unit_test(test_verify_rfc8463),
 	    cmocka_unit_test(test_sign_then_verify),
+	    cmocka_unit_test(test_key_cache),
 	    cmocka_unit_test(test_body_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
