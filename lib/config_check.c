@@ -283,6 +283,46 @@ static bool cc_is_tables(const struct param_def *def)
  * (restr_names.c), the argument of one, or a "type:table": anything else
  * would be a 451 at RCPT time, so it is an error now.
  */
+struct cc_access {
+	struct cc *c;
+	const char *file, *name, *spec;
+	int line;
+	bool reported;
+};
+
+/* A result of an access table: its first word must be one smtpd acts on
+ * (restr_access_word); one made by substitution ($1) is not judged. */
+static void cc_access_value(const char *key, const char *value, void *ctx)
+{
+	struct cc_access *a = ctx;
+	char *v = xstrdup(value), *word = str_trim(v);
+
+	word[strcspn(word, " \t")] = 0;
+	if (!a->reported && strchr(word, '$') == NULL &&
+	    restr_access_word(word) == RA_UNSUPPORTED) {
+		cc_add(a->c, CHECK_ERROR, a->file, a->line,
+		    "%s: %s: result \"%s\"%s%s: tern does not implement %s in access tables "
+		    "(OK, REJECT, DEFER, DEFER_IF_PERMIT, DEFER_IF_REJECT, DUNNO or a 4xx/5xx "
+		    "code)",
+		    a->name, a->spec, value, key ? " for " : "", key ? key : "", word);
+		a->reported = true; /* one line a table */
+	}
+	free(v);
+}
+
+/* The results of an access table (check_*_access, or a bare table). */
+static void cc_access_results(
+    struct cc *c, const char *file, int line, const char *name, const char *spec)
+{
+	struct cc_access a = {c, file, name, spec, line, false};
+	struct table *t = table_open(spec, 0, NULL);
+
+	if (t == NULL)
+		return; /* reported by cc_table */
+	table_walk_values(t, cc_access_value, &a);
+	table_close(t);
+}
+
 static void cc_restriction_words(
     struct cc *c, const char *file, int line, const char *name, const char *val)
 {
@@ -299,12 +339,16 @@ static void cc_restriction_words(
 		else if (rn && rn->arg && p[1] == NULL)
 			cc_add(c, CHECK_ERROR, file, line, "%s: restriction %s needs an argument",
 			    name, *p);
-		if (rn == NULL && restr_is_table(*p))
+		if (rn == NULL && restr_is_table(*p)) {
 			cc_table(c, file, line, name, *p);
+			cc_access_results(c, file, line, name, *p);
+		}
 		if (rn && p[1] &&
 		    (rn->id == RN_CHECK_CLIENT_ACCESS || rn->id == RN_CHECK_HELO_ACCESS ||
-			rn->id == RN_CHECK_SENDER_ACCESS || rn->id == RN_CHECK_RECIPIENT_ACCESS))
+			rn->id == RN_CHECK_SENDER_ACCESS || rn->id == RN_CHECK_RECIPIENT_ACCESS)) {
 			cc_table(c, file, line, name, p[1]);
+			cc_access_results(c, file, line, name, p[1]);
+		}
 		if (rn && rn->id == RN_CHECK_POLICY_SERVICE && p[1]) {
 			struct policy_spec spec;
 			char *why = NULL;

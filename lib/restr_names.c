@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "util.h"
+
 #define R(n, id)                                                                                   \
 	{                                                                                          \
 		n, id, false                                                                       \
@@ -133,4 +135,27 @@ bool restr_is_table(const char *word)
 	const char *colon = strchr(word, ':');
 
 	return colon != NULL && colon > word && restr_name_find(word) == NULL;
+}
+
+enum restr_access_word restr_access_word(const char *word)
+{
+	size_t len = strlen(word), digits = strspn(word, "0123456789");
+
+	if (str_case_eq(word, "OK") || str_case_eq(word, "PERMIT"))
+		return RA_PERMIT;
+	if (str_case_eq(word, "REJECT"))
+		return RA_REJECT;
+	if (str_case_eq(word, "DEFER"))
+		return RA_DEFER;
+	if (str_case_eq(word, "DEFER_IF_PERMIT"))
+		return RA_DEFER_IF_PERMIT;
+	if (str_case_eq(word, "DEFER_IF_REJECT"))
+		return RA_DEFER_IF_REJECT;
+	if (str_case_eq(word, "DUNNO"))
+		return RA_DUNNO;
+	if (len == 3 && digits == 3 && (word[0] == '4' || word[0] == '5'))
+		return RA_CODE;
+	if (len > 0 && digits == len && word[0] == '2')
+		return RA_PERMIT;
+	return RA_UNSUPPORTED;
 }

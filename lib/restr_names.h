@@ -72,4 +72,23 @@ bool restr_is_table(const char *word);
 /* The NULL-terminated parameter names that hold restriction lists. */
 extern const char *const restr_list_params[];
 
+/*
+ * The first word of an access table's result or of a policy server's
+ * action, as smtpd acts on it (restrictions.c) and "tern check" checks
+ * the results it can read (config_check.c).  RA_UNSUPPORTED: the rest of
+ * Postfix's access(5) words (HOLD, DISCARD, FILTER, PREPEND, REDIRECT,
+ * WARN, INFO, BCC, restriction names), which smtpd ignores with a warning.
+ */
+enum restr_access_word {
+	RA_PERMIT,	    /* OK, PERMIT, all-numerical 2xx */
+	RA_REJECT,	    /* REJECT */
+	RA_DEFER,	    /* DEFER */
+	RA_DEFER_IF_PERMIT, /* DEFER_IF_PERMIT */
+	RA_DEFER_IF_REJECT, /* DEFER_IF_REJECT */
+	RA_CODE,	    /* a 4xx or 5xx code */
+	RA_DUNNO,	    /* DUNNO */
+	RA_UNSUPPORTED,
+};
+enum restr_access_word restr_access_word(const char *word);
+
 #endif

@@ -134,25 +134,24 @@ int restr_access_action(const char *value, const char *what, const char *subject
 	if (*text)
 		*text++ = 0;
 	text = str_trim(text);
-	if (str_case_eq(word, "OK") || str_case_eq(word, "PERMIT")) {
-		r = 1;
-	} else if (str_case_eq(word, "REJECT")) {
-		code = restr_code("access_map_reject_code", 554);
-	} else if (str_case_eq(word, "DEFER")) {
-		code = restr_code("access_map_defer_code", 450);
-	} else if (str_case_eq(word, "DEFER_IF_PERMIT")) {
+	switch (restr_access_word(word)) {
+	case RA_PERMIT: r = 1; break;
+	case RA_REJECT: code = restr_code("access_map_reject_code", 554); break;
+	case RA_DEFER: code = restr_code("access_map_defer_code", 450); break;
+	case RA_DEFER_IF_PERMIT:
 		code = restr_code("access_map_defer_code", 450);
 		deferred = RESTR_ACTION_DEFER_IF_PERMIT;
-	} else if (str_case_eq(word, "DEFER_IF_REJECT")) {
+		break;
+	case RA_DEFER_IF_REJECT:
 		code = restr_code("access_map_defer_code", 450);
 		deferred = RESTR_ACTION_DEFER_IF_REJECT;
-	} else if (strlen(word) == 3 && (word[0] == '4' || word[0] == '5') &&
-		   strspn(word, "0123456789") == 3) {
-		code = atoi(word);
-	} else if (strspn(word, "0123456789") == strlen(word) && word[0] == '2') {
-		r = 1;
-	} else if (!str_case_eq(word, "DUNNO")) {
+		break;
+	case RA_CODE: code = atoi(word); break;
+	case RA_DUNNO: break;
+	case RA_UNSUPPORTED:
+		/* tern check refuses the ones it can read beforehand */
 		log_warn("access table result not supported, ignored: %s", value);
+		break;
 	}
 	if (code) {
 		char own[16] = "";

@@ -266,6 +266,33 @@ static void test_implicit_auth(void **state)
 	check_report_free(&r);
 }
 
+/* Access table results smtpd does not act on (it would ignore them with
+ * a warning at RCPT): an error, one a table; those it does pass. */
+static void test_access_results(void **state)
+{
+	struct check_report r;
+	char *cf;
+
+	(void)state;
+	write_file("good_access", "a@example.com OK\nb@example.com REJECT go away\n"
+				  "c.example 554 no\nd.example DUNNO\ne.example DEFER_IF_PERMIT x\n"
+				  "f.example 250 fine\n");
+	write_file("bad_access", "a@example.com HOLD\nb@example.com DISCARD\n");
+	write_file("subst.pcre", "/^(ok|reject)@/ $1 by rule\n/^x@/ permit_mynetworks\n");
+	cf = xasprintf(
+	    "smtpd_sender_restrictions = check_sender_access texthash:%s/good_access\n"
+	    "smtpd_recipient_restrictions = check_recipient_access texthash:%s/bad_access,"
+	    " permit_mynetworks, reject_unauth_destination\n"
+	    "smtpd_client_restrictions = pcre:%s/subst.pcre\n",
+	    dir, dir, dir);
+	check(cf, MASTER_OK, &r);
+	expect(&r, CHECK_ERROR, "main.cf", 2, "/bad_access: result \"");
+	expect(&r, CHECK_ERROR, "main.cf", 3, "tern does not implement permit_mynetworks");
+	assert_int_equal(r.errors, 2);
+	check_report_free(&r);
+	free(cf);
+}
+
 static void test_master_cf(void **state)
 {
 	struct check_report r;
@@ -411,6 +438,7 @@ int main(void)
 	    cmocka_unit_test(test_master_cf),
 	    cmocka_unit_test(test_milter_addresses),
 	    cmocka_unit_test(test_implicit_auth),
+	    cmocka_unit_test(test_access_results),
 	    cmocka_unit_test(test_pipe_attributes),
 	    cmocka_unit_test(test_tables),
 	};
