@@ -222,10 +222,13 @@ static void session_log_end(struct smtpd_session *s)
 {
 	struct buf line = BUF_INIT;
 
-	/* It left while its name was looked up: the connect line first, as
-	 * Postfix's smtpd (which looks it up before anything) always has. */
-	if (s->name_wait)
+	/* It left while its name was looked up: the connect line first, and
+	 * the connection counted for the rate limit, as Postfix's smtpd
+	 * (which looks the name up before anything) always does. */
+	if (s->name_wait) {
 		log_info("connect from %s[%s]", s->name, s->addr);
+		(void)session_limits(s);
+	}
 
 	if (s->dead && s->closing == false) {
 		buf_printf(&line, "lost connection after %s", s->last_cmd);
