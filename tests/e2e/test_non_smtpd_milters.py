@@ -20,6 +20,19 @@ from tern_instance import wait_log, wait_until
 BOXES = ["alice@localhost", "bob@localhost", "refused@localhost", "carol@example.com"]
 
 
+def check_with(inst, settings):
+    """tern check's result with settings added to main.cf, which is then
+    put back as it was."""
+    with open(inst.main_cf_path) as f:
+        saved = f.read()
+    try:
+        inst.append_main_cf(settings)
+        return inst.tern("check", check=False)
+    finally:
+        with open(inst.main_cf_path, "w") as f:
+            f.write(saved)
+
+
 class NonSmtpdMilterTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -160,16 +173,9 @@ class NonSmtpdMilterTest(unittest.TestCase):
         self.assertFalse(any(t in m for m in self.inst.messages("alice@localhost")))
 
     def test_tern_check_refuses_a_bad_list(self):
-        with open(self.inst.main_cf_path) as f:
-            saved = f.read()
-        try:
-            self.inst.append_main_cf({"non_smtpd_milters": "tcp:127.0.0.1:1"})
-            r = self.inst.tern("check", check=False)
-            self.assertNotEqual(r.returncode, 0)
-            self.assertIn("non_smtpd_milters", r.stdout + r.stderr)
-        finally:
-            with open(self.inst.main_cf_path, "w") as f:
-                f.write(saved)
+        r = check_with(self.inst, {"non_smtpd_milters": "tcp:127.0.0.1:1"})
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("non_smtpd_milters", r.stdout + r.stderr)
 
     def test_smtp_mail_is_not_given_to_them(self):
         before = len(self.milter.events("connect"))
@@ -245,17 +251,10 @@ class NoticeFilterTest(unittest.TestCase):
         self.assertFalse(any(t in msg for msg in self.inst.messages("carol@example.com")))
 
     def test_tern_check_refuses_an_unknown_class(self):
-        with open(self.inst.main_cf_path) as f:
-            saved = f.read()
-        try:
-            self.inst.append_main_cf({"internal_mail_filter_classes": "bounce, trace"})
-            r = self.inst.tern("check", check=False)
-            self.assertNotEqual(r.returncode, 0)
-            self.assertIn('internal_mail_filter_classes: "trace" is not bounce or notify',
-                          r.stdout + r.stderr)
-        finally:
-            with open(self.inst.main_cf_path, "w") as f:
-                f.write(saved)
+        r = check_with(self.inst, {"internal_mail_filter_classes": "bounce, trace"})
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('internal_mail_filter_classes: "trace" is not bounce or notify',
+                      r.stdout + r.stderr)
 
 
 if __name__ == "__main__":
