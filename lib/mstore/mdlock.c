@@ -299,29 +299,33 @@ int mdlock_replace(
 	}
 	tmp = xasprintf("%s.new", l->lock_path);
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	errno = EIO; /* a short write sets none */
-	if (fd >= 0 && fchmod(fd, mode) == 0 && write(fd, data, len) == (ssize_t)len &&
-	    fstat(fd, &st) == 0) {
-		r = 0;
-		if (newer_than_ns > 0 &&
-		    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec <= newer_than_ns) {
+	err = fd < 0 ? errno : 0;
+	if (fd >= 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (fchmod(fd, mode) < 0 || n != (ssize_t)len || fstat(fd, &st) < 0)
+			err =
+			    n >= 0 && n != (ssize_t)len ? EIO : errno; /* a short write sets none */
+		else if (newer_than_ns > 0 &&
+			 (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec <=
+			     newer_than_ns) {
 			struct timespec ts[2] = {
 			    {0, UTIME_NOW}, {(time_t)(newer_than_ns / 1000000000) + 1, 0}};
 
-			r = futimens(fd, ts);
+			if (futimens(fd, ts) < 0)
+				err = errno;
 		}
-		if (r == 0)
-			r = fsync(fd);
-	}
-	err = errno;
-	if (fd >= 0)
+		if (err == 0 && fsync(fd) < 0)
+			err = errno;
 		close(fd);
-	if (r == 0 && (r = renameat(dirfd, tmp, dirfd, l->path)) == 0)
-		r = fsync(dirfd);
-	else if (r < 0)
-		unlinkat(dirfd, tmp, 0);
-	if (r < 0)
+	}
+	if (err == 0 && renameat(dirfd, tmp, dirfd, l->path) < 0)
 		err = errno;
+	if (err != 0 && fd >= 0)
+		unlinkat(dirfd, tmp, 0); /* nothing of it stays */
+	else if (err == 0 && fsync(dirfd) < 0)
+		err = errno;
+	r = err ? -1 : 0;
 	free(tmp);
 	mdlock_release(l, dirfd);
 	errno = err;

@@ -33,16 +33,23 @@ def check_with(inst, settings):
             f.write(saved)
 
 
-class NonSmtpdMilterTest(unittest.TestCase):
+class MilterInstance:
+    """An instance whose non_smtpd_milters is the py milter, a test user,
+    and main_cf(inst)'s extra settings."""
+
+    @classmethod
+    def main_cf(cls, inst):
+        return {}
+
     @classmethod
     def setUpClass(cls):
         cls.user = TestUser()
         cls.inst = SubmitInstance(mailboxes=BOXES)
         cls.milter = test_milter.PyMilter(cls.inst.dir)
-        cls.inst.append_main_cf({
-            "non_smtpd_milters": "inet:127.0.0.1:%d" % cls.milter.port,
-            "milter_content_timeout": "20s",
-        })
+        cf = {"non_smtpd_milters": "inet:127.0.0.1:%d" % cls.milter.port,
+              "milter_content_timeout": "20s"}
+        cf.update(cls.main_cf(cls.inst))
+        cls.inst.append_main_cf(cf)
         cls.inst.start()
 
     @classmethod
@@ -50,6 +57,9 @@ class NonSmtpdMilterTest(unittest.TestCase):
         cls.inst.cleanup()
         cls.milter.stop()
         cls.user.remove()
+
+
+class NonSmtpdMilterTest(MilterInstance, unittest.TestCase):
 
     def setUp(self):
         self.log_start = len(self.inst.log())
@@ -186,32 +196,17 @@ class NonSmtpdMilterTest(unittest.TestCase):
         self.assertEqual(len(self.milter.events("connect")), before)
 
 
-class NoticeFilterTest(unittest.TestCase):
+class NoticeFilterTest(MilterInstance, unittest.TestCase):
     """internal_mail_filter_classes = bounce: a notice qmgr makes is inspected
     as a local submission is, by non_smtpd_milters and header_checks."""
 
     @classmethod
-    def setUpClass(cls):
-        cls.user = TestUser()
-        cls.inst = SubmitInstance(mailboxes=BOXES)
-        cls.milter = test_milter.PyMilter(cls.inst.dir)
-        checks = os.path.join(cls.inst.dir, "header_checks.pcre")
+    def main_cf(cls, inst):
+        checks = os.path.join(inst.dir, "header_checks.pcre")
         with open(checks, "w") as f:
             f.write("/^Subject: Undelivered Mail/ PREPEND X-Notice-Checked: yes\n"
                     "/^To: <carol@example\\.com>/ REJECT no notices for carol\n")
-        cls.inst.append_main_cf({
-            "non_smtpd_milters": "inet:127.0.0.1:%d" % cls.milter.port,
-            "milter_content_timeout": "20s",
-            "header_checks": "pcre:" + checks,
-            "internal_mail_filter_classes": "bounce",
-        })
-        cls.inst.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.inst.cleanup()
-        cls.milter.stop()
-        cls.user.remove()
+        return {"header_checks": "pcre:" + checks, "internal_mail_filter_classes": "bounce"}
 
     def test_notice_passes_the_milter_and_the_checks(self):
         t = b"%d.%f" % (os.getpid(), time.time())

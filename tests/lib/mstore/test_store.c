@@ -1128,6 +1128,50 @@ static void test_keyword_lock(void **state)
 	free(kf);
 }
 
+/* A replacement that cannot be written says why, keeps the old file and
+ * releases the lock. */
+static void test_lock_replace_failure(void **state)
+{
+	struct fx *f = *state;
+	int dfd = open(f->dir, O_RDONLY | O_DIRECTORY);
+	char *sub = path_in(f, "subscriptions"), *newp = path_in(f, "subscriptions.lock.new");
+	char *lock = path_in(f, "subscriptions.lock"), text[64];
+	struct mdlock l;
+	FILE *fp;
+	size_t n;
+
+	assert_true(dfd >= 0);
+	fp = fopen(sub, "w");
+	fputs("old\n", fp);
+	fclose(fp);
+	assert_int_equal(mkdir(newp, 0700), 0); /* where the new bytes would go */
+	assert_int_equal(mdlock_take(&l, dfd, "subscriptions", 30, 0), 0);
+	errno = 0;
+	assert_int_equal(mdlock_replace(&l, dfd, "new\n", 4, 0600, 0), -1);
+	assert_int_equal(errno, EISDIR);
+	assert_int_not_equal(access(lock, F_OK), 0);
+	fp = fopen(sub, "r");
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = 0;
+	assert_string_equal(text, "old\n");
+	/* and one that can: the file replaced, nothing else left */
+	assert_int_equal(rmdir(newp), 0);
+	assert_int_equal(mdlock_take(&l, dfd, "subscriptions", 30, 0), 0);
+	assert_int_equal(mdlock_replace(&l, dfd, "new\n", 4, 0600, 0), 0);
+	fp = fopen(sub, "r");
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = 0;
+	assert_string_equal(text, "new\n");
+	assert_int_not_equal(access(newp, F_OK), 0);
+	assert_int_not_equal(access(lock, F_OK), 0);
+	close(dfd);
+	free(sub);
+	free(newp);
+	free(lock);
+}
+
 /* A delivery cleans tmp/ of files older than 36 hours (a killed writer's),
  * at most every 8 hours (tmp/'s atime), and keeps younger ones. */
 static void test_delivery_cleans_tmp(void **state)
@@ -1199,6 +1243,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_locks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keyword_lock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lock_replace_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delivery_cleans_tmp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_full_disk_is_not_quota, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
